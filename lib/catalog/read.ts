@@ -1,0 +1,45 @@
+// Reading a catalog, directly or over REST. Both run the same query (see
+// query.ts), so the two results are equal for the same database.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import type pg from 'pg';
+import type { Side } from '../config/env.ts';
+import { DatabaseError, describeError } from '../errors.ts';
+import { catalogQuery, readMigration } from './query.ts';
+import type { Catalog } from './types.ts';
+
+export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Promise<Catalog> {
+  try {
+    await client.query('BEGIN READ ONLY');
+    // The RPC runs with search_path = '' too: names print fully qualified either way.
+    await client.query(`SET LOCAL search_path = ''`);
+    const { rows } = await client.query<{ catalog: unknown }>(`SELECT (${catalogQuery()}) AS catalog`);
+    await client.query('COMMIT');
+    return parseCatalog(side, rows[0]?.catalog);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof DatabaseError) throw error;
+    throw new DatabaseError(describeError(`Reading ${side}'s schema`, error), 1, { cause: error });
+  }
+}
+
+export async function readCatalogRest(side: Side, supabase: SupabaseClient): Promise<Catalog> {
+  const { data, error } = await supabase.rpc('supasync_catalog');
+  if (error) {
+    const { file } = readMigration('_supasync_catalog');
+    const fixes: Record<string, string> = {
+      PGRST202: `supasync's functions are not installed in ${side}: apply supabase/migrations/${file} (supabase db push, or paste it into the SQL editor)`,
+      '42501': `the key for ${side} may not call supasync_catalog: use the service_role key, not the anon key`,
+    };
+    const known = error.code ? fixes[error.code] : undefined;
+    throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, error));
+  }
+  return parseCatalog(side, data);
+}
+
+function parseCatalog(side: Side, value: unknown): Catalog {
+  const catalog = value as Partial<Catalog> | null;
+  if (!catalog || !Array.isArray(catalog.tables) || typeof catalog.database !== 'string') {
+    throw new DatabaseError(`${side}'s schema came back in a shape supasync does not know: is its supasync_catalog function from another version?`);
+  }
+  return catalog as Catalog;
+}

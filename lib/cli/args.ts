@@ -1,0 +1,35 @@
+// Flags shared by the scripts. node:util's parseArgs is all a handful of
+// flags needs; unknown flags are usage errors (exit 2), not ignored.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Via } from '../config/env.ts';
+import { UsageError } from '../errors.ts';
+
+export const COMMON_OPTIONS = {
+  tables: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  schemas: { type: 'string', multiple: true },
+  via: { type: 'string' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(options: T, argv = process.argv.slice(2)) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. See --help.`);
+  }
+}
+
+/** `--tables a,b --tables c` and `--tables a b`-style lists, flattened. */
+export function listFlag(values: string[] | undefined): string[] | undefined {
+  const list = values?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  return list?.length ? list : undefined;
+}
+
+export function viaFlag(value: string | undefined): Via | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'rest' || value === 'postgres') return value;
+  throw new UsageError(`--via ${value}: use --via rest or --via postgres`);
+}

@@ -1,0 +1,21 @@
+// How every script ends: its exit code, and errors printed for a person.
+// A stack trace appears only with --debug.
+import chalk from 'chalk';
+import { SupasyncError } from '../errors.ts';
+
+export async function runScript(main: () => Promise<number | void>): Promise<void> {
+  const debug = process.argv.includes('--debug');
+  try {
+    process.exitCode = (await main()) ?? 0;
+  } catch (error) {
+    if (error instanceof SupasyncError) {
+      console.error(chalk.red(error.message));
+      if (debug && error.cause instanceof Error) console.error(error.cause.stack);
+      process.exitCode = error.exitCode;
+    } else {
+      console.error(chalk.red(`Unexpected error: ${(error as Error)?.message ?? String(error)}`));
+      console.error(debug ? (error as Error)?.stack : 'Run again with --debug for the stack trace, and report it.');
+      process.exitCode = 1;
+    }
+  }
+}

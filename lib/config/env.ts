@@ -1,0 +1,124 @@
+// The six variables a user keeps in .env.local, checked before anything
+// connects. Values are never echoed back: they hold keys and passwords.
+import { config as loadDotenv } from 'dotenv';
+import { UsageError } from '../errors.ts';
+
+export type Side = 'production' | 'staging';
+export type Via = 'rest' | 'postgres';
+
+export interface SideConfig {
+  side: Side;
+  /** Project URL and service-role key: the REST path needs both. */
+  url?: string;
+  serviceRoleKey?: string;
+  /** Connection string: the direct path needs it. */
+  dbUrl?: string;
+}
+
+export interface Environment {
+  production: SideConfig;
+  staging: SideConfig;
+}
+
+const PREFIX: Record<Side, string> = { production: 'SUPABASE_PROD', staging: 'SUPABASE_STAGING' };
+
+const EXAMPLE = {
+  URL: 'https://<project-ref>.supabase.co',
+  SERVICE_ROLE_KEY: 'the service_role key (a JWT, eyJ...) or a secret key (sb_secret_...) from Project Settings > API Keys',
+  DB_URL: 'postgresql://postgres:<password>@db.<project-ref>.supabase.co:5432/postgres',
+};
+
+/** Reads .env.local, then .env; variables already in the environment win. */
+export function loadDotenvFiles(cwd = process.cwd()): void {
+  loadDotenv({ path: [`${cwd}/.env.local`, `${cwd}/.env`], quiet: true });
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  const problems: string[] = [];
+  const read = (side: Side): SideConfig => {
+    const name = (suffix: keyof typeof EXAMPLE) => `${PREFIX[side]}_${suffix}`;
+    const value = (suffix: keyof typeof EXAMPLE) => env[name(suffix)]?.trim() || undefined;
+    const url = value('URL');
+    const key = value('SERVICE_ROLE_KEY');
+    const dbUrl = value('DB_URL');
+    const result: SideConfig = { side };
+    if (url && !isHttpUrl(url)) problems.push(`${name('URL')} is not an http(s) URL: it should look like ${EXAMPLE.URL}`);
+    if (key) {
+      const problem = serviceKeyProblem(key);
+      if (problem) problems.push(`${name('SERVICE_ROLE_KEY')} ${problem}`);
+    }
+    if (dbUrl && !isPostgresUrl(dbUrl)) {
+      problems.push(`${name('DB_URL')} is not a PostgreSQL connection string: it should look like ${EXAMPLE.DB_URL}`);
+    }
+    if (url) result.url = url.replace(/\/+$/, '');
+    if (key) result.serviceRoleKey = key;
+    if (dbUrl) result.dbUrl = dbUrl;
+    return result;
+  };
+  const environment = { production: read('production'), staging: read('staging') };
+  if (problems.length) throw new UsageError(problems.join('\n'));
+  return environment;
+}
+
+/**
+ * The transport a run uses: the direct path when both connection strings
+ * are there (or asked for), REST otherwise. Missing variables are named.
+ */
+export function chooseVia(environment: Environment, requested: Via | undefined): Via {
+  const hasDb = Boolean(environment.production.dbUrl && environment.staging.dbUrl);
+  const via: Via = requested ?? (hasDb ? 'postgres' : 'rest');
+  const missing: string[] = [];
+  for (const side of ['production', 'staging'] as const) {
+    const config = environment[side];
+    const present = { URL: config.url, SERVICE_ROLE_KEY: config.serviceRoleKey, DB_URL: config.dbUrl };
+    const needed: (keyof typeof EXAMPLE)[] = via === 'postgres' ? ['DB_URL'] : ['URL', 'SERVICE_ROLE_KEY'];
+    for (const suffix of needed) {
+      if (!present[suffix]) missing.push(`  ${PREFIX[side]}_${suffix}  (${EXAMPLE[suffix]})`);
+    }
+  }
+  if (missing.length) {
+    const how =
+      via === 'postgres'
+        ? 'The direct path (--via postgres) needs both connection strings.'
+        : 'The REST path needs each project\'s URL and service-role key (or set both SUPABASE_*_DB_URL for the direct path).';
+    throw new UsageError(`Missing configuration. ${how}\nSet in .env.local:\n${missing.join('\n')}`);
+  }
+  return via;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Why a value cannot be a service-role key, or undefined when it can be. */
+function serviceKeyProblem(key: string): string | undefined {
+  if (key.startsWith('sb_secret_')) return undefined;
+  if (key.startsWith('sb_publishable_')) {
+    return 'holds a publishable key: use a secret key (sb_secret_...) or the service_role key';
+  }
+  const parts = key.split('.');
+  if (parts.length !== 3) return `is not an API key: it should be ${EXAMPLE.SERVICE_ROLE_KEY}`;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')) as { role?: unknown };
+    if (claims.role !== 'service_role') {
+      return `holds a key whose role is "${String(claims.role)}": use the service_role key (Project Settings > API Keys)`;
+    }
+  } catch {
+    return `is not an API key: it should be ${EXAMPLE.SERVICE_ROLE_KEY}`;
+  }
+  return undefined;
+}

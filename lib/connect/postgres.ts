@@ -1,0 +1,35 @@
+// Direct connections. Production is opened read-only: whatever a bug might
+// try, PostgreSQL itself refuses to write there.
+import pg from 'pg';
+import type { Side } from '../config/env.ts';
+import { DatabaseError, describeError } from '../errors.ts';
+
+export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Client> {
+  const options = ['-c statement_timeout=0'];
+  if (side === 'production') options.push('-c default_transaction_read_only=on');
+  const client = new pg.Client({
+    connectionString: dbUrl,
+    application_name: `supasync (${side})`,
+    options: options.join(' '),
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new DatabaseError(describeError(`Cannot connect to ${side} (${redactUrl(dbUrl)})`, error), 1, { cause: error });
+  }
+  // An idle connection can be dropped by the server; report it, never crash the process.
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** The connection string with its password replaced, safe to print. */
+export function redactUrl(dbUrl: string): string {
+  try {
+    const url = new URL(dbUrl);
+    if (url.password) url.password = '***';
+    return `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}${url.pathname}`;
+  } catch {
+    return '<unparseable connection string>';
+  }
+}

@@ -1,0 +1,12 @@
+// supabase-js as a server-side client: no session, no token refresh, and
+// `ws` as realtime's transport, without which createClient throws on Node 20
+// even though a sync never opens a realtime channel.
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+
+export function connectSupabase(url: string, serviceRoleKey: string): SupabaseClient {
+  return createClient(url, serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: WebSocket as never },
+  });
+}

@@ -1,0 +1,150 @@
+// What a run will copy, in which order, keyed on what, and what stands in
+// the way, worked out from both catalogs before anything is written.
+import {
+  findTable,
+  qualifiedName,
+  type Catalog,
+  type ForeignKey,
+  type Key,
+  type OwnedSequence,
+  type Table,
+  type TableRef,
+} from '../catalog/types.ts';
+import { compareTables, type Drift } from './drift.ts';
+import { orderByDependencies } from './order.ts';
+import { selectTables, type Selection } from './select.ts';
+
+export interface SyncKey extends Key {
+  kind: 'primary key' | 'unique key';
+}
+
+export interface TablePlan {
+  table: TableRef;
+  level: number;
+  /** The conflict target for upserts and the order for paging; null: replace only. */
+  key: SyncKey | null;
+  /** Columns copied: present on both sides and generated on neither. */
+  columns: string[];
+  /** Left out of every copy: the database computes them. */
+  generatedColumns: string[];
+  /** Identity columns whose production values are kept. */
+  identityColumns: { name: string; identity: 'always' | 'by default' }[];
+  sequences: OwnedSequence[];
+  rowEstimate: number;
+  /** Why this table must be loaded with foreign-key checks off, if it must. */
+  loadedTogether: 'cycle' | 'self-reference' | null;
+  drift: Drift[];
+}
+
+export interface CyclePlan {
+  tables: TableRef[];
+  foreignKeys: { table: TableRef; foreignKey: ForeignKey }[];
+}
+
+export interface SelfReference {
+  table: TableRef;
+  foreignKey: ForeignKey;
+}
+
+/** A foreign key from a selected table to one the run does not copy. */
+export interface ExternalParent {
+  table: TableRef;
+  foreignKey: ForeignKey;
+  parent: TableRef;
+}
+
+export interface SyncPlan {
+  production: string;
+  staging: string;
+  /** In load order: by level, then by name. */
+  tables: TablePlan[];
+  cycles: CyclePlan[];
+  selfReferences: SelfReference[];
+  externalParents: ExternalParent[];
+  /** Tables in the selected schemas that only staging has. */
+  stagingOnlyTables: TableRef[];
+}
+
+export function planSync(production: Catalog, staging: Catalog, selection: Selection): SyncPlan {
+  const selected = selectTables(production, selection);
+  const order = orderByDependencies(selected);
+  const selectedNames = new Set(selected.map(qualifiedName));
+  const inCycle = new Set(order.cycles.flat().map(qualifiedName));
+  const selfReferencing = new Set(order.selfReferencing.map(qualifiedName));
+  const ref = (table: TableRef): TableRef => ({ schema: table.schema, name: table.name });
+  const parentOf = (fk: ForeignKey): TableRef => ({ schema: fk.referencedSchema, name: fk.referencedTable });
+
+  const tables = selected
+    .map((table): TablePlan => {
+      const name = qualifiedName(table);
+      const stagingTable = findTable(staging, table);
+      const drift = compareTables(table, stagingTable);
+      const stagingColumns = new Set(stagingTable?.columns.filter((c) => !c.generated).map((c) => c.name) ?? []);
+      return {
+        table: ref(table),
+        level: order.levels.get(name) ?? 0,
+        key: chooseKey(table, stagingTable),
+        columns: table.columns.filter((c) => !c.generated && stagingColumns.has(c.name)).map((c) => c.name),
+        generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
+        identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
+        sequences: table.sequences,
+        rowEstimate: table.rowEstimate,
+        loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
+        drift,
+      };
+    })
+    .sort((a, b) => a.level - b.level || qualifiedName(a.table).localeCompare(qualifiedName(b.table)));
+
+  const foreignKeysWithin = (members: Set<string>) =>
+    selected.flatMap((table) =>
+      members.has(qualifiedName(table))
+        ? table.foreignKeys
+            .filter((fk) => members.has(qualifiedName(parentOf(fk))) && qualifiedName(parentOf(fk)) !== qualifiedName(table))
+            .map((foreignKey) => ({ table: ref(table), foreignKey }))
+        : [],
+    );
+
+  return {
+    production: production.database,
+    staging: staging.database,
+    tables,
+    cycles: order.cycles.map((members) => ({
+      tables: members,
+      foreignKeys: foreignKeysWithin(new Set(members.map(qualifiedName))),
+    })),
+    selfReferences: selected.flatMap((table) =>
+      table.foreignKeys
+        .filter((fk) => qualifiedName(parentOf(fk)) === qualifiedName(table))
+        .map((foreignKey) => ({ table: ref(table), foreignKey })),
+    ),
+    externalParents: selected.flatMap((table) =>
+      table.foreignKeys
+        .filter((fk) => !selectedNames.has(qualifiedName(parentOf(fk))))
+        .map((foreignKey) => ({ table: ref(table), foreignKey, parent: parentOf(foreignKey) })),
+    ),
+    stagingOnlyTables: staging.tables
+      .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
+      .map(ref),
+  };
+}
+
+/**
+ * The key rows are matched on: production's primary key, else a unique key
+ * that cannot hold NULLs (NULLs never conflict, so they cannot identify a
+ * row). Staging must have a unique index on the same columns, or ON CONFLICT
+ * has nothing to target.
+ */
+function chooseKey(production: Table, staging: Table | undefined): SyncKey | null {
+  const notNull = (columns: string[]) =>
+    columns.every((name) => production.columns.find((column) => column.name === name)?.nullable === false);
+  const candidates: SyncKey[] = [
+    ...(production.primaryKey ? [{ kind: 'primary key' as const, ...production.primaryKey }] : []),
+    ...production.uniqueKeys
+      .filter((key) => key.nullsNotDistinct || notNull(key.columns))
+      .map((key) => ({ kind: 'unique key' as const, name: key.name, columns: key.columns })),
+  ];
+  if (!staging) return candidates[0] ?? null;
+  const stagingKeys = [staging.primaryKey, ...staging.uniqueKeys].filter((key): key is Key => key !== null);
+  const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((column) => b.includes(column));
+  return candidates.find((candidate) => stagingKeys.some((key) => sameColumns(key.columns, candidate.columns))) ?? null;
+}

@@ -1,0 +1,60 @@
+// Which tables a run copies: the schemas asked for, narrowed by --tables and
+// --exclude. Every name must match a table, so a typo never silently copies
+// less (or more) than the user meant.
+import { UsageError } from '../errors.ts';
+import { qualifiedName, type Catalog, type Table } from '../catalog/types.ts';
+import { managedSchemaReason } from './managed.ts';
+
+export interface Selection {
+  schemas: string[];
+  /** Table names, `name` (looked up in `schemas`) or `schema.name`. */
+  tables?: string[];
+  exclude?: string[];
+}
+
+export function selectTables(production: Catalog, selection: Selection): Table[] {
+  for (const schema of selection.schemas) {
+    const reason = managedSchemaReason(schema);
+    if (reason) throw new UsageError(`Schema "${schema}" is never synced: it ${reason}. Remove it from --schemas.`);
+  }
+  const inSchemas = production.tables.filter((table) => selection.schemas.includes(table.schema));
+  let chosen = selection.tables?.length
+    ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, '--tables')))
+    : inSchemas;
+  for (const table of chosen) {
+    const reason = managedSchemaReason(table.schema);
+    if (reason) throw new UsageError(`${qualifiedName(table)} is never synced: schema "${table.schema}" ${reason}.`);
+  }
+  if (selection.exclude?.length) {
+    const excluded = new Set(
+      selection.exclude.map((name) => qualifiedName(resolveTable(production, selection.schemas, name, '--exclude'))),
+    );
+    chosen = chosen.filter((table) => !excluded.has(qualifiedName(table)));
+  }
+  return chosen;
+}
+
+function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: string): Table {
+  const dot = name.indexOf('.');
+  const [schema, table] = dot > 0 ? [name.slice(0, dot), name.slice(dot + 1)] : [undefined, name];
+  const candidates = catalog.tables.filter((t) => (schema ? t.schema === schema : schemas.includes(t.schema)));
+  const exact = candidates.filter((t) => t.name === table);
+  if (exact.length === 1 && exact[0]) return exact[0];
+  const folded = candidates.filter((t) => t.name.toLowerCase() === table.toLowerCase());
+  if (exact.length === 0 && folded.length === 1 && folded[0]) return folded[0];
+  const where = schema ? `schema "${schema}"` : `schemas ${schemas.join(', ')}`;
+  if (exact.length + folded.length > 1) {
+    throw new UsageError(`${flag} ${name} matches several tables: ${folded.map(qualifiedName).join(', ')}. Write it as schema.table.`);
+  }
+  const near = candidates
+    .filter((t) => t.name.toLowerCase().includes(table.toLowerCase()) || table.toLowerCase().includes(t.name.toLowerCase()))
+    .map(qualifiedName)
+    .slice(0, 3);
+  throw new UsageError(
+    `${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`,
+  );
+}
+
+function unique(tables: Table[]): Table[] {
+  return [...new Map(tables.map((table) => [qualifiedName(table), table])).values()];
+}

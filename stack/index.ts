@@ -1,0 +1,147 @@
+// A Supabase-like stack on one throwaway PostgreSQL server: each "project"
+// is a database with the app's schema, a real PostgREST and a gateway at
+// /rest/v1 that checks API keys. Tests, the demo and benchmarks share it.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startCluster, type Cluster } from './cluster.ts';
+import { fillProduction, type FixtureCounts, type FixtureSize } from './fixture/generate.ts';
+import { startGateway } from './gateway.ts';
+import { projectKeys } from './jwt.ts';
+import { startPostgrest } from './postgrest.ts';
+
+export const OWNER_PASSWORD = 'postgres-password';
+const AUTHENTICATOR_PASSWORD = 'authenticator-password';
+const TEMPLATE_DB = 'supasync_template';
+
+export interface Project {
+  /** Database name, also used as the project ref. */
+  name: string;
+  /** Direct connection as the tables' owner `postgres`, what SUPABASE_*_DB_URL holds. */
+  dbUrl: string;
+  /** Superuser connection, for test setup only. */
+  adminUrl: string;
+  /** What SUPABASE_*_URL holds: the gateway in front of PostgREST. */
+  apiUrl: string;
+  serviceRoleKey: string;
+  anonKey: string;
+  /** Rows per table when the project was filled with fixture data. */
+  counts?: FixtureCounts;
+  stop(): Promise<void>;
+}
+
+/** What a test worker needs to use a stack started elsewhere. */
+export interface StackInfo {
+  adminUrl: string;
+  jwtSecret: string;
+}
+
+export interface Stack {
+  info: StackInfo;
+  majorVersion: number;
+  createProject(name: string, options?: { fill?: FixtureSize }): Promise<Project>;
+  stop(): Promise<void>;
+}
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export function migrationFiles(): string[] {
+  const dir = here('../supabase/migrations/');
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => `${dir}${file}`);
+}
+
+export async function startStack(): Promise<Stack> {
+  const cluster = await startCluster();
+  try {
+    const info: StackInfo = { adminUrl: cluster.url('postgres'), jwtSecret: randomBytes(32).toString('hex') };
+    await withClient(info.adminUrl, async (client) => {
+      await client.query(readFileSync(here('./supabase-roles.sql'), 'utf8'));
+      await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB}`);
+      await client.query(`CREATE DATABASE ${TEMPLATE_DB} OWNER postgres`);
+    });
+    await withClient(urlFor(info.adminUrl, TEMPLATE_DB), async (client) => {
+      await client.query(readFileSync(here('./supabase-database.sql'), 'utf8'));
+      // The app's schema and our migrations run as the owner, as on Supabase.
+      await client.query('SET ROLE postgres');
+      await client.query(readFileSync(here('./fixture/schema.sql'), 'utf8'));
+      for (const file of migrationFiles()) await client.query(readFileSync(file, 'utf8'));
+    });
+    const stack = attachStack(info, cluster.majorVersion);
+    return { ...stack, stop: () => cluster.stop() };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+export function attachStack(info: StackInfo, majorVersion = 0): Stack {
+  return {
+    info,
+    majorVersion,
+    createProject: (name, options) => createProject(info, name, options?.fill),
+    async stop() {},
+  };
+}
+
+async function createProject(info: StackInfo, name: string, fill?: FixtureSize): Promise<Project> {
+  await withClient(info.adminUrl, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${TEMPLATE_DB} OWNER postgres`);
+  });
+  const adminUrl = urlFor(info.adminUrl, name);
+  const dbUrl = urlFor(info.adminUrl, name, 'postgres', OWNER_PASSWORD);
+  const counts = fill ? await withClient(adminUrl, (client) => fillProduction(client, fill)) : undefined;
+
+  const keys = projectKeys(info.jwtSecret, name);
+  const postgrest = await startPostgrest({
+    dbUrl: urlFor(info.adminUrl, name, 'authenticator', AUTHENTICATOR_PASSWORD),
+    jwtSecret: info.jwtSecret,
+  });
+  const gateway = await startGateway({
+    postgrestUrl: postgrest.url,
+    apiKeys: [keys.anonKey, keys.serviceRoleKey],
+  }).catch(async (error: unknown) => {
+    await postgrest.stop();
+    throw error;
+  });
+
+  return {
+    name,
+    dbUrl,
+    adminUrl,
+    apiUrl: gateway.url,
+    ...keys,
+    ...(counts ? { counts } : {}),
+    async stop() {
+      await gateway.stop();
+      await postgrest.stop();
+      await withClient(info.adminUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
+      ).catch(() => undefined);
+    },
+  };
+}
+
+export function urlFor(adminUrl: string, database: string, role?: string, password?: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  if (role) {
+    url.username = encodeURIComponent(role);
+    url.password = password ? encodeURIComponent(password) : '';
+  }
+  return url.toString();
+}
+
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

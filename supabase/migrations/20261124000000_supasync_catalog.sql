@@ -1,0 +1,161 @@
+-- supasync: read-only introspection, safe to install in production and staging.
+--
+-- PostgREST cannot read the system catalogs, so this function returns the
+-- whole schema of the database as one JSON document: every table, its
+-- columns (type, generated, identity, nullable, default), primary and unique
+-- keys, foreign keys, owned sequences, triggers and a row estimate.
+--
+-- The direct PostgreSQL path runs the very same query (the text between the
+-- $catalog$ markers), so both ways of reading a database give identical
+-- catalogs. `search_path = ''` makes format_type() and pg_get_*def() qualify
+-- every name the same way whoever calls it.
+
+CREATE OR REPLACE FUNCTION public.supasync_catalog()
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $catalog$
+WITH relations AS (
+  SELECT c.oid, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p')
+    AND NOT c.relispartition
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    AND n.nspname NOT LIKE 'pg\_temp\_%'
+    AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
+    -- tables that belong to an extension are the extension's business
+    AND NOT EXISTS (
+      SELECT FROM pg_catalog.pg_depend d
+      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        AND d.objid = c.oid AND d.deptype = 'e'
+    )
+)
+SELECT pg_catalog.jsonb_build_object(
+  'database', pg_catalog.current_database(),
+  'serverVersion', pg_catalog.current_setting('server_version_num')::int,
+  'tables', COALESCE((
+    SELECT pg_catalog.jsonb_agg(t ORDER BY t ->> 'schema', t ->> 'name')
+    FROM (
+      SELECT pg_catalog.jsonb_build_object(
+        'schema', r.schema_name,
+        'name', r.table_name,
+        'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' ELSE 'table' END,
+        'rlsEnabled', r.relrowsecurity,
+        -- reltuples is -1 until the table was first analyzed or vacuumed;
+        -- a partitioned table holds no rows of its own, its partitions do.
+        'rowEstimate', (
+          SELECT CASE WHEN bool_or(pc.reltuples < 0) THEN -1 ELSE COALESCE(sum(pc.reltuples), 0)::bigint END
+          FROM pg_catalog.pg_class pc
+          WHERE pc.oid = r.oid AND r.relkind = 'r'
+             OR pc.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(r.oid) WHERE isleaf) AND r.relkind = 'p'
+        ),
+        'columns', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'name', a.attname,
+            'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+            'typeSchema', tn.nspname,
+            'typeName', ty.typname,
+            'typeKind', CASE ty.typtype
+              WHEN 'b' THEN 'base' WHEN 'c' THEN 'composite' WHEN 'd' THEN 'domain'
+              WHEN 'e' THEN 'enum' WHEN 'r' THEN 'range' WHEN 'm' THEN 'multirange'
+              ELSE 'other' END,
+            'nullable', NOT a.attnotnull,
+            'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
+            'generated', CASE a.attgenerated WHEN 's' THEN 'stored' WHEN 'v' THEN 'virtual' END,
+            'generationExpression', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
+            'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END
+          ) ORDER BY a.attnum), '[]'::jsonb)
+          FROM pg_catalog.pg_attribute a
+          JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+          JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
+          LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+          WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+        ),
+        'primaryKey', (
+          SELECT pg_catalog.jsonb_build_object(
+            'name', con.conname,
+            'columns', (
+              SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.ord)
+              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum
+            ))
+          FROM pg_catalog.pg_constraint con
+          WHERE con.conrelid = r.oid AND con.contype = 'p'
+        ),
+        -- Unique indexes usable as an ON CONFLICT target: no expression, no predicate.
+        'uniqueKeys', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'name', ic.relname,
+            'columns', (
+              SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.ord)
+              FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum
+            ),
+            'nullsNotDistinct', i.indnullsnotdistinct
+          ) ORDER BY ic.relname), '[]'::jsonb)
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+          WHERE i.indrelid = r.oid AND i.indisunique AND NOT i.indisprimary
+            AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid
+        ),
+        'foreignKeys', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'name', con.conname,
+            'columns', (
+              SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.ord)
+              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+            ),
+            'referencedSchema', fn.nspname,
+            'referencedTable', fc.relname,
+            'referencedColumns', (
+              SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.ord)
+              FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+            ),
+            'deferrable', con.condeferrable,
+            'initiallyDeferred', con.condeferred,
+            'definition', pg_catalog.pg_get_constraintdef(con.oid)
+          ) ORDER BY con.conname), '[]'::jsonb)
+          FROM pg_catalog.pg_constraint con
+          JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+          JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+          -- a foreign key to a partitioned table is repeated per partition: keep the original
+          WHERE con.conrelid = r.oid AND con.contype = 'f' AND con.conparentid = 0
+        ),
+        'sequences', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'schema', sn.nspname,
+            'name', s.relname,
+            'column', a.attname
+          ) ORDER BY a.attnum), '[]'::jsonb)
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+          JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+            AND d.refobjid = r.oid AND d.deptype IN ('a', 'i')
+        ),
+        'triggers', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'name', tg.tgname,
+            'enabled', tg.tgenabled <> 'D',
+            'definition', pg_catalog.pg_get_triggerdef(tg.oid)
+          ) ORDER BY tg.tgname), '[]'::jsonb)
+          FROM pg_catalog.pg_trigger tg
+          WHERE tg.tgrelid = r.oid AND NOT tg.tgisinternal
+        )
+      ) AS t
+      FROM relations r
+    ) tables
+  ), '[]'::jsonb)
+)
+$catalog$;
+
+-- Supabase grants EXECUTE on new functions in `public` to anon and
+-- authenticated by default: take it back, only the service role may read this.
+REVOKE ALL ON FUNCTION public.supasync_catalog() FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_catalog() TO service_role;

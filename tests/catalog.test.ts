@@ -1,0 +1,101 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readCatalogPostgres, readCatalogRest } from '../lib/catalog/read.ts';
+import { findTable, type Catalog } from '../lib/catalog/types.ts';
+import { connectPostgres } from '../lib/connect/postgres.ts';
+import { connectSupabase } from '../lib/connect/supabase.ts';
+import { sharedStack } from './setup/stack.ts';
+
+const { production, staging } = sharedStack();
+
+async function directCatalog(dbUrl: string, side: 'production' | 'staging'): Promise<Catalog> {
+  const client = await connectPostgres(side, dbUrl);
+  try {
+    return await readCatalogPostgres(side, client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the schema catalog', () => {
+  let catalog: Catalog;
+  beforeAll(async () => {
+    catalog = await directCatalog(production.dbUrl, 'production');
+  });
+  const table = (schema: string, name: string) => {
+    const found = findTable(catalog, { schema, name });
+    if (!found) throw new Error(`${schema}.${name} is not in the catalog`);
+    return found;
+  };
+
+  it('detects primary keys that are not called id', () => {
+    expect(table('public', 'sire_countries').primaryKey?.columns).toEqual(['country_code']);
+    expect(table('public', 'sire_cities').primaryKey?.columns).toEqual(['city_code']);
+    expect(table('public', 'staff_users').primaryKey?.columns).toEqual(['user_id']);
+    expect(table('public', 'tenant_registry').primaryKey?.columns).toEqual(['tenant_id']);
+    expect(table('public', 'unit_daily_rates').primaryKey?.columns).toEqual(['accommodation_unit_id', 'rate_date']);
+  });
+
+  it('sees the generated column of guest_reservations and the identity columns', () => {
+    const reservations = table('public', 'guest_reservations');
+    const generated = reservations.columns.filter((column) => column.generated);
+    expect(generated.map((column) => [column.name, column.generated])).toEqual([['accommodation_unit_id_key', 'stored']]);
+    expect(table('public', 'audit_events').columns.find((c) => c.name === 'id')?.identity).toBe('always');
+    expect(table('public', 'code_embeddings').columns.find((c) => c.name === 'id')?.identity).toBe('by default');
+  });
+
+  it('describes types, keys, foreign keys, sequences and triggers', () => {
+    const reservations = table('public', 'guest_reservations');
+    expect(reservations.columns.find((c) => c.name === 'guest_email')?.typeKind).toBe('domain');
+    expect(reservations.columns.find((c) => c.name === 'status')?.typeKind).toBe('enum');
+    expect(reservations.rlsEnabled).toBe(true);
+    expect(table('public', 'feature_flags').primaryKey).toBeNull();
+    expect(table('public', 'feature_flags').uniqueKeys.map((key) => key.columns)).toEqual([['flag_key']]);
+    expect(table('public', 'event_log').primaryKey).toBeNull();
+    expect(table('public', 'event_log').uniqueKeys).toEqual([]);
+    const parent = table('public', 'chat_messages').foreignKeys.find((fk) => fk.columns[0] === 'parent_message_id');
+    expect(parent).toMatchObject({ referencedSchema: 'public', referencedTable: 'chat_messages', referencedColumns: ['id'] });
+    expect(table('public', 'booking_notes').sequences.map((s) => s.column)).toEqual(['id']);
+    expect(table('public', 'hotels').triggers.map((t) => t.name)).toContain('hotels_touch_updated_at');
+    expect(table('public', 'booking_events').kind).toBe('partitioned');
+    expect(catalog.tables.some((t) => t.name.startsWith('booking_events_'))).toBe(false);
+    expect(table('public', 'MixedCase').columns.map((c) => c.name)).toContain('User Name');
+    expect(table('analytics', 'page_views').foreignKeys[0]).toMatchObject({ referencedSchema: 'public', referencedTable: 'hotels' });
+  });
+
+  it('is the same read over REST as read directly', async () => {
+    for (const project of [production, staging]) {
+      const side = project === production ? 'production' : 'staging';
+      const direct = await directCatalog(project.dbUrl, side);
+      const rest = await readCatalogRest(side, connectSupabase(project.apiUrl, project.serviceRoleKey));
+      expect(rest).toEqual(direct);
+      expect(direct.tables.length).toBeGreaterThan(20);
+    }
+  });
+});
+
+describe('who may read the catalog', () => {
+  it('refuses the anon key at the catalog function', async () => {
+    const anon = connectSupabase(production.apiUrl, production.anonKey);
+    const { data, error } = await anon.rpc('supasync_catalog');
+    expect(data).toBeNull();
+    expect(error?.code).toBe('42501');
+  });
+
+  it('turns away requests without a key, or with a wrong one, at the gateway', async () => {
+    const missing = await fetch(`${production.apiUrl}/rest/v1/rpc/supasync_catalog`, { method: 'POST' });
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({ message: 'No API key found in request' });
+    const wrong = await fetch(`${production.apiUrl}/rest/v1/rpc/supasync_catalog`, {
+      method: 'POST',
+      headers: { apikey: staging.serviceRoleKey, authorization: `Bearer ${staging.serviceRoleKey}` },
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ message: 'Invalid API key' });
+  });
+
+  it('tells a user who configured the anon key what to use instead', async () => {
+    const anon = connectSupabase(production.apiUrl, production.anonKey);
+    await expect(readCatalogRest('production', anon)).rejects.toThrow(/service_role key/);
+  });
+});
+

@@ -1,0 +1,73 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, staging } = sharedStack();
+const env = envFor(production, staging);
+
+describe('scripts/sync.ts --dry-run', () => {
+  it('prints the plan over the direct path and changes nothing', async () => {
+    const result = await runScript('sync.ts', ['--dry-run'], { env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('via postgres');
+    expect(result.stdout).toMatch(/\| 0 +\| public\.hotels +\| id/);
+    expect(result.stdout).toContain('generated, left out: accommodation_unit_id_key');
+    expect(result.stdout).toContain('cycle: public.departments <-> public.employees');
+    expect(result.stdout).toContain('self-reference: public.chat_messages.parent_message_id -> chat_messages.id');
+    expect(result.stdout).not.toContain(production.serviceRoleKey);
+    expect(result.stdout).not.toContain('postgres-password');
+  });
+
+  it('gives the same plan as JSON over REST, read from .env.local', async () => {
+    const cwd = emptyDirectory();
+    const { SUPABASE_PROD_DB_URL: _p, SUPABASE_STAGING_DB_URL: _s, ...restOnly } = env;
+    writeFileSync(join(cwd, '.env.local'), Object.entries(restOnly).map(([k, v]) => `${k}=${v}`).join('\n'));
+    const rest = await runScript('sync.ts', ['--dry-run', '--json', '--tables', 'chat_messages,chat_conversations'], { cwd });
+    expect(rest.code).toBe(0);
+    const parsed = JSON.parse(rest.stdout) as { via: string; plan: { tables: { table: { name: string } }[] } };
+    expect(parsed.via).toBe('rest');
+    expect(parsed.plan.tables.map((t) => t.table.name)).toEqual(['chat_conversations', 'chat_messages']);
+
+    const direct = await runScript('sync.ts', ['--dry-run', '--json', '--tables', 'chat_messages,chat_conversations'], { env });
+    expect((JSON.parse(direct.stdout) as { plan: unknown }).plan).toEqual(parsed.plan);
+  });
+
+  it('exits 2 naming each missing variable', async () => {
+    const result = await runScript('sync.ts', ['--dry-run'], { env: { SUPABASE_PROD_URL: production.apiUrl } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('SUPABASE_PROD_SERVICE_ROLE_KEY');
+    expect(result.stderr).toContain('SUPABASE_STAGING_URL');
+    expect(result.stderr).toContain('SUPABASE_STAGING_SERVICE_ROLE_KEY');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('exits 2 when the anon key stands where the service-role key belongs, without printing it', async () => {
+    const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], {
+      env: { ...env, SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.anonKey },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('SUPABASE_STAGING_SERVICE_ROLE_KEY holds a key whose role is "anon"');
+    expect(result.stderr).not.toContain(staging.anonKey);
+  });
+
+  it('exits 2 on a malformed connection string, an unknown flag or an unknown table', async () => {
+    const malformed = await runScript('sync.ts', ['--dry-run'], { env: { ...env, SUPABASE_PROD_DB_URL: 'db.example.com:5432' } });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('SUPABASE_PROD_DB_URL is not a PostgreSQL connection string');
+    const flag = await runScript('sync.ts', ['--dry-run', '--tabels', 'hotels'], { env });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("Unknown option '--tabels'");
+    const table = await runScript('sync.ts', ['--dry-run', '--tables', 'hotel'], { env });
+    expect(table.code).toBe(2);
+    expect(table.stderr).toContain('--tables hotel: production has no such table');
+  });
+
+  it('prints its help', async () => {
+    const result = await runScript('sync.ts', ['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: npx tsx scripts/sync.ts');
+  });
+});
