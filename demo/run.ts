@@ -50,7 +50,9 @@ try {
     SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.serviceRoleKey,
     SUPABASE_STAGING_DB_URL: staging.dbUrl,
   };
-  const code = await runStep('what a full sync would do', 'sync.ts', ['--dry-run', '--schemas', 'public,analytics'], env);
+  const schemas = ['--schemas', 'public,analytics'];
+  let code = await runStep('what a full sync will do', 'sync.ts', ['--dry-run', ...schemas], env);
+  if (code === 0) code = await runStep('the full sync, then row counts side by side', 'sync-prod-to-staging-ultimate.ts', ['--yes', ...schemas], env);
   process.exitCode = code;
 } catch (error) {
   console.error(chalk.red(`Demo failed: ${(error as Error).message}`));

@@ -26,6 +26,7 @@ interface PgLikeError {
   code?: string;
   detail?: string;
   hint?: string;
+  where?: string;
   address?: string;
   port?: number;
 }
@@ -50,6 +51,7 @@ export function describeError(where: string, error: unknown): string {
   const main = (e.code && (network[e.code] ?? auth[e.code])) || e.message || String(error);
   const lines = [`${where}: ${main}`];
   if (e.detail) lines.push(`  detail: ${e.detail}`);
+  if (e.where) lines.push(`  at: ${e.where}`);
   if (e.hint) lines.push(`  hint: ${e.hint}`);
   return lines.join('\n');
 }

@@ -1,51 +1,55 @@
-// Copy production into staging. With --dry-run: print the plan, change nothing.
-import { COMMON_OPTIONS, listFlag, parseFlags, viaFlag } from '../lib/cli/args.ts';
+// Copy production into staging, or with --dry-run print the plan only.
+import { modeFlag, parseFlags, selectionFlags, SYNC_OPTIONS, viaFlag } from '../lib/cli/args.ts';
+import { confirmer } from '../lib/cli/confirm.ts';
 import { runScript } from '../lib/cli/run.ts';
-import { UsageError } from '../lib/errors.ts';
 import { prepareRun } from '../lib/engine/prepare.ts';
-import { renderPlan } from '../lib/report/plan.ts';
+import { runSync } from '../lib/engine/sync.ts';
+import { dryRunOutput } from '../lib/report/plan.ts';
+import { progressReporter, quietReporter } from '../lib/report/progress.ts';
+import { renderSyncResult } from '../lib/report/sync.ts';
 
 const HELP = `Usage: npx tsx scripts/sync.ts [options]
 
-Copies production into staging, tables in foreign-key order.
+Copies production into staging, tables in foreign-key order, in one staging
+transaction: it all lands, or nothing changes.
 
-  --dry-run              print the plan (tables, order, keys, drift) and change nothing
+  --mode replace|upsert  replace (default): staging's tables become production's;
+                         upsert: insert new rows, update changed ones, keep staging-only rows
   --tables a,b           only these tables (name or schema.name)
   --exclude a,b          leave these tables out
   --schemas public,x     schemas to copy (default: public)
   --via rest|postgres    how to reach the databases (default: postgres when both
                          SUPABASE_*_DB_URL are set, else REST)
-  --json                 machine-readable output
+  --dry-run              print the plan (tables, order, keys, drift) and change nothing
+  --yes, -y              do not ask before replacing (needed when not at a terminal)
+  --allow-drift          copy the columns both sides share when their schemas differ
+  --json                 machine-readable output on stdout
   --debug                stack traces on errors
   -h, --help             this text
 
 Configuration comes from .env.local, then .env: SUPABASE_PROD_URL,
 SUPABASE_PROD_SERVICE_ROLE_KEY, SUPABASE_PROD_DB_URL and the same for STAGING.
-Exit codes: 0 done, 1 failed, 2 usage or configuration error.`;
+Exit codes: 0 done, 1 failed (staging unchanged), 2 usage or configuration error.`;
 
 await runScript(async () => {
-  const { values } = parseFlags({ ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' } });
+  const { values } = parseFlags(SYNC_OPTIONS);
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  if (!values['dry-run']) {
-    throw new UsageError('This version can only plan: run with --dry-run. Copying arrives with the sync engine.');
-  }
-  const run = await prepareRun({
-    via: viaFlag(values.via),
-    selection: {
-      schemas: listFlag(values.schemas) ?? ['public'],
-      tables: listFlag(values.tables),
-      exclude: listFlag(values.exclude),
-    },
-  });
+  const mode = modeFlag(values.mode, 'replace');
+  const run = await prepareRun({ via: viaFlag(values.via), selection: selectionFlags(values) });
   try {
-    if (values.json) console.log(JSON.stringify({ via: run.via, plan: run.plan }, null, 2));
-    else {
-      const heading = `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}`;
-      console.log(renderPlan(run.plan, heading));
+    if (values['dry-run']) {
+      console.log(dryRunOutput(run, mode, Boolean(values.json)));
+      return 0;
     }
+    const result = await runSync(
+      run,
+      { mode, allowDrift: Boolean(values['allow-drift']), confirm: confirmer(Boolean(values.yes)) },
+      values.json ? quietReporter() : progressReporter(),
+    );
+    console.log(values.json ? JSON.stringify(result, null, 2) : renderSyncResult(result));
     return 0;
   } finally {
     await run.close();

@@ -40,8 +40,18 @@ export interface StackInfo {
 export interface Stack {
   info: StackInfo;
   majorVersion: number;
-  createProject(name: string, options?: { fill?: FixtureSize }): Promise<Project>;
+  createProject(name: string, options?: ProjectOptions): Promise<Project>;
   stop(): Promise<void>;
+}
+
+export interface ProjectOptions {
+  fill?: FixtureSize;
+  /**
+   * Hand the app's tables to another NOSUPERUSER role, one that may not set
+   * session_replication_role (the grant `postgres` has stands in for
+   * Supabase's supautils): dbUrl then connects as that role.
+   */
+  owner?: string;
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -82,18 +92,19 @@ export function attachStack(info: StackInfo, majorVersion = 0): Stack {
   return {
     info,
     majorVersion,
-    createProject: (name, options) => createProject(info, name, options?.fill),
+    createProject: (name, options) => createProject(info, name, options ?? {}),
     async stop() {},
   };
 }
 
-async function createProject(info: StackInfo, name: string, fill?: FixtureSize): Promise<Project> {
+async function createProject(info: StackInfo, name: string, { fill, owner }: ProjectOptions): Promise<Project> {
   await withClient(info.adminUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${TEMPLATE_DB} OWNER postgres`);
   });
   const adminUrl = urlFor(info.adminUrl, name);
-  const dbUrl = urlFor(info.adminUrl, name, 'postgres', OWNER_PASSWORD);
+  const dbUrl = urlFor(info.adminUrl, name, owner ?? 'postgres', OWNER_PASSWORD);
+  if (owner) await withClient(adminUrl, (client) => handOver(client, owner));
   const counts = fill ? await withClient(adminUrl, (client) => fillProduction(client, fill)) : undefined;
 
   const keys = projectKeys(info.jwtSecret, name);
@@ -124,6 +135,21 @@ async function createProject(info: StackInfo, name: string, fill?: FixtureSize):
       ).catch(() => undefined);
     },
   };
+}
+
+async function handOver(client: pg.Client, owner: string): Promise<void> {
+  const role = pg.escapeIdentifier(owner);
+  await client.query(`DO $$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${pg.escapeLiteral(owner)}) THEN
+        CREATE ROLE ${role} LOGIN NOSUPERUSER BYPASSRLS PASSWORD ${pg.escapeLiteral(OWNER_PASSWORD)};
+      END IF; END $$`);
+  await client.query(`GRANT USAGE, CREATE ON SCHEMA public, analytics TO ${role}`);
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname IN ('public', 'analytics') AND c.relkind IN ('r', 'p') ORDER BY c.relkind DESC`,
+  );
+  // Owned sequences follow their table.
+  for (const { name } of rows) await client.query(`ALTER TABLE ${name} OWNER TO ${role}`);
 }
 
 export function urlFor(adminUrl: string, database: string, role?: string, password?: string): string {

@@ -3,6 +3,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
+import type { Selection } from '../plan/select.ts';
+import type { SyncMode } from '../transport/session.ts';
 
 export const COMMON_OPTIONS = {
   tables: { type: 'string', multiple: true },
@@ -32,4 +34,26 @@ export function viaFlag(value: string | undefined): Via | undefined {
   if (value === undefined) return undefined;
   if (value === 'rest' || value === 'postgres') return value;
   throw new UsageError(`--via ${value}: use --via rest or --via postgres`);
+}
+
+export const SYNC_OPTIONS = {
+  ...COMMON_OPTIONS,
+  mode: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  'allow-drift': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function modeFlag(value: string | undefined, fallback: SyncMode): SyncMode {
+  if (value === undefined) return fallback;
+  if (value === 'replace' || value === 'upsert') return value;
+  throw new UsageError(`--mode ${value}: use --mode replace (staging's tables become production's) or --mode upsert (insert and update, keep staging-only rows)`);
+}
+
+export function selectionFlags(values: { schemas?: string[]; tables?: string[]; exclude?: string[] }): Selection {
+  return {
+    schemas: listFlag(values.schemas) ?? ['public'],
+    tables: listFlag(values.tables),
+    exclude: listFlag(values.exclude),
+  };
 }

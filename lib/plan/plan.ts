@@ -20,6 +20,8 @@ export interface SyncKey extends Key {
 
 export interface TablePlan {
   table: TableRef;
+  /** A partitioned parent: rows are read and written through it, partitions follow. */
+  partitioned: boolean;
   level: number;
   /** The conflict target for upserts and the order for paging; null: replace only. */
   key: SyncKey | null;
@@ -31,6 +33,12 @@ export interface TablePlan {
   identityColumns: { name: string; identity: 'always' | 'by default' }[];
   sequences: OwnedSequence[];
   rowEstimate: number;
+  /**
+   * Every copied column has the same built-in type on both sides, so rows may
+   * travel in PostgreSQL's binary format. Binary values of other types carry
+   * database-specific type OIDs (arrays of enums, composites) and go as text.
+   */
+  binarySafe: boolean;
   /** Why this table must be loaded with foreign-key checks off, if it must. */
   loadedTogether: 'cycle' | 'self-reference' | null;
   drift: Drift[];
@@ -80,15 +88,19 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       const stagingTable = findTable(staging, table);
       const drift = compareTables(table, stagingTable);
       const stagingColumns = new Set(stagingTable?.columns.filter((c) => !c.generated).map((c) => c.name) ?? []);
+      const copied = table.columns.filter((c) => !c.generated && stagingColumns.has(c.name));
+      const stagingType = new Map(stagingTable?.columns.map((c) => [c.name, c.type]) ?? []);
       return {
         table: ref(table),
+        partitioned: table.kind === 'partitioned',
         level: order.levels.get(name) ?? 0,
         key: chooseKey(table, stagingTable),
-        columns: table.columns.filter((c) => !c.generated && stagingColumns.has(c.name)).map((c) => c.name),
+        columns: copied.map((c) => c.name),
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
         sequences: table.sequences,
         rowEstimate: table.rowEstimate,
+        binarySafe: copied.every((c) => c.typeSchema === 'pg_catalog' && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
       };

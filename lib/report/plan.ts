@@ -75,3 +75,16 @@ function notes(table: TablePlan): string {
   if (table.drift.length) notes.push(chalk.red('drift'));
   return notes.join('; ');
 }
+
+/** What --dry-run prints: the plan as a table, or as JSON. */
+export function dryRunOutput(
+  run: { via: string; production: { location: string }; staging: { location: string }; plan: SyncPlan },
+  mode: string,
+  json: boolean,
+): string {
+  if (json) return JSON.stringify({ via: run.via, mode, plan: run.plan }, null, 2);
+  return renderPlan(
+    run.plan,
+    `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}, mode ${mode}`,
+  );
+}

@@ -3,7 +3,9 @@
 import type pg from 'pg';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { readCatalogPostgres, readCatalogRest } from '../catalog/read.ts';
-import type { Catalog } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
+import { DatabaseError, describeError } from '../errors.ts';
+import { quoteTable } from '../sql/ident.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
 import { connectSupabase } from '../connect/supabase.ts';
@@ -11,9 +13,11 @@ import { connectSupabase } from '../connect/supabase.ts';
 export interface Database {
   side: Side;
   via: Via;
+  config: SideConfig;
   /** Where it is, safe to print (no password, no key). */
   location: string;
   readCatalog(): Promise<Catalog>;
+  countRows(table: TableRef): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -23,8 +27,13 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
     return {
       side: config.side,
       via,
+      config,
       location: redactUrl(config.dbUrl as string),
       readCatalog: () => readCatalogPostgres(config.side, client),
+      countRows: async (table) => {
+        const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
+        return Number(rows[0]?.n);
+      },
       close: () => client.end(),
     };
   }
@@ -32,8 +41,17 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
   return {
     side: config.side,
     via,
+    config,
     location: config.url as string,
     readCatalog: () => readCatalogRest(config.side, supabase),
+    countRows: async (table) => {
+      const { count, error } = await supabase
+        .schema(table.schema)
+        .from(table.name)
+        .select('*', { count: 'exact', head: true });
+      if (error) throw new DatabaseError(describeError(`Counting ${config.side}'s ${qualifiedName(table)} over REST`, error));
+      return count ?? 0;
+    },
     close: async () => undefined,
   };
 }

@@ -1,0 +1,22 @@
+import chalk from 'chalk';
+import type { SyncResult } from '../engine/sync.ts';
+import { formatCount, renderTable } from './table.ts';
+
+export function renderSyncResult(result: SyncResult): string {
+  const upsert = result.mode === 'upsert';
+  const rows = result.tables.map((table) => [
+    table.table,
+    formatCount(table.rows),
+    ...(upsert ? [formatCount(table.changed)] : []),
+    `${table.seconds.toFixed(2)}s`,
+  ]);
+  const total = result.tables.reduce((sum, table) => sum + table.rows, 0);
+  return [
+    renderTable(['Table', 'Rows copied', ...(upsert ? ['Inserted or updated'] : []), 'Time'], rows),
+    '',
+    chalk.green(
+      `Synced ${result.tables.length} tables, ${formatCount(total)} rows, in ${result.seconds.toFixed(1)}s ` +
+        `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}).`,
+    ),
+  ].join('\n');
+}

@@ -1,0 +1,14 @@
+// Every identifier that reaches SQL goes through here; values go as parameters.
+import type { TableRef } from '../catalog/types.ts';
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function quoteTable(table: TableRef): string {
+  return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+}
+
+export function columnList(columns: string[], prefix?: string): string {
+  return columns.map((column) => (prefix ? `${prefix}.${quoteIdent(column)}` : quoteIdent(column))).join(', ');
+}

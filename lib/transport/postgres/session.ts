@@ -1,0 +1,191 @@
+// Writing staging over a direct connection: the whole run is one staging
+// transaction, so a failure anywhere leaves staging exactly as it was.
+import type pg from 'pg';
+import { qualifiedName } from '../../catalog/types.ts';
+import { connectPostgres } from '../../connect/postgres.ts';
+import { DatabaseError } from '../../errors.ts';
+import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
+import type { LoadMethod, SessionOptions, SyncSession } from '../session.ts';
+import { copyRows } from './copy.ts';
+import { sameDatabase, serverIdentity } from './identity.ts';
+import { openSnapshot, type Snapshot } from './snapshot.ts';
+
+export async function openPostgresSession(
+  urls: { production: string; staging: string },
+  plan: SyncPlan,
+  options: SessionOptions,
+): Promise<SyncSession> {
+  const staging = await connectPostgres('staging', urls.staging);
+  let snapshot: Snapshot | undefined;
+  try {
+    snapshot = await openSnapshot(urls.production, 1);
+    const reader = snapshot.readers[0] as pg.Client;
+    const [productionId, stagingId] = await Promise.all([serverIdentity(reader), serverIdentity(staging)]);
+    if (sameDatabase(productionId, stagingId)) {
+      throw new DatabaseError(
+        `SUPABASE_PROD_DB_URL and SUPABASE_STAGING_DB_URL lead to the same database (${stagingId.database}): refusing to copy a database onto itself.`,
+        2,
+      );
+    }
+    await staging.query('BEGIN');
+    const method = await chooseLoadMethod(staging, plan);
+    return new PostgresSession(reader, staging, snapshot, method, options);
+  } catch (error) {
+    await snapshot?.close();
+    await staging.query('ROLLBACK').catch(() => undefined);
+    await staging.end();
+    throw error;
+  }
+}
+
+/**
+ * With `session_replication_role = replica` staging skips triggers and
+ * foreign-key checks for this transaction only: copied rows are not rewritten
+ * by triggers, and tables load in any order, cycles included. A role that may
+ * not set it (plain PostgreSQL without the grant) loads in foreign-key order
+ * with its user triggers disabled, which it may do as the tables' owner.
+ */
+async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise<LoadMethod> {
+  await staging.query('SAVEPOINT supasync_replica');
+  try {
+    await staging.query('SET LOCAL session_replication_role = replica');
+    return { kind: 'replica', warnings: [] };
+  } catch (error) {
+    await staging.query('ROLLBACK TO SAVEPOINT supasync_replica');
+    if ((error as { code?: string }).code !== '42501') throw error;
+  }
+  if (plan.cycles.length) {
+    const cycles = plan.cycles.map((cycle) => cycle.tables.map(qualifiedName).join(' <-> ')).join('; ');
+    throw new DatabaseError(
+      `${cycles} reference each other, so they can only be loaded with foreign-key checks off, and staging's role may not ` +
+        'SET session_replication_role. Grant it (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>), ' +
+        'connect as a role that may (on Supabase: postgres), or leave those tables out with --exclude.',
+    );
+  }
+  return {
+    kind: 'foreign-key order',
+    warnings: [
+      "staging's role may not SET session_replication_role: loading in foreign-key order, with the tables' user triggers disabled during the load.",
+    ],
+  };
+}
+
+class PostgresSession implements SyncSession {
+  private disabledTriggers: { table: string; trigger: string }[] = [];
+  private tempTables = 0;
+
+  constructor(
+    private readonly production: pg.Client,
+    private readonly staging: pg.Client,
+    private readonly snapshot: Snapshot,
+    readonly method: LoadMethod,
+    private readonly options: SessionOptions,
+  ) {}
+
+  async prepare(tables: TablePlan[]): Promise<void> {
+    if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
+    if (this.options.mode === 'replace' && tables.length) {
+      // One statement for all: TRUNCATE refuses to empty a table that a table
+      // outside the list references, which is the check we want.
+      await this.staging
+        .query(`TRUNCATE ${tables.map((t) => quoteTable(t.table)).join(', ')}`)
+        .catch((error: { code?: string; detail?: string }) => {
+          if (error.code !== '0A000' || !error.detail) throw error;
+          throw new DatabaseError(
+            `Replacing these tables would leave rows pointing nowhere: ${error.detail} ` +
+              'Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging\'s rows with --mode upsert. Nothing was changed.',
+          );
+        });
+    }
+  }
+
+  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<{ rows: number; changed: number }> {
+    if (this.options.mode === 'replace') {
+      const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
+      return { rows, changed: rows };
+    }
+    return this.upsertTable(table, onRows);
+  }
+
+  /**
+   * Rows land in a temporary table first, then one INSERT ... ON CONFLICT
+   * merges them on the detected key. Rows equal to staging's are not
+   * rewritten (compared as text: json has no equality operator).
+   */
+  private async upsertTable(table: TablePlan, onRows: (rows: number) => void): Promise<{ rows: number; changed: number }> {
+    if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to upsert on`);
+    const temp = quoteIdent(`supasync_load_${++this.tempTables}`);
+    const columns = columnList(table.columns);
+    await this.staging.query(
+      `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${columns} FROM ${quoteTable(table.table)} WITH NO DATA`,
+    );
+    const rows = await copyRows({ production: this.production, staging: this.staging, table, into: temp, onRows });
+    const updatable = table.columns.filter((column) => !table.key?.columns.includes(column));
+    const overriding = table.identityColumns.some((column) => column.identity === 'always') ? 'OVERRIDING SYSTEM VALUE' : '';
+    const onConflict = updatable.length
+      ? `DO UPDATE SET ${updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}
+         WHERE ROW(${columnList(updatable, 'target')})::text IS DISTINCT FROM ROW(${columnList(updatable, 'EXCLUDED')})::text`
+      : 'DO NOTHING';
+    const result = await this.staging.query(
+      `INSERT INTO ${quoteTable(table.table)} AS target (${columns}) ${overriding}
+       SELECT ${columns} FROM ${temp}
+       ON CONFLICT (${columnList(table.key.columns)}) ${onConflict}`,
+    );
+    await this.staging.query(`DROP TABLE ${temp}`);
+    return { rows, changed: result.rowCount ?? 0 };
+  }
+
+  async finish(tables: TablePlan[]): Promise<void> {
+    await this.resetSequences(tables);
+    for (const { table, trigger } of this.disabledTriggers) {
+      await this.staging.query(`ALTER TABLE ${table} ENABLE TRIGGER ${quoteIdent(trigger)}`);
+    }
+    await this.staging.query('COMMIT');
+    await this.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.staging.query('ROLLBACK').catch(() => undefined);
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    await this.snapshot.close();
+    await this.staging.end().catch(() => undefined);
+  }
+
+  /**
+   * The next id staging hands out must not collide with a copied one: each
+   * owned sequence moves past the column's maximum, and never backwards.
+   */
+  private async resetSequences(tables: TablePlan[]): Promise<void> {
+    for (const table of tables) {
+      for (const sequence of table.sequences) {
+        const sequenceName = quoteTable({ schema: sequence.schema, name: sequence.name });
+        await this.staging.query(
+          `SELECT pg_catalog.setval($1::regclass, next.value)
+           FROM (SELECT GREATEST(
+                   (SELECT max(${quoteIdent(sequence.column)}) FROM ${quoteTable(table.table)}),
+                   (SELECT CASE WHEN is_called THEN last_value END FROM ${sequenceName})) AS value) next
+           WHERE next.value IS NOT NULL`,
+          [sequenceName],
+        );
+      }
+    }
+  }
+
+  private async disableUserTriggers(tables: TablePlan[]): Promise<void> {
+    for (const table of tables) {
+      const { rows } = await this.staging.query<{ tgname: string }>(
+        `SELECT tgname FROM pg_catalog.pg_trigger
+         WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname`,
+        [quoteTable(table.table)],
+      );
+      for (const { tgname } of rows) {
+        await this.staging.query(`ALTER TABLE ${quoteTable(table.table)} DISABLE TRIGGER ${quoteIdent(tgname)}`);
+        this.disabledTriggers.push({ table: quoteTable(table.table), trigger: tgname });
+      }
+    }
+  }
+}

@@ -1,0 +1,28 @@
+// What a database holds, table by table, as PostgreSQL itself prints it:
+// row count and a hash of every row's text, in a stable order.
+import { withClient } from '../../stack/index.ts';
+
+export type Digests = Record<string, { rows: number; md5: string | null }>;
+
+export async function tableDigests(adminUrl: string, schemas = ['public', 'analytics']): Promise<Digests> {
+  return withClient(adminUrl, async (client) => {
+    const { rows: tables } = await client.query<{ name: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
+      [schemas],
+    );
+    const digests: Digests = {};
+    for (const { name } of tables) {
+      const { rows } = await client.query<{ rows: string; md5: string | null }>(
+        `SELECT count(*) AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5 FROM ${name} t`,
+      );
+      digests[name] = { rows: Number(rows[0]?.rows), md5: rows[0]?.md5 ?? null };
+    }
+    return digests;
+  });
+}
+
+export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  return withClient(url, async (client) => (await client.query(sql, params)).rows as T[]);
+}
