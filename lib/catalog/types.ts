@@ -12,6 +12,8 @@ export interface Column {
   typeSchema: string;
   typeName: string;
   typeKind: 'base' | 'composite' | 'domain' | 'enum' | 'range' | 'multirange' | 'other';
+  /** PostgreSQL's binary format of this type holds no database-specific OIDs. */
+  binaryPortable: boolean;
   nullable: boolean;
   default: string | null;
   /** Generated columns can never be written: they are left out of every copy. */

@@ -34,9 +34,9 @@ export interface TablePlan {
   sequences: OwnedSequence[];
   rowEstimate: number;
   /**
-   * Every copied column has the same built-in type on both sides, so rows may
-   * travel in PostgreSQL's binary format. Binary values of other types carry
-   * database-specific type OIDs (arrays of enums, composites) and go as text.
+   * Every copied column has the same type on both sides and a binary format
+   * free of type OIDs, so rows may travel in PostgreSQL's binary format.
+   * Arrays of enums or extension types and composites go as text.
    */
   binarySafe: boolean;
   /** Why this table must be loaded with foreign-key checks off, if it must. */
@@ -100,7 +100,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
         sequences: table.sequences,
         rowEstimate: table.rowEstimate,
-        binarySafe: copied.every((c) => c.typeSchema === 'pg_catalog' && stagingType.get(c.name) === c.type),
+        binarySafe: copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
       };

@@ -8,7 +8,6 @@ import { DatabaseError, describeError } from '../errors.ts';
 import { quoteTable } from '../sql/ident.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
-import { connectSupabase } from '../connect/supabase.ts';
 
 export interface Database {
   side: Side;
@@ -37,6 +36,8 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
       close: () => client.end(),
     };
   }
+  // supabase-js is loaded only on this path: the direct path starts faster without it.
+  const { connectSupabase } = await import('../connect/supabase.ts');
   const supabase: SupabaseClient = connectSupabase(config.url as string, config.serviceRoleKey as string);
   return {
     side: config.side,

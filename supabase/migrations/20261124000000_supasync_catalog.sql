@@ -61,6 +61,15 @@ SELECT pg_catalog.jsonb_build_object(
               WHEN 'b' THEN 'base' WHEN 'c' THEN 'composite' WHEN 'd' THEN 'domain'
               WHEN 'e' THEN 'enum' WHEN 'r' THEN 'range' WHEN 'm' THEN 'multirange'
               ELSE 'other' END,
+            -- Binary COPY values carry type OIDs only inside arrays and
+            -- composites; those differ between databases unless built in.
+            'binaryPortable', NOT EXISTS (
+              SELECT FROM pg_catalog.pg_type b
+              LEFT JOIN pg_catalog.pg_type el ON el.oid = b.typelem AND b.typlen = -1
+              LEFT JOIN pg_catalog.pg_namespace eln ON eln.oid = el.typnamespace
+              WHERE b.oid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END
+                AND (b.typtype = 'c' OR eln.nspname <> 'pg_catalog')
+            ),
             'nullable', NOT a.attnotnull,
             'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
             'generated', CASE a.attgenerated WHEN 's' THEN 'stored' WHEN 'v' THEN 'virtual' END,

@@ -8,6 +8,7 @@ import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import type { LoadMethod, SessionOptions, SyncSession } from '../session.ts';
 import { copyRows } from './copy.ts';
+import { createIndexes, dropIndexes, secondaryIndexes } from './indexes.ts';
 import { sameDatabase, serverIdentity } from './identity.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
@@ -29,6 +30,8 @@ export async function openPostgresSession(
       );
     }
     await staging.query('BEGIN');
+    // Index builds after a load sort in memory rather than on disk when they can.
+    await staging.query(`SET LOCAL maintenance_work_mem = '256MB'`);
     const method = await chooseLoadMethod(staging, plan);
     return new PostgresSession(reader, staging, snapshot, method, options);
   } catch (error) {
@@ -102,7 +105,9 @@ class PostgresSession implements SyncSession {
 
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<{ rows: number; changed: number }> {
     if (this.options.mode === 'replace') {
+      const dropped = await dropIndexes(this.staging, await secondaryIndexes(this.staging, table.table));
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
+      await createIndexes(this.staging, dropped);
       return { rows, changed: rows };
     }
     return this.upsertTable(table, onRows);
