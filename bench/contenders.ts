@@ -1,0 +1,120 @@
+// Who is timed: supasync itself and the baselines of docs/benchmarks.md, each
+// a whole command as a user would type it. A REST contender is one more entry.
+import type { Project } from '../stack/index.ts';
+import { copyOut, type BenchTable } from './dataset.ts';
+import type { Command } from './measure.ts';
+import type { Tools } from './tools.ts';
+
+export interface RunContext {
+  production: Project;
+  /** Freshly reset before every run: same schema, indexes and FKs, no rows. */
+  staging: Project;
+  tables: BenchTable[];
+  schemas: string[];
+  /** An empty directory of this run's own. */
+  workDir: string;
+  /** The repository, where `scripts/sync.ts` lives. */
+  repoDir: string;
+  tools: Tools;
+}
+
+export interface Contender {
+  id: string;
+  label: string;
+  /** Why it cannot run on this machine, shown in place of its figures. */
+  unavailable(tools: Tools): string | undefined;
+  command(context: RunContext): Command;
+}
+
+/** Single-quoted for bash. */
+const sh = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
+
+// -X: no ~/.psqlrc; ON_ERROR_STOP: a failed COPY fails the command.
+const psql = (tools: Tools): string => `${sh(tools.psql ?? 'psql')} -X -q -v ON_ERROR_STOP=1`;
+
+/** URLs go to bash through the environment, never spliced into the script. */
+const urls = (production: string, staging: string) => ({ BENCH_PRODUCTION_URL: production, BENCH_STAGING_URL: staging });
+
+const bash = (script: string, env: Record<string, string>): Command => ({
+  file: 'bash',
+  args: ['-c', `set -euo pipefail\n${script}`],
+  env,
+});
+
+const needs = (tools: Tools, what: 'pg_dump' | 'psql'): string | undefined =>
+  (what === 'pg_dump' ? tools.pgDump : tools.psql) ? undefined : 'not installed (apt-get install postgresql-client)';
+
+export const ours: Contender = {
+  id: 'ours',
+  label: 'supasync (ours)',
+  unavailable: () => undefined,
+  command: ({ production, staging, schemas, repoDir }) => ({
+    file: 'npx',
+    args: ['tsx', 'scripts/sync.ts', '--via', 'postgres', '--mode', 'replace', '--yes', '--schemas', schemas.join(',')],
+    cwd: repoDir,
+    env: {
+      SUPABASE_PROD_URL: production.apiUrl,
+      SUPABASE_PROD_SERVICE_ROLE_KEY: production.serviceRoleKey,
+      SUPABASE_PROD_DB_URL: production.dbUrl,
+      SUPABASE_STAGING_URL: staging.apiUrl,
+      SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.serviceRoleKey,
+      SUPABASE_STAGING_DB_URL: staging.dbUrl,
+    },
+  }),
+};
+
+// --disable-triggers wraps each table's COPY in ALTER TABLE ... DISABLE TRIGGER
+// ALL, which needs a superuser: hence the admin connections. pg_dump writes the
+// partitions' rows per partition and leaves generated columns out by itself.
+export const pgDumpPsql: Contender = {
+  id: 'pg_dump',
+  label: 'pg_dump | psql',
+  unavailable: (tools) => needs(tools, 'pg_dump') ?? needs(tools, 'psql'),
+  command: ({ production, staging, schemas, tools }) =>
+    bash(
+      `${sh(tools.pgDump?.path ?? 'pg_dump')} --data-only --disable-triggers ${schemas.map((s) => sh(`--schema=${s}`)).join(' ')}` +
+        ` "$BENCH_PRODUCTION_URL" | ${psql(tools)} "$BENCH_STAGING_URL"`,
+      urls(production.adminUrl, staging.adminUrl),
+    ),
+};
+
+// One pipe per table, one after another. session_replication_role = replica
+// skips FK checks and user triggers, so table order does not matter; the table
+// owner may set it (on Supabase through supautils), so no superuser is needed.
+export const copyPipe: Contender = {
+  id: 'copy_pipe',
+  label: 'COPY pipe (replica role)',
+  unavailable: (tools) => needs(tools, 'psql'),
+  command: ({ production, staging, tables, tools }) =>
+    bash(
+      tables
+        .map(
+          (table) =>
+            `${psql(tools)} -d "$BENCH_PRODUCTION_URL" -c ${sh(copyOut(table))} | ${psql(tools)} -d "$BENCH_STAGING_URL"` +
+            ` -c 'SET session_replication_role = replica' -c ${sh(`COPY ${table.sql} (${table.columns}) FROM STDIN`)}`,
+        )
+        .join('\n'),
+      urls(production.dbUrl, staging.dbUrl),
+    ),
+};
+
+// Without the replica role pgcopydb loads children before parents, the FK
+// checks fail, and it still exits 0 with those tables empty: verify catches it.
+// It copies every table of the database; here only the benchmarked schemas
+// hold tables. It also runs VACUUM ANALYZE on each table it loaded.
+export const pgcopydb: Contender = {
+  id: 'pgcopydb',
+  label: 'pgcopydb --table-jobs 2',
+  unavailable: (tools) => (tools.pgcopydb ? undefined : 'not installed (apt-get install pgcopydb)'),
+  command: ({ production, staging, workDir }) => ({
+    file: 'pgcopydb',
+    args: [
+      'copy', 'table-data', '--table-jobs', '2', '--dir', `${workDir}/pgcopydb`,
+      '--source', production.adminUrl,
+      // libpq decodes %20, not '+': URLSearchParams would not do.
+      '--target', `${staging.adminUrl}${staging.adminUrl.includes('?') ? '&' : '?'}options=-c%20session_replication_role%3Dreplica`,
+    ],
+  }),
+};
+
+export const CONTENDERS: Contender[] = [ours, pgDumpPsql, copyPipe, pgcopydb];

@@ -1,0 +1,92 @@
+// What production holds: the tables every contender copies, their columns,
+// and how many bytes that data is as COPY text.
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import { withClient } from '../stack/index.ts';
+
+export interface BenchTable {
+  /** "schema.name", the key of every per-table figure. */
+  key: string;
+  /** Quoted, schema-qualified: public."MixedCase". */
+  sql: string;
+  /** Quoted, comma-separated, generated columns left out: they are computed on write, never copied. */
+  columns: string;
+}
+
+/** The one place identifiers are quoted. */
+export const quote = (identifier: string): string => pg.escapeIdentifier(identifier);
+
+/**
+ * Ordinary and partitioned tables, not the partitions themselves: a partitioned
+ * table is read and written through its parent, which routes rows to partitions.
+ */
+export async function readTables(url: string, schemas: string[]): Promise<BenchTable[]> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
+      `SELECT n.nspname AS schema, c.relname AS name,
+              array_agg(a.attname::text ORDER BY a.attnum) AS columns
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY($1)
+        GROUP BY n.nspname, c.relname
+        ORDER BY n.nspname, c.relname`,
+      [schemas],
+    );
+    return rows.map((row) => ({
+      key: `${row.schema}.${row.name}`,
+      sql: `${quote(row.schema)}.${quote(row.name)}`,
+      columns: row.columns.map(quote).join(', '),
+    }));
+  });
+}
+
+/**
+ * Bytes on disk of the tables in these schemas, with their partitions, indexes
+ * and TOAST, and how many indexes every load has to maintain (partitioned
+ * tables' indexes counted once per partition, as they are built).
+ */
+export async function describeStorage(url: string, schemas: string[]): Promise<{ diskBytes: number; indexes: number }> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ bytes: string; indexes: string }>(
+      `SELECT (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)) AS bytes,
+              (SELECT count(*)
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind = 'r' AND n.nspname = ANY($1)) AS indexes`,
+      [schemas],
+    );
+    return { diskBytes: Number(rows[0]?.bytes ?? 0), indexes: Number(rows[0]?.indexes ?? 0) };
+  });
+}
+
+export const copyOut = (table: BenchTable): string => `COPY (SELECT ${table.columns} FROM ${table.sql}) TO STDOUT`;
+
+/**
+ * The bytes a text COPY of each table moves: psql runs the COPY and we count
+ * its output, so escaping and every type's text form are exactly the server's.
+ * Undefined without psql.
+ */
+export async function copyTextBytes(url: string, tables: BenchTable[], psql: string | undefined): Promise<Map<string, number> | undefined> {
+  if (!psql) return undefined;
+  const bytes = new Map<string, number>();
+  for (const table of tables) {
+    bytes.set(table.key, await countOutput(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', copyOut(table)]));
+  }
+  return bytes;
+}
+
+function countOutput(file: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let count = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (count += chunk.length));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0 ? resolve(count) : reject(new Error(`${file} exited ${code}: ${stderr.trim()}`)),
+    );
+  });
+}

@@ -1,0 +1,205 @@
+// npm run bench: boot the test stack, fill production, then time each
+// contender copying it into a freshly reset staging, verify every copy, and
+// print the table of docs/benchmarks.md. Everything started is stopped, also
+// on an error or Ctrl-C.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
+import { CONTENDERS, ours, type Contender, type RunContext } from './contenders.ts';
+import { copyTextBytes, describeStorage, readTables, type BenchTable } from './dataset.ts';
+import { measure, type Measurement } from './measure.ts';
+import { addRatios, renderReport, summarize, unavailable, writeReport, type BenchReport, type Dataset, type RunResult } from './report.ts';
+import { choosePostgresBin, findTools, type Tools } from './tools.ts';
+import { compareDigests, describeDifference, digestTables, type Digests } from './verify.ts';
+
+const HELP = `Usage: npm run bench -- [options]
+
+Times supasync and the baselines copying a filled production into an empty
+staging (same schema, indexes and FKs), verifies each copy, prints a table and
+writes bench/results/<timestamp>.json. See docs/benchmarks.md.
+
+  --size tiny|seed|bench   production's size (default bench: about 1,012,000 rows)
+  --only a,b               contenders to run: ${CONTENDERS.map((c) => c.id).join(', ')}
+  --repeat N               run each contender N times, report the median (default 1)
+  -h, --help               this text
+
+Exit codes: 0 done, 1 supasync failed or its copy differs (or the harness failed), 2 usage error.`;
+
+const SIZES = ['tiny', 'seed', 'bench'] as const;
+type Size = (typeof SIZES)[number];
+const SCHEMAS = ['public', 'analytics'];
+const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+interface Options {
+  size: Size;
+  contenders: Contender[];
+  repeat: number;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      size: { type: 'string', default: 'bench' },
+      only: { type: 'string' },
+      repeat: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const size = SIZES.find((s) => s === values.size);
+  if (!size) throw new UsageError(`--size ${values.size}: use tiny, seed or bench`);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat ${values.repeat}: use a whole number of at least 1`);
+  const ids = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
+  const unknown = ids?.filter((id) => !CONTENDERS.some((c) => c.id === id)) ?? [];
+  if (unknown.length) throw new UsageError(`--only ${unknown.join(',')}: unknown; use ${CONTENDERS.map((c) => c.id).join(', ')}`);
+  const contenders = ids ? CONTENDERS.filter((c) => ids.includes(c.id)) : CONTENDERS;
+  return { size, contenders, repeat };
+}
+
+const progress = (text: string) => process.stderr.write(text);
+
+// The line of the command's output that says what went wrong, with its exit status.
+function failure(measured: Measurement): string {
+  const tail = measured.outputTail;
+  const line = [...tail].reverse().find((l) => /error|fatal|failed|refus/i.test(l)) ?? tail.at(-1);
+  const status = measured.exitCode === null ? 'killed' : `exit ${measured.exitCode}`;
+  return line ? `${status}: ${line.trim()}` : status;
+}
+
+async function run(options: Options, signal: AbortSignal): Promise<number> {
+  const tools = findTools();
+  const binaries = choosePostgresBin(tools);
+  const workRoot = mkdtempSync(join(tmpdir(), 'supasync-bench-'));
+  const interrupted = () => {
+    if (signal.aborted) throw new Error('Interrupted.');
+  };
+  let stack: Stack | undefined;
+  let production: Project | undefined;
+  let staging: Project | undefined;
+  try {
+    progress(`Booting PostgreSQL: ${binaries}\n`);
+    stack = await startStack();
+    interrupted();
+    const version = await withClient(stack.info.adminUrl, async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?');
+    progress(`PostgreSQL ${version}. Filling production (--size ${options.size})...\n`);
+    production = await stack.createProject('bench_production', { fill: options.size });
+    interrupted();
+    const tables = await readTables(production.adminUrl, SCHEMAS);
+    const expected = await digestTables(production.adminUrl, tables);
+    const dataset = await describeDataset(options.size, production, tables, expected, tools);
+    interrupted();
+    progress(`Production: ${dataset.rows.toLocaleString('en-US')} rows in ${dataset.tables} tables.\n`);
+
+    const runs = new Map<string, RunResult[]>();
+    const runnable = options.contenders.filter((c) => c.unavailable(tools) === undefined);
+    for (let round = 1; round <= options.repeat; round++) {
+      for (const contender of runnable) {
+        await staging?.stop();
+        staging = undefined;
+        staging = await stack.createProject('bench_staging');
+        // Start every contender from the same state: no checkpoint pending from the last one.
+        await withClient(staging.adminUrl, (c) => c.query('CHECKPOINT'));
+        interrupted();
+        const workDir = join(workRoot, `${round}-${contender.id}`);
+        mkdirSync(workDir);
+        const context: RunContext = { production, staging, tables, schemas: SCHEMAS, workDir, repoDir: REPO_DIR, tools };
+        progress(`${contender.label} (run ${round}/${options.repeat})... `);
+        const result = await runOnce(contender, context, expected, tools, signal);
+        interrupted();
+        runs.set(contender.id, [...(runs.get(contender.id) ?? []), result]);
+        progress(
+          result.error ?? (result.differences.length
+            ? `${result.seconds.toFixed(2)} s, DIFFERS: ${result.differences.slice(0, 3).map(describeDifference).join(', ')}`
+            : `${result.seconds.toFixed(2)} s, equal`),
+        );
+        progress('\n');
+      }
+    }
+
+    const results = options.contenders.map((c) => {
+      const reason = c.unavailable(tools);
+      return reason ? unavailable(c.id, c.label, reason) : summarize(c.id, c.label, runs.get(c.id) ?? [], dataset);
+    });
+    addRatios(results, ours.id);
+    const report: BenchReport = {
+      date: new Date().toISOString(),
+      repeat: options.repeat,
+      server: { version, binaries },
+      dataset,
+      contenders: results,
+    };
+    console.log(`\n${renderReport(report)}\n`);
+    console.log(`Results: ${writeReport(report, join(REPO_DIR, 'bench', 'results'))}`);
+    const oursResult = results.find((r) => r.id === ours.id);
+    return oursResult && oursResult.status !== 'equal' ? 1 : 0;
+  } finally {
+    progress('Stopping the stack...\n');
+    await staging?.stop().catch(() => undefined);
+    await production?.stop().catch(() => undefined);
+    await stack?.stop().catch(() => undefined);
+    rmSync(workRoot, { recursive: true, force: true });
+  }
+}
+
+async function runOnce(contender: Contender, context: RunContext, expected: Digests, tools: Tools, signal: AbortSignal): Promise<RunResult> {
+  const measured = await measure(contender.command(context), {
+    logFile: join(context.workDir, 'output.log'),
+    ...(tools.gnuTime ? { timeFile: join(context.workDir, 'time.txt') } : {}),
+    signal,
+  });
+  const base = { seconds: measured.seconds, exitCode: measured.exitCode, ...(measured.peakKib === undefined ? {} : { peakKib: measured.peakKib }) };
+  if (measured.exitCode !== 0) return { ...base, differences: [], error: failure(measured) };
+  const differences = compareDigests(expected, await digestTables(context.staging.adminUrl, context.tables));
+  return { ...base, differences };
+}
+
+async function describeDataset(size: Size, production: Project, tables: BenchTable[], expected: Digests, tools: Tools): Promise<Dataset> {
+  const bytes = await copyTextBytes(production.adminUrl, tables, tools.psql);
+  const perTable = tables.map((t) => ({
+    table: t.key,
+    rows: expected.get(t.key)?.rows ?? 0,
+    ...(bytes ? { copyBytes: bytes.get(t.key) ?? 0 } : {}),
+  }));
+  return {
+    size,
+    tables: tables.length,
+    rows: perTable.reduce((sum, t) => sum + t.rows, 0),
+    ...(bytes ? { copyBytes: [...bytes.values()].reduce((a, b) => a + b, 0) } : {}),
+    ...(await describeStorage(production.adminUrl, SCHEMAS)),
+    perTable,
+  };
+}
+
+let options: Options | 'help';
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`${(error as Error).message}. See --help.`);
+  process.exit(2);
+}
+if (options === 'help') {
+  console.log(HELP);
+  process.exit(0);
+}
+const abort = new AbortController();
+const onSignal = () => {
+  if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: leave now
+  progress('\nInterrupted: stopping what runs (Ctrl-C again to leave at once)...\n');
+  abort.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+try {
+  process.exitCode = await run(options, abort.signal);
+} catch (error) {
+  console.error(abort.signal.aborted ? 'Interrupted.' : `Benchmark failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = abort.signal.aborted ? 130 : 1;
+}
