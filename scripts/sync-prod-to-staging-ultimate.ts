@@ -24,6 +24,8 @@ counts as a status table.
   --dry-run              print the plan and change nothing
   --yes, -y              do not ask before replacing (needed when not at a terminal)
   --allow-drift          copy the columns both sides share when their schemas differ
+  --strict               stop at the first row staging rejects (REST); without it
+                         such rows are reported by key and the rest is written
   --json                 machine-readable output on stdout
   -h, --help             this text
 
@@ -47,14 +49,15 @@ await runScript(async () => {
     }
     const result = await runSync(
       run,
-      { mode: 'replace', allowDrift: Boolean(values['allow-drift']), confirm: confirmer(Boolean(values.yes)) },
+      { mode: 'replace', allowDrift: Boolean(values['allow-drift']), strict: Boolean(values.strict), confirm: confirmer(Boolean(values.yes)) },
       values.json ? quietReporter() : progressReporter(),
     );
     const synced = run.plan.tables.map((table) => table.table).filter((t) => !result.skipped.some((s) => s.table === `${t.schema}.${t.name}`));
     const counts = await compareCounts(run.production, run.staging, synced);
     if (values.json) console.log(JSON.stringify({ ...result, status: counts }, null, 2));
     else console.log(`${renderSyncResult(result)}\n\n${renderCountStatus(counts)}`);
-    return counts.every((row) => row.equal) && !result.skipped.length ? 0 : 1;
+    const rejected = result.tables.some((table) => table.rejected.length);
+    return counts.every((row) => row.equal) && !result.skipped.length && !rejected ? 0 : 1;
   } finally {
     await run.close();
   }

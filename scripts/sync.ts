@@ -23,6 +23,8 @@ transaction: it all lands, or nothing changes.
   --dry-run              print the plan (tables, order, keys, drift) and change nothing
   --yes, -y              do not ask before replacing (needed when not at a terminal)
   --allow-drift          copy the columns both sides share when their schemas differ
+  --strict               stop at the first row staging rejects (REST); without it
+                         such rows are reported by key and the rest is written
   --json                 machine-readable output on stdout
   --debug                stack traces on errors
   -h, --help             this text
@@ -46,11 +48,11 @@ await runScript(async () => {
     }
     const result = await runSync(
       run,
-      { mode, allowDrift: Boolean(values['allow-drift']), confirm: confirmer(Boolean(values.yes)) },
+      { mode, allowDrift: Boolean(values['allow-drift']), strict: Boolean(values.strict), confirm: confirmer(Boolean(values.yes)) },
       values.json ? quietReporter() : progressReporter(),
     );
     console.log(values.json ? JSON.stringify(result, null, 2) : renderSyncResult(result));
-    return 0;
+    return result.tables.some((table) => table.rejected.length) ? 1 : 0;
   } finally {
     await run.close();
   }

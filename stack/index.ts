@@ -52,6 +52,12 @@ export interface ProjectOptions {
    * Supabase's supautils): dbUrl then connects as that role.
    */
   owner?: string;
+  /**
+   * Mark the database as a supasync sync target, so the write functions
+   * work there. Default: true for empty projects (staging), false for filled
+   * ones (production).
+   */
+  syncTarget?: boolean;
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -97,7 +103,7 @@ export function attachStack(info: StackInfo, majorVersion = 0): Stack {
   };
 }
 
-async function createProject(info: StackInfo, name: string, { fill, owner }: ProjectOptions): Promise<Project> {
+async function createProject(info: StackInfo, name: string, { fill, owner, syncTarget = !fill }: ProjectOptions): Promise<Project> {
   await withClient(info.adminUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${TEMPLATE_DB} OWNER postgres`);
@@ -105,6 +111,11 @@ async function createProject(info: StackInfo, name: string, { fill, owner }: Pro
   const adminUrl = urlFor(info.adminUrl, name);
   const dbUrl = urlFor(info.adminUrl, name, owner ?? 'postgres', OWNER_PASSWORD);
   if (owner) await withClient(adminUrl, (client) => handOver(client, owner));
+  if (syncTarget) {
+    await withClient(adminUrl, (client) =>
+      client.query(`INSERT INTO supasync_private.sync_target (marked_by) VALUES ('supasync test stack')`),
+    );
+  }
   const counts = fill ? await withClient(adminUrl, (client) => fillProduction(client, fill)) : undefined;
 
   const keys = projectKeys(info.jwtSecret, name);

@@ -71,6 +71,9 @@ export interface Table extends TableRef {
 
 export interface Catalog {
   database: string;
+  /** The server's identity (pg_control_system) and the database's OID: equal on both sides means one database. */
+  systemIdentifier: string;
+  databaseOid: string;
   serverVersion: number;
   tables: Table[];
 }

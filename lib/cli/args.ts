@@ -41,6 +41,7 @@ export const SYNC_OPTIONS = {
   mode: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'allow-drift': { type: 'boolean' },
+  strict: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 

@@ -5,7 +5,15 @@ import type { Side } from '../config/env.ts';
 import { DatabaseError, describeError } from '../errors.ts';
 
 export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Client> {
-  const options = ['-c statement_timeout=0'];
+  // Text values mean the same on both sides whatever the servers' defaults.
+  const options = [
+    '-c statement_timeout=0',
+    '-c DateStyle=ISO,YMD',
+    '-c IntervalStyle=postgres',
+    '-c TimeZone=UTC',
+    '-c extra_float_digits=3',
+    '-c bytea_output=hex',
+  ];
   if (side === 'production') options.push('-c default_transaction_read_only=on');
   const client = new pg.Client({
     connectionString: dbUrl,

@@ -6,13 +6,15 @@ import { DatabaseError, describeError, SupasyncError, UsageError } from '../erro
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import { openSyncSession } from '../transport/open-session.ts';
-import type { LoadMethod, SyncMode } from '../transport/session.ts';
+import type { LoadMethod, RejectedRow, SyncMode, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
 export interface SyncOptions {
   mode: SyncMode;
   /** Copy the common columns of tables whose schema differs between the sides. */
   allowDrift: boolean;
+  /** Stop at the first row staging rejects instead of reporting it and writing the rest. */
+  strict: boolean;
   /** Ask before a destructive run; resolves false when the user declines. */
   confirm: (question: string) => Promise<boolean>;
 }
@@ -29,6 +31,7 @@ export interface TableResult {
   rows: number;
   /** Rows inserted or updated in staging (equal to rows in replace mode). */
   changed: number;
+  rejected: RejectedRow[];
   seconds: number;
 }
 
@@ -43,12 +46,17 @@ export interface SyncResult {
 
 export async function runSync(run: PreparedRun, options: SyncOptions, events: SyncEvents): Promise<SyncResult> {
   const started = performance.now();
+  if (run.plan.sameDatabase) {
+    throw new UsageError(
+      `Production and staging lead to the same database (${run.plan.staging}): refusing to copy a database onto itself. Check SUPABASE_STAGING_*.`,
+    );
+  }
   const { tables, skipped } = tablesToCopy(run, options);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
-  const session = await openSyncSession(run, { mode: options.mode });
+  const session = await openSyncSession(run, { mode: options.mode, strict: options.strict });
   const results: TableResult[] = [];
-  let current: TablePlan | undefined;
+  const running = new Set<TablePlan>();
   try {
     for (const warning of session.method.warnings) events.warning(warning);
     if (options.mode === 'replace') {
@@ -58,27 +66,25 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       if (!(await options.confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     }
     await session.prepare(tables);
-    for (const table of tables) {
-      current = table;
-      events.tableStarted(table);
-      const tableStarted = performance.now();
-      const copied = await session.copyTable(table, (rows) => events.tableProgress(table, rows));
-      const result = { table: qualifiedName(table.table), ...copied, seconds: (performance.now() - tableStarted) / 1000 };
-      results.push(result);
-      events.tableFinished(table, result);
+    for (const group of loadGroups(tables, session)) {
+      await inParallel(group, session.parallelTables, async (table) => {
+        running.add(table);
+        events.tableStarted(table);
+        const tableStarted = performance.now();
+        const copied = await session.copyTable(table, (rows) => events.tableProgress(table, rows));
+        const result = { table: qualifiedName(table.table), ...copied, seconds: (performance.now() - tableStarted) / 1000 };
+        running.delete(table);
+        results.push(result);
+        events.tableFinished(table, result);
+      });
     }
-    current = undefined;
     await session.finish(tables);
   } catch (error) {
     await session.abort();
-    if (error instanceof SupasyncError) throw error;
-    const where = current ? `Copying ${qualifiedName(current.table)} failed` : 'The sync failed';
-    throw new DatabaseError(
-      `${describeError(where, error)}\nStaging was left exactly as it was: the whole run is one transaction, now rolled back.`,
-      1,
-      { cause: error },
-    );
+    throw failureMessage(error, session, [...running], results, tables);
   }
+  const order = new Map(tables.map((table, index) => [qualifiedName(table.table), index]));
+  results.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
   return {
     via: run.via,
     mode: options.mode,
@@ -87,6 +93,42 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     skipped,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * With checks off every table can load at once; in foreign-key order each
+ * level waits for the one before it.
+ */
+function loadGroups(tables: TablePlan[], session: SyncSession): TablePlan[][] {
+  if (session.method.kind === 'replica' || session.parallelTables === 1) return [tables];
+  const levels = [...new Set(tables.map((table) => table.level))].sort((a, b) => a - b);
+  return levels.map((level) => tables.filter((table) => table.level === level));
+}
+
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  });
+  await Promise.all(workers);
+}
+
+function failureMessage(error: unknown, session: SyncSession, running: TablePlan[], done: TableResult[], all: TablePlan[]): Error {
+  if (error instanceof SupasyncError && session.atomic) return error;
+  const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
+  const message = error instanceof SupasyncError ? error.message : describeError(where, error);
+  if (session.atomic) {
+    return new DatabaseError(`${message}\nStaging was left exactly as it was: the whole run is one transaction, now rolled back.`, 1, { cause: error });
+  }
+  const complete = new Set(done.map((result) => result.table));
+  const incomplete = all.map((t) => qualifiedName(t.table)).filter((name) => !complete.has(name));
+  return new DatabaseError(
+    `${message}\nOver REST every batch commits on its own, so staging now holds part of this run.\n` +
+      `  complete: ${[...complete].join(', ') || 'none'}\n  not complete: ${incomplete.join(', ') || 'none'}\n` +
+      'Run the same command again to finish: every batch is an idempotent upsert.',
+    error instanceof SupasyncError ? error.exitCode : 1,
+    { cause: error },
+  );
 }
 
 /**

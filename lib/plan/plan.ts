@@ -71,6 +71,8 @@ export interface SyncPlan {
   externalParents: ExternalParent[];
   /** Tables in the selected schemas that only staging has. */
   stagingOnlyTables: TableRef[];
+  /** Both catalogs came from one database (one server, one database OID). */
+  sameDatabase: boolean;
 }
 
 export function planSync(production: Catalog, staging: Catalog, selection: Selection): SyncPlan {
@@ -134,6 +136,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         .filter((fk) => !selectedNames.has(qualifiedName(parentOf(fk))))
         .map((foreignKey) => ({ table: ref(table), foreignKey, parent: parentOf(foreignKey) })),
     ),
+    sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     stagingOnlyTables: staging.tables
       .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
       .map(ref),

@@ -9,9 +9,9 @@ import { formatCount } from './table.ts';
 
 export function progressReporter(stream: NodeJS.WriteStream = process.stderr): SyncEvents {
   const live = Boolean(stream.isTTY);
-  let started = 0;
+  const started = new Map<TablePlan, number>();
   const line = (table: TablePlan, rows: number) => {
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - (started.get(table) ?? performance.now())) / 1000;
     const rate = seconds > 0 ? rows / seconds : 0;
     const left = table.rowEstimate > rows && rate > 0 ? ` ETA ${Math.ceil((table.rowEstimate - rows) / rate)}s` : '';
     return `${qualifiedName(table.table)}  ${formatCount(rows)} rows  ${formatCount(Math.round(rate))} rows/s${left}`;
@@ -19,13 +19,14 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): S
   return {
     warning: (message) => stream.write(chalk.yellow(`warning: ${message}\n`)),
     tableStarted: (table) => {
-      started = performance.now();
+      started.set(table, performance.now());
       if (live) stream.write(`\r\x1b[2K${line(table, 0)}`);
     },
     tableProgress: (table, rows) => {
       if (live) stream.write(`\r\x1b[2K${line(table, rows)}`);
     },
     tableFinished: (table, result) => {
+      started.delete(table);
       const done = `${chalk.green('✓')} ${qualifiedName(table.table)}  ${formatCount(result.rows)} rows in ${result.seconds.toFixed(2)}s`;
       stream.write(live ? `\r\x1b[2K${done}\n` : `${done}\n`);
     },

@@ -11,6 +11,14 @@ export function renderSyncResult(result: SyncResult): string {
     `${table.seconds.toFixed(2)}s`,
   ]);
   const total = result.tables.reduce((sum, table) => sum + table.rows, 0);
+  const rejected = result.tables.flatMap((table) => table.rejected);
+  const rejections = rejected.length
+    ? [
+        '',
+        chalk.red(`${rejected.length} row(s) rejected by staging, the rest written:`),
+        ...rejected.map((row) => chalk.red(`  ${row.table} (${row.key}): ${row.message.replace(/\n/g, '\n    ')}`)),
+      ]
+    : [];
   return [
     renderTable(['Table', 'Rows copied', ...(upsert ? ['Inserted or updated'] : []), 'Time'], rows),
     '',
@@ -18,5 +26,6 @@ export function renderSyncResult(result: SyncResult): string {
       `Synced ${result.tables.length} tables, ${formatCount(total)} rows, in ${result.seconds.toFixed(1)}s ` +
         `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}).`,
     ),
+    ...rejections,
   ].join('\n');
 }

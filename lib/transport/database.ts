@@ -46,12 +46,9 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
     location: config.url as string,
     readCatalog: () => readCatalogRest(config.side, supabase),
     countRows: async (table) => {
-      const { count, error } = await supabase
-        .schema(table.schema)
-        .from(table.name)
-        .select('*', { count: 'exact', head: true });
+      const { data, error } = await supabase.rpc('supasync_count_rows', { table_schema: table.schema, table_name: table.name });
       if (error) throw new DatabaseError(describeError(`Counting ${config.side}'s ${qualifiedName(table)} over REST`, error));
-      return count ?? 0;
+      return Number(data);
     },
     close: async () => undefined,
   };

@@ -1,4 +1,3 @@
-import { UsageError } from '../errors.ts';
 import type { SyncPlan } from '../plan/plan.ts';
 import type { Database } from './database.ts';
 import { openPostgresSession } from './postgres/session.ts';
@@ -8,11 +7,18 @@ export async function openSyncSession(
   run: { via: Database['via']; production: Database; staging: Database; plan: SyncPlan },
   options: SessionOptions,
 ): Promise<SyncSession> {
+  const { production, staging } = run;
   if (run.via === 'postgres') {
-    const urls = { production: run.production.config.dbUrl as string, staging: run.staging.config.dbUrl as string };
-    return openPostgresSession(urls, run.plan, options);
+    return openPostgresSession({ production: production.config.dbUrl as string, staging: staging.config.dbUrl as string }, run.plan, options);
   }
-  throw new UsageError(
-    'This version copies over the direct path only: set SUPABASE_PROD_DB_URL and SUPABASE_STAGING_DB_URL (or use --dry-run to plan over REST).',
-  );
+  // supabase-js is loaded only on this path: the direct path starts faster without it.
+  const [{ connectSupabase }, { openRestSession }] = await Promise.all([
+    import('../connect/supabase.ts'),
+    import('./rest/session.ts'),
+  ]);
+  const clients = {
+    production: connectSupabase(production.config.url as string, production.config.serviceRoleKey as string),
+    staging: connectSupabase(staging.config.url as string, staging.config.serviceRoleKey as string),
+  };
+  return openRestSession(clients, run.plan, options);
 }

@@ -6,6 +6,8 @@ export type SyncMode = 'replace' | 'upsert';
 
 export interface SessionOptions {
   mode: SyncMode;
+  /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */
+  strict: boolean;
 }
 
 export interface LoadMethod {
@@ -14,14 +16,32 @@ export interface LoadMethod {
   warnings: string[];
 }
 
+export interface RejectedRow {
+  table: string;
+  /** The row's key as `column=value` pairs. */
+  key: string;
+  message: string;
+}
+
+export interface TableCopy {
+  rows: number;
+  /** Rows inserted or updated in staging. */
+  changed: number;
+  /** Rows staging refused, each reported rather than hiding its batch. */
+  rejected: RejectedRow[];
+}
+
 export interface SyncSession {
   readonly method: LoadMethod;
+  /** True when abort() undoes everything; false when each batch commits on its own (REST). */
+  readonly atomic: boolean;
+  /** How many tables may be copied at once. */
+  readonly parallelTables: number;
   /** Before any table: empty the tables in replace mode, switch triggers off where needed. */
   prepare(tables: TablePlan[]): Promise<void>;
-  /** Copy one table; `changed` counts rows inserted or updated in staging. */
-  copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<{ rows: number; changed: number }>;
+  copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
   /** After every table: sequences, triggers back on, commit. */
   finish(tables: TablePlan[]): Promise<void>;
-  /** Undo everything this session wrote. */
+  /** Undo what can be undone. */
   abort(): Promise<void>;
 }

@@ -119,19 +119,34 @@ export function defineSyncSuite(via: Via): void {
       expect(result.stderr).toContain('--mode replace');
     });
 
-    it('leaves staging exactly as it was when a late table fails', async () => {
-      const staging = await freshStaging('rollback');
+    it(via === 'postgres'
+      ? 'leaves staging exactly as it was when a late table fails'
+      : 'names a row staging rejects by its key, and writes every other row', async () => {
+      const staging = await freshStaging('bad_row');
       await query(staging.adminUrl, `
         INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'stale staging row', now());
-        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (length(content) < 60) NOT VALID;`);
+        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (length(content) < 330) NOT VALID;`);
       const before = await tableDigests(staging.adminUrl);
       const result = await sync(staging, ['--yes']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('Copying public.chat_messages failed');
-      expect(result.stderr).toContain('short_messages');
-      expect(result.stderr).toMatch(/line \d+/);
-      expect(result.stderr).toContain('Staging was left exactly as it was');
-      expect(await tableDigests(staging.adminUrl)).toEqual(before);
+      const tooLong = await query<{ id: string }>(production.adminUrl, 'SELECT id FROM public.chat_messages WHERE length(content) >= 330 ORDER BY id');
+      expect(tooLong.length).toBeGreaterThan(0);
+      if (via === 'postgres') {
+        expect(result.stderr).toContain('Copying public.chat_messages failed');
+        expect(result.stderr).toContain('short_messages');
+        expect(result.stderr).toMatch(/line \d+/);
+        expect(result.stderr).toContain('Staging was left exactly as it was');
+        expect(await tableDigests(staging.adminUrl)).toEqual(before);
+        return;
+      }
+      expect(result.stdout).toContain(`${tooLong.length} row(s) rejected by staging, the rest written`);
+      for (const { id } of tooLong) expect(result.stdout).toContain(`public.chat_messages (id=${id})`);
+      expect(result.stdout).toContain('short_messages');
+      const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+      expect(actual['public.chat_messages']?.rows).toBe((expected['public.chat_messages']?.rows ?? 0) - tooLong.length);
+      delete expected['public.chat_messages'];
+      delete actual['public.chat_messages'];
+      expect(actual).toEqual(expected);
     });
 
     it('refuses to replace without --yes when there is no terminal to ask at', async () => {

@@ -6,10 +6,9 @@ import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
-import type { LoadMethod, SessionOptions, SyncSession } from '../session.ts';
+import type { LoadMethod, SessionOptions, SyncSession, TableCopy } from '../session.ts';
 import { copyRows } from './copy.ts';
 import { createIndexes, dropIndexes, secondaryIndexes } from './indexes.ts';
-import { sameDatabase, serverIdentity } from './identity.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
 export async function openPostgresSession(
@@ -22,13 +21,6 @@ export async function openPostgresSession(
   try {
     snapshot = await openSnapshot(urls.production, 1);
     const reader = snapshot.readers[0] as pg.Client;
-    const [productionId, stagingId] = await Promise.all([serverIdentity(reader), serverIdentity(staging)]);
-    if (sameDatabase(productionId, stagingId)) {
-      throw new DatabaseError(
-        `SUPABASE_PROD_DB_URL and SUPABASE_STAGING_DB_URL lead to the same database (${stagingId.database}): refusing to copy a database onto itself.`,
-        2,
-      );
-    }
     await staging.query('BEGIN');
     // Index builds after a load sort in memory rather than on disk when they can.
     await staging.query(`SET LOCAL maintenance_work_mem = '256MB'`);
@@ -75,6 +67,9 @@ async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise
 }
 
 class PostgresSession implements SyncSession {
+  readonly atomic = true;
+  // One staging connection, one transaction: tables go one after another.
+  readonly parallelTables = 1;
   private disabledTriggers: { table: string; trigger: string }[] = [];
   private tempTables = 0;
 
@@ -103,12 +98,12 @@ class PostgresSession implements SyncSession {
     }
   }
 
-  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<{ rows: number; changed: number }> {
+  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     if (this.options.mode === 'replace') {
       const dropped = await dropIndexes(this.staging, await secondaryIndexes(this.staging, table.table));
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
       await createIndexes(this.staging, dropped);
-      return { rows, changed: rows };
+      return { rows, changed: rows, rejected: [] };
     }
     return this.upsertTable(table, onRows);
   }
@@ -118,7 +113,7 @@ class PostgresSession implements SyncSession {
    * merges them on the detected key. Rows equal to staging's are not
    * rewritten (compared as text: json has no equality operator).
    */
-  private async upsertTable(table: TablePlan, onRows: (rows: number) => void): Promise<{ rows: number; changed: number }> {
+  private async upsertTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to upsert on`);
     const temp = quoteIdent(`supasync_load_${++this.tempTables}`);
     const columns = columnList(table.columns);
@@ -138,7 +133,7 @@ class PostgresSession implements SyncSession {
        ON CONFLICT (${columnList(table.key.columns)}) ${onConflict}`,
     );
     await this.staging.query(`DROP TABLE ${temp}`);
-    return { rows, changed: result.rowCount ?? 0 };
+    return { rows, changed: result.rowCount ?? 0, rejected: [] };
   }
 
   async finish(tables: TablePlan[]): Promise<void> {

@@ -1,0 +1,116 @@
+// Reading and writing rows over REST through supasync's RPCs. A row is an
+// array of text values (null for NULL) in the plan's column order: no value
+// ever becomes a JavaScript number or Date on its way to staging.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { qualifiedName } from '../../catalog/types.ts';
+import { DatabaseError } from '../../errors.ts';
+import type { TablePlan } from '../../plan/plan.ts';
+import type { RejectedRow } from '../session.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+
+export type Row = (string | null)[];
+
+
+/** What one request should carry: big enough to amortise its latency, small enough for the timeouts. */
+const TARGET_PAGE_BYTES = 2 * 1024 * 1024;
+const MIN_PAGE_ROWS = 10;
+const MAX_PAGE_ROWS = 5_000;
+
+/**
+ * Keyset pages of a table, read one ahead: the next page is already on its
+ * way while the caller writes the current one.
+ */
+export async function* readPages(supabase: SupabaseClient, table: TablePlan, onRetry: () => void): AsyncGenerator<Row[]> {
+  const keyColumns = table.key?.columns ?? [];
+  const keyPositions = keyColumns.map((column) => table.columns.indexOf(column));
+  let pageRows = 1_000;
+  const read = (after: Row | null, size: number) =>
+    callRpc<Row[]>(
+      supabase,
+      'supasync_read_rows',
+      {
+        table_schema: table.table.schema,
+        table_name: table.table.name,
+        columns: table.columns,
+        key_columns: keyColumns,
+        after,
+        page_size: size,
+      },
+      { onRetry },
+    );
+  let pending = read(null, pageRows);
+  for (;;) {
+    const page = await pending;
+    if (!page.length) return;
+    const last = page[page.length - 1] as Row;
+    // Without a key the read adds each row's ctid as a last element.
+    const after = keyColumns.length ? keyPositions.map((position) => last[position] ?? null) : [last[last.length - 1] ?? null];
+    pageRows = nextPageRows(page);
+    pending = read(after, pageRows);
+    yield keyColumns.length ? page : page.map((row) => row.slice(0, -1));
+  }
+}
+
+function nextPageRows(page: Row[]): number {
+  const bytes = page.reduce((sum, row) => sum + row.reduce((s, value) => s + (value?.length ?? 4) + 3, 2), 0);
+  const perRow = Math.max(bytes / page.length, 1);
+  return Math.min(MAX_PAGE_ROWS, Math.max(MIN_PAGE_ROWS, Math.floor(TARGET_PAGE_BYTES / perRow)));
+}
+
+export interface WriteOutcome {
+  written: number;
+  replica: boolean;
+  rejected: RejectedRow[];
+}
+
+/**
+ * Writes a batch. Too big or too slow: split in two and try again. Rejected
+ * for its data: bisect down to the rows at fault, report each with its key
+ * and PostgreSQL's message, and write the rest (strict: stop at the first).
+ */
+export async function writeRows(
+  supabase: SupabaseClient,
+  table: TablePlan,
+  rows: Row[],
+  options: { strict: boolean; onRetry: () => void },
+): Promise<WriteOutcome> {
+  try {
+    const result = await callRpc<{ written: number; replica: boolean }>(
+      supabase,
+      'supasync_write_rows',
+      {
+        table_schema: table.table.schema,
+        table_name: table.table.name,
+        columns: table.columns,
+        key_columns: table.key?.columns ?? [],
+        rows,
+      },
+      { onRetry: options.onRetry },
+    );
+    return { written: result.written, replica: result.replica, rejected: [] };
+  } catch (error) {
+    if (!(error instanceof RpcFailure)) throw error;
+    if (error.kind !== 'too-large' && error.kind !== 'data') throw error;
+    if (rows.length === 1) {
+      if (error.kind === 'too-large') throw error;
+      const rejected = { table: qualifiedName(table.table), key: describeKey(table, rows[0] as Row), message: describeFailure(error) };
+      if (options.strict) {
+        throw new DatabaseError(`${rejected.table}: the row ${rejected.key} was rejected (--strict stops here):\n${rejected.message}`);
+      }
+      return { written: 0, replica: true, rejected: [rejected] };
+    }
+    const middle = Math.ceil(rows.length / 2);
+    const first = await writeRows(supabase, table, rows.slice(0, middle), options);
+    const second = await writeRows(supabase, table, rows.slice(middle), options);
+    return {
+      written: first.written + second.written,
+      replica: first.replica && second.replica,
+      rejected: [...first.rejected, ...second.rejected],
+    };
+  }
+}
+
+function describeKey(table: TablePlan, row: Row): string {
+  const columns = table.key?.columns ?? table.columns;
+  return columns.map((column) => `${column}=${row[table.columns.indexOf(column)] ?? 'NULL'}`).join(', ');
+}

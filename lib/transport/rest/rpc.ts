@@ -1,0 +1,74 @@
+// Every REST call supasync makes goes through here: one place decides what a
+// failure means. Transient ones (HTTP 429 and 5xx, a dropped connection, a
+// serialization failure) are retried with backoff, which is safe because
+// every write is an idempotent upsert; a batch that is too big or too slow
+// is for the caller to split; a row's data error is for the caller to bisect.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import pRetry, { AbortError } from 'p-retry';
+
+export type FailureKind = 'transient' | 'too-large' | 'data' | 'fatal';
+
+export class RpcFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+const TRANSIENT_STATUS = new Set([0, 408, 429, 500, 502, 503, 504, 520, 522, 524]);
+// PostgreSQL: serialization failure, deadlock, too many connections, admin shutdown;
+// PostgREST: cannot reach or use the database right now.
+const TRANSIENT_CODES = new Set(['40001', '40P01', '53300', '57P01', 'PGRST000', 'PGRST001', 'PGRST002', 'PGRST003']);
+
+function classify(status: number, code: string): FailureKind {
+  if (status === 413 || code === '57014' || code === '54000') return 'too-large'; // body too big, statement timeout, program limit
+  if (TRANSIENT_STATUS.has(status) || TRANSIENT_CODES.has(code)) return 'transient';
+  if (/^(22|23)/.test(code)) return 'data'; // data exception, integrity violation
+  return 'fatal';
+}
+
+export async function callRpc<T>(
+  supabase: SupabaseClient,
+  name: string,
+  args: Record<string, unknown>,
+  options: { retries?: number; onRetry?: (failure: RpcFailure) => void } = {},
+): Promise<T> {
+  return pRetry(
+    async () => {
+      const { data, error, status } = await supabase.rpc(name, args);
+      if (!error) return data as T;
+      const failure = new RpcFailure(classify(status, error.code ?? ''), status, error.code ?? '', error.message, error.details, error.hint);
+      if (failure.kind !== 'transient') throw new AbortError(failure);
+      throw failure;
+    },
+    {
+      retries: options.retries ?? 6,
+      minTimeout: 250,
+      maxTimeout: 8_000,
+      factor: 2,
+      onFailedAttempt: ({ error }) => {
+        if (error instanceof RpcFailure) options.onRetry?.(error);
+      },
+    },
+  ).catch((error: unknown) => {
+    throw error instanceof AbortError ? error.originalError : error;
+  });
+}
+
+/** PostgREST's or PostgreSQL's words for a failure, one line plus detail. */
+export function describeFailure(failure: RpcFailure): string {
+  const status = failure.status === 0 ? 'no response' : `HTTP ${failure.status}`;
+  return [
+    `${failure.message} (${[status, failure.code].filter(Boolean).join(', ')})`,
+    failure.details ? `  detail: ${failure.details}` : '',
+    failure.hint ? `  hint: ${failure.hint}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

@@ -1,0 +1,108 @@
+// Writing staging over REST. PostgREST runs every request in its own
+// transaction, so a REST run cannot be all-or-nothing: each batch commits.
+// What keeps that safe is that every batch is an idempotent upsert (a retry
+// or a second run converges), and that an interrupted run says which tables
+// are complete.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { qualifiedName } from '../../catalog/types.ts';
+import { DatabaseError } from '../../errors.ts';
+import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import type { LoadMethod, SessionOptions, SyncSession, TableCopy } from '../session.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { readPages, writeRows } from './rows.ts';
+
+export async function openRestSession(
+  clients: { production: SupabaseClient; staging: SupabaseClient },
+  plan: SyncPlan,
+  options: SessionOptions,
+): Promise<SyncSession> {
+  const replica = await callRpc<boolean>(clients.staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
+    throw explainSetupFailure(error);
+  });
+  const method: LoadMethod = replica
+    ? { kind: 'replica', warnings: [] }
+    : {
+        kind: 'foreign-key order',
+        warnings: [
+          "staging's supasync functions may not SET session_replication_role: loading in foreign-key order, with user triggers disabled around each batch.",
+        ],
+      };
+  if (!replica) {
+    const together = [...plan.cycles.flatMap((c) => c.tables), ...plan.selfReferences.map((s) => s.table)].map(qualifiedName);
+    if (together.length) {
+      throw new DatabaseError(
+        `${[...new Set(together)].join(', ')} reference themselves or each other, and over REST each batch is checked on its own, ` +
+          "so they need foreign-key checks off: the owner of staging's supasync functions must be allowed to SET session_replication_role " +
+          '(on Supabase, install them as postgres; on PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <owner>), or leave those tables out with --exclude.',
+      );
+    }
+  }
+  return new RestSession(clients.production, clients.staging, method, options);
+}
+
+function explainSetupFailure(error: unknown): Error {
+  if (!(error instanceof RpcFailure)) return error as Error;
+  if (error.code === 'PGRST202') {
+    return new DatabaseError(
+      "staging lacks supasync's write functions: install supabase/migrations/*_supasync_write.sql there (npx tsx scripts/install-rpcs.ts --staging), or sync over the direct path.",
+    );
+  }
+  return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
+}
+
+class RestSession implements SyncSession {
+  readonly atomic = false;
+  readonly parallelTables = 3;
+  retries = 0;
+
+  constructor(
+    private readonly production: SupabaseClient,
+    private readonly staging: SupabaseClient,
+    readonly method: LoadMethod,
+    private readonly options: SessionOptions,
+  ) {}
+
+  async prepare(tables: TablePlan[]): Promise<void> {
+    for (const table of tables) {
+      if (!table.key && table.partitioned) {
+        throw new DatabaseError(
+          `${qualifiedName(table.table)} is partitioned and has no key: over REST it cannot be read page by page. Sync it over the direct path, or give it a primary key.`,
+        );
+      }
+    }
+    if (this.options.mode === 'replace' && tables.length) {
+      await callRpc(this.staging, 'supasync_truncate', { tables: tables.map((t) => t.table) }).catch((error: unknown) => {
+        if (error instanceof RpcFailure && error.code === '0A000') {
+          throw new DatabaseError(
+            `Replacing these tables would leave rows pointing nowhere: ${error.details ?? error.message} ` +
+              "Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging's rows with --mode upsert. Nothing was changed.",
+          );
+        }
+        throw error;
+      });
+    }
+  }
+
+  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+    const onRetry = () => {
+      this.retries++;
+    };
+    let rows = 0;
+    let changed = 0;
+    const rejected: TableCopy['rejected'] = [];
+    for await (const page of readPages(this.production, table, onRetry)) {
+      const outcome = await writeRows(this.staging, table, page, { strict: this.options.strict, onRetry });
+      rows += page.length;
+      changed += outcome.written;
+      rejected.push(...outcome.rejected);
+      onRows(rows);
+    }
+    return { rows, changed, rejected };
+  }
+
+  async finish(tables: TablePlan[]): Promise<void> {
+    await callRpc(this.staging, 'supasync_reset_sequences', { tables: tables.map((t) => t.table) });
+  }
+
+  async abort(): Promise<void> {}
+}

@@ -1,0 +1,57 @@
+// supasync's SQL functions are for the service role alone, and the ones
+// that write refuse a database nobody marked as a sync target.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSupabase } from '../lib/connect/supabase.ts';
+import type { Project } from '../stack/index.ts';
+import { query } from './helpers/content.ts';
+import { runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, staging, stack } = sharedStack();
+const table = { schema: 'public', name: 'sire_countries' };
+const calls: [string, Record<string, unknown>][] = [
+  ['supasync_catalog', {}],
+  ['supasync_read_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], after: null, page_size: 5 }],
+  ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
+  ['supasync_can_disable_checks', {}],
+  ['supasync_truncate', { tables: [table] }],
+  ['supasync_write_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }],
+  ['supasync_reset_sequences', { tables: [table] }],
+];
+
+describe("supasync's functions", () => {
+  it('refuse the anon key, every one of them', async () => {
+    const anon = connectSupabase(staging.apiUrl, staging.anonKey);
+    for (const [name, args] of calls) {
+      const { error } = await anon.rpc(name, args);
+      expect(error?.code, name).toBe('42501');
+    }
+    expect(await query(staging.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`)).toEqual([{ n: 0 }]);
+  });
+
+  it('refuse to write where the database is not marked as a sync target', async () => {
+    const service = connectSupabase(production.apiUrl, production.serviceRoleKey);
+    const before = await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`);
+    for (const [name, args] of calls.slice(3)) {
+      const { error } = await service.rpc(name, args);
+      expect(error?.message, name).toContain('not marked as a supasync sync target');
+    }
+    expect(await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`)).toEqual(before);
+  });
+
+  describe('a sync over REST into an unmarked staging', () => {
+    let unmarked: Project;
+    beforeAll(async () => {
+      unmarked = await stack.createProject('rest_unmarked', { syncTarget: false });
+    });
+    afterAll(() => unmarked?.stop());
+
+    it('stops before writing and says how to mark it', async () => {
+      const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', 'public,analytics'], { env: envFor(production, unmarked) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('not marked as a supasync sync target');
+      expect(result.stderr).toContain('INSERT INTO supasync_private.sync_target');
+      expect(await query(unmarked.adminUrl, `SELECT count(*)::int AS n FROM public.hotels`)).toEqual([{ n: 0 }]);
+    });
+  });
+});

@@ -1,0 +1,3 @@
+import { defineSyncSuite } from './e2e/sync-suite.ts';
+
+defineSyncSuite('rest');
