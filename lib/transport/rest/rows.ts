@@ -24,8 +24,8 @@ export async function* readPages(supabase: SupabaseClient, table: TablePlan, onR
   const keyColumns = table.key?.columns ?? [];
   const keyPositions = keyColumns.map((column) => table.columns.indexOf(column));
   let pageRows = 1_000;
-  const read = (after: Row | null, size: number) =>
-    callRpc<Row[]>(
+  const read = (after: Row | null, size: number) => {
+    const page = callRpc<Row[]>(
       supabase,
       'supasync_read_rows',
       {
@@ -38,6 +38,10 @@ export async function* readPages(supabase: SupabaseClient, table: TablePlan, onR
       },
       { onRetry },
     );
+    // A page read ahead may never be awaited when the caller stops early.
+    page.catch(() => undefined);
+    return page;
+  };
   let pending = read(null, pageRows);
   for (;;) {
     const page = await pending;

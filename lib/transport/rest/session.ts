@@ -50,6 +50,8 @@ function explainSetupFailure(error: unknown): Error {
   return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
 }
 
+const WRITES_IN_FLIGHT = 2;
+
 class RestSession implements SyncSession {
   readonly atomic = false;
   readonly parallelTables = 3;
@@ -83,21 +85,39 @@ class RestSession implements SyncSession {
     }
   }
 
+  /**
+   * Pages are read one ahead and written two at a time: while staging parses
+   * one batch the next is already on the wire, so the upload link, the usual
+   * limit to a remote project, never waits on the server.
+   */
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     const onRetry = () => {
       this.retries++;
     };
-    let rows = 0;
-    let changed = 0;
-    const rejected: TableCopy['rejected'] = [];
+    const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     for await (const page of readPages(this.production, table, onRetry)) {
-      const outcome = await writeRows(this.staging, table, page, { strict: this.options.strict, onRetry });
-      rows += page.length;
-      changed += outcome.written;
-      rejected.push(...outcome.rejected);
-      onRows(rows);
+      const write: Promise<void> = writeRows(this.staging, table, page, { strict: this.options.strict, onRetry })
+        .then(
+          (outcome) => {
+            copy.rows += page.length;
+            copy.changed += outcome.written;
+            copy.rejected.push(...outcome.rejected);
+            onRows(copy.rows);
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        )
+        .finally(() => inFlight.delete(write));
+      inFlight.add(write);
+      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+      if (failure) break;
     }
-    return { rows, changed, rejected };
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    return copy;
   }
 
   async finish(tables: TablePlan[]): Promise<void> {
