@@ -8,15 +8,15 @@ import { runSync } from '../lib/engine/sync.ts';
 import { UsageError } from '../lib/errors.ts';
 import { dryRunOutput } from '../lib/report/plan.ts';
 import { progressReporter, quietReporter } from '../lib/report/progress.ts';
-import { renderCountStatus } from '../lib/report/status.ts';
 import { renderSyncResult } from '../lib/report/sync.ts';
-import { compareCounts } from '../lib/verify/counts.ts';
+import { renderVerdicts } from '../lib/report/verify.ts';
+import { verifyTables } from '../lib/verify/verify.ts';
 
 const HELP = `Usage: npx tsx scripts/sync-prod-to-staging-ultimate.ts [options]
 
 Replaces every table of the chosen schemas in staging with production's, in
-foreign-key order and one staging transaction, then prints both sides' row
-counts as a status table.
+foreign-key order (one staging transaction on the direct path), then verifies:
+row counts and content checksums side by side, as a status table.
 
   --schemas public,x     schemas to copy (default: public)
   --exclude a,b          leave these tables out
@@ -29,7 +29,7 @@ counts as a status table.
   --json                 machine-readable output on stdout
   -h, --help             this text
 
-Exit codes: 0 synced and every count equal, 1 failed or counts differ, 2 usage
+Exit codes: 0 synced and every table Perfect, 1 failed or differs, 2 usage
 or configuration error.`;
 
 await runScript(async () => {
@@ -52,12 +52,12 @@ await runScript(async () => {
       { mode: 'replace', allowDrift: Boolean(values['allow-drift']), strict: Boolean(values.strict), confirm: confirmer(Boolean(values.yes)) },
       values.json ? quietReporter() : progressReporter(),
     );
-    const synced = run.plan.tables.map((table) => table.table).filter((t) => !result.skipped.some((s) => s.table === `${t.schema}.${t.name}`));
-    const counts = await compareCounts(run.production, run.staging, synced);
-    if (values.json) console.log(JSON.stringify({ ...result, status: counts }, null, 2));
-    else console.log(`${renderSyncResult(result)}\n\n${renderCountStatus(counts)}`);
+    const synced = run.plan.tables.filter((t) => !result.skipped.some((s) => s.table === `${t.table.schema}.${t.table.name}`));
+    const verdicts = await verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
+    if (values.json) console.log(JSON.stringify({ ...result, verify: verdicts }, null, 2));
+    else console.log(`${renderSyncResult(result)}\n\n${renderVerdicts(verdicts)}`);
     const rejected = result.tables.some((table) => table.rejected.length);
-    return counts.every((row) => row.equal) && !result.skipped.length && !rejected ? 0 : 1;
+    return verdicts.every((v) => v.status === 'perfect') && !result.skipped.length && !rejected ? 0 : 1;
   } finally {
     await run.close();
   }

@@ -75,12 +75,26 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export async function startCluster(options: { settings?: Record<string, string> } = {}): Promise<Cluster> {
-  const external = process.env.SUPASYNC_TEST_DATABASE_URL;
+/**
+ * PostgreSQL 15's binaries (npm alias postgres-15), for tests that need two
+ * major versions side by side; undefined where that package is not installed.
+ */
+export function postgres15BinDir(): string | undefined {
+  try {
+    const entry = createRequire(import.meta.url).resolve('postgres-15');
+    return join(dirname(entry), '..', 'native', 'bin');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startCluster(options: { settings?: Record<string, string>; binDir?: string } = {}): Promise<Cluster> {
+  const external = options.binDir ? undefined : process.env.SUPASYNC_TEST_DATABASE_URL;
   if (external) return attachExternal(external);
 
   const user = serverUser();
-  const bin = user ? reachableBinDir(postgresBinDir()) : postgresBinDir();
+  const installed = options.binDir ?? postgresBinDir();
+  const bin = user ? reachableBinDir(installed) : installed;
   const root = mkdtempSync(join(tmpdir(), 'supasync-pg-'));
   if (user) chownSync(root, user.uid, user.gid);
   const dataDir = join(root, 'data');

@@ -70,8 +70,8 @@ export function migrationFiles(): string[] {
     .map((file) => `${dir}${file}`);
 }
 
-export async function startStack(): Promise<Stack> {
-  const cluster = await startCluster();
+export async function startStack(options: { binDir?: string } = {}): Promise<Stack> {
+  const cluster = await startCluster(options);
   try {
     const info: StackInfo = { adminUrl: cluster.url('postgres'), jwtSecret: randomBytes(32).toString('hex') };
     await withClient(info.adminUrl, async (client) => {

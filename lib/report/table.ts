@@ -12,11 +12,15 @@ export function renderTable(headers: string[], rows: string[][]): string {
 // variation selector and escape codes for colour take none.
 function width(text: string): number {
   let total = 0;
-  for (const char of text.replace(/\x1b\[[0-9;]*m/g, '')) {
+  const chars = [...text.replace(/\x1b\[[0-9;]*m/g, '')];
+  chars.forEach((char, i) => {
     const code = char.codePointAt(0) ?? 0;
-    if (code === 0xfe0f || (code >= 0x300 && code <= 0x36f)) continue;
-    total += code >= 0x1100 && (code <= 0x115f || (code >= 0x2e80 && code <= 0xa4cf) || (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xff00 && code <= 0xff60) || code >= 0x1f300 || code === 0x2705 || code === 0x274c) ? 2 : 1;
-  }
+    if (code === 0xfe0f || (code >= 0x300 && code <= 0x36f)) return;
+    // A symbol followed by the emoji variation selector (⚠️) is drawn two columns wide.
+    const emoji = chars[i + 1] === '\ufe0f' || code >= 0x1f300 || code === 0x2705 || code === 0x274c;
+    const wide = code >= 0x1100 && (code <= 0x115f || (code >= 0x2e80 && code <= 0xa4cf) || (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xff00 && code <= 0xff60));
+    total += emoji || wide ? 2 : 1;
+  });
   return total;
 }
 

@@ -6,6 +6,7 @@ import { readCatalogPostgres, readCatalogRest } from '../catalog/read.ts';
 import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, describeError } from '../errors.ts';
 import { quoteTable } from '../sql/ident.ts';
+import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
 
@@ -17,6 +18,8 @@ export interface Database {
   location: string;
   readCatalog(): Promise<Catalog>;
   countRows(table: TableRef): Promise<number>;
+  /** One level of a content checksum, computed in the database (see postgres/checksum-sql.ts). */
+  checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,15 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
       countRows: async (table) => {
         const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
         return Number(rows[0]?.n);
+      },
+      checksum: async (target, level) => {
+        const query = checksumQuery(target, level);
+        try {
+          const { rows } = await client.query<{ result: unknown }>(query.text, query.values);
+          return rows[0]?.result;
+        } catch (error) {
+          throw new DatabaseError(describeError(`Checksumming ${config.side}'s ${qualifiedName(target.table)}`, error), 1, { cause: error });
+        }
       },
       close: () => client.end(),
     };
@@ -49,6 +61,19 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
       const { data, error } = await supabase.rpc('supasync_count_rows', { table_schema: table.schema, table_name: table.name });
       if (error) throw new DatabaseError(describeError(`Counting ${config.side}'s ${qualifiedName(table)} over REST`, error));
       return Number(data);
+    },
+    checksum: async (target, level) => {
+      const { data, error } = await supabase.rpc('supasync_checksum', {
+        table_schema: target.table.schema,
+        table_name: target.table.name,
+        columns: target.columns,
+        key_columns: target.keyColumns,
+        buckets: level.buckets ?? null,
+        only_buckets: level.onlyBuckets ?? null,
+        row_limit: level.rowLimit ?? 1000,
+      });
+      if (error) throw new DatabaseError(describeError(`Checksumming ${config.side}'s ${qualifiedName(target.table)} over REST`, error));
+      return data;
     },
     close: async () => undefined,
   };

@@ -268,3 +268,69 @@ $count$;
 
 REVOKE ALL ON FUNCTION public.supasync_count_rows(text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_count_rows(text, text) TO service_role;
+
+-- Content checksums for verification, computed where the data is: rows are
+-- never shipped to the client to be hashed. Each row is hashed in a canonical
+-- text form (its columns' output functions under pinned settings, generated
+-- columns left out by the caller), and a table's hash is the sum of its rows'
+-- 60-bit hashes: independent of row order and of collations, so equal data
+-- gives equal numbers on any two servers. To narrow a difference down, rows
+-- are spread over buckets by a hash of their key, which is equally stable.
+--   buckets NULL                    -> {"rows": n, "hash": h}
+--   buckets N, only_buckets NULL    -> [{"bucket": b, "rows": n, "hash": h}, ...]
+--   buckets N, only_buckets {b,...} -> [{"key": k, "hash": h}, ...] (at most row_limit)
+-- The direct path builds the same queries (lib/transport/postgres/checksum-sql.ts); a
+-- test holds the two to identical answers.
+CREATE OR REPLACE FUNCTION public.supasync_checksum(
+  table_schema text,
+  table_name text,
+  columns text[],
+  key_columns text[],
+  buckets integer DEFAULT NULL,
+  only_buckets integer[] DEFAULT NULL,
+  row_limit integer DEFAULT 1000
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+SET timezone = 'UTC'
+SET extra_float_digits = 3
+SET bytea_output = 'hex'
+AS $checksum$
+DECLARE
+  relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
+  row_text text;
+  key_text text;
+  bucket text;
+  result jsonb;
+BEGIN
+  SELECT 'ROW(' || string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text'
+    INTO row_text FROM unnest(columns) WITH ORDINALITY AS u(c, o);
+  SELECT 'ROW(' || string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text'
+    INTO key_text FROM unnest(key_columns) WITH ORDINALITY AS u(c, o);
+  key_text := COALESCE(key_text, row_text);
+  bucket := pg_catalog.format('((''x'' || left(md5(%s), 4))::bit(16)::int %% %s)', key_text, COALESCE(buckets, 1));
+  IF buckets IS NULL THEN
+    EXECUTE pg_catalog.format(
+      'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum((''x'' || left(md5(%s), 15))::bit(60)::bigint), 0)::text) FROM %s',
+      row_text, relation) INTO result;
+  ELSIF only_buckets IS NULL THEN
+    EXECUTE pg_catalog.format(
+      'SELECT COALESCE(jsonb_agg(jsonb_build_object(''bucket'', b, ''rows'', n::text, ''hash'', h::text) ORDER BY b), ''[]'') FROM (
+         SELECT %s AS b, count(*) AS n, sum((''x'' || left(md5(%s), 15))::bit(60)::bigint) AS h FROM %s GROUP BY 1) s',
+      bucket, row_text, relation) INTO result;
+  ELSE
+    EXECUTE pg_catalog.format(
+      'SELECT COALESCE(jsonb_agg(jsonb_build_object(''key'', k, ''hash'', h)), ''[]'') FROM (
+         SELECT %s AS k, left(md5(%s), 15) AS h FROM %s WHERE %s = ANY($1) LIMIT $2) s',
+      key_text, row_text, relation, bucket) INTO result USING only_buckets, row_limit;
+  END IF;
+  RETURN result;
+END
+$checksum$;
+
+REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;

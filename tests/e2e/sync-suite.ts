@@ -43,10 +43,10 @@ export function defineSyncSuite(via: Via): void {
         env: envFor(production, staging),
       });
       expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/\| public\.chat_messages +\| 324 +\| 324 +\| ✅ Perfect \|/);
-      expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 104 +\| ✅ Perfect \|/);
+      expect(result.stdout).toMatch(/\| public\.chat_messages +\| 324 +\| 324 +\| ✅ Perfect +\|/);
+      expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 104 +\| ✅ Perfect +\|/);
       expect(result.stdout).not.toContain('counts differ');
-      expect(result.stdout).toMatch(/\| analytics\.page_views +\| 200 +\| 200 +\| ✅ Perfect \|/);
+      expect(result.stdout).toMatch(/\| analytics\.page_views +\| 200 +\| 200 +\| ✅ Perfect +\|/);
     });
 
     it("keeps production's values where staging's triggers would rewrite them", async () => {

@@ -1,0 +1,46 @@
+// The seed's status table, now backed by content checksums, and the keys
+// behind every difference.
+import chalk from 'chalk';
+import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
+import { formatCount, renderTable } from './table.ts';
+
+const STATUS: Record<VerifyStatus, string> = {
+  perfect: '✅ Perfect',
+  'counts-differ': '⚠️ counts differ',
+  'content-differs': '❌ content differs',
+  'missing-table': '❌ missing in staging',
+  'columns-differ': '⚠️ columns differ',
+};
+
+export function renderVerdicts(verdicts: TableVerdict[]): string {
+  const out = [
+    renderTable(
+      ['Table', 'Production', 'Staging', 'Status'],
+      verdicts.map((v) => [v.table, formatCount(v.production), v.staging === null ? '-' : formatCount(v.staging), STATUS[v.status]]),
+    ),
+  ];
+  for (const verdict of verdicts) {
+    const differences = verdict.differences;
+    if (verdict.status === 'columns-differ') {
+      out.push(chalk.yellow(`\n${verdict.table}: the common columns are equal, but the two sides' columns differ (see scripts/sync.ts --dry-run).`));
+    }
+    if (!differences) continue;
+    const key = verdict.keyColumns.length ? verdict.keyColumns.join(', ') : 'whole row (no key)';
+    out.push(chalk.red(`\n${verdict.table} (key: ${key}):`));
+    const list = (label: string, keys: string[]) => {
+      if (keys.length) out.push(chalk.red(`  ${label}: ${keys.join(' ')}`));
+    };
+    list('changed in staging', differences.changed);
+    list('missing in staging', differences.missing);
+    list('extra in staging', differences.extra);
+    if (differences.more) out.push(chalk.red('  ... and more (raise --keys to list them)'));
+  }
+  const perfect = verdicts.filter((v) => v.status === 'perfect').length;
+  out.push(
+    '',
+    perfect === verdicts.length
+      ? chalk.green(`Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.`)
+      : chalk.red(`${verdicts.length - perfect} of ${verdicts.length} tables differ.`),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,118 @@
+// Is staging equal to production? Row counts and content checksums per
+// table, computed in each database; where they differ, the rows are narrowed
+// down by key buckets to the keys that are missing, extra or changed.
+import { qualifiedName } from '../catalog/types.ts';
+import type { TablePlan } from '../plan/plan.ts';
+import type { Database } from '../transport/database.ts';
+import type { ChecksumTarget } from '../transport/postgres/checksum-sql.ts';
+
+export type VerifyStatus = 'perfect' | 'counts-differ' | 'content-differs' | 'missing-table' | 'columns-differ';
+
+export interface KeyDifferences {
+  /** As `ROW(key columns)::text`: in production, not in staging. */
+  missing: string[];
+  extra: string[];
+  changed: string[];
+  /** More differences exist than are listed. */
+  more: boolean;
+}
+
+export interface TableVerdict {
+  table: string;
+  keyColumns: string[];
+  production: number;
+  staging: number | null;
+  status: VerifyStatus;
+  differences?: KeyDifferences;
+}
+
+export interface VerifyOptions {
+  countsOnly: boolean;
+  /** How many differing keys to list per table. */
+  maxKeys: number;
+  /** About how many rows each bucket holds when a difference is narrowed down. */
+  rowsPerBucket?: number;
+}
+
+const ROW_LIMIT = 10_000;
+
+export async function verifyTables(production: Database, staging: Database, tables: TablePlan[], options: VerifyOptions): Promise<TableVerdict[]> {
+  const verdicts: TableVerdict[] = [];
+  for (const table of tables) {
+    const name = qualifiedName(table.table);
+    const keyColumns = table.key?.columns ?? [];
+    if (table.drift.some((drift) => drift.kind === 'missing-table')) {
+      verdicts.push({ table: name, keyColumns, production: await production.countRows(table.table), staging: null, status: 'missing-table' });
+      continue;
+    }
+    const columnsDiffer = table.drift.length > 0;
+    if (options.countsOnly) {
+      const [p, s] = await Promise.all([production.countRows(table.table), staging.countRows(table.table)]);
+      verdicts.push({ table: name, keyColumns, production: p, staging: s, status: p !== s ? 'counts-differ' : columnsDiffer ? 'columns-differ' : 'perfect' });
+      continue;
+    }
+    const target: ChecksumTarget = { table: table.table, columns: table.columns, keyColumns };
+    const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as Sum[];
+    const verdict: TableVerdict = { table: name, keyColumns, production: Number(p?.rows), staging: Number(s?.rows), status: 'perfect' };
+    if (p?.rows !== s?.rows || p?.hash !== s?.hash) {
+      verdict.status = p?.rows !== s?.rows ? 'counts-differ' : 'content-differs';
+      const rows = Math.max(verdict.production, verdict.staging ?? 0);
+      const buckets = Math.min(65_536, Math.max(1, Math.ceil(rows / (options.rowsPerBucket ?? 500))));
+      verdict.differences = await findDifferences(production, staging, target, buckets, options.maxKeys);
+    } else if (columnsDiffer) {
+      verdict.status = 'columns-differ';
+    }
+    verdicts.push(verdict);
+  }
+  return verdicts;
+}
+
+interface Sum {
+  rows: string;
+  hash: string;
+}
+interface Bucket extends Sum {
+  bucket: number;
+}
+interface RowHash {
+  key: string;
+  hash: string;
+}
+
+async function findDifferences(production: Database, staging: Database, target: ChecksumTarget, buckets: number, maxKeys: number): Promise<KeyDifferences> {
+  let suspects: number[];
+  if (buckets === 1) {
+    suspects = [0];
+  } else {
+    const [p, s] = (await Promise.all([production.checksum(target, { buckets }), staging.checksum(target, { buckets })])) as Bucket[][];
+    const summary = (list: Bucket[]) => new Map(list.map((b) => [b.bucket, `${b.rows}:${b.hash}`]));
+    const [pm, sm] = [summary(p ?? []), summary(s ?? [])];
+    suspects = [...new Set([...pm.keys(), ...sm.keys()])].filter((b) => pm.get(b) !== sm.get(b)).sort((a, b) => a - b);
+  }
+  const missing: string[] = [];
+  const extra: string[] = [];
+  const changed: string[] = [];
+  let stoppedEarly = false;
+  for (const [index, bucket] of suspects.entries()) {
+    const level = { buckets, onlyBuckets: [bucket], rowLimit: ROW_LIMIT };
+    const [p, s] = (await Promise.all([production.checksum(target, level), staging.checksum(target, level)])) as RowHash[][];
+    const inStaging = new Map((s ?? []).map((row) => [row.key, row.hash]));
+    const inProduction = new Map((p ?? []).map((row) => [row.key, row.hash]));
+    for (const [key, hash] of inProduction) {
+      if (!inStaging.has(key)) missing.push(key);
+      else if (inStaging.get(key) !== hash) changed.push(key);
+    }
+    for (const key of inStaging.keys()) if (!inProduction.has(key)) extra.push(key);
+    if (missing.length + extra.length + changed.length >= maxKeys && index < suspects.length - 1) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  const listed = (keys: string[]) => keys.sort().slice(0, maxKeys);
+  return {
+    missing: listed(missing),
+    extra: listed(extra),
+    changed: listed(changed),
+    more: stoppedEarly || [missing, extra, changed].some((keys) => keys.length > maxKeys),
+  };
+}

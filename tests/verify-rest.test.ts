@@ -1,0 +1,3 @@
+import { defineVerifySuite } from './e2e/verify-suite.ts';
+
+defineVerifySuite('rest');
