@@ -16,6 +16,12 @@ export interface CopyRequest {
   table: TablePlan;
   /** Where rows land: the table itself, or a temporary table for upserts. */
   into: string;
+  /**
+   * The table was emptied by TRUNCATE in this transaction: rows may be
+   * written frozen (COPY FREEZE), already visible to all, so nothing has to
+   * revisit them (hint bits, the first vacuum) after the load.
+   */
+  freeze?: boolean;
   onRows?: (rowsSoFar: number) => void;
 }
 
@@ -27,7 +33,8 @@ export async function copyRows(request: CopyRequest): Promise<number> {
   const source = table.partitioned
     ? `COPY (SELECT ${columns} FROM ${quoteTable(table.table)}) TO STDOUT (FORMAT ${format})`
     : `COPY ${quoteTable(table.table)} (${columns}) TO STDOUT (FORMAT ${format})`;
-  const target = `COPY ${request.into} (${columns}) FROM STDIN (FORMAT ${format})`;
+  const freeze = request.freeze && !table.partitioned ? ', FREEZE' : '';
+  const target = `COPY ${request.into} (${columns}) FROM STDIN (FORMAT ${format}${freeze})`;
 
   const reading = request.production.query(copyTo(source));
   const writing = request.staging.query(copyFrom(target));

@@ -101,7 +101,7 @@ class PostgresSession implements SyncSession {
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     if (this.options.mode === 'replace') {
       const dropped = await dropIndexes(this.staging, await secondaryIndexes(this.staging, table.table));
-      const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
+      const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), freeze: true, onRows });
       await createIndexes(this.staging, dropped);
       return { rows, changed: rows, rejected: [] };
     }
