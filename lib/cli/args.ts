@@ -3,7 +3,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
-import type { Selection } from '../plan/select.ts';
 import type { SyncMode } from '../transport/session.ts';
 
 export const COMMON_OPTIONS = {
@@ -42,6 +41,9 @@ export const SYNC_OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   'allow-drift': { type: 'boolean' },
   strict: { type: 'boolean' },
+  'with-parents': { type: 'boolean' },
+  'allow-orphans': { type: 'boolean' },
+  group: { type: 'string' },
   'dry-run': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -49,12 +51,4 @@ export function modeFlag(value: string | undefined, fallback: SyncMode): SyncMod
   if (value === undefined) return fallback;
   if (value === 'replace' || value === 'upsert') return value;
   throw new UsageError(`--mode ${value}: use --mode replace (staging's tables become production's) or --mode upsert (insert and update, keep staging-only rows)`);
-}
-
-export function selectionFlags(values: { schemas?: string[]; tables?: string[]; exclude?: string[] }): Selection {
-  return {
-    schemas: listFlag(values.schemas) ?? ['public'],
-    tables: listFlag(values.tables),
-    exclude: listFlag(values.exclude),
-  };
 }

@@ -1,6 +1,7 @@
 // Everything a run does before it may write: read the configuration, open
 // both sides, read both catalogs and plan.
 import { chooseVia, loadDotenvFiles, readEnvironment, type Via } from '../config/env.ts';
+import { selectionWithParents } from '../plan/parents.ts';
 import { planSync, type SyncPlan } from '../plan/plan.ts';
 import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
@@ -13,7 +14,7 @@ export interface PreparedRun {
   close(): Promise<void>;
 }
 
-export async function prepareRun(options: { via?: Via; selection: Selection }): Promise<PreparedRun> {
+export async function prepareRun(options: { via?: Via; selection: Selection; withParents?: boolean }): Promise<PreparedRun> {
   loadDotenvFiles();
   const environment = readEnvironment();
   const via = chooseVia(environment, options.via);
@@ -27,7 +28,11 @@ export async function prepareRun(options: { via?: Via; selection: Selection }): 
   };
   try {
     const [productionCatalog, stagingCatalog] = await Promise.all([production.readCatalog(), staging.readCatalog()]);
-    const plan = planSync(productionCatalog, stagingCatalog, options.selection);
+    let plan = planSync(productionCatalog, stagingCatalog, options.selection);
+    if (options.withParents) {
+      const expanded = selectionWithParents(productionCatalog, options.selection, plan.tables.map((table) => table.table));
+      plan = planSync(productionCatalog, stagingCatalog, expanded);
+    }
     return { via, production, staging, plan, close };
   } catch (error) {
     await close();

@@ -6,7 +6,8 @@ import { DatabaseError, describeError, SupasyncError, UsageError } from '../erro
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import { openSyncSession } from '../transport/open-session.ts';
-import type { LoadMethod, RejectedRow, SyncMode, SyncSession } from '../transport/session.ts';
+import { describeMissingParents, findMissingParents } from './parents.ts';
+import { modeOf, type LoadMethod, type RejectedRow, type SyncMode, type SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
 export interface SyncOptions {
@@ -15,6 +16,8 @@ export interface SyncOptions {
   allowDrift: boolean;
   /** Stop at the first row staging rejects instead of reporting it and writing the rest. */
   strict: boolean;
+  /** Write rows whose parents staging lacks (where staging lets us). */
+  allowOrphans: boolean;
   /** Ask before a destructive run; resolves false when the user declines. */
   confirm: (question: string) => Promise<boolean>;
 }
@@ -52,6 +55,10 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     );
   }
   const { tables, skipped } = tablesToCopy(run, options);
+  if (!options.allowOrphans) {
+    const missing = await findMissingParents(run.production, run.staging, run.plan);
+    if (missing.length) throw new DatabaseError(describeMissingParents(missing));
+  }
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
   const session = await openSyncSession(run, { mode: options.mode, strict: options.strict });
@@ -59,9 +66,10 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const running = new Set<TablePlan>();
   try {
     for (const warning of session.method.warnings) events.warning(warning);
-    if (options.mode === 'replace') {
+    const replaced = tables.filter((table) => modeOf(table, options.mode) === 'replace');
+    if (replaced.length) {
       const question =
-        `Replace the contents of ${tables.length} table(s) in staging (${run.staging.location}) with production's? ` +
+        `Replace the contents of ${replaced.length} table(s) in staging (${run.staging.location}) with production's? ` +
         'Staging rows not in production are deleted.';
       if (!(await options.confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     }
@@ -149,8 +157,8 @@ function tablesToCopy(run: PreparedRun, options: SyncOptions) {
     .filter((table) => table.drift.some((d) => d.kind === 'missing-table'))
     .map((table) => ({ table: qualifiedName(table.table), reason: 'staging has no such table' }));
   const tables = run.plan.tables.filter((table) => !skipped.some((s) => s.table === qualifiedName(table.table)));
-  if (options.mode === 'upsert') {
-    const unkeyed = tables.filter((table) => !table.key).map((table) => qualifiedName(table.table));
+  {
+    const unkeyed = tables.filter((table) => modeOf(table, options.mode) === 'upsert' && !table.key).map((table) => qualifiedName(table.table));
     if (unkeyed.length) {
       throw new UsageError(
         `Cannot upsert ${unkeyed.join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +

@@ -12,7 +12,7 @@ import {
 } from '../catalog/types.ts';
 import { compareTables, type Drift } from './drift.ts';
 import { orderByDependencies } from './order.ts';
-import { selectTables, type Selection } from './select.ts';
+import { selectTables, type Selection, type TableOptions } from './select.ts';
 
 export interface SyncKey extends Key {
   kind: 'primary key' | 'unique key';
@@ -42,6 +42,10 @@ export interface TablePlan {
   /** Why this table must be loaded with foreign-key checks off, if it must. */
   loadedTogether: 'cycle' | 'self-reference' | null;
   drift: Drift[];
+  /** From supasync.config.json: a mode of its own, a batch size, a row filter. */
+  options: TableOptions;
+  /** A SQL condition: only matching rows are copied (the config's `where`, or the rows children reference). */
+  rowFilter: string | null;
 }
 
 export interface CyclePlan {
@@ -105,6 +109,8 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         binarySafe: copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
+        options: tableOptions(selection, table),
+        rowFilter: tableOptions(selection, table).where ?? null,
       };
     })
     .sort((a, b) => a.level - b.level || qualifiedName(a.table).localeCompare(qualifiedName(b.table)));
@@ -141,6 +147,10 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
       .map(ref),
   };
+}
+
+function tableOptions(selection: Selection, table: TableRef): TableOptions {
+  return selection.options?.[qualifiedName(table)] ?? (table.schema === 'public' ? selection.options?.[table.name] : undefined) ?? {};
 }
 
 /**

@@ -10,6 +10,16 @@ export interface Selection {
   /** Table names, `name` (looked up in `schemas`) or `schema.name`. */
   tables?: string[];
   exclude?: string[];
+  /** Options per table (from supasync.config.json), keyed by `name` or `schema.name`. */
+  options?: Record<string, TableOptions>;
+}
+
+export interface TableOptions {
+  mode?: 'replace' | 'upsert';
+  /** Rows per REST batch. */
+  batchSize?: number;
+  /** A SQL condition: only the rows it matches are copied. */
+  where?: string;
 }
 
 export function selectTables(production: Catalog, selection: Selection): Table[] {

@@ -5,7 +5,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { readCatalogPostgres, readCatalogRest } from '../catalog/read.ts';
 import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, describeError } from '../errors.ts';
-import { quoteTable } from '../sql/ident.ts';
+import { columnList, quoteTable } from '../sql/ident.ts';
 import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
@@ -18,6 +18,10 @@ export interface Database {
   location: string;
   readCatalog(): Promise<Catalog>;
   countRows(table: TableRef): Promise<number>;
+  /** The distinct values of `columns` (as ROW(...)::text, NULLs left out) with how many rows hold each. */
+  references(table: TableRef, columns: string[], rowFilter: string | null): Promise<Record<string, number>>;
+  /** Which of these ROW(...)::text values no row of `table` has in `columns`. */
+  missingKeys(table: TableRef, columns: string[], keys: string[]): Promise<string[]>;
   /** One level of a content checksum, computed in the database (see postgres/checksum-sql.ts). */
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
   close(): Promise<void>;
@@ -35,6 +39,22 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
       countRows: async (table) => {
         const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
         return Number(rows[0]?.n);
+      },
+      references: async (table, columns, rowFilter) => {
+        const notNull = columns.map((column) => `${columnList([column])} IS NOT NULL`).join(' AND ');
+        const { rows } = await client.query<{ k: string; n: string }>(
+          `SELECT ROW(${columnList(columns)})::text AS k, count(*) AS n FROM ${quoteTable(table)}
+           WHERE ${notNull} AND (${rowFilter ?? 'true'}) GROUP BY 1`,
+        );
+        return Object.fromEntries(rows.map((row) => [row.k, Number(row.n)]));
+      },
+      missingKeys: async (table, columns, keys) => {
+        const { rows } = await client.query<{ k: string }>(
+          `SELECT wanted.k FROM unnest($1::text[]) AS wanted(k)
+           WHERE NOT EXISTS (SELECT FROM ${quoteTable(table)} p WHERE ROW(${columnList(columns, 'p')})::text = wanted.k) ORDER BY 1`,
+          [keys],
+        );
+        return rows.map((row) => row.k);
       },
       checksum: async (target, level) => {
         const query = checksumQuery(target, level);
@@ -61,6 +81,21 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
       const { data, error } = await supabase.rpc('supasync_count_rows', { table_schema: table.schema, table_name: table.name });
       if (error) throw new DatabaseError(describeError(`Counting ${config.side}'s ${qualifiedName(table)} over REST`, error));
       return Number(data);
+    },
+    references: async (table, columns, rowFilter) => {
+      const { data, error } = await supabase.rpc('supasync_references', {
+        table_schema: table.schema,
+        table_name: table.name,
+        columns,
+        row_filter: rowFilter,
+      });
+      if (error) throw new DatabaseError(describeError(`Reading ${config.side}'s references from ${qualifiedName(table)} over REST`, error));
+      return Object.fromEntries(Object.entries(data as Record<string, string | number>).map(([key, n]) => [key, Number(n)]));
+    },
+    missingKeys: async (table, columns, keys) => {
+      const { data, error } = await supabase.rpc('supasync_missing_keys', { table_schema: table.schema, table_name: table.name, columns, keys });
+      if (error) throw new DatabaseError(describeError(`Looking up keys in ${config.side}'s ${qualifiedName(table)} over REST`, error));
+      return data as string[];
     },
     checksum: async (target, level) => {
       const { data, error } = await supabase.rpc('supasync_checksum', {

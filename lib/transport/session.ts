@@ -4,6 +4,11 @@ import type { TablePlan } from '../plan/plan.ts';
 
 export type SyncMode = 'replace' | 'upsert';
 
+/** A table's own mode (from supasync.config.json) wins over the run's. */
+export function modeOf(table: TablePlan, runMode: SyncMode): SyncMode {
+  return table.options.mode ?? runMode;
+}
+
 export interface SessionOptions {
   mode: SyncMode;
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */

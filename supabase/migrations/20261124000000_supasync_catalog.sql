@@ -183,13 +183,18 @@ GRANT EXECUTE ON FUNCTION public.supasync_catalog() TO service_role;
 -- Pages follow the key (keyset pagination, never OFFSET): `after` holds the
 -- last key of the previous page as text. A table without a key is paged by
 -- physical position (ctid), which is only stable while nobody writes to it.
+-- `row_filter` is a SQL condition from the user's own configuration (a
+-- table's `where`, or the rows a targeted sync's children reference); like
+-- everything here it runs with service_role's rights, inside a read-only
+-- function.
 CREATE OR REPLACE FUNCTION public.supasync_read_rows(
   table_schema text,
   table_name text,
   columns text[],
   key_columns text[],
   after jsonb,
-  page_size integer
+  page_size integer,
+  row_filter text DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -224,8 +229,8 @@ BEGIN
     -- No key: physical order. The last element of each row is its ctid.
     EXECUTE pg_catalog.format(
       'SELECT COALESCE(jsonb_agg(jsonb_build_array(%s, ctid::text) ORDER BY ctid), ''[]'') FROM (
-         SELECT *, ctid FROM %s WHERE ctid > COALESCE($1 ->> 0, ''(0,0)'')::tid ORDER BY ctid LIMIT $2) page',
-      select_list, relation)
+         SELECT *, ctid FROM %s WHERE ctid > COALESCE($1 ->> 0, ''(0,0)'')::tid AND (%s) ORDER BY ctid LIMIT $2) page',
+      select_list, relation, COALESCE(row_filter, 'true'))
       INTO page USING after, page_size;
     RETURN page;
   END IF;
@@ -238,17 +243,17 @@ BEGIN
     FROM unnest(key_columns) WITH ORDINALITY AS k(name, position);
   EXECUTE pg_catalog.format(
     'SELECT COALESCE(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), ''[]'') FROM (
-       SELECT * FROM %s %s ORDER BY %s LIMIT $2) page',
-    select_list, order_list, relation,
-    CASE WHEN after IS NULL THEN '' ELSE pg_catalog.format('WHERE (%s) > (%s)', order_list, bound) END,
+       SELECT * FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2) page',
+    select_list, order_list, relation, COALESCE(row_filter, 'true'),
+    CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
     order_list)
     INTO page USING after, page_size;
   RETURN page;
 END
 $read$;
 
-REVOKE ALL ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer) TO service_role;
+REVOKE ALL ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text) TO service_role;
 
 -- Row counts of some tables, for the status table over REST (PostgREST's
 -- own counts reach only the exposed schemas).
@@ -334,3 +339,72 @@ $checksum$;
 
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
+
+-- For a targeted sync: the distinct values a table's foreign key holds (as
+-- ROW(...)::text), with how many rows hold each...
+CREATE OR REPLACE FUNCTION public.supasync_references(
+  table_schema text,
+  table_name text,
+  columns text[],
+  row_filter text DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+SET timezone = 'UTC'
+SET extra_float_digits = 3
+SET bytea_output = 'hex'
+AS $references$
+DECLARE
+  key_text text;
+  not_null text;
+  result jsonb;
+BEGIN
+  SELECT 'ROW(' || string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text',
+         string_agg(pg_catalog.format('%I IS NOT NULL', c), ' AND ')
+    INTO key_text, not_null FROM unnest(columns) WITH ORDINALITY AS u(c, o);
+  EXECUTE pg_catalog.format(
+    'SELECT COALESCE(jsonb_object_agg(k, n), ''{}'') FROM (SELECT %s AS k, count(*) AS n FROM %I.%I WHERE %s AND (%s) GROUP BY 1) s',
+    key_text, table_schema, table_name, not_null, COALESCE(row_filter, 'true')) INTO result;
+  RETURN result;
+END
+$references$;
+
+-- ...and which of those values a (parent) table lacks.
+CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
+  table_schema text,
+  table_name text,
+  columns text[],
+  keys text[]
+)
+RETURNS text[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+SET timezone = 'UTC'
+SET extra_float_digits = 3
+SET bytea_output = 'hex'
+AS $missing$
+DECLARE
+  key_text text;
+  result text[];
+BEGIN
+  SELECT 'ROW(' || string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) || ')::text'
+    INTO key_text FROM unnest(columns) WITH ORDINALITY AS u(c, o);
+  EXECUTE pg_catalog.format(
+    'SELECT COALESCE(array_agg(wanted.k ORDER BY wanted.k), ''{}'') FROM unnest($1) AS wanted(k)
+     WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE %s = wanted.k)',
+    table_schema, table_name, key_text) INTO result USING keys;
+  RETURN result;
+END
+$missing$;
+
+REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_references(text, text, text[], text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[]) TO service_role;

@@ -30,9 +30,10 @@ export async function copyRows(request: CopyRequest): Promise<number> {
   const format: CopyFormat = table.binarySafe ? 'binary' : 'text';
   const columns = columnList(table.columns);
   // COPY cannot read a partitioned table directly; a query over it can.
-  const source = table.partitioned
-    ? `COPY (SELECT ${columns} FROM ${quoteTable(table.table)}) TO STDOUT (FORMAT ${format})`
-    : `COPY ${quoteTable(table.table)} (${columns}) TO STDOUT (FORMAT ${format})`;
+  const source =
+    table.partitioned || table.rowFilter
+      ? `COPY (SELECT ${columns} FROM ${quoteTable(table.table)} WHERE ${table.rowFilter ?? 'true'}) TO STDOUT (FORMAT ${format})`
+      : `COPY ${quoteTable(table.table)} (${columns}) TO STDOUT (FORMAT ${format})`;
   const freeze = request.freeze && !table.partitioned ? ', FREEZE' : '';
   const target = `COPY ${request.into} (${columns}) FROM STDIN (FORMAT ${format}${freeze})`;
 

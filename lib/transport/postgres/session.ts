@@ -6,7 +6,7 @@ import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
-import type { LoadMethod, SessionOptions, SyncSession, TableCopy } from '../session.ts';
+import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
 import { copyRows } from './copy.ts';
 import { createIndexes, dropIndexes, secondaryIndexes } from './indexes.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
@@ -83,11 +83,12 @@ class PostgresSession implements SyncSession {
 
   async prepare(tables: TablePlan[]): Promise<void> {
     if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
-    if (this.options.mode === 'replace' && tables.length) {
+    const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
+    if (replaced.length) {
       // One statement for all: TRUNCATE refuses to empty a table that a table
       // outside the list references, which is the check we want.
       await this.staging
-        .query(`TRUNCATE ${tables.map((t) => quoteTable(t.table)).join(', ')}`)
+        .query(`TRUNCATE ${replaced.map((t) => quoteTable(t.table)).join(', ')}`)
         .catch((error: { code?: string; detail?: string }) => {
           if (error.code !== '0A000' || !error.detail) throw error;
           throw new DatabaseError(
@@ -99,7 +100,7 @@ class PostgresSession implements SyncSession {
   }
 
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
-    if (this.options.mode === 'replace') {
+    if (modeOf(table, this.options.mode) === 'replace') {
       const dropped = await dropIndexes(this.staging, await secondaryIndexes(this.staging, table.table));
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), freeze: true, onRows });
       await createIndexes(this.staging, dropped);

@@ -23,7 +23,7 @@ const MAX_PAGE_ROWS = 5_000;
 export async function* readPages(supabase: SupabaseClient, table: TablePlan, onRetry: () => void): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
   const keyPositions = keyColumns.map((column) => table.columns.indexOf(column));
-  let pageRows = 1_000;
+  let pageRows = table.options.batchSize ?? 1_000;
   const read = (after: Row | null, size: number) => {
     const page = callRpc<Row[]>(
       supabase,
@@ -35,6 +35,7 @@ export async function* readPages(supabase: SupabaseClient, table: TablePlan, onR
         key_columns: keyColumns,
         after,
         page_size: size,
+        row_filter: table.rowFilter,
       },
       { onRetry },
     );
@@ -49,7 +50,7 @@ export async function* readPages(supabase: SupabaseClient, table: TablePlan, onR
     const last = page[page.length - 1] as Row;
     // Without a key the read adds each row's ctid as a last element.
     const after = keyColumns.length ? keyPositions.map((position) => last[position] ?? null) : [last[last.length - 1] ?? null];
-    pageRows = nextPageRows(page);
+    pageRows = table.options.batchSize ?? nextPageRows(page);
     pending = read(after, pageRows);
     yield keyColumns.length ? page : page.map((row) => row.slice(0, -1));
   }

@@ -7,7 +7,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
-import type { LoadMethod, SessionOptions, SyncSession, TableCopy } from '../session.ts';
+import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, writeRows } from './rows.ts';
 
@@ -72,8 +72,9 @@ class RestSession implements SyncSession {
         );
       }
     }
-    if (this.options.mode === 'replace' && tables.length) {
-      await callRpc(this.staging, 'supasync_truncate', { tables: tables.map((t) => t.table) }).catch((error: unknown) => {
+    const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
+    if (replaced.length) {
+      await callRpc(this.staging, 'supasync_truncate', { tables: replaced.map((t) => t.table) }).catch((error: unknown) => {
         if (error instanceof RpcFailure && error.code === '0A000') {
           throw new DatabaseError(
             `Replacing these tables would leave rows pointing nowhere: ${error.details ?? error.message} ` +

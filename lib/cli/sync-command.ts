@@ -1,0 +1,113 @@
+// What every sync script does, with its own defaults: read flags and
+// supasync.config.json, plan, then print the plan (--dry-run) or sync, and
+// for some scripts verify what was synced.
+import { loadProjectConfig, groupTables } from '../config/file.ts';
+import { prepareRun } from '../engine/prepare.ts';
+import { runSync } from '../engine/sync.ts';
+import { UsageError } from '../errors.ts';
+import { dryRunOutput } from '../report/plan.ts';
+import { progressReporter, quietReporter } from '../report/progress.ts';
+import { renderSyncResult } from '../report/sync.ts';
+import { renderVerdicts } from '../report/verify.ts';
+import type { SyncMode } from '../transport/session.ts';
+import { verifyTables, type TableVerdict } from '../verify/verify.ts';
+import { listFlag, modeFlag, parseFlags, SYNC_OPTIONS, viaFlag } from './args.ts';
+import { confirmer } from './confirm.ts';
+
+export interface SyncCommand {
+  usage: string;
+  description: string;
+  mode: SyncMode;
+  /** The tables synced when none are named: a group of the config, or every table. */
+  group?: string;
+  /** Verify the synced tables afterwards (and let that decide the exit code). */
+  verify: boolean;
+  /** Whether tables may be chosen (--tables, --group, names on the command line). */
+  choosesTables: boolean;
+}
+
+export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tables become production's (emptied first);
+                         upsert: insert new rows, update changed ones, keep staging-only rows
+  --tables a,b           only these tables (name or schema.name); also as plain arguments
+  --group NAME           a group of tables from supasync.config.json (chat, missing, ...)
+  --exclude a,b          leave these tables out
+  --schemas public,x     schemas to copy (default: public, or the config's)
+  --via rest|postgres    how to reach the databases (default: postgres when both
+                         SUPABASE_*_DB_URL are set, else REST)
+  --with-parents         also copy the rows the chosen rows reference, and only those
+  --allow-orphans        copy even when staging lacks referenced rows
+  --dry-run              print the plan (tables, order, keys, drift) and change nothing
+  --yes, -y              do not ask before replacing (needed when not at a terminal)
+  --allow-drift          copy the columns both sides share when their schemas differ
+  --strict               stop at the first row staging rejects (REST); without it
+                         such rows are reported by key and the rest is written
+  --json                 machine-readable output on stdout
+  --debug                stack traces on errors
+  -h, --help             this text
+
+Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
+SUPABASE_PROD_DB_URL and the same for STAGING), and supasync.config.json.
+Exit codes: 0 done, 1 failed or staging differs, 2 usage or configuration error.`;
+
+export async function runSyncCommand(command: SyncCommand): Promise<number> {
+  const { values, positionals } = parseFlags(SYNC_OPTIONS);
+  if (values.help) {
+    console.log(`Usage: ${command.usage}\n\n${command.description}\n\n${SYNC_FLAGS_HELP}`);
+    return 0;
+  }
+  const config = loadProjectConfig();
+  const named = listFlag(values.tables) ?? (positionals.length ? positionals : undefined);
+  if (!command.choosesTables && (named || values.group)) {
+    throw new UsageError('This script syncs every table: to choose tables use scripts/sync.ts --tables or --group.');
+  }
+  if (named && values.group) throw new UsageError('Name tables or a --group, not both.');
+  const groupName = values.group ?? (named ? undefined : command.group);
+  const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
+  const mode = modeFlag(values.mode, command.mode);
+  const run = await prepareRun({
+    via: viaFlag(values.via),
+    selection: {
+      schemas: listFlag(values.schemas) ?? config.schemas,
+      tables,
+      exclude: listFlag(values.exclude) ?? (tables ? undefined : config.exclude),
+      options: config.tables,
+    },
+    withParents: Boolean(values['with-parents']),
+  });
+  try {
+    if (values['dry-run']) {
+      console.log(dryRunOutput(run, mode, Boolean(values.json)));
+      return 0;
+    }
+    const result = await runSync(
+      run,
+      {
+        mode,
+        allowDrift: Boolean(values['allow-drift']),
+        strict: Boolean(values.strict),
+        allowOrphans: Boolean(values['allow-orphans']),
+        confirm: confirmer(Boolean(values.yes)),
+      },
+      values.json ? quietReporter() : progressReporter(),
+    );
+    const rejected = result.tables.some((table) => table.rejected.length);
+    let verdicts: TableVerdict[] | undefined;
+    if (command.verify) {
+      const synced = run.plan.tables.filter((t) => !result.skipped.some((s) => s.table === `${t.table.schema}.${t.table.name}`));
+      verdicts = await verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
+    }
+    if (values.json) console.log(JSON.stringify({ ...result, ...(verdicts ? { verify: verdicts } : {}) }, null, 2));
+    else console.log([renderSyncResult(result), ...(verdicts ? [renderVerdicts(verdicts)] : [])].join('\n\n'));
+    const verified = !verdicts || verdicts.every((v) => acceptable(v, mode));
+    return verified && !rejected && !result.skipped.length ? 0 : 1;
+  } finally {
+    await run.close();
+  }
+}
+
+/** After an upsert, rows only staging has are expected; anything else is a difference. */
+function acceptable(verdict: TableVerdict, mode: SyncMode): boolean {
+  if (verdict.status === 'perfect') return true;
+  const d = verdict.differences;
+  return mode === 'upsert' && verdict.status === 'counts-differ' && !!d && !d.missing.length && !d.changed.length && !d.more;
+}

@@ -1,0 +1,57 @@
+// Before a targeted sync writes: do the rows it copies reference rows that
+// staging lacks, in tables the run does not copy? That is the seed's
+// "violates foreign key constraint", caught before anything is written.
+import { qualifiedName } from '../catalog/types.ts';
+import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
+import type { SyncPlan } from '../plan/plan.ts';
+import type { Database } from '../transport/database.ts';
+
+export interface MissingParents {
+  table: string;
+  parent: string;
+  columns: string[];
+  /** Rows of `table` (as copied) that reference a missing parent row. */
+  rows: number;
+  /** The missing parent keys, as ROW(...)::text. */
+  keys: string[];
+}
+
+export async function findMissingParents(production: Database, staging: Database, plan: SyncPlan): Promise<MissingParents[]> {
+  const found: MissingParents[] = [];
+  for (const { table, foreignKey, parent } of plan.externalParents) {
+    const tablePlan = plan.tables.find((t) => qualifiedName(t.table) === qualifiedName(table));
+    try {
+      const references = await production.references(table, foreignKey.columns, tablePlan?.rowFilter ?? null);
+      const keys = Object.keys(references);
+      if (!keys.length) continue;
+      const missing = await staging.missingKeys(parent, foreignKey.referencedColumns, keys);
+      if (!missing.length) continue;
+      found.push({
+        table: qualifiedName(table),
+        parent: qualifiedName(parent),
+        columns: foreignKey.columns,
+        rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0),
+        keys: missing,
+      });
+    } catch (error) {
+      if (error instanceof SupasyncError) throw error;
+      throw new DatabaseError(describeError(`Checking the rows ${qualifiedName(table)} references in ${qualifiedName(parent)}`, error), 1, { cause: error });
+    }
+  }
+  return found;
+}
+
+export function describeMissingParents(missing: MissingParents[]): string {
+  const lines = missing.map(
+    (m) =>
+      `  ${m.rows} row(s) of ${m.table} reference ${m.keys.length} ${m.parent} row(s) missing from staging ` +
+      `(${m.table}.${m.columns.join(',')}), e.g. ${m.keys.slice(0, 5).join(' ')}`,
+  );
+  return [
+    'Staging lacks rows that the rows to copy reference; nothing was written:',
+    ...lines,
+    'Ways out:',
+    '  --with-parents   also copy the referenced rows (and the rows they reference), only those',
+    '  --allow-orphans  write anyway, where staging permits it (with foreign-key checks off it does)',
+  ].join('\n');
+}

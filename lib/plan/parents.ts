@@ -1,0 +1,64 @@
+// --with-parents: the rows a targeted sync's tables reference, in tables the
+// user did not select, come along, and so do the rows those reference, up
+// the chain. Only the referenced rows: each parent is filtered to the keys its
+// children hold, as a subquery on the children (with their own filters), so
+// production answers it in the same snapshot as the copy.
+import { findTable, qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
+import { columnList, quoteTable } from '../sql/ident.ts';
+import type { Selection, TableOptions } from './select.ts';
+
+export function selectionWithParents(production: Catalog, selection: Selection, selected: TableRef[]): Selection {
+  const chosen = new Set(selected.map(qualifiedName));
+  const ownFilter = (name: string) => selection.options?.[name]?.where ?? (name.startsWith('public.') ? selection.options?.[name.slice(7)]?.where : undefined);
+
+  // Every table reachable from the selection through foreign keys, with the
+  // foreign keys that point at it from inside that set.
+  const referencedBy = new Map<string, { child: TableRef; columns: string[]; parentColumns: string[] }[]>();
+  const queue: TableRef[] = [...selected];
+  const seen = new Set(chosen);
+  while (queue.length) {
+    const child = queue.shift() as TableRef;
+    const table = findTable(production, child);
+    for (const fk of table?.foreignKeys ?? []) {
+      const parent = { schema: fk.referencedSchema, name: fk.referencedTable };
+      const parentName = qualifiedName(parent);
+      if (chosen.has(parentName) || parentName === qualifiedName(child)) continue;
+      const list = referencedBy.get(parentName) ?? [];
+      list.push({ child, columns: fk.columns, parentColumns: fk.referencedColumns });
+      referencedBy.set(parentName, list);
+      if (!seen.has(parentName)) {
+        seen.add(parentName);
+        queue.push(parent);
+      }
+    }
+  }
+
+  const filters = new Map<string, string>();
+  const filterOf = (name: string, path: Set<string>): string => {
+    if (chosen.has(name)) return ownFilter(name) ?? 'true';
+    const known = filters.get(name);
+    if (known) return known;
+    // A loop among parents: take the whole table rather than miss a row.
+    if (path.has(name)) return 'true';
+    const next = new Set(path).add(name);
+    const clauses = (referencedBy.get(name) ?? []).map(
+      ({ child, columns, parentColumns }) =>
+        `ROW(${columnList(parentColumns)}) IN (SELECT ${columnList(columns)} FROM ${quoteTable(child)} WHERE ${filterOf(qualifiedName(child), next)})`,
+    );
+    const filter = clauses.length ? clauses.map((clause) => `(${clause})`).join(' OR ') : 'true';
+    filters.set(name, filter);
+    return filter;
+  };
+
+  const options: Record<string, TableOptions> = { ...selection.options };
+  for (const parent of referencedBy.keys()) {
+    // Parents are merged into staging, never emptied: the user did not ask to replace them.
+    options[parent] = { ...options[parent], mode: 'upsert', where: filterOf(parent, new Set()) };
+  }
+  return {
+    ...selection,
+    tables: [...selected.map(qualifiedName), ...referencedBy.keys()],
+    exclude: undefined,
+    options,
+  };
+}
