@@ -72,6 +72,8 @@ function notes(table: TablePlan): string {
   const always = table.identityColumns.filter((column) => column.identity === 'always');
   if (always.length) notes.push(`identity ALWAYS kept: ${always.map((column) => column.name).join(', ')}`);
   if (table.loadedTogether) notes.push(table.loadedTogether);
+  if (table.options.mode) notes.push(`mode ${table.options.mode}`);
+  if (table.rowFilter) notes.push(table.options.where && table.rowFilter === table.options.where ? `where ${table.rowFilter}` : 'only the rows referenced');
   if (table.drift.length) notes.push(chalk.red('drift'));
   return notes.join('; ');
 }

@@ -1,0 +1,110 @@
+// The user's one-off scripts, run as the user runs them, against the real stack.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { query, tableDigests } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, stack } = sharedStack();
+const made: Project[] = [];
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((project) => project.stop()));
+});
+const staging = async (name: string, without?: string[]) => {
+  const project = await stack.createProject(`targeted_${name}`);
+  made.push(project);
+  if (without) {
+    // Upserts into an empty staging: a replace would refuse to empty tables the left-out ones reference.
+    const args = ['--via', 'postgres', '--mode', 'upsert', '--schemas', 'public,analytics', '--exclude', [...without, 'event_log'].join(',')];
+    expect((await runScript('sync.ts', args, { env: envFor(production, project) })).code).toBe(0);
+  }
+  return project;
+};
+const same = async (project: Project, tables: string[]) => {
+  const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(project.adminUrl)]);
+  for (const table of tables) expect(actual[table], table).toEqual(expected[table]);
+};
+
+describe("the user's scripts", () => {
+  it('sync-chat-tables.ts syncs conversations, then messages with replies to replies', async () => {
+    const project = await staging('chat', ['chat_conversations', 'chat_messages']);
+    const result = await runScript('sync-chat-tables.ts', ['--via', 'rest'], { env: envFor(production, project) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/public\.chat_conversations[\s\S]*public\.chat_messages/);
+    await same(project, ['public.chat_conversations', 'public.chat_messages']);
+  });
+
+  it('sync-missing-tables.ts syncs the missing group, or the tables it is given', async () => {
+    const project = await staging('missing', ['code_embeddings', 'muva_content', 'guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    const group = await runScript('sync-missing-tables.ts', [], { env: envFor(production, project) });
+    expect(group.code).toBe(0);
+    await same(project, ['public.code_embeddings', 'public.muva_content', 'public.guest_reservations']);
+    const named = await runScript('sync-missing-tables.ts', ['chat_conversations', 'booking_notes'], { env: envFor(production, project) });
+    expect(named.code).toBe(0);
+    await same(project, ['public.chat_conversations', 'public.booking_notes']);
+  });
+
+  it('fix-guest-reservations-sync.ts reports a bad row by its id, writes the rest and verifies', async () => {
+    const project = await staging('fix', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    const [{ id, total_price }] = (await query<{ id: string; total_price: string }>(
+      production.adminUrl,
+      'SELECT id, total_price::text AS total_price FROM public.guest_reservations r ORDER BY r.total_price DESC NULLS LAST, id LIMIT 1',
+    )) as [{ id: string; total_price: string }];
+    await query(project.adminUrl, `ALTER TABLE public.guest_reservations ADD CONSTRAINT sane_price CHECK (total_price < ${total_price})`);
+    const result = await runScript('fix-guest-reservations-sync.ts', ['--via', 'rest'], { env: envFor(production, project) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`public.guest_reservations (id=${id})`);
+    expect(result.stdout).toContain('sane_price');
+    expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 103 +\| ⚠️ counts differ +\|/);
+    expect(result.stdout).toContain(`missing in staging: (${id})`);
+    expect(await query(project.adminUrl, `SELECT count(*)::int AS n FROM public.guest_reservations WHERE id <> '${id}'`)).toEqual([{ n: 103 }]);
+  });
+
+  for (const via of ['postgres', 'rest'] as const) {
+    it(`stops a targeted sync whose parents staging lacks, and --with-parents brings only those (via ${via})`, async () => {
+      const project = await staging(`parents_${via}`);
+      const env = envFor(production, project);
+      const stopped = await runScript('sync.ts', ['--via', via, '--tables', 'guest_reservations', '--mode', 'upsert'], { env });
+      expect(stopped.code).toBe(1);
+      const [{ rows, units }] = (await query<{ rows: number; units: number }>(
+        production.adminUrl,
+        'SELECT count(*)::int AS rows, count(DISTINCT accommodation_unit_id)::int AS units FROM public.guest_reservations WHERE accommodation_unit_id IS NOT NULL',
+      )) as [{ rows: number; units: number }];
+      expect(stopped.stderr).toContain(`${rows} row(s) of public.guest_reservations reference ${units} public.accommodation_units row(s) missing from staging`);
+      expect(stopped.stderr).toContain('--with-parents');
+      expect(await query(project.adminUrl, 'SELECT count(*)::int AS n FROM public.guest_reservations')).toEqual([{ n: 0 }]);
+
+      const synced = await runScript('sync.ts', ['--via', via, '--tables', 'guest_reservations', '--mode', 'upsert', '--with-parents'], { env });
+      expect(synced.code).toBe(0);
+      await same(project, ['public.guest_reservations']);
+      // Only the referenced units, and the hotels those belong to, came along.
+      const [copied] = (await query<{ units: number; hotels: number; tenants: number }>(
+        project.adminUrl,
+        'SELECT (SELECT count(*)::int FROM public.accommodation_units) AS units, (SELECT count(*)::int FROM public.hotels) AS hotels, (SELECT count(*)::int FROM public.tenant_registry) AS tenants',
+      )) as [{ units: number; hotels: number; tenants: number }];
+      expect(copied.units).toBe(units);
+      expect(copied.hotels).toBeGreaterThan(0);
+      expect(copied.tenants).toBe(0);
+    });
+  }
+
+  it('--help works for every script', async () => {
+    for (const script of ['sync.ts', 'sync-prod-to-staging-ultimate.ts', 'sync-chat-tables.ts', 'sync-missing-tables.ts',
+      'fix-guest-reservations-sync.ts', 'verify-sync-status.ts', 'install-rpcs.ts']) {
+      const result = await runScript(script, ['--help']);
+      expect(result.code, script).toBe(0);
+      expect(result.stdout, script).toContain(`npx tsx scripts/${script}`);
+    }
+  });
+
+  it('a bad supasync.config.json stops with exit 2, naming the field', async () => {
+    const cwd = emptyDirectory();
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ groups: { chat: [] }, tables: { hotels: { mode: 'mirror' } } }));
+    const result = await runScript('sync-chat-tables.ts', ['--dry-run'], { cwd, env: envFor(production, production) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('groups.chat');
+    expect(result.stderr).toContain('tables.hotels.mode');
+  });
+});
