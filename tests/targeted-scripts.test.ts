@@ -90,6 +90,22 @@ describe("the user's scripts", () => {
     });
   }
 
+  it("copies only the rows a table's `where` in supasync.config.json selects", async () => {
+    const project = await staging('where', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    const cwd = emptyDirectory();
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { guest_reservations: { where: "status = 'confirmed'" } } }));
+    for (const via of ['rest', 'postgres']) {
+      const result = await runScript('fix-guest-reservations-sync.ts', ['--via', via, '--dry-run'], { cwd, env: envFor(production, project) });
+      expect(result.stdout).toContain("where status = 'confirmed'");
+      const synced = await runScript('sync-missing-tables.ts', ['guest_reservations', '--via', via], { cwd, env: envFor(production, project) });
+      expect(synced.code).toBe(0);
+      const [expected, actual] = await Promise.all(
+        [production, project].map((p) => query(p.adminUrl, 'SELECT id, status::text FROM public.guest_reservations ORDER BY id')),
+      );
+      expect(actual).toEqual(expected?.filter((row) => row.status === 'confirmed'));
+    }
+  });
+
   it('--help works for every script', async () => {
     for (const script of ['sync.ts', 'sync-prod-to-staging-ultimate.ts', 'sync-chat-tables.ts', 'sync-missing-tables.ts',
       'fix-guest-reservations-sync.ts', 'verify-sync-status.ts', 'install-rpcs.ts']) {
