@@ -1,22 +1,154 @@
 // The part of Supabase's API gateway a sync meets: PostgREST served under
 // /rest/v1, and requests without a valid `apikey` turned away with 401.
-import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+//
+// Two behaviours tests and benchmarks switch at runtime:
+// - faults (injectFaults): the next requests get a 503, or lose their
+//   connection before PostgREST sees them, or after PostgREST answered;
+// - the profile: `local` (default) passes everything straight through;
+//   `remote` is a Supabase project across the internet as
+//   shared/docs/benchmarks.md defines it: 40 ms added to every request,
+//   responses gzip-compressed when the client accepts it, and the bodies
+//   squeezed through a shared link (stack/link.ts) of 5 MB/s down, 2.5 MB/s up.
+// Request and response body bytes are counted in both profiles.
+import { createServer, request as httpRequest, Agent, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { Transform, pipeline, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { constants as zlib, createGzip } from 'node:zlib';
+import { Link } from './link.ts';
 import { freePort } from './ports.ts';
+
+export type GatewayProfile = 'local' | 'remote';
+
+/** Added to every request in the remote profile, before it is forwarded. */
+export const REMOTE_LATENCY_MS = 40;
+
+export interface GatewayOptions {
+  /**
+   * Where PostgREST listens. A path is kept as a prefix, so another gateway's
+   * `<apiUrl>/rest/v1` works too (the benchmark puts a profiled gateway in
+   * front of a project's own).
+   */
+  postgrestUrl: string;
+  apiKeys: string[];
+  /** Default `local`: no delay, no compression, no cap. */
+  profile?: GatewayProfile;
+  /** The link the remote profile crosses; pass one Link to several gateways to model one user's connection. */
+  link?: Link;
+}
+
+/**
+ * Faults for the next requests that match. A request takes one fault, from the
+ * first rule that matches and has some left, in this order: status503, drop,
+ * dropAfterUpstream. Each call adds a rule; an exhausted rule is forgotten.
+ */
+export interface FaultRule {
+  /** Answered 503 with PostgREST's "schema cache" body (PGRST002, as Supabase projects answer while PostgREST is unavailable); never forwarded. */
+  status503?: number;
+  /** Connection reset (TCP RST) before the request is forwarded: PostgREST never sees it. */
+  drop?: number;
+  /**
+   * Forwarded; PostgREST's whole answer is read (a write is committed), then
+   * the client's connection is reset without a byte of it: the client cannot
+   * tell whether its request happened.
+   */
+  dropAfterUpstream?: number;
+  /** Only requests whose path under /rest/v1, without the query, matches: /^\/rpc\//, /^\/code_embeddings$/. */
+  onlyPaths?: RegExp;
+  /** Only these methods, e.g. ['POST']. */
+  onlyMethods?: string[];
+}
+
+const FAULT_KINDS = ['status503', 'drop', 'dropAfterUpstream'] as const;
+type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface GatewayStats {
+  /** Requests that passed the apikey check, per path under /rest/v1 ('/hotels', '/rpc/supasync_catalog'), faulted ones included. */
+  requests: Record<string, number>;
+  /** Faults applied so far. */
+  faults: Record<FaultKind, number>;
+  /** Request body bytes received from clients. */
+  bytesUp: number;
+  /** Response body bytes sent to clients, as sent: compressed when compressed. */
+  bytesDown: number;
+}
 
 export interface Gateway {
   /** What a user puts in SUPABASE_*_URL. */
   url: string;
+  readonly profile: GatewayProfile;
+  /** Applies to requests that arrive from now on. `link` replaces the one remote requests cross. */
+  setProfile(profile: GatewayProfile, link?: Link): void;
+  injectFaults(rule: FaultRule): void;
+  /** Forgets every fault not applied yet. */
+  clearFaults(): void;
+  /** A copy of the counters. */
+  stats(): GatewayStats;
+  resetStats(): void;
   stop(): Promise<void>;
 }
 
 const REST_PREFIX = '/rest/v1';
 
-export async function startGateway(options: { postgrestUrl: string; apiKeys: string[] }): Promise<Gateway> {
+// The edge compresses on its own CPU, the gateway on the benchmark's: level 1
+// spends a third of level 6's CPU on JSON of floats for about 6% more bytes.
+const GZIP_LEVEL = zlib.Z_BEST_SPEED;
+
+// What a Supabase project answers while its PostgREST cannot serve
+// (supabase/supabase#50385, #38234).
+const UNAVAILABLE_BODY = {
+  code: 'PGRST002',
+  details: null,
+  hint: null,
+  message: 'Could not query the database for the schema cache. Retrying.',
+};
+
+const emptyStats = (): GatewayStats => ({
+  requests: {},
+  faults: { status503: 0, drop: 0, dropAfterUpstream: 0 },
+  bytesUp: 0,
+  bytesDown: 0,
+});
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const upstream = new URL(options.postgrestUrl);
+  const upstreamPrefix = upstream.pathname.replace(/\/+$/, '');
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const port = await freePort();
+  let profile: GatewayProfile = options.profile ?? 'local';
+  let link = options.link ?? new Link();
+  let rules: { left: Record<FaultKind, number>; onlyPaths?: RegExp; onlyMethods?: string[] }[] = [];
+  let stats = emptyStats();
 
-  const server = createServer((req, res) => {
+  const takeFault = (method: string, path: string): FaultKind | undefined => {
+    for (const rule of rules) {
+      if (rule.onlyMethods && !rule.onlyMethods.includes(method)) continue;
+      if (rule.onlyPaths) {
+        rule.onlyPaths.lastIndex = 0; // a /g or /y pattern would otherwise remember the last match
+        if (!rule.onlyPaths.test(path)) continue;
+      }
+      const kind = FAULT_KINDS.find((k) => rule.left[k] > 0);
+      if (!kind) continue;
+      rule.left[kind]--;
+      stats.faults[kind]++;
+      rules = rules.filter((r) => FAULT_KINDS.some((k) => r.left[k] > 0));
+      return kind;
+    }
+    return undefined;
+  };
+
+  const reply = (res: ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body);
+    stats.bytesDown += Buffer.byteLength(text);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(text);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // The profile and link in force when the request arrived serve it to the end.
+    const remote = profile === 'remote';
+    const requestLink = link;
+    if (remote) await sleep(REMOTE_LATENCY_MS);
+
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== REST_PREFIX && !url.pathname.startsWith(`${REST_PREFIX}/`)) {
       return reply(res, 404, { message: 'no Route matched with those values' });
@@ -36,24 +168,93 @@ export async function startGateway(options: { postgrestUrl: string; apiKeys: str
     }
     url.searchParams.delete('apikey');
     const path = url.pathname.slice(REST_PREFIX.length) || '/';
-    const headers = { ...req.headers, host: upstream.host };
-    const proxied = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: path + url.search, headers, agent },
+    stats.requests[path] = (stats.requests[path] ?? 0) + 1;
+
+    const fault = takeFault(req.method ?? 'GET', path);
+    if (fault === 'status503') {
+      req.resume();
+      return reply(res, 503, UNAVAILABLE_BODY);
+    }
+    if (fault === 'drop') {
+      req.socket.resetAndDestroy();
+      return;
+    }
+
+    const headers: OutgoingHttpHeaders = { ...req.headers, host: upstream.host };
+    // The gateway compresses by itself: PostgREST (or the gateway behind) answers plain.
+    if (remote) delete headers['accept-encoding'];
+        const proxied = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: upstreamPrefix + path + url.search, headers, agent },
       (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
+        if (fault === 'dropAfterUpstream') {
+          upstreamRes.resume();
+          upstreamRes.once('end', () => req.socket.resetAndDestroy());
+          return;
+        }
+        const gzip = remote && acceptsGzip(req) && hasBody(req, upstreamRes) && !upstreamRes.headers['content-encoding'];
+        const responseHeaders: OutgoingHttpHeaders = { ...upstreamRes.headers };
+        if (gzip) {
+          delete responseHeaders['content-length'];
+          responseHeaders['content-encoding'] = 'gzip';
+          responseHeaders.vary = 'Accept-Encoding';
+        }
+        res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders);
+        const stages: Transform[] = [
+          ...(gzip ? [createGzip({ level: GZIP_LEVEL })] : []),
+          ...(remote ? [requestLink.down.throttle()] : []),
+          countBytes((n) => (stats.bytesDown += n)),
+        ];
+        pipeline([upstreamRes, ...stages, res], (error) => {
+          if (error) res.destroy();
+        });
       },
     );
     proxied.on('error', (error) => {
       if (!res.headersSent) reply(res, 502, { message: `upstream error: ${error.message}` });
       else res.destroy();
     });
-    req.pipe(proxied);
+    const upload: Transform[] = [
+      countBytes((n) => (stats.bytesUp += n)),
+      ...(remote ? [requestLink.up.throttle()] : []),
+    ];
+    pipeline([req as Readable, ...upload, proxied], (error) => {
+      if (error) proxied.destroy();
+    });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) reply(res, 500, { message: `gateway error: ${(error as Error).message}` });
+      else res.destroy();
+    });
   });
 
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${port}`,
+    get profile() {
+      return profile;
+    },
+    setProfile(next, nextLink) {
+      profile = next;
+      if (nextLink) link = nextLink;
+    },
+    injectFaults(rule) {
+      const left = { status503: rule.status503 ?? 0, drop: rule.drop ?? 0, dropAfterUpstream: rule.dropAfterUpstream ?? 0 };
+      if (!FAULT_KINDS.some((kind) => left[kind] > 0)) return;
+      rules.push({
+        left,
+        ...(rule.onlyPaths ? { onlyPaths: rule.onlyPaths } : {}),
+        ...(rule.onlyMethods ? { onlyMethods: rule.onlyMethods.map((m) => m.toUpperCase()) } : {}),
+      });
+    },
+    clearFaults() {
+      rules = [];
+    },
+    stats: () => structuredClone(stats),
+    resetStats() {
+      stats = emptyStats();
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -67,7 +268,25 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+// Node's fetch sends `accept-encoding: gzip, deflate` (br too on newer Nodes).
+function acceptsGzip(req: IncomingMessage): boolean {
+  return (headerValue(req, 'accept-encoding') ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    return coding === 'gzip' && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
+function hasBody(req: IncomingMessage, res: IncomingMessage): boolean {
+  const status = res.statusCode ?? 0;
+  return req.method !== 'HEAD' && status !== 204 && status !== 304 && res.headers['content-length'] !== '0';
+}
+
+function countBytes(add: (bytes: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      add(chunk.length);
+      done(null, chunk);
+    },
+  });
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startCluster, type Cluster } from './cluster.ts';
 import { fillProduction, type FixtureCounts, type FixtureSize } from './fixture/generate.ts';
-import { startGateway } from './gateway.ts';
+import { startGateway, type Gateway } from './gateway.ts';
 import { projectKeys } from './jwt.ts';
 import { startPostgrest } from './postgrest.ts';
 
@@ -28,6 +28,8 @@ export interface Project {
   anonKey: string;
   /** Rows per table when the project was filled with fixture data. */
   counts?: FixtureCounts;
+  /** The API gateway, whose faults and network profile tests and benchmarks set. */
+  gateway: Gateway;
   stop(): Promise<void>;
 }
 
@@ -136,6 +138,7 @@ async function createProject(info: StackInfo, name: string, { fill, owner, syncT
     dbUrl,
     adminUrl,
     apiUrl: gateway.url,
+    gateway,
     ...keys,
     ...(counts ? { counts } : {}),
     async stop() {

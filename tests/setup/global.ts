@@ -26,6 +26,6 @@ export async function teardown(): Promise<void> {
 }
 
 function describe(project: Project): ProjectInfo {
-  const { stop: _stop, ...info } = project;
+  const { stop: _stop, gateway: _gateway, ...info } = project;
   return info;
 }

@@ -2,7 +2,7 @@
 import { inject } from 'vitest';
 import { attachStack, type Project, type StackInfo } from '../../stack/index.ts';
 
-export type ProjectInfo = Omit<Project, 'stop'>;
+export type ProjectInfo = Omit<Project, 'stop' | 'gateway'>;
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -77,7 +77,7 @@ export async function writeRows(
   supabase: SupabaseClient,
   table: TablePlan,
   rows: Row[],
-  options: { strict: boolean; onRetry: () => void },
+  options: { strict: boolean; onRetry: () => void; retries?: number },
 ): Promise<WriteOutcome> {
   try {
     const result = await callRpc<{ written: number; replica: boolean }>(
@@ -90,7 +90,7 @@ export async function writeRows(
         key_columns: table.key?.columns ?? [],
         rows,
       },
-      { onRetry: options.onRetry },
+      { onRetry: options.onRetry, retries: options.retries },
     );
     return { written: result.written, replica: result.replica, rejected: [] };
   } catch (error) {

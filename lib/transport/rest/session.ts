@@ -9,7 +9,7 @@ import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
-import { readPages, writeRows } from './rows.ts';
+import { readPages, writeRows, type Row, type WriteOutcome } from './rows.ts';
 
 export async function openRestSession(
   clients: { production: SupabaseClient; staging: SupabaseClient },
@@ -98,8 +98,10 @@ class RestSession implements SyncSession {
     const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
+    const write = (page: Row[]) =>
+      table.key ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry }) : this.writeKeyless(table, page, onRetry);
     for await (const page of readPages(this.production, table, onRetry)) {
-      const write: Promise<void> = writeRows(this.staging, table, page, { strict: this.options.strict, onRetry })
+      const written: Promise<void> = write(page)
         .then(
           (outcome) => {
             copy.rows += page.length;
@@ -111,14 +113,42 @@ class RestSession implements SyncSession {
             failure ??= { error };
           },
         )
-        .finally(() => inFlight.delete(write));
-      inFlight.add(write);
-      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+        .finally(() => inFlight.delete(written));
+      inFlight.add(written);
+      if (inFlight.size >= (table.key ? WRITES_IN_FLIGHT : 1)) await Promise.race(inFlight);
       if (failure) break;
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
     return copy;
+  }
+
+  /**
+   * A table without a key is written with plain inserts, so a batch repeated
+   * after a lost answer would repeat its rows. Its batches go one at a time,
+   * and when one fails in a way that leaves its fate unknown, staging's row
+   * count says whether it landed before it is sent again.
+   */
+  private async writeKeyless(table: TablePlan, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
+    const count = () =>
+      callRpc<number>(this.staging, 'supasync_count_rows', { table_schema: table.table.schema, table_name: table.table.name }, { onRetry }).then(Number);
+    const before = await count();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await writeRows(this.staging, table, rows, { strict: this.options.strict, onRetry, retries: 0 });
+      } catch (error) {
+        if (!(error instanceof RpcFailure) || error.kind !== 'transient' || attempt > 6) throw error;
+        onRetry();
+        const now = await count();
+        if (now === before + rows.length) return { written: rows.length, replica: this.method.kind === 'replica', rejected: [] };
+        if (now !== before) {
+          throw new DatabaseError(
+            `${qualifiedName(table.table)} has no key, and a batch whose answer was lost landed in part (${now - before} of ${rows.length} rows): run the sync again (replace mode empties it first).`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
   }
 
   async finish(tables: TablePlan[]): Promise<void> {

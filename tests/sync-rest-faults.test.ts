@@ -1,0 +1,53 @@
+// A remote project's API fails now and then: 503s while PostgREST restarts,
+// connections dropped before or after the server did the work. Every batch is
+// an idempotent upsert, so retrying converges on identical data.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { tableDigests } from './helpers/content.ts';
+import { runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { stack } = sharedStack();
+
+describe('a REST sync through a flaky gateway', () => {
+  let production: Project;
+  let staging: Project;
+  beforeAll(async () => {
+    production = await stack.createProject('faults_production', { fill: 'tiny' });
+    staging = await stack.createProject('faults_staging');
+  });
+  afterAll(async () => {
+    await staging?.stop();
+    await production?.stop();
+  });
+
+  it('retries 503s and dropped connections, and staging still equals production', async () => {
+    const writes = /^\/rpc\/supasync_write_rows$/;
+    const reads = /^\/rpc\/supasync_read_rows$/;
+    staging.gateway.injectFaults({ status503: 3, onlyPaths: writes });
+    staging.gateway.injectFaults({ drop: 2, onlyPaths: writes });
+    staging.gateway.injectFaults({ dropAfterUpstream: 2, onlyPaths: writes });
+    production.gateway.injectFaults({ status503: 2, drop: 2, onlyPaths: reads });
+
+    const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', 'public,analytics'], {
+      env: envFor(production, staging),
+    });
+    expect(result.stderr).not.toMatch(/error|failed/i);
+    expect(result.code).toBe(0);
+    expect(staging.gateway.stats().faults).toEqual({ status503: 3, drop: 2, dropAfterUpstream: 2 });
+    expect(production.gateway.stats().faults).toMatchObject({ status503: 2, drop: 2 });
+    expect(await tableDigests(staging.adminUrl)).toEqual(await tableDigests(production.adminUrl));
+  });
+
+  it('does not repeat the rows of a table without a key when a write\'s answer is lost', async () => {
+    staging.gateway.resetStats();
+    // The first attempt is lost on its way (not written), the second on its way back (written).
+    staging.gateway.injectFaults({ drop: 1, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
+    staging.gateway.injectFaults({ dropAfterUpstream: 1, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
+    const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', 'event_log'], { env: envFor(production, staging) });
+    expect(result.code).toBe(0);
+    expect(staging.gateway.stats().faults).toEqual({ status503: 0, drop: 1, dropAfterUpstream: 1 });
+    const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+    expect(actual['public.event_log']).toEqual(expected['public.event_log']);
+  });
+});
