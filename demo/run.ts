@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import chalk from 'chalk';
-import { startStack, type Project, type Stack } from '../stack/index.ts';
+import { projectEnv, startStack, type Project, type Stack } from '../stack/index.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 let stack: Stack | undefined;
@@ -42,17 +42,10 @@ try {
       `(${((Date.now() - started) / 1000).toFixed(1)} s). Staging: same schema, no rows.`,
   );
 
-  const env = {
-    SUPABASE_PROD_URL: production.apiUrl,
-    SUPABASE_PROD_SERVICE_ROLE_KEY: production.serviceRoleKey,
-    SUPABASE_PROD_DB_URL: production.dbUrl,
-    SUPABASE_STAGING_URL: staging.apiUrl,
-    SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.serviceRoleKey,
-    SUPABASE_STAGING_DB_URL: staging.dbUrl,
-  };
+  const env = projectEnv(production, staging);
   const schemas = ['--schemas', 'public,analytics'];
   let code = await runStep('what a full sync will do', 'sync.ts', ['--dry-run', ...schemas], env);
-  if (code === 0) code = await runStep('the full sync, then row counts side by side', 'sync-prod-to-staging-ultimate.ts', ['--yes', ...schemas], env);
+  if (code === 0) code = await runStep('the full sync, then verification', 'sync-prod-to-staging-ultimate.ts', ['--yes', ...schemas], env);
   process.exitCode = code;
 } catch (error) {
   console.error(chalk.red(`Demo failed: ${(error as Error).message}`));

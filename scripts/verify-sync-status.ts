@@ -1,5 +1,5 @@
 // Is staging equal to production? Row counts and content checksums, table by table.
-import { COMMON_OPTIONS, listFlag, parseFlags, viaFlag } from '../lib/cli/args.ts';
+import { COMMON_OPTIONS, listFlag, parseFlags, selectionFrom, viaFlag } from '../lib/cli/args.ts';
 import { loadProjectConfig } from '../lib/config/file.ts';
 import { runScript } from '../lib/cli/run.ts';
 import { UsageError } from '../lib/errors.ts';
@@ -33,15 +33,7 @@ await runScript(async () => {
   const maxKeys = values.keys === undefined ? 10 : Number(values.keys);
   if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new UsageError(`--keys ${values.keys}: give a whole number`);
   const config = loadProjectConfig();
-  const tables = listFlag(values.tables);
-  const run = await prepareRun({
-    via: viaFlag(values.via),
-    selection: {
-      schemas: listFlag(values.schemas) ?? config.schemas,
-      tables,
-      exclude: listFlag(values.exclude) ?? (tables ? undefined : config.exclude),
-    },
-  });
+  const run = await prepareRun({ via: viaFlag(values.via), selection: selectionFrom(values, config, listFlag(values.tables)) });
   try {
     const verdicts = await verifyTables(run.production, run.staging, run.plan.tables, {
       countsOnly: Boolean(values['counts-only']),

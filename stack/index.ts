@@ -166,6 +166,21 @@ async function handOver(client: pg.Client, owner: string): Promise<void> {
   for (const { name } of rows) await client.query(`ALTER TABLE ${name} OWNER TO ${role}`);
 }
 
+/** The environment a user's .env.local would hold for these two projects. */
+export function projectEnv(
+  production: Pick<Project, 'apiUrl' | 'serviceRoleKey' | 'dbUrl'>,
+  staging: Pick<Project, 'apiUrl' | 'serviceRoleKey' | 'dbUrl'>,
+): Record<string, string> {
+  return {
+    SUPABASE_PROD_URL: production.apiUrl,
+    SUPABASE_PROD_SERVICE_ROLE_KEY: production.serviceRoleKey,
+    SUPABASE_PROD_DB_URL: production.dbUrl,
+    SUPABASE_STAGING_URL: staging.apiUrl,
+    SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.serviceRoleKey,
+    SUPABASE_STAGING_DB_URL: staging.dbUrl,
+  };
+}
+
 export function urlFor(adminUrl: string, database: string, role?: string, password?: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${encodeURIComponent(database)}`;

@@ -1,11 +1,11 @@
 // The stack's gateway as tests and benchmarks use it: faults a sync must
 // survive, and the remote profile (latency, gzip, a shared capped link) that
 // makes the benchmarks' REST numbers mean something. Real PostgREST, real
-// supabase-js; a profiled gateway in front of a project's own.
+// supabase-js, the gateway of a project of this file's own.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectSupabase } from '../lib/connect/supabase.ts';
-import { startGateway, type Gateway } from '../stack/gateway.ts';
+import type { Gateway } from '../stack/gateway.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { REMOTE_RATES } from '../stack/link.ts';
 import { query } from './helpers/content.ts';
@@ -32,17 +32,11 @@ beforeAll(async () => {
       [EMBEDDINGS],
     ),
   );
-  gateway = await startGateway({
-    postgrestUrl: `${project.apiUrl}/rest/v1`,
-    apiKeys: [project.anonKey, project.serviceRoleKey],
-  });
-  supabase = connectSupabase(gateway.url, project.serviceRoleKey);
+  gateway = project.gateway;
+  supabase = connectSupabase(project.apiUrl, project.serviceRoleKey);
 });
 
-afterAll(async () => {
-  await gateway?.stop();
-  await project?.stop();
-});
+afterAll(() => project?.stop());
 
 beforeEach(() => {
   gateway.setProfile('local');
@@ -117,7 +111,7 @@ describe('the remote profile', () => {
   });
 
   it('gzips responses for a client that accepts it, and supabase-js decodes them', async () => {
-    const raw = await fetch(`${gateway.url}/rest/v1/code_embeddings?select=embedding`, {
+    const raw = await fetch(`${project.apiUrl}/rest/v1/code_embeddings?select=embedding`, {
       headers: { apikey: project.serviceRoleKey, authorization: `Bearer ${project.serviceRoleKey}` },
     });
     expect(raw.headers.get('content-encoding')).toBe('gzip');
@@ -136,7 +130,7 @@ describe('the remote profile', () => {
 
   it('takes at least 0.2 s for 1 MB down at 5 MB/s', async () => {
     const [body, elapsed] = await seconds(async () => {
-      const response = await fetch(`${gateway.url}/rest/v1/code_embeddings?select=embedding`, {
+      const response = await fetch(`${project.apiUrl}/rest/v1/code_embeddings?select=embedding`, {
         headers: { apikey: project.serviceRoleKey, authorization: `Bearer ${project.serviceRoleKey}`, 'accept-encoding': 'identity' },
       });
       expect(response.headers.get('content-encoding')).toBeNull();
@@ -149,7 +143,7 @@ describe('the remote profile', () => {
 
   it('shares the link between concurrent requests instead of multiplying it', async () => {
     const download = () =>
-      fetch(`${gateway.url}/rest/v1/code_embeddings?select=embedding&chunk_index=lte.${EMBEDDINGS / 2}`, {
+      fetch(`${project.apiUrl}/rest/v1/code_embeddings?select=embedding&chunk_index=lte.${EMBEDDINGS / 2}`, {
         headers: { apikey: project.serviceRoleKey, authorization: `Bearer ${project.serviceRoleKey}`, 'accept-encoding': 'identity' },
       }).then((response) => response.arrayBuffer());
     const [bodies, elapsed] = await seconds(() => Promise.all([download(), download()]));

@@ -3,6 +3,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
+import type { ProjectConfig } from '../config/file.ts';
+import type { Selection } from '../plan/select.ts';
 import type { SyncMode } from '../transport/session.ts';
 
 export const COMMON_OPTIONS = {
@@ -46,6 +48,20 @@ export const SYNC_OPTIONS = {
   group: { type: 'string' },
   'dry-run': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** Which tables: the flags, else the config's schemas and exclusions. */
+export function selectionFrom(
+  values: { schemas?: string[]; exclude?: string[] },
+  config: ProjectConfig,
+  tables: string[] | undefined,
+): Selection {
+  return {
+    schemas: listFlag(values.schemas) ?? config.schemas,
+    tables,
+    exclude: listFlag(values.exclude) ?? (tables ? undefined : config.exclude),
+    options: config.tables,
+  };
+}
 
 export function modeFlag(value: string | undefined, fallback: SyncMode): SyncMode {
   if (value === undefined) return fallback;

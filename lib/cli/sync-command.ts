@@ -11,7 +11,7 @@ import { renderSyncResult } from '../report/sync.ts';
 import { renderVerdicts } from '../report/verify.ts';
 import type { SyncMode } from '../transport/session.ts';
 import { verifyTables, type TableVerdict } from '../verify/verify.ts';
-import { listFlag, modeFlag, parseFlags, SYNC_OPTIONS, viaFlag } from './args.ts';
+import { listFlag, modeFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
 import { confirmer } from './confirm.ts';
 
 export interface SyncCommand {
@@ -66,12 +66,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const mode = modeFlag(values.mode, command.mode);
   const run = await prepareRun({
     via: viaFlag(values.via),
-    selection: {
-      schemas: listFlag(values.schemas) ?? config.schemas,
-      tables,
-      exclude: listFlag(values.exclude) ?? (tables ? undefined : config.exclude),
-      options: config.tables,
-    },
+    selection: selectionFrom(values, config, tables),
     withParents: Boolean(values['with-parents']),
   });
   try {
