@@ -1,14 +1,18 @@
 // Who is timed: supasync itself and the baselines of docs/benchmarks.md, each
-// a whole command as a user would type it. A REST contender is one more entry.
+// a whole command as a user would type it. The REST path's contenders are in
+// rest-contenders.ts.
+import type { GatewayProfile } from '../stack/gateway.ts';
 import type { Project } from '../stack/index.ts';
 import { copyOut, type BenchTable } from './dataset.ts';
 import type { Command } from './measure.ts';
+import { REST_CONTENDERS, type RestDataset } from './rest-contenders.ts';
 import type { Tools } from './tools.ts';
 
 export interface RunContext {
   production: Project;
   /** Freshly reset before every run: same schema, indexes and FKs, no rows. */
   staging: Project;
+  /** The tables this contender copies, and the only ones verified (all of them unless it says otherwise). */
   tables: BenchTable[];
   schemas: string[];
   /** An empty directory of this run's own. */
@@ -18,11 +22,24 @@ export interface RunContext {
   tools: Tools;
 }
 
+/** What a contender copies when it does not copy every table. */
+export interface Copies {
+  tables: BenchTable[];
+  /** Shown under the table, e.g. which tables it leaves out and why. */
+  note?: string;
+}
+
 export interface Contender {
   id: string;
+  /** `--only` takes a group for all its contenders, e.g. first_version for its four rows. */
+  group?: string;
   label: string;
+  /** A REST contender: both projects' gateways are switched to this profile for its runs, and their bytes counted. */
+  rest?: { profile: GatewayProfile; dataset: RestDataset };
   /** Why it cannot run on this machine, shown in place of its figures. */
   unavailable(tools: Tools): string | undefined;
+  /** The tables it copies, out of production's; all of them when absent. */
+  copies?(production: Project, tables: BenchTable[]): Promise<Copies>;
   command(context: RunContext): Command;
 }
 
@@ -117,4 +134,4 @@ export const pgcopydb: Contender = {
   }),
 };
 
-export const CONTENDERS: Contender[] = [ours, pgDumpPsql, copyPipe, pgcopydb];
+export const CONTENDERS: Contender[] = [ours, pgDumpPsql, copyPipe, pgcopydb, ...REST_CONTENDERS];

@@ -8,10 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
-import { CONTENDERS, ours, type Contender, type RunContext } from './contenders.ts';
+import { CONTENDERS, ours, type Contender, type Copies, type RunContext } from './contenders.ts';
 import { copyTextBytes, describeStorage, readTables, type BenchTable } from './dataset.ts';
 import { measure, type Measurement } from './measure.ts';
-import { addRatios, renderReport, summarize, unavailable, writeReport, type BenchReport, type Dataset, type RunResult } from './report.ts';
+import { profileApi, type ProfiledApi } from './profiled-api.ts';
+import {
+  addRatios, addRestRatios, renderReport, restFigures, summarize, unavailable, writeReport,
+  type BenchReport, type Dataset, type RunResult,
+} from './report.ts';
 import { choosePostgresBin, findTools, type Tools } from './tools.ts';
 import { compareDigests, describeDifference, digestTables, type Digests } from './verify.ts';
 
@@ -22,15 +26,20 @@ staging (same schema, indexes and FKs), verifies each copy, prints a table and
 writes bench/results/<timestamp>.json. See docs/benchmarks.md.
 
   --size tiny|seed|bench   production's size (default bench: about 1,012,000 rows)
-  --only a,b               contenders to run: ${CONTENDERS.map((c) => c.id).join(', ')}
+  --only a,b               contenders to run, by id or group: ${[...new Set(CONTENDERS.map((c) => c.group ?? c.id))].join(', ')}
+                           (the groups ours_rest and first_version are one row per profile and
+                           dataset, e.g. first_version_remote_embeddings)
   --repeat N               run each contender N times, report the median (default 1)
   -h, --help               this text
 
-Exit codes: 0 done, 1 supasync failed or its copy differs (or the harness failed), 2 usage error.`;
+Exit codes: 0 done, 1 supasync (direct or REST) failed or its copy differs (or the harness failed), 2 usage error.`;
 
 const SIZES = ['tiny', 'seed', 'bench'] as const;
 type Size = (typeof SIZES)[number];
 const SCHEMAS = ['public', 'analytics'];
+/** Whose rows decide the exit code, and whom the first version is compared with. */
+const OURS_REST = 'ours_rest';
+const FIRST_VERSION = 'first_version';
 const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 interface Options {
@@ -58,9 +67,13 @@ function parseOptions(argv: string[]): Options | 'help' {
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat ${values.repeat}: use a whole number of at least 1`);
   const ids = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
-  const unknown = ids?.filter((id) => !CONTENDERS.some((c) => c.id === id)) ?? [];
-  if (unknown.length) throw new UsageError(`--only ${unknown.join(',')}: unknown; use ${CONTENDERS.map((c) => c.id).join(', ')}`);
-  const contenders = ids ? CONTENDERS.filter((c) => ids.includes(c.id)) : CONTENDERS;
+  const chosen = (c: Contender, id: string) => c.id === id || c.group === id;
+  const unknown = ids?.filter((id) => !CONTENDERS.some((c) => chosen(c, id))) ?? [];
+  if (unknown.length) {
+    const known = [...new Set(CONTENDERS.flatMap((c) => (c.group ? [c.group, c.id] : [c.id])))];
+    throw new UsageError(`--only ${unknown.join(',')}: unknown; use ${known.join(', ')}`);
+  }
+  const contenders = ids ? CONTENDERS.filter((c) => ids.some((id) => chosen(c, id))) : CONTENDERS;
   return { size, contenders, repeat };
 }
 
@@ -84,6 +97,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
   let stack: Stack | undefined;
   let production: Project | undefined;
   let staging: Project | undefined;
+  let api: ProfiledApi | undefined;
   try {
     progress(`Booting PostgreSQL: ${binaries}\n`);
     stack = await startStack();
@@ -100,6 +114,8 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
 
     const runs = new Map<string, RunResult[]>();
     const runnable = options.contenders.filter((c) => c.unavailable(tools) === undefined);
+    const copies = new Map<string, Copies>();
+    for (const contender of runnable) copies.set(contender.id, contender.copies ? await contender.copies(production, tables) : { tables });
     for (let round = 1; round <= options.repeat; round++) {
       for (const contender of runnable) {
         await staging?.stop();
@@ -107,12 +123,19 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
         staging = await stack.createProject('bench_staging');
         // Start every contender from the same state: no checkpoint pending from the last one.
         await withClient(staging.adminUrl, (c) => c.query('CHECKPOINT'));
+        if (contender.rest) api = profileApi(production, staging, contender.rest.profile);
         interrupted();
         const workDir = join(workRoot, `${round}-${contender.id}`);
         mkdirSync(workDir);
-        const context: RunContext = { production, staging, tables, schemas: SCHEMAS, workDir, repoDir: REPO_DIR, tools };
-        progress(`${contender.label} (run ${round}/${options.repeat})... `);
-        const result = await runOnce(contender, context, expected, tools, signal);
+        const context: RunContext = {
+          production, staging, tables: copies.get(contender.id)?.tables ?? tables, schemas: SCHEMAS,
+          workDir, repoDir: REPO_DIR, tools,
+        };
+        const where = contender.rest ? ` [${contender.rest.profile}, ${contender.rest.dataset}]` : '';
+        progress(`${contender.label}${where} (run ${round}/${options.repeat})... `);
+        const result = await runOnce(contender, context, expected, tools, signal, api);
+        api?.stop();
+        api = undefined;
         interrupted();
         runs.set(contender.id, [...(runs.get(contender.id) ?? []), result]);
         progress(
@@ -126,9 +149,17 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
 
     const results = options.contenders.map((c) => {
       const reason = c.unavailable(tools);
-      return reason ? unavailable(c.id, c.label, reason) : summarize(c.id, c.label, runs.get(c.id) ?? [], dataset);
+      const scope = copies.get(c.id) ?? { tables };
+      const result = reason ? unavailable(c.id, c.label, reason) : summarize(c.id, c.label, runs.get(c.id) ?? [], copiedFigures(dataset, scope.tables));
+      if (c.group) result.group = c.group;
+      if (c.rest) {
+        const { rows } = copiedFigures(dataset, scope.tables);
+        result.rest = restFigures(result, { ...c.rest, tables: scope.tables.length, rows, ...(scope.note ? { copies: scope.note } : {}) });
+      }
+      return result;
     });
     addRatios(results, ours.id);
+    addRestRatios(results, OURS_REST, FIRST_VERSION);
     const report: BenchReport = {
       date: new Date().toISOString(),
       repeat: options.repeat,
@@ -138,10 +169,11 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
     };
     console.log(`\n${renderReport(report)}\n`);
     console.log(`Results: ${writeReport(report, join(REPO_DIR, 'bench', 'results'))}`);
-    const oursResult = results.find((r) => r.id === ours.id);
-    return oursResult && oursResult.status !== 'equal' ? 1 : 0;
+    const oursResults = results.filter((r) => r.id === ours.id || r.group === OURS_REST);
+    return oursResults.some((r) => r.status !== 'equal') ? 1 : 0;
   } finally {
     progress('Stopping the stack...\n');
+    api?.stop();
     await staging?.stop().catch(() => undefined);
     await production?.stop().catch(() => undefined);
     await stack?.stop().catch(() => undefined);
@@ -149,16 +181,35 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
   }
 }
 
-async function runOnce(contender: Contender, context: RunContext, expected: Digests, tools: Tools, signal: AbortSignal): Promise<RunResult> {
+async function runOnce(
+  contender: Contender, context: RunContext, expected: Digests, tools: Tools, signal: AbortSignal, api: ProfiledApi | undefined,
+): Promise<RunResult> {
   const measured = await measure(contender.command(context), {
     logFile: join(context.workDir, 'output.log'),
     ...(tools.gnuTime ? { timeFile: join(context.workDir, 'time.txt') } : {}),
     signal,
   });
-  const base = { seconds: measured.seconds, exitCode: measured.exitCode, ...(measured.peakKib === undefined ? {} : { peakKib: measured.peakKib }) };
+  const base = {
+    seconds: measured.seconds,
+    exitCode: measured.exitCode,
+    ...(measured.peakKib === undefined ? {} : { peakKib: measured.peakKib }),
+    ...(api ? { traffic: api.traffic() } : {}),
+  };
   if (measured.exitCode !== 0) return { ...base, differences: [], error: failure(measured) };
-  const differences = compareDigests(expected, await digestTables(context.staging.adminUrl, context.tables));
+  // Only the tables this contender copies: the others are empty in staging by design.
+  const keys = new Set(context.tables.map((t) => t.key));
+  const wanted: Digests = new Map([...expected].filter(([key]) => keys.has(key)));
+  const differences = compareDigests(wanted, await digestTables(context.staging.adminUrl, context.tables));
   return { ...base, differences };
+}
+
+/** Rows and COPY-text bytes of some of production's tables. */
+function copiedFigures(dataset: Dataset, tables: BenchTable[]): { rows: number; copyBytes?: number } {
+  const keys = new Set(tables.map((t) => t.key));
+  const chosen = dataset.perTable.filter((t) => keys.has(t.table));
+  const rows = chosen.reduce((sum, t) => sum + t.rows, 0);
+  if (dataset.copyBytes === undefined) return { rows };
+  return { rows, copyBytes: chosen.reduce((sum, t) => sum + (t.copyBytes ?? 0), 0) };
 }
 
 async function describeDataset(size: Size, production: Project, tables: BenchTable[], expected: Digests, tools: Tools): Promise<Dataset> {

@@ -23,11 +23,7 @@ export type GatewayProfile = 'local' | 'remote';
 export const REMOTE_LATENCY_MS = 40;
 
 export interface GatewayOptions {
-  /**
-   * Where PostgREST listens. A path is kept as a prefix, so another gateway's
-   * `<apiUrl>/rest/v1` works too (the benchmark puts a profiled gateway in
-   * front of a project's own).
-   */
+  /** Where PostgREST listens. A path is kept as a prefix: another gateway's `<url>/rest/v1` works too. */
   postgrestUrl: string;
   apiKeys: string[];
   /** Default `local`: no delay, no compression, no cap. */

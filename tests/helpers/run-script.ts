@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -16,9 +17,12 @@ export interface ScriptResult {
 }
 
 const made: string[] = [];
-process.on('exit', () => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+// Workers are reused across files and never run an exit handler: clean up per file.
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
-/** A fresh working directory, removed when the test process ends. */
+/** A fresh working directory, removed after the test file. */
 export function emptyDirectory(): string {
   const dir = mkdtempSync(join(tmpdir(), 'supasync-cwd-'));
   made.push(dir);
