@@ -2,7 +2,7 @@
 // a whole command as a user would type it. The REST path's contenders are in
 // rest-contenders.ts.
 import type { GatewayProfile } from '../stack/gateway.ts';
-import type { Project } from '../stack/index.ts';
+import { projectEnv, type Project } from '../stack/index.ts';
 import { copyOut, type BenchTable } from './dataset.ts';
 import type { Command } from './measure.ts';
 import { REST_CONTENDERS, type RestDataset } from './rest-contenders.ts';
@@ -69,16 +69,19 @@ export const ours: Contender = {
     file: 'npx',
     args: ['tsx', 'scripts/sync.ts', '--via', 'postgres', '--mode', 'replace', '--yes', '--schemas', schemas.join(',')],
     cwd: repoDir,
-    env: {
-      SUPABASE_PROD_URL: production.apiUrl,
-      SUPABASE_PROD_SERVICE_ROLE_KEY: production.serviceRoleKey,
-      SUPABASE_PROD_DB_URL: production.dbUrl,
-      SUPABASE_STAGING_URL: staging.apiUrl,
-      SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.serviceRoleKey,
-      SUPABASE_STAGING_DB_URL: staging.dbUrl,
-    },
+    env: projectEnv(production, staging),
   }),
 };
+
+/** Our verification, timed after our direct sync while staging holds its copy. */
+export function verifyCommand({ production, staging, schemas, repoDir }: RunContext): Command {
+  return {
+    file: 'npx',
+    args: ['tsx', 'scripts/verify-sync-status.ts', '--via', 'postgres', '--schemas', schemas.join(',')],
+    cwd: repoDir,
+    env: projectEnv(production, staging),
+  };
+}
 
 // --disable-triggers wraps each table's COPY in ALTER TABLE ... DISABLE TRIGGER
 // ALL, which needs a superuser: hence the admin connections. pg_dump writes the

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
-import { CONTENDERS, ours, type Contender, type Copies, type RunContext } from './contenders.ts';
+import { CONTENDERS, ours, verifyCommand, type Contender, type Copies, type RunContext } from './contenders.ts';
 import { copyTextBytes, describeStorage, readTables, type BenchTable } from './dataset.ts';
 import { measure, type Measurement } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
@@ -113,6 +113,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
     progress(`Production: ${dataset.rows.toLocaleString('en-US')} rows in ${dataset.tables} tables.\n`);
 
     const runs = new Map<string, RunResult[]>();
+    const verifyRuns: { seconds: number; exitCode: number }[] = [];
     const runnable = options.contenders.filter((c) => c.unavailable(tools) === undefined);
     const copies = new Map<string, Copies>();
     for (const contender of runnable) copies.set(contender.id, contender.copies ? await contender.copies(production, tables) : { tables });
@@ -144,6 +145,12 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
             : `${result.seconds.toFixed(2)} s, equal`),
         );
         progress('\n');
+        if (contender.id === ours.id && result.exitCode === 0 && !result.differences.length) {
+          progress('  then scripts/verify-sync-status.ts on that copy... ');
+          const verify = await measure(verifyCommand(context), { logFile: join(workDir, 'verify.log'), signal });
+          verifyRuns.push({ seconds: verify.seconds, exitCode: verify.exitCode ?? 1 });
+          progress(`${verify.seconds.toFixed(2)} s, exit ${verify.exitCode}\n`);
+        }
       }
     }
 
@@ -168,6 +175,13 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
       contenders: results,
     };
     console.log(`\n${renderReport(report)}\n`);
+    if (verifyRuns.length) {
+      const seconds = verifyRuns.map((v) => v.seconds).sort((a, b) => a - b)[Math.floor(verifyRuns.length / 2)] ?? 0;
+      console.log(
+        `Verification after our direct sync (scripts/verify-sync-status.ts: counts and checksums of every row, both sides): ` +
+          `${seconds.toFixed(2)} s${verifyRuns.length > 1 ? ' (median)' : ''}, exit ${verifyRuns.map((v) => v.exitCode).join('/')}\n`,
+      );
+    }
     console.log(`Results: ${writeReport(report, join(REPO_DIR, 'bench', 'results'))}`);
     const oursResults = results.filter((r) => r.id === ours.id || r.group === OURS_REST);
     return oursResults.some((r) => r.status !== 'equal') ? 1 : 0;

@@ -16,12 +16,7 @@ export interface CopyRequest {
   table: TablePlan;
   /** Where rows land: the table itself, or a temporary table for upserts. */
   into: string;
-  /**
-   * The table was emptied by TRUNCATE in this transaction: rows may be
-   * written frozen (COPY FREEZE), already visible to all, so nothing has to
-   * revisit them (hint bits, the first vacuum) after the load.
-   */
-  freeze?: boolean;
+
   onRows?: (rowsSoFar: number) => void;
 }
 
@@ -34,8 +29,7 @@ export async function copyRows(request: CopyRequest): Promise<number> {
     table.partitioned || table.rowFilter
       ? `COPY (SELECT ${columns} FROM ${quoteTable(table.table)} WHERE ${table.rowFilter ?? 'true'}) TO STDOUT (FORMAT ${format})`
       : `COPY ${quoteTable(table.table)} (${columns}) TO STDOUT (FORMAT ${format})`;
-  const freeze = request.freeze && !table.partitioned ? ', FREEZE' : '';
-  const target = `COPY ${request.into} (${columns}) FROM STDIN (FORMAT ${format}${freeze})`;
+  const target = `COPY ${request.into} (${columns}) FROM STDIN (FORMAT ${format})`;
 
   const reading = request.production.query(copyTo(source));
   const writing = request.staging.query(copyFrom(target));

@@ -102,7 +102,7 @@ class PostgresSession implements SyncSession {
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     if (modeOf(table, this.options.mode) === 'replace') {
       const dropped = await dropIndexes(this.staging, await secondaryIndexes(this.staging, table.table));
-      const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), freeze: true, onRows });
+      const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
       await createIndexes(this.staging, dropped);
       return { rows, changed: rows, rejected: [] };
     }

@@ -50,7 +50,7 @@ function explainSetupFailure(error: unknown): Error {
   return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
 }
 
-const WRITES_IN_FLIGHT = 2;
+const WRITES_IN_FLIGHT = 3;
 
 class RestSession implements SyncSession {
   readonly atomic = false;
@@ -87,7 +87,7 @@ class RestSession implements SyncSession {
   }
 
   /**
-   * Pages are read one ahead and written two at a time: while staging parses
+   * Pages are read one ahead and written three at a time: while staging parses
    * one batch the next is already on the wire, so the upload link, the usual
    * limit to a remote project, never waits on the server.
    */
