@@ -15,6 +15,7 @@ export type Row = (string | null)[];
 const TARGET_PAGE_BYTES = 2 * 1024 * 1024;
 const MIN_PAGE_ROWS = 10;
 const MAX_PAGE_ROWS = 5_000;
+const FIRST_PAGE_ROWS = 100;
 
 /**
  * Keyset pages of a table, read one ahead: the next page is already on its
@@ -23,7 +24,9 @@ const MAX_PAGE_ROWS = 5_000;
 export async function* readPages(supabase: SupabaseClient, table: TablePlan, onRetry: () => void): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
   const keyPositions = keyColumns.map((column) => table.columns.indexOf(column));
-  let pageRows = table.options.batchSize ?? 1_000;
+  // A small first page: the upload starts as soon as possible, and the next
+  // pages are sized from what a row of this table weighs.
+  let pageRows = table.options.batchSize ?? FIRST_PAGE_ROWS;
   const read = (after: Row | null, size: number) => {
     const page = callRpc<Row[]>(
       supabase,
