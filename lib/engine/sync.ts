@@ -44,6 +44,8 @@ export interface SyncResult {
   method: LoadMethod['kind'];
   tables: TableResult[];
   skipped: { table: string; reason: string }[];
+  /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
+  retries: number;
   seconds: number;
 }
 
@@ -99,6 +101,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     method: session.method.kind,
     tables: results,
     skipped,
+    retries: session.retries,
     seconds: (performance.now() - started) / 1000,
   };
 }

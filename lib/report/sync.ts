@@ -24,7 +24,8 @@ export function renderSyncResult(result: SyncResult): string {
     '',
     chalk.green(
       `Synced ${result.tables.length} tables, ${formatCount(total)} rows, in ${result.seconds.toFixed(1)}s ` +
-        `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}).`,
+        `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
+        `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),
     ...rejections,
   ].join('\n');

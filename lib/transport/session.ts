@@ -42,6 +42,8 @@ export interface SyncSession {
   readonly atomic: boolean;
   /** How many tables may be copied at once. */
   readonly parallelTables: number;
+  /** Requests that failed for a passing reason and were sent again (REST). */
+  readonly retries: number;
   /** Before any table: empty the tables in replace mode, switch triggers off where needed. */
   prepare(tables: TablePlan[]): Promise<void>;
   copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;

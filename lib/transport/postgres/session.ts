@@ -70,6 +70,7 @@ class PostgresSession implements SyncSession {
   readonly atomic = true;
   // One staging connection, one transaction: tables go one after another.
   readonly parallelTables = 1;
+  readonly retries = 0;
   private disabledTriggers: { table: string; trigger: string }[] = [];
   private tempTables = 0;
 
