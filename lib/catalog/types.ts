@@ -59,6 +59,8 @@ export interface Trigger {
 export interface Table extends TableRef {
   kind: 'table' | 'partitioned';
   rlsEnabled: boolean;
+  /** Row-level security hides rows of this table from the role that read the catalog. */
+  rlsHidesRows: boolean;
   /** From the planner's statistics; -1 when the table was never analyzed. */
   rowEstimate: number;
   columns: Column[];

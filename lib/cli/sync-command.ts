@@ -68,6 +68,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     via: viaFlag(values.via),
     selection: selectionFrom(values, config, tables),
     withParents: Boolean(values['with-parents']),
+    protectedRefs: config.protectedRefs,
   });
   try {
     if (values['dry-run']) {

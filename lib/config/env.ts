@@ -2,6 +2,7 @@
 // connects. Values are never echoed back: they hold keys and passwords.
 import { config as loadDotenv } from 'dotenv';
 import { UsageError } from '../errors.ts';
+import { parseConnectionString, projectRefOfUrl } from './connection-string.ts';
 
 export type Side = 'production' | 'staging';
 export type Via = 'rest' | 'postgres';
@@ -49,6 +50,12 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     }
     if (dbUrl && !isPostgresUrl(dbUrl)) {
       problems.push(`${name('DB_URL')} is not a PostgreSQL connection string: it should look like ${EXAMPLE.DB_URL}`);
+    } else if (dbUrl) {
+      try {
+        parseConnectionString(name('DB_URL'), dbUrl);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
     }
     if (url) result.url = url.replace(/\/+$/, '');
     if (key) result.serviceRoleKey = key;
@@ -57,6 +64,12 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   };
   const environment = { production: read('production'), staging: read('staging') };
   if (problems.length) throw new UsageError(problems.join('\n'));
+  const [productionRef, stagingRef] = [projectRef(environment.production), projectRef(environment.staging)];
+  if (productionRef && productionRef === stagingRef) {
+    throw new UsageError(
+      `Production and staging are the same Supabase project (${productionRef}): check SUPABASE_STAGING_URL and SUPABASE_STAGING_DB_URL.`,
+    );
+  }
   return environment;
 }
 
@@ -84,6 +97,12 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
     throw new UsageError(`Missing configuration. ${how}\nSet in .env.local:\n${missing.join('\n')}`);
   }
   return via;
+}
+
+/** The Supabase project ref a side's URL or connection string names, if any. */
+export function projectRef(side: SideConfig): string | undefined {
+  const variable = `${PREFIX[side.side]}_DB_URL`;
+  return (side.url && projectRefOfUrl(side.url)) ?? (side.dbUrl ? parseConnectionString(variable, side.dbUrl).projectRef : undefined);
 }
 
 function isHttpUrl(value: string): boolean {

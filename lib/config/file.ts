@@ -21,6 +21,8 @@ const schema = z
     exclude: z.array(z.string().min(1)).optional(),
     groups: z.record(z.string().regex(/^[a-z0-9_-]+$/i, 'group names are letters, digits, _ and -'), z.array(z.string().min(1)).min(1)).optional(),
     tables: z.record(z.string().min(1), tableOptions).optional(),
+    /** Supabase project refs supasync must never write to (production, above all). */
+    protectedRefs: z.array(z.string().regex(/^[a-z0-9]+$/, 'a project ref is lowercase letters and digits')).optional(),
   })
   .strict();
 
@@ -31,6 +33,7 @@ export interface ProjectConfig {
   exclude: string[];
   groups: Record<string, string[]>;
   tables: Record<string, TableOptions>;
+  protectedRefs: string[];
   /** Where it came from, for messages. */
   source: string;
 }
@@ -46,7 +49,7 @@ const DEFAULT_GROUPS: Record<string, string[]> = {
 
 export function loadProjectConfig(cwd = process.cwd()): ProjectConfig {
   const path = join(cwd, CONFIG_FILE);
-  if (!existsSync(path)) return { schemas: ['public'], exclude: [], groups: DEFAULT_GROUPS, tables: {}, source: 'defaults' };
+  if (!existsSync(path)) return { schemas: ['public'], exclude: [], groups: DEFAULT_GROUPS, tables: {}, protectedRefs: [], source: 'defaults' };
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
@@ -64,6 +67,7 @@ export function loadProjectConfig(cwd = process.cwd()): ProjectConfig {
     exclude: config.exclude ?? [],
     groups: { ...DEFAULT_GROUPS, ...config.groups },
     tables: config.tables ?? {},
+    protectedRefs: config.protectedRefs ?? [],
     source: CONFIG_FILE,
   };
 }

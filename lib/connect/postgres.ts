@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { Side } from '../config/env.ts';
 import { DatabaseError, describeError } from '../errors.ts';
+import { parseConnectionString } from '../config/connection-string.ts';
 
 export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Client> {
   // Text values mean the same on both sides whatever the servers' defaults.
@@ -15,8 +16,9 @@ export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Cli
     '-c bytea_output=hex',
   ];
   if (side === 'production') options.push('-c default_transaction_read_only=on');
+  const variable = side === 'production' ? 'SUPABASE_PROD_DB_URL' : 'SUPABASE_STAGING_DB_URL';
   const client = new pg.Client({
-    connectionString: dbUrl,
+    ...parseConnectionString(variable, dbUrl).config,
     application_name: `supasync (${side})`,
     options: options.join(' '),
   });

@@ -1,6 +1,8 @@
 // Everything a run does before it may write: read the configuration, open
 // both sides, read both catalogs and plan.
-import { chooseVia, loadDotenvFiles, readEnvironment, type Via } from '../config/env.ts';
+import { chooseVia, loadDotenvFiles, projectRef, readEnvironment, type Via } from '../config/env.ts';
+import { qualifiedName } from '../catalog/types.ts';
+import { DatabaseError, UsageError } from '../errors.ts';
 import { selectionWithParents } from '../plan/parents.ts';
 import { planSync, type SyncPlan } from '../plan/plan.ts';
 import type { Selection } from '../plan/select.ts';
@@ -14,9 +16,19 @@ export interface PreparedRun {
   close(): Promise<void>;
 }
 
-export async function prepareRun(options: { via?: Via; selection: Selection; withParents?: boolean }): Promise<PreparedRun> {
+export async function prepareRun(options: {
+  via?: Via;
+  selection: Selection;
+  withParents?: boolean;
+  /** Project refs that must never be written to: refused as staging. */
+  protectedRefs?: string[];
+}): Promise<PreparedRun> {
   loadDotenvFiles();
   const environment = readEnvironment();
+  const stagingRef = projectRef(environment.staging);
+  if (stagingRef && options.protectedRefs?.includes(stagingRef)) {
+    throw new UsageError(`Staging is project ${stagingRef}, which supasync.config.json lists in protectedRefs: supasync never writes to it.`);
+  }
   const via = chooseVia(environment, options.via);
   const production = await openDatabase(environment.production, via);
   const staging = await openDatabase(environment.staging, via).catch(async (error: unknown) => {
@@ -29,6 +41,16 @@ export async function prepareRun(options: { via?: Via; selection: Selection; wit
   try {
     const [productionCatalog, stagingCatalog] = await Promise.all([production.readCatalog(), staging.readCatalog()]);
     let plan = planSync(productionCatalog, stagingCatalog, options.selection);
+    const hidden = productionCatalog.tables.filter(
+      (table) => table.rlsHidesRows && plan.tables.some((t) => t.table.schema === table.schema && t.table.name === table.name),
+    );
+    if (hidden.length) {
+      throw new DatabaseError(
+        `Row-level security would hide rows of ${hidden.map(qualifiedName).join(', ')} from the role production is read with ` +
+          '(it neither bypasses RLS nor owns them): the copy would be silently short. Read production as a role with BYPASSRLS ' +
+          '(on Supabase: postgres; or ALTER ROLE <role> BYPASSRLS), or over REST with the service_role key.',
+      );
+    }
     if (options.withParents) {
       const expanded = selectionWithParents(productionCatalog, options.selection, plan.tables.map((table) => table.table));
       plan = planSync(productionCatalog, stagingCatalog, expanded);

@@ -17,7 +17,8 @@ STABLE
 SET search_path = ''
 AS $catalog$
 WITH relations AS (
-  SELECT c.oid, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity
+  SELECT c.oid, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
+         c.relforcerowsecurity, c.relowner
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p')
@@ -47,6 +48,12 @@ SELECT pg_catalog.jsonb_build_object(
         'name', r.table_name,
         'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' ELSE 'table' END,
         'rlsEnabled', r.relrowsecurity,
+        -- Row-level security filters what the role reading this catalog sees
+        -- of the table: it neither bypasses RLS nor owns the table (owners
+        -- are exempt unless FORCE ROW LEVEL SECURITY).
+        'rlsHidesRows', r.relrowsecurity AND NOT (
+          SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user
+        ) AND (r.relforcerowsecurity OR NOT pg_catalog.pg_has_role(r.relowner, 'USAGE')),
         -- reltuples is -1 until the table was first analyzed or vacuumed;
         -- a partitioned table holds no rows of its own, its partitions do.
         'rowEstimate', (

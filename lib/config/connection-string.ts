@@ -1,0 +1,52 @@
+// The connection strings users paste from Supabase's dashboard, turned into
+// pg's options: URL-encoded passwords, sslmode, the pooler's ?pgbouncer=true,
+// and the transaction pooler (port 6543), which cannot carry a sync.
+import type { ClientConfig } from 'pg';
+import { UsageError } from '../errors.ts';
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+export interface ConnectionTarget {
+  config: ClientConfig;
+  /** The Supabase project this string reaches, when it says (db.<ref>.supabase.co or user postgres.<ref>). */
+  projectRef?: string;
+}
+
+export function parseConnectionString(variable: string, value: string): ConnectionTarget {
+  const url = new URL(value);
+  const host = url.searchParams.get('host') ?? decodeURIComponent(url.hostname);
+  const port = Number(url.port || 5432);
+  const user = decodeURIComponent(url.username);
+  if (port === 6543) {
+    const session = new URL(value);
+    session.port = '5432';
+    session.password = session.password ? '***' : '';
+    session.searchParams.delete('pgbouncer');
+    throw new UsageError(
+      `${variable} uses port 6543, Supabase's transaction pooler, which drops what a sync relies on between statements ` +
+        `(COPY, temporary tables, snapshots, SET). Use the session pooler, the same string on port 5432:\n  ${session.toString()}`,
+    );
+  }
+  const local = LOCAL_HOSTS.has(host) || host.startsWith('/');
+  const sslmode = url.searchParams.get('sslmode');
+  // libpq's meanings: require encrypts without checking the certificate
+  // (Supabase's is signed by its own CA); verify-* check it. Hosts that are
+  // not this machine get TLS unless the string says otherwise.
+  const ssl: ClientConfig['ssl'] =
+    sslmode === 'disable' || (local && (sslmode === null || sslmode === 'prefer' || sslmode === 'allow'))
+      ? false
+      : sslmode === 'verify-ca' || sslmode === 'verify-full'
+        ? { rejectUnauthorized: true }
+        : { rejectUnauthorized: false };
+  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
+  const projectRef = /^db\.([a-z0-9]+)\.supabase\.(co|net)$/.exec(host)?.[1] ?? /^postgres\.([a-z0-9]+)$/.exec(user)?.[1];
+  return {
+    config: { host, port, user, password: decodeURIComponent(url.password), database, ssl },
+    ...(projectRef ? { projectRef } : {}),
+  };
+}
+
+/** The project ref of an API URL like https://<ref>.supabase.co. */
+export function projectRefOfUrl(url: string): string | undefined {
+  return /^https?:\/\/([a-z0-9]+)\.supabase\.(co|net)\/?$/.exec(url)?.[1];
+}

@@ -1,0 +1,87 @@
+// The strings users paste from the dashboard, and the projects supasync must not confuse.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConnectionString } from '../lib/config/connection-string.ts';
+import { urlFor, type Project } from '../stack/index.ts';
+import { query, tableDigests } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, stack } = sharedStack();
+
+describe('connection strings', () => {
+  it('refuses the transaction pooler (6543), giving the session-pooler string and no password', async () => {
+    const pasted = 'postgresql://postgres.abcdefghijklmnopqrst:s3cret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?pgbouncer=true';
+    const result = await runScript('sync.ts', ['--dry-run'], { env: { ...envFor(production, production), SUPABASE_STAGING_DB_URL: pasted } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("SUPABASE_STAGING_DB_URL uses port 6543, Supabase's transaction pooler");
+    expect(result.stderr).toContain('postgresql://postgres.abcdefghijklmnopqrst:***@aws-0-eu-west-1.pooler.supabase.com:5432/postgres');
+    expect(result.stderr).not.toContain('s3cret');
+  });
+
+  it('reads sslmode as libpq does, TLS for every host but this machine, and the project ref', () => {
+    const remote = parseConnectionString('X', 'postgresql://postgres:pw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres');
+    expect(remote).toMatchObject({ projectRef: 'abcdefghijklmnopqrst', config: { ssl: { rejectUnauthorized: false }, port: 5432 } });
+    expect(parseConnectionString('X', 'postgresql://u:p@db.x.example.com/app?sslmode=verify-full').config.ssl).toEqual({ rejectUnauthorized: true });
+    expect(parseConnectionString('X', 'postgresql://u:p@db.x.example.com/app?sslmode=disable').config.ssl).toBe(false);
+    expect(parseConnectionString('X', 'postgresql://u:p@127.0.0.1:5432/app').config.ssl).toBe(false);
+    const pooler = parseConnectionString('X', 'postgres://postgres.qwertyuiopasdfghjklz:p%40ss@aws-0-us-east-1.pooler.supabase.com:5432/postgres?pgbouncer=true');
+    expect(pooler).toMatchObject({ projectRef: 'qwertyuiopasdfghjklz', config: { user: 'postgres.qwertyuiopasdfghjklz', password: 'p@ss' } });
+  });
+
+  it('refuses production and staging in the same project, before connecting', async () => {
+    const same = 'https://abcdefghijklmnopqrst.supabase.co';
+    const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], {
+      env: { ...envFor(production, production), SUPABASE_PROD_URL: same, SUPABASE_STAGING_URL: same },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('same Supabase project (abcdefghijklmnopqrst)');
+  });
+
+  it('never writes to a project listed in protectedRefs', async () => {
+    const cwd = emptyDirectory();
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ protectedRefs: ['prodprojectref'] }));
+    const result = await runScript('sync.ts', ['--yes', '--via', 'rest'], {
+      cwd,
+      env: { ...envFor(production, production), SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('protectedRefs');
+  });
+
+  describe('a password with URL-encoded characters, on a role that may only read', () => {
+    const password = 'p@ss:w/rd%#?& ü';
+    let staging: Project;
+    beforeAll(async () => {
+      staging = await stack.createProject('encoded_password');
+      await query(production.adminUrl, `
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN
+            CREATE ROLE reader LOGIN PASSWORD ${"'" + password.replace(/'/g, "''") + "'"};
+          END IF;
+        END $$;
+        GRANT pg_read_all_data TO reader;`);
+    });
+    afterAll(() => staging?.stop());
+
+    it('refuses a reader that row-level security would show only part of the rows', async () => {
+      const env = { ...envFor(production, staging), SUPABASE_PROD_DB_URL: urlFor(production.adminUrl, production.name, 'reader', password) };
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', 'public,analytics'], { env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Row-level security would hide rows of public.chat_conversations, public.chat_messages, public.guest_reservations, public.staff_users');
+      expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.hotels')).toEqual([{ n: 0 }]);
+    });
+
+    it('syncs with production read by a SELECT-only role through the encoded string', async () => {
+      await query(production.adminUrl, 'ALTER ROLE reader BYPASSRLS');
+      const readerUrl = urlFor(production.adminUrl, production.name, 'reader', password);
+      expect(readerUrl).toContain('p%40ss%3Aw%2Frd%25%23%3F%26%20%C3%BC');
+      const env = { ...envFor(production, staging), SUPABASE_PROD_DB_URL: readerUrl };
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', 'public,analytics'], { env });
+      expect(result.stderr).not.toContain('error');
+      expect(result.code).toBe(0);
+      expect(await tableDigests(staging.adminUrl)).toEqual(await tableDigests(production.adminUrl));
+    });
+  });
+});
