@@ -116,12 +116,19 @@ function loadGroups(tables: TablePlan[], session: SyncSession): TablePlan[][] {
   return levels.map((level) => tables.filter((table) => table.level === level));
 }
 
+/** Runs `work` on the items, `limit` at a time; after a failure no new item starts, and the first error is thrown once all have settled. */
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  });
-  await Promise.all(workers);
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined && !failure; item = queue.shift()) {
+      await work(item).catch((error: unknown) => {
+        failure ??= { error };
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 function failureMessage(error: unknown, session: SyncSession, running: TablePlan[], done: TableResult[], all: TablePlan[]): Error {
