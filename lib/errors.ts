@@ -42,6 +42,16 @@ export function describeError(where: string, error: unknown): string {
     ENOTFOUND: 'the host name does not resolve',
     ETIMEDOUT: 'the connection timed out',
     ECONNRESET: 'the connection was reset',
+    ...Object.fromEntries(
+      ['ENETUNREACH', 'EHOSTUNREACH'].map((code) => [
+        code,
+        e.address?.includes(':')
+          ? `this machine cannot reach ${e.address} over IPv6. Supabase's direct host (db.<ref>.supabase.co) is IPv6-only ` +
+            'unless the project has the IPv4 add-on: use the Session pooler string instead (Dashboard > Connect > Session pooler, ' +
+            'postgresql://postgres.<ref>:<password>@aws-0-<region>.pooler.supabase.com:5432/postgres)'
+          : `no route to ${e.address ?? 'the host'}`,
+      ]),
+    ),
   };
   const auth: Record<string, string> = {
     '28P01': 'password authentication failed: check the password in the connection string (URL-encode special characters)',

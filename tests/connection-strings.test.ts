@@ -20,6 +20,17 @@ describe('connection strings', () => {
     expect(result.stderr).not.toContain('s3cret');
   });
 
+  it('explains an IPv6 address this machine cannot reach, and names the pooler string', async () => {
+    const result = await runScript('sync.ts', ['--dry-run', '--via', 'postgres'], {
+      env: { ...envFor(production, production), SUPABASE_STAGING_DB_URL: 'postgresql://postgres:pw@[2001:db8::1]:5432/postgres?sslmode=disable' },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Cannot connect to staging');
+    expect(result.stderr).toContain('over IPv6');
+    expect(result.stderr).toContain('Session pooler');
+    expect(result.stderr).not.toContain(':pw@');
+  });
+
   it('reads sslmode as libpq does, TLS for every host but this machine, and the project ref', () => {
     const remote = parseConnectionString('X', 'postgresql://postgres:pw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres');
     expect(remote).toMatchObject({ projectRef: 'abcdefghijklmnopqrst', config: { ssl: { rejectUnauthorized: false }, port: 5432 } });

@@ -4,7 +4,7 @@
 import type { ClientConfig } from 'pg';
 import { UsageError } from '../errors.ts';
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
 
 export interface ConnectionTarget {
   config: ClientConfig;
@@ -14,7 +14,8 @@ export interface ConnectionTarget {
 
 export function parseConnectionString(variable: string, value: string): ConnectionTarget {
   const url = new URL(value);
-  const host = url.searchParams.get('host') ?? decodeURIComponent(url.hostname);
+  // An IPv6 address comes bracketed in a URL ([2001:db8::1]); pg wants it bare.
+  const host = url.searchParams.get('host') ?? decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || 5432);
   const user = decodeURIComponent(url.username);
   if (port === 6543) {

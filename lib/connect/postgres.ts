@@ -21,6 +21,7 @@ export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Cli
     ...parseConnectionString(variable, dbUrl).config,
     application_name: `supasync (${side})`,
     options: options.join(' '),
+    connectionTimeoutMillis: 30_000,
   });
   try {
     await client.connect();
