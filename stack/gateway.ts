@@ -10,12 +10,12 @@
 //   responses gzip-compressed when the client accepts it, and the bodies
 //   squeezed through a shared link (stack/link.ts) of 5 MB/s down, 2.5 MB/s up.
 // Request and response body bytes are counted in both profiles.
+import type { AddressInfo } from 'node:net';
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants as zlib, createGzip } from 'node:zlib';
 import { Link } from './link.ts';
-import { freePort } from './ports.ts';
 
 export type GatewayProfile = 'local' | 'remote';
 
@@ -109,7 +109,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const upstream = new URL(options.postgrestUrl);
   const upstreamPrefix = upstream.pathname.replace(/\/+$/, '');
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const port = await freePort();
   let profile: GatewayProfile = options.profile ?? 'local';
   let link = options.link ?? new Link();
   let rules: { left: Record<FaultKind, number>; onlyPaths?: RegExp; onlyMethods?: string[] }[] = [];
@@ -225,7 +224,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  // Port 0: the kernel picks a free port as it binds, so parallel test files cannot collide.
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     get profile() {

@@ -26,12 +26,29 @@ function postgrestBinary(): string {
   }
 }
 
-export async function startPostgrest(options: {
+interface PostgrestOptions {
   dbUrl: string;
   jwtSecret: string;
   schemas?: string[];
   maxRows?: number;
-}): Promise<PostgrestServer> {
+}
+
+/**
+ * PostgREST binds the ports it is given; another process may take a port
+ * between our finding it free and PostgREST binding it, so a bind failure is
+ * tried again on new ports.
+ */
+export async function startPostgrest(options: PostgrestOptions): Promise<PostgrestServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 5 || !/Address in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(options: PostgrestOptions): Promise<PostgrestServer> {
   const port = await freePort();
   const adminPort = await freePort();
   const child = spawn(postgrestBinary(), [], {
@@ -68,6 +85,7 @@ export async function startPostgrest(options: {
       .catch(() => false);
     if (ready) break;
     if (child.exitCode !== null || Date.now() > deadline) {
+      process.off('exit', killOnExit);
       child.kill('SIGKILL');
       throw new Error(`PostgREST did not start:\n${log}`);
     }
