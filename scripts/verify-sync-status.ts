@@ -15,7 +15,7 @@ out). Where they differ, lists the keys: changed, missing or extra in staging.
 
   --tables a,b           only these tables (name or schema.name)
   --exclude a,b          leave these tables out
-  --schemas public,x     schemas to compare (default: public)
+  --schemas public,x     schemas to compare (default: public, or supasync.config.json's)
   --via rest|postgres    how to reach the databases
   --counts-only          compare row counts only (faster, blind to changed values)
   --keys N               differing keys to list per table (default 10)

@@ -5,14 +5,14 @@
 // production answers it in the same snapshot as the copy.
 import { findTable, qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
 import { columnList, quoteTable } from '../sql/ident.ts';
-import type { Selection, TableOptions } from './select.ts';
+import { optionsFor, type Selection, type TableOptions } from './select.ts';
 
 export function selectionWithParents(production: Catalog, selection: Selection, selected: TableRef[]): Selection {
   const chosen = new Set(selected.map(qualifiedName));
-  const ownFilter = (name: string) => selection.options?.[name]?.where ?? (name.startsWith('public.') ? selection.options?.[name.slice(7)]?.where : undefined);
 
   // Every table reachable from the selection through foreign keys, with the
   // foreign keys that point at it from inside that set.
+  const selectedByName = new Map(selected.map((table) => [qualifiedName(table), table]));
   const referencedBy = new Map<string, { child: TableRef; columns: string[]; parentColumns: string[] }[]>();
   const queue: TableRef[] = [...selected];
   const seen = new Set(chosen);
@@ -35,7 +35,8 @@ export function selectionWithParents(production: Catalog, selection: Selection, 
 
   const filters = new Map<string, string>();
   const filterOf = (name: string, path: Set<string>): string => {
-    if (chosen.has(name)) return ownFilter(name) ?? 'true';
+    const own = selectedByName.get(name);
+    if (own) return optionsFor(selection, own).where ?? 'true';
     const known = filters.get(name);
     if (known) return known;
     // A loop among parents: take the whole table rather than miss a row.

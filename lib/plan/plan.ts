@@ -12,7 +12,7 @@ import {
 } from '../catalog/types.ts';
 import { compareTables, type Drift } from './drift.ts';
 import { orderByDependencies } from './order.ts';
-import { selectTables, type Selection, type TableOptions } from './select.ts';
+import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 
 export interface SyncKey extends Key {
   kind: 'primary key' | 'unique key';
@@ -96,6 +96,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       const stagingColumns = new Set(stagingTable?.columns.filter((c) => !c.generated).map((c) => c.name) ?? []);
       const copied = table.columns.filter((c) => !c.generated && stagingColumns.has(c.name));
       const stagingType = new Map(stagingTable?.columns.map((c) => [c.name, c.type]) ?? []);
+      const options = optionsFor(selection, table);
       return {
         table: ref(table),
         partitioned: table.kind === 'partitioned',
@@ -109,8 +110,8 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         binarySafe: copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
-        options: tableOptions(selection, table),
-        rowFilter: tableOptions(selection, table).where ?? null,
+        options,
+        rowFilter: options.where ?? null,
       };
     })
     .sort((a, b) => a.level - b.level || qualifiedName(a.table).localeCompare(qualifiedName(b.table)));
@@ -147,10 +148,6 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
       .map(ref),
   };
-}
-
-function tableOptions(selection: Selection, table: TableRef): TableOptions {
-  return selection.options?.[qualifiedName(table)] ?? (table.schema === 'public' ? selection.options?.[table.name] : undefined) ?? {};
 }
 
 /**

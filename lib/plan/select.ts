@@ -2,7 +2,7 @@
 // --exclude. Every name must match a table, so a typo never silently copies
 // less (or more) than the user meant.
 import { UsageError } from '../errors.ts';
-import { qualifiedName, type Catalog, type Table } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
 import { managedSchemaReason } from './managed.ts';
 
 export interface Selection {
@@ -20,6 +20,12 @@ export interface TableOptions {
   batchSize?: number;
   /** A SQL condition: only the rows it matches are copied. */
   where?: string;
+}
+
+/** A table's options from the config: by `schema.name`, or by bare name for `public`. */
+export function optionsFor(selection: Selection, table: TableRef): TableOptions {
+  const options = selection.options;
+  return options?.[qualifiedName(table)] ?? (table.schema === 'public' ? options?.[table.name] : undefined) ?? {};
 }
 
 export function selectTables(production: Catalog, selection: Selection): Table[] {

@@ -9,6 +9,7 @@ import { columnList, quoteTable } from '../sql/ident.ts';
 import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
+import { callRpc, describeFailure, RpcFailure } from './rest/rpc.ts';
 
 export interface Database {
   side: Side;
@@ -71,34 +72,28 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
   // supabase-js is loaded only on this path: the direct path starts faster without it.
   const { connectSupabase } = await import('../connect/supabase.ts');
   const supabase: SupabaseClient = connectSupabase(config.url as string, config.serviceRoleKey as string);
+  const rpc = <T = unknown>(what: string, name: string, args: Record<string, unknown>): Promise<T> =>
+    callRpc<T>(supabase, name, args).catch((error: unknown) => {
+      const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+      throw new DatabaseError(`${what} in ${config.side} over REST: ${detail}`, 1, { cause: error });
+    });
   return {
     side: config.side,
     via,
     config,
     location: config.url as string,
     readCatalog: () => readCatalogRest(config.side, supabase),
-    countRows: async (table) => {
-      const { data, error } = await supabase.rpc('supasync_count_rows', { table_schema: table.schema, table_name: table.name });
-      if (error) throw new DatabaseError(describeError(`Counting ${config.side}'s ${qualifiedName(table)} over REST`, error));
-      return Number(data);
-    },
+    countRows: async (table) =>
+      Number(await rpc(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name })),
     references: async (table, columns, rowFilter) => {
-      const { data, error } = await supabase.rpc('supasync_references', {
-        table_schema: table.schema,
-        table_name: table.name,
-        columns,
-        row_filter: rowFilter,
-      });
-      if (error) throw new DatabaseError(describeError(`Reading ${config.side}'s references from ${qualifiedName(table)} over REST`, error));
-      return Object.fromEntries(Object.entries(data as Record<string, string | number>).map(([key, n]) => [key, Number(n)]));
+      const args = { table_schema: table.schema, table_name: table.name, columns, row_filter: rowFilter };
+      const data = await rpc<Record<string, string | number>>(`Reading the references of ${qualifiedName(table)}`, 'supasync_references', args);
+      return Object.fromEntries(Object.entries(data).map(([key, n]) => [key, Number(n)]));
     },
-    missingKeys: async (table, columns, keys) => {
-      const { data, error } = await supabase.rpc('supasync_missing_keys', { table_schema: table.schema, table_name: table.name, columns, keys });
-      if (error) throw new DatabaseError(describeError(`Looking up keys in ${config.side}'s ${qualifiedName(table)} over REST`, error));
-      return data as string[];
-    },
-    checksum: async (target, level) => {
-      const { data, error } = await supabase.rpc('supasync_checksum', {
+    missingKeys: (table, columns, keys) =>
+      rpc<string[]>(`Looking up keys in ${qualifiedName(table)}`, 'supasync_missing_keys', { table_schema: table.schema, table_name: table.name, columns, keys }),
+    checksum: (target, level) =>
+      rpc(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', {
         table_schema: target.table.schema,
         table_name: target.table.name,
         columns: target.columns,
@@ -106,10 +101,7 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
         buckets: level.buckets ?? null,
         only_buckets: level.onlyBuckets ?? null,
         row_limit: level.rowLimit ?? 1000,
-      });
-      if (error) throw new DatabaseError(describeError(`Checksumming ${config.side}'s ${qualifiedName(target.table)} over REST`, error));
-      return data;
-    },
+      }),
     close: async () => undefined,
   };
 }
