@@ -14,6 +14,8 @@ export interface RunContext {
   staging: Project;
   /** The tables this contender copies, and the only ones verified (all of them unless it says otherwise). */
   tables: BenchTable[];
+  /** Tables of those schemas that no contender copies (Auth's migrations and sign-in state), as a sync leaves them out. */
+  leftOut: BenchTable[];
   schemas: string[];
   /** An empty directory of this run's own. */
   workDir: string;
@@ -90,9 +92,10 @@ export const pgDumpPsql: Contender = {
   id: 'pg_dump',
   label: 'pg_dump | psql',
   unavailable: (tools) => needs(tools, 'pg_dump') ?? needs(tools, 'psql'),
-  command: ({ production, staging, schemas, tools }) =>
+  command: ({ production, staging, schemas, leftOut, tools }) =>
     bash(
       `${sh(tools.pgDump?.path ?? 'pg_dump')} --data-only --disable-triggers ${schemas.map((s) => sh(`--schema=${s}`)).join(' ')}` +
+        ` ${leftOut.map((table) => sh(`--exclude-table-data=${table.sql}`)).join(' ')}` +
         ` "$BENCH_PRODUCTION_URL" | ${psql(tools)} "$BENCH_STAGING_URL"`,
       urls(production.adminUrl, staging.adminUrl),
     ),
@@ -118,6 +121,46 @@ export const copyPipe: Contender = {
     ),
 };
 
+// The sketch of shared/docs/benchmarks.md, by hand with psql: what our direct
+// path does, minus everything but the load. One staging transaction with the
+// replica role; TRUNCATE; the secondary indexes (those no constraint owns)
+// dropped; each table a binary COPY from production through \copy FROM
+// PROGRAM; the indexes created again (those of tables it owns: auth's and
+// storage's belong to Supabase's services); COMMIT. The index statements are read
+// from staging's catalog by the script itself, as a user's script would.
+export const psqlSketch: Contender = {
+  id: 'sketch',
+  label: 'psql sketch (1 transaction, indexes rebuilt)',
+  unavailable: (tools) => needs(tools, 'psql'),
+  command: ({ production, staging, tables, schemas, tools }) => {
+    const client = tools.psql ?? 'psql';
+    // Inside \copy's single-quoted PROGRAM the shell sees a double-quoted -c.
+    const forShell = (sql: string) => sql.replace(/[\\"$`]/g, (c) => `\\${c}`);
+    const copies = tables.map(
+      (table) =>
+        `\\copy ${table.sql} (${table.columns}) FROM PROGRAM '${client} -X -q -d "$BENCH_PRODUCTION_URL" ` +
+        `-c "${forShell(`COPY (SELECT ${table.columns} FROM ${table.sql}) TO STDOUT (FORMAT binary)`)}"' (FORMAT binary)`,
+    );
+    const inSchemas = schemas.map((schema) => `'${schema.replaceAll("'", "''")}'`).join(', ');
+    const secondary = `FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+      JOIN pg_class t ON t.oid = i.indrelid WHERE n.nspname IN (${inSchemas}) AND NOT t.relispartition
+      AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid) AND pg_has_role(t.relowner, 'USAGE')`;
+    const script = [
+      `drops=$(${psql(tools)} -At -d "$BENCH_STAGING_URL" -c ${sh(`SELECT format('DROP INDEX %I.%I;', n.nspname, ic.relname) ${secondary}`)})`,
+      `creates=$(${psql(tools)} -At -d "$BENCH_STAGING_URL" -c ${sh(`SELECT replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') || ';' ${secondary}`)})`,
+      `{ echo 'BEGIN; SET LOCAL session_replication_role = replica;'`,
+      // CASCADE: Auth's sign-in tables reference auth.users.
+      `  echo ${sh(`TRUNCATE ${tables.map((table) => table.sql).join(', ')} CASCADE;`)}`,
+      `  echo "$drops"`,
+      ...copies.map((line) => `  echo ${sh(line)}`),
+      `  echo "$creates"`,
+      `  echo 'COMMIT;'`,
+      `} | ${psql(tools)} -d "$BENCH_STAGING_URL"`,
+    ];
+    return bash(script.join('\n'), urls(production.dbUrl, staging.dbUrl));
+  },
+};
+
 // Without the replica role pgcopydb loads children before parents, the FK
 // checks fail, and it still exits 0 with those tables empty: verify catches it.
 // It copies every table of the database; here only the benchmarked schemas
@@ -137,4 +180,4 @@ export const pgcopydb: Contender = {
   }),
 };
 
-export const CONTENDERS: Contender[] = [ours, pgDumpPsql, copyPipe, pgcopydb, ...REST_CONTENDERS];
+export const CONTENDERS: Contender[] = [ours, pgDumpPsql, copyPipe, psqlSketch, pgcopydb, ...REST_CONTENDERS];

@@ -2,6 +2,7 @@
 // and how many bytes that data is as COPY text.
 import { spawn } from 'node:child_process';
 import pg from 'pg';
+import { neverCopiedReason, onRequestReason } from '../lib/plan/supabase.ts';
 import { withClient } from '../stack/index.ts';
 
 export interface BenchTable {
@@ -20,7 +21,7 @@ export const quote = (identifier: string): string => pg.escapeIdentifier(identif
  * Ordinary and partitioned tables, not the partitions themselves: a partitioned
  * table is read and written through its parent, which routes rows to partitions.
  */
-export async function readTables(url: string, schemas: string[]): Promise<BenchTable[]> {
+export async function readTables(url: string, schemas: string[]): Promise<{ copied: BenchTable[]; leftOut: BenchTable[] }> {
   return withClient(url, async (client) => {
     const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
       `SELECT n.nspname AS schema, c.relname AS name,
@@ -33,11 +34,16 @@ export async function readTables(url: string, schemas: string[]): Promise<BenchT
         ORDER BY n.nspname, c.relname`,
       [schemas],
     );
-    return rows.map((row) => ({
+    const tables = rows.map((row) => ({
       key: `${row.schema}.${row.name}`,
       sql: `${quote(row.schema)}.${quote(row.name)}`,
       columns: row.columns.map(quote).join(', '),
+      leftOut: neverCopiedReason(row) ?? onRequestReason(row),
     }));
+    // What a schema-wide sync leaves out (Auth's migrations and sign-in state)
+    // is neither copied nor compared, for any contender.
+    const strip = ({ leftOut: _, ...table }: (typeof tables)[number]): BenchTable => table;
+    return { copied: tables.filter((t) => !t.leftOut).map(strip), leftOut: tables.filter((t) => t.leftOut).map(strip) };
   });
 }
 

@@ -36,7 +36,7 @@ Exit codes: 0 done, 1 supasync (direct or REST) failed or its copy differs (or t
 
 const SIZES = ['tiny', 'seed', 'bench'] as const;
 type Size = (typeof SIZES)[number];
-const SCHEMAS = ['public', 'analytics'];
+const SCHEMAS = ['public', 'analytics', 'auth', 'storage'];
 /** Whose rows decide the exit code, and whom the first version is compared with. */
 const OURS_REST = 'ours_rest';
 const FIRST_VERSION = 'first_version';
@@ -106,7 +106,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
     progress(`PostgreSQL ${version}. Filling production (--size ${options.size})...\n`);
     production = await stack.createProject('bench_production', { fill: options.size });
     interrupted();
-    const tables = await readTables(production.adminUrl, SCHEMAS);
+    const { copied: tables, leftOut } = await readTables(production.adminUrl, SCHEMAS);
     const expected = await digestTables(production.adminUrl, tables);
     const dataset = await describeDataset(options.size, production, tables, expected, tools);
     interrupted();
@@ -129,7 +129,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
         const workDir = join(workRoot, `${round}-${contender.id}`);
         mkdirSync(workDir);
         const context: RunContext = {
-          production, staging, tables: copies.get(contender.id)?.tables ?? tables, schemas: SCHEMAS,
+          production, staging, tables: copies.get(contender.id)?.tables ?? tables, leftOut, schemas: SCHEMAS,
           workDir, repoDir: REPO_DIR, tools,
         };
         const where = contender.rest ? ` [${contender.rest.profile}, ${contender.rest.dataset}]` : '';

@@ -43,7 +43,8 @@ try {
   );
 
   const env = projectEnv(production, staging);
-  const schemas = ['--schemas', 'public,analytics'];
+  // The app's schemas and Supabase's users and Storage rows, which the app's tables reference.
+  const schemas = ['--schemas', 'public,analytics,auth,storage'];
   let code = await runStep('what a full sync will do', 'sync.ts', ['--dry-run', ...schemas], env);
   if (code === 0) code = await runStep('the full sync, then verification', 'sync-prod-to-staging-ultimate.ts', ['--yes', ...schemas], env);
   process.exitCode = code;

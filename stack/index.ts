@@ -83,6 +83,8 @@ export async function startStack(options: { binDir?: string } = {}): Promise<Sta
     });
     await withClient(urlFor(info.adminUrl, TEMPLATE_DB), async (client) => {
       await client.query(readFileSync(here('./supabase-database.sql'), 'utf8'));
+      // Auth's and Storage's schemas exist before any app migration, owned by their services.
+      await client.query(readFileSync(here('./supabase-auth-storage.sql'), 'utf8'));
       // The app's schema and our migrations run as the owner, as on Supabase.
       await client.query('SET ROLE postgres');
       await client.query(readFileSync(here('./fixture/schema.sql'), 'utf8'));
@@ -164,6 +166,10 @@ async function handOver(client: pg.Client, owner: string): Promise<void> {
   );
   // Owned sequences follow their table.
   for (const { name } of rows) await client.query(`ALTER TABLE ${name} OWNER TO ${role}`);
+  // Auth's and Storage's tables stay their services'; the owner gets what postgres has there.
+  await client.query(`GRANT USAGE ON SCHEMA auth, storage TO ${role}`);
+  await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA auth, storage TO ${role}`);
+  await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA auth, storage TO ${role}`);
 }
 
 /** The environment a user's .env.local would hold for these two projects. */

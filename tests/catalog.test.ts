@@ -62,6 +62,19 @@ describe('the schema catalog', () => {
     expect(table('analytics', 'page_views').foreignKeys[0]).toMatchObject({ referencedSchema: 'public', referencedTable: 'hotels' });
   });
 
+  it("sees Supabase's auth and storage tables, with their generated columns and the app's foreign keys into them", () => {
+    const generated = (schema: string, name: string) =>
+      table(schema, name).columns.filter((c) => c.generated).map((c) => [c.name, c.generated, c.generationExpression]);
+    expect(generated('auth', 'users')).toEqual([['confirmed_at', 'stored', 'LEAST(email_confirmed_at, phone_confirmed_at)']]);
+    expect(generated('auth', 'identities')).toEqual([['email', 'stored', "lower((identity_data ->> 'email'::text))"]]);
+    expect(generated('storage', 'objects')).toEqual([['path_tokens', 'stored', "string_to_array(name, '/'::text)"]]);
+    expect(table('auth', 'identities').foreignKeys[0]).toMatchObject({ referencedSchema: 'auth', referencedTable: 'users' });
+    expect(table('auth', 'refresh_tokens').sequences.map((s) => s.column)).toEqual(['id']);
+    expect(table('auth', 'users').triggers.map((t) => t.name)).toEqual(['on_auth_user_created']);
+    expect(table('public', 'profiles').foreignKeys[0]).toMatchObject({ referencedSchema: 'auth', referencedTable: 'users', columns: ['id'] });
+    expect(table('auth', 'users').rlsHidesRows).toBe(false);
+  });
+
   it('is the same read over REST as read directly', async () => {
     for (const project of [production, staging]) {
       const side = project === production ? 'production' : 'staging';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../lib/config/connection-string.ts';
 import { urlFor, type Project } from '../stack/index.ts';
-import { query, tableDigests } from './helpers/content.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -78,9 +78,12 @@ describe('connection strings', () => {
 
     it('refuses a reader that row-level security would show only part of the rows', async () => {
       const env = { ...envFor(production, staging), SUPABASE_PROD_DB_URL: urlFor(production.adminUrl, production.name, 'reader', password) };
-      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', 'public,analytics'], { env });
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('Row-level security would hide rows of public.chat_conversations, public.chat_messages, public.guest_reservations, public.staff_users');
+      expect(result.stderr).toContain(
+        'Row-level security would hide rows of auth.identities, auth.users, public.chat_conversations, public.chat_messages, ' +
+          'public.guest_reservations, public.profiles, public.staff_users, storage.buckets, storage.objects',
+      );
       expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.hotels')).toEqual([{ n: 0 }]);
     });
 
@@ -89,10 +92,10 @@ describe('connection strings', () => {
       const readerUrl = urlFor(production.adminUrl, production.name, 'reader', password);
       expect(readerUrl).toContain('p%40ss%3Aw%2Frd%25%23%3F%26%20%C3%BC');
       const env = { ...envFor(production, staging), SUPABASE_PROD_DB_URL: readerUrl };
-      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', 'public,analytics'], { env });
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
       expect(result.stderr).not.toContain('error');
       expect(result.code).toBe(0);
-      expect(await tableDigests(staging.adminUrl)).toEqual(await tableDigests(production.adminUrl));
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
     });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
-import { query, tableDigests } from './helpers/content.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -34,14 +34,14 @@ describe('scripts/install-rpcs.ts', () => {
     expect(installed.stderr).toBe('');
     expect(installed.code).toBe(0);
     expect(await query(bare.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 1 }]);
-    let synced = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', 'public,analytics'], { env });
+    let synced = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
     // PostgREST reloads its schema cache on the NOTIFY, a moment after the install.
     for (let attempt = 0; attempt < 5 && synced.stderr.includes('lacks supasync'); attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 500));
-      synced = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', 'public,analytics'], { env });
+      synced = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
     }
     expect(synced.code).toBe(0);
-    expect(await tableDigests(bare.adminUrl)).toEqual(await tableDigests(production.adminUrl));
+    expect(await syncedDigests(bare.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 
   it('needs to be told where', async () => {

@@ -3,7 +3,9 @@ import { readCatalogPostgres } from '../lib/catalog/read.ts';
 import { qualifiedName, type Catalog } from '../lib/catalog/types.ts';
 import { connectPostgres } from '../lib/connect/postgres.ts';
 import { planSync, type SyncPlan } from '../lib/plan/plan.ts';
+import { emptiedAlongside } from '../lib/plan/supabase.ts';
 import { withClient, type Project } from '../stack/index.ts';
+import { SYNCED_SCHEMAS } from './helpers/content.ts';
 import { sharedStack } from './setup/stack.ts';
 
 const { production, staging, stack } = sharedStack();
@@ -20,11 +22,11 @@ async function catalogOf(dbUrl: string): Promise<Catalog> {
 const position = (plan: SyncPlan, name: string) => plan.tables.findIndex((t) => qualifiedName(t.table) === name);
 const entry = (plan: SyncPlan, name: string) => plan.tables.find((t) => qualifiedName(t.table) === name);
 
-describe('planning a full sync of public and analytics', () => {
+describe("planning a full sync of public, analytics and Supabase's auth and storage", () => {
   let plan: SyncPlan;
   beforeAll(async () => {
     plan = planSync(await catalogOf(production.dbUrl), await catalogOf(staging.dbUrl), {
-      schemas: ['public', 'analytics'],
+      schemas: SYNCED_SCHEMAS,
     });
   });
 
@@ -82,6 +84,53 @@ describe('planning a full sync of public and analytics', () => {
   it('finds no drift between two databases made from the same migrations', () => {
     expect(plan.tables.filter((t) => t.drift.length).map((t) => qualifiedName(t.table))).toEqual([]);
     expect(plan.externalParents).toEqual([]);
+  });
+
+  it("copies Auth's users and identities and Storage's rows, after the users the app's tables reference", () => {
+    expect(entry(plan, 'auth.users')?.level).toBe(0);
+    expect(entry(plan, 'public.profiles')!.level).toBeGreaterThan(0);
+    expect(entry(plan, 'storage.objects')!.level).toBeGreaterThan(entry(plan, 'storage.buckets')!.level);
+    expect(entry(plan, 'auth.users')?.generatedColumns).toEqual(['confirmed_at']);
+    expect(entry(plan, 'auth.identities')?.generatedColumns).toEqual(['email']);
+    expect(entry(plan, 'storage.objects')?.generatedColumns).toEqual(['path_tokens']);
+    expect(entry(plan, 'auth.users')?.columns).not.toContain('confirmed_at');
+  });
+
+  it("leaves out Supabase's migration records and sign-in state, saying why", () => {
+    expect(plan.leftOut.map((t) => [qualifiedName(t.table), t.onRequest])).toEqual([
+      ['auth.audit_log_entries', true],
+      ['auth.mfa_factors', true],
+      ['auth.refresh_tokens', true],
+      ['auth.schema_migrations', false],
+      ['auth.sessions', true],
+      ['storage.migrations', false],
+    ]);
+    expect(plan.leftOut.find((t) => t.table.name === 'schema_migrations')?.reason).toContain("Auth's (GoTrue's) record of the migrations");
+    for (const { table } of plan.leftOut) expect(entry(plan, qualifiedName(table)), qualifiedName(table)).toBeUndefined();
+  });
+
+  it("empties, when it replaces the users, the staging sign-in state that references them, and only then", () => {
+    expect(emptiedAlongside(plan, 'replace').map(qualifiedName).sort()).toEqual(['auth.mfa_factors', 'auth.refresh_tokens', 'auth.sessions']);
+    expect(emptiedAlongside(plan, 'upsert')).toEqual([]);
+  });
+});
+
+describe("planning a sync that names Supabase's tables", () => {
+  it('lists auth.users as a parent of a sync of public alone', async () => {
+    const plan = planSync(await catalogOf(production.dbUrl), await catalogOf(staging.dbUrl), { schemas: ['public', 'analytics'] });
+    expect(plan.externalParents.map((p) => `${qualifiedName(p.table)}.${p.foreignKey.columns.join()} -> ${qualifiedName(p.parent)}`)).toEqual([
+      'public.profiles.id -> auth.users',
+      'public.staff_users.auth_user_id -> auth.users',
+    ]);
+  });
+
+  it('copies sessions when named, and never the migration records', async () => {
+    const catalog = await catalogOf(production.dbUrl);
+    const plan = planSync(catalog, catalog, { schemas: ['auth'], tables: ['users', 'sessions', 'refresh_tokens'] });
+    expect(plan.tables.map((t) => qualifiedName(t.table))).toEqual(['auth.users', 'auth.sessions', 'auth.refresh_tokens']);
+    expect(() => planSync(catalog, catalog, { schemas: ['auth'], tables: ['schema_migrations'] })).toThrow(
+      /auth\.schema_migrations is never synced: it is Auth's \(GoTrue's\) record/,
+    );
   });
 });
 

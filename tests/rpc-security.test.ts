@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import type { Project } from '../stack/index.ts';
-import { query } from './helpers/content.ts';
+import { query, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -47,7 +47,7 @@ describe("supasync's functions", () => {
     afterAll(() => unmarked?.stop());
 
     it('stops before writing and says how to mark it', async () => {
-      const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', 'public,analytics'], { env: envFor(production, unmarked) });
+      const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, unmarked) });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('not marked as a supasync sync target');
       expect(result.stderr).toContain('INSERT INTO supasync_private.sync_target');

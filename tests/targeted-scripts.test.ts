@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
-import { query, tableDigests } from './helpers/content.ts';
+import { query, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -17,7 +17,7 @@ const staging = async (name: string, without?: string[]) => {
   made.push(project);
   if (without) {
     // Upserts into an empty staging: a replace would refuse to empty tables the left-out ones reference.
-    const args = ['--via', 'postgres', '--mode', 'upsert', '--schemas', 'public,analytics', '--exclude', [...without, 'event_log'].join(',')];
+    const args = ['--via', 'postgres', '--mode', 'upsert', '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', [...without, 'event_log'].join(',')];
     expect((await runScript('sync.ts', args, { env: envFor(production, project) })).code).toBe(0);
   }
   return project;

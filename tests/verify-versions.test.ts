@@ -5,6 +5,7 @@ import { planSync } from '../lib/plan/plan.ts';
 import { openDatabase } from '../lib/transport/database.ts';
 import { postgres15BinDir } from '../stack/cluster.ts';
 import { startStack, type Project, type Stack } from '../stack/index.ts';
+import { SYNCED_SCHEMAS } from './helpers/content.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack, type ProjectInfo } from './setup/stack.ts';
 
@@ -17,7 +18,7 @@ describe('checksums', () => {
     const [direct, rest] = await Promise.all([open(production, 'production', 'postgres'), open(production, 'production', 'rest')]);
     try {
       const catalog = await direct.readCatalog();
-      const plan = planSync(catalog, catalog, { schemas: ['public', 'analytics'] });
+      const plan = planSync(catalog, catalog, { schemas: SYNCED_SCHEMAS });
       for (const table of plan.tables) {
         const target = { table: table.table, columns: table.columns, keyColumns: table.key?.columns ?? [] };
         for (const level of [{}, { buckets: 7 }, { buckets: 7, onlyBuckets: [0, 3], rowLimit: 50 }]) {
@@ -46,10 +47,10 @@ describe.runIf(postgres15BinDir())('syncing into another major version of Postgr
     it(`copies PostgreSQL ${majorVersion} into 15 via ${via}, and verify finds it Perfect`, async () => {
       expect(older.majorVersion).toBe(15);
       const env = envFor(production, staging);
-      const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,analytics'], { env });
+      const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
       expect(synced.code).toBe(0);
-      const verified = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,analytics'], { env });
-      expect(verified.stdout).toContain('Staging equals production: 23 of 23 tables Perfect.');
+      const verified = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(',')], { env });
+      expect(verified.stdout).toContain('Staging equals production: 28 of 28 tables Perfect.');
       expect(verified.code).toBe(0);
     });
   }

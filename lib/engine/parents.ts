@@ -9,6 +9,7 @@ import type { Database } from '../transport/database.ts';
 export interface MissingParents {
   table: string;
   parent: string;
+  parentSchema: string;
   columns: string[];
   /** Rows of `table` (as copied) that reference a missing parent row. */
   rows: number;
@@ -29,6 +30,7 @@ export async function findMissingParents(production: Database, staging: Database
       found.push({
         table: qualifiedName(table),
         parent: qualifiedName(parent),
+        parentSchema: parent.schema,
         columns: foreignKey.columns,
         rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0),
         keys: missing,
@@ -41,16 +43,29 @@ export async function findMissingParents(production: Database, staging: Database
   return found;
 }
 
-export function describeMissingParents(missing: MissingParents[]): string {
+/** `schemas`: the ones the run copies from; a parent's schema outside them is offered as a way out. */
+export function describeMissingParents(missing: MissingParents[], schemas: string[]): string {
   const lines = missing.map(
     (m) =>
       `  ${m.rows} row(s) of ${m.table} reference ${m.keys.length} ${m.parent} row(s) missing from staging ` +
       `(${m.table}.${m.columns.join(',')}), e.g. ${m.keys.slice(0, 5).join(' ')}`,
   );
+  const outside = [...new Set(missing.map((m) => m.parentSchema))].filter((schema) => !schemas.includes(schema));
+  const withSchemas = `--schemas ${[...schemas, ...outside].join(',')}`;
+  const users = missing.some((m) => m.parent === 'auth.users');
   return [
     'Staging lacks rows that the rows to copy reference; nothing was written:',
     ...lines,
+    ...(users
+      ? ["auth.users holds Supabase Auth's users: staging has its own, not production's, until the auth schema is synced too."]
+      : []),
     'Ways out:',
+    ...(outside.length
+      ? [
+          `  ${withSchemas}   also copy ${outside.join(', ')}` +
+            (users ? " (Supabase's users and identities; sessions are not copied, staging's users sign in again)" : ''),
+        ]
+      : []),
     '  --with-parents   also copy the referenced rows (and the rows they reference), only those',
     '  --allow-orphans  write anyway, where staging permits it (with foreign-key checks off it does)',
   ].join('\n');

@@ -5,6 +5,7 @@ import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, describeError, SupasyncError, UsageError } from '../errors.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/plan.ts';
+import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
 import { modeOf, type LoadMethod, type RejectedRow, type SyncMode, type SyncSession } from '../transport/session.ts';
@@ -44,6 +45,8 @@ export interface SyncResult {
   method: LoadMethod['kind'];
   tables: TableResult[];
   skipped: { table: string; reason: string }[];
+  /** What the run did not do that a person might expect (Storage files, sign-in state emptied). */
+  notes: string[];
   /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
   retries: number;
   seconds: number;
@@ -59,7 +62,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const { tables, skipped } = tablesToCopy(run, options);
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan);
-    if (missing.length) throw new DatabaseError(describeMissingParents(missing));
+    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
   }
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
@@ -69,13 +72,15 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   try {
     for (const warning of session.method.warnings) events.warning(warning);
     const replaced = tables.filter((table) => modeOf(table, options.mode) === 'replace');
+    const emptied = emptiedAlongside(run.plan, options.mode);
     if (replaced.length) {
       const question =
         `Replace the contents of ${replaced.length} table(s) in staging (${run.staging.location}) with production's? ` +
-        'Staging rows not in production are deleted.';
+        'Staging rows not in production are deleted' +
+        (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.');
       if (!(await options.confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     }
-    await session.prepare(tables);
+    await session.prepare(tables, emptied);
     for (const group of loadGroups(tables, session)) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);
@@ -101,6 +106,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     method: session.method.kind,
     tables: results,
     skipped,
+    notes: supabaseNotes(run.plan, options.mode),
     retries: session.retries,
     seconds: (performance.now() - started) / 1000,
   };

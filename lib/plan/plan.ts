@@ -13,6 +13,7 @@ import {
 import { compareTables, type Drift } from './drift.ts';
 import { orderByDependencies } from './order.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
+import { leftOutOfSchemas, signInStateOf, type EmptiedTable, type LeftOutTable } from './supabase.ts';
 
 export interface SyncKey extends Key {
   kind: 'primary key' | 'unique key';
@@ -68,6 +69,8 @@ export interface ExternalParent {
 export interface SyncPlan {
   production: string;
   staging: string;
+  /** The schemas the run chose its tables from. */
+  schemas: string[];
   /** In load order: by level, then by name. */
   tables: TablePlan[];
   cycles: CyclePlan[];
@@ -75,6 +78,10 @@ export interface SyncPlan {
   externalParents: ExternalParent[];
   /** Tables in the selected schemas that only staging has. */
   stagingOnlyTables: TableRef[];
+  /** Tables of the selected schemas a schema-wide run does not copy (Supabase's own), with why. */
+  leftOut: LeftOutTable[];
+  /** Staging's Auth sign-in state referencing copied tables: emptied with them when they are replaced. */
+  signInState: EmptiedTable[];
   /** Both catalogs came from one database (one server, one database OID). */
   sameDatabase: boolean;
 }
@@ -128,6 +135,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
   return {
     production: production.database,
     staging: staging.database,
+    schemas: selection.schemas,
     tables,
     cycles: order.cycles.map((members) => ({
       tables: members,
@@ -147,6 +155,10 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     stagingOnlyTables: staging.tables
       .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
       .map(ref),
+    leftOut: selection.tables?.length
+      ? []
+      : leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
+    signInState: signInStateOf(staging, selected),
   };
 }
 

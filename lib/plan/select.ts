@@ -1,9 +1,11 @@
 // Which tables a run copies: the schemas asked for, narrowed by --tables and
 // --exclude. Every name must match a table, so a typo never silently copies
-// less (or more) than the user meant.
+// less (or more) than the user meant. Of Supabase's auth and storage schemas,
+// a schema-wide sync leaves out what supabase.ts says.
 import { UsageError } from '../errors.ts';
 import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
 import { managedSchemaReason } from './managed.ts';
+import { neverCopiedReason, onRequestReason } from './supabase.ts';
 
 export interface Selection {
   schemas: string[];
@@ -33,13 +35,17 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     const reason = managedSchemaReason(schema);
     if (reason) throw new UsageError(`Schema "${schema}" is never synced: it ${reason}. Remove it from --schemas.`);
   }
-  const inSchemas = production.tables.filter((table) => selection.schemas.includes(table.schema));
+  const inSchemas = production.tables.filter(
+    (table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table),
+  );
   let chosen = selection.tables?.length
     ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, '--tables')))
     : inSchemas;
   for (const table of chosen) {
     const reason = managedSchemaReason(table.schema);
     if (reason) throw new UsageError(`${qualifiedName(table)} is never synced: schema "${table.schema}" ${reason}.`);
+    const never = neverCopiedReason(table);
+    if (never) throw new UsageError(`${qualifiedName(table)} is never synced: it ${never}.`);
   }
   if (selection.exclude?.length) {
     const excluded = new Set(

@@ -4,9 +4,10 @@ import chalk from 'chalk';
 import { qualifiedName } from '../catalog/types.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { SyncPlan, TablePlan } from '../plan/plan.ts';
+import { supabaseNotes } from '../plan/supabase.ts';
 import { formatCount, renderTable } from './table.ts';
 
-export function renderPlan(plan: SyncPlan, heading: string): string {
+export function renderPlan(plan: SyncPlan, heading: string, mode: 'replace' | 'upsert'): string {
   const out: string[] = [chalk.bold(heading), ''];
   out.push(
     renderTable(
@@ -49,6 +50,17 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
       for (const drift of table.drift) out.push(chalk.red(`  ${qualifiedName(table.table)}: ${describeDrift(drift)}`));
     }
   }
+  if (plan.leftOut.length) {
+    out.push('', chalk.bold('Not copied from the selected schemas:'));
+    out.push(
+      ...plan.leftOut.map(
+        ({ table, reason, onRequest }) =>
+          `  ${qualifiedName(table)}: ${onRequest ? 'only when named with --tables' : 'never copied'}: it ${reason}`,
+      ),
+    );
+  }
+  const supabase = supabaseNotes(plan, mode);
+  if (supabase.length) out.push('', ...supabase.map((note) => chalk.yellow(note)));
   if (plan.stagingOnlyTables.length) {
     out.push('', `Only in staging (left alone): ${plan.stagingOnlyTables.map(qualifiedName).join(', ')}`);
   }
@@ -81,12 +93,13 @@ function notes(table: TablePlan): string {
 /** What --dry-run prints: the plan as a table, or as JSON. */
 export function dryRunOutput(
   run: { via: string; production: { location: string }; staging: { location: string }; plan: SyncPlan },
-  mode: string,
+  mode: 'replace' | 'upsert',
   json: boolean,
 ): string {
   if (json) return JSON.stringify({ via: run.via, mode, plan: run.plan }, null, 2);
   return renderPlan(
     run.plan,
     `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}, mode ${mode}`,
+    mode,
   );
 }

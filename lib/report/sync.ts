@@ -27,6 +27,7 @@ export function renderSyncResult(result: SyncResult): string {
         `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
         `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),
+    ...result.notes.map((note) => chalk.yellow(note)),
     ...rejections,
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 // What the engine asks of a transport while it writes staging. The direct
 // and REST paths both implement it; the engine never asks which it holds.
+import type { TableRef } from '../catalog/types.ts';
 import type { TablePlan } from '../plan/plan.ts';
 
 export type SyncMode = 'replace' | 'upsert';
@@ -44,8 +45,12 @@ export interface SyncSession {
   readonly parallelTables: number;
   /** Requests that failed for a passing reason and were sent again (REST). */
   readonly retries: number;
-  /** Before any table: empty the tables in replace mode, switch triggers off where needed. */
-  prepare(tables: TablePlan[]): Promise<void>;
+  /**
+   * Before any table: empty the tables in replace mode, and with them
+   * `alsoEmptied` (tables not copied whose rows reference them: Supabase's
+   * sign-in state of the users being replaced); switch triggers off where needed.
+   */
+  prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<void>;
   copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
   /** After every table: sequences, triggers back on, commit. */
   finish(tables: TablePlan[]): Promise<void>;

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
 import type { Project } from '../../stack/index.ts';
-import { query, tableDigests } from '../helpers/content.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
 import { runScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
@@ -18,7 +18,7 @@ export function defineSyncSuite(via: Via): void {
     return project;
   };
   const sync = (staging: Project, args: string[]) =>
-    runScript('sync.ts', ['--via', via, '--schemas', 'public,analytics', ...args], { env: envFor(production, staging) });
+    runScript('sync.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), ...args], { env: envFor(production, staging) });
 
   describe(`syncing production into staging (via ${via})`, () => {
     it('makes every table in staging equal to production, edge cases included', async () => {
@@ -26,20 +26,21 @@ export function defineSyncSuite(via: Via): void {
       const result = await sync(staging, ['--yes']);
       expect(result.stderr).not.toContain('warning');
       expect(result.code).toBe(0);
-      const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+      const [expected, actual] = await Promise.all([syncedDigests(production.adminUrl), syncedDigests(staging.adminUrl)]);
       expect(actual).toEqual(expected);
       // The tables the first version could not sync, by name, so a failure says which.
       for (const table of ['public.chat_messages', 'public.departments', 'public.employees', 'public.guest_reservations',
-        'public.audit_events', 'public.booking_events', 'analytics.page_views', 'public.type_zoo', '"public"."MixedCase"']) {
+        'public.audit_events', 'public.booking_events', 'analytics.page_views', 'public.type_zoo', '"public"."MixedCase"',
+        'auth.users', 'auth.identities', 'public.profiles', 'storage.objects']) {
         const key = table.replace(/"/g, '').replace('public.MixedCase', 'public."MixedCase"');
         expect(actual[key]?.rows, table).toBeGreaterThan(0);
       }
-      expect(result.stdout).toMatch(/Synced 23 tables, 1,784 rows/);
+      expect(result.stdout).toMatch(/Synced 28 tables, 1,973 rows/);
     });
 
     it('runs the full sync script and shows the status table, all Perfect', async () => {
       const staging = await freshStaging('ultimate');
-      const result = await runScript('sync-prod-to-staging-ultimate.ts', ['--via', via, '--yes', '--schemas', 'public,analytics'], {
+      const result = await runScript('sync-prod-to-staging-ultimate.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], {
         env: envFor(production, staging),
       });
       expect(result.code).toBe(0);
@@ -47,6 +48,7 @@ export function defineSyncSuite(via: Via): void {
       expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 104 +\| ✅ Perfect +\|/);
       expect(result.stdout).not.toContain('counts differ');
       expect(result.stdout).toMatch(/\| analytics\.page_views +\| 200 +\| 200 +\| ✅ Perfect +\|/);
+      expect(result.stdout).toMatch(/\| auth\.users +\| 40 +\| 40 +\| ✅ Perfect +\|/);
     });
 
     it("keeps production's values where staging's triggers would rewrite them", async () => {
@@ -106,7 +108,7 @@ export function defineSyncSuite(via: Via): void {
 
     it('refuses to empty a table that a table left out of the run references', async () => {
       const staging = await freshStaging('cascade');
-      const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public'], { env: envFor(production, staging) });
+      const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,auth,storage'], { env: envFor(production, staging) });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('Table "page_views" references "hotels"');
     });

@@ -6,7 +6,7 @@ import { planSync } from '../../lib/plan/plan.ts';
 import { openDatabase } from '../../lib/transport/database.ts';
 import { verifyTables } from '../../lib/verify/verify.ts';
 import type { Project } from '../../stack/index.ts';
-import { query } from '../helpers/content.ts';
+import { query, SYNCED_SCHEMAS } from '../helpers/content.ts';
 import { runScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
@@ -15,12 +15,12 @@ export function defineVerifySuite(via: Via): void {
   const { production, stack } = sharedStack();
   let staging: Project;
   const verify = (args: string[] = []) =>
-    runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,analytics', ...args], { env: envFor(production, staging) });
+    runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), ...args], { env: envFor(production, staging) });
 
   describe(`verify-sync-status (via ${via})`, () => {
     beforeAll(async () => {
       staging = await stack.createProject(`verify_${via}`);
-      const synced = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', 'public,analytics'], { env: envFor(production, staging) });
+      const synced = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, staging) });
       expect(synced.code).toBe(0);
     });
     afterAll(() => staging?.stop());
@@ -30,7 +30,7 @@ export function defineVerifySuite(via: Via): void {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\| public\.code_embeddings +\| 40 +\| 40 +\| ✅ Perfect +\|/);
-      expect(result.stdout).toContain('Staging equals production: 23 of 23 tables Perfect.');
+      expect(result.stdout).toContain('Staging equals production: 28 of 28 tables Perfect.');
     });
 
     describe('after staging drifted from production', () => {
@@ -66,7 +66,7 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toContain(`missing in staging: (${deletedMessage})`);
         expect(result.stdout).toContain('extra in staging: (ZZZ)');
         expect(result.stdout).toContain('changed in staging: (6)');
-        expect(result.stdout).toContain('4 of 23 tables differ.');
+        expect(result.stdout).toContain('4 of 28 tables differ.');
       });
 
       it('narrows a difference in a large table down through key buckets', async () => {

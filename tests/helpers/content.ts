@@ -4,6 +4,18 @@ import { withClient } from '../../stack/index.ts';
 
 export type Digests = Record<string, { rows: number; md5: string | null }>;
 
+/** What a full sync copies: the app's schemas and Supabase's Auth and Storage rows. */
+export const SYNCED_SCHEMAS = ['public', 'analytics', 'auth', 'storage'];
+/** Tables of those schemas a schema-wide sync never copies (Supabase's bookkeeping, sign-in state). */
+export const NOT_COPIED = ['auth.audit_log_entries', 'auth.mfa_factors', 'auth.refresh_tokens', 'auth.schema_migrations', 'auth.sessions', 'storage.migrations'];
+
+/** Digests of every table a full sync copies. */
+export async function syncedDigests(adminUrl: string): Promise<Digests> {
+  const digests = await tableDigests(adminUrl, SYNCED_SCHEMAS);
+  for (const table of NOT_COPIED) delete digests[table];
+  return digests;
+}
+
 export async function tableDigests(adminUrl: string, schemas = ['public', 'analytics']): Promise<Digests> {
   return withClient(adminUrl, async (client) => {
     const { rows: tables } = await client.query<{ name: string }>(

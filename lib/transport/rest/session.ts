@@ -4,7 +4,7 @@
 // or a second run converges), and that an interrupted run says which tables
 // are complete.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { qualifiedName } from '../../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
@@ -64,7 +64,7 @@ class RestSession implements SyncSession {
     private readonly options: SessionOptions,
   ) {}
 
-  async prepare(tables: TablePlan[]): Promise<void> {
+  async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<void> {
     for (const table of tables) {
       if (!table.key && table.partitioned) {
         throw new DatabaseError(
@@ -74,7 +74,7 @@ class RestSession implements SyncSession {
     }
     const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
     if (replaced.length) {
-      await callRpc(this.staging, 'supasync_truncate', { tables: replaced.map((t) => t.table) }).catch((error: unknown) => {
+      await callRpc(this.staging, 'supasync_truncate', { tables: [...replaced.map((t) => t.table), ...alsoEmptied] }).catch((error: unknown) => {
         if (error instanceof RpcFailure && error.code === '0A000') {
           throw new DatabaseError(
             `Replacing these tables would leave rows pointing nowhere: ${error.details ?? error.message} ` +

@@ -1,0 +1,128 @@
+// Supabase's Auth and Storage keep their rows in the `auth` and `storage`
+// schemas of the same database. Their users, identities, buckets and object
+// rows are the app's data and sync like any table; the services' own
+// bookkeeping and each project's sign-in state do not.
+import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
+import type { SyncPlan } from './plan.ts';
+
+/** Never copied, even when named: each service records its own migrations in its own project. */
+const NEVER_COPIED: Record<string, string> = {
+  'auth.schema_migrations':
+    "is Auth's (GoTrue's) record of the migrations it ran on this project: staging's Auth keeps its own, and production's list would make it skip or repeat migrations",
+  'storage.migrations':
+    "is Storage's record of the migrations it ran on this project: staging's Storage keeps its own, and production's list would make it skip or repeat migrations",
+};
+
+const SIGN_IN_STATE = new Set(['sessions', 'refresh_tokens', 'one_time_tokens', 'flow_state', 'audit_log_entries']);
+const SIGN_IN_PREFIXES = ['mfa_', 'saml_', 'sso_', 'oauth_'];
+
+/** Why a table of a synced schema is never copied, if it never is. */
+export function neverCopiedReason(table: TableRef): string | undefined {
+  return NEVER_COPIED[qualifiedName(table)];
+}
+
+/**
+ * Auth's per-project sign-in state (sessions, refresh tokens, second factors,
+ * SSO, its audit log): tied to production's Auth and its JWT secret, so of no
+ * use in staging. Copied only when named with --tables.
+ */
+export function onRequestReason(table: TableRef): string | undefined {
+  if (table.schema !== 'auth') return undefined;
+  if (table.name === 'audit_log_entries') return "is production's Auth log";
+  if (SIGN_IN_STATE.has(table.name) || SIGN_IN_PREFIXES.some((prefix) => table.name.startsWith(prefix))) {
+    return "is production's sign-in state (sessions, tokens, second factors, SSO), tied to its Auth and JWT secret";
+  }
+  return undefined;
+}
+
+export interface LeftOutTable {
+  table: TableRef;
+  reason: string;
+  /** Copied when named with --tables; otherwise never. */
+  onRequest: boolean;
+}
+
+/** Tables of the selected schemas that a schema-wide sync does not copy, with why. */
+export function leftOutOfSchemas(tables: Table[]): LeftOutTable[] {
+  return tables.flatMap((table): LeftOutTable[] => {
+    const ref = { schema: table.schema, name: table.name };
+    const never = neverCopiedReason(table);
+    if (never) return [{ table: ref, reason: never, onRequest: false }];
+    const onRequest = onRequestReason(table);
+    return onRequest ? [{ table: ref, reason: onRequest, onRequest: true }] : [];
+  });
+}
+
+export interface EmptiedTable {
+  table: TableRef;
+  /** The tables it references among those copied or emptied: replacing one of them empties it. */
+  references: TableRef[];
+}
+
+/**
+ * Staging's sign-in state that references the tables a run copies, directly
+ * or through one another (refresh tokens -> sessions -> users). TRUNCATE
+ * refuses to empty auth.users while these reference it; their rows belong to
+ * staging's users, which a replace deletes anyway, so they are emptied too.
+ */
+export function signInStateOf(staging: Catalog, copied: TableRef[]): EmptiedTable[] {
+  const chosen = new Set(copied.map(qualifiedName));
+  const candidates = staging.tables.filter((table) => !chosen.has(qualifiedName(table)) && onRequestReason(table));
+  const parentsOf = (table: Table, within: Set<string>) => [
+    ...new Map(
+      table.foreignKeys
+        .map((fk) => ({ schema: fk.referencedSchema, name: fk.referencedTable }))
+        .filter((parent) => within.has(qualifiedName(parent)) && qualifiedName(parent) !== qualifiedName(table))
+        .map((parent) => [qualifiedName(parent), parent]),
+    ).values(),
+  ];
+  const reached = new Set(chosen);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const table of candidates) {
+      if (reached.has(qualifiedName(table)) || !parentsOf(table, reached).length) continue;
+      reached.add(qualifiedName(table));
+      grew = true;
+    }
+  }
+  return candidates
+    .filter((table) => reached.has(qualifiedName(table)))
+    .map((table) => ({ table: { schema: table.schema, name: table.name }, references: parentsOf(table, reached) }));
+}
+
+/** The sign-in state a run empties: what references a table it replaces, up the chain. */
+export function emptiedAlongside(plan: SyncPlan, runMode: 'replace' | 'upsert'): TableRef[] {
+  const emptied = new Set(
+    plan.tables.filter((table) => (table.options.mode ?? runMode) === 'replace').map((table) => qualifiedName(table.table)),
+  );
+  const found: TableRef[] = [];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const { table, references } of plan.signInState) {
+      if (emptied.has(qualifiedName(table)) || !references.some((parent) => emptied.has(qualifiedName(parent)))) continue;
+      emptied.add(qualifiedName(table));
+      found.push(table);
+      grew = true;
+    }
+  }
+  return found;
+}
+
+/** What a person should know about a run over Supabase's schemas before and after it. */
+export function supabaseNotes(plan: SyncPlan, runMode: 'replace' | 'upsert'): string[] {
+  const notes: string[] = [];
+  const emptied = emptiedAlongside(plan, runMode);
+  if (emptied.length) {
+    notes.push(
+      `${emptied.map(qualifiedName).join(', ')}: emptied in staging, not copied. Their rows belong to staging's users, ` +
+        "which this run replaces: staging's sign-ins end and its users sign in again.",
+    );
+  }
+  if (plan.tables.some((table) => qualifiedName(table.table) === 'storage.objects')) {
+    notes.push(
+      'storage.objects: only the rows are copied (names, owners, metadata), not the files in Storage. ' +
+        "Staging lists production's files but cannot serve them until they are copied through the Storage API.",
+    );
+  }
+  return notes;
+}

@@ -1,0 +1,174 @@
+// Supabase's own rows: Auth's users and identities, Storage's buckets and
+// object rows, synced with the app's tables that reference them; the
+// services' bookkeeping and staging's sign-in state handled as a user expects.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
+import { runScript, type ScriptResult } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, staging: sharedStaging, stack } = sharedStack();
+const everything = ['--schemas', SYNCED_SCHEMAS.join(',')];
+
+// Someone signed up in staging last week: the trigger gave them a profile,
+// Auth a session and a refresh token. Staging's Auth and Storage have run a
+// migration production has not yet.
+const STAGING_OF_ITS_OWN = `
+  INSERT INTO auth.users (id, aud, role, email, raw_user_meta_data, created_at)
+  VALUES ('5ba90000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'tester@staging.example',
+          '{"full_name": "Staging Tester"}', now());
+  INSERT INTO auth.sessions (id, user_id, created_at) VALUES ('5e550000-0000-4000-8000-000000000001', '5ba90000-0000-4000-8000-000000000001', now());
+  INSERT INTO auth.refresh_tokens (token, user_id, session_id)
+  VALUES ('staging-token', '5ba90000-0000-4000-8000-000000000001', '5e550000-0000-4000-8000-000000000001');
+  INSERT INTO auth.schema_migrations (version) VALUES ('29990101000000');
+  INSERT INTO storage.migrations (id, name, hash) VALUES (99, 'staging-only-migration', 'f00d');`;
+
+const MIGRATION_RECORDS = `
+  SELECT 'auth' AS source, version::text AS name FROM auth.schema_migrations
+  UNION ALL SELECT 'storage', id || ' ' || name FROM storage.migrations ORDER BY 1, 2`;
+
+async function sameOnBothSides(staging: Project, sql: string): Promise<void> {
+  const [expected, actual] = await Promise.all([query(production.adminUrl, sql), query(staging.adminUrl, sql)]);
+  expect(actual, sql).toEqual(expected);
+}
+
+describe("Supabase's auth and storage rows", () => {
+  for (const via of ['postgres', 'rest'] as const) {
+    describe(`a full sync into a staging with sign-ups of its own (via ${via})`, () => {
+      let staging: Project;
+      let synced: ScriptResult;
+      let migrationsBefore: unknown[];
+      beforeAll(async () => {
+        staging = await stack.createProject(`auth_${via}`);
+        await query(staging.adminUrl, STAGING_OF_ITS_OWN);
+        migrationsBefore = await query(staging.adminUrl, MIGRATION_RECORDS);
+        synced = await runScript('sync.ts', ['--via', via, '--yes', ...everything], { env: envFor(production, staging) });
+      });
+      afterAll(() => staging?.stop());
+
+      it("copies users, identities, buckets and object rows, and production's profiles exactly: the profile trigger did not fire", async () => {
+        expect(synced.stderr).not.toMatch(/warning|error/i);
+        expect(synced.code).toBe(0);
+        const [expected, actual] = await Promise.all([syncedDigests(production.adminUrl), syncedDigests(staging.adminUrl)]);
+        for (const table of ['auth.users', 'auth.identities', 'storage.buckets', 'storage.objects', 'public.profiles', 'public.staff_users']) {
+          expect(actual[table], table).toEqual(expected[table]);
+        }
+        // Users who signed up before production had the trigger have no profile; a trigger that fired would have made one.
+        const [{ users, profiles }] = (await query<{ users: number; profiles: number }>(
+          production.adminUrl,
+          'SELECT (SELECT count(*)::int FROM auth.users) AS users, (SELECT count(*)::int FROM public.profiles) AS profiles',
+        )) as [{ users: number; profiles: number }];
+        expect(profiles).toBeLessThan(users);
+        await sameOnBothSides(staging, 'SELECT id, username, full_name, avatar_url, updated_at FROM public.profiles ORDER BY id');
+        expect(await query(staging.adminUrl, `SELECT count(*)::int AS n FROM public.profiles WHERE full_name = 'Staging Tester'`)).toEqual([{ n: 0 }]);
+      });
+
+      it('computes the generated columns in staging as production did', async () => {
+        await sameOnBothSides(staging, 'SELECT id, confirmed_at FROM auth.users ORDER BY id');
+        await sameOnBothSides(staging, 'SELECT id, email FROM auth.identities ORDER BY id');
+        await sameOnBothSides(staging, 'SELECT id, path_tokens FROM storage.objects ORDER BY id');
+        const [computed] = (await query<{ confirmed: number; lowered: number; split: number }>(staging.adminUrl, `
+          SELECT (SELECT count(*)::int FROM auth.users WHERE confirmed_at IS NOT NULL) AS confirmed,
+                 (SELECT count(*)::int FROM auth.identities WHERE email <> identity_data ->> 'email') AS lowered,
+                 (SELECT count(*)::int FROM storage.objects WHERE cardinality(path_tokens) > 2) AS split`)) as [
+          { confirmed: number; lowered: number; split: number },
+        ];
+        expect(computed.confirmed).toBeGreaterThan(0);
+        expect(computed.lowered).toBeGreaterThan(0);
+        expect(computed.split).toBeGreaterThan(0);
+      });
+
+      it("empties staging's sessions, copies none of production's, and leaves Auth's and Storage's migration records alone", async () => {
+        expect(await query(staging.adminUrl, `
+          SELECT (SELECT count(*)::int FROM auth.users WHERE email = 'tester@staging.example') AS stale_users,
+                 (SELECT count(*)::int FROM auth.sessions) AS sessions,
+                 (SELECT count(*)::int FROM auth.refresh_tokens) AS refresh_tokens,
+                 (SELECT count(*)::int FROM auth.audit_log_entries) AS audit_log`)).toEqual([
+          { stale_users: 0, sessions: 0, refresh_tokens: 0, audit_log: 0 },
+        ]);
+        expect(await query(staging.adminUrl, MIGRATION_RECORDS)).toEqual(migrationsBefore);
+        expect(migrationsBefore).toContainEqual({ source: 'auth', name: '29990101000000' });
+      });
+
+      it('says that Storage files are not copied, and which sign-in state it emptied', () => {
+        expect(synced.stdout).toMatch(/Synced 28 tables, [\d,]+ rows/);
+        expect(synced.stdout).toContain('storage.objects: only the rows are copied (names, owners, metadata), not the files in Storage');
+        expect(synced.stdout).toContain('auth.mfa_factors, auth.sessions, auth.refresh_tokens: emptied in staging, not copied');
+      });
+
+      if (via === 'rest') {
+        it('carries the values JSON would corrupt exactly (int8 above 2^53, 1.50, -0, duplicate json keys, array bounds)', async () => {
+          await sameOnBothSides(staging, `
+            SELECT id, big::text, amount::text, ratio::text, f4::text, js::text, j::text, grid::text
+            FROM public.type_zoo WHERE id IN (3, 4, 5, 6, 8, 11) ORDER BY id`);
+          expect(await query(staging.adminUrl, 'SELECT big::text, amount::text, ratio::text, js::text, grid::text FROM public.type_zoo WHERE id IN (3, 4, 6) ORDER BY id')).toEqual([
+            { big: '9007199254740993', amount: 'NaN', ratio: 'NaN', js: 'null', grid: '{{1,2},{3,4}}' },
+            { big: '-9223372036854775808', amount: 'Infinity', ratio: 'Infinity', js: '{"a":1,"a":2}', grid: '[0:2]={1,2,3}' },
+            { big: '-1', amount: '1.50', ratio: '-0', js: '"just a string"', grid: '{{{1}},{{2}}}' },
+          ]);
+        });
+      }
+
+      it('is then Perfect for verify-sync-status.ts, table by table', async () => {
+        const verified = await runScript('verify-sync-status.ts', ['--via', via, ...everything], { env: envFor(production, staging) });
+        expect(verified.stdout).toMatch(/\| auth\.users +\| 40 +\| 40 +\| ✅ Perfect +\|/);
+        expect(verified.stdout).toMatch(/\| public\.profiles +\| 36 +\| 36 +\| ✅ Perfect +\|/);
+        expect(verified.stdout).toContain('Staging equals production: 28 of 28 tables Perfect.');
+        expect(verified.code).toBe(0);
+      });
+
+      it('leaves the profile trigger on for the next sign-up in staging', async () => {
+        await query(staging.adminUrl, `INSERT INTO auth.users (id, aud, raw_user_meta_data) VALUES ('5ba90000-0000-4000-8000-000000000002', 'authenticated', '{"full_name": "New"}')`);
+        expect(await query(staging.adminUrl, `SELECT full_name FROM public.profiles WHERE id = '5ba90000-0000-4000-8000-000000000002'`)).toEqual([{ full_name: 'New' }]);
+      });
+    });
+  }
+
+  describe("a sync of the app's schemas alone into a staging without production's users", () => {
+    let staging: Project;
+    beforeAll(async () => {
+      staging = await stack.createProject('auth_missing_users');
+    });
+    afterAll(() => staging?.stop());
+
+    for (const via of ['postgres', 'rest'] as const) {
+      it(`stops before writing, naming auth.users, the counts and the schemas option (via ${via})`, async () => {
+        const before = await tableDigests(staging.adminUrl, SYNCED_SCHEMAS);
+        const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,analytics'], { env: envFor(production, staging) });
+        expect(result.code).toBe(1);
+        const [counts] = (await query<{ profiles: number; staff: number; staff_users: number }>(production.adminUrl, `
+          SELECT (SELECT count(*)::int FROM public.profiles) AS profiles,
+                 (SELECT count(*)::int FROM public.staff_users WHERE auth_user_id IS NOT NULL) AS staff,
+                 (SELECT count(DISTINCT auth_user_id)::int FROM public.staff_users) AS staff_users`)) as [
+          { profiles: number; staff: number; staff_users: number },
+        ];
+        expect(result.stderr).toContain(`${counts.profiles} row(s) of public.profiles reference ${counts.profiles} auth.users row(s) missing from staging`);
+        expect(result.stderr).toContain(`${counts.staff} row(s) of public.staff_users reference ${counts.staff_users} auth.users row(s) missing from staging`);
+        expect(result.stderr).toContain('--schemas public,analytics,auth');
+        expect(result.stderr).toContain('--with-parents');
+        expect(await tableDigests(staging.adminUrl, SYNCED_SCHEMAS)).toEqual(before);
+      });
+    }
+  });
+
+  it('refuses a schema Supabase manages, or its migration records, named on the command line, saying why', async () => {
+    const env = envFor(production, sharedStaging);
+    const vault = await runScript('sync.ts', ['--yes', '--schemas', 'public,vault'], { env });
+    expect(vault.code).toBe(2);
+    expect(vault.stderr).toContain(`Schema "vault" is never synced: it holds secrets encrypted with the project's own key`);
+    const migrations = await runScript('sync.ts', ['--yes', '--schemas', 'auth', '--tables', 'schema_migrations'], { env });
+    expect(migrations.code).toBe(2);
+    expect(migrations.stderr).toContain("auth.schema_migrations is never synced: it is Auth's (GoTrue's) record of the migrations it ran");
+  });
+
+  it("plans what it leaves out of auth and storage, and says Storage's files are not copied", async () => {
+    const result = await runScript('sync.ts', ['--dry-run', ...everything], { env: envFor(production, sharedStaging) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Not copied from the selected schemas:');
+    expect(result.stdout).toContain('auth.schema_migrations: never copied: it is');
+    expect(result.stdout).toContain('auth.sessions: only when named with --tables: it is');
+    expect(result.stdout).toContain('storage.objects: only the rows are copied');
+    expect(result.stdout).toContain('auth.mfa_factors, auth.sessions, auth.refresh_tokens: emptied in staging, not copied');
+    expect(result.stdout).toMatch(/\| 1 +\| auth\.identities +\| id +\| 50 +\| generated, left out: email +\|/);
+  });
+});
