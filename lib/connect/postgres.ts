@@ -6,9 +6,13 @@ import { DatabaseError, describeError } from '../errors.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
 
 export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Client> {
-  // Text values mean the same on both sides whatever the servers' defaults.
   const options = [
+    // A long COPY or index build must not meet a role's time limits (Supabase
+    // sets them per role), nor production's snapshot, idle while staging
+    // builds indexes, an idle-session limit.
     '-c statement_timeout=0',
+    '-c idle_in_transaction_session_timeout=0',
+    // Text values mean the same on both sides whatever the servers' defaults.
     '-c DateStyle=ISO,YMD',
     '-c IntervalStyle=postgres',
     '-c TimeZone=UTC',
