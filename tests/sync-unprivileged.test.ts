@@ -20,18 +20,29 @@ describe('a staging owner without the replica-role permission', () => {
   });
   afterAll(() => staging?.stop());
 
-  it('loads in foreign-key order, with a warning, and user triggers do not fire', async () => {
-    const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--schemas', 'public,analytics', '--exclude', 'departments,employees'], {
+  const cycleKeys = (url: string) =>
+    query(
+      url,
+      `SELECT conrelid::regclass::text AS table, conname, condeferrable, condeferred, pg_get_constraintdef(oid) AS definition
+       FROM pg_constraint WHERE contype = 'f' AND conrelid IN ('public.departments'::regclass, 'public.employees'::regclass) ORDER BY 1, 2`,
+    );
+
+  it('loads in foreign-key order with its NOT NULL cycle deferred, and user triggers do not fire', async () => {
+    const keysBefore = await cycleKeys(staging.adminUrl);
+    const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--schemas', 'public,analytics'], {
       env: envFor(production, staging),
     });
     expect(result.stderr).toContain('may not SET session_replication_role: loading in foreign-key order');
-    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('the foreign keys between public.departments <-> public.employees checked at its end');
+    expect(result.code, result.stderr).toBe(0);
+    // Every table equal: the cycle, chat_messages' replies to replies, and
+    // hotels, whose updated_at trigger would have rewritten every row.
     const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
-    for (const table of ['public.departments', 'public.employees']) {
-      delete expected[table];
-      delete actual[table];
-    }
     expect(actual).toEqual(expected);
+    expect(actual['public.employees']?.rows).toBeGreaterThan(0);
+    // The cycle's keys are back exactly as staging had them: not deferrable.
+    expect(await cycleKeys(staging.adminUrl)).toEqual(keysBefore);
+    expect(keysBefore.every((key) => key.condeferrable === false)).toBe(true);
     const enabled = await query(staging.adminUrl, `SELECT tgname, tgenabled FROM pg_trigger WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit') ORDER BY 1`);
     expect(enabled).toEqual([
       { tgname: 'chat_messages_audit', tgenabled: 'O' },
@@ -51,12 +62,22 @@ describe('a staging owner without the replica-role permission', () => {
     expect(await tableDigests(staging.adminUrl, ['public', 'auth', 'storage'])).toEqual(before);
   });
 
-  it('stops clearly on a cycle it cannot load, naming the grant that would allow it', async () => {
-    const before = await tableDigests(staging.adminUrl);
-    const result = await runScript('sync.ts', ['--yes', '--via', 'postgres'], { env: envFor(production, staging) });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('public.departments <-> public.employees reference each other');
-    expect(result.stderr).toContain('GRANT SET ON PARAMETER session_replication_role');
-    expect(await tableDigests(staging.adminUrl)).toEqual(before);
+  it("stops clearly on a cycle whose keys it may not defer, naming the owner and the grant", async () => {
+    // The cycle's table belongs to another role; the syncing role may write it but not alter it.
+    await query(staging.adminUrl, `DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hr_owner') THEN CREATE ROLE hr_owner NOLOGIN; END IF; END $$`);
+    await query(staging.adminUrl, 'ALTER TABLE public.employees OWNER TO hr_owner');
+    await query(staging.adminUrl, 'GRANT ALL ON public.employees TO plain_owner');
+    try {
+      const before = await tableDigests(staging.adminUrl);
+      const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--tables', 'departments,employees'], { env: envFor(production, staging) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('public.departments <-> public.employees reference each other');
+      expect(result.stderr).toContain("only public.employees's owner (hr_owner) may defer its foreign key");
+      expect(result.stderr).toContain('GRANT SET ON PARAMETER session_replication_role');
+      expect(await tableDigests(staging.adminUrl)).toEqual(before);
+    } finally {
+      await query(staging.adminUrl, 'ALTER TABLE public.employees OWNER TO plain_owner');
+    }
   });
 });

@@ -8,8 +8,9 @@ import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
 import { copyRows } from './copy.ts';
+import { checkAndRestoreKeys, deferCycleKeys, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
-import { createIndexes, dropIndexes, secondaryIndexes } from './indexes.ts';
+import { createIndexes, dropIndexes, secondaryIndexes, type SecondaryIndex } from './indexes.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
 export async function openPostgresSession(
@@ -27,7 +28,8 @@ export async function openPostgresSession(
     await staging.query(`SET LOCAL maintenance_work_mem = '256MB'`);
     await preferLz4(staging);
     const method = await chooseLoadMethod(staging, plan);
-    return new PostgresSession(reader, staging, snapshot, method, options);
+    const deferred = method.kind === 'replica' ? [] : await deferCycleKeys(staging, plan);
+    return new PostgresSession(reader, staging, snapshot, method, deferred, options);
   } catch (error) {
     await snapshot?.close();
     await staging.query('ROLLBACK').catch(() => undefined);
@@ -59,7 +61,8 @@ async function preferLz4(staging: pg.ClientBase): Promise<void> {
  * foreign-key checks for this transaction only: copied rows are not rewritten
  * by triggers, and tables load in any order, cycles included. A role that may
  * not set it (plain PostgreSQL without the grant) loads in foreign-key order
- * with its user triggers disabled, which it may do as the tables' owner.
+ * with its user triggers disabled and the foreign keys of cycles deferred to
+ * the end of the load, which it may do as the tables' owner.
  */
 async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise<LoadMethod> {
   await staging.query('SAVEPOINT supasync_replica');
@@ -70,18 +73,12 @@ async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise
     await staging.query('ROLLBACK TO SAVEPOINT supasync_replica');
     if ((error as { code?: string }).code !== '42501') throw error;
   }
-  if (plan.cycles.length) {
-    const cycles = plan.cycles.map((cycle) => cycle.tables.map(qualifiedName).join(' <-> ')).join('; ');
-    throw new DatabaseError(
-      `${cycles} reference each other, so they can only be loaded with foreign-key checks off, and staging's role may not ` +
-        'SET session_replication_role. Grant it (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>), ' +
-        'connect as a role that may (on Supabase: postgres), or leave those tables out with --exclude.',
-    );
-  }
+  const cycles = plan.cycles.map((cycle) => cycle.tables.map(qualifiedName).join(' <-> ')).join('; ');
   return {
     kind: 'foreign-key order',
     warnings: [
-      "staging's role may not SET session_replication_role: loading in foreign-key order, with the tables' user triggers disabled during the load.",
+      "staging's role may not SET session_replication_role: loading in foreign-key order, with the tables' user triggers disabled during the load" +
+        (cycles ? ` and the foreign keys between ${cycles} checked at its end.` : '.'),
     ],
   };
 }
@@ -93,12 +90,14 @@ class PostgresSession implements SyncSession {
   readonly retries = 0;
   private disabledTriggers: { table: string; trigger: string }[] = [];
   private tempTables = 0;
+  private postponedIndexes: SecondaryIndex[] = [];
 
   constructor(
     private readonly production: pg.Client,
     private readonly staging: pg.Client,
     private readonly snapshot: Snapshot,
     readonly method: LoadMethod,
+    private readonly deferredKeys: DeferredKey[],
     private readonly options: SessionOptions,
   ) {}
 
@@ -128,7 +127,10 @@ class PostgresSession implements SyncSession {
     if (modeOf(table, this.options.mode) === 'replace') {
       const dropped = await dropIndexes(this.staging, await secondaryIndexes(this.staging, table.table));
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
-      await createIndexes(this.staging, dropped);
+      // A table whose foreign-key checks wait for the end of the load cannot
+      // have indexes built while they wait: its indexes come after the checks.
+      if (this.deferredKeys.some((key) => key.table === quoteTable(table.table))) this.postponedIndexes.push(...dropped);
+      else await createIndexes(this.staging, dropped);
       return { rows, changed: rows, rejected: [] };
     }
     return this.upsertTable(table, onRows);
@@ -163,6 +165,8 @@ class PostgresSession implements SyncSession {
   }
 
   async finish(tables: TablePlan[]): Promise<void> {
+    await checkAndRestoreKeys(this.staging, this.deferredKeys);
+    await createIndexes(this.staging, this.postponedIndexes);
     await this.resetSequences(tables);
     for (const { table, trigger } of this.disabledTriggers) {
       await this.staging.query(`ALTER TABLE ${table} ENABLE TRIGGER ${quoteIdent(trigger)}`);
