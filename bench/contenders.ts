@@ -1,6 +1,8 @@
 // Who is timed: supasync itself and the baselines of docs/benchmarks.md, each
 // a whole command as a user would type it. The REST path's contenders are in
 // rest-contenders.ts.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { GatewayProfile } from '../stack/gateway.ts';
 import { projectEnv, type Project } from '../stack/index.ts';
 import { copyOut, type BenchTable } from './dataset.ts';
@@ -169,15 +171,22 @@ export const pgcopydb: Contender = {
   id: 'pgcopydb',
   label: 'pgcopydb --table-jobs 2',
   unavailable: (tools) => (tools.pgcopydb ? undefined : 'not installed (apt-get install pgcopydb)'),
-  command: ({ production, staging, workDir }) => ({
+  command: ({ production, staging, workDir, leftOut }) => ({
     file: 'pgcopydb',
     args: [
-      'copy', 'table-data', '--table-jobs', '2', '--dir', `${workDir}/pgcopydb`,
+      'copy', 'table-data', '--table-jobs', '2', '--dir', `${workDir}/pgcopydb`, '--filters', pgcopydbFilters(workDir, leftOut),
       '--source', production.adminUrl,
       // libpq decodes %20, not '+': URLSearchParams would not do.
       '--target', `${staging.adminUrl}${staging.adminUrl.includes('?') ? '&' : '?'}options=-c%20session_replication_role%3Dreplica`,
     ],
   }),
 };
+
+/** What no contender copies (Auth's migrations and sign-in state), in pgcopydb's filter file. */
+function pgcopydbFilters(workDir: string, leftOut: BenchTable[]): string {
+  const file = join(workDir, 'pgcopydb-filters.ini');
+  writeFileSync(file, `[exclude-table-data]\n${leftOut.map((table) => `${table.sql}\n`).join('')}`);
+  return file;
+}
 
 export const CONTENDERS: Contender[] = [ours, pgDumpPsql, copyPipe, psqlSketch, pgcopydb, ...REST_CONTENDERS];

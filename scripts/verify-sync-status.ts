@@ -32,7 +32,7 @@ await runScript(async () => {
   }
   const maxKeys = values.keys === undefined ? 10 : Number(values.keys);
   if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new UsageError(`--keys ${values.keys}: give a whole number`);
-  const config = loadProjectConfig();
+  const config = await loadProjectConfig();
   const run = await prepareRun({ via: viaFlag(values.via), selection: selectionFrom(values, config, listFlag(values.tables)) });
   try {
     const verdicts = await verifyTables(run.production, run.staging, run.plan.tables, {

@@ -8,9 +8,8 @@ import { UsageError } from '../errors.ts';
 import { dryRunOutput } from '../report/plan.ts';
 import { progressReporter, quietReporter } from '../report/progress.ts';
 import { renderSyncResult } from '../report/sync.ts';
-import { renderVerdicts } from '../report/verify.ts';
 import type { SyncMode } from '../transport/session.ts';
-import { verifyTables, type TableVerdict } from '../verify/verify.ts';
+import type { TableVerdict } from '../verify/verify.ts';
 import { listFlag, modeFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
 import { confirmer } from './confirm.ts';
 
@@ -55,7 +54,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     console.log(`Usage: ${command.usage}\n\n${command.description}\n\n${SYNC_FLAGS_HELP}`);
     return 0;
   }
-  const config = loadProjectConfig();
+  const config = await loadProjectConfig();
   const named = listFlag(values.tables) ?? (positionals.length ? positionals : undefined);
   if (!command.choosesTables && (named || values.group)) {
     throw new UsageError('This script syncs every table: to choose tables use scripts/sync.ts --tables or --group.');
@@ -88,12 +87,15 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     );
     const rejected = result.tables.some((table) => table.rejected.length);
     let verdicts: TableVerdict[] | undefined;
-    if (command.verify) {
+    // Loaded only by the scripts that verify: a plain sync starts faster without.
+    const { verifyTables } = command.verify ? await import('../verify/verify.ts') : {};
+    const { renderVerdicts } = command.verify ? await import('../report/verify.ts') : {};
+    if (verifyTables) {
       const synced = run.plan.tables.filter((t) => !result.skipped.some((s) => s.table === `${t.table.schema}.${t.table.name}`));
       verdicts = await verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
     }
     if (values.json) console.log(JSON.stringify({ ...result, ...(verdicts ? { verify: verdicts } : {}) }, null, 2));
-    else console.log([renderSyncResult(result), ...(verdicts ? [renderVerdicts(verdicts)] : [])].join('\n\n'));
+    else console.log([renderSyncResult(result), ...(verdicts && renderVerdicts ? [renderVerdicts(verdicts)] : [])].join('\n\n'));
     const verified = !verdicts || verdicts.every((v) => acceptable(v, mode));
     return verified && !rejected && !result.skipped.length ? 0 : 1;
   } finally {

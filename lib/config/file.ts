@@ -3,30 +3,10 @@
 // script with exit code 2 and the field's path.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import type { ConfigFile } from './file-schema.ts';
 
-const tableOptions = z
-  .object({
-    mode: z.enum(['replace', 'upsert']).optional(),
-    batchSize: z.number().int().positive().max(50_000).optional(),
-    /** A SQL condition over the table's columns: only these rows are copied. */
-    where: z.string().trim().min(1).optional(),
-  })
-  .strict();
-
-const schema = z
-  .object({
-    schemas: z.array(z.string().min(1)).min(1).optional(),
-    exclude: z.array(z.string().min(1)).optional(),
-    groups: z.record(z.string().regex(/^[a-z0-9_-]+$/i, 'group names are letters, digits, _ and -'), z.array(z.string().min(1)).min(1)).optional(),
-    tables: z.record(z.string().min(1), tableOptions).optional(),
-    /** Supabase project refs supasync must never write to (production, above all). */
-    protectedRefs: z.array(z.string().regex(/^[a-z0-9]+$/, 'a project ref is lowercase letters and digits')).optional(),
-  })
-  .strict();
-
-export type TableOptions = z.infer<typeof tableOptions>;
+export type TableOptions = NonNullable<ConfigFile['tables']>[string];
 
 export interface ProjectConfig {
   schemas: string[];
@@ -47,7 +27,7 @@ const DEFAULT_GROUPS: Record<string, string[]> = {
   'guest-reservations': ['guest_reservations'],
 };
 
-export function loadProjectConfig(cwd = process.cwd()): ProjectConfig {
+export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectConfig> {
   const path = join(cwd, CONFIG_FILE);
   if (!existsSync(path)) return { schemas: ['public'], exclude: [], groups: DEFAULT_GROUPS, tables: {}, protectedRefs: [], source: 'defaults' };
   let json: unknown;
@@ -56,7 +36,9 @@ export function loadProjectConfig(cwd = process.cwd()): ProjectConfig {
   } catch (error) {
     throw new UsageError(`${CONFIG_FILE} is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = schema.safeParse(json);
+  // zod is loaded only when there is a file to check: most runs have none, and start faster.
+  const { configFileSchema } = await import('./file-schema.ts');
+  const parsed = configFileSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     throw new UsageError(`${CONFIG_FILE} has ${problems.length === 1 ? 'a problem' : 'problems'}:\n${problems.join('\n')}`);

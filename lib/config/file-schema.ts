@@ -1,0 +1,25 @@
+// The shape of supasync.config.json, checked with zod; see file.ts for what
+// each part means to a run.
+import { z } from 'zod';
+
+const tableOptions = z
+  .object({
+    mode: z.enum(['replace', 'upsert']).optional(),
+    batchSize: z.number().int().positive().max(50_000).optional(),
+    /** A SQL condition over the table's columns: only these rows are copied. */
+    where: z.string().trim().min(1).optional(),
+  })
+  .strict();
+
+export const configFileSchema = z
+  .object({
+    schemas: z.array(z.string().min(1)).min(1).optional(),
+    exclude: z.array(z.string().min(1)).optional(),
+    groups: z.record(z.string().regex(/^[a-z0-9_-]+$/i, 'group names are letters, digits, _ and -'), z.array(z.string().min(1)).min(1)).optional(),
+    tables: z.record(z.string().min(1), tableOptions).optional(),
+    /** Supabase project refs supasync must never write to (production, above all). */
+    protectedRefs: z.array(z.string().regex(/^[a-z0-9]+$/, 'a project ref is lowercase letters and digits')).optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
