@@ -51,7 +51,8 @@ export interface ProjectOptions {
   /**
    * Hand the app's tables to another NOSUPERUSER role, one that may not set
    * session_replication_role (the grant `postgres` has stands in for
-   * Supabase's supautils): dbUrl then connects as that role.
+   * Supabase's supautils): dbUrl then connects as that role, and supasync's
+   * functions belong to it, as if it had installed them.
    */
   owner?: string;
   /**
@@ -170,6 +171,15 @@ async function handOver(client: pg.Client, owner: string): Promise<void> {
   await client.query(`GRANT USAGE ON SCHEMA auth, storage TO ${role}`);
   await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA auth, storage TO ${role}`);
   await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA auth, storage TO ${role}`);
+  // supasync's write functions are SECURITY DEFINER: installed by this role,
+  // the REST path has its rights, and may not set session_replication_role either.
+  await client.query(`ALTER SCHEMA supasync_private OWNER TO ${role}`);
+  await client.query(`ALTER TABLE supasync_private.sync_target OWNER TO ${role}`);
+  const { rows: functions } = await client.query<{ signature: string }>(
+    `SELECT p.oid::regprocedure::text AS signature FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE n.nspname = 'supasync_private' OR (n.nspname = 'public' AND p.proname LIKE 'supasync\\_%')`,
+  );
+  for (const { signature } of functions) await client.query(`ALTER FUNCTION ${signature} OWNER TO ${role}`);
 }
 
 /** The environment a user's .env.local would hold for these two projects. */

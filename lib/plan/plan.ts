@@ -57,6 +57,12 @@ export interface CyclePlan {
 export interface SelfReference {
   table: TableRef;
   foreignKey: ForeignKey;
+  /**
+   * The foreign key's columns an insert may leave out in staging (nullable,
+   * no default: they are stored NULL). Where checks stay on, rows are written
+   * with these NULL first and the columns set once every row is in.
+   */
+  nullableColumns: string[];
 }
 
 /** A foreign key from a selected table to one the run does not copy. */
@@ -144,7 +150,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     selfReferences: selected.flatMap((table) =>
       table.foreignKeys
         .filter((fk) => qualifiedName(parentOf(fk)) === qualifiedName(table))
-        .map((foreignKey) => ({ table: ref(table), foreignKey })),
+        .map((foreignKey) => ({ table: ref(table), foreignKey, nullableColumns: leftOutAsNull(findTable(staging, table) ?? table, foreignKey) })),
     ),
     externalParents: selected.flatMap((table) =>
       table.foreignKeys
@@ -160,6 +166,13 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       : leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
     signInState: signInStateOf(staging, selected),
   };
+}
+
+function leftOutAsNull(table: Table, foreignKey: ForeignKey): string[] {
+  return foreignKey.columns.filter((name) => {
+    const column = table.columns.find((c) => c.name === name);
+    return column?.nullable === true && column.default === null && column.identity === null && column.generated === null;
+  });
 }
 
 /**

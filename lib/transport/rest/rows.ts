@@ -10,7 +10,6 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 
 export type Row = (string | null)[];
 
-
 /** What one request should carry: big enough to amortise its latency, small enough for the timeouts. */
 const TARGET_PAGE_BYTES = 2 * 1024 * 1024;
 const MIN_PAGE_ROWS = 10;
@@ -66,24 +65,20 @@ function nextPageRows(page: Row[]): number {
 }
 
 export interface WriteOutcome {
+  /** Rows staging inserted or updated. */
   written: number;
-  replica: boolean;
   rejected: RejectedRow[];
 }
 
-/**
- * Writes a batch. Too big or too slow: split in two and try again. Rejected
- * for its data: bisect down to the rows at fault, report each with its key
- * and PostgreSQL's message, and write the rest (strict: stop at the first).
- */
-export async function writeRows(
+/** Writes a batch with supasync_write_rows: an upsert on the table's key, or plain inserts without one. */
+export function writeRows(
   supabase: SupabaseClient,
   table: TablePlan,
   rows: Row[],
   options: { strict: boolean; onRetry: () => void; retries?: number },
 ): Promise<WriteOutcome> {
-  try {
-    const result = await callRpc<{ written: number; replica: boolean }>(
+  return sendInHalves(table, rows, (row) => describeKey(table, row), options.strict, (batch) =>
+    callRpc<{ written: number }>(
       supabase,
       'supasync_write_rows',
       {
@@ -91,30 +86,65 @@ export async function writeRows(
         table_name: table.table.name,
         columns: table.columns,
         key_columns: table.key?.columns ?? [],
-        rows,
+        rows: batch,
       },
       { onRetry: options.onRetry, retries: options.retries },
-    );
-    return { written: result.written, replica: result.replica, rejected: [] };
+    ).then((result) => result.written),
+  );
+}
+
+/**
+ * Sets `columns` of rows staging has, matched on the table's key, with
+ * supasync_set_columns. Each row holds the key's values, then the columns'.
+ */
+export function setColumns(
+  supabase: SupabaseClient,
+  table: TablePlan,
+  columns: string[],
+  rows: Row[],
+  options: { strict: boolean; onRetry: () => void },
+): Promise<WriteOutcome> {
+  const keyColumns = table.key?.columns ?? [];
+  const describe = (row: Row) => keyColumns.map((column, i) => `${column}=${row[i] ?? 'NULL'}`).join(', ');
+  return sendInHalves(table, rows, describe, options.strict, (batch) =>
+    callRpc<{ updated: number }>(
+      supabase,
+      'supasync_set_columns',
+      { table_schema: table.table.schema, table_name: table.table.name, key_columns: keyColumns, columns, rows: batch },
+      { onRetry: options.onRetry },
+    ).then((result) => result.updated),
+  );
+}
+
+/**
+ * Sends a batch. Too big or too slow: split in two and try again. Rejected
+ * for its data: bisect down to the rows at fault, report each with its key
+ * and PostgreSQL's message, and send the rest (strict: stop at the first).
+ */
+async function sendInHalves(
+  table: TablePlan,
+  rows: Row[],
+  describeRow: (row: Row) => string,
+  strict: boolean,
+  send: (batch: Row[]) => Promise<number>,
+): Promise<WriteOutcome> {
+  try {
+    return { written: await send(rows), rejected: [] };
   } catch (error) {
     if (!(error instanceof RpcFailure)) throw error;
     if (error.kind !== 'too-large' && error.kind !== 'data') throw error;
     if (rows.length === 1) {
       if (error.kind === 'too-large') throw error;
-      const rejected = { table: qualifiedName(table.table), key: describeKey(table, rows[0] as Row), message: describeFailure(error) };
-      if (options.strict) {
+      const rejected = { table: qualifiedName(table.table), key: describeRow(rows[0] as Row), message: describeFailure(error) };
+      if (strict) {
         throw new DatabaseError(`${rejected.table}: the row ${rejected.key} was rejected (--strict stops here):\n${rejected.message}`);
       }
-      return { written: 0, replica: true, rejected: [rejected] };
+      return { written: 0, rejected: [rejected] };
     }
     const middle = Math.ceil(rows.length / 2);
-    const first = await writeRows(supabase, table, rows.slice(0, middle), options);
-    const second = await writeRows(supabase, table, rows.slice(middle), options);
-    return {
-      written: first.written + second.written,
-      replica: first.replica && second.replica,
-      rejected: [...first.rejected, ...second.rejected],
-    };
+    const first = await sendInHalves(table, rows.slice(0, middle), describeRow, strict, send);
+    const second = await sendInHalves(table, rows.slice(middle), describeRow, strict, send);
+    return { written: first.written + second.written, rejected: [...first.rejected, ...second.rejected] };
   }
 }
 

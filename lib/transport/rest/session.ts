@@ -8,46 +8,18 @@ import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { chooseRestLoad, type RestLoad } from './load-method.ts';
+import { callRpc, RpcFailure } from './rpc.ts';
 import { readPages, writeRows, type Row, type WriteOutcome } from './rows.ts';
+import { setSelfReferences, withoutColumns } from './self-references.ts';
 
 export async function openRestSession(
   clients: { production: SupabaseClient; staging: SupabaseClient },
   plan: SyncPlan,
   options: SessionOptions,
 ): Promise<SyncSession> {
-  const replica = await callRpc<boolean>(clients.staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
-    throw explainSetupFailure(error);
-  });
-  const method: LoadMethod = replica
-    ? { kind: 'replica', warnings: [] }
-    : {
-        kind: 'foreign-key order',
-        warnings: [
-          "staging's supasync functions may not SET session_replication_role: loading in foreign-key order, with user triggers disabled around each batch.",
-        ],
-      };
-  if (!replica) {
-    const together = [...plan.cycles.flatMap((c) => c.tables), ...plan.selfReferences.map((s) => s.table)].map(qualifiedName);
-    if (together.length) {
-      throw new DatabaseError(
-        `${[...new Set(together)].join(', ')} reference themselves or each other, and over REST each batch is checked on its own, ` +
-          "so they need foreign-key checks off: the owner of staging's supasync functions must be allowed to SET session_replication_role " +
-          '(on Supabase, install them as postgres; on PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <owner>), or leave those tables out with --exclude.',
-      );
-    }
-  }
-  return new RestSession(clients.production, clients.staging, method, options);
-}
-
-function explainSetupFailure(error: unknown): Error {
-  if (!(error instanceof RpcFailure)) return error as Error;
-  if (error.code === 'PGRST202') {
-    return new DatabaseError(
-      "staging lacks supasync's write functions: install supabase/migrations/*_supasync_write.sql there (npx tsx scripts/install-rpcs.ts --staging), or sync over the direct path.",
-    );
-  }
-  return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
+  const load = await chooseRestLoad(clients.staging, plan);
+  return new RestSession(clients.production, clients.staging, load, options);
 }
 
 const WRITES_IN_FLIGHT = 3;
@@ -57,12 +29,18 @@ class RestSession implements SyncSession {
   readonly parallelTables = 3;
   retries = 0;
 
+  readonly method: LoadMethod;
+  private readonly secondPasses: Map<string, string[]>;
+
   constructor(
     private readonly production: SupabaseClient,
     private readonly staging: SupabaseClient,
-    readonly method: LoadMethod,
+    load: RestLoad,
     private readonly options: SessionOptions,
-  ) {}
+  ) {
+    this.method = load.method;
+    this.secondPasses = load.secondPasses;
+  }
 
   async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<void> {
     for (const table of tables) {
@@ -86,15 +64,29 @@ class RestSession implements SyncSession {
     }
   }
 
+  /** A table that references itself, loaded with checks on, takes two passes (self-references.ts). */
+  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+    const onRetry = () => {
+      this.retries++;
+    };
+    const secondPass = this.secondPasses.get(qualifiedName(table.table));
+    if (!secondPass) return this.copyRows(table, onRows, onRetry);
+    const copy = await this.copyRows(withoutColumns(table, secondPass), onRows, onRetry);
+    const set = await setSelfReferences({ production: this.production, staging: this.staging }, table, secondPass, {
+      mode: modeOf(table, this.options.mode),
+      strict: this.options.strict,
+      onRetry,
+    });
+    // A row the first pass inserts and the second links counts twice: here `changed` is an upper bound, capped at the rows read.
+    return { rows: copy.rows, changed: Math.min(copy.rows, copy.changed + set.written), rejected: [...copy.rejected, ...set.rejected] };
+  }
+
   /**
    * Pages are read one ahead and written three at a time: while staging parses
    * one batch the next is already on the wire, so the upload link, the usual
    * limit to a remote project, never waits on the server.
    */
-  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
-    const onRetry = () => {
-      this.retries++;
-    };
+  private async copyRows(table: TablePlan, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
     const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
@@ -140,7 +132,7 @@ class RestSession implements SyncSession {
         if (!(error instanceof RpcFailure) || error.kind !== 'transient' || attempt > 6) throw error;
         onRetry();
         const now = await count();
-        if (now === before + rows.length) return { written: rows.length, replica: this.method.kind === 'replica', rejected: [] };
+        if (now === before + rows.length) return { written: rows.length, rejected: [] };
         if (now !== before) {
           throw new DatabaseError(
             `${qualifiedName(table.table)} has no key, and a batch whose answer was lost landed in part (${now - before} of ${rows.length} rows): run the sync again (replace mode empties it first).`,

@@ -1,0 +1,85 @@
+// How a REST load can run, decided before anything is written. The write
+// functions are SECURITY DEFINER, so they act with their owner's rights: on
+// Supabase `postgres`, which may SET session_replication_role (supautils) and
+// so loads with triggers and foreign-key checks off. Owned by a role that may
+// not, the load keeps checks on: tables in foreign-key order, user triggers
+// disabled by their owner around each batch, self-references in two passes.
+// What that cannot load is refused here, all of it in one message.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { qualifiedName } from '../../catalog/types.ts';
+import { DatabaseError } from '../../errors.ts';
+import type { SyncPlan } from '../../plan/plan.ts';
+import type { LoadMethod } from '../session.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { describeSecondPasses, planSecondPasses } from './self-references.ts';
+
+export interface RestLoad {
+  method: LoadMethod;
+  /** Per qualified table name: the self-referencing columns set in a second pass. */
+  secondPasses: Map<string, string[]>;
+}
+
+interface WriteChecks {
+  /** The role the write functions run as. */
+  owner: string;
+  foreign_triggers: { table: string; owner: string; triggers: string[] }[];
+}
+
+export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): Promise<RestLoad> {
+  const replica = await callRpc<boolean>(staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
+    throw explainSetupFailure(error, '_supasync_write');
+  });
+  if (replica) return { method: { kind: 'replica', warnings: [] }, secondPasses: new Map() };
+
+  const checks = await callRpc<WriteChecks>(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }).catch(
+    (error: unknown) => {
+      throw explainSetupFailure(error, '_supasync_write_checks');
+    },
+  );
+  const passes = planSecondPasses(plan);
+  const cannotSet = `staging's supasync functions run as ${checks.owner}, which may not SET session_replication_role`;
+  const refused = [
+    ...(checks.foreign_triggers.length
+      ? [
+          `${checks.foreign_triggers.map((t) => `${t.table} (triggers ${t.triggers.join(', ')}; owned by ${t.owner})`).join(', ')}: ` +
+            `${cannotSet}, nor disable the triggers of tables it does not own, so they would fire during the load ` +
+            '(a profile trigger on auth.users would create every profile twice).',
+        ]
+      : []),
+    ...plan.cycles.map(
+      (cycle) =>
+        `${cycle.tables.map(qualifiedName).join(' <-> ')} reference each other, so they load only with foreign-key checks off, ` +
+        `and ${cannotSet}: over REST each batch is checked as it commits.`,
+    ),
+    ...passes.refused,
+  ];
+  if (refused.length) {
+    throw new DatabaseError(
+      [
+        ...refused,
+        'Install the functions as a role that may set it (on Supabase: postgres; PostgreSQL 15+: ' +
+          `GRANT SET ON PARAMETER session_replication_role TO ${checks.owner}), or leave those tables out with --exclude. Nothing was changed.`,
+      ].join('\n'),
+    );
+  }
+  return {
+    method: {
+      kind: 'foreign-key order',
+      warnings: [
+        "staging's supasync functions may not SET session_replication_role: loading in foreign-key order, with user triggers disabled around each batch.",
+        ...describeSecondPasses(passes),
+      ],
+    },
+    secondPasses: passes.columns,
+  };
+}
+
+function explainSetupFailure(error: unknown, migration: string): Error {
+  if (!(error instanceof RpcFailure)) return error as Error;
+  if (error.code === 'PGRST202') {
+    return new DatabaseError(
+      `staging lacks supasync's write functions: install supabase/migrations/*${migration}.sql there (npx tsx scripts/install-rpcs.ts --staging), or sync over the direct path.`,
+    );
+  }
+  return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
+}

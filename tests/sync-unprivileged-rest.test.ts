@@ -1,0 +1,105 @@
+// Over REST with staging's tables and supasync's functions owned by a role
+// that may not switch off triggers and foreign-key checks with
+// session_replication_role (functions installed by a role other than
+// Supabase's postgres, or a self-hosted PostgREST).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OWNER_PASSWORD, urlFor, type Project } from '../stack/index.ts';
+import { query, tableDigests, type Digests } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, stack } = sharedStack();
+const OWNER = 'plain_rest_owner';
+const CYCLE = ['public.departments', 'public.employees'];
+// Small batches: many replies come in an earlier batch than the message they answer.
+const MESSAGES_PER_BATCH = 25;
+
+const withoutCycle = (digests: Digests): Digests =>
+  Object.fromEntries(Object.entries(digests).filter(([table]) => !CYCLE.includes(table)));
+
+describe('a REST sync whose staging functions may not set session_replication_role', () => {
+  let staging: Project;
+  const cwd = emptyDirectory();
+  writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { chat_messages: { batchSize: MESSAGES_PER_BATCH } } }));
+  const sync = (args: string[]) => runScript('sync.ts', ['--via', 'rest', '--yes', ...args], { env: envFor(production, staging), cwd });
+
+  beforeAll(async () => {
+    staging = await stack.createProject('unprivileged_rest', { owner: OWNER });
+    // Staging has its users already (copied once as postgres, which may switch
+    // triggers off): the runs below copy the app's tables only.
+    const asPostgres = { ...envFor(production, staging), SUPABASE_STAGING_DB_URL: urlFor(staging.adminUrl, staging.name, 'postgres', OWNER_PASSWORD) };
+    const users = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--mode', 'upsert', '--schemas', 'auth'], { env: asPostgres });
+    expect(users.code).toBe(0);
+  });
+  afterAll(() => staging?.stop());
+
+  it("stops before writing when it would load tables whose triggers the functions' owner may not disable (auth.users)", async () => {
+    const before = await tableDigests(staging.adminUrl, ['public', 'analytics', 'auth', 'storage']);
+    const result = await sync(['--schemas', 'public,analytics,auth,storage', '--exclude', 'departments,employees']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
+    expect(result.stderr).toContain('storage.objects (triggers update_objects_updated_at; owned by supabase_storage_admin)');
+    expect(result.stderr).toContain(`staging's supasync functions run as ${OWNER}, which may not SET session_replication_role`);
+    expect(result.stderr).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${OWNER}`);
+    expect(result.stderr).toContain('Nothing was changed.');
+    expect(await tableDigests(staging.adminUrl, ['public', 'analytics', 'auth', 'storage'])).toEqual(before);
+  });
+
+  it('refuses the departments/employees cycle, naming the tables and the grant, and writes nothing', async () => {
+    const before = await tableDigests(staging.adminUrl);
+    const result = await sync(['--schemas', 'public,analytics']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('public.departments <-> public.employees reference each other');
+    expect(result.stderr).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${OWNER}`);
+    expect(await tableDigests(staging.adminUrl)).toEqual(before);
+  });
+
+  it('syncs the app with chat_messages and its replies to replies, its triggers not fired and enabled afterwards', async () => {
+    // Replies to replies whose parent comes in a later batch: a one-pass load with checks on would break their foreign key.
+    const [{ early }] = (await query<{ early: number }>(
+      production.adminUrl,
+      `WITH batched AS (
+         SELECT id, parent_message_id, (row_number() OVER (ORDER BY id) - 1) / $1 AS batch FROM public.chat_messages)
+       SELECT count(*)::int AS early FROM batched reply JOIN batched parent ON parent.id = reply.parent_message_id
+       WHERE parent.parent_message_id IS NOT NULL AND parent.batch > reply.batch`,
+      [MESSAGES_PER_BATCH],
+    )) as [{ early: number }];
+    expect(early).toBeGreaterThan(0);
+
+    const result = await sync(['--schemas', 'public,analytics', '--exclude', 'departments,employees']);
+    expect(result.stderr).toContain('may not SET session_replication_role: loading in foreign-key order');
+    expect(result.stderr).toContain('public.chat_messages references itself: its rows are written with parent_message_id NULL, then a second pass sets it.');
+    expect(result.code).toBe(0);
+    const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+    // audit_events equal to production's: chat_messages_audit did not fire; hotels' updated_at kept: hotels_touch_updated_at did not.
+    expect(withoutCycle(actual)).toEqual(withoutCycle(expected));
+    expect(actual['public.chat_messages']?.rows).toBeGreaterThan(0);
+    const enabled = await query(staging.adminUrl, `SELECT tgname, tgenabled FROM pg_trigger WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit') ORDER BY 1`);
+    expect(enabled).toEqual([
+      { tgname: 'chat_messages_audit', tgenabled: 'O' },
+      { tgname: 'hotels_touch_updated_at', tgenabled: 'O' },
+    ]);
+
+    // Again in upsert mode: the first pass leaves staging's replies linked, so nothing is rewritten.
+    const again = await sync(['--schemas', 'public,analytics', '--exclude', 'departments,employees,event_log', '--mode', 'upsert', '--json']);
+    expect(again.code).toBe(0);
+    const report = JSON.parse(again.stdout) as { tables: { table: string; changed: number }[] };
+    expect(report.tables.filter((t) => t.changed > 0)).toEqual([]);
+    expect(withoutCycle(await tableDigests(staging.adminUrl))).toEqual(withoutCycle(expected));
+  });
+
+  it('refuses a self-reference it cannot leave NULL for a first pass, naming the table and the column', async () => {
+    await query(staging.adminUrl, `
+      TRUNCATE public.chat_messages;
+      ALTER TABLE public.chat_messages ALTER COLUMN parent_message_id SET NOT NULL;`);
+    const result = await sync(['--tables', 'chat_messages']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'public.chat_messages references itself (chat_messages_parent_message_id_fkey on parent_message_id), and staging cannot store parent_message_id as NULL',
+    );
+    expect(result.stderr).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${OWNER}`);
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.chat_messages')).toEqual([{ n: 0 }]);
+  });
+});
