@@ -6,18 +6,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_PASSWORD, urlFor, type Project } from '../stack/index.ts';
-import { query, tableDigests, type Digests } from './helpers/content.ts';
+import { query, tableDigests } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, stack } = sharedStack();
 const OWNER = 'plain_rest_owner';
-const CYCLE = ['public.departments', 'public.employees'];
 // Small batches: many replies come in an earlier batch than the message they answer.
 const MESSAGES_PER_BATCH = 25;
 
-const withoutCycle = (digests: Digests): Digests =>
-  Object.fromEntries(Object.entries(digests).filter(([table]) => !CYCLE.includes(table)));
+const cycleKeys = (url: string) =>
+  query(
+    url,
+    `SELECT conrelid::regclass::text AS table, conname, condeferrable, condeferred, pg_get_constraintdef(oid) AS definition
+     FROM pg_constraint WHERE contype = 'f' AND conrelid IN ('public.departments'::regclass, 'public.employees'::regclass) ORDER BY 1, 2`,
+  );
 
 describe('a REST sync whose staging functions may not set session_replication_role', () => {
   let staging: Project;
@@ -47,16 +50,7 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     expect(await tableDigests(staging.adminUrl, ['public', 'analytics', 'auth', 'storage'])).toEqual(before);
   });
 
-  it('refuses the departments/employees cycle, naming the tables and the grant, and writes nothing', async () => {
-    const before = await tableDigests(staging.adminUrl);
-    const result = await sync(['--schemas', 'public,analytics']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('public.departments <-> public.employees reference each other');
-    expect(result.stderr).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${OWNER}`);
-    expect(await tableDigests(staging.adminUrl)).toEqual(before);
-  });
-
-  it('syncs the app with chat_messages and its replies to replies, its triggers not fired and enabled afterwards', async () => {
+  it('syncs the app, the NOT NULL cycle in one request and chat_messages in two passes, its triggers not fired and enabled afterwards', async () => {
     // Replies to replies whose parent comes in a later batch: a one-pass load with checks on would break their foreign key.
     const [{ early }] = (await query<{ early: number }>(
       production.adminUrl,
@@ -68,14 +62,20 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     )) as [{ early: number }];
     expect(early).toBeGreaterThan(0);
 
-    const result = await sync(['--schemas', 'public,analytics', '--exclude', 'departments,employees']);
+    const keysBefore = await cycleKeys(staging.adminUrl);
+    const result = await sync(['--schemas', 'public,analytics']);
     expect(result.stderr).toContain('may not SET session_replication_role: loading in foreign-key order');
+    expect(result.stderr).toContain('public.departments <-> public.employees reference each other: they are written together in one request');
     expect(result.stderr).toContain('public.chat_messages references itself: its rows are written with parent_message_id NULL, then a second pass sets it.');
     expect(result.code).toBe(0);
     const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
     // audit_events equal to production's: chat_messages_audit did not fire; hotels' updated_at kept: hotels_touch_updated_at did not.
-    expect(withoutCycle(actual)).toEqual(withoutCycle(expected));
+    expect(actual).toEqual(expected);
     expect(actual['public.chat_messages']?.rows).toBeGreaterThan(0);
+    expect(actual['public.employees']?.rows).toBeGreaterThan(0);
+    // The cycle's foreign keys are back as staging had them: not deferrable.
+    expect(await cycleKeys(staging.adminUrl)).toEqual(keysBefore);
+    expect(keysBefore.every((key) => key.condeferrable === false)).toBe(true);
     const enabled = await query(staging.adminUrl, `SELECT tgname, tgenabled FROM pg_trigger WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit') ORDER BY 1`);
     expect(enabled).toEqual([
       { tgname: 'chat_messages_audit', tgenabled: 'O' },
@@ -83,11 +83,11 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     ]);
 
     // Again in upsert mode: the first pass leaves staging's replies linked, so nothing is rewritten.
-    const again = await sync(['--schemas', 'public,analytics', '--exclude', 'departments,employees,event_log', '--mode', 'upsert', '--json']);
+    const again = await sync(['--schemas', 'public,analytics', '--exclude', 'event_log', '--mode', 'upsert', '--json']);
     expect(again.code).toBe(0);
     const report = JSON.parse(again.stdout) as { tables: { table: string; changed: number }[] };
     expect(report.tables.filter((t) => t.changed > 0)).toEqual([]);
-    expect(withoutCycle(await tableDigests(staging.adminUrl))).toEqual(withoutCycle(expected));
+    expect(await tableDigests(staging.adminUrl)).toEqual(expected);
   });
 
   it('refuses a self-reference it cannot leave NULL for a first pass, naming the table and the column', async () => {

@@ -3,20 +3,24 @@
 // Supabase `postgres`, which may SET session_replication_role (supautils) and
 // so loads with triggers and foreign-key checks off. Owned by a role that may
 // not, the load keeps checks on: tables in foreign-key order, user triggers
-// disabled by their owner around each batch, self-references in two passes.
+// disabled by their owner around each batch, self-references in two passes,
+// cycles in one request each.
 // What that cannot load is refused here, all of it in one message.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { SyncPlan } from '../../plan/plan.ts';
+import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { cycleTables, whyNotTogether } from './cycles.ts';
 import { describeSecondPasses, planSecondPasses } from './self-references.ts';
 
 export interface RestLoad {
   method: LoadMethod;
   /** Per qualified table name: the self-referencing columns set in a second pass. */
   secondPasses: Map<string, string[]>;
+  /** Tables that reference each other, each cycle written in one request (cycles.ts). */
+  cycles: TablePlan[][];
 }
 
 interface WriteChecks {
@@ -29,14 +33,15 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): P
   const replica = await callRpc<boolean>(staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
     throw explainSetupFailure(error, '_supasync_write');
   });
-  if (replica) return { method: { kind: 'replica', warnings: [] }, secondPasses: new Map() };
+  if (replica) return { method: { kind: 'replica', warnings: [] }, secondPasses: new Map(), cycles: [] };
 
   const checks = await callRpc<WriteChecks>(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }).catch(
     (error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write_checks');
     },
   );
-  const passes = planSecondPasses(plan);
+  const cycles = cycleTables(plan);
+  const passes = planSecondPasses(plan, new Set(cycles.flat().map((table) => qualifiedName(table.table))));
   const cannotSet = `staging's supasync functions run as ${checks.owner}, which may not SET session_replication_role`;
   const refused = [
     ...(checks.foreign_triggers.length
@@ -46,11 +51,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): P
             '(a profile trigger on auth.users would create every profile twice).',
         ]
       : []),
-    ...plan.cycles.map(
-      (cycle) =>
-        `${cycle.tables.map(qualifiedName).join(' <-> ')} reference each other, so they load only with foreign-key checks off, ` +
-        `and ${cannotSet}: over REST each batch is checked as it commits.`,
-    ),
+    ...cycles.flatMap((tables) => whyNotTogether(tables) ?? []),
     ...passes.refused,
   ];
   if (refused.length) {
@@ -68,9 +69,13 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): P
       warnings: [
         "staging's supasync functions may not SET session_replication_role: loading in foreign-key order, with user triggers disabled around each batch.",
         ...describeSecondPasses(passes),
+        ...cycles.map(
+          (tables) => `${tables.map((t) => qualifiedName(t.table)).join(' <-> ')} reference each other: they are written together in one request, their foreign keys checked at its end.`,
+        ),
       ],
     },
     secondPasses: passes.columns,
+    cycles,
   };
 }
 

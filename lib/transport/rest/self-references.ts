@@ -23,11 +23,13 @@ export interface SecondPasses {
  * SIMPLE, the default; MATCH FULL only when all are), so the first pass
  * leaves out the ones staging lets an insert leave NULL, key columns never.
  */
-export function planSecondPasses(plan: SyncPlan): SecondPasses {
+export function planSecondPasses(plan: SyncPlan, inCycles: Set<string>): SecondPasses {
   const columns = new Map<string, string[]>();
   const refused: string[] = [];
   for (const { table, foreignKey, nullableColumns } of plan.selfReferences) {
     const name = qualifiedName(table);
+    // A cycle's tables go in one request, whose checks wait for its end: no second pass.
+    if (inCycles.has(name)) continue;
     const key = plan.tables.find((t) => qualifiedName(t.table) === name)?.key;
     const fk = `${foreignKey.name} on ${foreignKey.columns.join(', ')}`;
     if (!key) {

@@ -8,6 +8,7 @@ import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
+import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
 import { readPages, writeRows, type Row, type WriteOutcome } from './rows.ts';
@@ -31,6 +32,9 @@ class RestSession implements SyncSession {
 
   readonly method: LoadMethod;
   private readonly secondPasses: Map<string, string[]>;
+  private readonly cycles: TablePlan[][];
+  /** One load per cycle, shared by its tables: whichever the engine starts first runs it. */
+  private readonly cycleLoads = new Map<TablePlan[], Promise<Map<string, TableCopy>>>();
 
   constructor(
     private readonly production: SupabaseClient,
@@ -40,6 +44,7 @@ class RestSession implements SyncSession {
   ) {
     this.method = load.method;
     this.secondPasses = load.secondPasses;
+    this.cycles = load.cycles;
   }
 
   async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<void> {
@@ -64,11 +69,26 @@ class RestSession implements SyncSession {
     }
   }
 
-  /** A table that references itself, loaded with checks on, takes two passes (self-references.ts). */
+  /**
+   * Loaded with checks on, a table that references itself takes two passes
+   * (self-references.ts), and tables that reference each other go together
+   * in one request (cycles.ts).
+   */
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     const onRetry = () => {
       this.retries++;
     };
+    const cycle = this.cycles.find((tables) => tables.some((t) => qualifiedName(t.table) === qualifiedName(table.table)));
+    if (cycle) {
+      let load = this.cycleLoads.get(cycle);
+      if (!load) {
+        load = copyCycle({ production: this.production, staging: this.staging }, cycle, onRetry);
+        this.cycleLoads.set(cycle, load);
+      }
+      const copy = (await load).get(qualifiedName(table.table)) as TableCopy;
+      onRows(copy.rows);
+      return copy;
+    }
     const secondPass = this.secondPasses.get(qualifiedName(table.table));
     if (!secondPass) return this.copyRows(table, onRows, onRetry);
     const copy = await this.copyRows(withoutColumns(table, secondPass), onRows, onRetry);

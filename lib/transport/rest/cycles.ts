@@ -1,0 +1,80 @@
+// Tables that reference each other (departments <-> employees, NOT NULL both
+// ways) where staging's functions may not switch foreign-key checks off. Over
+// REST each batch commits and is checked on its own, so such a cycle has no
+// table that can go first. Its tables' rows are read whole and sent in one
+// request, whose one transaction defers their foreign keys to its end
+// (supasync_write_cycle). One request bounds what can load this way; beyond
+// that, the direct path or the grant.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { qualifiedName } from '../../catalog/types.ts';
+import { DatabaseError } from '../../errors.ts';
+import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import type { TableCopy } from '../session.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { readPages, type Row } from './rows.ts';
+
+/** What one request may carry: inside Supabase's 8 s statement timeout and its gateway's limits. */
+export const CYCLE_MAX_ROWS = 20_000;
+const CYCLE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The plan's cycles as the tables that load together, in the plan's order. */
+export function cycleTables(plan: SyncPlan): TablePlan[][] {
+  return plan.cycles.map((cycle) => {
+    const members = new Set(cycle.tables.map(qualifiedName));
+    return plan.tables.filter((table) => members.has(qualifiedName(table.table)));
+  });
+}
+
+/** Why a cycle cannot load in one request, if it cannot, from the plan alone (before anything is written). */
+export function whyNotTogether(tables: TablePlan[]): string | undefined {
+  const names = tables.map((table) => qualifiedName(table.table)).join(' <-> ');
+  const keyless = tables.find((table) => !table.key);
+  if (keyless) {
+    return `${names} reference each other and ${qualifiedName(keyless.table)} has no key: their one request could not be retried safely. Give it a primary key (staging too).`;
+  }
+  const estimate = tables.reduce((sum, table) => sum + Math.max(table.rowEstimate, 0), 0);
+  if (estimate > CYCLE_MAX_ROWS) return tooLarge(names, `about ${estimate.toLocaleString('en-US')}`);
+  return undefined;
+}
+
+const tooLarge = (names: string, rows: string) =>
+  `${names} reference each other and hold ${rows} rows: with foreign-key checks on they must arrive in one request, ` +
+  `and supasync sends at most ${CYCLE_MAX_ROWS.toLocaleString('en-US')} rows (16 MB) in one. Sync them over the direct path (SUPABASE_*_DB_URL), ` +
+  "or let staging's functions SET session_replication_role.";
+
+export async function copyCycle(
+  clients: { production: SupabaseClient; staging: SupabaseClient },
+  tables: TablePlan[],
+  onRetry: () => void,
+): Promise<Map<string, TableCopy>> {
+  const names = tables.map((table) => qualifiedName(table.table)).join(' <-> ');
+  const batches: { table_schema: string; table_name: string; columns: string[]; key_columns: string[]; rows: Row[] }[] = [];
+  let rows = 0;
+  let bytes = 0;
+  for (const table of tables) {
+    const batch = { table_schema: table.table.schema, table_name: table.table.name, columns: table.columns, key_columns: table.key?.columns ?? [], rows: [] as Row[] };
+    for await (const page of readPages(clients.production, table, onRetry)) {
+      batch.rows.push(...page);
+      rows += page.length;
+      bytes += page.reduce((sum, row) => sum + row.reduce((s, value) => s + (value?.length ?? 4) + 3, 2), 0);
+      if (rows > CYCLE_MAX_ROWS || bytes > CYCLE_MAX_BYTES) {
+        throw new DatabaseError(`${tooLarge(names, `more than ${rows.toLocaleString('en-US')}`)} Nothing of them was written.`);
+      }
+    }
+    batches.push(batch);
+  }
+  const written = await callRpc<{ table: string; written: number }[]>(clients.staging, 'supasync_write_cycle', { batches }, { onRetry }).catch(
+    (error: unknown) => {
+      const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+      throw new DatabaseError(`Writing ${names} together (one transaction, their foreign keys checked at its end) failed: ${detail}. Nothing of them was written.`, 1, {
+        cause: error,
+      });
+    },
+  );
+  return new Map(
+    tables.map((table, index) => [
+      qualifiedName(table.table),
+      { rows: batches[index]?.rows.length ?? 0, changed: Number(written[index]?.written ?? 0), rejected: [] },
+    ]),
+  );
+}
