@@ -18,10 +18,16 @@ export async function openPostgresSession(
   plan: SyncPlan,
   options: SessionOptions,
 ): Promise<SyncSession> {
-  const staging = await connectPostgres('staging', urls.staging);
-  let snapshot: Snapshot | undefined;
+  // Both at once: to a remote project each connection costs a few round trips (TCP, TLS, login).
+  const [stagingOpened, snapshotOpened] = await Promise.allSettled([connectPostgres('staging', urls.staging), openSnapshot(urls.production, 1)]);
+  if (stagingOpened.status === 'rejected' || snapshotOpened.status === 'rejected') {
+    if (stagingOpened.status === 'fulfilled') await stagingOpened.value.end().catch(() => undefined);
+    if (snapshotOpened.status === 'fulfilled') await snapshotOpened.value.close();
+    throw stagingOpened.status === 'rejected' ? stagingOpened.reason : (snapshotOpened as PromiseRejectedResult).reason;
+  }
+  const staging = stagingOpened.value;
+  const snapshot = snapshotOpened.value;
   try {
-    snapshot = await openSnapshot(urls.production, 1);
     const reader = snapshot.readers[0] as pg.Client;
     await staging.query('BEGIN');
     // Index builds after a load sort in memory rather than on disk when they can.
@@ -31,7 +37,7 @@ export async function openPostgresSession(
     const deferred = method.kind === 'replica' ? [] : await deferCycleKeys(staging, plan);
     return new PostgresSession(reader, staging, snapshot, method, deferred, options);
   } catch (error) {
-    await snapshot?.close();
+    await snapshot.close();
     await staging.query('ROLLBACK').catch(() => undefined);
     await staging.end();
     throw error;
