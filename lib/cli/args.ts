@@ -47,6 +47,7 @@ export const SYNC_OPTIONS = {
   'allow-orphans': { type: 'boolean' },
   group: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'no-backup': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Which tables: the flags, else the config's schemas and exclusions. */

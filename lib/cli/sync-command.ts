@@ -1,6 +1,7 @@
 // What every sync script does, with its own defaults: read flags and
 // supasync.config.json, plan, then print the plan (--dry-run) or sync, and
 // for some scripts verify what was synced.
+import { join } from 'node:path';
 import { loadProjectConfig, groupTables } from '../config/file.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { runSync } from '../engine/sync.ts';
@@ -8,6 +9,7 @@ import { UsageError } from '../errors.ts';
 import { dryRunOutput } from '../report/plan.ts';
 import { progressReporter, quietReporter } from '../report/progress.ts';
 import { renderSyncResult } from '../report/sync.ts';
+import { BACKUP_ROOT } from '../transport/postgres/backup.ts';
 import type { SyncMode } from '../transport/session.ts';
 import type { TableVerdict } from '../verify/verify.ts';
 import { listFlag, modeFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
@@ -37,6 +39,8 @@ export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tabl
   --allow-orphans        copy even when staging lacks referenced rows
   --dry-run              print the plan (tables, order, keys, drift) and change nothing
   --yes, -y              do not ask before replacing (needed when not at a terminal)
+  --no-backup            replace without first saving staging's rows to .supasync/backups/
+                         (direct path; restore a backup with scripts/restore-staging.ts)
   --allow-drift          copy the columns both sides share when their schemas differ
   --strict               stop at the first row staging rejects (REST); without it
                          such rows are reported by key and the rest is written
@@ -81,6 +85,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         allowDrift: Boolean(values['allow-drift']),
         strict: Boolean(values.strict),
         allowOrphans: Boolean(values['allow-orphans']),
+        backupRoot: values['no-backup'] ? null : join(process.cwd(), BACKUP_ROOT),
         confirm: confirmer(Boolean(values.yes)),
       },
       values.json ? quietReporter() : progressReporter(),

@@ -8,7 +8,7 @@ import type { TablePlan } from '../plan/plan.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
-import { modeOf, type LoadMethod, type RejectedRow, type SyncMode, type SyncSession } from '../transport/session.ts';
+import { modeOf, type LoadMethod, type RejectedRow, type StagingBackup, type SyncMode, type SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
 export interface SyncOptions {
@@ -19,6 +19,8 @@ export interface SyncOptions {
   strict: boolean;
   /** Write rows whose parents staging lacks (where staging lets us). */
   allowOrphans: boolean;
+  /** Where a replace saves the staging rows it is about to empty; null: no backup (--no-backup). */
+  backupRoot: string | null;
   /** Ask before a destructive run; resolves false when the user declines. */
   confirm: (question: string) => Promise<boolean>;
 }
@@ -49,6 +51,8 @@ export interface SyncResult {
   notes: string[];
   /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
   retries: number;
+  /** What a replace saved of staging before emptying it (direct path); null: none taken. */
+  backup: StagingBackup | null;
   seconds: number;
 }
 
@@ -66,9 +70,10 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   }
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
-  const session = await openSyncSession(run, { mode: options.mode, strict: options.strict });
+  const session = await openSyncSession(run, { mode: options.mode, strict: options.strict, backupRoot: options.backupRoot });
   const results: TableResult[] = [];
   const running = new Set<TablePlan>();
+  let backup: StagingBackup | null = null;
   try {
     for (const warning of session.method.warnings) events.warning(warning);
     const replaced = tables.filter((table) => modeOf(table, options.mode) === 'replace');
@@ -80,7 +85,9 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.');
       if (!(await options.confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     }
-    await session.prepare(tables, emptied);
+    const prepared = await session.prepare(tables, emptied);
+    for (const warning of prepared.warnings) events.warning(warning);
+    backup = prepared.backup;
     for (const group of loadGroups(tables, session)) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);
@@ -108,6 +115,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     skipped,
     notes: supabaseNotes(run.plan, options.mode),
     retries: session.retries,
+    backup,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -1,5 +1,7 @@
+import { isAbsolute, relative } from 'node:path';
 import chalk from 'chalk';
 import type { SyncResult } from '../engine/sync.ts';
+import type { StagingBackup } from '../transport/session.ts';
 import { formatCount, renderTable } from './table.ts';
 
 export function renderSyncResult(result: SyncResult): string {
@@ -27,7 +29,19 @@ export function renderSyncResult(result: SyncResult): string {
         `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
         `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),
+    ...(result.backup ? [backupLine(result.backup)] : []),
     ...result.notes.map((note) => chalk.yellow(note)),
     ...rejections,
   ].join('\n');
+}
+
+export function backupLine(backup: StagingBackup): string {
+  if (!backup.directory) return `No backup needed: the ${backup.tables} staging table(s) replaced were empty.`;
+  // Relative to where the user runs the scripts, so the restore command can be pasted as printed.
+  const here = relative(process.cwd(), backup.directory);
+  const directory = here && !here.startsWith('..') && !isAbsolute(here) ? here : backup.directory;
+  return (
+    `Backup of ${formatCount(backup.tables)} staging tables (${formatCount(backup.rows)} rows): ${directory} ` +
+    `— restore with npx tsx scripts/restore-staging.ts ${directory}`
+  );
 }

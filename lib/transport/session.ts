@@ -14,6 +14,21 @@ export interface SessionOptions {
   mode: SyncMode;
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */
   strict: boolean;
+  /** Where a replace saves the staging rows it empties (a directory per run); null: no backup (--no-backup). */
+  backupRoot: string | null;
+}
+
+/** What a replace saved before emptying staging's tables. */
+export interface StagingBackup {
+  /** null when every table to empty was already empty: nothing to save. */
+  directory: string | null;
+  tables: number;
+  rows: number;
+}
+
+export interface PreparedStaging {
+  backup: StagingBackup | null;
+  warnings: string[];
 }
 
 export interface LoadMethod {
@@ -48,9 +63,10 @@ export interface SyncSession {
   /**
    * Before any table: empty the tables in replace mode, and with them
    * `alsoEmptied` (tables not copied whose rows reference them: Supabase's
-   * sign-in state of the users being replaced); switch triggers off where needed.
+   * sign-in state of the users being replaced), backed up first where the
+   * transport can; switch triggers off where needed.
    */
-  prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<void>;
+  prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<PreparedStaging>;
   copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
   /** After every table: sequences, triggers back on, commit. */
   finish(tables: TablePlan[]): Promise<void>;

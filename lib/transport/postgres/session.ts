@@ -6,7 +6,8 @@ import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
-import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
+import { modeOf, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
+import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
@@ -35,7 +36,7 @@ export async function openPostgresSession(
     await preferLz4(staging);
     const method = await chooseLoadMethod(staging, plan);
     const deferred = method.kind === 'replica' ? [] : await deferCycleKeys(staging, plan);
-    return new PostgresSession(reader, staging, snapshot, method, deferred, options);
+    return new PostgresSession(reader, staging, urls.staging, snapshot, method, deferred, options);
   } catch (error) {
     await snapshot.close();
     await staging.query('ROLLBACK').catch(() => undefined);
@@ -101,22 +102,25 @@ class PostgresSession implements SyncSession {
   constructor(
     private readonly production: pg.Client,
     private readonly staging: pg.Client,
+    private readonly stagingUrl: string,
     private readonly snapshot: Snapshot,
     readonly method: LoadMethod,
     private readonly deferredKeys: DeferredKey[],
     private readonly options: SessionOptions,
   ) {}
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<void> {
+  async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<PreparedStaging> {
     if (this.method.kind !== 'replica') {
       await refuseForeignTriggers(this.staging, tables);
       await this.disableUserTriggers(tables);
     }
     const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
+    let backup: StagingBackup | null = null;
     if (replaced.length) {
       // One statement for all: TRUNCATE refuses to empty a table that a table
       // outside the list references, which is the check we want.
       const emptied = [...replaced.map((t) => t.table), ...alsoEmptied];
+      if (this.options.backupRoot) backup = await backUpTables(this.staging, this.stagingUrl, emptied, this.options.backupRoot);
       await this.staging
         .query(`TRUNCATE ${emptied.map((table) => quoteTable(table)).join(', ')}`)
         .catch((error: { code?: string; detail?: string }) => {
@@ -127,6 +131,7 @@ class PostgresSession implements SyncSession {
           );
         });
     }
+    return { backup, warnings: [] };
   }
 
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {

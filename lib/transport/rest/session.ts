@@ -7,7 +7,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
-import { modeOf, type LoadMethod, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
+import { modeOf, type LoadMethod, type PreparedStaging, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
@@ -47,7 +47,7 @@ class RestSession implements SyncSession {
     this.cycles = load.cycles;
   }
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<void> {
+  async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<PreparedStaging> {
     for (const table of tables) {
       if (!table.key && table.partitioned) {
         throw new DatabaseError(
@@ -56,7 +56,9 @@ class RestSession implements SyncSession {
       }
     }
     const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
+    const warnings: string[] = [];
     if (replaced.length) {
+      if (this.options.backupRoot) warnings.push(...(await this.noBackupWarning([...replaced.map((t) => t.table), ...alsoEmptied])));
       await callRpc(this.staging, 'supasync_truncate', { tables: [...replaced.map((t) => t.table), ...alsoEmptied] }).catch((error: unknown) => {
         if (error instanceof RpcFailure && error.code === '0A000') {
           throw new DatabaseError(
@@ -67,6 +69,31 @@ class RestSession implements SyncSession {
         throw error;
       });
     }
+    return { backup: null, warnings };
+  }
+
+  /**
+   * A backup streams staging's rows out inside the transaction that empties
+   * them; PostgREST gives no such transaction, so over REST none is taken,
+   * and the user hears so when it matters: before rows are deleted.
+   */
+  private async noBackupWarning(emptied: TableRef[]): Promise<string[]> {
+    // A count that fails (a table too large for the statement timeout) counts as rows to lose.
+    const counts = await Promise.all(
+      emptied.map(async (table) => ({
+        table,
+        rows: await callRpc(this.staging, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name }).then(Number, () => Number.NaN),
+      })),
+    );
+    const holding = counts.filter((count) => count.rows !== 0);
+    if (!holding.length) return [];
+    const rows = holding.reduce((sum, count) => sum + (Number.isFinite(count.rows) ? count.rows : 0), 0);
+    const uncounted = holding.some((count) => !Number.isFinite(count.rows));
+    return [
+      `no backup is taken over REST: replacing empties ${holding.length} staging table(s) holding ${uncounted ? 'at least ' : ''}${rows} row(s) ` +
+        `(${holding.map((count) => qualifiedName(count.table)).join(', ')}). For a backup and a restore script, sync over the direct path ` +
+        "(SUPABASE_*_DB_URL, --via postgres); to keep staging's rows, --mode upsert.",
+    ];
   }
 
   /**

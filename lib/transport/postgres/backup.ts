@@ -1,0 +1,219 @@
+// Staging's rows, saved to local files before a replace empties them. Read
+// inside the sync's own transaction, right before its TRUNCATE, so the backup
+// is exactly what the TRUNCATE removes. scripts/restore-staging.ts brings it
+// back (restore.ts).
+import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { parseConnectionString } from '../../config/connection-string.ts';
+import { redactUrl } from '../../connect/postgres.ts';
+import { DatabaseError, describeError } from '../../errors.ts';
+import { columnList, quoteTable } from '../../sql/ident.ts';
+import type { StagingBackup } from '../session.ts';
+
+/** Under the directory the scripts run from, like supasync.config.json; gitignored. */
+export const BACKUP_ROOT = join('.supasync', 'backups');
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Which database a backup came from: a restore goes back there and nowhere else. */
+export interface BackupOrigin {
+  /** The connection string without its password, for people. */
+  location: string;
+  host: string;
+  port: number;
+  database: string;
+  /** Supabase's project ref, when the connection string names one. */
+  projectRef: string | null;
+}
+
+export interface BackedUpSequence {
+  schema: string;
+  name: string;
+  column: string;
+  /** As text: a bigint sequence passes 2^53. */
+  lastValue: string;
+  isCalled: boolean;
+}
+
+export interface BackedUpTable {
+  schema: string;
+  name: string;
+  /** Relative to the backup's directory; null when the table was empty. */
+  file: string | null;
+  columns: string[];
+  format: 'binary';
+  rows: number;
+  sequences: BackedUpSequence[];
+}
+
+export interface BackupManifest {
+  supasyncBackup: 1;
+  createdAt: string;
+  staging: BackupOrigin;
+  tables: BackedUpTable[];
+}
+
+export function backupOrigin(stagingUrl: string): BackupOrigin {
+  const { config, projectRef } = parseConnectionString('SUPABASE_STAGING_DB_URL', stagingUrl);
+  return {
+    location: redactUrl(stagingUrl),
+    host: String(config.host),
+    port: Number(config.port),
+    database: String(config.database),
+    projectRef: projectRef ?? null,
+  };
+}
+
+/**
+ * Writes every table's rows (every column staging stores; generated ones it
+ * computes again) with COPY TO in binary format, streamed to a file so memory
+ * stays at a few chunks. The manifest is written last: a directory with one
+ * is complete. On failure the partial directory is removed and the error names
+ * the path and --no-backup; the caller rolls back, so nothing was emptied.
+ */
+export async function backUpTables(
+  staging: pg.ClientBase,
+  stagingUrl: string,
+  tables: TableRef[],
+  root: string,
+): Promise<StagingBackup> {
+  const holding = await tablesWithRows(staging, tables);
+  if (!holding.size) return { directory: null, tables: tables.length, rows: 0 };
+  const createdAt = new Date();
+  const origin = backupOrigin(stagingUrl);
+  const directory = join(root, fileSafe(`${createdAt.toISOString().replace(/:/g, '-')}-${origin.projectRef ?? origin.database}`));
+  const entries: BackedUpTable[] = [];
+  let current: TableRef | undefined;
+  try {
+    await mkdir(directory, { recursive: true });
+    for (const [index, table] of tables.entries()) {
+      current = table;
+      const columns = await storedColumns(staging, table);
+      const sequences = await ownedSequences(staging, table);
+      const entry: BackedUpTable = { ...table, file: null, columns, format: 'binary', rows: 0, sequences };
+      if (holding.has(qualifiedName(table))) {
+        entry.file = fileSafe(`${String(index + 1).padStart(3, '0')}-${table.schema}.${table.name}.bin`);
+        entry.rows = await copyToFile(staging, table, columns, join(directory, entry.file));
+      }
+      entries.push(entry);
+    }
+    current = undefined;
+    const manifest: BackupManifest = { supasyncBackup: 1, createdAt: createdAt.toISOString(), staging: origin, tables: entries };
+    // Written then renamed: a manifest is never half there.
+    await writeFile(join(directory, `${MANIFEST_FILE}.partial`), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(join(directory, `${MANIFEST_FILE}.partial`), join(directory, MANIFEST_FILE));
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true }).catch(() => undefined);
+    const retry = 'Nothing was changed. To replace without a backup, run again with --no-backup.';
+    // A file system error carries the call that failed; anything else came from staging.
+    if ((error as NodeJS.ErrnoException).syscall || !current) {
+      throw new DatabaseError(
+        `Cannot write the backup of staging's tables to ${directory}: ${(error as Error).message}\n` +
+          `Free disk space or fix the directory's permissions. ${retry}`,
+        1,
+        { cause: error },
+      );
+    }
+    throw new DatabaseError(`${describeError(`Backing up staging's ${qualifiedName(current)}`, error)}\n${retry}`, 1, { cause: error });
+  }
+  return { directory, tables: entries.length, rows: entries.reduce((sum, entry) => sum + entry.rows, 0) };
+}
+
+async function tablesWithRows(staging: pg.ClientBase, tables: TableRef[]): Promise<Set<string>> {
+  const holding = new Set<string>();
+  for (const table of tables) {
+    const { rows } = await staging.query<{ any: boolean }>(`SELECT EXISTS (SELECT FROM ${quoteTable(table)}) AS any`);
+    if (rows[0]?.any) holding.add(qualifiedName(table));
+  }
+  return holding;
+}
+
+/** Every column staging stores a value for: generated columns are computed again on restore. */
+async function storedColumns(staging: pg.ClientBase, table: TableRef): Promise<string[]> {
+  const { rows } = await staging.query<{ attname: string }>(
+    `SELECT attname FROM pg_catalog.pg_attribute
+     WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
+    [quoteTable(table)],
+  );
+  return rows.map((row) => row.attname);
+}
+
+/** serial (dependency 'a') and identity ('i') sequences: their place, so a restore hands out the same ids next. */
+async function ownedSequences(staging: pg.ClientBase, table: TableRef): Promise<BackedUpSequence[]> {
+  const { rows } = await staging.query<{ schema: string; name: string; column: string }>(
+    `SELECT sn.nspname AS schema, s.relname AS name, a.attname AS column
+     FROM pg_catalog.pg_depend d
+     JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+     JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+       AND d.refobjid = $1::regclass AND d.deptype IN ('a', 'i')
+     ORDER BY a.attnum`,
+    [quoteTable(table)],
+  );
+  const sequences: BackedUpSequence[] = [];
+  for (const sequence of rows) {
+    const { rows: state } = await staging.query<{ last_value: string; is_called: boolean }>(
+      `SELECT last_value::text, is_called FROM ${quoteTable(sequence)}`,
+    );
+    sequences.push({ ...sequence, lastValue: String(state[0]?.last_value), isCalled: Boolean(state[0]?.is_called) });
+  }
+  return sequences;
+}
+
+async function copyToFile(staging: pg.ClientBase, table: TableRef, columns: string[], path: string): Promise<number> {
+  const { rows } = await staging.query<{ relkind: string }>('SELECT relkind FROM pg_catalog.pg_class WHERE oid = $1::regclass', [quoteTable(table)]);
+  // COPY cannot read a partitioned table directly; a query over it can.
+  const source =
+    rows[0]?.relkind === 'p'
+      ? `COPY (SELECT ${columnList(columns)} FROM ${quoteTable(table)}) TO STDOUT (FORMAT binary)`
+      : `COPY ${quoteTable(table)} (${columnList(columns)}) TO STDOUT (FORMAT binary)`;
+  const file = await open(path, 'wx');
+  try {
+    const reading = staging.query(copyTo(source));
+    await pipeline(reading, new FileSink(file));
+    return reading.rowCount;
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes chunks to a file one at a time (pipeline's backpressure bounds
+ * memory). After a failed write (disk full) the rest of the COPY is read and
+ * dropped rather than left on the wire: a COPY cut short leaves the staging
+ * connection unusable, and it must still roll back cleanly.
+ */
+class FileSink extends Writable {
+  private failure: Error | undefined;
+  constructor(private readonly file: FileHandle) {
+    super();
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.failure) return callback();
+    this.writeAll(chunk).then(
+      () => callback(),
+      (error: Error) => {
+        this.failure = error;
+        callback();
+      },
+    );
+  }
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.failure) return callback(this.failure);
+    // On disk before the TRUNCATE commits: the backup is what survives it.
+    this.file.sync().then(() => callback(), callback);
+  }
+  private async writeAll(chunk: Buffer): Promise<void> {
+    for (let at = 0; at < chunk.length; ) at += (await this.file.write(chunk, at)).bytesWritten;
+  }
+}
+
+/** Names come from the database: nothing in them may reach outside the backup's directory. */
+function fileSafe(name: string): string {
+  return name.replace(/[/\\\0]/g, '_');
+}

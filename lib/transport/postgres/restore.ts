@@ -1,0 +1,141 @@
+// Puts a backup taken by a replace (backup.ts) back into staging: in one
+// transaction, so a failure leaves staging as it was. Only ever staging's
+// connection string is used; production is never opened.
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { qualifiedName } from '../../catalog/types.ts';
+import { connectPostgres } from '../../connect/postgres.ts';
+import { DatabaseError, describeError, UsageError } from '../../errors.ts';
+import { columnList, quoteTable } from '../../sql/ident.ts';
+import { backupOrigin, MANIFEST_FILE, type BackupManifest, type BackupOrigin } from './backup.ts';
+
+/** The manifest of a backup directory, refused (exit 2) when missing, unreadable or naming files that are not there. */
+export function readBackup(directory: string): BackupManifest {
+  const path = join(directory, MANIFEST_FILE);
+  if (!existsSync(path)) {
+    throw new UsageError(
+      `${directory} has no ${MANIFEST_FILE}: it is not a supasync backup, or its writing did not finish. ` +
+        'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line.',
+    );
+  }
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as BackupManifest;
+  } catch (error) {
+    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (manifest?.supasyncBackup !== 1 || !Array.isArray(manifest.tables) || !manifest.staging) {
+    throw new UsageError(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
+  }
+  for (const table of manifest.tables) {
+    if (table.file && !existsSync(join(directory, table.file))) {
+      throw new UsageError(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
+    }
+  }
+  return manifest;
+}
+
+/**
+ * A backup goes back into the database it came from: the Supabase project
+ * (whatever host reaches it, direct or pooler), else the same host, port and
+ * database name.
+ */
+export function refuseOtherDatabase(manifest: BackupManifest, stagingUrl: string): void {
+  const here = backupOrigin(stagingUrl);
+  const there = manifest.staging;
+  if (!sameOrigin(here, there)) {
+    throw new UsageError(
+      `This backup is of ${there.location}, but SUPABASE_STAGING_DB_URL points at ${here.location}: ` +
+        'refusing to write one database\'s rows into another. Point SUPABASE_STAGING_DB_URL at the database the backup came from.',
+    );
+  }
+}
+
+function sameOrigin(a: BackupOrigin, b: BackupOrigin): boolean {
+  if (a.database !== b.database) return false;
+  if (a.projectRef && b.projectRef) return a.projectRef === b.projectRef;
+  return a.host === b.host && a.port === b.port;
+}
+
+export interface RestoreResult {
+  tables: number;
+  rows: number;
+}
+
+/**
+ * TRUNCATE of every table in the backup (the ones that were empty too, so
+ * staging ends exactly as it was), COPY FROM each file, sequences set back,
+ * COMMIT. Rows go back with `session_replication_role = replica`: triggers
+ * would rewrite them (updated_at) or insert more (audit rows), and foreign
+ * keys between the tables would demand an order a cycle does not have.
+ */
+export async function restoreBackup(stagingUrl: string, directory: string, manifest: BackupManifest): Promise<RestoreResult> {
+  const staging = await connectPostgres('staging', stagingUrl);
+  try {
+    await staging.query('BEGIN');
+    await requireReplicaRole(staging);
+    await staging
+      .query(`TRUNCATE ${manifest.tables.map((table) => quoteTable(table)).join(', ')}`)
+      .catch((error: unknown) => {
+        throw new DatabaseError(`${describeError('Emptying the tables of the backup in staging', error)}\nNothing was changed.`, 1, { cause: error });
+      });
+    let rows = 0;
+    for (const table of manifest.tables) {
+      if (table.file) rows += await copyFromFile(staging, table, join(directory, table.file));
+      for (const sequence of table.sequences) {
+        await staging.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, $3)', [
+          quoteTable(sequence),
+          sequence.lastValue,
+          sequence.isCalled,
+        ]);
+      }
+    }
+    await staging.query('COMMIT');
+    return { tables: manifest.tables.length, rows };
+  } catch (error) {
+    await staging.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof DatabaseError || error instanceof UsageError) throw error;
+    throw new DatabaseError(`${describeError('Restoring the backup', error)}\nStaging was left as it was: the restore is one transaction, now rolled back.`, 1, {
+      cause: error,
+    });
+  } finally {
+    await staging.end().catch(() => undefined);
+  }
+}
+
+async function requireReplicaRole(staging: pg.ClientBase): Promise<void> {
+  try {
+    await staging.query('SET LOCAL session_replication_role = replica');
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    throw new DatabaseError(
+      "Restoring needs SET session_replication_role on staging, which this role may not do: rows go back as they were saved, with no trigger rewriting them and in any order (cycles included). " +
+        'Run it as a role that may (on Supabase, postgres), or GRANT SET ON PARAMETER session_replication_role TO <role> (PostgreSQL 15+). Nothing was changed.',
+      1,
+      { cause: error },
+    );
+  }
+}
+
+async function copyFromFile(staging: pg.ClientBase, table: BackupManifest['tables'][number], path: string): Promise<number> {
+  const writing = staging.query(copyFrom(`COPY ${quoteTable(table)} (${columnList(table.columns)}) FROM STDIN (FORMAT ${table.format})`));
+  try {
+    await pipeline(createReadStream(path), writing);
+  } catch (error) {
+    throw new DatabaseError(
+      `${describeError(`Restoring ${qualifiedName(table)} from ${path}`, error)}\n` +
+        "If staging's table changed since the backup (columns or types), put it back as it was first. Staging was left as it was: the restore is one transaction, now rolled back.",
+      1,
+      { cause: error },
+    );
+  }
+  if (writing.rowCount !== table.rows) {
+    throw new DatabaseError(
+      `Restoring ${qualifiedName(table)}: ${path} held ${writing.rowCount} row(s), the manifest says ${table.rows}; the file is damaged. Staging was left as it was.`,
+    );
+  }
+  return writing.rowCount;
+}

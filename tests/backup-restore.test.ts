@@ -1,0 +1,157 @@
+// A replace empties staging's tables: it saves their rows first, and
+// scripts/restore-staging.ts puts them back exactly, sequences included.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupManifest } from '../lib/transport/postgres/backup.ts';
+import type { Project } from '../stack/index.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, staging: otherStaging, stack } = sharedStack();
+let staging: Project;
+afterAll(async () => {
+  await staging?.stop();
+});
+
+const sync = (cwd: string, args: string[] = []) =>
+  runScript('sync.ts', ['--via', 'postgres', '--schemas', SYNCED_SCHEMAS.join(','), '--yes', ...args], { env: envFor(production, staging), cwd });
+const restore = (cwd: string, args: string[], env = envFor(production, staging)) => runScript('restore-staging.ts', args, { env, cwd });
+
+/** Every table of the synced schemas, Auth's sign-in state included: it is emptied with auth.users. */
+const everyTable = () => tableDigests(staging.adminUrl, SYNCED_SCHEMAS);
+const sequences = () =>
+  query<{ name: string; last_value: string | null }>(
+    staging.adminUrl,
+    `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text FROM pg_catalog.pg_sequences
+     WHERE schemaname = ANY($1) ORDER BY 1`,
+    [SYNCED_SCHEMAS],
+  );
+
+describe('a replace sync backs up staging, and restore-staging.ts brings it back', () => {
+  const cwd = emptyDirectory();
+  let before: Digests;
+  let sequencesBefore: { name: string; last_value: string | null }[];
+  let backup: string;
+
+  beforeAll(async () => {
+    staging = await stack.createProject('backup_restore');
+    const first = await sync(cwd);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/No backup needed: the \d+ staging table\(s\) replaced were empty\./);
+    expect(existsSync(join(cwd, '.supasync'))).toBe(false);
+    // Staging's own life since: edits, deletions, ids handed out, a sign-in.
+    await query(
+      staging.adminUrl,
+      `UPDATE public.hotels SET name = name || ' (staging)' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
+       DELETE FROM public.booking_notes WHERE id IN (SELECT id FROM public.booking_notes ORDER BY id LIMIT 3);
+       INSERT INTO public.code_embeddings (file_path, chunk_index, embedding) VALUES ('staging-only.ts', 0, '{0.5,-0}');
+       INSERT INTO public.audit_events (table_name) VALUES ('staging-only');
+       INSERT INTO auth.sessions (id, user_id, aal, ip, user_agent)
+         SELECT '00000000-0000-4000-8000-00000000abcd', id, 'aal1', '10.0.0.1', 'staging browser' FROM auth.users ORDER BY id LIMIT 1;
+       INSERT INTO auth.refresh_tokens (token, user_id, session_id) VALUES ('staging-token', 'u', '00000000-0000-4000-8000-00000000abcd');`,
+    );
+    before = await everyTable();
+    sequencesBefore = await sequences();
+  });
+
+  it('saves every staging table it empties before replacing them, then staging equals production', async () => {
+    const result = await sync(cwd);
+    expect(result.code, result.stderr).toBe(0);
+    const line = /Backup of (\d+) staging tables \(([\d,]+) rows\): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(
+      result.stdout,
+    );
+    expect(line, result.stdout).not.toBeNull();
+    const [, tables, rows, directory, restoreArgument] = line as unknown as string[];
+    expect(restoreArgument).toBe(directory);
+    backup = directory as string;
+
+    const manifest = JSON.parse(readFileSync(join(cwd, backup, 'manifest.json'), 'utf8')) as BackupManifest;
+    expect(manifest.staging.database).toBe(new URL(staging.dbUrl).pathname.slice(1));
+    expect(JSON.stringify(manifest)).not.toContain(new URL(staging.dbUrl).password || 'no password');
+    expect(manifest.tables).toHaveLength(Number(tables));
+    // Named as the digests name them: quoted where PostgreSQL would quote (public."order").
+    const names = await query<{ name: string }>(
+      staging.adminUrl,
+      `SELECT format('%I.%I', s, n) AS name FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i`,
+      [manifest.tables.map((t) => t.schema), manifest.tables.map((t) => t.name)],
+    );
+    for (const [index, table] of manifest.tables.entries()) {
+      const name = names[index]?.name as string;
+      expect(table.rows, name).toBe(before[name]?.rows);
+      if (table.rows) expect(existsSync(join(cwd, backup, table.file as string)), name).toBe(true);
+      else expect(table.file, name).toBeNull();
+    }
+    expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.booking_events']));
+    expect(Number(String(rows).replace(/,/g, ''))).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
+    expect(manifest.tables.find((t) => t.name === 'code_embeddings')?.sequences).toEqual([
+      expect.objectContaining({ column: 'id', lastValue: sequencesBefore.find((s) => s.name === 'public.code_embeddings_id_seq')?.last_value }),
+    ]);
+
+    const [expected, actual] = await Promise.all([syncedDigests(production.adminUrl), syncedDigests(staging.adminUrl)]);
+    expect(actual).toEqual(expected);
+  });
+
+  it('refuses to restore without a manifest, into another database, or unconfirmed without a terminal', async () => {
+    const notABackup = emptyDirectory();
+    const [missing, elsewhere, unconfirmed] = await Promise.all([
+      restore(cwd, [notABackup, '--yes']),
+      restore(cwd, [backup, '--yes'], envFor(production, otherStaging)),
+      restore(cwd, [backup]),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`${notABackup} has no manifest.json`);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(/This backup is of .*, but SUPABASE_STAGING_DB_URL points at .*refusing/);
+    expect(elsewhere.stderr).not.toContain(new URL(otherStaging.dbUrl).password || 'no password');
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('run again with --yes');
+    expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+  });
+
+  it('restores staging exactly as the sync found it: every table, and the ids it hands out next', async () => {
+    const result = await restore(cwd, [backup, '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Restored \d+ staging tables \([\d,]+ rows\) from /);
+    expect(await everyTable()).toEqual(before);
+    expect(await sequences()).toEqual(sequencesBefore);
+    const [{ max }] = (await query<{ max: string }>(staging.adminUrl, 'SELECT max(id)::text AS max FROM public.code_embeddings')) as [{ max: string }];
+    const [{ id }] = (await query<{ id: string }>(
+      staging.dbUrl,
+      `INSERT INTO public.code_embeddings (file_path, chunk_index) VALUES ('after-restore.ts', 0) RETURNING id::text`,
+    )) as [{ id: string }];
+    expect(BigInt(id)).toBe(BigInt(max) + 1n);
+    await query(staging.adminUrl, `DELETE FROM public.code_embeddings WHERE file_path = 'after-restore.ts'`);
+  });
+
+  it('stops before emptying anything when the backup cannot be written, and --no-backup replaces without one', async () => {
+    const blocked = emptyDirectory();
+    mkdirSync(join(blocked, '.supasync'));
+    writeFileSync(join(blocked, '.supasync', 'backups'), 'a file where the backups directory belongs');
+    const refused = await sync(blocked);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Cannot write the backup of staging's tables to ${join(blocked, '.supasync', 'backups')}`);
+    expect(refused.stderr).toContain('--no-backup');
+    expect(await everyTable()).toEqual(before);
+
+    const unbacked = await sync(blocked, ['--no-backup']);
+    expect(unbacked.code, unbacked.stderr).toBe(0);
+    expect(unbacked.stdout).not.toContain('Backup of');
+    expect(readFileSync(join(blocked, '.supasync', 'backups'), 'utf8')).toContain('a file');
+    expect(readdirSync(join(cwd, '.supasync', 'backups'))).toHaveLength(1);
+    expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+  });
+
+  it('warns over REST, where no backup is taken, before emptying tables that hold rows', async () => {
+    const result = await runScript('sync.ts', ['--via', 'rest', '--tables', 'feature_flags', '--mode', 'replace', '--yes'], {
+      env: envFor(production, staging),
+      cwd,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: no backup is taken over REST: replacing empties 1 staging table\(s\) holding \d+ row\(s\) \(public\.feature_flags\)/);
+    expect(result.stderr).toContain('--via postgres');
+    expect(result.stderr).toContain('--mode upsert');
+    expect(readdirSync(join(cwd, '.supasync', 'backups'))).toHaveLength(1);
+  });
+});
