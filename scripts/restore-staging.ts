@@ -6,24 +6,32 @@ import { loadDotenvFiles, projectRef, readEnvironment } from '../lib/config/env.
 import { loadProjectConfig } from '../lib/config/file.ts';
 import { UsageError } from '../lib/errors.ts';
 import { formatCount } from '../lib/report/table.ts';
-import { readBackup, refuseOtherDatabase, restoreBackup } from '../lib/transport/postgres/restore.ts';
+import { readBackup } from '../lib/transport/backup-manifest.ts';
+import { refuseOtherDatabase, restoreBackup } from '../lib/transport/postgres/restore.ts';
 
 const HELP = `Usage: npx tsx scripts/restore-staging.ts <backup directory> [--yes]
 
 Puts staging's tables back as they were before a replace sync emptied them,
 from the backup it took (.supasync/backups/<time>-<staging>/, printed by the
-sync): in one staging transaction, tables emptied, the saved rows copied back,
-sequences set back. A failure leaves staging as it was. Rows written to those
-tables since the backup are deleted. Production is never opened.
+sync): tables emptied, the saved rows written back, sequences set back. Rows
+written to those tables since the backup are deleted. Production is never opened.
 
-Needs SUPABASE_STAGING_DB_URL (.env.local, .env or the shell), pointing at the
-database the backup came from.
+A backup taken over the direct path is restored over it, in one staging
+transaction: a failure leaves staging as it was. Needs SUPABASE_STAGING_DB_URL.
+
+A backup taken over REST is restored over REST, batch by batch: NOT one
+transaction, so a failure leaves staging part restored (run it again: it
+empties the tables first). Needs SUPABASE_STAGING_URL and
+SUPABASE_STAGING_SERVICE_ROLE_KEY.
+
+Either way the variables (.env.local, .env or the shell) must point at the
+database the backup came from; another is refused.
 
   --yes, -y              do not ask first (needed when not at a terminal)
   --debug                stack traces on errors
   -h, --help             this text
 
-Exit codes: 0 restored, 1 failed (staging unchanged), 2 usage or configuration error.`;
+Exit codes: 0 restored, 1 failed, 2 usage or configuration error.`;
 
 await runScript(async () => {
   const { values, positionals } = parseFlags({
@@ -40,18 +48,40 @@ await runScript(async () => {
   const manifest = readBackup(directory);
   loadDotenvFiles();
   const { staging } = readEnvironment();
-  if (!staging.dbUrl) throw new UsageError('SUPABASE_STAGING_DB_URL is not set: a restore needs staging\'s connection string (Dashboard > Connect).');
+  const overRest = manifest.via === 'rest';
+  if (overRest && !(staging.url && staging.serviceRoleKey)) {
+    throw new UsageError(
+      'This backup was taken over REST and is restored over REST: set SUPABASE_STAGING_URL and SUPABASE_STAGING_SERVICE_ROLE_KEY (Dashboard > Project Settings > API).',
+    );
+  }
+  if (!overRest && !staging.dbUrl) throw new UsageError('SUPABASE_STAGING_DB_URL is not set: a restore needs staging\'s connection string (Dashboard > Connect).');
   const ref = projectRef(staging);
   if (ref && (await loadProjectConfig()).protectedRefs.includes(ref)) {
     throw new UsageError(`Staging is project ${ref}, which supasync.config.json lists in protectedRefs: supasync never writes to it.`);
   }
-  refuseOtherDatabase(manifest, staging.dbUrl);
+  if (manifest.via === 'rest') {
+    const { refuseOtherProject } = await import('../lib/transport/rest/restore.ts');
+    refuseOtherProject(manifest, staging.url as string);
+  } else {
+    refuseOtherDatabase(manifest, staging.dbUrl as string);
+  }
   const rows = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
   const question =
     `Restore ${manifest.tables.length} table(s) of staging (${manifest.staging.location}) to the backup of ${manifest.createdAt} ` +
-    `(${formatCount(rows)} rows)? Their current rows are deleted.`;
+    `(${formatCount(rows)} rows)? Their current rows are deleted.` +
+    (overRest ? ' Over REST this is not one transaction: if it stops part way, staging is left part restored until you run it again.' : '');
   if (!(await confirmer(Boolean(values.yes))(question))) throw new UsageError('Nothing was changed: the restore was not confirmed.');
-  const restored = await restoreBackup(staging.dbUrl, directory, manifest);
+  if (manifest.via === 'rest') {
+    // supabase-js is loaded only on this path, as in the sync.
+    const { restoreOverRest } = await import('../lib/transport/rest/restore.ts');
+    const restored = await restoreOverRest(staging.url as string, staging.serviceRoleKey as string, directory, manifest);
+    console.log(
+      `Restored ${formatCount(restored.tables)} staging tables (${formatCount(restored.rows)} rows) over REST from ${directory}, as they were at ${manifest.createdAt}` +
+        `${restored.retries ? ` (${formatCount(restored.retries)} request(s) retried)` : ''}. Each batch committed on its own: it was not one transaction.`,
+    );
+    return 0;
+  }
+  const restored = await restoreBackup(staging.dbUrl as string, directory, manifest);
   console.log(
     `Restored ${formatCount(restored.tables)} staging tables (${formatCount(restored.rows)} rows) from ${directory}, as they were at ${manifest.createdAt}.`,
   );

@@ -143,15 +143,17 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 
-  it('warns over REST, where no backup is taken, before emptying tables that hold rows', async () => {
+  it('backs up over REST too, as JSON lines (tests/backup-restore-rest.test.ts restores one)', async () => {
     const result = await runScript('sync.ts', ['--via', 'rest', '--tables', 'feature_flags', '--mode', 'replace', '--yes'], {
       env: envFor(production, staging),
       cwd,
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/warning: no backup is taken over REST: replacing empties 1 staging table\(s\) holding \d+ row\(s\) \(public\.feature_flags\)/);
-    expect(result.stderr).toContain('--via postgres');
-    expect(result.stderr).toContain('--mode upsert');
-    expect(readdirSync(join(cwd, '.supasync', 'backups'))).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/warning/i);
+    expect(result.stdout).toMatch(/Backup of 1 staging tables \([\d,]+ rows\): \.supasync\/backups\/\S+/);
+    const directories = readdirSync(join(cwd, '.supasync', 'backups'));
+    expect(directories).toHaveLength(2);
+    const manifests = directories.map((name) => JSON.parse(readFileSync(join(cwd, '.supasync', 'backups', name, 'manifest.json'), 'utf8')) as { via: string });
+    expect(manifests.map((manifest) => manifest.via).sort()).toEqual(['postgres', 'rest']);
   });
 });

@@ -14,7 +14,8 @@ describe('scripts/install-rpcs.ts', () => {
       DROP SCHEMA supasync_private CASCADE;
       DROP FUNCTION public.supasync_catalog, public.supasync_read_rows, public.supasync_count_rows,
         public.supasync_can_disable_checks, public.supasync_truncate, public.supasync_write_rows, public.supasync_reset_sequences,
-        public.supasync_write_checks, public.supasync_set_columns, public.supasync_write_cycle;
+        public.supasync_write_checks, public.supasync_set_columns, public.supasync_write_cycle,
+        public.supasync_backup_tables, public.supasync_restore_sequences;
       NOTIFY pgrst, 'reload schema';`);
   });
   afterAll(() => bare?.stop());
@@ -28,6 +29,8 @@ describe('scripts/install-rpcs.ts', () => {
     expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_write_rows(');
     expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_set_columns(');
     expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_write_cycle(');
+    expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_backup_tables(');
+    expect(forProduction.stdout).not.toContain('supasync_restore_sequences');
     expect(forStaging.stdout).toContain('INSERT INTO supasync_private.sync_target');
   });
 

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.ts';
 import { dryRunOutput } from '../report/plan.ts';
 import { progressReporter, quietReporter } from '../report/progress.ts';
 import { renderSyncResult } from '../report/sync.ts';
-import { BACKUP_ROOT } from '../transport/postgres/backup.ts';
+import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
 import type { SyncMode } from '../transport/session.ts';
 import type { TableVerdict } from '../verify/verify.ts';
 import { listFlag, modeFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
@@ -40,7 +40,7 @@ export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tabl
   --dry-run              print the plan (tables, order, keys, drift) and change nothing
   --yes, -y              do not ask before replacing (needed when not at a terminal)
   --no-backup            replace without first saving staging's rows to .supasync/backups/
-                         (direct path; restore a backup with scripts/restore-staging.ts)
+                         (restore a backup with scripts/restore-staging.ts)
   --allow-drift          copy the columns both sides share when their schemas differ
   --strict               stop at the first row staging rejects (REST); without it
                          such rows are reported by key and the rest is written

@@ -8,7 +8,14 @@ export const MARK_SYNC_TARGET = `INSERT INTO supasync_private.sync_target (marke
 
 export function installSql(target: 'production' | 'staging'): string {
   const parts = [readMigration('_supasync_catalog')];
-  if (target === 'staging') parts.push(readMigration('_supasync_write'), readMigration('_supasync_write_checks'), readMigration('_supasync_write_cycle'));
+  if (target === 'staging') {
+    parts.push(
+      readMigration('_supasync_write'),
+      readMigration('_supasync_write_checks'),
+      readMigration('_supasync_write_cycle'),
+      readMigration('_supasync_backup'),
+    );
+  }
   const body = parts.map(({ file, sql }) => `-- supabase/migrations/${file}\n${sql}`).join('\n');
   return target === 'staging' ? `${body}\n-- mark this database as a sync target\n${MARK_SYNC_TARGET}\n` : body;
 }

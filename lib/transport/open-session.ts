@@ -20,5 +20,5 @@ export async function openSyncSession(
     production: connectSupabase(production.config.url as string, production.config.serviceRoleKey as string),
     staging: connectSupabase(staging.config.url as string, staging.config.serviceRoleKey as string),
   };
-  return openRestSession(clients, run.plan, options);
+  return openRestSession(clients, run.plan, options, staging.config.url as string);
 }

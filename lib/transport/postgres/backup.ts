@@ -2,7 +2,7 @@
 // inside the sync's own transaction, right before its TRUNCATE, so the backup
 // is exactly what the TRUNCATE removes. scripts/restore-staging.ts brings it
 // back (restore.ts).
-import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,49 +13,18 @@ import { parseConnectionString } from '../../config/connection-string.ts';
 import { redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
+import {
+  backupDirectory,
+  tableFile,
+  writeManifest,
+  type BackedUpSequence,
+  type BackedUpTable,
+  type BackupManifest,
+  type BackupOrigin,
+} from '../backup-manifest.ts';
 import type { StagingBackup } from '../session.ts';
 
-/** Under the directory the scripts run from, like supasync.config.json; gitignored. */
-export const BACKUP_ROOT = join('.supasync', 'backups');
-export const MANIFEST_FILE = 'manifest.json';
-
-/** Which database a backup came from: a restore goes back there and nowhere else. */
-export interface BackupOrigin {
-  /** The connection string without its password, for people. */
-  location: string;
-  host: string;
-  port: number;
-  database: string;
-  /** Supabase's project ref, when the connection string names one. */
-  projectRef: string | null;
-}
-
-export interface BackedUpSequence {
-  schema: string;
-  name: string;
-  column: string;
-  /** As text: a bigint sequence passes 2^53. */
-  lastValue: string;
-  isCalled: boolean;
-}
-
-export interface BackedUpTable {
-  schema: string;
-  name: string;
-  /** Relative to the backup's directory; null when the table was empty. */
-  file: string | null;
-  columns: string[];
-  format: 'binary';
-  rows: number;
-  sequences: BackedUpSequence[];
-}
-
-export interface BackupManifest {
-  supasyncBackup: 1;
-  createdAt: string;
-  staging: BackupOrigin;
-  tables: BackedUpTable[];
-}
+export { BACKUP_ROOT, MANIFEST_FILE, type BackedUpSequence, type BackedUpTable, type BackupManifest, type BackupOrigin } from '../backup-manifest.ts';
 
 export function backupOrigin(stagingUrl: string): BackupOrigin {
   const { config, projectRef } = parseConnectionString('SUPABASE_STAGING_DB_URL', stagingUrl);
@@ -85,7 +54,7 @@ export async function backUpTables(
   if (!holding.size) return { directory: null, tables: tables.length, rows: 0 };
   const createdAt = new Date();
   const origin = backupOrigin(stagingUrl);
-  const directory = join(root, fileSafe(`${createdAt.toISOString().replace(/:/g, '-')}-${origin.projectRef ?? origin.database}`));
+  const directory = backupDirectory(root, createdAt, origin.projectRef ?? origin.database);
   const entries: BackedUpTable[] = [];
   let current: TableRef | undefined;
   try {
@@ -96,16 +65,14 @@ export async function backUpTables(
       const sequences = await ownedSequences(staging, table);
       const entry: BackedUpTable = { ...table, file: null, columns, format: 'binary', rows: 0, sequences };
       if (holding.has(qualifiedName(table))) {
-        entry.file = fileSafe(`${String(index + 1).padStart(3, '0')}-${table.schema}.${table.name}.bin`);
+        entry.file = tableFile(index, table, 'bin');
         entry.rows = await copyToFile(staging, table, columns, join(directory, entry.file));
       }
       entries.push(entry);
     }
     current = undefined;
-    const manifest: BackupManifest = { supasyncBackup: 1, createdAt: createdAt.toISOString(), staging: origin, tables: entries };
-    // Written then renamed: a manifest is never half there.
-    await writeFile(join(directory, `${MANIFEST_FILE}.partial`), `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(join(directory, `${MANIFEST_FILE}.partial`), join(directory, MANIFEST_FILE));
+    const manifest: BackupManifest = { supasyncBackup: 1, via: 'postgres', createdAt: createdAt.toISOString(), staging: origin, tables: entries };
+    await writeManifest(directory, manifest);
   } catch (error) {
     await rm(directory, { recursive: true, force: true }).catch(() => undefined);
     const retry = 'Nothing was changed. To replace without a backup, run again with --no-backup.';
@@ -211,9 +178,4 @@ class FileSink extends Writable {
   private async writeAll(chunk: Buffer): Promise<void> {
     for (let at = 0; at < chunk.length; ) at += (await this.file.write(chunk, at)).bytesWritten;
   }
-}
-
-/** Names come from the database: nothing in them may reach outside the backup's directory. */
-function fileSafe(name: string): string {
-  return name.replace(/[/\\\0]/g, '_');
 }

@@ -1,7 +1,7 @@
 // Puts a backup taken by a replace (backup.ts) back into staging: in one
 // transaction, so a failure leaves staging as it was. Only ever staging's
 // connection string is used; production is never opened.
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -10,33 +10,8 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
-import { backupOrigin, MANIFEST_FILE, type BackupManifest, type BackupOrigin } from './backup.ts';
-
-/** The manifest of a backup directory, refused (exit 2) when missing, unreadable or naming files that are not there. */
-export function readBackup(directory: string): BackupManifest {
-  const path = join(directory, MANIFEST_FILE);
-  if (!existsSync(path)) {
-    throw new UsageError(
-      `${directory} has no ${MANIFEST_FILE}: it is not a supasync backup, or its writing did not finish. ` +
-        'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line.',
-    );
-  }
-  let manifest: BackupManifest;
-  try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as BackupManifest;
-  } catch (error) {
-    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (manifest?.supasyncBackup !== 1 || !Array.isArray(manifest.tables) || !manifest.staging) {
-    throw new UsageError(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
-  }
-  for (const table of manifest.tables) {
-    if (table.file && !existsSync(join(directory, table.file))) {
-      throw new UsageError(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
-    }
-  }
-  return manifest;
-}
+import type { BackupManifest, BackupOrigin } from '../backup-manifest.ts';
+import { backupOrigin } from './backup.ts';
 
 /**
  * A backup goes back into the database it came from: the Supabase project

@@ -10,6 +10,11 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 
 export type Row = (string | null)[];
 
+/** What paging a table needs: a sync's TablePlan, or a backup's description of a staging table. */
+export type PagedTable = Pick<TablePlan, 'table' | 'columns' | 'key' | 'rowFilter'> & { options: Pick<TablePlan['options'], 'batchSize'> };
+/** What writing rows into a table needs. */
+export type WrittenTable = Pick<TablePlan, 'table' | 'columns' | 'key'>;
+
 /** What one request should carry: big enough to amortise its latency, small enough for the timeouts. */
 const TARGET_PAGE_BYTES = 2 * 1024 * 1024;
 const MIN_PAGE_ROWS = 10;
@@ -20,7 +25,7 @@ const FIRST_PAGE_ROWS = 100;
  * Keyset pages of a table, read one ahead: the next page is already on its
  * way while the caller writes the current one.
  */
-export async function* readPages(supabase: SupabaseClient, table: TablePlan, onRetry: () => void): AsyncGenerator<Row[]> {
+export async function* readPages(supabase: SupabaseClient, table: PagedTable, onRetry: () => void): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
   const keyPositions = keyColumns.map((column) => table.columns.indexOf(column));
   // A small first page: the upload starts as soon as possible, and the next
@@ -73,7 +78,7 @@ export interface WriteOutcome {
 /** Writes a batch with supasync_write_rows: an upsert on the table's key, or plain inserts without one. */
 export function writeRows(
   supabase: SupabaseClient,
-  table: TablePlan,
+  table: WrittenTable,
   rows: Row[],
   options: { strict: boolean; onRetry: () => void; retries?: number },
 ): Promise<WriteOutcome> {
@@ -122,7 +127,7 @@ export function setColumns(
  * and PostgreSQL's message, and send the rest (strict: stop at the first).
  */
 async function sendInHalves(
-  table: TablePlan,
+  table: WrittenTable,
   rows: Row[],
   describeRow: (row: Row) => string,
   strict: boolean,
@@ -148,7 +153,7 @@ async function sendInHalves(
   }
 }
 
-function describeKey(table: TablePlan, row: Row): string {
+function describeKey(table: WrittenTable, row: Row): string {
   const columns = table.key?.columns ?? table.columns;
   return columns.map((column) => `${column}=${row[table.columns.indexOf(column)] ?? 'NULL'}`).join(', ');
 }

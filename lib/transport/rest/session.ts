@@ -7,7 +7,8 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
-import { modeOf, type LoadMethod, type PreparedStaging, type SessionOptions, type SyncSession, type TableCopy } from '../session.ts';
+import { modeOf, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
+import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
@@ -18,9 +19,10 @@ export async function openRestSession(
   clients: { production: SupabaseClient; staging: SupabaseClient },
   plan: SyncPlan,
   options: SessionOptions,
+  stagingUrl: string,
 ): Promise<SyncSession> {
   const load = await chooseRestLoad(clients.staging, plan);
-  return new RestSession(clients.production, clients.staging, load, options);
+  return new RestSession(clients.production, clients.staging, load, options, stagingUrl);
 }
 
 const WRITES_IN_FLIGHT = 3;
@@ -41,6 +43,8 @@ class RestSession implements SyncSession {
     private readonly staging: SupabaseClient,
     load: RestLoad,
     private readonly options: SessionOptions,
+    /** Recorded in a backup's manifest: a restore goes back to this project only. */
+    private readonly stagingUrl: string,
   ) {
     this.method = load.method;
     this.secondPasses = load.secondPasses;
@@ -56,10 +60,11 @@ class RestSession implements SyncSession {
       }
     }
     const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
-    const warnings: string[] = [];
+    let backup: StagingBackup | null = null;
     if (replaced.length) {
-      if (this.options.backupRoot) warnings.push(...(await this.noBackupWarning([...replaced.map((t) => t.table), ...alsoEmptied])));
-      await callRpc(this.staging, 'supasync_truncate', { tables: [...replaced.map((t) => t.table), ...alsoEmptied] }).catch((error: unknown) => {
+      const emptied = [...replaced.map((t) => t.table), ...alsoEmptied];
+      if (this.options.backupRoot) backup = await this.backUp(emptied, this.options.backupRoot);
+      await callRpc(this.staging, 'supasync_truncate', { tables: emptied }).catch((error: unknown) => {
         if (error instanceof RpcFailure && error.code === '0A000') {
           throw new DatabaseError(
             `Replacing these tables would leave rows pointing nowhere: ${error.details ?? error.message} ` +
@@ -69,31 +74,18 @@ class RestSession implements SyncSession {
         throw error;
       });
     }
-    return { backup: null, warnings };
+    return { backup, warnings: [] };
   }
 
   /**
-   * A backup streams staging's rows out inside the transaction that empties
-   * them; PostgREST gives no such transaction, so over REST none is taken,
-   * and the user hears so when it matters: before rows are deleted.
+   * Taken right before the TRUNCATE but, PostgREST running each request in
+   * its own transaction, not with it: a row staging gets in between is not
+   * in the backup (docs/usage.md says so).
    */
-  private async noBackupWarning(emptied: TableRef[]): Promise<string[]> {
-    // A count that fails (a table too large for the statement timeout) counts as rows to lose.
-    const counts = await Promise.all(
-      emptied.map(async (table) => ({
-        table,
-        rows: await callRpc(this.staging, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name }).then(Number, () => Number.NaN),
-      })),
-    );
-    const holding = counts.filter((count) => count.rows !== 0);
-    if (!holding.length) return [];
-    const rows = holding.reduce((sum, count) => sum + (Number.isFinite(count.rows) ? count.rows : 0), 0);
-    const uncounted = holding.some((count) => !Number.isFinite(count.rows));
-    return [
-      `no backup is taken over REST: replacing empties ${holding.length} staging table(s) holding ${uncounted ? 'at least ' : ''}${rows} row(s) ` +
-        `(${holding.map((count) => qualifiedName(count.table)).join(', ')}). For a backup and a restore script, sync over the direct path ` +
-        "(SUPABASE_*_DB_URL, --via postgres); to keep staging's rows, --mode upsert.",
-    ];
+  private backUp(emptied: TableRef[], root: string): Promise<StagingBackup> {
+    return backUpTablesOverRest(this.staging, this.stagingUrl, emptied, root, () => {
+      this.retries++;
+    });
   }
 
   /**

@@ -1,0 +1,126 @@
+// The backup a replace takes of staging before emptying it, as it lies on
+// disk: a directory per run under .supasync/backups/, one file per table that
+// held rows, and manifest.json, written last, saying what each file holds and
+// which database it came from. Both transports write it (postgres/backup.ts:
+// binary COPY files; rest/backup.ts: JSON lines of text values) and
+// scripts/restore-staging.ts reads it.
+import { existsSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { qualifiedName } from '../catalog/types.ts';
+import { UsageError } from '../errors.ts';
+
+/** Under the directory the scripts run from, like supasync.config.json; gitignored. */
+export const BACKUP_ROOT = join('.supasync', 'backups');
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Which database a direct-path backup came from: a restore goes back there and nowhere else. */
+export interface BackupOrigin {
+  /** The connection string without its password, for people. */
+  location: string;
+  host: string;
+  port: number;
+  database: string;
+  /** Supabase's project ref, when the connection string names one. */
+  projectRef: string | null;
+}
+
+/** Which project a REST backup came from. */
+export interface RestBackupOrigin {
+  /** SUPABASE_STAGING_URL as the sync had it (no key in it). */
+  location: string;
+  projectRef: string | null;
+}
+
+export interface BackedUpSequence {
+  schema: string;
+  name: string;
+  column: string;
+  /** As text: a bigint sequence passes 2^53. */
+  lastValue: string;
+  isCalled: boolean;
+}
+
+export interface BackedUpTable {
+  schema: string;
+  name: string;
+  /** Relative to the backup's directory; null when the table was empty. */
+  file: string | null;
+  columns: string[];
+  format: 'binary';
+  rows: number;
+  sequences: BackedUpSequence[];
+}
+
+/** One JSON array of text values (null for NULL) per line, in `columns` order. */
+export interface JsonLinesTable extends Omit<BackedUpTable, 'format'> {
+  format: 'jsonl';
+  /** Staging's primary key, which the restore upserts on (a retried batch is then harmless); null: none. */
+  key: string[] | null;
+}
+
+/** Taken over the direct path; manifests written before REST backups existed have no `via`. */
+export interface BackupManifest {
+  supasyncBackup: 1;
+  via?: 'postgres';
+  createdAt: string;
+  staging: BackupOrigin;
+  tables: BackedUpTable[];
+}
+
+export interface RestBackupManifest {
+  supasyncBackup: 1;
+  via: 'rest';
+  createdAt: string;
+  staging: RestBackupOrigin;
+  tables: JsonLinesTable[];
+}
+
+export type AnyBackupManifest = BackupManifest | RestBackupManifest;
+
+/** The manifest of a backup directory, refused (exit 2) when missing, unreadable or naming files that are not there. */
+export function readBackup(directory: string): AnyBackupManifest {
+  const path = join(directory, MANIFEST_FILE);
+  if (!existsSync(path)) {
+    throw new UsageError(
+      `${directory} has no ${MANIFEST_FILE}: it is not a supasync backup, or its writing did not finish. ` +
+        'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line.',
+    );
+  }
+  let manifest: AnyBackupManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as AnyBackupManifest;
+  } catch (error) {
+    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (manifest?.supasyncBackup !== 1 || !Array.isArray(manifest.tables) || !manifest.staging || ![undefined, 'postgres', 'rest'].includes(manifest.via)) {
+    throw new UsageError(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
+  }
+  for (const table of manifest.tables) {
+    if (table.file && !existsSync(join(directory, table.file))) {
+      throw new UsageError(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
+    }
+  }
+  return manifest;
+}
+
+/** A directory of its own for each run, named by time and staging's ref or database. */
+export function backupDirectory(root: string, createdAt: Date, label: string): string {
+  return join(root, fileSafe(`${createdAt.toISOString().replace(/:/g, '-')}-${label}`));
+}
+
+/** The name of a table's file: numbered in the backup's order. */
+export function tableFile(index: number, table: { schema: string; name: string }, extension: string): string {
+  return fileSafe(`${String(index + 1).padStart(3, '0')}-${table.schema}.${table.name}.${extension}`);
+}
+
+/** Written then renamed: a manifest is never half there, and a directory with one is complete. */
+export async function writeManifest(directory: string, manifest: AnyBackupManifest): Promise<void> {
+  await writeFile(join(directory, `${MANIFEST_FILE}.partial`), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(join(directory, `${MANIFEST_FILE}.partial`), join(directory, MANIFEST_FILE));
+}
+
+/** Names come from the database: nothing in them may reach outside the backup's directory. */
+function fileSafe(name: string): string {
+  return name.replace(/[/\\\0]/g, '_');
+}

@@ -1,0 +1,141 @@
+// Staging's rows saved to local files before a REST replace empties them,
+// read page by page with supasync_read_rows (text values: nothing passes
+// through a JS number) and written as JSON lines. PostgREST gives no
+// transaction spanning requests: the backup is read right before the
+// TRUNCATE, but a row written to staging in between is not in it.
+// restore.ts puts it back.
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { projectRefOfUrl } from '../../config/connection-string.ts';
+import { DatabaseError } from '../../errors.ts';
+import { backupDirectory, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable, type RestBackupOrigin } from '../backup-manifest.ts';
+import type { StagingBackup } from '../session.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { readPages, type PagedTable } from './rows.ts';
+
+/** What supasync_backup_tables says of one staging table. */
+export interface StagingTableState {
+  schema: string;
+  name: string;
+  partitioned: boolean;
+  columns: string[];
+  key: string[] | null;
+  hasRows: boolean;
+  sequences: BackedUpSequence[];
+}
+
+export function restOrigin(stagingUrl: string): RestBackupOrigin {
+  return { location: stagingUrl, projectRef: projectRefOfUrl(stagingUrl) ?? null };
+}
+
+export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
+  return callRpc<StagingTableState[]>(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry });
+}
+
+/**
+ * Every table in `tables` is listed in the manifest (the empty ones too, so
+ * a restore empties them as well); each that holds rows gets a file. Memory
+ * stays at a page or two: each page is on disk before the next is asked for
+ * (readPages reads one ahead). On failure the partial directory is removed
+ * and the error names the path and --no-backup; nothing was emptied yet.
+ */
+export async function backUpTablesOverRest(
+  staging: SupabaseClient,
+  stagingUrl: string,
+  tables: TableRef[],
+  root: string,
+  onRetry: () => void,
+): Promise<StagingBackup> {
+  const retry = 'Nothing was changed. To replace without a backup, run again with --no-backup.';
+  const states = await describeStagingTables(staging, tables, onRetry).catch((error: unknown) => {
+    if (error instanceof RpcFailure && error.code === 'PGRST202') {
+      throw new DatabaseError(
+        "Staging lacks supasync_backup_tables (supabase/migrations/20261201000200_supasync_backup.sql), which a replace over REST backs staging's rows up with. " +
+          'Install it: npx tsx scripts/install-rpcs.ts --staging; or replace without a backup: --no-backup. Nothing was changed.',
+        1,
+        { cause: error },
+      );
+    }
+    throw new DatabaseError(`Reading which of staging's tables hold rows, for the backup: ${explain(error)}\n${retry}`, 1, { cause: error });
+  });
+  if (!states.some((state) => state.hasRows)) return { directory: null, tables: tables.length, rows: 0 };
+  for (const state of states) {
+    if (state.hasRows && state.partitioned && !state.key) {
+      throw new DatabaseError(
+        `${qualifiedName(state)} is partitioned and has no primary key: over REST its rows cannot be read page by page for the backup. ` +
+          `Sync over the direct path (SUPABASE_*_DB_URL, --via postgres), or give it a primary key. ${retry}`,
+      );
+    }
+  }
+  const createdAt = new Date();
+  const origin = restOrigin(stagingUrl);
+  const directory = backupDirectory(root, createdAt, origin.projectRef ?? new URL(stagingUrl).host);
+  const entries: JsonLinesTable[] = [];
+  let current: StagingTableState | undefined;
+  try {
+    await mkdir(directory, { recursive: true });
+    for (const [index, state] of states.entries()) {
+      current = state;
+      const entry: JsonLinesTable = {
+        schema: state.schema,
+        name: state.name,
+        file: null,
+        columns: state.columns,
+        format: 'jsonl',
+        key: state.key,
+        rows: 0,
+        sequences: state.sequences,
+      };
+      if (state.hasRows) {
+        entry.file = tableFile(index, state, 'jsonl');
+        entry.rows = await pagesToFile(staging, state, join(directory, entry.file), onRetry);
+      }
+      entries.push(entry);
+    }
+    current = undefined;
+    await writeManifest(directory, { supasyncBackup: 1, via: 'rest', createdAt: createdAt.toISOString(), staging: origin, tables: entries });
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true }).catch(() => undefined);
+    // A file system error carries the call that failed; anything else came from staging.
+    if ((error as NodeJS.ErrnoException).syscall || !current) {
+      throw new DatabaseError(
+        `Cannot write the backup of staging's tables to ${directory}: ${(error as Error).message}\n` +
+          `Free disk space or fix the directory's permissions. ${retry}`,
+        1,
+        { cause: error },
+      );
+    }
+    throw new DatabaseError(`Backing up staging's ${qualifiedName(current)}: ${explain(error)}\n${retry}`, 1, { cause: error });
+  }
+  return { directory, tables: entries.length, rows: entries.reduce((sum, entry) => sum + entry.rows, 0) };
+}
+
+async function pagesToFile(staging: SupabaseClient, state: StagingTableState, path: string, onRetry: () => void): Promise<number> {
+  const table: PagedTable = {
+    table: { schema: state.schema, name: state.name },
+    columns: state.columns,
+    key: state.key ? { name: 'primary key', columns: state.key, kind: 'primary key' } : null,
+    rowFilter: null,
+    options: {},
+  };
+  const file = await open(path, 'wx');
+  let rows = 0;
+  try {
+    for await (const page of readPages(staging, table, onRetry)) {
+      // JSON strings carry PostgreSQL's text form unchanged, whatever the type.
+      await file.write(page.map((row) => `${JSON.stringify(row)}\n`).join(''));
+      rows += page.length;
+    }
+    // On disk before the TRUNCATE is sent: the backup is what survives it.
+    await file.sync();
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+  return rows;
+}
+
+function explain(error: unknown): string {
+  return error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+}

@@ -1,0 +1,155 @@
+// Puts a backup a REST replace took (backup.ts) back into staging, over REST.
+// PostgREST runs each request in its own transaction, so unlike the direct
+// path's restore this is not one transaction: the tables are emptied, then
+// written batch by batch, each batch committing. A restore that stops part
+// way says so; run again, it empties the tables first and converges.
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { qualifiedName } from '../../catalog/types.ts';
+import { connectSupabase } from '../../connect/supabase.ts';
+import { DatabaseError, UsageError } from '../../errors.ts';
+import type { JsonLinesTable, RestBackupManifest } from '../backup-manifest.ts';
+import { restOrigin } from './backup.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { writeRows, type Row, type WrittenTable } from './rows.ts';
+
+const BATCH_BYTES = 1024 * 1024;
+const BATCH_ROWS = 2_000;
+const PART_RESTORED =
+  'Staging is part restored: a restore over REST is not one transaction. Fix the cause and run the restore again: it empties the tables first.';
+
+/** A backup goes back into the project it came from: the same project ref, else the same URL. */
+export function refuseOtherProject(manifest: RestBackupManifest, stagingUrl: string): void {
+  const here = restOrigin(stagingUrl);
+  const there = manifest.staging;
+  const same = here.projectRef && there.projectRef ? here.projectRef === there.projectRef : normalise(here.location) === normalise(there.location);
+  if (!same) {
+    throw new UsageError(
+      `This backup is of ${there.location}, but SUPABASE_STAGING_URL points at ${here.location}: ` +
+        "refusing to write one project's rows into another. Point SUPABASE_STAGING_URL at the project the backup came from.",
+    );
+  }
+}
+
+function normalise(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`.toLowerCase();
+}
+
+export interface RestRestoreResult {
+  tables: number;
+  rows: number;
+  retries: number;
+}
+
+/**
+ * Checks first that staging's functions may switch triggers and foreign-key
+ * checks off (the replica role): rows then go back as they were saved, in
+ * any order, cycles included, with no trigger rewriting them. Without it
+ * the restore is refused before anything is emptied.
+ */
+export async function restoreOverRest(
+  stagingUrl: string,
+  serviceRoleKey: string,
+  directory: string,
+  manifest: RestBackupManifest,
+): Promise<RestRestoreResult> {
+  const staging = connectSupabase(stagingUrl, serviceRoleKey);
+  let retries = 0;
+  const onRetry = () => {
+    retries++;
+  };
+  const replica = await callRpc<boolean>(staging, 'supasync_can_disable_checks', {}, { onRetry }).catch((error: unknown) => {
+    throw new DatabaseError(`Checking staging before the restore: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
+  });
+  if (!replica) {
+    throw new DatabaseError(
+      "Restoring over REST needs staging's supasync functions to set session_replication_role = replica (their owner, on Supabase postgres, may): " +
+        'rows go back as they were saved, with no trigger rewriting them and in any order. Reinstall the functions as postgres ' +
+        '(npx tsx scripts/install-rpcs.ts --staging), or restore over the direct path. Nothing was changed.',
+    );
+  }
+  await callRpc(staging, 'supasync_truncate', { tables: manifest.tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry }).catch(
+    (error: unknown) => {
+      throw new DatabaseError(`Emptying the tables of the backup in staging: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
+    },
+  );
+  let rows = 0;
+  for (const table of manifest.tables) {
+    if (table.file) rows += await restoreTable(staging, table, join(directory, table.file), onRetry);
+  }
+  const sequences = manifest.tables.flatMap((table) => table.sequences);
+  if (sequences.length) {
+    await callRpc(staging, 'supasync_restore_sequences', { sequences }, { onRetry }).catch((error: unknown) => {
+      throw new DatabaseError(`Setting staging's sequences back: ${explain(error)}\nThe rows are back. ${PART_RESTORED}`, 1, { cause: error });
+    });
+  }
+  return { tables: manifest.tables.length, rows, retries };
+}
+
+async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path: string, onRetry: () => void): Promise<number> {
+  const table: WrittenTable = {
+    table: { schema: entry.schema, name: entry.name },
+    columns: entry.columns,
+    key: entry.key ? { name: 'primary key', columns: entry.key, kind: 'primary key' } : null,
+  };
+  const fail = (what: string, error?: unknown): never => {
+    throw new DatabaseError(
+      `Restoring ${qualifiedName(entry)} from ${path}: ${what}\n` +
+        "If staging's table changed since the backup (columns or types), put it back as it was first. " +
+        PART_RESTORED,
+      1,
+      error === undefined ? undefined : { cause: error },
+    );
+  };
+  const send = async (batch: Row[]) => {
+    const outcome = await writeRows(staging, table, batch, { strict: false, onRetry }).catch((error: unknown) => fail(explain(error), error));
+    const [rejected] = outcome.rejected;
+    if (rejected) fail(`staging rejected the row ${rejected.key}:\n${rejected.message}`);
+  };
+  let lines = 0;
+  let batch: Row[] = [];
+  let bytes = 0;
+  const input = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of input) {
+      if (!line) continue;
+      let row: Row;
+      try {
+        row = JSON.parse(line) as Row;
+      } catch (error) {
+        return fail(`line ${lines + 1} is not JSON (${(error as Error).message}); the file is damaged.`);
+      }
+      if (!Array.isArray(row) || row.length !== entry.columns.length) return fail(`line ${lines + 1} does not hold ${entry.columns.length} values; the file is damaged.`);
+      lines++;
+      batch.push(row);
+      bytes += line.length;
+      if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) {
+        await send(batch);
+        batch = [];
+        bytes = 0;
+      }
+    }
+  } finally {
+    input.close();
+  }
+  if (batch.length) await send(batch);
+  if (lines !== entry.rows) fail(`the file held ${lines} row(s), the manifest says ${entry.rows}; the file is damaged.`);
+  // A batch retried after a lost answer lands once with a key (an upsert), but twice without one: the count says which.
+  const count = Number(
+    await callRpc(staging, 'supasync_count_rows', { table_schema: entry.schema, table_name: entry.name }, { onRetry }).catch((error: unknown) =>
+      fail(`counting its rows afterwards: ${explain(error)}`, error),
+    ),
+  );
+  if (count !== entry.rows) {
+    fail(`staging holds ${count} row(s) after the restore, the backup ${entry.rows}: a batch landed twice, or something wrote to the table meanwhile.`);
+  }
+  return lines;
+}
+
+function explain(error: unknown): string {
+  if (error instanceof DatabaseError) return error.message;
+  return error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+}

@@ -1,0 +1,137 @@
+// Over REST a replace also saves the staging rows it empties (as JSON lines
+// of PostgreSQL's text, so no value passes through a JS number), and
+// scripts/restore-staging.ts puts them back over REST, sequences included.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RestBackupManifest } from '../lib/transport/backup-manifest.ts';
+import type { Project } from '../stack/index.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, staging: otherStaging, stack } = sharedStack();
+let staging: Project;
+afterAll(async () => {
+  await staging?.stop();
+});
+
+/** Only what the REST path needs: no connection string, so nothing can take the direct path. */
+const restEnv = (target: { apiUrl: string; serviceRoleKey: string; dbUrl: string }) => {
+  const env = envFor(production, target as Project);
+  delete env.SUPABASE_PROD_DB_URL;
+  delete env.SUPABASE_STAGING_DB_URL;
+  return env;
+};
+const sync = (cwd: string) => runScript('sync.ts', ['--via', 'rest', '--schemas', SYNCED_SCHEMAS.join(','), '--yes'], { env: restEnv(staging), cwd });
+const restore = (cwd: string, args: string[], target: { apiUrl: string; serviceRoleKey: string; dbUrl: string } = staging) =>
+  runScript('restore-staging.ts', args, { env: restEnv(target), cwd });
+
+const everyTable = () => tableDigests(staging.adminUrl, SYNCED_SCHEMAS);
+const sequences = () =>
+  query<{ name: string; last_value: string | null }>(
+    staging.adminUrl,
+    `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text FROM pg_catalog.pg_sequences
+     WHERE schemaname = ANY($1) ORDER BY 1`,
+    [SYNCED_SCHEMAS],
+  );
+/** Values JSON would corrupt on the way: int8 past 2^53, numeric's trailing zero, json's duplicate keys, -0, an array's lower bound. */
+const AWKWARD_ROW = `SELECT big::text, amount::text, js::text, ratio::text, f4::text, grid::text FROM public.type_zoo WHERE id = 9001`;
+
+describe('a replace over REST backs up staging, and restore-staging.ts brings it back over REST', () => {
+  const cwd = emptyDirectory();
+  let before: Digests;
+  let sequencesBefore: { name: string; last_value: string | null }[];
+  let backup: string;
+
+  beforeAll(async () => {
+    // A staging that is production's copy, then lived a life of its own.
+    staging = await stack.createProject('backup_restore_rest', { fill: 'tiny', syncTarget: true });
+    await query(
+      staging.adminUrl,
+      `UPDATE public.hotels SET name = name || ' (staging)' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
+       DELETE FROM public.booking_notes WHERE id IN (SELECT id FROM public.booking_notes ORDER BY id LIMIT 3);
+       INSERT INTO public.type_zoo (id, big, amount, js, ratio, f4, grid, note)
+         VALUES (9001, 9007199254740993, 1.50, '{"a": 1, "a": 2}', '-0', '-0', '[0:2]={7,8,9}', 'staging only');
+       INSERT INTO public.code_embeddings (file_path, chunk_index, embedding) VALUES ('staging-only.ts', 0, '{0.5,-0}');
+       INSERT INTO auth.sessions (id, user_id, aal, ip, user_agent)
+         SELECT '00000000-0000-4000-8000-00000000abcd', id, 'aal1', '10.0.0.1', 'staging browser' FROM auth.users ORDER BY id LIMIT 1;
+       INSERT INTO auth.refresh_tokens (token, user_id, session_id) VALUES ('staging-token', 'u', '00000000-0000-4000-8000-00000000abcd');`,
+    );
+    before = await everyTable();
+    sequencesBefore = await sequences();
+  });
+
+  it('saves every staging table it empties as JSON lines before replacing, then staging equals production', async () => {
+    const result = await sync(cwd);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/warning/i);
+    const line = /Backup of (\d+) staging tables \(([\d,]+) rows\): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(
+      result.stdout,
+    );
+    expect(line, result.stdout).not.toBeNull();
+    const [, tables, rows, directory] = line as unknown as string[];
+    backup = directory as string;
+
+    const manifest = JSON.parse(readFileSync(join(cwd, backup, 'manifest.json'), 'utf8')) as RestBackupManifest;
+    expect(manifest.via).toBe('rest');
+    expect(manifest.staging.location).toBe(staging.apiUrl);
+    expect(JSON.stringify(manifest)).not.toContain(staging.serviceRoleKey);
+    expect(manifest.tables).toHaveLength(Number(tables));
+    const names = await query<{ name: string }>(
+      staging.adminUrl,
+      `SELECT format('%I.%I', s, n) AS name FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i`,
+      [manifest.tables.map((t) => t.schema), manifest.tables.map((t) => t.name)],
+    );
+    for (const [index, table] of manifest.tables.entries()) {
+      const name = names[index]?.name as string;
+      expect(table.format, name).toBe('jsonl');
+      expect(table.rows, name).toBe(before[name]?.rows);
+      if (!table.rows) expect(table.file, name).toBeNull();
+      else expect(readFileSync(join(cwd, backup, table.file as string), 'utf8').split('\n').filter(Boolean), name).toHaveLength(table.rows);
+    }
+    expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.type_zoo']));
+    expect(Number(String(rows).replace(/,/g, ''))).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
+    // The awkward values as PostgreSQL printed them, not as JSON numbers.
+    const zoo = manifest.tables.find((t) => t.name === 'type_zoo');
+    const saved = readFileSync(join(cwd, backup, zoo?.file as string), 'utf8');
+    expect(saved).toContain('"9007199254740993"');
+    expect(saved).toContain('"1.50"');
+    expect(saved).toContain(JSON.stringify('{"a": 1, "a": 2}'));
+    expect(saved).toContain('"[0:2]={7,8,9}"');
+    expect(manifest.tables.find((t) => t.name === 'code_embeddings')?.sequences).toEqual([
+      expect.objectContaining({ column: 'id', lastValue: sequencesBefore.find((s) => s.name === 'public.code_embeddings_id_seq')?.last_value }),
+    ]);
+
+    const [expected, actual] = await Promise.all([syncedDigests(production.adminUrl), syncedDigests(staging.adminUrl)]);
+    expect(actual).toEqual(expected);
+    expect(await query(staging.adminUrl, AWKWARD_ROW)).toEqual([]);
+  });
+
+  it('refuses to restore into another project', async () => {
+    const elsewhere = await restore(cwd, [backup, '--yes'], otherStaging);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain(`This backup is of ${staging.apiUrl}, but SUPABASE_STAGING_URL points at ${otherStaging.apiUrl}`);
+    expect(elsewhere.stderr).not.toContain(otherStaging.serviceRoleKey);
+    expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+  });
+
+  it('restores staging exactly as the sync found it, awkward values and next ids included, and says it was not one transaction', async () => {
+    const result = await restore(cwd, [backup, '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Restored \d+ staging tables \([\d,]+ rows\) over REST from .*not one transaction/);
+    expect(await everyTable()).toEqual(before);
+    expect(await sequences()).toEqual(sequencesBefore);
+    expect(await query(staging.adminUrl, AWKWARD_ROW)).toEqual([
+      { big: '9007199254740993', amount: '1.50', js: '{"a": 1, "a": 2}', ratio: '-0', f4: '-0', grid: '[0:2]={7,8,9}' },
+    ]);
+    const [{ max }] = (await query<{ max: string }>(staging.adminUrl, 'SELECT max(id)::text AS max FROM public.code_embeddings')) as [{ max: string }];
+    const [{ id }] = (await query<{ id: string }>(
+      staging.dbUrl,
+      `INSERT INTO public.code_embeddings (file_path, chunk_index) VALUES ('after-restore.ts', 0) RETURNING id::text`,
+    )) as [{ id: string }];
+    expect(BigInt(id)).toBe(BigInt(max) + 1n);
+    await query(staging.adminUrl, `DELETE FROM public.code_embeddings WHERE file_path = 'after-restore.ts'`);
+    expect(existsSync(join(cwd, backup))).toBe(true);
+  });
+});
