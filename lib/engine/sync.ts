@@ -82,7 +82,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       const question =
         `Replace the contents of ${replaced.length} table(s) in staging (${run.staging.location}) with production's? ` +
         'Staging rows not in production are deleted' +
-        (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.');
+        (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.') +
+        (options.backupRoot ? ` Staging's rows are backed up first (${options.backupRoot}; scripts/restore-staging.ts restores them).` : ' No backup is taken (--no-backup).');
       if (!(await options.confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     }
     const prepared = await session.prepare(tables, emptied);
