@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
 import type { Project } from '../../stack/index.ts';
-import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
+import { indexDefinitions, query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
 import { runScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
@@ -23,9 +23,13 @@ export function defineSyncSuite(via: Via): void {
   describe(`syncing production into staging (via ${via})`, () => {
     it('makes every table in staging equal to production, edge cases included', async () => {
       const staging = await freshStaging('replace');
+      const indexesBefore = await indexDefinitions(staging.adminUrl);
       const result = await sync(staging, ['--yes']);
       expect(result.stderr).not.toContain('warning');
       expect(result.code).toBe(0);
+      // Secondary indexes dropped for the load are all back, exactly as they were (partitions' too).
+      expect(await indexDefinitions(staging.adminUrl)).toEqual(indexesBefore);
+      expect(indexesBefore.length).toBeGreaterThan(40);
       const [expected, actual] = await Promise.all([syncedDigests(production.adminUrl), syncedDigests(staging.adminUrl)]);
       expect(actual).toEqual(expected);
       // The tables the first version could not sync, by name, so a failure says which.

@@ -35,6 +35,17 @@ export async function tableDigests(adminUrl: string, schemas = ['public', 'analy
   });
 }
 
+/** Every index of the synced schemas, partitions included, as PostgreSQL prints it (names and definitions). */
+export async function indexDefinitions(adminUrl: string): Promise<string[]> {
+  const rows = await query<{ definition: string }>(
+    adminUrl,
+    `SELECT pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) ORDER BY 1`,
+    [SYNCED_SCHEMAS],
+  );
+  return rows.map((row) => row.definition);
+}
+
 export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   return withClient(url, async (client) => (await client.query(sql, params)).rows as T[]);
 }

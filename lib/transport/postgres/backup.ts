@@ -90,13 +90,12 @@ export async function backUpTables(
   return { directory, tables: entries.length, rows: entries.reduce((sum, entry) => sum + entry.rows, 0) };
 }
 
+/** One statement for all: to a remote project each is a round trip. */
 async function tablesWithRows(staging: pg.ClientBase, tables: TableRef[]): Promise<Set<string>> {
-  const holding = new Set<string>();
-  for (const table of tables) {
-    const { rows } = await staging.query<{ any: boolean }>(`SELECT EXISTS (SELECT FROM ${quoteTable(table)}) AS any`);
-    if (rows[0]?.any) holding.add(qualifiedName(table));
-  }
-  return holding;
+  if (!tables.length) return new Set();
+  const probes = tables.map((table, index) => `SELECT $${index + 1}::text AS name WHERE EXISTS (SELECT FROM ${quoteTable(table)})`);
+  const { rows } = await staging.query<{ name: string }>(probes.join('\nUNION ALL '), tables.map(qualifiedName));
+  return new Set(rows.map((row) => row.name));
 }
 
 /** Every column staging stores a value for: generated columns are computed again on restore. */

@@ -11,7 +11,7 @@ import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
-import { createIndexes, dropIndexes, secondaryIndexes, type SecondaryIndex } from './indexes.ts';
+import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
 export async function openPostgresSession(
@@ -98,6 +98,8 @@ class PostgresSession implements SyncSession {
   private disabledTriggers: { table: string; trigger: string }[] = [];
   private tempTables = 0;
   private postponedIndexes: SecondaryIndex[] = [];
+  /** The replaced tables' secondary indexes, dropped in prepare() and built again after each table's rows. */
+  private droppedIndexes = new Map<string, SecondaryIndex[]>();
 
   constructor(
     private readonly production: pg.Client,
@@ -130,13 +132,14 @@ class PostgresSession implements SyncSession {
               'Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging\'s rows with --mode upsert. Nothing was changed.',
           );
         });
+      this.droppedIndexes = await dropSecondaryIndexes(this.staging, replaced.map((t) => t.table));
     }
     return { backup, warnings: [] };
   }
 
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     if (modeOf(table, this.options.mode) === 'replace') {
-      const dropped = await dropIndexes(this.staging, await secondaryIndexes(this.staging, table.table));
+      const dropped = this.droppedIndexes.get(qualifiedName(table.table)) ?? [];
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
       // A table whose foreign-key checks wait for the end of the load cannot
       // have indexes built while they wait: its indexes come after the checks.
@@ -201,19 +204,19 @@ class PostgresSession implements SyncSession {
    * owned sequence moves past the column's maximum, and never backwards.
    */
   private async resetSequences(tables: TablePlan[]): Promise<void> {
-    for (const table of tables) {
-      for (const sequence of table.sequences) {
-        const sequenceName = quoteTable({ schema: sequence.schema, name: sequence.name });
-        await this.staging.query(
-          `SELECT pg_catalog.setval($1::regclass, next.value)
-           FROM (SELECT GREATEST(
-                   (SELECT max(${quoteIdent(sequence.column)}) FROM ${quoteTable(table.table)}),
-                   (SELECT CASE WHEN is_called THEN last_value END FROM ${sequenceName})) AS value) next
-           WHERE next.value IS NOT NULL`,
-          [sequenceName],
-        );
-      }
-    }
+    const owned = tables.flatMap((table) => table.sequences.map((sequence) => ({ table: table.table, sequence })));
+    if (!owned.length) return;
+    // One statement for all of them: each is a round trip to a remote project.
+    const next = owned.map(({ table, sequence }, index) => {
+      const sequenceName = quoteTable({ schema: sequence.schema, name: sequence.name });
+      return `SELECT $${index + 1}::regclass AS sequence, GREATEST(
+                (SELECT max(${quoteIdent(sequence.column)}) FROM ${quoteTable(table)}),
+                (SELECT CASE WHEN is_called THEN last_value END FROM ${sequenceName})) AS value`;
+    });
+    await this.staging.query(
+      `SELECT pg_catalog.setval(next.sequence, next.value) FROM (${next.join('\n UNION ALL ')}) next WHERE next.value IS NOT NULL`,
+      owned.map(({ sequence }) => quoteTable({ schema: sequence.schema, name: sequence.name })),
+    );
   }
 
   private async disableUserTriggers(tables: TablePlan[]): Promise<void> {
