@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestBackupManifest } from '../lib/transport/backup-manifest.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
+import { backupLine, sequenceValues, STAGING_LIFE } from './helpers/backup.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -28,13 +29,7 @@ const restore = (cwd: string, args: string[], target: { apiUrl: string; serviceR
   runScript('restore-staging.ts', args, { env: restEnv(target), cwd });
 
 const everyTable = () => tableDigests(staging.adminUrl, SYNCED_SCHEMAS);
-const sequences = () =>
-  query<{ name: string; last_value: string | null }>(
-    staging.adminUrl,
-    `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text FROM pg_catalog.pg_sequences
-     WHERE schemaname = ANY($1) ORDER BY 1`,
-    [SYNCED_SCHEMAS],
-  );
+const sequences = () => sequenceValues(staging.adminUrl);
 /** Values JSON would corrupt on the way: int8 past 2^53, numeric's trailing zero, json's duplicate keys, -0, an array's lower bound. */
 const AWKWARD_ROW = `SELECT big::text, amount::text, js::text, ratio::text, f4::text, grid::text FROM public.type_zoo WHERE id = 9001`;
 
@@ -49,14 +44,9 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
     staging = await stack.createProject('backup_restore_rest', { fill: 'tiny', syncTarget: true });
     await query(
       staging.adminUrl,
-      `UPDATE public.hotels SET name = name || ' (staging)' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
-       DELETE FROM public.booking_notes WHERE id IN (SELECT id FROM public.booking_notes ORDER BY id LIMIT 3);
+      `${STAGING_LIFE}
        INSERT INTO public.type_zoo (id, big, amount, js, ratio, f4, grid, note)
-         VALUES (9001, 9007199254740993, 1.50, '{"a": 1, "a": 2}', '-0', '-0', '[0:2]={7,8,9}', 'staging only');
-       INSERT INTO public.code_embeddings (file_path, chunk_index, embedding) VALUES ('staging-only.ts', 0, '{0.5,-0}');
-       INSERT INTO auth.sessions (id, user_id, aal, ip, user_agent)
-         SELECT '00000000-0000-4000-8000-00000000abcd', id, 'aal1', '10.0.0.1', 'staging browser' FROM auth.users ORDER BY id LIMIT 1;
-       INSERT INTO auth.refresh_tokens (token, user_id, session_id) VALUES ('staging-token', 'u', '00000000-0000-4000-8000-00000000abcd');`,
+         VALUES (9001, 9007199254740993, 1.50, '{"a": 1, "a": 2}', '-0', '-0', '[0:2]={7,8,9}', 'staging only');`,
     );
     before = await everyTable();
     sequencesBefore = await sequences();
@@ -66,18 +56,16 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
     const result = await sync(cwd);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/warning/i);
-    const line = /Backup of (\d+) staging tables \(([\d,]+) rows\): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(
-      result.stdout,
-    );
+    const line = backupLine(result.stdout);
     expect(line, result.stdout).not.toBeNull();
-    const [, tables, rows, directory] = line as unknown as string[];
-    backup = directory as string;
+    const { tables, rows, directory } = line as NonNullable<typeof line>;
+    backup = directory;
 
     const manifest = JSON.parse(readFileSync(join(cwd, backup, 'manifest.json'), 'utf8')) as RestBackupManifest;
     expect(manifest.via).toBe('rest');
     expect(manifest.staging.location).toBe(staging.apiUrl);
     expect(JSON.stringify(manifest)).not.toContain(staging.serviceRoleKey);
-    expect(manifest.tables).toHaveLength(Number(tables));
+    expect(manifest.tables).toHaveLength(tables);
     const names = await query<{ name: string }>(
       staging.adminUrl,
       `SELECT format('%I.%I', s, n) AS name FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i`,
@@ -91,7 +79,7 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
       else expect(readFileSync(join(cwd, backup, table.file as string), 'utf8').split('\n').filter(Boolean), name).toHaveLength(table.rows);
     }
     expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.type_zoo']));
-    expect(Number(String(rows).replace(/,/g, ''))).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
+    expect(rows).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
     // The awkward values as PostgreSQL printed them, not as JSON numbers.
     const zoo = manifest.tables.find((t) => t.name === 'type_zoo');
     const saved = readFileSync(join(cwd, backup, zoo?.file as string), 'utf8');

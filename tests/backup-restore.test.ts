@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupManifest } from '../lib/transport/postgres/backup.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
+import { backupLine, sequenceValues, STAGING_LIFE } from './helpers/backup.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -21,13 +22,7 @@ const restore = (cwd: string, args: string[], env = envFor(production, staging))
 
 /** Every table of the synced schemas, Auth's sign-in state included: it is emptied with auth.users. */
 const everyTable = () => tableDigests(staging.adminUrl, SYNCED_SCHEMAS);
-const sequences = () =>
-  query<{ name: string; last_value: string | null }>(
-    staging.adminUrl,
-    `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text FROM pg_catalog.pg_sequences
-     WHERE schemaname = ANY($1) ORDER BY 1`,
-    [SYNCED_SCHEMAS],
-  );
+const sequences = () => sequenceValues(staging.adminUrl);
 
 describe('a replace sync backs up staging, and restore-staging.ts brings it back', () => {
   const cwd = emptyDirectory();
@@ -44,13 +39,8 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     // Staging's own life since: edits, deletions, ids handed out, a sign-in.
     await query(
       staging.adminUrl,
-      `UPDATE public.hotels SET name = name || ' (staging)' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
-       DELETE FROM public.booking_notes WHERE id IN (SELECT id FROM public.booking_notes ORDER BY id LIMIT 3);
-       INSERT INTO public.code_embeddings (file_path, chunk_index, embedding) VALUES ('staging-only.ts', 0, '{0.5,-0}');
-       INSERT INTO public.audit_events (table_name) VALUES ('staging-only');
-       INSERT INTO auth.sessions (id, user_id, aal, ip, user_agent)
-         SELECT '00000000-0000-4000-8000-00000000abcd', id, 'aal1', '10.0.0.1', 'staging browser' FROM auth.users ORDER BY id LIMIT 1;
-       INSERT INTO auth.refresh_tokens (token, user_id, session_id) VALUES ('staging-token', 'u', '00000000-0000-4000-8000-00000000abcd');`,
+      `${STAGING_LIFE}
+       INSERT INTO public.audit_events (table_name) VALUES ('staging-only');`,
     );
     before = await everyTable();
     sequencesBefore = await sequences();
@@ -59,18 +49,16 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
   it('saves every staging table it empties before replacing them, then staging equals production', async () => {
     const result = await sync(cwd);
     expect(result.code, result.stderr).toBe(0);
-    const line = /Backup of (\d+) staging tables \(([\d,]+) rows\): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(
-      result.stdout,
-    );
+    const line = backupLine(result.stdout);
     expect(line, result.stdout).not.toBeNull();
-    const [, tables, rows, directory, restoreArgument] = line as unknown as string[];
+    const { tables, rows, directory, restoreArgument } = line as NonNullable<typeof line>;
     expect(restoreArgument).toBe(directory);
-    backup = directory as string;
+    backup = directory;
 
     const manifest = JSON.parse(readFileSync(join(cwd, backup, 'manifest.json'), 'utf8')) as BackupManifest;
     expect(manifest.staging.database).toBe(new URL(staging.dbUrl).pathname.slice(1));
     expect(JSON.stringify(manifest)).not.toContain(new URL(staging.dbUrl).password || 'no password');
-    expect(manifest.tables).toHaveLength(Number(tables));
+    expect(manifest.tables).toHaveLength(tables);
     // Named as the digests name them: quoted where PostgreSQL would quote (public."order").
     const names = await query<{ name: string }>(
       staging.adminUrl,
@@ -84,7 +72,7 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
       else expect(table.file, name).toBeNull();
     }
     expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.booking_events']));
-    expect(Number(String(rows).replace(/,/g, ''))).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
+    expect(rows).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
     expect(manifest.tables.find((t) => t.name === 'code_embeddings')?.sequences).toEqual([
       expect.objectContaining({ column: 'id', lastValue: sequencesBefore.find((s) => s.name === 'public.code_embeddings_id_seq')?.last_value }),
     ]);
