@@ -1,7 +1,7 @@
 // Installs supasync's SQL functions in a project, or prints them to paste
 // into the dashboard's SQL editor.
 import pg from 'pg';
-import { parseFlags } from '../lib/cli/args.ts';
+import { CONFIRM_OPTIONS, parseFlags } from '../lib/cli/args.ts';
 import { confirmer } from '../lib/cli/confirm.ts';
 import { runScript } from '../lib/cli/run.ts';
 import { loadDotenvFiles, readEnvironment } from '../lib/config/env.ts';
@@ -28,9 +28,7 @@ await runScript(async () => {
     staging: { type: 'boolean' },
     production: { type: 'boolean' },
     print: { type: 'boolean' },
-    yes: { type: 'boolean', short: 'y' },
-    debug: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...CONFIRM_OPTIONS,
   });
   if (values.help) {
     console.log(HELP);

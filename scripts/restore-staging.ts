@@ -1,5 +1,5 @@
 // Put staging's tables back as a replace sync found them, from the backup it took.
-import { parseFlags } from '../lib/cli/args.ts';
+import { CONFIRM_OPTIONS, parseFlags } from '../lib/cli/args.ts';
 import { confirmer } from '../lib/cli/confirm.ts';
 import { runScript } from '../lib/cli/run.ts';
 import { loadDotenvFiles, projectRef, readEnvironment } from '../lib/config/env.ts';
@@ -34,11 +34,7 @@ database the backup came from; another is refused.
 Exit codes: 0 restored, 1 failed, 2 usage or configuration error.`;
 
 await runScript(async () => {
-  const { values, positionals } = parseFlags({
-    yes: { type: 'boolean', short: 'y' },
-    debug: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values, positionals } = parseFlags(CONFIRM_OPTIONS);
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestBackupManifest } from '../lib/transport/backup-manifest.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
-import { backupLine, sequenceValues, STAGING_LIFE } from './helpers/backup.ts';
+import { backupLine, digestNames, sequenceValues, STAGING_LIFE } from './helpers/backup.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -66,13 +66,9 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
     expect(manifest.staging.location).toBe(staging.apiUrl);
     expect(JSON.stringify(manifest)).not.toContain(staging.serviceRoleKey);
     expect(manifest.tables).toHaveLength(tables);
-    const names = await query<{ name: string }>(
-      staging.adminUrl,
-      `SELECT format('%I.%I', s, n) AS name FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i`,
-      [manifest.tables.map((t) => t.schema), manifest.tables.map((t) => t.name)],
-    );
+    const names = await digestNames(staging.adminUrl, manifest.tables);
     for (const [index, table] of manifest.tables.entries()) {
-      const name = names[index]?.name as string;
+      const name = names[index] as string;
       expect(table.format, name).toBe('jsonl');
       expect(table.rows, name).toBe(before[name]?.rows);
       if (!table.rows) expect(table.file, name).toBeNull();

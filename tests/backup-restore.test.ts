@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupManifest } from '../lib/transport/postgres/backup.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
-import { backupLine, sequenceValues, STAGING_LIFE } from './helpers/backup.ts';
+import { backupLine, digestNames, sequenceValues, STAGING_LIFE } from './helpers/backup.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -59,14 +59,9 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     expect(manifest.staging.database).toBe(new URL(staging.dbUrl).pathname.slice(1));
     expect(JSON.stringify(manifest)).not.toContain(new URL(staging.dbUrl).password || 'no password');
     expect(manifest.tables).toHaveLength(tables);
-    // Named as the digests name them: quoted where PostgreSQL would quote (public."order").
-    const names = await query<{ name: string }>(
-      staging.adminUrl,
-      `SELECT format('%I.%I', s, n) AS name FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i`,
-      [manifest.tables.map((t) => t.schema), manifest.tables.map((t) => t.name)],
-    );
+    const names = await digestNames(staging.adminUrl, manifest.tables);
     for (const [index, table] of manifest.tables.entries()) {
-      const name = names[index]?.name as string;
+      const name = names[index] as string;
       expect(table.rows, name).toBe(before[name]?.rows);
       if (table.rows) expect(existsSync(join(cwd, backup, table.file as string)), name).toBe(true);
       else expect(table.file, name).toBeNull();

@@ -17,6 +17,13 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The flags of a script that asks before it writes and chooses no tables (install-rpcs, restore-staging). */
+export const CONFIRM_OPTIONS = {
+  yes: { type: 'boolean', short: 'y' },
+  debug: COMMON_OPTIONS.debug,
+  help: COMMON_OPTIONS.help,
+} as const satisfies ParseArgsConfig['options'];
+
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(options: T, argv = process.argv.slice(2)) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });

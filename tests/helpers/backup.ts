@@ -26,3 +26,13 @@ export function backupLine(stdout: string): { tables: number; rows: number; dire
   const [, tables, rows, directory, restoreArgument] = line as unknown as [string, string, string, string, string];
   return { tables: Number(tables), rows: Number(rows.replace(/,/g, '')), directory, restoreArgument };
 }
+
+/** A manifest's tables named as the digests name them: quoted where PostgreSQL would quote (public."order"). */
+export async function digestNames(adminUrl: string, tables: { schema: string; name: string }[]): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    adminUrl,
+    `SELECT format('%I.%I', s, n) AS name FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return rows.map((row) => row.name);
+}

@@ -44,12 +44,14 @@ export async function copyRows(request: CopyRequest): Promise<number> {
  * leaf, where PostgreSQL skips the descent from the root: random keys (UUIDs)
  * load a fifth faster sorted. Production reads them through its own key index
  * as they stream. Past a few million rows that index walk means random reads
- * on production, so large tables keep their physical order.
+ * on production, so large tables (and those of unknown size) keep their
+ * physical order.
  */
 const SORTED_READ_MAX_ROWS = 2_000_000;
 
 function readOrder(table: TablePlan): string {
-  if (!table.key || table.rowEstimate > SORTED_READ_MAX_ROWS) return '';
+  // rowEstimate is -1 for a table never analyzed: its size is unknown, so no sort.
+  if (!table.key || table.rowEstimate < 0 || table.rowEstimate > SORTED_READ_MAX_ROWS) return '';
   return ` ORDER BY ${columnList(table.key.columns)}`;
 }
 

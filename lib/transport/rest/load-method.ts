@@ -10,6 +10,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import { describeForeignTriggers, type ForeignTriggers } from '../foreign-triggers.ts';
 import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
@@ -26,7 +27,7 @@ export interface RestLoad {
 interface WriteChecks {
   /** The role the write functions run as. */
   owner: string;
-  foreign_triggers: { table: string; owner: string; triggers: string[] }[];
+  foreign_triggers: ForeignTriggers[];
 }
 
 export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): Promise<RestLoad> {
@@ -42,14 +43,9 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): P
   );
   const cycles = cycleTables(plan);
   const passes = planSecondPasses(plan, new Set(cycles.flat().map((table) => qualifiedName(table.table))));
-  const cannotSet = `staging's supasync functions run as ${checks.owner}, which may not SET session_replication_role`;
   const refused = [
     ...(checks.foreign_triggers.length
-      ? [
-          `${checks.foreign_triggers.map((t) => `${t.table} (triggers ${t.triggers.join(', ')}; owned by ${t.owner})`).join(', ')}: ` +
-            `${cannotSet}, nor disable the triggers of tables it does not own, so they would fire during the load ` +
-            '(a profile trigger on auth.users would create every profile twice).',
-        ]
+      ? [describeForeignTriggers(checks.foreign_triggers, `staging's supasync functions run as ${checks.owner}, which`)]
       : []),
     ...cycles.flatMap((tables) => whyNotTogether(tables) ?? []),
     ...passes.refused,
