@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { parseConnectionString } from '../../config/connection-string.ts';
 import { redactUrl } from '../../connect/postgres.ts';
@@ -23,6 +22,7 @@ import {
   type BackupOrigin,
 } from '../backup-manifest.ts';
 import type { StagingBackup } from '../session.ts';
+import { copyOut } from './copy-out.ts';
 
 export { BACKUP_ROOT, MANIFEST_FILE, type BackedUpSequence, type BackedUpTable, type BackupManifest, type BackupOrigin } from '../backup-manifest.ts';
 
@@ -140,9 +140,9 @@ async function copyToFile(staging: pg.ClientBase, table: TableRef, columns: stri
       : `COPY ${quoteTable(table)} (${columnList(columns)}) TO STDOUT (FORMAT binary)`;
   const file = await open(path, 'wx');
   try {
-    const reading = staging.query(copyTo(source));
+    const reading = staging.query(copyOut(source, { binary: true }));
     await pipeline(reading, new FileSink(file));
-    return reading.rowCount;
+    return reading.rows;
   } finally {
     await file.close().catch(() => undefined);
   }

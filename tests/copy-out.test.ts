@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { connectPostgres } from '../lib/connect/postgres.ts';
+import { copyOut } from '../lib/transport/postgres/copy-out.ts';
+import { sharedStack } from './setup/stack.ts';
+
+const { production, staging } = sharedStack();
+
+/** Everything a readable stream gives, as a digest and a length. */
+class Digest extends Writable {
+  private hash = createHash('sha256');
+  bytes = 0;
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback();
+  }
+  get hex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+// Rows of 1 to ~3,000 bytes: message headers fall at every offset of the socket's chunks.
+const uneven = (rows: number) => `SELECT i, repeat(md5(i::text), i % 97) AS filler FROM generate_series(1, ${rows}) i`;
+
+describe('the COPY TO reader', () => {
+  let client: pg.Client;
+  beforeAll(async () => {
+    client = await connectPostgres('production', production.dbUrl);
+  });
+  afterAll(async () => {
+    await client.end();
+  });
+
+  async function ours(sql: string, binary: boolean) {
+    const reports: number[] = [];
+    const reading = client.query(copyOut(sql, { binary, onRows: (rows) => reports.push(rows) }));
+    const sink = new Digest();
+    await pipeline(reading, sink);
+    return { rows: reading.rows, bytes: sink.bytes, hex: sink.hex, reports };
+  }
+
+  async function library(sql: string) {
+    const reading = client.query(copyTo(sql));
+    const sink = new Digest();
+    await pipeline(reading, sink);
+    return { rows: reading.rowCount, bytes: sink.bytes, hex: sink.hex };
+  }
+
+  for (const format of ['binary', 'text'] as const) {
+    it(`gives exactly the bytes pg-copy-streams gives, in ${format} format, and counts the rows`, async () => {
+      const sql = `COPY (${uneven(40_000)}) TO STDOUT (FORMAT ${format})`;
+      const expected = await library(sql);
+      const got = await ours(sql, format === 'binary');
+      expect(got.bytes).toBeGreaterThan(20_000_000);
+      expect({ rows: got.rows, bytes: got.bytes, hex: got.hex }).toEqual(expected);
+      expect(got.reports.at(-1)).toBe(40_000);
+      // The connection is pg's again.
+      expect((await client.query('SELECT 41 + 1 AS n')).rows).toEqual([{ n: 42 }]);
+    });
+  }
+
+  it('counts no rows for an empty result, binary header and trailer included', async () => {
+    const sql = 'COPY (SELECT 1 AS one WHERE false) TO STDOUT (FORMAT binary)';
+    const expected = await library(sql);
+    const got = await ours(sql, true);
+    expect(expected.bytes).toBeGreaterThan(0);
+    expect({ rows: got.rows, bytes: got.bytes, hex: got.hex }).toEqual(expected);
+    expect(got.reports.at(-1)).toBe(0);
+  });
+
+  it('reads past notices sent between rows', async () => {
+    // A function of this session only (production's connection is read-only).
+    const session = await connectPostgres('staging', staging.dbUrl);
+    onTestFinished(() => session.end());
+    await session.query(`CREATE FUNCTION pg_temp.noisy(i int) RETURNS int LANGUAGE plpgsql AS $$
+      BEGIN IF i % 500 = 0 THEN RAISE NOTICE 'row %', i; END IF; RETURN i; END $$`);
+    const reading = session.query(copyOut('COPY (SELECT pg_temp.noisy(i) FROM generate_series(1, 5000) i) TO STDOUT', { binary: false }));
+    const chunks: Buffer[] = [];
+    await pipeline(
+      reading,
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          callback();
+        },
+      }),
+    );
+    const expected = Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join('');
+    expect(Buffer.concat(chunks).toString()).toBe(expected);
+    expect(reading.rows).toBe(5000);
+  });
+
+  it('fails with the server\'s error when it comes after rows, and leaves the connection usable', async () => {
+    const reading = client.query(copyOut('COPY (SELECT 1 / (3000 - i) FROM generate_series(1, 6000) i) TO STDOUT', { binary: false }));
+    const sink = new Digest();
+    await expect(pipeline(reading, sink)).rejects.toThrow('division by zero');
+    expect(sink.bytes).toBeGreaterThan(0);
+    expect((await client.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+  });
+});
