@@ -102,4 +102,20 @@ describe('the COPY TO reader', () => {
     expect(sink.bytes).toBeGreaterThan(0);
     expect((await client.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
   });
+
+  it('closes the connection when the reader stops before the server is done, so nothing waits on it', async () => {
+    const session = await connectPostgres('production', production.dbUrl);
+    onTestFinished(() => session.end());
+    const reading = session.query(copyOut(`COPY (${uneven(200_000)}) TO STDOUT (FORMAT binary)`, { binary: true }));
+    let received = 0;
+    const failing = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        callback(received > 1_000_000 ? new Error('staging refused a row') : null);
+      },
+    });
+    await expect(pipeline(reading, failing)).rejects.toThrow('staging refused a row');
+    // The server was still sending: the connection is closed, and says so rather than hanging.
+    await expect(session.query('SELECT 1')).rejects.toThrow();
+  });
 });

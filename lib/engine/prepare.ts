@@ -30,11 +30,17 @@ export async function prepareRun(options: {
     throw new UsageError(`Staging is project ${stagingRef}, which supasync.config.json lists in protectedRefs: supasync never writes to it.`);
   }
   const via = chooseVia(environment, options.via);
-  const production = await openDatabase(environment.production, via);
-  const staging = await openDatabase(environment.staging, via).catch(async (error: unknown) => {
-    await production.close();
-    throw error;
-  });
+  // Both at once: to a remote project each connection costs a few round trips.
+  const [productionOpened, stagingOpened] = await Promise.allSettled([
+    openDatabase(environment.production, via),
+    openDatabase(environment.staging, via),
+  ]);
+  if (productionOpened.status === 'rejected' || stagingOpened.status === 'rejected') {
+    await Promise.allSettled([productionOpened, stagingOpened].map((opened) => (opened.status === 'fulfilled' ? opened.value.close() : undefined)));
+    throw productionOpened.status === 'rejected' ? productionOpened.reason : (stagingOpened as PromiseRejectedResult).reason;
+  }
+  const production = productionOpened.value;
+  const staging = stagingOpened.value;
   const close = async () => {
     await Promise.allSettled([production.close(), staging.close()]);
   };

@@ -25,6 +25,12 @@ export interface Database {
   missingKeys(table: TableRef, columns: string[], keys: string[]): Promise<string[]>;
   /** One level of a content checksum, computed in the database (see postgres/checksum-sql.ts). */
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
+  /**
+   * The direct path's connection, lent to the write session so a run opens
+   * each side once: to a remote project a connection costs TCP, TLS and a
+   * login. Nothing else may use it while the session holds it.
+   */
+  client?: pg.Client;
   close(): Promise<void>;
 }
 
@@ -36,6 +42,7 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
       via,
       config,
       location: redactUrl(config.dbUrl as string),
+      client,
       readCatalog: () => readCatalogPostgres(config.side, client),
       countRows: async (table) => {
         const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);

@@ -9,7 +9,8 @@ export async function openSyncSession(
 ): Promise<SyncSession> {
   const { production, staging } = run;
   if (run.via === 'postgres') {
-    return openPostgresSession({ production: production.config.dbUrl as string, staging: staging.config.dbUrl as string }, run.plan, options);
+    if (!production.client || !staging.client) throw new Error('the direct path needs both sides opened over PostgreSQL');
+    return openPostgresSession({ production: production.client, staging: staging.client, stagingUrl: staging.config.dbUrl as string }, run.plan, options);
   }
   // supabase-js is loaded only on this path: the direct path starts faster without it.
   const [{ connectSupabase }, { openRestSession }] = await Promise.all([

@@ -135,6 +135,17 @@ export class CopyOutStream extends Readable {
     process.nextTick(() => socket.resume());
   }
 
+  /**
+   * Stopped before the server finished (staging failed mid-table): the
+   * server keeps sending rows that nobody reads, and pg cannot take the
+   * connection back mid-COPY. Closing it ends the server's COPY at once; the
+   * run is failing and does not read production again.
+   */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.finished && this.connection) this.connection.stream.destroy();
+    callback(error);
+  }
+
   // pg calls these as the query's last messages arrive.
   handleError(error: Error): void {
     this.destroy(error);

@@ -2,7 +2,6 @@
 // transaction, so a failure anywhere leaves staging exactly as it was.
 import type pg from 'pg';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
-import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
@@ -15,32 +14,23 @@ import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './inde
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
 export async function openPostgresSession(
-  urls: { production: string; staging: string },
+  sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
   plan: SyncPlan,
   options: SessionOptions,
 ): Promise<SyncSession> {
-  // Both at once: to a remote project each connection costs a few round trips (TCP, TLS, login).
-  const [stagingOpened, snapshotOpened] = await Promise.allSettled([connectPostgres('staging', urls.staging), openSnapshot(urls.production, 1)]);
-  if (stagingOpened.status === 'rejected' || snapshotOpened.status === 'rejected') {
-    if (stagingOpened.status === 'fulfilled') await stagingOpened.value.end().catch(() => undefined);
-    if (snapshotOpened.status === 'fulfilled') await snapshotOpened.value.close();
-    throw stagingOpened.status === 'rejected' ? stagingOpened.reason : (snapshotOpened as PromiseRejectedResult).reason;
-  }
-  const staging = stagingOpened.value;
-  const snapshot = snapshotOpened.value;
+  const { staging } = sides;
+  const snapshot = await openSnapshot(sides.production);
   try {
-    const reader = snapshot.readers[0] as pg.Client;
     await staging.query('BEGIN');
     // Index builds after a load sort in memory rather than on disk when they can.
     await staging.query(`SET LOCAL maintenance_work_mem = '256MB'`);
     await preferLz4(staging);
     const method = await chooseLoadMethod(staging, plan);
     const deferred = method.kind === 'replica' ? [] : await deferCycleKeys(staging, plan);
-    return new PostgresSession(reader, staging, urls.staging, snapshot, method, deferred, options);
+    return new PostgresSession(snapshot.reader, staging, sides.stagingUrl, snapshot, method, deferred, options);
   } catch (error) {
     await snapshot.close();
     await staging.query('ROLLBACK').catch(() => undefined);
-    await staging.end();
     throw error;
   }
 }
@@ -194,9 +184,9 @@ class PostgresSession implements SyncSession {
     await this.close();
   }
 
+  /** The connections are the run's (see Database.client): they stay open for what comes after. */
   private async close(): Promise<void> {
     await this.snapshot.close();
-    await this.staging.end().catch(() => undefined);
   }
 
   /**

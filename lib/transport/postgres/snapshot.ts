@@ -1,37 +1,25 @@
-// Production is read in one consistent snapshot: every reader sees the
-// database as it was at one instant, so the copy is referentially whole
-// even while production keeps taking writes.
+// Production is read in one consistent snapshot: every table is read as the
+// database was at one instant, so the copy is referentially whole even while
+// production keeps taking writes. One reader is enough: a single staging
+// backend writes, and it takes rows no faster than one production backend
+// sends them.
 import type pg from 'pg';
-import { connectPostgres } from '../../connect/postgres.ts';
 
 export interface Snapshot {
-  readers: pg.Client[];
+  reader: pg.Client;
+  /** Ends the snapshot; the connection stays open for its owner. */
   close(): Promise<void>;
 }
 
-export async function openSnapshot(dbUrl: string, readers: number): Promise<Snapshot> {
-  const clients: pg.Client[] = [];
+export async function openSnapshot(reader: pg.Client): Promise<Snapshot> {
   const close = async () => {
-    await Promise.allSettled(clients.map((client) => client.query('ROLLBACK').finally(() => client.end())));
+    await reader.query('ROLLBACK').catch(() => undefined);
   };
   try {
-    const first = await connectPostgres('production', dbUrl);
-    clients.push(first);
-    await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    if (readers > 1) {
-      // Other sessions adopt the first one's snapshot (pg_export_snapshot).
-      const { rows } = await first.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
-      for (let i = 1; i < readers; i++) {
-        const reader = await connectPostgres('production', dbUrl);
-        clients.push(reader);
-        await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        await reader.query(`SET TRANSACTION SNAPSHOT '${rows[0]?.id}'`);
-      }
-    } else {
-      // REPEATABLE READ takes its snapshot at the first query, not at BEGIN.
-      await first.query('SELECT 1');
-    }
-    return { readers: clients, close };
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // REPEATABLE READ takes its snapshot at the first query, not at BEGIN.
+    await reader.query('SELECT 1');
+    return { reader, close };
   } catch (error) {
     await close();
     throw error;
