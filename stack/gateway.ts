@@ -66,6 +66,8 @@ export interface GatewayStats {
   bytesUp: number;
   /** Response body bytes sent to clients, as sent: compressed when compressed. */
   bytesDown: number;
+  /** The most client connections open at once since the last reset. */
+  peakConnections: number;
 }
 
 export interface Gateway {
@@ -103,6 +105,7 @@ const emptyStats = (): GatewayStats => ({
   faults: { status503: 0, drop: 0, dropAfterUpstream: 0 },
   bytesUp: 0,
   bytesDown: 0,
+  peakConnections: 0,
 });
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -224,6 +227,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
+  let openConnections = 0;
+  server.on('connection', (socket) => {
+    openConnections++;
+    stats.peakConnections = Math.max(stats.peakConnections, openConnections);
+    socket.once('close', () => openConnections--);
+  });
+
   // Port 0: the kernel picks a free port as it binds, so parallel test files cannot collide.
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -250,7 +260,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     stats: () => structuredClone(stats),
     resetStats() {
-      stats = emptyStats();
+      stats = { ...emptyStats(), peakConnections: openConnections };
     },
     async stop() {
       server.closeAllConnections();

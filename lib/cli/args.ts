@@ -55,7 +55,22 @@ export const SYNC_OPTIONS = {
   group: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'no-backup': { type: 'boolean' },
+  concurrency: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
+
+export const MAX_CONCURRENCY = 32;
+
+/** Requests at once to each project over REST; undefined: the default. */
+export function concurrencyFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_CONCURRENCY) {
+    throw new UsageError(
+      `--concurrency ${value}: use a whole number from 1 to ${MAX_CONCURRENCY} (requests at once to each project over REST; the direct path holds one connection to each side)`,
+    );
+  }
+  return n;
+}
 
 /** Which tables: the flags, else the config's schemas and exclusions. */
 export function selectionFrom(

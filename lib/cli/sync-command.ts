@@ -12,7 +12,7 @@ import { renderSyncResult } from '../report/sync.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
 import type { SyncMode } from '../transport/session.ts';
 import type { TableVerdict } from '../verify/verify.ts';
-import { listFlag, modeFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
+import { concurrencyFlag, listFlag, modeFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
 import { confirmer } from './confirm.ts';
 
 export interface SyncCommand {
@@ -35,6 +35,9 @@ export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tabl
   --schemas public,x     schemas to copy (default: public, or the config's)
   --via rest|postgres    how to reach the databases (default: postgres when both
                          SUPABASE_*_DB_URL are set, else REST)
+  --concurrency N        at most N requests at once to each project over REST, so at most
+                         N connections (default 8: three tables at a time); the direct
+                         path always holds one connection to each side
   --with-parents         also copy the rows the chosen rows reference, and only those
   --allow-orphans        copy even when staging lacks referenced rows
   --dry-run              print the plan (tables, order, keys, drift) and change nothing
@@ -67,7 +70,9 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const groupName = values.group ?? (named ? undefined : command.group);
   const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
   const mode = modeFlag(values.mode, command.mode);
+  const concurrency = concurrencyFlag(values.concurrency);
   const run = await prepareRun({
+    concurrency,
     via: viaFlag(values.via),
     selection: selectionFrom(values, config, tables),
     withParents: Boolean(values['with-parents']),
@@ -78,17 +83,24 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       console.log(dryRunOutput(run, mode, Boolean(values.json)));
       return 0;
     }
+    const reporter = values.json ? quietReporter() : progressReporter();
+    if (concurrency && concurrency > 1 && run.via === 'postgres') {
+      reporter.warning(
+        `--concurrency ${concurrency}: the direct path writes staging in one transaction, which is one connection: tables go one after another.`,
+      );
+    }
     const result = await runSync(
       run,
       {
         mode,
+        concurrency,
         allowDrift: Boolean(values['allow-drift']),
         strict: Boolean(values.strict),
         allowOrphans: Boolean(values['allow-orphans']),
         backupRoot: values['no-backup'] ? null : join(process.cwd(), BACKUP_ROOT),
         confirm: confirmer(Boolean(values.yes)),
       },
-      values.json ? quietReporter() : progressReporter(),
+      reporter,
     );
     const rejected = result.tables.some((table) => table.rejected.length);
     let verdicts: TableVerdict[] | undefined;

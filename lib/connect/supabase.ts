@@ -3,10 +3,12 @@
 // even though a sync never opens a realtime channel.
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import { DEFAULT_CONCURRENCY, limitRequests } from './request-limit.ts';
 
-export function connectSupabase(url: string, serviceRoleKey: string): SupabaseClient {
+export function connectSupabase(url: string, serviceRoleKey: string, concurrency = DEFAULT_CONCURRENCY): SupabaseClient {
   return createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: WebSocket as never },
+    global: { fetch: limitRequests(concurrency) },
   });
 }

@@ -22,6 +22,8 @@ export async function prepareRun(options: {
   withParents?: boolean;
   /** Project refs that must never be written to: refused as staging. */
   protectedRefs?: string[];
+  /** Requests at once to each project over REST (--concurrency). */
+  concurrency?: number;
 }): Promise<PreparedRun> {
   loadDotenvFiles();
   const environment = readEnvironment();
@@ -32,8 +34,8 @@ export async function prepareRun(options: {
   const via = chooseVia(environment, options.via);
   // Both at once: to a remote project each connection costs a few round trips.
   const [productionOpened, stagingOpened] = await Promise.allSettled([
-    openDatabase(environment.production, via),
-    openDatabase(environment.staging, via),
+    openDatabase(environment.production, via, options.concurrency),
+    openDatabase(environment.staging, via, options.concurrency),
   ]);
   if (productionOpened.status === 'rejected' || stagingOpened.status === 'rejected') {
     await Promise.allSettled([productionOpened, stagingOpened].map((opened) => (opened.status === 'fulfilled' ? opened.value.close() : undefined)));

@@ -21,6 +21,8 @@ export interface SyncOptions {
   allowOrphans: boolean;
   /** Where a replace saves the staging rows it is about to empty; null: no backup (--no-backup). */
   backupRoot: string | null;
+  /** Requests at once to each project over REST (--concurrency); the default when undefined. */
+  concurrency?: number;
   /** Ask before a destructive run; resolves false when the user declines. */
   confirm: (question: string) => Promise<boolean>;
 }
@@ -70,7 +72,12 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   }
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
-  const session = await openSyncSession(run, { mode: options.mode, strict: options.strict, backupRoot: options.backupRoot });
+  const session = await openSyncSession(run, {
+    mode: options.mode,
+    strict: options.strict,
+    backupRoot: options.backupRoot,
+    concurrency: options.concurrency,
+  });
   const results: TableResult[] = [];
   const running = new Set<TablePlan>();
   let backup: StagingBackup | null = null;

@@ -31,10 +31,13 @@ export interface Database {
    * login. Nothing else may use it while the session holds it.
    */
   client?: pg.Client;
+  /** The REST path's client, shared with the write session: one limit on requests in flight per project (--concurrency). */
+  supabase?: SupabaseClient;
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: SideConfig, via: Via): Promise<Database> {
+/** `concurrency`: at most this many requests at once to the project over REST; the direct path holds one connection. */
+export async function openDatabase(config: SideConfig, via: Via, concurrency?: number): Promise<Database> {
   if (via === 'postgres') {
     const client: pg.Client = await connectPostgres(config.side, config.dbUrl as string);
     return {
@@ -78,7 +81,7 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
   }
   // supabase-js is loaded only on this path: the direct path starts faster without it.
   const { connectSupabase } = await import('../connect/supabase.ts');
-  const supabase: SupabaseClient = connectSupabase(config.url as string, config.serviceRoleKey as string);
+  const supabase: SupabaseClient = connectSupabase(config.url as string, config.serviceRoleKey as string, concurrency);
   const rpc = <T = unknown>(what: string, name: string, args: Record<string, unknown>): Promise<T> =>
     callRpc<T>(supabase, name, args).catch((error: unknown) => {
       const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
@@ -89,6 +92,7 @@ export async function openDatabase(config: SideConfig, via: Via): Promise<Databa
     via,
     config,
     location: config.url as string,
+    supabase,
     readCatalog: () => readCatalogRest(config.side, supabase),
     countRows: async (table) =>
       Number(await rpc(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name })),

@@ -12,14 +12,8 @@ export async function openSyncSession(
     if (!production.client || !staging.client) throw new Error('the direct path needs both sides opened over PostgreSQL');
     return openPostgresSession({ production: production.client, staging: staging.client, stagingUrl: staging.config.dbUrl as string }, run.plan, options);
   }
+  if (!production.supabase || !staging.supabase) throw new Error('the REST path needs both sides opened over REST');
   // supabase-js is loaded only on this path: the direct path starts faster without it.
-  const [{ connectSupabase }, { openRestSession }] = await Promise.all([
-    import('../connect/supabase.ts'),
-    import('./rest/session.ts'),
-  ]);
-  const clients = {
-    production: connectSupabase(production.config.url as string, production.config.serviceRoleKey as string),
-    staging: connectSupabase(staging.config.url as string, staging.config.serviceRoleKey as string),
-  };
-  return openRestSession(clients, run.plan, options, staging.config.url as string);
+  const { openRestSession } = await import('./rest/session.ts');
+  return openRestSession({ production: production.supabase, staging: staging.supabase }, run.plan, options, staging.config.url as string);
 }

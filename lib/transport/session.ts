@@ -16,6 +16,8 @@ export interface SessionOptions {
   strict: boolean;
   /** Where a replace saves the staging rows it empties (a directory per run); null: no backup (--no-backup). */
   backupRoot: string | null;
+  /** Requests at once to each project over REST (the clients enforce it); the default when undefined. */
+  concurrency?: number;
 }
 
 /** What a replace saved before emptying staging's tables. */

@@ -26,10 +26,11 @@ export async function openRestSession(
 }
 
 const WRITES_IN_FLIGHT = 3;
+const TABLES_AT_ONCE = 3;
 
 class RestSession implements SyncSession {
   readonly atomic = false;
-  readonly parallelTables = 3;
+  readonly parallelTables: number;
   retries = 0;
 
   readonly method: LoadMethod;
@@ -47,6 +48,8 @@ class RestSession implements SyncSession {
     private readonly stagingUrl: string,
   ) {
     this.method = load.method;
+    // The clients cap requests in flight (--concurrency); more tables than requests would only interleave them.
+    this.parallelTables = Math.min(TABLES_AT_ONCE, options.concurrency ?? TABLES_AT_ONCE);
     this.secondPasses = load.secondPasses;
     this.cycles = load.cycles;
   }

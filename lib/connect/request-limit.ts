@@ -1,0 +1,35 @@
+// At most `limit` requests at once to a project: each request in flight holds
+// one HTTP connection, so this is also how many connections a run opens.
+// A request counts until its body is read, since its connection is busy till
+// then; supabase-js reads every body whole anyway.
+
+/** Requests in flight to one project when --concurrency does not say: three tables, each with a read and writes going. */
+export const DEFAULT_CONCURRENCY = 8;
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+export function limitRequests(limit: number, fetchImpl: typeof fetch = fetch): typeof fetch {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = async () => {
+    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+  };
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
+  return async (input, init) => {
+    await acquire();
+    try {
+      const response = await fetchImpl(input, init);
+      const body = NULL_BODY_STATUSES.has(response.status) ? null : await response.arrayBuffer();
+      // undici puts the connection back in its pool a turn of the event loop
+      // after the body ends: a request started before that opens a new one.
+      await new Promise((resolve) => setImmediate(resolve));
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } finally {
+      release();
+    }
+  };
+}
