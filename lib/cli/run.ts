@@ -1,6 +1,5 @@
 // How every script ends: its exit code, and errors printed for a person.
 // A stack trace appears only with --debug.
-import chalk from 'chalk';
 import { SupasyncError } from '../errors.ts';
 
 export async function runScript(main: () => Promise<number | void>): Promise<void> {
@@ -8,6 +7,8 @@ export async function runScript(main: () => Promise<number | void>): Promise<voi
   try {
     process.exitCode = (await main()) ?? 0;
   } catch (error) {
+    // Loaded here, not up front: a run that succeeds starts sooner without it.
+    const { default: chalk } = await import('chalk');
     if (error instanceof SupasyncError) {
       console.error(chalk.red(error.message));
       if (debug && error.cause instanceof Error) console.error(error.cause.stack);

@@ -4,11 +4,7 @@
 import { join } from 'node:path';
 import { loadProjectConfig, groupTables } from '../config/file.ts';
 import { prepareRun } from '../engine/prepare.ts';
-import { runSync } from '../engine/sync.ts';
 import { UsageError } from '../errors.ts';
-import { dryRunOutput } from '../report/plan.ts';
-import { progressReporter, quietReporter } from '../report/progress.ts';
-import { renderSyncResult } from '../report/sync.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
 import type { SyncMode } from '../transport/session.ts';
 import type { TableVerdict } from '../verify/verify.ts';
@@ -71,6 +67,10 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
   const mode = modeFlag(values.mode, command.mode);
   const concurrency = concurrencyFlag(values.concurrency);
+  // Loaded while the databases answer the connections and catalog queries,
+  // which to a remote project take longer than loading these does.
+  const syncModules = Promise.all([import('../engine/sync.ts'), import('../report/progress.ts'), import('../report/sync.ts')]);
+  syncModules.catch(() => undefined); // awaited below; a run that fails before then must not also report this
   const run = await prepareRun({
     concurrency,
     via: viaFlag(values.via),
@@ -80,9 +80,11 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   });
   try {
     if (values['dry-run']) {
+      const { dryRunOutput } = await import('../report/plan.ts');
       console.log(dryRunOutput(run, mode, Boolean(values.json)));
       return 0;
     }
+    const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult }] = await syncModules;
     const reporter = values.json ? quietReporter() : progressReporter();
     if (concurrency && concurrency > 1 && run.via === 'postgres') {
       reporter.warning(

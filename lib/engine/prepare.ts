@@ -3,8 +3,7 @@
 import { chooseVia, loadDotenvFiles, projectRef, readEnvironment, type Via } from '../config/env.ts';
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
-import { selectionWithParents } from '../plan/parents.ts';
-import { planSync, type SyncPlan } from '../plan/plan.ts';
+import type { SyncPlan } from '../plan/plan.ts';
 import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
 
@@ -25,6 +24,9 @@ export async function prepareRun(options: {
   /** Requests at once to each project over REST (--concurrency). */
   concurrency?: number;
 }): Promise<PreparedRun> {
+  // The planner loads while both sides connect and answer the catalog queries.
+  const planner = Promise.all([import('../plan/plan.ts'), import('../plan/parents.ts')]);
+  planner.catch(() => undefined); // awaited below; a run that fails before then must not also report this
   loadDotenvFiles();
   const environment = readEnvironment();
   const stagingRef = projectRef(environment.staging);
@@ -48,6 +50,7 @@ export async function prepareRun(options: {
   };
   try {
     const [productionCatalog, stagingCatalog] = await Promise.all([production.readCatalog(), staging.readCatalog()]);
+    const [{ planSync }, { selectionWithParents }] = await planner;
     let plan = planSync(productionCatalog, stagingCatalog, options.selection);
     const hidden = productionCatalog.tables.filter(
       (table) => table.rlsHidesRows && plan.tables.some((t) => t.table.schema === table.schema && t.table.name === table.name),

@@ -9,7 +9,6 @@ import { columnList, quoteTable } from '../sql/ident.ts';
 import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
-import { callRpc, describeFailure, RpcFailure } from './rest/rpc.ts';
 
 export interface Database {
   side: Side;
@@ -80,7 +79,10 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
     };
   }
   // supabase-js is loaded only on this path: the direct path starts faster without it.
-  const { connectSupabase } = await import('../connect/supabase.ts');
+  const [{ connectSupabase }, { callRpc, describeFailure, RpcFailure }] = await Promise.all([
+    import('../connect/supabase.ts'),
+    import('./rest/rpc.ts'),
+  ]);
   const supabase: SupabaseClient = connectSupabase(config.url as string, config.serviceRoleKey as string, concurrency);
   const rpc = <T = unknown>(what: string, name: string, args: Record<string, unknown>): Promise<T> =>
     callRpc<T>(supabase, name, args).catch((error: unknown) => {
