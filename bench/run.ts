@@ -117,6 +117,16 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
     const runnable = options.contenders.filter((c) => c.unavailable(tools) === undefined);
     const copies = new Map<string, Copies>();
     for (const contender of runnable) copies.set(contender.id, contender.copies ? await contender.copies(production, tables) : { tables });
+    const setUpDirs = new Map<string, string>();
+    for (const contender of runnable) {
+      const dir = join(workRoot, `setup-${contender.id}`);
+      mkdirSync(dir);
+      setUpDirs.set(contender.id, dir);
+      if (contender.setUp) {
+        progress(`${contender.label}: setting up (not timed)...\n`);
+        await contender.setUp(production, copies.get(contender.id)?.tables ?? tables, dir, tools);
+      }
+    }
     for (let round = 1; round <= options.repeat; round++) {
       for (const contender of runnable) {
         await staging?.stop();
@@ -130,7 +140,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
         mkdirSync(workDir);
         const context: RunContext = {
           production, staging, tables: copies.get(contender.id)?.tables ?? tables, leftOut, schemas: SCHEMAS,
-          workDir, repoDir: REPO_DIR, tools,
+          workDir, setUpDir: setUpDirs.get(contender.id) as string, repoDir: REPO_DIR, tools,
         };
         const where = contender.rest ? ` [${contender.rest.profile}, ${contender.rest.dataset}]` : '';
         progress(`${contender.label}${where} (run ${round}/${options.repeat})... `);
