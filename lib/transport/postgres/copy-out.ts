@@ -3,7 +3,7 @@
 //
 // The server sends one protocol message per row. pg-copy-streams' reader
 // takes each message apart through a list of buffers, which allocates per
-// row: for a million rows that is about a second of Node's CPU, taken from
+// row: for a million rows that was half a second of Node's CPU, taken from
 // the two cores that staging's backend needs. This reader walks the message
 // headers in place and copies each socket chunk's row bytes into one buffer.
 // It reads the socket itself, as pg-copy-streams does: pg cannot pause a
