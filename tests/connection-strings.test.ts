@@ -61,6 +61,21 @@ describe('connection strings', () => {
     expect(result.stderr).toContain('protectedRefs');
   });
 
+  it('syncs over TLS (sslmode=require, as the dashboard\'s strings are used), and staging equals production', async () => {
+    const staging = await stack.createProject('over_tls');
+    try {
+      const env = envFor(production, staging);
+      env.SUPABASE_PROD_DB_URL += '?sslmode=require';
+      env.SUPABASE_STAGING_DB_URL += '?sslmode=require';
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
+      expect(result.stderr).not.toMatch(/error|failed/i);
+      expect(result.code).toBe(0);
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+    } finally {
+      await staging.stop();
+    }
+  });
+
   describe('a password with URL-encoded characters, on a role that may only read', () => {
     const password = 'p@ss:w/rd%#?& ü';
     let staging: Project;

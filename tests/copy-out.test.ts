@@ -118,4 +118,17 @@ describe('the COPY TO reader', () => {
     // The server was still sending: the connection is closed, and says so rather than hanging.
     await expect(session.query('SELECT 1')).rejects.toThrow();
   });
+
+  it('reads the same over TLS, as every connection to hosted Supabase is', async () => {
+    const tls = await connectPostgres('production', `${production.dbUrl}?sslmode=require`);
+    onTestFinished(() => tls.end());
+    expect((await tls.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows).toEqual([{ ssl: true }]);
+    const sql = `COPY (${uneven(40_000)}) TO STDOUT (FORMAT binary)`;
+    const expected = await library(sql);
+    const reading = tls.query(copyOut(sql, { binary: true }));
+    const sink = new Digest();
+    await pipeline(reading, sink);
+    expect({ rows: reading.rows, bytes: sink.bytes, hex: sink.hex }).toEqual(expected);
+    expect((await tls.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+  });
 });
