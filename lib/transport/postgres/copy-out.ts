@@ -136,10 +136,11 @@ export class CopyOutStream extends Readable {
   }
 
   /**
-   * Stopped before the server finished (staging failed mid-table): the
-   * server keeps sending rows that nobody reads, and pg cannot take the
-   * connection back mid-COPY. Closing it ends the server's COPY at once; the
-   * run is failing and does not read production again.
+   * Stopped before the server finished (staging failed mid-table, or a
+   * backup file could not be written): the server keeps sending rows that
+   * nobody reads, and pg cannot take the connection back mid-COPY. Closing it
+   * ends the server's COPY at once, and rolls back a transaction open on it;
+   * the run is failing and does not use this connection again.
    */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.finished && this.connection) this.connection.stream.destroy();
