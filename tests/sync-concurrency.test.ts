@@ -40,7 +40,7 @@ describe('--concurrency', () => {
     expect(staging.gateway.stats().peakConnections).toBeGreaterThan(2);
   });
 
-  it('says the direct path goes one table at a time, and refuses a count that is not one', async () => {
+  it('says the direct path goes one table at a time, and refuses a count outside 1-32', async () => {
     const direct = await sync(['--via', 'postgres', '--concurrency', '4']);
     expect(direct.code).toBe(0);
     expect(direct.stderr).toContain('--concurrency 4: the direct path writes staging in one transaction, which is one connection');

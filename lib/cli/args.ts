@@ -2,6 +2,7 @@
 // flags needs; unknown flags are usage errors (exit 2), not ignored.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Via } from '../config/env.ts';
+import { MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { UsageError } from '../errors.ts';
 import type { ProjectConfig } from '../config/file.ts';
 import type { Selection } from '../plan/select.ts';
@@ -57,8 +58,6 @@ export const SYNC_OPTIONS = {
   'no-backup': { type: 'boolean' },
   concurrency: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
-
-export const MAX_CONCURRENCY = 32;
 
 /** Requests at once to each project over REST; undefined: the default. */
 export function concurrencyFlag(value: string | undefined): number | undefined {

@@ -3,6 +3,7 @@
 // for some scripts verify what was synced.
 import { join } from 'node:path';
 import { loadProjectConfig, groupTables } from '../config/file.ts';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
@@ -32,8 +33,8 @@ export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tabl
   --via rest|postgres    how to reach the databases (default: postgres when both
                          SUPABASE_*_DB_URL are set, else REST)
   --concurrency N        at most N requests at once to each project over REST, so at most
-                         N connections (default 8: three tables at a time); the direct
-                         path always holds one connection to each side
+                         N connections (1-${MAX_CONCURRENCY}, default ${DEFAULT_CONCURRENCY}: three tables at a time); the
+                         direct path always holds one connection to each side
   --with-parents         also copy the rows the chosen rows reference, and only those
   --allow-orphans        copy even when staging lacks referenced rows
   --dry-run              print the plan (tables, order, keys, drift) and change nothing

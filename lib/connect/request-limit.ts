@@ -5,6 +5,8 @@
 
 /** Requests in flight to one project when --concurrency does not say: three tables, each with a read and writes going. */
 export const DEFAULT_CONCURRENCY = 8;
+/** The most --concurrency accepts: more requests at once than a project's PostgREST pool holds only queue there. */
+export const MAX_CONCURRENCY = 32;
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
