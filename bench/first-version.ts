@@ -63,7 +63,7 @@ async function main(): Promise<number> {
   const production = connectSupabase(env('SUPABASE_PROD_URL'), env('SUPABASE_PROD_SERVICE_ROLE_KEY'));
   const staging = connectSupabase(env('SUPABASE_STAGING_URL'), env('SUPABASE_STAGING_SERVICE_ROLE_KEY'));
 
-  const plan = planFirstVersion(await readCatalogRest('production', production), tables);
+  const plan = planFirstVersion(await readCatalogRest('production', production, env('SUPABASE_PROD_URL')), tables);
   for (const { table, reason } of plan.skipped) console.log(`skipped ${table}: ${reason}`);
 
   let failed = 0;

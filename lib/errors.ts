@@ -25,10 +25,49 @@ interface PgLikeError {
   message?: string;
   code?: string;
   detail?: string;
+  /** PostgREST's and supabase-js's spelling of detail. */
+  details?: string;
   hint?: string;
   where?: string;
   address?: string;
   port?: number;
+}
+
+/** Node's words for a connection that never got an answer, in a person's. */
+function networkReason(code: string | undefined, address?: string, port?: number): string | undefined {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `nothing is listening at ${address ?? 'the host'}${port ? `:${port}` : ''}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the host name does not resolve';
+    case 'ETIMEDOUT':
+      return 'the connection timed out';
+    case 'ECONNRESET':
+      return 'the connection was reset';
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return address?.includes(':')
+        ? `this machine cannot reach ${address} over IPv6. Supabase's direct host (db.<ref>.supabase.co) is IPv6-only ` +
+            'unless the project has the IPv4 add-on: use the Session pooler string instead (Dashboard > Connect > Session pooler, ' +
+            'postgresql://postgres.<ref>:<password>@aws-0-<region>.pooler.supabase.com:5432/postgres)'
+        : `no route to ${address ?? 'the host'}`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * supabase-js reports a request that reached no server as "TypeError: fetch
+ * failed", with the reason only in its details ("Caused by: ..."): the
+ * sentence for it, or undefined for any other failure.
+ */
+export function describeUnreachable(failure: { message?: string; details?: string }, url: string): string | undefined {
+  if (!failure.message?.endsWith('fetch failed')) return undefined;
+  const cause = /Caused by: (?:\w*Error: )?([^\n]*)/.exec(failure.details ?? '')?.[1]?.trim();
+  const code = /\b(E[A-Z]+)\b/.exec(cause ?? '')?.[1];
+  const reason = networkReason(code) ?? cause ?? 'no answer';
+  return `cannot reach ${url}: ${reason}. Check the URL (https://<project-ref>.supabase.co) and that this machine is online.`;
 }
 
 /**
@@ -37,28 +76,12 @@ interface PgLikeError {
  */
 export function describeError(where: string, error: unknown): string {
   const e = (error ?? {}) as PgLikeError;
-  const network: Record<string, string> = {
-    ECONNREFUSED: `nothing is listening at ${e.address ?? 'the host'}${e.port ? `:${e.port}` : ''}`,
-    ENOTFOUND: 'the host name does not resolve',
-    ETIMEDOUT: 'the connection timed out',
-    ECONNRESET: 'the connection was reset',
-    ...Object.fromEntries(
-      ['ENETUNREACH', 'EHOSTUNREACH'].map((code) => [
-        code,
-        e.address?.includes(':')
-          ? `this machine cannot reach ${e.address} over IPv6. Supabase's direct host (db.<ref>.supabase.co) is IPv6-only ` +
-            'unless the project has the IPv4 add-on: use the Session pooler string instead (Dashboard > Connect > Session pooler, ' +
-            'postgresql://postgres.<ref>:<password>@aws-0-<region>.pooler.supabase.com:5432/postgres)'
-          : `no route to ${e.address ?? 'the host'}`,
-      ]),
-    ),
-  };
   const auth: Record<string, string> = {
     '28P01': 'password authentication failed: check the password in the connection string (URL-encode special characters)',
     '28000': 'the server refused this role or host',
     '3D000': 'the database does not exist',
   };
-  const main = (e.code && (network[e.code] ?? auth[e.code])) || e.message || String(error);
+  const main = (e.code && (networkReason(e.code, e.address, e.port) ?? auth[e.code])) || e.message || String(error);
   const lines = [`${where}: ${main}`];
   if (e.detail) lines.push(`  detail: ${e.detail}`);
   if (e.where) lines.push(`  at: ${e.where}`);

@@ -1,32 +1,38 @@
 // Installs supasync's SQL functions in a project, or prints them to paste
-// into the dashboard's SQL editor.
-import pg from 'pg';
+// into the dashboard's SQL editor; for staging, also marks it as the one
+// database supasync may write into.
 import { CONFIRM_OPTIONS, parseFlags } from '../lib/cli/args.ts';
 import { confirmer } from '../lib/cli/confirm.ts';
 import { runScript } from '../lib/cli/run.ts';
-import { loadDotenvFiles, readEnvironment } from '../lib/config/env.ts';
-import { redactUrl } from '../lib/connect/postgres.ts';
-import { DatabaseError, describeError, UsageError } from '../lib/errors.ts';
-import { installMigrations, installSql } from '../lib/install/migrations.ts';
+import { loadDotenvFiles, readEnvironment, refuseProtectedStaging } from '../lib/config/env.ts';
+import { loadProjectConfig } from '../lib/config/file.ts';
+import { UsageError } from '../lib/errors.ts';
+import { describeInstallTarget, installInto, installSql, type InstallKind } from '../lib/install/migrations.ts';
 
-const HELP = `Usage: npx tsx scripts/install-rpcs.ts --staging|--production [--print] [--yes]
+const HELP = `Usage: npx tsx scripts/install-rpcs.ts --staging|--production [--mark-only] [--print] [--yes]
 
 Installs the SQL functions supasync's REST path calls (supabase/migrations/):
   --production   the read-only functions (catalog, row pages, counts), through SUPABASE_PROD_DB_URL
   --staging      those plus the write functions, and marks staging as a sync
-                 target (the write functions refuse any unmarked database),
-                 through SUPABASE_STAGING_DB_URL
+                 target, through SUPABASE_STAGING_DB_URL. supasync writes (sync,
+                 restore) only into a database with that mark, on both paths, and
+                 never reads a marked database as production
+  --mark-only    with --staging: only mark it, install no function (enough for
+                 the direct path, SUPABASE_*_DB_URL)
   --print        print the SQL instead, to paste into the dashboard's SQL editor
-  --yes, -y      do not ask before installing
+  --yes, -y      do not ask before installing (the question names the project)
 
 With the Supabase CLI, copy the migration files into your project's
 supabase/migrations/ and run \`supabase db push\`; for staging, then run
-  INSERT INTO supasync_private.sync_target (marked_by) VALUES ('you');`;
+  INSERT INTO supasync_private.sync_target (marked_by) VALUES ('you');
+
+Exit codes: 0 installed, 1 failed, 2 usage or configuration error.`;
 
 await runScript(async () => {
   const { values } = parseFlags({
     staging: { type: 'boolean' },
     production: { type: 'boolean' },
+    'mark-only': { type: 'boolean' },
     print: { type: 'boolean' },
     ...CONFIRM_OPTIONS,
   });
@@ -35,27 +41,31 @@ await runScript(async () => {
     return 0;
   }
   if (Boolean(values.staging) === Boolean(values.production)) throw new UsageError('Say where: --staging or --production. See --help.');
-  const target = values.staging ? 'staging' : 'production';
+  if (values['mark-only'] && !values.staging) throw new UsageError('--mark-only marks staging: use it with --staging.');
+  const side = values.staging ? 'staging' : 'production';
+  const kind: InstallKind = values['mark-only'] ? 'mark' : side;
   if (values.print) {
-    console.log(installSql(target));
+    console.log(installSql(kind));
     return 0;
   }
   loadDotenvFiles();
-  const variable = target === 'staging' ? 'SUPABASE_STAGING_DB_URL' : 'SUPABASE_PROD_DB_URL';
-  const dbUrl = readEnvironment()[target].dbUrl;
+  const environment = readEnvironment();
+  if (side === 'staging') refuseProtectedStaging(environment.staging, (await loadProjectConfig()).protectedRefs);
+  const variable = side === 'staging' ? 'SUPABASE_STAGING_DB_URL' : 'SUPABASE_PROD_DB_URL';
+  const dbUrl = environment[side].dbUrl;
   if (!dbUrl) throw new UsageError(`${variable} is not set: installing needs a connection string, or use --print and paste the SQL.`);
-  const what = target === 'staging' ? 'read and write functions, and mark it as a sync target' : 'read-only functions';
-  const confirmed = await confirmer(Boolean(values.yes))(`Install supasync's ${what} in ${target} (${redactUrl(dbUrl)})?`);
-  if (!confirmed) throw new UsageError('Nothing was installed.');
-  const client = new pg.Client({ connectionString: dbUrl, application_name: 'supasync install' });
-  try {
-    await client.connect();
-    await installMigrations(client, target);
-  } catch (error) {
-    throw new DatabaseError(describeError(`Installing in ${target}`, error), 1, { cause: error });
-  } finally {
-    await client.end().catch(() => undefined);
+  if (side === 'staging' && dbUrl === environment.production.dbUrl) {
+    throw new UsageError('SUPABASE_STAGING_DB_URL and SUPABASE_PROD_DB_URL are the same string: refusing to mark production as a sync target.');
   }
-  console.log(`Installed supasync's ${what} in ${target}.`);
+  const where = describeInstallTarget(variable, dbUrl);
+  const what: Record<InstallKind, string> = {
+    production: "supasync's read-only functions",
+    staging: "supasync's read and write functions, and mark it as a sync target (supasync may then replace its tables)",
+    mark: 'the sync-target mark (supasync may then replace its tables), and no function',
+  };
+  const confirmed = await confirmer(Boolean(values.yes))(`Install ${what[kind]} in ${side}: ${where}?`);
+  if (!confirmed) throw new UsageError('Nothing was installed.');
+  await installInto(variable, dbUrl, kind, side);
+  console.log(`Installed ${what[kind].replace(/ \(supasync may then replace its tables\)/, '')} in ${side}: ${where}.`);
   return 0;
 });

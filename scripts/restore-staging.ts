@@ -2,11 +2,12 @@
 import { CONFIRM_OPTIONS, parseFlags } from '../lib/cli/args.ts';
 import { confirmer } from '../lib/cli/confirm.ts';
 import { runScript } from '../lib/cli/run.ts';
-import { loadDotenvFiles, projectRef, readEnvironment } from '../lib/config/env.ts';
+import { loadDotenvFiles, readEnvironment, refuseProtectedStaging } from '../lib/config/env.ts';
 import { loadProjectConfig } from '../lib/config/file.ts';
 import { UsageError } from '../lib/errors.ts';
 import { formatCount } from '../lib/report/table.ts';
 import { readBackup } from '../lib/transport/backup-manifest.ts';
+import { refuseUnmarked } from '../lib/transport/sync-target.ts';
 import { refuseOtherDatabase, restoreBackup } from '../lib/transport/postgres/restore.ts';
 
 const HELP = `Usage: npx tsx scripts/restore-staging.ts <backup directory> [--yes]
@@ -51,10 +52,8 @@ await runScript(async () => {
     );
   }
   if (!overRest && !staging.dbUrl) throw new UsageError('SUPABASE_STAGING_DB_URL is not set: a restore needs staging\'s connection string (Dashboard > Connect).');
-  const ref = projectRef(staging);
-  if (ref && (await loadProjectConfig()).protectedRefs.includes(ref)) {
-    throw new UsageError(`Staging is project ${ref}, which supasync.config.json lists in protectedRefs: supasync never writes to it.`);
-  }
+  refuseProtectedStaging(staging, (await loadProjectConfig()).protectedRefs);
+  await refuseUnmarked(staging, manifest.via ?? 'postgres');
   if (manifest.via === 'rest') {
     const { refuseOtherProject } = await import('../lib/transport/rest/restore.ts');
     refuseOtherProject(manifest, staging.url as string);

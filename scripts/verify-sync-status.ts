@@ -33,14 +33,19 @@ await runScript(async () => {
   const maxKeys = values.keys === undefined ? 10 : Number(values.keys);
   if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new UsageError(`--keys ${values.keys}: give a whole number`);
   const config = await loadProjectConfig();
-  const run = await prepareRun({ via: viaFlag(values.via), selection: selectionFrom(values, config, listFlag(values.tables)) });
+  const run = await prepareRun({
+    via: viaFlag(values.via),
+    selection: selectionFrom(values, config, listFlag('tables', values.tables)),
+    protectedRefs: config.protectedRefs,
+  });
   try {
     const verdicts = await verifyTables(run.production, run.staging, run.plan.tables, {
       countsOnly: Boolean(values['counts-only']),
       maxKeys,
     });
-    console.log(values.json ? JSON.stringify({ via: run.via, tables: verdicts }, null, 2) : renderVerdicts(verdicts));
-    return verdicts.every((verdict) => verdict.status === 'perfect') ? 0 : 1;
+    const exitCode = verdicts.every((verdict) => verdict.status === 'perfect') ? 0 : 1;
+    console.log(values.json ? JSON.stringify({ ok: exitCode === 0, exitCode, via: run.via, tables: verdicts }, null, 2) : renderVerdicts(verdicts));
+    return exitCode;
   } finally {
     await run.close();
   }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startCluster, type Cluster } from './cluster.ts';
+import { startCluster } from './cluster.ts';
 import { fillProduction, type FixtureCounts, type FixtureSize } from './fixture/generate.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { projectKeys } from './jwt.ts';

@@ -79,7 +79,7 @@ describe('the schema catalog', () => {
     for (const project of [production, staging]) {
       const side = project === production ? 'production' : 'staging';
       const direct = await directCatalog(project.dbUrl, side);
-      const rest = await readCatalogRest(side, connectSupabase(project.apiUrl, project.serviceRoleKey));
+      const rest = await readCatalogRest(side, connectSupabase(project.apiUrl, project.serviceRoleKey), project.apiUrl);
       expect(rest).toEqual(direct);
       expect(direct.tables.length).toBeGreaterThan(20);
     }
@@ -108,7 +108,7 @@ describe('who may read the catalog', () => {
 
   it('tells a user who configured the anon key what to use instead', async () => {
     const anon = connectSupabase(production.apiUrl, production.anonKey);
-    await expect(readCatalogRest('production', anon)).rejects.toThrow(/service_role key/);
+    await expect(readCatalogRest('production', anon, production.apiUrl)).rejects.toThrow(/service_role key/);
   });
 });
 

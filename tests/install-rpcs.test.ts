@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
-import { query, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
+import { query, removeSupasync, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -10,13 +10,7 @@ describe('scripts/install-rpcs.ts', () => {
   let bare: Project;
   beforeAll(async () => {
     bare = await stack.createProject('install_bare', { syncTarget: false });
-    await query(bare.adminUrl, `
-      DROP SCHEMA supasync_private CASCADE;
-      DROP FUNCTION public.supasync_catalog, public.supasync_read_rows, public.supasync_count_rows,
-        public.supasync_can_disable_checks, public.supasync_truncate, public.supasync_write_rows, public.supasync_reset_sequences,
-        public.supasync_write_checks, public.supasync_set_columns, public.supasync_write_cycle,
-        public.supasync_backup_tables, public.supasync_restore_sequences;
-      NOTIFY pgrst, 'reload schema';`);
+    await removeSupasync(bare.adminUrl);
   });
   afterAll(() => bare?.stop());
 

@@ -13,6 +13,7 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_catalog', {}],
   ['supasync_read_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], after: null, page_size: 5 }],
   ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
+  ['supasync_sync_target', {}],
   ['supasync_can_disable_checks', {}],
   ['supasync_truncate', { tables: [table] }],
   ['supasync_write_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }],
@@ -37,7 +38,7 @@ describe("supasync's functions", () => {
   it('refuse to write where the database is not marked as a sync target', async () => {
     const service = connectSupabase(production.apiUrl, production.serviceRoleKey);
     const before = await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`);
-    for (const [name, args] of calls.slice(3)) {
+    for (const [name, args] of calls.slice(4)) {
       const { error } = await service.rpc(name, args);
       expect(error?.message, name).toContain('not marked as a supasync sync target');
     }
@@ -53,9 +54,9 @@ describe("supasync's functions", () => {
 
     it('stops before writing and says how to mark it', async () => {
       const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, unmarked) });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('not marked as a supasync sync target');
-      expect(result.stderr).toContain('INSERT INTO supasync_private.sync_target');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('is not marked as a supasync sync target');
+      expect(result.stderr).toContain('npx tsx scripts/install-rpcs.ts --staging --mark-only');
       expect(await query(unmarked.adminUrl, `SELECT count(*)::int AS n FROM public.hotels`)).toEqual([{ n: 0 }]);
     });
   });

@@ -17,7 +17,7 @@ describe('a staging owner without the replica-role permission', () => {
     // triggers off): the owner's runs below copy the app's tables only.
     const asPostgres = { ...envFor(production, staging), SUPABASE_STAGING_DB_URL: urlFor(staging.adminUrl, staging.name, 'postgres', OWNER_PASSWORD) };
     const users = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--mode', 'upsert', '--schemas', 'auth'], { env: asPostgres });
-    expect(users.code).toBe(0);
+    expect(users.code, users.stderr).toBe(0);
   });
   afterAll(() => staging?.stop());
 

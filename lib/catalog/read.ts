@@ -3,7 +3,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
 import type { Side } from '../config/env.ts';
-import { DatabaseError, describeError } from '../errors.ts';
+import { DatabaseError, describeError, describeUnreachable } from '../errors.ts';
 import { catalogQuery, readMigration } from './query.ts';
 import type { Catalog } from './types.ts';
 
@@ -22,9 +22,11 @@ export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Pr
   }
 }
 
-export async function readCatalogRest(side: Side, supabase: SupabaseClient): Promise<Catalog> {
+export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string): Promise<Catalog> {
   const { data, error } = await supabase.rpc('supasync_catalog');
   if (error) {
+    const unreachable = describeUnreachable(error, url);
+    if (unreachable) throw new DatabaseError(`Reading ${side}'s schema over REST: ${unreachable}`);
     const { file } = readMigration('_supasync_catalog');
     const fixes: Record<string, string> = {
       PGRST202: `supasync's functions are not installed in ${side}: apply supabase/migrations/${file} (supabase db push, or paste it into the SQL editor)`,

@@ -61,6 +61,8 @@ export interface Table extends TableRef {
   rlsEnabled: boolean;
   /** Row-level security hides rows of this table from the role that read the catalog. */
   rlsHidesRows: boolean;
+  /** The role that read this catalog may read every column (schema USAGE, and SELECT on the table or each column). */
+  readable: boolean;
   /** From the planner's statistics; -1 when the table was never analyzed. */
   rowEstimate: number;
   columns: Column[];

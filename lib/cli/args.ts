@@ -33,10 +33,29 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(op
   }
 }
 
-/** `--tables a,b --tables c` and `--tables a b`-style lists, flattened. */
-export function listFlag(values: string[] | undefined): string[] | undefined {
-  const list = values?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
-  return list?.length ? list : undefined;
+/**
+ * `--tables a,b --tables c`-style lists, flattened. A flag given with nothing
+ * in it (`--tables "$UNSET"`, `--tables ,`) is refused: read as "no choice",
+ * it would select every table.
+ */
+export function listFlag(flag: string, values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const list = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  if (!list.length) throw emptyFlag(flag);
+  return list;
+}
+
+/** A string flag given as blank, refused like an empty list. */
+export function nameFlag(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!value.trim()) throw emptyFlag(flag);
+  return value.trim();
+}
+
+function emptyFlag(flag: string): UsageError {
+  return new UsageError(
+    `--${flag} was given nothing (an empty or unset shell variable?). Name what you mean, or leave --${flag} out. Nothing was changed.`,
+  );
 }
 
 export function viaFlag(value: string | undefined): Via | undefined {
@@ -78,9 +97,9 @@ export function selectionFrom(
   tables: string[] | undefined,
 ): Selection {
   return {
-    schemas: listFlag(values.schemas) ?? config.schemas,
+    schemas: listFlag('schemas', values.schemas) ?? config.schemas,
     tables,
-    exclude: listFlag(values.exclude) ?? (tables ? undefined : config.exclude),
+    exclude: listFlag('exclude', values.exclude) ?? (tables ? undefined : config.exclude),
     options: config.tables,
   };
 }

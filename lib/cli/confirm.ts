@@ -11,8 +11,8 @@ export function confirmer(yes: boolean): (question: string) => Promise<boolean> 
     }
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      const answer = await prompt.question(`${question}\nType "yes" to go on: `);
-      return answer.trim().toLowerCase() === 'yes';
+      const answer = await prompt.question(`${question}\nGo on? [y/N] `);
+      return ['y', 'yes'].includes(answer.trim().toLowerCase());
     } finally {
       prompt.close();
     }

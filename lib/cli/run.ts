@@ -7,6 +7,12 @@ export async function runScript(main: () => Promise<number | void>): Promise<voi
   try {
     process.exitCode = (await main()) ?? 0;
   } catch (error) {
+    // A machine reading --json output gets an object whatever happened, on stdout as on success.
+    if (process.argv.includes('--json')) {
+      const known = error instanceof SupasyncError;
+      const message = known ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
+      console.log(JSON.stringify({ ok: false, exitCode: known ? error.exitCode : 1, error: message }, null, 2));
+    }
     // Loaded here, not up front: a run that succeeds starts sooner without it.
     const { default: chalk } = await import('chalk');
     if (error instanceof SupasyncError) {

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
 import type { SyncMode } from '../transport/session.ts';
 import type { TableVerdict } from '../verify/verify.ts';
-import { concurrencyFlag, listFlag, modeFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
+import { concurrencyFlag, listFlag, modeFlag, nameFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
 import { confirmer } from './confirm.ts';
 
 export interface SyncCommand {
@@ -59,12 +59,13 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     return 0;
   }
   const config = await loadProjectConfig();
-  const named = listFlag(values.tables) ?? (positionals.length ? positionals : undefined);
-  if (!command.choosesTables && (named || values.group)) {
+  const named = listFlag('tables', values.tables) ?? (positionals.length ? listFlag('tables', positionals) : undefined);
+  const group = nameFlag('group', values.group);
+  if (!command.choosesTables && (named || group)) {
     throw new UsageError('This script syncs every table: to choose tables use scripts/sync.ts --tables or --group.');
   }
-  if (named && values.group) throw new UsageError('Name tables or a --group, not both.');
-  const groupName = values.group ?? (named ? undefined : command.group);
+  if (named && group) throw new UsageError('Name tables or a --group, not both.');
+  const groupName = group ?? (named ? undefined : command.group);
   const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
   const mode = modeFlag(values.mode, command.mode);
   const concurrency = concurrencyFlag(values.concurrency);
@@ -114,10 +115,11 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const synced = run.plan.tables.filter((t) => !result.skipped.some((s) => s.table === `${t.table.schema}.${t.table.name}`));
       verdicts = await verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
     }
-    if (values.json) console.log(JSON.stringify({ ...result, ...(verdicts ? { verify: verdicts } : {}) }, null, 2));
-    else console.log([renderSyncResult(result), ...(verdicts && renderVerdicts ? [renderVerdicts(verdicts)] : [])].join('\n\n'));
     const verified = !verdicts || verdicts.every((v) => acceptable(v, mode));
-    return verified && !rejected && !result.skipped.length ? 0 : 1;
+    const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
+    if (values.json) console.log(JSON.stringify({ ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts } : {}) }, null, 2));
+    else console.log([renderSyncResult(result), ...(verdicts && renderVerdicts ? [renderVerdicts(verdicts)] : [])].join('\n\n'));
+    return exitCode;
   } finally {
     await run.close();
   }

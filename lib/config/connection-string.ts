@@ -14,10 +14,20 @@ export interface ConnectionTarget {
 
 export function parseConnectionString(variable: string, value: string): ConnectionTarget {
   const url = new URL(value);
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new UsageError(
+        `${variable}: the ${what} holds a % that does not start URL encoding (%zz is not a character): write a literal % as %25, ` +
+          "or URL-encode the whole value (encodeURIComponent, or the dashboard's copy button).",
+      );
+    }
+  };
   // An IPv6 address comes bracketed in a URL ([2001:db8::1]); pg wants it bare.
-  const host = url.searchParams.get('host') ?? decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1');
+  const host = url.searchParams.get('host') ?? decode(url.hostname, 'host').replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || 5432);
-  const user = decodeURIComponent(url.username);
+  const user = decode(url.username, 'user name');
   if (port === 6543) {
     const session = new URL(value);
     session.port = '5432';
@@ -39,10 +49,10 @@ export function parseConnectionString(variable: string, value: string): Connecti
       : sslmode === 'verify-ca' || sslmode === 'verify-full'
         ? { rejectUnauthorized: true }
         : { rejectUnauthorized: false };
-  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
+  const database = decode(url.pathname.replace(/^\//, ''), 'database name') || 'postgres';
   const projectRef = /^db\.([a-z0-9]+)\.supabase\.(co|net)$/.exec(host)?.[1] ?? /^postgres\.([a-z0-9]+)$/.exec(user)?.[1];
   return {
-    config: { host, port, user, password: decodeURIComponent(url.password), database, ssl },
+    config: { host, port, user, password: decode(url.password, 'password'), database, ssl },
     ...(projectRef ? { projectRef } : {}),
   };
 }

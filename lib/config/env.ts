@@ -44,6 +44,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     const dbUrl = value('DB_URL');
     const result: SideConfig = { side };
     if (url && !isHttpUrl(url)) problems.push(`${name('URL')} is not an http(s) URL: it should look like ${EXAMPLE.URL}`);
+    else if (url && new URL(url).pathname.replace(/\/+$/, '') !== '') {
+      // supabase-js adds /rest/v1 itself: the dashboard's "RESTful endpoint" would become /rest/v1/rest/v1.
+      problems.push(`${name('URL')} has a path (${new URL(url).pathname}): give the project URL alone, like ${EXAMPLE.URL}, without /rest/v1`);
+    }
     if (key) {
       const problem = serviceKeyProblem(key);
       if (problem) problems.push(`${name('SERVICE_ROLE_KEY')} ${problem}`);
@@ -63,14 +67,38 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     return result;
   };
   const environment = { production: read('production'), staging: read('staging') };
+  for (const side of problems.length ? [] : [environment.production, environment.staging]) {
+    const refs = projectRefs(side);
+    if (refs.length > 1) {
+      problems.push(
+        `${PREFIX[side.side]}_URL names project ${refs[0]} but ${PREFIX[side.side]}_DB_URL names project ${refs[1]}: ` +
+          `both must reach ${side.side}'s one project. Correct whichever is wrong (Dashboard > Project Settings > API, and > Connect).`,
+      );
+    }
+  }
   if (problems.length) throw new UsageError(problems.join('\n'));
-  const [productionRef, stagingRef] = [projectRef(environment.production), projectRef(environment.staging)];
-  if (productionRef && productionRef === stagingRef) {
+  const [productionRefs, stagingRefs] = [projectRefs(environment.production), projectRefs(environment.staging)];
+  const shared = productionRefs.find((ref) => stagingRefs.includes(ref));
+  if (shared) {
     throw new UsageError(
-      `Production and staging are the same Supabase project (${productionRef}): check SUPABASE_STAGING_URL and SUPABASE_STAGING_DB_URL.`,
+      `Production and staging are the same Supabase project (${shared}): check SUPABASE_STAGING_URL and SUPABASE_STAGING_DB_URL.`,
     );
   }
   return environment;
+}
+
+/**
+ * Staging's URL and connection string are both checked: a run may write
+ * through either (and restore-staging through the one its backup needs).
+ */
+export function refuseProtectedStaging(staging: SideConfig, protectedRefs: readonly string[]): void {
+  const hit = projectRefs(staging).find((ref) => protectedRefs.includes(ref));
+  if (hit) {
+    throw new UsageError(
+      `Staging is project ${hit}, which supasync.config.json lists in protectedRefs: supasync never touches it as staging. ` +
+        'Check SUPABASE_STAGING_URL and SUPABASE_STAGING_DB_URL (are production and staging swapped?). Nothing was changed.',
+    );
+  }
 }
 
 /**
@@ -99,10 +127,18 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
   return via;
 }
 
-/** The Supabase project ref a side's URL or connection string names, if any. */
+/** The Supabase project refs a side's URL and connection string name: none for other hosts, one when they agree. */
+export function projectRefs(side: SideConfig): string[] {
+  const refs = [
+    side.url ? projectRefOfUrl(side.url) : undefined,
+    side.dbUrl ? parseConnectionString(`${PREFIX[side.side]}_DB_URL`, side.dbUrl).projectRef : undefined,
+  ];
+  return [...new Set(refs.filter((ref): ref is string => Boolean(ref)))];
+}
+
+/** The Supabase project a side names, if any (readEnvironment has refused two different ones). */
 export function projectRef(side: SideConfig): string | undefined {
-  const variable = `${PREFIX[side.side]}_DB_URL`;
-  return (side.url && projectRefOfUrl(side.url)) ?? (side.dbUrl ? parseConnectionString(variable, side.dbUrl).projectRef : undefined);
+  return projectRefs(side)[0];
 }
 
 function isHttpUrl(value: string): boolean {

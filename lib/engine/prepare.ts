@@ -1,11 +1,12 @@
 // Everything a run does before it may write: read the configuration, open
 // both sides, read both catalogs and plan.
-import { chooseVia, loadDotenvFiles, projectRef, readEnvironment, type Via } from '../config/env.ts';
-import { qualifiedName } from '../catalog/types.ts';
-import { DatabaseError, UsageError } from '../errors.ts';
+import { chooseVia, loadDotenvFiles, readEnvironment, refuseProtectedStaging, type Via } from '../config/env.ts';
+import { UsageError } from '../errors.ts';
 import type { SyncPlan } from '../plan/plan.ts';
 import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
+import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
+import { refuseUnreadableProduction } from './production-reads.ts';
 
 export interface PreparedRun {
   via: Via;
@@ -19,8 +20,8 @@ export async function prepareRun(options: {
   via?: Via;
   selection: Selection;
   withParents?: boolean;
-  /** Project refs that must never be written to: refused as staging. */
-  protectedRefs?: string[];
+  /** Project refs that must never be written to: refused as staging (supasync.config.json). */
+  protectedRefs: readonly string[];
   /** Requests at once to each project over REST (--concurrency). */
   concurrency?: number;
 }): Promise<PreparedRun> {
@@ -29,10 +30,7 @@ export async function prepareRun(options: {
   planner.catch(() => undefined); // awaited below; a run that fails before then must not also report this
   loadDotenvFiles();
   const environment = readEnvironment();
-  const stagingRef = projectRef(environment.staging);
-  if (stagingRef && options.protectedRefs?.includes(stagingRef)) {
-    throw new UsageError(`Staging is project ${stagingRef}, which supasync.config.json lists in protectedRefs: supasync never writes to it.`);
-  }
+  refuseProtectedStaging(environment.staging, options.protectedRefs);
   const via = chooseVia(environment, options.via);
   // Both at once: to a remote project each connection costs a few round trips.
   const [productionOpened, stagingOpened] = await Promise.allSettled([
@@ -49,23 +47,28 @@ export async function prepareRun(options: {
     await Promise.allSettled([production.close(), staging.close()]);
   };
   try {
-    const [productionCatalog, stagingCatalog] = await Promise.all([production.readCatalog(), staging.readCatalog()]);
+    // The sides at once, each one query after the other: a direct connection answers one at a time anyway.
+    const readSide = async (database: Database) => ({ catalog: await database.readCatalog(), mark: await database.readSyncTarget() });
+    const [{ catalog: productionCatalog, mark: productionMark }, { catalog: stagingCatalog, mark: stagingMark }] = await Promise.all([
+      readSide(production),
+      readSide(staging),
+    ]);
     const [{ planSync }, { selectionWithParents }] = await planner;
     let plan = planSync(productionCatalog, stagingCatalog, options.selection);
-    const hidden = productionCatalog.tables.filter(
-      (table) => table.rlsHidesRows && plan.tables.some((t) => t.table.schema === table.schema && t.table.name === table.name),
-    );
-    if (hidden.length) {
-      throw new DatabaseError(
-        `Row-level security would hide rows of ${hidden.map(qualifiedName).join(', ')} from the role production is read with ` +
-          '(it neither bypasses RLS nor owns them): the copy would be silently short. Read production as a role with BYPASSRLS ' +
-          '(on Supabase: postgres; or ALTER ROLE <role> BYPASSRLS), or over REST with the service_role key.',
+    // Every run that names the two sides refuses the same things, a dry-run
+    // and a verify included: what would be refused later is refused now.
+    if (plan.sameDatabase) {
+      throw new UsageError(
+        `Production and staging lead to the same database (${plan.staging}): refusing to use a database as both. Check SUPABASE_STAGING_*.`,
       );
     }
+    refuseMarkedProduction(productionMark, production.location);
+    refuseUnmarkedStaging(stagingMark, staging.location);
     if (options.withParents) {
       const expanded = selectionWithParents(productionCatalog, options.selection, plan.tables.map((table) => table.table));
       plan = planSync(productionCatalog, stagingCatalog, expanded);
     }
+    refuseUnreadableProduction(productionCatalog, plan, production);
     return { via, production, staging, plan, close };
   } catch (error) {
     await close();

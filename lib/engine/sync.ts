@@ -8,6 +8,8 @@ import type { TablePlan } from '../plan/plan.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
+import { snapshotNotes } from '../transport/database.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { modeOf, type LoadMethod, type RejectedRow, type StagingBackup, type SyncMode, type SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
@@ -36,7 +38,10 @@ export interface SyncEvents {
 
 export interface TableResult {
   table: string;
+  /** Rows read from production. */
   rows: number;
+  /** Rows staging now holds from this run: read, less those it rejected. */
+  copied: number;
   /** Rows inserted or updated in staging (equal to rows in replace mode). */
   changed: number;
   rejected: RejectedRow[];
@@ -60,11 +65,16 @@ export interface SyncResult {
 
 export async function runSync(run: PreparedRun, options: SyncOptions, events: SyncEvents): Promise<SyncResult> {
   const started = performance.now();
-  if (run.plan.sameDatabase) {
-    throw new UsageError(
-      `Production and staging lead to the same database (${run.plan.staging}): refusing to copy a database onto itself. Check SUPABASE_STAGING_*.`,
-    );
-  }
+  // A run's time is the work's, not the time a person took to answer.
+  let waited = 0;
+  const confirm = async (question: string) => {
+    const asked = performance.now();
+    try {
+      return await options.confirm(question);
+    } finally {
+      waited += performance.now() - asked;
+    }
+  };
   const { tables, skipped } = tablesToCopy(run, options);
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan);
@@ -81,6 +91,9 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const results: TableResult[] = [];
   const running = new Set<TablePlan>();
   let backup: StagingBackup | null = null;
+  // No abort() here: a ROLLBACK would queue behind a running COPY. Exiting
+  // closes staging's connection, and PostgreSQL rolls its transaction back.
+  const stopOnInterrupt = onInterrupt(() => failureMessage(null, session, [...running], results, tables).message);
   try {
     for (const warning of session.method.warnings) events.warning(warning);
     const replaced = tables.filter((table) => modeOf(table, options.mode) === 'replace');
@@ -91,7 +104,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         'Staging rows not in production are deleted' +
         (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.') +
         (options.backupRoot ? ` Staging's rows are backed up first (${options.backupRoot}; scripts/restore-staging.ts restores them).` : ' No backup is taken (--no-backup).');
-      if (!(await options.confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
+      if (!(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     }
     const prepared = await session.prepare(tables, emptied);
     for (const warning of prepared.warnings) events.warning(warning);
@@ -102,7 +115,12 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         events.tableStarted(table);
         const tableStarted = performance.now();
         const copied = await session.copyTable(table, (rows) => events.tableProgress(table, rows));
-        const result = { table: qualifiedName(table.table), ...copied, seconds: (performance.now() - tableStarted) / 1000 };
+        const result = {
+          table: qualifiedName(table.table),
+          ...copied,
+          copied: copied.rows - copied.rejected.length,
+          seconds: (performance.now() - tableStarted) / 1000,
+        };
         running.delete(table);
         results.push(result);
         events.tableFinished(table, result);
@@ -112,6 +130,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   } catch (error) {
     await session.abort();
     throw failureMessage(error, session, [...running], results, tables);
+  } finally {
+    stopOnInterrupt();
   }
   const order = new Map(tables.map((table, index) => [qualifiedName(table.table), index]));
   results.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
@@ -121,10 +141,10 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     method: session.method.kind,
     tables: results,
     skipped,
-    notes: supabaseNotes(run.plan, options.mode),
+    notes: [...supabaseNotes(run.plan, options.mode), ...snapshotNotes(run.production, tables.length)],
     retries: session.retries,
     backup,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (performance.now() - started - waited) / 1000,
   };
 }
 
@@ -153,20 +173,30 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   if (failure) throw failure.error;
 }
 
+/**
+ * What a failed (`error`) or interrupted (null) run left: on the direct path
+ * nothing, its transaction rolled back; over REST nothing until its first
+ * TRUNCATE or batch, and from then on the tables it finished.
+ */
 function failureMessage(error: unknown, session: SyncSession, running: TablePlan[], done: TableResult[], all: TablePlan[]): Error {
-  if (error instanceof SupasyncError && session.atomic) return error;
   const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
-  const message = error instanceof SupasyncError ? error.message : describeError(where, error);
-  if (session.atomic) {
-    return new DatabaseError(`${message}\nStaging was left exactly as it was: the whole run is one transaction, now rolled back.`, 1, { cause: error });
+  const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
+  if (error instanceof SupasyncError && !session.changedStaging) return error;
+  const message = error === null ? '' : `${error instanceof SupasyncError ? error.message : describeError(where, error)}\n`;
+  if (!session.changedStaging) {
+    const unchanged = session.atomic
+      ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
+      : 'Nothing was written to staging.';
+    return new DatabaseError(`${message}${unchanged}`, exitCode, { cause: error });
   }
   const complete = new Set(done.map((result) => result.table));
   const incomplete = all.map((t) => qualifiedName(t.table)).filter((name) => !complete.has(name));
   return new DatabaseError(
-    `${message}\nOver REST every batch commits on its own, so staging now holds part of this run.\n` +
+    `${message}Over REST every batch commits on its own, so staging now holds part of this run` +
+      `${error === null ? ' (batches already sent may still land)' : ''}.\n` +
       `  complete: ${[...complete].join(', ') || 'none'}\n  not complete: ${incomplete.join(', ') || 'none'}\n` +
       'Run the same command again to finish: every batch is an idempotent upsert.',
-    error instanceof SupasyncError ? error.exitCode : 1,
+    exitCode,
     { cause: error },
   );
 }

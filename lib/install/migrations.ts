@@ -1,29 +1,34 @@
 // Putting supasync's SQL functions into a project: the read-only catalog
 // functions anywhere, the write functions in staging only, marked as a sync
 // target. The SQL is the migration files themselves.
-import type pg from 'pg';
+import pg from 'pg';
 import { readMigration } from '../catalog/query.ts';
+import { parseConnectionString } from '../config/connection-string.ts';
+import { DatabaseError, describeError } from '../errors.ts';
 
 export const MARK_SYNC_TARGET = `INSERT INTO supasync_private.sync_target (marked_by) VALUES (current_user) ON CONFLICT (only_row) DO NOTHING;`;
 
-export function installSql(target: 'production' | 'staging'): string {
-  const parts = [readMigration('_supasync_catalog')];
-  if (target === 'staging') {
-    parts.push(
-      readMigration('_supasync_write'),
-      readMigration('_supasync_write_checks'),
-      readMigration('_supasync_write_cycle'),
-      readMigration('_supasync_backup'),
-    );
-  }
-  const body = parts.map(({ file, sql }) => `-- supabase/migrations/${file}\n${sql}`).join('\n');
-  return target === 'staging' ? `${body}\n-- mark this database as a sync target\n${MARK_SYNC_TARGET}\n` : body;
+/** What an install puts where: `mark` is staging's sync-target mark alone, no functions. */
+export type InstallKind = 'production' | 'staging' | 'mark';
+
+const MIGRATIONS: Record<InstallKind, string[]> = {
+  production: ['_supasync_catalog'],
+  staging: ['_supasync_catalog', '_supasync_target_mark', '_supasync_write', '_supasync_write_checks', '_supasync_write_cycle', '_supasync_backup'],
+  mark: ['_supasync_target_mark'],
+};
+
+export function installSql(kind: InstallKind): string {
+  const body = MIGRATIONS[kind]
+    .map((suffix) => readMigration(suffix))
+    .map(({ file, sql }) => `-- supabase/migrations/${file}\n${sql}`)
+    .join('\n');
+  return kind === 'production' ? body : `${body}\n-- mark this database as a sync target\n${MARK_SYNC_TARGET}\n`;
 }
 
-export async function installMigrations(client: pg.ClientBase, target: 'production' | 'staging'): Promise<void> {
+export async function installMigrations(client: pg.ClientBase, kind: InstallKind): Promise<void> {
   await client.query('BEGIN');
   try {
-    await client.query(installSql(target));
+    await client.query(installSql(kind));
     // PostgREST learns about new functions when told to reload its schema cache.
     await client.query(`NOTIFY pgrst, 'reload schema'`);
     await client.query('COMMIT');
@@ -31,4 +36,24 @@ export async function installMigrations(client: pg.ClientBase, target: 'producti
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** Connects as the string's role (not read-only, as a sync opens production) and installs, all or nothing. */
+export async function installInto(variable: string, dbUrl: string, kind: InstallKind, side: 'production' | 'staging'): Promise<void> {
+  const client = new pg.Client({ ...parseConnectionString(variable, dbUrl).config, application_name: 'supasync install' });
+  try {
+    await client.connect();
+    await installMigrations(client, kind);
+  } catch (error) {
+    throw new DatabaseError(describeError(`Installing in ${side}`, error), 1, { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Which project or database a connection string reaches, in words a person checks before saying yes. */
+export function describeInstallTarget(variable: string, dbUrl: string): string {
+  const { config, projectRef } = parseConnectionString(variable, dbUrl);
+  const database = `database ${String(config.database)} on ${String(config.host)}:${String(config.port)}`;
+  return projectRef ? `Supabase project ${projectRef} (${database})` : database;
 }

@@ -5,6 +5,7 @@ import { qualifiedName } from '../catalog/types.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { SyncPlan, TablePlan } from '../plan/plan.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
+import { snapshotNotes, type Database } from '../transport/database.ts';
 import { formatCount, renderTable } from './table.ts';
 
 export function renderPlan(plan: SyncPlan, heading: string, mode: 'replace' | 'upsert'): string {
@@ -92,14 +93,16 @@ function notes(table: TablePlan): string {
 
 /** What --dry-run prints: the plan as a table, or as JSON. */
 export function dryRunOutput(
-  run: { via: string; production: { location: string }; staging: { location: string }; plan: SyncPlan },
+  run: { via: string; production: Pick<Database, 'location' | 'oneSnapshot'>; staging: { location: string }; plan: SyncPlan },
   mode: 'replace' | 'upsert',
   json: boolean,
 ): string {
-  if (json) return JSON.stringify({ via: run.via, mode, plan: run.plan }, null, 2);
-  return renderPlan(
+  const notes = snapshotNotes(run.production, run.plan.tables.length);
+  if (json) return JSON.stringify({ via: run.via, mode, plan: run.plan, notes }, null, 2);
+  const plan = renderPlan(
     run.plan,
     `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}, mode ${mode}`,
     mode,
   );
+  return [plan, ...notes.map((note) => chalk.yellow(note))].join('\n\n');
 }

@@ -27,7 +27,7 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): S
     },
     tableFinished: (table, result) => {
       started.delete(table);
-      const done = `${chalk.green('✓')} ${qualifiedName(table.table)}  ${formatCount(result.rows)} rows in ${result.seconds.toFixed(2)}s`;
+      const done = `${chalk.green('✓')} ${qualifiedName(table.table)}  ${formatCount(result.copied)} rows in ${result.seconds.toFixed(2)}s${result.rejected.length ? `, ${formatCount(result.rejected.length)} rejected` : ''}`;
       stream.write(live ? `\r\x1b[2K${done}\n` : `${done}\n`);
     },
   };

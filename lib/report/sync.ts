@@ -8,11 +8,11 @@ export function renderSyncResult(result: SyncResult): string {
   const upsert = result.mode === 'upsert';
   const rows = result.tables.map((table) => [
     table.table,
-    formatCount(table.rows),
+    formatCount(table.copied),
     ...(upsert ? [formatCount(table.changed)] : []),
     `${table.seconds.toFixed(2)}s`,
   ]);
-  const total = result.tables.reduce((sum, table) => sum + table.rows, 0);
+  const total = result.tables.reduce((sum, table) => sum + table.copied, 0);
   const rejected = result.tables.flatMap((table) => table.rejected);
   const rejections = rejected.length
     ? [
@@ -25,7 +25,7 @@ export function renderSyncResult(result: SyncResult): string {
     renderTable(['Table', 'Rows copied', ...(upsert ? ['Inserted or updated'] : []), 'Time'], rows),
     '',
     chalk.green(
-      `Synced ${result.tables.length} tables, ${formatCount(total)} rows, in ${result.seconds.toFixed(1)}s ` +
+      `Synced ${result.tables.length} tables, ${formatCount(total)} rows${rejected.length ? ` (${formatCount(rejected.length)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
         `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
         `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),

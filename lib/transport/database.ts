@@ -9,6 +9,8 @@ import { columnList, quoteTable } from '../sql/ident.ts';
 import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
+import { readSyncTargetPostgres } from './postgres/sync-target.ts';
+import type { SyncTargetMark } from './sync-target.ts';
 
 export interface Database {
   side: Side;
@@ -16,7 +18,13 @@ export interface Database {
   config: SideConfig;
   /** Where it is, safe to print (no password, no key). */
   location: string;
+  /** The database role its reads run as (the catalog's `readable` and `rlsHidesRows` speak for it). */
+  role: string;
+  /** Whether a run's reads of it all see one moment (one snapshot), or each request its own. */
+  oneSnapshot: boolean;
   readCatalog(): Promise<Catalog>;
+  /** Whether it carries the sync-target mark (sync-target.ts). */
+  readSyncTarget(): Promise<SyncTargetMark>;
   countRows(table: TableRef): Promise<number>;
   /** The distinct values of `columns` (as ROW(...)::text, NULLs left out) with how many rows hold each. */
   references(table: TableRef, columns: string[], rowFilter: string | null): Promise<Record<string, number>>;
@@ -44,8 +52,14 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
       via,
       config,
       location: redactUrl(config.dbUrl as string),
+      role: String(client.user),
+      oneSnapshot: true,
       client,
       readCatalog: () => readCatalogPostgres(config.side, client),
+      readSyncTarget: () =>
+        readSyncTargetPostgres(client).catch((error: unknown) => {
+          throw new DatabaseError(describeError(`Reading ${config.side}'s sync-target mark`, error), 1, { cause: error });
+        }),
       countRows: async (table) => {
         const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
         return Number(rows[0]?.n);
@@ -86,7 +100,7 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
   const supabase: SupabaseClient = connectSupabase(config.url as string, config.serviceRoleKey as string, concurrency);
   const rpc = <T = unknown>(what: string, name: string, args: Record<string, unknown>): Promise<T> =>
     callRpc<T>(supabase, name, args).catch((error: unknown) => {
-      const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+      const detail = error instanceof RpcFailure ? describeFailure(error, config.url) : (error as Error).message;
       throw new DatabaseError(`${what} in ${config.side} over REST: ${detail}`, 1, { cause: error });
     });
   return {
@@ -94,8 +108,23 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
     via,
     config,
     location: config.url as string,
+    // The read functions run as their caller (SECURITY INVOKER): the key's role.
+    role: 'service_role',
+    // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
+    oneSnapshot: false,
     supabase,
-    readCatalog: () => readCatalogRest(config.side, supabase),
+    readCatalog: () => readCatalogRest(config.side, supabase, config.url as string),
+    readSyncTarget: async (): Promise<SyncTargetMark> => {
+      try {
+        const mark = await callRpc<{ markedAt: string; markedBy: string | null } | null>(supabase, 'supasync_sync_target', {});
+        return mark ? { kind: 'marked', ...mark } : { kind: 'unmarked' };
+      } catch (error) {
+        if (error instanceof RpcFailure && error.code === 'PGRST202') {
+          return { kind: 'unknown', why: `it lacks supasync_sync_target(), which supasync's functions have had since this version: update them (npx tsx scripts/install-rpcs.ts --${config.side})` };
+        }
+        throw new DatabaseError(`Reading ${config.side}'s sync-target mark over REST: ${error instanceof RpcFailure ? describeFailure(error, config.url) : (error as Error).message}`, 1, { cause: error });
+      }
+    },
     countRows: async (table) =>
       Number(await rpc(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name })),
     references: async (table, columns, rowFilter) => {
@@ -117,4 +146,18 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
       }),
     close: async () => undefined,
   };
+}
+
+/**
+ * Said in the plan and the summary whenever a run reads several tables
+ * without one snapshot: a production written to meanwhile gives a staging
+ * that never existed as a whole, and nothing else would tell.
+ */
+export function snapshotNotes(production: Pick<Database, 'oneSnapshot'>, tables: number): string[] {
+  if (production.oneSnapshot || tables < 2) return [];
+  return [
+    'Over REST each page of rows is read in its own transaction, not from one snapshot: if production changed during the run, ' +
+      'staging may hold rows that never existed together (a child copied after its parent changed, totals that do not add up). ' +
+      'Where production is quiet this does not matter; where it is busy, use the direct path (SUPABASE_*_DB_URL), which reads every table at one moment.',
+  ];
 }

@@ -58,6 +58,12 @@ export interface SyncSession {
   readonly method: LoadMethod;
   /** True when abort() undoes everything; false when each batch commits on its own (REST). */
   readonly atomic: boolean;
+  /**
+   * Whether staging holds changes abort() cannot take back: never on the
+   * direct path, and over REST from its first TRUNCATE or batch on. Until
+   * then a failure has changed nothing, and says so.
+   */
+  readonly changedStaging: boolean;
   /** How many tables may be copied at once. */
   readonly parallelTables: number;
   /** Requests that failed for a passing reason and were sent again (REST). */

@@ -17,13 +17,14 @@ STABLE
 SET search_path = ''
 AS $catalog$
 WITH relations AS (
-  SELECT c.oid, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
+  SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
          c.relforcerowsecurity, c.relowner
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p')
     AND NOT c.relispartition
-    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    -- supasync_private is supasync's own bookkeeping (the sync-target mark), never data to copy.
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private')
     AND n.nspname NOT LIKE 'pg\_temp\_%'
     AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
     -- tables that belong to an extension are the extension's business
@@ -54,6 +55,13 @@ SELECT pg_catalog.jsonb_build_object(
         'rlsHidesRows', r.relrowsecurity AND NOT (
           SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user
         ) AND (r.relforcerowsecurity OR NOT pg_catalog.pg_has_role(r.relowner, 'USAGE')),
+        -- Whether that role may read every column at all: a run refuses a
+        -- table it could not read before it empties staging's copy.
+        'readable', pg_catalog.has_schema_privilege(r.schema_nsp, 'USAGE') AND (
+          pg_catalog.has_table_privilege(r.oid, 'SELECT') OR NOT EXISTS (
+            SELECT FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+              AND NOT pg_catalog.has_column_privilege(r.oid, a.attnum, 'SELECT'))),
         -- reltuples is -1 until the table was first analyzed or vacuumed;
         -- a partitioned table holds no rows of its own, its partitions do.
         'rowEstimate', (
@@ -415,3 +423,33 @@ REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM
 REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_references(text, text, text[], text) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[]) TO service_role;
+
+-- Whether this database carries the sync-target mark (*_supasync_target_mark.sql),
+-- for the REST path: staging must, production must not. Without the mark table
+-- (production, where only this file is installed) it answers null. SECURITY
+-- DEFINER because the mark is its installer's, which service_role may not
+-- read; it reveals when and by whom the database was marked, nothing more.
+CREATE OR REPLACE FUNCTION public.supasync_sync_target()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $mark$
+DECLARE
+  mark jsonb;
+BEGIN
+  IF NOT EXISTS (
+    SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'supasync_private' AND c.relname = 'sync_target'
+  ) THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE 'SELECT pg_catalog.jsonb_build_object(''markedAt'', marked_at, ''markedBy'', marked_by) FROM supasync_private.sync_target'
+    INTO mark;
+  RETURN mark;
+END
+$mark$;
+
+REVOKE ALL ON FUNCTION public.supasync_sync_target() FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_sync_target() TO service_role;

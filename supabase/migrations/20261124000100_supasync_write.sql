@@ -1,37 +1,12 @@
 -- supasync: the functions the REST path writes staging with.
--- INSTALL IN STAGING ONLY, then mark staging as a sync target:
---     INSERT INTO supasync_private.sync_target (marked_by) VALUES ('<your name>');
--- (`npx tsx scripts/install-rpcs.ts --staging` does both.) Every function
--- here refuses to run in a database without that mark, so installing this
--- file in production by mistake cannot let a sync write there.
+-- INSTALL IN STAGING ONLY, after *_supasync_target_mark.sql, then mark staging
+-- as a sync target (`npx tsx scripts/install-rpcs.ts --staging` does all of
+-- it). Every function here refuses to run in a database without that mark, so
+-- installing this file in production by mistake cannot let a sync write there.
 --
 -- They are SECURITY DEFINER, owned by whoever installs them (on Supabase:
 -- `postgres`, the tables' owner), because service_role may neither TRUNCATE
 -- nor set session_replication_role. EXECUTE is for service_role alone.
-
-CREATE SCHEMA IF NOT EXISTS supasync_private;
-REVOKE ALL ON SCHEMA supasync_private FROM PUBLIC;
-
-CREATE TABLE IF NOT EXISTS supasync_private.sync_target (
-  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-  marked_at timestamptz NOT NULL DEFAULT now(),
-  marked_by text
-);
-REVOKE ALL ON supasync_private.sync_target FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION supasync_private.assert_sync_target()
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = ''
-AS $assert$
-BEGIN
-  IF NOT EXISTS (SELECT FROM supasync_private.sync_target) THEN
-    RAISE EXCEPTION 'this database is not marked as a supasync sync target, so supasync will not write to it'
-      USING ERRCODE = 'insufficient_privilege',
-            HINT = 'If this really is staging, mark it: INSERT INTO supasync_private.sync_target (marked_by) VALUES (''you'');';
-  END IF;
-END
-$assert$;
 
 -- Triggers and FK checks off for this transaction when the owner may (on
 -- Supabase it may, through supautils; set_config() and a function-level SET
@@ -204,7 +179,6 @@ BEGIN
 END
 $sequences$;
 
-REVOKE ALL ON FUNCTION supasync_private.assert_sync_target() FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.try_replica_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_can_disable_checks() FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_truncate(jsonb) FROM PUBLIC, anon, authenticated;

@@ -47,14 +47,17 @@ BEGIN
 END
 $enable$;
 
--- Before a load without the replica role: who the functions run as, and the
--- tables to load whose enabled user triggers that role cannot disable because
--- it does not own them (on Supabase auth.users belongs to supabase_auth_admin,
--- storage.objects to supabase_storage_admin). Their triggers would fire
--- during the load: a profile trigger on auth.users would make every copied
--- profile twice. Tables staging lacks are skipped; the plan reports them.
+-- Before any REST load writes: who the functions run as, the privileges that
+-- role lacks on the tables to load (a replace must not empty what it cannot
+-- refill), and, for a load without the replica role, the tables whose enabled
+-- user triggers that role cannot disable because it does not own them (on
+-- Supabase auth.users belongs to supabase_auth_admin, storage.objects to
+-- supabase_storage_admin). Their triggers would fire during the load: a
+-- profile trigger on auth.users would make every copied profile twice. Tables
+-- staging lacks are skipped; the plan reports them.
 --   tables: [{"schema": ..., "name": ...}, ...]
---   -> {"owner": role, "foreign_triggers": [{"table", "owner", "triggers"}, ...]}
+--   -> {"owner": role, "foreign_triggers": [{"table", "owner", "triggers"}, ...],
+--       "missing_privileges": [{"schema", "name", "privileges": ["INSERT", ...]}, ...]}
 CREATE OR REPLACE FUNCTION public.supasync_write_checks(tables jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -63,8 +66,23 @@ SET search_path = ''
 AS $checks$
 DECLARE
   foreign_triggers jsonb;
+  missing_privileges jsonb;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
+  -- SELECT too: ON CONFLICT DO UPDATE reads the conflicting row.
+  SELECT COALESCE(jsonb_agg(jsonb_build_object('schema', schema_name, 'name', table_name, 'privileges', missing)
+                            ORDER BY schema_name, table_name), '[]')
+    INTO missing_privileges
+    FROM (
+      SELECT n.nspname AS schema_name, c.relname AS table_name,
+             array_agg(p.privilege ORDER BY p.privilege) FILTER (WHERE NOT pg_catalog.has_table_privilege(c.oid, p.privilege)) AS missing
+      FROM jsonb_array_elements(tables) AS wanted
+      JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
+      JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
+      CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'TRUNCATE']) AS p(privilege)
+      GROUP BY 1, 2
+    ) found
+    WHERE missing IS NOT NULL;
   SELECT COALESCE(jsonb_agg(jsonb_build_object('table', name, 'owner', owner, 'triggers', triggers) ORDER BY name), '[]')
     INTO foreign_triggers
     FROM (
@@ -79,7 +97,7 @@ BEGIN
       WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
       GROUP BY 1, 2
     ) found;
-  RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers);
+  RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges);
 END
 $checks$;
 

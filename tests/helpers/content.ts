@@ -49,3 +49,16 @@ export async function indexDefinitions(adminUrl: string): Promise<string[]> {
 export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   return withClient(url, async (client) => (await client.query(sql, params)).rows as T[]);
 }
+
+/** A database as it is before anyone installs supasync: none of its functions, no mark, no private schema. */
+export async function removeSupasync(adminUrl: string): Promise<void> {
+  await query(adminUrl, `
+    DO $$ DECLARE f regprocedure; BEGIN
+      FOR f IN SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname = 'public' AND p.proname LIKE 'supasync\\_%' LOOP
+        EXECUTE 'DROP FUNCTION ' || f;
+      END LOOP;
+    END $$;
+    DROP SCHEMA IF EXISTS supasync_private CASCADE;
+    NOTIFY pgrst, 'reload schema';`);
+}

@@ -82,6 +82,7 @@ async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise
 
 class PostgresSession implements SyncSession {
   readonly atomic = true;
+  readonly changedStaging = false;
   // One staging connection, one transaction: tables go one after another.
   readonly parallelTables = 1;
   readonly retries = 0;

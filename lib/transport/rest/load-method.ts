@@ -7,11 +7,11 @@
 // cycles in one request each.
 // What that cannot load is refused here, all of it in one message.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { qualifiedName } from '../../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { describeForeignTriggers, type ForeignTriggers } from '../foreign-triggers.ts';
-import type { LoadMethod } from '../session.ts';
+import { modeOf, type LoadMethod, type SyncMode } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
 import { describeSecondPasses, planSecondPasses } from './self-references.ts';
@@ -28,19 +28,22 @@ interface WriteChecks {
   /** The role the write functions run as. */
   owner: string;
   foreign_triggers: ForeignTriggers[];
+  /** Absent from functions installed before this check existed. */
+  missing_privileges?: (TableRef & { privileges: string[] })[];
 }
 
-export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): Promise<RestLoad> {
-  const replica = await callRpc<boolean>(staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
-    throw explainSetupFailure(error, '_supasync_write');
-  });
+export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan, mode: SyncMode): Promise<RestLoad> {
+  const [replica, checks] = await Promise.all([
+    callRpc<boolean>(staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
+      throw explainSetupFailure(error, '_supasync_write');
+    }),
+    callRpc<WriteChecks>(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }).catch((error: unknown) => {
+      throw explainSetupFailure(error, '_supasync_write_checks');
+    }),
+  ]);
+  refuseMissingPrivileges(checks, plan, mode);
   if (replica) return { method: { kind: 'replica', warnings: [] }, secondPasses: new Map(), cycles: [] };
 
-  const checks = await callRpc<WriteChecks>(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }).catch(
-    (error: unknown) => {
-      throw explainSetupFailure(error, '_supasync_write_checks');
-    },
-  );
   const cycles = cycleTables(plan);
   const passes = planSecondPasses(plan, new Set(cycles.flat().map((table) => qualifiedName(table.table))));
   const refused = [
@@ -83,4 +86,24 @@ function explainSetupFailure(error: unknown, migration: string): Error {
     );
   }
   return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
+}
+
+/**
+ * Over REST each batch commits on its own: a table the functions' owner may
+ * not write would fail after its TRUNCATE, leaving staging's copy empty. So
+ * this is checked for every table before the first write (TRUNCATE only where
+ * the table is replaced).
+ */
+function refuseMissingPrivileges(checks: WriteChecks, plan: SyncPlan, mode: SyncMode): void {
+  const replaced = new Set(plan.tables.filter((table) => modeOf(table, mode) === 'replace').map((table) => qualifiedName(table.table)));
+  const lacking = (checks.missing_privileges ?? [])
+    .map((table) => ({ table: qualifiedName(table), privileges: table.privileges.filter((p) => p !== 'TRUNCATE' || replaced.has(qualifiedName(table))) }))
+    .filter(({ privileges }) => privileges.length);
+  if (!lacking.length) return;
+  throw new DatabaseError(
+    `staging's supasync functions run as ${checks.owner}, which may not write every table this run copies:\n` +
+      lacking.map(({ table, privileges }) => `  ${table}: no ${privileges.join(', ')}`).join('\n') +
+      `\nGrant it in staging's SQL editor (GRANT ${[...new Set(lacking.flatMap((l) => l.privileges))].join(', ')} ON <table> TO ${checks.owner};), ` +
+      'or leave those tables out with --exclude. Nothing was changed.',
+  );
 }

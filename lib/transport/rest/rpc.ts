@@ -5,6 +5,7 @@
 // is for the caller to split; a row's data error is for the caller to bisect.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pRetry, { AbortError } from 'p-retry';
+import { describeUnreachable } from '../../errors.ts';
 
 export type FailureKind = 'transient' | 'too-large' | 'data' | 'fatal';
 
@@ -62,7 +63,9 @@ export async function callRpc<T>(
 }
 
 /** PostgREST's or PostgreSQL's words for a failure, one line plus detail. */
-export function describeFailure(failure: RpcFailure): string {
+export function describeFailure(failure: RpcFailure, url = 'the project'): string {
+  const unreachable = describeUnreachable(failure, url);
+  if (unreachable) return unreachable;
   const status = failure.status === 0 ? 'no response' : `HTTP ${failure.status}`;
   return [
     `${failure.message} (${[status, failure.code].filter(Boolean).join(', ')})`,

@@ -21,7 +21,7 @@ export async function openRestSession(
   options: SessionOptions,
   stagingUrl: string,
 ): Promise<SyncSession> {
-  const load = await chooseRestLoad(clients.staging, plan);
+  const load = await chooseRestLoad(clients.staging, plan, options.mode);
   return new RestSession(clients.production, clients.staging, load, options, stagingUrl);
 }
 
@@ -30,6 +30,7 @@ const TABLES_AT_ONCE = 3;
 
 class RestSession implements SyncSession {
   readonly atomic = false;
+  changedStaging = false;
   readonly parallelTables: number;
   retries = 0;
 
@@ -67,8 +68,10 @@ class RestSession implements SyncSession {
     if (replaced.length) {
       const emptied = [...replaced.map((t) => t.table), ...alsoEmptied];
       if (this.options.backupRoot) backup = await this.backUp(emptied, this.options.backupRoot);
+      this.changedStaging = true;
       await callRpc(this.staging, 'supasync_truncate', { tables: emptied }).catch((error: unknown) => {
         if (error instanceof RpcFailure && error.code === '0A000') {
+          this.changedStaging = false; // refused: the TRUNCATE did nothing
           throw new DatabaseError(
             `Replacing these tables would leave rows pointing nowhere: ${error.details ?? error.message} ` +
               "Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging's rows with --mode upsert. Nothing was changed.",
@@ -97,6 +100,7 @@ class RestSession implements SyncSession {
    * in one request (cycles.ts).
    */
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+    this.changedStaging = true;
     const onRetry = () => {
       this.retries++;
     };

@@ -1,0 +1,44 @@
+-- supasync: the sync-target mark. INSTALL IN STAGING ONLY.
+--
+-- supasync writes into a database only when it carries this mark: one row in
+-- supasync_private.sync_target, put there by one deliberate step that names the
+-- project (`npx tsx scripts/install-rpcs.ts --staging`, or `--staging
+-- --mark-only` to mark without installing any function). Both paths refuse an
+-- unmarked staging, and refuse a marked database as production: with the two
+-- connection strings swapped, the run stops instead of emptying production.
+-- By hand, in staging's SQL editor:
+--     INSERT INTO supasync_private.sync_target (marked_by) VALUES ('<your name>');
+
+CREATE SCHEMA IF NOT EXISTS supasync_private;
+REVOKE ALL ON SCHEMA supasync_private FROM PUBLIC;
+
+CREATE TABLE IF NOT EXISTS supasync_private.sync_target (
+  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  marked_at timestamptz NOT NULL DEFAULT now(),
+  marked_by text
+);
+REVOKE ALL ON supasync_private.sync_target FROM PUBLIC;
+-- The mark is no secret, and every role must be able to see it: the direct
+-- path reads it as whatever role the connection strings name (a read-only
+-- production role seeing it stops a swapped run). The functions in this
+-- schema stay EXECUTE-revoked.
+GRANT USAGE ON SCHEMA supasync_private TO PUBLIC;
+GRANT SELECT ON supasync_private.sync_target TO PUBLIC;
+
+-- Every write function calls this first: the last line of defence when a
+-- REST call reaches a database it should not.
+CREATE OR REPLACE FUNCTION supasync_private.assert_sync_target()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $assert$
+BEGIN
+  IF NOT EXISTS (SELECT FROM supasync_private.sync_target) THEN
+    RAISE EXCEPTION 'this database is not marked as a supasync sync target, so supasync will not write to it'
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'If this really is staging, mark it: npx tsx scripts/install-rpcs.ts --staging --mark-only';
+  END IF;
+END
+$assert$;
+
+REVOKE ALL ON FUNCTION supasync_private.assert_sync_target() FROM PUBLIC;

@@ -1,0 +1,179 @@
+// What a run says matches what happened: refused before writing means
+// nothing was written, an interrupted run says what it left, a machine
+// reading --json gets an object whatever happened, and REST says it does not
+// read from one snapshot.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Link } from '../stack/link.ts';
+import { withClient, type Project } from '../stack/index.ts';
+import { query, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
+import { runScript, startScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, staging: emptyStaging, stack } = sharedStack();
+const ALL = ['--schemas', SYNCED_SCHEMAS.join(',')];
+
+describe('a REST run that could not refill what it empties', () => {
+  let source: Project;
+  let target: Project;
+  beforeAll(async () => {
+    [source, target] = await Promise.all([stack.createProject('unreadable_production', { fill: 'tiny' }), stack.createProject('unreadable_staging')]);
+    const filled = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--no-backup', ...ALL], { env: envFor(source, target) });
+    expect(filled.code).toBe(0);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it("is refused before staging is touched when service_role may not read a production table, naming it and the GRANT", async () => {
+    await query(source.adminUrl, 'REVOKE SELECT ON public.muva_content FROM service_role');
+    try {
+      const before = await tableDigests(target.adminUrl);
+      const result = await runScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('service_role, the role production is read as, may not read public.muva_content');
+      expect(result.stderr).toContain('GRANT SELECT ON public.muva_content TO service_role;');
+      expect(result.stderr).toContain('Nothing was changed');
+      expect(result.stderr).not.toContain('holds part of this run');
+      expect(await tableDigests(target.adminUrl)).toEqual(before);
+    } finally {
+      await query(source.adminUrl, 'GRANT SELECT ON public.muva_content TO service_role');
+    }
+  });
+
+  it("is refused when staging's functions may not TRUNCATE a table it replaces, and runs as an upsert, which needs no TRUNCATE", async () => {
+    // The owner gives up its own right, and the API roles it is a member of theirs: what a table
+    // owned by someone else without the grant looks like.
+    const roles = 'postgres, service_role, authenticated, anon';
+    await query(target.adminUrl, `REVOKE TRUNCATE ON public.muva_content FROM ${roles}`);
+    try {
+      const before = await tableDigests(target.adminUrl);
+      const replace = await runScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
+      expect(replace.code).toBe(1);
+      expect(replace.stderr).toContain('public.muva_content: no TRUNCATE');
+      expect(replace.stderr).toContain('Nothing was changed');
+      expect(replace.stderr).not.toContain('holds part of this run');
+      expect(await tableDigests(target.adminUrl)).toEqual(before);
+
+      const upsert = await runScript('sync.ts', ['--via', 'rest', '--mode', 'upsert', '--tables', 'muva_content'], { env: envFor(source, target) });
+      expect(upsert.stderr).not.toMatch(/error|failed/i);
+      expect(upsert.code).toBe(0);
+    } finally {
+      await query(target.adminUrl, `GRANT TRUNCATE ON public.muva_content TO ${roles}`);
+    }
+  });
+
+  it('says in the plan and the summary that REST reads no single snapshot; the direct path does not', async () => {
+    const restPlan = await runScript('sync.ts', ['--dry-run', '--via', 'rest', ...ALL], { env: envFor(source, target) });
+    expect(restPlan.stdout).toContain('not from one snapshot');
+    const directPlan = await runScript('sync.ts', ['--dry-run', '--via', 'postgres', ...ALL], { env: envFor(source, target) });
+    expect(directPlan.stdout).not.toContain('not from one snapshot');
+    const synced = await runScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toContain('not from one snapshot');
+  });
+});
+
+describe('interrupted', () => {
+  let source: Project;
+  let target: Project;
+  let directTarget: Project;
+  beforeAll(async () => {
+    // Two stagings: batches the REST run had already sent may still land after it is gone.
+    [source, target, directTarget] = await Promise.all([
+      stack.createProject('interrupted_production', { fill: 'tiny' }),
+      stack.createProject('interrupted_staging'),
+      stack.createProject('interrupted_direct'),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop(), directTarget?.stop()]);
+  });
+
+  it('over REST, says which tables are complete and which are not, and exits 130', async () => {
+    // A slow uplink: the first tables finish, the rest are still on the wire.
+    target.gateway.setProfile('remote', new Link({ downBytesPerSecond: 5_000_000, upBytesPerSecond: 40_000 }));
+    try {
+      const run = startScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
+      await run.waitFor('✓ ');
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toContain('Interrupted (SIGINT).');
+      expect(result.stderr).toMatch(/complete: public\.\w+/);
+      expect(result.stderr).toMatch(/not complete: \S+/);
+      expect(result.stderr).toContain('Run the same command again to finish');
+      expect(result.stderr).toContain('batches already sent may still land');
+    } finally {
+      target.gateway.setProfile('local');
+    }
+  });
+
+  it('on the direct path, leaves staging as it was: its one transaction is rolled back', async () => {
+    const before = await tableDigests(directTarget.adminUrl);
+    // Another session holds a table, so the run waits inside its transaction until the signal.
+    await withClient(directTarget.adminUrl, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE public.hotels IN ACCESS EXCLUSIVE MODE');
+      const run = startScript('sync.ts', ['--yes', '--via', 'postgres', '--no-backup', ...ALL], { env: envFor(source, directTarget) });
+      // Asked on a connection of its own: a transaction sees pg_stat_activity as it was when first asked.
+      const waiting = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'supasync (staging)' AND wait_event_type = 'Lock'`;
+      while ((await query<{ n: number }>(directTarget.adminUrl, waiting))[0]?.n !== 1) await new Promise((resolve) => setTimeout(resolve, 200));
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toContain('Interrupted (SIGINT).');
+      expect(result.stderr).toContain('rolled back as its connection closes');
+      await holder.query('ROLLBACK');
+    });
+    expect(await tableDigests(directTarget.adminUrl)).toEqual(before);
+  });
+});
+
+describe('answers and errors', () => {
+  it('takes "y" at the prompt, and does not count the time the question waited', async () => {
+    const target = await stack.createProject('prompt_staging');
+    try {
+      const started = performance.now();
+      const run = startScript('sync.ts', ['--via', 'postgres', '--no-backup', ...ALL], { env: envFor(production, target), terminal: true });
+      await run.waitFor('Go on? [y/N]');
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      run.child.stdin?.write('y\n');
+      const result = await run.done;
+      const wall = (performance.now() - started) / 1000;
+      expect(result.code).toBe(0);
+      const seconds = Number(/Synced \d+ tables, [\d,]+ rows, in ([\d.]+)s/.exec(result.stdout)?.[1]);
+      expect(seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThanOrEqual(wall - 4);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('writes a JSON object on failure too, with --json', async () => {
+    const result = await runScript('sync.ts', ['--yes', '--json', '--tables', ''], { env: envFor(production, emptyStaging) });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, exitCode: 2, error: expect.stringContaining('--tables was given nothing') });
+    const verified = await runScript('verify-sync-status.ts', ['--json'], { env: envFor(production, production) });
+    expect(verified.code).toBe(2);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: false, exitCode: 2, error: expect.stringContaining('same database') });
+  });
+
+  it('explains a URL with /rest/v1, an unreachable URL and a % in a password, naming the variable and printing no secret', async () => {
+    const env = envFor(production, emptyStaging);
+    const rest = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_STAGING_URL: `${emptyStaging.apiUrl}/rest/v1` } });
+    expect(rest.code).toBe(2);
+    expect(rest.stderr).toContain('SUPABASE_STAGING_URL has a path (/rest/v1)');
+    expect(rest.stderr).not.toContain('[object Object]');
+
+    const closed = 'http://127.0.0.1:59998';
+    const unreachable = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_PROD_URL: closed } });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain(`cannot reach ${closed}: nothing is listening`);
+    expect(unreachable.stderr).not.toContain('fetch failed');
+
+    const percent = await runScript('sync.ts', ['--dry-run'], { env: { ...env, SUPABASE_STAGING_DB_URL: 'postgresql://postgres:50%zzsecret@127.0.0.1:5432/postgres' } });
+    expect(percent.code).toBe(2);
+    expect(percent.stderr).toContain('SUPABASE_STAGING_DB_URL: the password holds a % that does not start URL encoding');
+    expect(percent.stderr).not.toContain('secret');
+  });
+});
