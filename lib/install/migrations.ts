@@ -7,7 +7,8 @@ import { readMigration } from '../catalog/query.ts';
 export const MARK_SYNC_TARGET = `INSERT INTO supasync_private.sync_target (marked_by) VALUES (current_user) ON CONFLICT (only_row) DO NOTHING;`;
 
 export function installSql(target: 'production' | 'staging'): string {
-  const parts = [readMigration('_supasync_catalog')];
+  // The catalog file creates supasync_read_rows' first signature; read_pages replaces it.
+  const parts = [readMigration('_supasync_catalog'), readMigration('_supasync_read_pages')];
   if (target === 'staging') {
     parts.push(
       readMigration('_supasync_write'),
