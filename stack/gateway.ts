@@ -3,7 +3,8 @@
 //
 // Two behaviours tests and benchmarks switch at runtime:
 // - faults (injectFaults): the next requests get a 503, or lose their
-//   connection before PostgREST sees them, or after PostgREST answered;
+//   connection before PostgREST sees them, or after PostgREST answered, or
+//   never hear PostgREST's answer at all;
 // - the profile: `local` (default) passes everything straight through;
 //   `remote` is a Supabase project across the internet as
 //   shared/docs/benchmarks.md defines it: 40 ms added to every request,
@@ -35,7 +36,7 @@ export interface GatewayOptions {
 /**
  * Faults for the next requests that match. A request takes one fault, from the
  * first rule that matches and has some left, in this order: status503, drop,
- * dropAfterUpstream. Each call adds a rule; an exhausted rule is forgotten.
+ * dropAfterUpstream, stall. Each call adds a rule; an exhausted rule is forgotten.
  */
 export interface FaultRule {
   /** Answered 503 with PostgREST's "schema cache" body (PGRST002, as Supabase projects answer while PostgREST is unavailable); never forwarded. */
@@ -48,13 +49,19 @@ export interface FaultRule {
    * tell whether its request happened.
    */
   dropAfterUpstream?: number;
+  /**
+   * Forwarded; PostgREST's whole answer is read (a write is committed) and
+   * held: the client's connection stays open and silent until the client
+   * gives up, as behind a gateway or link that hangs.
+   */
+  stall?: number;
   /** Only requests whose path under /rest/v1, without the query, matches: /^\/rpc\//, /^\/code_embeddings$/. */
   onlyPaths?: RegExp;
   /** Only these methods, e.g. ['POST']. */
   onlyMethods?: string[];
 }
 
-const FAULT_KINDS = ['status503', 'drop', 'dropAfterUpstream'] as const;
+const FAULT_KINDS = ['status503', 'drop', 'dropAfterUpstream', 'stall'] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface GatewayStats {
@@ -102,7 +109,7 @@ const UNAVAILABLE_BODY = {
 
 const emptyStats = (): GatewayStats => ({
   requests: {},
-  faults: { status503: 0, drop: 0, dropAfterUpstream: 0 },
+  faults: { status503: 0, drop: 0, dropAfterUpstream: 0, stall: 0 },
   bytesUp: 0,
   bytesDown: 0,
   peakConnections: 0,
@@ -189,6 +196,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           upstreamRes.once('end', () => req.socket.resetAndDestroy());
           return;
         }
+        if (fault === 'stall') {
+          upstreamRes.resume();
+          return;
+        }
         const gzip = remote && acceptsGzip(req) && hasBody(req, upstreamRes) && !upstreamRes.headers['content-encoding'];
         const responseHeaders: OutgoingHttpHeaders = { ...upstreamRes.headers };
         if (gzip) {
@@ -247,7 +258,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (nextLink) link = nextLink;
     },
     injectFaults(rule) {
-      const left = { status503: rule.status503 ?? 0, drop: rule.drop ?? 0, dropAfterUpstream: rule.dropAfterUpstream ?? 0 };
+      const left = { status503: rule.status503 ?? 0, drop: rule.drop ?? 0, dropAfterUpstream: rule.dropAfterUpstream ?? 0, stall: rule.stall ?? 0 };
       if (!FAULT_KINDS.some((kind) => left[kind] > 0)) return;
       rules.push({
         left,

@@ -99,6 +99,18 @@ describe('faults', () => {
     expect(await countries('D2')).toBe('1');
     expect(gateway.stats().faults.dropAfterUpstream).toBe(1);
   });
+
+  it('holds the answer of a request PostgREST served: the row is written, and the client hears nothing until it gives up', async () => {
+    gateway.injectFaults({ stall: 1, onlyPaths: /^\/sire_countries$/, onlyMethods: ['POST'] });
+    const [write, elapsed] = await seconds(() =>
+      supabase.from('sire_countries').insert({ country_code: 'S3', name: 'Held' }).abortSignal(AbortSignal.timeout(500)),
+    );
+    expect(write.status).toBe(0);
+    expect(write.error?.message).toMatch(/TimeoutError/);
+    expect(elapsed).toBeGreaterThanOrEqual(0.5);
+    expect(await countries('S3')).toBe('1');
+    expect(gateway.stats().faults.stall).toBe(1);
+  });
 });
 
 describe('the remote profile', () => {

@@ -11,7 +11,7 @@ const { production, staging, stack } = sharedStack();
 const table = { schema: 'public', name: 'sire_countries' };
 const calls: [string, Record<string, unknown>][] = [
   ['supasync_catalog', {}],
-  ['supasync_read_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], after: null, page_size: 5 }],
+  ['supasync_read_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], after: null, page_size: 5, max_bytes: 1000, max_row_bytes: 1000 }],
   ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
   ['supasync_sync_target', {}],
   ['supasync_can_disable_checks', {}],

@@ -34,7 +34,7 @@ describe('a REST sync through a flaky gateway', () => {
     });
     expect(result.stderr).not.toMatch(/error|failed/i);
     expect(result.code).toBe(0);
-    expect(staging.gateway.stats().faults).toEqual({ status503: 3, drop: 2, dropAfterUpstream: 2 });
+    expect(staging.gateway.stats().faults).toEqual({ status503: 3, drop: 2, dropAfterUpstream: 2, stall: 0 });
     // RPCs are POSTs, which supabase-js never retries itself: each of the 11 faults cost one retry of ours.
     expect(result.stdout).toContain(', 11 request(s) retried)');
     expect(production.gateway.stats().faults).toMatchObject({ status503: 2, drop: 2 });
@@ -48,7 +48,7 @@ describe('a REST sync through a flaky gateway', () => {
     staging.gateway.injectFaults({ dropAfterUpstream: 1, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
     const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', 'event_log'], { env: envFor(production, staging) });
     expect(result.code).toBe(0);
-    expect(staging.gateway.stats().faults).toEqual({ status503: 0, drop: 1, dropAfterUpstream: 1 });
+    expect(staging.gateway.stats().faults).toEqual({ status503: 0, drop: 1, dropAfterUpstream: 1, stall: 0 });
     const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
     expect(actual['public.event_log']).toEqual(expected['public.event_log']);
   });

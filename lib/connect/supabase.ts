@@ -1,14 +1,21 @@
 // supabase-js as a server-side client: no session, no token refresh, and
 // `ws` as realtime's transport, without which createClient throws on Node 20
-// even though a sync never opens a realtime channel.
+// even though a sync never opens a realtime channel. Every request it makes
+// waits for a slot (request-limit.ts) and then has a deadline (request-deadline.ts).
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import { withDeadlines, type DeadlineOptions } from './request-deadline.ts';
 import { DEFAULT_CONCURRENCY, limitRequests } from './request-limit.ts';
 
-export function connectSupabase(url: string, serviceRoleKey: string, concurrency = DEFAULT_CONCURRENCY): SupabaseClient {
+export function connectSupabase(
+  url: string,
+  serviceRoleKey: string,
+  concurrency = DEFAULT_CONCURRENCY,
+  deadlines: DeadlineOptions = {},
+): SupabaseClient {
   return createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: WebSocket as never },
-    global: { fetch: limitRequests(concurrency) },
+    global: { fetch: limitRequests(concurrency, withDeadlines(fetch, deadlines)) },
   });
 }

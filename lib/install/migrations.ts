@@ -11,9 +11,18 @@ export const MARK_SYNC_TARGET = `INSERT INTO supasync_private.sync_target (marke
 /** What an install puts where: `mark` is staging's sync-target mark alone, no functions. */
 export type InstallKind = 'production' | 'staging' | 'mark';
 
+// In file order: the catalog file creates supasync_read_rows' first signature; read_pages replaces it.
 const MIGRATIONS: Record<InstallKind, string[]> = {
-  production: ['_supasync_catalog'],
-  staging: ['_supasync_catalog', '_supasync_target_mark', '_supasync_write', '_supasync_write_checks', '_supasync_write_cycle', '_supasync_backup'],
+  production: ['_supasync_catalog', '_supasync_read_pages'],
+  staging: [
+    '_supasync_catalog',
+    '_supasync_target_mark',
+    '_supasync_write',
+    '_supasync_write_checks',
+    '_supasync_write_cycle',
+    '_supasync_backup',
+    '_supasync_read_pages',
+  ],
   mark: ['_supasync_target_mark'],
 };
 

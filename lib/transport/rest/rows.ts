@@ -3,9 +3,11 @@
 // ever becomes a JavaScript number or Date on its way to staging.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
+import { formatBytes } from '../../connect/request-deadline.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { TablePlan } from '../../plan/plan.ts';
 import type { RejectedRow } from '../session.ts';
+import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge } from './row-size.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 
 export type Row = (string | null)[];
@@ -15,23 +17,16 @@ export type PagedTable = Pick<TablePlan, 'table' | 'columns' | 'key' | 'rowFilte
 /** What writing rows into a table needs. */
 export type WrittenTable = Pick<TablePlan, 'table' | 'columns' | 'key'>;
 
-/** What one request should carry: big enough to amortise its latency, small enough for the timeouts. */
-const TARGET_PAGE_BYTES = 2 * 1024 * 1024;
-const MIN_PAGE_ROWS = 10;
-const MAX_PAGE_ROWS = 5_000;
-const FIRST_PAGE_ROWS = 100;
-
 /**
  * Keyset pages of a table, read one ahead: the next page is already on its
- * way while the caller writes the current one.
+ * way while the caller writes the current one. PostgreSQL ends each page at
+ * PAGE_BYTES (the first at FIRST_PAGE_BYTES) and refuses a row larger than
+ * MAX_ROW_BYTES, naming it, before any of it is sent.
  */
 export async function* readPages(supabase: SupabaseClient, table: PagedTable, onRetry: () => void): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
   const keyPositions = keyColumns.map((column) => table.columns.indexOf(column));
-  // A small first page: the upload starts as soon as possible, and the next
-  // pages are sized from what a row of this table weighs.
-  let pageRows = table.options.batchSize ?? FIRST_PAGE_ROWS;
-  const read = (after: Row | null, size: number) => {
+  const read = (after: Row | null, maxBytes: number) => {
     const page = callRpc<Row[]>(
       supabase,
       'supasync_read_rows',
@@ -41,32 +36,65 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
         columns: table.columns,
         key_columns: keyColumns,
         after,
-        page_size: size,
+        page_size: table.options.batchSize ?? MAX_PAGE_ROWS,
         row_filter: table.rowFilter,
+        max_bytes: maxBytes,
+        max_row_bytes: MAX_ROW_BYTES,
       },
       { onRetry },
-    );
+    ).catch((error: unknown) => {
+      throw explainReadFailure(table, keyColumns, after, error);
+    });
     // A page read ahead may never be awaited when the caller stops early.
     page.catch(() => undefined);
     return page;
   };
-  let pending = read(null, pageRows);
+  let pending = read(null, FIRST_PAGE_BYTES);
   for (;;) {
     const page = await pending;
     if (!page.length) return;
     const last = page[page.length - 1] as Row;
     // Without a key the read adds each row's ctid as a last element.
     const after = keyColumns.length ? keyPositions.map((position) => last[position] ?? null) : [last[last.length - 1] ?? null];
-    pageRows = table.options.batchSize ?? nextPageRows(page);
-    pending = read(after, pageRows);
+    pending = read(after, PAGE_BYTES);
     yield keyColumns.length ? page : page.map((row) => row.slice(0, -1));
   }
 }
 
-function nextPageRows(page: Row[]): number {
-  const bytes = page.reduce((sum, row) => sum + row.reduce((s, value) => s + (value?.length ?? 4) + 3, 2), 0);
-  const perRow = Math.max(bytes / page.length, 1);
-  return Math.min(MAX_PAGE_ROWS, Math.max(MIN_PAGE_ROWS, Math.floor(TARGET_PAGE_BYTES / perRow)));
+/** A row too large for one answer, named as supasync_read_rows' error details it; a function older than max_bytes. */
+function explainReadFailure(table: PagedTable, keyColumns: string[], after: Row | null, error: unknown): unknown {
+  if (!(error instanceof RpcFailure)) return error;
+  const name = qualifiedName(table.table);
+  const describe = (values: unknown[]) =>
+    keyColumns.length ? keyColumns.map((column, i) => `${column}=${String(values[i] ?? 'NULL')}`).join(', ') : `at ctid ${String(values[0])}`;
+  if (error.code === 'PGRST202') {
+    return new DatabaseError(
+      `Reading ${name}: this project lacks the current supasync_read_rows (supabase/migrations/*_supasync_read_pages.sql), which ends pages by bytes. ` +
+        'Install it: npx tsx scripts/install-rpcs.ts --production, and --staging.',
+      1,
+      { cause: error },
+    );
+  }
+  if (error.code !== '54000') return error;
+  const tooLarge = parseTooLarge(error.details);
+  if (tooLarge) return rowTooLarge(name, describe(tooLarge.key), tooLarge.bytes);
+  // PostgreSQL's own limit, met before ours: a value past what jsonb holds.
+  const which = !after ? 'its first row' : keyColumns.length ? `the row after ${describe(after)}` : `the row after the one ${describe(after)}`;
+  return new DatabaseError(
+    `${name}: ${which} is too large to read over REST: ${describeFailure(error)}\n` +
+      'Copy the table over the direct path: set SUPABASE_PROD_DB_URL and SUPABASE_STAGING_DB_URL and run with --via postgres.',
+    1,
+    { cause: error },
+  );
+}
+
+function parseTooLarge(details: string | undefined): { key: unknown[]; bytes: number } | undefined {
+  try {
+    const parsed = JSON.parse(details ?? '') as { key?: unknown; bytes?: unknown };
+    return Array.isArray(parsed.key) && typeof parsed.bytes === 'number' ? { key: parsed.key, bytes: parsed.bytes } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface WriteOutcome {
@@ -75,14 +103,19 @@ export interface WriteOutcome {
   rejected: RejectedRow[];
 }
 
-/** Writes a batch with supasync_write_rows: an upsert on the table's key, or plain inserts without one. */
+/**
+ * Writes rows with supasync_write_rows: an upsert on the table's key, or
+ * plain inserts without one. A row of a page's size or more goes in a
+ * request of its own; one larger than a request may carry is refused by key.
+ */
 export function writeRows(
   supabase: SupabaseClient,
   table: WrittenTable,
   rows: Row[],
   options: { strict: boolean; onRetry: () => void; retries?: number },
 ): Promise<WriteOutcome> {
-  return sendInHalves(table, rows, (row) => describeKey(table, row), options.strict, (batch) =>
+  const describe = (row: Row) => describeKey(table, row);
+  return sendByRequest(table, rows, describe, options.strict, (batch) =>
     callRpc<{ written: number }>(
       supabase,
       'supasync_write_rows',
@@ -111,7 +144,7 @@ export function setColumns(
 ): Promise<WriteOutcome> {
   const keyColumns = table.key?.columns ?? [];
   const describe = (row: Row) => keyColumns.map((column, i) => `${column}=${row[i] ?? 'NULL'}`).join(', ');
-  return sendInHalves(table, rows, describe, options.strict, (batch) =>
+  return sendByRequest(table, rows, describe, options.strict, (batch) =>
     callRpc<{ updated: number }>(
       supabase,
       'supasync_set_columns',
@@ -119,6 +152,27 @@ export function setColumns(
       { onRetry: options.onRetry },
     ).then((result) => result.updated),
   );
+}
+
+/** Checks every row's size before anything is sent, then sends the rows request by request (row-size.ts). */
+async function sendByRequest(
+  table: WrittenTable,
+  rows: Row[],
+  describeRow: (row: Row) => string,
+  strict: boolean,
+  send: (batch: Row[]) => Promise<number>,
+): Promise<WriteOutcome> {
+  for (const row of rows) {
+    const bytes = rowBytes(row);
+    if (bytes > MAX_ROW_BYTES) throw rowTooLarge(qualifiedName(table.table), describeRow(row), bytes);
+  }
+  const outcome: WriteOutcome = { written: 0, rejected: [] };
+  for (const batch of requestsOf(rows)) {
+    const sent = await sendInHalves(table, batch, describeRow, strict, send);
+    outcome.written += sent.written;
+    outcome.rejected.push(...sent.rejected);
+  }
+  return outcome;
 }
 
 /**
@@ -139,8 +193,16 @@ async function sendInHalves(
     if (!(error instanceof RpcFailure)) throw error;
     if (error.kind !== 'too-large' && error.kind !== 'data') throw error;
     if (rows.length === 1) {
-      if (error.kind === 'too-large') throw error;
-      const rejected = { table: qualifiedName(table.table), key: describeRow(rows[0] as Row), message: describeFailure(error) };
+      const row = rows[0] as Row;
+      if (error.kind === 'too-large') {
+        throw new DatabaseError(
+          `${qualifiedName(table.table)}: staging could not take the row ${describeRow(row)} (${formatBytes(rowBytes(row))}) in one request: ${describeFailure(error)}\n` +
+            'Copy the table over the direct path: set SUPABASE_PROD_DB_URL and SUPABASE_STAGING_DB_URL and run with --via postgres.',
+          1,
+          { cause: error },
+        );
+      }
+      const rejected = { table: qualifiedName(table.table), key: describeRow(row), message: describeFailure(error) };
       if (strict) {
         throw new DatabaseError(`${rejected.table}: the row ${rejected.key} was rejected (--strict stops here):\n${rejected.message}`);
       }

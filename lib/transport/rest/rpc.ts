@@ -1,10 +1,12 @@
 // Every REST call supasync makes goes through here: one place decides what a
 // failure means. Transient ones (HTTP 429 and 5xx, a dropped connection, a
-// serialization failure) are retried with backoff, which is safe because
-// every write is an idempotent upsert; a batch that is too big or too slow
-// is for the caller to split; a row's data error is for the caller to bisect.
+// serialization failure, no answer in time) are retried with backoff, which
+// is safe because every write is an idempotent upsert; a batch that is too
+// big or too slow for the server is for the caller to split; a row's data
+// error is for the caller to bisect.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pRetry, { AbortError } from 'p-retry';
+import { isRequestTimeout, SLOW_LINK_BYTES_PER_SECOND } from '../../connect/request-deadline.ts';
 import { describeUnreachable } from '../../errors.ts';
 
 export type FailureKind = 'transient' | 'too-large' | 'data' | 'fatal';
@@ -34,16 +36,33 @@ function classify(status: number, code: string): FailureKind {
   return 'fatal';
 }
 
+/**
+ * A request that got no answer within its deadline (request-deadline.ts) is
+ * sent again twice at most: each attempt already waited the base and its
+ * bytes' time, and a third silence says the link or the project is down.
+ */
+const TIMEOUT_RETRIES = 2;
+const TIMEOUT_HINT =
+  `Check the network and that the project answers (its dashboard's API logs). A link slower than ${SLOW_LINK_BYTES_PER_SECOND / 1_000_000} MB/s ` +
+  'makes large requests time out: lower tables.<name>.batchSize in supasync.config.json, or sync over the direct path (SUPABASE_*_DB_URL, --via postgres).';
+
 export async function callRpc<T>(
   supabase: SupabaseClient,
   name: string,
   args: Record<string, unknown>,
   options: { retries?: number; onRetry?: (failure: RpcFailure) => void } = {},
 ): Promise<T> {
+  let timeouts = 0;
   return pRetry(
     async () => {
       const { data, error, status } = await supabase.rpc(name, args);
       if (!error) return data as T;
+      if (status === 0 && isRequestTimeout(error.message)) {
+        // supabase-js puts the error's stack in `details`: the message says it all.
+        const failure = new RpcFailure('transient', 0, '', error.message, undefined, TIMEOUT_HINT);
+        if (++timeouts > TIMEOUT_RETRIES) throw new AbortError(failure);
+        throw failure;
+      }
       const failure = new RpcFailure(classify(status, error.code ?? ''), status, error.code ?? '', error.message, error.details, error.hint);
       if (failure.kind !== 'transient') throw new AbortError(failure);
       throw failure;

@@ -12,6 +12,7 @@ import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
+import { requestsOf } from './row-size.ts';
 import { readPages, writeRows, type Row, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 
@@ -164,10 +165,22 @@ class RestSession implements SyncSession {
   /**
    * A table without a key is written with plain inserts, so a batch repeated
    * after a lost answer would repeat its rows. Its batches go one at a time,
-   * and when one fails in a way that leaves its fate unknown, staging's row
-   * count says whether it landed before it is sent again.
+   * and when one fails in a way that leaves its fate unknown (no answer in
+   * time included: on Supabase the statement timeout has ended the write by
+   * then), staging's row count says whether it landed before it is sent
+   * again. A page that holds a large row is several requests: each is counted.
    */
   private async writeKeyless(table: TablePlan, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
+    const outcome: WriteOutcome = { written: 0, rejected: [] };
+    for (const request of requestsOf(rows)) {
+      const sent = await this.writeKeylessRequest(table, request, onRetry);
+      outcome.written += sent.written;
+      outcome.rejected.push(...sent.rejected);
+    }
+    return outcome;
+  }
+
+  private async writeKeylessRequest(table: TablePlan, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
     const count = () =>
       callRpc<number>(this.staging, 'supasync_count_rows', { table_schema: table.table.schema, table_name: table.table.name }, { onRetry }).then(Number);
     const before = await count();

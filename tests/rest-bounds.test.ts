@@ -1,0 +1,196 @@
+// REST never hangs. A table with two 50 MB rows once hung a REST sync for
+// over 300 s: its first page asked for 100 rows, 5 GB, and nothing ever
+// timed out. Now PostgreSQL ends every page at a byte budget from the first
+// row on, a row too large for one request is refused by its key and size
+// with the direct path as the way out, and every request has a deadline.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connectSupabase } from '../lib/connect/supabase.ts';
+import { MAX_ROW_BYTES, rowBytes } from '../lib/transport/rest/row-size.ts';
+import { callRpc, RpcFailure } from '../lib/transport/rest/rpc.ts';
+import type { Row } from '../lib/transport/rest/rows.ts';
+import { Link } from '../stack/link.ts';
+import type { Project } from '../stack/index.ts';
+import { query } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { stack } = sharedStack();
+const MB = 1_000_000;
+const FIFTY_MB = 50 * 1024 * 1024;
+
+let production: Project;
+let staging: Project;
+
+// Created as postgres, the tables' owner on Supabase, so service_role gets its default grants.
+const TABLES = `SET ROLE postgres;
+  CREATE TABLE public.big_rows (id integer PRIMARY KEY, payload text NOT NULL);
+  CREATE TABLE public.wide_rows (id integer PRIMARY KEY, payload bytea NOT NULL);`;
+/** `bytes` bytes that do not compress, as bytea (twice as many characters of hex over REST). */
+const randomish = (bytes: number) => `(SELECT decode(string_agg(md5(id::text || ':' || g), ''), 'hex') FROM generate_series(1, ${bytes} / 16) g)`;
+
+beforeAll(async () => {
+  [production, staging] = await Promise.all([
+    stack.createProject('bounds_production', { syncTarget: false }),
+    stack.createProject('bounds_staging'),
+  ]);
+  await Promise.all([query(production.adminUrl, TABLES), query(staging.adminUrl, TABLES)]);
+  await query(
+    production.adminUrl,
+    `INSERT INTO public.big_rows SELECT i, repeat(md5(i::text), ${FIFTY_MB} / 32) FROM generate_series(1, 2) i;
+     -- 200 rows, every 50th of 1.2 MB: 2.4 MB of hex each, more than a page's 2 MiB.
+     INSERT INTO public.wide_rows (id, payload) SELECT id, CASE WHEN id % 50 = 0 THEN ${randomish(1_200_000)} ELSE decode(md5(id::text), 'hex') END
+       FROM generate_series(1, 200) id;`,
+  );
+});
+afterAll(async () => {
+  await Promise.all([staging?.stop(), production?.stop()]);
+});
+
+const sync = (args: string[], cwd?: string) =>
+  runScript('sync.ts', ['--via', 'rest', '--yes', ...args], { env: envFor(production, staging), ...(cwd ? { cwd } : {}) });
+const digest = (project: Project, table: string) =>
+  query<{ rows: number; md5: string }>(project.adminUrl, `SELECT count(*)::int AS rows, md5(string_agg(md5(payload::text), ',' ORDER BY id)) AS md5 FROM public.${table}`);
+
+describe('a table whose rows are too large for one REST request', () => {
+  it('is refused by name, with the row, its size and --via postgres, well within two minutes', async () => {
+    const started = performance.now();
+    const result = await sync(['--tables', 'big_rows']);
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.code).toBe(1);
+    expect(seconds).toBeLessThan(120);
+    expect(result.stderr).toMatch(/public\.big_rows: the row id=1 holds 52\.4 MB, more than the 32\.0 MB supasync sends in one REST request/);
+    expect(result.stderr).toContain('run with --via postgres');
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.big_rows')).toEqual([{ n: 0 }]);
+  });
+
+  it("stops a replace whose backup meets such a row in staging, leaves no backup file behind, and empties nothing", async () => {
+    await query(staging.adminUrl, `INSERT INTO public.big_rows VALUES (7, repeat('s', ${FIFTY_MB}))`);
+    const before = await digest(staging, 'big_rows');
+    const cwd = emptyDirectory();
+    const result = await sync(['--tables', 'big_rows'], cwd);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Backing up staging's public.big_rows: public.big_rows: the row id=7 holds 52.4 MB");
+    expect(result.stderr).toContain('Nothing was changed');
+    const backups = join(cwd, '.supasync', 'backups');
+    expect(existsSync(backups) ? readdirSync(backups) : []).toEqual([]);
+    expect(await digest(staging, 'big_rows')).toEqual(before);
+    await query(staging.adminUrl, 'TRUNCATE public.big_rows');
+  });
+
+  it('copies rows larger than a page exactly, each in a request of its own', async () => {
+    staging.gateway.resetStats();
+    const result = await sync(['--tables', 'wide_rows']);
+    expect(result.stderr).not.toMatch(/warning|error/i);
+    expect(result.code).toBe(0);
+    expect(await digest(staging, 'wide_rows')).toEqual(await digest(production, 'wide_rows'));
+    // Each page ends at a 2.4 MB row (50, 100, 150, 200), the one that crosses its
+    // budget, and that row is written alone after the 49 before it: 4 x 2 requests.
+    expect(staging.gateway.stats().requests['/rpc/supasync_write_rows']).toBe(8);
+  });
+});
+
+describe('supasync_read_rows, called as a sync calls it', () => {
+  const read = (table: string, args: Record<string, unknown>) =>
+    callRpc<Row[]>(connectSupabase(production.apiUrl, production.serviceRoleKey), 'supasync_read_rows', {
+      table_schema: 'public',
+      table_name: table,
+      columns: ['id', 'payload'],
+      key_columns: ['id'],
+      after: null,
+      page_size: 1000,
+      ...args,
+    });
+  beforeEach(() => production.gateway.resetStats());
+
+  it('ends the first page at its byte budget, counted in PostgreSQL, not at page_size', async () => {
+    const budget = 256 * 1024;
+    const page = await read('wide_rows', { max_bytes: budget });
+    // Small rows until the 2.4 MB row 50 reaches the budget: it ends the page.
+    expect(page.map((row) => Number(row[0]))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const sizes = page.map(rowBytes);
+    expect(sizes.slice(0, -1).reduce((a, b) => a + b, 0)).toBeLessThan(budget);
+    // One page's bytes crossed the wire, not the table's 9.6 MB that page_size alone allows.
+    expect(production.gateway.stats().bytesDown).toBeLessThan(3 * MB);
+  });
+
+  it('refuses a row over max_row_bytes before sending any of it, naming its key and size', async () => {
+    const failure = await read('big_rows', { max_bytes: 2 * 1024 * 1024, max_row_bytes: MAX_ROW_BYTES }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RpcFailure);
+    expect(failure).toMatchObject({ code: '54000', kind: 'too-large' });
+    expect(JSON.parse((failure as RpcFailure).details ?? '')).toEqual({ key: ['1'], bytes: FIFTY_MB + 17 });
+    expect(production.gateway.stats().bytesDown).toBeLessThan(10_000);
+  });
+});
+
+describe('a request that gets no answer', () => {
+  // Deadlines short enough for a test: a 1 s base instead of 30 s.
+  const client = () => connectSupabase(staging.apiUrl, staging.serviceRoleKey, 8, { baseMs: 1000 });
+  const countries = (rows: Row[]) => ({
+    table_schema: 'public',
+    table_name: 'sire_countries',
+    columns: ['country_code', 'name'],
+    key_columns: ['country_code'],
+    rows,
+  });
+  beforeEach(() => {
+    staging.gateway.clearFaults();
+    staging.gateway.resetStats();
+  });
+
+  it('is sent again once its deadline passes, and a write whose answer was held lands once', async () => {
+    staging.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
+    const retried: string[] = [];
+    const started = performance.now();
+    const result = await callRpc<{ written: number }>(client(), 'supasync_write_rows', countries([['S1', 'Stalled'], ['S2', 'Stalled too']]), {
+      onRetry: (failure) => retried.push(failure.message),
+    });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(retried).toEqual([expect.stringMatching(/^RequestTimeout: no complete answer to POST \/rest\/v1\/rpc\/supasync_write_rows within 1 s \(\d+ B sent, 0 B received\)$/)]);
+    // The held attempt committed; the second found the rows equal and left them alone.
+    expect(result.written).toBe(0);
+    expect(staging.gateway.stats().faults.stall).toBe(1);
+    expect(await query(staging.adminUrl, `SELECT country_code, name FROM public.sire_countries WHERE country_code LIKE 'S_' ORDER BY 1`)).toEqual([
+      { country_code: 'S1', name: 'Stalled' },
+      { country_code: 'S2', name: 'Stalled too' },
+    ]);
+  });
+
+  it('is reported after three silences, with what it sent and what to check', async () => {
+    staging.gateway.injectFaults({ stall: 3, onlyPaths: /^\/rpc\/supasync_count_rows$/ });
+    let retries = 0;
+    const started = performance.now();
+    const failure = await callRpc(client(), 'supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }, { onRetry: () => retries++ }).catch(
+      (error: unknown) => error,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    expect(failure).toBeInstanceOf(RpcFailure);
+    expect(failure).toMatchObject({ kind: 'transient', status: 0, details: undefined });
+    expect((failure as RpcFailure).message).toMatch(/^RequestTimeout: no complete answer to POST \/rest\/v1\/rpc\/supasync_count_rows within 1 s/);
+    expect((failure as RpcFailure).hint).toContain('--via postgres');
+    expect(retries).toBe(2);
+    expect(staging.gateway.stats().faults.stall).toBe(3);
+    expect(seconds).toBeGreaterThanOrEqual(3);
+    expect(seconds).toBeLessThan(15);
+  });
+
+  it('is not cut while its answer keeps arriving: the deadline grows with the bytes', async () => {
+    // A 500 kB/s link down: the 2.4 MB row's page (gzipped about in half) takes over 2 s, twice the 1 s base.
+    production.gateway.setProfile('remote', new Link({ downBytesPerSecond: 500_000, upBytesPerSecond: 500_000 }));
+    try {
+      const slow = connectSupabase(production.apiUrl, production.serviceRoleKey, 8, { baseMs: 1000, bytesPerSecond: 500_000 });
+      const started = performance.now();
+      const page = await callRpc<Row[]>(
+        slow,
+        'supasync_read_rows',
+        { table_schema: 'public', table_name: 'wide_rows', columns: ['id', 'payload'], key_columns: ['id'], after: [49], page_size: 1, max_bytes: 1 },
+        { retries: 0 },
+      );
+      expect(page.map((row) => row[0])).toEqual(['50']);
+      expect(performance.now() - started).toBeGreaterThan(2000);
+    } finally {
+      production.gateway.setProfile('local');
+    }
+  });
+});
