@@ -14,6 +14,7 @@ export function installSql(target: 'production' | 'staging'): string {
       readMigration('_supasync_write_checks'),
       readMigration('_supasync_write_cycle'),
       readMigration('_supasync_backup'),
+      readMigration('_supasync_restore'),
     );
   }
   const body = parts.map(({ file, sql }) => `-- supabase/migrations/${file}\n${sql}`).join('\n');

@@ -41,7 +41,7 @@ export interface RestoreResult {
 }
 
 /**
- * TRUNCATE of every table in the backup (the ones that were empty too, so
+ * Every table in the backup emptied (the ones that were empty too, so
  * staging ends exactly as it was), COPY FROM each file, sequences set back,
  * COMMIT. Rows go back with `session_replication_role = replica`: triggers
  * would rewrite them (updated_at) or insert more (audit rows), and foreign
@@ -52,11 +52,9 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
   try {
     await staging.query('BEGIN');
     await requireReplicaRole(staging);
-    await staging
-      .query(`TRUNCATE ${manifest.tables.map((table) => quoteTable(table)).join(', ')}`)
-      .catch((error: unknown) => {
-        throw new DatabaseError(`${describeError('Emptying the tables of the backup in staging', error)}\nNothing was changed.`, 1, { cause: error });
-      });
+    await emptyTables(staging, manifest.tables).catch((error: unknown) => {
+      throw new DatabaseError(`${describeError('Emptying the tables of the backup in staging', error)}\nNothing was changed.`, 1, { cause: error });
+    });
     let rows = 0;
     for (const table of manifest.tables) {
       if (table.file) rows += await copyFromFile(staging, table, join(directory, table.file));
@@ -79,6 +77,27 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
   } finally {
     await staging.end().catch(() => undefined);
   }
+}
+
+/**
+ * TRUNCATE, the fast way, refuses while a table outside the list references
+ * one of the tables, however few rows either holds: a backup taken before an
+ * upsert of a table others reference (guest_reservations, which
+ * chat_conversations references) meets that. DELETE under the replica role
+ * fires no foreign-key trigger, so the referencing rows stay as they are and
+ * find their parents again once the saved rows are back.
+ */
+async function emptyTables(staging: pg.ClientBase, tables: BackupManifest['tables']): Promise<void> {
+  await staging.query('SAVEPOINT supasync_truncate');
+  try {
+    await staging.query(`TRUNCATE ${tables.map((table) => quoteTable(table)).join(', ')}`);
+    await staging.query('RELEASE SAVEPOINT supasync_truncate');
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '0A000') throw error;
+    await staging.query('ROLLBACK TO SAVEPOINT supasync_truncate');
+  }
+  for (const table of tables) await staging.query(`DELETE FROM ${quoteTable(table)}`);
 }
 
 async function requireReplicaRole(staging: pg.ClientBase): Promise<void> {

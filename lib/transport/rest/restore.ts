@@ -71,11 +71,7 @@ export async function restoreOverRest(
         '(npx tsx scripts/install-rpcs.ts --staging), or restore over the direct path. Nothing was changed.',
     );
   }
-  await callRpc(staging, 'supasync_truncate', { tables: manifest.tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry }).catch(
-    (error: unknown) => {
-      throw new DatabaseError(`Emptying the tables of the backup in staging: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
-    },
-  );
+  await emptyTables(staging, manifest.tables, onRetry);
   let rows = 0;
   for (const table of manifest.tables) {
     if (table.file) rows += await restoreTable(staging, table, join(directory, table.file), onRetry);
@@ -87,6 +83,36 @@ export async function restoreOverRest(
     });
   }
   return { tables: manifest.tables.length, rows, retries };
+}
+
+/**
+ * TRUNCATE, the fast way, refuses while a table outside the list references
+ * one of them (a backup taken before an upsert of a table others reference);
+ * then supasync_delete_rows empties them with the replica role's checks off
+ * (see its migration). Either is one request, so one transaction.
+ */
+async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
+  const tables = entries.map(({ schema, name }) => ({ schema, name }));
+  const failed = (error: unknown): never => {
+    throw new DatabaseError(`Emptying the tables of the backup in staging: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
+  };
+  try {
+    await callRpc(staging, 'supasync_truncate', { tables }, { onRetry });
+    return;
+  } catch (error) {
+    if (!(error instanceof RpcFailure && error.code === '0A000')) failed(error);
+  }
+  await callRpc(staging, 'supasync_delete_rows', { tables }, { onRetry }).catch((error: unknown) => {
+    if (error instanceof RpcFailure && error.code === 'PGRST202') {
+      throw new DatabaseError(
+        'Another table of staging references the tables of this backup, so TRUNCATE may not empty them, and staging lacks supasync_delete_rows ' +
+          '(supabase/migrations/20261201000300_supasync_restore.sql), which empties them instead. Install it: npx tsx scripts/install-rpcs.ts --staging. Nothing was changed.',
+        1,
+        { cause: error },
+      );
+    }
+    failed(error);
+  });
 }
 
 async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path: string, onRetry: () => void): Promise<number> {
