@@ -1,6 +1,6 @@
 // Runs a script the way a user does, in a directory of the test's choosing
 // (so no .env.local of ours leaks in), and collects what it printed.
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,21 +29,29 @@ export function emptyDirectory(): string {
   return dir;
 }
 
-export function runScript(
-  script: string,
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<ScriptResult> {
+export interface ScriptOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** The process umask, set by the shell that starts the script (e.g. 0o000: every file it makes open to all unless it says otherwise). */
+  umask?: number;
+}
+
+export function runScript(script: string, args: string[], options: ScriptOptions = {}): Promise<ScriptResult> {
+  return startScript(script, args, options).finished;
+}
+
+/** The script's process, to signal while it runs, and what it printed once it ends. */
+export function startScript(script: string, args: string[], options: ScriptOptions = {}): { child: ChildProcess; finished: Promise<ScriptResult> } {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: '0', ...options.env };
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [join(ROOT, 'scripts', script), ...args],
-      { cwd: options.cwd ?? emptyDirectory(), env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+  const command = [TSX, join(ROOT, 'scripts', script), ...args];
+  const [file, argv] =
+    options.umask === undefined ? [TSX, command.slice(1)] : ['/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$@"`, 'sh', ...command]];
+  let child!: ChildProcess;
+  const finished = new Promise<ScriptResult>((resolve) => {
+    child = execFile(file, argv, { cwd: options.cwd ?? emptyDirectory(), env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
   });
+  return { child, finished };
 }
