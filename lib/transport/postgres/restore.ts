@@ -10,8 +10,8 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
-import type { BackupManifest, BackupOrigin } from '../backup-manifest.ts';
-import { backupOrigin } from './backup.ts';
+import type { BackupManifest } from '../backup-manifest.ts';
+import { backupOrigin, sameDatabase } from '../backup-origin.ts';
 
 /**
  * A backup goes back into the database it came from: the Supabase project
@@ -21,18 +21,12 @@ import { backupOrigin } from './backup.ts';
 export function refuseOtherDatabase(manifest: BackupManifest, stagingUrl: string): void {
   const here = backupOrigin(stagingUrl);
   const there = manifest.staging;
-  if (!sameOrigin(here, there)) {
+  if (!sameDatabase(here, there)) {
     throw new UsageError(
       `This backup is of ${there.location}, but SUPABASE_STAGING_DB_URL points at ${here.location}: ` +
         'refusing to write one database\'s rows into another. Point SUPABASE_STAGING_DB_URL at the database the backup came from.',
     );
   }
-}
-
-function sameOrigin(a: BackupOrigin, b: BackupOrigin): boolean {
-  if (a.database !== b.database) return false;
-  if (a.projectRef && b.projectRef) return a.projectRef === b.projectRef;
-  return a.host === b.host && a.port === b.port;
 }
 
 export interface RestoreResult {

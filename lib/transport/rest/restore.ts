@@ -11,7 +11,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError, UsageError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../backup-manifest.ts';
-import { restOrigin } from './backup.ts';
+import { restOrigin, sameProject } from '../backup-origin.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { writeRows, type Row, type WrittenTable } from './rows.ts';
 
@@ -24,18 +24,12 @@ const PART_RESTORED =
 export function refuseOtherProject(manifest: RestBackupManifest, stagingUrl: string): void {
   const here = restOrigin(stagingUrl);
   const there = manifest.staging;
-  const same = here.projectRef && there.projectRef ? here.projectRef === there.projectRef : normalise(here.location) === normalise(there.location);
-  if (!same) {
+  if (!sameProject(here, there)) {
     throw new UsageError(
       `This backup is of ${there.location}, but SUPABASE_STAGING_URL points at ${here.location}: ` +
         "refusing to write one project's rows into another. Point SUPABASE_STAGING_URL at the project the backup came from.",
     );
   }
-}
-
-function normalise(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`.toLowerCase();
 }
 
 export interface RestRestoreResult {

@@ -1,0 +1,127 @@
+// The backup one sync run takes, from the moment its directory exists to the
+// run's end. Until staging may have changed, the backup is a copy of a
+// staging that is still there: it restores nothing and holds personal data,
+// so a run that fails, is refused or is stopped (SIGINT, SIGTERM) removes it.
+// From the first write staging may keep, it is what staging's old rows
+// survive in: kept whatever happens, and named when the run fails.
+import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeBackupRoot, makePrivateDirectory } from './backup-files.ts';
+import { printablePath } from './backup-manifest.ts';
+
+export class RunBackup {
+  private made: string | null = null;
+  private stagingChanged: () => boolean = () => false;
+
+  /** `root`: .supasync/backups under the directory the scripts run from. */
+  constructor(readonly root: string) {}
+
+  /**
+   * How to tell, when the run stops, whether staging may keep any of its
+   * writes: the session knows (SyncSession.stagingMayHaveChanged).
+   */
+  followStaging(changed: () => boolean): void {
+    this.stagingChanged = changed;
+  }
+
+  /** The backup's directory once a writer made it; null before, and after it was removed. */
+  get directory(): string | null {
+    return this.made;
+  }
+
+  /** Makes the run's directory (private: see backup-files.ts); a stop from here on removes it until staging changes. */
+  async makeDirectory(name: string): Promise<string> {
+    const directory = join(this.root, name);
+    await makeBackupRoot(this.root);
+    // Watched once made, not before: a directory already there (EEXIST) is another run's.
+    await makePrivateDirectory(directory);
+    this.made = directory;
+    watch(this);
+    return directory;
+  }
+
+  /** Removes the directory and all in it: a writer that failed, or a run that failed before staging changed. */
+  async discard(): Promise<void> {
+    const directory = this.made;
+    if (!directory) return;
+    await rm(directory, { recursive: true, force: true });
+    this.made = null;
+    unwatch(this);
+  }
+
+  /** The run succeeded: the backup stays, and a stop from now on is none of its business. */
+  settle(): void {
+    unwatch(this);
+  }
+
+  /**
+   * After a failed run: removes the backup when staging cannot have changed,
+   * and says what became of it either way (null: there was none).
+   */
+  async afterFailure(): Promise<string | null> {
+    const directory = this.made;
+    unwatch(this);
+    if (!directory) return null;
+    if (this.stagingChanged()) return keptLine(directory);
+    try {
+      await this.discard();
+      return `The backup this run took of staging (${printablePath(directory)}) was removed: staging was not changed, so it had nothing to restore.`;
+    } catch (error) {
+      return (
+        `The backup this run took of staging is of no use (staging was not changed) but could not be removed (${(error as Error).message}): ` +
+        `it holds staging's personal data, remove it yourself: rm -rf ${printablePath(directory)}`
+      );
+    }
+  }
+
+  /** In a signal handler: only synchronous calls finish before the process ends. */
+  onStop(): void {
+    const directory = this.made;
+    if (!directory) return;
+    if (this.stagingChanged()) {
+      process.stderr.write(`\n${keptLine(directory)}\n`);
+      return;
+    }
+    rmSync(directory, { recursive: true, force: true });
+    this.made = null;
+    process.stderr.write(`\nStopped before staging was changed: removed this run's backup of staging (${printablePath(directory)}).\n`);
+  }
+}
+
+function keptLine(directory: string): string {
+  const path = printablePath(directory);
+  return `Staging's rows from before this run are in ${path}: restore them with npx tsx scripts/restore-staging.ts ${path}`;
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const watched = new Set<RunBackup>();
+
+/**
+ * Node ends the process on SIGINT and SIGTERM only while nobody listens for
+ * them; listening, we must end it ourselves. Once the backups are seen to,
+ * the listener is removed and the signal sent again, so the process ends as
+ * the signal would have ended it (exit status 130 or 143 to a shell).
+ */
+function stop(signal: NodeJS.Signals): void {
+  for (const backup of watched) {
+    try {
+      backup.onStop();
+    } catch (error) {
+      process.stderr.write(`Could not remove ${backup.directory}: ${(error as Error).message}\n`);
+    }
+  }
+  watched.clear();
+  for (const name of STOP_SIGNALS) process.off(name, stop);
+  process.kill(process.pid, signal);
+}
+
+function watch(backup: RunBackup): void {
+  if (!watched.size) for (const name of STOP_SIGNALS) process.on(name, stop);
+  watched.add(backup);
+}
+
+function unwatch(backup: RunBackup): void {
+  if (!watched.delete(backup) || watched.size) return;
+  for (const name of STOP_SIGNALS) process.off(name, stop);
+}
