@@ -108,7 +108,8 @@ function stop(signal: NodeJS.Signals): void {
     try {
       backup.onStop();
     } catch (error) {
-      process.stderr.write(`Could not remove ${backup.directory}: ${(error as Error).message}\n`);
+      const path = printablePath(backup.directory ?? backup.root);
+      process.stderr.write(`Could not remove this run's backup of staging (${(error as Error).message}): it holds staging's personal data, rm -rf ${path}\n`);
     }
   }
   watched.clear();
