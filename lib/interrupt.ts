@@ -33,7 +33,8 @@ async function interrupted(signal: string): Promise<void> {
       said.push(`(while stopping: ${(error as Error).message})`);
     }
   }
-  const message = [`Interrupted (${signal}).`, ...said].join('\n');
+  // Run innermost first (a backup before the run that took it), told outermost first.
+  const message = [`Interrupted (${signal}).`, ...said.reverse()].join('\n');
   process.stderr.write(`${message}\n`);
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, interrupted: true, exitCode: 130, error: message }, null, 2)}\n`);
   process.exit(130);

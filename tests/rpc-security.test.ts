@@ -23,6 +23,7 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_backup_tables', { tables: [table] }],
   ['supasync_restore_sequences', { sequences: [] }],
   ['supasync_write_cycle', { batches: [{ table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }] }],
+  ['supasync_delete_rows', { tables: [table] }],
 ];
 
 describe("supasync's functions", () => {

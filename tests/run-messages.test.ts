@@ -96,7 +96,7 @@ describe('interrupted', () => {
       const run = startScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
       await run.waitFor('✓ ');
       run.child.kill('SIGINT');
-      const result = await run.done;
+      const result = await run.finished;
       expect(result.code).toBe(130);
       expect(result.stderr).toContain('Interrupted (SIGINT).');
       expect(result.stderr).toMatch(/complete: public\.\w+/);
@@ -119,7 +119,7 @@ describe('interrupted', () => {
       const waiting = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'supasync (staging)' AND wait_event_type = 'Lock'`;
       while ((await query<{ n: number }>(directTarget.adminUrl, waiting))[0]?.n !== 1) await new Promise((resolve) => setTimeout(resolve, 200));
       run.child.kill('SIGINT');
-      const result = await run.done;
+      const result = await run.finished;
       expect(result.code).toBe(130);
       expect(result.stderr).toContain('Interrupted (SIGINT).');
       expect(result.stderr).toContain('rolled back as its connection closes');
@@ -138,7 +138,7 @@ describe('answers and errors', () => {
       await run.waitFor('Go on? [y/N]');
       await new Promise((resolve) => setTimeout(resolve, 4_000));
       run.child.stdin?.write('y\n');
-      const result = await run.done;
+      const result = await run.finished;
       const wall = (performance.now() - started) / 1000;
       expect(result.code).toBe(0);
       const seconds = Number(/Synced \d+ tables, [\d,]+ rows, in ([\d.]+)s/.exec(result.stdout)?.[1]);

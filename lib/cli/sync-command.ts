@@ -2,7 +2,7 @@
 // supasync.config.json, plan, then print the plan (--dry-run) or sync, and
 // for some scripts verify what was synced.
 import { join } from 'node:path';
-import { loadProjectConfig, groupTables } from '../config/file.ts';
+import { DEFAULT_BACKUPS_KEPT, loadProjectConfig, groupTables } from '../config/file.ts';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
@@ -39,8 +39,10 @@ export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tabl
   --allow-orphans        copy even when staging lacks referenced rows
   --dry-run              print the plan (tables, order, keys, drift) and change nothing
   --yes, -y              do not ask before replacing (needed when not at a terminal)
-  --no-backup            replace without first saving staging's rows to .supasync/backups/
-                         (restore a backup with scripts/restore-staging.ts)
+  --no-backup            do not first save the staging tables a replace empties or an
+                         upsert overwrites to .supasync/backups/ (private to you; the
+                         newest ${DEFAULT_BACKUPS_KEPT} of a staging kept, supasync.config.json backups.keep;
+                         restore with scripts/restore-staging.ts, --list shows them)
   --allow-drift          copy the columns both sides share when their schemas differ
   --strict               stop at the first row staging rejects (REST); without it
                          such rows are reported by key and the rest is written
@@ -102,6 +104,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         strict: Boolean(values.strict),
         allowOrphans: Boolean(values['allow-orphans']),
         backupRoot: values['no-backup'] ? null : join(process.cwd(), BACKUP_ROOT),
+        backupsKept: config.backups.keep,
         confirm: confirmer(Boolean(values.yes)),
       },
       reporter,

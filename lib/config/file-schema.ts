@@ -19,6 +19,11 @@ export const configFileSchema = z
     tables: z.record(z.string().min(1), tableOptions).optional(),
     /** Supabase project refs supasync must never write to (production, above all). */
     protectedRefs: z.array(z.string().regex(/^[a-z0-9]+$/, 'a project ref is lowercase letters and digits')).optional(),
+    /** How many complete backups of one staging a successful run leaves in .supasync/backups/ (its own included). */
+    backups: z
+      .object({ keep: z.number().int('keep is a whole number of backups').min(1, 'keep at least 1: the backup a run just took').optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

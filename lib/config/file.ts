@@ -14,11 +14,16 @@ export interface ProjectConfig {
   groups: Record<string, string[]>;
   tables: Record<string, TableOptions>;
   protectedRefs: string[];
+  /** Backups of one staging kept after a successful run (the newest, its own included). */
+  backups: { keep: number };
   /** Where it came from, for messages. */
   source: string;
 }
 
 export const CONFIG_FILE = 'supasync.config.json';
+
+/** Enough to go back a few runs; few enough that copies of staging's personal data do not pile up. */
+export const DEFAULT_BACKUPS_KEPT = 5;
 
 /** The user's groups from their first scripts, there unless the file says otherwise. */
 const DEFAULT_GROUPS: Record<string, string[]> = {
@@ -29,7 +34,9 @@ const DEFAULT_GROUPS: Record<string, string[]> = {
 
 export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectConfig> {
   const path = join(cwd, CONFIG_FILE);
-  if (!existsSync(path)) return { schemas: ['public'], exclude: [], groups: DEFAULT_GROUPS, tables: {}, protectedRefs: [], source: 'defaults' };
+  if (!existsSync(path)) {
+    return { schemas: ['public'], exclude: [], groups: DEFAULT_GROUPS, tables: {}, protectedRefs: [], backups: { keep: DEFAULT_BACKUPS_KEPT }, source: 'defaults' };
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
@@ -50,6 +57,7 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     groups: { ...DEFAULT_GROUPS, ...config.groups },
     tables: config.tables ?? {},
     protectedRefs: config.protectedRefs ?? [],
+    backups: { keep: config.backups?.keep ?? DEFAULT_BACKUPS_KEPT },
     source: CONFIG_FILE,
   };
 }

@@ -1,12 +1,15 @@
 // Runs a plan: checks what must hold before staging is touched, then copies
 // table by table in the plan's order inside one staging session, and either
 // commits all of it or none.
-import { qualifiedName } from '../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, describeError, SupasyncError, UsageError } from '../errors.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
+import { printablePath } from '../transport/backup-manifest.ts';
+import { pruneBackups, type PrunedBackups } from '../transport/backup-store.ts';
 import { openSyncSession } from '../transport/open-session.ts';
+import { RunBackup } from '../transport/run-backup.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
@@ -21,8 +24,10 @@ export interface SyncOptions {
   strict: boolean;
   /** Write rows whose parents staging lacks (where staging lets us). */
   allowOrphans: boolean;
-  /** Where a replace saves the staging rows it is about to empty; null: no backup (--no-backup). */
+  /** Where staging's rows are saved before a replace empties or an upsert overwrites them; null: no backup (--no-backup). */
   backupRoot: string | null;
+  /** Backups of this staging left after a successful run that took one (the newest, its own included). */
+  backupsKept: number;
   /** Requests at once to each project over REST (--concurrency); the default when undefined. */
   concurrency?: number;
   /** Ask before a destructive run; resolves false when the user declines. */
@@ -58,8 +63,10 @@ export interface SyncResult {
   notes: string[];
   /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
   retries: number;
-  /** What a replace saved of staging before emptying it (direct path); null: none taken. */
+  /** What the run saved of staging before changing it; null: none taken (--no-backup). */
   backup: StagingBackup | null;
+  /** Older backups of this staging removed after the run (supasync.config.json's backups.keep); null: none looked at. */
+  pruned: PrunedBackups | null;
   seconds: number;
 }
 
@@ -82,30 +89,25 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   }
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
+  const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
   const session = await openSyncSession(run, {
     mode: options.mode,
     strict: options.strict,
-    backupRoot: options.backupRoot,
+    backup: runBackup,
     concurrency: options.concurrency,
   });
+  runBackup?.followStaging(() => session.stagingMayHaveChanged);
   const results: TableResult[] = [];
   const running = new Set<TablePlan>();
   let backup: StagingBackup | null = null;
   // No abort() here: a ROLLBACK would queue behind a running COPY. Exiting
   // closes staging's connection, and PostgreSQL rolls its transaction back.
-  const stopOnInterrupt = onInterrupt(() => failureMessage(null, session, [...running], results, tables).message);
+  const stopOnInterrupt = onInterrupt(() => failureMessage(null, session, [...running], results, tables, null).message);
   try {
     for (const warning of session.method.warnings) events.warning(warning);
-    const replaced = tables.filter((table) => modeOf(table, options.mode) === 'replace');
     const emptied = emptiedAlongside(run.plan, options.mode);
-    if (replaced.length) {
-      const question =
-        `Replace the contents of ${replaced.length} table(s) in staging (${run.staging.location}) with production's? ` +
-        'Staging rows not in production are deleted' +
-        (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.') +
-        (options.backupRoot ? ` Staging's rows are backed up first (${options.backupRoot}; scripts/restore-staging.ts restores them).` : ' No backup is taken (--no-backup).');
-      if (!(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
-    }
+    const question = confirmation(run, tables, emptied, options);
+    if (question && !(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     const prepared = await session.prepare(tables, emptied);
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
@@ -129,10 +131,13 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     await session.finish(tables);
   } catch (error) {
     await session.abort();
-    throw failureMessage(error, session, [...running], results, tables);
+    const backupFate = (await runBackup?.afterFailure()) ?? null;
+    throw failureMessage(error, session, [...running], results, tables, backupFate);
   } finally {
     stopOnInterrupt();
   }
+  runBackup?.settle();
+  const pruned = runBackup && backup?.directory ? await pruneOlderBackups(runBackup.root, backup.directory, options.backupsKept, events) : null;
   const order = new Map(tables.map((table, index) => [qualifiedName(table.table), index]));
   results.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
   return {
@@ -144,8 +149,45 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     notes: [...supabaseNotes(run.plan, options.mode), ...snapshotNotes(run.production, tables.length)],
     retries: session.retries,
     backup,
+    pruned,
     seconds: (performance.now() - started - waited) / 1000,
   };
+}
+
+/**
+ * Only after a run that succeeded: after a failed one staging may need an
+ * older backup. The sync itself is done by now, so a backup that cannot be
+ * removed is a warning, not a failure.
+ */
+async function pruneOlderBackups(root: string, latest: string, keep: number, events: SyncEvents): Promise<PrunedBackups | null> {
+  try {
+    const pruned = await pruneBackups(root, latest, keep);
+    for (const { directory, message } of pruned.failed) events.warning(`Could not remove the older backup ${printablePath(directory)}: ${message}`);
+    return pruned;
+  } catch (error) {
+    events.warning(`Could not look for older backups to remove in ${printablePath(root)}: ${(error as Error).message}`);
+    return null;
+  }
+}
+
+/**
+ * A replace is confirmed (it deletes staging's rows); an upsert is not, as
+ * it deletes nothing: its backup is told in the summary. Null: nothing to ask.
+ */
+function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[], options: SyncOptions): string | null {
+  const replaced = tables.filter((table) => modeOf(table, options.mode) === 'replace');
+  if (!replaced.length) return null;
+  const upserted = tables.length - replaced.length;
+  const saved = upserted ? `these tables, and in the ${upserted} table(s) upserted into,` : 'these tables';
+  return (
+    `Replace the contents of ${replaced.length} table(s) in staging (${run.staging.location}) with production's? ` +
+    'Staging rows not in production are deleted' +
+    (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.') +
+    (options.backupRoot
+      ? ` Staging's rows in ${saved} are saved first to ${printablePath(options.backupRoot)}, private to you ` +
+        `(scripts/restore-staging.ts restores them; the newest ${options.backupsKept} backup(s) of this staging are kept).`
+      : ' No backup is taken (--no-backup).')
+  );
 }
 
 /**
@@ -176,18 +218,28 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 /**
  * What a failed (`error`) or interrupted (null) run left: on the direct path
  * nothing, its transaction rolled back; over REST nothing until its first
- * TRUNCATE or batch, and from then on the tables it finished.
+ * TRUNCATE or batch, and from then on the tables it finished. `backupFate`:
+ * what became of the run's backup (RunBackup.afterFailure), said last.
  */
-function failureMessage(error: unknown, session: SyncSession, running: TablePlan[], done: TableResult[], all: TablePlan[]): Error {
-  const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
+function failureMessage(
+  error: unknown,
+  session: SyncSession,
+  running: TablePlan[],
+  done: TableResult[],
+  all: TablePlan[],
+  backupFate: string | null,
+): Error {
+  const fate = backupFate ? `\n${backupFate}` : '';
   const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
-  if (error instanceof SupasyncError && !session.changedStaging) return error;
+  const unchanged = session.atomic || !session.stagingMayHaveChanged;
+  if (error instanceof SupasyncError && unchanged) return fate ? new SupasyncError(`${error.message}${fate}`, exitCode, { cause: error }) : error;
+  const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
   const message = error === null ? '' : `${error instanceof SupasyncError ? error.message : describeError(where, error)}\n`;
-  if (!session.changedStaging) {
-    const unchanged = session.atomic
+  if (unchanged) {
+    const said = session.atomic
       ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
       : 'Nothing was written to staging.';
-    return new DatabaseError(`${message}${unchanged}`, exitCode, { cause: error });
+    return new DatabaseError(`${message}${said}${fate}`, exitCode, { cause: error });
   }
   const complete = new Set(done.map((result) => result.table));
   const incomplete = all.map((t) => qualifiedName(t.table)).filter((name) => !complete.has(name));
@@ -195,7 +247,7 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
     `${message}Over REST every batch commits on its own, so staging now holds part of this run` +
       `${error === null ? ' (batches already sent may still land)' : ''}.\n` +
       `  complete: ${[...complete].join(', ') || 'none'}\n  not complete: ${incomplete.join(', ') || 'none'}\n` +
-      'Run the same command again to finish: every batch is an idempotent upsert.',
+      `Run the same command again to finish: every batch is an idempotent upsert.${fate}`,
     exitCode,
     { cause: error },
   );

@@ -21,6 +21,7 @@ const MIGRATIONS: Record<InstallKind, string[]> = {
     '_supasync_write_checks',
     '_supasync_write_cycle',
     '_supasync_backup',
+    '_supasync_restore',
     '_supasync_read_pages',
   ],
   mark: ['_supasync_target_mark'],

@@ -1,6 +1,7 @@
-import { isAbsolute, relative } from 'node:path';
 import chalk from 'chalk';
 import type { SyncResult } from '../engine/sync.ts';
+import { printablePath } from '../transport/backup-manifest.ts';
+import type { PrunedBackups } from '../transport/backup-store.ts';
 import type { StagingBackup } from '../transport/session.ts';
 import { formatCount, renderTable } from './table.ts';
 
@@ -30,18 +31,25 @@ export function renderSyncResult(result: SyncResult): string {
         `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),
     ...(result.backup ? [backupLine(result.backup)] : []),
+    ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),
     ...result.notes.map((note) => chalk.yellow(note)),
     ...rejections,
   ].join('\n');
 }
 
 export function backupLine(backup: StagingBackup): string {
-  if (!backup.directory) return `No backup needed: the ${backup.tables} staging table(s) replaced were empty.`;
-  // Relative to where the user runs the scripts, so the restore command can be pasted as printed.
-  const here = relative(process.cwd(), backup.directory);
-  const directory = here && !here.startsWith('..') && !isAbsolute(here) ? here : backup.directory;
+  const emptied = backup.tables - backup.upserted;
+  const before = !backup.upserted ? 'replaced' : emptied ? 'replaced or upserted into' : 'upserted into';
+  if (!backup.directory) return `No backup needed: the ${backup.tables} staging table(s) ${before} were empty.`;
+  const taken = !backup.upserted ? 'before the replace' : emptied ? `before emptying ${emptied} and upserting into ${backup.upserted}` : 'before the upsert';
+  const directory = printablePath(backup.directory);
   return (
-    `Backup of ${formatCount(backup.tables)} staging tables (${formatCount(backup.rows)} rows): ${directory} ` +
+    `Backup of ${formatCount(backup.tables)} staging tables (${formatCount(backup.rows)} rows) ${taken}: ${directory} ` +
     `— restore with npx tsx scripts/restore-staging.ts ${directory}`
   );
+}
+
+export function prunedLine(pruned: PrunedBackups): string {
+  const count = pruned.removed.length;
+  return `Pruned ${count} older backup${count === 1 ? '' : 's'} (keep ${pruned.keep}): ${pruned.removed.map(printablePath).join(', ')}`;
 }

@@ -1,14 +1,16 @@
-// The backup a replace takes of staging before emptying it, as it lies on
-// disk: a directory per run under .supasync/backups/, one file per table that
-// held rows, and manifest.json, written last, saying what each file holds and
+// The backup a sync takes of staging before it empties (replace) or
+// overwrites (upsert) its tables, as it lies on disk: a directory per run
+// under .supasync/backups/, private to the user (backup-files.ts), one file
+// per table that held rows, and manifest.json, written last, saying what each file holds and
 // which database it came from. Both transports write it (postgres/backup.ts:
 // binary COPY files; rest/backup.ts: JSON lines of text values) and
 // scripts/restore-staging.ts reads it.
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rename } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import { qualifiedName } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
+import { writePrivateFile } from './backup-files.ts';
 
 /** Under the directory the scripts run from, like supasync.config.json; gitignored. */
 export const BACKUP_ROOT = join('.supasync', 'backups');
@@ -80,33 +82,50 @@ export type AnyBackupManifest = BackupManifest | RestBackupManifest;
 
 /** The manifest of a backup directory, refused (exit 2) when missing, unreadable or naming files that are not there. */
 export function readBackup(directory: string): AnyBackupManifest {
+  const inspected = inspectBackup(directory);
+  if (!inspected.manifest) throw new UsageError(inspected.problem);
+  return inspected.manifest;
+}
+
+/** A backup directory's manifest, or what is wrong with it (a listing shows it; a restore refuses it). */
+export function inspectBackup(directory: string): { manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string } {
   const path = join(directory, MANIFEST_FILE);
+  const refuse = (problem: string) => ({ manifest: null, problem });
   if (!existsSync(path)) {
-    throw new UsageError(
+    return refuse(
       `${directory} has no ${MANIFEST_FILE}: it is not a supasync backup, or its writing did not finish. ` +
-        'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line.',
+        'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line (npx tsx scripts/restore-staging.ts --list).',
     );
   }
   let manifest: AnyBackupManifest;
   try {
     manifest = JSON.parse(readFileSync(path, 'utf8')) as AnyBackupManifest;
   } catch (error) {
-    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
+    return refuse(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (manifest?.supasyncBackup !== 1 || !Array.isArray(manifest.tables) || !manifest.staging || ![undefined, 'postgres', 'rest'].includes(manifest.via)) {
-    throw new UsageError(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
+    return refuse(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
   }
   for (const table of manifest.tables) {
     if (table.file && !existsSync(join(directory, table.file))) {
-      throw new UsageError(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
+      return refuse(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
     }
   }
-  return manifest;
+  return { manifest };
 }
 
-/** A directory of its own for each run, named by time and staging's ref or database. */
-export function backupDirectory(root: string, createdAt: Date, label: string): string {
-  return join(root, fileSafe(`${createdAt.toISOString().replace(/:/g, '-')}-${label}`));
+/** A backup's path as the user should paste it: relative to where the scripts run, when it lies below. */
+export function printablePath(path: string): string {
+  const here = relative(process.cwd(), path);
+  return here && !here.startsWith('..') && !isAbsolute(here) ? here : path;
+}
+
+/**
+ * The name of a run's own directory under BACKUP_ROOT: its time, then
+ * staging's project ref or database name (or host, over REST).
+ */
+export function backupName(createdAt: Date, label: string): string {
+  return fileSafe(`${createdAt.toISOString().replace(/:/g, '-')}-${label}`);
 }
 
 /** The name of a table's file: numbered in the backup's order. */
@@ -116,11 +135,16 @@ export function tableFile(index: number, table: { schema: string; name: string }
 
 /** Written then renamed: a manifest is never half there, and a directory with one is complete. */
 export async function writeManifest(directory: string, manifest: AnyBackupManifest): Promise<void> {
-  await writeFile(join(directory, `${MANIFEST_FILE}.partial`), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writePrivateFile(join(directory, `${MANIFEST_FILE}.partial`), `${JSON.stringify(manifest, null, 2)}\n`);
   await rename(join(directory, `${MANIFEST_FILE}.partial`), join(directory, MANIFEST_FILE));
 }
 
-/** Names come from the database: nothing in them may reach outside the backup's directory. */
+/**
+ * Names come from the database and the environment (a host's port follows a
+ * colon): nothing in them may reach outside the backup's directory, and the
+ * directory must copy to any file system, Windows' included, which refuses
+ * control characters, : * ? " < > | and a name ending in a dot or a space.
+ */
 function fileSafe(name: string): string {
-  return name.replace(/[/\\\0]/g, '_');
+  return name.replace(/[\x00-\x1f/\\:*?"<>|]/g, '_').replace(/[. ]+$/, (end) => '_'.repeat(end.length));
 }

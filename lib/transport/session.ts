@@ -2,6 +2,7 @@
 // and REST paths both implement it; the engine never asks which it holds.
 import type { TableRef } from '../catalog/types.ts';
 import type { TablePlan } from '../plan/plan.ts';
+import type { RunBackup } from './run-backup.ts';
 
 export type SyncMode = 'replace' | 'upsert';
 
@@ -14,18 +15,36 @@ export interface SessionOptions {
   mode: SyncMode;
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */
   strict: boolean;
-  /** Where a replace saves the staging rows it empties (a directory per run); null: no backup (--no-backup). */
-  backupRoot: string | null;
+  /** Where staging's rows are saved before a replace empties or an upsert overwrites them; null: no backup (--no-backup). */
+  backup: RunBackup | null;
   /** Requests at once to each project over REST (the clients enforce it); the default when undefined. */
   concurrency?: number;
 }
 
-/** What a replace saved before emptying staging's tables. */
+/** What a run saved of staging before changing it. */
 export interface StagingBackup {
-  /** null when every table to empty was already empty: nothing to save. */
+  /** null when every table to save was empty: nothing to save. */
   directory: string | null;
   tables: number;
   rows: number;
+  /** How many of the tables were saved because the run upserts into them; the others it empties. */
+  upserted: number;
+}
+
+/** What a backup writer reports; the session adds why each table was saved. */
+export type WrittenBackup = Omit<StagingBackup, 'upserted'>;
+
+/**
+ * The tables a run saves before it writes: those a replace empties (with
+ * `alsoEmptied`, which go with them) and those an upsert overwrites. An
+ * upsert's are saved whole, a superset of the rows it updates, so a restore
+ * can empty them and put back exactly what staging held, the rows the upsert
+ * inserted gone too.
+ */
+export function tablesToSave(tables: TablePlan[], alsoEmptied: TableRef[], runMode: SyncMode): { emptied: TableRef[]; upserted: TableRef[] } {
+  const replaced = tables.filter((table) => modeOf(table, runMode) === 'replace').map((table) => table.table);
+  const upserted = tables.filter((table) => modeOf(table, runMode) === 'upsert').map((table) => table.table);
+  return { emptied: replaced.length ? [...replaced, ...alsoEmptied] : [], upserted };
 }
 
 export interface PreparedStaging {
@@ -58,21 +77,22 @@ export interface SyncSession {
   readonly method: LoadMethod;
   /** True when abort() undoes everything; false when each batch commits on its own (REST). */
   readonly atomic: boolean;
-  /**
-   * Whether staging holds changes abort() cannot take back: never on the
-   * direct path, and over REST from its first TRUNCATE or batch on. Until
-   * then a failure has changed nothing, and says so.
-   */
-  readonly changedStaging: boolean;
   /** How many tables may be copied at once. */
   readonly parallelTables: number;
   /** Requests that failed for a passing reason and were sent again (REST). */
   readonly retries: number;
   /**
-   * Before any table: empty the tables in replace mode, and with them
-   * `alsoEmptied` (tables not copied whose rows reference them: Supabase's
-   * sign-in state of the users being replaced), backed up first where the
-   * transport can; switch triggers off where needed.
+   * Whether staging may keep a write of this run that abort() cannot undo:
+   * from the direct path's COMMIT, from the REST path's TRUNCATE or first
+   * batch. Until then a failed run changed nothing, and its backup is removed.
+   */
+  readonly stagingMayHaveChanged: boolean;
+  /**
+   * Before any table: save the tables it empties or upserts into
+   * (tablesToSave) when options.backup says where; then empty the tables in
+   * replace mode, and with them `alsoEmptied` (tables not copied whose rows
+   * reference them: Supabase's sign-in state of the users being replaced);
+   * switch triggers off where needed.
    */
   prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<PreparedStaging>;
   copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;

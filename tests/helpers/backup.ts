@@ -11,6 +11,19 @@ export const STAGING_LIFE = `
     SELECT '00000000-0000-4000-8000-00000000abcd', id, 'aal1', '10.0.0.1', 'staging browser' FROM auth.users ORDER BY id LIMIT 1;
   INSERT INTO auth.refresh_tokens (token, user_id, session_id) VALUES ('staging-token', 'u', '00000000-0000-4000-8000-00000000abcd');`;
 
+/**
+ * Staging's own guest_reservations since its last sync: one edited and one
+ * deleted (an upsert writes production's back), one only staging has (an
+ * upsert keeps it). chat_conversations and booking_notes reference the table.
+ */
+export const UPSERT_LIFE = `
+  UPDATE public.guest_reservations SET guest_name = 'edited in staging', total_price = 1.50
+    WHERE id = (SELECT id FROM public.guest_reservations ORDER BY id LIMIT 1);
+  DELETE FROM public.guest_reservations g WHERE id = (SELECT id FROM public.guest_reservations r
+    WHERE NOT EXISTS (SELECT FROM public.chat_conversations c WHERE c.reservation_id = r.id)
+      AND NOT EXISTS (SELECT FROM public.booking_notes n WHERE n.reservation_id = r.id) ORDER BY id DESC LIMIT 1);
+  INSERT INTO public.guest_reservations (id, guest_name, check_in) VALUES ('00000000-0000-4000-8000-00000000beef', 'staging only', '2026-01-01');`;
+
 export const sequenceValues = (adminUrl: string) =>
   query<{ name: string; last_value: string | null }>(
     adminUrl,
@@ -19,12 +32,12 @@ export const sequenceValues = (adminUrl: string) =>
     [SYNCED_SCHEMAS],
   );
 
-/** "Backup of N staging tables (R rows): <dir> — restore with ...": the figures and the directory, or null. */
-export function backupLine(stdout: string): { tables: number; rows: number; directory: string; restoreArgument: string } | null {
-  const line = /Backup of (\d+) staging tables \(([\d,]+) rows\): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(stdout);
+/** "Backup of N staging tables (R rows) before the replace: <dir> — restore with ...": the figures, what it preceded and the directory, or null. */
+export function backupLine(stdout: string): { tables: number; rows: number; before: string; directory: string; restoreArgument: string } | null {
+  const line = /Backup of (\d+) staging tables \(([\d,]+) rows\) before ([^:]+): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(stdout);
   if (!line) return null;
-  const [, tables, rows, directory, restoreArgument] = line as unknown as [string, string, string, string, string];
-  return { tables: Number(tables), rows: Number(rows.replace(/,/g, '')), directory, restoreArgument };
+  const [, tables, rows, before, directory, restoreArgument] = line as unknown as [string, string, string, string, string, string];
+  return { tables: Number(tables), rows: Number(rows.replace(/,/g, '')), before, directory, restoreArgument };
 }
 
 /** A manifest's tables named as the digests name them: quoted where PostgreSQL would quote (public."order"). */

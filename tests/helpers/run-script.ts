@@ -1,6 +1,6 @@
 // Runs a script the way a user does, in a directory of the test's choosing
 // (so no .env.local of ours leaks in), and collects what it printed.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,79 +29,66 @@ export function emptyDirectory(): string {
   return dir;
 }
 
-export function runScript(
-  script: string,
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<ScriptResult> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: '0', ...options.env };
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [join(ROOT, 'scripts', script), ...args],
-      { cwd: options.cwd ?? emptyDirectory(), env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+export interface ScriptOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** The process umask, set by the shell that starts the script (e.g. 0o000: every file it makes open to all unless it says otherwise). */
+  umask?: number;
+}
+
+export function runScript(script: string, args: string[], options: ScriptOptions = {}): Promise<ScriptResult> {
+  return startScript(script, args, options).finished;
 }
 
 export interface RunningScript {
   child: ChildProcess;
-  /** Resolves once stderr or stdout holds `text`. */
+  /** Resolves once stdout or stderr holds `text`; rejects if the script ends first. */
   waitFor(text: string | RegExp): Promise<void>;
-  done: Promise<ScriptResult>;
+  finished: Promise<ScriptResult>;
 }
 
 /**
- * A script started and left running, for tests that act on it mid-run:
- * answer its question, press Ctrl-C. With `terminal`, it runs under
- * script(1), so it has a terminal to ask at, as at a person's shell.
+ * A script left running, for tests that act on it mid-run: signal it,
+ * answer its question. With `terminal`, it runs under script(1), so it has a
+ * terminal to ask at as at a person's shell (its stderr then arrives on stdout).
  */
-export function startScript(
-  script: string,
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string; terminal?: boolean } = {},
-): RunningScript {
+export function startScript(script: string, args: string[], options: ScriptOptions & { terminal?: boolean } = {}): RunningScript {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: '0', ...options.env };
-  const command = [TSX, join(ROOT, 'scripts', script), ...args];
-  const quoted = command.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = options.terminal
-    ? spawn('script', ['-qefc', quoted, '/dev/null'], { cwd: options.cwd ?? emptyDirectory(), env })
-    : spawn(command[0] as string, command.slice(1), { cwd: options.cwd ?? emptyDirectory(), env });
+  let command = [TSX, join(ROOT, 'scripts', script), ...args];
+  if (options.umask !== undefined) command = ['/bin/sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$@"`, 'sh', ...command];
+  if (options.terminal) command = ['script', '-qefc', command.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'];
+  const child = spawn(command[0] as string, command.slice(1), { cwd: options.cwd ?? emptyDirectory(), env });
   let stdout = '';
   let stderr = '';
   const waiting: { text: string | RegExp; resolve: () => void }[] = [];
   const check = () => {
+    const all = stdout + stderr;
     for (const wait of [...waiting]) {
-      const all = stdout + stderr;
       if (typeof wait.text === 'string' ? all.includes(wait.text) : wait.text.test(all)) {
         waiting.splice(waiting.indexOf(wait), 1);
         wait.resolve();
       }
     }
   };
-  child.stdout?.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
     check();
   });
-  child.stderr?.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
     check();
   });
-  const done = new Promise<ScriptResult>((resolve) => {
+  const finished = new Promise<ScriptResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
   });
   return {
     child,
-    done,
+    finished,
     waitFor: (text) =>
       new Promise<void>((resolve, reject) => {
         waiting.push({ text, resolve });
         check();
-        void done.then((result) => reject(new Error(`the script ended (${result.code}) before printing ${String(text)}:\n${result.stdout}\n${result.stderr}`)));
+        void finished.then((result) => reject(new Error(`the script ended (${result.code}) before printing ${String(text)}:\n${result.stdout}\n${result.stderr}`)));
       }),
   };
 }

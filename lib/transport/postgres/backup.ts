@@ -1,64 +1,48 @@
-// Staging's rows, saved to local files before a replace empties them. Read
-// inside the sync's own transaction, right before its TRUNCATE, so the backup
-// is exactly what the TRUNCATE removes. scripts/restore-staging.ts brings it
-// back (restore.ts).
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+// Staging's rows, saved to local files before a replace empties them or an
+// upsert overwrites them. Read inside the sync's own transaction, before it
+// writes anything, so the backup is exactly what the run then changes.
+// scripts/restore-staging.ts brings it back (restore.ts).
+import { type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
-import { parseConnectionString } from '../../config/connection-string.ts';
-import { redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
-import {
-  backupDirectory,
-  tableFile,
-  writeManifest,
-  type BackedUpSequence,
-  type BackedUpTable,
-  type BackupManifest,
-  type BackupOrigin,
-} from '../backup-manifest.ts';
-import type { StagingBackup } from '../session.ts';
+import { openPrivateFile } from '../backup-files.ts';
+import { backupName, tableFile, writeManifest, type BackedUpSequence, type BackedUpTable, type BackupManifest } from '../backup-manifest.ts';
+import { backupOrigin } from '../backup-origin.ts';
+import type { RunBackup } from '../run-backup.ts';
+import type { WrittenBackup } from '../session.ts';
 import { copyOut } from './copy-out.ts';
 
 export { BACKUP_ROOT, MANIFEST_FILE, type BackedUpSequence, type BackedUpTable, type BackupManifest, type BackupOrigin } from '../backup-manifest.ts';
-
-export function backupOrigin(stagingUrl: string): BackupOrigin {
-  const { config, projectRef } = parseConnectionString('SUPABASE_STAGING_DB_URL', stagingUrl);
-  return {
-    location: redactUrl(stagingUrl),
-    host: String(config.host),
-    port: Number(config.port),
-    database: String(config.database),
-    projectRef: projectRef ?? null,
-  };
-}
+export { backupOrigin } from '../backup-origin.ts';
 
 /**
  * Writes every table's rows (every column staging stores; generated ones it
  * computes again) with COPY TO in binary format, streamed to a file so memory
  * stays at a few chunks. The manifest is written last: a directory with one
  * is complete. On failure the partial directory is removed and the error names
- * the path and --no-backup; the caller rolls back, so nothing was emptied.
+ * the path and --no-backup; the caller rolls back, so nothing was changed.
  */
 export async function backUpTables(
   staging: pg.ClientBase,
   stagingUrl: string,
   tables: TableRef[],
-  root: string,
-): Promise<StagingBackup> {
+  backup: RunBackup,
+): Promise<WrittenBackup> {
   const holding = await tablesWithRows(staging, tables);
   if (!holding.size) return { directory: null, tables: tables.length, rows: 0 };
   const createdAt = new Date();
   const origin = backupOrigin(stagingUrl);
-  const directory = backupDirectory(root, createdAt, origin.projectRef ?? origin.database);
+  const name = backupName(createdAt, origin.projectRef ?? origin.database);
+  let directory = join(backup.root, name);
   const entries: BackedUpTable[] = [];
   let current: TableRef | undefined;
   try {
-    await mkdir(directory, { recursive: true });
+    directory = await backup.makeDirectory(name);
     for (const [index, table] of tables.entries()) {
       current = table;
       const columns = await storedColumns(staging, table);
@@ -74,8 +58,8 @@ export async function backUpTables(
     const manifest: BackupManifest = { supasyncBackup: 1, via: 'postgres', createdAt: createdAt.toISOString(), staging: origin, tables: entries };
     await writeManifest(directory, manifest);
   } catch (error) {
-    await rm(directory, { recursive: true, force: true }).catch(() => undefined);
-    const retry = 'Nothing was changed. To replace without a backup, run again with --no-backup.';
+    await backup.discard().catch(() => undefined);
+    const retry = 'Nothing was changed. To sync without a backup, run again with --no-backup.';
     // A file system error carries the call that failed; anything else came from staging.
     if ((error as NodeJS.ErrnoException).syscall || !current) {
       throw new DatabaseError(
@@ -138,7 +122,7 @@ async function copyToFile(staging: pg.ClientBase, table: TableRef, columns: stri
     rows[0]?.relkind === 'p'
       ? `COPY (SELECT ${columnList(columns)} FROM ${quoteTable(table)}) TO STDOUT (FORMAT binary)`
       : `COPY ${quoteTable(table)} (${columnList(columns)}) TO STDOUT (FORMAT binary)`;
-  const file = await open(path, 'wx');
+  const file = await openPrivateFile(path);
   try {
     const reading = staging.query(copyOut(source, { binary: true }));
     await pipeline(reading, new FileSink(file));

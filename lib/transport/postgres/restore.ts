@@ -10,8 +10,8 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
-import type { BackupManifest, BackupOrigin } from '../backup-manifest.ts';
-import { backupOrigin } from './backup.ts';
+import type { BackupManifest } from '../backup-manifest.ts';
+import { backupOrigin, sameDatabase } from '../backup-origin.ts';
 
 /**
  * A backup goes back into the database it came from: the Supabase project
@@ -21,18 +21,12 @@ import { backupOrigin } from './backup.ts';
 export function refuseOtherDatabase(manifest: BackupManifest, stagingUrl: string): void {
   const here = backupOrigin(stagingUrl);
   const there = manifest.staging;
-  if (!sameOrigin(here, there)) {
+  if (!sameDatabase(here, there)) {
     throw new UsageError(
       `This backup is of ${there.location}, but SUPABASE_STAGING_DB_URL points at ${here.location}: ` +
         'refusing to write one database\'s rows into another. Point SUPABASE_STAGING_DB_URL at the database the backup came from.',
     );
   }
-}
-
-function sameOrigin(a: BackupOrigin, b: BackupOrigin): boolean {
-  if (a.database !== b.database) return false;
-  if (a.projectRef && b.projectRef) return a.projectRef === b.projectRef;
-  return a.host === b.host && a.port === b.port;
 }
 
 export interface RestoreResult {
@@ -41,7 +35,7 @@ export interface RestoreResult {
 }
 
 /**
- * TRUNCATE of every table in the backup (the ones that were empty too, so
+ * Every table in the backup emptied (the ones that were empty too, so
  * staging ends exactly as it was), COPY FROM each file, sequences set back,
  * COMMIT. Rows go back with `session_replication_role = replica`: triggers
  * would rewrite them (updated_at) or insert more (audit rows), and foreign
@@ -52,11 +46,9 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
   try {
     await staging.query('BEGIN');
     await requireReplicaRole(staging);
-    await staging
-      .query(`TRUNCATE ${manifest.tables.map((table) => quoteTable(table)).join(', ')}`)
-      .catch((error: unknown) => {
-        throw new DatabaseError(`${describeError('Emptying the tables of the backup in staging', error)}\nNothing was changed.`, 1, { cause: error });
-      });
+    await emptyTables(staging, manifest.tables).catch((error: unknown) => {
+      throw new DatabaseError(`${describeError('Emptying the tables of the backup in staging', error)}\nNothing was changed.`, 1, { cause: error });
+    });
     let rows = 0;
     for (const table of manifest.tables) {
       if (table.file) rows += await copyFromFile(staging, table, join(directory, table.file));
@@ -79,6 +71,27 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
   } finally {
     await staging.end().catch(() => undefined);
   }
+}
+
+/**
+ * TRUNCATE, the fast way, refuses while a table outside the list references
+ * one of the tables, however few rows either holds: a backup taken before an
+ * upsert of a table others reference (guest_reservations, which
+ * chat_conversations references) meets that. DELETE under the replica role
+ * fires no foreign-key trigger, so the referencing rows stay as they are and
+ * find their parents again once the saved rows are back.
+ */
+async function emptyTables(staging: pg.ClientBase, tables: BackupManifest['tables']): Promise<void> {
+  await staging.query('SAVEPOINT supasync_truncate');
+  try {
+    await staging.query(`TRUNCATE ${tables.map((table) => quoteTable(table)).join(', ')}`);
+    await staging.query('RELEASE SAVEPOINT supasync_truncate');
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '0A000') throw error;
+    await staging.query('ROLLBACK TO SAVEPOINT supasync_truncate');
+  }
+  for (const table of tables) await staging.query(`DELETE FROM ${quoteTable(table)}`);
 }
 
 async function requireReplicaRole(staging: pg.ClientBase): Promise<void> {

@@ -5,7 +5,7 @@ import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
-import { modeOf, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
+import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, type DeferredKey } from './deferred-keys.ts';
@@ -82,10 +82,10 @@ async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise
 
 class PostgresSession implements SyncSession {
   readonly atomic = true;
-  readonly changedStaging = false;
   // One staging connection, one transaction: tables go one after another.
   readonly parallelTables = 1;
   readonly retries = 0;
+  stagingMayHaveChanged = false;
   private disabledTriggers: { table: string; trigger: string }[] = [];
   private tempTables = 0;
   private postponedIndexes: SecondaryIndex[] = [];
@@ -107,13 +107,16 @@ class PostgresSession implements SyncSession {
       await refuseForeignTriggers(this.staging, tables);
       await this.disableUserTriggers(tables);
     }
-    const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
+    const { emptied, upserted } = tablesToSave(tables, alsoEmptied, this.options.mode);
     let backup: StagingBackup | null = null;
-    if (replaced.length) {
+    // In this transaction, before its first write: the backup is what staging held when the run began.
+    if (this.options.backup && (emptied.length || upserted.length)) {
+      const written = await backUpTables(this.staging, this.stagingUrl, [...emptied, ...upserted], this.options.backup);
+      backup = { ...written, upserted: upserted.length };
+    }
+    if (emptied.length) {
       // One statement for all: TRUNCATE refuses to empty a table that a table
       // outside the list references, which is the check we want.
-      const emptied = [...replaced.map((t) => t.table), ...alsoEmptied];
-      if (this.options.backupRoot) backup = await backUpTables(this.staging, this.stagingUrl, emptied, this.options.backupRoot);
       await this.staging
         .query(`TRUNCATE ${emptied.map((table) => quoteTable(table)).join(', ')}`)
         .catch((error: { code?: string; detail?: string }) => {
@@ -123,6 +126,7 @@ class PostgresSession implements SyncSession {
               'Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging\'s rows with --mode upsert. Nothing was changed.',
           );
         });
+      const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
       this.droppedIndexes = await dropSecondaryIndexes(this.staging, replaced.map((t) => t.table));
     }
     return { backup, warnings: [] };
@@ -176,6 +180,8 @@ class PostgresSession implements SyncSession {
     for (const { table, trigger } of this.disabledTriggers) {
       await this.staging.query(`ALTER TABLE ${table} ENABLE TRIGGER ${quoteIdent(trigger)}`);
     }
+    // Until COMMIT every write rolls back with the connection; a COMMIT whose answer is lost may have landed.
+    this.stagingMayHaveChanged = true;
     await this.staging.query('COMMIT');
     await this.close();
   }

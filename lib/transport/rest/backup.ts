@@ -1,17 +1,18 @@
-// Staging's rows saved to local files before a REST replace empties them,
-// read page by page with supasync_read_rows (text values: nothing passes
-// through a JS number) and written as JSON lines. PostgREST gives no
-// transaction spanning requests: the backup is read right before the
-// TRUNCATE, but a row written to staging in between is not in it.
-// restore.ts puts it back.
-import { mkdir, open, rm } from 'node:fs/promises';
+// Staging's rows saved to local files before a REST replace empties them or
+// an upsert overwrites them, read page by page with supasync_read_rows (text
+// values: nothing passes through a JS number) and written as JSON lines.
+// PostgREST gives no transaction spanning requests: the backup is read right
+// before the first write, but a row written to staging in between is not in
+// it. restore.ts puts it back.
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
-import { projectRefOfUrl } from '../../config/connection-string.ts';
 import { DatabaseError } from '../../errors.ts';
-import { backupDirectory, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable, type RestBackupOrigin } from '../backup-manifest.ts';
-import type { StagingBackup } from '../session.ts';
+import { openPrivateFile } from '../backup-files.ts';
+import { backupName, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable } from '../backup-manifest.ts';
+import { restOrigin } from '../backup-origin.ts';
+import type { RunBackup } from '../run-backup.ts';
+import type { WrittenBackup } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type PagedTable } from './rows.ts';
 
@@ -26,9 +27,7 @@ export interface StagingTableState {
   sequences: BackedUpSequence[];
 }
 
-export function restOrigin(stagingUrl: string): RestBackupOrigin {
-  return { location: stagingUrl, projectRef: projectRefOfUrl(stagingUrl) ?? null };
-}
+export { restOrigin } from '../backup-origin.ts';
 
 export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
   return callRpc<StagingTableState[]>(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry });
@@ -45,15 +44,15 @@ export async function backUpTablesOverRest(
   staging: SupabaseClient,
   stagingUrl: string,
   tables: TableRef[],
-  root: string,
+  backup: RunBackup,
   onRetry: () => void,
-): Promise<StagingBackup> {
-  const retry = 'Nothing was changed. To replace without a backup, run again with --no-backup.';
+): Promise<WrittenBackup> {
+  const retry = 'Nothing was changed. To sync without a backup, run again with --no-backup.';
   const states = await describeStagingTables(staging, tables, onRetry).catch((error: unknown) => {
     if (error instanceof RpcFailure && error.code === 'PGRST202') {
       throw new DatabaseError(
-        "Staging lacks supasync_backup_tables (supabase/migrations/20261201000200_supasync_backup.sql), which a replace over REST backs staging's rows up with. " +
-          'Install it: npx tsx scripts/install-rpcs.ts --staging; or replace without a backup: --no-backup. Nothing was changed.',
+        "Staging lacks supasync_backup_tables (supabase/migrations/20261201000200_supasync_backup.sql), which a sync over REST backs staging's rows up with before it replaces or upserts. " +
+          'Install it: npx tsx scripts/install-rpcs.ts --staging; or sync without a backup: --no-backup. Nothing was changed.',
         1,
         { cause: error },
       );
@@ -71,11 +70,12 @@ export async function backUpTablesOverRest(
   }
   const createdAt = new Date();
   const origin = restOrigin(stagingUrl);
-  const directory = backupDirectory(root, createdAt, origin.projectRef ?? new URL(stagingUrl).host);
+  const name = backupName(createdAt, origin.projectRef ?? new URL(stagingUrl).host);
+  let directory = join(backup.root, name);
   const entries: JsonLinesTable[] = [];
   let current: StagingTableState | undefined;
   try {
-    await mkdir(directory, { recursive: true });
+    directory = await backup.makeDirectory(name);
     for (const [index, state] of states.entries()) {
       current = state;
       const entry: JsonLinesTable = {
@@ -97,7 +97,7 @@ export async function backUpTablesOverRest(
     current = undefined;
     await writeManifest(directory, { supasyncBackup: 1, via: 'rest', createdAt: createdAt.toISOString(), staging: origin, tables: entries });
   } catch (error) {
-    await rm(directory, { recursive: true, force: true }).catch(() => undefined);
+    await backup.discard().catch(() => undefined);
     // A file system error carries the call that failed; anything else came from staging.
     if ((error as NodeJS.ErrnoException).syscall || !current) {
       throw new DatabaseError(
@@ -120,7 +120,7 @@ async function pagesToFile(staging: SupabaseClient, state: StagingTableState, pa
     rowFilter: null,
     options: {},
   };
-  const file = await open(path, 'wx');
+  const file = await openPrivateFile(path);
   let rows = 0;
   try {
     for await (const page of readPages(staging, table, onRetry)) {
@@ -128,7 +128,7 @@ async function pagesToFile(staging: SupabaseClient, state: StagingTableState, pa
       await file.write(page.map((row) => `${JSON.stringify(row)}\n`).join(''));
       rows += page.length;
     }
-    // On disk before the TRUNCATE is sent: the backup is what survives it.
+    // On disk before the first write is sent: the backup is what survives it.
     await file.sync();
   } finally {
     await file.close().catch(() => undefined);

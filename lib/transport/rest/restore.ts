@@ -11,7 +11,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError, UsageError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../backup-manifest.ts';
-import { restOrigin } from './backup.ts';
+import { restOrigin, sameProject } from '../backup-origin.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { writeRows, type Row, type WrittenTable } from './rows.ts';
 
@@ -24,18 +24,12 @@ const PART_RESTORED =
 export function refuseOtherProject(manifest: RestBackupManifest, stagingUrl: string): void {
   const here = restOrigin(stagingUrl);
   const there = manifest.staging;
-  const same = here.projectRef && there.projectRef ? here.projectRef === there.projectRef : normalise(here.location) === normalise(there.location);
-  if (!same) {
+  if (!sameProject(here, there)) {
     throw new UsageError(
       `This backup is of ${there.location}, but SUPABASE_STAGING_URL points at ${here.location}: ` +
         "refusing to write one project's rows into another. Point SUPABASE_STAGING_URL at the project the backup came from.",
     );
   }
-}
-
-function normalise(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`.toLowerCase();
 }
 
 export interface RestRestoreResult {
@@ -71,11 +65,7 @@ export async function restoreOverRest(
         '(npx tsx scripts/install-rpcs.ts --staging), or restore over the direct path. Nothing was changed.',
     );
   }
-  await callRpc(staging, 'supasync_truncate', { tables: manifest.tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry }).catch(
-    (error: unknown) => {
-      throw new DatabaseError(`Emptying the tables of the backup in staging: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
-    },
-  );
+  await emptyTables(staging, manifest.tables, onRetry);
   let rows = 0;
   for (const table of manifest.tables) {
     if (table.file) rows += await restoreTable(staging, table, join(directory, table.file), onRetry);
@@ -87,6 +77,36 @@ export async function restoreOverRest(
     });
   }
   return { tables: manifest.tables.length, rows, retries };
+}
+
+/**
+ * TRUNCATE, the fast way, refuses while a table outside the list references
+ * one of them (a backup taken before an upsert of a table others reference);
+ * then supasync_delete_rows empties them with the replica role's checks off
+ * (see its migration). Either is one request, so one transaction.
+ */
+async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
+  const tables = entries.map(({ schema, name }) => ({ schema, name }));
+  const failed = (error: unknown): never => {
+    throw new DatabaseError(`Emptying the tables of the backup in staging: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
+  };
+  try {
+    await callRpc(staging, 'supasync_truncate', { tables }, { onRetry });
+    return;
+  } catch (error) {
+    if (!(error instanceof RpcFailure && error.code === '0A000')) failed(error);
+  }
+  await callRpc(staging, 'supasync_delete_rows', { tables }, { onRetry }).catch((error: unknown) => {
+    if (error instanceof RpcFailure && error.code === 'PGRST202') {
+      throw new DatabaseError(
+        'Another table of staging references the tables of this backup, so TRUNCATE may not empty them, and staging lacks supasync_delete_rows ' +
+          '(supabase/migrations/20261201000300_supasync_restore.sql), which empties them instead. Install it: npx tsx scripts/install-rpcs.ts --staging. Nothing was changed.',
+        1,
+        { cause: error },
+      );
+    }
+    failed(error);
+  });
 }
 
 async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path: string, onRetry: () => void): Promise<number> {

@@ -7,7 +7,8 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
-import { modeOf, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
+import type { RunBackup } from '../run-backup.ts';
+import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
@@ -31,9 +32,9 @@ const TABLES_AT_ONCE = 3;
 
 class RestSession implements SyncSession {
   readonly atomic = false;
-  changedStaging = false;
   readonly parallelTables: number;
   retries = 0;
+  stagingMayHaveChanged = false;
 
   readonly method: LoadMethod;
   private readonly secondPasses: Map<string, string[]>;
@@ -64,15 +65,18 @@ class RestSession implements SyncSession {
         );
       }
     }
-    const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
+    const { emptied, upserted } = tablesToSave(tables, alsoEmptied, this.options.mode);
     let backup: StagingBackup | null = null;
-    if (replaced.length) {
-      const emptied = [...replaced.map((t) => t.table), ...alsoEmptied];
-      if (this.options.backupRoot) backup = await this.backUp(emptied, this.options.backupRoot);
-      this.changedStaging = true;
+    if (this.options.backup && (emptied.length || upserted.length)) {
+      backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup)), upserted: upserted.length };
+    }
+    if (emptied.length) {
+      // Each request commits on its own: from the first one that writes, the backup is what staging's old rows survive in.
+      this.stagingMayHaveChanged = true;
       await callRpc(this.staging, 'supasync_truncate', { tables: emptied }).catch((error: unknown) => {
+        // PostgreSQL answered with an error: the request's transaction rolled back and nothing was emptied.
+        if (error instanceof RpcFailure && error.kind !== 'transient') this.stagingMayHaveChanged = false;
         if (error instanceof RpcFailure && error.code === '0A000') {
-          this.changedStaging = false; // refused: the TRUNCATE did nothing
           throw new DatabaseError(
             `Replacing these tables would leave rows pointing nowhere: ${error.details ?? error.message} ` +
               "Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging's rows with --mode upsert. Nothing was changed.",
@@ -85,12 +89,12 @@ class RestSession implements SyncSession {
   }
 
   /**
-   * Taken right before the TRUNCATE but, PostgREST running each request in
-   * its own transaction, not with it: a row staging gets in between is not
-   * in the backup (docs/usage.md says so).
+   * Taken right before the first write but, PostgREST running each request
+   * in its own transaction, not with it: a row staging gets in between is
+   * not in the backup (docs/usage.md says so).
    */
-  private backUp(emptied: TableRef[], root: string): Promise<StagingBackup> {
-    return backUpTablesOverRest(this.staging, this.stagingUrl, emptied, root, () => {
+  private backUp(tables: TableRef[], backup: RunBackup): Promise<WrittenBackup> {
+    return backUpTablesOverRest(this.staging, this.stagingUrl, tables, backup, () => {
       this.retries++;
     });
   }
@@ -101,7 +105,7 @@ class RestSession implements SyncSession {
    * in one request (cycles.ts).
    */
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
-    this.changedStaging = true;
+    this.stagingMayHaveChanged = true;
     const onRetry = () => {
       this.retries++;
     };
@@ -203,6 +207,7 @@ class RestSession implements SyncSession {
   }
 
   async finish(tables: TablePlan[]): Promise<void> {
+    this.stagingMayHaveChanged = true;
     await callRpc(this.staging, 'supasync_reset_sequences', { tables: tables.map((t) => t.table) });
   }
 

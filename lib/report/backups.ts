@@ -1,0 +1,26 @@
+// What `restore-staging.ts --list` shows: the backups under .supasync/backups/,
+// newest first, the incomplete ones said to be so.
+import type { StoredBackup } from '../transport/backup-store.ts';
+import { formatCount, renderTable } from './table.ts';
+
+export function renderBackupList(root: string, backups: StoredBackup[]): string {
+  if (!backups.length) return `No backups under ${root}/ (a replace or upsert takes one unless run with --no-backup).`;
+  const rows = backups.map((backup) => {
+    const when = backup.takenAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    const { manifest } = backup;
+    if (!manifest) {
+      const state =
+        backup.state === 'incomplete'
+          ? 'INCOMPLETE: no manifest.json (stopped while writing, or still being written); not restorable'
+          : `DAMAGED: ${backup.problem}`;
+      return [backup.directory, when, '-', state, '-', '-'];
+    }
+    const rowCount = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
+    return [backup.directory, when, manifest.via ?? 'postgres', manifest.staging.location, formatCount(manifest.tables.length), formatCount(rowCount)];
+  });
+  return [
+    renderTable(['Backup', 'Taken', 'Via', 'Staging', 'Tables', 'Rows'], rows),
+    '',
+    'Restore one: npx tsx scripts/restore-staging.ts <backup>; the newest of the staging your environment points at: npx tsx scripts/restore-staging.ts latest',
+  ].join('\n');
+}

@@ -1,0 +1,98 @@
+// The backups under .supasync/backups/ as a whole: listed newest first, the
+// newest one of a staging found for a restore, and a staging's older ones
+// pruned down to supasync.config.json's `backups.keep` after a run that took
+// a new one. Only complete backups (with a manifest) are ever picked or
+// pruned: a directory without one may be a run still writing it.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { redactUrl } from '../connect/postgres.ts';
+import { UsageError } from '../errors.ts';
+import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './backup-manifest.ts';
+import { restorableWith, sameStaging, type StagingVariables } from './backup-origin.ts';
+
+export interface StoredBackup {
+  directory: string;
+  /** The manifest's time; for an incomplete backup, the time its name starts with (else the directory's). */
+  takenAt: Date;
+  /** complete: has a manifest naming files that are there; incomplete: no manifest (being written, or stopped while it was). */
+  state: 'complete' | 'incomplete' | 'damaged';
+  /** null unless complete. */
+  manifest: AnyBackupManifest | null;
+  /** What is wrong, unless complete. */
+  problem: string | null;
+}
+
+/** Every directory under `root`, newest first; none when `root` does not exist. */
+export function listBackups(root: string): StoredBackup[] {
+  let names: string[];
+  try {
+    names = readdirSync(root, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const backups = names.map((name): StoredBackup => {
+    const directory = join(root, name);
+    const inspected = inspectBackup(directory);
+    if (inspected.manifest) return { directory, takenAt: new Date(inspected.manifest.createdAt), state: 'complete', manifest: inspected.manifest, problem: null };
+    const takenAt = timeInName(name) ?? statSync(directory).mtime;
+    const state = existsSync(join(directory, MANIFEST_FILE)) ? 'damaged' : 'incomplete';
+    return { directory, takenAt, state, manifest: null, problem: inspected.problem };
+  });
+  return backups.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime() || b.directory.localeCompare(a.directory));
+}
+
+/**
+ * The newest complete backup these variables restore: of the staging they
+ * point at, taken the way they reach it (a direct-path backup needs the
+ * connection string, a REST one the URL and key). Refused (exit 2) when none.
+ */
+export function latestBackupOf(root: string, staging: StagingVariables): StoredBackup & { manifest: AnyBackupManifest } {
+  const latest = listBackups(root).find((backup) => backup.manifest && restorableWith(backup.manifest, staging));
+  if (latest?.manifest) return { ...latest, manifest: latest.manifest };
+  const where = [staging.dbUrl && redactUrl(staging.dbUrl), staging.url && staging.serviceRoleKey && staging.url].filter(Boolean).join(' or ');
+  throw new UsageError(
+    `No complete backup under ${root} of the staging the environment points at (${where || 'SUPABASE_STAGING_DB_URL, or SUPABASE_STAGING_URL and its key, are not set'}). ` +
+      'npx tsx scripts/restore-staging.ts --list shows the backups there; restore one by its directory.',
+  );
+}
+
+export interface PrunedBackups {
+  keep: number;
+  removed: string[];
+  /** Directories that could not be removed, with why: reported, never a reason to fail a run that succeeded. */
+  failed: { directory: string; message: string }[];
+}
+
+/**
+ * After a run that succeeded and took `latest`: the complete backups of the
+ * same staging beyond the newest `keep` (latest always among those kept)
+ * are removed. Other stagings' backups, and incomplete ones, are left alone.
+ */
+export async function pruneBackups(root: string, latest: string, keep: number): Promise<PrunedBackups> {
+  const backups = listBackups(root);
+  const kept = backups.find((backup) => resolve(backup.directory) === resolve(latest));
+  const pruned: PrunedBackups = { keep, removed: [], failed: [] };
+  if (!kept?.manifest) return pruned;
+  const ofThisStaging = backups.filter((backup) => backup !== kept && backup.manifest && sameStaging(backup.manifest, kept.manifest as AnyBackupManifest));
+  for (const backup of ofThisStaging.slice(Math.max(keep - 1, 0))) {
+    try {
+      await rm(backup.directory, { recursive: true, force: true });
+      pruned.removed.push(backup.directory);
+    } catch (error) {
+      pruned.failed.push({ directory: backup.directory, message: (error as Error).message });
+    }
+  }
+  return pruned;
+}
+
+/** backupName()'s time: 2025-01-31T10-00-00.000Z-... */
+function timeInName(name: string): Date | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2})-(\d{2})-(\d{2}\.\d{3}Z)/.exec(name);
+  if (!match) return undefined;
+  const time = new Date(`${match[1]}:${match[2]}:${match[3]}`);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+}
