@@ -11,7 +11,7 @@ export const MARK_SYNC_TARGET = `INSERT INTO supasync_private.sync_target (marke
 /** What an install puts where: `mark` is staging's sync-target mark alone, no functions. */
 export type InstallKind = 'production' | 'staging' | 'mark';
 
-// In file order: the catalog file creates supasync_read_rows' first signature; read_pages replaces it.
+// In file order, as the Supabase CLI would apply them.
 const MIGRATIONS: Record<InstallKind, string[]> = {
   production: ['_supasync_catalog', '_supasync_read_pages'],
   staging: [

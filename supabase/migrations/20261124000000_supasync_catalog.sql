@@ -188,87 +188,8 @@ $catalog$;
 REVOKE ALL ON FUNCTION public.supasync_catalog() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_catalog() TO service_role;
 
--- One page of a table's rows, for the REST path. Every value travels as its
--- text form (NULL as null), so nothing passes through a JavaScript number or
--- Date, and staging parses it back with the same input functions: int8 above
--- 2^53, numeric trailing zeros, -0, json key order and duplicates, array
--- bounds and vectors all arrive exactly. The formatting settings are pinned so
--- the text means the same thing on both sides whatever the sessions say.
---
--- Pages follow the key (keyset pagination, never OFFSET): `after` holds the
--- last key of the previous page as text. A table without a key is paged by
--- physical position (ctid), which is only stable while nobody writes to it.
--- `row_filter` is a SQL condition from the user's own configuration (a
--- table's `where`, or the rows a targeted sync's children reference); like
--- everything here it runs with service_role's rights, inside a read-only
--- function.
-CREATE OR REPLACE FUNCTION public.supasync_read_rows(
-  table_schema text,
-  table_name text,
-  columns text[],
-  key_columns text[],
-  after jsonb,
-  page_size integer,
-  row_filter text DEFAULT NULL
-)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $read$
-DECLARE
-  relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
-  select_list text;
-  order_list text;
-  bound text;
-  page jsonb;
-BEGIN
-  IF EXISTS (
-    SELECT FROM unnest(columns || COALESCE(key_columns, '{}')) AS wanted(name)
-    WHERE NOT EXISTS (
-      SELECT FROM pg_catalog.pg_attribute a
-      WHERE a.attrelid = relation AND a.attname = wanted.name AND a.attnum > 0 AND NOT a.attisdropped)
-  ) THEN
-    RAISE EXCEPTION 'supasync_read_rows: % lacks some of the columns %', relation, columns
-      USING ERRCODE = 'undefined_column';
-  END IF;
-  SELECT string_agg(pg_catalog.format('%I::text', name), ', ' ORDER BY position)
-    INTO select_list FROM unnest(columns) WITH ORDINALITY AS c(name, position);
-
-  IF COALESCE(cardinality(key_columns), 0) = 0 THEN
-    -- No key: physical order. The last element of each row is its ctid.
-    EXECUTE pg_catalog.format(
-      'SELECT COALESCE(jsonb_agg(jsonb_build_array(%s, ctid::text) ORDER BY ctid), ''[]'') FROM (
-         SELECT *, ctid FROM %s WHERE ctid > COALESCE($1 ->> 0, ''(0,0)'')::tid AND (%s) ORDER BY ctid LIMIT $2) page',
-      select_list, relation, COALESCE(row_filter, 'true'))
-      INTO page USING after, page_size;
-    RETURN page;
-  END IF;
-
-  SELECT string_agg(pg_catalog.format('%I', name), ', ' ORDER BY position),
-         string_agg(pg_catalog.format('($1 ->> %s)::%s', position - 1,
-           (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-            WHERE a.attrelid = relation AND a.attname = name)), ', ' ORDER BY position)
-    INTO order_list, bound
-    FROM unnest(key_columns) WITH ORDINALITY AS k(name, position);
-  EXECUTE pg_catalog.format(
-    'SELECT COALESCE(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), ''[]'') FROM (
-       SELECT * FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2) page',
-    select_list, order_list, relation, COALESCE(row_filter, 'true'),
-    CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
-    order_list)
-    INTO page USING after, page_size;
-  RETURN page;
-END
-$read$;
-
-REVOKE ALL ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text) TO service_role;
+-- supasync_read_rows, one page of a table's rows for the REST path, is in
+-- *_supasync_read_pages.sql.
 
 -- Row counts of some tables, for the status table over REST (PostgREST's
 -- own counts reach only the exposed schemas).
@@ -426,7 +347,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[
 
 -- Whether this database carries the sync-target mark (*_supasync_target_mark.sql),
 -- for the REST path: staging must, production must not. Without the mark table
--- (production, where only this file is installed) it answers null. SECURITY
+-- (production, where no mark was ever made) it answers null. SECURITY
 -- DEFINER because the mark is its installer's, which service_role may not
 -- read; it reveals when and by whom the database was marked, nothing more.
 CREATE OR REPLACE FUNCTION public.supasync_sync_target()

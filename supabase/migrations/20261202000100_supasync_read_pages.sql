@@ -1,21 +1,34 @@
--- supasync: pages bounded by bytes from the first row on. Read-only, safe to
+-- supasync: one page of a table's rows, for the REST path. Read-only, safe to
 -- install in production and staging, after *_supasync_catalog.sql.
 --
--- supasync_read_rows (20261124000000_supasync_catalog.sql) stopped a page at
--- a row count only, so the client had to guess the first page's size: 100
--- rows of 50 MB made one 5 GB answer. Here the function itself stops a page
+-- Pages are bounded by bytes from the first row on: the function stops a page
 -- once its rows reach `max_bytes` (always at least one row), and refuses a
 -- row larger than `max_row_bytes` by its key and size before sending any of
--- it. A row's bytes are those of its jsonb array of text values: each value's
--- text plus a few bytes, about what it weighs as JSON.
+-- it (a page bounded by rows alone once made 100 rows of 50 MB one 5 GB
+-- answer). A row's bytes are those of its jsonb array of text values: each
+-- value's text plus a few bytes, about what it weighs as JSON.
 --
 -- Rows come through a cursor, one FETCH at a time, so a page never builds a
 -- row past its budget: the running total is known before the next row is
--- read. Keyset order on the key, or ctid order without one, as before.
+-- read.
 --
--- A new signature (two trailing arguments) is a new function to PostgreSQL:
--- the old one is dropped so PostgREST has one candidate to call. Both new
--- arguments default to NULL, no bound, for a client that does not send them.
+-- Every value travels as its text form (NULL as null), so nothing passes
+-- through a JavaScript number or Date, and staging parses it back with the same input functions: int8 above
+-- 2^53, numeric trailing zeros, -0, json key order and duplicates, array
+-- bounds and vectors all arrive exactly. The formatting settings are pinned so
+-- the text means the same thing on both sides whatever the sessions say.
+--
+-- Pages follow the key (keyset pagination, never OFFSET): `after` holds the
+-- last key of the previous page as text. A table without a key is paged by
+-- physical position (ctid), which is only stable while nobody writes to it.
+-- `row_filter` is a SQL condition from the user's own configuration (a
+-- table's `where`, or the rows a targeted sync's children reference); like
+-- everything here it runs with service_role's rights, inside a read-only
+-- function.
+--
+-- Installs made before the byte bounds have the same name with seven
+-- arguments: dropped, so PostgREST has one candidate to call. The two new
+-- arguments default to NULL, no bound.
 
 DROP FUNCTION IF EXISTS public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text);
 
