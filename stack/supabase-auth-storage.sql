@@ -217,11 +217,11 @@ INSERT INTO storage.migrations (id, name, hash, executed_at) VALUES
 RESET ROLE;
 
 -- ---------------------------------------------------------------- grants, like Supabase
--- The API roles may use the schemas (RLS policies call auth.uid()), but
--- only service_role reads and writes the tables.
+-- The API roles may use the schemas (RLS policies call auth.uid()), and no
+-- more on auth: Supabase's init script grants them USAGE on schema auth and
+-- no table (supabase/postgres 00000000000001-auth-schema.sql). Storage's own
+-- migrations grant its tables to the API roles, under RLS.
 GRANT USAGE ON SCHEMA auth, storage TO anon, authenticated, service_role, postgres;
-GRANT ALL ON ALL TABLES IN SCHEMA auth TO service_role;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA auth TO service_role;
 GRANT ALL ON ALL TABLES IN SCHEMA storage TO anon, authenticated, service_role;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA storage TO anon, authenticated, service_role;
 -- `postgres` gets rows, not structure: DML (and REFERENCES and TRIGGER, so

@@ -24,19 +24,22 @@ describe('a REST run that could not refill what it empties', () => {
     await Promise.all([source?.stop(), target?.stop()]);
   });
 
-  it("is refused before staging is touched when service_role may not read a production table, naming it and the GRANT", async () => {
-    await query(source.adminUrl, 'REVOKE SELECT ON public.muva_content FROM service_role');
+  it('is refused before staging is touched when the reading role may not read a production table, naming it and the GRANT', async () => {
+    // supasync's functions read as their owner, postgres: it gives up its own right, and the API
+    // roles it is a member of theirs (a table owned by someone else without the grant).
+    const roles = 'postgres, service_role, authenticated, anon';
+    await query(source.adminUrl, `REVOKE SELECT ON public.muva_content FROM ${roles}`);
     try {
       const before = await tableDigests(target.adminUrl);
       const result = await runScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('service_role, the role production is read as, may not read public.muva_content');
-      expect(result.stderr).toContain('GRANT SELECT ON public.muva_content TO service_role;');
+      expect(result.stderr).toContain('postgres, the role production is read as, may not read public.muva_content');
+      expect(result.stderr).toContain('GRANT SELECT ON "public"."muva_content" TO "postgres";');
       expect(result.stderr).toContain('Nothing was changed');
       expect(result.stderr).not.toContain('holds part of this run');
       expect(await tableDigests(target.adminUrl)).toEqual(before);
     } finally {
-      await query(source.adminUrl, 'GRANT SELECT ON public.muva_content TO service_role');
+      await query(source.adminUrl, `GRANT SELECT ON public.muva_content TO ${roles}`);
     }
   });
 

@@ -33,6 +33,16 @@ async function sameOnBothSides(staging: Project, sql: string): Promise<void> {
 }
 
 describe("Supabase's auth and storage rows", () => {
+  it('are in a stack that grants service_role no privilege on auth\'s tables, as Supabase does: REST reads them as the functions\' owner', async () => {
+    const granted = await query<{ table: string }>(
+      production.adminUrl,
+      `SELECT c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'auth' AND c.relkind = 'r'
+         AND (has_table_privilege('service_role', c.oid, 'SELECT') OR has_table_privilege('service_role', c.oid, 'INSERT'))`,
+    );
+    expect(granted).toEqual([]);
+  });
+
   for (const via of ['postgres', 'rest'] as const) {
     describe(`a full sync into a staging with sign-ups of its own (via ${via})`, () => {
       let staging: Project;

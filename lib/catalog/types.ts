@@ -79,6 +79,8 @@ export interface Catalog {
   systemIdentifier: string;
   databaseOid: string;
   serverVersion: number;
+  /** The role the catalog was read as, and the rows will be: over REST the owner of supasync's functions. */
+  role: string;
   tables: Table[];
 }
 

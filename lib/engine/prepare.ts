@@ -68,7 +68,7 @@ export async function prepareRun(options: {
       const expanded = selectionWithParents(productionCatalog, options.selection, plan.tables.map((table) => table.table));
       plan = planSync(productionCatalog, stagingCatalog, expanded);
     }
-    refuseUnreadableProduction(productionCatalog, plan, production);
+    refuseUnreadableProduction(productionCatalog, plan);
     return { via, production, staging, plan, close };
   } catch (error) {
     await close();

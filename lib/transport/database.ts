@@ -18,8 +18,6 @@ export interface Database {
   config: SideConfig;
   /** Where it is, safe to print (no password, no key). */
   location: string;
-  /** The database role its reads run as (the catalog's `readable` and `rlsHidesRows` speak for it). */
-  role: string;
   /** Whether a run's reads of it all see one moment (one snapshot), or each request its own. */
   oneSnapshot: boolean;
   readCatalog(): Promise<Catalog>;
@@ -52,7 +50,6 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
       via,
       config,
       location: redactUrl(config.dbUrl as string),
-      role: String(client.user),
       oneSnapshot: true,
       client,
       readCatalog: () => readCatalogPostgres(config.side, client),
@@ -108,8 +105,6 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
     via,
     config,
     location: config.url as string,
-    // The read functions run as their caller (SECURITY INVOKER): the key's role.
-    role: 'service_role',
     // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
     oneSnapshot: false,
     supabase,

@@ -9,11 +9,19 @@
 -- $catalog$ markers), so both ways of reading a database give identical
 -- catalogs. `search_path = ''` makes format_type() and pg_get_*def() qualify
 -- every name the same way whoever calls it.
+--
+-- Every function here is SECURITY DEFINER: it reads as the role that
+-- installed it (on Supabase `postgres`, which may read Auth's and Storage's
+-- tables), not as service_role, which Supabase gives no privilege on `auth`'s
+-- tables. They only read (STABLE: PostgreSQL refuses any write inside them),
+-- and EXECUTE is for service_role alone. The catalog says which role it was
+-- read as (`role`): over REST that owner, directly the connection's role.
 
 CREATE OR REPLACE FUNCTION public.supasync_catalog()
 RETURNS jsonb
 LANGUAGE sql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 AS $catalog$
 WITH relations AS (
@@ -41,6 +49,8 @@ SELECT pg_catalog.jsonb_build_object(
   'systemIdentifier', (SELECT system_identifier::text FROM pg_catalog.pg_control_system()),
   'databaseOid', (SELECT oid::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),
   'serverVersion', pg_catalog.current_setting('server_version_num')::int,
+  -- The role reading (see above): what `readable` and `rlsHidesRows` speak for.
+  'role', current_user,
   'tables', COALESCE((
     SELECT pg_catalog.jsonb_agg(t ORDER BY t ->> 'schema', t ->> 'name')
     FROM (
@@ -197,6 +207,7 @@ CREATE OR REPLACE FUNCTION public.supasync_count_rows(table_schema text, table_n
 RETURNS bigint
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 AS $count$
 DECLARE
@@ -234,6 +245,7 @@ CREATE OR REPLACE FUNCTION public.supasync_checksum(
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
@@ -287,6 +299,7 @@ CREATE OR REPLACE FUNCTION public.supasync_references(
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
@@ -319,6 +332,7 @@ CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
 RETURNS text[]
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'

@@ -23,8 +23,9 @@
 -- physical position (ctid), which is only stable while nobody writes to it.
 -- `row_filter` is a SQL condition from the user's own configuration (a
 -- table's `where`, or the rows a targeted sync's children reference); like
--- everything here it runs with service_role's rights, inside a read-only
--- function.
+-- the rest it runs with the rights of the function's owner (SECURITY DEFINER,
+-- as the catalog's functions: see *_supasync_catalog.sql), inside a read-only
+-- (STABLE) function that only service_role may call.
 --
 -- Installs made before the byte bounds have the same name with seven
 -- arguments: dropped, so PostgREST has one candidate to call. The two new
@@ -46,6 +47,7 @@ CREATE OR REPLACE FUNCTION public.supasync_read_rows(
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 SET datestyle = 'ISO, YMD'
 SET intervalstyle = 'postgres'
