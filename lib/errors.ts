@@ -4,10 +4,13 @@
 
 export class SupasyncError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+  /** Running the same command again would meet the same failure (a row too large, not a dropped connection). */
+  readonly sameOnRerun: boolean;
+  constructor(message: string, exitCode = 1, options?: { cause?: unknown; sameOnRerun?: boolean }) {
     super(message, options);
     this.name = new.target.name;
     this.exitCode = exitCode;
+    this.sameOnRerun = options?.sameOnRerun ?? false;
   }
 }
 

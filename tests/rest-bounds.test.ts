@@ -62,6 +62,9 @@ describe('a table whose rows are too large for one REST request', () => {
     expect(seconds).toBeLessThan(120);
     expect(result.stderr).toMatch(/public\.big_rows: the row id=1 holds 52\.4 MB, more than the 32\.0 MB supasync sends in one REST request/);
     expect(result.stderr).toContain('run with --via postgres');
+    // Running it again as it is would meet the same row: the message does not tell the user to.
+    expect(result.stderr).toContain('Running the same command again would stop at the same place');
+    expect(result.stderr).not.toContain('Run the same command again to finish');
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.big_rows')).toEqual([{ n: 0 }]);
   });
 

@@ -247,7 +247,10 @@ function failureMessage(
     `${message}Over REST every batch commits on its own, so staging now holds part of this run` +
       `${error === null ? ' (batches already sent may still land)' : ''}.\n` +
       `  complete: ${[...complete].join(', ') || 'none'}\n  not complete: ${incomplete.join(', ') || 'none'}\n` +
-      `Run the same command again to finish: every batch is an idempotent upsert.${fate}`,
+      (error instanceof SupasyncError && error.sameOnRerun
+        ? 'Running the same command again would stop at the same place: do what the message above says first, then run it to finish.'
+        : 'Run the same command again to finish: every batch is an idempotent upsert.') +
+      fate,
     exitCode,
     { cause: error },
   );

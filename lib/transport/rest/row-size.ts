@@ -38,6 +38,8 @@ export function rowTooLarge(table: string, key: string, bytes: number): Database
       "(a row is never split, and one request must finish well inside Supabase's 60 s gateway limit). " +
       `Copy ${table} over the direct path, which streams rows of any size: set SUPABASE_PROD_DB_URL and SUPABASE_STAGING_DB_URL and run with --via postgres. ` +
       'Or leave the table out of this run with --exclude.',
+    1,
+    { sameOnRerun: true },
   );
 }
 
