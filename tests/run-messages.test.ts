@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Link } from '../stack/link.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { query, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
-import { runScript, startScript } from './helpers/run-script.ts';
+import { runScript, startScript, type ScriptResult } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, staging: emptyStaging, stack } = sharedStack();
@@ -24,45 +24,48 @@ describe('a REST run that could not refill what it empties', () => {
     await Promise.all([source?.stop(), target?.stop()]);
   });
 
-  it('is refused before staging is touched when the reading role may not read a production table, naming it and the GRANT', async () => {
-    // supasync's functions read as their owner, postgres: it gives up its own right, and the API
-    // roles it is a member of theirs (a table owned by someone else without the grant).
+  /**
+   * The owner of supasync's functions (postgres) gives up its own right on a
+   * table, and the API roles it is a member of theirs: what a table owned by
+   * someone else without the grant looks like, for as long as `work` runs.
+   */
+  async function withoutPrivilege(project: Project, privilege: string, work: () => Promise<void>): Promise<void> {
     const roles = 'postgres, service_role, authenticated, anon';
-    await query(source.adminUrl, `REVOKE SELECT ON public.muva_content FROM ${roles}`);
+    await query(project.adminUrl, `REVOKE ${privilege} ON public.muva_content FROM ${roles}`);
     try {
-      const before = await tableDigests(target.adminUrl);
-      const result = await runScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
-      expect(result.code).toBe(1);
+      await work();
+    } finally {
+      await query(project.adminUrl, `GRANT ${privilege} ON public.muva_content TO ${roles}`);
+    }
+  }
+
+  /** A full REST replace that must be refused before staging is touched. */
+  async function refusedReplace(): Promise<ScriptResult> {
+    const before = await tableDigests(target.adminUrl);
+    const result = await runScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Nothing was changed');
+    expect(result.stderr).not.toContain('holds part of this run');
+    expect(await tableDigests(target.adminUrl)).toEqual(before);
+    return result;
+  }
+
+  it('is refused before staging is touched when the reading role may not read a production table, naming it and the GRANT', async () => {
+    await withoutPrivilege(source, 'SELECT', async () => {
+      const result = await refusedReplace();
       expect(result.stderr).toContain('postgres, the role production is read as, may not read public.muva_content');
       expect(result.stderr).toContain('GRANT SELECT ON "public"."muva_content" TO "postgres";');
-      expect(result.stderr).toContain('Nothing was changed');
-      expect(result.stderr).not.toContain('holds part of this run');
-      expect(await tableDigests(target.adminUrl)).toEqual(before);
-    } finally {
-      await query(source.adminUrl, `GRANT SELECT ON public.muva_content TO ${roles}`);
-    }
+    });
   });
 
   it("is refused when staging's functions may not TRUNCATE a table it replaces, and runs as an upsert, which needs no TRUNCATE", async () => {
-    // The owner gives up its own right, and the API roles it is a member of theirs: what a table
-    // owned by someone else without the grant looks like.
-    const roles = 'postgres, service_role, authenticated, anon';
-    await query(target.adminUrl, `REVOKE TRUNCATE ON public.muva_content FROM ${roles}`);
-    try {
-      const before = await tableDigests(target.adminUrl);
-      const replace = await runScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
-      expect(replace.code).toBe(1);
-      expect(replace.stderr).toContain('public.muva_content: no TRUNCATE');
-      expect(replace.stderr).toContain('Nothing was changed');
-      expect(replace.stderr).not.toContain('holds part of this run');
-      expect(await tableDigests(target.adminUrl)).toEqual(before);
-
+    await withoutPrivilege(target, 'TRUNCATE', async () => {
+      const result = await refusedReplace();
+      expect(result.stderr).toContain('public.muva_content: no TRUNCATE');
       const upsert = await runScript('sync.ts', ['--via', 'rest', '--mode', 'upsert', '--tables', 'muva_content'], { env: envFor(source, target) });
       expect(upsert.stderr).not.toMatch(/error|failed/i);
       expect(upsert.code).toBe(0);
-    } finally {
-      await query(target.adminUrl, `GRANT TRUNCATE ON public.muva_content TO ${roles}`);
-    }
+    });
   });
 
   it('says in the plan and the summary that REST reads no single snapshot; the direct path does not', async () => {
