@@ -151,6 +151,13 @@ describe('planning a targeted sync', () => {
     );
   });
 
+  it('refuses a schema without a production table, suggesting the one meant, and a selection that leaves nothing', async () => {
+    const catalog = await catalogOf(production.dbUrl);
+    expect(() => planSync(catalog, catalog, { schemas: ['pubic'] })).toThrow(/Schema "pubic" .* has no table in production\. Did you mean "public"\?/);
+    expect(() => planSync(catalog, catalog, { schemas: ['nowhere_near'] })).toThrow(/Its schemas with tables: analytics, auth, public, storage/);
+    expect(() => planSync(catalog, catalog, { schemas: ['analytics'], exclude: ['page_views'] })).toThrow(/Nothing to copy/);
+  });
+
   it('refuses schemas Supabase manages, saying why', async () => {
     const catalog = await catalogOf(production.dbUrl);
     expect(() => planSync(catalog, catalog, { schemas: ['public', 'vault'] })).toThrow(/"vault" is never synced: it holds secrets/);

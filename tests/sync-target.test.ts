@@ -151,7 +151,7 @@ describe('protectedRefs', () => {
 });
 
 describe('an empty selection', () => {
-  it('is a usage error, never "every table"', async () => {
+  it('is a usage error, never "every table", nor "nothing, Perfect" for a mistyped schema', async () => {
     const before = await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.hotels');
     const cases: [string, string[], string][] = [
       ['sync.ts', ['--yes', '--tables', ''], '--tables was given nothing'],
@@ -162,6 +162,9 @@ describe('an empty selection', () => {
       ['sync.ts', ['--yes', '--schemas', ' '], '--schemas was given nothing'],
       ['sync.ts', ['--yes', '--exclude', ''], '--exclude was given nothing'],
       ['verify-sync-status.ts', ['--tables', ''], '--tables was given nothing'],
+      ['verify-sync-status.ts', ['--schemas', 'pubic'], 'has no table in production. Did you mean "public"?'],
+      ['sync.ts', ['--yes', '--schemas', 'pubic'], 'has no table in production. Did you mean "public"?'],
+      ['sync.ts', ['--dry-run', '--schemas', 'analytics', '--exclude', 'page_views'], 'Nothing to copy'],
     ];
     for (const [script, args, message] of cases) {
       const result = await runScript(script, args, { env: envFor(production, staging) });

@@ -64,6 +64,16 @@ describe("the user's scripts", () => {
     expect(await query(project.adminUrl, `SELECT count(*)::int AS n FROM public.guest_reservations WHERE id <> '${id}'`)).toEqual([{ n: 103 }]);
   });
 
+  it('fix-guest-reservations-sync.ts says a staging-only row its upsert kept is kept, not that staging differs, and exits 0 as its --help promises', async () => {
+    const project = await staging('fix_kept', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    await query(project.adminUrl, `INSERT INTO public.guest_reservations (id, guest_name, check_in) VALUES ('00000000-0000-4000-8000-00000000abcd', 'Staging Only', '2026-01-01')`);
+    const result = await runScript('fix-guest-reservations-sync.ts', ['--via', 'postgres'], { env: envFor(production, project) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 105 +\| ✅ upserted, 1 staging-only row\(s\) kept +\|/);
+    expect(result.stdout).toContain('1 with staging-only rows the upsert kept');
+    expect(result.stdout).not.toContain('tables differ');
+  });
+
   for (const via of ['postgres', 'rest'] as const) {
     it(`stops a targeted sync whose parents staging lacks, and --with-parents brings only those (via ${via})`, async () => {
       const project = await staging(`parents_${via}`);

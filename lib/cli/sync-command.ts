@@ -118,19 +118,19 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const synced = run.plan.tables.filter((t) => !result.skipped.some((s) => s.table === `${t.table.schema}.${t.table.name}`));
       verdicts = await verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
     }
-    const verified = !verdicts || verdicts.every((v) => acceptable(v, mode));
+    const keptByUpsert = new Set((verdicts ?? []).filter((v) => keptStagingRows(v, mode)).map((v) => v.table));
+    const verified = !verdicts || verdicts.every((v) => v.status === 'perfect' || keptByUpsert.has(v.table));
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
     if (values.json) console.log(JSON.stringify({ ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts } : {}) }, null, 2));
-    else console.log([renderSyncResult(result), ...(verdicts && renderVerdicts ? [renderVerdicts(verdicts)] : [])].join('\n\n'));
+    else console.log([renderSyncResult(result), ...(verdicts && renderVerdicts ? [renderVerdicts(verdicts, keptByUpsert)] : [])].join('\n\n'));
     return exitCode;
   } finally {
     await run.close();
   }
 }
 
-/** After an upsert, rows only staging has are expected; anything else is a difference. */
-function acceptable(verdict: TableVerdict, mode: SyncMode): boolean {
-  if (verdict.status === 'perfect') return true;
+/** After an upsert, rows only staging has are expected, and said so; anything else is a difference. */
+function keptStagingRows(verdict: TableVerdict, mode: SyncMode): boolean {
   const d = verdict.differences;
   return mode === 'upsert' && verdict.status === 'counts-differ' && !!d && !d.missing.length && !d.changed.length && !d.more;
 }

@@ -35,6 +35,7 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     const reason = managedSchemaReason(schema);
     if (reason) throw new UsageError(`Schema "${schema}" is never synced: it ${reason}. Remove it from --schemas.`);
   }
+  refuseSchemasWithoutTables(production, selection.schemas);
   const inSchemas = production.tables.filter(
     (table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table),
   );
@@ -53,7 +54,43 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     );
     chosen = chosen.filter((table) => !excluded.has(qualifiedName(table)));
   }
+  if (!chosen.length) {
+    throw new UsageError(
+      `Nothing to copy: the selection (schemas ${selection.schemas.join(', ')}${selection.exclude?.length ? `, less --exclude ${selection.exclude.join(',')}` : ''}) ` +
+        'leaves no table. A run that copies nothing would report success; name what to copy.',
+    );
+  }
   return chosen;
+}
+
+/**
+ * A schema without a production table is a typo more often than not
+ * (`--schemas pubic`): run as asked, it would copy nothing and verify would
+ * call zero tables Perfect.
+ */
+function refuseSchemasWithoutTables(production: Catalog, schemas: string[]): void {
+  const known = [...new Set(production.tables.map((table) => table.schema))];
+  for (const schema of schemas) {
+    if (known.includes(schema)) continue;
+    const near = known.filter((other) => other.toLowerCase() === schema.toLowerCase() || editDistance(other, schema) <= 2);
+    throw new UsageError(
+      `Schema "${schema}" (--schemas, or supasync.config.json's schemas) has no table in production.` +
+        (near.length ? ` Did you mean ${near.map((name) => `"${name}"`).join(', ')}?` : ` Its schemas with tables: ${known.sort().join(', ')}.`),
+    );
+  }
+}
+
+/** Levenshtein distance, for suggesting the schema a typo meant. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: string): Table {

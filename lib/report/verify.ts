@@ -12,15 +12,22 @@ const STATUS: Record<VerifyStatus, string> = {
   'columns-differ': '⚠️ columns differ',
 };
 
-export function renderVerdicts(verdicts: TableVerdict[]): string {
+/**
+ * `keptByUpsert`: tables whose only difference is rows staging has and
+ * production does not, after an upsert, which keeps them by design: shown as
+ * such, and not counted as differing (nor as Perfect).
+ */
+export function renderVerdicts(verdicts: TableVerdict[], keptByUpsert: ReadonlySet<string> = new Set()): string {
+  const status = (v: TableVerdict) =>
+    keptByUpsert.has(v.table) ? `✅ upserted, ${formatCount((v.staging ?? 0) - v.production)} staging-only row(s) kept` : STATUS[v.status];
   const out = [
     renderTable(
       ['Table', 'Production', 'Staging', 'Status'],
-      verdicts.map((v) => [v.table, formatCount(v.production), v.staging === null ? '-' : formatCount(v.staging), STATUS[v.status]]),
+      verdicts.map((v) => [v.table, formatCount(v.production), v.staging === null ? '-' : formatCount(v.staging), status(v)]),
     ),
   ];
   for (const verdict of verdicts) {
-    const differences = verdict.differences;
+    const differences = keptByUpsert.has(verdict.table) ? undefined : verdict.differences;
     if (verdict.status === 'columns-differ') {
       out.push(chalk.yellow(`\n${verdict.table}: the common columns are equal, but the two sides' columns differ (see scripts/sync.ts --dry-run).`));
     }
@@ -36,11 +43,18 @@ export function renderVerdicts(verdicts: TableVerdict[]): string {
     if (differences.more) out.push(chalk.red('  ... and more (raise --keys to list them)'));
   }
   const perfect = verdicts.filter((v) => v.status === 'perfect').length;
+  const kept = verdicts.filter((v) => keptByUpsert.has(v.table)).length;
+  const differing = verdicts.length - perfect - kept;
   out.push(
     '',
-    perfect === verdicts.length
-      ? chalk.green(`Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.`)
-      : chalk.red(`${verdicts.length - perfect} of ${verdicts.length} tables differ.`),
+    differing
+      ? chalk.red(`${differing} of ${verdicts.length} tables differ.`)
+      : kept
+        ? chalk.green(
+            `Staging holds every production row as production has it: ${perfect} of ${verdicts.length} tables Perfect, ` +
+              `${kept} with staging-only rows the upsert kept.`,
+          )
+        : chalk.green(`Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.`),
   );
   return out.join('\n');
 }
