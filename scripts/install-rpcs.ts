@@ -65,7 +65,7 @@ await runScript(async () => {
   };
   const confirmed = await confirmer(Boolean(values.yes))(`Install ${what[kind]} in ${side}: ${where}?`);
   if (!confirmed) throw new UsageError('Nothing was installed.');
-  await installInto(variable, dbUrl, kind, side);
+  await installInto(dbUrl, kind, side);
   console.log(`Installed ${what[kind].replace(/ \(supasync may then replace its tables\)/, '')} in ${side}: ${where}.`);
   return 0;
 });

@@ -61,6 +61,33 @@ describe('connection strings', () => {
     expect(result.stderr).toContain('protectedRefs');
   });
 
+  it('refuses a password with a raw @, # or /, printing no part of it', async () => {
+    for (const password of ['sx3crq#et99zz', 'pqxw@ssw9zz', 'abq7/cd9efz', 'xyq7?z9wwk']) {
+      const dbUrl = `postgresql://postgres:${password}@127.0.0.1:5432/postgres`;
+      for (const script of ['sync.ts', 'install-rpcs.ts']) {
+        const args = script === 'sync.ts' ? ['--dry-run'] : ['--staging', '--yes'];
+        const result = await runScript(script, args, { env: { ...envFor(production, production), SUPABASE_STAGING_DB_URL: dbUrl } });
+        expect(result.code, `${script} ${password}`).toBe(2);
+        expect(result.stderr).toContain('SUPABASE_STAGING_DB_URL: its user name or password holds a character a connection string must URL-encode');
+        for (const part of password.split(/[@#/?]/)) expect(result.stderr + result.stdout).not.toContain(part);
+      }
+    }
+  });
+
+  it('installs over TLS (sslmode=require) the way the sync connects: one connection path for every script', async () => {
+    const unmarked = await stack.createProject('install_over_tls', { syncTarget: false });
+    try {
+      const env = envFor(production, unmarked);
+      env.SUPABASE_STAGING_DB_URL += '?sslmode=require';
+      const marked = await runScript('install-rpcs.ts', ['--staging', '--mark-only', '--yes'], { env });
+      expect(marked.stderr).toBe('');
+      expect(marked.code).toBe(0);
+      expect(await query(unmarked.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 1 }]);
+    } finally {
+      await unmarked.stop();
+    }
+  });
+
   it('syncs over TLS (sslmode=require, as the dashboard\'s strings are used), and staging equals production', async () => {
     const staging = await stack.createProject('over_tls');
     try {

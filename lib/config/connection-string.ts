@@ -12,7 +12,30 @@ export interface ConnectionTarget {
   projectRef?: string;
 }
 
+/**
+ * A user name or password with a raw `@`, `#`, `/` or `?`: URL parsers and
+ * libpq split such a string in different places, and a part of the password
+ * can end up read as the host, and printed. Refused before anything parses it;
+ * the message shows no part of the value.
+ */
+export function unencodedCredentialsProblem(variable: string, value: string): string | undefined {
+  const rest = value.slice(value.indexOf('://') + 3);
+  const at = rest.lastIndexOf('@');
+  if (value.indexOf('://') < 0 || at < 0) return undefined;
+  // An @ only in a query's value (?options=...@...) is no user name; a ? with
+  // no key=value before the @ is a raw ? in the password.
+  const query = rest.indexOf('?');
+  if (query >= 0 && query < at && !rest.slice(0, query).includes('@') && rest.slice(query, at).includes('=')) return undefined;
+  if (!/[@#/?]/.test(rest.slice(0, at))) return undefined;
+  return (
+    `${variable}: its user name or password holds a character a connection string must URL-encode (@ # / ? as %40 %23 %2F %3F). ` +
+    "Encode the password (encodeURIComponent in Node, or the dashboard's copied string, which is encoded), or reset it to one without them."
+  );
+}
+
 export function parseConnectionString(variable: string, value: string): ConnectionTarget {
+  const unencoded = unencodedCredentialsProblem(variable, value);
+  if (unencoded) throw new UsageError(unencoded);
   const url = new URL(value);
   const decode = (part: string, what: string) => {
     try {

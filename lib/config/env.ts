@@ -2,7 +2,7 @@
 // connects. Values are never echoed back: they hold keys and passwords.
 import { config as loadDotenv } from 'dotenv';
 import { UsageError } from '../errors.ts';
-import { parseConnectionString, projectRefOfUrl } from './connection-string.ts';
+import { parseConnectionString, projectRefOfUrl, unencodedCredentialsProblem } from './connection-string.ts';
 
 export type Side = 'production' | 'staging';
 export type Via = 'rest' | 'postgres';
@@ -52,7 +52,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       const problem = serviceKeyProblem(key);
       if (problem) problems.push(`${name('SERVICE_ROLE_KEY')} ${problem}`);
     }
-    if (dbUrl && !isPostgresUrl(dbUrl)) {
+    const unencoded = dbUrl ? unencodedCredentialsProblem(name('DB_URL'), dbUrl) : undefined;
+    if (unencoded) {
+      problems.push(unencoded);
+    } else if (dbUrl && !isPostgresUrl(dbUrl)) {
       problems.push(`${name('DB_URL')} is not a PostgreSQL connection string: it should look like ${EXAMPLE.DB_URL}`);
     } else if (dbUrl) {
       try {

@@ -5,7 +5,13 @@ import type { Side } from '../config/env.ts';
 import { DatabaseError, describeError } from '../errors.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
 
-export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Client> {
+/**
+ * Every script connects here, so a connection string means the same to all
+ * of them (sslmode as libpq reads it, session settings, errors in words).
+ * `purpose`: `install` writes supasync's functions, in production too, so it
+ * is not read-only; `sync` opens production read-only.
+ */
+export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync' | 'install' = 'sync'): Promise<pg.Client> {
   const options = [
     // A long COPY or index build must not meet a role's time limits (Supabase
     // sets them per role), nor production's snapshot, idle while staging
@@ -19,11 +25,11 @@ export async function connectPostgres(side: Side, dbUrl: string): Promise<pg.Cli
     '-c extra_float_digits=3',
     '-c bytea_output=hex',
   ];
-  if (side === 'production') options.push('-c default_transaction_read_only=on');
+  if (side === 'production' && purpose === 'sync') options.push('-c default_transaction_read_only=on');
   const variable = side === 'production' ? 'SUPABASE_PROD_DB_URL' : 'SUPABASE_STAGING_DB_URL';
   const client = new pg.Client({
     ...parseConnectionString(variable, dbUrl).config,
-    application_name: `supasync (${side})`,
+    application_name: purpose === 'sync' ? `supasync (${side})` : `supasync install (${side})`,
     options: options.join(' '),
     connectionTimeoutMillis: 30_000,
   });

@@ -1,9 +1,10 @@
 // Putting supasync's SQL functions into a project: the read-only catalog
 // functions anywhere, the write functions in staging only, marked as a sync
 // target. The SQL is the migration files themselves.
-import pg from 'pg';
+import type pg from 'pg';
 import { readMigration } from '../catalog/query.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
+import { connectPostgres } from '../connect/postgres.ts';
 import { DatabaseError, describeError } from '../errors.ts';
 
 export const MARK_SYNC_TARGET = `INSERT INTO supasync_private.sync_target (marked_by) VALUES (current_user) ON CONFLICT (only_row) DO NOTHING;`;
@@ -48,11 +49,10 @@ export async function installMigrations(client: pg.ClientBase, kind: InstallKind
   }
 }
 
-/** Connects as the string's role (not read-only, as a sync opens production) and installs, all or nothing. */
-export async function installInto(variable: string, dbUrl: string, kind: InstallKind, side: 'production' | 'staging'): Promise<void> {
-  const client = new pg.Client({ ...parseConnectionString(variable, dbUrl).config, application_name: 'supasync install' });
+/** Connects as the string's role, the way every script does (not read-only), and installs, all or nothing. */
+export async function installInto(dbUrl: string, kind: InstallKind, side: 'production' | 'staging'): Promise<void> {
+  const client = await connectPostgres(side, dbUrl, 'install');
   try {
-    await client.connect();
     await installMigrations(client, kind);
   } catch (error) {
     throw new DatabaseError(describeError(`Installing in ${side}`, error), 1, { cause: error });
