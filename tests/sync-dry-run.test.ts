@@ -9,7 +9,8 @@ const env = envFor(production, staging);
 
 describe('scripts/sync.ts --dry-run', () => {
   it('prints the plan over the direct path and changes nothing', async () => {
-    const result = await runScript('sync.ts', ['--dry-run'], { env });
+    // With Auth's users, which public's profiles reference: the run itself would not stop.
+    const result = await runScript('sync.ts', ['--dry-run', '--schemas', 'public,analytics,auth,storage'], { env });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('via postgres');
@@ -25,13 +26,15 @@ describe('scripts/sync.ts --dry-run', () => {
     const cwd = emptyDirectory();
     const { SUPABASE_PROD_DB_URL: _p, SUPABASE_STAGING_DB_URL: _s, ...restOnly } = env;
     writeFileSync(join(cwd, '.env.local'), Object.entries(restOnly).map(([k, v]) => `${k}=${v}`).join('\n'));
-    const rest = await runScript('sync.ts', ['--dry-run', '--json', '--tables', 'chat_messages,chat_conversations'], { cwd });
+    // --allow-orphans: staging lacks the rows these reference, which would stop the run (and so the dry-run) otherwise.
+    const tables = ['--tables', 'chat_messages,chat_conversations', '--allow-orphans'];
+    const rest = await runScript('sync.ts', ['--dry-run', '--json', ...tables], { cwd });
     expect(rest.code).toBe(0);
     const parsed = JSON.parse(rest.stdout) as { via: string; plan: { tables: { table: { name: string } }[] } };
     expect(parsed.via).toBe('rest');
     expect(parsed.plan.tables.map((t) => t.table.name)).toEqual(['chat_conversations', 'chat_messages']);
 
-    const direct = await runScript('sync.ts', ['--dry-run', '--json', '--tables', 'chat_messages,chat_conversations'], { env });
+    const direct = await runScript('sync.ts', ['--dry-run', '--json', ...tables], { env });
     expect((JSON.parse(direct.stdout) as { plan: unknown }).plan).toEqual(parsed.plan);
   });
 

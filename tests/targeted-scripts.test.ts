@@ -78,8 +78,13 @@ describe("the user's scripts", () => {
     it(`stops a targeted sync whose parents staging lacks, and --with-parents brings only those (via ${via})`, async () => {
       const project = await staging(`parents_${via}`);
       const env = envFor(production, project);
+      // The dry-run predicts the run: the plan, then the same stop and exit code.
+      const predicted = await runScript('sync.ts', ['--via', via, '--tables', 'guest_reservations', '--mode', 'upsert', '--dry-run'], { env });
+      expect(predicted.stdout).toContain('public.guest_reservations');
+      expect(predicted.code).toBe(1);
       const stopped = await runScript('sync.ts', ['--via', via, '--tables', 'guest_reservations', '--mode', 'upsert'], { env });
       expect(stopped.code).toBe(1);
+      expect(predicted.stderr).toBe(stopped.stderr);
       const [{ rows, units }] = (await query<{ rows: number; units: number }>(
         production.adminUrl,
         'SELECT count(*)::int AS rows, count(DISTINCT accommodation_unit_id)::int AS units FROM public.guest_reservations WHERE accommodation_unit_id IS NOT NULL',

@@ -82,11 +82,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       waited += performance.now() - asked;
     }
   };
-  const { tables, skipped } = tablesToCopy(run, options);
-  if (!options.allowOrphans) {
-    const missing = await findMissingParents(run.production, run.staging, run.plan);
-    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
-  }
+  const { tables, skipped } = await checkBeforeWriting(run, options);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
@@ -191,6 +187,23 @@ function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]
 }
 
 /**
+ * What a run checks before it opens staging for writing: drift, keys for an
+ * upsert, parents staging lacks. A dry-run makes the same checks, so it
+ * stops, and exits, where the run would.
+ */
+export async function checkBeforeWriting(
+  run: PreparedRun,
+  options: Pick<SyncOptions, 'mode' | 'allowDrift' | 'allowOrphans'>,
+): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[] }> {
+  const chosen = tablesToCopy(run, options);
+  if (!options.allowOrphans) {
+    const missing = await findMissingParents(run.production, run.staging, run.plan);
+    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
+  }
+  return chosen;
+}
+
+/**
  * With checks off every table can load at once; in foreign-key order each
  * level waits for the one before it.
  */
@@ -261,7 +274,7 @@ function failureMessage(
  * common columns; a table staging lacks can never be copied. Upserts need a
  * key on every table.
  */
-function tablesToCopy(run: PreparedRun, options: SyncOptions) {
+function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'mode' | 'allowDrift'>) {
   const drifted = run.plan.tables.filter((table) => table.drift.length);
   if (drifted.length && !options.allowDrift) {
     const lines = drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`));
