@@ -42,7 +42,8 @@ empties the tables first). Needs SUPABASE_STAGING_URL and
 SUPABASE_STAGING_SERVICE_ROLE_KEY.
 
 Either way the variables (.env.local, .env or the shell) must point at the
-database the backup came from; another is refused.
+database the backup came from; another is refused, and so is a staging
+without supasync's sync-target mark or listed in protectedRefs.
 
   --list                 the backups under .supasync/backups/, newest first: when,
                          via which path, of which staging, tables and rows; one

@@ -22,6 +22,10 @@ out). Where they differ, lists the keys: changed, missing or extra in staging.
   --json                 machine-readable output
   -h, --help             this text
 
+It refuses what a sync refuses (exit 2): one database on both sides, a
+staging without supasync's sync-target mark, a production that carries it,
+a staging listed in protectedRefs, an empty or mistyped selection.
+
 Exit codes: 0 every table Perfect, 1 something differs, 2 usage or configuration error.`;
 
 await runScript(async () => {
