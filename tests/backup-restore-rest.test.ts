@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestBackupManifest } from '../lib/transport/backup-manifest.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
-import { backupLine, digestNames, sequenceValues, STAGING_LIFE, UPSERT_LIFE } from './helpers/backup.ts';
+import { backupLine, digestNames, sequenceValues, STAGING_LIFE, upsertThenRestore } from './helpers/backup.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -120,17 +120,11 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
   });
 
   it('backs up the tables an upsert writes into, and restore-staging.ts gives back the rows it overwrote and removes the ones it inserted', async () => {
-    await query(staging.adminUrl, UPSERT_LIFE);
-    const beforeUpsert = await everyTable();
-    const result = await runScript('sync.ts', ['--via', 'rest', '--tables', 'guest_reservations', '--mode', 'upsert'], { env: restEnv(staging), cwd });
-    expect(result.code, result.stderr).toBe(0);
-    const line = backupLine(result.stdout);
-    expect(line, result.stdout).toMatchObject({ tables: 1, rows: beforeUpsert['public.guest_reservations']?.rows, before: 'the upsert' });
-    expect(await everyTable()).not.toEqual(beforeUpsert);
-
-    // chat_conversations and booking_notes reference guest_reservations: TRUNCATE is refused, supasync_delete_rows empties it.
-    const restored = await restore(cwd, [line?.directory as string, '--yes']);
-    expect(restored.code, restored.stderr).toBe(0);
-    expect(await everyTable()).toEqual(beforeUpsert);
+    await upsertThenRestore({
+      stagingUrl: staging.adminUrl,
+      everyTable,
+      upsert: () => runScript('sync.ts', ['--via', 'rest', '--tables', 'guest_reservations', '--mode', 'upsert'], { env: restEnv(staging), cwd }),
+      restore: (directory) => restore(cwd, [directory, '--yes']),
+    });
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupManifest } from '../lib/transport/postgres/backup.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
-import { backupLine, digestNames, sequenceValues, STAGING_LIFE, UPSERT_LIFE } from './helpers/backup.ts';
+import { backupLine, digestNames, sequenceValues, STAGING_LIFE, upsertThenRestore } from './helpers/backup.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -141,18 +141,11 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
   });
 
   it('backs up the tables an upsert writes into, and restore-staging.ts gives back the rows it overwrote and removes the ones it inserted', async () => {
-    // Staging's own guest_reservations: one edited, one only staging has, one gone (the upsert brings it back).
-    await query(staging.adminUrl, UPSERT_LIFE);
-    const beforeUpsert = await everyTable();
-    const result = await sync(cwd, ['--tables', 'guest_reservations', '--mode', 'upsert']);
-    expect(result.code, result.stderr).toBe(0);
-    const line = backupLine(result.stdout);
-    expect(line, result.stdout).toMatchObject({ tables: 1, rows: beforeUpsert['public.guest_reservations']?.rows, before: 'the upsert' });
-    expect(await everyTable()).not.toEqual(beforeUpsert);
-
-    // chat_conversations and booking_notes reference guest_reservations: the restore empties it all the same.
-    const restored = await restore(cwd, [line?.directory as string, '--yes']);
-    expect(restored.code, restored.stderr).toBe(0);
-    expect(await everyTable()).toEqual(beforeUpsert);
+    await upsertThenRestore({
+      stagingUrl: staging.adminUrl,
+      everyTable,
+      upsert: () => sync(cwd, ['--tables', 'guest_reservations', '--mode', 'upsert']),
+      restore: (directory) => restore(cwd, [directory, '--yes']),
+    });
   });
 });

@@ -2,12 +2,13 @@
 // supasync.config.json, plan, then print the plan (--dry-run) or sync, and
 // for some scripts verify what was synced.
 import { join } from 'node:path';
+import { qualifiedName } from '../catalog/types.ts';
 import { DEFAULT_BACKUPS_KEPT, loadProjectConfig, groupTables } from '../config/file.ts';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
-import type { SyncMode } from '../transport/session.ts';
+import { modeOf, type SyncMode } from '../transport/session.ts';
 import type { TableVerdict } from '../verify/verify.ts';
 import { concurrencyFlag, listFlag, modeFlag, nameFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
 import { confirmer } from './confirm.ts';
@@ -123,7 +124,9 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const synced = run.plan.tables.filter((t) => !result.skipped.some((s) => s.table === `${t.table.schema}.${t.table.name}`));
       verdicts = await verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
     }
-    const keptByUpsert = new Set((verdicts ?? []).filter((v) => keptStagingRows(v, mode)).map((v) => v.table));
+    // A table's own mode (supasync.config.json) is the one that decided whether its staging-only rows stay.
+    const tableMode = new Map(run.plan.tables.map((table) => [qualifiedName(table.table), modeOf(table, mode)]));
+    const keptByUpsert = new Set((verdicts ?? []).filter((v) => keptStagingRows(v, tableMode.get(v.table) ?? mode)).map((v) => v.table));
     const verified = !verdicts || verdicts.every((v) => v.status === 'perfect' || keptByUpsert.has(v.table));
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
     if (values.json) console.log(JSON.stringify({ ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts } : {}) }, null, 2));

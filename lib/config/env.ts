@@ -139,11 +139,6 @@ export function projectRefs(side: SideConfig): string[] {
   return [...new Set(refs.filter((ref): ref is string => Boolean(ref)))];
 }
 
-/** The Supabase project a side names, if any (readEnvironment has refused two different ones). */
-export function projectRef(side: SideConfig): string | undefined {
-  return projectRefs(side)[0];
-}
-
 function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);

@@ -14,7 +14,7 @@ export type SyncTargetMark =
   | { kind: 'unknown'; why: string };
 
 /** The one command that marks staging, quoted by every refusal. */
-export const MARK_COMMAND = 'npx tsx scripts/install-rpcs.ts --staging --mark-only';
+const MARK_COMMAND = 'npx tsx scripts/install-rpcs.ts --staging --mark-only';
 
 /** Refuses a staging without the mark (or whose mark cannot be read). */
 export function refuseUnmarkedStaging(mark: SyncTargetMark, location: string): void {

@@ -1,6 +1,8 @@
 // What the backup tests share: a staging that lived a life of its own since
 // its last sync, its sequences, and the line a replace prints about its backup.
-import { query, SYNCED_SCHEMAS } from './content.ts';
+import { expect } from 'vitest';
+import { query, SYNCED_SCHEMAS, type Digests } from './content.ts';
+import type { ScriptResult } from './run-script.ts';
 
 /** Staging's own life: an edit, deletions, ids handed out, a sign-in (Auth's sign-in state is emptied with auth.users). */
 export const STAGING_LIFE = `
@@ -48,4 +50,29 @@ export async function digestNames(adminUrl: string, tables: { schema: string; na
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
   return rows.map((row) => row.name);
+}
+
+/**
+ * Staging's own guest_reservations (UPSERT_LIFE), an upsert of the table,
+ * then the backup it took restored: staging must be back exactly as before
+ * the upsert, the rows it overwrote rewritten and the ones it inserted gone.
+ * chat_conversations and booking_notes reference the table, so the restore
+ * cannot simply TRUNCATE it.
+ */
+export async function upsertThenRestore(run: {
+  stagingUrl: string;
+  everyTable: () => Promise<Digests>;
+  upsert: () => Promise<ScriptResult>;
+  restore: (directory: string) => Promise<ScriptResult>;
+}): Promise<void> {
+  await query(run.stagingUrl, UPSERT_LIFE);
+  const beforeUpsert = await run.everyTable();
+  const result = await run.upsert();
+  expect(result.code, result.stderr).toBe(0);
+  const line = backupLine(result.stdout);
+  expect(line, result.stdout).toMatchObject({ tables: 1, rows: beforeUpsert['public.guest_reservations']?.rows, before: 'the upsert' });
+  expect(await run.everyTable()).not.toEqual(beforeUpsert);
+  const restored = await run.restore(line?.directory as string);
+  expect(restored.code, restored.stderr).toBe(0);
+  expect(await run.everyTable()).toEqual(beforeUpsert);
 }
