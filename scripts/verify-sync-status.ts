@@ -5,6 +5,8 @@ import { runScript } from '../lib/cli/run.ts';
 import { UsageError } from '../lib/errors.ts';
 import { prepareRun } from '../lib/engine/prepare.ts';
 import { renderVerdicts } from '../lib/report/verify.ts';
+import { verifyForeignKeys } from '../lib/verify/foreign-keys.ts';
+import { verifySequences } from '../lib/verify/sequences.ts';
 import { verifyTables } from '../lib/verify/verify.ts';
 
 const HELP = `Usage: npx tsx scripts/verify-sync-status.ts [options]
@@ -12,6 +14,9 @@ const HELP = `Usage: npx tsx scripts/verify-sync-status.ts [options]
 Compares staging with production, table by table: row counts and a checksum
 of every row's content (computed inside each database; generated columns left
 out). Where they differ, lists the keys: changed, missing or extra in staging.
+Then the sequences the tables draw from (and, over whole schemas, those no
+column uses): each must stand where production's does. And every row of the
+compared tables must find the parent its foreign keys name.
 
   --tables a,b           only these tables (name or schema.name)
   --exclude a,b          leave these tables out
@@ -26,7 +31,9 @@ It refuses what a sync refuses (exit 2): one database on both sides, a
 staging without supasync's sync-target mark, a production that carries it,
 a staging listed in protectedRefs, an empty or mistyped selection.
 
-Exit codes: 0 every table Perfect, 1 something differs, 2 usage or configuration error.`;
+Exit codes: 0 every table Perfect, every sequence equal and no row without its
+parent, 1 something differs,
+2 usage or configuration error.`;
 
 await runScript(async () => {
   const { values } = parseFlags({ ...COMMON_OPTIONS, 'counts-only': { type: 'boolean' }, keys: { type: 'string' } });
@@ -47,8 +54,15 @@ await runScript(async () => {
       countsOnly: Boolean(values['counts-only']),
       maxKeys,
     });
-    const exitCode = verdicts.every((verdict) => verdict.status === 'perfect') ? 0 : 1;
-    console.log(values.json ? JSON.stringify({ ok: exitCode === 0, exitCode, via: run.via, tables: verdicts }, null, 2) : renderVerdicts(verdicts));
+    const sequences = await verifySequences(run.production, run.staging, run.plan.sequences);
+    const { orphans } = await verifyForeignKeys(run.staging, run.plan.stagingLinks, verdicts.map((verdict) => verdict.table));
+    const equal = verdicts.every((verdict) => verdict.status === 'perfect') && sequences.every((verdict) => verdict.status === 'equal');
+    const exitCode = equal && !orphans.length ? 0 : 1;
+    console.log(
+      values.json
+        ? JSON.stringify({ ok: exitCode === 0, exitCode, via: run.via, tables: verdicts, sequences, orphans }, null, 2)
+        : renderVerdicts({ tables: verdicts, sequences, orphans }),
+    );
     return exitCode;
   } finally {
     await run.close();

@@ -165,8 +165,15 @@ async function handOver(client: pg.Client, owner: string): Promise<void> {
     `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname IN ('public', 'analytics') AND c.relkind IN ('r', 'p') ORDER BY c.relkind DESC`,
   );
-  // Owned sequences follow their table.
+  // Owned sequences follow their table; the others, as on Supabase where
+  // one role owns what the migrations made, go to the owner too.
   for (const { name } of rows) await client.query(`ALTER TABLE ${name} OWNER TO ${role}`);
+  const { rows: unowned } = await client.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname IN ('public', 'analytics') AND c.relkind = 'S'
+       AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))`,
+  );
+  for (const { name } of unowned) await client.query(`ALTER SEQUENCE ${name} OWNER TO ${role}`);
   // Auth's and Storage's tables stay their services'; the owner gets what postgres has there.
   await client.query(`GRANT USAGE ON SCHEMA auth, storage TO ${role}`);
   await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA auth, storage TO ${role}`);

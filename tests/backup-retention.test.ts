@@ -67,20 +67,39 @@ describe('a backup is private to the user and named for any file system', () => 
   });
 });
 
+/**
+ * A DELETE and TRUNCATE trigger that fires whatever the replica role says: a replace of
+ * hotels fails after its backup, before any change. Returns its removal.
+ */
+async function refuseTruncate(project: Project): Promise<() => Promise<void>> {
+  await query(project.adminUrl, `
+    CREATE FUNCTION public.keep_hotels() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hotels may not be emptied here'; END $$;
+    CREATE TRIGGER keep_hotels BEFORE DELETE OR TRUNCATE ON public.hotels FOR EACH STATEMENT EXECUTE FUNCTION public.keep_hotels();
+    ALTER TABLE public.hotels ENABLE ALWAYS TRIGGER keep_hotels;`);
+  return async () => {
+    await query(project.adminUrl, 'DROP TRIGGER keep_hotels ON public.hotels; DROP FUNCTION public.keep_hotels()');
+  };
+}
+
 describe('a run that changes nothing keeps no backup', () => {
   it.each(['postgres', 'rest'] as const)(
-    'over %s: the TRUNCATE refused (another table references the replaced one) removes the backup it took, and says so',
+    'over %s: emptying refused (by a trigger of staging) removes the backup it took, and says so',
     async (via) => {
       const cwd = emptyDirectory();
-      const before = await everyTable(stagingA);
-      const env = via === 'rest' ? restEnv(stagingA) : envFor(production, stagingA);
-      const result = await runScript('sync.ts', replaceFlags(via, 'hotels'), { env, cwd });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('Table "accommodation_units" references "hotels"');
-      expect(result.stderr).toMatch(/The backup this run took of staging \(.*\.supasync\/backups\/\S+\) was removed: staging was not changed/);
-      expect(result.stderr).not.toContain('complete: none');
-      expect(backupsIn(cwd)).toEqual([]);
-      expect(await everyTable(stagingA)).toEqual(before);
+      const allowTruncate = await refuseTruncate(stagingA);
+      try {
+        const before = await everyTable(stagingA);
+        const env = via === 'rest' ? restEnv(stagingA) : envFor(production, stagingA);
+        const result = await runScript('sync.ts', replaceFlags(via, 'hotels'), { env, cwd });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('hotels may not be emptied here');
+        expect(result.stderr).toMatch(/The backup this run took of staging \(.*\.supasync\/backups\/\S+\) was removed: staging was not changed/);
+        expect(result.stderr).not.toContain('complete: none');
+        expect(backupsIn(cwd)).toEqual([]);
+        expect(await everyTable(stagingA)).toEqual(before);
+      } finally {
+        await allowTruncate();
+      }
     },
   );
 
@@ -156,7 +175,8 @@ describe('retention, --list and latest', () => {
   });
 
   it('never prunes after a failed run', async () => {
-    const refused = await sync(stagingA, replaceFlags('postgres', 'hotels'));
+    const allowTruncate = await refuseTruncate(stagingA);
+    const refused = await sync(stagingA, replaceFlags('postgres', 'hotels')).finally(allowTruncate);
     expect(refused.code).toBe(1);
     expect(backupsIn(cwd)).toHaveLength(4);
     // A later newest backup of B prunes nothing of A's: B has two now, within keep.

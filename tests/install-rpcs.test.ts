@@ -24,7 +24,7 @@ describe('scripts/install-rpcs.ts', () => {
     expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_set_columns(');
     expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_write_cycle(');
     expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_backup_tables(');
-    expect(forProduction.stdout).not.toContain('supasync_restore_sequences');
+    expect(forProduction.stdout).not.toContain('supasync_set_sequences');
     expect(forStaging.stdout).toContain('INSERT INTO supasync_private.sync_target');
   });
 

@@ -4,6 +4,7 @@ import { qualifiedName, type Catalog } from '../lib/catalog/types.ts';
 import { connectPostgres } from '../lib/connect/postgres.ts';
 import { planSync, type SyncPlan } from '../lib/plan/plan.ts';
 import { emptiedAlongside } from '../lib/plan/supabase.ts';
+import { isFurther, setToProductionExactly } from '../lib/engine/sequences.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { SYNCED_SCHEMAS } from './helpers/content.ts';
 import { sharedStack } from './setup/stack.ts';
@@ -161,6 +162,53 @@ describe('planning a targeted sync', () => {
   it('refuses schemas Supabase manages, saying why', async () => {
     const catalog = await catalogOf(production.dbUrl);
     expect(() => planSync(catalog, catalog, { schemas: ['public', 'vault'] })).toThrow(/"vault" is never synced: it holds secrets/);
+  });
+});
+
+describe('planning the sequences a run sets', () => {
+  const names = (plan: SyncPlan) => Object.fromEntries(plan.sequences.map((s) => [qualifiedName(s.sequence), s.usedBy]));
+
+  it('sets every sequence a copied column draws from, owned or only in a default, and over whole schemas the counters no column uses', async () => {
+    const catalog = await catalogOf(production.dbUrl);
+    const full = planSync(catalog, catalog, { schemas: SYNCED_SCHEMAS });
+    expect(names(full)).toEqual({
+      'analytics.countdown_seq': [],
+      'analytics.page_views_id_seq': ['analytics.page_views'],
+      'public.audit_events_id_seq': ['public.audit_events'],
+      'public.booking_notes_id_seq': ['public.booking_notes'],
+      'public.code_embeddings_id_seq': ['public.code_embeddings'],
+      'public.order_id_seq': ['public.order'],
+      'public.ticket_number_seq': [],
+    });
+    // auth.refresh_tokens is never copied in a schema-wide run: its sequence is staging's business.
+    expect(catalog.sequences.map(qualifiedName)).toContain('auth.refresh_tokens_id_seq');
+  });
+
+  it("sets, for named tables, their sequences alone, and none of a table left out", async () => {
+    const catalog = await catalogOf(production.dbUrl);
+    expect(names(planSync(catalog, catalog, { schemas: ['public'], tables: ['order', 'hotels'] }))).toEqual({ 'public.order_id_seq': ['public.order'] });
+    expect(names(planSync(catalog, catalog, { schemas: ['public'], exclude: ['order'] }))).not.toHaveProperty('public.order_id_seq');
+  });
+
+  it('moves a sequence forward only where staging keeps rows of its own that drew from it', async () => {
+    const catalog = await catalogOf(production.dbUrl);
+    const plan = planSync(catalog, catalog, { schemas: ['public'] });
+    const sequence = (name: string) => plan.sequences.find((s) => qualifiedName(s.sequence) === name)!;
+    expect(setToProductionExactly(sequence('public.order_id_seq'), plan.tables, 'replace')).toBe(true);
+    expect(setToProductionExactly(sequence('public.order_id_seq'), plan.tables, 'upsert')).toBe(false);
+    expect(setToProductionExactly(sequence('public.ticket_number_seq'), plan.tables, 'replace')).toBe(true);
+    const withOrderUpserted = plan.tables.map((t) => (t.table.name === 'order' ? { ...t, options: { mode: 'upsert' as const } } : t));
+    expect(setToProductionExactly(sequence('public.order_id_seq'), withOrderUpserted, 'replace')).toBe(false);
+    expect(setToProductionExactly({ ...sequence('public.order_id_seq'), alsoUsedOutside: true }, plan.tables, 'replace')).toBe(false);
+  });
+
+  it('counts "further along" the way the sequence counts, is_called included', () => {
+    const at = (lastValue: string, isCalled: boolean) => ({ schema: 'public', name: 's', lastValue, isCalled });
+    expect(isFurther(at('10', true), at('10', false), '1')).toBe(true);
+    expect(isFurther(at('10', false), at('10', true), '1')).toBe(false);
+    expect(isFurther(at('9', true), at('10', false), '1')).toBe(false);
+    expect(isFurther(at('5', true), at('6', true), '-1')).toBe(true);
+    expect(isFurther(at('9223372036854775806', true), at('9223372036854775805', true), '1')).toBe(true);
   });
 });
 

@@ -14,14 +14,14 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_read_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], after: null, page_size: 5, max_bytes: 1000, max_row_bytes: 1000 }],
   ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
   ['supasync_sync_target', {}],
+  ['supasync_sequence_values', { sequences: [table] }],
   ['supasync_can_disable_checks', {}],
   ['supasync_truncate', { tables: [table] }],
   ['supasync_write_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }],
-  ['supasync_reset_sequences', { tables: [table] }],
-  ['supasync_write_checks', { tables: [table] }],
+    ['supasync_write_checks', { tables: [table] }],
   ['supasync_set_columns', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], columns: ['name'], rows: [['ZZZ', 'x']] }],
   ['supasync_backup_tables', { tables: [table] }],
-  ['supasync_restore_sequences', { sequences: [] }],
+  ['supasync_set_sequences', { sequences: [] }],
   ['supasync_write_cycle', { batches: [{ table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }] }],
   ['supasync_delete_rows', { tables: [table] }],
 ];
@@ -39,7 +39,7 @@ describe("supasync's functions", () => {
   it('refuse to write where the database is not marked as a sync target', async () => {
     const service = connectSupabase(production.apiUrl, production.serviceRoleKey);
     const before = await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`);
-    for (const [name, args] of calls.slice(4)) {
+    for (const [name, args] of calls.slice(5)) {
       const { error } = await service.rpc(name, args);
       expect(error?.message, name).toContain('not marked as a supasync sync target');
     }

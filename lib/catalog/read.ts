@@ -43,5 +43,10 @@ function parseCatalog(side: Side, value: unknown): Catalog {
   if (!catalog || !Array.isArray(catalog.tables) || typeof catalog.database !== 'string') {
     throw new DatabaseError(`${side}'s schema came back in a shape supasync does not know: is its supasync_catalog function from another version?`);
   }
+  if (!Array.isArray(catalog.sequences)) {
+    throw new DatabaseError(
+      `${side}'s supasync_catalog is older than this supasync (it lists no sequences): update supasync's functions with npx tsx scripts/install-rpcs.ts --${side}`,
+    );
+  }
   return catalog as Catalog;
 }

@@ -50,6 +50,23 @@ export interface OwnedSequence {
   column: string;
 }
 
+/** A sequence, whichever columns draw from it. */
+export interface Sequence extends TableRef {
+  /** As text: negative for a descending sequence. */
+  increment: string;
+  /** The role that read the catalog may read where it stands. */
+  readable: boolean;
+  /** Columns that own it (serial, identity) or call nextval() on it in their default; none: a function's counter. */
+  usedBy: { schema: string; table: string; column: string; owned: boolean }[];
+}
+
+/** Where a sequence stands: what setval() takes to put it there. */
+export interface SequenceState extends TableRef {
+  /** As text: a bigint passes 2^53. */
+  lastValue: string;
+  isCalled: boolean;
+}
+
 export interface Trigger {
   name: string;
   enabled: boolean;
@@ -82,6 +99,7 @@ export interface Catalog {
   /** The role the catalog was read as, and the rows will be: over REST the owner of supasync's functions. */
   role: string;
   tables: Table[];
+  sequences: Sequence[];
 }
 
 export function qualifiedName(table: TableRef): string {

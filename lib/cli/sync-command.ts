@@ -9,7 +9,10 @@ import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
 import { modeOf, type SyncMode } from '../transport/session.ts';
+import type { FoundOrphans } from '../engine/orphans.ts';
+import type { SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict } from '../verify/verify.ts';
+import { setToProductionExactly } from '../engine/sequences.ts';
 import { concurrencyFlag, listFlag, modeFlag, nameFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
 import { confirmer } from './confirm.ts';
 
@@ -117,20 +120,40 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     );
     const rejected = result.tables.some((table) => table.rejected.length);
     let verdicts: TableVerdict[] | undefined;
+    let sequenceVerdicts: SequenceVerdict[] = [];
+    let orphans: FoundOrphans[] = [];
     // Loaded only by the scripts that verify: a plain sync starts faster without.
-    const { verifyTables } = command.verify ? await import('../verify/verify.ts') : {};
-    const { renderVerdicts } = command.verify ? await import('../report/verify.ts') : {};
-    if (verifyTables) {
-      const synced = run.plan.tables.filter((t) => !result.skipped.some((s) => s.table === `${t.table.schema}.${t.table.name}`));
-      verdicts = await verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
+    const [verify, verifiedSequences, foreignKeys, report] = command.verify
+      ? await Promise.all([import('../verify/verify.ts'), import('../verify/sequences.ts'), import('../verify/foreign-keys.ts'), import('../report/verify.ts')])
+      : [];
+    if (verify && verifiedSequences && foreignKeys) {
+      const skipped = new Set(result.skipped.map((s) => s.table));
+      const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));
+      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
+      const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
+      sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
+      ({ orphans } = await foreignKeys.verifyForeignKeys(run.staging, run.plan.stagingLinks, verdicts.map((verdict) => verdict.table)));
     }
     // A table's own mode (supasync.config.json) is the one that decided whether its staging-only rows stay.
     const tableMode = new Map(run.plan.tables.map((table) => [qualifiedName(table.table), modeOf(table, mode)]));
-    const keptByUpsert = new Set((verdicts ?? []).filter((v) => keptStagingRows(v, tableMode.get(v.table) ?? mode)).map((v) => v.table));
-    const verified = !verdicts || verdicts.every((v) => v.status === 'perfect' || keptByUpsert.has(v.table));
+    const forwardOnly = new Set(
+      run.plan.sequences.filter((plan) => !setToProductionExactly(plan, run.plan.tables, mode)).map((plan) => qualifiedName(plan.sequence)),
+    );
+    const kept = new Set([
+      ...(verdicts ?? []).filter((v) => keptStagingRows(v, tableMode.get(v.table) ?? mode)).map((v) => v.table),
+      ...sequenceVerdicts.filter((v) => v.status === 'ahead' && forwardOnly.has(v.sequence)).map((v) => v.sequence),
+    ]);
+    const verified =
+      (!verdicts || verdicts.every((v) => v.status === 'perfect' || kept.has(v.table))) &&
+      sequenceVerdicts.every((v) => v.status === 'equal' || kept.has(v.sequence)) &&
+      !orphans.length;
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
-    if (values.json) console.log(JSON.stringify({ ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts } : {}) }, null, 2));
-    else console.log([renderSyncResult(result), ...(verdicts && renderVerdicts ? [renderVerdicts(verdicts, keptByUpsert)] : [])].join('\n\n'));
+    if (values.json) {
+      console.log(JSON.stringify({ ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}) }, null, 2));
+    } else {
+      const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
+      console.log([renderSyncResult(result), ...verifyReport].join('\n\n'));
+    }
     return exitCode;
   } finally {
     await run.close();

@@ -25,7 +25,7 @@ export async function findMissingParents(production: Database, staging: Database
       const references = await production.references(table, foreignKey.columns, tablePlan?.rowFilter ?? null);
       const keys = Object.keys(references);
       if (!keys.length) continue;
-      const missing = await staging.missingKeys(parent, foreignKey.referencedColumns, keys);
+      const missing = await staging.missingKeys(parent, foreignKey.referencedColumns, keys, null);
       if (!missing.length) continue;
       found.push({
         table: qualifiedName(table),

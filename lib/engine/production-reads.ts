@@ -1,5 +1,5 @@
 // What production's reader must be able to see before a run starts: every row
-// of every table it copies. A table it may not read would fail part way, after
+// of every table it copies, and where the sequences it sets stand. A table it may not read would fail part way, after
 // a REST replace had already emptied staging's copy; one that row-level
 // security filters would be copied short, silently.
 import { findTable, qualifiedName, type Catalog } from '../catalog/types.ts';
@@ -16,6 +16,15 @@ export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): vo
         "the copy would stop part way. Grant it in production's SQL editor:\n" +
         unreadable.map((table) => `  GRANT SELECT ON ${quoteTable(table)} TO ${quoteIdent(catalog.role)};`).join('\n') +
         '\nor leave those tables out with --exclude. Nothing was changed.',
+    );
+  }
+  const sequences = plan.sequences.filter((sequence) => !sequence.readable).map((sequence) => quoteTable(sequence.sequence)).sort();
+  if (sequences.length) {
+    throw new DatabaseError(
+      `${catalog.role}, the role production is read as, may not read where ${sequences.join(', ')} stand(s) (no SELECT privilege on the sequence): ` +
+        "staging's would be left behind its copied rows. Grant it in production's SQL editor:\n" +
+        sequences.map((name) => `  GRANT SELECT ON SEQUENCE ${name} TO ${quoteIdent(catalog.role)};`).join('\n') +
+        '\nor leave the tables that use them out with --exclude. Nothing was changed.',
     );
   }
   const hidden = planned.filter((table) => table.rlsHidesRows).map(qualifiedName).sort();

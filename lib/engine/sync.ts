@@ -11,6 +11,9 @@ import { pruneBackups, type PrunedBackups } from '../transport/backup-store.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { RunBackup } from '../transport/run-backup.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
+import { describeOrphans, ORPHAN_WAYS_OUT, orphansAfterLoad, orphansOfReplace } from './orphans.ts';
+import { sequencesToSet } from './sequences.ts';
+import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { modeOf, type LoadMethod, type RejectedRow, type StagingBackup, type SyncMode, type SyncSession } from '../transport/session.ts';
@@ -82,7 +85,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       waited += performance.now() - asked;
     }
   };
-  const { tables, skipped } = await checkBeforeWriting(run, options);
+  const { tables, skipped, sequences } = await checkBeforeWriting(run, options);
+  const emptied = emptiedAlongside(run.plan, options.mode);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
@@ -101,10 +105,9 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const stopOnInterrupt = onInterrupt(() => failureMessage(null, session, [...running], results, tables, null).message);
   try {
     for (const warning of session.method.warnings) events.warning(warning);
-    const emptied = emptiedAlongside(run.plan, options.mode);
     const question = confirmation(run, tables, emptied, options);
     if (question && !(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
-    const prepared = await session.prepare(tables, emptied);
+    const prepared = await session.prepare(tables, emptied, sequences.map((plan) => plan.sequence));
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
     for (const group of loadGroups(tables, session)) {
@@ -124,7 +127,12 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         events.tableFinished(table, result);
       });
     }
-    await session.finish(tables);
+    const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, options.mode, run.production.oneSnapshot);
+    if (orphans.length && !options.allowOrphans) {
+      throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'));
+    }
+    for (const line of describeOrphans(orphans)) events.warning(`--allow-orphans: ${line.trim()}`);
+    await session.finish(tables, await sequencesToSet(run.production, run.staging, sequences, tables, options.mode));
   } catch (error) {
     await session.abort();
     const backupFate = (await runBackup?.afterFailure()) ?? null;
@@ -194,11 +202,18 @@ function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]
 export async function checkBeforeWriting(
   run: PreparedRun,
   options: Pick<SyncOptions, 'mode' | 'allowDrift' | 'allowOrphans'>,
-): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[] }> {
+): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run, options);
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
+    const emptied = emptiedAlongside(run.plan, options.mode);
+    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, options.mode);
+    if (orphaned.length) {
+      throw new DatabaseError(
+        ["Replacing these tables would leave staging's rows that reference them pointing nowhere; nothing was written:", ...describeOrphans(orphaned), ...ORPHAN_WAYS_OUT].join('\n'),
+      );
+    }
   }
   return chosen;
 }
@@ -276,8 +291,12 @@ function failureMessage(
  */
 function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'mode' | 'allowDrift'>) {
   const drifted = run.plan.tables.filter((table) => table.drift.length);
-  if (drifted.length && !options.allowDrift) {
-    const lines = drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`));
+  const sequencesMissing = sequencesMissingInStaging(run.plan.sequences);
+  if ((drifted.length || sequencesMissing.length) && !options.allowDrift) {
+    const lines = [
+      ...drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`)),
+      ...sequencesMissing.map((name) => `  ${name}: sequence missing in staging`),
+    ];
     throw new DatabaseError(
       `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
         'Apply the same migrations to staging, leave these tables out with --exclude, or copy the common columns with --allow-drift.',
@@ -296,5 +315,7 @@ function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'mode' | 'all
       );
     }
   }
-  return { tables, skipped };
+  for (const name of sequencesMissing) skipped.push({ table: name, reason: 'staging has no such sequence' });
+  const sequences = run.plan.sequences.filter((plan) => plan.inStaging);
+  return { tables, skipped, sequences };
 }

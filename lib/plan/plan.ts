@@ -6,12 +6,13 @@ import {
   type Catalog,
   type ForeignKey,
   type Key,
-  type OwnedSequence,
   type Table,
   type TableRef,
 } from '../catalog/types.ts';
 import { compareTables, type Drift } from './drift.ts';
 import { orderByDependencies } from './order.ts';
+import { linksTouching, type ForeignKeyLink } from './links.ts';
+import { planSequences, type SequencePlan } from './sequences.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { leftOutOfSchemas, signInStateOf, type EmptiedTable, type LeftOutTable } from './supabase.ts';
 
@@ -32,7 +33,6 @@ export interface TablePlan {
   generatedColumns: string[];
   /** Identity columns whose production values are kept. */
   identityColumns: { name: string; identity: 'always' | 'by default' }[];
-  sequences: OwnedSequence[];
   rowEstimate: number;
   /**
    * Every copied column has the same type on both sides and a binary format
@@ -82,6 +82,10 @@ export interface SyncPlan {
   cycles: CyclePlan[];
   selfReferences: SelfReference[];
   externalParents: ExternalParent[];
+  /** Staging's foreign keys with a selected table at either end (links.ts): what a run checks for orphans. */
+  stagingLinks: ForeignKeyLink[];
+  /** The sequences the run sets in staging once the rows are in (sequences.ts). */
+  sequences: SequencePlan[];
   /** Tables in the selected schemas that only staging has. */
   stagingOnlyTables: TableRef[];
   /** Tables of the selected schemas a schema-wide run does not copy (Supabase's own), with why. */
@@ -118,7 +122,6 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         columns: copied.map((c) => c.name),
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
-        sequences: table.sequences,
         rowEstimate: table.rowEstimate,
         binarySafe: copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
@@ -157,6 +160,8 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         .filter((fk) => !selectedNames.has(qualifiedName(parentOf(fk))))
         .map((foreignKey) => ({ table: ref(table), foreignKey, parent: parentOf(foreignKey) })),
     ),
+    stagingLinks: linksTouching(staging, selected),
+    sequences: planSequences(production, staging, selection, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     stagingOnlyTables: staging.tables
       .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))

@@ -4,6 +4,7 @@ import chalk from 'chalk';
 import { qualifiedName } from '../catalog/types.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { SyncPlan, TablePlan } from '../plan/plan.ts';
+import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
 import { formatCount, renderTable } from './table.ts';
@@ -43,6 +44,20 @@ export function renderPlan(plan: SyncPlan, heading: string, mode: 'replace' | 'u
     for (const { table, foreignKey, parent } of plan.externalParents) {
       out.push(`  ${qualifiedName(table)}.${foreignKey.columns.join(',')} -> ${qualifiedName(parent)}`);
     }
+  }
+  if (plan.sequences.length) {
+    const counters = plan.sequences.filter((sequence) => !sequence.usedBy.length).map((sequence) => qualifiedName(sequence.sequence));
+    const shared = plan.sequences.filter((sequence) => sequence.alsoUsedOutside).map((sequence) => qualifiedName(sequence.sequence));
+    out.push(
+      '',
+      chalk.bold(`Sequences set in staging once the rows are in: ${plan.sequences.length}, each to production's`) +
+        (mode === 'upsert' ? ' or left where staging has it, if further along' : '') +
+        '.',
+    );
+    if (counters.length) out.push(`  used by no column (counters that functions draw from): ${counters.join(', ')}`);
+    if (shared.length) out.push(`  also used by tables this run does not copy, so never moved back: ${shared.join(', ')}`);
+    const missing = sequencesMissingInStaging(plan.sequences);
+    if (missing.length) out.push(chalk.red(`  missing in staging (drift): ${missing.join(', ')}`));
   }
   const drifted = plan.tables.filter((table) => table.drift.length);
   if (drifted.length) {

@@ -1,6 +1,9 @@
 // The seed's status table, now backed by content checksums, and the keys
 // behind every difference.
 import chalk from 'chalk';
+import type { SequenceState } from '../catalog/types.ts';
+import { describeOrphans, type FoundOrphans } from '../engine/orphans.ts';
+import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { formatCount, renderTable } from './table.ts';
 
@@ -12,12 +15,21 @@ const STATUS: Record<VerifyStatus, string> = {
   'columns-differ': '⚠️ columns differ',
 };
 
-/**
- * `keptByUpsert`: tables whose only difference is rows staging has and
- * production does not, after an upsert, which keeps them by design: shown as
- * such, and not counted as differing (nor as Perfect).
- */
-export function renderVerdicts(verdicts: TableVerdict[], keptByUpsert: ReadonlySet<string> = new Set()): string {
+export interface VerdictsToRender {
+  tables: TableVerdict[];
+  sequences: SequenceVerdict[];
+  /** Staging's rows whose foreign key finds no parent. */
+  orphans: FoundOrphans[];
+  /**
+   * Tables whose only difference is rows staging has and production does
+   * not, after an upsert, which keeps them by design, and sequences staging's
+   * rows keep ahead of production's: shown as such, and not counted as
+   * differing (nor as Perfect).
+   */
+  kept?: ReadonlySet<string>;
+}
+
+export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set() }: VerdictsToRender): string {
   const status = (v: TableVerdict) =>
     keptByUpsert.has(v.table) ? `✅ upserted, ${formatCount((v.staging ?? 0) - v.production)} staging-only row(s) kept` : STATUS[v.status];
   const out = [
@@ -42,13 +54,20 @@ export function renderVerdicts(verdicts: TableVerdict[], keptByUpsert: ReadonlyS
     list('extra in staging', differences.extra);
     if (differences.more) out.push(chalk.red('  ... and more (raise --keys to list them)'));
   }
+  const sequencesDiffering = sequences.filter((v) => v.status !== 'equal' && !keptByUpsert.has(v.sequence));
+  if (sequences.length) out.push('', ...renderSequences(sequences, keptByUpsert));
   const perfect = verdicts.filter((v) => v.status === 'perfect').length;
   const kept = verdicts.filter((v) => keptByUpsert.has(v.table)).length;
   const differing = verdicts.length - perfect - kept;
+  if (orphans.length) out.push('', chalk.red("Rows of staging whose foreign key finds no parent:"), ...describeOrphans(orphans).map((line) => chalk.red(line)));
+  const sequencesSaid = `${sequencesDiffering.length} of ${sequences.length} sequences differ`;
+  const orphansSaid = orphans.length ? ` ${orphans.reduce((sum, o) => sum + o.rows, 0)} row(s) find no parent.` : '';
   out.push(
     '',
-    differing
-      ? chalk.red(`${differing} of ${verdicts.length} tables differ.`)
+    differing || orphans.length
+      ? chalk.red(`${differing} of ${verdicts.length} tables differ.${sequencesDiffering.length ? ` ${sequencesSaid}.` : ''}${orphansSaid}`)
+      : sequencesDiffering.length
+        ? chalk.red(`Every table's rows are as production's, but ${sequencesSaid}: staging would hand out other numbers next than production.`)
       : kept
         ? chalk.green(
             `Staging holds every production row as production has it: ${perfect} of ${verdicts.length} tables Perfect, ` +
@@ -57,4 +76,29 @@ export function renderVerdicts(verdicts: TableVerdict[], keptByUpsert: ReadonlyS
         : chalk.green(`Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.`),
   );
   return out.join('\n');
+}
+
+const SEQUENCE_STATUS: Record<SequenceStatus, string> = {
+  equal: '✅ equal',
+  differs: '❌ differs',
+  ahead: '❌ staging ahead',
+  missing: '❌ missing in staging',
+};
+
+function renderSequences(sequences: SequenceVerdict[], kept: ReadonlySet<string>): string[] {
+  const shown = (state: SequenceState | null) => (state ? `${state.lastValue}${state.isCalled ? '' : ' (next)'}` : '-');
+  const differing = sequences.filter((v) => v.status !== 'equal');
+  if (!differing.length) return [chalk.green(`Sequences: all ${sequences.length} stand where production's do.`)];
+  return [
+    `Sequences (${sequences.length - differing.length} of ${sequences.length} equal; the others):`,
+    renderTable(
+      ['Sequence', 'Production', 'Staging', 'Status'],
+      differing.map((v) => [
+        v.sequence,
+        shown(v.production),
+        shown(v.staging),
+        kept.has(v.sequence) ? '✅ staging ahead, its own rows kept' : SEQUENCE_STATUS[v.status],
+      ]),
+    ),
+  ];
 }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { qualifiedName } from '../catalog/types.ts';
+import { qualifiedName, type SequenceState } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
 import { writePrivateFile } from './backup-files.ts';
 
@@ -68,6 +68,8 @@ export interface BackupManifest {
   createdAt: string;
   staging: BackupOrigin;
   tables: BackedUpTable[];
+  /** Every sequence the run went on to set (those only defaults or functions use too), as staging had them; older backups have none. */
+  sequences?: SequenceState[];
 }
 
 export interface RestBackupManifest {
@@ -76,6 +78,8 @@ export interface RestBackupManifest {
   createdAt: string;
   staging: RestBackupOrigin;
   tables: JsonLinesTable[];
+  /** As in BackupManifest. */
+  sequences?: SequenceState[];
 }
 
 export type AnyBackupManifest = BackupManifest | RestBackupManifest;

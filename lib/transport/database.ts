@@ -3,12 +3,15 @@
 import type pg from 'pg';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { readCatalogPostgres, readCatalogRest } from '../catalog/read.ts';
-import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type SequenceState, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, describeError } from '../errors.ts';
 import { columnList, quoteTable } from '../sql/ident.ts';
 import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
+import { describeLink, type ForeignKeyLink } from '../plan/links.ts';
+import { orphansPostgres, type Orphans } from './postgres/orphans.ts';
+import { sequenceValuesPostgres } from './postgres/sequences.ts';
 import { readSyncTargetPostgres } from './postgres/sync-target.ts';
 import type { SyncTargetMark } from './sync-target.ts';
 
@@ -26,8 +29,12 @@ export interface Database {
   countRows(table: TableRef): Promise<number>;
   /** The distinct values of `columns` (as ROW(...)::text, NULLs left out) with how many rows hold each. */
   references(table: TableRef, columns: string[], rowFilter: string | null): Promise<Record<string, number>>;
-  /** Which of these ROW(...)::text values no row of `table` has in `columns`. */
-  missingKeys(table: TableRef, columns: string[], keys: string[]): Promise<string[]>;
+  /** Which of these ROW(...)::text values no row of `table` (of those `rowFilter` matches) has in `columns`. */
+  missingKeys(table: TableRef, columns: string[], keys: string[], rowFilter: string | null): Promise<string[]>;
+  /** Rows of the link's child whose key finds no parent row (MATCH SIMPLE: a NULL in the key is no reference), with a few of their keys. */
+  orphans(link: ForeignKeyLink): Promise<Orphans>;
+  /** Where these sequences stand now; a name that is no sequence here is left out. */
+  sequenceValues(sequences: TableRef[]): Promise<SequenceState[]>;
   /** One level of a content checksum, computed in the database (see postgres/checksum-sql.ts). */
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
   /**
@@ -69,14 +76,22 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
         );
         return Object.fromEntries(rows.map((row) => [row.k, Number(row.n)]));
       },
-      missingKeys: async (table, columns, keys) => {
+      missingKeys: async (table, columns, keys, rowFilter) => {
         const { rows } = await client.query<{ k: string }>(
           `SELECT wanted.k FROM unnest($1::text[]) AS wanted(k)
-           WHERE NOT EXISTS (SELECT FROM ${quoteTable(table)} p WHERE ROW(${columnList(columns, 'p')})::text = wanted.k) ORDER BY 1`,
+           WHERE NOT EXISTS (SELECT FROM ${quoteTable(table)} p WHERE ROW(${columnList(columns, 'p')})::text = wanted.k AND (${rowFilter ?? 'true'})) ORDER BY 1`,
           [keys],
         );
         return rows.map((row) => row.k);
       },
+      orphans: (link) =>
+        orphansPostgres(client, link).catch((error: unknown) => {
+          throw new DatabaseError(describeError(`Looking for ${config.side}'s rows that ${describeLink(link)} finds no parent for`, error), 1, { cause: error });
+        }),
+      sequenceValues: (sequences) =>
+        sequenceValuesPostgres(client, sequences).catch((error: unknown) => {
+          throw new DatabaseError(describeError(`Reading where ${config.side}'s sequences stand`, error), 1, { cause: error });
+        }),
       checksum: async (target, level) => {
         const query = checksumQuery(target, level);
         try {
@@ -127,8 +142,27 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
       const data = await rpc<Record<string, string | number>>(`Reading the references of ${qualifiedName(table)}`, 'supasync_references', args);
       return Object.fromEntries(Object.entries(data).map(([key, n]) => [key, Number(n)]));
     },
-    missingKeys: (table, columns, keys) =>
-      rpc<string[]>(`Looking up keys in ${qualifiedName(table)}`, 'supasync_missing_keys', { table_schema: table.schema, table_name: table.name, columns, keys }),
+    missingKeys: (table, columns, keys, rowFilter) =>
+      rpc<string[]>(`Looking up keys in ${qualifiedName(table)}`, 'supasync_missing_keys', {
+        table_schema: table.schema,
+        table_name: table.name,
+        columns,
+        keys,
+        row_filter: rowFilter,
+      }),
+    orphans: (link) =>
+      rpc<Orphans>(`Looking for rows that ${describeLink(link)} finds no parent for`, 'supasync_orphans', {
+        child_schema: link.child.schema,
+        child_table: link.child.name,
+        columns: link.columns,
+        parent_schema: link.parent.schema,
+        parent_table: link.parent.name,
+        parent_columns: link.parentColumns,
+      }),
+    sequenceValues: async (sequences) =>
+      sequences.length
+        ? rpc<SequenceState[]>('Reading where sequences stand', 'supasync_sequence_values', { sequences: sequences.map(({ schema, name }) => ({ schema, name })) })
+        : [],
     checksum: (target, level) =>
       rpc(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', {
         table_schema: target.table.schema,

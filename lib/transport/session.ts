@@ -1,6 +1,6 @@
 // What the engine asks of a transport while it writes staging. The direct
 // and REST paths both implement it; the engine never asks which it holds.
-import type { TableRef } from '../catalog/types.ts';
+import type { SequenceState, TableRef } from '../catalog/types.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { RunBackup } from './run-backup.ts';
 
@@ -92,12 +92,13 @@ export interface SyncSession {
    * (tablesToSave) when options.backup says where; then empty the tables in
    * replace mode, and with them `alsoEmptied` (tables not copied whose rows
    * reference them: Supabase's sign-in state of the users being replaced);
-   * switch triggers off where needed.
+   * switch triggers off where needed. `sequences`: the ones finish() sets,
+   * saved in the backup with the tables.
    */
-  prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<PreparedStaging>;
+  prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging>;
   copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
-  /** After every table: sequences, triggers back on, commit. */
-  finish(tables: TablePlan[]): Promise<void>;
+  /** After every table: the sequences to these values, triggers back on, commit. */
+  finish(tables: TablePlan[], sequences: SequenceState[]): Promise<void>;
   /** Undo what can be undone. */
   abort(): Promise<void>;
 }

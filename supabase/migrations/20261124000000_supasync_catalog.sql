@@ -3,7 +3,8 @@
 -- PostgREST cannot read the system catalogs, so this function returns the
 -- whole schema of the database as one JSON document: every table, its
 -- columns (type, generated, identity, nullable, default), primary and unique
--- keys, foreign keys, owned sequences, triggers and a row estimate.
+-- keys, foreign keys, owned sequences, triggers and a row estimate; and
+-- every sequence with the columns that use it.
 --
 -- The direct PostgreSQL path runs the very same query (the text between the
 -- $catalog$ markers), so both ways of reading a database give identical
@@ -189,6 +190,51 @@ SELECT pg_catalog.jsonb_build_object(
       ) AS t
       FROM relations r
     ) tables
+  ), '[]'::jsonb),
+  -- Every sequence, with the columns that draw from it: the one that owns
+  -- it (serial, identity) and any whose default calls nextval() on it, as
+  -- hand-written and Rails/Django-era schemas do without OWNED BY. One no
+  -- column uses (a function's counter) has an empty `usedBy`. A partition's
+  -- column counts as its partitioned table's. Values are read apart, after
+  -- the rows (a sequence is not transactional: read later, it is at least
+  -- as far as every row copied).
+  'sequences', COALESCE((
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+      'schema', sn.nspname,
+      'name', s.relname,
+      'increment', sq.seqincrement::text,
+      'readable', pg_catalog.has_sequence_privilege(s.oid, 'SELECT'),
+      'usedBy', COALESCE((
+        SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
+          'schema', un.nspname, 'table', uc.relname, 'column', ua.attname, 'owned', u.owned))
+        FROM (
+          SELECT d.refobjid AS relid, d.refobjsubid AS attnum, true AS owned
+          FROM pg_catalog.pg_depend d
+          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
+            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
+          UNION ALL
+          SELECT ad.adrelid, ad.adnum, false
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+          WHERE d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = s.oid
+        ) u
+        JOIN pg_catalog.pg_attribute ua ON ua.attrelid = u.relid AND ua.attnum = u.attnum
+        JOIN pg_catalog.pg_class uc ON uc.oid = COALESCE(pg_catalog.pg_partition_root(u.relid), u.relid)
+        JOIN pg_catalog.pg_namespace un ON un.oid = uc.relnamespace
+      ), '[]'::jsonb)
+    ) ORDER BY sn.nspname, s.relname)
+    FROM pg_catalog.pg_class s
+    JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = s.oid
+    JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+    WHERE s.relkind = 'S'
+      AND sn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private')
+      AND sn.nspname NOT LIKE 'pg\_temp\_%'
+      AND NOT EXISTS (
+        SELECT FROM pg_catalog.pg_depend d
+        WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND d.objid = s.oid AND d.deptype = 'e'
+      )
   ), '[]'::jsonb)
 )
 $catalog$;
@@ -322,12 +368,50 @@ BEGIN
 END
 $references$;
 
+-- Where sequences stand, for a sync to set staging's and for verify to
+-- compare: last_value (as text: a bigint passes 2^53) and is_called.
+-- pg_sequences shows NULL for a sequence not yet called, which loses a
+-- setval(..., false); reading the sequence itself keeps it. A name that is
+-- no sequence here is left out: the caller compares what came back.
+CREATE OR REPLACE FUNCTION public.supasync_sequence_values(sequences jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $values$
+DECLARE
+  wanted record;
+  state record;
+  result jsonb := '[]';
+BEGIN
+  FOR wanted IN
+    SELECT sn.nspname AS schema_name, s.relname AS sequence_name, s.oid::pg_catalog.regclass AS sequence
+    FROM pg_catalog.jsonb_array_elements(sequences) AS w
+    JOIN pg_catalog.pg_namespace sn ON sn.nspname = w ->> 'schema'
+    JOIN pg_catalog.pg_class s ON s.relnamespace = sn.oid AND s.relname = w ->> 'name' AND s.relkind = 'S'
+  LOOP
+    EXECUTE pg_catalog.format('SELECT last_value::text AS last_value, is_called FROM %s', wanted.sequence) INTO state;
+    result := result || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+      'schema', wanted.schema_name, 'name', wanted.sequence_name,
+      'lastValue', state.last_value, 'isCalled', state.is_called));
+  END LOOP;
+  RETURN result;
+END
+$values$;
+
+REVOKE ALL ON FUNCTION public.supasync_sequence_values(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_sequence_values(jsonb) TO service_role;
+
 -- ...and which of those values a (parent) table lacks.
+-- An earlier version took no row filter: PostgREST could not choose between the two.
+DROP FUNCTION IF EXISTS public.supasync_missing_keys(text, text, text[], text[]);
 CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
   table_schema text,
   table_name text,
   columns text[],
-  keys text[]
+  keys text[],
+  row_filter text DEFAULT NULL
 )
 RETURNS text[]
 LANGUAGE plpgsql
@@ -348,16 +432,59 @@ BEGIN
     INTO key_text FROM unnest(columns) WITH ORDINALITY AS u(c, o);
   EXECUTE pg_catalog.format(
     'SELECT COALESCE(array_agg(wanted.k ORDER BY wanted.k), ''{}'') FROM unnest($1) AS wanted(k)
-     WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE %s = wanted.k)',
-    table_schema, table_name, key_text) INTO result USING keys;
+     WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE %s = wanted.k AND (%s))',
+    table_schema, table_name, key_text, COALESCE(row_filter, 'true')) INTO result USING keys;
   RETURN result;
 END
 $missing$;
 
+-- Rows of a child table whose foreign key finds no parent row (MATCH
+-- SIMPLE: a key with a NULL in it references nothing), counted, with the
+-- first few keys: what a run checks before it lets a replace or a filter
+-- leave rows pointing nowhere, and verify reports. The direct path builds
+-- the same query (lib/transport/postgres/orphans.ts).
+CREATE OR REPLACE FUNCTION public.supasync_orphans(
+  child_schema text,
+  child_table text,
+  columns text[],
+  parent_schema text,
+  parent_table text,
+  parent_columns text[]
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+SET timezone = 'UTC'
+SET extra_float_digits = 3
+SET bytea_output = 'hex'
+AS $orphans$
+DECLARE
+  child_key text;
+  parent_key text;
+  not_null text;
+  result jsonb;
+BEGIN
+  SELECT string_agg(pg_catalog.format('c.%I', c), ', ' ORDER BY o), string_agg(pg_catalog.format('c.%I IS NOT NULL', c), ' AND ')
+    INTO child_key, not_null FROM unnest(columns) WITH ORDINALITY AS u(c, o);
+  SELECT string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) INTO parent_key FROM unnest(parent_columns) WITH ORDINALITY AS u(c, o);
+  EXECUTE pg_catalog.format(
+    'SELECT jsonb_build_object(''rows'', count(*), ''keys'', COALESCE(to_jsonb((array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
+     FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan',
+    child_key, child_schema, child_table, not_null, parent_schema, parent_table, parent_key, child_key) INTO result;
+  RETURN result;
+END
+$orphans$;
+
 REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[]) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_references(text, text, text[], text) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[]) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[]) TO service_role;
 
 -- Whether this database carries the sync-target mark (*_supasync_target_mark.sql),
 -- for the REST path: staging must, production must not. Without the mark table

@@ -142,40 +142,31 @@ BEGIN
 END
 $write$;
 
--- After a load: every owned sequence of these tables moves past its column's
--- maximum, never backwards, so staging's next insert gets a fresh id.
-CREATE OR REPLACE FUNCTION public.supasync_reset_sequences(tables jsonb)
+-- After a load: each sequence set where the engine decided
+-- (lib/engine/sequences.ts): production's value and is_called, as
+-- pg_dump --data-only sets them, unless staging's must not go backwards.
+-- setval needs UPDATE on the sequence: the functions' owner has it on what
+-- it owns, and a sequence it may not set stops the run with its name.
+CREATE OR REPLACE FUNCTION public.supasync_set_sequences(sequences jsonb)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $sequences$
 DECLARE
-  owned record;
-  next_value bigint;
-  moved integer := 0;
+  wanted record;
+  set_count integer := 0;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
-  FOR owned IN
-    SELECT d.refobjid::regclass AS relation, s.oid::regclass AS sequence, a.attname AS column_name
-    FROM jsonb_array_elements(tables) AS t
-    JOIN pg_catalog.pg_depend d
-      ON d.refobjid = pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::regclass
-     AND d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
-     AND d.deptype IN ('a', 'i')
-    JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-    JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+  FOR wanted IN
+    SELECT s ->> 'schema' AS schema_name, s ->> 'name' AS sequence_name, s ->> 'lastValue' AS last_value, (s ->> 'isCalled')::boolean AS is_called
+    FROM pg_catalog.jsonb_array_elements(sequences) AS s
   LOOP
-    EXECUTE pg_catalog.format(
-      'SELECT GREATEST((SELECT max(%I) FROM %s), (SELECT CASE WHEN is_called THEN last_value END FROM %s))',
-      owned.column_name, owned.relation, owned.sequence)
-      INTO next_value;
-    IF next_value IS NOT NULL THEN
-      PERFORM pg_catalog.setval(owned.sequence, next_value);
-      moved := moved + 1;
-    END IF;
+    PERFORM pg_catalog.setval(pg_catalog.format('%I.%I', wanted.schema_name, wanted.sequence_name)::pg_catalog.regclass,
+                              wanted.last_value::bigint, wanted.is_called);
+    set_count := set_count + 1;
   END LOOP;
-  RETURN moved;
+  RETURN set_count;
 END
 $sequences$;
 
@@ -183,8 +174,8 @@ REVOKE ALL ON FUNCTION supasync_private.try_replica_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_can_disable_checks() FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_truncate(jsonb) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_reset_sequences(jsonb) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_set_sequences(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_can_disable_checks() TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_truncate(jsonb) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_reset_sequences(jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;

@@ -64,43 +64,8 @@ BEGIN
 END
 $backup$;
 
--- The last step of a restore: each sequence back where the backup found it
--- (setval with its is_called), so staging hands out the same ids next. Only
--- sequences a table's serial or identity column owns: nothing else here is
--- a restore's business.
-CREATE OR REPLACE FUNCTION public.supasync_restore_sequences(sequences jsonb)
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
-AS $restore$
-DECLARE
-  wanted record;
-  sequence regclass;
-  restored integer := 0;
-BEGIN
-  PERFORM supasync_private.assert_sync_target();
-  FOR wanted IN
-    SELECT s ->> 'schema' AS schema_name, s ->> 'name' AS sequence_name, s ->> 'lastValue' AS last_value, (s ->> 'isCalled')::boolean AS is_called
-    FROM jsonb_array_elements(sequences) AS s
-  LOOP
-    sequence := pg_catalog.format('%I.%I', wanted.schema_name, wanted.sequence_name)::regclass;
-    IF NOT EXISTS (
-      SELECT FROM pg_catalog.pg_depend d
-      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = sequence
-        AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
-    ) THEN
-      RAISE EXCEPTION '% is not owned by a serial or identity column, so a restore does not set it', sequence
-        USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM pg_catalog.setval(sequence, wanted.last_value::bigint, wanted.is_called);
-    restored := restored + 1;
-  END LOOP;
-  RETURN restored;
-END
-$restore$;
+-- A restore's last step, each sequence back where the backup found it, is
+-- supasync_set_sequences (*_supasync_write.sql).
 
 REVOKE ALL ON FUNCTION public.supasync_backup_tables(jsonb) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_restore_sequences(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_backup_tables(jsonb) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_restore_sequences(jsonb) TO service_role;

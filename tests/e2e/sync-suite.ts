@@ -1,9 +1,11 @@
 // The end-to-end story of a sync, told once and run over each transport.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
 import type { Project } from '../../stack/index.ts';
-import { indexDefinitions, query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
-import { runScript } from '../helpers/run-script.ts';
+import { indexDefinitions, query, syncedDigests, syncedSequences, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
+import { emptyDirectory, runScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
 export function defineSyncSuite(via: Via): void {
@@ -32,6 +34,15 @@ export function defineSyncSuite(via: Via): void {
       expect(indexesBefore.length).toBeGreaterThan(40);
       const [expected, actual] = await Promise.all([syncedDigests(production.adminUrl), syncedDigests(staging.adminUrl)]);
       expect(actual).toEqual(expected);
+      // Every sequence stands where production's does, as pg_dump --data-only leaves them: those only a
+      // default uses, those no column uses, one set back with is_called false and one counting down too.
+      const [productionSequences, stagingSequences] = await Promise.all([syncedSequences(production.adminUrl), syncedSequences(staging.adminUrl)]);
+      expect(stagingSequences).toEqual(productionSequences);
+      expect(productionSequences).toMatchObject({
+        'public.order_id_seq': { lastValue: '20', isCalled: true },
+        'public.ticket_number_seq': { lastValue: '1041', isCalled: false },
+        'analytics.countdown_seq': { lastValue: '958', isCalled: true },
+      });
       // The tables the first version could not sync, by name, so a failure says which.
       for (const table of ['public.chat_messages', 'public.departments', 'public.employees', 'public.guest_reservations',
         'public.audit_events', 'public.booking_events', 'analytics.page_views', 'public.type_zoo', '"public"."MixedCase"',
@@ -68,10 +79,15 @@ export function defineSyncSuite(via: Via): void {
       expect(stagingAudit).toEqual(prodAudit); // chat_messages_audit did not fire
     });
 
-    it('hands out fresh ids in staging after the sync', async () => {
+    it('hands out fresh ids in staging after the sync, from every sequence, owned by a column or not', async () => {
       const staging = await freshStaging('sequences');
+      // Staging's own life had taken its sequences further than production's: a replace sets them to production's all the same.
+      await query(staging.adminUrl, `SELECT setval('public.order_id_seq', 5000), setval('public.ticket_number_seq', 9000), setval('analytics.countdown_seq', 3)`);
       expect((await sync(staging, ['--yes'])).code).toBe(0);
+      expect(await query(staging.dbUrl, 'SELECT public.next_ticket_number()::int AS ticket')).toEqual([{ ticket: 1041 }]);
+      expect(await query(staging.dbUrl, `SELECT nextval('analytics.countdown_seq')::int AS next`)).toEqual([{ next: 957 }]);
       const inserts: Record<string, string> = {
+        'public.order': `INSERT INTO public."order" ("desc") VALUES ('new') RETURNING id`,
         'public.code_embeddings': `INSERT INTO public.code_embeddings (file_path, chunk_index) VALUES ('new.ts', 0) RETURNING id`,
         'public.audit_events': `INSERT INTO public.audit_events (table_name) VALUES ('x') RETURNING id`,
         'public.booking_notes': `INSERT INTO public.booking_notes (note) VALUES ('x') RETURNING id`,
@@ -79,12 +95,12 @@ export function defineSyncSuite(via: Via): void {
       };
       const inserted: Record<string, boolean> = {};
       for (const [table, sql] of Object.entries(inserts)) {
-        const [{ max }] = (await query<{ max: string }>(staging.dbUrl, `SELECT max(id) AS max FROM ${table}`)) as [{ max: string }];
+        const [{ max }] = (await query<{ max: string }>(staging.dbUrl, `SELECT max(id) AS max FROM ${table.replace('.order', '."order"')}`)) as [{ max: string }];
         const [{ id }] = (await query<{ id: string }>(staging.dbUrl, sql)) as [{ id: string }];
         inserted[table] = BigInt(id) > BigInt(max);
       }
       expect(inserted).toEqual({
-        'public.code_embeddings': true, 'public.audit_events': true, 'public.booking_notes': true, 'analytics.page_views': true,
+        'public.order': true, 'public.code_embeddings': true, 'public.audit_events': true, 'public.booking_notes': true, 'analytics.page_views': true,
       });
     });
 
@@ -95,10 +111,16 @@ export function defineSyncSuite(via: Via): void {
         UPDATE public.hotels SET name = 'changed in staging' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
         DELETE FROM public.chat_messages WHERE id = (SELECT id FROM public.chat_messages WHERE parent_message_id IS NOT NULL
           AND NOT EXISTS (SELECT FROM public.chat_messages c WHERE c.parent_message_id = chat_messages.id) LIMIT 1);
-        INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZZ', 'Staging only');`);
+        INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZZ', 'Staging only');
+        SELECT setval('public.order_id_seq', 5000), setval('public.ticket_number_seq', 1000, false);`);
       const result = await sync(staging, ['--mode', 'upsert', '--exclude', 'event_log']);
       expect(result.stderr).not.toMatch(/warning|error/i);
       expect(result.code).toBe(0);
+      // A sequence staging took further stays there (its own rows may hold those numbers); one behind catches up.
+      expect(await syncedSequences(staging.adminUrl)).toMatchObject({
+        'public.order_id_seq': { lastValue: '5000', isCalled: true },
+        'public.ticket_number_seq': { lastValue: '1041', isCalled: false },
+      });
       const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
       expect(actual['public.hotels']).toEqual(expected['public.hotels']);
       expect(actual['public.chat_messages']).toEqual(expected['public.chat_messages']);
@@ -110,11 +132,68 @@ export function defineSyncSuite(via: Via): void {
       expect(report.tables.reduce((sum, t) => sum + t.changed, 0)).toBe(0);
     });
 
-    it('refuses to empty a table that a table left out of the run references', async () => {
-      const staging = await freshStaging('cascade');
-      const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,auth,storage'], { env: envFor(production, staging) });
+    describe('replacing a table that a table left out of the run references (analytics.page_views -> public.hotels)', () => {
+      const withoutAnalytics = (staging: Project, args: string[] = []) =>
+        runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,auth,storage', ...args], { env: envFor(production, staging) });
+
+      it('replaces it when staging has no referencing rows', async () => {
+        const staging = await freshStaging('cascade_empty');
+        const result = await withoutAnalytics(staging);
+        expect(result.stderr).not.toMatch(/warning|error/i);
+        expect(result.code).toBe(0);
+        const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+        expect(actual['public.hotels']).toEqual(expected['public.hotels']);
+        expect(actual['analytics.page_views']?.rows).toBe(0);
+      });
+
+      it("replaces it when every referencing row finds its parent again, and keeps those rows", async () => {
+        const staging = await freshStaging('cascade_kept');
+        expect((await sync(staging, ['--yes'])).code).toBe(0);
+        const before = await tableDigests(staging.adminUrl);
+        await query(staging.adminUrl, `UPDATE public.hotels SET name = 'renamed in staging'`);
+        const result = await withoutAnalytics(staging);
+        expect(result.code).toBe(0);
+        const after = await tableDigests(staging.adminUrl);
+        expect(after['analytics.page_views']).toEqual(before['analytics.page_views']);
+        expect(after['public.hotels']).toEqual((await tableDigests(production.adminUrl))['public.hotels']);
+      });
+
+      it('refuses, before writing, when staging rows would point at a parent production lacks, naming them and the ways out', async () => {
+        const staging = await freshStaging('cascade_orphans');
+        await query(staging.adminUrl, `
+          INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'staging only', now());
+          INSERT INTO analytics.page_views (hotel_id, path) SELECT '00000000-0000-0000-0000-00000000beef', '/p' || i FROM generate_series(1, 3) i;`);
+        const before = await tableDigests(staging.adminUrl);
+        for (const args of [['--dry-run'], []]) {
+          const result = await withoutAnalytics(staging, args);
+          expect(result.code, args.join(' ')).toBe(1);
+          expect(result.stderr).toContain("Replacing these tables would leave staging's rows that reference them pointing nowhere; nothing was written");
+          expect(result.stderr).toContain(
+            '3 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent, e.g. (00000000-0000-0000-0000-00000000beef)',
+          );
+          expect(result.stderr).toContain('--allow-orphans');
+        }
+        expect(await tableDigests(staging.adminUrl)).toEqual(before);
+        // Told to, it writes, and says what it left.
+        const allowed = await withoutAnalytics(staging, ['--allow-orphans']);
+        expect(allowed.code).toBe(0);
+        expect(allowed.stderr).toContain('--allow-orphans: 3 row(s) of analytics.page_views');
+      });
+    });
+
+    it("never leaves a parent's filtered-out rows silently orphaned: the run fails unless --allow-orphans", async () => {
+      const staging = await freshStaging('where_orphans');
+      const config = { tables: { 'public.hotels': { where: `name <> (SELECT min(name) FROM public.hotels)` } } };
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify(config));
+      const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, staging), cwd });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('Table "page_views" references "hotels"');
+      expect(result.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
+      expect(result.stderr).toMatch(/\d+ row\(s\) of public\.accommodation_units \(public\.accommodation_units\.hotel_id -> public\.hotels\.id/);
+      if (via === 'postgres') {
+        // One transaction: rolled back, staging as it was.
+        expect((await tableDigests(staging.adminUrl))['public.accommodation_units']?.rows).toBe(0);
+      }
     });
 
     it('refuses to upsert a table with no key, naming it and the way out', async () => {

@@ -31,6 +31,42 @@ export function defineVerifySuite(via: Via): void {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\| public\.code_embeddings +\| 40 +\| 40 +\| ✅ Perfect +\|/);
       expect(result.stdout).toContain('Staging equals production: 28 of 28 tables Perfect.');
+      expect(result.stdout).toContain("Sequences: all 7 stand where production's do.");
+    });
+
+    it('finds a sequence that is not where production has it, even when every row is equal', async () => {
+      await query(staging.adminUrl, `SELECT setval('public.order_id_seq', 3)`);
+      try {
+        const result = await verify(['--json']);
+        expect(result.code).toBe(1);
+        const report = JSON.parse(result.stdout) as { tables: { status: string }[]; sequences: { sequence: string; status: string }[] };
+        expect(report.tables.every((table) => table.status === 'perfect')).toBe(true);
+        expect(report.sequences.filter((s) => s.status !== 'equal')).toEqual([
+          expect.objectContaining({ sequence: 'public.order_id_seq', status: 'differs', staging: expect.objectContaining({ lastValue: '3' }) }),
+        ]);
+        const text = await verify();
+        expect(text.code).toBe(1);
+        expect(text.stdout).toMatch(/\| public\.order_id_seq +\| 20 +\| 3 +\| ❌ differs +\|/);
+        expect(text.stdout).toContain("Every table's rows are as production's, but 1 of 7 sequences differ");
+      } finally {
+        await query(staging.adminUrl, `SELECT setval('public.order_id_seq', 20)`);
+      }
+    });
+
+    it('names rows whose foreign key finds no parent, which equal counts would hide', async () => {
+      const [{ id, hotel_id }] = (await query<{ id: string; hotel_id: string }>(staging.adminUrl, 'SELECT id::text, hotel_id::text FROM analytics.page_views ORDER BY id LIMIT 1')) as [{ id: string; hotel_id: string }];
+      const orphan = (hotel: string) =>
+        query(staging.adminUrl, `SET session_replication_role = replica; UPDATE analytics.page_views SET hotel_id = '${hotel}' WHERE id = ${id}`);
+      await orphan('00000000-0000-0000-0000-00000000dead');
+      try {
+        const result = await verify(['--tables', 'analytics.page_views']);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toContain(
+          '1 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent, e.g. (00000000-0000-0000-0000-00000000dead)',
+        );
+      } finally {
+        await orphan(hotel_id);
+      }
     });
 
     describe('after staging drifted from production', () => {
@@ -48,6 +84,7 @@ export function defineVerifySuite(via: Via): void {
           DELETE FROM public.chat_messages WHERE id = '${deletedMessage}';
           INSERT INTO public.sire_countries VALUES ('ZZZ', 'Staging only');
           UPDATE public.type_zoo SET ratio = 0 WHERE id = 6; -- was -0: equal as numbers, not as data
+          SELECT setval('public.ticket_number_seq', 1041, true); -- called once more than production's
           ALTER DATABASE ${staging.name} SET TimeZone = 'Asia/Tokyo';
           ALTER DATABASE ${staging.name} SET DateStyle = 'SQL, DMY';
           ALTER DATABASE ${staging.name} SET extra_float_digits = 0;
@@ -66,7 +103,8 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toContain(`missing in staging: (${deletedMessage})`);
         expect(result.stdout).toContain('extra in staging: (ZZZ)');
         expect(result.stdout).toContain('changed in staging: (6)');
-        expect(result.stdout).toContain('4 of 28 tables differ.');
+        expect(result.stdout).toMatch(/\| public\.ticket_number_seq +\| 1041 \(next\) +\| 1041 +\| ❌ staging ahead +\|/);
+        expect(result.stdout).toContain('4 of 28 tables differ. 1 of 7 sequences differ.');
       });
 
       it('narrows a difference in a large table down through key buckets', async () => {

@@ -35,6 +35,35 @@ export async function tableDigests(adminUrl: string, schemas = ['public', 'analy
   });
 }
 
+export type SequenceStates = Record<string, { lastValue: string; isCalled: boolean }>;
+
+/**
+ * Where every sequence of these schemas stands, read from the sequence itself
+ * (pg_sequences hides the value of one not yet called).
+ */
+export async function sequenceStates(adminUrl: string, schemas = SYNCED_SCHEMAS): Promise<SequenceStates> {
+  return withClient(adminUrl, async (client) => {
+    const { rows: sequences } = await client.query<{ name: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = ANY($1) AND c.relkind = 'S' ORDER BY 1`,
+      [schemas],
+    );
+    const states: SequenceStates = {};
+    for (const { name } of sequences) {
+      const { rows } = await client.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text, is_called FROM ${name}`);
+      states[name] = { lastValue: rows[0]?.last_value as string, isCalled: rows[0]?.is_called as boolean };
+    }
+    return states;
+  });
+}
+
+/** Sequences of the synced schemas a full sync sets: all but those of tables it never copies. */
+export async function syncedSequences(adminUrl: string): Promise<SequenceStates> {
+  const states = await sequenceStates(adminUrl);
+  delete states['auth.refresh_tokens_id_seq'];
+  return states;
+}
+
 /** Every index of the synced schemas, partitions included, as PostgreSQL prints it (names and definitions). */
 export async function indexDefinitions(adminUrl: string): Promise<string[]> {
   const rows = await query<{ definition: string }>(

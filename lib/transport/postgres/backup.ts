@@ -16,6 +16,7 @@ import { backupOrigin } from '../backup-origin.ts';
 import type { RunBackup } from '../run-backup.ts';
 import type { WrittenBackup } from '../session.ts';
 import { copyOut } from './copy-out.ts';
+import { sequenceValuesPostgres } from './sequences.ts';
 
 export { BACKUP_ROOT, MANIFEST_FILE, type BackedUpSequence, type BackedUpTable, type BackupManifest, type BackupOrigin } from '../backup-manifest.ts';
 export { backupOrigin } from '../backup-origin.ts';
@@ -32,6 +33,7 @@ export async function backUpTables(
   stagingUrl: string,
   tables: TableRef[],
   backup: RunBackup,
+  sequences: TableRef[],
 ): Promise<WrittenBackup> {
   const holding = await tablesWithRows(staging, tables);
   if (!holding.size) return { directory: null, tables: tables.length, rows: 0 };
@@ -55,7 +57,14 @@ export async function backUpTables(
       entries.push(entry);
     }
     current = undefined;
-    const manifest: BackupManifest = { supasyncBackup: 1, via: 'postgres', createdAt: createdAt.toISOString(), staging: origin, tables: entries };
+    const manifest: BackupManifest = {
+      supasyncBackup: 1,
+      via: 'postgres',
+      createdAt: createdAt.toISOString(),
+      staging: origin,
+      tables: entries,
+      sequences: await sequenceValuesPostgres(staging, sequences),
+    };
     await writeManifest(directory, manifest);
   } catch (error) {
     await backup.discard().catch(() => undefined);

@@ -12,6 +12,7 @@ import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
 import type { BackupManifest } from '../backup-manifest.ts';
 import { backupOrigin, sameDatabase } from '../backup-origin.ts';
+import { setSequencesPostgres } from './sequences.ts';
 
 /**
  * A backup goes back into the database it came from: the Supabase project
@@ -60,6 +61,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
         ]);
       }
     }
+    await setSequencesPostgres(staging, manifest.sequences ?? []);
     await staging.query('COMMIT');
     return { tables: manifest.tables.length, rows };
   } catch (error) {

@@ -1,8 +1,9 @@
 // Writing staging over a direct connection: the whole run is one staging
 // transaction, so a failure anywhere leaves staging exactly as it was.
 import type pg from 'pg';
-import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
+import { describeSequenceFailure } from '../sequences.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
@@ -11,6 +12,8 @@ import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
+import { referencedFromOutside, type ForeignKeyLink } from '../../plan/links.ts';
+import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
 export async function openPostgresSession(
@@ -27,7 +30,7 @@ export async function openPostgresSession(
     await preferLz4(staging);
     const method = await chooseLoadMethod(staging, plan);
     const deferred = method.kind === 'replica' ? [] : await deferCycleKeys(staging, plan);
-    return new PostgresSession(snapshot.reader, staging, sides.stagingUrl, snapshot, method, deferred, options);
+    return new PostgresSession(snapshot.reader, staging, sides.stagingUrl, snapshot, method, deferred, plan.stagingLinks, options);
   } catch (error) {
     await snapshot.close();
     await staging.query('ROLLBACK').catch(() => undefined);
@@ -99,10 +102,11 @@ class PostgresSession implements SyncSession {
     private readonly snapshot: Snapshot,
     readonly method: LoadMethod,
     private readonly deferredKeys: DeferredKey[],
+    private readonly stagingLinks: ForeignKeyLink[],
     private readonly options: SessionOptions,
   ) {}
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<PreparedStaging> {
+  async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
     if (this.method.kind !== 'replica') {
       await refuseForeignTriggers(this.staging, tables);
       await this.disableUserTriggers(tables);
@@ -111,25 +115,39 @@ class PostgresSession implements SyncSession {
     let backup: StagingBackup | null = null;
     // In this transaction, before its first write: the backup is what staging held when the run began.
     if (this.options.backup && (emptied.length || upserted.length)) {
-      const written = await backUpTables(this.staging, this.stagingUrl, [...emptied, ...upserted], this.options.backup);
+      const written = await backUpTables(this.staging, this.stagingUrl, [...emptied, ...upserted], this.options.backup, sequences);
       backup = { ...written, upserted: upserted.length };
     }
     if (emptied.length) {
-      // One statement for all: TRUNCATE refuses to empty a table that a table
-      // outside the list references, which is the check we want.
-      await this.staging
-        .query(`TRUNCATE ${emptied.map((table) => quoteTable(table)).join(', ')}`)
-        .catch((error: { code?: string; detail?: string }) => {
-          if (error.code !== '0A000' || !error.detail) throw error;
-          throw new DatabaseError(
-            `Replacing these tables would leave rows pointing nowhere: ${error.detail} ` +
-              'Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging\'s rows with --mode upsert. Nothing was changed.',
-          );
-        });
+      await this.empty(emptied);
       const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
       this.droppedIndexes = await dropSecondaryIndexes(this.staging, replaced.map((t) => t.table));
     }
     return { backup, warnings: [] };
+  }
+
+  /**
+   * TRUNCATE, in one statement, refuses a table another staging table
+   * references, whatever either holds. Those are emptied with DELETE under
+   * the replica role, which fires no foreign-key trigger: the referencing
+   * rows stay, and the engine checks before COMMIT that each finds its parent
+   * again (the engine's check before writing already said they would).
+   * Without the replica role a DELETE would cascade or be refused row by row.
+   */
+  private async empty(emptied: TableRef[]): Promise<void> {
+    const referenced = referencedFromOutside(this.stagingLinks, emptied);
+    const truncated = emptied.filter((table) => !referenced.includes(table));
+    if (referenced.length && this.method.kind !== 'replica') {
+      const links = this.stagingLinks.filter((link) => referenced.some((table) => qualifiedName(table) === qualifiedName(link.parent)));
+      throw new DatabaseError(
+        `${referenced.map(qualifiedName).join(', ')} cannot be emptied for the replace: staging's ${[...new Set(links.map((l) => qualifiedName(l.child)))].join(', ')} ` +
+          'reference(s) them, so TRUNCATE refuses, and a DELETE with foreign-key checks on would cascade or be refused, as staging\'s role may not ' +
+          'SET session_replication_role. Add the referencing tables to the run (--tables, or their schema to --schemas), keep staging\'s rows ' +
+          'with --mode upsert, or grant the parameter (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>). Nothing was changed.',
+      );
+    }
+    if (truncated.length) await this.staging.query(`TRUNCATE ${truncated.map((table) => quoteTable(table)).join(', ')}`);
+    for (const table of referenced) await this.staging.query(`DELETE FROM ${quoteTable(table)}`);
   }
 
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
@@ -173,10 +191,15 @@ class PostgresSession implements SyncSession {
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
   }
 
-  async finish(tables: TablePlan[]): Promise<void> {
+  async finish(_tables: TablePlan[], sequences: SequenceState[]): Promise<void> {
     await checkAndRestoreKeys(this.staging, this.deferredKeys);
     await createIndexes(this.staging, this.postponedIndexes);
-    await this.resetSequences(tables);
+    // Deferred constraints are checked now rather than at COMMIT: setval is
+    // not undone by a rollback, so nothing may fail after it.
+    await this.staging.query('SET CONSTRAINTS ALL IMMEDIATE');
+    await setSequencesPostgres(this.staging, sequences).catch((error: unknown) => {
+      throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
+    });
     for (const { table, trigger } of this.disabledTriggers) {
       await this.staging.query(`ALTER TABLE ${table} ENABLE TRIGGER ${quoteIdent(trigger)}`);
     }
@@ -194,26 +217,6 @@ class PostgresSession implements SyncSession {
   /** The connections are the run's (see Database.client): they stay open for what comes after. */
   private async close(): Promise<void> {
     await this.snapshot.close();
-  }
-
-  /**
-   * The next id staging hands out must not collide with a copied one: each
-   * owned sequence moves past the column's maximum, and never backwards.
-   */
-  private async resetSequences(tables: TablePlan[]): Promise<void> {
-    const owned = tables.flatMap((table) => table.sequences.map((sequence) => ({ table: table.table, sequence })));
-    if (!owned.length) return;
-    // One statement for all of them: each is a round trip to a remote project.
-    const next = owned.map(({ table, sequence }, index) => {
-      const sequenceName = quoteTable({ schema: sequence.schema, name: sequence.name });
-      return `SELECT $${index + 1}::regclass AS sequence, GREATEST(
-                (SELECT max(${quoteIdent(sequence.column)}) FROM ${quoteTable(table)}),
-                (SELECT CASE WHEN is_called THEN last_value END FROM ${sequenceName})) AS value`;
-    });
-    await this.staging.query(
-      `SELECT pg_catalog.setval(next.sequence, next.value) FROM (${next.join('\n UNION ALL ')}) next WHERE next.value IS NOT NULL`,
-      owned.map(({ sequence }) => quoteTable({ schema: sequence.schema, name: sequence.name })),
-    );
   }
 
   private async disableUserTriggers(tables: TablePlan[]): Promise<void> {

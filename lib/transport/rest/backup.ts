@@ -6,7 +6,7 @@
 // it. restore.ts puts it back.
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { openPrivateFile } from '../backup-files.ts';
 import { backupName, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable } from '../backup-manifest.ts';
@@ -46,6 +46,7 @@ export async function backUpTablesOverRest(
   tables: TableRef[],
   backup: RunBackup,
   onRetry: () => void,
+  sequences: TableRef[],
 ): Promise<WrittenBackup> {
   const retry = 'Nothing was changed. To sync without a backup, run again with --no-backup.';
   const states = await describeStagingTables(staging, tables, onRetry).catch((error: unknown) => {
@@ -95,7 +96,17 @@ export async function backUpTablesOverRest(
       entries.push(entry);
     }
     current = undefined;
-    await writeManifest(directory, { supasyncBackup: 1, via: 'rest', createdAt: createdAt.toISOString(), staging: origin, tables: entries });
+    const sequenceStates = sequences.length
+      ? await callRpc<SequenceState[]>(staging, 'supasync_sequence_values', { sequences: sequences.map(({ schema, name }) => ({ schema, name })) }, { onRetry })
+      : [];
+    await writeManifest(directory, {
+      supasyncBackup: 1,
+      via: 'rest',
+      createdAt: createdAt.toISOString(),
+      staging: origin,
+      tables: entries,
+      sequences: sequenceStates,
+    });
   } catch (error) {
     await backup.discard().catch(() => undefined);
     // A file system error carries the call that failed; anything else came from staging.

@@ -70,9 +70,9 @@ export async function restoreOverRest(
   for (const table of manifest.tables) {
     if (table.file) rows += await restoreTable(staging, table, join(directory, table.file), onRetry);
   }
-  const sequences = manifest.tables.flatMap((table) => table.sequences);
+  const sequences = [...manifest.tables.flatMap((table) => table.sequences), ...(manifest.sequences ?? [])];
   if (sequences.length) {
-    await callRpc(staging, 'supasync_restore_sequences', { sequences }, { onRetry }).catch((error: unknown) => {
+    await callRpc(staging, 'supasync_set_sequences', { sequences }, { onRetry }).catch((error: unknown) => {
       throw new DatabaseError(`Setting staging's sequences back: ${explain(error)}\nThe rows are back. ${PART_RESTORED}`, 1, { cause: error });
     });
   }

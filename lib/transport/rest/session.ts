@@ -4,8 +4,10 @@
 // or a second run converges), and that an interrupted run says which tables
 // are complete.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
+import { describeSequenceFailure } from '../sequences.ts';
+import { referencedFromOutside, type ForeignKeyLink } from '../../plan/links.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import type { RunBackup } from '../run-backup.ts';
 import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
@@ -24,7 +26,7 @@ export async function openRestSession(
   stagingUrl: string,
 ): Promise<SyncSession> {
   const load = await chooseRestLoad(clients.staging, plan, options.mode);
-  return new RestSession(clients.production, clients.staging, load, options, stagingUrl);
+  return new RestSession(clients.production, clients.staging, load, options, stagingUrl, plan.stagingLinks);
 }
 
 const WRITES_IN_FLIGHT = 3;
@@ -49,6 +51,7 @@ class RestSession implements SyncSession {
     private readonly options: SessionOptions,
     /** Recorded in a backup's manifest: a restore goes back to this project only. */
     private readonly stagingUrl: string,
+    private readonly stagingLinks: ForeignKeyLink[],
   ) {
     this.method = load.method;
     // The clients cap requests in flight (--concurrency); more tables than requests would only interleave them.
@@ -57,7 +60,7 @@ class RestSession implements SyncSession {
     this.cycles = load.cycles;
   }
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[]): Promise<PreparedStaging> {
+  async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
     for (const table of tables) {
       if (!table.key && table.partitioned) {
         throw new DatabaseError(
@@ -68,24 +71,48 @@ class RestSession implements SyncSession {
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied, this.options.mode);
     let backup: StagingBackup | null = null;
     if (this.options.backup && (emptied.length || upserted.length)) {
-      backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup)), upserted: upserted.length };
+      backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup, sequences)), upserted: upserted.length };
     }
     if (emptied.length) {
       // Each request commits on its own: from the first one that writes, the backup is what staging's old rows survive in.
       this.stagingMayHaveChanged = true;
-      await callRpc(this.staging, 'supasync_truncate', { tables: emptied }).catch((error: unknown) => {
+      await this.empty(emptied);
+    }
+    return { backup, warnings: [] };
+  }
+
+  /**
+   * TRUNCATE refuses a table another staging table references, whatever
+   * either holds: those are emptied by supasync_delete_rows, a DELETE under
+   * the replica role that fires no foreign-key trigger (the engine checked
+   * before writing that the referencing rows find their parents again, and
+   * checks once the rows are in). Its owner must be allowed the replica role.
+   */
+  private async empty(emptied: TableRef[]): Promise<void> {
+    const referenced = referencedFromOutside(this.stagingLinks, emptied);
+    const truncated = emptied.filter((table) => !referenced.includes(table));
+    const onRetry = () => {
+      this.retries++;
+    };
+    if (truncated.length) {
+      await callRpc(this.staging, 'supasync_truncate', { tables: truncated }, { onRetry }).catch((error: unknown) => {
         // PostgreSQL answered with an error: the request's transaction rolled back and nothing was emptied.
         if (error instanceof RpcFailure && error.kind !== 'transient') this.stagingMayHaveChanged = false;
-        if (error instanceof RpcFailure && error.code === '0A000') {
-          throw new DatabaseError(
-            `Replacing these tables would leave rows pointing nowhere: ${error.details ?? error.message} ` +
-              "Add the referencing table to the run (--tables, or its schema to --schemas), or keep staging's rows with --mode upsert. Nothing was changed.",
-          );
-        }
         throw error;
       });
     }
-    return { backup, warnings: [] };
+    if (!referenced.length) return;
+    await callRpc(this.staging, 'supasync_delete_rows', { tables: referenced }, { onRetry }).catch((error: unknown) => {
+      if (error instanceof RpcFailure && error.kind !== 'transient' && !truncated.length) this.stagingMayHaveChanged = false;
+      const names = referenced.map(qualifiedName).join(', ');
+      const detail = error instanceof RpcFailure ? `${error.message}${error.hint ? ` (${error.hint})` : ''}` : (error as Error).message;
+      throw new DatabaseError(
+        `Emptying ${names} for the replace: other staging tables reference them, so TRUNCATE may not, and supasync_delete_rows failed: ${detail}. ` +
+          "Add the referencing tables to the run (--tables, or their schema to --schemas), or keep staging's rows with --mode upsert.",
+        1,
+        { cause: error },
+      );
+    });
   }
 
   /**
@@ -93,10 +120,17 @@ class RestSession implements SyncSession {
    * in its own transaction, not with it: a row staging gets in between is
    * not in the backup (docs/usage.md says so).
    */
-  private backUp(tables: TableRef[], backup: RunBackup): Promise<WrittenBackup> {
-    return backUpTablesOverRest(this.staging, this.stagingUrl, tables, backup, () => {
-      this.retries++;
-    });
+  private backUp(tables: TableRef[], backup: RunBackup, sequences: TableRef[]): Promise<WrittenBackup> {
+    return backUpTablesOverRest(
+      this.staging,
+      this.stagingUrl,
+      tables,
+      backup,
+      () => {
+        this.retries++;
+      },
+      sequences,
+    );
   }
 
   /**
@@ -206,9 +240,12 @@ class RestSession implements SyncSession {
     }
   }
 
-  async finish(tables: TablePlan[]): Promise<void> {
+  async finish(_tables: TablePlan[], sequences: SequenceState[]): Promise<void> {
     this.stagingMayHaveChanged = true;
-    await callRpc(this.staging, 'supasync_reset_sequences', { tables: tables.map((t) => t.table) });
+    if (!sequences.length) return;
+    await callRpc(this.staging, 'supasync_set_sequences', { sequences }).catch((error: unknown) => {
+      throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
+    });
   }
 
   async abort(): Promise<void> {}

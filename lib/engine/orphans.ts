@@ -1,0 +1,84 @@
+// Rows left pointing nowhere. With foreign-key checks off for the load (the
+// replica role), staging would accept a child whose parent a `where`
+// filtered out, or a replace of a parent that staging rows outside the run
+// still reference; the copy would look complete. Before writing, a replace
+// is checked against the staging rows it would orphan; once the rows are in,
+// every staging foreign key the run could have broken is checked, and the
+// run fails, rolled back where it can be, unless --allow-orphans.
+import { qualifiedName, type TableRef } from '../catalog/types.ts';
+import { describeLink, linksIntoReplaced, linksToCheck, type ForeignKeyLink, type WrittenTable } from '../plan/links.ts';
+import type { TablePlan } from '../plan/plan.ts';
+import type { Database } from '../transport/database.ts';
+import { modeOf, type SyncMode } from '../transport/session.ts';
+
+export interface FoundOrphans {
+  link: ForeignKeyLink;
+  rows: number;
+  /** A few of the keys that find no parent, as ROW(...)::text. */
+  keys: string[];
+}
+
+export function writtenTables(tables: TablePlan[], runMode: SyncMode): Map<string, WrittenTable> {
+  return new Map(tables.map((table) => [qualifiedName(table.table), { mode: modeOf(table, runMode), filtered: table.rowFilter !== null }]));
+}
+
+/**
+ * Before writing: the staging rows outside the run that reference a table it
+ * replaces, and name a row production (as filtered) does not have. Only
+ * those block a replace: an empty referencing table, or one whose every row
+ * finds its parent again, does not.
+ */
+export async function orphansOfReplace(
+  production: Database,
+  staging: Database,
+  links: ForeignKeyLink[],
+  tables: TablePlan[],
+  emptied: TableRef[],
+  runMode: SyncMode,
+): Promise<FoundOrphans[]> {
+  const found: FoundOrphans[] = [];
+  const emptiedNames = new Set(emptied.map(qualifiedName));
+  for (const link of linksIntoReplaced(links, writtenTables(tables, runMode), emptiedNames)) {
+    const references = await staging.references(link.child, link.columns, null);
+    const keys = Object.keys(references);
+    if (!keys.length) continue;
+    const parent = tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent));
+    const missing = await production.missingKeys(link.parent, link.parentColumns, keys, parent?.rowFilter ?? null);
+    if (!missing.length) continue;
+    found.push({ link, rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0), keys: missing.slice(0, 5) });
+  }
+  return found;
+}
+
+/** Once the rows are in: every staging foreign key the run could have broken (links.ts says which), checked in staging. */
+export async function orphansAfterLoad(
+  staging: Database,
+  links: ForeignKeyLink[],
+  tables: TablePlan[],
+  emptied: TableRef[],
+  runMode: SyncMode,
+  oneSnapshot: boolean,
+): Promise<FoundOrphans[]> {
+  const found: FoundOrphans[] = [];
+  const emptiedNames = new Set(emptied.map(qualifiedName));
+  for (const link of linksToCheck(links, writtenTables(tables, runMode), emptiedNames, oneSnapshot)) {
+    const orphans = await staging.orphans(link);
+    if (orphans.rows) found.push({ link, ...orphans });
+  }
+  return found;
+}
+
+export function describeOrphans(found: FoundOrphans[]): string[] {
+  return found.map(
+    ({ link, rows, keys }) =>
+      `  ${rows} row(s) of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) find no parent, e.g. ${keys.join(' ')}`,
+  );
+}
+
+export const ORPHAN_WAYS_OUT = [
+  'Ways out:',
+  '  copy the referencing tables too (--tables, or their schema in --schemas), so both ends come from production',
+  '  --mode upsert for the parents: staging keeps its own rows of them',
+  '  drop or widen the `where` of a parent in supasync.config.json',
+  '  --allow-orphans  write anyway, leaving those rows pointing nowhere',
+];

@@ -1,0 +1,62 @@
+// Staging's sequences, set once every row is in. plan/sequences.ts says
+// which; this says where to: production's value and is_called, as
+// pg_dump --data-only sets them, except where staging keeps rows production
+// does not have (an upsert, or tables the run does not copy drawing from the
+// same sequence): there staging's sequence never moves backwards, so it
+// cannot hand out a number its own rows already hold.
+import { qualifiedName, type SequenceState } from '../catalog/types.ts';
+import { DatabaseError } from '../errors.ts';
+import type { TablePlan } from '../plan/plan.ts';
+import type { SequencePlan } from '../plan/sequences.ts';
+import type { Database } from '../transport/database.ts';
+import { modeOf, type SyncMode } from '../transport/session.ts';
+
+/** Whether staging's sequence becomes production's whatever it was: only when staging keeps no rows of its own that drew from it. */
+export function setToProductionExactly(plan: SequencePlan, tables: TablePlan[], runMode: SyncMode): boolean {
+  if (plan.alsoUsedOutside) return false;
+  if (!plan.usedBy.length) return runMode === 'replace';
+  const modes = new Map(tables.map((table) => [qualifiedName(table.table), modeOf(table, runMode)]));
+  return plan.usedBy.every((name) => modes.get(name) === 'replace');
+}
+
+/**
+ * Read after the rows: a sequence is not transactional, so production's,
+ * read now, is at least as far along as any row the run copied.
+ */
+export async function sequencesToSet(
+  production: Database,
+  staging: Database,
+  plans: SequencePlan[],
+  tables: TablePlan[],
+  runMode: SyncMode,
+): Promise<SequenceState[]> {
+  if (!plans.length) return [];
+  const forwardOnly = plans.filter((plan) => !setToProductionExactly(plan, tables, runMode));
+  const [fromProduction, fromStaging] = await Promise.all([
+    production.sequenceValues(plans.map((plan) => plan.sequence)),
+    staging.sequenceValues(forwardOnly.map((plan) => plan.sequence)),
+  ]);
+  const productionState = new Map(fromProduction.map((state) => [qualifiedName(state), state]));
+  const stagingState = new Map(fromStaging.map((state) => [qualifiedName(state), state]));
+  const toSet: SequenceState[] = [];
+  for (const plan of plans) {
+    const name = qualifiedName(plan.sequence);
+    const wanted = productionState.get(name);
+    if (!wanted) throw new DatabaseError(`Production's sequence ${name} is gone: it was dropped during the run. Run the sync again.`);
+    const current = stagingState.get(name);
+    if (current && forwardOnly.includes(plan) && isFurther(current, wanted, plan.increment)) continue;
+    toSet.push(wanted);
+  }
+  return toSet;
+}
+
+/** The value a sequence hands out next: last_value itself until it is first called. */
+export function nextValue(state: Pick<SequenceState, 'lastValue' | 'isCalled'>, increment: string): bigint {
+  return BigInt(state.lastValue) + (state.isCalled ? BigInt(increment) : 0n);
+}
+
+/** `a` hands out, next, a number `b` has not reached yet (counting the sequence's way). */
+export function isFurther(a: SequenceState, b: SequenceState, increment: string): boolean {
+  const [next, other] = [nextValue(a, increment), nextValue(b, increment)];
+  return BigInt(increment) > 0n ? next > other : next < other;
+}

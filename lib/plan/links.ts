@@ -1,0 +1,87 @@
+// Staging's foreign keys around the tables a run writes, and which of them
+// the run must check for rows left pointing nowhere. Staging's own keys, not
+// production's: they are the ones its rows must satisfy, and a staging-only
+// table can reference a table the run replaces.
+import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
+
+export interface ForeignKeyLink {
+  name: string;
+  child: TableRef;
+  columns: string[];
+  parent: TableRef;
+  parentColumns: string[];
+}
+
+/** Where a link's rows are from after a run: what the engine knows of each end. */
+export interface WrittenTable {
+  mode: 'replace' | 'upsert';
+  /** Only some of production's rows are copied (a `where`, or --with-parents' referenced rows). */
+  filtered: boolean;
+}
+
+export function describeLink(link: ForeignKeyLink): string {
+  return `${qualifiedName(link.child)}.${link.columns.join(',')} -> ${qualifiedName(link.parent)}.${link.parentColumns.join(',')}`;
+}
+
+/** Staging's foreign keys with a selected table at either end, self-references aside (a table copied whole holds its own parents). */
+export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKeyLink[] {
+  const names = new Set(selected.map(qualifiedName));
+  return staging.tables.flatMap((table) =>
+    table.foreignKeys
+      .map((fk) => ({
+        name: fk.name,
+        child: { schema: table.schema, name: table.name },
+        columns: fk.columns,
+        parent: { schema: fk.referencedSchema, name: fk.referencedTable },
+        parentColumns: fk.referencedColumns,
+      }))
+      .filter((link) => qualifiedName(link.child) !== qualifiedName(link.parent))
+      .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),
+  );
+}
+
+/**
+ * The links whose rows the run may leave pointing nowhere, checked once the
+ * rows are in. Not checked: a parent upserted under children the run leaves
+ * alone (an upsert deletes nothing), and both ends from one snapshot of
+ * production with the parent copied whole and either replaced along with its
+ * children or upserted (staging's parents all stay). `emptied`: tables emptied with the
+ * run's (sign-in state), which hold no rows to orphan.
+ */
+export function linksToCheck(
+  links: ForeignKeyLink[],
+  written: ReadonlyMap<string, WrittenTable>,
+  emptied: ReadonlySet<string>,
+  oneSnapshot: boolean,
+): ForeignKeyLink[] {
+  return links.filter((link) => {
+    const [child, parent] = [written.get(qualifiedName(link.child)), written.get(qualifiedName(link.parent))];
+    if ((!child && !parent) || emptied.has(qualifiedName(link.child))) return false;
+    // An upsert deletes no row: the staging rows it leaves alone keep their parents.
+    if (parent?.mode === 'upsert' && !child) return false;
+    const parentWhole = oneSnapshot && parent !== undefined && !parent.filtered;
+    return !(parentWhole && child !== undefined && (child.mode === 'replace' || parent.mode === 'upsert'));
+  });
+}
+
+/** Links from a table the run leaves alone to one it replaces: a replace would orphan their rows unless production has every parent they name. */
+export function linksIntoReplaced(
+  links: ForeignKeyLink[],
+  written: ReadonlyMap<string, WrittenTable>,
+  emptied: ReadonlySet<string>,
+): ForeignKeyLink[] {
+  return links.filter(
+    (link) =>
+      written.get(qualifiedName(link.parent))?.mode === 'replace' &&
+      !written.has(qualifiedName(link.child)) &&
+      !emptied.has(qualifiedName(link.child)),
+  );
+}
+
+/** Of the tables a run empties, those another staging table outside them references: TRUNCATE refuses them. */
+export function referencedFromOutside(links: ForeignKeyLink[], emptied: TableRef[]): TableRef[] {
+  const names = new Set(emptied.map(qualifiedName));
+  return emptied.filter((table) =>
+    links.some((link) => qualifiedName(link.parent) === qualifiedName(table) && !names.has(qualifiedName(link.child))),
+  );
+}

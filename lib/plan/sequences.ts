@@ -1,0 +1,57 @@
+// Which sequences a run sets in staging. pg_dump --data-only sets every
+// sequence of the schemas it dumps, and a copy that leaves one behind hands
+// out, on staging's next insert, a key a copied row already holds. A run sets
+// each sequence a copied table's column draws from, whether the column owns
+// it (serial, identity) or only calls nextval() on it in its default; and, in
+// a run over whole schemas, the sequences of those schemas no column uses
+// (counters that functions draw from).
+import { qualifiedName, type Catalog, type Sequence, type TableRef } from '../catalog/types.ts';
+import type { Selection } from './select.ts';
+
+export interface SequencePlan {
+  sequence: TableRef;
+  /** The copied tables whose columns draw from it, as schema.name; none: no column uses it. */
+  usedBy: string[];
+  /**
+   * Tables the run does not copy draw from it too: their staging rows hold
+   * numbers from staging's sequence, so it may only move forward.
+   */
+  alsoUsedOutside: boolean;
+  /** As text, negative when it counts down: which way is forward. */
+  increment: string;
+  /** The role production is read as may read where it stands. */
+  readable: boolean;
+  /** Staging has a sequence of this name. */
+  inStaging: boolean;
+}
+
+export function planSequences(production: Catalog, staging: Catalog, selection: Selection, copied: TableRef[]): SequencePlan[] {
+  const copiedNames = new Set(copied.map(qualifiedName));
+  const schemaWide = !selection.tables?.length;
+  const inStaging = new Set(staging.sequences.map(qualifiedName));
+  return production.sequences
+    .filter((sequence) => {
+      const users = tablesUsing(sequence);
+      return users.some((name) => copiedNames.has(name)) || (!users.length && schemaWide && selection.schemas.includes(sequence.schema));
+    })
+    .map((sequence) => {
+      const users = tablesUsing(sequence);
+      return {
+        sequence: { schema: sequence.schema, name: sequence.name },
+        usedBy: users.filter((name) => copiedNames.has(name)),
+        alsoUsedOutside: users.some((name) => !copiedNames.has(name)),
+        increment: sequence.increment,
+        readable: sequence.readable,
+        inStaging: inStaging.has(qualifiedName(sequence)),
+      };
+    });
+}
+
+function tablesUsing(sequence: Sequence): string[] {
+  return [...new Set(sequence.usedBy.map((use) => qualifiedName({ schema: use.schema, name: use.table })))].sort();
+}
+
+/** The sequences of a plan that staging lacks, said the way drift is. */
+export function sequencesMissingInStaging(sequences: SequencePlan[]): string[] {
+  return sequences.filter((plan) => !plan.inStaging).map((plan) => qualifiedName(plan.sequence));
+}
