@@ -1,8 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCatalogPostgres, readCatalogRest } from '../lib/catalog/read.ts';
 import { findTable, type Catalog } from '../lib/catalog/types.ts';
 import { connectPostgres } from '../lib/connect/postgres.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
+import type { Project } from '../stack/index.ts';
+import { query } from './helpers/content.ts';
 import { sharedStack } from './setup/stack.ts';
 
 const { production, staging } = sharedStack();
@@ -62,6 +64,45 @@ describe('the schema catalog', () => {
     expect(table('analytics', 'page_views').foreignKeys[0]).toMatchObject({ referencedSchema: 'public', referencedTable: 'hotels' });
   });
 
+  it('gives a partitioned table the foreign keys its partitions declare, one per definition, naming each partition and its constraint', () => {
+    const partitions = (constraint: string) => [
+      { schema: 'public', name: 'invoices_2025', constraint: `invoices_2025_${constraint}` },
+      { schema: 'public', name: 'invoices_2026', constraint: `invoices_2026_${constraint}` },
+    ];
+    expect(table('public', 'invoices').foreignKeys).toEqual([
+      {
+        name: 'invoices_2025_range_id_fkey',
+        columns: ['range_id'],
+        referencedSchema: 'public',
+        referencedTable: 'invoicing_ranges',
+        referencedColumns: ['id'],
+        referencedPartition: null,
+        deferrable: false,
+        initiallyDeferred: false,
+        definition: 'FOREIGN KEY (range_id) REFERENCES public.invoicing_ranges(id)',
+        declaredOn: partitions('range_id_fkey'),
+      },
+      {
+        name: 'invoices_2025_reservation_id_fkey',
+        columns: ['reservation_id'],
+        referencedSchema: 'public',
+        referencedTable: 'guest_reservations',
+        referencedColumns: ['id'],
+        referencedPartition: null,
+        deferrable: false,
+        initiallyDeferred: false,
+        definition: 'FOREIGN KEY (reservation_id) REFERENCES public.guest_reservations(id)',
+        declaredOn: partitions('reservation_id_fkey'),
+      },
+    ]);
+    // Declared on the table itself, and to a partitioned table: one key, not one per referenced partition.
+    expect(table('public', 'invoicing_ranges').foreignKeys.map((fk) => [fk.columns.join(), fk.referencedTable, fk.declaredOn])).toEqual([
+      ['hotel_id', 'hotels', []],
+      ['last_invoice_id,last_invoice_issued_on', 'invoices', []],
+    ]);
+    expect(table('public', 'booking_events').foreignKeys).toMatchObject([{ columns: ['hotel_id'], referencedTable: 'hotels', declaredOn: [] }]);
+  });
+
   it("sees Supabase's auth and storage tables, with their generated columns and the app's foreign keys into them", () => {
     const generated = (schema: string, name: string) =>
       table(schema, name).columns.filter((c) => c.generated).map((c) => [c.name, c.generated, c.generationExpression]);
@@ -83,6 +124,81 @@ describe('the schema catalog', () => {
       expect(rest).toEqual(direct);
       expect(direct.tables.length).toBeGreaterThan(20);
     }
+  });
+});
+
+describe('foreign keys that partitions declare, in the catalog', () => {
+  const { stack } = sharedStack();
+  let project: Project;
+  beforeAll(async () => {
+    project = await stack.createProject('catalog_partitions');
+    // stays: 2025 is partitioned by half-year and declares a key to hotels; 2026
+    // declares none of that, but a key to one partition of booking_events;
+    // stays_2026 also repeats a key of the table's own, under another name.
+    await query(project.adminUrl, `
+      CREATE TABLE public.stays (
+        id bigint, night date, hotel_id uuid, event_id bigint, event_on date, PRIMARY KEY (id, night),
+        CONSTRAINT stays_hotel FOREIGN KEY (hotel_id) REFERENCES public.hotels (id) ON DELETE CASCADE
+      ) PARTITION BY RANGE (night);
+      CREATE TABLE public.stays_2025 PARTITION OF public.stays FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY RANGE (night);
+      CREATE TABLE public.stays_2025_h1 PARTITION OF public.stays_2025 FOR VALUES FROM ('2025-01-01') TO ('2025-07-01');
+      CREATE TABLE public.stays_2025_h2 PARTITION OF public.stays_2025 FOR VALUES FROM ('2025-07-01') TO ('2026-01-01');
+      CREATE TABLE public.stays_2026 PARTITION OF public.stays FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+      ALTER TABLE public.stays_2025 ADD CONSTRAINT stays_2025_hotel FOREIGN KEY (hotel_id) REFERENCES public.hotels (id);
+      ALTER TABLE public.stays_2026 ADD CONSTRAINT stays_2026_event FOREIGN KEY (event_id, event_on)
+        REFERENCES public.booking_events_2026 (id, occurred_on) DEFERRABLE;
+      ALTER TABLE public.stays_2026 ADD CONSTRAINT stays_2026_hotel FOREIGN KEY (hotel_id) REFERENCES public.hotels (id);`);
+  });
+  afterAll(() => project?.stop());
+
+  it('lists them once per definition, on the partitions that declare them, and a key to a partition as one to its table', async () => {
+    const catalog = await directCatalog(project.dbUrl, 'staging');
+    const stays = findTable(catalog, { schema: 'public', name: 'stays' });
+    expect(catalog.tables.some((t) => t.name.startsWith('stays_'))).toBe(false);
+    expect(stays?.foreignKeys.map((fk) => ({ ...fk, columns: fk.columns.join(), referencedColumns: fk.referencedColumns.join() }))).toEqual([
+      {
+        name: 'stays_2025_hotel',
+        columns: 'hotel_id',
+        referencedSchema: 'public',
+        referencedTable: 'hotels',
+        referencedColumns: 'id',
+        referencedPartition: null,
+        deferrable: false,
+        initiallyDeferred: false,
+        definition: 'FOREIGN KEY (hotel_id) REFERENCES public.hotels(id)',
+        // Not the half-years: their copies of the key are PostgreSQL's, made from stays_2025's.
+        declaredOn: [
+          { schema: 'public', name: 'stays_2025', constraint: 'stays_2025_hotel' },
+          { schema: 'public', name: 'stays_2026', constraint: 'stays_2026_hotel' },
+        ],
+      },
+      {
+        name: 'stays_2026_event',
+        columns: 'event_id,event_on',
+        referencedSchema: 'public',
+        referencedTable: 'booking_events',
+        referencedColumns: 'id,occurred_on',
+        referencedPartition: { schema: 'public', name: 'booking_events_2026' },
+        deferrable: true,
+        initiallyDeferred: false,
+        definition: 'FOREIGN KEY (event_id, event_on) REFERENCES public.booking_events_2026(id, occurred_on) DEFERRABLE',
+        declaredOn: [{ schema: 'public', name: 'stays_2026', constraint: 'stays_2026_event' }],
+      },
+      {
+        name: 'stays_hotel',
+        columns: 'hotel_id',
+        referencedSchema: 'public',
+        referencedTable: 'hotels',
+        referencedColumns: 'id',
+        referencedPartition: null,
+        deferrable: false,
+        initiallyDeferred: false,
+        definition: 'FOREIGN KEY (hotel_id) REFERENCES public.hotels(id) ON DELETE CASCADE',
+        declaredOn: [],
+      },
+    ]);
+    const rest = await readCatalogRest('staging', connectSupabase(project.apiUrl, project.serviceRoleKey), project.apiUrl);
+    expect(rest).toEqual(catalog);
   });
 });
 

@@ -61,7 +61,10 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     expect(plan.selfReferences.map((s) => `${qualifiedName(s.table)}.${s.foreignKey.columns.join()}`)).toEqual([
       'public.chat_messages.parent_message_id',
     ]);
-    expect(plan.cycles.map((cycle) => cycle.tables.map(qualifiedName))).toEqual([['public.departments', 'public.employees']]);
+    expect(plan.cycles.map((cycle) => cycle.tables.map(qualifiedName))).toEqual([
+      ['public.departments', 'public.employees'],
+      ['public.invoices', 'public.invoicing_ranges'],
+    ]);
     expect(plan.cycles[0]?.foreignKeys.map((f) => `${f.table.name}.${f.foreignKey.columns.join()}`).sort()).toEqual([
       'departments.head_employee_id',
       'employees.department_id',
@@ -69,6 +72,21 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     expect(entry(plan, 'public.departments')?.level).toBe(entry(plan, 'public.employees')?.level);
     expect(entry(plan, 'public.chat_messages')?.loadedTogether).toBe('self-reference');
     expect(entry(plan, 'public.employees')?.loadedTogether).toBe('cycle');
+  });
+
+  it("loads invoices, whose foreign keys its partitions declare, after the reservations they reference, in a cycle with invoicing_ranges", () => {
+    // By name invoices would come first; its partitions' keys put it after guest_reservations.
+    expect(entry(plan, 'public.invoices')!.level).toBeGreaterThan(entry(plan, 'public.guest_reservations')!.level);
+    expect(entry(plan, 'public.invoices')?.level).toBe(entry(plan, 'public.invoicing_ranges')?.level);
+    expect(entry(plan, 'public.invoices')?.loadedTogether).toBe('cycle');
+    const cycle = plan.cycles.find((c) => c.tables.some((t) => t.name === 'invoices'));
+    // The partitions' key, deferred on each partition where checks stay on, and the ranges' key to the partitioned table.
+    expect(
+      cycle?.foreignKeys.map(({ table, foreignKey }) => [table.name, foreignKey.columns.join(), foreignKey.declaredOn.map((p) => `${p.name}.${p.constraint}`)]),
+    ).toEqual([
+      ['invoices', 'range_id', ['invoices_2025.invoices_2025_range_id_fkey', 'invoices_2026.invoices_2026_range_id_fkey']],
+      ['invoicing_ranges', 'last_invoice_id,last_invoice_issued_on', []],
+    ]);
   });
 
   it('leaves generated columns out and keys each table on its detected key', () => {
@@ -143,6 +161,14 @@ describe('planning a targeted sync', () => {
     });
     expect(plan.tables.map((t) => qualifiedName(t.table))).toEqual(['public.guest_reservations']);
     expect(plan.externalParents.map((p) => qualifiedName(p.parent))).toEqual(['public.accommodation_units']);
+  });
+
+  it('lists the parents its partitions reference of a partitioned table synced alone', async () => {
+    const plan = planSync(await catalogOf(production.dbUrl), await catalogOf(staging.dbUrl), { schemas: ['public'], tables: ['invoices'] });
+    expect(plan.externalParents.map((p) => `${qualifiedName(p.table)}.${p.foreignKey.columns.join()} -> ${qualifiedName(p.parent)}`)).toEqual([
+      'public.invoices.range_id -> public.invoicing_ranges',
+      'public.invoices.reservation_id -> public.guest_reservations',
+    ]);
   });
 
   it('refuses a table that does not exist, suggesting the near ones', async () => {

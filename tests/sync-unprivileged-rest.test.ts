@@ -60,6 +60,8 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     const result = await sync(['--schemas', 'public,analytics']);
     expect(result.stderr).toContain('may not SET session_replication_role: loading in foreign-key order');
     expect(result.stderr).toContain('public.departments <-> public.employees reference each other: they are written together in one request');
+    // invoices' foreign keys are declared on its partitions: after guest_reservations, in one request with invoicing_ranges.
+    expect(result.stderr).toContain('public.invoices <-> public.invoicing_ranges reference each other: they are written together in one request');
     expect(result.stderr).toContain('public.chat_messages references itself: its rows are written with parent_message_id NULL, then a second pass sets it.');
     expect(result.code).toBe(0);
     const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
@@ -67,7 +69,8 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     expect(actual).toEqual(expected);
     expect(actual['public.chat_messages']?.rows).toBeGreaterThan(0);
     expect(actual['public.employees']?.rows).toBeGreaterThan(0);
-    // The cycle's foreign keys are back as staging had them: not deferrable.
+    expect(actual['public.invoices']?.rows).toBeGreaterThan(0);
+    // The cycles' foreign keys, the partitions' own among them, are back as staging had them: not deferrable.
     expect(await cycleKeys(staging.adminUrl)).toEqual(keysBefore);
     expect(keysBefore.every((key) => key.condeferrable === false)).toBe(true);
     expect(await rewritingTriggers(staging.adminUrl)).toEqual(BOTH_ENABLED);
@@ -91,5 +94,27 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     );
     expect(result.stderr).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${OWNER}`);
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.chat_messages')).toEqual([{ n: 0 }]);
+  });
+
+  it("syncs invoices alone: the reservations its partitions' foreign keys reference are looked for in staging, and come with --with-parents", async () => {
+    // Staging loses its reservations, and what references them: production's invoices point at rows staging lacks.
+    await query(staging.adminUrl, 'TRUNCATE public.guest_reservations CASCADE');
+    const refused = await sync(['--tables', 'invoices,invoicing_ranges']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /\d+ row\(s\) of public\.invoices reference \d+ public\.guest_reservations row\(s\) missing from staging \(public\.invoices\.reservation_id\)/,
+    );
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.invoices')).toEqual([{ n: 0 }]);
+
+    const synced = await sync(['--tables', 'invoices,invoicing_ranges', '--with-parents']);
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(synced.stderr).toContain('public.invoices <-> public.invoicing_ranges reference each other: they are written together in one request');
+    const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+    expect(actual['public.invoices']).toEqual(expected['public.invoices']);
+    expect(actual['public.invoicing_ranges']).toEqual(expected['public.invoicing_ranges']);
+    // Only the reservations the invoices reference came along.
+    const referenced = await query(production.adminUrl, 'SELECT count(DISTINCT reservation_id)::int AS n FROM public.invoices');
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.guest_reservations')).toEqual(referenced);
+    expect(await cycleKeys(staging.adminUrl)).toEqual(await cycleKeys(production.adminUrl));
   });
 });

@@ -28,14 +28,18 @@ describe('a staging owner without the replica-role permission', () => {
       env: envFor(production, staging),
     });
     expect(result.stderr).toContain('may not SET session_replication_role: loading in foreign-key order');
-    expect(result.stderr).toContain('the foreign keys between public.departments <-> public.employees checked at its end');
+    // invoices' foreign keys are declared on its partitions: after guest_reservations, in a cycle with invoicing_ranges.
+    expect(result.stderr).toContain(
+      'the foreign keys between public.departments <-> public.employees; public.invoices <-> public.invoicing_ranges checked at its end',
+    );
     expect(result.code, result.stderr).toBe(0);
-    // Every table equal: the cycle, chat_messages' replies to replies, and
+    // Every table equal: the cycles, chat_messages' replies to replies, and
     // hotels, whose updated_at trigger would have rewritten every row.
     const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
     expect(actual).toEqual(expected);
     expect(actual['public.employees']?.rows).toBeGreaterThan(0);
-    // The cycle's keys are back exactly as staging had them: not deferrable.
+    expect(actual['public.invoices']?.rows).toBeGreaterThan(0);
+    // The cycles' keys, the partitions' own among them, are back exactly as staging had them: not deferrable.
     expect(await cycleKeys(staging.adminUrl)).toEqual(keysBefore);
     expect(keysBefore.every((key) => key.condeferrable === false)).toBe(true);
     expect(await rewritingTriggers(staging.adminUrl)).toEqual(BOTH_ENABLED);
@@ -70,5 +74,46 @@ describe('a staging owner without the replica-role permission', () => {
     } finally {
       await query(staging.adminUrl, 'ALTER TABLE public.employees OWNER TO plain_owner');
     }
+  });
+
+  it('names the partition whose own foreign key of a cycle it may not defer', async () => {
+    await query(staging.adminUrl, `DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hr_owner') THEN CREATE ROLE hr_owner NOLOGIN; END IF; END $$`);
+    await query(staging.adminUrl, 'ALTER TABLE public.invoices_2026 OWNER TO hr_owner');
+    try {
+      const before = await tableDigests(staging.adminUrl);
+      const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--tables', 'invoices,invoicing_ranges'], { env: envFor(production, staging) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('public.invoices <-> public.invoicing_ranges reference each other');
+      expect(result.stderr).toContain(
+        "only public.invoices_2026's owner (hr_owner) may defer its foreign key invoices_2026_range_id_fkey (declared on that partition of public.invoices)",
+      );
+      expect(await tableDigests(staging.adminUrl)).toEqual(before);
+    } finally {
+      await query(staging.adminUrl, 'ALTER TABLE public.invoices_2026 OWNER TO plain_owner');
+    }
+  });
+
+  it("syncs invoices alone: the reservations its partitions' foreign keys reference are looked for in staging, and come with --with-parents", async () => {
+    // Staging loses its reservations, and what references them: production's invoices point at rows staging lacks.
+    await query(staging.adminUrl, 'TRUNCATE public.guest_reservations CASCADE');
+    const sync = (args: string[]) =>
+      runScript('sync.ts', ['--yes', '--via', 'postgres', '--tables', 'invoices,invoicing_ranges', ...args], { env: envFor(production, staging) });
+    const refused = await sync([]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /\d+ row\(s\) of public\.invoices reference \d+ public\.guest_reservations row\(s\) missing from staging \(public\.invoices\.reservation_id\)/,
+    );
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.invoices')).toEqual([{ n: 0 }]);
+
+    const synced = await sync(['--with-parents']);
+    expect(synced.code, synced.stderr).toBe(0);
+    const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+    expect(actual['public.invoices']).toEqual(expected['public.invoices']);
+    expect(actual['public.invoicing_ranges']).toEqual(expected['public.invoicing_ranges']);
+    // Only the reservations the invoices reference came along.
+    const referenced = await query(production.adminUrl, 'SELECT count(DISTINCT reservation_id)::int AS n FROM public.invoices');
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.guest_reservations')).toEqual(referenced);
+    expect(await cycleKeys(staging.adminUrl)).toEqual(await cycleKeys(production.adminUrl));
   });
 });

@@ -37,7 +37,7 @@ describe("the user's scripts", () => {
   });
 
   it('sync-missing-tables.ts syncs the missing group, or the tables it is given', async () => {
-    const project = await staging('missing', ['code_embeddings', 'muva_content', 'guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    const project = await staging('missing', ['code_embeddings', 'muva_content', 'guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes', 'invoices', 'invoicing_ranges']);
     const group = await runScript('sync-missing-tables.ts', [], { env: envFor(production, project) });
     expect(group.code).toBe(0);
     await same(project, ['public.code_embeddings', 'public.muva_content', 'public.guest_reservations']);
@@ -47,7 +47,7 @@ describe("the user's scripts", () => {
   });
 
   it('fix-guest-reservations-sync.ts reports a bad row by its id, writes the rest and verifies', async () => {
-    const project = await staging('fix', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    const project = await staging('fix', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes', 'invoices', 'invoicing_ranges']);
     const [{ id, total_price }] = (await query<{ id: string; total_price: string }>(
       production.adminUrl,
       'SELECT id, total_price::text AS total_price FROM public.guest_reservations r ORDER BY r.total_price DESC NULLS LAST, id LIMIT 1',
@@ -65,7 +65,7 @@ describe("the user's scripts", () => {
   });
 
   it('fix-guest-reservations-sync.ts says a staging-only row its upsert kept is kept, not that staging differs, and exits 0 as its --help promises', async () => {
-    const project = await staging('fix_kept', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    const project = await staging('fix_kept', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes', 'invoices', 'invoicing_ranges']);
     await query(project.adminUrl, `INSERT INTO public.guest_reservations (id, guest_name, check_in) VALUES ('00000000-0000-4000-8000-00000000abcd', 'Staging Only', '2026-01-01')`);
     const result = await runScript('fix-guest-reservations-sync.ts', ['--via', 'postgres'], { env: envFor(production, project) });
     expect(result.code).toBe(0);
@@ -108,7 +108,7 @@ describe("the user's scripts", () => {
   }
 
   it("copies only the rows a table's `where` in supasync.config.json selects", async () => {
-    const project = await staging('where', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes']);
+    const project = await staging('where', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes', 'invoices', 'invoicing_ranges']);
     const cwd = emptyDirectory();
     writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { guest_reservations: { where: "status = 'confirmed'" } } }));
     for (const via of ['rest', 'postgres']) {

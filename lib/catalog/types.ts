@@ -31,16 +31,36 @@ export interface UniqueKey extends Key {
   nullsNotDistinct: boolean;
 }
 
+/** A partition that declares a foreign key itself, and the name its constraint has there. */
+export interface PartitionConstraint extends TableRef {
+  constraint: string;
+}
+
+/**
+ * A foreign key of a table, declared on the table itself or on its
+ * partitions: either way its rows reference the parent, so the parent loads
+ * first. The referenced table is the one the catalog lists, a partitioned
+ * table when the key references one of its partitions.
+ */
 export interface ForeignKey {
+  /** The constraint's name; on partitions, the first one's (each one's own is in `declaredOn`). */
   name: string;
   columns: string[];
   referencedSchema: string;
   referencedTable: string;
   referencedColumns: string[];
+  /** The partition of the referenced table that the key names, when it names one rather than the table. */
+  referencedPartition: TableRef | null;
   deferrable: boolean;
   initiallyDeferred: boolean;
   /** As pg_get_constraintdef() prints it, to restore the constraint exactly. */
   definition: string;
+  /**
+   * Empty when the key is declared on the table. Otherwise the partitions
+   * that declare it, each its own constraint with this definition: DDL
+   * names them, and the key governs only their rows.
+   */
+  declaredOn: PartitionConstraint[];
 }
 
 export interface OwnedSequence {
@@ -104,6 +124,12 @@ export interface Catalog {
 
 export function qualifiedName(table: TableRef): string {
   return `${table.schema}.${table.name}`;
+}
+
+/** Where PostgreSQL holds a foreign key of `table`: the relation (the table or a partition) and the constraint's name there. */
+export function constraintsOf(table: TableRef, foreignKey: ForeignKey): { relation: TableRef; name: string }[] {
+  if (!foreignKey.declaredOn.length) return [{ relation: { schema: table.schema, name: table.name }, name: foreignKey.name }];
+  return foreignKey.declaredOn.map((partition) => ({ relation: { schema: partition.schema, name: partition.name }, name: partition.constraint }));
 }
 
 export function findTable(catalog: Catalog, ref: TableRef): Table | undefined {

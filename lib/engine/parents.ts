@@ -3,6 +3,7 @@
 // "violates foreign key constraint", caught before anything is written.
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
+import { bothFilters, rowsUnderKey } from '../plan/partition-keys.ts';
 import type { SyncPlan } from '../plan/plan.ts';
 import type { Database } from '../transport/database.ts';
 
@@ -22,10 +23,12 @@ export async function findMissingParents(production: Database, staging: Database
   for (const { table, foreignKey, parent } of plan.externalParents) {
     const tablePlan = plan.tables.find((t) => qualifiedName(t.table) === qualifiedName(table));
     try {
-      const references = await production.references(table, foreignKey.columns, tablePlan?.rowFilter ?? null);
+      const rows = bothFilters(tablePlan?.rowFilter ?? null, rowsUnderKey(foreignKey));
+      const references = await production.references(table, foreignKey.columns, rows);
       const keys = Object.keys(references);
       if (!keys.length) continue;
-      const missing = await staging.missingKeys(parent, foreignKey.referencedColumns, keys, null);
+      // A key to one partition is satisfied by that partition's rows only.
+      const missing = await staging.missingKeys(foreignKey.referencedPartition ?? parent, foreignKey.referencedColumns, keys, null);
       if (!missing.length) continue;
       found.push({
         table: qualifiedName(table),

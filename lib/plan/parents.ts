@@ -5,6 +5,7 @@
 // production answers it in the same snapshot as the copy.
 import { findTable, qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
 import { columnList, quoteTable } from '../sql/ident.ts';
+import { bothFilters, rowsUnderKey } from './partition-keys.ts';
 import { optionsFor, type Selection, type TableOptions } from './select.ts';
 
 export function selectionWithParents(production: Catalog, selection: Selection, selected: TableRef[]): Selection {
@@ -13,7 +14,7 @@ export function selectionWithParents(production: Catalog, selection: Selection, 
   // Every table reachable from the selection through foreign keys, with the
   // foreign keys that point at it from inside that set.
   const selectedByName = new Map(selected.map((table) => [qualifiedName(table), table]));
-  const referencedBy = new Map<string, { child: TableRef; columns: string[]; parentColumns: string[] }[]>();
+  const referencedBy = new Map<string, { child: TableRef; columns: string[]; parentColumns: string[]; rows: string | null }[]>();
   const queue: TableRef[] = [...selected];
   const seen = new Set(chosen);
   while (queue.length) {
@@ -24,7 +25,7 @@ export function selectionWithParents(production: Catalog, selection: Selection, 
       const parentName = qualifiedName(parent);
       if (chosen.has(parentName) || parentName === qualifiedName(child)) continue;
       const list = referencedBy.get(parentName) ?? [];
-      list.push({ child, columns: fk.columns, parentColumns: fk.referencedColumns });
+      list.push({ child, columns: fk.columns, parentColumns: fk.referencedColumns, rows: rowsUnderKey(fk) });
       referencedBy.set(parentName, list);
       if (!seen.has(parentName)) {
         seen.add(parentName);
@@ -43,8 +44,8 @@ export function selectionWithParents(production: Catalog, selection: Selection, 
     if (path.has(name)) return 'true';
     const next = new Set(path).add(name);
     const clauses = (referencedBy.get(name) ?? []).map(
-      ({ child, columns, parentColumns }) =>
-        `ROW(${columnList(parentColumns)}) IN (SELECT ${columnList(columns)} FROM ${quoteTable(child)} WHERE ${filterOf(qualifiedName(child), next)})`,
+      ({ child, columns, parentColumns, rows }) =>
+        `ROW(${columnList(parentColumns)}) IN (SELECT ${columnList(columns)} FROM ${quoteTable(child)} WHERE ${bothFilters(filterOf(qualifiedName(child), next), rows)})`,
     );
     const filter = clauses.length ? clauses.map((clause) => `(${clause})`).join(' OR ') : 'true';
     filters.set(name, filter);

@@ -12,3 +12,8 @@ export function quoteTable(table: TableRef): string {
 export function columnList(columns: string[], prefix?: string): string {
   return columns.map((column) => (prefix ? `${prefix}.${quoteIdent(column)}` : quoteIdent(column))).join(', ');
 }
+
+/** A table's name as a regclass constant, for SQL text that travels without parameters (row filters). */
+export function regclassLiteral(table: TableRef): string {
+  return `'${quoteTable(table).replace(/'/g, "''")}'::regclass`;
+}

@@ -139,6 +139,12 @@ SELECT pg_catalog.jsonb_build_object(
           WHERE i.indrelid = r.oid AND i.indisunique AND NOT i.indisprimary
             AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid
         ),
+        -- Foreign keys declared on the table, and those declared on its
+        -- partitions (each partition its own constraint, as PostgreSQL 10
+        -- required): for the load order they are the table's. Partitions that
+        -- declare the same key (one definition) give one entry listing each
+        -- partition with its constraint's name, which DDL must use. A key to
+        -- a partition counts as one to the partitioned table listed here.
         'foreignKeys', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', con.conname,
@@ -154,15 +160,32 @@ SELECT pg_catalog.jsonb_build_object(
               FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
               JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
             ),
+            'referencedPartition', CASE WHEN fc.oid <> con.confrelid THEN pg_catalog.jsonb_build_object('schema', pn.nspname, 'name', pc.relname) END,
             'deferrable', con.condeferrable,
             'initiallyDeferred', con.condeferred,
-            'definition', pg_catalog.pg_get_constraintdef(con.oid)
-          ) ORDER BY con.conname), '[]'::jsonb)
-          FROM pg_catalog.pg_constraint con
-          JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+            'definition', declared.definition,
+            'declaredOn', declared.partitions
+          ) ORDER BY con.conname, declared.definition), '[]'::jsonb)
+          FROM (
+            SELECT pg_catalog.pg_get_constraintdef(dc.oid) AS definition,
+                   (pg_catalog.array_agg(dc.oid ORDER BY dc.conname, dn.nspname, dr.relname))[1] AS oid,
+                   COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', dn.nspname, 'name', dr.relname, 'constraint', dc.conname)
+                     ORDER BY dn.nspname, dr.relname, dc.conname) FILTER (WHERE dc.conrelid <> r.oid), '[]'::jsonb) AS partitions
+            FROM pg_catalog.pg_constraint dc
+            JOIN pg_catalog.pg_class dr ON dr.oid = dc.conrelid
+            JOIN pg_catalog.pg_namespace dn ON dn.oid = dr.relnamespace
+            -- a foreign key to a partitioned table is repeated per partition, as is one
+            -- declared on a partitioned table: keep the original (conparentid = 0)
+            WHERE dc.contype = 'f' AND dc.conparentid = 0
+              AND (dc.conrelid = r.oid OR r.relkind = 'p' AND dc.conrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(r.oid)))
+            -- one entry per definition among the partitions; each of the table's own keys alone
+            GROUP BY 1, CASE WHEN dc.conrelid = r.oid THEN dc.oid END
+          ) declared
+          JOIN pg_catalog.pg_constraint con ON con.oid = declared.oid
+          JOIN pg_catalog.pg_class pc ON pc.oid = con.confrelid
+          JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+          JOIN pg_catalog.pg_class fc ON fc.oid = COALESCE(pg_catalog.pg_partition_root(con.confrelid), con.confrelid)
           JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
-          -- a foreign key to a partitioned table is repeated per partition: keep the original
-          WHERE con.conrelid = r.oid AND con.contype = 'f' AND con.conparentid = 0
         ),
         'sequences', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(

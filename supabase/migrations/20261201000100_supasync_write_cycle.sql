@@ -101,8 +101,9 @@ $write$;
 --   -> [{"table": "schema.name", "written": n}, ...], in the batches' order
 -- Without the replica role: user triggers off on every table first (a table
 -- with checks pending cannot be altered), the foreign keys among the tables
--- made DEFERRABLE INITIALLY DEFERRED, the rows written, the checks run, then
--- keys and triggers restored exactly; a failure anywhere rolls all of it back.
+-- (their partitions' own too) made DEFERRABLE INITIALLY DEFERRED, the rows
+-- written, the checks run, then keys and triggers restored exactly; a failure
+-- anywhere rolls all of it back.
 CREATE OR REPLACE FUNCTION public.supasync_write_cycle(batches jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -128,7 +129,11 @@ BEGIN
     FOR foreign_key IN
       SELECT c.conrelid::regclass AS relation, c.conname, c.condeferrable, c.condeferred
       FROM pg_catalog.pg_constraint c
-      WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY (relations) AND c.confrelid = ANY (relations)
+      -- Keys declared on a table of the cycle or on one of its partitions (each
+      -- partition its own constraint), to a table of the cycle or a partition of one.
+      WHERE c.contype = 'f' AND c.conparentid = 0
+        AND COALESCE(pg_catalog.pg_partition_root(c.conrelid), c.conrelid::regclass) = ANY (relations)
+        AND COALESCE(pg_catalog.pg_partition_root(c.confrelid), c.confrelid::regclass) = ANY (relations)
         AND NOT (c.condeferrable AND c.condeferred)
       ORDER BY 1, 2
     LOOP

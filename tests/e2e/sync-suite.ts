@@ -50,7 +50,7 @@ export function defineSyncSuite(via: Via): void {
         const key = table.replace(/"/g, '').replace('public.MixedCase', 'public."MixedCase"');
         expect(actual[key]?.rows, table).toBeGreaterThan(0);
       }
-      expect(result.stdout).toMatch(/Synced 28 tables, 1,973 rows/);
+      expect(result.stdout).toMatch(/Synced 30 tables, 2,039 rows/);
     });
 
     it('runs the full sync script and shows the status table, all Perfect', async () => {

@@ -16,14 +16,15 @@ export const STAGING_LIFE = `
 /**
  * Staging's own guest_reservations since its last sync: one edited and one
  * deleted (an upsert writes production's back), one only staging has (an
- * upsert keeps it). chat_conversations and booking_notes reference the table.
+ * upsert keeps it). chat_conversations, booking_notes and invoices reference the table.
  */
 export const UPSERT_LIFE = `
   UPDATE public.guest_reservations SET guest_name = 'edited in staging', total_price = 1.50
     WHERE id = (SELECT id FROM public.guest_reservations ORDER BY id LIMIT 1);
   DELETE FROM public.guest_reservations g WHERE id = (SELECT id FROM public.guest_reservations r
     WHERE NOT EXISTS (SELECT FROM public.chat_conversations c WHERE c.reservation_id = r.id)
-      AND NOT EXISTS (SELECT FROM public.booking_notes n WHERE n.reservation_id = r.id) ORDER BY id DESC LIMIT 1);
+      AND NOT EXISTS (SELECT FROM public.booking_notes n WHERE n.reservation_id = r.id)
+      AND NOT EXISTS (SELECT FROM public.invoices i WHERE i.reservation_id = r.id) ORDER BY id DESC LIMIT 1);
   INSERT INTO public.guest_reservations (id, guest_name, check_in) VALUES ('00000000-0000-4000-8000-00000000beef', 'staging only', '2026-01-01');`;
 
 export const sequenceValues = (adminUrl: string) =>

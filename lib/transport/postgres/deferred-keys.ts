@@ -5,13 +5,16 @@
 // and put back exactly as they were before COMMIT. Altering a constraint is
 // the tables' owner's right, which Supabase's `postgres` has.
 import type pg from 'pg';
-import { qualifiedName } from '../../catalog/types.ts';
+import { constraintsOf, qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { SyncPlan } from '../../plan/plan.ts';
+import type { CyclePlan, SyncPlan } from '../../plan/plan.ts';
 import { quoteIdent, quoteTable } from '../../sql/ident.ts';
 
 export interface DeferredKey {
+  /** The table the copy loads, whose indexes wait for the check. */
   table: string;
+  /** Where the constraint is declared, which DDL must name: the table, or one of its partitions. */
+  relation: string;
   name: string;
   /** Staging's own setting, restored after the check. */
   deferrable: boolean;
@@ -25,42 +28,62 @@ const timing = (key: Pick<DeferredKey, 'deferrable' | 'initiallyDeferred'>): str
 
 export async function deferCycleKeys(staging: pg.ClientBase, plan: SyncPlan): Promise<DeferredKey[]> {
   const deferred: DeferredKey[] = [];
-  for (const { table, foreignKey } of plan.cycles.flatMap((cycle) => cycle.foreignKeys)) {
-    const { rows } = await staging.query<{ deferrable: boolean; deferred: boolean; owner: string }>(
-      `SELECT c.condeferrable AS deferrable, c.condeferred AS deferred, pg_catalog.pg_get_userbyid(r.relowner) AS owner
-       FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class r ON r.oid = c.conrelid
-       WHERE c.conrelid = $1::regclass AND c.conname = $2 AND c.contype = 'f'`,
-      [quoteTable(table), foreignKey.name],
-    );
-    const current = rows[0];
-    // Staging without this key has nothing to defer; the plan reports the drift.
-    if (!current) continue;
-    const key = { table: quoteTable(table), name: foreignKey.name, deferrable: current.deferrable, initiallyDeferred: current.deferred, altered: false };
-    if (key.deferrable && key.initiallyDeferred) {
-      deferred.push(key);
-      continue;
+  for (const cycle of plan.cycles) {
+    for (const { table, foreignKey } of cycle.foreignKeys) {
+      // A key its partitions declare is one constraint per partition, each deferred on its own.
+      for (const { relation, name } of constraintsOf(table, foreignKey)) {
+        const key = await deferKey(staging, { table: quoteTable(table), relation: quoteTable(relation), name }).catch(async (error: unknown) => {
+          if ((error as { code?: string }).code !== '42501') throw error;
+          throw cannotDefer(cycle, table, { relation, name }, await ownerOf(staging, relation), error);
+        });
+        if (key) deferred.push(key);
+      }
     }
-    await staging.query('SAVEPOINT supasync_defer');
-    try {
-      await staging.query(`ALTER TABLE ${key.table} ALTER CONSTRAINT ${quoteIdent(key.name)} DEFERRABLE INITIALLY DEFERRED`);
-      await staging.query('RELEASE SAVEPOINT supasync_defer');
-    } catch (error) {
-      await staging.query('ROLLBACK TO SAVEPOINT supasync_defer');
-      if ((error as { code?: string }).code !== '42501') throw error;
-      const cycle = plan.cycles.find((c) => c.foreignKeys.some((fk) => fk.foreignKey === foreignKey));
-      throw new DatabaseError(
-        `${cycle?.tables.map(qualifiedName).join(' <-> ')} reference each other, so they load only with foreign-key checks off or deferred, ` +
-          `and staging's role may do neither: it may not SET session_replication_role, and only ${qualifiedName(table)}'s owner ` +
-          `(${current.owner}) may defer its foreign key ${foreignKey.name}. Grant the parameter (PostgreSQL 15+: ` +
-          'GRANT SET ON PARAMETER session_replication_role TO <role>; on Supabase connect as postgres), connect as the owner, ' +
-          'or leave those tables out with --exclude. Nothing was changed.',
-        1,
-        { cause: error },
-      );
-    }
-    deferred.push({ ...key, altered: true });
   }
   return deferred;
+}
+
+/** Null when staging has no such key (or no such partition): nothing to defer, the plan reports the drift. */
+async function deferKey(staging: pg.ClientBase, key: Pick<DeferredKey, 'table' | 'relation' | 'name'>): Promise<DeferredKey | null> {
+  const { rows } = await staging.query<{ deferrable: boolean; deferred: boolean }>(
+    `SELECT condeferrable AS deferrable, condeferred AS deferred FROM pg_catalog.pg_constraint
+     WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2 AND contype = 'f'`,
+    [key.relation, key.name],
+  );
+  const current = rows[0];
+  if (!current) return null;
+  const found = { ...key, deferrable: current.deferrable, initiallyDeferred: current.deferred, altered: false };
+  if (found.deferrable && found.initiallyDeferred) return found;
+  await staging.query('SAVEPOINT supasync_defer');
+  try {
+    await staging.query(`ALTER TABLE ${key.relation} ALTER CONSTRAINT ${quoteIdent(key.name)} DEFERRABLE INITIALLY DEFERRED`);
+    await staging.query('RELEASE SAVEPOINT supasync_defer');
+  } catch (error) {
+    await staging.query('ROLLBACK TO SAVEPOINT supasync_defer');
+    throw error;
+  }
+  return { ...found, altered: true };
+}
+
+async function ownerOf(staging: pg.ClientBase, relation: TableRef): Promise<string> {
+  const { rows } = await staging.query<{ owner: string }>(
+    'SELECT pg_catalog.pg_get_userbyid(relowner) AS owner FROM pg_catalog.pg_class WHERE oid = $1::regclass',
+    [quoteTable(relation)],
+  );
+  return rows[0]?.owner ?? 'another role';
+}
+
+function cannotDefer(cycle: CyclePlan, table: TableRef, key: { relation: TableRef; name: string }, owner: string, cause: unknown): DatabaseError {
+  const onPartition = qualifiedName(key.relation) === qualifiedName(table) ? '' : ` (declared on that partition of ${qualifiedName(table)})`;
+  return new DatabaseError(
+    `${cycle.tables.map(qualifiedName).join(' <-> ')} reference each other, so they load only with foreign-key checks off or deferred, ` +
+      `and staging's role may do neither: it may not SET session_replication_role, and only ${qualifiedName(key.relation)}'s owner ` +
+      `(${owner}) may defer its foreign key ${key.name}${onPartition}. Grant the parameter (PostgreSQL 15+: ` +
+      'GRANT SET ON PARAMETER session_replication_role TO <role>; on Supabase connect as postgres), connect as the owner, ' +
+      'or leave those tables out with --exclude. Nothing was changed.',
+    1,
+    { cause },
+  );
 }
 
 /**
@@ -83,6 +106,6 @@ export async function checkAndRestoreKeys(staging: pg.ClientBase, keys: Deferred
     );
   }
   for (const key of keys.filter((k) => k.altered)) {
-    await staging.query(`ALTER TABLE ${key.table} ALTER CONSTRAINT ${quoteIdent(key.name)} ${timing(key)}`);
+    await staging.query(`ALTER TABLE ${key.relation} ALTER CONSTRAINT ${quoteIdent(key.name)} ${timing(key)}`);
   }
 }

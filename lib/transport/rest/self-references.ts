@@ -6,6 +6,7 @@
 // columns set by key once every row is in.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
+import { describeKey } from '../../plan/partition-keys.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { quoteIdent } from '../../sql/ident.ts';
 import type { SyncMode } from '../session.ts';
@@ -31,7 +32,7 @@ export function planSecondPasses(plan: SyncPlan, inCycles: Set<string>): SecondP
     // A cycle's tables go in one request, whose checks wait for its end: no second pass.
     if (inCycles.has(name)) continue;
     const key = plan.tables.find((t) => qualifiedName(t.table) === name)?.key;
-    const fk = `${foreignKey.name} on ${foreignKey.columns.join(', ')}`;
+    const fk = describeKey(foreignKey);
     if (!key) {
       refused.push(
         `${name} references itself (${fk}) and has no key: its second pass would set ${foreignKey.columns.join(', ')} on rows matched by key. ` +
