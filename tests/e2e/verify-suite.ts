@@ -30,7 +30,7 @@ export function defineVerifySuite(via: Via): void {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\| public\.code_embeddings +\| 40 +\| 40 +\| ✅ Perfect +\|/);
-      expect(result.stdout).toContain('Staging equals production: 28 of 28 tables Perfect.');
+      expect(result.stdout).toContain('Staging equals production: 29 of 29 tables Perfect.');
     });
 
     describe('after staging drifted from production', () => {
@@ -66,7 +66,7 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toContain(`missing in staging: (${deletedMessage})`);
         expect(result.stdout).toContain('extra in staging: (ZZZ)');
         expect(result.stdout).toContain('changed in staging: (6)');
-        expect(result.stdout).toContain('4 of 28 tables differ.');
+        expect(result.stdout).toContain('4 of 29 tables differ.');
       });
 
       it('narrows a difference in a large table down through key buckets', async () => {
