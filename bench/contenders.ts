@@ -134,10 +134,11 @@ export const copyPipe: Contender = {
 // The sketch of shared/docs/benchmarks.md, by hand with psql: what our direct
 // path does, minus everything but the load. One staging transaction with the
 // replica role; TRUNCATE; the secondary indexes (those no constraint owns)
-// dropped; each table a binary COPY from production through \copy FROM
-// PROGRAM; the indexes created again (those of tables it owns: auth's and
-// storage's belong to Supabase's services); COMMIT. The index statements are read
-// from staging's catalog by the script itself, as a user's script would.
+// dropped; each table a COPY from production through \copy FROM PROGRAM, in
+// the format our direct path picks for it (binary where the types allow); the
+// indexes created again (those of tables it owns: auth's and storage's belong
+// to Supabase's services); COMMIT. The index statements are read from
+// staging's catalog by the script itself, as a user's script would.
 export const psqlSketch: Contender = {
   id: 'sketch',
   label: 'psql sketch (1 transaction, indexes rebuilt)',
@@ -150,36 +151,37 @@ export const psqlSketch: Contender = {
       context,
       (table) =>
         `PROGRAM '${client} -X -q -d "$BENCH_PRODUCTION_URL" ` +
-        `-c "${forShell(`COPY (SELECT ${table.columns} FROM ${table.sql}) TO STDOUT (FORMAT binary)`)}"'`,
+        `-c "${forShell(`COPY (SELECT ${table.columns} FROM ${table.sql}) TO STDOUT (FORMAT ${table.format})`)}"'`,
     );
   },
 };
 
 // Not a tool a user would pick: the least time one staging transaction can
-// take here. The sketch's transaction, its rows read from binary files that
-// production wrote before the clock started, so nothing is read from
-// production while it runs. Beating it takes a second writing backend.
+// take here. The sketch's transaction, its rows read from COPY files (binary
+// where the types allow) that production wrote before the clock started, so
+// nothing is read from production while it runs. Beating it takes a second
+// writing backend.
 export const floor: Contender = {
   id: 'floor',
   label: 'floor: 1 transaction from local files',
   unavailable: (tools) => needs(tools, 'psql'),
   async setUp(production, tables, dir, tools) {
     for (const [index, table] of tables.entries()) {
-      const file = join(dir, `${index}.bin`);
+      const file = join(dir, `${index}.copy`);
       await run(tools.psql ?? 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', production.dbUrl, '-c',
-        `\\copy (SELECT ${table.columns} FROM ${table.sql}) TO '${file}' (FORMAT binary)`]);
+        `\\copy (SELECT ${table.columns} FROM ${table.sql}) TO '${file}' (FORMAT ${table.format})`]);
     }
   },
-  command: (context) => oneTransaction(context, (table) => `'${join(context.setUpDir, `${context.tables.indexOf(table)}.bin`)}'`),
+  command: (context) => oneTransaction(context, (table) => `'${join(context.setUpDir, `${context.tables.indexOf(table)}.copy`)}'`),
 };
 
 /**
  * The psql script of one staging transaction: TRUNCATE, the secondary
- * indexes dropped, each table's binary COPY from `source` (what follows
- * FROM in \copy), the indexes created again, COMMIT.
+ * indexes dropped, each table's COPY from `source` (what follows FROM in
+ * \copy) in the table's format, the indexes created again, COMMIT.
  */
 function oneTransaction({ production, staging, tables, schemas, tools }: RunContext, source: (table: BenchTable) => string): Command {
-  const copies = tables.map((table) => `\\copy ${table.sql} (${table.columns}) FROM ${source(table)} (FORMAT binary)`);
+  const copies = tables.map((table) => `\\copy ${table.sql} (${table.columns}) FROM ${source(table)} (FORMAT ${table.format})`);
   const inSchemas = schemas.map((schema) => `'${schema.replaceAll("'", "''")}'`).join(', ');
   const secondary = `FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
     JOIN pg_class t ON t.oid = i.indrelid WHERE n.nspname IN (${inSchemas}) AND NOT t.relispartition

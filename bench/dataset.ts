@@ -2,6 +2,8 @@
 // and how many bytes that data is as COPY text.
 import { spawn } from 'node:child_process';
 import pg from 'pg';
+import { readCatalogPostgres } from '../lib/catalog/read.ts';
+import { findTable } from '../lib/catalog/types.ts';
 import { neverCopiedReason, onRequestReason } from '../lib/plan/supabase.ts';
 import { withClient } from '../stack/index.ts';
 
@@ -12,6 +14,12 @@ export interface BenchTable {
   sql: string;
   /** Quoted, comma-separated, generated columns left out: they are computed on write, never copied. */
   columns: string;
+  /**
+   * COPY's format as supasync's direct path picks it: binary only when every
+   * column's type reads back what binary COPY wrote (the catalog's
+   * binaryPortable; an empty tsquery does not), text otherwise.
+   */
+  format: 'binary' | 'text';
 }
 
 /** The one place identifiers are quoted. */
@@ -34,10 +42,16 @@ export async function readTables(url: string, schemas: string[]): Promise<{ copi
         ORDER BY n.nspname, c.relname`,
       [schemas],
     );
+    const catalog = await readCatalogPostgres('production', client);
+    const portable = (row: (typeof rows)[number]) => {
+      const described = findTable(catalog, row)?.columns;
+      return row.columns.every((name) => described?.find((column) => column.name === name)?.binaryPortable);
+    };
     const tables = rows.map((row) => ({
       key: `${row.schema}.${row.name}`,
       sql: `${quote(row.schema)}.${quote(row.name)}`,
       columns: row.columns.map(quote).join(', '),
+      format: portable(row) ? ('binary' as const) : ('text' as const),
       leftOut: neverCopiedReason(row) ?? onRequestReason(row),
     }));
     // What a schema-wide sync leaves out (Auth's migrations and sign-in state)

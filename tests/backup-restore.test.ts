@@ -68,6 +68,10 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     }
     expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.booking_events']));
     expect(rows).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
+    // type_zoo holds an empty tsquery, which binary COPY writes and then refuses to read: saved as text, so it restores.
+    const saved = (name: string) => manifest.tables.find((t) => t.schema === 'public' && t.name === name);
+    expect([saved('type_zoo')?.format, saved('type_zoo')?.file]).toEqual(['text', expect.stringMatching(/-public\.type_zoo\.txt$/)]);
+    expect([saved('binary_zoo')?.format, saved('binary_zoo')?.file]).toEqual(['binary', expect.stringMatching(/-public\.binary_zoo\.bin$/)]);
     expect(manifest.tables.find((t) => t.name === 'code_embeddings')?.sequences).toEqual([
       expect.objectContaining({ column: 'id', lastValue: sequencesBefore.find((s) => s.name === 'public.code_embeddings_id_seq')?.last_value }),
     ]);

@@ -3,11 +3,11 @@ import { readCatalogPostgres, readCatalogRest } from '../lib/catalog/read.ts';
 import { findTable, type Catalog } from '../lib/catalog/types.ts';
 import { connectPostgres } from '../lib/connect/postgres.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
-import type { Project } from '../stack/index.ts';
+import { withClient, type Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
 import { sharedStack } from './setup/stack.ts';
 
-const { production, staging } = sharedStack();
+const { production, staging, stack } = sharedStack();
 
 async function directCatalog(dbUrl: string, side: 'production' | 'staging'): Promise<Catalog> {
   const client = await connectPostgres(side, dbUrl);
@@ -199,6 +199,70 @@ describe('foreign keys that partitions declare, in the catalog', () => {
     ]);
     const rest = await readCatalogRest('staging', connectSupabase(project.apiUrl, project.serviceRoleKey), project.apiUrl);
     expect(rest).toEqual(catalog);
+  });
+});
+
+// A column of every built-in type a column may have, and of its array
+// (named after the type, `[]` appended), beside user-defined ones: an enum
+// and an array of it, a composite, domains over a domain and over an array,
+// an array of a domain, and extension types.
+const EVERY_TYPE = `
+  CREATE TABLE public.every_type ();
+  DO $$
+  DECLARE t record;
+  BEGIN
+    FOR t IN
+      SELECT ty.typname, format_type(ty.oid, NULL) AS type, ty.typarray <> 0 AS has_array FROM pg_type ty
+      WHERE ty.typnamespace = 'pg_catalog'::regnamespace AND ty.typtype IN ('b', 'r', 'm') AND ty.typisdefined
+        AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = ty.oid)
+    LOOP
+      BEGIN
+        EXECUTE format('ALTER TABLE public.every_type ADD COLUMN %I %s', t.typname, t.type);
+        IF t.has_array THEN
+          EXECUTE format('ALTER TABLE public.every_type ADD COLUMN %I %s[]', t.typname || '[]', t.type);
+        END IF;
+      EXCEPTION WHEN OTHERS THEN NULL; -- a type no column may have
+      END;
+    END LOOP;
+  END $$;
+  CREATE TYPE public.mood AS ENUM ('calm');
+  CREATE TYPE public.pair AS (a int, b int);
+  ALTER TABLE public.every_type ADD COLUMN "mood" public.mood, ADD COLUMN "mood[]" public.mood[], ADD COLUMN "pair" public.pair,
+    ADD COLUMN "hotel_email" public.hotel_email, ADD COLUMN "rgb" public.rgb, ADD COLUMN "email_address[]" public.email_address[],
+    ADD COLUMN "citext" public.citext, ADD COLUMN "hstore" public.hstore;`;
+
+describe('which types the direct path copies in binary', () => {
+  let every: Project;
+  beforeAll(async () => {
+    every = await stack.createProject('catalog_every_type');
+    await withClient(every.adminUrl, (client) => client.query(EVERY_TYPE));
+  });
+  afterAll(() => every?.stop());
+
+  it("are the built-in types of the fixture's binary_zoo, their arrays, domains over them and enums", async () => {
+    const [zoo, everyType] = await Promise.all([
+      directCatalog(production.dbUrl, 'production').then((catalog) => findTable(catalog, { schema: 'public', name: 'binary_zoo' })),
+      directCatalog(every.dbUrl, 'staging').then((catalog) => findTable(catalog, { schema: 'public', name: 'every_type' })),
+    ]);
+    if (!zoo || !everyType) throw new Error('binary_zoo or every_type is not in the catalog');
+    expect(zoo.columns.filter((column) => !column.binaryPortable).map((column) => column.name)).toEqual([]);
+    // binary_zoo holds a column of each built-in type the catalog calls portable, and of no other.
+    const builtIn = everyType.columns.filter((column) => column.typeSchema === 'pg_catalog');
+    const portable = builtIn.filter((column) => column.binaryPortable && !column.name.endsWith('[]')).map((column) => column.name).sort();
+    const scalarsInZoo = zoo.columns.filter((column) => column.typeSchema === 'pg_catalog' && !column.typeName.startsWith('_'));
+    expect(portable).toEqual([...new Set(scalarsInZoo.map((column) => column.typeName))].sort());
+    // An array is portable exactly when its element is.
+    const arrays = builtIn.filter((column) => column.name.endsWith('[]'));
+    expect(arrays.length).toBeGreaterThan(portable.length);
+    for (const column of arrays) {
+      expect(column.binaryPortable, column.name).toBe(portable.includes(column.name.slice(0, -2)));
+    }
+    const expected = {
+      tsquery: false, tsvector: false, regclass: false, xml: false, point: false, jsonpath: false,
+      mood: true, 'mood[]': false, pair: false, hotel_email: true, rgb: true, 'email_address[]': false, citext: false, hstore: false,
+    };
+    const portability = Object.keys(expected).map((name) => [name, everyType.columns.find((column) => column.name === name)?.binaryPortable]);
+    expect(Object.fromEntries(portability)).toEqual(expected);
   });
 });
 

@@ -100,6 +100,14 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     expect(entry(plan, 'public.audit_events')?.identityColumns).toEqual([{ name: 'id', identity: 'always' }]);
   });
 
+  it('copies in binary only the tables whose every type reads back what binary COPY wrote', () => {
+    expect(entry(plan, 'public.binary_zoo')?.binarySafe).toBe(true);
+    expect(entry(plan, 'public.code_embeddings')?.binarySafe).toBe(true); // real[]
+    expect(entry(plan, 'public.guest_reservations')?.binarySafe).toBe(true); // a domain over text, an enum
+    expect(entry(plan, 'public.type_zoo')?.binarySafe).toBe(false); // tsquery, tsvector, citext, hstore
+    expect(entry(plan, 'public.staff_users')?.binarySafe).toBe(false); // citext
+  });
+
   it('finds no drift between two databases made from the same migrations', () => {
     expect(plan.tables.filter((t) => t.drift.length).map((t) => qualifiedName(t.table))).toEqual([]);
     expect(plan.externalParents).toEqual([]);

@@ -5,11 +5,11 @@ import { planSync } from '../lib/plan/plan.ts';
 import { openDatabase } from '../lib/transport/database.ts';
 import { postgres15BinDir } from '../stack/cluster.ts';
 import { startStack, type Project, type Stack } from '../stack/index.ts';
-import { SYNCED_SCHEMAS } from './helpers/content.ts';
+import { query, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack, type ProjectInfo } from './setup/stack.ts';
 
-const { production, majorVersion } = sharedStack();
+const { production, majorVersion, stack } = sharedStack();
 const open = (project: ProjectInfo, side: 'production' | 'staging', via: 'rest' | 'postgres') =>
   openDatabase({ side, url: project.apiUrl, serviceRoleKey: project.serviceRoleKey, dbUrl: project.dbUrl }, via);
 
@@ -50,9 +50,26 @@ describe.runIf(postgres15BinDir())('syncing into another major version of Postgr
       const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
       expect(synced.code).toBe(0);
       const verified = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(',')], { env });
-      expect(verified.stdout).toContain('Staging equals production: 30 of 30 tables Perfect.');
+      expect(verified.stdout).toContain('Staging equals production: 31 of 31 tables Perfect.');
       expect(verified.code).toBe(0);
     });
   }
+
+  // PostgreSQL 17 stores an infinite interval as the largest one 15 can hold:
+  // in binary it would arrive as a finite interval 178956970 years long.
+  it.runIf(majorVersion >= 17)(`refuses an infinite interval that 15 cannot hold, rather than copying another value`, async () => {
+    const newer = await stack.createProject('versions_interval_production', { syncTarget: false });
+    const olderStaging = await older.createProject('versions_interval_staging');
+    try {
+      for (const project of [newer, olderStaging]) await query(project.dbUrl, 'CREATE TABLE public.stays (id int PRIMARY KEY, length interval)');
+      await query(newer.dbUrl, `INSERT INTO public.stays VALUES (1, '1 day'), (2, 'infinity')`);
+      const synced = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--tables', 'stays'], { env: envFor(newer, olderStaging) });
+      expect(synced.stderr).toContain('Copying public.stays failed: invalid input syntax for type interval: "infinity"');
+      expect(synced.code).toBe(1);
+      expect(await query(olderStaging.adminUrl, 'SELECT count(*)::int AS n FROM public.stays')).toEqual([{ n: 0 }]);
+    } finally {
+      await Promise.all([newer.stop(), olderStaging.stop()]);
+    }
+  });
 });
 

@@ -12,14 +12,20 @@ export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Pr
     await client.query('BEGIN READ ONLY');
     // The RPC runs with search_path = '' too: names print fully qualified either way.
     await client.query(`SET LOCAL search_path = ''`);
-    const { rows } = await client.query<{ catalog: unknown }>(`SELECT (${catalogQuery()}) AS catalog`);
+    const catalog = await queryCatalog(side, client);
     await client.query('COMMIT');
-    return parseCatalog(side, rows[0]?.catalog);
+    return catalog;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     if (error instanceof DatabaseError) throw error;
     throw new DatabaseError(describeError(`Reading ${side}'s schema`, error), 1, { cause: error });
   }
+}
+
+/** The catalog query alone, inside whatever transaction the caller holds (a backup reads it in the sync's). */
+export async function queryCatalog(side: Side, client: pg.ClientBase): Promise<Catalog> {
+  const { rows } = await client.query<{ catalog: unknown }>(`SELECT (${catalogQuery()}) AS catalog`);
+  return parseCatalog(side, rows[0]?.catalog);
 }
 
 export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string): Promise<Catalog> {

@@ -12,7 +12,11 @@ export interface Column {
   typeSchema: string;
   typeName: string;
   typeKind: 'base' | 'composite' | 'domain' | 'enum' | 'range' | 'multirange' | 'other';
-  /** PostgreSQL's binary format of this type holds no database-specific OIDs. */
+  /**
+   * COPY's binary format reads back exactly what it wrote for this type, in
+   * any database: a built-in type of the catalog's list (its migration says
+   * why each), an array of one, a domain over one, or an enum.
+   */
   binaryPortable: boolean;
   nullable: boolean;
   default: string | null;

@@ -35,9 +35,10 @@ export interface TablePlan {
   identityColumns: { name: string; identity: 'always' | 'by default' }[];
   rowEstimate: number;
   /**
-   * Every copied column has the same type on both sides and a binary format
-   * free of type OIDs, so rows may travel in PostgreSQL's binary format.
-   * Arrays of enums or extension types and composites go as text.
+   * Rows may travel in COPY's binary format: every copied column has the
+   * same type on both sides, one the catalog knows to read back exactly what
+   * it wrote (`binaryPortable`), and both servers are one major version.
+   * Otherwise text, as pg_dump copies.
    */
   binarySafe: boolean;
   /** Why this table must be loaded with foreign-key checks off, if it must. */
@@ -104,6 +105,10 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
   const selfReferencing = new Set(order.selfReferencing.map(qualifiedName));
   const ref = (table: TableRef): TableRef => ({ schema: table.schema, name: table.name });
   const parentOf = (fk: ForeignKey): TableRef => ({ schema: fk.referencedSchema, name: fk.referencedTable });
+  // A binary value means what its version's receive function reads: PostgreSQL
+  // 17's infinite interval arrives in 15 as a finite one 178956970 years long,
+  // where its text is refused. Across major versions rows go as text.
+  const sameMajorVersion = Math.floor(production.serverVersion / 10000) === Math.floor(staging.serverVersion / 10000);
 
   const tables = selected
     .map((table): TablePlan => {
@@ -123,7 +128,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
         rowEstimate: table.rowEstimate,
-        binarySafe: copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
+        binarySafe: sameMajorVersion && copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
         options,

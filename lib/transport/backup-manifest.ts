@@ -3,8 +3,8 @@
 // under .supasync/backups/, private to the user (backup-files.ts), one file
 // per table that held rows, and manifest.json, written last, saying what each file holds and
 // which database it came from. Both transports write it (postgres/backup.ts:
-// binary COPY files; rest/backup.ts: JSON lines of text values) and
-// scripts/restore-staging.ts reads it.
+// COPY files, binary where the types allow, text otherwise; rest/backup.ts:
+// JSON lines of text values) and scripts/restore-staging.ts reads it.
 import { existsSync, readFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
@@ -49,7 +49,8 @@ export interface BackedUpTable {
   /** Relative to the backup's directory; null when the table was empty. */
   file: string | null;
   columns: string[];
-  format: 'binary';
+  /** COPY's format: binary only where every column's type reads back exactly what it wrote (the catalog's binaryPortable). */
+  format: 'binary' | 'text';
   rows: number;
   sequences: BackedUpSequence[];
 }
@@ -110,7 +111,12 @@ export function inspectBackup(directory: string): { manifest: AnyBackupManifest;
   if (manifest?.supasyncBackup !== 1 || !Array.isArray(manifest.tables) || !manifest.staging || ![undefined, 'postgres', 'rest'].includes(manifest.via)) {
     return refuse(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
   }
+  // The format goes into the restore's COPY statement: only the ones supasync writes.
+  const formats = manifest.via === 'rest' ? ['jsonl'] : ['binary', 'text'];
   for (const table of manifest.tables) {
+    if (!formats.includes(table.format)) {
+      return refuse(`${path} says ${qualifiedName(table)} is in format ${JSON.stringify(table.format)}, which supasync does not write: it is not a backup of this version's.`);
+    }
     if (table.file && !existsSync(join(directory, table.file))) {
       return refuse(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
     }

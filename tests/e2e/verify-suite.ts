@@ -30,7 +30,7 @@ export function defineVerifySuite(via: Via): void {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\| public\.code_embeddings +\| 40 +\| 40 +\| ✅ Perfect +\|/);
-      expect(result.stdout).toContain('Staging equals production: 30 of 30 tables Perfect.');
+      expect(result.stdout).toContain('Staging equals production: 31 of 31 tables Perfect.');
       expect(result.stdout).toContain("Sequences: all 7 stand where production's do.");
     });
 
@@ -104,7 +104,7 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toContain('extra in staging: (ZZZ)');
         expect(result.stdout).toContain('changed in staging: (6)');
         expect(result.stdout).toMatch(/\| public\.ticket_number_seq +\| 1041 \(next\) +\| 1041 +\| ❌ staging ahead +\|/);
-        expect(result.stdout).toContain('4 of 30 tables differ. 1 of 7 sequences differ.');
+        expect(result.stdout).toContain('4 of 31 tables differ. 1 of 7 sequences differ.');
       });
 
       it('narrows a difference in a large table down through key buckets', async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { queryCatalog } from '../../catalog/read.ts';
+import { findTable, qualifiedName, type Catalog, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
 import { openPrivateFile } from '../backup-files.ts';
@@ -23,8 +24,10 @@ export { backupOrigin } from '../backup-origin.ts';
 
 /**
  * Writes every table's rows (every column staging stores; generated ones it
- * computes again) with COPY TO in binary format, streamed to a file so memory
- * stays at a few chunks. The manifest is written last: a directory with one
+ * computes again) with COPY TO, streamed to a file so memory stays at a few
+ * chunks: in binary format where each column's type reads back what it wrote
+ * (the catalog's binaryPortable), in text otherwise, so the restore can read
+ * every file it is given. The manifest is written last: a directory with one
  * is complete. On failure the partial directory is removed and the error names
  * the path and --no-backup; the caller rolls back, so nothing was changed.
  */
@@ -45,14 +48,17 @@ export async function backUpTables(
   let current: TableRef | undefined;
   try {
     directory = await backup.makeDirectory(name);
+    // In this transaction, as the columns below: the formats fit the rows saved.
+    const catalog = await queryCatalog('staging', staging);
     for (const [index, table] of tables.entries()) {
       current = table;
       const columns = await storedColumns(staging, table);
       const sequences = await ownedSequences(staging, table);
-      const entry: BackedUpTable = { ...table, file: null, columns, format: 'binary', rows: 0, sequences };
+      const format = backupFormat(catalog, table, columns);
+      const entry: BackedUpTable = { ...table, file: null, columns, format, rows: 0, sequences };
       if (holding.has(qualifiedName(table))) {
-        entry.file = tableFile(index, table, 'bin');
-        entry.rows = await copyToFile(staging, table, columns, join(directory, entry.file));
+        entry.file = tableFile(index, table, format === 'binary' ? 'bin' : 'txt');
+        entry.rows = await copyToFile(staging, table, columns, format, join(directory, entry.file));
       }
       entries.push(entry);
     }
@@ -101,6 +107,13 @@ async function storedColumns(staging: pg.ClientBase, table: TableRef): Promise<s
   return rows.map((row) => row.attname);
 }
 
+/** Binary only when every saved column's type is binaryPortable in staging's catalog; text is always read back. */
+function backupFormat(catalog: Catalog, table: TableRef, columns: string[]): BackedUpTable['format'] {
+  const described = findTable(catalog, table)?.columns;
+  const portable = columns.every((name) => described?.find((column) => column.name === name)?.binaryPortable);
+  return portable ? 'binary' : 'text';
+}
+
 /** serial (dependency 'a') and identity ('i') sequences: their place, so a restore hands out the same ids next. */
 async function ownedSequences(staging: pg.ClientBase, table: TableRef): Promise<BackedUpSequence[]> {
   const { rows } = await staging.query<{ schema: string; name: string; column: string }>(
@@ -124,16 +137,22 @@ async function ownedSequences(staging: pg.ClientBase, table: TableRef): Promise<
   return sequences;
 }
 
-async function copyToFile(staging: pg.ClientBase, table: TableRef, columns: string[], path: string): Promise<number> {
+async function copyToFile(
+  staging: pg.ClientBase,
+  table: TableRef,
+  columns: string[],
+  format: BackedUpTable['format'],
+  path: string,
+): Promise<number> {
   const { rows } = await staging.query<{ relkind: string }>('SELECT relkind FROM pg_catalog.pg_class WHERE oid = $1::regclass', [quoteTable(table)]);
   // COPY cannot read a partitioned table directly; a query over it can.
   const source =
     rows[0]?.relkind === 'p'
-      ? `COPY (SELECT ${columnList(columns)} FROM ${quoteTable(table)}) TO STDOUT (FORMAT binary)`
-      : `COPY ${quoteTable(table)} (${columnList(columns)}) TO STDOUT (FORMAT binary)`;
+      ? `COPY (SELECT ${columnList(columns)} FROM ${quoteTable(table)}) TO STDOUT (FORMAT ${format})`
+      : `COPY ${quoteTable(table)} (${columnList(columns)}) TO STDOUT (FORMAT ${format})`;
   const file = await openPrivateFile(path);
   try {
-    const reading = staging.query(copyOut(source, { binary: true }));
+    const reading = staging.query(copyOut(source, { binary: format === 'binary' }));
     await pipeline(reading, new FileSink(file));
     return reading.rows;
   } finally {
