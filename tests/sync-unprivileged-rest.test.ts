@@ -34,13 +34,16 @@ describe('a REST sync whose staging functions may not set session_replication_ro
 
   it("stops before writing when it would load tables whose triggers the functions' owner may not disable (auth.users)", async () => {
     const before = await tableDigests(staging.adminUrl, ['public', 'analytics', 'auth', 'storage']);
-    const result = await sync(['--schemas', 'public,analytics,auth,storage', '--exclude', 'departments,employees']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
-    expect(result.stderr).toContain('storage.objects (triggers update_objects_updated_at; owned by supabase_storage_admin)');
-    expect(result.stderr).toContain(`staging's supasync functions run as ${OWNER}, which may not SET session_replication_role`);
-    expect(result.stderr).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${OWNER}`);
-    expect(result.stderr).toContain('Nothing was changed.');
+    // The dry-run says so too, and exits as the run does.
+    for (const dryRun of [['--dry-run'], []]) {
+      const result = await sync(['--schemas', 'public,analytics,auth,storage', '--exclude', 'departments,employees', ...dryRun]);
+      expect(result.code, dryRun.join()).toBe(1);
+      expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
+      expect(result.stderr).toContain('storage.objects (triggers update_objects_updated_at; owned by supabase_storage_admin)');
+      expect(result.stderr).toContain(`staging's supasync functions run as ${OWNER}, which may not SET session_replication_role`);
+      expect(result.stderr).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${OWNER}`);
+      expect(result.stderr).toContain('Nothing was changed.');
+    }
     expect(await tableDigests(staging.adminUrl, ['public', 'analytics', 'auth', 'storage'])).toEqual(before);
   });
 

@@ -47,13 +47,16 @@ describe('a staging owner without the replica-role permission', () => {
 
   it("stops before writing when it would load tables whose triggers it may not disable (Supabase's auth.users)", async () => {
     const before = await tableDigests(staging.adminUrl, ['public', 'auth', 'storage']);
-    const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--schemas', 'public,analytics,auth,storage', '--exclude', 'departments,employees'], {
-      env: envFor(production, staging),
-    });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
-    expect(result.stderr).toContain('storage.objects (triggers update_objects_updated_at; owned by supabase_storage_admin)');
-    expect(result.stderr).toContain('GRANT SET ON PARAMETER session_replication_role');
+    // The dry-run says so too, and exits as the run does.
+    for (const dryRun of [['--dry-run'], []]) {
+      const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--schemas', 'public,analytics,auth,storage', '--exclude', 'departments,employees', ...dryRun], {
+        env: envFor(production, staging),
+      });
+      expect(result.code, dryRun.join()).toBe(1);
+      expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
+      expect(result.stderr).toContain('storage.objects (triggers update_objects_updated_at; owned by supabase_storage_admin)');
+      expect(result.stderr).toContain('GRANT SET ON PARAMETER session_replication_role');
+    }
     expect(await tableDigests(staging.adminUrl, ['public', 'auth', 'storage'])).toEqual(before);
   });
 

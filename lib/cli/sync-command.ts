@@ -41,8 +41,9 @@ export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tabl
                          direct path always holds one connection to each side
   --with-parents         also copy the rows the chosen rows reference, and only those
   --allow-orphans        copy even when staging lacks referenced rows
-  --dry-run              print the plan (tables, order, keys, drift), make the checks the run
-                         makes before writing, exit as it would, and change nothing
+  --dry-run              print the plan (tables, order, keys, drift, sequences), make the checks
+                         the run makes before writing (parents, orphans a replace would leave,
+                         what staging's role may do), exit as it would, and change nothing
   --yes, -y              do not ask before replacing (needed when not at a terminal)
   --no-backup            do not first save the staging tables a replace empties or an
                          upsert overwrites to .supasync/backups/ (private to you; the
@@ -89,9 +90,14 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   });
   try {
     if (values['dry-run']) {
-      const [{ dryRunOutput }, { checkBeforeWriting }] = await Promise.all([import('../report/plan.ts'), syncModules.then(([engine]) => engine)]);
+      const [{ dryRunOutput }, { checkBeforeWriting, checkStagingAccepts }] = await Promise.all([
+        import('../report/plan.ts'),
+        syncModules.then(([engine]) => engine),
+      ]);
       const options = { mode, allowDrift: Boolean(values['allow-drift']), allowOrphans: Boolean(values['allow-orphans']) };
-      const stop = await checkBeforeWriting(run, options).then(() => null, (error: unknown) => error);
+      const stop = await checkBeforeWriting(run, options)
+        .then(({ tables }) => checkStagingAccepts(run, tables, mode))
+        .then(() => null, (error: unknown) => error);
       // The plan, then what the run would stop on, with its exit code; --json gets one object, the failure's.
       if (!(values.json && stop)) console.log(dryRunOutput(run, mode, Boolean(values.json)));
       if (stop) throw stop;

@@ -39,11 +39,11 @@ export async function orphansOfReplace(
   const found: FoundOrphans[] = [];
   const emptiedNames = new Set(emptied.map(qualifiedName));
   for (const link of linksIntoReplaced(links, writtenTables(tables, runMode), emptiedNames)) {
-    const references = await staging.references(link.child, link.columns, null);
+    const references = await staging.references(link.child, link.columns, link.childRows);
     const keys = Object.keys(references);
     if (!keys.length) continue;
     const parent = tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent));
-    const missing = await production.missingKeys(link.parent, link.parentColumns, keys, parent?.rowFilter ?? null);
+    const missing = await production.missingKeys(link.parentRelation, link.parentColumns, keys, parent?.rowFilter ?? null);
     if (!missing.length) continue;
     found.push({ link, rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0), keys: missing.slice(0, 5) });
   }

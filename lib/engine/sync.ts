@@ -219,6 +219,21 @@ export async function checkBeforeWriting(
 }
 
 /**
+ * For a dry-run: what staging's role would refuse of the load, found as the
+ * run finds it, by opening the write session (on the direct path a
+ * transaction, rolled back here) and asking for its refusals. Nothing is
+ * written.
+ */
+export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[], mode: SyncMode): Promise<void> {
+  const session = await openSyncSession(run, { mode, strict: false, backup: null });
+  try {
+    await session.refusals(tables);
+  } finally {
+    await session.abort();
+  }
+}
+
+/**
  * With checks off every table can load at once; in foreign-key order each
  * level waits for the one before it.
  */

@@ -3,12 +3,18 @@
 // production's: they are the ones its rows must satisfy, and a staging-only
 // table can reference a table the run replaces.
 import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
+import { rowsUnderKey } from './partition-keys.ts';
 
 export interface ForeignKeyLink {
   name: string;
   child: TableRef;
   columns: string[];
+  /** For a key its partitions declare, a condition picking the rows it governs (partition-keys.ts); null: every row. */
+  childRows: string | null;
+  /** The table the catalog lists; a key to one of its partitions is one to it. */
   parent: TableRef;
+  /** Where the key's parent rows live: the parent, or the partition the key names. */
+  parentRelation: TableRef;
   parentColumns: string[];
 }
 
@@ -32,7 +38,9 @@ export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKe
         name: fk.name,
         child: { schema: table.schema, name: table.name },
         columns: fk.columns,
+        childRows: rowsUnderKey(fk),
         parent: { schema: fk.referencedSchema, name: fk.referencedTable },
+        parentRelation: fk.referencedPartition ?? { schema: fk.referencedSchema, name: fk.referencedTable },
         parentColumns: fk.referencedColumns,
       }))
       .filter((link) => qualifiedName(link.child) !== qualifiedName(link.parent))

@@ -155,9 +155,10 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
         child_schema: link.child.schema,
         child_table: link.child.name,
         columns: link.columns,
-        parent_schema: link.parent.schema,
-        parent_table: link.parent.name,
+        parent_schema: link.parentRelation.schema,
+        parent_table: link.parentRelation.name,
         parent_columns: link.parentColumns,
+        child_rows: link.childRows,
       }),
     sequenceValues: async (sequences) =>
       sequences.length

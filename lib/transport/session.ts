@@ -96,6 +96,13 @@ export interface SyncSession {
    * saved in the backup with the tables.
    */
   prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging>;
+  /**
+   * What staging's role would refuse of this load, thrown before anything is
+   * written (prepare() makes the same checks): tables whose triggers it may
+   * not disable where the replica role is refused. Opening the session has
+   * made the others (the load method, a cycle's keys it may not defer).
+   */
+  refusals(tables: TablePlan[]): Promise<void>;
   copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
   /** After every table: the sequences to these values, triggers back on, commit. */
   finish(tables: TablePlan[], sequences: SequenceState[]): Promise<void>;

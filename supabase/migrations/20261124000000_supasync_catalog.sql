@@ -497,7 +497,9 @@ CREATE OR REPLACE FUNCTION public.supasync_orphans(
   columns text[],
   parent_schema text,
   parent_table text,
-  parent_columns text[]
+  parent_columns text[],
+  -- for a key its partitions declare: the rows it governs (lib/plan/partition-keys.ts)
+  child_rows text DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -521,18 +523,18 @@ BEGIN
   SELECT string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) INTO parent_key FROM unnest(parent_columns) WITH ORDINALITY AS u(c, o);
   EXECUTE pg_catalog.format(
     'SELECT jsonb_build_object(''rows'', count(*), ''keys'', COALESCE(to_jsonb((array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
-     FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan',
-    child_key, child_schema, child_table, not_null, parent_schema, parent_table, parent_key, child_key) INTO result;
+     FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan',
+    child_key, child_schema, child_table, not_null, COALESCE(child_rows, 'true'), parent_schema, parent_table, parent_key, child_key) INTO result;
   RETURN result;
 END
 $orphans$;
 
 REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[]) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[], text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_references(text, text, text[], text) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[]) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[], text) TO service_role;
 
 -- Whether this database carries the sync-target mark (*_supasync_target_mark.sql),
 -- for the REST path: staging must, production must not. Without the mark table

@@ -18,8 +18,8 @@ export async function orphansPostgres(client: pg.ClientBase, link: ForeignKeyLin
   const { rows } = await client.query<{ rows: string; keys: string[] | null }>(
     `SELECT count(*) AS rows, (array_agg(DISTINCT k ORDER BY k))[1:${ORPHAN_KEYS_SHOWN}] AS keys FROM (
        SELECT ROW(${columnList(link.columns, 'c')})::text AS k FROM ${quoteTable(link.child)} c
-       WHERE ${notNull} AND NOT EXISTS (
-         SELECT FROM ${quoteTable(link.parent)} p WHERE (${columnList(link.parentColumns, 'p')}) = (${columnList(link.columns, 'c')}))) orphan`,
+       WHERE ${notNull} AND (${link.childRows ?? 'true'}) AND NOT EXISTS (
+         SELECT FROM ${quoteTable(link.parentRelation)} p WHERE (${columnList(link.parentColumns, 'p')}) = (${columnList(link.columns, 'c')}))) orphan`,
   );
   return { rows: Number(rows[0]?.rows ?? 0), keys: rows[0]?.keys ?? [] };
 }

@@ -106,11 +106,13 @@ class PostgresSession implements SyncSession {
     private readonly options: SessionOptions,
   ) {}
 
+  async refusals(tables: TablePlan[]): Promise<void> {
+    if (this.method.kind !== 'replica') await refuseForeignTriggers(this.staging, tables);
+  }
+
   async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
-    if (this.method.kind !== 'replica') {
-      await refuseForeignTriggers(this.staging, tables);
-      await this.disableUserTriggers(tables);
-    }
+    await this.refusals(tables);
+    if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied, this.options.mode);
     let backup: StagingBackup | null = null;
     // In this transaction, before its first write: the backup is what staging held when the run began.

@@ -60,7 +60,8 @@ class RestSession implements SyncSession {
     this.cycles = load.cycles;
   }
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
+  /** Opening the session asked staging's functions what their owner may do (load-method.ts); what is left is the shape of the tables. */
+  async refusals(tables: TablePlan[]): Promise<void> {
     for (const table of tables) {
       if (!table.key && table.partitioned) {
         throw new DatabaseError(
@@ -68,6 +69,10 @@ class RestSession implements SyncSession {
         );
       }
     }
+  }
+
+  async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
+    await this.refusals(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied, this.options.mode);
     let backup: StagingBackup | null = null;
     if (this.options.backup && (emptied.length || upserted.length)) {
