@@ -45,6 +45,22 @@ describe('a staging owner without the replica-role permission', () => {
     expect(await rewritingTriggers(staging.adminUrl)).toEqual(BOTH_ENABLED);
   });
 
+  it('replaces a table other staging tables reference, their keys waiting for the end of the load, and puts the keys back', async () => {
+    const keysIntoHotels = () =>
+      query(staging.adminUrl, `SELECT conrelid::regclass::text AS child, conname, condeferrable, condeferred FROM pg_constraint
+                               WHERE contype = 'f' AND confrelid = 'public.hotels'::regclass ORDER BY 1, 2`);
+    const keysBefore = await keysIntoHotels();
+    expect(keysBefore.length).toBeGreaterThan(3);
+    await query(staging.adminUrl, `UPDATE public.hotels SET name = 'renamed in staging'`);
+    const before = await tableDigests(staging.adminUrl);
+    const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--tables', 'hotels'], { env: envFor(production, staging) });
+    expect(result.code, result.stderr).toBe(0);
+    const after = await tableDigests(staging.adminUrl);
+    expect(after['public.hotels']).toEqual((await tableDigests(production.adminUrl))['public.hotels']);
+    expect({ ...after, 'public.hotels': null }).toEqual({ ...before, 'public.hotels': null });
+    expect(await keysIntoHotels()).toEqual(keysBefore);
+  });
+
   it("stops before writing when it would load tables whose triggers it may not disable (Supabase's auth.users)", async () => {
     const before = await tableDigests(staging.adminUrl, ['public', 'auth', 'storage']);
     // The dry-run says so too, and exits as the run does.

@@ -43,6 +43,54 @@ export async function deferCycleKeys(staging: pg.ClientBase, plan: SyncPlan): Pr
   return deferred;
 }
 
+/**
+ * Where the replica role is refused, a replace empties a table that staging
+ * tables outside the run reference with DELETE, which fires their foreign
+ * keys: those are deferred to the end of the load, when the referencing rows
+ * find their parents again (the engine checked they would) or the run fails
+ * naming them. A key that acts on delete (CASCADE, SET NULL, SET DEFAULT) or
+ * is RESTRICT acts at once, whatever its deferral: refused, before a row goes.
+ */
+export async function deferKeysInto(staging: pg.ClientBase, referenced: TableRef[], emptied: TableRef[]): Promise<DeferredKey[]> {
+  const { rows } = await staging.query<{ relation: string; root: string; name: string; action: string }>(
+    `SELECT c.conrelid::regclass::text AS relation, COALESCE(pg_catalog.pg_partition_root(c.conrelid), c.conrelid)::regclass::text AS root,
+            c.conname AS name, c.confdeltype AS action
+     FROM pg_catalog.pg_constraint c
+     WHERE c.contype = 'f' AND c.conparentid = 0
+       AND COALESCE(pg_catalog.pg_partition_root(c.confrelid), c.confrelid) = ANY ($1::regclass[])
+       AND COALESCE(pg_catalog.pg_partition_root(c.conrelid), c.conrelid) <> ALL ($2::regclass[])
+     ORDER BY 1, 3`,
+    [referenced.map((table) => quoteTable(table)), emptied.map((table) => quoteTable(table))],
+  );
+  const acting = rows.filter((row) => row.action !== 'a');
+  if (acting.length) {
+    const actions: Record<string, string> = { r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+    throw new DatabaseError(
+      `${referenced.map(qualifiedName).join(', ')} cannot be emptied for the replace: staging's role may not SET session_replication_role, ` +
+        `so emptying them fires the foreign keys that reference them, and ${acting
+          .map((row) => `${row.relation}'s ${row.name} (ON DELETE ${actions[row.action] ?? row.action})`)
+          .join(', ')} would act on the referencing rows at once. Add those tables to the run (--tables, or their schema to --schemas), ` +
+        "keep staging's rows with --mode upsert, or grant the parameter (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>). Nothing was changed.",
+    );
+  }
+  const deferred: DeferredKey[] = [];
+  for (const row of rows) {
+    const key = await deferKey(staging, { table: row.root, relation: row.relation, name: row.name }).catch(async (error: unknown) => {
+      if ((error as { code?: string }).code !== '42501') throw error;
+      throw new DatabaseError(
+        `Emptying ${referenced.map(qualifiedName).join(', ')} for the replace fires ${row.relation}'s foreign key ${row.name}, which must wait for the end of the load, ` +
+          "and staging's role may neither SET session_replication_role nor defer that key (only the table's owner may). " +
+          'Grant the parameter (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>), connect as the owner, ' +
+          `add ${row.root} to the run, or keep staging's rows with --mode upsert. Nothing was changed.`,
+        1,
+        { cause: error },
+      );
+    });
+    if (key) deferred.push(key);
+  }
+  return deferred;
+}
+
 /** Null when staging has no such key (or no such partition): nothing to defer, the plan reports the drift. */
 async function deferKey(staging: pg.ClientBase, key: Pick<DeferredKey, 'table' | 'relation' | 'name'>): Promise<DeferredKey | null> {
   const { rows } = await staging.query<{ deferrable: boolean; deferred: boolean }>(
@@ -98,8 +146,9 @@ export async function checkAndRestoreKeys(staging: pg.ClientBase, keys: Deferred
   } catch (error) {
     const e = error as { message?: string; detail?: string; table?: string; constraint?: string };
     throw new DatabaseError(
-      `The copied rows break a foreign key of the cycle: ${e.message ?? String(error)}${e.detail ? ` (${e.detail})` : ''}. ` +
-        "Production's snapshot is consistent, so staging holds rows the copy did not replace: sync the referencing tables too. " +
+      `The copied rows break a foreign key whose check waited for the end of the load: ${e.message ?? String(error)}${e.detail ? ` (${e.detail})` : ''}. ` +
+        "Production's snapshot is consistent, so staging holds rows the copy did not replace: sync the referencing tables too " +
+        '(staging checks its foreign keys itself here, so --allow-orphans cannot let them pass). ' +
         'Staging was left exactly as it was.',
       1,
       { cause: error },

@@ -9,7 +9,7 @@ import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
-import { checkAndRestoreKeys, deferCycleKeys, type DeferredKey } from './deferred-keys.ts';
+import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
 import { referencedFromOutside, type ForeignKeyLink } from '../../plan/links.ts';
@@ -94,6 +94,8 @@ class PostgresSession implements SyncSession {
   private postponedIndexes: SecondaryIndex[] = [];
   /** The replaced tables' secondary indexes, dropped in prepare() and built again after each table's rows. */
   private droppedIndexes = new Map<string, SecondaryIndex[]>();
+  /** Tables emptied by a DELETE whose foreign-key checks wait for the end of the load: no index may be built on them before. */
+  private readonly checksPending = new Set<string>();
 
   constructor(
     private readonly production: pg.Client,
@@ -121,32 +123,29 @@ class PostgresSession implements SyncSession {
       backup = { ...written, upserted: upserted.length };
     }
     if (emptied.length) {
-      await this.empty(emptied);
+      // Indexes first: a table whose DELETE left foreign-key checks pending may not have an index dropped until they ran.
       const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
       this.droppedIndexes = await dropSecondaryIndexes(this.staging, replaced.map((t) => t.table));
+      await this.empty(emptied);
     }
     return { backup, warnings: [] };
   }
 
   /**
    * TRUNCATE, in one statement, refuses a table another staging table
-   * references, whatever either holds. Those are emptied with DELETE under
-   * the replica role, which fires no foreign-key trigger: the referencing
-   * rows stay, and the engine checks before COMMIT that each finds its parent
-   * again (the engine's check before writing already said they would).
-   * Without the replica role a DELETE would cascade or be refused row by row.
+   * references, whatever either holds. Those are emptied with DELETE: under
+   * the replica role it fires no foreign-key trigger; without it, the keys
+   * that reference them wait for the end of the load (deferKeysInto). The
+   * referencing rows stay, and the engine checks before COMMIT that each
+   * finds its parent again (its check before writing already said they would).
    */
   private async empty(emptied: TableRef[]): Promise<void> {
     const referenced = referencedFromOutside(this.stagingLinks, emptied);
     const truncated = emptied.filter((table) => !referenced.includes(table));
+    // Without the replica role the DELETE fires the referencing keys: they wait for the end of the load.
     if (referenced.length && this.method.kind !== 'replica') {
-      const links = this.stagingLinks.filter((link) => referenced.some((table) => qualifiedName(table) === qualifiedName(link.parent)));
-      throw new DatabaseError(
-        `${referenced.map(qualifiedName).join(', ')} cannot be emptied for the replace: staging's ${[...new Set(links.map((l) => qualifiedName(l.child)))].join(', ')} ` +
-          'reference(s) them, so TRUNCATE refuses, and a DELETE with foreign-key checks on would cascade or be refused, as staging\'s role may not ' +
-          'SET session_replication_role. Add the referencing tables to the run (--tables, or their schema to --schemas), keep staging\'s rows ' +
-          'with --mode upsert, or grant the parameter (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>). Nothing was changed.',
-      );
+      this.deferredKeys.push(...(await deferKeysInto(this.staging, referenced, emptied)));
+      for (const table of referenced) this.checksPending.add(qualifiedName(table));
     }
     if (truncated.length) await this.staging.query(`TRUNCATE ${truncated.map((table) => quoteTable(table)).join(', ')}`);
     for (const table of referenced) await this.staging.query(`DELETE FROM ${quoteTable(table)}`);
@@ -158,7 +157,9 @@ class PostgresSession implements SyncSession {
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
       // A table whose foreign-key checks wait for the end of the load cannot
       // have indexes built while they wait: its indexes come after the checks.
-      if (this.deferredKeys.some((key) => key.table === quoteTable(table.table))) this.postponedIndexes.push(...dropped);
+      if (this.deferredKeys.some((key) => key.table === quoteTable(table.table)) || this.checksPending.has(qualifiedName(table.table))) {
+        this.postponedIndexes.push(...dropped);
+      }
       else await createIndexes(this.staging, dropped);
       return { rows, changed: rows, rejected: [] };
     }
