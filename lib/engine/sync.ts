@@ -129,7 +129,9 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     }
     const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, options.mode, run.production.oneSnapshot);
     if (orphans.length && !options.allowOrphans) {
-      throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'));
+      throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
+        sameOnRerun: true,
+      });
     }
     for (const line of describeOrphans(orphans)) events.warning(`--allow-orphans: ${line.trim()}`);
     await session.finish(tables, await sequencesToSet(run.production, run.staging, sequences, tables, options.mode));

@@ -86,10 +86,23 @@ export function linksIntoReplaced(
   );
 }
 
-/** Of the tables a run empties, those another staging table outside them references: TRUNCATE refuses them. */
+/**
+ * Of the tables a run empties, those TRUNCATE refuses: one TRUNCATE must
+ * list every table that references one it empties. So a table referenced from
+ * outside the list is emptied otherwise (DELETE), and then so is every table
+ * it references among the others: they are no longer truncated beside it.
+ */
 export function referencedFromOutside(links: ForeignKeyLink[], emptied: TableRef[]): TableRef[] {
-  const names = new Set(emptied.map(qualifiedName));
-  return emptied.filter((table) =>
-    links.some((link) => qualifiedName(link.parent) === qualifiedName(table) && !names.has(qualifiedName(link.child))),
-  );
+  const truncated = new Set(emptied.map(qualifiedName));
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const link of links) {
+      const [child, parent] = [qualifiedName(link.child), qualifiedName(link.parent)];
+      if (truncated.has(parent) && !truncated.has(child) && child !== parent) {
+        truncated.delete(parent);
+        moved = true;
+      }
+    }
+  }
+  return emptied.filter((table) => !truncated.has(qualifiedName(table)));
 }

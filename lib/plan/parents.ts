@@ -55,7 +55,7 @@ export function selectionWithParents(production: Catalog, selection: Selection, 
   const options: Record<string, TableOptions> = { ...selection.options };
   for (const parent of referencedBy.keys()) {
     // Parents are merged into staging, never emptied: the user did not ask to replace them.
-    options[parent] = { ...options[parent], mode: 'upsert', where: filterOf(parent, new Set()) };
+    options[parent] = { ...options[parent], mode: 'upsert', where: filterOf(parent, new Set()), referencedRows: true };
   }
   return {
     ...selection,

@@ -11,6 +11,7 @@ import {
 } from '../catalog/types.ts';
 import { compareTables, type Drift } from './drift.ts';
 import { orderByDependencies } from './order.ts';
+import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching, type ForeignKeyLink } from './links.ts';
 import { planSequences, type SequencePlan } from './sequences.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
@@ -46,8 +47,14 @@ export interface TablePlan {
   drift: Drift[];
   /** From supasync.config.json: a mode of its own, a batch size, a row filter. */
   options: TableOptions;
-  /** A SQL condition: only matching rows are copied (the config's `where`, or the rows children reference). */
+  /**
+   * A SQL condition: only matching rows are copied. The config's `where`,
+   * the rows children reference (--with-parents), and the `where` of a
+   * parent carried down (carry-down.ts).
+   */
   rowFilter: string | null;
+  /** Copied tables whose `where` this table's rows follow: only rows whose parent is copied come. */
+  filteredBy: string[];
 }
 
 export interface CyclePlan {
@@ -110,7 +117,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
   // where its text is refused. Across major versions rows go as text.
   const sameMajorVersion = Math.floor(production.serverVersion / 10000) === Math.floor(staging.serverVersion / 10000);
 
-  const tables = selected
+  const ordered = selected
     .map((table): TablePlan => {
       const name = qualifiedName(table);
       const stagingTable = findTable(staging, table);
@@ -133,9 +140,12 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         drift,
         options,
         rowFilter: options.where ?? null,
+        filteredBy: [],
       };
     })
     .sort((a, b) => a.level - b.level || qualifiedName(a.table).localeCompare(qualifiedName(b.table)));
+  const cycleOf = (name: string) => order.cycles.findIndex((members) => members.some((member) => qualifiedName(member) === name));
+  const tables = carryFiltersDown(ordered, selected, cycleOf);
 
   const foreignKeysWithin = (members: Set<string>) =>
     selected.flatMap((table) =>

@@ -22,6 +22,8 @@ export interface TableOptions {
   batchSize?: number;
   /** A SQL condition: only the rows it matches are copied. */
   where?: string;
+  /** `where` is --with-parents' own: the rows the copied tables reference (parents.ts), not the user's. */
+  referencedRows?: boolean;
 }
 
 /** A table's options from the config: by `schema.name`, or by bare name for `public`. */

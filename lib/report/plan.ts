@@ -101,7 +101,9 @@ function notes(table: TablePlan): string {
   if (always.length) notes.push(`identity ALWAYS kept: ${always.map((column) => column.name).join(', ')}`);
   if (table.loadedTogether) notes.push(table.loadedTogether);
   if (table.options.mode) notes.push(`mode ${table.options.mode}`);
-  if (table.rowFilter) notes.push(table.options.where && table.rowFilter === table.options.where ? `where ${table.rowFilter}` : 'only the rows referenced');
+  if (table.options.referencedRows) notes.push('only the rows referenced');
+  else if (table.options.where) notes.push(`where ${table.options.where}`);
+  if (table.filteredBy.length) notes.push(`only rows whose ${table.filteredBy.join(', ')} row is copied`);
   if (table.drift.length) notes.push(chalk.red('drift'));
   return notes.join('; ');
 }

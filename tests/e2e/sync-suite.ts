@@ -187,19 +187,62 @@ export function defineSyncSuite(via: Via): void {
       });
     });
 
-    it("never leaves a parent's filtered-out rows silently orphaned: the run fails unless --allow-orphans", async () => {
-      const staging = await freshStaging('where_orphans');
-      const config = { tables: { 'public.hotels': { where: `name <> (SELECT min(name) FROM public.hotels)` } } };
+    it("carries a parent's `where` down to the rows that reference it: a consistent subset, said in the plan, or a named failure", async () => {
+      const staging = await freshStaging('where_carried');
       const cwd = emptyDirectory();
+      const config = { tables: { 'public.hotels': { where: `name <> (SELECT min(name) FROM public.hotels)` } } };
       writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify(config));
-      const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, staging), cwd });
+      const args = ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')];
+      const plan = await runScript('sync.ts', [...args, '--dry-run'], { env: envFor(production, staging), cwd });
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toMatch(/\| public\.accommodation_units +\|.*only rows whose public\.hotels row is copied/);
+      // Carried on: reservations follow their units, invoices their ranges (a cycle's peer).
+      expect(plan.stdout).toMatch(/\| public\.guest_reservations +\|.*only rows whose public\.accommodation_units row is copied/);
+      expect(plan.stdout).toMatch(/\| public\.invoices +\|.*only rows whose .*public\.invoicing_ranges.* row is copied/);
+      // Within the invoices <-> invoicing_ranges cycle a carried filter cannot make the subset whole (a range's
+      // last invoice may be of a reservation filtered out): the check before COMMIT names the rows, never silent.
+      const cycle = await runScript('sync.ts', args, { env: envFor(production, staging), cwd });
+      expect(cycle.code).toBe(1);
+      expect(cycle.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
+      expect(cycle.stderr).toMatch(/\d+ row\(s\) of public\.invoicing_ranges \(public\.invoicing_ranges\.last_invoice_id,last_invoice_issued_on -> public\.invoices/);
+      if (via === 'postgres') expect((await tableDigests(staging.adminUrl))['public.hotels']?.rows).toBe(0);
+      const result = await runScript('sync.ts', [...args, '--exclude', 'invoices,invoicing_ranges'], { env: envFor(production, staging), cwd });
+      expect(result.stderr).not.toMatch(/error|orphan|no parent/i);
+      expect(result.code, result.stderr).toBe(0);
+      const [counts] = await query<{ hotels: number; units: number; orphans: number }>(staging.adminUrl, `
+        SELECT (SELECT count(*)::int FROM public.hotels) AS hotels, (SELECT count(*)::int FROM public.accommodation_units) AS units,
+               (SELECT count(*)::int FROM public.guest_reservations r WHERE r.accommodation_unit_id IS NOT NULL
+                  AND NOT EXISTS (SELECT FROM public.accommodation_units u WHERE u.id = r.accommodation_unit_id)) AS orphans`);
+      const [inProduction] = await query<{ hotels: number; units: number }>(production.adminUrl,
+        'SELECT (SELECT count(*)::int FROM public.hotels) AS hotels, (SELECT count(*)::int FROM public.accommodation_units) AS units');
+      expect(counts?.hotels).toBe((inProduction?.hotels ?? 0) - 1);
+      expect(counts?.units).toBeGreaterThan(0);
+      expect(counts?.units).toBeLessThan(inProduction?.units ?? 0);
+      expect(counts?.orphans).toBe(0);
+      // Every staging foreign key of the tables it copied holds: verify finds no row without its parent (over
+      // REST the failed run above committed its batches: invoicing_ranges keeps what it left, named there).
+      const verified = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'invoices,invoicing_ranges', '--json'], {
+        env: envFor(production, staging),
+      });
+      expect((JSON.parse(verified.stdout) as { orphans: unknown[] }).orphans).toEqual([]);
+    });
+
+    it("fails, rolled back where it can be, when staging's own rows of an upserted child would lose their replaced parent", async () => {
+      const staging = await freshStaging('upsert_child_orphans');
+      expect((await sync(staging, ['--yes'])).code).toBe(0);
+      await query(staging.adminUrl, `
+        INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'staging only', now());
+        INSERT INTO public.accommodation_units (id, hotel_id, name) VALUES ('00000000-0000-0000-0000-00000000cafe', '00000000-0000-0000-0000-00000000beef', 'staging only');`);
+      const before = await tableDigests(staging.adminUrl);
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'public.accommodation_units': { mode: 'upsert' } } }));
+      const result = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'hotels,accommodation_units'], { env: envFor(production, staging), cwd });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
-      expect(result.stderr).toMatch(/\d+ row\(s\) of public\.accommodation_units \(public\.accommodation_units\.hotel_id -> public\.hotels\.id/);
-      if (via === 'postgres') {
-        // One transaction: rolled back, staging as it was.
-        expect((await tableDigests(staging.adminUrl))['public.accommodation_units']?.rows).toBe(0);
-      }
+      expect(result.stderr).toContain(
+        '1 row(s) of public.accommodation_units (public.accommodation_units.hotel_id -> public.hotels.id, accommodation_units_hotel_id_fkey) find no parent, e.g. (00000000-0000-0000-0000-00000000beef)',
+      );
+      if (via === 'postgres') expect(await tableDigests(staging.adminUrl)).toEqual(before);
     });
 
     it('refuses to upsert a table with no key, naming it and the way out', async () => {
