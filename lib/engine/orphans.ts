@@ -59,13 +59,12 @@ export async function orphansAfterLoad(
   runMode: SyncMode,
   oneSnapshot: boolean,
 ): Promise<FoundOrphans[]> {
-  const found: FoundOrphans[] = [];
-  const emptiedNames = new Set(emptied.map(qualifiedName));
-  for (const link of linksToCheck(links, writtenTables(tables, runMode), emptiedNames, oneSnapshot)) {
-    const orphans = await staging.orphans(link);
-    if (orphans.rows) found.push({ link, ...orphans });
-  }
-  return found;
+  const checked = linksToCheck(links, writtenTables(tables, runMode), new Set(emptied.map(qualifiedName)), oneSnapshot);
+  const answers = await staging.orphans(checked);
+  return checked.flatMap((link, index) => {
+    const answer = answers[index];
+    return answer?.rows ? [{ link, ...answer }] : [];
+  });
 }
 
 export function describeOrphans(found: FoundOrphans[]): string[] {

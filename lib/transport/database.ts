@@ -31,8 +31,8 @@ export interface Database {
   references(table: TableRef, columns: string[], rowFilter: string | null): Promise<Record<string, number>>;
   /** Which of these ROW(...)::text values no row of `table` (of those `rowFilter` matches) has in `columns`. */
   missingKeys(table: TableRef, columns: string[], keys: string[], rowFilter: string | null): Promise<string[]>;
-  /** Rows of the link's child whose key finds no parent row (MATCH SIMPLE: a NULL in the key is no reference), with a few of their keys. */
-  orphans(link: ForeignKeyLink): Promise<Orphans>;
+  /** Per link, in order: rows of its child whose key finds no parent row (MATCH SIMPLE: a NULL in the key is no reference), with a few of their keys. */
+  orphans(links: ForeignKeyLink[]): Promise<Orphans[]>;
   /** Where these sequences stand now; a name that is no sequence here is left out. */
   sequenceValues(sequences: TableRef[]): Promise<SequenceState[]>;
   /** One level of a content checksum, computed in the database (see postgres/checksum-sql.ts). */
@@ -84,9 +84,11 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
         );
         return rows.map((row) => row.k);
       },
-      orphans: (link) =>
-        orphansPostgres(client, link).catch((error: unknown) => {
-          throw new DatabaseError(describeError(`Looking for ${config.side}'s rows that ${describeLink(link)} finds no parent for`, error), 1, { cause: error });
+      orphans: (links) =>
+        orphansPostgres(client, links).catch((error: unknown) => {
+          throw new DatabaseError(describeError(`Looking for ${config.side}'s rows whose foreign key finds no parent (${links.map(describeLink).join('; ')})`, error), 1, {
+            cause: error,
+          });
         }),
       sequenceValues: (sequences) =>
         sequenceValuesPostgres(client, sequences).catch((error: unknown) => {
@@ -150,16 +152,20 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
         keys,
         row_filter: rowFilter,
       }),
-    orphans: (link) =>
-      rpc<Orphans>(`Looking for rows that ${describeLink(link)} finds no parent for`, 'supasync_orphans', {
-        child_schema: link.child.schema,
-        child_table: link.child.name,
-        columns: link.columns,
-        parent_schema: link.parentRelation.schema,
-        parent_table: link.parentRelation.name,
-        parent_columns: link.parentColumns,
-        child_rows: link.childRows,
-      }),
+    orphans: async (links) =>
+      links.length
+        ? rpc<Orphans[]>('Looking for rows whose foreign key finds no parent', 'supasync_orphans', {
+            links: links.map((link) => ({
+              child_schema: link.child.schema,
+              child_table: link.child.name,
+              columns: link.columns,
+              child_rows: link.childRows,
+              parent_schema: link.parentRelation.schema,
+              parent_table: link.parentRelation.name,
+              parent_columns: link.parentColumns,
+            })),
+          })
+        : [],
     sequenceValues: async (sequences) =>
       sequences.length
         ? rpc<SequenceState[]>('Reading where sequences stand', 'supasync_sequence_values', { sequences: sequences.map(({ schema, name }) => ({ schema, name })) })

@@ -10,10 +10,10 @@ import type { Database } from '../transport/database.ts';
 export async function verifyForeignKeys(staging: Database, links: ForeignKeyLink[], tables: string[]): Promise<{ checked: number; orphans: FoundOrphans[] }> {
   const compared = new Set(tables);
   const checked = links.filter((link) => compared.has(qualifiedName(link.child)));
-  const orphans: FoundOrphans[] = [];
-  for (const link of checked) {
-    const found = await staging.orphans(link);
-    if (found.rows) orphans.push({ link, ...found });
-  }
+  const answers = await staging.orphans(checked);
+  const orphans: FoundOrphans[] = checked.flatMap((link, index) => {
+    const answer = answers[index];
+    return answer?.rows ? [{ link, ...answer }] : [];
+  });
   return { checked: checked.length, orphans };
 }

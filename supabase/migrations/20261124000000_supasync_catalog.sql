@@ -486,21 +486,17 @@ BEGIN
 END
 $missing$;
 
--- Rows of a child table whose foreign key finds no parent row (MATCH
+-- Rows of child tables whose foreign key finds no parent row (MATCH
 -- SIMPLE: a key with a NULL in it references nothing), counted, with the
--- first few keys: what a run checks before it lets a replace or a filter
--- leave rows pointing nowhere, and verify reports. The direct path builds
--- the same query (lib/transport/postgres/orphans.ts).
-CREATE OR REPLACE FUNCTION public.supasync_orphans(
-  child_schema text,
-  child_table text,
-  columns text[],
-  parent_schema text,
-  parent_table text,
-  parent_columns text[],
-  -- for a key its partitions declare: the rows it governs (lib/plan/partition-keys.ts)
-  child_rows text DEFAULT NULL
-)
+-- first few keys, one answer per link in the links' order: what a run
+-- checks before it lets a replace or a filter leave rows pointing nowhere,
+-- and verify reports. All in one request: over a slow link each is a round
+-- trip. The direct path builds the same query (lib/transport/postgres/orphans.ts).
+--   links: [{"child_schema", "child_table", "columns": [...], "child_rows": sql or null,
+--            "parent_schema", "parent_table", "parent_columns": [...]}, ...]
+-- child_rows, for a key its partitions declare, picks the rows it governs
+-- (lib/plan/partition-keys.ts).
+CREATE OR REPLACE FUNCTION public.supasync_orphans(links jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
@@ -513,28 +509,35 @@ SET extra_float_digits = 3
 SET bytea_output = 'hex'
 AS $orphans$
 DECLARE
+  link jsonb;
   child_key text;
   parent_key text;
   not_null text;
-  result jsonb;
+  found jsonb;
+  result jsonb := '[]';
 BEGIN
-  SELECT string_agg(pg_catalog.format('c.%I', c), ', ' ORDER BY o), string_agg(pg_catalog.format('c.%I IS NOT NULL', c), ' AND ')
-    INTO child_key, not_null FROM unnest(columns) WITH ORDINALITY AS u(c, o);
-  SELECT string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) INTO parent_key FROM unnest(parent_columns) WITH ORDINALITY AS u(c, o);
-  EXECUTE pg_catalog.format(
-    'SELECT jsonb_build_object(''rows'', count(*), ''keys'', COALESCE(to_jsonb((array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
-     FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan',
-    child_key, child_schema, child_table, not_null, COALESCE(child_rows, 'true'), parent_schema, parent_table, parent_key, child_key) INTO result;
+  FOR link IN SELECT value FROM pg_catalog.jsonb_array_elements(links) LOOP
+    SELECT string_agg(pg_catalog.format('c.%I', c), ', ' ORDER BY o), string_agg(pg_catalog.format('c.%I IS NOT NULL', c), ' AND ')
+      INTO child_key, not_null FROM pg_catalog.jsonb_array_elements_text(link -> 'columns') WITH ORDINALITY AS u(c, o);
+    SELECT string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) INTO parent_key
+      FROM pg_catalog.jsonb_array_elements_text(link -> 'parent_columns') WITH ORDINALITY AS u(c, o);
+    EXECUTE pg_catalog.format(
+      'SELECT jsonb_build_object(''rows'', count(*), ''keys'', COALESCE(to_jsonb((array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
+       FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan',
+      child_key, link ->> 'child_schema', link ->> 'child_table', not_null, COALESCE(link ->> 'child_rows', 'true'),
+      link ->> 'parent_schema', link ->> 'parent_table', parent_key, child_key) INTO found;
+    result := result || pg_catalog.jsonb_build_array(found);
+  END LOOP;
   RETURN result;
 END
 $orphans$;
 
 REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[], text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_orphans(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_references(text, text, text[], text) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_orphans(text, text, text[], text, text, text[], text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_orphans(jsonb) TO service_role;
 
 -- Whether this database carries the sync-target mark (*_supasync_target_mark.sql),
 -- for the REST path: staging must, production must not. Without the mark table
