@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, removeSupasync, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
+import { functionsVersion } from '../lib/install/version.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -17,6 +18,10 @@ describe('scripts/install-rpcs.ts', () => {
   it('prints the SQL to paste: read-only for production, write functions and the mark for staging', async () => {
     const forProduction = await runScript('install-rpcs.ts', ['--production', '--print']);
     expect(forProduction.code).toBe(0);
+    expect(forProduction.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_version()');
+    // One file per concern, each function defined once.
+    const definitions = forStagingDefinitions((await runScript('install-rpcs.ts', ['--staging', '--print'])).stdout);
+    expect(definitions.filter((name, index) => definitions.indexOf(name) !== index)).toEqual([]);
     expect(forProduction.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_catalog()');
     expect(forProduction.stdout).not.toContain('supasync_write_rows');
     const forStaging = await runScript('install-rpcs.ts', ['--staging', '--print']);
@@ -33,6 +38,7 @@ describe('scripts/install-rpcs.ts', () => {
     const installed = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });
     expect(installed.stderr).toBe('');
     expect(installed.code).toBe(0);
+    expect(installed.stdout).toContain(`version ${functionsVersion()} (new) in staging`);
     expect(await query(bare.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 1 }]);
     let synced = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
     // PostgREST reloads its schema cache on the NOTIFY, a moment after the install.
@@ -44,9 +50,49 @@ describe('scripts/install-rpcs.ts', () => {
     expect(await syncedDigests(bare.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 
+  it('says it reinstalls or upgrades, and refuses to put older functions over newer ones', async () => {
+    const env = envFor(production, bare);
+    const again = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`version ${functionsVersion()} (reinstalled) in staging`);
+    // Functions from before versions were recorded: an upgrade.
+    await query(bare.adminUrl, 'DROP FUNCTION public.supasync_version()');
+    const upgraded = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });
+    expect(upgraded.stdout).toContain(`version ${functionsVersion()} (upgraded from functions from before versions were recorded)`);
+    // Newer functions than this checkout's: nothing is put over them.
+    await query(bare.adminUrl, `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql AS $$ SELECT 999 $$`);
+    const downgrade = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });
+    expect(downgrade.code).toBe(2);
+    expect(downgrade.stderr).toContain(`staging holds supasync's functions version 999, newer than this checkout's ${functionsVersion()}`);
+    expect(await query(bare.adminUrl, 'SELECT public.supasync_version() AS v')).toEqual([{ v: 999 }]);
+    const reset = await runScript('install-rpcs.ts', ['--staging', '--yes', '--uninstall'], { env });
+    expect(reset.code, reset.stderr).toBe(0);
+    expect((await runScript('install-rpcs.ts', ['--staging', '--yes'], { env })).code).toBe(0);
+  });
+
+  it('--uninstall leaves the database as before supasync: no function, no mark, the data untouched', async () => {
+    const env = envFor(production, bare);
+    const before = await syncedDigests(bare.adminUrl);
+    const removed = await runScript('install-rpcs.ts', ['--staging', '--yes', '--uninstall'], { env });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(/Removed \d+ supasync function\(s\) and the sync-target mark from staging/);
+    expect(await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'supasync\\_%'`)).toEqual([{ n: 0 }]);
+    expect(await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'supasync_private'`)).toEqual([{ n: 0 }]);
+    expect(await syncedDigests(bare.adminUrl)).toEqual(before);
+    // Unmarked now: a sync refuses it.
+    const refused = await runScript('sync.ts', ['--via', 'postgres', '--yes'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not marked as a supasync sync target');
+  });
+
   it('needs to be told where', async () => {
     const result = await runScript('install-rpcs.ts', []);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--staging or --production');
   });
 });
+
+/** The functions a printed install defines, by name, as often as it defines them. */
+function forStagingDefinitions(sql: string): string[] {
+  return [...sql.matchAll(/CREATE OR REPLACE FUNCTION ([\w.]+)\(/g)].map((match) => match[1] as string);
+}

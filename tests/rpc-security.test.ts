@@ -16,6 +16,7 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_sync_target', {}],
   ['supasync_sequence_values', { sequences: [table] }],
   ['supasync_orphans', { links: [] }],
+  ['supasync_version', {}],
   ['supasync_can_disable_checks', {}],
   ['supasync_truncate', { tables: [table] }],
   ['supasync_write_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }],
@@ -40,7 +41,7 @@ describe("supasync's functions", () => {
   it('refuse to write where the database is not marked as a sync target', async () => {
     const service = connectSupabase(production.apiUrl, production.serviceRoleKey);
     const before = await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`);
-    for (const [name, args] of calls.slice(6)) {
+    for (const [name, args] of calls.slice(7)) {
       const { error } = await service.rpc(name, args);
       expect(error?.message, name).toContain('not marked as a supasync sync target');
     }

@@ -15,7 +15,7 @@ export function readMigration(suffix: string): { file: string; sql: string } {
  * direct path and the RPC cannot drift apart.
  */
 export function catalogQuery(): string {
-  const { file, sql } = readMigration('_supasync_catalog');
+  const { file, sql } = readMigration('_supasync_read');
   const body = /\bAS \$catalog\$([\s\S]*?)\$catalog\$/.exec(sql)?.[1];
   if (!body) throw new Error(`${file} has no function body between $catalog$ markers`);
   return body;

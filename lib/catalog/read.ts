@@ -33,7 +33,7 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
   if (error) {
     const unreachable = describeUnreachable(error, url);
     if (unreachable) throw new DatabaseError(`Reading ${side}'s schema over REST: ${unreachable}`);
-    const { file } = readMigration('_supasync_catalog');
+    const { file } = readMigration('_supasync_read');
     const fixes: Record<string, string> = {
       PGRST202: `supasync's functions are not installed in ${side}: apply supabase/migrations/${file} (supabase db push, or paste it into the SQL editor)`,
       '42501': `the key for ${side} may not call supasync_catalog: use the service_role key, not the anon key`,

@@ -5,7 +5,8 @@ import type pg from 'pg';
 import { readMigration } from '../catalog/query.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
 import { connectPostgres } from '../connect/postgres.ts';
-import { DatabaseError, describeError } from '../errors.ts';
+import { DatabaseError, describeError, UsageError } from '../errors.ts';
+import { functionsVersion, installedVersion, type InstalledVersion } from './version.ts';
 
 export const MARK_SYNC_TARGET = `INSERT INTO supasync_private.sync_target (marked_by) VALUES (current_user) ON CONFLICT (only_row) DO NOTHING;`;
 
@@ -14,17 +15,8 @@ export type InstallKind = 'production' | 'staging' | 'mark';
 
 // In file order, as the Supabase CLI would apply them.
 const MIGRATIONS: Record<InstallKind, string[]> = {
-  production: ['_supasync_catalog', '_supasync_read_pages'],
-  staging: [
-    '_supasync_catalog',
-    '_supasync_target_mark',
-    '_supasync_write',
-    '_supasync_write_checks',
-    '_supasync_write_cycle',
-    '_supasync_backup',
-    '_supasync_restore',
-    '_supasync_read_pages',
-  ],
+  production: ['_supasync_read'],
+  staging: ['_supasync_read', '_supasync_target_mark', '_supasync_write', '_supasync_backup'],
   mark: ['_supasync_target_mark'],
 };
 
@@ -36,13 +28,51 @@ export function installSql(kind: InstallKind): string {
   return kind === 'production' ? body : `${body}\n-- mark this database as a sync target\n${MARK_SYNC_TARGET}\n`;
 }
 
-export async function installMigrations(client: pg.ClientBase, kind: InstallKind): Promise<void> {
+/** What an install found and left: the functions' version before (none, or 0 for unversioned ones) and after. */
+export interface Installed {
+  before: InstalledVersion;
+  version: number;
+}
+
+export async function installMigrations(client: pg.ClientBase, kind: InstallKind, side: 'production' | 'staging'): Promise<Installed> {
   await client.query('BEGIN');
   try {
+    const before = await installedVersion(client);
+    const version = functionsVersion();
+    if (kind !== 'mark' && before.kind === 'installed' && before.version > version) {
+      throw new UsageError(
+        `${side} holds supasync's functions version ${before.version}, newer than this checkout's ${version}: ` +
+          'update supasync (git pull, or a newer package) rather than put older functions over them. Nothing was changed.',
+      );
+    }
     await client.query(installSql(kind));
     // PostgREST learns about new functions when told to reload its schema cache.
     await client.query(`NOTIFY pgrst, 'reload schema'`);
     await client.query('COMMIT');
+    return { before, version };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Every supasync function in `public`, and in staging the private schema
+ * with the sync-target mark: the database as it was before supasync, data
+ * untouched. One transaction.
+ */
+export async function uninstallMigrations(client: pg.ClientBase, side: 'production' | 'staging'): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query<{ signature: string }>(
+      `SELECT p.oid::regprocedure::text AS signature FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = 'public' AND p.proname LIKE 'supasync\\_%' ORDER BY 1`,
+    );
+    for (const { signature } of rows) await client.query(`DROP FUNCTION ${signature}`);
+    if (side === 'staging') await client.query('DROP SCHEMA IF EXISTS supasync_private CASCADE');
+    await client.query(`NOTIFY pgrst, 'reload schema'`);
+    await client.query('COMMIT');
+    return rows.length;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -50,15 +80,32 @@ export async function installMigrations(client: pg.ClientBase, kind: InstallKind
 }
 
 /** Connects as the string's role, the way every script does (not read-only), and installs, all or nothing. */
-export async function installInto(dbUrl: string, kind: InstallKind, side: 'production' | 'staging'): Promise<void> {
+export async function installInto(dbUrl: string, kind: InstallKind, side: 'production' | 'staging'): Promise<Installed> {
+  return withInstallConnection(dbUrl, side, 'Installing', (client) => installMigrations(client, kind, side));
+}
+
+/** The same connection, for --uninstall. */
+export async function uninstallFrom(dbUrl: string, side: 'production' | 'staging'): Promise<number> {
+  return withInstallConnection(dbUrl, side, 'Uninstalling', (client) => uninstallMigrations(client, side));
+}
+
+async function withInstallConnection<T>(dbUrl: string, side: 'production' | 'staging', doing: string, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   const client = await connectPostgres(side, dbUrl, 'install');
   try {
-    await installMigrations(client, kind);
+    return await work(client);
   } catch (error) {
-    throw new DatabaseError(describeError(`Installing in ${side}`, error), 1, { cause: error });
+    if (error instanceof UsageError) throw error;
+    throw new DatabaseError(describeError(`${doing} in ${side}`, error), 1, { cause: error });
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** What an install did, in words: "version 1 (new)", "version 2 (upgraded from 1)". */
+export function describeInstalled({ before, version }: Installed): string {
+  if (before.kind === 'none') return `version ${version} (new)`;
+  if (before.version === version) return `version ${version} (reinstalled)`;
+  return `version ${version} (upgraded from ${before.version === 0 ? 'functions from before versions were recorded' : `version ${before.version}`})`;
 }
 
 /** Which project or database a connection string reaches, in words a person checks before saying yes. */

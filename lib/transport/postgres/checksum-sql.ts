@@ -1,5 +1,5 @@
 // The checksum queries of supasync_checksum() (supabase/migrations/
-// *_supasync_catalog.sql), built here for the direct path, which must not need
+// *_supasync_read.sql), built here for the direct path, which must not need
 // anything installed in production. Same text, same answers: a test compares
 // the two on one database. The connection pins the formatting settings the
 // function pins (lib/connect/postgres.ts).

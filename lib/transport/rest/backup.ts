@@ -52,7 +52,7 @@ export async function backUpTablesOverRest(
   const states = await describeStagingTables(staging, tables, onRetry).catch((error: unknown) => {
     if (error instanceof RpcFailure && error.code === 'PGRST202') {
       throw new DatabaseError(
-        "Staging lacks supasync_backup_tables (supabase/migrations/20261201000200_supasync_backup.sql), which a sync over REST backs staging's rows up with before it replaces or upserts. " +
+        "Staging lacks supasync_backup_tables (supabase/migrations/*_supasync_backup.sql), which a sync over REST backs staging's rows up with before it replaces or upserts. " +
           'Install it: npx tsx scripts/install-rpcs.ts --staging; or sync without a backup: --no-backup. Nothing was changed.',
         1,
         { cause: error },

@@ -38,7 +38,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan, mo
       throw explainSetupFailure(error, '_supasync_write');
     }),
     callRpc<WriteChecks>(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }).catch((error: unknown) => {
-      throw explainSetupFailure(error, '_supasync_write_checks');
+      throw explainSetupFailure(error, '_supasync_write');
     }),
   ]);
   refuseMissingPrivileges(checks, plan, mode);

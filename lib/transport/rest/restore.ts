@@ -100,7 +100,7 @@ async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], o
     if (error instanceof RpcFailure && error.code === 'PGRST202') {
       throw new DatabaseError(
         'Another table of staging references the tables of this backup, so TRUNCATE may not empty them, and staging lacks supasync_delete_rows ' +
-          '(supabase/migrations/20261201000300_supasync_restore.sql), which empties them instead. Install it: npx tsx scripts/install-rpcs.ts --staging. Nothing was changed.',
+          '(supabase/migrations/*_supasync_write.sql), which empties them instead. Install it: npx tsx scripts/install-rpcs.ts --staging. Nothing was changed.',
         1,
         { cause: error },
       );

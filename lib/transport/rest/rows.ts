@@ -69,7 +69,7 @@ function explainReadFailure(table: PagedTable, keyColumns: string[], after: Row 
     keyColumns.length ? keyColumns.map((column, i) => `${column}=${String(values[i] ?? 'NULL')}`).join(', ') : `at ctid ${String(values[0])}`;
   if (error.code === 'PGRST202') {
     return new DatabaseError(
-      `Reading ${name}: this project lacks the current supasync_read_rows (supabase/migrations/*_supasync_read_pages.sql), which ends pages by bytes. ` +
+      `Reading ${name}: this project lacks the current supasync_read_rows (supabase/migrations/*_supasync_read.sql), which ends pages by bytes. ` +
         'Install it: npx tsx scripts/install-rpcs.ts --production, and --staging.',
       1,
       { cause: error },

@@ -1,8 +1,8 @@
 -- supasync: what a REST sync needs to back up staging before a replace
--- empties it, and to put the backup back (scripts/restore-staging.ts).
--- INSTALL IN STAGING ONLY, after 20261124000100_supasync_write.sql, whose
--- sync-target mark both functions require: a backup is only ever of the
--- database a sync is about to empty.
+-- empties it or an upsert overwrites it (scripts/restore-staging.ts puts it
+-- back). INSTALL IN STAGING ONLY, after *_supasync_write.sql, whose
+-- sync-target mark it requires: a backup is only ever of the database a
+-- sync is about to change.
 
 -- For each table: the columns staging stores (generated ones it computes
 -- again), the primary key to page it by (null: paged by ctid), whether it

@@ -1,0 +1,492 @@
+-- supasync: the functions the REST path writes staging with.
+-- INSTALL IN STAGING ONLY, after *_supasync_read.sql and *_supasync_target_mark.sql, then mark staging
+-- as a sync target (`npx tsx scripts/install-rpcs.ts --staging` does all of
+-- it). Every function here refuses to run in a database without that mark, so
+-- installing this file in production by mistake cannot let a sync write there.
+--
+-- They are SECURITY DEFINER, owned by whoever installs them (on Supabase:
+-- `postgres`, the tables' owner), because service_role may neither TRUNCATE
+-- nor set session_replication_role. EXECUTE is for service_role alone.
+
+-- Triggers and FK checks off for this transaction when the owner may (on
+-- Supabase it may, through supautils; set_config() and a function-level SET
+-- clause for this setting are refused there, a SET LOCAL statement is not).
+-- Returns whether it could.
+CREATE OR REPLACE FUNCTION supasync_private.try_replica_role()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = ''
+AS $replica$
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  RETURN true;
+EXCEPTION WHEN insufficient_privilege THEN
+  RETURN false;
+END
+$replica$;
+
+-- Before a run: is this a sync target, and may the load switch triggers and
+-- FK checks off? (Raises when not a sync target.)
+CREATE OR REPLACE FUNCTION public.supasync_can_disable_checks()
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $check$
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  RETURN supasync_private.try_replica_role();
+END
+$check$;
+
+-- Empties the tables of a replace sync, all in one statement: TRUNCATE
+-- refuses when a table outside the list references one of them.
+CREATE OR REPLACE FUNCTION public.supasync_truncate(tables jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $truncate$
+DECLARE
+  list text;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  SELECT string_agg(pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name'), ', ')
+    INTO list FROM jsonb_array_elements(tables) AS t;
+  IF list IS NOT NULL THEN
+    EXECUTE 'TRUNCATE ' || list;
+  END IF;
+END
+$truncate$;
+
+-- After a load: each sequence set where the engine decided
+-- (lib/engine/sequences.ts): production's value and is_called, as
+-- pg_dump --data-only sets them, unless staging's must not go backwards.
+-- setval needs UPDATE on the sequence: the functions' owner has it on what
+-- it owns, and a sequence it may not set stops the run with its name.
+CREATE OR REPLACE FUNCTION public.supasync_set_sequences(sequences jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $sequences$
+DECLARE
+  wanted record;
+  set_count integer := 0;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  FOR wanted IN
+    SELECT s ->> 'schema' AS schema_name, s ->> 'name' AS sequence_name, s ->> 'lastValue' AS last_value, (s ->> 'isCalled')::boolean AS is_called
+    FROM pg_catalog.jsonb_array_elements(sequences) AS s
+  LOOP
+    PERFORM pg_catalog.setval(pg_catalog.format('%I.%I', wanted.schema_name, wanted.sequence_name)::pg_catalog.regclass,
+                              wanted.last_value::bigint, wanted.is_called);
+    set_count := set_count + 1;
+  END LOOP;
+  RETURN set_count;
+END
+$sequences$;
+
+REVOKE ALL ON FUNCTION supasync_private.try_replica_role() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_can_disable_checks() FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_truncate(jsonb) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_set_sequences(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_can_disable_checks() TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_truncate(jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
+-- ------------------------------------------------------------ checks kept on: triggers, two passes
+
+-- Where staging's write functions may not SET session_replication_role
+-- (installed by a role without the permission: a self-hosted PostgREST, or
+-- not `postgres` on Supabase).
+-- Without the replica role every batch is checked and triggered as it
+-- commits, so the load runs in foreign-key order with user triggers disabled
+-- around each batch, and a table that references itself loads in two passes:
+-- its rows first with the self-referencing columns NULL, then those columns
+-- set by key (supasync_set_columns).
+-- The enabled user triggers of a table, disabled until this transaction
+-- re-enables them: ALTER TABLE is transactional, so a failed batch leaves them
+-- on. Only the table's owner may do this; supasync_write_checks() finds the
+-- tables where the functions' owner is not, before anything is written.
+CREATE OR REPLACE FUNCTION supasync_private.disable_user_triggers(relation regclass)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = ''
+AS $disable$
+DECLARE
+  triggers text[];
+  trigger_name text;
+BEGIN
+  SELECT COALESCE(array_agg(tgname::text ORDER BY tgname), '{}') INTO triggers
+    FROM pg_catalog.pg_trigger WHERE tgrelid = relation AND NOT tgisinternal AND tgenabled <> 'D';
+  FOREACH trigger_name IN ARRAY triggers LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', relation, trigger_name);
+  END LOOP;
+  RETURN triggers;
+END
+$disable$;
+
+CREATE OR REPLACE FUNCTION supasync_private.enable_triggers(relation regclass, triggers text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $enable$
+DECLARE
+  trigger_name text;
+BEGIN
+  FOREACH trigger_name IN ARRAY triggers LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE TRIGGER %I', relation, trigger_name);
+  END LOOP;
+END
+$enable$;
+
+-- Before any REST load writes: who the functions run as, the privileges that
+-- role lacks on the tables to load (a replace must not empty what it cannot
+-- refill), and, for a load without the replica role, the tables whose enabled
+-- user triggers that role cannot disable because it does not own them (on
+-- Supabase auth.users belongs to supabase_auth_admin, storage.objects to
+-- supabase_storage_admin). Their triggers would fire during the load: a
+-- profile trigger on auth.users would make every copied profile twice. Tables
+-- staging lacks are skipped; the plan reports them.
+--   tables: [{"schema": ..., "name": ...}, ...]
+--   -> {"owner": role, "foreign_triggers": [{"table", "owner", "triggers"}, ...],
+--       "missing_privileges": [{"schema", "name", "privileges": ["INSERT", ...]}, ...]}
+CREATE OR REPLACE FUNCTION public.supasync_write_checks(tables jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $checks$
+DECLARE
+  foreign_triggers jsonb;
+  missing_privileges jsonb;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  -- SELECT too: ON CONFLICT DO UPDATE reads the conflicting row.
+  SELECT COALESCE(jsonb_agg(jsonb_build_object('schema', schema_name, 'name', table_name, 'privileges', missing)
+                            ORDER BY schema_name, table_name), '[]')
+    INTO missing_privileges
+    FROM (
+      SELECT n.nspname AS schema_name, c.relname AS table_name,
+             array_agg(p.privilege ORDER BY p.privilege) FILTER (WHERE NOT pg_catalog.has_table_privilege(c.oid, p.privilege)) AS missing
+      FROM jsonb_array_elements(tables) AS wanted
+      JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
+      JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
+      CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'TRUNCATE']) AS p(privilege)
+      GROUP BY 1, 2
+    ) found
+    WHERE missing IS NOT NULL;
+  SELECT COALESCE(jsonb_agg(jsonb_build_object('table', name, 'owner', owner, 'triggers', triggers) ORDER BY name), '[]')
+    INTO foreign_triggers
+    FROM (
+      SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name,
+             pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+             array_agg(t.tgname::text ORDER BY t.tgname) AS triggers
+      FROM jsonb_array_elements(tables) AS wanted
+      JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
+      JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
+      JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid
+      -- In a SECURITY DEFINER function the current user is the function's owner.
+      WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+      GROUP BY 1, 2
+    ) found;
+  RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges);
+END
+$checks$;
+
+-- The second pass of a two-pass load: sets `columns` of the rows matched on
+-- `key_columns`. Each row is an array of text values, the key's first, then
+-- the columns', cast by staging's own input functions as supasync_write_rows
+-- casts them. Rows already equal are not rewritten, so a retried batch is
+-- harmless; a key staging lacks matches nothing. User triggers are off as in
+-- supasync_write_rows: the replica role where the owner may set it, else
+-- disabled around the UPDATE in this transaction. The UPDATE always has a
+-- WHERE (pg-safeupdate rejects one without, inside functions too).
+CREATE OR REPLACE FUNCTION public.supasync_set_columns(
+  table_schema text,
+  table_name text,
+  key_columns text[],
+  columns text[],
+  rows jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+SET timezone = 'UTC'
+AS $set$
+DECLARE
+  relation regclass;
+  missing text[];
+  source_list text;
+  key_match text;
+  set_list text;
+  target_list text;
+  source_values text;
+  replica boolean;
+  triggers text[] := '{}';
+  updated bigint;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  relation := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
+  IF COALESCE(cardinality(key_columns), 0) = 0 OR COALESCE(cardinality(columns), 0) = 0 THEN
+    RAISE EXCEPTION 'supasync_set_columns: % needs key columns and columns to set', relation
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  -- Source columns are named v1, v2, ... so no table column name can clash.
+  SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
+         string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1,
+           pg_catalog.format_type(a.atttypid, a.atttypmod), 'v' || c.position), ', ' ORDER BY c.position)
+    INTO missing, source_list
+    FROM unnest(key_columns || columns) WITH ORDINALITY AS c(name, position)
+    LEFT JOIN pg_catalog.pg_attribute a
+      ON a.attrelid = relation AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped;
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION '% has no column(s) %', relation, missing USING ERRCODE = 'undefined_column';
+  END IF;
+
+  SELECT string_agg(pg_catalog.format('target.%I = source.%I', k.name, 'v' || k.position), ' AND ')
+    INTO key_match FROM unnest(key_columns) WITH ORDINALITY AS k(name, position);
+  SELECT string_agg(pg_catalog.format('%I = source.%I', c.name, 'v' || (cardinality(key_columns) + c.position)), ', ' ORDER BY c.position),
+         string_agg(pg_catalog.format('target.%I', c.name), ', ' ORDER BY c.position),
+         string_agg(pg_catalog.format('source.%I', 'v' || (cardinality(key_columns) + c.position)), ', ' ORDER BY c.position)
+    INTO set_list, target_list, source_values
+    FROM unnest(columns) WITH ORDINALITY AS c(name, position);
+
+  replica := supasync_private.try_replica_role();
+  IF NOT replica THEN
+    triggers := supasync_private.disable_user_triggers(relation);
+  END IF;
+
+  -- Compared as text: json has no equality operator.
+  EXECUTE pg_catalog.format(
+    'UPDATE %s AS target SET %s FROM (SELECT %s FROM jsonb_array_elements($1) AS r) AS source
+     WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
+    relation, set_list, source_list, key_match, target_list, source_values)
+    USING rows;
+  GET DIAGNOSTICS updated = ROW_COUNT;
+
+  PERFORM supasync_private.enable_triggers(relation, triggers);
+  RETURN jsonb_build_object('updated', updated, 'replica', replica);
+END
+$set$;
+
+REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.enable_triggers(regclass, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_write_checks(jsonb) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_set_columns(text, text, text[], text[], jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_write_checks(jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_set_columns(text, text, text[], text[], jsonb) TO service_role;
+-- ------------------------------------------------------------ cycles in one request
+
+-- Tables that reference each other, written in one transaction.
+--
+-- Without the replica role every REST batch is checked as it commits, and a
+-- NOT NULL cycle (departments.head_employee_id <-> employees.department_id)
+-- has no table that can go first. So its tables' rows travel in one request,
+-- and the one transaction of that request defers their foreign keys to its
+-- end, checks them, and puts them back as they were: what the direct path
+-- does in its staging transaction.
+-- The INSERT of one batch, shared by supasync_write_rows and
+-- supasync_write_cycle: text values cast by staging's own input functions,
+-- an upsert on the key that leaves equal rows alone (so a retried batch is
+-- harmless), plain inserts without one, identity ALWAYS values kept.
+CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = ''
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+SET timezone = 'UTC'
+AS $insert$
+DECLARE
+  missing text[];
+  column_list text;
+  value_list text;
+  has_always_identity boolean;
+  conflict text := '';
+  written bigint;
+BEGIN
+  SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
+         string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position),
+         string_agg(pg_catalog.format('(r ->> %s)::%s', c.position - 1, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY c.position),
+         COALESCE(bool_or(a.attidentity = 'a'), false)
+    INTO missing, column_list, value_list, has_always_identity
+    FROM unnest(columns) WITH ORDINALITY AS c(name, position)
+    LEFT JOIN pg_catalog.pg_attribute a
+      ON a.attrelid = relation AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped;
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION '% has no column(s) %', relation, missing USING ERRCODE = 'undefined_column';
+  END IF;
+
+  IF COALESCE(cardinality(key_columns), 0) > 0 THEN
+    SELECT CASE WHEN count(*) = 0 THEN 'DO NOTHING' ELSE pg_catalog.format(
+             'DO UPDATE SET %s WHERE ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
+             string_agg(pg_catalog.format('%I = EXCLUDED.%I', name, name), ', '),
+             string_agg(pg_catalog.format('target.%I', name), ', '),
+             string_agg(pg_catalog.format('EXCLUDED.%I', name), ', ')) END
+      INTO conflict
+      FROM unnest(columns) AS c(name)
+      WHERE name <> ALL (key_columns);
+    conflict := pg_catalog.format('ON CONFLICT (%s) %s',
+      (SELECT string_agg(pg_catalog.format('%I', k), ', ') FROM unnest(key_columns) AS k), conflict);
+  END IF;
+
+  EXECUTE pg_catalog.format(
+    'INSERT INTO %s AS target (%s) %s SELECT %s FROM jsonb_array_elements($1) AS r %s',
+    relation, column_list, CASE WHEN has_always_identity THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END,
+    value_list, conflict)
+    USING rows;
+  GET DIAGNOSTICS written = ROW_COUNT;
+  RETURN written;
+END
+$insert$;
+
+-- Writes one batch: rows are arrays of text values in `columns` order, cast
+-- by staging's own input functions, through the shared INSERT above. Where
+-- the replica role is refused, the table's enabled user triggers are
+-- disabled around the insert instead, in this same transaction.
+CREATE OR REPLACE FUNCTION public.supasync_write_rows(
+  table_schema text,
+  table_name text,
+  columns text[],
+  key_columns text[],
+  rows jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $write$
+DECLARE
+  relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
+  replica boolean;
+  triggers text[] := '{}';
+  written bigint;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  replica := supasync_private.try_replica_role();
+  IF NOT replica THEN
+    triggers := supasync_private.disable_user_triggers(relation);
+  END IF;
+  written := supasync_private.insert_rows(relation, columns, key_columns, rows);
+  PERFORM supasync_private.enable_triggers(relation, triggers);
+  RETURN jsonb_build_object('written', written, 'replica', replica);
+END
+$write$;
+
+-- Writes every table of a cycle in this one transaction.
+--   batches: [{"table_schema", "table_name", "columns", "key_columns", "rows"}, ...]
+--   -> [{"table": "schema.name", "written": n}, ...], in the batches' order
+-- Without the replica role: user triggers off on every table first (a table
+-- with checks pending cannot be altered), the foreign keys among the tables
+-- (their partitions' own too) made DEFERRABLE INITIALLY DEFERRED, the rows
+-- written, the checks run, then keys and triggers restored exactly; a failure
+-- anywhere rolls all of it back.
+CREATE OR REPLACE FUNCTION public.supasync_write_cycle(batches jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $cycle$
+DECLARE
+  relations regclass[];
+  disabled jsonb := '[]';
+  altered jsonb := '[]';
+  foreign_key record;
+  batch jsonb;
+  i integer;
+  written jsonb := '[]';
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  SELECT array_agg(pg_catalog.format('%I.%I', b ->> 'table_schema', b ->> 'table_name')::regclass ORDER BY ordinality)
+    INTO relations FROM jsonb_array_elements(batches) WITH ORDINALITY AS e(b, ordinality);
+  IF NOT supasync_private.try_replica_role() THEN
+    FOR i IN 1 .. cardinality(relations) LOOP
+      disabled := disabled || jsonb_build_array(to_jsonb(supasync_private.disable_user_triggers(relations[i])));
+    END LOOP;
+    FOR foreign_key IN
+      SELECT c.conrelid::regclass AS relation, c.conname, c.condeferrable, c.condeferred
+      FROM pg_catalog.pg_constraint c
+      -- Keys declared on a table of the cycle or on one of its partitions (each
+      -- partition its own constraint), to a table of the cycle or a partition of one.
+      WHERE c.contype = 'f' AND c.conparentid = 0
+        AND COALESCE(pg_catalog.pg_partition_root(c.conrelid), c.conrelid::regclass) = ANY (relations)
+        AND COALESCE(pg_catalog.pg_partition_root(c.confrelid), c.confrelid::regclass) = ANY (relations)
+        AND NOT (c.condeferrable AND c.condeferred)
+      ORDER BY 1, 2
+    LOOP
+      EXECUTE pg_catalog.format('ALTER TABLE %s ALTER CONSTRAINT %I DEFERRABLE INITIALLY DEFERRED', foreign_key.relation, foreign_key.conname);
+      altered := altered || jsonb_build_array(jsonb_build_object(
+        'relation', foreign_key.relation::text, 'name', foreign_key.conname, 'deferrable', foreign_key.condeferrable));
+    END LOOP;
+  END IF;
+
+  FOR i IN 1 .. cardinality(relations) LOOP
+    batch := batches -> (i - 1);
+    written := written || jsonb_build_array(jsonb_build_object('table', relations[i]::text, 'written',
+      supasync_private.insert_rows(relations[i],
+        ARRAY(SELECT jsonb_array_elements_text(batch -> 'columns')),
+        ARRAY(SELECT jsonb_array_elements_text(COALESCE(batch -> 'key_columns', '[]'))),
+        batch -> 'rows')));
+  END LOOP;
+
+  -- The deferred checks, now: a constraint with checks pending cannot be altered back.
+  SET CONSTRAINTS ALL IMMEDIATE;
+  FOR i IN 0 .. jsonb_array_length(altered) - 1 LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER CONSTRAINT %I %s', altered -> i ->> 'relation', altered -> i ->> 'name',
+      CASE WHEN (altered -> i ->> 'deferrable')::boolean THEN 'DEFERRABLE INITIALLY IMMEDIATE' ELSE 'NOT DEFERRABLE' END);
+  END LOOP;
+  FOR i IN 0 .. jsonb_array_length(disabled) - 1 LOOP
+    PERFORM supasync_private.enable_triggers(relations[i + 1], ARRAY(SELECT jsonb_array_elements_text(disabled -> i)));
+  END LOOP;
+  RETURN written;
+END
+$cycle$;
+
+REVOKE ALL ON FUNCTION supasync_private.insert_rows(regclass, text[], text[], jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_write_cycle(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_write_cycle(jsonb) TO service_role;
+-- ------------------------------------------------------------ emptying what TRUNCATE may not
+
+-- Emptying tables that TRUNCATE may not empty: a backup's, for
+-- scripts/restore-staging.ts over REST, and a replaced table that staging
+-- tables outside the run reference.
+--
+-- A restore empties its backup's tables with supasync_truncate first: the
+-- fast way. PostgreSQL refuses a TRUNCATE while a table outside the list
+-- references one of them, however few rows either holds, and a backup taken
+-- before an upsert of a table others reference (guest_reservations, which
+-- chat_conversations references) meets that. DELETE with
+-- session_replication_role = replica fires no foreign-key trigger (nor any
+-- other), so the referencing rows stay as they are and find their parents
+-- again once the restore writes the saved rows back. Without the replica
+-- role each DELETE would be checked or cascade, so it is refused instead.
+CREATE OR REPLACE FUNCTION public.supasync_delete_rows(tables jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $delete$
+DECLARE
+  wanted record;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  IF NOT supasync_private.try_replica_role() THEN
+    RAISE EXCEPTION 'supasync_delete_rows empties tables with foreign-key checks off, and its owner may not SET session_replication_role'
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Install supasync''s functions as a role that may (on Supabase, postgres).';
+  END IF;
+  FOR wanted IN SELECT t ->> 'schema' AS schema_name, t ->> 'name' AS table_name FROM jsonb_array_elements(tables) AS t LOOP
+    EXECUTE pg_catalog.format('DELETE FROM %I.%I', wanted.schema_name, wanted.table_name);
+  END LOOP;
+END
+$delete$;
+
+REVOKE ALL ON FUNCTION public.supasync_delete_rows(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_delete_rows(jsonb) TO service_role;
