@@ -9,7 +9,7 @@ import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
 import { modeOf, type SyncMode } from '../transport/session.ts';
-import type { FoundOrphans } from '../engine/orphans.ts';
+import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict } from '../verify/verify.ts';
 import { setToProductionExactly } from '../engine/sequences.ts';

@@ -6,17 +6,10 @@
 // every staging foreign key the run could have broken is checked, and the
 // run fails, rolled back where it can be, unless --allow-orphans.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
-import { describeLink, linksIntoReplaced, linksToCheck, type ForeignKeyLink, type WrittenTable } from '../plan/links.ts';
+import { describeLink, linksIntoReplaced, linksToCheck, type ForeignKeyLink, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { Database } from '../transport/database.ts';
 import { modeOf, type SyncMode } from '../transport/session.ts';
-
-export interface FoundOrphans {
-  link: ForeignKeyLink;
-  rows: number;
-  /** A few of the keys that find no parent, as ROW(...)::text. */
-  keys: string[];
-}
 
 export function writtenTables(tables: TablePlan[], runMode: SyncMode): Map<string, WrittenTable> {
   return new Map(tables.map((table) => [qualifiedName(table.table), { mode: modeOf(table, runMode), filtered: table.rowFilter !== null }]));

@@ -6,6 +6,7 @@
 // cannot hand out a number its own rows already hold.
 import { qualifiedName, type SequenceState } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
+import { isFurther } from '../plan/sequences.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { SequencePlan } from '../plan/sequences.ts';
 import type { Database } from '../transport/database.ts';
@@ -48,15 +49,4 @@ export async function sequencesToSet(
     toSet.push(wanted);
   }
   return toSet;
-}
-
-/** The value a sequence hands out next: last_value itself until it is first called. */
-export function nextValue(state: Pick<SequenceState, 'lastValue' | 'isCalled'>, increment: string): bigint {
-  return BigInt(state.lastValue) + (state.isCalled ? BigInt(increment) : 0n);
-}
-
-/** `a` hands out, next, a number `b` has not reached yet (counting the sequence's way). */
-export function isFurther(a: SequenceState, b: SequenceState, increment: string): boolean {
-  const [next, other] = [nextValue(a, increment), nextValue(b, increment)];
-  return BigInt(increment) > 0n ? next > other : next < other;
 }

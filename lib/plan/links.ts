@@ -18,6 +18,13 @@ export interface ForeignKeyLink {
   parentColumns: string[];
 }
 
+/** Rows of a link's child whose key finds no parent: how many, and a few of their keys as ROW(...)::text. */
+export interface FoundOrphans {
+  link: ForeignKeyLink;
+  rows: number;
+  keys: string[];
+}
+
 /** Where a link's rows are from after a run: what the engine knows of each end. */
 export interface WrittenTable {
   mode: 'replace' | 'upsert';

@@ -5,7 +5,7 @@
 // it (serial, identity) or only calls nextval() on it in its default; and, in
 // a run over whole schemas, the sequences of those schemas no column uses
 // (counters that functions draw from).
-import { qualifiedName, type Catalog, type Sequence, type TableRef } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type Sequence, type SequenceState, type TableRef } from '../catalog/types.ts';
 import type { Selection } from './select.ts';
 
 export interface SequencePlan {
@@ -54,4 +54,15 @@ function tablesUsing(sequence: Sequence): string[] {
 /** The sequences of a plan that staging lacks, said the way drift is. */
 export function sequencesMissingInStaging(sequences: SequencePlan[]): string[] {
   return sequences.filter((plan) => !plan.inStaging).map((plan) => qualifiedName(plan.sequence));
+}
+
+/** The value a sequence hands out next: last_value itself until it is first called. */
+export function nextValue(state: Pick<SequenceState, 'lastValue' | 'isCalled'>, increment: string): bigint {
+  return BigInt(state.lastValue) + (state.isCalled ? BigInt(increment) : 0n);
+}
+
+/** `a` hands out, next, a number `b` has not reached yet (counting the sequence's way). */
+export function isFurther(a: SequenceState, b: SequenceState, increment: string): boolean {
+  const [next, other] = [nextValue(a, increment), nextValue(b, increment)];
+  return BigInt(increment) > 0n ? next > other : next < other;
 }

@@ -2,7 +2,8 @@
 // behind every difference.
 import chalk from 'chalk';
 import type { SequenceState } from '../catalog/types.ts';
-import { describeOrphans, type FoundOrphans } from '../engine/orphans.ts';
+import { describeOrphans } from '../engine/orphans.ts';
+import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { formatCount, renderTable } from './table.ts';

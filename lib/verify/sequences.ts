@@ -2,8 +2,7 @@
 // equal but whose sequences lag hands out, on staging's next insert, a key a
 // copied row already holds: that is not Perfect.
 import { qualifiedName, type SequenceState } from '../catalog/types.ts';
-import { isFurther } from '../engine/sequences.ts';
-import type { SequencePlan } from '../plan/sequences.ts';
+import { isFurther, type SequencePlan } from '../plan/sequences.ts';
 import type { Database } from '../transport/database.ts';
 
 /** ahead: staging's hands out, next, a number production's has not reached (an upsert keeps it so). */
