@@ -155,6 +155,28 @@ describe('answers and errors', () => {
     }
   });
 
+  it('shows each running table on its own line at a terminal, and in a log a plain line per running table every few seconds', async () => {
+    const target = await stack.createProject('progress_staging');
+    try {
+      const env = { ...envFor(production, target), SUPASYNC_PROGRESS_SECONDS: '0.05' };
+      const logged = await runScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', ...ALL], { env });
+      expect(logged.code, logged.stderr).toBe(0);
+      // A log gets plain lines: no carriage return, no escape sequence.
+      expect(logged.stderr).not.toMatch(/\r|\x1b\[/);
+      expect(logged.stderr).toMatch(/^… public\.\S+ {2}[\d,]+ rows {2}[\d,]+ rows\/s/m);
+      expect(logged.stderr).toMatch(/^✓ public\.chat_messages {2}324 rows in [\d.]+s$/m);
+      // At a terminal the running tables are drawn as a block that is redrawn in place.
+      const drawn = await startScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', ...ALL], { env: envFor(production, target), terminal: true }).finished;
+      expect(drawn.code).toBe(0);
+      expect(drawn.stdout).toMatch(/\x1b\[2K/);
+      // Tables copied at once are shown at once, one line each.
+      expect(drawn.stdout).toMatch(/\w+\.\S+ {2}[\d,]+ rows {2}[\d,]+ rows\/s[^\n]*\r?\n\w+\.\S+ {2}[\d,]+ rows {2}[\d,]+ rows\/s/);
+      expect(drawn.stdout).toMatch(/✓ public\.chat_messages {2}324 rows in [\d.]+s/);
+    } finally {
+      await target.stop();
+    }
+  });
+
   it('writes a JSON object on failure too, with --json', async () => {
     const result = await runScript('sync.ts', ['--yes', '--json', '--tables', ''], { env: envFor(production, emptyStaging) });
     expect(result.code).toBe(2);

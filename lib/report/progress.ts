@@ -1,36 +1,112 @@
-// A line per table on stderr while it copies: rows, rows/s and, from the
-// planner's row estimate, the time left. On a terminal the line updates in
-// place; elsewhere (CI logs) one line is written when the table is done.
+// What runs while a sync copies, on stderr. On a terminal, a block of one
+// line per running table (rows, rows/s and, from the planner's estimate, the
+// time left), redrawn in place: over REST several tables copy at once, and
+// one line each keeps them apart. Elsewhere (CI logs, where redrawing shows
+// as garbage) a plain line per running table every few seconds, and one when
+// each is done.
 import chalk from 'chalk';
+import { createLogUpdate } from 'log-update';
 import { qualifiedName } from '../catalog/types.ts';
 import type { SyncEvents } from '../engine/sync.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import { formatCount } from './table.ts';
 
-export function progressReporter(stream: NodeJS.WriteStream = process.stderr): SyncEvents {
-  const live = Boolean(stream.isTTY);
-  const started = new Map<TablePlan, number>();
-  const line = (table: TablePlan, rows: number) => {
-    const seconds = (performance.now() - (started.get(table) ?? performance.now())) / 1000;
+/** How often a log gets its plain lines; SUPASYNC_PROGRESS_SECONDS changes it. */
+const LOG_EVERY_SECONDS = 10;
+/** A terminal redraws at most this often: rows arrive far faster than a person reads. */
+const REDRAW_EVERY_MS = 100;
+
+interface Running {
+  started: number;
+  rows: number;
+}
+
+export function progressReporter(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): SyncEvents {
+  const running = new Map<TablePlan, Running>();
+  const line = (table: TablePlan, { started, rows }: Running) => {
+    const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? rows / seconds : 0;
     const left = table.rowEstimate > rows && rate > 0 ? ` ETA ${Math.ceil((table.rowEstimate - rows) / rate)}s` : '';
     return `${qualifiedName(table.table)}  ${formatCount(rows)} rows  ${formatCount(Math.round(rate))} rows/s${left}`;
   };
+  const lines = () => [...running].map(([table, state]) => line(table, state)).join('\n');
+  // A terminal that reports no size (a pseudo-terminal some CI runners give) cannot hold a block redrawn in place.
+  const terminal = stream.isTTY && (stream.rows ?? 0) > 0 && (stream.columns ?? 0) > 0;
+  const output = terminal ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
   return {
-    warning: (message) => stream.write(chalk.yellow(`warning: ${message}\n`)),
+    warning: (message) => output.print(chalk.yellow(`warning: ${message}`)),
     tableStarted: (table) => {
-      started.set(table, performance.now());
-      if (live) stream.write(`\r\x1b[2K${line(table, 0)}`);
+      running.set(table, { started: performance.now(), rows: 0 });
+      output.changed();
     },
     tableProgress: (table, rows) => {
-      if (live) stream.write(`\r\x1b[2K${line(table, rows)}`);
+      const state = running.get(table);
+      if (state) state.rows = rows;
+      output.changed();
     },
     tableFinished: (table, result) => {
-      started.delete(table);
-      const done = `${chalk.green('✓')} ${qualifiedName(table.table)}  ${formatCount(result.copied)} rows in ${result.seconds.toFixed(2)}s${result.rejected.length ? `, ${formatCount(result.rejected.length)} rejected` : ''}`;
-      stream.write(live ? `\r\x1b[2K${done}\n` : `${done}\n`);
+      running.delete(table);
+      const rejected = result.rejected.length ? `, ${formatCount(result.rejected.length)} rejected` : '';
+      output.print(`${chalk.green('✓')} ${qualifiedName(table.table)}  ${formatCount(result.copied)} rows in ${result.seconds.toFixed(2)}s${rejected}`);
+      if (!running.size) output.idle();
     },
   };
+}
+
+interface Output {
+  /** A line that stays. */
+  print(text: string): void;
+  /** The running tables moved on. */
+  changed(): void;
+  /** Nothing runs: stop redrawing or logging. */
+  idle(): void;
+}
+
+function terminalOutput(stream: NodeJS.WriteStream, lines: () => string): Output {
+  const block = createLogUpdate(stream);
+  let drawn = 0;
+  const draw = () => {
+    drawn = performance.now();
+    block(lines());
+  };
+  return {
+    print(text) {
+      // Above the block: cleared, written, the block drawn again under it.
+      block.clear();
+      stream.write(`${text}\n`);
+      draw();
+    },
+    changed() {
+      if (performance.now() - drawn >= REDRAW_EVERY_MS) draw();
+    },
+    idle() {
+      block.clear();
+    },
+  };
+}
+
+function logOutput(stream: NodeJS.WriteStream, lines: () => string, seconds: number, anyRunning: () => boolean): Output {
+  let timer: NodeJS.Timeout | undefined;
+  const start = () => {
+    timer ??= setInterval(() => {
+      if (anyRunning()) stream.write(`${lines().replace(/^/gm, '… ')}\n`);
+    }, seconds * 1000);
+    // A log line never keeps the process alive.
+    timer.unref();
+  };
+  return {
+    print: (text) => stream.write(`${text}\n`),
+    changed: start,
+    idle() {
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+function logInterval(env: NodeJS.ProcessEnv): number {
+  const seconds = Number(env.SUPASYNC_PROGRESS_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : LOG_EVERY_SECONDS;
 }
 
 /** For --json runs: nothing on the terminal but warnings. */

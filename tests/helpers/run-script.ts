@@ -56,7 +56,8 @@ export function startScript(script: string, args: string[], options: ScriptOptio
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: '0', ...options.env };
   let command = [TSX, join(ROOT, 'scripts', script), ...args];
   if (options.umask !== undefined) command = ['/bin/sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$@"`, 'sh', ...command];
-  if (options.terminal) command = ['script', '-qefc', command.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'];
+  // script(1)'s terminal has no size until told one, as a person's has.
+  if (options.terminal) command = ['script', '-qefc', `stty rows 40 cols 160; exec ${command.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ')}`, '/dev/null'];
   const child = spawn(command[0] as string, command.slice(1), { cwd: options.cwd ?? emptyDirectory(), env });
   let stdout = '';
   let stderr = '';
