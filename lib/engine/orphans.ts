@@ -11,7 +11,7 @@ import type { TablePlan } from '../plan/plan.ts';
 import type { Database } from '../transport/database.ts';
 import { modeOf, type SyncMode } from '../transport/session.ts';
 
-export function writtenTables(tables: TablePlan[], runMode: SyncMode): Map<string, WrittenTable> {
+function writtenTables(tables: TablePlan[], runMode: SyncMode): Map<string, WrittenTable> {
   return new Map(tables.map((table) => [qualifiedName(table.table), { mode: modeOf(table, runMode), filtered: table.rowFilter !== null }]));
 }
 

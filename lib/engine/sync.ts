@@ -134,7 +134,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       });
     }
     for (const line of describeOrphans(orphans)) events.warning(`--allow-orphans: ${line.trim()}`);
-    await session.finish(tables, await sequencesToSet(run.production, run.staging, sequences, tables, options.mode));
+    await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, options.mode));
   } catch (error) {
     await session.abort();
     const backupFate = (await runBackup?.afterFailure()) ?? null;

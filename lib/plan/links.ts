@@ -99,7 +99,7 @@ export function linksIntoReplaced(
  * outside the list is emptied otherwise (DELETE), and then so is every table
  * it references among the others: they are no longer truncated beside it.
  */
-export function referencedFromOutside(links: ForeignKeyLink[], emptied: TableRef[]): TableRef[] {
+export function deletedNotTruncated(links: ForeignKeyLink[], emptied: TableRef[]): TableRef[] {
   const truncated = new Set(emptied.map(qualifiedName));
   for (let moved = true; moved; ) {
     moved = false;

@@ -105,7 +105,7 @@ export interface SyncSession {
   refusals(tables: TablePlan[]): Promise<void>;
   copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
   /** After every table: the sequences to these values, triggers back on, commit. */
-  finish(tables: TablePlan[], sequences: SequenceState[]): Promise<void>;
+  finish(sequences: SequenceState[]): Promise<void>;
   /** Undo what can be undone. */
   abort(): Promise<void>;
 }

@@ -12,7 +12,7 @@ export interface Orphans {
   keys: string[];
 }
 
-export const ORPHAN_KEYS_SHOWN = 5;
+const ORPHAN_KEYS_SHOWN = 5;
 
 /** One answer per link, in the links' order. */
 export async function orphansPostgres(client: pg.ClientBase, links: ForeignKeyLink[]): Promise<Orphans[]> {

@@ -12,7 +12,7 @@ import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
-import { referencedFromOutside, type ForeignKeyLink } from '../../plan/links.ts';
+import { deletedNotTruncated, type ForeignKeyLink } from '../../plan/links.ts';
 import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
@@ -140,7 +140,7 @@ class PostgresSession implements SyncSession {
    * finds its parent again (its check before writing already said they would).
    */
   private async empty(emptied: TableRef[]): Promise<void> {
-    const referenced = referencedFromOutside(this.stagingLinks, emptied);
+    const referenced = deletedNotTruncated(this.stagingLinks, emptied);
     const truncated = emptied.filter((table) => !referenced.includes(table));
     // Without the replica role the DELETE fires the referencing keys: they wait for the end of the load.
     if (referenced.length && this.method.kind !== 'replica') {
@@ -194,7 +194,7 @@ class PostgresSession implements SyncSession {
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
   }
 
-  async finish(_tables: TablePlan[], sequences: SequenceState[]): Promise<void> {
+  async finish(sequences: SequenceState[]): Promise<void> {
     await checkAndRestoreKeys(this.staging, this.deferredKeys);
     await createIndexes(this.staging, this.postponedIndexes);
     // Deferred constraints are checked now rather than at COMMIT: setval is

@@ -7,7 +7,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
-import { referencedFromOutside, type ForeignKeyLink } from '../../plan/links.ts';
+import { deletedNotTruncated, type ForeignKeyLink } from '../../plan/links.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import type { RunBackup } from '../run-backup.ts';
 import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
@@ -94,7 +94,7 @@ class RestSession implements SyncSession {
    * checks once the rows are in). Its owner must be allowed the replica role.
    */
   private async empty(emptied: TableRef[]): Promise<void> {
-    const referenced = referencedFromOutside(this.stagingLinks, emptied);
+    const referenced = deletedNotTruncated(this.stagingLinks, emptied);
     const truncated = emptied.filter((table) => !referenced.includes(table));
     const onRetry = () => {
       this.retries++;
@@ -245,7 +245,7 @@ class RestSession implements SyncSession {
     }
   }
 
-  async finish(_tables: TablePlan[], sequences: SequenceState[]): Promise<void> {
+  async finish(sequences: SequenceState[]): Promise<void> {
     this.stagingMayHaveChanged = true;
     if (!sequences.length) return;
     await callRpc(this.staging, 'supasync_set_sequences', { sequences }).catch((error: unknown) => {
