@@ -6,7 +6,7 @@ import { MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { UsageError } from '../errors.ts';
 import type { ProjectConfig } from '../config/file.ts';
 import type { Selection } from '../plan/select.ts';
-import type { SyncMode } from '../transport/session.ts';
+import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
 
 export const COMMON_OPTIONS = {
   tables: { type: 'string', multiple: true },
@@ -106,6 +106,7 @@ export function selectionFrom(
 
 export function modeFlag(value: string | undefined, fallback: SyncMode): SyncMode {
   if (value === undefined) return fallback;
-  if (value === 'replace' || value === 'upsert') return value;
-  throw new UsageError(`--mode ${value}: use --mode replace (staging's tables become production's) or --mode upsert (insert and update, keep staging-only rows)`);
+  const mode = SYNC_MODES.find((known) => known === value);
+  if (mode) return mode;
+  throw new UsageError(`--mode ${value}: use ${SYNC_MODES.map((known) => `--mode ${known} (${SYNC_MODE_HELP[known]})`).join(' or ')}`);
 }

@@ -8,7 +8,7 @@ import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.t
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
 import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
-import { modeOf, type SyncMode } from '../transport/session.ts';
+import type { SyncMode } from '../plan/mode.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict } from '../verify/verify.ts';
@@ -85,6 +85,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     concurrency,
     via: viaFlag(values.via),
     selection: selectionFrom(values, config, tables),
+    mode,
     withParents: Boolean(values['with-parents']),
     protectedRefs: config.protectedRefs,
   });
@@ -94,12 +95,12 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         import('../report/plan.ts'),
         syncModules.then(([engine]) => engine),
       ]);
-      const options = { mode, allowDrift: Boolean(values['allow-drift']), allowOrphans: Boolean(values['allow-orphans']) };
+      const options = { allowDrift: Boolean(values['allow-drift']), allowOrphans: Boolean(values['allow-orphans']) };
       const stop = await checkBeforeWriting(run, options)
-        .then(({ tables }) => checkStagingAccepts(run, tables, mode))
+        .then(({ tables }) => checkStagingAccepts(run, tables))
         .then(() => null, (error: unknown) => error);
       // The plan, then what the run would stop on, with its exit code; --json gets one object, the failure's.
-      if (!(values.json && stop)) console.log(dryRunOutput(run, mode, Boolean(values.json)));
+      if (!(values.json && stop)) console.log(dryRunOutput(run, Boolean(values.json)));
       if (stop) throw stop;
       return 0;
     }
@@ -113,7 +114,6 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     const result = await runSync(
       run,
       {
-        mode,
         concurrency,
         allowDrift: Boolean(values['allow-drift']),
         strict: Boolean(values.strict),
@@ -141,7 +141,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       ({ orphans } = await foreignKeys.verifyForeignKeys(run.staging, run.plan.stagingLinks, verdicts.map((verdict) => verdict.table)));
     }
     // A table's own mode (supasync.config.json) is the one that decided whether its staging-only rows stay.
-    const tableMode = new Map(run.plan.tables.map((table) => [qualifiedName(table.table), modeOf(table, mode)]));
+    const tableMode = new Map(run.plan.tables.map((table) => [qualifiedName(table.table), table.mode]));
     const forwardOnly = new Set(
       run.plan.sequences.filter((plan) => !setToProductionExactly(plan, run.plan.tables, mode)).map((plan) => qualifiedName(plan.sequence)),
     );

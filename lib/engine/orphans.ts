@@ -9,10 +9,9 @@ import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { describeLink, linksIntoReplaced, linksToCheck, type ForeignKeyLink, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { Database } from '../transport/database.ts';
-import { modeOf, type SyncMode } from '../transport/session.ts';
 
-function writtenTables(tables: TablePlan[], runMode: SyncMode): Map<string, WrittenTable> {
-  return new Map(tables.map((table) => [qualifiedName(table.table), { mode: modeOf(table, runMode), filtered: table.rowFilter !== null }]));
+function writtenTables(tables: TablePlan[]): Map<string, WrittenTable> {
+  return new Map(tables.map((table) => [qualifiedName(table.table), { mode: table.mode, filtered: table.rowFilter !== null }]));
 }
 
 /**
@@ -27,11 +26,10 @@ export async function orphansOfReplace(
   links: ForeignKeyLink[],
   tables: TablePlan[],
   emptied: TableRef[],
-  runMode: SyncMode,
 ): Promise<FoundOrphans[]> {
   const found: FoundOrphans[] = [];
   const emptiedNames = new Set(emptied.map(qualifiedName));
-  for (const link of linksIntoReplaced(links, writtenTables(tables, runMode), emptiedNames)) {
+  for (const link of linksIntoReplaced(links, writtenTables(tables), emptiedNames)) {
     const references = await staging.references(link.child, link.columns, link.childRows);
     const keys = Object.keys(references);
     if (!keys.length) continue;
@@ -49,10 +47,9 @@ export async function orphansAfterLoad(
   links: ForeignKeyLink[],
   tables: TablePlan[],
   emptied: TableRef[],
-  runMode: SyncMode,
   oneSnapshot: boolean,
 ): Promise<FoundOrphans[]> {
-  const checked = linksToCheck(links, writtenTables(tables, runMode), new Set(emptied.map(qualifiedName)), oneSnapshot);
+  const checked = linksToCheck(links, writtenTables(tables), new Set(emptied.map(qualifiedName)), oneSnapshot);
   const answers = await staging.orphans(checked);
   return checked.flatMap((link, index) => {
     const answer = answers[index];

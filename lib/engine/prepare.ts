@@ -3,6 +3,7 @@
 import { chooseVia, loadDotenvFiles, readEnvironment, refuseProtectedStaging, type Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import type { SyncPlan } from '../plan/plan.ts';
+import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
 import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
@@ -19,6 +20,8 @@ export interface PreparedRun {
 export async function prepareRun(options: {
   via?: Via;
   selection: Selection;
+  /** The run's mode; a verify, which writes nothing, leaves it out. */
+  mode?: SyncMode;
   withParents?: boolean;
   /** Project refs that must never be written to: refused as staging (supasync.config.json). */
   protectedRefs: readonly string[];
@@ -54,7 +57,7 @@ export async function prepareRun(options: {
       readSide(staging),
     ]);
     const [{ planSync }, { selectionWithParents }] = await planner;
-    let plan = planSync(productionCatalog, stagingCatalog, options.selection);
+    let plan = planSync(productionCatalog, stagingCatalog, options.selection, options.mode);
     // Every run that names the two sides refuses the same things, a dry-run
     // and a verify included: what would be refused later is refused now.
     if (plan.sameDatabase) {
@@ -66,7 +69,7 @@ export async function prepareRun(options: {
     refuseUnmarkedStaging(stagingMark, staging.location);
     if (options.withParents) {
       const expanded = selectionWithParents(productionCatalog, options.selection, plan.tables.map((table) => table.table));
-      plan = planSync(productionCatalog, stagingCatalog, expanded);
+      plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);
     }
     refuseUnreadableProduction(productionCatalog, plan);
     return { via, production, staging, plan, close };

@@ -10,13 +10,13 @@ import { isFurther } from '../plan/sequences.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { SequencePlan } from '../plan/sequences.ts';
 import type { Database } from '../transport/database.ts';
-import { modeOf, type SyncMode } from '../transport/session.ts';
+import type { SyncMode } from '../plan/mode.ts';
 
 /** Whether staging's sequence becomes production's whatever it was: only when staging keeps no rows of its own that drew from it. */
 export function setToProductionExactly(plan: SequencePlan, tables: TablePlan[], runMode: SyncMode): boolean {
   if (plan.alsoUsedOutside) return false;
   if (!plan.usedBy.length) return runMode === 'replace';
-  const modes = new Map(tables.map((table) => [qualifiedName(table.table), modeOf(table, runMode)]));
+  const modes = new Map(tables.map((table) => [qualifiedName(table.table), table.mode]));
   return plan.usedBy.every((name) => modes.get(name) === 'replace');
 }
 

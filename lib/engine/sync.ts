@@ -16,11 +16,11 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { modeOf, type LoadMethod, type RejectedRow, type StagingBackup, type SyncMode, type SyncSession } from '../transport/session.ts';
+import type { SyncMode } from '../plan/mode.ts';
+import type { LoadMethod, RejectedRow, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
 export interface SyncOptions {
-  mode: SyncMode;
   /** Copy the common columns of tables whose schema differs between the sides. */
   allowDrift: boolean;
   /** Stop at the first row staging rejects instead of reporting it and writing the rest. */
@@ -86,12 +86,11 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     }
   };
   const { tables, skipped, sequences } = await checkBeforeWriting(run, options);
-  const emptied = emptiedAlongside(run.plan, options.mode);
+  const emptied = emptiedAlongside(run.plan);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
   const session = await openSyncSession(run, {
-    mode: options.mode,
     strict: options.strict,
     backup: runBackup,
     concurrency: options.concurrency,
@@ -127,14 +126,14 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         events.tableFinished(table, result);
       });
     }
-    const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, options.mode, run.production.oneSnapshot);
+    const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot);
     if (orphans.length && !options.allowOrphans) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
         sameOnRerun: true,
       });
     }
     for (const line of describeOrphans(orphans)) events.warning(`--allow-orphans: ${line.trim()}`);
-    await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, options.mode));
+    await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode));
   } catch (error) {
     await session.abort();
     const backupFate = (await runBackup?.afterFailure()) ?? null;
@@ -148,11 +147,11 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   results.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
   return {
     via: run.via,
-    mode: options.mode,
+    mode: run.plan.mode,
     method: session.method.kind,
     tables: results,
     skipped,
-    notes: [...supabaseNotes(run.plan, options.mode), ...snapshotNotes(run.production, tables.length)],
+    notes: [...supabaseNotes(run.plan), ...snapshotNotes(run.production, tables.length)],
     retries: session.retries,
     backup,
     pruned,
@@ -181,7 +180,7 @@ async function pruneOlderBackups(root: string, latest: string, keep: number, eve
  * it deletes nothing: its backup is told in the summary. Null: nothing to ask.
  */
 function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[], options: SyncOptions): string | null {
-  const replaced = tables.filter((table) => modeOf(table, options.mode) === 'replace');
+  const replaced = tables.filter((table) => table.mode === 'replace');
   if (!replaced.length) return null;
   const upserted = tables.length - replaced.length;
   const saved = upserted ? `these tables, and in the ${upserted} table(s) upserted into,` : 'these tables';
@@ -203,14 +202,14 @@ function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]
  */
 export async function checkBeforeWriting(
   run: PreparedRun,
-  options: Pick<SyncOptions, 'mode' | 'allowDrift' | 'allowOrphans'>,
+  options: Pick<SyncOptions, 'allowDrift' | 'allowOrphans'>,
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run, options);
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
-    const emptied = emptiedAlongside(run.plan, options.mode);
-    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, options.mode);
+    const emptied = emptiedAlongside(run.plan);
+    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied);
     if (orphaned.length) {
       throw new DatabaseError(
         ["Replacing these tables would leave staging's rows that reference them pointing nowhere; nothing was written:", ...describeOrphans(orphaned), ...ORPHAN_WAYS_OUT].join('\n'),
@@ -226,8 +225,8 @@ export async function checkBeforeWriting(
  * transaction, rolled back here) and asking for its refusals. Nothing is
  * written.
  */
-export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[], mode: SyncMode): Promise<void> {
-  const session = await openSyncSession(run, { mode, strict: false, backup: null });
+export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[]): Promise<void> {
+  const session = await openSyncSession(run, { strict: false, backup: null });
   try {
     await session.refusals(tables);
   } finally {
@@ -306,7 +305,7 @@ function failureMessage(
  * common columns; a table staging lacks can never be copied. Upserts need a
  * key on every table.
  */
-function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'mode' | 'allowDrift'>) {
+function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>) {
   const drifted = run.plan.tables.filter((table) => table.drift.length);
   const sequencesMissing = sequencesMissingInStaging(run.plan.sequences);
   if ((drifted.length || sequencesMissing.length) && !options.allowDrift) {
@@ -324,7 +323,7 @@ function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'mode' | 'all
     .map((table) => ({ table: qualifiedName(table.table), reason: 'staging has no such table' }));
   const tables = run.plan.tables.filter((table) => !skipped.some((s) => s.table === qualifiedName(table.table)));
   {
-    const unkeyed = tables.filter((table) => modeOf(table, options.mode) === 'upsert' && !table.key).map((table) => qualifiedName(table.table));
+    const unkeyed = tables.filter((table) => table.mode === 'upsert' && !table.key).map((table) => qualifiedName(table.table));
     if (unkeyed.length) {
       throw new UsageError(
         `Cannot upsert ${unkeyed.join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +

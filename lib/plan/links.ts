@@ -3,6 +3,7 @@
 // production's: they are the ones its rows must satisfy, and a staging-only
 // table can reference a table the run replaces.
 import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
+import type { SyncMode } from './mode.ts';
 import { rowsUnderKey } from './partition-keys.ts';
 
 export interface ForeignKeyLink {
@@ -27,7 +28,7 @@ export interface FoundOrphans {
 
 /** Where a link's rows are from after a run: what the engine knows of each end. */
 export interface WrittenTable {
-  mode: 'replace' | 'upsert';
+  mode: SyncMode;
   /** Only some of production's rows are copied (a `where`, or --with-parents' referenced rows). */
   filtered: boolean;
 }

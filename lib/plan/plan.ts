@@ -15,6 +15,7 @@ import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching, type ForeignKeyLink } from './links.ts';
 import { planSequences, type SequencePlan } from './sequences.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
+import type { SyncMode } from './mode.ts';
 import { leftOutOfSchemas, signInStateOf, type EmptiedTable, type LeftOutTable } from './supabase.ts';
 
 export interface SyncKey extends Key {
@@ -45,6 +46,8 @@ export interface TablePlan {
   /** Why this table must be loaded with foreign-key checks off, if it must. */
   loadedTogether: 'cycle' | 'self-reference' | null;
   drift: Drift[];
+  /** How the run writes this table: its own mode from supasync.config.json, else the run's. */
+  mode: SyncMode;
   /** From supasync.config.json: a mode of its own, a batch size, a row filter. */
   options: TableOptions;
   /**
@@ -83,6 +86,8 @@ export interface ExternalParent {
 export interface SyncPlan {
   production: string;
   staging: string;
+  /** The run's mode (--mode); each table's own is TablePlan.mode. */
+  mode: SyncMode;
   /** The schemas the run chose its tables from. */
   schemas: string[];
   /** In load order: by level, then by name. */
@@ -104,7 +109,8 @@ export interface SyncPlan {
   sameDatabase: boolean;
 }
 
-export function planSync(production: Catalog, staging: Catalog, selection: Selection): SyncPlan {
+/** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
+export function planSync(production: Catalog, staging: Catalog, selection: Selection, mode: SyncMode = 'replace'): SyncPlan {
   const selected = selectTables(production, selection);
   const order = orderByDependencies(selected);
   const selectedNames = new Set(selected.map(qualifiedName));
@@ -138,6 +144,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         binarySafe: sameMajorVersion && copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
+        mode: options.mode ?? mode,
         options,
         rowFilter: options.where ?? null,
         filteredBy: [],
@@ -159,6 +166,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
   return {
     production: production.database,
     staging: staging.database,
+    mode,
     schemas: selection.schemas,
     tables,
     cycles: order.cycles.map((members) => ({

@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.ts';
 import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
 import { managedSchemaReason } from './managed.ts';
+import type { SyncMode } from './mode.ts';
 import { neverCopiedReason, onRequestReason } from './supabase.ts';
 
 export interface Selection {
@@ -17,7 +18,7 @@ export interface Selection {
 }
 
 export interface TableOptions {
-  mode?: 'replace' | 'upsert';
+  mode?: SyncMode;
   /** Rows per REST batch. */
   batchSize?: number;
   /** A SQL condition: only the rows it matches are copied. */

@@ -91,9 +91,9 @@ export function signInStateOf(staging: Catalog, copied: TableRef[]): EmptiedTabl
 }
 
 /** The sign-in state a run empties: what references a table it replaces, up the chain. */
-export function emptiedAlongside(plan: SyncPlan, runMode: 'replace' | 'upsert'): TableRef[] {
+export function emptiedAlongside(plan: SyncPlan): TableRef[] {
   const emptied = new Set(
-    plan.tables.filter((table) => (table.options.mode ?? runMode) === 'replace').map((table) => qualifiedName(table.table)),
+    plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)),
   );
   const found: TableRef[] = [];
   for (let grew = true; grew; ) {
@@ -109,9 +109,9 @@ export function emptiedAlongside(plan: SyncPlan, runMode: 'replace' | 'upsert'):
 }
 
 /** What a person should know about a run over Supabase's schemas before and after it. */
-export function supabaseNotes(plan: SyncPlan, runMode: 'replace' | 'upsert'): string[] {
+export function supabaseNotes(plan: SyncPlan): string[] {
   const notes: string[] = [];
-  const emptied = emptiedAlongside(plan, runMode);
+  const emptied = emptiedAlongside(plan);
   if (emptied.length) {
     notes.push(
       `${emptied.map(qualifiedName).join(', ')}: emptied in staging, not copied. Their rows belong to staging's users, ` +

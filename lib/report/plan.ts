@@ -9,7 +9,7 @@ import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
 import { formatCount, renderTable } from './table.ts';
 
-export function renderPlan(plan: SyncPlan, heading: string, mode: 'replace' | 'upsert'): string {
+export function renderPlan(plan: SyncPlan, heading: string): string {
   const out: string[] = [chalk.bold(heading), ''];
   out.push(
     renderTable(
@@ -51,7 +51,7 @@ export function renderPlan(plan: SyncPlan, heading: string, mode: 'replace' | 'u
     out.push(
       '',
       chalk.bold(`Sequences set in staging once the rows are in: ${plan.sequences.length}, each to production's`) +
-        (mode === 'upsert' ? ' or left where staging has it, if further along' : '') +
+        (plan.mode === 'upsert' ? ' or left where staging has it, if further along' : '') +
         '.',
     );
     if (counters.length) out.push(`  used by no column (counters that functions draw from): ${counters.join(', ')}`);
@@ -75,7 +75,7 @@ export function renderPlan(plan: SyncPlan, heading: string, mode: 'replace' | 'u
       ),
     );
   }
-  const supabase = supabaseNotes(plan, mode);
+  const supabase = supabaseNotes(plan);
   if (supabase.length) out.push('', ...supabase.map((note) => chalk.yellow(note)));
   if (plan.stagingOnlyTables.length) {
     out.push('', `Only in staging (left alone): ${plan.stagingOnlyTables.map(qualifiedName).join(', ')}`);
@@ -111,15 +111,13 @@ function notes(table: TablePlan): string {
 /** What --dry-run prints: the plan as a table, or as JSON. */
 export function dryRunOutput(
   run: { via: string; production: Pick<Database, 'location' | 'oneSnapshot'>; staging: { location: string }; plan: SyncPlan },
-  mode: 'replace' | 'upsert',
   json: boolean,
 ): string {
   const notes = snapshotNotes(run.production, run.plan.tables.length);
-  if (json) return JSON.stringify({ via: run.via, mode, plan: run.plan, notes }, null, 2);
+  if (json) return JSON.stringify({ via: run.via, mode: run.plan.mode, plan: run.plan, notes }, null, 2);
   const plan = renderPlan(
     run.plan,
-    `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}, mode ${mode}`,
-    mode,
+    `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}, mode ${run.plan.mode}`,
   );
   return [plan, ...notes.map((note) => chalk.yellow(note))].join('\n\n');
 }

@@ -4,15 +4,7 @@ import type { SequenceState, TableRef } from '../catalog/types.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { RunBackup } from './run-backup.ts';
 
-export type SyncMode = 'replace' | 'upsert';
-
-/** A table's own mode (from supasync.config.json) wins over the run's. */
-export function modeOf(table: TablePlan, runMode: SyncMode): SyncMode {
-  return table.options.mode ?? runMode;
-}
-
 export interface SessionOptions {
-  mode: SyncMode;
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */
   strict: boolean;
   /** Where staging's rows are saved before a replace empties or an upsert overwrites them; null: no backup (--no-backup). */
@@ -41,9 +33,9 @@ export type WrittenBackup = Omit<StagingBackup, 'upserted'>;
  * can empty them and put back exactly what staging held, the rows the upsert
  * inserted gone too.
  */
-export function tablesToSave(tables: TablePlan[], alsoEmptied: TableRef[], runMode: SyncMode): { emptied: TableRef[]; upserted: TableRef[] } {
-  const replaced = tables.filter((table) => modeOf(table, runMode) === 'replace').map((table) => table.table);
-  const upserted = tables.filter((table) => modeOf(table, runMode) === 'upsert').map((table) => table.table);
+export function tablesToSave(tables: TablePlan[], alsoEmptied: TableRef[]): { emptied: TableRef[]; upserted: TableRef[] } {
+  const replaced = tables.filter((table) => table.mode === 'replace').map((table) => table.table);
+  const upserted = tables.filter((table) => table.mode === 'upsert').map((table) => table.table);
   return { emptied: replaced.length ? [...replaced, ...alsoEmptied] : [], upserted };
 }
 

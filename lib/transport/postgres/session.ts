@@ -6,7 +6,7 @@ import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
-import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
+import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
@@ -115,7 +115,7 @@ class PostgresSession implements SyncSession {
   async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
     await this.refusals(tables);
     if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
-    const { emptied, upserted } = tablesToSave(tables, alsoEmptied, this.options.mode);
+    const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
     // In this transaction, before its first write: the backup is what staging held when the run began.
     if (this.options.backup && (emptied.length || upserted.length)) {
@@ -124,7 +124,7 @@ class PostgresSession implements SyncSession {
     }
     if (emptied.length) {
       // Indexes first: a table whose DELETE left foreign-key checks pending may not have an index dropped until they ran.
-      const replaced = tables.filter((table) => modeOf(table, this.options.mode) === 'replace');
+      const replaced = tables.filter((table) => table.mode === 'replace');
       this.droppedIndexes = await dropSecondaryIndexes(this.staging, replaced.map((t) => t.table));
       await this.empty(emptied);
     }
@@ -152,7 +152,7 @@ class PostgresSession implements SyncSession {
   }
 
   async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
-    if (modeOf(table, this.options.mode) === 'replace') {
+    if (table.mode === 'replace') {
       const dropped = this.droppedIndexes.get(qualifiedName(table.table)) ?? [];
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
       // A table whose foreign-key checks wait for the end of the load cannot

@@ -11,7 +11,7 @@ import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { describeForeignTriggers, type ForeignTriggers } from '../foreign-triggers.ts';
-import { modeOf, type LoadMethod, type SyncMode } from '../session.ts';
+import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
 import { describeSecondPasses, planSecondPasses } from './self-references.ts';
@@ -32,7 +32,7 @@ interface WriteChecks {
   missing_privileges?: (TableRef & { privileges: string[] })[];
 }
 
-export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan, mode: SyncMode): Promise<RestLoad> {
+export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): Promise<RestLoad> {
   const [replica, checks] = await Promise.all([
     callRpc<boolean>(staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write');
@@ -41,7 +41,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan, mo
       throw explainSetupFailure(error, '_supasync_write');
     }),
   ]);
-  refuseMissingPrivileges(checks, plan, mode);
+  refuseMissingPrivileges(checks, plan);
   if (replica) return { method: { kind: 'replica', warnings: [] }, secondPasses: new Map(), cycles: [] };
 
   const cycles = cycleTables(plan);
@@ -94,8 +94,8 @@ function explainSetupFailure(error: unknown, migration: string): Error {
  * this is checked for every table before the first write (TRUNCATE only where
  * the table is replaced).
  */
-function refuseMissingPrivileges(checks: WriteChecks, plan: SyncPlan, mode: SyncMode): void {
-  const replaced = new Set(plan.tables.filter((table) => modeOf(table, mode) === 'replace').map((table) => qualifiedName(table.table)));
+function refuseMissingPrivileges(checks: WriteChecks, plan: SyncPlan): void {
+  const replaced = new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   const lacking = (checks.missing_privileges ?? [])
     .map((table) => ({ table: qualifiedName(table), privileges: table.privileges.filter((p) => p !== 'TRUNCATE' || replaced.has(qualifiedName(table))) }))
     .filter(({ privileges }) => privileges.length);

@@ -9,7 +9,6 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { describeKey } from '../../plan/partition-keys.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { quoteIdent } from '../../sql/ident.ts';
-import type { SyncMode } from '../session.ts';
 import { readPages, setColumns, type WriteOutcome } from './rows.ts';
 
 export interface SecondPasses {
@@ -83,14 +82,14 @@ export async function setSelfReferences(
   clients: { production: SupabaseClient; staging: SupabaseClient },
   table: TablePlan,
   columns: string[],
-  options: { mode: SyncMode; strict: boolean; onRetry: () => void },
+  options: { strict: boolean; onRetry: () => void },
 ): Promise<WriteOutcome> {
   const keyColumns = table.key?.columns ?? [];
   const anySet = columns.map((column) => `${quoteIdent(column)} IS NOT NULL`).join(' OR ');
   const pass: TablePlan = {
     ...table,
     columns: [...keyColumns, ...columns],
-    rowFilter: options.mode === 'replace' ? `(${table.rowFilter ?? 'true'}) AND (${anySet})` : table.rowFilter,
+    rowFilter: table.mode === 'replace' ? `(${table.rowFilter ?? 'true'}) AND (${anySet})` : table.rowFilter,
   };
   const outcome: WriteOutcome = { written: 0, rejected: [] };
   for await (const page of readPages(clients.production, pass, options.onRetry)) {

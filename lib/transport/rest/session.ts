@@ -10,7 +10,7 @@ import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../plan/links.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import type { RunBackup } from '../run-backup.ts';
-import { modeOf, tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
+import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
@@ -25,7 +25,7 @@ export async function openRestSession(
   options: SessionOptions,
   stagingUrl: string,
 ): Promise<SyncSession> {
-  const load = await chooseRestLoad(clients.staging, plan, options.mode);
+  const load = await chooseRestLoad(clients.staging, plan);
   return new RestSession(clients.production, clients.staging, load, options, stagingUrl, plan.stagingLinks);
 }
 
@@ -73,7 +73,7 @@ class RestSession implements SyncSession {
 
   async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
     await this.refusals(tables);
-    const { emptied, upserted } = tablesToSave(tables, alsoEmptied, this.options.mode);
+    const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
     if (this.options.backup && (emptied.length || upserted.length)) {
       backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup, sequences)), upserted: upserted.length };
@@ -163,7 +163,6 @@ class RestSession implements SyncSession {
     if (!secondPass) return this.copyRows(table, onRows, onRetry);
     const copy = await this.copyRows(withoutColumns(table, secondPass), onRows, onRetry);
     const set = await setSelfReferences({ production: this.production, staging: this.staging }, table, secondPass, {
-      mode: modeOf(table, this.options.mode),
       strict: this.options.strict,
       onRetry,
     });
