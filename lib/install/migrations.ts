@@ -2,7 +2,7 @@
 // functions anywhere, the write functions in staging only, marked as a sync
 // target. The SQL is the migration files themselves.
 import type pg from 'pg';
-import { readMigration } from '../catalog/query.ts';
+import { readMigration } from '../sql/migrations.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
 import { connectPostgres } from '../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../errors.ts';

@@ -6,11 +6,12 @@ import { readCatalogPostgres, readCatalogRest } from '../catalog/read.ts';
 import { qualifiedName, type Catalog, type SequenceState, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, describeError } from '../errors.ts';
 import { columnList, quoteTable } from '../sql/ident.ts';
-import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
+import type { ChecksumLevel, ChecksumTarget } from './checksum.ts';
+import { runBuilt } from '../sql/shared.ts';
 import type { Side, SideConfig, Via } from '../config/env.ts';
 import { connectPostgres, redactUrl } from '../connect/postgres.ts';
 import { describeLink, type ForeignKeyLink } from '../plan/links.ts';
-import { orphansPostgres, type Orphans } from './postgres/orphans.ts';
+import { orphanLinkArgument, orphansPostgres, type Orphans } from './postgres/orphans.ts';
 import { sequenceValuesPostgres } from './postgres/sequences.ts';
 import { readSyncTargetPostgres } from './postgres/sync-target.ts';
 import type { SyncTargetMark } from './sync-target.ts';
@@ -68,22 +69,9 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
         const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
         return Number(rows[0]?.n);
       },
-      references: async (table, columns, rowFilter) => {
-        const notNull = columns.map((column) => `${columnList([column])} IS NOT NULL`).join(' AND ');
-        const { rows } = await client.query<{ k: string; n: string }>(
-          `SELECT ROW(${columnList(columns)})::text AS k, count(*) AS n FROM ${quoteTable(table)}
-           WHERE ${notNull} AND (${rowFilter ?? 'true'}) GROUP BY 1`,
-        );
-        return Object.fromEntries(rows.map((row) => [row.k, Number(row.n)]));
-      },
-      missingKeys: async (table, columns, keys, rowFilter) => {
-        const { rows } = await client.query<{ k: string }>(
-          `SELECT wanted.k FROM unnest($1::text[]) AS wanted(k)
-           WHERE NOT EXISTS (SELECT FROM ${quoteTable(table)} p WHERE ROW(${columnList(columns, 'p')})::text = wanted.k AND (${rowFilter ?? 'true'})) ORDER BY 1`,
-          [keys],
-        );
-        return rows.map((row) => row.k);
-      },
+      references: async (table, columns, rowFilter) =>
+        referenceCounts(await runBuilt(client, 'references_query', [table.schema, table.name, columns, rowFilter])),
+      missingKeys: (table, columns, keys, rowFilter) => runBuilt(client, 'missing_keys_query', [table.schema, table.name, columns, rowFilter], [keys]),
       orphans: (links) =>
         orphansPostgres(client, links).catch((error: unknown) => {
           throw new DatabaseError(describeError(`Looking for ${config.side}'s rows whose foreign key finds no parent (${links.map(describeLink).join('; ')})`, error), 1, {
@@ -95,10 +83,8 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
           throw new DatabaseError(describeError(`Reading where ${config.side}'s sequences stand`, error), 1, { cause: error });
         }),
       checksum: async (target, level) => {
-        const query = checksumQuery(target, level);
         try {
-          const { rows } = await client.query<{ result: unknown }>(query.text, query.values);
-          return rows[0]?.result;
+          return await runBuilt(client, 'checksum_query', checksumArgs(target, level), level.onlyBuckets ? checksumValues(level) : []);
         } catch (error) {
           throw new DatabaseError(describeError(`Checksumming ${config.side}'s ${qualifiedName(target.table)}`, error), 1, { cause: error });
         }
@@ -141,8 +127,7 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
       Number(await rpc(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name })),
     references: async (table, columns, rowFilter) => {
       const args = { table_schema: table.schema, table_name: table.name, columns, row_filter: rowFilter };
-      const data = await rpc<Record<string, string | number>>(`Reading the references of ${qualifiedName(table)}`, 'supasync_references', args);
-      return Object.fromEntries(Object.entries(data).map(([key, n]) => [key, Number(n)]));
+      return referenceCounts(await rpc(`Reading the references of ${qualifiedName(table)}`, 'supasync_references', args));
     },
     missingKeys: (table, columns, keys, rowFilter) =>
       rpc<string[]>(`Looking up keys in ${qualifiedName(table)}`, 'supasync_missing_keys', {
@@ -155,31 +140,18 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
     orphans: async (links) =>
       links.length
         ? rpc<Orphans[]>('Looking for rows whose foreign key finds no parent', 'supasync_orphans', {
-            links: links.map((link) => ({
-              child_schema: link.child.schema,
-              child_table: link.child.name,
-              columns: link.columns,
-              child_rows: link.childRows,
-              parent_schema: link.parentRelation.schema,
-              parent_table: link.parentRelation.name,
-              parent_columns: link.parentColumns,
-            })),
+            links: links.map(orphanLinkArgument),
           })
         : [],
     sequenceValues: async (sequences) =>
       sequences.length
         ? rpc<SequenceState[]>('Reading where sequences stand', 'supasync_sequence_values', { sequences: sequences.map(({ schema, name }) => ({ schema, name })) })
         : [],
-    checksum: (target, level) =>
-      rpc(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', {
-        table_schema: target.table.schema,
-        table_name: target.table.name,
-        columns: target.columns,
-        key_columns: target.keyColumns,
-        buckets: level.buckets ?? null,
-        only_buckets: level.onlyBuckets ?? null,
-        row_limit: level.rowLimit ?? 1000,
-      }),
+    checksum: (target, level) => {
+      const [table_schema, table_name, columns, key_columns, buckets] = checksumArgs(target, level);
+      const [only_buckets, row_limit] = checksumValues(level);
+      return rpc(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit });
+    },
     close: async () => undefined,
   };
 }
@@ -196,4 +168,19 @@ export function snapshotNotes(production: Pick<Database, 'oneSnapshot'>, tables:
       'staging may hold rows that never existed together (a child copied after its parent changed, totals that do not add up). ' +
       'Where production is quiet this does not matter; where it is busy, use the direct path (SUPABASE_*_DB_URL), which reads every table at one moment.',
   ];
+}
+
+/** A table's hash, its buckets' or their rows' (ChecksumLevel): supasync_private.checksum_query's arguments. */
+function checksumArgs(target: ChecksumTarget, level: ChecksumLevel): [string, string, string[], string[], number | null, boolean] {
+  return [target.table.schema, target.table.name, target.columns, target.keyColumns, level.buckets ?? null, level.onlyBuckets !== undefined];
+}
+
+/** What a listing of rows is run with: the buckets to list and at most how many rows. */
+function checksumValues(level: ChecksumLevel): [number[] | null, number] {
+  return [level.onlyBuckets ?? null, level.rowLimit ?? 1000];
+}
+
+/** Counts arrive as jsonb numbers, or strings from functions of an older version. */
+function referenceCounts(counts: unknown): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts as Record<string, string | number>).map(([key, n]) => [key, Number(n)]));
 }

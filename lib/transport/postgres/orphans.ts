@@ -1,10 +1,9 @@
-// Rows whose foreign key finds no parent, over a direct connection; over
-// REST the same query is supasync_orphans. MATCH SIMPLE, as PostgreSQL
-// checks a foreign key by default: a key with a NULL in it references nothing.
-// Every key in one statement: to a remote project each is a round trip.
+// Rows whose foreign key finds no parent, over a direct connection: the query
+// supasync_orphans runs over REST (supasync_private.orphans_query), every
+// key in one statement: to a remote project each is a round trip.
 import type pg from 'pg';
 import type { ForeignKeyLink } from '../../plan/links.ts';
-import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
+import { runBuilt } from '../../sql/shared.ts';
 
 export interface Orphans {
   rows: number;
@@ -12,22 +11,21 @@ export interface Orphans {
   keys: string[];
 }
 
-const ORPHAN_KEYS_SHOWN = 5;
-
 /** One answer per link, in the links' order. */
 export async function orphansPostgres(client: pg.ClientBase, links: ForeignKeyLink[]): Promise<Orphans[]> {
   if (!links.length) return [];
-  const { rows } = await client.query<{ link: number; rows: string; keys: string[] | null }>(
-    links
-      .map((link, index) => {
-        const notNull = link.columns.map((column) => `c.${quoteIdent(column)} IS NOT NULL`).join(' AND ');
-        return `SELECT ${index} AS link, count(*) AS rows, (array_agg(DISTINCT k ORDER BY k))[1:${ORPHAN_KEYS_SHOWN}] AS keys FROM (
-           SELECT ROW(${columnList(link.columns, 'c')})::text AS k FROM ${quoteTable(link.child)} c
-           WHERE ${notNull} AND (${link.childRows ?? 'true'}) AND NOT EXISTS (
-             SELECT FROM ${quoteTable(link.parentRelation)} p WHERE (${columnList(link.parentColumns, 'p')}) = (${columnList(link.columns, 'c')}))) orphan`;
-      })
-      .join('\nUNION ALL '),
-  );
-  const byLink = new Map(rows.map((row) => [Number(row.link), { rows: Number(row.rows), keys: row.keys ?? [] }]));
-  return links.map((_, index) => byLink.get(index) ?? { rows: 0, keys: [] });
+  return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(links.map(orphanLinkArgument))]);
+}
+
+/** A link as supasync_private.orphans_query takes it, on either path. */
+export function orphanLinkArgument(link: ForeignKeyLink) {
+  return {
+    child_schema: link.child.schema,
+    child_table: link.child.name,
+    columns: link.columns,
+    child_rows: link.childRows,
+    parent_schema: link.parentRelation.schema,
+    parent_table: link.parentRelation.name,
+    parent_columns: link.parentColumns,
+  };
 }

@@ -6,6 +6,7 @@ import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
+import { runShared } from '../../sql/shared.ts';
 import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
@@ -168,8 +169,8 @@ class PostgresSession implements SyncSession {
 
   /**
    * Rows land in a temporary table first, then one INSERT ... ON CONFLICT
-   * merges them on the detected key. Rows equal to staging's are not
-   * rewritten (compared as text: json has no equality operator).
+   * merges them on the detected key (supasync_private.insert_query). Rows
+   * equal to staging's are not rewritten.
    */
   private async upsertTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
     if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to upsert on`);
@@ -179,17 +180,9 @@ class PostgresSession implements SyncSession {
       `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${columns} FROM ${quoteTable(table.table)} WITH NO DATA`,
     );
     const rows = await copyRows({ production: this.production, staging: this.staging, table, into: temp, onRows });
-    const updatable = table.columns.filter((column) => !table.key?.columns.includes(column));
-    const overriding = table.identityColumns.some((column) => column.identity === 'always') ? 'OVERRIDING SYSTEM VALUE' : '';
-    const onConflict = updatable.length
-      ? `DO UPDATE SET ${updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}
-         WHERE ROW(${columnList(updatable, 'target')})::text IS DISTINCT FROM ROW(${columnList(updatable, 'EXCLUDED')})::text`
-      : 'DO NOTHING';
-    const result = await this.staging.query(
-      `INSERT INTO ${quoteTable(table.table)} AS target (${columns}) ${overriding}
-       SELECT ${columns} FROM ${temp}
-       ON CONFLICT (${columnList(table.key.columns)}) ${onConflict}`,
-    );
+    // The INSERT the REST path's supasync_write_rows runs, from the temporary table instead of a batch.
+    const insert = await runShared<string>(this.staging, 'insert_query', [quoteTable(table.table), table.columns, table.key.columns, temp]);
+    const result = await this.staging.query(insert);
     await this.staging.query(`DROP TABLE ${temp}`);
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
   }
@@ -224,12 +217,8 @@ class PostgresSession implements SyncSession {
 
   private async disableUserTriggers(tables: TablePlan[]): Promise<void> {
     for (const table of tables) {
-      const { rows } = await this.staging.query<{ tgname: string }>(
-        `SELECT tgname FROM pg_catalog.pg_trigger
-         WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname`,
-        [quoteTable(table.table)],
-      );
-      for (const { tgname } of rows) {
+      const triggers = await runShared<string[]>(this.staging, 'user_triggers', [quoteTable(table.table)]);
+      for (const tgname of triggers) {
         await this.staging.query(`ALTER TABLE ${quoteTable(table.table)} DISABLE TRIGGER ${quoteIdent(tgname)}`);
         this.disabledTriggers.push({ table: quoteTable(table.table), trigger: tgname });
       }
