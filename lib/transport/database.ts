@@ -36,7 +36,7 @@ export interface Database {
   orphans(links: ForeignKeyLink[]): Promise<Orphans[]>;
   /** Where these sequences stand now; a name that is no sequence here is left out. */
   sequenceValues(sequences: TableRef[]): Promise<SequenceState[]>;
-  /** One level of a content checksum, computed in the database (see postgres/checksum-sql.ts). */
+  /** One level of a content checksum, computed in the database (supasync_private.checksum_query). */
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
   /**
    * The direct path's connection, lent to the write session so a run opens
