@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
-import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import type { LoadPlan, TableLoad } from '../load.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { runShared } from '../../sql/shared.ts';
 import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
@@ -13,13 +13,13 @@ import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
-import { deletedNotTruncated, type ForeignKeyLink } from '../../plan/links.ts';
+import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
 export async function openPostgresSession(
   sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
-  plan: SyncPlan,
+  plan: LoadPlan,
   options: SessionOptions,
 ): Promise<SyncSession> {
   const { staging } = sides;
@@ -65,7 +65,7 @@ async function preferLz4(staging: pg.ClientBase): Promise<void> {
  * with its user triggers disabled and the foreign keys of cycles deferred to
  * the end of the load, which it may do as the tables' owner.
  */
-async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise<LoadMethod> {
+async function chooseLoadMethod(staging: pg.ClientBase, plan: LoadPlan): Promise<LoadMethod> {
   await staging.query('SAVEPOINT supasync_replica');
   try {
     await staging.query('SET LOCAL session_replication_role = replica');
@@ -109,11 +109,11 @@ class PostgresSession implements SyncSession {
     private readonly options: SessionOptions,
   ) {}
 
-  async refusals(tables: TablePlan[]): Promise<void> {
+  async refusals(tables: TableLoad[]): Promise<void> {
     if (this.method.kind !== 'replica') await refuseForeignTriggers(this.staging, tables);
   }
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
+  async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
     await this.refusals(tables);
     if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
@@ -152,7 +152,7 @@ class PostgresSession implements SyncSession {
     for (const table of referenced) await this.staging.query(`DELETE FROM ${quoteTable(table)}`);
   }
 
-  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+  async copyTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     if (table.mode === 'replace') {
       const dropped = this.droppedIndexes.get(qualifiedName(table.table)) ?? [];
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
@@ -172,7 +172,7 @@ class PostgresSession implements SyncSession {
    * merges them on the detected key (supasync_private.insert_query). Rows
    * equal to staging's are not rewritten.
    */
-  private async upsertTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+  private async upsertTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to upsert on`);
     const temp = quoteIdent(`supasync_load_${++this.tempTables}`);
     const columns = columnList(table.columns);
@@ -210,12 +210,12 @@ class PostgresSession implements SyncSession {
     await this.close();
   }
 
-  /** The connections are the run's (see Database.client): they stay open for what comes after. */
+  /** The connections are the run's (see PostgresDatabase.client): they stay open for what comes after. */
   private async close(): Promise<void> {
     await this.snapshot.close();
   }
 
-  private async disableUserTriggers(tables: TablePlan[]): Promise<void> {
+  private async disableUserTriggers(tables: TableLoad[]): Promise<void> {
     for (const table of tables) {
       const triggers = await runShared<string[]>(this.staging, 'user_triggers', [quoteTable(table.table)]);
       for (const tgname of triggers) {
