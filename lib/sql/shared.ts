@@ -23,9 +23,9 @@ export async function runShared<T>(client: pg.ClientBase, tag: string, args: unk
   return rows[0]?.[0] as T;
 }
 
-/** Builds the query with the builder tagged `tag` from `args`, runs it with `values`; its one value. */
-export async function runBuilt<T>(client: pg.ClientBase, tag: string, args: unknown[], values: unknown[] = []): Promise<T> {
+/** Builds the query with the builder tagged `tag` from `args` (every value in it), runs it; its one value. */
+export async function runBuilt<T>(client: pg.ClientBase, tag: string, args: unknown[]): Promise<T> {
   const query = await runShared<string>(client, tag, args);
-  const { rows } = await client.query<unknown[]>({ text: query, values, rowMode: 'array' });
+  const { rows } = await client.query<unknown[]>({ text: query, rowMode: 'array' });
   return rows[0]?.[0] as T;
 }

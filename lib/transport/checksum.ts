@@ -18,11 +18,6 @@ export interface ChecksumLevel {
 }
 
 /** supasync_private.checksum_query's arguments, on either path. */
-export function checksumArgs(target: ChecksumTarget, level: ChecksumLevel): [string, string, string[], string[], number | null, boolean] {
-  return [target.table.schema, target.table.name, target.columns, target.keyColumns, level.buckets ?? null, level.onlyBuckets !== undefined];
-}
-
-/** What a listing of rows is run with: the buckets to list and at most how many rows. */
-export function checksumValues(level: ChecksumLevel): [number[] | null, number] {
-  return [level.onlyBuckets ?? null, level.rowLimit ?? 1000];
+export function checksumArgs(target: ChecksumTarget, level: ChecksumLevel): [string, string, string[], string[], number | null, number[] | null, number] {
+  return [target.table.schema, target.table.name, target.columns, target.keyColumns, level.buckets ?? null, level.onlyBuckets ?? null, level.rowLimit ?? 1000];
 }

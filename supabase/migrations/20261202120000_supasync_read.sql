@@ -309,7 +309,7 @@ CREATE SCHEMA IF NOT EXISTS supasync_private;
 
 -- ROW(columns)::text in the checksum: see supasync_checksum below.
 CREATE OR REPLACE FUNCTION supasync_private.checksum_query(
-  table_schema text, table_name text, columns text[], key_columns text[], buckets integer, listing boolean)
+  table_schema text, table_name text, columns text[], key_columns text[], buckets integer, only_buckets integer[], row_limit integer)
 RETURNS text
 LANGUAGE sql
 IMMUTABLE
@@ -319,14 +319,14 @@ SELECT CASE
   WHEN $5::integer IS NULL THEN pg_catalog.format(
     'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum(%s), 0)::text) FROM %I.%I',
     row_hash, $1::text, $2::text)
-  WHEN NOT $6::boolean THEN pg_catalog.format(
+  WHEN $6::integer[] IS NULL THEN pg_catalog.format(
     'SELECT COALESCE(jsonb_agg(jsonb_build_object(''bucket'', b, ''rows'', n::text, ''hash'', h::text) ORDER BY b), ''[]'') FROM (
        SELECT %s AS b, count(*) AS n, sum(%s) AS h FROM %I.%I GROUP BY 1) s',
     bucket, row_hash, $1::text, $2::text)
   ELSE pg_catalog.format(
     'SELECT COALESCE(jsonb_agg(jsonb_build_object(''key'', k, ''hash'', h)), ''[]'') FROM (
-       SELECT %s AS k, left(md5(%s), 15) AS h FROM %I.%I WHERE %s = ANY($1) LIMIT $2) s',
-    key_text, row_text, $1::text, $2::text, bucket)
+       SELECT %s AS k, left(md5(%s), 15) AS h FROM %I.%I WHERE %s = ANY(%L::int[]) LIMIT %s) s',
+    key_text, row_text, $1::text, $2::text, bucket, $6::integer[], COALESCE($7::integer, 1000))
 END
 FROM (
   SELECT row_text, key_text,
@@ -357,18 +357,18 @@ SELECT pg_catalog.format(
 FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
 $references_query$;
 
--- Which of the ROW(...)::text values in $1 no row has in `columns`, as a
--- sorted text[]: see supasync_missing_keys below.
-CREATE OR REPLACE FUNCTION supasync_private.missing_keys_query(table_schema text, table_name text, columns text[], row_filter text)
+-- Which of the ROW(...)::text values in `keys` no row has in `columns`, as a
+-- sorted jsonb array: see supasync_missing_keys below.
+CREATE OR REPLACE FUNCTION supasync_private.missing_keys_query(table_schema text, table_name text, columns text[], keys text[], row_filter text)
 RETURNS text
 LANGUAGE sql
 IMMUTABLE
 SET search_path = ''
 AS $missing_keys_query$
 SELECT pg_catalog.format(
-  'SELECT COALESCE(array_agg(wanted.k ORDER BY wanted.k), ''{}'') FROM unnest($1::text[]) AS wanted(k)
+  'SELECT COALESCE(jsonb_agg(wanted.k ORDER BY wanted.k), ''[]'') FROM unnest(%L::text[]) AS wanted(k)
    WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE %s = wanted.k AND (%s))',
-  $1::text, $2::text, 'ROW(' || pg_catalog.string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) || ')::text', COALESCE($4::text, 'true'))
+  $4::text[], $1::text, $2::text, 'ROW(' || pg_catalog.string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) || ')::text', COALESCE($5::text, 'true'))
 FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
 $missing_keys_query$;
 
@@ -421,9 +421,47 @@ JOIN pg_catalog.pg_namespace sn ON sn.nspname = w.wanted ->> 'schema'
 JOIN pg_catalog.pg_class s ON s.relnamespace = sn.oid AND s.relname = w.wanted ->> 'name' AND s.relkind = 'S'
 $sequence_values_query$;
 
-REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, boolean) FROM PUBLIC;
+-- The settings that fix how a value is written as text and read back from
+-- it, pinned by everything that reads or writes values as text, so the same
+-- text means the same value on both sides whatever the servers' defaults.
+-- $1: for the rest of the transaction (the functions here, each a request of
+-- its own over REST) or of the session (the direct path's connections).
+CREATE OR REPLACE FUNCTION supasync_private.pin_text_settings(transaction_only boolean)
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $pin_text_settings$
+SELECT FROM (VALUES
+  (pg_catalog.set_config('datestyle', 'ISO, YMD', $1::boolean)),
+  (pg_catalog.set_config('intervalstyle', 'postgres', $1::boolean)),
+  (pg_catalog.set_config('timezone', 'UTC', $1::boolean)),
+  (pg_catalog.set_config('extra_float_digits', '3', $1::boolean)),
+  (pg_catalog.set_config('bytea_output', 'hex', $1::boolean))
+) AS pinned(value)
+$pin_text_settings$;
+
+-- Runs what a builder made, for the REST path's functions, under the pinned
+-- settings.
+CREATE OR REPLACE FUNCTION supasync_private.answer(query text)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $answer$
+DECLARE
+  result jsonb;
+BEGIN
+  PERFORM supasync_private.pin_text_settings(true);
+  EXECUTE query INTO result;
+  RETURN result;
+END
+$answer$;
+
+REVOKE ALL ON FUNCTION supasync_private.pin_text_settings(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.orphans_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.sequence_values_query(jsonb) FROM PUBLIC;
 
@@ -467,25 +505,8 @@ CREATE OR REPLACE FUNCTION public.supasync_checksum(
   only_buckets integer[] DEFAULT NULL,
   row_limit integer DEFAULT 1000
 )
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $checksum$
-DECLARE
-  result jsonb;
-BEGIN
-  EXECUTE supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets IS NOT NULL)
-    INTO result USING only_buckets, row_limit;
-  RETURN result;
-END
-$checksum$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $checksum$ SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit)) $checksum$;
 
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
@@ -498,24 +519,8 @@ CREATE OR REPLACE FUNCTION public.supasync_references(
   columns text[],
   row_filter text DEFAULT NULL
 )
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $references$
-DECLARE
-  result jsonb;
-BEGIN
-  EXECUTE supasync_private.references_query(table_schema, table_name, columns, row_filter) INTO result;
-  RETURN result;
-END
-$references$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $references$ SELECT supasync_private.answer(supasync_private.references_query(table_schema, table_name, columns, row_filter)) $references$;
 
 -- Where sequences stand, for a sync to set staging's and for verify to
 -- compare: last_value (as text: a bigint passes 2^53) and is_called.
@@ -523,19 +528,8 @@ $references$;
 -- setval(..., false); reading the sequence itself keeps it. A name that is
 -- no sequence here is left out: the caller compares what came back.
 CREATE OR REPLACE FUNCTION public.supasync_sequence_values(sequences jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-AS $values$
-DECLARE
-  result jsonb;
-BEGIN
-  EXECUTE supasync_private.sequence_values_query(sequences) INTO result;
-  RETURN result;
-END
-$values$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $values$ SELECT supasync_private.answer(supasync_private.sequence_values_query(sequences)) $values$;
 
 REVOKE ALL ON FUNCTION public.supasync_sequence_values(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_sequence_values(jsonb) TO service_role;
@@ -543,6 +537,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_sequence_values(jsonb) TO service_role
 -- ...and which of those values a (parent) table lacks.
 -- An earlier version took no row filter: PostgREST could not choose between the two.
 DROP FUNCTION IF EXISTS public.supasync_missing_keys(text, text, text[], text[]);
+-- Version 1 answered text[]; a function's result type cannot be replaced in place.
+DROP FUNCTION IF EXISTS public.supasync_missing_keys(text, text, text[], text[], text);
 CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
   table_schema text,
   table_name text,
@@ -550,24 +546,8 @@ CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
   keys text[],
   row_filter text DEFAULT NULL
 )
-RETURNS text[]
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $missing$
-DECLARE
-  result text[];
-BEGIN
-  EXECUTE supasync_private.missing_keys_query(table_schema, table_name, columns, row_filter) INTO result USING keys;
-  RETURN result;
-END
-$missing$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $missing$ SELECT supasync_private.answer(supasync_private.missing_keys_query(table_schema, table_name, columns, keys, row_filter)) $missing$;
 
 -- Rows of child tables whose foreign key finds no parent row (MATCH
 -- SIMPLE: a key with a NULL in it references nothing), counted, with the
@@ -580,24 +560,8 @@ $missing$;
 -- child_rows, for a key its partitions declare, picks the rows it governs
 -- (lib/plan/partition-keys.ts).
 CREATE OR REPLACE FUNCTION public.supasync_orphans(links jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $orphans$
-DECLARE
-  result jsonb;
-BEGIN
-  EXECUTE supasync_private.orphans_query(links) INTO result;
-  RETURN result;
-END
-$orphans$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $orphans$ SELECT supasync_private.answer(supasync_private.orphans_query(links)) $orphans$;
 
 REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) FROM PUBLIC, anon, authenticated;
@@ -652,8 +616,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_sync_target() TO service_role;
 -- Every value travels as its text form (NULL as null), so nothing passes
 -- through a JavaScript number or Date, and staging parses it back with the same input functions: int8 above
 -- 2^53, numeric trailing zeros, -0, json key order and duplicates, array
--- bounds and vectors all arrive exactly. The formatting settings are pinned so
--- the text means the same thing on both sides whatever the sessions say.
+-- bounds and vectors all arrive exactly. The formatting settings are pinned
+-- (pin_text_settings) so the text means the same thing on both sides.
 --
 -- Pages follow the key (keyset pagination, never OFFSET): `after` holds the
 -- last key of the previous page as text. A table without a key is paged by
@@ -686,11 +650,6 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
 AS $read$
 DECLARE
   relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
@@ -704,6 +663,7 @@ DECLARE
   page_bytes bigint := 0;
   page jsonb[] := '{}';
 BEGIN
+  PERFORM supasync_private.pin_text_settings(true);
   IF EXISTS (
     SELECT FROM unnest(columns || COALESCE(key_columns, '{}')) AS wanted(name)
     WHERE NOT EXISTS (

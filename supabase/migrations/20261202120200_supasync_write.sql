@@ -234,9 +234,6 @@ RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
 AS $set$
 DECLARE
   relation regclass;
@@ -251,6 +248,7 @@ DECLARE
   updated bigint;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
+  PERFORM supasync_private.pin_text_settings(true);
   relation := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
   IF COALESCE(cardinality(key_columns), 0) = 0 OR COALESCE(cardinality(columns), 0) = 0 THEN
     RAISE EXCEPTION 'supasync_set_columns: % needs key columns and columns to set', relation
@@ -359,15 +357,14 @@ CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, colum
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
 AS $insert$
 DECLARE
   missing text[];
   value_list text;
   written bigint;
 BEGIN
+  -- Text values are read back under the settings they were written under.
+  PERFORM supasync_private.pin_text_settings(true);
   SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
          string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1, pg_catalog.format_type(a.atttypid, a.atttypmod), 'v' || c.position), ', ' ORDER BY c.position)
     INTO missing, value_list

@@ -9,7 +9,7 @@ import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt } from '../../sql/shared.ts';
-import { checksumArgs, checksumValues } from '../checksum.ts';
+import { checksumArgs } from '../checksum.ts';
 import { ANSWERS, orphanLinkArgument, parseAnswer, type DatabaseReads } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
@@ -52,7 +52,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     },
     missingKeys: async (table, columns, keys, rowFilter) => {
       const what = `Looking up keys in ${qualifiedName(table)}`;
-      const missing = await runBuilt(client, 'missing_keys_query', [table.schema, table.name, columns, rowFilter], [keys]).catch(failed(what));
+      const missing = await runBuilt(client, 'missing_keys_query', [table.schema, table.name, columns, keys, rowFilter]).catch(failed(what));
       return parseAnswer(ANSWERS.missingKeys, missing, what, side);
     },
     orphans: async (links) => {
@@ -63,7 +63,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     },
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) =>
-      runBuilt(client, 'checksum_query', checksumArgs(target, level), level.onlyBuckets ? checksumValues(level) : []).catch(
+      runBuilt(client, 'checksum_query', checksumArgs(target, level)).catch(
         failed(`Checksumming ${qualifiedName(target.table)}`),
       ),
     close: () => client.end(),

@@ -6,7 +6,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import type { Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
-import { checksumArgs, checksumValues } from '../checksum.ts';
+import { checksumArgs } from '../checksum.ts';
 import { ANSWERS, orphanLinkArgument, parseAnswer, type DatabaseReads } from '../reads.ts';
 import type { SyncTargetMark } from '../sync-target.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -81,8 +81,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
           )
         : [],
     checksum: (target, level) => {
-      const [table_schema, table_name, columns, key_columns, buckets] = checksumArgs(target, level);
-      const [only_buckets, row_limit] = checksumValues(level);
+      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit] = checksumArgs(target, level);
       return callRpc<unknown>(supabase, 'supasync_checksum', { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit }).catch(
         failed(`Checksumming ${qualifiedName(target.table)}`),
       );
