@@ -1,10 +1,12 @@
 // Reading a catalog, directly or over REST. Both run the same query (see
-// query.ts), so the two results are equal for the same database.
+// the $catalog$ function of *_supasync_read.sql: lib/sql/shared.ts), so the
+// two results are equal for the same database.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
 import type { Side } from '../config/env.ts';
 import { DatabaseError, describeError, describeUnreachable } from '../errors.ts';
-import { catalogQuery, readMigration } from './query.ts';
+import { readMigration } from '../sql/migrations.ts';
+import { runShared } from '../sql/shared.ts';
 import type { Catalog } from './types.ts';
 
 export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Promise<Catalog> {
@@ -24,8 +26,7 @@ export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Pr
 
 /** The catalog query alone, inside whatever transaction the caller holds (a backup reads it in the sync's). */
 export async function queryCatalog(side: Side, client: pg.ClientBase): Promise<Catalog> {
-  const { rows } = await client.query<{ catalog: unknown }>(`SELECT (${catalogQuery()}) AS catalog`);
-  return parseCatalog(side, rows[0]?.catalog);
+  return parseCatalog(side, await runShared(client, 'catalog', []));
 }
 
 export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string): Promise<Catalog> {

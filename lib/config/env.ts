@@ -130,6 +130,23 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
   return via;
 }
 
+/** What reaching one side by one path takes, every part present. */
+export type Connection =
+  | { via: 'postgres'; side: Side; dbUrl: string }
+  | { via: 'rest'; side: Side; url: string; serviceRoleKey: string };
+
+/** The side's connection for `via`; a variable it lacks is named (chooseVia has said so for both sides already). */
+export function connectionOf(config: SideConfig, via: Via): Connection {
+  if (via === 'postgres') {
+    if (!config.dbUrl) throw new UsageError(`${PREFIX[config.side]}_DB_URL is not set (${EXAMPLE.DB_URL}).`);
+    return { via, side: config.side, dbUrl: config.dbUrl };
+  }
+  if (!config.url || !config.serviceRoleKey) {
+    throw new UsageError(`${PREFIX[config.side]}_URL and ${PREFIX[config.side]}_SERVICE_ROLE_KEY are both needed over REST (${EXAMPLE.URL}; ${EXAMPLE.SERVICE_ROLE_KEY}).`);
+  }
+  return { via, side: config.side, url: config.url, serviceRoleKey: config.serviceRoleKey };
+}
+
 /** The Supabase project refs a side's URL and connection string name: none for other hosts, one when they agree. */
 export function projectRefs(side: SideConfig): string[] {
   const refs = [

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Side } from '../config/env.ts';
 import { DatabaseError, describeError } from '../errors.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
+import { runShared } from '../sql/shared.ts';
 
 /**
  * Every script connects here, so a connection string means the same to all
@@ -18,12 +19,6 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
     // builds indexes, an idle-session limit.
     '-c statement_timeout=0',
     '-c idle_in_transaction_session_timeout=0',
-    // Text values mean the same on both sides whatever the servers' defaults.
-    '-c DateStyle=ISO,YMD',
-    '-c IntervalStyle=postgres',
-    '-c TimeZone=UTC',
-    '-c extra_float_digits=3',
-    '-c bytea_output=hex',
   ];
   if (side === 'production' && purpose === 'sync') options.push('-c default_transaction_read_only=on');
   const variable = side === 'production' ? 'SUPABASE_PROD_DB_URL' : 'SUPABASE_STAGING_DB_URL';
@@ -41,6 +36,13 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
   }
   // An idle connection can be dropped by the server; report it, never crash the process.
   client.on('error', () => undefined);
+  try {
+    // Text values mean the same on both sides whatever the servers' defaults: the settings the REST path's functions pin.
+    await runShared(client, 'pin_text_settings', [false]);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new DatabaseError(describeError(`Setting up the connection to ${side} (${redactUrl(dbUrl)})`, error), 1, { cause: error });
+  }
   return client;
 }
 

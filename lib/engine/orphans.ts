@@ -6,7 +6,8 @@
 // every staging foreign key the run could have broken is checked, and the
 // run fails, rolled back where it can be, unless --allow-orphans.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
-import { describeLink, linksIntoReplaced, linksToCheck, type ForeignKeyLink, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
+import { describeLink, type ForeignKeyLink } from '../catalog/links.ts';
+import { linksIntoReplaced, linksToCheck, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { Database } from '../transport/database.ts';
 

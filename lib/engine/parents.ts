@@ -3,7 +3,7 @@
 // "violates foreign key constraint", caught before anything is written.
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
-import { bothFilters, rowsUnderKey } from '../plan/partition-keys.ts';
+import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { SyncPlan } from '../plan/plan.ts';
 import type { Database } from '../transport/database.ts';
 

@@ -17,22 +17,19 @@ import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import type { SyncMode } from '../plan/mode.ts';
-import type { LoadMethod, RejectedRow, StagingBackup, SyncSession } from '../transport/session.ts';
+import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
-export interface SyncOptions {
+/** The session's options (strict, concurrency) and the run's own; the session's backup is made from backupRoot. */
+export interface SyncOptions extends Omit<SessionOptions, 'backup'> {
   /** Copy the common columns of tables whose schema differs between the sides. */
   allowDrift: boolean;
-  /** Stop at the first row staging rejects instead of reporting it and writing the rest. */
-  strict: boolean;
   /** Write rows whose parents staging lacks (where staging lets us). */
   allowOrphans: boolean;
   /** Where staging's rows are saved before a replace empties or an upsert overwrites them; null: no backup (--no-backup). */
   backupRoot: string | null;
   /** Backups of this staging left after a successful run that took one (the newest, its own included). */
   backupsKept: number;
-  /** Requests at once to each project over REST (--concurrency); the default when undefined. */
-  concurrency?: number;
   /** Ask before a destructive run; resolves false when the user declines. */
   confirm: (question: string) => Promise<boolean>;
 }
@@ -90,11 +87,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
-  const session = await openSyncSession(run, {
-    strict: options.strict,
-    backup: runBackup,
-    concurrency: options.concurrency,
-  });
+  const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup });
   runBackup?.followStaging(() => session.stagingMayHaveChanged);
   const results: TableResult[] = [];
   const running = new Set<TablePlan>();

@@ -2,7 +2,7 @@
 // functions anywhere, the write functions in staging only, marked as a sync
 // target. The SQL is the migration files themselves.
 import type pg from 'pg';
-import { readMigration } from '../catalog/query.ts';
+import { readMigration } from '../sql/migrations.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
 import { connectPostgres } from '../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../errors.ts';
@@ -57,11 +57,12 @@ export async function installMigrations(client: pg.ClientBase, kind: InstallKind
 }
 
 /**
- * Every supasync function in `public`, and in staging the private schema
- * with the sync-target mark: the database as it was before supasync, data
- * untouched. One transaction.
+ * Every supasync function in `public` and the private schema (in staging
+ * with the sync-target mark; in production it holds only the query
+ * builders): the database as it was before supasync, data untouched. One
+ * transaction.
  */
-export async function uninstallMigrations(client: pg.ClientBase, side: 'production' | 'staging'): Promise<number> {
+export async function uninstallMigrations(client: pg.ClientBase): Promise<number> {
   await client.query('BEGIN');
   try {
     const { rows } = await client.query<{ signature: string }>(
@@ -69,7 +70,7 @@ export async function uninstallMigrations(client: pg.ClientBase, side: 'producti
        WHERE n.nspname = 'public' AND p.proname LIKE 'supasync\\_%' ORDER BY 1`,
     );
     for (const { signature } of rows) await client.query(`DROP FUNCTION ${signature}`);
-    if (side === 'staging') await client.query('DROP SCHEMA IF EXISTS supasync_private CASCADE');
+    await client.query('DROP SCHEMA IF EXISTS supasync_private CASCADE');
     await client.query(`NOTIFY pgrst, 'reload schema'`);
     await client.query('COMMIT');
     return rows.length;
@@ -86,7 +87,7 @@ export async function installInto(dbUrl: string, kind: InstallKind, side: 'produ
 
 /** The same connection, for --uninstall. */
 export async function uninstallFrom(dbUrl: string, side: 'production' | 'staging'): Promise<number> {
-  return withInstallConnection(dbUrl, side, 'Uninstalling', (client) => uninstallMigrations(client, side));
+  return withInstallConnection(dbUrl, side, 'Uninstalling', (client) => uninstallMigrations(client));
 }
 
 async function withInstallConnection<T>(dbUrl: string, side: 'production' | 'staging', doing: string, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@
 // checkout installs: the number supasync_version() returns, read from the
 // migration itself so the two cannot disagree.
 import type pg from 'pg';
-import { readMigration } from '../catalog/query.ts';
+import { readMigration } from '../sql/migrations.ts';
 
 /** This checkout's functions. */
 export function functionsVersion(): number {

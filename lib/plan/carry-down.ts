@@ -10,7 +10,7 @@
 // before COMMIT names (engine/orphans.ts).
 import { qualifiedName, type ForeignKey, type Table } from '../catalog/types.ts';
 import { columnList, quoteIdent, quoteTable } from '../sql/ident.ts';
-import { bothFilters, rowsUnderKey } from './partition-keys.ts';
+import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { TablePlan } from './plan.ts';
 
 export function carryFiltersDown(tables: TablePlan[], production: Table[], cycleOf: (name: string) => number): TablePlan[] {

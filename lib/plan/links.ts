@@ -1,23 +1,8 @@
-// Staging's foreign keys around the tables a run writes, and which of them
-// the run must check for rows left pointing nowhere. Staging's own keys, not
-// production's: they are the ones its rows must satisfy, and a staging-only
-// table can reference a table the run replaces.
-import { qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
+// Which of staging's foreign keys around the tables a run writes
+// (catalog/links.ts) the run must check for rows left pointing nowhere.
+import type { ForeignKeyLink } from '../catalog/links.ts';
+import { qualifiedName } from '../catalog/types.ts';
 import type { SyncMode } from './mode.ts';
-import { rowsUnderKey } from './partition-keys.ts';
-
-export interface ForeignKeyLink {
-  name: string;
-  child: TableRef;
-  columns: string[];
-  /** For a key its partitions declare, a condition picking the rows it governs (partition-keys.ts); null: every row. */
-  childRows: string | null;
-  /** The table the catalog lists; a key to one of its partitions is one to it. */
-  parent: TableRef;
-  /** Where the key's parent rows live: the parent, or the partition the key names. */
-  parentRelation: TableRef;
-  parentColumns: string[];
-}
 
 /** Rows of a link's child whose key finds no parent: how many, and a few of their keys as ROW(...)::text. */
 export interface FoundOrphans {
@@ -31,29 +16,6 @@ export interface WrittenTable {
   mode: SyncMode;
   /** Only some of production's rows are copied (a `where`, or --with-parents' referenced rows). */
   filtered: boolean;
-}
-
-export function describeLink(link: ForeignKeyLink): string {
-  return `${qualifiedName(link.child)}.${link.columns.join(',')} -> ${qualifiedName(link.parent)}.${link.parentColumns.join(',')}`;
-}
-
-/** Staging's foreign keys with a selected table at either end, self-references aside (a table copied whole holds its own parents). */
-export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKeyLink[] {
-  const names = new Set(selected.map(qualifiedName));
-  return staging.tables.flatMap((table) =>
-    table.foreignKeys
-      .map((fk) => ({
-        name: fk.name,
-        child: { schema: table.schema, name: table.name },
-        columns: fk.columns,
-        childRows: rowsUnderKey(fk),
-        parent: { schema: fk.referencedSchema, name: fk.referencedTable },
-        parentRelation: fk.referencedPartition ?? { schema: fk.referencedSchema, name: fk.referencedTable },
-        parentColumns: fk.referencedColumns,
-      }))
-      .filter((link) => qualifiedName(link.child) !== qualifiedName(link.parent))
-      .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),
-  );
 }
 
 /**
@@ -92,25 +54,4 @@ export function linksIntoReplaced(
       !written.has(qualifiedName(link.child)) &&
       !emptied.has(qualifiedName(link.child)),
   );
-}
-
-/**
- * Of the tables a run empties, those TRUNCATE refuses: one TRUNCATE must
- * list every table that references one it empties. So a table referenced from
- * outside the list is emptied otherwise (DELETE), and then so is every table
- * it references among the others: they are no longer truncated beside it.
- */
-export function deletedNotTruncated(links: ForeignKeyLink[], emptied: TableRef[]): TableRef[] {
-  const truncated = new Set(emptied.map(qualifiedName));
-  for (let moved = true; moved; ) {
-    moved = false;
-    for (const link of links) {
-      const [child, parent] = [qualifiedName(link.child), qualifiedName(link.parent)];
-      if (truncated.has(parent) && !truncated.has(child) && child !== parent) {
-        truncated.delete(parent);
-        moved = true;
-      }
-    }
-  }
-  return emptied.filter((table) => !truncated.has(qualifiedName(table)));
 }

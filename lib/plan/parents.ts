@@ -5,7 +5,7 @@
 // production answers it in the same snapshot as the copy.
 import { findTable, qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
 import { columnList, quoteTable } from '../sql/ident.ts';
-import { bothFilters, rowsUnderKey } from './partition-keys.ts';
+import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import { optionsFor, type Selection, type TableOptions } from './select.ts';
 
 export function selectionWithParents(production: Catalog, selection: Selection, selected: TableRef[]): Selection {

@@ -12,17 +12,18 @@ import {
 import { compareTables, type Drift } from './drift.ts';
 import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
-import { linksTouching, type ForeignKeyLink } from './links.ts';
+import { linksTouching, type ForeignKeyLink } from '../catalog/links.ts';
 import { planSequences, type SequencePlan } from './sequences.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import type { SyncMode } from './mode.ts';
+import type { CycleLoad, LoadPlan, SelfReferenceLoad, TableLoad } from '../transport/load.ts';
 import { leftOutOfSchemas, signInStateOf, type EmptiedTable, type LeftOutTable } from './supabase.ts';
 
 export interface SyncKey extends Key {
   kind: 'primary key' | 'unique key';
 }
 
-export interface TablePlan {
+export interface TablePlan extends TableLoad {
   table: TableRef;
   /** A partitioned parent: rows are read and written through it, partitions follow. */
   partitioned: boolean;
@@ -60,12 +61,12 @@ export interface TablePlan {
   filteredBy: string[];
 }
 
-export interface CyclePlan {
+export interface CyclePlan extends CycleLoad {
   tables: TableRef[];
   foreignKeys: { table: TableRef; foreignKey: ForeignKey }[];
 }
 
-export interface SelfReference {
+export interface SelfReference extends SelfReferenceLoad {
   table: TableRef;
   foreignKey: ForeignKey;
   /**
@@ -83,7 +84,7 @@ export interface ExternalParent {
   parent: TableRef;
 }
 
-export interface SyncPlan {
+export interface SyncPlan extends LoadPlan {
   production: string;
   staging: string;
   /** The run's mode (--mode); each table's own is TablePlan.mode. */
@@ -95,7 +96,7 @@ export interface SyncPlan {
   cycles: CyclePlan[];
   selfReferences: SelfReference[];
   externalParents: ExternalParent[];
-  /** Staging's foreign keys with a selected table at either end (links.ts): what a run checks for orphans. */
+  /** Staging's foreign keys with a selected table at either end (catalog/links.ts): what a run checks for orphans. */
   stagingLinks: ForeignKeyLink[];
   /** The sequences the run sets in staging once the rows are in (sequences.ts). */
   sequences: SequencePlan[];

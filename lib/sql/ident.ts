@@ -1,11 +1,13 @@
 // Every identifier that reaches SQL goes through here; values go as parameters.
-import type { TableRef } from '../catalog/types.ts';
+
+/** A schema-qualified name: a table's, a sequence's. */
+type QualifiedName = { schema: string; name: string };
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export function quoteTable(table: TableRef): string {
+export function quoteTable(table: QualifiedName): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
 
@@ -14,6 +16,6 @@ export function columnList(columns: string[], prefix?: string): string {
 }
 
 /** A table's name as a regclass constant, for SQL text that travels without parameters (row filters). */
-export function regclassLiteral(table: TableRef): string {
+export function regclassLiteral(table: QualifiedName): string {
   return `'${quoteTable(table).replace(/'/g, "''")}'::regclass`;
 }

@@ -1,187 +1,24 @@
-// One side of a sync, reached directly or over REST. The engine, plan and
-// verify hold a Database and never ask which kind it is.
-import type pg from 'pg';
-import type { SupabaseClient } from '@supabase/supabase-js';
-import { readCatalogPostgres, readCatalogRest } from '../catalog/read.ts';
-import { qualifiedName, type Catalog, type SequenceState, type TableRef } from '../catalog/types.ts';
-import { DatabaseError, describeError } from '../errors.ts';
-import { columnList, quoteTable } from '../sql/ident.ts';
-import { checksumQuery, type ChecksumLevel, type ChecksumTarget } from './postgres/checksum-sql.ts';
-import type { Side, SideConfig, Via } from '../config/env.ts';
-import { connectPostgres, redactUrl } from '../connect/postgres.ts';
-import { describeLink, type ForeignKeyLink } from '../plan/links.ts';
-import { orphansPostgres, type Orphans } from './postgres/orphans.ts';
-import { sequenceValuesPostgres } from './postgres/sequences.ts';
-import { readSyncTargetPostgres } from './postgres/sync-target.ts';
-import type { SyncTargetMark } from './sync-target.ts';
+// One side of a sync, reached directly or over REST: one type per path,
+// both answering the same questions (reads.ts). The engine, plan and verify
+// ask those and never which path they hold; opening the write session
+// (open-session.ts) is the one place that looks.
+import { connectionOf, type SideConfig, type Via } from '../config/env.ts';
+import type { PostgresDatabase } from './postgres/database.ts';
+import type { RestDatabase } from './rest/database.ts';
+import type { DatabaseReads } from './reads.ts';
 
-export interface Database {
-  side: Side;
-  via: Via;
-  config: SideConfig;
-  /** Where it is, safe to print (no password, no key). */
-  location: string;
-  /** Whether a run's reads of it all see one moment (one snapshot), or each request its own. */
-  oneSnapshot: boolean;
-  readCatalog(): Promise<Catalog>;
-  /** Whether it carries the sync-target mark (sync-target.ts). */
-  readSyncTarget(): Promise<SyncTargetMark>;
-  countRows(table: TableRef): Promise<number>;
-  /** The distinct values of `columns` (as ROW(...)::text, NULLs left out) with how many rows hold each. */
-  references(table: TableRef, columns: string[], rowFilter: string | null): Promise<Record<string, number>>;
-  /** Which of these ROW(...)::text values no row of `table` (of those `rowFilter` matches) has in `columns`. */
-  missingKeys(table: TableRef, columns: string[], keys: string[], rowFilter: string | null): Promise<string[]>;
-  /** Per link, in order: rows of its child whose key finds no parent row (MATCH SIMPLE: a NULL in the key is no reference), with a few of their keys. */
-  orphans(links: ForeignKeyLink[]): Promise<Orphans[]>;
-  /** Where these sequences stand now; a name that is no sequence here is left out. */
-  sequenceValues(sequences: TableRef[]): Promise<SequenceState[]>;
-  /** One level of a content checksum, computed in the database (see postgres/checksum-sql.ts). */
-  checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
-  /**
-   * The direct path's connection, lent to the write session so a run opens
-   * each side once: to a remote project a connection costs TCP, TLS and a
-   * login. Nothing else may use it while the session holds it.
-   */
-  client?: pg.Client;
-  /** The REST path's client, shared with the write session: one limit on requests in flight per project (--concurrency). */
-  supabase?: SupabaseClient;
-  close(): Promise<void>;
-}
+export type Database = PostgresDatabase | RestDatabase;
 
 /** `concurrency`: at most this many requests at once to the project over REST; the direct path holds one connection. */
 export async function openDatabase(config: SideConfig, via: Via, concurrency?: number): Promise<Database> {
-  if (via === 'postgres') {
-    const client: pg.Client = await connectPostgres(config.side, config.dbUrl as string);
-    return {
-      side: config.side,
-      via,
-      config,
-      location: redactUrl(config.dbUrl as string),
-      oneSnapshot: true,
-      client,
-      readCatalog: () => readCatalogPostgres(config.side, client),
-      readSyncTarget: () =>
-        readSyncTargetPostgres(client).catch((error: unknown) => {
-          throw new DatabaseError(describeError(`Reading ${config.side}'s sync-target mark`, error), 1, { cause: error });
-        }),
-      countRows: async (table) => {
-        const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
-        return Number(rows[0]?.n);
-      },
-      references: async (table, columns, rowFilter) => {
-        const notNull = columns.map((column) => `${columnList([column])} IS NOT NULL`).join(' AND ');
-        const { rows } = await client.query<{ k: string; n: string }>(
-          `SELECT ROW(${columnList(columns)})::text AS k, count(*) AS n FROM ${quoteTable(table)}
-           WHERE ${notNull} AND (${rowFilter ?? 'true'}) GROUP BY 1`,
-        );
-        return Object.fromEntries(rows.map((row) => [row.k, Number(row.n)]));
-      },
-      missingKeys: async (table, columns, keys, rowFilter) => {
-        const { rows } = await client.query<{ k: string }>(
-          `SELECT wanted.k FROM unnest($1::text[]) AS wanted(k)
-           WHERE NOT EXISTS (SELECT FROM ${quoteTable(table)} p WHERE ROW(${columnList(columns, 'p')})::text = wanted.k AND (${rowFilter ?? 'true'})) ORDER BY 1`,
-          [keys],
-        );
-        return rows.map((row) => row.k);
-      },
-      orphans: (links) =>
-        orphansPostgres(client, links).catch((error: unknown) => {
-          throw new DatabaseError(describeError(`Looking for ${config.side}'s rows whose foreign key finds no parent (${links.map(describeLink).join('; ')})`, error), 1, {
-            cause: error,
-          });
-        }),
-      sequenceValues: (sequences) =>
-        sequenceValuesPostgres(client, sequences).catch((error: unknown) => {
-          throw new DatabaseError(describeError(`Reading where ${config.side}'s sequences stand`, error), 1, { cause: error });
-        }),
-      checksum: async (target, level) => {
-        const query = checksumQuery(target, level);
-        try {
-          const { rows } = await client.query<{ result: unknown }>(query.text, query.values);
-          return rows[0]?.result;
-        } catch (error) {
-          throw new DatabaseError(describeError(`Checksumming ${config.side}'s ${qualifiedName(target.table)}`, error), 1, { cause: error });
-        }
-      },
-      close: () => client.end(),
-    };
+  const connection = connectionOf(config, via);
+  if (connection.via === 'postgres') {
+    const { openPostgresDatabase } = await import('./postgres/database.ts');
+    return openPostgresDatabase(connection);
   }
   // supabase-js is loaded only on this path: the direct path starts faster without it.
-  const [{ connectSupabase }, { callRpc, describeFailure, RpcFailure }] = await Promise.all([
-    import('../connect/supabase.ts'),
-    import('./rest/rpc.ts'),
-  ]);
-  const supabase: SupabaseClient = connectSupabase(config.url as string, config.serviceRoleKey as string, concurrency);
-  const rpc = <T = unknown>(what: string, name: string, args: Record<string, unknown>): Promise<T> =>
-    callRpc<T>(supabase, name, args).catch((error: unknown) => {
-      const detail = error instanceof RpcFailure ? describeFailure(error, config.url) : (error as Error).message;
-      throw new DatabaseError(`${what} in ${config.side} over REST: ${detail}`, 1, { cause: error });
-    });
-  return {
-    side: config.side,
-    via,
-    config,
-    location: config.url as string,
-    // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
-    oneSnapshot: false,
-    supabase,
-    readCatalog: () => readCatalogRest(config.side, supabase, config.url as string),
-    readSyncTarget: async (): Promise<SyncTargetMark> => {
-      try {
-        const mark = await callRpc<{ markedAt: string; markedBy: string | null } | null>(supabase, 'supasync_sync_target', {});
-        return mark ? { kind: 'marked', ...mark } : { kind: 'unmarked' };
-      } catch (error) {
-        if (error instanceof RpcFailure && error.code === 'PGRST202') {
-          return { kind: 'unknown', why: `it lacks supasync_sync_target(), which supasync's functions have had since this version: update them (npx tsx scripts/install-rpcs.ts --${config.side})` };
-        }
-        throw new DatabaseError(`Reading ${config.side}'s sync-target mark over REST: ${error instanceof RpcFailure ? describeFailure(error, config.url) : (error as Error).message}`, 1, { cause: error });
-      }
-    },
-    countRows: async (table) =>
-      Number(await rpc(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name })),
-    references: async (table, columns, rowFilter) => {
-      const args = { table_schema: table.schema, table_name: table.name, columns, row_filter: rowFilter };
-      const data = await rpc<Record<string, string | number>>(`Reading the references of ${qualifiedName(table)}`, 'supasync_references', args);
-      return Object.fromEntries(Object.entries(data).map(([key, n]) => [key, Number(n)]));
-    },
-    missingKeys: (table, columns, keys, rowFilter) =>
-      rpc<string[]>(`Looking up keys in ${qualifiedName(table)}`, 'supasync_missing_keys', {
-        table_schema: table.schema,
-        table_name: table.name,
-        columns,
-        keys,
-        row_filter: rowFilter,
-      }),
-    orphans: async (links) =>
-      links.length
-        ? rpc<Orphans[]>('Looking for rows whose foreign key finds no parent', 'supasync_orphans', {
-            links: links.map((link) => ({
-              child_schema: link.child.schema,
-              child_table: link.child.name,
-              columns: link.columns,
-              child_rows: link.childRows,
-              parent_schema: link.parentRelation.schema,
-              parent_table: link.parentRelation.name,
-              parent_columns: link.parentColumns,
-            })),
-          })
-        : [],
-    sequenceValues: async (sequences) =>
-      sequences.length
-        ? rpc<SequenceState[]>('Reading where sequences stand', 'supasync_sequence_values', { sequences: sequences.map(({ schema, name }) => ({ schema, name })) })
-        : [],
-    checksum: (target, level) =>
-      rpc(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', {
-        table_schema: target.table.schema,
-        table_name: target.table.name,
-        columns: target.columns,
-        key_columns: target.keyColumns,
-        buckets: level.buckets ?? null,
-        only_buckets: level.onlyBuckets ?? null,
-        row_limit: level.rowLimit ?? 1000,
-      }),
-    close: async () => undefined,
-  };
+  const { openRestDatabase } = await import('./rest/database.ts');
+  return openRestDatabase(connection, concurrency);
 }
 
 /**
@@ -189,7 +26,7 @@ export async function openDatabase(config: SideConfig, via: Via, concurrency?: n
  * without one snapshot: a production written to meanwhile gives a staging
  * that never existed as a whole, and nothing else would tell.
  */
-export function snapshotNotes(production: Pick<Database, 'oneSnapshot'>, tables: number): string[] {
+export function snapshotNotes(production: Pick<DatabaseReads, 'oneSnapshot'>, tables: number): string[] {
   if (production.oneSnapshot || tables < 2) return [];
   return [
     'Over REST each page of rows is read in its own transaction, not from one snapshot: if production changed during the run, ' +

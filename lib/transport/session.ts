@@ -1,7 +1,7 @@
 // What the engine asks of a transport while it writes staging. The direct
 // and REST paths both implement it; the engine never asks which it holds.
 import type { SequenceState, TableRef } from '../catalog/types.ts';
-import type { TablePlan } from '../plan/plan.ts';
+import type { TableLoad } from './load.ts';
 import type { RunBackup } from './run-backup.ts';
 
 export interface SessionOptions {
@@ -33,7 +33,7 @@ export type WrittenBackup = Omit<StagingBackup, 'upserted'>;
  * can empty them and put back exactly what staging held, the rows the upsert
  * inserted gone too.
  */
-export function tablesToSave(tables: TablePlan[], alsoEmptied: TableRef[]): { emptied: TableRef[]; upserted: TableRef[] } {
+export function tablesToSave(tables: TableLoad[], alsoEmptied: TableRef[]): { emptied: TableRef[]; upserted: TableRef[] } {
   const replaced = tables.filter((table) => table.mode === 'replace').map((table) => table.table);
   const upserted = tables.filter((table) => table.mode === 'upsert').map((table) => table.table);
   return { emptied: replaced.length ? [...replaced, ...alsoEmptied] : [], upserted };
@@ -87,15 +87,15 @@ export interface SyncSession {
    * switch triggers off where needed. `sequences`: the ones finish() sets,
    * saved in the backup with the tables.
    */
-  prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging>;
+  prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging>;
   /**
    * What staging's role would refuse of this load, thrown before anything is
    * written (prepare() makes the same checks): tables whose triggers it may
    * not disable where the replica role is refused. Opening the session has
    * made the others (the load method, a cycle's keys it may not defer).
    */
-  refusals(tables: TablePlan[]): Promise<void>;
-  copyTable(table: TablePlan, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
+  refusals(tables: TableLoad[]): Promise<void>;
+  copyTable(table: TableLoad, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
   /** After every table: the sequences to these values, triggers back on, commit. */
   finish(sequences: SequenceState[]): Promise<void>;
   /** Undo what can be undone. */

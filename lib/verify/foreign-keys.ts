@@ -2,7 +2,8 @@
 // loaded with foreign-key checks off can hold rows that do not (a filtered
 // parent, a replace the user allowed to orphan): equal counts would hide it.
 import { qualifiedName } from '../catalog/types.ts';
-import type { ForeignKeyLink, FoundOrphans } from '../plan/links.ts';
+import type { ForeignKeyLink } from '../catalog/links.ts';
+import type { FoundOrphans } from '../plan/links.ts';
 import type { Database } from '../transport/database.ts';
 
 /** Staging's foreign keys whose child is among the compared tables. */

@@ -4,7 +4,7 @@
 import { qualifiedName } from '../catalog/types.ts';
 import type { TablePlan } from '../plan/plan.ts';
 import type { Database } from '../transport/database.ts';
-import type { ChecksumTarget } from '../transport/postgres/checksum-sql.ts';
+import type { ChecksumTarget } from '../transport/checksum.ts';
 
 export type VerifyStatus = 'perfect' | 'counts-differ' | 'content-differs' | 'missing-table' | 'columns-differ';
 

@@ -294,6 +294,177 @@ $catalog$;
 REVOKE ALL ON FUNCTION public.supasync_catalog() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_catalog() TO service_role;
 
+-- ------------------------------------------------------------ queries both paths run
+-- Each query that the REST path runs through a function here and the direct
+-- path runs over its own connection is built in one place: a function of
+-- supasync_private that returns the query's text and reads nothing but its
+-- arguments and the system catalogs. The RPCs EXECUTE what it builds. The
+-- direct path, which needs nothing installed, runs the builder's body itself
+-- (lib/sql/shared.ts reads it from this file by its $tag$), then the query it
+-- returns. The two paths are equal by construction, not by a test.
+-- The bodies name their arguments $1, $2, ... with their types, so they run
+-- as a plain query too, and use only pg_catalog.
+
+CREATE SCHEMA IF NOT EXISTS supasync_private;
+
+-- ROW(columns)::text in the checksum: see supasync_checksum below.
+CREATE OR REPLACE FUNCTION supasync_private.checksum_query(
+  table_schema text, table_name text, columns text[], key_columns text[], buckets integer, only_buckets integer[], row_limit integer)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $checksum_query$
+SELECT CASE
+  WHEN $5::integer IS NULL THEN pg_catalog.format(
+    'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum(%s), 0)::text) FROM %I.%I',
+    row_hash, $1::text, $2::text)
+  WHEN $6::integer[] IS NULL THEN pg_catalog.format(
+    'SELECT COALESCE(jsonb_agg(jsonb_build_object(''bucket'', b, ''rows'', n::text, ''hash'', h::text) ORDER BY b), ''[]'') FROM (
+       SELECT %s AS b, count(*) AS n, sum(%s) AS h FROM %I.%I GROUP BY 1) s',
+    bucket, row_hash, $1::text, $2::text)
+  ELSE pg_catalog.format(
+    'SELECT COALESCE(jsonb_agg(jsonb_build_object(''key'', k, ''hash'', h)), ''[]'') FROM (
+       SELECT %s AS k, left(md5(%s), 15) AS h FROM %I.%I WHERE %s = ANY(%L::int[]) LIMIT %s) s',
+    key_text, row_text, $1::text, $2::text, bucket, $6::integer[], COALESCE($7::integer, 1000))
+END
+FROM (
+  SELECT row_text, key_text,
+         pg_catalog.format('((''x'' || left(md5(%s), 4))::bit(16)::int %% %s)', key_text, COALESCE($5::integer, 1)) AS bucket,
+         pg_catalog.format('(''x'' || left(md5(%s), 15))::bit(60)::bigint', row_text) AS row_hash
+  FROM (
+    SELECT whole.text AS row_text, COALESCE(keyed.text, whole.text) AS key_text
+    FROM (SELECT 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text' AS text
+          FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole,
+         (SELECT 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text' AS text
+          FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed
+  ) texts
+) parts
+$checksum_query$;
+
+-- The distinct values of `columns` (NULLs left out) with how many rows hold
+-- each, as a jsonb object: see supasync_references below.
+CREATE OR REPLACE FUNCTION supasync_private.references_query(table_schema text, table_name text, columns text[], row_filter text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $references_query$
+SELECT pg_catalog.format(
+  'SELECT COALESCE(jsonb_object_agg(k, n), ''{}'') FROM (SELECT %s AS k, count(*) AS n FROM %I.%I WHERE %s AND (%s) GROUP BY 1) s',
+  'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text', $1::text, $2::text,
+  pg_catalog.string_agg(pg_catalog.format('%I IS NOT NULL', c), ' AND ' ORDER BY o), COALESCE($4::text, 'true'))
+FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+$references_query$;
+
+-- Which of the ROW(...)::text values in `keys` no row has in `columns`, as a
+-- sorted jsonb array: see supasync_missing_keys below.
+CREATE OR REPLACE FUNCTION supasync_private.missing_keys_query(table_schema text, table_name text, columns text[], keys text[], row_filter text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $missing_keys_query$
+SELECT pg_catalog.format(
+  'SELECT COALESCE(jsonb_agg(wanted.k ORDER BY wanted.k), ''[]'') FROM unnest(%L::text[]) AS wanted(k)
+   WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE %s = wanted.k AND (%s))',
+  $4::text[], $1::text, $2::text, 'ROW(' || pg_catalog.string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) || ')::text', COALESCE($5::text, 'true'))
+FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+$missing_keys_query$;
+
+-- Per link, in the links' order, the child rows whose key finds no parent:
+-- one statement answering a jsonb array of {"rows", "keys"}. See
+-- supasync_orphans below for the links' shape.
+CREATE OR REPLACE FUNCTION supasync_private.orphans_query(links jsonb)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $orphans_query$
+SELECT COALESCE(
+  'SELECT COALESCE(jsonb_agg(found ORDER BY link), ''[]'') FROM (' ||
+    pg_catalog.string_agg(pg_catalog.format(
+      'SELECT %s AS link, (SELECT jsonb_build_object(''rows'', count(*), ''keys'', COALESCE(to_jsonb((array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
+         FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan) AS found',
+      l.n, child.key, l.link ->> 'child_schema', l.link ->> 'child_table', child.not_null, COALESCE(l.link ->> 'child_rows', 'true'),
+      l.link ->> 'parent_schema', l.link ->> 'parent_table', parent.key, child.key), ' UNION ALL ' ORDER BY l.n) ||
+    ') links',
+  'SELECT ''[]''::jsonb')
+FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS l(link, n)
+CROSS JOIN LATERAL (
+  SELECT pg_catalog.string_agg(pg_catalog.format('c.%I', c), ', ' ORDER BY o) AS key,
+         pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', c), ' AND ' ORDER BY o) AS not_null
+  FROM pg_catalog.jsonb_array_elements_text(l.link -> 'columns') WITH ORDINALITY AS u(c, o)) child
+CROSS JOIN LATERAL (
+  SELECT pg_catalog.string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) AS key
+  FROM pg_catalog.jsonb_array_elements_text(l.link -> 'parent_columns') WITH ORDINALITY AS u(c, o)) parent
+$orphans_query$;
+
+-- Where the sequences named in $1 ([{"schema", "name"}, ...]) stand, read
+-- from each sequence itself, as a jsonb array in the order asked; a name
+-- that is no sequence here is left out. See supasync_sequence_values below.
+CREATE OR REPLACE FUNCTION supasync_private.sequence_values_query(sequences jsonb)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $sequence_values_query$
+SELECT COALESCE(
+  'SELECT COALESCE(jsonb_agg(state ORDER BY n), ''[]'') FROM (' ||
+    pg_catalog.string_agg(pg_catalog.format(
+      'SELECT %s AS n, jsonb_build_object(''schema'', %L, ''name'', %L, ''lastValue'', last_value::text, ''isCalled'', is_called) AS state FROM %I.%I',
+      w.n, sn.nspname, s.relname, sn.nspname, s.relname), ' UNION ALL ' ORDER BY w.n) ||
+    ') sequences',
+  'SELECT ''[]''::jsonb')
+FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(wanted, n)
+JOIN pg_catalog.pg_namespace sn ON sn.nspname = w.wanted ->> 'schema'
+JOIN pg_catalog.pg_class s ON s.relnamespace = sn.oid AND s.relname = w.wanted ->> 'name' AND s.relkind = 'S'
+$sequence_values_query$;
+
+-- The settings that fix how a value is written as text and read back from
+-- it, pinned by everything that reads or writes values as text, so the same
+-- text means the same value on both sides whatever the servers' defaults.
+-- $1: for the rest of the transaction (the functions here, each a request of
+-- its own over REST) or of the session (the direct path's connections).
+CREATE OR REPLACE FUNCTION supasync_private.pin_text_settings(transaction_only boolean)
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $pin_text_settings$
+SELECT FROM (VALUES
+  (pg_catalog.set_config('datestyle', 'ISO, YMD', $1::boolean)),
+  (pg_catalog.set_config('intervalstyle', 'postgres', $1::boolean)),
+  (pg_catalog.set_config('timezone', 'UTC', $1::boolean)),
+  (pg_catalog.set_config('extra_float_digits', '3', $1::boolean)),
+  (pg_catalog.set_config('bytea_output', 'hex', $1::boolean))
+) AS pinned(value)
+$pin_text_settings$;
+
+-- Runs what a builder made, for the REST path's functions, under the pinned
+-- settings.
+CREATE OR REPLACE FUNCTION supasync_private.answer(query text)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $answer$
+DECLARE
+  result jsonb;
+BEGIN
+  PERFORM supasync_private.pin_text_settings(true);
+  EXECUTE query INTO result;
+  RETURN result;
+END
+$answer$;
+
+REVOKE ALL ON FUNCTION supasync_private.pin_text_settings(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.orphans_query(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.sequence_values_query(jsonb) FROM PUBLIC;
+
 -- Row counts of some tables, for the status table over REST (PostgREST's
 -- own counts reach only the exposed schemas).
 CREATE OR REPLACE FUNCTION public.supasync_count_rows(table_schema text, table_name text)
@@ -324,8 +495,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_count_rows(text, text) TO service_role
 --   buckets NULL                    -> {"rows": n, "hash": h}
 --   buckets N, only_buckets NULL    -> [{"bucket": b, "rows": n, "hash": h}, ...]
 --   buckets N, only_buckets {b,...} -> [{"key": k, "hash": h}, ...] (at most row_limit)
--- The direct path builds the same queries (lib/transport/postgres/checksum-sql.ts); a
--- test holds the two to identical answers.
+-- The query is supasync_private.checksum_query's (below), as on the direct path.
 CREATE OR REPLACE FUNCTION public.supasync_checksum(
   table_schema text,
   table_name text,
@@ -335,48 +505,8 @@ CREATE OR REPLACE FUNCTION public.supasync_checksum(
   only_buckets integer[] DEFAULT NULL,
   row_limit integer DEFAULT 1000
 )
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $checksum$
-DECLARE
-  relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
-  row_text text;
-  key_text text;
-  bucket text;
-  result jsonb;
-BEGIN
-  SELECT 'ROW(' || string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text'
-    INTO row_text FROM unnest(columns) WITH ORDINALITY AS u(c, o);
-  SELECT 'ROW(' || string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text'
-    INTO key_text FROM unnest(key_columns) WITH ORDINALITY AS u(c, o);
-  key_text := COALESCE(key_text, row_text);
-  bucket := pg_catalog.format('((''x'' || left(md5(%s), 4))::bit(16)::int %% %s)', key_text, COALESCE(buckets, 1));
-  IF buckets IS NULL THEN
-    EXECUTE pg_catalog.format(
-      'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum((''x'' || left(md5(%s), 15))::bit(60)::bigint), 0)::text) FROM %s',
-      row_text, relation) INTO result;
-  ELSIF only_buckets IS NULL THEN
-    EXECUTE pg_catalog.format(
-      'SELECT COALESCE(jsonb_agg(jsonb_build_object(''bucket'', b, ''rows'', n::text, ''hash'', h::text) ORDER BY b), ''[]'') FROM (
-         SELECT %s AS b, count(*) AS n, sum((''x'' || left(md5(%s), 15))::bit(60)::bigint) AS h FROM %s GROUP BY 1) s',
-      bucket, row_text, relation) INTO result;
-  ELSE
-    EXECUTE pg_catalog.format(
-      'SELECT COALESCE(jsonb_agg(jsonb_build_object(''key'', k, ''hash'', h)), ''[]'') FROM (
-         SELECT %s AS k, left(md5(%s), 15) AS h FROM %s WHERE %s = ANY($1) LIMIT $2) s',
-      key_text, row_text, relation, bucket) INTO result USING only_buckets, row_limit;
-  END IF;
-  RETURN result;
-END
-$checksum$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $checksum$ SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit)) $checksum$;
 
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
@@ -389,31 +519,8 @@ CREATE OR REPLACE FUNCTION public.supasync_references(
   columns text[],
   row_filter text DEFAULT NULL
 )
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $references$
-DECLARE
-  key_text text;
-  not_null text;
-  result jsonb;
-BEGIN
-  SELECT 'ROW(' || string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text',
-         string_agg(pg_catalog.format('%I IS NOT NULL', c), ' AND ')
-    INTO key_text, not_null FROM unnest(columns) WITH ORDINALITY AS u(c, o);
-  EXECUTE pg_catalog.format(
-    'SELECT COALESCE(jsonb_object_agg(k, n), ''{}'') FROM (SELECT %s AS k, count(*) AS n FROM %I.%I WHERE %s AND (%s) GROUP BY 1) s',
-    key_text, table_schema, table_name, not_null, COALESCE(row_filter, 'true')) INTO result;
-  RETURN result;
-END
-$references$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $references$ SELECT supasync_private.answer(supasync_private.references_query(table_schema, table_name, columns, row_filter)) $references$;
 
 -- Where sequences stand, for a sync to set staging's and for verify to
 -- compare: last_value (as text: a bigint passes 2^53) and is_called.
@@ -421,31 +528,8 @@ $references$;
 -- setval(..., false); reading the sequence itself keeps it. A name that is
 -- no sequence here is left out: the caller compares what came back.
 CREATE OR REPLACE FUNCTION public.supasync_sequence_values(sequences jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-AS $values$
-DECLARE
-  wanted record;
-  state record;
-  result jsonb := '[]';
-BEGIN
-  FOR wanted IN
-    SELECT sn.nspname AS schema_name, s.relname AS sequence_name, s.oid::pg_catalog.regclass AS sequence
-    FROM pg_catalog.jsonb_array_elements(sequences) AS w
-    JOIN pg_catalog.pg_namespace sn ON sn.nspname = w ->> 'schema'
-    JOIN pg_catalog.pg_class s ON s.relnamespace = sn.oid AND s.relname = w ->> 'name' AND s.relkind = 'S'
-  LOOP
-    EXECUTE pg_catalog.format('SELECT last_value::text AS last_value, is_called FROM %s', wanted.sequence) INTO state;
-    result := result || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-      'schema', wanted.schema_name, 'name', wanted.sequence_name,
-      'lastValue', state.last_value, 'isCalled', state.is_called));
-  END LOOP;
-  RETURN result;
-END
-$values$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $values$ SELECT supasync_private.answer(supasync_private.sequence_values_query(sequences)) $values$;
 
 REVOKE ALL ON FUNCTION public.supasync_sequence_values(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_sequence_values(jsonb) TO service_role;
@@ -453,6 +537,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_sequence_values(jsonb) TO service_role
 -- ...and which of those values a (parent) table lacks.
 -- An earlier version took no row filter: PostgREST could not choose between the two.
 DROP FUNCTION IF EXISTS public.supasync_missing_keys(text, text, text[], text[]);
+-- Version 1 answered text[]; a function's result type cannot be replaced in place.
+DROP FUNCTION IF EXISTS public.supasync_missing_keys(text, text, text[], text[], text);
 CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
   table_schema text,
   table_name text,
@@ -460,76 +546,22 @@ CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
   keys text[],
   row_filter text DEFAULT NULL
 )
-RETURNS text[]
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $missing$
-DECLARE
-  key_text text;
-  result text[];
-BEGIN
-  SELECT 'ROW(' || string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) || ')::text'
-    INTO key_text FROM unnest(columns) WITH ORDINALITY AS u(c, o);
-  EXECUTE pg_catalog.format(
-    'SELECT COALESCE(array_agg(wanted.k ORDER BY wanted.k), ''{}'') FROM unnest($1) AS wanted(k)
-     WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE %s = wanted.k AND (%s))',
-    table_schema, table_name, key_text, COALESCE(row_filter, 'true')) INTO result USING keys;
-  RETURN result;
-END
-$missing$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $missing$ SELECT supasync_private.answer(supasync_private.missing_keys_query(table_schema, table_name, columns, keys, row_filter)) $missing$;
 
 -- Rows of child tables whose foreign key finds no parent row (MATCH
 -- SIMPLE: a key with a NULL in it references nothing), counted, with the
 -- first few keys, one answer per link in the links' order: what a run
 -- checks before it lets a replace or a filter leave rows pointing nowhere,
 -- and verify reports. All in one request: over a slow link each is a round
--- trip. The direct path builds the same query (lib/transport/postgres/orphans.ts).
+-- trip. The query is supasync_private.orphans_query's, as on the direct path.
 --   links: [{"child_schema", "child_table", "columns": [...], "child_rows": sql or null,
 --            "parent_schema", "parent_table", "parent_columns": [...]}, ...]
 -- child_rows, for a key its partitions declare, picks the rows it governs
 -- (lib/plan/partition-keys.ts).
 CREATE OR REPLACE FUNCTION public.supasync_orphans(links jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
-AS $orphans$
-DECLARE
-  link jsonb;
-  child_key text;
-  parent_key text;
-  not_null text;
-  found jsonb;
-  result jsonb := '[]';
-BEGIN
-  FOR link IN SELECT value FROM pg_catalog.jsonb_array_elements(links) LOOP
-    SELECT string_agg(pg_catalog.format('c.%I', c), ', ' ORDER BY o), string_agg(pg_catalog.format('c.%I IS NOT NULL', c), ' AND ')
-      INTO child_key, not_null FROM pg_catalog.jsonb_array_elements_text(link -> 'columns') WITH ORDINALITY AS u(c, o);
-    SELECT string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) INTO parent_key
-      FROM pg_catalog.jsonb_array_elements_text(link -> 'parent_columns') WITH ORDINALITY AS u(c, o);
-    EXECUTE pg_catalog.format(
-      'SELECT jsonb_build_object(''rows'', count(*), ''keys'', COALESCE(to_jsonb((array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
-       FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan',
-      child_key, link ->> 'child_schema', link ->> 'child_table', not_null, COALESCE(link ->> 'child_rows', 'true'),
-      link ->> 'parent_schema', link ->> 'parent_table', parent_key, child_key) INTO found;
-    result := result || pg_catalog.jsonb_build_array(found);
-  END LOOP;
-  RETURN result;
-END
-$orphans$;
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $orphans$ SELECT supasync_private.answer(supasync_private.orphans_query(links)) $orphans$;
 
 REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) FROM PUBLIC, anon, authenticated;
@@ -584,8 +616,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_sync_target() TO service_role;
 -- Every value travels as its text form (NULL as null), so nothing passes
 -- through a JavaScript number or Date, and staging parses it back with the same input functions: int8 above
 -- 2^53, numeric trailing zeros, -0, json key order and duplicates, array
--- bounds and vectors all arrive exactly. The formatting settings are pinned so
--- the text means the same thing on both sides whatever the sessions say.
+-- bounds and vectors all arrive exactly. The formatting settings are pinned
+-- (pin_text_settings) so the text means the same thing on both sides.
 --
 -- Pages follow the key (keyset pagination, never OFFSET): `after` holds the
 -- last key of the previous page as text. A table without a key is paged by
@@ -618,11 +650,6 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
-SET extra_float_digits = 3
-SET bytea_output = 'hex'
 AS $read$
 DECLARE
   relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
@@ -636,6 +663,7 @@ DECLARE
   page_bytes bigint := 0;
   page jsonb[] := '{}';
 BEGIN
+  PERFORM supasync_private.pin_text_settings(true);
   IF EXISTS (
     SELECT FROM unnest(columns || COALESCE(key_columns, '{}')) AS wanted(name)
     WHERE NOT EXISTS (
@@ -705,7 +733,7 @@ RETURNS integer
 LANGUAGE sql
 IMMUTABLE
 SET search_path = ''
-AS $version$ SELECT 1 $version$;
+AS $version$ SELECT 2 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -64,30 +64,30 @@ $truncate$;
 -- pg_dump --data-only sets them, unless staging's must not go backwards.
 -- setval needs UPDATE on the sequence: the functions' owner has it on what
 -- it owns, and a sequence it may not set stops the run with its name.
+CREATE OR REPLACE FUNCTION supasync_private.set_sequences(sequences jsonb)
+RETURNS integer
+LANGUAGE sql
+SET search_path = ''
+AS $set_sequences$
+SELECT pg_catalog.count(pg_catalog.setval(pg_catalog.format('%I.%I', s ->> 'schema', s ->> 'name')::pg_catalog.regclass,
+                                          (s ->> 'lastValue')::bigint, (s ->> 'isCalled')::boolean))::integer
+FROM pg_catalog.jsonb_array_elements($1::jsonb) AS s
+$set_sequences$;
+
 CREATE OR REPLACE FUNCTION public.supasync_set_sequences(sequences jsonb)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $sequences$
-DECLARE
-  wanted record;
-  set_count integer := 0;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
-  FOR wanted IN
-    SELECT s ->> 'schema' AS schema_name, s ->> 'name' AS sequence_name, s ->> 'lastValue' AS last_value, (s ->> 'isCalled')::boolean AS is_called
-    FROM pg_catalog.jsonb_array_elements(sequences) AS s
-  LOOP
-    PERFORM pg_catalog.setval(pg_catalog.format('%I.%I', wanted.schema_name, wanted.sequence_name)::pg_catalog.regclass,
-                              wanted.last_value::bigint, wanted.is_called);
-    set_count := set_count + 1;
-  END LOOP;
-  RETURN set_count;
+  RETURN supasync_private.set_sequences(sequences);
 END
 $sequences$;
 
 REVOKE ALL ON FUNCTION supasync_private.try_replica_role() FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.set_sequences(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_can_disable_checks() FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_truncate(jsonb) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_set_sequences(jsonb) FROM PUBLIC, anon, authenticated;
@@ -104,10 +104,21 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
 -- around each batch, and a table that references itself loads in two passes:
 -- its rows first with the self-referencing columns NULL, then those columns
 -- set by key (supasync_set_columns).
--- The enabled user triggers of a table, disabled until this transaction
+-- The enabled user triggers of a table (user_triggers: the direct path asks
+-- the same), disabled until this transaction
 -- re-enables them: ALTER TABLE is transactional, so a failed batch leaves them
 -- on. Only the table's owner may do this; supasync_write_checks() finds the
 -- tables where the functions' owner is not, before anything is written.
+CREATE OR REPLACE FUNCTION supasync_private.user_triggers(relation regclass)
+RETURNS text[]
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $user_triggers$
+SELECT COALESCE(pg_catalog.array_agg(tgname::text ORDER BY tgname), '{}')
+FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.regclass AND NOT tgisinternal AND tgenabled <> 'D'
+$user_triggers$;
+
 CREATE OR REPLACE FUNCTION supasync_private.disable_user_triggers(relation regclass)
 RETURNS text[]
 LANGUAGE plpgsql
@@ -117,8 +128,7 @@ DECLARE
   triggers text[];
   trigger_name text;
 BEGIN
-  SELECT COALESCE(array_agg(tgname::text ORDER BY tgname), '{}') INTO triggers
-    FROM pg_catalog.pg_trigger WHERE tgrelid = relation AND NOT tgisinternal AND tgenabled <> 'D';
+  triggers := supasync_private.user_triggers(relation);
   FOREACH trigger_name IN ARRAY triggers LOOP
     EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', relation, trigger_name);
   END LOOP;
@@ -139,6 +149,30 @@ BEGIN
   END LOOP;
 END
 $enable$;
+
+-- The tables of $1 ([{"schema", "name"}, ...]) with enabled user triggers
+-- that the role writing may not disable, not owning the table: for
+-- supasync_write_checks below, and asked the same on the direct path.
+CREATE OR REPLACE FUNCTION supasync_private.foreign_triggers(tables jsonb)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $foreign_triggers$
+SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('table', name, 'owner', owner, 'triggers', triggers) ORDER BY name), '[]')
+FROM (
+  SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name,
+         pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+         pg_catalog.array_agg(t.tgname::text ORDER BY t.tgname) AS triggers
+  FROM pg_catalog.jsonb_array_elements($1::jsonb) AS wanted
+  JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
+  JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid
+  -- The role that writes: in a SECURITY DEFINER function, the function's owner.
+  WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+  GROUP BY 1, 2
+) found
+$foreign_triggers$;
 
 -- Before any REST load writes: who the functions run as, the privileges that
 -- role lacks on the tables to load (a replace must not empty what it cannot
@@ -176,20 +210,7 @@ BEGIN
       GROUP BY 1, 2
     ) found
     WHERE missing IS NOT NULL;
-  SELECT COALESCE(jsonb_agg(jsonb_build_object('table', name, 'owner', owner, 'triggers', triggers) ORDER BY name), '[]')
-    INTO foreign_triggers
-    FROM (
-      SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name,
-             pg_catalog.pg_get_userbyid(c.relowner) AS owner,
-             array_agg(t.tgname::text ORDER BY t.tgname) AS triggers
-      FROM jsonb_array_elements(tables) AS wanted
-      JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
-      JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
-      JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid
-      -- In a SECURITY DEFINER function the current user is the function's owner.
-      WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
-      GROUP BY 1, 2
-    ) found;
+  foreign_triggers := supasync_private.foreign_triggers(tables);
   RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges);
 END
 $checks$;
@@ -213,9 +234,6 @@ RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
 AS $set$
 DECLARE
   relation regclass;
@@ -230,6 +248,7 @@ DECLARE
   updated bigint;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
+  PERFORM supasync_private.pin_text_settings(true);
   relation := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
   IF COALESCE(cardinality(key_columns), 0) = 0 OR COALESCE(cardinality(columns), 0) = 0 THEN
     RAISE EXCEPTION 'supasync_set_columns: % needs key columns and columns to set', relation
@@ -274,6 +293,8 @@ BEGIN
 END
 $set$;
 
+REVOKE ALL ON FUNCTION supasync_private.user_triggers(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.foreign_triggers(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.enable_triggers(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_write_checks(jsonb) FROM PUBLIC, anon, authenticated;
@@ -294,51 +315,67 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_columns(text, text, text[], text[]
 -- supasync_write_cycle: text values cast by staging's own input functions,
 -- an upsert on the key that leaves equal rows alone (so a retried batch is
 -- harmless), plain inserts without one, identity ALWAYS values kept.
+-- The INSERT itself, from `source` (a relation or a parenthesised SELECT
+-- giving `columns` in order): the direct path inserts from the temporary
+-- table its COPY filled, the REST path from the batch's cast values.
+CREATE OR REPLACE FUNCTION supasync_private.insert_query(relation regclass, columns text[], key_columns text[], source text)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $insert_query$
+SELECT pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source %s',
+  $1::pg_catalog.regclass, listed.columns,
+  CASE WHEN listed.always_identity THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END,
+  $4::text,
+  CASE WHEN COALESCE(pg_catalog.cardinality($3::text[]), 0) = 0 THEN ''
+       ELSE pg_catalog.format('ON CONFLICT (%s) %s', keyed.columns, COALESCE(updated.clause, 'DO NOTHING')) END)
+FROM (
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position) AS columns,
+         COALESCE(pg_catalog.bool_or(a.attidentity = 'a'), false) AS always_identity
+  FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS c(name, position)
+  LEFT JOIN pg_catalog.pg_attribute a
+    ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
+) listed,
+(
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I', k), ', ' ORDER BY o) AS columns
+  FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(k, o)
+) keyed,
+(
+  -- Compared as text: json has no equality operator. Equal rows are not rewritten.
+  SELECT CASE WHEN pg_catalog.count(*) > 0 THEN pg_catalog.format(
+           'DO UPDATE SET %s WHERE ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
+           pg_catalog.string_agg(pg_catalog.format('%I = EXCLUDED.%I', name, name), ', ' ORDER BY position),
+           pg_catalog.string_agg(pg_catalog.format('target.%I', name), ', ' ORDER BY position),
+           pg_catalog.string_agg(pg_catalog.format('EXCLUDED.%I', name), ', ' ORDER BY position)) END AS clause
+  FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS c(name, position)
+  WHERE name <> ALL ($3::text[])
+) updated
+$insert_query$;
+
 CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = ''
-SET datestyle = 'ISO, YMD'
-SET intervalstyle = 'postgres'
-SET timezone = 'UTC'
 AS $insert$
 DECLARE
   missing text[];
-  column_list text;
   value_list text;
-  has_always_identity boolean;
-  conflict text := '';
   written bigint;
 BEGIN
+  -- Text values are read back under the settings they were written under.
+  PERFORM supasync_private.pin_text_settings(true);
   SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
-         string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position),
-         string_agg(pg_catalog.format('(r ->> %s)::%s', c.position - 1, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY c.position),
-         COALESCE(bool_or(a.attidentity = 'a'), false)
-    INTO missing, column_list, value_list, has_always_identity
+         string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1, pg_catalog.format_type(a.atttypid, a.atttypmod), 'v' || c.position), ', ' ORDER BY c.position)
+    INTO missing, value_list
     FROM unnest(columns) WITH ORDINALITY AS c(name, position)
     LEFT JOIN pg_catalog.pg_attribute a
       ON a.attrelid = relation AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped;
   IF missing IS NOT NULL THEN
     RAISE EXCEPTION '% has no column(s) %', relation, missing USING ERRCODE = 'undefined_column';
   END IF;
-
-  IF COALESCE(cardinality(key_columns), 0) > 0 THEN
-    SELECT CASE WHEN count(*) = 0 THEN 'DO NOTHING' ELSE pg_catalog.format(
-             'DO UPDATE SET %s WHERE ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
-             string_agg(pg_catalog.format('%I = EXCLUDED.%I', name, name), ', '),
-             string_agg(pg_catalog.format('target.%I', name), ', '),
-             string_agg(pg_catalog.format('EXCLUDED.%I', name), ', ')) END
-      INTO conflict
-      FROM unnest(columns) AS c(name)
-      WHERE name <> ALL (key_columns);
-    conflict := pg_catalog.format('ON CONFLICT (%s) %s',
-      (SELECT string_agg(pg_catalog.format('%I', k), ', ') FROM unnest(key_columns) AS k), conflict);
-  END IF;
-
-  EXECUTE pg_catalog.format(
-    'INSERT INTO %s AS target (%s) %s SELECT %s FROM jsonb_array_elements($1) AS r %s',
-    relation, column_list, CASE WHEN has_always_identity THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END,
-    value_list, conflict)
+  EXECUTE supasync_private.insert_query(relation, columns, key_columns,
+    pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list))
     USING rows;
   GET DIAGNOSTICS written = ROW_COUNT;
   RETURN written;
@@ -447,6 +484,7 @@ BEGIN
 END
 $cycle$;
 
+REVOKE ALL ON FUNCTION supasync_private.insert_query(regclass, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.insert_rows(regclass, text[], text[], jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_write_cycle(jsonb) FROM PUBLIC, anon, authenticated;

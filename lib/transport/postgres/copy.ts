@@ -4,7 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { TablePlan } from '../../plan/plan.ts';
+import type { TableLoad } from '../load.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
 import { copyOut } from './copy-out.ts';
 
@@ -13,7 +13,7 @@ export type CopyFormat = 'binary' | 'text';
 export interface CopyRequest {
   production: pg.ClientBase;
   staging: pg.ClientBase;
-  table: TablePlan;
+  table: TableLoad;
   /** Where rows land: the table itself, or a temporary table for upserts. */
   into: string;
 
@@ -48,7 +48,7 @@ export async function copyRows(request: CopyRequest): Promise<number> {
  */
 const SORTED_READ_MAX_ROWS = 2_000_000;
 
-function readOrder(table: TablePlan): string {
+function readOrder(table: TableLoad): string {
   // rowEstimate is -1 for a table never analyzed: its size is unknown, so no sort.
   if (!table.key || table.rowEstimate < 0 || table.rowEstimate > SORTED_READ_MAX_ROWS) return '';
   return ` ORDER BY ${columnList(table.key.columns)}`;

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { constraintsOf, qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { CyclePlan, SyncPlan } from '../../plan/plan.ts';
+import type { CycleLoad, LoadPlan } from '../load.ts';
 import { quoteIdent, quoteTable } from '../../sql/ident.ts';
 
 export interface DeferredKey {
@@ -26,7 +26,7 @@ export interface DeferredKey {
 const timing = (key: Pick<DeferredKey, 'deferrable' | 'initiallyDeferred'>): string =>
   key.deferrable ? `DEFERRABLE INITIALLY ${key.initiallyDeferred ? 'DEFERRED' : 'IMMEDIATE'}` : 'NOT DEFERRABLE';
 
-export async function deferCycleKeys(staging: pg.ClientBase, plan: SyncPlan): Promise<DeferredKey[]> {
+export async function deferCycleKeys(staging: pg.ClientBase, plan: LoadPlan): Promise<DeferredKey[]> {
   const deferred: DeferredKey[] = [];
   for (const cycle of plan.cycles) {
     for (const { table, foreignKey } of cycle.foreignKeys) {
@@ -121,7 +121,7 @@ async function ownerOf(staging: pg.ClientBase, relation: TableRef): Promise<stri
   return rows[0]?.owner ?? 'another role';
 }
 
-function cannotDefer(cycle: CyclePlan, table: TableRef, key: { relation: TableRef; name: string }, owner: string, cause: unknown): DatabaseError {
+function cannotDefer(cycle: CycleLoad, table: TableRef, key: { relation: TableRef; name: string }, owner: string, cause: unknown): DatabaseError {
   const onPartition = qualifiedName(key.relation) === qualifiedName(table) ? '' : ` (declared on that partition of ${qualifiedName(table)})`;
   return new DatabaseError(
     `${cycle.tables.map(qualifiedName).join(' <-> ')} reference each other, so they load only with foreign-key checks off or deferred, ` +

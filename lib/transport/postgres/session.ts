@@ -4,21 +4,22 @@ import type pg from 'pg';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
-import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import type { LoadPlan, TableLoad } from '../load.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
+import { runShared } from '../../sql/shared.ts';
 import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
-import { deletedNotTruncated, type ForeignKeyLink } from '../../plan/links.ts';
+import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 
 export async function openPostgresSession(
   sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
-  plan: SyncPlan,
+  plan: LoadPlan,
   options: SessionOptions,
 ): Promise<SyncSession> {
   const { staging } = sides;
@@ -64,7 +65,7 @@ async function preferLz4(staging: pg.ClientBase): Promise<void> {
  * with its user triggers disabled and the foreign keys of cycles deferred to
  * the end of the load, which it may do as the tables' owner.
  */
-async function chooseLoadMethod(staging: pg.ClientBase, plan: SyncPlan): Promise<LoadMethod> {
+async function chooseLoadMethod(staging: pg.ClientBase, plan: LoadPlan): Promise<LoadMethod> {
   await staging.query('SAVEPOINT supasync_replica');
   try {
     await staging.query('SET LOCAL session_replication_role = replica');
@@ -108,11 +109,11 @@ class PostgresSession implements SyncSession {
     private readonly options: SessionOptions,
   ) {}
 
-  async refusals(tables: TablePlan[]): Promise<void> {
+  async refusals(tables: TableLoad[]): Promise<void> {
     if (this.method.kind !== 'replica') await refuseForeignTriggers(this.staging, tables);
   }
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
+  async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
     await this.refusals(tables);
     if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
@@ -151,7 +152,7 @@ class PostgresSession implements SyncSession {
     for (const table of referenced) await this.staging.query(`DELETE FROM ${quoteTable(table)}`);
   }
 
-  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+  async copyTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     if (table.mode === 'replace') {
       const dropped = this.droppedIndexes.get(qualifiedName(table.table)) ?? [];
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
@@ -168,10 +169,10 @@ class PostgresSession implements SyncSession {
 
   /**
    * Rows land in a temporary table first, then one INSERT ... ON CONFLICT
-   * merges them on the detected key. Rows equal to staging's are not
-   * rewritten (compared as text: json has no equality operator).
+   * merges them on the detected key (supasync_private.insert_query). Rows
+   * equal to staging's are not rewritten.
    */
-  private async upsertTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+  private async upsertTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to upsert on`);
     const temp = quoteIdent(`supasync_load_${++this.tempTables}`);
     const columns = columnList(table.columns);
@@ -179,17 +180,9 @@ class PostgresSession implements SyncSession {
       `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${columns} FROM ${quoteTable(table.table)} WITH NO DATA`,
     );
     const rows = await copyRows({ production: this.production, staging: this.staging, table, into: temp, onRows });
-    const updatable = table.columns.filter((column) => !table.key?.columns.includes(column));
-    const overriding = table.identityColumns.some((column) => column.identity === 'always') ? 'OVERRIDING SYSTEM VALUE' : '';
-    const onConflict = updatable.length
-      ? `DO UPDATE SET ${updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}
-         WHERE ROW(${columnList(updatable, 'target')})::text IS DISTINCT FROM ROW(${columnList(updatable, 'EXCLUDED')})::text`
-      : 'DO NOTHING';
-    const result = await this.staging.query(
-      `INSERT INTO ${quoteTable(table.table)} AS target (${columns}) ${overriding}
-       SELECT ${columns} FROM ${temp}
-       ON CONFLICT (${columnList(table.key.columns)}) ${onConflict}`,
-    );
+    // The INSERT the REST path's supasync_write_rows runs, from the temporary table instead of a batch.
+    const insert = await runShared<string>(this.staging, 'insert_query', [quoteTable(table.table), table.columns, table.key.columns, temp]);
+    const result = await this.staging.query(insert);
     await this.staging.query(`DROP TABLE ${temp}`);
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
   }
@@ -217,19 +210,15 @@ class PostgresSession implements SyncSession {
     await this.close();
   }
 
-  /** The connections are the run's (see Database.client): they stay open for what comes after. */
+  /** The connections are the run's (see PostgresDatabase.client): they stay open for what comes after. */
   private async close(): Promise<void> {
     await this.snapshot.close();
   }
 
-  private async disableUserTriggers(tables: TablePlan[]): Promise<void> {
+  private async disableUserTriggers(tables: TableLoad[]): Promise<void> {
     for (const table of tables) {
-      const { rows } = await this.staging.query<{ tgname: string }>(
-        `SELECT tgname FROM pg_catalog.pg_trigger
-         WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname`,
-        [quoteTable(table.table)],
-      );
-      for (const { tgname } of rows) {
+      const triggers = await runShared<string[]>(this.staging, 'user_triggers', [quoteTable(table.table)]);
+      for (const tgname of triggers) {
         await this.staging.query(`ALTER TABLE ${quoteTable(table.table)} DISABLE TRIGGER ${quoteIdent(tgname)}`);
         this.disabledTriggers.push({ table: quoteTable(table.table), trigger: tgname });
       }

@@ -127,7 +127,7 @@ async function pagesToFile(staging: SupabaseClient, state: StagingTableState, pa
   const table: PagedTable = {
     table: { schema: state.schema, name: state.name },
     columns: state.columns,
-    key: state.key ? { name: 'primary key', columns: state.key, kind: 'primary key' } : null,
+    key: state.key ? { columns: state.key } : null,
     rowFilter: null,
     options: {},
   };

@@ -8,7 +8,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import type { LoadPlan, TableLoad } from '../load.ts';
 import type { TableCopy } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type Row } from './rows.ts';
@@ -18,7 +18,7 @@ export const CYCLE_MAX_ROWS = 20_000;
 const CYCLE_MAX_BYTES = 16 * 1024 * 1024;
 
 /** The plan's cycles as the tables that load together, in the plan's order. */
-export function cycleTables(plan: SyncPlan): TablePlan[][] {
+export function cycleTables(plan: LoadPlan): TableLoad[][] {
   return plan.cycles.map((cycle) => {
     const members = new Set(cycle.tables.map(qualifiedName));
     return plan.tables.filter((table) => members.has(qualifiedName(table.table)));
@@ -26,7 +26,7 @@ export function cycleTables(plan: SyncPlan): TablePlan[][] {
 }
 
 /** Why a cycle cannot load in one request, if it cannot, from the plan alone (before anything is written). */
-export function whyNotTogether(tables: TablePlan[]): string | undefined {
+export function whyNotTogether(tables: TableLoad[]): string | undefined {
   const names = tables.map((table) => qualifiedName(table.table)).join(' <-> ');
   const keyless = tables.find((table) => !table.key);
   if (keyless) {
@@ -44,7 +44,7 @@ const tooLarge = (names: string, rows: string) =>
 
 export async function copyCycle(
   clients: { production: SupabaseClient; staging: SupabaseClient },
-  tables: TablePlan[],
+  tables: TableLoad[],
   onRetry: () => void,
 ): Promise<Map<string, TableCopy>> {
   const names = tables.map((table) => qualifiedName(table.table)).join(' <-> ');

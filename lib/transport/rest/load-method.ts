@@ -9,7 +9,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import type { LoadPlan, TableLoad } from '../load.ts';
 import { describeForeignTriggers, type ForeignTriggers } from '../foreign-triggers.ts';
 import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -21,7 +21,7 @@ export interface RestLoad {
   /** Per qualified table name: the self-referencing columns set in a second pass. */
   secondPasses: Map<string, string[]>;
   /** Tables that reference each other, each cycle written in one request (cycles.ts). */
-  cycles: TablePlan[][];
+  cycles: TableLoad[][];
 }
 
 interface WriteChecks {
@@ -32,7 +32,7 @@ interface WriteChecks {
   missing_privileges?: (TableRef & { privileges: string[] })[];
 }
 
-export async function chooseRestLoad(staging: SupabaseClient, plan: SyncPlan): Promise<RestLoad> {
+export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): Promise<RestLoad> {
   const [replica, checks] = await Promise.all([
     callRpc<boolean>(staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write');
@@ -94,7 +94,7 @@ function explainSetupFailure(error: unknown, migration: string): Error {
  * this is checked for every table before the first write (TRUNCATE only where
  * the table is replaced).
  */
-function refuseMissingPrivileges(checks: WriteChecks, plan: SyncPlan): void {
+function refuseMissingPrivileges(checks: WriteChecks, plan: LoadPlan): void {
   const replaced = new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   const lacking = (checks.missing_privileges ?? [])
     .map((table) => ({ table: qualifiedName(table), privileges: table.privileges.filter((p) => p !== 'TRUNCATE' || replaced.has(qualifiedName(table))) }))

@@ -113,7 +113,7 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
   const table: WrittenTable = {
     table: { schema: entry.schema, name: entry.name },
     columns: entry.columns,
-    key: entry.key ? { name: 'primary key', columns: entry.key, kind: 'primary key' } : null,
+    key: entry.key ? { columns: entry.key } : null,
   };
   const fail = (what: string, error?: unknown): never => {
     throw new DatabaseError(

@@ -5,17 +5,17 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { formatBytes } from '../../connect/request-deadline.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { TablePlan } from '../../plan/plan.ts';
+import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
 import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge } from './row-size.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 
 export type Row = (string | null)[];
 
-/** What paging a table needs: a sync's TablePlan, or a backup's description of a staging table. */
-export type PagedTable = Pick<TablePlan, 'table' | 'columns' | 'key' | 'rowFilter'> & { options: Pick<TablePlan['options'], 'batchSize'> };
+/** What paging a table needs: a sync's TableLoad, or a backup's description of a staging table. */
+export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilter' | 'options'>;
 /** What writing rows into a table needs. */
-export type WrittenTable = Pick<TablePlan, 'table' | 'columns' | 'key'>;
+export type WrittenTable = Pick<TableLoad, 'table' | 'columns' | 'key'>;
 
 /**
  * Keyset pages of a table, read one ahead: the next page is already on its
@@ -137,7 +137,7 @@ export function writeRows(
  */
 export function setColumns(
   supabase: SupabaseClient,
-  table: TablePlan,
+  table: TableLoad,
   columns: string[],
   rows: Row[],
   options: { strict: boolean; onRetry: () => void },

@@ -6,8 +6,8 @@
 // columns set by key once every row is in.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
-import { describeKey } from '../../plan/partition-keys.ts';
-import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import { describeKey } from '../../catalog/partition-keys.ts';
+import type { LoadPlan, TableLoad } from '../load.ts';
 import { quoteIdent } from '../../sql/ident.ts';
 import { readPages, setColumns, type WriteOutcome } from './rows.ts';
 
@@ -23,7 +23,7 @@ export interface SecondPasses {
  * SIMPLE, the default; MATCH FULL only when all are), so the first pass
  * leaves out the ones staging lets an insert leave NULL, key columns never.
  */
-export function planSecondPasses(plan: SyncPlan, inCycles: Set<string>): SecondPasses {
+export function planSecondPasses(plan: LoadPlan, inCycles: Set<string>): SecondPasses {
   const columns = new Map<string, string[]>();
   const refused: string[] = [];
   for (const { table, foreignKey, nullableColumns } of plan.selfReferences) {
@@ -61,7 +61,7 @@ export function describeSecondPasses(passes: SecondPasses): string[] {
 }
 
 /** The first pass writes every copied column but these. */
-export function withoutColumns(table: TablePlan, columns: string[]): TablePlan {
+export function withoutColumns(table: TableLoad, columns: string[]): TableLoad {
   return { ...table, columns: table.columns.filter((column) => !columns.includes(column)) };
 }
 
@@ -80,13 +80,13 @@ export function withoutColumns(table: TablePlan, columns: string[]): TablePlan {
  */
 export async function setSelfReferences(
   clients: { production: SupabaseClient; staging: SupabaseClient },
-  table: TablePlan,
+  table: TableLoad,
   columns: string[],
   options: { strict: boolean; onRetry: () => void },
 ): Promise<WriteOutcome> {
   const keyColumns = table.key?.columns ?? [];
   const anySet = columns.map((column) => `${quoteIdent(column)} IS NOT NULL`).join(' OR ');
-  const pass: TablePlan = {
+  const pass: TableLoad = {
     ...table,
     columns: [...keyColumns, ...columns],
     rowFilter: table.mode === 'replace' ? `(${table.rowFilter ?? 'true'}) AND (${anySet})` : table.rowFilter,

@@ -7,8 +7,8 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
-import { deletedNotTruncated, type ForeignKeyLink } from '../../plan/links.ts';
-import type { SyncPlan, TablePlan } from '../../plan/plan.ts';
+import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
+import type { LoadPlan, TableLoad } from '../load.ts';
 import type { RunBackup } from '../run-backup.ts';
 import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
 import { backUpTablesOverRest } from './backup.ts';
@@ -21,7 +21,7 @@ import { setSelfReferences, withoutColumns } from './self-references.ts';
 
 export async function openRestSession(
   clients: { production: SupabaseClient; staging: SupabaseClient },
-  plan: SyncPlan,
+  plan: LoadPlan,
   options: SessionOptions,
   stagingUrl: string,
 ): Promise<SyncSession> {
@@ -40,9 +40,9 @@ class RestSession implements SyncSession {
 
   readonly method: LoadMethod;
   private readonly secondPasses: Map<string, string[]>;
-  private readonly cycles: TablePlan[][];
+  private readonly cycles: TableLoad[][];
   /** One load per cycle, shared by its tables: whichever the engine starts first runs it. */
-  private readonly cycleLoads = new Map<TablePlan[], Promise<Map<string, TableCopy>>>();
+  private readonly cycleLoads = new Map<TableLoad[], Promise<Map<string, TableCopy>>>();
 
   constructor(
     private readonly production: SupabaseClient,
@@ -61,7 +61,7 @@ class RestSession implements SyncSession {
   }
 
   /** Opening the session asked staging's functions what their owner may do (load-method.ts); what is left is the shape of the tables. */
-  async refusals(tables: TablePlan[]): Promise<void> {
+  async refusals(tables: TableLoad[]): Promise<void> {
     for (const table of tables) {
       if (!table.key && table.partitioned) {
         throw new DatabaseError(
@@ -71,7 +71,7 @@ class RestSession implements SyncSession {
     }
   }
 
-  async prepare(tables: TablePlan[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
+  async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
     await this.refusals(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
@@ -143,7 +143,7 @@ class RestSession implements SyncSession {
    * (self-references.ts), and tables that reference each other go together
    * in one request (cycles.ts).
    */
-  async copyTable(table: TablePlan, onRows: (rows: number) => void): Promise<TableCopy> {
+  async copyTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     this.stagingMayHaveChanged = true;
     const onRetry = () => {
       this.retries++;
@@ -175,7 +175,7 @@ class RestSession implements SyncSession {
    * one batch the next is already on the wire, so the upload link, the usual
    * limit to a remote project, never waits on the server.
    */
-  private async copyRows(table: TablePlan, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
+  private async copyRows(table: TableLoad, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
     const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
@@ -212,7 +212,7 @@ class RestSession implements SyncSession {
    * then), staging's row count says whether it landed before it is sent
    * again. A page that holds a large row is several requests: each is counted.
    */
-  private async writeKeyless(table: TablePlan, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
+  private async writeKeyless(table: TableLoad, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
     const outcome: WriteOutcome = { written: 0, rejected: [] };
     for (const request of requestsOf(rows)) {
       const sent = await this.writeKeylessRequest(table, request, onRetry);
@@ -222,7 +222,7 @@ class RestSession implements SyncSession {
     return outcome;
   }
 
-  private async writeKeylessRequest(table: TablePlan, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
+  private async writeKeylessRequest(table: TableLoad, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
     const count = () =>
       callRpc<number>(this.staging, 'supasync_count_rows', { table_schema: table.table.schema, table_name: table.table.name }, { onRetry }).then(Number);
     const before = await count();

@@ -2,7 +2,7 @@
 // not the rows of partitions without it. What reads "the values this key
 // holds" reads those rows, through the partitioned table (whose privileges
 // the reader has, not necessarily each partition's), picked by tableoid.
-import { qualifiedName, type ForeignKey } from '../catalog/types.ts';
+import { qualifiedName, type ForeignKey } from './types.ts';
 import { regclassLiteral } from '../sql/ident.ts';
 
 /** The key for a message: its name and columns, and the partitions that declare it when they do. */

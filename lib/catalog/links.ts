@@ -1,0 +1,64 @@
+// Staging's foreign keys around the tables a run writes, as links from child
+// rows to parent rows. Staging's own keys, not production's: they are the
+// ones its rows must satisfy, and a staging-only table can reference a table
+// the run replaces. The plan chooses which to check (plan/links.ts); the
+// transports empty tables and find orphans along them.
+import { rowsUnderKey } from './partition-keys.ts';
+import { qualifiedName, type Catalog, type TableRef } from './types.ts';
+
+export interface ForeignKeyLink {
+  name: string;
+  child: TableRef;
+  columns: string[];
+  /** For a key its partitions declare, a condition picking the rows it governs (partition-keys.ts); null: every row. */
+  childRows: string | null;
+  /** The table the catalog lists; a key to one of its partitions is one to it. */
+  parent: TableRef;
+  /** Where the key's parent rows live: the parent, or the partition the key names. */
+  parentRelation: TableRef;
+  parentColumns: string[];
+}
+
+export function describeLink(link: ForeignKeyLink): string {
+  return `${qualifiedName(link.child)}.${link.columns.join(',')} -> ${qualifiedName(link.parent)}.${link.parentColumns.join(',')}`;
+}
+
+/** Staging's foreign keys with a selected table at either end, self-references aside (a table copied whole holds its own parents). */
+export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKeyLink[] {
+  const names = new Set(selected.map(qualifiedName));
+  return staging.tables.flatMap((table) =>
+    table.foreignKeys
+      .map((fk) => ({
+        name: fk.name,
+        child: { schema: table.schema, name: table.name },
+        columns: fk.columns,
+        childRows: rowsUnderKey(fk),
+        parent: { schema: fk.referencedSchema, name: fk.referencedTable },
+        parentRelation: fk.referencedPartition ?? { schema: fk.referencedSchema, name: fk.referencedTable },
+        parentColumns: fk.referencedColumns,
+      }))
+      .filter((link) => qualifiedName(link.child) !== qualifiedName(link.parent))
+      .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),
+  );
+}
+
+/**
+ * Of the tables a run empties, those TRUNCATE refuses: one TRUNCATE must
+ * list every table that references one it empties. So a table referenced from
+ * outside the list is emptied otherwise (DELETE), and then so is every table
+ * it references among the others: they are no longer truncated beside it.
+ */
+export function deletedNotTruncated(links: ForeignKeyLink[], emptied: TableRef[]): TableRef[] {
+  const truncated = new Set(emptied.map(qualifiedName));
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const link of links) {
+      const [child, parent] = [qualifiedName(link.child), qualifiedName(link.parent)];
+      if (truncated.has(parent) && !truncated.has(child) && child !== parent) {
+        truncated.delete(parent);
+        moved = true;
+      }
+    }
+  }
+  return emptied.filter((table) => !truncated.has(qualifiedName(table)));
+}

@@ -1,0 +1,71 @@
+// The catalog's shape as it arrives from either path (a jsonb document the
+// $catalog$ query builds), checked before anything trusts it. types.ts says
+// what each field means; this stops compiling when the two part ways.
+import { z } from 'zod';
+import type { Catalog } from './types.ts';
+
+const tableRef = { schema: z.string(), name: z.string() };
+const key = z.object({ name: z.string(), columns: z.array(z.string()) });
+
+const column = z.object({
+  name: z.string(),
+  type: z.string(),
+  typeSchema: z.string(),
+  typeName: z.string(),
+  typeKind: z.enum(['base', 'composite', 'domain', 'enum', 'range', 'multirange', 'other']),
+  binaryPortable: z.boolean(),
+  nullable: z.boolean(),
+  default: z.string().nullable(),
+  generated: z.enum(['stored', 'virtual']).nullable(),
+  generationExpression: z.string().nullable(),
+  identity: z.enum(['always', 'by default']).nullable(),
+});
+
+const foreignKey = z.object({
+  name: z.string(),
+  columns: z.array(z.string()),
+  referencedSchema: z.string(),
+  referencedTable: z.string(),
+  referencedColumns: z.array(z.string()),
+  referencedPartition: z.object(tableRef).nullable(),
+  deferrable: z.boolean(),
+  initiallyDeferred: z.boolean(),
+  definition: z.string(),
+  declaredOn: z.array(z.object({ ...tableRef, constraint: z.string() })),
+});
+
+const table = z.object({
+  ...tableRef,
+  kind: z.enum(['table', 'partitioned']),
+  rlsEnabled: z.boolean(),
+  rlsHidesRows: z.boolean(),
+  readable: z.boolean(),
+  rowEstimate: z.number(),
+  columns: z.array(column),
+  primaryKey: key.nullable(),
+  uniqueKeys: z.array(key.extend({ nullsNotDistinct: z.boolean() })),
+  foreignKeys: z.array(foreignKey),
+  sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
+  triggers: z.array(z.object({ name: z.string(), enabled: z.boolean(), definition: z.string() })),
+});
+
+export const CATALOG = z.object({
+  database: z.string(),
+  systemIdentifier: z.string(),
+  databaseOid: z.string(),
+  serverVersion: z.number(),
+  role: z.string(),
+  tables: z.array(table),
+  sequences: z.array(
+    z.object({
+      ...tableRef,
+      increment: z.string(),
+      readable: z.boolean(),
+      usedBy: z.array(z.object({ schema: z.string(), table: z.string(), column: z.string(), owned: z.boolean() })),
+    }),
+  ),
+});
+
+type Parsed = z.infer<typeof CATALOG>;
+const sameShape: [Parsed, Catalog] extends [Catalog, Parsed] ? true : never = true;
+void sameShape;

@@ -1,0 +1,31 @@
+// The SQL both paths run, from one source. Each such query is built by a
+// function of supasync_private in supabase/migrations/ that returns its
+// text; the REST path's functions EXECUTE what it builds. The direct path,
+// which needs nothing installed, runs the builder's body as a query, then
+// the query it returned: the two paths cannot drift apart.
+import type pg from 'pg';
+import { functionBody } from './migrations.ts';
+
+const bodies = new Map<string, string>();
+
+function body(tag: string): string {
+  let text = bodies.get(tag);
+  if (text === undefined) {
+    text = functionBody(tag);
+    bodies.set(tag, text);
+  }
+  return text;
+}
+
+/** Runs the body of the function tagged `tag` with `args` as $1, $2, ... (a jsonb argument as its JSON text); its one value. */
+export async function runShared<T>(client: pg.ClientBase, tag: string, args: unknown[]): Promise<T> {
+  const { rows } = await client.query<unknown[]>({ text: body(tag), values: args, rowMode: 'array' });
+  return rows[0]?.[0] as T;
+}
+
+/** Builds the query with the builder tagged `tag` from `args` (every value in it), runs it; its one value. */
+export async function runBuilt<T>(client: pg.ClientBase, tag: string, args: unknown[]): Promise<T> {
+  const query = await runShared<string>(client, tag, args);
+  const { rows } = await client.query<unknown[]>({ text: query, rowMode: 'array' });
+  return rows[0]?.[0] as T;
+}

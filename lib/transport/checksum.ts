@@ -1,0 +1,23 @@
+// What a content checksum covers and at which level. The query itself is
+// supasync_private.checksum_query in *_supasync_read.sql, the same for both
+// paths (lib/sql/shared.ts); each database computes its own.
+import type { TableRef } from '../catalog/types.ts';
+
+export interface ChecksumTarget {
+  table: TableRef;
+  columns: string[];
+  keyColumns: string[];
+}
+
+export interface ChecksumLevel {
+  /** Spread rows over this many buckets by their key's hash; none: the whole table at once. */
+  buckets?: number;
+  /** List each row's key and hash in these buckets. */
+  onlyBuckets?: number[];
+  rowLimit?: number;
+}
+
+/** supasync_private.checksum_query's arguments, on either path. */
+export function checksumArgs(target: ChecksumTarget, level: ChecksumLevel): [string, string, string[], string[], number | null, number[] | null, number] {
+  return [target.table.schema, target.table.name, target.columns, target.keyColumns, level.buckets ?? null, level.onlyBuckets ?? null, level.rowLimit ?? 1000];
+}

@@ -1,0 +1,49 @@
+// What a transport needs to know of a run to write staging: the plan's
+// decisions about each table, not the plan. lib/plan's TableLoad and
+// LoadPlan carry these fields among others and are handed over as they are;
+// nothing here knows how they were decided.
+import type { ForeignKeyLink } from '../catalog/links.ts';
+import type { ForeignKey, TableRef } from '../catalog/types.ts';
+
+/** How rows land: replace empties the table first, then inserts; upsert merges on the key. */
+export type WriteMode = 'replace' | 'upsert';
+
+export interface TableLoad {
+  table: TableRef;
+  /** A partitioned parent: rows are read and written through it. */
+  partitioned: boolean;
+  /** The conflict target for upserts and the order for paging; null: replace only. */
+  key: { columns: string[] } | null;
+  /** Columns copied, in order. */
+  columns: string[];
+  /** Production's estimate, -1 when never analyzed: for read order and request sizes. */
+  rowEstimate: number;
+  /** Rows may travel in COPY's binary format. */
+  binarySafe: boolean;
+  mode: WriteMode;
+  /** A SQL condition: only matching rows are copied; null: all. */
+  rowFilter: string | null;
+  options: { batchSize?: number };
+}
+
+/** Tables that reference each other, with the foreign keys between them. */
+export interface CycleLoad {
+  tables: TableRef[];
+  foreignKeys: { table: TableRef; foreignKey: ForeignKey }[];
+}
+
+export interface SelfReferenceLoad {
+  table: TableRef;
+  foreignKey: ForeignKey;
+  /** The key's columns an insert may leave NULL, set in a second pass where checks stay on. */
+  nullableColumns: string[];
+}
+
+/** What a write session is opened with. */
+export interface LoadPlan {
+  tables: TableLoad[];
+  cycles: CycleLoad[];
+  selfReferences: SelfReferenceLoad[];
+  /** Staging's foreign keys with a written table at either end. */
+  stagingLinks: ForeignKeyLink[];
+}

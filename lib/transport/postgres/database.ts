@@ -1,0 +1,71 @@
+// One side over a direct connection. Every question runs the query the REST
+// path's function runs (lib/sql/shared.ts), on the run's one connection.
+import type pg from 'pg';
+import { describeLink } from '../../catalog/links.ts';
+import { readCatalogPostgres } from '../../catalog/read.ts';
+import { qualifiedName } from '../../catalog/types.ts';
+import type { Connection } from '../../config/env.ts';
+import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
+import { DatabaseError, describeError } from '../../errors.ts';
+import { quoteTable } from '../../sql/ident.ts';
+import { runBuilt } from '../../sql/shared.ts';
+import { checksumArgs } from '../checksum.ts';
+import { ANSWERS, orphanLinkArgument, parseAnswer, type DatabaseReads } from '../reads.ts';
+import { sequenceValuesPostgres } from './sequences.ts';
+import { readSyncTargetPostgres } from './sync-target.ts';
+
+export interface PostgresDatabase extends DatabaseReads {
+  via: 'postgres';
+  /**
+   * The connection, lent to the write session so a run opens each side
+   * once: to a remote project a connection costs TCP, TLS and a login.
+   * Nothing else may use it while the session holds it.
+   */
+  client: pg.Client;
+  dbUrl: string;
+}
+
+export async function openPostgresDatabase(connection: Extract<Connection, { via: 'postgres' }>): Promise<PostgresDatabase> {
+  const { side, dbUrl } = connection;
+  const client = await connectPostgres(side, dbUrl);
+  const failed = (what: string) => (error: unknown) => {
+    if (error instanceof DatabaseError) throw error;
+    throw new DatabaseError(describeError(`${what} in ${side}`, error), 1, { cause: error });
+  };
+  return {
+    side,
+    via: 'postgres',
+    client,
+    dbUrl,
+    location: redactUrl(dbUrl),
+    oneSnapshot: true,
+    readCatalog: () => readCatalogPostgres(side, client),
+    readSyncTarget: () => readSyncTargetPostgres(client).catch(failed('Reading the sync-target mark')),
+    countRows: async (table) => {
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
+      return Number(rows[0]?.n);
+    },
+    references: async (table, columns, rowFilter) => {
+      const what = `Reading the references of ${qualifiedName(table)}`;
+      const counts = await runBuilt(client, 'references_query', [table.schema, table.name, columns, rowFilter]).catch(failed(what));
+      return parseAnswer(ANSWERS.references, counts, what, side);
+    },
+    missingKeys: async (table, columns, keys, rowFilter) => {
+      const what = `Looking up keys in ${qualifiedName(table)}`;
+      const missing = await runBuilt(client, 'missing_keys_query', [table.schema, table.name, columns, keys, rowFilter]).catch(failed(what));
+      return parseAnswer(ANSWERS.missingKeys, missing, what, side);
+    },
+    orphans: async (links) => {
+      if (!links.length) return [];
+      const what = `Looking for rows whose foreign key finds no parent (${links.map(describeLink).join('; ')})`;
+      const found = await runBuilt(client, 'orphans_query', [JSON.stringify(links.map(orphanLinkArgument))]).catch(failed(what));
+      return parseAnswer(ANSWERS.orphans, found, what, side);
+    },
+    sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
+    checksum: (target, level) =>
+      runBuilt(client, 'checksum_query', checksumArgs(target, level)).catch(
+        failed(`Checksumming ${qualifiedName(target.table)}`),
+      ),
+    close: () => client.end(),
+  };
+}

@@ -1,0 +1,91 @@
+// One side over Supabase's REST API: every question is one of the
+// supasync_* functions of supabase/migrations/, called as the service role.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { readCatalogRest } from '../../catalog/read.ts';
+import { qualifiedName } from '../../catalog/types.ts';
+import type { Connection } from '../../config/env.ts';
+import { connectSupabase } from '../../connect/supabase.ts';
+import { DatabaseError } from '../../errors.ts';
+import { checksumArgs } from '../checksum.ts';
+import { ANSWERS, orphanLinkArgument, parseAnswer, type DatabaseReads } from '../reads.ts';
+import type { SyncTargetMark } from '../sync-target.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import type { z } from 'zod';
+
+export interface RestDatabase extends DatabaseReads {
+  via: 'rest';
+  /** Shared with the write session: one limit on requests in flight per project (--concurrency). */
+  supabase: SupabaseClient;
+  url: string;
+}
+
+/** `concurrency`: at most this many requests at once to the project. */
+export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }>, concurrency?: number): RestDatabase {
+  const { side, url } = connection;
+  const supabase = connectSupabase(url, connection.serviceRoleKey, concurrency);
+  const failed = (what: string) => (error: unknown) => {
+    const detail = error instanceof RpcFailure ? describeFailure(error, url) : (error as Error).message;
+    throw new DatabaseError(`${what} in ${side} over REST: ${detail}`, 1, { cause: error });
+  };
+  const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
+    parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
+  return {
+    side,
+    via: 'rest',
+    supabase,
+    url,
+    location: url,
+    // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
+    oneSnapshot: false,
+    readCatalog: () => readCatalogRest(side, supabase, url),
+    readSyncTarget: async (): Promise<SyncTargetMark> => {
+      const what = 'Reading the sync-target mark';
+      try {
+        const mark = parseAnswer(ANSWERS.mark, await callRpc<unknown>(supabase, 'supasync_sync_target', {}), what, side);
+        return mark ? { kind: 'marked', ...mark } : { kind: 'unmarked' };
+      } catch (error) {
+        if (error instanceof RpcFailure && error.code === 'PGRST202') {
+          return { kind: 'unknown', why: `it lacks supasync_sync_target(), which supasync's functions have had since this version: update them (npx tsx scripts/install-rpcs.ts --${side})` };
+        }
+        if (error instanceof DatabaseError) throw error;
+        return failed(what)(error);
+      }
+    },
+    countRows: (table) =>
+      ask(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name }, ANSWERS.count),
+    references: (table, columns, rowFilter) =>
+      ask(
+        `Reading the references of ${qualifiedName(table)}`,
+        'supasync_references',
+        { table_schema: table.schema, table_name: table.name, columns, row_filter: rowFilter },
+        ANSWERS.references,
+      ),
+    missingKeys: (table, columns, keys, rowFilter) =>
+      ask(
+        `Looking up keys in ${qualifiedName(table)}`,
+        'supasync_missing_keys',
+        { table_schema: table.schema, table_name: table.name, columns, keys, row_filter: rowFilter },
+        ANSWERS.missingKeys,
+      ),
+    orphans: async (links) =>
+      links.length
+        ? ask('Looking for rows whose foreign key finds no parent', 'supasync_orphans', { links: links.map(orphanLinkArgument) }, ANSWERS.orphans)
+        : [],
+    sequenceValues: async (sequences) =>
+      sequences.length
+        ? ask(
+            'Reading where sequences stand',
+            'supasync_sequence_values',
+            { sequences: sequences.map(({ schema, name }) => ({ schema, name })) },
+            ANSWERS.sequenceValues,
+          )
+        : [],
+    checksum: (target, level) => {
+      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit] = checksumArgs(target, level);
+      return callRpc<unknown>(supabase, 'supasync_checksum', { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit }).catch(
+        failed(`Checksumming ${qualifiedName(target.table)}`),
+      );
+    },
+    close: async () => undefined,
+  };
+}
