@@ -1,5 +1,6 @@
 // Every identifier that reaches SQL goes through here; values go as parameters.
-import type { TableRef } from '../catalog/types.ts';
+/** What quoteTable needs of a table or sequence (the catalog's TableRef has it; sql/ imports nothing above it). */
+type TableRef = { schema: string; name: string };
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
