@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import { MAX_ROW_BYTES, rowBytes } from '../lib/transport/rest/row-size.ts';
 import { callRpc, RpcFailure } from '../lib/transport/rest/rpc.ts';
-import type { Row } from '../lib/transport/rest/rows.ts';
+import type { Row } from '../lib/transport/rest/row-size.ts';
 import { Link } from '../stack/link.ts';
 import type { Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';

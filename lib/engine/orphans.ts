@@ -8,7 +8,7 @@
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { describeLink, type ForeignKeyLink } from '../catalog/links.ts';
 import { linksIntoReplaced, linksToCheck, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
-import type { TablePlan } from '../plan/plan.ts';
+import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 
 function writtenTables(tables: TablePlan[]): Map<string, WrittenTable> {

@@ -4,7 +4,7 @@
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
-import type { SyncPlan } from '../plan/plan.ts';
+import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 
 export interface MissingParents {

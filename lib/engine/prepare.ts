@@ -2,7 +2,7 @@
 // both sides, read both catalogs and plan.
 import { chooseVia, loadDotenvFiles, readEnvironment, refuseProtectedStaging, type Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
-import type { SyncPlan } from '../plan/plan.ts';
+import type { SyncPlan } from '../plan/types.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';

@@ -5,7 +5,7 @@
 import { findTable, qualifiedName, type Catalog } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
 import { quoteIdent, quoteTable } from '../sql/ident.ts';
-import type { SyncPlan } from '../plan/plan.ts';
+import type { SyncPlan } from '../plan/types.ts';
 
 export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): void {
   const planned = plan.tables.map((t) => findTable(catalog, t.table)).filter((table) => table !== undefined);

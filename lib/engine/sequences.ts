@@ -7,7 +7,7 @@
 import { qualifiedName, type SequenceState } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
 import { isFurther } from '../plan/sequences.ts';
-import type { TablePlan } from '../plan/plan.ts';
+import type { TablePlan } from '../plan/types.ts';
 import type { SequencePlan } from '../plan/sequences.ts';
 import type { Database } from '../transport/database.ts';
 import type { SyncMode } from '../plan/mode.ts';

@@ -4,7 +4,7 @@
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, describeError, SupasyncError, UsageError } from '../errors.ts';
 import { describeDrift } from '../plan/drift.ts';
-import type { TablePlan } from '../plan/plan.ts';
+import type { TablePlan } from '../plan/types.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
 import { printablePath } from '../transport/backup-manifest.ts';
 import { pruneBackups, type PrunedBackups } from '../transport/backup-store.ts';

@@ -11,7 +11,7 @@
 import { qualifiedName, type ForeignKey, type Table } from '../catalog/types.ts';
 import { columnList, quoteIdent, quoteTable } from '../sql/ident.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
-import type { TablePlan } from './plan.ts';
+import type { TablePlan } from './types.ts';
 
 export function carryFiltersDown(tables: TablePlan[], production: Table[], cycleOf: (name: string) => number): TablePlan[] {
   const catalog = new Map(production.map((table) => [qualifiedName(table), table]));

@@ -1,5 +1,6 @@
 // What a run will copy, in which order, keyed on what, and what stands in
-// the way, worked out from both catalogs before anything is written.
+// the way, worked out from both catalogs before anything is written
+// (the shape: types.ts).
 import {
   findTable,
   qualifiedName,
@@ -9,106 +10,15 @@ import {
   type Table,
   type TableRef,
 } from '../catalog/types.ts';
-import { compareTables, type Drift } from './drift.ts';
+import { compareTables } from './drift.ts';
+import type { SyncKey, SyncPlan, TablePlan } from './types.ts';
 import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching, type ForeignKeyLink } from '../catalog/links.ts';
 import { planSequences, type SequencePlan } from './sequences.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import type { SyncMode } from './mode.ts';
-import type { CycleLoad, LoadPlan, SelfReferenceLoad, TableLoad } from '../transport/load.ts';
 import { leftOutOfSchemas, signInStateOf, type EmptiedTable, type LeftOutTable } from './supabase.ts';
-
-export interface SyncKey extends Key {
-  kind: 'primary key' | 'unique key';
-}
-
-export interface TablePlan extends TableLoad {
-  table: TableRef;
-  /** A partitioned parent: rows are read and written through it, partitions follow. */
-  partitioned: boolean;
-  level: number;
-  /** The conflict target for upserts and the order for paging; null: replace only. */
-  key: SyncKey | null;
-  /** Columns copied: present on both sides and generated on neither. */
-  columns: string[];
-  /** Left out of every copy: the database computes them. */
-  generatedColumns: string[];
-  /** Identity columns whose production values are kept. */
-  identityColumns: { name: string; identity: 'always' | 'by default' }[];
-  rowEstimate: number;
-  /**
-   * Rows may travel in COPY's binary format: every copied column has the
-   * same type on both sides, one the catalog knows to read back exactly what
-   * it wrote (`binaryPortable`), and both servers are one major version.
-   * Otherwise text, as pg_dump copies.
-   */
-  binarySafe: boolean;
-  /** Why this table must be loaded with foreign-key checks off, if it must. */
-  loadedTogether: 'cycle' | 'self-reference' | null;
-  drift: Drift[];
-  /** How the run writes this table: its own mode from supasync.config.json, else the run's. */
-  mode: SyncMode;
-  /** From supasync.config.json: a mode of its own, a batch size, a row filter. */
-  options: TableOptions;
-  /**
-   * A SQL condition: only matching rows are copied. The config's `where`,
-   * the rows children reference (--with-parents), and the `where` of a
-   * parent carried down (carry-down.ts).
-   */
-  rowFilter: string | null;
-  /** Copied tables whose `where` this table's rows follow: only rows whose parent is copied come. */
-  filteredBy: string[];
-}
-
-export interface CyclePlan extends CycleLoad {
-  tables: TableRef[];
-  foreignKeys: { table: TableRef; foreignKey: ForeignKey }[];
-}
-
-export interface SelfReference extends SelfReferenceLoad {
-  table: TableRef;
-  foreignKey: ForeignKey;
-  /**
-   * The foreign key's columns an insert may leave out in staging (nullable,
-   * no default: they are stored NULL). Where checks stay on, rows are written
-   * with these NULL first and the columns set once every row is in.
-   */
-  nullableColumns: string[];
-}
-
-/** A foreign key from a selected table to one the run does not copy. */
-export interface ExternalParent {
-  table: TableRef;
-  foreignKey: ForeignKey;
-  parent: TableRef;
-}
-
-export interface SyncPlan extends LoadPlan {
-  production: string;
-  staging: string;
-  /** The run's mode (--mode); each table's own is TablePlan.mode. */
-  mode: SyncMode;
-  /** The schemas the run chose its tables from. */
-  schemas: string[];
-  /** In load order: by level, then by name. */
-  tables: TablePlan[];
-  cycles: CyclePlan[];
-  selfReferences: SelfReference[];
-  externalParents: ExternalParent[];
-  /** Staging's foreign keys with a selected table at either end (catalog/links.ts): what a run checks for orphans. */
-  stagingLinks: ForeignKeyLink[];
-  /** The sequences the run sets in staging once the rows are in (sequences.ts). */
-  sequences: SequencePlan[];
-  /** Tables in the selected schemas that only staging has. */
-  stagingOnlyTables: TableRef[];
-  /** Tables of the selected schemas a schema-wide run does not copy (Supabase's own), with why. */
-  leftOut: LeftOutTable[];
-  /** Staging's Auth sign-in state referencing copied tables: emptied with them when they are replaced. */
-  signInState: EmptiedTable[];
-  /** Both catalogs came from one database (one server, one database OID). */
-  sameDatabase: boolean;
-}
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
 export function planSync(production: Catalog, staging: Catalog, selection: Selection, mode: SyncMode = 'replace'): SyncPlan {

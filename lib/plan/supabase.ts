@@ -3,7 +3,7 @@
 // rows are the app's data and sync like any table; the services' own
 // bookkeeping and each project's sign-in state do not.
 import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
-import type { SyncPlan } from './plan.ts';
+import type { SyncMode } from './mode.ts';
 
 /** Never copied, even when named: each service records its own migrations in its own project. */
 const NEVER_COPIED: Record<string, string> = {
@@ -90,8 +90,14 @@ export function signInStateOf(staging: Catalog, copied: TableRef[]): EmptiedTabl
     .map((table) => ({ table: { schema: table.schema, name: table.name }, references: parentsOf(table, reached) }));
 }
 
+/** What of a plan (types.ts' SyncPlan) the notes below read. */
+interface PlannedTables {
+  tables: { table: TableRef; mode: SyncMode }[];
+  signInState: EmptiedTable[];
+}
+
 /** The sign-in state a run empties: what references a table it replaces, up the chain. */
-export function emptiedAlongside(plan: SyncPlan): TableRef[] {
+export function emptiedAlongside(plan: PlannedTables): TableRef[] {
   const emptied = new Set(
     plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)),
   );
@@ -109,7 +115,7 @@ export function emptiedAlongside(plan: SyncPlan): TableRef[] {
 }
 
 /** What a person should know about a run over Supabase's schemas before and after it. */
-export function supabaseNotes(plan: SyncPlan): string[] {
+export function supabaseNotes(plan: PlannedTables): string[] {
   const notes: string[] = [];
   const emptied = emptiedAlongside(plan);
   if (emptied.length) {

@@ -3,7 +3,7 @@
 import chalk from 'chalk';
 import { qualifiedName } from '../catalog/types.ts';
 import { describeDrift } from '../plan/drift.ts';
-import type { SyncPlan, TablePlan } from '../plan/plan.ts';
+import type { SyncPlan, TablePlan } from '../plan/types.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';

@@ -8,7 +8,7 @@ import chalk from 'chalk';
 import { createLogUpdate } from 'log-update';
 import { qualifiedName } from '../catalog/types.ts';
 import type { SyncEvents } from '../engine/sync.ts';
-import type { TablePlan } from '../plan/plan.ts';
+import type { TablePlan } from '../plan/types.ts';
 import { formatCount } from './table.ts';
 
 /** How often a log gets its plain lines; SUPASYNC_PROGRESS_SECONDS changes it. */

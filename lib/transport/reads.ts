@@ -8,7 +8,6 @@ import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
 import { DatabaseError } from '../errors.ts';
 import type { ChecksumLevel, ChecksumTarget } from './checksum.ts';
-import type { SyncTargetMark } from './sync-target.ts';
 
 export interface DatabaseReads {
   side: Side;
@@ -32,6 +31,13 @@ export interface DatabaseReads {
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
   close(): Promise<void>;
 }
+
+/** Whether a database carries the sync-target mark (sync-target.ts). */
+export type SyncTargetMark =
+  | { kind: 'marked'; markedAt: string; markedBy: string | null }
+  | { kind: 'unmarked' }
+  /** The mark exists but this role may not read it, or the functions that read it are missing. */
+  | { kind: 'unknown'; why: string };
 
 export const ANSWERS = {
   // Counts come as jsonb numbers, or as strings from functions of an older version.

@@ -6,12 +6,8 @@
 import type { SideConfig, Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import { openDatabase } from './database.ts';
+import type { SyncTargetMark } from './reads.ts';
 
-export type SyncTargetMark =
-  | { kind: 'marked'; markedAt: string; markedBy: string | null }
-  | { kind: 'unmarked' }
-  /** The mark exists but this role may not read it, or the functions that read it are missing. */
-  | { kind: 'unknown'; why: string };
 
 /** The one command that marks staging, quoted by every refusal. */
 const MARK_COMMAND = 'npx tsx scripts/install-rpcs.ts --staging --mark-only';

@@ -2,7 +2,7 @@
 // table, computed in each database; where they differ, the rows are narrowed
 // down by key buckets to the keys that are missing, extra or changed.
 import { qualifiedName } from '../catalog/types.ts';
-import type { TablePlan } from '../plan/plan.ts';
+import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 import type { ChecksumTarget } from '../transport/checksum.ts';
 

@@ -4,7 +4,7 @@
 // trip and leaves no error in its server log. The mark is readable by every
 // role (its migration grants it), so a read-only production role sees it too.
 import type pg from 'pg';
-import type { SyncTargetMark } from '../sync-target.ts';
+import type { SyncTargetMark } from '../reads.ts';
 
 export async function readSyncTargetPostgres(client: pg.ClientBase): Promise<SyncTargetMark> {
   // Looked up in pg_class, which every role may read: to_regclass() raises

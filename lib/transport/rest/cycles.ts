@@ -11,7 +11,8 @@ import { DatabaseError } from '../../errors.ts';
 import type { LoadPlan, TableLoad } from '../load.ts';
 import type { TableCopy } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
-import { readPages, type Row } from './rows.ts';
+import type { Row } from './row-size.ts';
+import { readPages } from './rows.ts';
 
 /** What one request may carry: inside Supabase's 8 s statement timeout and its gateway's limits. */
 export const CYCLE_MAX_ROWS = 20_000;

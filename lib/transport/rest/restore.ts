@@ -13,7 +13,8 @@ import { DatabaseError, UsageError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../backup-manifest.ts';
 import { restOrigin, sameProject } from '../backup-origin.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
-import { writeRows, type Row, type WrittenTable } from './rows.ts';
+import type { Row } from './row-size.ts';
+import { writeRows, type WrittenTable } from './rows.ts';
 
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;

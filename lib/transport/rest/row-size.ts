@@ -5,7 +5,9 @@
 // its key and size, with the direct path as the way to copy it.
 import { DatabaseError } from '../../errors.ts';
 import { formatBytes } from '../../connect/request-deadline.ts';
-import type { Row } from './rows.ts';
+
+/** A row as it travels over REST: each value's text, NULL as null. */
+export type Row = (string | null)[];
 
 /** A page's bytes: big enough to amortise a request's latency, small enough to cross a slow link in seconds. */
 export const PAGE_BYTES = 2 * 1024 * 1024;

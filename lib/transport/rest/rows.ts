@@ -7,10 +7,9 @@ import { formatBytes } from '../../connect/request-deadline.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
-import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge } from './row-size.ts';
+import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 
-export type Row = (string | null)[];
 
 /** What paging a table needs: a sync's TableLoad, or a backup's description of a staging table. */
 export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilter' | 'options'>;

@@ -16,7 +16,8 @@ import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
 import { requestsOf } from './row-size.ts';
-import { readPages, writeRows, type Row, type WriteOutcome } from './rows.ts';
+import type { Row } from './row-size.ts';
+import { readPages, writeRows, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 
 export async function openRestSession(
