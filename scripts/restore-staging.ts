@@ -8,8 +8,8 @@ import { DEFAULT_BACKUPS_KEPT, loadProjectConfig } from '../lib/config/file.ts';
 import { UsageError } from '../lib/errors.ts';
 import { renderBackupList } from '../lib/report/backups.ts';
 import { formatCount } from '../lib/report/table.ts';
-import { BACKUP_ROOT, readBackup } from '../lib/transport/backup-manifest.ts';
-import { latestBackupOf, listBackups } from '../lib/transport/backup-store.ts';
+import { BACKUP_ROOT, readBackup } from '../lib/backup/manifest.ts';
+import { latestBackupOf, listBackups } from '../lib/backup/store.ts';
 import { refuseUnmarked } from '../lib/transport/sync-target.ts';
 import { refuseOtherDatabase, restoreBackup } from '../lib/transport/postgres/restore.ts';
 

@@ -7,7 +7,7 @@ import { DEFAULT_BACKUPS_KEPT, loadProjectConfig, groupTables } from '../config/
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
-import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
+import { BACKUP_ROOT } from '../backup/manifest.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';

@@ -10,8 +10,8 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
-import type { BackupManifest } from '../backup-manifest.ts';
-import { backupOrigin, sameDatabase } from '../backup-origin.ts';
+import type { BackupManifest } from '../../backup/manifest.ts';
+import { backupOrigin, sameDatabase } from '../../backup/origin.ts';
 import { setSequencesPostgres } from './sequences.ts';
 
 /**

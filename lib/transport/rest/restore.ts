@@ -10,8 +10,8 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError, UsageError } from '../../errors.ts';
-import type { JsonLinesTable, RestBackupManifest } from '../backup-manifest.ts';
-import { restOrigin, sameProject } from '../backup-origin.ts';
+import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
+import { restOrigin, sameProject } from '../../backup/origin.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { writeRows, type Row, type WrittenTable } from './rows.ts';
 

@@ -1,6 +1,6 @@
 // The backup a sync takes of staging before it empties (replace) or
 // overwrites (upsert) its tables, as it lies on disk: a directory per run
-// under .supasync/backups/, private to the user (backup-files.ts), one file
+// under .supasync/backups/, private to the user (files.ts), one file
 // per table that held rows, and manifest.json, written last, saying what each file holds and
 // which database it came from. Both transports write it (postgres/backup.ts:
 // COPY files, binary where the types allow, text otherwise; rest/backup.ts:
@@ -10,7 +10,7 @@ import { rename } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { qualifiedName, type SequenceState } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
-import { writePrivateFile } from './backup-files.ts';
+import { writePrivateFile } from './files.ts';
 
 /** Under the directory the scripts run from, like supasync.config.json; gitignored. */
 export const BACKUP_ROOT = join('.supasync', 'backups');

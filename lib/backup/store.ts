@@ -8,8 +8,8 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { redactUrl } from '../connect/postgres.ts';
 import { UsageError } from '../errors.ts';
-import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './backup-manifest.ts';
-import { restorableWith, sameStaging, type StagingVariables } from './backup-origin.ts';
+import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './manifest.ts';
+import { restorableWith, sameStaging, type StagingVariables } from './origin.ts';
 
 export interface StoredBackup {
   directory: string;
