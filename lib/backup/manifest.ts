@@ -8,7 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { qualifiedName, type SequenceState } from '../catalog/types.ts';
+import { z } from 'zod';
+import { qualifiedName } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
 import { writePrivateFile } from './files.ts';
 
@@ -17,71 +18,81 @@ export const BACKUP_ROOT = join('.supasync', 'backups');
 export const MANIFEST_FILE = 'manifest.json';
 
 /** Which database a direct-path backup came from: a restore goes back there and nowhere else. */
-export interface BackupOrigin {
+const backupOriginSchema = z.object({
   /** The connection string without its password, for people. */
-  location: string;
-  host: string;
-  port: number;
-  database: string;
+  location: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
   /** Supabase's project ref, when the connection string names one. */
-  projectRef: string | null;
-}
+  projectRef: z.string().nullable(),
+});
+export type BackupOrigin = z.infer<typeof backupOriginSchema>;
 
-/** Which project a REST backup came from. */
-export interface RestBackupOrigin {
-  /** SUPABASE_STAGING_URL as the sync had it (no key in it). */
-  location: string;
-  projectRef: string | null;
-}
+/** Which project a REST backup came from: SUPABASE_STAGING_URL as the sync had it (no key in it). */
+const restBackupOriginSchema = z.object({ location: z.string(), projectRef: z.string().nullable() });
+export type RestBackupOrigin = z.infer<typeof restBackupOriginSchema>;
 
-export interface BackedUpSequence {
-  schema: string;
-  name: string;
-  column: string;
+const backedUpSequenceSchema = z.object({
+  schema: z.string(),
+  name: z.string(),
+  column: z.string(),
   /** As text: a bigint sequence passes 2^53. */
-  lastValue: string;
-  isCalled: boolean;
-}
+  lastValue: z.string(),
+  isCalled: z.boolean(),
+});
+export type BackedUpSequence = z.infer<typeof backedUpSequenceSchema>;
 
-export interface BackedUpTable {
-  schema: string;
-  name: string;
+const sequenceStateSchema = z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() });
+
+const tableFields = {
+  schema: z.string(),
+  name: z.string(),
   /** Relative to the backup's directory; null when the table was empty. */
-  file: string | null;
-  columns: string[];
+  file: z.string().nullable(),
+  columns: z.array(z.string()),
+  rows: z.number().int().nonnegative(),
+  sequences: z.array(backedUpSequenceSchema),
+};
+
+// The format goes into the restore's COPY statement: only the ones supasync writes.
+const backedUpTableSchema = z.object({
+  ...tableFields,
   /** COPY's format: binary only where every column's type reads back exactly what it wrote (the catalog's binaryPortable). */
-  format: 'binary' | 'text';
-  rows: number;
-  sequences: BackedUpSequence[];
-}
+  format: z.enum(['binary', 'text']),
+});
+export type BackedUpTable = z.infer<typeof backedUpTableSchema>;
 
 /** One JSON array of text values (null for NULL) per line, in `columns` order. */
-export interface JsonLinesTable extends Omit<BackedUpTable, 'format'> {
-  format: 'jsonl';
+const jsonLinesTableSchema = z.object({
+  ...tableFields,
+  format: z.literal('jsonl'),
   /** Staging's primary key, which the restore upserts on (a retried batch is then harmless); null: none. */
-  key: string[] | null;
-}
+  key: z.array(z.string()).nullable(),
+});
+export type JsonLinesTable = z.infer<typeof jsonLinesTableSchema>;
 
 /** Taken over the direct path; manifests written before REST backups existed have no `via`. */
-export interface BackupManifest {
-  supasyncBackup: 1;
-  via?: 'postgres';
-  createdAt: string;
-  staging: BackupOrigin;
-  tables: BackedUpTable[];
+const backupManifestSchema = z.object({
+  supasyncBackup: z.literal(1),
+  via: z.literal('postgres').optional(),
+  createdAt: z.string(),
+  staging: backupOriginSchema,
+  tables: z.array(backedUpTableSchema),
   /** Every sequence the run went on to set (those only defaults or functions use too), as staging had them; older backups have none. */
-  sequences?: SequenceState[];
-}
+  sequences: z.array(sequenceStateSchema).optional(),
+});
+export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
-export interface RestBackupManifest {
-  supasyncBackup: 1;
-  via: 'rest';
-  createdAt: string;
-  staging: RestBackupOrigin;
-  tables: JsonLinesTable[];
-  /** As in BackupManifest. */
-  sequences?: SequenceState[];
-}
+const restBackupManifestSchema = z.object({
+  supasyncBackup: z.literal(1),
+  via: z.literal('rest'),
+  createdAt: z.string(),
+  staging: restBackupOriginSchema,
+  tables: z.array(jsonLinesTableSchema),
+  sequences: z.array(sequenceStateSchema).optional(),
+});
+export type RestBackupManifest = z.infer<typeof restBackupManifestSchema>;
 
 export type AnyBackupManifest = BackupManifest | RestBackupManifest;
 
@@ -92,7 +103,12 @@ export function readBackup(directory: string): AnyBackupManifest {
   return inspected.manifest;
 }
 
-/** A backup directory's manifest, or what is wrong with it (a listing shows it; a restore refuses it). */
+/**
+ * A backup directory's manifest, or what is wrong with it (a listing shows it;
+ * a restore refuses it). The manifest is outside input (a file anyone may have
+ * edited, or an older version written): parsed here, whole, before any of it
+ * reaches a COPY statement or a table name.
+ */
 export function inspectBackup(directory: string): { manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string } {
   const path = join(directory, MANIFEST_FILE);
   const refuse = (problem: string) => ({ manifest: null, problem });
@@ -102,26 +118,31 @@ export function inspectBackup(directory: string): { manifest: AnyBackupManifest;
         'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line (npx tsx scripts/restore-staging.ts --list).',
     );
   }
-  let manifest: AnyBackupManifest;
+  let json: unknown;
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as AnyBackupManifest;
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     return refuse(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (manifest?.supasyncBackup !== 1 || !Array.isArray(manifest.tables) || !manifest.staging || ![undefined, 'postgres', 'rest'].includes(manifest.via)) {
-    return refuse(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
-  }
-  // The format goes into the restore's COPY statement: only the ones supasync writes.
-  const formats = manifest.via === 'rest' ? ['jsonl'] : ['binary', 'text'];
+  const parsed = parseManifest(json);
+  if (!parsed.success) return refuse(`${path} is not a supasync backup manifest of this version's (${parsed.problem}).`);
+  const manifest = parsed.manifest;
   for (const table of manifest.tables) {
-    if (!formats.includes(table.format)) {
-      return refuse(`${path} says ${qualifiedName(table)} is in format ${JSON.stringify(table.format)}, which supasync does not write: it is not a backup of this version's.`);
-    }
     if (table.file && !existsSync(join(directory, table.file))) {
       return refuse(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
     }
   }
   return { manifest };
+}
+
+function parseManifest(json: unknown): { success: true; manifest: AnyBackupManifest } | { success: false; problem: string } {
+  const via = (json as { via?: unknown } | null)?.via;
+  const schema = via === 'rest' ? restBackupManifestSchema : backupManifestSchema;
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { success: true, manifest: parsed.data };
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'the top level';
+  return { success: false, problem: `${where}: ${issue?.message ?? 'not what supasync writes'}` };
 }
 
 /** A backup's path as the user should paste it: relative to where the scripts run, when it lies below. */
