@@ -19,8 +19,6 @@ import type { WrittenBackup } from '../session.ts';
 import { copyOut } from './copy-out.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 
-export { BACKUP_ROOT, MANIFEST_FILE, type BackedUpSequence, type BackedUpTable, type BackupManifest, type BackupOrigin } from '../../backup/manifest.ts';
-export { backupOrigin } from '../../backup/origin.ts';
 
 /**
  * Writes every table's rows (every column staging stores; generated ones it

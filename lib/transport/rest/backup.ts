@@ -27,8 +27,6 @@ export interface StagingTableState {
   sequences: BackedUpSequence[];
 }
 
-export { restOrigin } from '../../backup/origin.ts';
-
 export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
   return callRpc<StagingTableState[]>(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry });
 }
