@@ -3,10 +3,11 @@
 // whoever asks for none.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runScript } from './helpers/run-script.ts';
+import { SYNCED_SCHEMAS } from './helpers/content.ts';
+import { runScript, startScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
-const { production, staging } = sharedStack();
+const { production, staging, stack } = sharedStack();
 const env = envFor(production, staging);
 const SCRIPTS = [
   'sync.ts',
@@ -91,6 +92,24 @@ describe('the command line', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("Unknown option '--tabels'");
       expect(result.stdout + result.stderr).not.toContain(ESCAPE);
+    }
+  });
+
+  it('draws no escape sequence at a terminal with --no-color or NO_COLOR: progress is plain lines, as in a log', async () => {
+    const target = await stack.createProject('no_color_staging');
+    try {
+      const args = ['--via', 'postgres', '--yes', '--no-backup', '--schemas', SYNCED_SCHEMAS.join(',')];
+      const [flag, variable] = [
+        await startScript('sync.ts', [...args, '--no-color'], { env: { ...envFor(production, target), FORCE_COLOR: '3' }, terminal: true }).finished,
+        await startScript('sync.ts', args, { env: { ...envFor(production, target), FORCE_COLOR: '3', NO_COLOR: '1' }, terminal: true }).finished,
+      ];
+      for (const result of [flag, variable]) {
+        expect(result.code, result.stdout).toBe(0);
+        expect(result.stdout).toMatch(/✓ public\.chat_messages {2}[\d,]+ rows in [\d.]+s/);
+        expect(result.stdout).not.toContain(ESCAPE);
+      }
+    } finally {
+      await target.stop();
     }
   });
 });

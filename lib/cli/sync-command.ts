@@ -39,14 +39,14 @@ const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL
 SUPABASE_PROD_DB_URL and the same for STAGING), and supasync.config.json.
 Exit codes: 0 done, 1 failed or staging differs, 2 usage or configuration error.`;
 
-export function syncDeclaration(command: SyncCommand): CommandDeclaration {
+function syncDeclaration(command: SyncCommand): CommandDeclaration {
   return {
     name: command.name,
     usage: command.choosesTables ? '[options] [table ...]' : '[options]',
     description: command.description,
     flags: SYNC_FLAGS,
     ...(command.choosesTables ? { argument: { name: '[tables...]', description: 'only these tables, as --tables' } } : {}),
-    after: `${SYNC_HELP_AFTER}`,
+    after: SYNC_HELP_AFTER,
   };
 }
 
@@ -55,7 +55,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   if (!parsed) return 0;
   const { flags, args } = parsed;
   const config = await loadProjectConfig();
-  const named = flags.tables ?? (args.length ? args.reduce<string[]>((list, arg) => listOf('tables')(arg, list), []) : undefined);
+  const named = flags.tables ?? (args.length ? tablesNamedAsArguments(args) : undefined);
   const group = flags.group;
   if (!command.choosesTables && (named || group)) {
     throw new UsageError('This script syncs every table: to choose tables use scripts/sync.ts --tables or --group.');
@@ -65,6 +65,8 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
   const mode = flags.mode ?? command.mode;
   const concurrency = flags.concurrency;
+  // Loaded while the databases answer the connections and catalog queries,
+  // which to a remote project take longer than loading these does.
   const syncModules = Promise.all([import('../engine/sync.ts'), import('../report/progress.ts'), import('../report/sync.ts')]);
   syncModules.catch(() => undefined); // awaited below; a run that fails before then must not also report this
   const run = await prepareRun({
@@ -150,6 +152,12 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   } finally {
     await run.close();
   }
+}
+
+/** `sync.ts a b,c`: as --tables a --tables b,c, an empty one refused alike. */
+function tablesNamedAsArguments(args: string[]): string[] {
+  const add = listOf('tables');
+  return args.reduce<string[]>((list, arg) => add(arg, list), []);
 }
 
 /** After an upsert, rows only staging has are expected, and said so; anything else is a difference. */
