@@ -8,7 +8,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { z } from 'zod';
 import { qualifiedName } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
 import { writePrivateFile } from './files.ts';
@@ -17,88 +16,25 @@ import { writePrivateFile } from './files.ts';
 export const BACKUP_ROOT = join('.supasync', 'backups');
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Which database a direct-path backup came from: a restore goes back there and nowhere else. */
-const backupOriginSchema = z.object({
-  /** The connection string without its password, for people. */
-  location: z.string(),
-  host: z.string(),
-  port: z.number().int(),
-  database: z.string(),
-  /** Supabase's project ref, when the connection string names one. */
-  projectRef: z.string().nullable(),
-});
-export type BackupOrigin = z.infer<typeof backupOriginSchema>;
-
-/** Which project a REST backup came from: SUPABASE_STAGING_URL as the sync had it (no key in it). */
-const restBackupOriginSchema = z.object({ location: z.string(), projectRef: z.string().nullable() });
-export type RestBackupOrigin = z.infer<typeof restBackupOriginSchema>;
-
-const backedUpSequenceSchema = z.object({
-  schema: z.string(),
-  name: z.string(),
-  column: z.string(),
-  /** As text: a bigint sequence passes 2^53. */
-  lastValue: z.string(),
-  isCalled: z.boolean(),
-});
-export type BackedUpSequence = z.infer<typeof backedUpSequenceSchema>;
-
-const sequenceStateSchema = z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() });
-
-const tableFields = {
-  schema: z.string(),
-  name: z.string(),
-  /** Relative to the backup's directory; null when the table was empty. */
-  file: z.string().nullable(),
-  columns: z.array(z.string()),
-  rows: z.number().int().nonnegative(),
-  sequences: z.array(backedUpSequenceSchema),
-};
-
-// The format goes into the restore's COPY statement: only the ones supasync writes.
-const backedUpTableSchema = z.object({
-  ...tableFields,
-  /** COPY's format: binary only where every column's type reads back exactly what it wrote (the catalog's binaryPortable). */
-  format: z.enum(['binary', 'text']),
-});
-export type BackedUpTable = z.infer<typeof backedUpTableSchema>;
-
-/** One JSON array of text values (null for NULL) per line, in `columns` order. */
-const jsonLinesTableSchema = z.object({
-  ...tableFields,
-  format: z.literal('jsonl'),
-  /** Staging's primary key, which the restore upserts on (a retried batch is then harmless); null: none. */
-  key: z.array(z.string()).nullable(),
-});
-export type JsonLinesTable = z.infer<typeof jsonLinesTableSchema>;
-
-/** Taken over the direct path; manifests written before REST backups existed have no `via`. */
-const backupManifestSchema = z.object({
-  supasyncBackup: z.literal(1),
-  via: z.literal('postgres').optional(),
-  createdAt: z.string(),
-  staging: backupOriginSchema,
-  tables: z.array(backedUpTableSchema),
-  /** Every sequence the run went on to set (those only defaults or functions use too), as staging had them; older backups have none. */
-  sequences: z.array(sequenceStateSchema).optional(),
-});
-export type BackupManifest = z.infer<typeof backupManifestSchema>;
-
-const restBackupManifestSchema = z.object({
-  supasyncBackup: z.literal(1),
-  via: z.literal('rest'),
-  createdAt: z.string(),
-  staging: restBackupOriginSchema,
-  tables: z.array(jsonLinesTableSchema),
-  sequences: z.array(sequenceStateSchema).optional(),
-});
-export type RestBackupManifest = z.infer<typeof restBackupManifestSchema>;
+// The manifest's shape is declared once, as the zod schema that checks it
+// when read (manifest-schema.ts, loaded only then: zod costs a sync's start
+// more than the whole of its flags and config).
+export type {
+  BackedUpSequence,
+  BackedUpTable,
+  BackupManifest,
+  BackupOrigin,
+  JsonLinesTable,
+  RestBackupManifest,
+  RestBackupOrigin,
+} from './manifest-schema.ts';
+import type { BackupManifest, RestBackupManifest } from './manifest-schema.ts';
 
 export type AnyBackupManifest = BackupManifest | RestBackupManifest;
 
 /** The manifest of a backup directory, refused (exit 2) when missing, unreadable or naming files that are not there. */
-export function readBackup(directory: string): AnyBackupManifest {
-  const inspected = inspectBackup(directory);
+export async function readBackup(directory: string): Promise<AnyBackupManifest> {
+  const inspected = await inspectBackup(directory);
   if (!inspected.manifest) throw new UsageError(inspected.problem);
   return inspected.manifest;
 }
@@ -109,7 +45,9 @@ export function readBackup(directory: string): AnyBackupManifest {
  * edited, or an older version written): parsed here, whole, before any of it
  * reaches a COPY statement or a table name.
  */
-export function inspectBackup(directory: string): { manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string } {
+export async function inspectBackup(
+  directory: string,
+): Promise<{ manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string }> {
   const path = join(directory, MANIFEST_FILE);
   const refuse = (problem: string) => ({ manifest: null, problem });
   if (!existsSync(path)) {
@@ -124,6 +62,7 @@ export function inspectBackup(directory: string): { manifest: AnyBackupManifest;
   } catch (error) {
     return refuse(`${path} is not valid JSON: ${(error as Error).message}`);
   }
+  const { parseManifest } = await import('./manifest-schema.ts');
   const parsed = parseManifest(json);
   if (!parsed.success) return refuse(`${path} is not a supasync backup manifest of this version's (${parsed.problem}).`);
   const manifest = parsed.manifest;
@@ -133,16 +72,6 @@ export function inspectBackup(directory: string): { manifest: AnyBackupManifest;
     }
   }
   return { manifest };
-}
-
-function parseManifest(json: unknown): { success: true; manifest: AnyBackupManifest } | { success: false; problem: string } {
-  const via = (json as { via?: unknown } | null)?.via;
-  const schema = via === 'rest' ? restBackupManifestSchema : backupManifestSchema;
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { success: true, manifest: parsed.data };
-  const issue = parsed.error.issues[0];
-  const where = issue?.path.length ? issue.path.join('.') : 'the top level';
-  return { success: false, problem: `${where}: ${issue?.message ?? 'not what supasync writes'}` };
 }
 
 /** A backup's path as the user should paste it: relative to where the scripts run, when it lies below. */

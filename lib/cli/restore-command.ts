@@ -50,7 +50,7 @@ export async function runRestoreCommand(command: RestoreCommand): Promise<number
   const { flags, args } = parsed;
   if (flags.list) {
     if (args.length) throw new UsageError('--list takes no backup directory. See --help.');
-    console.log(renderBackupList(BACKUP_ROOT, listBackups(BACKUP_ROOT)));
+    console.log(renderBackupList(BACKUP_ROOT, await listBackups(BACKUP_ROOT)));
     return 0;
   }
   const [chosen, ...extra] = args;

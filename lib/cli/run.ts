@@ -1,12 +1,11 @@
 // How every script ends: its exit code, and errors printed for a person.
 // A stack trace appears only with --debug.
-import chalk from 'chalk';
 import { SupasyncError } from '../errors.ts';
 import { honourNoColor } from './color.ts';
 
 export async function runScript(main: () => Promise<number | void>): Promise<void> {
   const debug = process.argv.includes('--debug');
-  honourNoColor();
+  await honourNoColor();
   try {
     process.exitCode = (await main()) ?? 0;
   } catch (error) {
@@ -16,6 +15,8 @@ export async function runScript(main: () => Promise<number | void>): Promise<voi
       const message = known ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
       console.log(JSON.stringify({ ok: false, exitCode: known ? error.exitCode : 1, error: message }, null, 2));
     }
+    // Loaded here, not up front: a run that succeeds starts sooner without it.
+    const { default: chalk } = await import('chalk');
     if (error instanceof SupasyncError) {
       console.error(chalk.red(error.message));
       if (debug && error.cause instanceof Error) console.error(error.cause.stack);

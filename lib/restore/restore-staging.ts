@@ -24,10 +24,10 @@ export interface RestoreRequest {
 /** Restores staging and answers the line that says what was done. */
 export async function restoreStaging(request: RestoreRequest): Promise<string> {
   // A named directory is checked before the variables: a typo is the likelier mistake.
-  const named = request.chosen === 'latest' ? null : readBackup(request.chosen);
+  const named = request.chosen === 'latest' ? null : await readBackup(request.chosen);
   loadDotenvFiles();
   const { staging } = readEnvironment();
-  const { directory, manifest } = named ? { directory: request.chosen, manifest: named } : latestBackupOf(request.root, staging);
+  const { directory, manifest } = named ? { directory: request.chosen, manifest: named } : await latestBackupOf(request.root, staging);
   if (!named) request.say(`The newest backup of this staging: ${directory}`);
   refuseMissingVariables(manifest, staging);
   refuseProtectedStaging(staging, (await loadProjectConfig()).protectedRefs);
