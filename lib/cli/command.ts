@@ -51,7 +51,12 @@ function declare(declaration: CommandDeclaration): Command {
     .configureOutput({ outputError: () => undefined });
   if (declaration.argument) command.argument(declaration.argument.name, declaration.argument.description);
   const taken = new Set<FlagName>([...declaration.flags, ...EVERY_SCRIPT]);
-  for (const flag of taken) command.addOption(FLAGS[flag]());
+  for (const flag of taken) {
+    const option = FLAGS[flag]();
+    // A declaration whose key is not the value's name would be read as never given.
+    if (option.attributeName() !== flag) throw new Error(`lib/cli/flags.ts: ${option.flags} is declared as ${flag}, but its value is ${option.attributeName()}`);
+    command.addOption(option);
+  }
   command.version(packageVersion(), '--version', "print supasync's version").helpOption('-h, --help', 'this text');
   command.addHelpText('after', `\n${declaration.after}`);
   return command;

@@ -8,6 +8,7 @@ import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.t
 import { UsageError } from '../errors.ts';
 import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
 
+// Keyed by the name commander gives each value (command.ts checks it): `--dry-run` is dryRun, `--no-backup` backup.
 export const FLAGS = {
   mode: () =>
     new Option('--mode <mode>', `replace: ${SYNC_MODE_HELP.replace} (emptied first); upsert: ${SYNC_MODE_HELP.upsert}`).choices(SYNC_MODES),
@@ -93,6 +94,10 @@ export interface FlagValues {
   color?: boolean;
   debug?: boolean;
 }
+
+// FlagValues names the same flags as FLAGS: this stops compiling when one is added to one and not the other.
+const sameFlags: [keyof FlagValues, FlagName] extends [FlagName, keyof FlagValues] ? true : never = true;
+void sameFlags;
 
 /**
  * `--tables a,b --tables c`-style lists, flattened. A flag given with nothing
