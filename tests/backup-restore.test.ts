@@ -97,7 +97,7 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 
-  it('refuses a manifest edited to name another database, or a format supasync does not write, naming the field', async () => {
+  it('refuses a manifest edited to name another database, a format supasync does not write or a file outside the backup, naming the field', async () => {
     const edited = (name: string, edit: (manifest: BackupManifest) => void) => {
       const directory = join(cwd, name);
       cpSync(join(cwd, backup), directory, { recursive: true });
@@ -106,15 +106,18 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
       writeFileSync(join(directory, 'manifest.json'), JSON.stringify(manifest));
       return name;
     };
-    const [elsewhere, csv] = await Promise.all([
+    const [elsewhere, csv, outside] = await Promise.all([
       restore(cwd, [edited('edited-elsewhere', (m) => Object.assign(m.staging, { database: 'elsewhere', location: m.staging.location.replace(/[^/]*$/, 'elsewhere'), projectRef: null })), '--yes']),
       restore(cwd, [edited('edited-csv', (m) => Object.assign(m.tables[0] as object, { format: 'csv' })), '--yes']),
+      restore(cwd, [edited('edited-outside', (m) => Object.assign(m.tables.find((table) => table.file) as object, { file: `../${backup}/manifest.json` })), '--yes']),
     ]);
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.stderr).toMatch(/This backup is of .*elsewhere.*, but SUPABASE_STAGING_DB_URL points at .*refusing/);
     expect(csv.code).toBe(2);
     expect(csv.stderr).toContain('is not a supasync backup manifest');
     expect(csv.stderr).toContain('tables.0.format');
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/tables\.\d+\.file: a file name inside the backup directory/);
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 

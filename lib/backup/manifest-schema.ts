@@ -35,8 +35,11 @@ const sequenceStateSchema = z.object({ schema: z.string(), name: z.string(), las
 const tableFields = {
   schema: z.string(),
   name: z.string(),
-  /** Relative to the backup's directory; null when the table was empty. */
-  file: z.string().nullable(),
+  /** In the backup's directory (a name, never a path that could lead out of it); null when the table was empty. */
+  file: z
+    .string()
+    .regex(/^(?!\.\.?$)[^/\\]+$/, 'a file name inside the backup directory')
+    .nullable(),
   columns: z.array(z.string()),
   rows: z.number().int().nonnegative(),
   sequences: z.array(backedUpSequenceSchema),
