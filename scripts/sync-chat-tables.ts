@@ -4,7 +4,7 @@ import { runSyncCommand } from '../lib/cli/sync-command.ts';
 
 await runScript(() =>
   runSyncCommand({
-    usage: 'npx tsx scripts/sync-chat-tables.ts [options]',
+    name: 'npx tsx scripts/sync-chat-tables.ts',
     description:
       'Syncs the `chat` group of supasync.config.json (by default chat_conversations and\nchat_messages): conversations before messages, replies to replies included.\nUpserts by default: staging-only rows stay.',
     mode: 'upsert',

@@ -4,7 +4,7 @@ import { runSyncCommand } from '../lib/cli/sync-command.ts';
 
 await runScript(() =>
   runSyncCommand({
-    usage: 'npx tsx scripts/sync-missing-tables.ts [options] [table ...]',
+    name: 'npx tsx scripts/sync-missing-tables.ts',
     description:
       'Syncs the `missing` group of supasync.config.json (by default code_embeddings,\nmuva_content and guest_reservations), or the tables named as arguments.\nUpserts by default: staging-only rows stay.',
     mode: 'upsert',

@@ -5,7 +5,7 @@ import { runSyncCommand } from '../lib/cli/sync-command.ts';
 
 await runScript(() =>
   runSyncCommand({
-    usage: 'npx tsx scripts/sync-prod-to-staging-ultimate.ts [options]',
+    name: 'npx tsx scripts/sync-prod-to-staging-ultimate.ts',
     description:
       "Replaces every table of the chosen schemas in staging with production's, in\nforeign-key order (one staging transaction on the direct path), then verifies:\nrow counts and content checksums side by side, as a status table.",
     mode: 'replace',

@@ -4,7 +4,7 @@ import { runSyncCommand } from '../lib/cli/sync-command.ts';
 
 await runScript(() =>
   runSyncCommand({
-    usage: 'npx tsx scripts/sync.ts [options] [table ...]',
+    name: 'npx tsx scripts/sync.ts',
     description:
       'Copies production into staging, tables in foreign-key order (in one staging\ntransaction on the direct path: it all lands, or nothing changes).',
     mode: 'replace',

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RestBackupManifest } from '../lib/transport/backup-manifest.ts';
+import type { RestBackupManifest } from '../lib/backup/manifest.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
 import { backupLine, digestNames, sequenceValues, STAGING_LIFE, upsertThenRestore } from './helpers/backup.ts';

@@ -1,9 +1,9 @@
 // A replace empties staging's tables: it saves their rows first, and
 // scripts/restore-staging.ts puts them back exactly, sequences included.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupManifest } from '../lib/transport/postgres/backup.ts';
+import type { BackupManifest } from '../lib/backup/manifest.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
 import { backupLine, digestNames, sequenceValues, STAGING_LIFE, upsertThenRestore } from './helpers/backup.ts';
@@ -94,6 +94,30 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     expect(elsewhere.stderr).not.toContain(new URL(otherStaging.dbUrl).password || 'no password');
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain('run again with --yes');
+    expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+  });
+
+  it('refuses a manifest edited to name another database, a format supasync does not write or a file outside the backup, naming the field', async () => {
+    const edited = (name: string, edit: (manifest: BackupManifest) => void) => {
+      const directory = join(cwd, name);
+      cpSync(join(cwd, backup), directory, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8')) as BackupManifest;
+      edit(manifest);
+      writeFileSync(join(directory, 'manifest.json'), JSON.stringify(manifest));
+      return name;
+    };
+    const [elsewhere, csv, outside] = await Promise.all([
+      restore(cwd, [edited('edited-elsewhere', (m) => Object.assign(m.staging, { database: 'elsewhere', location: m.staging.location.replace(/[^/]*$/, 'elsewhere'), projectRef: null })), '--yes']),
+      restore(cwd, [edited('edited-csv', (m) => Object.assign(m.tables[0] as object, { format: 'csv' })), '--yes']),
+      restore(cwd, [edited('edited-outside', (m) => Object.assign(m.tables.find((table) => table.file) as object, { file: `../${backup}/manifest.json` })), '--yes']),
+    ]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(/This backup is of .*elsewhere.*, but SUPABASE_STAGING_DB_URL points at .*refusing/);
+    expect(csv.code).toBe(2);
+    expect(csv.stderr).toContain('is not a supasync backup manifest');
+    expect(csv.stderr).toContain('tables.0.format');
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/tables\.\d+\.file: a file name inside the backup directory/);
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 

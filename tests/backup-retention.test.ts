@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyBackupManifest } from '../lib/transport/backup-manifest.ts';
+import type { AnyBackupManifest } from '../lib/backup/manifest.ts';
 import type { Project } from '../stack/index.ts';
 import { backupLine } from './helpers/backup.ts';
 import { query, tableDigests, type Digests } from './helpers/content.ts';

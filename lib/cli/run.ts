@@ -1,9 +1,11 @@
 // How every script ends: its exit code, and errors printed for a person.
 // A stack trace appears only with --debug.
 import { SupasyncError } from '../errors.ts';
+import { honourNoColor } from './color.ts';
 
 export async function runScript(main: () => Promise<number | void>): Promise<void> {
   const debug = process.argv.includes('--debug');
+  await honourNoColor();
   try {
     process.exitCode = (await main()) ?? 0;
   } catch (error) {

@@ -3,21 +3,23 @@
 // for some scripts verify what was synced.
 import { join } from 'node:path';
 import { qualifiedName } from '../catalog/types.ts';
-import { DEFAULT_BACKUPS_KEPT, loadProjectConfig, groupTables } from '../config/file.ts';
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
+import { loadProjectConfig, groupTables } from '../config/file.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
-import { BACKUP_ROOT } from '../transport/backup-manifest.ts';
+import { BACKUP_ROOT } from '../backup/manifest.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict } from '../verify/verify.ts';
 import { setToProductionExactly } from '../engine/sequences.ts';
-import { concurrencyFlag, listFlag, modeFlag, nameFlag, parseFlags, selectionFrom, SYNC_OPTIONS, viaFlag } from './args.ts';
+import { parseCommand, type CommandDeclaration } from './command.ts';
+import { listOf, type FlagName } from './flags.ts';
+import { selectionFrom } from './selection.ts';
 import { confirmer } from './confirm.ts';
 
 export interface SyncCommand {
-  usage: string;
+  /** The script as a user runs it: npx tsx scripts/sync.ts */
+  name: string;
   description: string;
   mode: SyncMode;
   /** The tables synced when none are named: a group of the config, or every table. */
@@ -28,84 +30,70 @@ export interface SyncCommand {
   choosesTables: boolean;
 }
 
-export const SYNC_FLAGS_HELP = `  --mode replace|upsert  replace: staging's tables become production's (emptied first);
-                         upsert: insert new rows, update changed ones, keep staging-only rows
-  --tables a,b           only these tables (name or schema.name); also as plain arguments
-  --group NAME           a group of tables from supasync.config.json (chat, missing, ...)
-  --exclude a,b          leave these tables out
-  --schemas public,x     schemas to copy (default: public, or the config's)
-  --via rest|postgres    how to reach the databases (default: postgres when both
-                         SUPABASE_*_DB_URL are set, else REST)
-  --concurrency N        at most N requests at once to each project over REST, so at most
-                         N connections (1-${MAX_CONCURRENCY}, default ${DEFAULT_CONCURRENCY}: three tables at a time); the
-                         direct path always holds one connection to each side
-  --with-parents         also copy the rows the chosen rows reference, and only those
-  --allow-orphans        copy even when staging lacks referenced rows
-  --dry-run              print the plan (tables, order, keys, drift, sequences), make the checks
-                         the run makes before writing (parents, orphans a replace would leave,
-                         what staging's role may do), exit as it would, and change nothing
-  --yes, -y              do not ask before replacing (needed when not at a terminal)
-  --no-backup            do not first save the staging tables a replace empties or an
-                         upsert overwrites to .supasync/backups/ (private to you; the
-                         newest ${DEFAULT_BACKUPS_KEPT} of a staging kept, supasync.config.json backups.keep;
-                         restore with scripts/restore-staging.ts, --list shows them)
-  --allow-drift          copy the columns both sides share when their schemas differ
-  --strict               stop at the first row staging rejects (REST); without it
-                         such rows are reported by key and the rest is written
-  --json                 machine-readable output on stdout
-  --debug                stack traces on errors
-  -h, --help             this text
+const SYNC_FLAGS: FlagName[] = [
+  'mode', 'tables', 'group', 'exclude', 'schemas', 'via', 'concurrency', 'withParents', 'allowOrphans',
+  'dryRun', 'yes', 'backup', 'allowDrift', 'strict', 'json',
+];
 
-Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
+const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
 SUPABASE_PROD_DB_URL and the same for STAGING), and supasync.config.json.
 Exit codes: 0 done, 1 failed or staging differs, 2 usage or configuration error.`;
 
+function syncDeclaration(command: SyncCommand): CommandDeclaration {
+  return {
+    name: command.name,
+    usage: command.choosesTables ? '[options] [table ...]' : '[options]',
+    description: command.description,
+    flags: SYNC_FLAGS,
+    ...(command.choosesTables ? { argument: { name: '[tables...]', description: 'only these tables, as --tables' } } : {}),
+    after: SYNC_HELP_AFTER,
+  };
+}
+
 export async function runSyncCommand(command: SyncCommand): Promise<number> {
-  const { values, positionals } = parseFlags(SYNC_OPTIONS);
-  if (values.help) {
-    console.log(`Usage: ${command.usage}\n\n${command.description}\n\n${SYNC_FLAGS_HELP}`);
-    return 0;
-  }
+  const parsed = parseCommand(syncDeclaration(command));
+  if (!parsed) return 0;
+  const { flags, args } = parsed;
   const config = await loadProjectConfig();
-  const named = listFlag('tables', values.tables) ?? (positionals.length ? listFlag('tables', positionals) : undefined);
-  const group = nameFlag('group', values.group);
+  const named = flags.tables ?? (args.length ? tablesNamedAsArguments(args) : undefined);
+  const group = flags.group;
   if (!command.choosesTables && (named || group)) {
     throw new UsageError('This script syncs every table: to choose tables use scripts/sync.ts --tables or --group.');
   }
   if (named && group) throw new UsageError('Name tables or a --group, not both.');
   const groupName = group ?? (named ? undefined : command.group);
   const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
-  const mode = modeFlag(values.mode, command.mode);
-  const concurrency = concurrencyFlag(values.concurrency);
+  const mode = flags.mode ?? command.mode;
+  const concurrency = flags.concurrency;
   // Loaded while the databases answer the connections and catalog queries,
   // which to a remote project take longer than loading these does.
   const syncModules = Promise.all([import('../engine/sync.ts'), import('../report/progress.ts'), import('../report/sync.ts')]);
   syncModules.catch(() => undefined); // awaited below; a run that fails before then must not also report this
   const run = await prepareRun({
     concurrency,
-    via: viaFlag(values.via),
-    selection: selectionFrom(values, config, tables),
+    via: flags.via,
+    selection: selectionFrom(flags, config, tables),
     mode,
-    withParents: Boolean(values['with-parents']),
+    withParents: Boolean(flags.withParents),
     protectedRefs: config.protectedRefs,
   });
   try {
-    if (values['dry-run']) {
+    if (flags.dryRun) {
       const [{ dryRunOutput }, { checkBeforeWriting, checkStagingAccepts }] = await Promise.all([
         import('../report/plan.ts'),
         syncModules.then(([engine]) => engine),
       ]);
-      const options = { allowDrift: Boolean(values['allow-drift']), allowOrphans: Boolean(values['allow-orphans']) };
+      const options = { allowDrift: Boolean(flags.allowDrift), allowOrphans: Boolean(flags.allowOrphans) };
       const stop = await checkBeforeWriting(run, options)
         .then(({ tables }) => checkStagingAccepts(run, tables))
         .then(() => null, (error: unknown) => error);
       // The plan, then what the run would stop on, with its exit code; --json gets one object, the failure's.
-      if (!(values.json && stop)) console.log(dryRunOutput(run, Boolean(values.json)));
+      if (!(flags.json && stop)) console.log(dryRunOutput(run, Boolean(flags.json)));
       if (stop) throw stop;
       return 0;
     }
     const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult }] = await syncModules;
-    const reporter = values.json ? quietReporter() : progressReporter();
+    const reporter = flags.json ? quietReporter() : progressReporter();
     if (concurrency && concurrency > 1 && run.via === 'postgres') {
       reporter.warning(
         `--concurrency ${concurrency}: the direct path writes staging in one transaction, which is one connection: tables go one after another.`,
@@ -115,12 +103,12 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       run,
       {
         concurrency,
-        allowDrift: Boolean(values['allow-drift']),
-        strict: Boolean(values.strict),
-        allowOrphans: Boolean(values['allow-orphans']),
-        backupRoot: values['no-backup'] ? null : join(process.cwd(), BACKUP_ROOT),
+        allowDrift: Boolean(flags.allowDrift),
+        strict: Boolean(flags.strict),
+        allowOrphans: Boolean(flags.allowOrphans),
+        backupRoot: flags.backup === false ? null : join(process.cwd(), BACKUP_ROOT),
         backupsKept: config.backups.keep,
-        confirm: confirmer(Boolean(values.yes)),
+        confirm: confirmer(Boolean(flags.yes)),
       },
       reporter,
     );
@@ -154,7 +142,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       sequenceVerdicts.every((v) => v.status === 'equal' || kept.has(v.sequence)) &&
       !orphans.length;
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
-    if (values.json) {
+    if (flags.json) {
       console.log(JSON.stringify({ ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}) }, null, 2));
     } else {
       const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
@@ -164,6 +152,12 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   } finally {
     await run.close();
   }
+}
+
+/** `sync.ts a b,c`: as --tables a --tables b,c, an empty one refused alike. */
+function tablesNamedAsArguments(args: string[]): string[] {
+  const add = listOf('tables');
+  return args.reduce<string[]>((list, arg) => add(arg, list), []);
 }
 
 /** After an upsert, rows only staging has are expected, and said so; anything else is a difference. */

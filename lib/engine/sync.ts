@@ -6,10 +6,10 @@ import { DatabaseError, describeError, SupasyncError, UsageError } from '../erro
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
-import { printablePath } from '../transport/backup-manifest.ts';
-import { pruneBackups, type PrunedBackups } from '../transport/backup-store.ts';
+import { printablePath } from '../backup/manifest.ts';
+import { pruneBackups, type PrunedBackups } from '../backup/store.ts';
 import { openSyncSession } from '../transport/open-session.ts';
-import { RunBackup } from '../transport/run-backup.ts';
+import { RunBackup } from '../backup/run-backup.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
 import { describeOrphans, ORPHAN_WAYS_OUT, orphansAfterLoad, orphansOfReplace } from './orphans.ts';
 import { sequencesToSet } from './sequences.ts';

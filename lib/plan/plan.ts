@@ -14,11 +14,11 @@ import { compareTables } from './drift.ts';
 import type { SyncKey, SyncPlan, TablePlan } from './types.ts';
 import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
-import { linksTouching, type ForeignKeyLink } from '../catalog/links.ts';
-import { planSequences, type SequencePlan } from './sequences.ts';
-import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
+import { linksTouching } from '../catalog/links.ts';
+import { planSequences } from './sequences.ts';
+import { optionsFor, selectTables, type Selection } from './select.ts';
 import type { SyncMode } from './mode.ts';
-import { leftOutOfSchemas, signInStateOf, type EmptiedTable, type LeftOutTable } from './supabase.ts';
+import { leftOutOfSchemas, signInStateOf } from './supabase.ts';
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
 export function planSync(production: Catalog, staging: Catalog, selection: Selection, mode: SyncMode = 'replace'): SyncPlan {

@@ -1,6 +1,6 @@
 // What `restore-staging.ts --list` shows: the backups under .supasync/backups/,
 // newest first, the incomplete ones said to be so.
-import type { StoredBackup } from '../transport/backup-store.ts';
+import type { StoredBackup } from '../backup/store.ts';
 import { formatCount, renderTable } from './table.ts';
 
 export function renderBackupList(root: string, backups: StoredBackup[]): string {

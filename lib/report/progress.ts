@@ -7,6 +7,7 @@
 import chalk from 'chalk';
 import { createLogUpdate } from 'log-update';
 import { qualifiedName } from '../catalog/types.ts';
+import { noColorAsked } from '../config/no-color.ts';
 import type { SyncEvents } from '../engine/sync.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { formatCount } from './table.ts';
@@ -30,8 +31,9 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, en
     return `${qualifiedName(table.table)}  ${formatCount(rows)} rows  ${formatCount(Math.round(rate))} rows/s${left}`;
   };
   const lines = () => [...running].map(([table, state]) => line(table, state)).join('\n');
-  // A terminal that reports no size (a pseudo-terminal some CI runners give) cannot hold a block redrawn in place.
-  const terminal = stream.isTTY && (stream.rows ?? 0) > 0 && (stream.columns ?? 0) > 0;
+  // A terminal that reports no size (a pseudo-terminal some CI runners give) cannot hold a block redrawn in place;
+  // and a block redrawn in place is escape sequences, which NO_COLOR or --no-color asked not to get.
+  const terminal = stream.isTTY && (stream.rows ?? 0) > 0 && (stream.columns ?? 0) > 0 && !noColorAsked(process.argv, env);
   const output = terminal ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
   return {
     warning: (message) => output.print(chalk.yellow(`warning: ${message}`)),

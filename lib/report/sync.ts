@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import type { SyncResult } from '../engine/sync.ts';
-import { printablePath } from '../transport/backup-manifest.ts';
-import type { PrunedBackups } from '../transport/backup-store.ts';
+import { printablePath } from '../backup/manifest.ts';
+import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
 import { formatCount, renderTable } from './table.ts';
 

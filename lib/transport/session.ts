@@ -2,7 +2,7 @@
 // and REST paths both implement it; the engine never asks which it holds.
 import type { SequenceState, TableRef } from '../catalog/types.ts';
 import type { TableLoad } from './load.ts';
-import type { RunBackup } from './run-backup.ts';
+import type { RunBackup } from '../backup/run-backup.ts';
 
 export interface SessionOptions {
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */

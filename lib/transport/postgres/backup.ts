@@ -11,16 +11,14 @@ import { queryCatalog } from '../../catalog/read.ts';
 import { findTable, qualifiedName, type Catalog, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
-import { openPrivateFile } from '../backup-files.ts';
-import { backupName, tableFile, writeManifest, type BackedUpSequence, type BackedUpTable, type BackupManifest } from '../backup-manifest.ts';
-import { backupOrigin } from '../backup-origin.ts';
-import type { RunBackup } from '../run-backup.ts';
+import { openPrivateFile } from '../../backup/files.ts';
+import { backupName, tableFile, writeManifest, type BackedUpSequence, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
+import { backupOrigin } from '../../backup/origin.ts';
+import type { RunBackup } from '../../backup/run-backup.ts';
 import type { WrittenBackup } from '../session.ts';
 import { copyOut } from './copy-out.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 
-export { BACKUP_ROOT, MANIFEST_FILE, type BackedUpSequence, type BackedUpTable, type BackupManifest, type BackupOrigin } from '../backup-manifest.ts';
-export { backupOrigin } from '../backup-origin.ts';
 
 /**
  * Writes every table's rows (every column staging stores; generated ones it

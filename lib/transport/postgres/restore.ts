@@ -10,25 +10,8 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
-import type { BackupManifest } from '../backup-manifest.ts';
-import { backupOrigin, sameDatabase } from '../backup-origin.ts';
+import type { BackupManifest } from '../../backup/manifest.ts';
 import { setSequencesPostgres } from './sequences.ts';
-
-/**
- * A backup goes back into the database it came from: the Supabase project
- * (whatever host reaches it, direct or pooler), else the same host, port and
- * database name.
- */
-export function refuseOtherDatabase(manifest: BackupManifest, stagingUrl: string): void {
-  const here = backupOrigin(stagingUrl);
-  const there = manifest.staging;
-  if (!sameDatabase(here, there)) {
-    throw new UsageError(
-      `This backup is of ${there.location}, but SUPABASE_STAGING_DB_URL points at ${here.location}: ` +
-        'refusing to write one database\'s rows into another. Point SUPABASE_STAGING_DB_URL at the database the backup came from.',
-    );
-  }
-}
 
 export interface RestoreResult {
   tables: number;

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import { openPrivateFile } from '../backup-files.ts';
-import { backupName, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable } from '../backup-manifest.ts';
-import { restOrigin } from '../backup-origin.ts';
-import type { RunBackup } from '../run-backup.ts';
+import { openPrivateFile } from '../../backup/files.ts';
+import { backupName, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable } from '../../backup/manifest.ts';
+import { restOrigin } from '../../backup/origin.ts';
+import type { RunBackup } from '../../backup/run-backup.ts';
 import type { WrittenBackup } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type PagedTable } from './rows.ts';
@@ -26,8 +26,6 @@ export interface StagingTableState {
   hasRows: boolean;
   sequences: BackedUpSequence[];
 }
-
-export { restOrigin } from '../backup-origin.ts';
 
 export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
   return callRpc<StagingTableState[]>(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry });

@@ -9,9 +9,8 @@ import { createInterface } from 'node:readline';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
-import { DatabaseError, UsageError } from '../../errors.ts';
-import type { JsonLinesTable, RestBackupManifest } from '../backup-manifest.ts';
-import { restOrigin, sameProject } from '../backup-origin.ts';
+import { DatabaseError } from '../../errors.ts';
+import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { writeRows, type WrittenTable } from './rows.ts';
@@ -20,18 +19,6 @@ const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;
 const PART_RESTORED =
   'Staging is part restored: a restore over REST is not one transaction. Fix the cause and run the restore again: it empties the tables first.';
-
-/** A backup goes back into the project it came from: the same project ref, else the same URL. */
-export function refuseOtherProject(manifest: RestBackupManifest, stagingUrl: string): void {
-  const here = restOrigin(stagingUrl);
-  const there = manifest.staging;
-  if (!sameProject(here, there)) {
-    throw new UsageError(
-      `This backup is of ${there.location}, but SUPABASE_STAGING_URL points at ${here.location}: ` +
-        "refusing to write one project's rows into another. Point SUPABASE_STAGING_URL at the project the backup came from.",
-    );
-  }
-}
 
 export interface RestRestoreResult {
   tables: number;

@@ -9,7 +9,7 @@ import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import type { LoadPlan, TableLoad } from '../load.ts';
-import type { RunBackup } from '../run-backup.ts';
+import type { RunBackup } from '../../backup/run-backup.ts';
 import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';

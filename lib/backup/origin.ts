@@ -3,7 +3,7 @@
 // Never anything that could let one database's rows into another.
 import { parseConnectionString, projectRefOfUrl } from '../config/connection-string.ts';
 import { redactUrl } from '../connect/postgres.ts';
-import type { AnyBackupManifest, BackupOrigin, RestBackupOrigin } from './backup-manifest.ts';
+import type { AnyBackupManifest, BackupOrigin, RestBackupOrigin } from './manifest.ts';
 
 /** Staging as SUPABASE_STAGING_DB_URL reaches it, for a direct-path backup's manifest. */
 export function backupOrigin(stagingUrl: string): BackupOrigin {

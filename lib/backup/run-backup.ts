@@ -8,8 +8,8 @@
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeBackupRoot, makePrivateDirectory } from './backup-files.ts';
-import { printablePath } from './backup-manifest.ts';
+import { makeBackupRoot, makePrivateDirectory } from './files.ts';
+import { printablePath } from './manifest.ts';
 import { onInterrupt } from '../interrupt.ts';
 
 export class RunBackup {
@@ -34,7 +34,7 @@ export class RunBackup {
     return this.made;
   }
 
-  /** Makes the run's directory (private: see backup-files.ts); a stop from here on removes it until staging changes. */
+  /** Makes the run's directory (private: see files.ts); a stop from here on removes it until staging changes. */
   async makeDirectory(name: string): Promise<string> {
     const directory = join(this.root, name);
     await makeBackupRoot(this.root);

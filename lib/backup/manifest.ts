@@ -1,6 +1,6 @@
 // The backup a sync takes of staging before it empties (replace) or
 // overwrites (upsert) its tables, as it lies on disk: a directory per run
-// under .supasync/backups/, private to the user (backup-files.ts), one file
+// under .supasync/backups/, private to the user (files.ts), one file
 // per table that held rows, and manifest.json, written last, saying what each file holds and
 // which database it came from. Both transports write it (postgres/backup.ts:
 // COPY files, binary where the types allow, text otherwise; rest/backup.ts:
@@ -8,92 +8,46 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { qualifiedName, type SequenceState } from '../catalog/types.ts';
+import { qualifiedName } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
-import { writePrivateFile } from './backup-files.ts';
+import { writePrivateFile } from './files.ts';
 
 /** Under the directory the scripts run from, like supasync.config.json; gitignored. */
 export const BACKUP_ROOT = join('.supasync', 'backups');
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Which database a direct-path backup came from: a restore goes back there and nowhere else. */
-export interface BackupOrigin {
-  /** The connection string without its password, for people. */
-  location: string;
-  host: string;
-  port: number;
-  database: string;
-  /** Supabase's project ref, when the connection string names one. */
-  projectRef: string | null;
-}
-
-/** Which project a REST backup came from. */
-export interface RestBackupOrigin {
-  /** SUPABASE_STAGING_URL as the sync had it (no key in it). */
-  location: string;
-  projectRef: string | null;
-}
-
-export interface BackedUpSequence {
-  schema: string;
-  name: string;
-  column: string;
-  /** As text: a bigint sequence passes 2^53. */
-  lastValue: string;
-  isCalled: boolean;
-}
-
-export interface BackedUpTable {
-  schema: string;
-  name: string;
-  /** Relative to the backup's directory; null when the table was empty. */
-  file: string | null;
-  columns: string[];
-  /** COPY's format: binary only where every column's type reads back exactly what it wrote (the catalog's binaryPortable). */
-  format: 'binary' | 'text';
-  rows: number;
-  sequences: BackedUpSequence[];
-}
-
-/** One JSON array of text values (null for NULL) per line, in `columns` order. */
-export interface JsonLinesTable extends Omit<BackedUpTable, 'format'> {
-  format: 'jsonl';
-  /** Staging's primary key, which the restore upserts on (a retried batch is then harmless); null: none. */
-  key: string[] | null;
-}
-
-/** Taken over the direct path; manifests written before REST backups existed have no `via`. */
-export interface BackupManifest {
-  supasyncBackup: 1;
-  via?: 'postgres';
-  createdAt: string;
-  staging: BackupOrigin;
-  tables: BackedUpTable[];
-  /** Every sequence the run went on to set (those only defaults or functions use too), as staging had them; older backups have none. */
-  sequences?: SequenceState[];
-}
-
-export interface RestBackupManifest {
-  supasyncBackup: 1;
-  via: 'rest';
-  createdAt: string;
-  staging: RestBackupOrigin;
-  tables: JsonLinesTable[];
-  /** As in BackupManifest. */
-  sequences?: SequenceState[];
-}
+// The manifest's shape is declared once, as the zod schema that checks it
+// when read (manifest-schema.ts, loaded only then: zod costs a sync's start
+// more than the whole of its flags and config).
+export type {
+  BackedUpSequence,
+  BackedUpTable,
+  BackupManifest,
+  BackupOrigin,
+  JsonLinesTable,
+  RestBackupManifest,
+  RestBackupOrigin,
+} from './manifest-schema.ts';
+import type { BackupManifest, RestBackupManifest } from './manifest-schema.ts';
 
 export type AnyBackupManifest = BackupManifest | RestBackupManifest;
 
 /** The manifest of a backup directory, refused (exit 2) when missing, unreadable or naming files that are not there. */
-export function readBackup(directory: string): AnyBackupManifest {
-  const inspected = inspectBackup(directory);
+export async function readBackup(directory: string): Promise<AnyBackupManifest> {
+  const inspected = await inspectBackup(directory);
   if (!inspected.manifest) throw new UsageError(inspected.problem);
   return inspected.manifest;
 }
 
-/** A backup directory's manifest, or what is wrong with it (a listing shows it; a restore refuses it). */
-export function inspectBackup(directory: string): { manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string } {
+/**
+ * A backup directory's manifest, or what is wrong with it (a listing shows it;
+ * a restore refuses it). The manifest is outside input (a file anyone may have
+ * edited, or an older version written): parsed here, whole, before any of it
+ * reaches a COPY statement or a table name.
+ */
+export async function inspectBackup(
+  directory: string,
+): Promise<{ manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string }> {
   const path = join(directory, MANIFEST_FILE);
   const refuse = (problem: string) => ({ manifest: null, problem });
   if (!existsSync(path)) {
@@ -102,21 +56,17 @@ export function inspectBackup(directory: string): { manifest: AnyBackupManifest;
         'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line (npx tsx scripts/restore-staging.ts --list).',
     );
   }
-  let manifest: AnyBackupManifest;
+  let json: unknown;
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as AnyBackupManifest;
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     return refuse(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (manifest?.supasyncBackup !== 1 || !Array.isArray(manifest.tables) || !manifest.staging || ![undefined, 'postgres', 'rest'].includes(manifest.via)) {
-    return refuse(`${path} is not a supasync backup manifest (written by this version of scripts/sync.ts).`);
-  }
-  // The format goes into the restore's COPY statement: only the ones supasync writes.
-  const formats = manifest.via === 'rest' ? ['jsonl'] : ['binary', 'text'];
+  const { parseManifest } = await import('./manifest-schema.ts');
+  const parsed = parseManifest(json);
+  if (!parsed.success) return refuse(`${path} is not a supasync backup manifest of this version's (${parsed.problem}).`);
+  const manifest = parsed.manifest;
   for (const table of manifest.tables) {
-    if (!formats.includes(table.format)) {
-      return refuse(`${path} says ${qualifiedName(table)} is in format ${JSON.stringify(table.format)}, which supasync does not write: it is not a backup of this version's.`);
-    }
     if (table.file && !existsSync(join(directory, table.file))) {
       return refuse(`${join(directory, table.file)} is missing: the backup of ${qualifiedName(table)} cannot be restored. Nothing was changed.`);
     }

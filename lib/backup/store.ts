@@ -8,8 +8,8 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { redactUrl } from '../connect/postgres.ts';
 import { UsageError } from '../errors.ts';
-import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './backup-manifest.ts';
-import { restorableWith, sameStaging, type StagingVariables } from './backup-origin.ts';
+import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './manifest.ts';
+import { restorableWith, sameStaging, type StagingVariables } from './origin.ts';
 
 export interface StoredBackup {
   directory: string;
@@ -24,7 +24,7 @@ export interface StoredBackup {
 }
 
 /** Every directory under `root`, newest first; none when `root` does not exist. */
-export function listBackups(root: string): StoredBackup[] {
+export async function listBackups(root: string): Promise<StoredBackup[]> {
   let names: string[];
   try {
     names = readdirSync(root, { withFileTypes: true })
@@ -34,14 +34,14 @@ export function listBackups(root: string): StoredBackup[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const backups = names.map((name): StoredBackup => {
+  const backups = await Promise.all(names.map(async (name): Promise<StoredBackup> => {
     const directory = join(root, name);
-    const inspected = inspectBackup(directory);
+    const inspected = await inspectBackup(directory);
     if (inspected.manifest) return { directory, takenAt: new Date(inspected.manifest.createdAt), state: 'complete', manifest: inspected.manifest, problem: null };
     const takenAt = timeInName(name) ?? statSync(directory).mtime;
     const state = existsSync(join(directory, MANIFEST_FILE)) ? 'damaged' : 'incomplete';
     return { directory, takenAt, state, manifest: null, problem: inspected.problem };
-  });
+  }));
   return backups.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime() || b.directory.localeCompare(a.directory));
 }
 
@@ -50,8 +50,8 @@ export function listBackups(root: string): StoredBackup[] {
  * point at, taken the way they reach it (a direct-path backup needs the
  * connection string, a REST one the URL and key). Refused (exit 2) when none.
  */
-export function latestBackupOf(root: string, staging: StagingVariables): StoredBackup & { manifest: AnyBackupManifest } {
-  const latest = listBackups(root).find((backup) => backup.manifest && restorableWith(backup.manifest, staging));
+export async function latestBackupOf(root: string, staging: StagingVariables): Promise<StoredBackup & { manifest: AnyBackupManifest }> {
+  const latest = (await listBackups(root)).find((backup) => backup.manifest && restorableWith(backup.manifest, staging));
   if (latest?.manifest) return { ...latest, manifest: latest.manifest };
   const where = [staging.dbUrl && redactUrl(staging.dbUrl), staging.url && staging.serviceRoleKey && staging.url].filter(Boolean).join(' or ');
   throw new UsageError(
@@ -73,7 +73,7 @@ export interface PrunedBackups {
  * are removed. Other stagings' backups, and incomplete ones, are left alone.
  */
 export async function pruneBackups(root: string, latest: string, keep: number): Promise<PrunedBackups> {
-  const backups = listBackups(root);
+  const backups = await listBackups(root);
   const kept = backups.find((backup) => resolve(backup.directory) === resolve(latest));
   const pruned: PrunedBackups = { keep, removed: [], failed: [] };
   if (!kept?.manifest) return pruned;

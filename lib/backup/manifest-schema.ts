@@ -1,0 +1,96 @@
+// What a backup's manifest.json holds, as the zod schema that checks one
+// read from disk: outside input (a file anyone may have edited, or an older
+// version wrote), parsed whole before any of it reaches a COPY statement or
+// a table name. The types of manifest.ts are inferred from it.
+import { z } from 'zod';
+
+/** Which database a direct-path backup came from: a restore goes back there and nowhere else. */
+const backupOriginSchema = z.object({
+  /** The connection string without its password, for people. */
+  location: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
+  /** Supabase's project ref, when the connection string names one. */
+  projectRef: z.string().nullable(),
+});
+export type BackupOrigin = z.infer<typeof backupOriginSchema>;
+
+/** Which project a REST backup came from: SUPABASE_STAGING_URL as the sync had it (no key in it). */
+const restBackupOriginSchema = z.object({ location: z.string(), projectRef: z.string().nullable() });
+export type RestBackupOrigin = z.infer<typeof restBackupOriginSchema>;
+
+const backedUpSequenceSchema = z.object({
+  schema: z.string(),
+  name: z.string(),
+  column: z.string(),
+  /** As text: a bigint sequence passes 2^53. */
+  lastValue: z.string(),
+  isCalled: z.boolean(),
+});
+export type BackedUpSequence = z.infer<typeof backedUpSequenceSchema>;
+
+const sequenceStateSchema = z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() });
+
+const tableFields = {
+  schema: z.string(),
+  name: z.string(),
+  /** In the backup's directory (a name, never a path that could lead out of it); null when the table was empty. */
+  file: z
+    .string()
+    .regex(/^(?!\.\.?$)[^/\\]+$/, 'a file name inside the backup directory')
+    .nullable(),
+  columns: z.array(z.string()),
+  rows: z.number().int().nonnegative(),
+  sequences: z.array(backedUpSequenceSchema),
+};
+
+// The format goes into the restore's COPY statement: only the ones supasync writes.
+const backedUpTableSchema = z.object({
+  ...tableFields,
+  /** COPY's format: binary only where every column's type reads back exactly what it wrote (the catalog's binaryPortable). */
+  format: z.enum(['binary', 'text']),
+});
+export type BackedUpTable = z.infer<typeof backedUpTableSchema>;
+
+/** One JSON array of text values (null for NULL) per line, in `columns` order. */
+const jsonLinesTableSchema = z.object({
+  ...tableFields,
+  format: z.literal('jsonl'),
+  /** Staging's primary key, which the restore upserts on (a retried batch is then harmless); null: none. */
+  key: z.array(z.string()).nullable(),
+});
+export type JsonLinesTable = z.infer<typeof jsonLinesTableSchema>;
+
+/** Taken over the direct path; manifests written before REST backups existed have no `via`. */
+const backupManifestSchema = z.object({
+  supasyncBackup: z.literal(1),
+  via: z.literal('postgres').optional(),
+  createdAt: z.string(),
+  staging: backupOriginSchema,
+  tables: z.array(backedUpTableSchema),
+  /** Every sequence the run went on to set (those only defaults or functions use too), as staging had them; older backups have none. */
+  sequences: z.array(sequenceStateSchema).optional(),
+});
+export type BackupManifest = z.infer<typeof backupManifestSchema>;
+
+const restBackupManifestSchema = z.object({
+  supasyncBackup: z.literal(1),
+  via: z.literal('rest'),
+  createdAt: z.string(),
+  staging: restBackupOriginSchema,
+  tables: z.array(jsonLinesTableSchema),
+  sequences: z.array(sequenceStateSchema).optional(),
+});
+export type RestBackupManifest = z.infer<typeof restBackupManifestSchema>;
+
+/** The manifest, or the first field that is not what supasync writes (its path, e.g. tables.0.format, and why). */
+export function parseManifest(json: unknown): { success: true; manifest: BackupManifest | RestBackupManifest } | { success: false; problem: string } {
+  const via = (json as { via?: unknown } | null)?.via;
+  const schema = via === 'rest' ? restBackupManifestSchema : backupManifestSchema;
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { success: true, manifest: parsed.data };
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'the top level';
+  return { success: false, problem: `${where}: ${issue?.message ?? 'not what supasync writes'}` };
+}

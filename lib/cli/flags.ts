@@ -1,0 +1,145 @@
+// Every flag a script takes, declared once: its help, its type, its choices
+// and its check. A script names the flags it takes (command.ts); its --help
+// is generated from these declarations, so the two cannot drift apart.
+import { Option } from 'commander';
+import { DEFAULT_BACKUPS_KEPT } from '../config/file.ts';
+import type { Via } from '../config/env.ts';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
+import { UsageError } from '../errors.ts';
+import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
+
+// Keyed by the name commander gives each value (command.ts checks it): `--dry-run` is dryRun, `--no-backup` backup.
+export const FLAGS = {
+  mode: () =>
+    new Option('--mode <mode>', `replace: ${SYNC_MODE_HELP.replace} (emptied first); upsert: ${SYNC_MODE_HELP.upsert}`).choices(SYNC_MODES),
+  tables: () => new Option('--tables <a,b>', 'only these tables (name or schema.name); repeatable').argParser(listOf('tables')),
+  group: () => new Option('--group <name>', 'a group of tables from supasync.config.json (chat, missing, ...)').argParser(nameOf('group')),
+  exclude: () => new Option('--exclude <a,b>', 'leave these tables out').argParser(listOf('exclude')),
+  schemas: () => new Option('--schemas <public,x>', "schemas to copy or compare (default: public, or supasync.config.json's)").argParser(listOf('schemas')),
+  via: () =>
+    new Option('--via <path>', 'how to reach the databases (default: postgres when both SUPABASE_*_DB_URL are set, else rest)').choices(['rest', 'postgres']),
+  concurrency: () =>
+    new Option(
+      '--concurrency <n>',
+      `at most n requests at once to each project over REST, so at most n connections (1-${MAX_CONCURRENCY}, default ${DEFAULT_CONCURRENCY}: three tables at a time); the direct path always holds one connection to each side`,
+    ).argParser(concurrency),
+  withParents: () => new Option('--with-parents', 'also copy the rows the chosen rows reference, and only those'),
+  allowOrphans: () => new Option('--allow-orphans', 'copy even when staging lacks referenced rows'),
+  dryRun: () =>
+    new Option(
+      '--dry-run',
+      'print the plan (tables, order, keys, drift, sequences), make the checks the run makes before writing (parents, orphans a replace would leave, what staging\'s role may do), exit as it would, and change nothing',
+    ),
+  backup: () =>
+    new Option(
+      '--no-backup',
+      `do not first save the staging tables a replace empties or an upsert overwrites to .supasync/backups/ (private to you; the newest ${DEFAULT_BACKUPS_KEPT} of a staging kept, supasync.config.json backups.keep; restore with scripts/restore-staging.ts, --list shows them)`,
+    ),
+  allowDrift: () => new Option('--allow-drift', 'copy the columns both sides share when their schemas differ'),
+  strict: () =>
+    new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
+  countsOnly: () => new Option('--counts-only', 'compare row counts only (faster, blind to changed values)'),
+  keys: () => new Option('--keys <n>', 'differing keys to list per table').default(10).argParser(wholeNumber('keys')),
+  list: () =>
+    new Option(
+      '--list',
+      'the backups under .supasync/backups/, newest first: when, via which path, of which staging, tables and rows; one without manifest.json is flagged incomplete (not restorable)',
+    ),
+  production: () => new Option('--production', 'the read-only functions (catalog, row pages, counts), through SUPABASE_PROD_DB_URL'),
+  staging: () =>
+    new Option(
+      '--staging',
+      'those plus the write functions, and marks staging as a sync target, through SUPABASE_STAGING_DB_URL. supasync writes (sync, restore) only into a database with that mark, on both paths, and never reads a marked database as production',
+    ),
+  markOnly: () => new Option('--mark-only', 'with --staging: only mark it, install no function (enough for the direct path, SUPABASE_*_DB_URL)'),
+  uninstall: () =>
+    new Option(
+      '--uninstall',
+      "remove supasync's functions (and, from staging, the sync-target mark and the private schema): the database as before supasync, its data untouched",
+    ),
+  print: () => new Option('--print', "print the SQL instead, to paste into the dashboard's SQL editor"),
+  yes: () => new Option('-y, --yes', 'do not ask first; the question names what would change (needed when not at a terminal)'),
+  json: () => new Option('--json', 'machine-readable output on stdout, errors included'),
+  color: () => new Option('--no-color', 'no colour in the output (as does NO_COLOR=1), even at a terminal or with FORCE_COLOR'),
+  debug: () => new Option('--debug', 'stack traces on errors'),
+} satisfies Record<string, () => Option>;
+
+export type FlagName = keyof typeof FLAGS;
+
+/** What the flags hold once parsed and checked: each key as commander names it (camelCase, `--no-x` as `x: false`). */
+export interface FlagValues {
+  mode?: SyncMode;
+  tables?: string[];
+  group?: string;
+  exclude?: string[];
+  schemas?: string[];
+  via?: Via;
+  concurrency?: number;
+  withParents?: boolean;
+  allowOrphans?: boolean;
+  dryRun?: boolean;
+  backup?: boolean;
+  allowDrift?: boolean;
+  strict?: boolean;
+  countsOnly?: boolean;
+  keys?: number;
+  list?: boolean;
+  production?: boolean;
+  staging?: boolean;
+  markOnly?: boolean;
+  uninstall?: boolean;
+  print?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  color?: boolean;
+  debug?: boolean;
+}
+
+// FlagValues names the same flags as FLAGS: this stops compiling when one is added to one and not the other.
+const sameFlags: [keyof FlagValues, FlagName] extends [FlagName, keyof FlagValues] ? true : never = true;
+void sameFlags;
+
+/**
+ * `--tables a,b --tables c`-style lists, flattened. A flag given with nothing
+ * in it (`--tables "$UNSET"`, `--tables ,`) is refused: read as "no choice",
+ * it would select every table.
+ */
+export function listOf(flag: string): (value: string, previous?: string[]) => string[] {
+  return (value, previous) => {
+    const list = value.split(',').map((item) => item.trim()).filter(Boolean);
+    if (!list.length) throw emptyFlag(flag);
+    return [...(previous ?? []), ...list];
+  };
+}
+
+/** A name given as blank, refused like an empty list. */
+function nameOf(flag: string): (value: string) => string {
+  return (value) => {
+    if (!value.trim()) throw emptyFlag(flag);
+    return value.trim();
+  };
+}
+
+function emptyFlag(flag: string): UsageError {
+  return new UsageError(
+    `--${flag} was given nothing (an empty or unset shell variable?). Name what you mean, or leave --${flag} out. Nothing was changed.`,
+  );
+}
+
+/** Requests at once to each project over REST. */
+function concurrency(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_CONCURRENCY) {
+    throw new UsageError(
+      `--concurrency ${value}: use a whole number from 1 to ${MAX_CONCURRENCY} (requests at once to each project over REST; the direct path holds one connection to each side)`,
+    );
+  }
+  return n;
+}
+
+function wholeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} ${value}: give a whole number`);
+    return Number(value);
+  };
+}

@@ -1,0 +1,15 @@
+// Which tables a run takes: the flags, else supasync.config.json's schemas
+// and exclusions (an exclusion of the config's is dropped when tables are
+// named: naming one is choosing it).
+import type { ProjectConfig } from '../config/file.ts';
+import type { Selection } from '../plan/select.ts';
+import type { FlagValues } from './flags.ts';
+
+export function selectionFrom(flags: Pick<FlagValues, 'schemas' | 'exclude'>, config: ProjectConfig, tables: string[] | undefined): Selection {
+  return {
+    schemas: flags.schemas ?? config.schemas,
+    tables,
+    exclude: flags.exclude ?? (tables ? undefined : config.exclude),
+    options: config.tables,
+  };
+}

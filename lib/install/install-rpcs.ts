@@ -1,0 +1,60 @@
+// What scripts/install-rpcs.ts does once its flags are parsed: which side
+// and what (functions, the sync-target mark alone, or their removal), the
+// environment checked, the question that names the project, then the SQL
+// applied, and the line that says what was done.
+import { loadDotenvFiles, readEnvironment, refuseProtectedStaging } from '../config/env.ts';
+import { loadProjectConfig } from '../config/file.ts';
+import { UsageError } from '../errors.ts';
+import { describeInstalled, describeInstallTarget, installInto, installSql, uninstallFrom, type InstallKind } from './migrations.ts';
+
+export interface InstallRequest {
+  staging?: boolean;
+  production?: boolean;
+  /** With staging: the mark alone, no function. */
+  markOnly?: boolean;
+  uninstall?: boolean;
+  /** The SQL printed, nothing connected to. */
+  print?: boolean;
+  confirm: (question: string) => Promise<boolean>;
+}
+
+const WHAT: Record<InstallKind, string> = {
+  production: "supasync's read-only functions",
+  staging: "supasync's read and write functions, and mark it as a sync target (supasync may then replace its tables)",
+  mark: 'the sync-target mark (supasync may then replace its tables), and no function',
+};
+
+/** Installs, removes or prints; answers what to print (the SQL, or the line that says what was done). */
+export async function installRpcs(request: InstallRequest): Promise<string> {
+  if (Boolean(request.staging) === Boolean(request.production)) throw new UsageError('Say where: --staging or --production. See --help.');
+  if (request.markOnly && !request.staging) throw new UsageError('--mark-only marks staging: use it with --staging.');
+  if (request.uninstall && (request.markOnly || request.print)) throw new UsageError('--uninstall removes what is installed: not with --mark-only or --print.');
+  const side = request.staging ? 'staging' : 'production';
+  const kind: InstallKind = request.markOnly ? 'mark' : side;
+  if (request.print) return installSql(kind);
+  const { dbUrl, where } = await target(side);
+  if (request.uninstall) {
+    const loses = side === 'staging' ? ' Staging loses its sync-target mark: supasync writes there again only once it is marked.' : '';
+    if (!(await request.confirm(`Remove supasync's functions from ${side}: ${where}?${loses}`))) throw new UsageError('Nothing was removed.');
+    const removed = await uninstallFrom(dbUrl, side);
+    return `Removed ${removed} supasync function(s)${side === 'staging' ? ' and the sync-target mark' : ''} from ${side}: ${where}.`;
+  }
+  if (!(await request.confirm(`Install ${WHAT[kind]} in ${side}: ${where}?`))) throw new UsageError('Nothing was installed.');
+  const installed = await installInto(dbUrl, kind, side);
+  const version = kind === 'mark' ? '' : `, ${describeInstalled(installed)}`;
+  return `Installed ${WHAT[kind].replace(/ \(supasync may then replace its tables\)/, '')}${version} in ${side}: ${where}.`;
+}
+
+/** The side's connection string, refused when missing, protected, or (for staging) production's own. */
+async function target(side: 'production' | 'staging'): Promise<{ dbUrl: string; where: string }> {
+  loadDotenvFiles();
+  const environment = readEnvironment();
+  if (side === 'staging') refuseProtectedStaging(environment.staging, (await loadProjectConfig()).protectedRefs);
+  const variable = side === 'staging' ? 'SUPABASE_STAGING_DB_URL' : 'SUPABASE_PROD_DB_URL';
+  const dbUrl = environment[side].dbUrl;
+  if (!dbUrl) throw new UsageError(`${variable} is not set: installing needs a connection string, or use --print and paste the SQL.`);
+  if (side === 'staging' && dbUrl === environment.production.dbUrl) {
+    throw new UsageError('SUPABASE_STAGING_DB_URL and SUPABASE_PROD_DB_URL are the same string: refusing to mark production as a sync target.');
+  }
+  return { dbUrl, where: describeInstallTarget(variable, dbUrl) };
+}

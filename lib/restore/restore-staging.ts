@@ -1,0 +1,75 @@
+// A restore from its chosen backup to its summary line: the backup found,
+// staging checked (the variables its path needs, not protected, marked, the
+// database the backup came from), the question asked, then the rows put back
+// the way the backup was taken. Production is never opened.
+import { readBackup } from '../backup/manifest.ts';
+import { latestBackupOf } from '../backup/store.ts';
+import { loadDotenvFiles, readEnvironment, refuseProtectedStaging, type SideConfig } from '../config/env.ts';
+import { loadProjectConfig } from '../config/file.ts';
+import { UsageError } from '../errors.ts';
+import type { AnyBackupManifest } from '../backup/manifest.ts';
+import { refuseUnmarked } from '../transport/sync-target.ts';
+import { refuseOtherStaging } from './same-staging.ts';
+
+export interface RestoreRequest {
+  /** A backup's directory, or `latest`: the newest of the staging the environment points at. */
+  chosen: string;
+  /** Where backups are kept (.supasync/backups). */
+  root: string;
+  confirm: (question: string) => Promise<boolean>;
+  /** Lines said on the way, before the summary (which backup `latest` is). */
+  say: (line: string) => void;
+}
+
+/** Restores staging and answers the line that says what was done. */
+export async function restoreStaging(request: RestoreRequest): Promise<string> {
+  // A named directory is checked before the variables: a typo is the likelier mistake.
+  const named = request.chosen === 'latest' ? null : await readBackup(request.chosen);
+  loadDotenvFiles();
+  const { staging } = readEnvironment();
+  const { directory, manifest } = named ? { directory: request.chosen, manifest: named } : await latestBackupOf(request.root, staging);
+  if (!named) request.say(`The newest backup of this staging: ${directory}`);
+  refuseMissingVariables(manifest, staging);
+  refuseProtectedStaging(staging, (await loadProjectConfig()).protectedRefs);
+  await refuseUnmarked(staging, manifest.via ?? 'postgres');
+  refuseOtherStaging(manifest, staging);
+  if (!(await request.confirm(question(manifest)))) throw new UsageError('Nothing was changed: the restore was not confirmed.');
+  if (manifest.via === 'rest') {
+    // supabase-js is loaded only on this path, as in the sync.
+    const { restoreOverRest } = await import('../transport/rest/restore.ts');
+    const restored = await restoreOverRest(staging.url as string, staging.serviceRoleKey as string, directory, manifest);
+    return (
+      `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) over REST from ${directory}, as they were at ${manifest.createdAt}` +
+      `${restored.retries ? ` (${count(restored.retries)} request(s) retried)` : ''}. Each batch committed on its own: it was not one transaction.`
+    );
+  }
+  const { restoreBackup } = await import('../transport/postgres/restore.ts');
+  const restored = await restoreBackup(staging.dbUrl as string, directory, manifest);
+  return `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) from ${directory}, as they were at ${manifest.createdAt}.`;
+}
+
+/** Each backup is restored the way it was taken: REST's over REST, the direct path's over a connection string. */
+function refuseMissingVariables(manifest: AnyBackupManifest, staging: SideConfig): void {
+  if (manifest.via === 'rest' && !(staging.url && staging.serviceRoleKey)) {
+    throw new UsageError(
+      'This backup was taken over REST and is restored over REST: set SUPABASE_STAGING_URL and SUPABASE_STAGING_SERVICE_ROLE_KEY (Dashboard > Project Settings > API).',
+    );
+  }
+  if (manifest.via !== 'rest' && !staging.dbUrl) {
+    throw new UsageError("SUPABASE_STAGING_DB_URL is not set: a restore needs staging's connection string (Dashboard > Connect).");
+  }
+}
+
+function question(manifest: AnyBackupManifest): string {
+  const rows = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
+  return (
+    `Restore ${manifest.tables.length} table(s) of staging (${manifest.staging.location}) to the backup of ${manifest.createdAt} ` +
+    `(${count(rows)} rows)? Their current rows are deleted.` +
+    (manifest.via === 'rest' ? ' Over REST this is not one transaction: if it stops part way, staging is left part restored until you run it again.' : '')
+  );
+}
+
+/** As the report prints counts (the report sits above this layer). */
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}

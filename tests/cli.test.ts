@@ -1,0 +1,115 @@
+// The command line every script shares: flags declared once (lib/cli/flags.ts),
+// a mistyped one answered with the nearest, --version, and no colour for
+// whoever asks for none.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SYNCED_SCHEMAS } from './helpers/content.ts';
+import { runScript, startScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { production, staging, stack } = sharedStack();
+const env = envFor(production, staging);
+const SCRIPTS = [
+  'sync.ts',
+  'sync-prod-to-staging-ultimate.ts',
+  'sync-chat-tables.ts',
+  'sync-missing-tables.ts',
+  'fix-guest-reservations-sync.ts',
+  'verify-sync-status.ts',
+  'install-rpcs.ts',
+  'restore-staging.ts',
+];
+const ESCAPE = '\u001b[';
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('the command line', () => {
+  it('answers a mistyped flag with the one meant, exit 2, in every script', async () => {
+    const results = await Promise.all(SCRIPTS.map((script) => runScript(script, ['--dbug'], { env })));
+    results.forEach((result, i) => {
+      expect(result.code, SCRIPTS[i]).toBe(2);
+      expect(result.stderr, SCRIPTS[i]).toContain("Unknown option '--dbug'. Did you mean --debug?");
+    });
+    const sync = await runScript('sync.ts', ['--dry-run', '--tabels', 'hotels'], { env });
+    expect(sync.code).toBe(2);
+    expect(sync.stderr).toContain('Did you mean --tables?');
+  });
+
+  it('says so as JSON on stdout with --json', async () => {
+    const result = await runScript('sync.ts', ['--json', '--with-parent'], { env });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, exitCode: 2, error: expect.stringContaining('Did you mean --with-parents?') });
+  });
+
+  it('names the choices of a choice flag given another value', async () => {
+    const [via, mode, verifyVia] = await Promise.all([
+      runScript('sync.ts', ['--dry-run', '--via', 'http'], { env }),
+      runScript('sync.ts', ['--dry-run', '--mode', 'mirror'], { env }),
+      runScript('verify-sync-status.ts', ['--via', 'http'], { env }),
+    ]);
+    for (const result of [via, verifyVia]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("'http' is invalid. Allowed choices are rest, postgres.");
+    }
+    expect(mode.code).toBe(2);
+    expect(mode.stderr).toContain("'mirror' is invalid. Allowed choices are replace, upsert.");
+  });
+
+  it("prints package.json's version with --version, in every script, and nothing else", async () => {
+    const results = await Promise.all(SCRIPTS.map((script) => runScript(script, ['--version'])));
+    results.forEach((result, i) => {
+      expect(result.code, SCRIPTS[i]).toBe(0);
+      expect(result.stdout, SCRIPTS[i]).toBe(`${version}\n`);
+    });
+  });
+
+  it('lists --version, --no-color and each flag it takes in --help', async () => {
+    const help = await runScript('restore-staging.ts', ['--help']);
+    expect(help.code).toBe(0);
+    for (const flag of ['--list', '--yes', '--no-color', '--version', '--debug']) expect(help.stdout).toContain(flag);
+    expect(help.stdout).toContain('Exit codes: 0 restored, 1 failed, 2 usage or configuration error.');
+  });
+
+  it('prints no colour with NO_COLOR=1 or --no-color, even when FORCE_COLOR asks for it', async () => {
+    // verify-sync-status colours its verdicts on stdout; an error is red on stderr.
+    const verify = ['--tables', 'hotels,feature_flags'];
+    const [coloured, noColor, flag, colouredError, noColorError, flagError] = await Promise.all([
+      runScript('verify-sync-status.ts', verify, { env: { ...env, FORCE_COLOR: '3' } }),
+      runScript('verify-sync-status.ts', verify, { env: { ...env, FORCE_COLOR: '3', NO_COLOR: '1' } }),
+      runScript('verify-sync-status.ts', [...verify, '--no-color'], { env: { ...env, FORCE_COLOR: '3' } }),
+      runScript('sync.ts', ['--tabels'], { env: { ...env, FORCE_COLOR: '3' } }),
+      runScript('sync.ts', ['--tabels'], { env: { ...env, FORCE_COLOR: '3', NO_COLOR: '1' } }),
+      runScript('sync.ts', ['--tabels', '--no-color'], { env: { ...env, FORCE_COLOR: '3' } }),
+    ]);
+    // The control: without either, FORCE_COLOR gives colour.
+    expect(coloured.stdout).toContain(ESCAPE);
+    expect(colouredError.stderr).toContain(ESCAPE);
+    for (const result of [noColor, flag]) {
+      expect([0, 1]).toContain(result.code);
+      expect(result.stdout).toMatch(/hotels/);
+      expect(result.stdout + result.stderr).not.toContain(ESCAPE);
+    }
+    for (const result of [noColorError, flagError]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("Unknown option '--tabels'");
+      expect(result.stdout + result.stderr).not.toContain(ESCAPE);
+    }
+  });
+
+  it('draws no escape sequence at a terminal with --no-color or NO_COLOR: progress is plain lines, as in a log', async () => {
+    const target = await stack.createProject('no_color_staging');
+    try {
+      const args = ['--via', 'postgres', '--yes', '--no-backup', '--schemas', SYNCED_SCHEMAS.join(',')];
+      const [flag, variable] = [
+        await startScript('sync.ts', [...args, '--no-color'], { env: { ...envFor(production, target), FORCE_COLOR: '3' }, terminal: true }).finished,
+        await startScript('sync.ts', args, { env: { ...envFor(production, target), FORCE_COLOR: '3', NO_COLOR: '1' }, terminal: true }).finished,
+      ];
+      for (const result of [flag, variable]) {
+        expect(result.code, result.stdout).toBe(0);
+        expect(result.stdout).toMatch(/✓ public\.chat_messages {2}[\d,]+ rows in [\d.]+s/);
+        expect(result.stdout).not.toContain(ESCAPE);
+      }
+    } finally {
+      await target.stop();
+    }
+  });
+});
