@@ -168,8 +168,16 @@ export const floor: Contender = {
   async setUp(production, tables, dir, tools) {
     for (const [index, table] of tables.entries()) {
       const file = join(dir, `${index}.copy`);
-      await run(tools.psql ?? 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', production.dbUrl, '-c',
-        `\\copy (SELECT ${table.columns} FROM ${table.sql}) TO '${file}' (FORMAT ${table.format})`]);
+      await run(tools.psql ?? 'psql', [
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-d',
+        production.dbUrl,
+        '-c',
+        `\\copy (SELECT ${table.columns} FROM ${table.sql}) TO '${file}' (FORMAT ${table.format})`,
+      ]);
     }
   },
   command: (context) => oneTransaction(context, (table) => `'${join(context.setUpDir, `${context.tables.indexOf(table)}.copy`)}'`),
@@ -212,10 +220,19 @@ export const pgcopydb: Contender = {
   command: ({ production, staging, workDir, leftOut }) => ({
     file: 'pgcopydb',
     args: [
-      'copy', 'table-data', '--table-jobs', '2', '--dir', `${workDir}/pgcopydb`, '--filters', pgcopydbFilters(workDir, leftOut),
-      '--source', production.adminUrl,
+      'copy',
+      'table-data',
+      '--table-jobs',
+      '2',
+      '--dir',
+      `${workDir}/pgcopydb`,
+      '--filters',
+      pgcopydbFilters(workDir, leftOut),
+      '--source',
+      production.adminUrl,
       // libpq decodes %20, not '+': URLSearchParams would not do.
-      '--target', `${staging.adminUrl}${staging.adminUrl.includes('?') ? '&' : '?'}options=-c%20session_replication_role%3Dreplica`,
+      '--target',
+      `${staging.adminUrl}${staging.adminUrl.includes('?') ? '&' : '?'}options=-c%20session_replication_role%3Dreplica`,
     ],
   }),
 };

@@ -105,8 +105,6 @@ function countOutput(file: string, args: string[]): Promise<number> {
     child.stdout.on('data', (chunk: Buffer) => (count += chunk.length));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve(count) : reject(new Error(`${file} exited ${code}: ${stderr.trim()}`)),
-    );
+    child.once('close', (code) => (code === 0 ? resolve(count) : reject(new Error(`${file} exited ${code}: ${stderr.trim()}`))));
   });
 }

@@ -41,7 +41,11 @@ export function planFirstVersion(catalog: Catalog, requested?: string[]): FirstV
   const inCycle = cycles(candidates);
   const copyable = candidates.filter((table) => {
     const partners = inCycle.get(qualifiedName(table));
-    if (partners) skipped.push({ table: qualifiedName(table), reason: `foreign-key cycle with ${partners.join(', ')}: whichever goes first violates the other's foreign key` });
+    if (partners)
+      skipped.push({
+        table: qualifiedName(table),
+        reason: `foreign-key cycle with ${partners.join(', ')}: whichever goes first violates the other's foreign key`,
+      });
     return !partners;
   });
 
@@ -52,7 +56,10 @@ export function planFirstVersion(catalog: Catalog, requested?: string[]): FirstV
       onConflict: table.primaryKey?.columns.join(',') ?? '',
       generated: table.columns.filter((c) => c.generated).map((c) => c.name),
     }))
-    .sort((a, b) => (level.get(qualifiedName(a.table)) ?? 0) - (level.get(qualifiedName(b.table)) ?? 0) || qualifiedName(a.table).localeCompare(qualifiedName(b.table)));
+    .sort(
+      (a, b) =>
+        (level.get(qualifiedName(a.table)) ?? 0) - (level.get(qualifiedName(b.table)) ?? 0) || qualifiedName(a.table).localeCompare(qualifiedName(b.table)),
+    );
   return { copy, skipped };
 }
 
@@ -69,9 +76,7 @@ function whyNot(table: Table): string | undefined {
 }
 
 const parentsOf = (table: Table, among: Map<string, Table>): string[] =>
-  table.foreignKeys
-    .map((fk) => `${fk.referencedSchema}.${fk.referencedTable}`)
-    .filter((parent) => parent !== qualifiedName(table) && among.has(parent));
+  table.foreignKeys.map((fk) => `${fk.referencedSchema}.${fk.referencedTable}`).filter((parent) => parent !== qualifiedName(table) && among.has(parent));
 
 /** Tables that can reach themselves through other tables' foreign keys, with the tables of their cycle. */
 function cycles(tables: Table[]): Map<string, string[]> {

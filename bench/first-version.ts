@@ -36,7 +36,10 @@ function usage(message: string): never {
 async function copyTable(production: SupabaseClient, staging: SupabaseClient, { table, onConflict, generated }: FirstVersionTable): Promise<number> {
   let copied = 0;
   for (let from = 0; ; from += PAGE) {
-    const read = await production.from(table.name).select('*').range(from, from + PAGE - 1);
+    const read = await production
+      .from(table.name)
+      .select('*')
+      .range(from, from + PAGE - 1);
     if (read.error) throw new Error(`reading rows ${from}-${from + PAGE - 1}: ${read.error.message}`);
     const rows = read.data as Record<string, unknown>[];
     for (const row of rows) for (const column of generated) delete row[column];
@@ -53,7 +56,10 @@ async function main(): Promise<number> {
   let tables: string[] | undefined;
   try {
     const { values } = parseArgs({ options: { tables: { type: 'string', multiple: true } }, strict: true });
-    tables = values.tables?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    tables = values.tables
+      ?.flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean);
   } catch (error) {
     usage((error as Error).message);
   }

@@ -35,9 +35,7 @@ export interface MeasureOptions {
 }
 
 export async function measure(command: Command, options: MeasureOptions): Promise<Measurement> {
-  const [file, args] = options.timeFile
-    ? [GNU_TIME, ['-f', '%M', '-o', options.timeFile, command.file, ...command.args]]
-    : [command.file, command.args];
+  const [file, args] = options.timeFile ? [GNU_TIME, ['-f', '%M', '-o', options.timeFile, command.file, ...command.args]] : [command.file, command.args];
   const log = openSync(options.logFile, 'w');
   const started = process.hrtime.bigint();
   let exitCode: number | null;
@@ -93,7 +91,12 @@ function readPeak(timeFile: string): number | undefined {
 
 function tail(logFile: string, lines = 8): string[] {
   const text = readFileSync(logFile, 'utf8');
-  return text.slice(-8000).split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-lines);
+  return text
+    .slice(-8000)
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter(Boolean)
+    .slice(-lines);
 }
 
 export function median(values: number[]): number {

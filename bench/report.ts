@@ -137,9 +137,7 @@ export function addRatios(results: ContenderResult[], oursId: string): void {
 /** supasync over REST against the first version in the same profile, on the same dataset. */
 export function addRestRatios(results: ContenderResult[], oursGroup: string, baselineGroup: string): void {
   for (const ours of results.filter((r) => r.group === oursGroup && r.rest)) {
-    const baseline = results.find(
-      (r) => r.group === baselineGroup && r.rest?.profile === ours.rest?.profile && r.rest?.dataset === ours.rest?.dataset,
-    );
+    const baseline = results.find((r) => r.group === baselineGroup && r.rest?.profile === ours.rest?.profile && r.rest?.dataset === ours.rest?.dataset);
     const [mine, theirs] = [equalSeconds(ours), equalSeconds(baseline)];
     if (ours.rest && mine !== undefined && theirs !== undefined) ours.rest.vsFirstVersion = mine / theirs;
   }
@@ -182,10 +180,7 @@ export function renderReport(report: BenchReport): string {
 }
 
 function renderDirect(results: ContenderResult[]): string[] {
-  const lines = [
-    '| Contender | Seconds | Rows/s | MB/s | Peak MB | vs ours | Check |',
-    '|-----------|--------:|-------:|-----:|--------:|--------:|-------|',
-  ];
+  const lines = ['| Contender | Seconds | Rows/s | MB/s | Peak MB | vs ours | Check |', '|-----------|--------:|-------:|-----:|--------:|--------:|-------|'];
   for (const result of results) {
     lines.push(
       row([
@@ -238,7 +233,9 @@ function renderRest(results: ContenderResult[]): string[] {
 
 function notes(results: ContenderResult[]): string[] {
   const failing = results.filter((result) => result.status === 'failed' || result.status === 'differs');
-  return failing.length ? ['', ...failing.map((result) => `${result.label}${result.rest ? ` (${result.rest.profile}, ${result.rest.dataset})` : ''}: ${result.note ?? ''}`)] : [];
+  return failing.length
+    ? ['', ...failing.map((result) => `${result.label}${result.rest ? ` (${result.rest.profile}, ${result.rest.dataset})` : ''}: ${result.note ?? ''}`)]
+    : [];
 }
 
 /** bench/results/<timestamp>.json; returns the path. */

@@ -42,7 +42,13 @@ function oursRest(profile: GatewayProfile, dataset: RestDataset): Contender {
     command: (context) => ({
       file: 'npx',
       args: [
-        'tsx', 'scripts/sync.ts', '--via', 'rest', '--mode', 'replace', '--yes',
+        'tsx',
+        'scripts/sync.ts',
+        '--via',
+        'rest',
+        '--mode',
+        'replace',
+        '--yes',
         ...(dataset === 'embeddings' ? ['--tables', EMBEDDINGS_TABLE] : ['--schemas', context.schemas.join(',')]),
       ],
       cwd: context.repoDir,

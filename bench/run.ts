@@ -13,8 +13,16 @@ import { copyTextBytes, describeStorage, readTables, type BenchTable } from './d
 import { measure, type Measurement } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
 import {
-  addRatios, addRestRatios, renderReport, restFigures, summarize, unavailable, writeReport,
-  type BenchReport, type Dataset, type RunResult,
+  addRatios,
+  addRestRatios,
+  renderReport,
+  restFigures,
+  summarize,
+  unavailable,
+  writeReport,
+  type BenchReport,
+  type Dataset,
+  type RunResult,
 } from './report.ts';
 import { choosePostgresBin, findTools, type Tools } from './tools.ts';
 import { compareDigests, describeDifference, digestTables, type Digests } from './verify.ts';
@@ -66,7 +74,10 @@ function parseOptions(argv: string[]): Options | 'help' {
   if (!size) throw new UsageError(`--size ${values.size}: use tiny, seed or bench`);
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat ${values.repeat}: use a whole number of at least 1`);
-  const ids = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
+  const ids = values.only
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   const chosen = (c: Contender, id: string) => c.id === id || c.group === id;
   const unknown = ids?.filter((id) => !CONTENDERS.some((c) => chosen(c, id))) ?? [];
   if (unknown.length) {
@@ -102,7 +113,10 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
     progress(`Booting PostgreSQL: ${binaries}\n`);
     stack = await startStack();
     interrupted();
-    const version = await withClient(stack.info.adminUrl, async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?');
+    const version = await withClient(
+      stack.info.adminUrl,
+      async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?',
+    );
     progress(`PostgreSQL ${version}. Filling production (--size ${options.size})...\n`);
     production = await stack.createProject('bench_production', { fill: options.size });
     interrupted();
@@ -139,8 +153,15 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
         const workDir = join(workRoot, `${round}-${contender.id}`);
         mkdirSync(workDir);
         const context: RunContext = {
-          production, staging, tables: copies.get(contender.id)?.tables ?? tables, leftOut, schemas: SCHEMAS,
-          workDir, setUpDir: setUpDirs.get(contender.id) as string, repoDir: REPO_DIR, tools,
+          production,
+          staging,
+          tables: copies.get(contender.id)?.tables ?? tables,
+          leftOut,
+          schemas: SCHEMAS,
+          workDir,
+          setUpDir: setUpDirs.get(contender.id) as string,
+          repoDir: REPO_DIR,
+          tools,
         };
         const where = contender.rest ? ` [${contender.rest.profile}, ${contender.rest.dataset}]` : '';
         progress(`${contender.label}${where} (run ${round}/${options.repeat})... `);
@@ -150,9 +171,10 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
         interrupted();
         runs.set(contender.id, [...(runs.get(contender.id) ?? []), result]);
         progress(
-          result.error ?? (result.differences.length
-            ? `${result.seconds.toFixed(2)} s, DIFFERS: ${result.differences.slice(0, 3).map(describeDifference).join(', ')}`
-            : `${result.seconds.toFixed(2)} s, equal`),
+          result.error ??
+            (result.differences.length
+              ? `${result.seconds.toFixed(2)} s, DIFFERS: ${result.differences.slice(0, 3).map(describeDifference).join(', ')}`
+              : `${result.seconds.toFixed(2)} s, equal`),
         );
         progress('\n');
         if (contender.id === ours.id && result.exitCode === 0 && !result.differences.length) {
@@ -206,7 +228,12 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
 }
 
 async function runOnce(
-  contender: Contender, context: RunContext, expected: Digests, tools: Tools, signal: AbortSignal, api: ProfiledApi | undefined,
+  contender: Contender,
+  context: RunContext,
+  expected: Digests,
+  tools: Tools,
+  signal: AbortSignal,
+  api: ProfiledApi | undefined,
 ): Promise<RunResult> {
   const measured = await measure(contender.command(context), {
     logFile: join(context.workDir, 'output.log'),

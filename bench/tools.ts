@@ -28,8 +28,7 @@ const majorOf = (file: string): number | undefined => {
 };
 
 /** Bin directories that may hold PostgreSQL `major`: pg_config's, then Debian's layout. */
-const binDirs = (major: number): string[] =>
-  [output('pg_config', ['--bindir'])?.trim(), `/usr/lib/postgresql/${major}/bin`].filter((d): d is string => !!d);
+const binDirs = (major: number): string[] => [output('pg_config', ['--bindir'])?.trim(), `/usr/lib/postgresql/${major}/bin`].filter((d): d is string => !!d);
 
 export function findTools(): Tools {
   const dump = output('pg_dump', ['--version'])?.match(/\(PostgreSQL\)\s+((\d+)[.\d]*)/);

@@ -100,11 +100,10 @@ export async function startCluster(options: { settings?: Record<string, string>;
   if (user) chownSync(root, user.uid, user.gid);
   const dataDir = join(root, 'data');
 
-  const init = spawnSync(
-    join(bin, 'initdb'),
-    ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
-    { encoding: 'utf8', ...user },
-  );
+  const init = spawnSync(join(bin, 'initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], {
+    encoding: 'utf8',
+    ...user,
+  });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
 
   const tls = installTestCertificate(root, user);
@@ -135,7 +134,11 @@ export async function startCluster(options: { settings?: Record<string, string>;
   const url = (database: string, role = SUPERUSER, password?: string) =>
     `postgres://${encodeURIComponent(role)}${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 
-  await waitUntilReady(url('postgres'), () => server.exitCode !== null, () => log);
+  await waitUntilReady(
+    url('postgres'),
+    () => server.exitCode !== null,
+    () => log,
+  );
   const majorVersion = await serverMajorVersion(url('postgres'));
 
   return {
@@ -186,7 +189,11 @@ async function attachExternal(superuserUrl: string): Promise<Cluster> {
     target.password = role === superuser ? encodeURIComponent(superPassword) : encodeURIComponent(password ?? '');
     return target.toString();
   };
-  await waitUntilReady(url('postgres'), () => false, () => '');
+  await waitUntilReady(
+    url('postgres'),
+    () => false,
+    () => '',
+  );
   return {
     host: parsed.hostname,
     port,

@@ -188,7 +188,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const headers: OutgoingHttpHeaders = { ...req.headers, host: upstream.host };
     // The gateway compresses by itself: PostgREST (or the gateway behind) answers plain.
     if (remote) delete headers['accept-encoding'];
-        const proxied = httpRequest(
+    const proxied = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: upstreamPrefix + path + url.search, headers, agent },
       (upstreamRes) => {
         if (fault === 'dropAfterUpstream') {
@@ -222,10 +222,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!res.headersSent) reply(res, 502, { message: `upstream error: ${error.message}` });
       else res.destroy();
     });
-    const upload: Transform[] = [
-      countBytes((n) => (stats.bytesUp += n)),
-      ...(remote ? [requestLink.up.throttle()] : []),
-    ];
+    const upload: Transform[] = [countBytes((n) => (stats.bytesUp += n)), ...(remote ? [requestLink.up.throttle()] : [])];
     pipeline([req as Readable, ...upload, proxied], (error) => {
       if (error) proxied.destroy();
     });

@@ -117,9 +117,7 @@ async function createProject(info: StackInfo, name: string, { fill, owner, syncT
   const dbUrl = urlFor(info.adminUrl, name, owner ?? 'postgres', OWNER_PASSWORD);
   if (owner) await withClient(adminUrl, (client) => handOver(client, owner));
   if (syncTarget) {
-    await withClient(adminUrl, (client) =>
-      client.query(`INSERT INTO supasync_private.sync_target (marked_by) VALUES ('supasync test stack')`),
-    );
+    await withClient(adminUrl, (client) => client.query(`INSERT INTO supasync_private.sync_target (marked_by) VALUES ('supasync test stack')`));
   }
   const counts = fill ? await withClient(adminUrl, (client) => fillProduction(client, fill)) : undefined;
 
@@ -147,9 +145,7 @@ async function createProject(info: StackInfo, name: string, { fill, owner, syncT
     async stop() {
       await gateway.stop();
       await postgrest.stop();
-      await withClient(info.adminUrl, (client) =>
-        client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-      ).catch(() => undefined);
+      await withClient(info.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).catch(() => undefined);
     },
   };
 }

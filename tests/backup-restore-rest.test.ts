@@ -72,7 +72,13 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
       expect(table.format, name).toBe('jsonl');
       expect(table.rows, name).toBe(before[name]?.rows);
       if (!table.rows) expect(table.file, name).toBeNull();
-      else expect(readFileSync(join(cwd, backup, table.file as string), 'utf8').split('\n').filter(Boolean), name).toHaveLength(table.rows);
+      else
+        expect(
+          readFileSync(join(cwd, backup, table.file as string), 'utf8')
+            .split('\n')
+            .filter(Boolean),
+          name,
+        ).toHaveLength(table.rows);
     }
     expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.type_zoo']));
     expect(rows).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));

@@ -66,7 +66,9 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
       if (table.rows) expect(existsSync(join(cwd, backup, table.file as string)), name).toBe(true);
       else expect(table.file, name).toBeNull();
     }
-    expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.booking_events']));
+    expect(manifest.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(
+      expect.arrayContaining(['auth.sessions', 'auth.refresh_tokens', 'public.booking_events']),
+    );
     expect(rows).toBe(manifest.tables.reduce((sum, t) => sum + t.rows, 0));
     // type_zoo holds an empty tsquery, which binary COPY writes and then refuses to read: saved as text, so it restores.
     const saved = (name: string) => manifest.tables.find((t) => t.schema === 'public' && t.name === name);
@@ -107,9 +109,17 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
       return name;
     };
     const [elsewhere, csv, outside] = await Promise.all([
-      restore(cwd, [edited('edited-elsewhere', (m) => Object.assign(m.staging, { database: 'elsewhere', location: m.staging.location.replace(/[^/]*$/, 'elsewhere'), projectRef: null })), '--yes']),
+      restore(cwd, [
+        edited('edited-elsewhere', (m) =>
+          Object.assign(m.staging, { database: 'elsewhere', location: m.staging.location.replace(/[^/]*$/, 'elsewhere'), projectRef: null }),
+        ),
+        '--yes',
+      ]),
       restore(cwd, [edited('edited-csv', (m) => Object.assign(m.tables[0] as object, { format: 'csv' })), '--yes']),
-      restore(cwd, [edited('edited-outside', (m) => Object.assign(m.tables.find((table) => table.file) as object, { file: `../${backup}/manifest.json` })), '--yes']),
+      restore(cwd, [
+        edited('edited-outside', (m) => Object.assign(m.tables.find((table) => table.file) as object, { file: `../${backup}/manifest.json` })),
+        '--yes',
+      ]),
     ]);
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.stderr).toMatch(/This backup is of .*elsewhere.*, but SUPABASE_STAGING_DB_URL points at .*refusing/);

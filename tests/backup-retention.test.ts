@@ -37,7 +37,8 @@ const restEnv = (staging: Project) => {
 };
 const replaceFlags = (via: 'postgres' | 'rest', tables = 'feature_flags') => ['--via', via, '--tables', tables, '--mode', 'replace', '--yes'];
 const backupsIn = (cwd: string) => readdirSync(join(cwd, '.supasync', 'backups')).sort();
-const manifestOf = (cwd: string, name: string) => JSON.parse(readFileSync(join(cwd, '.supasync', 'backups', name, 'manifest.json'), 'utf8')) as AnyBackupManifest;
+const manifestOf = (cwd: string, name: string) =>
+  JSON.parse(readFileSync(join(cwd, '.supasync', 'backups', name, 'manifest.json'), 'utf8')) as AnyBackupManifest;
 const mode = (path: string) => statSync(path).mode & 0o777;
 const everyTable = (staging: Project) => tableDigests(staging.adminUrl, ['public', 'analytics']);
 
@@ -57,7 +58,9 @@ describe('a backup is private to the user and named for any file system', () => 
     expect(join(cwd, line?.directory as string)).toBe(directory);
     expect(mode(directory).toString(8)).toBe('700');
     const files = readdirSync(directory);
-    expect(files).toEqual(expect.arrayContaining(['manifest.json', expect.stringMatching(via === 'rest' ? /code_embeddings\.jsonl$/ : /code_embeddings\.bin$/)]));
+    expect(files).toEqual(
+      expect.arrayContaining(['manifest.json', expect.stringMatching(via === 'rest' ? /code_embeddings\.jsonl$/ : /code_embeddings\.bin$/)]),
+    );
     expect(files).not.toContain('manifest.json.partial');
     for (const file of files) expect(`${file}: ${mode(join(directory, file)).toString(8)}`).toBe(`${file}: 600`);
 
@@ -72,36 +75,36 @@ describe('a backup is private to the user and named for any file system', () => 
  * hotels fails after its backup, before any change. Returns its removal.
  */
 async function refuseTruncate(project: Project): Promise<() => Promise<void>> {
-  await query(project.adminUrl, `
+  await query(
+    project.adminUrl,
+    `
     CREATE FUNCTION public.keep_hotels() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hotels may not be emptied here'; END $$;
     CREATE TRIGGER keep_hotels BEFORE DELETE OR TRUNCATE ON public.hotels FOR EACH STATEMENT EXECUTE FUNCTION public.keep_hotels();
-    ALTER TABLE public.hotels ENABLE ALWAYS TRIGGER keep_hotels;`);
+    ALTER TABLE public.hotels ENABLE ALWAYS TRIGGER keep_hotels;`,
+  );
   return async () => {
     await query(project.adminUrl, 'DROP TRIGGER keep_hotels ON public.hotels; DROP FUNCTION public.keep_hotels()');
   };
 }
 
 describe('a run that changes nothing keeps no backup', () => {
-  it.each(['postgres', 'rest'] as const)(
-    'over %s: emptying refused (by a trigger of staging) removes the backup it took, and says so',
-    async (via) => {
-      const cwd = emptyDirectory();
-      const allowTruncate = await refuseTruncate(stagingA);
-      try {
-        const before = await everyTable(stagingA);
-        const env = via === 'rest' ? restEnv(stagingA) : envFor(production, stagingA);
-        const result = await runScript('sync.ts', replaceFlags(via, 'hotels'), { env, cwd });
-        expect(result.code).toBe(1);
-        expect(result.stderr).toContain('hotels may not be emptied here');
-        expect(result.stderr).toMatch(/The backup this run took of staging \(.*\.supasync\/backups\/\S+\) was removed: staging was not changed/);
-        expect(result.stderr).not.toContain('complete: none');
-        expect(backupsIn(cwd)).toEqual([]);
-        expect(await everyTable(stagingA)).toEqual(before);
-      } finally {
-        await allowTruncate();
-      }
-    },
-  );
+  it.each(['postgres', 'rest'] as const)('over %s: emptying refused (by a trigger of staging) removes the backup it took, and says so', async (via) => {
+    const cwd = emptyDirectory();
+    const allowTruncate = await refuseTruncate(stagingA);
+    try {
+      const before = await everyTable(stagingA);
+      const env = via === 'rest' ? restEnv(stagingA) : envFor(production, stagingA);
+      const result = await runScript('sync.ts', replaceFlags(via, 'hotels'), { env, cwd });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('hotels may not be emptied here');
+      expect(result.stderr).toMatch(/The backup this run took of staging \(.*\.supasync\/backups\/\S+\) was removed: staging was not changed/);
+      expect(result.stderr).not.toContain('complete: none');
+      expect(backupsIn(cwd)).toEqual([]);
+      expect(await everyTable(stagingA)).toEqual(before);
+    } finally {
+      await allowTruncate();
+    }
+  });
 
   it('stopped by SIGTERM while it writes the backup, removes the partial directory; staging keeps its rows', async () => {
     const cwd = emptyDirectory();

@@ -105,7 +105,9 @@ describe('the schema catalog', () => {
 
   it("sees Supabase's auth and storage tables, with their generated columns and the app's foreign keys into them", () => {
     const generated = (schema: string, name: string) =>
-      table(schema, name).columns.filter((c) => c.generated).map((c) => [c.name, c.generated, c.generationExpression]);
+      table(schema, name)
+        .columns.filter((c) => c.generated)
+        .map((c) => [c.name, c.generated, c.generationExpression]);
     expect(generated('auth', 'users')).toEqual([['confirmed_at', 'stored', 'LEAST(email_confirmed_at, phone_confirmed_at)']]);
     expect(generated('auth', 'identities')).toEqual([['email', 'stored', "lower((identity_data ->> 'email'::text))"]]);
     expect(generated('storage', 'objects')).toEqual([['path_tokens', 'stored', "string_to_array(name, '/'::text)"]]);
@@ -135,7 +137,9 @@ describe('foreign keys that partitions declare, in the catalog', () => {
     // stays: 2025 is partitioned by half-year and declares a key to hotels; 2026
     // declares none of that, but a key to one partition of booking_events;
     // stays_2026 also repeats a key of the table's own, under another name.
-    await query(project.adminUrl, `
+    await query(
+      project.adminUrl,
+      `
       CREATE TABLE public.stays (
         id bigint, night date, hotel_id uuid, event_id bigint, event_on date, PRIMARY KEY (id, night),
         CONSTRAINT stays_hotel FOREIGN KEY (hotel_id) REFERENCES public.hotels (id) ON DELETE CASCADE
@@ -147,7 +151,8 @@ describe('foreign keys that partitions declare, in the catalog', () => {
       ALTER TABLE public.stays_2025 ADD CONSTRAINT stays_2025_hotel FOREIGN KEY (hotel_id) REFERENCES public.hotels (id);
       ALTER TABLE public.stays_2026 ADD CONSTRAINT stays_2026_event FOREIGN KEY (event_id, event_on)
         REFERENCES public.booking_events_2026 (id, occurred_on) DEFERRABLE;
-      ALTER TABLE public.stays_2026 ADD CONSTRAINT stays_2026_hotel FOREIGN KEY (hotel_id) REFERENCES public.hotels (id);`);
+      ALTER TABLE public.stays_2026 ADD CONSTRAINT stays_2026_hotel FOREIGN KEY (hotel_id) REFERENCES public.hotels (id);`,
+    );
   });
   afterAll(() => project?.stop());
 
@@ -248,7 +253,10 @@ describe('which types the direct path copies in binary', () => {
     expect(zoo.columns.filter((column) => !column.binaryPortable).map((column) => column.name)).toEqual([]);
     // binary_zoo holds a column of each built-in type the catalog calls portable, and of no other.
     const builtIn = everyType.columns.filter((column) => column.typeSchema === 'pg_catalog');
-    const portable = builtIn.filter((column) => column.binaryPortable && !column.name.endsWith('[]')).map((column) => column.name).sort();
+    const portable = builtIn
+      .filter((column) => column.binaryPortable && !column.name.endsWith('[]'))
+      .map((column) => column.name)
+      .sort();
     const scalarsInZoo = zoo.columns.filter((column) => column.typeSchema === 'pg_catalog' && !column.typeName.startsWith('_'));
     expect(portable).toEqual([...new Set(scalarsInZoo.map((column) => column.typeName))].sort());
     // An array is portable exactly when its element is.
@@ -258,8 +266,20 @@ describe('which types the direct path copies in binary', () => {
       expect(column.binaryPortable, column.name).toBe(portable.includes(column.name.slice(0, -2)));
     }
     const expected = {
-      tsquery: false, tsvector: false, regclass: false, xml: false, point: false, jsonpath: false,
-      mood: true, 'mood[]': false, pair: false, hotel_email: true, rgb: true, 'email_address[]': false, citext: false, hstore: false,
+      tsquery: false,
+      tsvector: false,
+      regclass: false,
+      xml: false,
+      point: false,
+      jsonpath: false,
+      mood: true,
+      'mood[]': false,
+      pair: false,
+      hotel_email: true,
+      rgb: true,
+      'email_address[]': false,
+      citext: false,
+      hstore: false,
     };
     const portability = Object.keys(expected).map((name) => [name, everyType.columns.find((column) => column.name === name)?.binaryPortable]);
     expect(Object.fromEntries(portability)).toEqual(expected);
@@ -291,4 +311,3 @@ describe('who may read the catalog', () => {
     await expect(readCatalogRest('production', anon, production.apiUrl)).rejects.toThrow(/service_role key/);
   });
 });
-

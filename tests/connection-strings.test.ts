@@ -37,7 +37,10 @@ describe('connection strings', () => {
     expect(parseConnectionString('X', 'postgresql://u:p@db.x.example.com/app?sslmode=verify-full').config.ssl).toEqual({ rejectUnauthorized: true });
     expect(parseConnectionString('X', 'postgresql://u:p@db.x.example.com/app?sslmode=disable').config.ssl).toBe(false);
     expect(parseConnectionString('X', 'postgresql://u:p@127.0.0.1:5432/app').config.ssl).toBe(false);
-    const pooler = parseConnectionString('X', 'postgres://postgres.qwertyuiopasdfghjklz:p%40ss@aws-0-us-east-1.pooler.supabase.com:5432/postgres?pgbouncer=true');
+    const pooler = parseConnectionString(
+      'X',
+      'postgres://postgres.qwertyuiopasdfghjklz:p%40ss@aws-0-us-east-1.pooler.supabase.com:5432/postgres?pgbouncer=true',
+    );
     expect(pooler).toMatchObject({ projectRef: 'qwertyuiopasdfghjklz', config: { user: 'postgres.qwertyuiopasdfghjklz', password: 'p@ss' } });
   });
 
@@ -88,7 +91,7 @@ describe('connection strings', () => {
     }
   });
 
-  it('syncs over TLS (sslmode=require, as the dashboard\'s strings are used), and staging equals production', async () => {
+  it("syncs over TLS (sslmode=require, as the dashboard's strings are used), and staging equals production", async () => {
     const staging = await stack.createProject('over_tls');
     try {
       const env = envFor(production, staging);
@@ -108,13 +111,16 @@ describe('connection strings', () => {
     let staging: Project;
     beforeAll(async () => {
       staging = await stack.createProject('encoded_password');
-      await query(production.adminUrl, `
+      await query(
+        production.adminUrl,
+        `
         DO $$ BEGIN
           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN
             CREATE ROLE reader LOGIN PASSWORD ${"'" + password.replace(/'/g, "''") + "'"};
           END IF;
         END $$;
-        GRANT pg_read_all_data TO reader;`);
+        GRANT pg_read_all_data TO reader;`,
+      );
     });
     afterAll(() => staging?.stop());
 

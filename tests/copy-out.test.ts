@@ -95,7 +95,7 @@ describe('the COPY TO reader', () => {
     expect(reading.rows).toBe(5000);
   });
 
-  it('fails with the server\'s error when it comes after rows, and leaves the connection usable', async () => {
+  it("fails with the server's error when it comes after rows, and leaves the connection usable", async () => {
     const reading = client.query(copyOut('COPY (SELECT 1 / (3000 - i) FROM generate_series(1, 6000) i) TO STDOUT', { binary: false }));
     const sink = new Digest();
     await expect(pipeline(reading, sink)).rejects.toThrow('division by zero');

@@ -88,7 +88,9 @@ describe('scripts/install-rpcs.ts', () => {
   it('--uninstall from production removes the query builders it installed there too', async () => {
     const env = envFor(bare, production);
     expect((await runScript('install-rpcs.ts', ['--production', '--yes'], { env })).code).toBe(0);
-    expect(await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'supasync_private'`)).not.toEqual([{ n: 0 }]);
+    expect(
+      await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'supasync_private'`),
+    ).not.toEqual([{ n: 0 }]);
     const removed = await runScript('install-rpcs.ts', ['--production', '--yes', '--uninstall'], { env });
     expect(removed.code, removed.stderr).toBe(0);
     expect(await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'supasync\\_%'`)).toEqual([{ n: 0 }]);

@@ -61,9 +61,7 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
   });
 
   it('names the self-reference of chat_messages and the departments/employees cycle', () => {
-    expect(plan.selfReferences.map((s) => `${qualifiedName(s.table)}.${s.foreignKey.columns.join()}`)).toEqual([
-      'public.chat_messages.parent_message_id',
-    ]);
+    expect(plan.selfReferences.map((s) => `${qualifiedName(s.table)}.${s.foreignKey.columns.join()}`)).toEqual(['public.chat_messages.parent_message_id']);
     expect(plan.cycles.map((cycle) => cycle.tables.map(qualifiedName))).toEqual([
       ['public.departments', 'public.employees'],
       ['public.invoices', 'public.invoicing_ranges'],
@@ -77,7 +75,7 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     expect(entry(plan, 'public.employees')?.loadedTogether).toBe('cycle');
   });
 
-  it("loads invoices, whose foreign keys its partitions declare, after the reservations they reference, in a cycle with invoicing_ranges", () => {
+  it('loads invoices, whose foreign keys its partitions declare, after the reservations they reference, in a cycle with invoicing_ranges', () => {
     // By name invoices would come first; its partitions' keys put it after guest_reservations.
     expect(entry(plan, 'public.invoices')!.level).toBeGreaterThan(entry(plan, 'public.guest_reservations')!.level);
     expect(entry(plan, 'public.invoices')?.level).toBe(entry(plan, 'public.invoicing_ranges')?.level);
@@ -139,7 +137,7 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     for (const { table } of plan.leftOut) expect(entry(plan, qualifiedName(table)), qualifiedName(table)).toBeUndefined();
   });
 
-  it("empties, when it replaces the users, the staging sign-in state that references them, and only then", () => {
+  it('empties, when it replaces the users, the staging sign-in state that references them, and only then', () => {
     expect(emptiedAlongside(plan).map(qualifiedName).sort()).toEqual(['auth.mfa_factors', 'auth.refresh_tokens', 'auth.sessions']);
     expect(emptiedAlongside(upsertPlan)).toEqual([]);
   });
@@ -221,7 +219,7 @@ describe('planning the sequences a run sets', () => {
     expect(catalog.sequences.map(qualifiedName)).toContain('auth.refresh_tokens_id_seq');
   });
 
-  it("sets, for named tables, their sequences alone, and none of a table left out", async () => {
+  it('sets, for named tables, their sequences alone, and none of a table left out', async () => {
     const catalog = await catalogOf(production.dbUrl);
     expect(names(planSync(catalog, catalog, { schemas: ['public'], tables: ['order', 'hotels'] }))).toEqual({ 'public.order_id_seq': ['public.order'] });
     expect(names(planSync(catalog, catalog, { schemas: ['public'], exclude: ['order'] }))).not.toHaveProperty('public.order_id_seq');

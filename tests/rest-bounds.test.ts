@@ -31,10 +31,7 @@ const TABLES = `SET ROLE postgres;
 const randomish = (bytes: number) => `(SELECT decode(string_agg(md5(id::text || ':' || g), ''), 'hex') FROM generate_series(1, ${bytes} / 16) g)`;
 
 beforeAll(async () => {
-  [production, staging] = await Promise.all([
-    stack.createProject('bounds_production', { syncTarget: false }),
-    stack.createProject('bounds_staging'),
-  ]);
+  [production, staging] = await Promise.all([stack.createProject('bounds_production', { syncTarget: false }), stack.createProject('bounds_staging')]);
   await Promise.all([query(production.adminUrl, TABLES), query(staging.adminUrl, TABLES)]);
   await query(
     production.adminUrl,
@@ -51,7 +48,10 @@ afterAll(async () => {
 const sync = (args: string[], cwd?: string) =>
   runScript('sync.ts', ['--via', 'rest', '--yes', ...args], { env: envFor(production, staging), ...(cwd ? { cwd } : {}) });
 const digest = (project: Project, table: string) =>
-  query<{ rows: number; md5: string }>(project.adminUrl, `SELECT count(*)::int AS rows, md5(string_agg(md5(payload::text), ',' ORDER BY id)) AS md5 FROM public.${table}`);
+  query<{ rows: number; md5: string }>(
+    project.adminUrl,
+    `SELECT count(*)::int AS rows, md5(string_agg(md5(payload::text), ',' ORDER BY id)) AS md5 FROM public.${table}`,
+  );
 
 describe('a table whose rows are too large for one REST request', () => {
   it('is refused by name, with the row, its size and --via postgres, well within two minutes', async () => {
@@ -68,7 +68,7 @@ describe('a table whose rows are too large for one REST request', () => {
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.big_rows')).toEqual([{ n: 0 }]);
   });
 
-  it("stops a replace whose backup meets such a row in staging, leaves no backup file behind, and empties nothing", async () => {
+  it('stops a replace whose backup meets such a row in staging, leaves no backup file behind, and empties nothing', async () => {
     await query(staging.adminUrl, `INSERT INTO public.big_rows VALUES (7, repeat('s', ${FIFTY_MB}))`);
     const before = await digest(staging, 'big_rows');
     const cwd = emptyDirectory();
@@ -146,11 +146,21 @@ describe('a request that gets no answer', () => {
     staging.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
     const retried: string[] = [];
     const started = performance.now();
-    const result = await callRpc<{ written: number }>(client(), 'supasync_write_rows', countries([['S1', 'Stalled'], ['S2', 'Stalled too']]), {
-      onRetry: (failure) => retried.push(failure.message),
-    });
+    const result = await callRpc<{ written: number }>(
+      client(),
+      'supasync_write_rows',
+      countries([
+        ['S1', 'Stalled'],
+        ['S2', 'Stalled too'],
+      ]),
+      {
+        onRetry: (failure) => retried.push(failure.message),
+      },
+    );
     expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(retried).toEqual([expect.stringMatching(/^RequestTimeout: no complete answer to POST \/rest\/v1\/rpc\/supasync_write_rows within 1 s \(\d+ B sent, 0 B received\)$/)]);
+    expect(retried).toEqual([
+      expect.stringMatching(/^RequestTimeout: no complete answer to POST \/rest\/v1\/rpc\/supasync_write_rows within 1 s \(\d+ B sent, 0 B received\)$/),
+    ]);
     // The held attempt committed; the second found the rows equal and left them alone.
     expect(result.written).toBe(0);
     expect(staging.gateway.stats().faults.stall).toBe(1);
@@ -164,9 +174,12 @@ describe('a request that gets no answer', () => {
     staging.gateway.injectFaults({ stall: 3, onlyPaths: /^\/rpc\/supasync_count_rows$/ });
     let retries = 0;
     const started = performance.now();
-    const failure = await callRpc(client(), 'supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }, { onRetry: () => retries++ }).catch(
-      (error: unknown) => error,
-    );
+    const failure = await callRpc(
+      client(),
+      'supasync_count_rows',
+      { table_schema: 'public', table_name: 'sire_countries' },
+      { onRetry: () => retries++ },
+    ).catch((error: unknown) => error);
     const seconds = (performance.now() - started) / 1000;
     expect(failure).toBeInstanceOf(RpcFailure);
     expect(failure).toMatchObject({ kind: 'transient', status: 0, details: undefined });

@@ -11,7 +11,19 @@ const { production, staging, stack } = sharedStack();
 const table = { schema: 'public', name: 'sire_countries' };
 const calls: [string, Record<string, unknown>][] = [
   ['supasync_catalog', {}],
-  ['supasync_read_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], after: null, page_size: 5, max_bytes: 1000, max_row_bytes: 1000 }],
+  [
+    'supasync_read_rows',
+    {
+      table_schema: 'public',
+      table_name: 'sire_countries',
+      columns: ['country_code'],
+      key_columns: ['country_code'],
+      after: null,
+      page_size: 5,
+      max_bytes: 1000,
+      max_row_bytes: 1000,
+    },
+  ],
   ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
   ['supasync_sync_target', {}],
   ['supasync_sequence_values', { sequences: [table] }],
@@ -19,12 +31,22 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_version', {}],
   ['supasync_can_disable_checks', {}],
   ['supasync_truncate', { tables: [table] }],
-  ['supasync_write_rows', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }],
-    ['supasync_write_checks', { tables: [table] }],
+  [
+    'supasync_write_rows',
+    { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] },
+  ],
+  ['supasync_write_checks', { tables: [table] }],
   ['supasync_set_columns', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], columns: ['name'], rows: [['ZZZ', 'x']] }],
   ['supasync_backup_tables', { tables: [table] }],
   ['supasync_set_sequences', { sequences: [] }],
-  ['supasync_write_cycle', { batches: [{ table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] }] }],
+  [
+    'supasync_write_cycle',
+    {
+      batches: [
+        { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] },
+      ],
+    },
+  ],
   ['supasync_delete_rows', { tables: [table] }],
 ];
 

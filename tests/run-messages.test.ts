@@ -166,7 +166,8 @@ describe('answers and errors', () => {
       expect(logged.stderr).toMatch(/^… public\.\S+ {2}[\d,]+ rows {2}[\d,]+ rows\/s/m);
       expect(logged.stderr).toMatch(/^✓ public\.chat_messages {2}324 rows in [\d.]+s$/m);
       // At a terminal the running tables are drawn as a block that is redrawn in place.
-      const drawn = await startScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', ...ALL], { env: envFor(production, target), terminal: true }).finished;
+      const drawn = await startScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', ...ALL], { env: envFor(production, target), terminal: true })
+        .finished;
       expect(drawn.code).toBe(0);
       expect(drawn.stdout).toMatch(/\x1b\[2K/);
       // Tables copied at once are shown at once, one line each.
@@ -199,7 +200,9 @@ describe('answers and errors', () => {
     expect(unreachable.stderr).toContain(`cannot reach ${closed}: nothing is listening`);
     expect(unreachable.stderr).not.toContain('fetch failed');
 
-    const percent = await runScript('sync.ts', ['--dry-run'], { env: { ...env, SUPABASE_STAGING_DB_URL: 'postgresql://postgres:50%zzsecret@127.0.0.1:5432/postgres' } });
+    const percent = await runScript('sync.ts', ['--dry-run'], {
+      env: { ...env, SUPABASE_STAGING_DB_URL: 'postgresql://postgres:50%zzsecret@127.0.0.1:5432/postgres' },
+    });
     expect(percent.code).toBe(2);
     expect(percent.stderr).toContain('SUPABASE_STAGING_DB_URL: the password holds a % that does not start URL encoding');
     expect(percent.stderr).not.toContain('secret');

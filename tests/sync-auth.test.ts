@@ -33,7 +33,7 @@ async function sameOnBothSides(staging: Project, sql: string): Promise<void> {
 }
 
 describe("Supabase's auth and storage rows", () => {
-  it('are in a stack that grants service_role no privilege on auth\'s tables, as Supabase does: REST reads them as the functions\' owner', async () => {
+  it("are in a stack that grants service_role no privilege on auth's tables, as Supabase does: REST reads them as the functions' owner", async () => {
     const granted = await query<{ table: string }>(
       production.adminUrl,
       `SELECT c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -79,25 +79,29 @@ describe("Supabase's auth and storage rows", () => {
         await sameOnBothSides(staging, 'SELECT id, confirmed_at FROM auth.users ORDER BY id');
         await sameOnBothSides(staging, 'SELECT id, email FROM auth.identities ORDER BY id');
         await sameOnBothSides(staging, 'SELECT id, path_tokens FROM storage.objects ORDER BY id');
-        const [computed] = (await query<{ confirmed: number; lowered: number; split: number }>(staging.adminUrl, `
+        const [computed] = (await query<{ confirmed: number; lowered: number; split: number }>(
+          staging.adminUrl,
+          `
           SELECT (SELECT count(*)::int FROM auth.users WHERE confirmed_at IS NOT NULL) AS confirmed,
                  (SELECT count(*)::int FROM auth.identities WHERE email <> identity_data ->> 'email') AS lowered,
-                 (SELECT count(*)::int FROM storage.objects WHERE cardinality(path_tokens) > 2) AS split`)) as [
-          { confirmed: number; lowered: number; split: number },
-        ];
+                 (SELECT count(*)::int FROM storage.objects WHERE cardinality(path_tokens) > 2) AS split`,
+        )) as [{ confirmed: number; lowered: number; split: number }];
         expect(computed.confirmed).toBeGreaterThan(0);
         expect(computed.lowered).toBeGreaterThan(0);
         expect(computed.split).toBeGreaterThan(0);
       });
 
       it("empties staging's sessions, copies none of production's, and leaves Auth's and Storage's migration records alone", async () => {
-        expect(await query(staging.adminUrl, `
+        expect(
+          await query(
+            staging.adminUrl,
+            `
           SELECT (SELECT count(*)::int FROM auth.users WHERE email = 'tester@staging.example') AS stale_users,
                  (SELECT count(*)::int FROM auth.sessions) AS sessions,
                  (SELECT count(*)::int FROM auth.refresh_tokens) AS refresh_tokens,
-                 (SELECT count(*)::int FROM auth.audit_log_entries) AS audit_log`)).toEqual([
-          { stale_users: 0, sessions: 0, refresh_tokens: 0, audit_log: 0 },
-        ]);
+                 (SELECT count(*)::int FROM auth.audit_log_entries) AS audit_log`,
+          ),
+        ).toEqual([{ stale_users: 0, sessions: 0, refresh_tokens: 0, audit_log: 0 }]);
         expect(await query(staging.adminUrl, MIGRATION_RECORDS)).toEqual(migrationsBefore);
         expect(migrationsBefore).toContainEqual({ source: 'auth', name: '29990101000000' });
       });
@@ -110,10 +114,18 @@ describe("Supabase's auth and storage rows", () => {
 
       if (via === 'rest') {
         it('carries the values JSON would corrupt exactly (int8 above 2^53, 1.50, -0, duplicate json keys, array bounds)', async () => {
-          await sameOnBothSides(staging, `
+          await sameOnBothSides(
+            staging,
+            `
             SELECT id, big::text, amount::text, ratio::text, f4::text, js::text, j::text, grid::text
-            FROM public.type_zoo WHERE id IN (3, 4, 5, 6, 8, 11) ORDER BY id`);
-          expect(await query(staging.adminUrl, 'SELECT big::text, amount::text, ratio::text, js::text, grid::text FROM public.type_zoo WHERE id IN (3, 4, 6) ORDER BY id')).toEqual([
+            FROM public.type_zoo WHERE id IN (3, 4, 5, 6, 8, 11) ORDER BY id`,
+          );
+          expect(
+            await query(
+              staging.adminUrl,
+              'SELECT big::text, amount::text, ratio::text, js::text, grid::text FROM public.type_zoo WHERE id IN (3, 4, 6) ORDER BY id',
+            ),
+          ).toEqual([
             { big: '9007199254740993', amount: 'NaN', ratio: 'NaN', js: 'null', grid: '{{1,2},{3,4}}' },
             { big: '-9223372036854775808', amount: 'Infinity', ratio: 'Infinity', js: '{"a":1,"a":2}', grid: '[0:2]={1,2,3}' },
             { big: '-1', amount: '1.50', ratio: '-0', js: '"just a string"', grid: '{{{1}},{{2}}}' },
@@ -130,8 +142,13 @@ describe("Supabase's auth and storage rows", () => {
       });
 
       it('leaves the profile trigger on for the next sign-up in staging', async () => {
-        await query(staging.adminUrl, `INSERT INTO auth.users (id, aud, raw_user_meta_data) VALUES ('5ba90000-0000-4000-8000-000000000002', 'authenticated', '{"full_name": "New"}')`);
-        expect(await query(staging.adminUrl, `SELECT full_name FROM public.profiles WHERE id = '5ba90000-0000-4000-8000-000000000002'`)).toEqual([{ full_name: 'New' }]);
+        await query(
+          staging.adminUrl,
+          `INSERT INTO auth.users (id, aud, raw_user_meta_data) VALUES ('5ba90000-0000-4000-8000-000000000002', 'authenticated', '{"full_name": "New"}')`,
+        );
+        expect(await query(staging.adminUrl, `SELECT full_name FROM public.profiles WHERE id = '5ba90000-0000-4000-8000-000000000002'`)).toEqual([
+          { full_name: 'New' },
+        ]);
       });
     });
   }
@@ -148,12 +165,13 @@ describe("Supabase's auth and storage rows", () => {
         const before = await tableDigests(staging.adminUrl, SYNCED_SCHEMAS);
         const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,analytics'], { env: envFor(production, staging) });
         expect(result.code).toBe(1);
-        const [counts] = (await query<{ profiles: number; staff: number; staff_users: number }>(production.adminUrl, `
+        const [counts] = (await query<{ profiles: number; staff: number; staff_users: number }>(
+          production.adminUrl,
+          `
           SELECT (SELECT count(*)::int FROM public.profiles) AS profiles,
                  (SELECT count(*)::int FROM public.staff_users WHERE auth_user_id IS NOT NULL) AS staff,
-                 (SELECT count(DISTINCT auth_user_id)::int FROM public.staff_users) AS staff_users`)) as [
-          { profiles: number; staff: number; staff_users: number },
-        ];
+                 (SELECT count(DISTINCT auth_user_id)::int FROM public.staff_users) AS staff_users`,
+        )) as [{ profiles: number; staff: number; staff_users: number }];
         expect(result.stderr).toContain(`${counts.profiles} row(s) of public.profiles reference ${counts.profiles} auth.users row(s) missing from staging`);
         expect(result.stderr).toContain(`${counts.staff} row(s) of public.staff_users reference ${counts.staff_users} auth.users row(s) missing from staging`);
         expect(result.stderr).toContain('--schemas public,analytics,auth');

@@ -25,7 +25,12 @@ describe('scripts/sync.ts --dry-run', () => {
   it('gives the same plan as JSON over REST, read from .env.local', async () => {
     const cwd = emptyDirectory();
     const { SUPABASE_PROD_DB_URL: _p, SUPABASE_STAGING_DB_URL: _s, ...restOnly } = env;
-    writeFileSync(join(cwd, '.env.local'), Object.entries(restOnly).map(([k, v]) => `${k}=${v}`).join('\n'));
+    writeFileSync(
+      join(cwd, '.env.local'),
+      Object.entries(restOnly)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
     // --allow-orphans: staging lacks the rows these reference, which would stop the run (and so the dry-run) otherwise.
     const tables = ['--tables', 'chat_messages,chat_conversations', '--allow-orphans'];
     const rest = await runScript('sync.ts', ['--dry-run', '--json', ...tables], { cwd });

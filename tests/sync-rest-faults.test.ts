@@ -41,7 +41,7 @@ describe('a REST sync through a flaky gateway', () => {
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 
-  it('does not repeat the rows of a table without a key when a write\'s answer is lost', async () => {
+  it("does not repeat the rows of a table without a key when a write's answer is lost", async () => {
     staging.gateway.resetStats();
     // The first attempt is lost on its way (not written), the second on its way back (written).
     staging.gateway.injectFaults({ drop: 1, onlyPaths: /^\/rpc\/supasync_write_rows$/ });

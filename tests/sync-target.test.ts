@@ -16,10 +16,7 @@ describe('the sync-target mark', () => {
   let realProduction: Project;
   let realStaging: Project;
   beforeAll(async () => {
-    [realProduction, realStaging] = await Promise.all([
-      stack.createProject('swap_production', { fill: 'tiny' }),
-      stack.createProject('swap_staging'),
-    ]);
+    [realProduction, realStaging] = await Promise.all([stack.createProject('swap_production', { fill: 'tiny' }), stack.createProject('swap_staging')]);
   });
   afterAll(async () => {
     await Promise.all([realProduction?.stop(), realStaging?.stop()]);
@@ -40,7 +37,10 @@ describe('the sync-target mark', () => {
 
   it('refuses a verify and a dry-run with the variables swapped, as the sync does', async () => {
     const swapped = envFor(realStaging, realProduction);
-    for (const [script, args] of [['verify-sync-status.ts', []], ['sync.ts', ['--dry-run']]] as const) {
+    for (const [script, args] of [
+      ['verify-sync-status.ts', []],
+      ['sync.ts', ['--dry-run']],
+    ] as const) {
       const result = await runScript(script, [...args], { env: swapped });
       expect(result.code, script).toBe(2);
       expect(result.stderr, script).toContain("carries supasync's sync-target mark");
@@ -91,7 +91,11 @@ describe('the sync-target mark', () => {
   });
 
   it('refuses to use one database as both sides, in a verify and a dry-run too', async () => {
-    for (const [script, args] of [['verify-sync-status.ts', []], ['sync.ts', ['--dry-run']], ['sync.ts', ['--yes']]] as const) {
+    for (const [script, args] of [
+      ['verify-sync-status.ts', []],
+      ['sync.ts', ['--dry-run']],
+      ['sync.ts', ['--yes']],
+    ] as const) {
       for (const via of ['postgres', 'rest']) {
         const result = await runScript(script, [...args, '--via', via], { env: envFor(staging, staging) });
         expect(result.code, `${script} ${via}`).toBe(2);
@@ -112,7 +116,7 @@ describe('protectedRefs', () => {
     return cwd;
   };
 
-  it('is checked on staging\'s connection string as well as its URL, by every script that names staging', async () => {
+  it("is checked on staging's connection string as well as its URL, by every script that names staging", async () => {
     const cwd = withConfig();
     // The URL names no Supabase project; the connection string names the protected one.
     const env = { ...envFor(production, staging), SUPABASE_STAGING_DB_URL: protectedDbUrl };
@@ -120,7 +124,13 @@ describe('protectedRefs', () => {
     mkdirSync(backup);
     writeFileSync(
       join(backup, 'manifest.json'),
-      JSON.stringify({ supasyncBackup: 1, via: 'postgres', createdAt: new Date().toISOString(), staging: { location: 'x', host: '127.0.0.1', port: 9, database: 'postgres', projectRef: PROTECTED }, tables: [] }),
+      JSON.stringify({
+        supasyncBackup: 1,
+        via: 'postgres',
+        createdAt: new Date().toISOString(),
+        staging: { location: 'x', host: '127.0.0.1', port: 9, database: 'postgres', projectRef: PROTECTED },
+        tables: [],
+      }),
     );
     const runs: [string, string[]][] = [
       ['sync.ts', ['--yes', '--via', 'rest']],

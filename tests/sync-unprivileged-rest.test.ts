@@ -87,9 +87,12 @@ describe('a REST sync whose staging functions may not set session_replication_ro
   });
 
   it('refuses a self-reference it cannot leave NULL for a first pass, naming the table and the column', async () => {
-    await query(staging.adminUrl, `
+    await query(
+      staging.adminUrl,
+      `
       TRUNCATE public.chat_messages;
-      ALTER TABLE public.chat_messages ALTER COLUMN parent_message_id SET NOT NULL;`);
+      ALTER TABLE public.chat_messages ALTER COLUMN parent_message_id SET NOT NULL;`,
+    );
     const result = await sync(['--tables', 'chat_messages']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(

@@ -21,7 +21,6 @@ describe('a staging owner without the replica-role permission', () => {
   });
   afterAll(() => staging?.stop());
 
-
   it('loads in foreign-key order with its NOT NULL cycle deferred, and user triggers do not fire', async () => {
     const keysBefore = await cycleKeys(staging.adminUrl);
     const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--schemas', 'public,analytics'], {
@@ -47,8 +46,11 @@ describe('a staging owner without the replica-role permission', () => {
 
   it('replaces a table other staging tables reference, their keys waiting for the end of the load, and puts the keys back', async () => {
     const keysIntoHotels = () =>
-      query(staging.adminUrl, `SELECT conrelid::regclass::text AS child, conname, condeferrable, condeferred FROM pg_constraint
-                               WHERE contype = 'f' AND confrelid = 'public.hotels'::regclass ORDER BY 1, 2`);
+      query(
+        staging.adminUrl,
+        `SELECT conrelid::regclass::text AS child, conname, condeferrable, condeferred FROM pg_constraint
+                               WHERE contype = 'f' AND confrelid = 'public.hotels'::regclass ORDER BY 1, 2`,
+      );
     const keysBefore = await keysIntoHotels();
     expect(keysBefore.length).toBeGreaterThan(3);
     await query(staging.adminUrl, `UPDATE public.hotels SET name = 'renamed in staging'`);
@@ -65,9 +67,13 @@ describe('a staging owner without the replica-role permission', () => {
     const before = await tableDigests(staging.adminUrl, ['public', 'auth', 'storage']);
     // The dry-run says so too, and exits as the run does.
     for (const dryRun of [['--dry-run'], []]) {
-      const result = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--schemas', 'public,analytics,auth,storage', '--exclude', 'departments,employees', ...dryRun], {
-        env: envFor(production, staging),
-      });
+      const result = await runScript(
+        'sync.ts',
+        ['--yes', '--via', 'postgres', '--schemas', 'public,analytics,auth,storage', '--exclude', 'departments,employees', ...dryRun],
+        {
+          env: envFor(production, staging),
+        },
+      );
       expect(result.code, dryRun.join()).toBe(1);
       expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
       expect(result.stderr).toContain('storage.objects (triggers update_objects_updated_at; owned by supabase_storage_admin)');
@@ -76,10 +82,13 @@ describe('a staging owner without the replica-role permission', () => {
     expect(await tableDigests(staging.adminUrl, ['public', 'auth', 'storage'])).toEqual(before);
   });
 
-  it("stops clearly on a cycle whose keys it may not defer, naming the owner and the grant", async () => {
+  it('stops clearly on a cycle whose keys it may not defer, naming the owner and the grant', async () => {
     // The cycle's table belongs to another role; the syncing role may write it but not alter it.
-    await query(staging.adminUrl, `DO $$ BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hr_owner') THEN CREATE ROLE hr_owner NOLOGIN; END IF; END $$`);
+    await query(
+      staging.adminUrl,
+      `DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hr_owner') THEN CREATE ROLE hr_owner NOLOGIN; END IF; END $$`,
+    );
     await query(staging.adminUrl, 'ALTER TABLE public.employees OWNER TO hr_owner');
     await query(staging.adminUrl, 'GRANT ALL ON public.employees TO plain_owner');
     try {
@@ -96,8 +105,11 @@ describe('a staging owner without the replica-role permission', () => {
   });
 
   it('names the partition whose own foreign key of a cycle it may not defer', async () => {
-    await query(staging.adminUrl, `DO $$ BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hr_owner') THEN CREATE ROLE hr_owner NOLOGIN; END IF; END $$`);
+    await query(
+      staging.adminUrl,
+      `DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hr_owner') THEN CREATE ROLE hr_owner NOLOGIN; END IF; END $$`,
+    );
     await query(staging.adminUrl, 'ALTER TABLE public.invoices_2026 OWNER TO hr_owner');
     try {
       const before = await tableDigests(staging.adminUrl);

@@ -37,7 +37,16 @@ describe("the user's scripts", () => {
   });
 
   it('sync-missing-tables.ts syncs the missing group, or the tables it is given', async () => {
-    const project = await staging('missing', ['code_embeddings', 'muva_content', 'guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes', 'invoices', 'invoicing_ranges']);
+    const project = await staging('missing', [
+      'code_embeddings',
+      'muva_content',
+      'guest_reservations',
+      'chat_conversations',
+      'chat_messages',
+      'booking_notes',
+      'invoices',
+      'invoicing_ranges',
+    ]);
     const group = await runScript('sync-missing-tables.ts', [], { env: envFor(production, project) });
     expect(group.code).toBe(0);
     await same(project, ['public.code_embeddings', 'public.muva_content', 'public.guest_reservations']);
@@ -66,7 +75,10 @@ describe("the user's scripts", () => {
 
   it('fix-guest-reservations-sync.ts says a staging-only row its upsert kept is kept, not that staging differs, and exits 0 as its --help promises', async () => {
     const project = await staging('fix_kept', ['guest_reservations', 'chat_conversations', 'chat_messages', 'booking_notes', 'invoices', 'invoicing_ranges']);
-    await query(project.adminUrl, `INSERT INTO public.guest_reservations (id, guest_name, check_in) VALUES ('00000000-0000-4000-8000-00000000abcd', 'Staging Only', '2026-01-01')`);
+    await query(
+      project.adminUrl,
+      `INSERT INTO public.guest_reservations (id, guest_name, check_in) VALUES ('00000000-0000-4000-8000-00000000abcd', 'Staging Only', '2026-01-01')`,
+    );
     const result = await runScript('fix-guest-reservations-sync.ts', ['--via', 'postgres'], { env: envFor(production, project) });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 105 +\| ✅ upserted, 1 staging-only row\(s\) kept +\|/);
@@ -124,8 +136,15 @@ describe("the user's scripts", () => {
   });
 
   it('--help works for every script', async () => {
-    for (const script of ['sync.ts', 'sync-prod-to-staging-ultimate.ts', 'sync-chat-tables.ts', 'sync-missing-tables.ts',
-      'fix-guest-reservations-sync.ts', 'verify-sync-status.ts', 'install-rpcs.ts']) {
+    for (const script of [
+      'sync.ts',
+      'sync-prod-to-staging-ultimate.ts',
+      'sync-chat-tables.ts',
+      'sync-missing-tables.ts',
+      'fix-guest-reservations-sync.ts',
+      'verify-sync-status.ts',
+      'install-rpcs.ts',
+    ]) {
       const result = await runScript(script, ['--help']);
       expect(result.code, script).toBe(0);
       expect(result.stdout, script).toContain(`npx tsx scripts/${script}`);

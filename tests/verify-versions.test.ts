@@ -72,4 +72,3 @@ describe.runIf(postgres15BinDir())('syncing into another major version of Postgr
     }
   });
 });
-

@@ -19,15 +19,7 @@ export const MANIFEST_FILE = 'manifest.json';
 // The manifest's shape is declared once, as the zod schema that checks it
 // when read (manifest-schema.ts, loaded only then: zod costs a sync's start
 // more than the whole of its flags and config).
-export type {
-  BackedUpSequence,
-  BackedUpTable,
-  BackupManifest,
-  BackupOrigin,
-  JsonLinesTable,
-  RestBackupManifest,
-  RestBackupOrigin,
-} from './manifest-schema.ts';
+export type { BackedUpSequence, BackedUpTable, BackupManifest, BackupOrigin, JsonLinesTable, RestBackupManifest, RestBackupOrigin } from './manifest-schema.ts';
 import type { BackupManifest, RestBackupManifest } from './manifest-schema.ts';
 
 export type AnyBackupManifest = BackupManifest | RestBackupManifest;
@@ -45,9 +37,7 @@ export async function readBackup(directory: string): Promise<AnyBackupManifest> 
  * edited, or an older version written): parsed here, whole, before any of it
  * reaches a COPY statement or a table name.
  */
-export async function inspectBackup(
-  directory: string,
-): Promise<{ manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string }> {
+export async function inspectBackup(directory: string): Promise<{ manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string }> {
   const path = join(directory, MANIFEST_FILE);
   const refuse = (problem: string) => ({ manifest: null, problem });
   if (!existsSync(path)) {

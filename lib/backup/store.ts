@@ -34,14 +34,17 @@ export async function listBackups(root: string): Promise<StoredBackup[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const backups = await Promise.all(names.map(async (name): Promise<StoredBackup> => {
-    const directory = join(root, name);
-    const inspected = await inspectBackup(directory);
-    if (inspected.manifest) return { directory, takenAt: new Date(inspected.manifest.createdAt), state: 'complete', manifest: inspected.manifest, problem: null };
-    const takenAt = timeInName(name) ?? statSync(directory).mtime;
-    const state = existsSync(join(directory, MANIFEST_FILE)) ? 'damaged' : 'incomplete';
-    return { directory, takenAt, state, manifest: null, problem: inspected.problem };
-  }));
+  const backups = await Promise.all(
+    names.map(async (name): Promise<StoredBackup> => {
+      const directory = join(root, name);
+      const inspected = await inspectBackup(directory);
+      if (inspected.manifest)
+        return { directory, takenAt: new Date(inspected.manifest.createdAt), state: 'complete', manifest: inspected.manifest, problem: null };
+      const takenAt = timeInName(name) ?? statSync(directory).mtime;
+      const state = existsSync(join(directory, MANIFEST_FILE)) ? 'damaged' : 'incomplete';
+      return { directory, takenAt, state, manifest: null, problem: inspected.problem };
+    }),
+  );
   return backups.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime() || b.directory.localeCompare(a.directory));
 }
 

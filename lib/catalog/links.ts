@@ -50,7 +50,7 @@ export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKe
  */
 export function deletedNotTruncated(links: ForeignKeyLink[], emptied: TableRef[]): TableRef[] {
   const truncated = new Set(emptied.map(qualifiedName));
-  for (let moved = true; moved; ) {
+  for (let moved = true; moved;) {
     moved = false;
     for (const link of links) {
       const [child, parent] = [qualifiedName(link.child), qualifiedName(link.parent)];

@@ -54,7 +54,8 @@ function declare(declaration: CommandDeclaration): Command {
   for (const flag of taken) {
     const option = FLAGS[flag]();
     // A declaration whose key is not the value's name would be read as never given.
-    if (option.attributeName() !== flag) throw new Error(`lib/cli/flags.ts: ${option.flags} is declared as ${flag}, but its value is ${option.attributeName()}`);
+    if (option.attributeName() !== flag)
+      throw new Error(`lib/cli/flags.ts: ${option.flags} is declared as ${flag}, but its value is ${option.attributeName()}`);
     command.addOption(option);
   }
   command.version(packageVersion(), '--version', "print supasync's version").helpOption('-h, --help', 'this text');

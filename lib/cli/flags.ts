@@ -10,8 +10,7 @@ import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
 
 // Keyed by the name commander gives each value (command.ts checks it): `--dry-run` is dryRun, `--no-backup` backup.
 export const FLAGS = {
-  mode: () =>
-    new Option('--mode <mode>', `replace: ${SYNC_MODE_HELP.replace} (emptied first); upsert: ${SYNC_MODE_HELP.upsert}`).choices(SYNC_MODES),
+  mode: () => new Option('--mode <mode>', `replace: ${SYNC_MODE_HELP.replace} (emptied first); upsert: ${SYNC_MODE_HELP.upsert}`).choices(SYNC_MODES),
   tables: () => new Option('--tables <a,b>', 'only these tables (name or schema.name); repeatable').argParser(listOf('tables')),
   group: () => new Option('--group <name>', 'a group of tables from supasync.config.json (chat, missing, ...)').argParser(nameOf('group')),
   exclude: () => new Option('--exclude <a,b>', 'leave these tables out').argParser(listOf('exclude')),
@@ -28,7 +27,7 @@ export const FLAGS = {
   dryRun: () =>
     new Option(
       '--dry-run',
-      'print the plan (tables, order, keys, drift, sequences), make the checks the run makes before writing (parents, orphans a replace would leave, what staging\'s role may do), exit as it would, and change nothing',
+      "print the plan (tables, order, keys, drift, sequences), make the checks the run makes before writing (parents, orphans a replace would leave, what staging's role may do), exit as it would, and change nothing",
     ),
   backup: () =>
     new Option(
@@ -36,8 +35,7 @@ export const FLAGS = {
       `do not first save the staging tables a replace empties or an upsert overwrites to .supasync/backups/ (private to you; the newest ${DEFAULT_BACKUPS_KEPT} of a staging kept, supasync.config.json backups.keep; restore with scripts/restore-staging.ts, --list shows them)`,
     ),
   allowDrift: () => new Option('--allow-drift', 'copy the columns both sides share when their schemas differ'),
-  strict: () =>
-    new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
+  strict: () => new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
   countsOnly: () => new Option('--counts-only', 'compare row counts only (faster, blind to changed values)'),
   keys: () => new Option('--keys <n>', 'differing keys to list per table').default(10).argParser(wholeNumber('keys')),
   list: () =>
@@ -106,7 +104,10 @@ void sameFlags;
  */
 export function listOf(flag: string): (value: string, previous?: string[]) => string[] {
   return (value, previous) => {
-    const list = value.split(',').map((item) => item.trim()).filter(Boolean);
+    const list = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
     if (!list.length) throw emptyFlag(flag);
     return [...(previous ?? []), ...list];
   };
@@ -121,9 +122,7 @@ function nameOf(flag: string): (value: string) => string {
 }
 
 function emptyFlag(flag: string): UsageError {
-  return new UsageError(
-    `--${flag} was given nothing (an empty or unset shell variable?). Name what you mean, or leave --${flag} out. Nothing was changed.`,
-  );
+  return new UsageError(`--${flag} was given nothing (an empty or unset shell variable?). Name what you mean, or leave --${flag} out. Nothing was changed.`);
 }
 
 /** Requests at once to each project over REST. */

@@ -31,8 +31,21 @@ export interface SyncCommand {
 }
 
 const SYNC_FLAGS: FlagName[] = [
-  'mode', 'tables', 'group', 'exclude', 'schemas', 'via', 'concurrency', 'withParents', 'allowOrphans',
-  'dryRun', 'yes', 'backup', 'allowDrift', 'strict', 'json',
+  'mode',
+  'tables',
+  'group',
+  'exclude',
+  'schemas',
+  'via',
+  'concurrency',
+  'withParents',
+  'allowOrphans',
+  'dryRun',
+  'yes',
+  'backup',
+  'allowDrift',
+  'strict',
+  'json',
 ];
 
 const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
@@ -86,7 +99,10 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const options = { allowDrift: Boolean(flags.allowDrift), allowOrphans: Boolean(flags.allowOrphans) };
       const stop = await checkBeforeWriting(run, options)
         .then(({ tables }) => checkStagingAccepts(run, tables))
-        .then(() => null, (error: unknown) => error);
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
       // The plan, then what the run would stop on, with its exit code; --json gets one object, the failure's.
       if (!(flags.json && stop)) console.log(dryRunOutput(run, Boolean(flags.json)));
       if (stop) throw stop;
@@ -126,7 +142,11 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
       const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
       sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
-      ({ orphans } = await foreignKeys.verifyForeignKeys(run.staging, run.plan.stagingLinks, verdicts.map((verdict) => verdict.table)));
+      ({ orphans } = await foreignKeys.verifyForeignKeys(
+        run.staging,
+        run.plan.stagingLinks,
+        verdicts.map((verdict) => verdict.table),
+      ));
     }
     // A table's own mode (supasync.config.json) is the one that decided whether its staging-only rows stay.
     const tableMode = new Map(run.plan.tables.map((table) => [qualifiedName(table.table), table.mode]));
@@ -143,7 +163,13 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       !orphans.length;
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
     if (flags.json) {
-      console.log(JSON.stringify({ ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}) }, null, 2));
+      console.log(
+        JSON.stringify(
+          { ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}) },
+          null,
+          2,
+        ),
+      );
     } else {
       const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
       console.log([renderSyncResult(result), ...verifyReport].join('\n\n'));

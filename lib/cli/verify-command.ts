@@ -37,7 +37,11 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
   try {
     const verdicts = await verifyTables(run.production, run.staging, run.plan.tables, { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10 });
     const sequences = await verifySequences(run.production, run.staging, run.plan.sequences);
-    const { orphans } = await verifyForeignKeys(run.staging, run.plan.stagingLinks, verdicts.map((verdict) => verdict.table));
+    const { orphans } = await verifyForeignKeys(
+      run.staging,
+      run.plan.stagingLinks,
+      verdicts.map((verdict) => verdict.table),
+    );
     const equal = verdicts.every((verdict) => verdict.status === 'perfect') && sequences.every((verdict) => verdict.status === 'equal');
     const exitCode = equal && !orphans.length ? 0 : 1;
     console.log(

@@ -83,9 +83,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   const [productionRefs, stagingRefs] = [projectRefs(environment.production), projectRefs(environment.staging)];
   const shared = productionRefs.find((ref) => stagingRefs.includes(ref));
   if (shared) {
-    throw new UsageError(
-      `Production and staging are the same Supabase project (${shared}): check SUPABASE_STAGING_URL and SUPABASE_STAGING_DB_URL.`,
-    );
+    throw new UsageError(`Production and staging are the same Supabase project (${shared}): check SUPABASE_STAGING_URL and SUPABASE_STAGING_DB_URL.`);
   }
   return environment;
 }
@@ -124,16 +122,14 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
     const how =
       via === 'postgres'
         ? 'The direct path (--via postgres) needs both connection strings.'
-        : 'The REST path needs each project\'s URL and service-role key (or set both SUPABASE_*_DB_URL for the direct path).';
+        : "The REST path needs each project's URL and service-role key (or set both SUPABASE_*_DB_URL for the direct path).";
     throw new UsageError(`Missing configuration. ${how}\nSet in .env.local:\n${missing.join('\n')}`);
   }
   return via;
 }
 
 /** What reaching one side by one path takes, every part present. */
-export type Connection =
-  | { via: 'postgres'; side: Side; dbUrl: string }
-  | { via: 'rest'; side: Side; url: string; serviceRoleKey: string };
+export type Connection = { via: 'postgres'; side: Side; dbUrl: string } | { via: 'rest'; side: Side; url: string; serviceRoleKey: string };
 
 /** The side's connection for `via`; a variable it lacks is named (chooseVia has said so for both sides already). */
 export function connectionOf(config: SideConfig, via: Via): Connection {
@@ -142,7 +138,9 @@ export function connectionOf(config: SideConfig, via: Via): Connection {
     return { via, side: config.side, dbUrl: config.dbUrl };
   }
   if (!config.url || !config.serviceRoleKey) {
-    throw new UsageError(`${PREFIX[config.side]}_URL and ${PREFIX[config.side]}_SERVICE_ROLE_KEY are both needed over REST (${EXAMPLE.URL}; ${EXAMPLE.SERVICE_ROLE_KEY}).`);
+    throw new UsageError(
+      `${PREFIX[config.side]}_URL and ${PREFIX[config.side]}_SERVICE_ROLE_KEY are both needed over REST (${EXAMPLE.URL}; ${EXAMPLE.SERVICE_ROLE_KEY}).`,
+    );
   }
   return { via, side: config.side, url: config.url, serviceRoleKey: config.serviceRoleKey };
 }

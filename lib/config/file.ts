@@ -35,7 +35,15 @@ const DEFAULT_GROUPS: Record<string, string[]> = {
 export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectConfig> {
   const path = join(cwd, CONFIG_FILE);
   if (!existsSync(path)) {
-    return { schemas: ['public'], exclude: [], groups: DEFAULT_GROUPS, tables: {}, protectedRefs: [], backups: { keep: DEFAULT_BACKUPS_KEPT }, source: 'defaults' };
+    return {
+      schemas: ['public'],
+      exclude: [],
+      groups: DEFAULT_GROUPS,
+      tables: {},
+      protectedRefs: [],
+      backups: { keep: DEFAULT_BACKUPS_KEPT },
+      source: 'defaults',
+    };
   }
   let json: unknown;
   try {

@@ -7,12 +7,7 @@ import WebSocket from 'ws';
 import { withDeadlines, type DeadlineOptions } from './request-deadline.ts';
 import { DEFAULT_CONCURRENCY, limitRequests } from './request-limit.ts';
 
-export function connectSupabase(
-  url: string,
-  serviceRoleKey: string,
-  concurrency = DEFAULT_CONCURRENCY,
-  deadlines: DeadlineOptions = {},
-): SupabaseClient {
+export function connectSupabase(url: string, serviceRoleKey: string, concurrency = DEFAULT_CONCURRENCY, deadlines: DeadlineOptions = {}): SupabaseClient {
   return createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: WebSocket as never },

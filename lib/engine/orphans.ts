@@ -60,8 +60,7 @@ export async function orphansAfterLoad(
 
 export function describeOrphans(found: FoundOrphans[]): string[] {
   return found.map(
-    ({ link, rows, keys }) =>
-      `  ${rows} row(s) of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) find no parent, e.g. ${keys.join(' ')}`,
+    ({ link, rows, keys }) => `  ${rows} row(s) of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) find no parent, e.g. ${keys.join(' ')}`,
   );
 }
 

@@ -59,9 +59,7 @@ export function describeMissingParents(missing: MissingParents[], schemas: strin
   return [
     'Staging lacks rows that the rows to copy reference; nothing was written:',
     ...lines,
-    ...(users
-      ? ["auth.users holds Supabase Auth's users: staging has its own, not production's, until the auth schema is synced too."]
-      : []),
+    ...(users ? ["auth.users holds Supabase Auth's users: staging has its own, not production's, until the auth schema is synced too."] : []),
     'Ways out:',
     ...(outside.length
       ? [

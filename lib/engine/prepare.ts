@@ -61,14 +61,16 @@ export async function prepareRun(options: {
     // Every run that names the two sides refuses the same things, a dry-run
     // and a verify included: what would be refused later is refused now.
     if (plan.sameDatabase) {
-      throw new UsageError(
-        `Production and staging lead to the same database (${plan.staging}): refusing to use a database as both. Check SUPABASE_STAGING_*.`,
-      );
+      throw new UsageError(`Production and staging lead to the same database (${plan.staging}): refusing to use a database as both. Check SUPABASE_STAGING_*.`);
     }
     refuseMarkedProduction(productionMark, production.location);
     refuseUnmarkedStaging(stagingMark, staging.location);
     if (options.withParents) {
-      const expanded = selectionWithParents(productionCatalog, options.selection, plan.tables.map((table) => table.table));
+      const expanded = selectionWithParents(
+        productionCatalog,
+        options.selection,
+        plan.tables.map((table) => table.table),
+      );
       plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);
     }
     refuseUnreadableProduction(productionCatalog, plan);

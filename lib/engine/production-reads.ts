@@ -18,7 +18,10 @@ export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): vo
         '\nor leave those tables out with --exclude. Nothing was changed.',
     );
   }
-  const sequences = plan.sequences.filter((sequence) => !sequence.readable).map((sequence) => quoteTable(sequence.sequence)).sort();
+  const sequences = plan.sequences
+    .filter((sequence) => !sequence.readable)
+    .map((sequence) => quoteTable(sequence.sequence))
+    .sort();
   if (sequences.length) {
     throw new DatabaseError(
       `${catalog.role}, the role production is read as, may not read where ${sequences.join(', ')} stand(s) (no SELECT privilege on the sequence): ` +
@@ -27,12 +30,15 @@ export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): vo
         '\nor leave the tables that use them out with --exclude. Nothing was changed.',
     );
   }
-  const hidden = planned.filter((table) => table.rlsHidesRows).map(qualifiedName).sort();
+  const hidden = planned
+    .filter((table) => table.rlsHidesRows)
+    .map(qualifiedName)
+    .sort();
   if (hidden.length) {
     throw new DatabaseError(
       `Row-level security would hide rows of ${hidden.join(', ')} from ${catalog.role}, the role production is read as ` +
         '(it neither bypasses RLS nor owns them): the copy would be silently short. Read production as a role with BYPASSRLS ' +
-        '(on Supabase: postgres; or ALTER ROLE <role> BYPASSRLS), or over REST with supasync\'s functions installed by such a role.',
+        "(on Supabase: postgres; or ALTER ROLE <role> BYPASSRLS), or over REST with supasync's functions installed by such a role.",
     );
   }
 }

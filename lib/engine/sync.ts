@@ -99,7 +99,11 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     for (const warning of session.method.warnings) events.warning(warning);
     const question = confirmation(run, tables, emptied, options);
     if (question && !(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
-    const prepared = await session.prepare(tables, emptied, sequences.map((plan) => plan.sequence));
+    const prepared = await session.prepare(
+      tables,
+      emptied,
+      sequences.map((plan) => plan.sequence),
+    );
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
     for (const group of loadGroups(tables, session)) {
@@ -205,7 +209,11 @@ export async function checkBeforeWriting(
     const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied);
     if (orphaned.length) {
       throw new DatabaseError(
-        ["Replacing these tables would leave staging's rows that reference them pointing nowhere; nothing was written:", ...describeOrphans(orphaned), ...ORPHAN_WAYS_OUT].join('\n'),
+        [
+          "Replacing these tables would leave staging's rows that reference them pointing nowhere; nothing was written:",
+          ...describeOrphans(orphaned),
+          ...ORPHAN_WAYS_OUT,
+        ].join('\n'),
       );
     }
   }
@@ -258,14 +266,7 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
  * TRUNCATE or batch, and from then on the tables it finished. `backupFate`:
  * what became of the run's backup (RunBackup.afterFailure), said last.
  */
-function failureMessage(
-  error: unknown,
-  session: SyncSession,
-  running: TablePlan[],
-  done: TableResult[],
-  all: TablePlan[],
-  backupFate: string | null,
-): Error {
+function failureMessage(error: unknown, session: SyncSession, running: TablePlan[], done: TableResult[], all: TablePlan[], backupFate: string | null): Error {
   const fate = backupFate ? `\n${backupFate}` : '';
   const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
   const unchanged = session.atomic || !session.stagingMayHaveChanged;

@@ -19,7 +19,10 @@ export function carryFiltersDown(tables: TablePlan[], production: Table[], cycle
   const byName = new Map<string, TablePlan>();
   for (const plan of tables) {
     const name = qualifiedName(plan.table);
-    byName.set(name, carry(plan, catalog.get(name)?.foreignKeys ?? [], (parent) => (parent !== name && !sameCycle(name, parent) ? byName.get(parent) : undefined)));
+    byName.set(
+      name,
+      carry(plan, catalog.get(name)?.foreignKeys ?? [], (parent) => (parent !== name && !sameCycle(name, parent) ? byName.get(parent) : undefined)),
+    );
   }
   for (const plan of tables) {
     const name = qualifiedName(plan.table);

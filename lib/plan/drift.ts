@@ -57,12 +57,8 @@ export function describeDrift(drift: Drift): string {
         .map((column) => (column.required ? `${column.name} (NOT NULL without default: the copy would fail)` : column.name))
         .join(', ')}`;
     case 'type-changes':
-      return `Different column types: ${drift.columns
-        .map((column) => `${column.name} (${column.production} -> ${column.staging})`)
-        .join(', ')}`;
+      return `Different column types: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}`;
     case 'generated-differs':
-      return `Generated on one side only: ${drift.columns
-        .map((column) => `${column.name} (generated in ${column.generatedIn})`)
-        .join(', ')}`;
+      return `Generated on one side only: ${drift.columns.map((column) => `${column.name} (generated in ${column.generatedIn})`).join(', ')}`;
   }
 }

@@ -43,15 +43,8 @@ export function linksToCheck(
 }
 
 /** Links from a table the run leaves alone to one it replaces: a replace would orphan their rows unless production has every parent they name. */
-export function linksIntoReplaced(
-  links: ForeignKeyLink[],
-  written: ReadonlyMap<string, WrittenTable>,
-  emptied: ReadonlySet<string>,
-): ForeignKeyLink[] {
+export function linksIntoReplaced(links: ForeignKeyLink[], written: ReadonlyMap<string, WrittenTable>, emptied: ReadonlySet<string>): ForeignKeyLink[] {
   return links.filter(
-    (link) =>
-      written.get(qualifiedName(link.parent))?.mode === 'replace' &&
-      !written.has(qualifiedName(link.child)) &&
-      !emptied.has(qualifiedName(link.child)),
+    (link) => written.get(qualifiedName(link.parent))?.mode === 'replace' && !written.has(qualifiedName(link.child)) && !emptied.has(qualifiedName(link.child)),
   );
 }

@@ -18,9 +18,7 @@ export function orderByDependencies(tables: Table[]): DependencyOrder {
   const parentsOf = (name: string): string[] => {
     const table = byName.get(name);
     if (!table) return [];
-    const parents = table.foreignKeys
-      .map((fk) => `${fk.referencedSchema}.${fk.referencedTable}`)
-      .filter((parent) => parent !== name && byName.has(parent));
+    const parents = table.foreignKeys.map((fk) => `${fk.referencedSchema}.${fk.referencedTable}`).filter((parent) => parent !== name && byName.has(parent));
     return [...new Set(parents)].sort();
   };
 

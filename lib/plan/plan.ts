@@ -1,15 +1,7 @@
 // What a run will copy, in which order, keyed on what, and what stands in
 // the way, worked out from both catalogs before anything is written
 // (the shape: types.ts).
-import {
-  findTable,
-  qualifiedName,
-  type Catalog,
-  type ForeignKey,
-  type Key,
-  type Table,
-  type TableRef,
-} from '../catalog/types.ts';
+import { findTable, qualifiedName, type Catalog, type ForeignKey, type Key, type Table, type TableRef } from '../catalog/types.ts';
 import { compareTables } from './drift.ts';
 import type { SyncKey, SyncPlan, TablePlan } from './types.ts';
 import { orderByDependencies } from './order.ts';
@@ -97,12 +89,8 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     stagingLinks: linksTouching(staging, selected),
     sequences: planSequences(production, staging, selection, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
-    stagingOnlyTables: staging.tables
-      .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
-      .map(ref),
-    leftOut: selection.tables?.length
-      ? []
-      : leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
+    stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
+    leftOut: selection.tables?.length ? [] : leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
     signInState: signInStateOf(staging, selected),
   };
 }
@@ -121,8 +109,7 @@ function leftOutAsNull(table: Table, foreignKey: ForeignKey): string[] {
  * has nothing to target.
  */
 function chooseKey(production: Table, staging: Table | undefined): SyncKey | null {
-  const notNull = (columns: string[]) =>
-    columns.every((name) => production.columns.find((column) => column.name === name)?.nullable === false);
+  const notNull = (columns: string[]) => columns.every((name) => production.columns.find((column) => column.name === name)?.nullable === false);
   const candidates: SyncKey[] = [
     ...(production.primaryKey ? [{ kind: 'primary key' as const, ...production.primaryKey }] : []),
     ...production.uniqueKeys

@@ -39,12 +39,8 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     if (reason) throw new UsageError(`Schema "${schema}" is never synced: it ${reason}. Remove it from --schemas.`);
   }
   refuseSchemasWithoutTables(production, selection.schemas);
-  const inSchemas = production.tables.filter(
-    (table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table),
-  );
-  let chosen = selection.tables?.length
-    ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, '--tables')))
-    : inSchemas;
+  const inSchemas = production.tables.filter((table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table));
+  let chosen = selection.tables?.length ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, '--tables'))) : inSchemas;
   for (const table of chosen) {
     const reason = managedSchemaReason(table.schema);
     if (reason) throw new UsageError(`${qualifiedName(table)} is never synced: schema "${table.schema}" ${reason}.`);
@@ -52,9 +48,7 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     if (never) throw new UsageError(`${qualifiedName(table)} is never synced: it ${never}.`);
   }
   if (selection.exclude?.length) {
-    const excluded = new Set(
-      selection.exclude.map((name) => qualifiedName(resolveTable(production, selection.schemas, name, '--exclude'))),
-    );
+    const excluded = new Set(selection.exclude.map((name) => qualifiedName(resolveTable(production, selection.schemas, name, '--exclude'))));
     chosen = chosen.filter((table) => !excluded.has(qualifiedName(table)));
   }
   if (!chosen.length) {
@@ -112,9 +106,7 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
     .filter((t) => t.name.toLowerCase().includes(table.toLowerCase()) || table.toLowerCase().includes(t.name.toLowerCase()))
     .map(qualifiedName)
     .slice(0, 3);
-  throw new UsageError(
-    `${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`,
-  );
+  throw new UsageError(`${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`);
 }
 
 function unique(tables: Table[]): Table[] {

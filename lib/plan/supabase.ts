@@ -77,7 +77,7 @@ export function signInStateOf(staging: Catalog, copied: TableRef[]): EmptiedTabl
     ).values(),
   ];
   const reached = new Set(chosen);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const table of candidates) {
       if (reached.has(qualifiedName(table)) || !parentsOf(table, reached).length) continue;
@@ -98,11 +98,9 @@ interface PlannedTables {
 
 /** The sign-in state a run empties: what references a table it replaces, up the chain. */
 export function emptiedAlongside(plan: PlannedTables): TableRef[] {
-  const emptied = new Set(
-    plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)),
-  );
+  const emptied = new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   const found: TableRef[] = [];
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const { table, references } of plan.signInState) {
       if (emptied.has(qualifiedName(table)) || !references.some((parent) => emptied.has(qualifiedName(parent)))) continue;

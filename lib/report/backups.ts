@@ -6,7 +6,10 @@ import { formatCount, renderTable } from './table.ts';
 export function renderBackupList(root: string, backups: StoredBackup[]): string {
   if (!backups.length) return `No backups under ${root}/ (a replace or upsert takes one unless run with --no-backup).`;
   const rows = backups.map((backup) => {
-    const when = backup.takenAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    const when = backup.takenAt
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
     const { manifest } = backup;
     if (!manifest) {
       const state =

@@ -32,7 +32,8 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
           .join(', ')})`,
     ),
     ...plan.selfReferences.map(
-      ({ table, foreignKey }) => `self-reference: ${qualifiedName(table)}.${foreignKey.columns.join(',')} -> ${table.name}.${foreignKey.referencedColumns.join(',')}`,
+      ({ table, foreignKey }) =>
+        `self-reference: ${qualifiedName(table)}.${foreignKey.columns.join(',')} -> ${table.name}.${foreignKey.referencedColumns.join(',')}`,
     ),
   ];
   if (together.length) {
@@ -70,8 +71,7 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
     out.push('', chalk.bold('Not copied from the selected schemas:'));
     out.push(
       ...plan.leftOut.map(
-        ({ table, reason, onRequest }) =>
-          `  ${qualifiedName(table)}: ${onRequest ? 'only when named with --tables' : 'never copied'}: it ${reason}`,
+        ({ table, reason, onRequest }) => `  ${qualifiedName(table)}: ${onRequest ? 'only when named with --tables' : 'never copied'}: it ${reason}`,
       ),
     );
   }

@@ -2,8 +2,7 @@
 
 export function renderTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, i) => Math.max(width(header), ...rows.map((row) => width(row[i] ?? ''))));
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - width(cell))).join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - width(cell))).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }
@@ -18,7 +17,13 @@ function width(text: string): number {
     if (code === 0xfe0f || (code >= 0x300 && code <= 0x36f)) return;
     // A symbol followed by the emoji variation selector (⚠️) is drawn two columns wide.
     const emoji = chars[i + 1] === '\ufe0f' || code >= 0x1f300 || code === 0x2705 || code === 0x274c;
-    const wide = code >= 0x1100 && (code <= 0x115f || (code >= 0x2e80 && code <= 0xa4cf) || (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xff00 && code <= 0xff60));
+    const wide =
+      code >= 0x1100 &&
+      (code <= 0x115f ||
+        (code >= 0x2e80 && code <= 0xa4cf) ||
+        (code >= 0xac00 && code <= 0xd7a3) ||
+        (code >= 0xf900 && code <= 0xfaff) ||
+        (code >= 0xff00 && code <= 0xff60));
     total += emoji || wide ? 2 : 1;
   });
   return total;

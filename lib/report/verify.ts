@@ -60,7 +60,7 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
   const perfect = verdicts.filter((v) => v.status === 'perfect').length;
   const kept = verdicts.filter((v) => keptByUpsert.has(v.table)).length;
   const differing = verdicts.length - perfect - kept;
-  if (orphans.length) out.push('', chalk.red("Rows of staging whose foreign key finds no parent:"), ...describeOrphans(orphans).map((line) => chalk.red(line)));
+  if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
   const sequencesSaid = `${sequencesDiffering.length} of ${sequences.length} sequences differ`;
   const orphansSaid = orphans.length ? ` ${orphans.reduce((sum, o) => sum + o.rows, 0)} row(s) find no parent.` : '';
   out.push(
@@ -69,12 +69,12 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
       ? chalk.red(`${differing} of ${verdicts.length} tables differ.${sequencesDiffering.length ? ` ${sequencesSaid}.` : ''}${orphansSaid}`)
       : sequencesDiffering.length
         ? chalk.red(`Every table's rows are as production's, but ${sequencesSaid}: staging would hand out other numbers next than production.`)
-      : kept
-        ? chalk.green(
-            `Staging holds every production row as production has it: ${perfect} of ${verdicts.length} tables Perfect, ` +
-              `${kept} with staging-only rows the upsert kept.`,
-          )
-        : chalk.green(`Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.`),
+        : kept
+          ? chalk.green(
+              `Staging holds every production row as production has it: ${perfect} of ${verdicts.length} tables Perfect, ` +
+                `${kept} with staging-only rows the upsert kept.`,
+            )
+          : chalk.green(`Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.`),
   );
   return out.join('\n');
 }

@@ -8,7 +8,6 @@ import { UsageError } from '../errors.ts';
 import { openDatabase } from './database.ts';
 import type { SyncTargetMark } from './reads.ts';
 
-
 /** The one command that marks staging, quoted by every refusal. */
 const MARK_COMMAND = 'npx tsx scripts/install-rpcs.ts --staging --mark-only';
 

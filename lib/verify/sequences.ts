@@ -25,13 +25,7 @@ export async function verifySequences(production: Database, staging: Database, p
     const p = productionStates.get(sequence) ?? null;
     const s = stagingStates.get(sequence) ?? null;
     const status: SequenceStatus =
-      !s || !p
-        ? 'missing'
-        : s.lastValue === p.lastValue && s.isCalled === p.isCalled
-          ? 'equal'
-          : isFurther(s, p, plan.increment)
-            ? 'ahead'
-            : 'differs';
+      !s || !p ? 'missing' : s.lastValue === p.lastValue && s.isCalled === p.isCalled ? 'equal' : isFurther(s, p, plan.increment) ? 'ahead' : 'differs';
     return { sequence, production: p, staging: s, status };
   });
 }

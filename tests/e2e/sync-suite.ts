@@ -45,9 +45,22 @@ export function defineSyncSuite(via: Via): void {
       });
       // The tables the first version could not sync, and binary_zoo (every type the direct path
       // copies in binary, at its edges), by name, so a failure says which.
-      for (const table of ['public.chat_messages', 'public.departments', 'public.employees', 'public.guest_reservations',
-        'public.audit_events', 'public.booking_events', 'analytics.page_views', 'public.type_zoo', '"public"."MixedCase"',
-        'auth.users', 'auth.identities', 'public.profiles', 'storage.objects', 'public.binary_zoo']) {
+      for (const table of [
+        'public.chat_messages',
+        'public.departments',
+        'public.employees',
+        'public.guest_reservations',
+        'public.audit_events',
+        'public.booking_events',
+        'analytics.page_views',
+        'public.type_zoo',
+        '"public"."MixedCase"',
+        'auth.users',
+        'auth.identities',
+        'public.profiles',
+        'storage.objects',
+        'public.binary_zoo',
+      ]) {
         const key = table.replace(/"/g, '').replace('public.MixedCase', 'public."MixedCase"');
         expect(actual[key]?.rows, table).toBeGreaterThan(0);
       }
@@ -88,7 +101,10 @@ export function defineSyncSuite(via: Via): void {
     it('hands out fresh ids in staging after the sync, from every sequence, owned by a column or not', async () => {
       const staging = await freshStaging('sequences');
       // Staging's own life had taken its sequences further than production's: a replace sets them to production's all the same.
-      await query(staging.adminUrl, `SELECT setval('public.order_id_seq', 5000), setval('public.ticket_number_seq', 9000), setval('analytics.countdown_seq', 3)`);
+      await query(
+        staging.adminUrl,
+        `SELECT setval('public.order_id_seq', 5000), setval('public.ticket_number_seq', 9000), setval('analytics.countdown_seq', 3)`,
+      );
       expect((await sync(staging, ['--yes'])).code).toBe(0);
       expect(await query(staging.dbUrl, 'SELECT public.next_ticket_number()::int AS ticket')).toEqual([{ ticket: 1041 }]);
       expect(await query(staging.dbUrl, `SELECT nextval('analytics.countdown_seq')::int AS next`)).toEqual([{ next: 957 }]);
@@ -101,24 +117,33 @@ export function defineSyncSuite(via: Via): void {
       };
       const inserted: Record<string, boolean> = {};
       for (const [table, sql] of Object.entries(inserts)) {
-        const [{ max }] = (await query<{ max: string }>(staging.dbUrl, `SELECT max(id) AS max FROM ${table.replace('.order', '."order"')}`)) as [{ max: string }];
+        const [{ max }] = (await query<{ max: string }>(staging.dbUrl, `SELECT max(id) AS max FROM ${table.replace('.order', '."order"')}`)) as [
+          { max: string },
+        ];
         const [{ id }] = (await query<{ id: string }>(staging.dbUrl, sql)) as [{ id: string }];
         inserted[table] = BigInt(id) > BigInt(max);
       }
       expect(inserted).toEqual({
-        'public.order': true, 'public.code_embeddings': true, 'public.audit_events': true, 'public.booking_notes': true, 'analytics.page_views': true,
+        'public.order': true,
+        'public.code_embeddings': true,
+        'public.audit_events': true,
+        'public.booking_notes': true,
+        'analytics.page_views': true,
       });
     });
 
     it('upserts: updates changed rows, adds missing ones and keeps staging-only rows', async () => {
       const staging = await freshStaging('upsert');
       expect((await sync(staging, ['--yes'])).code).toBe(0);
-      await query(staging.adminUrl, `
+      await query(
+        staging.adminUrl,
+        `
         UPDATE public.hotels SET name = 'changed in staging' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
         DELETE FROM public.chat_messages WHERE id = (SELECT id FROM public.chat_messages WHERE parent_message_id IS NOT NULL
           AND NOT EXISTS (SELECT FROM public.chat_messages c WHERE c.parent_message_id = chat_messages.id) LIMIT 1);
         INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZZ', 'Staging only');
-        SELECT setval('public.order_id_seq', 5000), setval('public.ticket_number_seq', 1000, false);`);
+        SELECT setval('public.order_id_seq', 5000), setval('public.ticket_number_seq', 1000, false);`,
+      );
       const result = await sync(staging, ['--mode', 'upsert', '--exclude', 'event_log']);
       expect(result.stderr).not.toMatch(/warning|error/i);
       expect(result.code).toBe(0);
@@ -152,7 +177,7 @@ export function defineSyncSuite(via: Via): void {
         expect(actual['analytics.page_views']?.rows).toBe(0);
       });
 
-      it("replaces it when every referencing row finds its parent again, and keeps those rows", async () => {
+      it('replaces it when every referencing row finds its parent again, and keeps those rows', async () => {
         const staging = await freshStaging('cascade_kept');
         expect((await sync(staging, ['--yes'])).code).toBe(0);
         const before = await tableDigests(staging.adminUrl);
@@ -166,9 +191,12 @@ export function defineSyncSuite(via: Via): void {
 
       it('refuses, before writing, when staging rows would point at a parent production lacks, naming them and the ways out', async () => {
         const staging = await freshStaging('cascade_orphans');
-        await query(staging.adminUrl, `
+        await query(
+          staging.adminUrl,
+          `
           INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'staging only', now());
-          INSERT INTO analytics.page_views (hotel_id, path) SELECT '00000000-0000-0000-0000-00000000beef', '/p' || i FROM generate_series(1, 3) i;`);
+          INSERT INTO analytics.page_views (hotel_id, path) SELECT '00000000-0000-0000-0000-00000000beef', '/p' || i FROM generate_series(1, 3) i;`,
+        );
         const before = await tableDigests(staging.adminUrl);
         for (const args of [['--dry-run'], []]) {
           const result = await withoutAnalytics(staging, args);
@@ -204,35 +232,49 @@ export function defineSyncSuite(via: Via): void {
       const cycle = await runScript('sync.ts', args, { env: envFor(production, staging), cwd });
       expect(cycle.code).toBe(1);
       expect(cycle.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
-      expect(cycle.stderr).toMatch(/\d+ row\(s\) of public\.invoicing_ranges \(public\.invoicing_ranges\.last_invoice_id,last_invoice_issued_on -> public\.invoices/);
+      expect(cycle.stderr).toMatch(
+        /\d+ row\(s\) of public\.invoicing_ranges \(public\.invoicing_ranges\.last_invoice_id,last_invoice_issued_on -> public\.invoices/,
+      );
       if (via === 'postgres') expect((await tableDigests(staging.adminUrl))['public.hotels']?.rows).toBe(0);
       const result = await runScript('sync.ts', [...args, '--exclude', 'invoices,invoicing_ranges'], { env: envFor(production, staging), cwd });
       expect(result.stderr).not.toMatch(/error|orphan|no parent/i);
       expect(result.code, result.stderr).toBe(0);
-      const [counts] = await query<{ hotels: number; units: number; orphans: number }>(staging.adminUrl, `
+      const [counts] = await query<{ hotels: number; units: number; orphans: number }>(
+        staging.adminUrl,
+        `
         SELECT (SELECT count(*)::int FROM public.hotels) AS hotels, (SELECT count(*)::int FROM public.accommodation_units) AS units,
                (SELECT count(*)::int FROM public.guest_reservations r WHERE r.accommodation_unit_id IS NOT NULL
-                  AND NOT EXISTS (SELECT FROM public.accommodation_units u WHERE u.id = r.accommodation_unit_id)) AS orphans`);
-      const [inProduction] = await query<{ hotels: number; units: number }>(production.adminUrl,
-        'SELECT (SELECT count(*)::int FROM public.hotels) AS hotels, (SELECT count(*)::int FROM public.accommodation_units) AS units');
+                  AND NOT EXISTS (SELECT FROM public.accommodation_units u WHERE u.id = r.accommodation_unit_id)) AS orphans`,
+      );
+      const [inProduction] = await query<{ hotels: number; units: number }>(
+        production.adminUrl,
+        'SELECT (SELECT count(*)::int FROM public.hotels) AS hotels, (SELECT count(*)::int FROM public.accommodation_units) AS units',
+      );
       expect(counts?.hotels).toBe((inProduction?.hotels ?? 0) - 1);
       expect(counts?.units).toBeGreaterThan(0);
       expect(counts?.units).toBeLessThan(inProduction?.units ?? 0);
       expect(counts?.orphans).toBe(0);
       // Every staging foreign key of the tables it copied holds: verify finds no row without its parent (over
       // REST the failed run above committed its batches: invoicing_ranges keeps what it left, named there).
-      const verified = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'invoices,invoicing_ranges', '--json'], {
-        env: envFor(production, staging),
-      });
+      const verified = await runScript(
+        'verify-sync-status.ts',
+        ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'invoices,invoicing_ranges', '--json'],
+        {
+          env: envFor(production, staging),
+        },
+      );
       expect((JSON.parse(verified.stdout) as { orphans: unknown[] }).orphans).toEqual([]);
     });
 
     it("fails, rolled back where it can be, when staging's own rows of an upserted child would lose their replaced parent", async () => {
       const staging = await freshStaging('upsert_child_orphans');
       expect((await sync(staging, ['--yes'])).code).toBe(0);
-      await query(staging.adminUrl, `
+      await query(
+        staging.adminUrl,
+        `
         INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'staging only', now());
-        INSERT INTO public.accommodation_units (id, hotel_id, name) VALUES ('00000000-0000-0000-0000-00000000cafe', '00000000-0000-0000-0000-00000000beef', 'staging only');`);
+        INSERT INTO public.accommodation_units (id, hotel_id, name) VALUES ('00000000-0000-0000-0000-00000000cafe', '00000000-0000-0000-0000-00000000beef', 'staging only');`,
+      );
       const before = await tableDigests(staging.adminUrl);
       const cwd = emptyDirectory();
       writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'public.accommodation_units': { mode: 'upsert' } } }));
@@ -253,35 +295,39 @@ export function defineSyncSuite(via: Via): void {
       expect(result.stderr).toContain('--mode replace');
     });
 
-    it(via === 'postgres'
-      ? 'leaves staging exactly as it was when a late table fails'
-      : 'names a row staging rejects by its key, and writes every other row', async () => {
-      const staging = await freshStaging('bad_row');
-      await query(staging.adminUrl, `
+    it(
+      via === 'postgres' ? 'leaves staging exactly as it was when a late table fails' : 'names a row staging rejects by its key, and writes every other row',
+      async () => {
+        const staging = await freshStaging('bad_row');
+        await query(
+          staging.adminUrl,
+          `
         INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'stale staging row', now());
-        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (length(content) < 330) NOT VALID;`);
-      const before = await tableDigests(staging.adminUrl);
-      const result = await sync(staging, ['--yes']);
-      expect(result.code).toBe(1);
-      const tooLong = await query<{ id: string }>(production.adminUrl, 'SELECT id FROM public.chat_messages WHERE length(content) >= 330 ORDER BY id');
-      expect(tooLong.length).toBeGreaterThan(0);
-      if (via === 'postgres') {
-        expect(result.stderr).toContain('Copying public.chat_messages failed');
-        expect(result.stderr).toContain('short_messages');
-        expect(result.stderr).toMatch(/line \d+/);
-        expect(result.stderr).toContain('Staging was left exactly as it was');
-        expect(await tableDigests(staging.adminUrl)).toEqual(before);
-        return;
-      }
-      expect(result.stdout).toContain(`${tooLong.length} row(s) rejected by staging, the rest written`);
-      for (const { id } of tooLong) expect(result.stdout).toContain(`public.chat_messages (id=${id})`);
-      expect(result.stdout).toContain('short_messages');
-      const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
-      expect(actual['public.chat_messages']?.rows).toBe((expected['public.chat_messages']?.rows ?? 0) - tooLong.length);
-      delete expected['public.chat_messages'];
-      delete actual['public.chat_messages'];
-      expect(actual).toEqual(expected);
-    });
+        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (length(content) < 330) NOT VALID;`,
+        );
+        const before = await tableDigests(staging.adminUrl);
+        const result = await sync(staging, ['--yes']);
+        expect(result.code).toBe(1);
+        const tooLong = await query<{ id: string }>(production.adminUrl, 'SELECT id FROM public.chat_messages WHERE length(content) >= 330 ORDER BY id');
+        expect(tooLong.length).toBeGreaterThan(0);
+        if (via === 'postgres') {
+          expect(result.stderr).toContain('Copying public.chat_messages failed');
+          expect(result.stderr).toContain('short_messages');
+          expect(result.stderr).toMatch(/line \d+/);
+          expect(result.stderr).toContain('Staging was left exactly as it was');
+          expect(await tableDigests(staging.adminUrl)).toEqual(before);
+          return;
+        }
+        expect(result.stdout).toContain(`${tooLong.length} row(s) rejected by staging, the rest written`);
+        for (const { id } of tooLong) expect(result.stdout).toContain(`public.chat_messages (id=${id})`);
+        expect(result.stdout).toContain('short_messages');
+        const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+        expect(actual['public.chat_messages']?.rows).toBe((expected['public.chat_messages']?.rows ?? 0) - tooLong.length);
+        delete expected['public.chat_messages'];
+        delete actual['public.chat_messages'];
+        expect(actual).toEqual(expected);
+      },
+    );
 
     it('refuses to replace without --yes when there is no terminal to ask at', async () => {
       const staging = await freshStaging('noconfirm');

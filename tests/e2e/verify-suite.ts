@@ -10,7 +10,6 @@ import { query, SYNCED_SCHEMAS } from '../helpers/content.ts';
 import { runScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
-
 export function defineVerifySuite(via: Via): void {
   const { production, stack } = sharedStack();
   let staging: Project;
@@ -54,7 +53,10 @@ export function defineVerifySuite(via: Via): void {
     });
 
     it('names rows whose foreign key finds no parent, which equal counts would hide', async () => {
-      const [{ id, hotel_id }] = (await query<{ id: string; hotel_id: string }>(staging.adminUrl, 'SELECT id::text, hotel_id::text FROM analytics.page_views ORDER BY id LIMIT 1')) as [{ id: string; hotel_id: string }];
+      const [{ id, hotel_id }] = (await query<{ id: string; hotel_id: string }>(
+        staging.adminUrl,
+        'SELECT id::text, hotel_id::text FROM analytics.page_views ORDER BY id LIMIT 1',
+      )) as [{ id: string; hotel_id: string }];
       const orphan = (hotel: string) =>
         query(staging.adminUrl, `SET session_replication_role = replica; UPDATE analytics.page_views SET hotel_id = '${hotel}' WHERE id = ${id}`);
       await orphan('00000000-0000-0000-0000-00000000dead');
@@ -78,7 +80,9 @@ export function defineVerifySuite(via: Via): void {
           staging.adminUrl,
           `SELECT id FROM public.chat_messages m WHERE NOT EXISTS (SELECT FROM public.chat_messages c WHERE c.parent_message_id = m.id) ORDER BY id LIMIT 1`,
         )) as [{ id: string }];
-        await query(staging.adminUrl, `
+        await query(
+          staging.adminUrl,
+          `
           SET session_replication_role = replica;
           UPDATE public.hotels SET name = name || ' ' WHERE id = '${changedHotel}';
           DELETE FROM public.chat_messages WHERE id = '${deletedMessage}';
@@ -89,7 +93,8 @@ export function defineVerifySuite(via: Via): void {
           ALTER DATABASE ${staging.name} SET DateStyle = 'SQL, DMY';
           ALTER DATABASE ${staging.name} SET extra_float_digits = 0;
           ALTER DATABASE ${staging.name} SET IntervalStyle = 'sql_standard';
-          ALTER DATABASE ${staging.name} SET bytea_output = 'escape';`);
+          ALTER DATABASE ${staging.name} SET bytea_output = 'escape';`,
+        );
       });
 
       it('names each difference by its key and exits 1, with no false alarm elsewhere', async () => {

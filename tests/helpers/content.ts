@@ -7,7 +7,14 @@ export type Digests = Record<string, { rows: number; md5: string | null }>;
 /** What a full sync copies: the app's schemas and Supabase's Auth and Storage rows. */
 export const SYNCED_SCHEMAS = ['public', 'analytics', 'auth', 'storage'];
 /** Tables of those schemas a schema-wide sync never copies (Supabase's bookkeeping, sign-in state). */
-export const NOT_COPIED = ['auth.audit_log_entries', 'auth.mfa_factors', 'auth.refresh_tokens', 'auth.schema_migrations', 'auth.sessions', 'storage.migrations'];
+export const NOT_COPIED = [
+  'auth.audit_log_entries',
+  'auth.mfa_factors',
+  'auth.refresh_tokens',
+  'auth.schema_migrations',
+  'auth.sessions',
+  'storage.migrations',
+];
 
 /** Digests of every table a full sync copies. */
 export async function syncedDigests(adminUrl: string): Promise<Digests> {
@@ -81,7 +88,9 @@ export async function query<T = Record<string, unknown>>(url: string, sql: strin
 
 /** A database as it is before anyone installs supasync: none of its functions, no mark, no private schema. */
 export async function removeSupasync(adminUrl: string): Promise<void> {
-  await query(adminUrl, `
+  await query(
+    adminUrl,
+    `
     DO $$ DECLARE f regprocedure; BEGIN
       FOR f IN SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                WHERE n.nspname = 'public' AND p.proname LIKE 'supasync\\_%' LOOP
@@ -89,5 +98,6 @@ export async function removeSupasync(adminUrl: string): Promise<void> {
       END LOOP;
     END $$;
     DROP SCHEMA IF EXISTS supasync_private CASCADE;
-    NOTIFY pgrst, 'reload schema';`);
+    NOTIFY pgrst, 'reload schema';`,
+  );
 }

@@ -57,7 +57,8 @@ export function startScript(script: string, args: string[], options: ScriptOptio
   let command = [TSX, join(ROOT, 'scripts', script), ...args];
   if (options.umask !== undefined) command = ['/bin/sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$@"`, 'sh', ...command];
   // script(1)'s terminal has no size until told one, as a person's has.
-  if (options.terminal) command = ['script', '-qefc', `stty rows 40 cols 160; exec ${command.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ')}`, '/dev/null'];
+  if (options.terminal)
+    command = ['script', '-qefc', `stty rows 40 cols 160; exec ${command.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ')}`, '/dev/null'];
   const child = spawn(command[0] as string, command.slice(1), { cwd: options.cwd ?? emptyDirectory(), env });
   let stdout = '';
   let stderr = '';
@@ -89,7 +90,9 @@ export function startScript(script: string, args: string[], options: ScriptOptio
       new Promise<void>((resolve, reject) => {
         waiting.push({ text, resolve });
         check();
-        void finished.then((result) => reject(new Error(`the script ended (${result.code}) before printing ${String(text)}:\n${result.stdout}\n${result.stderr}`)));
+        void finished.then((result) =>
+          reject(new Error(`the script ended (${result.code}) before printing ${String(text)}:\n${result.stdout}\n${result.stderr}`)),
+        );
       }),
   };
 }

@@ -19,7 +19,6 @@ import type { WrittenBackup } from '../session.ts';
 import { copyOut } from './copy-out.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 
-
 /**
  * Writes every table's rows (every column staging stores; generated ones it
  * computes again) with COPY TO, streamed to a file so memory stays at a few
@@ -127,21 +126,13 @@ async function ownedSequences(staging: pg.ClientBase, table: TableRef): Promise<
   );
   const sequences: BackedUpSequence[] = [];
   for (const sequence of rows) {
-    const { rows: state } = await staging.query<{ last_value: string; is_called: boolean }>(
-      `SELECT last_value::text, is_called FROM ${quoteTable(sequence)}`,
-    );
+    const { rows: state } = await staging.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text, is_called FROM ${quoteTable(sequence)}`);
     sequences.push({ ...sequence, lastValue: String(state[0]?.last_value), isCalled: Boolean(state[0]?.is_called) });
   }
   return sequences;
 }
 
-async function copyToFile(
-  staging: pg.ClientBase,
-  table: TableRef,
-  columns: string[],
-  format: BackedUpTable['format'],
-  path: string,
-): Promise<number> {
+async function copyToFile(staging: pg.ClientBase, table: TableRef, columns: string[], format: BackedUpTable['format'], path: string): Promise<number> {
   const { rows } = await staging.query<{ relkind: string }>('SELECT relkind FROM pg_catalog.pg_class WHERE oid = $1::regclass', [quoteTable(table)]);
   // COPY cannot read a partitioned table directly; a query over it can.
   const source =
@@ -185,6 +176,6 @@ class FileSink extends Writable {
     this.file.sync().then(() => callback(), callback);
   }
   private async writeAll(chunk: Buffer): Promise<void> {
-    for (let at = 0; at < chunk.length; ) at += (await this.file.write(chunk, at)).bytesWritten;
+    for (let at = 0; at < chunk.length;) at += (await this.file.write(chunk, at)).bytesWritten;
   }
 }

@@ -62,10 +62,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       return parseAnswer(ANSWERS.orphans, found, what, side);
     },
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
-    checksum: (target, level) =>
-      runBuilt(client, 'checksum_query', checksumArgs(target, level)).catch(
-        failed(`Checksumming ${qualifiedName(target.table)}`),
-      ),
+    checksum: (target, level) => runBuilt(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
     close: () => client.end(),
   };
 }

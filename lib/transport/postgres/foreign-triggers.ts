@@ -10,7 +10,9 @@ import { describeForeignTriggers, type ForeignTriggers } from '../foreign-trigge
 /** Stops before writing when a table to load has enabled user triggers staging's role cannot disable. */
 export async function refuseForeignTriggers(staging: pg.ClientBase, tables: TableLoad[]): Promise<void> {
   // The query supasync_write_checks asks over REST: here the role writing is the connection's.
-  const rows = await runShared<ForeignTriggers[]>(staging, 'foreign_triggers', [JSON.stringify(tables.map(({ table }) => ({ schema: table.schema, name: table.name })))]);
+  const rows = await runShared<ForeignTriggers[]>(staging, 'foreign_triggers', [
+    JSON.stringify(tables.map(({ table }) => ({ schema: table.schema, name: table.name }))),
+  ]);
   if (!rows.length) return;
   throw new DatabaseError(
     `${describeForeignTriggers(rows, "staging's role")} Sync as a role that may set it ` +

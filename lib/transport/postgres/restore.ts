@@ -37,11 +37,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
     for (const table of manifest.tables) {
       if (table.file) rows += await copyFromFile(staging, table, join(directory, table.file));
       for (const sequence of table.sequences) {
-        await staging.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, $3)', [
-          quoteTable(sequence),
-          sequence.lastValue,
-          sequence.isCalled,
-        ]);
+        await staging.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, $3)', [quoteTable(sequence), sequence.lastValue, sequence.isCalled]);
       }
     }
     await setSequencesPostgres(staging, manifest.sequences ?? []);
@@ -50,9 +46,13 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
   } catch (error) {
     await staging.query('ROLLBACK').catch(() => undefined);
     if (error instanceof DatabaseError || error instanceof UsageError) throw error;
-    throw new DatabaseError(`${describeError('Restoring the backup', error)}\nStaging was left as it was: the restore is one transaction, now rolled back.`, 1, {
-      cause: error,
-    });
+    throw new DatabaseError(
+      `${describeError('Restoring the backup', error)}\nStaging was left as it was: the restore is one transaction, now rolled back.`,
+      1,
+      {
+        cause: error,
+      },
+    );
   } finally {
     await staging.end().catch(() => undefined);
   }
@@ -85,7 +85,7 @@ async function requireReplicaRole(staging: pg.ClientBase): Promise<void> {
   } catch (error) {
     if ((error as { code?: string }).code !== '42501') throw error;
     throw new DatabaseError(
-      "Restoring needs SET session_replication_role on staging, which this role may not do: rows go back as they were saved, with no trigger rewriting them and in any order (cycles included). " +
+      'Restoring needs SET session_replication_role on staging, which this role may not do: rows go back as they were saved, with no trigger rewriting them and in any order (cycles included). ' +
         'Run it as a role that may (on Supabase, postgres), or GRANT SET ON PARAMETER session_replication_role TO <role> (PostgreSQL 15+). Nothing was changed.',
       1,
       { cause: error },

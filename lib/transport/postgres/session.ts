@@ -126,7 +126,10 @@ class PostgresSession implements SyncSession {
     if (emptied.length) {
       // Indexes first: a table whose DELETE left foreign-key checks pending may not have an index dropped until they ran.
       const replaced = tables.filter((table) => table.mode === 'replace');
-      this.droppedIndexes = await dropSecondaryIndexes(this.staging, replaced.map((t) => t.table));
+      this.droppedIndexes = await dropSecondaryIndexes(
+        this.staging,
+        replaced.map((t) => t.table),
+      );
       await this.empty(emptied);
     }
     return { backup, warnings: [] };
@@ -160,8 +163,7 @@ class PostgresSession implements SyncSession {
       // have indexes built while they wait: its indexes come after the checks.
       if (this.deferredKeys.some((key) => key.table === quoteTable(table.table)) || this.checksPending.has(qualifiedName(table.table))) {
         this.postponedIndexes.push(...dropped);
-      }
-      else await createIndexes(this.staging, dropped);
+      } else await createIndexes(this.staging, dropped);
       return { rows, changed: rows, rejected: [] };
     }
     return this.upsertTable(table, onRows);
@@ -176,9 +178,7 @@ class PostgresSession implements SyncSession {
     if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to upsert on`);
     const temp = quoteIdent(`supasync_load_${++this.tempTables}`);
     const columns = columnList(table.columns);
-    await this.staging.query(
-      `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${columns} FROM ${quoteTable(table.table)} WITH NO DATA`,
-    );
+    await this.staging.query(`CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${columns} FROM ${quoteTable(table.table)} WITH NO DATA`);
     const rows = await copyRows({ production: this.production, staging: this.staging, table, into: temp, onRows });
     // The INSERT the REST path's supasync_write_rows runs, from the temporary table instead of a batch.
     const insert = await runShared<string>(this.staging, 'insert_query', [quoteTable(table.table), table.columns, table.key.columns, temp]);

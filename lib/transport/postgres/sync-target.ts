@@ -21,7 +21,10 @@ export async function readSyncTargetPostgres(client: pg.ClientBase): Promise<Syn
   const { present, readable } = rows[0] ?? { present: false, readable: false };
   if (!present) return { kind: 'unmarked' };
   if (!readable) {
-    return { kind: 'unknown', why: 'this role may not read supasync_private.sync_target (GRANT USAGE ON SCHEMA supasync_private and SELECT on it to the role, or connect as its owner)' };
+    return {
+      kind: 'unknown',
+      why: 'this role may not read supasync_private.sync_target (GRANT USAGE ON SCHEMA supasync_private and SELECT on it to the role, or connect as its owner)',
+    };
   }
   const mark = await client.query<{ marked_at: Date; marked_by: string | null }>('SELECT marked_at, marked_by FROM supasync_private.sync_target');
   const row = mark.rows[0];

@@ -53,7 +53,13 @@ export async function copyCycle(
   let rows = 0;
   let bytes = 0;
   for (const table of tables) {
-    const batch = { table_schema: table.table.schema, table_name: table.table.name, columns: table.columns, key_columns: table.key?.columns ?? [], rows: [] as Row[] };
+    const batch = {
+      table_schema: table.table.schema,
+      table_name: table.table.name,
+      columns: table.columns,
+      key_columns: table.key?.columns ?? [],
+      rows: [] as Row[],
+    };
     for await (const page of readPages(clients.production, table, onRetry)) {
       batch.rows.push(...page);
       rows += page.length;
@@ -67,9 +73,13 @@ export async function copyCycle(
   const written = await callRpc<{ table: string; written: number }[]>(clients.staging, 'supasync_write_cycle', { batches }, { onRetry }).catch(
     (error: unknown) => {
       const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
-      throw new DatabaseError(`Writing ${names} together (one transaction, their foreign keys checked at its end) failed: ${detail}. Nothing of them was written.`, 1, {
-        cause: error,
-      });
+      throw new DatabaseError(
+        `Writing ${names} together (one transaction, their foreign keys checked at its end) failed: ${detail}. Nothing of them was written.`,
+        1,
+        {
+          cause: error,
+        },
+      );
     },
   );
   return new Map(

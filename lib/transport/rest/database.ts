@@ -44,14 +44,16 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         return mark ? { kind: 'marked', ...mark } : { kind: 'unmarked' };
       } catch (error) {
         if (error instanceof RpcFailure && error.code === 'PGRST202') {
-          return { kind: 'unknown', why: `it lacks supasync_sync_target(), which supasync's functions have had since this version: update them (npx tsx scripts/install-rpcs.ts --${side})` };
+          return {
+            kind: 'unknown',
+            why: `it lacks supasync_sync_target(), which supasync's functions have had since this version: update them (npx tsx scripts/install-rpcs.ts --${side})`,
+          };
         }
         if (error instanceof DatabaseError) throw error;
         return failed(what)(error);
       }
     },
-    countRows: (table) =>
-      ask(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name }, ANSWERS.count),
+    countRows: (table) => ask(`Counting ${qualifiedName(table)}`, 'supasync_count_rows', { table_schema: table.schema, table_name: table.name }, ANSWERS.count),
     references: (table, columns, rowFilter) =>
       ask(
         `Reading the references of ${qualifiedName(table)}`,

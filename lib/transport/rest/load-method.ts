@@ -47,9 +47,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
   const cycles = cycleTables(plan);
   const passes = planSecondPasses(plan, new Set(cycles.flat().map((table) => qualifiedName(table.table))));
   const refused = [
-    ...(checks.foreign_triggers.length
-      ? [describeForeignTriggers(checks.foreign_triggers, `staging's supasync functions run as ${checks.owner}, which`)]
-      : []),
+    ...(checks.foreign_triggers.length ? [describeForeignTriggers(checks.foreign_triggers, `staging's supasync functions run as ${checks.owner}, which`)] : []),
     ...cycles.flatMap((tables) => whyNotTogether(tables) ?? []),
     ...passes.refused,
   ];
@@ -69,7 +67,8 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
         "staging's supasync functions may not SET session_replication_role: loading in foreign-key order, with user triggers disabled around each batch.",
         ...describeSecondPasses(passes),
         ...cycles.map(
-          (tables) => `${tables.map((t) => qualifiedName(t.table)).join(' <-> ')} reference each other: they are written together in one request, their foreign keys checked at its end.`,
+          (tables) =>
+            `${tables.map((t) => qualifiedName(t.table)).join(' <-> ')} reference each other: they are written together in one request, their foreign keys checked at its end.`,
         ),
       ],
     },

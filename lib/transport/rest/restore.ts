@@ -32,12 +32,7 @@ export interface RestRestoreResult {
  * any order, cycles included, with no trigger rewriting them. Without it
  * the restore is refused before anything is emptied.
  */
-export async function restoreOverRest(
-  stagingUrl: string,
-  serviceRoleKey: string,
-  directory: string,
-  manifest: RestBackupManifest,
-): Promise<RestRestoreResult> {
+export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string, directory: string, manifest: RestBackupManifest): Promise<RestRestoreResult> {
   const staging = connectSupabase(stagingUrl, serviceRoleKey);
   let retries = 0;
   const onRetry = () => {
@@ -130,7 +125,8 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
       } catch (error) {
         return fail(`line ${lines + 1} is not JSON (${(error as Error).message}); the file is damaged.`);
       }
-      if (!Array.isArray(row) || row.length !== entry.columns.length) return fail(`line ${lines + 1} does not hold ${entry.columns.length} values; the file is damaged.`);
+      if (!Array.isArray(row) || row.length !== entry.columns.length)
+        return fail(`line ${lines + 1} does not hold ${entry.columns.length} values; the file is damaged.`);
       lines++;
       batch.push(row);
       bytes += line.length;

@@ -10,7 +10,6 @@ import type { RejectedRow } from '../session.ts';
 import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 
-
 /** What paging a table needs: a sync's TableLoad, or a backup's description of a staging table. */
 export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilter' | 'options'>;
 /** What writing rows into a table needs. */

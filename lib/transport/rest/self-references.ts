@@ -56,7 +56,8 @@ export function planSecondPasses(plan: LoadPlan, inCycles: Set<string>): SecondP
 
 export function describeSecondPasses(passes: SecondPasses): string[] {
   return [...passes.columns].map(
-    ([table, columns]) => `${table} references itself: its rows are written with ${columns.join(', ')} NULL, then a second pass sets ${columns.length > 1 ? 'them' : 'it'}.`,
+    ([table, columns]) =>
+      `${table} references itself: its rows are written with ${columns.join(', ')} NULL, then a second pass sets ${columns.length > 1 ? 'them' : 'it'}.`,
   );
 }
 

@@ -10,7 +10,16 @@ import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import type { LoadPlan, TableLoad } from '../load.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
-import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy, type WrittenBackup } from '../session.ts';
+import {
+  tablesToSave,
+  type LoadMethod,
+  type PreparedStaging,
+  type SessionOptions,
+  type StagingBackup,
+  type SyncSession,
+  type TableCopy,
+  type WrittenBackup,
+} from '../session.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
