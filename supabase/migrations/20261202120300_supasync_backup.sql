@@ -11,11 +11,7 @@
 -- sequences of Supabase's own schemas are not readable by service_role
 -- everywhere.
 CREATE OR REPLACE FUNCTION public.supasync_backup_tables(tables jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $backup$
 DECLARE
   wanted record;

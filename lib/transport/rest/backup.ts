@@ -6,10 +6,12 @@
 // it. restore.ts puts it back.
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
+import { z } from 'zod';
+import { ANSWERS } from '../reads.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { openPrivateFile } from '../../backup/files.ts';
-import { backupName, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable } from '../../backup/manifest.ts';
+import { backupName, tableFile, writeManifest, type JsonLinesTable } from '../../backup/manifest.ts';
 import { restOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import type { WrittenBackup } from '../session.ts';
@@ -17,18 +19,21 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type PagedTable } from './rows.ts';
 
 /** What supasync_backup_tables says of one staging table. */
-export interface StagingTableState {
-  schema: string;
-  name: string;
-  partitioned: boolean;
-  columns: string[];
-  key: string[] | null;
-  hasRows: boolean;
-  sequences: BackedUpSequence[];
-}
+const STAGING_TABLES = z.array(
+  z.object({
+    schema: z.string(),
+    name: z.string(),
+    partitioned: z.boolean(),
+    columns: z.array(z.string()),
+    key: z.array(z.string()).nullable(),
+    hasRows: z.boolean(),
+    sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), lastValue: z.string(), isCalled: z.boolean() })),
+  }),
+);
+export type StagingTableState = z.infer<typeof STAGING_TABLES>[number];
 
 export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
-  return callRpc<StagingTableState[]>(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry });
+  return callRpc(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry, answer: STAGING_TABLES });
 }
 
 /**
@@ -95,7 +100,12 @@ export async function backUpTablesOverRest(
     }
     current = undefined;
     const sequenceStates = sequences.length
-      ? await callRpc<SequenceState[]>(staging, 'supasync_sequence_values', { sequences: sequences.map(({ schema, name }) => ({ schema, name })) }, { onRetry })
+      ? await callRpc(
+          staging,
+          'supasync_sequence_values',
+          { sequences: sequences.map(({ schema, name }) => ({ schema, name })) },
+          { onRetry, answer: ANSWERS.sequenceValues },
+        )
       : [];
     await writeManifest(directory, {
       supasyncBackup: 1,
