@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
-import { ANSWERS } from '../reads.ts';
+import { ANSWERS } from './answers.ts';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { openPrivateFile } from '../../backup/files.ts';

@@ -23,7 +23,7 @@ import {
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
-import { ANSWERS } from '../reads.ts';
+import { ANSWERS } from './answers.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
 import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
