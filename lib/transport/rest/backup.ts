@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { ANSWERS } from './answers.ts';
+import { ownedWithValues, runSequenceValues, sequencesToRead, type StagingTableState } from '../backup-tables.ts';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { openPrivateFile } from '../../backup/files.ts';
@@ -19,7 +20,7 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type PagedTable } from './rows.ts';
 
 /** What supasync_backup_tables says of one staging table. */
-const STAGING_TABLES = z.array(
+const STAGING_TABLES: z.ZodType<StagingTableState[]> = z.array(
   z.object({
     schema: z.string(),
     name: z.string(),
@@ -27,10 +28,9 @@ const STAGING_TABLES = z.array(
     columns: z.array(z.string()),
     key: z.array(z.string()).nullable(),
     hasRows: z.boolean(),
-    sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), lastValue: z.string(), isCalled: z.boolean() })),
+    sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
   }),
 );
-export type StagingTableState = z.infer<typeof STAGING_TABLES>[number];
 
 export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
   return callRpc(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry, answer: STAGING_TABLES });
@@ -80,6 +80,15 @@ export async function backUpTablesOverRest(
   let current: StagingTableState | undefined;
   try {
     directory = await backup.makeDirectory(name);
+    const wanted = sequencesToRead(states, sequences);
+    const values = wanted.length
+      ? await callRpc(
+          staging,
+          'supasync_sequence_values',
+          { sequences: wanted.map(({ schema, name }) => ({ schema, name })) },
+          { onRetry, answer: ANSWERS.sequenceValues },
+        )
+      : [];
     for (const [index, state] of states.entries()) {
       current = state;
       const entry: JsonLinesTable = {
@@ -90,7 +99,7 @@ export async function backUpTablesOverRest(
         format: 'jsonl',
         key: state.key,
         rows: 0,
-        sequences: state.sequences,
+        sequences: ownedWithValues(state, values),
       };
       if (state.hasRows) {
         entry.file = tableFile(index, state, 'jsonl');
@@ -99,21 +108,13 @@ export async function backUpTablesOverRest(
       entries.push(entry);
     }
     current = undefined;
-    const sequenceStates = sequences.length
-      ? await callRpc(
-          staging,
-          'supasync_sequence_values',
-          { sequences: sequences.map(({ schema, name }) => ({ schema, name })) },
-          { onRetry, answer: ANSWERS.sequenceValues },
-        )
-      : [];
     await writeManifest(directory, {
       supasyncBackup: 1,
       via: 'rest',
       createdAt: createdAt.toISOString(),
       staging: origin,
       tables: entries,
-      sequences: sequenceStates,
+      sequences: runSequenceValues(sequences, values),
     });
   } catch (error) {
     await backup.discard().catch(() => undefined);
