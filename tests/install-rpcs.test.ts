@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, removeSupasync, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { functionsVersion } from '../lib/install/version.ts';
+import { openDatabase } from '../lib/transport/database.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -48,6 +49,23 @@ describe('scripts/install-rpcs.ts', () => {
     }
     expect(synced.code).toBe(0);
     expect(await syncedDigests(bare.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+  });
+
+  it('stops, naming the question and the fix, when a function answers in a shape this version does not know', async () => {
+    const env = envFor(production, bare);
+    await query(
+      bare.adminUrl,
+      `CREATE OR REPLACE FUNCTION public.supasync_sequence_values(sequences jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT '[{"schema": 1}]'::jsonb $$`,
+    );
+    const staging = await openDatabase({ side: 'staging', url: bare.apiUrl, serviceRoleKey: bare.serviceRoleKey }, 'rest');
+    try {
+      await expect(staging.sequenceValues([{ schema: 'public', name: 'order_id_seq' }])).rejects.toThrow(
+        /Reading where sequences stand in staging: the answer came in a shape supasync does not know \(.*schema.*\)\. .*install-rpcs\.ts --staging/,
+      );
+    } finally {
+      await staging.close();
+      expect((await runScript('install-rpcs.ts', ['--staging', '--yes'], { env })).code).toBe(0);
+    }
   });
 
   it('says it reinstalls or upgrades, and refuses to put older functions over newer ones', async () => {

@@ -26,7 +26,8 @@ export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Pr
 
 /** The catalog query alone, inside whatever transaction the caller holds (a backup reads it in the sync's). */
 export async function queryCatalog(side: Side, client: pg.ClientBase): Promise<Catalog> {
-  return parseCatalog(side, await runShared(client, 'catalog', []));
+  // This checkout's own query: its answer has the shape this checkout declares (types.ts).
+  return runShared<Catalog>(client, 'catalog', []);
 }
 
 export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string): Promise<Catalog> {
@@ -45,15 +46,22 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
   return parseCatalog(side, data);
 }
 
-function parseCatalog(side: Side, value: unknown): Catalog {
-  const catalog = value as Partial<Catalog> | null;
-  if (!catalog || !Array.isArray(catalog.tables) || typeof catalog.database !== 'string') {
-    throw new DatabaseError(`${side}'s schema came back in a shape supasync does not know: is its supasync_catalog function from another version?`);
-  }
-  if (!Array.isArray(catalog.sequences)) {
+/**
+ * Through the installed supasync_catalog(), which may be of another
+ * version: checked whole (schema.ts) before anything trusts it. zod loads
+ * only here, on the REST path.
+ */
+async function parseCatalog(side: Side, value: unknown): Promise<Catalog> {
+  if (value !== null && typeof value === 'object' && !Array.isArray((value as Partial<Catalog>).sequences)) {
     throw new DatabaseError(
       `${side}'s supasync_catalog is older than this supasync (it lists no sequences): update supasync's functions with npx tsx scripts/install-rpcs.ts --${side}`,
     );
   }
-  return catalog as Catalog;
+  const [{ CATALOG }, { z }] = await Promise.all([import('./schema.ts'), import('zod')]);
+  const parsed = CATALOG.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new DatabaseError(
+    `${side}'s schema came back in a shape supasync does not know (${z.prettifyError(parsed.error).replace(/\n/g, '; ')}): ` +
+      `are its supasync functions from another version? Update them: npx tsx scripts/install-rpcs.ts --${side}`,
+  );
 }

@@ -1,12 +1,10 @@
 // What every side answers, whichever way it is reached (postgres/database.ts,
-// rest/database.ts), and the shapes of those answers, checked as they arrive:
-// a function of another version, or a database that is not what it seems,
-// stops the run with its name instead of flowing on as wrong numbers.
-import { z } from 'zod';
+// rest/database.ts). Over REST each answer is checked as it arrives
+// (rest/answers.ts): the functions there may be of another version. The
+// direct path runs this checkout's own SQL, whose answers cannot be.
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
-import { DatabaseError } from '../errors.ts';
 import type { ChecksumLevel, ChecksumTarget } from './checksum.ts';
 
 export interface DatabaseReads {
@@ -39,26 +37,10 @@ export type SyncTargetMark =
   /** The mark exists but this role may not read it, or the functions that read it are missing. */
   | { kind: 'unknown'; why: string };
 
-export const ANSWERS = {
-  // Counts come as jsonb numbers, or as strings from functions of an older version.
-  references: z.record(z.string(), z.coerce.number()),
-  missingKeys: z.array(z.string()),
-  orphans: z.array(z.object({ rows: z.coerce.number(), keys: z.array(z.string()) })),
-  sequenceValues: z.array(z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() })),
-  count: z.coerce.number().int().nonnegative(),
-  mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),
-};
-
-export type Orphans = z.infer<typeof ANSWERS.orphans>[number];
-
-/** An answer checked against its shape; `what` names the question in the error. */
-export function parseAnswer<T>(schema: z.ZodType<T>, value: unknown, what: string, side: Side): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new DatabaseError(
-    `${what} in ${side}: the answer came in a shape supasync does not know (${z.prettifyError(parsed.error).replace(/\n/g, '; ')}). ` +
-      `Are its supasync functions from another version? Update them: npx tsx scripts/install-rpcs.ts --${side}`,
-  );
+/** Per link: its child's rows whose key finds no parent, and a few of those keys as ROW(...)::text. */
+export interface Orphans {
+  rows: number;
+  keys: string[];
 }
 
 /** A link as supasync_private.orphans_query takes it, on either path. */

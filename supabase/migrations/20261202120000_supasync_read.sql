@@ -21,11 +21,7 @@
 -- read as (`role`): over REST that owner, directly the connection's role.
 
 CREATE OR REPLACE FUNCTION public.supasync_catalog()
-RETURNS jsonb
-LANGUAGE sql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $catalog$
 WITH relations AS (
   SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
@@ -310,10 +306,7 @@ CREATE SCHEMA IF NOT EXISTS supasync_private;
 -- ROW(columns)::text in the checksum: see supasync_checksum below.
 CREATE OR REPLACE FUNCTION supasync_private.checksum_query(
   table_schema text, table_name text, columns text[], key_columns text[], buckets integer, only_buckets integer[], row_limit integer)
-RETURNS text
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $checksum_query$
 SELECT CASE
   WHEN $5::integer IS NULL THEN pg_catalog.format(
@@ -345,10 +338,7 @@ $checksum_query$;
 -- The distinct values of `columns` (NULLs left out) with how many rows hold
 -- each, as a jsonb object: see supasync_references below.
 CREATE OR REPLACE FUNCTION supasync_private.references_query(table_schema text, table_name text, columns text[], row_filter text)
-RETURNS text
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $references_query$
 SELECT pg_catalog.format(
   'SELECT COALESCE(jsonb_object_agg(k, n), ''{}'') FROM (SELECT %s AS k, count(*) AS n FROM %I.%I WHERE %s AND (%s) GROUP BY 1) s',
@@ -360,10 +350,7 @@ $references_query$;
 -- Which of the ROW(...)::text values in `keys` no row has in `columns`, as a
 -- sorted jsonb array: see supasync_missing_keys below.
 CREATE OR REPLACE FUNCTION supasync_private.missing_keys_query(table_schema text, table_name text, columns text[], keys text[], row_filter text)
-RETURNS text
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $missing_keys_query$
 SELECT pg_catalog.format(
   'SELECT COALESCE(jsonb_agg(wanted.k ORDER BY wanted.k), ''[]'') FROM unnest(%L::text[]) AS wanted(k)
@@ -376,10 +363,7 @@ $missing_keys_query$;
 -- one statement answering a jsonb array of {"rows", "keys"}. See
 -- supasync_orphans below for the links' shape.
 CREATE OR REPLACE FUNCTION supasync_private.orphans_query(links jsonb)
-RETURNS text
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $orphans_query$
 SELECT COALESCE(
   'SELECT COALESCE(jsonb_agg(found ORDER BY link), ''[]'') FROM (' ||
@@ -404,10 +388,7 @@ $orphans_query$;
 -- from each sequence itself, as a jsonb array in the order asked; a name
 -- that is no sequence here is left out. See supasync_sequence_values below.
 CREATE OR REPLACE FUNCTION supasync_private.sequence_values_query(sequences jsonb)
-RETURNS text
-LANGUAGE sql
-STABLE
-SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $sequence_values_query$
 SELECT COALESCE(
   'SELECT COALESCE(jsonb_agg(state ORDER BY n), ''[]'') FROM (' ||
@@ -427,9 +408,7 @@ $sequence_values_query$;
 -- $1: for the rest of the transaction (the functions here, each a request of
 -- its own over REST) or of the session (the direct path's connections).
 CREATE OR REPLACE FUNCTION supasync_private.pin_text_settings(transaction_only boolean)
-RETURNS void
-LANGUAGE sql
-SET search_path = ''
+RETURNS void LANGUAGE sql SET search_path = ''
 AS $pin_text_settings$
 SELECT FROM (VALUES
   (pg_catalog.set_config('datestyle', 'ISO, YMD', $1::boolean)),
@@ -443,10 +422,7 @@ $pin_text_settings$;
 -- Runs what a builder made, for the REST path's functions, under the pinned
 -- settings.
 CREATE OR REPLACE FUNCTION supasync_private.answer(query text)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = ''
 AS $answer$
 DECLARE
   result jsonb;
@@ -468,11 +444,7 @@ REVOKE ALL ON FUNCTION supasync_private.sequence_values_query(jsonb) FROM PUBLIC
 -- Row counts of some tables, for the status table over REST (PostgREST's
 -- own counts reach only the exposed schemas).
 CREATE OR REPLACE FUNCTION public.supasync_count_rows(table_schema text, table_name text)
-RETURNS bigint
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
+RETURNS bigint LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $count$
 DECLARE
   counted bigint;
@@ -576,11 +548,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_orphans(jsonb) TO service_role;
 -- DEFINER because the mark is its installer's, which service_role may not
 -- read; it reveals when and by whom the database was marked, nothing more.
 CREATE OR REPLACE FUNCTION public.supasync_sync_target()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $mark$
 DECLARE
   mark jsonb;
@@ -645,11 +613,7 @@ CREATE OR REPLACE FUNCTION public.supasync_read_rows(
   max_bytes integer DEFAULT NULL,
   max_row_bytes integer DEFAULT NULL
 )
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $read$
 DECLARE
   relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
@@ -729,10 +693,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- release that changes a function; a released migration is never edited,
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
-RETURNS integer
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $version$ SELECT 2 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;

@@ -28,9 +28,7 @@ GRANT SELECT ON supasync_private.sync_target TO PUBLIC;
 -- Every write function calls this first: the last line of defence when a
 -- REST call reaches a database it should not.
 CREATE OR REPLACE FUNCTION supasync_private.assert_sync_target()
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = ''
+RETURNS void LANGUAGE plpgsql SET search_path = ''
 AS $assert$
 BEGIN
   IF NOT EXISTS (SELECT FROM supasync_private.sync_target) THEN

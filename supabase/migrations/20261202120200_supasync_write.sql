@@ -13,9 +13,7 @@
 -- clause for this setting are refused there, a SET LOCAL statement is not).
 -- Returns whether it could.
 CREATE OR REPLACE FUNCTION supasync_private.try_replica_role()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = ''
+RETURNS boolean LANGUAGE plpgsql SET search_path = ''
 AS $replica$
 BEGIN
   SET LOCAL session_replication_role = replica;
@@ -28,10 +26,7 @@ $replica$;
 -- Before a run: is this a sync target, and may the load switch triggers and
 -- FK checks off? (Raises when not a sync target.)
 CREATE OR REPLACE FUNCTION public.supasync_can_disable_checks()
-RETURNS boolean
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $check$
 BEGIN
   PERFORM supasync_private.assert_sync_target();
@@ -42,10 +37,7 @@ $check$;
 -- Empties the tables of a replace sync, all in one statement: TRUNCATE
 -- refuses when a table outside the list references one of them.
 CREATE OR REPLACE FUNCTION public.supasync_truncate(tables jsonb)
-RETURNS void
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $truncate$
 DECLARE
   list text;
@@ -65,9 +57,7 @@ $truncate$;
 -- setval needs UPDATE on the sequence: the functions' owner has it on what
 -- it owns, and a sequence it may not set stops the run with its name.
 CREATE OR REPLACE FUNCTION supasync_private.set_sequences(sequences jsonb)
-RETURNS integer
-LANGUAGE sql
-SET search_path = ''
+RETURNS integer LANGUAGE sql SET search_path = ''
 AS $set_sequences$
 SELECT pg_catalog.count(pg_catalog.setval(pg_catalog.format('%I.%I', s ->> 'schema', s ->> 'name')::pg_catalog.regclass,
                                           (s ->> 'lastValue')::bigint, (s ->> 'isCalled')::boolean))::integer
@@ -75,10 +65,7 @@ FROM pg_catalog.jsonb_array_elements($1::jsonb) AS s
 $set_sequences$;
 
 CREATE OR REPLACE FUNCTION public.supasync_set_sequences(sequences jsonb)
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $sequences$
 BEGIN
   PERFORM supasync_private.assert_sync_target();
@@ -110,19 +97,14 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
 -- on. Only the table's owner may do this; supasync_write_checks() finds the
 -- tables where the functions' owner is not, before anything is written.
 CREATE OR REPLACE FUNCTION supasync_private.user_triggers(relation regclass)
-RETURNS text[]
-LANGUAGE sql
-STABLE
-SET search_path = ''
+RETURNS text[] LANGUAGE sql STABLE SET search_path = ''
 AS $user_triggers$
 SELECT COALESCE(pg_catalog.array_agg(tgname::text ORDER BY tgname), '{}')
 FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.regclass AND NOT tgisinternal AND tgenabled <> 'D'
 $user_triggers$;
 
 CREATE OR REPLACE FUNCTION supasync_private.disable_user_triggers(relation regclass)
-RETURNS text[]
-LANGUAGE plpgsql
-SET search_path = ''
+RETURNS text[] LANGUAGE plpgsql SET search_path = ''
 AS $disable$
 DECLARE
   triggers text[];
@@ -137,9 +119,7 @@ END
 $disable$;
 
 CREATE OR REPLACE FUNCTION supasync_private.enable_triggers(relation regclass, triggers text[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = ''
+RETURNS void LANGUAGE plpgsql SET search_path = ''
 AS $enable$
 DECLARE
   trigger_name text;
@@ -154,10 +134,7 @@ $enable$;
 -- that the role writing may not disable, not owning the table: for
 -- supasync_write_checks below, and asked the same on the direct path.
 CREATE OR REPLACE FUNCTION supasync_private.foreign_triggers(tables jsonb)
-RETURNS jsonb
-LANGUAGE sql
-STABLE
-SET search_path = ''
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
 AS $foreign_triggers$
 SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('table', name, 'owner', owner, 'triggers', triggers) ORDER BY name), '[]')
 FROM (
@@ -186,10 +163,7 @@ $foreign_triggers$;
 --   -> {"owner": role, "foreign_triggers": [{"table", "owner", "triggers"}, ...],
 --       "missing_privileges": [{"schema", "name", "privileges": ["INSERT", ...]}, ...]}
 CREATE OR REPLACE FUNCTION public.supasync_write_checks(tables jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $checks$
 DECLARE
   foreign_triggers jsonb;
@@ -230,10 +204,7 @@ CREATE OR REPLACE FUNCTION public.supasync_set_columns(
   columns text[],
   rows jsonb
 )
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $set$
 DECLARE
   relation regclass;
@@ -319,10 +290,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_columns(text, text, text[], text[]
 -- giving `columns` in order): the direct path inserts from the temporary
 -- table its COPY filled, the REST path from the batch's cast values.
 CREATE OR REPLACE FUNCTION supasync_private.insert_query(relation regclass, columns text[], key_columns text[], source text)
-RETURNS text
-LANGUAGE sql
-STABLE
-SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $insert_query$
 SELECT pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source %s',
   $1::pg_catalog.regclass, listed.columns,
@@ -354,9 +322,7 @@ FROM (
 $insert_query$;
 
 CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb)
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = ''
+RETURNS bigint LANGUAGE plpgsql SET search_path = ''
 AS $insert$
 DECLARE
   missing text[];
@@ -393,10 +359,7 @@ CREATE OR REPLACE FUNCTION public.supasync_write_rows(
   key_columns text[],
   rows jsonb
 )
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $write$
 DECLARE
   relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
@@ -424,10 +387,7 @@ $write$;
 -- written, the checks run, then keys and triggers restored exactly; a failure
 -- anywhere rolls all of it back.
 CREATE OR REPLACE FUNCTION public.supasync_write_cycle(batches jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $cycle$
 DECLARE
   relations regclass[];
@@ -506,10 +466,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_write_cycle(jsonb) TO service_role;
 -- again once the restore writes the saved rows back. Without the replica
 -- role each DELETE would be checked or cascade, so it is refused instead.
 CREATE OR REPLACE FUNCTION public.supasync_delete_rows(tables jsonb)
-RETURNS void
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = ''
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $delete$
 DECLARE
   wanted record;

@@ -4,68 +4,60 @@
 -- sync-target mark it requires: a backup is only ever of the database a
 -- sync is about to change.
 
--- For each table: the columns staging stores (generated ones it computes
--- again), the primary key to page it by (null: paged by ctid), whether it
--- holds rows, and where its owned sequences stand (as text: a bigint
--- sequence passes 2^53). Read-only; SECURITY DEFINER only because the
--- sequences of Supabase's own schemas are not readable by service_role
--- everywhere.
+-- For each table of $1 ([{"schema", "name"}, ...]), in order: the columns
+-- staging stores (generated ones it computes again), the primary key to page
+-- it by (null: paged by ctid), whether it is partitioned, whether it holds
+-- rows, and its serial and identity sequences, whose place the backup
+-- records (supasync_sequence_values) so a restore hands out the same ids next.
+-- A builder, as the read migration's are: supasync_backup_tables runs what
+-- it builds, the direct path's backup (lib/transport/postgres/backup.ts) too.
+CREATE OR REPLACE FUNCTION supasync_private.backup_tables_query(tables jsonb)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $backup_tables_query$
+SELECT COALESCE(
+  'SELECT COALESCE(jsonb_agg(state ORDER BY n), ''[]'') FROM (' ||
+    pg_catalog.string_agg(pg_catalog.format(
+      'SELECT %s AS n, jsonb_build_object(''schema'', %L, ''name'', %L, ''partitioned'', %L::boolean, ''columns'', %L::jsonb, ''key'', %L::jsonb,
+         ''hasRows'', EXISTS (SELECT FROM %I.%I), ''sequences'', %L::jsonb) AS state',
+      w.n, tn.nspname, c.relname, c.relkind = 'p', shape.columns, shape.key, tn.nspname, c.relname, shape.sequences),
+      ' UNION ALL ' ORDER BY w.n) ||
+    ') tables',
+  'SELECT ''[]''::jsonb')
+FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(wanted, n)
+JOIN pg_catalog.pg_namespace tn ON tn.nspname = w.wanted ->> 'schema'
+JOIN pg_catalog.pg_class c ON c.relnamespace = tn.oid AND c.relname = w.wanted ->> 'name'
+CROSS JOIN LATERAL (
+  SELECT
+    (SELECT COALESCE(pg_catalog.jsonb_agg(a.attname ORDER BY a.attnum), '[]') FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
+    (SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.position)
+     FROM pg_catalog.pg_constraint pk
+     CROSS JOIN LATERAL pg_catalog.unnest(pk.conkey) WITH ORDINALITY AS k(attnum, position)
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+     WHERE pk.conrelid = c.oid AND pk.contype = 'p') AS key,
+    -- serial (dependency 'a') and identity ('i') sequences: where they stand is read apart, once the backup's directory exists
+    (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', sn.nspname, 'name', s.relname, 'column', a.attname) ORDER BY a.attnum), '[]')
+     FROM pg_catalog.pg_depend d
+     JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+     JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.refobjid = c.oid AND d.deptype IN ('a', 'i')) AS sequences
+) shape
+$backup_tables_query$;
+
 CREATE OR REPLACE FUNCTION public.supasync_backup_tables(tables jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $backup$
-DECLARE
-  wanted record;
-  relation regclass;
-  holds boolean;
-  sequences jsonb;
-  sequence_state record;
-  owned record;
-  result jsonb := '[]';
 BEGIN
   PERFORM supasync_private.assert_sync_target();
-  FOR wanted IN SELECT t ->> 'schema' AS schema_name, t ->> 'name' AS table_name FROM jsonb_array_elements(tables) AS t LOOP
-    relation := pg_catalog.format('%I.%I', wanted.schema_name, wanted.table_name)::regclass;
-    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM %s)', relation) INTO holds;
-    sequences := '[]';
-    FOR owned IN
-      SELECT sn.nspname AS schema_name, s.relname AS sequence_name, a.attname AS column_name, s.oid::regclass AS sequence
-      FROM pg_catalog.pg_depend d
-      JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-      JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
-        AND d.refobjid = relation AND d.deptype IN ('a', 'i')
-      ORDER BY a.attnum
-    LOOP
-      EXECUTE pg_catalog.format('SELECT last_value::text AS last_value, is_called FROM %s', owned.sequence) INTO sequence_state;
-      sequences := sequences || jsonb_build_array(jsonb_build_object(
-        'schema', owned.schema_name, 'name', owned.sequence_name, 'column', owned.column_name,
-        'lastValue', sequence_state.last_value, 'isCalled', sequence_state.is_called));
-    END LOOP;
-    result := result || jsonb_build_array(jsonb_build_object(
-      'schema', wanted.schema_name,
-      'name', wanted.table_name,
-      'partitioned', (SELECT relkind = 'p' FROM pg_catalog.pg_class WHERE oid = relation),
-      'columns', (SELECT COALESCE(jsonb_agg(attname ORDER BY attnum), '[]') FROM pg_catalog.pg_attribute
-                  WHERE attrelid = relation AND attnum > 0 AND NOT attisdropped AND attgenerated = ''),
-      'key', (SELECT jsonb_agg(a.attname ORDER BY k.position)
-              FROM pg_catalog.pg_constraint c
-              CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, position)
-              JOIN pg_catalog.pg_attribute a ON a.attrelid = relation AND a.attnum = k.attnum
-              WHERE c.conrelid = relation AND c.contype = 'p'),
-      'hasRows', holds,
-      'sequences', sequences));
-  END LOOP;
-  RETURN result;
+  RETURN supasync_private.answer(supasync_private.backup_tables_query(tables));
 END
 $backup$;
 
 -- A restore's last step, each sequence back where the backup found it, is
 -- supasync_set_sequences (*_supasync_write.sql).
 
+REVOKE ALL ON FUNCTION supasync_private.backup_tables_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_backup_tables(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_backup_tables(jsonb) TO service_role;

@@ -12,10 +12,12 @@ import { findTable, qualifiedName, type Catalog, type TableRef } from '../../cat
 import { DatabaseError, describeError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
 import { openPrivateFile } from '../../backup/files.ts';
-import { backupName, tableFile, writeManifest, type BackedUpSequence, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
+import { backupName, tableFile, writeManifest, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
 import { backupOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import type { WrittenBackup } from '../session.ts';
+import { runBuilt } from '../../sql/shared.ts';
+import { ownedWithValues, runSequenceValues, sequencesToRead, type StagingTableState } from '../backup-tables.ts';
 import { copyOut } from './copy-out.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 
@@ -35,8 +37,9 @@ export async function backUpTables(
   backup: RunBackup,
   sequences: TableRef[],
 ): Promise<WrittenBackup> {
-  const holding = await tablesWithRows(staging, tables);
-  if (!holding.size) return { directory: null, tables: tables.length, rows: 0 };
+  // What supasync_backup_tables answers over REST, from the same query.
+  const states = await runBuilt<StagingTableState[]>(staging, 'backup_tables_query', [JSON.stringify(tables.map(({ schema, name }) => ({ schema, name })))]);
+  if (!states.some((state) => state.hasRows)) return { directory: null, tables: tables.length, rows: 0 };
   const createdAt = new Date();
   const origin = backupOrigin(stagingUrl);
   const name = backupName(createdAt, origin.projectRef ?? origin.database);
@@ -45,17 +48,17 @@ export async function backUpTables(
   let current: TableRef | undefined;
   try {
     directory = await backup.makeDirectory(name);
+    const values = await sequenceValuesPostgres(staging, sequencesToRead(states, sequences));
     // In this transaction, as the columns below: the formats fit the rows saved.
     const catalog = await queryCatalog('staging', staging);
-    for (const [index, table] of tables.entries()) {
+    for (const [index, state] of states.entries()) {
+      const table = { schema: state.schema, name: state.name };
       current = table;
-      const columns = await storedColumns(staging, table);
-      const sequences = await ownedSequences(staging, table);
-      const format = backupFormat(catalog, table, columns);
-      const entry: BackedUpTable = { ...table, file: null, columns, format, rows: 0, sequences };
-      if (holding.has(qualifiedName(table))) {
+      const format = backupFormat(catalog, table, state.columns);
+      const entry: BackedUpTable = { ...table, file: null, columns: state.columns, format, rows: 0, sequences: ownedWithValues(state, values) };
+      if (state.hasRows) {
         entry.file = tableFile(index, table, format === 'binary' ? 'bin' : 'txt');
-        entry.rows = await copyToFile(staging, table, columns, format, join(directory, entry.file));
+        entry.rows = await copyToFile(staging, state, format, join(directory, entry.file));
       }
       entries.push(entry);
     }
@@ -66,14 +69,14 @@ export async function backUpTables(
       createdAt: createdAt.toISOString(),
       staging: origin,
       tables: entries,
-      sequences: await sequenceValuesPostgres(staging, sequences),
+      sequences: runSequenceValues(sequences, values),
     };
     await writeManifest(directory, manifest);
   } catch (error) {
     await backup.discard().catch(() => undefined);
     const retry = 'Nothing was changed. To sync without a backup, run again with --no-backup.';
     // A file system error carries the call that failed; anything else came from staging.
-    if ((error as NodeJS.ErrnoException).syscall || !current) {
+    if ((error as NodeJS.ErrnoException).syscall) {
       throw new DatabaseError(
         `Cannot write the backup of staging's tables to ${directory}: ${(error as Error).message}\n` +
           `Free disk space or fix the directory's permissions. ${retry}`,
@@ -81,27 +84,10 @@ export async function backUpTables(
         { cause: error },
       );
     }
-    throw new DatabaseError(`${describeError(`Backing up staging's ${qualifiedName(current)}`, error)}\n${retry}`, 1, { cause: error });
+    const doing = current ? `Backing up staging's ${qualifiedName(current)}` : "Reading staging's tables to back up";
+    throw new DatabaseError(`${describeError(doing, error)}\n${retry}`, 1, { cause: error });
   }
   return { directory, tables: entries.length, rows: entries.reduce((sum, entry) => sum + entry.rows, 0) };
-}
-
-/** One statement for all: to a remote project each is a round trip. */
-async function tablesWithRows(staging: pg.ClientBase, tables: TableRef[]): Promise<Set<string>> {
-  if (!tables.length) return new Set();
-  const probes = tables.map((table, index) => `SELECT $${index + 1}::text AS name WHERE EXISTS (SELECT FROM ${quoteTable(table)})`);
-  const { rows } = await staging.query<{ name: string }>(probes.join('\nUNION ALL '), tables.map(qualifiedName));
-  return new Set(rows.map((row) => row.name));
-}
-
-/** Every column staging stores a value for: generated columns are computed again on restore. */
-async function storedColumns(staging: pg.ClientBase, table: TableRef): Promise<string[]> {
-  const { rows } = await staging.query<{ attname: string }>(
-    `SELECT attname FROM pg_catalog.pg_attribute
-     WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
-    [quoteTable(table)],
-  );
-  return rows.map((row) => row.attname);
 }
 
 /** Binary only when every saved column's type is binaryPortable in staging's catalog; text is always read back. */
@@ -111,34 +97,12 @@ function backupFormat(catalog: Catalog, table: TableRef, columns: string[]): Bac
   return portable ? 'binary' : 'text';
 }
 
-/** serial (dependency 'a') and identity ('i') sequences: their place, so a restore hands out the same ids next. */
-async function ownedSequences(staging: pg.ClientBase, table: TableRef): Promise<BackedUpSequence[]> {
-  const { rows } = await staging.query<{ schema: string; name: string; column: string }>(
-    `SELECT sn.nspname AS schema, s.relname AS name, a.attname AS column
-     FROM pg_catalog.pg_depend d
-     JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-     JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
-     JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
-       AND d.refobjid = $1::regclass AND d.deptype IN ('a', 'i')
-     ORDER BY a.attnum`,
-    [quoteTable(table)],
-  );
-  const sequences: BackedUpSequence[] = [];
-  for (const sequence of rows) {
-    const { rows: state } = await staging.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text, is_called FROM ${quoteTable(sequence)}`);
-    sequences.push({ ...sequence, lastValue: String(state[0]?.last_value), isCalled: Boolean(state[0]?.is_called) });
-  }
-  return sequences;
-}
-
-async function copyToFile(staging: pg.ClientBase, table: TableRef, columns: string[], format: BackedUpTable['format'], path: string): Promise<number> {
-  const { rows } = await staging.query<{ relkind: string }>('SELECT relkind FROM pg_catalog.pg_class WHERE oid = $1::regclass', [quoteTable(table)]);
+async function copyToFile(staging: pg.ClientBase, state: StagingTableState, format: BackedUpTable['format'], path: string): Promise<number> {
+  const [table, columns] = [quoteTable(state), columnList(state.columns)];
   // COPY cannot read a partitioned table directly; a query over it can.
-  const source =
-    rows[0]?.relkind === 'p'
-      ? `COPY (SELECT ${columnList(columns)} FROM ${quoteTable(table)}) TO STDOUT (FORMAT ${format})`
-      : `COPY ${quoteTable(table)} (${columnList(columns)}) TO STDOUT (FORMAT ${format})`;
+  const source = state.partitioned
+    ? `COPY (SELECT ${columns} FROM ${table}) TO STDOUT (FORMAT ${format})`
+    : `COPY ${table} (${columns}) TO STDOUT (FORMAT ${format})`;
   const file = await openPrivateFile(path);
   try {
     const reading = staging.query(copyOut(source, { binary: format === 'binary' }));

@@ -1,5 +1,6 @@
 // One side over a direct connection. Every question runs the query the REST
-// path's function runs (lib/sql/shared.ts), on the run's one connection.
+// path's function runs (lib/sql/shared.ts), on the run's one connection:
+// this checkout's own SQL, so its answers come in the shapes declared here.
 import type pg from 'pg';
 import { describeLink } from '../../catalog/links.ts';
 import { readCatalogPostgres } from '../../catalog/read.ts';
@@ -10,7 +11,7 @@ import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt } from '../../sql/shared.ts';
 import { checksumArgs } from '../checksum.ts';
-import { ANSWERS, orphanLinkArgument, parseAnswer, type DatabaseReads } from '../reads.ts';
+import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
 
@@ -47,19 +48,16 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     },
     references: async (table, columns, rowFilter) => {
       const what = `Reading the references of ${qualifiedName(table)}`;
-      const counts = await runBuilt(client, 'references_query', [table.schema, table.name, columns, rowFilter]).catch(failed(what));
-      return parseAnswer(ANSWERS.references, counts, what, side);
+      return runBuilt<Record<string, number>>(client, 'references_query', [table.schema, table.name, columns, rowFilter]).catch(failed(what));
     },
     missingKeys: async (table, columns, keys, rowFilter) => {
       const what = `Looking up keys in ${qualifiedName(table)}`;
-      const missing = await runBuilt(client, 'missing_keys_query', [table.schema, table.name, columns, keys, rowFilter]).catch(failed(what));
-      return parseAnswer(ANSWERS.missingKeys, missing, what, side);
+      return runBuilt<string[]>(client, 'missing_keys_query', [table.schema, table.name, columns, keys, rowFilter]).catch(failed(what));
     },
     orphans: async (links) => {
       if (!links.length) return [];
       const what = `Looking for rows whose foreign key finds no parent (${links.map(describeLink).join('; ')})`;
-      const found = await runBuilt(client, 'orphans_query', [JSON.stringify(links.map(orphanLinkArgument))]).catch(failed(what));
-      return parseAnswer(ANSWERS.orphans, found, what, side);
+      return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(links.map(orphanLinkArgument))]).catch(failed(what));
     },
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) => runBuilt(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),

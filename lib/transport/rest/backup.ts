@@ -6,10 +6,13 @@
 // it. restore.ts puts it back.
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
+import { z } from 'zod';
+import { ANSWERS } from './answers.ts';
+import { ownedWithValues, runSequenceValues, sequencesToRead, type StagingTableState } from '../backup-tables.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { openPrivateFile } from '../../backup/files.ts';
-import { backupName, tableFile, writeManifest, type BackedUpSequence, type JsonLinesTable } from '../../backup/manifest.ts';
+import { backupName, tableFile, writeManifest, type JsonLinesTable } from '../../backup/manifest.ts';
 import { restOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import type { WrittenBackup } from '../session.ts';
@@ -17,18 +20,20 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type PagedTable } from './rows.ts';
 
 /** What supasync_backup_tables says of one staging table. */
-export interface StagingTableState {
-  schema: string;
-  name: string;
-  partitioned: boolean;
-  columns: string[];
-  key: string[] | null;
-  hasRows: boolean;
-  sequences: BackedUpSequence[];
-}
+const STAGING_TABLES: z.ZodType<StagingTableState[]> = z.array(
+  z.object({
+    schema: z.string(),
+    name: z.string(),
+    partitioned: z.boolean(),
+    columns: z.array(z.string()),
+    key: z.array(z.string()).nullable(),
+    hasRows: z.boolean(),
+    sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
+  }),
+);
 
 export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
-  return callRpc<StagingTableState[]>(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry });
+  return callRpc(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry, answer: STAGING_TABLES });
 }
 
 /**
@@ -75,6 +80,15 @@ export async function backUpTablesOverRest(
   let current: StagingTableState | undefined;
   try {
     directory = await backup.makeDirectory(name);
+    const wanted = sequencesToRead(states, sequences);
+    const values = wanted.length
+      ? await callRpc(
+          staging,
+          'supasync_sequence_values',
+          { sequences: wanted.map(({ schema, name }) => ({ schema, name })) },
+          { onRetry, answer: ANSWERS.sequenceValues },
+        )
+      : [];
     for (const [index, state] of states.entries()) {
       current = state;
       const entry: JsonLinesTable = {
@@ -85,7 +99,7 @@ export async function backUpTablesOverRest(
         format: 'jsonl',
         key: state.key,
         rows: 0,
-        sequences: state.sequences,
+        sequences: ownedWithValues(state, values),
       };
       if (state.hasRows) {
         entry.file = tableFile(index, state, 'jsonl');
@@ -94,16 +108,13 @@ export async function backUpTablesOverRest(
       entries.push(entry);
     }
     current = undefined;
-    const sequenceStates = sequences.length
-      ? await callRpc<SequenceState[]>(staging, 'supasync_sequence_values', { sequences: sequences.map(({ schema, name }) => ({ schema, name })) }, { onRetry })
-      : [];
     await writeManifest(directory, {
       supasyncBackup: 1,
       via: 'rest',
       createdAt: createdAt.toISOString(),
       staging: origin,
       tables: entries,
-      sequences: sequenceStates,
+      sequences: runSequenceValues(sequences, values),
     });
   } catch (error) {
     await backup.discard().catch(() => undefined);

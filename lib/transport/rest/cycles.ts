@@ -6,6 +6,7 @@
 // (supasync_write_cycle). One request bounds what can load this way; beyond
 // that, the direct path or the grant.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { LoadPlan, TableLoad } from '../load.ts';
@@ -70,18 +71,21 @@ export async function copyCycle(
     }
     batches.push(batch);
   }
-  const written = await callRpc<{ table: string; written: number }[]>(clients.staging, 'supasync_write_cycle', { batches }, { onRetry }).catch(
-    (error: unknown) => {
-      const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
-      throw new DatabaseError(
-        `Writing ${names} together (one transaction, their foreign keys checked at its end) failed: ${detail}. Nothing of them was written.`,
-        1,
-        {
-          cause: error,
-        },
-      );
-    },
-  );
+  const written = await callRpc(
+    clients.staging,
+    'supasync_write_cycle',
+    { batches },
+    { onRetry, answer: z.array(z.object({ table: z.string(), written: z.coerce.number() })) },
+  ).catch((error: unknown) => {
+    const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+    throw new DatabaseError(
+      `Writing ${names} together (one transaction, their foreign keys checked at its end) failed: ${detail}. Nothing of them was written.`,
+      1,
+      {
+        cause: error,
+      },
+    );
+  });
   return new Map(
     tables.map((table, index) => [
       qualifiedName(table.table),

@@ -7,7 +7,8 @@ import type { Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
-import { ANSWERS, orphanLinkArgument, parseAnswer, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
+import { orphanLinkArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
+import { ANSWERS, parseAnswer } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { z } from 'zod';
 

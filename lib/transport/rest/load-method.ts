@@ -7,10 +7,11 @@
 // cycles in one request each.
 // What that cannot load is refused here, all of it in one message.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { z } from 'zod';
+import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { LoadPlan, TableLoad } from '../load.ts';
-import { describeForeignTriggers, type ForeignTriggers } from '../foreign-triggers.ts';
+import { describeForeignTriggers } from '../foreign-triggers.ts';
 import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
@@ -24,20 +25,21 @@ export interface RestLoad {
   cycles: TableLoad[][];
 }
 
-interface WriteChecks {
+const WRITE_CHECKS = z.object({
   /** The role the write functions run as. */
-  owner: string;
-  foreign_triggers: ForeignTriggers[];
+  owner: z.string(),
+  foreign_triggers: z.array(z.object({ table: z.string(), owner: z.string(), triggers: z.array(z.string()) })),
   /** Absent from functions installed before this check existed. */
-  missing_privileges?: (TableRef & { privileges: string[] })[];
-}
+  missing_privileges: z.array(z.object({ schema: z.string(), name: z.string(), privileges: z.array(z.string()) })).optional(),
+});
+type WriteChecks = z.infer<typeof WRITE_CHECKS>;
 
 export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): Promise<RestLoad> {
   const [replica, checks] = await Promise.all([
-    callRpc<boolean>(staging, 'supasync_can_disable_checks', {}).catch((error: unknown) => {
+    callRpc(staging, 'supasync_can_disable_checks', {}, { answer: z.boolean() }).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write');
     }),
-    callRpc<WriteChecks>(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }).catch((error: unknown) => {
+    callRpc(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }, { answer: WRITE_CHECKS }).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write');
     }),
   ]);

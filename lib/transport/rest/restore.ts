@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
@@ -38,7 +39,7 @@ export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string
   const onRetry = () => {
     retries++;
   };
-  const replica = await callRpc<boolean>(staging, 'supasync_can_disable_checks', {}, { onRetry }).catch((error: unknown) => {
+  const replica = await callRpc(staging, 'supasync_can_disable_checks', {}, { onRetry, answer: z.boolean() }).catch((error: unknown) => {
     throw new DatabaseError(`Checking staging before the restore: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
   });
   if (!replica) {

@@ -2,6 +2,7 @@
 // array of text values (null for NULL) in the plan's column order: no value
 // ever becomes a JavaScript number or Date on its way to staging.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { formatBytes } from '../../connect/request-deadline.ts';
 import { DatabaseError } from '../../errors.ts';
@@ -113,8 +114,8 @@ export function writeRows(
   options: { strict: boolean; onRetry: () => void; retries?: number },
 ): Promise<WriteOutcome> {
   const describe = (row: Row) => describeKey(table, row);
-  return sendByRequest(table, rows, describe, options.strict, (batch) =>
-    callRpc<{ written: number }>(
+  return sendByRequest(table, rows, { describeRow: describe, strict: options.strict }, (batch) =>
+    callRpc(
       supabase,
       'supasync_write_rows',
       {
@@ -124,7 +125,7 @@ export function writeRows(
         key_columns: table.key?.columns ?? [],
         rows: batch,
       },
-      { onRetry: options.onRetry, retries: options.retries },
+      { onRetry: options.onRetry, retries: options.retries, answer: z.object({ written: z.coerce.number() }) },
     ).then((result) => result.written),
   );
 }
@@ -142,31 +143,32 @@ export function setColumns(
 ): Promise<WriteOutcome> {
   const keyColumns = table.key?.columns ?? [];
   const describe = (row: Row) => keyColumns.map((column, i) => `${column}=${row[i] ?? 'NULL'}`).join(', ');
-  return sendByRequest(table, rows, describe, options.strict, (batch) =>
-    callRpc<{ updated: number }>(
+  return sendByRequest(table, rows, { describeRow: describe, strict: options.strict }, (batch) =>
+    callRpc(
       supabase,
       'supasync_set_columns',
       { table_schema: table.table.schema, table_name: table.table.name, key_columns: keyColumns, columns, rows: batch },
-      { onRetry: options.onRetry },
+      { onRetry: options.onRetry, answer: z.object({ updated: z.coerce.number() }) },
     ).then((result) => result.updated),
   );
 }
 
+/** How a batch's rows are named in messages, and whether the first one staging rejects stops the run. */
+interface Sending {
+  describeRow: (row: Row) => string;
+  strict: boolean;
+}
+
 /** Checks every row's size before anything is sent, then sends the rows request by request (row-size.ts). */
-async function sendByRequest(
-  table: WrittenTable,
-  rows: Row[],
-  describeRow: (row: Row) => string,
-  strict: boolean,
-  send: (batch: Row[]) => Promise<number>,
-): Promise<WriteOutcome> {
+async function sendByRequest(table: WrittenTable, rows: Row[], how: Sending, send: (batch: Row[]) => Promise<number>): Promise<WriteOutcome> {
+  const { describeRow } = how;
   for (const row of rows) {
     const bytes = rowBytes(row);
     if (bytes > MAX_ROW_BYTES) throw rowTooLarge(qualifiedName(table.table), describeRow(row), bytes);
   }
   const outcome: WriteOutcome = { written: 0, rejected: [] };
   for (const batch of requestsOf(rows)) {
-    const sent = await sendInHalves(table, batch, describeRow, strict, send);
+    const sent = await sendInHalves(table, batch, how, send);
     outcome.written += sent.written;
     outcome.rejected.push(...sent.rejected);
   }
@@ -178,13 +180,8 @@ async function sendByRequest(
  * for its data: bisect down to the rows at fault, report each with its key
  * and PostgreSQL's message, and send the rest (strict: stop at the first).
  */
-async function sendInHalves(
-  table: WrittenTable,
-  rows: Row[],
-  describeRow: (row: Row) => string,
-  strict: boolean,
-  send: (batch: Row[]) => Promise<number>,
-): Promise<WriteOutcome> {
+async function sendInHalves(table: WrittenTable, rows: Row[], how: Sending, send: (batch: Row[]) => Promise<number>): Promise<WriteOutcome> {
+  const { describeRow, strict } = how;
   try {
     return { written: await send(rows), rejected: [] };
   } catch (error) {
@@ -207,8 +204,8 @@ async function sendInHalves(
       return { written: 0, rejected: [rejected] };
     }
     const middle = Math.ceil(rows.length / 2);
-    const first = await sendInHalves(table, rows.slice(0, middle), describeRow, strict, send);
-    const second = await sendInHalves(table, rows.slice(middle), describeRow, strict, send);
+    const first = await sendInHalves(table, rows.slice(0, middle), how, send);
+    const second = await sendInHalves(table, rows.slice(middle), how, send);
     return { written: first.written + second.written, rejected: [...first.rejected, ...second.rejected] };
   }
 }

@@ -6,6 +6,7 @@
 // error is for the caller to bisect.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pRetry, { AbortError } from 'p-retry';
+import { z } from 'zod';
 import { isRequestTimeout, SLOW_LINK_BYTES_PER_SECOND } from '../../connect/request-deadline.ts';
 import { describeUnreachable } from '../../errors.ts';
 
@@ -46,17 +47,23 @@ const TIMEOUT_HINT =
   `Check the network and that the project answers (its dashboard's API logs). A link slower than ${SLOW_LINK_BYTES_PER_SECOND / 1_000_000} MB/s ` +
   'makes large requests time out: lower tables.<name>.batchSize in supasync.config.json, or sync over the direct path (SUPABASE_*_DB_URL, --via postgres).';
 
+/**
+ * `answer`: the shape the function answers in, checked as it arrives (a
+ * function of another version says so here, not as a wrong number later).
+ * Pages of rows go unchecked: they are checked by the rows' own count and
+ * are too many to walk twice.
+ */
 export async function callRpc<T>(
   supabase: SupabaseClient,
   name: string,
   args: Record<string, unknown>,
-  options: { retries?: number; onRetry?: (failure: RpcFailure) => void } = {},
+  options: { retries?: number; onRetry?: (failure: RpcFailure) => void; answer?: z.ZodType<T> } = {},
 ): Promise<T> {
   let timeouts = 0;
   return pRetry(
     async () => {
       const { data, error, status } = await supabase.rpc(name, args);
-      if (!error) return data as T;
+      if (!error) return options.answer ? checkAnswer(name, options.answer, data) : (data as T);
       if (status === 0 && isRequestTimeout(error.message)) {
         // supabase-js puts the error's stack in `details`: the message says it all.
         const failure = new RpcFailure('transient', 0, '', error.message, undefined, TIMEOUT_HINT);
@@ -79,6 +86,22 @@ export async function callRpc<T>(
   ).catch((error: unknown) => {
     throw error instanceof AbortError ? error.originalError : error;
   });
+}
+
+function checkAnswer<T>(name: string, answer: z.ZodType<T>, data: unknown): T {
+  const parsed = answer.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const shape = z.prettifyError(parsed.error).replace(/\n/g, '; ');
+  throw new AbortError(
+    new RpcFailure(
+      'fatal',
+      200,
+      '',
+      `${name} answered in a shape supasync does not know (${shape})`,
+      undefined,
+      "Update supasync's functions: npx tsx scripts/install-rpcs.ts",
+    ),
+  );
 }
 
 /** PostgREST's or PostgreSQL's words for a failure, one line plus detail. */

@@ -23,6 +23,7 @@ import {
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
+import { ANSWERS } from './answers.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
 import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
@@ -234,7 +235,7 @@ class RestSession implements SyncSession {
 
   private async writeKeylessRequest(table: TableLoad, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
     const count = () =>
-      callRpc<number>(this.staging, 'supasync_count_rows', { table_schema: table.table.schema, table_name: table.table.name }, { onRetry }).then(Number);
+      callRpc(this.staging, 'supasync_count_rows', { table_schema: table.table.schema, table_name: table.table.name }, { onRetry, answer: ANSWERS.count });
     const before = await count();
     for (let attempt = 1; ; attempt++) {
       try {

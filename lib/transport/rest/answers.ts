@@ -1,0 +1,26 @@
+// The shapes of the REST functions' answers, checked as they arrive: a
+// function of another version stops the run with its name and the fix,
+// instead of flowing on as wrong numbers. Loaded with the REST path only.
+import { z } from 'zod';
+import type { Side } from '../../config/env.ts';
+import { DatabaseError } from '../../errors.ts';
+
+export const ANSWERS = {
+  // Counts come as jsonb numbers, or as strings from functions of an older version.
+  references: z.record(z.string(), z.coerce.number()),
+  missingKeys: z.array(z.string()),
+  orphans: z.array(z.object({ rows: z.coerce.number(), keys: z.array(z.string()) })),
+  sequenceValues: z.array(z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() })),
+  count: z.coerce.number().int().nonnegative(),
+  mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),
+};
+
+/** An answer checked against its shape; `what` names the question in the error. */
+export function parseAnswer<T>(schema: z.ZodType<T>, value: unknown, what: string, side: Side): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new DatabaseError(
+    `${what} in ${side}: the answer came in a shape supasync does not know (${z.prettifyError(parsed.error).replace(/\n/g, '; ')}). ` +
+      `Are its supasync functions from another version? Update them: npx tsx scripts/install-rpcs.ts --${side}`,
+  );
+}
