@@ -4,21 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SYNCED_SCHEMAS } from './helpers/content.ts';
-import { runScript, startScript } from './helpers/run-script.ts';
+import { allScripts, runScript, startScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, staging, stack } = sharedStack();
 const env = envFor(production, staging);
-const SCRIPTS = [
-  'sync.ts',
-  'sync-prod-to-staging-ultimate.ts',
-  'sync-chat-tables.ts',
-  'sync-missing-tables.ts',
-  'fix-guest-reservations-sync.ts',
-  'verify-sync-status.ts',
-  'install-rpcs.ts',
-  'restore-staging.ts',
-];
+const SCRIPTS = allScripts();
 const ESCAPE = '\u001b[';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

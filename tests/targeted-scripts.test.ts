@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
-import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { allScripts, emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, stack } = sharedStack();
@@ -136,15 +136,7 @@ describe("the user's scripts", () => {
   });
 
   it('--help works for every script', async () => {
-    for (const script of [
-      'sync.ts',
-      'sync-prod-to-staging-ultimate.ts',
-      'sync-chat-tables.ts',
-      'sync-missing-tables.ts',
-      'fix-guest-reservations-sync.ts',
-      'verify-sync-status.ts',
-      'install-rpcs.ts',
-    ]) {
+    for (const script of allScripts()) {
       const result = await runScript(script, ['--help']);
       expect(result.code, script).toBe(0);
       expect(result.stdout, script).toContain(`npx tsx scripts/${script}`);

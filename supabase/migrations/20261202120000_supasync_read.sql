@@ -467,7 +467,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_count_rows(text, text) TO service_role
 --   buckets NULL                    -> {"rows": n, "hash": h}
 --   buckets N, only_buckets NULL    -> [{"bucket": b, "rows": n, "hash": h}, ...]
 --   buckets N, only_buckets {b,...} -> [{"key": k, "hash": h}, ...] (at most row_limit)
--- The query is supasync_private.checksum_query's (below), as on the direct path.
+-- The query is supasync_private.checksum_query's (above), as on the direct path.
 CREATE OR REPLACE FUNCTION public.supasync_checksum(
   table_schema text,
   table_name text,
@@ -530,7 +530,7 @@ AS $missing$ SELECT supasync_private.answer(supasync_private.missing_keys_query(
 --   links: [{"child_schema", "child_table", "columns": [...], "child_rows": sql or null,
 --            "parent_schema", "parent_table", "parent_columns": [...]}, ...]
 -- child_rows, for a key its partitions declare, picks the rows it governs
--- (lib/plan/partition-keys.ts).
+-- (lib/catalog/partition-keys.ts).
 CREATE OR REPLACE FUNCTION public.supasync_orphans(links jsonb)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $orphans$ SELECT supasync_private.answer(supasync_private.orphans_query(links)) $orphans$;

@@ -1,7 +1,7 @@
 // Runs a script the way a user does, in a directory of the test's choosing
 // (so no .env.local of ours leaks in), and collects what it printed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,13 @@ import { afterAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/** Every entry point in scripts/: a new one is covered by the tests that walk them all. */
+export function allScripts(): string[] {
+  return readdirSync(join(ROOT, 'scripts'))
+    .filter((name) => name.endsWith('.ts'))
+    .sort();
+}
 
 export interface ScriptResult {
   code: number;
