@@ -18,15 +18,24 @@ export function migrationFiles(): string[] {
     .sort();
 }
 
+/** Read once per process: a run asks for several bodies, some many times. */
+let migrationTexts: string[] | undefined;
+const bodies = new Map<string, string>();
+
 /**
  * The body of the function whose dollar-quote tag is `tag` (AS $tag$ ... $tag$),
  * in whichever migration defines it. Tags are unique across the files.
  */
 export function functionBody(tag: string): string {
-  for (const file of migrationFiles()) {
-    const sql = readFileSync(`${MIGRATIONS_DIR}${file}`, 'utf8');
+  const known = bodies.get(tag);
+  if (known !== undefined) return known;
+  migrationTexts ??= migrationFiles().map((file) => readFileSync(`${MIGRATIONS_DIR}${file}`, 'utf8'));
+  for (const sql of migrationTexts) {
     const body = new RegExp(`\\bAS \\$${tag}\\$([\\s\\S]*?)\\$${tag}\\$`).exec(sql)?.[1];
-    if (body) return body;
+    if (body) {
+      bodies.set(tag, body);
+      return body;
+    }
   }
   throw new Error(`no migration in supabase/migrations/ defines a function body between $${tag}$ markers`);
 }

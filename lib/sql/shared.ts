@@ -6,20 +6,9 @@
 import type pg from 'pg';
 import { functionBody } from './migrations.ts';
 
-const bodies = new Map<string, string>();
-
-function body(tag: string): string {
-  let text = bodies.get(tag);
-  if (text === undefined) {
-    text = functionBody(tag);
-    bodies.set(tag, text);
-  }
-  return text;
-}
-
 /** Runs the body of the function tagged `tag` with `args` as $1, $2, ... (a jsonb argument as its JSON text); its one value. */
 export async function runShared<T>(client: pg.ClientBase, tag: string, args: unknown[]): Promise<T> {
-  const { rows } = await client.query<unknown[]>({ text: body(tag), values: args, rowMode: 'array' });
+  const { rows } = await client.query<unknown[]>({ text: functionBody(tag), values: args, rowMode: 'array' });
   return rows[0]?.[0] as T;
 }
 

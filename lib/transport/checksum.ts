@@ -17,6 +17,26 @@ export interface ChecksumLevel {
   rowLimit?: number;
 }
 
+/** A table's row count and hash, as text: a sum of 60-bit hashes passes 2^53. */
+export interface TableSum {
+  rows: string;
+  hash: string;
+}
+
+/** The same for the rows whose key falls in one bucket. */
+export interface BucketSum extends TableSum {
+  bucket: number;
+}
+
+/** One row of a listed bucket: its key as ROW(...)::text and its hash. */
+export interface RowHash {
+  key: string;
+  hash: string;
+}
+
+/** What each level answers: the table's sum, each bucket's, or the rows of the buckets listed. */
+export type ChecksumAnswer = TableSum | BucketSum[] | RowHash[];
+
 /** supasync_private.checksum_query's arguments, on either path. */
 export function checksumArgs(target: ChecksumTarget, level: ChecksumLevel): [string, string, string[], string[], number | null, number[] | null, number] {
   return [target.table.schema, target.table.name, target.columns, target.keyColumns, level.buckets ?? null, level.onlyBuckets ?? null, level.rowLimit ?? 1000];

@@ -5,7 +5,7 @@
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
-import type { ChecksumLevel, ChecksumTarget } from './checksum.ts';
+import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget } from './checksum.ts';
 
 export interface DatabaseReads {
   side: Side;
@@ -26,7 +26,7 @@ export interface DatabaseReads {
   /** Where these sequences stand now; a name that is no sequence here is left out. */
   sequenceValues(sequences: TableRef[]): Promise<SequenceState[]>;
   /** One level of a content checksum, computed in the database (supasync_private.checksum_query). */
-  checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<unknown>;
+  checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<ChecksumAnswer>;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@
 import { qualifiedName } from '../catalog/types.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
-import type { ChecksumTarget } from '../transport/checksum.ts';
+import type { BucketSum, ChecksumTarget, RowHash, TableSum } from '../transport/checksum.ts';
 
 export type VerifyStatus = 'perfect' | 'counts-differ' | 'content-differs' | 'missing-table' | 'columns-differ';
 
@@ -52,7 +52,7 @@ export async function verifyTables(production: Database, staging: Database, tabl
       continue;
     }
     const target: ChecksumTarget = { table: table.table, columns: table.columns, keyColumns };
-    const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as Sum[];
+    const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
     const verdict: TableVerdict = { table: name, keyColumns, production: Number(p?.rows), staging: Number(s?.rows), status: 'perfect' };
     if (p?.rows !== s?.rows || p?.hash !== s?.hash) {
       verdict.status = p?.rows !== s?.rows ? 'counts-differ' : 'content-differs';
@@ -67,25 +67,13 @@ export async function verifyTables(production: Database, staging: Database, tabl
   return verdicts;
 }
 
-interface Sum {
-  rows: string;
-  hash: string;
-}
-interface Bucket extends Sum {
-  bucket: number;
-}
-interface RowHash {
-  key: string;
-  hash: string;
-}
-
 async function findDifferences(production: Database, staging: Database, target: ChecksumTarget, buckets: number, maxKeys: number): Promise<KeyDifferences> {
   let suspects: number[];
   if (buckets === 1) {
     suspects = [0];
   } else {
-    const [p, s] = (await Promise.all([production.checksum(target, { buckets }), staging.checksum(target, { buckets })])) as Bucket[][];
-    const summary = (list: Bucket[]) => new Map(list.map((b) => [b.bucket, `${b.rows}:${b.hash}`]));
+    const [p, s] = (await Promise.all([production.checksum(target, { buckets }), staging.checksum(target, { buckets })])) as BucketSum[][];
+    const summary = (list: BucketSum[]) => new Map(list.map((b) => [b.bucket, `${b.rows}:${b.hash}`]));
     const [pm, sm] = [summary(p ?? []), summary(s ?? [])];
     suspects = [...new Set([...pm.keys(), ...sm.keys()])].filter((b) => pm.get(b) !== sm.get(b)).sort((a, b) => a - b);
   }

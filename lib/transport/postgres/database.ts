@@ -10,7 +10,7 @@ import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt } from '../../sql/shared.ts';
-import { checksumArgs } from '../checksum.ts';
+import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
 import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
@@ -60,7 +60,8 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(links.map(orphanLinkArgument))]).catch(failed(what));
     },
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
-    checksum: (target, level) => runBuilt(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
+    checksum: (target, level) =>
+      runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
     close: () => client.end(),
   };
 }

@@ -12,6 +12,11 @@ export const ANSWERS = {
   orphans: z.array(z.object({ rows: z.coerce.number(), keys: z.array(z.string()) })),
   sequenceValues: z.array(z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() })),
   count: z.coerce.number().int().nonnegative(),
+  checksum: z.union([
+    z.object({ rows: z.string(), hash: z.string() }),
+    z.array(z.object({ bucket: z.number(), rows: z.string(), hash: z.string() })),
+    z.array(z.object({ key: z.string(), hash: z.string() })),
+  ]),
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),
 };
 

@@ -84,9 +84,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         : [],
     checksum: (target, level) => {
       const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit] = checksumArgs(target, level);
-      return callRpc<unknown>(supabase, 'supasync_checksum', { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit }).catch(
-        failed(`Checksumming ${qualifiedName(target.table)}`),
-      );
+      const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit };
+      return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
     },
     close: async () => undefined,
   };
