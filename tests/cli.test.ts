@@ -34,7 +34,7 @@ describe('the command line', () => {
   it('names the choices of a choice flag given another value', async () => {
     const [via, mode, verifyVia] = await Promise.all([
       runScript('sync.ts', ['--dry-run', '--via', 'http'], { env }),
-      runScript('sync.ts', ['--dry-run', '--mode', 'mirror'], { env }),
+      runScript('sync.ts', ['--dry-run', '--mode', 'merge'], { env }),
       runScript('verify-sync-status.ts', ['--via', 'http'], { env }),
     ]);
     for (const result of [via, verifyVia]) {
@@ -42,7 +42,7 @@ describe('the command line', () => {
       expect(result.stderr).toContain("'http' is invalid. Allowed choices are rest, postgres.");
     }
     expect(mode.code).toBe(2);
-    expect(mode.stderr).toContain("'mirror' is invalid. Allowed choices are replace, upsert.");
+    expect(mode.stderr).toContain("'merge' is invalid. Allowed choices are replace, upsert, mirror, insert-missing.");
   });
 
   it("prints package.json's version with --version, in every script, and nothing else", async () => {

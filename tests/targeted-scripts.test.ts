@@ -145,7 +145,7 @@ describe("the user's scripts", () => {
 
   it('a bad supasync.config.json stops with exit 2, naming the field', async () => {
     const cwd = emptyDirectory();
-    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ groups: { chat: [] }, tables: { hotels: { mode: 'mirror' } } }));
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ groups: { chat: [] }, tables: { hotels: { mode: 'merge' } } }));
     const result = await runScript('sync-chat-tables.ts', ['--dry-run'], { cwd, env: envFor(production, production) });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('groups.chat');

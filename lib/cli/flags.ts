@@ -10,7 +10,10 @@ import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
 
 // Keyed by the name commander gives each value (command.ts checks it): `--dry-run` is dryRun, `--no-backup` backup.
 export const FLAGS = {
-  mode: () => new Option('--mode <mode>', `replace: ${SYNC_MODE_HELP.replace} (emptied first); upsert: ${SYNC_MODE_HELP.upsert}`).choices(SYNC_MODES),
+  mode: () =>
+    new Option('--mode <mode>', SYNC_MODES.map((mode) => `${mode}: ${SYNC_MODE_HELP[mode]}${mode === 'replace' ? ' (emptied first)' : ''}`).join('; ')).choices(
+      SYNC_MODES,
+    ),
   tables: () => new Option('--tables <a,b>', 'only these tables (name or schema.name); repeatable').argParser(listOf('tables')),
   group: () => new Option('--group <name>', 'a group of tables from supasync.config.json (chat, missing, ...)').argParser(nameOf('group')),
   exclude: () => new Option('--exclude <a,b>', 'leave these tables out').argParser(listOf('exclude')),

@@ -7,7 +7,7 @@ import { loadProjectConfig, groupTables } from '../config/file.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
 import { BACKUP_ROOT } from '../backup/manifest.ts';
-import type { SyncMode } from '../plan/mode.ts';
+import { keepsStagingRows, type SyncMode } from '../plan/mode.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict } from '../verify/verify.ts';
@@ -186,8 +186,13 @@ function tablesNamedAsArguments(args: string[]): string[] {
   return args.reduce<string[]>((list, arg) => add(arg, list), []);
 }
 
-/** After an upsert, rows only staging has are expected, and said so; anything else is a difference. */
+/**
+ * After an upsert, rows only staging has are expected, and said so; after
+ * insert-missing, staging's own versions of rows production has too. Any
+ * other difference is one.
+ */
 function keptStagingRows(verdict: TableVerdict, mode: SyncMode): boolean {
   const d = verdict.differences;
-  return mode === 'upsert' && verdict.status === 'counts-differ' && !!d && !d.missing.length && !d.changed.length && !d.more;
+  if (!keepsStagingRows(mode) || verdict.status === 'perfect' || verdict.status === 'missing-table' || verdict.status === 'columns-differ') return false;
+  return !!d && !d.missing.length && !d.more && (mode === 'insert-missing' || (verdict.status === 'counts-differ' && !d.changed.length));
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const tableOptions = z
   .object({
-    mode: z.enum(['replace', 'upsert']).optional(),
+    mode: z.enum(['replace', 'upsert', 'mirror', 'insert-missing']).optional(),
     batchSize: z.number().int().positive().max(50_000).optional(),
     /** A SQL condition over the table's columns: only these rows are copied. */
     where: z.string().trim().min(1).optional(),

@@ -16,7 +16,9 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import type { SyncMode } from '../plan/mode.ts';
+import { comparesRanges, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
+import type { ChangedRanges } from './changed-ranges.ts';
+import { copyChangedRanges, deleteMissingRows, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
@@ -49,6 +51,10 @@ export interface TableResult {
   copied: number;
   /** Rows inserted or updated in staging (equal to rows in replace mode). */
   changed: number;
+  /** Staging rows a mirror deleted: production no longer has their key. */
+  deleted: number;
+  /** For a mode that compares key ranges first: what the comparison found. */
+  ranges: ChangedRanges | null;
   rejected: RejectedRow[];
   seconds: number;
 }
@@ -90,6 +96,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup });
   runBackup?.followStaging(() => session.stagingMayHaveChanged);
   const results: TableResult[] = [];
+  const rangedCopies = new Map<string, RangedCopy>();
   const running = new Set<TablePlan>();
   let backup: StagingBackup | null = null;
   // No abort() here: a ROLLBACK would queue behind a running COPY. Exiting
@@ -111,11 +118,16 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         running.add(table);
         events.tableStarted(table);
         const tableStarted = performance.now();
-        const copied = await session.copyTable(table, (rows) => events.tableProgress(table, rows));
-        const result = {
+        const onRows = (rows: number) => events.tableProgress(table, rows);
+        const ranged = comparesRanges(table.mode) ? await copyChangedRanges(run, session, table, onRows) : null;
+        if (ranged) rangedCopies.set(qualifiedName(table.table), ranged);
+        const copied = ranged?.copy ?? (await session.copyTable(table, onRows));
+        const result: TableResult = {
           table: qualifiedName(table.table),
           ...copied,
           copied: copied.rows - copied.rejected.length,
+          deleted: 0,
+          ranges: ranged?.ranges ?? null,
           seconds: (performance.now() - tableStarted) / 1000,
         };
         running.delete(table);
@@ -123,6 +135,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         events.tableFinished(table, result);
       });
     }
+    const deleted = await deleteMissingRows(run, session, tables, rangedCopies);
+    for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
     const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot);
     if (orphans.length && !options.allowOrphans) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
@@ -173,16 +187,22 @@ async function pruneOlderBackups(root: string, latest: string, keep: number, eve
 }
 
 /**
- * A replace is confirmed (it deletes staging's rows); an upsert is not, as
- * it deletes nothing: its backup is told in the summary. Null: nothing to ask.
+ * A replace or a mirror is confirmed (they delete staging's rows); an upsert
+ * or insert-missing is not, as it deletes nothing: its backup is told in the
+ * summary. Null: nothing to ask.
  */
 function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[], options: SyncOptions): string | null {
   const replaced = tables.filter((table) => table.mode === 'replace');
-  if (!replaced.length) return null;
-  const upserted = tables.length - replaced.length;
-  const saved = upserted ? `these tables, and in the ${upserted} table(s) upserted into,` : 'these tables';
+  const mirrored = tables.filter((table) => table.mode === 'mirror');
+  if (!replaced.length && !mirrored.length) return null;
+  const merged = tables.length - replaced.length - mirrored.length;
+  const saved = merged ? `these tables, and in the ${merged} table(s) merged into,` : 'these tables';
+  const what = [
+    ...(replaced.length ? [`replace the contents of ${replaced.length} table(s)`] : []),
+    ...(mirrored.length ? [`mirror ${mirrored.length} table(s) (only the key ranges that differ are written)`] : []),
+  ].join(' and ');
   return (
-    `Replace the contents of ${replaced.length} table(s) in staging (${run.staging.location}) with production's? ` +
+    `${what.charAt(0).toUpperCase()}${what.slice(1)} in staging (${run.staging.location}) with production's? ` +
     'Staging rows not in production are deleted' +
     (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.') +
     (options.backupRoot
@@ -316,11 +336,11 @@ function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>
     .filter((table) => table.drift.some((d) => d.kind === 'missing-table'))
     .map((table) => ({ table: qualifiedName(table.table), reason: 'staging has no such table' }));
   const tables = run.plan.tables.filter((table) => !skipped.some((s) => s.table === qualifiedName(table.table)));
-  {
-    const unkeyed = tables.filter((table) => table.mode === 'upsert' && !table.key).map((table) => qualifiedName(table.table));
+  for (const mode of SYNC_MODES_KEYED) {
+    const unkeyed = tables.filter((table) => table.mode === mode && !table.key).map((table) => qualifiedName(table.table));
     if (unkeyed.length) {
       throw new UsageError(
-        `Cannot upsert ${unkeyed.join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +
+        `Cannot ${SYNC_MODE_VERBS[mode]} ${unkeyed.join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +
           'Replace them instead (--mode replace), leave them out (--exclude), or give them a primary key.',
       );
     }

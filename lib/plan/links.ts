@@ -2,7 +2,7 @@
 // (catalog/links.ts) the run must check for rows left pointing nowhere.
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import { qualifiedName } from '../catalog/types.ts';
-import type { SyncMode } from './mode.ts';
+import { keepsStagingRows, type SyncMode } from './mode.ts';
 
 /** Rows of a link's child whose key finds no parent: how many, and a few of their keys as ROW(...)::text. */
 export interface FoundOrphans {
@@ -35,16 +35,18 @@ export function linksToCheck(
   return links.filter((link) => {
     const [child, parent] = [written.get(qualifiedName(link.child)), written.get(qualifiedName(link.parent))];
     if ((!child && !parent) || emptied.has(qualifiedName(link.child))) return false;
-    // An upsert deletes no row: the staging rows it leaves alone keep their parents.
-    if (parent?.mode === 'upsert' && !child) return false;
+    // An upsert (or insert-missing) deletes no row: the staging rows it leaves alone keep their parents.
+    if (parent && keepsStagingRows(parent.mode) && !child) return false;
+    // A replaced or mirrored child holds production's rows alone, whose parents a whole parent has.
     const parentWhole = oneSnapshot && parent !== undefined && !parent.filtered;
-    return !(parentWhole && child !== undefined && (child.mode === 'replace' || parent.mode === 'upsert'));
+    return !(parentWhole && child !== undefined && (!keepsStagingRows(child.mode) || keepsStagingRows(parent.mode)));
   });
 }
 
-/** Links from a table the run leaves alone to one it replaces: a replace would orphan their rows unless production has every parent they name. */
+/** Links from a table the run leaves alone to one it replaces or mirrors: that would orphan their rows unless production has every parent they name. */
 export function linksIntoReplaced(links: ForeignKeyLink[], written: ReadonlyMap<string, WrittenTable>, emptied: ReadonlySet<string>): ForeignKeyLink[] {
-  return links.filter(
-    (link) => written.get(qualifiedName(link.parent))?.mode === 'replace' && !written.has(qualifiedName(link.child)) && !emptied.has(qualifiedName(link.child)),
-  );
+  return links.filter((link) => {
+    const parent = written.get(qualifiedName(link.parent));
+    return parent !== undefined && !keepsStagingRows(parent.mode) && !written.has(qualifiedName(link.child)) && !emptied.has(qualifiedName(link.child));
+  });
 }

@@ -3,14 +3,41 @@
 // the run's). Transports see only what each table's mode asks of them.
 import type { TableOptions } from '../config/file.ts';
 
-export const SYNC_MODES = ['replace', 'upsert'] as const;
+export const SYNC_MODES = ['replace', 'upsert', 'mirror', 'insert-missing'] as const;
 
 export type SyncMode = (typeof SYNC_MODES)[number];
 
 export const SYNC_MODE_HELP: Record<SyncMode, string> = {
   replace: "staging's tables become production's",
   upsert: 'insert and update, keep staging-only rows',
+  mirror: 'copy only the key ranges that differ, delete staging-only rows',
+  'insert-missing': 'add the rows staging lacks, touch no existing row',
 };
+
+/** The modes that match rows on a key, so refuse a table without one. */
+export const SYNC_MODES_KEYED = SYNC_MODES.filter((mode) => mode !== 'replace');
+
+/** What a mode does to a table, for "Cannot ... public.event_log". */
+export const SYNC_MODE_VERBS: Record<SyncMode, string> = {
+  replace: 'replace',
+  upsert: 'upsert',
+  mirror: 'mirror',
+  'insert-missing': 'insert missing rows into',
+};
+
+/** Staging's rows that production lacks stay: nothing of staging's is deleted. */
+export function keepsStagingRows(mode: SyncMode): boolean {
+  return mode === 'upsert' || mode === 'insert-missing';
+}
+
+/**
+ * Compares key-range checksums of both sides first and writes only the
+ * ranges that differ (lib/engine/changed-ranges.ts): a re-sync costs what
+ * changed. Needs a key.
+ */
+export function comparesRanges(mode: SyncMode): boolean {
+  return mode === 'mirror' || mode === 'insert-missing';
+}
 
 // supasync.config.json's schema (lib/config, a layer below) lists the modes a
 // table may choose: this stops compiling when the two lists differ.

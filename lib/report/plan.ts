@@ -3,6 +3,7 @@
 import chalk from 'chalk';
 import { qualifiedName } from '../catalog/types.ts';
 import { describeDrift } from '../plan/drift.ts';
+import { comparesRanges, SYNC_MODE_HELP, type SyncMode } from '../plan/mode.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
@@ -23,6 +24,9 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
       ]),
     ),
   );
+
+  const modes = [...new Set(plan.tables.map((table) => table.mode))];
+  out.push('', ...modes.map((mode) => `${chalk.bold(`Mode ${mode}`)}: ${SYNC_MODE_HELP[mode]}${modeDetail(mode)}.`));
 
   const together = [
     ...plan.cycles.map(
@@ -52,7 +56,7 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
     out.push(
       '',
       chalk.bold(`Sequences set in staging once the rows are in: ${plan.sequences.length}, each to production's`) +
-        (plan.mode === 'upsert' ? ' or left where staging has it, if further along' : '') +
+        (plan.mode !== 'replace' ? ' or left where staging has it, if further along' : '') +
         '.',
     );
     if (counters.length) out.push(`  used by no column (counters that functions draw from): ${counters.join(', ')}`);
@@ -91,6 +95,15 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
     );
   }
   return out.join('\n');
+}
+
+function modeDetail(mode: SyncMode): string {
+  if (!comparesRanges(mode)) return '';
+  return (
+    ' (checksums of key ranges are compared in both databases first, narrowed down to ranges of about one row; only the ranges that differ are read and written' +
+    (mode === 'mirror' ? ", and staging's rows in them that production lacks deleted" : '') +
+    ')'
+  );
 }
 
 function notes(table: TablePlan): string {

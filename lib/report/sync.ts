@@ -1,16 +1,21 @@
 import chalk from 'chalk';
-import type { SyncResult } from '../engine/sync.ts';
+import type { SyncResult, TableResult } from '../engine/sync.ts';
+import type { SyncMode } from '../plan/mode.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
 import { formatCount, renderTable } from './table.ts';
 
 export function renderSyncResult(result: SyncResult): string {
-  const upsert = result.mode === 'upsert';
+  const ranged = result.tables.some((table) => table.ranges);
+  const merged = result.mode !== 'replace' || ranged;
+  const mirrored = result.mode === 'mirror' || result.tables.some((table) => table.deleted);
   const rows = result.tables.map((table) => [
     table.table,
     formatCount(table.copied),
-    ...(upsert ? [formatCount(table.changed)] : []),
+    ...(merged ? [formatCount(table.changed)] : []),
+    ...(mirrored ? [formatCount(table.deleted)] : []),
+    ...(ranged ? [describeRanges(table)] : []),
     `${table.seconds.toFixed(2)}s`,
   ]);
   const total = result.tables.reduce((sum, table) => sum + table.copied, 0);
@@ -23,25 +28,58 @@ export function renderSyncResult(result: SyncResult): string {
       ]
     : [];
   return [
-    renderTable(['Table', 'Rows copied', ...(upsert ? ['Inserted or updated'] : []), 'Time'], rows),
+    renderTable(
+      [
+        'Table',
+        'Rows copied',
+        ...(merged ? ['Inserted or updated'] : []),
+        ...(mirrored ? ['Deleted'] : []),
+        ...(ranged ? ['Key ranges that differ'] : []),
+        'Time',
+      ],
+      rows,
+    ),
     '',
     chalk.green(
       `Synced ${result.tables.length} tables, ${formatCount(total)} rows${rejected.length ? ` (${formatCount(rejected.length)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
         `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
         `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),
-    ...(result.backup ? [backupLine(result.backup)] : []),
+    ...(ranged ? [rangesLine(result)] : []),
+    ...(result.backup ? [backupLine(result.backup, result.mode)] : []),
     ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),
     ...result.notes.map((note) => chalk.yellow(note)),
     ...rejections,
   ].join('\n');
 }
 
-export function backupLine(backup: StagingBackup): string {
+function describeRanges(table: TableResult): string {
+  if (!table.ranges) return '';
+  const { ranges, unchangedRanges, bits } = table.ranges;
+  if (!ranges.length) return 'none: equal';
+  return `${formatCount(ranges.length)} of ${formatCount(ranges.length + unchangedRanges)} (${bits} bits)`;
+}
+
+/** What comparing key ranges spared: the rows a replace would have read and written again. */
+function rangesLine(result: SyncResult): string {
+  const compared = result.tables.filter((table) => table.ranges);
+  const equal = compared.filter((table) => !table.ranges?.ranges.length).length;
+  const skipped = compared.reduce((sum, table) => sum + (table.ranges?.rowsUnchanged ?? 0), 0);
+  const deleted = result.tables.reduce((sum, table) => sum + table.deleted, 0);
+  return (
+    `Compared key ranges of ${compared.length} table(s): ${equal} already equal; ${formatCount(skipped)} row(s) in unchanged ranges not copied` +
+    `${result.mode === 'mirror' || deleted ? `; ${formatCount(deleted)} staging row(s) production lacks deleted` : ''}.`
+  );
+}
+
+/** `mode`: the run's, naming what the tables it did not empty were saved before. */
+export function backupLine(backup: StagingBackup, mode: SyncMode): string {
   const emptied = backup.tables - backup.upserted;
-  const before = !backup.upserted ? 'replaced' : emptied ? 'replaced or upserted into' : 'upserted into';
+  const merge = mode === 'replace' ? 'upsert' : mode;
+  const into = { upsert: 'upserted into', mirror: 'mirrored', 'insert-missing': 'inserted into' }[merge];
+  const before = !backup.upserted ? 'replaced' : emptied ? `replaced or ${into}` : into;
   if (!backup.directory) return `No backup needed: the ${backup.tables} staging table(s) ${before} were empty.`;
-  const taken = !backup.upserted ? 'before the replace' : emptied ? `before emptying ${emptied} and upserting into ${backup.upserted}` : 'before the upsert';
+  const taken = !backup.upserted ? 'before the replace' : emptied ? `before emptying ${emptied} and writing into ${backup.upserted}` : `before the ${merge}`;
   const directory = printablePath(backup.directory);
   return (
     `Backup of ${formatCount(backup.tables)} staging tables (${formatCount(backup.rows)} rows) ${taken}: ${directory} ` +

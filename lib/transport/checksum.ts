@@ -41,3 +41,17 @@ export type ChecksumAnswer = TableSum | BucketSum[] | RowHash[];
 export function checksumArgs(target: ChecksumTarget, level: ChecksumLevel): [string, string, string[], string[], number | null, number[] | null, number] {
   return [target.table.schema, target.table.name, target.columns, target.keyColumns, level.buckets ?? null, level.onlyBuckets ?? null, level.rowLimit ?? 1000];
 }
+
+/** Key range -> "rows:hash" of its rows; a range without rows is absent. */
+export type RangeSums = Map<number, string>;
+
+/** supasync_private.range_sums_query's compact answer, "range:rows:hash,...", read. */
+export function parseRangeSums(text: string): RangeSums {
+  const sums: RangeSums = new Map();
+  if (!text) return sums;
+  for (const entry of text.split(',')) {
+    const colon = entry.indexOf(':');
+    sums.set(Number(entry.slice(0, colon)), entry.slice(colon + 1));
+  }
+  return sums;
+}

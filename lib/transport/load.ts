@@ -5,8 +5,17 @@
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { ForeignKey, TableRef } from '../catalog/types.ts';
 
-/** How rows land: replace empties the table first, then inserts; upsert merges on the key. */
-export type WriteMode = 'replace' | 'upsert';
+/**
+ * How rows land: replace empties the table first, then inserts; upsert and
+ * mirror merge on the key (a mirror's deletes are deleteMissing()'s);
+ * insert-missing adds rows whose key staging lacks and leaves the others.
+ */
+export type WriteMode = 'replace' | 'upsert' | 'mirror' | 'insert-missing';
+
+/** Whether a write changes a row staging already has under the same key. */
+export function updatesExisting(mode: WriteMode): boolean {
+  return mode !== 'insert-missing';
+}
 
 export interface TableLoad {
   table: TableRef;

@@ -5,7 +5,7 @@
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
-import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget } from './checksum.ts';
+import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, RangeSums } from './checksum.ts';
 
 export interface DatabaseReads {
   side: Side;
@@ -27,6 +27,10 @@ export interface DatabaseReads {
   sequenceValues(sequences: TableRef[]): Promise<SequenceState[]>;
   /** One level of a content checksum, computed in the database (supasync_private.checksum_query). */
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<ChecksumAnswer>;
+  /** Per key range at `bits` bits, of the rows `rowFilter` matches: their count and hash (supasync_private.range_sums_query). */
+  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null): Promise<RangeSums>;
+  /** The SQL condition that picks the rows whose key lies in one of these ranges (supasync_private.key_range_filter). */
+  keyRangeFilter(keyColumns: string[], bits: number, ranges: number[]): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -35,7 +35,7 @@ export type WrittenBackup = Omit<StagingBackup, 'upserted'>;
  */
 export function tablesToSave(tables: TableLoad[], alsoEmptied: TableRef[]): { emptied: TableRef[]; upserted: TableRef[] } {
   const replaced = tables.filter((table) => table.mode === 'replace').map((table) => table.table);
-  const upserted = tables.filter((table) => table.mode === 'upsert').map((table) => table.table);
+  const upserted = tables.filter((table) => table.mode !== 'replace').map((table) => table.table);
   return { emptied: replaced.length ? [...replaced, ...alsoEmptied] : [], upserted };
 }
 
@@ -96,6 +96,11 @@ export interface SyncSession {
    */
   refusals(tables: TableLoad[]): Promise<void>;
   copyTable(table: TableLoad, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
+  /**
+   * For a mirror, once every table is written: deletes the rows `rangeFilter`
+   * picks whose key (as ROW(...)::text) is not in `kept`. How many it deleted.
+   */
+  deleteMissing(table: TableLoad, rangeFilter: string, kept: string[]): Promise<number>;
   /** After every table: the sequences to these values, triggers back on, commit. */
   finish(sequences: SequenceState[]): Promise<void>;
   /** Undo what can be undone. */

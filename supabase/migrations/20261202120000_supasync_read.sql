@@ -335,6 +335,41 @@ FROM (
 ) parts
 $checksum_query$;
 
+-- Key ranges, for a re-sync to find what changed (lib/engine/changed-ranges.ts).
+-- A row's range at `bits` bits is the first `bits` bits of the md5 of its key
+-- as ROW(...)::text: the same on any server, and each range splits into
+-- 2^k ranges at `bits + k`, so a difference narrows level by level.
+-- key_range_filter and range_sums_query write that expression alike:
+-- tests/resync-ranges.test.ts holds them to it.
+
+-- The condition "the row's key is in one of these ranges", for reading,
+-- summing or deleting the rows of the ranges that differ.
+CREATE OR REPLACE FUNCTION supasync_private.key_range_filter(key_columns text[], bits integer, ranges bigint[])
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $key_range_filter$
+SELECT pg_catalog.format('((''x'' || left(md5(ROW(%s)::text), 8))::bit(32)::bigint >> %s) = ANY (%L::bigint[])',
+  pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o), 32 - $2::integer, $3::bigint[])
+FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS u(c, o)
+$key_range_filter$;
+
+-- Per range at `bits` bits of the rows `row_filter` matches: its row count
+-- and the sum of its rows' hashes (checksum_query's 60-bit row hash) modulo
+-- 2^48 in hex, as one compact text "range:rows:hash,..." (ranges without
+-- rows left out): over REST these answers are bytes on the user's link.
+CREATE OR REPLACE FUNCTION supasync_private.range_sums_query(
+  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $range_sums_query$
+SELECT pg_catalog.format(
+  'SELECT to_jsonb(COALESCE(string_agg(b || '':'' || n || '':'' || h, '','' ORDER BY b), '''')) FROM (
+     SELECT ((''x'' || left(md5(ROW(%s)::text), 8))::bit(32)::bigint >> %s) AS b, count(*) AS n,
+            to_hex((sum((''x'' || left(md5(ROW(%s)::text), 15))::bit(60)::bigint) %% 281474976710656)::bigint) AS h
+     FROM %I.%I WHERE %s GROUP BY 1) s',
+  keyed.list, 32 - $5::integer, whole.list, $1::text, $2::text, COALESCE($6::text, 'true'))
+FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed,
+     (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole
+$range_sums_query$;
+
 -- The distinct values of `columns` (NULLs left out) with how many rows hold
 -- each, as a jsonb object: see supasync_references below.
 CREATE OR REPLACE FUNCTION supasync_private.references_query(table_schema text, table_name text, columns text[], row_filter text)
@@ -437,6 +472,8 @@ REVOKE ALL ON FUNCTION supasync_private.pin_text_settings(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text[], integer, bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text[], integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.orphans_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.sequence_values_query(jsonb) FROM PUBLIC;
@@ -482,6 +519,23 @@ AS $checksum$ SELECT supasync_private.answer(supasync_private.checksum_query(tab
 
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
+
+-- For a re-sync: per key range, the row count and hash sum of the rows
+-- `row_filter` matches (supasync_private.range_sums_query), and the
+-- condition that picks the rows of some ranges (key_range_filter).
+CREATE OR REPLACE FUNCTION public.supasync_range_sums(
+  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $range_sums$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, columns, key_columns, bits, row_filter)) $range_sums$;
+
+CREATE OR REPLACE FUNCTION public.supasync_key_range_filter(key_columns text[], bits integer, ranges bigint[])
+RETURNS text LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = ''
+AS $range_filter$ SELECT supasync_private.key_range_filter(key_columns, bits, ranges) $range_filter$;
+
+REVOKE ALL ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) TO service_role;
 
 -- For a targeted sync: the distinct values a table's foreign key holds (as
 -- ROW(...)::text), with how many rows hold each...
@@ -694,7 +748,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 2 $version$;
+AS $version$ SELECT 3 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -289,7 +289,9 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_columns(text, text, text[], text[]
 -- The INSERT itself, from `source` (a relation or a parenthesised SELECT
 -- giving `columns` in order): the direct path inserts from the temporary
 -- table its COPY filled, the REST path from the batch's cast values.
-CREATE OR REPLACE FUNCTION supasync_private.insert_query(relation regclass, columns text[], key_columns text[], source text)
+-- update_existing false: rows staging has are left as they are (--mode insert-missing).
+DROP FUNCTION IF EXISTS supasync_private.insert_query(regclass, text[], text[], text);
+CREATE OR REPLACE FUNCTION supasync_private.insert_query(relation regclass, columns text[], key_columns text[], source text, update_existing boolean)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $insert_query$
 SELECT pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source %s',
@@ -297,7 +299,8 @@ SELECT pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS s
   CASE WHEN listed.always_identity THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END,
   $4::text,
   CASE WHEN COALESCE(pg_catalog.cardinality($3::text[]), 0) = 0 THEN ''
-       ELSE pg_catalog.format('ON CONFLICT (%s) %s', keyed.columns, COALESCE(updated.clause, 'DO NOTHING')) END)
+       ELSE pg_catalog.format('ON CONFLICT (%s) %s', keyed.columns,
+         COALESCE(CASE WHEN $5::boolean THEN updated.clause END, 'DO NOTHING')) END)
 FROM (
   SELECT pg_catalog.string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position) AS columns,
          COALESCE(pg_catalog.bool_or(a.attidentity = 'a'), false) AS always_identity
@@ -321,7 +324,8 @@ FROM (
 ) updated
 $insert_query$;
 
-CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb)
+DROP FUNCTION IF EXISTS supasync_private.insert_rows(regclass, text[], text[], jsonb);
+CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb, update_existing boolean)
 RETURNS bigint LANGUAGE plpgsql SET search_path = ''
 AS $insert$
 DECLARE
@@ -341,7 +345,7 @@ BEGIN
     RAISE EXCEPTION '% has no column(s) %', relation, missing USING ERRCODE = 'undefined_column';
   END IF;
   EXECUTE supasync_private.insert_query(relation, columns, key_columns,
-    pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list))
+    pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list), update_existing)
     USING rows;
   GET DIAGNOSTICS written = ROW_COUNT;
   RETURN written;
@@ -352,12 +356,15 @@ $insert$;
 -- by staging's own input functions, through the shared INSERT above. Where
 -- the replica role is refused, the table's enabled user triggers are
 -- disabled around the insert instead, in this same transaction.
+-- An earlier version had no update_existing: PostgREST could not choose between the two.
+DROP FUNCTION IF EXISTS public.supasync_write_rows(text, text, text[], text[], jsonb);
 CREATE OR REPLACE FUNCTION public.supasync_write_rows(
   table_schema text,
   table_name text,
   columns text[],
   key_columns text[],
-  rows jsonb
+  rows jsonb,
+  update_existing boolean DEFAULT true
 )
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $write$
@@ -372,7 +379,7 @@ BEGIN
   IF NOT replica THEN
     triggers := supasync_private.disable_user_triggers(relation);
   END IF;
-  written := supasync_private.insert_rows(relation, columns, key_columns, rows);
+  written := supasync_private.insert_rows(relation, columns, key_columns, rows, update_existing);
   PERFORM supasync_private.enable_triggers(relation, triggers);
   RETURN jsonb_build_object('written', written, 'replica', replica);
 END
@@ -428,7 +435,7 @@ BEGIN
       supasync_private.insert_rows(relations[i],
         ARRAY(SELECT jsonb_array_elements_text(batch -> 'columns')),
         ARRAY(SELECT jsonb_array_elements_text(COALESCE(batch -> 'key_columns', '[]'))),
-        batch -> 'rows')));
+        batch -> 'rows', COALESCE((batch ->> 'update_existing')::boolean, true))));
   END LOOP;
 
   -- The deferred checks, now: a constraint with checks pending cannot be altered back.
@@ -444,11 +451,11 @@ BEGIN
 END
 $cycle$;
 
-REVOKE ALL ON FUNCTION supasync_private.insert_query(regclass, text[], text[], text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.insert_rows(regclass, text[], text[], jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION supasync_private.insert_query(regclass, text[], text[], text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.insert_rows(regclass, text[], text[], jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb, boolean) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_write_cycle(jsonb) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb, boolean) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_write_cycle(jsonb) TO service_role;
 -- ------------------------------------------------------------ emptying what TRUNCATE may not
 
@@ -485,3 +492,43 @@ $delete$;
 
 REVOKE ALL ON FUNCTION public.supasync_delete_rows(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_delete_rows(jsonb) TO service_role;
+
+-- ------------------------------------------------------------ mirroring deletes
+
+-- A mirror deletes the staging rows production no longer has, range by range
+-- (lib/engine/changed-ranges.ts): of the rows `row_filter` picks (the ranges
+-- that differ), those whose key as ROW(...)::text is not in `kept` (the keys
+-- production has there). The DELETE both paths run.
+CREATE OR REPLACE FUNCTION supasync_private.delete_missing_query(relation regclass, key_columns text[], row_filter text, kept text[])
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $delete_missing_query$
+SELECT pg_catalog.format('DELETE FROM %s WHERE (%s) AND ROW(%s)::text NOT IN (SELECT pg_catalog.unnest(%L::text[]))',
+  $1::pg_catalog.regclass, $3::text, pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o), $4::text[])
+FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS u(c, o)
+$delete_missing_query$;
+
+-- Over REST, with foreign-key checks off as supasync_delete_rows has them:
+-- a staging row left pointing at a deleted one is found by the run's check
+-- once every table is written, not by a cascade that would delete it unseen.
+CREATE OR REPLACE FUNCTION public.supasync_delete_missing(table_schema text, table_name text, key_columns text[], row_filter text, kept text[])
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $delete_missing$
+DECLARE
+  deleted bigint;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  IF NOT supasync_private.try_replica_role() THEN
+    RAISE EXCEPTION 'supasync_delete_missing deletes rows with foreign-key checks off, and its owner may not SET session_replication_role'
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Install supasync''s functions as a role that may (on Supabase, postgres), or sync with --mode upsert, which deletes nothing.';
+  END IF;
+  PERFORM supasync_private.pin_text_settings(true);
+  EXECUTE supasync_private.delete_missing_query(pg_catalog.format('%I.%I', table_schema, table_name)::regclass, key_columns, row_filter, kept);
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  RETURN jsonb_build_object('deleted', deleted);
+END
+$delete_missing$;
+
+REVOKE ALL ON FUNCTION supasync_private.delete_missing_query(regclass, text[], text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_delete_missing(text, text, text[], text, text[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_delete_missing(text, text, text[], text, text[]) TO service_role;

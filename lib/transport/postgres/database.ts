@@ -9,8 +9,8 @@ import type { Connection } from '../../config/env.ts';
 import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
-import { runBuilt } from '../../sql/shared.ts';
-import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
+import { runBuilt, runShared } from '../../sql/shared.ts';
+import { checksumArgs, parseRangeSums, type ChecksumAnswer } from '../checksum.ts';
 import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
@@ -62,6 +62,11 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) =>
       runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
+    rangeSums: async (target, bits, rowFilter) => {
+      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, bits, rowFilter];
+      return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)));
+    },
+    keyRangeFilter: (keyColumns, bits, ranges) => runShared<string>(client, 'key_range_filter', [keyColumns, bits, ranges]),
     close: () => client.end(),
   };
 }

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
-import type { LoadPlan, TableLoad } from '../load.ts';
+import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { runShared } from '../../sql/shared.ts';
 import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
@@ -181,10 +181,22 @@ class PostgresSession implements SyncSession {
     await this.staging.query(`CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${columns} FROM ${quoteTable(table.table)} WITH NO DATA`);
     const rows = await copyRows({ production: this.production, staging: this.staging, table, into: temp, onRows });
     // The INSERT the REST path's supasync_write_rows runs, from the temporary table instead of a batch.
-    const insert = await runShared<string>(this.staging, 'insert_query', [quoteTable(table.table), table.columns, table.key.columns, temp]);
+    const insert = await runShared<string>(this.staging, 'insert_query', [
+      quoteTable(table.table),
+      table.columns,
+      table.key.columns,
+      temp,
+      updatesExisting(table.mode),
+    ]);
     const result = await this.staging.query(insert);
     await this.staging.query(`DROP TABLE ${temp}`);
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
+  }
+
+  async deleteMissing(table: TableLoad, rangeFilter: string, kept: string[]): Promise<number> {
+    if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to compare rows on`);
+    const remove = await runShared<string>(this.staging, 'delete_missing_query', [quoteTable(table.table), table.key.columns, rangeFilter, kept]);
+    return (await this.staging.query(remove)).rowCount ?? 0;
   }
 
   async finish(sequences: SequenceState[]): Promise<void> {

@@ -17,6 +17,9 @@ export const ANSWERS = {
     z.array(z.object({ bucket: z.number(), rows: z.string(), hash: z.string() })),
     z.array(z.object({ key: z.string(), hash: z.string() })),
   ]),
+  // "range:rows:hash,...": compact, these answers are bytes on the user's link.
+  rangeSums: z.string().regex(/^(\d+:\d+:[0-9a-f]+(,\d+:\d+:[0-9a-f]+)*)?$/),
+  rangeFilter: z.string(),
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),
 };
 

@@ -9,7 +9,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { LoadPlan, TableLoad } from '../load.ts';
+import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { TableCopy } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
@@ -50,7 +50,7 @@ export async function copyCycle(
   onRetry: () => void,
 ): Promise<Map<string, TableCopy>> {
   const names = tables.map((table) => qualifiedName(table.table)).join(' <-> ');
-  const batches: { table_schema: string; table_name: string; columns: string[]; key_columns: string[]; rows: Row[] }[] = [];
+  const batches: { table_schema: string; table_name: string; columns: string[]; key_columns: string[]; update_existing: boolean; rows: Row[] }[] = [];
   let rows = 0;
   let bytes = 0;
   for (const table of tables) {
@@ -59,6 +59,7 @@ export async function copyCycle(
       table_name: table.table.name,
       columns: table.columns,
       key_columns: table.key?.columns ?? [],
+      update_existing: updatesExisting(table.mode),
       rows: [] as Row[],
     };
     for await (const page of readPages(clients.production, table, onRetry)) {

@@ -6,7 +6,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import type { Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
-import { checksumArgs } from '../checksum.ts';
+import { checksumArgs, parseRangeSums } from '../checksum.ts';
 import { orphanLinkArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -87,6 +87,19 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit };
       return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
     },
+    rangeSums: async (target, bits, rowFilter) => {
+      const args = {
+        table_schema: target.table.schema,
+        table_name: target.table.name,
+        columns: target.columns,
+        key_columns: target.keyColumns,
+        bits,
+        row_filter: rowFilter,
+      };
+      return parseRangeSums(await ask(`Summing key ranges of ${qualifiedName(target.table)}`, 'supasync_range_sums', args, ANSWERS.rangeSums));
+    },
+    keyRangeFilter: (keyColumns, bits, ranges) =>
+      ask('Building the filter of the key ranges that differ', 'supasync_key_range_filter', { key_columns: keyColumns, bits, ranges }, ANSWERS.rangeFilter),
     close: async () => undefined,
   };
 }

@@ -111,7 +111,7 @@ export function writeRows(
   supabase: SupabaseClient,
   table: WrittenTable,
   rows: Row[],
-  options: { strict: boolean; onRetry: () => void; retries?: number },
+  options: { strict: boolean; onRetry: () => void; retries?: number; updateExisting?: boolean },
 ): Promise<WriteOutcome> {
   const describe = (row: Row) => describeKey(table, row);
   return sendByRequest(table, rows, { describeRow: describe, strict: options.strict }, (batch) =>
@@ -124,6 +124,7 @@ export function writeRows(
         columns: table.columns,
         key_columns: table.key?.columns ?? [],
         rows: batch,
+        update_existing: options.updateExisting ?? true,
       },
       { onRetry: options.onRetry, retries: options.retries, answer: z.object({ written: z.coerce.number() }) },
     ).then((result) => result.written),

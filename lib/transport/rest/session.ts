@@ -4,11 +4,12 @@
 // or a second run converges), and that an interrupted run says which tables
 // are complete.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { z } from 'zod';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
-import type { LoadPlan, TableLoad } from '../load.ts';
+import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import {
   tablesToSave,
@@ -74,6 +75,13 @@ class RestSession implements SyncSession {
   /** Opening the session asked staging's functions what their owner may do (load-method.ts); what is left is the shape of the tables. */
   async refusals(tables: TableLoad[]): Promise<void> {
     for (const table of tables) {
+      // The second pass sets the self-reference of every row it read, staging's own included.
+      if (!updatesExisting(table.mode) && this.secondPasses.has(qualifiedName(table.table))) {
+        throw new DatabaseError(
+          `${qualifiedName(table.table)} references itself, and staging's functions may not turn foreign-key checks off: over REST its rows take two passes, ` +
+            'the second of which would change rows staging already has. Sync it over the direct path, with --mode upsert, or install the functions as a role that may set session_replication_role (on Supabase, postgres).',
+        );
+      }
       if (!table.key && table.partitioned) {
         throw new DatabaseError(
           `${qualifiedName(table.table)} is partitioned and has no key: over REST it cannot be read page by page. Sync it over the direct path, or give it a primary key.`,
@@ -190,8 +198,9 @@ class RestSession implements SyncSession {
     const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
+    const updateExisting = updatesExisting(table.mode);
     const write = (page: Row[]) =>
-      table.key ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry }) : this.writeKeyless(table, page, onRetry);
+      table.key ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry, updateExisting }) : this.writeKeyless(table, page, onRetry);
     for await (const page of readPages(this.production, table, onRetry)) {
       const written: Promise<void> = write(page)
         .then(
@@ -253,6 +262,17 @@ class RestSession implements SyncSession {
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
       }
     }
+  }
+
+  async deleteMissing(table: TableLoad, rangeFilter: string, kept: string[]): Promise<number> {
+    this.stagingMayHaveChanged = true;
+    const args = { table_schema: table.table.schema, table_name: table.table.name, key_columns: table.key?.columns ?? [], row_filter: rangeFilter, kept };
+    const onRetry = () => {
+      this.retries++;
+    };
+    // Idempotent: deleting what is already gone deletes nothing, so a retry is harmless.
+    const { deleted } = await callRpc(this.staging, 'supasync_delete_missing', args, { onRetry, answer: z.object({ deleted: z.coerce.number() }) });
+    return deleted;
   }
 
   async finish(sequences: SequenceState[]): Promise<void> {

@@ -1,0 +1,129 @@
+// Re-syncs that cost what changed (--mode mirror, insert-missing), told once
+// and run over each transport. Each test has a production of its own, which
+// it changes after a first full sync.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Via } from '../../lib/config/env.ts';
+import type { Project } from '../../stack/index.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
+import { runScript } from '../helpers/run-script.ts';
+import { envFor, sharedStack } from '../setup/stack.ts';
+
+interface JsonTable {
+  table: string;
+  rows: number;
+  changed: number;
+  deleted: number;
+  ranges: { ranges: number[]; rowsUnchanged: number } | null;
+}
+
+// Changes of every kind a re-sync must carry: updates of a table with an
+// updated_at and of one keyed on a text column, an insert, deletes of a
+// parent whose children production's cascade took along, of rows nothing
+// references, and of a row only staging has.
+const PRODUCTION_CHANGES = `
+  UPDATE public.hotels SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM public.hotels ORDER BY id LIMIT 2);
+  UPDATE public.sire_countries SET name = name || ' (renamed)' WHERE country_code IN (SELECT country_code FROM public.sire_countries ORDER BY 1 LIMIT 3);
+  INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZA', 'New in production');
+  DELETE FROM public.booking_notes WHERE id IN (SELECT id FROM public.booking_notes ORDER BY id LIMIT 4);
+  DELETE FROM public.chat_conversations WHERE id = (SELECT id FROM public.chat_conversations ORDER BY id LIMIT 1);`;
+
+export function defineResyncSuite(via: Via): void {
+  const { stack } = sharedStack();
+  const made: Project[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((project) => project.stop()));
+  });
+  /** A production of the test's own, and a staging holding a full copy of it. */
+  const syncedPair = async (name: string) => {
+    const production = await stack.createProject(`${via}_${name}_prod`, { fill: 'tiny' });
+    made.push(production);
+    const staging = await stack.createProject(`${via}_${name}_stg`);
+    made.push(staging);
+    const first = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, staging) });
+    expect(first.code, first.stderr).toBe(0);
+    return { production, staging };
+  };
+  const resync = (pair: { production: Project; staging: Project }, mode: string, args: string[] = []) =>
+    runScript('sync.ts', ['--via', via, '--mode', mode, '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'event_log', ...args], {
+      env: envFor(pair.production, pair.staging),
+    });
+  const byTable = (stdout: string) => new Map((JSON.parse(stdout) as { tables: JsonTable[] }).tables.map((table) => [table.table, table]));
+
+  describe(`re-syncing only what changed (via ${via})`, () => {
+    it('mirrors: writes the key ranges that differ, deletes what production lacks, and staging equals production', async () => {
+      const pair = await syncedPair('mirror');
+      const { production, staging } = pair;
+      const [{ messages }] = (await query<{ messages: number }>(
+        production.adminUrl,
+        `SELECT count(*)::int AS messages FROM public.chat_messages WHERE conversation_id = (SELECT id FROM public.chat_conversations ORDER BY id LIMIT 1)`,
+      )) as [{ messages: number }];
+      expect(messages).toBeGreaterThan(0);
+      await query(production.adminUrl, PRODUCTION_CHANGES);
+      await query(staging.adminUrl, `INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZS', 'Staging only')`);
+
+      const result = await resync(pair, 'mirror', ['--yes', '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+      const tables = byTable(result.stdout);
+      expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 1 });
+      expect(tables.get('public.hotels')).toMatchObject({ changed: 2, deleted: 0 });
+      expect(tables.get('public.booking_notes')).toMatchObject({ changed: 0, deleted: 4 });
+      expect(tables.get('public.chat_conversations')).toMatchObject({ changed: 0, deleted: 1 });
+      expect(tables.get('public.chat_messages')?.deleted).toBe(messages);
+      // Only the ranges that differ were read: the 4 rows that changed, and few more of the others.
+      const [{ countries }] = (await query<{ countries: number }>(production.adminUrl, `SELECT count(*)::int AS countries FROM public.sire_countries`)) as [
+        { countries: number },
+      ];
+      const countriesRead = tables.get('public.sire_countries')?.rows ?? 0;
+      expect(countriesRead).toBeGreaterThanOrEqual(4);
+      expect(countriesRead).toBeLessThan(countries / 2);
+      expect(tables.get('public.sire_countries')?.ranges?.rowsUnchanged).toBe(countries - countriesRead);
+      // Tables nobody touched were found equal by one checksum per side and not read at all.
+      expect(tables.get('public.sire_cities')).toMatchObject({ rows: 0, changed: 0, deleted: 0, ranges: { ranges: [] } });
+
+      const again = await resync(pair, 'mirror', ['--yes']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/Compared key ranges of (\d+) table\(s\): \1 already equal; [\d,]+ row\(s\) in unchanged ranges not copied; 0 staging row/);
+      expect(again.stdout).toContain('Synced');
+    });
+
+    it('inserts only the rows staging lacks, touching no row staging has', async () => {
+      const pair = await syncedPair('insert_missing');
+      const { production, staging } = pair;
+      await query(production.adminUrl, `INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZA', 'New in production')`);
+      await query(
+        staging.adminUrl,
+        `
+        UPDATE public.hotels SET name = 'changed in staging' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
+        DELETE FROM public.booking_notes WHERE id = (SELECT min(id) FROM public.booking_notes);
+        INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZS', 'Staging only');`,
+      );
+      const result = await resync(pair, 'insert-missing', ['--json']);
+      expect(result.code, result.stderr).toBe(0);
+      const tables = byTable(result.stdout);
+      expect(tables.get('public.sire_countries')).toMatchObject({ changed: 1, deleted: 0 });
+      expect(tables.get('public.booking_notes')).toMatchObject({ changed: 1, deleted: 0 });
+      expect(tables.get('public.hotels')).toMatchObject({ changed: 0, deleted: 0 });
+      expect(await query(staging.adminUrl, `SELECT name FROM public.hotels ORDER BY id LIMIT 1`)).toEqual([{ name: 'changed in staging' }]);
+      expect(await query(staging.adminUrl, `SELECT country_code FROM public.sire_countries WHERE country_code LIKE 'ZZ_' ORDER BY 1`)).toEqual([
+        { country_code: 'ZZA' },
+        { country_code: 'ZZS' },
+      ]);
+      const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+      expect(actual['public.booking_notes']).toEqual(expected['public.booking_notes']);
+    });
+
+    it('refuses to mirror a table with no key, naming it and the way out', async () => {
+      const { production } = sharedStack();
+      const staging = await stack.createProject(`${via}_mirror_nokey`);
+      made.push(staging);
+      const result = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--tables', 'event_log,hotels'], {
+        env: envFor(production, staging),
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('Cannot mirror public.event_log: no primary key or NOT NULL unique key');
+      expect(result.stderr).toContain('--mode replace');
+      expect((await tableDigests(staging.adminUrl))['public.hotels']?.rows).toBe(0);
+    });
+  });
+}

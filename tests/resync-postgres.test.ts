@@ -1,0 +1,3 @@
+import { defineResyncSuite } from './e2e/resync-suite.ts';
+
+defineResyncSuite('postgres');
