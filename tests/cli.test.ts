@@ -42,7 +42,7 @@ describe('the command line', () => {
       expect(result.stderr).toContain("'http' is invalid. Allowed choices are rest, postgres.");
     }
     expect(mode.code).toBe(2);
-    expect(mode.stderr).toContain("'merge' is invalid. Allowed choices are replace, upsert, mirror, insert-missing.");
+    expect(mode.stderr).toContain("'merge' is invalid. Allowed choices are replace, upsert, mirror, insert-missing, incremental.");
   });
 
   it("prints package.json's version with --version, in every script, and nothing else", async () => {

@@ -104,7 +104,10 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
           (error: unknown) => error,
         );
       // The plan, then what the run would stop on, with its exit code; --json gets one object, the failure's.
-      if (!(flags.json && stop)) console.log(dryRunOutput(run, Boolean(flags.json)));
+      // An incremental plan says from where each table's changed rows would be read.
+      const incremental = run.plan.tables.some((table) => table.mode === 'incremental' && table.changedColumn);
+      const watermarks = incremental && !stop ? await run.staging.watermarks() : [];
+      if (!(flags.json && stop)) console.log(dryRunOutput(run, Boolean(flags.json), watermarks));
       if (stop) throw stop;
       return 0;
     }
@@ -124,6 +127,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         allowOrphans: Boolean(flags.allowOrphans),
         backupRoot: flags.backup === false ? null : join(process.cwd(), BACKUP_ROOT),
         backupsKept: config.backups.keep,
+        overlapSeconds: config.incremental.overlapSeconds,
         confirm: confirmer(Boolean(flags.yes)),
       },
       reporter,

@@ -4,7 +4,9 @@ import { z } from 'zod';
 
 const tableOptions = z
   .object({
-    mode: z.enum(['replace', 'upsert', 'mirror', 'insert-missing']).optional(),
+    mode: z.enum(['replace', 'upsert', 'mirror', 'insert-missing', 'incremental']).optional(),
+    /** --mode incremental: the column whose value moves when a row changes (default updated_at, where the table has one). */
+    changedColumn: z.string().min(1).optional(),
     batchSize: z.number().int().positive().max(50_000).optional(),
     /** A SQL condition over the table's columns: only these rows are copied. */
     where: z.string().trim().min(1).optional(),
@@ -20,6 +22,18 @@ export const configFileSchema = z
     /** Supabase project refs supasync must never write to (production, above all). */
     protectedRefs: z.array(z.string().regex(/^[a-z0-9]+$/, 'a project ref is lowercase letters and digits')).optional(),
     /** How many complete backups of one staging a successful run leaves in .supasync/backups/ (its own included). */
+    /** --mode incremental: how far before production's clock (and its oldest open transaction) the next run reads from. */
+    incremental: z
+      .object({
+        overlapSeconds: z
+          .number()
+          .int('overlapSeconds is a whole number')
+          .min(0)
+          .max(7 * 24 * 3600)
+          .optional(),
+      })
+      .strict()
+      .optional(),
     backups: z
       .object({ keep: z.number().int('keep is a whole number of backups').min(1, 'keep at least 1: the backup a run just took').optional() })
       .strict()

@@ -16,6 +16,8 @@ export interface ProjectConfig {
   protectedRefs: string[];
   /** Backups of one staging kept after a successful run (the newest, its own included). */
   backups: { keep: number };
+  /** --mode incremental's safety overlap (docs/usage.md#incremental). */
+  incremental: { overlapSeconds: number };
   /** Where it came from, for messages. */
   source: string;
 }
@@ -24,6 +26,8 @@ export const CONFIG_FILE = 'supasync.config.json';
 
 /** Enough to go back a few runs; few enough that copies of staging's personal data do not pile up. */
 export const DEFAULT_BACKUPS_KEPT = 5;
+/** Past the longest a transaction writing production usually stays open; see docs/usage.md#incremental. */
+export const DEFAULT_OVERLAP_SECONDS = 300;
 
 /** The user's groups from their first scripts, there unless the file says otherwise. */
 const DEFAULT_GROUPS: Record<string, string[]> = {
@@ -42,6 +46,7 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
       tables: {},
       protectedRefs: [],
       backups: { keep: DEFAULT_BACKUPS_KEPT },
+      incremental: { overlapSeconds: DEFAULT_OVERLAP_SECONDS },
       source: 'defaults',
     };
   }
@@ -66,6 +71,7 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     tables: config.tables ?? {},
     protectedRefs: config.protectedRefs ?? [],
     backups: { keep: config.backups?.keep ?? DEFAULT_BACKUPS_KEPT },
+    incremental: { overlapSeconds: config.incremental?.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS },
     source: CONFIG_FILE,
   };
 }

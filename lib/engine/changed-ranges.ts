@@ -36,10 +36,17 @@ export function bothFilters(filter: string | null, more: string | null): string 
   return more ? `(${filter}) AND (${more})` : filter;
 }
 
-export async function findChangedRanges(production: DatabaseReads, staging: DatabaseReads, table: TablePlan, via: Via): Promise<ChangedRanges> {
+/** `columns`: what is compared of each row; the key's alone finds rows added and deleted, not rows changed. */
+export async function findChangedRanges(
+  production: DatabaseReads,
+  staging: DatabaseReads,
+  table: TablePlan,
+  via: Via,
+  columns: string[] = table.columns,
+): Promise<ChangedRanges> {
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
-  const target = { table: table.table, columns: table.columns, keyColumns };
+  const target = { table: table.table, columns, keyColumns };
   let [theirs, ours] = await Promise.all([production.rangeSums(target, 0, table.rowFilter), staging.rangeSums(target, 0, null)]);
   const productionRows = rowsIn(theirs);
   let differing = differingRanges(theirs, ours);

@@ -16,9 +16,9 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { comparesRanges, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
+import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
-import { copyChangedRanges, deleteMissingRows, type RangedCopy } from './ranged-copy.ts';
+import { copyChangedRanges, deleteMissingRows, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
@@ -32,6 +32,8 @@ export interface SyncOptions extends Omit<SessionOptions, 'backup'> {
   backupRoot: string | null;
   /** Backups of this staging left after a successful run that took one (the newest, its own included). */
   backupsKept: number;
+  /** --mode incremental: how far before production's clock the next run reads from (supasync.config.json's incremental.overlapSeconds). */
+  overlapSeconds: number;
   /** Ask before a destructive run; resolves false when the user declines. */
   confirm: (question: string) => Promise<boolean>;
 }
@@ -55,6 +57,8 @@ export interface TableResult {
   deleted: number;
   /** For a mode that compares key ranges first: what the comparison found. */
   ranges: ChangedRanges | null;
+  /** Incremental: where this run read changed rows from (null: whole rows compared), and where the next will. */
+  watermark: RangedCopy['watermark'] | null;
   rejected: RejectedRow[];
   seconds: number;
 }
@@ -113,13 +117,17 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     );
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
+    const incremental: IncrementalState = {
+      watermarks: tables.some((table) => table.mode === 'incremental' && table.changedColumn) ? await run.staging.watermarks() : [],
+      overlapSeconds: options.overlapSeconds,
+    };
     for (const group of loadGroups(tables, session)) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);
         events.tableStarted(table);
         const tableStarted = performance.now();
         const onRows = (rows: number) => events.tableProgress(table, rows);
-        const ranged = comparesRanges(table.mode) ? await copyChangedRanges(run, session, table, onRows) : null;
+        const ranged = comparesRanges(table.mode) ? await copyChangedRanges(run, session, table, incremental, onRows) : null;
         if (ranged) rangedCopies.set(qualifiedName(table.table), ranged);
         const copied = ranged?.copy ?? (await session.copyTable(table, onRows));
         const result: TableResult = {
@@ -128,6 +136,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
           copied: copied.rows - copied.rejected.length,
           deleted: 0,
           ranges: ranged?.ranges ?? null,
+          watermark: ranged?.watermark ?? null,
           seconds: (performance.now() - tableStarted) / 1000,
         };
         running.delete(table);
@@ -137,6 +146,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     }
     const deleted = await deleteMissingRows(run, session, tables, rangedCopies);
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
+    await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
     const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot);
     if (orphans.length && !options.allowOrphans) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
@@ -193,13 +203,13 @@ async function pruneOlderBackups(root: string, latest: string, keep: number, eve
  */
 function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[], options: SyncOptions): string | null {
   const replaced = tables.filter((table) => table.mode === 'replace');
-  const mirrored = tables.filter((table) => table.mode === 'mirror');
+  const mirrored = tables.filter((table) => deletesMissing(table.mode));
   if (!replaced.length && !mirrored.length) return null;
   const merged = tables.length - replaced.length - mirrored.length;
   const saved = merged ? `these tables, and in the ${merged} table(s) merged into,` : 'these tables';
   const what = [
     ...(replaced.length ? [`replace the contents of ${replaced.length} table(s)`] : []),
-    ...(mirrored.length ? [`mirror ${mirrored.length} table(s) (only the key ranges that differ are written)`] : []),
+    ...(mirrored.length ? [`mirror ${mirrored.length} table(s) (only what differs is written)`] : []),
   ].join(' and ');
   return (
     `${what.charAt(0).toUpperCase()}${what.slice(1)} in staging (${run.staging.location}) with production's? ` +

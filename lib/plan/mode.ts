@@ -3,7 +3,7 @@
 // the run's). Transports see only what each table's mode asks of them.
 import type { TableOptions } from '../config/file.ts';
 
-export const SYNC_MODES = ['replace', 'upsert', 'mirror', 'insert-missing'] as const;
+export const SYNC_MODES = ['replace', 'upsert', 'mirror', 'insert-missing', 'incremental'] as const;
 
 export type SyncMode = (typeof SYNC_MODES)[number];
 
@@ -12,6 +12,7 @@ export const SYNC_MODE_HELP: Record<SyncMode, string> = {
   upsert: 'insert and update, keep staging-only rows',
   mirror: 'copy only the key ranges that differ, delete staging-only rows',
   'insert-missing': 'add the rows staging lacks, touch no existing row',
+  incremental: 'copy the rows changed since the last sync (by updated_at), mirror deletes by key ranges',
 };
 
 /** The modes that match rows on a key, so refuse a table without one. */
@@ -23,6 +24,7 @@ export const SYNC_MODE_VERBS: Record<SyncMode, string> = {
   upsert: 'upsert',
   mirror: 'mirror',
   'insert-missing': 'insert missing rows into',
+  incremental: 'sync incrementally',
 };
 
 /** Staging's rows that production lacks stay: nothing of staging's is deleted. */
@@ -36,7 +38,12 @@ export function keepsStagingRows(mode: SyncMode): boolean {
  * changed. Needs a key.
  */
 export function comparesRanges(mode: SyncMode): boolean {
-  return mode === 'mirror' || mode === 'insert-missing';
+  return mode === 'mirror' || mode === 'insert-missing' || mode === 'incremental';
+}
+
+/** Deletes, in the key ranges that differ, the staging rows production lacks there. */
+export function deletesMissing(mode: SyncMode): boolean {
+  return mode === 'mirror' || mode === 'incremental';
 }
 
 // supasync.config.json's schema (lib/config, a layer below) lists the modes a

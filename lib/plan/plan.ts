@@ -1,14 +1,15 @@
 // What a run will copy, in which order, keyed on what, and what stands in
 // the way, worked out from both catalogs before anything is written
 // (the shape: types.ts).
-import { findTable, qualifiedName, type Catalog, type ForeignKey, type Key, type Table, type TableRef } from '../catalog/types.ts';
+import { findTable, qualifiedName, type Catalog, type Column, type ForeignKey, type Key, type Table, type TableRef } from '../catalog/types.ts';
+import { UsageError } from '../errors.ts';
 import { compareTables } from './drift.ts';
 import type { SyncKey, SyncPlan, TablePlan } from './types.ts';
 import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching } from '../catalog/links.ts';
 import { planSequences } from './sequences.ts';
-import { optionsFor, selectTables, type Selection } from './select.ts';
+import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import type { SyncMode } from './mode.ts';
 import { leftOutOfSchemas, signInStateOf } from './supabase.ts';
 
@@ -48,6 +49,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
         mode: options.mode ?? mode,
+        changedColumn: changedColumnOf(table, copied, options),
         options,
         rowFilter: options.where ?? null,
         filteredBy: [],
@@ -120,4 +122,22 @@ function chooseKey(production: Table, staging: Table | undefined): SyncKey | nul
   const stagingKeys = [staging.primaryKey, ...staging.uniqueKeys].filter((key): key is Key => key !== null);
   const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((column) => b.includes(column));
   return candidates.find((candidate) => stagingKeys.some((key) => sameColumns(key.columns, candidate.columns))) ?? null;
+}
+
+/**
+ * The column --mode incremental follows: the config's changedColumn, else
+ * updated_at where the table has one; a timestamp or date, whose value moves
+ * forward when the row changes. A changedColumn that cannot be is refused.
+ */
+function changedColumnOf(table: Table, copied: Column[], options: TableOptions): string | null {
+  const named = options.changedColumn;
+  const column = copied.find((c) => c.name === (named ?? 'updated_at'));
+  const timed = column !== undefined && /^(timestamp|date)\b/.test(column.type);
+  if (named && !timed) {
+    throw new UsageError(
+      `supasync.config.json: ${qualifiedName(table)}'s changedColumn "${named}" ${column ? `is ${column.type}, not a timestamp or date` : 'is no column both sides have'}. ` +
+        'Name a timestamptz column the app sets on every change (such as updated_at), or remove changedColumn: the table is then compared by key-range checksums.',
+    );
+  }
+  return timed ? column.name : null;
 }

@@ -23,6 +23,8 @@ export interface TableOptions {
   batchSize?: number;
   /** A SQL condition: only the rows it matches are copied. */
   where?: string;
+  /** --mode incremental: the column whose value moves when a row changes. */
+  changedColumn?: string;
   /** `where` is --with-parents' own: the rows the copied tables reference (parents.ts), not the user's. */
   referencedRows?: boolean;
 }

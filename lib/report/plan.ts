@@ -8,9 +8,11 @@ import type { SyncPlan, TablePlan } from '../plan/types.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
+import type { Watermark } from '../transport/watermarks.ts';
 import { formatCount, renderTable } from './table.ts';
 
-export function renderPlan(plan: SyncPlan, heading: string): string {
+/** `watermarks`: staging's, for the incremental tables' notes. */
+export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermark[] = []): string {
   const out: string[] = [chalk.bold(heading), ''];
   out.push(
     renderTable(
@@ -20,7 +22,7 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
         qualifiedName(table.table),
         table.key ? table.key.columns.join(', ') : chalk.yellow('none'),
         formatCount(table.rowEstimate),
-        notes(table),
+        notes(table, watermarks),
       ]),
     ),
   );
@@ -97,6 +99,15 @@ export function renderPlan(plan: SyncPlan, heading: string): string {
   return out.join('\n');
 }
 
+/** From where an incremental sync reads the table's changed rows. */
+function incrementalNote(table: TablePlan, watermarks: Watermark[]): string {
+  if (!table.changedColumn) return 'no updated_at: rows compared by key-range checksums';
+  const kept = watermarks.find((mark) => mark.schema === table.table.schema && mark.name === table.table.name && mark.column === table.changedColumn);
+  return kept
+    ? `${table.changedColumn} >= ${kept.since}, deletes by key ranges`
+    : `first incremental run by ${table.changedColumn}: rows compared by key-range checksums`;
+}
+
 function modeDetail(mode: SyncMode): string {
   if (!comparesRanges(mode)) return '';
   return (
@@ -106,8 +117,9 @@ function modeDetail(mode: SyncMode): string {
   );
 }
 
-function notes(table: TablePlan): string {
+function notes(table: TablePlan, watermarks: Watermark[]): string {
   const notes: string[] = [];
+  if (table.mode === 'incremental') notes.push(incrementalNote(table, watermarks));
   if (table.key?.kind === 'unique key') notes.push(`unique key ${table.key.name}`);
   if (table.generatedColumns.length) notes.push(`generated, left out: ${table.generatedColumns.join(', ')}`);
   const always = table.identityColumns.filter((column) => column.identity === 'always');
@@ -125,12 +137,14 @@ function notes(table: TablePlan): string {
 export function dryRunOutput(
   run: { via: string; production: Pick<Database, 'location' | 'oneSnapshot'>; staging: { location: string }; plan: SyncPlan },
   json: boolean,
+  watermarks: Watermark[] = [],
 ): string {
   const notes = snapshotNotes(run.production, run.plan.tables.length);
-  if (json) return JSON.stringify({ via: run.via, mode: run.plan.mode, plan: run.plan, notes }, null, 2);
+  if (json) return JSON.stringify({ via: run.via, mode: run.plan.mode, plan: run.plan, watermarks, notes }, null, 2);
   const plan = renderPlan(
     run.plan,
     `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}, mode ${run.plan.mode}`,
+    watermarks,
   );
   return [plan, ...notes.map((note) => chalk.yellow(note))].join('\n\n');
 }

@@ -46,6 +46,7 @@ export function renderSyncResult(result: SyncResult): string {
         `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),
     ...(ranged ? [rangesLine(result)] : []),
+    ...watermarkLines(result),
     ...(result.backup ? [backupLine(result.backup, result.mode)] : []),
     ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),
     ...result.notes.map((note) => chalk.yellow(note)),
@@ -73,10 +74,23 @@ function rangesLine(result: SyncResult): string {
 }
 
 /** `mode`: the run's, naming what the tables it did not empty were saved before. */
+/** An incremental run's watermarks: where each table's changed rows were read from, and where the next run's will be. */
+function watermarkLines(result: SyncResult): string[] {
+  const marked = result.tables.filter((table) => table.watermark);
+  if (!marked.length) return [];
+  return [
+    'Incremental, by the column each table moves on change (the next run reads from the new watermark, kept in staging):',
+    ...marked.map(({ table, watermark }) => {
+      const from = watermark?.from ? `read ${watermark.next.column} >= ${watermark.from}` : 'first run: whole rows compared';
+      return `  ${table}: ${from}; next from ${watermark?.next.since}`;
+    }),
+  ];
+}
+
 export function backupLine(backup: StagingBackup, mode: SyncMode): string {
   const emptied = backup.tables - backup.upserted;
   const merge = mode === 'replace' ? 'upsert' : mode;
-  const into = { upsert: 'upserted into', mirror: 'mirrored', 'insert-missing': 'inserted into' }[merge];
+  const into = { upsert: 'upserted into', mirror: 'mirrored', 'insert-missing': 'inserted into', incremental: 'synced incrementally' }[merge];
   const before = !backup.upserted ? 'replaced' : emptied ? `replaced or ${into}` : into;
   if (!backup.directory) return `No backup needed: the ${backup.tables} staging table(s) ${before} were empty.`;
   const taken = !backup.upserted ? 'before the replace' : emptied ? `before emptying ${emptied} and writing into ${backup.upserted}` : `before the ${merge}`;

@@ -6,11 +6,11 @@ import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { ForeignKey, TableRef } from '../catalog/types.ts';
 
 /**
- * How rows land: replace empties the table first, then inserts; upsert and
- * mirror merge on the key (a mirror's deletes are deleteMissing()'s);
+ * How rows land: replace empties the table first, then inserts; upsert,
+ * mirror and incremental merge on the key (their deletes are deleteMissing()'s);
  * insert-missing adds rows whose key staging lacks and leaves the others.
  */
-export type WriteMode = 'replace' | 'upsert' | 'mirror' | 'insert-missing';
+export type WriteMode = 'replace' | 'upsert' | 'mirror' | 'insert-missing' | 'incremental';
 
 /** Whether a write changes a row staging already has under the same key. */
 export function updatesExisting(mode: WriteMode): boolean {

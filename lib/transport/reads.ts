@@ -6,6 +6,7 @@ import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, RangeSums } from './checksum.ts';
+import type { ProductionClock, Watermark } from './watermarks.ts';
 
 export interface DatabaseReads {
   side: Side;
@@ -31,6 +32,10 @@ export interface DatabaseReads {
   rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null): Promise<RangeSums>;
   /** The SQL condition that picks the rows whose key lies in one of these ranges (supasync_private.key_range_filter). */
   keyRangeFilter(keyColumns: string[], bits: number, ranges: number[]): Promise<string>;
+  /** For an incremental sync, of production: its clock, and from where the next run reads (supasync_private.clock_query). */
+  clock(overlapSeconds: number): Promise<ProductionClock>;
+  /** For an incremental sync, of staging: where each table's stands (supasync_private.watermarks). */
+  watermarks(): Promise<Watermark[]>;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@
 // and REST paths both implement it; the engine never asks which it holds.
 import type { SequenceState, TableRef } from '../catalog/types.ts';
 import type { TableLoad } from './load.ts';
+import type { Watermark } from './watermarks.ts';
 import type { RunBackup } from '../backup/run-backup.ts';
 
 export interface SessionOptions {
@@ -101,6 +102,8 @@ export interface SyncSession {
    * picks whose key (as ROW(...)::text) is not in `kept`. How many it deleted.
    */
   deleteMissing(table: TableLoad, rangeFilter: string, kept: string[]): Promise<number>;
+  /** For an incremental sync, once its tables are written: where each now stands (directly, in the run's transaction). */
+  setWatermarks(marks: Watermark[]): Promise<void>;
   /** After every table: the sequences to these values, triggers back on, commit. */
   finish(sequences: SequenceState[]): Promise<void>;
   /** Undo what can be undone. */

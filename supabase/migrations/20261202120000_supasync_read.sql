@@ -370,6 +370,22 @@ FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) 
      (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole
 $range_sums_query$;
 
+-- Production's clock for an incremental sync's watermark: where the next run
+-- reads from, `overlap_seconds` before the earlier of now() (on the direct
+-- path the start of the run's snapshot transaction) and the start of the
+-- oldest transaction open in this database that this role can see
+-- (pg_stat_activity shows another role's only to pg_read_all_stats). A row
+-- such a transaction writes carries its start as now() and commits after the
+-- run: the next run must read from before it. As ISO 8601 UTC, with the parts.
+CREATE OR REPLACE FUNCTION supasync_private.clock_query(overlap_seconds integer)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $clock_query$
+SELECT pg_catalog.format('SELECT jsonb_build_object(''since'', to_char((least(now(), oldest) - make_interval(secs => %s)) AT TIME ZONE ''UTC'',
+    ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"''), ''now'', now()::text, ''oldestTransaction'', oldest::text)
+  FROM (SELECT min(xact_start) AS oldest FROM pg_catalog.pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND xact_start IS NOT NULL) s', $1::integer)
+$clock_query$;
+
 -- The distinct values of `columns` (NULLs left out) with how many rows hold
 -- each, as a jsonb object: see supasync_references below.
 CREATE OR REPLACE FUNCTION supasync_private.references_query(table_schema text, table_name text, columns text[], row_filter text)
@@ -474,6 +490,7 @@ REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text[], integer, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text[], integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.clock_query(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.orphans_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.sequence_values_query(jsonb) FROM PUBLIC;
@@ -536,6 +553,14 @@ REVOKE ALL ON FUNCTION public.supasync_range_sums(text, text, text[], text[], in
 REVOKE ALL ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) TO service_role;
+
+-- For an incremental sync: production's clock (supasync_private.clock_query).
+CREATE OR REPLACE FUNCTION public.supasync_clock(overlap_seconds integer)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $clock$ SELECT supasync_private.answer(supasync_private.clock_query(overlap_seconds)) $clock$;
+
+REVOKE ALL ON FUNCTION public.supasync_clock(integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_clock(integer) TO service_role;
 
 -- For a targeted sync: the distinct values a table's foreign key holds (as
 -- ROW(...)::text), with how many rows hold each...

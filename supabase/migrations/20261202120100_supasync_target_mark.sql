@@ -40,3 +40,18 @@ END
 $assert$;
 
 REVOKE ALL ON FUNCTION supasync_private.assert_sync_target() FROM PUBLIC;
+
+-- Where each table's incremental sync stands (--mode incremental): the moment
+-- of production's clock from which the next run reads the rows whose
+-- changed_column moved, written by the run that copied everything before it
+-- (the direct path in its staging transaction). Staging's own bookkeeping,
+-- read and written by supasync alone.
+CREATE TABLE IF NOT EXISTS supasync_private.watermarks (
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  changed_column text NOT NULL,
+  since timestamptz NOT NULL,
+  synced_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (table_schema, table_name)
+);
+REVOKE ALL ON supasync_private.watermarks FROM PUBLIC;

@@ -532,3 +532,39 @@ $delete_missing$;
 REVOKE ALL ON FUNCTION supasync_private.delete_missing_query(regclass, text[], text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_delete_missing(text, text, text[], text, text[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_delete_missing(text, text, text[], text, text[]) TO service_role;
+
+-- ------------------------------------------------------------ incremental watermarks
+
+-- Staging's watermarks (supasync_private.watermarks), read and written by
+-- both paths (the direct path runs these bodies from this file).
+-- marks: [{"schema", "name", "column", "since"}, ...].
+CREATE OR REPLACE FUNCTION public.supasync_watermarks()
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $watermarks$
+SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+  'schema', table_schema, 'name', table_name, 'column', changed_column, 'since', pg_catalog.to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))), '[]')
+FROM supasync_private.watermarks
+$watermarks$;
+
+CREATE OR REPLACE FUNCTION supasync_private.set_watermarks(marks jsonb)
+RETURNS void LANGUAGE sql SET search_path = ''
+AS $set_watermarks$
+INSERT INTO supasync_private.watermarks AS w (table_schema, table_name, changed_column, since)
+SELECT m ->> 'schema', m ->> 'name', m ->> 'column', (m ->> 'since')::timestamptz FROM pg_catalog.jsonb_array_elements($1::jsonb) AS m
+ON CONFLICT (table_schema, table_name) DO UPDATE SET changed_column = EXCLUDED.changed_column, since = EXCLUDED.since, synced_at = pg_catalog.now()
+$set_watermarks$;
+
+CREATE OR REPLACE FUNCTION public.supasync_set_watermarks(marks jsonb)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $write_watermarks$
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  PERFORM supasync_private.set_watermarks(marks);
+END
+$write_watermarks$;
+
+REVOKE ALL ON FUNCTION supasync_private.set_watermarks(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_watermarks() FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_set_watermarks(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_watermarks() TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_set_watermarks(jsonb) TO service_role;

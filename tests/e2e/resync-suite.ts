@@ -1,11 +1,14 @@
 // Re-syncs that cost what changed (--mode mirror, insert-missing), told once
 // and run over each transport. Each test has a production of its own, which
 // it changes after a first full sync.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
 import type { Project } from '../../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
-import { runScript, startScript } from '../helpers/run-script.ts';
+import { emptyDirectory, runScript, startScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
 interface JsonTable {
@@ -14,6 +17,7 @@ interface JsonTable {
   changed: number;
   deleted: number;
   ranges: { ranges: number[]; rowsUnchanged: number } | null;
+  watermark: { from: string | null; next: { column: string; since: string } } | null;
 }
 
 // Changes of every kind a re-sync must carry: updates of a table with an
@@ -43,9 +47,10 @@ export function defineResyncSuite(via: Via): void {
     expect(first.code, first.stderr).toBe(0);
     return { production, staging };
   };
-  const resync = (pair: { production: Project; staging: Project }, mode: string, args: string[] = []) =>
+  const resync = (pair: { production: Project; staging: Project }, mode: string, args: string[] = [], cwd?: string) =>
     runScript('sync.ts', ['--via', via, '--mode', mode, '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'event_log', ...args], {
       env: envFor(pair.production, pair.staging),
+      ...(cwd ? { cwd } : {}),
     });
   const byTable = (stdout: string) => new Map((JSON.parse(stdout) as { tables: JsonTable[] }).tables.map((table) => [table.table, table]));
 
@@ -139,16 +144,67 @@ export function defineResyncSuite(via: Via): void {
       });
     }
 
-    it('refuses to mirror a table with no key, naming it and the way out', async () => {
+    it('incremental: reads the rows changed since the last run, finds deletes and old-stamped inserts by key ranges, and misses no late commit', async () => {
+      const pair = await syncedPair('incremental');
+      const { production, staging } = pair;
+      // No overlap: only the oldest open transaction's start keeps the late commit below from being missed.
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ incremental: { overlapSeconds: 0 } }));
+      const first = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
+      expect(first.code, first.stderr).toBe(0);
+      expect(byTable(first.stdout).get('public.hotels')).toMatchObject({ rows: 0, watermark: { from: null, next: { column: 'updated_at' } } });
+
+      // A transaction that stamps a hotel with its start and commits only after the next run.
+      const late = new pg.Client(production.dbUrl);
+      await late.connect();
+      try {
+        await late.query('BEGIN');
+        await late.query(`UPDATE public.hotels SET name = 'committed late' WHERE id = (SELECT id FROM public.hotels ORDER BY id DESC LIMIT 1)`);
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        await query(
+          production.adminUrl,
+          `${PRODUCTION_CHANGES}
+          INSERT INTO public.profiles (id, full_name, updated_at)
+            SELECT u.id, 'Backfilled', '2000-01-01' FROM auth.users u WHERE NOT EXISTS (SELECT FROM public.profiles p WHERE p.id = u.id) ORDER BY u.id LIMIT 1;
+          DELETE FROM public.profiles WHERE id = (SELECT id FROM public.profiles WHERE full_name IS DISTINCT FROM 'Backfilled' ORDER BY id LIMIT 1);`,
+        );
+        const second = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
+        expect(second.code, second.stderr).toBe(0);
+        const tables = byTable(second.stdout);
+        expect(tables.get('public.hotels')).toMatchObject({ changed: 2, watermark: { from: expect.any(String) as string } });
+        // By checksums of the keys: the row deleted and the row inserted with an old updated_at.
+        expect(tables.get('public.profiles')).toMatchObject({ changed: 1, deleted: 1 });
+        // Tables without an updated_at are compared by checksums of whole rows, as a mirror does.
+        expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 0, watermark: null });
+        expect(tables.get('public.booking_notes')).toMatchObject({ deleted: 4 });
+        await late.query('COMMIT');
+      } finally {
+        await late.end();
+      }
+      const third = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
+      expect(third.code, third.stderr).toBe(0);
+      expect(byTable(third.stdout).get('public.hotels')).toMatchObject({ changed: 1 });
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+      expect(await query(staging.adminUrl, `SELECT name FROM public.hotels WHERE id = (SELECT id FROM public.hotels ORDER BY id DESC LIMIT 1)`)).toEqual([
+        { name: 'committed late' },
+      ]);
+    });
+
+    it('refuses to mirror or sync incrementally a table with no key, naming it and the way out', async () => {
       const { production } = sharedStack();
       const staging = await stack.createProject(`${via}_mirror_nokey`);
       made.push(staging);
-      const result = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--tables', 'event_log,hotels'], {
-        env: envFor(production, staging),
-      });
-      expect(result.code).toBe(2);
-      expect(result.stderr).toContain('Cannot mirror public.event_log: no primary key or NOT NULL unique key');
-      expect(result.stderr).toContain('--mode replace');
+      for (const [mode, verb] of [
+        ['mirror', 'mirror'],
+        ['incremental', 'sync incrementally'],
+      ] as const) {
+        const result = await runScript('sync.ts', ['--via', via, '--mode', mode, '--yes', '--tables', 'event_log,hotels'], {
+          env: envFor(production, staging),
+        });
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(`Cannot ${verb} public.event_log: no primary key or NOT NULL unique key`);
+        expect(result.stderr).toContain('--mode replace');
+      }
       expect((await tableDigests(staging.adminUrl))['public.hotels']?.rows).toBe(0);
     });
   });

@@ -11,6 +11,7 @@ import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
 import { checksumArgs, parseRangeSums, type ChecksumAnswer } from '../checksum.ts';
+import type { ProductionClock, Watermark } from '../watermarks.ts';
 import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
@@ -67,6 +68,17 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)));
     },
     keyRangeFilter: (keyColumns, bits, ranges) => runShared<string>(client, 'key_range_filter', [keyColumns, bits, ranges]),
+    clock: (overlapSeconds) => runBuilt<ProductionClock>(client, 'clock_query', [overlapSeconds]).catch(failed("Reading production's clock")),
+    watermarks: async () => {
+      const { rows } = await client.query<{ found: boolean }>(`SELECT to_regclass('supasync_private.watermarks') IS NOT NULL AS found`);
+      if (!rows[0]?.found) {
+        throw new DatabaseError(
+          `${side} has no supasync_private.watermarks, where an incremental sync keeps where each table stands: it was marked by an older supasync. ` +
+            `Update it: npx tsx scripts/install-rpcs.ts --${side} (or --${side} --mark-only).`,
+        );
+      }
+      return runShared<Watermark[]>(client, 'watermarks', []).catch(failed('Reading where incremental syncs stand'));
+    },
     close: () => client.end(),
   };
 }

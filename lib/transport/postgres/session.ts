@@ -5,6 +5,7 @@ import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/
 import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
+import type { Watermark } from '../watermarks.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { runShared } from '../../sql/shared.ts';
 import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
@@ -197,6 +198,10 @@ class PostgresSession implements SyncSession {
     if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to compare rows on`);
     const remove = await runShared<string>(this.staging, 'delete_missing_query', [quoteTable(table.table), table.key.columns, rangeFilter, kept]);
     return (await this.staging.query(remove)).rowCount ?? 0;
+  }
+
+  async setWatermarks(marks: Watermark[]): Promise<void> {
+    if (marks.length) await runShared(this.staging, 'set_watermarks', [JSON.stringify(marks)]);
   }
 
   async finish(sequences: SequenceState[]): Promise<void> {

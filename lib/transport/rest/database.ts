@@ -100,6 +100,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     },
     keyRangeFilter: (keyColumns, bits, ranges) =>
       ask('Building the filter of the key ranges that differ', 'supasync_key_range_filter', { key_columns: keyColumns, bits, ranges }, ANSWERS.rangeFilter),
+    clock: (overlapSeconds) => ask("Reading production's clock", 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
+    watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
     close: async () => undefined,
   };
 }

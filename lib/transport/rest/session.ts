@@ -10,6 +10,7 @@ import { DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
+import type { Watermark } from '../watermarks.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import {
   tablesToSave,
@@ -273,6 +274,12 @@ class RestSession implements SyncSession {
     // Idempotent: deleting what is already gone deletes nothing, so a retry is harmless.
     const { deleted } = await callRpc(this.staging, 'supasync_delete_missing', args, { onRetry, answer: z.object({ deleted: z.coerce.number() }) });
     return deleted;
+  }
+
+  async setWatermarks(marks: Watermark[]): Promise<void> {
+    if (!marks.length) return;
+    this.stagingMayHaveChanged = true;
+    await callRpc(this.staging, 'supasync_set_watermarks', { marks }, { onRetry: () => this.retries++ });
   }
 
   async finish(sequences: SequenceState[]): Promise<void> {
