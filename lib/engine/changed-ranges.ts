@@ -23,12 +23,13 @@ export interface ChangedRanges {
 }
 
 /**
- * Bits added per level. Over REST each level's answers cross the user's
- * link: 64 ranges per range that differs keeps them a fraction of the rows
- * they spare. Directly bytes are cheap and each level is a scan of both
- * tables: the whole table, then straight to the last level.
+ * How many bits the level before the last has fewer: over REST each level's
+ * answers cross the user's link, and a first level of one range per ~16 rows
+ * costs a byte or two per row while the last then answers only inside the
+ * ranges that differ. Directly bytes are cheap and each level is a scan of
+ * both tables: straight to the last level.
  */
-const BITS_PER_LEVEL: Record<Via, number> = { rest: 6, postgres: 32 };
+const BITS_BEFORE_LAST: Record<Via, number | null> = { rest: 4, postgres: null };
 
 /** The rows of a table that `filter` picks and that `more` (another condition, or none) also does. */
 export function bothFilters(filter: string | null, more: string | null): string | null {
@@ -36,7 +37,11 @@ export function bothFilters(filter: string | null, more: string | null): string 
   return more ? `(${filter}) AND (${more})` : filter;
 }
 
-/** `columns`: what is compared of each row; the key's alone finds rows added and deleted, not rows changed. */
+/**
+ * `columns`: what is compared of each row; the key's alone finds rows added
+ * and deleted, not rows changed. Rows are hashed in binary where the plan
+ * copies them so (binarySafe), else as text.
+ */
 export async function findChangedRanges(
   production: DatabaseReads,
   staging: DatabaseReads,
@@ -47,29 +52,31 @@ export async function findChangedRanges(
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns, keyColumns };
-  let [theirs, ours] = await Promise.all([production.rangeSums(target, 0, table.rowFilter), staging.rangeSums(target, 0, null)]);
-  const productionRows = rowsIn(theirs);
-  let differing = differingRanges(theirs, ours);
-  if (!differing.length) return { bits: 0, ranges: [], unchangedRanges: 1, rowsToRead: 0, rowsUnchanged: productionRows };
-  // About one row per range at the last level: a range that differs is then mostly one changed row.
-  const rows = Math.max(productionRows, rowsIn(ours));
+  // Counting is a fraction of a hashing scan, and sizes the ranges: about one row each at the last level.
+  const rows = Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
+  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsToRead: 0, rowsUnchanged: 0 };
   const leafBits = Math.min(32, Math.max(1, Math.ceil(Math.log2(rows + 1))));
+  const before = BITS_BEFORE_LAST[via];
+  const levels = before !== null && leafBits - before >= 1 ? [leafBits - before, leafBits] : [leafBits];
+  let theirs: RangeSums = new Map();
+  let differing: number[] = [];
+  let productionRows = 0;
   let bits = 0;
-  for (const next of levels(leafBits, BITS_PER_LEVEL[via])) {
-    const within = await production.keyRangeFilter(keyColumns, bits, differing);
-    [theirs, ours] = await Promise.all([production.rangeSums(target, next, bothFilters(table.rowFilter, within)), staging.rangeSums(target, next, within)]);
+  for (const next of levels) {
+    const within = bits === 0 ? null : await production.keyRangeFilter(keyColumns, bits, differing);
+    const binary = table.binarySafe && columns === table.columns;
+    let ours: RangeSums;
+    [theirs, ours] = await Promise.all([
+      production.rangeSums(target, next, bothFilters(table.rowFilter, within), binary),
+      staging.rangeSums(target, next, within, binary),
+    ]);
+    if (bits === 0) productionRows = rowsIn(theirs);
     differing = differingRanges(theirs, ours);
     bits = next;
+    if (!differing.length) break;
   }
   const rowsToRead = differing.reduce((sum, range) => sum + rowsOf(theirs.get(range)), 0);
   return { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length, rowsToRead, rowsUnchanged: productionRows - rowsToRead };
-}
-
-/** The bits of each level after the whole table's, ending at `leafBits`, `step` apart (the first maybe less). */
-function levels(leafBits: number, step: number): number[] {
-  const found: number[] = [];
-  for (let bits = leafBits; bits > 0; bits -= step) found.unshift(bits);
-  return found;
 }
 
 function differingRanges(theirs: RangeSums, ours: RangeSums): number[] {

@@ -28,8 +28,11 @@ export interface DatabaseReads {
   sequenceValues(sequences: TableRef[]): Promise<SequenceState[]>;
   /** One level of a content checksum, computed in the database (supasync_private.checksum_query). */
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<ChecksumAnswer>;
-  /** Per key range at `bits` bits, of the rows `rowFilter` matches: their count and hash (supasync_private.range_sums_query). */
-  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null): Promise<RangeSums>;
+  /**
+   * Per key range at `bits` bits, of the rows `rowFilter` matches: their count and hash (supasync_private.range_sums_query);
+   * `binary`: rows hashed in their columns' binary form, only for a table the plan copies in binary (binarySafe).
+   */
+  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean): Promise<RangeSums>;
   /** The SQL condition that picks the rows whose key lies in one of these ranges (supasync_private.key_range_filter). */
   keyRangeFilter(keyColumns: string[], bits: number, ranges: number[]): Promise<string>;
   /** For an incremental sync, of production: its clock, and from where the next run reads (supasync_private.clock_query). */

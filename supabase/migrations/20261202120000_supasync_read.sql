@@ -353,21 +353,34 @@ FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS u(c, o)
 $key_range_filter$;
 
 -- Per range at `bits` bits of the rows `row_filter` matches: its row count
--- and the sum of its rows' hashes (checksum_query's 60-bit row hash) modulo
--- 2^48 in hex, as one compact text "range:rows:hash,..." (ranges without
--- rows left out): over REST these answers are bytes on the user's link.
+-- and the sum of its rows' 60-bit hashes modulo 2^48 in hex, as one compact
+-- text "range:rows:hash,..." (ranges without rows left out): over REST these
+-- answers are bytes on the user's link. A row's hash is the md5 of its text
+-- (ROW(...)::text, as verify's), or with `use_binary` of its columns' binary
+-- forms (each type's send function, as COPY BINARY writes them, in one
+-- bytea[] whose own binary form marks NULLs and lengths): several times
+-- faster for arrays of floats, whose text is most of the cost, and as exact
+-- for the types the caller may ask it of (a table the plan copies in binary,
+-- binarySafe: built-in types whose binary form reads back what it wrote).
 CREATE OR REPLACE FUNCTION supasync_private.range_sums_query(
-  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text, use_binary boolean)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $range_sums_query$
 SELECT pg_catalog.format(
   'SELECT to_jsonb(COALESCE(string_agg(b || '':'' || n || '':'' || h, '','' ORDER BY b), '''')) FROM (
      SELECT ((''x'' || left(md5(ROW(%s)::text), 8))::bit(32)::bigint >> %s) AS b, count(*) AS n,
-            to_hex((sum((''x'' || left(md5(ROW(%s)::text), 15))::bit(60)::bigint) %% 281474976710656)::bigint) AS h
+            to_hex((sum((''x'' || left(md5(%s), 15))::bit(60)::bigint) %% 281474976710656)::bigint) AS h
      FROM %I.%I WHERE %s GROUP BY 1) s',
-  keyed.list, 32 - $5::integer, whole.list, $1::text, $2::text, COALESCE($6::text, 'true'))
+  keyed.list, 32 - $5::integer, CASE WHEN $7::boolean THEN sent.list ELSE 'ROW(' || whole.list || ')::text' END,
+  $1::text, $2::text, COALESCE($6::text, 'true'))
 FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed,
-     (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole
+     (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole,
+     (SELECT 'array_send(ARRAY[' || pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[])' AS list
+      FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
+      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+      JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
+      JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace) sent
 $range_sums_query$;
 
 -- Production's clock for an incremental sync's watermark: where the next run
@@ -489,7 +502,7 @@ REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text[], integer, bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text[], integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text[], integer, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.clock_query(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.orphans_query(jsonb) FROM PUBLIC;
@@ -541,17 +554,17 @@ GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], i
 -- `row_filter` matches (supasync_private.range_sums_query), and the
 -- condition that picks the rows of some ranges (key_range_filter).
 CREATE OR REPLACE FUNCTION public.supasync_range_sums(
-  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text DEFAULT NULL)
+  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text DEFAULT NULL, use_binary boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $range_sums$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, columns, key_columns, bits, row_filter)) $range_sums$;
+AS $range_sums$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, columns, key_columns, bits, row_filter, use_binary)) $range_sums$;
 
 CREATE OR REPLACE FUNCTION public.supasync_key_range_filter(key_columns text[], bits integer, ranges bigint[])
 RETURNS text LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = ''
 AS $range_filter$ SELECT supasync_private.key_range_filter(key_columns, bits, ranges) $range_filter$;
 
-REVOKE ALL ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text, boolean) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text, boolean) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) TO service_role;
 
 -- For an incremental sync: production's clock (supasync_private.clock_query).

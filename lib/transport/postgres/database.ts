@@ -63,8 +63,8 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) =>
       runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
-    rangeSums: async (target, bits, rowFilter) => {
-      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, bits, rowFilter];
+    rangeSums: async (target, bits, rowFilter, binary) => {
+      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, bits, rowFilter, binary];
       return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)));
     },
     keyRangeFilter: (keyColumns, bits, ranges) => runShared<string>(client, 'key_range_filter', [keyColumns, bits, ranges]),

@@ -87,7 +87,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit };
       return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
     },
-    rangeSums: async (target, bits, rowFilter) => {
+    rangeSums: async (target, bits, rowFilter, binary) => {
       const args = {
         table_schema: target.table.schema,
         table_name: target.table.name,
@@ -95,6 +95,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         key_columns: target.keyColumns,
         bits,
         row_filter: rowFilter,
+        use_binary: binary,
       };
       return parseRangeSums(await ask(`Summing key ranges of ${qualifiedName(target.table)}`, 'supasync_range_sums', args, ANSWERS.rangeSums));
     },
