@@ -9,21 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
 import { CONTENDERS, ours, verifyCommand, type Contender, type Copies, type RunContext } from './contenders.ts';
-import { copyTextBytes, describeStorage, readTables, type BenchTable } from './dataset.ts';
-import { measure, type Measurement } from './measure.ts';
+import { copiedFigures, describeDataset, readTables } from './dataset.ts';
+import { describeFailure, measure } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
-import {
-  addRatios,
-  addRestRatios,
-  renderReport,
-  restFigures,
-  summarize,
-  unavailable,
-  writeReport,
-  type BenchReport,
-  type Dataset,
-  type RunResult,
-} from './report.ts';
+import { addRatios, addRestRatios, renderReport, restFigures, summarize, unavailable, writeReport, type BenchReport, type RunResult } from './report.ts';
 import { choosePostgresBin, findTools, type Tools } from './tools.ts';
 import { compareDigests, describeDifference, digestTables, type Digests } from './verify.ts';
 
@@ -78,25 +67,21 @@ function parseOptions(argv: string[]): Options | 'help' {
     ?.split(',')
     .map((id) => id.trim())
     .filter(Boolean);
-  const chosen = (c: Contender, id: string) => c.id === id || c.group === id;
-  const unknown = ids?.filter((id) => !CONTENDERS.some((c) => chosen(c, id))) ?? [];
+  return { size, contenders: choose(CONTENDERS, ids), repeat };
+}
+
+/** The contenders --only names, by id or group: all of them without it. */
+function choose<T extends { id: string; group?: string }>(all: T[], ids: string[] | undefined): T[] {
+  const chosen = (c: T, id: string) => c.id === id || c.group === id;
+  const unknown = ids?.filter((id) => !all.some((c) => chosen(c, id))) ?? [];
   if (unknown.length) {
-    const known = [...new Set(CONTENDERS.flatMap((c) => (c.group ? [c.group, c.id] : [c.id])))];
+    const known = [...new Set(all.flatMap((c) => (c.group ? [c.group, c.id] : [c.id])))];
     throw new UsageError(`--only ${unknown.join(',')}: unknown; use ${known.join(', ')}`);
   }
-  const contenders = ids ? CONTENDERS.filter((c) => ids.some((id) => chosen(c, id))) : CONTENDERS;
-  return { size, contenders, repeat };
+  return ids ? all.filter((c) => ids.some((id) => chosen(c, id))) : all;
 }
 
 const progress = (text: string) => process.stderr.write(text);
-
-// The line of the command's output that says what went wrong, with its exit status.
-function failure(measured: Measurement): string {
-  const tail = measured.outputTail;
-  const line = [...tail].reverse().find((l) => /error|fatal|failed|refus/i.test(l)) ?? tail.at(-1);
-  const status = measured.exitCode === null ? 'killed' : `exit ${measured.exitCode}`;
-  return line ? `${status}: ${line.trim()}` : status;
-}
 
 async function run(options: Options, signal: AbortSignal): Promise<number> {
   const tools = findTools();
@@ -122,7 +107,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
     interrupted();
     const { copied: tables, leftOut } = await readTables(production.adminUrl, SCHEMAS);
     const expected = await digestTables(production.adminUrl, tables);
-    const dataset = await describeDataset(options.size, production, tables, expected, tools);
+    const dataset = await describeDataset(options.size, production, tables, expected, tools, SCHEMAS);
     interrupted();
     progress(`Production: ${dataset.rows.toLocaleString('en-US')} rows in ${dataset.tables} tables.\n`);
 
@@ -246,38 +231,12 @@ async function runOnce(
     ...(measured.peakKib === undefined ? {} : { peakKib: measured.peakKib }),
     ...(api ? { traffic: api.traffic() } : {}),
   };
-  if (measured.exitCode !== 0) return { ...base, differences: [], error: failure(measured) };
+  if (measured.exitCode !== 0) return { ...base, differences: [], error: describeFailure(measured) };
   // Only the tables this contender copies: the others are empty in staging by design.
   const keys = new Set(context.tables.map((t) => t.key));
   const wanted: Digests = new Map([...expected].filter(([key]) => keys.has(key)));
   const differences = compareDigests(wanted, await digestTables(context.staging.adminUrl, context.tables));
   return { ...base, differences };
-}
-
-/** Rows and COPY-text bytes of some of production's tables. */
-function copiedFigures(dataset: Dataset, tables: BenchTable[]): { rows: number; copyBytes?: number } {
-  const keys = new Set(tables.map((t) => t.key));
-  const chosen = dataset.perTable.filter((t) => keys.has(t.table));
-  const rows = chosen.reduce((sum, t) => sum + t.rows, 0);
-  if (dataset.copyBytes === undefined) return { rows };
-  return { rows, copyBytes: chosen.reduce((sum, t) => sum + (t.copyBytes ?? 0), 0) };
-}
-
-async function describeDataset(size: Size, production: Project, tables: BenchTable[], expected: Digests, tools: Tools): Promise<Dataset> {
-  const bytes = await copyTextBytes(production.adminUrl, tables, tools.psql);
-  const perTable = tables.map((t) => ({
-    table: t.key,
-    rows: expected.get(t.key)?.rows ?? 0,
-    ...(bytes ? { copyBytes: bytes.get(t.key) ?? 0 } : {}),
-  }));
-  return {
-    size,
-    tables: tables.length,
-    rows: perTable.reduce((sum, t) => sum + t.rows, 0),
-    ...(bytes ? { copyBytes: [...bytes.values()].reduce((a, b) => a + b, 0) } : {}),
-    ...(await describeStorage(production.adminUrl, SCHEMAS)),
-    perTable,
-  };
 }
 
 let options: Options | 'help';
