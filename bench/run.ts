@@ -12,6 +12,7 @@ import { CONTENDERS, ours, verifyCommand, type Contender, type Copies, type RunC
 import { copiedFigures, describeDataset, readTables } from './dataset.ts';
 import { describeFailure, measure } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
+import { RESYNC_CONTENDERS, runResync, type ResyncContender } from './resync.ts';
 import { addRatios, addRestRatios, renderReport, restFigures, summarize, unavailable, writeReport, type BenchReport, type RunResult } from './report.ts';
 import { choosePostgresBin, findTools, type Tools } from './tools.ts';
 import { compareDigests, describeDifference, digestTables, type Digests } from './verify.ts';
@@ -27,6 +28,12 @@ writes bench/results/<timestamp>.json. See docs/benchmarks.md.
                            (the groups ours_rest and first_version are one row per profile and
                            dataset, e.g. first_version_remote_embeddings)
   --repeat N               run each contender N times, report the median (default 1)
+  --resync                 the re-sync benchmark instead: production and production_after (the same
+                           fill, ~1% of its rows then changed by bench/changes.ts); per round a staging
+                           synced from production, then from production_after a full replace, mirror,
+                           insert-missing and mirror with its backup (direct), and full replace and
+                           mirror over REST (remote profile, embeddings and fixture), each into its own
+                           such staging, each checked. --only then takes: direct, rest, ${RESYNC_CONTENDERS.map((c) => c.id).join(', ')}
   -h, --help               this text
 
 Exit codes: 0 done, 1 supasync (direct or REST) failed or its copy differs (or the harness failed), 2 usage error.`;
@@ -43,6 +50,8 @@ interface Options {
   size: Size;
   contenders: Contender[];
   repeat: number;
+  /** --resync: the re-sync benchmark (bench/resync.ts), with these of its contenders. */
+  resync?: ResyncContender[];
 }
 
 class UsageError extends Error {}
@@ -55,6 +64,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       size: { type: 'string', default: 'bench' },
       only: { type: 'string' },
       repeat: { type: 'string', default: '1' },
+      resync: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,6 +77,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     ?.split(',')
     .map((id) => id.trim())
     .filter(Boolean);
+  if (values.resync) return { size, repeat, contenders: [], resync: choose(RESYNC_CONTENDERS, ids) };
   return { size, contenders: choose(CONTENDERS, ids), repeat };
 }
 
@@ -259,7 +270,13 @@ const onSignal = () => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 try {
-  process.exitCode = await run(options, abort.signal);
+  process.exitCode = options.resync
+    ? await runResync(
+        { size: options.size, repeat: options.repeat, contenders: options.resync },
+        { schemas: SCHEMAS, repoDir: REPO_DIR, progress },
+        abort.signal,
+      )
+    : await run(options, abort.signal);
 } catch (error) {
   console.error(abort.signal.aborted ? 'Interrupted.' : `Benchmark failed: ${(error as Error).stack ?? String(error)}`);
   process.exitCode = abort.signal.aborted ? 130 : 1;
