@@ -275,6 +275,8 @@ export interface ResyncRunResult extends RunResult {
   summary?: string[];
   /** The seconds the summary gives: the run without the process's start. */
   ownSeconds?: number;
+  /** REST: requests through both gateways, per path under /rest/v1. */
+  requests?: Record<string, number>;
 }
 
 export interface ResyncResult {
@@ -294,6 +296,8 @@ export interface ResyncResult {
   /** Median of the seconds the runs' summaries gave (without the process's start). */
   ownSeconds?: number;
   peakMb?: number;
+  /** Median requests through the gateways, all paths (REST). */
+  requests?: number;
   /** Median bytes through the gateways (REST). */
   bytesUp?: number;
   bytesDown?: number;
@@ -336,6 +340,7 @@ export function summarizeResync(base: Omit<ResyncResult, 'status' | 'runs'>, run
   const summary = summarize(base.id, base.label, runs, { rows: 0 });
   const traffic = runs.flatMap((run) => (run.traffic ? [run.traffic] : []));
   const own = runs.flatMap((run) => (run.ownSeconds === undefined ? [] : [run.ownSeconds]));
+  const requests = runs.flatMap((run) => (run.requests ? [Object.values(run.requests).reduce((a, b) => a + b, 0)] : []));
   const bytes = traffic.length ? { up: median(traffic.map((t) => t.bytesUp)), down: median(traffic.map((t) => t.bytesDown)) } : undefined;
   const result: ResyncResult = {
     ...base,
@@ -345,6 +350,7 @@ export function summarizeResync(base: Omit<ResyncResult, 'status' | 'runs'>, run
     ...(summary.seconds === undefined ? {} : { seconds: summary.seconds }),
     ...(summary.peakMb === undefined ? {} : { peakMb: summary.peakMb }),
     ...(own.length ? { ownSeconds: median(own) } : {}),
+    ...(requests.length ? { requests: median(requests) } : {}),
     ...(bytes ? { bytesUp: bytes.up, bytesDown: bytes.down, wireSeconds: Link.wireSeconds(bytes) } : {}),
   };
   const lacking = runs.flatMap((run) => Object.entries(run.missingKeys ?? {}).filter(([, n]) => n > 0));
@@ -424,7 +430,7 @@ export function renderResyncReport(report: ResyncReport): string {
     lines.push(
       '',
       'REST path, remote profile (40 ms per request, gzip, one link of 5 MB/s down and 2.5 MB/s up), staging one deploy behind',
-      '(prepared over the direct path, untimed). Bytes are request (up) and response (down) bodies through both gateways.',
+      '(prepared over the direct path, untimed). Requests and bytes (request bodies up, response bodies down) through both gateways.',
       "Changed wire = the bytes that changed at the link's rates: max(up / 2.5 MB/s, down / 5 MB/s), up = changed rows as",
       'COPY text + deleted keys, down = changed rows (uncompressed); the 40 ms per request is not in it.',
       '',
@@ -433,8 +439,8 @@ export function renderResyncReport(report: ResyncReport): string {
           `- ${w.dataset} (${w.tables} ${w.tables === 1 ? 'table' : 'tables'}): ${kB(w.bytesUp)} up, ${kB(w.bytesDown)} down: changed wire ${fixed(w.wireSeconds, 3)} s`,
       ),
       '',
-      '| Run | Dataset | Seconds | Its own s | Up MB | Down MB | Wire limit s | vs full replace | Target | vs changed wire | Target | Peak MB | Check |',
-      '|-----|---------|--------:|----------:|------:|--------:|-------------:|----------------:|-------:|----------------:|-------:|--------:|-------|',
+      '| Run | Dataset | Seconds | Its own s | Requests | Up MB | Down MB | Wire limit s | vs full replace | Target | vs changed wire | Target | Peak MB | Check |',
+      '|-----|---------|--------:|----------:|---------:|------:|--------:|-------------:|----------------:|-------:|----------------:|-------:|--------:|-------|',
     );
     for (const result of rest) {
       lines.push(
@@ -443,6 +449,7 @@ export function renderResyncReport(report: ResyncReport): string {
           result.dataset ?? '—',
           fixed(result.seconds, 2),
           fixed(result.ownSeconds, 2),
+          result.requests === undefined ? '—' : thousands(result.requests),
           result.bytesUp === undefined ? '—' : fixed(result.bytesUp / MB, 2),
           result.bytesDown === undefined ? '—' : fixed(result.bytesDown / MB, 2),
           fixed(result.wireSeconds, 2),

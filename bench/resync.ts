@@ -211,7 +211,10 @@ export async function runResync(options: ResyncOptions, context: ResyncContext, 
         progress(`  ${contender.label}${contender.dataset ? ` [remote, ${contender.dataset}]` : ''}: sync.ts ${args.join(' ')}... `);
         if (contender.group === 'rest') held.api = profileApi(after, staging, 'remote');
         const result = await measured(syncCommand(repoDir, args, env), join(workDir, 'output.log'), tools, signal);
-        if (held.api) result.traffic = held.api.traffic();
+        if (held.api) {
+          result.traffic = held.api.traffic();
+          result.requests = held.api.requests();
+        }
         held.api?.stop();
         held.api = undefined;
         interrupted();
