@@ -187,9 +187,6 @@ const CHANGES: TableChanges[] = [
   },
 ];
 
-/** The tables the script may change, "schema.name". */
-export const CHANGED_TABLES = CHANGES.map((c) => c.table);
-
 /** How many of each kind a table of `rows` rows gets, `share` of its rows in all. */
 function countsFor(spec: TableChanges, rows: number, share: number): KindCounts {
   const total = Math.max(3, Math.round(rows * share));
@@ -224,8 +221,6 @@ async function unreferencedCondition(url: string, table: string, alias: string):
 }
 
 export interface ChangeScript {
-  /** Per table, what the script asks for (the counts it was written with). */
-  planned: Map<string, KindCounts>;
   statements: string[];
 }
 
@@ -241,13 +236,11 @@ export async function changeScript(url: string, rowsPerTable: Map<string, number
   const inChanged = specs.reduce((sum, spec) => sum + (rowsPerTable.get(spec.table) ?? 0), 0);
   // Spread over the tables that change, so that the whole dataset changes by `share`.
   const perTable = inChanged ? (share * total) / inChanged : 0;
-  const planned = new Map<string, KindCounts>();
   const deletes: string[] = [];
   const updates: string[] = [];
   const inserts: string[] = [];
   for (const spec of specs) {
     const counts = countsFor(spec, rowsPerTable.get(spec.table) ?? 0, perTable);
-    planned.set(spec.table, counts);
     const key = spec.key.join(', ');
     const keyText = `ROW(${spec.key.map((column) => `t.${column}`).join(', ')})::text`;
     const pick = (n: number, salt: string, where = 'true') =>
@@ -257,7 +250,7 @@ export async function changeScript(url: string, rowsPerTable: Map<string, number
     if (spec.extra) updates.push(...spec.extra(counts));
     if (spec.insert && counts.insert) inserts.push(spec.insert(counts.insert));
   }
-  return { planned, statements: [...deletes, ...updates, ...inserts] };
+  return { statements: [...deletes, ...updates, ...inserts] };
 }
 
 /** Runs the script in one transaction as the admin (triggers as they are); returns each statement's row count. */
