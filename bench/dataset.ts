@@ -5,7 +5,10 @@ import pg from 'pg';
 import { readCatalogPostgres } from '../lib/catalog/read.ts';
 import { findTable } from '../lib/catalog/types.ts';
 import { neverCopiedReason, onRequestReason } from '../lib/plan/supabase.ts';
-import { withClient } from '../stack/index.ts';
+import { withClient, type Project } from '../stack/index.ts';
+import type { Dataset } from './report.ts';
+import type { Tools } from './tools.ts';
+import type { Digests } from './verify.ts';
 
 export interface BenchTable {
   /** "schema.name", the key of every per-table figure. */
@@ -107,4 +110,38 @@ function countOutput(file: string, args: string[]): Promise<number> {
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve(count) : reject(new Error(`${file} exited ${code}: ${stderr.trim()}`))));
   });
+}
+
+/** Rows and COPY-text bytes of some of production's tables. */
+export function copiedFigures(dataset: Dataset, tables: BenchTable[]): { rows: number; copyBytes?: number } {
+  const keys = new Set(tables.map((t) => t.key));
+  const chosen = dataset.perTable.filter((t) => keys.has(t.table));
+  const rows = chosen.reduce((sum, t) => sum + t.rows, 0);
+  if (dataset.copyBytes === undefined) return { rows };
+  return { rows, copyBytes: chosen.reduce((sum, t) => sum + (t.copyBytes ?? 0), 0) };
+}
+
+/** Production's size: rows (from the verification's counts), COPY-text bytes, disk and indexes, per table. */
+export async function describeDataset(
+  size: string,
+  production: Project,
+  tables: BenchTable[],
+  expected: Digests,
+  tools: Tools,
+  schemas: string[],
+): Promise<Dataset> {
+  const bytes = await copyTextBytes(production.adminUrl, tables, tools.psql);
+  const perTable = tables.map((t) => ({
+    table: t.key,
+    rows: expected.get(t.key)?.rows ?? 0,
+    ...(bytes ? { copyBytes: bytes.get(t.key) ?? 0 } : {}),
+  }));
+  return {
+    size,
+    tables: tables.length,
+    rows: perTable.reduce((sum, t) => sum + t.rows, 0),
+    ...(bytes ? { copyBytes: [...bytes.values()].reduce((a, b) => a + b, 0) } : {}),
+    ...(await describeStorage(production.adminUrl, schemas)),
+    perTable,
+  };
 }

@@ -104,3 +104,11 @@ export function median(values: number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** The line of the command's output that says what went wrong, with its exit status. */
+export function describeFailure(measured: Measurement): string {
+  const tail = measured.outputTail;
+  const line = [...tail].reverse().find((l) => /error|fatal|failed|refus/i.test(l)) ?? tail.at(-1);
+  const status = measured.exitCode === null ? 'killed' : `exit ${measured.exitCode}`;
+  return line ? `${status}: ${line.trim()}` : status;
+}

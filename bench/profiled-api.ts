@@ -8,6 +8,8 @@ import { Link } from '../stack/link.ts';
 export interface ProfiledApi {
   /** Body bytes through both gateways since the profile was set. */
   traffic(): { bytesUp: number; bytesDown: number };
+  /** Requests through both gateways since the profile was set, per path under /rest/v1 ('/rpc/supasync_range_sums'). */
+  requests(): Record<string, number>;
   /** Back to the local profile. */
   stop(): void;
 }
@@ -28,6 +30,11 @@ export function profileApi(production: Project, staging: Project, profile: Gatew
         },
         { bytesUp: 0, bytesDown: 0 },
       ),
+    requests: () => {
+      const total: Record<string, number> = {};
+      for (const gateway of gateways) for (const [path, n] of Object.entries(gateway.stats().requests)) total[path] = (total[path] ?? 0) + n;
+      return total;
+    },
     stop() {
       for (const gateway of gateways) gateway.setProfile('local');
     },

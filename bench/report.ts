@@ -6,6 +6,7 @@ import type { GatewayProfile } from '../stack/gateway.ts';
 import { Link } from '../stack/link.ts';
 import { median } from './measure.ts';
 import type { RestDataset } from './rest-contenders.ts';
+import type { TableChange } from './diff.ts';
 import { describeDifference, type TableDifference } from './verify.ts';
 
 export interface RunResult {
@@ -123,7 +124,7 @@ export function unavailable(id: string, label: string, reason: string): Contende
   return { id, label, status: 'unavailable', note: reason, runs: [] };
 }
 
-const equalSeconds = (result: ContenderResult | undefined) => (result?.status === 'equal' ? result.seconds : undefined);
+const equalSeconds = (result: Pick<ContenderResult, 'status' | 'seconds'> | undefined) => (result?.status === 'equal' ? result.seconds : undefined);
 
 /** Ratios only between copies that were both equal: a fast wrong copy gets none. The REST rows have their own. */
 export function addRatios(results: ContenderResult[], oursId: string): void {
@@ -146,7 +147,7 @@ export function addRestRatios(results: ContenderResult[], oursGroup: string, bas
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 const fixed = (n: number | undefined, digits: number, suffix = '') => (n === undefined ? '—' : `${n.toFixed(digits)}${suffix}`);
 
-function check(result: ContenderResult): string {
+function check(result: Pick<ContenderResult, 'status' | 'note' | 'runs'>): string {
   switch (result.status) {
     case 'equal':
       return '✅ equal';
@@ -239,9 +240,236 @@ function notes(results: ContenderResult[]): string[] {
 }
 
 /** bench/results/<timestamp>.json; returns the path. */
-export function writeReport(report: BenchReport, directory: string): string {
+export function writeReport(report: BenchReport | ResyncReport, directory: string): string {
   mkdirSync(directory, { recursive: true });
   const path = join(directory, `${report.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   return path;
+}
+
+// ---------------------------------------------------------------- re-sync (npm run bench -- --resync)
+
+/** What production_after changed of production, per table (bench/diff.ts). */
+export interface ResyncChanges {
+  /** Rows of production, and how many were updated, inserted or deleted. */
+  rows: number;
+  updated: number;
+  inserted: number;
+  deleted: number;
+  /** The changed rows' COPY text, and the deleted rows' keys as COPY text. */
+  changedBytes: number;
+  deletedKeyBytes: number;
+  perTable: TableChange[];
+  /** Tables without a key, left unchanged (checked). */
+  unkeyed: string[];
+  /** What the change script asked for, per table: its statements' own counts differ where triggers added rows. */
+  statements: { sql: string; rows: number }[];
+}
+
+export interface ResyncRunResult extends RunResult {
+  /** insert-missing: per table, production_after's keys staging lacks (all zero when it did its job). */
+  missingKeys?: Record<string, number>;
+  /** The backup the run wrote to .supasync/backups/, bytes on disk (removed afterwards). */
+  backupBytes?: number;
+  /** The summary's own lines ("Synced ... in 0.4s (mirror, ...)", "Compared key ranges ..."). */
+  summary?: string[];
+  /** The seconds the summary gives: the run without the process's start. */
+  ownSeconds?: number;
+  /** REST: requests through both gateways, per path under /rest/v1. */
+  requests?: Record<string, number>;
+}
+
+export interface ResyncResult {
+  id: string;
+  label: string;
+  /** What sync.ts was given after `npx tsx scripts/sync.ts` (URLs and keys come from the environment). */
+  args: string[];
+  path: 'direct' | 'rest';
+  /** REST: which tables, and the bytes that changed in them. */
+  dataset?: RestDataset;
+  /** What decides 'equal': staging equal to production_after, or holding its every key (insert-missing). */
+  check: 'equal' | 'keys';
+  status: ContenderResult['status'];
+  note?: string;
+  runs: ResyncRunResult[];
+  seconds?: number;
+  /** Median of the seconds the runs' summaries gave (without the process's start). */
+  ownSeconds?: number;
+  peakMb?: number;
+  /** Median requests through the gateways, all paths (REST). */
+  requests?: number;
+  /** Median bytes through the gateways (REST). */
+  bytesUp?: number;
+  bytesDown?: number;
+  /** max(up / 2.5 MB/s, down / 5 MB/s) of the bytes this run moved. */
+  wireSeconds?: number;
+  /** seconds / the full replace's of the same path and dataset, both correct. */
+  vsReplace?: number;
+  /** What the issue asks of vsReplace. */
+  targetVsReplace?: number;
+  /** REST mirror: seconds / the wire time of the bytes that changed. */
+  vsChangedWire?: number;
+  targetVsChangedWire?: number;
+}
+
+/** The bytes that changed in a REST dataset's tables, and the least time they take on the remote profile's link. */
+export interface ChangedWire {
+  dataset: RestDataset;
+  tables: number;
+  /** Up: the changed rows and the deleted keys, to staging; down: the changed rows, from production. */
+  bytesUp: number;
+  bytesDown: number;
+  wireSeconds: number;
+}
+
+export interface ResyncReport {
+  kind: 'resync';
+  date: string;
+  repeat: number;
+  server: { version: string; binaries: string };
+  dataset: Dataset;
+  changes: ResyncChanges;
+  /** The sync that leaves staging one deploy behind (from production), the first of each round, timed. */
+  initialSync: ResyncResult;
+  contenders: ResyncResult[];
+  changedWire: ChangedWire[];
+}
+
+/** Status, median seconds, peak memory and traffic of one contender's runs. */
+export function summarizeResync(base: Omit<ResyncResult, 'status' | 'runs'>, runs: ResyncRunResult[]): ResyncResult {
+  const summary = summarize(base.id, base.label, runs, { rows: 0 });
+  const traffic = runs.flatMap((run) => (run.traffic ? [run.traffic] : []));
+  const own = runs.flatMap((run) => (run.ownSeconds === undefined ? [] : [run.ownSeconds]));
+  const requests = runs.flatMap((run) => (run.requests ? [Object.values(run.requests).reduce((a, b) => a + b, 0)] : []));
+  const bytes = traffic.length ? { up: median(traffic.map((t) => t.bytesUp)), down: median(traffic.map((t) => t.bytesDown)) } : undefined;
+  const result: ResyncResult = {
+    ...base,
+    status: summary.status,
+    runs,
+    ...(summary.note === undefined ? {} : { note: summary.note }),
+    ...(summary.seconds === undefined ? {} : { seconds: summary.seconds }),
+    ...(summary.peakMb === undefined ? {} : { peakMb: summary.peakMb }),
+    ...(own.length ? { ownSeconds: median(own) } : {}),
+    ...(requests.length ? { requests: median(requests) } : {}),
+    ...(bytes ? { bytesUp: bytes.up, bytesDown: bytes.down, wireSeconds: Link.wireSeconds(bytes) } : {}),
+  };
+  const lacking = runs.flatMap((run) => Object.entries(run.missingKeys ?? {}).filter(([, n]) => n > 0));
+  if (result.status === 'equal' && lacking.length) {
+    result.status = 'differs';
+    result.note = `staging lacks keys of production_after: ${lacking
+      .slice(0, 3)
+      .map(([table, n]) => `${table} (${n})`)
+      .join(', ')}${lacking.length > 3 ? ` and ${lacking.length - 3} more` : ''}`;
+  }
+  return result;
+}
+
+/** Each run against the full replace of its path (and REST dataset), and the REST mirrors against the wire time of what changed. */
+export function addResyncRatios(results: ResyncResult[], replaceIds: Record<string, string>, changedWire: ChangedWire[]): void {
+  for (const result of results) {
+    const baseline = results.find((r) => r.id === replaceIds[result.id]);
+    const [mine, theirs] = [equalSeconds(result), equalSeconds(baseline)];
+    if (mine !== undefined && theirs !== undefined) result.vsReplace = mine / theirs;
+    const wire = changedWire.find((w) => w.dataset === result.dataset);
+    if (result.targetVsChangedWire !== undefined && wire && mine !== undefined) result.vsChangedWire = mine / wire.wireSeconds;
+  }
+}
+
+const kB = (bytes: number) => (bytes >= MB ? `${fixed(bytes / MB, 2)} MB` : bytes >= 1000 ? `${fixed(bytes / 1000, 1)} kB` : `${bytes} B`);
+const againstTarget = (ratio: number | undefined, target: number | undefined) =>
+  ratio === undefined ? '—' : `${fixed(ratio, ratio < 0.1 ? 3 : 2, 'x')}${target === undefined ? '' : ratio <= target ? ' ✅' : ' ❌'}`;
+const target = (value: number | undefined) => (value === undefined ? '—' : `≤ ${value}x`);
+const resyncCheck = (result: ResyncResult) => (result.status === 'equal' && result.check === 'keys' ? '✅ every key present' : check(result));
+
+export function renderResyncReport(report: ResyncReport): string {
+  const { dataset, changes } = report;
+  const share = changes.rows ? (100 * (changes.updated + changes.inserted + changes.deleted)) / changes.rows : 0;
+  const lines = [
+    `supasync re-sync benchmark, ${report.date}`,
+    `PostgreSQL ${report.server.version} (${report.server.binaries})`,
+    `Dataset --size ${dataset.size}: ${thousands(dataset.rows)} rows in ${dataset.tables} tables (${dataset.indexes} indexes)` +
+      (dataset.copyBytes === undefined ? '' : `, ${fixed(dataset.copyBytes / MB, 1)} MB as COPY text`),
+    `production_after = the same fill, then bench/changes.ts: ${thousands(changes.updated + changes.inserted + changes.deleted)} rows changed ` +
+      `(${fixed(share, 2)}% of production's ${thousands(changes.rows)}): ${thousands(changes.updated)} updated, ${thousands(changes.inserted)} inserted, ` +
+      `${thousands(changes.deleted)} deleted, in ${changes.perTable.length} tables; ${kB(changes.changedBytes)} of changed rows as COPY text, ` +
+      `${kB(changes.deletedKeyBytes)} of deleted keys. Unchanged, no key: ${changes.unkeyed.join(', ') || 'none'}.`,
+    report.repeat > 1 ? `Seconds are the median of ${report.repeat} rounds, peak memory the largest.` : 'One round.',
+    '',
+    '| Table | Updated | Inserted | Deleted | Changed rows (COPY text) | Deleted keys |',
+    '|-------|--------:|---------:|--------:|-------------------------:|-------------:|',
+    ...changes.perTable.map((t) =>
+      row([t.table, thousands(t.updated), thousands(t.inserted), thousands(t.deleted), kB(t.changedBytes), kB(t.deletedKeyBytes)]),
+    ),
+  ];
+  const direct = [report.initialSync, ...report.contenders.filter((r) => r.path === 'direct')];
+  lines.push(
+    '',
+    'Direct path (SUPABASE_*_DB_URL), staging one deploy behind (synced from production), each run from production_after.',
+    "Seconds: the whole command (npx tsx included); its own s: the time sync.ts's summary gives for the run itself.",
+    '',
+    '| Run | sync.ts arguments | Seconds | Its own s | Peak MB | vs full replace | Target | Check |',
+    '|-----|-------------------|--------:|----------:|--------:|----------------:|-------:|-------|',
+  );
+  for (const result of direct) {
+    lines.push(
+      row([
+        result.label,
+        `\`${result.args.join(' ')}\``,
+        fixed(result.seconds, 2),
+        fixed(result.ownSeconds, 2),
+        fixed(result.peakMb, 0),
+        againstTarget(result.vsReplace, result.targetVsReplace),
+        target(result.targetVsReplace),
+        resyncCheck(result),
+      ]),
+    );
+  }
+  lines.push(...resyncNotes(direct));
+  const rest = report.contenders.filter((r) => r.path === 'rest');
+  if (rest.length) {
+    lines.push(
+      '',
+      'REST path, remote profile (40 ms per request, gzip, one link of 5 MB/s down and 2.5 MB/s up), staging one deploy behind',
+      '(prepared over the direct path, untimed). Requests and bytes (request bodies up, response bodies down) through both gateways.',
+      "Changed wire = the bytes that changed at the link's rates: max(up / 2.5 MB/s, down / 5 MB/s), up = changed rows as",
+      'COPY text + deleted keys, down = changed rows (uncompressed); the 40 ms per request is not in it.',
+      '',
+      ...report.changedWire.map(
+        (w) =>
+          `- ${w.dataset} (${w.tables} ${w.tables === 1 ? 'table' : 'tables'}): ${kB(w.bytesUp)} up, ${kB(w.bytesDown)} down: changed wire ${fixed(w.wireSeconds, 3)} s`,
+      ),
+      '',
+      '| Run | Dataset | Seconds | Its own s | Requests | Up MB | Down MB | Wire limit s | vs full replace | Target | vs changed wire | Target | Peak MB | Check |',
+      '|-----|---------|--------:|----------:|---------:|------:|--------:|-------------:|----------------:|-------:|----------------:|-------:|--------:|-------|',
+    );
+    for (const result of rest) {
+      lines.push(
+        row([
+          result.label,
+          result.dataset ?? '—',
+          fixed(result.seconds, 2),
+          fixed(result.ownSeconds, 2),
+          result.requests === undefined ? '—' : thousands(result.requests),
+          result.bytesUp === undefined ? '—' : fixed(result.bytesUp / MB, 2),
+          result.bytesDown === undefined ? '—' : fixed(result.bytesDown / MB, 2),
+          fixed(result.wireSeconds, 2),
+          againstTarget(result.vsReplace, result.targetVsReplace),
+          target(result.targetVsReplace),
+          againstTarget(result.vsChangedWire, result.targetVsChangedWire),
+          target(result.targetVsChangedWire),
+          fixed(result.peakMb, 0),
+          resyncCheck(result),
+        ]),
+      );
+    }
+    lines.push(...resyncNotes(rest));
+  }
+  const backups = report.contenders.flatMap((r) => r.runs.flatMap((run) => (run.backupBytes === undefined ? [] : [run.backupBytes])));
+  if (backups.length) lines.push('', `The mirror's backup wrote ${kB(median(backups))} to .supasync/backups/ (median; removed after each run).`);
+  return lines.join('\n');
+}
+
+function resyncNotes(results: ResyncResult[]): string[] {
+  const failing = results.filter((result) => result.status === 'failed' || result.status === 'differs');
+  return failing.length ? ['', ...failing.map((result) => `${result.label}${result.dataset ? ` (${result.dataset})` : ''}: ${result.note ?? ''}`)] : [];
 }

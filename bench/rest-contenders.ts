@@ -19,7 +19,7 @@ const profiles: GatewayProfile[] = ['remote', 'local'];
 const datasets: RestDataset[] = ['embeddings', 'fixture'];
 
 /** Only what the REST path gets: the URLs and the service-role keys. */
-const restEnv = ({ production, staging }: RunContext): Record<string, string> => ({
+export const restEnv = ({ production, staging }: Pick<RunContext, 'production' | 'staging'>): Record<string, string> => ({
   SUPABASE_PROD_URL: production.apiUrl,
   SUPABASE_PROD_SERVICE_ROLE_KEY: production.serviceRoleKey,
   SUPABASE_STAGING_URL: staging.apiUrl,

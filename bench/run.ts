@@ -9,21 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
 import { CONTENDERS, ours, verifyCommand, type Contender, type Copies, type RunContext } from './contenders.ts';
-import { copyTextBytes, describeStorage, readTables, type BenchTable } from './dataset.ts';
-import { measure, type Measurement } from './measure.ts';
+import { copiedFigures, describeDataset, readTables } from './dataset.ts';
+import { describeFailure, measure } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
-import {
-  addRatios,
-  addRestRatios,
-  renderReport,
-  restFigures,
-  summarize,
-  unavailable,
-  writeReport,
-  type BenchReport,
-  type Dataset,
-  type RunResult,
-} from './report.ts';
+import { RESYNC_CONTENDERS, runResync, type ResyncContender } from './resync.ts';
+import { addRatios, addRestRatios, renderReport, restFigures, summarize, unavailable, writeReport, type BenchReport, type RunResult } from './report.ts';
 import { choosePostgresBin, findTools, type Tools } from './tools.ts';
 import { compareDigests, describeDifference, digestTables, type Digests } from './verify.ts';
 
@@ -38,6 +28,12 @@ writes bench/results/<timestamp>.json. See docs/benchmarks.md.
                            (the groups ours_rest and first_version are one row per profile and
                            dataset, e.g. first_version_remote_embeddings)
   --repeat N               run each contender N times, report the median (default 1)
+  --resync                 the re-sync benchmark instead: production and production_after (the same
+                           fill, ~1% of its rows then changed by bench/changes.ts); per round a staging
+                           synced from production, then from production_after a full replace, mirror,
+                           insert-missing and mirror with its backup (direct), and full replace and
+                           mirror over REST (remote profile, embeddings and fixture), each into its own
+                           such staging, each checked. --only then takes: direct, rest, ${RESYNC_CONTENDERS.map((c) => c.id).join(', ')}
   -h, --help               this text
 
 Exit codes: 0 done, 1 supasync (direct or REST) failed or its copy differs (or the harness failed), 2 usage error.`;
@@ -54,6 +50,8 @@ interface Options {
   size: Size;
   contenders: Contender[];
   repeat: number;
+  /** --resync: the re-sync benchmark (bench/resync.ts), with these of its contenders. */
+  resync?: ResyncContender[];
 }
 
 class UsageError extends Error {}
@@ -66,6 +64,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       size: { type: 'string', default: 'bench' },
       only: { type: 'string' },
       repeat: { type: 'string', default: '1' },
+      resync: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -78,25 +77,22 @@ function parseOptions(argv: string[]): Options | 'help' {
     ?.split(',')
     .map((id) => id.trim())
     .filter(Boolean);
-  const chosen = (c: Contender, id: string) => c.id === id || c.group === id;
-  const unknown = ids?.filter((id) => !CONTENDERS.some((c) => chosen(c, id))) ?? [];
+  if (values.resync) return { size, repeat, contenders: [], resync: choose(RESYNC_CONTENDERS, ids) };
+  return { size, contenders: choose(CONTENDERS, ids), repeat };
+}
+
+/** The contenders --only names, by id or group: all of them without it. */
+function choose<T extends { id: string; group?: string }>(all: T[], ids: string[] | undefined): T[] {
+  const chosen = (c: T, id: string) => c.id === id || c.group === id;
+  const unknown = ids?.filter((id) => !all.some((c) => chosen(c, id))) ?? [];
   if (unknown.length) {
-    const known = [...new Set(CONTENDERS.flatMap((c) => (c.group ? [c.group, c.id] : [c.id])))];
+    const known = [...new Set(all.flatMap((c) => (c.group ? [c.group, c.id] : [c.id])))];
     throw new UsageError(`--only ${unknown.join(',')}: unknown; use ${known.join(', ')}`);
   }
-  const contenders = ids ? CONTENDERS.filter((c) => ids.some((id) => chosen(c, id))) : CONTENDERS;
-  return { size, contenders, repeat };
+  return ids ? all.filter((c) => ids.some((id) => chosen(c, id))) : all;
 }
 
 const progress = (text: string) => process.stderr.write(text);
-
-// The line of the command's output that says what went wrong, with its exit status.
-function failure(measured: Measurement): string {
-  const tail = measured.outputTail;
-  const line = [...tail].reverse().find((l) => /error|fatal|failed|refus/i.test(l)) ?? tail.at(-1);
-  const status = measured.exitCode === null ? 'killed' : `exit ${measured.exitCode}`;
-  return line ? `${status}: ${line.trim()}` : status;
-}
 
 async function run(options: Options, signal: AbortSignal): Promise<number> {
   const tools = findTools();
@@ -122,7 +118,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
     interrupted();
     const { copied: tables, leftOut } = await readTables(production.adminUrl, SCHEMAS);
     const expected = await digestTables(production.adminUrl, tables);
-    const dataset = await describeDataset(options.size, production, tables, expected, tools);
+    const dataset = await describeDataset(options.size, production, tables, expected, tools, SCHEMAS);
     interrupted();
     progress(`Production: ${dataset.rows.toLocaleString('en-US')} rows in ${dataset.tables} tables.\n`);
 
@@ -246,38 +242,12 @@ async function runOnce(
     ...(measured.peakKib === undefined ? {} : { peakKib: measured.peakKib }),
     ...(api ? { traffic: api.traffic() } : {}),
   };
-  if (measured.exitCode !== 0) return { ...base, differences: [], error: failure(measured) };
+  if (measured.exitCode !== 0) return { ...base, differences: [], error: describeFailure(measured) };
   // Only the tables this contender copies: the others are empty in staging by design.
   const keys = new Set(context.tables.map((t) => t.key));
   const wanted: Digests = new Map([...expected].filter(([key]) => keys.has(key)));
   const differences = compareDigests(wanted, await digestTables(context.staging.adminUrl, context.tables));
   return { ...base, differences };
-}
-
-/** Rows and COPY-text bytes of some of production's tables. */
-function copiedFigures(dataset: Dataset, tables: BenchTable[]): { rows: number; copyBytes?: number } {
-  const keys = new Set(tables.map((t) => t.key));
-  const chosen = dataset.perTable.filter((t) => keys.has(t.table));
-  const rows = chosen.reduce((sum, t) => sum + t.rows, 0);
-  if (dataset.copyBytes === undefined) return { rows };
-  return { rows, copyBytes: chosen.reduce((sum, t) => sum + (t.copyBytes ?? 0), 0) };
-}
-
-async function describeDataset(size: Size, production: Project, tables: BenchTable[], expected: Digests, tools: Tools): Promise<Dataset> {
-  const bytes = await copyTextBytes(production.adminUrl, tables, tools.psql);
-  const perTable = tables.map((t) => ({
-    table: t.key,
-    rows: expected.get(t.key)?.rows ?? 0,
-    ...(bytes ? { copyBytes: bytes.get(t.key) ?? 0 } : {}),
-  }));
-  return {
-    size,
-    tables: tables.length,
-    rows: perTable.reduce((sum, t) => sum + t.rows, 0),
-    ...(bytes ? { copyBytes: [...bytes.values()].reduce((a, b) => a + b, 0) } : {}),
-    ...(await describeStorage(production.adminUrl, SCHEMAS)),
-    perTable,
-  };
 }
 
 let options: Options | 'help';
@@ -292,15 +262,31 @@ if (options === 'help') {
   process.exit(0);
 }
 const abort = new AbortController();
+// `npm run bench` runs us under tsx's CLI, which relays a Ctrl-C to us when we
+// have not said within 30 ms that we got it (a busy event loop on a loaded
+// machine): one keypress then arrives twice. A second signal that close to the
+// first is that one, not a second Ctrl-C.
+const SAME_KEYPRESS_MS = 1000;
+let interruptedAt = 0;
 const onSignal = () => {
-  if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: leave now
+  if (abort.signal.aborted) {
+    if (performance.now() - interruptedAt < SAME_KEYPRESS_MS) return;
+    process.exit(130); // a second Ctrl-C: leave now
+  }
+  interruptedAt = performance.now();
   progress('\nInterrupted: stopping what runs (Ctrl-C again to leave at once)...\n');
   abort.abort();
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 try {
-  process.exitCode = await run(options, abort.signal);
+  process.exitCode = options.resync
+    ? await runResync(
+        { size: options.size, repeat: options.repeat, contenders: options.resync },
+        { schemas: SCHEMAS, repoDir: REPO_DIR, progress },
+        abort.signal,
+      )
+    : await run(options, abort.signal);
 } catch (error) {
   console.error(abort.signal.aborted ? 'Interrupted.' : `Benchmark failed: ${(error as Error).stack ?? String(error)}`);
   process.exitCode = abort.signal.aborted ? 130 : 1;
