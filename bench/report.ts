@@ -251,6 +251,8 @@ export function writeReport(report: BenchReport | ResyncReport, directory: strin
 
 /** What production_after changed of production, per table (bench/diff.ts). */
 export interface ResyncChanges {
+  /** production_after's clock just before its changes: the incremental contender's watermarks. */
+  startedAt: string;
   /** Rows of production, and how many were updated, inserted or deleted. */
   rows: number;
   updated: number;

@@ -61,6 +61,8 @@ export interface ResyncContender {
   check: 'equal' | 'keys';
   /** Writes a backup to .supasync/backups/ (its size recorded, then removed). */
   backup?: boolean;
+  /** Staging's incremental watermarks set to just before the deploy's changes, as the last incremental run would have left them. */
+  watermarks?: boolean;
   /** The full replace of the same path and dataset. */
   baseline: string;
   targetVsReplace?: number;
@@ -122,6 +124,16 @@ export const RESYNC_CONTENDERS: ResyncContender[] = [
     label: 'insert-missing',
     args: (s) => ['--mode', 'insert-missing', '--no-backup', ...allTables(s)],
     check: 'keys',
+    baseline: 'replace',
+    targetVsReplace: 0.1,
+  },
+  {
+    id: 'incremental',
+    group: 'direct',
+    label: 'incremental (watermarks from before the changes)',
+    args: (s) => ['--mode', 'incremental', '--yes', '--no-backup', ...allTables(s)],
+    check: 'equal',
+    watermarks: true,
     baseline: 'replace',
     targetVsReplace: 0.1,
   },
@@ -205,6 +217,7 @@ export async function runResync(options: ResyncOptions, context: ResyncContext, 
         const { staging, result: prepared } = await oneBehind(workDir, index === 0);
         if (index === 0) initialRuns.push(prepared);
         progress(`${index === 0 ? describeRun(prepared, 'production') : `${prepared.seconds.toFixed(2)} s`}\n`);
+        if (contender.watermarks) await setWatermarks(staging, changes.startedAt);
         await withClient(staging.adminUrl, (c) => c.query('CHECKPOINT'));
         const env = contender.group === 'rest' ? restEnv({ production: after, staging }) : projectEnv(after, staging);
         const args = contender.args(schemas);
@@ -342,6 +355,8 @@ async function changeProductionAfter(
   perTable: { table: string; rows: number }[],
 ): Promise<ResyncChanges> {
   const script = await changeScript(after.adminUrl, new Map(perTable.map((t) => [t.table, t.rows])));
+  // Production's clock before the deploy: where an incremental sync that ran then would have left its watermarks.
+  const startedAt = await withClient(after.adminUrl, async (c) => (await c.query<{ now: string }>(`SELECT now()::text AS now`)).rows[0]?.now ?? '');
   const counts = await applyChanges(after.adminUrl, script);
   const unkeyed = tables.filter((t) => !keys.has(t.key));
   const unkeyedNow = await digestTables(after.adminUrl, unkeyed);
@@ -350,6 +365,7 @@ async function changeProductionAfter(
   const perTableChanges = (await diffTables(production.adminUrl, after.adminUrl, tables, keys)).filter((t) => t.updated + t.inserted + t.deleted > 0);
   const sum = (field: 'updated' | 'inserted' | 'deleted' | 'changedBytes' | 'deletedKeyBytes') => perTableChanges.reduce((total, t) => total + t[field], 0);
   return {
+    startedAt,
     rows: perTable.reduce((total, t) => total + t.rows, 0),
     updated: sum('updated'),
     inserted: sum('inserted'),
@@ -397,4 +413,23 @@ function directoryBytes(path: string): number {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.size;
   return readdirSync(path).reduce((sum, name) => sum + directoryBytes(join(path, name)), 0);
+}
+
+/**
+ * The watermarks an incremental run just before the deploy would have left:
+ * every table with an updated_at (what --mode incremental follows by
+ * default), at production's clock then.
+ */
+async function setWatermarks(staging: Project, since: string): Promise<void> {
+  await withClient(staging.adminUrl, (c) =>
+    c.query(
+      `INSERT INTO supasync_private.watermarks (table_schema, table_name, changed_column, since)
+       SELECT c.table_schema, c.table_name, 'updated_at', $1::timestamptz FROM information_schema.columns c
+       JOIN information_schema.tables t USING (table_schema, table_name)
+       WHERE c.column_name = 'updated_at' AND c.data_type LIKE 'timestamp%' AND t.table_type = 'BASE TABLE'
+         AND c.table_schema IN ('public', 'analytics', 'auth', 'storage')
+       ON CONFLICT (table_schema, table_name) DO UPDATE SET since = EXCLUDED.since`,
+      [since],
+    ),
+  );
 }

@@ -31,6 +31,11 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_version', {}],
   ['supasync_range_sums', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], bits: 2 }],
   ['supasync_key_range_filter', { key_columns: ['country_code'], bits: 2, ranges: [1] }],
+  [
+    'supasync_range_rows',
+    { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], row_filter: 'true' },
+  ],
+  ['supasync_key_filter', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], keys: [['ZZZ']] }],
   ['supasync_clock', { overlap_seconds: 0 }],
   ['supasync_watermarks', {}],
   ['supasync_can_disable_checks', {}],
@@ -53,7 +58,7 @@ const calls: [string, Record<string, unknown>][] = [
   ],
   ['supasync_delete_rows', { tables: [table] }],
   ['supasync_set_watermarks', { marks: [{ schema: 'public', name: 'sire_countries', column: 'name', since: '2026-01-01T00:00:00Z' }] }],
-  ['supasync_delete_missing', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], row_filter: 'true', kept: [] }],
+  ['supasync_delete_where', { table_schema: 'public', table_name: 'sire_countries', row_filter: 'false' }],
 ];
 /** From here on, the functions that write. */
 const firstWrite = calls.findIndex(([name]) => name === 'supasync_can_disable_checks');

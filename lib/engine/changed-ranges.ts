@@ -16,11 +16,24 @@ export interface ChangedRanges {
   ranges: number[];
   /** Ranges at `bits` found equal on both sides, whose rows are neither read nor written. */
   unchangedRanges: number;
-  /** Production's rows (of those the table's filter copies) in the ranges that differ: what the copy reads. */
+  /** Production's rows (of those the table's filter copies) that differ from staging's: what a mirror reads. */
   rowsToRead: number;
-  /** Production's rows in the ranges found equal. */
+  /** Production's rows found equal to staging's, by range or one by one: not read. */
   rowsUnchanged: number;
+  /** The rows of the ranges that differ, compared one by one: keys as their columns' text. */
+  rows: ChangedRows;
 }
+
+export interface ChangedRows {
+  /** Production's rows that staging lacks or holds otherwise: what a mirror writes. */
+  write: string[][];
+  /** Of those, the ones whose key staging lacks: what insert-missing writes. */
+  missing: string[][];
+  /** Staging's rows whose key production lacks: what a mirror deletes. */
+  remove: string[][];
+}
+
+const NO_ROWS: ChangedRows = { write: [], missing: [], remove: [] };
 
 /**
  * How many bits the level before the last has fewer: over REST each level's
@@ -54,7 +67,7 @@ export async function findChangedRanges(
   const target = { table: table.table, columns, keyColumns };
   // Counting is a fraction of a hashing scan, and sizes the ranges: about one row each at the last level.
   const rows = Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
-  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsToRead: 0, rowsUnchanged: 0 };
+  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsToRead: 0, rowsUnchanged: 0, rows: NO_ROWS };
   const leafBits = Math.min(32, Math.max(1, Math.ceil(Math.log2(rows + 1))));
   const before = BITS_BEFORE_LAST[via];
   const levels = before !== null && leafBits - before >= 1 ? [leafBits - before, leafBits] : [leafBits];
@@ -62,9 +75,9 @@ export async function findChangedRanges(
   let differing: number[] = [];
   let productionRows = 0;
   let bits = 0;
+  const binary = table.binarySafe && columns === table.columns;
   for (const next of levels) {
     const within = bits === 0 ? null : await production.keyRangeFilter(keyColumns, bits, differing);
-    const binary = table.binarySafe && columns === table.columns;
     let ours: RangeSums;
     [theirs, ours] = await Promise.all([
       production.rangeSums(target, next, bothFilters(table.rowFilter, within), binary),
@@ -76,7 +89,29 @@ export async function findChangedRanges(
     if (!differing.length) break;
   }
   const rowsToRead = differing.reduce((sum, range) => sum + rowsOf(theirs.get(range)), 0);
-  return { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length, rowsToRead, rowsUnchanged: productionRows - rowsToRead };
+  const found = { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length, rowsToRead, rowsUnchanged: productionRows - rowsToRead };
+  if (!differing.length) return { ...found, rows: NO_ROWS };
+  // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
+  const within = await production.keyRangeFilter(keyColumns, bits, differing);
+  const [productionRowsIn, stagingRowsIn] = await Promise.all([
+    production.rangeRows(target, bothFilters(table.rowFilter, within) ?? within, binary),
+    staging.rangeRows(target, within, binary),
+  ]);
+  const rowsFound = compareRows(productionRowsIn, stagingRowsIn);
+  return { ...found, rowsToRead: rowsFound.write.length, rowsUnchanged: productionRows - rowsFound.write.length, rows: rowsFound };
+}
+
+function compareRows(theirs: Map<string, string>, ours: Map<string, string>): ChangedRows {
+  const rows: ChangedRows = { write: [], missing: [], remove: [] };
+  for (const [key, hash] of theirs) {
+    const held = ours.get(key);
+    if (held === hash) continue;
+    const values = JSON.parse(key) as string[];
+    rows.write.push(values);
+    if (held === undefined) rows.missing.push(values);
+  }
+  for (const key of ours.keys()) if (!theirs.has(key)) rows.remove.push(JSON.parse(key) as string[]);
+  return rows;
 }
 
 function differingRanges(theirs: RangeSums, ours: RangeSums): number[] {

@@ -1,7 +1,8 @@
 // A table whose mode compares key ranges (mirror, insert-missing,
-// incremental): only the ranges that differ are read and written, and for a
-// mirror or an incremental sync the staging rows production lacks in those
-// ranges are deleted once every table is written.
+// incremental): only the rows that differ are read and written, found range
+// by range and then row by row (changed-ranges.ts), and for a mirror or an
+// incremental sync the staging rows production lacks are deleted once every
+// table is written.
 import { qualifiedName } from '../catalog/types.ts';
 import { deletesMissing } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
@@ -14,9 +15,7 @@ import type { PreparedRun } from './prepare.ts';
 export interface RangedCopy {
   copy: TableCopy;
   ranges: ChangedRanges;
-  /** The condition picking the rows of the ranges that differ, where deletes are looked for; null: none differs. */
-  filter: string | null;
-  /** Incremental: where the table's run read changed rows from (null: all compared, none kept yet), and where the next will. */
+  /** Incremental: where the table's run read changed rows from (null: whole rows compared, none kept yet), and where the next will. */
   watermark?: { from: string | null; next: Watermark };
 }
 
@@ -25,6 +24,8 @@ export interface IncrementalState {
   watermarks: Watermark[];
   overlapSeconds: number;
 }
+
+const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
 
 export async function copyChangedRanges(
   run: PreparedRun,
@@ -35,20 +36,18 @@ export async function copyChangedRanges(
 ): Promise<RangedCopy> {
   if (table.mode === 'incremental' && table.changedColumn) return copyChangedSince(run, session, table, table.changedColumn, incremental, onRows);
   const ranges = await findChangedRanges(run.production, run.staging, table, run.via);
-  if (!ranges.ranges.length || !table.key) return { copy: { rows: 0, changed: 0, rejected: [] }, ranges, filter: null };
-  const filter = await run.production.keyRangeFilter(table.key.columns, ranges.bits, ranges.ranges);
-  const copy = await session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, filter) }, onRows);
-  return { copy, ranges, filter };
+  const keys = table.mode === 'insert-missing' ? ranges.rows.missing : ranges.rows.write;
+  return { copy: await copyRowsWithKeys(run, session, table, keys, null, onRows), ranges };
 }
 
 /**
  * Incremental, by a column the app moves on every change: the rows whose
- * column is at or after the table's watermark, and the rows of the key ranges
- * whose keys differ (rows added with an old timestamp, rows deleted), found
- * by checksums of the keys alone. The next watermark is read from
- * production's clock before any row is, so nothing committed from then on
- * is behind it. The first run of a table, or one whose column changed,
- * compares whole rows instead, as a mirror does.
+ * column is at or after the table's watermark, and the rows whose key only
+ * production has (added with an old stamp), found by checksums of the keys
+ * alone; deletes likewise. The next watermark is read from production's
+ * clock before any row is, so nothing committed from then on is behind it.
+ * The first run of a table, or one whose column changed, compares whole rows
+ * instead, as a mirror does.
  */
 async function copyChangedSince(
   run: PreparedRun,
@@ -64,20 +63,30 @@ async function copyChangedSince(
   const next = { schema: table.table.schema, name: table.table.name, column, since: clock.since };
   const kept = incremental.watermarks.find((mark) => mark.schema === table.table.schema && mark.name === table.table.name && mark.column === column);
   const ranges = await findChangedRanges(run.production, run.staging, table, run.via, kept ? key.columns : table.columns);
-  const filter = ranges.ranges.length ? await run.production.keyRangeFilter(key.columns, ranges.bits, ranges.ranges) : null;
   const changed = kept ? `${quoteIdent(column)} >= '${kept.since}'::timestamptz` : null;
-  const rows = [changed, filter].filter((part): part is string => part !== null);
-  const copy = rows.length
-    ? await session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, rows.map((part) => `(${part})`).join(' OR ')) }, onRows)
-    : { rows: 0, changed: 0, rejected: [] };
-  return { copy, ranges, filter, watermark: { from: kept?.since ?? null, next } };
+  const copy = await copyRowsWithKeys(run, session, table, kept ? ranges.rows.missing : ranges.rows.write, changed, onRows);
+  return { copy, ranges, watermark: { from: kept?.since ?? null, next } };
+}
+
+/** Production's rows with these keys, or (`orWhere`) matching that condition, written to staging as the table's mode writes. */
+async function copyRowsWithKeys(
+  run: PreparedRun,
+  session: SyncSession,
+  table: TablePlan,
+  keys: string[][],
+  orWhere: string | null,
+  onRows: (rows: number) => void,
+): Promise<TableCopy> {
+  const byKey = keys.length && table.key ? await run.production.keyFilter(table.table, table.key.columns, keys) : null;
+  const rows = [orWhere, byKey].filter((part): part is string => part !== null);
+  if (!rows.length) return NOTHING;
+  return session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, rows.map((part) => `(${part})`).join(' OR ')) }, onRows);
 }
 
 /**
  * The deletes of a mirror or an incremental sync, table by table in reverse
- * load order (children's rows before their parents'): in each range that
- * differs, the staging rows whose key production does not have there. Per
- * table, how many.
+ * load order (children's rows before their parents'): the staging rows whose
+ * key production lacks. Per table, how many.
  */
 export async function deleteMissingRows(
   run: PreparedRun,
@@ -88,10 +97,9 @@ export async function deleteMissingRows(
   const deleted = new Map<string, number>();
   for (const table of [...tables].reverse()) {
     const name = qualifiedName(table.table);
-    const filter = copies.get(name)?.filter;
-    if (!deletesMissing(table.mode) || !filter || !table.key) continue;
-    const kept = Object.keys(await run.production.references(table.table, table.key.columns, bothFilters(table.rowFilter, filter)));
-    deleted.set(name, await session.deleteMissing(table, filter, kept));
+    const remove = copies.get(name)?.ranges.rows.remove ?? [];
+    if (!deletesMissing(table.mode) || !remove.length || !table.key) continue;
+    deleted.set(name, await session.deleteWhere(table, await run.staging.keyFilter(table.table, table.key.columns, remove)));
   }
   return deleted;
 }

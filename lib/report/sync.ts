@@ -68,7 +68,7 @@ function rangesLine(result: SyncResult): string {
   const skipped = compared.reduce((sum, table) => sum + (table.ranges?.rowsUnchanged ?? 0), 0);
   const deleted = result.tables.reduce((sum, table) => sum + table.deleted, 0);
   return (
-    `Compared key ranges of ${compared.length} table(s): ${equal} already equal; ${formatCount(skipped)} row(s) in unchanged ranges not copied` +
+    `Compared key ranges of ${compared.length} table(s): ${equal} already equal; ${formatCount(skipped)} unchanged row(s) not copied` +
     `${result.mode === 'mirror' || deleted ? `; ${formatCount(deleted)} staging row(s) production lacks deleted` : ''}.`
   );
 }

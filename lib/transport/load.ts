@@ -7,7 +7,7 @@ import type { ForeignKey, TableRef } from '../catalog/types.ts';
 
 /**
  * How rows land: replace empties the table first, then inserts; upsert,
- * mirror and incremental merge on the key (their deletes are deleteMissing()'s);
+ * mirror and incremental merge on the key (their deletes are deleteWhere()'s);
  * insert-missing adds rows whose key staging lacks and leaves the others.
  */
 export type WriteMode = 'replace' | 'upsert' | 'mirror' | 'insert-missing' | 'incremental';

@@ -98,10 +98,11 @@ export interface SyncSession {
   refusals(tables: TableLoad[]): Promise<void>;
   copyTable(table: TableLoad, onRows: (rowsSoFar: number) => void): Promise<TableCopy>;
   /**
-   * For a mirror, once every table is written: deletes the rows `rangeFilter`
-   * picks whose key (as ROW(...)::text) is not in `kept`. How many it deleted.
+   * For a mirror or an incremental sync, once every table is written: deletes
+   * the rows `keyFilter` picks (supasync_private.key_filter, built in
+   * staging). How many it deleted.
    */
-  deleteMissing(table: TableLoad, rangeFilter: string, kept: string[]): Promise<number>;
+  deleteWhere(table: TableLoad, keyFilter: string): Promise<number>;
   /** For an incremental sync, once its tables are written: where each now stands (directly, in the run's transaction). */
   setWatermarks(marks: Watermark[]): Promise<void>;
   /** After every table: the sequences to these values, triggers back on, commit. */

@@ -383,6 +383,43 @@ FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) 
       JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace) sent
 $range_sums_query$;
 
+-- The rows of the ranges that differ, one by one: each row's key (its
+-- columns' text, as a jsonb array) and its hash as range_sums_query hashes
+-- it, as one jsonb array of [key, hash]. Both sides list theirs, and the rows
+-- whose hash differs or that one side lacks are the ones a re-sync writes or
+-- deletes, found by key_filter below.
+CREATE OR REPLACE FUNCTION supasync_private.range_rows_query(
+  table_schema text, table_name text, columns text[], key_columns text[], row_filter text, use_binary boolean)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $range_rows_query$
+SELECT pg_catalog.format(
+  'SELECT COALESCE(jsonb_agg(jsonb_build_array(jsonb_build_array(%s), left(md5(%s), 15))), ''[]'') FROM %I.%I WHERE %s',
+  keyed.list, CASE WHEN $6::boolean THEN sent.list ELSE 'ROW(' || whole.list || ')::text' END,
+  $1::text, $2::text, COALESCE($5::text, 'true'))
+FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed,
+     (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole,
+     (SELECT 'array_send(ARRAY[' || pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[])' AS list
+      FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
+      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+      JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
+      JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace) sent
+$range_rows_query$;
+
+-- The condition "the row's key is one of these" (keys: a jsonb array of
+-- arrays of the key columns' text, as range_rows_query lists them), each
+-- value read by its column's type, so the table's key index can find them.
+CREATE OR REPLACE FUNCTION supasync_private.key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $key_filter$
+SELECT pg_catalog.format('(%s) IN (SELECT %s FROM pg_catalog.jsonb_array_elements(%L::jsonb) AS wanted(k))',
+  pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o),
+  pg_catalog.string_agg(pg_catalog.format('(wanted.k ->> %s)::%s', u.o - 1, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY u.o),
+  $4::jsonb)
+FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
+$key_filter$;
+
 -- Production's clock for an incremental sync's watermark: where the next run
 -- reads from, `overlap_seconds` before the earlier of now() (on the direct
 -- path the start of the run's snapshot transaction) and the start of the
@@ -503,6 +540,8 @@ REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text[], integer, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text[], integer, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.range_rows_query(text, text, text[], text[], text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.key_filter(text, text, text[], jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.clock_query(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.orphans_query(jsonb) FROM PUBLIC;
@@ -566,6 +605,23 @@ REVOKE ALL ON FUNCTION public.supasync_range_sums(text, text, text[], text[], in
 REVOKE ALL ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text, boolean) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) TO service_role;
+
+-- For a re-sync: the rows of the ranges that differ, key and hash each
+-- (supasync_private.range_rows_query), and the condition that picks rows by
+-- key (key_filter).
+CREATE OR REPLACE FUNCTION public.supasync_range_rows(
+  table_schema text, table_name text, columns text[], key_columns text[], row_filter text, use_binary boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $range_rows$ SELECT supasync_private.answer(supasync_private.range_rows_query(table_schema, table_name, columns, key_columns, row_filter, use_binary)) $range_rows$;
+
+CREATE OR REPLACE FUNCTION public.supasync_key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $key_filter_rpc$ SELECT supasync_private.key_filter(table_schema, table_name, key_columns, keys) $key_filter_rpc$;
+
+REVOKE ALL ON FUNCTION public.supasync_range_rows(text, text, text[], text[], text, boolean) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_range_rows(text, text, text[], text[], text, boolean) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) TO service_role;
 
 -- For an incremental sync: production's clock (supasync_private.clock_query).
 CREATE OR REPLACE FUNCTION public.supasync_clock(overlap_seconds integer)

@@ -495,43 +495,41 @@ GRANT EXECUTE ON FUNCTION public.supasync_delete_rows(jsonb) TO service_role;
 
 -- ------------------------------------------------------------ mirroring deletes
 
--- A mirror deletes the staging rows production no longer has, range by range
--- (lib/engine/changed-ranges.ts): of the rows `row_filter` picks (the ranges
--- that differ), those whose key as ROW(...)::text is not in `kept` (the keys
--- production has there). The DELETE both paths run.
-CREATE OR REPLACE FUNCTION supasync_private.delete_missing_query(relation regclass, key_columns text[], row_filter text, kept text[])
+-- A mirror or incremental sync deletes the staging rows production no longer
+-- has, picked by key (supasync_private.key_filter, built in staging). The
+-- DELETE both paths run.
+CREATE OR REPLACE FUNCTION supasync_private.delete_where_query(relation regclass, row_filter text)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
-AS $delete_missing_query$
-SELECT pg_catalog.format('DELETE FROM %s WHERE (%s) AND ROW(%s)::text NOT IN (SELECT pg_catalog.unnest(%L::text[]))',
-  $1::pg_catalog.regclass, $3::text, pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o), $4::text[])
-FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS u(c, o)
-$delete_missing_query$;
+AS $delete_where_query$
+SELECT pg_catalog.format('DELETE FROM %s WHERE %s', $1::pg_catalog.regclass, $2::text)
+$delete_where_query$;
 
 -- Over REST, with foreign-key checks off as supasync_delete_rows has them:
 -- a staging row left pointing at a deleted one is found by the run's check
 -- once every table is written, not by a cascade that would delete it unseen.
-CREATE OR REPLACE FUNCTION public.supasync_delete_missing(table_schema text, table_name text, key_columns text[], row_filter text, kept text[])
+DROP FUNCTION IF EXISTS public.supasync_delete_missing(text, text, text[], text, text[]);
+CREATE OR REPLACE FUNCTION public.supasync_delete_where(table_schema text, table_name text, row_filter text)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
-AS $delete_missing$
+AS $delete_where$
 DECLARE
   deleted bigint;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
   IF NOT supasync_private.try_replica_role() THEN
-    RAISE EXCEPTION 'supasync_delete_missing deletes rows with foreign-key checks off, and its owner may not SET session_replication_role'
+    RAISE EXCEPTION 'supasync_delete_where deletes rows with foreign-key checks off, and its owner may not SET session_replication_role'
       USING ERRCODE = 'insufficient_privilege',
             HINT = 'Install supasync''s functions as a role that may (on Supabase, postgres), or sync with --mode upsert, which deletes nothing.';
   END IF;
   PERFORM supasync_private.pin_text_settings(true);
-  EXECUTE supasync_private.delete_missing_query(pg_catalog.format('%I.%I', table_schema, table_name)::regclass, key_columns, row_filter, kept);
+  EXECUTE supasync_private.delete_where_query(pg_catalog.format('%I.%I', table_schema, table_name)::regclass, row_filter);
   GET DIAGNOSTICS deleted = ROW_COUNT;
   RETURN jsonb_build_object('deleted', deleted);
 END
-$delete_missing$;
+$delete_where$;
 
-REVOKE ALL ON FUNCTION supasync_private.delete_missing_query(regclass, text[], text, text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION public.supasync_delete_missing(text, text, text[], text, text[]) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_delete_missing(text, text, text[], text, text[]) TO service_role;
+REVOKE ALL ON FUNCTION supasync_private.delete_where_query(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_delete_where(text, text, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_delete_where(text, text, text) TO service_role;
 
 -- ------------------------------------------------------------ incremental watermarks
 

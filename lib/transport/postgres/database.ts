@@ -10,7 +10,7 @@ import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
-import { checksumArgs, parseRangeSums, type ChecksumAnswer } from '../checksum.ts';
+import { checksumArgs, keyedHashes, parseRangeSums, type ChecksumAnswer } from '../checksum.ts';
 import type { ProductionClock, Watermark } from '../watermarks.ts';
 import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
@@ -68,6 +68,13 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)));
     },
     keyRangeFilter: (keyColumns, bits, ranges) => runShared<string>(client, 'key_range_filter', [keyColumns, bits, ranges]),
+    rangeRows: async (target, rowFilter, binary) => {
+      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, rowFilter, binary];
+      return keyedHashes(
+        await runBuilt<[string[], string][]>(client, 'range_rows_query', args).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
+      );
+    },
+    keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
     clock: (overlapSeconds) => runBuilt<ProductionClock>(client, 'clock_query', [overlapSeconds]).catch(failed("Reading production's clock")),
     watermarks: async () => {
       const { rows } = await client.query<{ found: boolean }>(`SELECT to_regclass('supasync_private.watermarks') IS NOT NULL AS found`);

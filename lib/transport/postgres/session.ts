@@ -194,9 +194,8 @@ class PostgresSession implements SyncSession {
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
   }
 
-  async deleteMissing(table: TableLoad, rangeFilter: string, kept: string[]): Promise<number> {
-    if (!table.key) throw new DatabaseError(`${qualifiedName(table.table)} has no key to compare rows on`);
-    const remove = await runShared<string>(this.staging, 'delete_missing_query', [quoteTable(table.table), table.key.columns, rangeFilter, kept]);
+  async deleteWhere(table: TableLoad, keyFilter: string): Promise<number> {
+    const remove = await runShared<string>(this.staging, 'delete_where_query', [quoteTable(table.table), keyFilter]);
     return (await this.staging.query(remove)).rowCount ?? 0;
   }
 

@@ -20,6 +20,7 @@ export const ANSWERS = {
   // "range:rows:hash,...": compact, these answers are bytes on the user's link.
   rangeSums: z.string().regex(/^(\d+:\d+:[0-9a-f]+(,\d+:\d+:[0-9a-f]+)*)?$/),
   rangeFilter: z.string(),
+  rangeRows: z.array(z.tuple([z.array(z.string()), z.string()])),
   clock: z.object({ since: z.string(), now: z.string(), oldestTransaction: z.string().nullable() }),
   watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string() })),
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),

@@ -6,7 +6,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import type { Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
-import { checksumArgs, parseRangeSums } from '../checksum.ts';
+import { checksumArgs, keyedHashes, parseRangeSums } from '../checksum.ts';
 import { orphanLinkArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -101,6 +101,24 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     },
     keyRangeFilter: (keyColumns, bits, ranges) =>
       ask('Building the filter of the key ranges that differ', 'supasync_key_range_filter', { key_columns: keyColumns, bits, ranges }, ANSWERS.rangeFilter),
+    rangeRows: async (target, rowFilter, binary) => {
+      const args = {
+        table_schema: target.table.schema,
+        table_name: target.table.name,
+        columns: target.columns,
+        key_columns: target.keyColumns,
+        row_filter: rowFilter,
+        use_binary: binary,
+      };
+      return keyedHashes(await ask(`Hashing rows of ${qualifiedName(target.table)}`, 'supasync_range_rows', args, ANSWERS.rangeRows));
+    },
+    keyFilter: (table, keyColumns, keys) =>
+      ask(
+        `Building the filter of ${qualifiedName(table)}'s rows that differ`,
+        'supasync_key_filter',
+        { table_schema: table.schema, table_name: table.name, key_columns: keyColumns, keys },
+        ANSWERS.rangeFilter,
+      ),
     clock: (overlapSeconds) => ask("Reading production's clock", 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
     watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
     close: async () => undefined,

@@ -265,14 +265,14 @@ class RestSession implements SyncSession {
     }
   }
 
-  async deleteMissing(table: TableLoad, rangeFilter: string, kept: string[]): Promise<number> {
+  async deleteWhere(table: TableLoad, keyFilter: string): Promise<number> {
     this.stagingMayHaveChanged = true;
-    const args = { table_schema: table.table.schema, table_name: table.table.name, key_columns: table.key?.columns ?? [], row_filter: rangeFilter, kept };
+    const args = { table_schema: table.table.schema, table_name: table.table.name, row_filter: keyFilter };
     const onRetry = () => {
       this.retries++;
     };
     // Idempotent: deleting what is already gone deletes nothing, so a retry is harmless.
-    const { deleted } = await callRpc(this.staging, 'supasync_delete_missing', args, { onRetry, answer: z.object({ deleted: z.coerce.number() }) });
+    const { deleted } = await callRpc(this.staging, 'supasync_delete_where', args, { onRetry, answer: z.object({ deleted: z.coerce.number() }) });
     return deleted;
   }
 
