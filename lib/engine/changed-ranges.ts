@@ -1,9 +1,8 @@
-// Which key ranges of a table differ between production and staging, found
-// from checksums each database computes over its own rows
-// (supasync_private.range_sums_query): a whole table first, then level by
-// level only inside the ranges that differ, down to ranges of about one row.
-// A re-sync then reads and writes those ranges alone, so it costs what
-// changed, not what the table holds.
+// Which rows of a table differ between production and staging, found from
+// checksums each database computes over its own rows: per key range
+// (supasync_private.range_sums_query), down to ranges of about one row, then
+// row by row inside the ranges that differ (range_rows_query). A re-sync then
+// reads and writes those rows alone: the bytes it moves are what changed.
 import type { Via } from '../config/env.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { RangeSums } from '../transport/checksum.ts';

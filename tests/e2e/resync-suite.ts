@@ -82,7 +82,7 @@ export function defineResyncSuite(via: Via): void {
       const countriesRead = tables.get('public.sire_countries')?.rows ?? 0;
       expect(countriesRead).toBe(4);
       expect(tables.get('public.sire_countries')?.ranges?.rowsUnchanged).toBe(countries - countriesRead);
-      // Tables nobody touched were found equal by one checksum per side and not read at all.
+      // Tables nobody touched were found equal by their range checksums and not read at all.
       expect(tables.get('public.sire_cities')).toMatchObject({ rows: 0, changed: 0, deleted: 0, ranges: { ranges: [] } });
 
       const again = await resync(pair, 'mirror', ['--yes']);
