@@ -1,7 +1,7 @@
 // Which rows of a table differ between production and staging, found from
 // checksums each database computes over its own rows: per key range
 // (supasync_private.range_sums_query), down to ranges of about one row, then
-// row by row inside the ranges that differ (range_rows_query). A re-sync then
+// row by row inside the ranges that differ (the same query, without bits). A re-sync then
 // reads and writes those rows alone: the bytes it moves are what changed.
 import type { Via } from '../config/env.ts';
 import type { TablePlan } from '../plan/types.ts';

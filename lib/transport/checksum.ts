@@ -56,7 +56,7 @@ export function parseRangeSums(text: string): RangeSums {
   return sums;
 }
 
-/** range_rows_query's [key, hash] pairs as key (its values as JSON) -> hash. */
+/** range_sums_query's [key, hash] pairs (its rows one by one) as key (its values as JSON) -> hash. */
 export function keyedHashes(rows: [string[], string][]): Map<string, string> {
   return new Map(rows.map(([key, hash]) => [JSON.stringify(key), hash]));
 }

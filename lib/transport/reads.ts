@@ -35,7 +35,7 @@ export interface DatabaseReads {
   rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean): Promise<RangeSums>;
   /** The SQL condition that picks the rows whose key lies in one of these ranges (supasync_private.key_range_filter). */
   keyRangeFilter(keyColumns: string[], bits: number, ranges: number[]): Promise<string>;
-  /** The rows `rowFilter` picks, one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them (supasync_private.range_rows_query). */
+  /** The rows `rowFilter` picks, one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them (supasync_private.range_sums_query without bits). */
   rangeRows(target: ChecksumTarget, rowFilter: string, binary: boolean): Promise<Map<string, string>>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */
   keyFilter(table: TableRef, keyColumns: string[], keys: string[][]): Promise<string>;

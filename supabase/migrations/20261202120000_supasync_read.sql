@@ -355,59 +355,46 @@ $key_range_filter$;
 -- Per range at `bits` bits of the rows `row_filter` matches: its row count
 -- and the sum of its rows' 60-bit hashes modulo 2^48 in hex, as one compact
 -- text "range:rows:hash,..." (ranges without rows left out): over REST these
--- answers are bytes on the user's link. A row's hash is the md5 of its text
--- (ROW(...)::text, as verify's), or with `use_binary` of its columns' binary
--- forms (each type's send function, as COPY BINARY writes them, in one
--- bytea[] whose own binary form marks NULLs and lengths): several times
--- faster for arrays of floats, whose text is most of the cost, and as exact
--- for the types the caller may ask it of (a table the plan copies in binary,
--- binarySafe: built-in types whose binary form reads back what it wrote).
+-- answers are bytes on the user's link. With `bits` NULL, the rows one by
+-- one instead, inside the ranges that differ: each row's key (its columns'
+-- text, as a jsonb array) and hash, as one jsonb array of [key, hash]; both
+-- sides list theirs, and the rows whose hash differs or that one side lacks
+-- are what a re-sync writes or deletes, by key_filter below.
+-- A row's hash is the md5 of its text (ROW(...)::text, as verify's), or with
+-- `use_binary` of its columns' binary forms (each type's send function, as
+-- COPY BINARY writes them, in one bytea[] whose own binary form marks NULLs
+-- and lengths): several times faster for arrays of floats, whose text is most
+-- of the cost, and as exact for the types the caller may ask it of (a table
+-- the plan copies in binary, binarySafe: built-in types whose binary form
+-- reads back what it wrote).
 CREATE OR REPLACE FUNCTION supasync_private.range_sums_query(
   table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text, use_binary boolean)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $range_sums_query$
-SELECT pg_catalog.format(
+SELECT CASE WHEN $5::integer IS NULL THEN pg_catalog.format(
+  'SELECT COALESCE(jsonb_agg(jsonb_build_array(jsonb_build_array(%s), left(md5(%s), 15))), ''[]'') FROM %I.%I WHERE %s',
+  keyed.texts, hashed.row, $1::text, $2::text, COALESCE($6::text, 'true'))
+ELSE pg_catalog.format(
   'SELECT to_jsonb(COALESCE(string_agg(b || '':'' || n || '':'' || h, '','' ORDER BY b), '''')) FROM (
      SELECT ((''x'' || left(md5(ROW(%s)::text), 8))::bit(32)::bigint >> %s) AS b, count(*) AS n,
             to_hex((sum((''x'' || left(md5(%s), 15))::bit(60)::bigint) %% 281474976710656)::bigint) AS h
      FROM %I.%I WHERE %s GROUP BY 1) s',
-  keyed.list, 32 - $5::integer, CASE WHEN $7::boolean THEN sent.list ELSE 'ROW(' || whole.list || ')::text' END,
-  $1::text, $2::text, COALESCE($6::text, 'true'))
-FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed,
-     (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole,
-     (SELECT 'array_send(ARRAY[' || pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[])' AS list
+  keyed.list, 32 - $5::integer, hashed.row, $1::text, $2::text, COALESCE($6::text, 'true')) END
+FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list,
+             pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER BY o) AS texts
+      FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed,
+     (SELECT CASE WHEN $7::boolean
+               THEN 'array_send(ARRAY[' || pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[])'
+               ELSE 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o) || ')::text' END AS row
       FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
       JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
       JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
       JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
-      JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace) sent
+      JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace) hashed
 $range_sums_query$;
 
--- The rows of the ranges that differ, one by one: each row's key (its
--- columns' text, as a jsonb array) and its hash as range_sums_query hashes
--- it, as one jsonb array of [key, hash]. Both sides list theirs, and the rows
--- whose hash differs or that one side lacks are the ones a re-sync writes or
--- deletes, found by key_filter below.
-CREATE OR REPLACE FUNCTION supasync_private.range_rows_query(
-  table_schema text, table_name text, columns text[], key_columns text[], row_filter text, use_binary boolean)
-RETURNS text LANGUAGE sql STABLE SET search_path = ''
-AS $range_rows_query$
-SELECT pg_catalog.format(
-  'SELECT COALESCE(jsonb_agg(jsonb_build_array(jsonb_build_array(%s), left(md5(%s), 15))), ''[]'') FROM %I.%I WHERE %s',
-  keyed.list, CASE WHEN $6::boolean THEN sent.list ELSE 'ROW(' || whole.list || ')::text' END,
-  $1::text, $2::text, COALESCE($5::text, 'true'))
-FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed,
-     (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole,
-     (SELECT 'array_send(ARRAY[' || pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[])' AS list
-      FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
-      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-      JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
-      JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace) sent
-$range_rows_query$;
-
 -- The condition "the row's key is one of these" (keys: a jsonb array of
--- arrays of the key columns' text, as range_rows_query lists them), each
+-- arrays of the key columns' text, as range_sums_query lists them), each
 -- value read by its column's type, so the table's key index can find them.
 CREATE OR REPLACE FUNCTION supasync_private.key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
@@ -540,7 +527,6 @@ REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text[], integer, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text[], integer, text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.range_rows_query(text, text, text[], text[], text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_filter(text, text, text[], jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.clock_query(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
@@ -607,12 +593,12 @@ GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[],
 GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) TO service_role;
 
 -- For a re-sync: the rows of the ranges that differ, key and hash each
--- (supasync_private.range_rows_query), and the condition that picks rows by
+-- (supasync_private.range_sums_query with no bits), and the condition that picks rows by
 -- key (key_filter).
 CREATE OR REPLACE FUNCTION public.supasync_range_rows(
   table_schema text, table_name text, columns text[], key_columns text[], row_filter text, use_binary boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $range_rows$ SELECT supasync_private.answer(supasync_private.range_rows_query(table_schema, table_name, columns, key_columns, row_filter, use_binary)) $range_rows$;
+AS $range_rows$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, columns, key_columns, NULL, row_filter, use_binary)) $range_rows$;
 
 CREATE OR REPLACE FUNCTION public.supasync_key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''

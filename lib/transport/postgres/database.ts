@@ -69,9 +69,9 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     },
     keyRangeFilter: (keyColumns, bits, ranges) => runShared<string>(client, 'key_range_filter', [keyColumns, bits, ranges]),
     rangeRows: async (target, rowFilter, binary) => {
-      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, rowFilter, binary];
+      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, null, rowFilter, binary];
       return keyedHashes(
-        await runBuilt<[string[], string][]>(client, 'range_rows_query', args).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
+        await runBuilt<[string[], string][]>(client, 'range_sums_query', args).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
       );
     },
     keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
