@@ -15,8 +15,6 @@ export interface ChangedRanges {
   ranges: number[];
   /** Ranges at `bits` found equal on both sides, whose rows are neither read nor written. */
   unchangedRanges: number;
-  /** Production's rows (of those the table's filter copies) that differ from staging's: what a mirror reads. */
-  rowsToRead: number;
   /** Production's rows found equal to staging's, by range or one by one: not read. */
   rowsUnchanged: number;
   /** The rows of the ranges that differ, compared one by one: keys as their columns' text. */
@@ -66,19 +64,17 @@ export async function findChangedRanges(
   const target = { table: table.table, columns, keyColumns };
   // Counting is a fraction of a hashing scan, and sizes the ranges: about one row each at the last level.
   const rows = Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
-  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsToRead: 0, rowsUnchanged: 0, rows: NO_ROWS };
+  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsUnchanged: 0, rows: NO_ROWS };
   const leafBits = Math.min(32, Math.max(1, Math.ceil(Math.log2(rows + 1))));
   const before = BITS_BEFORE_LAST[via];
   const levels = before !== null && leafBits - before >= 1 ? [leafBits - before, leafBits] : [leafBits];
-  let theirs: RangeSums = new Map();
   let differing: number[] = [];
   let productionRows = 0;
   let bits = 0;
   const binary = table.binarySafe && columns === table.columns;
   for (const next of levels) {
     const within = bits === 0 ? null : await production.keyRangeFilter(keyColumns, bits, differing);
-    let ours: RangeSums;
-    [theirs, ours] = await Promise.all([
+    const [theirs, ours] = await Promise.all([
       production.rangeSums(target, next, bothFilters(table.rowFilter, within), binary),
       staging.rangeSums(target, next, within, binary),
     ]);
@@ -87,17 +83,16 @@ export async function findChangedRanges(
     bits = next;
     if (!differing.length) break;
   }
-  const rowsToRead = differing.reduce((sum, range) => sum + rowsOf(theirs.get(range)), 0);
-  const found = { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length, rowsToRead, rowsUnchanged: productionRows - rowsToRead };
-  if (!differing.length) return { ...found, rows: NO_ROWS };
+  const found = { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length };
+  if (!differing.length) return { ...found, rowsUnchanged: productionRows, rows: NO_ROWS };
   // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
   const within = await production.keyRangeFilter(keyColumns, bits, differing);
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
     production.rangeRows(target, bothFilters(table.rowFilter, within) ?? within, binary),
     staging.rangeRows(target, within, binary),
   ]);
-  const rowsFound = compareRows(productionRowsIn, stagingRowsIn);
-  return { ...found, rowsToRead: rowsFound.write.length, rowsUnchanged: productionRows - rowsFound.write.length, rows: rowsFound };
+  const changed = compareRows(productionRowsIn, stagingRowsIn);
+  return { ...found, rowsUnchanged: productionRows - changed.write.length, rows: changed };
 }
 
 function compareRows(theirs: Map<string, string>, ours: Map<string, string>): ChangedRows {
@@ -118,12 +113,8 @@ function differingRanges(theirs: RangeSums, ours: RangeSums): number[] {
   return [...ranges].filter((range) => theirs.get(range) !== ours.get(range)).sort((a, b) => a - b);
 }
 
-function rowsOf(sum: string | undefined): number {
-  return sum ? Number(sum.slice(0, sum.indexOf(':'))) : 0;
-}
-
 function rowsIn(sums: RangeSums): number {
   let rows = 0;
-  for (const sum of sums.values()) rows += rowsOf(sum);
+  for (const sum of sums.values()) rows += Number(sum.slice(0, sum.indexOf(':')));
   return rows;
 }

@@ -197,19 +197,21 @@ async function pruneOlderBackups(root: string, latest: string, keep: number, eve
 }
 
 /**
- * A replace or a mirror is confirmed (they delete staging's rows); an upsert
- * or insert-missing is not, as it deletes nothing: its backup is told in the
- * summary. Null: nothing to ask.
+ * A replace, a mirror or an incremental sync is confirmed (they delete
+ * staging's rows); an upsert or insert-missing is not, as it deletes
+ * nothing: its backup is told in the summary. Null: nothing to ask.
  */
 function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[], options: SyncOptions): string | null {
   const replaced = tables.filter((table) => table.mode === 'replace');
-  const mirrored = tables.filter((table) => deletesMissing(table.mode));
-  if (!replaced.length && !mirrored.length) return null;
-  const merged = tables.length - replaced.length - mirrored.length;
+  const resynced = tables.filter((table) => deletesMissing(table.mode));
+  if (!replaced.length && !resynced.length) return null;
+  const merged = tables.length - replaced.length - resynced.length;
   const saved = merged ? `these tables, and in the ${merged} table(s) merged into,` : 'these tables';
   const what = [
     ...(replaced.length ? [`replace the contents of ${replaced.length} table(s)`] : []),
-    ...(mirrored.length ? [`mirror ${mirrored.length} table(s) (only what differs is written)`] : []),
+    ...(resynced.length
+      ? [`bring ${resynced.length} table(s) in line (${[...new Set(resynced.map((t) => t.mode))].join(', ')}: only what differs is written)`]
+      : []),
   ].join(' and ');
   return (
     `${what.charAt(0).toUpperCase()}${what.slice(1)} in staging (${run.staging.location}) with production's? ` +

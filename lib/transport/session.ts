@@ -29,10 +29,10 @@ export type WrittenBackup = Omit<StagingBackup, 'upserted'>;
 
 /**
  * The tables a run saves before it writes: those a replace empties (with
- * `alsoEmptied`, which go with them) and those an upsert overwrites. An
- * upsert's are saved whole, a superset of the rows it updates, so a restore
- * can empty them and put back exactly what staging held, the rows the upsert
- * inserted gone too.
+ * `alsoEmptied`, which go with them) and those every other mode writes into
+ * (upsert, mirror, insert-missing, incremental). Those are saved whole, a
+ * superset of the rows the run changes, so a restore can empty them and put
+ * back exactly what staging held, the rows the run inserted gone too.
  */
 export function tablesToSave(tables: TableLoad[], alsoEmptied: TableRef[]): { emptied: TableRef[]; upserted: TableRef[] } {
   const replaced = tables.filter((table) => table.mode === 'replace').map((table) => table.table);
