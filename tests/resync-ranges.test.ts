@@ -1,11 +1,13 @@
 // The key ranges a re-sync compares and then copies: range_sums_query counts
 // a row in the range key_range_filter picks it by, at every depth, for keys
 // of every shape, and a changed row changes its range's sum and no other.
+// The direct path's row-by-row hashes (row_hashes_query) are ranges at 64
+// bits: the same filter picks each key hash's rows.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../lib/connect/postgres.ts';
-import { runBuilt, runShared } from '../lib/sql/shared.ts';
-import { parseRangeSums } from '../lib/transport/checksum.ts';
+import { keyRanges } from '../lib/transport/postgres/key-ranges.ts';
+import type { RowHashes } from '../lib/transport/reads.ts';
 import { sharedStack } from './setup/stack.ts';
 
 const { production } = sharedStack();
@@ -46,10 +48,10 @@ describe('key ranges', () => {
       [9, false],
       [9, true],
     ] as const) {
-      const sums = parseRangeSums(await runBuilt<string>(client, 'range_sums_query', [schema, name, columns, key, bits, null, binary]));
+      const sums = await keyRanges(client).rangeSums({ table: { schema, name }, columns, keyColumns: key }, bits, null, binary);
       let counted = 0;
       for (const [range, sum] of sums) {
-        const filter = await runShared<string>(client, 'key_range_filter', [key, bits, [range]]);
+        const filter = await keyRanges(client).keyRangeFilter({ table: { schema, name }, keyColumns: key }, bits, [range], binary);
         const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(schema, name)} WHERE ${filter}`);
         expect(`${rows[0]?.n}`, `${name} range ${range} at ${bits} bits`).toBe(sum.split(':')[0]);
         counted += rows[0]?.n ?? 0;
@@ -59,13 +61,31 @@ describe('key ranges', () => {
     }
   });
 
+  it.each(TABLES)('streams every row once, sorted, as a range at 64 bits that key_range_filter picks: $name', async ({ schema, name, key }) => {
+    const columns = await columnsOf(schema, name);
+    const [{ total }] = (await client.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${quoted(schema, name)}`)).rows as [{ total: number }];
+    for (const binary of [false, true]) {
+      const pairs = await readAll(await keyRanges(client).rowHashes({ table: { schema, name }, columns, keyColumns: key }, null, binary));
+      expect(pairs).toHaveLength(total);
+      const sorted = [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+      expect(pairs).toEqual(sorted);
+      for (const [keyHash] of [pairs[0], pairs[Math.floor(total / 2)], pairs[total - 1]] as [bigint, bigint][]) {
+        const filter = await keyRanges(client).keyRangeFilter({ table: { schema, name }, keyColumns: key }, 64, [String(keyHash)], binary);
+        const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(schema, name)} WHERE ${filter}`);
+        expect(rows[0]?.n, `${name}: the rows of key hash ${keyHash}`).toBe(pairs.filter(([k]) => k === keyHash).length);
+      }
+    }
+    // The connection is free again for the next query.
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
   it.each([false, true])("changes one range's sum when one row changes, and no other (binary: %s)", async (binary) => {
     const columns = await columnsOf('public', 'sire_countries');
     // Production's connections are read-only: the change is made, and rolled back, as the admin.
     const admin = new pg.Client(production.adminUrl);
     await admin.connect();
     const sums = async () =>
-      parseRangeSums(await runBuilt<string>(admin, 'range_sums_query', ['public', 'sire_countries', columns, ['country_code'], 8, null, binary]));
+      keyRanges(admin).rangeSums({ table: { schema: 'public', name: 'sire_countries' }, columns, keyColumns: ['country_code'] }, 8, null, binary);
     await admin.query('BEGIN');
     try {
       const before = await sums();
@@ -97,16 +117,36 @@ describe('key ranges hashed in binary', () => {
         `SELECT attname FROM pg_attribute WHERE attrelid = 'public.binary_zoo'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
       )
     ).rows.map((row) => row.attname);
-    const sums = async () => parseRangeSums(await runBuilt<string>(admin, 'range_sums_query', ['public', 'binary_zoo', columns, ['id'], 0, 'id = 1', true]));
+    const target = { table: { schema: 'public', name: 'binary_zoo' }, columns, keyColumns: ['id'] };
+    const sums = async () => ({
+      ranges: await keyRanges(admin).rangeSums(target, 0, 'id = 1', true),
+      rows: await readAll(await keyRanges(admin).rowHashes(target, 'id = 1', true)),
+    });
     await admin.query('BEGIN');
     try {
       await admin.query(`UPDATE public.binary_zoo SET ${from} WHERE id = 1`);
       const before = await sums();
       await admin.query(`UPDATE public.binary_zoo SET ${to} WHERE id = 1`);
-      expect(await sums()).not.toEqual(before);
+      const after = await sums();
+      expect(after.ranges).not.toEqual(before.ranges);
+      expect(after.rows[0]?.[1]).not.toBe(before.rows[0]?.[1]);
     } finally {
       await admin.query('ROLLBACK');
       await admin.end();
     }
   });
 });
+
+async function readAll(hashes: RowHashes): Promise<[bigint, bigint][]> {
+  const pairs: [bigint, bigint][] = [];
+  for (let chunk = await hashes.next(); chunk; chunk = await hashes.next()) {
+    for (let at = 0; at < chunk.length; at += 4) pairs.push([hash64(chunk, at), hash64(chunk, at + 2)]);
+  }
+  await hashes.close();
+  return pairs;
+}
+
+/** A 64-bit hash from its two words, high (signed) then low. */
+function hash64(words: Int32Array, at: number): bigint {
+  return (BigInt(words[at] ?? 0) << 32n) | BigInt((words[at + 1] ?? 0) >>> 0);
+}

@@ -1,18 +1,22 @@
 // Which rows of a table differ between production and staging, found from
-// checksums each database computes over its own rows: per key range
-// (supasync_private.range_sums_query), down to ranges of about one row, then
-// row by row inside the ranges that differ (the same query, without bits). A re-sync then
-// reads and writes those rows alone: the bytes it moves are what changed.
-import type { Via } from '../config/env.ts';
+// hashes each database computes over its own rows (the key's hash and the
+// row's, supasync_private.hash_expression). Where bytes are cheap (the direct
+// path) both sides stream every row's pair of hashes in order and supasync
+// merges them: the key hashes that differ are ranges of one key each. Over
+// REST each side sums its rows' hashes per key range instead, first coarse,
+// then about one row per range inside the ranges that differ. Either way the
+// rows of the ranges that differ are then listed, key and hash, and compared
+// one by one. A re-sync then reads and writes those rows alone: the bytes it
+// moves are what changed.
 import type { TablePlan } from '../plan/types.ts';
-import type { RangeSums } from '../transport/checksum.ts';
-import type { DatabaseReads } from '../transport/reads.ts';
+import type { ChecksumTarget, RangeSums } from '../transport/checksum.ts';
+import type { DatabaseReads, RowHashes } from '../transport/reads.ts';
 
 export interface ChangedRanges {
-  /** How deep the ranges are: a row's range is the first `bits` bits of its key's hash. */
+  /** How deep the ranges are: a row's range is the first `bits` bits of its key's hash; 64, the key hash itself. */
   bits: number;
-  /** The ranges at `bits` whose rows differ between the sides. */
-  ranges: number[];
+  /** The ranges at `bits` whose rows differ between the sides, as decimal text (a key hash passes 2^53). */
+  ranges: string[];
   /** Ranges at `bits` found equal on both sides, whose rows are neither read nor written. */
   unchangedRanges: number;
   /** Production's rows found equal to staging's, by range or one by one: not read. */
@@ -33,13 +37,12 @@ export interface ChangedRows {
 const NO_ROWS: ChangedRows = { write: [], missing: [], remove: [] };
 
 /**
- * How many bits the level before the last has fewer: over REST each level's
- * answers cross the user's link, and a first level of one range per ~16 rows
- * costs a byte or two per row while the last then answers only inside the
- * ranges that differ. Directly bytes are cheap and each level is a scan of
- * both tables: straight to the last level.
+ * How many bits the level before the last has fewer, over REST: each
+ * level's answers cross the user's link, and a first level of one range per
+ * ~16 rows costs a byte or two per row while the last then answers only
+ * inside the ranges that differ.
  */
-const BITS_BEFORE_LAST: Record<Via, number | null> = { rest: 4, postgres: null };
+const BITS_BEFORE_LAST = 4;
 
 /** The rows of a table that `filter` picks and that `more` (another condition, or none) also does. */
 export function bothFilters(filter: string | null, more: string | null): string | null {
@@ -56,24 +59,45 @@ export async function findChangedRanges(
   production: DatabaseReads,
   staging: DatabaseReads,
   table: TablePlan,
-  via: Via,
   columns: string[] = table.columns,
 ): Promise<ChangedRanges> {
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns, keyColumns };
-  // Counting is a fraction of a hashing scan, and sizes the ranges: about one row each at the last level.
+  const binary = table.binarySafe;
+  const found =
+    production.rowHashes && staging.rowHashes
+      ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary), await staging.rowHashes(target, null, binary))
+      : await narrowRanges(production, staging, table, target, binary);
+  if (!found.ranges.length) return { ...found, rows: NO_ROWS };
+  // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
+  const within = await production.keyRangeFilter(target, found.bits, found.ranges, binary);
+  const [productionRowsIn, stagingRowsIn] = await Promise.all([
+    production.rangeRows(target, bothFilters(table.rowFilter, within) ?? within, binary),
+    staging.rangeRows(target, within, binary),
+  ]);
+  const changed = compareRows(productionRowsIn, stagingRowsIn);
+  return { ...found, rowsUnchanged: found.rowsUnchanged - changed.write.length, rows: changed };
+}
+
+type Found = Omit<ChangedRanges, 'rows'>;
+
+/**
+ * Over REST: per key range, both sides' row counts and hashes, the first
+ * level 16 times coarser than the last, which is asked only inside the
+ * ranges that differ. Counting is a fraction of a hashing scan, and sizes
+ * the ranges: about one row each at the last level.
+ */
+async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, table: TablePlan, target: ChecksumTarget, binary: boolean): Promise<Found> {
   const rows = Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
-  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsUnchanged: 0, rows: NO_ROWS };
+  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsUnchanged: 0 };
   const leafBits = Math.min(32, Math.max(1, Math.ceil(Math.log2(rows + 1))));
-  const before = BITS_BEFORE_LAST[via];
-  const levels = before !== null && leafBits - before >= 1 ? [leafBits - before, leafBits] : [leafBits];
-  let differing: number[] = [];
+  const levels = leafBits - BITS_BEFORE_LAST >= 1 ? [leafBits - BITS_BEFORE_LAST, leafBits] : [leafBits];
+  let differing: string[] = [];
   let productionRows = 0;
   let bits = 0;
-  const binary = table.binarySafe && columns === table.columns;
   for (const next of levels) {
-    const within = bits === 0 ? null : await production.keyRangeFilter(keyColumns, bits, differing);
+    const within = bits === 0 ? null : await production.keyRangeFilter(target, bits, differing, binary);
     const [theirs, ours] = await Promise.all([
       production.rangeSums(target, next, bothFilters(table.rowFilter, within), binary),
       staging.rangeSums(target, next, within, binary),
@@ -83,16 +107,85 @@ export async function findChangedRanges(
     bits = next;
     if (!differing.length) break;
   }
-  const found = { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length };
-  if (!differing.length) return { ...found, rowsUnchanged: productionRows, rows: NO_ROWS };
-  // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
-  const within = await production.keyRangeFilter(keyColumns, bits, differing);
-  const [productionRowsIn, stagingRowsIn] = await Promise.all([
-    production.rangeRows(target, bothFilters(table.rowFilter, within) ?? within, binary),
-    staging.rangeRows(target, within, binary),
-  ]);
-  const changed = compareRows(productionRowsIn, stagingRowsIn);
-  return { ...found, rowsUnchanged: productionRows - changed.write.length, rows: changed };
+  // Rows of the ranges that differ are counted unchanged here; findChangedRanges takes off those it writes.
+  return { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length, rowsUnchanged: productionRows };
+}
+
+/**
+ * Directly: both sides' (key hash, row hash) pairs, each stream sorted,
+ * merged as they arrive. A key hash one side lacks, or whose row hashes
+ * differ, is a range of its own (at 64 bits) to list row by row; a key hash
+ * two keys share lands there as well, where keys themselves are compared.
+ */
+async function mergeRowHashes(theirs: RowHashes, ours: RowHashes): Promise<Found> {
+  const differing = new Set<string>();
+  let productionRows = 0;
+  let keys = 0;
+  const a = new Cursor(theirs);
+  const b = new Cursor(ours);
+  try {
+    let moreA = await a.ready();
+    let moreB = await b.ready();
+    while (moreA || moreB) {
+      const order = !moreA ? 1 : !moreB ? -1 : a.compareKey(b);
+      keys++;
+      if (order === 0) {
+        if (!a.sameRow(b)) differing.add(a.keyHash());
+      } else differing.add(order < 0 ? a.keyHash() : b.keyHash());
+      if (order <= 0) {
+        productionRows++;
+        // Awaits only at the end of a chunk: an await per row would cost more than the comparison.
+        if (!a.step()) moreA = await a.ready();
+      }
+      if (order >= 0 && !b.step()) moreB = await b.ready();
+    }
+  } finally {
+    await Promise.all([theirs.close(), ours.close()]);
+  }
+  const ranges = [...differing];
+  return { bits: 64, ranges, unchangedRanges: keys - ranges.length, rowsUnchanged: productionRows };
+}
+
+/** Reads a RowHashes stream row by row; awaits only between its chunks. */
+class Cursor {
+  private words: Int32Array = new Int32Array(0);
+  private at = 0;
+  constructor(private readonly source: RowHashes) {}
+
+  /** Whether a row is there to read. */
+  async ready(): Promise<boolean> {
+    while (this.at >= this.words.length) {
+      const next = await this.source.next();
+      if (!next) return false;
+      this.words = next;
+      this.at = 0;
+    }
+    return true;
+  }
+
+  /** This row's key hash against the other's, as PostgreSQL orders bigints: the high words signed, the low unsigned. */
+  compareKey(other: Cursor): number {
+    const high = (this.words[this.at] ?? 0) - (other.words[other.at] ?? 0);
+    if (high !== 0) return high;
+    return ((this.words[this.at + 1] ?? 0) >>> 0) - ((other.words[other.at + 1] ?? 0) >>> 0);
+  }
+
+  sameRow(other: Cursor): boolean {
+    return this.words[this.at + 2] === other.words[other.at + 2] && this.words[this.at + 3] === other.words[other.at + 3];
+  }
+
+  /** This row's key hash as decimal text, as key_range_filter takes it. */
+  keyHash(): string {
+    const high = BigInt(this.words[this.at] ?? 0);
+    const low = BigInt((this.words[this.at + 1] ?? 0) >>> 0);
+    return ((high << 32n) | low).toString();
+  }
+
+  /** Moves to the next row; false when this chunk has no more (then ready() tells). */
+  step(): boolean {
+    this.at += 4;
+    return this.at < this.words.length;
+  }
 }
 
 function compareRows(theirs: Map<string, string>, ours: Map<string, string>): ChangedRows {
@@ -108,9 +201,12 @@ function compareRows(theirs: Map<string, string>, ours: Map<string, string>): Ch
   return rows;
 }
 
-function differingRanges(theirs: RangeSums, ours: RangeSums): number[] {
+function differingRanges(theirs: RangeSums, ours: RangeSums): string[] {
   const ranges = new Set([...theirs.keys(), ...ours.keys()]);
-  return [...ranges].filter((range) => theirs.get(range) !== ours.get(range)).sort((a, b) => a - b);
+  return [...ranges]
+    .filter((range) => theirs.get(range) !== ours.get(range))
+    .sort((a, b) => a - b)
+    .map(String);
 }
 
 function rowsIn(sums: RangeSums): number {

@@ -35,7 +35,7 @@ export async function copyChangedRanges(
   onRows: (rows: number) => void,
 ): Promise<RangedCopy> {
   if (table.mode === 'incremental' && table.changedColumn) return copyChangedSince(run, session, table, table.changedColumn, incremental, onRows);
-  const ranges = await findChangedRanges(run.production, run.staging, table, run.via);
+  const ranges = await findChangedRanges(run.production, run.staging, table);
   const keys = table.mode === 'insert-missing' ? ranges.rows.missing : ranges.rows.write;
   return { copy: await copyRowsWithKeys(run, session, table, keys, null, onRows), ranges };
 }
@@ -62,7 +62,7 @@ async function copyChangedSince(
   const clock = await run.production.clock(incremental.overlapSeconds);
   const next = { schema: table.table.schema, name: table.table.name, column, since: clock.since };
   const kept = incremental.watermarks.find((mark) => mark.schema === table.table.schema && mark.name === table.table.name && mark.column === column);
-  const ranges = await findChangedRanges(run.production, run.staging, table, run.via, kept ? key.columns : table.columns);
+  const ranges = await findChangedRanges(run.production, run.staging, table, kept ? key.columns : table.columns);
   const changed = kept ? `${quoteIdent(column)} >= '${kept.since}'::timestamptz` : null;
   const copy = await copyRowsWithKeys(run, session, table, kept ? ranges.rows.missing : ranges.rows.write, changed, onRows);
   return { copy, ranges, watermark: { from: kept?.since ?? null, next } };

@@ -58,6 +58,8 @@ function describeRanges(table: TableResult): string {
   if (!table.ranges) return '';
   const { ranges, unchangedRanges, bits } = table.ranges;
   if (!ranges.length) return 'none: equal';
+  // At 64 bits a range is one key's hash: the direct path compares row by row.
+  if (bits === 64) return `${formatCount(ranges.length)} of ${formatCount(ranges.length + unchangedRanges)} keys`;
   return `${formatCount(ranges.length)} of ${formatCount(ranges.length + unchangedRanges)} (${bits} bits)`;
 }
 

@@ -33,8 +33,16 @@ export interface DatabaseReads {
    * `binary`: rows hashed in their columns' binary form, only for a table the plan copies in binary (binarySafe).
    */
   rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean): Promise<RangeSums>;
-  /** The SQL condition that picks the rows whose key lies in one of these ranges (supasync_private.key_range_filter). */
-  keyRangeFilter(keyColumns: string[], bits: number, ranges: number[]): Promise<string>;
+  /**
+   * The SQL condition that picks the rows whose key lies in one of these ranges (supasync_private.key_range_filter);
+   * at 64 bits a range is one key hash, given as its decimal text. `binary` as rangeSums hashes keys.
+   */
+  keyRangeFilter(target: KeyedTable, bits: number, ranges: (number | string)[], binary: boolean): Promise<string>;
+  /**
+   * Every row `rowFilter` picks as (key hash, row hash), in that order, streamed (supasync_private.row_hashes_query).
+   * Only where bytes are cheap (the direct path): over REST ranges are asked for instead.
+   */
+  rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean): Promise<RowHashes>;
   /** The rows `rowFilter` picks, one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them (supasync_private.range_sums_query without bits). */
   rangeRows(target: ChecksumTarget, rowFilter: string, binary: boolean): Promise<Map<string, string>>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */
@@ -43,6 +51,24 @@ export interface DatabaseReads {
   clock(overlapSeconds: number): Promise<ProductionClock>;
   /** For an incremental sync, of staging: where each table's stands (supasync_private.watermarks). */
   watermarks(): Promise<Watermark[]>;
+  close(): Promise<void>;
+}
+
+/** A table and its key's columns. */
+export interface KeyedTable {
+  table: TableRef;
+  keyColumns: string[];
+}
+
+/**
+ * Rows' (key hash, row hash) pairs as they stream, sorted by both. Each
+ * 64-bit hash comes as two 32-bit words, high (signed) then low: comparing
+ * numbers costs a fraction of comparing BigInts, row after row.
+ */
+export interface RowHashes {
+  /** The next rows' words, flattened (key high, key low, row high, row low, key high, ...), or null after the last. */
+  next(): Promise<Int32Array | null>;
+  /** Reads the rest, freeing the connection. */
   close(): Promise<void>;
 }
 

@@ -336,62 +336,98 @@ FROM (
 $checksum_query$;
 
 -- Key ranges, for a re-sync to find what changed (lib/engine/changed-ranges.ts).
--- A row's range at `bits` bits is the first `bits` bits of the md5 of its key
--- as ROW(...)::text: the same on any server, and each range splits into
--- 2^k ranges at `bits + k`, so a difference narrows level by level.
--- key_range_filter and range_sums_query write that expression alike:
--- tests/resync-ranges.test.ts holds them to it.
+-- A row's key hash is a 64-bit hash of its key columns, and its row hash one
+-- of the columns compared: hash_array_extended over each column's binary
+-- form (its type's send function, as COPY BINARY writes it; NULL hashes
+-- apart from empty) where the caller copies the table in binary
+-- (`use_binary`: built-in types whose binary form reads back what it wrote),
+-- else hashtextextended of ROW(...)::text, as verify sees rows. Both are the
+-- server's own hash functions, a few times cheaper per row than md5 of the
+-- row's text, and the same on any server of these versions: production and
+-- staging hash alike. A row's range at `bits` bits is the first `bits` bits
+-- of its key hash (at 64, the key hash itself), so each range splits into
+-- 2^k ranges at `bits + k` and a difference narrows level by level.
+-- hash_expression and range_expression are the one source of those
+-- expressions; the builders below take what they return (the direct path
+-- runs each builder's body alone, so none calls another), and
+-- tests/resync-ranges.test.ts holds the filter and the sums to them.
 
--- The condition "the row's key is in one of these ranges", for reading,
--- summing or deleting the rows of the ranges that differ.
-CREATE OR REPLACE FUNCTION supasync_private.key_range_filter(key_columns text[], bits integer, ranges bigint[])
+-- An earlier build of version 3 filtered by key columns alone (md5 of their
+-- text, no table to find their types in): dropped, so PostgREST has one
+-- candidate to call.
+DROP FUNCTION IF EXISTS public.supasync_key_range_filter(text[], integer, bigint[]);
+DROP FUNCTION IF EXISTS supasync_private.key_range_filter(text[], integer, bigint[]);
+DROP FUNCTION IF EXISTS supasync_private.range_sums_query(text, text, text[], text[], integer, text, boolean);
+
+-- The expression that hashes `columns` of a row of the table (see above).
+CREATE OR REPLACE FUNCTION supasync_private.hash_expression(table_schema text, table_name text, columns text[], use_binary boolean)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $hash_expression$
+SELECT CASE WHEN $4::boolean
+  THEN 'pg_catalog.hash_array_extended(ARRAY[' ||
+       pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[], 0)'
+  ELSE 'pg_catalog.hashtextextended(ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o) || ')::text, 0)' END
+FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
+LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace
+$hash_expression$;
+
+-- A row's range at `bits` bits, from its key hash (hash_expression): its
+-- first `bits` bits, as a number from 0 to 2^bits - 1; at 64 bits the key
+-- hash itself.
+CREATE OR REPLACE FUNCTION supasync_private.range_expression(key_hash text, bits integer)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $range_expression$
+SELECT CASE WHEN $2::integer >= 64 THEN $1::text
+            WHEN $2::integer <= 0 THEN '0::bigint'
+            ELSE pg_catalog.format('((%s >> %s) & %s::bigint)', $1::text, 64 - $2::integer, (1::bigint << $2::integer) - 1) END
+$range_expression$;
+
+-- The condition "the row's key is in one of these ranges" (`range`: what
+-- range_expression returned), for reading, summing or deleting the rows of
+-- the ranges that differ.
+CREATE OR REPLACE FUNCTION supasync_private.key_range_filter(range text, ranges bigint[])
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $key_range_filter$
-SELECT pg_catalog.format('((''x'' || left(md5(ROW(%s)::text), 8))::bit(32)::bigint >> %s) = ANY (%L::bigint[])',
-  pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o), 32 - $2::integer, $3::bigint[])
-FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS u(c, o)
+SELECT pg_catalog.format('%s = ANY (%L::bigint[])', $1::text, $2::bigint[])
 $key_range_filter$;
 
--- Per range at `bits` bits of the rows `row_filter` matches: its row count
--- and the sum of its rows' 60-bit hashes modulo 2^48 in hex, as one compact
--- text "range:rows:hash,..." (ranges without rows left out): over REST these
--- answers are bytes on the user's link. With `bits` NULL, the rows one by
+-- Per range (`range`: what range_expression returned) of the rows
+-- `row_filter` matches: its row count and the XOR of its rows' hashes
+-- (`row_hash`, 48 bits of it) in hex, as one compact text
+-- "range:rows:hash,..." (ranges without rows left out): over REST these
+-- answers are bytes on the user's link. With `range` NULL, the rows one by
 -- one instead, inside the ranges that differ: each row's key (its columns'
 -- text, as a jsonb array) and hash, as one jsonb array of [key, hash]; both
 -- sides list theirs, and the rows whose hash differs or that one side lacks
 -- are what a re-sync writes or deletes, by key_filter below.
--- A row's hash is the md5 of its text (ROW(...)::text, as verify's), or with
--- `use_binary` of its columns' binary forms (each type's send function, as
--- COPY BINARY writes them, in one bytea[] whose own binary form marks NULLs
--- and lengths): several times faster for arrays of floats, whose text is most
--- of the cost, and as exact for the types the caller may ask it of (a table
--- the plan copies in binary, binarySafe: built-in types whose binary form
--- reads back what it wrote).
 CREATE OR REPLACE FUNCTION supasync_private.range_sums_query(
-  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text, use_binary boolean)
-RETURNS text LANGUAGE sql STABLE SET search_path = ''
+  table_schema text, table_name text, key_columns text[], range text, row_hash text, row_filter text)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $range_sums_query$
-SELECT CASE WHEN $5::integer IS NULL THEN pg_catalog.format(
-  'SELECT COALESCE(jsonb_agg(jsonb_build_array(jsonb_build_array(%s), left(md5(%s), 15))), ''[]'') FROM %I.%I WHERE %s',
-  keyed.texts, hashed.row, $1::text, $2::text, COALESCE($6::text, 'true'))
+SELECT CASE WHEN $4::text IS NULL THEN pg_catalog.format(
+  'SELECT COALESCE(jsonb_agg(jsonb_build_array(jsonb_build_array(%s), to_hex(%s))), ''[]'') FROM %I.%I WHERE %s',
+  keyed.texts, $5::text, $1::text, $2::text, COALESCE($6::text, 'true'))
 ELSE pg_catalog.format(
-  'SELECT to_jsonb(COALESCE(string_agg(b || '':'' || n || '':'' || h, '','' ORDER BY b), '''')) FROM (
-     SELECT ((''x'' || left(md5(ROW(%s)::text), 8))::bit(32)::bigint >> %s) AS b, count(*) AS n,
-            to_hex((sum((''x'' || left(md5(%s), 15))::bit(60)::bigint) %% 281474976710656)::bigint) AS h
-     FROM %I.%I WHERE %s GROUP BY 1) s',
-  keyed.list, 32 - $5::integer, hashed.row, $1::text, $2::text, COALESCE($6::text, 'true')) END
-FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) AS list,
-             pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER BY o) AS texts
-      FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed,
-     (SELECT CASE WHEN $7::boolean
-               THEN 'array_send(ARRAY[' || pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[])'
-               ELSE 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o) || ')::text' END AS row
-      FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
-      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-      JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
-      JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace) hashed
+  'SELECT to_jsonb(COALESCE(string_agg(b || '':'' || n || '':'' || to_hex(h), '','' ORDER BY b), '''')) FROM (
+     SELECT %s AS b, count(*) AS n, bit_xor(%s) & 281474976710655 AS h FROM %I.%I WHERE %s GROUP BY 1) s',
+  $4::text, $5::text, $1::text, $2::text, COALESCE($6::text, 'true')) END
+FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER BY o) AS texts
+      FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) keyed
 $range_sums_query$;
+
+-- Every row `row_filter` matches as (key hash, row hash), ordered by both:
+-- the direct path streams both sides' answers through COPY BINARY and merges
+-- them, 26 bytes a row, instead of asking range by range (bytes are cheap on
+-- that path, round trips and scans are not). The key hashes that differ are
+-- its ranges at 64 bits.
+CREATE OR REPLACE FUNCTION supasync_private.row_hashes_query(table_schema text, table_name text, key_hash text, row_hash text, row_filter text)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $row_hashes_query$
+SELECT pg_catalog.format('SELECT %s AS k, %s AS h FROM %I.%I WHERE %s ORDER BY 1, 2', $3::text, $4::text, $1::text, $2::text, COALESCE($5::text, 'true'))
+$row_hashes_query$;
 
 -- The condition "the row's key is one of these" (keys: a jsonb array of
 -- arrays of the key columns' text, as range_sums_query lists them), each
@@ -525,8 +561,11 @@ REVOKE ALL ON FUNCTION supasync_private.pin_text_settings(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text[], integer, bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text[], integer, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.range_expression(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text, bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.row_hashes_query(text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_filter(text, text, text[], jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.clock_query(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
@@ -581,16 +620,20 @@ GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], i
 CREATE OR REPLACE FUNCTION public.supasync_range_sums(
   table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text DEFAULT NULL, use_binary boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $range_sums$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, columns, key_columns, bits, row_filter, use_binary)) $range_sums$;
+AS $range_sums$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, key_columns,
+  supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary), bits),
+  supasync_private.hash_expression(table_schema, table_name, columns, use_binary), row_filter)) $range_sums$;
 
-CREATE OR REPLACE FUNCTION public.supasync_key_range_filter(key_columns text[], bits integer, ranges bigint[])
-RETURNS text LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = ''
-AS $range_filter$ SELECT supasync_private.key_range_filter(key_columns, bits, ranges) $range_filter$;
+CREATE OR REPLACE FUNCTION public.supasync_key_range_filter(
+  table_schema text, table_name text, key_columns text[], bits integer, ranges bigint[], use_binary boolean DEFAULT false)
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $range_filter$ SELECT supasync_private.key_range_filter(
+  supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary), bits), ranges) $range_filter$;
 
 REVOKE ALL ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text, boolean) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_key_range_filter(text, text, text[], integer, bigint[], boolean) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text, boolean) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text[], integer, bigint[]) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text, text, text[], integer, bigint[], boolean) TO service_role;
 
 -- For a re-sync: the rows of the ranges that differ, key and hash each
 -- (supasync_private.range_sums_query with no bits), and the condition that picks rows by
@@ -598,7 +641,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text[], integer, bigi
 CREATE OR REPLACE FUNCTION public.supasync_range_rows(
   table_schema text, table_name text, columns text[], key_columns text[], row_filter text, use_binary boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $range_rows$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, columns, key_columns, NULL, row_filter, use_binary)) $range_rows$;
+AS $range_rows$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, key_columns, NULL,
+  supasync_private.hash_expression(table_schema, table_name, columns, use_binary), row_filter)) $range_rows$;
 
 CREATE OR REPLACE FUNCTION public.supasync_key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''

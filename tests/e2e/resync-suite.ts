@@ -16,7 +16,7 @@ interface JsonTable {
   rows: number;
   changed: number;
   deleted: number;
-  ranges: { ranges: number[]; rowsUnchanged: number } | null;
+  ranges: { ranges: string[]; rowsUnchanged: number } | null;
   watermark: { from: string | null; next: { column: string; since: string } } | null;
 }
 

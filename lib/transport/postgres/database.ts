@@ -10,11 +10,12 @@ import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
-import { checksumArgs, keyedHashes, parseRangeSums, type ChecksumAnswer } from '../checksum.ts';
+import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
 import type { ProductionClock, Watermark } from '../watermarks.ts';
 import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
+import { keyRanges } from './key-ranges.ts';
 
 export interface PostgresDatabase extends DatabaseReads {
   via: 'postgres';
@@ -34,6 +35,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     if (error instanceof DatabaseError) throw error;
     throw new DatabaseError(describeError(`${what} in ${side}`, error), 1, { cause: error });
   };
+  const ranges = keyRanges(client);
   return {
     side,
     via: 'postgres',
@@ -63,17 +65,12 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) =>
       runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
-    rangeSums: async (target, bits, rowFilter, binary) => {
-      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, bits, rowFilter, binary];
-      return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)));
-    },
-    keyRangeFilter: (keyColumns, bits, ranges) => runShared<string>(client, 'key_range_filter', [keyColumns, bits, ranges]),
-    rangeRows: async (target, rowFilter, binary) => {
-      const args = [target.table.schema, target.table.name, target.columns, target.keyColumns, null, rowFilter, binary];
-      return keyedHashes(
-        await runBuilt<[string[], string][]>(client, 'range_sums_query', args).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
-      );
-    },
+    rangeSums: (target, bits, rowFilter, binary) =>
+      ranges.rangeSums(target, bits, rowFilter, binary).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)),
+    keyRangeFilter: (target, bits, chosen, binary) =>
+      ranges.keyRangeFilter(target, bits, chosen, binary).catch(failed(`Building the filter of ${qualifiedName(target.table)}'s key ranges that differ`)),
+    rangeRows: (target, rowFilter, binary) => ranges.rangeRows(target, rowFilter, binary).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
+    rowHashes: (target, rowFilter, binary) => ranges.rowHashes(target, rowFilter, binary).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
     keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
     clock: (overlapSeconds) => runBuilt<ProductionClock>(client, 'clock_query', [overlapSeconds]).catch(failed("Reading production's clock")),
     watermarks: async () => {

@@ -99,8 +99,13 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       };
       return parseRangeSums(await ask(`Summing key ranges of ${qualifiedName(target.table)}`, 'supasync_range_sums', args, ANSWERS.rangeSums));
     },
-    keyRangeFilter: (keyColumns, bits, ranges) =>
-      ask('Building the filter of the key ranges that differ', 'supasync_key_range_filter', { key_columns: keyColumns, bits, ranges }, ANSWERS.rangeFilter),
+    keyRangeFilter: (target, bits, ranges, binary) =>
+      ask(
+        'Building the filter of the key ranges that differ',
+        'supasync_key_range_filter',
+        { table_schema: target.table.schema, table_name: target.table.name, key_columns: target.keyColumns, bits, ranges, use_binary: binary },
+        ANSWERS.rangeFilter,
+      ),
     rangeRows: async (target, rowFilter, binary) => {
       const args = {
         table_schema: target.table.schema,
