@@ -6,6 +6,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../lib/connect/postgres.ts';
+import { connectSupabase } from '../lib/connect/supabase.ts';
+import { keyedHashes, parseRangeSums } from '../lib/transport/checksum.ts';
 import { keyRanges } from '../lib/transport/postgres/key-ranges.ts';
 import type { RowHashes } from '../lib/transport/reads.ts';
 import { sharedStack } from './setup/stack.ts';
@@ -48,10 +50,10 @@ describe('key ranges', () => {
       [9, false],
       [9, true],
     ] as const) {
-      const sums = await keyRanges(client).rangeSums({ table: { schema, name }, columns, keyColumns: key }, bits, null, binary);
+      const sums = await keyRanges(client).rangeSums({ table: { schema, name }, columns, keyColumns: key }, bits, null, binary, null);
       let counted = 0;
       for (const [range, sum] of sums) {
-        const filter = await keyRanges(client).keyRangeFilter({ table: { schema, name }, keyColumns: key }, bits, [range], binary);
+        const filter = await keyRanges(client).keyRangeFilter({ table: { schema, name }, keyColumns: key }, { bits, ranges: [String(range)] }, binary);
         const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(schema, name)} WHERE ${filter}`);
         expect(`${rows[0]?.n}`, `${name} range ${range} at ${bits} bits`).toBe(sum.split(':')[0]);
         counted += rows[0]?.n ?? 0;
@@ -70,7 +72,7 @@ describe('key ranges', () => {
       const sorted = [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
       expect(pairs).toEqual(sorted);
       for (const [keyHash] of [pairs[0], pairs[Math.floor(total / 2)], pairs[total - 1]] as [bigint, bigint][]) {
-        const filter = await keyRanges(client).keyRangeFilter({ table: { schema, name }, keyColumns: key }, 64, [String(keyHash)], binary);
+        const filter = await keyRanges(client).keyRangeFilter({ table: { schema, name }, keyColumns: key }, { bits: 64, ranges: [String(keyHash)] }, binary);
         const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(schema, name)} WHERE ${filter}`);
         expect(rows[0]?.n, `${name}: the rows of key hash ${keyHash}`).toBe(pairs.filter(([k]) => k === keyHash).length);
       }
@@ -79,13 +81,56 @@ describe('key ranges', () => {
     expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
 
+  it.each([false, true])('answers over REST, several tables in one request, what the direct path computes (binary: %s)', async (binary) => {
+    const service = connectSupabase(production.apiUrl, production.serviceRoleKey);
+    const targets = await Promise.all(
+      TABLES.map(async ({ schema, name, key }) => ({ table: { schema, name }, columns: await columnsOf(schema, name), keyColumns: key })),
+    );
+    const direct = keyRanges(client);
+    const wanted = await Promise.all(
+      targets.map(async (target) => {
+        const sums = await direct.rangeSums(target, 6, null, binary, null);
+        const within = { bits: 6, ranges: [...sums.keys()].slice(0, 3).map(String) };
+        return {
+          target,
+          sums,
+          within,
+          narrowed: await direct.rangeSums(target, 9, null, binary, within),
+          rows: await direct.rangeRows(target, null, binary, within),
+        };
+      }),
+    );
+    const request = (target: (typeof targets)[number], bits: number | null, within: { bits: number; ranges: string[] } | null) => ({
+      table_schema: target.table.schema,
+      table_name: target.table.name,
+      columns: target.columns,
+      key_columns: target.keyColumns,
+      use_binary: binary,
+      bits,
+      within_bits: within?.bits ?? null,
+      within_ranges: within?.ranges ?? null,
+    });
+    const { data, error } = await service.rpc('supasync_key_ranges', {
+      requests: wanted.flatMap(({ target, within }) => [request(target, 6, null), request(target, 9, within), request(target, null, within)]),
+    });
+    expect(error).toBeNull();
+    const answers = data as unknown[];
+    expect(answers).toHaveLength(wanted.length * 3);
+    wanted.forEach(({ sums, narrowed, rows }, i) => {
+      expect(parseRangeSums(answers[i * 3] as string)).toEqual(sums);
+      expect(parseRangeSums(answers[i * 3 + 1] as string)).toEqual(narrowed);
+      expect(keyedHashes(answers[i * 3 + 2] as [string[], string][])).toEqual(rows);
+      expect(rows.size).toBeGreaterThan(0);
+    });
+  });
+
   it.each([false, true])("changes one range's sum when one row changes, and no other (binary: %s)", async (binary) => {
     const columns = await columnsOf('public', 'sire_countries');
     // Production's connections are read-only: the change is made, and rolled back, as the admin.
     const admin = new pg.Client(production.adminUrl);
     await admin.connect();
     const sums = async () =>
-      keyRanges(admin).rangeSums({ table: { schema: 'public', name: 'sire_countries' }, columns, keyColumns: ['country_code'] }, 8, null, binary);
+      keyRanges(admin).rangeSums({ table: { schema: 'public', name: 'sire_countries' }, columns, keyColumns: ['country_code'] }, 8, null, binary, null);
     await admin.query('BEGIN');
     try {
       const before = await sums();
@@ -119,7 +164,7 @@ describe('key ranges hashed in binary', () => {
     ).rows.map((row) => row.attname);
     const target = { table: { schema: 'public', name: 'binary_zoo' }, columns, keyColumns: ['id'] };
     const sums = async () => ({
-      ranges: await keyRanges(admin).rangeSums(target, 0, 'id = 1', true),
+      ranges: await keyRanges(admin).rangeSums(target, 0, 'id = 1', true, null),
       rows: await readAll(await keyRanges(admin).rowHashes(target, 'id = 1', true)),
     });
     await admin.query('BEGIN');

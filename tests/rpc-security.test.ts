@@ -29,11 +29,13 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_sequence_values', { sequences: [table] }],
   ['supasync_orphans', { links: [] }],
   ['supasync_version', {}],
-  ['supasync_range_sums', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], bits: 2 }],
-  ['supasync_key_range_filter', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], bits: 2, ranges: [1] }],
   [
-    'supasync_range_rows',
-    { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], row_filter: 'true' },
+    'supasync_key_ranges',
+    {
+      requests: [
+        { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], use_binary: false, bits: 2 },
+      ],
+    },
   ],
   ['supasync_key_filter', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], keys: [['ZZZ']] }],
   ['supasync_clock', { overlap_seconds: 0 }],

@@ -44,12 +44,6 @@ const NO_ROWS: ChangedRows = { write: [], missing: [], remove: [] };
  */
 const BITS_BEFORE_LAST = 4;
 
-/** The rows of a table that `filter` picks and that `more` (another condition, or none) also does. */
-export function bothFilters(filter: string | null, more: string | null): string | null {
-  if (!filter) return more;
-  return more ? `(${filter}) AND (${more})` : filter;
-}
-
 /**
  * `columns`: what is compared of each row; the key's alone finds rows added
  * and deleted, not rows changed. Rows are hashed in binary where the plan
@@ -71,10 +65,10 @@ export async function findChangedRanges(
       : await narrowRanges(production, staging, table, target, binary);
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };
   // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
-  const within = await production.keyRangeFilter(target, found.bits, found.ranges, binary);
+  const within = { bits: found.bits, ranges: found.ranges };
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
-    production.rangeRows(target, bothFilters(table.rowFilter, within) ?? within, binary),
-    staging.rangeRows(target, within, binary),
+    production.rangeRows(target, table.rowFilter, binary, within),
+    staging.rangeRows(target, null, binary, within),
   ]);
   const changed = compareRows(productionRowsIn, stagingRowsIn);
   return { ...found, rowsUnchanged: found.rowsUnchanged - changed.write.length, rows: changed };
@@ -85,22 +79,23 @@ type Found = Omit<ChangedRanges, 'rows'>;
 /**
  * Over REST: per key range, both sides' row counts and hashes, the first
  * level 16 times coarser than the last, which is asked only inside the
- * ranges that differ. Counting is a fraction of a hashing scan, and sizes
- * the ranges: about one row each at the last level.
+ * ranges that differ. The table's size sizes the ranges, about one row each
+ * at the last level: production's estimate from its catalog where it has
+ * one, else both sides' counts.
  */
 async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, table: TablePlan, target: ChecksumTarget, binary: boolean): Promise<Found> {
-  const rows = Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
-  if (rows === 0) return { bits: 0, ranges: [], unchangedRanges: 1, rowsUnchanged: 0 };
+  const rows =
+    table.rowEstimate > 0 ? table.rowEstimate : Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
   const leafBits = Math.min(32, Math.max(1, Math.ceil(Math.log2(rows + 1))));
   const levels = leafBits - BITS_BEFORE_LAST >= 1 ? [leafBits - BITS_BEFORE_LAST, leafBits] : [leafBits];
   let differing: string[] = [];
   let productionRows = 0;
   let bits = 0;
   for (const next of levels) {
-    const within = bits === 0 ? null : await production.keyRangeFilter(target, bits, differing, binary);
+    const within = bits === 0 ? null : { bits, ranges: differing };
     const [theirs, ours] = await Promise.all([
-      production.rangeSums(target, next, bothFilters(table.rowFilter, within), binary),
-      staging.rangeSums(target, next, within, binary),
+      production.rangeSums(target, next, table.rowFilter, binary, within),
+      staging.rangeSums(target, next, null, binary, within),
     ]);
     if (bits === 0) productionRows = rowsIn(theirs);
     differing = differingRanges(theirs, ours);

@@ -4,19 +4,24 @@
 // incremental sync the staging rows production lacks are deleted once every
 // table is written.
 import { qualifiedName } from '../catalog/types.ts';
-import { deletesMissing } from '../plan/mode.ts';
+import { comparesRanges, deletesMissing } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy } from '../transport/session.ts';
 import type { Watermark } from '../transport/watermarks.ts';
-import { bothFilters, findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
+import { bothFilters } from '../catalog/partition-keys.ts';
+import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
 import type { PreparedRun } from './prepare.ts';
 
-export interface RangedCopy {
-  copy: TableCopy;
+/** What comparing a table found, before any table is written. */
+export interface Comparison {
   ranges: ChangedRanges;
-  /** Incremental: where the table's run read changed rows from (null: whole rows compared, none kept yet), and where the next will. */
-  watermark?: { from: string | null; next: Watermark };
+  /** Incremental: where the table's run reads changed rows from (null: whole rows compared, none kept yet), and where the next will. */
+  watermark?: { from: string | null; column: string; next: Watermark };
+}
+
+export interface RangedCopy extends Comparison {
+  copy: TableCopy;
 }
 
 /** What an incremental sync knows before it writes: staging's watermarks, and how far back the next ones are taken. */
@@ -27,45 +32,55 @@ export interface IncrementalState {
 
 const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
 
+/**
+ * Compares every table whose mode compares key ranges, before any is
+ * written. Where questions asked together travel together (REST), all tables
+ * at once: each level of the comparison then costs a request or two for
+ * every table. An incremental run reads production's clock first, once: the
+ * next watermarks come from before any row is read, so nothing committed
+ * from then on is behind them.
+ *
+ * Incremental, by a column the app moves on every change: the rows whose
+ * column is at or after the table's watermark are copied, and the rows
+ * whose key only one side has (added with an old stamp, or deleted) are
+ * found by checksums of the keys alone. The first run of a table, or one
+ * whose column changed, compares whole rows instead, as a mirror does.
+ */
+export async function compareTables(run: PreparedRun, tables: TablePlan[], incremental: IncrementalState): Promise<Map<string, Comparison>> {
+  const compared = tables.filter((table) => comparesRanges(table.mode));
+  const followed = compared.some((table) => table.mode === 'incremental' && table.changedColumn);
+  const clock = followed ? await run.production.clock(incremental.overlapSeconds) : null;
+  const compare = async (table: TablePlan): Promise<Comparison> => {
+    const column = table.mode === 'incremental' ? table.changedColumn : null;
+    if (!column || !clock || !table.key) return { ranges: await findChangedRanges(run.production, run.staging, table) };
+    const { schema, name } = table.table;
+    const kept = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column);
+    const ranges = await findChangedRanges(run.production, run.staging, table, kept ? table.key.columns : table.columns);
+    return { ranges, watermark: { from: kept?.since ?? null, column, next: { schema, name, column, since: clock.since } } };
+  };
+  const comparisons = new Map<string, Comparison>();
+  if (run.production.asksTogether && run.staging.asksTogether) {
+    const found = await Promise.all(compared.map(compare));
+    compared.forEach((table, i) => comparisons.set(qualifiedName(table.table), found[i] as Comparison));
+  } else {
+    for (const table of compared) comparisons.set(qualifiedName(table.table), await compare(table));
+  }
+  return comparisons;
+}
+
+/** Copies what comparing the table found: the rows that differ (insert-missing: those staging lacks), or past the watermark. */
 export async function copyChangedRanges(
   run: PreparedRun,
   session: SyncSession,
   table: TablePlan,
-  incremental: IncrementalState,
+  comparison: Comparison,
   onRows: (rows: number) => void,
 ): Promise<RangedCopy> {
-  if (table.mode === 'incremental' && table.changedColumn) return copyChangedSince(run, session, table, table.changedColumn, incremental, onRows);
-  const ranges = await findChangedRanges(run.production, run.staging, table);
-  const keys = table.mode === 'insert-missing' ? ranges.rows.missing : ranges.rows.write;
-  return { copy: await copyRowsWithKeys(run, session, table, keys, null, onRows), ranges };
-}
-
-/**
- * Incremental, by a column the app moves on every change: the rows whose
- * column is at or after the table's watermark, and the rows whose key only
- * production has (added with an old stamp), found by checksums of the keys
- * alone; deletes likewise. The next watermark is read from production's
- * clock before any row is, so nothing committed from then on is behind it.
- * The first run of a table, or one whose column changed, compares whole rows
- * instead, as a mirror does.
- */
-async function copyChangedSince(
-  run: PreparedRun,
-  session: SyncSession,
-  table: TablePlan,
-  column: string,
-  incremental: IncrementalState,
-  onRows: (rows: number) => void,
-): Promise<RangedCopy> {
-  const key = table.key;
-  if (!key) throw new Error(`${qualifiedName(table.table)}: an incremental sync needs a key`);
-  const clock = await run.production.clock(incremental.overlapSeconds);
-  const next = { schema: table.table.schema, name: table.table.name, column, since: clock.since };
-  const kept = incremental.watermarks.find((mark) => mark.schema === table.table.schema && mark.name === table.table.name && mark.column === column);
-  const ranges = await findChangedRanges(run.production, run.staging, table, kept ? key.columns : table.columns);
-  const changed = kept ? `${quoteIdent(column)} >= '${kept.since}'::timestamptz` : null;
-  const copy = await copyRowsWithKeys(run, session, table, kept ? ranges.rows.missing : ranges.rows.write, changed, onRows);
-  return { copy, ranges, watermark: { from: kept?.since ?? null, next } };
+  const { rows } = comparison.ranges;
+  const from = comparison.watermark?.from ?? null;
+  const keys = table.mode === 'insert-missing' || from ? rows.missing : rows.write;
+  const changed = comparison.watermark && from ? `${quoteIdent(comparison.watermark.column)} >= '${from}'::timestamptz` : null;
+  return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
 }
 
 /** Production's rows with these keys, or (`orWhere`) matching that condition, written to staging as the table's mode writes. */

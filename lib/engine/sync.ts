@@ -16,9 +16,9 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
+import { deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
-import { copyChangedRanges, deleteMissingRows, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
+import { compareTables, copyChangedRanges, deleteMissingRows, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 
@@ -77,6 +77,8 @@ export interface SyncResult {
   backup: StagingBackup | null;
   /** Older backups of this staging removed after the run (supasync.config.json's backups.keep); null: none looked at. */
   pruned: PrunedBackups | null;
+  /** Of `seconds`, comparing tables' key ranges before any was written (ranged modes). */
+  compareSeconds: number;
   seconds: number;
 }
 
@@ -103,6 +105,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const rangedCopies = new Map<string, RangedCopy>();
   const running = new Set<TablePlan>();
   let backup: StagingBackup | null = null;
+  let compareSeconds = 0;
   // No abort() here: a ROLLBACK would queue behind a running COPY. Exiting
   // closes staging's connection, and PostgreSQL rolls its transaction back.
   const stopOnInterrupt = onInterrupt(() => failureMessage(null, session, [...running], results, tables, null).message);
@@ -121,13 +124,17 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       watermarks: tables.some((table) => table.mode === 'incremental' && table.changedColumn) ? await run.staging.watermarks() : [],
       overlapSeconds: options.overlapSeconds,
     };
+    const comparing = performance.now();
+    const comparisons = await compareTables(run, tables, incremental);
+    compareSeconds = (performance.now() - comparing) / 1000;
     for (const group of loadGroups(tables, session)) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);
         events.tableStarted(table);
         const tableStarted = performance.now();
         const onRows = (rows: number) => events.tableProgress(table, rows);
-        const ranged = comparesRanges(table.mode) ? await copyChangedRanges(run, session, table, incremental, onRows) : null;
+        const comparison = comparisons.get(qualifiedName(table.table));
+        const ranged = comparison ? await copyChangedRanges(run, session, table, comparison, onRows) : null;
         if (ranged) rangedCopies.set(qualifiedName(table.table), ranged);
         const copied = ranged?.copy ?? (await session.copyTable(table, onRows));
         const result: TableResult = {
@@ -176,6 +183,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     retries: session.retries,
     backup,
     pruned,
+    compareSeconds,
     seconds: (performance.now() - started - waited) / 1000,
   };
 }

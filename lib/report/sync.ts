@@ -70,7 +70,7 @@ function rangesLine(result: SyncResult): string {
   const skipped = compared.reduce((sum, table) => sum + (table.ranges?.rowsUnchanged ?? 0), 0);
   const deleted = result.tables.reduce((sum, table) => sum + table.deleted, 0);
   return (
-    `Compared key ranges of ${compared.length} table(s): ${equal} already equal; ${formatCount(skipped)} unchanged row(s) not copied` +
+    `Compared key ranges of ${compared.length} table(s) in ${result.compareSeconds.toFixed(1)}s: ${equal} already equal; ${formatCount(skipped)} unchanged row(s) not copied` +
     `${result.mode === 'mirror' || deleted ? `; ${formatCount(deleted)} staging row(s) production lacks deleted` : ''}.`
   );
 }

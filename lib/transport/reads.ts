@@ -29,22 +29,23 @@ export interface DatabaseReads {
   /** One level of a content checksum, computed in the database (supasync_private.checksum_query). */
   checksum(target: ChecksumTarget, level: ChecksumLevel): Promise<ChecksumAnswer>;
   /**
-   * Per key range at `bits` bits, of the rows `rowFilter` matches: their count and hash (supasync_private.range_sums_query);
-   * `binary`: rows hashed in their columns' binary form, only for a table the plan copies in binary (binarySafe).
+   * Whether questions asked together travel together: over REST a run asks every table's key ranges at once, and
+   * they go as one request per level; a direct connection answers one query at a time.
    */
-  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean): Promise<RangeSums>;
+  asksTogether: boolean;
   /**
-   * The SQL condition that picks the rows whose key lies in one of these ranges (supasync_private.key_range_filter);
-   * at 64 bits a range is one key hash, given as its decimal text. `binary` as rangeSums hashes keys.
+   * Per key range at `bits` bits, of the rows `rowFilter` matches and (`within`) of those ranges alone: their count
+   * and hash (supasync_private.range_sums_query); `binary`: rows hashed in their columns' binary form, only for a
+   * table the plan copies in binary (binarySafe).
    */
-  keyRangeFilter(target: KeyedTable, bits: number, ranges: (number | string)[], binary: boolean): Promise<string>;
+  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean, within: KeyRangeSet | null): Promise<RangeSums>;
+  /** The rows of these ranges (and `rowFilter`), one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them. */
+  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet): Promise<Map<string, string>>;
   /**
    * Every row `rowFilter` picks as (key hash, row hash), in that order, streamed (supasync_private.row_hashes_query).
    * Only where bytes are cheap (the direct path): over REST ranges are asked for instead.
    */
   rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean): Promise<RowHashes>;
-  /** The rows `rowFilter` picks, one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them (supasync_private.range_sums_query without bits). */
-  rangeRows(target: ChecksumTarget, rowFilter: string, binary: boolean): Promise<Map<string, string>>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */
   keyFilter(table: TableRef, keyColumns: string[], keys: string[][]): Promise<string>;
   /** For an incremental sync, of production: its clock, and from where the next run reads (supasync_private.clock_query). */
@@ -54,10 +55,10 @@ export interface DatabaseReads {
   close(): Promise<void>;
 }
 
-/** A table and its key's columns. */
-export interface KeyedTable {
-  table: TableRef;
-  keyColumns: string[];
+/** Some key ranges at `bits` bits, each as decimal text (at 64 bits a range is one key hash, past 2^53). */
+export interface KeyRangeSet {
+  bits: number;
+  ranges: string[];
 }
 
 /**

@@ -352,9 +352,8 @@ $checksum_query$;
 -- runs each builder's body alone, so none calls another), and
 -- tests/resync-ranges.test.ts holds the filter and the sums to them.
 
--- An earlier build of version 3 filtered by key columns alone (md5 of their
--- text, no table to find their types in): dropped, so PostgREST has one
--- candidate to call.
+-- Earlier builds of version 3 hashed md5 of the key's text, and took other
+-- arguments: dropped.
 DROP FUNCTION IF EXISTS public.supasync_key_range_filter(text[], integer, bigint[]);
 DROP FUNCTION IF EXISTS supasync_private.key_range_filter(text[], integer, bigint[]);
 DROP FUNCTION IF EXISTS supasync_private.range_sums_query(text, text, text[], text[], integer, text, boolean);
@@ -614,43 +613,58 @@ AS $checksum$ SELECT supasync_private.answer(supasync_private.checksum_query(tab
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
 
--- For a re-sync: per key range, the row count and hash sum of the rows
--- `row_filter` matches (supasync_private.range_sums_query), and the
--- condition that picks the rows of some ranges (key_range_filter).
-CREATE OR REPLACE FUNCTION public.supasync_range_sums(
-  table_schema text, table_name text, columns text[], key_columns text[], bits integer, row_filter text DEFAULT NULL, use_binary boolean DEFAULT false)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $range_sums$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, key_columns,
-  supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary), bits),
-  supasync_private.hash_expression(table_schema, table_name, columns, use_binary), row_filter)) $range_sums$;
+-- For a re-sync over REST: several key-range questions in one request, one
+-- per table compared, so that a level of the comparison costs one round
+-- trip for every table instead of one each. Each request:
+-- {table_schema, table_name, columns, key_columns, use_binary, row_filter,
+--  bits, within_bits, within_ranges}: with `bits`, per range at `bits` the
+-- rows' count and hash (range_sums_query); without, the rows one by one. Only
+-- the rows of `row_filter` and, if given, of the ranges `within_ranges` at
+-- `within_bits` bits. The answers come in the requests' order.
+CREATE OR REPLACE FUNCTION public.supasync_key_ranges(requests jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $key_ranges$
+DECLARE
+  request jsonb;
+  key_columns text[];
+  key_hash text;
+  row_filter text;
+  answers jsonb := '[]';
+BEGIN
+  FOR request IN SELECT value FROM pg_catalog.jsonb_array_elements(requests) LOOP
+    key_columns := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'key_columns'));
+    key_hash := supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name', key_columns, (request ->> 'use_binary')::boolean);
+    row_filter := request ->> 'row_filter';
+    IF request ->> 'within_bits' IS NOT NULL THEN
+      row_filter := pg_catalog.concat_ws(' AND ', '(' || row_filter || ')', '(' || supasync_private.key_range_filter(
+        supasync_private.range_expression(key_hash, (request ->> 'within_bits')::integer),
+        ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'within_ranges'))::bigint[]) || ')');
+    END IF;
+    answers := answers || pg_catalog.jsonb_build_array(supasync_private.answer(supasync_private.range_sums_query(
+      request ->> 'table_schema', request ->> 'table_name', key_columns,
+      CASE WHEN request ->> 'bits' IS NULL THEN NULL ELSE supasync_private.range_expression(key_hash, (request ->> 'bits')::integer) END,
+      supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name',
+        ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'columns')), (request ->> 'use_binary')::boolean),
+      row_filter)));
+  END LOOP;
+  RETURN answers;
+END
+$key_ranges$;
 
-CREATE OR REPLACE FUNCTION public.supasync_key_range_filter(
-  table_schema text, table_name text, key_columns text[], bits integer, ranges bigint[], use_binary boolean DEFAULT false)
-RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $range_filter$ SELECT supasync_private.key_range_filter(
-  supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary), bits), ranges) $range_filter$;
+-- Earlier builds of version 3 asked one table and one level at a time.
+DROP FUNCTION IF EXISTS public.supasync_range_sums(text, text, text[], text[], integer, text, boolean);
+DROP FUNCTION IF EXISTS public.supasync_key_range_filter(text, text, text[], integer, bigint[], boolean);
+DROP FUNCTION IF EXISTS public.supasync_range_rows(text, text, text[], text[], text, boolean);
 
-REVOKE ALL ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text, boolean) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_key_range_filter(text, text, text[], integer, bigint[], boolean) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text, boolean) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_key_range_filter(text, text, text[], integer, bigint[], boolean) TO service_role;
+REVOKE ALL ON FUNCTION public.supasync_key_ranges(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_key_ranges(jsonb) TO service_role;
 
--- For a re-sync: the rows of the ranges that differ, key and hash each
--- (supasync_private.range_sums_query with no bits), and the condition that picks rows by
--- key (key_filter).
-CREATE OR REPLACE FUNCTION public.supasync_range_rows(
-  table_schema text, table_name text, columns text[], key_columns text[], row_filter text, use_binary boolean DEFAULT false)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $range_rows$ SELECT supasync_private.answer(supasync_private.range_sums_query(table_schema, table_name, key_columns, NULL,
-  supasync_private.hash_expression(table_schema, table_name, columns, use_binary), row_filter)) $range_rows$;
-
+-- For a re-sync: the condition that picks rows by key (key_filter).
 CREATE OR REPLACE FUNCTION public.supasync_key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $key_filter_rpc$ SELECT supasync_private.key_filter(table_schema, table_name, key_columns, keys) $key_filter_rpc$;
 
-REVOKE ALL ON FUNCTION public.supasync_range_rows(text, text, text[], text[], text, boolean) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_range_rows(text, text, text[], text[], text, boolean) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) TO service_role;
 
 -- For an incremental sync: production's clock (supasync_private.clock_query).

@@ -87,7 +87,7 @@ export function defineResyncSuite(via: Via): void {
 
       const again = await resync(pair, 'mirror', ['--yes']);
       expect(again.code, again.stderr).toBe(0);
-      expect(again.stdout).toMatch(/Compared key ranges of (\d+) table\(s\): \1 already equal; [\d,]+ unchanged row\(s\) not copied; 0 staging row/);
+      expect(again.stdout).toMatch(/Compared key ranges of (\d+) table\(s\) in [\d.]+s: \1 already equal; [\d,]+ unchanged row\(s\) not copied; 0 staging row/);
       expect(again.stdout).toContain('Synced');
     });
 

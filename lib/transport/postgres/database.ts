@@ -65,11 +65,11 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) =>
       runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
-    rangeSums: (target, bits, rowFilter, binary) =>
-      ranges.rangeSums(target, bits, rowFilter, binary).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)),
-    keyRangeFilter: (target, bits, chosen, binary) =>
-      ranges.keyRangeFilter(target, bits, chosen, binary).catch(failed(`Building the filter of ${qualifiedName(target.table)}'s key ranges that differ`)),
-    rangeRows: (target, rowFilter, binary) => ranges.rangeRows(target, rowFilter, binary).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
+    asksTogether: false,
+    rangeSums: (target, bits, rowFilter, binary, within) =>
+      ranges.rangeSums(target, bits, rowFilter, binary, within).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)),
+    rangeRows: (target, rowFilter, binary, within) =>
+      ranges.rangeRows(target, rowFilter, binary, within).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
     rowHashes: (target, rowFilter, binary) => ranges.rowHashes(target, rowFilter, binary).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
     keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
     clock: (overlapSeconds) => runBuilt<ProductionClock>(client, 'clock_query', [overlapSeconds]).catch(failed("Reading production's clock")),

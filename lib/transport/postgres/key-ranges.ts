@@ -3,54 +3,63 @@
 // hash and range expressions it takes are built first (hash_expression,
 // range_expression) and kept per table for the run.
 import type pg from 'pg';
+import type { TableRef } from '../../catalog/types.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
 import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from '../checksum.ts';
-import type { KeyedTable, RowHashes } from '../reads.ts';
+import type { KeyRangeSet, RowHashes } from '../reads.ts';
 import { copyOut } from './copy-out.ts';
 import { readRowHashes } from './row-hashes.ts';
 
 export interface KeyRanges {
-  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean): Promise<RangeSums>;
-  keyRangeFilter(target: KeyedTable, bits: number, ranges: (number | string)[], binary: boolean): Promise<string>;
-  rangeRows(target: ChecksumTarget, rowFilter: string, binary: boolean): Promise<Map<string, string>>;
+  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean, within: KeyRangeSet | null): Promise<RangeSums>;
+  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet): Promise<Map<string, string>>;
   rowHashes(target: ChecksumTarget, rowFilter: string | null, binary: boolean): Promise<RowHashes>;
+  /** The condition that picks the rows of these ranges (key_range_filter). */
+  keyRangeFilter(target: { table: TableRef; keyColumns: string[] }, within: KeyRangeSet, binary: boolean): Promise<string>;
 }
 
 export function keyRanges(client: pg.Client): KeyRanges {
   const expressions = new Map<string, Promise<string>>();
-  const hashOf = (target: KeyedTable, columns: string[], binary: boolean) => {
-    const args = [target.table.schema, target.table.name, columns, binary];
+  const hashOf = (table: TableRef, columns: string[], binary: boolean) => {
+    const args = [table.schema, table.name, columns, binary];
     const cacheKey = JSON.stringify(args);
     let expression = expressions.get(cacheKey);
     if (!expression) expressions.set(cacheKey, (expression = runShared<string>(client, 'hash_expression', args)));
     return expression;
   };
-  const rangeOf = async (target: KeyedTable, bits: number, binary: boolean) =>
-    runShared<string>(client, 'range_expression', [await hashOf(target, target.keyColumns, binary), bits]);
+  const rangeOf = async (target: { table: TableRef; keyColumns: string[] }, bits: number, binary: boolean) =>
+    runShared<string>(client, 'range_expression', [await hashOf(target.table, target.keyColumns, binary), bits]);
+  const keyRangeFilter: KeyRanges['keyRangeFilter'] = async (target, within, binary) =>
+    runShared<string>(client, 'key_range_filter', [await rangeOf(target, within.bits, binary), within.ranges]);
+  const rowsOf = async (target: ChecksumTarget, rowFilter: string | null, within: KeyRangeSet | null, binary: boolean) => {
+    const inRanges = within ? `(${await keyRangeFilter(target, within, binary)})` : null;
+    return rowFilter && inRanges ? `(${rowFilter}) AND ${inRanges}` : (rowFilter ?? inRanges);
+  };
   return {
-    async rangeSums(target, bits, rowFilter, binary) {
+    keyRangeFilter,
+    async rangeSums(target, bits, rowFilter, binary, within) {
+      const { table, keyColumns, columns } = target;
       const args = [
-        target.table.schema,
-        target.table.name,
-        target.keyColumns,
+        table.schema,
+        table.name,
+        keyColumns,
         await rangeOf(target, bits, binary),
-        await hashOf(target, target.columns, binary),
-        rowFilter,
+        await hashOf(table, columns, binary),
+        await rowsOf(target, rowFilter, within, binary),
       ];
       return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args));
     },
-    async keyRangeFilter(target, bits, ranges, binary) {
-      return runShared<string>(client, 'key_range_filter', [await rangeOf(target, bits, binary), ranges]);
-    },
-    async rangeRows(target, rowFilter, binary) {
-      const args = [target.table.schema, target.table.name, target.keyColumns, null, await hashOf(target, target.columns, binary), rowFilter];
+    async rangeRows(target, rowFilter, binary, within) {
+      const { table, keyColumns, columns } = target;
+      const args = [table.schema, table.name, keyColumns, null, await hashOf(table, columns, binary), await rowsOf(target, rowFilter, within, binary)];
       return keyedHashes(await runBuilt<[string[], string][]>(client, 'range_sums_query', args));
     },
     async rowHashes(target, rowFilter, binary) {
-      const keyHash = await hashOf(target, target.keyColumns, binary);
+      const { table, keyColumns, columns } = target;
+      const keyHash = await hashOf(table, keyColumns, binary);
       // Keys alone (an incremental run's search for added and deleted rows): a row hash would repeat the key's.
-      const keysAlone = target.columns.length === target.keyColumns.length && target.columns.every((column, i) => column === target.keyColumns[i]);
-      const args = [target.table.schema, target.table.name, keyHash, keysAlone ? '0::bigint' : await hashOf(target, target.columns, binary), rowFilter];
+      const keysAlone = columns.length === keyColumns.length && columns.every((column, i) => column === keyColumns[i]);
+      const args = [table.schema, table.name, keyHash, keysAlone ? '0::bigint' : await hashOf(table, columns, binary), rowFilter];
       const query = await runShared<string>(client, 'row_hashes_query', args);
       return readRowHashes(client.query(copyOut(`COPY (${query}) TO STDOUT (FORMAT binary)`, { binary: true })));
     },

@@ -6,9 +6,10 @@ import { qualifiedName } from '../../catalog/types.ts';
 import type { Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
-import { checksumArgs, keyedHashes, parseRangeSums } from '../checksum.ts';
+import { checksumArgs } from '../checksum.ts';
 import { orphanLinkArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
+import { restKeyRanges } from './key-ranges.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { z } from 'zod';
 
@@ -29,6 +30,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   };
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
     parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
+  const keyRanges = restKeyRanges(ask, side);
   return {
     side,
     via: 'rest',
@@ -87,36 +89,9 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit };
       return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
     },
-    rangeSums: async (target, bits, rowFilter, binary) => {
-      const args = {
-        table_schema: target.table.schema,
-        table_name: target.table.name,
-        columns: target.columns,
-        key_columns: target.keyColumns,
-        bits,
-        row_filter: rowFilter,
-        use_binary: binary,
-      };
-      return parseRangeSums(await ask(`Summing key ranges of ${qualifiedName(target.table)}`, 'supasync_range_sums', args, ANSWERS.rangeSums));
-    },
-    keyRangeFilter: (target, bits, ranges, binary) =>
-      ask(
-        'Building the filter of the key ranges that differ',
-        'supasync_key_range_filter',
-        { table_schema: target.table.schema, table_name: target.table.name, key_columns: target.keyColumns, bits, ranges, use_binary: binary },
-        ANSWERS.rangeFilter,
-      ),
-    rangeRows: async (target, rowFilter, binary) => {
-      const args = {
-        table_schema: target.table.schema,
-        table_name: target.table.name,
-        columns: target.columns,
-        key_columns: target.keyColumns,
-        row_filter: rowFilter,
-        use_binary: binary,
-      };
-      return keyedHashes(await ask(`Hashing rows of ${qualifiedName(target.table)}`, 'supasync_range_rows', args, ANSWERS.rangeRows));
-    },
+    asksTogether: true,
+    rangeSums: keyRanges.rangeSums,
+    rangeRows: keyRanges.rangeRows,
     keyFilter: (table, keyColumns, keys) =>
       ask(
         `Building the filter of ${qualifiedName(table)}'s rows that differ`,
