@@ -123,4 +123,32 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.guest_reservations')).toEqual(referenced);
     expect(await cycleKeys(staging.adminUrl)).toEqual(await cycleKeys(production.adminUrl));
   });
+
+  it('refuses a mirror or an incremental run before writing anything: their deletes need foreign-key checks off', async () => {
+    // Staging drifted: an upsert would rewrite the renamed country, a mirror would also delete the extra one.
+    await query(
+      staging.adminUrl,
+      `UPDATE public.sire_countries SET name = 'Renamed in staging' WHERE country_code = (SELECT min(country_code) FROM public.sire_countries);
+       INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZQ', 'Only in staging');`,
+    );
+    const before = await tableDigests(staging.adminUrl);
+    for (const mode of ['mirror', 'incremental']) {
+      const result = await sync(['--mode', mode, '--tables', 'sire_countries,hotels']);
+      expect(result.code, mode).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `public\\.(sire_countries|hotels), public\\.(sire_countries|hotels): --mode ${mode} deletes the staging rows production lacks with foreign-key checks off, ` +
+            `and staging's supasync functions run as ${OWNER}, which may not SET session_replication_role`,
+        ),
+      );
+      expect(result.stderr).toContain('Nothing was changed.');
+    }
+    expect(await tableDigests(staging.adminUrl)).toEqual(before);
+    // What needs no deletes still runs: an upsert keeps the extra row, and writes production's name back.
+    const upserted = await sync(['--mode', 'upsert', '--tables', 'sire_countries']);
+    expect(upserted.code, upserted.stderr).toBe(0);
+    expect(
+      await query(staging.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries WHERE name = 'Renamed in staging' OR country_code = 'ZZQ'`),
+    ).toEqual([{ n: 1 }]);
+  });
 });

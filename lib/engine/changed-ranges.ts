@@ -32,9 +32,12 @@ export interface ChangedRows {
   missing: string[][];
   /** Staging's rows whose key production lacks: what a mirror deletes. */
   remove: string[][];
+  /** Staging holds none of the table's rows: every production row is to be written, none listed one by one. */
+  every: boolean;
 }
 
-const NO_ROWS: ChangedRows = { write: [], missing: [], remove: [] };
+const NO_ROWS: ChangedRows = { write: [], missing: [], remove: [], every: false };
+const EVERY_ROW: ChangedRows = { ...NO_ROWS, every: true };
 
 /**
  * How many bits the level before the last has fewer, over REST: each
@@ -64,6 +67,8 @@ export async function findChangedRanges(
       ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary), await staging.rowHashes(target, null, binary))
       : await narrowRanges(production, staging, table, target, binary);
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };
+  // A table new to staging: listing its every row, to write them all by key, would cost more than writing them.
+  if (found.stagingRows === 0) return { ...found, rowsUnchanged: 0, rows: EVERY_ROW };
   // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
   const within = { bits: found.bits, ranges: found.ranges };
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
@@ -74,7 +79,7 @@ export async function findChangedRanges(
   return { ...found, rowsUnchanged: found.rowsUnchanged - changed.write.length, rows: changed };
 }
 
-type Found = Omit<ChangedRanges, 'rows'>;
+type Found = Omit<ChangedRanges, 'rows'> & { stagingRows: number };
 
 /**
  * Over REST: per key range, both sides' row counts and hashes, the first
@@ -90,6 +95,7 @@ async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, t
   const levels = leafBits - BITS_BEFORE_LAST >= 1 ? [leafBits - BITS_BEFORE_LAST, leafBits] : [leafBits];
   let differing: string[] = [];
   let productionRows = 0;
+  let stagingRows = 0;
   let bits = 0;
   for (const next of levels) {
     const within = bits === 0 ? null : { bits, ranges: differing };
@@ -97,13 +103,13 @@ async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, t
       production.rangeSums(target, next, table.rowFilter, binary, within),
       staging.rangeSums(target, next, null, binary, within),
     ]);
-    if (bits === 0) productionRows = rowsIn(theirs);
+    if (bits === 0) [productionRows, stagingRows] = [rowsIn(theirs), rowsIn(ours)];
     differing = differingRanges(theirs, ours);
     bits = next;
     if (!differing.length) break;
   }
   // Rows of the ranges that differ are counted unchanged here; findChangedRanges takes off those it writes.
-  return { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length, rowsUnchanged: productionRows };
+  return { bits, ranges: differing, unchangedRanges: 2 ** bits - differing.length, rowsUnchanged: productionRows, stagingRows };
 }
 
 /**
@@ -115,6 +121,7 @@ async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, t
 async function mergeRowHashes(theirs: RowHashes, ours: RowHashes): Promise<Found> {
   const differing = new Set<string>();
   let productionRows = 0;
+  let stagingRows = 0;
   let keys = 0;
   const a = new Cursor(theirs);
   const b = new Cursor(ours);
@@ -132,13 +139,16 @@ async function mergeRowHashes(theirs: RowHashes, ours: RowHashes): Promise<Found
         // Awaits only at the end of a chunk: an await per row would cost more than the comparison.
         if (!a.step()) moreA = await a.ready();
       }
-      if (order >= 0 && !b.step()) moreB = await b.ready();
+      if (order >= 0) {
+        stagingRows++;
+        if (!b.step()) moreB = await b.ready();
+      }
     }
   } finally {
     await Promise.all([theirs.close(), ours.close()]);
   }
   const ranges = [...differing];
-  return { bits: 64, ranges, unchangedRanges: keys - ranges.length, rowsUnchanged: productionRows };
+  return { bits: 64, ranges, unchangedRanges: keys - ranges.length, rowsUnchanged: productionRows, stagingRows };
 }
 
 /** Reads a RowHashes stream row by row; awaits only between its chunks. */
@@ -184,7 +194,7 @@ class Cursor {
 }
 
 function compareRows(theirs: Map<string, string>, ours: Map<string, string>): ChangedRows {
-  const rows: ChangedRows = { write: [], missing: [], remove: [] };
+  const rows: ChangedRows = { write: [], missing: [], remove: [], every: false };
   for (const [key, hash] of theirs) {
     const held = ours.get(key);
     if (held === hash) continue;

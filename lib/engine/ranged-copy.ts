@@ -76,12 +76,19 @@ export async function copyChangedRanges(
   comparison: Comparison,
   onRows: (rows: number) => void,
 ): Promise<RangedCopy> {
-  const { rows } = comparison.ranges;
+  const { rows, rowsUnchanged } = comparison.ranges;
   const from = comparison.watermark?.from ?? null;
   const keys = table.mode === 'insert-missing' || from ? rows.missing : rows.write;
+  // Past half the table, one read of all of it costs less than a filter naming each key (and the upsert leaves equal rows equal).
+  if (rows.every || keys.length > WHOLE_TABLE_SHARE * (rowsUnchanged + rows.write.length)) {
+    return { ...comparison, copy: await session.copyTable(table, onRows) };
+  }
   const changed = comparison.watermark && from ? `${quoteIdent(comparison.watermark.column)} >= '${from}'::timestamptz` : null;
   return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
 }
+
+/** The share of a table's rows past which a re-sync reads the whole table rather than its rows by key. */
+const WHOLE_TABLE_SHARE = 0.5;
 
 /** Production's rows with these keys, or (`orWhere`) matching that condition, written to staging as the table's mode writes. */
 async function copyRowsWithKeys(

@@ -17,6 +17,11 @@ export function updatesExisting(mode: WriteMode): boolean {
   return mode !== 'insert-missing';
 }
 
+/** Whether the run deletes the staging rows whose key production lacks (deleteWhere(), after every table is written). */
+export function deletesMissingRows(mode: WriteMode): boolean {
+  return mode === 'mirror' || mode === 'incremental';
+}
+
 export interface TableLoad {
   table: TableRef;
   /** A partitioned parent: rows are read and written through it. */

@@ -16,7 +16,7 @@ interface JsonTable {
   rows: number;
   changed: number;
   deleted: number;
-  ranges: { ranges: string[]; rowsUnchanged: number } | null;
+  ranges: { ranges: string[]; rowsUnchanged: number; rows: { every: boolean; write: string[][] } } | null;
   watermark: { from: string | null; next: { column: string; since: string } } | null;
 }
 
@@ -64,7 +64,13 @@ export function defineResyncSuite(via: Via): void {
       )) as [{ messages: number }];
       expect(messages).toBeGreaterThan(0);
       await query(production.adminUrl, PRODUCTION_CHANGES);
-      await query(staging.adminUrl, `INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZS', 'Staging only')`);
+      // A table staging lacks entirely, and one whose every row staging changed: both read whole, not key by key.
+      await query(
+        staging.adminUrl,
+        `INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZS', 'Staging only');
+         TRUNCATE analytics.page_views;
+         UPDATE public.muva_content SET title = title || ' (staging)';`,
+      );
 
       const result = await resync(pair, 'mirror', ['--yes', '--json']);
       expect(result.code, result.stderr).toBe(0);
@@ -82,6 +88,13 @@ export function defineResyncSuite(via: Via): void {
       const countriesRead = tables.get('public.sire_countries')?.rows ?? 0;
       expect(countriesRead).toBe(4);
       expect(tables.get('public.sire_countries')?.ranges?.rowsUnchanged).toBe(countries - countriesRead);
+      const [{ views, content }] = (await query<{ views: number; content: number }>(
+        production.adminUrl,
+        `SELECT (SELECT count(*)::int FROM analytics.page_views) AS views, (SELECT count(*)::int FROM public.muva_content) AS content`,
+      )) as [{ views: number; content: number }];
+      expect(views).toBeGreaterThan(0);
+      expect(tables.get('analytics.page_views')).toMatchObject({ rows: views, changed: views, ranges: { rows: { every: true, write: [] } } });
+      expect(tables.get('public.muva_content')).toMatchObject({ rows: content, changed: content, ranges: { rows: { every: false } } });
       // Tables nobody touched were found equal by their range checksums and not read at all.
       expect(tables.get('public.sire_cities')).toMatchObject({ rows: 0, changed: 0, deleted: 0, ranges: { ranges: [] } });
 

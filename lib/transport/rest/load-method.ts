@@ -10,7 +10,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
-import type { LoadPlan, TableLoad } from '../load.ts';
+import { deletesMissingRows, type LoadPlan, type TableLoad } from '../load.ts';
 import { describeForeignTriggers } from '../foreign-triggers.ts';
 import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -48,8 +48,17 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
 
   const cycles = cycleTables(plan);
   const passes = planSecondPasses(plan, new Set(cycles.flat().map((table) => qualifiedName(table.table))));
+  const deleting = plan.tables.filter((table) => deletesMissingRows(table.mode));
   const refused = [
     ...(checks.foreign_triggers.length ? [describeForeignTriggers(checks.foreign_triggers, `staging's supasync functions run as ${checks.owner}, which`)] : []),
+    // Found before writing: over REST each batch commits on its own, and a refusal at the deletes would leave the upserts done.
+    ...(deleting.length
+      ? [
+          `${deleting.map((table) => qualifiedName(table.table)).join(', ')}: --mode ${[...new Set(deleting.map((table) => table.mode))].join('/')} deletes the staging rows ` +
+            `production lacks with foreign-key checks off, and staging's supasync functions run as ${checks.owner}, which may not SET session_replication_role ` +
+            '(--mode upsert or insert-missing keep those rows and need no such right).',
+        ]
+      : []),
     ...cycles.flatMap((tables) => whyNotTogether(tables) ?? []),
     ...passes.refused,
   ];
