@@ -60,7 +60,7 @@ export async function findChangedRanges(
 ): Promise<ChangedRanges> {
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
-  const target = { table: table.table, columns, keyColumns };
+  const target = { table: table.table, columns, keyColumns, rowEstimate: table.rowEstimate };
   const binary = table.binarySafe;
   const found =
     production.rowHashes && staging.rowHashes

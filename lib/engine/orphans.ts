@@ -42,15 +42,24 @@ export async function orphansOfReplace(
   return found;
 }
 
-/** Once the rows are in: every staging foreign key the run could have broken (links.ts says which), checked in staging. */
+/**
+ * Once the rows are in: every staging foreign key the run could have broken (links.ts says which), checked in staging.
+ * `untouched`: tables of the run it wrote no row into and deleted none from (a re-sync that found them equal): a link
+ * between two such tables, or between one and a table outside the run, is as the run found it.
+ */
 export async function orphansAfterLoad(
   staging: Database,
   links: ForeignKeyLink[],
   tables: TablePlan[],
   emptied: TableRef[],
   oneSnapshot: boolean,
+  untouched: ReadonlySet<string> = new Set(),
 ): Promise<FoundOrphans[]> {
-  const checked = linksToCheck(links, writtenTables(tables), new Set(emptied.map(qualifiedName)), oneSnapshot);
+  const written = writtenTables(tables);
+  const leftAlone = (table: TableRef) => !written.has(qualifiedName(table)) || untouched.has(qualifiedName(table));
+  const checked = linksToCheck(links, written, new Set(emptied.map(qualifiedName)), oneSnapshot).filter(
+    (link) => !(leftAlone(link.child) && leftAlone(link.parent)),
+  );
   const answers = await staging.orphans(checked);
   return checked.flatMap((link, index) => {
     const answer = answers[index];

@@ -154,7 +154,10 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     const deleted = await deleteMissingRows(run, session, tables, rangedCopies);
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
     await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
-    const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot);
+    const untouched = new Set(
+      results.filter((result) => result.ranges && result.copied + result.rejected.length + result.deleted === 0).map((result) => result.table),
+    );
+    const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot, untouched);
     if (orphans.length && !options.allowOrphans) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
         sameOnRerun: true,

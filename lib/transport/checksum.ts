@@ -7,6 +7,8 @@ export interface ChecksumTarget {
   table: TableRef;
   columns: string[];
   keyColumns: string[];
+  /** Production's estimate of its rows, where known: over REST, questions gathered into one request are kept to a few such rows. */
+  rowEstimate?: number;
 }
 
 export interface ChecksumLevel {

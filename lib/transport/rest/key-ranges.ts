@@ -1,9 +1,11 @@
 // A re-sync's key-range questions over REST, gathered: the questions asked
 // in the same turn of the event loop (a run asks every table's level at
-// once, changed-ranges.ts) go as one request to supasync_key_ranges, a few
-// tables per request. Each level of a comparison then costs a round trip or
-// two for all tables, not one per table; a few per request still lets the
-// project's backends hash tables side by side.
+// once, changed-ranges.ts) go as few requests to supasync_key_ranges. Each
+// level of a comparison then costs a round trip or two for all tables, not
+// one per table. A request answers its questions one after the other in one
+// backend, so it takes small tables together, up to about ROWS_PER_REQUEST
+// rows, and a large one alone: the project's backends hash large tables side
+// by side.
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import type { Side } from '../../config/env.ts';
@@ -11,13 +13,15 @@ import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from
 import type { KeyRangeSet } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 
-const TABLES_PER_REQUEST = 8;
+const ROWS_PER_REQUEST = 100_000;
+const TABLES_PER_REQUEST = 16;
 
 type Ask = <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>) => Promise<T>;
 
 interface Question {
   request: Record<string, unknown>;
   table: string;
+  rows: number;
   settle(answer: unknown): void;
   fail(error: unknown): void;
 }
@@ -41,7 +45,17 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
   const flush = () => {
     const questions = waiting;
     waiting = [];
-    for (let at = 0; at < questions.length; at += TABLES_PER_REQUEST) void send(questions.slice(at, at + TABLES_PER_REQUEST));
+    let request: Question[] = [];
+    let rows = 0;
+    for (const question of questions) {
+      if (request.length && (rows + question.rows > ROWS_PER_REQUEST || request.length === TABLES_PER_REQUEST)) {
+        void send(request);
+        [request, rows] = [[], 0];
+      }
+      request.push(question);
+      rows += question.rows;
+    }
+    if (request.length) void send(request);
   };
   const askTogether = <T>(
     target: ChecksumTarget,
@@ -53,6 +67,7 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
       if (!waiting.length) setImmediate(flush);
       waiting.push({
         table,
+        rows: Math.max(target.rowEstimate ?? 0, 0),
         request: {
           table_schema: target.table.schema,
           table_name: target.table.name,
