@@ -44,12 +44,13 @@ const SYNC_FLAGS: FlagName[] = [
   'yes',
   'backup',
   'allowDrift',
+  'mask',
   'strict',
   'json',
 ];
 
 const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
-SUPABASE_PROD_DB_URL and the same for STAGING), and supasync.config.json.
+SUPABASE_PROD_DB_URL and the same for STAGING; SUPASYNC_MASK_SECRET for masking), and supasync.config.json.
 Exit codes: 0 done, 1 failed or staging differs, 2 usage or configuration error.`;
 
 function syncDeclaration(command: SyncCommand): CommandDeclaration {
@@ -89,6 +90,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     mode,
     withParents: Boolean(flags.withParents),
     protectedRefs: config.protectedRefs,
+    mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
   });
   try {
     if (flags.dryRun) {

@@ -8,12 +8,17 @@ import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
 import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
 import { refuseUnreadableProduction } from './production-reads.ts';
+import { masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
+import { maskKeyFromEnvironment } from '../mask/key.ts';
+import { loadMasker, type Masker } from '../mask/apply.ts';
 
 export interface PreparedRun {
   via: Via;
   production: Database;
   staging: Database;
   plan: SyncPlan;
+  /** Masks the rows of the plan's masked tables on their way (lib/mask); null: the run masks nothing. */
+  masker: Masker | null;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,8 @@ export async function prepareRun(options: {
   protectedRefs: readonly string[];
   /** Requests at once to each project over REST (--concurrency). */
   concurrency?: number;
+  /** supasync.config.json's masking rules and preset (or --mask), and the directory their modules' paths start from. */
+  mask?: MaskSettings & { directory: string };
 }): Promise<PreparedRun> {
   // The planner loads while both sides connect and answer the catalog queries.
   const planner = Promise.all([import('../plan/plan.ts'), import('../plan/parents.ts')]);
@@ -35,6 +42,8 @@ export async function prepareRun(options: {
   const environment = readEnvironment();
   refuseProtectedStaging(environment.staging, options.protectedRefs);
   const via = chooseVia(environment, options.via);
+  // Before anything connects: a masked run without its secret must not read a row.
+  const maskKey = masksAsked(options.mask) ? maskKeyFromEnvironment() : null;
   // Both at once: to a remote project each connection costs a few round trips.
   const [productionOpened, stagingOpened] = await Promise.allSettled([
     openDatabase(environment.production, via, options.concurrency),
@@ -74,7 +83,13 @@ export async function prepareRun(options: {
       plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);
     }
     refuseUnreadableProduction(productionCatalog, plan);
-    return { via, production, staging, plan, close };
+    let masker: Masker | null = null;
+    if (maskKey && options.mask) {
+      const masks = planMasks(productionCatalog, stagingCatalog, options.mask);
+      plan = withMasks(plan, masks);
+      masker = await loadMasker(maskKey, [...masks.values()], options.mask.directory);
+    }
+    return { via, production, staging, plan, masker, close };
   } catch (error) {
     await close();
     throw error;

@@ -97,7 +97,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
-  const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup });
+  const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup, masker: run.masker });
   runBackup?.followStaging(() => session.stagingMayHaveChanged);
   const results: TableResult[] = [];
   const rangedCopies = new Map<string, RangedCopy>();

@@ -128,8 +128,19 @@ export async function loadMasker(key: MaskKey, masks: TableMask[], directory: st
   return new Masker(key, custom);
 }
 
+/** The table's masked columns and their rules, and what to do when staging refuses their values. */
+export function maskedColumnsHint(table: TableMask): string {
+  const rules = table.columns.flatMap((column) =>
+    column.rules.map(({ path, rule }) => `${[column.column, ...path].join('.')}: ${describeRule(rule)} (${rule.origin})`),
+  );
+  return (
+    `Its masked columns: ${rules.join('; ')}. ` +
+    'Choose rules whose values pass the column\'s constraints (a template or fixed value that matches its CHECK, your own module), or "keep" a column that holds no personal data.'
+  );
+}
+
 /** What staging refuses of a value: a CHECK, a length, NOT NULL, a unique index. */
-const VALUE_REFUSED = new Set(['23514', '22001', '23502', '23505', '22P02', '23P01']);
+export const VALUE_REFUSED = new Set(['23514', '22001', '23502', '23505', '22P02', '23P01']);
 
 /**
  * Staging refused a masked table's rows for a value (a CHECK its masked
@@ -140,14 +151,10 @@ const VALUE_REFUSED = new Set(['23514', '22001', '23502', '23505', '22P02', '23P
 export function maskedWriteFailure(table: TableMask, error: unknown): Error | null {
   const code = (error as { code?: string }).code;
   if (!code || !VALUE_REFUSED.has(code)) return null;
-  const rules = table.columns.flatMap((column) =>
-    column.rules.map(({ path, rule }) => `${[column.column, ...path].join('.')}: ${describeRule(rule)} (${rule.origin})`),
-  );
   const pg = error as { message?: string; constraint?: string; column?: string; detail?: string };
   return new DatabaseError(
     `Staging refused masked rows of ${qualifiedName(table.table)}: ${pg.message ?? String(error)}${pg.constraint ? ` (constraint ${pg.constraint})` : ''}. ` +
-      `Its masked columns: ${rules.join('; ')}. Nothing of it was written (raw values never are). ` +
-      'Choose rules whose values pass the column\'s constraints (a template or fixed value that matches its CHECK, your own module), or "keep" a column that holds no personal data.',
+      `${maskedColumnsHint(table)} Nothing of it was written (raw values never are).`,
     1,
     { cause: error, sameOnRerun: true },
   );

@@ -1,0 +1,285 @@
+// Anonymised staging (issue 17), told once and run over each transport: a
+// production holding guests' emails, names and phones, and Supabase's users,
+// synced with masking rules and the Supabase preset. Every assertion reads
+// staging (or the files and requests that reached it), never our own code's
+// idea of what it wrote.
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Via } from '../../lib/config/env.ts';
+import { TEST_PASSWORD, TEST_PASSWORD_HASH } from '../../lib/mask/preset.ts';
+import type { Project } from '../../stack/index.ts';
+import type { CapturedRequest } from '../../stack/gateway.ts';
+import { query, tableDigests } from '../helpers/content.ts';
+import { emptyDirectory, runScript, type ScriptResult } from '../helpers/run-script.ts';
+import { envFor, sharedStack } from '../setup/stack.ts';
+
+const SECRET = 'masking-test-secret-5b1f0c9e7a4d2e8f';
+
+// The app's personal data, made to be found: every raw value carries a
+// marker no masked value can (realmail.test, Realname), or is a number
+// long enough not to occur by chance.
+const APP_SCHEMA = `
+  CREATE TABLE public.mask_customers (
+    email        text PRIMARY KEY,
+    full_name    text NOT NULL,
+    phone        varchar(20) UNIQUE,
+    short_email  varchar(24) UNIQUE,
+    notes        text
+  );
+  CREATE TABLE public.mask_orders (
+    id              int PRIMARY KEY,
+    customer_email  text NOT NULL REFERENCES public.mask_customers (email),
+    billing_email   text,
+    guest           jsonb
+  );
+  CREATE TABLE public.mask_checked (
+    id    int PRIMARY KEY,
+    code  text NOT NULL CHECK (code ~ '^[A-Z]{3}[0-9]{2}$')
+  );`;
+
+const APP_ROWS = `
+  INSERT INTO public.mask_customers
+  SELECT 'real.person.' || i || '@realmail.test', 'Realname Surname ' || i, '+57 300 555 ' || lpad(i::text, 4, '0'),
+         'rp' || i || '@rm.test', CASE WHEN i % 3 = 0 THEN 'prefers the quiet room' END
+  FROM generate_series(1, 300) i;
+  INSERT INTO public.mask_orders
+  SELECT i, 'real.person.' || (1 + i % 300) || '@realmail.test',
+         -- The same person typed in capitals on the invoice: masks as the customer's email does.
+         upper('real.person.' || (1 + i % 300) || '@realmail.test'),
+         jsonb_build_object('full_name', 'Realname Surname ' || (1 + i % 300), 'score', 1.0, 'big', 12345678901234567890,
+                            'contact', jsonb_build_object('email', 'real.person.' || (1 + i % 300) || '@realmail.test', 'lang', 'es'))
+  FROM generate_series(1, 600) i;
+  INSERT INTO public.mask_checked SELECT i, 'ABC' || lpad(i::text, 2, '0') FROM generate_series(1, 20) i;`;
+
+const RULES = {
+  'mask_customers.email': 'email',
+  'public.mask_customers.full_name': 'name',
+  'mask_customers.phone': 'phone',
+  'mask_customers.short_email': 'email',
+  'mask_orders.billing_email': 'email',
+  'mask_orders.guest.full_name': 'name',
+  'mask_orders.guest.contact.email': 'email',
+};
+
+const TABLES = ['mask_customers', 'mask_orders', 'auth.users', 'auth.identities'];
+
+/** Every raw personal value production holds in the masked columns. */
+async function rawValues(production: Project): Promise<string[]> {
+  const rows = await query<{ value: string | null }>(
+    production.adminUrl,
+    `SELECT email AS value FROM public.mask_customers UNION SELECT full_name FROM public.mask_customers
+     UNION SELECT phone FROM public.mask_customers UNION SELECT short_email FROM public.mask_customers
+     UNION SELECT billing_email FROM public.mask_orders UNION SELECT guest ->> 'full_name' FROM public.mask_orders
+     UNION SELECT email FROM auth.users UNION SELECT phone FROM auth.users
+     UNION SELECT raw_user_meta_data ->> 'full_name' FROM auth.users UNION SELECT raw_user_meta_data ->> 'avatar_url' FROM auth.users
+     UNION SELECT identity_data ->> 'email' FROM auth.identities UNION SELECT identity_data ->> 'full_name' FROM auth.identities
+     UNION SELECT identity_data ->> 'phone' FROM auth.identities UNION SELECT provider_id FROM auth.identities WHERE provider = 'google'`,
+  );
+  return rows.map((row) => row.value).filter((value): value is string => !!value && value.length >= 5);
+}
+
+/** The raw values found in `text`, compared without case (emails are masked without it). */
+function rawIn(text: string, raw: string[]): string[] {
+  const lower = text.toLowerCase();
+  return raw.filter((value) => lower.includes(value.toLowerCase()));
+}
+
+async function stagingText(staging: Project): Promise<string> {
+  const rows = await query<{ row: string }>(
+    staging.adminUrl,
+    `SELECT row_to_json(t)::text AS row FROM public.mask_customers t UNION ALL SELECT row_to_json(t)::text FROM public.mask_orders t
+     UNION ALL SELECT row_to_json(t)::text FROM auth.users t UNION ALL SELECT row_to_json(t)::text FROM auth.identities t`,
+  );
+  return rows.map((row) => row.row).join('\n');
+}
+
+function filesUnder(directory: string): string[] {
+  return readdirSync(directory).flatMap((name) => {
+    const path = join(directory, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+export function defineMaskingSuite(via: Via): void {
+  const { stack } = sharedStack();
+  let production: Project;
+  let staging: Project;
+  let raw: string[];
+  let first: ScriptResult;
+  let requests: CapturedRequest[] = [];
+  const cwd = emptyDirectory();
+  const made: Project[] = [];
+
+  const sync = (target: Project, args: string[], options: { secret?: string | null; config?: object; dir?: string } = {}) => {
+    const dir = options.dir ?? cwd;
+    writeFileSync(join(dir, 'supasync.config.json'), JSON.stringify(options.config ?? { mask: RULES, maskPreset: 'supabase' }));
+    const secret = options.secret === undefined ? SECRET : options.secret;
+    return runScript('sync.ts', ['--via', via, '--schemas', 'public,auth', ...args], {
+      cwd: dir,
+      env: { ...envFor(production, target), ...(secret ? { SUPASYNC_MASK_SECRET: secret } : {}) },
+    });
+  };
+
+  beforeAll(async () => {
+    production = await stack.createProject(`mask_prod_${via}`, { fill: 'tiny' });
+    staging = await stack.createProject(`mask_staging_${via}`);
+    made.push(production, staging);
+    await query(production.adminUrl, `SET ROLE postgres; ${APP_SCHEMA} ${APP_ROWS}`);
+    await query(staging.adminUrl, `SET ROLE postgres; ${APP_SCHEMA}`);
+    raw = await rawValues(production);
+    staging.gateway.captureRequests(true);
+    first = await sync(staging, ['--tables', TABLES.join(','), '--yes']);
+    requests = staging.gateway.capturedRequests();
+    staging.gateway.captureRequests(false);
+  });
+
+  afterAll(async () => {
+    await Promise.all(made.splice(0).map((project) => project.stop()));
+  });
+
+  describe(`a masked sync (via ${via})`, () => {
+    it('copies every row, and staging holds none of production’s personal values', async () => {
+      expect(first.stderr).not.toContain('Error');
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      const counts = await query<{ customers: string; orders: string; users: string; identities: string }>(
+        staging.adminUrl,
+        `SELECT (SELECT count(*) FROM public.mask_customers) AS customers, (SELECT count(*) FROM public.mask_orders) AS orders,
+                (SELECT count(*) FROM auth.users) AS users, (SELECT count(*) FROM auth.identities) AS identities`,
+      );
+      const expected = await query(
+        production.adminUrl,
+        `SELECT (SELECT count(*) FROM public.mask_customers) AS customers, (SELECT count(*) FROM public.mask_orders) AS orders,
+                (SELECT count(*) FROM auth.users) AS users, (SELECT count(*) FROM auth.identities) AS identities`,
+      );
+      expect(counts).toEqual(expected);
+      expect(raw.length).toBeGreaterThan(1000);
+      expect(rawIn(await stagingText(staging), raw)).toEqual([]);
+      // The secret is never printed.
+      expect(first.stdout + first.stderr).not.toContain(SECRET);
+    });
+
+    it('masks deterministically: one person gets one masked email in every table and column, whatever its case', async () => {
+      // mask_orders.customer_email follows its key by the foreign key; billing_email has the same rule and, in capitals, the same person.
+      const mismatched = await query(
+        staging.adminUrl,
+        `SELECT o.id FROM public.mask_orders o WHERE o.billing_email <> o.customer_email OR o.guest -> 'contact' ->> 'email' <> o.customer_email`,
+      );
+      expect(mismatched).toEqual([]);
+      // Auth: a user's email and the email inside their identity (typed User1@Example.COM) mask alike, and stay joined by user_id.
+      const identities = await query<{ same: boolean }>(
+        staging.adminUrl,
+        `SELECT u.email = i.identity_data ->> 'email' AS same FROM auth.users u JOIN auth.identities i ON i.user_id = u.id WHERE i.provider = 'email'`,
+      );
+      expect(identities.length).toBeGreaterThan(10);
+      expect(identities.every((row) => row.same)).toBe(true);
+      // identity_data.sub and provider_id, equal in production, hash alike.
+      const subs = await query(staging.adminUrl, `SELECT id FROM auth.identities WHERE identity_data ->> 'sub' <> provider_id`);
+      expect(subs).toEqual([]);
+      const sample = await query<{ email: string; full_name: string; phone: string }>(
+        staging.adminUrl,
+        `SELECT email, full_name, phone FROM public.mask_customers ORDER BY email LIMIT 1`,
+      );
+      expect(sample[0]?.email).toMatch(/^[a-z]+\.[a-z]+\.[0-9a-f]{16}@example\.com$/);
+      expect(sample[0]?.full_name).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+$/);
+      expect(sample[0]?.phone).toMatch(/^\+\d\d \d{3} \d{3} \d{4}$/);
+    });
+
+    it('keeps the foreign key over a masked key, unique columns unique, and lengths within varchar(n)', async () => {
+      const orphans = await query(
+        staging.adminUrl,
+        `SELECT o.id FROM public.mask_orders o LEFT JOIN public.mask_customers c ON c.email = o.customer_email WHERE c.email IS NULL`,
+      );
+      expect(orphans).toEqual([]);
+      const unique = await query<Record<string, string>>(
+        staging.adminUrl,
+        `SELECT count(DISTINCT email) AS email, count(DISTINCT phone) AS phone, count(DISTINCT short_email) AS short_email,
+                max(length(short_email)) AS longest, (SELECT count(DISTINCT email) FROM auth.users) AS users_email,
+                (SELECT count(email) FROM auth.users) AS users_with_email
+         FROM public.mask_customers`,
+      );
+      expect(unique[0]).toMatchObject({ email: '300', phone: '300', short_email: '300' });
+      expect(Number(unique[0]?.longest)).toBeLessThanOrEqual(24);
+      expect(unique[0]?.users_email).toBe(unique[0]?.users_with_email);
+      // The jsonb's other keys keep their exact text: 1.0 stays 1.0, a 20-digit number stays exact.
+      const kept = await query(
+        staging.adminUrl,
+        `SELECT DISTINCT guest -> 'score' AS score, (guest ->> 'big') AS big, guest -> 'contact' ->> 'lang' AS lang FROM public.mask_orders`,
+      );
+      expect(kept).toEqual([{ score: 1.0, big: '12345678901234567890', lang: 'es' }]);
+      const notes = await query(staging.adminUrl, `SELECT count(*) AS n FROM public.mask_customers WHERE notes = 'prefers the quiet room'`);
+      expect(notes).toEqual([{ n: '100' }]);
+    });
+
+    it('gives every masked user the one test password, which bcrypt accepts, and says so loudly in the plan', async () => {
+      const passwords = await query<{ encrypted_password: string; n: string }>(
+        staging.adminUrl,
+        `SELECT encrypted_password, count(*) AS n FROM auth.users GROUP BY 1`,
+      );
+      expect(passwords.map((row) => row.encrypted_password)).toEqual([TEST_PASSWORD_HASH]);
+      await query(staging.adminUrl, 'CREATE EXTENSION IF NOT EXISTS pgcrypto');
+      const signIn = await query(staging.adminUrl, `SELECT crypt($1, $2) = $2 AS ok`, [TEST_PASSWORD, TEST_PASSWORD_HASH]);
+      expect(signIn).toEqual([{ ok: true }]);
+      const plan = await sync(staging, ['--tables', TABLES.join(','), '--dry-run']);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain(`same password: "${TEST_PASSWORD}"`);
+      expect(plan.stdout).toMatch(/customer_email: email \(carried from public\.mask_customers\.email by its foreign key/);
+      expect(plan.stdout).toContain('guest.contact.email: email (mask "mask_orders.guest.contact.email")');
+      expect(plan.stdout).toContain('raw_user_meta_data.full_name: name (preset supabase)');
+    });
+
+    it('gives the same staging on a second run, and its backup of staging holds no raw value', async () => {
+      const tables = [
+        { schema: 'public', name: 'mask_customers' },
+        { schema: 'public', name: 'mask_orders' },
+      ];
+      const before = await tableDigests(staging.adminUrl, ['public', 'auth']);
+      const again = await sync(staging, ['--tables', TABLES.join(','), '--yes']);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      const after = await tableDigests(staging.adminUrl, ['public', 'auth']);
+      for (const table of [...tables.map((t) => `public.${t.name}`), 'auth.users', 'auth.identities']) expect(after[table], table).toEqual(before[table]);
+      const files = filesUnder(join(cwd, '.supasync', 'backups'));
+      expect(files.length).toBeGreaterThan(2);
+      const found = files.flatMap((file) => rawIn(readFileSync(file).toString('latin1'), raw).map((value) => `${file}: ${value}`));
+      expect(found).toEqual([]);
+    });
+
+    if (via === 'rest') {
+      it('sends staging no raw value in any request body or URL', () => {
+        expect(requests.filter((r) => r.path.startsWith('/rpc/supasync_write_rows')).length).toBeGreaterThan(3);
+        const found = requests.flatMap((request) => rawIn(`${request.path}\n${request.body}`, raw).map((value) => `${request.path}: ${value}`));
+        expect(found).toEqual([]);
+      });
+    }
+
+    it('fails loudly, naming the table, column rule and fix, when masked values break a CHECK, and writes no raw value', async () => {
+      const result = await sync(staging, ['--tables', 'mask_checked', '--yes', '--no-backup'], {
+        config: { mask: { 'mask_checked.code': 'name' } },
+      });
+      expect(result.code).toBe(1);
+      const output = result.stdout + result.stderr;
+      expect(output).toContain('public.mask_checked');
+      expect(output).toMatch(/mask_checked_code_check/);
+      expect(output).toMatch(/code: name/);
+      const rows = await query<{ code: string }>(staging.adminUrl, `SELECT code FROM public.mask_checked`);
+      expect(rows.filter((row) => /^ABC\d\d$/.test(row.code))).toEqual([]);
+    });
+
+    it('refuses a masked sync without SUPASYNC_MASK_SECRET before reading a row, and a rule that cannot hold, naming it and the fix', async () => {
+      const target = await stack.createProject(`mask_refused_${via}`);
+      made.push(target);
+      await query(target.adminUrl, `SET ROLE postgres; ${APP_SCHEMA}`);
+      const noSecret = await sync(target, ['--tables', TABLES.join(','), '--yes'], { secret: null });
+      expect(noSecret.code).toBe(2);
+      expect(noSecret.stderr).toContain('but SUPASYNC_MASK_SECRET is not: nothing was read or written');
+      const badRule = await sync(target, ['--tables', TABLES.join(','), '--yes'], {
+        config: { mask: { 'mask_customers.email': { transformer: 'fixed', value: 'x@y.z' }, 'mask_orders.nope': 'email' } },
+      });
+      expect(badRule.code).toBe(2);
+      expect(badRule.stderr).toMatch(/mask "mask_customers\.email" \(public\.mask_customers\.email, text\): the column is unique in staging.*Use hash/);
+      expect(badRule.stderr).toContain('mask "mask_orders.nope": production has no column it names');
+      const wrote = await query(target.adminUrl, `SELECT (SELECT count(*) FROM public.mask_customers) + (SELECT count(*) FROM auth.users) AS n`);
+      expect(wrote).toEqual([{ n: '0' }]);
+    });
+  });
+}
