@@ -235,10 +235,10 @@ export async function checkBeforeWriting(
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run, options);
   if (!options.allowOrphans) {
-    const missing = await findMissingParents(run.production, run.staging, run.plan);
+    const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
     const emptied = emptiedAlongside(run.plan);
-    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied);
+    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, run.masker);
     if (orphaned.length) {
       throw new DatabaseError(
         [

@@ -244,6 +244,27 @@ export function defineMaskingSuite(via: Via): void {
       expect(found).toEqual([]);
     });
 
+    it('syncs a masked table alone: its masked references find their masked parents in staging, and the parent can be replaced under them', async () => {
+      staging.gateway.captureRequests(true);
+      const children = await sync(staging, ['--tables', 'mask_orders', '--yes']);
+      const parents = await sync(staging, ['--tables', 'mask_customers', '--yes']);
+      const sent = staging.gateway.capturedRequests();
+      staging.gateway.captureRequests(false);
+      // Without masking production's keys first, all 300 customers would look missing from staging, and the replace would orphan 600 orders.
+      expect(children.code, children.stdout + children.stderr).toBe(0);
+      expect(parents.code, parents.stdout + parents.stderr).toBe(0);
+      const orphans = await query(
+        staging.adminUrl,
+        `SELECT o.id FROM public.mask_orders o LEFT JOIN public.mask_customers c ON c.email = o.customer_email WHERE c.email IS NULL`,
+      );
+      expect(orphans).toEqual([]);
+      expect(rawIn(await stagingText(staging), raw)).toEqual([]);
+      if (via === 'rest') {
+        expect(sent.some((r) => r.path.startsWith('/rpc/supasync_missing_keys'))).toBe(true);
+        expect(sent.flatMap((request) => rawIn(`${request.path}\n${request.body}`, raw))).toEqual([]);
+      }
+    });
+
     if (via === 'rest') {
       it('sends staging no raw value in any request body or URL', () => {
         expect(requests.filter((r) => r.path.startsWith('/rpc/supasync_write_rows')).length).toBeGreaterThan(3);
