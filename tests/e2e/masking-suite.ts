@@ -3,7 +3,7 @@
 // synced with masking rules and the Supabase preset. Every assertion reads
 // staging (or the files and requests that reached it), never our own code's
 // idea of what it wrote.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
@@ -25,6 +25,7 @@ const APP_SCHEMA = `
     full_name    text NOT NULL,
     phone        varchar(20) UNIQUE,
     short_email  varchar(24) UNIQUE,
+    passport     text,
     notes        text
   );
   CREATE TABLE public.mask_orders (
@@ -41,7 +42,7 @@ const APP_SCHEMA = `
 const APP_ROWS = `
   INSERT INTO public.mask_customers
   SELECT 'real.person.' || i || '@realmail.test', 'Realname Surname ' || i, '+57 300 555 ' || lpad(i::text, 4, '0'),
-         'rp' || i || '@rm.test', CASE WHEN i % 3 = 0 THEN 'prefers the quiet room' END
+         'rp' || i || '@rm.test', 'PA' || lpad((i * 7919)::text, 8, '0'), CASE WHEN i % 3 = 0 THEN 'prefers the quiet room' END
   FROM generate_series(1, 300) i;
   INSERT INTO public.mask_orders
   SELECT i, 'real.person.' || (1 + i % 300) || '@realmail.test',
@@ -60,7 +61,14 @@ const RULES = {
   'mask_orders.billing_email': 'email',
   'mask_orders.guest.full_name': 'name',
   'mask_orders.guest.contact.email': 'email',
+  // The user's own transformer, keyed by the same secret through its helpers.
+  'mask_customers.passport': { module: './mask/passport.mjs', export: 'maskPassport' },
 };
+
+const PASSPORT_MODULE = `export function maskPassport(value, { hmacHex }) {
+  return 'XX' + BigInt('0x' + hmacHex(value, 12)).toString().slice(0, 8).padStart(8, '0');
+}
+`;
 
 const TABLES = ['mask_customers', 'mask_orders', 'auth.users', 'auth.identities'];
 
@@ -70,6 +78,7 @@ async function rawValues(production: Project): Promise<string[]> {
     production.adminUrl,
     `SELECT email AS value FROM public.mask_customers UNION SELECT full_name FROM public.mask_customers
      UNION SELECT phone FROM public.mask_customers UNION SELECT short_email FROM public.mask_customers
+     UNION SELECT passport FROM public.mask_customers
      UNION SELECT billing_email FROM public.mask_orders UNION SELECT guest ->> 'full_name' FROM public.mask_orders
      UNION SELECT email FROM auth.users UNION SELECT phone FROM auth.users
      UNION SELECT raw_user_meta_data ->> 'full_name' FROM auth.users UNION SELECT raw_user_meta_data ->> 'avatar_url' FROM auth.users
@@ -122,6 +131,8 @@ export function defineMaskingSuite(via: Via): void {
   };
 
   beforeAll(async () => {
+    mkdirSync(join(cwd, 'mask'));
+    writeFileSync(join(cwd, 'mask', 'passport.mjs'), PASSPORT_MODULE);
     production = await stack.createProject(`mask_prod_${via}`, { fill: 'tiny' });
     staging = await stack.createProject(`mask_staging_${via}`);
     made.push(production, staging);
@@ -209,6 +220,12 @@ export function defineMaskingSuite(via: Via): void {
       expect(kept).toEqual([{ score: 1.0, big: '12345678901234567890', lang: 'es' }]);
       const notes = await query(staging.adminUrl, `SELECT count(*) AS n FROM public.mask_customers WHERE notes = 'prefers the quiet room'`);
       expect(notes).toEqual([{ n: '100' }]);
+      // The user's own transformer ran on every passport, and kept them apart.
+      const passports = await query(
+        staging.adminUrl,
+        `SELECT count(*) FILTER (WHERE passport ~ '^XX[0-9]{8}$') AS masked, count(DISTINCT passport) AS distinct FROM public.mask_customers`,
+      );
+      expect(passports).toEqual([{ masked: '300', distinct: '300' }]);
     });
 
     it('gives every masked user the one test password, which bcrypt accepts, and says so loudly in the plan', async () => {
