@@ -45,6 +45,11 @@ export const FLAGS = {
     ).choices(MASK_PRESETS),
   allowDrift: () => new Option('--allow-drift', 'copy the columns both sides share when their schemas differ'),
   strict: () => new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
+  auditMasking: () =>
+    new Option(
+      '--audit-masking',
+      "instead of comparing, check that no raw production value of a masked column is in staging's column: every value compared through hashes, each found named by table, column and key (exit 1)",
+    ),
   countsOnly: () => new Option('--counts-only', 'compare row counts only (faster, blind to changed values)'),
   keys: () => new Option('--keys <n>', 'differing keys to list per table').default(10).argParser(wholeNumber('keys')),
   list: () =>
@@ -90,6 +95,7 @@ export interface FlagValues {
   mask?: MaskPreset;
   strict?: boolean;
   countsOnly?: boolean;
+  auditMasking?: boolean;
   keys?: number;
   list?: boolean;
   production?: boolean;

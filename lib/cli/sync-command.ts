@@ -145,7 +145,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     if (verify && verifiedSequences && foreignKeys) {
       const skipped = new Set(result.skipped.map((s) => s.table));
       const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));
-      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
+      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 }, run.masker);
       const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
       sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
       ({ orphans } = await foreignKeys.verifyForeignKeys(

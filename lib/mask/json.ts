@@ -107,3 +107,16 @@ export function maskAtPath(json: Json, path: string[], transform: Transform): Js
   if (json.kind !== 'object') return json;
   return { kind: 'object', entries: json.entries.map((entry) => (entry.key === head ? { ...entry, value: maskAtPath(entry.value, rest, transform) } : entry)) };
 }
+
+/** The values at `path` as text (strings as they are, numbers and booleans as written, objects as JSON; JSON null left out). */
+export function valuesAtPath(json: Json, path: string[]): string[] {
+  if (!path.length) {
+    if (json.kind === 'string') return [json.value];
+    if (json.kind === 'literal') return json.raw === 'null' ? [] : [json.raw];
+    return [serializeJson(json)];
+  }
+  const [head, ...rest] = path as [string, ...string[]];
+  if (json.kind === 'array') return json.items.flatMap((item) => valuesAtPath(item, path));
+  if (json.kind !== 'object') return [];
+  return json.entries.filter((entry) => entry.key === head).flatMap((entry) => valuesAtPath(entry.value, rest));
+}

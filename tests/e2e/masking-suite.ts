@@ -130,6 +130,12 @@ export function defineMaskingSuite(via: Via): void {
     });
   };
 
+  const verify = (args: string[]) =>
+    runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,auth', '--tables', TABLES.join(','), ...args], {
+      cwd,
+      env: { ...envFor(production, staging), SUPASYNC_MASK_SECRET: SECRET },
+    });
+
   beforeAll(async () => {
     mkdirSync(join(cwd, 'mask'));
     writeFileSync(join(cwd, 'mask', 'passport.mjs'), PASSPORT_MODULE);
@@ -279,6 +285,63 @@ export function defineMaskingSuite(via: Via): void {
       if (via === 'rest') {
         expect(sent.some((r) => r.path.startsWith('/rpc/supasync_missing_keys'))).toBe(true);
         expect(sent.flatMap((request) => rawIn(`${request.path}\n${request.body}`, raw))).toEqual([]);
+      }
+    });
+
+    it('verifies a masked sync Perfect against production-as-masked, and not Perfect once a masked value is tampered with', async () => {
+      const perfect = await verify([]);
+      expect(perfect.code, perfect.stdout + perfect.stderr).toBe(0);
+      for (const table of ['public.mask_customers', 'public.mask_orders', 'auth.users', 'auth.identities']) {
+        expect(perfect.stdout).toMatch(new RegExp(`${table.replace('.', '\\.')}\\s*\\|[^\\n]*Perfect`));
+      }
+      const [row] = await query<{ email: string; full_name: string }>(
+        staging.adminUrl,
+        `SELECT email, full_name FROM public.mask_customers ORDER BY email LIMIT 1`,
+      );
+      await query(staging.adminUrl, `UPDATE public.mask_customers SET full_name = 'Tampered Name' WHERE email = $1`, [row?.email]);
+      try {
+        const tampered = await verify([]);
+        expect(tampered.code).toBe(1);
+        expect(tampered.stdout).toMatch(/public\.mask_customers\s*\|[^\n]*content differs/);
+        expect(tampered.stdout).toContain(`changed in staging: (${row?.email})`);
+      } finally {
+        await query(staging.adminUrl, `UPDATE public.mask_customers SET full_name = $2 WHERE email = $1`, [row?.email, row?.full_name]);
+      }
+    });
+
+    it('audits staging for raw values of masked columns: none after the sync, and each one planted named by table, column and key', async () => {
+      const clean = await verify(['--audit-masking']);
+      expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+      expect(clean.stdout).toContain('No raw production value of a masked column found in staging');
+      // A raw phone back in its row, a raw name inside a jsonb path, a raw email in auth.users.
+      const [customer] = await query<{ email: string; phone: string }>(
+        production.adminUrl,
+        `SELECT email, phone FROM public.mask_customers WHERE email = 'real.person.7@realmail.test'`,
+      );
+      const [masked] = await query<{ email: string; phone: string }>(
+        staging.adminUrl,
+        `SELECT email, phone FROM public.mask_customers ORDER BY email OFFSET 6 LIMIT 1`,
+      );
+      const [user] = await query<{ id: string; email: string }>(
+        production.adminUrl,
+        `SELECT id, email FROM auth.users WHERE email IS NOT NULL ORDER BY id LIMIT 1`,
+      );
+      const [stagingUser] = await query<{ email: string }>(staging.adminUrl, `SELECT email FROM auth.users WHERE id = $1`, [user?.id]);
+      const [order] = await query<{ guest: string }>(staging.adminUrl, `SELECT guest::text FROM public.mask_orders WHERE id = 7`);
+      await query(staging.adminUrl, `UPDATE public.mask_customers SET phone = $2 WHERE email = $1`, [masked?.email, customer?.phone]);
+      await query(staging.adminUrl, `UPDATE public.mask_orders SET guest = jsonb_set(guest, '{full_name}', '"Realname Surname 5"') WHERE id = 7`);
+      await query(staging.adminUrl, `UPDATE auth.users SET email = $2 WHERE id = $1`, [user?.id, user?.email]);
+      try {
+        const leaked = await verify(['--audit-masking']);
+        expect(leaked.code).toBe(1);
+        expect(leaked.stdout).toContain(`phone at email=${masked?.email}`);
+        expect(leaked.stdout).toContain('guest.full_name at id=7');
+        expect(leaked.stdout).toContain(`email at id=${user?.id}`);
+        expect(leaked.stdout).not.toContain(customer?.phone);
+      } finally {
+        await query(staging.adminUrl, `UPDATE public.mask_customers SET phone = $2 WHERE email = $1`, [masked?.email, masked?.phone]);
+        await query(staging.adminUrl, `UPDATE public.mask_orders SET guest = $1::jsonb WHERE id = 7`, [order?.guest]);
+        await query(staging.adminUrl, `UPDATE auth.users SET email = $2 WHERE id = $1`, [user?.id, stagingUser?.email]);
       }
     });
 
