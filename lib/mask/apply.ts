@@ -12,7 +12,8 @@ import { makeTransform, MaskFitError, type CustomTransformer, type Transform } f
 import { describeRule, type ColumnMask, type MaskRule, type TableMask } from './types.ts';
 
 export type MaskedRow = (string | null)[];
-export type RowMask = (row: MaskedRow) => MaskedRow;
+/** `reads`: the positions the mask looks at (masked columns and the key, for messages); the others may hold anything. */
+export type RowMask = ((row: MaskedRow) => MaskedRow) & { reads: number[] };
 
 const moduleId = (rule: MaskRule) => `${rule.options.module ?? ''}#${rule.options.export ?? 'default'}`;
 
@@ -45,7 +46,7 @@ export class Masker {
     const keyAt = keyColumns.map((name) => columns.indexOf(name));
     const where = (row: MaskedRow) =>
       keyAt.every((i) => i >= 0) && keyAt.length ? keyColumns.map((name, i) => `${name}=${row[keyAt[i] as number] ?? 'NULL'}`).join(', ') : 'a row';
-    return (row) => {
+    const mask = (row: MaskedRow) => {
       const out = row.slice();
       for (const { index, column, mask } of masked) {
         const value = row[index];
@@ -58,6 +59,7 @@ export class Masker {
       }
       return out;
     };
+    return Object.assign(mask, { reads: [...new Set([...masked.map((m) => m.index), ...keyAt.filter((i) => i >= 0)])] });
   }
 
   private columnTransform(table: TableMask, column: ColumnMask): Transform {

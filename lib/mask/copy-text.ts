@@ -56,10 +56,13 @@ export class MaskCopyText extends Transform {
     callback(null, this.partial ?? undefined);
   }
 
+  /** Only the fields the mask reads are decoded, and only the ones it changed encoded again: the rest pass as they came. */
   private maskLine(line: string): string {
-    const fields = line.split('\t');
-    const row = fields.map(decodeCopyField);
+    const fields: (string | null)[] = line.split('\t');
+    const row = fields.slice();
+    for (const i of this.mask.reads) row[i] = decodeCopyField(fields[i] as string);
     const masked = this.mask(row);
-    return masked.map((value, i) => (value === row[i] ? fields[i] : encodeCopyField(value))).join('\t');
+    for (const i of this.mask.reads) if (masked[i] !== row[i]) fields[i] = encodeCopyField(masked[i] ?? null);
+    return fields.join('\t');
   }
 }
