@@ -27,6 +27,14 @@ describe('masking transformers', () => {
     expect(transform('email')('ana@example.com')).not.toBe(transform('email', text, 'another-secret-0123456789')('ana@example.com'));
   });
 
+  it('write filler text exactly as long as the value, in characters', () => {
+    const filler = transform('text');
+    for (let length = 1; length <= 300; length++) {
+      const value = 'é'.repeat(length);
+      expect([...(filler(value) ?? '')].length, String(length)).toBe(length);
+    }
+  });
+
   it('keep NULL-free empties empty and write NULL only for the null rule', () => {
     expect(transform('email')('')).toBe('');
     expect(transform('hash')('')).toBe('');

@@ -148,17 +148,13 @@ function address(key: MaskKey, value: string): string {
 /** Filler words, as many characters as the value had: what a page shows keeps its shape, none of its words. */
 function fillerText(key: MaskKey, value: string): string {
   const length = [...value].length;
-  const words: string[] = [];
-  let size = 0;
-  for (let block = 0; size < length; block++) {
+  let text = '';
+  for (let block = 0; text.length < length; block++) {
     const digest = key.digest(`text:${block}`, value);
-    for (let at = 0; at + 1 < digest.length && size < length; at += 2) {
-      const word = pick(FILLER_WORDS, digest, at);
-      words.push(word);
-      size += word.length + 1;
-    }
+    for (let at = 0; at + 1 < digest.length && text.length < length; at += 2) text += `${text ? ' ' : ''}${pick(FILLER_WORDS, digest, at)}`;
   }
-  const text = words.join(' ').slice(0, length);
+  // Cut to the value's length; a cut that ends on a space ends on a letter instead.
+  text = text.slice(0, length).replace(/ $/, 'x');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
