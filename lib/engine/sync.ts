@@ -71,6 +71,8 @@ export interface SyncResult {
   skipped: { table: string; reason: string }[];
   /** What the run did not do that a person might expect (Storage files, sign-in state emptied). */
   notes: string[];
+  /** The tables whose columns were masked on the way, with those columns (docs/masking.md). */
+  masked: { table: string; columns: string[] }[];
   /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
   retries: number;
   /** What the run saved of staging before changing it; null: none taken (--no-backup). */
@@ -173,6 +175,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     tables: results,
     skipped,
     notes: [...supabaseNotes(run.plan), ...snapshotNotes(run.production, tables.length)],
+    masked: tables.flatMap((table) => (table.mask ? [{ table: qualifiedName(table.table), columns: table.mask.columns.map((column) => column.column) }] : [])),
     retries: session.retries,
     backup,
     pruned,
