@@ -154,7 +154,7 @@ function carryAlongForeignKeys(catalog: Catalog, staging: Catalog, columns: Map<
             problems.push(
               `${childRule.origin}: ${by} would no longer find its row: ${parentId} is not masked. Mask ${parentId} with the same rule (its references follow it).`,
             );
-          } else if (childRule && parentRule && describeRule(childRule) !== describeRule(parentRule)) {
+          } else if (childRule && parentRule && !sameTransform(childRule, parentRule)) {
             problems.push(
               `${childRule.origin}: ${by}: the column is masked with ${describeRule(childRule)}, its key with ${describeRule(parentRule)} (${parentRule.origin}), ` +
                 'so references would no longer match. Remove the rule on the referencing column: it follows its key.',
@@ -175,6 +175,12 @@ function carryAlongForeignKeys(catalog: Catalog, staging: Catalog, columns: Map<
       }
     }
   }
+}
+
+/** Whether two rules give the same output for the same value: the transformer and every option, not where they came from. */
+function sameTransform(a: MaskRule, b: MaskRule): boolean {
+  const options = (rule: MaskRule) => JSON.stringify(Object.entries(rule.options).sort(([x], [y]) => x.localeCompare(y)));
+  return a.transformer === b.transformer && options(a) === options(b);
 }
 
 const TEXT_TRANSFORMERS = new Set(['email', 'phone', 'name', 'first_name', 'last_name', 'address', 'text', 'template']);

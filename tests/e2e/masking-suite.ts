@@ -368,6 +368,28 @@ export function defineMaskingSuite(via: Via): void {
       expect(rows.filter((row) => /^ABC\d\d$/.test(row.code))).toEqual([]);
     });
 
+    it('runs the full sync script masked over the whole app and Auth, and its closing verification calls every table Perfect', async () => {
+      const target = await stack.createProject(`mask_full_${via}`);
+      made.push(target);
+      await query(target.adminUrl, `SET ROLE postgres; ${APP_SCHEMA}`);
+      const dir = emptyDirectory();
+      mkdirSync(join(dir, 'mask'));
+      writeFileSync(join(dir, 'mask', 'passport.mjs'), PASSPORT_MODULE);
+      writeFileSync(join(dir, 'supasync.config.json'), JSON.stringify({ mask: RULES, maskPreset: 'supabase' }));
+      const result = await runScript('sync-prod-to-staging-ultimate.ts', ['--via', via, '--yes', '--schemas', 'public,auth'], {
+        cwd: dir,
+        env: { ...envFor(production, target), SUPASYNC_MASK_SECRET: SECRET },
+      });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      for (const table of ['public.mask_customers', 'public.mask_orders', 'auth.users', 'auth.identities', 'public.profiles', 'public.staff_users']) {
+        expect(result.stdout).toMatch(new RegExp(`${table.replace('.', '\\.')}\\s*\\|[^\\n]*Perfect`));
+      }
+      expect(result.stdout).not.toMatch(/differs|missing in staging/);
+      // Everything else came as it is: public.profiles references the users by their (unmasked) id.
+      const profiles = await query(target.adminUrl, `SELECT count(*)::int AS n FROM public.profiles p JOIN auth.users u ON u.id = p.id`);
+      expect(profiles).toEqual(await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.profiles`));
+    });
+
     it('refuses a masked sync without SUPASYNC_MASK_SECRET before reading a row, and a rule that cannot hold, naming it and the fix', async () => {
       const target = await stack.createProject(`mask_refused_${via}`);
       made.push(target);
