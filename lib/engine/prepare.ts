@@ -42,8 +42,6 @@ export async function prepareRun(options: {
   const environment = readEnvironment();
   refuseProtectedStaging(environment.staging, options.protectedRefs);
   const via = chooseVia(environment, options.via);
-  // Before anything connects: a masked run without its secret must not read a row.
-  const maskKey = masksAsked(options.mask) ? maskKeyFromEnvironment() : null;
   // Both at once: to a remote project each connection costs a few round trips.
   const [productionOpened, stagingOpened] = await Promise.allSettled([
     openDatabase(environment.production, via, options.concurrency),
@@ -84,10 +82,13 @@ export async function prepareRun(options: {
     }
     refuseUnreadableProduction(productionCatalog, plan);
     let masker: Masker | null = null;
-    if (maskKey && options.mask) {
+    if (options.mask && masksAsked(options.mask)) {
+      // Rules are checked against the catalogs whatever the selection; the secret is needed once a chosen table is masked,
+      // and asked for here, before any row is read.
       const masks = planMasks(productionCatalog, stagingCatalog, options.mask);
       plan = withMasks(plan, masks);
-      masker = await loadMasker(maskKey, [...masks.values()], options.mask.directory);
+      const masked = plan.tables.filter((table) => table.mask);
+      if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
     }
     return { via, production, staging, plan, masker, close };
   } catch (error) {

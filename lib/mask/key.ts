@@ -44,7 +44,7 @@ export function maskKeyFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ma
   const secret = env[MASK_SECRET_VARIABLE];
   if (!secret?.trim()) {
     throw new UsageError(
-      `Masking rules are set (supasync.config.json "mask", "maskPreset" or --mask) but ${MASK_SECRET_VARIABLE} is not: nothing was read or written. ` +
+      `Masking rules apply to this run (supasync.config.json "mask", "maskPreset" or --mask) but ${MASK_SECRET_VARIABLE} is not set: no row was read or written. ` +
         `Masked values are derived from that secret, so the same production value masks the same way in every table and run. ` +
         `Create one (openssl rand -hex 32), keep it in .env.local or your CI's secrets, never in the repository, and use the same one for every run.`,
     );

@@ -396,7 +396,11 @@ export function defineMaskingSuite(via: Via): void {
       await query(target.adminUrl, `SET ROLE postgres; ${APP_SCHEMA}`);
       const noSecret = await sync(target, ['--tables', TABLES.join(','), '--yes'], { secret: null });
       expect(noSecret.code).toBe(2);
-      expect(noSecret.stderr).toContain('but SUPASYNC_MASK_SECRET is not: nothing was read or written');
+      expect(noSecret.stderr).toContain('but SUPASYNC_MASK_SECRET is not set: no row was read or written');
+      // A run of tables no rule masks needs no secret.
+      const unmasked = await sync(target, ['--tables', 'hotels', '--dry-run'], { secret: null });
+      expect(unmasked.code, unmasked.stderr).toBe(0);
+      expect(unmasked.stdout).not.toContain('Masked on the way');
       const badRule = await sync(target, ['--tables', TABLES.join(','), '--yes'], {
         config: { mask: { 'mask_customers.email': { transformer: 'fixed', value: 'x@y.z' }, 'mask_orders.nope': 'email' } },
       });
