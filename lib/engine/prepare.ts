@@ -86,7 +86,7 @@ export async function prepareRun(options: {
       // Rules are checked against the catalogs whatever the selection; the secret is needed once a chosen table is masked,
       // and asked for here, before any row is read.
       const masks = planMasks(productionCatalog, stagingCatalog, options.mask);
-      plan = withMasks(plan, masks);
+      plan = withMasks(plan, masks, { writes: options.mode !== undefined });
       const masked = plan.tables.filter((table) => table.mask);
       if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
     }
