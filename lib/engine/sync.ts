@@ -21,6 +21,7 @@ import type { ChangedRanges } from './changed-ranges.ts';
 import { copyChangedRanges, deleteMissingRows, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
+import { testPasswordWarning } from '../plan/mask.ts';
 
 /** The session's options (strict, concurrency) and the run's own; the session's backup is made from backupRoot. */
 export interface SyncOptions extends Omit<SessionOptions, 'backup'> {
@@ -97,6 +98,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const { tables, skipped, sequences } = await checkBeforeWriting(run, options);
   const emptied = emptiedAlongside(run.plan);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
+  const password = testPasswordWarning(tables);
+  if (password) events.warning(password);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
   const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup, masker: run.masker });

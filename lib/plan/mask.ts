@@ -7,7 +7,7 @@ import type { MaskPreset, MaskRuleInput } from '../config/mask-schema.ts';
 import { UsageError } from '../errors.ts';
 import { comparesRanges } from './mode.ts';
 import type { SyncPlan } from './types.ts';
-import { SUPABASE_PRESET } from '../mask/preset.ts';
+import { SUPABASE_PRESET, TEST_PASSWORD, TEST_PASSWORD_HASH } from '../mask/preset.ts';
 import { EMAIL_MIN_LENGTH, templateIsUnique, UNIQUE_HEX } from '../mask/transformers.ts';
 import { describeRule, type ColumnMask, type MaskedColumnShape, type MaskRule, type TableMask } from '../mask/types.ts';
 
@@ -66,7 +66,7 @@ export function planMasks(production: Catalog, staging: Catalog, settings: MaskS
     }
   }
   if (problems.length)
-    throw new UsageError(`supasync.config.json's masking rules cannot be applied; nothing was read or written:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    throw new UsageError(`supasync.config.json's masking rules cannot be applied; no row was read or written:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 
   const tables = new Map<string, TableMask>();
   for (const { table, ...column } of columns.values()) {
@@ -258,4 +258,19 @@ export function withMasks(plan: SyncPlan, masks: Map<string, TableMask>, run: { 
     return mask ? { ...table, mask, binarySafe: false } : table;
   });
   return { ...plan, tables };
+}
+
+/**
+ * Said loudly wherever a run is described (the plan, the run's warnings):
+ * the preset gives every copied user one known password, so anyone who
+ * reaches staging's Auth can sign in as any of them. Null when no copied
+ * table gets it.
+ */
+export function testPasswordWarning(tables: { mask?: TableMask | null }[]): string | null {
+  const given = tables.some((table) =>
+    table.mask?.columns.some((column) => column.column === 'encrypted_password' && column.rules.some(({ rule }) => rule.options.value === TEST_PASSWORD_HASH)),
+  );
+  return given
+    ? `EVERY user copied into staging's auth.users gets the same password: "${TEST_PASSWORD}". Anyone who can reach staging's Auth can sign in as any of them with it.`
+    : null;
 }

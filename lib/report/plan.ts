@@ -10,8 +10,7 @@ import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
 import type { Watermark } from '../transport/watermarks.ts';
 import { formatCount, renderTable } from './table.ts';
-import { describeTableMask } from '../plan/mask.ts';
-import { TEST_PASSWORD, TEST_PASSWORD_HASH } from '../mask/preset.ts';
+import { describeTableMask, testPasswordWarning } from '../plan/mask.ts';
 
 /** `watermarks`: staging's, for the incremental tables' notes. */
 export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermark[] = []): string {
@@ -115,16 +114,8 @@ function maskLines(plan: SyncPlan): string[] {
     if (!table.mask) continue;
     out.push(`  ${qualifiedName(table.table)}:`, ...describeTableMask(table.mask).map((line) => `    ${line}`));
   }
-  const password = masked.some((table) =>
-    table.mask?.columns.some((column) => column.column === 'encrypted_password' && column.rules.some(({ rule }) => rule.options.value === TEST_PASSWORD_HASH)),
-  );
-  if (password) {
-    out.push(
-      chalk.bold.yellow(
-        `  EVERY user copied into staging's auth.users gets the same password: "${TEST_PASSWORD}". Anyone who can reach staging's Auth can sign in as any of them with it.`,
-      ),
-    );
-  }
+  const password = testPasswordWarning(plan.tables);
+  if (password) out.push(chalk.bold.yellow(`  ${password}`));
   out.push(
     chalk.yellow('  Not masked: every other column, free text included (notes, messages), which can hold personal data no column rule sees (docs/masking.md).'),
   );

@@ -174,6 +174,8 @@ export function defineMaskingSuite(via: Via): void {
       expect(rawIn(await stagingText(staging), raw)).toEqual([]);
       expect(first.stdout).toMatch(/Masked on the way \(22 columns\): .*public\.mask_customers \(email, full_name, phone, short_email, passport\)/);
       expect(first.stdout).toContain('public.mask_orders (billing_email, guest, customer_email)');
+      // The run says the test password too, not only the plan.
+      expect(first.stderr).toContain(`same password: "${TEST_PASSWORD}"`);
       // The secret is never printed.
       expect(first.stdout + first.stderr).not.toContain(SECRET);
     });
