@@ -13,6 +13,7 @@ const layers = [
   { name: 'plan', path: '^lib/plan/' },
   { name: 'transport', path: '^lib/transport/' },
   { name: 'backup', path: '^lib/backup/' },
+  { name: 'mask', path: '^lib/mask/' },
   { name: 'catalog', path: '^lib/catalog/' },
   { name: 'connect', path: '^lib/connect/' },
   { name: 'config', path: '^lib/config/' },

@@ -85,6 +85,45 @@ export const ours: Contender = {
   }),
 };
 
+/**
+ * Issue 17's comparison: the same direct sync with the Supabase preset and
+ * rules on the app's personal columns (guests, staff, profiles). The masked
+ * tables hold masked values by design, so the harness's digests compare the
+ * others; the e2e tests (tests/masking-*.test.ts) and verify-sync-status.ts
+ * check the masked ones against production-as-masked.
+ */
+export const MASK_RULES = {
+  maskPreset: 'supabase',
+  mask: {
+    'guest_reservations.guest_name': 'name',
+    'guest_reservations.guest_email': 'email',
+    'staff_users.email': 'email',
+    'profiles.full_name': 'name',
+    'profiles.username': 'hash',
+  },
+};
+const MASKED_TABLES = ['auth.users', 'auth.identities', 'public.guest_reservations', 'public.staff_users', 'public.profiles'];
+
+export const oursMasked: Contender = {
+  id: 'ours_masked',
+  label: 'supasync masked (preset + app rules)',
+  unavailable: () => undefined,
+  copies: async (_production, tables) => ({
+    tables: tables.filter((table) => !MASKED_TABLES.includes(table.key)),
+    note: `ours_masked: ${MASKED_TABLES.join(', ')} masked, so compared by scripts/verify-sync-status.ts rather than by digest`,
+  }),
+  setUp: async (_production, _tables, dir) => {
+    writeFileSync(join(dir, 'supasync.config.json'), JSON.stringify(MASK_RULES));
+  },
+  command: ({ production, staging, schemas, repoDir, setUpDir }) => ({
+    // Run from the directory holding its config: tsx from the repository, not npx's lookup from there.
+    file: join(repoDir, 'node_modules', '.bin', 'tsx'),
+    args: [join(repoDir, 'scripts', 'sync.ts'), '--via', 'postgres', '--mode', 'replace', '--yes', '--schemas', schemas.join(',')],
+    cwd: setUpDir,
+    env: { ...projectEnv(production, staging), SUPASYNC_MASK_SECRET: 'bench-mask-secret-0123456789abcdef' },
+  }),
+};
+
 /** Our verification, timed after our direct sync while staging holds its copy. */
 export function verifyCommand({ production, staging, schemas, repoDir }: RunContext): Command {
   return {
@@ -244,4 +283,4 @@ function pgcopydbFilters(workDir: string, leftOut: BenchTable[]): string {
   return file;
 }
 
-export const CONTENDERS: Contender[] = [ours, pgDumpPsql, copyPipe, psqlSketch, pgcopydb, floor, ...REST_CONTENDERS];
+export const CONTENDERS: Contender[] = [ours, oursMasked, pgDumpPsql, copyPipe, psqlSketch, pgcopydb, floor, ...REST_CONTENDERS];

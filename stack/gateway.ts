@@ -88,8 +88,23 @@ export interface Gateway {
   clearFaults(): void;
   /** A copy of the counters. */
   stats(): GatewayStats;
+  /**
+   * From now on keep every request's method, path with its query, and body
+   * as the client sent them (tests check what a client sent: no raw value of
+   * a masked column in a request to staging); false stops and forgets.
+   */
+  captureRequests(on: boolean): void;
+  /** The requests kept since captureRequests(true), in the order their bodies ended. */
+  capturedRequests(): CapturedRequest[];
   resetStats(): void;
   stop(): Promise<void>;
+}
+
+export interface CapturedRequest {
+  method: string;
+  /** Under /rest/v1, with the query string. */
+  path: string;
+  body: string;
 }
 
 const REST_PREFIX = '/rest/v1';
@@ -123,6 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let link = options.link ?? new Link();
   let rules: { left: Record<FaultKind, number>; onlyPaths?: RegExp; onlyMethods?: string[] }[] = [];
   let stats = emptyStats();
+  let captured: CapturedRequest[] | null = null;
 
   const takeFault = (method: string, path: string): FaultKind | undefined => {
     for (const rule of rules) {
@@ -223,6 +239,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       else res.destroy();
     });
     const upload: Transform[] = [countBytes((n) => (stats.bytesUp += n)), ...(remote ? [requestLink.up.throttle()] : [])];
+    if (captured) upload.unshift(captureBody(captured, req.method ?? 'GET', path + url.search));
     pipeline([req as Readable, ...upload, proxied], (error) => {
       if (error) proxied.destroy();
     });
@@ -267,6 +284,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       rules = [];
     },
     stats: () => structuredClone(stats),
+    captureRequests(on) {
+      captured = on ? [] : null;
+    },
+    capturedRequests: () => [...(captured ?? [])],
     resetStats() {
       stats = { ...emptyStats(), peakConnections: openConnections };
     },
@@ -295,6 +316,21 @@ function acceptsGzip(req: IncomingMessage): boolean {
 function hasBody(req: IncomingMessage, res: IncomingMessage): boolean {
   const status = res.statusCode ?? 0;
   return req.method !== 'HEAD' && status !== 204 && status !== 304 && res.headers['content-length'] !== '0';
+}
+
+/** Passes the body on, and keeps a copy of it in `into` once it has ended. */
+function captureBody(into: CapturedRequest[], method: string, path: string): Transform {
+  const chunks: Buffer[] = [];
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      into.push({ method, path, body: Buffer.concat(chunks).toString('utf8') });
+      done();
+    },
+  });
 }
 
 function countBytes(add: (bytes: number) => void): Transform {

@@ -6,6 +6,7 @@ import { DEFAULT_BACKUPS_KEPT } from '../config/file.ts';
 import type { Via } from '../config/env.ts';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { UsageError } from '../errors.ts';
+import { MASK_PRESETS, type MaskPreset } from '../config/mask-schema.ts';
 import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
 
 // Keyed by the name commander gives each value (command.ts checks it): `--dry-run` is dryRun, `--no-backup` backup.
@@ -37,8 +38,18 @@ export const FLAGS = {
       '--no-backup',
       `do not first save the staging tables a replace empties or an upsert overwrites to .supasync/backups/ (private to you; the newest ${DEFAULT_BACKUPS_KEPT} of a staging kept, supasync.config.json backups.keep; restore with scripts/restore-staging.ts, --list shows them)`,
     ),
+  mask: () =>
+    new Option(
+      '--mask <preset>',
+      "mask personal data with a preset's rules, besides supasync.config.json's \"mask\" (supabase: auth.users and auth.identities, every user's password set to one test password; needs SUPASYNC_MASK_SECRET; docs/masking.md)",
+    ).choices(MASK_PRESETS),
   allowDrift: () => new Option('--allow-drift', 'copy the columns both sides share when their schemas differ'),
   strict: () => new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
+  auditMasking: () =>
+    new Option(
+      '--audit-masking',
+      "instead of comparing, check that no raw production value of a masked column is in staging's column: every value compared through hashes, each found named by table, column and key (exit 1)",
+    ),
   countsOnly: () => new Option('--counts-only', 'compare row counts only (faster, blind to changed values)'),
   keys: () => new Option('--keys <n>', 'differing keys to list per table').default(10).argParser(wholeNumber('keys')),
   list: () =>
@@ -81,8 +92,10 @@ export interface FlagValues {
   dryRun?: boolean;
   backup?: boolean;
   allowDrift?: boolean;
+  mask?: MaskPreset;
   strict?: boolean;
   countsOnly?: boolean;
+  auditMasking?: boolean;
   keys?: number;
   list?: boolean;
   production?: boolean;

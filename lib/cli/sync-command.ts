@@ -44,12 +44,13 @@ const SYNC_FLAGS: FlagName[] = [
   'yes',
   'backup',
   'allowDrift',
+  'mask',
   'strict',
   'json',
 ];
 
 const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
-SUPABASE_PROD_DB_URL and the same for STAGING), and supasync.config.json.
+SUPABASE_PROD_DB_URL and the same for STAGING; SUPASYNC_MASK_SECRET for masking), and supasync.config.json.
 Exit codes: 0 done, 1 failed or staging differs, 2 usage or configuration error.`;
 
 function syncDeclaration(command: SyncCommand): CommandDeclaration {
@@ -89,6 +90,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     mode,
     withParents: Boolean(flags.withParents),
     protectedRefs: config.protectedRefs,
+    mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
   });
   try {
     if (flags.dryRun) {
@@ -143,7 +145,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     if (verify && verifiedSequences && foreignKeys) {
       const skipped = new Set(result.skipped.map((s) => s.table));
       const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));
-      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 });
+      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 }, run.masker);
       const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
       sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
       ({ orphans } = await foreignKeys.verifyForeignKeys(

@@ -3,10 +3,12 @@
 // the rows without a parent; the exit code says whether staging is equal.
 import { loadProjectConfig } from '../config/file.ts';
 import { prepareRun } from '../engine/prepare.ts';
-import { renderVerdicts } from '../report/verify.ts';
+import { renderMaskAudits, renderVerdicts } from '../report/verify.ts';
 import { verifyForeignKeys } from '../verify/foreign-keys.ts';
 import { verifySequences } from '../verify/sequences.ts';
 import { verifyTables } from '../verify/verify.ts';
+import { auditMasking } from '../verify/audit-masking.ts';
+import { UsageError } from '../errors.ts';
 import { parseCommand } from './command.ts';
 import { selectionFrom } from './selection.ts';
 
@@ -19,23 +21,48 @@ const AFTER = `It refuses what a sync refuses (exit 2): one database on both sid
 staging without supasync's sync-target mark, a production that carries it,
 a staging listed in protectedRefs, an empty or mistyped selection.
 
+A masked table (supasync.config.json "mask", "maskPreset", --mask) is compared as
+production-as-masked against staging: Perfect means exactly what the rules give.
+--audit-masking checks instead that no raw production value of a masked column
+is in staging, every value compared through hashes (exit 1 naming table, column
+and key when one is).
+
 Exit codes: 0 every table Perfect, every sequence equal and no row without its
-parent, 1 something differs,
+parent (--audit-masking: no raw value found), 1 something differs,
 2 usage or configuration error.`;
 
 export async function runVerifyCommand(command: VerifyCommand): Promise<number> {
   const parsed = parseCommand({
     ...command,
     usage: '[options]',
-    flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'json'],
+    flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'json'],
     after: AFTER,
   });
   if (!parsed) return 0;
   const { flags } = parsed;
   const config = await loadProjectConfig();
-  const run = await prepareRun({ via: flags.via, selection: selectionFrom(flags, config, flags.tables), protectedRefs: config.protectedRefs });
+  const run = await prepareRun({
+    via: flags.via,
+    selection: selectionFrom(flags, config, flags.tables),
+    protectedRefs: config.protectedRefs,
+    mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
+  });
   try {
-    const verdicts = await verifyTables(run.production, run.staging, run.plan.tables, { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10 });
+    if (flags.auditMasking) {
+      if (!run.masker)
+        throw new UsageError('--audit-masking: no masking rules apply (supasync.config.json "mask", "maskPreset", or --mask): nothing to audit.');
+      const audits = await auditMasking(run.production, run.staging, run.plan.tables, run.masker);
+      const exitCode = audits.some((audit) => audit.leaks.length) ? 1 : 0;
+      console.log(flags.json ? JSON.stringify({ ok: exitCode === 0, exitCode, via: run.via, audits }, null, 2) : renderMaskAudits(audits));
+      return exitCode;
+    }
+    const verdicts = await verifyTables(
+      run.production,
+      run.staging,
+      run.plan.tables,
+      { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10 },
+      run.masker,
+    );
     const sequences = await verifySequences(run.production, run.staging, run.plan.sequences);
     const { orphans } = await verifyForeignKeys(
       run.staging,

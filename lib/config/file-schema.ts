@@ -1,6 +1,7 @@
 // The shape of supasync.config.json, checked with zod; see file.ts for what
 // each part means to a run.
 import { z } from 'zod';
+import { MASK_PRESETS, maskRules } from './mask-schema.ts';
 
 const tableOptions = z
   .object({
@@ -34,6 +35,10 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
+    /** Masking rules (docs/masking.md): `table.column` or `schema.table.column` (a jsonb path may follow) -> a transformer. */
+    mask: maskRules.optional(),
+    /** Built-in rules added under the file's own: "supabase" masks auth.users and auth.identities. */
+    maskPreset: z.enum(MASK_PRESETS, { message: `maskPreset: one of ${MASK_PRESETS.join(', ')}` }).optional(),
     backups: z
       .object({ keep: z.number().int('keep is a whole number of backups').min(1, 'keep at least 1: the backup a run just took').optional() })
       .strict()

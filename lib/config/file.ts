@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ConfigFile } from './file-schema.ts';
+import type { MaskPreset, MaskRuleInput } from './mask-schema.ts';
 
 export type TableOptions = NonNullable<ConfigFile['tables']>[string];
 
@@ -18,6 +19,12 @@ export interface ProjectConfig {
   backups: { keep: number };
   /** --mode incremental's safety overlap (docs/usage.md#incremental). */
   incremental: { overlapSeconds: number };
+  /** Masking rules as written (docs/masking.md), keyed `table.column` or `schema.table.column` (a jsonb path may follow). */
+  mask: Record<string, MaskRuleInput>;
+  /** Built-in rules the file asks for under its own ("supabase"); null: none. */
+  maskPreset: MaskPreset | null;
+  /** The directory a rule's `module` path is relative to: the config file's. */
+  directory: string;
   /** Where it came from, for messages. */
   source: string;
 }
@@ -47,6 +54,9 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
       protectedRefs: [],
       backups: { keep: DEFAULT_BACKUPS_KEPT },
       incremental: { overlapSeconds: DEFAULT_OVERLAP_SECONDS },
+      mask: {},
+      maskPreset: null,
+      directory: cwd,
       source: 'defaults',
     };
   }
@@ -60,7 +70,7 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
   const { configFileSchema } = await import('./file-schema.ts');
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `  ${issuePath(issue.path) || '(top level)'}: ${issue.message}`);
     throw new UsageError(`${CONFIG_FILE} has ${problems.length === 1 ? 'a problem' : 'problems'}:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
@@ -72,8 +82,16 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     protectedRefs: config.protectedRefs ?? [],
     backups: { keep: config.backups?.keep ?? DEFAULT_BACKUPS_KEPT },
     incremental: { overlapSeconds: config.incremental?.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS },
+    mask: config.mask ?? {},
+    maskPreset: config.maskPreset ?? null,
+    directory: cwd,
     source: CONFIG_FILE,
   };
+}
+
+/** A field's path as it reads in the file: a key holding dots (a mask rule's `auth.users.email`) quoted. */
+function issuePath(path: PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'string' && /[.\s]/.test(part) ? `["${part}"]` : `${i ? '.' : ''}${String(part)}`)).join('');
 }
 
 export function groupTables(config: ProjectConfig, group: string): string[] {

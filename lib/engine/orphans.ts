@@ -10,6 +10,8 @@ import { describeLink, type ForeignKeyLink } from '../catalog/links.ts';
 import { linksIntoReplaced, linksToCheck, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
+import type { Masker } from '../mask/apply.ts';
+import { maskedCounts } from './parents.ts';
 
 function writtenTables(tables: TablePlan[]): Map<string, WrittenTable> {
   return new Map(tables.map((table) => [qualifiedName(table.table), { mode: table.mode, filtered: table.rowFilter !== null }]));
@@ -27,6 +29,7 @@ export async function orphansOfReplace(
   links: ForeignKeyLink[],
   tables: TablePlan[],
   emptied: TableRef[],
+  masker: Masker | null = null,
 ): Promise<FoundOrphans[]> {
   const found: FoundOrphans[] = [];
   const emptiedNames = new Set(emptied.map(qualifiedName));
@@ -35,11 +38,27 @@ export async function orphansOfReplace(
     const keys = Object.keys(references);
     if (!keys.length) continue;
     const parent = tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent));
-    const missing = await production.missingKeys(link.parentRelation, link.parentColumns, keys, parent?.rowFilter ?? null);
+    // Staging's rows hold the masked key: production's keys are masked here and compared, production never asked for a masked one.
+    const rowMask = masker?.forColumns(parent?.mask, link.parentColumns) ?? null;
+    const missing = rowMask
+      ? await missingMaskedKeys(production, link, keys, parent?.rowFilter ?? null, rowMask)
+      : await production.missingKeys(link.parentRelation, link.parentColumns, keys, parent?.rowFilter ?? null);
     if (!missing.length) continue;
     found.push({ link, rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0), keys: missing.slice(0, 5) });
   }
   return found;
+}
+
+/** Of staging's keys, those no production row has once masked: production's keys of the parent are all read (memory grows with them). */
+async function missingMaskedKeys(
+  production: Database,
+  link: ForeignKeyLink,
+  keys: string[],
+  rowFilter: string | null,
+  mask: (row: (string | null)[]) => (string | null)[],
+): Promise<string[]> {
+  const present = maskedCounts(await production.references(link.parentRelation, link.parentColumns, rowFilter), mask);
+  return keys.filter((key) => present[key] === undefined).sort();
 }
 
 /**

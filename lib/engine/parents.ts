@@ -6,6 +6,8 @@ import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
+import type { Masker } from '../mask/apply.ts';
+import { parseRowText, rowText } from '../mask/row-text.ts';
 
 export interface MissingParents {
   table: string;
@@ -18,13 +20,20 @@ export interface MissingParents {
   keys: string[];
 }
 
-export async function findMissingParents(production: Database, staging: Database, plan: SyncPlan): Promise<MissingParents[]> {
+/**
+ * `masker`: where the referencing columns are masked (they follow their
+ * masked key), production's values are masked before staging is asked for
+ * them: staging holds the masked keys, and must never be sent a raw one.
+ */
+export async function findMissingParents(production: Database, staging: Database, plan: SyncPlan, masker: Masker | null = null): Promise<MissingParents[]> {
   const found: MissingParents[] = [];
   for (const { table, foreignKey, parent } of plan.externalParents) {
     const tablePlan = plan.tables.find((t) => qualifiedName(t.table) === qualifiedName(table));
     try {
       const rows = bothFilters(tablePlan?.rowFilter ?? null, rowsUnderKey(foreignKey));
-      const references = await production.references(table, foreignKey.columns, rows);
+      const rowMask = masker?.forColumns(tablePlan?.mask, foreignKey.columns) ?? null;
+      const raw = await production.references(table, foreignKey.columns, rows);
+      const references = rowMask ? maskedCounts(raw, rowMask) : raw;
       const keys = Object.keys(references);
       if (!keys.length) continue;
       // A key to one partition is satisfied by that partition's rows only.
@@ -44,6 +53,16 @@ export async function findMissingParents(production: Database, staging: Database
     }
   }
   return found;
+}
+
+/** Counts per key, the keys masked as staging holds them (two raw keys never mask to one, so counts do not merge in practice). */
+export function maskedCounts(counts: Record<string, number>, mask: (row: (string | null)[]) => (string | null)[]): Record<string, number> {
+  const masked: Record<string, number> = {};
+  for (const [key, count] of Object.entries(counts)) {
+    const text = rowText(mask(parseRowText(key)));
+    masked[text] = (masked[text] ?? 0) + count;
+  }
+  return masked;
 }
 
 /** `schemas`: the ones the run copies from; a parent's schema outside them is offered as a way out. */

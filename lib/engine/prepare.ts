@@ -8,12 +8,17 @@ import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
 import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
 import { refuseUnreadableProduction } from './production-reads.ts';
+import { masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
+import { maskKeyFromEnvironment } from '../mask/key.ts';
+import { loadMasker, type Masker } from '../mask/apply.ts';
 
 export interface PreparedRun {
   via: Via;
   production: Database;
   staging: Database;
   plan: SyncPlan;
+  /** Masks the rows of the plan's masked tables on their way (lib/mask); null: the run masks nothing. */
+  masker: Masker | null;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,8 @@ export async function prepareRun(options: {
   protectedRefs: readonly string[];
   /** Requests at once to each project over REST (--concurrency). */
   concurrency?: number;
+  /** supasync.config.json's masking rules and preset (or --mask), and the directory their modules' paths start from. */
+  mask?: MaskSettings & { directory: string };
 }): Promise<PreparedRun> {
   // The planner loads while both sides connect and answer the catalog queries.
   const planner = Promise.all([import('../plan/plan.ts'), import('../plan/parents.ts')]);
@@ -74,7 +81,16 @@ export async function prepareRun(options: {
       plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);
     }
     refuseUnreadableProduction(productionCatalog, plan);
-    return { via, production, staging, plan, close };
+    let masker: Masker | null = null;
+    if (options.mask && masksAsked(options.mask)) {
+      // Rules are checked against the catalogs whatever the selection; the secret is needed once a chosen table is masked,
+      // and asked for here, before any row is read.
+      const masks = planMasks(productionCatalog, stagingCatalog, options.mask);
+      plan = withMasks(plan, masks, { writes: options.mode !== undefined });
+      const masked = plan.tables.filter((table) => table.mask);
+      if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
+    }
+    return { via, production, staging, plan, masker, close };
   } catch (error) {
     await close();
     throw error;

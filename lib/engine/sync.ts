@@ -21,6 +21,7 @@ import type { ChangedRanges } from './changed-ranges.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
+import { testPasswordWarning } from '../plan/mask.ts';
 
 /** The session's options (strict, concurrency) and the run's own; the session's backup is made from backupRoot. */
 export interface SyncOptions extends Omit<SessionOptions, 'backup'> {
@@ -71,6 +72,8 @@ export interface SyncResult {
   skipped: { table: string; reason: string }[];
   /** What the run did not do that a person might expect (Storage files, sign-in state emptied). */
   notes: string[];
+  /** The tables whose columns were masked on the way, with those columns (docs/masking.md). */
+  masked: { table: string; columns: string[] }[];
   /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
   retries: number;
   /** What the run saved of staging before changing it; null: none taken (--no-backup). */
@@ -97,9 +100,11 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const { tables, skipped, sequences } = await checkBeforeWriting(run, options);
   const emptied = emptiedAlongside(run.plan);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
+  const password = testPasswordWarning(tables);
+  if (password) events.warning(password);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
-  const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup });
+  const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup, masker: run.masker });
   runBackup?.followStaging(() => session.stagingMayHaveChanged);
   const results: TableResult[] = [];
   const rangedCopies = new Map<string, RangedCopy>();
@@ -183,6 +188,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     tables: results,
     skipped,
     notes: [...supabaseNotes(run.plan), ...snapshotNotes(run.production, tables.length)],
+    masked: tables.flatMap((table) => (table.mask ? [{ table: qualifiedName(table.table), columns: table.mask.columns.map((column) => column.column) }] : [])),
     retries: session.retries,
     backup,
     pruned,
@@ -246,10 +252,10 @@ export async function checkBeforeWriting(
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run, options);
   if (!options.allowOrphans) {
-    const missing = await findMissingParents(run.production, run.staging, run.plan);
+    const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
     const emptied = emptiedAlongside(run.plan);
-    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied);
+    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, run.masker);
     if (orphaned.length) {
       throw new DatabaseError(
         [

@@ -10,6 +10,7 @@ import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
 import type { Watermark } from '../transport/watermarks.ts';
 import { formatCount, renderTable } from './table.ts';
+import { describeTableMask, testPasswordWarning } from '../plan/mask.ts';
 
 /** `watermarks`: staging's, for the incremental tables' notes. */
 export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermark[] = []): string {
@@ -29,6 +30,8 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
 
   const modes = [...new Set(plan.tables.map((table) => table.mode))];
   out.push('', ...modes.map((mode) => `${chalk.bold(`Mode ${mode}`)}: ${SYNC_MODE_HELP[mode]}${modeDetail(mode)}.`));
+
+  out.push(...maskLines(plan));
 
   const together = [
     ...plan.cycles.map(
@@ -99,6 +102,26 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
   return out.join('\n');
 }
 
+/**
+ * Every masked column and its rule, and, loudly, the one password every
+ * masked user signs in to staging with.
+ */
+function maskLines(plan: SyncPlan): string[] {
+  const masked = plan.tables.filter((table) => table.mask);
+  if (!masked.length) return [];
+  const out = ['', chalk.bold('Masked on the way (production value -> masked value; raw values never reach staging, its backups or requests to it):')];
+  for (const table of masked) {
+    if (!table.mask) continue;
+    out.push(`  ${qualifiedName(table.table)}:`, ...describeTableMask(table.mask).map((line) => `    ${line}`));
+  }
+  const password = testPasswordWarning(plan.tables);
+  if (password) out.push(chalk.bold.yellow(`  ${password}`));
+  out.push(
+    chalk.yellow('  Not masked: every other column, free text included (notes, messages), which can hold personal data no column rule sees (docs/masking.md).'),
+  );
+  return out;
+}
+
 /** From where an incremental sync reads the table's changed rows. */
 function incrementalNote(table: TablePlan, watermarks: Watermark[]): string {
   if (!table.changedColumn) return 'no updated_at: rows compared by key-range checksums';
@@ -125,6 +148,7 @@ function notes(table: TablePlan, watermarks: Watermark[]): string {
   const always = table.identityColumns.filter((column) => column.identity === 'always');
   if (always.length) notes.push(`identity ALWAYS kept: ${always.map((column) => column.name).join(', ')}`);
   if (table.loadedTogether) notes.push(table.loadedTogether);
+  if (table.mask) notes.push(`masked: ${table.mask.columns.map((column) => column.column).join(', ')}`);
   if (table.options.mode) notes.push(`mode ${table.options.mode}`);
   if (table.options.referencedRows) notes.push('only the rows referenced');
   else if (table.options.where) notes.push(`where ${table.options.where}`);

@@ -46,6 +46,12 @@ export function renderSyncResult(result: SyncResult): string {
         `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
     ),
     ...(ranged ? [rangesLine(result)] : []),
+    ...(result.masked.length
+      ? [
+          `Masked on the way (${result.masked.reduce((sum, table) => sum + table.columns.length, 0)} columns): ` +
+            result.masked.map((table) => `${table.table} (${table.columns.join(', ')})`).join(', '),
+        ]
+      : []),
     ...watermarkLines(result),
     ...(result.backup ? [backupLine(result.backup, result.mode)] : []),
     ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),

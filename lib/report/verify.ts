@@ -7,6 +7,7 @@ import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { formatCount, renderTable } from './table.ts';
+import type { MaskAudit } from '../verify/audit-masking.ts';
 
 const STATUS: Record<VerifyStatus, string> = {
   perfect: '✅ Perfect',
@@ -102,4 +103,34 @@ function renderSequences(sequences: SequenceVerdict[], kept: ReadonlySet<string>
       ]),
     ),
   ];
+}
+
+/** --audit-masking: per masked table, what was compared and every raw value found, by column and key. */
+export function renderMaskAudits(audits: MaskAudit[]): string {
+  const out = [
+    renderTable(
+      ['Table', 'Staging rows', 'Masked columns', 'Raw values found'],
+      audits.map((audit) => [
+        audit.table,
+        formatCount(audit.rows),
+        audit.columns.join(', '),
+        audit.leaks.length ? `❌ ${audit.leaks.length}${audit.more ? '+' : ''}` : '✅ none',
+      ]),
+    ),
+  ];
+  for (const audit of audits.filter((a) => a.leaks.length)) {
+    out.push(chalk.red(`\n${audit.table}: production's raw value in staging:`));
+    out.push(...audit.leaks.map((leak) => chalk.red(`  ${leak.column} at ${leak.key}`)));
+    if (audit.more) out.push(chalk.red('  ... and more'));
+  }
+  const leaking = audits.filter((audit) => audit.leaks.length).length;
+  out.push(
+    '',
+    leaking
+      ? chalk.red(
+          `${leaking} of ${audits.length} masked table(s) hold raw production values: sync them again with the same rules (a replace rewrites every row), then audit again.`,
+        )
+      : chalk.green(`No raw production value of a masked column found in staging (${audits.length} table(s), every value compared).`),
+  );
+  return out.join('\n');
 }

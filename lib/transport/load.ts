@@ -4,6 +4,7 @@
 // nothing here knows how they were decided.
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { ForeignKey, TableRef } from '../catalog/types.ts';
+import type { TableMask } from '../mask/types.ts';
 
 /**
  * How rows land: replace empties the table first, then inserts; upsert,
@@ -38,6 +39,8 @@ export interface TableLoad {
   /** A SQL condition: only matching rows are copied; null: all. */
   rowFilter: string | null;
   options: { batchSize?: number };
+  /** Columns whose values are masked between production and staging (lib/mask); absent or null: copied as they are. */
+  mask?: TableMask | null;
 }
 
 /** Tables that reference each other, with the foreign keys between them. */

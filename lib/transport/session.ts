@@ -4,6 +4,7 @@ import type { SequenceState, TableRef } from '../catalog/types.ts';
 import type { TableLoad } from './load.ts';
 import type { Watermark } from './watermarks.ts';
 import type { RunBackup } from '../backup/run-backup.ts';
+import type { Masker } from '../mask/apply.ts';
 
 export interface SessionOptions {
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */
@@ -12,6 +13,8 @@ export interface SessionOptions {
   backup: RunBackup | null;
   /** Requests at once to each project over REST (the clients enforce it); the default when undefined. */
   concurrency?: number;
+  /** Masks the rows of tables whose TableLoad has a mask, between reading and writing; null or absent: none are masked. */
+  masker?: Masker | null;
 }
 
 /** What a run saved of staging before changing it. */

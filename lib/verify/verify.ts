@@ -5,26 +5,11 @@ import { qualifiedName } from '../catalog/types.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 import type { BucketSum, ChecksumTarget, RowHash, TableSum } from '../transport/checksum.ts';
+import type { Masker } from '../mask/apply.ts';
+import { verifyMaskedTable } from './masked.ts';
+import type { KeyDifferences, TableVerdict } from './verdict.ts';
 
-export type VerifyStatus = 'perfect' | 'counts-differ' | 'content-differs' | 'missing-table' | 'columns-differ';
-
-export interface KeyDifferences {
-  /** As `ROW(key columns)::text`: in production, not in staging. */
-  missing: string[];
-  extra: string[];
-  changed: string[];
-  /** More differences exist than are listed. */
-  more: boolean;
-}
-
-export interface TableVerdict {
-  table: string;
-  keyColumns: string[];
-  production: number;
-  staging: number | null;
-  status: VerifyStatus;
-  differences?: KeyDifferences;
-}
+export type { KeyDifferences, TableVerdict, VerifyStatus } from './verdict.ts';
 
 export interface VerifyOptions {
   countsOnly: boolean;
@@ -36,7 +21,14 @@ export interface VerifyOptions {
 
 const ROW_LIMIT = 10_000;
 
-export async function verifyTables(production: Database, staging: Database, tables: TablePlan[], options: VerifyOptions): Promise<TableVerdict[]> {
+/** `masker`: a masked table (TablePlan.mask) is compared as production-as-masked against staging (masked.ts). */
+export async function verifyTables(
+  production: Database,
+  staging: Database,
+  tables: TablePlan[],
+  options: VerifyOptions,
+  masker: Masker | null = null,
+): Promise<TableVerdict[]> {
   const verdicts: TableVerdict[] = [];
   for (const table of tables) {
     const name = qualifiedName(table.table);
@@ -49,6 +41,11 @@ export async function verifyTables(production: Database, staging: Database, tabl
     if (options.countsOnly) {
       const [p, s] = await Promise.all([production.countRows(table.table), staging.countRows(table.table)]);
       verdicts.push({ table: name, keyColumns, production: p, staging: s, status: p !== s ? 'counts-differ' : columnsDiffer ? 'columns-differ' : 'perfect' });
+      continue;
+    }
+    if (table.mask && masker) {
+      const verdict = await verifyMaskedTable(production, staging, table, masker, options);
+      verdicts.push(verdict.status === 'perfect' && columnsDiffer ? { ...verdict, status: 'columns-differ' } : verdict);
       continue;
     }
     const target: ChecksumTarget = { table: table.table, columns: table.columns, keyColumns };

@@ -7,6 +7,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { TableLoad } from '../load.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
 import { copyOut } from './copy-out.ts';
+import type { RowMask } from '../../mask/apply.ts';
+import { MaskCopyText } from '../../mask/copy-text.ts';
 
 export type CopyFormat = 'binary' | 'text';
 
@@ -18,11 +20,13 @@ export interface CopyRequest {
   into: string;
 
   onRows?: (rowsSoFar: number) => void;
+  /** A masked table's rows pass through this between the two COPYs (text format: the plan sends masked tables as text). */
+  mask?: RowMask | null;
 }
 
 export async function copyRows(request: CopyRequest): Promise<number> {
   const { table } = request;
-  const format: CopyFormat = table.binarySafe ? 'binary' : 'text';
+  const format: CopyFormat = table.binarySafe && !request.mask ? 'binary' : 'text';
   const columns = columnList(table.columns);
   const order = readOrder(table);
   // COPY cannot read a partitioned table directly; a query over it can.
@@ -34,7 +38,8 @@ export async function copyRows(request: CopyRequest): Promise<number> {
 
   const reading = request.production.query(copyOut(source, { binary: format === 'binary', onRows: request.onRows }));
   const writing = request.staging.query(copyFrom(target));
-  await pipeline(reading, writing);
+  if (request.mask) await pipeline(reading, new MaskCopyText(request.mask), writing);
+  else await pipeline(reading, writing);
   return writing.rowCount ?? reading.rows;
 }
 

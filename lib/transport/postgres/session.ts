@@ -17,6 +17,7 @@ import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './inde
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
+import { maskedWriteFailure } from '../../mask/apply.ts';
 
 export async function openPostgresSession(
   sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
@@ -157,9 +158,22 @@ class PostgresSession implements SyncSession {
   }
 
   async copyTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
+    try {
+      return await this.copyTableRows(table, onRows);
+    } catch (error) {
+      throw (table.mask && maskedWriteFailure(table.mask, error)) || error;
+    }
+  }
+
+  /** A masked table's rows pass through its mask on the way (copy.ts); the others stream as they are. */
+  private mask(table: TableLoad) {
+    return this.options.masker?.forColumns(table.mask, table.columns, table.key?.columns) ?? null;
+  }
+
+  private async copyTableRows(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     if (table.mode === 'replace') {
       const dropped = this.droppedIndexes.get(qualifiedName(table.table)) ?? [];
-      const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows });
+      const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows, mask: this.mask(table) });
       // A table whose foreign-key checks wait for the end of the load cannot
       // have indexes built while they wait: its indexes come after the checks.
       if (this.deferredKeys.some((key) => key.table === quoteTable(table.table)) || this.checksPending.has(qualifiedName(table.table))) {
@@ -180,7 +194,7 @@ class PostgresSession implements SyncSession {
     const temp = quoteIdent(`supasync_load_${++this.tempTables}`);
     const columns = columnList(table.columns);
     await this.staging.query(`CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${columns} FROM ${quoteTable(table.table)} WITH NO DATA`);
-    const rows = await copyRows({ production: this.production, staging: this.staging, table, into: temp, onRows });
+    const rows = await copyRows({ production: this.production, staging: this.staging, table, into: temp, onRows, mask: this.mask(table) });
     // The INSERT the REST path's supasync_write_rows runs, from the temporary table instead of a batch.
     const insert = await runShared<string>(this.staging, 'insert_query', [
       quoteTable(table.table),

@@ -14,6 +14,7 @@ import type { TableCopy } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { readPages } from './rows.ts';
+import type { RowMask } from '../../mask/apply.ts';
 
 /** What one request may carry: inside Supabase's 8 s statement timeout and its gateway's limits. */
 export const CYCLE_MAX_ROWS = 20_000;
@@ -48,6 +49,7 @@ export async function copyCycle(
   clients: { production: SupabaseClient; staging: SupabaseClient },
   tables: TableLoad[],
   onRetry: () => void,
+  maskOf: (table: TableLoad) => RowMask | null = () => null,
 ): Promise<Map<string, TableCopy>> {
   const names = tables.map((table) => qualifiedName(table.table)).join(' <-> ');
   const batches: { table_schema: string; table_name: string; columns: string[]; key_columns: string[]; update_existing: boolean; rows: Row[] }[] = [];
@@ -62,7 +64,9 @@ export async function copyCycle(
       update_existing: updatesExisting(table.mode),
       rows: [] as Row[],
     };
-    for await (const page of readPages(clients.production, table, onRetry)) {
+    const mask = maskOf(table);
+    for await (const read of readPages(clients.production, table, onRetry)) {
+      const page = mask ? read.map(mask) : read;
       batch.rows.push(...page);
       rows += page.length;
       bytes += page.reduce((sum, row) => sum + row.reduce((s, value) => s + (value?.length ?? 4) + 3, 2), 0);

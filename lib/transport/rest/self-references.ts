@@ -10,6 +10,7 @@ import { describeKey } from '../../catalog/partition-keys.ts';
 import type { LoadPlan, TableLoad } from '../load.ts';
 import { quoteIdent } from '../../sql/ident.ts';
 import { readPages, setColumns, type WriteOutcome } from './rows.ts';
+import type { RowMask } from '../../mask/apply.ts';
 
 export interface SecondPasses {
   /** Per qualified table name: the columns the first pass leaves NULL and the second sets. */
@@ -83,7 +84,7 @@ export async function setSelfReferences(
   clients: { production: SupabaseClient; staging: SupabaseClient },
   table: TableLoad,
   columns: string[],
-  options: { strict: boolean; onRetry: () => void },
+  options: { strict: boolean; onRetry: () => void; mask?: (columns: string[]) => RowMask | null },
 ): Promise<WriteOutcome> {
   const keyColumns = table.key?.columns ?? [];
   const anySet = columns.map((column) => `${quoteIdent(column)} IS NOT NULL`).join(' OR ');
@@ -93,7 +94,10 @@ export async function setSelfReferences(
     rowFilter: table.mode === 'replace' ? `(${table.rowFilter ?? 'true'}) AND (${anySet})` : table.rowFilter,
   };
   const outcome: WriteOutcome = { written: 0, rejected: [] };
-  for await (const page of readPages(clients.production, pass, options.onRetry)) {
+  // Key and references masked alike: a masked key's references carry its rule (plan/mask.ts), so they still match.
+  const mask = options.mask?.(pass.columns) ?? null;
+  for await (const read of readPages(clients.production, pass, options.onRetry)) {
+    const page = mask ? read.map(mask) : read;
     const set = await setColumns(clients.staging, table, columns, page, options);
     outcome.written += set.written;
     outcome.rejected.push(...set.rejected);

@@ -31,6 +31,7 @@ import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
 import { readPages, writeRows, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
+import { maskedColumnsHint, VALUE_REFUSED } from '../../mask/apply.ts';
 
 export async function openRestSession(
   clients: { production: SupabaseClient; staging: SupabaseClient },
@@ -172,7 +173,7 @@ class RestSession implements SyncSession {
     if (cycle) {
       let load = this.cycleLoads.get(cycle);
       if (!load) {
-        load = copyCycle({ production: this.production, staging: this.staging }, cycle, onRetry);
+        load = copyCycle({ production: this.production, staging: this.staging }, cycle, onRetry, (t) => this.mask(t));
         this.cycleLoads.set(cycle, load);
       }
       const copy = (await load).get(qualifiedName(table.table)) as TableCopy;
@@ -185,9 +186,15 @@ class RestSession implements SyncSession {
     const set = await setSelfReferences({ production: this.production, staging: this.staging }, table, secondPass, {
       strict: this.options.strict,
       onRetry,
+      mask: (columns) => this.options.masker?.forColumns(table.mask, columns, table.key?.columns) ?? null,
     });
     // A row the first pass inserts and the second links counts twice: here `changed` is an upper bound, capped at the rows read.
     return { rows: copy.rows, changed: Math.min(copy.rows, copy.changed + set.written), rejected: [...copy.rejected, ...set.rejected] };
+  }
+
+  /** How a table's rows (in its columns' order) are masked on their way; null: not masked. */
+  private mask(table: TableLoad) {
+    return this.options.masker?.forColumns(table.mask, table.columns, table.key?.columns) ?? null;
   }
 
   /**
@@ -202,7 +209,16 @@ class RestSession implements SyncSession {
     const updateExisting = updatesExisting(table.mode);
     const write = (page: Row[]) =>
       table.key ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry, updateExisting }) : this.writeKeyless(table, page, onRetry);
-    for await (const page of readPages(this.production, table, onRetry)) {
+    const mask = this.mask(table);
+    for await (const read of readPages(this.production, table, onRetry)) {
+      // Masked here, between the read and the write: staging's request bodies never hold a raw value.
+      let page: Row[];
+      try {
+        page = mask ? read.map(mask) : read;
+      } catch (error) {
+        failure ??= { error };
+        break;
+      }
       const written: Promise<void> = write(page)
         .then(
           (outcome) => {
@@ -222,6 +238,9 @@ class RestSession implements SyncSession {
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
+    // Rows refused for a masked value: the rule is what to change, said once with the first.
+    const refused = table.mask ? copy.rejected.find((row) => [...VALUE_REFUSED].some((code) => row.message.includes(`, ${code})`))) : undefined;
+    if (refused && table.mask) refused.message += `\n      ${maskedColumnsHint(table.mask)}`;
     return copy;
   }
 

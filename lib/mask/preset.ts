@@ -1,0 +1,48 @@
+// The Supabase preset (--mask supabase, or "maskPreset": "supabase"): what
+// GoTrue keeps about a person in auth.users and auth.identities. The
+// config's own rules win over these, key by key (a rule "keep" undoes one).
+import type { MaskRuleInput } from '../config/mask-schema.ts';
+
+/** Every masked user signs in to staging with this password: said loudly in the plan and docs/masking.md. */
+export const TEST_PASSWORD = 'supasync-staging';
+/** bcrypt (cost 10, as GoTrue writes) of TEST_PASSWORD. */
+export const TEST_PASSWORD_HASH = '$2a$10$2X6X/pGKVuuVhkRhlAQQvuXKA.u.95QRTb/bcNcp3GNYaIJ63t7Eq';
+
+/**
+ * Left as they are: ids (users.id is every public table's key into auth,
+ * and a uuid says nothing of a person), raw_app_meta_data (the providers a
+ * user signed in with), timestamps and flags. One-time tokens are hashed:
+ * production's would otherwise confirm or recover accounts in staging.
+ */
+export const SUPABASE_PRESET: Record<string, MaskRuleInput> = {
+  'auth.users.email': 'email',
+  'auth.users.phone': 'phone',
+  'auth.users.email_change': 'email',
+  'auth.users.phone_change': 'phone',
+  'auth.users.encrypted_password': { transformer: 'fixed', value: TEST_PASSWORD_HASH },
+  'auth.users.confirmation_token': 'hash',
+  'auth.users.recovery_token': 'hash',
+  'auth.users.email_change_token_new': 'hash',
+  'auth.users.email_change_token_current': 'hash',
+  'auth.users.phone_change_token': 'hash',
+  'auth.users.reauthentication_token': 'hash',
+  'auth.users.raw_user_meta_data.email': 'email',
+  'auth.users.raw_user_meta_data.phone': 'phone',
+  'auth.users.raw_user_meta_data.full_name': 'name',
+  'auth.users.raw_user_meta_data.name': 'name',
+  'auth.users.raw_user_meta_data.user_name': 'hash',
+  'auth.users.raw_user_meta_data.preferred_username': 'hash',
+  'auth.users.raw_user_meta_data.avatar_url': 'null',
+  'auth.users.raw_user_meta_data.picture': 'null',
+  'auth.users.raw_user_meta_data.sub': 'hash',
+  'auth.identities.provider_id': 'hash',
+  'auth.identities.identity_data.sub': 'hash',
+  'auth.identities.identity_data.email': 'email',
+  'auth.identities.identity_data.phone': 'phone',
+  'auth.identities.identity_data.full_name': 'name',
+  'auth.identities.identity_data.name': 'name',
+  'auth.identities.identity_data.user_name': 'hash',
+  'auth.identities.identity_data.preferred_username': 'hash',
+  'auth.identities.identity_data.avatar_url': 'null',
+  'auth.identities.identity_data.picture': 'null',
+};

@@ -1,0 +1,21 @@
+// What verify says of a table, whichever way it compared it (verify.ts, masked.ts).
+
+export type VerifyStatus = 'perfect' | 'counts-differ' | 'content-differs' | 'missing-table' | 'columns-differ';
+
+export interface KeyDifferences {
+  /** As `ROW(key columns)::text`: in production, not in staging. */
+  missing: string[];
+  extra: string[];
+  changed: string[];
+  /** More differences exist than are listed. */
+  more: boolean;
+}
+
+export interface TableVerdict {
+  table: string;
+  keyColumns: string[];
+  production: number;
+  staging: number | null;
+  status: VerifyStatus;
+  differences?: KeyDifferences;
+}

@@ -1,0 +1,3 @@
+import { defineMaskingSuite } from './e2e/masking-suite.ts';
+
+defineMaskingSuite('postgres');
