@@ -53,6 +53,17 @@ describe('the command line', () => {
     });
   });
 
+  it("runs under tsx's own command too, as the README's `npx tsx` does, with the same exit codes", async () => {
+    const [help, mistyped] = await Promise.all([
+      runScript('sync.ts', ['--help'], { launcher: 'tsx' }),
+      runScript('sync.ts', ['--dry-rum'], { launcher: 'tsx' }),
+    ]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: npx tsx scripts/sync.ts');
+    expect(mistyped.code).toBe(2);
+    expect(mistyped.stderr).toContain('--dry-run');
+  });
+
   it('lists --version, --no-color and each flag it takes in --help', async () => {
     const help = await runScript('restore-staging.ts', ['--help']);
     expect(help.code).toBe(0);
