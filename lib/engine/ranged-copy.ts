@@ -1,15 +1,15 @@
-// A table whose mode compares key ranges (mirror, insert-missing,
-// incremental): only the rows that differ are read and written, found range
-// by range and then row by row (changed-ranges.ts), and for a mirror or an
-// incremental sync the staging rows production lacks are deleted once every
-// table is written.
+// The tables whose mode compares key ranges (mirror, insert-missing,
+// incremental): each compared before any table is written (compareTables,
+// with changed-ranges.ts), then only the rows that differ read and written
+// (copyChangedRanges), and for a mirror or an incremental sync the staging
+// rows production lacks deleted once every table is written.
+import { bothFilters } from '../catalog/partition-keys.ts';
 import { qualifiedName } from '../catalog/types.ts';
 import { comparesRanges, deletesMissing } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy } from '../transport/session.ts';
 import type { Watermark } from '../transport/watermarks.ts';
-import { bothFilters } from '../catalog/partition-keys.ts';
 import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
 import type { PreparedRun } from './prepare.ts';
 
