@@ -69,6 +69,15 @@ export async function findChangedRanges(
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };
   // A table new to staging: listing its every row, to write them all by key, would cost more than writing them.
   if (found.stagingRows === 0) return { ...found, rowsUnchanged: 0, rows: EVERY_ROW };
+  // Directly, a table most of whose rows differ is written whole too; only the keys staging alone has are listed, to delete.
+  const { stagingOnly } = found;
+  if (stagingOnly && found.ranges.length - stagingOnly.length > WHOLE_TABLE_SHARE * found.rowsUnchanged) {
+    const alone = { bits: found.bits, ranges: stagingOnly };
+    const remove = stagingOnly.length
+      ? compareRows(await production.rangeRows(target, table.rowFilter, binary, alone), await staging.rangeRows(target, null, binary, alone)).remove
+      : [];
+    return { ...found, rowsUnchanged: 0, rows: { ...EVERY_ROW, remove } };
+  }
   // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
   const within = { bits: found.bits, ranges: found.ranges };
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
@@ -79,7 +88,11 @@ export async function findChangedRanges(
   return { ...found, rowsUnchanged: found.rowsUnchanged - changed.write.length, rows: changed };
 }
 
-type Found = Omit<ChangedRanges, 'rows'> & { stagingRows: number };
+/** What comparing found before rows are listed; `stagingOnly`: directly, the key hashes only staging has. */
+type Found = Omit<ChangedRanges, 'rows'> & { stagingRows: number; stagingOnly?: string[] };
+
+/** The share of a table's rows past which it is read whole rather than row by row by key. */
+export const WHOLE_TABLE_SHARE = 0.5;
 
 /**
  * Over REST: per key range, both sides' row counts and hashes, the first
@@ -120,6 +133,7 @@ async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, t
  */
 async function mergeRowHashes(theirs: RowHashes, ours: RowHashes): Promise<Found> {
   const differing = new Set<string>();
+  const stagingOnly = new Set<string>();
   let productionRows = 0;
   let stagingRows = 0;
   let keys = 0;
@@ -133,7 +147,11 @@ async function mergeRowHashes(theirs: RowHashes, ours: RowHashes): Promise<Found
       keys++;
       if (order === 0) {
         if (!a.sameRow(b)) differing.add(a.keyHash());
-      } else differing.add(order < 0 ? a.keyHash() : b.keyHash());
+      } else if (order < 0) differing.add(a.keyHash());
+      else {
+        differing.add(b.keyHash());
+        stagingOnly.add(b.keyHash());
+      }
       if (order <= 0) {
         productionRows++;
         // Awaits only at the end of a chunk: an await per row would cost more than the comparison.
@@ -148,7 +166,7 @@ async function mergeRowHashes(theirs: RowHashes, ours: RowHashes): Promise<Found
     await Promise.all([theirs.close(), ours.close()]);
   }
   const ranges = [...differing];
-  return { bits: 64, ranges, unchangedRanges: keys - ranges.length, rowsUnchanged: productionRows, stagingRows };
+  return { bits: 64, ranges, unchangedRanges: keys - ranges.length, rowsUnchanged: productionRows, stagingRows, stagingOnly: [...stagingOnly] };
 }
 
 /** Reads a RowHashes stream row by row; awaits only between its chunks. */

@@ -10,7 +10,7 @@ import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy } from '../transport/session.ts';
 import type { Watermark } from '../transport/watermarks.ts';
-import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
+import { findChangedRanges, WHOLE_TABLE_SHARE, type ChangedRanges } from './changed-ranges.ts';
 import type { PreparedRun } from './prepare.ts';
 
 /** What comparing a table found, before any table is written. */
@@ -86,9 +86,6 @@ export async function copyChangedRanges(
   const changed = comparison.watermark && from ? `${quoteIdent(comparison.watermark.column)} >= '${from}'::timestamptz` : null;
   return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
 }
-
-/** The share of a table's rows past which a re-sync reads the whole table rather than its rows by key. */
-const WHOLE_TABLE_SHARE = 0.5;
 
 /** Production's rows with these keys, or (`orWhere`) matching that condition, written to staging as the table's mode writes. */
 async function copyRowsWithKeys(
