@@ -4,9 +4,10 @@
 // path) both sides stream every row's pair of hashes in order and supasync
 // merges them: the key hashes that differ are ranges of one key each. Over
 // REST each side sums its rows' hashes per key range instead, first coarse,
-// then about one row per range inside the ranges that differ. Either way the
-// rows of the ranges that differ are then listed, key and hash, and compared
-// one by one. A re-sync then reads and writes those rows alone: the bytes it
+// then about one row per range inside the ranges that differ. The rows of the
+// ranges that differ are then listed, key and hash, and compared one by one,
+// unless most of the table differs (or staging holds none of it): it is then
+// read whole. A re-sync then reads and writes those rows alone: the bytes it
 // moves are what changed.
 import type { TablePlan } from '../plan/types.ts';
 import type { ChecksumTarget, RangeSums } from '../transport/checksum.ts';
@@ -32,7 +33,7 @@ export interface ChangedRows {
   missing: string[][];
   /** Staging's rows whose key production lacks: what a mirror deletes. */
   remove: string[][];
-  /** Staging holds none of the table's rows: every production row is to be written, none listed one by one. */
+  /** Most of the table differs (or staging holds none of it): every production row is to be written, none listed one by one (`remove` still is). */
   every: boolean;
 }
 
@@ -62,37 +63,35 @@ export async function findChangedRanges(
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns, keyColumns, rowEstimate: table.rowEstimate };
   const binary = table.binarySafe;
-  const found =
+  const { stagingRows, stagingOnly, ...found } =
     production.rowHashes && staging.rowHashes
       ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary), await staging.rowHashes(target, null, binary))
       : await narrowRanges(production, staging, table, target, binary);
+  const productionRows = found.rowsUnchanged;
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };
   // A table new to staging: listing its every row, to write them all by key, would cost more than writing them.
-  if (found.stagingRows === 0) return { ...found, rowsUnchanged: 0, rows: EVERY_ROW };
-  // Directly, a table most of whose rows differ is written whole too; only the keys staging alone has are listed, to delete.
-  const { stagingOnly } = found;
-  if (stagingOnly && found.ranges.length - stagingOnly.length > WHOLE_TABLE_SHARE * found.rowsUnchanged) {
-    const alone = { bits: found.bits, ranges: stagingOnly };
-    const remove = stagingOnly.length
-      ? compareRows(await production.rangeRows(target, table.rowFilter, binary, alone), await staging.rangeRows(target, null, binary, alone)).remove
-      : [];
-    return { ...found, rowsUnchanged: 0, rows: { ...EVERY_ROW, remove } };
-  }
+  if (stagingRows === 0) return { ...found, rowsUnchanged: 0, rows: EVERY_ROW };
+  // Directly, the merge knows which key hashes staging alone has: if most of the table is to be written, only those are listed, to delete.
+  const mostDiffer = (written: number) => written > WHOLE_TABLE_SHARE * productionRows;
+  const listed = stagingOnly && mostDiffer(found.ranges.length - stagingOnly.length) ? stagingOnly : found.ranges;
+  if (!listed.length) return { ...found, rowsUnchanged: 0, rows: EVERY_ROW };
   // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
-  const within = { bits: found.bits, ranges: found.ranges };
+  const within = { bits: found.bits, ranges: listed };
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
     production.rangeRows(target, table.rowFilter, binary, within),
     staging.rangeRows(target, null, binary, within),
   ]);
   const changed = compareRows(productionRowsIn, stagingRowsIn);
-  return { ...found, rowsUnchanged: found.rowsUnchanged - changed.write.length, rows: changed };
+  // Past half the table, one read of all of it costs less than a filter naming each key (and the upsert leaves equal rows equal).
+  if (listed !== found.ranges || mostDiffer(changed.write.length)) return { ...found, rowsUnchanged: 0, rows: { ...EVERY_ROW, remove: changed.remove } };
+  return { ...found, rowsUnchanged: productionRows - changed.write.length, rows: changed };
 }
 
 /** What comparing found before rows are listed; `stagingOnly`: directly, the key hashes only staging has. */
 type Found = Omit<ChangedRanges, 'rows'> & { stagingRows: number; stagingOnly?: string[] };
 
 /** The share of a table's rows past which it is read whole rather than row by row by key. */
-export const WHOLE_TABLE_SHARE = 0.5;
+const WHOLE_TABLE_SHARE = 0.5;
 
 /**
  * Over REST: per key range, both sides' row counts and hashes, the first

@@ -10,7 +10,7 @@ import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy } from '../transport/session.ts';
 import type { Watermark } from '../transport/watermarks.ts';
-import { findChangedRanges, WHOLE_TABLE_SHARE, type ChangedRanges } from './changed-ranges.ts';
+import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
 import type { PreparedRun } from './prepare.ts';
 
 /** What comparing a table found, before any table is written. */
@@ -76,13 +76,10 @@ export async function copyChangedRanges(
   comparison: Comparison,
   onRows: (rows: number) => void,
 ): Promise<RangedCopy> {
-  const { rows, rowsUnchanged } = comparison.ranges;
+  const { rows } = comparison.ranges;
+  if (rows.every) return { ...comparison, copy: await session.copyTable(table, onRows) };
   const from = comparison.watermark?.from ?? null;
   const keys = table.mode === 'insert-missing' || from ? rows.missing : rows.write;
-  // Past half the table, one read of all of it costs less than a filter naming each key (and the upsert leaves equal rows equal).
-  if (rows.every || keys.length > WHOLE_TABLE_SHARE * (rowsUnchanged + rows.write.length)) {
-    return { ...comparison, copy: await session.copyTable(table, onRows) };
-  }
   const changed = comparison.watermark && from ? `${quoteIdent(comparison.watermark.column)} >= '${from}'::timestamptz` : null;
   return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
 }

@@ -10,7 +10,7 @@ export type SyncMode = (typeof SYNC_MODES)[number];
 export const SYNC_MODE_HELP: Record<SyncMode, string> = {
   replace: "staging's tables become production's",
   upsert: 'insert and update, keep staging-only rows',
-  mirror: 'copy only the rows that differ (found by key-range checksums), delete staging-only rows',
+  mirror: "copy only the rows that differ (found by comparing both sides' row hashes), delete staging-only rows",
   'insert-missing': 'add the rows staging lacks, touch no existing row',
   incremental: 'copy the rows changed since the last sync (by updated_at), mirror deletes by key ranges',
 };

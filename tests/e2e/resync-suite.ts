@@ -95,8 +95,8 @@ export function defineResyncSuite(via: Via): void {
       )) as [{ views: number; content: number }];
       expect(views).toBeGreaterThan(0);
       expect(tables.get('analytics.page_views')).toMatchObject({ rows: views, changed: views, ranges: { rows: { every: true, write: [] } } });
-      // Directly, whose merge knows which keys staging alone has, without listing the others first.
-      expect(tables.get('public.muva_content')).toMatchObject({ rows: content, changed: content, deleted: 1, ranges: { rows: { every: via === 'postgres' } } });
+      // Read whole as well, its staging-only row still deleted (directly without listing the others first).
+      expect(tables.get('public.muva_content')).toMatchObject({ rows: content, changed: content, deleted: 1, ranges: { rows: { every: true, write: [] } } });
       // Tables nobody touched were found equal by their range checksums and not read at all.
       expect(tables.get('public.sire_cities')).toMatchObject({ rows: 0, changed: 0, deleted: 0, ranges: { ranges: [] } });
 
