@@ -21,6 +21,8 @@ const layers = [
   { name: 'sql', path: '^lib/sql/', level: 'config' },
   { name: 'interrupt', path: '^lib/interrupt\\.ts$', level: 'config' },
   { name: 'errors', path: '^lib/errors\\.ts$' },
+  // Where supasync is installed and how it is run: below everything, like errors.
+  { name: 'invocation', path: '^lib/invocation\\.ts$', level: 'errors' },
 ];
 
 const rank = new Map();

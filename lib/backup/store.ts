@@ -10,6 +10,7 @@ import { redactUrl } from '../connect/postgres.ts';
 import { UsageError } from '../errors.ts';
 import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './manifest.ts';
 import { restorableWith, sameStaging, type StagingVariables } from './origin.ts';
+import { commandLine } from '../invocation.ts';
 
 export interface StoredBackup {
   directory: string;
@@ -59,7 +60,7 @@ export async function latestBackupOf(root: string, staging: StagingVariables): P
   const where = [staging.dbUrl && redactUrl(staging.dbUrl), staging.url && staging.serviceRoleKey && staging.url].filter(Boolean).join(' or ');
   throw new UsageError(
     `No complete backup under ${root} of the staging the environment points at (${where || 'SUPABASE_STAGING_DB_URL, or SUPABASE_STAGING_URL and its key, are not set'}). ` +
-      'npx tsx scripts/restore-staging.ts --list shows the backups there; restore one by its directory.',
+      `${commandLine('restore', '--list')} shows the backups there; restore one by its directory.`,
   );
 }
 

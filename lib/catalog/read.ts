@@ -8,6 +8,7 @@ import { DatabaseError, describeError, describeUnreachable } from '../errors.ts'
 import { readMigration } from '../sql/migrations.ts';
 import { runShared } from '../sql/shared.ts';
 import type { Catalog } from './types.ts';
+import { commandLine } from '../invocation.ts';
 
 export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Promise<Catalog> {
   try {
@@ -54,7 +55,7 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
 async function parseCatalog(side: Side, value: unknown): Promise<Catalog> {
   if (value !== null && typeof value === 'object' && !Array.isArray((value as Partial<Catalog>).sequences)) {
     throw new DatabaseError(
-      `${side}'s supasync_catalog is older than this supasync (it lists no sequences): update supasync's functions with npx tsx scripts/install-rpcs.ts --${side}`,
+      `${side}'s supasync_catalog is older than this supasync (it lists no sequences): update supasync's functions with ${commandLine('install-rpcs')} --${side}`,
     );
   }
   const [{ CATALOG }, { z }] = await Promise.all([import('./schema.ts'), import('zod')]);
@@ -62,6 +63,6 @@ async function parseCatalog(side: Side, value: unknown): Promise<Catalog> {
   if (parsed.success) return parsed.data;
   throw new DatabaseError(
     `${side}'s schema came back in a shape supasync does not know (${z.prettifyError(parsed.error).replace(/\n/g, '; ')}): ` +
-      `are its supasync functions from another version? Update them: npx tsx scripts/install-rpcs.ts --${side}`,
+      `are its supasync functions from another version? Update them: ${commandLine('install-rpcs')} --${side}`,
   );
 }

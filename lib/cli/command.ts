@@ -2,9 +2,11 @@
 // commander, which writes --help from those declarations, answers --version
 // and names the nearest flag to a mistyped one. Every mistake on the command
 // line is a UsageError (exit 2), printed by runScript like any other.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.ts';
+import { packageVersion } from '../invocation.ts';
+import { useEnvFiles } from '../config/env.ts';
+import { useConfigFile } from '../config/file.ts';
 import { FLAGS, type FlagName, type FlagValues } from './flags.ts';
 
 export interface CommandDeclaration {
@@ -26,19 +28,23 @@ export interface ParsedCommand {
 }
 
 // Every script has these; runScript reads --debug and --no-color before any parsing.
-const EVERY_SCRIPT: FlagName[] = ['color', 'debug'];
+const EVERY_SCRIPT: FlagName[] = ['envFile', 'config', 'color', 'debug'];
 
 /** The flags and arguments given, or null when --help or --version answered (exit 0). */
-export function parseCommand(declaration: CommandDeclaration, argv = process.argv.slice(2)): ParsedCommand | null {
+export function parseCommand(declaration: CommandDeclaration, argv: string[] = process.argv.slice(2)): ParsedCommand | null {
   const command = declare(declaration);
   try {
     command.parse(argv, { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return null;
-    throw new UsageError(`${sentence(error.message)} See --help.`);
+    throw new UsageError(`${commanderSentence(error.message)} See --help.`);
   }
-  return { flags: command.opts<FlagValues>(), args: command.args };
+  const flags = command.opts<FlagValues>();
+  // Where the variables and the configuration come from, settled before anything reads them.
+  if (flags.envFile) useEnvFiles(flags.envFile);
+  if (flags.config) useConfigFile(flags.config);
+  return { flags, args: command.args };
 }
 
 function declare(declaration: CommandDeclaration): Command {
@@ -64,15 +70,10 @@ function declare(declaration: CommandDeclaration): Command {
 }
 
 /** commander's "error: unknown option '--tabels'\n(Did you mean --tables?)" as one line of ours. */
-function sentence(message: string): string {
+export function commanderSentence(message: string): string {
   const text = message
     .replace(/^error: /, '')
     .replace(/\n\((Did you mean [^)]*)\)/, '. $1')
     .trim();
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.?)]$/.test(text) ? '' : '.'}`;
-}
-
-function packageVersion(): string {
-  const path = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }

@@ -1,12 +1,14 @@
 // Every flag a script takes, declared once: its help, its type, its choices
 // and its check. A script names the flags it takes (command.ts); its --help
 // is generated from these declarations, so the two cannot drift apart.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { DEFAULT_BACKUPS_KEPT } from '../config/file.ts';
 import type { Via } from '../config/env.ts';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { UsageError } from '../errors.ts';
-import { MASK_PRESETS, type MaskPreset } from '../config/mask-schema.ts';
+import { MASK_PRESETS, type MaskPreset } from '../config/mask-presets.ts';
 import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
 
 // Keyed by the name commander gives each value (command.ts checks it): `--dry-run` is dryRun, `--no-backup` backup.
@@ -36,7 +38,7 @@ export const FLAGS = {
   backup: () =>
     new Option(
       '--no-backup',
-      `do not first save the staging tables a replace empties or an upsert overwrites to .supasync/backups/ (private to you; the newest ${DEFAULT_BACKUPS_KEPT} of a staging kept, supasync.config.json backups.keep; restore with scripts/restore-staging.ts, --list shows them)`,
+      `do not first save the staging tables a replace empties or an upsert overwrites to .supasync/backups/ (private to you; the newest ${DEFAULT_BACKUPS_KEPT} of a staging kept, supasync.config.json backups.keep; restore with restore-staging.ts or supasync restore, --list shows them)`,
     ),
   mask: () =>
     new Option(
@@ -72,6 +74,14 @@ export const FLAGS = {
   print: () => new Option('--print', "print the SQL instead, to paste into the dashboard's SQL editor"),
   yes: () => new Option('-y, --yes', 'do not ask first; the question names what would change (needed when not at a terminal)'),
   json: () => new Option('--json', 'machine-readable output on stdout, errors included'),
+  verify: () => new Option('--verify', 'then verify the synced tables as verify does (exit 1 when staging differs)'),
+  envFile: () =>
+    new Option(
+      '--env-file <path>',
+      'read the variables from this file instead of .env.local and .env (one pair of projects per file); repeatable, the first file wins',
+    ).argParser(pathsOf('env-file')),
+  config: () =>
+    new Option('--config <path>', 'the configuration file (default: supasync.config.json here); rule modules are found beside it').argParser(pathOf('config')),
   color: () => new Option('--no-color', 'no colour in the output (as does NO_COLOR=1), even at a terminal or with FORCE_COLOR'),
   debug: () => new Option('--debug', 'stack traces on errors'),
 } satisfies Record<string, () => Option>;
@@ -105,6 +115,9 @@ export interface FlagValues {
   print?: boolean;
   yes?: boolean;
   json?: boolean;
+  verify?: boolean;
+  envFile?: string[];
+  config?: string;
   color?: boolean;
   debug?: boolean;
 }
@@ -157,4 +170,17 @@ function wholeNumber(flag: string): (value: string) => number {
     if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} ${value}: give a whole number`);
     return Number(value);
   };
+}
+
+/** A file the run reads: it must be there, or the run would quietly fall back to another. */
+function pathOf(flag: string): (value: string) => string {
+  return (value) => {
+    const path = resolve(nameOf(flag)(value));
+    if (!existsSync(path)) throw new UsageError(`--${flag} ${value}: no such file (looked for ${path}). Nothing was changed.`);
+    return path;
+  };
+}
+
+function pathsOf(flag: string): (value: string, previous?: string[]) => string[] {
+  return (value, previous) => [...(previous ?? []), pathOf(flag)(value)];
 }

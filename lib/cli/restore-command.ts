@@ -12,6 +12,8 @@ import { confirmer } from './confirm.ts';
 export interface RestoreCommand {
   name: string;
   description: string;
+  /** The command line after the command's name; process.argv's by default. */
+  argv?: string[];
 }
 
 const AFTER = `\`latest\` restores the newest complete backup of the staging the variables
@@ -38,14 +40,17 @@ without supasync's sync-target mark or listed in protectedRefs.
 Exit codes: 0 restored, 1 failed, 2 usage or configuration error.`;
 
 export async function runRestoreCommand(command: RestoreCommand): Promise<number> {
-  const parsed = parseCommand({
-    ...command,
-    usage: `<backup directory> [--yes]\n       ${command.name} latest [--yes]\n       ${command.name} --list`,
-    flags: ['list', 'yes'],
-    // Any number, so that a second one is refused in our words, not commander's.
-    argument: { name: '[backup...]', description: 'a backup directory (.supasync/backups/<time>-<staging>/), or latest' },
-    after: AFTER,
-  });
+  const parsed = parseCommand(
+    {
+      ...command,
+      usage: `<backup directory> [--yes]\n       ${command.name} latest [--yes]\n       ${command.name} --list`,
+      flags: ['list', 'yes'],
+      // Any number, so that a second one is refused in our words, not commander's.
+      argument: { name: '[backup...]', description: 'a backup directory (.supasync/backups/<time>-<staging>/), or latest' },
+      after: AFTER,
+    },
+    command.argv,
+  );
   if (!parsed) return 0;
   const { flags, args } = parsed;
   if (flags.list) {

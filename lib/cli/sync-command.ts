@@ -12,6 +12,7 @@ import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict } from '../verify/verify.ts';
 import { setToProductionExactly } from '../engine/sequences.ts';
+import { commandLine } from '../invocation.ts';
 import { parseCommand, type CommandDeclaration } from './command.ts';
 import { listOf, type FlagName } from './flags.ts';
 import { selectionFrom } from './selection.ts';
@@ -28,6 +29,8 @@ export interface SyncCommand {
   verify: boolean;
   /** Whether tables may be chosen (--tables, --group, names on the command line). */
   choosesTables: boolean;
+  /** The command line after the command's name; process.argv's by default. */
+  argv?: string[];
 }
 
 const SYNC_FLAGS: FlagName[] = [
@@ -58,21 +61,22 @@ function syncDeclaration(command: SyncCommand): CommandDeclaration {
     name: command.name,
     usage: command.choosesTables ? '[options] [table ...]' : '[options]',
     description: command.description,
-    flags: SYNC_FLAGS,
+    // A script that always verifies needs no --verify.
+    flags: command.verify ? SYNC_FLAGS : [...SYNC_FLAGS, 'verify'],
     ...(command.choosesTables ? { argument: { name: '[tables...]', description: 'only these tables, as --tables' } } : {}),
     after: SYNC_HELP_AFTER,
   };
 }
 
 export async function runSyncCommand(command: SyncCommand): Promise<number> {
-  const parsed = parseCommand(syncDeclaration(command));
+  const parsed = parseCommand(syncDeclaration(command), command.argv);
   if (!parsed) return 0;
   const { flags, args } = parsed;
   const config = await loadProjectConfig();
   const named = flags.tables ?? (args.length ? tablesNamedAsArguments(args) : undefined);
   const group = flags.group;
   if (!command.choosesTables && (named || group)) {
-    throw new UsageError('This script syncs every table: to choose tables use scripts/sync.ts --tables or --group.');
+    throw new UsageError(`This script syncs every table: to choose tables use ${commandLine('sync', '--tables')} or --group.`);
   }
   if (named && group) throw new UsageError('Name tables or a --group, not both.');
   const groupName = group ?? (named ? undefined : command.group);
@@ -139,9 +143,15 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     let sequenceVerdicts: SequenceVerdict[] = [];
     let orphans: FoundOrphans[] = [];
     // Loaded only by the scripts that verify: a plain sync starts faster without.
-    const [verify, verifiedSequences, foreignKeys, report] = command.verify
-      ? await Promise.all([import('../verify/verify.ts'), import('../verify/sequences.ts'), import('../verify/foreign-keys.ts'), import('../report/verify.ts')])
-      : [];
+    const [verify, verifiedSequences, foreignKeys, report] =
+      command.verify || flags.verify
+        ? await Promise.all([
+            import('../verify/verify.ts'),
+            import('../verify/sequences.ts'),
+            import('../verify/foreign-keys.ts'),
+            import('../report/verify.ts'),
+          ])
+        : [];
     if (verify && verifiedSequences && foreignKeys) {
       const skipped = new Set(result.skipped.map((s) => s.table));
       const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));

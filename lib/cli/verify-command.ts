@@ -15,6 +15,8 @@ import { selectionFrom } from './selection.ts';
 export interface VerifyCommand {
   name: string;
   description: string;
+  /** The command line after the command's name; process.argv's by default. */
+  argv?: string[];
 }
 
 const AFTER = `It refuses what a sync refuses (exit 2): one database on both sides, a
@@ -32,12 +34,15 @@ parent (--audit-masking: no raw value found), 1 something differs,
 2 usage or configuration error.`;
 
 export async function runVerifyCommand(command: VerifyCommand): Promise<number> {
-  const parsed = parseCommand({
-    ...command,
-    usage: '[options]',
-    flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'json'],
-    after: AFTER,
-  });
+  const parsed = parseCommand(
+    {
+      ...command,
+      usage: '[options]',
+      flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'json'],
+      after: AFTER,
+    },
+    command.argv,
+  );
   if (!parsed) return 0;
   const { flags } = parsed;
   const config = await loadProjectConfig();

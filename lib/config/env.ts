@@ -14,6 +14,8 @@ export interface SideConfig {
   serviceRoleKey?: string;
   /** Connection string: the direct path needs it. */
   dbUrl?: string;
+  /** Variables still holding .env.local.example's `<...>` placeholders: read as unset, and said so if needed. */
+  placeholders?: string[];
 }
 
 export interface Environment {
@@ -29,16 +31,30 @@ const EXAMPLE = {
   DB_URL: 'postgresql://postgres:<password>@db.<project-ref>.supabase.co:5432/postgres',
 };
 
-/** Reads .env.local, then .env; variables already in the environment win. */
+let envFiles: string[] | undefined;
+
+/** --env-file: these files instead of .env.local and .env, so one run reads one pair of projects. */
+export function useEnvFiles(paths: string[]): void {
+  envFiles = paths;
+}
+
+/** Reads .env.local, then .env (or the --env-file files); variables already in the environment win. */
 export function loadDotenvFiles(cwd = process.cwd()): void {
-  loadDotenv({ path: [`${cwd}/.env.local`, `${cwd}/.env`], quiet: true });
+  loadDotenv({ path: envFiles ?? [`${cwd}/.env.local`, `${cwd}/.env`], quiet: true });
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
   const problems: string[] = [];
   const read = (side: Side): SideConfig => {
     const name = (suffix: keyof typeof EXAMPLE) => `${PREFIX[side]}_${suffix}`;
-    const value = (suffix: keyof typeof EXAMPLE) => env[name(suffix)]?.trim() || undefined;
+    const placeholders: string[] = [];
+    // The example's `<project-ref>` and `<password>` left in: not a value, so not a URL to check against the
+    // connection string the user did fill in (nor a connection string that would pick the direct path).
+    const value = (suffix: keyof typeof EXAMPLE) => {
+      const given = env[name(suffix)]?.trim() || undefined;
+      if (given && /<[^<>]*>/.test(given)) placeholders.push(name(suffix));
+      else return given;
+    };
     const url = value('URL');
     const key = value('SERVICE_ROLE_KEY');
     const dbUrl = value('DB_URL');
@@ -67,6 +83,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     if (url) result.url = url.replace(/\/+$/, '');
     if (key) result.serviceRoleKey = key;
     if (dbUrl) result.dbUrl = dbUrl;
+    if (placeholders.length) result.placeholders = placeholders;
     return result;
   };
   const environment = { production: read('production'), staging: read('staging') };
@@ -115,7 +132,9 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
     const present = { URL: config.url, SERVICE_ROLE_KEY: config.serviceRoleKey, DB_URL: config.dbUrl };
     const needed: (keyof typeof EXAMPLE)[] = via === 'postgres' ? ['DB_URL'] : ['URL', 'SERVICE_ROLE_KEY'];
     for (const suffix of needed) {
-      if (!present[suffix]) missing.push(`  ${PREFIX[side]}_${suffix}  (${EXAMPLE[suffix]})`);
+      const name = `${PREFIX[side]}_${suffix}`;
+      const placeholder = config.placeholders?.includes(name) ? ", still the example's placeholder" : '';
+      if (!present[suffix]) missing.push(`  ${name}  (${EXAMPLE[suffix]}${placeholder})`);
     }
   }
   if (missing.length) {
@@ -123,7 +142,7 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
       via === 'postgres'
         ? 'The direct path (--via postgres) needs both connection strings.'
         : "The REST path needs each project's URL and service-role key (or set both SUPABASE_*_DB_URL for the direct path).";
-    throw new UsageError(`Missing configuration. ${how}\nSet in .env.local:\n${missing.join('\n')}`);
+    throw new UsageError(`Missing configuration. ${how}\nSet in ${envFiles ? envFiles.join(' or ') : '.env.local'}:\n${missing.join('\n')}`);
   }
   return via;
 }

@@ -2,7 +2,7 @@
 // tables, and options per table. Flags override it. A mistake in it stops the
 // script with exit code 2 and the field's path.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ConfigFile } from './file-schema.ts';
 import type { MaskPreset, MaskRuleInput } from './mask-schema.ts';
@@ -43,8 +43,16 @@ const DEFAULT_GROUPS: Record<string, string[]> = {
   'guest-reservations': ['guest_reservations'],
 };
 
+let configFile: string | undefined;
+
+/** --config: this file (which must exist) instead of supasync.config.json in the working directory. */
+export function useConfigFile(path: string): void {
+  configFile = path;
+}
+
 export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectConfig> {
-  const path = join(cwd, CONFIG_FILE);
+  const path = configFile ?? join(cwd, CONFIG_FILE);
+  const name = configFile ? relative(cwd, configFile) || configFile : CONFIG_FILE;
   if (!existsSync(path)) {
     return {
       schemas: ['public'],
@@ -64,14 +72,14 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new UsageError(`${CONFIG_FILE} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${name} is not valid JSON: ${(error as Error).message}`);
   }
   // zod is loaded only when there is a file to check: most runs have none, and start faster.
   const { configFileSchema } = await import('./file-schema.ts');
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issuePath(issue.path) || '(top level)'}: ${issue.message}`);
-    throw new UsageError(`${CONFIG_FILE} has ${problems.length === 1 ? 'a problem' : 'problems'}:\n${problems.join('\n')}`);
+    throw new UsageError(`${name} has ${problems.length === 1 ? 'a problem' : 'problems'}:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
   return {
@@ -84,8 +92,8 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     incremental: { overlapSeconds: config.incremental?.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS },
     mask: config.mask ?? {},
     maskPreset: config.maskPreset ?? null,
-    directory: cwd,
-    source: CONFIG_FILE,
+    directory: dirname(path),
+    source: name,
   };
 }
 

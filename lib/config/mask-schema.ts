@@ -2,14 +2,14 @@
 // anything connects. What each transformer does is lib/mask/transformers.ts';
 // here only what a rule may say, so a typo is named with its fix.
 import { z } from 'zod';
+import { MASK_PRESETS, type MaskPreset } from './mask-presets.ts';
+
+export { MASK_PRESETS, type MaskPreset };
 
 /** Every built-in transformer; `module` is the user's own function. */
 export const TRANSFORMER_NAMES = ['email', 'phone', 'name', 'first_name', 'last_name', 'address', 'text', 'hash', 'null', 'fixed', 'template', 'keep'] as const;
 
 export type TransformerName = (typeof TRANSFORMER_NAMES)[number];
-
-export const MASK_PRESETS = ['supabase'] as const;
-export type MaskPreset = (typeof MASK_PRESETS)[number];
 
 const nameMessage = `a transformer name: one of ${TRANSFORMER_NAMES.join(', ')}, or an object such as {"transformer": "hash", "length": 24} or {"module": "./mask/passport.mjs"}`;
 

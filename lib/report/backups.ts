@@ -2,6 +2,7 @@
 // newest first, the incomplete ones said to be so.
 import type { StoredBackup } from '../backup/store.ts';
 import { formatCount, renderTable } from './table.ts';
+import { commandLine } from '../invocation.ts';
 
 export function renderBackupList(root: string, backups: StoredBackup[]): string {
   if (!backups.length) return `No backups under ${root}/ (a replace or upsert takes one unless run with --no-backup).`;
@@ -24,6 +25,6 @@ export function renderBackupList(root: string, backups: StoredBackup[]): string 
   return [
     renderTable(['Backup', 'Taken', 'Via', 'Staging', 'Tables', 'Rows'], rows),
     '',
-    'Restore one: npx tsx scripts/restore-staging.ts <backup>; the newest of the staging your environment points at: npx tsx scripts/restore-staging.ts latest',
+    `Restore one: ${commandLine('restore', '<backup>')}; the newest of the staging your environment points at: ${commandLine('restore', 'latest')}`,
   ].join('\n');
 }

@@ -5,6 +5,7 @@ import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
 import { formatCount, renderTable } from './table.ts';
+import { commandLine } from '../invocation.ts';
 
 export function renderSyncResult(result: SyncResult): string {
   const ranged = result.tables.some((table) => table.ranges);
@@ -105,7 +106,7 @@ export function backupLine(backup: StagingBackup, mode: SyncMode): string {
   const directory = printablePath(backup.directory);
   return (
     `Backup of ${formatCount(backup.tables)} staging tables (${formatCount(backup.rows)} rows) ${taken}: ${directory} ` +
-    `— restore with npx tsx scripts/restore-staging.ts ${directory}`
+    `— restore with ${commandLine('restore', directory)}`
   );
 }
 

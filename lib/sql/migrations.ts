@@ -1,19 +1,21 @@
-// supasync's migrations, read from this checkout: what install-rpcs.ts
-// installs, and the one source of the SQL both paths run (shared.ts).
+// supasync's migrations, read from this checkout or the installed package:
+// what install-rpcs.ts installs, and the one source of the SQL both paths
+// run (shared.ts).
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../invocation.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../supabase/migrations/', import.meta.url));
+const migrationsDir = () => join(packageRoot(), 'supabase', 'migrations');
 
 /** The SQL of one of our migrations, found by its name's ending (the timestamp varies). */
 export function readMigration(suffix: string): { file: string; sql: string } {
   const file = migrationFiles().find((name) => name.endsWith(`${suffix}.sql`));
   if (!file) throw new Error(`supabase/migrations/*${suffix}.sql is missing from this checkout`);
-  return { file, sql: readFileSync(`${MIGRATIONS_DIR}${file}`, 'utf8') };
+  return { file, sql: readFileSync(join(migrationsDir(), file), 'utf8') };
 }
 
 export function migrationFiles(): string[] {
-  return readdirSync(MIGRATIONS_DIR)
+  return readdirSync(migrationsDir())
     .filter((name) => name.endsWith('.sql'))
     .sort();
 }
@@ -29,7 +31,7 @@ const bodies = new Map<string, string>();
 export function functionBody(tag: string): string {
   const known = bodies.get(tag);
   if (known !== undefined) return known;
-  migrationTexts ??= migrationFiles().map((file) => readFileSync(`${MIGRATIONS_DIR}${file}`, 'utf8'));
+  migrationTexts ??= migrationFiles().map((file) => readFileSync(join(migrationsDir(), file), 'utf8'));
   for (const sql of migrationTexts) {
     const body = new RegExp(`\\bAS \\$${tag}\\$([\\s\\S]*?)\\$${tag}\\$`).exec(sql)?.[1];
     if (body) {

@@ -7,15 +7,16 @@ import type { SideConfig, Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import { openDatabase } from './database.ts';
 import type { SyncTargetMark } from './reads.ts';
+import { commandLine } from '../invocation.ts';
 
 /** The one command that marks staging, quoted by every refusal. */
-const MARK_COMMAND = 'npx tsx scripts/install-rpcs.ts --staging --mark-only';
+const markCommand = () => commandLine('install-rpcs', '--staging --mark-only');
 
 /** Refuses a staging without the mark (or whose mark cannot be read). */
 export function refuseUnmarkedStaging(mark: SyncTargetMark, location: string): void {
   if (mark.kind === 'marked') return;
   const how =
-    `If it really is your staging, mark it once: ${MARK_COMMAND} (or --staging alone, which also installs the REST functions). ` +
+    `If it really is your staging, mark it once: ${markCommand()} (or --staging alone, which also installs the REST functions). ` +
     'If it is not, check SUPABASE_STAGING_URL and SUPABASE_STAGING_DB_URL: are production and staging swapped? Nothing was changed.';
   if (mark.kind === 'unknown') {
     throw new UsageError(`Cannot tell whether staging (${location}) is marked as a supasync sync target: ${mark.why}. ${how}`);

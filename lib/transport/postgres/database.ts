@@ -16,6 +16,7 @@ import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.t
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
 import { keyRanges } from './key-ranges.ts';
+import { commandLine } from '../../invocation.ts';
 
 export interface PostgresDatabase extends DatabaseReads {
   via: 'postgres';
@@ -78,7 +79,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       if (!rows[0]?.found) {
         throw new DatabaseError(
           `${side} has no supasync_private.watermarks, where an incremental sync keeps where each table stands: it was marked by an older supasync. ` +
-            `Update it: npx tsx scripts/install-rpcs.ts --${side} (or --${side} --mark-only).`,
+            `Update it: ${commandLine('install-rpcs')} --${side} (or --${side} --mark-only).`,
         );
       }
       return runShared<Watermark[]>(client, 'watermarks', []).catch(failed('Reading where incremental syncs stand'));

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { Side } from '../../config/env.ts';
 import { DatabaseError } from '../../errors.ts';
+import { commandLine } from '../../invocation.ts';
 
 export const ANSWERS = {
   // Counts come as jsonb numbers, or as strings from functions of an older version.
@@ -32,6 +33,6 @@ export function parseAnswer<T>(schema: z.ZodType<T>, value: unknown, what: strin
   if (parsed.success) return parsed.data;
   throw new DatabaseError(
     `${what} in ${side}: the answer came in a shape supasync does not know (${z.prettifyError(parsed.error).replace(/\n/g, '; ')}). ` +
-      `Are its supasync functions from another version? Update them: npx tsx scripts/install-rpcs.ts --${side}`,
+      `Are its supasync functions from another version? Update them: ${commandLine('install-rpcs')} --${side}`,
   );
 }

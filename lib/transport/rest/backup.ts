@@ -18,6 +18,7 @@ import type { RunBackup } from '../../backup/run-backup.ts';
 import type { WrittenBackup } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type PagedTable } from './rows.ts';
+import { commandLine } from '../../invocation.ts';
 
 /** What supasync_backup_tables says of one staging table. */
 const STAGING_TABLES: z.ZodType<StagingTableState[]> = z.array(
@@ -56,7 +57,7 @@ export async function backUpTablesOverRest(
     if (error instanceof RpcFailure && error.code === 'PGRST202') {
       throw new DatabaseError(
         "Staging lacks supasync_backup_tables (supabase/migrations/*_supasync_backup.sql), which a sync over REST backs staging's rows up with before it replaces or upserts. " +
-          'Install it: npx tsx scripts/install-rpcs.ts --staging; or sync without a backup: --no-backup. Nothing was changed.',
+          `Install it: ${commandLine('install-rpcs', '--staging')}; or sync without a backup: --no-backup. Nothing was changed.`,
         1,
         { cause: error },
       );

@@ -12,6 +12,7 @@ import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { z } from 'zod';
+import { commandLine } from '../../invocation.ts';
 
 export interface RestDatabase extends DatabaseReads {
   via: 'rest';
@@ -49,7 +50,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         if (error instanceof RpcFailure && error.code === 'PGRST202') {
           return {
             kind: 'unknown',
-            why: `it lacks supasync_sync_target(), which supasync's functions have had since this version: update them (npx tsx scripts/install-rpcs.ts --${side})`,
+            why: `it lacks supasync_sync_target(), which supasync's functions have had since this version: update them (${commandLine('install-rpcs')} --${side})`,
           };
         }
         if (error instanceof DatabaseError) throw error;

@@ -16,6 +16,7 @@ import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
 import { describeSecondPasses, planSecondPasses } from './self-references.ts';
+import { commandLine } from '../../invocation.ts';
 
 export interface RestLoad {
   method: LoadMethod;
@@ -92,7 +93,7 @@ function explainSetupFailure(error: unknown, migration: string): Error {
   if (!(error instanceof RpcFailure)) return error as Error;
   if (error.code === 'PGRST202') {
     return new DatabaseError(
-      `staging lacks supasync's write functions: install supabase/migrations/*${migration}.sql there (npx tsx scripts/install-rpcs.ts --staging), or sync over the direct path.`,
+      `staging lacks supasync's write functions: install supabase/migrations/*${migration}.sql there (${commandLine('install-rpcs', '--staging')}), or sync over the direct path.`,
     );
   }
   return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);

@@ -15,6 +15,7 @@ import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.t
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { writeRows, type WrittenTable } from './rows.ts';
+import { commandLine } from '../../invocation.ts';
 
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;
@@ -46,7 +47,7 @@ export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string
     throw new DatabaseError(
       "Restoring over REST needs staging's supasync functions to set session_replication_role = replica (their owner, on Supabase postgres, may): " +
         'rows go back as they were saved, with no trigger rewriting them and in any order. Reinstall the functions as postgres ' +
-        '(npx tsx scripts/install-rpcs.ts --staging), or restore over the direct path. Nothing was changed.',
+        `(${commandLine('install-rpcs', '--staging')}), or restore over the direct path. Nothing was changed.`,
     );
   }
   await emptyTables(staging, manifest.tables, onRetry);
@@ -84,7 +85,7 @@ async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], o
     if (error instanceof RpcFailure && error.code === 'PGRST202') {
       throw new DatabaseError(
         'Another table of staging references the tables of this backup, so TRUNCATE may not empty them, and staging lacks supasync_delete_rows ' +
-          '(supabase/migrations/*_supasync_write.sql), which empties them instead. Install it: npx tsx scripts/install-rpcs.ts --staging. Nothing was changed.',
+          `(supabase/migrations/*_supasync_write.sql), which empties them instead. Install it: ${commandLine('install-rpcs', '--staging')}. Nothing was changed.`,
         1,
         { cause: error },
       );

@@ -10,6 +10,7 @@ import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
 import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { commandLine } from '../../invocation.ts';
 
 /** What paging a table needs: a sync's TableLoad, or a backup's description of a staging table. */
 export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilter' | 'options'>;
@@ -69,7 +70,7 @@ function explainReadFailure(table: PagedTable, keyColumns: string[], after: Row 
   if (error.code === 'PGRST202') {
     return new DatabaseError(
       `Reading ${name}: this project lacks the current supasync_read_rows (supabase/migrations/*_supasync_read.sql), which ends pages by bytes. ` +
-        'Install it: npx tsx scripts/install-rpcs.ts --production, and --staging.',
+        `Install it: ${commandLine('install-rpcs', '--production')}, and --staging.`,
       1,
       { cause: error },
     );

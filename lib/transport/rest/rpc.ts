@@ -9,6 +9,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { isRequestTimeout, SLOW_LINK_BYTES_PER_SECOND } from '../../connect/request-deadline.ts';
 import { describeUnreachable } from '../../errors.ts';
+import { commandLine } from '../../invocation.ts';
 
 export type FailureKind = 'transient' | 'too-large' | 'data' | 'fatal';
 
@@ -99,7 +100,7 @@ function checkAnswer<T>(name: string, answer: z.ZodType<T>, data: unknown): T {
       '',
       `${name} answered in a shape supasync does not know (${shape})`,
       undefined,
-      "Update supasync's functions: npx tsx scripts/install-rpcs.ts",
+      `Update supasync's functions: ${commandLine('install-rpcs')}`,
     ),
   );
 }
