@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
@@ -59,6 +59,30 @@ describe('scripts/sync.ts --dry-run', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('SUPABASE_STAGING_SERVICE_ROLE_KEY holds a key whose role is "anon"');
     expect(result.stderr).not.toContain(staging.anonKey);
+  });
+
+  it("reads .env.local.example's placeholders as unset: filled connection strings are enough, a needed placeholder is named", async () => {
+    // The example copied as the README says, only the two connection strings filled in.
+    const cwd = emptyDirectory();
+    const example = readFileSync(new URL('../.env.local.example', import.meta.url), 'utf8')
+      .replace(/^SUPABASE_PROD_DB_URL=.*$/m, `SUPABASE_PROD_DB_URL=${env.SUPABASE_PROD_DB_URL}`)
+      .replace(/^SUPABASE_STAGING_DB_URL=.*$/m, `SUPABASE_STAGING_DB_URL=${env.SUPABASE_STAGING_DB_URL}`);
+    expect(example).toContain('SUPABASE_PROD_URL=https://<prod-project-ref>.supabase.co');
+    writeFileSync(join(cwd, '.env.preview'), example);
+    const direct = await runScript('sync.ts', ['--dry-run', '--env-file', '.env.preview', '--tables', 'hotels'], { cwd });
+    expect(direct.stderr).toBe('');
+    expect(direct.code).toBe(0);
+    expect(direct.stdout).toContain('via postgres');
+    const rest = await runScript('sync.ts', ['--dry-run', '--env-file', '.env.preview', '--via', 'rest'], { cwd });
+    expect(rest.code).toBe(2);
+    expect(rest.stderr).toContain("SUPABASE_PROD_URL  (https://<project-ref>.supabase.co, still the example's placeholder)");
+    expect(rest.stderr).toContain('Set in ');
+    expect(rest.stderr).toContain('.env.preview');
+    // A file named but not there is refused, not replaced by .env.local. Node itself looks for a file named by
+    // --env-file even after the script's name (nodejs/node#54232), and stops first (exit 9) where it is missing.
+    const missing = await runScript('sync.ts', ['--dry-run', '--env-file', '.env.staging'], { cwd });
+    expect([2, 9]).toContain(missing.code);
+    expect(missing.stderr).toMatch(/\.env\.staging: (no such file|not found)/);
   });
 
   it('exits 2 on a malformed connection string, an unknown flag or an unknown table', async () => {
