@@ -34,7 +34,7 @@ async function supasync(args: string[], env: Record<string, string> = {}): Promi
   try {
     const { stdout, stderr } = await run('npx', ['--no-install', 'supasync', ...args], {
       cwd: app,
-      env: { PATH, HOME, ...(npm_config_cache ? { npm_config_cache } : {}), NO_COLOR: '1', ...env } as NodeJS.ProcessEnv,
+      env: { PATH, HOME, ...(npm_config_cache ? { npm_config_cache } : {}), NO_COLOR: '1', ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
