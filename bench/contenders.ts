@@ -2,8 +2,9 @@
 // a whole command as a user would type it. The REST path's contenders are in
 // rest-contenders.ts.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { GatewayProfile } from '../stack/gateway.ts';
 import { projectEnv, type Project } from '../stack/index.ts';
@@ -81,6 +82,33 @@ export const ours: Contender = {
     file: 'npx',
     args: ['tsx', 'scripts/sync.ts', '--via', 'postgres', '--mode', 'replace', '--yes', '--schemas', schemas.join(',')],
     cwd: repoDir,
+    env: projectEnv(production, staging),
+  }),
+};
+
+/**
+ * Issue 18's: the package as a user installs it. setUp packs this checkout
+ * (prepack bundles dist/) and installs the tarball into an empty directory,
+ * untimed; each run is then the installed bin, started directly as CI would
+ * (node_modules/.bin/supasync: no npx, no tsx).
+ */
+export const oursBin: Contender = {
+  id: 'ours_bin',
+  label: 'supasync, installed bin',
+  unavailable: () => undefined,
+  setUp: async (_production, _tables, dir) => {
+    const repo = fileURLToPath(new URL('..', import.meta.url));
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: repo, maxBuffer: 16 << 20 });
+    const [packed] = JSON.parse(stdout) as { filename: string }[];
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'bench-app', private: true }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, packed!.filename)], { cwd: app });
+  },
+  command: ({ production, staging, schemas, setUpDir }) => ({
+    file: join(setUpDir, 'app', 'node_modules', '.bin', 'supasync'),
+    args: ['sync', '--via', 'postgres', '--mode', 'replace', '--yes', '--schemas', schemas.join(',')],
+    cwd: join(setUpDir, 'app'),
     env: projectEnv(production, staging),
   }),
 };
@@ -283,4 +311,4 @@ function pgcopydbFilters(workDir: string, leftOut: BenchTable[]): string {
   return file;
 }
 
-export const CONTENDERS: Contender[] = [ours, oursMasked, pgDumpPsql, copyPipe, psqlSketch, pgcopydb, floor, ...REST_CONTENDERS];
+export const CONTENDERS: Contender[] = [ours, oursBin, oursMasked, pgDumpPsql, copyPipe, psqlSketch, pgcopydb, floor, ...REST_CONTENDERS];

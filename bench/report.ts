@@ -56,6 +56,8 @@ export interface ContenderResult {
   peakMb?: number;
   /** Our time / this contender's time: 0.59 means we take 59% of its time. */
   vsOurs?: number;
+  /** The installed bin's seconds over this contender's, in the same run. */
+  vsBin?: number;
   rest?: RestFigures;
 }
 
@@ -127,11 +129,15 @@ export function unavailable(id: string, label: string, reason: string): Contende
 const equalSeconds = (result: Pick<ContenderResult, 'status' | 'seconds'> | undefined) => (result?.status === 'equal' ? result.seconds : undefined);
 
 /** Ratios only between copies that were both equal: a fast wrong copy gets none. The REST rows have their own. */
-export function addRatios(results: ContenderResult[], oursId: string): void {
+/** Ours (the tsx entry point) and the installed bin, each against every direct contender of the same run. */
+export function addRatios(results: ContenderResult[], oursId: string, binId: string): void {
   const ours = equalSeconds(results.find((result) => result.id === oursId));
+  const bin = equalSeconds(results.find((result) => result.id === binId));
   for (const result of results) {
     const theirs = equalSeconds(result);
-    if (ours !== undefined && theirs !== undefined && !result.rest) result.vsOurs = ours / theirs;
+    if (theirs === undefined || result.rest) continue;
+    if (ours !== undefined) result.vsOurs = ours / theirs;
+    if (bin !== undefined) result.vsBin = bin / theirs;
   }
 }
 
@@ -181,7 +187,12 @@ export function renderReport(report: BenchReport): string {
 }
 
 function renderDirect(results: ContenderResult[]): string[] {
-  const lines = ['| Contender | Seconds | Rows/s | MB/s | Peak MB | vs ours | Check |', '|-----------|--------:|-------:|-----:|--------:|--------:|-------|'];
+  const lines = [
+    'vs ours = supasync run as `npx tsx scripts/sync.ts` over this row; vs bin = the installed `supasync sync` over this row (same run).',
+    '',
+    '| Contender | Seconds | Rows/s | MB/s | Peak MB | vs ours | vs bin | Check |',
+    '|-----------|--------:|-------:|-----:|--------:|--------:|-------:|-------|',
+  ];
   for (const result of results) {
     lines.push(
       row([
@@ -191,6 +202,7 @@ function renderDirect(results: ContenderResult[]): string[] {
         fixed(result.megabytesPerSecond, 1),
         fixed(result.peakMb, 0),
         fixed(result.vsOurs, 2, 'x'),
+        fixed(result.vsBin, 2, 'x'),
         check(result),
       ]),
     );

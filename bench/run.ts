@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
-import { CONTENDERS, ours, verifyCommand, type Contender, type Copies, type RunContext } from './contenders.ts';
+import { CONTENDERS, ours, oursBin, verifyCommand, type Contender, type Copies, type RunContext } from './contenders.ts';
 import { copiedFigures, describeDataset, readTables } from './dataset.ts';
 import { describeFailure, measure } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
@@ -23,7 +23,9 @@ Times supasync and the baselines copying a filled production into an empty
 staging (same schema, indexes and FKs), verifies each copy, prints a table and
 writes bench/results/<timestamp>.json. See docs/benchmarks.md.
 
-  --size tiny|seed|bench   production's size (default bench: about 1,012,000 rows)
+  --size tiny|seed|bench|lean  production's size (default bench: about 1,060,000 rows over 36 tables
+                           and 72 indexes; lean: seed's tables and one of 1,050,000 rows with one
+                           secondary index, the shape of the user's app)
   --only a,b               contenders to run, by id or group: ${[...new Set(CONTENDERS.map((c) => c.group ?? c.id))].join(', ')}
                            (the groups ours_rest and first_version are one row per profile and
                            dataset, e.g. first_version_remote_embeddings)
@@ -38,7 +40,7 @@ writes bench/results/<timestamp>.json. See docs/benchmarks.md.
 
 Exit codes: 0 done, 1 supasync (direct or REST) failed or its copy differs (or the harness failed), 2 usage error.`;
 
-const SIZES = ['tiny', 'seed', 'bench'] as const;
+const SIZES = ['tiny', 'seed', 'bench', 'lean'] as const;
 type Size = (typeof SIZES)[number];
 const SCHEMAS = ['public', 'analytics', 'auth', 'storage'];
 /** Whose rows decide the exit code, and whom the first version is compared with. */
@@ -70,7 +72,7 @@ function parseOptions(argv: string[]): Options | 'help' {
   });
   if (values.help) return 'help';
   const size = SIZES.find((s) => s === values.size);
-  if (!size) throw new UsageError(`--size ${values.size}: use tiny, seed or bench`);
+  if (!size) throw new UsageError(`--size ${values.size}: use tiny, seed, bench or lean`);
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat ${values.repeat}: use a whole number of at least 1`);
   const ids = values.only
@@ -193,7 +195,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
       }
       return result;
     });
-    addRatios(results, ours.id);
+    addRatios(results, ours.id, oursBin.id);
     addRestRatios(results, OURS_REST, FIRST_VERSION);
     const report: BenchReport = {
       date: new Date().toISOString(),
