@@ -1,15 +1,17 @@
 // Runs a script the way a user does, in a directory of the test's choosing
-// (so no .env.local of ours leaks in), and collects what it printed. The
-// script runs in one node process with tsx's loader, as `npx tsx` runs it in
-// the child it starts: a few hundred runs then spare the suite a second
-// process each (a fifth of a second apiece). `launcher: 'tsx'` runs tsx's own
-// command instead, for the tests of that.
+// (so no .env.local of ours leaks in), and collects what it printed. By
+// default the script runs as esbuild compiled it once for the whole test run
+// (setup/script-bundle.ts): a few hundred runs then spare the suite tsx's
+// loader in each (a third of a second apiece). `launcher: 'node'` runs it
+// with tsx's loader, in one node process as `npx tsx` runs it in the child it
+// starts; `launcher: 'tsx'` runs tsx's own command, for the tests of those.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll } from 'vitest';
+import { bundledScript } from '../setup/script-bundle.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -46,8 +48,8 @@ export interface ScriptOptions {
   cwd?: string;
   /** The process umask, set by the shell that starts the script (e.g. 0o000: every file it makes open to all unless it says otherwise). */
   umask?: number;
-  /** 'node' (default): node with tsx's loader; 'tsx': tsx's command, which starts node as its child. */
-  launcher?: 'node' | 'tsx';
+  /** 'bundle' (default): node running the script as esbuild compiled it; 'node': node with tsx's loader; 'tsx': tsx's command, which starts node as its child. */
+  launcher?: 'bundle' | 'node' | 'tsx';
 }
 
 export function runScript(script: string, args: string[], options: ScriptOptions = {}): Promise<ScriptResult> {
@@ -68,8 +70,9 @@ export interface RunningScript {
  */
 export function startScript(script: string, args: string[], options: ScriptOptions & { terminal?: boolean } = {}): RunningScript {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: '0', ...options.env };
-  const launch = options.launcher === 'tsx' ? [TSX] : [process.execPath, '--import', TSX_LOADER];
-  let command = [...launch, join(ROOT, 'scripts', script), ...args];
+  const source = join(ROOT, 'scripts', script);
+  const launch = { bundle: [process.execPath, bundledScript(script)], node: [process.execPath, '--import', TSX_LOADER, source], tsx: [TSX, source] };
+  let command = [...launch[options.launcher ?? 'bundle'], ...args];
   if (options.umask !== undefined) command = ['/bin/sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$@"`, 'sh', ...command];
   // script(1)'s terminal has no size until told one, as a person's has.
   if (options.terminal)

@@ -2,12 +2,14 @@
 // end, whatever happened in between.
 import type { TestProject } from 'vitest/node';
 import { startStack, type Project, type Stack } from '../../stack/index.ts';
+import { bundleScripts } from './script-bundle.ts';
 import type { ProjectInfo } from './stack.ts';
 
 let stack: Stack | undefined;
 let projects: Project[] = [];
 
 export async function setup(project: TestProject): Promise<void> {
+  await bundleScripts();
   stack = await startStack();
   const production = await stack.createProject('production', { fill: 'tiny' });
   const staging = await stack.createProject('staging');
