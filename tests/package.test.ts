@@ -3,13 +3,15 @@
 // npx, against the real stack. It starts without tsx (which is not installed
 // there) and carries none of the repo's tests, stack or dev-only PostgreSQL.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Project } from '../stack/index.ts';
+import { parseDocument } from 'yaml';
+import { withClient, type Project } from '../stack/index.ts';
 import { tableDigests } from './helpers/content.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -120,4 +122,61 @@ describe('the installed package', () => {
     expect(again.stdout).toMatch(/restore with npx supasync restore \S+/);
     expect(again.stdout + again.stderr).not.toContain('scripts/');
   });
+
+  it("runs the example GitHub Actions workflow's command lines against the stack, as the job would", async () => {
+    const text = readFileSync(join(ROOT, 'examples', 'github-actions', 'sync-staging.yml'), 'utf8');
+    const document = parseDocument(text, { prettyErrors: true, strict: true, uniqueKeys: true });
+    expect(document.errors.map(String)).toEqual([]);
+    expect(document.warnings.map(String)).toEqual([]);
+    const workflow = document.toJS() as Workflow;
+    expect(Object.keys(workflow.on)).toEqual(['schedule', 'workflow_run', 'workflow_dispatch']);
+    const job = workflow.jobs.sync!;
+    expect(job.if).toContain("github.event.workflow_run.conclusion == 'success'");
+
+    // Only what docs/ci.md describes: its actions, and its secrets.
+    const guide = readFileSync(join(ROOT, 'docs', 'ci.md'), 'utf8');
+    for (const step of job.steps.filter((step) => step.uses)) expect(guide).toContain(step.uses!.split('@')[0]);
+    for (const [name, value] of Object.entries(job.env)) {
+      if (value.startsWith('${{')) {
+        expect(value).toBe(`\${{ secrets.${name} }}`);
+        expect(guide).toContain(`| \`${name}\` |`);
+      }
+    }
+
+    const ci = await stack.createProject('installed_ci');
+    try {
+      const secrets: Record<string, string> = {
+        SUPABASE_PROD_DB_URL: production.dbUrl,
+        SUPABASE_STAGING_DB_URL: ci.dbUrl,
+        SUPASYNC_MASK_SECRET: randomBytes(32).toString('hex'),
+      };
+      const summary = join(app, 'step-summary.md');
+      writeFileSync(summary, '');
+      const env = { ...Object.fromEntries(Object.entries(job.env).map(([name, value]) => [name, secrets[name] ?? value])), GITHUB_STEP_SUMMARY: summary };
+      const commands = job.steps.map((step) => step.run).filter((run): run is string => Boolean(run?.startsWith('npx supasync ')));
+      expect(commands).toHaveLength(2);
+      for (const command of commands) {
+        expect(command).toMatch(/^[\w .,=/-]+$/); // nothing a shell would expand: split on spaces as the shell does
+        const result = await supasync(command.split(' ').slice(2), env);
+        expect(result.code, `${command}\n${result.stdout}\n${result.stderr}`).toBe(0);
+        expect(result.stdout + result.stderr).not.toContain(secrets.SUPASYNC_MASK_SECRET);
+      }
+      expect(readFileSync(join(app, 'sync-report.html'), 'utf8')).toContain('</html>');
+      expect(readFileSync(join(app, 'verify-report.html'), 'utf8')).toContain('</html>');
+      expect(readFileSync(summary, 'utf8')).toContain('public.profiles');
+      // Masked on the way: no production email in staging's users.
+      const emails = await withClient(production.adminUrl, (client) => client.query<{ email: string }>('SELECT email FROM auth.users'));
+      const copied = await withClient(ci.adminUrl, (client) => client.query<{ email: string }>('SELECT email FROM auth.users'));
+      expect(copied.rows).toHaveLength(emails.rows.length);
+      const raw = new Set(emails.rows.map((row) => row.email));
+      expect(copied.rows.filter((row) => raw.has(row.email))).toEqual([]);
+    } finally {
+      await ci.stop();
+    }
+  });
 });
+
+interface Workflow {
+  on: Record<string, unknown>;
+  jobs: Record<string, { if: string; env: Record<string, string>; steps: { uses?: string; run?: string }[] }>;
+}
