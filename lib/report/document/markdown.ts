@@ -10,18 +10,13 @@ import type { CopySection, RunReport, TimingChart, VerifySection } from './model
 export function renderMarkdown(report: RunReport): string {
   const out: string[] = [`# ${escapeText(report.title)}: ${outcomeMark(report)} ${escapeText(report.outcome.headline)}`, ''];
   out.push(
-    table(
-      ['', ''],
-      [
-        ['Command', code(report.command)],
-        ['Production', code(report.production)],
-        ['Staging', code(report.staging)],
-        ['Via', escapeText(report.via)],
-        ['Started', escapeText(report.startedAt)],
-        ['Finished', `${escapeText(report.finishedAt)} (${duration(elapsed(report))})`],
-        ['Exit code', String(report.outcome.exitCode)],
-      ],
-    ),
+    `- Command: ${code(report.command, false)}`,
+    `- Production: ${code(report.production, false)}`,
+    `- Staging: ${code(report.staging, false)}`,
+    `- Via: ${escapeText(report.via)}`,
+    `- Started: ${escapeText(report.startedAt)}`,
+    `- Finished: ${escapeText(report.finishedAt)} (${duration(elapsed(report))})`,
+    `- Exit code: ${report.outcome.exitCode}`,
   );
   if (report.outcome.failure) out.push('', '## What failed', '', fenced(report.outcome.failure));
   out.push('', ...planMarkdown(report));
