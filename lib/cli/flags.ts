@@ -8,6 +8,7 @@ import { DEFAULT_BACKUPS_KEPT } from '../config/file.ts';
 import type { Via } from '../config/env.ts';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../connect/request-limit.ts';
 import { UsageError } from '../errors.ts';
+import { reportFormat } from '../report/document/format.ts';
 import { MASK_PRESETS, type MaskPreset } from '../config/mask-presets.ts';
 import { SYNC_MODE_HELP, SYNC_MODES, type SyncMode } from '../plan/mode.ts';
 
@@ -47,6 +48,11 @@ export const FLAGS = {
     ).choices(MASK_PRESETS),
   allowDrift: () => new Option('--allow-drift', 'copy the columns both sides share when their schemas differ'),
   strict: () => new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
+  report: () =>
+    new Option(
+      '--report <file>',
+      "also write the run to a file to read or share, Markdown (.md) or a self-contained HTML page (.html): the plan, each table's rows, time and rows/s, backups, verify's differing keys, a timing chart; written also when the run fails (docs/report.md)",
+    ).argParser(reportFile),
   auditMasking: () =>
     new Option(
       '--audit-masking',
@@ -104,6 +110,7 @@ export interface FlagValues {
   allowDrift?: boolean;
   mask?: MaskPreset;
   strict?: boolean;
+  report?: string;
   countsOnly?: boolean;
   auditMasking?: boolean;
   keys?: number;
@@ -163,6 +170,13 @@ function concurrency(value: string): number {
     );
   }
   return n;
+}
+
+/** A --report file: its name says the format, checked now rather than once the run is over. */
+function reportFile(value: string): string {
+  const file = nameOf('report')(value);
+  reportFormat(file);
+  return file;
 }
 
 function wholeNumber(flag: string): (value: string) => number {

@@ -17,6 +17,7 @@ import { parseCommand, type CommandDeclaration } from './command.ts';
 import { listOf, type FlagName } from './flags.ts';
 import { selectionFrom } from './selection.ts';
 import { confirmer } from './confirm.ts';
+import { RunRecorder } from '../report/document/record.ts';
 
 export interface SyncCommand {
   /** The script as a user runs it: npx tsx scripts/sync.ts */
@@ -50,6 +51,7 @@ const SYNC_FLAGS: FlagName[] = [
   'mask',
   'strict',
   'json',
+  'report',
 ];
 
 const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
@@ -72,6 +74,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const parsed = parseCommand(syncDeclaration(command), command.argv);
   if (!parsed) return 0;
   const { flags, args } = parsed;
+  const recorder = new RunRecorder('sync', command.name, flags.report);
   const config = await loadProjectConfig();
   const named = flags.tables ?? (args.length ? tablesNamedAsArguments(args) : undefined);
   const group = flags.group;
@@ -96,6 +99,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     protectedRefs: config.protectedRefs,
     mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
   });
+  recorder.planned(run, { dryRun: flags.dryRun });
   try {
     if (flags.dryRun) {
       const [{ dryRunOutput }, { checkBeforeWriting, checkStagingAccepts }] = await Promise.all([
@@ -115,10 +119,11 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const watermarks = incremental && !stop ? await run.staging.watermarks() : [];
       if (!(flags.json && stop)) console.log(dryRunOutput(run, Boolean(flags.json), watermarks));
       if (stop) throw stop;
+      await recorder.ended({ exitCode: 0 });
       return 0;
     }
     const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult }] = await syncModules;
-    const reporter = flags.json ? quietReporter() : progressReporter();
+    const reporter = recorder.events(flags.json ? quietReporter() : progressReporter());
     if (concurrency && concurrency > 1 && run.via === 'postgres') {
       reporter.warning(
         `--concurrency ${concurrency}: the direct path writes staging in one transaction, which is one connection: tables go one after another.`,
@@ -155,7 +160,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     if (verify && verifiedSequences && foreignKeys) {
       const skipped = new Set(result.skipped.map((s) => s.table));
       const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));
-      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10 }, run.masker);
+      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10, onVerdict: recorder.onVerdict }, run.masker);
       const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
       sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
       ({ orphans } = await foreignKeys.verifyForeignKeys(
@@ -190,7 +195,11 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
       console.log([renderSyncResult(result), ...verifyReport].join('\n\n'));
     }
+    await recorder.ended({ result, exitCode, ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}) });
     return exitCode;
+  } catch (error) {
+    await recorder.failed(error);
+    throw error;
   } finally {
     await run.close();
   }

@@ -11,6 +11,7 @@ import { auditMasking } from '../verify/audit-masking.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommand } from './command.ts';
 import { selectionFrom } from './selection.ts';
+import { RunRecorder } from '../report/document/record.ts';
 
 export interface VerifyCommand {
   name: string;
@@ -38,13 +39,14 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     {
       ...command,
       usage: '[options]',
-      flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'json'],
+      flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'json', 'report'],
       after: AFTER,
     },
     command.argv,
   );
   if (!parsed) return 0;
   const { flags } = parsed;
+  const recorder = new RunRecorder('verify', command.name, flags.report);
   const config = await loadProjectConfig();
   const run = await prepareRun({
     via: flags.via,
@@ -52,6 +54,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     protectedRefs: config.protectedRefs,
     mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
   });
+  recorder.planned(run);
   try {
     if (flags.auditMasking) {
       if (!run.masker)
@@ -59,13 +62,14 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       const audits = await auditMasking(run.production, run.staging, run.plan.tables, run.masker);
       const exitCode = audits.some((audit) => audit.leaks.length) ? 1 : 0;
       console.log(flags.json ? JSON.stringify({ ok: exitCode === 0, exitCode, via: run.via, audits }, null, 2) : renderMaskAudits(audits));
+      await recorder.ended({ audits, exitCode });
       return exitCode;
     }
     const verdicts = await verifyTables(
       run.production,
       run.staging,
       run.plan.tables,
-      { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10 },
+      { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10, onVerdict: recorder.onVerdict },
       run.masker,
     );
     const sequences = await verifySequences(run.production, run.staging, run.plan.sequences);
@@ -81,7 +85,11 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
         ? JSON.stringify({ ok: exitCode === 0, exitCode, via: run.via, tables: verdicts, sequences, orphans }, null, 2)
         : renderVerdicts({ tables: verdicts, sequences, orphans }),
     );
+    await recorder.ended({ verify: { tables: verdicts, sequences, orphans }, exitCode });
     return exitCode;
+  } catch (error) {
+    await recorder.failed(error);
+    throw error;
   } finally {
     await run.close();
   }

@@ -29,7 +29,7 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
   );
 
   const modes = [...new Set(plan.tables.map((table) => table.mode))];
-  out.push('', ...modes.map((mode) => `${chalk.bold(`Mode ${mode}`)}: ${SYNC_MODE_HELP[mode]}${modeDetail(mode)}.`));
+  out.push('', ...modes.map((mode) => `${chalk.bold(`Mode ${mode}`)}: ${describeMode(mode)}.`));
 
   out.push(...maskLines(plan));
 
@@ -131,6 +131,11 @@ function incrementalNote(table: TablePlan, watermarks: Watermark[]): string {
     : `first incremental run by ${table.changedColumn}: rows compared by key-range checksums`;
 }
 
+/** What a mode does to staging, in a sentence without its full stop. */
+export function describeMode(mode: SyncMode): string {
+  return `${SYNC_MODE_HELP[mode]}${modeDetail(mode)}`;
+}
+
 function modeDetail(mode: SyncMode): string {
   if (!comparesRanges(mode)) return '';
   return (
@@ -141,8 +146,21 @@ function modeDetail(mode: SyncMode): string {
 }
 
 function notes(table: TablePlan, watermarks: Watermark[]): string {
+  return tableNotes(table, watermarks)
+    .map((note) => (note === DRIFT_NOTE ? chalk.red(note) : note))
+    .join('; ');
+}
+
+const DRIFT_NOTE = 'drift';
+
+/**
+ * What the plan says of a table besides its key and size. `watermarks`:
+ * staging's, for an incremental table's note; null leaves that note out (a
+ * report after the run tells where each table was read from instead).
+ */
+export function tableNotes(table: TablePlan, watermarks: Watermark[] | null): string[] {
   const notes: string[] = [];
-  if (table.mode === 'incremental') notes.push(incrementalNote(table, watermarks));
+  if (table.mode === 'incremental' && watermarks) notes.push(incrementalNote(table, watermarks));
   if (table.key?.kind === 'unique key') notes.push(`unique key ${table.key.name}`);
   if (table.generatedColumns.length) notes.push(`generated, left out: ${table.generatedColumns.join(', ')}`);
   const always = table.identityColumns.filter((column) => column.identity === 'always');
@@ -153,8 +171,8 @@ function notes(table: TablePlan, watermarks: Watermark[]): string {
   if (table.options.referencedRows) notes.push('only the rows referenced');
   else if (table.options.where) notes.push(`where ${table.options.where}`);
   if (table.filteredBy.length) notes.push(`only rows whose ${table.filteredBy.join(', ')} row is copied`);
-  if (table.drift.length) notes.push(chalk.red('drift'));
-  return notes.join('; ');
+  if (table.drift.length) notes.push(DRIFT_NOTE);
+  return notes;
 }
 
 /** What --dry-run prints: the plan as a table, or as JSON. */

@@ -19,7 +19,6 @@ export function renderSyncResult(result: SyncResult): string {
     ...(ranged ? [describeRanges(table)] : []),
     `${table.seconds.toFixed(2)}s`,
   ]);
-  const total = result.tables.reduce((sum, table) => sum + table.copied, 0);
   const rejected = result.tables.flatMap((table) => table.rejected);
   const rejections = rejected.length
     ? [
@@ -41,11 +40,7 @@ export function renderSyncResult(result: SyncResult): string {
       rows,
     ),
     '',
-    chalk.green(
-      `Synced ${result.tables.length} tables, ${formatCount(total)} rows${rejected.length ? ` (${formatCount(rejected.length)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
-        `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
-        `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`,
-    ),
+    chalk.green(syncSummary(result)),
     ...(ranged ? [rangesLine(result)] : []),
     ...(result.masked.length
       ? [
@@ -61,6 +56,17 @@ export function renderSyncResult(result: SyncResult): string {
   ].join('\n');
 }
 
+/** The closing line: how many tables and rows, how long, how. */
+export function syncSummary(result: SyncResult): string {
+  const total = result.tables.reduce((sum, table) => sum + table.copied, 0);
+  const rejected = result.tables.reduce((sum, table) => sum + table.rejected.length, 0);
+  return (
+    `Synced ${result.tables.length} tables, ${formatCount(total)} rows${rejected ? ` (${formatCount(rejected)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
+    `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
+    `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`
+  );
+}
+
 function describeRanges(table: TableResult): string {
   if (!table.ranges) return '';
   const { ranges, unchangedRanges, bits } = table.ranges;
@@ -71,7 +77,7 @@ function describeRanges(table: TableResult): string {
 }
 
 /** What comparing key ranges spared: the rows a replace would have read and written again. */
-function rangesLine(result: SyncResult): string {
+export function rangesLine(result: SyncResult): string {
   const compared = result.tables.filter((table) => table.ranges);
   const equal = compared.filter((table) => !table.ranges?.ranges.length).length;
   const skipped = compared.reduce((sum, table) => sum + (table.ranges?.rowsUnchanged ?? 0), 0);
@@ -84,7 +90,7 @@ function rangesLine(result: SyncResult): string {
 
 /** `mode`: the run's, naming what the tables it did not empty were saved before. */
 /** An incremental run's watermarks: where each table's changed rows were read from, and where the next run's will be. */
-function watermarkLines(result: SyncResult): string[] {
+export function watermarkLines(result: SyncResult): string[] {
   const marked = result.tables.filter((table) => table.watermark);
   if (!marked.length) return [];
   return [

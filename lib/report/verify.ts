@@ -32,12 +32,10 @@ export interface VerdictsToRender {
 }
 
 export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set() }: VerdictsToRender): string {
-  const status = (v: TableVerdict) =>
-    keptByUpsert.has(v.table) ? `✅ upserted, ${formatCount((v.staging ?? 0) - v.production)} staging-only row(s) kept` : STATUS[v.status];
   const out = [
     renderTable(
       ['Table', 'Production', 'Staging', 'Status'],
-      verdicts.map((v) => [v.table, formatCount(v.production), v.staging === null ? '-' : formatCount(v.staging), status(v)]),
+      verdicts.map((v) => [v.table, formatCount(v.production), v.staging === null ? '-' : formatCount(v.staging), verdictStatus(v, keptByUpsert)]),
     ),
   ];
   for (const verdict of verdicts) {
@@ -56,28 +54,41 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
     list('extra in staging', differences.extra);
     if (differences.more) out.push(chalk.red('  ... and more (raise --keys to list them)'));
   }
-  const sequencesDiffering = sequences.filter((v) => v.status !== 'equal' && !keptByUpsert.has(v.sequence));
   if (sequences.length) out.push('', ...renderSequences(sequences, keptByUpsert));
+  if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
+  const summary = verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert });
+  out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
+  return out.join('\n');
+}
+
+/** A table's status as the status table says it. */
+export function verdictStatus(verdict: TableVerdict, kept: ReadonlySet<string> = new Set()): string {
+  return kept.has(verdict.table) ? `✅ upserted, ${formatCount((verdict.staging ?? 0) - verdict.production)} staging-only row(s) kept` : STATUS[verdict.status];
+}
+
+/** The closing line: whether staging holds production's rows, and if not, how much differs. */
+export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set() }: VerdictsToRender): { equal: boolean; text: string } {
+  const sequencesDiffering = sequences.filter((v) => v.status !== 'equal' && !keptByUpsert.has(v.sequence));
   const perfect = verdicts.filter((v) => v.status === 'perfect').length;
   const kept = verdicts.filter((v) => keptByUpsert.has(v.table)).length;
   const differing = verdicts.length - perfect - kept;
-  if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
   const sequencesSaid = `${sequencesDiffering.length} of ${sequences.length} sequences differ`;
   const orphansSaid = orphans.length ? ` ${orphans.reduce((sum, o) => sum + o.rows, 0)} row(s) find no parent.` : '';
-  out.push(
-    '',
-    differing || orphans.length
-      ? chalk.red(`${differing} of ${verdicts.length} tables differ.${sequencesDiffering.length ? ` ${sequencesSaid}.` : ''}${orphansSaid}`)
-      : sequencesDiffering.length
-        ? chalk.red(`Every table's rows are as production's, but ${sequencesSaid}: staging would hand out other numbers next than production.`)
-        : kept
-          ? chalk.green(
-              `Staging holds every production row as production has it: ${perfect} of ${verdicts.length} tables Perfect, ` +
-                `${kept} with staging-only rows the upsert kept.`,
-            )
-          : chalk.green(`Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.`),
-  );
-  return out.join('\n');
+  if (differing || orphans.length) {
+    return { equal: false, text: `${differing} of ${verdicts.length} tables differ.${sequencesDiffering.length ? ` ${sequencesSaid}.` : ''}${orphansSaid}` };
+  }
+  if (sequencesDiffering.length) {
+    return { equal: false, text: `Every table's rows are as production's, but ${sequencesSaid}: staging would hand out other numbers next than production.` };
+  }
+  if (kept) {
+    return {
+      equal: true,
+      text:
+        `Staging holds every production row as production has it: ${perfect} of ${verdicts.length} tables Perfect, ` +
+        `${kept} with staging-only rows the upsert kept.`,
+    };
+  }
+  return { equal: true, text: `Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.` };
 }
 
 const SEQUENCE_STATUS: Record<SequenceStatus, string> = {
@@ -87,6 +98,11 @@ const SEQUENCE_STATUS: Record<SequenceStatus, string> = {
   missing: '❌ missing in staging',
 };
 
+/** A sequence's status as the sequences' table says it. */
+export function sequenceStatus(verdict: SequenceVerdict, kept: ReadonlySet<string> = new Set()): string {
+  return kept.has(verdict.sequence) ? '✅ staging ahead, its own rows kept' : SEQUENCE_STATUS[verdict.status];
+}
+
 function renderSequences(sequences: SequenceVerdict[], kept: ReadonlySet<string>): string[] {
   const shown = (state: SequenceState | null) => (state ? `${state.lastValue}${state.isCalled ? '' : ' (next)'}` : '-');
   const differing = sequences.filter((v) => v.status !== 'equal');
@@ -95,12 +111,7 @@ function renderSequences(sequences: SequenceVerdict[], kept: ReadonlySet<string>
     `Sequences (${sequences.length - differing.length} of ${sequences.length} equal; the others):`,
     renderTable(
       ['Sequence', 'Production', 'Staging', 'Status'],
-      differing.map((v) => [
-        v.sequence,
-        shown(v.production),
-        shown(v.staging),
-        kept.has(v.sequence) ? '✅ staging ahead, its own rows kept' : SEQUENCE_STATUS[v.status],
-      ]),
+      differing.map((v) => [v.sequence, shown(v.production), shown(v.staging), sequenceStatus(v, kept)]),
     ),
   ];
 }

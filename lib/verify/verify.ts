@@ -17,6 +17,8 @@ export interface VerifyOptions {
   maxKeys: number;
   /** About how many rows each bucket holds when a difference is narrowed down. */
   rowsPerBucket?: number;
+  /** Told each table's comparison as it ends, with its time (a report's timing chart). */
+  onVerdict?: (verdict: TableVerdict, seconds: number) => void;
 }
 
 const ROW_LIMIT = 10_000;
@@ -31,37 +33,41 @@ export async function verifyTables(
 ): Promise<TableVerdict[]> {
   const verdicts: TableVerdict[] = [];
   for (const table of tables) {
-    const name = qualifiedName(table.table);
-    const keyColumns = table.key?.columns ?? [];
-    if (table.drift.some((drift) => drift.kind === 'missing-table')) {
-      verdicts.push({ table: name, keyColumns, production: await production.countRows(table.table), staging: null, status: 'missing-table' });
-      continue;
-    }
-    const columnsDiffer = table.drift.length > 0;
-    if (options.countsOnly) {
-      const [p, s] = await Promise.all([production.countRows(table.table), staging.countRows(table.table)]);
-      verdicts.push({ table: name, keyColumns, production: p, staging: s, status: p !== s ? 'counts-differ' : columnsDiffer ? 'columns-differ' : 'perfect' });
-      continue;
-    }
-    if (table.mask && masker) {
-      const verdict = await verifyMaskedTable(production, staging, table, masker, options);
-      verdicts.push(verdict.status === 'perfect' && columnsDiffer ? { ...verdict, status: 'columns-differ' } : verdict);
-      continue;
-    }
-    const target: ChecksumTarget = { table: table.table, columns: table.columns, keyColumns };
-    const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
-    const verdict: TableVerdict = { table: name, keyColumns, production: Number(p?.rows), staging: Number(s?.rows), status: 'perfect' };
-    if (p?.rows !== s?.rows || p?.hash !== s?.hash) {
-      verdict.status = p?.rows !== s?.rows ? 'counts-differ' : 'content-differs';
-      const rows = Math.max(verdict.production, verdict.staging ?? 0);
-      const buckets = Math.min(65_536, Math.max(1, Math.ceil(rows / (options.rowsPerBucket ?? 500))));
-      verdict.differences = await findDifferences(production, staging, target, buckets, options.maxKeys);
-    } else if (columnsDiffer) {
-      verdict.status = 'columns-differ';
-    }
+    const started = performance.now();
+    const verdict = await verifyTable(production, staging, table, options, masker);
+    options.onVerdict?.(verdict, (performance.now() - started) / 1000);
     verdicts.push(verdict);
   }
   return verdicts;
+}
+
+async function verifyTable(production: Database, staging: Database, table: TablePlan, options: VerifyOptions, masker: Masker | null): Promise<TableVerdict> {
+  const name = qualifiedName(table.table);
+  const keyColumns = table.key?.columns ?? [];
+  if (table.drift.some((drift) => drift.kind === 'missing-table')) {
+    return { table: name, keyColumns, production: await production.countRows(table.table), staging: null, status: 'missing-table' };
+  }
+  const columnsDiffer = table.drift.length > 0;
+  if (options.countsOnly) {
+    const [p, s] = await Promise.all([production.countRows(table.table), staging.countRows(table.table)]);
+    return { table: name, keyColumns, production: p, staging: s, status: p !== s ? 'counts-differ' : columnsDiffer ? 'columns-differ' : 'perfect' };
+  }
+  if (table.mask && masker) {
+    const verdict = await verifyMaskedTable(production, staging, table, masker, options);
+    return verdict.status === 'perfect' && columnsDiffer ? { ...verdict, status: 'columns-differ' } : verdict;
+  }
+  const target: ChecksumTarget = { table: table.table, columns: table.columns, keyColumns };
+  const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
+  const verdict: TableVerdict = { table: name, keyColumns, production: Number(p?.rows), staging: Number(s?.rows), status: 'perfect' };
+  if (p?.rows !== s?.rows || p?.hash !== s?.hash) {
+    verdict.status = p?.rows !== s?.rows ? 'counts-differ' : 'content-differs';
+    const rows = Math.max(verdict.production, verdict.staging ?? 0);
+    const buckets = Math.min(65_536, Math.max(1, Math.ceil(rows / (options.rowsPerBucket ?? 500))));
+    verdict.differences = await findDifferences(production, staging, target, buckets, options.maxKeys);
+  } else if (columnsDiffer) {
+    verdict.status = 'columns-differ';
+  }
+  return verdict;
 }
 
 async function findDifferences(production: Database, staging: Database, target: ChecksumTarget, buckets: number, maxKeys: number): Promise<KeyDifferences> {
