@@ -1,14 +1,18 @@
 // The part of Supabase's API gateway a sync meets: PostgREST served under
-// /rest/v1, and requests without a valid `apikey` turned away with 401.
+// /rest/v1, Storage under /storage/v1, and requests without a valid `apikey`
+// turned away with 401. An opaque key (sb_secret_..., sb_publishable_...) is
+// not a JWT the services could read: the gateway puts its role's JWT in
+// Authorization in its place, as Supabase's does.
 //
 // Two behaviours tests and benchmarks switch at runtime:
 // - faults (injectFaults): the next requests get a 503, or lose their
-//   connection before PostgREST sees them, or after PostgREST answered, or
-//   never hear PostgREST's answer at all;
+//   connection before the service sees them, or after it answered, or
+//   never hear its answer at all;
 // - the profile: `local` (default) passes everything straight through;
 //   `remote` is a Supabase project across the internet as
 //   shared/docs/benchmarks.md defines it: 40 ms added to every request,
-//   responses gzip-compressed when the client accepts it, and the bodies
+//   responses gzip-compressed when the client accepts it (Storage's only
+//   when they are JSON or text, as the edge compresses by type), and the bodies
 //   squeezed through a shared link (stack/link.ts) of 5 MB/s down, 2.5 MB/s up.
 // Request and response body bytes are counted in both profiles.
 import type { AddressInfo } from 'node:net';
@@ -23,10 +27,21 @@ export type GatewayProfile = 'local' | 'remote';
 /** Added to every request in the remote profile, before it is forwarded. */
 export const REMOTE_LATENCY_MS = 40;
 
+export type GatewayApi = 'rest' | 'storage';
+
 export interface GatewayOptions {
   /** Where PostgREST listens. A path is kept as a prefix: another gateway's `<url>/rest/v1` works too. */
   postgrestUrl: string;
+  /** Where Storage listens, served at /storage/v1; without it /storage/v1 is a 404. */
+  storageUrl?: string;
+  /** Keys that are JWTs (legacy anon and service_role keys): forwarded as sent. */
   apiKeys: string[];
+  /**
+   * Opaque keys (sb_secret_..., sb_publishable_...) and the JWT of the role
+   * each stands for. When Authorization is absent or repeats the key (as
+   * supabase-js sends it), the gateway forwards `Bearer <that JWT>` instead.
+   */
+  opaqueKeys?: Record<string, string>;
   /** Default `local`: no delay, no compression, no cap. */
   profile?: GatewayProfile;
   /** The link the remote profile crosses; pass one Link to several gateways to model one user's connection. */
@@ -39,26 +54,37 @@ export interface GatewayOptions {
  * dropAfterUpstream, stall. Each call adds a rule; an exhausted rule is forgotten.
  */
 export interface FaultRule {
-  /** Answered 503 with PostgREST's "schema cache" body (PGRST002, as Supabase projects answer while PostgREST is unavailable); never forwarded. */
+  /**
+   * Answered 503 without forwarding: on /rest/v1 with PostgREST's "schema
+   * cache" body (PGRST002, as Supabase projects answer while PostgREST is
+   * unavailable), on /storage/v1 with the gateway's own "no upstream" body.
+   */
   status503?: number;
-  /** Connection reset (TCP RST) before the request is forwarded: PostgREST never sees it. */
+  /** Connection reset (TCP RST) before the request is forwarded: the service never sees it. */
   drop?: number;
   /**
-   * Forwarded; PostgREST's whole answer is read (a write is committed), then
+   * Forwarded; the service's whole answer is read (a write is committed), then
    * the client's connection is reset without a byte of it: the client cannot
    * tell whether its request happened.
    */
   dropAfterUpstream?: number;
   /**
-   * Forwarded; PostgREST's whole answer is read (a write is committed) and
+   * Forwarded; the service's whole answer is read (a write is committed) and
    * held: the client's connection stays open and silent until the client
    * gives up, as behind a gateway or link that hangs.
    */
   stall?: number;
-  /** Only requests whose path under /rest/v1, without the query, matches: /^\/rpc\//, /^\/code_embeddings$/. */
+  /** The API whose requests the rule takes: 'rest' (the default) or 'storage'. */
+  api?: GatewayApi;
+  /**
+   * Only requests whose path under the API's prefix (/rest/v1 or /storage/v1),
+   * without the query, matches: /^\/rpc\//, /^\/code_embeddings$/, /^\/object\/avatars\//.
+   */
   onlyPaths?: RegExp;
   /** Only these methods, e.g. ['POST']. */
   onlyMethods?: string[];
+  /** Let this many matching requests through first: `skip: 2` faults the third (the Nth download: N - 1). */
+  skip?: number;
 }
 
 const FAULT_KINDS = ['status503', 'drop', 'dropAfterUpstream', 'stall'] as const;
@@ -67,6 +93,8 @@ type FaultKind = (typeof FAULT_KINDS)[number];
 export interface GatewayStats {
   /** Requests that passed the apikey check, per path under /rest/v1 ('/hotels', '/rpc/supasync_catalog'), faulted ones included. */
   requests: Record<string, number>;
+  /** The same for /storage/v1, per path under it ('/bucket', '/object/list/avatars', '/object/avatars/a/b.png'). */
+  storageRequests: Record<string, number>;
   /** Faults applied so far. */
   faults: Record<FaultKind, number>;
   /** Request body bytes received from clients. */
@@ -94,7 +122,7 @@ export interface Gateway {
    * a masked column in a request to staging); false stops and forgets.
    */
   captureRequests(on: boolean): void;
-  /** The requests kept since captureRequests(true), in the order their bodies ended. */
+  /** The /rest/v1 requests kept since captureRequests(true), in the order their bodies ended (file uploads are not kept). */
   capturedRequests(): CapturedRequest[];
   resetStats(): void;
   stop(): Promise<void>;
@@ -107,7 +135,7 @@ export interface CapturedRequest {
   body: string;
 }
 
-const REST_PREFIX = '/rest/v1';
+const PREFIXES: Record<GatewayApi, string> = { rest: '/rest/v1', storage: '/storage/v1' };
 
 // The edge compresses on its own CPU, the gateway on the benchmark's: level 1
 // spends a third of level 6's CPU on JSON of floats for about 6% more bytes.
@@ -122,8 +150,14 @@ const UNAVAILABLE_BODY = {
   message: 'Could not query the database for the schema cache. Retrying.',
 };
 
+// What the gateway answers on /storage/v1 when it has no healthy upstream
+// (Kong's words); the storage server's own overload errors are HTTP 400s
+// with statusCode "503" in the body, not this.
+const STORAGE_UNAVAILABLE_BODY = { message: 'failure to get a peer from the ring-balancer' };
+
 const emptyStats = (): GatewayStats => ({
   requests: {},
+  storageRequests: {},
   faults: { status503: 0, drop: 0, dropAfterUpstream: 0, stall: 0 },
   bytesUp: 0,
   bytesDown: 0,
@@ -131,17 +165,21 @@ const emptyStats = (): GatewayStats => ({
 });
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const upstream = new URL(options.postgrestUrl);
-  const upstreamPrefix = upstream.pathname.replace(/\/+$/, '');
+  const upstreams: Partial<Record<GatewayApi, URL>> = {
+    rest: new URL(options.postgrestUrl),
+    ...(options.storageUrl ? { storage: new URL(options.storageUrl) } : {}),
+  };
+  const opaqueKeys = options.opaqueKeys ?? {};
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let profile: GatewayProfile = options.profile ?? 'local';
   let link = options.link ?? new Link();
-  let rules: { left: Record<FaultKind, number>; onlyPaths?: RegExp; onlyMethods?: string[] }[] = [];
+  let rules: { left: Record<FaultKind, number>; api: GatewayApi; skip: number; onlyPaths?: RegExp; onlyMethods?: string[] }[] = [];
   let stats = emptyStats();
   let captured: CapturedRequest[] | null = null;
 
-  const takeFault = (method: string, path: string): FaultKind | undefined => {
+  const takeFault = (api: GatewayApi, method: string, path: string): FaultKind | undefined => {
     for (const rule of rules) {
+      if (rule.api !== api) continue;
       if (rule.onlyMethods && !rule.onlyMethods.includes(method)) continue;
       if (rule.onlyPaths) {
         rule.onlyPaths.lastIndex = 0; // a /g or /y pattern would otherwise remember the last match
@@ -149,6 +187,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       const kind = FAULT_KINDS.find((k) => rule.left[k] > 0);
       if (!kind) continue;
+      if (rule.skip > 0) {
+        rule.skip--;
+        continue;
+      }
       rule.left[kind]--;
       stats.faults[kind]++;
       rules = rules.filter((r) => FAULT_KINDS.some((k) => r.left[k] > 0));
@@ -171,7 +213,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (remote) await sleep(REMOTE_LATENCY_MS);
 
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== REST_PREFIX && !url.pathname.startsWith(`${REST_PREFIX}/`)) {
+    const api = (Object.keys(PREFIXES) as GatewayApi[]).find((a) => url.pathname === PREFIXES[a] || url.pathname.startsWith(`${PREFIXES[a]}/`));
+    const upstream = api && upstreams[api];
+    if (!api || !upstream) {
       return reply(res, 404, { message: 'no Route matched with those values' });
     }
     const apiKey = headerValue(req, 'apikey') ?? url.searchParams.get('apikey');
@@ -181,20 +225,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         hint: 'No `apikey` request header or url param was found.',
       });
     }
-    if (!options.apiKeys.includes(apiKey)) {
+    if (!options.apiKeys.includes(apiKey) && !Object.hasOwn(opaqueKeys, apiKey)) {
       return reply(res, 401, {
         message: 'Invalid API key',
         hint: 'Double check your Supabase `anon` or `service_role` API key.',
       });
     }
     url.searchParams.delete('apikey');
-    const path = url.pathname.slice(REST_PREFIX.length) || '/';
-    stats.requests[path] = (stats.requests[path] ?? 0) + 1;
+    const path = url.pathname.slice(PREFIXES[api].length) || '/';
+    const counts = api === 'rest' ? stats.requests : stats.storageRequests;
+    counts[path] = (counts[path] ?? 0) + 1;
 
-    const fault = takeFault(req.method ?? 'GET', path);
+    const fault = takeFault(api, req.method ?? 'GET', path);
     if (fault === 'status503') {
       req.resume();
-      return reply(res, 503, UNAVAILABLE_BODY);
+      return reply(res, 503, api === 'rest' ? UNAVAILABLE_BODY : STORAGE_UNAVAILABLE_BODY);
     }
     if (fault === 'drop') {
       req.socket.resetAndDestroy();
@@ -202,10 +247,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
 
     const headers: OutgoingHttpHeaders = { ...req.headers, host: upstream.host };
+    const roleJwt = Object.hasOwn(opaqueKeys, apiKey) ? opaqueKeys[apiKey] : undefined;
+    if (roleJwt && (!req.headers.authorization || req.headers.authorization === `Bearer ${apiKey}`)) headers.authorization = `Bearer ${roleJwt}`;
     // The gateway compresses by itself: PostgREST (or the gateway behind) answers plain.
     if (remote) delete headers['accept-encoding'];
     const proxied = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: upstreamPrefix + path + url.search, headers, agent },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: upstream.pathname.replace(/\/+$/, '') + path + url.search, headers, agent },
       (upstreamRes) => {
         if (fault === 'dropAfterUpstream') {
           upstreamRes.resume();
@@ -216,7 +263,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           upstreamRes.resume();
           return;
         }
-        const gzip = remote && acceptsGzip(req) && hasBody(req, upstreamRes) && !upstreamRes.headers['content-encoding'];
+        const gzip =
+          remote &&
+          acceptsGzip(req) &&
+          hasBody(req, upstreamRes) &&
+          !upstreamRes.headers['content-encoding'] &&
+          (api === 'rest' || compressibleType(upstreamRes.headers['content-type']));
         const responseHeaders: OutgoingHttpHeaders = { ...upstreamRes.headers };
         if (gzip) {
           delete responseHeaders['content-length'];
@@ -239,7 +291,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       else res.destroy();
     });
     const upload: Transform[] = [countBytes((n) => (stats.bytesUp += n)), ...(remote ? [requestLink.up.throttle()] : [])];
-    if (captured) upload.unshift(captureBody(captured, req.method ?? 'GET', path + url.search));
+    if (captured && api === 'rest') upload.unshift(captureBody(captured, req.method ?? 'GET', path + url.search));
     pipeline([req as Readable, ...upload, proxied], (error) => {
       if (error) proxied.destroy();
     });
@@ -276,6 +328,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!FAULT_KINDS.some((kind) => left[kind] > 0)) return;
       rules.push({
         left,
+        api: rule.api ?? 'rest',
+        skip: rule.skip ?? 0,
         ...(rule.onlyPaths ? { onlyPaths: rule.onlyPaths } : {}),
         ...(rule.onlyMethods ? { onlyMethods: rule.onlyMethods.map((m) => m.toUpperCase()) } : {}),
       });
@@ -311,6 +365,11 @@ function acceptsGzip(req: IncomingMessage): boolean {
     const q = params.find((p) => p.startsWith('q='));
     return coding === 'gzip' && (q === undefined || Number(q.slice(2)) > 0);
   });
+}
+
+// The edge compresses text and JSON, not the images and archives most buckets hold.
+function compressibleType(contentType: string | undefined): boolean {
+  return !!contentType && /^(text\/|application\/json)/i.test(contentType);
 }
 
 function hasBody(req: IncomingMessage, res: IncomingMessage): boolean {

@@ -1,6 +1,7 @@
 // A Supabase-like stack on one throwaway PostgreSQL server: each "project"
-// is a database with the app's schema, a real PostgREST and a gateway at
-// /rest/v1 that checks API keys. Tests, the demo and benchmarks share it.
+// is a database with the app's schema, a real PostgREST, a Storage stand-in
+// and a gateway at /rest/v1 and /storage/v1 that checks API keys. Tests, the
+// demo and benchmarks share it.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,11 +9,13 @@ import pg from 'pg';
 import { startCluster } from './cluster.ts';
 import { fillProduction, type FixtureCounts, type FixtureSize } from './fixture/generate.ts';
 import { startGateway, type Gateway } from './gateway.ts';
-import { projectKeys } from './jwt.ts';
+import { projectKeys, type ProjectKeys } from './jwt.ts';
 import { startPostgrest } from './postgrest.ts';
+import { startStorageServer } from './storage-server.ts';
 
 export const OWNER_PASSWORD = 'postgres-password';
 const AUTHENTICATOR_PASSWORD = 'authenticator-password';
+const STORAGE_ADMIN_PASSWORD = 'storage-admin-password';
 const TEMPLATE_DB = 'supasync_template';
 
 export interface Project {
@@ -22,10 +25,15 @@ export interface Project {
   dbUrl: string;
   /** Superuser connection, for test setup only. */
   adminUrl: string;
-  /** What SUPABASE_*_URL holds: the gateway in front of PostgREST. */
+  /** What SUPABASE_*_URL holds: the gateway in front of PostgREST (/rest/v1) and Storage (/storage/v1). */
   apiUrl: string;
   serviceRoleKey: string;
   anonKey: string;
+  /** The opaque keys newer projects have: a secret key (service_role's rights) and a publishable one (anon's). */
+  secretKey: string;
+  publishableKey: string;
+  /** Where the project's Storage keeps its files: one per storage.objects.version. */
+  storageDir: string;
   /** Rows per table when the project was filled with fixture data. */
   counts?: FixtureCounts;
   /** The API gateway, whose faults and network profile tests and benchmarks set. */
@@ -126,10 +134,7 @@ async function createProject(info: StackInfo, name: string, { fill, owner, syncT
     dbUrl: urlFor(info.adminUrl, name, 'authenticator', AUTHENTICATOR_PASSWORD),
     jwtSecret: info.jwtSecret,
   });
-  const gateway = await startGateway({
-    postgrestUrl: postgrest.url,
-    apiKeys: [keys.anonKey, keys.serviceRoleKey],
-  }).catch(async (error: unknown) => {
+  const { gateway, storage } = await startServices(info, name, keys, postgrest.url).catch(async (error: unknown) => {
     await postgrest.stop();
     throw error;
   });
@@ -141,13 +146,35 @@ async function createProject(info: StackInfo, name: string, { fill, owner, syncT
     apiUrl: gateway.url,
     gateway,
     ...keys,
+    storageDir: storage.dir,
     ...(counts ? { counts } : {}),
     async stop() {
       await gateway.stop();
+      await storage.stop();
       await postgrest.stop();
       await withClient(info.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).catch(() => undefined);
     },
   };
+}
+
+/** The project's Storage, logged in as Storage's own role as on Supabase, and the gateway in front of both services. */
+async function startServices(info: StackInfo, name: string, keys: ProjectKeys, postgrestUrl: string) {
+  const storage = await startStorageServer({
+    dbUrl: urlFor(info.adminUrl, name, 'supabase_storage_admin', STORAGE_ADMIN_PASSWORD),
+    jwtSecret: info.jwtSecret,
+  });
+  try {
+    const gateway = await startGateway({
+      postgrestUrl,
+      storageUrl: storage.url,
+      apiKeys: [keys.anonKey, keys.serviceRoleKey],
+      opaqueKeys: { [keys.secretKey]: keys.serviceRoleKey, [keys.publishableKey]: keys.anonKey },
+    });
+    return { gateway, storage };
+  } catch (error) {
+    await storage.stop();
+    throw error;
+  }
 }
 
 async function handOver(client: pg.Client, owner: string): Promise<void> {

@@ -18,19 +18,23 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'postgres') THEN
     CREATE ROLE postgres LOGIN NOSUPERUSER CREATEDB CREATEROLE REPLICATION BYPASSRLS PASSWORD 'postgres-password';
   END IF;
-  -- The Auth (GoTrue) and Storage services own their schemas' tables; on
-  -- Supabase they log in, here nothing needs to.
+  -- The Auth (GoTrue) and Storage services own their schemas' tables. On
+  -- Supabase both log in; here only Storage's stand-in (stack/storage-server.ts) does.
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN
     CREATE ROLE supabase_auth_admin NOLOGIN NOINHERIT;
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_storage_admin') THEN
-    CREATE ROLE supabase_storage_admin NOLOGIN NOINHERIT;
+    CREATE ROLE supabase_storage_admin NOINHERIT;
   END IF;
 END
 $roles$;
+-- Also on a server an earlier run set up, where the role could not log in yet.
+ALTER ROLE supabase_storage_admin LOGIN PASSWORD 'storage-admin-password';
 
 GRANT anon, authenticated, service_role TO authenticator;
 GRANT anon, authenticated, service_role TO postgres;
+-- Storage acts as each request's JWT role (SET LOCAL ROLE), as PostgREST does.
+GRANT anon, authenticated, service_role TO supabase_storage_admin;
 
 -- Supabase's per-role time limits (supabase/postgres init migrations).
 ALTER ROLE anon SET statement_timeout = '3s';
