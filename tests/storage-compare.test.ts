@@ -8,13 +8,25 @@ import { chooseBuckets } from '../lib/storage/copy.ts';
 const file = (path: string, size: number, eTag: string): StoredObject => ({ path, size, eTag, mimetype: 'image/png', cacheControl: 'max-age=3600' });
 
 describe('comparing a bucket', () => {
-  it('copies what staging lacks or holds differently, keeps what is equal, and lists what only staging has', () => {
-    const production = [file('a/1.png', 10, '"aa"'), file('a/2.png', 20, '"bb"'), file('b/3.png', 30, '"cc"'), file('big.bin', 40, '"dd-3"')];
-    const staging = [file('a/1.png', 10, '"aa"'), file('a/2.png', 20, '"XX"'), file('big.bin', 40, '"ee"'), file('old.png', 5, '"ff"')];
+  it('copies what staging lacks or holds differently, keeps what is equal (multipart ETags too), and lists what only staging has', () => {
+    const production = [
+      file('a/1.png', 10, '"aa"'),
+      file('a/2.png', 20, '"bb"'),
+      file('b/3.png', 30, '"cc"'),
+      file('big.bin', 40, '"dd-3"'),
+      file('huge.bin', 50, '"gg-10"'),
+    ];
+    const staging = [
+      file('a/1.png', 10, '"aa"'),
+      file('a/2.png', 20, '"XX"'),
+      file('big.bin', 40, '"ee"'),
+      file('huge.bin', 50, '"gg-10"'),
+      file('old.png', 5, '"ff"'),
+    ];
     const comparison = compareBucket('photos', production, staging);
     expect(comparison.toCopy.map((object) => object.path)).toEqual(['a/2.png', 'b/3.png', 'big.bin']);
     expect(comparison.stagingOnly).toEqual(['old.png']);
-    expect(comparison).toMatchObject({ unchanged: 1, unchangedBytes: 10 });
+    expect(comparison).toMatchObject({ unchanged: 2, unchangedBytes: 60 });
   });
 
   it('tells a multipart ETag from a plain md5', () => {

@@ -64,7 +64,8 @@ export function storageApi(project: StorageProject) {
           throw new StorageApiError(0, what, (error as Error).message);
         }
         if (!response.ok) {
-          const failure = new StorageApiError(response.status, what, await errorMessage(response));
+          const { status, message } = await errorOf(response);
+          const failure = new StorageApiError(status, what, message);
           if (!failure.transient) throw new AbortError(failure);
           throw failure;
         }
@@ -96,27 +97,35 @@ export function storageApi(project: StorageProject) {
         headers: { 'content-type': 'application/json' },
       });
     },
-    /** Every object of a bucket, every prefix, a page of 1,000 at a time (list-v2's flat listing with its cursor). */
+    /**
+     * Every object of a bucket, every prefix. Storage's list answers one level
+     * (folders as entries without an id), a page at a time: supabase-js's
+     * list() and every Storage server have it, where list-v2 is newer.
+     */
     async *listObjects(bucket: string): AsyncGenerator<StoredObject> {
-      let cursor: string | undefined;
-      for (;;) {
-        const page = (await call(`list ${bucket}`, `${base}/object/list-v2/${encodeURIComponent(bucket)}`, {
-          method: 'POST',
-          body: JSON.stringify({ prefix: '', limit: 1000, with_delimiter: false, ...(cursor ? { cursor } : {}) }),
-          headers: { 'content-type': 'application/json' },
-        })) as ListPage;
-        for (const object of page.objects) {
-          if (object.id === null || !object.metadata) continue; // a placeholder, not a file
-          yield {
-            path: object.key ?? object.name,
-            size: Number(object.metadata.size ?? object.metadata.contentLength ?? 0),
-            eTag: String(object.metadata.eTag ?? ''),
-            mimetype: String(object.metadata.mimetype ?? 'application/octet-stream'),
-            cacheControl: String(object.metadata.cacheControl ?? 'max-age=3600'),
-          };
+      const prefixes = [''];
+      for (let prefix = prefixes.shift(); prefix !== undefined; prefix = prefixes.shift()) {
+        for (let offset = 0; ; offset += LIST_PAGE) {
+          const page = (await call(`list ${bucket}/${prefix}`, `${base}/object/list/${encodeURIComponent(bucket)}`, {
+            method: 'POST',
+            body: JSON.stringify({ prefix, limit: LIST_PAGE, offset, sortBy: { column: 'name', order: 'asc' } }),
+            headers: { 'content-type': 'application/json' },
+          })) as ListEntry[];
+          for (const entry of page) {
+            const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+            if (entry.id === null) prefixes.push(path);
+            else if (entry.metadata && entry.name !== EMPTY_FOLDER_PLACEHOLDER) {
+              yield {
+                path,
+                size: Number(entry.metadata.size ?? entry.metadata.contentLength ?? 0),
+                eTag: String(entry.metadata.eTag ?? ''),
+                mimetype: String(entry.metadata.mimetype ?? 'application/octet-stream'),
+                cacheControl: String(entry.metadata.cacheControl ?? 'max-age=3600'),
+              };
+            }
+          }
+          if (page.length < LIST_PAGE) break;
         }
-        if (!page.hasNext || !page.nextCursor) return;
-        cursor = page.nextCursor;
       }
     },
     /** The object's bytes as they arrive. */
@@ -150,20 +159,30 @@ export function storageApi(project: StorageProject) {
 
 export type StorageApi = ReturnType<typeof storageApi>;
 
-interface ListPage {
-  hasNext: boolean;
-  nextCursor?: string;
-  objects: { name: string; key?: string; id: string | null; metadata: Record<string, unknown> | null }[];
+interface ListEntry {
+  name: string;
+  id: string | null;
+  metadata: Record<string, unknown> | null;
 }
 
-/** Storage's error body is {statusCode, error, message}; a proxy's may be anything. */
-async function errorMessage(response: Response): Promise<string> {
+const LIST_PAGE = 1000;
+// The dashboard's "new folder" writes this empty object; it is a file like any other to Storage, but not the user's.
+const EMPTY_FOLDER_PLACEHOLDER = '.emptyFolderPlaceholder';
+
+/**
+ * Storage answers most failures with HTTP 400 and the status it means in the
+ * body: {"statusCode": "404", "error": "not_found", "message": "Object not
+ * found"}; its own transient ones too ("503", "544": database busy). That
+ * status decides; a proxy's body may be anything, and then HTTP's does.
+ */
+async function errorOf(response: Response): Promise<{ status: number; message: string }> {
   const text = await response.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { message?: string; error?: string };
-    return body.message ?? body.error ?? text.slice(0, 200);
+    const body = JSON.parse(text) as { statusCode?: string | number; message?: string; error?: string };
+    const meant = Number(body.statusCode);
+    return { status: Number.isInteger(meant) && meant >= 400 ? meant : response.status, message: body.message ?? body.error ?? text.slice(0, 200) };
   } catch {
-    return text.slice(0, 200) || response.statusText;
+    return { status: response.status, message: text.slice(0, 200) || response.statusText };
   }
 }
 

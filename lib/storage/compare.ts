@@ -1,9 +1,9 @@
 // Which files a bucket's copy must write, and which staging has that
-// production lacks. An object is unchanged when its size and ETag agree. A
-// multipart upload's ETag ("...-3") is the md5 of its parts, never equal to
-// the plain md5 the same bytes get from one upload: such an object cannot be
-// proved unchanged from listings, so it is copied again (and verify compares
-// its bytes).
+// production lacks. An object is unchanged when its size and ETag agree:
+// equal ETags mean equal bytes, also for a multipart ETag ("...-3", the md5
+// of the parts' md5s). Unequal ETags need not mean unequal bytes: the same
+// file uploaded in other parts gets another multipart ETag, so such a file is
+// copied again on every run, and verify compares its bytes instead.
 import type { StoredObject } from './api.ts';
 
 export interface BucketComparison {
@@ -19,7 +19,7 @@ export interface BucketComparison {
 export const isMultipartEtag = (eTag: string): boolean => /-\d+"?$/.test(eTag);
 
 export function sameObject(production: StoredObject, staging: StoredObject | undefined): boolean {
-  return !!staging && staging.size === production.size && staging.eTag === production.eTag && !isMultipartEtag(production.eTag);
+  return !!staging && staging.size === production.size && staging.eTag === production.eTag;
 }
 
 export function compareBucket(bucket: string, production: StoredObject[], staging: StoredObject[]): BucketComparison {

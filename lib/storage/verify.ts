@@ -1,6 +1,7 @@
 // Are staging's files production's? Per bucket: object counts, total bytes
 // and each object's size and ETag. An object uploaded in parts has an ETag no
-// single upload reproduces: its bytes are read on both sides and hashed.
+// single upload reproduces: where the two ETags differ and one is such, the
+// bytes are read on both sides and hashed.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -49,7 +50,7 @@ export async function verifyStorage(production: StorageApi, staging: StorageApi,
       const theirs = stagingByPath.get(object.path);
       if (!theirs) missing.push(object.path);
       else if (theirs.size !== object.size) changed.push(object.path);
-      else if (isMultipartEtag(object.eTag) || isMultipartEtag(theirs.eTag)) {
+      else if (theirs.eTag !== object.eTag && (isMultipartEtag(object.eTag) || isMultipartEtag(theirs.eTag))) {
         hashed += 1;
         const [mine, other] = await Promise.all([contentHash(production, bucket, object.path), contentHash(staging, bucket, object.path)]);
         if (mine !== other) changed.push(object.path);
