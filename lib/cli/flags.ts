@@ -80,6 +80,13 @@ export const FLAGS = {
   print: () => new Option('--print', "print the SQL instead, to paste into the dashboard's SQL editor"),
   yes: () => new Option('-y, --yes', 'do not ask first; the question names what would change (needed when not at a terminal)'),
   json: () => new Option('--json', 'machine-readable output on stdout, errors included'),
+  storage: () =>
+    new Option(
+      '--storage',
+      "also copy the files of every bucket through the Storage API (needs both projects' URL and service key, on either path): buckets made like production's, missing and changed files streamed, staging's extra files removed in replace and mirror; storage.objects' and storage.buckets' rows are then Storage's to write, not the row copy's (verify: compare the files too)",
+    ),
+  buckets: () => new Option('--buckets <a,b>', 'only these buckets (implies --storage)').argParser(listOf('buckets')),
+  excludeBuckets: () => new Option('--exclude-buckets <a,b>', 'leave these buckets out (implies --storage)').argParser(listOf('exclude-buckets')),
   verify: () => new Option('--verify', 'then verify the synced tables as verify does (exit 1 when staging differs)'),
   envFile: () =>
     new Option(
@@ -123,6 +130,9 @@ export interface FlagValues {
   yes?: boolean;
   json?: boolean;
   verify?: boolean;
+  storage?: boolean;
+  buckets?: string[];
+  excludeBuckets?: string[];
   envFile?: string[];
   config?: string;
   color?: boolean;

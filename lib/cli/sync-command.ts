@@ -17,6 +17,7 @@ import { parseCommand, type CommandDeclaration } from './command.ts';
 import { listOf, type FlagName } from './flags.ts';
 import { selectionFrom } from './selection.ts';
 import { confirmer } from './confirm.ts';
+import { copyFiles, rowsBesideFiles, verifyFiles, wantsFiles } from './files-step.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
 export interface SyncCommand {
@@ -52,6 +53,9 @@ const SYNC_FLAGS: FlagName[] = [
   'strict',
   'json',
   'report',
+  'storage',
+  'buckets',
+  'excludeBuckets',
 ];
 
 const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
@@ -93,7 +97,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const run = await prepareRun({
     concurrency,
     via: flags.via,
-    selection: selectionFrom(flags, config, tables),
+    selection: rowsBesideFiles(selectionFrom(flags, config, tables), flags),
     mode,
     withParents: Boolean(flags.withParents),
     protectedRefs: config.protectedRefs,
@@ -117,7 +121,13 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       // An incremental plan says from where each table's changed rows would be read.
       const incremental = run.plan.tables.some((table) => table.mode === 'incremental' && table.changedColumn);
       const watermarks = incremental && !stop ? await run.staging.watermarks() : [];
-      if (!(flags.json && stop)) console.log(dryRunOutput(run, Boolean(flags.json), watermarks));
+      // The files a run would copy: compared, nothing written.
+      const files = !stop && wantsFiles(flags) ? await copyFiles(run, { ...flags, dryRun: true }, mode) : undefined;
+      if (!(flags.json && stop)) {
+        const plan = dryRunOutput(run, Boolean(flags.json), watermarks);
+        if (!files) console.log(plan);
+        else console.log(flags.json ? JSON.stringify({ ...(JSON.parse(plan) as object), files: files.results }, null, 2) : `${plan}\n\n${files.output}`);
+      }
       if (stop) throw stop;
       await recorder.ended({ exitCode: 0 });
       return 0;
@@ -143,6 +153,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       },
       reporter,
     );
+    const files = wantsFiles(flags) ? await copyFiles(run, flags, mode) : undefined;
     const rejected = result.tables.some((table) => table.rejected.length);
     let verdicts: TableVerdict[] | undefined;
     let sequenceVerdicts: SequenceVerdict[] = [];
@@ -178,7 +189,9 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       ...(verdicts ?? []).filter((v) => keptStagingRows(v, tableMode.get(v.table) ?? mode)).map((v) => v.table),
       ...sequenceVerdicts.filter((v) => v.status === 'ahead' && forwardOnly.has(v.sequence)).map((v) => v.sequence),
     ]);
+    const fileVerdicts = files && verify ? await verifyFiles(run, flags) : undefined;
     const verified =
+      (!fileVerdicts || fileVerdicts.equal) &&
       (!verdicts || verdicts.every((v) => v.status === 'perfect' || kept.has(v.table))) &&
       sequenceVerdicts.every((v) => v.status === 'equal' || kept.has(v.sequence)) &&
       !orphans.length;
@@ -186,14 +199,21 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     if (flags.json) {
       console.log(
         JSON.stringify(
-          { ok: exitCode === 0, exitCode, ...result, ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}) },
+          {
+            ok: exitCode === 0,
+            exitCode,
+            ...result,
+            ...(files ? { files: files.results } : {}),
+            ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}),
+            ...(fileVerdicts ? { verifyFiles: fileVerdicts.verdicts } : {}),
+          },
           null,
           2,
         ),
       );
     } else {
       const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
-      console.log([renderSyncResult(result), ...verifyReport].join('\n\n'));
+      console.log([renderSyncResult(result), ...(files ? [files.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'));
     }
     await recorder.ended({ result, exitCode, ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}) });
     return exitCode;

@@ -10,6 +10,7 @@ import { verifyTables } from '../verify/verify.ts';
 import { auditMasking } from '../verify/audit-masking.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommand } from './command.ts';
+import { rowsBesideFiles, verifyFiles, wantsFiles } from './files-step.ts';
 import { selectionFrom } from './selection.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
@@ -39,7 +40,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     {
       ...command,
       usage: '[options]',
-      flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'json', 'report'],
+      flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'json', 'report', 'storage', 'buckets', 'excludeBuckets'],
       after: AFTER,
     },
     command.argv,
@@ -50,7 +51,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
   const config = await loadProjectConfig();
   const run = await prepareRun({
     via: flags.via,
-    selection: selectionFrom(flags, config, flags.tables),
+    selection: rowsBesideFiles(selectionFrom(flags, config, flags.tables), flags),
     protectedRefs: config.protectedRefs,
     mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
   });
@@ -78,12 +79,18 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       run.plan.stagingLinks,
       verdicts.map((verdict) => verdict.table),
     );
-    const equal = verdicts.every((verdict) => verdict.status === 'perfect') && sequences.every((verdict) => verdict.status === 'equal');
+    const files = wantsFiles(flags) ? await verifyFiles(run, flags) : undefined;
+    const equal =
+      verdicts.every((verdict) => verdict.status === 'perfect') && sequences.every((verdict) => verdict.status === 'equal') && (!files || files.equal);
     const exitCode = equal && !orphans.length ? 0 : 1;
     console.log(
       flags.json
-        ? JSON.stringify({ ok: exitCode === 0, exitCode, via: run.via, tables: verdicts, sequences, orphans }, null, 2)
-        : renderVerdicts({ tables: verdicts, sequences, orphans }),
+        ? JSON.stringify(
+            { ok: exitCode === 0, exitCode, via: run.via, tables: verdicts, sequences, orphans, ...(files ? { files: files.verdicts } : {}) },
+            null,
+            2,
+          )
+        : [renderVerdicts({ tables: verdicts, sequences, orphans }), ...(files ? [files.output] : [])].join('\n\n'),
     );
     await recorder.ended({ verify: { tables: verdicts, sequences, orphans }, exitCode });
     return exitCode;

@@ -1,6 +1,6 @@
 // Everything a run does before it may write: read the configuration, open
 // both sides, read both catalogs and plan.
-import { chooseVia, loadDotenvFiles, readEnvironment, refuseProtectedStaging, type Via } from '../config/env.ts';
+import { chooseVia, loadDotenvFiles, readEnvironment, refuseProtectedStaging, type Environment, type Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { SyncMode } from '../plan/mode.ts';
@@ -19,6 +19,8 @@ export interface PreparedRun {
   plan: SyncPlan;
   /** Masks the rows of the plan's masked tables on their way (lib/mask); null: the run masks nothing. */
   masker: Masker | null;
+  /** Both projects as configured: the Storage API is reached through their URLs and keys (lib/storage). */
+  environment: Environment;
   close(): Promise<void>;
 }
 
@@ -90,7 +92,7 @@ export async function prepareRun(options: {
       const masked = plan.tables.filter((table) => table.mask);
       if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
     }
-    return { via, production, staging, plan, masker, close };
+    return { via, production, staging, plan, masker, environment, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,0 +1,209 @@
+// Supabase's Storage API, as far as copying files needs it, over fetch with
+// the service key. supabase-js's storage client would do for buckets and
+// lists, but its download() hands back a Blob: a whole file in memory. Here
+// a download is a stream that goes straight into the other project's upload.
+import pRetry, { AbortError } from 'p-retry';
+import { Readable } from 'node:stream';
+
+export interface StorageProject {
+  /** The project URL, https://<ref>.supabase.co; the API is under /storage/v1. */
+  url: string;
+  /** service_role JWT or sb_secret_ key: Storage checks it as the REST API does. */
+  serviceKey: string;
+}
+
+export interface BucketSettings {
+  id: string;
+  name: string;
+  public: boolean;
+  file_size_limit: number | null;
+  allowed_mime_types: string[] | null;
+}
+
+export interface StoredObject {
+  /** The object's path in its bucket: a/b/c.png */
+  path: string;
+  size: number;
+  /** As Storage reports it, quotes and all: "d41d8cd9..." or, for a multipart upload, "...-3". */
+  eTag: string;
+  mimetype: string;
+  cacheControl: string;
+}
+
+/** A refusal or failure the Storage API answered with, its own words kept. */
+export class StorageApiError extends Error {
+  override readonly name = 'StorageApiError';
+  constructor(
+    readonly status: number,
+    readonly what: string,
+    message: string,
+  ) {
+    super(`${what}: ${status ? `${status} ` : ''}${message}`);
+  }
+  /** Worth another try: the server or the network, not the request. */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+const RETRIES = 5;
+
+export function storageApi(project: StorageProject) {
+  const base = `${project.url.replace(/\/+$/, '')}/storage/v1`;
+  const headers = { apikey: project.serviceKey, authorization: `Bearer ${project.serviceKey}` };
+  const objectUrl = (bucket: string, path: string) => `${base}/object/${encodeURIComponent(bucket)}/${path.split('/').map(encodeURIComponent).join('/')}`;
+
+  /** One request, tried again while the failure is transient; the answer's JSON, or the response itself with `raw`. */
+  async function call(what: string, url: string, init: RequestInit & { raw?: boolean } = {}): Promise<unknown> {
+    return pRetry(
+      async () => {
+        let response: Response;
+        try {
+          response = await fetch(url, { ...init, headers: { ...headers, ...init.headers } });
+        } catch (error) {
+          throw new StorageApiError(0, what, (error as Error).message);
+        }
+        if (!response.ok) {
+          const { status, message } = await errorOf(response);
+          const failure = new StorageApiError(status, what, message);
+          if (!failure.transient) throw new AbortError(failure);
+          throw failure;
+        }
+        return init.raw ? response : response.status === 204 ? null : response.json();
+      },
+      // A request whose body is a stream cannot be sent twice: its caller retries it whole.
+      { retries: init.body instanceof ReadableStream ? 0 : RETRIES, minTimeout: 250, maxTimeout: 8_000 },
+    ).catch((error: unknown) => {
+      throw error instanceof AbortError ? error.originalError : error;
+    });
+  }
+
+  return {
+    async listBuckets(): Promise<BucketSettings[]> {
+      return (await call('list buckets', `${base}/bucket`)) as BucketSettings[];
+    },
+    async createBucket(bucket: BucketSettings): Promise<void> {
+      await call(`create bucket ${bucket.id}`, `${base}/bucket`, {
+        method: 'POST',
+        body: JSON.stringify(bucket),
+        headers: { 'content-type': 'application/json' },
+      });
+    },
+    async updateBucket(bucket: BucketSettings): Promise<void> {
+      const { id, ...settings } = bucket;
+      await call(`update bucket ${id}`, `${base}/bucket/${encodeURIComponent(id)}`, {
+        method: 'PUT',
+        body: JSON.stringify({ ...settings, id }),
+        headers: { 'content-type': 'application/json' },
+      });
+    },
+    /**
+     * Every object of a bucket, every prefix. Storage's list answers one level
+     * (folders as entries without an id), a page at a time: supabase-js's
+     * list() and every Storage server have it, where list-v2 is newer.
+     */
+    async *listObjects(bucket: string): AsyncGenerator<StoredObject> {
+      const prefixes = [''];
+      for (let prefix = prefixes.shift(); prefix !== undefined; prefix = prefixes.shift()) {
+        for (let offset = 0; ; offset += LIST_PAGE) {
+          const page = (await call(`list ${bucket}/${prefix}`, `${base}/object/list/${encodeURIComponent(bucket)}`, {
+            method: 'POST',
+            body: JSON.stringify({ prefix, limit: LIST_PAGE, offset, sortBy: { column: 'name', order: 'asc' } }),
+            headers: { 'content-type': 'application/json' },
+          })) as ListEntry[];
+          for (const entry of page) {
+            const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+            if (entry.id === null) prefixes.push(path);
+            else if (entry.metadata && entry.name !== EMPTY_FOLDER_PLACEHOLDER) {
+              yield {
+                path,
+                size: Number(entry.metadata.size ?? entry.metadata.contentLength ?? 0),
+                eTag: String(entry.metadata.eTag ?? ''),
+                mimetype: String(entry.metadata.mimetype ?? 'application/octet-stream'),
+                cacheControl: String(entry.metadata.cacheControl ?? 'max-age=3600'),
+              };
+            }
+          }
+          if (page.length < LIST_PAGE) break;
+        }
+      }
+    },
+    /** The object's bytes as they arrive. */
+    async download(bucket: string, path: string): Promise<ReadableStream<Uint8Array>> {
+      const response = (await call(`download ${bucket}/${path}`, objectUrl(bucket, path).replace('/object/', '/object/authenticated/'), {
+        raw: true,
+      })) as Response;
+      if (!response.body) throw new StorageApiError(response.status, `download ${bucket}/${path}`, 'no body');
+      return response.body;
+    },
+    /** Writes the object, replacing one of that path (x-upsert), from a stream it never holds whole. */
+    async upload(bucket: string, object: StoredObject, body: ReadableStream<Uint8Array> | Readable): Promise<void> {
+      const stream = body instanceof Readable ? (Readable.toWeb(body) as ReadableStream<Uint8Array>) : body;
+      await call(`upload ${bucket}/${object.path}`, objectUrl(bucket, object.path), {
+        method: 'POST',
+        body: stream,
+        headers: { 'x-upsert': 'true', 'content-type': object.mimetype, 'cache-control': object.cacheControl, 'content-length': String(object.size) },
+        duplex: 'half',
+      } as RequestInit);
+    },
+    /** Removes these paths (Storage's bulk delete takes them as "prefixes", exact paths all the same). */
+    async remove(bucket: string, paths: string[]): Promise<void> {
+      await call(`remove from ${bucket}`, `${base}/object/${encodeURIComponent(bucket)}`, {
+        method: 'DELETE',
+        body: JSON.stringify({ prefixes: paths }),
+        headers: { 'content-type': 'application/json' },
+      });
+    },
+  };
+}
+
+export type StorageApi = ReturnType<typeof storageApi>;
+
+interface ListEntry {
+  name: string;
+  id: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+const LIST_PAGE = 1000;
+// The dashboard's "new folder" writes this empty object; it is a file like any other to Storage, but not the user's.
+const EMPTY_FOLDER_PLACEHOLDER = '.emptyFolderPlaceholder';
+
+/**
+ * Storage answers most failures with HTTP 400 and the status it means in the
+ * body: {"statusCode": "404", "error": "not_found", "message": "Object not
+ * found"}; its own transient ones too ("503", "544": database busy). That
+ * status decides; a proxy's body may be anything, and then HTTP's does.
+ */
+async function errorOf(response: Response): Promise<{ status: number; message: string }> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { statusCode?: string | number; message?: string; error?: string };
+    const meant = Number(body.statusCode);
+    return { status: Number.isInteger(meant) && meant >= 400 ? meant : response.status, message: body.message ?? body.error ?? text.slice(0, 200) };
+  } catch {
+    return { status: response.status, message: text.slice(0, 200) || response.statusText };
+  }
+}
+
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** The side's Storage API: the project URL and service key the REST path uses, needed here on either path. */
+export function storageApiOf(side: { side: string; url?: string; serviceRoleKey?: string }): StorageApi {
+  if (!side.url || !side.serviceRoleKey) {
+    const prefix = side.side === 'production' ? 'SUPABASE_PROD' : 'SUPABASE_STAGING';
+    throw new StorageSelectionError(
+      `Copying files goes through the Storage API, which needs ${prefix}_URL and ${prefix}_SERVICE_ROLE_KEY (also on the direct path): set them, or leave --storage out.`,
+    );
+  }
+  return storageApi({ url: side.url, serviceKey: side.serviceRoleKey });
+}
+
+/** A selection or configuration the Storage step cannot take: a usage error at the command line. */
+export class StorageSelectionError extends Error {
+  override readonly name = 'StorageSelectionError';
+}

@@ -1,0 +1,41 @@
+// Which files a bucket's copy must write, and which staging has that
+// production lacks. An object is unchanged when its size and ETag agree:
+// equal ETags mean equal bytes, also for a multipart ETag ("...-3", the md5
+// of the parts' md5s). Unequal ETags need not mean unequal bytes: the same
+// file uploaded in other parts gets another multipart ETag, so such a file is
+// copied again on every run, and verify compares its bytes instead.
+import type { StoredObject } from './api.ts';
+
+export interface BucketComparison {
+  bucket: string;
+  /** Missing from staging, or different there. */
+  toCopy: StoredObject[];
+  /** Paths only staging has. */
+  stagingOnly: string[];
+  unchanged: number;
+  unchangedBytes: number;
+}
+
+export const isMultipartEtag = (eTag: string): boolean => /-\d+"?$/.test(eTag);
+
+export function sameObject(production: StoredObject, staging: StoredObject | undefined): boolean {
+  return !!staging && staging.size === production.size && staging.eTag === production.eTag;
+}
+
+export function compareBucket(bucket: string, production: StoredObject[], staging: StoredObject[]): BucketComparison {
+  const stagingByPath = new Map(staging.map((object) => [object.path, object]));
+  const productionPaths = new Set(production.map((object) => object.path));
+  const toCopy: StoredObject[] = [];
+  let unchanged = 0;
+  let unchangedBytes = 0;
+  for (const object of production) {
+    if (sameObject(object, stagingByPath.get(object.path))) {
+      unchanged += 1;
+      unchangedBytes += object.size;
+    } else {
+      toCopy.push(object);
+    }
+  }
+  const stagingOnly = staging.filter((object) => !productionPaths.has(object.path)).map((object) => object.path);
+  return { bucket, toCopy, stagingOnly, unchanged, unchangedBytes };
+}

@@ -1,0 +1,142 @@
+// Files between the two projects' buckets: staging's buckets made like
+// production's (public, size limit, MIME types), then every object staging
+// lacks or holds differently streamed from production's download into
+// staging's upload, several at once, none held in memory; in replace and
+// mirror modes staging's objects that production lacks are removed. Storage
+// itself writes storage.objects' rows as it takes each file: supasync never
+// writes a file's row.
+import pRetry from 'p-retry';
+import type { BucketSettings, StorageApi, StoredObject } from './api.ts';
+import { collect, StorageApiError, StorageSelectionError } from './api.ts';
+import { compareBucket, type BucketComparison } from './compare.ts';
+
+export interface StorageCopyOptions {
+  /** Buckets to copy, by id; every bucket of production when absent. */
+  buckets?: string[];
+  excludeBuckets?: string[];
+  /** Remove staging's objects that production lacks (replace and mirror). */
+  removeStagingOnly: boolean;
+  /** insert-missing: copy only the objects staging lacks, never overwrite one it has. */
+  onlyMissing?: boolean;
+  /** Files in flight at once. */
+  concurrency: number;
+  /** Compare and say what would be done, change nothing. */
+  dryRun?: boolean;
+  onProgress?(progress: StorageProgress): void;
+}
+
+export interface StorageProgress {
+  bucket: string;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface BucketCopyResult {
+  bucket: string;
+  /** What was done to the bucket itself in staging. */
+  settings: 'created' | 'updated' | 'unchanged';
+  objects: number;
+  bytes: number;
+  copied: number;
+  copiedBytes: number;
+  removed: number;
+  unchanged: number;
+  seconds: number;
+}
+
+/** The production buckets a selection names, each unknown name refused with the ones there are. */
+export function chooseBuckets(all: BucketSettings[], buckets?: string[], exclude: string[] = []): BucketSettings[] {
+  const ids = new Set(all.map((bucket) => bucket.id));
+  const unknown = [...(buckets ?? []), ...exclude].filter((id) => !ids.has(id));
+  if (unknown.length) {
+    throw new StorageSelectionError(`No bucket ${unknown.map((id) => `"${id}"`).join(', ')} in production. Its buckets: ${[...ids].join(', ') || 'none'}.`);
+  }
+  return all.filter((bucket) => (!buckets || buckets.includes(bucket.id)) && !exclude.includes(bucket.id));
+}
+
+export async function copyStorage(production: StorageApi, staging: StorageApi, options: StorageCopyOptions): Promise<BucketCopyResult[]> {
+  const [productionBuckets, stagingBuckets] = await Promise.all([production.listBuckets(), staging.listBuckets()]);
+  const chosen = chooseBuckets(productionBuckets, options.buckets, options.excludeBuckets);
+  const results: BucketCopyResult[] = [];
+  for (const bucket of chosen) {
+    const started = performance.now();
+    const settings = await matchBucket(staging, bucket, stagingBuckets, Boolean(options.dryRun));
+    const [productionObjects, stagingObjects] = await Promise.all([
+      collect(production.listObjects(bucket.id)),
+      settings === 'created' ? Promise.resolve([]) : collect(staging.listObjects(bucket.id)),
+    ]);
+    const compared = compareBucket(bucket.id, productionObjects, stagingObjects);
+    const held = new Set(stagingObjects.map((object) => object.path));
+    const comparison = options.onlyMissing ? { ...compared, toCopy: compared.toCopy.filter((object) => !held.has(object.path)) } : compared;
+    const removing = options.removeStagingOnly ? comparison.stagingOnly : [];
+    if (!options.dryRun) {
+      await copyObjects(production, staging, comparison, options);
+      for (let i = 0; i < removing.length; i += 1000) await staging.remove(bucket.id, removing.slice(i, i + 1000));
+    }
+    results.push({
+      bucket: bucket.id,
+      settings,
+      objects: productionObjects.length,
+      bytes: productionObjects.reduce((sum, object) => sum + object.size, 0),
+      copied: comparison.toCopy.length,
+      copiedBytes: comparison.toCopy.reduce((sum, object) => sum + object.size, 0),
+      removed: removing.length,
+      unchanged: comparison.unchanged,
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
+  return results;
+}
+
+const SETTINGS: (keyof BucketSettings)[] = ['public', 'file_size_limit', 'allowed_mime_types'];
+
+async function matchBucket(staging: StorageApi, bucket: BucketSettings, existing: BucketSettings[], dryRun: boolean): Promise<BucketCopyResult['settings']> {
+  const theirs = existing.find((candidate) => candidate.id === bucket.id);
+  const wanted: BucketSettings = {
+    id: bucket.id,
+    name: bucket.name,
+    public: bucket.public,
+    file_size_limit: bucket.file_size_limit ?? null,
+    allowed_mime_types: bucket.allowed_mime_types ?? null,
+  };
+  if (!theirs) {
+    if (!dryRun) await staging.createBucket(wanted);
+    return 'created';
+  }
+  const same = SETTINGS.every((key) => JSON.stringify(theirs[key] ?? null) === JSON.stringify(wanted[key] ?? null));
+  if (same) return 'unchanged';
+  if (!dryRun) await staging.updateBucket(wanted);
+  return 'updated';
+}
+
+async function copyObjects(production: StorageApi, staging: StorageApi, comparison: BucketComparison, options: StorageCopyOptions): Promise<void> {
+  const queue = [...comparison.toCopy];
+  const progress: StorageProgress = {
+    bucket: comparison.bucket,
+    filesDone: 0,
+    filesTotal: queue.length,
+    bytesDone: 0,
+    bytesTotal: queue.reduce((sum, object) => sum + object.size, 0),
+  };
+  const worker = async () => {
+    for (let object = queue.shift(); object; object = queue.shift()) {
+      await copyObject(production, staging, comparison.bucket, object);
+      progress.filesDone += 1;
+      progress.bytesDone += object.size;
+      options.onProgress?.({ ...progress });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, worker));
+}
+
+/** One file, download into upload; a transient failure of either tries the whole transfer again. */
+async function copyObject(production: StorageApi, staging: StorageApi, bucket: string, object: StoredObject): Promise<void> {
+  await pRetry(async () => staging.upload(bucket, object, await production.download(bucket, object.path)), {
+    retries: 5,
+    minTimeout: 250,
+    maxTimeout: 8_000,
+    shouldRetry: ({ error }) => !(error instanceof StorageApiError) || error.transient,
+  });
+}

@@ -1,0 +1,78 @@
+// Are staging's files production's? Per bucket: object counts, total bytes
+// and each object's size and ETag. An object uploaded in parts has an ETag no
+// single upload reproduces: where the two ETags differ and one is such, the
+// bytes are read on both sides and hashed.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { collect, type StorageApi, type StoredObject } from './api.ts';
+import { isMultipartEtag } from './compare.ts';
+
+export interface BucketVerdict {
+  bucket: string;
+  status: 'equal' | 'differs' | 'missing-bucket';
+  production: { objects: number; bytes: number };
+  staging: { objects: number; bytes: number };
+  /** Up to `maxPaths` of each. */
+  missing: string[];
+  extra: string[];
+  changed: string[];
+  /** Objects compared by their bytes (multipart ETags). */
+  hashed: number;
+}
+
+export async function verifyStorage(production: StorageApi, staging: StorageApi, buckets: string[], maxPaths = 10): Promise<BucketVerdict[]> {
+  const stagingBuckets = new Set((await staging.listBuckets()).map((bucket) => bucket.id));
+  const verdicts: BucketVerdict[] = [];
+  for (const bucket of buckets) {
+    const productionObjects = await collect(production.listObjects(bucket));
+    const totals = (objects: StoredObject[]) => ({ objects: objects.length, bytes: objects.reduce((sum, object) => sum + object.size, 0) });
+    if (!stagingBuckets.has(bucket)) {
+      verdicts.push({
+        bucket,
+        status: 'missing-bucket',
+        production: totals(productionObjects),
+        staging: { objects: 0, bytes: 0 },
+        missing: [],
+        extra: [],
+        changed: [],
+        hashed: 0,
+      });
+      continue;
+    }
+    const stagingObjects = await collect(staging.listObjects(bucket));
+    const stagingByPath = new Map(stagingObjects.map((object) => [object.path, object]));
+    const productionPaths = new Set(productionObjects.map((object) => object.path));
+    const missing: string[] = [];
+    const changed: string[] = [];
+    let hashed = 0;
+    for (const object of productionObjects) {
+      const theirs = stagingByPath.get(object.path);
+      if (!theirs) missing.push(object.path);
+      else if (theirs.size !== object.size) changed.push(object.path);
+      else if (theirs.eTag !== object.eTag && (isMultipartEtag(object.eTag) || isMultipartEtag(theirs.eTag))) {
+        hashed += 1;
+        const [mine, other] = await Promise.all([contentHash(production, bucket, object.path), contentHash(staging, bucket, object.path)]);
+        if (mine !== other) changed.push(object.path);
+      } else if (theirs.eTag !== object.eTag) changed.push(object.path);
+    }
+    const extra = stagingObjects.filter((object) => !productionPaths.has(object.path)).map((object) => object.path);
+    verdicts.push({
+      bucket,
+      status: missing.length || extra.length || changed.length ? 'differs' : 'equal',
+      production: totals(productionObjects),
+      staging: totals(stagingObjects),
+      missing: missing.slice(0, maxPaths),
+      extra: extra.slice(0, maxPaths),
+      changed: changed.slice(0, maxPaths),
+      hashed,
+    });
+  }
+  return verdicts;
+}
+
+async function contentHash(api: StorageApi, bucket: string, path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of Readable.fromWeb((await api.download(bucket, path)) as NodeReadableStream<Uint8Array>)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,155 @@
+// Files with their rows: `--storage` copies production's buckets and objects
+// into staging through both projects' Storage API (the stack's stand-in,
+// behind the gateway), and verify compares them. Every check reads the bytes
+// back from staging's Storage, and its rows from staging's database.
+import { createHash, randomBytes } from 'node:crypto';
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { query } from './helpers/content.ts';
+import { runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { stack } = sharedStack();
+let production: Project;
+let staging: Project;
+let env: Record<string, string>;
+
+const storageOf = (project: Project) =>
+  createClient(project.apiUrl, project.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: WebSocket as never },
+  }).storage;
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const PHOTOS = Array.from({ length: 300 }, (_, i) => `p/${i % 5}/${i % 7}/img-${i}.png`);
+const BIG = 'dumps/big.bin';
+const BIG_BYTES = 50_000_000;
+
+async function bytesIn(project: Project, bucket: string, path: string): Promise<Buffer> {
+  const { data, error } = await storageOf(project).from(bucket).download(path);
+  if (error) throw new Error(`${bucket}/${path}: ${error.message}`);
+  return Buffer.from(await data.arrayBuffer());
+}
+
+async function upload(project: Project, bucket: string, path: string, bytes: Buffer, contentType = 'image/png'): Promise<void> {
+  const { error } = await storageOf(project).from(bucket).upload(path, bytes, { upsert: true, contentType });
+  if (error) throw new Error(`${bucket}/${path}: ${error.message}`);
+}
+
+/** Every photo and the big file read back from both sides: equal bytes, or the paths that differ. */
+async function differingFiles(): Promise<string[]> {
+  const differing: string[] = [];
+  for (let i = 0; i < PHOTOS.length; i += 25) {
+    await Promise.all(
+      PHOTOS.slice(i, i + 25).map(async (path) => {
+        const [mine, theirs] = await Promise.all([bytesIn(production, 'photos', path), bytesIn(staging, 'photos', path).catch(() => Buffer.alloc(0))]);
+        if (sha(mine) !== sha(theirs)) differing.push(path);
+      }),
+    );
+  }
+  const [big, copied] = await Promise.all([bytesIn(production, 'archive', BIG), bytesIn(staging, 'archive', BIG).catch(() => Buffer.alloc(0))]);
+  if (sha(big) !== sha(copied)) differing.push(BIG);
+  return differing;
+}
+
+beforeAll(async () => {
+  [production, staging] = await Promise.all([stack.createProject('files_production', { syncTarget: false }), stack.createProject('files_staging')]);
+  env = envFor(production, staging);
+  const storage = storageOf(production);
+  expect(
+    (await storage.createBucket('photos', { public: true, fileSizeLimit: 10 * 1024 * 1024, allowedMimeTypes: ['image/png', 'text/plain'] })).error,
+  ).toBeNull();
+  expect((await storage.createBucket('archive', { public: false })).error).toBeNull();
+  for (let i = 0; i < PHOTOS.length; i += 20) {
+    await Promise.all(PHOTOS.slice(i, i + 20).map((path, j) => upload(production, 'photos', path, randomBytes(1000 + ((i + j) % 7) * 500))));
+  }
+  await upload(production, 'archive', BIG, randomBytes(BIG_BYTES), 'application/octet-stream');
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([production?.stop(), staging?.stop()]);
+});
+
+describe('sync --storage', () => {
+  it('--dry-run lists each bucket, its objects and bytes, and what would be copied, and changes nothing', async () => {
+    const result = await runScript('sync.ts', ['--storage', '--dry-run'], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\| photos +\| to be created \| 300 \([\d.]+ MB\) \| 300 \([\d.]+ MB\) \| 0 +\| 0 /);
+    expect(result.stdout).toMatch(/\| archive +\| to be created \| 1 \(47\.7 MB\) +\| 1 \(47\.7 MB\) +\| 0 +\| 0 /);
+    expect((await storageOf(staging).listBuckets()).data).toEqual([]);
+    // Storage's own rows are then its to write: the row copy leaves them out.
+    const withSchema = await runScript('sync.ts', ['--storage', '--dry-run', '--schemas', 'public,storage', '--json'], { env });
+    expect(withSchema.code, withSchema.stderr).toBe(0);
+    const planned = JSON.parse(withSchema.stdout) as { plan: { tables: { table: { schema: string; name: string } }[] }; files: { bucket: string }[] };
+    expect(planned.plan.tables.filter((table) => table.table.schema === 'storage')).toEqual([]);
+    expect(planned.files.map((file) => file.bucket)).toEqual(['archive', 'photos']);
+  });
+
+  it('copies every bucket with its settings and every file exactly; Storage writes the rows, and verify finds them equal', async () => {
+    const result = await runScript('sync.ts', ['--yes', '--storage'], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\| photos +\| created +\| 300 \([\d.]+ MB\) \| 300 /);
+    const buckets = (await storageOf(staging).listBuckets()).data!;
+    expect(buckets.map(({ id, public: open, file_size_limit, allowed_mime_types }) => ({ id, open, file_size_limit, allowed_mime_types }))).toEqual([
+      { id: 'archive', open: false, file_size_limit: null, allowed_mime_types: null },
+      { id: 'photos', open: true, file_size_limit: 10 * 1024 * 1024, allowed_mime_types: ['image/png', 'text/plain'] },
+    ]);
+    expect(await differingFiles()).toEqual([]);
+    // The rows are the staging server's own: written as it took each file, not copied from production's.
+    const rows = await query(staging.adminUrl, `SELECT bucket_id, count(*)::int AS n FROM storage.objects GROUP BY 1 ORDER BY 1`);
+    expect(rows).toEqual([
+      { bucket_id: 'archive', n: 1 },
+      { bucket_id: 'photos', n: 300 },
+    ]);
+    const productionIds = new Set((await query(production.adminUrl, `SELECT id::text FROM storage.objects`)).map((row) => row.id));
+    const stagingIds = (await query(staging.adminUrl, `SELECT id::text FROM storage.objects`)).map((row) => row.id);
+    expect(stagingIds.filter((id) => productionIds.has(id))).toEqual([]);
+    const verify = await runScript('verify-sync-status.ts', ['--storage'], { env });
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.stdout).toMatch(/\| photos +\| 300 \([\d.]+ MB\) \| 300 \([\d.]+ MB\) \| ✅ Equal/);
+  });
+
+  it('re-copies a changed file only, survives a 503, keeps staging-only files in upsert and removes them in mirror', async () => {
+    await upload(production, 'photos', PHOTOS[0]!, randomBytes(4321));
+    await upload(staging, 'photos', 'extra/only-in-staging.png', randomBytes(100));
+    staging.gateway.resetStats();
+    production.gateway.injectFaults({ api: 'storage', status503: 1, onlyMethods: ['GET'], onlyPaths: /^\/object\/authenticated\/photos\// });
+    const upsert = await runScript('sync.ts', ['--yes', '--storage', '--mode', 'upsert', '--exclude', 'event_log'], { env });
+    expect(upsert.code, upsert.stderr).toBe(0);
+    expect(production.gateway.stats().faults.status503).toBe(1);
+    // One file copied, 299 + 1 unchanged, the extra one kept.
+    expect(upsert.stdout).toMatch(/\| photos +\| unchanged \| 300 \([\d.]+ MB\) \| 1 \([\d.]+ MB\) \| 299 +\| 0 /);
+    expect(Object.keys(staging.gateway.stats().storageRequests).filter((path) => path.startsWith('/object/photos/'))).toEqual([`/object/photos/${PHOTOS[0]}`]);
+    expect(await differingFiles()).toEqual([]);
+    expect(await bytesIn(staging, 'photos', 'extra/only-in-staging.png')).toHaveLength(100);
+
+    const mirror = await runScript('sync.ts', ['--yes', '--storage', '--mode', 'mirror', '--exclude', 'event_log'], { env });
+    expect(mirror.code, mirror.stderr).toBe(0);
+    expect(mirror.stdout).toMatch(/\| photos +\| unchanged \| 300 \([\d.]+ MB\) \| 0 \(0\.0 MB\) \| 300 +\| 1 /);
+    const left = await query(staging.adminUrl, `SELECT name FROM storage.objects WHERE name LIKE 'extra/%'`);
+    expect(left).toEqual([]);
+    expect((await runScript('verify-sync-status.ts', ['--storage'], { env })).code).toBe(0);
+  });
+
+  it('verify names a file whose bytes differ in staging, and exits 1', async () => {
+    const path = PHOTOS[1]!;
+    const original = await bytesIn(production, 'photos', path);
+    await upload(staging, 'photos', path, Buffer.from(original.map((byte) => byte ^ 0xff)));
+    const verify = await runScript('verify-sync-status.ts', ['--storage', '--buckets', 'photos'], { env });
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(`different: ${path}`);
+    expect(verify.stdout).toContain('❌ Files differ');
+  });
+
+  it('refuses an unknown bucket, and --storage without the projects’ URLs and keys, before writing anything', async () => {
+    const unknown = await runScript('sync.ts', ['--yes', '--buckets', 'photoz'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('No bucket "photoz" in production. Its buckets: archive, photos.');
+    const { SUPABASE_PROD_URL: _u, SUPABASE_PROD_SERVICE_ROLE_KEY: _k, ...directOnly } = env;
+    const direct = await runScript('sync.ts', ['--dry-run', '--storage'], { env: directOnly });
+    expect(direct.code).toBe(2);
+    expect(direct.stderr).toContain('needs SUPABASE_PROD_URL and SUPABASE_PROD_SERVICE_ROLE_KEY');
+  });
+});
