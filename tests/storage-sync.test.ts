@@ -143,6 +143,17 @@ describe('sync --storage', () => {
     expect(verify.stdout).toContain('❌ Files differ');
   });
 
+  it('works with sb_secret_ keys as with the legacy service_role JWT', async () => {
+    const secret = { ...env, SUPABASE_PROD_SERVICE_ROLE_KEY: production.secretKey, SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.secretKey };
+    expect(secret.SUPABASE_PROD_SERVICE_ROLE_KEY).toMatch(/^sb_secret_/);
+    const path = PHOTOS[2]!;
+    await upload(production, 'photos', path, randomBytes(2222));
+    const sync = await runScript('sync.ts', ['--yes', '--buckets', 'photos', '--mode', 'upsert', '--exclude', 'event_log'], { env: secret });
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sha(await bytesIn(staging, 'photos', path))).toBe(sha(await bytesIn(production, 'photos', path)));
+    expect(sync.stdout + sync.stderr).not.toContain(production.secretKey);
+  });
+
   it('refuses an unknown bucket, and --storage without the projects’ URLs and keys, before writing anything', async () => {
     const unknown = await runScript('sync.ts', ['--yes', '--buckets', 'photoz'], { env });
     expect(unknown.code).toBe(2);
