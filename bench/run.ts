@@ -13,6 +13,7 @@ import { copiedFigures, describeDataset, readTables } from './dataset.ts';
 import { describeFailure, measure } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
 import { RESYNC_CONTENDERS, runResync, type ResyncContender } from './resync.ts';
+import { runStorageBench } from './storage.ts';
 import { addRatios, addRestRatios, renderReport, restFigures, summarize, unavailable, writeReport, type BenchReport, type RunResult } from './report.ts';
 import { choosePostgresBin, findTools, type Tools } from './tools.ts';
 import { compareDigests, describeDifference, digestTables, type Digests } from './verify.ts';
@@ -36,6 +37,8 @@ writes bench/results/<timestamp>.json. See docs/benchmarks.md.
                            insert-missing and mirror with its backup (direct), and full replace and
                            mirror over REST (remote profile, embeddings and fixture), each into its own
                            such staging, each checked. --only then takes: direct, rest, ${RESYNC_CONTENDERS.map((c) => c.id).join(', ')}
+  --storage                the files benchmark instead (bench/storage.ts): many small files and one large
+                           one copied through the Storage API under the remote profile, against the wire limit
   -h, --help               this text
 
 Exit codes: 0 done, 1 supasync (direct or REST) failed or its copy differs (or the harness failed), 2 usage error.`;
@@ -54,6 +57,8 @@ interface Options {
   repeat: number;
   /** --resync: the re-sync benchmark (bench/resync.ts), with these of its contenders. */
   resync?: ResyncContender[];
+  /** --storage: the files benchmark (bench/storage.ts). */
+  storage?: boolean;
 }
 
 class UsageError extends Error {}
@@ -67,6 +72,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       only: { type: 'string' },
       repeat: { type: 'string', default: '1' },
       resync: { type: 'boolean' },
+      storage: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -80,6 +86,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     .map((id) => id.trim())
     .filter(Boolean);
   if (values.resync) return { size, repeat, contenders: [], resync: choose(RESYNC_CONTENDERS, ids) };
+  if (values.storage) return { size, repeat, contenders: [], storage: true };
   return { size, contenders: choose(CONTENDERS, ids), repeat };
 }
 
@@ -282,13 +289,15 @@ const onSignal = () => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 try {
-  process.exitCode = options.resync
-    ? await runResync(
-        { size: options.size, repeat: options.repeat, contenders: options.resync },
-        { schemas: SCHEMAS, repoDir: REPO_DIR, progress },
-        abort.signal,
-      )
-    : await run(options, abort.signal);
+  process.exitCode = options.storage
+    ? await runStorageBench({ repoDir: REPO_DIR, progress }, abort.signal)
+    : options.resync
+      ? await runResync(
+          { size: options.size, repeat: options.repeat, contenders: options.resync },
+          { schemas: SCHEMAS, repoDir: REPO_DIR, progress },
+          abort.signal,
+        )
+      : await run(options, abort.signal);
 } catch (error) {
   console.error(abort.signal.aborted ? 'Interrupted.' : `Benchmark failed: ${(error as Error).stack ?? String(error)}`);
   process.exitCode = abort.signal.aborted ? 130 : 1;

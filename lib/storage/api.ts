@@ -78,6 +78,31 @@ export function storageApi(project: StorageProject) {
     });
   }
 
+  /** One folder's entries, page by page: its files into `objects`, its folders onto `pending`. */
+  async function listFolder(bucket: string, prefix: string, objects: StoredObject[], pending: string[]): Promise<void> {
+    for (let offset = 0; ; offset += LIST_PAGE) {
+      const page = (await call(`list ${bucket}/${prefix}`, `${base}/object/list/${encodeURIComponent(bucket)}`, {
+        method: 'POST',
+        body: JSON.stringify({ prefix, limit: LIST_PAGE, offset, sortBy: { column: 'name', order: 'asc' } }),
+        headers: { 'content-type': 'application/json' },
+      })) as ListEntry[];
+      for (const entry of page) {
+        const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+        if (entry.id === null) pending.push(path);
+        else if (entry.metadata && entry.name !== EMPTY_FOLDER_PLACEHOLDER) {
+          objects.push({
+            path,
+            size: Number(entry.metadata.size ?? entry.metadata.contentLength ?? 0),
+            eTag: String(entry.metadata.eTag ?? ''),
+            mimetype: String(entry.metadata.mimetype ?? 'application/octet-stream'),
+            cacheControl: String(entry.metadata.cacheControl ?? 'max-age=3600'),
+          });
+        }
+      }
+      if (page.length < LIST_PAGE) return;
+    }
+  }
+
   return {
     async listBuckets(): Promise<BucketSettings[]> {
       return (await call('list buckets', `${base}/bucket`)) as BucketSettings[];
@@ -100,33 +125,29 @@ export function storageApi(project: StorageProject) {
     /**
      * Every object of a bucket, every prefix. Storage's list answers one level
      * (folders as entries without an id), a page at a time: supabase-js's
-     * list() and every Storage server have it, where list-v2 is newer.
+     * list() and every Storage server have it, where list-v2 is newer. The
+     * folders are walked several at once: one after another, a bucket of a few
+     * hundred folders would wait a round trip for each.
      */
-    async *listObjects(bucket: string): AsyncGenerator<StoredObject> {
-      const prefixes = [''];
-      for (let prefix = prefixes.shift(); prefix !== undefined; prefix = prefixes.shift()) {
-        for (let offset = 0; ; offset += LIST_PAGE) {
-          const page = (await call(`list ${bucket}/${prefix}`, `${base}/object/list/${encodeURIComponent(bucket)}`, {
-            method: 'POST',
-            body: JSON.stringify({ prefix, limit: LIST_PAGE, offset, sortBy: { column: 'name', order: 'asc' } }),
-            headers: { 'content-type': 'application/json' },
-          })) as ListEntry[];
-          for (const entry of page) {
-            const path = prefix ? `${prefix}/${entry.name}` : entry.name;
-            if (entry.id === null) prefixes.push(path);
-            else if (entry.metadata && entry.name !== EMPTY_FOLDER_PLACEHOLDER) {
-              yield {
-                path,
-                size: Number(entry.metadata.size ?? entry.metadata.contentLength ?? 0),
-                eTag: String(entry.metadata.eTag ?? ''),
-                mimetype: String(entry.metadata.mimetype ?? 'application/octet-stream'),
-                cacheControl: String(entry.metadata.cacheControl ?? 'max-age=3600'),
-              };
-            }
+    async listObjects(bucket: string, concurrency = 8): Promise<StoredObject[]> {
+      const objects: StoredObject[] = [];
+      const pending = [''];
+      let active = 0;
+      await new Promise<void>((resolve, reject) => {
+        const next = () => {
+          if (!pending.length && !active) return resolve();
+          while (pending.length && active < concurrency) {
+            const prefix = pending.shift()!;
+            active += 1;
+            listFolder(bucket, prefix, objects, pending).then(() => {
+              active -= 1;
+              next();
+            }, reject);
           }
-          if (page.length < LIST_PAGE) break;
-        }
-      }
+        };
+        next();
+      });
+      return objects.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     },
     /** The object's bytes as they arrive. */
     async download(bucket: string, path: string): Promise<ReadableStream<Uint8Array>> {
@@ -184,12 +205,6 @@ async function errorOf(response: Response): Promise<{ status: number; message: s
   } catch {
     return { status: response.status, message: text.slice(0, 200) || response.statusText };
   }
-}
-
-export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
 }
 
 /** The side's Storage API: the project URL and service key the REST path uses, needed here on either path. */

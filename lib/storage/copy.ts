@@ -7,7 +7,7 @@
 // writes a file's row.
 import pRetry from 'p-retry';
 import type { BucketSettings, StorageApi, StoredObject } from './api.ts';
-import { collect, StorageApiError, StorageSelectionError } from './api.ts';
+import { StorageApiError, StorageSelectionError } from './api.ts';
 import { compareBucket, type BucketComparison } from './compare.ts';
 
 export interface StorageCopyOptions {
@@ -64,8 +64,8 @@ export async function copyStorage(production: StorageApi, staging: StorageApi, o
     const started = performance.now();
     const settings = await matchBucket(staging, bucket, stagingBuckets, Boolean(options.dryRun));
     const [productionObjects, stagingObjects] = await Promise.all([
-      collect(production.listObjects(bucket.id)),
-      settings === 'created' ? Promise.resolve([]) : collect(staging.listObjects(bucket.id)),
+      production.listObjects(bucket.id),
+      settings === 'created' ? Promise.resolve([]) : staging.listObjects(bucket.id),
     ]);
     const compared = compareBucket(bucket.id, productionObjects, stagingObjects);
     const held = new Set(stagingObjects.map((object) => object.path));

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { collect, type StorageApi, type StoredObject } from './api.ts';
+import type { StorageApi, StoredObject } from './api.ts';
 import { isMultipartEtag } from './compare.ts';
 
 export interface BucketVerdict {
@@ -25,7 +25,7 @@ export async function verifyStorage(production: StorageApi, staging: StorageApi,
   const stagingBuckets = new Set((await staging.listBuckets()).map((bucket) => bucket.id));
   const verdicts: BucketVerdict[] = [];
   for (const bucket of buckets) {
-    const productionObjects = await collect(production.listObjects(bucket));
+    const productionObjects = await production.listObjects(bucket);
     const totals = (objects: StoredObject[]) => ({ objects: objects.length, bytes: objects.reduce((sum, object) => sum + object.size, 0) });
     if (!stagingBuckets.has(bucket)) {
       verdicts.push({
@@ -40,7 +40,7 @@ export async function verifyStorage(production: StorageApi, staging: StorageApi,
       });
       continue;
     }
-    const stagingObjects = await collect(staging.listObjects(bucket));
+    const stagingObjects = await staging.listObjects(bucket);
     const stagingByPath = new Map(stagingObjects.map((object) => [object.path, object]));
     const productionPaths = new Set(productionObjects.map((object) => object.path));
     const missing: string[] = [];
