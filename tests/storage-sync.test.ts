@@ -3,12 +3,14 @@
 // behind the gateway), and verify compares them. Every check reads the bytes
 // back from staging's Storage, and its rows from staging's database.
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
-import { runScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
@@ -141,6 +143,42 @@ describe('sync --storage', () => {
     expect(verify.code).toBe(1);
     expect(verify.stdout).toContain(`different: ${path}`);
     expect(verify.stdout).toContain('❌ Files differ');
+  });
+
+  it("follows supasync.config.json's storage section unless a flag says otherwise, and shows the bytes as they move", async () => {
+    const cwd = emptyDirectory();
+    const config = (storage: unknown) => writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ exclude: ['event_log'], storage }));
+    const path = PHOTOS[3]!;
+    await upload(production, 'photos', path, randomBytes(3333));
+    config({ buckets: ['photos'] });
+    const sync = await runScript('sync.ts', ['--yes', '--mode', 'upsert'], { env, cwd });
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toMatch(/\| photos +\| unchanged \| 300 \([\d.]+ MB\) \| \d+ \([\d.]+ MB\) \|/);
+    expect(sync.stdout).not.toMatch(/\| archive /);
+    expect(sync.stderr).toMatch(/✓ photos {2}\d+ files, [\d.]+ MB in [\d.]+s/);
+    expect(sha(await bytesIn(staging, 'photos', path))).toBe(sha(await bytesIn(production, 'photos', path)));
+    const verify = await runScript('verify-sync-status.ts', [], { env, cwd });
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.stdout).toMatch(/\| photos +\| 300 \([\d.]+ MB\) \| 300 \([\d.]+ MB\) \| ✅ Equal/);
+    // --no-storage: the rows alone, this once.
+    const rowsOnly = await runScript('verify-sync-status.ts', ['--no-storage'], { env, cwd });
+    expect(rowsOnly.code, rowsOnly.stdout).toBe(0);
+    expect(rowsOnly.stdout).not.toContain('Files:');
+    const both = await runScript('sync.ts', ['--no-storage', '--buckets', 'photos', '--dry-run'], { env, cwd });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--no-storage leaves every bucket alone');
+    // "files": false keeps the section's buckets for --storage, and copies nothing without it.
+    config({ files: false, buckets: ['archive'] });
+    const off = await runScript('sync.ts', ['--dry-run'], { env, cwd });
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).not.toContain('Files');
+    const asked = await runScript('sync.ts', ['--dry-run', '--storage'], { env, cwd });
+    expect(asked.stdout).toMatch(/\| archive +\| unchanged \| 1 /);
+    expect(asked.stdout).not.toMatch(/\| photos /);
+    config({ buckets: [] });
+    const empty = await runScript('sync.ts', ['--dry-run'], { env, cwd });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('storage.buckets: name at least one bucket');
   });
 
   it('works with sb_secret_ keys as with the legacy service_role JWT', async () => {

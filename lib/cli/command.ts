@@ -58,11 +58,13 @@ function declare(declaration: CommandDeclaration): Command {
   if (declaration.argument) command.argument(declaration.argument.name, declaration.argument.description);
   const taken = new Set<FlagName>([...declaration.flags, ...EVERY_SCRIPT]);
   for (const flag of taken) {
-    const option = FLAGS[flag]();
-    // A declaration whose key is not the value's name would be read as never given.
-    if (option.attributeName() !== flag)
-      throw new Error(`lib/cli/flags.ts: ${option.flags} is declared as ${flag}, but its value is ${option.attributeName()}`);
-    command.addOption(option);
+    // A flag and its negation (--storage, --no-storage) set one value.
+    for (const option of [FLAGS[flag]()].flat()) {
+      // A declaration whose key is not the value's name would be read as never given.
+      if (option.attributeName() !== flag)
+        throw new Error(`lib/cli/flags.ts: ${option.flags} is declared as ${flag}, but its value is ${option.attributeName()}`);
+      command.addOption(option);
+    }
   }
   command.version(packageVersion(), '--version', "print supasync's version").helpOption('-h, --help', 'this text');
   command.addHelpText('after', `\n${declaration.after}`);

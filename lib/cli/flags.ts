@@ -80,11 +80,13 @@ export const FLAGS = {
   print: () => new Option('--print', "print the SQL instead, to paste into the dashboard's SQL editor"),
   yes: () => new Option('-y, --yes', 'do not ask first; the question names what would change (needed when not at a terminal)'),
   json: () => new Option('--json', 'machine-readable output on stdout, errors included'),
-  storage: () =>
+  storage: () => [
     new Option(
       '--storage',
-      "also copy the files of every bucket through the Storage API (needs both projects' URL and service key, on either path): buckets made like production's, missing and changed files streamed, staging's extra files removed in replace and mirror; storage.objects' and storage.buckets' rows are then Storage's to write, not the row copy's (verify: compare the files too)",
+      "also copy the files of every bucket through the Storage API (needs both projects' URL and service key, on either path): buckets made like production's, missing and changed files streamed, staging's extra files removed in replace and mirror; storage.objects' and storage.buckets' rows are then Storage's to write, not the row copy's (verify: compare the files too). Default: supasync.config.json's \"storage\" section",
     ),
+    new Option('--no-storage', 'leave the files alone this once, though supasync.config.json\'s "storage" section asks for them'),
+  ],
   buckets: () => new Option('--buckets <a,b>', 'only these buckets (implies --storage)').argParser(listOf('buckets')),
   excludeBuckets: () => new Option('--exclude-buckets <a,b>', 'leave these buckets out (implies --storage)').argParser(listOf('exclude-buckets')),
   verify: () => new Option('--verify', 'then verify the synced tables as verify does (exit 1 when staging differs)'),
@@ -97,7 +99,7 @@ export const FLAGS = {
     new Option('--config <path>', 'the configuration file (default: supasync.config.json here); rule modules are found beside it').argParser(pathOf('config')),
   color: () => new Option('--no-color', 'no colour in the output (as does NO_COLOR=1), even at a terminal or with FORCE_COLOR'),
   debug: () => new Option('--debug', 'stack traces on errors'),
-} satisfies Record<string, () => Option>;
+} satisfies Record<string, () => Option | Option[]>;
 
 export type FlagName = keyof typeof FLAGS;
 

@@ -17,7 +17,7 @@ import { parseCommand, type CommandDeclaration } from './command.ts';
 import { listOf, type FlagName } from './flags.ts';
 import { selectionFrom } from './selection.ts';
 import { confirmer } from './confirm.ts';
-import { copyFiles, rowsBesideFiles, verifyFiles, wantsFiles } from './files-step.ts';
+import { copyFiles, fileChoiceFrom, rowsBesideFiles, verifyFiles } from './files-step.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
 export interface SyncCommand {
@@ -90,6 +90,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
   const mode = flags.mode ?? command.mode;
   const concurrency = flags.concurrency;
+  const files = fileChoiceFrom(flags, config);
   // Loaded while the databases answer the connections and catalog queries,
   // which to a remote project take longer than loading these does.
   const syncModules = Promise.all([import('../engine/sync.ts'), import('../report/progress.ts'), import('../report/sync.ts')]);
@@ -97,7 +98,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const run = await prepareRun({
     concurrency,
     via: flags.via,
-    selection: rowsBesideFiles(selectionFrom(flags, config, tables), flags),
+    selection: rowsBesideFiles(selectionFrom(flags, config, tables), files),
     mode,
     withParents: Boolean(flags.withParents),
     protectedRefs: config.protectedRefs,
@@ -122,11 +123,14 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const incremental = run.plan.tables.some((table) => table.mode === 'incremental' && table.changedColumn);
       const watermarks = incremental && !stop ? await run.staging.watermarks() : [];
       // The files a run would copy: compared, nothing written.
-      const files = !stop && wantsFiles(flags) ? await copyFiles(run, { ...flags, dryRun: true }, mode) : undefined;
+      const filesToCopy = !stop && files.files ? await copyFiles(run, files, { ...flags, dryRun: true }, mode) : undefined;
       if (!(flags.json && stop)) {
         const plan = dryRunOutput(run, Boolean(flags.json), watermarks);
-        if (!files) console.log(plan);
-        else console.log(flags.json ? JSON.stringify({ ...(JSON.parse(plan) as object), files: files.results }, null, 2) : `${plan}\n\n${files.output}`);
+        if (!filesToCopy) console.log(plan);
+        else
+          console.log(
+            flags.json ? JSON.stringify({ ...(JSON.parse(plan) as object), files: filesToCopy.results }, null, 2) : `${plan}\n\n${filesToCopy.output}`,
+          );
       }
       if (stop) throw stop;
       await recorder.ended({ exitCode: 0 });
@@ -153,7 +157,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       },
       reporter,
     );
-    const files = wantsFiles(flags) ? await copyFiles(run, flags, mode) : undefined;
+    const copiedFiles = files.files ? await copyFiles(run, files, flags, mode) : undefined;
     const rejected = result.tables.some((table) => table.rejected.length);
     let verdicts: TableVerdict[] | undefined;
     let sequenceVerdicts: SequenceVerdict[] = [];
@@ -189,7 +193,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       ...(verdicts ?? []).filter((v) => keptStagingRows(v, tableMode.get(v.table) ?? mode)).map((v) => v.table),
       ...sequenceVerdicts.filter((v) => v.status === 'ahead' && forwardOnly.has(v.sequence)).map((v) => v.sequence),
     ]);
-    const fileVerdicts = files && verify ? await verifyFiles(run, flags) : undefined;
+    const fileVerdicts = copiedFiles && verify ? await verifyFiles(run, files) : undefined;
     const verified =
       (!fileVerdicts || fileVerdicts.equal) &&
       (!verdicts || verdicts.every((v) => v.status === 'perfect' || kept.has(v.table))) &&
@@ -203,7 +207,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
             ok: exitCode === 0,
             exitCode,
             ...result,
-            ...(files ? { files: files.results } : {}),
+            ...(copiedFiles ? { files: copiedFiles.results } : {}),
             ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}),
             ...(fileVerdicts ? { verifyFiles: fileVerdicts.verdicts } : {}),
           },
@@ -213,7 +217,9 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       );
     } else {
       const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
-      console.log([renderSyncResult(result), ...(files ? [files.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'));
+      console.log(
+        [renderSyncResult(result), ...(copiedFiles ? [copiedFiles.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'),
+      );
     }
     await recorder.ended({ result, exitCode, ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}) });
     return exitCode;

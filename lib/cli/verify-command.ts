@@ -10,7 +10,7 @@ import { verifyTables } from '../verify/verify.ts';
 import { auditMasking } from '../verify/audit-masking.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommand } from './command.ts';
-import { rowsBesideFiles, verifyFiles, wantsFiles } from './files-step.ts';
+import { fileChoiceFrom, rowsBesideFiles, verifyFiles } from './files-step.ts';
 import { selectionFrom } from './selection.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
@@ -49,9 +49,10 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
   const { flags } = parsed;
   const recorder = new RunRecorder('verify', command.name, flags.report);
   const config = await loadProjectConfig();
+  const fileChoice = fileChoiceFrom(flags, config);
   const run = await prepareRun({
     via: flags.via,
-    selection: rowsBesideFiles(selectionFrom(flags, config, flags.tables), flags),
+    selection: rowsBesideFiles(selectionFrom(flags, config, flags.tables), fileChoice),
     protectedRefs: config.protectedRefs,
     mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
   });
@@ -79,7 +80,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       run.plan.stagingLinks,
       verdicts.map((verdict) => verdict.table),
     );
-    const files = wantsFiles(flags) ? await verifyFiles(run, flags) : undefined;
+    const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;
     const equal =
       verdicts.every((verdict) => verdict.status === 'perfect') && sequences.every((verdict) => verdict.status === 'equal') && (!files || files.equal);
     const exitCode = equal && !orphans.length ? 0 : 1;

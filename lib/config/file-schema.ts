@@ -22,7 +22,6 @@ export const configFileSchema = z
     tables: z.record(z.string().min(1), tableOptions).optional(),
     /** Supabase project refs supasync must never write to (production, above all). */
     protectedRefs: z.array(z.string().regex(/^[a-z0-9]+$/, 'a project ref is lowercase letters and digits')).optional(),
-    /** How many complete backups of one staging a successful run leaves in .supasync/backups/ (its own included). */
     /** --mode incremental: how far before production's clock (and its oldest open transaction) the next run reads from. */
     incremental: z
       .object({
@@ -39,8 +38,19 @@ export const configFileSchema = z
     mask: maskRules.optional(),
     /** Built-in rules added under the file's own: "supabase" masks auth.users and auth.identities. */
     maskPreset: z.enum(MASK_PRESETS, { message: `maskPreset: one of ${MASK_PRESETS.join(', ')}` }).optional(),
+    /** How many complete backups of one staging a successful run leaves in .supasync/backups/ (its own included). */
     backups: z
       .object({ keep: z.number().int('keep is a whole number of backups').min(1, 'keep at least 1: the backup a run just took').optional() })
+      .strict()
+      .optional(),
+    /** Files: every sync copies (and every verify compares) these buckets' files, as --storage, --buckets and --exclude-buckets would. */
+    storage: z
+      .object({
+        /** false: the section stays, the files are left alone (--storage still asks for them). */
+        files: z.boolean().optional(),
+        buckets: z.array(z.string().min(1)).min(1, 'name at least one bucket, or leave "buckets" out for every bucket').optional(),
+        excludeBuckets: z.array(z.string().min(1)).optional(),
+      })
       .strict()
       .optional(),
   })

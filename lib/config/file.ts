@@ -23,10 +23,20 @@ export interface ProjectConfig {
   mask: Record<string, MaskRuleInput>;
   /** Built-in rules the file asks for under its own ("supabase"); null: none. */
   maskPreset: MaskPreset | null;
+  /** The files a sync copies and a verify compares unless flags say otherwise; null: none (docs/storage.md). */
+  storage: StorageConfig | null;
   /** The directory a rule's `module` path is relative to: the config file's. */
   directory: string;
   /** Where it came from, for messages. */
   source: string;
+}
+
+export interface StorageConfig {
+  /** Whether runs copy and compare files without being asked (the section's "files", true unless it says false). */
+  files: boolean;
+  /** Buckets by id; every bucket of production when absent. */
+  buckets?: string[];
+  excludeBuckets: string[];
 }
 
 export const CONFIG_FILE = 'supasync.config.json';
@@ -64,6 +74,7 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
       incremental: { overlapSeconds: DEFAULT_OVERLAP_SECONDS },
       mask: {},
       maskPreset: null,
+      storage: null,
       directory: cwd,
       source: 'defaults',
     };
@@ -92,6 +103,13 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     incremental: { overlapSeconds: config.incremental?.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS },
     mask: config.mask ?? {},
     maskPreset: config.maskPreset ?? null,
+    storage: config.storage
+      ? {
+          files: config.storage.files ?? true,
+          ...(config.storage.buckets ? { buckets: config.storage.buckets } : {}),
+          excludeBuckets: config.storage.excludeBuckets ?? [],
+        }
+      : null,
     directory: dirname(path),
     source: name,
   };

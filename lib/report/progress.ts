@@ -3,13 +3,14 @@
 // time left), redrawn in place: over REST several tables copy at once, and
 // one line each keeps them apart. Elsewhere (CI logs, where redrawing shows
 // as garbage) a plain line per running table every few seconds, and one when
-// each is done.
+// each is done. The files step's bytes the same way.
 import chalk from 'chalk';
 import { createLogUpdate } from 'log-update';
 import { qualifiedName } from '../catalog/types.ts';
 import { noColorAsked } from '../config/no-color.ts';
 import type { SyncEvents } from '../engine/sync.ts';
 import type { TablePlan } from '../plan/types.ts';
+import type { StorageProgress } from '../storage/copy.ts';
 import { formatCount } from './table.ts';
 
 /** How often a log gets its plain lines; SUPASYNC_PROGRESS_SECONDS changes it. */
@@ -31,10 +32,7 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, en
     return `${qualifiedName(table.table)}  ${formatCount(rows)} rows  ${formatCount(Math.round(rate))} rows/s${left}`;
   };
   const lines = () => [...running].map(([table, state]) => line(table, state)).join('\n');
-  // A terminal that reports no size (a pseudo-terminal some CI runners give) cannot hold a block redrawn in place;
-  // and a block redrawn in place is escape sequences, which NO_COLOR or --no-color asked not to get.
-  const terminal = stream.isTTY && (stream.rows ?? 0) > 0 && (stream.columns ?? 0) > 0 && !noColorAsked(process.argv, env);
-  const output = terminal ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
+  const output = terminalWanted(stream, env) ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
   return {
     warning: (message) => output.print(chalk.yellow(`warning: ${message}`)),
     tableStarted: (table) => {
@@ -53,6 +51,48 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, en
       if (!running.size) output.idle();
     },
   };
+}
+
+/**
+ * The files step's progress, as the rows': on a terminal one line per bucket
+ * being copied, redrawn in place (files, MB, MB/s, time left); in a log a
+ * line every few seconds; a line that stays when a bucket's files are in.
+ */
+export function fileProgressReporter(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): (progress: StorageProgress) => void {
+  const running = new Map<string, { started: number; progress: StorageProgress }>();
+  const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
+  const rate = (state: { started: number; progress: StorageProgress }) =>
+    state.progress.bytesDone / Math.max(0.001, (performance.now() - state.started) / 1000);
+  const line = (state: { started: number; progress: StorageProgress }) => {
+    const { bucket, filesDone, filesTotal, bytesDone, bytesTotal } = state.progress;
+    const perSecond = rate(state);
+    const left = perSecond > 0 && bytesTotal > bytesDone ? ` ETA ${Math.ceil((bytesTotal - bytesDone) / perSecond)}s` : '';
+    return `${bucket}  ${filesDone}/${filesTotal} files  ${mb(bytesDone)}/${mb(bytesTotal)} MB  ${mb(perSecond)} MB/s${left}`;
+  };
+  const lines = () => [...running.values()].map(line).join('\n');
+  const output = terminalWanted(stream, env) ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
+  return (progress) => {
+    const state = running.get(progress.bucket) ?? { started: performance.now(), progress };
+    state.progress = progress;
+    running.set(progress.bucket, state);
+    if (progress.filesDone < progress.filesTotal) {
+      output.changed();
+      return;
+    }
+    running.delete(progress.bucket);
+    const seconds = (performance.now() - state.started) / 1000;
+    output.print(`${chalk.green('✓')} ${progress.bucket}  ${progress.filesTotal} files, ${mb(progress.bytesDone)} MB in ${seconds.toFixed(2)}s`);
+    if (!running.size) output.idle();
+  };
+}
+
+/**
+ * A terminal that reports no size (a pseudo-terminal some CI runners give)
+ * cannot hold a block redrawn in place; and a block redrawn in place is
+ * escape sequences, which NO_COLOR or --no-color asked not to get.
+ */
+function terminalWanted(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  return Boolean(stream.isTTY && (stream.rows ?? 0) > 0 && (stream.columns ?? 0) > 0 && !noColorAsked(process.argv, env));
 }
 
 interface Output {

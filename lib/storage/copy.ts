@@ -120,20 +120,43 @@ async function copyObjects(production: StorageApi, staging: StorageApi, comparis
     bytesDone: 0,
     bytesTotal: queue.reduce((sum, object) => sum + object.size, 0),
   };
+  // Bytes are counted as they pass, so one large file shows progress too.
+  const moved = (bytes: number) => {
+    progress.bytesDone += bytes;
+    options.onProgress?.({ ...progress });
+  };
   const worker = async () => {
     for (let object = queue.shift(); object; object = queue.shift()) {
-      await copyObject(production, staging, comparison.bucket, object);
+      await copyObject(production, staging, comparison.bucket, object, moved);
       progress.filesDone += 1;
-      progress.bytesDone += object.size;
       options.onProgress?.({ ...progress });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, worker));
 }
 
-/** One file, download into upload; a transient failure of either tries the whole transfer again. */
-async function copyObject(production: StorageApi, staging: StorageApi, bucket: string, object: StoredObject): Promise<void> {
-  await pRetry(async () => staging.upload(bucket, object, await production.download(bucket, object.path)), {
+/**
+ * One file, download into upload; a transient failure of either tries the
+ * whole transfer again, its bytes taken back from the progress first.
+ */
+async function copyObject(production: StorageApi, staging: StorageApi, bucket: string, object: StoredObject, moved: (bytes: number) => void): Promise<void> {
+  const attempt = async () => {
+    let counted = 0;
+    const counter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        counted += chunk.byteLength;
+        moved(chunk.byteLength);
+        controller.enqueue(chunk);
+      },
+    });
+    try {
+      await staging.upload(bucket, object, (await production.download(bucket, object.path)).pipeThrough(counter));
+    } catch (error) {
+      moved(-counted);
+      throw error;
+    }
+  };
+  await pRetry(attempt, {
     retries: 5,
     minTimeout: 250,
     maxTimeout: 8_000,
