@@ -21,6 +21,8 @@ interface Dataset {
   bucket: string;
   label: string;
   files: { path: string; bytes: number }[];
+  /** Files in flight per run: the default (16), and more where round trips, not bytes, bound it. */
+  inFlight: (number | 'default')[];
 }
 
 const DATASETS: Dataset[] = [
@@ -28,8 +30,9 @@ const DATASETS: Dataset[] = [
     bucket: 'many_small',
     label: '2,000 files of 4-16 KB in nested prefixes',
     files: Array.from({ length: 2000 }, (_, i) => ({ path: `u/${i % 20}/${i % 13}/f-${i}.bin`, bytes: 4096 + (i % 4) * 4096 })),
+    inFlight: ['default', 32],
   },
-  { bucket: 'one_large', label: 'one file of 48 MB', files: [{ path: 'dumps/large.bin', bytes: 48_000_000 }] },
+  { bucket: 'one_large', label: 'one file of 48 MB', files: [{ path: 'dumps/large.bin', bytes: 48_000_000 }], inFlight: ['default'] },
 ];
 
 const MB = 1_000_000;
@@ -51,8 +54,8 @@ export async function runStorageBench(context: { repoDir: string; progress: (tex
     'Files through the Storage API, remote profile (40 ms a request, one link of 5 MB/s down and 2.5 MB/s up shared by both projects).',
     'wire limit = max(up / 2.5 MB/s, down / 5 MB/s); vs wire = seconds / wire limit. Seconds are the whole command, start-up included.',
     '',
-    '| Dataset | Files | MB | Seconds | MB/s | Up MB | Down MB | Wire limit s | vs wire | Check |',
-    '|---------|------:|---:|--------:|-----:|------:|--------:|-------------:|--------:|-------|',
+    '| Dataset | Files | MB | In flight | Seconds | MB/s | Up MB | Down MB | Wire limit s | vs wire | Check |',
+    '|---------|------:|---:|----------:|--------:|-----:|------:|--------:|-------------:|--------:|-------|',
   ];
   try {
     stack = await startStack();
@@ -73,21 +76,29 @@ export async function runStorageBench(context: { repoDir: string; progress: (tex
         );
       }
     }
-    for (const dataset of DATASETS) {
+    for (const [dataset, inFlight] of DATASETS.flatMap((d) => d.inFlight.map((n) => [d, n] as const))) {
       if (signal.aborted) throw new Error('Interrupted.');
       await staging?.stop();
       staging = await stack.createProject('bench_files_staging');
       const env = projectEnv(production, staging);
       const api = profileApi(production, staging, 'remote');
-      progress(`${dataset.label}: copying under the remote profile... `);
+      progress(`${dataset.label}, ${inFlight} in flight: copying under the remote profile... `);
       const measured = await measure(
         {
           file: join(repoDir, 'node_modules', '.bin', 'tsx'),
-          args: [join(repoDir, 'scripts', 'sync.ts'), '--yes', '--buckets', dataset.bucket, '--tables', 'hotels'],
+          args: [
+            join(repoDir, 'scripts', 'sync.ts'),
+            '--yes',
+            '--buckets',
+            dataset.bucket,
+            '--tables',
+            'hotels',
+            ...(inFlight === 'default' ? [] : ['--concurrency', String(inFlight)]),
+          ],
           cwd: work,
           env,
         },
-        { logFile: join(work, `${dataset.bucket}.log`), signal },
+        { logFile: join(work, `${dataset.bucket}-${inFlight}.log`), signal },
       );
       const traffic = api.traffic();
       api.stop();
@@ -97,7 +108,7 @@ export async function runStorageBench(context: { repoDir: string; progress: (tex
       const wire = Math.max(traffic.bytesUp / REMOTE_RATES.upBytesPerSecond, traffic.bytesDown / REMOTE_RATES.downBytesPerSecond);
       progress(`${measured.seconds.toFixed(2)} s, ${check}\n`);
       lines.push(
-        `| ${dataset.label} | ${dataset.files.length.toLocaleString('en-US')} | ${(bytes / MB).toFixed(1)} | ${measured.seconds.toFixed(2)} | ${(bytes / MB / measured.seconds).toFixed(2)} | ${(traffic.bytesUp / MB).toFixed(1)} | ${(traffic.bytesDown / MB).toFixed(1)} | ${wire.toFixed(2)} | ${(measured.seconds / wire).toFixed(2)}x | ${check} |`,
+        `| ${dataset.label} | ${dataset.files.length.toLocaleString('en-US')} | ${(bytes / MB).toFixed(1)} | ${inFlight === 'default' ? '16 (default)' : inFlight} | ${measured.seconds.toFixed(2)} | ${(bytes / MB / measured.seconds).toFixed(2)} | ${(traffic.bytesUp / MB).toFixed(1)} | ${(traffic.bytesDown / MB).toFixed(1)} | ${wire.toFixed(2)} | ${(measured.seconds / wire).toFixed(2)}x | ${check} |`,
       );
     }
     console.log(lines.join('\n'));

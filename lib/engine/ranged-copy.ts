@@ -11,6 +11,7 @@ import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy } from '../transport/session.ts';
 import type { Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
+import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
 
 /** What comparing a table found, before any table is written. */
@@ -44,7 +45,9 @@ const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
  * column is at or after the table's watermark are copied, and the rows
  * whose key only one side has (added with an old stamp, or deleted) are
  * found by checksums of the keys alone. The first run of a table, or one
- * whose column changed, compares whole rows instead, as a mirror does.
+ * whose column changed, compares whole rows instead, as a mirror does. A
+ * table without such a column follows production's transaction ids
+ * (transaction-watermark.ts) the same way.
  */
 export async function compareTables(run: PreparedRun, tables: TablePlan[], incremental: IncrementalState): Promise<Map<string, Comparison>> {
   const compared = tables.filter((table) => comparesRanges(table.mode));
@@ -54,9 +57,12 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
     const column = table.mode === 'incremental' ? table.changedColumn : null;
     if (!column || !clock || !table.key) return { ranges: await findChangedRanges(run.production, run.staging, table) };
     const { schema, name } = table.table;
-    const kept = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column);
+    const found = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column);
+    const byTransactions = followsTransactions(column);
+    const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
     const ranges = await findChangedRanges(run.production, run.staging, table, kept ? table.key.columns : table.columns);
-    return { ranges, watermark: { from: kept?.since ?? null, column, next: { schema, name, column, since: clock.since } } };
+    const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since };
+    return { ranges, watermark: { from: kept?.since ?? null, column, next } };
   };
   const comparisons = new Map<string, Comparison>();
   if (run.production.asksTogether && run.staging.asksTogether) {
@@ -80,7 +86,8 @@ export async function copyChangedRanges(
   if (rows.every) return { ...comparison, copy: await session.copyTable(table, onRows) };
   const from = comparison.watermark?.from ?? null;
   const keys = table.mode === 'insert-missing' || from ? rows.missing : rows.write;
-  const changed = comparison.watermark && from ? `${quoteIdent(comparison.watermark.column)} >= '${from}'::timestamptz` : null;
+  const column = comparison.watermark?.column ?? null;
+  const changed = column && from ? (followsTransactions(column) ? writtenSince(from) : `${quoteIdent(column)} >= '${from}'::timestamptz`) : null;
   return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
 }
 

@@ -12,7 +12,7 @@ export const SYNC_MODE_HELP: Record<SyncMode, string> = {
   upsert: 'insert and update, keep staging-only rows',
   mirror: "copy only the rows that differ (found by comparing both sides' row hashes), delete staging-only rows",
   'insert-missing': 'add the rows staging lacks, touch no existing row',
-  incremental: 'copy the rows changed since the last sync (by updated_at), mirror deletes by key ranges',
+  incremental: 'copy the rows changed since the last sync (by updated_at, else by the transaction ids that wrote them), mirror deletes by key ranges',
 };
 
 /** The modes that match rows on a key, so refuse a table without one. */
@@ -50,3 +50,6 @@ export function deletesMissing(mode: SyncMode): boolean {
 // table may choose: this stops compiling when the two lists differ.
 const sameModes: [NonNullable<TableOptions['mode']>, SyncMode] extends [SyncMode, NonNullable<TableOptions['mode']>] ? true : never = true;
 void sameModes;
+
+/** What --mode incremental follows in a table with a key and no updated_at: PostgreSQL's xmin, the transaction that wrote each row. */
+export const TRANSACTION_IDS = 'xmin';

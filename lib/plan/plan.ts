@@ -10,7 +10,7 @@ import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching } from '../catalog/links.ts';
 import { planSequences } from './sequences.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
-import type { SyncMode } from './mode.ts';
+import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { leftOutOfSchemas, signInStateOf } from './supabase.ts';
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
@@ -49,7 +49,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
         mode: options.mode ?? mode,
-        changedColumn: changedColumnOf(table, copied, options),
+        changedColumn: changedColumnOf(table, copied, options, chooseKey(table, stagingTable) !== null),
         options,
         rowFilter: options.where ?? null,
         filteredBy: [],
@@ -128,16 +128,19 @@ function chooseKey(production: Table, staging: Table | undefined): SyncKey | nul
  * The column --mode incremental follows: the config's changedColumn, else
  * updated_at where the table has one; a timestamp or date, whose value moves
  * forward when the row changes. A changedColumn that cannot be is refused.
+ * A table with a key and no such column (or the config's "xmin") follows
+ * production's transaction ids instead.
  */
-function changedColumnOf(table: Table, copied: Column[], options: TableOptions): string | null {
+function changedColumnOf(table: Table, copied: Column[], options: TableOptions, keyed: boolean): string | null {
   const named = options.changedColumn;
+  if (named === TRANSACTION_IDS) return keyed ? TRANSACTION_IDS : null;
   const column = copied.find((c) => c.name === (named ?? 'updated_at'));
   const timed = column !== undefined && /^(timestamp|date)\b/.test(column.type);
   if (named && !timed) {
     throw new UsageError(
       `supasync.config.json: ${qualifiedName(table)}'s changedColumn "${named}" ${column ? `is ${column.type}, not a timestamp or date` : 'is no column both sides have'}. ` +
-        'Name a timestamptz column the app sets on every change (such as updated_at), or remove changedColumn: the table is then compared by key-range checksums.',
+        'Name a timestamptz column the app sets on every change (such as updated_at), or remove changedColumn: the table then follows the transaction ids that wrote its rows (xmin).',
     );
   }
-  return timed ? column.name : null;
+  return timed ? column.name : keyed ? TRANSACTION_IDS : null;
 }

@@ -40,7 +40,7 @@ export interface TablePlan extends TableLoad {
   drift: Drift[];
   /** How the run writes this table: its own mode from supasync.config.json, else the run's. */
   mode: SyncMode;
-  /** What --mode incremental follows: a timestamp column moved on every change (updated_at, or the config's changedColumn); null: none. */
+  /** What --mode incremental follows: a timestamp column moved on every change (updated_at, or the config's changedColumn), else `xmin` (production's transaction ids) where the table has a key; null: none. */
   changedColumn: string | null;
   /** From supasync.config.json: a mode of its own, a batch size, a row filter. */
   options: TableOptions;

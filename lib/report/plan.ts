@@ -3,7 +3,7 @@
 import chalk from 'chalk';
 import { qualifiedName } from '../catalog/types.ts';
 import { describeDrift } from '../plan/drift.ts';
-import { comparesRanges, SYNC_MODE_HELP, type SyncMode } from '../plan/mode.ts';
+import { comparesRanges, SYNC_MODE_HELP, TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
@@ -124,11 +124,14 @@ function maskLines(plan: SyncPlan): string[] {
 
 /** From where an incremental sync reads the table's changed rows. */
 function incrementalNote(table: TablePlan, watermarks: Watermark[]): string {
-  if (!table.changedColumn) return 'no updated_at: rows compared by key-range checksums';
+  if (!table.changedColumn) return 'no key to follow rows by';
   const kept = watermarks.find((mark) => mark.schema === table.table.schema && mark.name === table.table.name && mark.column === table.changedColumn);
-  return kept
-    ? `${table.changedColumn} >= ${kept.since}, deletes by key ranges`
-    : `first incremental run by ${table.changedColumn}: rows compared by key-range checksums`;
+  const byTransactions = table.changedColumn === TRANSACTION_IDS;
+  if (!kept)
+    return `first incremental run by ${byTransactions ? 'transaction ids (xmin: no updated_at)' : table.changedColumn}: rows compared by key-range checksums`;
+  return byTransactions
+    ? `rows written from production's transaction ${kept.since} on (xmin: no updated_at), deletes by key ranges`
+    : `${table.changedColumn} >= ${kept.since}, deletes by key ranges`;
 }
 
 /** What a mode does to staging, in a sentence without its full stop. */

@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import type { SyncResult, TableResult } from '../engine/sync.ts';
-import type { SyncMode } from '../plan/mode.ts';
+import { TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
@@ -96,7 +96,8 @@ export function watermarkLines(result: SyncResult): string[] {
   return [
     'Incremental, by the column each table moves on change (the next run reads from the new watermark, kept in staging):',
     ...marked.map(({ table, watermark }) => {
-      const from = watermark?.from ? `read ${watermark.next.column} >= ${watermark.from}` : 'first run: whole rows compared';
+      const by = watermark?.next.column === TRANSACTION_IDS ? "rows written from production's transaction" : `${watermark?.next.column} >=`;
+      const from = watermark?.from ? `read ${by} ${watermark.from}` : 'first run: whole rows compared';
       return `  ${table}: ${from}; next from ${watermark?.next.since}`;
     }),
   ];

@@ -2,7 +2,12 @@
 // (supasync_private.watermarks) and production's clock, from which the next
 // watermark is taken (supasync_private.clock_query).
 
-/** Where a table's incremental sync stands: the next run reads the rows whose `column` is at or after `since` (ISO 8601, UTC). */
+/**
+ * Where a table's incremental sync stands: the next run reads the rows whose
+ * `column` is at or after `since` (ISO 8601, UTC); for the column `xmin`,
+ * the rows written by production's transactions from
+ * `since` on (a 64-bit transaction id, as decimal text).
+ */
 export interface Watermark {
   schema: string;
   name: string;
@@ -16,4 +21,6 @@ export interface ProductionClock {
   now: string;
   /** The start of the oldest transaction open in production that the reading role can see; null: none seen. */
   oldestTransaction: string | null;
+  /** The oldest transaction still running at the read's snapshot (64-bit id, decimal): where the next run reads xmin from. */
+  xmin: string;
 }

@@ -449,11 +449,16 @@ $key_filter$;
 -- (pg_stat_activity shows another role's only to pg_read_all_stats). A row
 -- such a transaction writes carries its start as now() and commits after the
 -- run: the next run must read from before it. As ISO 8601 UTC, with the parts.
+-- And for the tables without such a column, `xmin`: the oldest transaction
+-- still running when this snapshot was taken (64 bits, never wrapping). Every
+-- row the snapshot does not see, committed later or by a transaction running
+-- then, carries an xmin at or after it.
 CREATE OR REPLACE FUNCTION supasync_private.clock_query(overlap_seconds integer)
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $clock_query$
 SELECT pg_catalog.format('SELECT jsonb_build_object(''since'', to_char((least(now(), oldest) - make_interval(secs => %s)) AT TIME ZONE ''UTC'',
-    ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"''), ''now'', now()::text, ''oldestTransaction'', oldest::text)
+    ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"''), ''now'', now()::text, ''oldestTransaction'', oldest::text,
+    ''xmin'', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text)
   FROM (SELECT min(xact_start) AS oldest FROM pg_catalog.pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND xact_start IS NOT NULL) s', $1::integer)
 $clock_query$;
@@ -886,7 +891,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 3 $version$;
+AS $version$ SELECT 4 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

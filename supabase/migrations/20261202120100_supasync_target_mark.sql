@@ -54,4 +54,9 @@ CREATE TABLE IF NOT EXISTS supasync_private.watermarks (
   synced_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (table_schema, table_name)
 );
+-- A table without such a column follows production's transaction ids
+-- (changed_column 'xmin'): since_xid is the transaction from which the next
+-- run reads the rows written, `since` then unused.
+ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS since_xid bigint;
+ALTER TABLE supasync_private.watermarks ALTER COLUMN since DROP NOT NULL;
 REVOKE ALL ON supasync_private.watermarks FROM PUBLIC;

@@ -158,7 +158,7 @@ export function defineResyncSuite(via: Via): void {
       });
     }
 
-    it('incremental: reads the rows changed since the last run, finds deletes and old-stamped inserts by key ranges, and misses no late commit', async () => {
+    it('incremental: reads the rows changed since the last run (by updated_at, else xmin), finds deletes and old-stamped inserts by key ranges, and misses no late commit', async () => {
       const pair = await syncedPair('incremental');
       const { production, staging } = pair;
       // No overlap: only the oldest open transaction's start keeps the late commit below from being missed.
@@ -167,6 +167,11 @@ export function defineResyncSuite(via: Via): void {
       const first = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
       expect(first.code, first.stderr).toBe(0);
       expect(byTable(first.stdout).get('public.hotels')).toMatchObject({ rows: 0, watermark: { from: null, next: { column: 'updated_at' } } });
+      // A table without an updated_at follows the transaction ids that wrote its rows.
+      expect(byTable(first.stdout).get('public.sire_countries')).toMatchObject({
+        rows: 0,
+        watermark: { from: null, next: { column: 'xmin', since: expect.stringMatching(/^\d+$/) as string } },
+      });
 
       // A transaction that stamps a hotel with its start and commits only after the next run.
       const late = new pg.Client(production.dbUrl);
@@ -174,6 +179,9 @@ export function defineResyncSuite(via: Via): void {
       try {
         await late.query('BEGIN');
         await late.query(`UPDATE public.hotels SET name = 'committed late' WHERE id = (SELECT id FROM public.hotels ORDER BY id DESC LIMIT 1)`);
+        await late.query(
+          `UPDATE public.sire_countries SET name = 'committed late' WHERE country_code = (SELECT country_code FROM public.sire_countries ORDER BY 1 LIMIT 1 OFFSET 5)`,
+        );
         await new Promise((resolve) => setTimeout(resolve, 1100));
         await query(
           production.adminUrl,
@@ -188,8 +196,8 @@ export function defineResyncSuite(via: Via): void {
         expect(tables.get('public.hotels')).toMatchObject({ changed: 2, watermark: { from: expect.any(String) as string } });
         // By checksums of the keys: the row deleted and the row inserted with an old updated_at.
         expect(tables.get('public.profiles')).toMatchObject({ changed: 1, deleted: 1 });
-        // Tables without an updated_at are compared by checksums of whole rows, as a mirror does.
-        expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 0, watermark: null });
+        // Without an updated_at: the rows written since the last run's snapshot, by xmin (3 renamed, 1 inserted).
+        expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 0, watermark: { from: expect.stringMatching(/^\d+$/) as string } });
         expect(tables.get('public.booking_notes')).toMatchObject({ deleted: 4 });
         await late.query('COMMIT');
       } finally {
@@ -198,10 +206,29 @@ export function defineResyncSuite(via: Via): void {
       const third = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
       expect(third.code, third.stderr).toBe(0);
       expect(byTable(third.stdout).get('public.hotels')).toMatchObject({ changed: 1 });
+      // The late row is read, and again the 4 committed while it was open (the last run's snapshot could not rule them out): 1 changed.
+      expect(byTable(third.stdout).get('public.sire_countries')).toMatchObject({ rows: 5, changed: 1 });
       expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
       expect(await query(staging.adminUrl, `SELECT name FROM public.hotels WHERE id = (SELECT id FROM public.hotels ORDER BY id DESC LIMIT 1)`)).toEqual([
         { name: 'committed late' },
       ]);
+      expect(
+        await query(
+          staging.adminUrl,
+          `SELECT name FROM public.sire_countries WHERE country_code = (SELECT country_code FROM public.sire_countries ORDER BY 1 LIMIT 1 OFFSET 5)`,
+        ),
+      ).toEqual([{ name: 'committed late' }]);
+
+      // A watermark ahead of production's transactions (another database: restored, or another production) bounds nothing: compared whole.
+      await query(staging.adminUrl, `UPDATE supasync_private.watermarks SET since_xid = since_xid + 1000000000000 WHERE changed_column = 'xmin'`);
+      await query(
+        production.adminUrl,
+        `UPDATE public.sire_countries SET name = name || '!' WHERE country_code = (SELECT min(country_code) FROM public.sire_countries)`,
+      );
+      const fourth = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
+      expect(fourth.code, fourth.stderr).toBe(0);
+      expect(byTable(fourth.stdout).get('public.sire_countries')).toMatchObject({ changed: 1, watermark: { from: null } });
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
     });
 
     it('refuses to mirror or sync incrementally a table with no key, naming it and the way out', async () => {
