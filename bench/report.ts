@@ -265,6 +265,8 @@ export function writeReport(report: BenchReport | ResyncReport, directory: strin
 export interface ResyncChanges {
   /** production_after's clock just before its changes: the incremental contender's watermarks. */
   startedAt: string;
+  /** production_after's oldest running transaction before the changes: the xmin watermark of the tables without an updated_at. */
+  xidBefore: string;
   /** Rows of production, and how many were updated, inserted or deleted. */
   rows: number;
   updated: number;

@@ -217,7 +217,7 @@ export async function runResync(options: ResyncOptions, context: ResyncContext, 
         const { staging, result: prepared } = await oneBehind(workDir, index === 0);
         if (index === 0) initialRuns.push(prepared);
         progress(`${index === 0 ? describeRun(prepared, 'production') : `${prepared.seconds.toFixed(2)} s`}\n`);
-        if (contender.watermarks) await setWatermarks(staging, changes.startedAt);
+        if (contender.watermarks) await setWatermarks(staging, changes.startedAt, changes.xidBefore);
         await withClient(staging.adminUrl, (c) => c.query('CHECKPOINT'));
         const env = contender.group === 'rest' ? restEnv({ production: after, staging }) : projectEnv(after, staging);
         const args = contender.args(schemas);
@@ -356,7 +356,11 @@ async function changeProductionAfter(
 ): Promise<ResyncChanges> {
   const script = await changeScript(after.adminUrl, new Map(perTable.map((t) => [t.table, t.rows])));
   // Production's clock before the deploy: where an incremental sync that ran then would have left its watermarks.
-  const startedAt = await withClient(after.adminUrl, async (c) => (await c.query<{ now: string }>(`SELECT now()::text AS now`)).rows[0]?.now ?? '');
+  // And its oldest running transaction then, for the tables without an updated_at (followed by xmin).
+  const { startedAt, xidBefore } = await withClient(after.adminUrl, async (c) => {
+    const { rows } = await c.query<{ now: string; xmin: string }>(`SELECT now()::text AS now, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`);
+    return { startedAt: rows[0]?.now ?? '', xidBefore: rows[0]?.xmin ?? '' };
+  });
   const counts = await applyChanges(after.adminUrl, script);
   const unkeyed = tables.filter((t) => !keys.has(t.key));
   const unkeyedNow = await digestTables(after.adminUrl, unkeyed);
@@ -366,6 +370,7 @@ async function changeProductionAfter(
   const sum = (field: 'updated' | 'inserted' | 'deleted' | 'changedBytes' | 'deletedKeyBytes') => perTableChanges.reduce((total, t) => total + t[field], 0);
   return {
     startedAt,
+    xidBefore,
     rows: perTable.reduce((total, t) => total + t.rows, 0),
     updated: sum('updated'),
     inserted: sum('inserted'),
@@ -418,18 +423,21 @@ function directoryBytes(path: string): number {
 /**
  * The watermarks an incremental run just before the deploy would have left:
  * every table with an updated_at (what --mode incremental follows by
- * default), at production's clock then.
+ * default) at production's clock then, every other table at production's
+ * oldest running transaction then (xmin).
  */
-async function setWatermarks(staging: Project, since: string): Promise<void> {
+async function setWatermarks(staging: Project, since: string, xid: string): Promise<void> {
   await withClient(staging.adminUrl, (c) =>
     c.query(
-      `INSERT INTO supasync_private.watermarks (table_schema, table_name, changed_column, since)
-       SELECT c.table_schema, c.table_name, 'updated_at', $1::timestamptz FROM information_schema.columns c
-       JOIN information_schema.tables t USING (table_schema, table_name)
-       WHERE c.column_name = 'updated_at' AND c.data_type LIKE 'timestamp%' AND t.table_type = 'BASE TABLE'
-         AND c.table_schema IN ('public', 'analytics', 'auth', 'storage')
-       ON CONFLICT (table_schema, table_name) DO UPDATE SET since = EXCLUDED.since`,
-      [since],
+      `INSERT INTO supasync_private.watermarks (table_schema, table_name, changed_column, since, since_xid)
+       SELECT t.table_schema, t.table_name, CASE WHEN stamped THEN 'updated_at' ELSE 'xmin' END,
+              CASE WHEN stamped THEN $1::timestamptz END, CASE WHEN NOT stamped THEN $2::bigint END
+       FROM information_schema.tables t
+       CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM information_schema.columns c WHERE (c.table_schema, c.table_name) = (t.table_schema, t.table_name)
+                             AND c.column_name = 'updated_at' AND c.data_type LIKE 'timestamp%') AS stamped) s
+       WHERE t.table_type = 'BASE TABLE' AND t.table_schema IN ('public', 'analytics', 'auth', 'storage')
+       ON CONFLICT (table_schema, table_name) DO UPDATE SET changed_column = EXCLUDED.changed_column, since = EXCLUDED.since, since_xid = EXCLUDED.since_xid`,
+      [since, xid],
     ),
   );
 }
