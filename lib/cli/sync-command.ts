@@ -129,7 +129,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         else console.log(flags.json ? JSON.stringify({ ...(JSON.parse(plan) as object), files: files.results }, null, 2) : `${plan}\n\n${files.output}`);
       }
       if (stop) throw stop;
-      await recorder.ended({ exitCode: 0 });
+      await recorder.ended({ exitCode: 0, ...(files ? { files: { copied: files.results } } : {}) });
       return 0;
     }
     const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult }] = await syncModules;
@@ -215,7 +215,12 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
       console.log([renderSyncResult(result), ...(files ? [files.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'));
     }
-    await recorder.ended({ result, exitCode, ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}) });
+    await recorder.ended({
+      result,
+      exitCode,
+      ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}),
+      ...(files ? { files: { copied: files.results, ...(fileVerdicts ? { verdicts: fileVerdicts.verdicts } : {}) } } : {}),
+    });
     return exitCode;
   } catch (error) {
     await recorder.failed(error);
