@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { reportFormat } from '../lib/report/document/format.ts';
 import { renderHtml } from '../lib/report/document/html.ts';
 import { renderMarkdown, renderStepSummary } from '../lib/report/document/markdown.ts';
-import type { RunReport } from '../lib/report/document/model.ts';
+import { buildReport, type RunFacts, type RunReport } from '../lib/report/document/model.ts';
 import { REDACTED, secretValues, withoutSecrets } from '../lib/report/document/secrets.ts';
+import type { SyncPlan } from '../lib/plan/types.ts';
+import type { BucketCopyResult } from '../lib/storage/copy.ts';
+import type { BucketVerdict } from '../lib/storage/verify.ts';
 
 const HOSTILE_TABLE = 'public."<script>alert(1)</script>"';
 const HOSTILE_KEY = '("<img src=https://example.test/x.png onerror=alert(2)>|a`b")';
@@ -55,6 +58,7 @@ function hostileRun(): RunReport {
       sequencesEqual: 0,
       orphans: [],
     },
+    files: null,
     audit: null,
     chart: {
       title: 'Comparison time per table',
@@ -65,6 +69,168 @@ function hostileRun(): RunReport {
     },
   };
 }
+
+// Files: a bucket and a path are whatever the project named them.
+const HOSTILE_BUCKET = '<img src=x>';
+const HOSTILE_PATH = 'a`b|<img src=x onerror=alert(1)>.png';
+
+/** A plan of no tables: the files step is what these runs are about. */
+const NO_TABLES: SyncPlan = {
+  production: 'production',
+  staging: 'staging',
+  mode: 'replace',
+  schemas: ['public'],
+  tables: [],
+  cycles: [],
+  selfReferences: [],
+  externalParents: [],
+  stagingLinks: [],
+  sequences: [],
+  stagingOnlyTables: [],
+  leftOut: [],
+  signInState: [],
+  sameDatabase: false,
+};
+
+function filesRun(kind: RunFacts['kind'], files: RunFacts['files'], options: { exitCode?: number; dryRun?: boolean } = {}): RunFacts {
+  return {
+    kind,
+    command: `npx supasync ${kind} --storage`,
+    startedAt: new Date('2026-01-02T03:04:05.000Z'),
+    finishedAt: new Date('2026-01-02T03:04:09.000Z'),
+    run: { via: 'rest', plan: NO_TABLES, production: { location: 'https://production.example.test' }, staging: { location: 'https://staging.example.test' } },
+    dryRun: options.dryRun,
+    files,
+    exitCode: options.exitCode ?? 0,
+  };
+}
+
+const copied = (bucket: string, counts: Partial<BucketCopyResult> = {}): BucketCopyResult => ({
+  bucket,
+  settings: 'created',
+  objects: 0,
+  bytes: 0,
+  copied: 0,
+  copiedBytes: 0,
+  removed: 0,
+  unchanged: 0,
+  seconds: 1.5,
+  ...counts,
+});
+
+const MISSING = Array.from({ length: 12 }, (_, i) => `p/${i}.png`);
+
+/** photos equal; the hostile bucket lacks 12 files in staging (10 listed) and has one production lacks. */
+function verdicts(): BucketVerdict[] {
+  return [
+    {
+      bucket: 'photos',
+      status: 'equal',
+      production: { objects: 300, bytes: 1_234_567 },
+      staging: { objects: 300, bytes: 1_234_567 },
+      missing: [],
+      extra: [],
+      changed: [],
+      counts: { missing: 0, extra: 0, changed: 0 },
+      hashed: 0,
+    },
+    {
+      bucket: HOSTILE_BUCKET,
+      status: 'differs',
+      production: { objects: 12, bytes: 12_000 },
+      staging: { objects: 1, bytes: 100 },
+      missing: MISSING.slice(0, 10),
+      extra: [HOSTILE_PATH],
+      changed: [],
+      counts: { missing: 12, extra: 1, changed: 0 },
+      hashed: 0,
+    },
+  ];
+}
+
+describe('the files step in the report', () => {
+  const failedOnFiles = () =>
+    buildReport(
+      filesRun(
+        'sync',
+        {
+          copied: [
+            copied('photos', { objects: 300, bytes: 1_234_567, copied: 300, copiedBytes: 1_234_567 }),
+            copied(HOSTILE_BUCKET, { settings: 'unchanged', objects: 12, bytes: 12_000, unchanged: 12 }),
+          ],
+          verdicts: verdicts(),
+        },
+        { exitCode: 1 },
+      ),
+    );
+
+  it('a sync whose rows are fine but whose files differ says so in its outcome, and lists the differing paths with how many more', () => {
+    const report = failedOnFiles();
+    expect(report.outcome).toMatchObject({ ok: false, exitCode: 1 });
+    expect(report.outcome.headline).toBe(`Files: 2 bucket(s), 300 copied (1.2 MB), 12 unchanged. Files differ in ${HOSTILE_BUCKET}.`);
+    expect(report.files?.verify?.buckets.map((b) => b.differences)).toEqual([
+      [],
+      [
+        { what: 'missing in staging', paths: MISSING.slice(0, 10), more: 2 },
+        { what: 'only in staging', paths: [HOSTILE_PATH], more: 0 },
+      ],
+    ]);
+  });
+
+  it('Markdown: each bucket a row, bucket names and paths in code spans, the pipe in a path unable to end a cell', () => {
+    const markdown = renderMarkdown(failedOnFiles());
+    expect(markdown).toMatch(/^# supasync sync: ❌ Files: 2 bucket\(s\), 300 copied \(1\.2 MB\), 12 unchanged\. Files differ in \\<img src=x\\>\./);
+    expect(markdown).toContain('| Bucket | Settings | Objects | Copied | Unchanged | Removed | Time |');
+    expect(markdown).toContain('| `photos` | created | 300 (1.2 MB) | 300 (1.2 MB) | 0 | 0 | 1.50 s |');
+    expect(markdown).toContain('| `<img src=x>` | unchanged | 12 (11.7 KB) | 0 (0 B) | 12 | 0 | 1.50 s |');
+    expect(markdown).toContain('| `<img src=x>` | 12 (11.7 KB) | 1 (100 B) | ❌ Files differ |');
+    expect(markdown).toContain('- missing in staging: `p/0.png` `p/1.png`');
+    expect(markdown).toContain('`p/9.png` and 2 more');
+    expect(markdown).not.toContain('`p/10.png`');
+    expect(markdown).toContain('- only in staging: ``a`b|<img src=x onerror=alert(1)>.png``');
+    // Outside a code span, no tag that is not escaped.
+    expect(markdown.replace(/(`+)[\s\S]*?\1/g, '')).not.toMatch(/(?<!\\)<img/);
+  });
+
+  it('HTML: bucket names and paths are text, not markup', () => {
+    const html = renderHtml(failedOnFiles());
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain('<h2>Files</h2>');
+    expect(html).toContain('<code>&#60;img src=x&#62;</code>');
+    expect(html).toContain('only in staging: <code>a`b|&#60;img src=x onerror=alert(1)&#62;.png</code>');
+    expect(html).toContain('<code>p/9.png</code> and 2 more');
+  });
+
+  it('the job summary has one short row per bucket, with verify’s word on it', () => {
+    const summary = renderStepSummary(failedOnFiles());
+    expect(summary).toContain('| Bucket | Objects | Copied | Removed | Time | Verify |');
+    expect(summary).toContain('| `photos` | 300 (1.2 MB) | 300 (1.2 MB) | 0 | 1.50 s | ✅ Equal |');
+    expect(summary).toContain('| `<img src=x>` | 12 (11.7 KB) | 0 (0 B) | 0 | 1.50 s | ❌ Files differ |');
+  });
+
+  it('a dry run says what it would copy and remove, and times nothing', () => {
+    const report = buildReport(
+      filesRun('sync', { copied: [copied('avatars', { objects: 5, bytes: 5120, copied: 3, copiedBytes: 3072, unchanged: 2, removed: 1 })] }, { dryRun: true }),
+    );
+    expect(report.outcome.headline).toBe('Dry run, nothing written: 0 table(s) planned. Files: 1 bucket(s), 3 to copy (3.0 KB), 2 unchanged, 1 to remove.');
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('## Files (dry run: nothing changed)');
+    expect(markdown).toContain('| Bucket | Settings | Objects | To copy | Unchanged | To remove | Time |');
+    expect(markdown).toContain('| `avatars` | to be created | 5 (5.0 KB) | 3 (3.0 KB) | 2 | 1 | - |');
+    expect(renderStepSummary(report)).toContain('| `avatars` | 5 (5.0 KB) | 3 (3.0 KB) | 1 | - |');
+  });
+
+  it('verify --storage: production against staging per bucket; a run without a files step has no files section', () => {
+    const report = buildReport(filesRun('verify', { verdicts: verdicts() }, { exitCode: 1 }));
+    expect(report.files?.summary).toBeNull();
+    expect(report.outcome.headline).toBe(`Files differ in ${HOSTILE_BUCKET}.`);
+    const summary = renderStepSummary(report);
+    expect(summary).toContain('| Bucket | Production | Staging | Status |');
+    expect(summary).toContain('| `photos` | 300 (1.2 MB) | 300 (1.2 MB) | ✅ Equal |');
+    expect(renderMarkdown(report)).toContain('### Files verified\n\n❌ Files differ in \\<img src=x\\>.');
+    expect(buildReport(filesRun('verify', undefined)).files).toBeNull();
+  });
+});
 
 describe('report documents', () => {
   it('HTML: every name and key is text, not markup, and the page may make no request at all', () => {

@@ -3,7 +3,7 @@
 // behind the gateway), and verify compares them. Every check reads the bytes
 // back from staging's Storage, and its rows from staging's database.
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
@@ -89,10 +89,15 @@ describe('sync --storage', () => {
     expect(planned.files.map((file) => file.bucket)).toEqual(['archive', 'photos']);
   });
 
-  it('copies every bucket with its settings and every file exactly; Storage writes the rows, and verify finds them equal', async () => {
-    const result = await runScript('sync.ts', ['--yes', '--storage'], { env });
+  it('copies every bucket with its settings and every file exactly; Storage writes the rows, the report tells each bucket, and verify finds them equal', async () => {
+    const cwd = emptyDirectory();
+    const result = await runScript('sync.ts', ['--yes', '--storage', '--report', 'files.md'], { env, cwd });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/\| photos +\| created +\| 300 \([\d.]+ MB\) \| 300 /);
+    const report = readFileSync(join(cwd, 'files.md'), 'utf8');
+    expect(report).toMatch(/^# supasync sync: ✅ .* Files: 2 bucket\(s\), 301 copied \([\d.]+ MB\), 0 unchanged\./);
+    expect(report).toMatch(/\| `archive` \| created \| 1 \(47\.7 MB\) \| 1 \(47\.7 MB\) \| 0 \| 0 \| [\d.]+ m?s \|/);
+    expect(report).toMatch(/\| `photos` \| created \| 300 \([\d.]+ [KM]B\) \| 300 \([\d.]+ [KM]B\) \| 0 \| 0 \| [\d.]+ m?s \|/);
     const buckets = (await storageOf(staging).listBuckets()).data!;
     expect(buckets.map(({ id, public: open, file_size_limit, allowed_mime_types }) => ({ id, open, file_size_limit, allowed_mime_types }))).toEqual([
       { id: 'archive', open: false, file_size_limit: null, allowed_mime_types: null },
@@ -139,10 +144,19 @@ describe('sync --storage', () => {
     const path = PHOTOS[1]!;
     const original = await bytesIn(production, 'photos', path);
     await upload(staging, 'photos', path, Buffer.from(original.map((byte) => byte ^ 0xff)));
-    const verify = await runScript('verify-sync-status.ts', ['--storage', '--buckets', 'photos'], { env });
+    const cwd = emptyDirectory();
+    const verify = await runScript('verify-sync-status.ts', ['--storage', '--buckets', 'photos', '--report', 'verify.md'], {
+      env: { ...env, GITHUB_STEP_SUMMARY: join(cwd, 'summary.md') },
+      cwd,
+    });
     expect(verify.code).toBe(1);
     expect(verify.stdout).toContain(`different: ${path}`);
     expect(verify.stdout).toContain('❌ Files differ');
+    // The report and the job summary say so too: a run whose rows are equal failed on its files.
+    const report = readFileSync(join(cwd, 'verify.md'), 'utf8');
+    expect(report).toMatch(/^# supasync verify: ❌ .*Files differ in photos\./);
+    expect(report).toContain(`- different: \`${path}\``);
+    expect(readFileSync(join(cwd, 'summary.md'), 'utf8')).toMatch(/\| `photos` \| 300 \([\d.]+ [KM]B\) \| 300 \([\d.]+ [KM]B\) \| ❌ Files differ \|/);
   });
 
   it("follows supasync.config.json's storage section unless a flag says otherwise, and shows the bytes as they move", async () => {

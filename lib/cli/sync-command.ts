@@ -133,7 +133,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
           );
       }
       if (stop) throw stop;
-      await recorder.ended({ exitCode: 0 });
+      await recorder.ended({ exitCode: 0, ...(filesToCopy ? { files: { copied: filesToCopy.results } } : {}) });
       return 0;
     }
     const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult }] = await syncModules;
@@ -221,7 +221,12 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         [renderSyncResult(result), ...(copiedFiles ? [copiedFiles.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'),
       );
     }
-    await recorder.ended({ result, exitCode, ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}) });
+    await recorder.ended({
+      result,
+      exitCode,
+      ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}),
+      ...(copiedFiles ? { files: { copied: copiedFiles.results, ...(fileVerdicts ? { verdicts: fileVerdicts.verdicts } : {}) } } : {}),
+    });
     return exitCode;
   } catch (error) {
     await recorder.failed(error);

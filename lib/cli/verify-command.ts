@@ -93,7 +93,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
           )
         : [renderVerdicts({ tables: verdicts, sequences, orphans }), ...(files ? [files.output] : [])].join('\n\n'),
     );
-    await recorder.ended({ verify: { tables: verdicts, sequences, orphans }, exitCode });
+    await recorder.ended({ verify: { tables: verdicts, sequences, orphans }, exitCode, ...(files ? { files: { verdicts: files.verdicts } } : {}) });
     return exitCode;
   } catch (error) {
     await recorder.failed(error);

@@ -1,4 +1,6 @@
 // What the file copy did, and what verify found, per bucket, for the terminal.
+// The words for a bucket's settings and status are the report's too
+// (document/files.ts), so the two cannot say different things.
 import type { BucketCopyResult } from '../storage/copy.ts';
 import type { BucketVerdict } from '../storage/verify.ts';
 import { renderTable } from './table.ts';
@@ -6,11 +8,30 @@ import { renderTable } from './table.ts';
 const MB = 1024 * 1024;
 const megabytes = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
 
+/** What was done to the bucket itself, or what a dry run would do. */
+export function settingsAction(result: BucketCopyResult, dryRun: boolean): string {
+  return dryRun && result.settings !== 'unchanged' ? `to be ${result.settings}` : result.settings;
+}
+
+export function fileStatus(verdict: BucketVerdict): string {
+  return verdict.status === 'equal' ? '✅ Equal' : verdict.status === 'missing-bucket' ? '❌ No such bucket in staging' : '❌ Files differ';
+}
+
+/** Each kind of differing path, with the paths listed and how many more there are. */
+export function differingPaths(verdict: BucketVerdict): { what: string; paths: string[]; more: number }[] {
+  const kinds = [
+    { what: 'missing in staging', paths: verdict.missing, count: verdict.counts.missing },
+    { what: 'only in staging', paths: verdict.extra, count: verdict.counts.extra },
+    { what: 'different', paths: verdict.changed, count: verdict.counts.changed },
+  ];
+  return kinds.filter((kind) => kind.count).map(({ what, paths, count }) => ({ what, paths, more: count - paths.length }));
+}
+
 export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean): string {
   if (!results.length) return 'Files: no bucket chosen.';
   const rows = results.map((result) => [
     result.bucket,
-    dryRun && result.settings !== 'unchanged' ? `to be ${result.settings}` : result.settings,
+    settingsAction(result, dryRun),
     `${result.objects} (${megabytes(result.bytes)})`,
     `${result.copied} (${megabytes(result.copiedBytes)})`,
     String(result.unchanged),
@@ -26,16 +47,13 @@ export function renderFileVerdicts(verdicts: BucketVerdict[]): string {
     verdict.bucket,
     `${verdict.production.objects} (${megabytes(verdict.production.bytes)})`,
     `${verdict.staging.objects} (${megabytes(verdict.staging.bytes)})`,
-    verdict.status === 'equal' ? '✅ Equal' : verdict.status === 'missing-bucket' ? '❌ No such bucket in staging' : '❌ Files differ',
+    fileStatus(verdict),
   ]);
   const lines = [renderTable(['Bucket', 'Production', 'Staging', 'Status'], rows)];
   for (const verdict of verdicts.filter((v) => v.status === 'differs')) {
-    const list = (what: string, paths: string[]) => (paths.length ? [`  ${what}: ${paths.join(', ')}`] : []);
     lines.push(
       `${verdict.bucket}:`,
-      ...list('missing in staging', verdict.missing),
-      ...list('only in staging', verdict.extra),
-      ...list('different', verdict.changed),
+      ...differingPaths(verdict).map(({ what, paths, more }) => `  ${what}: ${paths.join(', ')}${more ? `, and ${more} more` : ''}`),
     );
   }
   return `Files:\n${lines.join('\n')}`;

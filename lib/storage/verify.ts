@@ -17,6 +17,8 @@ export interface BucketVerdict {
   missing: string[];
   extra: string[];
   changed: string[];
+  /** How many there are of each, the ones past `maxPaths` too. */
+  counts: { missing: number; extra: number; changed: number };
   /** Objects compared by their bytes (multipart ETags). */
   hashed: number;
 }
@@ -36,6 +38,7 @@ export async function verifyStorage(production: StorageApi, staging: StorageApi,
         missing: [],
         extra: [],
         changed: [],
+        counts: { missing: 0, extra: 0, changed: 0 },
         hashed: 0,
       });
       continue;
@@ -65,6 +68,7 @@ export async function verifyStorage(production: StorageApi, staging: StorageApi,
       missing: missing.slice(0, maxPaths),
       extra: extra.slice(0, maxPaths),
       changed: changed.slice(0, maxPaths),
+      counts: { missing: missing.length, extra: extra.length, changed: changed.length },
       hashed,
     });
   }

@@ -3,7 +3,8 @@
 // Security Policy forbids any request, so a value that got past escaping
 // still could not fetch anything; every value is escaped all the same.
 import { formatCount } from '../table.ts';
-import { duration, rowsPerSecond } from './units.ts';
+import { duration, filesAndBytes, rowsPerSecond } from './units.ts';
+import { copyColumns, type FilesSection } from './files.ts';
 import type { CopySection, PlanSection, RunReport, TimingChart, VerifySection } from './model.ts';
 
 const STYLE = `
@@ -36,6 +37,7 @@ export function renderHtml(report: RunReport): string {
     report.copy ? copyHtml(report.copy) : '',
     report.chart ? `<h2>${esc(report.chart.title)}</h2>${svgChart(report.chart)}` : '',
     report.verify ? verifyHtml(report.verify) : '',
+    report.files ? filesHtml(report.files) : '',
     report.audit ? auditHtml(report.audit) : '',
   ];
   return `<!DOCTYPE html>
@@ -145,6 +147,51 @@ function verifyHtml(verify: VerifySection): string {
     );
   }
   if (verify.orphans.length) out.push('<h3>Rows without their parent</h3>', list(verify.orphans.map(esc)));
+  return out.join('\n');
+}
+
+function filesHtml(files: FilesSection): string {
+  const out = [`<h2>Files${files.dryRun ? ' (dry run: nothing changed)' : ''}</h2>`];
+  if (files.summary) out.push(`<p>${esc(files.summary)}</p>`);
+  if (files.buckets.length) {
+    const { copied, removed } = copyColumns(files);
+    out.push(
+      table(
+        ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, 'Time'],
+        files.buckets.map((b) => [
+          cell(`<code>${esc(b.bucket)}</code>`),
+          cell(esc(b.settings)),
+          num(filesAndBytes(b.objects, b.bytes)),
+          num(filesAndBytes(b.copied, b.copiedBytes)),
+          num(formatCount(b.unchanged)),
+          num(formatCount(b.removed)),
+          num(b.seconds === null ? '-' : duration(b.seconds)),
+        ]),
+      ),
+    );
+  }
+  const verify = files.verify;
+  if (!verify) return out.join('\n');
+  out.push('<h3>Files verified</h3>', `<p class="${verify.equal ? 'ok' : 'bad'}">${verify.equal ? '✅' : '❌'} ${esc(verify.summary)}</p>`);
+  if (verify.buckets.length) {
+    out.push(
+      table(
+        ['Bucket', 'Production', 'Staging', 'Status'],
+        verify.buckets.map((b) => [
+          cell(`<code>${esc(b.bucket)}</code>`),
+          num(filesAndBytes(b.production.objects, b.production.bytes)),
+          num(filesAndBytes(b.staging.objects, b.staging.bytes)),
+          `<td class="${b.equal ? 'ok' : 'bad'}">${esc(b.status)}</td>`,
+        ]),
+      ),
+    );
+  }
+  for (const b of verify.buckets.filter((v) => v.differences.length)) {
+    out.push(
+      `<p><code>${esc(b.bucket)}</code>:</p>`,
+      list(b.differences.map(({ what, paths, more }) => `${esc(what)}: ${keys(paths)}${more ? ` and ${formatCount(more)} more` : ''}`)),
+    );
+  }
   return out.join('\n');
 }
 

@@ -4,7 +4,8 @@
 // other value is escaped, so a table called `<img src=...>` is text here too
 // and cannot make GitHub's page fetch anything.
 import { formatCount } from '../table.ts';
-import { duration, rowsPerSecond } from './units.ts';
+import { duration, filesAndBytes, rowsPerSecond } from './units.ts';
+import { copyColumns, type FilesSection } from './files.ts';
 import type { CopySection, RunReport, TimingChart, VerifySection } from './model.ts';
 
 export function renderMarkdown(report: RunReport): string {
@@ -23,6 +24,7 @@ export function renderMarkdown(report: RunReport): string {
   if (report.copy) out.push('', ...copyMarkdown(report.copy));
   if (report.chart) out.push('', `## ${escapeText(report.chart.title)}`, '', textChart(report.chart));
   if (report.verify) out.push('', ...verifyMarkdown(report.verify));
+  if (report.files) out.push('', ...filesMarkdown(report.files));
   if (report.audit) {
     out.push('', '## Masking audit', '', escapeText(report.audit.summary), '');
     out.push(
@@ -48,8 +50,9 @@ export function renderMarkdown(report: RunReport): string {
 }
 
 /**
- * For $GITHUB_STEP_SUMMARY: the outcome and one row per table (rows, time,
- * verify's status), short enough to read on the run's page.
+ * For $GITHUB_STEP_SUMMARY: the outcome, one row per table (rows, time,
+ * verify's status) and one per bucket with --storage, short enough to read
+ * on the run's page.
  */
 export function renderStepSummary(report: RunReport): string {
   const out = [`### ${escapeText(report.title)}: ${outcomeMark(report)} ${escapeText(report.outcome.headline)}`, ''];
@@ -90,7 +93,42 @@ export function renderStepSummary(report: RunReport): string {
       ),
     );
   }
+  const buckets = report.files ? bucketSummary(report.files) : null;
+  if (buckets) out.push('', buckets);
   return `${out.join('\n')}\n\n`;
+}
+
+/** The job summary's files: what each bucket copied (and verify's word on it), or verify's counts alone. */
+function bucketSummary(files: FilesSection): string | null {
+  const verdicts = new Map((files.verify?.buckets ?? []).map((b) => [b.bucket, b]));
+  if (files.buckets.length) {
+    const { copied, removed } = copyColumns(files);
+    return table(
+      ['Bucket', 'Objects', copied, removed, 'Time', ...(files.verify ? ['Verify'] : [])],
+      files.buckets.map((b) => [
+        code(b.bucket),
+        filesAndBytes(b.objects, b.bytes),
+        filesAndBytes(b.copied, b.copiedBytes),
+        formatCount(b.removed),
+        b.seconds === null ? '-' : duration(b.seconds),
+        ...(files.verify ? [escapeText(verdicts.get(b.bucket)?.status ?? '-')] : []),
+      ]),
+      [1, 2, 3, 4],
+    );
+  }
+  if (files.verify?.buckets.length) {
+    return table(
+      ['Bucket', 'Production', 'Staging', 'Status'],
+      files.verify.buckets.map((b) => [
+        code(b.bucket),
+        filesAndBytes(b.production.objects, b.production.bytes),
+        filesAndBytes(b.staging.objects, b.staging.bytes),
+        escapeText(b.status),
+      ]),
+      [1, 2],
+    );
+  }
+  return null;
 }
 
 function planMarkdown(report: RunReport): string[] {
@@ -196,6 +234,58 @@ function verifyMarkdown(verify: VerifySection): string[] {
     );
   }
   if (verify.orphans.length) out.push('', '### Rows without their parent', '', ...verify.orphans.map((line) => `- ${escapeText(line)}`));
+  return out;
+}
+
+function filesMarkdown(files: FilesSection): string[] {
+  const out = [`## Files${files.dryRun ? ' (dry run: nothing changed)' : ''}`];
+  if (files.summary) out.push('', escapeText(files.summary));
+  if (files.buckets.length) {
+    const { copied, removed } = copyColumns(files);
+    out.push(
+      '',
+      table(
+        ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, 'Time'],
+        files.buckets.map((b) => [
+          code(b.bucket),
+          escapeText(b.settings),
+          filesAndBytes(b.objects, b.bytes),
+          filesAndBytes(b.copied, b.copiedBytes),
+          formatCount(b.unchanged),
+          formatCount(b.removed),
+          b.seconds === null ? '-' : duration(b.seconds),
+        ]),
+        [2, 3, 4, 5, 6],
+      ),
+    );
+  }
+  const verify = files.verify;
+  if (!verify) return out;
+  out.push('', '### Files verified', '', `${verify.equal ? '✅' : '❌'} ${escapeText(verify.summary)}`);
+  if (verify.buckets.length) {
+    out.push(
+      '',
+      table(
+        ['Bucket', 'Production', 'Staging', 'Status'],
+        verify.buckets.map((b) => [
+          code(b.bucket),
+          filesAndBytes(b.production.objects, b.production.bytes),
+          filesAndBytes(b.staging.objects, b.staging.bytes),
+          escapeText(b.status),
+        ]),
+        [1, 2],
+      ),
+    );
+  }
+  for (const b of verify.buckets.filter((v) => v.differences.length)) {
+    out.push(
+      '',
+      `${code(b.bucket, false)}:`,
+      ...b.differences.map(
+        ({ what, paths, more }) => `- ${what}: ${paths.map((path) => code(path, false)).join(' ')}${more ? ` and ${formatCount(more)} more` : ''}`,
+      ),
+    );
+  }
   return out;
 }
 

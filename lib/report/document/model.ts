@@ -15,6 +15,7 @@ import type { KeyDifferences, TableVerdict } from '../../verify/verify.ts';
 import { describeMode, tableNotes } from '../plan.ts';
 import { backupLine, prunedLine, rangesLine, syncSummary, watermarkLines } from '../sync.ts';
 import { sequenceStatus, verdictStatus, verdictsSummary } from '../verify.ts';
+import { filesSection, type FilesFacts, type FilesSection } from './files.ts';
 
 export interface RunReport {
   /** "supasync sync", "supasync verify": the page's title, with the outcome. */
@@ -31,6 +32,8 @@ export interface RunReport {
   plan: PlanSection;
   copy: CopySection | null;
   verify: VerifySection | null;
+  /** --storage's buckets: null when the run had no files step. */
+  files: FilesSection | null;
   audit: AuditSection | null;
   /** Seconds per table: the copy's, or the comparison's for a verify run. */
   chart: TimingChart | null;
@@ -133,6 +136,7 @@ export interface RunFacts {
   /** The tables a sync finished before it failed. */
   finished?: TableResult[];
   verify?: VerifyFacts;
+  files?: FilesFacts;
   audits?: MaskAudit[];
   exitCode: number;
   /** The message the run stopped with. */
@@ -152,8 +156,9 @@ export interface VerifyFacts {
 export function buildReport(facts: RunFacts): RunReport {
   const copy = copySection(facts);
   const verify = facts.verify ? verifySection(facts.verify) : null;
+  const files = filesSection(facts.files, Boolean(facts.dryRun));
   const audit = facts.audits ? auditSection(facts.audits) : null;
-  const outcome = outcomeOf(facts, copy, verify, audit);
+  const outcome = outcomeOf(facts, copy, verify, files, audit);
   return {
     title: `supasync ${facts.kind}${facts.dryRun ? ' (dry run)' : ''}`,
     command: facts.command,
@@ -166,6 +171,7 @@ export function buildReport(facts: RunFacts): RunReport {
     plan: planSection(facts.run.plan, facts),
     copy,
     verify,
+    files,
     audit,
     chart: timingChart(copy, verify),
   };
@@ -284,17 +290,23 @@ function auditSection(audits: MaskAudit[]): AuditSection {
   };
 }
 
-function outcomeOf(facts: RunFacts, copy: CopySection | null, verify: VerifySection | null, audit: AuditSection | null): Outcome {
+/** One line for the page's title: the rows, then the files, so a run that failed only on its files says so. */
+function outcomeOf(facts: RunFacts, copy: CopySection | null, verify: VerifySection | null, files: FilesSection | null, audit: AuditSection | null): Outcome {
   const ok = facts.exitCode === 0;
   const base = { ok, exitCode: facts.exitCode, failure: facts.failure ?? null };
   if (facts.failure) return { ...base, headline: `Failed: ${firstLine(facts.failure)}` };
-  if (facts.dryRun) return { ...base, headline: `Dry run, nothing written: ${facts.run.plan.tables.length} table(s) planned.` };
+  if (facts.dryRun) {
+    const planned = `Dry run, nothing written: ${facts.run.plan.tables.length} table(s) planned.`;
+    return { ...base, headline: files?.summary ? `${planned} ${files.summary}` : planned };
+  }
   if (audit) return { ...base, headline: audit.summary };
   const said: string[] = [];
   if (copy) said.push(copy.summary);
   if (copy?.rejected.length) said.push(`${copy.rejected.length} row(s) rejected by staging.`);
   if (facts.result?.skipped.length) said.push(`${facts.result.skipped.length} not copied: ${facts.result.skipped.map((s) => s.table).join(', ')}.`);
   if (verify) said.push(verify.summary);
+  if (files?.summary) said.push(files.summary);
+  if (files?.verify) said.push(files.verify.summary);
   return { ...base, headline: said.join(' ') };
 }
 

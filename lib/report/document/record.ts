@@ -7,8 +7,8 @@ import { SupasyncError } from '../../errors.ts';
 import type { TableVerdict } from '../../verify/verify.ts';
 import type { RunFacts, VerifyFacts } from './model.ts';
 
-/** How the run ended, as the command knows it. */
-export type RunEnd = Pick<RunFacts, 'result' | 'audits' | 'exitCode'> & { verify?: Omit<VerifyFacts, 'seconds'> };
+/** How the run ended, as the command knows it; `files` only with --storage (or --buckets). */
+export type RunEnd = Pick<RunFacts, 'result' | 'files' | 'audits' | 'exitCode'> & { verify?: Omit<VerifyFacts, 'seconds'> };
 
 export class RunRecorder {
   readonly #kind: RunFacts['kind'];
