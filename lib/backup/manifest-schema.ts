@@ -45,11 +45,26 @@ const tableFields = {
   sequences: z.array(backedUpSequenceSchema),
 };
 
+/**
+ * A table a re-sync wrote into by key range: the file holds staging's rows in
+ * these ranges alone (the rows the run could write or delete), and a restore
+ * deletes staging's rows in them before loading it, instead of emptying the
+ * table. Built into SQL again by the read migration's builders, never taken as SQL.
+ */
+const touchedRangesSchema = z.object({
+  keyColumns: z.array(z.string()).min(1),
+  binary: z.boolean(),
+  bits: z.number().int().min(1).max(64),
+  ranges: z.array(z.string().regex(/^-?\d{1,20}$/, 'a key range as a decimal number')),
+});
+
 // The format goes into the restore's COPY statement: only the ones supasync writes.
 const backedUpTableSchema = z.object({
   ...tableFields,
   /** COPY's format: binary only where every column's type reads back exactly what it wrote (the catalog's binaryPortable). */
   format: z.enum(['binary', 'text']),
+  /** Only these key ranges of the table were saved (a re-sync's); absent: the whole table. */
+  within: touchedRangesSchema.optional(),
 });
 export type BackedUpTable = z.infer<typeof backedUpTableSchema>;
 

@@ -8,7 +8,7 @@ import { qualifiedName } from '../catalog/types.ts';
 import { comparesRanges, deletesMissing } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
-import type { SyncSession, TableCopy } from '../transport/session.ts';
+import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
@@ -72,6 +72,24 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
     for (const table of compared) comparisons.set(qualifiedName(table.table), await compare(table));
   }
   return comparisons;
+}
+
+/**
+ * Per table whose re-sync writes and deletes only inside the key ranges
+ * comparing found different, those ranges (a backup then saves them alone).
+ * Not a table read whole, nor one read past a watermark: its changed rows
+ * may be anywhere.
+ */
+export function touchedRanges(tables: TablePlan[], comparisons: ReadonlyMap<string, Comparison>): Map<string, TouchedRanges> {
+  const touched = new Map<string, TouchedRanges>();
+  for (const table of tables) {
+    const name = qualifiedName(table.table);
+    const comparison = comparisons.get(name);
+    if (!comparison || !table.key || comparison.ranges.rows.every || comparison.watermark?.from) continue;
+    const { bits, ranges } = comparison.ranges;
+    touched.set(name, { keyColumns: table.key.columns, binary: table.binarySafe, bits, ranges });
+  }
+  return touched;
 }
 
 /** Copies what comparing the table found: the rows that differ (insert-missing: those staging lacks), or past the watermark. */

@@ -18,7 +18,7 @@ import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
-import { compareTables, copyChangedRanges, deleteMissingRows, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
+import { compareTables, copyChangedRanges, deleteMissingRows, touchedRanges, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
@@ -118,13 +118,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     for (const warning of session.method.warnings) events.warning(warning);
     const question = confirmation(run, tables, emptied, options);
     if (question && !(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
-    const prepared = await session.prepare(
-      tables,
-      emptied,
-      sequences.map((plan) => plan.sequence),
-    );
-    for (const warning of prepared.warnings) events.warning(warning);
-    backup = prepared.backup;
+    // Compared first (reading only): a backup then saves, of a table written by key range, those ranges alone.
     const incremental: IncrementalState = {
       watermarks: tables.some((table) => table.mode === 'incremental' && table.changedColumn) ? await run.staging.watermarks() : [],
       overlapSeconds: options.overlapSeconds,
@@ -132,6 +126,14 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     const comparing = performance.now();
     const comparisons = await compareTables(run, tables, incremental);
     compareSeconds = (performance.now() - comparing) / 1000;
+    const prepared = await session.prepare(
+      tables,
+      emptied,
+      sequences.map((plan) => plan.sequence),
+      touchedRanges(tables, comparisons),
+    );
+    for (const warning of prepared.warnings) events.warning(warning);
+    backup = prepared.backup;
     for (const group of loadGroups(tables, session)) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);

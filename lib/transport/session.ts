@@ -2,6 +2,7 @@
 // and REST paths both implement it; the engine never asks which it holds.
 import type { SequenceState, TableRef } from '../catalog/types.ts';
 import type { TableLoad } from './load.ts';
+import type { KeyRangeSet } from './reads.ts';
 import type { Watermark } from './watermarks.ts';
 import type { RunBackup } from '../backup/run-backup.ts';
 import type { Masker } from '../mask/apply.ts';
@@ -41,6 +42,16 @@ export function tablesToSave(tables: TableLoad[], alsoEmptied: TableRef[]): { em
   const replaced = tables.filter((table) => table.mode === 'replace').map((table) => table.table);
   const upserted = tables.filter((table) => table.mode !== 'replace').map((table) => table.table);
   return { emptied: replaced.length ? [...replaced, ...alsoEmptied] : [], upserted };
+}
+
+/**
+ * The only staging rows a re-sync of a table writes or deletes: those whose
+ * key hash (hashed as the comparison hashed it) falls in these ranges.
+ */
+export interface TouchedRanges extends KeyRangeSet {
+  keyColumns: string[];
+  /** The key hashed from its binary form (the table's binarySafe), else from its text. */
+  binary: boolean;
 }
 
 export interface PreparedStaging {
@@ -89,9 +100,12 @@ export interface SyncSession {
    * replace mode, and with them `alsoEmptied` (tables not copied whose rows
    * reference them: Supabase's sign-in state of the users being replaced);
    * switch triggers off where needed. `sequences`: the ones finish() sets,
-   * saved in the backup with the tables.
+   * saved in the backup with the tables. `touched`: per table (by qualified
+   * name), the key ranges outside which a re-sync writes and deletes no
+   * staging row; where the session can, its backup of that table holds
+   * those ranges alone.
    */
-  prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging>;
+  prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging>;
   /**
    * What staging's role would refuse of this load, thrown before anything is
    * written (prepare() makes the same checks): tables whose triggers it may

@@ -1,13 +1,14 @@
 // Re-syncs that cost what changed (--mode mirror, insert-missing), told once
 // and run over each transport. Each test has a production of its own, which
 // it changes after a first full sync.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
 import type { Project } from '../../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
+import { backupLine } from '../helpers/backup.ts';
 import { emptyDirectory, runScript, startScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
@@ -105,6 +106,61 @@ export function defineResyncSuite(via: Via): void {
       expect(again.stdout).toMatch(/Compared key ranges of (\d+) table\(s\) in [\d.]+s: \1 already equal; [\d,]+ unchanged row\(s\) not copied; 0 staging row/);
       expect(again.stdout).toContain('Synced');
     });
+
+    if (via === 'postgres') {
+      it('backs up only the key ranges a mirror writes, and restore-staging.ts puts staging back as it was', async () => {
+        const pair = await syncedPair('mirror_backup');
+        const { production, staging } = pair;
+        await query(production.adminUrl, PRODUCTION_CHANGES);
+        // Staging's own: a row only it has, and a table whose every row it changed (read, so saved, whole).
+        await query(
+          staging.adminUrl,
+          `INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZS', 'Staging only');
+           UPDATE public.muva_content SET title = title || ' (staging)';`,
+        );
+        const before = await syncedDigests(staging.adminUrl);
+        const [{ messages }] = (await query<{ messages: number }>(
+          staging.adminUrl,
+          `SELECT count(*)::int AS messages FROM public.chat_messages WHERE conversation_id = (SELECT id FROM public.chat_conversations ORDER BY id LIMIT 1)`,
+        )) as [{ messages: number }];
+        const cwd = emptyDirectory();
+        const result = await resync(pair, 'mirror', ['--yes'], cwd);
+        expect(result.code, result.stderr).toBe(0);
+        expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+        const line = backupLine(result.stdout);
+        expect(line, result.stdout).not.toBeNull();
+        const manifest = JSON.parse(readFileSync(join(cwd, line!.directory, 'manifest.json'), 'utf8')) as {
+          tables: { schema: string; name: string; rows: number; within?: { keyColumns: string[]; ranges: string[] } }[];
+        };
+        const saved = new Map(manifest.tables.map((table) => [`${table.schema}.${table.name}`, table]));
+        // sire_countries: the 3 rows production renamed and the one only staging had (the row production added was not there to save).
+        expect(saved.get('public.sire_countries')).toMatchObject({ rows: 4, within: { keyColumns: ['country_code'] } });
+        expect(saved.get('public.sire_countries')?.within?.ranges).toHaveLength(5);
+        expect(saved.get('public.booking_notes')).toMatchObject({ rows: 4 });
+        // Equal tables: nothing saved; a table read whole: saved whole.
+        expect(saved.get('public.sire_cities')).toMatchObject({ rows: 0, within: { ranges: [] } });
+        const [{ content }] = (await query<{ content: number }>(staging.adminUrl, `SELECT count(*)::int AS content FROM public.muva_content`)) as [
+          { content: number },
+        ];
+        expect(saved.get('public.muva_content')).toMatchObject({ rows: content });
+        expect(saved.get('public.muva_content')?.within).toBeUndefined();
+        // chat_messages: the messages of the conversation production deleted, by its cascade; hotels: 2 of its 3 rows changed, so read and saved whole.
+        expect(saved.get('public.chat_messages')).toMatchObject({ rows: messages, within: { ranges: expect.any(Array) as unknown } });
+        expect(saved.get('public.hotels')?.within).toBeUndefined();
+        expect(line!.rows).toBe(manifest.tables.reduce((sum, table) => sum + table.rows, 0));
+        // Of the whole tables, what a backup before this change saved: here, a few rows of each.
+        const [{ countries, notes }] = (await query<{ countries: number; notes: number }>(
+          staging.adminUrl,
+          `SELECT (SELECT count(*)::int FROM public.sire_countries) AS countries, (SELECT count(*)::int FROM public.booking_notes) AS notes`,
+        )) as [{ countries: number; notes: number }];
+        expect(countries).toBeGreaterThan(4 * 4);
+        expect(notes).toBeGreaterThan(4 * 4);
+
+        const restored = await runScript('restore-staging.ts', [line!.restoreArgument, '--yes'], { env: envFor(production, staging), cwd });
+        expect(restored.code, restored.stderr).toBe(0);
+        expect(await syncedDigests(staging.adminUrl)).toEqual(before);
+      });
+    }
 
     it('inserts only the rows staging lacks, touching no row staging has', async () => {
       const pair = await syncedPair('insert_missing');

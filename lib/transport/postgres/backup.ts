@@ -1,6 +1,7 @@
 // Staging's rows, saved to local files before a replace empties them or an
 // upsert overwrites them. Read inside the sync's own transaction, before it
-// writes anything, so the backup is exactly what the run then changes.
+// writes anything, so the backup is exactly what the run then changes; of a
+// table a re-sync writes by key range, the rows of those ranges alone.
 // scripts/restore-staging.ts brings it back (restore.ts).
 import { type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,10 +16,11 @@ import { openPrivateFile } from '../../backup/files.ts';
 import { backupName, tableFile, writeManifest, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
 import { backupOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
-import type { WrittenBackup } from '../session.ts';
+import type { TouchedRanges, WrittenBackup } from '../session.ts';
 import { runBuilt } from '../../sql/shared.ts';
 import { ownedWithValues, runSequenceValues, sequencesToRead, type StagingTableState } from '../backup-tables.ts';
 import { copyOut } from './copy-out.ts';
+import { keyRanges } from './key-ranges.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 
 /**
@@ -31,11 +33,12 @@ import { sequenceValuesPostgres } from './sequences.ts';
  * the path and --no-backup; the caller rolls back, so nothing was changed.
  */
 export async function backUpTables(
-  staging: pg.ClientBase,
+  staging: pg.Client,
   stagingUrl: string,
   tables: TableRef[],
   backup: RunBackup,
   sequences: TableRef[],
+  touched: ReadonlyMap<string, TouchedRanges> = new Map(),
 ): Promise<WrittenBackup> {
   // What supasync_backup_tables answers over REST, from the same query.
   const states = await runBuilt<StagingTableState[]>(staging, 'backup_tables_query', [JSON.stringify(tables.map(({ schema, name }) => ({ schema, name })))]);
@@ -51,14 +54,25 @@ export async function backUpTables(
     const values = await sequenceValuesPostgres(staging, sequencesToRead(states, sequences));
     // In this transaction, as the columns below: the formats fit the rows saved.
     const catalog = await queryCatalog('staging', staging);
+    const ranges = keyRanges(staging);
     for (const [index, state] of states.entries()) {
       const table = { schema: state.schema, name: state.name };
       current = table;
       const format = backupFormat(catalog, table, state.columns);
-      const entry: BackedUpTable = { ...table, file: null, columns: state.columns, format, rows: 0, sequences: ownedWithValues(state, values) };
-      if (state.hasRows) {
+      const within = touched.get(qualifiedName(table));
+      const entry: BackedUpTable = {
+        ...table,
+        file: null,
+        columns: state.columns,
+        format,
+        rows: 0,
+        sequences: ownedWithValues(state, values),
+        ...(within ? { within: { keyColumns: within.keyColumns, binary: within.binary, bits: within.bits, ranges: within.ranges } } : {}),
+      };
+      if (state.hasRows && (!within || within.ranges.length)) {
+        const filter = within ? await ranges.keyRangeFilter({ table, keyColumns: within.keyColumns }, within, within.binary) : null;
         entry.file = tableFile(index, table, format === 'binary' ? 'bin' : 'txt');
-        entry.rows = await copyToFile(staging, state, format, join(directory, entry.file));
+        entry.rows = await copyToFile(staging, state, format, join(directory, entry.file), filter);
       }
       entries.push(entry);
     }
@@ -97,12 +111,20 @@ function backupFormat(catalog: Catalog, table: TableRef, columns: string[]): Bac
   return portable ? 'binary' : 'text';
 }
 
-async function copyToFile(staging: pg.ClientBase, state: StagingTableState, format: BackedUpTable['format'], path: string): Promise<number> {
+/** `filter`: only the rows of some key ranges (keyRangeFilter's condition); null: all of them. */
+async function copyToFile(
+  staging: pg.ClientBase,
+  state: StagingTableState,
+  format: BackedUpTable['format'],
+  path: string,
+  filter: string | null,
+): Promise<number> {
   const [table, columns] = [quoteTable(state), columnList(state.columns)];
-  // COPY cannot read a partitioned table directly; a query over it can.
-  const source = state.partitioned
-    ? `COPY (SELECT ${columns} FROM ${table}) TO STDOUT (FORMAT ${format})`
-    : `COPY ${table} (${columns}) TO STDOUT (FORMAT ${format})`;
+  // COPY cannot read a partitioned table directly, nor some of its rows; a query over it can.
+  const source =
+    state.partitioned || filter
+      ? `COPY (SELECT ${columns} FROM ${table}${filter ? ` WHERE ${filter}` : ''}) TO STDOUT (FORMAT ${format})`
+      : `COPY ${table} (${columns}) TO STDOUT (FORMAT ${format})`;
   const file = await openPrivateFile(path);
   try {
     const reading = staging.query(copyOut(source, { binary: format === 'binary' }));

@@ -11,6 +11,7 @@ import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
 import type { BackupManifest } from '../../backup/manifest.ts';
+import { keyRanges } from './key-ranges.ts';
 import { setSequencesPostgres } from './sequences.ts';
 
 export interface RestoreResult {
@@ -20,7 +21,8 @@ export interface RestoreResult {
 
 /**
  * Every table in the backup emptied (the ones that were empty too, so
- * staging ends exactly as it was), COPY FROM each file, sequences set back,
+ * staging ends exactly as it was; of a table saved by key range, those
+ * ranges), COPY FROM each file, sequences set back,
  * COMMIT. Rows go back with `session_replication_role = replica`: triggers
  * would rewrite them (updated_at) or insert more (audit rows), and foreign
  * keys between the tables would demand an order a cycle does not have.
@@ -30,8 +32,12 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
   try {
     await staging.query('BEGIN');
     await requireReplicaRole(staging);
-    await emptyTables(staging, manifest.tables).catch((error: unknown) => {
+    const whole = manifest.tables.filter((table) => !table.within);
+    await emptyTables(staging, whole).catch((error: unknown) => {
       throw new DatabaseError(`${describeError('Emptying the tables of the backup in staging', error)}\nNothing was changed.`, 1, { cause: error });
+    });
+    await emptyRanges(staging, manifest.tables).catch((error: unknown) => {
+      throw new DatabaseError(`${describeError('Deleting the rows of the saved key ranges in staging', error)}\nNothing was changed.`, 1, { cause: error });
     });
     let rows = 0;
     for (const table of manifest.tables) {
@@ -67,6 +73,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
  * find their parents again once the saved rows are back.
  */
 async function emptyTables(staging: pg.ClientBase, tables: BackupManifest['tables']): Promise<void> {
+  if (!tables.length) return;
   await staging.query('SAVEPOINT supasync_truncate');
   try {
     await staging.query(`TRUNCATE ${tables.map((table) => quoteTable(table)).join(', ')}`);
@@ -77,6 +84,22 @@ async function emptyTables(staging: pg.ClientBase, tables: BackupManifest['table
     await staging.query('ROLLBACK TO SAVEPOINT supasync_truncate');
   }
   for (const table of tables) await staging.query(`DELETE FROM ${quoteTable(table)}`);
+}
+
+/**
+ * A table a re-sync wrote by key range was saved in those ranges alone: its
+ * rows there now (the saved ones as the run left them, and those it
+ * inserted) are deleted, the saved ones then loaded; the rest of the table,
+ * which the run did not touch, stays.
+ */
+async function emptyRanges(staging: pg.Client, tables: BackupManifest['tables']): Promise<void> {
+  const ranges = keyRanges(staging);
+  for (const table of tables) {
+    const within = table.within;
+    if (!within?.ranges.length) continue;
+    const filter = await ranges.keyRangeFilter({ table, keyColumns: within.keyColumns }, within, within.binary);
+    await staging.query(`DELETE FROM ${quoteTable(table)} WHERE ${filter}`);
+  }
 }
 
 async function requireReplicaRole(staging: pg.ClientBase): Promise<void> {

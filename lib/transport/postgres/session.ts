@@ -8,7 +8,16 @@ import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { Watermark } from '../watermarks.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { runShared } from '../../sql/shared.ts';
-import { tablesToSave, type LoadMethod, type PreparedStaging, type SessionOptions, type StagingBackup, type SyncSession, type TableCopy } from '../session.ts';
+import {
+  tablesToSave,
+  type LoadMethod,
+  type PreparedStaging,
+  type SessionOptions,
+  type StagingBackup,
+  type SyncSession,
+  type TableCopy,
+  type TouchedRanges,
+} from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
@@ -115,14 +124,14 @@ class PostgresSession implements SyncSession {
     if (this.method.kind !== 'replica') await refuseForeignTriggers(this.staging, tables);
   }
 
-  async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
+  async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging> {
     await this.refusals(tables);
     if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
     // In this transaction, before its first write: the backup is what staging held when the run began.
     if (this.options.backup && (emptied.length || upserted.length)) {
-      const written = await backUpTables(this.staging, this.stagingUrl, [...emptied, ...upserted], this.options.backup, sequences);
+      const written = await backUpTables(this.staging, this.stagingUrl, [...emptied, ...upserted], this.options.backup, sequences, touched);
       backup = { ...written, upserted: upserted.length };
     }
     if (emptied.length) {
