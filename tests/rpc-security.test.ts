@@ -38,6 +38,10 @@ const calls: [string, Record<string, unknown>][] = [
     },
   ],
   ['supasync_key_filter', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], keys: [['ZZZ']] }],
+  [
+    'supasync_range_filter',
+    { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], use_binary: false, bits: 64, ranges: ['1'] },
+  ],
   ['supasync_clock', { overlap_seconds: 0 }],
   ['supasync_watermarks', {}],
   ['supasync_can_disable_checks', {}],

@@ -72,6 +72,7 @@ export type BackedUpTable = z.infer<typeof backedUpTableSchema>;
 const jsonLinesTableSchema = z.object({
   ...tableFields,
   format: z.literal('jsonl'),
+  within: touchedRangesSchema.optional(),
   /** Staging's primary key, which the restore upserts on (a retried batch is then harmless); null: none. */
   key: z.array(z.string()).nullable(),
 });

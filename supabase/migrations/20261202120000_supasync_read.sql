@@ -672,6 +672,19 @@ AS $key_filter_rpc$ SELECT supasync_private.key_filter(table_schema, table_name,
 REVOKE ALL ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) TO service_role;
 
+-- For a re-sync's backup and its restore over REST: the condition that picks
+-- the rows whose key hash falls in these ranges, hashed as the comparison
+-- hashed them (hash_expression, range_expression, key_range_filter).
+CREATE OR REPLACE FUNCTION public.supasync_range_filter(table_schema text, table_name text, key_columns text[], use_binary boolean, bits integer, ranges text[])
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $range_filter_rpc$
+SELECT supasync_private.key_range_filter(
+  supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary), bits), ranges::bigint[])
+$range_filter_rpc$;
+
+REVOKE ALL ON FUNCTION public.supasync_range_filter(text, text, text[], boolean, integer, text[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_range_filter(text, text, text[], boolean, integer, text[]) TO service_role;
+
 -- For an incremental sync: production's clock (supasync_private.clock_query).
 CREATE OR REPLACE FUNCTION public.supasync_clock(overlap_seconds integer)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''

@@ -107,7 +107,7 @@ export function defineResyncSuite(via: Via): void {
       expect(again.stdout).toContain('Synced');
     });
 
-    if (via === 'postgres') {
+    {
       it('backs up only the key ranges a mirror writes, and restore-staging.ts puts staging back as it was', async () => {
         const pair = await syncedPair('mirror_backup');
         const { production, staging } = pair;
@@ -133,10 +133,17 @@ export function defineResyncSuite(via: Via): void {
           tables: { schema: string; name: string; rows: number; within?: { keyColumns: string[]; ranges: string[] } }[];
         };
         const saved = new Map(manifest.tables.map((table) => [`${table.schema}.${table.name}`, table]));
+        // Directly a range is one key hash, so exactly the rows that differ are saved; over REST a range holds about one row, so a few more may be.
+        const savedAtLeast = (table: string, rows: number) => {
+          const held = saved.get(table)?.rows;
+          if (via === 'postgres') expect(held, table).toBe(rows);
+          else expect(held, table).toBeGreaterThanOrEqual(rows);
+        };
         // sire_countries: the 3 rows production renamed and the one only staging had (the row production added was not there to save).
-        expect(saved.get('public.sire_countries')).toMatchObject({ rows: 4, within: { keyColumns: ['country_code'] } });
-        expect(saved.get('public.sire_countries')?.within?.ranges).toHaveLength(5);
-        expect(saved.get('public.booking_notes')).toMatchObject({ rows: 4 });
+        expect(saved.get('public.sire_countries')?.within?.keyColumns).toEqual(['country_code']);
+        savedAtLeast('public.sire_countries', 4);
+        if (via === 'postgres') expect(saved.get('public.sire_countries')?.within?.ranges).toHaveLength(5);
+        savedAtLeast('public.booking_notes', 4);
         // Equal tables: nothing saved; a table read whole: saved whole.
         expect(saved.get('public.sire_cities')).toMatchObject({ rows: 0, within: { ranges: [] } });
         const [{ content }] = (await query<{ content: number }>(staging.adminUrl, `SELECT count(*)::int AS content FROM public.muva_content`)) as [
@@ -145,7 +152,8 @@ export function defineResyncSuite(via: Via): void {
         expect(saved.get('public.muva_content')).toMatchObject({ rows: content });
         expect(saved.get('public.muva_content')?.within).toBeUndefined();
         // chat_messages: the messages of the conversation production deleted, by its cascade; hotels: 2 of its 3 rows changed, so read and saved whole.
-        expect(saved.get('public.chat_messages')).toMatchObject({ rows: messages, within: { ranges: expect.any(Array) as unknown } });
+        savedAtLeast('public.chat_messages', messages);
+        expect(saved.get('public.chat_messages')?.within).toBeDefined();
         expect(saved.get('public.hotels')?.within).toBeUndefined();
         expect(line!.rows).toBe(manifest.tables.reduce((sum, table) => sum + table.rows, 0));
         // Of the whole tables, what a backup before this change saved: here, a few rows of each.
@@ -153,8 +161,8 @@ export function defineResyncSuite(via: Via): void {
           staging.adminUrl,
           `SELECT (SELECT count(*)::int FROM public.sire_countries) AS countries, (SELECT count(*)::int FROM public.booking_notes) AS notes`,
         )) as [{ countries: number; notes: number }];
-        expect(countries).toBeGreaterThan(4 * 4);
-        expect(notes).toBeGreaterThan(4 * 4);
+        expect(saved.get('public.sire_countries')!.rows).toBeLessThan(countries / 2);
+        expect(saved.get('public.booking_notes')!.rows).toBeLessThan(notes / 2);
 
         const restored = await runScript('restore-staging.ts', [line!.restoreArgument, '--yes'], { env: envFor(production, staging), cwd });
         expect(restored.code, restored.stderr).toBe(0);

@@ -1,5 +1,6 @@
 // Staging's rows saved to local files before a REST replace empties them or
-// an upsert overwrites them, read page by page with supasync_read_rows (text
+// an upsert overwrites them (of a table a re-sync writes by key range, those
+// ranges alone), read page by page with supasync_read_rows (text
 // values: nothing passes through a JS number) and written as JSON lines.
 // PostgREST gives no transaction spanning requests: the backup is read right
 // before the first write, but a row written to staging in between is not in
@@ -15,7 +16,7 @@ import { openPrivateFile } from '../../backup/files.ts';
 import { backupName, tableFile, writeManifest, type JsonLinesTable } from '../../backup/manifest.ts';
 import { restOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
-import type { WrittenBackup } from '../session.ts';
+import type { TouchedRanges, WrittenBackup } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, type PagedTable } from './rows.ts';
 import { commandLine } from '../../invocation.ts';
@@ -51,6 +52,7 @@ export async function backUpTablesOverRest(
   backup: RunBackup,
   onRetry: () => void,
   sequences: TableRef[],
+  touched: ReadonlyMap<string, TouchedRanges> = new Map(),
 ): Promise<WrittenBackup> {
   const retry = 'Nothing was changed. To sync without a backup, run again with --no-backup.';
   const states = await describeStagingTables(staging, tables, onRetry).catch((error: unknown) => {
@@ -92,6 +94,7 @@ export async function backUpTablesOverRest(
       : [];
     for (const [index, state] of states.entries()) {
       current = state;
+      const within = touched.get(qualifiedName(state));
       const entry: JsonLinesTable = {
         schema: state.schema,
         name: state.name,
@@ -101,10 +104,12 @@ export async function backUpTablesOverRest(
         key: state.key,
         rows: 0,
         sequences: ownedWithValues(state, values),
+        ...(within ? { within: { keyColumns: within.keyColumns, binary: within.binary, bits: within.bits, ranges: within.ranges } } : {}),
       };
-      if (state.hasRows) {
+      if (state.hasRows && (!within || within.ranges.length)) {
+        const filter = within ? await rangeFilterOverRest(staging, state, within, onRetry) : null;
         entry.file = tableFile(index, state, 'jsonl');
-        entry.rows = await pagesToFile(staging, state, join(directory, entry.file), onRetry);
+        entry.rows = await pagesToFile(staging, state, join(directory, entry.file), onRetry, filter);
       }
       entries.push(entry);
     }
@@ -133,12 +138,26 @@ export async function backUpTablesOverRest(
   return { directory, tables: entries.length, rows: entries.reduce((sum, entry) => sum + entry.rows, 0) };
 }
 
-async function pagesToFile(staging: SupabaseClient, state: StagingTableState, path: string, onRetry: () => void): Promise<number> {
+/** The condition that picks a table's rows in these key ranges, built by staging (supasync_range_filter) as the comparison hashed them. */
+export function rangeFilterOverRest(staging: SupabaseClient, table: TableRef, within: TouchedRanges, onRetry: () => void): Promise<string> {
+  const args = {
+    table_schema: table.schema,
+    table_name: table.name,
+    key_columns: within.keyColumns,
+    use_binary: within.binary,
+    bits: within.bits,
+    ranges: within.ranges,
+  };
+  return callRpc(staging, 'supasync_range_filter', args, { onRetry, answer: z.string() });
+}
+
+/** `rowFilter`: only the rows of some key ranges; null: all. */
+async function pagesToFile(staging: SupabaseClient, state: StagingTableState, path: string, onRetry: () => void, rowFilter: string | null): Promise<number> {
   const table: PagedTable = {
     table: { schema: state.schema, name: state.name },
     columns: state.columns,
     key: state.key ? { columns: state.key } : null,
-    rowFilter: null,
+    rowFilter,
     options: {},
   };
   const file = await openPrivateFile(path);

@@ -14,6 +14,7 @@ import { DatabaseError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
+import { rangeFilterOverRest } from './backup.ts';
 import { writeRows, type WrittenTable } from './rows.ts';
 import { commandLine } from '../../invocation.ts';
 
@@ -50,7 +51,12 @@ export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string
         `(${commandLine('install-rpcs', '--staging')}), or restore over the direct path. Nothing was changed.`,
     );
   }
-  await emptyTables(staging, manifest.tables, onRetry);
+  await emptyTables(
+    staging,
+    manifest.tables.filter((table) => !table.within),
+    onRetry,
+  );
+  await emptyRanges(staging, manifest.tables, onRetry);
   let rows = 0;
   for (const table of manifest.tables) {
     if (table.file) rows += await restoreTable(staging, table, join(directory, table.file), onRetry);
@@ -70,7 +76,29 @@ export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string
  * then supasync_delete_rows empties them with the replica role's checks off
  * (see its migration). Either is one request, so one transaction.
  */
+/**
+ * A table a re-sync wrote by key range was saved in those ranges alone:
+ * staging's rows there now are deleted (supasync_delete_where, checks off
+ * as for a mirror's deletes), the saved ones then written; the rest of the
+ * table stays. Run again after a stop part way, it deletes the same ranges.
+ */
+async function emptyRanges(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
+  for (const entry of entries) {
+    const within = entry.within;
+    if (!within?.ranges.length) continue;
+    try {
+      const rowFilter = await rangeFilterOverRest(staging, entry, within, onRetry);
+      await callRpc(staging, 'supasync_delete_where', { table_schema: entry.schema, table_name: entry.name, row_filter: rowFilter }, { onRetry });
+    } catch (error) {
+      throw new DatabaseError(`Deleting the rows of ${qualifiedName(entry)}'s saved key ranges in staging: ${explain(error)}\n${PART_RESTORED}`, 1, {
+        cause: error,
+      });
+    }
+  }
+}
+
 async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
+  if (!entries.length) return;
   const tables = entries.map(({ schema, name }) => ({ schema, name }));
   const failed = (error: unknown): never => {
     throw new DatabaseError(`Emptying the tables of the backup in staging: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
@@ -144,6 +172,8 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
   if (batch.length) await send(batch);
   if (lines !== entry.rows) fail(`the file held ${lines} row(s), the manifest says ${entry.rows}; the file is damaged.`);
   // A batch retried after a lost answer lands once with a key (an upsert), but twice without one: the count says which.
+  // A table saved by key range has a key, and keeps its other rows: nothing to count.
+  if (entry.within) return lines;
   const count = Number(
     await callRpc(staging, 'supasync_count_rows', { table_schema: entry.schema, table_name: entry.name }, { onRetry }).catch((error: unknown) =>
       fail(`counting its rows afterwards: ${explain(error)}`, error),

@@ -21,6 +21,7 @@ import {
   type SyncSession,
   type TableCopy,
   type WrittenBackup,
+  type TouchedRanges,
 } from '../session.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
@@ -92,12 +93,12 @@ class RestSession implements SyncSession {
     }
   }
 
-  async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[]): Promise<PreparedStaging> {
+  async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging> {
     await this.refusals(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
     if (this.options.backup && (emptied.length || upserted.length)) {
-      backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup, sequences)), upserted: upserted.length };
+      backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup, sequences, touched)), upserted: upserted.length };
     }
     if (emptied.length) {
       // Each request commits on its own: from the first one that writes, the backup is what staging's old rows survive in.
@@ -146,7 +147,7 @@ class RestSession implements SyncSession {
    * in its own transaction, not with it: a row staging gets in between is
    * not in the backup (docs/usage.md says so).
    */
-  private backUp(tables: TableRef[], backup: RunBackup, sequences: TableRef[]): Promise<WrittenBackup> {
+  private backUp(tables: TableRef[], backup: RunBackup, sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<WrittenBackup> {
     return backUpTablesOverRest(
       this.staging,
       this.stagingUrl,
@@ -156,6 +157,7 @@ class RestSession implements SyncSession {
         this.retries++;
       },
       sequences,
+      touched,
     );
   }
 
