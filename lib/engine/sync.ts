@@ -16,7 +16,7 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
+import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, touchedRanges, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
@@ -119,6 +119,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     const question = confirmation(run, tables, emptied, options);
     if (question && !(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     // Compared first (reading only): a backup then saves, of a table written by key range, those ranges alone.
+    // What staging's role would refuse is said before that work, not after it (prepare() asks again, cheaply).
+    if (tables.some((table) => comparesRanges(table.mode))) await session.refusals(tables);
     const incremental: IncrementalState = {
       watermarks: tables.some((table) => table.mode === 'incremental' && table.changedColumn) ? await run.staging.watermarks() : [],
       overlapSeconds: options.overlapSeconds,
