@@ -87,6 +87,29 @@ export async function findChangedRanges(
   return { ...found, rowsUnchanged: productionRows - changed.write.length, rows: changed };
 }
 
+/**
+ * Directly, the key hashes of production's rows matching `condition`, as the
+ * direct comparison's ranges (64 bits, decimal): what an incremental run
+ * will read past its watermark, for its backup. Null over REST, where
+ * production is not read in the copy's snapshot and such rows may change
+ * before the copy reads them.
+ */
+export async function keyHashesWhere(production: DatabaseReads, table: TablePlan, condition: string): Promise<string[] | null> {
+  if (!production.rowHashes || !production.oneSnapshot || !table.key) return null;
+  const keyColumns = table.key.columns;
+  const target = { table: table.table, columns: keyColumns, keyColumns, rowEstimate: table.rowEstimate };
+  const filter = table.rowFilter ? `(${table.rowFilter}) AND (${condition})` : condition;
+  const hashes = await production.rowHashes(target, filter, table.binarySafe);
+  const rows = new Cursor(hashes);
+  const found: string[] = [];
+  try {
+    for (let more = await rows.ready(); more; more = rows.step() || (await rows.ready())) found.push(rows.keyHash());
+  } finally {
+    await hashes.close();
+  }
+  return found;
+}
+
 /** What comparing found before rows are listed; `stagingOnly`: directly, the key hashes only staging has. */
 type Found = Omit<ChangedRanges, 'rows'> & { stagingRows: number; stagingOnly?: string[] };
 

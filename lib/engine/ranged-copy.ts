@@ -10,7 +10,7 @@ import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { Watermark } from '../transport/watermarks.ts';
-import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
+import { findChangedRanges, keyHashesWhere, type ChangedRanges } from './changed-ranges.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
 
@@ -19,6 +19,8 @@ export interface Comparison {
   ranges: ChangedRanges;
   /** Incremental: where the table's run reads changed rows from (null: whole rows compared, none kept yet), and where the next will. */
   watermark?: { from: string | null; column: string; next: Watermark };
+  /** Incremental past a watermark, directly, for a backup: the ranges (at ranges.bits) of the differing keys and of the rows past it. */
+  touched?: string[];
 }
 
 export interface RangedCopy extends Comparison {
@@ -49,7 +51,7 @@ const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
  * table without such a column follows production's transaction ids
  * (transaction-watermark.ts) the same way.
  */
-export async function compareTables(run: PreparedRun, tables: TablePlan[], incremental: IncrementalState): Promise<Map<string, Comparison>> {
+export async function compareTables(run: PreparedRun, tables: TablePlan[], incremental: IncrementalState, forBackup = false): Promise<Map<string, Comparison>> {
   const compared = tables.filter((table) => comparesRanges(table.mode));
   const followed = compared.some((table) => table.mode === 'incremental' && table.changedColumn);
   const clock = followed ? await run.production.clock(incremental.overlapSeconds) : null;
@@ -62,7 +64,10 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
     const ranges = await findChangedRanges(run.production, run.staging, table, kept ? table.key.columns : table.columns);
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since };
-    return { ranges, watermark: { from: kept?.since ?? null, column, next } };
+    const watermark = { from: kept?.since ?? null, column, next };
+    // A backup of the rows this run will write: those of the differing keys, and those past the watermark, wherever they are.
+    const past = forBackup && kept && !ranges.rows.every ? await keyHashesWhere(run.production, table, changedSince(column, kept.since)) : null;
+    return { ranges, watermark, ...(past ? { touched: [...new Set([...ranges.ranges, ...past])] } : {}) };
   };
   const comparisons = new Map<string, Comparison>();
   if (run.production.asksTogether && run.staging.asksTogether) {
@@ -76,18 +81,18 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
 
 /**
  * Per table whose re-sync writes and deletes only inside the key ranges
- * comparing found different, those ranges (a backup then saves them alone).
- * Not a table read whole, nor one read past a watermark: its changed rows
- * may be anywhere.
+ * comparing found different, those ranges (a backup then saves them alone);
+ * for one read past a watermark, with the ranges of those rows too, where
+ * they could be found (directly). Not a table read whole.
  */
 export function touchedRanges(tables: TablePlan[], comparisons: ReadonlyMap<string, Comparison>): Map<string, TouchedRanges> {
   const touched = new Map<string, TouchedRanges>();
   for (const table of tables) {
     const name = qualifiedName(table.table);
     const comparison = comparisons.get(name);
-    if (!comparison || !table.key || comparison.ranges.rows.every || comparison.watermark?.from) continue;
-    const { bits, ranges } = comparison.ranges;
-    touched.set(name, { keyColumns: table.key.columns, binary: table.binarySafe, bits, ranges });
+    if (!comparison || !table.key || comparison.ranges.rows.every) continue;
+    const ranges = comparison.watermark?.from ? comparison.touched : comparison.ranges.ranges;
+    if (ranges) touched.set(name, { keyColumns: table.key.columns, binary: table.binarySafe, bits: comparison.ranges.bits, ranges });
   }
   return touched;
 }
@@ -105,8 +110,13 @@ export async function copyChangedRanges(
   const from = comparison.watermark?.from ?? null;
   const keys = table.mode === 'insert-missing' || from ? rows.missing : rows.write;
   const column = comparison.watermark?.column ?? null;
-  const changed = column && from ? (followsTransactions(column) ? writtenSince(from) : `${quoteIdent(column)} >= '${from}'::timestamptz`) : null;
+  const changed = column && from ? changedSince(column, from) : null;
   return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
+}
+
+/** The rows changed since a watermark: by the column the app moves, or by the transaction ids (xmin). */
+function changedSince(column: string, since: string): string {
+  return followsTransactions(column) ? writtenSince(since) : `${quoteIdent(column)} >= '${since}'::timestamptz`;
 }
 
 /** Production's rows with these keys, or (`orWhere`) matching that condition, written to staging as the table's mode writes. */

@@ -126,7 +126,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       overlapSeconds: options.overlapSeconds,
     };
     const comparing = performance.now();
-    const comparisons = await compareTables(run, tables, incremental);
+    const comparisons = await compareTables(run, tables, incremental, Boolean(options.backupRoot));
     compareSeconds = (performance.now() - comparing) / 1000;
     const prepared = await session.prepare(
       tables,
