@@ -480,8 +480,10 @@ export function renderResyncReport(report: ResyncReport): string {
     }
     lines.push(...resyncNotes(rest));
   }
-  const backups = report.contenders.flatMap((r) => r.runs.flatMap((run) => (run.backupBytes === undefined ? [] : [run.backupBytes])));
-  if (backups.length) lines.push('', `The mirror's backup wrote ${kB(median(backups))} to .supasync/backups/ (median; removed after each run).`);
+  for (const contender of report.contenders) {
+    const backups = contender.runs.flatMap((run) => (run.backupBytes === undefined ? [] : [run.backupBytes]));
+    if (backups.length) lines.push('', `${contender.label}: the backup wrote ${kB(median(backups))} to .supasync/backups/ (median; removed after each run).`);
+  }
   return lines.join('\n');
 }
 

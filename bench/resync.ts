@@ -146,6 +146,16 @@ export const RESYNC_CONTENDERS: ResyncContender[] = [
     backup: true,
     baseline: 'replace',
   },
+  {
+    id: 'incremental_backup',
+    group: 'direct',
+    label: 'incremental, with its backup',
+    args: (s) => ['--mode', 'incremental', '--yes', ...allTables(s)],
+    check: 'equal',
+    watermarks: true,
+    backup: true,
+    baseline: 'replace',
+  },
   ...restPair('embeddings'),
   ...restPair('fixture'),
 ];
