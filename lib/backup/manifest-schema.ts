@@ -78,9 +78,16 @@ const jsonLinesTableSchema = z.object({
 });
 export type JsonLinesTable = z.infer<typeof jsonLinesTableSchema>;
 
+/**
+ * 1; 2 when a table was saved by key range (`within`). A supasync that knew
+ * only 1 would restore such a table by emptying it whole and loading the few
+ * rows saved: the 2 makes it refuse the manifest instead.
+ */
+const formatVersion = z.union([z.literal(1), z.literal(2)]);
+
 /** Taken over the direct path; manifests written before REST backups existed have no `via`. */
 const backupManifestSchema = z.object({
-  supasyncBackup: z.literal(1),
+  supasyncBackup: formatVersion,
   via: z.literal('postgres').optional(),
   createdAt: z.string(),
   staging: backupOriginSchema,
@@ -91,7 +98,7 @@ const backupManifestSchema = z.object({
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
 const restBackupManifestSchema = z.object({
-  supasyncBackup: z.literal(1),
+  supasyncBackup: formatVersion,
   via: z.literal('rest'),
   createdAt: z.string(),
   staging: restBackupOriginSchema,

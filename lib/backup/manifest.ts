@@ -25,6 +25,9 @@ import { commandLine } from '../invocation.ts';
 
 export type AnyBackupManifest = BackupManifest | RestBackupManifest;
 
+/** The format a manifest of these tables is written in: 2 when one was saved by key range (manifest-schema.ts says why). */
+export const manifestVersion = (tables: { within?: unknown }[]): 1 | 2 => (tables.some((table) => table.within) ? 2 : 1);
+
 /** The manifest of a backup directory, refused (exit 2) when missing, unreadable or naming files that are not there. */
 export async function readBackup(directory: string): Promise<AnyBackupManifest> {
   const inspected = await inspectBackup(directory);

@@ -130,8 +130,11 @@ export function defineResyncSuite(via: Via): void {
         const line = backupLine(result.stdout);
         expect(line, result.stdout).not.toBeNull();
         const manifest = JSON.parse(readFileSync(join(cwd, line!.directory, 'manifest.json'), 'utf8')) as {
+          supasyncBackup: number;
           tables: { schema: string; name: string; rows: number; within?: { keyColumns: string[]; ranges: string[] } }[];
         };
+        // Format 2: a supasync that knew only whole tables must refuse it rather than empty them and load these few rows.
+        expect(manifest.supasyncBackup).toBe(2);
         const saved = new Map(manifest.tables.map((table) => [`${table.schema}.${table.name}`, table]));
         // Directly a range is one key hash, so exactly the rows that differ are saved; over REST a range holds about one row, so a few more may be.
         const savedAtLeast = (table: string, rows: number) => {

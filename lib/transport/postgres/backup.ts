@@ -13,7 +13,7 @@ import { findTable, qualifiedName, type Catalog, type TableRef } from '../../cat
 import { DatabaseError, describeError } from '../../errors.ts';
 import { columnList, quoteTable } from '../../sql/ident.ts';
 import { openPrivateFile } from '../../backup/files.ts';
-import { backupName, tableFile, writeManifest, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
+import { backupName, manifestVersion, tableFile, writeManifest, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
 import { backupOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import type { TouchedRanges, WrittenBackup } from '../session.ts';
@@ -78,7 +78,7 @@ export async function backUpTables(
     }
     current = undefined;
     const manifest: BackupManifest = {
-      supasyncBackup: 1,
+      supasyncBackup: manifestVersion(entries),
       via: 'postgres',
       createdAt: createdAt.toISOString(),
       staging: origin,

@@ -13,7 +13,7 @@ import { ownedWithValues, runSequenceValues, sequencesToRead, type StagingTableS
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { openPrivateFile } from '../../backup/files.ts';
-import { backupName, tableFile, writeManifest, type JsonLinesTable } from '../../backup/manifest.ts';
+import { backupName, manifestVersion, tableFile, writeManifest, type JsonLinesTable } from '../../backup/manifest.ts';
 import { restOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import type { TouchedRanges, WrittenBackup } from '../session.ts';
@@ -115,7 +115,7 @@ export async function backUpTablesOverRest(
     }
     current = undefined;
     await writeManifest(directory, {
-      supasyncBackup: 1,
+      supasyncBackup: manifestVersion(entries),
       via: 'rest',
       createdAt: createdAt.toISOString(),
       staging: origin,
