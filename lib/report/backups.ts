@@ -20,7 +20,10 @@ export function renderBackupList(root: string, backups: StoredBackup[]): string 
       return [backup.directory, when, '-', state, '-', '-'];
     }
     const rowCount = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
-    return [backup.directory, when, manifest.via ?? 'postgres', manifest.staging.location, formatCount(manifest.tables.length), formatCount(rowCount)];
+    // A re-sync saves of a table only the key ranges it writes: its rows are those, not the table's.
+    const byRange = manifest.tables.filter((table) => table.within).length;
+    const tables = `${formatCount(manifest.tables.length)}${byRange ? ` (${formatCount(byRange)} by key range)` : ''}`;
+    return [backup.directory, when, manifest.via ?? 'postgres', manifest.staging.location, tables, formatCount(rowCount)];
   });
   return [
     renderTable(['Backup', 'Taken', 'Via', 'Staging', 'Tables', 'Rows'], rows),

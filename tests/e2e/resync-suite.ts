@@ -167,6 +167,8 @@ export function defineResyncSuite(via: Via): void {
         expect(saved.get('public.sire_countries')!.rows).toBeLessThan(countries / 2);
         expect(saved.get('public.booking_notes')!.rows).toBeLessThan(notes / 2);
 
+        const listed = await runScript('restore-staging.ts', ['--list'], { env: envFor(production, staging), cwd });
+        expect(listed.stdout).toMatch(new RegExp(`${manifest.tables.length} \\(${manifest.tables.filter((t) => t.within).length} by key range\\)`));
         const restored = await runScript('restore-staging.ts', [line!.restoreArgument, '--yes'], { env: envFor(production, staging), cwd });
         expect(restored.code, restored.stderr).toBe(0);
         expect(await syncedDigests(staging.adminUrl)).toEqual(before);
