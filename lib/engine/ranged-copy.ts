@@ -9,7 +9,7 @@ import { comparesRanges, deletesMissing } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
-import type { Watermark } from '../transport/watermarks.ts';
+import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, keyHashesWhere, type ChangedRanges } from './changed-ranges.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
@@ -59,11 +59,11 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
     const column = table.mode === 'incremental' ? table.changedColumn : null;
     if (!column || !clock || !table.key) return { ranges: await findChangedRanges(run.production, run.staging, table) };
     const { schema, name } = table.table;
-    const found = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column);
+    const found = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
     const byTransactions = followsTransactions(column);
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
     const ranges = await findChangedRanges(run.production, run.staging, table, kept ? table.key.columns : table.columns);
-    const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since };
+    const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
     const watermark = { from: kept?.since ?? null, column, next };
     // A backup of the rows this run will write: those of the differing keys, and those past the watermark, wherever they are.
     const past = forBackup && kept && !ranges.rows.every ? await keyHashesWhere(run.production, table, changedSince(column, kept.since)) : null;
@@ -112,6 +112,16 @@ export async function copyChangedRanges(
   const column = comparison.watermark?.column ?? null;
   const changed = column && from ? changedSince(column, from) : null;
   return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
+}
+
+/**
+ * A watermark read from another production (another cluster: not its
+ * replica nor a point-in-time restore of it) bounds nothing here. One kept
+ * without the production's identity, or read where it cannot be seen, is
+ * taken as before.
+ */
+function sameProduction(mark: Watermark, clock: ProductionClock): boolean {
+  return !mark.system || !clock.system || mark.system === clock.system;
 }
 
 /** The rows changed since a watermark: by the column the app moves, or by the transaction ids (xmin). */

@@ -13,6 +13,8 @@ export interface Watermark {
   name: string;
   column: string;
   since: string;
+  /** The production it was read from (its cluster's system identifier); null: not known (unreadable, or kept by an older supasync). */
+  system?: string | null;
 }
 
 export interface ProductionClock {
@@ -23,4 +25,6 @@ export interface ProductionClock {
   oldestTransaction: string | null;
   /** The oldest transaction still running at the read's snapshot (64-bit id, decimal): where the next run reads xmin from. */
   xmin: string;
+  /** The cluster's system identifier, kept with each watermark; null where the reading role may not see it. */
+  system: string | null;
 }

@@ -452,15 +452,21 @@ $key_filter$;
 -- And for the tables without such a column, `xmin`: the oldest transaction
 -- still running when this snapshot was taken (64 bits, never wrapping). Every
 -- row the snapshot does not see, committed later or by a transaction running
--- then, carries an xmin at or after it.
+-- then, carries an xmin at or after it. `system`: the cluster's identifier
+-- (its replicas' and point-in-time restores' too), which a watermark is kept
+-- with: one read from another production bounds nothing here. NULL where this
+-- role may not call pg_control_system(), decided when the query is built (a
+-- call in a branch not taken is still refused).
 CREATE OR REPLACE FUNCTION supasync_private.clock_query(overlap_seconds integer)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $clock_query$
 SELECT pg_catalog.format('SELECT jsonb_build_object(''since'', to_char((least(now(), oldest) - make_interval(secs => %s)) AT TIME ZONE ''UTC'',
     ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"''), ''now'', now()::text, ''oldestTransaction'', oldest::text,
-    ''xmin'', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text)
+    ''xmin'', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, ''system'', %s)
   FROM (SELECT min(xact_start) AS oldest FROM pg_catalog.pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND xact_start IS NOT NULL) s', $1::integer)
+        WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND xact_start IS NOT NULL) s', $1::integer,
+  CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
+       THEN '(SELECT system_identifier::text FROM pg_catalog.pg_control_system())' ELSE 'NULL::text' END)
 $clock_query$;
 
 -- The distinct values of `columns` (NULLs left out) with how many rows hold

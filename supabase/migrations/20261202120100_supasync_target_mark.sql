@@ -59,4 +59,7 @@ CREATE TABLE IF NOT EXISTS supasync_private.watermarks (
 -- run reads the rows written, `since` then unused.
 ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS since_xid bigint;
 ALTER TABLE supasync_private.watermarks ALTER COLUMN since DROP NOT NULL;
+-- Which production the watermark was read from (its cluster's system
+-- identifier): a run against another compares the table whole instead.
+ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS production_system text;
 REVOKE ALL ON supasync_private.watermarks FROM PUBLIC;

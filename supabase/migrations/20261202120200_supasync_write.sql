@@ -541,20 +541,23 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $watermarks$
 SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
   'schema', table_schema, 'name', table_name, 'column', changed_column,
-  'since', CASE WHEN changed_column = 'xmin' THEN since_xid::text ELSE pg_catalog.to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END)), '[]')
+  'since', CASE WHEN changed_column = 'xmin' THEN since_xid::text ELSE pg_catalog.to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END,
+  'system', production_system)), '[]')
 FROM supasync_private.watermarks
 $watermarks$;
 
 CREATE OR REPLACE FUNCTION supasync_private.set_watermarks(marks jsonb)
 RETURNS void LANGUAGE sql SET search_path = ''
 AS $set_watermarks$
-INSERT INTO supasync_private.watermarks AS w (table_schema, table_name, changed_column, since, since_xid)
+INSERT INTO supasync_private.watermarks AS w (table_schema, table_name, changed_column, since, since_xid, production_system)
 SELECT m ->> 'schema', m ->> 'name', m ->> 'column',
        CASE WHEN m ->> 'column' = 'xmin' THEN NULL ELSE (m ->> 'since')::timestamptz END,
-       CASE WHEN m ->> 'column' = 'xmin' THEN (m ->> 'since')::bigint END
+       CASE WHEN m ->> 'column' = 'xmin' THEN (m ->> 'since')::bigint END,
+       m ->> 'system'
 FROM pg_catalog.jsonb_array_elements($1::jsonb) AS m
 ON CONFLICT (table_schema, table_name) DO UPDATE
-  SET changed_column = EXCLUDED.changed_column, since = EXCLUDED.since, since_xid = EXCLUDED.since_xid, synced_at = pg_catalog.now()
+  SET changed_column = EXCLUDED.changed_column, since = EXCLUDED.since, since_xid = EXCLUDED.since_xid,
+      production_system = EXCLUDED.production_system, synced_at = pg_catalog.now()
 $set_watermarks$;
 
 CREATE OR REPLACE FUNCTION public.supasync_set_watermarks(marks jsonb)

@@ -327,8 +327,14 @@ export function defineResyncSuite(via: Via): void {
         ),
       ).toEqual([{ name: 'committed late' }]);
 
-      // A watermark ahead of production's transactions (another database: restored, or another production) bounds nothing: compared whole.
+      // Each watermark is kept with the production it was read from.
+      const [{ system }] = (await query<{ system: string }>(production.adminUrl, `SELECT system_identifier::text AS system FROM pg_control_system()`)) as [
+        { system: string },
+      ];
+      expect(await query(staging.adminUrl, `SELECT DISTINCT production_system FROM supasync_private.watermarks`)).toEqual([{ production_system: system }]);
+      // A watermark ahead of production's transactions (a restored database), or read from another production, bounds nothing: compared whole.
       await query(staging.adminUrl, `UPDATE supasync_private.watermarks SET since_xid = since_xid + 1000000000000 WHERE changed_column = 'xmin'`);
+      await query(staging.adminUrl, `UPDATE supasync_private.watermarks SET production_system = '1' WHERE changed_column = 'updated_at'`);
       await query(
         production.adminUrl,
         `UPDATE public.sire_countries SET name = name || '!' WHERE country_code = (SELECT min(country_code) FROM public.sire_countries)`,
@@ -336,6 +342,7 @@ export function defineResyncSuite(via: Via): void {
       const fourth = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
       expect(fourth.code, fourth.stderr).toBe(0);
       expect(byTable(fourth.stdout).get('public.sire_countries')).toMatchObject({ changed: 1, watermark: { from: null } });
+      expect(byTable(fourth.stdout).get('public.hotels')).toMatchObject({ watermark: { from: null, next: { system } } });
       expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
     });
 

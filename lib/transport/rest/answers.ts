@@ -22,8 +22,14 @@ export const ANSWERS = {
   rangeSums: z.string().regex(/^(\d+:\d+:[0-9a-f]+(,\d+:\d+:[0-9a-f]+)*)?$/),
   rangeFilter: z.string(),
   rangeRows: z.array(z.tuple([z.array(z.string()), z.string()])),
-  clock: z.object({ since: z.string(), now: z.string(), oldestTransaction: z.string().nullable(), xmin: z.string().regex(/^\d+$/) }),
-  watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string() })),
+  clock: z.object({
+    since: z.string(),
+    now: z.string(),
+    oldestTransaction: z.string().nullable(),
+    xmin: z.string().regex(/^\d+$/),
+    system: z.string().nullable(),
+  }),
+  watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string(), system: z.string().nullable().optional() })),
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),
 };
 
