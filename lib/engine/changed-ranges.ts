@@ -88,17 +88,19 @@ export async function findChangedRanges(
 }
 
 /**
- * Directly, the key hashes of production's rows matching `condition`, as the
- * direct comparison's ranges (64 bits, decimal): what an incremental run
- * will read past its watermark, for its backup. Null over REST, where
- * production is not read in the copy's snapshot and such rows may change
- * before the copy reads them.
+ * The key ranges at `bits` (as findChangedRanges found them) of production's
+ * rows matching `condition`: where an incremental run's rows past its
+ * watermark lie, for its backup. Directly (64 bits) each row's key hash,
+ * streamed; over REST the ranges' sums, of which only the ranges are kept.
  */
-export async function keyHashesWhere(production: DatabaseReads, table: TablePlan, condition: string): Promise<string[] | null> {
-  if (!production.rowHashes || !production.oneSnapshot || !table.key) return null;
+export async function rangesWhere(production: DatabaseReads, table: TablePlan, condition: string, bits: number): Promise<string[]> {
+  if (!table.key) throw new Error(`${table.table.name}: key ranges need a key`);
   const keyColumns = table.key.columns;
   const target = { table: table.table, columns: keyColumns, keyColumns, rowEstimate: table.rowEstimate };
   const filter = table.rowFilter ? `(${table.rowFilter}) AND (${condition})` : condition;
+  if (bits < 64 || !production.rowHashes) {
+    return [...(await production.rangeSums(target, bits, filter, table.binarySafe, null)).keys()].map(String);
+  }
   const hashes = await production.rowHashes(target, filter, table.binarySafe);
   const rows = new Cursor(hashes);
   const found: string[] = [];

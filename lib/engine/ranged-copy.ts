@@ -10,7 +10,7 @@ import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
-import { findChangedRanges, keyHashesWhere, type ChangedRanges } from './changed-ranges.ts';
+import { findChangedRanges, rangesWhere, type ChangedRanges } from './changed-ranges.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
 
@@ -19,8 +19,15 @@ export interface Comparison {
   ranges: ChangedRanges;
   /** Incremental: where the table's run reads changed rows from (null: whole rows compared, none kept yet), and where the next will. */
   watermark?: { from: string | null; column: string; next: Watermark };
-  /** Incremental past a watermark, directly, for a backup: the ranges (at ranges.bits) of the differing keys and of the rows past it. */
+  /** Incremental past a watermark, for a backup: the ranges (at ranges.bits) of the differing keys and of the rows past it. */
   touched?: string[];
+  /**
+   * Over REST, where production is not read in one snapshot: the ranges the
+   * rows past the watermark lay in when the backup's ranges were taken. The
+   * copy reads those alone; a row that moved past it since, elsewhere, is
+   * the next run's (its watermark is from before this run compared).
+   */
+  pastRanges?: string[];
 }
 
 export interface RangedCopy extends Comparison {
@@ -66,8 +73,9 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
     const watermark = { from: kept?.since ?? null, column, next };
     // A backup of the rows this run will write: those of the differing keys, and those past the watermark, wherever they are.
-    const past = forBackup && kept && !ranges.rows.every ? await keyHashesWhere(run.production, table, changedSince(column, kept.since)) : null;
-    return { ranges, watermark, ...(past ? { touched: [...new Set([...ranges.ranges, ...past])] } : {}) };
+    const past = forBackup && kept && !ranges.rows.every ? await rangesWhere(run.production, table, changedSince(column, kept.since), ranges.bits) : null;
+    if (!past) return { ranges, watermark };
+    return { ranges, watermark, touched: [...new Set([...ranges.ranges, ...past])], ...(run.production.oneSnapshot ? {} : { pastRanges: past }) };
   };
   const comparisons = new Map<string, Comparison>();
   if (run.production.asksTogether && run.staging.asksTogether) {
@@ -82,8 +90,8 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
 /**
  * Per table whose re-sync writes and deletes only inside the key ranges
  * comparing found different, those ranges (a backup then saves them alone);
- * for one read past a watermark, with the ranges of those rows too, where
- * they could be found (directly). Not a table read whole.
+ * for one read past a watermark, with the ranges of those rows too. Not a
+ * table read whole.
  */
 export function touchedRanges(tables: TablePlan[], comparisons: ReadonlyMap<string, Comparison>): Map<string, TouchedRanges> {
   const touched = new Map<string, TouchedRanges>();
@@ -110,7 +118,11 @@ export async function copyChangedRanges(
   const from = comparison.watermark?.from ?? null;
   const keys = table.mode === 'insert-missing' || from ? rows.missing : rows.write;
   const column = comparison.watermark?.column ?? null;
-  const changed = column && from ? changedSince(column, from) : null;
+  let changed = column && from ? changedSince(column, from) : null;
+  if (changed && comparison.pastRanges && table.key) {
+    const saved = { bits: comparison.ranges.bits, ranges: comparison.pastRanges };
+    changed = `(${changed}) AND (${await run.production.rangeFilter({ table: table.table, keyColumns: table.key.columns }, saved, table.binarySafe)})`;
+  }
   return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
 }
 

@@ -46,6 +46,8 @@ export interface DatabaseReads {
    * Only where bytes are cheap (the direct path): over REST ranges are asked for instead.
    */
   rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean): Promise<RowHashes>;
+  /** The SQL condition that picks the rows whose key hash (as rangeSums hashes keys) falls in these ranges (supasync_private.key_range_filter). */
+  rangeFilter(target: { table: TableRef; keyColumns: string[] }, within: KeyRangeSet, binary: boolean): Promise<string>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */
   keyFilter(table: TableRef, keyColumns: string[], keys: string[][]): Promise<string>;
   /** For an incremental sync, of production: its clock, and from where the next run reads (supasync_private.clock_query). */

@@ -175,7 +175,7 @@ export function defineResyncSuite(via: Via): void {
       });
     }
 
-    it("backs up an incremental run's rows past the watermark and of the differing keys (directly; over REST the tables whole), and restores them", async () => {
+    it("backs up an incremental run's rows past the watermark and of the differing keys, and restores them", async () => {
       const pair = await syncedPair('incremental_backup');
       const { production, staging } = pair;
       const cwd = emptyDirectory();
@@ -193,22 +193,26 @@ export function defineResyncSuite(via: Via): void {
       };
       const saved = new Map(manifest.tables.map((table) => [`${table.schema}.${table.name}`, table]));
       const counts = (
-        await query<{ countries: number; hotels: number }>(
+        await query<{ countries: number; hotels: number; notes: number }>(
           staging.adminUrl,
-          `SELECT (SELECT count(*)::int FROM public.sire_countries) AS countries, (SELECT count(*)::int FROM public.hotels) AS hotels`,
+          `SELECT (SELECT count(*)::int FROM public.sire_countries) AS countries, (SELECT count(*)::int FROM public.hotels) AS hotels,
+                  (SELECT count(*)::int FROM public.booking_notes) AS notes`,
         )
       )[0]!;
-      if (via === 'postgres') {
-        // The 3 renamed countries staging held (past the watermark by xmin), the 2 renamed hotels (by updated_at), the 4 deleted notes.
-        expect(saved.get('public.sire_countries')).toMatchObject({ rows: 3, within: { ranges: expect.any(Array) as unknown } });
-        expect(saved.get('public.hotels')).toMatchObject({ rows: 2 });
-        expect(saved.get('public.booking_notes')).toMatchObject({ rows: 4 });
-      } else {
-        // Over REST production may change between the backup and the copy's read past the watermark: those tables are saved whole.
-        expect(saved.get('public.sire_countries')).toMatchObject({ rows: counts.countries - 1 });
-        expect(saved.get('public.sire_countries')?.within).toBeUndefined();
-        expect(saved.get('public.hotels')).toMatchObject({ rows: counts.hotels });
-      }
+      // The 3 renamed countries staging held (past the watermark by xmin), the 2 renamed hotels (by updated_at), the 4 deleted notes:
+      // directly exactly those, over REST the rows of their ranges (about one row each), so perhaps a few more, never the whole table.
+      const savedAtLeast = (table: string, rows: number, of: number) => {
+        const entry = saved.get(table);
+        expect(entry?.within, table).toBeDefined();
+        if (via === 'postgres') expect(entry?.rows, table).toBe(rows);
+        else {
+          expect(entry?.rows, table).toBeGreaterThanOrEqual(rows);
+          expect(entry?.rows, table).toBeLessThan(of);
+        }
+      };
+      savedAtLeast('public.sire_countries', 3, counts.countries - 1);
+      savedAtLeast('public.hotels', 2, counts.hotels);
+      savedAtLeast('public.booking_notes', 4, counts.notes + 4);
       const restored = await runScript('restore-staging.ts', [line!.restoreArgument, '--yes'], { env: envFor(production, staging), cwd });
       expect(restored.code, restored.stderr).toBe(0);
       expect(await syncedDigests(staging.adminUrl)).toEqual(before);

@@ -93,6 +93,20 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     asksTogether: true,
     rangeSums: keyRanges.rangeSums,
     rangeRows: keyRanges.rangeRows,
+    rangeFilter: (target, within, binary) =>
+      ask(
+        `Building the filter of ${qualifiedName(target.table)}'s rows in the ranges that changed`,
+        'supasync_range_filter',
+        {
+          table_schema: target.table.schema,
+          table_name: target.table.name,
+          key_columns: target.keyColumns,
+          use_binary: binary,
+          bits: within.bits,
+          ranges: within.ranges,
+        },
+        ANSWERS.rangeFilter,
+      ),
     keyFilter: (table, keyColumns, keys) =>
       ask(
         `Building the filter of ${qualifiedName(table)}'s rows that differ`,
