@@ -97,6 +97,17 @@ function restPair(dataset: RestDataset): ResyncContender[] {
       targetVsReplace: 0.05,
       targetVsChangedWire: 1.2,
     },
+    {
+      id: `rest_incremental_${dataset}`,
+      group: 'rest',
+      label: 'REST incremental',
+      dataset,
+      args: (s) => ['--via', 'rest', '--mode', 'incremental', '--yes', '--no-backup', ...restTables(dataset, s)],
+      check: 'equal',
+      watermarks: true,
+      baseline,
+      targetVsReplace: 0.05,
+    },
   ];
 }
 
