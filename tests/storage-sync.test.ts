@@ -193,6 +193,10 @@ describe('sync --storage', () => {
     const empty = await runScript('sync.ts', ['--dry-run'], { env, cwd });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('storage.buckets: name at least one bucket');
+    config({ buckets: ['photoz'] });
+    const unknown = await runScript('verify-sync-status.ts', [], { env, cwd });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('supasync.config.json, "storage": No bucket "photoz" in production. Its buckets: archive, photos.');
   });
 
   it('works with sb_secret_ keys as with the legacy service_role JWT', async () => {

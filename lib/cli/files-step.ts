@@ -22,6 +22,8 @@ export interface FileChoice {
   files: boolean;
   buckets?: string[];
   excludeBuckets?: string[];
+  /** Where the lists came from when not from flags (the config file's name), for a bucket production lacks. */
+  listedIn?: string;
 }
 
 /**
@@ -46,7 +48,13 @@ export function fileChoiceFrom(flags: FileFlags, config: Pick<ProjectConfig, 'st
   const buckets = flags.buckets ?? file?.buckets;
   const excludeBuckets = flags.excludeBuckets ?? file?.excludeBuckets;
   const files = Boolean(flags.storage || flags.buckets || flags.excludeBuckets || file?.files);
-  return { files, ...(buckets ? { buckets } : {}), ...(excludeBuckets?.length ? { excludeBuckets } : {}) };
+  const fromFile = (!flags.buckets && file?.buckets) || (!flags.excludeBuckets && file?.excludeBuckets.length);
+  return {
+    files,
+    ...(buckets ? { buckets } : {}),
+    ...(excludeBuckets?.length ? { excludeBuckets } : {}),
+    ...(fromFile ? { listedIn: config.source } : {}),
+  };
 }
 
 /** The selection with Storage's own tables left out when files are copied and the storage schema is chosen. */
@@ -61,7 +69,7 @@ export async function copyFiles(
   flags: { dryRun?: boolean; concurrency?: number; json?: boolean },
   mode: SyncMode,
 ): Promise<{ results: BucketCopyResult[]; output: string }> {
-  const results = await asUsage(() =>
+  const results = await asUsage(choice, () =>
     syncFiles(run, {
       buckets: choice.buckets,
       excludeBuckets: choice.excludeBuckets,
@@ -75,7 +83,7 @@ export async function copyFiles(
 }
 
 export async function verifyFiles(run: PreparedRun, choice: FileChoice): Promise<{ verdicts: BucketVerdict[]; output: string; equal: boolean }> {
-  const verdicts = await asUsage(async () => {
+  const verdicts = await asUsage(choice, async () => {
     const production = storageApiOf(run.environment.production);
     const buckets = chooseBuckets(await production.listBuckets(), choice.buckets, choice.excludeBuckets).map((bucket) => bucket.id);
     return verifyStorage(production, storageApiOf(run.environment.staging), buckets);
@@ -83,10 +91,12 @@ export async function verifyFiles(run: PreparedRun, choice: FileChoice): Promise
   return { verdicts, output: renderFileVerdicts(verdicts), equal: verdicts.every((verdict) => verdict.status === 'equal') };
 }
 
-async function asUsage<T>(work: () => Promise<T>): Promise<T> {
+/** A bucket production lacks is the user's to fix (exit 2), in the flag or in the file that named it. */
+async function asUsage<T>(choice: FileChoice, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw error instanceof StorageSelectionError ? new UsageError(error.message) : error;
+    if (!(error instanceof StorageSelectionError)) throw error;
+    throw new UsageError(choice.listedIn ? `${choice.listedIn}, "storage": ${error.message}` : error.message);
   }
 }
