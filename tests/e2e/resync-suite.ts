@@ -12,6 +12,11 @@ import { backupLine } from '../helpers/backup.ts';
 import { emptyDirectory, runScript, startScript } from '../helpers/run-script.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
+interface SavedManifest {
+  supasyncBackup: number;
+  tables: { schema: string; name: string; rows: number; within?: { keyColumns: string[]; ranges: string[] } }[];
+}
+
 interface JsonTable {
   table: string;
   rows: number;
@@ -54,6 +59,19 @@ export function defineResyncSuite(via: Via): void {
       ...(cwd ? { cwd } : {}),
     });
   const byTable = (stdout: string) => new Map((JSON.parse(stdout) as { tables: JsonTable[] }).tables.map((table) => [table.table, table]));
+  /** The backup a run's output names: its summary line, its manifest, and the manifest's tables by name. */
+  const backupOf = (cwd: string, stdout: string) => {
+    const line = backupLine(stdout);
+    if (!line) throw new Error(`no backup line in:\n${stdout}`);
+    const manifest = JSON.parse(readFileSync(join(cwd, line.directory, 'manifest.json'), 'utf8')) as SavedManifest;
+    return { line, manifest, saved: new Map(manifest.tables.map((table) => [`${table.schema}.${table.name}`, table])) };
+  };
+  /** restore-staging.ts run on that backup: staging's rows are `before` again. */
+  const restoresTo = async (pair: { production: Project; staging: Project }, cwd: string, argument: string, before: unknown) => {
+    const restored = await runScript('restore-staging.ts', [argument, '--yes'], { env: envFor(pair.production, pair.staging), cwd });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await syncedDigests(pair.staging.adminUrl)).toEqual(before);
+  };
 
   describe(`re-syncing only what changed (via ${via})`, () => {
     it('mirrors: writes the key ranges that differ, deletes what production lacks, and staging equals production', async () => {
@@ -107,73 +125,63 @@ export function defineResyncSuite(via: Via): void {
       expect(again.stdout).toContain('Synced');
     });
 
-    {
-      it('backs up only the key ranges a mirror writes, and restore-staging.ts puts staging back as it was', async () => {
-        const pair = await syncedPair('mirror_backup');
-        const { production, staging } = pair;
-        await query(production.adminUrl, PRODUCTION_CHANGES);
-        // Staging's own: a row only it has, and a table whose every row it changed (read, so saved, whole).
-        await query(
-          staging.adminUrl,
-          `INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZS', 'Staging only');
+    it('backs up only the key ranges a mirror writes, and restore-staging.ts puts staging back as it was', async () => {
+      const pair = await syncedPair('mirror_backup');
+      const { production, staging } = pair;
+      await query(production.adminUrl, PRODUCTION_CHANGES);
+      // Staging's own: a row only it has, and a table whose every row it changed (read, so saved, whole).
+      await query(
+        staging.adminUrl,
+        `INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZS', 'Staging only');
            UPDATE public.muva_content SET title = title || ' (staging)';`,
-        );
-        const before = await syncedDigests(staging.adminUrl);
-        const [{ messages }] = (await query<{ messages: number }>(
-          staging.adminUrl,
-          `SELECT count(*)::int AS messages FROM public.chat_messages WHERE conversation_id = (SELECT id FROM public.chat_conversations ORDER BY id LIMIT 1)`,
-        )) as [{ messages: number }];
-        const cwd = emptyDirectory();
-        const result = await resync(pair, 'mirror', ['--yes'], cwd);
-        expect(result.code, result.stderr).toBe(0);
-        expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
-        const line = backupLine(result.stdout);
-        expect(line, result.stdout).not.toBeNull();
-        const manifest = JSON.parse(readFileSync(join(cwd, line!.directory, 'manifest.json'), 'utf8')) as {
-          supasyncBackup: number;
-          tables: { schema: string; name: string; rows: number; within?: { keyColumns: string[]; ranges: string[] } }[];
-        };
-        // Format 2: a supasync that knew only whole tables must refuse it rather than empty them and load these few rows.
-        expect(manifest.supasyncBackup).toBe(2);
-        const saved = new Map(manifest.tables.map((table) => [`${table.schema}.${table.name}`, table]));
-        // Directly a range is one key hash, so exactly the rows that differ are saved; over REST a range holds about one row, so a few more may be.
-        const savedAtLeast = (table: string, rows: number) => {
-          const held = saved.get(table)?.rows;
-          if (via === 'postgres') expect(held, table).toBe(rows);
-          else expect(held, table).toBeGreaterThanOrEqual(rows);
-        };
-        // sire_countries: the 3 rows production renamed and the one only staging had (the row production added was not there to save).
-        expect(saved.get('public.sire_countries')?.within?.keyColumns).toEqual(['country_code']);
-        savedAtLeast('public.sire_countries', 4);
-        if (via === 'postgres') expect(saved.get('public.sire_countries')?.within?.ranges).toHaveLength(5);
-        savedAtLeast('public.booking_notes', 4);
-        // Equal tables: nothing saved; a table read whole: saved whole.
-        expect(saved.get('public.sire_cities')).toMatchObject({ rows: 0, within: { ranges: [] } });
-        const [{ content }] = (await query<{ content: number }>(staging.adminUrl, `SELECT count(*)::int AS content FROM public.muva_content`)) as [
-          { content: number },
-        ];
-        expect(saved.get('public.muva_content')).toMatchObject({ rows: content });
-        expect(saved.get('public.muva_content')?.within).toBeUndefined();
-        // chat_messages: the messages of the conversation production deleted, by its cascade; hotels: 2 of its 3 rows changed, so read and saved whole.
-        savedAtLeast('public.chat_messages', messages);
-        expect(saved.get('public.chat_messages')?.within).toBeDefined();
-        expect(saved.get('public.hotels')?.within).toBeUndefined();
-        expect(line!.rows).toBe(manifest.tables.reduce((sum, table) => sum + table.rows, 0));
-        // Of the whole tables, what a backup before this change saved: here, a few rows of each.
-        const [{ countries, notes }] = (await query<{ countries: number; notes: number }>(
-          staging.adminUrl,
-          `SELECT (SELECT count(*)::int FROM public.sire_countries) AS countries, (SELECT count(*)::int FROM public.booking_notes) AS notes`,
-        )) as [{ countries: number; notes: number }];
-        expect(saved.get('public.sire_countries')!.rows).toBeLessThan(countries / 2);
-        expect(saved.get('public.booking_notes')!.rows).toBeLessThan(notes / 2);
+      );
+      const before = await syncedDigests(staging.adminUrl);
+      const [{ messages }] = (await query<{ messages: number }>(
+        staging.adminUrl,
+        `SELECT count(*)::int AS messages FROM public.chat_messages WHERE conversation_id = (SELECT id FROM public.chat_conversations ORDER BY id LIMIT 1)`,
+      )) as [{ messages: number }];
+      const cwd = emptyDirectory();
+      const result = await resync(pair, 'mirror', ['--yes'], cwd);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+      const { line, manifest, saved } = backupOf(cwd, result.stdout);
+      // Format 2: a supasync that knew only whole tables must refuse it rather than empty them and load these few rows.
+      expect(manifest.supasyncBackup).toBe(2);
+      // Directly a range is one key hash, so exactly the rows that differ are saved; over REST a range holds about one row, so a few more may be.
+      const savedAtLeast = (table: string, rows: number) => {
+        const held = saved.get(table)?.rows;
+        if (via === 'postgres') expect(held, table).toBe(rows);
+        else expect(held, table).toBeGreaterThanOrEqual(rows);
+      };
+      // sire_countries: the 3 rows production renamed and the one only staging had (the row production added was not there to save).
+      expect(saved.get('public.sire_countries')?.within?.keyColumns).toEqual(['country_code']);
+      savedAtLeast('public.sire_countries', 4);
+      if (via === 'postgres') expect(saved.get('public.sire_countries')?.within?.ranges).toHaveLength(5);
+      savedAtLeast('public.booking_notes', 4);
+      // Equal tables: nothing saved; a table read whole: saved whole.
+      expect(saved.get('public.sire_cities')).toMatchObject({ rows: 0, within: { ranges: [] } });
+      const [{ content }] = (await query<{ content: number }>(staging.adminUrl, `SELECT count(*)::int AS content FROM public.muva_content`)) as [
+        { content: number },
+      ];
+      expect(saved.get('public.muva_content')).toMatchObject({ rows: content });
+      expect(saved.get('public.muva_content')?.within).toBeUndefined();
+      // chat_messages: the messages of the conversation production deleted, by its cascade; hotels: 2 of its 3 rows changed, so read and saved whole.
+      savedAtLeast('public.chat_messages', messages);
+      expect(saved.get('public.chat_messages')?.within).toBeDefined();
+      expect(saved.get('public.hotels')?.within).toBeUndefined();
+      expect(line.rows).toBe(manifest.tables.reduce((sum, table) => sum + table.rows, 0));
+      // Of the whole tables, what a backup before this change saved: here, a few rows of each.
+      const [{ countries, notes }] = (await query<{ countries: number; notes: number }>(
+        staging.adminUrl,
+        `SELECT (SELECT count(*)::int FROM public.sire_countries) AS countries, (SELECT count(*)::int FROM public.booking_notes) AS notes`,
+      )) as [{ countries: number; notes: number }];
+      expect(saved.get('public.sire_countries')!.rows).toBeLessThan(countries / 2);
+      expect(saved.get('public.booking_notes')!.rows).toBeLessThan(notes / 2);
 
-        const listed = await runScript('restore-staging.ts', ['--list'], { env: envFor(production, staging), cwd });
-        expect(listed.stdout).toMatch(new RegExp(`${manifest.tables.length} \\(${manifest.tables.filter((t) => t.within).length} by key range\\)`));
-        const restored = await runScript('restore-staging.ts', [line!.restoreArgument, '--yes'], { env: envFor(production, staging), cwd });
-        expect(restored.code, restored.stderr).toBe(0);
-        expect(await syncedDigests(staging.adminUrl)).toEqual(before);
-      });
-    }
+      const listed = await runScript('restore-staging.ts', ['--list'], { env: envFor(production, staging), cwd });
+      expect(listed.stdout).toMatch(new RegExp(`${manifest.tables.length} \\(${manifest.tables.filter((t) => t.within).length} by key range\\)`));
+      await restoresTo(pair, cwd, line.restoreArgument, before);
+    });
 
     it("backs up an incremental run's rows past the watermark and of the differing keys, and restores them", async () => {
       const pair = await syncedPair('incremental_backup');
@@ -186,12 +194,7 @@ export function defineResyncSuite(via: Via): void {
       const second = await resync(pair, 'incremental', ['--yes'], cwd);
       expect(second.code, second.stderr).toBe(0);
       expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
-      const line = backupLine(second.stdout);
-      expect(line, second.stdout).not.toBeNull();
-      const manifest = JSON.parse(readFileSync(join(cwd, line!.directory, 'manifest.json'), 'utf8')) as {
-        tables: { schema: string; name: string; rows: number; within?: { ranges: string[] } }[];
-      };
-      const saved = new Map(manifest.tables.map((table) => [`${table.schema}.${table.name}`, table]));
+      const { line, saved } = backupOf(cwd, second.stdout);
       const counts = (
         await query<{ countries: number; hotels: number; notes: number }>(
           staging.adminUrl,
@@ -213,9 +216,7 @@ export function defineResyncSuite(via: Via): void {
       savedAtLeast('public.sire_countries', 3, counts.countries - 1);
       savedAtLeast('public.hotels', 2, counts.hotels);
       savedAtLeast('public.booking_notes', 4, counts.notes + 4);
-      const restored = await runScript('restore-staging.ts', [line!.restoreArgument, '--yes'], { env: envFor(production, staging), cwd });
-      expect(restored.code, restored.stderr).toBe(0);
-      expect(await syncedDigests(staging.adminUrl)).toEqual(before);
+      await restoresTo(pair, cwd, line.restoreArgument, before);
     });
 
     it('inserts only the rows staging lacks, touching no row staging has', async () => {
