@@ -90,7 +90,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const tables = named ?? (groupName ? groupTables(config, groupName) : undefined);
   const mode = flags.mode ?? command.mode;
   const concurrency = flags.concurrency;
-  const files = fileChoiceFrom(flags, config);
+  const fileChoice = fileChoiceFrom(flags, config);
   // Loaded while the databases answer the connections and catalog queries,
   // which to a remote project take longer than loading these does.
   const syncModules = Promise.all([import('../engine/sync.ts'), import('../report/progress.ts'), import('../report/sync.ts')]);
@@ -98,7 +98,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const run = await prepareRun({
     concurrency,
     via: flags.via,
-    selection: rowsBesideFiles(selectionFrom(flags, config, tables), files),
+    selection: rowsBesideFiles(selectionFrom(flags, config, tables), fileChoice),
     mode,
     withParents: Boolean(flags.withParents),
     protectedRefs: config.protectedRefs,
@@ -123,7 +123,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const incremental = run.plan.tables.some((table) => table.mode === 'incremental' && table.changedColumn);
       const watermarks = incremental && !stop ? await run.staging.watermarks() : [];
       // The files a run would copy: compared, nothing written.
-      const filesToCopy = !stop && files.files ? await copyFiles(run, files, { ...flags, dryRun: true }, mode) : undefined;
+      const filesToCopy = !stop && fileChoice.files ? await copyFiles(run, fileChoice, { ...flags, dryRun: true }, mode) : undefined;
       if (!(flags.json && stop)) {
         const plan = dryRunOutput(run, Boolean(flags.json), watermarks);
         if (!filesToCopy) console.log(plan);
@@ -157,7 +157,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       },
       reporter,
     );
-    const copiedFiles = files.files ? await copyFiles(run, files, flags, mode) : undefined;
+    const copiedFiles = fileChoice.files ? await copyFiles(run, fileChoice, flags, mode) : undefined;
     const rejected = result.tables.some((table) => table.rejected.length);
     let verdicts: TableVerdict[] | undefined;
     let sequenceVerdicts: SequenceVerdict[] = [];
@@ -193,7 +193,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       ...(verdicts ?? []).filter((v) => keptStagingRows(v, tableMode.get(v.table) ?? mode)).map((v) => v.table),
       ...sequenceVerdicts.filter((v) => v.status === 'ahead' && forwardOnly.has(v.sequence)).map((v) => v.sequence),
     ]);
-    const fileVerdicts = copiedFiles && verify ? await verifyFiles(run, files) : undefined;
+    const fileVerdicts = copiedFiles && verify ? await verifyFiles(run, fileChoice) : undefined;
     const verified =
       (!fileVerdicts || fileVerdicts.equal) &&
       (!verdicts || verdicts.every((v) => v.status === 'perfect' || kept.has(v.table))) &&

@@ -11,6 +11,7 @@ import { noColorAsked } from '../config/no-color.ts';
 import type { SyncEvents } from '../engine/sync.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { StorageProgress } from '../storage/copy.ts';
+import { megabytes } from './storage.ts';
 import { formatCount } from './table.ts';
 
 /** How often a log gets its plain lines; SUPASYNC_PROGRESS_SECONDS changes it. */
@@ -60,14 +61,13 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, en
  */
 export function fileProgressReporter(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): (progress: StorageProgress) => void {
   const running = new Map<string, { started: number; progress: StorageProgress }>();
-  const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
   const rate = (state: { started: number; progress: StorageProgress }) =>
     state.progress.bytesDone / Math.max(0.001, (performance.now() - state.started) / 1000);
   const line = (state: { started: number; progress: StorageProgress }) => {
     const { bucket, filesDone, filesTotal, bytesDone, bytesTotal } = state.progress;
     const perSecond = rate(state);
     const left = perSecond > 0 && bytesTotal > bytesDone ? ` ETA ${Math.ceil((bytesTotal - bytesDone) / perSecond)}s` : '';
-    return `${bucket}  ${filesDone}/${filesTotal} files  ${mb(bytesDone)}/${mb(bytesTotal)} MB  ${mb(perSecond)} MB/s${left}`;
+    return `${bucket}  ${filesDone}/${filesTotal} files  ${megabytes(bytesDone)} of ${megabytes(bytesTotal)}  ${megabytes(perSecond)}/s${left}`;
   };
   const lines = () => [...running.values()].map(line).join('\n');
   const output = terminalWanted(stream, env) ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
@@ -81,7 +81,7 @@ export function fileProgressReporter(stream: NodeJS.WriteStream = process.stderr
     }
     running.delete(progress.bucket);
     const seconds = (performance.now() - state.started) / 1000;
-    output.print(`${chalk.green('✓')} ${progress.bucket}  ${progress.filesTotal} files, ${mb(progress.bytesDone)} MB in ${seconds.toFixed(2)}s`);
+    output.print(`${chalk.green('✓')} ${progress.bucket}  ${progress.filesTotal} files, ${megabytes(progress.bytesDone)} in ${seconds.toFixed(2)}s`);
     if (!running.size) output.idle();
   };
 }

@@ -6,7 +6,8 @@ import type { BucketVerdict } from '../storage/verify.ts';
 import { renderTable } from './table.ts';
 
 const MB = 1024 * 1024;
-const megabytes = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+/** The terminal's size of files, in MB of 1,024 KB: the copy's table and its progress line say the same. */
+export const megabytes = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 
 /** What was done to the bucket itself, or what a dry run would do. */
 export function settingsAction(result: BucketCopyResult, dryRun: boolean): string {

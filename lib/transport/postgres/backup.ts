@@ -67,7 +67,7 @@ export async function backUpTables(
         format,
         rows: 0,
         sequences: ownedWithValues(state, values),
-        ...(within ? { within: { keyColumns: within.keyColumns, binary: within.binary, bits: within.bits, ranges: within.ranges } } : {}),
+        ...(within ? { within } : {}),
       };
       if (state.hasRows && (!within || within.ranges.length)) {
         const filter = within ? await ranges.keyRangeFilter({ table, keyColumns: within.keyColumns }, within, within.binary) : null;

@@ -104,7 +104,7 @@ export async function backUpTablesOverRest(
         key: state.key,
         rows: 0,
         sequences: ownedWithValues(state, values),
-        ...(within ? { within: { keyColumns: within.keyColumns, binary: within.binary, bits: within.bits, ranges: within.ranges } } : {}),
+        ...(within ? { within } : {}),
       };
       if (state.hasRows && (!within || within.ranges.length)) {
         const filter = within ? await rangeFilterOverRest(staging, state, within, onRetry) : null;
