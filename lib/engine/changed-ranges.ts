@@ -51,21 +51,26 @@ const BITS_BEFORE_LAST = 4;
 /**
  * `columns`: what is compared of each row; the key's alone finds rows added
  * and deleted, not rows changed. Rows are hashed in binary where the plan
- * copies them so (binarySafe), else as text.
+ * copies them so (binarySafe), else as text. `flagged`, where rows are
+ * streamed (directly) and with the key's columns: an incremental run's rows
+ * past its watermark, which production's side flags as it hashes them, so
+ * they are found in the same pass as the keys added and deleted.
  */
 export async function findChangedRanges(
   production: DatabaseReads,
   staging: DatabaseReads,
   table: TablePlan,
   columns: string[] = table.columns,
+  flagged: string | null = null,
 ): Promise<ChangedRanges> {
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns, keyColumns, rowEstimate: table.rowEstimate };
   const binary = table.binarySafe;
+  if (flagged && !(production.rowHashes && staging.rowHashes)) throw new Error(`${table.table.name}: rows are flagged only where they are streamed`);
   const { stagingRows, stagingOnly, ...found } =
     production.rowHashes && staging.rowHashes
-      ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary), await staging.rowHashes(target, null, binary))
+      ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary, flagged), await staging.rowHashes(target, null, binary))
       : await narrowRanges(production, staging, table, target, binary);
   const productionRows = found.rowsUnchanged;
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };
@@ -78,7 +83,7 @@ export async function findChangedRanges(
   // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
   const within = { bits: found.bits, ranges: listed };
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
-    production.rangeRows(target, table.rowFilter, binary, within),
+    production.rangeRows(target, table.rowFilter, binary, within, flagged),
     staging.rangeRows(target, null, binary, within),
   ]);
   const changed = compareRows(productionRowsIn, stagingRowsIn);

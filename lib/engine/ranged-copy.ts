@@ -17,8 +17,11 @@ import type { PreparedRun } from './prepare.ts';
 /** What comparing a table found, before any table is written. */
 export interface Comparison {
   ranges: ChangedRanges;
-  /** Incremental: where the table's run reads changed rows from (null: whole rows compared, none kept yet), and where the next will. */
-  watermark?: { from: string | null; column: string; next: Watermark };
+  /**
+   * Incremental: where the table's run reads changed rows from (null: whole rows compared, none kept yet), and where
+   * the next will; `flagged`: the rows past it were found while comparing (directly), among the rows to write.
+   */
+  watermark?: { from: string | null; column: string; next: Watermark; flagged: boolean };
   /** Incremental past a watermark, for a backup: the ranges (at ranges.bits) of the differing keys and of the rows past it. */
   touched?: string[];
   /**
@@ -69,11 +72,14 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
     const found = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
     const byTransactions = followsTransactions(column);
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
-    const ranges = await findChangedRanges(run.production, run.staging, table, kept ? table.key.columns : table.columns);
+    // Directly, production's stream flags the rows past the watermark: they are found with the keys added and deleted, in one pass.
+    const flagged = kept && run.production.rowHashes && run.staging.rowHashes ? changedSince(column, kept.since) : null;
+    const ranges = await findChangedRanges(run.production, run.staging, table, kept ? table.key.columns : table.columns, flagged);
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
-    const watermark = { from: kept?.since ?? null, column, next };
+    const watermark = { from: kept?.since ?? null, column, next, flagged: flagged !== null };
     // A backup of the rows this run will write: those of the differing keys, and those past the watermark, wherever they are.
-    const past = forBackup && kept && !ranges.rows.every ? await rangesWhere(run.production, table, changedSince(column, kept.since), ranges.bits) : null;
+    const past =
+      forBackup && kept && !flagged && !ranges.rows.every ? await rangesWhere(run.production, table, changedSince(column, kept.since), ranges.bits) : null;
     if (!past) return { ranges, watermark };
     return { ranges, watermark, touched: [...new Set([...ranges.ranges, ...past])], ...(run.production.oneSnapshot ? {} : { pastRanges: past }) };
   };
@@ -99,7 +105,8 @@ export function touchedRanges(tables: TablePlan[], comparisons: ReadonlyMap<stri
     const name = qualifiedName(table.table);
     const comparison = comparisons.get(name);
     if (!comparison || !table.key || comparison.ranges.rows.every) continue;
-    const ranges = comparison.watermark?.from ? comparison.touched : comparison.ranges.ranges;
+    const watermark = comparison.watermark;
+    const ranges = watermark?.from && !watermark.flagged ? comparison.touched : comparison.ranges.ranges;
     if (ranges) touched.set(name, { keyColumns: table.key.columns, binary: table.binarySafe, bits: comparison.ranges.bits, ranges });
   }
   return touched;
@@ -115,10 +122,10 @@ export async function copyChangedRanges(
 ): Promise<RangedCopy> {
   const { rows } = comparison.ranges;
   if (rows.every) return { ...comparison, copy: await session.copyTable(table, onRows) };
-  const from = comparison.watermark?.from ?? null;
-  const keys = table.mode === 'insert-missing' || from ? rows.missing : rows.write;
-  const column = comparison.watermark?.column ?? null;
-  let changed = column && from ? changedSince(column, from) : null;
+  // Past a watermark not flagged while comparing (over REST), the rows whose key staging lacks, and those the watermark reads.
+  const readPast = comparison.watermark?.from && !comparison.watermark.flagged ? comparison.watermark : null;
+  const keys = table.mode === 'insert-missing' || readPast ? rows.missing : rows.write;
+  let changed = readPast?.from ? changedSince(readPast.column, readPast.from) : null;
   if (changed && comparison.pastRanges && table.key) {
     const saved = { bits: comparison.ranges.bits, ranges: comparison.pastRanges };
     changed = `(${changed}) AND (${await run.production.rangeFilter({ table: table.table, keyColumns: table.key.columns }, saved, table.binarySafe)})`;

@@ -39,13 +39,17 @@ export interface DatabaseReads {
    * table the plan copies in binary (binarySafe).
    */
   rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean, within: KeyRangeSet | null): Promise<RangeSums>;
-  /** The rows of these ranges (and `rowFilter`), one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them. */
-  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet): Promise<Map<string, string>>;
+  /**
+   * The rows of these ranges (and `rowFilter`), one by one: key (its columns' text, as JSON) -> hash, as rangeSums
+   * hashes them (or as rowHashes does, `flagged`: the direct path alone flags rows).
+   */
+  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
   /**
    * Every row `rowFilter` picks as (key hash, row hash), in that order, streamed (supasync_private.row_hashes_query).
-   * Only where bytes are cheap (the direct path): over REST ranges are asked for instead.
+   * Only where bytes are cheap (the direct path): over REST ranges are asked for instead. `flagged`: a condition whose
+   * rows hash as 1 and the others as 0, in place of the columns' hash (an incremental run's rows past its watermark).
    */
-  rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean): Promise<RowHashes>;
+  rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean, flagged?: string | null): Promise<RowHashes>;
   /** The SQL condition that picks the rows whose key hash (as rangeSums hashes keys) falls in these ranges (supasync_private.key_range_filter). */
   rangeFilter(target: { table: TableRef; keyColumns: string[] }, within: KeyRangeSet, binary: boolean): Promise<string>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */

@@ -190,19 +190,24 @@ export function defineResyncSuite(via: Via): void {
       const first = await resync(pair, 'incremental', ['--yes', '--no-backup'], cwd);
       expect(first.code, first.stderr).toBe(0);
       await query(production.adminUrl, PRODUCTION_CHANGES);
+      // And two profiles, stamped by the app as it changes them: past the watermark by updated_at, in a table they are few of.
+      await query(
+        production.adminUrl,
+        `UPDATE public.profiles SET full_name = full_name || ' (renamed)', updated_at = now() WHERE id IN (SELECT id FROM public.profiles ORDER BY id LIMIT 2)`,
+      );
       const before = await syncedDigests(staging.adminUrl);
       const second = await resync(pair, 'incremental', ['--yes'], cwd);
       expect(second.code, second.stderr).toBe(0);
       expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
       const { line, saved } = backupOf(cwd, second.stdout);
       const counts = (
-        await query<{ countries: number; hotels: number; notes: number }>(
+        await query<{ countries: number; hotels: number; notes: number; profiles: number }>(
           staging.adminUrl,
           `SELECT (SELECT count(*)::int FROM public.sire_countries) AS countries, (SELECT count(*)::int FROM public.hotels) AS hotels,
-                  (SELECT count(*)::int FROM public.booking_notes) AS notes`,
+                  (SELECT count(*)::int FROM public.booking_notes) AS notes, (SELECT count(*)::int FROM public.profiles) AS profiles`,
         )
       )[0]!;
-      // The 3 renamed countries staging held (past the watermark by xmin), the 2 renamed hotels (by updated_at), the 4 deleted notes:
+      // The 3 renamed countries staging held (past the watermark by xmin), the 2 renamed profiles (by updated_at), the 4 deleted notes:
       // directly exactly those, over REST the rows of their ranges (about one row each), so perhaps a few more, never the whole table.
       const savedAtLeast = (table: string, rows: number, of: number) => {
         const entry = saved.get(table);
@@ -214,7 +219,12 @@ export function defineResyncSuite(via: Via): void {
         }
       };
       savedAtLeast('public.sire_countries', 3, counts.countries - 1);
-      savedAtLeast('public.hotels', 2, counts.hotels);
+      savedAtLeast('public.profiles', 2, counts.profiles);
+      // 2 of the 3 hotels renamed: directly, where the renamed rows are found while comparing, most of the table differs, and it is read and saved whole.
+      if (via === 'postgres') {
+        expect(saved.get('public.hotels')?.rows).toBe(counts.hotels);
+        expect(saved.get('public.hotels')?.within).toBeUndefined();
+      } else savedAtLeast('public.hotels', 2, counts.hotels);
       savedAtLeast('public.booking_notes', 4, counts.notes + 4);
       await restoresTo(pair, cwd, line.restoreArgument, before);
     });

@@ -69,9 +69,10 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     asksTogether: false,
     rangeSums: (target, bits, rowFilter, binary, within) =>
       ranges.rangeSums(target, bits, rowFilter, binary, within).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)),
-    rangeRows: (target, rowFilter, binary, within) =>
-      ranges.rangeRows(target, rowFilter, binary, within).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
-    rowHashes: (target, rowFilter, binary) => ranges.rowHashes(target, rowFilter, binary).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
+    rangeRows: (target, rowFilter, binary, within, flagged) =>
+      ranges.rangeRows(target, rowFilter, binary, within, flagged).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
+    rowHashes: (target, rowFilter, binary, flagged) =>
+      ranges.rowHashes(target, rowFilter, binary, flagged).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
     rangeFilter: (target, within, binary) => ranges.keyRangeFilter(target, within, binary),
     keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
     clock: (overlapSeconds) => runBuilt<ProductionClock>(client, 'clock_query', [overlapSeconds]).catch(failed("Reading production's clock")),

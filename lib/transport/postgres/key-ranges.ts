@@ -12,8 +12,8 @@ import { readRowHashes } from './row-hashes.ts';
 
 export interface KeyRanges {
   rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean, within: KeyRangeSet | null): Promise<RangeSums>;
-  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet): Promise<Map<string, string>>;
-  rowHashes(target: ChecksumTarget, rowFilter: string | null, binary: boolean): Promise<RowHashes>;
+  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
+  rowHashes(target: ChecksumTarget, rowFilter: string | null, binary: boolean, flagged?: string | null): Promise<RowHashes>;
   /** The condition that picks the rows of these ranges (key_range_filter). */
   keyRangeFilter(target: { table: TableRef; keyColumns: string[] }, within: KeyRangeSet, binary: boolean): Promise<string>;
 }
@@ -49,19 +49,27 @@ export function keyRanges(client: pg.Client): KeyRanges {
       ];
       return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args));
     },
-    async rangeRows(target, rowFilter, binary, within) {
-      const { table, keyColumns, columns } = target;
-      const args = [table.schema, table.name, keyColumns, null, await hashOf(table, columns, binary), await rowsOf(target, rowFilter, within, binary)];
+    async rangeRows(target, rowFilter, binary, within, flagged = null) {
+      const { table, keyColumns } = target;
+      const args = [table.schema, table.name, keyColumns, null, await rowHashOf(target, binary, flagged), await rowsOf(target, rowFilter, within, binary)];
       return keyedHashes(await runBuilt<[string[], string][]>(client, 'range_sums_query', args));
     },
-    async rowHashes(target, rowFilter, binary) {
-      const { table, keyColumns, columns } = target;
-      const keyHash = await hashOf(table, keyColumns, binary);
-      // Keys alone (an incremental run's search for added and deleted rows): a row hash would repeat the key's.
-      const keysAlone = columns.length === keyColumns.length && columns.every((column, i) => column === keyColumns[i]);
-      const args = [table.schema, table.name, keyHash, keysAlone ? '0::bigint' : await hashOf(table, columns, binary), rowFilter];
+    async rowHashes(target, rowFilter, binary, flagged = null) {
+      const { table, keyColumns } = target;
+      const args = [table.schema, table.name, await hashOf(table, keyColumns, binary), await rowHashOf(target, binary, flagged), rowFilter];
       const query = await runShared<string>(client, 'row_hashes_query', args);
       return readRowHashes(client.query(copyOut(`COPY (${query}) TO STDOUT (FORMAT binary)`, { binary: true })));
     },
   };
+
+  /**
+   * What a row's hash is made of, directly: its columns; or a flag (1 for a row `flagged` picks, else 0), which the
+   * other side, unflagged, holds as 0; or nothing past its key (keys alone: a row hash would repeat the key's).
+   */
+  async function rowHashOf(target: ChecksumTarget, binary: boolean, flagged: string | null): Promise<string> {
+    const { table, keyColumns, columns } = target;
+    if (flagged) return `(CASE WHEN ${flagged} THEN 1 ELSE 0 END)::bigint`;
+    const keysAlone = columns.length === keyColumns.length && columns.every((column, i) => column === keyColumns[i]);
+    return keysAlone ? '0::bigint' : hashOf(table, columns, binary);
+  }
 }

@@ -12,6 +12,7 @@ const TUPLE_BYTES = 2 + 2 * (4 + 8);
 /** `stream`: COPY (row_hashes_query's query) TO STDOUT (FORMAT binary), as copyOut reads it. */
 export function readRowHashes(stream: Readable): RowHashes {
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // The start of a row the last chunk ended in (or of the header, or the trailer).
   let rest: Buffer = Buffer.alloc(0);
   let headerLeft = HEADER_BYTES;
   return {
@@ -23,25 +24,29 @@ export function readRowHashes(stream: Readable): RowHashes {
           if (rest.length > 2) throw new Error(`row hashes: ${rest.length} bytes left after the last row`);
           return null;
         }
-        let bytes: Buffer = rest.length ? Buffer.concat([rest, value]) : value;
+        let bytes: Buffer = value;
         if (headerLeft) {
           const skipped = Math.min(headerLeft, bytes.length);
           headerLeft -= skipped;
           bytes = bytes.subarray(skipped);
         }
-        const count = Math.floor(bytes.length / TUPLE_BYTES);
-        // A trailer (field count -1) may end the last chunk: count only whole rows with two fields.
-        const words = new Int32Array(count * 4);
+        const words = new Int32Array(Math.floor((rest.length + bytes.length) / TUPLE_BYTES) * 4);
         let rows = 0;
-        for (let at = 0; rows < count; rows++, at += TUPLE_BYTES) {
-          if (bytes.readInt16BE(at) !== 2) break;
-          words[rows * 4] = bytes.readInt32BE(at + 6);
-          words[rows * 4 + 1] = bytes.readInt32BE(at + 10);
-          words[rows * 4 + 2] = bytes.readInt32BE(at + 18);
-          words[rows * 4 + 3] = bytes.readInt32BE(at + 22);
+        let at = 0;
+        // Only the row split across two chunks is put together: copying each chunk onto the last one's end cost more than reading it.
+        if (rest.length) {
+          const missing = TUPLE_BYTES - rest.length;
+          if (bytes.length < missing) {
+            rest = Buffer.concat([rest, bytes]);
+            continue;
+          }
+          if (readRow(Buffer.concat([rest, bytes.subarray(0, missing)]), 0, words, 0)) rows++;
+          at = missing;
         }
-        rest = bytes.subarray(rows * TUPLE_BYTES);
-        if (rows) return rows === count ? words : words.subarray(0, rows * 4);
+        // A trailer (field count -1) may end the last chunk: only whole rows with both fields are read.
+        for (; at + TUPLE_BYTES <= bytes.length && readRow(bytes, at, words, rows * 4); at += TUPLE_BYTES) rows++;
+        rest = bytes.subarray(at);
+        if (rows) return rows * 4 === words.length ? words : words.subarray(0, rows * 4);
       }
     },
     async close() {
@@ -53,4 +58,14 @@ export function readRowHashes(stream: Readable): RowHashes {
       }
     },
   };
+}
+
+/** One row's four words at `word` of `words`; false at the trailer. */
+function readRow(bytes: Buffer, at: number, words: Int32Array, word: number): boolean {
+  if (bytes.readInt16BE(at) !== 2) return false;
+  words[word] = bytes.readInt32BE(at + 6);
+  words[word + 1] = bytes.readInt32BE(at + 10);
+  words[word + 2] = bytes.readInt32BE(at + 18);
+  words[word + 3] = bytes.readInt32BE(at + 22);
+  return true;
 }
