@@ -49,12 +49,12 @@ const EVERY_ROW: ChangedRows = { ...NO_ROWS, every: true };
 const BITS_BEFORE_LAST = 4;
 
 /**
- * `columns`: what is compared of each row; the key's alone finds rows added
- * and deleted, not rows changed. Rows are hashed in binary where the plan
- * copies them so (binarySafe), else as text. `flagged`, where rows are
- * streamed (directly) and with the key's columns: an incremental run's rows
- * past its watermark, which production's side flags as it hashes them, so
- * they are found in the same pass as the keys added and deleted.
+ * `columns`: what is compared of each row. Rows are hashed in binary where
+ * the plan copies them so (binarySafe), else as text. `flagged`: an
+ * incremental run's rows past its watermark, which production's side flags
+ * as it hashes them (supasync_private.flag_expression) and staging's does
+ * not: the rows that differ are then those past the watermark and those
+ * whose keys one side lacks, found in one pass, and `columns` are unused.
  */
 export async function findChangedRanges(
   production: DatabaseReads,
@@ -67,11 +67,11 @@ export async function findChangedRanges(
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns, keyColumns, rowEstimate: table.rowEstimate };
   const binary = table.binarySafe;
-  if (flagged && !(production.rowHashes && staging.rowHashes)) throw new Error(`${table.table.name}: rows are flagged only where they are streamed`);
+  const unflagged = flagged ? 'false' : null;
   const { stagingRows, stagingOnly, ...found } =
     production.rowHashes && staging.rowHashes
-      ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary, flagged), await staging.rowHashes(target, null, binary))
-      : await narrowRanges(production, staging, table, target, binary);
+      ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary, flagged), await staging.rowHashes(target, null, binary, unflagged))
+      : await narrowRanges(production, staging, table, target, binary, flagged);
   const productionRows = found.rowsUnchanged;
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };
   // A table new to staging: listing its every row, to write them all by key, would cost more than writing them.
@@ -84,37 +84,12 @@ export async function findChangedRanges(
   const within = { bits: found.bits, ranges: listed };
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
     production.rangeRows(target, table.rowFilter, binary, within, flagged),
-    staging.rangeRows(target, null, binary, within),
+    staging.rangeRows(target, null, binary, within, unflagged),
   ]);
   const changed = compareRows(productionRowsIn, stagingRowsIn);
   // Past half the table, one read of all of it costs less than a filter naming each key (and the upsert leaves equal rows equal).
   if (listed !== found.ranges || mostDiffer(changed.write.length)) return { ...found, rowsUnchanged: 0, rows: { ...EVERY_ROW, remove: changed.remove } };
   return { ...found, rowsUnchanged: productionRows - changed.write.length, rows: changed };
-}
-
-/**
- * The key ranges at `bits` (as findChangedRanges found them) of production's
- * rows matching `condition`: where an incremental run's rows past its
- * watermark lie, for its backup. Directly (64 bits) each row's key hash,
- * streamed; over REST the ranges' sums, of which only the ranges are kept.
- */
-export async function rangesWhere(production: DatabaseReads, table: TablePlan, condition: string, bits: number): Promise<string[]> {
-  if (!table.key) throw new Error(`${table.table.name}: key ranges need a key`);
-  const keyColumns = table.key.columns;
-  const target = { table: table.table, columns: keyColumns, keyColumns, rowEstimate: table.rowEstimate };
-  const filter = table.rowFilter ? `(${table.rowFilter}) AND (${condition})` : condition;
-  if (bits < 64 || !production.rowHashes) {
-    return [...(await production.rangeSums(target, bits, filter, table.binarySafe, null)).keys()].map(String);
-  }
-  const hashes = await production.rowHashes(target, filter, table.binarySafe);
-  const rows = new Cursor(hashes);
-  const found: string[] = [];
-  try {
-    for (let more = await rows.ready(); more; more = rows.step() || (await rows.ready())) found.push(rows.keyHash());
-  } finally {
-    await hashes.close();
-  }
-  return found;
 }
 
 /** What comparing found before rows are listed; `stagingOnly`: directly, the key hashes only staging has. */
@@ -130,7 +105,14 @@ const WHOLE_TABLE_SHARE = 0.5;
  * at the last level: production's estimate from its catalog where it has
  * one, else both sides' counts.
  */
-async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, table: TablePlan, target: ChecksumTarget, binary: boolean): Promise<Found> {
+async function narrowRanges(
+  production: DatabaseReads,
+  staging: DatabaseReads,
+  table: TablePlan,
+  target: ChecksumTarget,
+  binary: boolean,
+  flagged: string | null,
+): Promise<Found> {
   const rows =
     table.rowEstimate > 0 ? table.rowEstimate : Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
   const leafBits = Math.min(32, Math.max(1, Math.ceil(Math.log2(rows + 1))));
@@ -142,8 +124,8 @@ async function narrowRanges(production: DatabaseReads, staging: DatabaseReads, t
   for (const next of levels) {
     const within = bits === 0 ? null : { bits, ranges: differing };
     const [theirs, ours] = await Promise.all([
-      production.rangeSums(target, next, table.rowFilter, binary, within),
-      staging.rangeSums(target, next, null, binary, within),
+      production.rangeSums(target, next, table.rowFilter, binary, within, flagged),
+      staging.rangeSums(target, next, null, binary, within, flagged ? 'false' : null),
     ]);
     if (bits === 0) [productionRows, stagingRows] = [rowsIn(theirs), rowsIn(ours)];
     differing = differingRanges(theirs, ours);

@@ -6,31 +6,28 @@
 import { bothFilters } from '../catalog/partition-keys.ts';
 import { qualifiedName } from '../catalog/types.ts';
 import { comparesRanges, deletesMissing } from '../plan/mode.ts';
+import { UsageError } from '../errors.ts';
+import { commandLine } from '../invocation.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
-import { findChangedRanges, rangesWhere, type ChangedRanges } from './changed-ranges.ts';
+import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
+import { inParallel, tableGroups } from './table-groups.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
 
 /** What comparing a table found, before any table is written. */
 export interface Comparison {
   ranges: ChangedRanges;
+  /** Incremental: where the table's run read changed rows from (null: whole rows compared, none kept yet), and where the next will. */
+  watermark?: { from: string | null; column: string; next: Watermark };
   /**
-   * Incremental: where the table's run reads changed rows from (null: whole rows compared, none kept yet), and where
-   * the next will; `flagged`: the rows past it were found while comparing (directly), among the rows to write.
+   * The conditions that pick the rows to write in production (by key; null: none, or the whole table) and the rows
+   * to delete in staging (a mirror's or an incremental run's), built as soon as the table is compared: over REST each
+   * is a round trip, made while other tables are still being compared rather than on the way to writing.
    */
-  watermark?: { from: string | null; column: string; next: Watermark; flagged: boolean };
-  /** Incremental past a watermark, for a backup: the ranges (at ranges.bits) of the differing keys and of the rows past it. */
-  touched?: string[];
-  /**
-   * Over REST, where production is not read in one snapshot: the ranges the
-   * rows past the watermark lay in when the backup's ranges were taken. The
-   * copy reads those alone; a row that moved past it since, elsewhere, is
-   * the next run's (its watermark is from before this run compared).
-   */
-  pastRanges?: string[];
+  filters: { write: string | null; remove: string | null };
 }
 
 export interface RangedCopy extends Comparison {
@@ -53,35 +50,30 @@ const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
  * next watermarks come from before any row is read, so nothing committed
  * from then on is behind them.
  *
- * Incremental, by a column the app moves on every change: the rows whose
- * column is at or after the table's watermark are copied, and the rows
- * whose key only one side has (added with an old stamp, or deleted) are
- * found by checksums of the keys alone. The first run of a table, or one
- * whose column changed, compares whole rows instead, as a mirror does. A
- * table without such a column follows production's transaction ids
- * (transaction-watermark.ts) the same way.
+ * Incremental, by a column the app moves on every change: production flags
+ * the rows whose column is at or after the table's watermark as it hashes
+ * them, and the rows that differ are those and the rows whose key only one
+ * side has (added with an old stamp, or deleted), found in the one
+ * comparison, without hashing a row whole, and then read by key. The first
+ * run of a table, or one whose column changed, compares whole rows instead,
+ * as a mirror does. A table without such a column follows production's
+ * transaction ids (transaction-watermark.ts) the same way.
  */
-export async function compareTables(run: PreparedRun, tables: TablePlan[], incremental: IncrementalState, forBackup = false): Promise<Map<string, Comparison>> {
+export async function compareTables(run: PreparedRun, tables: TablePlan[], incremental: IncrementalState): Promise<Map<string, Comparison>> {
   const compared = tables.filter((table) => comparesRanges(table.mode));
   const followed = compared.some((table) => table.mode === 'incremental' && table.changedColumn);
-  const clock = followed ? await run.production.clock(incremental.overlapSeconds) : null;
+  const [clock] = followed ? await Promise.all([run.production.clock(incremental.overlapSeconds), flagsKnown(run)]) : [null];
   const compare = async (table: TablePlan): Promise<Comparison> => {
     const column = table.mode === 'incremental' ? table.changedColumn : null;
-    if (!column || !clock || !table.key) return { ranges: await findChangedRanges(run.production, run.staging, table) };
+    if (!column || !clock || !table.key) return withFilters(run, table, { ranges: await findChangedRanges(run.production, run.staging, table) });
     const { schema, name } = table.table;
     const found = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
     const byTransactions = followsTransactions(column);
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
-    // Directly, production's stream flags the rows past the watermark: they are found with the keys added and deleted, in one pass.
-    const flagged = kept && run.production.rowHashes && run.staging.rowHashes ? changedSince(column, kept.since) : null;
-    const ranges = await findChangedRanges(run.production, run.staging, table, kept ? table.key.columns : table.columns, flagged);
+    const flagged = kept ? changedSince(column, kept.since) : null;
+    const ranges = await findChangedRanges(run.production, run.staging, table, table.columns, flagged);
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
-    const watermark = { from: kept?.since ?? null, column, next, flagged: flagged !== null };
-    // A backup of the rows this run will write: those of the differing keys, and those past the watermark, wherever they are.
-    const past =
-      forBackup && kept && !flagged && !ranges.rows.every ? await rangesWhere(run.production, table, changedSince(column, kept.since), ranges.bits) : null;
-    if (!past) return { ranges, watermark };
-    return { ranges, watermark, touched: [...new Set([...ranges.ranges, ...past])], ...(run.production.oneSnapshot ? {} : { pastRanges: past }) };
+    return withFilters(run, table, { ranges, watermark: { from: kept?.since ?? null, column, next } });
   };
   const comparisons = new Map<string, Comparison>();
   if (run.production.asksTogether && run.staging.asksTogether) {
@@ -95,9 +87,9 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], incre
 
 /**
  * Per table whose re-sync writes and deletes only inside the key ranges
- * comparing found different, those ranges (a backup then saves them alone);
- * for one read past a watermark, with the ranges of those rows too. Not a
- * table read whole.
+ * comparing found different (an incremental table's rows past its
+ * watermark among them), those ranges: a backup then saves them alone. Not
+ * a table read whole.
  */
 export function touchedRanges(tables: TablePlan[], comparisons: ReadonlyMap<string, Comparison>): Map<string, TouchedRanges> {
   const touched = new Map<string, TouchedRanges>();
@@ -105,14 +97,12 @@ export function touchedRanges(tables: TablePlan[], comparisons: ReadonlyMap<stri
     const name = qualifiedName(table.table);
     const comparison = comparisons.get(name);
     if (!comparison || !table.key || comparison.ranges.rows.every) continue;
-    const watermark = comparison.watermark;
-    const ranges = watermark?.from && !watermark.flagged ? comparison.touched : comparison.ranges.ranges;
-    if (ranges) touched.set(name, { keyColumns: table.key.columns, binary: table.binarySafe, bits: comparison.ranges.bits, ranges });
+    touched.set(name, { keyColumns: table.key.columns, binary: table.binarySafe, bits: comparison.ranges.bits, ranges: comparison.ranges.ranges });
   }
   return touched;
 }
 
-/** Copies what comparing the table found: the rows that differ (insert-missing: those staging lacks), or past the watermark. */
+/** Copies what comparing the table found: the rows that differ (insert-missing: those staging lacks), by key. */
 export async function copyChangedRanges(
   run: PreparedRun,
   session: SyncSession,
@@ -120,17 +110,43 @@ export async function copyChangedRanges(
   comparison: Comparison,
   onRows: (rows: number) => void,
 ): Promise<RangedCopy> {
+  if (comparison.ranges.rows.every) return { ...comparison, copy: await session.copyTable(table, onRows) };
+  const { write } = comparison.filters;
+  const copy = write ? await session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, write) }, onRows) : NOTHING;
+  return { ...comparison, copy };
+}
+
+/** A comparison with the conditions its copy and its deletes will use (Comparison.filters). */
+async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<Comparison, 'filters'>): Promise<Comparison> {
   const { rows } = comparison.ranges;
-  if (rows.every) return { ...comparison, copy: await session.copyTable(table, onRows) };
-  // Past a watermark not flagged while comparing (over REST), the rows whose key staging lacks, and those the watermark reads.
-  const readPast = comparison.watermark?.from && !comparison.watermark.flagged ? comparison.watermark : null;
-  const keys = table.mode === 'insert-missing' || readPast ? rows.missing : rows.write;
-  let changed = readPast?.from ? changedSince(readPast.column, readPast.from) : null;
-  if (changed && comparison.pastRanges && table.key) {
-    const saved = { bits: comparison.ranges.bits, ranges: comparison.pastRanges };
-    changed = `(${changed}) AND (${await run.production.rangeFilter({ table: table.table, keyColumns: table.key.columns }, saved, table.binarySafe)})`;
+  const keyColumns = table.key?.columns ?? [];
+  const written = rows.every ? [] : table.mode === 'insert-missing' ? rows.missing : rows.write;
+  const removed = deletesMissing(table.mode) ? rows.remove : [];
+  const [write, remove] = await Promise.all([
+    written.length ? run.production.keyFilter(table.table, keyColumns, written) : null,
+    removed.length ? run.staging.keyFilter(table.table, keyColumns, removed) : null,
+  ]);
+  return { ...comparison, filters: { write, remove } };
+}
+
+/** The version of supasync's functions that flags rows past a watermark (flag_expression) as it compares. */
+const FLAGS_SINCE_VERSION = 5;
+
+/**
+ * Over REST, an older project's functions would not flag the rows past a
+ * watermark, and an incremental run would miss them: refused, with the way
+ * to update them. The direct path runs this checkout's own SQL.
+ */
+async function flagsKnown(run: PreparedRun): Promise<void> {
+  for (const side of [run.production, run.staging]) {
+    const version = (await side.functionsVersion?.()) ?? FLAGS_SINCE_VERSION;
+    if (version < FLAGS_SINCE_VERSION) {
+      throw new UsageError(
+        `${side.side}'s supasync functions are version ${version}; an incremental sync over REST needs version ${FLAGS_SINCE_VERSION} or later there, ` +
+          `whose comparison finds the rows changed since the last run. Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
+      );
+    }
   }
-  return { ...comparison, copy: await copyRowsWithKeys(run, session, table, keys, changed, onRows) };
 }
 
 /**
@@ -148,38 +164,20 @@ function changedSince(column: string, since: string): string {
   return followsTransactions(column) ? writtenSince(since) : `${quoteIdent(column)} >= '${since}'::timestamptz`;
 }
 
-/** Production's rows with these keys, or (`orWhere`) matching that condition, written to staging as the table's mode writes. */
-async function copyRowsWithKeys(
-  run: PreparedRun,
-  session: SyncSession,
-  table: TablePlan,
-  keys: string[][],
-  orWhere: string | null,
-  onRows: (rows: number) => void,
-): Promise<TableCopy> {
-  const byKey = keys.length && table.key ? await run.production.keyFilter(table.table, table.key.columns, keys) : null;
-  const rows = [orWhere, byKey].filter((part): part is string => part !== null);
-  if (!rows.length) return NOTHING;
-  return session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, rows.map((part) => `(${part})`).join(' OR ')) }, onRows);
-}
-
 /**
- * The deletes of a mirror or an incremental sync, table by table in reverse
- * load order (children's rows before their parents'): the staging rows whose
- * key production lacks. Per table, how many.
+ * The deletes of a mirror or an incremental sync: the staging rows whose key
+ * production lacks, children's rows before their parents' where foreign keys
+ * are checked (with checks off, every table at once), as many tables at a
+ * time as the session writes. Per table, how many.
  */
-export async function deleteMissingRows(
-  run: PreparedRun,
-  session: SyncSession,
-  tables: TablePlan[],
-  copies: Map<string, RangedCopy>,
-): Promise<Map<string, number>> {
+export async function deleteMissingRows(session: SyncSession, tables: TablePlan[], copies: Map<string, RangedCopy>): Promise<Map<string, number>> {
   const deleted = new Map<string, number>();
-  for (const table of [...tables].reverse()) {
-    const name = qualifiedName(table.table);
-    const remove = copies.get(name)?.ranges.rows.remove ?? [];
-    if (!deletesMissing(table.mode) || !remove.length || !table.key) continue;
-    deleted.set(name, await session.deleteWhere(table, await run.staging.keyFilter(table.table, table.key.columns, remove)));
+  const removing = tables.filter((table) => copies.get(qualifiedName(table.table))?.filters.remove);
+  for (const group of tableGroups(removing, session, 'children first')) {
+    await inParallel(group, session.parallelTables, async (table) => {
+      const remove = copies.get(qualifiedName(table.table))?.filters.remove;
+      if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, remove));
+    });
   }
   return deleted;
 }

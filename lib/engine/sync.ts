@@ -22,6 +22,7 @@ import { compareTables, copyChangedRanges, deleteMissingRows, touchedRanges, typ
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
+import { inParallel, tableGroups } from './table-groups.ts';
 
 /** The session's options (strict, concurrency) and the run's own; the session's backup is made from backupRoot. */
 export interface SyncOptions extends Omit<SessionOptions, 'backup'> {
@@ -126,7 +127,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       overlapSeconds: options.overlapSeconds,
     };
     const comparing = performance.now();
-    const comparisons = await compareTables(run, tables, incremental, Boolean(options.backupRoot));
+    const comparisons = await compareTables(run, tables, incremental);
     compareSeconds = (performance.now() - comparing) / 1000;
     const prepared = await session.prepare(
       tables,
@@ -136,7 +137,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     );
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
-    for (const group of loadGroups(tables, session)) {
+    for (const group of tableGroups(tables, session, 'parents first')) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);
         events.tableStarted(table);
@@ -160,7 +161,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         events.tableFinished(table, result);
       });
     }
-    const deleted = await deleteMissingRows(run, session, tables, rangedCopies);
+    const deleted = await deleteMissingRows(session, tables, rangedCopies);
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
     await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
     const untouched = new Set(
@@ -286,31 +287,6 @@ export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[])
   } finally {
     await session.abort();
   }
-}
-
-/**
- * With checks off every table can load at once; in foreign-key order each
- * level waits for the one before it.
- */
-function loadGroups(tables: TablePlan[], session: SyncSession): TablePlan[][] {
-  if (session.method.kind === 'replica' || session.parallelTables === 1) return [tables];
-  const levels = [...new Set(tables.map((table) => table.level))].sort((a, b) => a - b);
-  return levels.map((level) => tables.filter((table) => table.level === level));
-}
-
-/** Runs `work` on the items, `limit` at a time; after a failure no new item starts, and the first error is thrown once all have settled. */
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined && !failure; item = queue.shift()) {
-      await work(item).catch((error: unknown) => {
-        failure ??= { error };
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
-  if (failure) throw failure.error;
 }
 
 /**

@@ -36,20 +36,30 @@ export interface DatabaseReads {
   /**
    * Per key range at `bits` bits, of the rows `rowFilter` matches and (`within`) of those ranges alone: their count
    * and hash (supasync_private.range_sums_query); `binary`: rows hashed in their columns' binary form, only for a
-   * table the plan copies in binary (binarySafe).
+   * table the plan copies in binary (binarySafe). `flagged`: rows hashed by whether they match it instead
+   * (supasync_private.flag_expression: an incremental run's rows past its watermark; `false` on the other side).
    */
-  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean, within: KeyRangeSet | null): Promise<RangeSums>;
-  /**
-   * The rows of these ranges (and `rowFilter`), one by one: key (its columns' text, as JSON) -> hash, as rangeSums
-   * hashes them (or as rowHashes does, `flagged`: the direct path alone flags rows).
-   */
+  rangeSums(
+    target: ChecksumTarget,
+    bits: number,
+    rowFilter: string | null,
+    binary: boolean,
+    within: KeyRangeSet | null,
+    flagged?: string | null,
+  ): Promise<RangeSums>;
+  /** The rows of these ranges (and `rowFilter`), one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them. */
   rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
   /**
-   * Every row `rowFilter` picks as (key hash, row hash), in that order, streamed (supasync_private.row_hashes_query).
-   * Only where bytes are cheap (the direct path): over REST ranges are asked for instead. `flagged`: a condition whose
-   * rows hash as 1 and the others as 0, in place of the columns' hash (an incremental run's rows past its watermark).
+   * Every row `rowFilter` picks as (key hash, row hash), in that order, hashed as rangeSums hashes them, streamed
+   * (supasync_private.row_hashes_query). Only where bytes are cheap (the direct path): over REST ranges are asked for
+   * instead.
    */
   rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean, flagged?: string | null): Promise<RowHashes>;
+  /**
+   * Over REST, which version of supasync's functions the project holds (supasync_version(); 0 before versions were
+   * recorded): an older one may not know a question's newer fields. The direct path runs this checkout's own SQL.
+   */
+  functionsVersion?(): Promise<number>;
   /** The SQL condition that picks the rows whose key hash (as rangeSums hashes keys) falls in these ranges (supasync_private.key_range_filter). */
   rangeFilter(target: { table: TableRef; keyColumns: string[] }, within: KeyRangeSet, binary: boolean): Promise<string>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */

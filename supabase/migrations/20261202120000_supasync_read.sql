@@ -384,6 +384,19 @@ SELECT CASE WHEN $2::integer >= 64 THEN $1::text
             ELSE pg_catalog.format('((%s >> %s) & %s::bigint)', $1::text, 64 - $2::integer, (1::bigint << $2::integer) - 1) END
 $range_expression$;
 
+-- An incremental run's row hash: the row's key hash (`key_hash`, what
+-- hash_expression returned for the key) where it matches `flagged` (the rows
+-- past the run's watermark), else 0. Production's side flags; staging's,
+-- flagged by `false`, is 0 throughout: the ranges, and the rows, that differ
+-- are those holding a row past the watermark as well as those whose keys
+-- differ. Key hashes, not a 1: per range the rows' hashes are XORed, and two
+-- flags would cancel out.
+CREATE OR REPLACE FUNCTION supasync_private.flag_expression(key_hash text, flagged text)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $flag_expression$
+SELECT pg_catalog.format('(CASE WHEN %s THEN %s ELSE 0::bigint END)', $2::text, $1::text)
+$flag_expression$;
+
 -- The condition "the row's key is in one of these ranges" (`range`: what
 -- range_expression returned), for reading, summing or deleting the rows of
 -- the ranges that differ.
@@ -573,6 +586,7 @@ REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_expression(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.flag_expression(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.row_hashes_query(text, text, text, text, text) FROM PUBLIC;
@@ -628,10 +642,12 @@ GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], i
 -- per table compared, so that a level of the comparison costs one round
 -- trip for every table instead of one each. Each request:
 -- {table_schema, table_name, columns, key_columns, use_binary, row_filter,
---  bits, within_bits, within_ranges}: with `bits`, per range at `bits` the
--- rows' count and hash (range_sums_query); without, the rows one by one. Only
--- the rows of `row_filter` and, if given, of the ranges `within_ranges` at
--- `within_bits` bits. The answers come in the requests' order.
+--  bits, within_bits, within_ranges, flagged}: with `bits`, per range at
+-- `bits` the rows' count and hash (range_sums_query); without, the rows one
+-- by one. Only the rows of `row_filter` and, if given, of the ranges
+-- `within_ranges` at `within_bits` bits. With `flagged` (an incremental
+-- run's), rows are hashed by flag_expression instead of by `columns`. The
+-- answers come in the requests' order.
 CREATE OR REPLACE FUNCTION public.supasync_key_ranges(requests jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $key_ranges$
@@ -654,8 +670,9 @@ BEGIN
     answers := answers || pg_catalog.jsonb_build_array(supasync_private.answer(supasync_private.range_sums_query(
       request ->> 'table_schema', request ->> 'table_name', key_columns,
       CASE WHEN request ->> 'bits' IS NULL THEN NULL ELSE supasync_private.range_expression(key_hash, (request ->> 'bits')::integer) END,
-      supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name',
-        ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'columns')), (request ->> 'use_binary')::boolean),
+      CASE WHEN request ->> 'flagged' IS NOT NULL THEN supasync_private.flag_expression(key_hash, request ->> 'flagged')
+           ELSE supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name',
+             ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'columns')), (request ->> 'use_binary')::boolean) END,
       row_filter)));
   END LOOP;
   RETURN answers;
@@ -910,7 +927,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 4 $version$;
+AS $version$ SELECT 5 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -67,8 +67,8 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     checksum: (target, level) =>
       runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),
     asksTogether: false,
-    rangeSums: (target, bits, rowFilter, binary, within) =>
-      ranges.rangeSums(target, bits, rowFilter, binary, within).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)),
+    rangeSums: (target, bits, rowFilter, binary, within, flagged) =>
+      ranges.rangeSums(target, bits, rowFilter, binary, within, flagged).catch(failed(`Summing key ranges of ${qualifiedName(target.table)}`)),
     rangeRows: (target, rowFilter, binary, within, flagged) =>
       ranges.rangeRows(target, rowFilter, binary, within, flagged).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
     rowHashes: (target, rowFilter, binary, flagged) =>

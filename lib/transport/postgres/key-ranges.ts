@@ -11,7 +11,14 @@ import { copyOut } from './copy-out.ts';
 import { readRowHashes } from './row-hashes.ts';
 
 export interface KeyRanges {
-  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean, within: KeyRangeSet | null): Promise<RangeSums>;
+  rangeSums(
+    target: ChecksumTarget,
+    bits: number,
+    rowFilter: string | null,
+    binary: boolean,
+    within: KeyRangeSet | null,
+    flagged?: string | null,
+  ): Promise<RangeSums>;
   rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
   rowHashes(target: ChecksumTarget, rowFilter: string | null, binary: boolean, flagged?: string | null): Promise<RowHashes>;
   /** The condition that picks the rows of these ranges (key_range_filter). */
@@ -37,14 +44,14 @@ export function keyRanges(client: pg.Client): KeyRanges {
   };
   return {
     keyRangeFilter,
-    async rangeSums(target, bits, rowFilter, binary, within) {
-      const { table, keyColumns, columns } = target;
+    async rangeSums(target, bits, rowFilter, binary, within, flagged = null) {
+      const { table, keyColumns } = target;
       const args = [
         table.schema,
         table.name,
         keyColumns,
         await rangeOf(target, bits, binary),
-        await hashOf(table, columns, binary),
+        await rowHashOf(target, binary, flagged),
         await rowsOf(target, rowFilter, within, binary),
       ];
       return parseRangeSums(await runBuilt<string>(client, 'range_sums_query', args));
@@ -62,14 +69,10 @@ export function keyRanges(client: pg.Client): KeyRanges {
     },
   };
 
-  /**
-   * What a row's hash is made of, directly: its columns; or a flag (1 for a row `flagged` picks, else 0), which the
-   * other side, unflagged, holds as 0; or nothing past its key (keys alone: a row hash would repeat the key's).
-   */
+  /** A row's hash: of its columns, or (`flagged`) by flag_expression, as supasync_key_ranges hashes it over REST. */
   async function rowHashOf(target: ChecksumTarget, binary: boolean, flagged: string | null): Promise<string> {
     const { table, keyColumns, columns } = target;
-    if (flagged) return `(CASE WHEN ${flagged} THEN 1 ELSE 0 END)::bigint`;
-    const keysAlone = columns.length === keyColumns.length && columns.every((column, i) => column === keyColumns[i]);
-    return keysAlone ? '0::bigint' : hashOf(table, columns, binary);
+    if (flagged) return runShared<string>(client, 'flag_expression', [await hashOf(table, keyColumns, binary), flagged]);
+    return hashOf(table, columns, binary);
   }
 }

@@ -114,6 +114,15 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         { table_schema: table.schema, table_name: table.name, key_columns: keyColumns, keys },
         ANSWERS.rangeFilter,
       ),
+    functionsVersion: async () => {
+      try {
+        return parseAnswer(ANSWERS.count, await callRpc<unknown>(supabase, 'supasync_version', {}), "Reading supasync's functions' version", side);
+      } catch (error) {
+        // Functions from before versions were recorded.
+        if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
+        throw error;
+      }
+    },
     clock: (overlapSeconds) => ask("Reading production's clock", 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
     watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
     close: async () => undefined,

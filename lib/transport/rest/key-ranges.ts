@@ -27,8 +27,15 @@ interface Question {
 }
 
 export interface RestKeyRanges {
-  rangeSums(target: ChecksumTarget, bits: number, rowFilter: string | null, binary: boolean, within: KeyRangeSet | null): Promise<RangeSums>;
-  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet): Promise<Map<string, string>>;
+  rangeSums(
+    target: ChecksumTarget,
+    bits: number,
+    rowFilter: string | null,
+    binary: boolean,
+    within: KeyRangeSet | null,
+    flagged?: string | null,
+  ): Promise<RangeSums>;
+  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
 }
 
 export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
@@ -59,7 +66,7 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
   };
   const askTogether = <T>(
     target: ChecksumTarget,
-    fields: { bits: number | null; rowFilter: string | null; binary: boolean; within: KeyRangeSet | null },
+    fields: { bits: number | null; rowFilter: string | null; binary: boolean; within: KeyRangeSet | null; flagged: string | null },
     answer: z.ZodType<T>,
   ): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -78,6 +85,7 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
           bits: fields.bits,
           within_bits: fields.within?.bits ?? null,
           within_ranges: fields.within?.ranges ?? null,
+          flagged: fields.flagged,
         },
         settle: (value) => {
           try {
@@ -90,9 +98,9 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
       });
     });
   return {
-    rangeSums: async (target, bits, rowFilter, binary, within) =>
-      parseRangeSums(await askTogether(target, { bits, rowFilter, binary, within }, ANSWERS.rangeSums)),
-    rangeRows: async (target, rowFilter, binary, within) =>
-      keyedHashes(await askTogether(target, { bits: null, rowFilter, binary, within }, ANSWERS.rangeRows)),
+    rangeSums: async (target, bits, rowFilter, binary, within, flagged = null) =>
+      parseRangeSums(await askTogether(target, { bits, rowFilter, binary, within, flagged }, ANSWERS.rangeSums)),
+    rangeRows: async (target, rowFilter, binary, within, flagged = null) =>
+      keyedHashes(await askTogether(target, { bits: null, rowFilter, binary, within, flagged }, ANSWERS.rangeRows)),
   };
 }
