@@ -59,8 +59,15 @@ export async function prepareRun(options: {
     await Promise.allSettled([production.close(), staging.close()]);
   };
   try {
-    // The sides at once, each one query after the other: a direct connection answers one at a time anyway.
-    const readSide = async (database: Database) => ({ catalog: await database.readCatalog(), mark: await database.readSyncTarget() });
+    // The sides at once. Over REST a side's questions at once too (each is a round trip); a direct connection answers
+    // one after the other, and the catalog's read-only transaction is its own.
+    const readSide = async (database: Database) => {
+      if (database.via === 'rest') {
+        const [catalog, mark] = await Promise.all([database.readCatalog(), database.readSyncTarget()]);
+        return { catalog, mark };
+      }
+      return { catalog: await database.readCatalog(), mark: await database.readSyncTarget() };
+    };
     const [{ catalog: productionCatalog, mark: productionMark }, { catalog: stagingCatalog, mark: stagingMark }] = await Promise.all([
       readSide(production),
       readSide(staging),

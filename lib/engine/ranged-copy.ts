@@ -34,12 +34,6 @@ export interface RangedCopy extends Comparison {
   copy: TableCopy;
 }
 
-/** What an incremental sync knows before it writes: staging's watermarks, and how far back the next ones are taken. */
-export interface IncrementalState {
-  watermarks: Watermark[];
-  overlapSeconds: number;
-}
-
 const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
 
 /**
@@ -47,8 +41,9 @@ const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
  * written. Where questions asked together travel together (REST), all tables
  * at once: each level of the comparison then costs a request or two for
  * every table. An incremental run reads production's clock first, once: the
- * next watermarks come from before any row is read, so nothing committed
- * from then on is behind them.
+ * next watermarks (`overlapSeconds` before it, for the tables that follow a
+ * column) come from before any row is read, so nothing committed from then
+ * on is behind them.
  *
  * Incremental, by a column the app moves on every change: production flags
  * the rows whose column is at or after the table's watermark as it hashes
@@ -59,15 +54,18 @@ const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
  * as a mirror does. A table without such a column follows production's
  * transaction ids (transaction-watermark.ts) the same way.
  */
-export async function compareTables(run: PreparedRun, tables: TablePlan[], incremental: IncrementalState): Promise<Map<string, Comparison>> {
+export async function compareTables(run: PreparedRun, tables: TablePlan[], overlapSeconds: number): Promise<Map<string, Comparison>> {
   const compared = tables.filter((table) => comparesRanges(table.mode));
   const followed = compared.some((table) => table.mode === 'incremental' && table.changedColumn);
-  const [clock] = followed ? await Promise.all([run.production.clock(incremental.overlapSeconds), flagsKnown(run)]) : [null];
+  // Staging's watermarks, production's clock and (over REST) both sides' functions, asked together: one round trip.
+  const [clock, watermarks] = followed
+    ? await Promise.all([run.production.clock(overlapSeconds), run.staging.watermarks(), flagsKnown(run)])
+    : [null, [] as Watermark[]];
   const compare = async (table: TablePlan): Promise<Comparison> => {
     const column = table.mode === 'incremental' ? table.changedColumn : null;
     if (!column || !clock || !table.key) return withFilters(run, table, { ranges: await findChangedRanges(run.production, run.staging, table) });
     const { schema, name } = table.table;
-    const found = incremental.watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
+    const found = watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
     const byTransactions = followsTransactions(column);
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
     const flagged = kept ? changedSince(column, kept.since) : null;

@@ -18,7 +18,7 @@ import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
-import { compareTables, copyChangedRanges, deleteMissingRows, touchedRanges, type IncrementalState, type RangedCopy } from './ranged-copy.ts';
+import { compareTables, copyChangedRanges, deleteMissingRows, touchedRanges, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
@@ -122,12 +122,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     // Compared first (reading only): a backup then saves, of a table written by key range, those ranges alone.
     // What staging's role would refuse is said before that work, not after it (prepare() asks again, cheaply).
     if (tables.some((table) => comparesRanges(table.mode))) await session.refusals(tables);
-    const incremental: IncrementalState = {
-      watermarks: tables.some((table) => table.mode === 'incremental' && table.changedColumn) ? await run.staging.watermarks() : [],
-      overlapSeconds: options.overlapSeconds,
-    };
     const comparing = performance.now();
-    const comparisons = await compareTables(run, tables, incremental);
+    const comparisons = await compareTables(run, tables, options.overlapSeconds);
     compareSeconds = (performance.now() - comparing) / 1000;
     const prepared = await session.prepare(
       tables,
