@@ -9,6 +9,7 @@ import { connectPostgres } from '../lib/connect/postgres.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import { keyedHashes, parseRangeSums } from '../lib/transport/checksum.ts';
 import { keyRanges } from '../lib/transport/postgres/key-ranges.ts';
+import { quoteLiteral } from '../lib/sql/ident.ts';
 import type { RowHashes } from '../lib/transport/reads.ts';
 import { sharedStack } from './setup/stack.ts';
 
@@ -195,3 +196,41 @@ async function readAll(hashes: RowHashes): Promise<[bigint, bigint][]> {
 function hash64(words: Int32Array, at: number): bigint {
   return (BigInt(words[at] ?? 0) << 32n) | BigInt((words[at + 1] ?? 0) >>> 0);
 }
+
+describe("an incremental run's flags and watermarks", () => {
+  let client: pg.Client;
+  beforeAll(async () => {
+    client = await connectPostgres('production', production.dbUrl);
+  });
+  afterAll(async () => {
+    await client.end();
+  });
+
+  it('sums rows past the watermark so that any number of them in one range shows, two or four as well as one', async () => {
+    const target = { table: { schema: 'public', name: 'sire_countries' }, columns: ['country_code', 'name'], keyColumns: ['country_code'] };
+    const codes = (await client.query<{ code: string }>('SELECT country_code AS code FROM public.sire_countries ORDER BY 1 LIMIT 4')).rows.map((r) => r.code);
+    const sums = (flagged: string) => keyRanges(client).rangeSums(target, 0, null, true, null, flagged);
+    // One range (0 bits) holds every row: staging's side, flagged by false, against production's with 1, 2 and 4 rows past its watermark.
+    const unflagged = await sums('false');
+    for (const count of [1, 2, 4]) {
+      const past = `country_code IN (${codes
+        .slice(0, count)
+        .map((code) => `'${code}'`)
+        .join(', ')})`;
+      expect(await sums(past), `${count} row(s) flagged`).not.toEqual(unflagged);
+    }
+    expect(await sums('false')).toEqual(unflagged);
+  });
+
+  it.each(['on', 'off'])('reads a watermark back as the text it was, quoted as a literal (standard_conforming_strings %s)', async (setting) => {
+    await client.query(`SET standard_conforming_strings = ${setting}`);
+    try {
+      for (const value of ["2026-01-01' OR true --", "a'b\\c", "x\\'; SELECT 1; --"]) {
+        const { rows } = await client.query<{ same: boolean }>(`SELECT ${quoteLiteral(value)}::text = $1 AS same`, [value]);
+        expect(rows[0]?.same, value).toBe(true);
+      }
+    } finally {
+      await client.query('RESET standard_conforming_strings');
+    }
+  });
+});

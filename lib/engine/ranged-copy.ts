@@ -9,7 +9,7 @@ import { comparesRanges, deletesMissing } from '../plan/mode.ts';
 import { UsageError } from '../errors.ts';
 import { commandLine } from '../invocation.ts';
 import type { TablePlan } from '../plan/types.ts';
-import { quoteIdent } from '../sql/ident.ts';
+import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
@@ -159,7 +159,8 @@ function sameProduction(mark: Watermark, clock: ProductionClock): boolean {
 
 /** The rows changed since a watermark: by the column the app moves, or by the transaction ids (xmin). */
 function changedSince(column: string, since: string): string {
-  return followsTransactions(column) ? writtenSince(since) : `${quoteIdent(column)} >= '${since}'::timestamptz`;
+  // `since` is read back from staging: a literal, never pasted as SQL.
+  return followsTransactions(column) ? writtenSince(since) : `${quoteIdent(column)} >= ${quoteLiteral(since)}::timestamptz`;
 }
 
 /**

@@ -19,3 +19,12 @@ export function columnList(columns: string[], prefix?: string): string {
 export function regclassLiteral(table: QualifiedName): string {
   return `'${quoteTable(table).replace(/'/g, "''")}'::regclass`;
 }
+
+/**
+ * A text value as a SQL string constant, for SQL text that travels without
+ * parameters (row filters): an escape string, read the same whatever
+ * standard_conforming_strings says.
+ */
+export function quoteLiteral(value: string): string {
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
