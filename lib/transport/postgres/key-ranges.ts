@@ -5,22 +5,14 @@
 import type pg from 'pg';
 import type { TableRef } from '../../catalog/types.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
-import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from '../checksum.ts';
-import type { KeyRangeSet, RowHashes } from '../reads.ts';
+import { keyedHashes, parseRangeSums, type ChecksumTarget } from '../checksum.ts';
+import type { DatabaseReads, KeyRangeSet } from '../reads.ts';
 import { copyOut } from './copy-out.ts';
 import { readRowHashes } from './row-hashes.ts';
 
-export interface KeyRanges {
-  rangeSums(
-    target: ChecksumTarget,
-    bits: number,
-    rowFilter: string | null,
-    binary: boolean,
-    within: KeyRangeSet | null,
-    flagged?: string | null,
-  ): Promise<RangeSums>;
-  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
-  rowHashes(target: ChecksumTarget, rowFilter: string | null, binary: boolean, flagged?: string | null): Promise<RowHashes>;
+/** The questions of reads.ts this module answers, as DatabaseReads declares them. */
+export interface KeyRanges extends Pick<DatabaseReads, 'rangeSums' | 'rangeRows'> {
+  rowHashes: NonNullable<DatabaseReads['rowHashes']>;
   /** The condition that picks the rows of these ranges (key_range_filter). */
   keyRangeFilter(target: { table: TableRef; keyColumns: string[] }, within: KeyRangeSet, binary: boolean): Promise<string>;
 }

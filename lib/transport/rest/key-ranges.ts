@@ -9,8 +9,8 @@
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import type { Side } from '../../config/env.ts';
-import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from '../checksum.ts';
-import type { KeyRangeSet } from '../reads.ts';
+import { keyedHashes, parseRangeSums, type ChecksumTarget } from '../checksum.ts';
+import type { DatabaseReads, KeyRangeSet } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 
 const ROWS_PER_REQUEST = 100_000;
@@ -26,17 +26,8 @@ interface Question {
   fail(error: unknown): void;
 }
 
-export interface RestKeyRanges {
-  rangeSums(
-    target: ChecksumTarget,
-    bits: number,
-    rowFilter: string | null,
-    binary: boolean,
-    within: KeyRangeSet | null,
-    flagged?: string | null,
-  ): Promise<RangeSums>;
-  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
-}
+/** The questions of reads.ts this module answers, as DatabaseReads declares them. */
+export type RestKeyRanges = Pick<DatabaseReads, 'rangeSums' | 'rangeRows'>;
 
 export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
   let waiting: Question[] = [];
