@@ -49,23 +49,22 @@ const EVERY_ROW: ChangedRows = { ...NO_ROWS, every: true };
 const BITS_BEFORE_LAST = 4;
 
 /**
- * `columns`: what is compared of each row. Rows are hashed in binary where
- * the plan copies them so (binarySafe), else as text. `flagged`: an
- * incremental run's rows past its watermark, which production's side flags
- * as it hashes them (supasync_private.flag_expression) and staging's does
- * not: the rows that differ are then those past the watermark and those
- * whose keys one side lacks, found in one pass, and `columns` are unused.
+ * Rows are compared by all their columns, hashed in binary where the plan
+ * copies them so (binarySafe), else as text. `flagged`: an incremental run's
+ * rows past its watermark, which production's side flags as it hashes them
+ * (supasync_private.flag_expression, in place of the columns' hash) and
+ * staging's does not: the rows that differ are then those past the
+ * watermark and those whose keys one side lacks, found in one pass.
  */
 export async function findChangedRanges(
   production: DatabaseReads,
   staging: DatabaseReads,
   table: TablePlan,
-  columns: string[] = table.columns,
   flagged: string | null = null,
 ): Promise<ChangedRanges> {
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
-  const target = { table: table.table, columns, keyColumns, rowEstimate: table.rowEstimate };
+  const target = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate };
   const binary = table.binarySafe;
   const unflagged = flagged ? 'false' : null;
   const { stagingRows, stagingOnly, ...found } =

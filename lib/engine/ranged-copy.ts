@@ -69,7 +69,7 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
     const byTransactions = followsTransactions(column);
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
     const flagged = kept ? changedSince(column, kept.since) : null;
-    const ranges = await findChangedRanges(run.production, run.staging, table, table.columns, flagged);
+    const ranges = await findChangedRanges(run.production, run.staging, table, flagged);
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
     return withFilters(run, table, { ranges, watermark: { from: kept?.since ?? null, column, next } });
   };

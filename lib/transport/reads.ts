@@ -60,8 +60,6 @@ export interface DatabaseReads {
    * recorded): an older one may not know a question's newer fields. The direct path runs this checkout's own SQL.
    */
   functionsVersion?(): Promise<number>;
-  /** The SQL condition that picks the rows whose key hash (as rangeSums hashes keys) falls in these ranges (supasync_private.key_range_filter). */
-  rangeFilter(target: { table: TableRef; keyColumns: string[] }, within: KeyRangeSet, binary: boolean): Promise<string>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */
   keyFilter(table: TableRef, keyColumns: string[], keys: string[][]): Promise<string>;
   /** For an incremental sync, of production: its clock, and from where the next run reads (supasync_private.clock_query). */

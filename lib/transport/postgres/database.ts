@@ -73,7 +73,6 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       ranges.rangeRows(target, rowFilter, binary, within, flagged).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
     rowHashes: (target, rowFilter, binary, flagged) =>
       ranges.rowHashes(target, rowFilter, binary, flagged).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
-    rangeFilter: (target, within, binary) => ranges.keyRangeFilter(target, within, binary),
     keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
     clock: (overlapSeconds) => runBuilt<ProductionClock>(client, 'clock_query', [overlapSeconds]).catch(failed("Reading production's clock")),
     watermarks: async () => {

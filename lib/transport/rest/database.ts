@@ -93,20 +93,6 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     asksTogether: true,
     rangeSums: keyRanges.rangeSums,
     rangeRows: keyRanges.rangeRows,
-    rangeFilter: (target, within, binary) =>
-      ask(
-        `Building the filter of ${qualifiedName(target.table)}'s rows in the ranges that changed`,
-        'supasync_range_filter',
-        {
-          table_schema: target.table.schema,
-          table_name: target.table.name,
-          key_columns: target.keyColumns,
-          use_binary: binary,
-          bits: within.bits,
-          ranges: within.ranges,
-        },
-        ANSWERS.rangeFilter,
-      ),
     keyFilter: (table, keyColumns, keys) =>
       ask(
         `Building the filter of ${qualifiedName(table)}'s rows that differ`,
@@ -116,10 +102,10 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       ),
     functionsVersion: async () => {
       try {
-        return parseAnswer(ANSWERS.count, await callRpc<unknown>(supabase, 'supasync_version', {}), "Reading supasync's functions' version", side);
+        return await ask("Reading supasync's functions' version", 'supasync_version', {}, ANSWERS.count);
       } catch (error) {
         // Functions from before versions were recorded.
-        if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
+        if (error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202') return 0;
         throw error;
       }
     },
