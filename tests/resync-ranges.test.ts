@@ -222,6 +222,18 @@ describe("an incremental run's flags and watermarks", () => {
     expect(await sums('false')).toEqual(unflagged);
   });
 
+  it('sums a range where production added a row with an old stamp and deleted another unlike staging, though no row is flagged and the count is the same', async () => {
+    const target = { table: { schema: 'public', name: 'sire_countries' }, columns: ['country_code', 'name'], keyColumns: ['country_code'] };
+    const codes = (await client.query<{ code: string }>('SELECT country_code AS code FROM public.sire_countries ORDER BY 1 LIMIT 4')).rows.map((r) => r.code);
+    const rowsOf = (keys: (string | undefined)[]) => `country_code IN (${keys.map((code) => `'${code}'`).join(', ')})`;
+    // One range (0 bits): staging holds rows 0, 1, 2; production deleted 2 and holds 3 instead, stamped before the watermark.
+    const staging = await keyRanges(client).rangeSums(target, 0, rowsOf(codes.slice(0, 3)), true, null, 'false');
+    const production = await keyRanges(client).rangeSums(target, 0, rowsOf([codes[0], codes[1], codes[3]]), true, null, `country_code = 'none'`);
+    const count = (sums: Map<number, string>) => [...sums.values()].map((sum) => sum.split(':')[0]);
+    expect([count(production), count(staging)]).toEqual([['3'], ['3']]);
+    expect(production).not.toEqual(staging);
+  });
+
   it.each(['on', 'off'])('reads a watermark back as the text it was, quoted as a literal (standard_conforming_strings %s)', async (setting) => {
     await client.query(`SET standard_conforming_strings = ${setting}`);
     try {

@@ -127,8 +127,12 @@ async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<
   return { ...comparison, filters: { write, remove } };
 }
 
-/** The version of supasync's functions that flags rows past a watermark (flag_expression) as it compares. */
-const FLAGS_SINCE_VERSION = 5;
+/**
+ * The version of supasync's functions whose comparison flags the rows past a watermark (flag_expression), and hashes
+ * the others by their key: version 5 hashed those as 0, blind to a row inserted with an old stamp where another was
+ * deleted in the same range.
+ */
+const FLAGS_SINCE_VERSION = 6;
 
 /**
  * Over REST, an older project's functions would not flag the rows past a
@@ -141,7 +145,7 @@ async function flagsKnown(run: PreparedRun): Promise<void> {
     if (version < FLAGS_SINCE_VERSION) {
       throw new UsageError(
         `${side.side}'s supasync functions are version ${version}; an incremental sync over REST needs version ${FLAGS_SINCE_VERSION} or later there, ` +
-          `whose comparison finds the rows changed since the last run. Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
+          `whose comparison finds the rows changed since the last run and every key added or deleted. Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
       );
     }
   }

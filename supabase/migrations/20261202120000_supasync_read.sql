@@ -384,17 +384,20 @@ SELECT CASE WHEN $2::integer >= 64 THEN $1::text
             ELSE pg_catalog.format('((%s >> %s) & %s::bigint)', $1::text, 64 - $2::integer, (1::bigint << $2::integer) - 1) END
 $range_expression$;
 
--- An incremental run's row hash: the row's key hash (`key_hash`, what
--- hash_expression returned for the key) where it matches `flagged` (the rows
--- past the run's watermark), else 0. Production's side flags; staging's,
--- flagged by `false`, is 0 throughout: the ranges, and the rows, that differ
--- are those holding a row past the watermark as well as those whose keys
--- differ. Key hashes, not a 1: per range the rows' hashes are XORed, and two
--- flags would cancel out.
+-- An incremental run's row hash: where the row matches `flagged` (the rows
+-- past the run's watermark), its key hash (`key_hash`, what hash_expression
+-- returned for the key) hashed once more, else the key hash itself.
+-- Production's side flags; staging's, flagged by `false`, hashes every row by
+-- its key: the ranges, and the rows, that differ are those holding a row past
+-- the watermark as well as those whose keys differ. The key hash, not a 0,
+-- for the rows not flagged: a range where production inserted a row with an
+-- old stamp and deleted another would otherwise sum alike on both sides (the
+-- same count, no flag). And a hash of it, not a 1, for those flagged: per
+-- range the rows' hashes are XORed, and two equal flags would cancel out.
 CREATE OR REPLACE FUNCTION supasync_private.flag_expression(key_hash text, flagged text)
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $flag_expression$
-SELECT pg_catalog.format('(CASE WHEN %s THEN %s ELSE 0::bigint END)', $2::text, $1::text)
+SELECT pg_catalog.format('(CASE WHEN %s THEN pg_catalog.hashint8extended(%s, 1) ELSE %s END)', $2::text, $1::text, $1::text)
 $flag_expression$;
 
 -- The condition "the row's key is in one of these ranges" (`range`: what
@@ -927,7 +930,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 5 $version$;
+AS $version$ SELECT 6 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
