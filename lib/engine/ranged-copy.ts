@@ -13,6 +13,7 @@ import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
+import type { ResyncedTable } from './orphans.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
@@ -112,6 +113,23 @@ export async function copyChangedRanges(
   const { write } = comparison.filters;
   const copy = write ? await session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, write) }, onRows) : NOTHING;
   return { ...comparison, copy };
+}
+
+/** Per table a re-sync copied by key ranges, the keys it wrote and deleted: what the check of foreign keys after the load looks at. */
+export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, RangedCopy>): Map<string, ResyncedTable> {
+  const resynced = new Map<string, ResyncedTable>();
+  for (const table of tables) {
+    const name = qualifiedName(table.table);
+    const copy = copies.get(name);
+    if (!copy || !table.key) continue;
+    const { rows } = copy.ranges;
+    resynced.set(name, {
+      keyColumns: table.key.columns,
+      written: rows.every ? null : table.mode === 'insert-missing' ? rows.missing : rows.write,
+      removed: deletesMissing(table.mode) ? rows.remove : [],
+    });
+  }
+  return resynced;
 }
 
 /** A comparison with the conditions its copy and its deletes will use (Comparison.filters). */

@@ -18,7 +18,7 @@ import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
-import { compareTables, copyChangedRanges, deleteMissingRows, touchedRanges, type RangedCopy } from './ranged-copy.ts';
+import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, touchedRanges, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
@@ -160,10 +160,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     const deleted = await deleteMissingRows(session, tables, rangedCopies);
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
     await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
-    const untouched = new Set(
-      results.filter((result) => result.ranges && result.copied + result.rejected.length + result.deleted === 0).map((result) => result.table),
-    );
-    const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot, untouched);
+    const resynced = resyncedTables(tables, rangedCopies);
+    const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot, resynced);
     if (orphans.length && !options.allowOrphans) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
         sameOnRerun: true,

@@ -253,6 +253,44 @@ export function defineResyncSuite(via: Via): void {
       expect(actual['public.booking_notes']).toEqual(expected['public.booking_notes']);
     });
 
+    it('names the staging rows a re-sync orphaned by the keys it deleted, and no orphan it did not make', async () => {
+      const pair = await syncedPair('resync_orphans');
+      const { production, staging } = pair;
+      const [closed, gone] = ['b0', 'dead'].map((end) => `00000000-0000-0000-0000-${end.padStart(12, '0')}`);
+      // Staging alone has hotel `closed`, and two page views of its own: one of `closed`, one of a hotel no one has (written with checks off).
+      await query(
+        staging.adminUrl,
+        `
+        INSERT INTO public.hotels (id, name, created_at) VALUES ('${closed}', 'staging only', now());
+        INSERT INTO analytics.page_views (hotel_id, path) VALUES ('${closed}', '/closed');
+        SET session_replication_role = replica;
+        INSERT INTO analytics.page_views (hotel_id, path) VALUES ('${gone}', '/gone');`,
+      );
+      const before = await syncedDigests(staging.adminUrl);
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'analytics.page_views': { mode: 'insert-missing' } } }));
+      const mirror = (tables: string, extra: string[] = []) =>
+        runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--tables', tables, ...extra], { env: envFor(production, staging), cwd });
+      // The mirror deletes `closed`; insert-missing keeps staging's page view of it, which then points nowhere. The one of `gone` did before.
+      const refused = await mirror('hotels,analytics.page_views');
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
+      expect(refused.stderr).toContain(
+        `1 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent, e.g. (${closed})`,
+      );
+      expect(refused.stderr).not.toContain(gone);
+      if (via === 'postgres') expect(await syncedDigests(staging.adminUrl)).toEqual(before);
+      // Told to, it writes (over REST the refused run's deletes had been written already: nothing is left to do).
+      const allowed = await mirror('hotels,analytics.page_views', ['--allow-orphans']);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      if (via === 'postgres') expect(allowed.stderr).toContain('--allow-orphans: 1 row(s) of analytics.page_views');
+      expect(await query(staging.adminUrl, `SELECT count(*)::int AS n FROM public.hotels WHERE id = '${closed}'`)).toEqual([{ n: 0 }]);
+      expect(await query(staging.adminUrl, `SELECT path FROM analytics.page_views WHERE hotel_id IN ('${closed}', '${gone}') ORDER BY 1`)).toEqual([
+        { path: '/closed' },
+        { path: '/gone' },
+      ]);
+    });
+
     // Over REST each request commits on its own; the direct path's one transaction has no such middle.
     if (via === 'rest') {
       it('converges when run again after a mirror interrupted mid-way', async () => {
