@@ -1,11 +1,13 @@
 // The check of foreign keys once a re-sync's rows are in (lib/engine/orphans.ts):
 // along a link between tables re-synced by key ranges, only the child rows
-// the run wrote and those naming a parent key it deleted are looked at, over
-// either transport. A re-sync then costs what changed there too, and is
+// the run wrote (those whose xmin is past staging's transactions as it began)
+// and those naming a parent key it deleted are looked at, over either
+// transport. A re-sync then costs what changed there too, and is
 // blamed for no orphan it did not make; a replace still checks every row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForeignKeyLink } from '../lib/catalog/links.ts';
-import { orphansAfterLoad, type ResyncedTable } from '../lib/engine/orphans.ts';
+import { orphansAfterLoad, type Resynced, type ResyncedTable } from '../lib/engine/orphans.ts';
+import { writtenSince } from '../lib/engine/transaction-watermark.ts';
 import type { SyncMode } from '../lib/plan/mode.ts';
 import type { TablePlan } from '../lib/plan/types.ts';
 import type { Database } from '../lib/transport/database.ts';
@@ -31,35 +33,20 @@ const UNIT_HOTEL: ForeignKeyLink = {
 };
 /** What orphansAfterLoad reads of a table's plan. */
 const planned = (mode: SyncMode) => [HOTELS, UNITS].map((table) => ({ table, mode, rowFilter: null }) as unknown as TablePlan);
-const resynced = (units: Omit<ResyncedTable, 'keyColumns'>, hotels: Omit<ResyncedTable, 'keyColumns'>) =>
-  new Map<string, ResyncedTable>([
+/** What the run did to each table; the rows it wrote are those written since `since` (64-bit transaction id). */
+const resynced = (since: string, units: Omit<ResyncedTable, 'keyColumns'>, hotels: Omit<ResyncedTable, 'keyColumns'>): Resynced => ({
+  tables: new Map([
     ['public.accommodation_units', { keyColumns: ['id'], ...units }],
     ['public.hotels', { keyColumns: ['id'], ...hotels }],
-  ]);
+  ]),
+  rowsWritten: writtenSince(since),
+});
 
 describe('the check of foreign keys after a re-sync', () => {
   let project: Project;
+  /** Staging's transactions as the run began. */
+  let since: string;
   const opened: Database[] = [];
-  beforeAll(async () => {
-    project = await stack.createProject('resync_orphans');
-    // As a re-sync may leave staging: hotel 1 there, 2 never copied, 3 deleted by the run, 4 missing before it.
-    await query(
-      project.adminUrl,
-      `
-      INSERT INTO public.hotels (id, name, created_at) VALUES ('${id('1')}', 'kept', now());
-      SET session_replication_role = replica;
-      INSERT INTO public.accommodation_units (id, hotel_id, name) VALUES
-        ('${id('a1')}', '${id('1')}', 'written, its hotel there'),
-        ('${id('a2')}', '${id('2')}', 'written, its hotel missing'),
-        ('${id('a3')}', '${id('3')}', 'left alone, its hotel deleted by the run'),
-        ('${id('a4')}', '${id('4')}', 'left alone, its hotel missing before the run');`,
-    );
-  });
-  afterAll(async () => {
-    await Promise.all(opened.map((database) => database.close()));
-    await project.stop();
-  });
-
   const open = async (via: 'postgres' | 'rest'): Promise<Database> => {
     const database =
       via === 'postgres'
@@ -68,22 +55,49 @@ describe('the check of foreign keys after a re-sync', () => {
     opened.push(database);
     return database;
   };
+  beforeAll(async () => {
+    project = await stack.createProject('resync_orphans');
+    // As a re-sync may leave staging: hotel 1 there, 2 never copied, 3 deleted by the run, 4 missing before it.
+    const units = (rows: [string, string, string][]) =>
+      `SET session_replication_role = replica;
+       INSERT INTO public.accommodation_units (id, hotel_id, name) VALUES ${rows.map(([unit, hotel, name]) => `('${id(unit)}', '${id(hotel)}', '${name}')`).join(', ')};`;
+    await query(
+      project.adminUrl,
+      `INSERT INTO public.hotels (id, name, created_at) VALUES ('${id('1')}', 'kept', now());
+       ${units([
+         ['a3', '3', 'left alone, its hotel deleted by the run'],
+         ['a4', '4', 'left alone, its hotel missing before the run'],
+       ])}`,
+    );
+    since = (await (await open('postgres')).clock(0)).xmin;
+    await query(
+      project.adminUrl,
+      units([
+        ['a1', '1', 'written, its hotel there'],
+        ['a2', '2', 'written, its hotel missing'],
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((database) => database.close()));
+    await project.stop();
+  });
 
   for (const via of ['postgres', 'rest'] as const) {
     it(`looks only at the rows a re-sync wrote and those naming a key it deleted, and at every row after a replace (via ${via})`, async () => {
       const staging = await open(via);
-      const check = (mode: SyncMode, done?: Map<string, ResyncedTable>) => orphansAfterLoad(staging, [UNIT_HOTEL], planned(mode), [], false, done);
-      const found = await check('mirror', resynced({ written: [[id('a1')], [id('a2')]], removed: [] }, { written: [], removed: [[id('3')]] }));
+      const check = (mode: SyncMode, done: Resynced | null = null) => orphansAfterLoad(staging, [UNIT_HOTEL], planned(mode), [], false, done);
+      const found = await check('mirror', resynced(since, { written: 'some', removed: [] }, { written: 'none', removed: [[id('3')]] }));
       expect(found.map(({ rows, keys }) => ({ rows, keys }))).toEqual([{ rows: 2, keys: [`(${id('2')})`, `(${id('3')})`] }]);
       // Each end alone.
-      const written = await check('mirror', resynced({ written: [[id('a2')]], removed: [] }, { written: [[id('1')]], removed: [] }));
+      const written = await check('mirror', resynced(since, { written: 'some', removed: [] }, { written: 'some', removed: [] }));
       expect(written.map(({ keys }) => keys)).toEqual([[`(${id('2')})`]]);
-      const deleted = await check('mirror', resynced({ written: [], removed: [] }, { written: [], removed: [[id('3')], [id('4')]] }));
+      const deleted = await check('mirror', resynced(since, { written: 'none', removed: [] }, { written: 'none', removed: [[id('3')], [id('4')]] }));
       expect(deleted.map(({ keys }) => keys)).toEqual([[`(${id('3')})`, `(${id('4')})`]]);
       // Nothing written or deleted at either end: nothing to look at.
-      expect(await check('mirror', resynced({ written: [], removed: [] }, { written: [], removed: [] }))).toEqual([]);
+      expect(await check('mirror', resynced(since, { written: 'none', removed: [] }, { written: 'none', removed: [] }))).toEqual([]);
       // A table read whole, or replaced: every row.
-      const whole = await check('mirror', resynced({ written: null, removed: [] }, { written: [], removed: [] }));
+      const whole = await check('mirror', resynced(since, { written: 'every', removed: [] }, { written: 'none', removed: [] }));
       expect(whole.map(({ rows }) => rows)).toEqual([3]);
       expect((await check('replace')).map(({ rows }) => rows)).toEqual([3]);
     });
@@ -92,14 +106,8 @@ describe('the check of foreign keys after a re-sync', () => {
   it('looks at every child row where the parent is named by other columns than its key, which an update may change', async () => {
     const staging = await open('postgres');
     const byName: ForeignKeyLink = { ...UNIT_HOTEL, columns: ['name'], parentColumns: ['name'] };
-    const found = await orphansAfterLoad(
-      staging,
-      [byName],
-      planned('mirror'),
-      [],
-      false,
-      resynced({ written: [], removed: [] }, { written: [[id('1')]], removed: [] }),
-    );
+    const done = resynced(since, { written: 'none', removed: [] }, { written: 'some', removed: [] });
+    const found = await orphansAfterLoad(staging, [byName], planned('mirror'), [], false, done);
     // No unit is named like hotel 1: all four point nowhere.
     expect(found.map(({ rows }) => rows)).toEqual([4]);
   });

@@ -64,17 +64,23 @@ async function missingMaskedKeys(
 /** What a re-sync did to a table it compared by key ranges (ranged-copy.ts), as the check after the load needs it. */
 export interface ResyncedTable {
   keyColumns: string[];
-  /** The keys of the rows it wrote, as their columns' text; null: it wrote every row (the table was read whole). */
-  written: string[][] | null;
-  /** The keys of the staging rows it deleted. */
+  /** Which of its rows it wrote: none, some (by key), or every row (the table was read whole). */
+  written: 'none' | 'some' | 'every';
+  /** The keys of the staging rows it deleted, as their columns' text. */
   removed: string[][];
+}
+
+/** The tables a run re-synced by key ranges, and the staging rows it wrote, written since it began (by xmin, writtenSince). */
+export interface Resynced {
+  tables: ReadonlyMap<string, ResyncedTable>;
+  rowsWritten: string;
 }
 
 /**
  * Once the rows are in: every staging foreign key the run could have broken (links.ts says which), checked in staging.
- * `resynced`: the tables of the run re-synced by key ranges. A link between two that the run neither wrote nor
- * deleted a row of, or between one and a table outside the run, is as the run found it; along the others only the
- * rows the re-sync could have orphaned are checked (rowsAtRisk), not the whole child table.
+ * A link between two tables the run re-synced without writing or deleting a row, or between one such and a table
+ * outside the run, is as the run found it; along the others only the rows a re-sync could have orphaned are checked
+ * (rowsAtRisk), not the whole child table.
  */
 export async function orphansAfterLoad(
   staging: Database,
@@ -82,29 +88,27 @@ export async function orphansAfterLoad(
   tables: TablePlan[],
   emptied: TableRef[],
   oneSnapshot: boolean,
-  resynced: ReadonlyMap<string, ResyncedTable> = new Map(),
+  resynced: Resynced | null = null,
 ): Promise<FoundOrphans[]> {
   const written = writtenTables(tables);
   const untouched = (table: TableRef) => {
-    const done = resynced.get(qualifiedName(table));
-    return !written.has(qualifiedName(table)) || (done?.written?.length === 0 && !done.removed.length);
+    const done = resynced?.tables.get(qualifiedName(table));
+    return !written.has(qualifiedName(table)) || (done?.written === 'none' && !done.removed.length);
   };
   const candidates = linksToCheck(links, written, new Set(emptied.map(qualifiedName)), oneSnapshot).filter(
     (link) => !(untouched(link.child) && untouched(link.parent)),
   );
-  // A table's written keys or deleted ones, on the same columns along several links, make one filter (over REST, one round trip).
-  const filters = new Map<string[][], Map<string, Promise<string>>>();
-  const keyFilter = (table: TableRef, columns: string[], keys: string[][]) => {
-    const ofKeys = filters.get(keys) ?? new Map<string, Promise<string>>();
-    filters.set(keys, ofKeys);
-    const on = JSON.stringify([qualifiedName(table), columns]);
-    let filter = ofKeys.get(on);
-    if (!filter) ofKeys.set(on, (filter = staging.keyFilter(table, columns, keys)));
+  // A parent's deleted keys, on the same child columns along several links, make one filter (over REST, one round trip).
+  const filters = new Map<string, Promise<string>>();
+  const deletedParents = (link: ForeignKeyLink, columns: string[], keys: string[][]) => {
+    const on = JSON.stringify([qualifiedName(link.parent), qualifiedName(link.child), columns]);
+    let filter = filters.get(on);
+    if (!filter) filters.set(on, (filter = staging.keyFilter(link.child, columns, keys)));
     return filter;
   };
   const restricted = await Promise.all(
     candidates.map(async (link) => {
-      const atRisk = rowsAtRisk(link, written, resynced, keyFilter);
+      const atRisk = resynced ? rowsAtRisk(link, written, resynced, deletedParents) : 'all';
       if (atRisk === 'all') return link;
       if (!atRisk.length) return null;
       const conditions = await Promise.all(atRisk);
@@ -121,30 +125,31 @@ export async function orphansAfterLoad(
 }
 
 /**
- * Of a link's child rows, the ones a re-sync could have left pointing nowhere: those it wrote into the child, and
- * those naming a parent key it deleted. 'all' where either table was written otherwise (replaced, upserted, read
- * whole), or where the child names its parent by other columns than the key, which an update of the parent changes.
+ * Of a link's child rows, the ones a re-sync could have left pointing nowhere: those it wrote into the child (by
+ * xmin: no key list sent again), and those naming a parent key it deleted. 'all' where either table was written
+ * otherwise (replaced, upserted, read whole), or where the child names its parent by other columns than the key,
+ * which an update of the parent changes.
  */
 function rowsAtRisk(
   link: ForeignKeyLink,
   written: ReadonlyMap<string, WrittenTable>,
-  resynced: ReadonlyMap<string, ResyncedTable>,
-  keyFilter: (table: TableRef, columns: string[], keys: string[][]) => Promise<string>,
+  resynced: Resynced,
+  deletedParents: (link: ForeignKeyLink, columns: string[], keys: string[][]) => Promise<string>,
 ): 'all' | Promise<string>[] {
   const conditions: Promise<string>[] = [];
   if (written.has(qualifiedName(link.child))) {
-    const child = resynced.get(qualifiedName(link.child));
-    if (!child?.written) return 'all';
-    if (child.written.length) conditions.push(keyFilter(link.child, child.keyColumns, child.written));
+    const child = resynced.tables.get(qualifiedName(link.child));
+    if (!child || child.written === 'every') return 'all';
+    if (child.written === 'some') conditions.push(Promise.resolve(resynced.rowsWritten));
   }
   if (written.has(qualifiedName(link.parent))) {
-    const parent = resynced.get(qualifiedName(link.parent));
+    const parent = resynced.tables.get(qualifiedName(link.parent));
     if (!parent) return 'all';
     const byKey = parent.keyColumns.length === link.parentColumns.length && parent.keyColumns.every((column) => link.parentColumns.includes(column));
-    if (!byKey) return parent.written?.length === 0 && !parent.removed.length ? conditions : 'all';
+    if (!byKey) return parent.written === 'none' && !parent.removed.length ? conditions : 'all';
     // The child's columns in the order of the parent's key, which the deleted keys are listed in.
     const columns = parent.keyColumns.map((column) => link.columns[link.parentColumns.indexOf(column)] as string);
-    if (parent.removed.length) conditions.push(keyFilter(link.child, columns, parent.removed));
+    if (parent.removed.length) conditions.push(deletedParents(link, columns, parent.removed));
   }
   return conditions;
 }

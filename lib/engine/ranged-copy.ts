@@ -115,7 +115,7 @@ export async function copyChangedRanges(
   return { ...comparison, copy };
 }
 
-/** Per table a re-sync copied by key ranges, the keys it wrote and deleted: what the check of foreign keys after the load looks at. */
+/** Per table a re-sync copied by key ranges, what it wrote and the keys it deleted: what the check of foreign keys after the load looks at. */
 export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, RangedCopy>): Map<string, ResyncedTable> {
   const resynced = new Map<string, ResyncedTable>();
   for (const table of tables) {
@@ -123,9 +123,10 @@ export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, 
     const copy = copies.get(name);
     if (!copy || !table.key) continue;
     const { rows } = copy.ranges;
+    const keys = table.mode === 'insert-missing' ? rows.missing : rows.write;
     resynced.set(name, {
       keyColumns: table.key.columns,
-      written: rows.every ? null : table.mode === 'insert-missing' ? rows.missing : rows.write,
+      written: rows.every ? 'every' : keys.length ? 'some' : 'none',
       removed: deletesMissing(table.mode) ? rows.remove : [],
     });
   }

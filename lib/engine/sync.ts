@@ -11,6 +11,7 @@ import { pruneBackups, type PrunedBackups } from '../backup/store.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { RunBackup } from '../backup/run-backup.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
+import { writtenSince } from './transaction-watermark.ts';
 import { describeOrphans, ORPHAN_WAYS_OUT, orphansAfterLoad, orphansOfReplace } from './orphans.ts';
 import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
@@ -121,9 +122,11 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     if (question && !(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     // Compared first (reading only): a backup then saves, of a table written by key range, those ranges alone.
     // What staging's role would refuse is said before that work, not after it (prepare() asks again, cheaply).
-    if (tables.some((table) => comparesRanges(table.mode))) await session.refusals(tables);
+    const ranged = tables.some((table) => comparesRanges(table.mode));
+    if (ranged) await session.refusals(tables);
     const comparing = performance.now();
-    const comparisons = await compareTables(run, tables, options.overlapSeconds);
+    // Staging's transactions as the run begins: every row it writes from here on carries a later xmin (the check after the load).
+    const [comparisons, stagingClock] = await Promise.all([compareTables(run, tables, options.overlapSeconds), ranged ? run.staging.clock(0) : null]);
     compareSeconds = (performance.now() - comparing) / 1000;
     const prepared = await session.prepare(
       tables,
@@ -160,7 +163,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     const deleted = await deleteMissingRows(session, tables, rangedCopies);
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
     await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
-    const resynced = resyncedTables(tables, rangedCopies);
+    const resynced = stagingClock && { tables: resyncedTables(tables, rangedCopies), rowsWritten: writtenSince(stagingClock.xmin) };
     const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot, resynced);
     if (orphans.length && !options.allowOrphans) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
