@@ -65,6 +65,8 @@ export interface ResyncContender {
   watermarks?: boolean;
   /** The full replace of the same path and dataset. */
   baseline: string;
+  /** Run from this checkout instead of the repository's (--against). */
+  repoDir?: string;
   targetVsReplace?: number;
   targetVsChangedWire?: number;
 }
@@ -243,8 +245,11 @@ export async function runResync(options: ResyncOptions, context: ResyncContext, 
         const env = contender.group === 'rest' ? restEnv({ production: after, staging }) : projectEnv(after, staging);
         const args = contender.args(schemas);
         progress(`  ${contender.label}${contender.dataset ? ` [remote, ${contender.dataset}]` : ''}: sync.ts ${args.join(' ')}... `);
+        // A contender run from another checkout (--against) writes its backups there.
+        const contenderBackups = contender.repoDir ? join(contender.repoDir, '.supasync', 'backups') : backupRoot;
+        const contenderBackupsBefore = contender.repoDir ? new Set(listDir(contenderBackups)) : backupsBefore;
         if (contender.group === 'rest') held.api = profileApi(after, staging, 'remote');
-        const result = await measured(syncCommand(repoDir, args, env), join(workDir, 'output.log'), tools, signal);
+        const result = await measured(syncCommand(contender.repoDir ?? repoDir, args, env), join(workDir, 'output.log'), tools, signal);
         if (held.api) {
           result.traffic = held.api.traffic();
           result.requests = held.api.requests();
@@ -252,7 +257,7 @@ export async function runResync(options: ResyncOptions, context: ResyncContext, 
         held.api?.stop();
         held.api = undefined;
         interrupted();
-        if (contender.backup) result.backupBytes = removeNewBackups(backupRoot, backupsBefore);
+        if (contender.backup) result.backupBytes = removeNewBackups(contenderBackups, contenderBackupsBefore);
         if (!result.error) await checkRun(result, contender, after, staging, tables, keys, expected);
         runs.set(contender.id, [...(runs.get(contender.id) ?? []), result]);
         progress(`${describeRun(result, 'production_after')}\n`);

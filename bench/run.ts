@@ -2,9 +2,10 @@
 // contender copying it into a freshly reset staging, verify every copy, and
 // print the table of docs/benchmarks.md. Everything started is stopped, also
 // on an error or Ctrl-C.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
@@ -37,6 +38,8 @@ writes bench/results/<timestamp>.json. See docs/benchmarks.md.
                            insert-missing and mirror with its backup (direct), and full replace and
                            mirror over REST (remote profile, embeddings and fixture), each into its own
                            such staging, each checked. --only then takes: direct, rest, ${RESYNC_CONTENDERS.map((c) => c.id).join(', ')}
+  --against DIR            with --resync: each re-sync also run from the checkout in DIR (another
+                           commit, npm ci done there), alternating, for a change measured side by side
   --storage                the files benchmark instead (bench/storage.ts): many small files and one large
                            one copied through the Storage API under the remote profile, against the wire limit
   -h, --help               this text
@@ -72,6 +75,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       only: { type: 'string' },
       repeat: { type: 'string', default: '1' },
       resync: { type: 'boolean' },
+      against: { type: 'string' },
       storage: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -85,9 +89,26 @@ function parseOptions(argv: string[]): Options | 'help' {
     ?.split(',')
     .map((id) => id.trim())
     .filter(Boolean);
-  if (values.resync) return { size, repeat, contenders: [], resync: choose(RESYNC_CONTENDERS, ids) };
+  if (values.against && !values.resync) throw new UsageError('--against: only with --resync');
+  if (values.resync) return { size, repeat, contenders: [], resync: withOtherCheckout(choose(RESYNC_CONTENDERS, ids), values.against) };
   if (values.storage) return { size, repeat, contenders: [], storage: true };
   return { size, contenders: choose(CONTENDERS, ids), repeat };
+}
+
+/**
+ * --against <dir>: each re-sync contender but the full replaces run again,
+ * right after it in each round, from another checkout (another commit, its
+ * node_modules installed): a change measured side by side in one run, on
+ * the same databases, where two runs apart differ by up to a third.
+ */
+function withOtherCheckout(contenders: ResyncContender[], dir: string | undefined): ResyncContender[] {
+  if (!dir) return contenders;
+  const repoDir = resolve(dir);
+  if (!existsSync(join(repoDir, 'scripts', 'sync.ts')) || !existsSync(join(repoDir, 'node_modules'))) {
+    throw new UsageError(`--against ${dir}: not a supasync checkout with its node_modules installed`);
+  }
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoDir, encoding: 'utf8' }).trim();
+  return contenders.flatMap((c) => (c.id === c.baseline ? [c] : [c, { ...c, id: `${c.id}_against`, label: `${c.label} [${commit}]`, repoDir }]));
 }
 
 /** The contenders --only names, by id or group: all of them without it. */

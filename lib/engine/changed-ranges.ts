@@ -11,7 +11,7 @@
 // moves are what changed.
 import type { TablePlan } from '../plan/types.ts';
 import type { ChecksumTarget, RangeSums } from '../transport/checksum.ts';
-import type { DatabaseReads, RowHashes } from '../transport/reads.ts';
+import type { DatabaseReads, RowFlags, RowHashes } from '../transport/reads.ts';
 
 export interface ChangedRanges {
   /** How deep the ranges are: a row's range is the first `bits` bits of its key's hash; 64, the key hash itself. */
@@ -60,13 +60,13 @@ export async function findChangedRanges(
   production: DatabaseReads,
   staging: DatabaseReads,
   table: TablePlan,
-  flagged: string | null = null,
+  flagged: RowFlags | null = null,
 ): Promise<ChangedRanges> {
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate };
   const binary = table.binarySafe;
-  const unflagged = flagged ? 'false' : null;
+  const unflagged = flagged ? { ...flagged, rows: 'false' } : null;
   const { stagingRows, stagingOnly, ...found } =
     production.rowHashes && staging.rowHashes
       ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary, flagged), await staging.rowHashes(target, null, binary, unflagged))
@@ -110,7 +110,7 @@ async function narrowRanges(
   table: TablePlan,
   target: ChecksumTarget,
   binary: boolean,
-  flagged: string | null,
+  flagged: RowFlags | null,
 ): Promise<Found> {
   const rows =
     table.rowEstimate > 0 ? table.rowEstimate : Math.max(...(await Promise.all([production.countRows(table.table), staging.countRows(table.table)])));
@@ -124,7 +124,7 @@ async function narrowRanges(
     const within = bits === 0 ? null : { bits, ranges: differing };
     const [theirs, ours] = await Promise.all([
       production.rangeSums(target, next, table.rowFilter, binary, within, flagged),
-      staging.rangeSums(target, next, null, binary, within, flagged ? 'false' : null),
+      staging.rangeSums(target, next, null, binary, within, flagged ? { ...flagged, rows: 'false' } : null),
     ]);
     if (bits === 0) [productionRows, stagingRows] = [rowsIn(theirs), rowsIn(ours)];
     differing = differingRanges(theirs, ours);

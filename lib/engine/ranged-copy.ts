@@ -69,7 +69,8 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
     const found = watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
     const byTransactions = followsTransactions(column);
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
-    const flagged = kept ? changedSince(column, kept.since) : null;
+    // By xmin every row added since is flagged; by a column the app sets, one may be added with an old stamp (RowFlags).
+    const flagged = kept ? { rows: changedSince(column, kept.since), othersByKey: !byTransactions } : null;
     const ranges = await findChangedRanges(run.production, run.staging, table, flagged);
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
     return withFilters(run, table, { ranges, watermark: { from: kept?.since ?? null, column, next } });

@@ -8,6 +8,18 @@ import type { Side } from '../config/env.ts';
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, RangeSums } from './checksum.ts';
 import type { ProductionClock, Watermark } from './watermarks.ts';
 
+/**
+ * An incremental run's flags, hashed in place of the columns (supasync_private.flag_expression): the rows past its
+ * watermark (`rows`, a condition; `false` on staging's side), and whether the others are hashed by their key. They
+ * must be where a row can be added unflagged (with an old stamp): a range where one was added and another deleted
+ * would sum alike otherwise. Where every row added is flagged (by xmin), the others are hashed as 0: over REST
+ * each range's answer is then a few bytes shorter.
+ */
+export interface RowFlags {
+  rows: string;
+  othersByKey: boolean;
+}
+
 export interface DatabaseReads {
   side: Side;
   /** Where it is, safe to print (no password, no key). */
@@ -45,16 +57,16 @@ export interface DatabaseReads {
     rowFilter: string | null,
     binary: boolean,
     within: KeyRangeSet | null,
-    flagged?: string | null,
+    flagged?: RowFlags | null,
   ): Promise<RangeSums>;
   /** The rows of these ranges (and `rowFilter`), one by one: key (its columns' text, as JSON) -> hash, as rangeSums hashes them. */
-  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: string | null): Promise<Map<string, string>>;
+  rangeRows(target: ChecksumTarget, rowFilter: string | null, binary: boolean, within: KeyRangeSet, flagged?: RowFlags | null): Promise<Map<string, string>>;
   /**
    * Every row `rowFilter` picks as (key hash, row hash), in that order, hashed as rangeSums hashes them, streamed
    * (supasync_private.row_hashes_query). Only where bytes are cheap (the direct path): over REST ranges are asked for
    * instead.
    */
-  rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean, flagged?: string | null): Promise<RowHashes>;
+  rowHashes?(target: ChecksumTarget, rowFilter: string | null, binary: boolean, flagged?: RowFlags | null): Promise<RowHashes>;
   /**
    * Over REST, which version of supasync's functions the project holds (supasync_version(); 0 before versions were
    * recorded): an older one may not know a question's newer fields. The direct path runs this checkout's own SQL.

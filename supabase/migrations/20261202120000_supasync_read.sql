@@ -386,18 +386,23 @@ $range_expression$;
 
 -- An incremental run's row hash: where the row matches `flagged` (the rows
 -- past the run's watermark), its key hash (`key_hash`, what hash_expression
--- returned for the key) hashed once more, else the key hash itself.
--- Production's side flags; staging's, flagged by `false`, hashes every row by
--- its key: the ranges, and the rows, that differ are those holding a row past
--- the watermark as well as those whose keys differ. The key hash, not a 0,
--- for the rows not flagged: a range where production inserted a row with an
--- old stamp and deleted another would otherwise sum alike on both sides (the
--- same count, no flag). And a hash of it, not a 1, for those flagged: per
--- range the rows' hashes are XORed, and two equal flags would cancel out.
-CREATE OR REPLACE FUNCTION supasync_private.flag_expression(key_hash text, flagged text)
+-- returned for the key) hashed once more; else, with `others_by_key`, the key
+-- hash itself, or 0. Production's side flags; staging's, flagged by `false`,
+-- hashes every row as the others: the ranges, and the rows, that differ are
+-- those holding a row past the watermark as well as those whose keys differ.
+-- A hash of the key's hash, not a 1, for the rows flagged: per range the
+-- rows' hashes are XORed, and two equal flags would cancel out. The key hash
+-- for the others wherever a row may be added unflagged (a column the app
+-- sets, and one inserted with an old stamp): a range where production added
+-- such a row and deleted another would otherwise sum alike on both sides,
+-- the same count and no flag. By xmin every row added is flagged, and 0 (a
+-- shorter answer over REST) is enough.
+DROP FUNCTION IF EXISTS supasync_private.flag_expression(text, text);
+CREATE OR REPLACE FUNCTION supasync_private.flag_expression(key_hash text, flagged text, others_by_key boolean)
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $flag_expression$
-SELECT pg_catalog.format('(CASE WHEN %s THEN pg_catalog.hashint8extended(%s, 1) ELSE %s END)', $2::text, $1::text, $1::text)
+SELECT pg_catalog.format('(CASE WHEN %s THEN pg_catalog.hashint8extended(%s, 1) ELSE %s END)', $2::text, $1::text,
+  CASE WHEN $3::boolean THEN $1::text ELSE '0::bigint' END)
 $flag_expression$;
 
 -- The condition "the row's key is in one of these ranges" (`range`: what
@@ -589,7 +594,7 @@ REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_expression(text, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.flag_expression(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.flag_expression(text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.row_hashes_query(text, text, text, text, text) FROM PUBLIC;
@@ -645,12 +650,13 @@ GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], i
 -- per table compared, so that a level of the comparison costs one round
 -- trip for every table instead of one each. Each request:
 -- {table_schema, table_name, columns, key_columns, use_binary, row_filter,
---  bits, within_bits, within_ranges, flagged}: with `bits`, per range at
+--  bits, within_bits, within_ranges, flagged, flagged_others_by_key}: with `bits`, per range at
 -- `bits` the rows' count and hash (range_sums_query); without, the rows one
 -- by one. Only the rows of `row_filter` and, if given, of the ranges
 -- `within_ranges` at `within_bits` bits. With `flagged` (an incremental
--- run's), rows are hashed by flag_expression instead of by `columns`. The
--- answers come in the requests' order.
+-- run's), rows are hashed by flag_expression instead of by `columns`, the
+-- others by key unless `flagged_others_by_key` is false. The answers come in
+-- the requests' order.
 CREATE OR REPLACE FUNCTION public.supasync_key_ranges(requests jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $key_ranges$
@@ -673,7 +679,8 @@ BEGIN
     answers := answers || pg_catalog.jsonb_build_array(supasync_private.answer(supasync_private.range_sums_query(
       request ->> 'table_schema', request ->> 'table_name', key_columns,
       CASE WHEN request ->> 'bits' IS NULL THEN NULL ELSE supasync_private.range_expression(key_hash, (request ->> 'bits')::integer) END,
-      CASE WHEN request ->> 'flagged' IS NOT NULL THEN supasync_private.flag_expression(key_hash, request ->> 'flagged')
+      CASE WHEN request ->> 'flagged' IS NOT NULL
+           THEN supasync_private.flag_expression(key_hash, request ->> 'flagged', COALESCE((request ->> 'flagged_others_by_key')::boolean, true))
            ELSE supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name',
              ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'columns')), (request ->> 'use_binary')::boolean) END,
       row_filter)));

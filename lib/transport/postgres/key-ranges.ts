@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { TableRef } from '../../catalog/types.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
 import { keyedHashes, parseRangeSums, type ChecksumTarget } from '../checksum.ts';
-import type { DatabaseReads, KeyRangeSet } from '../reads.ts';
+import type { DatabaseReads, KeyRangeSet, RowFlags } from '../reads.ts';
 import { copyOut } from './copy-out.ts';
 import { readRowHashes } from './row-hashes.ts';
 
@@ -62,9 +62,9 @@ export function keyRanges(client: pg.Client): KeyRanges {
   };
 
   /** A row's hash: of its columns, or (`flagged`) by flag_expression, as supasync_key_ranges hashes it over REST. */
-  async function rowHashOf(target: ChecksumTarget, binary: boolean, flagged: string | null): Promise<string> {
+  async function rowHashOf(target: ChecksumTarget, binary: boolean, flagged: RowFlags | null): Promise<string> {
     const { table, keyColumns, columns } = target;
-    if (flagged) return runShared<string>(client, 'flag_expression', [await hashOf(table, keyColumns, binary), flagged]);
+    if (flagged) return runShared<string>(client, 'flag_expression', [await hashOf(table, keyColumns, binary), flagged.rows, flagged.othersByKey]);
     return hashOf(table, columns, binary);
   }
 }

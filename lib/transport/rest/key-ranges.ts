@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import type { Side } from '../../config/env.ts';
 import { keyedHashes, parseRangeSums, type ChecksumTarget } from '../checksum.ts';
-import type { DatabaseReads, KeyRangeSet } from '../reads.ts';
+import type { DatabaseReads, KeyRangeSet, RowFlags } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 
 const ROWS_PER_REQUEST = 100_000;
@@ -57,7 +57,7 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
   };
   const askTogether = <T>(
     target: ChecksumTarget,
-    fields: { bits: number | null; rowFilter: string | null; binary: boolean; within: KeyRangeSet | null; flagged: string | null },
+    fields: { bits: number | null; rowFilter: string | null; binary: boolean; within: KeyRangeSet | null; flagged: RowFlags | null },
     answer: z.ZodType<T>,
   ): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -76,7 +76,8 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
           bits: fields.bits,
           within_bits: fields.within?.bits ?? null,
           within_ranges: fields.within?.ranges ?? null,
-          flagged: fields.flagged,
+          flagged: fields.flagged?.rows ?? null,
+          flagged_others_by_key: fields.flagged?.othersByKey ?? null,
         },
         settle: (value) => {
           try {
