@@ -12,7 +12,7 @@ import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
-import { findChangedRanges, type ChangedRanges } from './changed-ranges.ts';
+import { findChangedRanges, type ChangedRanges, type ChangedRows } from './changed-ranges.ts';
 import type { ResyncedTable } from './orphans.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
@@ -112,7 +112,8 @@ export async function copyChangedRanges(
 ): Promise<RangedCopy> {
   if (comparison.ranges.rows.every) return { ...comparison, copy: await session.copyTable(table, onRows) };
   const { write } = comparison.filters;
-  const copy = write ? await session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, write) }, onRows) : NOTHING;
+  const pickedByKey = keysWritten(table, comparison.ranges.rows).length;
+  const copy = write ? await session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, write), pickedByKey }, onRows) : NOTHING;
   return { ...comparison, copy };
 }
 
@@ -124,21 +125,25 @@ export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, 
     const copy = copies.get(name);
     if (!copy || !table.key) continue;
     const { rows } = copy.ranges;
-    const keys = table.mode === 'insert-missing' ? rows.missing : rows.write;
     resynced.set(name, {
       keyColumns: table.key.columns,
-      written: rows.every ? 'every' : keys.length ? 'some' : 'none',
+      written: rows.every ? 'every' : keysWritten(table, rows).length ? 'some' : 'none',
       removed: deletesMissing(table.mode) ? rows.remove : [],
     });
   }
   return resynced;
 }
 
+/** The keys a table's re-sync writes by key: those staging lacks (insert-missing) or whose rows differ; none where it reads the table whole. */
+function keysWritten(table: TablePlan, rows: ChangedRows): string[][] {
+  return rows.every ? [] : table.mode === 'insert-missing' ? rows.missing : rows.write;
+}
+
 /** A comparison with the conditions its copy and its deletes will use (Comparison.filters). */
 async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<Comparison, 'filters'>): Promise<Comparison> {
   const { rows } = comparison.ranges;
   const keyColumns = table.key?.columns ?? [];
-  const written = rows.every ? [] : table.mode === 'insert-missing' ? rows.missing : rows.write;
+  const written = keysWritten(table, rows);
   const removed = deletesMissing(table.mode) ? rows.remove : [];
   const [write, remove] = await Promise.all([
     written.length ? run.production.keyFilter(table.table, keyColumns, written) : null,

@@ -38,6 +38,12 @@ export interface TableLoad {
   mode: WriteMode;
   /** A SQL condition: only matching rows are copied; null: all. */
   rowFilter: string | null;
+  /**
+   * A re-sync's rows that differ, named by key in `rowFilter`: how many keys it names. Few rows, and over REST the
+   * filter naming them travels with every page read: they are read in as few pages as the page sizes allow, and no
+   * page is asked for once that many rows are in.
+   */
+  pickedByKey?: number;
   options: { batchSize?: number };
   /** Columns whose values are masked between production and staging (lib/mask); absent or null: copied as they are. */
   mask?: TableMask | null;

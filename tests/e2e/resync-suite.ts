@@ -293,6 +293,25 @@ export function defineResyncSuite(via: Via): void {
 
     // Over REST each request commits on its own; the direct path's one transaction has no such middle.
     if (via === 'rest') {
+      it('reads the rows a re-sync picks by key in full pages, and asks for no page once every key is read', async () => {
+        const pair = await syncedPair('mirror_pages');
+        const { production, staging } = pair;
+        // 18 of the 40 embeddings (about 17 kB each): past a first page's 256 kB, short of the half that is read whole.
+        await query(
+          production.adminUrl,
+          `UPDATE public.code_embeddings SET content = content || ' (changed)' WHERE id IN (SELECT id FROM public.code_embeddings ORDER BY id LIMIT 18)`,
+        );
+        production.gateway.resetStats();
+        const result = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--json', '--tables', 'code_embeddings'], {
+          env: envFor(production, staging),
+        });
+        expect(result.code, result.stderr).toBe(0);
+        expect(byTable(result.stdout).get('public.code_embeddings')).toMatchObject({ rows: 18, changed: 18, ranges: { rows: { every: false } } });
+        expect(production.gateway.stats().requests['/rpc/supasync_read_rows']).toBe(1);
+        const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
+        expect(actual['public.code_embeddings']).toEqual(expected['public.code_embeddings']);
+      });
+
       it('converges when run again after a mirror interrupted mid-way', async () => {
         const pair = await syncedPair('mirror_interrupted');
         const { production, staging } = pair;

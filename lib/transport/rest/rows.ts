@@ -13,15 +13,16 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { commandLine } from '../../invocation.ts';
 
 /** What paging a table needs: a sync's TableLoad, or a backup's description of a staging table. */
-export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilter' | 'options'>;
+export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilter' | 'options' | 'pickedByKey'>;
 /** What writing rows into a table needs. */
 export type WrittenTable = Pick<TableLoad, 'table' | 'columns' | 'key'>;
 
 /**
  * Keyset pages of a table, read one ahead: the next page is already on its
  * way while the caller writes the current one. PostgreSQL ends each page at
- * PAGE_BYTES (the first at FIRST_PAGE_BYTES) and refuses a row larger than
- * MAX_ROW_BYTES, naming it, before any of it is sent.
+ * PAGE_BYTES (the first, unless its rows are picked by key, at
+ * FIRST_PAGE_BYTES) and refuses a row larger than MAX_ROW_BYTES, naming it,
+ * before any of it is sent.
  */
 export async function* readPages(supabase: SupabaseClient, table: PagedTable, onRetry: () => void): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
@@ -49,15 +50,21 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
     page.catch(() => undefined);
     return page;
   };
-  let pending = read(null, FIRST_PAGE_BYTES);
+  // A smaller first page starts the writes sooner; rows picked by key take full pages, each carrying their filter again.
+  let pending = read(null, table.pickedByKey === undefined ? FIRST_PAGE_BYTES : PAGE_BYTES);
+  let rows = 0;
   for (;;) {
     const page = await pending;
     if (!page.length) return;
+    rows += page.length;
+    // A key names one row at most: once as many rows as keys are in, no page follows (nor a request to find none).
+    const more = table.pickedByKey === undefined || rows < table.pickedByKey;
     const last = page[page.length - 1] as Row;
     // Without a key the read adds each row's ctid as a last element.
     const after = keyColumns.length ? keyPositions.map((position) => last[position] ?? null) : [last[last.length - 1] ?? null];
-    pending = read(after, PAGE_BYTES);
+    if (more) pending = read(after, PAGE_BYTES);
     yield keyColumns.length ? page : page.map((row) => row.slice(0, -1));
+    if (!more) return;
   }
 }
 
