@@ -74,7 +74,10 @@ export interface DatabaseReads {
   functionsVersion?(): Promise<number>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */
   keyFilter(table: TableRef, keyColumns: string[], keys: string[][]): Promise<string>;
-  /** For an incremental sync, of production: its clock, and from where the next run reads (supasync_private.clock_query). */
+  /**
+   * The clock and the oldest running transaction (supasync_private.clock_query): of production for an incremental
+   * sync, where the next run reads from; of staging for any re-sync, past which the rows it writes carry their xmin.
+   */
   clock(overlapSeconds: number): Promise<ProductionClock>;
   /** For an incremental sync, of staging: where each table's stands (supasync_private.watermarks). */
   watermarks(): Promise<Watermark[]>;

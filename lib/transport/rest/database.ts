@@ -109,7 +109,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         throw error;
       }
     },
-    clock: (overlapSeconds) => ask("Reading production's clock", 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
+    clock: (overlapSeconds) => ask('Reading the clock and its transactions', 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
     watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
     close: async () => undefined,
   };
