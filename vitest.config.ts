@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { SuiteSizeSequencer } from './tests/setup/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -11,6 +12,7 @@ export default defineConfig({
     // scripts it runs, so on a 2-core machine two files at once take 20%
     // less time than one after another (vitest's default there is one).
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    sequence: { sequencer: SuiteSizeSequencer },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,

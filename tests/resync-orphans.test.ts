@@ -1,4 +1,4 @@
-// The check of foreign keys once a re-sync's rows are in (lib/engine/orphans.ts):
+// The check of foreign keys once a re-sync's rows are in (lib/engine/orphans-after-load.ts):
 // along a link between tables re-synced by key ranges, only the child rows
 // the run wrote (those whose xmin is past staging's transactions as it began)
 // and those naming a parent key it deleted are looked at, over either
@@ -6,7 +6,7 @@
 // blamed for no orphan it did not make; a replace still checks every row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForeignKeyLink } from '../lib/catalog/links.ts';
-import { orphansAfterLoad, type Resynced, type ResyncedTable } from '../lib/engine/orphans.ts';
+import { orphansAfterLoad, type Resynced, type ResyncedTable } from '../lib/engine/orphans-after-load.ts';
 import { writtenSince } from '../lib/engine/transaction-watermark.ts';
 import type { SyncMode } from '../lib/plan/mode.ts';
 import type { TablePlan } from '../lib/plan/types.ts';

@@ -13,7 +13,7 @@ import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges, type ChangedRows } from './changed-ranges.ts';
-import type { ResyncedTable } from './orphans.ts';
+import type { ResyncedTable } from './orphans-after-load.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';

@@ -3,6 +3,7 @@
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import { qualifiedName } from '../catalog/types.ts';
 import { keepsStagingRows, type SyncMode } from './mode.ts';
+import type { TablePlan } from './types.ts';
 
 /** Rows of a link's child whose key finds no parent: how many, and a few of their keys as ROW(...)::text. */
 export interface FoundOrphans {
@@ -16,6 +17,11 @@ export interface WrittenTable {
   mode: SyncMode;
   /** Only some of production's rows are copied (a `where`, or --with-parents' referenced rows). */
   filtered: boolean;
+}
+
+/** Where each table a run writes gets its rows, by qualified name. */
+export function writtenTables(tables: TablePlan[]): Map<string, WrittenTable> {
+  return new Map(tables.map((table) => [qualifiedName(table.table), { mode: table.mode, filtered: table.rowFilter !== null }]));
 }
 
 /**
