@@ -66,7 +66,7 @@ export async function findChangedRanges(
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate };
   const binary = table.binarySafe;
-  const unflagged = flagged ? { ...flagged, rows: 'false' } : null;
+  const unflagged = stagingFlags(flagged);
   const { stagingRows, stagingOnly, ...found } =
     production.rowHashes && staging.rowHashes
       ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary, flagged), await staging.rowHashes(target, null, binary, unflagged))
@@ -89,6 +89,11 @@ export async function findChangedRanges(
   // Past half the table, one read of all of it costs less than a filter naming each key (and the upsert leaves equal rows equal).
   if (listed !== found.ranges || mostDiffer(changed.write.length)) return { ...found, rowsUnchanged: 0, rows: { ...EVERY_ROW, remove: changed.remove } };
   return { ...found, rowsUnchanged: productionRows - changed.write.length, rows: changed };
+}
+
+/** Staging's side of an incremental run's flags: no row past the watermark, the others hashed as production's are. */
+function stagingFlags(flagged: RowFlags | null): RowFlags | null {
+  return flagged ? { ...flagged, rows: 'false' } : null;
 }
 
 /** What comparing found before rows are listed; `stagingOnly`: directly, the key hashes only staging has. */
@@ -124,7 +129,7 @@ async function narrowRanges(
     const within = bits === 0 ? null : { bits, ranges: differing };
     const [theirs, ours] = await Promise.all([
       production.rangeSums(target, next, table.rowFilter, binary, within, flagged),
-      staging.rangeSums(target, next, null, binary, within, flagged ? { ...flagged, rows: 'false' } : null),
+      staging.rangeSums(target, next, null, binary, within, stagingFlags(flagged)),
     ]);
     if (bits === 0) [productionRows, stagingRows] = [rowsIn(theirs), rowsIn(ours)];
     differing = differingRanges(theirs, ours);
