@@ -23,15 +23,16 @@ const TABLES = [
   { schema: 'public', name: 'binary_zoo', key: ['id'] },
 ];
 
-describe('key ranges', () => {
-  let client: pg.Client;
-  beforeAll(async () => {
-    client = await connectPostgres('production', production.dbUrl);
-  });
-  afterAll(async () => {
-    await client.end();
-  });
+// One connection to production, as the direct path's reads hold it, for every question below.
+let client: pg.Client;
+beforeAll(async () => {
+  client = await connectPostgres('production', production.dbUrl);
+});
+afterAll(async () => {
+  await client.end();
+});
 
+describe('key ranges', () => {
   const columnsOf = async (schema: string, name: string) =>
     (
       await client.query<{ attname: string }>(
@@ -198,14 +199,6 @@ function hash64(words: Int32Array, at: number): bigint {
 }
 
 describe("an incremental run's flags and watermarks", () => {
-  let client: pg.Client;
-  beforeAll(async () => {
-    client = await connectPostgres('production', production.dbUrl);
-  });
-  afterAll(async () => {
-    await client.end();
-  });
-
   it.each([true, false])(
     'sums rows past the watermark so that any number of them in one range shows, two or four as well as one (others by key: %s)',
     async (othersByKey) => {

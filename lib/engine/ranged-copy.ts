@@ -11,7 +11,7 @@ import { commandLine } from '../invocation.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
-import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
+import type { DatabaseClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges, type ChangedRows } from './changed-ranges.ts';
 import type { ResyncedTable } from './orphans-after-load.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
@@ -182,7 +182,7 @@ async function flagsKnown(run: PreparedRun): Promise<void> {
  * without the production's identity, or read where it cannot be seen, is
  * taken as before.
  */
-function sameProduction(mark: Watermark, clock: ProductionClock): boolean {
+function sameProduction(mark: Watermark, clock: DatabaseClock): boolean {
   return !mark.system || !clock.system || mark.system === clock.system;
 }
 

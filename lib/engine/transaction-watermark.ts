@@ -7,7 +7,7 @@
 // as xmin itself is stored: exact while the watermark is less than 2^31
 // transactions old. Deletes are not rows: key-range checksums find them.
 import { TRANSACTION_IDS } from '../plan/mode.ts';
-import type { ProductionClock, Watermark } from '../transport/watermarks.ts';
+import type { DatabaseClock, Watermark } from '../transport/watermarks.ts';
 
 /**
  * How old a watermark may be, in transactions, and still be compared to
@@ -24,7 +24,7 @@ export const followsTransactions = (column: string | null): boolean => column ==
  * or a different production) or too old for age(). The table is then
  * compared whole, as on its first run.
  */
-export function usableTransactionWatermark(kept: Watermark | undefined, clock: ProductionClock): Watermark | undefined {
+export function usableTransactionWatermark(kept: Watermark | undefined, clock: DatabaseClock): Watermark | undefined {
   if (!kept) return undefined;
   const age = BigInt(clock.xmin) - BigInt(kept.since);
   return age >= 0n && age <= NEWEST_SAFE_AGE ? kept : undefined;

@@ -6,7 +6,7 @@ import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, RangeSums } from './checksum.ts';
-import type { ProductionClock, Watermark } from './watermarks.ts';
+import type { DatabaseClock, Watermark } from './watermarks.ts';
 
 /**
  * An incremental run's flags, hashed in place of the columns (supasync_private.flag_expression): the rows past its
@@ -78,7 +78,7 @@ export interface DatabaseReads {
    * The clock and the oldest running transaction (supasync_private.clock_query): of production for an incremental
    * sync, where the next run reads from; of staging for any re-sync, past which the rows it writes carry their xmin.
    */
-  clock(overlapSeconds: number): Promise<ProductionClock>;
+  clock(overlapSeconds: number): Promise<DatabaseClock>;
   /** For an incremental sync, of staging: where each table's stands (supasync_private.watermarks). */
   watermarks(): Promise<Watermark[]>;
   close(): Promise<void>;

@@ -17,11 +17,15 @@ export interface Watermark {
   system?: string | null;
 }
 
-export interface ProductionClock {
+/**
+ * A database's clock and transactions (supasync_private.clock_query): production's for an incremental run's next
+ * watermark; staging's `xmin` for the rows a re-sync writes (its other fields then unused).
+ */
+export interface DatabaseClock {
   /** Where the next run may read from: the earlier of now() and the oldest open transaction's start, less the overlap. */
   since: string;
   now: string;
-  /** The start of the oldest transaction open in production that the reading role can see; null: none seen. */
+  /** The start of the oldest transaction open in the database that the reading role can see; null: none seen. */
   oldestTransaction: string | null;
   /** The oldest transaction still running at the read's snapshot (64-bit id, decimal): where the next run reads xmin from. */
   xmin: string;

@@ -11,7 +11,7 @@ import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
-import type { ProductionClock, Watermark } from '../watermarks.ts';
+import type { DatabaseClock, Watermark } from '../watermarks.ts';
 import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
@@ -74,7 +74,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     rowHashes: (target, rowFilter, binary, flagged) =>
       ranges.rowHashes(target, rowFilter, binary, flagged).catch(failed(`Hashing rows of ${qualifiedName(target.table)}`)),
     keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
-    clock: (overlapSeconds) => runBuilt<ProductionClock>(client, 'clock_query', [overlapSeconds]).catch(failed('Reading the clock and its transactions')),
+    clock: (overlapSeconds) => runBuilt<DatabaseClock>(client, 'clock_query', [overlapSeconds]).catch(failed('Reading the clock and its transactions')),
     watermarks: async () => {
       const { rows } = await client.query<{ found: boolean }>(`SELECT to_regclass('supasync_private.watermarks') IS NOT NULL AS found`);
       if (!rows[0]?.found) {
