@@ -212,6 +212,7 @@ describe('planning the sequences a run sets', () => {
       'public.audit_events_id_seq': ['public.audit_events'],
       'public.booking_notes_id_seq': ['public.booking_notes'],
       'public.code_embeddings_id_seq': ['public.code_embeddings'],
+      'public.feature_flags_shown_as_seq': ['public.feature_flags'],
       'public.order_id_seq': ['public.order'],
       'public.ticket_number_seq': [],
     });

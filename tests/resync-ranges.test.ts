@@ -10,6 +10,7 @@ import { connectSupabase } from '../lib/connect/supabase.ts';
 import { keyedHashes, parseRangeSums } from '../lib/transport/checksum.ts';
 import { keyRanges } from '../lib/transport/postgres/key-ranges.ts';
 import { quoteLiteral } from '../lib/sql/ident.ts';
+import { runShared } from '../lib/sql/shared.ts';
 import type { RowHashes } from '../lib/transport/reads.ts';
 import { sharedStack } from './setup/stack.ts';
 
@@ -144,6 +145,28 @@ describe('key ranges', () => {
     } finally {
       await admin.query('ROLLBACK');
       await admin.end();
+    }
+  });
+});
+
+describe('rows picked by key', () => {
+  // feature_flags' key is unique NULLS NOT DISTINCT: its one NULL key is a key, which = never matches.
+  it('picks the row whose key is NULL with the others, over both paths', async () => {
+    const keys = [[null], ['Dark-Mode'], ["it's not a flag"]];
+    const direct = await runShared<string>(client, 'key_filter', ['public', 'feature_flags', ['flag_key'], JSON.stringify(keys)]);
+    const service = connectSupabase(production.apiUrl, production.serviceRoleKey);
+    const { data: overRest, error } = await service.rpc('supasync_key_filter', {
+      table_schema: 'public',
+      table_name: 'feature_flags',
+      key_columns: ['flag_key'],
+      keys,
+    });
+    expect(error).toBeNull();
+    for (const filter of [direct, overRest as string]) {
+      const { rows } = await client.query<{ flag_key: string | null }>(
+        `SELECT flag_key::text FROM public.feature_flags WHERE ${filter} ORDER BY 1 NULLS FIRST`,
+      );
+      expect(rows, filter).toEqual([{ flag_key: null }, { flag_key: 'Dark-Mode' }]);
     }
   });
 });

@@ -11,7 +11,7 @@
 // moves are what changed.
 import type { TablePlan } from '../plan/types.ts';
 import type { ChecksumTarget, RangeSums } from '../transport/checksum.ts';
-import type { DatabaseReads, RowFlags, RowHashes } from '../transport/reads.ts';
+import type { DatabaseReads, KeyValues, RowFlags, RowHashes } from '../transport/reads.ts';
 
 export interface ChangedRanges {
   /** How deep the ranges are: a row's range is the first `bits` bits of its key's hash; 64, the key hash itself. */
@@ -28,11 +28,11 @@ export interface ChangedRanges {
 
 export interface ChangedRows {
   /** Production's rows that staging lacks or holds otherwise: what a mirror writes. */
-  write: string[][];
+  write: KeyValues[];
   /** Of those, the ones whose key staging lacks: what insert-missing writes. */
-  missing: string[][];
+  missing: KeyValues[];
   /** Staging's rows whose key production lacks: what a mirror deletes. */
-  remove: string[][];
+  remove: KeyValues[];
   /** Most of the table differs (or staging holds none of it): every production row is to be written, none listed one by one (`remove` still is). */
   every: boolean;
 }
@@ -231,11 +231,11 @@ function compareRows(theirs: Map<string, string>, ours: Map<string, string>): Ch
   for (const [key, hash] of theirs) {
     const held = ours.get(key);
     if (held === hash) continue;
-    const values = JSON.parse(key) as string[];
+    const values = JSON.parse(key) as KeyValues;
     rows.write.push(values);
     if (held === undefined) rows.missing.push(values);
   }
-  for (const key of ours.keys()) if (!theirs.has(key)) rows.remove.push(JSON.parse(key) as string[]);
+  for (const key of ours.keys()) if (!theirs.has(key)) rows.remove.push(JSON.parse(key) as KeyValues);
   return rows;
 }
 

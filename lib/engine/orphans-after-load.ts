@@ -8,6 +8,7 @@ import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { linksToCheck, writtenTables, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
+import type { KeyValues } from '../transport/reads.ts';
 
 /** What a re-sync did to a table it compared by key ranges (ranged-copy.ts), as the check after the load needs it. */
 export interface ResyncedTable {
@@ -15,7 +16,7 @@ export interface ResyncedTable {
   /** Which of its rows it wrote: none, some (by key), or every row (the table was read whole). */
   written: 'none' | 'some' | 'every';
   /** The keys of the staging rows it deleted, as their columns' text. */
-  removed: string[][];
+  removed: KeyValues[];
 }
 
 /** The tables a run re-synced by key ranges, and the staging rows it wrote, written since it began (by xmin, writtenSince). */
@@ -48,7 +49,7 @@ export async function orphansAfterLoad(
   );
   // A parent's deleted keys, on the same child columns along several links, make one filter (over REST, one round trip).
   const filters = new Map<string, Promise<string>>();
-  const deletedParents = (link: ForeignKeyLink, columns: string[], keys: string[][]) => {
+  const deletedParents = (link: ForeignKeyLink, columns: string[], keys: KeyValues[]) => {
     const on = JSON.stringify([qualifiedName(link.parent), qualifiedName(link.child), columns]);
     let filter = filters.get(on);
     if (!filter) filters.set(on, (filter = staging.keyFilter(link.child, columns, keys)));
@@ -82,7 +83,7 @@ function rowsAtRisk(
   link: ForeignKeyLink,
   written: ReadonlyMap<string, WrittenTable>,
   resynced: Resynced,
-  deletedParents: (link: ForeignKeyLink, columns: string[], keys: string[][]) => Promise<string>,
+  deletedParents: (link: ForeignKeyLink, columns: string[], keys: KeyValues[]) => Promise<string>,
 ): 'all' | Promise<string>[] {
   const conditions: Promise<string>[] = [];
   if (written.has(qualifiedName(link.child))) {

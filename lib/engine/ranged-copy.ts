@@ -11,6 +11,7 @@ import { commandLine } from '../invocation.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
+import type { KeyValues } from '../transport/reads.ts';
 import type { DatabaseClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges, type ChangedRows } from './changed-ranges.ts';
 import type { ResyncedTable } from './orphans-after-load.ts';
@@ -58,10 +59,11 @@ const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
 export async function compareTables(run: PreparedRun, tables: TablePlan[], overlapSeconds: number): Promise<Map<string, Comparison>> {
   const compared = tables.filter((table) => comparesRanges(table.mode));
   const followed = compared.some((table) => table.mode === 'incremental' && table.changedColumn);
+  // Over REST, both sides' functions are asked for while comparing (which writes nothing), and refused before any write.
+  const known = functionsKnown(run, compared, followed);
+  known.catch(() => undefined); // awaited below; a comparison that fails first must not also report this
   // Staging's watermarks, production's clock and (over REST) both sides' functions, asked together: one round trip.
-  const [clock, watermarks] = followed
-    ? await Promise.all([run.production.clock(overlapSeconds), run.staging.watermarks(), flagsKnown(run)])
-    : [null, [] as Watermark[]];
+  const [clock, watermarks] = followed ? await Promise.all([run.production.clock(overlapSeconds), run.staging.watermarks(), known]) : [null, [] as Watermark[]];
   const compare = async (table: TablePlan): Promise<Comparison> => {
     const column = table.mode === 'incremental' ? table.changedColumn : null;
     if (!column || !clock || !table.key) return withFilters(run, table, { ranges: await findChangedRanges(run.production, run.staging, table) });
@@ -82,6 +84,7 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
   } else {
     for (const table of compared) comparisons.set(qualifiedName(table.table), await compare(table));
   }
+  await known;
   return comparisons;
 }
 
@@ -135,7 +138,7 @@ export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, 
 }
 
 /** The keys a table's re-sync writes by key: those staging lacks (insert-missing) or whose rows differ; none where it reads the table whole. */
-function keysWritten(table: TablePlan, rows: ChangedRows): string[][] {
+function keysWritten(table: TablePlan, rows: ChangedRows): KeyValues[] {
   return rows.every ? [] : table.mode === 'insert-missing' ? rows.missing : rows.write;
 }
 
@@ -160,20 +163,45 @@ async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<
 const FLAGS_SINCE_VERSION = 6;
 
 /**
+ * The version whose upserts set the key's columns too (insert_query): before it, a row whose key production changed
+ * only in ways its type holds equal (citext 'A' to 'a') was left unwritten, and a mirror's deletes, which spare only
+ * the rows the run wrote, would take it.
+ */
+const KEYS_SET_SINCE_VERSION = 7;
+
+/**
  * Over REST, an older project's functions would not flag the rows past a
- * watermark, and an incremental run would miss them: refused, with the way
+ * watermark, and an incremental run would miss them; older staging
+ * functions would leave the row a delete then takes: refused, with the way
  * to update them. The direct path runs this checkout's own SQL.
  */
-async function flagsKnown(run: PreparedRun): Promise<void> {
-  for (const side of [run.production, run.staging]) {
-    const version = (await side.functionsVersion?.()) ?? FLAGS_SINCE_VERSION;
-    if (version < FLAGS_SINCE_VERSION) {
+async function functionsKnown(run: PreparedRun, compared: TablePlan[], followed: boolean): Promise<void> {
+  const deletes = compared.some((table) => deletesMissing(table.mode));
+  const needs = [
+    {
+      side: run.production,
+      version: followed ? FLAGS_SINCE_VERSION : 0,
+      why: 'whose comparison finds the rows changed since the last run and every key added or deleted',
+    },
+    {
+      side: run.staging,
+      version: deletes ? KEYS_SET_SINCE_VERSION : followed ? FLAGS_SINCE_VERSION : 0,
+      why: deletes
+        ? "whose upserts set the key's columns too, so that a key production changed only as its type holds equal (citext 'A' to 'a') is updated, not deleted"
+        : 'whose comparison finds every key added or deleted',
+    },
+  ].filter((need) => need.version > 0 && need.side.functionsVersion);
+  const versions = await Promise.all(needs.map((need) => need.side.functionsVersion?.()));
+  needs.forEach((need, i) => {
+    const version = versions[i] ?? need.version;
+    if (version < need.version) {
+      const mode = followed ? 'an incremental sync' : 'a mirror';
       throw new UsageError(
-        `${side.side}'s supasync functions are version ${version}; an incremental sync over REST needs version ${FLAGS_SINCE_VERSION} or later there, ` +
-          `whose comparison finds the rows changed since the last run and every key added or deleted. Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
+        `${need.side.side}'s supasync functions are version ${version}; ${mode} over REST needs version ${need.version} or later there, ` +
+          `${need.why}. Update them: ${commandLine('install-rpcs')} --${need.side.side}. Nothing was changed.`,
       );
     }
-  }
+  });
 }
 
 /**
@@ -197,14 +225,26 @@ function changedSince(column: string, since: string): string {
  * production lacks, children's rows before their parents' where foreign keys
  * are checked (with checks off, every table at once), as many tables at a
  * time as the session writes. Per table, how many.
+ *
+ * Never a row the run wrote (`rowsWritten`: by xmin, past staging's
+ * transactions as it began). Keys are compared by their bytes, but staging
+ * matches them by their type's equality: a key production changed only in
+ * ways its type holds equal (citext 'Dark-Mode' and 'dark-mode', numeric 1.0
+ * and 1.00) is one row production has and one staging alone has, and the
+ * upsert of the first wrote the staging row the second names.
  */
-export async function deleteMissingRows(session: SyncSession, tables: TablePlan[], copies: Map<string, RangedCopy>): Promise<Map<string, number>> {
+export async function deleteMissingRows(
+  session: SyncSession,
+  tables: TablePlan[],
+  copies: Map<string, RangedCopy>,
+  rowsWritten: string,
+): Promise<Map<string, number>> {
   const deleted = new Map<string, number>();
   const removing = tables.filter((table) => copies.get(qualifiedName(table.table))?.filters.remove);
   for (const group of tableGroups(removing, session, 'children first')) {
     await inParallel(group, session.parallelTables, async (table) => {
       const remove = copies.get(qualifiedName(table.table))?.filters.remove;
-      if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, remove));
+      if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, `(${remove}) AND NOT (${rowsWritten})`));
     });
   }
   return deleted;

@@ -161,10 +161,11 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         events.tableFinished(table, result);
       });
     }
-    const deleted = await deleteMissingRows(session, tables, rangedCopies);
+    const rowsWritten = stagingClock && writtenSince(stagingClock.xmin);
+    const deleted = rowsWritten ? await deleteMissingRows(session, tables, rangedCopies, rowsWritten) : new Map<string, number>();
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
     await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
-    const resynced = stagingClock && { tables: resyncedTables(tables, rangedCopies), rowsWritten: writtenSince(stagingClock.xmin) };
+    const resynced = rowsWritten ? { tables: resyncedTables(tables, rangedCopies), rowsWritten } : null;
     const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot, resynced);
     if (orphans.length && !options.allowOrphans) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {

@@ -59,6 +59,6 @@ export function parseRangeSums(text: string): RangeSums {
 }
 
 /** range_sums_query's [key, hash] pairs (its rows one by one) as key (its values as JSON) -> hash. */
-export function keyedHashes(rows: [string[], string][]): Map<string, string> {
+export function keyedHashes(rows: [(string | null)[], string][]): Map<string, string> {
   return new Map(rows.map(([key, hash]) => [JSON.stringify(key), hash]));
 }

@@ -15,6 +15,9 @@ import type { DatabaseClock, Watermark } from './watermarks.ts';
  * would sum alike otherwise. Where every row added is flagged (by xmin), the others are hashed as 0: over REST
  * each range's answer is then a few bytes shorter.
  */
+/** A row's key: its columns' values as text; null where a unique key NULLS NOT DISTINCT holds a NULL. */
+export type KeyValues = (string | null)[];
+
 export interface RowFlags {
   rows: string;
   othersByKey: boolean;
@@ -73,7 +76,7 @@ export interface DatabaseReads {
    */
   functionsVersion?(): Promise<number>;
   /** The SQL condition that picks the rows with these keys (each its columns' text), by the table's own key types (supasync_private.key_filter). */
-  keyFilter(table: TableRef, keyColumns: string[], keys: string[][]): Promise<string>;
+  keyFilter(table: TableRef, keyColumns: string[], keys: KeyValues[]): Promise<string>;
   /**
    * The clock and the oldest running transaction (supasync_private.clock_query): of production for an incremental
    * sync, where the next run reads from; of staging for any re-sync, past which the rows it writes carry their xmin.

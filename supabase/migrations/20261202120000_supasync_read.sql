@@ -452,15 +452,26 @@ $row_hashes_query$;
 -- The condition "the row's key is one of these" (keys: a jsonb array of
 -- arrays of the key columns' text, as range_sums_query lists them), each
 -- value read by its column's type, so the table's key index can find them.
+-- A key holding a NULL (a unique key NULLS NOT DISTINCT) is matched by IS
+-- NULL in its own arm, as = never matches a NULL; still indexable.
 CREATE OR REPLACE FUNCTION supasync_private.key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $key_filter$
-SELECT pg_catalog.format('(%s) IN (SELECT %s FROM pg_catalog.jsonb_array_elements(%L::jsonb) AS wanted(k))',
-  pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o),
-  pg_catalog.string_agg(pg_catalog.format('(wanted.k ->> %s)::%s', u.o - 1, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY u.o),
-  $4::jsonb)
-FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
-JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
+WITH key_column AS (
+  SELECT u.c, u.o, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+  FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
+)
+SELECT pg_catalog.format('((%s) IN (SELECT %s FROM pg_catalog.jsonb_array_elements(%L::jsonb) AS wanted(k))%s)',
+  (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) FROM key_column),
+  (SELECT pg_catalog.string_agg(pg_catalog.format('(wanted.k ->> %s)::%s', o - 1, type), ', ' ORDER BY o) FROM key_column),
+  (SELECT COALESCE(pg_catalog.jsonb_agg(k), '[]') FROM pg_catalog.jsonb_array_elements($4::jsonb) AS given(k) WHERE NOT k @> '[null]'),
+  COALESCE((
+    SELECT pg_catalog.string_agg(' OR (' || (
+      SELECT pg_catalog.string_agg(CASE WHEN k ->> (o - 1)::integer IS NULL THEN pg_catalog.format('%I IS NULL', c)
+                                        ELSE pg_catalog.format('%I = %L::%s', c, k ->> (o - 1)::integer, type) END, ' AND ' ORDER BY o)
+      FROM key_column) || ')', '')
+    FROM pg_catalog.jsonb_array_elements($4::jsonb) AS given(k) WHERE k @> '[null]'), ''))
 $key_filter$;
 
 -- Production's clock for an incremental sync's watermark: where the next run
@@ -937,7 +948,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 6 $version$;
+AS $version$ SELECT 7 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -314,13 +314,19 @@ FROM (
 ) keyed,
 (
   -- Compared as text: json has no equality operator. Equal rows are not rewritten.
+  -- The key's columns are set too: a key its type holds equal to production's
+  -- may differ in bytes (citext 'A' and 'a', numeric 1.0 and 1.00), and takes
+  -- production's. An identity ALWAYS column can only be updated to DEFAULT
+  -- (a new number): left as staging has it.
   SELECT CASE WHEN pg_catalog.count(*) > 0 THEN pg_catalog.format(
            'DO UPDATE SET %s WHERE ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
            pg_catalog.string_agg(pg_catalog.format('%I = EXCLUDED.%I', name, name), ', ' ORDER BY position),
            pg_catalog.string_agg(pg_catalog.format('target.%I', name), ', ' ORDER BY position),
            pg_catalog.string_agg(pg_catalog.format('EXCLUDED.%I', name), ', ' ORDER BY position)) END AS clause
   FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS c(name, position)
-  WHERE name <> ALL ($3::text[])
+  LEFT JOIN pg_catalog.pg_attribute a
+    ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
+  WHERE a.attidentity IS DISTINCT FROM 'a'
 ) updated
 $insert_query$;
 

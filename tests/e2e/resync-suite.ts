@@ -29,8 +29,13 @@ interface JsonTable {
 // Changes of every kind a re-sync must carry: updates of a table with an
 // updated_at and of one keyed on a text column, an insert, deletes of a
 // parent whose children production's cascade took along, of rows nothing
-// references, and of a row only staging has.
+// references, and of a row only staging has. And a key changed only in case,
+// which its citext type holds equal: by their bytes, a key production has and
+// one staging alone has, to PostgreSQL one row, to be updated and not deleted;
+// and a row whose key is NULL (NULLS NOT DISTINCT), which = never matches.
 const PRODUCTION_CHANGES = `
+  UPDATE public.feature_flags SET flag_key = 'dark-mode' WHERE flag_key = 'Dark-Mode';
+  UPDATE public.feature_flags SET rollout = 0.5 WHERE flag_key IS NULL;
   UPDATE public.hotels SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM public.hotels ORDER BY id LIMIT 2);
   UPDATE public.sire_countries SET name = name || ' (renamed)' WHERE country_code IN (SELECT country_code FROM public.sire_countries ORDER BY 1 LIMIT 3);
   INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZA', 'New in production');
@@ -101,6 +106,10 @@ export function defineResyncSuite(via: Via): void {
       expect(tables.get('public.booking_notes')).toMatchObject({ changed: 0, deleted: 4 });
       expect(tables.get('public.chat_conversations')).toMatchObject({ changed: 0, deleted: 1 });
       expect(tables.get('public.chat_messages')?.deleted).toBe(messages);
+      expect(tables.get('public.feature_flags')).toMatchObject({ changed: 2, deleted: 0 });
+      expect(await query(staging.adminUrl, `SELECT flag_key::text FROM public.feature_flags WHERE flag_key = 'DARK-MODE'`)).toEqual([
+        { flag_key: 'dark-mode' },
+      ]);
       // Only the rows that differ were read: the 4 that changed, found range by range, then row by row.
       const [{ countries }] = (await query<{ countries: number }>(production.adminUrl, `SELECT count(*)::int AS countries FROM public.sire_countries`)) as [
         { countries: number },
@@ -339,7 +348,7 @@ export function defineResyncSuite(via: Via): void {
     }
 
     if (via === 'rest') {
-      it('refuses an incremental run where a side holds functions from before rows were flagged, naming the update', async () => {
+      it('refuses an incremental run, or a mirror, where a side holds functions too old for it, naming the update', async () => {
         const pair = await syncedPair('incremental_old_functions');
         const { production, staging } = pair;
         const first = await resync(pair, 'incremental', ['--yes', '--no-backup']);
@@ -355,6 +364,16 @@ export function defineResyncSuite(via: Via): void {
         expect(refused.code).toBe(2);
         expect(refused.stderr).toContain("production's supasync functions are version 4");
         expect(refused.stderr).toContain('install-rpcs.ts --production');
+        expect(await syncedDigests(staging.adminUrl)).toEqual(before);
+        // Version 6's upserts left a key changed only in case as it was, for a mirror's deletes to take: refused on staging.
+        await query(
+          staging.adminUrl,
+          `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 6'; NOTIFY pgrst, 'reload schema'`,
+        );
+        const mirror = await resync(pair, 'mirror', ['--yes', '--no-backup']);
+        expect(mirror.code).toBe(2);
+        expect(mirror.stderr).toContain("staging's supasync functions are version 6; a mirror over REST needs version 7");
+        expect(mirror.stderr).toContain('install-rpcs.ts --staging');
         expect(await syncedDigests(staging.adminUrl)).toEqual(before);
       });
     }
@@ -400,6 +419,8 @@ export function defineResyncSuite(via: Via): void {
         // Without an updated_at: the rows written since the last run's snapshot, by xmin (3 renamed, 1 inserted).
         expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 0, watermark: { from: expect.stringMatching(/^\d+$/) as string } });
         expect(tables.get('public.booking_notes')).toMatchObject({ deleted: 4 });
+        // The key changed only in case: written (by xmin), and its old bytes not deleted; and the row whose key is NULL.
+        expect(tables.get('public.feature_flags')).toMatchObject({ changed: 2, deleted: 0 });
         await late.query('COMMIT');
       } finally {
         await late.end();

@@ -30,7 +30,7 @@ export function defineVerifySuite(via: Via): void {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\| public\.code_embeddings +\| 40 +\| 40 +\| ✅ Perfect +\|/);
       expect(result.stdout).toContain('Staging equals production: 31 of 31 tables Perfect.');
-      expect(result.stdout).toContain("Sequences: all 7 stand where production's do.");
+      expect(result.stdout).toContain("Sequences: all 8 stand where production's do.");
     });
 
     it('finds a sequence that is not where production has it, even when every row is equal', async () => {
@@ -46,7 +46,7 @@ export function defineVerifySuite(via: Via): void {
         const text = await verify();
         expect(text.code).toBe(1);
         expect(text.stdout).toMatch(/\| public\.order_id_seq +\| 20 +\| 3 +\| ❌ differs +\|/);
-        expect(text.stdout).toContain("Every table's rows are as production's, but 1 of 7 sequences differ");
+        expect(text.stdout).toContain("Every table's rows are as production's, but 1 of 8 sequences differ");
       } finally {
         await query(staging.adminUrl, `SELECT setval('public.order_id_seq', 20)`);
       }
@@ -109,7 +109,7 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toContain('extra in staging: (ZZZ)');
         expect(result.stdout).toContain('changed in staging: (6)');
         expect(result.stdout).toMatch(/\| public\.ticket_number_seq +\| 1041 \(next\) +\| 1041 +\| ❌ staging ahead +\|/);
-        expect(result.stdout).toContain('4 of 31 tables differ. 1 of 7 sequences differ.');
+        expect(result.stdout).toContain('4 of 31 tables differ. 1 of 8 sequences differ.');
       });
 
       it('narrows a difference in a large table down through key buckets', async () => {

@@ -21,7 +21,7 @@ export const ANSWERS = {
   // "range:rows:hash,...": compact, these answers are bytes on the user's link.
   rangeSums: z.string().regex(/^(\d+:\d+:[0-9a-f]+(,\d+:\d+:[0-9a-f]+)*)?$/),
   rangeFilter: z.string(),
-  rangeRows: z.array(z.tuple([z.array(z.string()), z.string()])),
+  rangeRows: z.array(z.tuple([z.array(z.string().nullable()), z.string()])),
   clock: z.object({
     since: z.string(),
     now: z.string(),
