@@ -148,3 +148,35 @@ describe('a staging owner without the replica-role permission', () => {
     expect(await cycleKeys(staging.adminUrl)).toEqual(await cycleKeys(production.adminUrl));
   });
 });
+
+describe('a re-sync by a staging owner without the replica-role permission', () => {
+  // With foreign-key checks on, a mirror writes first (children leave the parents it deletes) and deletes after,
+  // sparing the rows it wrote: 'dark-mode' is, by its bytes, a key staging lacks, and 'Dark-Mode' one production lacks.
+  it('deletes the keys production lacks after writing, and spares the row whose key changed only in case', async () => {
+    const ownProduction = await stack.createProject('unprivileged_resync_prod', { fill: 'tiny' });
+    const ownStaging = await stack.createProject('unprivileged_resync_stg', { owner: 'plain_owner' });
+    try {
+      const env = envFor(ownProduction, ownStaging);
+      const first = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--tables', 'feature_flags'], { env });
+      expect(first.code, first.stderr).toBe(0);
+      await query(
+        ownProduction.adminUrl,
+        `UPDATE public.feature_flags SET flag_key = 'dark-mode' WHERE flag_key = 'Dark-Mode';
+         UPDATE public.feature_flags SET rollout = 0.5 WHERE flag_key IS NULL;
+         DELETE FROM public.feature_flags WHERE flag_key = 'checkout.v2';`,
+      );
+      const mirror = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--mode', 'mirror', '--tables', 'feature_flags', '--json'], { env });
+      expect(mirror.code, mirror.stderr).toBe(0);
+      expect(mirror.stderr).toContain('may not SET session_replication_role');
+      const [flags] = (JSON.parse(mirror.stdout) as { tables: { table: string; changed: number; deleted: number }[] }).tables;
+      expect(flags).toMatchObject({ table: 'public.feature_flags', changed: 2, deleted: 1 });
+      const [expected, actual] = await Promise.all([tableDigests(ownProduction.adminUrl), tableDigests(ownStaging.adminUrl)]);
+      expect(actual['public.feature_flags']).toEqual(expected['public.feature_flags']);
+      expect(await query(ownStaging.adminUrl, `SELECT flag_key::text FROM public.feature_flags WHERE flag_key = 'DARK-MODE'`)).toEqual([
+        { flag_key: 'dark-mode' },
+      ]);
+    } finally {
+      await Promise.all([ownProduction.stop(), ownStaging.stop()]);
+    }
+  });
+});

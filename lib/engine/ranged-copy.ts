@@ -163,42 +163,37 @@ async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<
 const FLAGS_SINCE_VERSION = 6;
 
 /**
- * The version whose upserts set the key's columns too (insert_query): before it, a row whose key production changed
- * only in ways its type holds equal (citext 'A' to 'a') was left unwritten, and a mirror's deletes, which spare only
- * the rows the run wrote, would take it.
+ * The version whose key filters pick a key holding a NULL (a unique key NULLS NOT DISTINCT), which = never matches:
+ * before it, such a row was never read from production nor deleted from staging. Its upserts also set the key's
+ * columns, for a key production changed only as its type holds equal (citext 'A' to 'a').
  */
-const KEYS_SET_SINCE_VERSION = 7;
+const NULL_KEYS_SINCE_VERSION = 7;
 
 /**
  * Over REST, an older project's functions would not flag the rows past a
- * watermark, and an incremental run would miss them; older staging
- * functions would leave the row a delete then takes: refused, with the way
- * to update them. The direct path runs this checkout's own SQL.
+ * watermark, and an incremental run would miss them; older ones would miss
+ * the row whose key is NULL: refused, with the way to update them. The
+ * direct path runs this checkout's own SQL.
  */
 async function functionsKnown(run: PreparedRun, compared: TablePlan[], followed: boolean): Promise<void> {
-  const deletes = compared.some((table) => deletesMissing(table.mode));
-  const needs = [
-    {
-      side: run.production,
-      version: followed ? FLAGS_SINCE_VERSION : 0,
-      why: 'whose comparison finds the rows changed since the last run and every key added or deleted',
-    },
-    {
-      side: run.staging,
-      version: deletes ? KEYS_SET_SINCE_VERSION : followed ? FLAGS_SINCE_VERSION : 0,
-      why: deletes
-        ? "whose upserts set the key's columns too, so that a key production changed only as its type holds equal (citext 'A' to 'a') is updated, not deleted"
-        : 'whose comparison finds every key added or deleted',
-    },
-  ].filter((need) => need.version > 0 && need.side.functionsVersion);
-  const versions = await Promise.all(needs.map((need) => need.side.functionsVersion?.()));
-  needs.forEach((need, i) => {
-    const version = versions[i] ?? need.version;
-    if (version < need.version) {
-      const mode = followed ? 'an incremental sync' : 'a mirror';
+  const nullKeys = compared.some((table) => table.key?.holdsNull);
+  const needed = Math.max(followed ? FLAGS_SINCE_VERSION : 0, nullKeys ? NULL_KEYS_SINCE_VERSION : 0);
+  if (!needed) return;
+  const why = nullKeys
+    ? `whose key filters pick a key holding a NULL (${compared
+        .filter((table) => table.key?.holdsNull)
+        .map((table) => qualifiedName(table.table))
+        .join(', ')})`
+    : 'whose comparison finds the rows changed since the last run and every key added or deleted';
+  const sides = [run.production, run.staging].filter((side) => side.functionsVersion);
+  const versions = await Promise.all(sides.map((side) => side.functionsVersion?.()));
+  sides.forEach((side, i) => {
+    const version = versions[i] ?? needed;
+    if (version < needed) {
+      const mode = followed ? 'an incremental sync' : 're-syncing by key ranges';
       throw new UsageError(
-        `${need.side.side}'s supasync functions are version ${version}; ${mode} over REST needs version ${need.version} or later there, ` +
-          `${need.why}. Update them: ${commandLine('install-rpcs')} --${need.side.side}. Nothing was changed.`,
+        `${side.side}'s supasync functions are version ${version}; ${mode} over REST needs version ${needed} or later there, ${why}. ` +
+          `Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
       );
     }
   });
@@ -226,25 +221,28 @@ function changedSince(column: string, since: string): string {
  * are checked (with checks off, every table at once), as many tables at a
  * time as the session writes. Per table, how many.
  *
- * Never a row the run wrote (`rowsWritten`: by xmin, past staging's
- * transactions as it began). Keys are compared by their bytes, but staging
- * matches them by their type's equality: a key production changed only in
- * ways its type holds equal (citext 'Dark-Mode' and 'dark-mode', numeric 1.0
- * and 1.00) is one row production has and one staging alone has, and the
- * upsert of the first wrote the staging row the second names.
+ * With checks off they go before any row is written (`rowsWritten` null): a
+ * unique value production moved to a new row (an email signed up again
+ * after its account was deleted) finds its old row gone, not in the way. With
+ * checks on they go after, once children point elsewhere, and spare the rows
+ * the run wrote (`rowsWritten`: by xmin, past staging's transactions as it
+ * began): keys are compared by their bytes but matched by their type's
+ * equality, so a key production changed only as its type holds equal (citext
+ * 'Dark-Mode' to 'dark-mode', numeric 1.0 to 1.00) is one staging alone has
+ * and the row the upsert of production's just wrote.
  */
 export async function deleteMissingRows(
   session: SyncSession,
   tables: TablePlan[],
-  copies: Map<string, RangedCopy>,
-  rowsWritten: string,
+  comparisons: ReadonlyMap<string, Comparison>,
+  rowsWritten: string | null,
 ): Promise<Map<string, number>> {
   const deleted = new Map<string, number>();
-  const removing = tables.filter((table) => copies.get(qualifiedName(table.table))?.filters.remove);
+  const removing = tables.filter((table) => comparisons.get(qualifiedName(table.table))?.filters.remove);
   for (const group of tableGroups(removing, session, 'children first')) {
     await inParallel(group, session.parallelTables, async (table) => {
-      const remove = copies.get(qualifiedName(table.table))?.filters.remove;
-      if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, `(${remove}) AND NOT (${rowsWritten})`));
+      const remove = comparisons.get(qualifiedName(table.table))?.filters.remove;
+      if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, rowsWritten ? `(${remove}) AND NOT (${rowsWritten})` : remove));
     });
   }
   return deleted;

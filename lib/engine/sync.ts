@@ -137,6 +137,9 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     );
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
+    // With checks off, staging rows production lacks go first, out of the way of the rows written (deleteMissingRows).
+    const removedFirst = session.method.kind === 'replica';
+    const deletedFirst = removedFirst ? await deleteMissingRows(session, tables, comparisons, null) : null;
     for (const group of tableGroups(tables, session, 'parents first')) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);
@@ -162,7 +165,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       });
     }
     const rowsWritten = stagingClock && writtenSince(stagingClock.xmin);
-    const deleted = rowsWritten ? await deleteMissingRows(session, tables, rangedCopies, rowsWritten) : new Map<string, number>();
+    const deleted = deletedFirst ?? (rowsWritten ? await deleteMissingRows(session, tables, comparisons, rowsWritten) : new Map<string, number>());
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
     await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
     const resynced = rowsWritten ? { tables: resyncedTables(tables, rangedCopies), rowsWritten } : null;

@@ -113,10 +113,10 @@ function leftOutAsNull(table: Table, foreignKey: ForeignKey): string[] {
 function chooseKey(production: Table, staging: Table | undefined): SyncKey | null {
   const notNull = (columns: string[]) => columns.every((name) => production.columns.find((column) => column.name === name)?.nullable === false);
   const candidates: SyncKey[] = [
-    ...(production.primaryKey ? [{ kind: 'primary key' as const, ...production.primaryKey }] : []),
+    ...(production.primaryKey ? [{ kind: 'primary key' as const, ...production.primaryKey, holdsNull: false }] : []),
     ...production.uniqueKeys
       .filter((key) => key.nullsNotDistinct || notNull(key.columns))
-      .map((key) => ({ kind: 'unique key' as const, name: key.name, columns: key.columns })),
+      .map((key) => ({ kind: 'unique key' as const, name: key.name, columns: key.columns, holdsNull: !notNull(key.columns) })),
   ];
   if (!staging) return candidates[0] ?? null;
   const stagingKeys = [staging.primaryKey, ...staging.uniqueKeys].filter((key): key is Key => key !== null);

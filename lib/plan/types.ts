@@ -12,6 +12,8 @@ import type { EmptiedTable, LeftOutTable } from './supabase.ts';
 
 export interface SyncKey extends Key {
   kind: 'primary key' | 'unique key';
+  /** A unique key NULLS NOT DISTINCT over a column that may be NULL: its one NULL is a key, which = never matches. */
+  holdsNull: boolean;
 }
 
 export interface TablePlan extends TableLoad {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
+import { functionsVersion } from '../../lib/install/version.ts';
 import type { Project } from '../../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
 import { backupLine } from '../helpers/backup.ts';
@@ -31,11 +32,17 @@ interface JsonTable {
 // parent whose children production's cascade took along, of rows nothing
 // references, and of a row only staging has. And a key changed only in case,
 // which its citext type holds equal: by their bytes, a key production has and
-// one staging alone has, to PostgreSQL one row, to be updated and not deleted;
-// and a row whose key is NULL (NULLS NOT DISTINCT), which = never matches.
+// one staging alone has (with checks off, the old row is deleted before the
+// new one is written; tests/sync-unprivileged.test.ts has the other order);
+// a row whose key is NULL (NULLS NOT DISTINCT), which = never matches; and a
+// unique value moved to a new row: a staff member who left signs up again
+// with the same email (in capitals, which citext holds equal).
 const PRODUCTION_CHANGES = `
   UPDATE public.feature_flags SET flag_key = 'dark-mode' WHERE flag_key = 'Dark-Mode';
   UPDATE public.feature_flags SET rollout = 0.5 WHERE flag_key IS NULL;
+  DELETE FROM public.staff_users WHERE user_id = md5('staff1')::uuid;
+  INSERT INTO public.staff_users (user_id, tenant_id, email, role)
+    VALUES ('00000000-0000-0000-0000-00000000beef', md5('tenant1')::uuid, 'STAFF.1@TENANT1.EXAMPLE.COM', 'staff');
   UPDATE public.hotels SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM public.hotels ORDER BY id LIMIT 2);
   UPDATE public.sire_countries SET name = name || ' (renamed)' WHERE country_code IN (SELECT country_code FROM public.sire_countries ORDER BY 1 LIMIT 3);
   INSERT INTO public.sire_countries (country_code, name) VALUES ('ZZA', 'New in production');
@@ -106,7 +113,8 @@ export function defineResyncSuite(via: Via): void {
       expect(tables.get('public.booking_notes')).toMatchObject({ changed: 0, deleted: 4 });
       expect(tables.get('public.chat_conversations')).toMatchObject({ changed: 0, deleted: 1 });
       expect(tables.get('public.chat_messages')?.deleted).toBe(messages);
-      expect(tables.get('public.feature_flags')).toMatchObject({ changed: 2, deleted: 0 });
+      expect(tables.get('public.feature_flags')).toMatchObject({ changed: 2, deleted: 1 });
+      expect(tables.get('public.staff_users')).toMatchObject({ changed: 1, deleted: 1 });
       expect(await query(staging.adminUrl, `SELECT flag_key::text FROM public.feature_flags WHERE flag_key = 'DARK-MODE'`)).toEqual([
         { flag_key: 'dark-mode' },
       ]);
@@ -325,8 +333,9 @@ export function defineResyncSuite(via: Via): void {
         const pair = await syncedPair('mirror_interrupted');
         const { production, staging } = pair;
         await query(production.adminUrl, PRODUCTION_CHANGES);
-        // The first delete lands and its answer never comes; the others, sent alongside it (foreign-key checks are off), never
-        // reach staging: the run is stopped there, its other deletes not made.
+        const before = await syncedDigests(staging.adminUrl);
+        // With foreign-key checks off the deletes go first, all at once: the first lands and its answer never comes; the
+        // others never reach staging. The run is stopped there, its other deletes and every write not made.
         staging.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_delete_where$/ });
         staging.gateway.injectFaults({ drop: 1000, skip: 1, onlyPaths: /^\/rpc\/supasync_delete_where$/ });
         const args = ['--via', via, '--mode', 'mirror', '--yes', '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'event_log'];
@@ -338,7 +347,9 @@ export function defineResyncSuite(via: Via): void {
         expect(interrupted.stderr).toContain('Run the same command again to finish');
         const [expected, halfway] = await Promise.all([syncedDigests(production.adminUrl), syncedDigests(staging.adminUrl)]);
         expect(halfway).not.toEqual(expected);
-        expect(halfway['public.hotels']).toEqual(expected['public.hotels']);
+        expect(halfway).not.toEqual(before);
+        expect(halfway['public.hotels']).toEqual(before['public.hotels']);
+        expect(halfway['public.hotels']).not.toEqual(expected['public.hotels']);
 
         staging.gateway.clearFaults();
         const again = await resync(pair, 'mirror', ['--yes']);
@@ -365,14 +376,18 @@ export function defineResyncSuite(via: Via): void {
         expect(refused.stderr).toContain("production's supasync functions are version 4");
         expect(refused.stderr).toContain('install-rpcs.ts --production');
         expect(await syncedDigests(staging.adminUrl)).toEqual(before);
-        // Version 6's upserts left a key changed only in case as it was, for a mirror's deletes to take: refused on staging.
-        await query(
-          staging.adminUrl,
-          `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 6'; NOTIFY pgrst, 'reload schema'`,
-        );
+        // Version 6's key filters never matched feature_flags' NULL key: a mirror refuses staging's (production's is current again).
+        const setVersion = (url: string, version: number) =>
+          query(
+            url,
+            `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT ${version}'; NOTIFY pgrst, 'reload schema'`,
+          );
+        await Promise.all([setVersion(production.adminUrl, functionsVersion()), setVersion(staging.adminUrl, 6)]);
         const mirror = await resync(pair, 'mirror', ['--yes', '--no-backup']);
         expect(mirror.code).toBe(2);
-        expect(mirror.stderr).toContain("staging's supasync functions are version 6; a mirror over REST needs version 7");
+        expect(mirror.stderr).toContain(
+          "staging's supasync functions are version 6; re-syncing by key ranges over REST needs version 7 or later there, whose key filters pick a key holding a NULL (public.feature_flags)",
+        );
         expect(mirror.stderr).toContain('install-rpcs.ts --staging');
         expect(await syncedDigests(staging.adminUrl)).toEqual(before);
       });
@@ -419,8 +434,9 @@ export function defineResyncSuite(via: Via): void {
         // Without an updated_at: the rows written since the last run's snapshot, by xmin (3 renamed, 1 inserted).
         expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 0, watermark: { from: expect.stringMatching(/^\d+$/) as string } });
         expect(tables.get('public.booking_notes')).toMatchObject({ deleted: 4 });
-        // The key changed only in case: written (by xmin), and its old bytes not deleted; and the row whose key is NULL.
-        expect(tables.get('public.feature_flags')).toMatchObject({ changed: 2, deleted: 0 });
+        // The key changed only in case (its old bytes deleted first, its row written by xmin), and the row whose key is NULL.
+        expect(tables.get('public.feature_flags')).toMatchObject({ changed: 2, deleted: 1 });
+        expect(tables.get('public.staff_users')).toMatchObject({ changed: 1, deleted: 1 });
         await late.query('COMMIT');
       } finally {
         await late.end();
