@@ -28,22 +28,26 @@ export async function orphansOfReplace(
   emptied: TableRef[],
   masker: Masker | null = null,
 ): Promise<FoundOrphans[]> {
-  const found: FoundOrphans[] = [];
   const emptiedNames = new Set(emptied.map(qualifiedName));
-  for (const link of linksIntoReplaced(links, writtenTables(tables), emptiedNames)) {
+  const check = async (link: ForeignKeyLink): Promise<FoundOrphans | null> => {
     const references = await staging.references(link.child, link.columns, link.childRows);
     const keys = Object.keys(references);
-    if (!keys.length) continue;
+    if (!keys.length) return null;
     const parent = tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent));
     // Staging's rows hold the masked key: production's keys are masked here and compared, production never asked for a masked one.
     const rowMask = masker?.forColumns(parent?.mask, link.parentColumns) ?? null;
     const missing = rowMask
       ? await missingMaskedKeys(production, link, keys, parent?.rowFilter ?? null, rowMask)
       : await production.missingKeys(link.parentRelation, link.parentColumns, keys, parent?.rowFilter ?? null);
-    if (!missing.length) continue;
-    found.push({ link, rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0), keys: missing.slice(0, 5) });
-  }
-  return found;
+    if (!missing.length) return null;
+    return { link, rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0), keys: missing.slice(0, 5) };
+  };
+  const checked = linksIntoReplaced(links, writtenTables(tables), emptiedNames);
+  // Over REST every link at once, a round trip or two each; directly one after another on each side's one connection.
+  const found: (FoundOrphans | null)[] = [];
+  if (production.asksTogether && staging.asksTogether) found.push(...(await Promise.all(checked.map(check))));
+  else for (const link of checked) found.push(await check(link));
+  return found.filter((one): one is FoundOrphans => one !== null);
 }
 
 /** Of staging's keys, those no production row has once masked: production's keys of the parent are all read (memory grows with them). */
