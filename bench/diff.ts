@@ -23,7 +23,9 @@ export async function readKeys(url: string, tables: BenchTable[]): Promise<Keys>
          JOIN pg_class c ON c.oid = i.indrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE i.indisunique AND i.indpred IS NULL AND NOT (0 = ANY (i.indkey::int2[]))
-          AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = ANY (i.indkey::int2[]) AND NOT a.attnotnull)
+          -- NULLs never conflict, unless NULLS NOT DISTINCT (read through to_jsonb: the column is PostgreSQL 15's).
+          AND (to_jsonb(i) ->> 'indnullsnotdistinct' = 'true'
+               OR NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = ANY (i.indkey::int2[]) AND NOT a.attnotnull))
           AND n.nspname || '.' || c.relname = ANY ($1)
         ORDER BY 1, i.indisprimary DESC, i.indexrelid`,
       [tables.map((t) => t.key)],
