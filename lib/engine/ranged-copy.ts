@@ -2,7 +2,8 @@
 // incremental): each compared before any table is written (compareTables,
 // with changed-ranges.ts), then only the rows that differ read and written
 // (copyChangedRanges), and for a mirror or an incremental sync the staging
-// rows production lacks deleted once every table is written.
+// rows production lacks deleted: with foreign-key checks off before any row
+// is written, with checks on once every table is (deleteMissingRows).
 import { bothFilters } from '../catalog/partition-keys.ts';
 import { qualifiedName } from '../catalog/types.ts';
 import { comparesRanges, deletesMissing } from '../plan/mode.ts';
