@@ -177,26 +177,22 @@ const NULL_KEYS_SINCE_VERSION = 7;
  * direct path runs this checkout's own SQL.
  */
 async function functionsKnown(run: PreparedRun, compared: TablePlan[], followed: boolean): Promise<void> {
-  const nullKeys = compared.some((table) => table.key?.holdsNull);
-  const needed = Math.max(followed ? FLAGS_SINCE_VERSION : 0, nullKeys ? NULL_KEYS_SINCE_VERSION : 0);
-  if (!needed) return;
-  const why = nullKeys
-    ? `whose key filters pick a key holding a NULL (${compared
-        .filter((table) => table.key?.holdsNull)
-        .map((table) => qualifiedName(table.table))
-        .join(', ')})`
-    : 'whose comparison finds the rows changed since the last run and every key added or deleted';
-  const sides = [run.production, run.staging].filter((side) => side.functionsVersion);
+  const nullKeys = compared.filter((table) => table.key?.holdsNull).map((table) => qualifiedName(table.table));
+  const needs = [
+    ...(followed ? [{ version: FLAGS_SINCE_VERSION, why: 'whose comparison finds the rows changed since the last run and every key added or deleted' }] : []),
+    ...(nullKeys.length ? [{ version: NULL_KEYS_SINCE_VERSION, why: `whose key filters pick a key holding a NULL (${nullKeys.join(', ')})` }] : []),
+  ];
+  const sides = needs.length ? [run.production, run.staging].filter((side) => side.functionsVersion) : [];
   const versions = await Promise.all(sides.map((side) => side.functionsVersion?.()));
   sides.forEach((side, i) => {
-    const version = versions[i] ?? needed;
-    if (version < needed) {
-      const mode = followed ? 'an incremental sync' : 're-syncing by key ranges';
-      throw new UsageError(
-        `${side.side}'s supasync functions are version ${version}; ${mode} over REST needs version ${needed} or later there, ${why}. ` +
-          `Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
-      );
-    }
+    const version = versions[i] ?? 0;
+    const unmet = needs.filter((need) => version < need.version);
+    if (!unmet.length) return;
+    const needed = Math.max(...unmet.map((need) => need.version));
+    throw new UsageError(
+      `${side.side}'s supasync functions are version ${version}; ${followed ? 'an incremental sync' : 're-syncing by key ranges'} over REST needs ` +
+        `version ${needed} or later there, ${unmet.map((need) => need.why).join(', and ')}. Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
+    );
   });
 }
 

@@ -138,8 +138,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
     // With checks off, staging rows production lacks go first, out of the way of the rows written (deleteMissingRows).
-    const removedFirst = session.method.kind === 'replica';
-    const deletedFirst = removedFirst ? await deleteMissingRows(session, tables, comparisons, null) : null;
+    const deletedFirst = session.method.kind === 'replica' ? await deleteMissingRows(session, tables, comparisons, null) : null;
     for (const group of tableGroups(tables, session, 'parents first')) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);

@@ -8,6 +8,9 @@ import type { Side } from '../config/env.ts';
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, RangeSums } from './checksum.ts';
 import type { DatabaseClock, Watermark } from './watermarks.ts';
 
+/** A row's key: its columns' values as text; null where a unique key NULLS NOT DISTINCT holds a NULL. */
+export type KeyValues = (string | null)[];
+
 /**
  * An incremental run's flags, hashed in place of the columns (supasync_private.flag_expression): the rows past its
  * watermark (`rows`, a condition; `false` on staging's side), and whether the others are hashed by their key. They
@@ -15,9 +18,6 @@ import type { DatabaseClock, Watermark } from './watermarks.ts';
  * would sum alike otherwise. Where every row added is flagged (by xmin), the others are hashed as 0: over REST
  * each range's answer is then a few bytes shorter.
  */
-/** A row's key: its columns' values as text; null where a unique key NULLS NOT DISTINCT holds a NULL. */
-export type KeyValues = (string | null)[];
-
 export interface RowFlags {
   rows: string;
   othersByKey: boolean;
