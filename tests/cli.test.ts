@@ -45,6 +45,19 @@ describe('the command line', () => {
     expect(mode.stderr).toContain("'merge' is invalid. Allowed choices are replace, upsert, mirror, insert-missing, incremental.");
   });
 
+  it("reads --tables as SQL quotes names: a comma or a dot inside double quotes is the name's", async () => {
+    const [quoted, unclosed] = await Promise.all([
+      runScript('sync.ts', ['--dry-run', '--json', '--tables', 'public."MixedCase","order",hotels'], { env }),
+      runScript('sync.ts', ['--dry-run', '--tables', '"MixedCase,hotels'], { env }),
+    ]);
+    expect(quoted.code, quoted.stderr).toBe(0);
+    const planned = (JSON.parse(quoted.stdout) as { plan: { tables: { table: { name: string } }[] } }).plan.tables.map((t) => t.table.name);
+    expect(planned.sort()).toEqual(['MixedCase', 'hotels', 'order']);
+    // An unclosed quote swallows the comma: one name, refused as such, not two tables.
+    expect(unclosed.code).toBe(2);
+    expect(unclosed.stderr).toContain('"MixedCase,hotels: not a table name.');
+  });
+
   it("prints package.json's version with --version, in every script, and nothing else", async () => {
     const results = await Promise.all(SCRIPTS.map((script) => runScript(script, ['--version'])));
     results.forEach((result, i) => {

@@ -187,6 +187,24 @@ describe('planning a targeted sync', () => {
     );
   });
 
+  it('finds a table whose name holds a dot, capitals or a quote, written as is or in SQL quotes', async () => {
+    const real = await catalogOf(production.dbUrl);
+    const mixed = real.tables.find((t) => t.name === 'MixedCase');
+    if (!mixed) throw new Error('the fixture has public."MixedCase"');
+    const named = (name: string) => ({ ...mixed, name });
+    const catalog = { ...real, tables: [...real.tables, named('Guest List.2024'), named('mixedcase'), named('say "hi"')] };
+    const chosen = (tables: string[]) => planSync(catalog, catalog, { schemas: ['public'], tables }).tables.map((t) => t.table.name);
+    expect(chosen(['Guest List.2024'])).toEqual(['Guest List.2024']);
+    expect(chosen(['public.Guest List.2024'])).toEqual(['Guest List.2024']);
+    expect(chosen(['public."Guest List.2024"'])).toEqual(['Guest List.2024']);
+    expect(chosen(['"say ""hi"""'])).toEqual(['say "hi"']);
+    // In quotes, case is the name's own: "MixedCase" is not mixedcase, which bare MixedCase names as well.
+    expect(chosen(['"MixedCase"'])).toEqual(['MixedCase']);
+    expect(chosen(['"mixedcase"'])).toEqual(['mixedcase']);
+    expect(() => chosen(['"Mixedcase"'])).toThrow(/--tables "Mixedcase": production has no such table/);
+    expect(() => chosen(['public."Guest List'])).toThrow(/public."Guest List: not a table name\. Write it as name, schema\.name, or with SQL's double quotes/);
+  });
+
   it('refuses a schema without a production table, suggesting the one meant, and a selection that leaves nothing', async () => {
     const catalog = await catalogOf(production.dbUrl);
     expect(() => planSync(catalog, catalog, { schemas: ['pubic'] })).toThrow(/Schema "pubic" .* has no table in production\. Did you mean "public"\?/);

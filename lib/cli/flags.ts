@@ -152,13 +152,24 @@ void sameFlags;
  */
 export function listOf(flag: string): (value: string, previous?: string[]) => string[] {
   return (value, previous) => {
-    const list = value
-      .split(',')
+    const list = splitOutsideQuotes(value)
       .map((item) => item.trim())
       .filter(Boolean);
     if (!list.length) throw emptyFlag(flag);
     return [...(previous ?? []), ...list];
   };
+}
+
+/** `a,"b,c",d` into its items: a comma inside double quotes (a table named with one, written as SQL quotes it) is the name's. */
+function splitOutsideQuotes(value: string): string[] {
+  const items = [''];
+  let quoted = false;
+  for (const char of value) {
+    if (char === '"') quoted = !quoted;
+    if (char === ',' && !quoted) items.push('');
+    else items[items.length - 1] += char;
+  }
+  return items;
 }
 
 /** A name given as blank, refused like an empty list. */

@@ -93,12 +93,15 @@ function editDistance(a: string, b: string): number {
 }
 
 function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: string): Table {
-  const dot = name.indexOf('.');
-  const [schema, table] = dot > 0 ? [name.slice(0, dot), name.slice(dot + 1)] : [undefined, name];
+  const { schema, table, quoted } = tableName(name);
+  // `a.b` unquoted is first a table of that very name in --schemas, then schema a's table b.
+  const dotted = !quoted && schema ? catalog.tables.filter((t) => schemas.includes(t.schema) && t.name === name) : [];
+  if (dotted.length === 1 && dotted[0]) return dotted[0];
   const candidates = catalog.tables.filter((t) => (schema ? t.schema === schema : schemas.includes(t.schema)));
   const exact = candidates.filter((t) => t.name === table);
   if (exact.length === 1 && exact[0]) return exact[0];
-  const folded = candidates.filter((t) => t.name.toLowerCase() === table.toLowerCase());
+  // A quoted name means its case: `"Bookings"` is not `bookings`.
+  const folded = quoted ? [] : candidates.filter((t) => t.name.toLowerCase() === table.toLowerCase());
   if (exact.length === 0 && folded.length === 1 && folded[0]) return folded[0];
   const where = schema ? `schema "${schema}"` : `schemas ${schemas.join(', ')}`;
   if (exact.length + folded.length > 1) {
@@ -109,6 +112,40 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
     .map(qualifiedName)
     .slice(0, 3);
   throw new UsageError(`${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`);
+}
+
+/**
+ * `name`, `schema.name`, or either written as SQL quotes identifiers
+ * (`public."Guest List.2024"`, `""` for a quote inside): a part in quotes is
+ * taken as it is, dots and case included.
+ */
+function tableName(name: string): { schema?: string; table: string; quoted: boolean } {
+  if (!name.includes('"')) {
+    const dot = name.indexOf('.');
+    return dot > 0 ? { schema: name.slice(0, dot), table: name.slice(dot + 1), quoted: false } : { table: name, quoted: false };
+  }
+  const parts: string[] = [];
+  let part = '';
+  let inQuotes = false;
+  for (let i = 0; i < name.length; i++) {
+    const char = name.charAt(i);
+    if (char === '"' && inQuotes && name.charAt(i + 1) === '"') {
+      part += '"';
+      i++;
+    } else if (char === '"') inQuotes = !inQuotes;
+    else if (char === '.' && !inQuotes) {
+      parts.push(part);
+      part = '';
+    } else part += char;
+  }
+  parts.push(part);
+  const [first = '', second] = parts;
+  if (inQuotes || parts.length > 2 || !first || second === '') {
+    throw new UsageError(
+      `${name}: not a table name. Write it as name, schema.name, or with SQL's double quotes around a part that holds a dot or capitals: public."Guest List.2024".`,
+    );
+  }
+  return second === undefined ? { table: first, quoted: true } : { schema: first, table: second, quoted: true };
 }
 
 function unique(tables: Table[]): Table[] {
