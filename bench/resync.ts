@@ -460,7 +460,7 @@ async function setWatermarks(staging: Project, since: string, xid: string): Prom
               CASE WHEN stamped THEN $1::timestamptz END, CASE WHEN NOT stamped THEN $2::bigint END
        FROM information_schema.tables t
        CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM information_schema.columns c WHERE (c.table_schema, c.table_name) = (t.table_schema, t.table_name)
-                             AND c.column_name = 'updated_at' AND c.data_type LIKE 'timestamp%') AS stamped) s
+                             AND c.column_name = 'updated_at' AND (c.data_type LIKE 'timestamp%' OR c.data_type = 'date')) AS stamped) s
        WHERE t.table_type = 'BASE TABLE' AND t.table_schema IN ('public', 'analytics', 'auth', 'storage')
        ON CONFLICT (table_schema, table_name) DO UPDATE SET changed_column = EXCLUDED.changed_column, since = EXCLUDED.since, since_xid = EXCLUDED.since_xid`,
       [since, xid],

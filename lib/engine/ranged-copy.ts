@@ -3,14 +3,14 @@
 // with changed-ranges.ts), then only the rows that differ read and written
 // (copyChangedRanges), and for a mirror or an incremental sync the staging
 // rows production lacks deleted: with foreign-key checks off before any row
-// is written, with checks on once every table is (deleteMissingRows).
+// is written, the rows to be rewritten with them, with checks on once every
+// table is (deleteMissingRows).
 import { bothFilters } from '../catalog/partition-keys.ts';
 import { qualifiedName } from '../catalog/types.ts';
 import { comparesRanges, deletesMissing } from '../plan/mode.ts';
 import { UsageError } from '../errors.ts';
 import { commandLine } from '../invocation.ts';
 import type { TablePlan } from '../plan/types.ts';
-import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { KeyValues } from '../transport/reads.ts';
 import type { DatabaseClock, Watermark } from '../transport/watermarks.ts';
@@ -19,18 +19,20 @@ import type { ResyncedTable } from './orphans-after-load.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
+import { changedSinceCondition } from '../plan/changed-column.ts';
 
 /** What comparing a table found, before any table is written. */
 export interface Comparison {
   ranges: ChangedRanges;
   /** Incremental: where the table's run read changed rows from (null: whole rows compared, none kept yet), and where the next will. */
-  watermark?: { from: string | null; column: string; next: Watermark };
+  watermark?: { from: string | null; column: string; columnType: string | null; next: Watermark };
   /**
    * The conditions that pick the rows to write in production (by key; null: none, or the whole table) and the rows
    * to delete in staging (a mirror's or an incremental run's), built as soon as the table is compared: over REST each
-   * is a round trip, made while other tables are still being compared rather than on the way to writing.
+   * is a round trip, made while other tables are still being compared rather than on the way to writing. `rewrite`:
+   * where the run clears them first, staging's rows that production's written rows replace ('true': every row).
    */
-  filters: { write: string | null; remove: string | null };
+  filters: { write: string | null; remove: string | null; rewrite: string | null };
 }
 
 export interface RangedCopy extends Comparison {
@@ -57,7 +59,7 @@ const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
  * as a mirror does. A table without such a column follows production's
  * transaction ids (transaction-watermark.ts) the same way.
  */
-export async function compareTables(run: PreparedRun, tables: TablePlan[], overlapSeconds: number): Promise<Map<string, Comparison>> {
+export async function compareTables(run: PreparedRun, tables: TablePlan[], overlapSeconds: number, clearsFirst: boolean): Promise<Map<string, Comparison>> {
   const compared = tables.filter((table) => comparesRanges(table.mode));
   const followed = compared.some((table) => table.mode === 'incremental' && table.changedColumn);
   // Over REST, both sides' functions are asked for while comparing (which writes nothing), and refused before any write.
@@ -67,16 +69,16 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
   const [clock, watermarks] = followed ? await Promise.all([run.production.clock(overlapSeconds), run.staging.watermarks(), known]) : [null, [] as Watermark[]];
   const compare = async (table: TablePlan): Promise<Comparison> => {
     const column = table.mode === 'incremental' ? table.changedColumn : null;
-    if (!column || !clock || !table.key) return withFilters(run, table, { ranges: await findChangedRanges(run.production, run.staging, table) });
+    if (!column || !clock || !table.key) return withFilters(run, table, { ranges: await findChangedRanges(run.production, run.staging, table) }, clearsFirst);
     const { schema, name } = table.table;
     const found = watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
     const byTransactions = followsTransactions(column);
     const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
     // By xmin every row added since is flagged; by a column the app sets, one may be added with an old stamp (RowFlags).
-    const flagged = kept ? { rows: changedSince(column, kept.since), othersByKey: !byTransactions } : null;
+    const flagged = kept ? { rows: changedSince(column, table.changedColumnType, kept.since), othersByKey: !byTransactions } : null;
     const ranges = await findChangedRanges(run.production, run.staging, table, flagged);
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
-    return withFilters(run, table, { ranges, watermark: { from: kept?.since ?? null, column, next } });
+    return withFilters(run, table, { ranges, watermark: { from: kept?.since ?? null, column, columnType: table.changedColumnType, next } }, clearsFirst);
   };
   const comparisons = new Map<string, Comparison>();
   if (run.production.asksTogether && run.staging.asksTogether) {
@@ -143,17 +145,34 @@ function keysWritten(table: TablePlan, rows: ChangedRows): KeyValues[] {
   return rows.every ? [] : table.mode === 'insert-missing' ? rows.missing : rows.write;
 }
 
-/** A comparison with the conditions its copy and its deletes will use (Comparison.filters). */
-async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<Comparison, 'filters'>): Promise<Comparison> {
+/**
+ * A comparison with the conditions its copy and its deletes will use
+ * (Comparison.filters). `clearsFirst`: foreign-key checks are off, and a
+ * mirror's or an incremental run's deletes go before its writes; the staging
+ * rows production's replace go with them, so that a unique or exclusion
+ * constraint between rows that both stay (two rows that swapped their
+ * `position`, bookings moved into each other's slots) meets production's
+ * rows alone, where upserting one row at a time would collide with the other
+ * row's old value.
+ */
+async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<Comparison, 'filters'>, clearsFirst: boolean): Promise<Comparison> {
   const { rows } = comparison.ranges;
   const keyColumns = table.key?.columns ?? [];
   const written = keysWritten(table, rows);
   const removed = deletesMissing(table.mode) ? rows.remove : [];
-  const [write, remove] = await Promise.all([
+  const rewritten = clearsFirst && deletesMissing(table.mode) ? keysRewritten(rows) : [];
+  const [write, remove, rewrite] = await Promise.all([
     written.length ? run.production.keyFilter(table.table, keyColumns, written) : null,
     removed.length ? run.staging.keyFilter(table.table, keyColumns, removed) : null,
+    rows.every && clearsFirst && deletesMissing(table.mode) ? 'true' : rewritten.length ? run.staging.keyFilter(table.table, keyColumns, rewritten) : null,
   ]);
-  return { ...comparison, filters: { write, remove } };
+  return { ...comparison, filters: { write, remove, rewrite } };
+}
+
+/** The keys of the rows staging holds otherwise than production: written, not missing. */
+function keysRewritten(rows: ChangedRows): KeyValues[] {
+  const missing = new Set(rows.missing.map((key) => JSON.stringify(key)));
+  return rows.write.filter((key) => !missing.has(JSON.stringify(key)));
 }
 
 /**
@@ -207,9 +226,8 @@ function sameProduction(mark: Watermark, clock: DatabaseClock): boolean {
 }
 
 /** The rows changed since a watermark: by the column the app moves, or by the transaction ids (xmin). */
-function changedSince(column: string, since: string): string {
-  // `since` is read back from staging: a literal, never pasted as SQL.
-  return followsTransactions(column) ? writtenSince(since) : `${quoteIdent(column)} >= ${quoteLiteral(since)}::timestamptz`;
+function changedSince(column: string, type: string | null, since: string): string {
+  return followsTransactions(column) ? writtenSince(since) : changedSinceCondition(column, type, since);
 }
 
 /**
@@ -218,9 +236,10 @@ function changedSince(column: string, since: string): string {
  * are checked (with checks off, every table at once), as many tables at a
  * time as the session writes. Per table, how many.
  *
- * With checks off they go before any row is written (`rowsWritten` null): a
- * unique value production moved to a new row (an email signed up again
- * after its account was deleted) finds its old row gone, not in the way. With
+ * With checks off they go before any row is written (`rowsWritten` null),
+ * with the rows the run writes again (filters.rewrite): a unique value
+ * production moved to a new row (an email signed up again after its account
+ * was deleted) or between two rows finds its old row gone, not in the way. With
  * checks on they go after, once children point elsewhere, and spare the rows
  * the run wrote (`rowsWritten`: by xmin, past staging's transactions as it
  * began): keys are compared by their bytes but matched by their type's
@@ -235,11 +254,16 @@ export async function deleteMissingRows(
   rowsWritten: string | null,
 ): Promise<Map<string, number>> {
   const deleted = new Map<string, number>();
-  const removing = tables.filter((table) => comparisons.get(qualifiedName(table.table))?.filters.remove);
+  const removing = tables.filter((table) => {
+    const filters = comparisons.get(qualifiedName(table.table))?.filters;
+    return filters?.remove || filters?.rewrite;
+  });
   for (const group of tableGroups(removing, session, 'children first')) {
     await inParallel(group, session.parallelTables, async (table) => {
-      const remove = comparisons.get(qualifiedName(table.table))?.filters.remove;
+      const { remove, rewrite } = comparisons.get(qualifiedName(table.table))?.filters ?? {};
       if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, rowsWritten ? `(${remove}) AND NOT (${rowsWritten})` : remove));
+      // Rows about to be written again: not counted as deleted (Comparison.filters.rewrite, set only where checks are off).
+      if (rewrite) await session.deleteWhere(table, rewrite);
     });
   }
   return deleted;

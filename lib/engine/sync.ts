@@ -127,7 +127,11 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     if (ranged) await session.refusals(tables);
     const comparing = performance.now();
     // Staging's transactions as the run begins: every row it writes from here on carries a later xmin (the check after the load).
-    const [comparisons, stagingClock] = await Promise.all([compareTables(run, tables, options.overlapSeconds), ranged ? run.staging.clock(0) : null]);
+    const clearsFirst = session.method.kind === 'replica';
+    const [comparisons, stagingClock] = await Promise.all([
+      compareTables(run, tables, options.overlapSeconds, clearsFirst),
+      ranged ? run.staging.clock(0) : null,
+    ]);
     compareSeconds = (performance.now() - comparing) / 1000;
     const prepared = await session.prepare(
       tables,
@@ -137,8 +141,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     );
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
-    // With checks off, staging rows production lacks go first, out of the way of the rows written (deleteMissingRows).
-    const deletedFirst = session.method.kind === 'replica' ? await deleteMissingRows(session, tables, comparisons, null) : null;
+    // With checks off, staging rows production lacks go first, and those it rewrites, out of the way of the rows written (deleteMissingRows).
+    const deletedFirst = clearsFirst ? await deleteMissingRows(session, tables, comparisons, null) : null;
     for (const group of tableGroups(tables, session, 'parents first')) {
       await inParallel(group, session.parallelTables, async (table) => {
         running.add(table);

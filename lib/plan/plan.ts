@@ -50,6 +50,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         drift,
         mode: options.mode ?? mode,
         changedColumn: changedColumnOf(table, copied, options, chooseKey(table, stagingTable) !== null),
+        changedColumnType: copied.find((c) => c.name === changedColumnOf(table, copied, options, true))?.type ?? null,
         options,
         rowFilter: options.where ?? null,
         filteredBy: [],

@@ -44,6 +44,8 @@ export interface TablePlan extends TableLoad {
   mode: SyncMode;
   /** What --mode incremental follows: a timestamp column moved on every change (updated_at, or the config's changedColumn), else `xmin` (production's transaction ids) where the table has a key; null: none. */
   changedColumn: string | null;
+  /** That column's type as production declares it (timestamptz, timestamp, date: how far back a run reads, changed-column.ts); null for xmin or none. */
+  changedColumnType: string | null;
   /** From supasync.config.json: a mode of its own, a batch size, a row filter. */
   options: TableOptions;
   /**

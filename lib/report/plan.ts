@@ -3,6 +3,7 @@
 import chalk from 'chalk';
 import { qualifiedName } from '../catalog/types.ts';
 import { describeDrift } from '../plan/drift.ts';
+import { readsFromEarlier } from '../plan/changed-column.ts';
 import { comparesRanges, SYNC_MODE_HELP, TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
@@ -131,7 +132,7 @@ function incrementalNote(table: TablePlan, watermarks: Watermark[]): string {
     return `first incremental run by ${byTransactions ? 'transaction ids (xmin: no updated_at)' : table.changedColumn}: rows compared by key-range checksums`;
   return byTransactions
     ? `rows written from production's transaction ${kept.since} on (xmin: no updated_at), deletes by key ranges`
-    : `${table.changedColumn} >= ${kept.since}, deletes by key ranges`;
+    : `${table.changedColumn} >= ${kept.since}${readsFromEarlier(table.changedColumnType)}, deletes by key ranges`;
 }
 
 /** What a mode does to staging, in a sentence without its full stop. */

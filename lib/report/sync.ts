@@ -1,6 +1,7 @@
 import chalk from 'chalk';
 import type { SyncResult, TableResult } from '../engine/sync.ts';
 import { TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
+import { readsFromEarlier } from '../plan/changed-column.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
@@ -97,7 +98,7 @@ export function watermarkLines(result: SyncResult): string[] {
     'Incremental, by the column each table moves on change (the next run reads from the new watermark, kept in staging):',
     ...marked.map(({ table, watermark }) => {
       const by = watermark?.next.column === TRANSACTION_IDS ? "rows written from production's transaction" : `${watermark?.next.column} >=`;
-      const from = watermark?.from ? `read ${by} ${watermark.from}` : 'first run: whole rows compared';
+      const from = watermark?.from ? `read ${by} ${watermark.from}${readsFromEarlier(watermark.columnType)}` : 'first run: whole rows compared';
       return `  ${table}: ${from}; next from ${watermark?.next.since}`;
     }),
   ];

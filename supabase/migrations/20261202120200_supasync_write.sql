@@ -290,39 +290,74 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_columns(text, text, text[], text[]
 -- giving `columns` in order): the direct path inserts from the temporary
 -- table its COPY filled, the REST path from the batch's cast values.
 -- update_existing false: rows staging has are left as they are (--mode insert-missing).
+-- Where staging's key is DEFERRABLE (a primary key declared so to let an app
+-- renumber its rows in one transaction), ON CONFLICT cannot target it ("does
+-- not support deferrable unique constraints"): one statement then updates
+-- the rows staging has (those that differ, as the upsert sets them) and
+-- inserts the others by an anti-join on the key's index, counted as the
+-- upsert counts: rows inserted or changed.
 DROP FUNCTION IF EXISTS supasync_private.insert_query(regclass, text[], text[], text);
 CREATE OR REPLACE FUNCTION supasync_private.insert_query(relation regclass, columns text[], key_columns text[], source text, update_existing boolean)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $insert_query$
-SELECT pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source %s',
-  $1::pg_catalog.regclass, listed.columns,
-  CASE WHEN listed.always_identity THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END,
-  $4::text,
-  CASE WHEN COALESCE(pg_catalog.cardinality($3::text[]), 0) = 0 THEN ''
-       ELSE pg_catalog.format('ON CONFLICT (%s) %s', keyed.columns,
-         COALESCE(CASE WHEN $5::boolean THEN updated.clause END, 'DO NOTHING')) END)
+SELECT CASE
+  WHEN keyed.columns IS NULL THEN pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source',
+    $1::pg_catalog.regclass, listed.columns, listed.overriding, $4::text)
+  WHEN arbiter.found THEN pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source ON CONFLICT (%s) %s',
+    $1::pg_catalog.regclass, listed.columns, listed.overriding, $4::text, keyed.columns,
+    CASE WHEN $5::boolean AND updated.set_list IS NOT NULL THEN pg_catalog.format(
+      'DO UPDATE SET %s WHERE ROW(%s)::text IS DISTINCT FROM ROW(%s)::text', updated.from_excluded, updated.targets, updated.excluded)
+    ELSE 'DO NOTHING' END)
+  ELSE pg_catalog.format(
+    'WITH source AS MATERIALIZED (SELECT * FROM %s AS source (%s)), %s
+     inserted AS (INSERT INTO %s AS target (%s) %s SELECT * FROM source WHERE NOT EXISTS (SELECT FROM %s AS existing WHERE %s) RETURNING 1)
+     SELECT 1 FROM inserted%s',
+    $4::text, listed.columns,
+    CASE WHEN $5::boolean AND updated.set_list IS NOT NULL THEN pg_catalog.format(
+      'updated AS (UPDATE %s AS target SET (%s) = ROW(%s) FROM source WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text RETURNING 1),',
+      $1::pg_catalog.regclass, updated.set_list, updated.sources, keyed.match_target, updated.targets, updated.sources) ELSE '' END,
+    $1::pg_catalog.regclass, listed.columns, listed.overriding, $1::pg_catalog.regclass, keyed.match_existing,
+    CASE WHEN $5::boolean AND updated.set_list IS NOT NULL THEN ' UNION ALL SELECT 1 FROM updated' ELSE '' END)
+  END
 FROM (
   SELECT pg_catalog.string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position) AS columns,
-         COALESCE(pg_catalog.bool_or(a.attidentity = 'a'), false) AS always_identity
+         CASE WHEN COALESCE(pg_catalog.bool_or(a.attidentity = 'a'), false) THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END AS overriding
   FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS c(name, position)
   LEFT JOIN pg_catalog.pg_attribute a
     ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
 ) listed,
 (
-  SELECT pg_catalog.string_agg(pg_catalog.format('%I', k), ', ' ORDER BY o) AS columns
+  -- The merge's anti-join matches by = (through the key's index); a column that may hold NULL (a key NULLS NOT DISTINCT) matches a NULL too.
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I', u.k), ', ' ORDER BY u.o) AS columns,
+         pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull THEN 'existing.%1$I = source.%1$I'
+           ELSE '(existing.%1$I = source.%1$I OR (existing.%1$I IS NULL AND source.%1$I IS NULL))' END, u.k), ' AND ' ORDER BY u.o) AS match_existing,
+         pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull THEN 'target.%1$I = source.%1$I'
+           ELSE '(target.%1$I = source.%1$I OR (target.%1$I IS NULL AND source.%1$I IS NULL))' END, u.k), ' AND ' ORDER BY u.o) AS match_target
   FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(k, o)
+  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.regclass AND a.attname = u.k AND a.attnum > 0 AND NOT a.attisdropped
 ) keyed,
+(
+  -- An index ON CONFLICT can take as its arbiter on exactly the key's columns: unique, checked at once, whole.
+  SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_index i
+    WHERE i.indrelid = $1::pg_catalog.regclass AND i.indisunique AND i.indimmediate AND i.indisvalid
+      AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = pg_catalog.cardinality($3::text[])
+      AND (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attname::text)
+           FROM pg_catalog.unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) AS k(attnum)
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)
+        = (SELECT pg_catalog.array_agg(u.c ORDER BY u.c) FROM pg_catalog.unnest($3::text[]) AS u(c))) AS found
+) arbiter,
 (
   -- Compared as text: json has no equality operator. Equal rows are not rewritten.
   -- The key's columns are set too: a key its type holds equal to production's
   -- may differ in bytes (citext 'A' and 'a', numeric 1.0 and 1.00), and takes
   -- production's. An identity ALWAYS column can only be updated to DEFAULT
   -- (a new number): left as staging has it.
-  SELECT CASE WHEN pg_catalog.count(*) > 0 THEN pg_catalog.format(
-           'DO UPDATE SET %s WHERE ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
-           pg_catalog.string_agg(pg_catalog.format('%I = EXCLUDED.%I', name, name), ', ' ORDER BY position),
-           pg_catalog.string_agg(pg_catalog.format('target.%I', name), ', ' ORDER BY position),
-           pg_catalog.string_agg(pg_catalog.format('EXCLUDED.%I', name), ', ' ORDER BY position)) END AS clause
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I', name), ', ' ORDER BY position) AS set_list,
+         pg_catalog.string_agg(pg_catalog.format('%I = EXCLUDED.%I', name, name), ', ' ORDER BY position) AS from_excluded,
+         pg_catalog.string_agg(pg_catalog.format('target.%I', name), ', ' ORDER BY position) AS targets,
+         pg_catalog.string_agg(pg_catalog.format('EXCLUDED.%I', name), ', ' ORDER BY position) AS excluded,
+         pg_catalog.string_agg(pg_catalog.format('source.%I', name), ', ' ORDER BY position) AS sources
   FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS c(name, position)
   LEFT JOIN pg_catalog.pg_attribute a
     ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped

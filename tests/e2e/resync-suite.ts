@@ -36,8 +36,20 @@ interface JsonTable {
 // new one is written; tests/sync-unprivileged.test.ts has the other order);
 // a row whose key is NULL (NULLS NOT DISTINCT), which = never matches; and a
 // unique value moved to a new row: a staff member who left signs up again
-// with the same email (in capitals, which citext holds equal).
+// with the same email (in capitals, which citext holds equal). Two users
+// swap their usernames (unique, and both rows stay: an upsert of either
+// meets the other's old value). An order changes, and one is added: its key is
+// DEFERRABLE, which ON CONFLICT cannot target, and its updated_at a date,
+// today's, before the watermark's instant. A row of MixedCase is stamped by a
+// clock in Bogotá: its updated_at (without zone) is 5 hours behind the
+// watermark's instant.
 const PRODUCTION_CHANGES = `
+  UPDATE public.profiles SET username = 'swapping', updated_at = now() WHERE username = 'user_5';
+  UPDATE public.profiles SET username = 'user_5', updated_at = now() WHERE username = 'user_6';
+  UPDATE public.profiles SET username = 'user_6', updated_at = now() WHERE username = 'swapping';
+  UPDATE public."order" SET "desc" = 'changed', updated_at = current_date WHERE id = 2;
+  INSERT INTO public."order" (id, "desc") VALUES (1000, 'new in production');
+  UPDATE public."MixedCase" SET "User Name" = 'changed', updated_at = now() AT TIME ZONE 'America/Bogota' WHERE "Id" = 3;
   UPDATE public.feature_flags SET flag_key = 'dark-mode' WHERE flag_key = 'Dark-Mode';
   UPDATE public.feature_flags SET rollout = 0.5 WHERE flag_key IS NULL;
   DELETE FROM public.staff_users WHERE user_id = md5('staff1')::uuid;
@@ -109,12 +121,16 @@ export function defineResyncSuite(via: Via): void {
       expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
       const tables = byTable(result.stdout);
       expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 1 });
-      expect(tables.get('public.hotels')).toMatchObject({ changed: 2, deleted: 0 });
+      // 2 of its 3 rows differ: read whole, and with checks off (as both transports run here) staging's rows are cleared and all 3 written.
+      expect(tables.get('public.hotels')).toMatchObject({ changed: 3, deleted: 0 });
       expect(tables.get('public.booking_notes')).toMatchObject({ changed: 0, deleted: 4 });
       expect(tables.get('public.chat_conversations')).toMatchObject({ changed: 0, deleted: 1 });
       expect(tables.get('public.chat_messages')?.deleted).toBe(messages);
       expect(tables.get('public.feature_flags')).toMatchObject({ changed: 2, deleted: 1 });
       expect(tables.get('public.staff_users')).toMatchObject({ changed: 1, deleted: 1 });
+      // The swapped usernames, each row written once and none counted as deleted (cleared to be written again); the DEFERRABLE key merged.
+      expect(tables.get('public.profiles')).toMatchObject({ changed: 2, deleted: 0 });
+      expect(tables.get('public.order')).toMatchObject({ changed: 2, deleted: 0 });
       expect(await query(staging.adminUrl, `SELECT flag_key::text FROM public.feature_flags WHERE flag_key = 'DARK-MODE'`)).toEqual([
         { flag_key: 'dark-mode' },
       ]);
@@ -224,7 +240,7 @@ export function defineResyncSuite(via: Via): void {
                   (SELECT count(*)::int FROM public.booking_notes) AS notes, (SELECT count(*)::int FROM public.profiles) AS profiles`,
         )
       )[0]!;
-      // The 3 renamed countries staging held (past the watermark by xmin), the 2 renamed profiles (by updated_at), the 4 deleted notes:
+      // The 3 renamed countries staging held (past the watermark by xmin), the 2 renamed and 2 swapped profiles (by updated_at), the 4 deleted notes:
       // directly exactly those, over REST the rows of their ranges (about one row each), so perhaps a few more, never the whole table.
       const savedAtLeast = (table: string, rows: number, of: number) => {
         const entry = saved.get(table);
@@ -236,7 +252,7 @@ export function defineResyncSuite(via: Via): void {
         }
       };
       savedAtLeast('public.sire_countries', 3, counts.countries - 1);
-      savedAtLeast('public.profiles', 2, counts.profiles);
+      savedAtLeast('public.profiles', 4, counts.profiles);
       // 2 of the 3 hotels renamed: most of the table differs, and it is read and saved whole.
       expect(saved.get('public.hotels')?.rows).toBe(counts.hotels);
       expect(saved.get('public.hotels')?.within).toBeUndefined();
@@ -428,9 +444,10 @@ export function defineResyncSuite(via: Via): void {
         const second = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
         expect(second.code, second.stderr).toBe(0);
         const tables = byTable(second.stdout);
-        expect(tables.get('public.hotels')).toMatchObject({ changed: 2, watermark: { from: expect.any(String) as string } });
-        // By checksums of the keys: the row deleted and the row inserted with an old updated_at.
-        expect(tables.get('public.profiles')).toMatchObject({ changed: 1, deleted: 1 });
+        // 2 of 3 rows past the watermark: read whole, cleared and written, as in the mirror above.
+        expect(tables.get('public.hotels')).toMatchObject({ changed: 3, watermark: { from: expect.any(String) as string } });
+        // By checksums of the keys: the row deleted and the row inserted with an old updated_at; and the two usernames swapped.
+        expect(tables.get('public.profiles')).toMatchObject({ changed: 3, deleted: 1 });
         // Without an updated_at: the rows written since the last run's snapshot, by xmin (3 renamed, 1 inserted).
         expect(tables.get('public.sire_countries')).toMatchObject({ changed: 4, deleted: 0, watermark: { from: expect.stringMatching(/^\d+$/) as string } });
         expect(tables.get('public.booking_notes')).toMatchObject({ deleted: 4 });
@@ -443,9 +460,11 @@ export function defineResyncSuite(via: Via): void {
       }
       const third = await resync(pair, 'incremental', ['--yes', '--json'], cwd);
       expect(third.code, third.stderr).toBe(0);
-      expect(byTable(third.stdout).get('public.hotels')).toMatchObject({ changed: 1 });
-      // The late row is read, and again the 4 committed while it was open (the last run's snapshot could not rule them out): 1 changed.
-      expect(byTable(third.stdout).get('public.sire_countries')).toMatchObject({ rows: 5, changed: 1 });
+      // 1 hotel changed, and the 2 the last run read are read again (its snapshot could not rule them out): most of the table, written whole.
+      expect(byTable(third.stdout).get('public.hotels')).toMatchObject({ changed: 3 });
+      // The late row is read, and again the 4 committed while it was open (the last run's snapshot could not rule them out): with
+      // checks off every row read is written afresh, so all 5 are written.
+      expect(byTable(third.stdout).get('public.sire_countries')).toMatchObject({ rows: 5, changed: 5 });
       expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
       expect(await query(staging.adminUrl, `SELECT name FROM public.hotels WHERE id = (SELECT id FROM public.hotels ORDER BY id DESC LIMIT 1)`)).toEqual([
         { name: 'committed late' },

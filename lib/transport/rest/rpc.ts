@@ -71,7 +71,8 @@ export async function callRpc<T>(
         if (++timeouts > TIMEOUT_RETRIES) throw new AbortError(failure);
         throw failure;
       }
-      const failure = new RpcFailure(classify(status, error.code ?? ''), status, error.code ?? '', error.message, error.details, error.hint);
+      const hint = error.hint || hintFor(error.message);
+      const failure = new RpcFailure(classify(status, error.code ?? ''), status, error.code ?? '', error.message, error.details, hint);
       if (failure.kind !== 'transient') throw new AbortError(failure);
       throw failure;
     },
@@ -103,6 +104,18 @@ function checkAnswer<T>(name: string, answer: z.ZodType<T>, data: unknown): T {
       `Update supasync's functions: ${commandLine('install-rpcs')}`,
     ),
   );
+}
+
+/**
+ * What to do about a failure an older project's functions cause: before
+ * version 8 every write was an ON CONFLICT on the key, which PostgreSQL
+ * refuses where the key is DEFERRABLE.
+ */
+function hintFor(message: string): string | undefined {
+  if (message.includes('does not support deferrable unique constraints')) {
+    return `the table's key is DEFERRABLE; supasync's functions of version 8 or later write it without ON CONFLICT. Update them: ${commandLine('install-rpcs')} --staging`;
+  }
+  return undefined;
 }
 
 /** PostgREST's or PostgreSQL's words for a failure, one line plus detail. */

@@ -1,0 +1,37 @@
+// How far back an incremental run reads by the column a table moves on
+// every change. The watermark is an instant (production's clock, less the
+// overlap); a column that cannot hold an instant is read from earlier:
+// - timestamp without time zone holds some zone's wall-clock time, and which
+//   zone the app wrote it in is not recorded (now() in a session set to
+//   another zone, a client's local time): from 14 hours before, the widest
+//   offset of any zone;
+// - date holds a day: from the day before the watermark's, in UTC (a day in
+//   a zone west of UTC is still the day before).
+// Rows read again are compared and left alone where equal: the cost is
+// reading them, never a change missed.
+import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
+
+type Reach = 'instant' | 'wall-clock' | 'day';
+
+function reachOf(type: string | null): Reach {
+  if (type === 'date') return 'day';
+  if (type?.startsWith('timestamp') && type.endsWith('without time zone')) return 'wall-clock';
+  return 'instant';
+}
+
+/** The condition "changed at or after `since`" (an ISO instant read back from staging: a literal, never pasted as SQL). */
+export function changedSinceCondition(column: string, type: string | null, since: string): string {
+  const instant = `${quoteLiteral(since)}::timestamptz`;
+  const reach = reachOf(type);
+  if (reach === 'day') return `${quoteIdent(column)} >= (${instant} AT TIME ZONE 'UTC')::date - 1`;
+  if (reach === 'wall-clock') return `${quoteIdent(column)} >= (${instant} AT TIME ZONE 'UTC') - interval '14 hours'`;
+  return `${quoteIdent(column)} >= ${instant}`;
+}
+
+/** What the plan and the summary add after "updated_at >= <watermark>" for such a column; '' for an instant. */
+export function readsFromEarlier(type: string | null): string {
+  const reach = reachOf(type);
+  if (reach === 'day') return ' (a date: read from the day before)';
+  if (reach === 'wall-clock') return ' (a timestamp without time zone: read from 14 hours before, its zone unknown)';
+  return '';
+}
