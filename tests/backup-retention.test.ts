@@ -71,8 +71,11 @@ describe('a backup is private to the user and named for any file system', () => 
 });
 
 /**
- * A DELETE and TRUNCATE trigger that fires whatever the replica role says: a replace of
- * hotels fails after its backup, before any change. Returns its removal.
+ * Staging refuses the replace of hotels after its backup, before any change:
+ * a DELETE and TRUNCATE trigger enabled ALWAYS, which the replica role does
+ * not silence and the run disables before emptying the table, and an event
+ * trigger that refuses that ALTER TABLE (ALWAYS too: the run's replica role
+ * would silence it). Returns their removal.
  */
 async function refuseTruncate(project: Project): Promise<() => Promise<void>> {
   await query(
@@ -80,10 +83,17 @@ async function refuseTruncate(project: Project): Promise<() => Promise<void>> {
     `
     CREATE FUNCTION public.keep_hotels() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hotels may not be emptied here'; END $$;
     CREATE TRIGGER keep_hotels BEFORE DELETE OR TRUNCATE ON public.hotels FOR EACH STATEMENT EXECUTE FUNCTION public.keep_hotels();
-    ALTER TABLE public.hotels ENABLE ALWAYS TRIGGER keep_hotels;`,
+    ALTER TABLE public.hotels ENABLE ALWAYS TRIGGER keep_hotels;
+    CREATE FUNCTION public.keep_hotels_triggers() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hotels may not be emptied here'; END $$;
+    CREATE EVENT TRIGGER keep_hotels_triggers ON ddl_command_start WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION public.keep_hotels_triggers();
+    ALTER EVENT TRIGGER keep_hotels_triggers ENABLE ALWAYS;`,
   );
   return async () => {
-    await query(project.adminUrl, 'DROP TRIGGER keep_hotels ON public.hotels; DROP FUNCTION public.keep_hotels()');
+    await query(
+      project.adminUrl,
+      `DROP EVENT TRIGGER keep_hotels_triggers; DROP FUNCTION public.keep_hotels_triggers();
+       DROP TRIGGER keep_hotels ON public.hotels; DROP FUNCTION public.keep_hotels()`,
+    );
   };
 }
 

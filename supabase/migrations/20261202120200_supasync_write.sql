@@ -91,49 +91,67 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
 -- around each batch, and a table that references itself loads in two passes:
 -- its rows first with the self-referencing columns NULL, then those columns
 -- set by key (supasync_set_columns).
--- The enabled user triggers of a table (user_triggers: the direct path asks
--- the same), disabled until this transaction
--- re-enables them: ALTER TABLE is transactional, so a failed batch leaves them
--- on. Only the table's owner may do this; supasync_write_checks() finds the
--- tables where the functions' owner is not, before anything is written.
-CREATE OR REPLACE FUNCTION supasync_private.user_triggers(relation regclass)
+-- The user triggers that would fire on a table as this transaction writes
+-- it (user_triggers: the direct path asks the same): under the replica role
+-- those enabled ALWAYS ('A') or REPLICA ('R'), which the role does not
+-- silence (an audit trigger set to fire on a replica too would add rows of
+-- its own to staging); without it those enabled ORIGIN ('O', the default)
+-- or ALWAYS. Each as its mode and name ('A:audit'), disabled until this
+-- transaction enables it again in the mode it had: ALTER TABLE is
+-- transactional, so a failed batch leaves them as they were. Only the
+-- table's owner may do this; supasync_write_checks() finds the tables where
+-- the functions' owner is not, before anything is written.
+DROP FUNCTION IF EXISTS supasync_private.user_triggers(regclass);
+CREATE OR REPLACE FUNCTION supasync_private.user_triggers(relation regclass, replica boolean)
 RETURNS text[] LANGUAGE sql STABLE SET search_path = ''
 AS $user_triggers$
-SELECT COALESCE(pg_catalog.array_agg(tgname::text ORDER BY tgname), '{}')
-FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.regclass AND NOT tgisinternal AND tgenabled <> 'D'
+SELECT COALESCE(pg_catalog.array_agg(tgenabled::text || ':' || tgname::text ORDER BY tgname), '{}')
+FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.regclass AND NOT tgisinternal
+  AND tgenabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END)
 $user_triggers$;
 
-CREATE OR REPLACE FUNCTION supasync_private.disable_user_triggers(relation regclass)
+DROP FUNCTION IF EXISTS supasync_private.disable_user_triggers(regclass);
+CREATE OR REPLACE FUNCTION supasync_private.disable_user_triggers(relation regclass, replica boolean)
 RETURNS text[] LANGUAGE plpgsql SET search_path = ''
 AS $disable$
 DECLARE
   triggers text[];
-  trigger_name text;
+  entry text;
 BEGIN
-  triggers := supasync_private.user_triggers(relation);
-  FOREACH trigger_name IN ARRAY triggers LOOP
-    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', relation, trigger_name);
+  triggers := supasync_private.user_triggers(relation, replica);
+  FOREACH entry IN ARRAY triggers LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', relation, substr(entry, 3));
   END LOOP;
   RETURN triggers;
 END
 $disable$;
 
+-- Each trigger user_triggers listed, enabled again in its mode (the direct path runs this body too).
+CREATE OR REPLACE FUNCTION supasync_private.enable_trigger_query(relation regclass, entry text)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $enable_trigger_query$
+SELECT pg_catalog.format('ALTER TABLE %s ENABLE %sTRIGGER %I', $1::pg_catalog.regclass,
+  CASE left($2::text, 1) WHEN 'A' THEN 'ALWAYS ' WHEN 'R' THEN 'REPLICA ' ELSE '' END, substr($2::text, 3))
+$enable_trigger_query$;
+
 CREATE OR REPLACE FUNCTION supasync_private.enable_triggers(relation regclass, triggers text[])
 RETURNS void LANGUAGE plpgsql SET search_path = ''
 AS $enable$
 DECLARE
-  trigger_name text;
+  entry text;
 BEGIN
-  FOREACH trigger_name IN ARRAY triggers LOOP
-    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE TRIGGER %I', relation, trigger_name);
+  FOREACH entry IN ARRAY triggers LOOP
+    EXECUTE supasync_private.enable_trigger_query(relation, entry);
   END LOOP;
 END
 $enable$;
 
--- The tables of $1 ([{"schema", "name"}, ...]) with enabled user triggers
--- that the role writing may not disable, not owning the table: for
+-- The tables of $1 ([{"schema", "name"}, ...]) with user triggers that
+-- would fire as the role writes them (user_triggers, with or without the
+-- replica role: $2) and that it may not disable, not owning the table: for
 -- supasync_write_checks below, and asked the same on the direct path.
-CREATE OR REPLACE FUNCTION supasync_private.foreign_triggers(tables jsonb)
+DROP FUNCTION IF EXISTS supasync_private.foreign_triggers(jsonb);
+CREATE OR REPLACE FUNCTION supasync_private.foreign_triggers(tables jsonb, replica boolean)
 RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
 AS $foreign_triggers$
 SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('table', name, 'owner', owner, 'triggers', triggers) ORDER BY name), '[]')
@@ -146,7 +164,8 @@ FROM (
   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
   JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid
   -- The role that writes: in a SECURITY DEFINER function, the function's owner.
-  WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+  WHERE NOT t.tgisinternal AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+    AND t.tgenabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END)
   GROUP BY 1, 2
 ) found
 $foreign_triggers$;
@@ -184,8 +203,9 @@ BEGIN
       GROUP BY 1, 2
     ) found
     WHERE missing IS NOT NULL;
-  foreign_triggers := supasync_private.foreign_triggers(tables);
-  RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges);
+  foreign_triggers := supasync_private.foreign_triggers(tables, false);
+  RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges,
+    'foreign_replica_triggers', supasync_private.foreign_triggers(tables, true));
 END
 $checks$;
 
@@ -247,9 +267,7 @@ BEGIN
     FROM unnest(columns) WITH ORDINALITY AS c(name, position);
 
   replica := supasync_private.try_replica_role();
-  IF NOT replica THEN
-    triggers := supasync_private.disable_user_triggers(relation);
-  END IF;
+  triggers := supasync_private.disable_user_triggers(relation, replica);
 
   -- Compared as text: json has no equality operator.
   EXECUTE pg_catalog.format(
@@ -264,9 +282,10 @@ BEGIN
 END
 $set$;
 
-REVOKE ALL ON FUNCTION supasync_private.user_triggers(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.foreign_triggers(jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.user_triggers(regclass, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.enable_trigger_query(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.foreign_triggers(jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.enable_triggers(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_write_checks(jsonb) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_set_columns(text, text, text[], text[], jsonb) FROM PUBLIC, anon, authenticated;
@@ -417,9 +436,7 @@ DECLARE
 BEGIN
   PERFORM supasync_private.assert_sync_target();
   replica := supasync_private.try_replica_role();
-  IF NOT replica THEN
-    triggers := supasync_private.disable_user_triggers(relation);
-  END IF;
+  triggers := supasync_private.disable_user_triggers(relation, replica);
   written := supasync_private.insert_rows(relation, columns, key_columns, rows, update_existing);
   PERFORM supasync_private.enable_triggers(relation, triggers);
   RETURN jsonb_build_object('written', written, 'replica', replica);
@@ -441,6 +458,7 @@ DECLARE
   relations regclass[];
   disabled jsonb := '[]';
   altered jsonb := '[]';
+  replica boolean;
   foreign_key record;
   batch jsonb;
   i integer;
@@ -449,10 +467,11 @@ BEGIN
   PERFORM supasync_private.assert_sync_target();
   SELECT array_agg(pg_catalog.format('%I.%I', b ->> 'table_schema', b ->> 'table_name')::regclass ORDER BY ordinality)
     INTO relations FROM jsonb_array_elements(batches) WITH ORDINALITY AS e(b, ordinality);
-  IF NOT supasync_private.try_replica_role() THEN
-    FOR i IN 1 .. cardinality(relations) LOOP
-      disabled := disabled || jsonb_build_array(to_jsonb(supasync_private.disable_user_triggers(relations[i])));
-    END LOOP;
+  replica := supasync_private.try_replica_role();
+  FOR i IN 1 .. cardinality(relations) LOOP
+    disabled := disabled || jsonb_build_array(to_jsonb(supasync_private.disable_user_triggers(relations[i], replica)));
+  END LOOP;
+  IF NOT replica THEN
     FOR foreign_key IN
       SELECT c.conrelid::regclass AS relation, c.conname, c.condeferrable, c.condeferred
       FROM pg_catalog.pg_constraint c
@@ -518,6 +537,7 @@ RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $delete$
 DECLARE
   wanted record;
+  triggers text[];
 BEGIN
   PERFORM supasync_private.assert_sync_target();
   IF NOT supasync_private.try_replica_role() THEN
@@ -525,8 +545,11 @@ BEGIN
       USING ERRCODE = 'insufficient_privilege',
             HINT = 'Install supasync''s functions as a role that may (on Supabase, postgres).';
   END IF;
-  FOR wanted IN SELECT t ->> 'schema' AS schema_name, t ->> 'name' AS table_name FROM jsonb_array_elements(tables) AS t LOOP
-    EXECUTE pg_catalog.format('DELETE FROM %I.%I', wanted.schema_name, wanted.table_name);
+  FOR wanted IN SELECT pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::regclass AS relation FROM jsonb_array_elements(tables) AS t LOOP
+    -- Triggers the replica role does not silence (user_triggers) stay off for the DELETE.
+    triggers := supasync_private.disable_user_triggers(wanted.relation, true);
+    EXECUTE pg_catalog.format('DELETE FROM %s', wanted.relation);
+    PERFORM supasync_private.enable_triggers(wanted.relation, triggers);
   END LOOP;
 END
 $delete$;
@@ -553,7 +576,9 @@ CREATE OR REPLACE FUNCTION public.supasync_delete_where(table_schema text, table
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $delete_where$
 DECLARE
+  relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
   deleted bigint;
+  triggers text[];
 BEGIN
   PERFORM supasync_private.assert_sync_target();
   IF NOT supasync_private.try_replica_role() THEN
@@ -562,8 +587,10 @@ BEGIN
             HINT = 'Install supasync''s functions as a role that may (on Supabase, postgres), or sync with --mode upsert, which deletes nothing.';
   END IF;
   PERFORM supasync_private.pin_text_settings(true);
-  EXECUTE supasync_private.delete_where_query(pg_catalog.format('%I.%I', table_schema, table_name)::regclass, row_filter);
+  triggers := supasync_private.disable_user_triggers(relation, true);
+  EXECUTE supasync_private.delete_where_query(relation, row_filter);
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  PERFORM supasync_private.enable_triggers(relation, triggers);
   RETURN jsonb_build_object('deleted', deleted);
 END
 $delete_where$;

@@ -6,6 +6,7 @@ import type { Via } from '../../lib/config/env.ts';
 import type { Project } from '../../stack/index.ts';
 import { indexDefinitions, query, syncedDigests, syncedSequences, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
 import { emptyDirectory, runScript } from '../helpers/run-script.ts';
+import { BOTH_ENABLED, rewritingTriggers } from '../helpers/checks-on.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
 
 export function defineSyncSuite(via: Via): void {
@@ -96,6 +97,27 @@ export function defineSyncSuite(via: Via): void {
         [production, staging].map((p) => query<{ n: string }>(p.adminUrl, 'SELECT count(*) AS n FROM public.audit_events')),
       );
       expect(stagingAudit).toEqual(prodAudit); // chat_messages_audit did not fire
+      // Nor did a trigger enabled ALWAYS or REPLICA (the replica role does not silence those): notes signed once, countries not renamed.
+      const notesAndCountries = (url: string) =>
+        query(
+          url,
+          `SELECT (SELECT string_agg(note, '|' ORDER BY id) FROM public.booking_notes) AS notes, (SELECT string_agg(name, '|' ORDER BY 1) FROM public.sire_countries) AS countries`,
+        );
+      expect(await notesAndCountries(staging.adminUrl)).toEqual(await notesAndCountries(production.adminUrl));
+      // And both are back in their own modes.
+      expect(await rewritingTriggers(staging.adminUrl)).toEqual(BOTH_ENABLED);
+    });
+
+    it('stops before writing when a table it may not alter has a trigger the replica role does not silence (auth.users, ALWAYS)', async () => {
+      const staging = await freshStaging('always');
+      await query(staging.adminUrl, 'ALTER TABLE auth.users ENABLE ALWAYS TRIGGER on_auth_user_created');
+      const before = await syncedDigests(staging.adminUrl);
+      const result = await sync(staging, ['--yes']);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
+      expect(result.stderr).toContain('enabled ALWAYS or REPLICA, so they fire even with session_replication_role = replica');
+      expect(result.stderr).toContain('Nothing was changed.');
+      expect(await syncedDigests(staging.adminUrl)).toEqual(before);
     });
 
     it('hands out fresh ids in staging after the sync, from every sequence, owned by a column or not', async () => {

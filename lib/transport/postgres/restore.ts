@@ -1,6 +1,8 @@
 // Puts a backup taken by a replace (backup.ts) back into staging: in one
 // transaction, so a failure leaves staging as it was. Only ever staging's
 // connection string is used; production is never opened.
+import { restoreTriggers, silenceTriggers } from './silenced-triggers.ts';
+import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -23,15 +25,18 @@ export interface RestoreResult {
  * Every table in the backup emptied (the ones that were empty too, so
  * staging ends exactly as it was; of a table saved by key range, those
  * ranges), COPY FROM each file, sequences set back,
- * COMMIT. Rows go back with `session_replication_role = replica`: triggers
- * would rewrite them (updated_at) or insert more (audit rows), and foreign
- * keys between the tables would demand an order a cycle does not have.
+ * COMMIT. Rows go back with `session_replication_role = replica`, and the
+ * triggers it does not silence (ALWAYS, REPLICA) disabled: triggers would
+ * rewrite them (updated_at) or insert more (audit rows), and foreign keys
+ * between the tables would demand an order a cycle does not have.
  */
 export async function restoreBackup(stagingUrl: string, directory: string, manifest: BackupManifest): Promise<RestoreResult> {
   const staging = await connectPostgres('staging', stagingUrl);
   try {
     await staging.query('BEGIN');
     await requireReplicaRole(staging);
+    await refuseForeignTriggers(staging, manifest.tables, true);
+    const silenced = await silenceTriggers(staging, manifest.tables, true);
     const whole = manifest.tables.filter((table) => !table.within);
     await emptyTables(staging, whole).catch((error: unknown) => {
       throw new DatabaseError(`${describeError('Emptying the tables of the backup in staging', error)}\nNothing was changed.`, 1, { cause: error });
@@ -47,6 +52,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
       }
     }
     await setSequencesPostgres(staging, manifest.sequences ?? []);
+    await restoreTriggers(staging, silenced);
     await staging.query('COMMIT');
     return { tables: manifest.tables.length, rows };
   } catch (error) {

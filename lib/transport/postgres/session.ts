@@ -1,5 +1,6 @@
 // Writing staging over a direct connection: the whole run is one staging
 // transaction, so a failure anywhere leaves staging exactly as it was.
+import { restoreTriggers, silenceTriggers, type SilencedTrigger } from './silenced-triggers.ts';
 import type pg from 'pg';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
@@ -101,7 +102,8 @@ class PostgresSession implements SyncSession {
   readonly parallelTables = 1;
   readonly retries = 0;
   stagingMayHaveChanged = false;
-  private disabledTriggers: { table: string; trigger: string }[] = [];
+  /** User triggers that would fire as the load writes, off until finish() (silenced-triggers.ts). */
+  private silencedTriggers: SilencedTrigger[] = [];
   private tempTables = 0;
   private postponedIndexes: SecondaryIndex[] = [];
   /** The replaced tables' secondary indexes, dropped in prepare() and built again after each table's rows. */
@@ -121,12 +123,15 @@ class PostgresSession implements SyncSession {
   ) {}
 
   async refusals(tables: TableLoad[]): Promise<void> {
-    if (this.method.kind !== 'replica') await refuseForeignTriggers(this.staging, tables);
+    await refuseForeignTriggers(
+      this.staging,
+      tables.map((table) => table.table),
+      this.method.kind === 'replica',
+    );
   }
 
   async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging> {
     await this.refusals(tables);
-    if (this.method.kind !== 'replica') await this.disableUserTriggers(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
     // In this transaction, before its first write: the backup is what staging held when the run began.
@@ -134,6 +139,7 @@ class PostgresSession implements SyncSession {
       const written = await backUpTables(this.staging, this.stagingUrl, [...emptied, ...upserted], this.options.backup, sequences, touched);
       backup = { ...written, upserted: upserted.length };
     }
+    this.silencedTriggers = await silenceTriggers(this.staging, [...tables.map((table) => table.table), ...alsoEmptied], this.method.kind === 'replica');
     if (emptied.length) {
       // Indexes first: a table whose DELETE left foreign-key checks pending may not have an index dropped until they ran.
       const replaced = tables.filter((table) => table.mode === 'replace');
@@ -235,9 +241,7 @@ class PostgresSession implements SyncSession {
     await setSequencesPostgres(this.staging, sequences).catch((error: unknown) => {
       throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
     });
-    for (const { table, trigger } of this.disabledTriggers) {
-      await this.staging.query(`ALTER TABLE ${table} ENABLE TRIGGER ${quoteIdent(trigger)}`);
-    }
+    await restoreTriggers(this.staging, this.silencedTriggers);
     // Until COMMIT every write rolls back with the connection; a COMMIT whose answer is lost may have landed.
     this.stagingMayHaveChanged = true;
     await this.staging.query('COMMIT');
@@ -252,15 +256,5 @@ class PostgresSession implements SyncSession {
   /** The connections are the run's (see PostgresDatabase.client): they stay open for what comes after. */
   private async close(): Promise<void> {
     await this.snapshot.close();
-  }
-
-  private async disableUserTriggers(tables: TableLoad[]): Promise<void> {
-    for (const table of tables) {
-      const triggers = await runShared<string[]>(this.staging, 'user_triggers', [quoteTable(table.table)]);
-      for (const tgname of triggers) {
-        await this.staging.query(`ALTER TABLE ${quoteTable(table.table)} DISABLE TRIGGER ${quoteIdent(tgname)}`);
-        this.disabledTriggers.push({ table: quoteTable(table.table), trigger: tgname });
-      }
-    }
   }
 }

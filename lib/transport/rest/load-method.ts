@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { deletesMissingRows, type LoadPlan, type TableLoad } from '../load.ts';
-import { describeForeignTriggers } from '../foreign-triggers.ts';
+import { describeForeignReplicaTriggers, describeForeignTriggers } from '../foreign-triggers.ts';
 import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
@@ -30,6 +30,8 @@ const WRITE_CHECKS = z.object({
   /** The role the write functions run as. */
   owner: z.string(),
   foreign_triggers: z.array(z.object({ table: z.string(), owner: z.string(), triggers: z.array(z.string()) })),
+  /** With the replica role: triggers enabled ALWAYS or REPLICA on tables the functions' owner does not own (absent before version 8). */
+  foreign_replica_triggers: z.array(z.object({ table: z.string(), owner: z.string(), triggers: z.array(z.string()) })).optional(),
   /** Absent from functions installed before this check existed. */
   missing_privileges: z.array(z.object({ schema: z.string(), name: z.string(), privileges: z.array(z.string()) })).optional(),
 });
@@ -45,7 +47,18 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
     }),
   ]);
   refuseMissingPrivileges(checks, plan);
-  if (replica) return { method: { kind: 'replica', warnings: [] }, secondPasses: new Map(), cycles: [] };
+  if (replica) {
+    const foreign = checks.foreign_replica_triggers ?? [];
+    if (foreign.length) throw new DatabaseError(describeForeignReplicaTriggers(foreign, `staging's supasync functions run as ${checks.owner}, which`));
+    // Functions before version 9 neither report nor disable the triggers the replica role does not silence.
+    const older = checks.foreign_replica_triggers
+      ? []
+      : [
+          "staging's supasync functions are older than version 9: a trigger of staging's enabled ALWAYS or REPLICA would fire as rows are written. " +
+            `Update them: ${commandLine('install-rpcs')} --staging`,
+        ];
+    return { method: { kind: 'replica', warnings: older }, secondPasses: new Map(), cycles: [] };
+  }
 
   const cycles = cycleTables(plan);
   const passes = planSecondPasses(plan, new Set(cycles.flat().map((table) => qualifiedName(table.table))));
