@@ -160,11 +160,12 @@ async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<
   const keyColumns = table.key?.columns ?? [];
   const written = keysWritten(table, rows);
   const removed = deletesMissing(table.mode) ? rows.remove : [];
-  const rewritten = clearsFirst && deletesMissing(table.mode) ? keysRewritten(rows) : [];
+  const clears = clearsFirst && deletesMissing(table.mode);
+  const rewritten = clears && !rows.every ? keysRewritten(rows) : [];
   const [write, remove, rewrite] = await Promise.all([
     written.length ? run.production.keyFilter(table.table, keyColumns, written) : null,
     removed.length ? run.staging.keyFilter(table.table, keyColumns, removed) : null,
-    rows.every && clearsFirst && deletesMissing(table.mode) ? 'true' : rewritten.length ? run.staging.keyFilter(table.table, keyColumns, rewritten) : null,
+    clears && rows.every ? 'true' : rewritten.length ? run.staging.keyFilter(table.table, keyColumns, rewritten) : null,
   ]);
   return { ...comparison, filters: { write, remove, rewrite } };
 }

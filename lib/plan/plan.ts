@@ -36,11 +36,13 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       const copied = table.columns.filter((c) => !c.generated && stagingColumns.has(c.name));
       const stagingType = new Map(stagingTable?.columns.map((c) => [c.name, c.type]) ?? []);
       const options = optionsFor(selection, table);
+      const key = chooseKey(table, stagingTable);
+      const changedColumn = changedColumnOf(table, copied, options, key !== null);
       return {
         table: ref(table),
         partitioned: table.kind === 'partitioned',
         level: order.levels.get(name) ?? 0,
-        key: chooseKey(table, stagingTable),
+        key,
         columns: copied.map((c) => c.name),
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
@@ -49,8 +51,9 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
         mode: options.mode ?? mode,
-        changedColumn: changedColumnOf(table, copied, options, chooseKey(table, stagingTable) !== null),
-        changedColumnType: copied.find((c) => c.name === changedColumnOf(table, copied, options, true))?.type ?? null,
+        changedColumn,
+        // xmin is no copied column: null.
+        changedColumnType: copied.find((c) => c.name === changedColumn)?.type ?? null,
         options,
         rowFilter: options.where ?? null,
         filteredBy: [],
