@@ -9,6 +9,7 @@ import { connectPostgres } from '../lib/connect/postgres.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import { keyedHashes, parseRangeSums } from '../lib/transport/checksum.ts';
 import { keyRanges } from '../lib/transport/postgres/key-ranges.ts';
+import { MAX_ROWS_SORTED_HERE } from '../lib/transport/postgres/sorted-hashes.ts';
 import { quoteLiteral } from '../lib/sql/ident.ts';
 import { runShared } from '../lib/sql/shared.ts';
 import type { RowHashes } from '../lib/transport/reads.ts';
@@ -70,10 +71,14 @@ describe('key ranges', () => {
     const columns = await columnsOf(schema, name);
     const [{ total }] = (await client.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${quoted(schema, name)}`)).rows as [{ total: number }];
     for (const binary of [false, true]) {
-      const pairs = await readAll(await keyRanges(client).rowHashes({ table: { schema, name }, columns, keyColumns: key }, null, binary));
+      const target = { table: { schema, name }, columns, keyColumns: key };
+      const pairs = await readAll(await keyRanges(client).rowHashes(target, null, binary));
       expect(pairs).toHaveLength(total);
       const sorted = [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
       expect(pairs).toEqual(sorted);
+      // A table too large to sort here is sorted by the server, in the same order.
+      const byServer = await readAll(await keyRanges(client).rowHashes({ ...target, rowEstimate: MAX_ROWS_SORTED_HERE + 1 }, null, binary));
+      expect(byServer).toEqual(pairs);
       for (const [keyHash] of [pairs[0], pairs[Math.floor(total / 2)], pairs[total - 1]] as [bigint, bigint][]) {
         const filter = await keyRanges(client).keyRangeFilter({ table: { schema, name }, keyColumns: key }, { bits: 64, ranges: [String(keyHash)] }, binary);
         const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(schema, name)} WHERE ${filter}`);

@@ -69,7 +69,9 @@ export async function findChangedRanges(
   const unflagged = stagingFlags(flagged);
   const { stagingRows, stagingOnly, ...found } =
     production.rowHashes && staging.rowHashes
-      ? await mergeRowHashes(await production.rowHashes(target, table.rowFilter, binary, flagged), await staging.rowHashes(target, null, binary, unflagged))
+      ? await mergeRowHashes(
+          ...(await Promise.all([production.rowHashes(target, table.rowFilter, binary, flagged), staging.rowHashes(target, null, binary, unflagged)])),
+        )
       : await narrowRanges(production, staging, table, target, binary, flagged);
   const productionRows = found.rowsUnchanged;
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };

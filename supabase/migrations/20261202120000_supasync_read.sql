@@ -438,15 +438,20 @@ FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER 
       FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) keyed
 $range_sums_query$;
 
--- Every row `row_filter` matches as (key hash, row hash), ordered by both:
+-- Every row `row_filter` matches as (key hash, row hash), `ordered` by both:
 -- the direct path streams both sides' answers through COPY BINARY and merges
 -- them, 26 bytes a row, instead of asking range by range (bytes are cheap on
 -- that path, round trips and scans are not). The key hashes that differ are
--- its ranges at 64 bits.
-CREATE OR REPLACE FUNCTION supasync_private.row_hashes_query(table_schema text, table_name text, key_hash text, row_hash text, row_filter text)
+-- its ranges at 64 bits. Unordered, the pairs are sorted by the client
+-- (lib/transport/postgres/sorted-hashes.ts): cheaper than the server's sort,
+-- for a table whose pairs fit in its memory.
+DROP FUNCTION IF EXISTS supasync_private.row_hashes_query(text, text, text, text, text);
+CREATE OR REPLACE FUNCTION supasync_private.row_hashes_query(
+  table_schema text, table_name text, key_hash text, row_hash text, row_filter text, ordered boolean)
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $row_hashes_query$
-SELECT pg_catalog.format('SELECT %s AS k, %s AS h FROM %I.%I WHERE %s ORDER BY 1, 2', $3::text, $4::text, $1::text, $2::text, COALESCE($5::text, 'true'))
+SELECT pg_catalog.format('SELECT %s AS k, %s AS h FROM %I.%I WHERE %s%s', $3::text, $4::text, $1::text, $2::text, COALESCE($5::text, 'true'),
+  CASE WHEN $6::boolean THEN ' ORDER BY 1, 2' ELSE '' END)
 $row_hashes_query$;
 
 -- The condition "the row's key is one of these" (keys: a jsonb array of
@@ -608,7 +613,7 @@ REVOKE ALL ON FUNCTION supasync_private.range_expression(text, integer) FROM PUB
 REVOKE ALL ON FUNCTION supasync_private.flag_expression(text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], text, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.row_hashes_query(text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.row_hashes_query(text, text, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_filter(text, text, text[], jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.clock_query(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;

@@ -9,6 +9,7 @@ import { keyedHashes, parseRangeSums, type ChecksumTarget } from '../checksum.ts
 import type { DatabaseReads, KeyRangeSet, RowFlags } from '../reads.ts';
 import { copyOut } from './copy-out.ts';
 import { readRowHashes } from './row-hashes.ts';
+import { MAX_ROWS_SORTED_HERE, sortHere } from './sorted-hashes.ts';
 
 /** The questions of reads.ts this module answers, as DatabaseReads declares them. */
 export interface KeyRanges extends Pick<DatabaseReads, 'rangeSums' | 'rangeRows'> {
@@ -56,8 +57,13 @@ export function keyRanges(client: pg.Client): KeyRanges {
     async rowHashes(target, rowFilter, binary, flagged = null) {
       const { table, keyColumns } = target;
       const args = [table.schema, table.name, await hashOf(table, keyColumns, binary), await rowHashOf(target, binary, flagged), rowFilter];
-      const query = await runShared<string>(client, 'row_hashes_query', args);
-      return readRowHashes(client.query(copyOut(`COPY (${query}) TO STDOUT (FORMAT binary)`, { binary: true })));
+      const stream = async (ordered: boolean) => {
+        const query = await runShared<string>(client, 'row_hashes_query', [...args, ordered]);
+        return readRowHashes(client.query(copyOut(`COPY (${query}) TO STDOUT (FORMAT binary)`, { binary: true })));
+      };
+      // Sorted here where production's estimate (-1: never counted) says the pairs fit; else, or past it after all, by the server.
+      const fits = (target.rowEstimate ?? -1) <= MAX_ROWS_SORTED_HERE;
+      return (fits ? await sortHere(await stream(false)) : null) ?? stream(true);
     },
   };
 

@@ -60,12 +60,17 @@ export function readRowHashes(stream: Readable): RowHashes {
   };
 }
 
-/** One row's four words at `word` of `words`; false at the trailer. */
+/** One row's four words at `word` of `words`; false at the trailer. Decoded by hand: Buffer's readers check their arguments on every call. */
 function readRow(bytes: Buffer, at: number, words: Int32Array, word: number): boolean {
-  if (bytes.readInt16BE(at) !== 2) return false;
-  words[word] = bytes.readInt32BE(at + 6);
-  words[word + 1] = bytes.readInt32BE(at + 10);
-  words[word + 2] = bytes.readInt32BE(at + 18);
-  words[word + 3] = bytes.readInt32BE(at + 22);
+  if (bytes[at] !== 0 || bytes[at + 1] !== 2) return false;
+  words[word] = int32At(bytes, at + 6);
+  words[word + 1] = int32At(bytes, at + 10);
+  words[word + 2] = int32At(bytes, at + 18);
+  words[word + 3] = int32At(bytes, at + 22);
   return true;
+}
+
+/** The big-endian int32 at `at`. */
+function int32At(bytes: Buffer, at: number): number {
+  return ((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
 }
