@@ -23,7 +23,7 @@
 CREATE OR REPLACE FUNCTION public.supasync_catalog()
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $catalog$
-WITH relations AS (
+WITH RECURSIVE relations AS (
   SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
          c.relforcerowsecurity, c.relowner
   FROM pg_catalog.pg_class c
@@ -40,6 +40,31 @@ WITH relations AS (
       WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
         AND d.objid = c.oid AND d.deptype = 'e'
     )
+),
+-- Each type the tables' columns use, with the types under it (a domain's
+-- base, down to one that is not a domain): what binaryPortable below reads,
+-- worked out once per type rather than per column.
+under_domains(type_oid, under) AS (
+  SELECT DISTINCT a.atttypid, a.atttypid
+  FROM pg_catalog.pg_attribute a
+  JOIN relations r ON r.oid = a.attrelid
+  WHERE a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT u.type_oid, d.typbasetype FROM under_domains u
+  JOIN pg_catalog.pg_type d ON d.oid = u.under AND d.typtype = 'd'
+),
+portable AS (
+  SELECT u.type_oid, b.typtype = 'e' OR (COALESCE(el.typnamespace, b.typnamespace) = 'pg_catalog'::pg_catalog.regnamespace
+    AND COALESCE(el.typname, b.typname) = ANY (ARRAY[
+      'bool', 'bytea', 'char', 'name', 'text', 'varchar', 'bpchar', 'uuid', 'json', 'jsonb',
+      'int2', 'int4', 'int8', 'oid', 'float4', 'float8', 'numeric', 'money',
+      'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval',
+      'inet', 'cidr', 'macaddr', 'macaddr8', 'bit', 'varbit',
+      'int4range', 'int8range', 'numrange', 'daterange', 'tsrange', 'tstzrange']::pg_catalog.name[])) AS portable
+  FROM under_domains u
+  JOIN pg_catalog.pg_type b ON b.oid = u.under AND b.typtype <> 'd'
+  -- an array type is its element's typarray (int2vector and the like are not)
+  LEFT JOIN pg_catalog.pg_type el ON el.oid = b.typelem AND el.typarray = b.oid
 )
 SELECT pg_catalog.jsonb_build_object(
   'database', pg_catalog.current_database(),
@@ -104,25 +129,7 @@ SELECT pg_catalog.jsonb_build_object(
             -- label. Everything else (tsquery, tsvector, xml, reg*,
             -- geometric types, composites, arrays of user types, extension
             -- types such as citext, hstore or vector) goes as text.
-            'binaryPortable', COALESCE((
-              WITH RECURSIVE under_domains(type_oid) AS (
-                SELECT ty.oid
-                UNION ALL
-                SELECT d.typbasetype FROM under_domains u
-                JOIN pg_catalog.pg_type d ON d.oid = u.type_oid AND d.typtype = 'd'
-              )
-              SELECT b.typtype = 'e' OR (COALESCE(el.typnamespace, b.typnamespace) = 'pg_catalog'::pg_catalog.regnamespace
-                AND COALESCE(el.typname, b.typname) = ANY (ARRAY[
-                  'bool', 'bytea', 'char', 'name', 'text', 'varchar', 'bpchar', 'uuid', 'json', 'jsonb',
-                  'int2', 'int4', 'int8', 'oid', 'float4', 'float8', 'numeric', 'money',
-                  'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval',
-                  'inet', 'cidr', 'macaddr', 'macaddr8', 'bit', 'varbit',
-                  'int4range', 'int8range', 'numrange', 'daterange', 'tsrange', 'tstzrange']::pg_catalog.name[]))
-              FROM under_domains u
-              JOIN pg_catalog.pg_type b ON b.oid = u.type_oid AND b.typtype <> 'd'
-              -- an array type is its element's typarray (int2vector and the like are not)
-              LEFT JOIN pg_catalog.pg_type el ON el.typarray = b.oid
-            ), false),
+            'binaryPortable', COALESCE(portable.portable, false),
             'nullable', NOT a.attnotnull,
             'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
             'generated', CASE a.attgenerated WHEN 's' THEN 'stored' WHEN 'v' THEN 'virtual' END,
@@ -133,6 +140,7 @@ SELECT pg_catalog.jsonb_build_object(
           JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
           JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
           LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+          LEFT JOIN portable ON portable.type_oid = a.atttypid
           WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
         ),
         'primaryKey', (
