@@ -165,10 +165,13 @@ async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<
   const [write, remove, rewrite] = await Promise.all([
     written.length ? run.production.keyFilter(table.table, keyColumns, written) : null,
     removed.length ? run.staging.keyFilter(table.table, keyColumns, removed) : null,
-    clears && rows.every ? 'true' : rewritten.length ? run.staging.keyFilter(table.table, keyColumns, rewritten) : null,
+    clears && rows.every ? EVERY_ROW_FILTER : rewritten.length ? run.staging.keyFilter(table.table, keyColumns, rewritten) : null,
   ]);
   return { ...comparison, filters: { write, remove, rewrite } };
 }
+
+/** The filter that clears a table read whole: every staging row. */
+const EVERY_ROW_FILTER = 'true';
 
 /** The keys of the rows staging holds otherwise than production: written, not missing. */
 function keysRewritten(rows: ChangedRows): KeyValues[] {
@@ -262,9 +265,17 @@ export async function deleteMissingRows(
   for (const group of tableGroups(removing, session, 'children first')) {
     await inParallel(group, session.parallelTables, async (table) => {
       const { remove, rewrite } = comparisons.get(qualifiedName(table.table))?.filters ?? {};
-      if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, rowsWritten ? `(${remove}) AND NOT (${rowsWritten})` : remove));
+      const removing = async () => {
+        if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, rowsWritten ? `(${remove}) AND NOT (${rowsWritten})` : remove));
+      };
       // Rows about to be written again: not counted as deleted (Comparison.filters.rewrite, set only where checks are off).
-      if (rewrite) await session.deleteWhere(table, rewrite);
+      const clearing = async () => {
+        if (rewrite) await session.deleteWhere(table, rewrite);
+      };
+      // Over REST two requests at once where they name keys no row shares (not a table cleared whole, whose
+      // rows the first delete must count); directly one after the other, on the one connection.
+      if (session.parallelTables > 1 && rewrite !== EVERY_ROW_FILTER) await Promise.all([removing(), clearing()]);
+      else for (const step of [removing, clearing]) await step();
     });
   }
   return deleted;
