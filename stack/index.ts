@@ -204,7 +204,12 @@ async function handOver(client: pg.Client, owner: string): Promise<void> {
   // supasync's write functions are SECURITY DEFINER: installed by this role,
   // the REST path has its rights, and may not set session_replication_role either.
   await client.query(`ALTER SCHEMA supasync_private OWNER TO ${role}`);
-  await client.query(`ALTER TABLE supasync_private.sync_target OWNER TO ${role}`);
+  // Its tables too (the sync-target mark, incremental watermarks): created by whoever installed the functions.
+  const { rows: privateTables } = await client.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'supasync_private' AND c.relkind IN ('r', 'p')`,
+  );
+  for (const { name } of privateTables) await client.query(`ALTER TABLE ${name} OWNER TO ${role}`);
   const { rows: functions } = await client.query<{ signature: string }>(
     `SELECT p.oid::regprocedure::text AS signature FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = 'supasync_private' OR (n.nspname = 'public' AND p.proname LIKE 'supasync\\_%')`,

@@ -91,24 +91,58 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
 -- around each batch, and a table that references itself loads in two passes:
 -- its rows first with the self-referencing columns NULL, then those columns
 -- set by key (supasync_set_columns).
--- The user triggers that would fire on a table as this transaction writes
--- it (user_triggers: the direct path asks the same): under the replica role
--- those enabled ALWAYS ('A') or REPLICA ('R'), which the role does not
--- silence (an audit trigger set to fire on a replica too would add rows of
--- its own to staging); without it those enabled ORIGIN ('O', the default)
--- or ALWAYS. Each as its mode and name ('A:audit'), disabled until this
+-- The user triggers and rules that would fire on a table as this transaction
+-- writes it (user_triggers: the direct path asks the same), on the table and
+-- on each of its partitions, where the rows land and their own row triggers
+-- fire (a partition may have triggers of its own, and its clones of the
+-- table's keep a mode of their own). Under the replica role those enabled
+-- ALWAYS ('A') or REPLICA ('R'), which the role does not silence (an audit
+-- trigger set to fire on a replica too would add rows of its own to
+-- staging); without it those enabled ORIGIN ('O', the default) or ALWAYS.
+-- Rules likewise (a soft-delete rule would turn the deletes of a mirror into
+-- updates; an INSERT rule refuses ON CONFLICT). Each entry is its kind
+-- (T trigger, R rule), its mode, its relation's oid and its name
+-- ('TA:16384:audit'), disabled on that relation alone (ONLY) until this
 -- transaction enables it again in the mode it had: ALTER TABLE is
 -- transactional, so a failed batch leaves them as they were. Only the
--- table's owner may do this; supasync_write_checks() finds the tables where
--- the functions' owner is not, before anything is written.
+-- relation's owner may do this; supasync_write_checks() finds the tables
+-- where the functions' owner is not, before anything is written.
 DROP FUNCTION IF EXISTS supasync_private.user_triggers(regclass);
 CREATE OR REPLACE FUNCTION supasync_private.user_triggers(relation regclass, replica boolean)
 RETURNS text[] LANGUAGE sql STABLE SET search_path = ''
 AS $user_triggers$
-SELECT COALESCE(pg_catalog.array_agg(tgenabled::text || ':' || tgname::text ORDER BY tgname), '{}')
-FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.regclass AND NOT tgisinternal
-  AND tgenabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END)
+WITH tree AS (
+  SELECT $1::pg_catalog.regclass::pg_catalog.oid AS relid
+  UNION
+  SELECT relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass)
+), firing AS (
+  SELECT CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END AS modes
+)
+SELECT COALESCE(pg_catalog.array_agg(entry ORDER BY entry), '{}')
+FROM (
+  SELECT 'T' || t.tgenabled::text || ':' || t.tgrelid::text || ':' || t.tgname::text AS entry
+  FROM tree JOIN pg_catalog.pg_trigger t ON t.tgrelid = tree.relid CROSS JOIN firing
+  WHERE NOT t.tgisinternal AND t.tgenabled::text = ANY (firing.modes)
+  UNION ALL
+  SELECT 'R' || r.ev_enabled::text || ':' || r.ev_class::text || ':' || r.rulename::text
+  FROM tree JOIN pg_catalog.pg_rewrite r ON r.ev_class = tree.relid CROSS JOIN firing
+  WHERE r.rulename <> '_RETURN' AND r.ev_enabled::text = ANY (firing.modes)
+) listed
 $user_triggers$;
+
+-- The ALTER TABLE that disables (`enable` false) or enables again in its
+-- mode one entry of user_triggers (the direct path runs this body too).
+DROP FUNCTION IF EXISTS supasync_private.enable_trigger_query(regclass, text);
+CREATE OR REPLACE FUNCTION supasync_private.trigger_switch_query(entry text, enable boolean)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $trigger_switch_query$
+SELECT pg_catalog.format('ALTER TABLE ONLY %s %s %s %I',
+  pg_catalog.split_part($1::text, ':', 2)::pg_catalog.oid::pg_catalog.regclass,
+  CASE WHEN NOT $2::boolean THEN 'DISABLE'
+       ELSE 'ENABLE' || CASE substr($1::text, 2, 1) WHEN 'A' THEN ' ALWAYS' WHEN 'R' THEN ' REPLICA' ELSE '' END END,
+  CASE left($1::text, 1) WHEN 'R' THEN 'RULE' ELSE 'TRIGGER' END,
+  substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2)) + 3))
+$trigger_switch_query$;
 
 DROP FUNCTION IF EXISTS supasync_private.disable_user_triggers(regclass);
 CREATE OR REPLACE FUNCTION supasync_private.disable_user_triggers(relation regclass, replica boolean)
@@ -120,20 +154,13 @@ DECLARE
 BEGIN
   triggers := supasync_private.user_triggers(relation, replica);
   FOREACH entry IN ARRAY triggers LOOP
-    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', relation, substr(entry, 3));
+    EXECUTE supasync_private.trigger_switch_query(entry, false);
   END LOOP;
   RETURN triggers;
 END
 $disable$;
 
--- Each trigger user_triggers listed, enabled again in its mode (the direct path runs this body too).
-CREATE OR REPLACE FUNCTION supasync_private.enable_trigger_query(relation regclass, entry text)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $enable_trigger_query$
-SELECT pg_catalog.format('ALTER TABLE %s ENABLE %sTRIGGER %I', $1::pg_catalog.regclass,
-  CASE left($2::text, 1) WHEN 'A' THEN 'ALWAYS ' WHEN 'R' THEN 'REPLICA ' ELSE '' END, substr($2::text, 3))
-$enable_trigger_query$;
-
+-- Each trigger and rule user_triggers listed, enabled again in its mode.
 CREATE OR REPLACE FUNCTION supasync_private.enable_triggers(relation regclass, triggers text[])
 RETURNS void LANGUAGE plpgsql SET search_path = ''
 AS $enable$
@@ -141,33 +168,47 @@ DECLARE
   entry text;
 BEGIN
   FOREACH entry IN ARRAY triggers LOOP
-    EXECUTE supasync_private.enable_trigger_query(relation, entry);
+    EXECUTE supasync_private.trigger_switch_query(entry, true);
   END LOOP;
 END
 $enable$;
 
--- The tables of $1 ([{"schema", "name"}, ...]) with user triggers that
--- would fire as the role writes them (user_triggers, with or without the
--- replica role: $2) and that it may not disable, not owning the table: for
--- supasync_write_checks below, and asked the same on the direct path.
+-- The tables of $1 ([{"schema", "name"}, ...]) with user triggers or rules
+-- that would fire as the role writes them (user_triggers, with or without
+-- the replica role: $2) and that it may not disable, not owning the table or
+-- the partition they are on: for supasync_write_checks below, and asked the
+-- same on the direct path. Each such relation is named with its owner and
+-- the triggers' and rules' names.
 DROP FUNCTION IF EXISTS supasync_private.foreign_triggers(jsonb);
 CREATE OR REPLACE FUNCTION supasync_private.foreign_triggers(tables jsonb, replica boolean)
 RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
 AS $foreign_triggers$
 SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('table', name, 'owner', owner, 'triggers', triggers) ORDER BY name), '[]')
 FROM (
-  SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name,
-         pg_catalog.pg_get_userbyid(c.relowner) AS owner,
-         pg_catalog.array_agg(t.tgname::text ORDER BY t.tgname) AS triggers
+  SELECT pg_catalog.format('%I.%I', pn.nspname, pc.relname) AS name,
+         pg_catalog.pg_get_userbyid(pc.relowner) AS owner,
+         pg_catalog.array_agg(found.name ORDER BY found.name) AS triggers
   FROM pg_catalog.jsonb_array_elements($1::jsonb) AS wanted
   JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
-  JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid
+  CROSS JOIN LATERAL (
+    SELECT c.oid AS relid UNION SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)
+  ) tree
+  JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid
+  JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+  CROSS JOIN LATERAL (
+    SELECT t.tgname::text AS name FROM pg_catalog.pg_trigger t
+    WHERE t.tgrelid = pc.oid AND NOT t.tgisinternal
+      AND t.tgenabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END)
+    UNION ALL
+    SELECT 'rule ' || r.rulename::text FROM pg_catalog.pg_rewrite r
+    WHERE r.ev_class = pc.oid AND r.rulename <> '_RETURN'
+      AND r.ev_enabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END)
+  ) found
   -- The role that writes: in a SECURITY DEFINER function, the function's owner.
-  WHERE NOT t.tgisinternal AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
-    AND t.tgenabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END)
+  WHERE NOT pg_catalog.pg_has_role(pc.relowner, 'USAGE')
   GROUP BY 1, 2
-) found
+) listed
 $foreign_triggers$;
 
 -- Before any REST load writes: who the functions run as, the privileges that
@@ -283,7 +324,7 @@ END
 $set$;
 
 REVOKE ALL ON FUNCTION supasync_private.user_triggers(regclass, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.enable_trigger_query(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.trigger_switch_query(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.foreign_triggers(jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.enable_triggers(regclass, text[]) FROM PUBLIC;

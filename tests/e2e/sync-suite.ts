@@ -86,7 +86,7 @@ export function defineSyncSuite(via: Via): void {
       expect(result.stdout).toMatch(/\| auth\.users +\| 40 +\| 40 +\| ✅ Perfect +\|/);
     });
 
-    it("keeps production's values where staging's triggers would rewrite them", async () => {
+    it("keeps production's values where staging's triggers or rules would rewrite them", async () => {
       const staging = await freshStaging('triggers');
       expect((await sync(staging, ['--yes'])).code).toBe(0);
       const [prodHotels, stagingHotels] = await Promise.all(
@@ -97,11 +97,13 @@ export function defineSyncSuite(via: Via): void {
         [production, staging].map((p) => query<{ n: string }>(p.adminUrl, 'SELECT count(*) AS n FROM public.audit_events')),
       );
       expect(stagingAudit).toEqual(prodAudit); // chat_messages_audit did not fire
-      // Nor did a trigger enabled ALWAYS or REPLICA (the replica role does not silence those): notes signed once, countries not renamed.
+      // Nor did a trigger enabled ALWAYS or REPLICA (the replica role does not silence those): notes signed once, countries not renamed,
+      // nor one of a partition alone (events tagged once); nor a rule enabled REPLICA (every country written).
       const notesAndCountries = (url: string) =>
         query(
           url,
-          `SELECT (SELECT string_agg(note, '|' ORDER BY id) FROM public.booking_notes) AS notes, (SELECT string_agg(name, '|' ORDER BY 1) FROM public.sire_countries) AS countries`,
+          `SELECT (SELECT string_agg(note, '|' ORDER BY id) FROM public.booking_notes) AS notes, (SELECT string_agg(name, '|' ORDER BY 1) FROM public.sire_countries) AS countries,
+                  (SELECT string_agg(kind, '|' ORDER BY id, occurred_on) FROM public.booking_events) AS events`,
         );
       expect(await notesAndCountries(staging.adminUrl)).toEqual(await notesAndCountries(production.adminUrl));
       // And both are back in their own modes.

@@ -16,18 +16,24 @@ export const cycleKeys = (url: string) =>
        'public.invoicing_ranges'::regclass, 'public.invoices_2025'::regclass, 'public.invoices_2026'::regclass) ORDER BY 1, 2`,
   );
 
-/** Staging's triggers that would rewrite copied rows, with their mode: enabled ('O'), ALWAYS ('A'), REPLICA ('R'), or disabled ('D'). */
+/** Staging's triggers and rules that would rewrite copied rows, with their mode: enabled ('O'), ALWAYS ('A'), REPLICA ('R'), or disabled ('D'). */
 export const rewritingTriggers = (url: string) =>
   query(
     url,
-    `SELECT tgname, tgenabled FROM pg_trigger
-     WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit', 'booking_notes_sign', 'sire_countries_mark') ORDER BY 1`,
+    `SELECT tgname, tgenabled::text FROM pg_trigger
+     WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit', 'booking_notes_sign', 'sire_countries_mark', 'booking_events_2026_tag')
+     UNION ALL
+     SELECT rulename, ev_enabled::text FROM pg_rewrite WHERE rulename IN ('sire_countries_keep', 'sire_countries_ignore')
+     ORDER BY 1`,
   );
 
 /** Each as the fixture declares it. */
 export const BOTH_ENABLED = [
+  { tgname: 'booking_events_2026_tag', tgenabled: 'A' },
   { tgname: 'booking_notes_sign', tgenabled: 'A' },
   { tgname: 'chat_messages_audit', tgenabled: 'O' },
   { tgname: 'hotels_touch_updated_at', tgenabled: 'O' },
+  { tgname: 'sire_countries_ignore', tgenabled: 'R' },
+  { tgname: 'sire_countries_keep', tgenabled: 'R' },
   { tgname: 'sire_countries_mark', tgenabled: 'R' },
 ];

@@ -38,25 +38,24 @@ const WRITE_CHECKS = z.object({
 type WriteChecks = z.infer<typeof WRITE_CHECKS>;
 
 export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): Promise<RestLoad> {
-  const [replica, checks] = await Promise.all([
+  const [replica, checks, version] = await Promise.all([
     callRpc(staging, 'supasync_can_disable_checks', {}, { answer: z.boolean() }).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write');
     }),
     callRpc(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }, { answer: WRITE_CHECKS }).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write');
     }),
+    // Functions from before versions were recorded lack it: 0.
+    callRpc(staging, 'supasync_version', {}, { answer: z.number() }).catch((error: unknown) => {
+      if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
+      throw explainSetupFailure(error, '_supasync_read');
+    }),
   ]);
   refuseMissingPrivileges(checks, plan);
+  const older = version < SILENCES_EVERY_TRIGGER_SINCE ? [olderFunctionsWarning()] : [];
   if (replica) {
     const foreign = checks.foreign_replica_triggers ?? [];
     if (foreign.length) throw new DatabaseError(describeForeignReplicaTriggers(foreign, `staging's supasync functions run as ${checks.owner}, which`));
-    // Functions before version 9 neither report nor disable the triggers the replica role does not silence.
-    const older = checks.foreign_replica_triggers
-      ? []
-      : [
-          "staging's supasync functions are older than version 9: a trigger of staging's enabled ALWAYS or REPLICA would fire as rows are written. " +
-            `Update them: ${commandLine('install-rpcs')} --staging`,
-        ];
     return { method: { kind: 'replica', warnings: older }, secondPasses: new Map(), cycles: [] };
   }
 
@@ -89,6 +88,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
     method: {
       kind: 'foreign-key order',
       warnings: [
+        ...older,
         "staging's supasync functions may not SET session_replication_role: loading in foreign-key order, with user triggers disabled around each batch.",
         ...describeSecondPasses(passes),
         ...cycles.map(
@@ -100,6 +100,21 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
     secondPasses: passes.columns,
     cycles,
   };
+}
+
+/**
+ * The version whose write functions silence, as rows are written, every
+ * trigger and rule that would fire: before 9 not those enabled ALWAYS or
+ * REPLICA under the replica role, before 10 not a partition's own triggers
+ * (nor its clones of the table's) and no rule.
+ */
+const SILENCES_EVERY_TRIGGER_SINCE = 10;
+
+function olderFunctionsWarning(): string {
+  return (
+    `staging's supasync functions are older than version ${SILENCES_EVERY_TRIGGER_SINCE}: a trigger they do not silence (one enabled ALWAYS or REPLICA, ` +
+    `one on a partition) or a rule of a table this run writes may fire as rows are written. Update them: ${commandLine('install-rpcs')} --staging`
+  );
 }
 
 function explainSetupFailure(error: unknown, migration: string): Error {
