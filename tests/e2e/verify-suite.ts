@@ -83,10 +83,11 @@ export function defineVerifySuite(via: Via): void {
         await query(
           staging.adminUrl,
           `
+          -- Before the replica role, under which the fixture's REPLICA rule would keep the row out.
+          INSERT INTO public.sire_countries VALUES ('ZZZ', 'Staging only');
           SET session_replication_role = replica;
           UPDATE public.hotels SET name = name || ' ' WHERE id = '${changedHotel}';
           DELETE FROM public.chat_messages WHERE id = '${deletedMessage}';
-          INSERT INTO public.sire_countries VALUES ('ZZZ', 'Staging only');
           UPDATE public.type_zoo SET ratio = 0 WHERE id = 6; -- was -0: equal as numbers, not as data
           SELECT setval('public.ticket_number_seq', 1041, true); -- called once more than production's
           ALTER DATABASE ${staging.name} SET TimeZone = 'Asia/Tokyo';
