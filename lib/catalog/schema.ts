@@ -47,6 +47,8 @@ const table = z.object({
   foreignKeys: z.array(foreignKey),
   sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
   triggers: z.array(z.object({ name: z.string(), enabled: z.boolean(), definition: z.string() })),
+  /** Absent from functions before version 10. */
+  inheritedBy: z.array(z.string()).optional(),
 });
 
 export const CATALOG = z.object({

@@ -112,6 +112,8 @@ export interface Table extends TableRef {
   foreignKeys: ForeignKey[];
   sequences: OwnedSequence[];
   triggers: Trigger[];
+  /** Tables that INHERIT from this one (not its partitions), quoted: a query of it reads their rows too. Unknown (absent) from REST functions before version 10. */
+  inheritedBy?: string[];
 }
 
 export interface Catalog {

@@ -7,6 +7,7 @@ import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
 import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
+import { refuseInheritedTables } from './inherited-tables.ts';
 import { refuseUnreadableProduction } from './production-reads.ts';
 import { masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
 import { maskKeyFromEnvironment } from '../mask/key.ts';
@@ -90,6 +91,7 @@ export async function prepareRun(options: {
       plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);
     }
     refuseUnreadableProduction(productionCatalog, plan);
+    refuseInheritedTables(productionCatalog, stagingCatalog, plan);
     let masker: Masker | null = null;
     if (options.mask && masksAsked(options.mask)) {
       // Rules are checked against the catalogs whatever the selection; the secret is needed once a chosen table is masked,

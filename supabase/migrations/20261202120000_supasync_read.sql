@@ -232,6 +232,15 @@ SELECT pg_catalog.jsonb_build_object(
             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
             AND d.refobjid = r.oid AND d.deptype IN ('a', 'i')
         ),
+        -- Tables that INHERIT from this one (not its partitions): a query of
+        -- it reads their rows too, and TRUNCATE empties them.
+        'inheritedBy', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.format('%I.%I', cn.nspname, cc.relname) ORDER BY cn.nspname, cc.relname), '[]'::jsonb)
+          FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class cc ON cc.oid = i.inhrelid
+          JOIN pg_catalog.pg_namespace cn ON cn.oid = cc.relnamespace
+          WHERE i.inhparent = r.oid AND NOT cc.relispartition
+        ),
         'triggers', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', tg.tgname,
