@@ -122,6 +122,22 @@ export function defineSyncSuite(via: Via): void {
       expect(await syncedDigests(staging.adminUrl)).toEqual(before);
     });
 
+    it('stops before writing when a partition it may not alter has a trigger the replica role does not silence', async () => {
+      const staging = await freshStaging('partition_owner');
+      await query(
+        staging.adminUrl,
+        `CREATE TRIGGER booking_events_2025_tag BEFORE INSERT ON public.booking_events_2025 FOR EACH ROW EXECUTE FUNCTION public.booking_events_tag();
+         ALTER TABLE public.booking_events_2025 ENABLE ALWAYS TRIGGER booking_events_2025_tag;
+         ALTER TABLE public.booking_events_2025 OWNER TO supabase_storage_admin;`,
+      );
+      const before = await syncedDigests(staging.adminUrl);
+      const result = await sync(staging, ['--yes']);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain('public.booking_events_2025 (triggers booking_events_2025_tag; owned by supabase_storage_admin)');
+      expect(result.stderr).toContain('Nothing was changed.');
+      expect(await syncedDigests(staging.adminUrl)).toEqual(before);
+    });
+
     it('hands out fresh ids in staging after the sync, from every sequence, owned by a column or not', async () => {
       const staging = await freshStaging('sequences');
       // Staging's own life had taken its sequences further than production's: a replace sets them to production's all the same.
