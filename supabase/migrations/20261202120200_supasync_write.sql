@@ -100,8 +100,10 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
 -- trigger set to fire on a replica too would add rows of its own to
 -- staging); without it those enabled ORIGIN ('O', the default) or ALWAYS.
 -- Rules likewise (a soft-delete rule would turn the deletes of a mirror into
--- updates; an INSERT rule refuses ON CONFLICT). Each entry is its kind
--- (T trigger, R rule), its mode, its relation's oid and its name
+-- updates; an INSERT rule refuses ON CONFLICT), and checks added NOT VALID
+-- (production's rows that predate one would be refused, see below). Each
+-- entry is its kind (T trigger, R rule, C check), its mode, its relation's
+-- oid and its name
 -- ('TA:16384:audit'), disabled on that relation alone (ONLY) until this
 -- transaction enables it again in the mode it had: ALTER TABLE is
 -- transactional, so a failed batch leaves them as they were. Only the
@@ -127,21 +129,41 @@ FROM (
   SELECT 'R' || r.ev_enabled::text || ':' || r.ev_class::text || ':' || r.rulename::text
   FROM tree JOIN pg_catalog.pg_rewrite r ON r.ev_class = tree.relid CROSS JOIN firing
   WHERE r.rulename <> '_RETURN' AND r.ev_enabled::text = ANY (firing.modes)
+  UNION ALL
+  -- A check added NOT VALID, which production's older rows may break, on a
+  -- table (or partition) of the role's own: dropped, and added again NOT
+  -- VALID, as it was (no rows are scanned). The entry carries the name's
+  -- length, the name and the definition ('CN:16384:3:qtyCHECK (...) NOT VALID').
+  SELECT 'CN:' || c.conrelid::text || ':' || pg_catalog.length(c.conname::text)::text || ':' || c.conname::text || pg_catalog.pg_get_constraintdef(c.oid)
+  FROM tree JOIN pg_catalog.pg_constraint c ON c.conrelid = tree.relid
+  JOIN pg_catalog.pg_class k ON k.oid = c.conrelid
+  WHERE c.contype = 'c' AND NOT c.convalidated AND c.conislocal AND k.relkind = 'r' AND pg_catalog.pg_has_role(k.relowner, 'USAGE')
 ) listed
 $user_triggers$;
 
 -- The ALTER TABLE that disables (`enable` false) or enables again in its
--- mode one entry of user_triggers (the direct path runs this body too).
+-- mode one entry of user_triggers, or drops and adds again a NOT VALID
+-- check (the direct path runs this body too).
 DROP FUNCTION IF EXISTS supasync_private.enable_trigger_query(regclass, text);
 CREATE OR REPLACE FUNCTION supasync_private.trigger_switch_query(entry text, enable boolean)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $trigger_switch_query$
-SELECT pg_catalog.format('ALTER TABLE ONLY %s %s %s %I',
-  pg_catalog.split_part($1::text, ':', 2)::pg_catalog.oid::pg_catalog.regclass,
-  CASE WHEN NOT $2::boolean THEN 'DISABLE'
-       ELSE 'ENABLE' || CASE substr($1::text, 2, 1) WHEN 'A' THEN ' ALWAYS' WHEN 'R' THEN ' REPLICA' ELSE '' END END,
-  CASE left($1::text, 1) WHEN 'R' THEN 'RULE' ELSE 'TRIGGER' END,
-  substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2)) + 3))
+SELECT CASE WHEN e.kind = 'C' THEN
+         CASE WHEN $2::boolean
+           THEN pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', e.relation, left(e.check_rest, e.name_length), substr(e.check_rest, e.name_length + 1))
+           ELSE pg_catalog.format('ALTER TABLE ONLY %s DROP CONSTRAINT %I', e.relation, left(e.check_rest, e.name_length)) END
+       ELSE pg_catalog.format('ALTER TABLE ONLY %s %s %s %I', e.relation,
+         CASE WHEN NOT $2::boolean THEN 'DISABLE'
+              ELSE 'ENABLE' || CASE e.mode WHEN 'A' THEN ' ALWAYS' WHEN 'R' THEN ' REPLICA' ELSE '' END END,
+         CASE e.kind WHEN 'R' THEN 'RULE' ELSE 'TRIGGER' END, e.rest) END
+FROM (
+  SELECT left($1::text, 1) AS kind, substr($1::text, 2, 1) AS mode,
+         pg_catalog.split_part($1::text, ':', 2)::pg_catalog.oid::pg_catalog.regclass AS relation,
+         substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2)) + 3) AS rest,
+         CASE WHEN left($1::text, 1) = 'C' THEN pg_catalog.split_part($1::text, ':', 3)::integer END AS name_length,
+         substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2))
+           + length(pg_catalog.split_part($1::text, ':', 3)) + 4) AS check_rest
+) e
 $trigger_switch_query$;
 
 DROP FUNCTION IF EXISTS supasync_private.disable_user_triggers(regclass);

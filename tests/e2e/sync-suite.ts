@@ -108,6 +108,16 @@ export function defineSyncSuite(via: Via): void {
       expect(await notesAndCountries(staging.adminUrl)).toEqual(await notesAndCountries(production.adminUrl));
       // And both are back in their own modes.
       expect(await rewritingTriggers(staging.adminUrl)).toEqual(BOTH_ENABLED);
+      // Production's rates from before the NOT VALID check arrived, and the check is back as it was.
+      expect(await query(staging.adminUrl, `SELECT count(*)::int AS n FROM public.unit_daily_rates WHERE price = 0`)).toEqual(
+        await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.unit_daily_rates WHERE price = 0`),
+      );
+      expect(
+        await query(
+          staging.adminUrl,
+          `SELECT conname, convalidated, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'public.unit_daily_rates'::regclass AND contype = 'c'`,
+        ),
+      ).toEqual([{ conname: 'unit_daily_rates_price_positive', convalidated: false, definition: 'CHECK ((price > (0)::numeric)) NOT VALID' }]);
     });
 
     it('stops before writing when a table it may not alter has a trigger the replica role does not silence (auth.users, ALWAYS)', async () => {
@@ -343,7 +353,7 @@ export function defineSyncSuite(via: Via): void {
           staging.adminUrl,
           `
         INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'stale staging row', now());
-        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (length(content) < 330) NOT VALID;`,
+        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (length(content) < 330);`,
         );
         const before = await tableDigests(staging.adminUrl);
         const result = await sync(staging, ['--yes']);

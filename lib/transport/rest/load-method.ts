@@ -106,14 +106,15 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
  * The version whose write functions silence, as rows are written, every
  * trigger and rule that would fire: before 9 not those enabled ALWAYS or
  * REPLICA under the replica role, before 10 not a partition's own triggers
- * (nor its clones of the table's) and no rule.
+ * (nor its clones of the table's), no rule, and no check added NOT VALID.
  */
 const SILENCES_EVERY_TRIGGER_SINCE = 10;
 
 function olderFunctionsWarning(): string {
   return (
     `staging's supasync functions are older than version ${SILENCES_EVERY_TRIGGER_SINCE}: a trigger they do not silence (one enabled ALWAYS or REPLICA, ` +
-    `one on a partition) or a rule of a table this run writes may fire as rows are written. Update them: ${commandLine('install-rpcs')} --staging`
+    `one on a partition) or a rule of a table this run writes may fire as rows are written, and a check added NOT VALID refuse production's older rows. ` +
+    `Update them: ${commandLine('install-rpcs')} --staging`
   );
 }
 
