@@ -18,7 +18,7 @@ export function refuseInheritedTables(production: Catalog, staging: Catalog, pla
   if (!inherited.length) return;
   throw new DatabaseError(
     `${inherited.map(({ table, children }) => `${table} (inherited by ${children.join(', ')})`).join(', ')}: ` +
-      'other tables INHERIT from these, so every query of them reads those tables\' rows too and emptying them empties those: ' +
+      "other tables INHERIT from these, so every query of them reads those tables' rows too and emptying them empties those: " +
       'a copy would write their rows in twice or lose them. supasync does not copy a table others inherit from (partitioned tables it does). ' +
       `Leave ${inherited.length === 1 ? 'it' : 'them'} out with --exclude ${inherited.map(({ table }) => table).join(',')}; ` +
       'the tables that inherit are copied on their own. Nothing was changed.',
