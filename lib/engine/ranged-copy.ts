@@ -265,17 +265,17 @@ export async function deleteMissingRows(
   for (const group of tableGroups(removing, session, 'children first')) {
     await inParallel(group, session.parallelTables, async (table) => {
       const { remove, rewrite } = comparisons.get(qualifiedName(table.table))?.filters ?? {};
-      const removing = async () => {
+      const deleteMissing = async () => {
         if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, rowsWritten ? `(${remove}) AND NOT (${rowsWritten})` : remove));
       };
       // Rows about to be written again: not counted as deleted (Comparison.filters.rewrite, set only where checks are off).
-      const clearing = async () => {
+      const clearRewritten = async () => {
         if (rewrite) await session.deleteWhere(table, rewrite);
       };
       // Over REST two requests at once where they name keys no row shares (not a table cleared whole, whose
       // rows the first delete must count); directly one after the other, on the one connection.
-      if (session.parallelTables > 1 && rewrite !== EVERY_ROW_FILTER) await Promise.all([removing(), clearing()]);
-      else for (const step of [removing, clearing]) await step();
+      if (session.parallelTables > 1 && rewrite !== EVERY_ROW_FILTER) await Promise.all([deleteMissing(), clearRewritten()]);
+      else for (const step of [deleteMissing, clearRewritten]) await step();
     });
   }
   return deleted;

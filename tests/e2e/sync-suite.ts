@@ -120,33 +120,35 @@ export function defineSyncSuite(via: Via): void {
       ).toEqual([{ conname: 'unit_daily_rates_price_positive', convalidated: false, definition: 'CHECK ((price > (0)::numeric)) NOT VALID' }]);
     });
 
-    it('stops before writing when a table it may not alter has a trigger the replica role does not silence (auth.users, ALWAYS)', async () => {
-      const staging = await freshStaging('always');
-      await query(staging.adminUrl, 'ALTER TABLE auth.users ENABLE ALWAYS TRIGGER on_auth_user_created');
-      const before = await syncedDigests(staging.adminUrl);
-      const result = await sync(staging, ['--yes']);
-      expect(result.code, result.stderr).toBe(1);
-      expect(result.stderr).toContain('auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)');
-      expect(result.stderr).toContain('enabled ALWAYS or REPLICA, so they fire even with session_replication_role = replica');
-      expect(result.stderr).toContain('Nothing was changed.');
-      expect(await syncedDigests(staging.adminUrl)).toEqual(before);
-    });
-
-    it('stops before writing when a partition it may not alter has a trigger the replica role does not silence', async () => {
-      const staging = await freshStaging('partition_owner');
-      await query(
-        staging.adminUrl,
-        `CREATE TRIGGER booking_events_2025_tag BEFORE INSERT ON public.booking_events_2025 FOR EACH ROW EXECUTE FUNCTION public.booking_events_tag();
-         ALTER TABLE public.booking_events_2025 ENABLE ALWAYS TRIGGER booking_events_2025_tag;
-         ALTER TABLE public.booking_events_2025 OWNER TO supabase_storage_admin;`,
-      );
-      const before = await syncedDigests(staging.adminUrl);
-      const result = await sync(staging, ['--yes']);
-      expect(result.code, result.stderr).toBe(1);
-      expect(result.stderr).toContain('public.booking_events_2025 (triggers booking_events_2025_tag; owned by supabase_storage_admin)');
-      expect(result.stderr).toContain('Nothing was changed.');
-      expect(await syncedDigests(staging.adminUrl)).toEqual(before);
-    });
+    for (const { what, project, setUp, named } of [
+      {
+        what: 'a table (auth.users)',
+        project: 'always',
+        setUp: 'ALTER TABLE auth.users ENABLE ALWAYS TRIGGER on_auth_user_created',
+        named: 'auth.users (triggers on_auth_user_created; owned by supabase_auth_admin)',
+      },
+      {
+        what: 'a partition',
+        project: 'partition_owner',
+        setUp: `CREATE TRIGGER booking_events_2025_tag BEFORE INSERT ON public.booking_events_2025
+                  FOR EACH ROW EXECUTE FUNCTION public.append_to_column('kind', ' (tagged)');
+                ALTER TABLE public.booking_events_2025 ENABLE ALWAYS TRIGGER booking_events_2025_tag;
+                ALTER TABLE public.booking_events_2025 OWNER TO supabase_storage_admin;`,
+        named: 'public.booking_events_2025 (triggers booking_events_2025_tag; owned by supabase_storage_admin)',
+      },
+    ]) {
+      it(`stops before writing when ${what} it may not alter has a trigger the replica role does not silence`, async () => {
+        const staging = await freshStaging(project);
+        await query(staging.adminUrl, setUp);
+        const before = await syncedDigests(staging.adminUrl);
+        const result = await sync(staging, ['--yes']);
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr).toContain(named);
+        expect(result.stderr).toContain('enabled ALWAYS or REPLICA, so they fire even with session_replication_role = replica');
+        expect(result.stderr).toContain('Nothing was changed.');
+        expect(await syncedDigests(staging.adminUrl)).toEqual(before);
+      });
+    }
 
     it('hands out fresh ids in staging after the sync, from every sequence, owned by a column or not', async () => {
       const staging = await freshStaging('sequences');
