@@ -447,6 +447,39 @@ FROM (
 ) updated
 $insert_query$;
 
+-- Where an upsert under the replica role meets a unique or exclusion
+-- violation: the staging rows production holds otherwise, deleted, so that
+-- the INSERT, run again, writes them afresh. A value production moved
+-- between two rows staging holds both of (two usernames swapped, items
+-- reordered on a unique position, bookings moved into each other's slots)
+-- otherwise meets the other row's old value, one row at a time. Only under
+-- the replica role: there no foreign key fires on the DELETE, so nothing
+-- cascades and no child waits for its parent, which the INSERT then writes
+-- again. Rows compared as the upsert compares them (identity ALWAYS columns
+-- left out), keys matched as its merge matches them.
+CREATE OR REPLACE FUNCTION supasync_private.clear_changed_query(relation regclass, columns text[], key_columns text[], source text)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $clear_changed_query$
+SELECT pg_catalog.format('DELETE FROM %s AS target USING %s AS source (%s) WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
+  $1::pg_catalog.regclass, $4::text, compared.listed, keyed.match_target, compared.targets, compared.sources)
+FROM (
+  SELECT pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull THEN 'target.%1$I = source.%1$I'
+           ELSE '(target.%1$I = source.%1$I OR (target.%1$I IS NULL AND source.%1$I IS NULL))' END, u.k), ' AND ' ORDER BY u.o) AS match_target
+  FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(k, o)
+  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.regclass AND a.attname = u.k AND a.attnum > 0 AND NOT a.attisdropped
+) keyed,
+(
+  -- Every column named, as the source gives them in order; compared, all but identity ALWAYS ones.
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position) AS listed,
+         pg_catalog.string_agg(pg_catalog.format('target.%I', c.name), ', ' ORDER BY c.position) FILTER (WHERE a.attidentity IS DISTINCT FROM 'a') AS targets,
+         pg_catalog.string_agg(pg_catalog.format('source.%I', c.name), ', ' ORDER BY c.position) FILTER (WHERE a.attidentity IS DISTINCT FROM 'a') AS sources
+  FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS c(name, position)
+  LEFT JOIN pg_catalog.pg_attribute a
+    ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
+) compared
+WHERE compared.targets IS NOT NULL AND keyed.match_target IS NOT NULL
+$clear_changed_query$;
+
 DROP FUNCTION IF EXISTS supasync_private.insert_rows(regclass, text[], text[], jsonb);
 CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb, update_existing boolean)
 RETURNS bigint LANGUAGE plpgsql SET search_path = ''
@@ -454,6 +487,9 @@ AS $insert$
 DECLARE
   missing text[];
   value_list text;
+  source text;
+  insert text;
+  clear text;
   written bigint;
 BEGIN
   -- Text values are read back under the settings they were written under.
@@ -467,10 +503,28 @@ BEGIN
   IF missing IS NOT NULL THEN
     RAISE EXCEPTION '% has no column(s) %', relation, missing USING ERRCODE = 'undefined_column';
   END IF;
-  EXECUTE supasync_private.insert_query(relation, columns, key_columns,
-    pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list), update_existing)
-    USING rows;
-  GET DIAGNOSTICS written = ROW_COUNT;
+  source := pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list);
+  insert := supasync_private.insert_query(relation, columns, key_columns, source, update_existing);
+  IF NOT update_existing OR pg_catalog.current_setting('session_replication_role') <> 'replica' THEN
+    EXECUTE insert USING rows;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+  END IF;
+  -- A unique or exclusion value the batch moves between rows staging holds
+  -- meets their old values: those rows go first (clear_changed_query), then
+  -- the batch again. Only then: the common batch pays nothing for it.
+  BEGIN
+    EXECUTE insert USING rows;
+    GET DIAGNOSTICS written = ROW_COUNT;
+  EXCEPTION WHEN unique_violation OR exclusion_violation THEN
+    clear := supasync_private.clear_changed_query(relation, columns, key_columns, source);
+    IF clear IS NULL THEN
+      RAISE;
+    END IF;
+    EXECUTE clear USING rows;
+    EXECUTE insert USING rows;
+    GET DIAGNOSTICS written = ROW_COUNT;
+  END;
   RETURN written;
 END
 $insert$;
@@ -575,6 +629,7 @@ END
 $cycle$;
 
 REVOKE ALL ON FUNCTION supasync_private.insert_query(regclass, text[], text[], text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.clear_changed_query(regclass, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.insert_rows(regclass, text[], text[], jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb, boolean) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_write_cycle(jsonb) FROM PUBLIC, anon, authenticated;

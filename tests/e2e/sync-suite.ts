@@ -187,9 +187,17 @@ export function defineSyncSuite(via: Via): void {
     it('upserts: updates changed rows, adds missing ones and keeps staging-only rows', async () => {
       const staging = await freshStaging('upsert');
       expect((await sync(staging, ['--yes'])).code).toBe(0);
+      // Two profiles' usernames (unique) swapped in staging: writing either back meets the other's old value.
       await query(
         staging.adminUrl,
         `
+        DO $$ DECLARE a uuid; b uuid; name_a text; name_b text; BEGIN
+          SELECT id, username INTO a, name_a FROM public.profiles WHERE username IS NOT NULL ORDER BY id LIMIT 1;
+          SELECT id, username INTO b, name_b FROM public.profiles WHERE username IS NOT NULL ORDER BY id OFFSET 1 LIMIT 1;
+          UPDATE public.profiles SET username = NULL WHERE id = a;
+          UPDATE public.profiles SET username = name_a WHERE id = b;
+          UPDATE public.profiles SET username = name_b WHERE id = a;
+        END $$;
         UPDATE public.hotels SET name = 'changed in staging' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
         DELETE FROM public.chat_messages WHERE id = (SELECT id FROM public.chat_messages WHERE parent_message_id IS NOT NULL
           AND NOT EXISTS (SELECT FROM public.chat_messages c WHERE c.parent_message_id = chat_messages.id) LIMIT 1);
@@ -206,10 +214,11 @@ export function defineSyncSuite(via: Via): void {
       });
       const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
       expect(actual['public.hotels']).toEqual(expected['public.hotels']);
+      expect(actual['public.profiles']).toEqual(expected['public.profiles']);
       expect(actual['public.chat_messages']).toEqual(expected['public.chat_messages']);
       expect(actual['public.sire_countries']?.rows).toBe((expected['public.sire_countries']?.rows ?? 0) + 1);
       expect(await query(staging.adminUrl, `SELECT name FROM public.sire_countries WHERE country_code = 'ZZZ'`)).toEqual([{ name: 'Staging only' }]);
-      // Only the two rows that differed were written.
+      // The first run wrote what differed; a second finds nothing to write.
       const json = await sync(staging, ['--mode', 'upsert', '--exclude', 'event_log', '--json']);
       const report = JSON.parse(json.stdout) as { tables: { table: string; changed: number }[] };
       expect(report.tables.reduce((sum, t) => sum + t.changed, 0)).toBe(0);

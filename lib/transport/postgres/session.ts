@@ -29,6 +29,10 @@ import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 import { maskedWriteFailure } from '../../mask/apply.ts';
 
+/** SQLSTATEs of a unique and of an exclusion constraint refusing a row. */
+const UNIQUE_VIOLATION = '23505';
+const EXCLUSION_VIOLATION = '23P01';
+
 export async function openPostgresSession(
   sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
   plan: LoadPlan,
@@ -218,9 +222,35 @@ class PostgresSession implements SyncSession {
       temp,
       updatesExisting(table.mode),
     ]);
-    const result = await this.staging.query(insert);
+    const result =
+      this.method.kind === 'replica' && updatesExisting(table.mode)
+        ? await this.mergeMovedValues({ table: table.table, columns: table.columns, keyColumns: table.key.columns }, temp, insert)
+        : await this.staging.query(insert);
     await this.staging.query(`DROP TABLE ${temp}`);
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
+  }
+
+  /**
+   * The upsert, and where a unique or exclusion value production moved
+   * between rows staging holds both of meets their old values, those rows
+   * deleted first (supasync_private.clear_changed_query) and the upsert run
+   * again: the common table pays a savepoint for it.
+   */
+  private async mergeMovedValues(target: { table: TableRef; columns: string[]; keyColumns: string[] }, temp: string, insert: string): Promise<pg.QueryResult> {
+    await this.staging.query('SAVEPOINT supasync_merge');
+    try {
+      const result = await this.staging.query(insert);
+      await this.staging.query('RELEASE SAVEPOINT supasync_merge');
+      return result;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) throw error;
+      await this.staging.query('ROLLBACK TO SAVEPOINT supasync_merge');
+      const clear = await runShared<string | null>(this.staging, 'clear_changed_query', [quoteTable(target.table), target.columns, target.keyColumns, temp]);
+      if (!clear) throw error;
+      await this.staging.query(clear);
+      return this.staging.query(insert);
+    }
   }
 
   async deleteWhere(table: TableLoad, keyFilter: string): Promise<number> {
