@@ -187,7 +187,8 @@ export function defineSyncSuite(via: Via): void {
     it('upserts: updates changed rows, adds missing ones and keeps staging-only rows', async () => {
       const staging = await freshStaging('upsert');
       expect((await sync(staging, ['--yes'])).code).toBe(0);
-      // Two profiles' usernames (unique) swapped in staging: writing either back meets the other's old value.
+      // Unique values swapped in staging, so that writing either row back meets the other's old value: two profiles'
+      // usernames, and the (file_path, chunk_index) of the first and last embeddings, which over REST travel in different batches.
       await query(
         staging.adminUrl,
         `
@@ -197,6 +198,13 @@ export function defineSyncSuite(via: Via): void {
           UPDATE public.profiles SET username = NULL WHERE id = a;
           UPDATE public.profiles SET username = name_a WHERE id = b;
           UPDATE public.profiles SET username = name_b WHERE id = a;
+        END $$;
+        DO $$ DECLARE first public.code_embeddings; last public.code_embeddings; BEGIN
+          SELECT * INTO first FROM public.code_embeddings ORDER BY id LIMIT 1;
+          SELECT * INTO last FROM public.code_embeddings ORDER BY id DESC LIMIT 1;
+          UPDATE public.code_embeddings SET chunk_index = -1 WHERE id = first.id;
+          UPDATE public.code_embeddings SET file_path = first.file_path, chunk_index = first.chunk_index WHERE id = last.id;
+          UPDATE public.code_embeddings SET file_path = last.file_path, chunk_index = last.chunk_index WHERE id = first.id;
         END $$;
         UPDATE public.hotels SET name = 'changed in staging' WHERE id = (SELECT id FROM public.hotels ORDER BY id LIMIT 1);
         DELETE FROM public.chat_messages WHERE id = (SELECT id FROM public.chat_messages WHERE parent_message_id IS NOT NULL
@@ -215,6 +223,7 @@ export function defineSyncSuite(via: Via): void {
       const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
       expect(actual['public.hotels']).toEqual(expected['public.hotels']);
       expect(actual['public.profiles']).toEqual(expected['public.profiles']);
+      expect(actual['public.code_embeddings']).toEqual(expected['public.code_embeddings']);
       expect(actual['public.chat_messages']).toEqual(expected['public.chat_messages']);
       expect(actual['public.sire_countries']?.rows).toBe((expected['public.sire_countries']?.rows ?? 0) + 1);
       expect(await query(staging.adminUrl, `SELECT name FROM public.sire_countries WHERE country_code = 'ZZZ'`)).toEqual([{ name: 'Staging only' }]);

@@ -108,7 +108,17 @@ export interface WriteOutcome {
   /** Rows staging inserted or updated. */
   written: number;
   rejected: RejectedRow[];
+  /**
+   * Of the rejected rows, those a unique or exclusion constraint refused: a
+   * value production moved between rows of different batches meets the
+   * other row's old value in each. Written again together once the table's
+   * other batches are in (RestSession.copyRows), they may then go in.
+   */
+  conflicted: Row[];
 }
+
+/** SQLSTATEs of a unique and of an exclusion constraint refusing a row. */
+const CONFLICT_CODES = new Set(['23505', '23P01']);
 
 /**
  * Writes rows with supasync_write_rows: an upsert on the table's key, or
@@ -175,11 +185,12 @@ async function sendByRequest(table: WrittenTable, rows: Row[], how: Sending, sen
     const bytes = rowBytes(row);
     if (bytes > MAX_ROW_BYTES) throw rowTooLarge(qualifiedName(table.table), describeRow(row), bytes);
   }
-  const outcome: WriteOutcome = { written: 0, rejected: [] };
+  const outcome: WriteOutcome = { written: 0, rejected: [], conflicted: [] };
   for (const batch of requestsOf(rows)) {
     const sent = await sendInHalves(table, batch, how, send);
     outcome.written += sent.written;
     outcome.rejected.push(...sent.rejected);
+    outcome.conflicted.push(...sent.conflicted);
   }
   return outcome;
 }
@@ -192,7 +203,7 @@ async function sendByRequest(table: WrittenTable, rows: Row[], how: Sending, sen
 async function sendInHalves(table: WrittenTable, rows: Row[], how: Sending, send: (batch: Row[]) => Promise<number>): Promise<WriteOutcome> {
   const { describeRow, strict } = how;
   try {
-    return { written: await send(rows), rejected: [] };
+    return { written: await send(rows), rejected: [], conflicted: [] };
   } catch (error) {
     if (!(error instanceof RpcFailure)) throw error;
     if (error.kind !== 'too-large' && error.kind !== 'data') throw error;
@@ -210,16 +221,21 @@ async function sendInHalves(table: WrittenTable, rows: Row[], how: Sending, send
       if (strict) {
         throw new DatabaseError(`${rejected.table}: the row ${rejected.key} was rejected (--strict stops here):\n${rejected.message}`);
       }
-      return { written: 0, rejected: [rejected] };
+      return { written: 0, rejected: [rejected], conflicted: CONFLICT_CODES.has(error.code) ? [row] : [] };
     }
     const middle = Math.ceil(rows.length / 2);
     const first = await sendInHalves(table, rows.slice(0, middle), how, send);
     const second = await sendInHalves(table, rows.slice(middle), how, send);
-    return { written: first.written + second.written, rejected: [...first.rejected, ...second.rejected] };
+    return {
+      written: first.written + second.written,
+      rejected: [...first.rejected, ...second.rejected],
+      conflicted: [...first.conflicted, ...second.conflicted],
+    };
   }
 }
 
-function describeKey(table: WrittenTable, row: Row): string {
+/** A row as a rejection names it: its key's columns and values. */
+export function describeKey(table: WrittenTable, row: Row): string {
   const columns = table.key?.columns ?? table.columns;
   return columns.map((column) => `${column}=${row[table.columns.indexOf(column)] ?? 'NULL'}`).join(', ');
 }

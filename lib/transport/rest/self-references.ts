@@ -93,7 +93,7 @@ export async function setSelfReferences(
     columns: [...keyColumns, ...columns],
     rowFilter: table.mode === 'replace' ? `(${table.rowFilter ?? 'true'}) AND (${anySet})` : table.rowFilter,
   };
-  const outcome: WriteOutcome = { written: 0, rejected: [] };
+  const outcome: WriteOutcome = { written: 0, rejected: [], conflicted: [] };
   // Key and references masked alike: a masked key's references carry its rule (plan/mask.ts), so they still match.
   const mask = options.mask?.(pass.columns) ?? null;
   for await (const read of readPages(clients.production, pass, options.onRetry)) {

@@ -30,7 +30,7 @@ import { ANSWERS } from './answers.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
 import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
-import { readPages, writeRows, type WriteOutcome } from './rows.ts';
+import { describeKey, readPages, writeRows, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 import { maskedColumnsHint, VALUE_REFUSED } from '../../mask/apply.ts';
 
@@ -206,6 +206,7 @@ class RestSession implements SyncSession {
    */
   private async copyRows(table: TableLoad, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
     const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
+    const conflicted: Row[] = [];
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
     const updateExisting = updatesExisting(table.mode);
@@ -227,6 +228,7 @@ class RestSession implements SyncSession {
             copy.rows += page.length;
             copy.changed += outcome.written;
             copy.rejected.push(...outcome.rejected);
+            conflicted.push(...outcome.conflicted);
             onRows(copy.rows);
           },
           (error: unknown) => {
@@ -240,10 +242,26 @@ class RestSession implements SyncSession {
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
+    if (conflicted.length && table.key && updateExisting) await this.writeConflictedAgain(table, conflicted, copy, onRetry);
     // Rows refused for a masked value: the rule is what to change, said once with the first.
     const refused = table.mask ? copy.rejected.find((row) => [...VALUE_REFUSED].some((code) => row.message.includes(`, ${code})`))) : undefined;
     if (refused && table.mask) refused.message += `\n      ${maskedColumnsHint(table.mask)}`;
     return copy;
+  }
+
+  /**
+   * The rows a unique or exclusion constraint refused, written again together
+   * now that the table's other batches are in: a value production moved
+   * between two rows of different batches met the other's old value in each,
+   * and in one batch supasync_write_rows clears both and writes them afresh.
+   * Those that go in are no longer rejected.
+   */
+  private async writeConflictedAgain(table: TableLoad, rows: Row[], copy: TableCopy, onRetry: () => void): Promise<void> {
+    const again = await writeRows(this.staging, table, rows, { strict: this.options.strict, onRetry });
+    const retried = new Set(rows.map((row) => describeKey(table, row)));
+    const name = qualifiedName(table.table);
+    copy.rejected = [...copy.rejected.filter((row) => row.table !== name || !retried.has(row.key)), ...again.rejected];
+    copy.changed += again.written;
   }
 
   /**
@@ -255,7 +273,7 @@ class RestSession implements SyncSession {
    * again. A page that holds a large row is several requests: each is counted.
    */
   private async writeKeyless(table: TableLoad, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
-    const outcome: WriteOutcome = { written: 0, rejected: [] };
+    const outcome: WriteOutcome = { written: 0, rejected: [], conflicted: [] };
     for (const request of requestsOf(rows)) {
       const sent = await this.writeKeylessRequest(table, request, onRetry);
       outcome.written += sent.written;
@@ -275,7 +293,7 @@ class RestSession implements SyncSession {
         if (!(error instanceof RpcFailure) || error.kind !== 'transient' || attempt > 6) throw error;
         onRetry();
         const now = await count();
-        if (now === before + rows.length) return { written: rows.length, rejected: [] };
+        if (now === before + rows.length) return { written: rows.length, rejected: [], conflicted: [] };
         if (now !== before) {
           throw new DatabaseError(
             `${qualifiedName(table.table)} has no key, and a batch whose answer was lost landed in part (${now - before} of ${rows.length} rows): run the sync again (replace mode empties it first).`,
