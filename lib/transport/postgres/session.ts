@@ -249,7 +249,9 @@ class PostgresSession implements SyncSession {
       const clear = await runShared<string | null>(this.staging, 'clear_changed_query', [quoteTable(target.table), target.columns, target.keyColumns, temp]);
       if (!clear) throw error;
       await this.staging.query(clear);
-      return this.staging.query(insert);
+      const result = await this.staging.query(insert);
+      await this.staging.query('RELEASE SAVEPOINT supasync_merge');
+      return result;
     }
   }
 
