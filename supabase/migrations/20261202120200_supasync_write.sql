@@ -505,19 +505,17 @@ BEGIN
   END IF;
   source := pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list);
   insert := supasync_private.insert_query(relation, columns, key_columns, source, update_existing);
-  IF NOT update_existing OR pg_catalog.current_setting('session_replication_role') <> 'replica' THEN
-    EXECUTE insert USING rows;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-  END IF;
   -- A unique or exclusion value the batch moves between rows staging holds
-  -- meets their old values: those rows go first (clear_changed_query), then
-  -- the batch again. Only then: the common batch pays nothing for it.
+  -- meets their old values: under the replica role, an upsert clears those
+  -- rows (clear_changed_query) and runs again. Any batch pays for it one
+  -- subtransaction, the exception block's.
   BEGIN
     EXECUTE insert USING rows;
     GET DIAGNOSTICS written = ROW_COUNT;
   EXCEPTION WHEN unique_violation OR exclusion_violation THEN
-    clear := supasync_private.clear_changed_query(relation, columns, key_columns, source);
+    IF update_existing AND pg_catalog.current_setting('session_replication_role') = 'replica' THEN
+      clear := supasync_private.clear_changed_query(relation, columns, key_columns, source);
+    END IF;
     IF clear IS NULL THEN
       RAISE;
     END IF;

@@ -3,7 +3,7 @@
 import { restoreTriggers, silenceTriggers, type SilencedTrigger } from './silenced-triggers.ts';
 import type pg from 'pg';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
-import { DatabaseError } from '../../errors.ts';
+import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { Watermark } from '../watermarks.ts';
@@ -28,10 +28,6 @@ import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts
 import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 import { maskedWriteFailure } from '../../mask/apply.ts';
-
-/** SQLSTATEs of a unique and of an exclusion constraint refusing a row. */
-const UNIQUE_VIOLATION = '23505';
-const EXCLUSION_VIOLATION = '23P01';
 
 export async function openPostgresSession(
   sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
@@ -238,21 +234,19 @@ class PostgresSession implements SyncSession {
    */
   private async mergeMovedValues(target: { table: TableRef; columns: string[]; keyColumns: string[] }, temp: string, insert: string): Promise<pg.QueryResult> {
     await this.staging.query('SAVEPOINT supasync_merge');
+    let result: pg.QueryResult;
     try {
-      const result = await this.staging.query(insert);
-      await this.staging.query('RELEASE SAVEPOINT supasync_merge');
-      return result;
+      result = await this.staging.query(insert);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) throw error;
+      if (!CONFLICT_CODES.has((error as { code?: string }).code ?? '')) throw error;
       await this.staging.query('ROLLBACK TO SAVEPOINT supasync_merge');
       const clear = await runShared<string | null>(this.staging, 'clear_changed_query', [quoteTable(target.table), target.columns, target.keyColumns, temp]);
       if (!clear) throw error;
       await this.staging.query(clear);
-      const result = await this.staging.query(insert);
-      await this.staging.query('RELEASE SAVEPOINT supasync_merge');
-      return result;
+      result = await this.staging.query(insert);
     }
+    await this.staging.query('RELEASE SAVEPOINT supasync_merge');
+    return result;
   }
 
   async deleteWhere(table: TableLoad, keyFilter: string): Promise<number> {

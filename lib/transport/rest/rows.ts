@@ -5,7 +5,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { formatBytes } from '../../connect/request-deadline.ts';
-import { DatabaseError } from '../../errors.ts';
+import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';
 import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
 import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
@@ -116,9 +116,6 @@ export interface WriteOutcome {
    */
   conflicted: Row[];
 }
-
-/** SQLSTATEs of a unique and of an exclusion constraint refusing a row. */
-const CONFLICT_CODES = new Set(['23505', '23P01']);
 
 /**
  * Writes rows with supasync_write_rows: an upsert on the table's key, or

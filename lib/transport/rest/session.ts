@@ -242,7 +242,8 @@ class RestSession implements SyncSession {
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
-    if (conflicted.length && table.key && updateExisting) await this.writeConflictedAgain(table, conflicted, copy, onRetry);
+    // Only under the replica role does supasync_write_rows clear the rows a moved value meets: elsewhere they would be refused again.
+    if (conflicted.length && table.key && updateExisting && this.method.kind === 'replica') await this.writeConflictedAgain(table, conflicted, copy, onRetry);
     // Rows refused for a masked value: the rule is what to change, said once with the first.
     const refused = table.mask ? copy.rejected.find((row) => [...VALUE_REFUSED].some((code) => row.message.includes(`, ${code})`))) : undefined;
     if (refused && table.mask) refused.message += `\n      ${maskedColumnsHint(table.mask)}`;
