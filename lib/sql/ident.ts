@@ -15,6 +15,16 @@ export function columnList(columns: string[], prefix?: string): string {
   return columns.map((column) => (prefix ? `${prefix}.${quoteIdent(column)}` : quoteIdent(column))).join(', ');
 }
 
+/**
+ * The column list a COPY into a table takes, in parentheses. None where no
+ * column is copied (a table without columns, or with generated ones only):
+ * COPY has no empty list, and without one it writes the table's columns but
+ * its generated ones, here none, so each row is written whole by default.
+ */
+export function copyColumns(columns: string[]): string {
+  return columns.length ? ` (${columnList(columns)})` : '';
+}
+
 /** A table's name as a regclass constant, for SQL text that travels without parameters (row filters). */
 export function regclassLiteral(table: QualifiedName): string {
   return `'${quoteTable(table).replace(/'/g, "''")}'::regclass`;

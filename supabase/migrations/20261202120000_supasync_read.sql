@@ -344,7 +344,7 @@ FROM (
          pg_catalog.format('(''x'' || left(md5(%s), 15))::bit(60)::bigint', row_text) AS row_hash
   FROM (
     SELECT whole.text AS row_text, COALESCE(keyed.text, whole.text) AS key_text
-    FROM (SELECT 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text' AS text
+    FROM (SELECT 'ROW(' || COALESCE(pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o), '') || ')::text' AS text
           FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole,
          (SELECT 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text' AS text
           FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed
@@ -923,8 +923,8 @@ BEGIN
   IF keyless THEN
     -- No key: physical order. The last element of each row is its ctid.
     OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
-      'SELECT jsonb_build_array(%s, ctid::text) FROM %s WHERE ctid > COALESCE($1 ->> 0, ''(0,0)'')::tid AND (%s) ORDER BY ctid LIMIT $2',
-      select_list, relation, COALESCE(row_filter, 'true'))
+      'SELECT jsonb_build_array(%s) FROM %s WHERE ctid > COALESCE($1 ->> 0, ''(0,0)'')::tid AND (%s) ORDER BY ctid LIMIT $2',
+      concat_ws(', ', select_list, 'ctid::text'), relation, COALESCE(row_filter, 'true'))
       USING after, page_size;
   ELSE
     SELECT string_agg(pg_catalog.format('%I', name), ', ' ORDER BY position),
@@ -974,7 +974,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 11 $version$;
+AS $version$ SELECT 12 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -383,8 +383,8 @@ CREATE OR REPLACE FUNCTION supasync_private.insert_query(relation regclass, colu
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $insert_query$
 SELECT CASE
-  WHEN keyed.columns IS NULL THEN pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source',
-    $1::pg_catalog.regclass, listed.columns, listed.overriding, $4::text)
+  WHEN keyed.columns IS NULL THEN pg_catalog.format('INSERT INTO %s AS target %s %s SELECT * FROM %s AS source',
+    $1::pg_catalog.regclass, COALESCE('(' || listed.columns || ')', ''), listed.overriding, $4::text)
   WHEN arbiter.found THEN pg_catalog.format('INSERT INTO %s AS target (%s) %s SELECT * FROM %s AS source ON CONFLICT (%s) %s',
     $1::pg_catalog.regclass, listed.columns, listed.overriding, $4::text, keyed.columns,
     CASE WHEN $5::boolean AND updated.set_list IS NOT NULL THEN pg_catalog.format(

@@ -120,9 +120,9 @@ async function copyToFile(
   filter: string | null,
 ): Promise<number> {
   const [table, columns] = [quoteTable(state), columnList(state.columns)];
-  // COPY cannot read a partitioned table directly, nor some of its rows; a query over it can.
+  // COPY cannot read a partitioned table directly, nor some of its rows, nor name no column; a query over it can.
   const source =
-    state.partitioned || filter
+    state.partitioned || filter || !state.columns.length
       ? `COPY (SELECT ${columns} FROM ${table}${filter ? ` WHERE ${filter}` : ''}) TO STDOUT (FORMAT ${format})`
       : `COPY ${table} (${columns}) TO STDOUT (FORMAT ${format})`;
   const file = await openPrivateFile(path);

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { TableLoad } from '../load.ts';
-import { columnList, quoteTable } from '../../sql/ident.ts';
+import { columnList, copyColumns, quoteTable } from '../../sql/ident.ts';
 import { copyOut } from './copy-out.ts';
 import type { RowMask } from '../../mask/apply.ts';
 import { MaskCopyText } from '../../mask/copy-text.ts';
@@ -29,12 +29,12 @@ export async function copyRows(request: CopyRequest): Promise<number> {
   const format: CopyFormat = table.binarySafe && !request.mask ? 'binary' : 'text';
   const columns = columnList(table.columns);
   const order = readOrder(table);
-  // COPY cannot read a partitioned table directly; a query over it can.
+  // COPY cannot read a partitioned table directly, nor name no column; a query over it can.
   const source =
-    table.partitioned || table.rowFilter || order
+    table.partitioned || table.rowFilter || order || !table.columns.length
       ? `COPY (SELECT ${columns} FROM ${quoteTable(table.table)} WHERE ${table.rowFilter ?? 'true'}${order}) TO STDOUT (FORMAT ${format})`
       : `COPY ${quoteTable(table.table)} (${columns}) TO STDOUT (FORMAT ${format})`;
-  const target = `COPY ${request.into} (${columns}) FROM STDIN (FORMAT ${format})`;
+  const target = `COPY ${request.into}${copyColumns(table.columns)} FROM STDIN (FORMAT ${format})`;
 
   const reading = request.production.query(copyOut(source, { binary: format === 'binary', onRows: request.onRows }));
   const writing = request.staging.query(copyFrom(target));

@@ -11,7 +11,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { qualifiedName } from '../../catalog/types.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
-import { columnList, quoteTable } from '../../sql/ident.ts';
+import { copyColumns, quoteTable } from '../../sql/ident.ts';
 import type { BackupManifest } from '../../backup/manifest.ts';
 import { keyRanges } from './key-ranges.ts';
 import { setSequencesPostgres } from './sequences.ts';
@@ -123,7 +123,7 @@ async function requireReplicaRole(staging: pg.ClientBase): Promise<void> {
 }
 
 async function copyFromFile(staging: pg.ClientBase, table: BackupManifest['tables'][number], path: string): Promise<number> {
-  const writing = staging.query(copyFrom(`COPY ${quoteTable(table)} (${columnList(table.columns)}) FROM STDIN (FORMAT ${table.format})`));
+  const writing = staging.query(copyFrom(`COPY ${quoteTable(table)}${copyColumns(table.columns)} FROM STDIN (FORMAT ${table.format})`));
   try {
     await pipeline(createReadStream(path), writing);
   } catch (error) {
