@@ -599,6 +599,10 @@ $sequence_values_query$;
 -- text means the same value on both sides whatever the servers' defaults.
 -- $1: for the rest of the transaction (the functions here, each a request of
 -- its own over REST) or of the session (the direct path's connections).
+-- xmloption decides what xml text reads back: under DOCUMENT a fragment
+-- ("text <b>bold</b>") is refused, under CONTENT both are read. lc_monetary
+-- decides money's text and the number of its minor units (binary COPY sends
+-- those units): C is on every server.
 CREATE OR REPLACE FUNCTION supasync_private.pin_text_settings(transaction_only boolean)
 RETURNS void LANGUAGE sql SET search_path = ''
 AS $pin_text_settings$
@@ -607,7 +611,9 @@ SELECT FROM (VALUES
   (pg_catalog.set_config('intervalstyle', 'postgres', $1::boolean)),
   (pg_catalog.set_config('timezone', 'UTC', $1::boolean)),
   (pg_catalog.set_config('extra_float_digits', '3', $1::boolean)),
-  (pg_catalog.set_config('bytea_output', 'hex', $1::boolean))
+  (pg_catalog.set_config('bytea_output', 'hex', $1::boolean)),
+  (pg_catalog.set_config('xmloption', 'content', $1::boolean)),
+  (pg_catalog.set_config('lc_monetary', 'C', $1::boolean))
 ) AS pinned(value)
 $pin_text_settings$;
 
