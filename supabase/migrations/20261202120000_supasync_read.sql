@@ -875,7 +875,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_sync_target() TO service_role;
 --
 -- Pages follow the key (keyset pagination, never OFFSET): `after` holds the
 -- last key of the previous page as text. A table without a key is paged by
--- physical position (ctid), which is only stable while nobody writes to it.
+-- physical position (ctid), which is only stable while nobody writes to it;
+-- a partitioned one leaf partition after another, by leaf and ctid.
 -- `row_filter` is a SQL condition from the user's own configuration (a
 -- table's `where`, or the rows a targeted sync's children reference); like
 -- the rest it runs with the rights of the function's owner (SECURITY DEFINER,
@@ -904,6 +905,14 @@ AS $read$
 DECLARE
   relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
   keyless boolean := COALESCE(cardinality(key_columns), 0) = 0;
+  -- Without a key a row's place is its ctid. A partitioned table's ctids
+  -- repeat from partition to partition: its leaves are read one after
+  -- another (by oid), each in ctid order, and a row's place is "leaf:ctid".
+  partitioned boolean := (SELECT c.relkind = 'p' FROM pg_catalog.pg_class c WHERE c.oid = relation);
+  leaves regclass[];
+  leaf regclass;
+  start_leaf oid;
+  start_ctid tid;
   select_list text;
   order_list text;
   bound text;
@@ -926,46 +935,62 @@ BEGIN
   SELECT string_agg(pg_catalog.format('%I::text', name), ', ' ORDER BY position)
     INTO select_list FROM unnest(columns) WITH ORDINALITY AS c(name, position);
 
-  IF keyless THEN
-    -- No key: physical order. The last element of each row is its ctid.
-    OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
-      'SELECT jsonb_build_array(%s) FROM %s WHERE ctid > COALESCE($1 ->> 0, ''(0,0)'')::tid AND (%s) ORDER BY ctid LIMIT $2',
-      concat_ws(', ', select_list, 'ctid::text'), relation, COALESCE(row_filter, 'true'))
-      USING after, page_size;
+  IF keyless AND partitioned THEN
+    start_leaf := COALESCE(pg_catalog.split_part(after ->> 0, ':', 1)::oid, 0);
+    start_ctid := COALESCE(pg_catalog.split_part(after ->> 0, ':', 2)::tid, '(0,0)');
+    leaves := ARRAY(SELECT t.relid FROM pg_catalog.pg_partition_tree(relation) AS t
+                    WHERE t.isleaf AND t.relid::oid >= start_leaf ORDER BY t.relid::oid);
+  ELSIF keyless THEN
+    start_ctid := COALESCE((after ->> 0)::tid, '(0,0)');
+    leaves := ARRAY[relation];
   ELSE
+    leaves := ARRAY[relation];
     SELECT string_agg(pg_catalog.format('%I', name), ', ' ORDER BY position),
            string_agg(pg_catalog.format('($1 ->> %s)::%s', position - 1,
              (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
               WHERE a.attrelid = relation AND a.attname = name)), ', ' ORDER BY position)
       INTO order_list, bound
       FROM unnest(key_columns) WITH ORDINALITY AS k(name, position);
-    OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
-      'SELECT jsonb_build_array(%s) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
-      select_list, relation, COALESCE(row_filter, 'true'),
-      CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
-      order_list)
-      USING after, page_size;
   END IF;
 
-  LOOP
-    FETCH source INTO row_values;
-    EXIT WHEN NOT FOUND;
-    row_bytes := pg_catalog.pg_column_size(row_values);
-    IF row_bytes > max_row_bytes THEN
-      -- The detail is for the client to name the row: its key (the ctid without one) and its size.
-      RAISE EXCEPTION 'supasync_read_rows: a row of % holds % bytes, more than the % one answer may carry', relation, row_bytes, max_row_bytes
-        USING ERRCODE = 'program_limit_exceeded',
-              DETAIL = pg_catalog.jsonb_build_object(
-                'key', CASE WHEN keyless THEN pg_catalog.jsonb_build_array(row_values -> -1)
-                            ELSE (SELECT pg_catalog.jsonb_agg(row_values -> (pg_catalog.array_position(columns, k) - 1) ORDER BY o)
-                                  FROM unnest(key_columns) WITH ORDINALITY AS u(k, o)) END,
-                'bytes', row_bytes)::text;
+  FOREACH leaf IN ARRAY leaves LOOP
+    IF keyless THEN
+      -- No key: physical order. The last element of each row is its place.
+      OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
+        'SELECT jsonb_build_array(%s) FROM %s WHERE ctid > $1 AND (%s) ORDER BY ctid LIMIT $2',
+        concat_ws(', ', select_list, CASE WHEN partitioned THEN pg_catalog.format('%L || ctid::text', leaf::oid || ':') ELSE 'ctid::text' END),
+        leaf, COALESCE(row_filter, 'true'))
+        USING CASE WHEN leaf::oid = start_leaf OR NOT partitioned THEN start_ctid ELSE '(0,0)'::tid END, page_size - cardinality(page);
+    ELSE
+      OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
+        'SELECT jsonb_build_array(%s) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
+        select_list, relation, COALESCE(row_filter, 'true'),
+        CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
+        order_list)
+        USING after, page_size;
     END IF;
-    page := pg_catalog.array_append(page, row_values);
-    page_bytes := page_bytes + row_bytes;
-    EXIT WHEN page_bytes >= max_bytes;
+
+    LOOP
+      FETCH source INTO row_values;
+      EXIT WHEN NOT FOUND;
+      row_bytes := pg_catalog.pg_column_size(row_values);
+      IF row_bytes > max_row_bytes THEN
+        -- The detail is for the client to name the row: its key (its place without one) and its size.
+        RAISE EXCEPTION 'supasync_read_rows: a row of % holds % bytes, more than the % one answer may carry', relation, row_bytes, max_row_bytes
+          USING ERRCODE = 'program_limit_exceeded',
+                DETAIL = pg_catalog.jsonb_build_object(
+                  'key', CASE WHEN keyless THEN pg_catalog.jsonb_build_array(row_values -> -1)
+                              ELSE (SELECT pg_catalog.jsonb_agg(row_values -> (pg_catalog.array_position(columns, k) - 1) ORDER BY o)
+                                    FROM unnest(key_columns) WITH ORDINALITY AS u(k, o)) END,
+                  'bytes', row_bytes)::text;
+      END IF;
+      page := pg_catalog.array_append(page, row_values);
+      page_bytes := page_bytes + row_bytes;
+      EXIT WHEN page_bytes >= max_bytes;
+    END LOOP;
+    CLOSE source;
+    EXIT WHEN page_bytes >= max_bytes OR cardinality(page) >= page_size;
   END LOOP;
-  CLOSE source;
   RETURN pg_catalog.to_jsonb(page);
 END
 $read$;

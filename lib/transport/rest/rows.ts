@@ -3,7 +3,7 @@
 // ever becomes a JavaScript number or Date on its way to staging.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
-import { qualifiedName } from '../../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { formatBytes } from '../../connect/request-deadline.ts';
 import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';
 import type { TableLoad } from '../load.ts';
@@ -16,6 +16,28 @@ import { commandLine } from '../../invocation.ts';
 export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilter' | 'options' | 'pickedByKey'>;
 /** What writing rows into a table needs. */
 export type WrittenTable = Pick<TableLoad, 'table' | 'columns' | 'key'>;
+
+/**
+ * The version whose supasync_read_rows pages a partitioned table without a
+ * key leaf by leaf. Before it such a table was paged by ctid alone, which
+ * repeats from partition to partition: rows past a page's end were skipped.
+ */
+export const PAGES_BY_LEAF_SINCE_VERSION = 12;
+
+/** A partitioned table without a key is read page by page only by functions that page it leaf by leaf. */
+export async function refuseOlderLeafPaging(client: SupabaseClient, side: 'production' | 'staging', tables: TableRef[]): Promise<void> {
+  const version = await callRpc(client, 'supasync_version', {}, { answer: z.number() }).catch((error: unknown) => {
+    if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
+    throw error;
+  });
+  if (version >= PAGES_BY_LEAF_SINCE_VERSION) return;
+  const names = tables.map(qualifiedName).join(', ');
+  throw new DatabaseError(
+    `${names}: partitioned and without a key, so read over REST partition by partition, which ${side}'s supasync functions do from version ` +
+      `${PAGES_BY_LEAF_SINCE_VERSION}; they are version ${version}. Update them (${commandLine('install-rpcs')} --${side}), ` +
+      'sync over the direct path, or give the table a primary key. Nothing was changed.',
+  );
+}
 
 /**
  * Keyset pages of a table, read one ahead: the next page is already on its

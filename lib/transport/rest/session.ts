@@ -30,7 +30,7 @@ import { ANSWERS } from './answers.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
 import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
-import { describeKey, readPages, writeRows, type WriteOutcome } from './rows.ts';
+import { describeKey, readPages, refuseOlderLeafPaging, writeRows, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 import { maskedColumnsHint, VALUE_REFUSED } from '../../mask/apply.ts';
 
@@ -85,12 +85,9 @@ class RestSession implements SyncSession {
             'the second of which would change rows staging already has. Sync it over the direct path, with --mode upsert, or install the functions as a role that may set session_replication_role (on Supabase, postgres).',
         );
       }
-      if (!table.key && table.partitioned) {
-        throw new DatabaseError(
-          `${qualifiedName(table.table)} is partitioned and has no key: over REST it cannot be read page by page. Sync it over the direct path, or give it a primary key.`,
-        );
-      }
     }
+    const pagedByLeaf = tables.filter((table) => !table.key && table.partitioned).map((table) => table.table);
+    if (pagedByLeaf.length) await refuseOlderLeafPaging(this.production, 'production', pagedByLeaf);
   }
 
   async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging> {
