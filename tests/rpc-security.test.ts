@@ -65,6 +65,7 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_delete_rows', { tables: [table] }],
   ['supasync_set_watermarks', { marks: [{ schema: 'public', name: 'sire_countries', column: 'name', since: '2026-01-01T00:00:00Z' }] }],
   ['supasync_delete_where', { table_schema: 'public', table_name: 'sire_countries', row_filter: 'false' }],
+  ['supasync_refresh_views', { tables: [table] }],
 ];
 /** From here on, the functions that write. */
 const firstWrite = calls.findIndex(([name]) => name === 'supasync_can_disable_checks');

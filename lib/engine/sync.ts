@@ -21,7 +21,7 @@ import { onInterrupt } from '../interrupt.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, touchedRanges, type RangedCopy } from './ranged-copy.ts';
-import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession } from '../transport/session.ts';
+import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
@@ -83,6 +83,8 @@ export interface SyncResult {
   backup: StagingBackup | null;
   /** Older backups of this staging removed after the run (supasync.config.json's backups.keep); null: none looked at. */
   pruned: PrunedBackups | null;
+  /** The materialized views of staging that read the tables the run changed: refreshed, or why not. */
+  views: ViewRefresh[];
   /** Of `seconds`, comparing tables' key ranges before any was written (ranged modes). */
   compareSeconds: number;
   seconds: number;
@@ -113,6 +115,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   const rangedCopies = new Map<string, RangedCopy>();
   const running = new Set<TablePlan>();
   let backup: StagingBackup | null = null;
+  let views: ViewRefresh[] = [];
   let compareSeconds = 0;
   // No abort() here: a ROLLBACK would queue behind a running COPY. Exiting
   // closes staging's connection, and PostgreSQL rolls its transaction back.
@@ -179,7 +182,8 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       });
     }
     for (const line of describeOrphans(orphans)) events.warning(`--allow-orphans: ${line.trim()}`);
-    await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode));
+    views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results));
+    for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
   } catch (error) {
     await session.abort();
     const backupFate = (await runBackup?.afterFailure()) ?? null;
@@ -202,9 +206,16 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     retries: session.retries,
     backup,
     pruned,
+    views,
     compareSeconds,
     seconds: (performance.now() - started - waited) / 1000,
   };
+}
+
+/** The tables whose rows the run changed in staging: every replaced one, and those a merge wrote into or deleted from. */
+function writtenTables(tables: TablePlan[], results: TableResult[]): TableRef[] {
+  const changed = new Set(results.filter((result) => result.changed || result.deleted).map((result) => result.table));
+  return tables.filter((table) => table.mode === 'replace' || changed.has(qualifiedName(table.table))).map((table) => table.table);
 }
 
 /**

@@ -50,6 +50,7 @@ export function renderSyncResult(result: SyncResult): string {
         ]
       : []),
     ...watermarkLines(result),
+    ...viewLines(result),
     ...(result.backup ? [backupLine(result.backup, result.mode)] : []),
     ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),
     ...result.notes.map((note) => chalk.yellow(note)),
@@ -101,6 +102,17 @@ export function watermarkLines(result: SyncResult): string[] {
       const from = watermark?.from ? `read ${by} ${watermark.from}${readsFromEarlier(watermark.columnType)}` : 'first run: whole rows compared';
       return `  ${table}: ${from}; next from ${watermark?.next.since}`;
     }),
+  ];
+}
+
+/** The materialized views that read the changed tables: those refreshed (the others were warned of as the run ended). */
+export function viewLines(result: SyncResult): string[] {
+  const refreshed = result.views.filter((view) => view.refreshed).map((view) => view.view);
+  const left = result.views.length - refreshed.length;
+  if (!result.views.length) return [];
+  return [
+    `Materialized views that read the changed tables: ${refreshed.length ? `${refreshed.length} refreshed (${refreshed.join(', ')})` : 'none refreshed'}` +
+      `${left ? `, ${left} not (see the warnings above)` : ''}.`,
   ];
 }
 

@@ -2,6 +2,7 @@
 // staging checked (the variables its path needs, not protected, marked, the
 // database the backup came from), the question asked, then the rows put back
 // the way the backup was taken. Production is never opened.
+import type { ViewRefresh } from '../transport/session.ts';
 import { readBackup } from '../backup/manifest.ts';
 import { latestBackupOf } from '../backup/store.ts';
 import { loadDotenvFiles, readEnvironment, refuseProtectedStaging, type SideConfig } from '../config/env.ts';
@@ -40,12 +41,24 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
     const restored = await restoreOverRest(staging.url as string, staging.serviceRoleKey as string, directory, manifest);
     return (
       `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) over REST from ${directory}, as they were at ${manifest.createdAt}` +
-      `${restored.retries ? ` (${count(restored.retries)} request(s) retried)` : ''}. Each batch committed on its own: it was not one transaction.`
+      `${restored.retries ? ` (${count(restored.retries)} request(s) retried)` : ''}. Each batch committed on its own: it was not one transaction.` +
+      describeViews(restored.views)
     );
   }
   const { restoreBackup } = await import('../transport/postgres/restore.ts');
   const restored = await restoreBackup(staging.dbUrl as string, directory, manifest);
-  return `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) from ${directory}, as they were at ${manifest.createdAt}.`;
+  return `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) from ${directory}, as they were at ${manifest.createdAt}.${describeViews(restored.views)}`;
+}
+
+/** The materialized views that read the restored tables: refreshed, or each one left and why. */
+function describeViews(views: ViewRefresh[]): string {
+  const refreshed = views.filter((view) => view.refreshed).map((view) => view.view);
+  return [
+    ...(refreshed.length ? [`Refreshed the materialized views that read them: ${refreshed.join(', ')}.`] : []),
+    ...views.filter((view) => !view.refreshed).map((view) => `${view.view} not refreshed: ${view.reason}.`),
+  ]
+    .map((line) => `\n${line}`)
+    .join('');
 }
 
 /** Each backup is restored the way it was taken: REST's over REST, the direct path's over a connection string. */

@@ -80,6 +80,18 @@ export interface TableCopy {
   rejected: RejectedRow[];
 }
 
+/**
+ * A materialized view of staging that reads a table the run wrote: refreshed
+ * once the rows are in, or why not (never populated, another role's, its
+ * query or unique index refused the new rows). Until refreshed it holds what
+ * it held before the run.
+ */
+export interface ViewRefresh {
+  view: string;
+  refreshed: boolean;
+  reason: string | null;
+}
+
 export interface SyncSession {
   readonly method: LoadMethod;
   /** True when abort() undoes everything; false when each batch commits on its own (REST). */
@@ -122,8 +134,11 @@ export interface SyncSession {
   deleteWhere(table: TableLoad, keyFilter: string): Promise<number>;
   /** For an incremental sync, once its tables are written: where each now stands (directly, in the run's transaction). */
   setWatermarks(marks: Watermark[]): Promise<void>;
-  /** After every table: the sequences to these values, triggers back on, commit. */
-  finish(sequences: SequenceState[]): Promise<void>;
+  /**
+   * After every table: the sequences to these values, the materialized views
+   * that read the tables in `written` refreshed, triggers back on, commit.
+   */
+  finish(sequences: SequenceState[], written: TableRef[]): Promise<ViewRefresh[]>;
   /** Undo what can be undone. */
   abort(): Promise<void>;
 }

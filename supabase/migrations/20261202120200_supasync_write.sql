@@ -758,3 +758,86 @@ REVOKE ALL ON FUNCTION public.supasync_watermarks() FROM PUBLIC, anon, authentic
 REVOKE ALL ON FUNCTION public.supasync_set_watermarks(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_watermarks() TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_set_watermarks(jsonb) TO service_role;
+
+-- ------------------------------------------------------------ materialized views
+
+-- The materialized views of staging that read the tables in `tables`
+-- ([{schema, name}]: a partitioned one with its partitions), directly or
+-- through views and other materialized views, each after those it reads:
+-- after a sync they still hold what they held before it, until refreshed.
+-- Per view: whether it holds rows at all (one created WITH NO DATA is left
+-- so) and whether this role may refresh it (its owner's rights).
+CREATE OR REPLACE FUNCTION supasync_private.dependent_views(tables jsonb)
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
+AS $dependent_views$
+WITH RECURSIVE named AS (
+  SELECT c.oid
+  FROM pg_catalog.jsonb_array_elements($1::jsonb) AS w(wanted)
+  JOIN pg_catalog.pg_namespace n ON n.nspname = w.wanted ->> 'schema'
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.wanted ->> 'name'
+),
+-- pg_partition_tree lists nothing for a table that is not partitioned.
+written AS (
+  SELECT named.oid FROM named
+  UNION
+  SELECT tree.relid FROM named CROSS JOIN LATERAL pg_catalog.pg_partition_tree(named.oid) AS tree
+),
+-- A view's or materialized view's query is its rewrite rule, which depends on what it reads.
+readers (oid, depth) AS (
+  SELECT r.ev_class, 1
+  FROM written
+  JOIN pg_catalog.pg_depend d
+    ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = written.oid AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+  JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid AND r.ev_class <> written.oid
+  UNION
+  SELECT r.ev_class, readers.depth + 1
+  FROM readers
+  JOIN pg_catalog.pg_depend d
+    ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = readers.oid AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+  JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid AND r.ev_class <> readers.oid
+  WHERE readers.depth < 64
+)
+SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+    'view', pg_catalog.format('%I.%I', vn.nspname, v.relname),
+    'populated', v.relispopulated,
+    'owner', pg_catalog.pg_get_userbyid(v.relowner),
+    'mayRefresh', pg_catalog.pg_has_role(v.relowner, 'USAGE'))
+  ORDER BY found.depth, vn.nspname, v.relname), '[]')
+FROM (SELECT readers.oid, max(readers.depth) AS depth FROM readers GROUP BY readers.oid) found
+JOIN pg_catalog.pg_class v ON v.oid = found.oid AND v.relkind = 'm'
+JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
+$dependent_views$;
+
+-- Refreshes them, each in its own subtransaction: one that cannot be
+-- refreshed (its query fails on the new rows, its unique index refuses them,
+-- a time limit) keeps what it held, and is reported with why. Skipped: one
+-- never populated, one whose owner this role is not.
+CREATE OR REPLACE FUNCTION public.supasync_refresh_views(tables jsonb)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $refresh_views$
+DECLARE
+  entry jsonb;
+  outcome jsonb := '[]';
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  FOR entry IN SELECT pg_catalog.jsonb_array_elements(supasync_private.dependent_views(tables)) LOOP
+    IF NOT (entry ->> 'populated')::boolean THEN
+      outcome := outcome || pg_catalog.jsonb_build_object('view', entry ->> 'view', 'refreshed', false, 'reason', 'never populated (WITH NO DATA): left so');
+    ELSIF NOT (entry ->> 'mayRefresh')::boolean THEN
+      outcome := outcome || pg_catalog.jsonb_build_object('view', entry ->> 'view', 'refreshed', false, 'reason', pg_catalog.format('owned by %s', entry ->> 'owner'));
+    ELSE
+      BEGIN
+        EXECUTE 'REFRESH MATERIALIZED VIEW ' || (entry ->> 'view');
+        outcome := outcome || pg_catalog.jsonb_build_object('view', entry ->> 'view', 'refreshed', true, 'reason', NULL);
+      EXCEPTION WHEN OTHERS THEN
+        outcome := outcome || pg_catalog.jsonb_build_object('view', entry ->> 'view', 'refreshed', false, 'reason', SQLERRM);
+      END;
+    END IF;
+  END LOOP;
+  RETURN outcome;
+END
+$refresh_views$;
+
+REVOKE ALL ON FUNCTION supasync_private.dependent_views(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_refresh_views(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_refresh_views(jsonb) TO service_role;

@@ -13,7 +13,7 @@ import type { MaskAudit } from '../../verify/audit-masking.ts';
 import type { SequenceVerdict } from '../../verify/sequences.ts';
 import type { KeyDifferences, TableVerdict } from '../../verify/verify.ts';
 import { describeMode, tableNotes } from '../plan.ts';
-import { backupLine, prunedLine, rangesLine, syncSummary, watermarkLines } from '../sync.ts';
+import { backupLine, prunedLine, rangesLine, syncSummary, viewLines, watermarkLines } from '../sync.ts';
 import { sequenceStatus, verdictStatus, verdictsSummary } from '../verify.ts';
 import { filesSection, type FilesFacts, type FilesSection } from './files.ts';
 
@@ -225,6 +225,8 @@ function copySection({ result, finished }: RunFacts): CopySection | null {
     ...(result.tables.some((table) => table.ranges) ? [rangesLine(result)] : []),
     ...(result.masked.length ? [`Masked on the way: ${result.masked.map((table) => `${table.table} (${table.columns.join(', ')})`).join(', ')}`] : []),
     ...watermarkLines(result),
+    ...viewLines(result),
+    ...result.views.filter((view) => !view.refreshed).map((view) => `${view.view} not refreshed: ${view.reason}.`),
     ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),
     ...result.notes,
   ];

@@ -15,10 +15,13 @@ import { copyColumns, quoteTable } from '../../sql/ident.ts';
 import type { BackupManifest } from '../../backup/manifest.ts';
 import { keyRanges } from './key-ranges.ts';
 import { setSequencesPostgres } from './sequences.ts';
+import { refreshViews } from './views.ts';
+import type { ViewRefresh } from '../session.ts';
 
 export interface RestoreResult {
   tables: number;
   rows: number;
+  views: ViewRefresh[];
 }
 
 /**
@@ -52,9 +55,11 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
       }
     }
     await setSequencesPostgres(staging, manifest.sequences ?? []);
+    // The materialized views that read these tables hold what the sync gave them: refreshed from the rows put back.
+    const views = await refreshViews(staging, manifest.tables);
     await restoreTriggers(staging, silenced);
     await staging.query('COMMIT');
-    return { tables: manifest.tables.length, rows };
+    return { tables: manifest.tables.length, rows, views };
   } catch (error) {
     await staging.query('ROLLBACK').catch(() => undefined);
     if (error instanceof DatabaseError || error instanceof UsageError) throw error;

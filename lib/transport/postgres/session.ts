@@ -18,6 +18,7 @@ import {
   type SyncSession,
   type TableCopy,
   type TouchedRanges,
+  type ViewRefresh,
 } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
@@ -28,6 +29,7 @@ import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts
 import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 import { maskedWriteFailure } from '../../mask/apply.ts';
+import { refreshViews } from './views.ts';
 
 export async function openPostgresSession(
   sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
@@ -258,12 +260,13 @@ class PostgresSession implements SyncSession {
     if (marks.length) await runShared(this.staging, 'set_watermarks', [JSON.stringify(marks)]);
   }
 
-  async finish(sequences: SequenceState[]): Promise<void> {
+  async finish(sequences: SequenceState[], written: TableRef[]): Promise<ViewRefresh[]> {
     await checkAndRestoreKeys(this.staging, this.deferredKeys);
     await createIndexes(this.staging, this.postponedIndexes);
     // Deferred constraints are checked now rather than at COMMIT: setval is
     // not undone by a rollback, so nothing may fail after it.
     await this.staging.query('SET CONSTRAINTS ALL IMMEDIATE');
+    const views = await refreshViews(this.staging, written);
     await setSequencesPostgres(this.staging, sequences).catch((error: unknown) => {
       throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
     });
@@ -272,6 +275,7 @@ class PostgresSession implements SyncSession {
     this.stagingMayHaveChanged = true;
     await this.staging.query('COMMIT');
     await this.close();
+    return views;
   }
 
   async abort(): Promise<void> {

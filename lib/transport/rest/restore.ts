@@ -16,6 +16,8 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { rangeFilterOverRest } from './backup.ts';
 import { writeRows, type WrittenTable } from './rows.ts';
+import { refreshViewsOverRest } from './views.ts';
+import type { ViewRefresh } from '../session.ts';
 import { commandLine } from '../../invocation.ts';
 
 const BATCH_BYTES = 1024 * 1024;
@@ -27,6 +29,7 @@ export interface RestRestoreResult {
   tables: number;
   rows: number;
   retries: number;
+  views: ViewRefresh[];
 }
 
 /**
@@ -67,7 +70,9 @@ export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string
       throw new DatabaseError(`Setting staging's sequences back: ${explain(error)}\nThe rows are back. ${PART_RESTORED}`, 1, { cause: error });
     });
   }
-  return { tables: manifest.tables.length, rows, retries };
+  // The materialized views that read these tables hold what the sync gave them: refreshed from the rows put back.
+  const views = await refreshViewsOverRest(staging, manifest.tables, onRetry);
+  return { tables: manifest.tables.length, rows, retries, views };
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   type TableCopy,
   type WrittenBackup,
   type TouchedRanges,
+  type ViewRefresh,
 } from '../session.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
@@ -32,6 +33,7 @@ import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
 import { describeKey, readPages, refuseOlderLeafPaging, writeRows, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
+import { refreshViewsOverRest } from './views.ts';
 import { maskedColumnsHint, VALUE_REFUSED } from '../../mask/apply.ts';
 
 export async function openRestSession(
@@ -319,12 +321,14 @@ class RestSession implements SyncSession {
     await callRpc(this.staging, 'supasync_set_watermarks', { marks }, { onRetry: () => this.retries++ });
   }
 
-  async finish(sequences: SequenceState[]): Promise<void> {
+  async finish(sequences: SequenceState[], written: TableRef[]): Promise<ViewRefresh[]> {
     this.stagingMayHaveChanged = true;
-    if (!sequences.length) return;
-    await callRpc(this.staging, 'supasync_set_sequences', { sequences }).catch((error: unknown) => {
-      throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
-    });
+    if (sequences.length) {
+      await callRpc(this.staging, 'supasync_set_sequences', { sequences }).catch((error: unknown) => {
+        throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
+      });
+    }
+    return refreshViewsOverRest(this.staging, written, () => this.retries++);
   }
 
   async abort(): Promise<void> {}
