@@ -39,6 +39,14 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
   try {
     // Text values mean the same on both sides whatever the servers' defaults: the settings the REST path's functions pin.
     await runShared(client, 'pin_text_settings', [false]);
+    // Keys compare as their types compare them, an extension's type too (citext, ltree in Supabase's `extensions`): its operators' schemas searched.
+    const operatorSchemas = await runShared<string | null>(client, 'operator_schemas', [null]);
+    if (operatorSchemas) {
+      await client.query(
+        `SELECT pg_catalog.set_config('search_path', pg_catalog.concat_ws(', ', NULLIF(pg_catalog.current_setting('search_path'), ''), $1::text), false)`,
+        [operatorSchemas],
+      );
+    }
   } catch (error) {
     await client.end().catch(() => undefined);
     throw new DatabaseError(describeError(`Setting up the connection to ${side} (${redactUrl(dbUrl)})`, error), 1, { cause: error });

@@ -381,7 +381,8 @@ RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $hash_expression$
 SELECT CASE WHEN $4::boolean
   THEN 'pg_catalog.hash_array_extended(ARRAY[' ||
-       pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) || ']::bytea[], 0)'
+       -- Only where binary: a type with no send function (cube) has no name to format, and the aggregate runs whatever CASE picks.
+       pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) FILTER (WHERE $4::boolean) || ']::bytea[], 0)'
   ELSE 'pg_catalog.hashtextextended(ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o) || ')::text, 0)' END
 FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
@@ -558,9 +559,9 @@ CREATE OR REPLACE FUNCTION supasync_private.orphans_query(links jsonb)
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
 AS $orphans_query$
 SELECT COALESCE(
-  'SELECT COALESCE(jsonb_agg(found ORDER BY link), ''[]'') FROM (' ||
+  'SELECT COALESCE(pg_catalog.jsonb_agg(found ORDER BY link), ''[]'') FROM (' ||
     pg_catalog.string_agg(pg_catalog.format(
-      'SELECT %s AS link, (SELECT jsonb_build_object(''rows'', count(*), ''keys'', COALESCE(to_jsonb((array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
+      'SELECT %s AS link, (SELECT pg_catalog.jsonb_build_object(''rows'', pg_catalog.count(*), ''keys'', COALESCE(pg_catalog.to_jsonb((pg_catalog.array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
          FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan) AS found',
       l.n, child.key, l.link ->> 'child_schema', l.link ->> 'child_table', child.not_null, COALESCE(l.link ->> 'child_rows', 'true'),
       l.link ->> 'parent_schema', l.link ->> 'parent_table', parent.key, child.key), ' UNION ALL ' ORDER BY l.n) ||
@@ -617,6 +618,48 @@ SELECT FROM (VALUES
 ) AS pinned(value)
 $pin_text_settings$;
 
+-- A type's comparisons (=, <, >) are the operators of its default btree
+-- operator class: what its indexes, ORDER BY and ON CONFLICT use. Those of
+-- an extension's type live in the extension's schema (on Supabase
+-- `extensions`: citext, ltree, isn), which the functions here, run with an
+-- empty search_path, do not see: there `k > $1` on a citext key meant text's
+-- `>` (through citext's cast to text) while ORDER BY k meant citext's order,
+-- and a keyset page skipped rows; on an ltree key no `=` was found at all.
+-- operator_schemas names the schemas holding those operators for the types
+-- of `relation`'s columns (through domains), or, for a NULL relation, of
+-- every type of the database; pg_catalog and schemas of no such operator
+-- left out. The functions that compare keys search them after pg_catalog,
+-- only while a statement is parsed; the direct path adds them to its
+-- session's search_path. (NULL: there are none.)
+CREATE OR REPLACE FUNCTION supasync_private.operator_schemas(relation regclass)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $operator_schemas$
+WITH RECURSIVE typed(type_oid) AS (
+  SELECT a.atttypid FROM pg_catalog.pg_attribute a
+  WHERE ($1::pg_catalog.regclass IS NULL OR a.attrelid = $1::pg_catalog.regclass) AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT t.typbasetype FROM typed JOIN pg_catalog.pg_type t ON t.oid = typed.type_oid AND t.typtype = 'd'
+)
+SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname), ', ')
+FROM typed
+JOIN pg_catalog.pg_opclass oc ON oc.opcintype = typed.type_oid AND oc.opcdefault
+JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod AND am.amname = 'btree'
+JOIN pg_catalog.pg_amop ao ON ao.amopfamily = oc.opcfamily
+JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace AND n.nspname <> 'pg_catalog'
+$operator_schemas$;
+
+-- The search_path under which a statement comparing `relation`'s columns
+-- is parsed: pg_catalog first, so no other schema's function or operator
+-- of the same arguments takes the place of a built-in one, then the
+-- schemas of those columns' comparisons. The statements parsed under it
+-- name every polymorphic or variadic function with its schema.
+CREATE OR REPLACE FUNCTION supasync_private.comparing_path(relation regclass)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $comparing_path$
+SELECT pg_catalog.concat_ws(', ', 'pg_catalog', supasync_private.operator_schemas($1))
+$comparing_path$;
+
 -- Runs what a builder made, for the REST path's functions, under the pinned
 -- settings.
 CREATE OR REPLACE FUNCTION supasync_private.answer(query text)
@@ -633,6 +676,8 @@ $answer$;
 
 REVOKE ALL ON FUNCTION supasync_private.pin_text_settings(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.operator_schemas(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.comparing_path(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean) FROM PUBLIC;
@@ -817,9 +862,27 @@ AS $missing$ SELECT supasync_private.answer(supasync_private.missing_keys_query(
 --            "parent_schema", "parent_table", "parent_columns": [...]}, ...]
 -- child_rows, for a key its partitions declare, picks the rows it governs
 -- (lib/catalog/partition-keys.ts).
+-- A child's key is compared with its parent's as their types compare them
+-- (comparing_path): parsed with the schemas of both tables' comparisons
+-- after pg_catalog.
 CREATE OR REPLACE FUNCTION public.supasync_orphans(links jsonb)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $orphans$ SELECT supasync_private.answer(supasync_private.orphans_query(links)) $orphans$;
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $orphans$
+DECLARE
+  query text := supasync_private.orphans_query(links);
+  result jsonb;
+BEGIN
+  PERFORM supasync_private.pin_text_settings(true);
+  PERFORM pg_catalog.set_config('search_path', pg_catalog.concat_ws(', ', 'pg_catalog', (
+    SELECT pg_catalog.string_agg(DISTINCT schemas, ', ')
+    FROM pg_catalog.jsonb_array_elements(links) AS l(link),
+    LATERAL pg_catalog.unnest(ARRAY[
+      supasync_private.operator_schemas(pg_catalog.format('%I.%I', l.link ->> 'child_schema', l.link ->> 'child_table')::pg_catalog.regclass),
+      supasync_private.operator_schemas(pg_catalog.format('%I.%I', l.link ->> 'parent_schema', l.link ->> 'parent_table')::pg_catalog.regclass)]) AS schemas)), true);
+  EXECUTE query INTO result;
+  RETURN result;
+END
+$orphans$;
 
 REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) FROM PUBLIC, anon, authenticated;
@@ -957,17 +1020,20 @@ BEGIN
     IF keyless THEN
       -- No key: physical order. The last element of each row is its place.
       OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
-        'SELECT jsonb_build_array(%s) FROM %s WHERE ctid > $1 AND (%s) ORDER BY ctid LIMIT $2',
+        'SELECT pg_catalog.jsonb_build_array(%s) FROM %s WHERE ctid > $1 AND (%s) ORDER BY ctid LIMIT $2',
         concat_ws(', ', select_list, CASE WHEN partitioned THEN pg_catalog.format('%L || ctid::text', leaf::oid || ':') ELSE 'ctid::text' END),
         leaf, COALESCE(row_filter, 'true'))
         USING CASE WHEN leaf::oid = start_leaf OR NOT partitioned THEN start_ctid ELSE '(0,0)'::tid END, page_size - cardinality(page);
     ELSE
+      -- `>` must be the order ORDER BY follows (operator_schemas, above): parsed under the key's comparisons.
+      PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
       OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
-        'SELECT jsonb_build_array(%s) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
+        'SELECT pg_catalog.jsonb_build_array(%s) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
         select_list, relation, COALESCE(row_filter, 'true'),
         CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
         order_list)
         USING after, page_size;
+      PERFORM pg_catalog.set_config('search_path', '', true);
     END IF;
 
     LOOP

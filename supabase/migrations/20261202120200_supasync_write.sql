@@ -332,13 +332,15 @@ BEGIN
   replica := supasync_private.try_replica_role();
   triggers := supasync_private.disable_user_triggers(relation, replica);
 
-  -- Compared as text: json has no equality operator.
+  -- Compared as text: json has no equality operator. Keys compared as their types compare them.
+  PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
   EXECUTE pg_catalog.format(
-    'UPDATE %s AS target SET %s FROM (SELECT %s FROM jsonb_array_elements($1) AS r) AS source
+    'UPDATE %s AS target SET %s FROM (SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r) AS source
      WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
     relation, set_list, source_list, key_match, target_list, source_values)
     USING rows;
   GET DIAGNOSTICS updated = ROW_COUNT;
+  PERFORM pg_catalog.set_config('search_path', '', true);
 
   PERFORM supasync_private.enable_triggers(relation, triggers);
   RETURN jsonb_build_object('updated', updated, 'replica', replica);
@@ -508,7 +510,9 @@ BEGIN
   -- A unique or exclusion value the batch moves between rows staging holds
   -- meets their old values: under the replica role, an upsert clears those
   -- rows (clear_changed_query) and runs again. Any batch pays for it one
-  -- subtransaction, the exception block's.
+  -- subtransaction, the exception block's. Keys compared as their types
+  -- compare them (comparing_path); the path is this function's alone.
+  PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
   BEGIN
     EXECUTE insert USING rows;
     GET DIAGNOSTICS written = ROW_COUNT;
@@ -704,8 +708,11 @@ BEGIN
   END IF;
   PERFORM supasync_private.pin_text_settings(true);
   triggers := supasync_private.disable_user_triggers(relation, true);
+  -- The filter picks keys as their types compare them (comparing_path).
+  PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
   EXECUTE supasync_private.delete_where_query(relation, row_filter);
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  PERFORM pg_catalog.set_config('search_path', '', true);
   PERFORM supasync_private.enable_triggers(relation, triggers);
   RETURN jsonb_build_object('deleted', deleted);
 END
