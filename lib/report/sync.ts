@@ -107,9 +107,9 @@ export function watermarkLines(result: SyncResult): string[] {
 
 /** The materialized views that read the changed tables: those refreshed (the others were warned of as the run ended). */
 export function viewLines(result: SyncResult): string[] {
+  if (!result.views.length) return [];
   const refreshed = result.views.filter((view) => view.refreshed).map((view) => view.view);
   const left = result.views.length - refreshed.length;
-  if (!result.views.length) return [];
   return [
     `Materialized views that read the changed tables: ${refreshed.length ? `${refreshed.length} refreshed (${refreshed.join(', ')})` : 'none refreshed'}` +
       `${left ? `, ${left} not (see the warnings above)` : ''}.`,

@@ -22,12 +22,13 @@ export type WrittenTable = Pick<TableLoad, 'table' | 'columns' | 'key'>;
  * key leaf by leaf. Before it such a table was paged by ctid alone, which
  * repeats from partition to partition: rows past a page's end were skipped.
  */
-export const PAGES_BY_LEAF_SINCE_VERSION = 12;
+const PAGES_BY_LEAF_SINCE_VERSION = 12;
 
 /** A partitioned table without a key is read page by page only by functions that page it leaf by leaf. */
 export async function refuseOlderLeafPaging(client: SupabaseClient, side: 'production' | 'staging', tables: TableRef[]): Promise<void> {
   const version = await callRpc(client, 'supasync_version', {}, { answer: z.number() }).catch((error: unknown) => {
     if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
+    if (error instanceof RpcFailure) throw new DatabaseError(`Reading ${side}'s supasync functions' version: ${describeFailure(error)}`, 1, { cause: error });
     throw error;
   });
   if (version >= PAGES_BY_LEAF_SINCE_VERSION) return;
