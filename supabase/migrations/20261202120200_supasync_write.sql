@@ -789,13 +789,10 @@ written AS (
   UNION
   SELECT tree.relid FROM named CROSS JOIN LATERAL pg_catalog.pg_partition_tree(named.oid) AS tree
 ),
--- A view's or materialized view's query is its rewrite rule, which depends on what it reads.
+-- A view's or materialized view's query is its rewrite rule, which depends
+-- on what it reads: the written tables (depth 0), then what reads them.
 readers (oid, depth) AS (
-  SELECT r.ev_class, 1
-  FROM written
-  JOIN pg_catalog.pg_depend d
-    ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = written.oid AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-  JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid AND r.ev_class <> written.oid
+  SELECT written.oid, 0 FROM written
   UNION
   SELECT r.ev_class, readers.depth + 1
   FROM readers
