@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionsVersion } from '../lib/install/version.ts';
 import type { Project } from '../stack/index.ts';
 import { backupLine } from './helpers/backup.ts';
 import { query } from './helpers/content.ts';
@@ -78,13 +79,16 @@ describe('a partitioned table without a key', () => {
       const sync = await runScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', '--tables', 'audit_log'], { env: envFor(production, staging) });
       expect(sync.code).toBe(1);
       expect(sync.stderr).toContain(
-        "public.audit_log: partitioned and without a key, so read over REST partition by partition, which production's supasync functions do from version 12; they are version 11.",
+        "public.audit_log: partitioned and without a key, so read partition by partition over REST, which production's supasync functions do from version 12. They are version 11.",
       );
       expect(sync.stderr).toContain('install-rpcs.ts --production');
       expect(sync.stderr).toContain('Nothing was changed.');
       expect(await rows(staging.adminUrl)).toEqual(before);
     } finally {
-      await query(production.adminUrl, `SET ROLE postgres; CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql AS 'SELECT 12'`);
+      await query(
+        production.adminUrl,
+        `SET ROLE postgres; CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql AS 'SELECT ${functionsVersion()}'`,
+      );
     }
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MaskKey } from '../lib/mask/key.ts';
 import { maskAtPath, parseJson, serializeJson } from '../lib/mask/json.ts';
 import { decodeCopyField, encodeCopyField } from '../lib/mask/copy-text.ts';
-import { parseRowText, rowText } from '../lib/mask/row-text.ts';
+import { parseRowText, rowText } from '../lib/sql/row-text.ts';
 import { makeTransform, MaskFitError } from '../lib/mask/transformers.ts';
 import type { MaskedColumnShape, MaskRule } from '../lib/mask/types.ts';
 

@@ -7,7 +7,7 @@ import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 import type { Masker } from '../mask/apply.ts';
-import { parseRowText, rowText } from '../mask/row-text.ts';
+import { parseRowText, rowText } from '../sql/row-text.ts';
 
 export interface MissingParents {
   table: string;

@@ -540,16 +540,29 @@ SELECT pg_catalog.format(
 FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
 $references_query$;
 
--- Which of the ROW(...)::text values in `keys` no row has in `columns`, as a
--- sorted jsonb array: see supasync_missing_keys below.
-CREATE OR REPLACE FUNCTION supasync_private.missing_keys_query(table_schema text, table_name text, columns text[], keys text[], row_filter text)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+-- Which of `keys` no row holds in `columns`, as a sorted jsonb array of
+-- their positions (from 0): `keys` a jsonb array of keys, each an array of
+-- its values' text in `columns`' order. Compared as a foreign key compares
+-- them: each value read by its column's type, without the column's typmod
+-- (a varchar(4) must not cut a longer value down to a match), and compared
+-- by the type's own = (the caller parses the query under comparing_path):
+-- a citext key that differs only in case, a numeric one only in scale,
+-- finds its row, as it does in the foreign key. The key's index answers.
+-- Version 13 and before took the keys as ROW(...)::text, compared as text.
+DROP FUNCTION IF EXISTS supasync_private.missing_keys_query(text, text, text[], text[], text);
+CREATE OR REPLACE FUNCTION supasync_private.missing_keys_query(table_schema text, table_name text, columns text[], keys jsonb, row_filter text)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $missing_keys_query$
 SELECT pg_catalog.format(
-  'SELECT COALESCE(jsonb_agg(wanted.k ORDER BY wanted.k), ''[]'') FROM unnest(%L::text[]) AS wanted(k)
-   WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE %s = wanted.k AND (%s))',
-  $4::text[], $1::text, $2::text, 'ROW(' || pg_catalog.string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) || ')::text', COALESCE($5::text, 'true'))
+  'SELECT COALESCE(jsonb_agg(wanted.n - 1 ORDER BY wanted.n), ''[]'') FROM jsonb_array_elements(%L::jsonb) WITH ORDINALITY AS wanted(k, n)
+   WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s) AND (%s))',
+  $4::text, $1::text, $2::text,
+  pg_catalog.string_agg(pg_catalog.format('p.%I', u.c), ', ' ORDER BY u.o),
+  pg_catalog.string_agg(pg_catalog.format('(wanted.k ->> %s)::%s', u.o - 1, pg_catalog.format_type(a.atttypid, NULL)), ', ' ORDER BY u.o),
+  COALESCE($5::text, 'true'))
 FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+JOIN pg_catalog.pg_attribute a
+  ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c AND a.attnum > 0 AND NOT a.attisdropped
 $missing_keys_query$;
 
 -- Per link, in the links' order, the child rows whose key finds no parent:
@@ -688,7 +701,7 @@ REVOKE ALL ON FUNCTION supasync_private.range_sums_query(text, text, text[], tex
 REVOKE ALL ON FUNCTION supasync_private.row_hashes_query(text, text, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_filter(text, text, text[], jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.clock_query(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.missing_keys_query(text, text, text[], jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.orphans_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.sequence_values_query(jsonb) FROM PUBLIC;
 
@@ -837,20 +850,31 @@ AS $values$ SELECT supasync_private.answer(supasync_private.sequence_values_quer
 REVOKE ALL ON FUNCTION public.supasync_sequence_values(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_sequence_values(jsonb) TO service_role;
 
--- ...and which of those values a (parent) table lacks.
+-- ...and which of those values a (parent) table lacks (missing_keys_query).
 -- An earlier version took no row filter: PostgREST could not choose between the two.
 DROP FUNCTION IF EXISTS public.supasync_missing_keys(text, text, text[], text[]);
 -- Version 1 answered text[]; a function's result type cannot be replaced in place.
+-- Version 13 and before took the keys as text[]: PostgREST chooses by names alone.
 DROP FUNCTION IF EXISTS public.supasync_missing_keys(text, text, text[], text[], text);
 CREATE OR REPLACE FUNCTION public.supasync_missing_keys(
   table_schema text,
   table_name text,
   columns text[],
-  keys text[],
+  keys jsonb,
   row_filter text DEFAULT NULL
 )
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $missing$ SELECT supasync_private.answer(supasync_private.missing_keys_query(table_schema, table_name, columns, keys, row_filter)) $missing$;
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $missing$
+DECLARE
+  query text := supasync_private.missing_keys_query(table_schema, table_name, columns, keys, row_filter);
+  result jsonb;
+BEGIN
+  PERFORM supasync_private.pin_text_settings(true);
+  PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(pg_catalog.format('%I.%I', table_schema, table_name)::pg_catalog.regclass), true);
+  EXECUTE query INTO result;
+  RETURN result;
+END
+$missing$;
 
 -- Rows of child tables whose foreign key finds no parent row (MATCH
 -- SIMPLE: a key with a NULL in it references nothing), counted, with the
@@ -885,10 +909,10 @@ END
 $orphans$;
 
 REVOKE ALL ON FUNCTION public.supasync_references(text, text, text[], text) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_missing_keys(text, text, text[], jsonb, text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_orphans(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_references(text, text, text[], text) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], text[], text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_missing_keys(text, text, text[], jsonb, text) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_orphans(jsonb) TO service_role;
 
 -- Whether this database carries the sync-target mark (*_supasync_target_mark.sql),
@@ -995,6 +1019,9 @@ BEGIN
     RAISE EXCEPTION 'supasync_read_rows: % lacks some of the columns %', relation, columns
       USING ERRCODE = 'undefined_column';
   END IF;
+  -- Each row is an ARRAY[...] of its columns' text, made JSON: not
+  -- jsonb_build_array, which like any function takes at most 100 arguments,
+  -- where a table may have 1,600 columns.
   SELECT string_agg(pg_catalog.format('%I::text', name), ', ' ORDER BY position)
     INTO select_list FROM unnest(columns) WITH ORDINALITY AS c(name, position);
 
@@ -1020,7 +1047,7 @@ BEGIN
     IF keyless THEN
       -- No key: physical order. The last element of each row is its place.
       OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
-        'SELECT pg_catalog.jsonb_build_array(%s) FROM %s WHERE ctid > $1 AND (%s) ORDER BY ctid LIMIT $2',
+        'SELECT pg_catalog.to_jsonb(ARRAY[%s]::text[]) FROM %s WHERE ctid > $1 AND (%s) ORDER BY ctid LIMIT $2',
         concat_ws(', ', select_list, CASE WHEN partitioned THEN pg_catalog.format('%L || ctid::text', leaf::oid || ':') ELSE 'ctid::text' END),
         leaf, COALESCE(row_filter, 'true'))
         USING CASE WHEN leaf::oid = start_leaf OR NOT partitioned THEN start_ctid ELSE '(0,0)'::tid END, page_size - cardinality(page);
@@ -1028,7 +1055,7 @@ BEGIN
       -- `>` must be the order ORDER BY follows (operator_schemas, above): parsed under the key's comparisons.
       PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
       OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
-        'SELECT pg_catalog.jsonb_build_array(%s) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
+        'SELECT pg_catalog.to_jsonb(ARRAY[%s]::text[]) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
         select_list, relation, COALESCE(row_filter, 'true'),
         CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
         order_list)
@@ -1071,7 +1098,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 12 $version$;
+AS $version$ SELECT 14 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -10,6 +10,7 @@ import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { quoteTable } from '../../sql/ident.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
+import { parseRowText } from '../../sql/row-text.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
 import type { DatabaseClock, Watermark } from '../watermarks.ts';
 import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
@@ -56,7 +57,9 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     },
     missingKeys: async (table, columns, keys, rowFilter) => {
       const what = `Looking up keys in ${qualifiedName(table)}`;
-      return runBuilt<string[]>(client, 'missing_keys_query', [table.schema, table.name, columns, keys, rowFilter]).catch(failed(what));
+      const values = JSON.stringify(keys.map(parseRowText));
+      const missing = await runBuilt<number[]>(client, 'missing_keys_query', [table.schema, table.name, columns, values, rowFilter]).catch(failed(what));
+      return missing.map((position) => keys[position] as string);
     },
     orphans: async (links) => {
       if (!links.length) return [];

@@ -9,7 +9,8 @@ import { commandLine } from '../../invocation.ts';
 export const ANSWERS = {
   // Counts come as jsonb numbers, or as strings from functions of an older version.
   references: z.record(z.string(), z.coerce.number()),
-  missingKeys: z.array(z.string()),
+  /** Positions (from 0) of the keys asked about that no row holds. */
+  missingKeys: z.array(z.number().int().nonnegative()),
   orphans: z.array(z.object({ rows: z.coerce.number(), keys: z.array(z.string()) })),
   sequenceValues: z.array(z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() })),
   count: z.coerce.number().int().nonnegative(),

@@ -18,7 +18,7 @@ import { restOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import type { TouchedRanges, WrittenBackup } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
-import { readPages, refuseOlderLeafPaging, type PagedTable } from './rows.ts';
+import { readPages, refuseOlderReads, type PagedTable } from './rows.ts';
 import { commandLine } from '../../invocation.ts';
 
 /** What supasync_backup_tables says of one staging table. */
@@ -67,8 +67,13 @@ export async function backUpTablesOverRest(
     throw new DatabaseError(`Reading which of staging's tables hold rows, for the backup: ${explain(error)}\n${retry}`, 1, { cause: error });
   });
   if (!states.some((state) => state.hasRows)) return { directory: null, tables: tables.length, rows: 0 };
-  const pagedByLeaf = states.filter((state) => state.hasRows && state.partitioned && !state.key);
-  if (pagedByLeaf.length) await refuseOlderLeafPaging(staging, 'staging', pagedByLeaf);
+  await refuseOlderReads(
+    staging,
+    'staging',
+    states
+      .filter((state) => state.hasRows)
+      .map((state) => ({ table: state, columns: state.columns, keyed: Boolean(state.key), partitioned: state.partitioned })),
+  );
   const createdAt = new Date();
   const origin = restOrigin(stagingUrl);
   const name = backupName(createdAt, origin.projectRef ?? new URL(stagingUrl).host);

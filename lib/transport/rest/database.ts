@@ -13,6 +13,10 @@ import { restKeyRanges } from './key-ranges.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { z } from 'zod';
 import { commandLine } from '../../invocation.ts';
+import { parseRowText } from '../../sql/row-text.ts';
+
+/** The version whose supasync_missing_keys takes each key's values and compares them by their types; before it, by their text. */
+const KEYS_AS_VALUES_SINCE = 14;
 
 export interface RestDatabase extends DatabaseReads {
   via: 'rest';
@@ -32,6 +36,24 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
     parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
   const keyRanges = restKeyRanges(ask, side);
+  const functionsVersion = async (): Promise<number> => {
+    try {
+      return await ask("Reading supasync's functions' version", 'supasync_version', {}, ANSWERS.count);
+    } catch (error) {
+      // Functions from before versions were recorded.
+      if (error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202') return 0;
+      throw error;
+    }
+  };
+  /** After a request failed: the error to show if this side's functions are older than `since` (what the request needs), else undefined. */
+  const olderFunctions = async (since: number, what: string): Promise<DatabaseError | undefined> => {
+    const version = await functionsVersion().catch(() => undefined);
+    if (version === undefined || version >= since) return undefined;
+    return new DatabaseError(
+      `${side}'s supasync functions are version ${version}; ${what} needs version ${since} or later. ` +
+        `Update them: ${commandLine('install-rpcs')} --${side}. Nothing was changed.`,
+    );
+  };
   return {
     side,
     via: 'rest',
@@ -65,13 +87,15 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         { table_schema: table.schema, table_name: table.name, columns, row_filter: rowFilter },
         ANSWERS.references,
       ),
-    missingKeys: (table, columns, keys, rowFilter) =>
-      ask(
-        `Looking up keys in ${qualifiedName(table)}`,
-        'supasync_missing_keys',
-        { table_schema: table.schema, table_name: table.name, columns, keys, row_filter: rowFilter },
-        ANSWERS.missingKeys,
-      ),
+    missingKeys: async (table, columns, keys, rowFilter) => {
+      const args = { table_schema: table.schema, table_name: table.name, columns, keys: keys.map(parseRowText), row_filter: rowFilter };
+      const missing = await ask(`Looking up keys in ${qualifiedName(table)}`, 'supasync_missing_keys', args, ANSWERS.missingKeys).catch(
+        async (error: unknown) => {
+          throw (await olderFunctions(KEYS_AS_VALUES_SINCE, `looking up keys in ${qualifiedName(table)} by their types`)) ?? error;
+        },
+      );
+      return missing.map((position) => keys[position] as string);
+    },
     orphans: async (links) =>
       links.length
         ? ask('Looking for rows whose foreign key finds no parent', 'supasync_orphans', { links: links.map(orphanLinkArgument) }, ANSWERS.orphans)
@@ -100,15 +124,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         { table_schema: table.schema, table_name: table.name, key_columns: keyColumns, keys },
         ANSWERS.rangeFilter,
       ),
-    functionsVersion: async () => {
-      try {
-        return await ask("Reading supasync's functions' version", 'supasync_version', {}, ANSWERS.count);
-      } catch (error) {
-        // Functions from before versions were recorded.
-        if (error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202') return 0;
-        throw error;
-      }
-    },
+    functionsVersion,
     clock: (overlapSeconds) => ask('Reading the clock and its transactions', 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
     watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
     close: async () => undefined,

@@ -17,26 +17,66 @@ export type PagedTable = Pick<TableLoad, 'table' | 'columns' | 'key' | 'rowFilte
 /** What writing rows into a table needs. */
 export type WrittenTable = Pick<TableLoad, 'table' | 'columns' | 'key'>;
 
-/**
- * The version whose supasync_read_rows pages a partitioned table without a
- * key leaf by leaf. Before it such a table was paged by ctid alone, which
- * repeats from partition to partition: rows past a page's end were skipped.
- */
-const PAGES_BY_LEAF_SINCE_VERSION = 12;
+/** A kind of table supasync_read_rows pages only from version `since`. */
+interface ReadNeed {
+  since: number;
+  applies(table: ReadTable): boolean;
+  why: string;
+  otherwise: string;
+}
 
-/** A partitioned table without a key is read page by page only by functions that page it leaf by leaf. */
-export async function refuseOlderLeafPaging(client: SupabaseClient, side: 'production' | 'staging', tables: TableRef[]): Promise<void> {
+/** A table about to be read over REST, as the sync or the backup knows it. */
+export interface ReadTable {
+  table: TableRef;
+  columns: string[];
+  keyed: boolean;
+  partitioned: boolean;
+}
+
+/** Largest number of arguments a PostgreSQL function takes (FUNC_MAX_ARGS). */
+const FUNCTION_ARGUMENTS = 100;
+
+const READ_NEEDS: ReadNeed[] = [
+  {
+    // Before it such a table was paged by ctid alone, which repeats from partition to partition: rows past a page's end were skipped.
+    since: 12,
+    applies: (table) => !table.keyed && table.partitioned,
+    why: 'partitioned and without a key, so read partition by partition',
+    otherwise: 'give the table a primary key',
+  },
+  {
+    // Before it each row was built by jsonb_build_array, one argument a column.
+    since: 13,
+    applies: (table) => table.columns.length > FUNCTION_ARGUMENTS,
+    why: `more than ${FUNCTION_ARGUMENTS} columns, read as one array a row`,
+    otherwise: 'leave the table out (--exclude)',
+  },
+];
+
+/**
+ * Tables that older functions cannot read (READ_NEEDS) are refused by name,
+ * before anything is written, with the version that reads them. The version
+ * is asked for only where such a table is read.
+ */
+export async function refuseOlderReads(client: SupabaseClient, side: 'production' | 'staging', tables: ReadTable[]): Promise<void> {
+  const unmet = READ_NEEDS.map((need) => ({ need, tables: tables.filter((table) => need.applies(table)) })).filter((found) => found.tables.length);
+  if (!unmet.length) return;
   const version = await callRpc(client, 'supasync_version', {}, { answer: z.number() }).catch((error: unknown) => {
     if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
     if (error instanceof RpcFailure) throw new DatabaseError(`Reading ${side}'s supasync functions' version: ${describeFailure(error)}`, 1, { cause: error });
     throw error;
   });
-  if (version >= PAGES_BY_LEAF_SINCE_VERSION) return;
-  const names = tables.map(qualifiedName).join(', ');
+  const refused = unmet.filter(({ need }) => version < need.since);
+  if (!refused.length) return;
   throw new DatabaseError(
-    `${names}: partitioned and without a key, so read over REST partition by partition, which ${side}'s supasync functions do from version ` +
-      `${PAGES_BY_LEAF_SINCE_VERSION}; they are version ${version}. Update them (${commandLine('install-rpcs')} --${side}), ` +
-      'sync over the direct path, or give the table a primary key. Nothing was changed.',
+    refused
+      .map(
+        ({ need, tables }) =>
+          `${tables.map((table) => qualifiedName(table.table)).join(', ')}: ${need.why} over REST, which ${side}'s supasync functions do from version ${need.since}`,
+      )
+      .join('; ') +
+      `. They are version ${version}. Update them (${commandLine('install-rpcs')} --${side}), sync over the direct path, or ` +
+      `${[...new Set(refused.map(({ need }) => need.otherwise))].join(', or ')}. Nothing was changed.`,
   );
 }
 

@@ -31,7 +31,7 @@ import { ANSWERS } from './answers.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
 import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
-import { describeKey, readPages, refuseOlderLeafPaging, writeRows, type WriteOutcome } from './rows.ts';
+import { describeKey, readPages, refuseOlderReads, writeRows, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 import { refreshViewsOverRest } from './views.ts';
 import { maskedColumnsHint, VALUE_REFUSED } from '../../mask/apply.ts';
@@ -88,8 +88,11 @@ class RestSession implements SyncSession {
         );
       }
     }
-    const pagedByLeaf = tables.filter((table) => !table.key && table.partitioned).map((table) => table.table);
-    if (pagedByLeaf.length) await refuseOlderLeafPaging(this.production, 'production', pagedByLeaf);
+    await refuseOlderReads(
+      this.production,
+      'production',
+      tables.map((table) => ({ table: table.table, columns: table.columns, keyed: Boolean(table.key), partitioned: table.partitioned })),
+    );
   }
 
   async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging> {

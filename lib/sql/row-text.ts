@@ -1,7 +1,8 @@
 // A key as PostgreSQL prints ROW(...)::text ("(a,\"b c\",)"), taken apart
 // and put back together: the checks of references between production and
-// staging (missing parents, orphans) compare keys in that form, and a masked
-// key must be compared as staging holds it.
+// staging (missing parents, orphans) carry keys in that form, send each
+// key's values to be compared by their types, and compare a masked key as
+// staging holds it.
 
 /** The fields of a record's text (record_out); null for an unquoted empty field, which is NULL. */
 export function parseRowText(text: string): (string | null)[] {
