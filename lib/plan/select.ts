@@ -74,7 +74,10 @@ function refuseSchemasWithoutTables(production: Catalog, schemas: string[]): voi
     const near = known.filter((other) => other.toLowerCase() === schema.toLowerCase() || editDistance(other, schema) <= 2);
     throw new UsageError(
       `Schema "${schema}" (--schemas, or supasync.config.json's schemas) has no table in production.` +
-        (near.length ? ` Did you mean ${near.map((name) => `"${name}"`).join(', ')}?` : ` Its schemas with tables: ${known.sort().join(', ')}.`),
+        (near.length
+          ? ` Did you mean ${near.map((name) => `"${name}"`).join(', ')}?`
+          : ` Its schemas with tables: ${known.sort().join(', ')}. A schema holding only partitions of another schema's table needs no naming: ` +
+            'their rows are copied with that table.'),
     );
   }
 }

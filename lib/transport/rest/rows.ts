@@ -89,7 +89,10 @@ export async function refuseOlderReads(client: SupabaseClient, side: 'production
  */
 export async function* readPages(supabase: SupabaseClient, table: PagedTable, onRetry: () => void): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
-  const keyPositions = keyColumns.map((column) => table.columns.indexOf(column));
+  // A key may hold a column the copy leaves out (a generated one): read after the copied ones, for the next page's bound, then dropped.
+  const keyOnly = keyColumns.filter((column) => !table.columns.includes(column));
+  const columns = [...table.columns, ...keyOnly];
+  const keyPositions = keyColumns.map((column) => columns.indexOf(column));
   const read = (after: Row | null, maxBytes: number) => {
     const page = callRpc<Row[]>(
       supabase,
@@ -97,7 +100,7 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
       {
         table_schema: table.table.schema,
         table_name: table.table.name,
-        columns: table.columns,
+        columns,
         key_columns: keyColumns,
         after,
         page_size: table.options.batchSize ?? MAX_PAGE_ROWS,
@@ -126,7 +129,7 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
     // Without a key the read adds each row's ctid as a last element.
     const after = keyColumns.length ? keyPositions.map((position) => last[position] ?? null) : [last[last.length - 1] ?? null];
     if (more) pending = read(after, PAGE_BYTES);
-    yield keyColumns.length ? page : page.map((row) => row.slice(0, -1));
+    yield keyColumns.length && !keyOnly.length ? page : page.map((row) => row.slice(0, table.columns.length));
     if (!more) return;
   }
 }
@@ -294,8 +297,9 @@ async function sendInHalves(table: WrittenTable, rows: Row[], how: Sending, send
   }
 }
 
-/** A row as a rejection names it: its key's columns and values. */
+/** A row as a rejection names it: its key's columns and values; where the key holds a column the copy leaves out (a generated one), every column the row carries. */
 export function describeKey(table: WrittenTable, row: Row): string {
-  const columns = table.key?.columns ?? table.columns;
+  const key = table.key?.columns;
+  const columns = key?.every((column) => table.columns.includes(column)) ? key : table.columns;
   return columns.map((column) => `${column}=${row[table.columns.indexOf(column)] ?? 'NULL'}`).join(', ');
 }
