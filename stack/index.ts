@@ -197,6 +197,12 @@ async function handOver(client: pg.Client, owner: string): Promise<void> {
        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))`,
   );
   for (const { name } of unowned) await client.query(`ALTER SEQUENCE ${name} OWNER TO ${role}`);
+  // And the app's domains, whose NOT VALID checks a load drops for its rows as their owner.
+  const { rows: domains } = await client.query<{ name: string }>(
+    `SELECT t.oid::regtype::text AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE n.nspname IN ('public', 'analytics') AND t.typtype = 'd'`,
+  );
+  for (const { name } of domains) await client.query(`ALTER DOMAIN ${name} OWNER TO ${role}`);
   // Auth's and Storage's tables stay their services'; the owner gets what postgres has there.
   await client.query(`GRANT USAGE ON SCHEMA auth, storage TO ${role}`);
   await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA auth, storage TO ${role}`);

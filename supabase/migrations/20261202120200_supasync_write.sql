@@ -100,10 +100,11 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
 -- trigger set to fire on a replica too would add rows of its own to
 -- staging); without it those enabled ORIGIN ('O', the default) or ALWAYS.
 -- Rules likewise (a soft-delete rule would turn the deletes of a mirror into
--- updates; an INSERT rule refuses ON CONFLICT), and checks added NOT VALID
--- (production's rows that predate one would be refused, see below). Each
--- entry is its kind (T trigger, R rule, C check), its mode, its relation's
--- oid and its name
+-- updates; an INSERT rule refuses ON CONFLICT), and checks added NOT VALID,
+-- of the table or of a domain its columns are of (production's rows that
+-- predate one would be refused, see below). Each entry is its kind (T
+-- trigger, R rule, C table check, D domain check), its mode, its
+-- relation's (or domain's) oid and its name
 -- ('TA:16384:audit'), disabled on that relation alone (ONLY) until this
 -- transaction enables it again in the mode it had: ALTER TABLE is
 -- transactional, so a failed batch leaves them as they were. Only the
@@ -113,10 +114,19 @@ DROP FUNCTION IF EXISTS supasync_private.user_triggers(regclass);
 CREATE OR REPLACE FUNCTION supasync_private.user_triggers(relation regclass, replica boolean)
 RETURNS text[] LANGUAGE sql STABLE SET search_path = ''
 AS $user_triggers$
-WITH tree AS (
+WITH RECURSIVE tree AS (
   SELECT $1::pg_catalog.regclass::pg_catalog.oid AS relid
   UNION
   SELECT relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass)
+), column_types AS (
+  -- The types of the table's columns, and what each is over: a domain's base
+  -- type (a domain over a domain), an array's element type.
+  SELECT a.atttypid AS type_id FROM pg_catalog.pg_attribute a
+  WHERE a.attrelid = $1::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT under.type_id FROM column_types c JOIN pg_catalog.pg_type t ON t.oid = c.type_id
+  CROSS JOIN LATERAL (VALUES (t.typbasetype), (t.typelem)) AS under(type_id)
+  WHERE under.type_id <> 0
 ), firing AS (
   SELECT CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END AS modes
 )
@@ -138,12 +148,21 @@ FROM (
   FROM tree JOIN pg_catalog.pg_constraint c ON c.conrelid = tree.relid
   JOIN pg_catalog.pg_class k ON k.oid = c.conrelid
   WHERE c.contype = 'c' AND NOT c.convalidated AND c.conislocal AND k.relkind = 'r' AND pg_catalog.pg_has_role(k.relowner, 'USAGE')
+  UNION ALL
+  -- The same for a domain's check added NOT VALID, on a domain of the role's
+  -- own ('DN:16390:8:no_spaceCHECK (...) NOT VALID'). A domain other tables
+  -- share is dropped once: a table listed after the drop finds it gone.
+  SELECT 'DN:' || c.contypid::text || ':' || pg_catalog.length(c.conname::text)::text || ':' || c.conname::text || pg_catalog.pg_get_constraintdef(c.oid)
+  FROM column_types JOIN pg_catalog.pg_constraint c ON c.contypid = column_types.type_id
+  JOIN pg_catalog.pg_type d ON d.oid = c.contypid
+  WHERE c.contype = 'c' AND NOT c.convalidated AND pg_catalog.pg_has_role(d.typowner, 'USAGE')
 ) listed
 $user_triggers$;
 
 -- The ALTER TABLE that disables (`enable` false) or enables again in its
--- mode one entry of user_triggers, or drops and adds again a NOT VALID
--- check (the direct path runs this body too).
+-- mode one entry of user_triggers, or the ALTER TABLE or ALTER DOMAIN that
+-- drops and adds again a NOT VALID check (the direct path runs this body
+-- too).
 DROP FUNCTION IF EXISTS supasync_private.enable_trigger_query(regclass, text);
 CREATE OR REPLACE FUNCTION supasync_private.trigger_switch_query(entry text, enable boolean)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
@@ -152,6 +171,10 @@ SELECT CASE WHEN e.kind = 'C' THEN
          CASE WHEN $2::boolean
            THEN pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', e.relation, left(e.check_rest, e.name_length), substr(e.check_rest, e.name_length + 1))
            ELSE pg_catalog.format('ALTER TABLE ONLY %s DROP CONSTRAINT %I', e.relation, left(e.check_rest, e.name_length)) END
+       WHEN e.kind = 'D' THEN
+         CASE WHEN $2::boolean
+           THEN pg_catalog.format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', e.domain, left(e.check_rest, e.name_length), substr(e.check_rest, e.name_length + 1))
+           ELSE pg_catalog.format('ALTER DOMAIN %s DROP CONSTRAINT %I', e.domain, left(e.check_rest, e.name_length)) END
        ELSE pg_catalog.format('ALTER TABLE ONLY %s %s %s %I', e.relation,
          CASE WHEN NOT $2::boolean THEN 'DISABLE'
               ELSE 'ENABLE' || CASE e.mode WHEN 'A' THEN ' ALWAYS' WHEN 'R' THEN ' REPLICA' ELSE '' END END,
@@ -159,8 +182,9 @@ SELECT CASE WHEN e.kind = 'C' THEN
 FROM (
   SELECT left($1::text, 1) AS kind, substr($1::text, 2, 1) AS mode,
          pg_catalog.split_part($1::text, ':', 2)::pg_catalog.oid::pg_catalog.regclass AS relation,
+         pg_catalog.split_part($1::text, ':', 2)::pg_catalog.oid::pg_catalog.regtype AS domain,
          substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2)) + 3) AS rest,
-         CASE WHEN left($1::text, 1) = 'C' THEN pg_catalog.split_part($1::text, ':', 3)::integer END AS name_length,
+         CASE WHEN left($1::text, 1) IN ('C', 'D') THEN pg_catalog.split_part($1::text, ':', 3)::integer END AS name_length,
          substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2))
            + length(pg_catalog.split_part($1::text, ':', 3)) + 4) AS check_rest
 ) e

@@ -118,6 +118,19 @@ export function defineSyncSuite(via: Via): void {
           `SELECT conname, convalidated, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'public.unit_daily_rates'::regclass AND contype = 'c'`,
         ),
       ).toEqual([{ conname: 'unit_daily_rates_price_positive', convalidated: false, definition: 'CHECK ((price > (0)::numeric)) NOT VALID' }]);
+      // So with a domain's NOT VALID check: the desk email with a tab in it, through a domain over that domain, and the check back as it was.
+      const deskEmails = (url: string) => query(url, `SELECT id, desk_email FROM public.binary_zoo WHERE desk_email ~ '\\s' ORDER BY id`);
+      expect(await deskEmails(staging.adminUrl)).toEqual([{ id: 82, desk_email: 'tab\t@x' }]);
+      expect(await deskEmails(production.adminUrl)).toEqual([{ id: 82, desk_email: 'tab\t@x' }]);
+      expect(
+        await query(
+          staging.adminUrl,
+          `SELECT conname, convalidated, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE contypid = 'public.email_address'::regtype ORDER BY 1`,
+        ),
+      ).toEqual([
+        { conname: 'email_address_has_at', convalidated: true, definition: "CHECK ((POSITION(('@'::text) IN (VALUE)) > 0))" },
+        { conname: 'email_address_no_space', convalidated: false, definition: "CHECK ((VALUE !~ '\\s'::text)) NOT VALID" },
+      ]);
     });
 
     for (const { what, project, setUp, named } of [
