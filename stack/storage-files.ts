@@ -3,6 +3,7 @@
 // writes a new version and removes the old file after the row points at the
 // new one, so a download under way keeps reading the bytes it started with.
 import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -80,12 +81,15 @@ export class FileStore {
         yield chunk;
       }
     };
+    const writer = createWriteStream(partial, { flags: 'wx' });
     try {
       // Iterated without destroying `body` on the way out: a refused upload still gets its answer.
-      await pipeline(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, counted, createWriteStream(partial, { flags: 'wx' }));
+      await pipeline(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, counted, writer);
       await rename(partial, this.path(version));
     } catch (error) {
       body.resume();
+      // The file is opened asynchronously, even by a stream destroyed before: removed once the stream has closed it.
+      if (!writer.closed) await once(writer, 'close').catch(() => undefined);
       await rm(partial, { force: true });
       throw error;
     }

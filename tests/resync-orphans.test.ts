@@ -30,6 +30,7 @@ const UNIT_HOTEL: ForeignKeyLink = {
   parent: HOTELS,
   parentRelation: HOTELS,
   parentColumns: ['id'],
+  validated: true,
 };
 /** What orphansAfterLoad reads of a table's plan. */
 const planned = (mode: SyncMode) => [HOTELS, UNITS].map((table) => ({ table, mode, rowFilter: null }) as unknown as TablePlan);

@@ -4,7 +4,7 @@
 // the run replaces. The plan chooses which to check (plan/links.ts); the
 // transports empty tables and find orphans along them.
 import { rowsUnderKey } from './partition-keys.ts';
-import { qualifiedName, type Catalog, type TableRef } from './types.ts';
+import { isValidated, qualifiedName, type Catalog, type TableRef } from './types.ts';
 
 export interface ForeignKeyLink {
   name: string;
@@ -17,6 +17,8 @@ export interface ForeignKeyLink {
   /** Where the key's parent rows live: the parent, or the partition the key names. */
   parentRelation: TableRef;
   parentColumns: string[];
+  /** False for a key added NOT VALID: staging's rows from before it, and production's copied as they are, may name no parent. */
+  validated: boolean;
 }
 
 export function describeLink(link: ForeignKeyLink): string {
@@ -36,6 +38,7 @@ export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKe
         parent: { schema: fk.referencedSchema, name: fk.referencedTable },
         parentRelation: fk.referencedPartition ?? { schema: fk.referencedSchema, name: fk.referencedTable },
         parentColumns: fk.referencedColumns,
+        validated: isValidated(fk),
       }))
       .filter((link) => qualifiedName(link.child) !== qualifiedName(link.parent))
       .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),

@@ -67,6 +67,15 @@ export interface ForeignKey {
   declaredOn: PartitionConstraint[];
 }
 
+/**
+ * Whether PostgreSQL has checked every row against the key: false for one
+ * added NOT VALID and never validated, whose older rows may name parents
+ * that do not exist (pg_get_constraintdef says so at its end).
+ */
+export function isValidated(foreignKey: Pick<ForeignKey, 'definition'>): boolean {
+  return !foreignKey.definition.endsWith(' NOT VALID');
+}
+
 export interface OwnedSequence {
   schema: string;
   name: string;

@@ -179,6 +179,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
       sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
       ({ orphans } = await foreignKeys.verifyForeignKeys(
+        run.production,
         run.staging,
         run.plan.stagingLinks,
         verdicts.map((verdict) => verdict.table),

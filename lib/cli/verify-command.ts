@@ -76,6 +76,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     );
     const sequences = await verifySequences(run.production, run.staging, run.plan.sequences);
     const { orphans } = await verifyForeignKeys(
+      run.production,
       run.staging,
       run.plan.stagingLinks,
       verdicts.map((verdict) => verdict.table),

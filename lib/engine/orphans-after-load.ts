@@ -26,7 +26,8 @@ export interface Resynced {
 }
 
 /**
- * Once the rows are in: every staging foreign key the run could have broken (links.ts says which), checked in staging.
+ * Once the rows are in: every staging foreign key the run could have broken (links.ts says which), checked in staging;
+ * not one added NOT VALID, along which production itself may hold rows without a parent.
  * A link between two tables the run re-synced without writing or deleting a row, or between one such and a table
  * outside the run, is as the run found it; along the others only the rows a re-sync could have orphaned are checked
  * (rowsAtRisk), not the whole child table.
@@ -44,8 +45,9 @@ export async function orphansAfterLoad(
     const done = resynced?.tables.get(qualifiedName(table));
     return !written.has(qualifiedName(table)) || (done?.written === 'none' && !done.removed.length);
   };
+  // A key added NOT VALID promises nothing of production's older rows, copied as they are: its orphans may be production's own.
   const candidates = linksToCheck(links, written, new Set(emptied.map(qualifiedName)), oneSnapshot).filter(
-    (link) => !(untouched(link.child) && untouched(link.parent)),
+    (link) => link.validated && !(untouched(link.child) && untouched(link.parent)),
   );
   // A parent's deleted keys, on the same child columns along several links, make one filter (over REST, one round trip).
   const filters = new Map<string, Promise<string>>();

@@ -1,7 +1,7 @@
 // Before a targeted sync writes: do the rows it copies reference rows that
 // staging lacks, in tables the run does not copy? That is the seed's
 // "violates foreign key constraint", caught before anything is written.
-import { qualifiedName } from '../catalog/types.ts';
+import { isValidated, qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { SyncPlan } from '../plan/types.ts';
@@ -37,7 +37,13 @@ export async function findMissingParents(production: Database, staging: Database
       const keys = Object.keys(references);
       if (!keys.length) continue;
       // A key to one partition is satisfied by that partition's rows only.
-      const missing = await staging.missingKeys(foreignKey.referencedPartition ?? parent, foreignKey.referencedColumns, keys, null);
+      const parentRelation = foreignKey.referencedPartition ?? parent;
+      let missing = await staging.missingKeys(parentRelation, foreignKey.referencedColumns, keys, null);
+      // Along a key added NOT VALID, a parent production lacks as well is production's own: its rows are copied as they are.
+      if (missing.length && !rowMask && !isValidated(foreignKey)) {
+        const lackedByProduction = new Set(await production.missingKeys(parentRelation, foreignKey.referencedColumns, missing, null));
+        missing = missing.filter((key) => !lackedByProduction.has(key));
+      }
       if (!missing.length) continue;
       found.push({
         table: qualifiedName(table),

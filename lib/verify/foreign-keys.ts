@@ -1,19 +1,31 @@
 // Does every row of staging find the parent its foreign key names? A copy
 // loaded with foreign-key checks off can hold rows that do not (a filtered
 // parent, a replace the user allowed to orphan): equal counts would hide it.
+// Along a key added NOT VALID production may hold such rows itself, older
+// than the key: there staging's count only says something beyond
+// production's.
 import { qualifiedName } from '../catalog/types.ts';
 import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { Database } from '../transport/database.ts';
 
 /** Staging's foreign keys whose child is among the compared tables. */
-export async function verifyForeignKeys(staging: Database, links: ForeignKeyLink[], tables: string[]): Promise<{ checked: number; orphans: FoundOrphans[] }> {
+export async function verifyForeignKeys(
+  production: Database,
+  staging: Database,
+  links: ForeignKeyLink[],
+  tables: string[],
+): Promise<{ checked: number; orphans: FoundOrphans[] }> {
   const compared = new Set(tables);
   const checked = links.filter((link) => compared.has(qualifiedName(link.child)));
   const answers = await staging.orphans(checked);
-  const orphans: FoundOrphans[] = checked.flatMap((link, index) => {
+  const found: FoundOrphans[] = checked.flatMap((link, index) => {
     const answer = answers[index];
     return answer?.rows ? [{ link, ...answer }] : [];
   });
-  return { checked: checked.length, orphans };
+  const unvalidated = found.filter((orphans) => !orphans.link.validated);
+  if (!unvalidated.length) return { checked: checked.length, orphans: found };
+  const inProduction = await production.orphans(unvalidated.map((orphans) => orphans.link));
+  const beyond = new Set(unvalidated.filter((orphans, index) => orphans.rows > (inProduction[index]?.rows ?? 0)));
+  return { checked: checked.length, orphans: found.filter((orphans) => orphans.link.validated || beyond.has(orphans)) };
 }

@@ -144,10 +144,13 @@ FROM (
   -- table (or partition) of the role's own: dropped, and added again NOT
   -- VALID, as it was (no rows are scanned). The entry carries the name's
   -- length, the name and the definition ('CN:16384:3:qtyCHECK (...) NOT VALID').
+  -- So is a foreign key added NOT VALID, whose older rows may name no parent,
+  -- where the replica role is not there to keep its triggers from firing.
   SELECT 'CN:' || c.conrelid::text || ':' || pg_catalog.length(c.conname::text)::text || ':' || c.conname::text || pg_catalog.pg_get_constraintdef(c.oid)
   FROM tree JOIN pg_catalog.pg_constraint c ON c.conrelid = tree.relid
   JOIN pg_catalog.pg_class k ON k.oid = c.conrelid
-  WHERE c.contype = 'c' AND NOT c.convalidated AND c.conislocal AND k.relkind = 'r' AND pg_catalog.pg_has_role(k.relowner, 'USAGE')
+  WHERE (c.contype = 'c' OR c.contype = 'f' AND NOT $2::boolean) AND NOT c.convalidated AND c.conislocal AND k.relkind = 'r'
+    AND pg_catalog.pg_has_role(k.relowner, 'USAGE')
   UNION ALL
   -- The same for a domain's check added NOT VALID, on a domain of the role's
   -- own ('DN:16390:8:no_spaceCHECK (...) NOT VALID'). A domain other tables

@@ -5,7 +5,7 @@
 // and put back exactly as they were before COMMIT. Altering a constraint is
 // the tables' owner's right, which Supabase's `postgres` has.
 import type pg from 'pg';
-import { constraintsOf, qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { constraintsOf, isValidated, qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { CycleLoad, LoadPlan } from '../load.ts';
 import { quoteIdent, quoteTable } from '../../sql/ident.ts';
@@ -30,6 +30,8 @@ export async function deferCycleKeys(staging: pg.ClientBase, plan: LoadPlan): Pr
   const deferred: DeferredKey[] = [];
   for (const cycle of plan.cycles) {
     for (const { table, foreignKey } of cycle.foreignKeys) {
+      // One added NOT VALID is dropped for the load instead, and added back (silenced-triggers.ts).
+      if (!isValidated(foreignKey)) continue;
       // A key its partitions declare is one constraint per partition, each deferred on its own.
       for (const { relation, name } of constraintsOf(table, foreignKey)) {
         const key = await deferKey(staging, { table: quoteTable(table), relation: quoteTable(relation), name }).catch(async (error: unknown) => {
