@@ -121,7 +121,7 @@ function issuePath(path: PropertyKey[]): string {
 }
 
 export function groupTables(config: ProjectConfig, group: string): string[] {
-  const tables = config.groups[group];
+  const tables = Object.hasOwn(config.groups, group) ? config.groups[group] : undefined;
   if (!tables) {
     throw new UsageError(`--group ${group}: no such group. Known groups: ${Object.keys(config.groups).join(', ')} (define more in ${CONFIG_FILE}).`);
   }

@@ -22,5 +22,6 @@ export const MANAGED_SCHEMAS: Record<string, string> = {
 
 export function managedSchemaReason(schema: string): string | undefined {
   if (schema.startsWith('pg_')) return "is PostgreSQL's own";
-  return MANAGED_SCHEMAS[schema];
+  // Own keys only: a schema named "__proto__" or "constructor" is the app's.
+  return Object.hasOwn(MANAGED_SCHEMAS, schema) ? MANAGED_SCHEMAS[schema] : undefined;
 }

@@ -31,8 +31,10 @@ export interface TableOptions {
 
 /** A table's options from the config: by `schema.name`, or by bare name for `public`. */
 export function optionsFor(selection: Selection, table: TableRef): TableOptions {
-  const options = selection.options;
-  return options?.[qualifiedName(table)] ?? (table.schema === 'public' ? options?.[table.name] : undefined) ?? {};
+  const options = selection.options ?? {};
+  // Own keys only: a table named "constructor" has no options but those the file gives it.
+  const own = (key: string) => (Object.hasOwn(options, key) ? options[key] : undefined);
+  return own(qualifiedName(table)) ?? (table.schema === 'public' ? own(table.name) : undefined) ?? {};
 }
 
 export function selectTables(production: Catalog, selection: Selection): Table[] {
