@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { backupLine } from './helpers/backup.ts';
-import { query } from './helpers/content.ts';
+import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -28,12 +28,7 @@ const SCHEMA = `
 const TABLES = ['members', 'tenant_handles'];
 
 /** Every row of both tables as text, generated columns included, in one order. */
-const contents = async (url: string) =>
-  Object.fromEntries(
-    await Promise.all(
-      TABLES.map(async (table) => [table, (await query<{ row: string }>(url, `SELECT x::text AS row FROM public.${table} x ORDER BY 1`)).map((r) => r.row)]),
-    ),
-  );
+const contents = async (url: string) => Object.fromEntries(await Promise.all(TABLES.map(async (table) => [table, await rowTexts(url, `public.${table}`)])));
 
 describe('a key that holds a generated column', () => {
   let production: Project;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionsVersion } from '../lib/install/version.ts';
 import type { Project } from '../stack/index.ts';
 import { backupLine } from './helpers/backup.ts';
-import { query } from './helpers/content.ts';
+import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -26,7 +26,7 @@ const SCHEMA = `
   CREATE TABLE public.audit_log_other PARTITION OF public.audit_log DEFAULT;`;
 
 /** Every row as text, sorted: a row twice or missing shows. */
-const rows = async (url: string) => (await query<{ row: string }>(url, `SELECT x::text AS row FROM public.audit_log x ORDER BY 1`)).map((r) => r.row);
+const rows = (url: string) => rowTexts(url, 'public.audit_log');
 
 describe('a partitioned table without a key', () => {
   let production: Project;

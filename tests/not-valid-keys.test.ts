@@ -8,7 +8,7 @@
 // the key is dropped for the load and added back NOT VALID, as a check is.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
-import { query } from './helpers/content.ts';
+import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -23,14 +23,7 @@ const NOT_VALID = [{ definition: 'FOREIGN KEY (customer_id) REFERENCES nv_custom
 
 /** Both tables' rows as text, in one order. */
 const contents = async (url: string) =>
-  Object.fromEntries(
-    await Promise.all(
-      ['nv_customers', 'nv_orders'].map(async (table) => [
-        table,
-        (await query<{ row: string }>(url, `SELECT x::text AS row FROM public.${table} x ORDER BY 1`)).map((r) => r.row),
-      ]),
-    ),
-  );
+  Object.fromEntries(await Promise.all(['nv_customers', 'nv_orders'].map(async (table) => [table, await rowTexts(url, `public.${table}`)])));
 
 describe('a foreign key added NOT VALID, whose older rows name no parent', () => {
   let production: Project;

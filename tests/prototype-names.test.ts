@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
-import { query } from './helpers/content.ts';
+import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -21,12 +21,7 @@ const SCHEMA = `
   CREATE TABLE public."toString" (id int PRIMARY KEY, ref int REFERENCES "__proto__"."constructor", "hasOwnProperty" boolean);`;
 
 /** Both tables' rows as text, in one order. */
-const contents = async (url: string) =>
-  Promise.all(
-    ['"__proto__"."constructor"', 'public."toString"'].map(async (table) =>
-      (await query<{ row: string }>(url, `SELECT x::text AS row FROM ${table} x ORDER BY 1`)).map((r) => r.row),
-    ),
-  );
+const contents = (url: string) => Promise.all(['"__proto__"."constructor"', 'public."toString"'].map((table) => rowTexts(url, table)));
 
 describe('names JavaScript objects already hold', () => {
   let production: Project;

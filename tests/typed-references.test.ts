@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionsVersion } from '../lib/install/version.ts';
 import type { Project } from '../stack/index.ts';
-import { query } from './helpers/content.ts';
+import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -35,7 +35,7 @@ const PARENTS = `
   INSERT INTO public.ref_prices VALUES (1.00), (2.50);
   INSERT INTO public.ref_topics VALUES ('billing.eu'), ('billing.us');`;
 
-const invoices = async (url: string) => (await query<{ row: string }>(url, `SELECT x::text AS row FROM public.ref_invoices x ORDER BY id`)).map((r) => r.row);
+const invoices = (url: string) => rowTexts(url, 'public.ref_invoices', 'id');
 
 describe('references compared by their types', () => {
   let production: Project;

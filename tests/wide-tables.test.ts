@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionsVersion } from '../lib/install/version.ts';
 import type { Project } from '../stack/index.ts';
 import { backupLine } from './helpers/backup.ts';
-import { query } from './helpers/content.ts';
+import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -37,9 +37,7 @@ const SCHEMA = `
   CREATE TABLE public.survey (id integer PRIMARY KEY, ${columns});
   CREATE TABLE public.survey_import (${columns});`;
 
-/** Every row as text, sorted: a value moved, lost or changed shows. */
-const rows = async (url: string, table: string) =>
-  (await query<{ row: string }>(url, `SELECT x::text AS row FROM public.${table} x ORDER BY 1`)).map((r) => r.row);
+const rows = (url: string, table: string) => rowTexts(url, `public.${table}`);
 
 describe(`a table of ${COLUMNS} columns`, () => {
   let production: Project;

@@ -86,6 +86,14 @@ export async function query<T = Record<string, unknown>>(url: string, sql: strin
   return withClient(url, async (client) => (await client.query(sql, params)).rows as T[]);
 }
 
+/**
+ * Every row of `table` (as SQL names it: `public.x`, `"__proto__"."constructor"`) as its text, sorted by it
+ * (or by `orderBy`): a row moved, lost, doubled or changed in any column shows.
+ */
+export async function rowTexts(url: string, table: string, orderBy = '1'): Promise<string[]> {
+  return (await query<{ row: string }>(url, `SELECT x::text AS row FROM ${table} x ORDER BY ${orderBy}`)).map((r) => r.row);
+}
+
 /** A database as it is before anyone installs supasync: none of its functions, no mark, no private schema. */
 export async function removeSupasync(adminUrl: string): Promise<void> {
   await query(
