@@ -1,59 +1,173 @@
-// A table other tables INHERIT from (lib/engine/inherited-tables.ts): every
-// query of it reads their rows too, so a copy of it would put their rows into
-// it twice (over REST) or empty them unsaved (a direct replace). Refused by
-// name on both paths before anything is written; the inheriting table alone
-// is copied as any other.
+// A table other tables INHERIT from, as old partitioning schemes built
+// them (pagila's payment and its monthly tables): every query of it reads
+// their rows too, and a DELETE or TRUNCATE of it empties them. supasync
+// reads, compares, writes and empties its own rows alone (ONLY), on both
+// paths, in every mode, in verify, the backup and the restore. Here the
+// inheriting tables reuse the parent's ids (a key is not inherited), one
+// of them keyless, a grandchild inherits in turn, a keyless parent has a
+// child, and another table references the parent: any query of the
+// parent that reads its children's rows meets a duplicate key or a row
+// too many.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
+import { backupLine } from './helpers/backup.ts';
 import { query } from './helpers/content.ts';
-import { runScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
 
 const SCHEMA = `
-  CREATE TABLE public.activity (id bigint PRIMARY KEY, msg text);
+  CREATE TABLE public.activity (id bigint PRIMARY KEY, msg text, updated_at timestamptz NOT NULL DEFAULT now());
   CREATE TABLE public.activity_2024 (archived_by text) INHERITS (public.activity);
-  ALTER TABLE public.activity_2024 ADD PRIMARY KEY (id);`;
+  ALTER TABLE public.activity_2024 ADD PRIMARY KEY (id);
+  CREATE TABLE public.activity_2024_q1 () INHERITS (public.activity_2024);
+  CREATE TABLE public.activity_notes (id int PRIMARY KEY, activity_id bigint NOT NULL REFERENCES public.activity, note text);
+  CREATE TABLE public.raw_events (payload text);
+  CREATE TABLE public.raw_events_old (archived boolean) INHERITS (public.raw_events);`;
 
-/** Each table's own rows (ONLY), as text. */
-const ownRows = (url: string, table: string) => query<{ row: string }>(url, `SELECT x::text AS row FROM ONLY public.${table} x ORDER BY id`);
+const TABLES = ['activity', 'activity_2024', 'activity_2024_q1', 'activity_notes', 'raw_events', 'raw_events_old'];
+
+/** Production as each test begins. */
+const PRODUCTION_ROWS = `
+  TRUNCATE public.activity, public.activity_notes, public.raw_events;
+  INSERT INTO public.activity (id, msg) SELECT i, 'own ' || i FROM generate_series(1, 6) i;
+  INSERT INTO public.activity_2024 (id, msg, archived_by) SELECT i, 'archived ' || i, 'ops' FROM generate_series(1, 4) i;
+  INSERT INTO public.activity_2024_q1 (id, msg, archived_by) VALUES (1, 'q1 one', 'ops'), (1, 'q1 one again', 'qa');
+  INSERT INTO public.activity_notes SELECT i, i, 'note ' || i FROM generate_series(1, 6) i;
+  INSERT INTO public.raw_events SELECT 'event ' || i FROM generate_series(1, 3) i;
+  INSERT INTO public.raw_events_old SELECT 'old event ' || i, true FROM generate_series(1, 2) i;`;
+
+/** The keyless tables are replaced whatever the run's mode. */
+const CONFIG = { tables: Object.fromEntries(['activity_2024_q1', 'raw_events', 'raw_events_old'].map((table) => [`public.${table}`, { mode: 'replace' }])) };
+
+/** Each table's own rows (ONLY) as text, in one order. */
+const contents = async (url: string, tables = TABLES): Promise<Record<string, string[]>> =>
+  Object.fromEntries(
+    await Promise.all(
+      tables.map(async (table) => [
+        table,
+        (await query<{ row: string }>(url, `SELECT x::text AS row FROM ONLY public.${table} x ORDER BY x::text`)).map(({ row }) => row),
+      ]),
+    ),
+  );
 
 describe('a table other tables inherit from', () => {
   let production: Project;
   let staging: Project;
   beforeAll(async () => {
     [production, staging] = await Promise.all([stack.createProject('inherit_prod', { syncTarget: false }), stack.createProject('inherit_staging')]);
-    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
-    await query(
-      production.adminUrl,
-      `INSERT INTO public.activity SELECT i, 'own ' || i FROM generate_series(1, 6) i;
-       INSERT INTO public.activity_2024 SELECT i, 'archived ' || i, 'ops' FROM generate_series(101, 104) i;`,
-    );
-    await query(staging.adminUrl, `INSERT INTO public.activity_2024 VALUES (900, 'staging only', 'qa')`);
+    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}; NOTIFY pgrst, 'reload schema'`);
   });
   afterAll(async () => {
     await Promise.all([production?.stop(), staging?.stop()]);
   });
 
-  it.each(['postgres', 'rest'] as const)('is refused by name before anything is written, and the inheriting table copies alone (via %s)', async (via) => {
-    const before = await ownRows(staging.adminUrl, 'activity_2024');
-    for (const mode of ['replace', 'mirror']) {
-      const refused = await runScript('sync.ts', ['--via', via, '--mode', mode, '--yes', '--no-backup', '--tables', 'activity,activity_2024'], {
-        env: envFor(production, staging),
-      });
-      expect(refused.code, refused.stderr).toBe(1);
-      expect(refused.stderr).toContain('public.activity (inherited by public.activity_2024)');
-      expect(refused.stderr).toContain('--exclude public.activity');
-      expect(refused.stderr).toContain('Nothing was changed.');
-      expect(await ownRows(staging.adminUrl, 'activity')).toEqual([]);
-      expect(await ownRows(staging.adminUrl, 'activity_2024')).toEqual(before);
+  it.each(['postgres', 'rest'] as const)('is copied, verified and re-synced in every mode as its own rows (via %s)', async (via) => {
+    await query(production.adminUrl, PRODUCTION_ROWS);
+    await query(staging.adminUrl, `TRUNCATE public.activity, public.activity_notes, public.raw_events`);
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify(CONFIG));
+    const tables = ['--tables', TABLES.join(',')];
+    const sync = async (mode: string) => {
+      const run = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', mode, ...tables], { env, cwd });
+      expect(run.code, `${mode}: ${run.stdout}${run.stderr}`).toBe(0);
+      expect(await contents(staging.adminUrl), mode).toEqual(await contents(production.adminUrl));
+      const verify = await runScript('verify-sync-status.ts', ['--via', via, ...tables], { env, cwd });
+      expect(verify.code, `${mode}: ${verify.stdout}${verify.stderr}`).toBe(0);
+      return run;
+    };
+
+    const replaced = await sync('replace');
+    expect(replaced.stdout).toMatch(/\| public\.activity +\| 6 +\|/);
+    expect(replaced.stdout).toMatch(/\| public\.raw_events +\| 3 +\|/);
+
+    const changes = [
+      // The parent's rows changed, one gone with its note, one added; a child's changed under an id the parent holds too.
+      `UPDATE public.activity SET msg = 'changed', updated_at = now() WHERE id = 2;
+       DELETE FROM public.activity_notes WHERE id = 3; DELETE FROM public.activity WHERE id = 3;
+       INSERT INTO public.activity (id, msg) VALUES (7, 'own 7');
+       UPDATE public.activity_2024 SET archived_by = 'changed', updated_at = now() WHERE id = 2;`,
+      `UPDATE ONLY public.activity SET msg = 'changed again', updated_at = now() WHERE id = 4;
+       DELETE FROM ONLY public.activity_2024 WHERE id = 4;
+       INSERT INTO public.raw_events VALUES ('event 4');`,
+    ];
+    await query(production.adminUrl, changes[0]!);
+    await sync('mirror');
+    await query(production.adminUrl, changes[1]!);
+    await sync('incremental');
+
+    // Rows only staging has, in the parent and in a child: insert-missing leaves them; a mirror of the parent alone deletes its own.
+    await query(
+      staging.adminUrl,
+      `INSERT INTO public.activity (id, msg) VALUES (50, 'staging only'); INSERT INTO public.activity_2024 (id, msg) VALUES (50, 'staging child')`,
+    );
+    const insertMissing = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', 'insert-missing', ...tables], { env, cwd });
+    expect(insertMissing.code, insertMissing.stdout + insertMissing.stderr).toBe(0);
+    const [kept, expected] = [await contents(staging.adminUrl), await contents(production.adminUrl)];
+    for (const table of ['activity', 'activity_2024']) {
+      expect(kept[table], table).toEqual(expect.arrayContaining(expected[table]!));
+      expect(
+        kept[table]!.filter((row) => !expected[table]!.includes(row)),
+        table,
+      ).toEqual([expect.stringMatching(/^\(50,"staging (only|child)"/)]);
     }
-    const alone = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'activity_2024'], { env: envFor(production, staging) });
-    expect(alone.code, alone.stderr).toBe(0);
-    expect(await ownRows(staging.adminUrl, 'activity_2024')).toEqual(await ownRows(production.adminUrl, 'activity_2024'));
-    expect(await ownRows(staging.adminUrl, 'activity')).toEqual([]);
-    // Put the staging-only row back for the other path's run.
-    await query(staging.adminUrl, `DELETE FROM public.activity_2024; INSERT INTO public.activity_2024 VALUES (900, 'staging only', 'qa')`);
+    const mirrorParent = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', 'mirror', '--tables', 'activity'], { env, cwd });
+    expect(mirrorParent.code, mirrorParent.stdout + mirrorParent.stderr).toBe(0);
+    const afterParent = await contents(staging.adminUrl);
+    expect(afterParent.activity).toEqual((await contents(production.adminUrl)).activity);
+    expect(afterParent.activity_2024!.filter((row) => row.startsWith('(50,'))).toHaveLength(1);
+  });
+
+  it.each(['postgres', 'rest'] as const)('is replaced, backed up and restored alone, the tables inheriting from it untouched (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    await query(production.adminUrl, PRODUCTION_ROWS);
+    await query(
+      staging.adminUrl,
+      `TRUNCATE public.activity, public.activity_notes, public.raw_events;
+       INSERT INTO public.activity (id, msg) VALUES (1, 'staging''s own'), (60, 'staging only');
+       INSERT INTO public.activity_2024 (id, msg, archived_by) VALUES (1, 'staging child', 'qa'), (61, 'staging child', 'qa');
+       INSERT INTO public.raw_events VALUES ('staging event'); INSERT INTO public.raw_events_old VALUES ('staging old event', false);`,
+    );
+    const before = await contents(staging.adminUrl);
+    const sync = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'activity,raw_events'], { env, cwd });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    const production_ = await contents(production.adminUrl);
+    const after = await contents(staging.adminUrl);
+    expect(after.activity).toEqual(production_.activity);
+    expect(after.raw_events).toEqual(production_.raw_events);
+    for (const child of ['activity_2024', 'activity_2024_q1', 'raw_events_old']) expect(after[child], child).toEqual(before[child]);
+
+    const backup = backupLine(sync.stdout);
+    expect(backup?.rows).toBe(3);
+    const restore = await runScript('restore-staging.ts', [backup!.restoreArgument, '--yes'], { env, cwd });
+    expect(restore.code, restore.stdout + restore.stderr).toBe(0);
+    expect(await contents(staging.adminUrl)).toEqual(before);
+  });
+
+  it('is refused by name over REST where staging’s functions predate reading a table’s own rows', async () => {
+    const env = envFor(production, staging);
+    const version = `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = '' AS $$ SELECT %s $$`;
+    await query(staging.adminUrl, `SET ROLE postgres; ${version.replace('%s', '16')}`);
+    try {
+      await query(production.adminUrl, PRODUCTION_ROWS);
+      const before = await contents(staging.adminUrl);
+      const refused = await runScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', '--tables', 'activity,activity_notes'], {
+        env,
+        cwd: emptyDirectory(),
+      });
+      expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+      expect(refused.stderr).toContain('public.activity: other tables INHERIT from it');
+      expect(refused.stderr).toContain("staging's supasync functions are version 16");
+      expect(refused.stderr).toContain('install-rpcs');
+      expect(refused.stderr).toContain('Nothing was changed.');
+      expect(await contents(staging.adminUrl)).toEqual(before);
+    } finally {
+      await query(staging.adminUrl, `SET ROLE postgres; ${version.replace('%s', '17')}`);
+    }
   });
 });

@@ -91,7 +91,7 @@ export async function prepareRun(options: {
       plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);
     }
     refuseUnreadableProduction(productionCatalog, plan);
-    refuseInheritedTables(productionCatalog, stagingCatalog, plan);
+    await refuseInheritedTables({ production, staging }, { production: productionCatalog, staging: stagingCatalog }, plan);
     let masker: Masker | null = null;
     if (options.mask && masksAsked(options.mask)) {
       // Rules are checked against the catalogs whatever the selection; the secret is needed once a chosen table is masked,

@@ -9,7 +9,7 @@
 // without end, and the one carried first would no longer hold). What this cannot make whole, the check
 // before COMMIT names (engine/orphans.ts).
 import { qualifiedName, type ForeignKey, type Table } from '../catalog/types.ts';
-import { columnList, quoteIdent, quoteTable } from '../sql/ident.ts';
+import { columnList, quoteIdent, quoteOwnRows, quoteTable } from '../sql/ident.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { TablePlan } from './types.ts';
 
@@ -48,7 +48,7 @@ function carry(plan: TablePlan, foreignKeys: ForeignKey[], parentOf: (name: stri
     // MATCH SIMPLE: a key with a NULL in it names no parent and is kept.
     const names = [
       ...fk.columns.map((column) => `${quoteIdent(column)} IS NULL`),
-      `ROW(${columnList(fk.columns)}) IN (SELECT ${columnList(fk.referencedColumns)} FROM ${quoteTable(parent.table)} WHERE ${parent.rowFilter})`,
+      `ROW(${columnList(fk.columns)}) IN (SELECT ${columnList(fk.referencedColumns)} FROM ${quoteOwnRows(parent.table, parent.inherited)} WHERE ${parent.rowFilter})`,
     ].join(' OR ');
     const underKey = rowsUnderKey(fk);
     carried = {

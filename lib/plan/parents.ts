@@ -4,7 +4,7 @@
 // children hold, as a subquery on the children (with their own filters), so
 // production answers it in the same snapshot as the copy.
 import { findTable, qualifiedName, type Catalog, type TableRef } from '../catalog/types.ts';
-import { columnList, quoteTable } from '../sql/ident.ts';
+import { columnList, quoteOwnRows } from '../sql/ident.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import { optionsFor, type Selection, type TableOptions } from './select.ts';
 
@@ -45,7 +45,7 @@ export function selectionWithParents(production: Catalog, selection: Selection, 
     const next = new Set(path).add(name);
     const clauses = (referencedBy.get(name) ?? []).map(
       ({ child, columns, parentColumns, rows }) =>
-        `ROW(${columnList(parentColumns)}) IN (SELECT ${columnList(columns)} FROM ${quoteTable(child)} WHERE ${bothFilters(filterOf(qualifiedName(child), next), rows)})`,
+        `ROW(${columnList(parentColumns)}) IN (SELECT ${columnList(columns)} FROM ${quoteOwnRows(child, Boolean(findTable(production, child)?.inheritedBy?.length))} WHERE ${bothFilters(filterOf(qualifiedName(child), next), rows)})`,
     );
     const filter = clauses.length ? clauses.map((clause) => `(${clause})`).join(' OR ') : 'true';
     filters.set(name, filter);

@@ -41,6 +41,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       return {
         table: ref(table),
         partitioned: table.kind === 'partitioned',
+        inherited: Boolean(table.inheritedBy?.length || stagingTable?.inheritedBy?.length),
         level: order.levels.get(name) ?? 0,
         key,
         columns: copied.map((c) => c.name),

@@ -20,6 +20,8 @@ export interface TablePlan extends TableLoad {
   table: TableRef;
   /** A partitioned parent: rows are read and written through it, partitions follow. */
   partitioned: boolean;
+  /** Other tables INHERIT from it, on either side: its own rows are named `ONLY` it (quoteOwnRows; each side's SQL asks its own catalog). */
+  inherited: boolean;
   level: number;
   /** The conflict target for upserts and the order for paging; null: replace only. */
   key: SyncKey | null;

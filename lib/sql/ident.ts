@@ -11,6 +11,16 @@ export function quoteTable(table: QualifiedName): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
 
+/**
+ * A table as a query names its own rows: `ONLY` it where other tables
+ * INHERIT from it, whose rows every query of it reads too and every DELETE
+ * or TRUNCATE of it empties (never for a partitioned table: its rows are
+ * its partitions').
+ */
+export function quoteOwnRows(table: QualifiedName, inherited: boolean): string {
+  return `${inherited ? 'ONLY ' : ''}${quoteTable(table)}`;
+}
+
 export function columnList(columns: string[], prefix?: string): string {
   return columns.map((column) => (prefix ? `${prefix}.${quoteIdent(column)}` : quoteIdent(column))).join(', ');
 }

@@ -8,6 +8,8 @@ export interface StagingTableState {
   schema: string;
   name: string;
   partitioned: boolean;
+  /** Other tables INHERIT from it: its own rows are read ONLY it. */
+  inherited: boolean;
   /** The columns staging stores: generated ones it computes again. */
   columns: string[];
   /** The primary key to page it by; null: paged by ctid. */

@@ -6,7 +6,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { DatabaseError, describeError } from '../errors.ts';
 import { qualifiedName } from '../catalog/types.ts';
-import { columnList, quoteTable } from '../sql/ident.ts';
+import { columnList } from '../sql/ident.ts';
+import { ownRows } from '../sql/shared.ts';
 import { decodeCopyField } from '../mask/copy-text.ts';
 import type { Database } from './database.ts';
 import type { TableLoad } from './load.ts';
@@ -24,7 +25,7 @@ export async function* streamRows(database: Database, table: StreamedTable): Asy
     yield* readPages(database.supabase, { ...table, options: {} }, () => undefined);
     return;
   }
-  const sql = `COPY (SELECT ${columnList(table.columns)} FROM ${quoteTable(table.table)} WHERE ${table.rowFilter ?? 'true'}) TO STDOUT (FORMAT text)`;
+  const sql = `COPY (SELECT ${columnList(table.columns)} FROM ${await ownRows(database.client, table.table)} WHERE ${table.rowFilter ?? 'true'}) TO STDOUT (FORMAT text)`;
   const stream = database.client.query(copyOut(sql, { binary: false }));
   // A chunk may end inside a character: the decoder keeps its first bytes for the next.
   const decoder = new StringDecoder('utf8');

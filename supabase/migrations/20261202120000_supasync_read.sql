@@ -317,26 +317,39 @@ GRANT EXECUTE ON FUNCTION public.supasync_catalog() TO service_role;
 -- returns. The two paths are equal by construction, not by a test.
 -- The bodies name their arguments $1, $2, ... with their types, so they run
 -- as a plain query too, and use only pg_catalog.
+-- A table's rows are its own (`own.rows` in the builders, own_rows below):
+-- `ONLY` where other tables INHERIT from it, for a query of it reads their
+-- rows too and a DELETE or TRUNCATE of it empties them; never for a
+-- partitioned table, whose rows are its partitions'. Each builder looks it
+-- up itself, so each side answers for its own tables.
 
 CREATE SCHEMA IF NOT EXISTS supasync_private;
+
+CREATE OR REPLACE FUNCTION supasync_private.own_rows(relation regclass)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $own_rows$
+SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                         WHERE i.inhparent = $1::pg_catalog.regclass)
+            THEN 'ONLY ' ELSE '' END || $1::pg_catalog.regclass::text
+$own_rows$;
 
 -- ROW(columns)::text in the checksum: see supasync_checksum below.
 CREATE OR REPLACE FUNCTION supasync_private.checksum_query(
   table_schema text, table_name text, columns text[], key_columns text[], buckets integer, only_buckets integer[], row_limit integer)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $checksum_query$
 SELECT CASE
   WHEN $5::integer IS NULL THEN pg_catalog.format(
-    'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum(%s), 0)::text) FROM %I.%I',
-    row_hash, $1::text, $2::text)
+    'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum(%s), 0)::text) FROM %s',
+    row_hash, own.rows)
   WHEN $6::integer[] IS NULL THEN pg_catalog.format(
     'SELECT COALESCE(jsonb_agg(jsonb_build_object(''bucket'', b, ''rows'', n::text, ''hash'', h::text) ORDER BY b), ''[]'') FROM (
-       SELECT b, count(*) AS n, sum(row_hash) AS h FROM (SELECT %s AS b, %s AS row_hash FROM %I.%I OFFSET 0) hashed GROUP BY 1) s',
-    bucket, row_hash, $1::text, $2::text)
+       SELECT b, count(*) AS n, sum(row_hash) AS h FROM (SELECT %s AS b, %s AS row_hash FROM %s OFFSET 0) hashed GROUP BY 1) s',
+    bucket, row_hash, own.rows)
   ELSE pg_catalog.format(
     'SELECT COALESCE(jsonb_agg(jsonb_build_object(''key'', k, ''hash'', h)), ''[]'') FROM (
-       SELECT %s AS k, left(md5(%s), 15) AS h FROM %I.%I WHERE %s = ANY(%L::int[]) LIMIT %s) s',
-    key_text, row_text, $1::text, $2::text, bucket, $6::integer[], COALESCE($7::integer, 1000))
+       SELECT %s AS k, left(md5(%s), 15) AS h FROM %s WHERE %s = ANY(%L::int[]) LIMIT %s) s',
+    key_text, row_text, own.rows, bucket, $6::integer[], COALESCE($7::integer, 1000))
 END
 FROM (
   SELECT row_text, key_text,
@@ -349,7 +362,10 @@ FROM (
          (SELECT 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text' AS text
           FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed
   ) texts
-) parts
+) parts,
+(SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || pg_catalog.format('%I.%I', $1::text, $2::text) AS rows) own
 $checksum_query$;
 
 -- Key ranges, for a re-sync to find what changed (lib/engine/changed-ranges.ts).
@@ -446,18 +462,21 @@ $key_range_filter$;
 -- range before hashing them (past work_mem, on disk), not two numbers a row.
 CREATE OR REPLACE FUNCTION supasync_private.range_sums_query(
   table_schema text, table_name text, key_columns text[], range text, row_hash text, row_filter text)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $range_sums_query$
 SELECT CASE WHEN $4::text IS NULL THEN pg_catalog.format(
-  'SELECT COALESCE(jsonb_agg(jsonb_build_array(jsonb_build_array(%s), to_hex(%s))), ''[]'') FROM %I.%I WHERE %s',
-  keyed.texts, $5::text, $1::text, $2::text, COALESCE($6::text, 'true'))
+  'SELECT COALESCE(jsonb_agg(jsonb_build_array(jsonb_build_array(%s), to_hex(%s))), ''[]'') FROM %s WHERE %s',
+  keyed.texts, $5::text, own.rows, COALESCE($6::text, 'true'))
 ELSE pg_catalog.format(
   'SELECT to_jsonb(COALESCE(string_agg(b || '':'' || n || '':'' || to_hex(h), '','' ORDER BY b), '''')) FROM (
      SELECT b, count(*) AS n, bit_xor(row_hash) & 281474976710655 AS h FROM (
-       SELECT %s AS b, %s AS row_hash FROM %I.%I WHERE %s OFFSET 0) hashed GROUP BY 1) s',
-  $4::text, $5::text, $1::text, $2::text, COALESCE($6::text, 'true')) END
+       SELECT %s AS b, %s AS row_hash FROM %s WHERE %s OFFSET 0) hashed GROUP BY 1) s',
+  $4::text, $5::text, own.rows, COALESCE($6::text, 'true')) END
 FROM (SELECT pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER BY o) AS texts
-      FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) keyed
+      FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) keyed,
+(SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || pg_catalog.format('%I.%I', $1::text, $2::text) AS rows) own
 $range_sums_query$;
 
 -- Every row `row_filter` matches as (key hash, row hash), `ordered` by both:
@@ -470,10 +489,13 @@ $range_sums_query$;
 DROP FUNCTION IF EXISTS supasync_private.row_hashes_query(text, text, text, text, text);
 CREATE OR REPLACE FUNCTION supasync_private.row_hashes_query(
   table_schema text, table_name text, key_hash text, row_hash text, row_filter text, ordered boolean)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $row_hashes_query$
-SELECT pg_catalog.format('SELECT %s AS k, %s AS h FROM %I.%I WHERE %s%s', $3::text, $4::text, $1::text, $2::text, COALESCE($5::text, 'true'),
+SELECT pg_catalog.format('SELECT %s AS k, %s AS h FROM %s WHERE %s%s', $3::text, $4::text, own.rows, COALESCE($5::text, 'true'),
   CASE WHEN $6::boolean THEN ' ORDER BY 1, 2' ELSE '' END)
+FROM (SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || pg_catalog.format('%I.%I', $1::text, $2::text) AS rows) own
 $row_hashes_query$;
 
 -- The condition "the row's key is one of these" (keys: a jsonb array of
@@ -531,13 +553,17 @@ $clock_query$;
 -- The distinct values of `columns` (NULLs left out) with how many rows hold
 -- each, as a jsonb object: see supasync_references below.
 CREATE OR REPLACE FUNCTION supasync_private.references_query(table_schema text, table_name text, columns text[], row_filter text)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $references_query$
 SELECT pg_catalog.format(
-  'SELECT COALESCE(jsonb_object_agg(k, n), ''{}'') FROM (SELECT %s AS k, count(*) AS n FROM %I.%I WHERE %s AND (%s) GROUP BY 1) s',
-  'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text', $1::text, $2::text,
+  'SELECT COALESCE(jsonb_object_agg(k, n), ''{}'') FROM (SELECT %s AS k, count(*) AS n FROM %s WHERE %s AND (%s) GROUP BY 1) s',
+  'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text', own.rows,
   pg_catalog.string_agg(pg_catalog.format('%I IS NOT NULL', c), ' AND ' ORDER BY o), COALESCE($4::text, 'true'))
-FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o),
+(SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || pg_catalog.format('%I.%I', $1::text, $2::text) AS rows) own
+GROUP BY own.rows
 $references_query$;
 
 -- Which of `keys` no row holds in `columns`, as a sorted jsonb array of
@@ -555,29 +581,33 @@ RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $missing_keys_query$
 SELECT pg_catalog.format(
   'SELECT COALESCE(jsonb_agg(wanted.n - 1 ORDER BY wanted.n), ''[]'') FROM jsonb_array_elements(%L::jsonb) WITH ORDINALITY AS wanted(k, n)
-   WHERE NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s) AND (%s))',
-  $4::text, $1::text, $2::text,
+   WHERE NOT EXISTS (SELECT FROM %s p WHERE (%s) = (%s) AND (%s))',
+  $4::text, own.rows,
   pg_catalog.string_agg(pg_catalog.format('p.%I', u.c), ', ' ORDER BY u.o),
   pg_catalog.string_agg(pg_catalog.format('(wanted.k ->> %s)::%s', u.o - 1, pg_catalog.format_type(a.atttypid, NULL)), ', ' ORDER BY u.o),
   COALESCE($5::text, 'true'))
 FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
 JOIN pg_catalog.pg_attribute a
   ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c AND a.attnum > 0 AND NOT a.attisdropped
+CROSS JOIN (SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || pg_catalog.format('%I.%I', $1::text, $2::text) AS rows) own
+GROUP BY own.rows
 $missing_keys_query$;
 
 -- Per link, in the links' order, the child rows whose key finds no parent:
 -- one statement answering a jsonb array of {"rows", "keys"}. See
 -- supasync_orphans below for the links' shape.
 CREATE OR REPLACE FUNCTION supasync_private.orphans_query(links jsonb)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $orphans_query$
 SELECT COALESCE(
   'SELECT COALESCE(pg_catalog.jsonb_agg(found ORDER BY link), ''[]'') FROM (' ||
     pg_catalog.string_agg(pg_catalog.format(
       'SELECT %s AS link, (SELECT pg_catalog.jsonb_build_object(''rows'', pg_catalog.count(*), ''keys'', COALESCE(pg_catalog.to_jsonb((pg_catalog.array_agg(DISTINCT k ORDER BY k))[1:5]), ''[]''))
-         FROM (SELECT ROW(%s)::text AS k FROM %I.%I c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %I.%I p WHERE (%s) = (%s))) orphan) AS found',
-      l.n, child.key, l.link ->> 'child_schema', l.link ->> 'child_table', child.not_null, COALESCE(l.link ->> 'child_rows', 'true'),
-      l.link ->> 'parent_schema', l.link ->> 'parent_table', parent.key, child.key), ' UNION ALL ' ORDER BY l.n) ||
+         FROM (SELECT ROW(%s)::text AS k FROM %s c WHERE %s AND (%s) AND NOT EXISTS (SELECT FROM %s p WHERE (%s) = (%s))) orphan) AS found',
+      l.n, child.key, own.child, child.not_null, COALESCE(l.link ->> 'child_rows', 'true'),
+      own.parent, parent.key, child.key), ' UNION ALL ' ORDER BY l.n) ||
     ') links',
   'SELECT ''[]''::jsonb')
 FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS l(link, n)
@@ -588,6 +618,12 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (
   SELECT pg_catalog.string_agg(pg_catalog.format('p.%I', c), ', ' ORDER BY o) AS key
   FROM pg_catalog.jsonb_array_elements_text(l.link -> 'parent_columns') WITH ORDINALITY AS u(c, o)) parent
+CROSS JOIN LATERAL (
+  SELECT pg_catalog.max(t.rows) FILTER (WHERE t.side = 'child') AS child, pg_catalog.max(t.rows) FILTER (WHERE t.side = 'parent') AS parent
+  FROM (VALUES ('child', l.link ->> 'child_schema', l.link ->> 'child_table'), ('parent', l.link ->> 'parent_schema', l.link ->> 'parent_table')) AS r(side, s, n)
+  CROSS JOIN LATERAL (SELECT r.side, CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = pg_catalog.format('%I.%I', r.s, r.n)::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || pg_catalog.format('%I.%I', r.s, r.n) AS rows) t) own
 $orphans_query$;
 
 -- Where the sequences named in $1 ([{"schema", "name"}, ...]) stand, read
@@ -688,6 +724,7 @@ END
 $answer$;
 
 REVOKE ALL ON FUNCTION supasync_private.pin_text_settings(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.own_rows(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.operator_schemas(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.comparing_path(regclass) FROM PUBLIC;
@@ -713,7 +750,7 @@ AS $count$
 DECLARE
   counted bigint;
 BEGIN
-  EXECUTE pg_catalog.format('SELECT count(*) FROM %I.%I', table_schema, table_name) INTO counted;
+  EXECUTE pg_catalog.format('SELECT count(*) FROM %s', supasync_private.own_rows(pg_catalog.format('%I.%I', table_schema, table_name)::regclass)) INTO counted;
   RETURN counted;
 END
 $count$;
@@ -1049,14 +1086,14 @@ BEGIN
       OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
         'SELECT pg_catalog.to_jsonb(ARRAY[%s]::text[]) FROM %s WHERE ctid > $1 AND (%s) ORDER BY ctid LIMIT $2',
         concat_ws(', ', select_list, CASE WHEN partitioned THEN pg_catalog.format('%L || ctid::text', leaf::oid || ':') ELSE 'ctid::text' END),
-        leaf, COALESCE(row_filter, 'true'))
+        supasync_private.own_rows(leaf), COALESCE(row_filter, 'true'))
         USING CASE WHEN leaf::oid = start_leaf OR NOT partitioned THEN start_ctid ELSE '(0,0)'::tid END, page_size - cardinality(page);
     ELSE
       -- `>` must be the order ORDER BY follows (operator_schemas, above): parsed under the key's comparisons.
       PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
       OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
         'SELECT pg_catalog.to_jsonb(ARRAY[%s]::text[]) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
-        select_list, relation, COALESCE(row_filter, 'true'),
+        select_list, supasync_private.own_rows(relation), COALESCE(row_filter, 'true'),
         CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
         order_list)
         USING after, page_size;
@@ -1098,7 +1135,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 16 $version$;
+AS $version$ SELECT 17 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

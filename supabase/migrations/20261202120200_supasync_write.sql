@@ -43,7 +43,7 @@ DECLARE
   list text;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
-  SELECT string_agg(pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name'), ', ')
+  SELECT string_agg(supasync_private.own_rows(pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::regclass), ', ')
     INTO list FROM jsonb_array_elements(tables) AS t;
   IF list IS NOT NULL THEN
     EXECUTE 'TRUNCATE ' || list;
@@ -364,7 +364,7 @@ BEGIN
   EXECUTE pg_catalog.format(
     'UPDATE %s AS target SET %s FROM (SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r) AS source
      WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
-    relation, set_list, source_list, key_match, target_list, source_values)
+    supasync_private.own_rows(relation), set_list, source_list, key_match, target_list, source_values)
     USING rows;
   GET DIAGNOSTICS updated = ROW_COUNT;
   PERFORM pg_catalog.set_config('search_path', '', true);
@@ -426,8 +426,8 @@ SELECT CASE
     $4::text, listed.columns,
     CASE WHEN $5::boolean AND updated.set_list IS NOT NULL THEN pg_catalog.format(
       'updated AS (UPDATE %s AS target SET (%s) = ROW(%s) FROM source WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text RETURNING 1),',
-      $1::pg_catalog.regclass, updated.set_list, updated.sources, keyed.match_target, updated.targets, updated.sources) ELSE '' END,
-    $1::pg_catalog.regclass, listed.columns, listed.overriding, $1::pg_catalog.regclass, keyed.match_existing,
+      own.rows, updated.set_list, updated.sources, keyed.match_target, updated.targets, updated.sources) ELSE '' END,
+    $1::pg_catalog.regclass, listed.columns, listed.overriding, own.rows, keyed.match_existing,
     CASE WHEN $5::boolean AND updated.set_list IS NOT NULL THEN ' UNION ALL SELECT 1 FROM updated' ELSE '' END)
   END
 FROM (
@@ -473,7 +473,10 @@ FROM (
   LEFT JOIN pg_catalog.pg_attribute a
     ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
   WHERE a.attidentity IS DISTINCT FROM 'a'
-) updated
+) updated,
+(SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = $1::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || $1::pg_catalog.regclass::text AS rows) own
 $insert_query$;
 
 -- Where an upsert under the replica role meets a unique or exclusion
@@ -490,7 +493,7 @@ CREATE OR REPLACE FUNCTION supasync_private.clear_changed_query(relation regclas
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $clear_changed_query$
 SELECT pg_catalog.format('DELETE FROM %s AS target USING %s AS source (%s) WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
-  $1::pg_catalog.regclass, $4::text, compared.listed, keyed.match_target, compared.targets, compared.sources)
+  own.rows, $4::text, compared.listed, keyed.match_target, compared.targets, compared.sources)
 FROM (
   SELECT pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull THEN 'target.%1$I = source.%1$I'
            ELSE '(target.%1$I = source.%1$I OR (target.%1$I IS NULL AND source.%1$I IS NULL))' END, u.k), ' AND ' ORDER BY u.o) AS match_target
@@ -505,7 +508,10 @@ FROM (
   FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS c(name, position)
   LEFT JOIN pg_catalog.pg_attribute a
     ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
-) compared
+) compared,
+(SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = $1::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || $1::pg_catalog.regclass::text AS rows) own
 WHERE compared.targets IS NOT NULL AND keyed.match_target IS NOT NULL
 $clear_changed_query$;
 
@@ -695,7 +701,7 @@ BEGIN
   FOR wanted IN SELECT pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::regclass AS relation FROM jsonb_array_elements(tables) AS t LOOP
     -- Triggers the replica role does not silence (user_triggers) stay off for the DELETE.
     triggers := supasync_private.disable_user_triggers(wanted.relation, true);
-    EXECUTE pg_catalog.format('DELETE FROM %s', wanted.relation);
+    EXECUTE 'DELETE FROM ' || supasync_private.own_rows(wanted.relation);
     PERFORM supasync_private.enable_triggers(wanted.relation, triggers);
   END LOOP;
 END
@@ -712,7 +718,10 @@ GRANT EXECUTE ON FUNCTION public.supasync_delete_rows(jsonb) TO service_role;
 CREATE OR REPLACE FUNCTION supasync_private.delete_where_query(relation regclass, row_filter text)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $delete_where_query$
-SELECT pg_catalog.format('DELETE FROM %s WHERE %s', $1::pg_catalog.regclass, $2::text)
+SELECT pg_catalog.format('DELETE FROM %s WHERE %s', own.rows, $2::text)
+FROM (SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                        WHERE i.inhparent = $1::pg_catalog.regclass)
+             THEN 'ONLY ' ELSE '' END || $1::pg_catalog.regclass::text AS rows) own
 $delete_where_query$;
 
 -- Over REST, with foreign-key checks off as supasync_delete_rows has them:

@@ -17,15 +17,18 @@ AS $backup_tables_query$
 SELECT COALESCE(
   'SELECT COALESCE(jsonb_agg(state ORDER BY n), ''[]'') FROM (' ||
     pg_catalog.string_agg(pg_catalog.format(
-      'SELECT %s AS n, jsonb_build_object(''schema'', %L, ''name'', %L, ''partitioned'', %L::boolean, ''columns'', %L::jsonb, ''key'', %L::jsonb,
-         ''hasRows'', EXISTS (SELECT FROM %I.%I), ''sequences'', %L::jsonb) AS state',
-      w.n, tn.nspname, c.relname, c.relkind = 'p', shape.columns, shape.key, tn.nspname, c.relname, shape.sequences),
+      'SELECT %s AS n, jsonb_build_object(''schema'', %L, ''name'', %L, ''partitioned'', %L::boolean, ''inherited'', %L::boolean,
+         ''columns'', %L::jsonb, ''key'', %L::jsonb, ''hasRows'', EXISTS (SELECT FROM %s%I.%I), ''sequences'', %L::jsonb) AS state',
+      w.n, tn.nspname, c.relname, c.relkind = 'p', inherited.found, shape.columns, shape.key,
+      CASE WHEN inherited.found THEN 'ONLY ' ELSE '' END, tn.nspname, c.relname, shape.sequences),
       ' UNION ALL ' ORDER BY w.n) ||
     ') tables',
   'SELECT ''[]''::jsonb')
 FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(wanted, n)
 JOIN pg_catalog.pg_namespace tn ON tn.nspname = w.wanted ->> 'schema'
 JOIN pg_catalog.pg_class c ON c.relnamespace = tn.oid AND c.relname = w.wanted ->> 'name'
+-- Other tables INHERIT from it: its own rows are read ONLY (see own_rows).
+CROSS JOIN LATERAL (SELECT c.relkind = 'r' AND EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS found) inherited
 CROSS JOIN LATERAL (
   SELECT
     (SELECT COALESCE(pg_catalog.jsonb_agg(a.attname ORDER BY a.attnum), '[]') FROM pg_catalog.pg_attribute a

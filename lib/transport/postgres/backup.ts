@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { queryCatalog } from '../../catalog/read.ts';
 import { findTable, qualifiedName, type Catalog, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
-import { columnList, quoteTable } from '../../sql/ident.ts';
+import { columnList, quoteOwnRows, quoteTable } from '../../sql/ident.ts';
 import { openPrivateFile } from '../../backup/files.ts';
 import { backupName, manifestVersion, tableFile, writeManifest, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
 import { backupOrigin } from '../../backup/origin.ts';
@@ -123,7 +123,7 @@ async function copyToFile(
   // COPY cannot read a partitioned table directly, nor some of its rows, nor name no column; a query over it can.
   const source =
     state.partitioned || filter || !state.columns.length
-      ? `COPY (SELECT ${columns} FROM ${table}${filter ? ` WHERE ${filter}` : ''}) TO STDOUT (FORMAT ${format})`
+      ? `COPY (SELECT ${columns} FROM ${quoteOwnRows(state, state.inherited)}${filter ? ` WHERE ${filter}` : ''}) TO STDOUT (FORMAT ${format})`
       : `COPY ${table} (${columns}) TO STDOUT (FORMAT ${format})`;
   const file = await openPrivateFile(path);
   try {

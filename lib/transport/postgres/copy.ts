@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { TableLoad } from '../load.ts';
 import { columnList, copyColumns, quoteTable } from '../../sql/ident.ts';
+import { ownRows } from '../../sql/shared.ts';
 import { copyOut } from './copy-out.ts';
 import type { RowMask } from '../../mask/apply.ts';
 import { MaskCopyText } from '../../mask/copy-text.ts';
@@ -32,7 +33,7 @@ export async function copyRows(request: CopyRequest): Promise<number> {
   // COPY cannot read a partitioned table directly, nor name no column; a query over it can.
   const source =
     table.partitioned || table.rowFilter || order || !table.columns.length
-      ? `COPY (SELECT ${columns} FROM ${quoteTable(table.table)} WHERE ${table.rowFilter ?? 'true'}${order}) TO STDOUT (FORMAT ${format})`
+      ? `COPY (SELECT ${columns} FROM ${await ownRows(request.production, table.table)} WHERE ${table.rowFilter ?? 'true'}${order}) TO STDOUT (FORMAT ${format})`
       : `COPY ${quoteTable(table.table)} (${columns}) TO STDOUT (FORMAT ${format})`;
   const target = `COPY ${request.into}${copyColumns(table.columns)} FROM STDIN (FORMAT ${format})`;
 

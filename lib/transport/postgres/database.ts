@@ -8,8 +8,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import type { Connection } from '../../config/env.ts';
 import { connectPostgres, redactUrl } from '../../connect/postgres.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
-import { quoteTable } from '../../sql/ident.ts';
-import { runBuilt, runShared } from '../../sql/shared.ts';
+import { ownRows, runBuilt, runShared } from '../../sql/shared.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
 import type { DatabaseClock, Watermark } from '../watermarks.ts';
@@ -48,7 +47,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     readCatalog: () => readCatalogPostgres(side, client),
     readSyncTarget: () => readSyncTargetPostgres(client).catch(failed('Reading the sync-target mark')),
     countRows: async (table) => {
-      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTable(table)}`);
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${await ownRows(client, table)}`);
       return Number(rows[0]?.n);
     },
     references: async (table, columns, rowFilter) => {

@@ -12,6 +12,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { DatabaseError, describeError, UsageError } from '../../errors.ts';
 import { copyColumns, quoteTable } from '../../sql/ident.ts';
+import { ownRows, ownRowsOf } from '../../sql/shared.ts';
 import type { BackupManifest } from '../../backup/manifest.ts';
 import { keyRanges } from './key-ranges.ts';
 import { setSequencesPostgres } from './sequences.ts';
@@ -87,14 +88,14 @@ async function emptyTables(staging: pg.ClientBase, tables: BackupManifest['table
   if (!tables.length) return;
   await staging.query('SAVEPOINT supasync_truncate');
   try {
-    await staging.query(`TRUNCATE ${tables.map((table) => quoteTable(table)).join(', ')}`);
+    await staging.query(`TRUNCATE ${(await ownRowsOf(staging, tables)).join(', ')}`);
     await staging.query('RELEASE SAVEPOINT supasync_truncate');
     return;
   } catch (error) {
     if ((error as { code?: string }).code !== '0A000') throw error;
     await staging.query('ROLLBACK TO SAVEPOINT supasync_truncate');
   }
-  for (const table of tables) await staging.query(`DELETE FROM ${quoteTable(table)}`);
+  for (const table of await ownRowsOf(staging, tables)) await staging.query(`DELETE FROM ${table}`);
 }
 
 /**
@@ -109,7 +110,7 @@ async function emptyRanges(staging: pg.Client, tables: BackupManifest['tables'])
     const within = table.within;
     if (!within?.ranges.length) continue;
     const filter = await ranges.keyRangeFilter({ table, keyColumns: within.keyColumns }, within, within.binary);
-    await staging.query(`DELETE FROM ${quoteTable(table)} WHERE ${filter}`);
+    await staging.query(`DELETE FROM ${await ownRows(staging, table)} WHERE ${filter}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { describeSequenceFailure } from '../sequences.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { Watermark } from '../watermarks.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
-import { runShared } from '../../sql/shared.ts';
+import { ownRowsOf, runShared } from '../../sql/shared.ts';
 import {
   tablesToSave,
   type LoadMethod,
@@ -170,8 +170,8 @@ class PostgresSession implements SyncSession {
       this.deferredKeys.push(...(await deferKeysInto(this.staging, referenced, emptied)));
       for (const table of referenced) this.checksPending.add(qualifiedName(table));
     }
-    if (truncated.length) await this.staging.query(`TRUNCATE ${truncated.map((table) => quoteTable(table)).join(', ')}`);
-    for (const table of referenced) await this.staging.query(`DELETE FROM ${quoteTable(table)}`);
+    if (truncated.length) await this.staging.query(`TRUNCATE ${(await ownRowsOf(this.staging, truncated)).join(', ')}`);
+    for (const table of await ownRowsOf(this.staging, referenced)) await this.staging.query(`DELETE FROM ${table}`);
   }
 
   async copyTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {

@@ -27,6 +27,8 @@ const STAGING_TABLES: z.ZodType<StagingTableState[]> = z.array(
     schema: z.string(),
     name: z.string(),
     partitioned: z.boolean(),
+    // Absent from functions before version 17, which refuse such a table (inherited-tables.ts).
+    inherited: z.boolean().default(false),
     columns: z.array(z.string()),
     key: z.array(z.string()).nullable(),
     hasRows: z.boolean(),
