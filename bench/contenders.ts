@@ -218,7 +218,7 @@ export const psqlSketch: Contender = {
       context,
       (table) =>
         `PROGRAM '${client} -X -q -d "$BENCH_PRODUCTION_URL" ` +
-        `-c "${forShell(`COPY (SELECT ${table.columns} FROM ${table.sql}) TO STDOUT (FORMAT ${table.format})`)}"'`,
+        `-c "${forShell(`COPY (SELECT ${table.columns} FROM ${table.rows}) TO STDOUT (FORMAT ${table.format})`)}"'`,
     );
   },
 };
@@ -243,7 +243,7 @@ export const floor: Contender = {
         '-d',
         production.dbUrl,
         '-c',
-        `\\copy (SELECT ${table.columns} FROM ${table.sql}) TO '${file}' (FORMAT ${table.format})`,
+        `\\copy (SELECT ${table.columns} FROM ${table.rows}) TO '${file}' (FORMAT ${table.format})`,
       ]);
     }
   },

@@ -15,6 +15,8 @@ export interface BenchTable {
   key: string;
   /** Quoted, schema-qualified: public."MixedCase". */
   sql: string;
+  /** Its own rows in a query: `ONLY` it, for tables others INHERIT from (a partitioned table's rows are its partitions'). */
+  rows: string;
   /** Quoted, comma-separated, generated columns left out: they are computed on write, never copied. */
   columns: string;
   /**
@@ -34,14 +36,14 @@ export const quote = (identifier: string): string => pg.escapeIdentifier(identif
  */
 export async function readTables(url: string, schemas: string[]): Promise<{ copied: BenchTable[]; leftOut: BenchTable[] }> {
   return withClient(url, async (client) => {
-    const { rows } = await client.query<{ schema: string; name: string; columns: string[] }>(
-      `SELECT n.nspname AS schema, c.relname AS name,
+    const { rows } = await client.query<{ schema: string; name: string; partitioned: boolean; columns: string[] }>(
+      `SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partitioned,
               array_agg(a.attname::text ORDER BY a.attnum) AS columns
          FROM pg_class c
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY($1)
-        GROUP BY n.nspname, c.relname
+        GROUP BY n.nspname, c.relname, c.relkind
         ORDER BY n.nspname, c.relname`,
       [schemas],
     );
@@ -53,6 +55,7 @@ export async function readTables(url: string, schemas: string[]): Promise<{ copi
     const tables = rows.map((row) => ({
       key: `${row.schema}.${row.name}`,
       sql: `${quote(row.schema)}.${quote(row.name)}`,
+      rows: `${row.partitioned ? '' : 'ONLY '}${quote(row.schema)}.${quote(row.name)}`,
       columns: row.columns.map(quote).join(', '),
       format: portable(row) ? ('binary' as const) : ('text' as const),
       leftOut: neverCopiedReason(row) ?? onRequestReason(row),
@@ -84,7 +87,7 @@ export async function describeStorage(url: string, schemas: string[]): Promise<{
   });
 }
 
-export const copyOut = (table: BenchTable): string => `COPY (SELECT ${table.columns} FROM ${table.sql}) TO STDOUT`;
+export const copyOut = (table: BenchTable): string => `COPY (SELECT ${table.columns} FROM ${table.rows}) TO STDOUT`;
 
 /**
  * The bytes a text COPY of each table moves: psql runs the COPY and we count

@@ -102,12 +102,12 @@ export async function missingKeys(sourceUrl: string, targetUrl: string, tables: 
 const keyHash = (key: string[]) => `md5(ROW(${key.join(', ')})::text)`;
 
 async function rowHashes(client: pg.Client, table: BenchTable, key: string[]): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ k: string; h: string }>(`SELECT ${keyHash(key)} AS k, md5(ROW(${table.columns})::text) AS h FROM ${table.sql}`);
+  const { rows } = await client.query<{ k: string; h: string }>(`SELECT ${keyHash(key)} AS k, md5(ROW(${table.columns})::text) AS h FROM ${table.rows}`);
   return new Map(rows.map((row) => [row.k, row.h]));
 }
 
 async function keyHashes(client: pg.Client, table: BenchTable, key: string[]): Promise<Set<string>> {
-  const { rows } = await client.query<{ k: string }>(`SELECT ${keyHash(key)} AS k FROM ${table.sql}`);
+  const { rows } = await client.query<{ k: string }>(`SELECT ${keyHash(key)} AS k FROM ${table.rows}`);
   return new Set(rows.map((row) => row.k));
 }
 
@@ -116,7 +116,7 @@ async function copyBytes(client: pg.Client, table: BenchTable, columns: string, 
   await client.query('CREATE TEMP TABLE IF NOT EXISTS bench_keys (k text PRIMARY KEY)');
   await client.query('TRUNCATE bench_keys');
   await client.query('INSERT INTO bench_keys SELECT unnest($1::text[])', [hashes]);
-  const stream = client.query(copyTo(`COPY (SELECT ${columns} FROM ${table.sql} WHERE ${keyHash(key)} IN (SELECT k FROM bench_keys)) TO STDOUT`));
+  const stream = client.query(copyTo(`COPY (SELECT ${columns} FROM ${table.rows} WHERE ${keyHash(key)} IN (SELECT k FROM bench_keys)) TO STDOUT`));
   let bytes = 0;
   for await (const chunk of stream) bytes += (chunk as Buffer).length;
   return bytes;

@@ -68,6 +68,8 @@ function whyNot(table: Table): string | undefined {
   const always = table.columns.find((c) => c.identity === 'always');
   if (always) return `identity ALWAYS column ${always.name}: PostgREST cannot insert it (428C9, no OVERRIDING SYSTEM VALUE)`;
   if (!table.primaryKey) return 'no primary key: the upsert has no onConflict';
+  if (table.inheritedBy?.length)
+    return `${table.inheritedBy.join(', ')} INHERIT from it: PostgREST reads their rows as its own, and the upsert writes them into it`;
   const hidden = table.foreignKeys.find((fk) => fk.referencedSchema !== 'public');
   if (hidden) {
     return `references ${hidden.referencedSchema}.${hidden.referencedTable}, which PostgREST does not expose: it cannot copy those rows first, and the upsert violates ${hidden.name}`;

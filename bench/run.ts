@@ -25,7 +25,7 @@ Times supasync and the baselines copying a filled production into an empty
 staging (same schema, indexes and FKs), verifies each copy, prints a table and
 writes bench/results/<timestamp>.json. See docs/benchmarks.md.
 
-  --size tiny|seed|bench|lean  production's size (default bench: about 1,060,000 rows over 36 tables
+  --size tiny|seed|bench|lean  production's size (default bench: about 1,060,000 rows over 38 tables
                            and 72 indexes; lean: seed's tables and one of 1,050,000 rows with one
                            secondary index, the shape of the user's app)
   --only a,b               contenders to run, by id or group: ${[...new Set(CONTENDERS.map((c) => c.group ?? c.id))].join(', ')}

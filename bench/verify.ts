@@ -25,7 +25,7 @@ export interface TableDifference {
 // data, and only pg_dump resets them.
 const digestSql = (table: BenchTable): string =>
   `SELECT count(*) AS rows, coalesce(md5(string_agg(h, '' ORDER BY h)), '') AS hash
-     FROM (SELECT md5(ROW(${table.columns})::text) AS h FROM ${table.sql}) s`;
+     FROM (SELECT md5(ROW(${table.columns})::text) AS h FROM ${table.rows}) s`;
 
 /** Connect as a superuser: row-level security would hide rows from anyone else. */
 export async function digestTables(url: string, tables: BenchTable[], connections = 2): Promise<Digests> {

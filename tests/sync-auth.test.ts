@@ -107,7 +107,7 @@ describe("Supabase's auth and storage rows", () => {
       });
 
       it('says that Storage files are not copied, and which sign-in state it emptied', () => {
-        expect(synced.stdout).toMatch(/Synced 31 tables, [\d,]+ rows/);
+        expect(synced.stdout).toMatch(/Synced 33 tables, [\d,]+ rows/);
         expect(synced.stdout).toContain('storage.objects: only the rows are copied (names, owners, metadata), not the files in Storage');
         expect(synced.stdout).toContain('auth.mfa_factors, auth.sessions, auth.refresh_tokens: emptied in staging, not copied');
       });
@@ -137,7 +137,7 @@ describe("Supabase's auth and storage rows", () => {
         const verified = await runScript('verify-sync-status.ts', ['--via', via, ...everything], { env: envFor(production, staging) });
         expect(verified.stdout).toMatch(/\| auth\.users +\| 40 +\| 40 +\| ✅ Perfect +\|/);
         expect(verified.stdout).toMatch(/\| public\.profiles +\| 36 +\| 36 +\| ✅ Perfect +\|/);
-        expect(verified.stdout).toContain('Staging equals production: 31 of 31 tables Perfect.');
+        expect(verified.stdout).toContain('Staging equals production: 33 of 33 tables Perfect.');
         expect(verified.code).toBe(0);
       });
 

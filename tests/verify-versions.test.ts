@@ -50,7 +50,7 @@ describe.runIf(postgres15BinDir())('syncing into another major version of Postgr
       const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
       expect(synced.code).toBe(0);
       const verified = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(',')], { env });
-      expect(verified.stdout).toContain('Staging equals production: 31 of 31 tables Perfect.');
+      expect(verified.stdout).toContain('Staging equals production: 33 of 33 tables Perfect.');
       expect(verified.code).toBe(0);
     });
   }

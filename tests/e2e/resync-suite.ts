@@ -399,7 +399,8 @@ export function defineResyncSuite(via: Via): void {
             `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT ${version}'; NOTIFY pgrst, 'reload schema'`,
           );
         await Promise.all([setVersion(production.adminUrl, functionsVersion()), setVersion(staging.adminUrl, 6)]);
-        const mirror = await resync(pair, 'mirror', ['--yes', '--no-backup']);
+        // public.rate_changes, which another table INHERITS from, is refused before it by its own version (17).
+        const mirror = await resync(pair, 'mirror', ['--yes', '--no-backup', '--exclude', 'public.rate_changes']);
         expect(mirror.code).toBe(2);
         expect(mirror.stderr).toContain(
           "staging's supasync functions are version 6; re-syncing by key ranges over REST needs version 7 or later there, whose key filters pick a key holding a NULL (public.feature_flags)",

@@ -65,7 +65,7 @@ export function defineSyncSuite(via: Via): void {
         const key = table.replace(/"/g, '').replace('public.MixedCase', 'public."MixedCase"');
         expect(actual[key]?.rows, table).toBeGreaterThan(0);
       }
-      expect(result.stdout).toMatch(/Synced 31 tables, 2,111 rows/);
+      expect(result.stdout).toMatch(/Synced 33 tables, 2,156 rows/);
       // An empty tsquery, which binary COPY writes and then cannot read, arrived as the empty query it is.
       expect(await query(staging.adminUrl, `SELECT id, tsq::text, numnode(tsq) AS nodes FROM public.type_zoo WHERE id IN (2, 3) ORDER BY id`)).toEqual([
         { id: 2, tsq: '', nodes: 0 },

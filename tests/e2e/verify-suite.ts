@@ -29,7 +29,7 @@ export function defineVerifySuite(via: Via): void {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\| public\.code_embeddings +\| 40 +\| 40 +\| ✅ Perfect +\|/);
-      expect(result.stdout).toContain('Staging equals production: 31 of 31 tables Perfect.');
+      expect(result.stdout).toContain('Staging equals production: 33 of 33 tables Perfect.');
       expect(result.stdout).toContain("Sequences: all 8 stand where production's do.");
     });
 
@@ -110,7 +110,7 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toContain('extra in staging: (ZZZ)');
         expect(result.stdout).toContain('changed in staging: (6)');
         expect(result.stdout).toMatch(/\| public\.ticket_number_seq +\| 1041 \(next\) +\| 1041 +\| ❌ staging ahead +\|/);
-        expect(result.stdout).toContain('4 of 31 tables differ. 1 of 8 sequences differ.');
+        expect(result.stdout).toContain('4 of 33 tables differ. 1 of 8 sequences differ.');
       });
 
       it('narrows a difference in a large table down through key buckets', async () => {

@@ -25,16 +25,17 @@ export async function syncedDigests(adminUrl: string): Promise<Digests> {
 
 export async function tableDigests(adminUrl: string, schemas = ['public', 'analytics']): Promise<Digests> {
   return withClient(adminUrl, async (client) => {
-    const { rows: tables } = await client.query<{ name: string }>(
-      `SELECT format('%I.%I', n.nspname, c.relname) AS name
+    // A table others INHERIT from: its own rows (ONLY); a partitioned one's are its partitions'.
+    const { rows: tables } = await client.query<{ name: string; own: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name, CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END AS own
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
       [schemas],
     );
     const digests: Digests = {};
-    for (const { name } of tables) {
+    for (const { name, own } of tables) {
       const { rows } = await client.query<{ rows: string; md5: string | null }>(
-        `SELECT count(*) AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5 FROM ${name} t`,
+        `SELECT count(*) AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5 FROM ${own}${name} t`,
       );
       digests[name] = { rows: Number(rows[0]?.rows), md5: rows[0]?.md5 ?? null };
     }
