@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { GatewayProfile } from '../stack/gateway.ts';
-import { projectEnv, type Project } from '../stack/index.ts';
+import { projectEnv, withClient, type Project } from '../stack/index.ts';
 import { copyOut, type BenchTable } from './dataset.ts';
 import type { Command } from './measure.ts';
 import { REST_CONTENDERS, type RestDataset } from './rest-contenders.ts';
@@ -49,6 +49,13 @@ export interface Contender {
   unavailable(tools: Tools): string | undefined;
   /** The tables it copies, out of production's; all of them when absent. */
   copies?(production: Project, tables: BenchTable[]): Promise<Copies>;
+  /**
+   * Staging made ready for this tool before each of its runs, untimed, as its user would have to
+   * (prepareForBaseline): production holds rows from before its checks added NOT VALID, which a load refuses
+   * whatever the replica role, and the triggers and rules enabled ALWAYS or REPLICA fire under that role.
+   * supasync does both inside its transaction, in its time.
+   */
+  preparesStaging?: boolean;
   /** Run once before its first run, untimed, with a directory its runs share (RunContext.setUpDir). */
   setUp?(production: Project, tables: BenchTable[], dir: string, tools: Tools): Promise<void>;
   command(context: RunContext): Command;
@@ -168,6 +175,7 @@ export function verifyCommand({ production, staging, schemas, repoDir }: RunCont
 export const pgDumpPsql: Contender = {
   id: 'pg_dump',
   label: 'pg_dump | psql',
+  preparesStaging: true,
   unavailable: (tools) => needs(tools, 'pg_dump') ?? needs(tools, 'psql'),
   command: ({ production, staging, schemas, leftOut, tools }) =>
     bash(
@@ -184,6 +192,7 @@ export const pgDumpPsql: Contender = {
 export const copyPipe: Contender = {
   id: 'copy_pipe',
   label: 'COPY pipe (replica role)',
+  preparesStaging: true,
   unavailable: (tools) => needs(tools, 'psql'),
   command: ({ production, staging, tables, tools }) =>
     bash(
@@ -209,6 +218,7 @@ export const copyPipe: Contender = {
 export const psqlSketch: Contender = {
   id: 'sketch',
   label: 'psql sketch (1 transaction, indexes rebuilt)',
+  preparesStaging: true,
   unavailable: (tools) => needs(tools, 'psql'),
   command: (context) => {
     const client = context.tools.psql ?? 'psql';
@@ -231,6 +241,7 @@ export const psqlSketch: Contender = {
 export const floor: Contender = {
   id: 'floor',
   label: 'floor: 1 transaction from local files',
+  preparesStaging: true,
   unavailable: (tools) => needs(tools, 'psql'),
   async setUp(production, tables, dir, tools) {
     for (const [index, table] of tables.entries()) {
@@ -283,6 +294,7 @@ function oneTransaction({ production, staging, tables, schemas, tools }: RunCont
 export const pgcopydb: Contender = {
   id: 'pgcopydb',
   label: 'pgcopydb --table-jobs 2',
+  preparesStaging: true,
   unavailable: (tools) => (tools.pgcopydb ? undefined : 'not installed (apt-get install pgcopydb)'),
   command: ({ production, staging, workDir, leftOut }) => ({
     file: 'pgcopydb',
@@ -309,6 +321,22 @@ function pgcopydbFilters(workDir: string, leftOut: BenchTable[]): string {
   const file = join(workDir, 'pgcopydb-filters.ini');
   writeFileSync(file, `[exclude-table-data]\n${leftOut.map((table) => `${table.sql}\n`).join('')}`);
   return file;
+}
+
+/** See Contender.preparesStaging: the checks added NOT VALID dropped, the triggers and rules the replica role leaves on disabled. */
+export async function prepareForBaseline(staging: Project): Promise<void> {
+  await withClient(staging.adminUrl, async (client) => {
+    const { rows } = await client.query<{ statement: string }>(
+      `SELECT CASE WHEN conrelid <> 0 THEN format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname)
+                   ELSE format('ALTER DOMAIN %s DROP CONSTRAINT %I', contypid::regtype, conname) END AS statement
+       FROM pg_constraint WHERE contype = 'c' AND NOT convalidated
+       UNION ALL
+       SELECT format('ALTER TABLE %s DISABLE TRIGGER %I', tgrelid::regclass, tgname) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled IN ('A', 'R')
+       UNION ALL
+       SELECT format('ALTER TABLE %s DISABLE RULE %I', ev_class::regclass, rulename) FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_enabled IN ('A', 'R')`,
+    );
+    for (const { statement } of rows) await client.query(statement);
+  });
 }
 
 export const CONTENDERS: Contender[] = [ours, oursBin, oursMasked, pgDumpPsql, copyPipe, psqlSketch, pgcopydb, floor, ...REST_CONTENDERS];

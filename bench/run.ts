@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStack, withClient, type Project, type Stack } from '../stack/index.ts';
-import { CONTENDERS, ours, oursBin, verifyCommand, type Contender, type Copies, type RunContext } from './contenders.ts';
+import { CONTENDERS, ours, oursBin, verifyCommand, type Contender, type Copies, type RunContext, prepareForBaseline } from './contenders.ts';
 import { copiedFigures, describeDataset, readTables } from './dataset.ts';
 import { describeFailure, measure } from './measure.ts';
 import { profileApi, type ProfiledApi } from './profiled-api.ts';
@@ -173,6 +173,7 @@ async function run(options: Options, signal: AbortSignal): Promise<number> {
         staging = undefined;
         staging = await stack.createProject('bench_staging');
         // Start every contender from the same state: no checkpoint pending from the last one.
+        if (contender.preparesStaging) await prepareForBaseline(staging);
         await withClient(staging.adminUrl, (c) => c.query('CHECKPOINT'));
         if (contender.rest) api = profileApi(production, staging, contender.rest.profile);
         interrupted();
