@@ -26,7 +26,8 @@ const SCHEMA = `
   CREATE TABLE public.activity_2024_q1 () INHERITS (public.activity_2024);
   CREATE TABLE public.activity_notes (id int PRIMARY KEY, activity_id bigint NOT NULL REFERENCES public.activity, note text);
   CREATE TABLE public.raw_events (payload text);
-  CREATE TABLE public.raw_events_old (archived boolean) INHERITS (public.raw_events);`;
+  CREATE TABLE public.raw_events_old (archived boolean) INHERITS (public.raw_events);
+  CREATE MATERIALIZED VIEW public.activity_count AS SELECT count(*)::int AS n FROM public.activity;`;
 
 const TABLES = ['activity', 'activity_2024', 'activity_2024_q1', 'activity_notes', 'raw_events', 'raw_events_old'];
 
@@ -147,6 +148,69 @@ describe('a table other tables inherit from', () => {
     const restore = await runScript('restore-staging.ts', [backup!.restoreArgument, '--yes'], { env, cwd });
     expect(restore.code, restore.stdout + restore.stderr).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(before);
+  });
+
+  it.each(['postgres', 'rest'] as const)('comes along as its own rows where a targeted sync’s rows reference it (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    await query(production.adminUrl, PRODUCTION_ROWS);
+    await query(
+      staging.adminUrl,
+      `TRUNCATE public.activity, public.activity_notes, public.raw_events;
+       INSERT INTO public.activity_2024 (id, msg, archived_by) VALUES (2, 'staging child', 'qa')`,
+    );
+    const before = await contents(staging.adminUrl);
+    // Notes 2 and 5 alone: the parent's own rows 2 and 5 come with them, not the inheriting table's row 2.
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'public.activity_notes': { where: 'id IN (2, 5)' } } }));
+    const sync = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', 'upsert', '--tables', 'activity_notes', '--with-parents'], {
+      env,
+      cwd,
+    });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    const [after, expected] = [await contents(staging.adminUrl), await contents(production.adminUrl)];
+    const twoAndFive = (rows: string[] | undefined) => (rows ?? []).filter((row) => /^\((2|5),/.test(row));
+    expect(after.activity_notes).toEqual(twoAndFive(expected.activity_notes));
+    expect(after.activity).toEqual(twoAndFive(expected.activity));
+    expect(after.activity).toHaveLength(2);
+    for (const child of ['activity_2024', 'activity_2024_q1', 'raw_events_old']) expect(after[child], child).toEqual(before[child]);
+  });
+
+  it.each(['postgres', 'rest'] as const)('has its materialized views refreshed when only a table inheriting from it was written (via %s)', async (via) => {
+    await query(production.adminUrl, PRODUCTION_ROWS);
+    await query(staging.adminUrl, `TRUNCATE public.activity, public.activity_notes, public.raw_events; REFRESH MATERIALIZED VIEW public.activity_count`);
+    const sync = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'activity_2024'], {
+      env: envFor(production, staging),
+      cwd: emptyDirectory(),
+    });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    // The view counts the parent's rows, and so the inheriting tables': the 4 just written.
+    expect(await query(staging.adminUrl, `SELECT n FROM public.activity_count`)).toEqual([{ n: 4 }]);
+  });
+
+  it('is refused by name where staging’s table of that name is partitioned', async () => {
+    const partitioned = await stack.createProject('inherit_partitioned_staging');
+    try {
+      await query(
+        partitioned.adminUrl,
+        `SET ROLE postgres;
+         CREATE TABLE public.activity (id bigint PRIMARY KEY, msg text, updated_at timestamptz NOT NULL DEFAULT now()) PARTITION BY RANGE (id);
+         CREATE TABLE public.activity_low PARTITION OF public.activity FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+         INSERT INTO public.activity (id, msg) VALUES (1, 'staging''s own');
+         NOTIFY pgrst, 'reload schema'`,
+      );
+      for (const via of ['postgres', 'rest']) {
+        const refused = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'activity'], {
+          env: envFor(production, partitioned),
+          cwd: emptyDirectory(),
+        });
+        expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+        expect(refused.stderr).toContain('public.activity: partitioned on one side, and other tables INHERIT from it on the other');
+        expect(refused.stderr).toContain('Nothing was changed.');
+        expect(await query(partitioned.adminUrl, `SELECT id, msg FROM public.activity`)).toEqual([{ id: '1', msg: "staging's own" }]);
+      }
+    } finally {
+      await partitioned.stop();
+    }
   });
 
   it('is refused by name over REST where staging’s functions predate reading a table’s own rows', async () => {

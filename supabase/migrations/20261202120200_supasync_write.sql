@@ -805,7 +805,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_watermarks(jsonb) TO service_role;
 -- ------------------------------------------------------------ materialized views
 
 -- The materialized views of staging that read the tables in `tables`
--- ([{schema, name}]: a partitioned one with its partitions), directly or
+-- ([{schema, name}]: a partitioned one with its partitions), or the tables
+-- they INHERIT from (whose every query reads their rows), directly or
 -- through views and other materialized views, each after those it reads:
 -- after a sync they still hold what they held before it, until refreshed.
 -- Per view: whether it holds rows at all (one created WITH NO DATA is left
@@ -825,10 +826,16 @@ written AS (
   UNION
   SELECT tree.relid FROM named CROSS JOIN LATERAL pg_catalog.pg_partition_tree(named.oid) AS tree
 ),
+-- And every table a written one INHERITS from, up the chain.
+read_through AS (
+  SELECT written.oid FROM written
+  UNION
+  SELECT i.inhparent FROM read_through JOIN pg_catalog.pg_inherits i ON i.inhrelid = read_through.oid
+),
 -- A view's or materialized view's query is its rewrite rule, which depends
 -- on what it reads: the written tables (depth 0), then what reads them.
 readers (oid, depth) AS (
-  SELECT written.oid, 0 FROM written
+  SELECT read_through.oid, 0 FROM read_through
   UNION
   SELECT r.ev_class, readers.depth + 1
   FROM readers
