@@ -63,6 +63,14 @@ describe("staging's materialized views", () => {
     );
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
+    // A dry run names them, in the order a run refreshes them, and refreshes none.
+    const dryRun = await runScript('sync.ts', ['--via', via, '--dry-run', '--tables', 'scores'], { env, cwd });
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout).toContain(
+      'Materialized views that read these tables: refreshed after the load: public.inverse_points, public.leaderboard, public.top_player; ' +
+        'left as they are: public.audited_scores (owned by supasync_analyst), public.score_count (never populated).',
+    );
+    expect(await leaderboard(staging.adminUrl)).toEqual([{ player: 'staging only', total: 5 }]);
     const sync = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'scores'], { env, cwd });
     expect(sync.code, sync.stderr).toBe(0);
     expect(await leaderboard(staging.adminUrl)).toEqual(await fromRows(production.adminUrl));

@@ -122,10 +122,11 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       // An incremental plan says from where each table's changed rows would be read.
       const incremental = run.plan.tables.some((table) => table.mode === 'incremental' && table.changedColumn);
       const watermarks = incremental && !stop ? await run.staging.watermarks() : [];
+      const views = stop ? [] : await run.staging.dependentViews(run.plan.tables.map((table) => table.table));
       // The files a run would copy: compared, nothing written.
       const filesToCopy = !stop && fileChoice.files ? await copyFiles(run, fileChoice, { ...flags, dryRun: true }, mode) : undefined;
       if (!(flags.json && stop)) {
-        const plan = dryRunOutput(run, Boolean(flags.json), watermarks);
+        const plan = dryRunOutput(run, Boolean(flags.json), watermarks, views);
         if (!filesToCopy) console.log(plan);
         else
           console.log(

@@ -9,6 +9,7 @@ import type { SyncPlan, TablePlan } from '../plan/types.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
+import type { DependentView } from '../transport/reads.ts';
 import type { Watermark } from '../transport/watermarks.ts';
 import { formatCount, renderTable } from './table.ts';
 import { describeTableMask, testPasswordWarning } from '../plan/mask.ts';
@@ -179,14 +180,36 @@ export function tableNotes(table: TablePlan, watermarks: Watermark[] | null): st
   return notes;
 }
 
+/**
+ * The materialized views a run would refresh once the rows are in, and those
+ * it would leave as they are; null: staging's functions cannot say.
+ */
+export function describeViews(plan: SyncPlan, views: DependentView[] | null): string[] {
+  if (views === null) return ["Materialized views: staging's supasync functions are older than version 17, which lists them without refreshing."];
+  if (!views.length) return [];
+  const refreshed = views.filter((view) => view.populated && view.mayRefresh).map((view) => view.view);
+  const left = views
+    .filter((view) => !view.populated || !view.mayRefresh)
+    .map((view) => `${view.view} (${view.populated ? `owned by ${view.owner}` : 'never populated'})`);
+  const whole = plan.tables.every((table) => table.mode === 'replace');
+  return [
+    `Materialized views that read these tables${whole ? '' : ', refreshed if the run changes a table they read'}: ` +
+      [refreshed.length ? `refreshed after the load: ${refreshed.join(', ')}` : '', left.length ? `left as they are: ${left.join(', ')}` : '']
+        .filter(Boolean)
+        .join('; ') +
+      '.',
+  ];
+}
+
 /** What --dry-run prints: the plan as a table, or as JSON. */
 export function dryRunOutput(
   run: { via: string; production: Pick<Database, 'location' | 'oneSnapshot'>; staging: { location: string }; plan: SyncPlan },
   json: boolean,
   watermarks: Watermark[] = [],
+  views: DependentView[] | null = [],
 ): string {
-  const notes = snapshotNotes(run.production, run.plan.tables.length);
-  if (json) return JSON.stringify({ via: run.via, mode: run.plan.mode, plan: run.plan, watermarks, notes }, null, 2);
+  const notes = [...describeViews(run.plan, views), ...snapshotNotes(run.production, run.plan.tables.length)];
+  if (json) return JSON.stringify({ via: run.via, mode: run.plan.mode, plan: run.plan, watermarks, views, notes }, null, 2);
   const plan = renderPlan(
     run.plan,
     `Plan (dry run, nothing written): ${run.production.location} -> ${run.staging.location}, via ${run.via}, mode ${run.plan.mode}`,

@@ -84,7 +84,26 @@ export interface DatabaseReads {
   clock(overlapSeconds: number): Promise<DatabaseClock>;
   /** For an incremental sync, of staging: where each table's stands (supasync_private.watermarks). */
   watermarks(): Promise<Watermark[]>;
+  /**
+   * Of staging: the materialized views that read these tables, each after those it reads (supasync_private.dependent_views),
+   * as a run would refresh them; null where REST functions before version 17 cannot say without refreshing.
+   */
+  dependentViews(tables: TableRef[]): Promise<DependentView[] | null>;
   close(): Promise<void>;
+}
+
+/** A materialized view that reads some tables: whether it holds rows at all, and whether this role may refresh it (its owner's rights). */
+export interface DependentView {
+  /** Quoted, schema-qualified. */
+  view: string;
+  populated: boolean;
+  owner: string;
+  mayRefresh: boolean;
+}
+
+/** The `tables` argument of dependent_views and the refresh: names alone. */
+export function viewsArgument(tables: TableRef[]): { schema: string; name: string }[] {
+  return tables.map(({ schema, name }) => ({ schema, name }));
 }
 
 /** Some key ranges at `bits` bits, each as decimal text (at 64 bits a range is one key hash, past 2^53). */

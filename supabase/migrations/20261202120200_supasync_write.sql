@@ -859,6 +859,17 @@ $dependent_views$;
 -- refreshed (its query fails on the new rows, its unique index refuses them,
 -- a time limit) keeps what it held, and is reported with why. Skipped: one
 -- never populated, one whose owner this role is not.
+-- Which views a run would refresh, and which it would leave, without
+-- refreshing any: what a dry run lists.
+CREATE OR REPLACE FUNCTION public.supasync_dependent_views(tables jsonb)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $dependent_views_rpc$
+SELECT supasync_private.dependent_views($1)
+$dependent_views_rpc$;
+
+REVOKE ALL ON FUNCTION public.supasync_dependent_views(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_dependent_views(jsonb) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.supasync_refresh_views(tables jsonb)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $refresh_views$

@@ -16,6 +16,7 @@ import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.t
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
 import { keyRanges } from './key-ranges.ts';
+import { dependentViews } from './views.ts';
 import { commandLine } from '../../invocation.ts';
 
 export interface PostgresDatabase extends DatabaseReads {
@@ -87,6 +88,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       }
       return runShared<Watermark[]>(client, 'watermarks', []).catch(failed('Reading where incremental syncs stand'));
     },
+    dependentViews: (tables) => dependentViews(client, tables).catch(failed('Listing the materialized views that read the tables')),
     close: () => client.end(),
   };
 }

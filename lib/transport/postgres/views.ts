@@ -5,14 +5,12 @@
 import type pg from 'pg';
 import type { TableRef } from '../../catalog/types.ts';
 import { runShared } from '../../sql/shared.ts';
+import { viewsArgument, type DependentView } from '../reads.ts';
 import type { ViewRefresh } from '../session.ts';
 
-interface DependentView {
-  /** Quoted, schema-qualified. */
-  view: string;
-  populated: boolean;
-  owner: string;
-  mayRefresh: boolean;
+/** The materialized views that read `tables`, as a run would refresh them. */
+export async function dependentViews(staging: pg.ClientBase, tables: TableRef[]): Promise<DependentView[]> {
+  return runShared<DependentView[]>(staging, 'dependent_views', [JSON.stringify(viewsArgument(tables))]);
 }
 
 /**
@@ -22,8 +20,7 @@ interface DependentView {
  */
 export async function refreshViews(staging: pg.ClientBase, written: TableRef[]): Promise<ViewRefresh[]> {
   if (!written.length) return [];
-  const tables = JSON.stringify(written.map(({ schema, name }) => ({ schema, name })));
-  const views = await runShared<DependentView[]>(staging, 'dependent_views', [tables]);
+  const views = await dependentViews(staging, written);
   const outcomes: ViewRefresh[] = [];
   for (const { view, populated, owner, mayRefresh } of views) {
     if (!populated) outcomes.push({ view, refreshed: false, reason: 'never populated (WITH NO DATA): left so' });

@@ -33,6 +33,7 @@ export const ANSWERS = {
   watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string(), system: z.string().nullable().optional() })),
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),
   viewRefreshes: z.array(z.object({ view: z.string(), refreshed: z.boolean(), reason: z.string().nullable() })),
+  dependentViews: z.array(z.object({ view: z.string(), populated: z.boolean(), owner: z.string(), mayRefresh: z.boolean() })),
 };
 
 /** An answer checked against its shape; `what` names the question in the error. */

@@ -7,7 +7,7 @@ import type { Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
-import { orphanLinkArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
+import { orphanLinkArgument, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -127,6 +127,15 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     functionsVersion,
     clock: (overlapSeconds) => ask('Reading the clock and its transactions', 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
     watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
+    dependentViews: async (tables) => {
+      const what = 'Listing the materialized views that read the tables';
+      try {
+        return await ask(what, 'supasync_dependent_views', { tables: viewsArgument(tables) }, ANSWERS.dependentViews);
+      } catch (error) {
+        if (error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202') return null;
+        throw error;
+      }
+    },
     close: async () => undefined,
   };
 }

@@ -4,6 +4,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { TableRef } from '../../catalog/types.ts';
 import { commandLine } from '../../invocation.ts';
+import { viewsArgument } from '../reads.ts';
 import type { ViewRefresh } from '../session.ts';
 import { ANSWERS } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -14,8 +15,7 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
  */
 export async function refreshViewsOverRest(staging: SupabaseClient, written: TableRef[], onRetry: () => void): Promise<ViewRefresh[]> {
   if (!written.length) return [];
-  const tables = written.map(({ schema, name }) => ({ schema, name }));
-  return callRpc(staging, 'supasync_refresh_views', { tables }, { onRetry, answer: ANSWERS.viewRefreshes }).catch((error: unknown) => {
+  return callRpc(staging, 'supasync_refresh_views', { tables: viewsArgument(written) }, { onRetry, answer: ANSWERS.viewRefreshes }).catch((error: unknown) => {
     const reason =
       error instanceof RpcFailure && error.code === 'PGRST202'
         ? `staging's supasync functions are older than version 12, which refreshes those that read the changed tables: update them (${commandLine('install-rpcs')} --staging)`
