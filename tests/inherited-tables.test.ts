@@ -65,10 +65,14 @@ describe('a table other tables inherit from', () => {
   afterAll(async () => {
     await Promise.all([production?.stop(), staging?.stop()]);
   });
+  /** Production as it begins, staging emptied and then given `stagingRows`. */
+  const startFrom = async (stagingRows = '') => {
+    await query(production.adminUrl, PRODUCTION_ROWS);
+    await query(staging.adminUrl, `TRUNCATE public.activity, public.activity_notes, public.raw_events; ${stagingRows}`);
+  };
 
   it.each(['postgres', 'rest'] as const)('is copied, verified and re-synced in every mode as its own rows (via %s)', async (via) => {
-    await query(production.adminUrl, PRODUCTION_ROWS);
-    await query(staging.adminUrl, `TRUNCATE public.activity, public.activity_notes, public.raw_events`);
+    await startFrom();
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
     writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify(CONFIG));
@@ -126,11 +130,8 @@ describe('a table other tables inherit from', () => {
   it.each(['postgres', 'rest'] as const)('is replaced, backed up and restored alone, the tables inheriting from it untouched (via %s)', async (via) => {
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
-    await query(production.adminUrl, PRODUCTION_ROWS);
-    await query(
-      staging.adminUrl,
-      `TRUNCATE public.activity, public.activity_notes, public.raw_events;
-       INSERT INTO public.activity (id, msg) VALUES (1, 'staging''s own'), (60, 'staging only');
+    await startFrom(
+      `INSERT INTO public.activity (id, msg) VALUES (1, 'staging''s own'), (60, 'staging only');
        INSERT INTO public.activity_2024 (id, msg, archived_by) VALUES (1, 'staging child', 'qa'), (61, 'staging child', 'qa');
        INSERT INTO public.raw_events VALUES ('staging event'); INSERT INTO public.raw_events_old VALUES ('staging old event', false);`,
     );
@@ -153,12 +154,7 @@ describe('a table other tables inherit from', () => {
   it.each(['postgres', 'rest'] as const)('comes along as its own rows where a targeted sync’s rows reference it (via %s)', async (via) => {
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
-    await query(production.adminUrl, PRODUCTION_ROWS);
-    await query(
-      staging.adminUrl,
-      `TRUNCATE public.activity, public.activity_notes, public.raw_events;
-       INSERT INTO public.activity_2024 (id, msg, archived_by) VALUES (2, 'staging child', 'qa')`,
-    );
+    await startFrom(`INSERT INTO public.activity_2024 (id, msg, archived_by) VALUES (2, 'staging child', 'qa')`);
     const before = await contents(staging.adminUrl);
     // Notes 2 and 5 alone: the parent's own rows 2 and 5 come with them, not the inheriting table's row 2.
     writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'public.activity_notes': { where: 'id IN (2, 5)' } } }));
@@ -176,8 +172,7 @@ describe('a table other tables inherit from', () => {
   });
 
   it.each(['postgres', 'rest'] as const)('has its materialized views refreshed when only a table inheriting from it was written (via %s)', async (via) => {
-    await query(production.adminUrl, PRODUCTION_ROWS);
-    await query(staging.adminUrl, `TRUNCATE public.activity, public.activity_notes, public.raw_events; REFRESH MATERIALIZED VIEW public.activity_count`);
+    await startFrom('REFRESH MATERIALIZED VIEW public.activity_count');
     const sync = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'activity_2024'], {
       env: envFor(production, staging),
       cwd: emptyDirectory(),
