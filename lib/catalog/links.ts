@@ -25,7 +25,11 @@ export function describeLink(link: ForeignKeyLink): string {
   return `${qualifiedName(link.child)}.${link.columns.join(',')} -> ${qualifiedName(link.parent)}.${link.parentColumns.join(',')}`;
 }
 
-/** Staging's foreign keys with a selected table at either end, self-references aside (a table copied whole holds its own parents). */
+/**
+ * Staging's foreign keys with a selected table at either end, its references
+ * to itself among them: a table copied whole holds its own parents (the plan
+ * checks none of those), one copied in part (a `where`, --with-parents) may not.
+ */
 export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKeyLink[] {
   const names = new Set(selected.map(qualifiedName));
   return staging.tables.flatMap((table) =>
@@ -40,7 +44,6 @@ export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKe
         parentColumns: fk.referencedColumns,
         validated: isValidated(fk),
       }))
-      .filter((link) => qualifiedName(link.child) !== qualifiedName(link.parent))
       .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),
   );
 }

@@ -176,12 +176,15 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
     const resynced = rowsWritten ? { tables: resyncedTables(tables, rangedCopies), rowsWritten } : null;
     const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot, resynced);
-    if (orphans.length && !options.allowOrphans) {
+    // Over REST the rows staging rejected fail the run anyway, each named by its key: the rows that named them are said, not made the failure.
+    const rejectedSome = results.some((result) => result.rejected.length);
+    if (orphans.length && !options.allowOrphans && !rejectedSome) {
       throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
         sameOnRerun: true,
       });
     }
-    for (const line of describeOrphans(orphans)) events.warning(`--allow-orphans: ${line.trim()}`);
+    const because = options.allowOrphans ? '--allow-orphans' : 'left by the rows staging rejected';
+    for (const line of describeOrphans(orphans)) events.warning(`${because}: ${line.trim()}`);
     views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results));
     for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
   } catch (error) {

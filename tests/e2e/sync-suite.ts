@@ -404,6 +404,10 @@ export function defineSyncSuite(via: Via): void {
         expect(result.stdout).toContain(`${tooLong.length} row(s) rejected by staging, the rest written`);
         for (const { id } of tooLong) expect(result.stdout).toContain(`public.chat_messages (id=${id})`);
         expect(result.stdout).toContain('short_messages');
+        // The replies to a rejected message name a parent staging lacks: said, beside the rows rejected.
+        expect(result.stdout + result.stderr).toMatch(
+          /left by the rows staging rejected: \d+ row\(s\) of public\.chat_messages \(public\.chat_messages\.parent_message_id -> public\.chat_messages\.id/,
+        );
         const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
         expect(actual['public.chat_messages']?.rows).toBe((expected['public.chat_messages']?.rows ?? 0) - tooLong.length);
         delete expected['public.chat_messages'];
