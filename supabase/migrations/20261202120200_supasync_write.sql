@@ -35,19 +35,32 @@ END
 $check$;
 
 -- Empties the tables of a replace sync, all in one statement: TRUNCATE
--- refuses when a table outside the list references one of them.
+-- refuses when a table outside the list references one of them. Staging's
+-- TRUNCATE triggers (an audit log's) do not fire, nor rules: the replica
+-- role silences those enabled ORIGIN, and the others are off until the
+-- TRUNCATE is done (user_triggers), as the direct path empties them.
 CREATE OR REPLACE FUNCTION public.supasync_truncate(tables jsonb)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $truncate$
 DECLARE
-  list text;
+  relations regclass[];
+  relation regclass;
+  replica boolean;
+  triggers text[] := '{}';
 BEGIN
   PERFORM supasync_private.assert_sync_target();
-  SELECT string_agg(supasync_private.own_rows(pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::regclass), ', ')
-    INTO list FROM jsonb_array_elements(tables) AS t;
-  IF list IS NOT NULL THEN
-    EXECUTE 'TRUNCATE ' || list;
+  SELECT array_agg(pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::regclass)
+    INTO relations FROM jsonb_array_elements(tables) AS t;
+  IF relations IS NULL THEN
+    RETURN;
   END IF;
+  replica := supasync_private.try_replica_role();
+  FOREACH relation IN ARRAY relations LOOP
+    triggers := triggers || supasync_private.disable_user_triggers(relation, replica);
+  END LOOP;
+  EXECUTE 'TRUNCATE ' || (SELECT string_agg(supasync_private.own_rows(r), ', ') FROM unnest(relations) AS r);
+  -- Each entry names its own relation (user_triggers): one call puts them all back.
+  PERFORM supasync_private.enable_triggers(relations[1], triggers);
 END
 $truncate$;
 
@@ -337,9 +350,13 @@ BEGIN
   END IF;
 
   -- Source columns are named v1, v2, ... so no table column name can clash.
+  -- Each is cast to its column's type without the type's modifier (-1, which
+  -- format_type writes "bit" and "bpchar" for, not bit(1) and char(1)): the
+  -- assignment then applies it as COPY's input does, refusing a value too
+  -- long for varchar(10) or bit(3) where an explicit cast would cut it.
   SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
          string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1,
-           pg_catalog.format_type(a.atttypid, a.atttypmod), 'v' || c.position), ', ' ORDER BY c.position)
+           pg_catalog.format_type(a.atttypid, -1), 'v' || c.position), ', ' ORDER BY c.position)
     INTO missing, source_list
     FROM unnest(key_columns || columns) WITH ORDINALITY AS c(name, position)
     LEFT JOIN pg_catalog.pg_attribute a
@@ -529,8 +546,9 @@ DECLARE
 BEGIN
   -- Text values are read back under the settings they were written under.
   PERFORM supasync_private.pin_text_settings(true);
+  -- Cast without the type's modifier, which the INSERT's assignment applies (see supasync_set_columns).
   SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
-         string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1, pg_catalog.format_type(a.atttypid, a.atttypmod), 'v' || c.position), ', ' ORDER BY c.position)
+         string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1, pg_catalog.format_type(a.atttypid, -1), 'v' || c.position), ', ' ORDER BY c.position)
     INTO missing, value_list
     FROM unnest(columns) WITH ORDINALITY AS c(name, position)
     LEFT JOIN pg_catalog.pg_attribute a

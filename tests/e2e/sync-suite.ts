@@ -96,7 +96,7 @@ export function defineSyncSuite(via: Via): void {
       const [prodAudit, stagingAudit] = await Promise.all(
         [production, staging].map((p) => query<{ n: string }>(p.adminUrl, 'SELECT count(*) AS n FROM public.audit_events')),
       );
-      expect(stagingAudit).toEqual(prodAudit); // chat_messages_audit did not fire
+      expect(stagingAudit).toEqual(prodAudit); // chat_messages_audit did not fire, nor sire_cities' TRUNCATE triggers as it was emptied
       // Nor did a trigger enabled ALWAYS or REPLICA (the replica role does not silence those): notes signed once, countries not renamed,
       // nor one of a partition alone (events tagged once); nor a rule enabled REPLICA (every country written).
       const notesAndCountries = (url: string) =>
@@ -451,6 +451,20 @@ export function defineSyncSuite(via: Via): void {
         query(staging.adminUrl, 'SELECT user_id, email::text FROM public.staff_users ORDER BY 1'),
       ]);
       expect(copied).toEqual(prod);
+    });
+
+    it("refuses a value too long for staging's narrower column (--allow-drift), never cutting it", async () => {
+      const staging = await freshStaging('narrower');
+      await query(staging.adminUrl, 'ALTER TABLE public.binary_zoo ALTER COLUMN short TYPE varchar(2), ALTER COLUMN bits5 TYPE bit(3)');
+      const result = await sync(staging, ['--yes', '--allow-drift', '--tables', 'binary_zoo']);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stdout + result.stderr).toMatch(/value too long for type character varying\(2\)|bit string length \d+ does not match type bit\(3\)/);
+      // What staging holds (over REST, the rows that fit) is production's values, none cut to fit.
+      const values = `SELECT id, short, bits5::text AS bits5 FROM public.binary_zoo ORDER BY id`;
+      const [prod, copied] = await Promise.all([query<{ id: number }>(production.adminUrl, values), query<{ id: number }>(staging.adminUrl, values)]);
+      const kept = new Set(copied.map((row) => row.id));
+      expect(copied).toEqual(prod.filter((row) => kept.has(row.id)));
+      expect(copied.length).toBeLessThan(prod.length);
     });
   });
 }

@@ -21,7 +21,8 @@ export const rewritingTriggers = (url: string) =>
   query(
     url,
     `SELECT tgname, tgenabled::text FROM pg_trigger
-     WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit', 'booking_notes_sign', 'sire_countries_mark', 'booking_events_2026_tag')
+     WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit', 'booking_notes_sign', 'sire_countries_mark', 'booking_events_2026_tag',
+                     'sire_cities_emptied', 'sire_cities_emptied_always')
      UNION ALL
      SELECT rulename, ev_enabled::text FROM pg_rewrite WHERE rulename IN ('sire_countries_keep', 'sire_countries_ignore')
      ORDER BY 1`,
@@ -33,6 +34,8 @@ export const BOTH_ENABLED = [
   { tgname: 'booking_notes_sign', tgenabled: 'A' },
   { tgname: 'chat_messages_audit', tgenabled: 'O' },
   { tgname: 'hotels_touch_updated_at', tgenabled: 'O' },
+  { tgname: 'sire_cities_emptied', tgenabled: 'O' },
+  { tgname: 'sire_cities_emptied_always', tgenabled: 'A' },
   { tgname: 'sire_countries_ignore', tgenabled: 'R' },
   { tgname: 'sire_countries_keep', tgenabled: 'R' },
   { tgname: 'sire_countries_mark', tgenabled: 'R' },
