@@ -44,8 +44,9 @@ describe('names JavaScript objects already hold', () => {
     await query(staging.adminUrl, `TRUNCATE "__proto__"."constructor", public."toString"`);
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
-    // A config with options for another table: "toString" must take none of Object.prototype's.
-    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { other: { batchSize: 5 } } }));
+    // A config with options for another table and for "__proto__"."constructor" (its key resolved to the table it names):
+    // "toString" must take none of Object.prototype's.
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { hotels: { batchSize: 5 }, '__proto__.constructor': { batchSize: 7 } } }));
     const schemas = ['--schemas', '__proto__,public', '--tables', '__proto__.constructor,toString'];
 
     const sync = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', ...schemas], { env, cwd });

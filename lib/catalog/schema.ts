@@ -58,6 +58,16 @@ export const CATALOG = z.object({
   serverVersion: z.number(),
   role: z.string(),
   tables: z.array(table),
+  /** Absent from functions before version 18. */
+  types: z
+    .array(
+      z.object({
+        name: z.string(),
+        labels: z.array(z.string()).nullable(),
+        attributes: z.array(z.object({ name: z.string(), type: z.string() })).nullable(),
+      }),
+    )
+    .optional(),
   sequences: z.array(
     z.object({
       ...tableRef,

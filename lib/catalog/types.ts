@@ -134,7 +134,17 @@ export interface Catalog {
   /** The role the catalog was read as, and the rows will be: over REST the owner of supasync's functions. */
   role: string;
   tables: Table[];
+  /** Enums and composite types (absent from REST functions before version 18). */
+  types?: UserType[];
   sequences: Sequence[];
+}
+
+/** An enum (its labels, in order) or a composite type (its attributes, in order); the other field null. */
+export interface UserType {
+  /** As format_type writes it, schema-qualified: what a column's `type` says, less any `[]`. */
+  name: string;
+  labels: string[] | null;
+  attributes: { name: string; type: string }[] | null;
 }
 
 export function qualifiedName(table: TableRef): string {

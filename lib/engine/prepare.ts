@@ -39,7 +39,7 @@ export async function prepareRun(options: {
   mask?: MaskSettings & { directory: string };
 }): Promise<PreparedRun> {
   // The planner loads while both sides connect and answer the catalog queries.
-  const planner = Promise.all([import('../plan/plan.ts'), import('../plan/parents.ts')]);
+  const planner = Promise.all([import('../plan/plan.ts'), import('../plan/parents.ts'), import('../plan/select.ts')]);
   planner.catch(() => undefined); // awaited below; a run that fails before then must not also report this
   loadDotenvFiles();
   const environment = readEnvironment();
@@ -73,8 +73,9 @@ export async function prepareRun(options: {
       readSide(production),
       readSide(staging),
     ]);
-    const [{ planSync }, { selectionWithParents }] = await planner;
-    let plan = planSync(productionCatalog, stagingCatalog, options.selection, options.mode);
+    const [{ planSync }, { selectionWithParents }, { resolveTableOptions }] = await planner;
+    const selection = resolveTableOptions(productionCatalog, options.selection);
+    let plan = planSync(productionCatalog, stagingCatalog, selection, options.mode);
     // Every run that names the two sides refuses the same things, a dry-run
     // and a verify included: what would be refused later is refused now.
     if (plan.sameDatabase) {
@@ -85,7 +86,7 @@ export async function prepareRun(options: {
     if (options.withParents) {
       const expanded = selectionWithParents(
         productionCatalog,
-        options.selection,
+        selection,
         plan.tables.map((table) => table.table),
       );
       plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);

@@ -369,7 +369,8 @@ function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>
     if (unkeyed.length) {
       throw new UsageError(
         `Cannot ${SYNC_MODE_VERBS[mode]} ${unkeyed.join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +
-          'Replace them instead (--mode replace), leave them out (--exclude), or give them a primary key.',
+          'Replace them alone (`"mode": "replace"` for each under `tables` in supasync.config.json) or the whole run (--mode replace), ' +
+          'leave them out (--exclude), or give them a primary key.',
       );
     }
   }

@@ -1,15 +1,26 @@
 // Differences between a table in production and the same table in staging,
 // told in words the user can act on before anything is written.
-import type { Column, Table } from '../catalog/types.ts';
+import type { Column, Table, UserType } from '../catalog/types.ts';
 
 export type Drift =
   | { kind: 'missing-table' }
   | { kind: 'missing-columns'; columns: string[] }
   | { kind: 'extra-columns'; columns: { name: string; required: boolean }[] }
   | { kind: 'type-changes'; columns: { name: string; production: string; staging: string }[] }
-  | { kind: 'generated-differs'; columns: { name: string; generatedIn: 'production' | 'staging' }[] };
+  | { kind: 'generated-differs'; columns: { name: string; generatedIn: 'production' | 'staging' }[] }
+  | { kind: 'type-definitions'; types: { name: string; columns: string[]; difference: string }[] };
 
-export function compareTables(production: Table, staging: Table | undefined): Drift[] {
+/** Each side's enums and composite types by name; null where that side's catalog does not list them (REST functions before 18). */
+export interface UserTypes {
+  production: Map<string, UserType> | null;
+  staging: Map<string, UserType> | null;
+}
+
+export function userTypesOf(types: UserType[] | undefined): Map<string, UserType> | null {
+  return types ? new Map(types.map((type) => [type.name, type])) : null;
+}
+
+export function compareTables(production: Table, staging: Table | undefined, types: UserTypes = { production: null, staging: null }): Drift[] {
   if (!staging) return [{ kind: 'missing-table' }];
   const drift: Drift[] = [];
   const stagingColumns = new Map(staging.columns.map((column) => [column.name, column]));
@@ -37,8 +48,46 @@ export function compareTables(production: Table, staging: Table | undefined): Dr
     }
   }
   if (changed.length) drift.push({ kind: 'type-changes', columns: changed });
+  const definitions = differingDefinitions(production, staging, types);
+  if (definitions.length) drift.push({ kind: 'type-definitions', types: definitions });
   if (generated.length) drift.push({ kind: 'generated-differs', columns: generated });
   return drift;
+}
+
+/**
+ * The enums and composite types the shared columns are of (or arrays of),
+ * named alike on both sides but defined otherwise: a label production uses
+ * and staging lacks is refused, an attribute narrower, elsewhere or of
+ * another type is refused or read into the wrong place, once rows are
+ * being written. Staging's extra labels are harmless.
+ */
+function differingDefinitions(production: Table, staging: Table, types: UserTypes): { name: string; columns: string[]; difference: string }[] {
+  if (!types.production || !types.staging) return [];
+  const stagingType = new Map(staging.columns.map((column) => [column.name, column.type]));
+  const columnsOf = new Map<string, string[]>();
+  for (const column of production.columns) {
+    if (stagingType.get(column.name) !== column.type) continue;
+    const name = column.type.replace(/(\[\])+$/, '');
+    columnsOf.set(name, [...(columnsOf.get(name) ?? []), column.name]);
+  }
+  return [...columnsOf].flatMap(([name, columns]) => {
+    const [ours, theirs] = [types.production?.get(name), types.staging?.get(name)];
+    const difference = ours && theirs ? definitionDifference(ours, theirs) : null;
+    return difference ? [{ name, columns, difference }] : [];
+  });
+}
+
+function definitionDifference(production: UserType, staging: UserType): string | null {
+  if (production.labels && staging.labels) {
+    const lacking = production.labels.filter((label) => !staging.labels?.includes(label));
+    return lacking.length ? `staging's enum lacks ${lacking.map((label) => `'${label}'`).join(', ')}` : null;
+  }
+  if (production.attributes && staging.attributes) {
+    const describe = (attributes: { name: string; type: string }[]) => `(${attributes.map((a) => `${a.name} ${a.type}`).join(', ')})`;
+    const [ours, theirs] = [describe(production.attributes), describe(staging.attributes)];
+    return ours === theirs ? null : `attributes ${ours} -> ${theirs}`;
+  }
+  return (production.labels === null) !== (staging.labels === null) ? 'an enum on one side, a composite type on the other' : null;
 }
 
 /** A staging column the copy cannot leave empty. */
@@ -60,5 +109,7 @@ export function describeDrift(drift: Drift): string {
       return `Different column types: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}`;
     case 'generated-differs':
       return `Generated on one side only: ${drift.columns.map((column) => `${column.name} (generated in ${column.generatedIn})`).join(', ')}`;
+    case 'type-definitions':
+      return `Types defined otherwise: ${drift.types.map((type) => `${type.name} of ${type.columns.join(', ')} (${type.difference})`).join('; ')}`;
   }
 }

@@ -3,7 +3,7 @@
 // (the shape: types.ts).
 import { findTable, qualifiedName, type Catalog, type Column, type ForeignKey, type Key, type Table, type TableRef } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
-import { compareTables } from './drift.ts';
+import { compareTables, userTypesOf } from './drift.ts';
 import type { SyncKey, SyncPlan, TablePlan } from './types.ts';
 import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
@@ -27,11 +27,12 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
   // where its text is refused. Across major versions rows go as text.
   const sameMajorVersion = Math.floor(production.serverVersion / 10000) === Math.floor(staging.serverVersion / 10000);
 
+  const userTypes = { production: userTypesOf(production.types), staging: userTypesOf(staging.types) };
   const ordered = selected
     .map((table): TablePlan => {
       const name = qualifiedName(table);
       const stagingTable = findTable(staging, table);
-      const drift = compareTables(table, stagingTable);
+      const drift = compareTables(table, stagingTable, userTypes);
       const stagingColumns = new Set(stagingTable?.columns.filter((c) => !c.generated).map((c) => c.name) ?? []);
       const copied = table.columns.filter((c) => !c.generated && stagingColumns.has(c.name));
       const stagingType = new Map(stagingTable?.columns.map((c) => [c.name, c.type]) ?? []);

@@ -37,6 +37,27 @@ export function optionsFor(selection: Selection, table: TableRef): TableOptions 
   return own(qualifiedName(table)) ?? (table.schema === 'public' ? own(table.name) : undefined) ?? {};
 }
 
+/**
+ * supasync.config.json's `tables` entries, each under the production table its
+ * key names: `schema.name`, a bare name for public, either quoted as SQL
+ * quotes it, case folded where that finds one table, as --tables takes them.
+ * A key that names no table would drop its `where`, `mode` or
+ * `changedColumn` unsaid (every row copied where a few were meant): refused,
+ * with the names meant. Keys of any schema, not only the run's.
+ */
+export function resolveTableOptions(production: Catalog, selection: Selection): Selection {
+  if (!selection.options) return selection;
+  const resolved = new Map<string, [key: string, options: TableOptions]>();
+  for (const [key, options] of Object.entries(selection.options)) {
+    const name = qualifiedName(resolveTable(production, ['public'], key, 'supasync.config.json: tables'));
+    const earlier = resolved.get(name);
+    if (earlier) throw new UsageError(`supasync.config.json: tables "${earlier[0]}" and "${key}" both name ${name}. Keep one of them.`);
+    resolved.set(name, [key, options]);
+  }
+  // fromEntries defines each key as its own property, a table named "__proto__" included.
+  return { ...selection, options: Object.fromEntries([...resolved].map(([name, [, options]]) => [name, options])) };
+}
+
 export function selectTables(production: Catalog, selection: Selection): Table[] {
   for (const schema of selection.schemas) {
     const reason = managedSchemaReason(schema);
@@ -113,7 +134,12 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
     throw new UsageError(`${flag} ${name} matches several tables: ${folded.map(qualifiedName).join(', ')}. Write it as schema.table.`);
   }
   const near = candidates
-    .filter((t) => t.name.toLowerCase().includes(table.toLowerCase()) || table.toLowerCase().includes(t.name.toLowerCase()))
+    .filter(
+      (t) =>
+        t.name.toLowerCase().includes(table.toLowerCase()) ||
+        table.toLowerCase().includes(t.name.toLowerCase()) ||
+        editDistance(t.name.toLowerCase(), table.toLowerCase()) <= 2,
+    )
     .map(qualifiedName)
     .slice(0, 3);
   throw new UsageError(`${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`);

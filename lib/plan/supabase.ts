@@ -3,6 +3,7 @@
 // rows are the app's data and sync like any table; the services' own
 // bookkeeping and each project's sign-in state do not.
 import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
+import { migrationHistoryReason } from './migration-history.ts';
 import type { SyncMode } from './mode.ts';
 
 /** Never copied, even when named: each service records its own migrations in its own project. */
@@ -22,11 +23,19 @@ export function neverCopiedReason(table: TableRef): string | undefined {
 }
 
 /**
- * Auth's per-project sign-in state (sessions, refresh tokens, second factors,
- * SSO, its audit log): tied to production's Auth and its JWT secret, so of no
- * use in staging. Copied only when named with --tables.
+ * Copied only when named with --tables: Auth's sign-in state (signInReason),
+ * and an app's migration tool's record of what ran (migration-history.ts).
  */
 export function onRequestReason(table: TableRef): string | undefined {
+  return signInReason(table) ?? migrationHistoryReason(table);
+}
+
+/**
+ * Auth's per-project sign-in state (sessions, refresh tokens, second factors,
+ * SSO, its audit log): tied to production's Auth and its JWT secret, so of no
+ * use in staging.
+ */
+function signInReason(table: TableRef): string | undefined {
   if (table.schema !== 'auth') return undefined;
   if (table.name === 'audit_log_entries') return "is production's Auth log";
   if (SIGN_IN_STATE.has(table.name) || SIGN_IN_PREFIXES.some((prefix) => table.name.startsWith(prefix))) {
@@ -67,7 +76,7 @@ export interface EmptiedTable {
  */
 export function signInStateOf(staging: Catalog, copied: TableRef[]): EmptiedTable[] {
   const chosen = new Set(copied.map(qualifiedName));
-  const candidates = staging.tables.filter((table) => !chosen.has(qualifiedName(table)) && onRequestReason(table));
+  const candidates = staging.tables.filter((table) => !chosen.has(qualifiedName(table)) && signInReason(table));
   const parentsOf = (table: Table, within: Set<string>) => [
     ...new Map(
       table.foreignKeys

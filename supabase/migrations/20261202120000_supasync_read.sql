@@ -254,6 +254,30 @@ SELECT pg_catalog.jsonb_build_object(
       FROM relations r
     ) tables
   ), '[]'::jsonb),
+  -- Every enum's labels and every composite type's attributes (CREATE
+  -- TYPE ... AS), outside the system's schemas and extensions: a column of
+  -- the same type name on both sides may still hold values one side
+  -- refuses or reads otherwise (a label staging lacks, an attribute
+  -- narrower, another, or in another place), which the drift check compares.
+  'types', COALESCE((
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+      'name', pg_catalog.format_type(t.oid, NULL),
+      'labels', CASE WHEN t.typtype = 'e' THEN COALESCE((
+        SELECT pg_catalog.jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid), '[]'::jsonb) END,
+      'attributes', CASE WHEN t.typtype = 'c' THEN COALESCE((
+        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
+        FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::jsonb) END
+    ) ORDER BY tn.nspname, t.typname)
+    FROM pg_catalog.pg_type t
+    JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+    WHERE (t.typtype = 'e' OR (t.typtype = 'c' AND EXISTS (SELECT FROM pg_catalog.pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c')))
+      AND tn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private')
+      AND tn.nspname NOT LIKE 'pg\_temp\_%'
+      AND NOT EXISTS (
+        SELECT FROM pg_catalog.pg_depend d
+        WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid AND d.deptype = 'e'
+      )
+  ), '[]'::jsonb),
   -- Every sequence, with the columns that draw from it: the one that owns
   -- it (serial, identity) and any whose default calls nextval() on it, as
   -- hand-written and Rails/Django-era schemas do without OWNED BY. One no

@@ -376,6 +376,7 @@ export function defineSyncSuite(via: Via): void {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('Cannot upsert public.event_log: no primary key or NOT NULL unique key');
       expect(result.stderr).toContain('--mode replace');
+      expect(result.stderr).toContain('`"mode": "replace"` for each under `tables` in supasync.config.json');
     });
 
     it(

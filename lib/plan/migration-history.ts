@@ -1,0 +1,35 @@
+// The tables where an app's migration tool records which migrations ran
+// (Prisma's _prisma_migrations, Rails' schema_migrations, Flyway's history):
+// each database's own record, like Supabase's supabase_migrations. Staging is
+// often a migration ahead of production; production's record copied over it
+// would make the tool apply that migration again. Copied only when named.
+import type { TableRef } from '../catalog/types.ts';
+
+/** By table name, in any schema: each tool's default, and the tool it belongs to. */
+const HISTORY_TABLES: Record<string, string> = {
+  _prisma_migrations: 'Prisma',
+  __drizzle_migrations: 'Drizzle',
+  knex_migrations: 'Knex',
+  knex_migrations_lock: 'Knex',
+  kysely_migration: 'Kysely',
+  kysely_migration_lock: 'Kysely',
+  pgmigrations: 'node-pg-migrate',
+  SequelizeMeta: 'Sequelize',
+  mikro_orm_migrations: 'MikroORM',
+  schema_migrations: 'Rails, golang-migrate or dbmate',
+  ar_internal_metadata: 'Rails',
+  flyway_schema_history: 'Flyway',
+  databasechangelog: 'Liquibase',
+  databasechangeloglock: 'Liquibase',
+  __EFMigrationsHistory: 'Entity Framework',
+  _sqlx_migrations: 'SQLx',
+  goose_db_version: 'goose',
+  alembic_version: 'Alembic',
+  django_migrations: 'Django',
+};
+
+/** Why a table is left out of a schema-wide sync as a migration tool's record, if it is one. */
+export function migrationHistoryReason(table: TableRef): string | undefined {
+  if (!Object.hasOwn(HISTORY_TABLES, table.name)) return undefined;
+  return `is ${HISTORY_TABLES[table.name]}'s record of the migrations run on each database: staging keeps its own, and production's would make the tool skip or repeat migrations`;
+}

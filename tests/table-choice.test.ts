@@ -1,0 +1,107 @@
+// Which tables a run copies, and with which options: supasync.config.json's
+// `tables` keys name production's tables as --tables does (quoted, or in
+// another case), and one that names none is refused rather than dropped
+// with its `where`; an app's migration tool's record of what ran
+// (_prisma_migrations, schema_migrations) is each database's own, left out
+// of a schema-wide sync and copied only when named.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { query } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { stack } = sharedStack();
+
+// Prisma's own table, and Rails' (golang-migrate's, dbmate's) in another schema.
+const HISTORY = `
+  CREATE TABLE public._prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL, finished_at timestamptz);
+  CREATE TABLE analytics.schema_migrations (version varchar PRIMARY KEY);`;
+
+const countries = (url: string, where = 'true') =>
+  query<{ country_code: string }>(url, `SELECT country_code FROM public.sire_countries WHERE ${where} ORDER BY 1`).then((rows) =>
+    rows.map((row) => row.country_code),
+  );
+
+describe('the tables a run copies', () => {
+  let production: Project;
+  let staging: Project;
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([stack.createProject('choice_prod', { fill: 'tiny' }), stack.createProject('choice_staging')]);
+    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${HISTORY}; NOTIFY pgrst, 'reload schema'`);
+    await query(
+      production.adminUrl,
+      `INSERT INTO public._prisma_migrations VALUES ('1', '20260101_init', now());
+       INSERT INTO analytics.schema_migrations VALUES ('20260101000000')`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([production?.stop(), staging?.stop()]);
+  });
+
+  it.each(['postgres', 'rest'] as const)("finds a config's table by its quoted or case-folded name, and refuses one that names none (via %s)", async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const args = ['--via', via, '--yes', '--no-backup', '--tables', 'sire_countries'];
+    for (const key of ['public."sire_countries"', 'SIRE_COUNTRIES']) {
+      await query(staging.adminUrl, 'TRUNCATE public.sire_countries CASCADE');
+      writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { [key]: { where: "country_code < 'M'" } } }));
+      const run = await runScript('sync.ts', args, { env, cwd });
+      expect(run.code, `${key}: ${run.stdout}${run.stderr}`).toBe(0);
+      expect(await countries(staging.adminUrl), key).toEqual(await countries(production.adminUrl, "country_code < 'M'"));
+    }
+
+    await query(staging.adminUrl, `TRUNCATE public.sire_countries CASCADE; INSERT INTO public.sire_countries VALUES ('ZZZ', 'staging''s own')`);
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'public.sire_countrys': { where: "country_code < 'M'" } } }));
+    for (const extra of [[], ['--dry-run']]) {
+      const refused = await runScript('sync.ts', [...args, ...extra], { env, cwd });
+      expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+      expect(refused.stderr).toContain(
+        'supasync.config.json: tables public.sire_countrys: production has no such table in schema "public". Did you mean public.sire_countries',
+      );
+    }
+    expect(await countries(staging.adminUrl)).toEqual(['ZZZ']);
+
+    writeFileSync(
+      join(cwd, 'supasync.config.json'),
+      JSON.stringify({ tables: { sire_countries: { mode: 'upsert' }, 'public.sire_countries': { mode: 'replace' } } }),
+    );
+    const twice = await runScript('sync.ts', args, { env, cwd });
+    expect(twice.code, twice.stdout + twice.stderr).toBe(2);
+    expect(twice.stderr).toContain('supasync.config.json: tables "sire_countries" and "public.sire_countries" both name public.sire_countries');
+  });
+
+  it.each(['postgres', 'rest'] as const)(
+    "leaves each database's migration record out of a schema-wide sync, and copies it when named (via %s)",
+    async (via) => {
+      const env = envFor(production, staging);
+      const cwd = emptyDirectory();
+      // Staging ran a migration production has not yet.
+      await query(
+        staging.adminUrl,
+        `TRUNCATE public._prisma_migrations, analytics.schema_migrations;
+       INSERT INTO public._prisma_migrations VALUES ('1', '20260101_init', now()), ('2', '20260201_ahead', now());
+       INSERT INTO analytics.schema_migrations VALUES ('20260101000000'), ('20260201000000')`,
+      );
+      const stagingRecords =
+        "SELECT (SELECT string_agg(migration_name, ',' ORDER BY id) FROM public._prisma_migrations) AS prisma, (SELECT string_agg(version, ',' ORDER BY 1) FROM analytics.schema_migrations) AS rails";
+      const before = await query(staging.adminUrl, stagingRecords);
+      const schemaWide = ['--via', via, '--yes', '--no-backup', '--schemas', 'public,analytics,auth'];
+      const plan = await runScript('sync.ts', [...schemaWide, '--dry-run'], { env, cwd });
+      expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+      expect(plan.stdout).toContain("public._prisma_migrations: only when named with --tables: it is Prisma's record of the migrations run on each database");
+      expect(plan.stdout).toContain('analytics.schema_migrations: only when named with --tables');
+      const run = await runScript('sync.ts', schemaWide, { env, cwd });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(await query(staging.adminUrl, stagingRecords)).toEqual(before);
+      const verify = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,analytics,auth'], { env, cwd });
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+      expect(verify.stdout).not.toContain('_prisma_migrations');
+
+      const named = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'public._prisma_migrations'], { env, cwd });
+      expect(named.code, named.stdout + named.stderr).toBe(0);
+      expect(await query(staging.adminUrl, 'SELECT migration_name FROM public._prisma_migrations')).toEqual([{ migration_name: '20260101_init' }]);
+    },
+  );
+});
