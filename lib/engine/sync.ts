@@ -5,6 +5,7 @@ import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, describeError, SupasyncError, UsageError } from '../errors.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
+import type { FoundOrphans } from '../plan/links.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
 import { printablePath } from '../backup/manifest.ts';
 import { pruneBackups, type PrunedBackups } from '../backup/store.ts';
@@ -283,7 +284,7 @@ export async function checkBeforeWriting(
     if (orphaned.length) {
       throw new DatabaseError(
         [
-          "Replacing these tables would leave staging's rows that reference them pointing nowhere; nothing was written:",
+          `${emptyingVerb(orphaned, chosen.tables)} these tables would leave staging's rows that reference them pointing nowhere; nothing was written:`,
           ...describeOrphans(orphaned),
           ...ORPHAN_WAYS_OUT,
         ].join('\n'),
@@ -291,6 +292,13 @@ export async function checkBeforeWriting(
     }
   }
   return chosen;
+}
+
+/** What the run would do to the parents of rows it would orphan: a replace empties them, a mirror deletes the rows production lacks. */
+function emptyingVerb(orphaned: FoundOrphans[], tables: TablePlan[]): string {
+  const modes = new Set(orphaned.map(({ link }) => tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent))?.mode));
+  if (!modes.has('replace')) return 'Mirroring';
+  return modes.size > 1 ? 'Replacing or mirroring' : 'Replacing';
 }
 
 /**

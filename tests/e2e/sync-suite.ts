@@ -281,10 +281,14 @@ export function defineSyncSuite(via: Via): void {
           INSERT INTO analytics.page_views (hotel_id, path) SELECT '00000000-0000-0000-0000-00000000beef', '/p' || i FROM generate_series(1, 3) i;`,
         );
         const before = await tableDigests(staging.adminUrl);
-        for (const args of [['--dry-run'], []]) {
-          const result = await withoutAnalytics(staging, args);
+        for (const [args, verb] of [
+          [['--dry-run'], 'Replacing'],
+          [[], 'Replacing'],
+          [['--mode', 'mirror', '--tables', 'hotels'], 'Mirroring'],
+        ] as const) {
+          const result = await withoutAnalytics(staging, [...args]);
           expect(result.code, args.join(' ')).toBe(1);
-          expect(result.stderr).toContain("Replacing these tables would leave staging's rows that reference them pointing nowhere; nothing was written");
+          expect(result.stderr).toContain(`${verb} these tables would leave staging's rows that reference them pointing nowhere; nothing was written`);
           expect(result.stderr).toContain(
             '3 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent, e.g. (00000000-0000-0000-0000-00000000beef)',
           );
