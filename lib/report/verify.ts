@@ -49,7 +49,7 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
     const list = (label: string, keys: string[]) => {
       if (keys.length) out.push(chalk.red(`  ${label}: ${keys.join(' ')}`));
     };
-    list('changed in staging', differences.changed);
+    list('differ from production', differences.changed);
     list('missing in staging', differences.missing);
     list('extra in staging', differences.extra);
     if (differences.more) out.push(chalk.red('  ... and more (raise --keys to list them)'));

@@ -307,7 +307,7 @@ export function defineMaskingSuite(via: Via): void {
         const tampered = await verify([]);
         expect(tampered.code).toBe(1);
         expect(tampered.stdout).toMatch(/public\.mask_customers\s*\|[^\n]*content differs/);
-        expect(tampered.stdout).toContain(`changed in staging: (${row?.email})`);
+        expect(tampered.stdout).toContain(`differ from production: (${row?.email})`);
       } finally {
         await query(staging.adminUrl, `UPDATE public.mask_customers SET full_name = $2 WHERE email = $1`, [row?.email, row?.full_name]);
       }

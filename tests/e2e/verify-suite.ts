@@ -105,10 +105,10 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toMatch(/\| public\.chat_messages +\| 324 +\| 323 +\| ⚠️ counts differ +\|/);
         expect(result.stdout).toMatch(/\| public\.sire_countries +\| 20 +\| 21 +\| ⚠️ counts differ +\|/);
         expect(result.stdout).toMatch(/\| public\.type_zoo +\| 52 +\| 52 +\| ❌ content differs +\|/);
-        expect(result.stdout).toContain(`changed in staging: (${changedHotel})`);
+        expect(result.stdout).toContain(`differ from production: (${changedHotel})`);
         expect(result.stdout).toContain(`missing in staging: (${deletedMessage})`);
         expect(result.stdout).toContain('extra in staging: (ZZZ)');
-        expect(result.stdout).toContain('changed in staging: (6)');
+        expect(result.stdout).toContain('differ from production: (6)');
         expect(result.stdout).toMatch(/\| public\.ticket_number_seq +\| 1041 \(next\) +\| 1041 +\| ❌ staging ahead +\|/);
         expect(result.stdout).toContain('4 of 33 tables differ. 1 of 8 sequences differ.');
       });

@@ -129,7 +129,7 @@ function verifyHtml(verify: VerifySection): string {
       const d = t.differences;
       if (!d) continue;
       const items = [
-        ...(d.changed.length ? [`changed in staging: ${keys(d.changed)}`] : []),
+        ...(d.changed.length ? [`differ from production: ${keys(d.changed)}`] : []),
         ...(d.missing.length ? [`missing in staging: ${keys(d.missing)}`] : []),
         ...(d.extra.length ? [`extra in staging: ${keys(d.extra)}`] : []),
         ...(d.more ? ['… and more (raise --keys to list them)'] : []),

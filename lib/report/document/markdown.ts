@@ -216,7 +216,7 @@ function verifyMarkdown(verify: VerifySection): string[] {
       const list = (label: string, keys: string[]) => {
         if (keys.length) out.push(`- ${label}: ${keys.map((key) => code(key, false)).join(' ')}`);
       };
-      list('changed in staging', d.changed);
+      list('differ from production', d.changed);
       list('missing in staging', d.missing);
       list('extra in staging', d.extra);
       if (d.more) out.push('- … and more (raise --keys to list them)');
