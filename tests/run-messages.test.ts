@@ -12,7 +12,7 @@ import { envFor, sharedStack } from './setup/stack.ts';
 const { production, staging: emptyStaging, stack } = sharedStack();
 const ALL = ['--schemas', SYNCED_SCHEMAS.join(',')];
 
-describe('a REST run that could not refill what it empties', () => {
+describe('a run that could not refill what it empties', () => {
   let source: Project;
   let target: Project;
   beforeAll(async () => {
@@ -61,7 +61,18 @@ describe('a REST run that could not refill what it empties', () => {
   it("is refused when staging's functions may not TRUNCATE a table it replaces, and runs as an upsert, which needs no TRUNCATE", async () => {
     await withoutPrivilege(target, 'TRUNCATE', async () => {
       const result = await refusedReplace();
-      expect(result.stderr).toContain('public.muva_content: no TRUNCATE');
+      expect(result.stderr).toContain(
+        "staging's supasync functions run as postgres, which may not write every table this run copies:\n  public.muva_content: no TRUNCATE",
+      );
+      // Directly too, before the first write rather than at a bare "permission denied" midway.
+      const before = await tableDigests(target.adminUrl);
+      const direct = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--no-backup', ...ALL], { env: envFor(source, target) });
+      expect(direct.code, direct.stdout + direct.stderr).toBe(1);
+      expect(direct.stderr).toContain(
+        "staging's connection logs in as postgres, which may not write every table this run copies:\n  public.muva_content: no TRUNCATE",
+      );
+      expect(direct.stderr).toContain('GRANT TRUNCATE ON <table> TO postgres;');
+      expect(await tableDigests(target.adminUrl)).toEqual(before);
       const upsert = await runScript('sync.ts', ['--via', 'rest', '--mode', 'upsert', '--tables', 'muva_content'], { env: envFor(source, target) });
       expect(upsert.stderr).not.toMatch(/error|failed/i);
       expect(upsert.code).toBe(0);

@@ -24,6 +24,7 @@ import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
+import { refuseUnwritableTables } from './write-privileges.ts';
 import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { setSequencesPostgres } from './sequences.ts';
@@ -125,6 +126,12 @@ class PostgresSession implements SyncSession {
   ) {}
 
   async refusals(tables: TableLoad[]): Promise<void> {
+    const replaced = new Set(tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
+    await refuseUnwritableTables(
+      this.staging,
+      tables.map((table) => table.table),
+      replaced,
+    );
     await refuseForeignTriggers(
       this.staging,
       tables.map((table) => table.table),

@@ -9,6 +9,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
+import { refuseMissingPrivileges } from '../write-privileges.ts';
 import { DatabaseError } from '../../errors.ts';
 import { deletesMissingRows, type LoadPlan, type TableLoad } from '../load.ts';
 import { describeForeignReplicaTriggers, describeForeignTriggers } from '../foreign-triggers.ts';
@@ -35,7 +36,6 @@ const WRITE_CHECKS = z.object({
   /** Absent from functions installed before this check existed. */
   missing_privileges: z.array(z.object({ schema: z.string(), name: z.string(), privileges: z.array(z.string()) })).optional(),
 });
-type WriteChecks = z.infer<typeof WRITE_CHECKS>;
 
 export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): Promise<RestLoad> {
   const [replica, checks, version] = await Promise.all([
@@ -51,7 +51,13 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
       throw explainSetupFailure(error, '_supasync_read');
     }),
   ]);
-  refuseMissingPrivileges(checks, plan);
+  // Over REST each batch commits on its own: a table refused after its TRUNCATE would stay empty.
+  refuseMissingPrivileges(
+    (checks.missing_privileges ?? []).map((table) => ({ table: qualifiedName(table), privileges: table.privileges })),
+    new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table))),
+    checks.owner,
+    "staging's supasync functions run as",
+  );
   const older = version < SILENCES_EVERY_TRIGGER_SINCE ? [olderFunctionsWarning()] : [];
   if (replica) {
     const foreign = checks.foreign_replica_triggers ?? [];
@@ -126,24 +132,4 @@ function explainSetupFailure(error: unknown, migration: string): Error {
     );
   }
   return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
-}
-
-/**
- * Over REST each batch commits on its own: a table the functions' owner may
- * not write would fail after its TRUNCATE, leaving staging's copy empty. So
- * this is checked for every table before the first write (TRUNCATE only where
- * the table is replaced).
- */
-function refuseMissingPrivileges(checks: WriteChecks, plan: LoadPlan): void {
-  const replaced = new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
-  const lacking = (checks.missing_privileges ?? [])
-    .map((table) => ({ table: qualifiedName(table), privileges: table.privileges.filter((p) => p !== 'TRUNCATE' || replaced.has(qualifiedName(table))) }))
-    .filter(({ privileges }) => privileges.length);
-  if (!lacking.length) return;
-  throw new DatabaseError(
-    `staging's supasync functions run as ${checks.owner}, which may not write every table this run copies:\n` +
-      lacking.map(({ table, privileges }) => `  ${table}: no ${privileges.join(', ')}`).join('\n') +
-      `\nGrant it in staging's SQL editor (GRANT ${[...new Set(lacking.flatMap((l) => l.privileges))].join(', ')} ON <table> TO ${checks.owner};), ` +
-      'or leave those tables out with --exclude. Nothing was changed.',
-  );
 }
