@@ -175,6 +175,8 @@ describe('an empty selection', () => {
       ['verify-sync-status.ts', ['--schemas', 'pubic'], 'has no table in production. Did you mean "public"?'],
       ['sync.ts', ['--yes', '--schemas', 'pubic'], 'has no table in production. Did you mean "public"?'],
       ['sync.ts', ['--dry-run', '--schemas', 'analytics', '--exclude', 'page_views'], 'Nothing to copy'],
+      // A schema written as SQL quotes it is that schema.
+      ['sync.ts', ['--dry-run', '--schemas', '"analytics"', '--exclude', 'page_views'], 'Nothing to copy'],
     ];
     for (const [script, args, message] of cases) {
       const result = await runScript(script, args, { env: envFor(production, staging) });

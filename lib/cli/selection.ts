@@ -7,9 +7,14 @@ import type { FlagValues } from './flags.ts';
 
 export function selectionFrom(flags: Pick<FlagValues, 'schemas' | 'exclude'>, config: ProjectConfig, tables: string[] | undefined): Selection {
   return {
-    schemas: flags.schemas ?? config.schemas,
+    schemas: flags.schemas?.map(unquoted) ?? config.schemas,
     tables,
     exclude: flags.exclude ?? (tables ? undefined : config.exclude),
     options: config.tables,
   };
+}
+
+/** A schema written as SQL quotes it (`"Sales Data.eu"`, `""` for a quote inside), as --tables takes names: the name itself. */
+function unquoted(schema: string): string {
+  return schema.length > 1 && schema.startsWith('"') && schema.endsWith('"') ? schema.slice(1, -1).replaceAll('""', '"') : schema;
 }
