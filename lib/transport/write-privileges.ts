@@ -4,7 +4,9 @@
 // lacks and refuse in these words before anything is written: over REST a
 // table it could empty but not refill would stay empty, and directly the
 // run would stop midway at a bare "permission denied".
+import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
+import type { TableLoad } from './load.ts';
 
 export const WRITE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'TRUNCATE'] as const;
 
@@ -14,8 +16,9 @@ export interface MissingPrivileges {
   privileges: string[];
 }
 
-/** Stops the run when `role` lacks what it needs on a table; TRUNCATE counts only for the tables in `replaced`. */
-export function refuseMissingPrivileges(missing: MissingPrivileges[], replaced: ReadonlySet<string>, role: string, who: string): void {
+/** Stops the run when `role` lacks what it needs on a table it loads; TRUNCATE counts only for those it replaces. */
+export function refuseMissingPrivileges(missing: MissingPrivileges[], tables: Pick<TableLoad, 'table' | 'mode'>[], role: string, who: string): void {
+  const replaced = new Set(tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   const lacking = missing
     .map(({ table, privileges }) => ({ table, privileges: privileges.filter((p) => p !== 'TRUNCATE' || replaced.has(table)) }))
     .filter(({ privileges }) => privileges.length);

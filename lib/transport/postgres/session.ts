@@ -126,12 +126,7 @@ class PostgresSession implements SyncSession {
   ) {}
 
   async refusals(tables: TableLoad[]): Promise<void> {
-    const replaced = new Set(tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
-    await refuseUnwritableTables(
-      this.staging,
-      tables.map((table) => table.table),
-      replaced,
-    );
+    await refuseUnwritableTables(this.staging, tables);
     await refuseForeignTriggers(
       this.staging,
       tables.map((table) => table.table),

@@ -54,7 +54,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
   // Over REST each batch commits on its own: a table refused after its TRUNCATE would stay empty.
   refuseMissingPrivileges(
     (checks.missing_privileges ?? []).map((table) => ({ table: qualifiedName(table), privileges: table.privileges })),
-    new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table))),
+    plan.tables,
     checks.owner,
     "staging's supasync functions run as",
   );
