@@ -1,18 +1,17 @@
 // The privileges a load needs on each staging table: SELECT (ON CONFLICT DO
 // UPDATE reads the conflicting row), INSERT, UPDATE, and TRUNCATE where the
 // table is replaced. Both transports ask staging which the writing role
-// lacks and refuse in these words before anything is written: over REST a
+// lacks (supasync_private.missing_privileges) and refuse in these words before anything is written: over REST a
 // table it could empty but not refill would stay empty, and directly the
 // run would stop midway at a bare "permission denied".
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
 import type { TableLoad } from './load.ts';
 
-export const WRITE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'TRUNCATE'] as const;
-
+/** What supasync_private.missing_privileges answers for one table. */
 export interface MissingPrivileges {
-  /** schema.name */
-  table: string;
+  schema: string;
+  name: string;
   privileges: string[];
 }
 
@@ -20,6 +19,7 @@ export interface MissingPrivileges {
 export function refuseMissingPrivileges(missing: MissingPrivileges[], tables: Pick<TableLoad, 'table' | 'mode'>[], role: string, who: string): void {
   const replaced = new Set(tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   const lacking = missing
+    .map((table) => ({ table: qualifiedName(table), privileges: table.privileges }))
     .map(({ table, privileges }) => ({ table, privileges: privileges.filter((p) => p !== 'TRUNCATE' || replaced.has(table)) }))
     .filter(({ privileges }) => privileges.length);
   if (!lacking.length) return;

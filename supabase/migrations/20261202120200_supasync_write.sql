@@ -273,6 +273,30 @@ FROM (
 ) listed
 $foreign_triggers$;
 
+-- The privileges the role that writes (the connection's, or a SECURITY
+-- DEFINER function's owner) lacks on the tables of $1 ([{"schema", "name"},
+-- ...]) among those a load needs: SELECT too, since ON CONFLICT DO UPDATE
+-- reads the conflicting row. For supasync_write_checks below, and asked the
+-- same on the direct path; lib/transport/write-privileges.ts words the
+-- refusal. Tables staging lacks are skipped.
+--   -> [{"schema", "name", "privileges": ["INSERT", ...]}, ...]
+CREATE OR REPLACE FUNCTION supasync_private.missing_privileges(tables jsonb)
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
+AS $missing_privileges$
+SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', schema_name, 'name', table_name, 'privileges', missing)
+                                     ORDER BY schema_name, table_name), '[]')
+FROM (
+  SELECT n.nspname AS schema_name, c.relname AS table_name,
+         pg_catalog.array_agg(p.privilege ORDER BY p.privilege) FILTER (WHERE NOT pg_catalog.has_table_privilege(c.oid, p.privilege)) AS missing
+  FROM pg_catalog.jsonb_array_elements($1::jsonb) AS wanted
+  JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
+  CROSS JOIN pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'TRUNCATE']) AS p(privilege)
+  GROUP BY 1, 2
+) found
+WHERE missing IS NOT NULL
+$missing_privileges$;
+
 -- Before any REST load writes: who the functions run as, the privileges that
 -- role lacks on the tables to load (a replace must not empty what it cannot
 -- refill), and, for a load without the replica role, the tables whose enabled
@@ -292,20 +316,7 @@ DECLARE
   missing_privileges jsonb;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
-  -- SELECT too: ON CONFLICT DO UPDATE reads the conflicting row.
-  SELECT COALESCE(jsonb_agg(jsonb_build_object('schema', schema_name, 'name', table_name, 'privileges', missing)
-                            ORDER BY schema_name, table_name), '[]')
-    INTO missing_privileges
-    FROM (
-      SELECT n.nspname AS schema_name, c.relname AS table_name,
-             array_agg(p.privilege ORDER BY p.privilege) FILTER (WHERE NOT pg_catalog.has_table_privilege(c.oid, p.privilege)) AS missing
-      FROM jsonb_array_elements(tables) AS wanted
-      JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
-      JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
-      CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'TRUNCATE']) AS p(privilege)
-      GROUP BY 1, 2
-    ) found
-    WHERE missing IS NOT NULL;
+  missing_privileges := supasync_private.missing_privileges(tables);
   foreign_triggers := supasync_private.foreign_triggers(tables, false);
   RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges,
     'foreign_replica_triggers', supasync_private.foreign_triggers(tables, true));
@@ -394,6 +405,7 @@ $set$;
 REVOKE ALL ON FUNCTION supasync_private.user_triggers(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.trigger_switch_query(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.foreign_triggers(jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.missing_privileges(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.enable_triggers(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_write_checks(jsonb) FROM PUBLIC, anon, authenticated;

@@ -52,12 +52,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
     }),
   ]);
   // Over REST each batch commits on its own: a table refused after its TRUNCATE would stay empty.
-  refuseMissingPrivileges(
-    (checks.missing_privileges ?? []).map((table) => ({ table: qualifiedName(table), privileges: table.privileges })),
-    plan.tables,
-    checks.owner,
-    "staging's supasync functions run as",
-  );
+  refuseMissingPrivileges(checks.missing_privileges ?? [], plan.tables, checks.owner, "staging's supasync functions run as");
   const older = version < SILENCES_EVERY_TRIGGER_SINCE ? [olderFunctionsWarning()] : [];
   if (replica) {
     const foreign = checks.foreign_replica_triggers ?? [];
