@@ -204,9 +204,58 @@ END $$;
 CREATE TRIGGER update_objects_updated_at BEFORE UPDATE ON storage.objects
   FOR EACH ROW EXECUTE FUNCTION storage.update_updated_at_column();
 
+-- Storage's state of its own, as its later migrations make it: multipart
+-- uploads in progress, the queue of events to send, and analytics buckets
+-- whose data lives outside the database. A sync leaves these out unless named.
+CREATE TABLE storage.s3_multipart_uploads (
+  id                text PRIMARY KEY,
+  in_progress_size  bigint NOT NULL DEFAULT 0,
+  upload_signature  text NOT NULL,
+  bucket_id         text NOT NULL REFERENCES storage.buckets (id),
+  key               text COLLATE "C" NOT NULL,
+  version           text NOT NULL,
+  owner_id          text,
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  user_metadata     jsonb
+);
+CREATE TABLE storage.s3_multipart_uploads_parts (
+  id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  upload_id    text NOT NULL REFERENCES storage.s3_multipart_uploads (id) ON DELETE CASCADE,
+  size         bigint NOT NULL DEFAULT 0,
+  part_number  int NOT NULL,
+  bucket_id    text NOT NULL REFERENCES storage.buckets (id),
+  key          text COLLATE "C" NOT NULL,
+  etag         text NOT NULL,
+  owner_id     text,
+  version      text NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE storage.event_log (
+  id            bigserial PRIMARY KEY,
+  event_name    text NOT NULL,
+  payload       jsonb NOT NULL,
+  send_options  jsonb,
+  signature     text NOT NULL,
+  status        text NOT NULL DEFAULT 'PENDING',
+  created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE TYPE storage.buckettype AS ENUM ('STANDARD', 'ANALYTICS', 'VECTOR');
+CREATE TABLE storage.buckets_analytics (
+  name        text NOT NULL,
+  type        storage.buckettype NOT NULL DEFAULT 'ANALYTICS',
+  format      text NOT NULL DEFAULT 'ICEBERG',
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  deleted_at  timestamptz
+);
+
 ALTER TABLE storage.migrations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE storage.buckets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE storage.s3_multipart_uploads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE storage.s3_multipart_uploads_parts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE storage.buckets_analytics ENABLE ROW LEVEL SECURITY;
 
 INSERT INTO storage.migrations (id, name, hash, executed_at) VALUES
   (0, 'create-migrations-table', 'e18db593bcde2aca2a408c4d1100f6abba2195df', '2025-01-01 00:00:00'),

@@ -124,26 +124,49 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     expect(entry(plan, 'auth.users')?.columns).not.toContain('confirmed_at');
   });
 
-  it("leaves out Supabase's migration records and sign-in state, saying why", () => {
+  it("leaves out Supabase's migration records, sign-in state and Storage's work in progress, saying why", () => {
     expect(plan.leftOut.map((t) => [qualifiedName(t.table), t.onRequest])).toEqual([
       ['auth.audit_log_entries', true],
       ['auth.mfa_factors', true],
       ['auth.refresh_tokens', true],
       ['auth.schema_migrations', false],
       ['auth.sessions', true],
+      ['storage.buckets_analytics', true],
+      ['storage.event_log', true],
       ['storage.migrations', false],
+      ['storage.s3_multipart_uploads', true],
+      ['storage.s3_multipart_uploads_parts', true],
     ]);
+    expect(plan.leftOut.find((t) => t.table.name === 's3_multipart_uploads')?.reason).toContain('uploads in progress');
     expect(plan.leftOut.find((t) => t.table.name === 'schema_migrations')?.reason).toContain("Auth's (GoTrue's) record of the migrations");
     for (const { table } of plan.leftOut) expect(entry(plan, qualifiedName(table)), qualifiedName(table)).toBeUndefined();
   });
 
-  it('empties, when it replaces the users, the staging sign-in state that references them, and only then', () => {
-    expect(emptiedAlongside(plan).map(qualifiedName).sort()).toEqual(['auth.mfa_factors', 'auth.refresh_tokens', 'auth.sessions']);
+  it('empties, when it replaces the users and buckets, the staging sign-ins and uploads that reference them, and only then', () => {
+    expect(emptiedAlongside(plan).map(qualifiedName).sort()).toEqual([
+      'auth.mfa_factors',
+      'auth.refresh_tokens',
+      'auth.sessions',
+      'storage.s3_multipart_uploads',
+      'storage.s3_multipart_uploads_parts',
+    ]);
     expect(emptiedAlongside(upsertPlan)).toEqual([]);
   });
 });
 
 describe("planning a sync that names Supabase's tables", () => {
+  it('takes tables named with their schema when public holds none, and suggests no schema it would refuse', async () => {
+    const full = await catalogOf(production.dbUrl);
+    const users = full.tables.find((t) => qualifiedName(t) === 'auth.users')!;
+    // A project whose app has no table yet; Realtime's own schema has one.
+    const bare: Catalog = { ...full, tables: [...full.tables.filter((t) => t.schema !== 'public'), { ...users, schema: 'realtime', name: 'messages' }] };
+    const named = planSync(bare, bare, { schemas: ['public'], tables: ['auth.users', 'storage.buckets'] }, 'upsert');
+    expect(named.tables.map((t) => qualifiedName(t.table)).sort()).toEqual(['auth.users', 'storage.buckets']);
+    expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['users'] })).toThrow('--tables users: production has no such table in schemas public');
+    expect(() => planSync(bare, bare, { schemas: ['public'] })).toThrow(/has no table in production\. Its schemas with tables: [a-z, ]+\./);
+    expect(() => planSync(bare, bare, { schemas: ['public'] })).not.toThrow(/realtime/);
+  });
+
   it('lists auth.users as a parent of a sync of public alone', async () => {
     const plan = planSync(await catalogOf(production.dbUrl), await catalogOf(staging.dbUrl), { schemas: ['public', 'analytics'] });
     expect(plan.externalParents.map((p) => `${qualifiedName(p.table)}.${p.foreignKey.columns.join()} -> ${qualifiedName(p.parent)}`)).toEqual([

@@ -88,7 +88,7 @@ const NO_TABLES: SyncPlan = {
   sequences: [],
   stagingOnlyTables: [],
   leftOut: [],
-  signInState: [],
+  projectState: [],
   sameDatabase: false,
 };
 

@@ -11,8 +11,9 @@ const { production, staging: sharedStaging, stack } = sharedStack();
 const everything = ['--schemas', SYNCED_SCHEMAS.join(',')];
 
 // Someone signed up in staging last week: the trigger gave them a profile,
-// Auth a session and a refresh token. Staging's Auth and Storage have run a
-// migration production has not yet.
+// Auth a session and a refresh token; an upload to a bucket of staging's own
+// is in progress. Staging's Auth and Storage have run a migration production
+// has not yet.
 const STAGING_OF_ITS_OWN = `
   INSERT INTO auth.users (id, aud, role, email, raw_user_meta_data, created_at)
   VALUES ('5ba90000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'tester@staging.example',
@@ -21,7 +22,11 @@ const STAGING_OF_ITS_OWN = `
   INSERT INTO auth.refresh_tokens (token, user_id, session_id)
   VALUES ('staging-token', '5ba90000-0000-4000-8000-000000000001', '5e550000-0000-4000-8000-000000000001');
   INSERT INTO auth.schema_migrations (version) VALUES ('29990101000000');
-  INSERT INTO storage.migrations (id, name, hash) VALUES (99, 'staging-only-migration', 'f00d');`;
+  INSERT INTO storage.migrations (id, name, hash) VALUES (99, 'staging-only-migration', 'f00d');
+  INSERT INTO storage.buckets (id, name) VALUES ('staging-drafts', 'staging-drafts');
+  INSERT INTO storage.s3_multipart_uploads (id, upload_signature, bucket_id, key, version) VALUES ('staging-upload', 'sig', 'staging-drafts', 'draft.bin', 'v1');
+  INSERT INTO storage.s3_multipart_uploads_parts (upload_id, part_number, bucket_id, key, etag, version) VALUES ('staging-upload', 1, 'staging-drafts', 'draft.bin', 'e1', 'v1');
+  INSERT INTO storage.event_log (event_name, payload, signature) VALUES ('ObjectCreated:Put', '{"bucketId": "staging-drafts"}', 'staging-event');`;
 
 const MIGRATION_RECORDS = `
   SELECT 'auth' AS source, version::text AS name FROM auth.schema_migrations
@@ -102,14 +107,29 @@ describe("Supabase's auth and storage rows", () => {
                  (SELECT count(*)::int FROM auth.audit_log_entries) AS audit_log`,
           ),
         ).toEqual([{ stale_users: 0, sessions: 0, refresh_tokens: 0, audit_log: 0 }]);
+        // Storage's work in progress: staging's uploads went with its buckets, production's were not copied, nor its events or analytics buckets.
+        expect(
+          await query(
+            staging.adminUrl,
+            `
+          SELECT (SELECT count(*)::int FROM storage.s3_multipart_uploads) AS uploads,
+                 (SELECT count(*)::int FROM storage.s3_multipart_uploads_parts) AS parts,
+                 (SELECT string_agg(signature, ',') FROM storage.event_log) AS events,
+                 (SELECT count(*)::int FROM storage.buckets_analytics) AS analytics`,
+          ),
+        ).toEqual([{ uploads: 0, parts: 0, events: 'staging-event', analytics: 0 }]);
+        expect(await query(production.adminUrl, 'SELECT count(*)::int AS n FROM storage.s3_multipart_uploads')).toEqual([{ n: 3 }]);
         expect(await query(staging.adminUrl, MIGRATION_RECORDS)).toEqual(migrationsBefore);
         expect(migrationsBefore).toContainEqual({ source: 'auth', name: '29990101000000' });
       });
 
-      it('says that Storage files are not copied, and which sign-in state it emptied', () => {
+      it('says that Storage files are not copied, and which sign-in state and uploads it emptied', () => {
         expect(synced.stdout).toMatch(/Synced 33 tables, [\d,]+ rows/);
         expect(synced.stdout).toContain('storage.objects: only the rows are copied (names, owners, metadata), not the files in Storage');
         expect(synced.stdout).toContain('auth.mfa_factors, auth.sessions, auth.refresh_tokens: emptied in staging, not copied');
+        expect(synced.stdout).toContain(
+          "storage.s3_multipart_uploads, storage.s3_multipart_uploads_parts: emptied in staging, not copied. Their rows belong to staging's buckets",
+        );
       });
 
       if (via === 'rest') {

@@ -14,10 +14,11 @@ import { envFor, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
 
-// Prisma's own table, and Rails' (golang-migrate's, dbmate's) in another schema.
+// Prisma's own table, Rails' (golang-migrate's, dbmate's) in another schema, and Diesel's.
 const HISTORY = `
   CREATE TABLE public._prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL, finished_at timestamptz);
-  CREATE TABLE analytics.schema_migrations (version varchar PRIMARY KEY);`;
+  CREATE TABLE analytics.schema_migrations (version varchar PRIMARY KEY);
+  CREATE TABLE public.__diesel_schema_migrations (version varchar(50) PRIMARY KEY, run_on timestamp NOT NULL DEFAULT now());`;
 
 const countries = (url: string, where = 'true') =>
   query<{ country_code: string }>(url, `SELECT country_code FROM public.sire_countries WHERE ${where} ORDER BY 1`).then((rows) =>
@@ -33,7 +34,8 @@ describe('the tables a run copies', () => {
     await query(
       production.adminUrl,
       `INSERT INTO public._prisma_migrations VALUES ('1', '20260101_init', now());
-       INSERT INTO analytics.schema_migrations VALUES ('20260101000000')`,
+       INSERT INTO analytics.schema_migrations VALUES ('20260101000000');
+       INSERT INTO public.__diesel_schema_migrations VALUES ('20260101000000')`,
     );
   });
   afterAll(async () => {
@@ -92,6 +94,7 @@ describe('the tables a run copies', () => {
       expect(plan.code, plan.stdout + plan.stderr).toBe(0);
       expect(plan.stdout).toContain("public._prisma_migrations: only when named with --tables: it is Prisma's record of the migrations run on each database");
       expect(plan.stdout).toContain('analytics.schema_migrations: only when named with --tables');
+      expect(plan.stdout).toContain("public.__diesel_schema_migrations: only when named with --tables: it is Diesel's record");
       const run = await runScript('sync.ts', schemaWide, { env, cwd });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(await query(staging.adminUrl, stagingRecords)).toEqual(before);

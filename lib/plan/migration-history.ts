@@ -26,6 +26,19 @@ const HISTORY_TABLES: Record<string, string> = {
   goose_db_version: 'goose',
   alembic_version: 'Alembic',
   django_migrations: 'Django',
+  __diesel_schema_migrations: 'Diesel',
+  refinery_schema_history: 'Refinery',
+  seaql_migrations: 'SeaORM',
+  atlas_schema_revisions: 'Atlas',
+  migrations: 'TypeORM, Laravel or MikroORM',
+  doctrine_migration_versions: 'Doctrine',
+  phinxlog: 'Phinx',
+  adonis_schema: 'AdonisJS',
+  adonis_schema_versions: 'AdonisJS',
+  payload_migrations: 'Payload',
+  directus_migrations: 'Directus',
+  strapi_migrations: 'Strapi',
+  strapi_migrations_internal: 'Strapi',
 };
 
 /** Why a table is left out of a schema-wide sync as a migration tool's record, if it is one. */

@@ -11,7 +11,7 @@ import { linksTouching } from '../catalog/links.ts';
 import { planSequences } from './sequences.ts';
 import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
-import { leftOutOfSchemas, signInStateOf } from './supabase.ts';
+import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
 export function planSync(production: Catalog, staging: Catalog, selection: Selection, mode: SyncMode = 'replace'): SyncPlan {
@@ -99,7 +99,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
     leftOut: selection.tables?.length ? [] : leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
-    signInState: signInStateOf(staging, selected),
+    projectState: projectStateOf(staging, selected),
   };
 }
 

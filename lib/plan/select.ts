@@ -63,7 +63,8 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     const reason = managedSchemaReason(schema);
     if (reason) throw new UsageError(`Schema "${schema}" is never synced: it ${reason}. Remove it from --schemas.`);
   }
-  refuseSchemasWithoutTables(production, selection.schemas);
+  // Names in --tables are checked one by one below; the schemas matter then only to a bare name, which says so if they hold no such table.
+  if (!selection.tables?.length) refuseSchemasWithoutTables(production, selection.schemas);
   const inSchemas = production.tables.filter((table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table));
   let chosen = selection.tables?.length ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, '--tables'))) : inSchemas;
   for (const table of chosen) {
@@ -91,7 +92,8 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
  * call zero tables Perfect.
  */
 function refuseSchemasWithoutTables(production: Catalog, schemas: string[]): void {
-  const known = [...new Set(production.tables.map((table) => table.schema))];
+  // Supabase's own schemas are refused whatever they hold: never suggested.
+  const known = [...new Set(production.tables.map((table) => table.schema))].filter((schema) => !managedSchemaReason(schema));
   for (const schema of schemas) {
     if (known.includes(schema)) continue;
     const near = known.filter((other) => other.toLowerCase() === schema.toLowerCase() || editDistance(other, schema) <= 2);

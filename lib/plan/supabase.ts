@@ -1,7 +1,8 @@
 // Supabase's Auth and Storage keep their rows in the `auth` and `storage`
 // schemas of the same database. Their users, identities, buckets and object
 // rows are the app's data and sync like any table; the services' own
-// bookkeeping and each project's sign-in state do not.
+// bookkeeping, each project's sign-in state and Storage's work in progress
+// (and what lives outside the database) do not.
 import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
 import { migrationHistoryReason } from './migration-history.ts';
 import type { SyncMode } from './mode.ts';
@@ -23,11 +24,37 @@ export function neverCopiedReason(table: TableRef): string | undefined {
 }
 
 /**
- * Copied only when named with --tables: Auth's sign-in state (signInReason),
- * and an app's migration tool's record of what ran (migration-history.ts).
+ * Copied only when named with --tables: each project's own state in Auth and
+ * Storage (projectStateReason), and an app's migration tool's record of what
+ * ran (migration-history.ts).
  */
 export function onRequestReason(table: TableRef): string | undefined {
-  return signInReason(table) ?? migrationHistoryReason(table);
+  return projectStateReason(table) ?? migrationHistoryReason(table);
+}
+
+function projectStateReason(table: TableRef): string | undefined {
+  return signInReason(table) ?? storageStateReason(table);
+}
+
+const UPLOADS_IN_PROGRESS =
+  "is production's S3 multipart uploads in progress, whose parts are in its own bucket store: staging could neither finish nor abort them";
+const OUTSIDE_THE_DATABASE = (what: string) =>
+  `describes production's ${what}, whose data lives in its own storage service, not in this database: staging has none of it`;
+
+/** Storage's tables that hold the project's work in progress, or describe buckets kept outside the database. */
+const STORAGE_STATE: Record<string, string> = {
+  s3_multipart_uploads: UPLOADS_IN_PROGRESS,
+  s3_multipart_uploads_parts: UPLOADS_IN_PROGRESS,
+  event_log: "is Storage's queue of events still to send: staging's Storage would send production's again",
+  buckets_analytics: OUTSIDE_THE_DATABASE('analytics buckets (Iceberg catalogs)'),
+  iceberg_namespaces: OUTSIDE_THE_DATABASE('analytics buckets (Iceberg catalogs)'),
+  iceberg_tables: OUTSIDE_THE_DATABASE('analytics buckets (Iceberg catalogs)'),
+  buckets_vectors: OUTSIDE_THE_DATABASE('vector buckets'),
+  vector_indexes: OUTSIDE_THE_DATABASE('vector buckets'),
+};
+
+function storageStateReason(table: TableRef): string | undefined {
+  return table.schema === 'storage' && Object.hasOwn(STORAGE_STATE, table.name) ? STORAGE_STATE[table.name] : undefined;
 }
 
 /**
@@ -69,14 +96,16 @@ export interface EmptiedTable {
 }
 
 /**
- * Staging's sign-in state that references the tables a run copies, directly
- * or through one another (refresh tokens -> sessions -> users). TRUNCATE
- * refuses to empty auth.users while these reference it; their rows belong to
- * staging's users, which a replace deletes anyway, so they are emptied too.
+ * Staging's own project state (projectStateReason) that references the
+ * tables a run copies, directly or through one another (refresh tokens ->
+ * sessions -> users; upload parts -> uploads -> buckets). TRUNCATE refuses
+ * to empty auth.users or storage.buckets while these reference it; their
+ * rows belong to staging's users and buckets, which a replace deletes
+ * anyway, so they are emptied too.
  */
-export function signInStateOf(staging: Catalog, copied: TableRef[]): EmptiedTable[] {
+export function projectStateOf(staging: Catalog, copied: TableRef[]): EmptiedTable[] {
   const chosen = new Set(copied.map(qualifiedName));
-  const candidates = staging.tables.filter((table) => !chosen.has(qualifiedName(table)) && signInReason(table));
+  const candidates = staging.tables.filter((table) => !chosen.has(qualifiedName(table)) && projectStateReason(table));
   const parentsOf = (table: Table, within: Set<string>) => [
     ...new Map(
       table.foreignKeys
@@ -102,16 +131,16 @@ export function signInStateOf(staging: Catalog, copied: TableRef[]): EmptiedTabl
 /** What of a plan (types.ts' SyncPlan) the notes below read. */
 interface PlannedTables {
   tables: { table: TableRef; mode: SyncMode }[];
-  signInState: EmptiedTable[];
+  projectState: EmptiedTable[];
 }
 
-/** The sign-in state a run empties: what references a table it replaces, up the chain. */
+/** The project state a run empties: what references a table it replaces, up the chain. */
 export function emptiedAlongside(plan: PlannedTables): TableRef[] {
   const emptied = new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   const found: TableRef[] = [];
   for (let grew = true; grew;) {
     grew = false;
-    for (const { table, references } of plan.signInState) {
+    for (const { table, references } of plan.projectState) {
       if (emptied.has(qualifiedName(table)) || !references.some((parent) => emptied.has(qualifiedName(parent)))) continue;
       emptied.add(qualifiedName(table));
       found.push(table);
@@ -125,10 +154,18 @@ export function emptiedAlongside(plan: PlannedTables): TableRef[] {
 export function supabaseNotes(plan: PlannedTables): string[] {
   const notes: string[] = [];
   const emptied = emptiedAlongside(plan);
-  if (emptied.length) {
+  const signIns = emptied.filter((table) => table.schema === 'auth');
+  const uploads = emptied.filter((table) => table.schema !== 'auth');
+  if (signIns.length) {
     notes.push(
-      `${emptied.map(qualifiedName).join(', ')}: emptied in staging, not copied. Their rows belong to staging's users, ` +
+      `${signIns.map(qualifiedName).join(', ')}: emptied in staging, not copied. Their rows belong to staging's users, ` +
         "which this run replaces: staging's sign-ins end and its users sign in again.",
+    );
+  }
+  if (uploads.length) {
+    notes.push(
+      `${uploads.map(qualifiedName).join(', ')}: emptied in staging, not copied. Their rows belong to staging's buckets, ` +
+        "which this run replaces: staging's uploads in progress end and are started again.",
     );
   }
   if (plan.tables.some((table) => qualifiedName(table.table) === 'storage.objects')) {

@@ -103,8 +103,8 @@ export interface SyncPlan extends LoadPlan {
   stagingOnlyTables: TableRef[];
   /** Tables of the selected schemas a schema-wide run does not copy (Supabase's own), with why. */
   leftOut: LeftOutTable[];
-  /** Staging's Auth sign-in state referencing copied tables: emptied with them when they are replaced. */
-  signInState: EmptiedTable[];
+  /** Staging's own Auth and Storage state (sign-ins, uploads in progress) referencing copied tables: emptied with them when they are replaced. */
+  projectState: EmptiedTable[];
   /** Both catalogs came from one database (one server, one database OID). */
   sameDatabase: boolean;
 }

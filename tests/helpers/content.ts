@@ -6,14 +6,18 @@ export type Digests = Record<string, { rows: number; md5: string | null }>;
 
 /** What a full sync copies: the app's schemas and Supabase's Auth and Storage rows. */
 export const SYNCED_SCHEMAS = ['public', 'analytics', 'auth', 'storage'];
-/** Tables of those schemas a schema-wide sync never copies (Supabase's bookkeeping, sign-in state). */
+/** Tables of those schemas a schema-wide sync never copies (Supabase's bookkeeping, sign-in state, Storage's work in progress). */
 export const NOT_COPIED = [
   'auth.audit_log_entries',
   'auth.mfa_factors',
   'auth.refresh_tokens',
   'auth.schema_migrations',
   'auth.sessions',
+  'storage.buckets_analytics',
+  'storage.event_log',
   'storage.migrations',
+  'storage.s3_multipart_uploads',
+  'storage.s3_multipart_uploads_parts',
 ];
 
 /** Digests of every table a full sync copies. */
