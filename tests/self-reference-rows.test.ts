@@ -58,6 +58,17 @@ describe('a table that references itself, copied in part', () => {
     expect(await rows(staging.adminUrl, 'customer')).toEqual(await rows(production.adminUrl, 'customer'));
   });
 
+  it('says when --with-parents brings no table: no foreign key leads out of the chosen ones', async () => {
+    const cwd = emptyDirectory();
+    const env = envFor(production, staging);
+    const alone = await runScript('sync.ts', ['--dry-run', '--tables', 'employee', '--with-parents'], { env, cwd });
+    expect(alone.code, alone.stdout + alone.stderr).toBe(0);
+    expect(alone.stdout).toContain('--with-parents brings no table: no foreign key leads from the chosen tables to another.');
+    const parents = await runScript('sync.ts', ['--dry-run', '--tables', 'customer', '--with-parents'], { env, cwd });
+    expect(parents.code, parents.stdout + parents.stderr).toBe(0);
+    expect(parents.stdout).not.toContain('--with-parents brings no table');
+  });
+
   it.each(['postgres', 'rest'] as const)("stops a run whose where leaves out a row the table's own rows name (via %s)", async (via) => {
     await query(staging.adminUrl, 'TRUNCATE public.employee, public.customer');
     const env = envFor(production, staging);

@@ -2,6 +2,7 @@
 // both sides, read both catalogs and plan.
 import { chooseVia, loadDotenvFiles, readEnvironment, refuseProtectedStaging, type Environment, type Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
+import { qualifiedName } from '../catalog/types.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
@@ -89,7 +90,9 @@ export async function prepareRun(options: {
         selection,
         plan.tables.map((table) => table.table),
       );
+      const chosen = new Set(plan.tables.map((table) => qualifiedName(table.table)));
       plan = planSync(productionCatalog, stagingCatalog, expanded, options.mode);
+      plan = { ...plan, parentsAdded: plan.tables.map((table) => table.table).filter((table) => !chosen.has(qualifiedName(table))) };
     }
     refuseUnreadableProduction(productionCatalog, plan);
     await refuseInheritedTables({ production, staging }, { production: productionCatalog, staging: stagingCatalog }, plan);

@@ -107,4 +107,6 @@ export interface SyncPlan extends LoadPlan {
   projectState: EmptiedTable[];
   /** Both catalogs came from one database (one server, one database OID). */
   sameDatabase: boolean;
+  /** --with-parents: the tables it brought (none where no foreign key leaves the selection). */
+  parentsAdded?: TableRef[];
 }

@@ -86,6 +86,15 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
       ),
     );
   }
+  if (plan.parentsAdded && !plan.parentsAdded.length) {
+    out.push(
+      '',
+      chalk.yellow(
+        '--with-parents brings no table: no foreign key leads from the chosen tables to another. ' +
+          'Where the app keeps relations without declaring them (Prisma\'s relationMode = "prisma", Rails without foreign keys), name the parents with --tables.',
+      ),
+    );
+  }
   const supabase = supabaseNotes(plan);
   if (supabase.length) out.push('', ...supabase.map((note) => chalk.yellow(note)));
   if (plan.stagingOnlyTables.length) {
