@@ -1,6 +1,7 @@
 // What a value's text means depends on the session's settings: DateStyle,
 // IntervalStyle, TimeZone, extra_float_digits, bytea_output, xmloption,
-// lc_monetary. A staging database whose defaults differ from production's
+// lc_monetary, array_nulls (off, an array's NULL element reads back as the
+// string 'NULL'). A staging database whose defaults differ from production's
 // (a DMY DateStyle, xmloption DOCUMENT, which refuses the xml fragments
 // production holds) must still receive every value exactly, on both paths:
 // supasync pins the settings wherever values travel as text
@@ -14,9 +15,10 @@ import { envFor, sharedStack } from './setup/stack.ts';
 const { stack } = sharedStack();
 
 const SCHEMA = `
+  CREATE DOMAIN public.probe_label AS text;
   CREATE TABLE public.settings_probe (
     id int PRIMARY KEY, fragment xml, document xml, cash money, at timestamptz, day date, span interval,
-    blob bytea, ratio float8, note text);`;
+    blob bytea, ratio float8, note text, tags text[], counts int[], labels public.probe_label[]);`;
 
 const STAGING_DEFAULTS = [
   'xmloption = document',
@@ -25,6 +27,7 @@ const STAGING_DEFAULTS = [
   `TimeZone = 'Asia/Tokyo'`,
   'bytea_output = escape',
   'extra_float_digits = 0',
+  'array_nulls = off',
 ];
 
 /** Every row as text under one fixed set of settings: equal text, equal values. */
@@ -46,7 +49,8 @@ describe('a staging whose text settings differ from production', () => {
       `INSERT INTO public.settings_probe
        SELECT i, ('text &amp; <b>' || i || '</b> tail')::xml, ('<?xml version="1.0"?><doc n="' || i || '"/>')::xml, i * 1234.56,
               '2025-03-04 05:06:07.891234+00'::timestamptz + i * interval '1 day', '2025-01-02'::date + i,
-              make_interval(days => i, secs => i * 1.5), decode('00ff' || lpad(to_hex(i), 4, '0'), 'hex'), 1.0 / (i + 2), 'row ' || i
+              make_interval(days => i, secs => i * 1.5), decode('00ff' || lpad(to_hex(i), 4, '0'), 'hex'), 1.0 / (i + 2), 'row ' || i,
+              ARRAY[NULL, 'tag ' || i], ARRAY[i, NULL], ARRAY[NULL, 'NULL', 'label ' || i]::public.probe_label[]
        FROM generate_series(1, 40) i`,
     );
     const settings = STAGING_DEFAULTS.map((setting) => `ALTER DATABASE ${staging.name} SET ${setting};`).join('\n');

@@ -15,6 +15,8 @@ const column = z.object({
   typeKind: z.enum(['base', 'composite', 'domain', 'enum', 'range', 'multirange', 'other']),
   binaryPortable: z.boolean(),
   nullable: z.boolean(),
+  /** Absent from functions before version 19. */
+  collation: z.string().nullable().optional(),
   default: z.string().nullable(),
   generated: z.enum(['stored', 'virtual']).nullable(),
   generationExpression: z.string().nullable(),

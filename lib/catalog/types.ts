@@ -19,6 +19,11 @@ export interface Column {
    */
   binaryPortable: boolean;
   nullable: boolean;
+  /**
+   * A collation given the column itself, as SQL names it (`"C"`, `public.ci`);
+   * null where it has its type's own; undefined from REST functions before version 19.
+   */
+  collation?: string | null;
   default: string | null;
   /** Generated columns can never be written: they are left out of every copy. */
   generated: 'stored' | 'virtual' | null;
@@ -70,10 +75,11 @@ export interface ForeignKey {
 /**
  * Whether PostgreSQL has checked every row against the key: false for one
  * added NOT VALID and never validated, whose older rows may name parents
- * that do not exist (pg_get_constraintdef says so at its end).
+ * that do not exist, and for one declared NOT ENFORCED (PostgreSQL 18),
+ * which is never checked (pg_get_constraintdef says either at its end).
  */
 export function isValidated(foreignKey: Pick<ForeignKey, 'definition'>): boolean {
-  return !foreignKey.definition.endsWith(' NOT VALID');
+  return !foreignKey.definition.endsWith(' NOT VALID') && !foreignKey.definition.endsWith(' NOT ENFORCED');
 }
 
 export interface OwnedSequence {

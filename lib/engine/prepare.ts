@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../transport/database.ts';
 import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
 import { refuseInheritedTables } from './inherited-tables.ts';
 import { refuseUnreadableProduction } from './production-reads.ts';
+import { refuseHiddenStagingRows } from './staging-rls.ts';
 import { masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
 import { maskKeyFromEnvironment } from '../mask/key.ts';
 import { loadMasker, type Masker } from '../mask/apply.ts';
@@ -95,6 +96,7 @@ export async function prepareRun(options: {
       plan = { ...plan, parentsAdded: plan.tables.map((table) => table.table).filter((table) => !chosen.has(qualifiedName(table))) };
     }
     refuseUnreadableProduction(productionCatalog, plan);
+    refuseHiddenStagingRows(stagingCatalog, plan);
     await refuseInheritedTables({ production, staging }, { production: productionCatalog, staging: stagingCatalog }, plan);
     let masker: Masker | null = null;
     if (options.mask && masksAsked(options.mask)) {

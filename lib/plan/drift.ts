@@ -7,6 +7,7 @@ export type Drift =
   | { kind: 'missing-columns'; columns: string[] }
   | { kind: 'extra-columns'; columns: { name: string; required: boolean }[] }
   | { kind: 'type-changes'; columns: { name: string; production: string; staging: string }[] }
+  | { kind: 'collation-changes'; columns: { name: string; production: string; staging: string }[] }
   | { kind: 'generated-differs'; columns: { name: string; generatedIn: 'production' | 'staging' }[] }
   | { kind: 'type-definitions'; types: { name: string; columns: string[]; difference: string }[] };
 
@@ -38,16 +39,22 @@ export function compareTables(production: Table, staging: Table | undefined, typ
   }
 
   const changed: { name: string; production: string; staging: string }[] = [];
+  const collated: { name: string; production: string; staging: string }[] = [];
   const generated: { name: string; generatedIn: 'production' | 'staging' }[] = [];
   for (const column of production.columns) {
     const other = stagingColumns.get(column.name);
     if (!other) continue;
     if (other.type !== column.type) changed.push({ name: column.name, production: column.type, staging: other.type });
+    // Unknown (older REST functions) on either side: not compared.
+    else if (column.collation !== undefined && other.collation !== undefined && column.collation !== other.collation) {
+      collated.push({ name: column.name, production: column.collation ?? "its type's", staging: other.collation ?? "its type's" });
+    }
     if (Boolean(other.generated) !== Boolean(column.generated)) {
       generated.push({ name: column.name, generatedIn: column.generated ? 'production' : 'staging' });
     }
   }
   if (changed.length) drift.push({ kind: 'type-changes', columns: changed });
+  if (collated.length) drift.push({ kind: 'collation-changes', columns: collated });
   const definitions = differingDefinitions(production, staging, types);
   if (definitions.length) drift.push({ kind: 'type-definitions', types: definitions });
   if (generated.length) drift.push({ kind: 'generated-differs', columns: generated });
@@ -107,6 +114,11 @@ export function describeDrift(drift: Drift): string {
         .join(', ')}`;
     case 'type-changes':
       return `Different column types: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}`;
+    case 'collation-changes':
+      return (
+        `Different collations: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}. ` +
+        "Values equal under one may differ under the other (a case-insensitive collation holds 'abc' and 'ABC' as one key)"
+      );
     case 'generated-differs':
       return `Generated on one side only: ${drift.columns.map((column) => `${column.name} (generated in ${column.generatedIn})`).join(', ')}`;
     case 'type-definitions':

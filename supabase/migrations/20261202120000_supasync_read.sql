@@ -131,6 +131,14 @@ SELECT pg_catalog.jsonb_build_object(
             -- types such as citext, hstore or vector) goes as text.
             'binaryPortable', COALESCE(portable.portable, false),
             'nullable', NOT a.attnotnull,
+            -- A collation given the column itself (NULL: its type's own): keys
+            -- equal under one collation may differ under another (a
+            -- case-insensitive one merges 'abc' and 'ABC').
+            'collation', CASE WHEN a.attcollation <> ty.typcollation THEN (
+              SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN pg_catalog.quote_ident(co.collname)
+                          ELSE pg_catalog.format('%I.%I', cn.nspname, co.collname) END
+              FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+              WHERE co.oid = a.attcollation) END,
             'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
             'generated', CASE a.attgenerated WHEN 's' THEN 'stored' WHEN 'v' THEN 'virtual' END,
             'generationExpression', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
@@ -687,7 +695,12 @@ SELECT FROM (VALUES
   (pg_catalog.set_config('extra_float_digits', '3', $1::boolean)),
   (pg_catalog.set_config('bytea_output', 'hex', $1::boolean)),
   (pg_catalog.set_config('xmloption', 'content', $1::boolean)),
-  (pg_catalog.set_config('lc_monetary', 'C', $1::boolean))
+  (pg_catalog.set_config('lc_monetary', 'C', $1::boolean)),
+  -- Off, an array's NULL element is read back as the string 'NULL'.
+  (pg_catalog.set_config('array_nulls', 'on', $1::boolean)),
+  -- Off, a query that row-level security would filter fails, naming the
+  -- table, rather than reading (or comparing) fewer rows than there are.
+  (pg_catalog.set_config('row_security', 'off', $1::boolean))
 ) AS pinned(value)
 $pin_text_settings$;
 
@@ -1159,7 +1172,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 18 $version$;
+AS $version$ SELECT 19 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -158,11 +158,12 @@ FROM (
   -- VALID, as it was (no rows are scanned). The entry carries the name's
   -- length, the name and the definition ('CN:16384:3:qtyCHECK (...) NOT VALID').
   -- So is a foreign key added NOT VALID, whose older rows may name no parent,
-  -- where the replica role is not there to keep its triggers from firing.
+  -- where the replica role is not there to keep its triggers from firing,
+  -- and a NOT NULL added NOT VALID (PostgreSQL 18: 'NOT NULL v NOT VALID').
   SELECT 'CN:' || c.conrelid::text || ':' || pg_catalog.length(c.conname::text)::text || ':' || c.conname::text || pg_catalog.pg_get_constraintdef(c.oid)
   FROM tree JOIN pg_catalog.pg_constraint c ON c.conrelid = tree.relid
   JOIN pg_catalog.pg_class k ON k.oid = c.conrelid
-  WHERE (c.contype = 'c' OR c.contype = 'f' AND NOT $2::boolean) AND NOT c.convalidated AND c.conislocal AND k.relkind = 'r'
+  WHERE (c.contype IN ('c', 'n') OR c.contype = 'f' AND NOT $2::boolean) AND NOT c.convalidated AND c.conislocal AND k.relkind = 'r'
     AND pg_catalog.pg_has_role(k.relowner, 'USAGE')
   UNION ALL
   -- The same for a domain's check added NOT VALID, on a domain of the role's

@@ -1,0 +1,100 @@
+// Schema details that change what a row may be: a key's collation that
+// differs between the sides (a case-insensitive one holds 'abc' and 'ABC' as
+// one key, so production's two rows would merge into one in staging), and
+// PostgreSQL 18's constraints that production's rows need not meet: a
+// foreign key NOT ENFORCED, a NOT NULL added NOT VALID over older NULLs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { query } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { stack, majorVersion } = sharedStack();
+
+const rows = (url: string, table: string) =>
+  query<{ row: string }>(url, `SELECT x::text AS row FROM public.${table} x ORDER BY x::text COLLATE "C"`).then((found) => found.map(({ row }) => row));
+
+describe('a key whose collation differs in staging', () => {
+  let production: Project;
+  let staging: Project;
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([stack.createProject('collate_prod', { syncTarget: false }), stack.createProject('collate_staging')]);
+    await query(production.adminUrl, `SET ROLE postgres; CREATE TABLE public.handles (handle text COLLATE "C" PRIMARY KEY, owner text)`);
+    await query(
+      staging.adminUrl,
+      `SET ROLE postgres;
+       CREATE COLLATION public.case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+       CREATE TABLE public.handles (handle text COLLATE public.case_blind PRIMARY KEY, owner text);
+       NOTIFY pgrst, 'reload schema'`,
+    );
+    await query(production.adminUrl, `INSERT INTO public.handles VALUES ('abc', 'first'), ('ABC', 'second'), ('other', 'third')`);
+    await query(staging.adminUrl, `INSERT INTO public.handles VALUES ('abc', 'first')`);
+  });
+  afterAll(async () => {
+    await Promise.all([production?.stop(), staging?.stop()]);
+  });
+
+  it.each(['postgres', 'rest'] as const)('is named as drift before anything is written, the dry run too, in every mode (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    for (const extra of [['--dry-run'], [], ['--mode', 'mirror'], ['--mode', 'upsert']]) {
+      const refused = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'handles', ...extra], { env, cwd });
+      expect(refused.code, `${extra.join(' ')}: ${refused.stdout}${refused.stderr}`).toBe(1);
+      expect(refused.stdout + refused.stderr).toContain('Different collations: handle ("C" -> public.case_blind)');
+    }
+    expect(await rows(staging.adminUrl, 'handles')).toEqual(['(abc,first)']);
+  });
+});
+
+describe.runIf(majorVersion >= 18)("PostgreSQL 18's constraints that production's rows need not meet", () => {
+  let production: Project;
+  let staging: Project;
+  const SCHEMA = `
+    CREATE TABLE public.teams (id int PRIMARY KEY, name text);
+    CREATE TABLE public.members (id int PRIMARY KEY, team_id int REFERENCES public.teams NOT ENFORCED, nickname text);
+    NOTIFY pgrst, 'reload schema'`;
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([stack.createProject('pg18_prod', { syncTarget: false }), stack.createProject('pg18_staging')]);
+    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
+    // Team 99 was never there (the key is not enforced); member 2 predates the NOT NULL.
+    await query(
+      production.adminUrl,
+      `INSERT INTO public.teams VALUES (1, 'core');
+       INSERT INTO public.members VALUES (1, 1, 'ada'), (2, 99, NULL), (3, 1, 'grace')`,
+    );
+    for (const project of [production, staging]) {
+      await query(project.adminUrl, `SET ROLE postgres; ALTER TABLE public.members ADD CONSTRAINT nickname_given NOT NULL nickname NOT VALID`);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([production?.stop(), staging?.stop()]);
+  });
+
+  it.each(['postgres', 'rest'] as const)('copies them as they are, keeps both constraints, and verify calls them equal (via %s)', async (via) => {
+    await query(staging.adminUrl, 'TRUNCATE public.teams, public.members');
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const tables = ['--tables', 'teams,members'];
+    const replace = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', ...tables], { env, cwd });
+    expect(replace.code, replace.stdout + replace.stderr).toBe(0);
+    expect(await rows(staging.adminUrl, 'members')).toEqual(await rows(production.adminUrl, 'members'));
+
+    await query(production.adminUrl, `UPDATE public.members SET team_id = 98 WHERE id = 3; INSERT INTO public.members VALUES (4, 1, 'linus')`);
+    const mirror = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--no-backup', ...tables], { env, cwd });
+    expect(mirror.code, mirror.stdout + mirror.stderr).toBe(0);
+    expect(await rows(staging.adminUrl, 'members')).toEqual(await rows(production.adminUrl, 'members'));
+
+    const verify = await runScript('verify-sync-status.ts', ['--via', via, ...tables], { env, cwd });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toContain('2 of 2 tables Perfect');
+    await query(production.adminUrl, `DELETE FROM public.members WHERE id = 4; UPDATE public.members SET team_id = 1 WHERE id = 3`);
+    const constraints = await query(
+      staging.adminUrl,
+      `SELECT conname, convalidated, conenforced FROM pg_constraint WHERE conrelid = 'public.members'::regclass AND (contype = 'f' OR conname = 'nickname_given') ORDER BY conname`,
+    );
+    expect(constraints).toEqual([
+      { conname: 'members_team_id_fkey', convalidated: false, conenforced: false },
+      { conname: 'nickname_given', convalidated: false, conenforced: true },
+    ]);
+  });
+});
