@@ -126,10 +126,10 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
   const dotted = !quoted && schema ? catalog.tables.filter((t) => schemas.includes(t.schema) && t.name === name) : [];
   if (dotted.length === 1 && dotted[0]) return dotted[0];
   const candidates = catalog.tables.filter((t) => (schema ? t.schema === schema : schemas.includes(t.schema)));
-  const exact = candidates.filter((t) => t.name === table);
+  const exact = preferApps(candidates.filter((t) => t.name === table));
   if (exact.length === 1 && exact[0]) return exact[0];
   // A quoted name means its case: `"Bookings"` is not `bookings`.
-  const folded = quoted ? [] : candidates.filter((t) => t.name.toLowerCase() === table.toLowerCase());
+  const folded = quoted ? [] : preferApps(candidates.filter((t) => t.name.toLowerCase() === table.toLowerCase()));
   if (exact.length === 0 && folded.length === 1 && folded[0]) return folded[0];
   const where = schema ? `schema "${schema}"` : `schemas ${schemas.join(', ')}`;
   if (exact.length + folded.length > 1) {
@@ -146,6 +146,19 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
     .slice(0, 3);
   throw new UsageError(`${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`);
 }
+
+/**
+ * Of tables of one name in several schemas, the app's: Supabase's services
+ * add tables to `auth` and `storage` as they evolve (Storage's `event_log`),
+ * and a bare name that meant the app's own table would otherwise stop
+ * resolving the day one of theirs shares it.
+ */
+function preferApps(tables: Table[]): Table[] {
+  const apps = tables.filter((t) => !SUPABASE_SERVICE_SCHEMAS.includes(t.schema));
+  return apps.length === 1 ? apps : tables;
+}
+
+const SUPABASE_SERVICE_SCHEMAS = ['auth', 'storage'];
 
 /**
  * `name`, `schema.name`, or either written as SQL quotes identifiers

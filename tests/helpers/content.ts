@@ -72,7 +72,7 @@ export async function sequenceStates(adminUrl: string, schemas = SYNCED_SCHEMAS)
 /** Sequences of the synced schemas a full sync sets: all but those of tables it never copies. */
 export async function syncedSequences(adminUrl: string): Promise<SequenceStates> {
   const states = await sequenceStates(adminUrl);
-  delete states['auth.refresh_tokens_id_seq'];
+  for (const name of ['auth.refresh_tokens_id_seq', 'storage.event_log_id_seq']) delete states[name];
   return states;
 }
 
