@@ -19,15 +19,26 @@ describe('a key whose collation differs in staging', () => {
   let staging: Project;
   beforeAll(async () => {
     [production, staging] = await Promise.all([stack.createProject('collate_prod', { syncTarget: false }), stack.createProject('collate_staging')]);
-    await query(production.adminUrl, `SET ROLE postgres; CREATE TABLE public.handles (handle text COLLATE "C" PRIMARY KEY, owner text)`);
+    await query(
+      production.adminUrl,
+      `SET ROLE postgres;
+       CREATE TABLE public.handles (handle text COLLATE "C" PRIMARY KEY, owner text);
+       CREATE TABLE public.labels (label text COLLATE "C" PRIMARY KEY)`,
+    );
     await query(
       staging.adminUrl,
       `SET ROLE postgres;
        CREATE COLLATION public.case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
        CREATE TABLE public.handles (handle text COLLATE public.case_blind PRIMARY KEY, owner text);
+       CREATE COLLATION public.root_order (provider = icu, locale = 'und');
+       CREATE TABLE public.labels (label text COLLATE public.root_order PRIMARY KEY);
        NOTIFY pgrst, 'reload schema'`,
     );
-    await query(production.adminUrl, `INSERT INTO public.handles VALUES ('abc', 'first'), ('ABC', 'second'), ('other', 'third')`);
+    await query(
+      production.adminUrl,
+      `INSERT INTO public.handles VALUES ('abc', 'first'), ('ABC', 'second'), ('other', 'third');
+       INSERT INTO public.labels VALUES ('b'), ('B'), ('a')`,
+    );
     await query(staging.adminUrl, `INSERT INTO public.handles VALUES ('abc', 'first')`);
   });
   afterAll(async () => {
@@ -40,9 +51,14 @@ describe('a key whose collation differs in staging', () => {
     for (const extra of [['--dry-run'], [], ['--mode', 'mirror'], ['--mode', 'upsert']]) {
       const refused = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'handles', ...extra], { env, cwd });
       expect(refused.code, `${extra.join(' ')}: ${refused.stdout}${refused.stderr}`).toBe(1);
-      expect(refused.stdout + refused.stderr).toContain('Different collations: handle ("C" -> public.case_blind)');
+      expect(refused.stdout + refused.stderr).toContain('Collations that compare otherwise: handle (bytes -> public.case_blind)');
     }
     expect(await rows(staging.adminUrl, 'handles')).toEqual(['(abc,first)']);
+
+    // Collations that compare bytes alike, in another order: no drift.
+    const labels = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', 'mirror', '--tables', 'labels'], { env, cwd });
+    expect(labels.code, labels.stdout + labels.stderr).toBe(0);
+    expect(await rows(staging.adminUrl, 'labels')).toEqual(await rows(production.adminUrl, 'labels'));
   });
 });
 

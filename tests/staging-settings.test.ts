@@ -1,7 +1,8 @@
 // What a value's text means depends on the session's settings: DateStyle,
 // IntervalStyle, TimeZone, extra_float_digits, bytea_output, xmloption,
 // lc_monetary, array_nulls (off, an array's NULL element reads back as the
-// string 'NULL'). A staging database whose defaults differ from production's
+// string 'NULL'), quote_all_identifiers (on, the catalog names a type
+// "public"."probe_label" and it reads as drift). A staging database whose defaults differ from production's
 // (a DMY DateStyle, xmloption DOCUMENT, which refuses the xml fragments
 // production holds) must still receive every value exactly, on both paths:
 // supasync pins the settings wherever values travel as text
@@ -28,6 +29,7 @@ const STAGING_DEFAULTS = [
   'bytea_output = escape',
   'extra_float_digits = 0',
   'array_nulls = off',
+  'quote_all_identifiers = on',
 ];
 
 /** Every row as text under one fixed set of settings: equal text, equal values. */

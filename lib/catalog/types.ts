@@ -20,8 +20,9 @@ export interface Column {
   binaryPortable: boolean;
   nullable: boolean;
   /**
-   * A collation given the column itself, as SQL names it (`"C"`, `public.ci`);
-   * null where it has its type's own; undefined from REST functions before version 19.
+   * The column's collation, as SQL names it (`public.case_blind`), where it is
+   * nondeterministic (equal values need not be equal bytes); null where it
+   * compares bytes; undefined from REST functions before version 19.
    */
   collation?: string | null;
   default: string | null;

@@ -47,7 +47,7 @@ export function compareTables(production: Table, staging: Table | undefined, typ
     if (other.type !== column.type) changed.push({ name: column.name, production: column.type, staging: other.type });
     // Unknown (older REST functions) on either side: not compared.
     else if (column.collation !== undefined && other.collation !== undefined && column.collation !== other.collation) {
-      collated.push({ name: column.name, production: column.collation ?? "its type's", staging: other.collation ?? "its type's" });
+      collated.push({ name: column.name, production: column.collation ?? 'bytes', staging: other.collation ?? 'bytes' });
     }
     if (Boolean(other.generated) !== Boolean(column.generated)) {
       generated.push({ name: column.name, generatedIn: column.generated ? 'production' : 'staging' });
@@ -116,8 +116,8 @@ export function describeDrift(drift: Drift): string {
       return `Different column types: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}`;
     case 'collation-changes':
       return (
-        `Different collations: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}. ` +
-        "Values equal under one may differ under the other (a case-insensitive collation holds 'abc' and 'ABC' as one key)"
+        `Collations that compare otherwise: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}. ` +
+        "Values equal under one are not under the other (a case-insensitive collation holds 'abc' and 'ABC' as one key)"
       );
     case 'generated-differs':
       return `Generated on one side only: ${drift.columns.map((column) => `${column.name} (generated in ${column.generatedIn})`).join(', ')}`;

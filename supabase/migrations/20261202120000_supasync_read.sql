@@ -20,8 +20,11 @@
 -- and EXECUTE is for service_role alone. The catalog says which role it was
 -- read as (`role`): over REST that owner, directly the connection's role.
 
+-- Names and types as PostgreSQL prints them unquoted where they need no
+-- quotes, whatever the database's quote_all_identifiers (the direct path
+-- pins it for its session: pin_text_settings).
 CREATE OR REPLACE FUNCTION public.supasync_catalog()
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' SET quote_all_identifiers = off
 AS $catalog$
 WITH RECURSIVE relations AS (
   SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
@@ -131,14 +134,16 @@ SELECT pg_catalog.jsonb_build_object(
             -- types such as citext, hstore or vector) goes as text.
             'binaryPortable', COALESCE(portable.portable, false),
             'nullable', NOT a.attnotnull,
-            -- A collation given the column itself (NULL: its type's own): keys
-            -- equal under one collation may differ under another (a
-            -- case-insensitive one merges 'abc' and 'ABC').
-            'collation', CASE WHEN a.attcollation <> ty.typcollation THEN (
+            -- The column's collation where it is nondeterministic (NULL: it
+            -- compares bytes, or the type has none): values equal under one
+            -- side's may differ under the other's (a case-insensitive one
+            -- holds 'abc' and 'ABC' as one key). Deterministic collations
+            -- differ in order alone, which no comparison here relies on.
+            'collation', (
               SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN pg_catalog.quote_ident(co.collname)
                           ELSE pg_catalog.format('%I.%I', cn.nspname, co.collname) END
               FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
-              WHERE co.oid = a.attcollation) END,
+              WHERE co.oid = a.attcollation AND NOT co.collisdeterministic),
             'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
             'generated', CASE a.attgenerated WHEN 's' THEN 'stored' WHEN 'v' THEN 'virtual' END,
             'generationExpression', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
@@ -698,6 +703,9 @@ SELECT FROM (VALUES
   (pg_catalog.set_config('lc_monetary', 'C', $1::boolean)),
   -- Off, an array's NULL element is read back as the string 'NULL'.
   (pg_catalog.set_config('array_nulls', 'on', $1::boolean)),
+  -- On, format_type() and the catalog quote every name: "public"."mood" on
+  -- one side, public.mood on the other, would read as drift.
+  (pg_catalog.set_config('quote_all_identifiers', 'off', $1::boolean)),
   -- Off, a query that row-level security would filter fails, naming the
   -- table, rather than reading (or comparing) fewer rows than there are.
   (pg_catalog.set_config('row_security', 'off', $1::boolean))
