@@ -68,6 +68,7 @@ describe.runIf(majorVersion >= 18)("PostgreSQL 18's constraints that production'
   const SCHEMA = `
     CREATE TABLE public.teams (id int PRIMARY KEY, name text);
     CREATE TABLE public.members (id int PRIMARY KEY, team_id int REFERENCES public.teams NOT ENFORCED, nickname text);
+    CREATE TABLE public.badges (code text UNIQUE, label text);
     NOTIFY pgrst, 'reload schema'`;
   beforeAll(async () => {
     [production, staging] = await Promise.all([stack.createProject('pg18_prod', { syncTarget: false }), stack.createProject('pg18_staging')]);
@@ -76,10 +77,16 @@ describe.runIf(majorVersion >= 18)("PostgreSQL 18's constraints that production'
     await query(
       production.adminUrl,
       `INSERT INTO public.teams VALUES (1, 'core');
-       INSERT INTO public.members VALUES (1, 1, 'ada'), (2, 99, NULL), (3, 1, 'grace')`,
+       INSERT INTO public.members VALUES (1, 1, 'ada'), (2, 99, NULL), (3, 1, 'grace');
+       INSERT INTO public.badges VALUES ('gold', 'Gold'), (NULL, 'unnamed'), (NULL, 'unnamed')`,
     );
     for (const project of [production, staging]) {
-      await query(project.adminUrl, `SET ROLE postgres; ALTER TABLE public.members ADD CONSTRAINT nickname_given NOT NULL nickname NOT VALID`);
+      await query(
+        project.adminUrl,
+        `SET ROLE postgres;
+         ALTER TABLE public.members ADD CONSTRAINT nickname_given NOT NULL nickname NOT VALID;
+         ALTER TABLE public.badges ADD CONSTRAINT code_given NOT NULL code NOT VALID`,
+      );
     }
   });
   afterAll(async () => {
@@ -104,6 +111,10 @@ describe.runIf(majorVersion >= 18)("PostgreSQL 18's constraints that production'
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toContain('2 of 2 tables Perfect');
     await query(production.adminUrl, `DELETE FROM public.members WHERE id = 4; UPDATE public.members SET team_id = 1 WHERE id = 3`);
+    // A unique key over a NOT NULL added NOT VALID may still hold NULLs: no key to match rows on.
+    const badges = await runScript('sync.ts', ['--via', via, '--dry-run', '--tables', 'badges'], { env, cwd });
+    expect(badges.code, badges.stdout + badges.stderr).toBe(0);
+    expect(badges.stdout).toContain('No primary key or NOT NULL unique key: public.badges');
     const constraints = await query(
       staging.adminUrl,
       `SELECT conname, convalidated, conenforced FROM pg_constraint WHERE conrelid = 'public.members'::regclass AND (contype = 'f' OR conname = 'nickname_given') ORDER BY conname`,

@@ -133,7 +133,12 @@ SELECT pg_catalog.jsonb_build_object(
             -- geometric types, composites, arrays of user types, extension
             -- types such as citext, hstore or vector) goes as text.
             'binaryPortable', COALESCE(portable.portable, false),
-            'nullable', NOT a.attnotnull,
+            -- A NOT NULL added NOT VALID (PostgreSQL 18) sets attnotnull, but
+            -- older rows may still hold NULL: such a column is nullable here
+            -- (no key of it is a NOT NULL key).
+            'nullable', NOT a.attnotnull OR EXISTS (
+              SELECT FROM pg_catalog.pg_constraint nn
+              WHERE nn.conrelid = a.attrelid AND nn.contype = 'n' AND NOT nn.convalidated AND a.attnum = ANY (nn.conkey)),
             -- The column's collation where it is nondeterministic (NULL: it
             -- compares bytes, or the type has none): values equal under one
             -- side's may differ under the other's (a case-insensitive one

@@ -468,11 +468,12 @@ FROM (
     ON a.attrelid = $1::pg_catalog.regclass AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
 ) listed,
 (
-  -- The merge's anti-join matches by = (through the key's index); a column that may hold NULL (a key NULLS NOT DISTINCT) matches a NULL too.
+  -- The merge's anti-join matches by = (through the key's index); a column that may hold NULL (a key NULLS NOT DISTINCT) matches a NULL too,
+  -- and so does one whose NOT NULL was added NOT VALID (PostgreSQL 18), which older rows need not meet.
   SELECT pg_catalog.string_agg(pg_catalog.format('%I', u.k), ', ' ORDER BY u.o) AS columns,
-         pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull THEN 'existing.%1$I = source.%1$I'
+         pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n' AND NOT nn.convalidated AND a.attnum = ANY (nn.conkey)) THEN 'existing.%1$I = source.%1$I'
            ELSE '(existing.%1$I = source.%1$I OR (existing.%1$I IS NULL AND source.%1$I IS NULL))' END, u.k), ' AND ' ORDER BY u.o) AS match_existing,
-         pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull THEN 'target.%1$I = source.%1$I'
+         pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n' AND NOT nn.convalidated AND a.attnum = ANY (nn.conkey)) THEN 'target.%1$I = source.%1$I'
            ELSE '(target.%1$I = source.%1$I OR (target.%1$I IS NULL AND source.%1$I IS NULL))' END, u.k), ' AND ' ORDER BY u.o) AS match_target
   FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(k, o)
   LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.regclass AND a.attname = u.k AND a.attnum > 0 AND NOT a.attisdropped
@@ -525,7 +526,7 @@ AS $clear_changed_query$
 SELECT pg_catalog.format('DELETE FROM %s AS target USING %s AS source (%s) WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
   own.rows, $4::text, compared.listed, keyed.match_target, compared.targets, compared.sources)
 FROM (
-  SELECT pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull THEN 'target.%1$I = source.%1$I'
+  SELECT pg_catalog.string_agg(pg_catalog.format(CASE WHEN a.attnotnull AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n' AND NOT nn.convalidated AND a.attnum = ANY (nn.conkey)) THEN 'target.%1$I = source.%1$I'
            ELSE '(target.%1$I = source.%1$I OR (target.%1$I IS NULL AND source.%1$I IS NULL))' END, u.k), ' AND ' ORDER BY u.o) AS match_target
   FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(k, o)
   LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = $1::pg_catalog.regclass AND a.attname = u.k AND a.attnum > 0 AND NOT a.attisdropped
