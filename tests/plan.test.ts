@@ -162,7 +162,13 @@ describe("planning a sync that names Supabase's tables", () => {
     const bare: Catalog = { ...full, tables: [...full.tables.filter((t) => t.schema !== 'public'), { ...users, schema: 'realtime', name: 'messages' }] };
     const named = planSync(bare, bare, { schemas: ['public'], tables: ['auth.users', 'storage.buckets'] }, 'upsert');
     expect(named.tables.map((t) => qualifiedName(t.table)).sort()).toEqual(['auth.users', 'storage.buckets']);
-    expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['users'] })).toThrow('--tables users: production has no such table in schemas public');
+    expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['users'] })).toThrow(
+      '--tables users: production has no such table in schemas public. Did you mean auth.users?',
+    );
+    // Unquoted, a schema is folded as SQL folds it.
+    const folded = planSync(bare, bare, { schemas: ['public'], tables: ['Auth.Users'] }, 'upsert');
+    expect(folded.tables.map((t) => qualifiedName(t.table))).toEqual(['auth.users']);
+    expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['"Auth".users'] })).toThrow('no such table in schema "Auth"');
     expect(() => planSync(bare, bare, { schemas: ['public'] })).toThrow(/has no table in production\. Its schemas with tables: [a-z, ]+\./);
     expect(() => planSync(bare, bare, { schemas: ['public'] })).not.toThrow(/realtime/);
   });

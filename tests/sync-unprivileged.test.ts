@@ -175,6 +175,30 @@ describe('a re-sync by a staging owner without the replica-role permission', () 
       expect(await query(ownStaging.adminUrl, `SELECT flag_key::text FROM public.feature_flags WHERE flag_key = 'DARK-MODE'`)).toEqual([
         { flag_key: 'dark-mode' },
       ]);
+
+      // Two tenants swapped their slugs: written by key with the unique index live, the first meets the other. Known, with two ways out.
+      const tenants = ['--yes', '--via', 'postgres', '--tables', 'tenant_registry'];
+      expect((await runScript('sync.ts', tenants, { env })).code).toBe(0);
+      const before = await tableDigests(ownStaging.adminUrl);
+      const [tenantA, tenantB] = await query<{ tenant_id: string; slug: string }>(
+        ownProduction.adminUrl,
+        'SELECT tenant_id, slug FROM public.tenant_registry ORDER BY tenant_id LIMIT 2',
+      );
+      const setSlug = (id: string, slug: string) =>
+        query(ownProduction.adminUrl, 'UPDATE public.tenant_registry SET slug = $2 WHERE tenant_id = $1', [id, slug]);
+      await setSlug(tenantA!.tenant_id, 'swapping');
+      await setSlug(tenantB!.tenant_id, tenantA!.slug);
+      await setSlug(tenantA!.tenant_id, tenantB!.slug);
+      const swapped = await runScript('sync.ts', [...tenants, '--mode', 'mirror'], { env });
+      expect(swapped.code, swapped.stdout + swapped.stderr).toBe(1);
+      expect(swapped.stderr).toContain('duplicate key value violates unique constraint "tenant_registry_slug_key"');
+      expect(swapped.stderr).toContain('a value production moved to another row (two rows that swapped a username or a slug)');
+      expect(swapped.stderr).toContain('or replace public.tenant_registry (--mode replace');
+      expect(await tableDigests(ownStaging.adminUrl)).toEqual(before);
+      const replaced = await runScript('sync.ts', tenants, { env });
+      expect(replaced.code, replaced.stderr).toBe(0);
+      const [wanted, got] = await Promise.all([tableDigests(ownProduction.adminUrl), tableDigests(ownStaging.adminUrl)]);
+      expect(got['public.tenant_registry']).toEqual(wanted['public.tenant_registry']);
     } finally {
       await Promise.all([ownProduction.stop(), ownStaging.stop()]);
     }

@@ -2,7 +2,7 @@
 // table by table in the plan's order inside one staging session, and either
 // commits all of it or none.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
-import { DatabaseError, describeError, SupasyncError, UsageError } from '../errors.ts';
+import { CONFLICT_CODES, DatabaseError, describeError, SupasyncError, UsageError } from '../errors.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { FoundOrphans } from '../plan/links.ts';
@@ -328,7 +328,8 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
   const unchanged = session.atomic || !session.stagingMayHaveChanged;
   if (error instanceof SupasyncError && unchanged) return fate ? new SupasyncError(`${error.message}${fate}`, exitCode, { cause: error }) : error;
   const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
-  const message = error === null ? '' : `${error instanceof SupasyncError ? error.message : describeError(where, error)}\n`;
+  const message =
+    error === null ? '' : `${error instanceof SupasyncError ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running)}`;
   if (unchanged) {
     const said = session.atomic
       ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
@@ -347,6 +348,25 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
       fate,
     exitCode,
     { cause: error },
+  );
+}
+
+/**
+ * Without the replica role rows are written one key at a time with every
+ * unique index live: a value production moved to another row (two users who
+ * swapped usernames) meets the row that still holds it. Known, with two ways
+ * out, which a bare unique violation does not tell.
+ */
+function movedValueHint(error: unknown, session: SyncSession, running: TablePlan[]): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !CONFLICT_CODES.has(code) || session.method.kind === 'replica') return '';
+  const keyed = running.filter((table) => table.mode !== 'replace').map((table) => qualifiedName(table.table));
+  if (!keyed.length) return '';
+  return (
+    `Without the replica role staging's rows are written by key with every unique index live, and a value production moved to another row ` +
+    `(two rows that swapped a username or a slug) meets the row still holding it. Sync as a role allowed the replica role ` +
+    `(on Supabase: postgres; PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>), or replace ${keyed.join(', ')} ` +
+    `(--mode replace, or "mode": "replace" for it in supasync.config.json).\n`
   );
 }
 

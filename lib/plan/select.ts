@@ -125,7 +125,10 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
   // `a.b` unquoted is first a table of that very name in --schemas, then schema a's table b.
   const dotted = !quoted && schema ? catalog.tables.filter((t) => schemas.includes(t.schema) && t.name === name) : [];
   if (dotted.length === 1 && dotted[0]) return dotted[0];
-  const candidates = catalog.tables.filter((t) => (schema ? t.schema === schema : schemas.includes(t.schema)));
+  // An unquoted schema is folded as SQL folds it (`Person.Person` is person.person) where no schema has that very name.
+  const foldSchema = Boolean(schema) && !quoted && !catalog.tables.some((t) => t.schema === schema);
+  const inSchema = (t: Table) => (schema ? t.schema === schema || (foldSchema && t.schema.toLowerCase() === schema.toLowerCase()) : schemas.includes(t.schema));
+  const candidates = catalog.tables.filter(inSchema);
   const exact = preferApps(candidates.filter((t) => t.name === table));
   if (exact.length === 1 && exact[0]) return exact[0];
   // A quoted name means its case: `"Bookings"` is not `bookings`.
@@ -144,6 +147,10 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
     )
     .map(qualifiedName)
     .slice(0, 3);
+  // The same name elsewhere: a bare name looked up in --schemas alone, or a schema mistaken.
+  for (const elsewhere of catalog.tables.filter((t) => !inSchema(t) && t.name.toLowerCase() === table.toLowerCase()).slice(0, 3)) {
+    near.push(qualifiedName(elsewhere));
+  }
   throw new UsageError(`${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`);
 }
 
