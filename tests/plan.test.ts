@@ -169,8 +169,15 @@ describe("planning a sync that names Supabase's tables", () => {
     const folded = planSync(bare, bare, { schemas: ['public'], tables: ['Auth.Users'] }, 'upsert');
     expect(folded.tables.map((t) => qualifiedName(t.table))).toEqual(['auth.users']);
     expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['"Auth".users'] })).toThrow('no such table in schema "Auth"');
-    expect(() => planSync(bare, bare, { schemas: ['public'] })).toThrow(/has no table in production\. Its schemas with tables: [a-z, ]+\./);
-    expect(() => planSync(bare, bare, { schemas: ['public'] })).not.toThrow(/realtime/);
+    // A schema that exists without a table yet is taken; a run left with nothing to copy is refused.
+    expect(() => planSync(bare, bare, { schemas: ['public'] })).toThrow('Nothing to copy');
+    expect(() => planSync(bare, bare, { schemas: ['pubic'] })).toThrow(
+      'Schema "pubic" (--schemas, or supasync.config.json\'s schemas) is not a schema of production. Did you mean "public"?',
+    );
+    expect(() => planSync(bare, bare, { schemas: ['reporting'] })).toThrow(/is not a schema of production\. Its schemas with tables: [a-z, ]+\./);
+    expect(() => planSync(bare, bare, { schemas: ['reporting'] })).not.toThrow(/realtime/);
+    const empty = planSync(bare, bare, { schemas: ['auth', 'public'] }, 'upsert');
+    expect(empty.tables.some((t) => t.table.schema === 'auth')).toBe(true);
   });
 
   it('lists auth.users as a parent of a sync of public alone', async () => {
@@ -234,9 +241,9 @@ describe('planning a targeted sync', () => {
     expect(() => chosen(['public."Guest List'])).toThrow(/public."Guest List: not a table name\. Write it as name, schema\.name, or with SQL's double quotes/);
   });
 
-  it('refuses a schema without a production table, suggesting the one meant, and a selection that leaves nothing', async () => {
+  it('refuses a schema production does not have, suggesting the one meant, and a selection that leaves nothing', async () => {
     const catalog = await catalogOf(production.dbUrl);
-    expect(() => planSync(catalog, catalog, { schemas: ['pubic'] })).toThrow(/Schema "pubic" .* has no table in production\. Did you mean "public"\?/);
+    expect(() => planSync(catalog, catalog, { schemas: ['pubic'] })).toThrow(/Schema "pubic" .* is not a schema of production\. Did you mean "public"\?/);
     expect(() => planSync(catalog, catalog, { schemas: ['nowhere_near'] })).toThrow(/Its schemas with tables: analytics, auth, public, storage/);
     expect(() => planSync(catalog, catalog, { schemas: ['analytics'], exclude: ['page_views'] })).toThrow(/Nothing to copy/);
   });

@@ -172,8 +172,8 @@ describe('an empty selection', () => {
       ['sync.ts', ['--yes', '--schemas', ' '], '--schemas was given nothing'],
       ['sync.ts', ['--yes', '--exclude', ''], '--exclude was given nothing'],
       ['verify-sync-status.ts', ['--tables', ''], '--tables was given nothing'],
-      ['verify-sync-status.ts', ['--schemas', 'pubic'], 'has no table in production. Did you mean "public"?'],
-      ['sync.ts', ['--yes', '--schemas', 'pubic'], 'has no table in production. Did you mean "public"?'],
+      ['verify-sync-status.ts', ['--schemas', 'pubic'], 'is not a schema of production. Did you mean "public"?'],
+      ['sync.ts', ['--yes', '--schemas', 'pubic'], 'is not a schema of production. Did you mean "public"?'],
       ['sync.ts', ['--dry-run', '--schemas', 'analytics', '--exclude', 'page_views'], 'Nothing to copy'],
       // A schema written as SQL quotes it is that schema.
       ['sync.ts', ['--dry-run', '--schemas', '"analytics"', '--exclude', 'page_views'], 'Nothing to copy'],

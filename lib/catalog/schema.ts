@@ -59,6 +59,8 @@ export const CATALOG = z.object({
   databaseOid: z.string(),
   serverVersion: z.number(),
   role: z.string(),
+  /** Absent from functions before version 19. */
+  schemas: z.array(z.string()).optional(),
   tables: z.array(table),
   /** Absent from functions before version 18. */
   types: z

@@ -140,6 +140,8 @@ export interface Catalog {
   serverVersion: number;
   /** The role the catalog was read as, and the rows will be: over REST the owner of supasync's functions. */
   role: string;
+  /** Every schema but PostgreSQL's own, with tables or without (absent from REST functions before version 19). */
+  schemas?: string[];
   tables: Table[];
   /** Enums and composite types (absent from REST functions before version 18). */
   types?: UserType[];

@@ -87,18 +87,21 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
 }
 
 /**
- * A schema without a production table is a typo more often than not
+ * A schema production does not have is a typo more often than not
  * (`--schemas pubic`): run as asked, it would copy nothing and verify would
- * call zero tables Perfect.
+ * call zero tables Perfect. (Where the catalog does not list schemas, REST
+ * functions before version 19, one without a table is taken for a typo.)
  */
 function refuseSchemasWithoutTables(production: Catalog, schemas: string[]): void {
   // Supabase's own schemas are refused whatever they hold: never suggested.
   const known = [...new Set(production.tables.map((table) => table.schema))].filter((schema) => !managedSchemaReason(schema));
   for (const schema of schemas) {
-    if (known.includes(schema)) continue;
-    const near = known.filter((other) => other.toLowerCase() === schema.toLowerCase() || editDistance(other, schema) <= 2);
+    // One that exists and holds no table yet (or only views) is taken: a run left with no table at all is refused anyway.
+    if (known.includes(schema) || production.schemas?.includes(schema)) continue;
+    const existing = (production.schemas ?? known).filter((other) => !managedSchemaReason(other));
+    const near = existing.filter((other) => other.toLowerCase() === schema.toLowerCase() || editDistance(other, schema) <= 2);
     throw new UsageError(
-      `Schema "${schema}" (--schemas, or supasync.config.json's schemas) has no table in production.` +
+      `Schema "${schema}" (--schemas, or supasync.config.json's schemas) ${production.schemas ? 'is not a schema of production' : 'has no table in production'}.` +
         (near.length
           ? ` Did you mean ${near.map((name) => `"${name}"`).join(', ')}?`
           : ` Its schemas with tables: ${known.sort().join(', ')}. A schema holding only partitions of another schema's table needs no naming: ` +

@@ -78,6 +78,10 @@ SELECT pg_catalog.jsonb_build_object(
   'serverVersion', pg_catalog.current_setting('server_version_num')::int,
   -- The role reading (see above): what `readable` and `rlsHidesRows` speak for.
   'role', current_user,
+  -- Every schema but PostgreSQL's own, tables or not: --schemas tells one
+  -- that exists and holds none yet from a typo.
+  'schemas', (SELECT COALESCE(pg_catalog.jsonb_agg(n.nspname ORDER BY n.nspname), '[]') FROM pg_catalog.pg_namespace n
+              WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
   'tables', COALESCE((
     SELECT pg_catalog.jsonb_agg(t ORDER BY t ->> 'schema', t ->> 'name')
     FROM (
