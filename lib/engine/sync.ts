@@ -180,9 +180,12 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     // Over REST the rows staging rejected fail the run anyway, each named by its key: the rows that named them are said, not made the failure.
     const rejectedSome = results.some((result) => result.rejected.length);
     if (orphans.length && !options.allowOrphans && !rejectedSome) {
-      throw new DatabaseError(['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...ORPHAN_WAYS_OUT].join('\n'), 1, {
-        sameOnRerun: true,
-      });
+      const moving = !run.production.oneSnapshot && orphans.every(({ link }) => copiedWhole(tables, link.child) && copiedWhole(tables, link.parent));
+      throw new DatabaseError(
+        ['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...(moving ? PRODUCTION_MOVED : ORPHAN_WAYS_OUT)].join('\n'),
+        1,
+        { sameOnRerun: !moving },
+      );
     }
     const because = options.allowOrphans ? '--allow-orphans' : 'left by the rows staging rejected';
     for (const line of describeOrphans(orphans)) events.warning(`${because}: ${line.trim()}`);
@@ -350,6 +353,23 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
     { cause: error },
   );
 }
+
+/** Every row of `table` came from production in this run: no `where` of its own or carried down. */
+function copiedWhole(tables: TablePlan[], table: TableRef): boolean {
+  const planned = tables.find((candidate) => qualifiedName(candidate.table) === qualifiedName(table));
+  return Boolean(planned && !planned.rowFilter);
+}
+
+/**
+ * Over REST each table is read at its own moment: a parent production
+ * deleted, or children it added, between two reads leave rows pointing
+ * nowhere that no choice of tables explains. The next run reads again.
+ */
+const PRODUCTION_MOVED = [
+  'Both ends of these keys were copied whole in this run. Over REST each table is read at its own moment, not from one snapshot,',
+  'so production most likely changed while the run read it (a parent deleted, or children added, between the two reads).',
+  'Run the same command again when production is quieter: each run converges. The direct path (SUPABASE_*_DB_URL) reads one snapshot.',
+];
 
 /**
  * Without the replica role rows are written one key at a time with every
