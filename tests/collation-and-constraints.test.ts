@@ -2,7 +2,8 @@
 // differs between the sides (a case-insensitive one holds 'abc' and 'ABC' as
 // one key, so production's two rows would merge into one in staging), and
 // PostgreSQL 18's constraints that production's rows need not meet: a
-// foreign key NOT ENFORCED, a NOT NULL added NOT VALID over older NULLs.
+// foreign key NOT ENFORCED, a NOT NULL added NOT VALID over older NULLs;
+// and a partition production has that staging's tree lacks (detached there).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
@@ -123,5 +124,43 @@ describe.runIf(majorVersion >= 18)("PostgreSQL 18's constraints that production'
       { conname: 'members_team_id_fkey', convalidated: false, conenforced: false },
       { conname: 'nickname_given', convalidated: false, conenforced: true },
     ]);
+  });
+});
+
+describe("a partition production has and staging's tree lacks", () => {
+  let production: Project;
+  let staging: Project;
+  const SCHEMA = `
+    CREATE TABLE public.readings (id int, kind int, v text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+    CREATE TABLE public.readings_1 PARTITION OF public.readings FOR VALUES IN (1);
+    CREATE TABLE public.readings_2 PARTITION OF public.readings FOR VALUES IN (2);`;
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([stack.createProject('parts_prod', { syncTarget: false }), stack.createProject('parts_staging')]);
+    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
+    await query(production.adminUrl, `INSERT INTO public.readings SELECT i, 1 + i % 2, 'reading ' || i FROM generate_series(1, 20) i`);
+    // Detached in staging: a plain table of its own there.
+    await query(staging.adminUrl, `SET ROLE postgres; ALTER TABLE public.readings DETACH PARTITION public.readings_2; NOTIFY pgrst, 'reload schema'`);
+  });
+  afterAll(async () => {
+    await Promise.all([production?.stop(), staging?.stop()]);
+  });
+
+  it.each(['postgres', 'rest'] as const)('is named as drift before writing; a DEFAULT partition in staging takes its rows (via %s)', async (via) => {
+    await query(staging.adminUrl, 'TRUNCATE public.readings');
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    for (const extra of [['--dry-run'], [], ['--mode', 'mirror']]) {
+      const refused = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'readings', ...extra], { env, cwd });
+      expect(refused.code, `${extra.join(' ')}: ${refused.stdout}${refused.stderr}`).toBe(1);
+      expect(refused.stdout + refused.stderr).toContain(
+        "Partitions production has and staging's tree lacks: public.readings_2 (FOR VALUES IN (2)). Their rows would find no partition in staging",
+      );
+    }
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.readings')).toEqual([{ n: 0 }]);
+    await query(staging.adminUrl, `SET ROLE postgres; CREATE TABLE IF NOT EXISTS public.readings_rest PARTITION OF public.readings DEFAULT`);
+    const taken = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'readings'], { env, cwd });
+    expect(taken.code, taken.stdout + taken.stderr).toBe(0);
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.readings_rest')).toEqual([{ n: 10 }]);
+    await query(staging.adminUrl, `SET ROLE postgres; DROP TABLE public.readings_rest`);
   });
 });

@@ -39,6 +39,11 @@ const foreignKey = z.object({
 const table = z.object({
   ...tableRef,
   kind: z.enum(['table', 'partitioned']),
+  /** Absent from functions before version 19; null for a table not partitioned. */
+  partitions: z
+    .array(z.object({ name: z.string(), parent: z.string(), bound: z.string() }))
+    .nullable()
+    .optional(),
   rlsEnabled: z.boolean(),
   rlsHidesRows: z.boolean(),
   readable: z.boolean(),

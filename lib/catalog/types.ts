@@ -113,8 +113,20 @@ export interface Trigger {
   definition: string;
 }
 
+/** One partition of a partitioned table's tree, any level. */
+export interface Partition {
+  /** schema.name, quoted where SQL needs it. */
+  name: string;
+  /** The partitioned table it is attached to, quoted the same way. */
+  parent: string;
+  /** As pg_get_expr prints it: `FOR VALUES IN (2)`, `DEFAULT`. */
+  bound: string;
+}
+
 export interface Table extends TableRef {
   kind: 'table' | 'partitioned';
+  /** A partitioned table's partitions, every level; null for a table not partitioned, undefined from REST functions before version 19. */
+  partitions?: Partition[] | null;
   rlsEnabled: boolean;
   /** Row-level security hides rows of this table from the role that read the catalog. */
   rlsHidesRows: boolean;

@@ -89,6 +89,22 @@ SELECT pg_catalog.jsonb_build_object(
         'schema', r.schema_name,
         'name', r.table_name,
         'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' ELSE 'table' END,
+        -- A partitioned table's partitions, every level: each with the
+        -- partitioned table it is attached to and its bound as PostgreSQL
+        -- prints it ('FOR VALUES IN (2)', 'DEFAULT'). A row production holds
+        -- in a partition whose bound staging's tree lacks finds no partition
+        -- there.
+        'partitions', CASE WHEN r.relkind = 'p' THEN (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'name', pg_catalog.format('%I.%I', pn.nspname, pc.relname),
+                   'parent', pg_catalog.format('%I.%I', qn.nspname, qc.relname),
+                   'bound', pg_catalog.pg_get_expr(pc.relpartbound, pc.oid)) ORDER BY pn.nspname, pc.relname), '[]')
+          FROM pg_catalog.pg_partition_tree(r.oid) tree
+          JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid
+          JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+          JOIN pg_catalog.pg_class qc ON qc.oid = tree.parentrelid
+          JOIN pg_catalog.pg_namespace qn ON qn.oid = qc.relnamespace
+          WHERE tree.parentrelid IS NOT NULL) END,
         'rlsEnabled', r.relrowsecurity,
         -- Row-level security filters what the role reading this catalog sees
         -- of the table: it neither bypasses RLS nor owns the table (owners
