@@ -58,7 +58,7 @@ export async function readTables(url: string, schemas: string[]): Promise<{ copi
       rows: `${row.partitioned ? '' : 'ONLY '}${quote(row.schema)}.${quote(row.name)}`,
       columns: row.columns.map(quote).join(', '),
       format: portable(row) ? ('binary' as const) : ('text' as const),
-      leftOut: neverCopiedReason(row) ?? onRequestReason(row),
+      leftOut: neverCopiedReason(row) ?? onRequestReason({ ...row, columns: row.columns.map((name) => ({ name })) }),
     }));
     // What a schema-wide sync leaves out (Auth's migrations and sign-in state)
     // is neither copied nor compared, for any contender.

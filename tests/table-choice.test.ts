@@ -3,7 +3,9 @@
 // another case), and one that names none is refused rather than dropped
 // with its `where`; an app's migration tool's record of what ran
 // (_prisma_migrations, schema_migrations) is each database's own, left out
-// of a schema-wide sync and copied only when named.
+// of a schema-wide sync and copied only when named; so is a job queue's work
+// still to do (Oban's oban_jobs, graphile-worker's schema), which staging's
+// workers would run a second time.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +22,20 @@ const HISTORY = `
   CREATE TABLE analytics.schema_migrations (version varchar PRIMARY KEY);
   CREATE TABLE public.__diesel_schema_migrations (version varchar(50) PRIMARY KEY, run_on timestamp NOT NULL DEFAULT now());`;
 
+// Oban's queue in public, graphile-worker's in its own schema, Laravel's
+// `jobs`, and an app's own `jobs` (postings) that is no queue at all.
+const QUEUES = `
+  CREATE TABLE public.oban_jobs (id bigserial PRIMARY KEY, state text NOT NULL, queue text NOT NULL, worker text NOT NULL, args jsonb NOT NULL);
+  CREATE SCHEMA graphile_worker;
+  CREATE TABLE graphile_worker._private_jobs (id bigserial PRIMARY KEY, task_identifier text NOT NULL, payload json NOT NULL);
+  CREATE TABLE analytics.jobs (id bigserial PRIMARY KEY, queue text NOT NULL, payload text NOT NULL, attempts smallint NOT NULL, available_at integer NOT NULL);
+  CREATE TABLE public.jobs (id bigserial PRIMARY KEY, title text NOT NULL, queue text);`;
+const QUEUED = `
+  INSERT INTO public.oban_jobs (state, queue, worker, args) VALUES ('available', 'mailers', 'App.Welcome', '{"to": "guest@example.com"}');
+  INSERT INTO graphile_worker._private_jobs (task_identifier, payload) VALUES ('send_invoice', '{"invoice": 7}');
+  INSERT INTO analytics.jobs (queue, payload, attempts, available_at) VALUES ('default', '{"job": "SendReminder"}', 0, 0);
+  INSERT INTO public.jobs (title) VALUES ('Night porter')`;
+
 const countries = (url: string, where = 'true') =>
   query<{ country_code: string }>(url, `SELECT country_code FROM public.sire_countries WHERE ${where} ORDER BY 1`).then((rows) =>
     rows.map((row) => row.country_code),
@@ -30,12 +46,13 @@ describe('the tables a run copies', () => {
   let staging: Project;
   beforeAll(async () => {
     [production, staging] = await Promise.all([stack.createProject('choice_prod', { fill: 'tiny' }), stack.createProject('choice_staging')]);
-    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${HISTORY}; NOTIFY pgrst, 'reload schema'`);
+    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${HISTORY}; ${QUEUES}; NOTIFY pgrst, 'reload schema'`);
     await query(
       production.adminUrl,
       `INSERT INTO public._prisma_migrations VALUES ('1', '20260101_init', now());
        INSERT INTO analytics.schema_migrations VALUES ('20260101000000');
-       INSERT INTO public.__diesel_schema_migrations VALUES ('20260101000000')`,
+       INSERT INTO public.__diesel_schema_migrations VALUES ('20260101000000');
+       ${QUEUED}`,
     );
   });
   afterAll(async () => {
@@ -105,6 +122,30 @@ describe('the tables a run copies', () => {
       const named = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'public._prisma_migrations'], { env, cwd });
       expect(named.code, named.stdout + named.stderr).toBe(0);
       expect(await query(staging.adminUrl, 'SELECT migration_name FROM public._prisma_migrations')).toEqual([{ migration_name: '20260101_init' }]);
+    },
+  );
+
+  it.each(['postgres', 'rest'] as const)(
+    "leaves a job queue's pending work out of a schema-wide sync, copies an app's own jobs table, and a queue when named (via %s)",
+    async (via) => {
+      const env = envFor(production, staging);
+      const cwd = emptyDirectory();
+      await query(staging.adminUrl, 'TRUNCATE public.oban_jobs, graphile_worker._private_jobs, analytics.jobs, public.jobs');
+      const schemaWide = ['--via', via, '--yes', '--no-backup', '--schemas', 'public,analytics,graphile_worker'];
+      const plan = await runScript('sync.ts', [...schemaWide, '--dry-run'], { env, cwd });
+      expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+      expect(plan.stdout).toContain("public.oban_jobs: only when named with --tables: it is Oban's job queue: staging's workers would run the jobs");
+      expect(plan.stdout).toContain("graphile_worker._private_jobs: only when named with --tables: it is graphile-worker's job queue");
+      expect(plan.stdout).toContain("analytics.jobs: only when named with --tables: it is Laravel's job queue");
+      const run = await runScript('sync.ts', schemaWide, { env, cwd });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const queued = `SELECT (SELECT count(*) FROM public.oban_jobs) + (SELECT count(*) FROM graphile_worker._private_jobs) + (SELECT count(*) FROM analytics.jobs) AS jobs`;
+      expect(await query(staging.adminUrl, queued)).toEqual([{ jobs: '0' }]);
+      expect(await query(staging.adminUrl, 'SELECT title FROM public.jobs')).toEqual([{ title: 'Night porter' }]);
+
+      const named = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'oban_jobs'], { env, cwd });
+      expect(named.code, named.stdout + named.stderr).toBe(0);
+      expect(await query(staging.adminUrl, 'SELECT worker FROM public.oban_jobs')).toEqual([{ worker: 'App.Welcome' }]);
     },
   );
 });

@@ -3,7 +3,8 @@
 // rows are the app's data and sync like any table; the services' own
 // bookkeeping, each project's sign-in state and Storage's work in progress
 // (and what lives outside the database) do not.
-import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type Column, type Table, type TableRef } from '../catalog/types.ts';
+import { jobQueueReason } from './job-queues.ts';
 import { migrationHistoryReason } from './migration-history.ts';
 import type { SyncMode } from './mode.ts';
 
@@ -25,11 +26,12 @@ export function neverCopiedReason(table: TableRef): string | undefined {
 
 /**
  * Copied only when named with --tables: each project's own state in Auth and
- * Storage (projectStateReason), and an app's migration tool's record of what
- * ran (migration-history.ts).
+ * Storage (projectStateReason), an app's migration tool's record of what
+ * ran (migration-history.ts), and a job queue's work still to do
+ * (job-queues.ts).
  */
-export function onRequestReason(table: TableRef): string | undefined {
-  return projectStateReason(table) ?? migrationHistoryReason(table);
+export function onRequestReason(table: TableRef & { columns?: Pick<Column, 'name'>[] }): string | undefined {
+  return projectStateReason(table) ?? migrationHistoryReason(table) ?? jobQueueReason(table);
 }
 
 function projectStateReason(table: TableRef): string | undefined {
