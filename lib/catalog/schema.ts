@@ -39,7 +39,7 @@ const foreignKey = z.object({
 const table = z.object({
   ...tableRef,
   kind: z.enum(['table', 'partitioned']),
-  /** Absent from functions before version 19; null for a table not partitioned. */
+  /** Absent from functions before version 20; null for a table not partitioned. */
   partitions: z
     .array(z.object({ name: z.string(), parent: z.string(), bound: z.string() }))
     .nullable()
@@ -66,6 +66,16 @@ export const CATALOG = z.object({
   role: z.string(),
   /** Absent from functions before version 19. */
   schemas: z.array(z.string()).optional(),
+  /** Absent from functions before version 20. */
+  otherRelations: z
+    .array(
+      z.object({
+        ...tableRef,
+        kind: z.enum(['view', 'materialized view', 'foreign table', 'partition']),
+        partitionOf: z.object(tableRef).nullable(),
+      }),
+    )
+    .optional(),
   tables: z.array(table),
   /** Absent from functions before version 18. */
   types: z

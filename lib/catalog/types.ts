@@ -125,7 +125,7 @@ export interface Partition {
 
 export interface Table extends TableRef {
   kind: 'table' | 'partitioned';
-  /** A partitioned table's partitions, every level; null for a table not partitioned, undefined from REST functions before version 19. */
+  /** A partitioned table's partitions, every level; null for a table not partitioned, undefined from REST functions before version 20. */
   partitions?: Partition[] | null;
   rlsEnabled: boolean;
   /** Row-level security hides rows of this table from the role that read the catalog. */
@@ -154,10 +154,19 @@ export interface Catalog {
   role: string;
   /** Every schema but PostgreSQL's own, with tables or without (absent from REST functions before version 19). */
   schemas?: string[];
+  /** Views, materialized views, foreign tables and partitions: names a user may give that are no table supasync copies (absent from REST functions before version 20). */
+  otherRelations?: OtherRelation[];
   tables: Table[];
   /** Enums and composite types (absent from REST functions before version 18). */
   types?: UserType[];
   sequences: Sequence[];
+}
+
+/** A relation that is not copied as a table of its own. */
+export interface OtherRelation extends TableRef {
+  kind: 'view' | 'materialized view' | 'foreign table' | 'partition';
+  /** A partition's partitioned table, the root of its tree: the table its rows are copied with. */
+  partitionOf: TableRef | null;
 }
 
 /** An enum (its labels, in order) or a composite type (its attributes, in order); the other field null. */

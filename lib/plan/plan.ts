@@ -9,7 +9,7 @@ import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching } from '../catalog/links.ts';
 import { planSequences } from './sequences.ts';
-import { optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
+import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
 
@@ -98,7 +98,14 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     sequences: planSequences(production, staging, selection, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
-    leftOut: selection.tables?.length ? [] : leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
+    leftOut: selection.tables?.length
+      ? []
+      : [
+          ...leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
+          ...(production.otherRelations ?? [])
+            .filter((relation) => relation.kind === 'foreign table' && selection.schemas.includes(relation.schema))
+            .map((relation) => ({ table: ref(relation), reason: `is a foreign table: ${FOREIGN_TABLE}`, onRequest: false })),
+        ],
     projectState: projectStateOf(staging, selected),
   };
 }

@@ -3,7 +3,7 @@
 // less (or more) than the user meant. Of Supabase's auth and storage schemas,
 // a schema-wide sync leaves out what supabase.ts says.
 import { UsageError } from '../errors.ts';
-import { qualifiedName, type Catalog, type Table, type TableRef } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type OtherRelation, type Table, type TableRef } from '../catalog/types.ts';
 import { managedSchemaReason } from './managed.ts';
 import type { SyncMode } from './mode.ts';
 import { neverCopiedReason, onRequestReason } from './supabase.ts';
@@ -141,6 +141,7 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
   if (exact.length + folded.length > 1) {
     throw new UsageError(`${flag} ${name} matches several tables: ${folded.map(qualifiedName).join(', ')}. Write it as schema.table.`);
   }
+  refuseOtherRelation(catalog, { schema, table, quoted, foldSchema, schemas }, name, flag);
   const near = candidates
     .filter(
       (t) =>
@@ -156,6 +157,51 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
   }
   throw new UsageError(`${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`);
 }
+
+/**
+ * A name that is no table supasync copies but some other relation of
+ * production's (a partition, a view, a materialized view, a foreign table)
+ * is told as what it is, with what to name instead, not as a typo.
+ */
+function refuseOtherRelation(
+  catalog: Catalog,
+  name: { schema?: string; table: string; quoted: boolean; foldSchema: boolean; schemas: string[] },
+  given: string,
+  flag: string,
+): void {
+  const inSchema = (relation: OtherRelation) =>
+    name.schema
+      ? relation.schema === name.schema || (name.foldSchema && relation.schema.toLowerCase() === name.schema.toLowerCase())
+      : name.schemas.includes(relation.schema);
+  const candidates = (catalog.otherRelations ?? []).filter(inSchema);
+  const exact = candidates.filter((relation) => relation.name === name.table);
+  const folded = name.quoted ? [] : candidates.filter((relation) => relation.name.toLowerCase() === name.table.toLowerCase());
+  const [relation] = exact.length ? exact : folded;
+  if (!relation || exact.length > 1 || (!exact.length && folded.length > 1)) return;
+  throw new UsageError(`${flag} ${given}: ${qualifiedName(relation)} ${whatItIs(relation, flag)}`);
+}
+
+function whatItIs(relation: OtherRelation, flag: string): string {
+  switch (relation.kind) {
+    case 'partition': {
+      const root = relation.partitionOf ? qualifiedName(relation.partitionOf) : 'its partitioned table';
+      const rows = flag === '--exclude' ? 'to leave its rows out' : 'to copy only its rows';
+      return (
+        `is a partition of ${root}, not a table copied on its own: its rows are copied with ${root}. ` +
+        `Name ${root}; ${rows}, give ${root} a \`where\` on its partition key in supasync.config.json's tables.`
+      );
+    }
+    case 'view':
+      return "is a view, not a table: it holds no rows of its own, and shows staging's once the tables it reads are copied. Name those tables.";
+    case 'materialized view':
+      return 'is a materialized view, not a table: staging refreshes its own once the tables it reads are copied (docs/usage.md, "Materialized views"). Name those tables.';
+    case 'foreign table':
+      return `is a foreign table: ${FOREIGN_TABLE}, so supasync does not copy it.`;
+  }
+}
+
+/** Why a foreign table is never copied. */
+export const FOREIGN_TABLE = "its rows live on the server it reads (postgres_fdw, file_fdw, a wrapper), not in production's database";
 
 /**
  * Of tables of one name in several schemas, the app's: Supabase's services

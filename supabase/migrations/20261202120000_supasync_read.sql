@@ -82,6 +82,30 @@ SELECT pg_catalog.jsonb_build_object(
   -- that exists and holds none yet from a typo.
   'schemas', (SELECT COALESCE(pg_catalog.jsonb_agg(n.nspname ORDER BY n.nspname), '[]') FROM pg_catalog.pg_namespace n
               WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
+  -- The relations a user may name that are not tables supasync copies:
+  -- views, materialized views, foreign tables and partitions (with the
+  -- partitioned table whose rows they hold). --tables says what such a name
+  -- is rather than "no such table", and a foreign table in a synced schema
+  -- is named in the plan as not copied.
+  'otherRelations', (
+    SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'schema', n.nspname,
+             'name', c.relname,
+             'kind', CASE WHEN c.relispartition THEN 'partition'
+                          WHEN c.relkind = 'v' THEN 'view'
+                          WHEN c.relkind = 'm' THEN 'materialized view'
+                          ELSE 'foreign table' END,
+             'partitionOf', CASE WHEN c.relispartition THEN (
+               SELECT pg_catalog.jsonb_build_object('schema', rn.nspname, 'name', rc.relname)
+               FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+               WHERE rc.oid = pg_catalog.pg_partition_root(c.oid)) END)
+             ORDER BY n.nspname, c.relname), '[]')
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE (c.relkind IN ('v', 'm', 'f') OR c.relkind IN ('r', 'p') AND c.relispartition)
+      AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'supasync_private')
+      AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')),
   'tables', COALESCE((
     SELECT pg_catalog.jsonb_agg(t ORDER BY t ->> 'schema', t ->> 'name')
     FROM (
@@ -1205,7 +1229,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 19 $version$;
+AS $version$ SELECT 20 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
