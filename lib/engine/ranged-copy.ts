@@ -160,7 +160,8 @@ async function withFilters(run: PreparedRun, table: TablePlan, comparison: Omit<
   const keyColumns = table.key?.columns ?? [];
   const written = keysWritten(table, rows);
   const removed = deletesMissing(table.mode) ? rows.remove : [];
-  const clears = clearsFirst && deletesMissing(table.mode);
+  // Staging's own columns (--allow-drift) would go back to their defaults on rows deleted and written afresh: those are upserted.
+  const clears = clearsFirst && deletesMissing(table.mode) && !table.drift.some((drift) => drift.kind === 'extra-columns');
   const rewritten = clears && !rows.every ? keysRewritten(rows) : [];
   const [write, remove, rewrite] = await Promise.all([
     written.length ? run.production.keyFilter(table.table, keyColumns, written) : null,

@@ -116,7 +116,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_set_sequences(jsonb) TO service_role;
 -- updates; an INSERT rule refuses ON CONFLICT), and checks added NOT VALID,
 -- of the table or of a domain its columns are of (production's rows that
 -- predate one would be refused, see below). Each entry is its kind (T
--- trigger, R rule, C table check, D domain check), its mode, its
+-- trigger, R rule, U ON UPDATE rule, C table check, D domain check), its mode, its
 -- relation's (or domain's) oid and its name
 -- ('TA:16384:audit'), disabled on that relation alone (ONLY) until this
 -- transaction enables it again in the mode it had: ALTER TABLE is
@@ -151,7 +151,16 @@ FROM (
   UNION ALL
   SELECT 'R' || r.ev_enabled::text || ':' || r.ev_class::text || ':' || r.rulename::text
   FROM tree JOIN pg_catalog.pg_rewrite r ON r.ev_class = tree.relid CROSS JOIN firing
-  WHERE r.rulename <> '_RETURN' AND r.ev_enabled::text = ANY (firing.modes)
+  WHERE r.rulename <> '_RETURN' AND r.ev_type <> '2' AND r.ev_enabled::text = ANY (firing.modes)
+  UNION ALL
+  -- An ON UPDATE rule refuses INSERT ... ON CONFLICT whatever its mode,
+  -- disabled too (PostgreSQL counts it before it looks at whether it
+  -- fires): dropped, and created again as it was, in its mode
+  -- ('UO:16384:12:keep_historyCREATE RULE keep_history AS ...;').
+  SELECT 'U' || r.ev_enabled::text || ':' || r.ev_class::text || ':' || pg_catalog.length(r.rulename::text)::text || ':' || r.rulename::text
+         || pg_catalog.pg_get_ruledef(r.oid)
+  FROM tree JOIN pg_catalog.pg_rewrite r ON r.ev_class = tree.relid
+  WHERE r.ev_type = '2'
   UNION ALL
   -- A check added NOT VALID, which production's older rows may break, on a
   -- table (or partition) of the role's own: dropped, and added again NOT
@@ -184,7 +193,13 @@ DROP FUNCTION IF EXISTS supasync_private.enable_trigger_query(regclass, text);
 CREATE OR REPLACE FUNCTION supasync_private.trigger_switch_query(entry text, enable boolean)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $trigger_switch_query$
-SELECT CASE WHEN e.kind = 'C' THEN
+SELECT CASE WHEN e.kind = 'U' THEN
+         CASE WHEN $2::boolean
+           THEN substr(e.check_rest, e.name_length + 1) || CASE e.mode WHEN 'O' THEN ''
+             ELSE pg_catalog.format(' ALTER TABLE ONLY %s %s RULE %I', e.relation,
+                    CASE e.mode WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA' ELSE 'DISABLE' END, left(e.check_rest, e.name_length)) END
+           ELSE pg_catalog.format('DROP RULE %I ON %s', left(e.check_rest, e.name_length), e.relation) END
+       WHEN e.kind = 'C' THEN
          CASE WHEN $2::boolean
            THEN pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', e.relation, left(e.check_rest, e.name_length), substr(e.check_rest, e.name_length + 1))
            ELSE pg_catalog.format('ALTER TABLE ONLY %s DROP CONSTRAINT %I', e.relation, left(e.check_rest, e.name_length)) END
@@ -201,7 +216,7 @@ FROM (
          pg_catalog.split_part($1::text, ':', 2)::pg_catalog.oid::pg_catalog.regclass AS relation,
          pg_catalog.split_part($1::text, ':', 2)::pg_catalog.oid::pg_catalog.regtype AS domain,
          substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2)) + 3) AS rest,
-         CASE WHEN left($1::text, 1) IN ('C', 'D') THEN pg_catalog.split_part($1::text, ':', 3)::integer END AS name_length,
+         CASE WHEN left($1::text, 1) IN ('C', 'D', 'U') THEN pg_catalog.split_part($1::text, ':', 3)::integer END AS name_length,
          substr($1::text, length(pg_catalog.split_part($1::text, ':', 1)) + length(pg_catalog.split_part($1::text, ':', 2))
            + length(pg_catalog.split_part($1::text, ':', 3)) + 4) AS check_rest
 ) e
@@ -266,7 +281,7 @@ FROM (
     UNION ALL
     SELECT 'rule ' || r.rulename::text FROM pg_catalog.pg_rewrite r
     WHERE r.ev_class = pc.oid AND r.rulename <> '_RETURN'
-      AND r.ev_enabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END)
+      AND (r.ev_enabled::text = ANY (CASE WHEN $2::boolean THEN ARRAY['A', 'R'] ELSE ARRAY['O', 'A'] END) OR r.ev_type = '2')
   ) found
   -- The role that writes: in a SECURITY DEFINER function, the function's owner.
   WHERE NOT pg_catalog.pg_has_role(pc.relowner, 'USAGE')

@@ -24,7 +24,7 @@ export const rewritingTriggers = (url: string) =>
      WHERE tgname IN ('hotels_touch_updated_at', 'chat_messages_audit', 'booking_notes_sign', 'sire_countries_mark', 'booking_events_2026_tag',
                      'sire_cities_emptied', 'sire_cities_emptied_always')
      UNION ALL
-     SELECT rulename, ev_enabled::text FROM pg_rewrite WHERE rulename IN ('sire_countries_keep', 'sire_countries_ignore')
+     SELECT rulename, ev_enabled::text FROM pg_rewrite WHERE rulename IN ('sire_countries_keep', 'sire_countries_ignore', 'sire_countries_frozen', 'hotels_keep_name')
      ORDER BY 1`,
   );
 
@@ -33,9 +33,11 @@ export const BOTH_ENABLED = [
   { tgname: 'booking_events_2026_tag', tgenabled: 'A' },
   { tgname: 'booking_notes_sign', tgenabled: 'A' },
   { tgname: 'chat_messages_audit', tgenabled: 'O' },
+  { tgname: 'hotels_keep_name', tgenabled: 'O' },
   { tgname: 'hotels_touch_updated_at', tgenabled: 'O' },
   { tgname: 'sire_cities_emptied', tgenabled: 'O' },
   { tgname: 'sire_cities_emptied_always', tgenabled: 'A' },
+  { tgname: 'sire_countries_frozen', tgenabled: 'D' },
   { tgname: 'sire_countries_ignore', tgenabled: 'R' },
   { tgname: 'sire_countries_keep', tgenabled: 'R' },
   { tgname: 'sire_countries_mark', tgenabled: 'R' },
