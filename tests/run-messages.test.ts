@@ -79,6 +79,48 @@ describe('a run that could not refill what it empties', () => {
     });
   });
 
+  it('takes privileges granted column by column, and names the columns that lack one', async () => {
+    const roles = 'postgres, service_role, authenticated, anon';
+    const columns = 'id, title, content, tags, embedding, source_url';
+    await query(
+      target.adminUrl,
+      `REVOKE INSERT, UPDATE ON public.muva_content FROM ${roles}; GRANT INSERT (${columns}), UPDATE (${columns}) ON public.muva_content TO ${roles}`,
+    );
+    try {
+      for (const via of ['rest', 'postgres']) {
+        const upsert = await runScript('sync.ts', ['--via', via, '--mode', 'upsert', '--tables', 'muva_content'], { env: envFor(source, target) });
+        expect(upsert.code, upsert.stdout + upsert.stderr).toBe(1);
+        expect(upsert.stderr).toContain('public.muva_content: no INSERT (published_at), UPDATE (published_at)');
+        expect(upsert.stderr).toContain('GRANT INSERT (published_at), UPDATE (published_at) ON <table> TO postgres;');
+      }
+      await query(target.adminUrl, `GRANT INSERT (published_at), UPDATE (published_at) ON public.muva_content TO ${roles}`);
+      for (const via of ['rest', 'postgres']) {
+        const upsert = await runScript('sync.ts', ['--via', via, '--mode', 'upsert', '--tables', 'muva_content'], { env: envFor(source, target) });
+        expect(upsert.code, upsert.stdout + upsert.stderr).toBe(0);
+      }
+    } finally {
+      await query(target.adminUrl, `GRANT INSERT, UPDATE ON public.muva_content TO ${roles}`);
+    }
+  });
+
+  it('is refused before a row is written when it may not set a sequence the copied tables draw from, naming it in the GRANT', async () => {
+    const roles = 'postgres, service_role, authenticated, anon';
+    await query(target.adminUrl, `REVOKE UPDATE ON SEQUENCE public.code_embeddings_id_seq FROM ${roles}`);
+    try {
+      for (const via of ['rest', 'postgres']) {
+        const before = await tableDigests(target.adminUrl);
+        const run = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'code_embeddings'], { env: envFor(source, target) });
+        expect(run.code, run.stdout + run.stderr).toBe(1);
+        expect(run.stderr).toContain('sequences the copied tables draw from, set after the rows: no UPDATE on "public"."code_embeddings_id_seq"');
+        expect(run.stderr).toContain('GRANT UPDATE ON SEQUENCE "public"."code_embeddings_id_seq" TO postgres;');
+        expect(run.stderr).toContain('Nothing was changed');
+        expect(await tableDigests(target.adminUrl)).toEqual(before);
+      }
+    } finally {
+      await query(target.adminUrl, `GRANT UPDATE ON SEQUENCE public.code_embeddings_id_seq TO ${roles}`);
+    }
+  });
+
   it('says in the plan and the summary that REST reads no single snapshot; the direct path does not', async () => {
     const restPlan = await runScript('sync.ts', ['--dry-run', '--via', 'rest', ...ALL], { env: envFor(source, target) });
     expect(restPlan.stdout).toContain('not from one snapshot');

@@ -295,20 +295,52 @@ $foreign_triggers$;
 -- reads the conflicting row. For supasync_write_checks below, and asked the
 -- same on the direct path; lib/transport/write-privileges.ts words the
 -- refusal. Tables staging lacks are skipped.
---   -> [{"schema", "name", "privileges": ["INSERT", ...]}, ...]
+--   -> [{"schema", "name", "privileges": ["INSERT", ...], "sequence": false}, ...]
 CREATE OR REPLACE FUNCTION supasync_private.missing_privileges(tables jsonb)
 RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
 AS $missing_privileges$
-SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', schema_name, 'name', table_name, 'privileges', missing)
-                                     ORDER BY schema_name, table_name), '[]')
+SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', schema_name, 'name', table_name, 'privileges', missing, 'sequence', sequence)
+                                     ORDER BY sequence, schema_name, table_name), '[]')
 FROM (
-  SELECT n.nspname AS schema_name, c.relname AS table_name,
-         pg_catalog.array_agg(p.privilege ORDER BY p.privilege) FILTER (WHERE NOT pg_catalog.has_table_privilege(c.oid, p.privilege)) AS missing
+  SELECT n.nspname AS schema_name, c.relname AS table_name, false AS sequence,
+         pg_catalog.array_agg(CASE WHEN p.privilege = 'TRUNCATE' OR lacking.columns = lacking.of THEN p.privilege
+                                   ELSE p.privilege || ' (' || lacking.names || ')' END ORDER BY p.privilege)
+           FILTER (WHERE NOT pg_catalog.has_table_privilege(c.oid, p.privilege) AND (p.privilege = 'TRUNCATE' OR lacking.of = 0 OR lacking.columns > 0)) AS missing
   FROM pg_catalog.jsonb_array_elements($1::jsonb) AS wanted
   JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
   CROSS JOIN pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'TRUNCATE']) AS p(privilege)
+  -- Granted column by column (GRANT INSERT (a, b) ON t) is granted where
+  -- every column is: the columns that lack it are named, so the GRANT the
+  -- refusal prints is the one that is missing.
+  CROSS JOIN LATERAL (
+    SELECT pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.has_column_privilege(c.oid, a.attnum, p.privilege)) AS columns,
+           pg_catalog.count(*) AS of,
+           pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+             FILTER (WHERE NOT pg_catalog.has_column_privilege(c.oid, a.attnum, p.privilege)) AS names
+    FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND p.privilege <> 'TRUNCATE'
+      -- A generated column is never written: its INSERT and UPDATE are not needed.
+      AND (a.attgenerated = '' OR p.privilege = 'SELECT')
+  ) lacking
   GROUP BY 1, 2
+  UNION ALL
+  -- The sequences the tables' columns draw from (owned, an identity's, or
+  -- named in a default), which the run sets after the rows: UPDATE, which
+  -- setval needs, checked before a row is written rather than after all of them.
+  SELECT DISTINCT sn.nspname, sc.relname, true, ARRAY['UPDATE']
+  FROM pg_catalog.jsonb_array_elements($1::jsonb) AS wanted
+  JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
+  JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    AND (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = c.oid AND d.deptype IN ('a', 'i')
+         OR d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+            AND d.objid IN (SELECT ad.oid FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = c.oid))
+  JOIN pg_catalog.pg_class sc ON sc.oid = CASE WHEN d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass THEN d.objid ELSE d.refobjid END
+    AND sc.relkind = 'S'
+  JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+  -- In a CASE: the planner may test rows before the join keeps sequences alone (an index also depends on its table).
+  WHERE CASE WHEN sc.relkind = 'S' THEN NOT pg_catalog.has_sequence_privilege(sc.oid, 'UPDATE') ELSE false END
 ) found
 WHERE missing IS NOT NULL
 $missing_privileges$;

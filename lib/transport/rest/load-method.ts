@@ -34,7 +34,7 @@ const WRITE_CHECKS = z.object({
   /** With the replica role: triggers enabled ALWAYS or REPLICA on tables the functions' owner does not own (absent before version 8). */
   foreign_replica_triggers: z.array(z.object({ table: z.string(), owner: z.string(), triggers: z.array(z.string()) })).optional(),
   /** Absent from functions installed before this check existed. */
-  missing_privileges: z.array(z.object({ schema: z.string(), name: z.string(), privileges: z.array(z.string()) })).optional(),
+  missing_privileges: z.array(z.object({ schema: z.string(), name: z.string(), privileges: z.array(z.string()), sequence: z.boolean().optional() })).optional(),
 });
 
 export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): Promise<RestLoad> {
