@@ -151,4 +151,21 @@ describe('a REST sync whose staging functions may not set session_replication_ro
       await query(staging.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries WHERE name = 'Renamed in staging' OR country_code = 'ZZQ'`),
     ).toEqual([{ n: 1 }]);
   });
+
+  it('writes a table whose foreign key staging defers (DEFERRABLE INITIALLY DEFERRED) and whose triggers it disables around each batch', async () => {
+    const key = `SELECT conname FROM pg_constraint WHERE conrelid = 'public.booking_notes'::regclass AND contype = 'f' AND confrelid = 'public.guest_reservations'::regclass`;
+    const [{ conname }] = (await query<{ conname: string }>(staging.adminUrl, key)) as [{ conname: string }];
+    await query(staging.adminUrl, `ALTER TABLE public.booking_notes ALTER CONSTRAINT "${conname}" DEFERRABLE INITIALLY DEFERRED`);
+    try {
+      const result = await sync(['--no-backup', '--tables', 'booking_notes', '--with-parents']);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const digests = ['public'];
+      expect((await tableDigests(staging.adminUrl, digests))['public.booking_notes']).toEqual(
+        (await tableDigests(production.adminUrl, digests))['public.booking_notes'],
+      );
+      expect(await rewritingTriggers(staging.adminUrl)).toEqual(BOTH_ENABLED);
+    } finally {
+      await query(staging.adminUrl, `ALTER TABLE public.booking_notes ALTER CONSTRAINT "${conname}" NOT DEFERRABLE`);
+    }
+  });
 });

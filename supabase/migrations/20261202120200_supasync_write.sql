@@ -238,13 +238,19 @@ BEGIN
 END
 $disable$;
 
--- Each trigger and rule user_triggers listed, enabled again in its mode.
+-- Each trigger and rule user_triggers listed, enabled again in its mode,
+-- once the request's rows are written. A table with checks still pending (a
+-- foreign key DEFERRABLE INITIALLY DEFERRED, without the replica role)
+-- cannot be altered: they are run now, as the request's COMMIT would.
 CREATE OR REPLACE FUNCTION supasync_private.enable_triggers(relation regclass, triggers text[])
 RETURNS void LANGUAGE plpgsql SET search_path = ''
 AS $enable$
 DECLARE
   entry text;
 BEGIN
+  IF cardinality(triggers) > 0 THEN
+    SET CONSTRAINTS ALL IMMEDIATE;
+  END IF;
   FOREACH entry IN ARRAY triggers LOOP
     EXECUTE supasync_private.trigger_switch_query(entry, true);
   END LOOP;
