@@ -13,7 +13,9 @@ const { stack } = sharedStack();
 
 const SCHEMA = `
   CREATE SCHEMA ahead;
-  CREATE TABLE ahead.assets (id int PRIMARY KEY, title text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`;
+  CREATE TABLE ahead.assets (id int PRIMARY KEY, title text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+  CREATE SCHEMA tiers;
+  CREATE TABLE tiers.users (id int PRIMARY KEY, name text NOT NULL);`;
 
 const rows = (url: string, columns: string) => query(url, `SELECT ${columns} FROM ahead.assets ORDER BY id`);
 
@@ -25,9 +27,11 @@ describe('a re-sync of a table staging has more columns of (--allow-drift)', () 
     for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
     await query(
       staging.adminUrl,
-      `SET ROLE postgres; ALTER TABLE ahead.assets ADD COLUMN visibility text NOT NULL DEFAULT 'timeline'; NOTIFY pgrst, 'reload schema'`,
+      `SET ROLE postgres; ALTER TABLE ahead.assets ADD COLUMN visibility text NOT NULL DEFAULT 'timeline';
+       INSERT INTO tiers.users VALUES (7, 'staging''s own'); ALTER TABLE tiers.users ADD COLUMN tier text NOT NULL DEFAULT 'free'; ALTER TABLE tiers.users ALTER COLUMN tier DROP DEFAULT;
+       NOTIFY pgrst, 'reload schema'`,
     );
-    await query(production.adminUrl, `NOTIFY pgrst, 'reload schema'`);
+    await query(production.adminUrl, `INSERT INTO tiers.users VALUES (1, 'production''s'); NOTIFY pgrst, 'reload schema'`);
   });
   afterAll(async () => {
     await Promise.all([production?.stop(), staging?.stop()]);
@@ -61,4 +65,19 @@ describe('a re-sync of a table staging has more columns of (--allow-drift)', () 
     expect(await rows(staging.adminUrl, 'id, title')).toEqual(await rows(production.adminUrl, 'id, title'));
     expect(await query(staging.adminUrl, 'SELECT DISTINCT visibility FROM ahead.assets')).toEqual([{ visibility: 'archive' }]);
   });
+
+  it.each(['postgres', 'rest'] as const)(
+    "refuses before writing where staging's own column is NOT NULL without a default, the dry run too (via %s)",
+    async (via) => {
+      const env = envFor(production, staging);
+      const cwd = emptyDirectory();
+      for (const extra of [['--dry-run'], []]) {
+        const run = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--schemas', 'tiers', '--allow-drift', ...extra], { env, cwd });
+        expect(run.code, run.stdout + run.stderr).toBe(1);
+        expect(run.stderr).toContain('Staging has columns production lacks that are NOT NULL without a default');
+        expect(run.stderr).toContain('  tiers.users: tier');
+      }
+      expect(await query(staging.adminUrl, 'SELECT id, name, tier FROM tiers.users')).toEqual([{ id: 7, name: "staging's own", tier: 'free' }]);
+    },
+  );
 });

@@ -395,6 +395,29 @@ function movedValueHint(error: unknown, session: SyncSession, running: TablePlan
  * common columns; a table staging lacks can never be copied. Upserts need a
  * key on every table.
  */
+/**
+ * With --allow-drift a copied row leaves staging's own columns to their
+ * defaults: one NOT NULL without a default refuses every row, the upsert's
+ * too (PostgreSQL checks the row proposed for insertion before ON CONFLICT).
+ * Found before writing, where over REST the table would be emptied first.
+ */
+function refuseRequiredExtraColumns(drifted: TablePlan[]): void {
+  const required = drifted.flatMap((table) =>
+    table.drift.flatMap((drift) =>
+      drift.kind === 'extra-columns' && drift.columns.some((column) => column.required)
+        ? [{ table: qualifiedName(table.table), columns: drift.columns.filter((column) => column.required).map((column) => column.name) }]
+        : [],
+    ),
+  );
+  if (!required.length) return;
+  throw new DatabaseError(
+    `Staging has columns production lacks that are NOT NULL without a default; every row copied would leave them NULL, and nothing was written:\n` +
+      required.map(({ table, columns }) => `  ${table}: ${columns.join(', ')}`).join('\n') +
+      '\nGive them a default in staging (ALTER TABLE ... ALTER COLUMN ... SET DEFAULT ...), apply that migration to production too, ' +
+      'or leave those tables out with --exclude.',
+  );
+}
+
 function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>) {
   const drifted = run.plan.tables.filter((table) => table.drift.length);
   const sequencesMissing = sequencesMissingInStaging(run.plan.sequences);
@@ -405,9 +428,11 @@ function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>
     ];
     throw new DatabaseError(
       `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
-        'Apply the same migrations to staging, leave these tables out with --exclude, or copy the common columns with --allow-drift.',
+        'Apply the migrations one side lacks (staging behind production, or production behind a staging a migration ahead), ' +
+        'leave these tables out with --exclude, or copy the common columns with --allow-drift.',
     );
   }
+  refuseRequiredExtraColumns(drifted);
   const skipped = drifted
     .filter((table) => table.drift.some((d) => d.kind === 'missing-table'))
     .map((table) => ({ table: qualifiedName(table.table), reason: 'staging has no such table' }));
