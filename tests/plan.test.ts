@@ -238,6 +238,11 @@ describe('planning a targeted sync', () => {
     expect(chosen(['"MixedCase"'])).toEqual(['MixedCase']);
     expect(chosen(['"mixedcase"'])).toEqual(['mixedcase']);
     expect(() => chosen(['"Mixedcase"'])).toThrow(/--tables "Mixedcase": production has no such table/);
+    // Unquoted, MixedCase is mixedcase to SQL: with both tables there, neither is guessed.
+    expect(() => chosen(['public.MixedCase'])).toThrow(
+      '--tables public.MixedCase matches two tables: public."MixedCase" and public.mixedcase. Write public."MixedCase" for the first (SQL reads the unquoted name as public.mixedcase), or public.mixedcase for the second.',
+    );
+    expect(() => chosen(['MIXEDCASE'])).toThrow('Write the one meant as SQL quotes it, schema and name: public."MixedCase", public.mixedcase.');
     expect(() => chosen(['public."Guest List'])).toThrow(/public."Guest List: not a table name\. Write it as name, schema\.name, or with SQL's double quotes/);
   });
 

@@ -16,7 +16,7 @@ const HISTORY_TABLES: Record<string, string> = {
   pgmigrations: 'node-pg-migrate',
   SequelizeMeta: 'Sequelize',
   mikro_orm_migrations: 'MikroORM',
-  schema_migrations: 'Rails, golang-migrate or dbmate',
+  schema_migrations: 'Rails, Ecto, golang-migrate or dbmate',
   ar_internal_metadata: 'Rails',
   flyway_schema_history: 'Flyway',
   databasechangelog: 'Liquibase',

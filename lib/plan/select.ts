@@ -133,13 +133,24 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
   const inSchema = (t: Table) => (schema ? t.schema === schema || (foldSchema && t.schema.toLowerCase() === schema.toLowerCase()) : schemas.includes(t.schema));
   const candidates = catalog.tables.filter(inSchema);
   const exact = preferApps(candidates.filter((t) => t.name === table));
+  // Unquoted, `User` is `user` to SQL: where both tables exist, which one is meant is not guessed.
+  const lowered = !quoted && table !== table.toLowerCase() ? candidates.filter((t) => t.name === table.toLowerCase()) : [];
+  if (exact.length === 1 && exact[0] && lowered.length === 1 && lowered[0]) {
+    throw new UsageError(
+      `${flag} ${name} matches two tables: ${quotedName(exact[0])} and ${quotedName(lowered[0])}. ` +
+        `Write ${quotedName(exact[0])} for the first (SQL reads the unquoted name as ${quotedName(lowered[0])}), or ${quotedName(lowered[0])} for the second.`,
+    );
+  }
   if (exact.length === 1 && exact[0]) return exact[0];
   // A quoted name means its case: `"Bookings"` is not `bookings`.
   const folded = quoted ? [] : preferApps(candidates.filter((t) => t.name.toLowerCase() === table.toLowerCase()));
   if (exact.length === 0 && folded.length === 1 && folded[0]) return folded[0];
   const where = schema ? `schema "${schema}"` : `schemas ${schemas.join(', ')}`;
   if (exact.length + folded.length > 1) {
-    throw new UsageError(`${flag} ${name} matches several tables: ${folded.map(qualifiedName).join(', ')}. Write it as schema.table.`);
+    throw new UsageError(
+      `${flag} ${name} matches several tables: ${folded.map(qualifiedName).join(', ')}. ` +
+        `Write the one meant as SQL quotes it, schema and name: ${folded.map(quotedName).join(', ')}.`,
+    );
   }
   refuseOtherRelation(catalog, { schema, table, quoted, foldSchema, schemas }, name, flag);
   const near = candidates
@@ -248,6 +259,12 @@ function tableName(name: string): { schema?: string; table: string; quoted: bool
     );
   }
   return second === undefined ? { table: first, quoted: true } : { schema: first, table: second, quoted: true };
+}
+
+/** schema.name with SQL's quotes where a part needs them to keep its case or characters: what --tables takes back. */
+function quotedName(table: TableRef): string {
+  const part = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`);
+  return `${part(table.schema)}.${part(table.name)}`;
 }
 
 function unique(tables: Table[]): Table[] {
