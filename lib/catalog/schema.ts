@@ -51,6 +51,8 @@ const table = z.object({
   columns: z.array(column),
   primaryKey: key.nullable(),
   uniqueKeys: z.array(key.extend({ nullsNotDistinct: z.boolean() })),
+  /** Absent from functions before version 20. */
+  uniqueColumns: z.array(z.string()).optional(),
   foreignKeys: z.array(foreignKey),
   sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
   triggers: z.array(z.object({ name: z.string(), enabled: z.boolean(), definition: z.string() })),

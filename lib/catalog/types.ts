@@ -137,6 +137,8 @@ export interface Table extends TableRef {
   columns: Column[];
   primaryKey: Key | null;
   uniqueKeys: UniqueKey[];
+  /** Every column a unique index reads, partial and expression indexes included (a predicate's columns too); absent from REST functions before version 20. */
+  uniqueColumns?: string[];
   foreignKeys: ForeignKey[];
   sequences: OwnedSequence[];
   triggers: Trigger[];

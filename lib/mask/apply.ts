@@ -131,14 +131,15 @@ export async function loadMasker(key: MaskKey, masks: TableMask[], directory: st
 }
 
 /** The table's masked columns and their rules, and what to do when staging refuses their values. */
-export function maskedColumnsHint(table: TableMask): string {
+export function maskedColumnsHint(table: TableMask, code?: string): string {
   const rules = table.columns.flatMap((column) =>
     column.rules.map(({ path, rule }) => `${[column.column, ...path].join('.')}: ${describeRule(rule)} (${rule.origin})`),
   );
-  return (
-    `Its masked columns: ${rules.join('; ')}. ` +
-    'Choose rules whose values pass the column\'s constraints (a template or fixed value that matches its CHECK, your own module), or "keep" a column that holds no personal data.'
-  );
+  // Two rows masked to one value (23505, 23P01): only values that keep the HMAC apart fix that.
+  const fix = ['23505', '23P01'].includes(code ?? '')
+    ? 'Values a unique index or exclusion constraint holds must stay apart: use hash, or a template with {hash}, for its columns'
+    : "Choose rules whose values pass the column's constraints (a template or fixed value that matches its CHECK, your own module)";
+  return `Its masked columns: ${rules.join('; ')}. ${fix}, or "keep" a column that holds no personal data.`;
 }
 
 /** What staging refuses of a value: a CHECK, a length, NOT NULL, a unique index. */
@@ -156,7 +157,7 @@ export function maskedWriteFailure(table: TableMask, error: unknown): Error | nu
   const pg = error as { message?: string; constraint?: string; column?: string; detail?: string };
   return new DatabaseError(
     `Staging refused masked rows of ${qualifiedName(table.table)}: ${pg.message ?? String(error)}${pg.constraint ? ` (constraint ${pg.constraint})` : ''}. ` +
-      `${maskedColumnsHint(table)} Nothing of it was written (raw values never are).`,
+      `${maskedColumnsHint(table, code)} Nothing of it was written (raw values never are).`,
     1,
     { cause: error, sameOnRerun: true },
   );

@@ -117,7 +117,7 @@ function shapeOf(table: Table, column: Column, staging: Catalog): MaskedColumnSh
     kind,
     maxLength: length ? Number(length[2]) : null,
     nullable: target.nullable,
-    unique: keys.some((key) => key.columns.includes(column.name)),
+    unique: keys.some((key) => key.columns.includes(column.name)) || Boolean(stagingTable.uniqueColumns?.includes(column.name)),
   };
 }
 

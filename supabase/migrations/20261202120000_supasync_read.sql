@@ -232,6 +232,18 @@ SELECT pg_catalog.jsonb_build_object(
           WHERE i.indrelid = r.oid AND i.indisunique AND NOT i.indisprimary
             AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid
         ),
+        -- Every column a unique index reads, partial and expression ones
+        -- included (`UNIQUE (sku) WHERE deleted_at IS NULL`, `lower(username)`;
+        -- a predicate's columns too): no ON CONFLICT target, but masked values
+        -- there must stay apart all the same.
+        'uniqueColumns', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT a.attname), '[]'::jsonb)
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = i.indexrelid
+            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = r.oid AND d.refobjsubid > 0
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = d.refobjsubid
+          WHERE i.indrelid = r.oid AND i.indisunique
+        ),
         -- Foreign keys declared on the table, and those declared on its
         -- partitions (each partition its own constraint, as PostgreSQL 10
         -- required): for the load order they are the table's. Partitions that

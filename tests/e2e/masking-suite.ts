@@ -26,8 +26,11 @@ const APP_SCHEMA = `
     phone        varchar(20) UNIQUE,
     short_email  varchar(24) UNIQUE,
     passport     text,
-    notes        text
+    notes        text,
+    nickname     text
   );
+  -- Unique, yet no ON CONFLICT target: an expression, and a predicate (a soft delete's).
+  CREATE UNIQUE INDEX mask_customers_nickname ON public.mask_customers (lower(nickname)) WHERE notes IS NULL;
   CREATE TABLE public.mask_orders (
     id              int PRIMARY KEY,
     customer_email  text NOT NULL REFERENCES public.mask_customers (email),
@@ -404,10 +407,17 @@ export function defineMaskingSuite(via: Via): void {
       expect(unmasked.code, unmasked.stderr).toBe(0);
       expect(unmasked.stdout).not.toContain('Masked on the way');
       const badRule = await sync(target, ['--tables', TABLES.join(','), '--yes'], {
-        config: { mask: { 'mask_customers.email': { transformer: 'fixed', value: 'x@y.z' }, 'mask_orders.nope': 'email' } },
+        config: {
+          mask: {
+            'mask_customers.email': { transformer: 'fixed', value: 'x@y.z' },
+            'mask_customers.nickname': { transformer: 'fixed', value: 'guest' },
+            'mask_orders.nope': 'email',
+          },
+        },
       });
       expect(badRule.code).toBe(2);
       expect(badRule.stderr).toMatch(/mask "mask_customers\.email" \(public\.mask_customers\.email, text\): the column is unique in staging.*Use hash/);
+      expect(badRule.stderr).toMatch(/mask "mask_customers\.nickname" \(public\.mask_customers\.nickname, text\): the column is unique in staging.*Use hash/);
       expect(badRule.stderr).toContain('mask "mask_orders.nope": production has no column it names');
       // Re-syncs that compare checksums cannot compare a masked table yet: refused, with the modes that can.
       const mirror = await sync(target, ['--tables', 'mask_customers', '--mode', 'mirror', '--yes']);

@@ -248,7 +248,8 @@ class RestSession implements SyncSession {
     if (conflicted.length && table.key && updateExisting && this.method.kind === 'replica') await this.writeConflictedAgain(table, conflicted, copy, onRetry);
     // Rows refused for a masked value: the rule is what to change, said once with the first.
     const refused = table.mask ? copy.rejected.find((row) => [...VALUE_REFUSED].some((code) => row.message.includes(`, ${code})`))) : undefined;
-    if (refused && table.mask) refused.message += `\n      ${maskedColumnsHint(table.mask)}`;
+    const refusedCode = refused ? [...VALUE_REFUSED].find((code) => refused.message.includes(`, ${code})`)) : undefined;
+    if (refused && table.mask) refused.message += `\n      ${maskedColumnsHint(table.mask, refusedCode)}`;
     return copy;
   }
 
