@@ -232,16 +232,20 @@ SELECT pg_catalog.jsonb_build_object(
           WHERE i.indrelid = r.oid AND i.indisunique AND NOT i.indisprimary
             AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid
         ),
-        -- Every column a unique index reads, partial and expression ones
+        -- Every column a unique index holds, partial and expression ones
         -- included (`UNIQUE (sku) WHERE deleted_at IS NULL`, `lower(username)`;
-        -- a predicate's columns too): no ON CONFLICT target, but masked values
-        -- there must stay apart all the same.
+        -- not a predicate's columns): no ON CONFLICT target, but masked values
+        -- there must stay apart all the same. An expression's columns are the
+        -- variables of its stored tree.
         'uniqueColumns', (
           SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT a.attname), '[]'::jsonb)
           FROM pg_catalog.pg_index i
-          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = i.indexrelid
-            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = r.oid AND d.refobjsubid > 0
-          JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = d.refobjsubid
+          CROSS JOIN LATERAL (
+            SELECT k.attnum FROM unnest(i.indkey::int2[]) AS k(attnum) WHERE k.attnum > 0
+            UNION
+            SELECT v[1]::int2 FROM pg_catalog.regexp_matches(COALESCE(i.indexprs::text, ''), ':varattno (\d+)', 'g') AS v
+          ) held
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = held.attnum
           WHERE i.indrelid = r.oid AND i.indisunique
         ),
         -- Foreign keys declared on the table, and those declared on its
