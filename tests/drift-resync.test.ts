@@ -64,6 +64,15 @@ describe('a re-sync of a table staging has more columns of (--allow-drift)', () 
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(await rows(staging.adminUrl, 'id, title')).toEqual(await rows(production.adminUrl, 'id, title'));
     expect(await query(staging.adminUrl, 'SELECT DISTINCT visibility FROM ahead.assets')).toEqual([{ visibility: 'archive' }]);
+    if (mode !== 'mirror') return;
+    // Verify calls the common columns equal; only --allow-drift, which accepted the drift, lets that pass (exit 0).
+    const verify = (extra: string[]) => runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'ahead', ...extra], { env, cwd });
+    const strict = await verify([]);
+    expect(strict.code, strict.stdout + strict.stderr).toBe(1);
+    expect(strict.stdout).toContain("ahead.assets: the common columns are equal, but the two sides' columns differ");
+    expect((await verify(['--allow-drift'])).code).toBe(0);
+    const verified = await runScript('sync.ts', [...args, '--verify'], { env, cwd });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
   });
 
   it.each(['postgres', 'rest'] as const)(

@@ -46,7 +46,7 @@ export const FLAGS = {
       '--mask <preset>',
       "mask personal data with a preset's rules, besides supasync.config.json's \"mask\" (supabase: auth.users and auth.identities, every user's password set to one test password; needs SUPASYNC_MASK_SECRET; docs/masking.md)",
     ).choices(MASK_PRESETS),
-  allowDrift: () => new Option('--allow-drift', 'copy the columns both sides share when their schemas differ'),
+  allowDrift: () => new Option('--allow-drift', 'when the schemas differ, copy (sync) or compare (verify) the columns both sides share'),
   strict: () => new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
   report: () =>
     new Option(

@@ -198,7 +198,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     const fileVerdicts = copiedFiles && verify ? await verifyFiles(run, fileChoice) : undefined;
     const verified =
       (!fileVerdicts || fileVerdicts.equal) &&
-      (!verdicts || verdicts.every((v) => v.status === 'perfect' || kept.has(v.table))) &&
+      (!verdicts || verdicts.every((v) => v.status === 'perfect' || (flags.allowDrift && v.status === 'columns-differ') || kept.has(v.table))) &&
       sequenceVerdicts.every((v) => v.status === 'equal' || kept.has(v.sequence)) &&
       !orphans.length;
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
