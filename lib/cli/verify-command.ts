@@ -43,7 +43,22 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     {
       ...command,
       usage: '[options]',
-      flags: ['tables', 'exclude', 'schemas', 'via', 'countsOnly', 'keys', 'mask', 'auditMasking', 'allowDrift', 'json', 'report', 'storage', 'buckets', 'excludeBuckets'],
+      flags: [
+        'tables',
+        'exclude',
+        'schemas',
+        'via',
+        'countsOnly',
+        'keys',
+        'mask',
+        'auditMasking',
+        'allowDrift',
+        'json',
+        'report',
+        'storage',
+        'buckets',
+        'excludeBuckets',
+      ],
       after: AFTER,
     },
     command.argv,
@@ -87,7 +102,9 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;
     // --allow-drift: a table whose common columns are equal is as equal as the run that copied them could make it.
     const equal =
-      verdicts.every((verdict) => verdict.status === 'perfect' || (flags.allowDrift && verdict.status === 'columns-differ')) && sequences.every((verdict) => verdict.status === 'equal') && (!files || files.equal);
+      verdicts.every((verdict) => verdict.status === 'perfect' || (flags.allowDrift && verdict.status === 'columns-differ')) &&
+      sequences.every((verdict) => verdict.status === 'equal') &&
+      (!files || files.equal);
     const exitCode = equal && !orphans.length ? 0 : 1;
     console.log(
       flags.json
