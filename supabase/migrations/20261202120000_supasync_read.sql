@@ -500,7 +500,18 @@ AS $hash_expression$
 SELECT CASE WHEN $4::boolean
   THEN 'pg_catalog.hash_array_extended(ARRAY[' ||
        -- Only where binary: a type with no send function (cube) has no name to format, and the aggregate runs whatever CASE picks.
-       pg_catalog.string_agg(pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c), ', ' ORDER BY u.o) FILTER (WHERE $4::boolean) || ']::bytea[], 0)'
+       pg_catalog.string_agg(CASE
+         -- An array's has-nulls flag (its second word) tells whether the
+         -- value carries a null bitmap, which a slice keeps from its source
+         -- ((ARRAY[NULL, 2])[2:2]) and a copy does not: the elements say
+         -- which are NULL, so the flag is left out of the hash.
+         WHEN sn.nspname = 'pg_catalog' AND sp.proname = 'array_send'
+           THEN pg_catalog.format('pg_catalog.overlay(%I.%I(%I), ''\x00000000''::bytea, 5, 4)', sn.nspname, sp.proname, u.c)
+         -- A NaN's sign and payload bits, which its text and = ignore and a
+         -- copy through text does not keep: every NaN hashed as one.
+         WHEN sn.nspname = 'pg_catalog' AND sp.proname IN ('float4send', 'float8send')
+           THEN pg_catalog.format('%I.%I(CASE WHEN %I = ''NaN'' THEN ''NaN'' ELSE %I END)', sn.nspname, sp.proname, u.c, u.c)
+         ELSE pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c) END, ', ' ORDER BY u.o) FILTER (WHERE $4::boolean) || ']::bytea[], 0)'
   ELSE 'pg_catalog.hashtextextended(ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o) || ')::text, 0)' END
 FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
