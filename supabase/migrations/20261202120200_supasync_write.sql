@@ -295,6 +295,46 @@ FROM (
 ) listed
 $foreign_triggers$;
 
+-- The tables of $1 ([{"schema", "name"}, ...]), or their partitions, that
+-- a publication of staging's sends the updates or deletes of while they have
+-- no replica identity (REPLICA IDENTITY NOTHING, or DEFAULT without a primary
+-- key: a table keyed by a UNIQUE NOT NULL column): PostgreSQL refuses every
+-- UPDATE and DELETE of them, the upsert's ON CONFLICT DO UPDATE included.
+-- For each, a unique index that could serve (NOT NULL columns, no
+-- expression nor predicate), for the ALTER TABLE the refusal prints.
+--   -> [{"of": the table of $1, "table": it or its partition, quoted, "publication", "index"}, ...]
+CREATE OR REPLACE FUNCTION supasync_private.unidentified_published(tables jsonb)
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
+AS $unidentified_published$
+SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('of', found.of, 'table', found.name, 'publication', found.publication, 'index', found.index)
+                                     ORDER BY found.name), '[]')
+FROM (
+  SELECT DISTINCT ON (pc.oid) n.nspname || '.' || c.relname AS of, pg_catalog.format('%I.%I', pn.nspname, pc.relname) AS name,
+         pub.pubname::text AS publication,
+         (SELECT ic.relname::text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+          WHERE i.indrelid = pc.oid AND i.indisunique AND i.indimmediate AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+            AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                            WHERE a.attrelid = pc.oid AND a.attnum = ANY (i.indkey::int2[]) AND NOT a.attnotnull)
+          ORDER BY ic.relname LIMIT 1) AS index
+  FROM pg_catalog.jsonb_array_elements($1::jsonb) AS wanted
+  JOIN pg_catalog.pg_namespace n ON n.nspname = wanted ->> 'schema'
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = wanted ->> 'name'
+  CROSS JOIN LATERAL (
+    SELECT c.oid AS relid UNION SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)
+  ) tree
+  JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid AND pc.relkind = 'r'
+  JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+  JOIN pg_catalog.pg_publication pub ON pub.pubupdate OR pub.pubdelete
+  WHERE (pc.relreplident = 'n'
+         OR pc.relreplident = 'd' AND NOT EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = pc.oid AND i.indisprimary))
+    -- Published as itself, or through the table it is a partition of.
+    AND EXISTS (SELECT FROM pg_catalog.pg_publication_tables pt
+                WHERE pt.pubname = pub.pubname
+                  AND (pt.schemaname = pn.nspname AND pt.tablename = pc.relname OR pt.schemaname = n.nspname AND pt.tablename = c.relname))
+  ORDER BY pc.oid, pub.pubname
+) found
+$unidentified_published$;
+
 -- The privileges the role that writes (the connection's, or a SECURITY
 -- DEFINER function's owner) lacks on the tables of $1 ([{"schema", "name"},
 -- ...]) among those a load needs: SELECT too, since ON CONFLICT DO UPDATE
@@ -373,7 +413,8 @@ BEGIN
   missing_privileges := supasync_private.missing_privileges(tables);
   foreign_triggers := supasync_private.foreign_triggers(tables, false);
   RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges,
-    'foreign_replica_triggers', supasync_private.foreign_triggers(tables, true));
+    'foreign_replica_triggers', supasync_private.foreign_triggers(tables, true),
+    'unidentified_published', supasync_private.unidentified_published(tables));
 END
 $checks$;
 
@@ -460,6 +501,7 @@ REVOKE ALL ON FUNCTION supasync_private.user_triggers(regclass, boolean) FROM PU
 REVOKE ALL ON FUNCTION supasync_private.trigger_switch_query(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.foreign_triggers(jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_privileges(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.unidentified_published(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.enable_triggers(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_write_checks(jsonb) FROM PUBLIC, anon, authenticated;
