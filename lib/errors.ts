@@ -27,6 +27,19 @@ export class DatabaseError extends SupasyncError {}
 /** SQLSTATEs of a unique and of an exclusion constraint refusing a row: a value another row holds. */
 export const CONFLICT_CODES: ReadonlySet<string> = new Set(['23505', '23P01']);
 
+/**
+ * Without the replica role, why a re-sync by key meets a unique value
+ * production moved to another row, and the two ways out: both paths say it.
+ */
+export function movedValueAdvice(tables: string[]): string {
+  return (
+    `Without the replica role staging's rows are written by key with every unique index live, and a value production moved to another row ` +
+    `(two rows that swapped a username or a slug) meets the row still holding it. Sync as a role allowed the replica role ` +
+    `(on Supabase: postgres; PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>), or replace ${tables.join(', ')} ` +
+    `(--mode replace, or "mode": "replace" for it in supasync.config.json).`
+  );
+}
+
 interface PgLikeError {
   message?: string;
   code?: string;

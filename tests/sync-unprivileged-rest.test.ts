@@ -168,4 +168,37 @@ describe('a REST sync whose staging functions may not set session_replication_ro
       await query(staging.adminUrl, `ALTER TABLE public.booking_notes ALTER CONSTRAINT "${conname}" NOT DEFERRABLE`);
     }
   });
+
+  it('names the two ways out where an upsert meets a unique value production holds on another row', async () => {
+    expect((await sync(['--no-backup', '--mode', 'upsert', '--tables', 'tenant_registry'])).code).toBe(0);
+    // Staging holds two tenants' slugs the other way round: each row production writes meets the other's.
+    const [a, b] = await query<{ tenant_id: string; slug: string }>(
+      staging.adminUrl,
+      'SELECT tenant_id, slug FROM public.tenant_registry ORDER BY tenant_id LIMIT 2',
+    );
+    await query(
+      staging.adminUrl,
+      `UPDATE public.tenant_registry SET slug = 'swapping' WHERE tenant_id = $1; UPDATE public.tenant_registry SET slug = $3 WHERE tenant_id = $2;
+       UPDATE public.tenant_registry SET slug = $4 WHERE tenant_id = $1`.replace(
+        /\$(\d)/g,
+        (_, n: string) => `'${[a!.tenant_id, b!.tenant_id, a!.slug, b!.slug][Number(n) - 1]}'`,
+      ),
+    );
+    const swapped = await sync(['--no-backup', '--mode', 'upsert', '--tables', 'tenant_registry']);
+    expect(swapped.code, swapped.stdout + swapped.stderr).toBe(1);
+    const said = swapped.stdout + swapped.stderr;
+    expect(said).toContain('duplicate key value violates unique constraint "tenant_registry_slug_key"');
+    expect(said).toContain('a value production moved to another row (two rows that swapped a username or a slug)');
+    expect(said).toContain('or replace public.tenant_registry (--mode replace');
+    // Put back as production has them; the refused rows were left as staging held them.
+    await query(
+      staging.adminUrl,
+      `UPDATE public.tenant_registry SET slug = 'swapping' WHERE tenant_id = $1; UPDATE public.tenant_registry SET slug = $3 WHERE tenant_id = $2;
+       UPDATE public.tenant_registry SET slug = $4 WHERE tenant_id = $1`.replace(
+        /\$(\d)/g,
+        (_, n: string) => `'${[a!.tenant_id, b!.tenant_id, b!.slug, a!.slug][Number(n) - 1]}'`,
+      ),
+    );
+    expect((await sync(['--no-backup', '--mode', 'upsert', '--tables', 'tenant_registry'])).code).toBe(0);
+  });
 });

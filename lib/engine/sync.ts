@@ -2,7 +2,7 @@
 // table by table in the plan's order inside one staging session, and either
 // commits all of it or none.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
-import { CONFLICT_CODES, DatabaseError, describeError, SupasyncError, UsageError } from '../errors.ts';
+import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, SupasyncError, UsageError } from '../errors.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { FoundOrphans } from '../plan/links.ts';
@@ -382,12 +382,7 @@ function movedValueHint(error: unknown, session: SyncSession, running: TablePlan
   if (typeof code !== 'string' || !CONFLICT_CODES.has(code) || session.method.kind === 'replica') return '';
   const keyed = running.filter((table) => table.mode !== 'replace').map((table) => qualifiedName(table.table));
   if (!keyed.length) return '';
-  return (
-    `Without the replica role staging's rows are written by key with every unique index live, and a value production moved to another row ` +
-    `(two rows that swapped a username or a slug) meets the row still holding it. Sync as a role allowed the replica role ` +
-    `(on Supabase: postgres; PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>), or replace ${keyed.join(', ')} ` +
-    `(--mode replace, or "mode": "replace" for it in supasync.config.json).\n`
-  );
+  return `${movedValueAdvice(keyed)}\n`;
 }
 
 /**

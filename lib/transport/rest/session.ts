@@ -6,7 +6,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
-import { DatabaseError } from '../../errors.ts';
+import { CONFLICT_CODES, DatabaseError, movedValueAdvice } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
@@ -246,6 +246,12 @@ class RestSession implements SyncSession {
     if (failure) throw failure.error;
     // Only under the replica role does supasync_write_rows clear the rows a moved value meets: elsewhere they would be refused again.
     if (conflicted.length && table.key && updateExisting && this.method.kind === 'replica') await this.writeConflictedAgain(table, conflicted, copy, onRetry);
+    // Without the replica role a value production moved between rows is refused by the row still holding it: the ways out, once.
+    const moved =
+      !table.mask && updateExisting && table.mode !== 'replace' && this.method.kind !== 'replica'
+        ? copy.rejected.find((row) => [...CONFLICT_CODES].some((code) => row.message.includes(`, ${code})`)))
+        : undefined;
+    if (moved) moved.message += `\n      ${movedValueAdvice([qualifiedName(table.table)])}`;
     // Rows refused for a masked value: the rule is what to change, said once with the first.
     const refused = table.mask ? copy.rejected.find((row) => [...VALUE_REFUSED].some((code) => row.message.includes(`, ${code})`))) : undefined;
     const refusedCode = refused ? [...VALUE_REFUSED].find((code) => refused.message.includes(`, ${code})`)) : undefined;
