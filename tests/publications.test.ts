@@ -3,7 +3,9 @@
 // no primary key): PostgreSQL refuses every UPDATE and DELETE of it. Found
 // before writing on both paths, with the ALTER TABLE that fixes it; a direct
 // replace, which only COPYs, needs none. supasync's own bookkeeping in
-// staging is written under a FOR ALL TABLES publication too.
+// staging is written under a FOR ALL TABLES publication too. And an event
+// trigger staging enables ALWAYS, which fires on the load's own DDL and
+// which only a superuser may disable, is warned of before the load.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
@@ -65,6 +67,26 @@ describe('a staging publication over a table with no replica identity', () => {
         expect(synced.code, `${via} ${mode}: ${synced.stdout}${synced.stderr}`).toBe(0);
         expect(await codes(staging.adminUrl)).toEqual(await codes(production.adminUrl));
       }
+    }
+  });
+
+  it.each(['postgres', 'rest'] as const)("warns of staging's event triggers enabled ALWAYS before the load (via %s)", async (via) => {
+    await query(
+      staging.adminUrl,
+      `ALTER TABLE pubs.codes REPLICA IDENTITY USING INDEX codes_code_key;
+       CREATE OR REPLACE FUNCTION public.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'ddl'; END $$;
+       DROP EVENT TRIGGER IF EXISTS note_ddl; CREATE EVENT TRIGGER note_ddl ON ddl_command_end EXECUTE FUNCTION public.note_ddl();
+       ALTER EVENT TRIGGER note_ddl ENABLE ALWAYS`,
+    );
+    try {
+      const run = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--schemas', 'pubs', '--mode', 'replace'], {
+        env: envFor(production, staging),
+        cwd: emptyDirectory(),
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout + run.stderr).toContain("staging's event trigger note_ddl is enabled ALWAYS: it fires on the ALTER TABLE the load runs");
+    } finally {
+      await query(staging.adminUrl, 'DROP EVENT TRIGGER note_ddl');
     }
   });
 });

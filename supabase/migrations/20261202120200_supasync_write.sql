@@ -335,6 +335,18 @@ FROM (
 ) found
 $unidentified_published$;
 
+-- Staging's event triggers enabled ALWAYS: they fire under the replica role
+-- too, on the ALTER TABLE a load runs to silence a table's triggers or drop
+-- a NOT VALID check, and only a superuser may disable them. What they write
+-- lands in staging: said as a warning before the load.
+CREATE OR REPLACE FUNCTION supasync_private.always_event_triggers()
+RETURNS text[] LANGUAGE sql STABLE SET search_path = ''
+AS $always_event_triggers$
+SELECT COALESCE(pg_catalog.array_agg(e.evtname::text ORDER BY e.evtname), '{}')
+FROM pg_catalog.pg_event_trigger e
+WHERE e.evtenabled = 'A'
+$always_event_triggers$;
+
 -- The privileges the role that writes (the connection's, or a SECURITY
 -- DEFINER function's owner) lacks on the tables of $1 ([{"schema", "name"},
 -- ...]) among those a load needs: SELECT too, since ON CONFLICT DO UPDATE
@@ -414,7 +426,8 @@ BEGIN
   foreign_triggers := supasync_private.foreign_triggers(tables, false);
   RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges,
     'foreign_replica_triggers', supasync_private.foreign_triggers(tables, true),
-    'unidentified_published', supasync_private.unidentified_published(tables));
+    'unidentified_published', supasync_private.unidentified_published(tables),
+    'always_event_triggers', supasync_private.always_event_triggers());
 END
 $checks$;
 
@@ -502,6 +515,7 @@ REVOKE ALL ON FUNCTION supasync_private.trigger_switch_query(text, boolean) FROM
 REVOKE ALL ON FUNCTION supasync_private.foreign_triggers(jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.missing_privileges(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.unidentified_published(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.always_event_triggers() FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.disable_user_triggers(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.enable_triggers(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_write_checks(jsonb) FROM PUBLIC, anon, authenticated;

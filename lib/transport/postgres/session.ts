@@ -25,6 +25,7 @@ import { copyRows } from './copy.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { refuseUnwritableTables } from './write-privileges.ts';
+import { alwaysEventTriggerWarnings } from '../event-triggers.ts';
 import { createIndexes, dropSecondaryIndexes, type SecondaryIndex } from './indexes.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { setSequencesPostgres } from './sequences.ts';
@@ -81,10 +82,11 @@ async function preferLz4(staging: pg.ClientBase): Promise<void> {
  * the end of the load, which it may do as the tables' owner.
  */
 async function chooseLoadMethod(staging: pg.ClientBase, plan: LoadPlan): Promise<LoadMethod> {
+  const eventTriggers = alwaysEventTriggerWarnings(await runShared<string[]>(staging, 'always_event_triggers', []));
   await staging.query('SAVEPOINT supasync_replica');
   try {
     await staging.query('SET LOCAL session_replication_role = replica');
-    return { kind: 'replica', warnings: [] };
+    return { kind: 'replica', warnings: eventTriggers };
   } catch (error) {
     await staging.query('ROLLBACK TO SAVEPOINT supasync_replica');
     if ((error as { code?: string }).code !== '42501') throw error;
@@ -95,6 +97,7 @@ async function chooseLoadMethod(staging: pg.ClientBase, plan: LoadPlan): Promise
     warnings: [
       "staging's role may not SET session_replication_role: loading in foreign-key order, with the tables' user triggers disabled during the load" +
         (cycles ? ` and the foreign keys between ${cycles} checked at its end.` : '.'),
+      ...eventTriggers,
     ],
   };
 }

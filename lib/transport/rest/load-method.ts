@@ -10,6 +10,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { refuseUnidentifiedPublished } from '../replica-identity.ts';
+import { alwaysEventTriggerWarnings } from '../event-triggers.ts';
 import { refuseMissingPrivileges } from '../write-privileges.ts';
 import { DatabaseError } from '../../errors.ts';
 import { deletesMissingRows, type LoadPlan, type TableLoad } from '../load.ts';
@@ -37,6 +38,8 @@ const WRITE_CHECKS = z.object({
   /** Absent from functions installed before this check existed. */
   missing_privileges: z.array(z.object({ schema: z.string(), name: z.string(), privileges: z.array(z.string()), sequence: z.boolean().optional() })).optional(),
   /** Absent before version 20. */
+  always_event_triggers: z.array(z.string()).optional(),
+  /** Absent before version 20. */
   unidentified_published: z.array(z.object({ of: z.string(), table: z.string(), publication: z.string(), index: z.string().nullable() })).optional(),
 });
 
@@ -57,7 +60,10 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
   // Over REST each batch commits on its own: a table refused after its TRUNCATE would stay empty.
   refuseMissingPrivileges(checks.missing_privileges ?? [], plan.tables, checks.owner, "staging's supasync functions run as");
   refuseUnidentifiedPublished(checks.unidentified_published ?? [], plan.tables, false);
-  const older = version < SILENCES_EVERY_TRIGGER_SINCE ? [olderFunctionsWarning()] : [];
+  const older = [
+    ...(version < SILENCES_EVERY_TRIGGER_SINCE ? [olderFunctionsWarning()] : []),
+    ...alwaysEventTriggerWarnings(checks.always_event_triggers ?? []),
+  ];
   if (replica) {
     const foreign = checks.foreign_replica_triggers ?? [];
     if (foreign.length) throw new DatabaseError(describeForeignReplicaTriggers(foreign, `staging's supasync functions run as ${checks.owner}, which`));
