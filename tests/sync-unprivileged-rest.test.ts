@@ -176,14 +176,14 @@ describe('a REST sync whose staging functions may not set session_replication_ro
       staging.adminUrl,
       'SELECT tenant_id, slug FROM public.tenant_registry ORDER BY tenant_id LIMIT 2',
     );
-    await query(
-      staging.adminUrl,
-      `UPDATE public.tenant_registry SET slug = 'swapping' WHERE tenant_id = $1; UPDATE public.tenant_registry SET slug = $3 WHERE tenant_id = $2;
-       UPDATE public.tenant_registry SET slug = $4 WHERE tenant_id = $1`.replace(
-        /\$(\d)/g,
-        (_, n: string) => `'${[a!.tenant_id, b!.tenant_id, a!.slug, b!.slug][Number(n) - 1]}'`,
-      ),
-    );
+    // Each slug through a third value, as the unique index stays live.
+    const setSlugs = async (slugA: string, slugB: string) => {
+      const set = (id: string, slug: string) => query(staging.adminUrl, 'UPDATE public.tenant_registry SET slug = $2 WHERE tenant_id = $1', [id, slug]);
+      await set(a!.tenant_id, 'swapping');
+      await set(b!.tenant_id, slugB);
+      await set(a!.tenant_id, slugA);
+    };
+    await setSlugs(b!.slug, a!.slug);
     const swapped = await sync(['--no-backup', '--mode', 'upsert', '--tables', 'tenant_registry']);
     expect(swapped.code, swapped.stdout + swapped.stderr).toBe(1);
     const said = swapped.stdout + swapped.stderr;
@@ -191,14 +191,7 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     expect(said).toContain('a value production moved to another row (two rows that swapped a username or a slug)');
     expect(said).toContain('or replace public.tenant_registry (--mode replace');
     // Put back as production has them; the refused rows were left as staging held them.
-    await query(
-      staging.adminUrl,
-      `UPDATE public.tenant_registry SET slug = 'swapping' WHERE tenant_id = $1; UPDATE public.tenant_registry SET slug = $3 WHERE tenant_id = $2;
-       UPDATE public.tenant_registry SET slug = $4 WHERE tenant_id = $1`.replace(
-        /\$(\d)/g,
-        (_, n: string) => `'${[a!.tenant_id, b!.tenant_id, b!.slug, a!.slug][Number(n) - 1]}'`,
-      ),
-    );
+    await setSlugs(a!.slug, b!.slug);
     expect((await sync(['--no-backup', '--mode', 'upsert', '--tables', 'tenant_registry'])).code).toBe(0);
   });
 });
