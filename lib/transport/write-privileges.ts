@@ -1,9 +1,12 @@
 // The privileges a load needs on each staging table: SELECT (ON CONFLICT DO
-// UPDATE reads the conflicting row), INSERT, UPDATE, and TRUNCATE where the
-// table is replaced. Both transports ask staging which the writing role
-// lacks (supasync_private.missing_privileges) and refuse in these words before anything is written: over REST a
-// table it could empty but not refill would stay empty, and directly the
-// run would stop midway at a bare "permission denied".
+// UPDATE reads the conflicting row), INSERT, UPDATE (each on the whole table
+// or on every column it writes), TRUNCATE where the table is replaced, and
+// UPDATE on the sequences its columns draw from, set after the rows. Both
+// transports ask staging which the writing role lacks
+// (supasync_private.missing_privileges) and refuse in these words before
+// anything is written: over REST a table it could empty but not refill would
+// stay empty, and directly the run would stop midway at a bare "permission
+// denied".
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
 import { quoteIdent } from '../sql/ident.ts';
