@@ -51,6 +51,7 @@ export interface Stack {
   info: StackInfo;
   majorVersion: number;
   createProject(name: string, options?: ProjectOptions): Promise<Project>;
+  /** Stops the projects made through this handle and not stopped yet (their PostgREST, Storage and gateway), then, for startStack's, the server. */
   stop(): Promise<void>;
 }
 
@@ -100,7 +101,13 @@ export async function startStack(options: { binDir?: string } = {}): Promise<Sta
       for (const file of migrationFiles()) await client.query(readFileSync(file, 'utf8'));
     });
     const stack = attachStack(info, cluster.majorVersion);
-    return { ...stack, stop: () => cluster.stop() };
+    return {
+      ...stack,
+      async stop() {
+        await stack.stop();
+        await cluster.stop();
+      },
+    };
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -108,11 +115,25 @@ export async function startStack(options: { binDir?: string } = {}): Promise<Sta
 }
 
 export function attachStack(info: StackInfo, majorVersion = 0): Stack {
+  // A project left running holds a PostgREST process and two servers: the stack's stop ends those its caller forgot.
+  const running = new Set<Project>();
   return {
     info,
     majorVersion,
-    createProject: (name, options) => createProject(info, name, options ?? {}),
-    async stop() {},
+    async createProject(name, options) {
+      const project = await createProject(info, name, options ?? {});
+      const stopProject = project.stop;
+      let stopped: Promise<void> | undefined;
+      running.add(project);
+      project.stop = () => {
+        running.delete(project);
+        return (stopped ??= stopProject());
+      };
+      return project;
+    },
+    async stop() {
+      await Promise.all([...running].map((project) => project.stop()));
+    },
   };
 }
 

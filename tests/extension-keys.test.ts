@@ -5,7 +5,9 @@
 // `>` fell back to text's through the cast, out of step with ORDER BY, and
 // REST pages skipped rows without a word; an ltree key had no `=` at all, in
 // the upsert, the deletes and the foreign-key check. A cube column has no
-// send function. Pages of 5 rows end between keys that differ in case.
+// send function. hstore's order is `#<#`/`#>#`, it has no `>`: pages were
+// asked for with one and failed. Pages of 5 rows end between keys that
+// differ in case.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,10 +24,11 @@ const SCHEMA = `
   CREATE EXTENSION IF NOT EXISTS cube WITH SCHEMA extensions;
   CREATE TABLE public.handles (handle public.citext PRIMARY KEY, owner text);
   CREATE TABLE public.topics (path extensions.ltree PRIMARY KEY, title text);
-  CREATE TABLE public.topic_points (id int PRIMARY KEY, topic extensions.ltree NOT NULL REFERENCES public.topics, spot extensions.cube);`;
-const TABLES = ['handles', 'topics', 'topic_points'];
+  CREATE TABLE public.topic_points (id int PRIMARY KEY, topic extensions.ltree NOT NULL REFERENCES public.topics, spot extensions.cube);
+  CREATE TABLE public.tag_sets (tags public.hstore, revision int, label text, PRIMARY KEY (tags, revision));`;
+const TABLES = ['handles', 'topics', 'topic_points', 'tag_sets'];
 
-/** Every row of the three tables as text, in one order: equal text, equal rows. */
+/** Every row of the tables as text, in one order: equal text, equal rows. */
 const contents = async (url: string) =>
   Object.fromEntries(
     await Promise.all(
@@ -48,7 +51,8 @@ describe("keys of an extension's type", () => {
       `SET search_path = public, extensions;
        INSERT INTO public.handles SELECT CASE WHEN i % 2 = 0 THEN upper(chr(97 + i % 26)) ELSE chr(97 + i % 26) END || i, 'owner ' || i FROM generate_series(1, 120) i;
        INSERT INTO public.topics SELECT ('top.t' || (i % 6) || '.n' || i)::ltree, 'topic ' || i FROM generate_series(1, 60) i;
-       INSERT INTO public.topic_points SELECT i, ('top.t' || (j % 6) || '.n' || j)::ltree, cube(ARRAY[i, -i]) FROM generate_series(1, 100) i, LATERAL (SELECT 1 + i % 60 AS j) t;`,
+       INSERT INTO public.topic_points SELECT i, ('top.t' || (j % 6) || '.n' || j)::ltree, cube(ARRAY[i, -i]) FROM generate_series(1, 100) i, LATERAL (SELECT 1 + i % 60 AS j) t;
+       INSERT INTO public.tag_sets SELECT hstore(ARRAY['k' || i % 7, 'v' || i % 5]), r, 'set ' || i || '.' || r FROM generate_series(1, 35) i, generate_series(1, 2) r;`,
     );
   });
   afterAll(async () => {
@@ -56,7 +60,7 @@ describe("keys of an extension's type", () => {
   });
 
   it.each(['postgres', 'rest'] as const)('are copied page by page, mirrored and verified row for row (via %s)', async (via) => {
-    await query(staging.adminUrl, 'TRUNCATE public.handles, public.topics, public.topic_points');
+    await query(staging.adminUrl, 'TRUNCATE public.handles, public.topics, public.topic_points, public.tag_sets');
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
     writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: Object.fromEntries(TABLES.map((table) => [table, { batchSize: 5 }])) }));
@@ -75,14 +79,17 @@ describe("keys of an extension's type", () => {
        DELETE FROM public.topic_points WHERE id % 9 = 0;
        UPDATE public.topic_points SET spot = cube(0) WHERE id % 4 = 0;
        INSERT INTO public.topics VALUES ('staging.only', 'not in production');
-       INSERT INTO public.handles VALUES ('Zz-staging', 'nobody');`,
+       INSERT INTO public.handles VALUES ('Zz-staging', 'nobody');
+       UPDATE public.tag_sets SET label = 'stale' WHERE revision = 2 AND label LIKE '%3.2';
+       DELETE FROM public.tag_sets WHERE tags -> 'k1' IS NOT NULL;`,
     );
-    const mirror = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--no-backup', '--tables', TABLES.join(',')], { env, cwd });
+    // With a backup: staging's rows are read back page by page too, in the same order.
+    const mirror = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--tables', TABLES.join(',')], { env, cwd });
     expect(mirror.code, mirror.stderr).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(expected);
 
     const verify = await runScript('verify-sync-status.ts', ['--via', via, '--tables', TABLES.join(',')], { env, cwd });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-    expect(verify.stdout).toContain('3 of 3 tables Perfect');
+    expect(verify.stdout).toContain('4 of 4 tables Perfect');
   });
 });

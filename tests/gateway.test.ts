@@ -6,7 +6,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import type { Gateway } from '../stack/gateway.ts';
-import { withClient, type Project } from '../stack/index.ts';
+import { attachStack, withClient, type Project } from '../stack/index.ts';
 import { REMOTE_RATES } from '../stack/link.ts';
 import { query } from './helpers/content.ts';
 import { sharedStack } from './setup/stack.ts';
@@ -171,5 +171,26 @@ describe('the remote profile', () => {
     const { bytesUp } = gateway.stats();
     expect(bytesUp).toBeGreaterThan(500_000);
     expect(elapsed).toBeGreaterThanOrEqual(bytesUp / REMOTE_RATES.upBytesPerSecond);
+  });
+});
+
+describe("the stack's stop", () => {
+  it('stops the projects its caller left running: their API stops answering and their database is dropped', async () => {
+    const handle = attachStack(stack.info);
+    const left = await handle.createProject('left_running');
+    const stopped = await handle.createProject('stopped_first');
+    await stopped.stop();
+    expect((await fetch(`${left.apiUrl}/rest/v1/`, { headers: { apikey: left.serviceRoleKey } })).status).toBe(200);
+
+    await handle.stop();
+    await expect(fetch(`${left.apiUrl}/rest/v1/`)).rejects.toThrow();
+    const databases = await query<{ datname: string }>(
+      stack.info.adminUrl,
+      `SELECT datname FROM pg_database WHERE datname IN ('left_running', 'stopped_first')`,
+    );
+    expect(databases).toEqual([]);
+    // Stopping again, through the stack or the project, is harmless.
+    await handle.stop();
+    await left.stop();
   });
 });

@@ -31,6 +31,7 @@ const UNIT_HOTEL: ForeignKeyLink = {
   parentRelation: HOTELS,
   parentColumns: ['id'],
   validated: true,
+  rewritesChildOnUpdate: false,
 };
 /** What orphansAfterLoad reads of a table's plan. */
 const planned = (mode: SyncMode) => [HOTELS, UNITS].map((table) => ({ table, mode, rowFilter: null }) as unknown as TablePlan);

@@ -203,4 +203,58 @@ describe('a re-sync by a staging owner without the replica-role permission', () 
       await Promise.all([ownProduction.stop(), ownStaging.stop()]);
     }
   });
+
+  // A parent's key production changed only in spelling is rewritten by the upsert, and staging's ON UPDATE CASCADE
+  // rewrites its children's copies: children (of another table and of its own) compared before it was written.
+  it.each(['mirror', 'incremental'])("compares again, after their parents, the children staging's ON UPDATE CASCADE rewrote (%s)", async (mode) => {
+    const TABLES = ['teams', 'team_members', 'team_parts'];
+    // Production's keys take no action on update: a child keeps the old spelling, equal to its parent's new key.
+    const schema = (
+      onUpdate: string,
+    ) => `CREATE TABLE public.teams (handle public.citext PRIMARY KEY, name text, updated_at timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE public.team_members (id int PRIMARY KEY, team public.citext REFERENCES public.teams ${onUpdate}, who text);
+        CREATE TABLE public.team_parts (handle public.citext PRIMARY KEY, parent public.citext REFERENCES public.team_parts ${onUpdate});`;
+    const ownProduction = await stack.createProject(`cascade_${mode}_prod`, { syncTarget: false });
+    const ownStaging = await stack.createProject(`cascade_${mode}_stg`, { owner: 'plain_owner' });
+    try {
+      await query(ownProduction.adminUrl, `SET ROLE postgres; ${schema('')}`);
+      await query(ownStaging.adminUrl, `SET ROLE plain_owner; ${schema('ON UPDATE CASCADE')}`);
+      await query(
+        ownProduction.adminUrl,
+        `INSERT INTO public.teams (handle, name) VALUES ('ABC', 'a'), ('Def', 'd');
+           INSERT INTO public.team_members VALUES (1, 'ABC', 'x'), (2, 'Def', 'y'), (3, 'ABC', 'z');
+           INSERT INTO public.team_parts VALUES ('Root', NULL), ('Leaf', 'Root');`,
+      );
+      const env = envFor(ownProduction, ownStaging);
+      const args = ['--yes', '--via', 'postgres', '--no-backup', '--mode', mode, '--tables', TABLES.join(',')];
+      const first = await runScript('sync.ts', args, { env });
+      expect(first.code, first.stderr).toBe(0);
+      await query(
+        ownProduction.adminUrl,
+        `UPDATE public.teams SET handle = 'abc', updated_at = now() WHERE handle = 'ABC';
+           UPDATE public.team_parts SET handle = 'ROOT' WHERE handle = 'Root';`,
+      );
+      const again = await runScript('sync.ts', [...args, '--json'], { env });
+      expect(again.code, again.stderr).toBe(0);
+      const digests = async (url: string) =>
+        Object.fromEntries(Object.entries(await tableDigests(url)).filter(([name]) => TABLES.includes(name.slice('public.'.length))));
+      const [expected, actual] = await Promise.all([digests(ownProduction.adminUrl), digests(ownStaging.adminUrl)]);
+      expect(Object.keys(actual)).toHaveLength(3);
+      expect(actual).toEqual(expected);
+      expect(await query(ownStaging.adminUrl, 'SELECT id, team::text FROM public.team_members ORDER BY id')).toEqual([
+        { id: 1, team: 'ABC' },
+        { id: 2, team: 'Def' },
+        { id: 3, team: 'ABC' },
+      ]);
+      const changed = Object.fromEntries(
+        (JSON.parse(again.stdout) as { tables: { table: string; changed: number }[] }).tables.map((t) => [t.table, t.changed]),
+      );
+      // The two rows the cascade rewrote, written back; in team_parts the root, then the leaf.
+      expect(changed).toEqual({ 'public.teams': 1, 'public.team_members': 2, 'public.team_parts': 2 });
+      const verify = await runScript('verify-sync-status.ts', ['--via', 'postgres', '--tables', TABLES.join(',')], { env });
+      expect(verify.code, verify.stdout).toBe(0);
+    } finally {
+      await Promise.all([ownProduction.stop(), ownStaging.stop()]);
+    }
+  });
 });

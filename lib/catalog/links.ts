@@ -19,6 +19,8 @@ export interface ForeignKeyLink {
   parentColumns: string[];
   /** False for a key added NOT VALID: staging's rows from before it, and production's copied as they are, may name no parent. */
   validated: boolean;
+  /** ON UPDATE CASCADE, SET NULL or SET DEFAULT: writing a parent's key anew (other bytes, an equal value) rewrites this child's rows. */
+  rewritesChildOnUpdate: boolean;
 }
 
 export function describeLink(link: ForeignKeyLink): string {
@@ -43,6 +45,7 @@ export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKe
         parentRelation: fk.referencedPartition ?? { schema: fk.referencedSchema, name: fk.referencedTable },
         parentColumns: fk.referencedColumns,
         validated: isValidated(fk),
+        rewritesChildOnUpdate: / ON UPDATE (CASCADE|SET NULL|SET DEFAULT)\b/.test(fk.definition),
       }))
       .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),
   );

@@ -21,6 +21,7 @@ import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
+import { addCopies, copyCascadedChildren } from './cascaded-children.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, touchedRanges, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
@@ -110,7 +111,13 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   if (password) events.warning(password);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
-  const session = await openSyncSession(run, { strict: options.strict, concurrency: options.concurrency, backup: runBackup, masker: run.masker });
+  const session = await openSyncSession(run, {
+    strict: options.strict,
+    concurrency: options.concurrency,
+    backup: runBackup,
+    masker: run.masker,
+    settleEarlierWrites: (line) => events.warning(line),
+  });
   runBackup?.followStaging(() => session.stagingMayHaveChanged);
   const results: TableResult[] = [];
   const rangedCopies = new Map<string, RangedCopy>();
@@ -170,6 +177,20 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
         results.push(result);
         events.tableFinished(table, result);
       });
+    }
+    if (ranged && !clearsFirst) {
+      const written = results.filter((result) => result.changed).map((result) => result.table);
+      const cascaded = await copyCascadedChildren(run, session, tables, comparisons, written, options.overlapSeconds, (table, rows) =>
+        events.tableProgress(table, rows),
+      );
+      for (const [name, again] of cascaded) {
+        const result = results.find((done) => done.table === name);
+        const first = rangedCopies.get(name);
+        if (!result || !first) continue;
+        const copy = addCopies(first.copy, again.copy);
+        rangedCopies.set(name, { ...again, copy });
+        Object.assign(result, { ...copy, copied: copy.rows - copy.rejected.length });
+      }
     }
     const rowsWritten = stagingClock && writtenSince(stagingClock.xmin);
     const deleted = deletedFirst ?? (rowsWritten ? await deleteMissingRows(session, tables, comparisons, rowsWritten) : new Map<string, number>());

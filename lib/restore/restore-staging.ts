@@ -38,7 +38,7 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
   if (manifest.via === 'rest') {
     // supabase-js is loaded only on this path, as in the sync.
     const { restoreOverRest } = await import('../transport/rest/restore.ts');
-    const restored = await restoreOverRest(staging.url as string, staging.serviceRoleKey as string, directory, manifest);
+    const restored = await restoreOverRest(staging.url as string, staging.serviceRoleKey as string, directory, manifest, request.say);
     return (
       `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) over REST from ${directory}, as they were at ${manifest.createdAt}` +
       `${restored.retries ? ` (${count(restored.retries)} request(s) retried)` : ''}. Each batch committed on its own: it was not one transaction.` +

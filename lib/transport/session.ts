@@ -16,6 +16,11 @@ export interface SessionOptions {
   concurrency?: number;
   /** Masks the rows of tables whose TableLoad has a mask, between reading and writing; null or absent: none are masked. */
   masker?: Masker | null;
+  /**
+   * Given for a session that will write: over REST it first waits for the writes of an earlier run still running in
+   * staging (rest/settle-writes.ts), and says so through this when it finds one. Absent: a session that only asks.
+   */
+  settleEarlierWrites?: (line: string) => void;
 }
 
 /** What a run saved of staging before changing it. */

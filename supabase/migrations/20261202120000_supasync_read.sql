@@ -1099,6 +1099,77 @@ $mark$;
 REVOKE ALL ON FUNCTION public.supasync_sync_target() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_sync_target() TO service_role;
 
+-- The condition "the key comes after the bound" for a keyset page, in the
+-- order ORDER BY follows: each key column's default btree operator class.
+-- Most types name their comparisons `=` and `>`, and a row comparison
+-- `(k1, k2) > (b1, b2)` reads them (parsed under comparing_path). Some do
+-- not: hstore's order is `#<#`/`#>#` (its `>` does not exist), and a row
+-- comparison takes one operator name for every column. Where a key column's
+-- strategy-5 operator is named otherwise, the condition is spelled out
+-- column by column, each with its own operators, schema-qualified:
+-- k1 > b1 OR (k1 = b1 AND (k2 > b2 OR ...)). `bounds` are the bound
+-- expressions, one per key column.
+CREATE OR REPLACE FUNCTION supasync_private.keys_after(relation regclass, key_columns text[], bounds text[])
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = ''
+AS $keys_after$
+DECLARE
+  comparisons jsonb;
+  condition text;
+  position integer;
+BEGIN
+  SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+           'column', pg_catalog.quote_ident(k.name),
+           'gt', (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
+                  FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+                  JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+                  WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+                    AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5),
+           'eq', (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
+                  FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+                  JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+                  WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+                    AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 3),
+           'plain', COALESCE((SELECT o.oprname = '>'
+                  FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+                  WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+                    AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5), true))
+         ORDER BY k.position)
+    INTO comparisons
+    FROM unnest(key_columns) WITH ORDINALITY AS k(name, position)
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = relation AND a.attname = k.name AND a.attnum > 0 AND NOT a.attisdropped
+    -- A domain compares as its base type (domains over domains included).
+    CROSS JOIN LATERAL (
+      WITH RECURSIVE based(type_oid, base_oid) AS (
+        SELECT t.oid, t.typbasetype FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid
+        UNION ALL
+        SELECT t.oid, t.typbasetype FROM based JOIN pg_catalog.pg_type t ON t.oid = based.base_oid
+      )
+      SELECT based.type_oid FROM based WHERE based.base_oid = 0 LIMIT 1
+    ) AS base(type_oid)
+    -- No default class of the type itself (varchar, an enum, an array: through
+    -- a polymorphic or binary-coercible class): `>` is right for those.
+    LEFT JOIN pg_catalog.pg_opclass oc
+      ON oc.opcintype = base.type_oid AND oc.opcdefault
+     AND oc.opcmethod = (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'btree');
+
+  IF NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(comparisons) AS c(entry) WHERE NOT (c.entry ->> 'plain')::boolean) THEN
+    RETURN pg_catalog.format('(%s) > (%s)',
+      (SELECT pg_catalog.string_agg(c.entry ->> 'column', ', ' ORDER BY c.o) FROM pg_catalog.jsonb_array_elements(comparisons) WITH ORDINALITY AS c(entry, o)),
+      pg_catalog.array_to_string(bounds, ', '));
+  END IF;
+  FOR position IN REVERSE pg_catalog.jsonb_array_length(comparisons) .. 1 LOOP
+    condition := pg_catalog.format('(%s %s %s%s)',
+      comparisons -> (position - 1) ->> 'column', COALESCE(comparisons -> (position - 1) ->> 'gt', '>'), bounds[position],
+      CASE WHEN condition IS NULL THEN ''
+           ELSE pg_catalog.format(' OR (%s %s %s AND %s)', comparisons -> (position - 1) ->> 'column',
+                  COALESCE(comparisons -> (position - 1) ->> 'eq', '='), bounds[position], condition) END);
+  END LOOP;
+  RETURN condition;
+END
+$keys_after$;
+
+REVOKE ALL ON FUNCTION supasync_private.keys_after(regclass, text[], text[]) FROM PUBLIC;
+
 -- One page of a table's rows, for the REST path.
 --
 -- Pages are bounded by bytes from the first row on: the function stops a page
@@ -1160,7 +1231,7 @@ DECLARE
   start_ctid tid;
   select_list text;
   order_list text;
-  bound text;
+  bounds text[];
   source refcursor;
   row_values jsonb;
   row_bytes integer;
@@ -1194,10 +1265,10 @@ BEGIN
   ELSE
     leaves := ARRAY[relation];
     SELECT string_agg(pg_catalog.format('%I', name), ', ' ORDER BY position),
-           string_agg(pg_catalog.format('($1 ->> %s)::%s', position - 1,
+           array_agg(pg_catalog.format('($1 ->> %s)::%s', position - 1,
              (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-              WHERE a.attrelid = relation AND a.attname = name)), ', ' ORDER BY position)
-      INTO order_list, bound
+              WHERE a.attrelid = relation AND a.attname = name)) ORDER BY position)
+      INTO order_list, bounds
       FROM unnest(key_columns) WITH ORDINALITY AS k(name, position);
   END IF;
 
@@ -1210,12 +1281,12 @@ BEGIN
         supasync_private.own_rows(leaf), COALESCE(row_filter, 'true'))
         USING CASE WHEN leaf::oid = start_leaf OR NOT partitioned THEN start_ctid ELSE '(0,0)'::tid END, page_size - cardinality(page);
     ELSE
-      -- `>` must be the order ORDER BY follows (operator_schemas, above): parsed under the key's comparisons.
+      -- "After" must be the order ORDER BY follows (keys_after, operator_schemas, above): parsed under the key's comparisons.
       PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
       OPEN source NO SCROLL FOR EXECUTE pg_catalog.format(
         'SELECT pg_catalog.to_jsonb(ARRAY[%s]::text[]) FROM %s WHERE (%s) AND %s ORDER BY %s LIMIT $2',
         select_list, supasync_private.own_rows(relation), COALESCE(row_filter, 'true'),
-        CASE WHEN after IS NULL THEN 'true' ELSE pg_catalog.format('(%s) > (%s)', order_list, bound) END,
+        CASE WHEN after IS NULL THEN 'true' ELSE supasync_private.keys_after(relation, key_columns, bounds) END,
         order_list)
         USING after, page_size;
       PERFORM pg_catalog.set_config('search_path', '', true);
@@ -1256,7 +1327,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 20 $version$;
+AS $version$ SELECT 21 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -27,6 +27,13 @@ GRANT SELECT ON supasync_private.sync_target TO PUBLIC;
 
 -- Every write function calls this first: the last line of defence when a
 -- REST call reaches a database it should not.
+--
+-- It also takes supasync's write lock, shared, until the call's transaction
+-- ends: supasync_settle_writes (in the write functions' migration) waits for
+-- every write still running. A REST run stopped with Ctrl-C is gone, but the
+-- request PostgREST was serving for it goes on, and would commit after what
+-- comes next: a batch of the run a restore undoes, landing under the
+-- restore's rows.
 CREATE OR REPLACE FUNCTION supasync_private.assert_sync_target()
 RETURNS void LANGUAGE plpgsql SET search_path = ''
 AS $assert$
@@ -36,6 +43,8 @@ BEGIN
       USING ERRCODE = 'insufficient_privilege',
             HINT = 'If this really is staging, mark it: npx tsx scripts/install-rpcs.ts --staging --mark-only';
   END IF;
+  -- (1937076321 is 'supa' in ASCII; 1, its writes.)
+  PERFORM pg_catalog.pg_advisory_xact_lock_shared(1937076321, 1);
 END
 $assert$;
 

@@ -34,6 +34,45 @@ BEGIN
 END
 $check$;
 
+-- Before a REST run or a restore writes: waits until no write of an earlier
+-- run is still running here (each holds assert_sync_target's lock, shared,
+-- until its transaction ends), `wait_seconds` at most (0: not at all),
+-- within the request's statement timeout (the client asks again while it
+-- wants to wait longer). Then it raises lock_not_available, naming the
+-- backends still writing.
+CREATE OR REPLACE FUNCTION public.supasync_settle_writes(wait_seconds integer)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $settle$
+DECLARE
+  writers text;
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  BEGIN
+    -- A transaction's own shared hold does not stand in the way of its exclusive request.
+    IF wait_seconds > 0 THEN
+      PERFORM pg_catalog.set_config('lock_timeout', (wait_seconds * 1000)::text, true);
+      PERFORM pg_catalog.pg_advisory_xact_lock(1937076321, 1);
+    ELSIF NOT pg_catalog.pg_try_advisory_xact_lock(1937076321, 1) THEN
+      RAISE EXCEPTION USING ERRCODE = 'lock_not_available';
+    END IF;
+  EXCEPTION WHEN lock_not_available THEN
+    -- pg_locks lists every database's locks; an advisory key is one database's.
+    SELECT pg_catalog.string_agg('backend ' || l.pid
+             || COALESCE(', in a transaction since ' || pg_catalog.to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), ''), '; ' ORDER BY l.pid)
+      INTO writers
+      FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.classid = 1937076321 AND l.objid = 1 AND l.objsubid = 2
+        AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+        AND l.granted AND l.pid <> pg_catalog.pg_backend_pid();
+    RAISE EXCEPTION 'a write of another supasync run is still running in staging (%)', COALESCE(writers, 'ended since')
+      USING ERRCODE = 'lock_not_available';
+  END;
+END
+$settle$;
+
+REVOKE ALL ON FUNCTION public.supasync_settle_writes(integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_settle_writes(integer) TO service_role;
+
 -- Empties the tables of a replace sync, all in one statement: TRUNCATE
 -- refuses when a table outside the list references one of them. Staging's
 -- TRUNCATE triggers (an audit log's) do not fire, nor rules: the replica

@@ -12,6 +12,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
+import { settleEarlierWrites } from './settle-writes.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { rangeFilterOverRest } from './backup.ts';
@@ -38,7 +39,13 @@ export interface RestRestoreResult {
  * any order, cycles included, with no trigger rewriting them. Without it
  * the restore is refused before anything is emptied.
  */
-export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string, directory: string, manifest: RestBackupManifest): Promise<RestRestoreResult> {
+export async function restoreOverRest(
+  stagingUrl: string,
+  serviceRoleKey: string,
+  directory: string,
+  manifest: RestBackupManifest,
+  say: (line: string) => void,
+): Promise<RestRestoreResult> {
   const staging = connectSupabase(stagingUrl, serviceRoleKey);
   let retries = 0;
   const onRetry = () => {
@@ -54,6 +61,8 @@ export async function restoreOverRest(stagingUrl: string, serviceRoleKey: string
         `(${commandLine('install-rpcs', '--staging')}), or restore over the direct path. Nothing was changed.`,
     );
   }
+  // A batch of the run this restore undoes may still be running if that run was stopped a moment ago: it lands first.
+  await settleEarlierWrites(staging, say);
   await emptyTables(
     staging,
     manifest.tables.filter((table) => !table.within),

@@ -134,7 +134,7 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
   }
 }
 
-/** A row too large for one answer, named as supasync_read_rows' error details it; a function older than max_bytes. */
+/** A row too large for one answer, named as supasync_read_rows' error details it; a function older than max_bytes, or than keys_after. */
 function explainReadFailure(table: PagedTable, keyColumns: string[], after: Row | null, error: unknown): unknown {
   if (!(error instanceof RpcFailure)) return error;
   const name = qualifiedName(table.table);
@@ -144,6 +144,16 @@ function explainReadFailure(table: PagedTable, keyColumns: string[], after: Row 
     return new DatabaseError(
       `Reading ${name}: this project lacks the current supasync_read_rows (supabase/migrations/*_supasync_read.sql), which ends pages by bytes. ` +
         `Install it: ${commandLine('install-rpcs', '--production')}, and --staging.`,
+      1,
+      { cause: error },
+    );
+  }
+  // Functions before version 21 asked for the next page with `>`, which some key types (hstore: `#>#`) do not have.
+  if (after && error.code === '42883' && /operator does not exist/.test(error.message)) {
+    return new DatabaseError(
+      `Reading ${name} past its first page: ${describeFailure(error)}\nIts key (${keyColumns.join(', ')}) is ordered by operators not named \`>\`, ` +
+        `which supasync's functions page by from version 21. Update them on both projects (${commandLine('install-rpcs', '--production')}, and --staging), ` +
+        'or copy the table over the direct path (--via postgres).',
       1,
       { cause: error },
     );

@@ -34,6 +34,7 @@ import type { Row } from './row-size.ts';
 import { describeKey, readPages, refuseOlderReads, writeRows, type WriteOutcome } from './rows.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 import { refreshViewsOverRest } from './views.ts';
+import { settleEarlierWrites } from './settle-writes.ts';
 import { maskedColumnsHint, VALUE_REFUSED } from '../../mask/apply.ts';
 
 export async function openRestSession(
@@ -42,6 +43,8 @@ export async function openRestSession(
   options: SessionOptions,
   stagingUrl: string,
 ): Promise<SyncSession> {
+  // First and alone: a write check asked meanwhile would hold the lock it waits for, as a write of another run does.
+  if (options.settleEarlierWrites) await settleEarlierWrites(clients.staging, options.settleEarlierWrites);
   const load = await chooseRestLoad(clients.staging, plan);
   return new RestSession(clients.production, clients.staging, load, options, stagingUrl, plan.stagingLinks);
 }
