@@ -1100,41 +1100,46 @@ REVOKE ALL ON FUNCTION public.supasync_sync_target() FROM PUBLIC, anon, authenti
 GRANT EXECUTE ON FUNCTION public.supasync_sync_target() TO service_role;
 
 -- The condition "the key comes after the bound" for a keyset page, in the
--- order ORDER BY follows: each key column's default btree operator class.
--- Most types name their comparisons `=` and `>`, and a row comparison
--- `(k1, k2) > (b1, b2)` reads them (parsed under comparing_path). Some do
--- not: hstore's order is `#<#`/`#>#` (its `>` does not exist), and a row
--- comparison takes one operator name for every column. Where a key column's
--- strategy-5 operator is named otherwise, the condition is spelled out
--- column by column, each with its own operators, schema-qualified:
--- k1 > b1 OR (k1 = b1 AND (k2 > b2 OR ...)). `bounds` are the bound
--- expressions, one per key column.
+-- order ORDER BY follows: each key column's default btree operator class,
+-- NULLs last. Most keys take a row comparison, `(k1, k2) > (b1, b2)`, which
+-- reads the types' `>` and `=` (parsed under comparing_path) and walks an
+-- index. It does not do for two kinds of key, which are spelled out column
+-- by column instead, k1 > b1 OR (k1 = b1 AND (k2 > b2 OR ...)):
+--  * a column whose order is not named `>`: hstore's is `#<#`/`#>#` (it has
+--    no `>`), and a row comparison takes one operator name for every
+--    column. Each column gets its own class's operators, schema-qualified.
+--  * a column that may hold NULL (a UNIQUE NULLS NOT DISTINCT key): against
+--    a NULL a row comparison is NULL, and the pages after the first NULL
+--    came back empty, so a REST read stopped there, exit 0. Such a column is
+--    after the bound where the bound is not NULL and it is NULL or greater,
+--    and equal to it where both are NULL or `=` holds.
+-- `bounds` are the bound expressions, one per key column.
 CREATE OR REPLACE FUNCTION supasync_private.keys_after(relation regclass, key_columns text[], bounds text[])
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = ''
 AS $keys_after$
 DECLARE
-  comparisons jsonb;
+  keyed record;
+  after text;
+  equal text;
   condition text;
-  position integer;
+  plain boolean := true;
 BEGIN
-  SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-           'column', pg_catalog.quote_ident(k.name),
-           'gt', (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
-                  FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
-                  JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-                  WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
-                    AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5),
-           'eq', (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
-                  FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
-                  JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-                  WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
-                    AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 3),
-           'plain', COALESCE((SELECT o.oprname = '>'
-                  FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
-                  WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
-                    AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5), true))
-         ORDER BY k.position)
-    INTO comparisons
+  FOR keyed IN
+    SELECT k.position, pg_catalog.quote_ident(k.name) AS name, NOT a.attnotnull AS nullable, bounds[k.position] AS bound,
+           (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
+            FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+            JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+            WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+              AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5) AS greater,
+           (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
+            FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+            JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+            WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+              AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 3) AS equals,
+           COALESCE((SELECT o.oprname = '>'
+            FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+            WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+              AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5), true) AS named_greater
     FROM unnest(key_columns) WITH ORDINALITY AS k(name, position)
     JOIN pg_catalog.pg_attribute a ON a.attrelid = relation AND a.attname = k.name AND a.attnum > 0 AND NOT a.attisdropped
     -- A domain compares as its base type (domains over domains included).
@@ -1147,23 +1152,27 @@ BEGIN
       SELECT based.type_oid FROM based WHERE based.base_oid = 0 LIMIT 1
     ) AS base(type_oid)
     -- No default class of the type itself (varchar, an enum, an array: through
-    -- a polymorphic or binary-coercible class): `>` is right for those.
+    -- a polymorphic or binary-coercible class): `>` and `=` are right for those.
     LEFT JOIN pg_catalog.pg_opclass oc
       ON oc.opcintype = base.type_oid AND oc.opcdefault
-     AND oc.opcmethod = (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'btree');
-
-  IF NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(comparisons) AS c(entry) WHERE NOT (c.entry ->> 'plain')::boolean) THEN
+     AND oc.opcmethod = (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'btree')
+    ORDER BY k.position DESC
+  LOOP
+    plain := plain AND keyed.named_greater AND NOT keyed.nullable;
+    after := pg_catalog.format('%s %s %s', keyed.name, COALESCE(keyed.greater, '>'), keyed.bound);
+    equal := pg_catalog.format('%s %s %s', keyed.name, COALESCE(keyed.equals, '='), keyed.bound);
+    IF keyed.nullable THEN
+      after := pg_catalog.format('(%s IS NOT NULL AND (%s IS NULL OR %s))', keyed.bound, keyed.name, after);
+      equal := pg_catalog.format('(%s OR %s IS NULL AND %s IS NULL)', equal, keyed.name, keyed.bound);
+    END IF;
+    condition := CASE WHEN condition IS NULL THEN pg_catalog.format('(%s)', after)
+                      ELSE pg_catalog.format('(%s OR %s AND %s)', after, equal, condition) END;
+  END LOOP;
+  IF plain THEN
     RETURN pg_catalog.format('(%s) > (%s)',
-      (SELECT pg_catalog.string_agg(c.entry ->> 'column', ', ' ORDER BY c.o) FROM pg_catalog.jsonb_array_elements(comparisons) WITH ORDINALITY AS c(entry, o)),
+      (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k.name), ', ' ORDER BY k.position) FROM unnest(key_columns) WITH ORDINALITY AS k(name, position)),
       pg_catalog.array_to_string(bounds, ', '));
   END IF;
-  FOR position IN REVERSE pg_catalog.jsonb_array_length(comparisons) .. 1 LOOP
-    condition := pg_catalog.format('(%s %s %s%s)',
-      comparisons -> (position - 1) ->> 'column', COALESCE(comparisons -> (position - 1) ->> 'gt', '>'), bounds[position],
-      CASE WHEN condition IS NULL THEN ''
-           ELSE pg_catalog.format(' OR (%s %s %s AND %s)', comparisons -> (position - 1) ->> 'column',
-                  COALESCE(comparisons -> (position - 1) ->> 'eq', '='), bounds[position], condition) END);
-  END LOOP;
   RETURN condition;
 END
 $keys_after$;
