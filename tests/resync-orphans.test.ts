@@ -32,6 +32,7 @@ const UNIT_HOTEL: ForeignKeyLink = {
   parentColumns: ['id'],
   validated: true,
   rewritesChildOnUpdate: false,
+  rewritesChildOnDelete: false,
 };
 /** What orphansAfterLoad reads of a table's plan. */
 const planned = (mode: SyncMode) => [HOTELS, UNITS].map((table) => ({ table, mode, rowFilter: null }) as unknown as TablePlan);

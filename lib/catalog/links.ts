@@ -21,6 +21,8 @@ export interface ForeignKeyLink {
   validated: boolean;
   /** ON UPDATE CASCADE, SET NULL or SET DEFAULT: writing a parent's key anew (other bytes, an equal value) rewrites this child's rows. */
   rewritesChildOnUpdate: boolean;
+  /** ON DELETE CASCADE, SET NULL or SET DEFAULT: deleting a parent deletes or rewrites this child's rows. */
+  rewritesChildOnDelete: boolean;
 }
 
 export function describeLink(link: ForeignKeyLink): string {
@@ -46,6 +48,7 @@ export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKe
         parentColumns: fk.referencedColumns,
         validated: isValidated(fk),
         rewritesChildOnUpdate: / ON UPDATE (CASCADE|SET NULL|SET DEFAULT)\b/.test(fk.definition),
+        rewritesChildOnDelete: / ON DELETE (CASCADE|SET NULL|SET DEFAULT)\b/.test(fk.definition),
       }))
       .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),
   );

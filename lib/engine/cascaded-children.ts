@@ -1,24 +1,67 @@
-// Staging's ON UPDATE CASCADE (SET NULL, SET DEFAULT) where foreign-key
-// checks are on: a mirror or incremental run compares every table before it
-// writes any, then an upsert rewrites a parent's key that production changed
-// only in spelling (citext 'ABC' to 'abc', numeric 1 to 1.0: equal, so the
-// same row) and staging's cascade rewrites the children's copies, which were
-// compared before and are not written again. Those children are compared
-// again once their parents are in, and what differs is copied: round after
-// round, as a child rewritten may be a parent (of itself, too).
+// Rows a foreign key's action rewrites, which a re-sync's first comparison
+// cannot see:
+//
+// - Production's: ON DELETE SET NULL (CASCADE, SET DEFAULT) and ON UPDATE
+//   CASCADE rewrite a child row without moving its updated_at (Prisma's
+//   optional relations are all SET NULL). An incremental run that follows
+//   that column misses them, and deleting the parent in staging with checks
+//   off leaves the child naming it. So an incremental child of a parent
+//   whose keys the run deletes is compared whole, as a mirror compares it
+//   (compareChildrenOfRemovedKeys), before anything is written.
+// - Staging's, where foreign-key checks are on: an upsert rewrites a
+//   parent's key that production changed only in spelling (citext 'ABC' to
+//   'abc', numeric 1 to 1.0: equal, so the same row) and staging's ON UPDATE
+//   CASCADE rewrites the children's copies, compared before. Those children
+//   are compared again once their parents are in, and what differs is
+//   copied (copyCascadedChildren).
+//
+// Both go round after round: a child compared again may be a parent (of
+// itself, too).
+import type { ForeignKeyLink } from '../catalog/links.ts';
 import { qualifiedName } from '../catalog/types.ts';
-import { deletesMissing } from '../plan/mode.ts';
+import { deletesMissing, TRANSACTION_IDS } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { SyncSession, TableCopy } from '../transport/session.ts';
 import { compareTables, copyChangedRanges, type Comparison, type RangedCopy } from './ranged-copy.ts';
 import type { PreparedRun } from './prepare.ts';
 
 /**
+ * Before the writes: each incremental table compared by its column's
+ * watermark (not whole, not by transaction ids, which every write moves)
+ * that a link whose action rewrites its rows on delete or update ties to a
+ * parent whose keys the run deletes, compared again whole; `comparisons`
+ * takes the new comparison, with the first one's watermark.
+ */
+export async function compareChildrenOfRemovedKeys(
+  run: PreparedRun,
+  tables: TablePlan[],
+  comparisons: Map<string, Comparison>,
+  overlapSeconds: number,
+  clearsFirst: boolean,
+): Promise<void> {
+  const compared = new Set<string>();
+  let parents = namesWhere(comparisons, (comparison) => comparison.ranges.rows.remove.length > 0);
+  for (let round = 0; round <= tables.length && parents.size; round++) {
+    const children = childrenOf(run.plan.stagingLinks, parents, (link) => link.rewritesChildOnDelete || link.rewritesChildOnUpdate).filter((name) => {
+      const table = tables.find((candidate) => qualifiedName(candidate.table) === name);
+      const watermark = comparisons.get(name)?.watermark;
+      return table?.mode === 'incremental' && table.changedColumn !== TRANSACTION_IDS && watermark?.from != null && !compared.has(name);
+    });
+    const again = await compareAsMirror(run, tablesNamed(tables, children), comparisons, overlapSeconds, clearsFirst);
+    for (const [name, comparison] of again) {
+      comparisons.set(name, comparison);
+      compared.add(name);
+    }
+    parents = namesWhere(again, (comparison) => comparison.ranges.rows.remove.length > 0);
+  }
+}
+
+/**
  * After the load, where staging's foreign-key checks are on: the children
- * that a link rewriting its child on update points from, to a parent whose
- * rows the run wrote (`written`), compared again and copied, until a round
- * writes nothing such a link follows. Per table, what the rounds copied.
- * Only mirror and incremental tables: insert-missing touches no existing row.
+ * that a link rewriting its child on update ties to a parent whose rows the
+ * run wrote (`written`), compared again and copied, until a round writes
+ * nothing such a link follows. Per table, what the rounds copied. Only
+ * mirror and incremental tables: insert-missing touches no existing row.
  */
 export async function copyCascadedChildren(
   run: PreparedRun,
@@ -33,14 +76,18 @@ export async function copyCascadedChildren(
   let parents = new Set(written);
   // Each round writes only what still differs: a cascade's rewrites settle within as many rounds as there are tables.
   for (let round = 0; round <= tables.length && parents.size; round++) {
-    const rewritten = new Set(
-      run.plan.stagingLinks.filter((link) => link.rewritesChildOnUpdate && parents.has(qualifiedName(link.parent))).map((link) => qualifiedName(link.child)),
-    );
-    const children = tables.filter((table) => deletesMissing(table.mode) && rewritten.has(qualifiedName(table.table)));
-    const copies = await recompareAndCopy(run, session, children, comparisons, overlapSeconds, onRows);
+    const children = tablesNamed(
+      tables,
+      childrenOf(run.plan.stagingLinks, parents, (link) => link.rewritesChildOnUpdate),
+    ).filter((table) => deletesMissing(table.mode));
+    const again = await compareAsMirror(run, children, comparisons, overlapSeconds, false);
     parents = new Set();
-    for (const [name, copy] of copies) {
-      comparisons.set(name, copy);
+    for (const table of children) {
+      const name = qualifiedName(table.table);
+      const comparison = again.get(name);
+      if (!comparison) continue;
+      const copy = await copyChangedRanges(run, session, { ...table, mode: 'mirror' }, comparison, (rows) => onRows(table, rows));
+      comparisons.set(name, comparison);
       const before = copied.get(name);
       copied.set(name, before ? { ...copy, copy: addCopies(before.copy, copy.copy) } : copy);
       if (copy.copy.changed) parents.add(name);
@@ -49,35 +96,46 @@ export async function copyCascadedChildren(
   return copied;
 }
 
-/**
- * Compares `tables` again whole (an incremental table as a mirror: the rows
- * a cascade changed are staging's, past no watermark of production's) and
- * copies what differs. The first comparison's watermark stays: the next run
- * reads from where this one began.
- */
-async function recompareAndCopy(
-  run: PreparedRun,
-  session: SyncSession,
-  tables: TablePlan[],
-  first: ReadonlyMap<string, Comparison>,
-  overlapSeconds: number,
-  onRows: (table: TablePlan, rows: number) => void,
-): Promise<Map<string, RangedCopy>> {
-  const mirrored = tables.map((table) => ({ ...table, mode: 'mirror' as const }));
-  const again = await compareTables(run, mirrored, overlapSeconds, false);
-  const copies = new Map<string, RangedCopy>();
-  for (const [i, table] of mirrored.entries()) {
-    const name = qualifiedName(table.table);
-    const comparison = again.get(name);
-    if (!comparison) continue;
-    const watermark = first.get(name)?.watermark;
-    const copy = await copyChangedRanges(run, session, table, comparison, (rows) => onRows(tables[i] as TablePlan, rows));
-    copies.set(name, { ...copy, ...(watermark ? { watermark } : {}) });
-  }
-  return copies;
-}
-
 /** Two copies of one table, counted as one. */
 export function addCopies(a: TableCopy, b: TableCopy): TableCopy {
   return { rows: a.rows + b.rows, changed: a.changed + b.changed, rejected: [...a.rejected, ...b.rejected] };
+}
+
+/**
+ * `tables` compared again whole, as a mirror compares them (an incremental
+ * table too: what a foreign key's action changed is past no watermark),
+ * each keeping its first comparison's watermark: the next run reads from
+ * where this one began. `clearsFirst` as compareTables takes it.
+ */
+async function compareAsMirror(
+  run: PreparedRun,
+  tables: TablePlan[],
+  first: ReadonlyMap<string, Comparison>,
+  overlapSeconds: number,
+  clearsFirst: boolean,
+): Promise<Map<string, Comparison>> {
+  if (!tables.length) return new Map();
+  const again = await compareTables(
+    run,
+    tables.map((table) => ({ ...table, mode: 'mirror' as const })),
+    overlapSeconds,
+    clearsFirst,
+  );
+  for (const [name, comparison] of again) {
+    const watermark = first.get(name)?.watermark;
+    if (watermark) again.set(name, { ...comparison, watermark });
+  }
+  return again;
+}
+
+function childrenOf(links: ForeignKeyLink[], parents: ReadonlySet<string>, follows: (link: ForeignKeyLink) => boolean): string[] {
+  return [...new Set(links.filter((link) => follows(link) && parents.has(qualifiedName(link.parent))).map((link) => qualifiedName(link.child)))];
+}
+
+function tablesNamed(tables: TablePlan[], names: string[]): TablePlan[] {
+  return tables.filter((table) => names.includes(qualifiedName(table.table)));
+}
+
+function namesWhere(comparisons: ReadonlyMap<string, Comparison>, holds: (comparison: Comparison) => boolean): Set<string> {
+  return new Set([...comparisons].filter(([, comparison]) => holds(comparison)).map(([name]) => name));
 }

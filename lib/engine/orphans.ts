@@ -64,7 +64,8 @@ async function missingMaskedKeys(
 
 export function describeOrphans(found: FoundOrphans[]): string[] {
   return found.map(
-    ({ link, rows, keys }) => `  ${rows} row(s) of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) find no parent, e.g. ${keys.join(' ')}`,
+    ({ link, rows, keys }) =>
+      `  ${rows} row(s) of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) find no parent: they name e.g. ${keys.join(' ')}`,
   );
 }
 

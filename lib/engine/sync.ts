@@ -19,9 +19,9 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
+import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
-import { addCopies, copyCascadedChildren } from './cascaded-children.ts';
+import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, touchedRanges, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
@@ -143,6 +143,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
       compareTables(run, tables, options.overlapSeconds, clearsFirst),
       ranged ? run.staging.clock(0) : null,
     ]);
+    await compareChildrenOfRemovedKeys(run, tables, comparisons, options.overlapSeconds, clearsFirst);
     compareSeconds = (performance.now() - comparing) / 1000;
     const prepared = await session.prepare(
       tables,
@@ -203,7 +204,12 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     if (orphans.length && !options.allowOrphans && !rejectedSome) {
       const moving = !run.production.oneSnapshot && orphans.every(({ link }) => copiedWhole(tables, link.child) && copiedWhole(tables, link.parent));
       throw new DatabaseError(
-        ['The copied rows leave rows of staging pointing nowhere:', ...describeOrphans(orphans), ...(moving ? PRODUCTION_MOVED : ORPHAN_WAYS_OUT)].join('\n'),
+        [
+          'The copied rows leave rows of staging pointing nowhere:',
+          ...describeOrphans(orphans),
+          ...incrementalChildren(tables, orphans),
+          ...(moving ? PRODUCTION_MOVED : ORPHAN_WAYS_OUT),
+        ].join('\n'),
         1,
         { sameOnRerun: !moving },
       );
@@ -376,9 +382,22 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
 }
 
 /** Every row of `table` came from production in this run: no `where` of its own or carried down. */
+/** Orphans in a child an incremental run read in part: what it could not see, and the mode that sees it. */
+function incrementalChildren(tables: TablePlan[], orphans: FoundOrphans[]): string[] {
+  const names = new Set(orphans.map(({ link }) => qualifiedName(link.child)));
+  const partial = tables.filter((table) => table.mode === 'incremental' && table.changedColumn !== TRANSACTION_IDS && names.has(qualifiedName(table.table)));
+  if (!partial.length) return [];
+  return [
+    `${partial.map((table) => `${qualifiedName(table.table)} (by ${table.changedColumn})`).join(', ')}: an incremental run reads the rows whose column moved since the last run, ` +
+      "and a row changed without moving it (by an app that does not set it, or a foreign key's action) is not read. " +
+      `Run --mode mirror --tables ${partial.map((table) => qualifiedName(table.table)).join(',')} once: it compares every row.`,
+  ];
+}
+
+/** Every production row was read into it: replaced, mirrored or upserted, without a `where` (not an incremental or insert-missing run, which reads some). */
 function copiedWhole(tables: TablePlan[], table: TableRef): boolean {
   const planned = tables.find((candidate) => qualifiedName(candidate.table) === qualifiedName(table));
-  return Boolean(planned && !planned.rowFilter);
+  return Boolean(planned && !planned.rowFilter && (planned.mode === 'replace' || planned.mode === 'mirror' || planned.mode === 'upsert'));
 }
 
 /**

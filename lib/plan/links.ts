@@ -28,8 +28,8 @@ export function writtenTables(tables: TablePlan[]): Map<string, WrittenTable> {
  * The links whose rows the run may leave pointing nowhere, checked once the
  * rows are in. Not checked: a parent upserted under children the run leaves
  * alone (an upsert deletes nothing), and both ends from one snapshot of
- * production with the parent copied whole and either replaced along with its
- * children or upserted (staging's parents all stay). `emptied`: tables emptied with the
+ * production with the parent copied whole and either replaced or mirrored
+ * along with its children or upserted (staging's parents all stay). `emptied`: tables emptied with the
  * run's (sign-in state), which hold no rows to orphan.
  */
 export function linksToCheck(
@@ -43,9 +43,12 @@ export function linksToCheck(
     if ((!child && !parent) || emptied.has(qualifiedName(link.child))) return false;
     // An upsert (or insert-missing) deletes no row: the staging rows it leaves alone keep their parents.
     if (parent && keepsStagingRows(parent.mode) && !child) return false;
-    // A replaced or mirrored child holds production's rows alone, whose parents a whole parent has.
+    // A replaced or mirrored child holds production's rows alone, whose parents a whole parent has. An incremental
+    // one holds what its column told: a row a foreign key's action rewrote in production without moving it may still
+    // name a parent the run deletes (cascaded-children.ts compares such children whole; this checks that it did).
     const parentWhole = oneSnapshot && parent !== undefined && !parent.filtered;
-    return !(parentWhole && child !== undefined && (!keepsStagingRows(child.mode) || keepsStagingRows(parent.mode)));
+    const productionAlone = child !== undefined && (child.mode === 'replace' || child.mode === 'mirror');
+    return !(parentWhole && child !== undefined && (productionAlone || keepsStagingRows(parent.mode)));
   });
 }
 

@@ -309,7 +309,7 @@ export function defineResyncSuite(via: Via): void {
       expect(refused.code, refused.stderr).toBe(1);
       expect(refused.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
       expect(refused.stderr).toContain(
-        `1 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent, e.g. (${closed})`,
+        `1 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent: they name e.g. (${closed})`,
       );
       expect(refused.stderr).not.toContain(gone);
       if (via === 'postgres') expect(await syncedDigests(staging.adminUrl)).toEqual(before);

@@ -290,7 +290,7 @@ export function defineSyncSuite(via: Via): void {
           expect(result.code, args.join(' ')).toBe(1);
           expect(result.stderr).toContain(`${verb} these tables would leave staging's rows that reference them pointing nowhere; nothing was written`);
           expect(result.stderr).toContain(
-            '3 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent, e.g. (00000000-0000-0000-0000-00000000beef)',
+            '3 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent: they name e.g. (00000000-0000-0000-0000-00000000beef)',
           );
           expect(result.stderr).toContain('--allow-orphans');
         }
@@ -369,7 +369,7 @@ export function defineSyncSuite(via: Via): void {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
       expect(result.stderr).toContain(
-        '1 row(s) of public.accommodation_units (public.accommodation_units.hotel_id -> public.hotels.id, accommodation_units_hotel_id_fkey) find no parent, e.g. (00000000-0000-0000-0000-00000000beef)',
+        '1 row(s) of public.accommodation_units (public.accommodation_units.hotel_id -> public.hotels.id, accommodation_units_hotel_id_fkey) find no parent: they name e.g. (00000000-0000-0000-0000-00000000beef)',
       );
       if (via === 'postgres') expect(await tableDigests(staging.adminUrl)).toEqual(before);
     });
