@@ -19,9 +19,10 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
+import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
+import { orphansLeft } from './orphans-left.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, touchedRanges, type RangedCopy } from './ranged-copy.ts';
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
@@ -201,19 +202,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     const orphans = await orphansAfterLoad(run.staging, run.plan.stagingLinks, tables, emptied, run.production.oneSnapshot, resynced);
     // Over REST the rows staging rejected fail the run anyway, each named by its key: the rows that named them are said, not made the failure.
     const rejectedSome = results.some((result) => result.rejected.length);
-    if (orphans.length && !options.allowOrphans && !rejectedSome) {
-      const moving = !run.production.oneSnapshot && orphans.every(({ link }) => copiedWhole(tables, link.child) && copiedWhole(tables, link.parent));
-      throw new DatabaseError(
-        [
-          'The copied rows leave rows of staging pointing nowhere:',
-          ...describeOrphans(orphans),
-          ...incrementalChildren(tables, orphans),
-          ...(moving ? PRODUCTION_MOVED : ORPHAN_WAYS_OUT),
-        ].join('\n'),
-        1,
-        { sameOnRerun: !moving },
-      );
-    }
+    if (orphans.length && !options.allowOrphans && !rejectedSome) throw orphansLeft(tables, orphans, run.production.oneSnapshot);
     const because = options.allowOrphans ? '--allow-orphans' : 'left by the rows staging rejected';
     for (const line of describeOrphans(orphans)) events.warning(`${because}: ${line.trim()}`);
     views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results));
@@ -380,36 +369,6 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
     { cause: error },
   );
 }
-
-/** Every row of `table` came from production in this run: no `where` of its own or carried down. */
-/** Orphans in a child an incremental run read in part: what it could not see, and the mode that sees it. */
-function incrementalChildren(tables: TablePlan[], orphans: FoundOrphans[]): string[] {
-  const names = new Set(orphans.map(({ link }) => qualifiedName(link.child)));
-  const partial = tables.filter((table) => table.mode === 'incremental' && table.changedColumn !== TRANSACTION_IDS && names.has(qualifiedName(table.table)));
-  if (!partial.length) return [];
-  return [
-    `${partial.map((table) => `${qualifiedName(table.table)} (by ${table.changedColumn})`).join(', ')}: an incremental run reads the rows whose column moved since the last run, ` +
-      "and a row changed without moving it (by an app that does not set it, or a foreign key's action) is not read. " +
-      `Run --mode mirror --tables ${partial.map((table) => qualifiedName(table.table)).join(',')} once: it compares every row.`,
-  ];
-}
-
-/** Every production row was read into it: replaced, mirrored or upserted, without a `where` (not an incremental or insert-missing run, which reads some). */
-function copiedWhole(tables: TablePlan[], table: TableRef): boolean {
-  const planned = tables.find((candidate) => qualifiedName(candidate.table) === qualifiedName(table));
-  return Boolean(planned && !planned.rowFilter && (planned.mode === 'replace' || planned.mode === 'mirror' || planned.mode === 'upsert'));
-}
-
-/**
- * Over REST each table is read at its own moment: a parent production
- * deleted, or children it added, between two reads leave rows pointing
- * nowhere that no choice of tables explains. The next run reads again.
- */
-const PRODUCTION_MOVED = [
-  'Both ends of these keys were copied whole in this run. Over REST each table is read at its own moment, not from one snapshot,',
-  'so production most likely changed while the run read it (a parent deleted, or children added, between the two reads).',
-  'Run the same command again when production is quieter: each run converges. The direct path (SUPABASE_*_DB_URL) reads one snapshot.',
-];
 
 /**
  * Without the replica role rows are written one key at a time with every
