@@ -5,9 +5,10 @@
 //   CASCADE rewrite a child row without moving its updated_at (Prisma's
 //   optional relations are all SET NULL). An incremental run that follows
 //   that column misses them, and deleting the parent in staging with checks
-//   off leaves the child naming it. So an incremental child of a parent
-//   whose keys the run deletes is compared whole, as a mirror compares it
-//   (compareChildrenOfRemovedKeys), before anything is written.
+//   off leaves the child naming it. So an incremental child whose staging
+//   rows name a key the run deletes from their parent is compared whole, as
+//   a mirror compares it (compareChildrenOfRemovedKeys), before anything is
+//   written.
 // - Staging's, where foreign-key checks are on: an upsert rewrites a
 //   parent's key that production changed only in spelling (citext 'ABC' to
 //   'abc', numeric 1 to 1.0: equal, so the same row) and staging's ON UPDATE
@@ -29,8 +30,9 @@ import type { PreparedRun } from './prepare.ts';
  * Before the writes: each incremental table compared by its column's
  * watermark (not whole, not by transaction ids, which every write moves)
  * that a link whose action rewrites its rows on delete or update ties to a
- * parent whose keys the run deletes, compared again whole; `comparisons`
- * takes the new comparison, with the first one's watermark.
+ * parent whose keys the run deletes, and whose staging rows name one of
+ * them, compared again whole; `comparisons` takes the new comparison, with
+ * the first one's watermark.
  */
 export async function compareChildrenOfRemovedKeys(
   run: PreparedRun,
@@ -40,13 +42,19 @@ export async function compareChildrenOfRemovedKeys(
   clearsFirst: boolean,
 ): Promise<void> {
   const compared = new Set<string>();
+  const followsColumn = (name: string) => {
+    const table = tables.find((candidate) => qualifiedName(candidate.table) === name);
+    const watermark = comparisons.get(name)?.watermark;
+    return table?.mode === 'incremental' && table.changedColumn !== TRANSACTION_IDS && watermark?.from != null && !compared.has(name);
+  };
   let parents = namesWhere(comparisons, (comparison) => comparison.ranges.rows.remove.length > 0);
   for (let round = 0; round <= tables.length && parents.size; round++) {
-    const children = childrenOf(run.plan.stagingLinks, parents, (link) => link.rewritesChildOnDelete || link.rewritesChildOnUpdate).filter((name) => {
-      const table = tables.find((candidate) => qualifiedName(candidate.table) === name);
-      const watermark = comparisons.get(name)?.watermark;
-      return table?.mode === 'incremental' && table.changedColumn !== TRANSACTION_IDS && watermark?.from != null && !compared.has(name);
-    });
+    const links = run.plan.stagingLinks.filter(
+      (link) =>
+        (link.rewritesChildOnDelete || link.rewritesChildOnUpdate) && parents.has(qualifiedName(link.parent)) && followsColumn(qualifiedName(link.child)),
+    );
+    const named = await Promise.all(links.map((link) => namesRemovedKeys(run, link, tables, comparisons)));
+    const children = [...new Set(links.filter((_, i) => named[i]).map((link) => qualifiedName(link.child)))];
     const again = await compareAsMirror(run, tablesNamed(tables, children), comparisons, overlapSeconds, clearsFirst);
     for (const [name, comparison] of again) {
       comparisons.set(name, comparison);
@@ -126,6 +134,23 @@ async function compareAsMirror(
     if (watermark) again.set(name, { ...comparison, watermark });
   }
   return again;
+}
+
+/**
+ * Whether a staging row of the link's child names a key the run deletes from its parent: only then can production's
+ * action have rewritten it. Asked where the link names the parent by its key (else: assumed so).
+ */
+async function namesRemovedKeys(run: PreparedRun, link: ForeignKeyLink, tables: TablePlan[], comparisons: ReadonlyMap<string, Comparison>): Promise<boolean> {
+  const parent = tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent));
+  const removed = comparisons.get(qualifiedName(link.parent))?.ranges.rows.remove ?? [];
+  const keyColumns = parent?.key?.columns ?? [];
+  const byKey = keyColumns.length === link.parentColumns.length && keyColumns.every((column) => link.parentColumns.includes(column));
+  if (!byKey) return true;
+  // The child's columns in the order of the parent's key, which the removed keys are listed in.
+  const columns = keyColumns.map((column) => link.columns[link.parentColumns.indexOf(column)] as string);
+  const naming = await run.staging.keyFilter(link.child, columns, removed);
+  const filter = link.childRows ? `(${link.childRows}) AND (${naming})` : naming;
+  return Object.keys(await run.staging.references(link.child, columns, filter)).length > 0;
 }
 
 function childrenOf(links: ForeignKeyLink[], parents: ReadonlySet<string>, follows: (link: ForeignKeyLink) => boolean): string[] {
