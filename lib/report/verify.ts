@@ -58,6 +58,11 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
   if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
   const summary = verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert });
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
+  // Rows that differ in tables both sides hold whole: what a re-sync that compares every row puts right.
+  const rowsDiffer = verdicts.filter((v) => !keptByUpsert.has(v.table) && (v.status === 'counts-differ' || v.status === 'content-differs'));
+  if (rowsDiffer.length) {
+    out.push(`A sync with --mode mirror --tables ${rowsDiffer.map((v) => v.table).join(',')} compares every row of them and copies what differs.`);
+  }
   return out.join('\n');
 }
 

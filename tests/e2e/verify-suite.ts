@@ -111,6 +111,8 @@ export function defineVerifySuite(via: Via): void {
         expect(result.stdout).toContain('differ from production: (6)');
         expect(result.stdout).toMatch(/\| public\.ticket_number_seq +\| 1041 \(next\) +\| 1041 +\| ❌ staging ahead +\|/);
         expect(result.stdout).toContain('4 of 33 tables differ. 1 of 8 sequences differ.');
+        const remedy = /A sync with --mode mirror --tables (\S+) compares every row of them and copies what differs\./.exec(result.stdout)?.[1];
+        expect(remedy?.split(',').sort()).toEqual(['public.chat_messages', 'public.hotels', 'public.sire_countries', 'public.type_zoo']);
       });
 
       it('narrows a difference in a large table down through key buckets', async () => {
