@@ -58,12 +58,21 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
   if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
   const summary = verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert });
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
-  // Rows that differ in tables both sides hold whole: what a re-sync that compares every row puts right.
-  const rowsDiffer = verdicts.filter((v) => !keptByUpsert.has(v.table) && (v.status === 'counts-differ' || v.status === 'content-differs'));
-  if (rowsDiffer.length) {
-    out.push(`A sync with --mode mirror --tables ${rowsDiffer.map((v) => v.table).join(',')} compares every row of them and copies what differs.`);
-  }
+  out.push(...remedies(verdicts, keptByUpsert));
   return out.join('\n');
+}
+
+/** The syncs that put differing rows right: a mirror compares every row (a table with a key, not masked), a replace copies them all. */
+function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[] {
+  const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && (v.status === 'counts-differ' || v.status === 'content-differs'));
+  const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked).map((v) => v.table);
+  const replaced = rowsDiffer.filter((v) => !v.keyColumns.length || v.masked).map((v) => v.table);
+  return [
+    ...(mirrored.length ? [`A sync with --mode mirror --tables ${mirrored.join(',')} compares every row of them and copies what differs.`] : []),
+    ...(replaced.length
+      ? [`A sync with --mode replace --tables ${replaced.join(',')} copies them whole (no key, or masked: a mirror cannot compare them).`]
+      : []),
+  ];
 }
 
 /** A table's status as the status table says it. */

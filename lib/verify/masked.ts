@@ -41,7 +41,7 @@ export async function verifyMaskedTable(
   const keyOf = (row: TextRow) => `(${keyAt.map((i) => row[i] ?? '').join(',')})`;
 
   const [p, s] = await Promise.all([sumSide(production, table, fromProduction, keyOf), sumSide(staging, table, canonical, keyOf)]);
-  const verdict: TableVerdict = { table: qualifiedName(table.table), keyColumns, production: p.rows, staging: s.rows, status: 'perfect' };
+  const verdict: TableVerdict = { table: qualifiedName(table.table), keyColumns, production: p.rows, staging: s.rows, status: 'perfect', masked: true };
   const suspects: number[] = [];
   for (let bucket = 0; bucket < BUCKETS; bucket++) {
     if (p.sums[bucket] !== s.sums[bucket] || p.counts[bucket] !== s.counts[bucket]) suspects.push(bucket);

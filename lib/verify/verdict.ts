@@ -18,4 +18,6 @@ export interface TableVerdict {
   staging: number | null;
   status: VerifyStatus;
   differences?: KeyDifferences;
+  /** Compared as production-as-masked (masked.ts): a sync rewrites it by replace or upsert, not by a mirror. */
+  masked?: boolean;
 }
