@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Link } from '../stack/link.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { query, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
-import { runScript, startScript, type ScriptResult } from './helpers/run-script.ts';
+import { emptyDirectory, runScript, startScript, type ScriptResult } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, staging: emptyStaging, stack } = sharedStack();
@@ -184,6 +184,38 @@ describe('interrupted', () => {
       expect(result.stderr).toContain('rolled back as its connection closes');
       await holder.query('ROLLBACK');
     });
+    expect(await tableDigests(directTarget.adminUrl)).toEqual(before);
+  });
+
+  it('on the direct path, stopped as it sets the sequences (which no rollback undoes), says so, keeps its backup, and the restore puts them back', async () => {
+    // Staging holds rows (the run backs them up) and a sequence of its own.
+    const synced = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--no-backup', ...ALL], { env: envFor(source, directTarget) });
+    expect(synced.code, synced.stderr).toBe(0);
+    await query(directTarget.adminUrl, `SELECT setval('public.code_embeddings_id_seq', 99999)`);
+    const sequences = () => query(directTarget.adminUrl, `SELECT last_value::text, is_called FROM public.code_embeddings_id_seq`);
+    const [before, sequencesBefore] = await Promise.all([tableDigests(directTarget.adminUrl), sequences()]);
+    const cwd = emptyDirectory();
+    // Another session alters a sequence the run sets: the run waits in its setval, after the rows, before COMMIT.
+    await withClient(directTarget.adminUrl, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('ALTER SEQUENCE public.order_id_seq INCREMENT BY 1');
+      const run = startScript('sync.ts', ['--yes', '--via', 'postgres', ...ALL], { env: envFor(source, directTarget), cwd });
+      const setting = `SELECT count(*)::int AS n FROM pg_stat_activity
+                       WHERE application_name = 'supasync (staging)' AND wait_event_type = 'Lock' AND query LIKE '%setval%'`;
+      while ((await query<{ n: number }>(directTarget.adminUrl, setting))[0]?.n !== 1) await new Promise((resolve) => setTimeout(resolve, 200));
+      run.child.kill('SIGINT');
+      const result = await run.finished;
+      await holder.query('ROLLBACK');
+      expect(result.code).toBe(130);
+      expect(result.stderr).toContain("The run stopped as it set staging's sequences, which no rollback undoes, or committed");
+      expect(result.stderr).toContain("Staging's rows from before this run are in .supasync/backups/");
+      expect(result.stderr).not.toContain('left exactly as it was');
+    });
+    // The rows rolled back; a sequence set before the signal stays set: the backup puts it back.
+    expect(await tableDigests(directTarget.adminUrl)).toEqual(before);
+    const restored = await runScript('restore-staging.ts', ['latest', '--yes'], { env: envFor(source, directTarget), cwd });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await sequences()).toEqual(sequencesBefore);
     expect(await tableDigests(directTarget.adminUrl)).toEqual(before);
   });
 });

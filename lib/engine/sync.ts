@@ -344,7 +344,7 @@ export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[])
 function failureMessage(error: unknown, session: SyncSession, running: TablePlan[], done: TableResult[], all: TablePlan[], backupFate: string | null): Error {
   const fate = backupFate ? `\n${backupFate}` : '';
   const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
-  const unchanged = session.atomic || !session.stagingMayHaveChanged;
+  const unchanged = !session.stagingMayHaveChanged;
   if (error instanceof SupasyncError && unchanged) return fate ? new SupasyncError(`${error.message}${fate}`, exitCode, { cause: error }) : error;
   const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
   const message =
@@ -354,6 +354,15 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
       ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
       : 'Nothing was written to staging.';
     return new DatabaseError(`${message}${said}${fate}`, exitCode, { cause: error });
+  }
+  if (session.atomic) {
+    return new DatabaseError(
+      `${message}The run stopped as it set staging's sequences, which no rollback undoes, or committed: staging holds all of this run's rows ` +
+        'or none of them (verify-sync-status.ts tells which), and its sequences may stand where this run set them. ' +
+        `Run the same command again to finish, or put staging back with the run's backup, if it took one.${fate}`,
+      exitCode,
+      { cause: error },
+    );
   }
   const complete = new Set(done.map((result) => result.table));
   const incomplete = all.map((t) => qualifiedName(t.table)).filter((name) => !complete.has(name));

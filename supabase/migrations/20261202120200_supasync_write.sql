@@ -270,6 +270,16 @@ DECLARE
   entry text;
 BEGIN
   triggers := supasync_private.user_triggers(relation, replica);
+  IF cardinality(triggers) > 0 THEN
+    -- Batches of one table arrive side by side over REST. Another may be
+    -- switching the same triggers and rules (an ON UPDATE rule is dropped and
+    -- created again, under a new oid): what was read before it committed can
+    -- name a rule gone by now (pg_get_ruledef: NULL, and the run failed on
+    -- "null values cannot be formatted as an SQL identifier"). The lock the
+    -- switches take anyway, taken first, and the list read again under it.
+    EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
+    triggers := supasync_private.user_triggers(relation, replica);
+  END IF;
   FOREACH entry IN ARRAY triggers LOOP
     EXECUTE supasync_private.trigger_switch_query(entry, false);
   END LOOP;

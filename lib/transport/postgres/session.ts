@@ -272,12 +272,14 @@ class PostgresSession implements SyncSession {
     // not undone by a rollback, so nothing may fail after it.
     await this.staging.query('SET CONSTRAINTS ALL IMMEDIATE');
     const views = await refreshViews(this.staging, written);
+    // Until here every write rolls back with the connection. Not setval, from
+    // its first call on, and a COMMIT whose answer is lost may have landed:
+    // a run stopped from now on keeps its backup and says so.
+    this.stagingMayHaveChanged = true;
     await setSequencesPostgres(this.staging, sequences).catch((error: unknown) => {
       throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
     });
     await restoreTriggers(this.staging, this.silencedTriggers);
-    // Until COMMIT every write rolls back with the connection; a COMMIT whose answer is lost may have landed.
-    this.stagingMayHaveChanged = true;
     await this.staging.query('COMMIT');
     await this.close();
     return views;
