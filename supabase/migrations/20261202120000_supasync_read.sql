@@ -1126,20 +1126,7 @@ DECLARE
 BEGIN
   FOR keyed IN
     SELECT k.position, pg_catalog.quote_ident(k.name) AS name, NOT a.attnotnull AS nullable, bounds[k.position] AS bound,
-           (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
-            FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
-            JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-            WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
-              AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5) AS greater,
-           (SELECT pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)
-            FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
-            JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-            WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
-              AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 3) AS equals,
-           COALESCE((SELECT o.oprname = '>'
-            FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
-            WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
-              AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 5), true) AS named_greater
+           ops.greater, ops.equals, COALESCE(ops.named_greater, true) AS named_greater
     FROM unnest(key_columns) WITH ORDINALITY AS k(name, position)
     JOIN pg_catalog.pg_attribute a ON a.attrelid = relation AND a.attname = k.name AND a.attnum > 0 AND NOT a.attisdropped
     -- A domain compares as its base type (domains over domains included).
@@ -1156,6 +1143,17 @@ BEGIN
     LEFT JOIN pg_catalog.pg_opclass oc
       ON oc.opcintype = base.type_oid AND oc.opcdefault
      AND oc.opcmethod = (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'btree')
+    -- The class's "greater" (strategy 5) and "equal" (3), each as its schema names it.
+    LEFT JOIN LATERAL (
+      SELECT pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)) FILTER (WHERE ao.amopstrategy = 5) AS greater,
+             pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname)) FILTER (WHERE ao.amopstrategy = 3) AS equals,
+             pg_catalog.bool_and(o.oprname = '>') FILTER (WHERE ao.amopstrategy = 5) AS named_greater
+      FROM pg_catalog.pg_amop ao
+      JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+      JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+      WHERE ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+        AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy IN (3, 5)
+    ) AS ops ON true
     ORDER BY k.position DESC
   LOOP
     plain := plain AND keyed.named_greater AND NOT keyed.nullable;
