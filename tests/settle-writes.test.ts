@@ -22,7 +22,7 @@ async function batchInFlight(adminUrl: string): Promise<pg.Client> {
   await client.connect();
   await client.query('BEGIN');
   await client.query('SET LOCAL ROLE service_role');
-  await client.query('SELECT public.supasync_can_disable_checks()');
+  await client.query("SELECT public.supasync_set_sequences('[]')");
   return client;
 }
 

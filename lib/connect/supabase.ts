@@ -2,15 +2,24 @@
 // `ws` as realtime's transport, without which createClient throws on Node 20
 // even though a sync never opens a realtime channel. Every request it makes
 // waits for a slot (request-limit.ts) and then has a deadline (request-deadline.ts).
+// `run`: the id of the run the requests belong to, sent as x-supasync-run:
+// staging's write functions refuse requests of any run but the one holding
+// staging (rest/lease.ts).
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { withDeadlines, type DeadlineOptions } from './request-deadline.ts';
 import { DEFAULT_CONCURRENCY, limitRequests } from './request-limit.ts';
 
-export function connectSupabase(url: string, serviceRoleKey: string, concurrency = DEFAULT_CONCURRENCY, deadlines: DeadlineOptions = {}): SupabaseClient {
+export function connectSupabase(
+  url: string,
+  serviceRoleKey: string,
+  concurrency = DEFAULT_CONCURRENCY,
+  deadlines: DeadlineOptions = {},
+  run?: string,
+): SupabaseClient {
   return createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: WebSocket as never },
-    global: { fetch: limitRequests(concurrency, withDeadlines(fetch, deadlines)) },
+    global: { fetch: limitRequests(concurrency, withDeadlines(fetch, deadlines)), ...(run ? { headers: { 'x-supasync-run': run } } : {}) },
   });
 }

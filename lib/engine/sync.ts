@@ -19,6 +19,7 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
+import { describeThisRun } from '../transport/staging-hold.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
@@ -112,12 +113,17 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   if (password) events.warning(password);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
+  // One run writes a staging at a time, from before its backup to its end.
+  const hold = await run.staging.holdStaging(describeThisRun(`sync --mode ${run.plan.mode}`), (line) => events.warning(line));
   const session = await openSyncSession(run, {
     strict: options.strict,
     concurrency: options.concurrency,
     backup: runBackup,
     masker: run.masker,
     settleEarlierWrites: (line) => events.warning(line),
+  }).catch(async (error: unknown) => {
+    await hold.release();
+    throw error;
   });
   runBackup?.followStaging(() => session.stagingMayHaveChanged);
   const results: TableResult[] = [];
@@ -213,6 +219,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     throw failureMessage(error, session, [...running], results, tables, backupFate);
   } finally {
     stopOnInterrupt();
+    await hold.release();
   }
   runBackup?.settle();
   const pruned = runBackup && backup?.directory ? await pruneOlderBackups(runBackup.root, backup.directory, options.backupsKept, events) : null;

@@ -46,7 +46,7 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
     );
   }
   const { restoreBackup } = await import('../transport/postgres/restore.ts');
-  const restored = await restoreBackup(staging.dbUrl as string, directory, manifest);
+  const restored = await restoreBackup(staging.dbUrl as string, directory, manifest, request.say);
   return `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) from ${directory}, as they were at ${manifest.createdAt}.${describeViews(restored.views)}`;
 }
 

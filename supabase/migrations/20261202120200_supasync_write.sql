@@ -29,7 +29,7 @@ CREATE OR REPLACE FUNCTION public.supasync_can_disable_checks()
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $check$
 BEGIN
-  PERFORM supasync_private.assert_sync_target();
+  PERFORM supasync_private.assert_marked();
   RETURN supasync_private.try_replica_role();
 END
 $check$;
@@ -72,6 +72,70 @@ $settle$;
 
 REVOKE ALL ON FUNCTION public.supasync_settle_writes(integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_settle_writes(integer) TO service_role;
+
+-- A REST run's hold on staging (supasync_private.run_lease): taken before
+-- its first write, for `seconds`, renewed while it runs, ended with it.
+-- Answers {"taken": true} (and whose expired lease it took over, if any),
+-- or, while another run's lease is live, {"taken": false} and what that run
+-- is, when it was last heard from and when its lease ends: the client tells
+-- a run that is alive (refused) from one stopped without ending its lease
+-- (waited out). A direct run holding staging is refused outright.
+CREATE OR REPLACE FUNCTION public.supasync_take_lease(run uuid, about text, seconds integer)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $take$
+DECLARE
+  lease supasync_private.run_lease;
+  live jsonb;
+BEGIN
+  PERFORM supasync_private.assert_marked();
+  IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(1937076321, 2) THEN
+    RAISE EXCEPTION 'a direct supasync run is writing staging (%)', COALESCE(supasync_private.direct_runs(), 'ended since')
+      USING ERRCODE = 'SUPA1', HINT = 'Run one sync or restore at a time: run this one again once it has ended. Nothing was changed.';
+  END IF;
+  SELECT * INTO lease FROM supasync_private.run_lease FOR UPDATE;
+  live := supasync_private.live_lease();
+  IF lease.holder <> run AND live IS NOT NULL THEN
+    RETURN live || pg_catalog.jsonb_build_object('taken', false);
+  END IF;
+  INSERT INTO supasync_private.run_lease (holder, about, expires_at)
+    VALUES (run, about, pg_catalog.now() + seconds * interval '1 second')
+    ON CONFLICT (only_row) DO UPDATE
+      SET holder = EXCLUDED.holder, about = EXCLUDED.about, taken_at = EXCLUDED.taken_at,
+          renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at;
+  RETURN pg_catalog.jsonb_build_object('taken', true,
+    'tookOverFrom', CASE WHEN lease.holder <> run THEN lease.about END,
+    'heardSecondsAgo', CASE WHEN lease.holder <> run THEN EXTRACT(epoch FROM pg_catalog.now() - lease.renewed_at) END);
+END
+$take$;
+
+-- False when the run no longer holds the lease (another took it over).
+CREATE OR REPLACE FUNCTION public.supasync_renew_lease(run uuid, seconds integer)
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $renew$
+BEGIN
+  PERFORM supasync_private.assert_marked();
+  UPDATE supasync_private.run_lease
+    SET renewed_at = pg_catalog.now(), expires_at = pg_catalog.now() + seconds * interval '1 second'
+    WHERE holder = run;
+  RETURN FOUND;
+END
+$renew$;
+
+CREATE OR REPLACE FUNCTION public.supasync_release_lease(run uuid)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $release$
+BEGIN
+  PERFORM supasync_private.assert_marked();
+  DELETE FROM supasync_private.run_lease WHERE holder = run;
+END
+$release$;
+
+REVOKE ALL ON FUNCTION public.supasync_take_lease(uuid, text, integer) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_renew_lease(uuid, integer) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_release_lease(uuid) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_take_lease(uuid, text, integer) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_renew_lease(uuid, integer) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_release_lease(uuid) TO service_role;
 
 -- Empties the tables of a replace sync, all in one statement: TRUNCATE
 -- refuses when a table outside the list references one of them. Staging's
@@ -470,7 +534,7 @@ DECLARE
   foreign_triggers jsonb;
   missing_privileges jsonb;
 BEGIN
-  PERFORM supasync_private.assert_sync_target();
+  PERFORM supasync_private.assert_marked();
   missing_privileges := supasync_private.missing_privileges(tables);
   foreign_triggers := supasync_private.foreign_triggers(tables, false);
   RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges,

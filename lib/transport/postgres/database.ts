@@ -16,6 +16,8 @@ import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.t
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
 import { keyRanges } from './key-ranges.ts';
+import { holdStagingOverPostgres } from './lease.ts';
+import type { StagingHold } from '../staging-hold.ts';
 import { dependentViews } from './views.ts';
 import { commandLine } from '../../invocation.ts';
 
@@ -28,6 +30,8 @@ export interface PostgresDatabase extends DatabaseReads {
    */
   client: pg.Client;
   dbUrl: string;
+  /** Holds staging for a run that writes it, until released (staging-hold.ts). */
+  holdStaging(about: string, say: (line: string) => void): Promise<StagingHold>;
 }
 
 export async function openPostgresDatabase(connection: Extract<Connection, { via: 'postgres' }>): Promise<PostgresDatabase> {
@@ -43,6 +47,8 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     via: 'postgres',
     client,
     dbUrl,
+    // A direct run's hold is its connection's: what the run is, pg_stat_activity tells (application_name).
+    holdStaging: (_about, say) => holdStagingOverPostgres(client, say),
     location: redactUrl(dbUrl),
     oneSnapshot: true,
     readCatalog: () => readCatalogPostgres(side, client),

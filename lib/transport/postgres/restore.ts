@@ -15,6 +15,7 @@ import { copyColumns, quoteTable } from '../../sql/ident.ts';
 import { ownRows, ownRowsOf } from '../../sql/shared.ts';
 import type { BackupManifest } from '../../backup/manifest.ts';
 import { keyRanges } from './key-ranges.ts';
+import { holdStagingOverPostgres } from './lease.ts';
 import { setSequencesPostgres } from './sequences.ts';
 import { refreshViews } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
@@ -34,9 +35,11 @@ export interface RestoreResult {
  * rewrite them (updated_at) or insert more (audit rows), and foreign keys
  * between the tables would demand an order a cycle does not have.
  */
-export async function restoreBackup(stagingUrl: string, directory: string, manifest: BackupManifest): Promise<RestoreResult> {
+export async function restoreBackup(stagingUrl: string, directory: string, manifest: BackupManifest, say: (line: string) => void): Promise<RestoreResult> {
   const staging = await connectPostgres('staging', stagingUrl);
   try {
+    // One run writes a staging at a time (staging-hold.ts): held until the connection ends.
+    await holdStagingOverPostgres(staging, say);
     await staging.query('BEGIN');
     await requireReplicaRole(staging);
     await refuseForeignTriggers(staging, manifest.tables, true);

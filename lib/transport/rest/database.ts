@@ -1,5 +1,6 @@
 // One side over Supabase's REST API: every question is one of the
 // supasync_* functions of supabase/migrations/, called as the service role.
+import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { readCatalogRest } from '../../catalog/read.ts';
 import { qualifiedName } from '../../catalog/types.ts';
@@ -10,6 +11,8 @@ import { checksumArgs } from '../checksum.ts';
 import { orphanLinkArgument, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
+import { holdStagingOverRest } from './lease.ts';
+import type { StagingHold } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { z } from 'zod';
 import { commandLine } from '../../invocation.ts';
@@ -23,12 +26,16 @@ export interface RestDatabase extends DatabaseReads {
   /** Shared with the write session: one limit on requests in flight per project (--concurrency). */
   supabase: SupabaseClient;
   url: string;
+  /** Holds staging for a run that writes it, until released (staging-hold.ts). */
+  holdStaging(about: string, say: (line: string) => void): Promise<StagingHold>;
 }
 
 /** `concurrency`: at most this many requests at once to the project. */
 export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }>, concurrency?: number): RestDatabase {
   const { side, url } = connection;
-  const supabase = connectSupabase(url, connection.serviceRoleKey, concurrency);
+  // The run's id, which staging's write functions know the holder of its lease by.
+  const run = randomUUID();
+  const supabase = connectSupabase(url, connection.serviceRoleKey, concurrency, {}, run);
   const failed = (what: string) => (error: unknown) => {
     const detail = error instanceof RpcFailure ? describeFailure(error, url) : (error as Error).message;
     throw new DatabaseError(`${what} in ${side} over REST: ${detail}`, 1, { cause: error });
@@ -59,6 +66,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     via: 'rest',
     supabase,
     url,
+    // Renewals go outside --concurrency's cap on requests in flight: a lease must never queue behind pages of rows.
+    holdStaging: (about, say) => holdStagingOverRest(connectSupabase(url, connection.serviceRoleKey, 1, {}, run), run, about, say),
     location: url,
     // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
     oneSnapshot: false,

@@ -3,6 +3,7 @@
 // path's restore this is not one transaction: the tables are emptied, then
 // written batch by batch, each batch committing. A restore that stops part
 // way says so; run again, it empties the tables first and converges.
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +14,8 @@ import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
 import { settleEarlierWrites } from './settle-writes.ts';
+import { holdStagingOverRest } from './lease.ts';
+import { describeThisRun } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { rangeFilterOverRest } from './backup.ts';
@@ -46,7 +49,8 @@ export async function restoreOverRest(
   manifest: RestBackupManifest,
   say: (line: string) => void,
 ): Promise<RestRestoreResult> {
-  const staging = connectSupabase(stagingUrl, serviceRoleKey);
+  const run = randomUUID();
+  const staging = connectSupabase(stagingUrl, serviceRoleKey, undefined, {}, run);
   let retries = 0;
   const onRetry = () => {
     retries++;
@@ -61,6 +65,23 @@ export async function restoreOverRest(
         `(${commandLine('install-rpcs', '--staging')}), or restore over the direct path. Nothing was changed.`,
     );
   }
+  // One run writes a staging at a time (staging-hold.ts).
+  const hold = await holdStagingOverRest(connectSupabase(stagingUrl, serviceRoleKey, 1, {}, run), run, describeThisRun('restore'), say);
+  try {
+    return await putBack(staging, directory, manifest, say, onRetry, () => retries);
+  } finally {
+    await hold.release();
+  }
+}
+
+async function putBack(
+  staging: SupabaseClient,
+  directory: string,
+  manifest: RestBackupManifest,
+  say: (line: string) => void,
+  onRetry: () => void,
+  retries: () => number,
+): Promise<RestRestoreResult> {
   // A batch of the run this restore undoes may still be running if that run was stopped a moment ago: it lands first.
   await settleEarlierWrites(staging, say);
   await emptyTables(
@@ -81,7 +102,7 @@ export async function restoreOverRest(
   }
   // The materialized views that read these tables hold what the sync gave them: refreshed from the rows put back.
   const views = await refreshViewsOverRest(staging, manifest.tables, onRetry);
-  return { tables: manifest.tables.length, rows, retries, views };
+  return { tables: manifest.tables.length, rows, retries: retries(), views };
 }
 
 /**

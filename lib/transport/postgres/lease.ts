@@ -1,0 +1,74 @@
+// A direct run's hold on staging (staging-hold.ts says why): advisory lock
+// (1937076321, 2), taken for the connection's session, so a run killed
+// outright lets go as its connection closes. Every REST write of
+// supasync's needs that lock shared, so none lands while a direct run
+// holds it; and a REST run's lease (supasync_private.run_lease), which a
+// staging marked with supasync's functions before version 22 lacks, is
+// read before and after taking it.
+import type pg from 'pg';
+import { DatabaseError } from '../../errors.ts';
+import { runShared } from '../../sql/shared.ts';
+import { ALIVE_WITHIN_SECONDS, otherRunIsWriting, stoppedRun, type LeaseHolder, type StagingHold } from '../staging-hold.ts';
+
+/** As long as settle-writes.ts waits for a REST batch still in flight: a request lives about 60 s behind Supabase's gateway. */
+const WAIT_FOR_WRITES_SECONDS = 65;
+
+export async function holdStagingOverPostgres(client: pg.ClientBase, say: (line: string) => void): Promise<StagingHold> {
+  await refuseLiveLease(client, say);
+  const deadline = Date.now() + WAIT_FOR_WRITES_SECONDS * 1000;
+  for (let said = false; ;) {
+    const { rows } = await client.query<{ held: boolean }>('SELECT pg_catalog.pg_try_advisory_lock(1937076321, 2) AS held');
+    if (rows[0]?.held) break;
+    const direct = await runShared<string | null>(client, 'direct_runs', []);
+    if (direct) {
+      throw new DatabaseError(
+        `Another direct supasync run is writing this staging (${direct}). Two runs at once would interleave their writes (and their backups). ` +
+          'Run this again once it has ended; in CI, give every job that writes this staging one concurrency group (docs/ci.md). Nothing was changed.',
+      );
+    }
+    // Not a direct run: a REST write holds the lock shared for its transaction, a batch of a run stopped a moment ago.
+    if (Date.now() >= deadline) {
+      throw new DatabaseError(
+        `A write of another supasync run over REST is still running in staging after ${WAIT_FOR_WRITES_SECONDS} s. ` +
+          "Wait for it to end and run this again, or end it in staging's SQL editor (pg_stat_activity names it). Nothing was changed.",
+      );
+    }
+    if (!said) say('A write of an earlier supasync run is still running in staging: waiting for it to end before writing.');
+    said = true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const release = async () => {
+    await client.query('SELECT pg_catalog.pg_advisory_unlock(1937076321, 2)').catch(() => undefined);
+  };
+  try {
+    // A REST run may have taken its lease while this one waited: from now on its writes are refused, so it is told here.
+    await refuseLiveLease(client, () => undefined);
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  return { release };
+}
+
+/**
+ * A live REST lease: refused when its run was heard from lately; a run
+ * stopped without letting go is said and then passed over, its writes
+ * refused once this run holds the lock.
+ */
+async function refuseLiveLease(client: pg.ClientBase, say: (line: string) => void): Promise<void> {
+  const holder = await readLease(client);
+  if (!holder) return;
+  if (holder.heardSecondsAgo < ALIVE_WITHIN_SECONDS) throw otherRunIsWriting(holder);
+  say(`${stoppedRun(holder)} Its writes are refused while this run holds staging, so this run goes ahead.`);
+}
+
+async function readLease(client: pg.ClientBase): Promise<LeaseHolder | null> {
+  // Looked up in pg_class, as the mark is (sync-target.ts): a staging marked before version 22 has no lease table.
+  const { rows } = await client.query<{ readable: boolean }>(
+    `SELECT pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable
+     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'supasync_private' AND c.relname = 'run_lease'`,
+  );
+  if (!rows[0]?.readable) return null;
+  return runShared<LeaseHolder | null>(client, 'live_lease', []);
+}
