@@ -86,6 +86,8 @@ export const CATALOG = z.object({
         name: z.string(),
         labels: z.array(z.string()).nullable(),
         attributes: z.array(z.object({ name: z.string(), type: z.string() })).nullable(),
+        /** A domain's chain of base types; absent from functions before version 22. */
+        base: z.string().nullable().optional(),
       }),
     )
     .optional(),

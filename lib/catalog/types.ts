@@ -177,6 +177,8 @@ export interface UserType {
   name: string;
   labels: string[] | null;
   attributes: { name: string; type: string }[] | null;
+  /** A domain's base, down to a type that is not one ('public.amount_d -> numeric(12,4)'); absent before functions version 22. */
+  base?: string | null;
 }
 
 export function qualifiedName(table: TableRef): string {

@@ -12,12 +12,21 @@ import type { SequencePlan } from '../plan/sequences.ts';
 import type { Database } from '../transport/database.ts';
 import type { SyncMode } from '../plan/mode.ts';
 
-/** Whether staging's sequence becomes production's whatever it was: only when staging keeps no rows of its own that drew from it. */
+/**
+ * Whether staging's sequence becomes production's whatever it was: only when
+ * staging keeps no rows of its own that drew from it. A replace empties the
+ * table; a mirror, and an incremental run (a mirror of what changed), leave
+ * it holding production's rows alone, unless a `where` leaves rows outside
+ * what they compare.
+ */
 export function setToProductionExactly(plan: SequencePlan, tables: TablePlan[], runMode: SyncMode): boolean {
   if (plan.alsoUsedOutside) return false;
   if (!plan.usedBy.length) return runMode === 'replace';
-  const modes = new Map(tables.map((table) => [qualifiedName(table.table), table.mode]));
-  return plan.usedBy.every((name) => modes.get(name) === 'replace');
+  const byName = new Map(tables.map((table) => [qualifiedName(table.table), table]));
+  return plan.usedBy.every((name) => {
+    const table = byName.get(name);
+    return table?.mode === 'replace' || ((table?.mode === 'mirror' || table?.mode === 'incremental') && !table.rowFilter);
+  });
 }
 
 /**

@@ -82,11 +82,12 @@ function missingPartitions(production: Table, staging: Table): { name: string; b
 }
 
 /**
- * The enums and composite types the shared columns are of (or arrays of),
- * named alike on both sides but defined otherwise: a label production uses
- * and staging lacks is refused, an attribute narrower, elsewhere or of
- * another type is refused or read into the wrong place, once rows are
- * being written. Staging's extra labels are harmless.
+ * The enums, composite types and domains the shared columns are of (or
+ * arrays of), named alike on both sides but defined otherwise: a label
+ * production uses and staging lacks is refused, an attribute narrower,
+ * elsewhere or of another type is refused or read into the wrong place, a
+ * domain over a narrower type rounds, once rows are being written.
+ * Staging's extra labels are harmless.
  */
 function differingDefinitions(production: Table, staging: Table, types: UserTypes): { name: string; columns: string[]; difference: string }[] {
   if (!types.production || !types.staging) return [];
@@ -114,7 +115,13 @@ function definitionDifference(production: UserType, staging: UserType): string |
     const [ours, theirs] = [describe(production.attributes), describe(staging.attributes)];
     return ours === theirs ? null : `attributes ${ours} -> ${theirs}`;
   }
-  return (production.labels === null) !== (staging.labels === null) ? 'an enum on one side, a composite type on the other' : null;
+  if (production.base && staging.base) {
+    // numeric(12,4) written into numeric(12,2) is rounded, a timestamptz(6) into timestamptz(0) loses its fraction: silently.
+    return production.base === staging.base ? null : `a domain over ${production.base} in production, over ${staging.base} in staging`;
+  }
+  const kind = (type: UserType) => (type.labels ? 'an enum' : type.attributes ? 'a composite type' : type.base ? 'a domain' : null);
+  const [ours, theirs] = [kind(production), kind(staging)];
+  return ours && theirs && ours !== theirs ? `${ours} in production, ${theirs} in staging` : null;
 }
 
 /** A staging column the copy cannot leave empty. */

@@ -148,7 +148,8 @@ function changedColumnOf(table: Table, copied: Column[], options: TableOptions, 
   const named = options.changedColumn;
   if (named === TRANSACTION_IDS) return keyed ? TRANSACTION_IDS : null;
   const column = copied.find((c) => c.name === (named ?? 'updated_at'));
-  const timed = column !== undefined && /^(timestamp|date)\b/.test(column.type);
+  // One instant or day, not an array of them (timestamptz[]), which no watermark compares with.
+  const timed = column !== undefined && /^(timestamp|date)\b/.test(column.type) && !column.type.endsWith(']');
   if (named && !timed) {
     throw new UsageError(
       `supasync.config.json: ${qualifiedName(table)}'s changedColumn "${named}" ${column ? `is ${column.type}, not a timestamp or date` : 'is no column both sides have'}. ` +

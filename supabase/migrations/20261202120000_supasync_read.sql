@@ -216,13 +216,16 @@ SELECT pg_catalog.jsonb_build_object(
           FROM pg_catalog.pg_constraint con
           WHERE con.conrelid = r.oid AND con.contype = 'p'
         ),
-        -- Unique indexes usable as an ON CONFLICT target: no expression, no predicate.
+        -- Unique indexes usable as an ON CONFLICT target: no expression, no
+        -- predicate. Their key columns alone: `UNIQUE (email) INCLUDE (name)`
+        -- is unique by email, its INCLUDE columns merely stored alongside
+        -- (indkey lists them after the first indnkeyatts).
         'uniqueKeys', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', ic.relname,
             'columns', (
               SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.ord)
-              FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+              FROM unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
               JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum
             ),
             'nullsNotDistinct', i.indnullsnotdistinct
@@ -241,7 +244,7 @@ SELECT pg_catalog.jsonb_build_object(
           SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT a.attname), '[]'::jsonb)
           FROM pg_catalog.pg_index i
           CROSS JOIN LATERAL (
-            SELECT k.attnum FROM unnest(i.indkey::int2[]) AS k(attnum) WHERE k.attnum > 0
+            SELECT k.attnum FROM unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) AS k(attnum) WHERE k.attnum > 0
             UNION
             SELECT v[1]::int2 FROM pg_catalog.regexp_matches(COALESCE(i.indexprs::text, ''), ':varattno (\d+)', 'g') AS v
           ) held
@@ -332,8 +335,9 @@ SELECT pg_catalog.jsonb_build_object(
       FROM relations r
     ) tables
   ), '[]'::jsonb),
-  -- Every enum's labels and every composite type's attributes (CREATE
-  -- TYPE ... AS), outside the system's schemas and extensions: a column of
+  -- Every enum's labels, every composite type's attributes (CREATE TYPE
+  -- ... AS) and every domain's base, outside the system's schemas and
+  -- extensions: a column of
   -- the same type name on both sides may still hold values one side
   -- refuses or reads otherwise (a label staging lacks, an attribute
   -- narrower, another, or in another place), which the drift check compares.
@@ -344,11 +348,22 @@ SELECT pg_catalog.jsonb_build_object(
         SELECT pg_catalog.jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid), '[]'::jsonb) END,
       'attributes', CASE WHEN t.typtype = 'c' THEN COALESCE((
         SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
-        FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::jsonb) END
+        FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::jsonb) END,
+      -- A domain: what it is over, down to a type that is not one
+      -- ('public.amount_d -> numeric(12,4)'): a narrower numeric or
+      -- timestamp on one side rounds values as they are written.
+      'base', CASE WHEN t.typtype = 'd' THEN (
+        WITH RECURSIVE chain AS (
+          SELECT t.typbasetype AS oid, t.typtypmod AS typmod, 1 AS depth
+          UNION ALL
+          SELECT b.typbasetype, b.typtypmod, chain.depth + 1
+          FROM chain JOIN pg_catalog.pg_type b ON b.oid = chain.oid AND b.typtype = 'd'
+        )
+        SELECT pg_catalog.string_agg(pg_catalog.format_type(chain.oid, chain.typmod), ' -> ' ORDER BY chain.depth) FROM chain) END
     ) ORDER BY tn.nspname, t.typname)
     FROM pg_catalog.pg_type t
     JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
-    WHERE (t.typtype = 'e' OR (t.typtype = 'c' AND EXISTS (SELECT FROM pg_catalog.pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c')))
+    WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND EXISTS (SELECT FROM pg_catalog.pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c')))
       AND tn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private')
       AND tn.nspname NOT LIKE 'pg\_temp\_%'
       AND NOT EXISTS (
@@ -506,7 +521,7 @@ SELECT CASE WHEN $4::boolean
          -- ((ARRAY[NULL, 2])[2:2]) and a copy does not: the elements say
          -- which are NULL, so the flag is left out of the hash.
          WHEN sn.nspname = 'pg_catalog' AND sp.proname = 'array_send'
-           THEN pg_catalog.format('pg_catalog.overlay(%I.%I(%I), ''\x00000000''::bytea, 5, 4)', sn.nspname, sp.proname, u.c)
+           THEN pg_catalog.format('pg_catalog.overlay(%I.%I(%I), pg_catalog.decode(''00000000'', ''hex''), 5, 4)', sn.nspname, sp.proname, u.c)
          -- A NaN's sign and payload bits, which its text and = ignore and a
          -- copy through text does not keep: every NaN hashed as one.
          WHEN sn.nspname = 'pg_catalog' AND sp.proname IN ('float4send', 'float8send')
@@ -782,6 +797,9 @@ SELECT FROM (VALUES
   -- On, format_type() and the catalog quote every name: "public"."mood" on
   -- one side, public.mood on the other, would read as drift.
   (pg_catalog.set_config('quote_all_identifiers', 'off', $1::boolean)),
+  -- Off (a database set so for an old app), a backslash in a plain string
+  -- literal of the queries built here would be an escape.
+  (pg_catalog.set_config('standard_conforming_strings', 'on', $1::boolean)),
   -- Off, a query that row-level security would filter fails, naming the
   -- table, rather than reading (or comparing) fewer rows than there are.
   (pg_catalog.set_config('row_security', 'off', $1::boolean))

@@ -544,6 +544,22 @@ BEGIN
 END
 $checks$;
 
+-- The expression a write reads value `position` of a row (a JSON array of
+-- text values, `r`) with, as a value of type `type_oid`: a text value cast
+-- to the type without its modifier (see supasync_set_columns). regclass is
+-- read by its input function: text's own cast to it looks a name up, and
+-- refuses what regclassout prints for 0 ('-') and for a dropped relation's
+-- oid, which a column of it may hold.
+CREATE OR REPLACE FUNCTION supasync_private.from_text(at bigint, type_oid oid)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $from_text$
+SELECT CASE WHEN $2 = 'pg_catalog.regclass'::pg_catalog.regtype
+            THEN pg_catalog.format('pg_catalog.regclassin((r ->> %s)::pg_catalog.cstring)', $1)
+            ELSE pg_catalog.format('(r ->> %s)::%s', $1, pg_catalog.format_type($2, -1)) END
+$from_text$;
+
+REVOKE ALL ON FUNCTION supasync_private.from_text(bigint, oid) FROM PUBLIC;
+
 -- The second pass of a two-pass load: sets `columns` of the rows matched on
 -- `key_columns`. Each row is an array of text values, the key's first, then
 -- the columns', cast by staging's own input functions as supasync_write_rows
@@ -587,8 +603,7 @@ BEGIN
   -- assignment then applies it as COPY's input does, refusing a value too
   -- long for varchar(10) or bit(3) where an explicit cast would cut it.
   SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
-         string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1,
-           pg_catalog.format_type(a.atttypid, -1), 'v' || c.position), ', ' ORDER BY c.position)
+         string_agg(supasync_private.from_text(c.position - 1, a.atttypid) || pg_catalog.format(' AS %I', 'v' || c.position), ', ' ORDER BY c.position)
     INTO missing, source_list
     FROM unnest(key_columns || columns) WITH ORDINALITY AS c(name, position)
     LEFT JOIN pg_catalog.pg_attribute a
@@ -784,7 +799,7 @@ BEGIN
   PERFORM supasync_private.pin_text_settings(true);
   -- Cast without the type's modifier, which the INSERT's assignment applies (see supasync_set_columns).
   SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
-         string_agg(pg_catalog.format('(r ->> %s)::%s AS %I', c.position - 1, pg_catalog.format_type(a.atttypid, -1), 'v' || c.position), ', ' ORDER BY c.position)
+         string_agg(supasync_private.from_text(c.position - 1, a.atttypid) || pg_catalog.format(' AS %I', 'v' || c.position), ', ' ORDER BY c.position)
     INTO missing, value_list
     FROM unnest(columns) WITH ORDINALITY AS c(name, position)
     LEFT JOIN pg_catalog.pg_attribute a
