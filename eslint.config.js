@@ -7,7 +7,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.supasync/', 'supabase/', 'coverage/', 'bench/results/', '.scratch/', 'dist/'] },
+  { ignores: ['node_modules/', '.supasync/', 'supabase/', 'coverage/', 'bench/results/', '.scratch/', 'dist/', '.cache/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -150,4 +150,41 @@ describe("a table's schema beyond its columns", () => {
       expect(await query(staging.adminUrl, 'SELECT * FROM public.prices')).toEqual([]);
     }
   });
+
+  it.each(['postgres', 'rest'] as const)('makes in staging the sequences production made as it ran, and sets them (via %s)', async (via) => {
+    // Chatwoot's way: a trigger on accounts makes a counter per account, which no migration gives staging (and the load silences the trigger).
+    const schema = `CREATE SCHEMA app;
+      CREATE TABLE app.accounts (id int PRIMARY KEY, name text);
+      CREATE FUNCTION app.make_counter() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN EXECUTE format('CREATE SEQUENCE IF NOT EXISTS app.counter_%s AS integer INCREMENT BY 5 START WITH 100 CACHE 2', NEW.id); RETURN NEW; END $$;
+      CREATE TRIGGER accounts_counter AFTER INSERT ON app.accounts FOR EACH ROW EXECUTE FUNCTION app.make_counter();`;
+    const [prod, target] = await Promise.all([
+      stack.createProject(`counters_prod_${via}`, { syncTarget: false }),
+      stack.createProject(`counters_staging_${via}`),
+    ]);
+    try {
+      for (const project of [prod, target]) await query(project.adminUrl, `SET ROLE postgres; ${schema}`);
+      await query(
+        prod.adminUrl,
+        `SET ROLE postgres; INSERT INTO app.accounts VALUES (1, 'one'), (2, 'two'); SELECT nextval('app.counter_1'), nextval('app.counter_1'), nextval('app.counter_2')`,
+      );
+      const env = envFor(prod, target);
+      const cwd = emptyDirectory();
+      const planned = await runScript('sync.ts', ['--via', via, '--schemas', 'app', '--dry-run'], { env, cwd });
+      expect(planned.code, planned.stderr).toBe(0);
+      expect(planned.stdout).toContain("made in staging first, which lacks them (production's app made them as it ran): app.counter_1, app.counter_2");
+      const result = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'app'], { env, cwd });
+      expect(result.code, result.stderr).toBe(0);
+      const counters = `SELECT s.relname, q.seqtypid::regtype::text AS type, q.seqincrement::int, q.seqstart::int, q.seqcache::int,
+          (SELECT last_value FROM app.counter_1)::int AS first_value, (SELECT last_value FROM app.counter_2)::int AS second_value
+        FROM pg_sequence q JOIN pg_class s ON s.oid = q.seqrelid WHERE s.relnamespace = 'app'::regnamespace ORDER BY 1`;
+      expect(await query(target.adminUrl, counters)).toEqual(await query(prod.adminUrl, counters));
+      // The app's next number in staging follows production's.
+      expect(await query(target.adminUrl, `SELECT nextval('app.counter_1')::int AS next`)).toEqual([{ next: 110 }]);
+      const verify = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'app'], { env, cwd });
+      expect(verify.stdout + verify.stderr).toMatch(/app\.counter_1/);
+    } finally {
+      await Promise.all([prod.stop(), target.stop()]);
+    }
+  });
 });

@@ -96,6 +96,10 @@ export const CATALOG = z.object({
       ...tableRef,
       increment: z.string(),
       readable: z.boolean(),
+      /** Absent from functions before version 22. */
+      definition: z
+        .object({ type: z.string(), increment: z.string(), min: z.string(), max: z.string(), start: z.string(), cache: z.string(), cycle: z.boolean() })
+        .optional(),
       usedBy: z.array(z.object({ schema: z.string(), table: z.string(), column: z.string(), owned: z.boolean() })),
     }),
   ),

@@ -96,8 +96,21 @@ export interface Sequence extends TableRef {
   increment: string;
   /** The role that read the catalog may read where it stands. */
   readable: boolean;
+  /** What CREATE SEQUENCE makes it again with; absent before functions version 22. */
+  definition?: SequenceDefinition;
   /** Columns that own it (serial, identity) or call nextval() on it in their default; none: a function's counter. */
   usedBy: { schema: string; table: string; column: string; owned: boolean }[];
+}
+
+/** A sequence's options, numbers as text (a bigint passes 2^53). */
+export interface SequenceDefinition {
+  type: string;
+  increment: string;
+  min: string;
+  max: string;
+  start: string;
+  cache: string;
+  cycle: boolean;
 }
 
 /** Where a sequence stands: what setval() takes to put it there. */
@@ -105,6 +118,8 @@ export interface SequenceState extends TableRef {
   /** As text: a bigint passes 2^53. */
   lastValue: string;
   isCalled: boolean;
+  /** Staging lacks it: made first with these options (supasync_private.create_sequences_query). */
+  create?: SequenceDefinition;
 }
 
 export interface Trigger {

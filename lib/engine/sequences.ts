@@ -55,7 +55,7 @@ export async function sequencesToSet(
     if (!wanted) throw new DatabaseError(`Production's sequence ${name} is gone: it was dropped during the run. Run the sync again.`);
     const current = stagingState.get(name);
     if (current && forwardOnly.includes(plan) && isFurther(current, wanted, plan.increment)) continue;
-    toSet.push(wanted);
+    toSet.push(plan.create && !current ? { ...wanted, create: plan.create } : wanted);
   }
   return toSet;
 }

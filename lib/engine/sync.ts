@@ -155,7 +155,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     const prepared = await session.prepare(
       tables,
       emptied,
-      sequences.map((plan) => plan.sequence),
+      sequences.filter((plan) => plan.inStaging).map((plan) => plan.sequence),
       touchedRanges(tables, comparisons),
     );
     for (const warning of prepared.warnings) events.warning(warning);
@@ -439,7 +439,9 @@ function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>
     throw new DatabaseError(
       `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
         'Apply the migrations one side lacks (staging behind production, or production behind a staging a migration ahead), ' +
-        'leave these tables out with --exclude, or copy the common columns with --allow-drift.',
+        'leave these tables out with --exclude, or copy the common columns with --allow-drift' +
+        (sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
+        '.',
     );
   }
   refuseRequiredExtraColumns(drifted);
@@ -458,6 +460,6 @@ function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>
     }
   }
   for (const name of sequencesMissing) skipped.push({ table: name, reason: 'staging has no such sequence' });
-  const sequences = run.plan.sequences.filter((plan) => plan.inStaging);
+  const sequences = run.plan.sequences.filter((plan) => plan.inStaging || plan.create);
   return { tables, skipped, sequences };
 }

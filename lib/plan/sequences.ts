@@ -5,7 +5,7 @@
 // it (serial, identity) or only calls nextval() on it in its default; and, in
 // a run over whole schemas, the sequences of those schemas no column uses
 // (counters that functions draw from).
-import { qualifiedName, type Catalog, type Sequence, type SequenceState, type TableRef } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type Sequence, type SequenceDefinition, type SequenceState, type TableRef } from '../catalog/types.ts';
 import type { Selection } from './select.ts';
 
 export interface SequencePlan {
@@ -23,6 +23,14 @@ export interface SequencePlan {
   readable: boolean;
   /** Staging has a sequence of this name. */
   inStaging: boolean;
+  /**
+   * Staging lacks it and no column of production's uses it: a counter the
+   * app made as it ran (a sequence per account, made by a trigger the load
+   * silences), which no migration gives staging. The run makes it there
+   * with production's options, then sets it. Null otherwise, or where
+   * production's catalog does not say its options (functions before 22).
+   */
+  create: SequenceDefinition | null;
 }
 
 export function planSequences(production: Catalog, staging: Catalog, selection: Selection, copied: TableRef[]): SequencePlan[] {
@@ -43,6 +51,7 @@ export function planSequences(production: Catalog, staging: Catalog, selection: 
         increment: sequence.increment,
         readable: sequence.readable,
         inStaging: inStaging.has(qualifiedName(sequence)),
+        create: !inStaging.has(qualifiedName(sequence)) && !users.length ? (sequence.definition ?? null) : null,
       };
     });
 }
@@ -51,9 +60,14 @@ function tablesUsing(sequence: Sequence): string[] {
   return [...new Set(sequence.usedBy.map((use) => qualifiedName({ schema: use.schema, name: use.table })))].sort();
 }
 
-/** The sequences of a plan that staging lacks, said the way drift is. */
+/** The sequences of a plan that staging lacks and the run does not make, said the way drift is. */
 export function sequencesMissingInStaging(sequences: SequencePlan[]): string[] {
-  return sequences.filter((plan) => !plan.inStaging).map((plan) => qualifiedName(plan.sequence));
+  return sequences.filter((plan) => !plan.inStaging && !plan.create).map((plan) => qualifiedName(plan.sequence));
+}
+
+/** The sequences staging lacks that the run makes there (SequencePlan.create). */
+export function sequencesToCreate(sequences: SequencePlan[]): string[] {
+  return sequences.filter((plan) => plan.create).map((plan) => qualifiedName(plan.sequence));
 }
 
 /** The value a sequence hands out next: last_value itself until it is first called. */

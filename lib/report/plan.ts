@@ -6,7 +6,7 @@ import { describeDrift } from '../plan/drift.ts';
 import { readsFromEarlier } from '../plan/changed-column.ts';
 import { comparesRanges, SYNC_MODE_HELP, TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
-import { sequencesMissingInStaging } from '../plan/sequences.ts';
+import { sequencesMissingInStaging, sequencesToCreate } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
 import type { DependentView } from '../transport/reads.ts';
@@ -68,6 +68,8 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
     );
     if (counters.length) out.push(`  used by no column (counters that functions draw from): ${counters.join(', ')}`);
     if (shared.length) out.push(`  also used by tables this run does not copy, so never moved back: ${shared.join(', ')}`);
+    const made = sequencesToCreate(plan.sequences);
+    if (made.length) out.push(`  made in staging first, which lacks them (production's app made them as it ran): ${made.join(', ')}`);
     const missing = sequencesMissingInStaging(plan.sequences);
     if (missing.length) out.push(chalk.red(`  missing in staging (drift): ${missing.join(', ')}`));
   }

@@ -55,6 +55,10 @@ export function renderSyncResult(result: SyncResult): string {
     ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),
     ...result.notes.map((note) => chalk.yellow(note)),
     ...rejections,
+    // Said last: they are why a run that wrote every row it could exits 1.
+    ...(result.skipped.length
+      ? ['', chalk.red(`Not copied, so the run exits 1: ${result.skipped.map(({ table, reason }) => `${table} (${reason})`).join('; ')}.`)]
+      : []),
   ].join('\n');
 }
 

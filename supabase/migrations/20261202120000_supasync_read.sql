@@ -384,6 +384,11 @@ SELECT pg_catalog.jsonb_build_object(
       'name', s.relname,
       'increment', sq.seqincrement::text,
       'readable', pg_catalog.has_sequence_privilege(s.oid, 'SELECT'),
+      -- What CREATE SEQUENCE makes it again, for a staging that lacks one an
+      -- app made as it ran (functions version 22).
+      'definition', pg_catalog.jsonb_build_object(
+        'type', pg_catalog.format_type(sq.seqtypid, NULL), 'increment', sq.seqincrement::text,
+        'min', sq.seqmin::text, 'max', sq.seqmax::text, 'start', sq.seqstart::text, 'cache', sq.seqcache::text, 'cycle', sq.seqcycle),
       'usedBy', COALESCE((
         SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
           'schema', un.nspname, 'table', uc.relname, 'column', ua.attname, 'owned', u.owned))

@@ -180,17 +180,43 @@ SELECT pg_catalog.count(pg_catalog.setval(pg_catalog.format('%I.%I', s ->> 'sche
 FROM pg_catalog.jsonb_array_elements($1::jsonb) AS s
 $set_sequences$;
 
+-- The CREATE SEQUENCE statements for the sequences of $1 that carry
+-- "create" (their options, from production's catalog): ones production's
+-- app made as it ran (Chatwoot's counter per account, made by a trigger on
+-- the accounts table, which the load silences), which no migration of
+-- staging's makes. Every option is cast to what it must be, so no text of
+-- the caller's but the names (quoted) reaches the statement. NULL: none.
+CREATE OR REPLACE FUNCTION supasync_private.create_sequences_query(sequences jsonb)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $create_sequences_query$
+SELECT pg_catalog.string_agg(pg_catalog.format(
+         'CREATE SEQUENCE IF NOT EXISTS %I.%I AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s;',
+         s ->> 'schema', s ->> 'name', (d ->> 'type')::pg_catalog.regtype, (d ->> 'increment')::bigint, (d ->> 'min')::bigint,
+         (d ->> 'max')::bigint, (d ->> 'start')::bigint, (d ->> 'cache')::bigint,
+         CASE WHEN (d ->> 'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END), E'\n' ORDER BY s ->> 'schema', s ->> 'name')
+FROM pg_catalog.jsonb_array_elements($1::jsonb) AS s
+CROSS JOIN LATERAL (SELECT s -> 'create' AS d) AS created
+WHERE d IS NOT NULL AND pg_catalog.jsonb_typeof(d) = 'object'
+$create_sequences_query$;
+
 CREATE OR REPLACE FUNCTION public.supasync_set_sequences(sequences jsonb)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $sequences$
+DECLARE
+  created text;
 BEGIN
   PERFORM supasync_private.assert_sync_target();
+  created := supasync_private.create_sequences_query(sequences);
+  IF created IS NOT NULL THEN
+    EXECUTE created;
+  END IF;
   RETURN supasync_private.set_sequences(sequences);
 END
 $sequences$;
 
 REVOKE ALL ON FUNCTION supasync_private.try_replica_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.set_sequences(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.create_sequences_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_can_disable_checks() FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_truncate(jsonb) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_set_sequences(jsonb) FROM PUBLIC, anon, authenticated;

@@ -10,8 +10,13 @@ import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Inside the repository, so that supasync finds its package.json and migrations by walking up, as when installed. */
-export const SCRIPT_BUNDLE_DIR = join(ROOT, 'node_modules', '.cache', 'supasync-test-scripts');
+/**
+ * Inside the repository, so that supasync finds its package.json and
+ * migrations by walking up, as when installed; and not under node_modules/,
+ * which a second clone may share by a symlink (its runs would overwrite
+ * this one's scripts with its own code).
+ */
+export const SCRIPT_BUNDLE_DIR = join(ROOT, '.cache', 'test-scripts');
 
 export async function bundleScripts(): Promise<void> {
   rmSync(SCRIPT_BUNDLE_DIR, { recursive: true, force: true });
@@ -25,7 +30,7 @@ export async function bundleScripts(): Promise<void> {
     target: 'node20',
     packages: 'external',
     outdir: SCRIPT_BUNDLE_DIR,
-    // Under node_modules/ no package.json says "type": "module": .mjs does.
+    // .mjs says ESM whatever package.json says.
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     logLevel: 'warning',

@@ -15,8 +15,10 @@ export async function sequenceValuesPostgres(client: pg.ClientBase, sequences: T
   return runBuilt<SequenceState[]>(client, 'sequence_values_query', [JSON.stringify(sequences.map(({ schema, name }) => ({ schema, name })))]);
 }
 
-/** Each sequence to the value given, in the caller's transaction. */
+/** Each sequence to the value given, in the caller's transaction; one staging lacks (`create`) made first. */
 export async function setSequencesPostgres(client: pg.ClientBase, states: SequenceState[]): Promise<void> {
   if (!states.length) return;
+  const created = await runShared<string | null>(client, 'create_sequences_query', [JSON.stringify(states)]);
+  if (created) await client.query(created);
   await runShared(client, 'set_sequences', [JSON.stringify(states)]);
 }
