@@ -8,7 +8,9 @@
 // - date holds a day: from the day before the watermark's, in UTC (a day in
 //   a zone west of UTC is still the day before).
 // Rows read again are compared and left alone where equal: the cost is
-// reading them, never a change missed.
+// reading them, never a change missed. A row whose column is NULL is never
+// past a watermark, though a write may have set it so (an UPDATE that clears
+// it, an insert that leaves it unset): it is read on every run.
 import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 
 type Reach = 'instant' | 'wall-clock' | 'day';
@@ -19,19 +21,22 @@ function reachOf(type: string | null): Reach {
   return 'instant';
 }
 
-/** The condition "changed at or after `since`" (an ISO instant read back from staging: a literal, never pasted as SQL). */
+/**
+ * The condition "changed at or after `since`, or NULL" (`since`: an ISO instant read back from staging: a literal,
+ * never pasted as SQL). Never NULL itself: a row it does not flag is one whose column is known to be before.
+ */
 export function changedSinceCondition(column: string, type: string | null, since: string): string {
   const instant = `${quoteLiteral(since)}::timestamptz`;
   const reach = reachOf(type);
-  if (reach === 'day') return `${quoteIdent(column)} >= (${instant} AT TIME ZONE 'UTC')::date - 1`;
-  if (reach === 'wall-clock') return `${quoteIdent(column)} >= (${instant} AT TIME ZONE 'UTC') - interval '14 hours'`;
-  return `${quoteIdent(column)} >= ${instant}`;
+  const from =
+    reach === 'day' ? `(${instant} AT TIME ZONE 'UTC')::date - 1` : reach === 'wall-clock' ? `(${instant} AT TIME ZONE 'UTC') - interval '14 hours'` : instant;
+  return `(${quoteIdent(column)} >= ${from} OR ${quoteIdent(column)} IS NULL)`;
 }
 
-/** What the plan and the summary add after "updated_at >= <watermark>" for such a column; '' for an instant. */
+/** What the plan and the summary add after "updated_at >= <watermark>" for such a column: the rows where it is NULL, and how far before. */
 export function readsFromEarlier(type: string | null): string {
   const reach = reachOf(type);
-  if (reach === 'day') return ' (a date: read from the day before)';
-  if (reach === 'wall-clock') return ' (a timestamp without time zone: read from 14 hours before, its zone unknown)';
-  return '';
+  if (reach === 'day') return ' or NULL (a date: read from the day before)';
+  if (reach === 'wall-clock') return ' or NULL (a timestamp without time zone: read from 14 hours before, its zone unknown)';
+  return ' or NULL';
 }

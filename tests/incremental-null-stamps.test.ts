@@ -1,0 +1,75 @@
+// Rows whose updated_at production leaves NULL: an UPDATE that clears it, an
+// insert that never sets it. Such a row is never past a watermark, and an
+// incremental run missed its change on both paths (exit 0, staging stale,
+// only verify saw it). Now a NULL counts as changed: the row is read on
+// every run, and written again unchanged where equal. For a timestamptz, a
+// date and a timestamp without time zone, each read from earlier than the
+// watermark otherwise.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { query, rowTexts } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
+
+const { stack } = sharedStack();
+
+const TYPES = { instants: 'timestamptz', days: 'date', wall: 'timestamp without time zone' };
+const TABLES = Object.keys(TYPES).map((name) => `stamps.${name}`);
+const SCHEMA = `CREATE SCHEMA stamps; ${Object.entries(TYPES)
+  .map(([name, type]) => `CREATE TABLE stamps.${name} (id int PRIMARY KEY, v text, updated_at ${type});`)
+  .join(' ')}`;
+const contents = async (url: string) => Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await rowTexts(url, t)])));
+
+describe('rows whose updated_at production leaves NULL, re-synced incrementally', () => {
+  let production: Project;
+  let staging: Project;
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([stack.createProject('null_stamps_prod', { syncTarget: false }), stack.createProject('null_stamps_staging')]);
+    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
+  });
+  afterAll(async () => {
+    await Promise.all([production?.stop(), staging?.stop()]);
+  });
+
+  it.each(['postgres', 'rest'] as const)('are read on every run, and staging ends equal (via %s)', async (via) => {
+    await query(
+      production.adminUrl,
+      `TRUNCATE ${TABLES.join(', ')};
+       ${TABLES.map((t) => `INSERT INTO ${t} SELECT i, 'row ' || i, CASE WHEN i % 50 <> 0 THEN date '2024-01-01' END FROM generate_series(1, 400) i;`).join(' ')}`,
+    );
+    await query(staging.adminUrl, `TRUNCATE ${TABLES.join(', ')}; TRUNCATE supasync_private.watermarks`);
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const sync = (mode: string) => runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', mode, '--tables', TABLES.join(',')], { env, cwd });
+    for (const mode of ['replace', 'incremental']) {
+      const result = await sync(mode);
+      expect(result.code, `${mode}: ${result.stderr}`).toBe(0);
+    }
+
+    // Rows updated to a NULL stamp (one already NULL changed again), rows inserted without one, rows deleted: no stamp moves past the watermark.
+    await query(
+      production.adminUrl,
+      TABLES.map(
+        (t) => `UPDATE ${t} SET v = 'changed-null', updated_at = NULL WHERE id IN (1, 77, 150, 300);
+                UPDATE ${t} SET v = 'changed-again' WHERE id = 100;
+                INSERT INTO ${t} VALUES (1001, 'added-null', NULL), (1002, 'added-null', NULL);
+                DELETE FROM ${t} WHERE id IN (5, 250);`,
+      ).join(' '),
+    );
+    const incremental = await sync('incremental');
+    expect(incremental.code, incremental.stderr).toBe(0);
+    expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
+    const verify = await runScript('verify-sync-status.ts', ['--via', via, '--tables', TABLES.join(',')], { env, cwd });
+    expect(verify.code, verify.stdout).toBe(0);
+    // The summary says the NULLs were read.
+    expect(incremental.stdout).toMatch(/stamps\.instants: read updated_at >= \S+ or NULL;/);
+    expect(incremental.stdout).toMatch(/stamps\.days: read updated_at >= \S+ or NULL \(a date: read from the day before\)/);
+
+    // Nothing changed since: the rows without a stamp are read again, written unchanged.
+    const again = await sync('incremental');
+    expect(again.code, again.stderr).toBe(0);
+    expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
+    const verifyAgain = await runScript('verify-sync-status.ts', ['--via', via, '--tables', TABLES.join(',')], { env, cwd });
+    expect(verifyAgain.code, verifyAgain.stdout).toBe(0);
+  });
+});
