@@ -20,6 +20,7 @@ import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { describeThisRun } from '../transport/staging-hold.ts';
+import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
@@ -94,7 +95,26 @@ export interface SyncResult {
   seconds: number;
 }
 
+/**
+ * A direct run whose one transaction PostgreSQL ended for another session's
+ * sake (chosen to end a deadlock with autovacuum or the app, a serialization
+ * failure) changed nothing and met nothing of its own: it is run once more,
+ * saying why. Any other failure, and a second one of these, is the run's.
+ */
 export async function runSync(run: PreparedRun, options: SyncOptions, events: SyncEvents): Promise<SyncResult> {
+  try {
+    return await syncOnce(run, options, events);
+  } catch (error) {
+    if (!(error instanceof RolledBackForAnother)) throw error;
+    events.warning(`${error.why} Staging was left exactly as it was (the run is one transaction, rolled back): running it once more.`);
+    // Asked once: the person already said yes.
+    return syncOnce(run, { ...options, confirm: () => Promise.resolve(true) }, events).catch((again: unknown) => {
+      throw again instanceof RolledBackForAnother ? again.failure : again;
+    });
+  }
+}
+
+async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEvents): Promise<SyncResult> {
   const started = performance.now();
   // A run's time is the work's, not the time a person took to answer.
   let waited = 0;
@@ -216,7 +236,9 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
   } catch (error) {
     await session.abort();
     const backupFate = (await runBackup?.afterFailure()) ?? null;
-    throw failureMessage(error, session, [...running], results, tables, backupFate);
+    const failure = failureMessage(error, session, [...running], results, tables, backupFate);
+    const forAnother = session.atomic && !session.stagingMayHaveChanged ? endedForAnother(error) : null;
+    throw forAnother ? new RolledBackForAnother(failure, forAnother) : failure;
   } finally {
     stopOnInterrupt();
     await hold.release();
