@@ -171,7 +171,7 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/warning/i);
-    expect(result.stdout).toMatch(/Backup of 1 staging tables \([\d,]+ rows\) before the replace: \.supasync\/backups\/\S+/);
+    expect(result.stdout).toMatch(/Backup of 1 staging table \([\d,]+ rows\) before the replace: \.supasync\/backups\/\S+/);
     const directories = readdirSync(join(cwd, '.supasync', 'backups'));
     expect(directories).toHaveLength(2);
     const manifests = directories.map((name) => JSON.parse(readFileSync(join(cwd, '.supasync', 'backups', name, 'manifest.json'), 'utf8')) as { via: string });

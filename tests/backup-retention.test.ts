@@ -220,7 +220,7 @@ describe('retention, --list and latest', () => {
     const result = await runScript('restore-staging.ts', ['latest', '--yes'], { env: envFor(production, stagingA), cwd });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`The newest backup of this staging: ${ofA[2]}`);
-    expect(result.stdout).toMatch(/Restored 1 staging tables \([\d,]+ rows\) from /);
+    expect(result.stdout).toMatch(/Restored 1 staging table \([\d,]+ rows\) from /);
     expect(await tableDigests(stagingA.adminUrl)).toEqual(flagsBeforeThird);
 
     const nowhere = await runScript('restore-staging.ts', ['latest', '--yes'], { env: envFor(production, production), cwd });

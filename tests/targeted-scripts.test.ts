@@ -67,7 +67,7 @@ describe("the user's scripts", () => {
     expect(result.stdout).toContain(`public.guest_reservations (id=${id})`);
     expect(result.stdout).toContain('sane_price');
     // The row staging rejected is not counted as copied.
-    expect(result.stdout).toContain('Synced 1 tables, 103 rows (1 rejected, not copied)');
+    expect(result.stdout).toContain('Synced 1 table, 103 rows (1 rejected, not copied)');
     expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 103 +\| ⚠️ counts differ +\|/);
     expect(result.stdout).toContain(`missing in staging: (${id})`);
     expect(await query(project.adminUrl, `SELECT count(*)::int AS n FROM public.guest_reservations WHERE id <> '${id}'`)).toEqual([{ n: 103 }]);

@@ -12,7 +12,7 @@ import type { SyncEvents } from '../engine/sync.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { StorageProgress } from '../storage/copy.ts';
 import { megabytes } from './storage.ts';
-import { formatCount } from './table.ts';
+import { countOf, formatCount } from './table.ts';
 
 /** How often a log gets its plain lines; SUPASYNC_PROGRESS_SECONDS changes it. */
 const LOG_EVERY_SECONDS = 10;
@@ -48,7 +48,7 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, en
     tableFinished: (table, result) => {
       running.delete(table);
       const rejected = result.rejected.length ? `, ${formatCount(result.rejected.length)} rejected` : '';
-      output.print(`${chalk.green('✓')} ${qualifiedName(table.table)}  ${formatCount(result.copied)} rows in ${result.seconds.toFixed(2)}s${rejected}`);
+      output.print(`${chalk.green('✓')} ${qualifiedName(table.table)}  ${countOf(result.copied, 'row')} in ${result.seconds.toFixed(2)}s${rejected}`);
       if (!running.size) output.idle();
     },
   };

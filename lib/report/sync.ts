@@ -5,7 +5,7 @@ import { readsFromEarlier } from '../plan/changed-column.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
-import { formatCount, renderTable } from './table.ts';
+import { countOf, formatCount, renderTable } from './table.ts';
 import { commandLine } from '../invocation.ts';
 
 export function renderSyncResult(result: SyncResult): string {
@@ -67,7 +67,7 @@ export function syncSummary(result: SyncResult): string {
   const total = result.tables.reduce((sum, table) => sum + table.copied, 0);
   const rejected = result.tables.reduce((sum, table) => sum + table.rejected.length, 0);
   return (
-    `Synced ${result.tables.length} tables, ${formatCount(total)} rows${rejected ? ` (${formatCount(rejected)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
+    `Synced ${countOf(result.tables.length, 'table')}, ${countOf(total, 'row')}${rejected ? ` (${formatCount(rejected)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
     `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
     `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`
   );
@@ -129,7 +129,7 @@ export function backupLine(backup: StagingBackup, mode: SyncMode): string {
   const taken = !backup.upserted ? 'before the replace' : emptied ? `before emptying ${emptied} and writing into ${backup.upserted}` : `before the ${merge}`;
   const directory = printablePath(backup.directory);
   return (
-    `Backup of ${formatCount(backup.tables)} staging tables (${formatCount(backup.rows)} rows) ${taken}: ${directory} ` +
+    `Backup of ${countOf(backup.tables, 'staging table')} (${countOf(backup.rows, 'row')}) ${taken}: ${directory} ` +
     `— restore with ${commandLine('restore', directory)}`
   );
 }

@@ -40,14 +40,14 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
     const { restoreOverRest } = await import('../transport/rest/restore.ts');
     const restored = await restoreOverRest(staging.url as string, staging.serviceRoleKey as string, directory, manifest, request.say);
     return (
-      `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) over REST from ${directory}, as they were at ${manifest.createdAt}` +
-      `${restored.retries ? ` (${count(restored.retries)} request(s) retried)` : ''}. Each batch committed on its own: it was not one transaction.` +
+      `Restored ${countOf(restored.tables, 'staging table')} (${countOf(restored.rows, 'row')}) over REST from ${directory}, as they were at ${manifest.createdAt}` +
+      `${restored.retries ? ` (${countOf(restored.retries, 'request')} retried)` : ''}. Each batch committed on its own: it was not one transaction.` +
       describeViews(restored.views)
     );
   }
   const { restoreBackup } = await import('../transport/postgres/restore.ts');
   const restored = await restoreBackup(staging.dbUrl as string, directory, manifest, request.say);
-  return `Restored ${count(restored.tables)} staging tables (${count(restored.rows)} rows) from ${directory}, as they were at ${manifest.createdAt}.${describeViews(restored.views)}`;
+  return `Restored ${countOf(restored.tables, 'staging table')} (${countOf(restored.rows, 'row')}) from ${directory}, as they were at ${manifest.createdAt}.${describeViews(restored.views)}`;
 }
 
 /** The materialized views that read the restored tables: refreshed, or each one left and why. */
@@ -77,12 +77,12 @@ function question(manifest: AnyBackupManifest): string {
   const rows = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
   return (
     `Restore ${manifest.tables.length} table(s) of staging (${manifest.staging.location}) to the backup of ${manifest.createdAt} ` +
-    `(${count(rows)} rows)? Their current rows are deleted.` +
+    `(${countOf(rows, 'row')})? Their current rows are deleted.` +
     (manifest.via === 'rest' ? ' Over REST this is not one transaction: if it stops part way, staging is left part restored until you run it again.' : '')
   );
 }
 
-/** As the report prints counts (the report sits above this layer). */
-function count(value: number): string {
-  return value.toLocaleString('en-US');
+/** As the report prints counts (the report sits above this layer): `1 row`, `2 rows`. */
+function countOf(value: number, noun: string): string {
+  return `${value.toLocaleString('en-US')} ${noun}${value === 1 ? '' : 's'}`;
 }

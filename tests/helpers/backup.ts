@@ -38,7 +38,7 @@ export const sequenceValues = (adminUrl: string) =>
 /** "Backup of N staging tables (R rows) before the replace: <dir> — restore with ...": the figures, what it preceded and the directory, or null. */
 export function backupLine(stdout: string): { tables: number; rows: number; before: string; directory: string; restoreArgument: string } | null {
   const line =
-    /Backup of (\d+) staging tables \(([\d,]+) rows\) before ([^:]+): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(
+    /Backup of (\d+) staging tables? \(([\d,]+) rows?\) before ([^:]+): (\.supasync\/backups\/\S+) — restore with npx tsx scripts\/restore-staging\.ts (\S+)/.exec(
       stdout,
     );
   if (!line) return null;
