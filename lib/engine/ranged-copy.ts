@@ -134,7 +134,9 @@ export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, 
     resynced.set(name, {
       keyColumns: table.key.columns,
       written: rows.every ? 'every' : keysWritten(table, rows).length ? 'some' : 'none',
-      removed: deletesMissing(table.mode) ? rows.remove : [],
+      // Rows cleared to be written afresh are gone where staging then refused production's version (over REST no
+      // transaction puts them back): their children are checked as those of rows deleted.
+      removed: [...(deletesMissing(table.mode) ? rows.remove : []), ...(copy.filters.rewrite && !rows.every ? keysRewritten(rows) : [])],
     });
   }
   return resynced;

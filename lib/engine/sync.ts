@@ -416,7 +416,16 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
  */
 function movedValueHint(error: unknown, session: SyncSession, running: TablePlan[]): string {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !CONFLICT_CODES.has(code) || session.method.kind === 'replica') return '';
+  if (typeof code !== 'string' || !CONFLICT_CODES.has(code)) return '';
+  const incremental = running.filter((table) => table.mode === 'incremental').map((table) => qualifiedName(table.table));
+  if (session.method.kind === 'replica') {
+    // Checks off, swapped values land: what still meets an old value is a row the run did not read, changed without its column moving.
+    if (!incremental.length) return '';
+    return (
+      `In an incremental run a unique value production moved to a changed row is often one another row gave up without its ` +
+      `updated_at moving, a row this run did not read. --mode mirror --tables ${incremental.join(',')} compares every row and writes both.\n`
+    );
+  }
   const keyed = running.filter((table) => table.mode !== 'replace').map((table) => qualifiedName(table.table));
   if (!keyed.length) return '';
   return `${movedValueAdvice(keyed)}\n`;

@@ -26,6 +26,7 @@ export function renderSyncResult(result: SyncResult): string {
         '',
         chalk.red(`${rejected.length} row(s) rejected by staging, the rest written:`),
         ...rejected.map((row) => chalk.red(`  ${row.table} (${row.key}): ${row.message.replace(/\n/g, '\n    ')}`)),
+        ...clearedFirstLines(result),
       ]
     : [];
   return [
@@ -60,6 +61,31 @@ export function renderSyncResult(result: SyncResult): string {
       ? ['', chalk.red(`Not copied, so the run exits 1: ${result.skipped.map(({ table, reason }) => `${table} (${reason})`).join('; ')}.`)]
       : []),
   ].join('\n');
+}
+
+/**
+ * Over REST with checks off, a mirror or an incremental run clears the
+ * staging rows it rewrites before writing production's version (values
+ * swapped between rows then land), and no transaction puts one back that
+ * staging then refused: said, with where the old version is.
+ */
+function clearedFirstLines(result: SyncResult): string[] {
+  const cleared = result.tables.filter((table) => table.ranges && table.rejected.length);
+  if (result.via !== 'rest' || result.method !== 'replica' || !cleared.length) return [];
+  if (result.mode !== 'mirror' && result.mode !== 'incremental') return [];
+  const directory = result.backup?.directory ? printablePath(result.backup.directory) : null;
+  return [
+    chalk.red(
+      `Where staging held those rows (${cleared.map((table) => table.table).join(', ')}), its own version is gone too: a re-sync over REST clears the rows ` +
+        'it rewrites before writing them, so that values swapped between rows can land, and no transaction puts back one staging then refused. ' +
+        (directory
+          ? `The old version is in this run's backup: ${commandLine('restore', directory)} puts the ranges back; or fix the cause and run again.`
+          : 'With --no-backup there is no copy of it: fix the cause and run again.') +
+        (result.mode === 'incremental'
+          ? ` A unique value refused in an incremental run is often one another row gave up without its updated_at moving: --mode mirror --tables ${cleared.map((table) => table.table).join(',')} writes both.`
+          : ''),
+    ),
+  ];
 }
 
 /** The closing line: how many tables and rows, how long, how. */
