@@ -135,8 +135,11 @@ export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, 
       keyColumns: table.key.columns,
       written: rows.every ? 'every' : keysWritten(table, rows).length ? 'some' : 'none',
       // Rows cleared to be written afresh are gone where staging then refused production's version (over REST no
-      // transaction puts them back): their children are checked as those of rows deleted.
-      removed: [...(deletesMissing(table.mode) ? rows.remove : []), ...(copy.filters.rewrite && !rows.every ? keysRewritten(rows) : [])],
+      // transaction puts them back): where it refused any, their children are checked as those of rows deleted.
+      removed: [
+        ...(deletesMissing(table.mode) ? rows.remove : []),
+        ...(copy.filters.rewrite && !rows.every && copy.copy.rejected.length ? keysRewritten(rows) : []),
+      ],
     });
   }
   return resynced;
