@@ -6,7 +6,9 @@
 // was gone, its children left pointing nowhere unsaid, and the summary said
 // only "rejected, not copied". Now it says the old version is gone, where
 // the backup holds it and which run writes both rows, and names the orphaned
-// children; the direct path, rolled back, names that run too.
+// children; the direct path, rolled back, names that run too. An
+// insert-missing run, which leaves staging's rows as they are, meets a stale
+// row's unique value the same way, and names the same run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
@@ -68,6 +70,17 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     expect(await contents(staging.adminUrl)).toEqual(before);
     const mirror = await sync('--mode', 'mirror');
     expect(mirror.code, mirror.stderr).toBe(0);
+    expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
+
+    // insert-missing leaves staging's rows as they are: a new product takes the slug an existing one gave up.
+    await query(production.adminUrl, `UPDATE app.product SET slug = 'c2' WHERE id = 3; INSERT INTO app.product VALUES (4, 'c', now())`);
+    const added = await sync('--mode', 'insert-missing');
+    expect(added.code).toBe(1);
+    expect(added.stdout + added.stderr).toContain(
+      'A unique value refused: insert-missing touches no row staging has, and one of them still holds a unique value production gave a new row. ' +
+        '--mode mirror --tables app.product compares every row and writes both.',
+    );
+    expect((await sync('--mode', 'mirror')).code).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
   });
 });

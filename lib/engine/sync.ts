@@ -21,6 +21,7 @@ import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { describeThisRun } from '../transport/staging-hold.ts';
 import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
+import { unwrittenRowAdvice } from '../plan/mode.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
@@ -417,14 +418,15 @@ function failureMessage(error: unknown, session: SyncSession, running: TablePlan
 function movedValueHint(error: unknown, session: SyncSession, running: TablePlan[]): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !CONFLICT_CODES.has(code)) return '';
-  const incremental = running.filter((table) => table.mode === 'incremental').map((table) => qualifiedName(table.table));
   if (session.method.kind === 'replica') {
-    // Checks off, swapped values land: what still meets an old value is a row the run did not read, changed without its column moving.
-    if (!incremental.length) return '';
-    return (
-      `In an incremental run a unique value production moved to a changed row is often one another row gave up without its ` +
-      `updated_at moving, a row this run did not read. --mode mirror --tables ${incremental.join(',')} compares every row and writes both.\n`
-    );
+    // Checks off, swapped values land: what still meets an old value is a row the run does not write.
+    const unwritten = running.filter((table) => table.mode === 'incremental' || table.mode === 'insert-missing');
+    return unwritten.length
+      ? `${unwrittenRowAdvice(
+          unwritten[0]?.mode,
+          unwritten.map((table) => qualifiedName(table.table)),
+        )}\n`
+      : '';
   }
   const keyed = running.filter((table) => table.mode !== 'replace').map((table) => qualifiedName(table.table));
   if (!keyed.length) return '';

@@ -53,3 +53,16 @@ void sameModes;
 
 /** What --mode incremental follows in a table with a key and no updated_at: PostgreSQL's xmin, the transaction that wrote each row. */
 export const TRANSACTION_IDS = 'xmin';
+
+/**
+ * A unique value staging refused in a run that leaves some rows as they
+ * are: it is held by one of those, whose production version gave it up.
+ * Said where the run fails or a row is rejected, on both paths.
+ */
+export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[]): string {
+  const held =
+    mode === 'insert-missing'
+      ? 'insert-missing touches no row staging has, and one of them still holds a unique value production gave a new row'
+      : 'in an incremental run a unique value is often one another row gave up without its updated_at moving, a row the run did not read';
+  return `A unique value refused: ${held}. --mode mirror --tables ${tables.join(',')} compares every row and writes both.`;
+}

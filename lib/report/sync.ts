@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import type { SyncResult, TableResult } from '../engine/sync.ts';
-import { TRANSACTION_IDS, type SyncMode } from '../plan/mode.ts';
+import { TRANSACTION_IDS, unwrittenRowAdvice, type SyncMode } from '../plan/mode.ts';
 import { readsFromEarlier } from '../plan/changed-column.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
@@ -27,6 +27,7 @@ export function renderSyncResult(result: SyncResult): string {
         chalk.red(`${rejected.length} row(s) rejected by staging, the rest written:`),
         ...rejected.map((row) => chalk.red(`  ${row.table} (${row.key}): ${row.message.replace(/\n/g, '\n    ')}`)),
         ...clearedFirstLines(result),
+        ...unwrittenRowLines(result),
       ]
     : [];
   return [
@@ -82,10 +83,19 @@ function clearedFirstLines(result: SyncResult): string[] {
           ? `The old version is in this run's backup: ${commandLine('restore', directory)} puts the ranges back; or fix the cause and run again.`
           : 'With --no-backup there is no copy of it: fix the cause and run again.') +
         (result.mode === 'incremental'
-          ? ` A unique value refused in an incremental run is often one another row gave up without its updated_at moving: --mode mirror --tables ${cleared.map((table) => table.table).join(',')} writes both.`
+          ? ` ${unwrittenRowAdvice(
+              result.mode,
+              cleared.map((table) => table.table),
+            )}`
           : ''),
     ),
   ];
+}
+
+/** insert-missing leaves staging's rows as they are: a stale one may hold the unique value of a row it adds. */
+function unwrittenRowLines(result: SyncResult): string[] {
+  const refused = result.tables.filter((table) => table.rejected.length).map((table) => table.table);
+  return result.mode === 'insert-missing' && refused.length ? [chalk.red(unwrittenRowAdvice(result.mode, refused))] : [];
 }
 
 /** The closing line: how many tables and rows, how long, how. */
