@@ -49,6 +49,16 @@ describe('one run at a time into a staging', () => {
       expect(second.code, `${via}: ${second.stderr}`).toBe(1);
       expect(second.stderr, via).toMatch(OTHER_RUN);
     }
+    // A dry run and verify, which write nothing, go on and say so.
+    for (const via of ['rest', 'postgres']) {
+      const plan = await runScript('sync.ts', ['--via', via, '--dry-run', ...TABLES], { env: env(), cwd });
+      expect(plan.code, `${via}: ${plan.stderr}`).toBe(0);
+      expect(plan.stderr, via).toMatch(
+        /warning: another supasync run is writing this staging now \(sync --mode replace from [^,]+, process \d+, since [^,]+, last heard from \d+ s ago\)/,
+      );
+    }
+    const verify = await runScript('verify-sync-status.ts', ['--via', 'rest', ...TABLES], { env: env(), cwd });
+    expect(verify.stderr).toContain('warning: a supasync run is writing this staging now (sync --mode replace from');
     expect((await tableDigests(staging.adminUrl))['public.event_log']?.rows).toBe(0);
     first.child.stdin?.write('y\n');
     const result = await first.finished;
@@ -73,6 +83,10 @@ describe('one run at a time into a staging', () => {
     expect(direct.stderr).toMatch(
       /Another direct supasync run is writing this staging \(backend \d+ \(supasync \(staging\)\), connected since [^)]+\)\..*Nothing was changed\./,
     );
+    for (const via of ['rest', 'postgres']) {
+      const plan = await runScript('sync.ts', ['--via', via, '--dry-run', ...TABLES], { env: env(), cwd });
+      expect(plan.stderr, via).toMatch(/warning: another supasync run is writing this staging now \(a direct run \(backend \d+ \(supasync \(staging\)\)/);
+    }
     first.child.stdin?.write('n\n');
     expect((await first.finished).stdout).toContain('Nothing was changed: the sync was not confirmed.');
     // Its connection gone, so is its hold.

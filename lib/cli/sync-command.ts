@@ -107,6 +107,10 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   recorder.planned(run, { dryRun: flags.dryRun });
   try {
     if (flags.dryRun) {
+      if (run.stagingHeldBy)
+        process.stderr.write(
+          `warning: another supasync run is writing this staging now (${run.stagingHeldBy}): a run started before it ends stops before writing.\n`,
+        );
       const [{ dryRunOutput }, { checkBeforeWriting, checkStagingAccepts }] = await Promise.all([
         import('../report/plan.ts'),
         syncModules.then(([engine]) => engine),

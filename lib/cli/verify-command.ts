@@ -75,6 +75,8 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     mask: { rules: config.mask, preset: flags.mask ?? config.maskPreset, directory: config.directory },
   });
   recorder.planned(run);
+  if (run.stagingHeldBy)
+    process.stderr.write(`warning: a supasync run is writing this staging now (${run.stagingHeldBy}): what it has not written yet shows as differences.\n`);
   try {
     if (flags.auditMasking) {
       if (!run.masker)

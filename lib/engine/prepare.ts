@@ -24,6 +24,8 @@ export interface PreparedRun {
   masker: Masker | null;
   /** Both projects as configured: the Storage API is reached through their URLs and keys (lib/storage). */
   environment: Environment;
+  /** The run writing staging as this one looked (staging-hold.ts); null: none. A dry run and verify say so. */
+  stagingHeldBy: string | null;
   close(): Promise<void>;
 }
 
@@ -107,7 +109,8 @@ export async function prepareRun(options: {
       const masked = plan.tables.filter((table) => table.mask);
       if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
     }
-    return { via, production, staging, plan, masker, environment, close };
+    const stagingHeldBy = stagingMark.kind === 'marked' ? (stagingMark.heldBy ?? null) : null;
+    return { via, production, staging, plan, masker, environment, stagingHeldBy, close };
   } catch (error) {
     await close();
     throw error;

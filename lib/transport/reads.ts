@@ -126,7 +126,8 @@ export interface RowHashes {
 
 /** Whether a database carries the sync-target mark (sync-target.ts). */
 export type SyncTargetMark =
-  | { kind: 'marked'; markedAt: string; markedBy: string | null }
+  /** heldBy: the run writing it now (staging-hold.ts), as a person tells it; null or absent: none, or not known. */
+  | { kind: 'marked'; markedAt: string; markedBy: string | null; heldBy?: string | null }
   | { kind: 'unmarked' }
   /** The mark exists but this role may not read it, or the functions that read it are missing. */
   | { kind: 'unknown'; why: string };

@@ -1106,6 +1106,7 @@ RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $mark$
 DECLARE
   mark jsonb;
+  held text;
 BEGIN
   IF NOT EXISTS (
     SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -1115,6 +1116,14 @@ BEGIN
   END IF;
   EXECUTE 'SELECT pg_catalog.jsonb_build_object(''markedAt'', marked_at, ''markedBy'', marked_by) FROM supasync_private.sync_target'
     INTO mark;
+  -- Which run holds staging now, if any (version 22's hold, staging-hold.ts): a dry run and verify say so.
+  IF mark IS NOT NULL AND pg_catalog.to_regprocedure('supasync_private.live_lease()') IS NOT NULL THEN
+    EXECUTE $held$SELECT COALESCE('a direct run (' || supasync_private.direct_runs() || ')',
+        (SELECT (l ->> 'about') || ', since ' || (l ->> 'takenAt') || ', last heard from ' || pg_catalog.round((l ->> 'heardSecondsAgo')::numeric) || ' s ago'
+         FROM supasync_private.live_lease() AS l))$held$
+      INTO held;
+    mark := mark || pg_catalog.jsonb_build_object('heldBy', held);
+  END IF;
   RETURN mark;
 END
 $mark$;

@@ -72,3 +72,11 @@ async function readLease(client: pg.ClientBase): Promise<LeaseHolder | null> {
   if (!rows[0]?.readable) return null;
   return runShared<LeaseHolder | null>(client, 'live_lease', []);
 }
+
+/** The run holding staging now, as a person tells it (a dry run and verify say so); null: none. */
+export async function heldByPostgres(client: pg.ClientBase): Promise<string | null> {
+  const direct = await runShared<string | null>(client, 'direct_runs', []);
+  if (direct) return `a direct run (${direct})`;
+  const lease = await readLease(client);
+  return lease ? `${lease.about}, since ${lease.takenAt}, last heard from ${Math.round(lease.heardSecondsAgo)} s ago` : null;
+}

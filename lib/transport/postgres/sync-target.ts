@@ -5,6 +5,7 @@
 // role (its migration grants it), so a read-only production role sees it too.
 import type pg from 'pg';
 import type { SyncTargetMark } from '../reads.ts';
+import { heldByPostgres } from './lease.ts';
 
 export async function readSyncTargetPostgres(client: pg.ClientBase): Promise<SyncTargetMark> {
   // Looked up in pg_class, which every role may read: to_regclass() raises
@@ -28,5 +29,5 @@ export async function readSyncTargetPostgres(client: pg.ClientBase): Promise<Syn
   }
   const mark = await client.query<{ marked_at: Date; marked_by: string | null }>('SELECT marked_at, marked_by FROM supasync_private.sync_target');
   const row = mark.rows[0];
-  return row ? { kind: 'marked', markedAt: row.marked_at.toISOString(), markedBy: row.marked_by } : { kind: 'unmarked' };
+  return row ? { kind: 'marked', markedAt: row.marked_at.toISOString(), markedBy: row.marked_by, heldBy: await heldByPostgres(client) } : { kind: 'unmarked' };
 }

@@ -31,7 +31,8 @@ export const ANSWERS = {
     system: z.string().nullable(),
   }),
   watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string(), system: z.string().nullable().optional() })),
-  mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).nullable(),
+  /** heldBy: absent from functions before version 22. */
+  mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),
   viewRefreshes: z.array(z.object({ view: z.string(), refreshed: z.boolean(), reason: z.string().nullable() })),
   dependentViews: z.array(z.object({ view: z.string(), populated: z.boolean(), owner: z.string(), mayRefresh: z.boolean() })),
 };
