@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { DatabaseError } from '../../errors.ts';
 import { runShared } from '../../sql/shared.ts';
+import { privateTable } from './private-table.ts';
 import { ALIVE_WITHIN_SECONDS, otherRunIsWriting, stoppedRun, type LeaseHolder, type StagingHold } from '../staging-hold.ts';
 
 /** As long as settle-writes.ts waits for a REST batch still in flight: a request lives about 60 s behind Supabase's gateway. */
@@ -63,13 +64,8 @@ async function refuseLiveLease(client: pg.ClientBase, say: (line: string) => voi
 }
 
 async function readLease(client: pg.ClientBase): Promise<LeaseHolder | null> {
-  // Looked up in pg_class, as the mark is (sync-target.ts): a staging marked before version 22 has no lease table.
-  const { rows } = await client.query<{ readable: boolean }>(
-    `SELECT pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable
-     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = 'supasync_private' AND c.relname = 'run_lease'`,
-  );
-  if (!rows[0]?.readable) return null;
+  // A staging marked before version 22 has no lease table.
+  if (!(await privateTable(client, 'run_lease')).readable) return null;
   return runShared<LeaseHolder | null>(client, 'live_lease', []);
 }
 
