@@ -7,13 +7,12 @@
 // compared whole when the run deletes keys of its parent, and a child that
 // changed unseen otherwise (an app that repoints it without setting
 // updated_at) stops the run on both paths, naming the mode that sees it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
-import { envFor, sharedStack } from './setup/stack.ts';
-
-const { stack } = sharedStack();
+import { envFor } from './setup/stack.ts';
+import { projectPair } from './helpers/project-pair.ts';
 
 const SCHEMA = `
   CREATE SCHEMA crm;
@@ -30,12 +29,8 @@ const contents = async (url: string) => Object.fromEntries(await Promise.all(TAB
 describe("rows production's foreign-key actions rewrite, re-synced incrementally by updated_at", () => {
   let production: Project;
   let staging: Project;
-  beforeAll(async () => {
-    [production, staging] = await Promise.all([stack.createProject('fk_actions_prod', { syncTarget: false }), stack.createProject('fk_actions_staging')]);
-    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
-  });
-  afterAll(async () => {
-    await Promise.all([production?.stop(), staging?.stop()]);
+  projectPair('fk_actions', SCHEMA, (pair) => {
+    ({ production, staging } = pair);
   });
 
   it.each(['postgres', 'rest'] as const)(

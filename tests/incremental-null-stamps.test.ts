@@ -5,13 +5,12 @@
 // every run, and written again unchanged where equal. For a timestamptz, a
 // date and a timestamp without time zone, each read from earlier than the
 // watermark otherwise.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
-import { envFor, sharedStack } from './setup/stack.ts';
-
-const { stack } = sharedStack();
+import { envFor } from './setup/stack.ts';
+import { projectPair } from './helpers/project-pair.ts';
 
 const TYPES = { instants: 'timestamptz', days: 'date', wall: 'timestamp without time zone' };
 const TABLES = Object.keys(TYPES).map((name) => `stamps.${name}`);
@@ -23,12 +22,8 @@ const contents = async (url: string) => Object.fromEntries(await Promise.all(TAB
 describe('rows whose updated_at production leaves NULL, re-synced incrementally', () => {
   let production: Project;
   let staging: Project;
-  beforeAll(async () => {
-    [production, staging] = await Promise.all([stack.createProject('null_stamps_prod', { syncTarget: false }), stack.createProject('null_stamps_staging')]);
-    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
-  });
-  afterAll(async () => {
-    await Promise.all([production?.stop(), staging?.stop()]);
+  projectPair('null_stamps', SCHEMA, (pair) => {
+    ({ production, staging } = pair);
   });
 
   it.each(['postgres', 'rest'] as const)('are read on every run, and staging ends equal (via %s)', async (via) => {

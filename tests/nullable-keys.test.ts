@@ -7,13 +7,12 @@
 // held to the same rows.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
-import { envFor, sharedStack } from './setup/stack.ts';
-
-const { stack } = sharedStack();
+import { envFor } from './setup/stack.ts';
+import { projectPair } from './helpers/project-pair.ts';
 
 const SCHEMA = `
   CREATE TABLE public.shared_settings (tenant_id int, name text, value jsonb,
@@ -26,9 +25,8 @@ const contents = async (url: string) => Object.fromEntries(await Promise.all(TAB
 describe('a key that may hold NULL (UNIQUE NULLS NOT DISTINCT), read page by page', () => {
   let production: Project;
   let staging: Project;
-  beforeAll(async () => {
-    [production, staging] = await Promise.all([stack.createProject('null_keys_prod', { syncTarget: false }), stack.createProject('null_keys_staging')]);
-    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
+  projectPair('null_keys', SCHEMA, async (pair) => {
+    ({ production, staging } = pair);
     // A NULL in every position: a third of the tenants, floors and rooms are NULL.
     await query(
       production.adminUrl,
@@ -36,9 +34,6 @@ describe('a key that may hold NULL (UNIQUE NULLS NOT DISTINCT), read page by pag
        INSERT INTO public.slot_labels SELECT CASE WHEN h > 1 THEN h END, CASE WHEN f > 1 THEN f END, CASE WHEN r > 1 THEN r END, h || '/' || f || '/' || r
          FROM generate_series(1, 3) h, generate_series(1, 3) f, generate_series(1, 3) r;`,
     );
-  });
-  afterAll(async () => {
-    await Promise.all([production?.stop(), staging?.stop()]);
   });
 
   it.each(['postgres', 'rest'] as const)('is copied whole, mirrored, backed up and restored (via %s)', async (via) => {

@@ -9,13 +9,12 @@
 // children; the direct path, rolled back, names that run too. An
 // insert-missing run, which leaves staging's rows as they are, meets a stale
 // row's unique value the same way, and names the same run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
-import { envFor, sharedStack } from './setup/stack.ts';
-
-const { stack } = sharedStack();
+import { envFor } from './setup/stack.ts';
+import { projectPair } from './helpers/project-pair.ts';
 
 const SCHEMA = `CREATE SCHEMA app;
   CREATE TABLE app.product (id int PRIMARY KEY, slug text NOT NULL UNIQUE, updated_at timestamptz NOT NULL DEFAULT now());
@@ -26,12 +25,8 @@ const contents = async (url: string) => Object.fromEntries(await Promise.all(TAB
 describe('a row a re-sync rewrites that staging refuses', () => {
   let production: Project;
   let staging: Project;
-  beforeAll(async () => {
-    [production, staging] = await Promise.all([stack.createProject('rewrites_prod', { syncTarget: false }), stack.createProject('rewrites_staging')]);
-    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
-  });
-  afterAll(async () => {
-    await Promise.all([production?.stop(), staging?.stop()]);
+  projectPair('rewrites', SCHEMA, (pair) => {
+    ({ production, staging } = pair);
   });
 
   it.each(['postgres', 'rest'] as const)('is said, with where its old version is and the run that writes both rows (via %s)', async (via) => {

@@ -16,11 +16,12 @@
 //   verify then failed on `staging ahead`;
 // - a domain over a narrower type in staging (numeric(12,2) for (12,4))
 //   rounded values without a word.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
+import { projectPair } from './helpers/project-pair.ts';
 
 const { stack } = sharedStack();
 
@@ -64,10 +65,9 @@ const indexDetails = (url: string) =>
 describe("a table's schema beyond its columns", () => {
   let production: Project;
   let staging: Project;
-  beforeAll(async () => {
-    [production, staging] = await Promise.all([stack.createProject('details_prod', { syncTarget: false }), stack.createProject('details_staging')]);
+  projectPair('details', SCHEMA, async (pair) => {
+    ({ production, staging } = pair);
     for (const project of [production, staging]) {
-      await query(project.adminUrl, `SET ROLE postgres; ${SCHEMA}`);
       // An old app's setting: a backslash in a plain literal is an escape.
       await query(project.adminUrl, `ALTER DATABASE ${project.name} SET standard_conforming_strings = off`);
     }
@@ -81,9 +81,6 @@ describe("a table's schema beyond its columns", () => {
        INSERT INTO public.stamps SELECT i, 'stamp ' || i, ARRAY[now(), now() - interval '1 day'] FROM generate_series(1, 5) i;
        INSERT INTO public.notes (body) SELECT 'note ' || i FROM generate_series(1, 10) i;`,
     );
-  });
-  afterAll(async () => {
-    await Promise.all([production?.stop(), staging?.stop()]);
   });
 
   it.each(['postgres', 'rest'] as const)('is kept, and the rows copied, re-synced and verified exactly (via %s)', async (via) => {
