@@ -25,6 +25,8 @@ const layers = [
   { name: 'errors', path: '^lib/errors\\.ts$' },
   // Where supasync is installed and how it is run: below everything, like errors.
   { name: 'invocation', path: '^lib/invocation\\.ts$', level: 'errors' },
+  // Counts as messages print them, in every layer's.
+  { name: 'counts', path: '^lib/counts\\.ts$', level: 'errors' },
 ];
 
 const rank = new Map();

@@ -84,6 +84,9 @@ export async function startStorageServer(options: StorageServerOptions): Promise
       }
     });
   });
+  // The gateway keeps its connections here open between requests. With Node's 5 s default a connection could close
+  // as the gateway sent a request on it, on a loaded machine (ECONNRESET, answered 502): idle ones last a minute.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   return {

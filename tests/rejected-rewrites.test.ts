@@ -4,20 +4,31 @@
 // holds. Over REST a re-sync clears the rows it rewrites before writing them
 // (so swapped values can land), and no transaction puts one back: the row
 // was gone, its children left pointing nowhere unsaid, and the summary said
-// only "rejected, not copied". Now it says the old version is gone, where
-// the backup holds it and which run writes both rows, and names the orphaned
-// children; the direct path, rolled back, names that run too. An
-// insert-missing run, which leaves staging's rows as they are, meets a stale
-// row's unique value the same way, and names the same run.
+// only "rejected, not copied". Staging now keeps the rows it clears for the
+// run and puts back the ones it then refused (functions version 23); one that
+// cannot go back (a new row took its unique value) is said, with where the
+// backup holds it, and so are the children left pointing nowhere. A run that
+// fails, or is killed, after clearing rows puts them back as its hold ends, or
+// as the next run takes staging. The direct path, rolled back, names the run
+// that writes both rows too. An insert-missing run, which leaves staging's
+// rows as they are, meets a stale row's unique value the same way, and names
+// the same run. The product table has an identity ALWAYS key and a generated
+// column: rows go back as
+// staging held them all the same.
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
-import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript, startScript } from './helpers/run-script.ts';
 import { envFor } from './setup/stack.ts';
 import { projectPair } from './helpers/project-pair.ts';
 
 const SCHEMA = `CREATE SCHEMA app;
-  CREATE TABLE app.product (id int PRIMARY KEY, slug text NOT NULL UNIQUE, updated_at timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE app.product (
+    id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    slug text NOT NULL UNIQUE,
+    label text GENERATED ALWAYS AS (upper(slug)) STORED,
+    updated_at timestamptz NOT NULL DEFAULT now()
+  );
   CREATE TABLE app.variant (id int PRIMARY KEY, product_id int NOT NULL REFERENCES app.product (id));`;
 const TABLES = ['app.product', 'app.variant'];
 const contents = async (url: string) => Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await rowTexts(url, t)])));
@@ -33,7 +44,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     await query(
       production.adminUrl,
       `TRUNCATE app.product, app.variant;
-       INSERT INTO app.product VALUES (1, 'a', '2025-01-01'), (2, 'b', '2025-01-01'), (3, 'c', '2025-01-01');
+       INSERT INTO app.product (id, slug, updated_at) OVERRIDING SYSTEM VALUE VALUES (1, 'a', '2025-01-01'), (2, 'b', '2025-01-01'), (3, 'c', '2025-01-01');
        INSERT INTO app.variant VALUES (10, 1), (20, 2);`,
     );
     await query(staging.adminUrl, 'TRUNCATE app.product, app.variant; TRUNCATE supasync_private.watermarks');
@@ -54,21 +65,22 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     const said = incremental.stdout + incremental.stderr;
     expect(said).toContain('--mode mirror --tables app.product');
     if (via === 'rest') {
-      expect(said).toContain('its own version is gone too');
-      expect(said).toMatch(/The old version is in this run's backup: npx tsx scripts\/restore-staging\.ts \.supasync\/backups\/\S+ puts the ranges back/);
-      // Variant 10 names the product staging no longer has: said, not silent.
-      expect(said).toMatch(/left by the rows staging rejected: .*app\.variant/);
-      const restore = await runScript('restore-staging.ts', ['latest', '--yes'], { env, cwd });
-      expect(restore.code, restore.stderr).toBe(0);
+      expect(said).toContain('Where staging held those rows (app.product), it keeps its own version');
+      expect(said).toContain('put back the 1 row staging then refused');
+      expect(said).not.toContain('left by the rows staging rejected');
     }
-    // The direct run rolled back; the REST one's ranges were restored.
+    // The direct run rolled back; the REST one put product 1 back as staging held it.
     expect(await contents(staging.adminUrl)).toEqual(before);
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.cleared_rows')).toEqual([{ n: 0 }]);
     const mirror = await sync('--mode', 'mirror');
     expect(mirror.code, mirror.stderr).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
 
     // insert-missing leaves staging's rows as they are: a new product takes the slug an existing one gave up.
-    await query(production.adminUrl, `UPDATE app.product SET slug = 'c2' WHERE id = 3; INSERT INTO app.product VALUES (4, 'c', now())`);
+    await query(
+      production.adminUrl,
+      `UPDATE app.product SET slug = 'c2' WHERE id = 3; INSERT INTO app.product (id, slug) OVERRIDING SYSTEM VALUE VALUES (4, 'c')`,
+    );
     const added = await sync('--mode', 'insert-missing');
     expect(added.code).toBe(1);
     expect(added.stdout + added.stderr).toContain(
@@ -77,5 +89,86 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     );
     expect((await sync('--mode', 'mirror')).code).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
+  });
+
+  describe('over REST, the rows a re-sync cleared', () => {
+    const env = () => envFor(production, staging);
+    const cwd = emptyDirectory();
+    const sync = (...args: string[]) => runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', TABLES.join(','), ...args], { env: env(), cwd });
+    const kept = async () => (await query<{ n: number }>(staging.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.cleared_rows'))[0]?.n;
+    let before: Record<string, string[]>;
+    const fresh = async () => {
+      await query(
+        production.adminUrl,
+        `TRUNCATE app.product, app.variant;
+         INSERT INTO app.product (id, slug, updated_at) OVERRIDING SYSTEM VALUE VALUES (1, 'a', '2025-01-01'), (2, 'b', '2025-01-01'), (3, 'c', '2025-01-01');
+         INSERT INTO app.variant VALUES (10, 1), (20, 2);`,
+      );
+      await query(staging.adminUrl, 'TRUNCATE app.product, app.variant; TRUNCATE supasync_private.watermarks');
+      for (const mode of ['replace', 'incremental']) expect((await sync('--mode', mode)).code).toBe(0);
+      before = await contents(staging.adminUrl);
+    };
+
+    it('one that cannot go back, a new row holding its slug now, is said with the backup that holds it', async () => {
+      await fresh();
+      // Product 1 takes product 2's slug, whose own change moves no stamp; a new product takes product 1's old one.
+      await query(
+        production.adminUrl,
+        `UPDATE app.product SET slug = 'x' WHERE id = 2; UPDATE app.product SET slug = 'b', updated_at = now() WHERE id = 1;
+         INSERT INTO app.product (id, slug) OVERRIDING SYSTEM VALUE VALUES (5, 'a')`,
+      );
+      const incremental = await sync('--mode', 'incremental');
+      expect(incremental.code).toBe(1);
+      const said = incremental.stdout + incremental.stderr;
+      expect(said).toMatch(
+        /\(app\.product: 1 row not put back, duplicate key value violates unique constraint "product_slug_key"[^)]*\), its own version is gone too/,
+      );
+      expect(said).toMatch(/The old version is in this run's backup: npx tsx scripts\/restore-staging\.ts \.supasync\/backups\/\S+ puts the ranges back/);
+      // Variant 10 names the product staging no longer has: said, not silent.
+      expect(said).toMatch(/left by the rows staging rejected: .*app\.variant/);
+      expect(await kept()).toBe(0);
+      const restore = await runScript('restore-staging.ts', ['latest', '--yes'], { env: env(), cwd });
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(await contents(staging.adminUrl)).toEqual(before);
+    });
+
+    it('are put back when the run stops on a refused row (--strict)', async () => {
+      await fresh();
+      await query(
+        production.adminUrl,
+        `UPDATE app.product SET slug = 'tmp' WHERE id = 1; UPDATE app.product SET slug = 'a' WHERE id = 2; UPDATE app.product SET slug = 'b', updated_at = now() WHERE id = 1`,
+      );
+      const strict = await sync('--mode', 'incremental', '--strict');
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toContain('Put back 1 staging row this run had cleared to write afresh and did not (app.product: 1): as staging held them before.');
+      expect(await contents(staging.adminUrl)).toEqual(before);
+      expect(await kept()).toBe(0);
+    });
+
+    it('are put back by the next run when the run was killed outright after clearing them', async () => {
+      await fresh();
+      await query(production.adminUrl, `UPDATE app.product SET slug = 'z', updated_at = now() WHERE id = 1`);
+      // Staging answers no write: the run clears product 1, then retries its batch until it is killed.
+      staging.gateway.injectFaults({ status503: 1000, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
+      const killed = startScript('sync.ts', ['--via', 'rest', '--yes', '--mode', 'mirror', '--tables', TABLES.join(',')], { env: env(), cwd });
+      try {
+        for (let waited = 0; (await kept()) !== 1; waited += 100) {
+          expect(waited, 'the run cleared the rows it rewrites').toBeLessThan(30_000);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        killed.child.kill('SIGKILL');
+        await killed.finished;
+      } finally {
+        staging.gateway.clearFaults();
+      }
+      expect(await rowTexts(staging.adminUrl, 'app.product')).toHaveLength(2);
+      // Its lease lapsed (as a minute later), the next run takes staging over and puts the rows back first.
+      await query(staging.adminUrl, `UPDATE supasync_private.run_lease SET renewed_at = now() - interval '2 min', expires_at = now() - interval '1 s'`);
+      const next = await runScript('sync.ts', ['--via', 'rest', '--yes', '--mode', 'insert-missing', '--tables', 'app.variant'], { env: env(), cwd });
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.stderr).toContain('Put back 1 staging row a run stopped part way had cleared to write afresh and did not (app.product: 1)');
+      expect(await contents(staging.adminUrl)).toEqual(before);
+      expect(await kept()).toBe(0);
+    });
   });
 });

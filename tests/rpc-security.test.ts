@@ -65,6 +65,8 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_delete_rows', { tables: [table] }],
   ['supasync_set_watermarks', { marks: [{ schema: 'public', name: 'sire_countries', column: 'name', since: '2026-01-01T00:00:00Z' }] }],
   ['supasync_delete_where', { table_schema: 'public', table_name: 'sire_countries', row_filter: 'false' }],
+  ['supasync_clear_rows', { table_schema: 'public', table_name: 'sire_countries', row_filter: 'false', key_columns: ['country_code'] }],
+  ['supasync_put_back', { table_schema: 'public', table_name: 'sire_countries' }],
   ['supasync_refresh_views', { tables: [table] }],
 ];
 /** From here on, the functions that write. */

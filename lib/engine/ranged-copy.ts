@@ -12,6 +12,7 @@ import { UsageError } from '../errors.ts';
 import { commandLine } from '../invocation.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
+import type { PutBack } from '../transport/staging-hold.ts';
 import type { KeyValues } from '../transport/reads.ts';
 import type { DatabaseClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges, type ChangedRows } from './changed-ranges.ts';
@@ -37,6 +38,8 @@ export interface Comparison {
 
 export interface RangedCopy extends Comparison {
   copy: TableCopy;
+  /** Over REST, of the rows cleared to be written afresh, those put back where staging refused production's version; null: none. */
+  putBack: PutBack | null;
 }
 
 const NOTHING: TableCopy = { rows: 0, changed: 0, rejected: [] };
@@ -116,11 +119,13 @@ export async function copyChangedRanges(
   comparison: Comparison,
   onRows: (rows: number) => void,
 ): Promise<RangedCopy> {
-  if (comparison.ranges.rows.every) return { ...comparison, copy: await session.copyTable(table, onRows) };
-  const { write } = comparison.filters;
+  if (comparison.ranges.rows.every) return { ...comparison, copy: await session.copyTable(table, onRows), putBack: null };
+  const { write, rewrite } = comparison.filters;
   const pickedByKey = keysWritten(table, comparison.ranges.rows).length;
   const copy = write ? await session.copyTable({ ...table, rowFilter: bothFilters(table.rowFilter, write), pickedByKey }, onRows) : NOTHING;
-  return { ...comparison, copy };
+  // Staging's own version of a row it refused production's of goes back before the check of what points nowhere.
+  const putBack = rewrite && copy.rejected.length && session.putBackCleared ? await session.putBackCleared(table) : null;
+  return { ...comparison, copy, putBack };
 }
 
 /** Per table a re-sync copied by key ranges, what it wrote and the keys it deleted: what the check of foreign keys after the load looks at. */
@@ -134,15 +139,21 @@ export function resyncedTables(tables: TablePlan[], copies: ReadonlyMap<string, 
     resynced.set(name, {
       keyColumns: table.key.columns,
       written: rows.every ? 'every' : keysWritten(table, rows).length ? 'some' : 'none',
-      // Rows cleared to be written afresh are gone where staging then refused production's version (over REST no
-      // transaction puts them back): where it refused any, their children are checked as those of rows deleted.
+      // Rows cleared to be written afresh are gone where staging then refused production's version and they could
+      // not be put back (a table read whole, functions older than 23, another row holding a value of theirs now):
+      // their children are then checked as those of rows deleted.
       removed: [
         ...(deletesMissing(table.mode) ? rows.remove : []),
-        ...(copy.filters.rewrite && !rows.every && copy.copy.rejected.length ? keysRewritten(rows) : []),
+        ...(copy.filters.rewrite && !rows.every && copy.copy.rejected.length && !allPutBack(copy.putBack) ? keysRewritten(rows) : []),
       ],
     });
   }
   return resynced;
+}
+
+/** Every row kept was put back or stays written: none is gone. */
+function allPutBack(putBack: PutBack | null): boolean {
+  return Boolean(putBack && !putBack.left && !putBack.error);
 }
 
 /** The keys a table's re-sync writes by key: those staging lacks (insert-missing) or whose rows differ; none where it reads the table whole. */
@@ -275,8 +286,9 @@ export async function deleteMissingRows(
         if (remove) deleted.set(qualifiedName(table.table), await session.deleteWhere(table, rowsWritten ? `(${remove}) AND NOT (${rowsWritten})` : remove));
       };
       // Rows about to be written again: not counted as deleted (Comparison.filters.rewrite, set only where checks are off).
+      // Staging keeps them to put back where it refuses production's version (not a table cleared whole: its every row).
       const clearRewritten = async () => {
-        if (rewrite) await session.deleteWhere(table, rewrite);
+        if (rewrite) await session.clearForRewrite(table, rewrite, rewrite !== EVERY_ROW_FILTER);
       };
       // Over REST two requests at once where they name keys no row shares (not a table cleared whole, whose
       // rows the first delete must count); directly one after the other, on the one connection.

@@ -19,7 +19,7 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { describeThisRun } from '../transport/staging-hold.ts';
+import { describePutBack, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
 import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
 import { unwrittenRowAdvice } from '../plan/mode.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
@@ -70,6 +70,8 @@ export interface TableResult {
   /** Incremental: where this run read changed rows from (null: whole rows compared), and where the next will. */
   watermark: RangedCopy['watermark'] | null;
   rejected: RejectedRow[];
+  /** Over REST, staging's own rows a re-sync cleared, then put back where staging refused production's version. */
+  putBack: PutBack | null;
   seconds: number;
 }
 
@@ -127,15 +129,19 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
       waited += performance.now() - asked;
     }
   };
-  const { tables, skipped, sequences } = await checkBeforeWriting(run, options);
+  // One run writes a staging at a time, from before it looks at staging's rows to its end: taking hold puts back,
+  // first, the rows a REST run stopped outright had cleared (whose children the checks would find pointing nowhere).
+  const hold = await run.staging.holdStaging(describeThisRun(`sync --mode ${run.plan.mode}`), (line) => events.warning(line));
+  const { tables, skipped, sequences } = await checkBeforeWriting(run, options).catch(async (error: unknown) => {
+    await hold.release();
+    throw error;
+  });
   const emptied = emptiedAlongside(run.plan);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
   const password = testPasswordWarning(tables);
   if (password) events.warning(password);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
-  // One run writes a staging at a time, from before its backup to its end.
-  const hold = await run.staging.holdStaging(describeThisRun(`sync --mode ${run.plan.mode}`), (line) => events.warning(line));
   const session = await openSyncSession(run, {
     strict: options.strict,
     concurrency: options.concurrency,
@@ -200,6 +206,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
           deleted: 0,
           ranges: ranged?.ranges ?? null,
           watermark: ranged?.watermark ?? null,
+          putBack: ranged?.putBack ?? null,
           seconds: (performance.now() - tableStarted) / 1000,
         };
         running.delete(table);
@@ -236,13 +243,16 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
   } catch (error) {
     await session.abort();
+    // Ending the hold puts back the rows the run cleared to write afresh and did not (REST): said with the failure.
+    const putBack = describePutBack(await hold.release(), 'this run had');
     const backupFate = (await runBackup?.afterFailure()) ?? null;
-    const failure = failureMessage(error, session, [...running], results, tables, backupFate);
+    const failure = failureMessage(error, session, [...running], results, tables, [putBack, backupFate].filter(Boolean).join('\n') || null);
     const forAnother = session.atomic && !session.stagingMayHaveChanged ? endedForAnother(error) : null;
     throw forAnother ? new RolledBackForAnother(failure, forAnother) : failure;
   } finally {
     stopOnInterrupt();
-    await hold.release();
+    const putBack = describePutBack(await hold.release(), 'this run had');
+    if (putBack) events.warning(putBack);
   }
   runBackup?.settle();
   const pruned = runBackup && backup?.directory ? await pruneOlderBackups(runBackup.root, backup.directory, options.backupsKept, events) : null;

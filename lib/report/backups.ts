@@ -1,7 +1,8 @@
 // What `restore-staging.ts --list` shows: the backups under .supasync/backups/,
 // newest first, the incomplete ones said to be so.
 import type { StoredBackup } from '../backup/store.ts';
-import { formatCount, renderTable } from './table.ts';
+import { renderTable } from './table.ts';
+import { formatCount } from '../counts.ts';
 import { commandLine } from '../invocation.ts';
 
 export function renderBackupList(root: string, backups: StoredBackup[]): string {

@@ -11,7 +11,8 @@ import { supabaseNotes } from '../plan/supabase.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
 import type { DependentView } from '../transport/reads.ts';
 import type { Watermark } from '../transport/watermarks.ts';
-import { formatCount, renderTable } from './table.ts';
+import { renderTable } from './table.ts';
+import { formatCount } from '../counts.ts';
 import { describeTableMask, testPasswordWarning } from '../plan/mask.ts';
 
 /** `watermarks`: staging's, for the incremental tables' notes. */

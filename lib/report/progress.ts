@@ -12,7 +12,7 @@ import type { SyncEvents } from '../engine/sync.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { StorageProgress } from '../storage/copy.ts';
 import { megabytes } from './storage.ts';
-import { countOf, formatCount } from './table.ts';
+import { countOf, formatCount } from '../counts.ts';
 
 /** How often a log gets its plain lines; SUPASYNC_PROGRESS_SECONDS changes it. */
 const LOG_EVERY_SECONDS = 10;

@@ -5,7 +5,8 @@ import { readsFromEarlier } from '../plan/changed-column.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
-import { countOf, formatCount, renderTable } from './table.ts';
+import { renderTable } from './table.ts';
+import { countOf, formatCount } from '../counts.ts';
 import { commandLine } from '../invocation.ts';
 
 export function renderSyncResult(result: SyncResult): string {
@@ -67,29 +68,56 @@ export function renderSyncResult(result: SyncResult): string {
 /**
  * Over REST with checks off, a mirror or an incremental run clears the
  * staging rows it rewrites before writing production's version (values
- * swapped between rows then land), and no transaction puts one back that
- * staging then refused: said, with where the old version is.
+ * swapped between rows then land). Staging keeps them and puts back one it
+ * then refused (functions version 23): said, or, where one could not go
+ * back (a table read whole, older functions, another row holding a value of
+ * its now), where the old version is.
  */
 function clearedFirstLines(result: SyncResult): string[] {
-  const cleared = result.tables.filter((table) => table.ranges && table.rejected.length);
-  if (result.via !== 'rest' || result.method !== 'replica' || !cleared.length) return [];
+  const refused = result.tables.filter((table) => table.ranges && table.rejected.length);
+  if (result.via !== 'rest' || result.method !== 'replica' || !refused.length) return [];
   if (result.mode !== 'mirror' && result.mode !== 'incremental') return [];
+  const kept = refused.filter((table) => table.putBack && !table.putBack.left && !table.putBack.error);
+  const gone = refused.filter((table) => !kept.includes(table));
+  const advice =
+    result.mode === 'incremental'
+      ? ` ${unwrittenRowAdvice(
+          result.mode,
+          refused.map((table) => table.table),
+        )}`
+      : '';
   const directory = result.backup?.directory ? printablePath(result.backup.directory) : null;
+  const putBack = kept.reduce((sum, table) => sum + (table.putBack?.putBack ?? 0), 0);
   return [
-    chalk.red(
-      `Where staging held those rows (${cleared.map((table) => table.table).join(', ')}), its own version is gone too: a re-sync over REST clears the rows ` +
-        'it rewrites before writing them, so that values swapped between rows can land, and no transaction puts back one staging then refused. ' +
-        (directory
-          ? `The old version is in this run's backup: ${commandLine('restore', directory)} puts the ranges back; or fix the cause and run again.`
-          : 'With --no-backup there is no copy of it: fix the cause and run again.') +
-        (result.mode === 'incremental'
-          ? ` ${unwrittenRowAdvice(
-              result.mode,
-              cleared.map((table) => table.table),
-            )}`
-          : ''),
-    ),
+    ...(kept.length
+      ? [
+          chalk.red(
+            `Where staging held those rows (${kept.map((table) => table.table).join(', ')}), it keeps its own version: a re-sync over REST clears the rows ` +
+              `it rewrites before writing them, so that values swapped between rows can land, and put back the ${countOf(putBack, 'row')} staging then refused.` +
+              (gone.length ? '' : advice),
+          ),
+        ]
+      : []),
+    ...(gone.length
+      ? [
+          chalk.red(
+            `Where staging held those rows (${gone.map(describeGone).join(', ')}), its own version is gone too: a re-sync over REST clears the rows ` +
+              'it rewrites before writing them, so that values swapped between rows can land, and these could not be put back. ' +
+              (directory
+                ? `The old version is in this run's backup: ${commandLine('restore', directory)} puts the ranges back; or fix the cause and run again.`
+                : 'With --no-backup there is no copy of it: fix the cause and run again.') +
+              advice,
+          ),
+        ]
+      : []),
   ];
+}
+
+/** A table whose cleared rows did not all go back, and why where staging said. */
+function describeGone(table: TableResult): string {
+  const putBack = table.putBack;
+  if (!putBack) return table.table;
+  return `${table.table}: ${countOf(putBack.left, 'row')} not put back${putBack.error ? `, ${putBack.error}` : ''}`;
 }
 
 /** insert-missing leaves staging's rows as they are: a stale one may hold the unique value of a row it adds. */

@@ -6,7 +6,8 @@ import { describeOrphans } from '../engine/orphans.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
-import { formatCount, renderTable } from './table.ts';
+import { renderTable } from './table.ts';
+import { formatCount } from '../counts.ts';
 import type { MaskAudit } from '../verify/audit-masking.ts';
 
 const STATUS: Record<VerifyStatus, string> = {

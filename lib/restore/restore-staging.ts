@@ -8,6 +8,7 @@ import { latestBackupOf } from '../backup/store.ts';
 import { loadDotenvFiles, readEnvironment, refuseProtectedStaging, type SideConfig } from '../config/env.ts';
 import { loadProjectConfig } from '../config/file.ts';
 import { UsageError } from '../errors.ts';
+import { countOf } from '../counts.ts';
 import type { AnyBackupManifest } from '../backup/manifest.ts';
 import { refuseUnmarked } from '../transport/sync-target.ts';
 import { refuseOtherStaging } from './same-staging.ts';
@@ -80,9 +81,4 @@ function question(manifest: AnyBackupManifest): string {
     `(${countOf(rows, 'row')})? Their current rows are deleted.` +
     (manifest.via === 'rest' ? ' Over REST this is not one transaction: if it stops part way, staging is left part restored until you run it again.' : '')
   );
-}
-
-/** As the report prints counts (the report sits above this layer): `1 row`, `2 rows`. */
-function countOf(value: number, noun: string): string {
-  return `${value.toLocaleString('en-US')} ${noun}${value === 1 ? '' : 's'}`;
 }

@@ -6,6 +6,7 @@ import type { KeyRangeSet } from './reads.ts';
 import type { Watermark } from './watermarks.ts';
 import type { RunBackup } from '../backup/run-backup.ts';
 import type { Masker } from '../mask/apply.ts';
+import type { PutBack } from './staging-hold.ts';
 
 export interface SessionOptions {
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */
@@ -137,6 +138,15 @@ export interface SyncSession {
    * staging). How many it deleted.
    */
   deleteWhere(table: TableLoad, keyFilter: string): Promise<number>;
+  /**
+   * With checks off, before any row is written: clears the staging rows `keyFilter` picks, which the run then writes
+   * afresh (ranged-copy.ts says why). Over REST, where no rollback would bring one back, staging keeps them for the
+   * run with `keep` (functions version 23): putBackCleared() and the end of the run's hold put back those it then
+   * holds no version of. The direct path's transaction needs none of that.
+   */
+  clearForRewrite(table: TableLoad, keyFilter: string, keep: boolean): Promise<void>;
+  /** Over REST: puts back the table's cleared rows staging holds no version of now (refused); null where none are kept. */
+  putBackCleared?(table: TableLoad): Promise<PutBack | null>;
   /** For an incremental sync, once its tables are written: where each now stands (directly, in the run's transaction). */
   setWatermarks(marks: Watermark[]): Promise<void>;
   /**

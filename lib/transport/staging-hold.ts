@@ -7,10 +7,52 @@
 // it renews (rest/lease.ts). Each path sees the other's hold.
 import { hostname } from 'node:os';
 import { DatabaseError } from '../errors.ts';
+import { countOf } from '../counts.ts';
 
 export interface StagingHold {
-  /** Ends the hold; never throws (a connection gone ends a direct run's hold by itself, an unrenewed lease expires). */
-  release(): Promise<void>;
+  /**
+   * Ends the hold; never throws (a connection gone ends a direct run's hold by itself, an unrenewed lease expires).
+   * Over REST, what ending it put back of the rows the run cleared to write afresh (none after a run that wrote them all).
+   */
+  release(): Promise<PutBack[]>;
+}
+
+/**
+ * A table's rows a REST re-sync cleared to write production's version
+ * afresh, put back where staging then held no version of them (refused, or
+ * never written: the run stopped): supasync_private.put_back_held.
+ */
+export interface PutBack {
+  table: string;
+  /** Rows the run cleared and kept. */
+  held: number;
+  /** Of those, put back as staging held them. */
+  putBack: number;
+  /** Could not go back (another row holds one of their unique values now); `error` is the first one's reason. */
+  left: number;
+  error: string | null;
+}
+
+/** What putting cleared rows back did, for the person at the terminal; null: nothing to say. */
+export function describePutBack(putBack: PutBack[], whose: string): string | null {
+  const back = putBack.filter((table) => table.putBack);
+  const left = putBack.filter((table) => table.left || (table.error && !table.held));
+  const lines = [
+    ...(back.length
+      ? [
+          `Put back ${countOf(
+            back.reduce((sum, table) => sum + table.putBack, 0),
+            'staging row',
+          )} ${whose} cleared to write afresh and did not (${back.map((table) => `${table.table}: ${table.putBack}`).join(', ')}): as staging held them before.`,
+        ]
+      : []),
+    ...left.map((table) =>
+      table.held
+        ? `${countOf(table.left, 'row')} of ${table.table} could not go back (${table.error ?? 'refused'}): the run's backup holds them (restore-staging.ts).`
+        : `Putting back the rows ${whose} cleared failed (${table.error}): they are kept in staging, and the next run to write it puts them back.`,
+    ),
+  ];
+  return lines.length ? lines.join('\n') : null;
 }
 
 /** How long a REST run's lease lasts unrenewed: a run stopped with kill -9 keeps others out this long at most. */

@@ -173,3 +173,18 @@ ALTER TABLE supasync_private.watermarks ALTER COLUMN since DROP NOT NULL;
 -- identifier): a run against another compares the table whole instead.
 ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS production_system text;
 REVOKE ALL ON supasync_private.watermarks FROM PUBLIC;
+
+-- The staging rows a REST re-sync cleared to write production's version
+-- afresh (functions version 23), as their own row's text, kept until the
+-- run ends: one staging then refused production's version of, or that a run
+-- stopped part way never wrote again, is put back as staging held it
+-- (supasync_private.put_back_held). Over REST each request commits on its
+-- own, so no rollback would.
+CREATE TABLE IF NOT EXISTS supasync_private.cleared_rows (
+  run uuid NOT NULL,
+  relation oid NOT NULL,
+  key_columns text[] NOT NULL,
+  row_text text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cleared_rows_of_run ON supasync_private.cleared_rows (run, relation);
+REVOKE ALL ON supasync_private.cleared_rows FROM PUBLIC;

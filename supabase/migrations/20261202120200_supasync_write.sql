@@ -86,6 +86,8 @@ AS $take$
 DECLARE
   lease supasync_private.run_lease;
   live jsonb;
+  stopped record;
+  put_back jsonb := '[]';
 BEGIN
   PERFORM supasync_private.assert_marked();
   IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(1937076321, 2) THEN
@@ -102,7 +104,11 @@ BEGIN
     ON CONFLICT (only_row) DO UPDATE
       SET holder = EXCLUDED.holder, about = EXCLUDED.about, taken_at = EXCLUDED.taken_at,
           renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at;
-  RETURN pg_catalog.jsonb_build_object('taken', true,
+  -- Rows a run stopped outright (killed, its machine gone) had cleared and never wrote again go back first.
+  FOR stopped IN SELECT DISTINCT h.run FROM supasync_private.cleared_rows h WHERE h.run <> supasync_take_lease.run LOOP
+    put_back := put_back || supasync_private.put_back_once(stopped.run);
+  END LOOP;
+  RETURN pg_catalog.jsonb_build_object('taken', true, 'putBack', put_back,
     'tookOverFrom', CASE WHEN lease.holder <> run THEN lease.about END,
     'heardSecondsAgo', CASE WHEN lease.holder <> run THEN EXTRACT(epoch FROM pg_catalog.now() - lease.renewed_at) END);
 END
@@ -121,14 +127,38 @@ BEGIN
 END
 $renew$;
 
+-- Ending the lease first puts back the rows the run cleared and left
+-- without a version of production's (put_back_held: a run stopped part way,
+-- or one whose table staging refused rows of), and answers what it put
+-- back. Version 22's answered nothing.
+DROP FUNCTION IF EXISTS public.supasync_release_lease(uuid);
 CREATE OR REPLACE FUNCTION public.supasync_release_lease(run uuid)
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $release$
+DECLARE
+  put_back jsonb;
 BEGIN
   PERFORM supasync_private.assert_marked();
+  put_back := supasync_private.put_back_once(run);
   DELETE FROM supasync_private.run_lease WHERE holder = run;
+  RETURN put_back;
 END
 $release$;
+
+-- put_back_held for every table of a run, where a failure must not keep the
+-- lease from changing hands: its rows then stay kept, and the next run to
+-- take the lease puts them back.
+CREATE OR REPLACE FUNCTION supasync_private.put_back_once(of_run uuid)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = ''
+AS $put_back_once$
+BEGIN
+  RETURN supasync_private.put_back_held(of_run, NULL);
+EXCEPTION WHEN OTHERS THEN
+  RETURN pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('error', SQLERRM));
+END
+$put_back_once$;
+
+REVOKE ALL ON FUNCTION supasync_private.put_back_once(uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.supasync_take_lease(uuid, text, integer) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_renew_lease(uuid, integer) FROM PUBLIC, anon, authenticated;
@@ -1052,6 +1082,144 @@ $delete_where$;
 REVOKE ALL ON FUNCTION supasync_private.delete_where_query(regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_delete_where(text, text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_delete_where(text, text, text) TO service_role;
+
+-- ------------------------------------------------------------ rows cleared to be rewritten
+
+-- A REST re-sync with checks off clears the staging rows it is about to
+-- write again (values swapped between rows then land), and each request
+-- commits on its own: this clear keeps what it deleted, per run, in
+-- supasync_private.cleared_rows (the row's own text, under the pinned
+-- settings it is read back under), so that one staging then refuses
+-- production's version of, or that a stopped run never wrote again, can be
+-- put back as staging held it. `key_columns`: the run's key for the table.
+CREATE OR REPLACE FUNCTION public.supasync_clear_rows(table_schema text, table_name text, row_filter text, key_columns text[])
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $clear_rows$
+DECLARE
+  relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
+  run uuid := supasync_private.calling_run();
+  deleted bigint;
+  triggers text[];
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  IF run IS NULL THEN
+    RAISE EXCEPTION 'supasync_clear_rows keeps the rows it clears for the run that asks, and this request names none (header x-supasync-run)'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF NOT supasync_private.try_replica_role() THEN
+    RAISE EXCEPTION 'supasync_clear_rows deletes rows with foreign-key checks off, and its owner may not SET session_replication_role'
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Install supasync''s functions as a role that may (on Supabase, postgres).';
+  END IF;
+  PERFORM supasync_private.pin_text_settings(true);
+  triggers := supasync_private.disable_user_triggers(relation, true);
+  PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
+  -- The alias names the whole row; ROW(alias.*) cannot be taken for a column of that name.
+  EXECUTE pg_catalog.format(
+    'WITH gone AS (DELETE FROM %s AS supasync_cleared WHERE %s RETURNING ROW(supasync_cleared.*)::text AS row_text)
+     INSERT INTO supasync_private.cleared_rows (run, relation, key_columns, row_text) SELECT $1, $2, $3, gone.row_text FROM gone',
+    supasync_private.own_rows(relation), row_filter)
+    USING run, relation::oid, key_columns;
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  PERFORM pg_catalog.set_config('search_path', '', true);
+  PERFORM supasync_private.enable_triggers(relation, triggers);
+  RETURN jsonb_build_object('deleted', deleted);
+END
+$clear_rows$;
+
+-- Puts back the rows a run cleared (supasync_clear_rows) whose key staging
+-- no longer holds: production's version was refused, or never written
+-- (the run stopped). Rows staging holds a version of stay as they are.
+-- Under the replica role, with user triggers off, as the run wrote. A row
+-- that cannot go back (another row now holds one of its unique values) is
+-- counted, with the first such error; the others still go back. Those of
+-- `only_relation` alone, or of every table (NULL). The kept rows are
+-- dropped once handled. Per table: held, put back, left out.
+CREATE OR REPLACE FUNCTION supasync_private.put_back_held(of_run uuid, only_relation regclass)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = ''
+AS $put_back$
+DECLARE
+  held record;
+  one record;
+  replica boolean;
+  triggers text[];
+  columns text[];
+  source text;
+  put bigint;
+  n bigint;
+  failed bigint;
+  first_error text;
+  answer jsonb := '[]';
+BEGIN
+  FOR held IN
+    SELECT h.relation, h.key_columns, pg_catalog.count(*) AS rows
+    FROM supasync_private.cleared_rows h
+    WHERE h.run = of_run AND (only_relation IS NULL OR h.relation = only_relation::oid)
+    GROUP BY h.relation, h.key_columns
+    ORDER BY h.relation
+  LOOP
+    -- A table dropped since has nothing to put back into.
+    IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = held.relation) THEN
+      replica := supasync_private.try_replica_role();
+      PERFORM supasync_private.pin_text_settings(true);
+      triggers := supasync_private.disable_user_triggers(held.relation::regclass, replica);
+      SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) INTO columns
+        FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = held.relation AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+      source := pg_catalog.format(
+        '(SELECT %s FROM (SELECT h.row_text::%s AS r FROM supasync_private.cleared_rows h WHERE h.run = %L AND h.relation = %s %%s) kept)',
+        (SELECT pg_catalog.string_agg(pg_catalog.format('(kept.r).%I', c.name), ', ' ORDER BY c.position)
+           FROM pg_catalog.unnest(columns) WITH ORDINALITY AS c(name, position)),
+        held.relation::regclass, of_run, held.relation);
+      PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(held.relation::regclass), true);
+      put := 0;
+      failed := 0;
+      first_error := NULL;
+      BEGIN
+        EXECUTE supasync_private.insert_query(held.relation::regclass, columns, held.key_columns, pg_catalog.format(source, ''), false);
+        GET DIAGNOSTICS put = ROW_COUNT;
+      EXCEPTION WHEN OTHERS THEN
+        -- One row at a time, so that one that cannot go back keeps none of the others out.
+        FOR one IN SELECT h.ctid AS id FROM supasync_private.cleared_rows h WHERE h.run = of_run AND h.relation = held.relation LOOP
+          BEGIN
+            EXECUTE supasync_private.insert_query(held.relation::regclass, columns, held.key_columns,
+              pg_catalog.format(source, pg_catalog.format('AND h.ctid = %L::pg_catalog.tid', one.id)), false);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            put := put + n;
+          EXCEPTION WHEN OTHERS THEN
+            failed := failed + 1;
+            first_error := COALESCE(first_error, SQLERRM);
+          END;
+        END LOOP;
+      END;
+      PERFORM pg_catalog.set_config('search_path', '', true);
+      PERFORM supasync_private.enable_triggers(held.relation::regclass, triggers);
+      answer := answer || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+        'table', held.relation::regclass::text, 'held', held.rows, 'putBack', put, 'left', failed, 'error', first_error));
+    END IF;
+    DELETE FROM supasync_private.cleared_rows h WHERE h.run = of_run AND h.relation = held.relation;
+  END LOOP;
+  RETURN answer;
+END
+$put_back$;
+
+-- A table's cleared rows, put back at its end where staging refused any of
+-- production's version: before the run checks what the load left pointing
+-- nowhere.
+CREATE OR REPLACE FUNCTION public.supasync_put_back(table_schema text, table_name text)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $put_back_rpc$
+BEGIN
+  PERFORM supasync_private.assert_sync_target();
+  RETURN supasync_private.put_back_held(supasync_private.calling_run(), pg_catalog.format('%I.%I', table_schema, table_name)::regclass);
+END
+$put_back_rpc$;
+
+REVOKE ALL ON FUNCTION supasync_private.put_back_held(uuid, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_clear_rows(text, text, text, text[]) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_put_back(text, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_clear_rows(text, text, text, text[]) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_put_back(text, text) TO service_role;
 
 -- ------------------------------------------------------------ incremental watermarks
 

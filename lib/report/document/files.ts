@@ -5,7 +5,7 @@
 import type { BucketCopyResult } from '../../storage/copy.ts';
 import type { BucketVerdict } from '../../storage/verify.ts';
 import { differingPaths, fileStatus, settingsAction } from '../storage.ts';
-import { formatCount } from '../table.ts';
+import { formatCount } from '../../counts.ts';
 import { byteSize } from './units.ts';
 
 /** What the files step returned; each part absent when the run did not get that far or did not ask. */

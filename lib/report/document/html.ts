@@ -2,7 +2,7 @@
 // timing chart as inline SVG, no script, no font, no image. Its Content
 // Security Policy forbids any request, so a value that got past escaping
 // still could not fetch anything; every value is escaped all the same.
-import { formatCount } from '../table.ts';
+import { formatCount } from '../../counts.ts';
 import { duration, filesAndBytes, rowsPerSecond } from './units.ts';
 import { copyColumns, type FilesSection } from './files.ts';
 import type { CopySection, PlanSection, RunReport, TimingChart, VerifySection } from './model.ts';

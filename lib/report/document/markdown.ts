@@ -3,7 +3,7 @@
 // databases: each goes in a code span, where nothing is markup, and every
 // other value is escaped, so a table called `<img src=...>` is text here too
 // and cannot make GitHub's page fetch anything.
-import { formatCount } from '../table.ts';
+import { formatCount } from '../../counts.ts';
 import { duration, filesAndBytes, rowsPerSecond } from './units.ts';
 import { copyColumns, type FilesSection } from './files.ts';
 import type { CopySection, RunReport, TimingChart, VerifySection } from './model.ts';

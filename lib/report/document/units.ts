@@ -1,7 +1,7 @@
 // Times, rates and sizes as both formats print them: a table of a few rows
 // takes milliseconds, where "0.00 s" would say nothing, and a bucket of small
 // files holds kilobytes, where "0.0 MB" would say nothing either.
-import { formatCount } from '../table.ts';
+import { formatCount } from '../../counts.ts';
 
 export function duration(seconds: number): string {
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { DatabaseError } from '../../errors.ts';
 import { runShared } from '../../sql/shared.ts';
 import { privateTable } from './private-table.ts';
-import { ALIVE_WITHIN_SECONDS, otherRunIsWriting, stoppedRun, type LeaseHolder, type StagingHold } from '../staging-hold.ts';
+import { ALIVE_WITHIN_SECONDS, otherRunIsWriting, stoppedRun, type LeaseHolder, type PutBack, type StagingHold } from '../staging-hold.ts';
 
 /** As long as settle-writes.ts waits for a REST batch still in flight: a request lives about 60 s behind Supabase's gateway. */
 const WAIT_FOR_WRITES_SECONDS = 65;
@@ -38,8 +38,10 @@ export async function holdStagingOverPostgres(client: pg.ClientBase, say: (line:
     said = true;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const release = async () => {
+  // A direct run clears nothing outside its one transaction: nothing to put back.
+  const release = async (): Promise<PutBack[]> => {
     await client.query('SELECT pg_catalog.pg_advisory_unlock(1937076321, 2)').catch(() => undefined);
+    return [];
   };
   try {
     // A REST run may have taken its lease while this one waited: from now on its writes are refused, so it is told here.

@@ -261,6 +261,11 @@ class PostgresSession implements SyncSession {
     return (await this.staging.query(remove)).rowCount ?? 0;
   }
 
+  /** In the run's one transaction: a row staging then refuses rolls the run back, cleared rows with it. */
+  async clearForRewrite(table: TableLoad, keyFilter: string): Promise<void> {
+    await this.deleteWhere(table, keyFilter);
+  }
+
   async setWatermarks(marks: Watermark[]): Promise<void> {
     if (marks.length) await runShared(this.staging, 'set_watermarks', [JSON.stringify(marks)]);
   }

@@ -33,6 +33,8 @@ export const ANSWERS = {
   watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string(), system: z.string().nullable().optional() })),
   /** heldBy: absent from functions before version 22. */
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),
+  /** supasync_private.put_back_held's, per table. */
+  putBack: z.array(z.object({ table: z.string(), held: z.coerce.number(), putBack: z.coerce.number(), left: z.coerce.number(), error: z.string().nullable() })),
   viewRefreshes: z.array(z.object({ view: z.string(), refreshed: z.boolean(), reason: z.string().nullable() })),
   dependentViews: z.array(z.object({ view: z.string(), populated: z.boolean(), owner: z.string(), mayRefresh: z.boolean() })),
 };

@@ -8,11 +8,32 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { DatabaseError } from '../../errors.ts';
 import { onInterrupt } from '../../interrupt.ts';
-import { ALIVE_WITHIN_SECONDS, LEASE_SECONDS, otherRunIsWriting, RENEW_EVERY_SECONDS, stoppedRun, type StagingHold } from '../staging-hold.ts';
+import {
+  ALIVE_WITHIN_SECONDS,
+  describePutBack,
+  LEASE_SECONDS,
+  otherRunIsWriting,
+  RENEW_EVERY_SECONDS,
+  stoppedRun,
+  type PutBack,
+  type StagingHold,
+} from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 
+/** supasync_private.put_back_held's answer: an entry with only `error` is a put-back that failed as a whole. */
+const PUT_BACK = z.array(
+  z.object({
+    table: z.string().default(''),
+    held: z.coerce.number().default(0),
+    putBack: z.coerce.number().default(0),
+    left: z.coerce.number().default(0),
+    error: z.string().nullable().default(null),
+  }),
+);
+
 const TAKEN = z.union([
-  z.object({ taken: z.literal(true), tookOverFrom: z.string().nullable(), heardSecondsAgo: z.number().nullable() }),
+  // putBack: absent before version 23.
+  z.object({ taken: z.literal(true), tookOverFrom: z.string().nullable(), heardSecondsAgo: z.number().nullable(), putBack: PUT_BACK.optional() }),
   z.object({ taken: z.literal(false), about: z.string(), takenAt: z.string(), heardSecondsAgo: z.number(), endsInSeconds: z.number() }),
 ]);
 
@@ -32,7 +53,7 @@ export async function holdStagingOverRest(client: SupabaseClient, run: string, a
         say(
           "Staging's supasync functions are older than version 22: they keep no lease, so another run writing staging at the same time would not be kept out. Update them with install-rpcs --staging.",
         );
-        return { release: async () => undefined };
+        return { release: async () => [] };
       }
       if (error instanceof RpcFailure && error.code === 'SUPA1') throw new DatabaseError(`${error.message}. ${error.hint ?? ''}`.trim(), 1, { cause: error });
       const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
@@ -44,6 +65,8 @@ export async function holdStagingOverRest(client: SupabaseClient, run: string, a
           `Took staging over from a run that stopped without letting go (${answer.tookOverFrom}, last heard from ${Math.round(answer.heardSecondsAgo ?? 0)} s ago).`,
         );
       }
+      const putBack = describePutBack(answer.putBack ?? [], 'a run stopped part way had');
+      if (putBack) say(putBack);
       return keepRenewing(client, run);
     }
     if (answer.heardSecondsAgo < ALIVE_WITHIN_SECONDS) throw otherRunIsWriting(answer);
@@ -60,17 +83,20 @@ function keepRenewing(client: SupabaseClient, run: string): StagingHold {
   }, RENEW_EVERY_SECONDS * 1000);
   renewing.unref();
   let released = false;
-  const release = async () => {
-    if (released) return;
+  const release = async (): Promise<PutBack[]> => {
+    if (released) return [];
     released = true;
     clearInterval(renewing);
     stopOnInterrupt();
-    await callRpc(client, 'supasync_release_lease', { run }, { retries: 2 }).catch(() => undefined);
+    // Functions of version 22 answer nothing: nothing was kept to put back.
+    const answer = await callRpc(client, 'supasync_release_lease', { run }, { retries: 2 }).catch(() => null);
+    const putBack = PUT_BACK.safeParse(answer);
+    return putBack.success ? putBack.data : [];
   };
-  // Stopped with Ctrl-C: the next run may begin at once (it waits for this run's batch still in flight, settle-writes.ts).
+  // Stopped with Ctrl-C: the next run may begin at once (it waits for this run's batch still in flight, settle-writes.ts);
+  // ending the lease puts back what the run cleared and had not written again.
   const stopOnInterrupt = onInterrupt(async () => {
-    await release();
-    return undefined;
+    return describePutBack(await release(), 'this run had') ?? undefined;
   });
   return { release };
 }

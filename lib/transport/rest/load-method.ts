@@ -27,6 +27,8 @@ export interface RestLoad {
   secondPasses: Map<string, string[]>;
   /** Tables that reference each other, each cycle written in one request (cycles.ts). */
   cycles: TableLoad[][];
+  /** Whether staging's functions keep the rows a re-sync clears to write afresh, to put back (KEEPS_CLEARED_SINCE). */
+  keepsCleared: boolean;
 }
 
 const WRITE_CHECKS = z.object({
@@ -67,7 +69,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
   if (replica) {
     const foreign = checks.foreign_replica_triggers ?? [];
     if (foreign.length) throw new DatabaseError(describeForeignReplicaTriggers(foreign, `staging's supasync functions run as ${checks.owner}, which`));
-    return { method: { kind: 'replica', warnings: older }, secondPasses: new Map(), cycles: [] };
+    return { method: { kind: 'replica', warnings: older }, secondPasses: new Map(), cycles: [], keepsCleared: version >= KEEPS_CLEARED_SINCE };
   }
 
   const cycles = cycleTables(plan);
@@ -110,8 +112,13 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
     },
     secondPasses: passes.columns,
     cycles,
+    // Rows are cleared to be written afresh only under the replica role.
+    keepsCleared: false,
   };
 }
+
+/** The version whose functions keep the rows a REST re-sync clears to write afresh, and put back those staging then refuses. */
+const KEEPS_CLEARED_SINCE = 23;
 
 /**
  * The version whose write functions silence, as rows are written, every

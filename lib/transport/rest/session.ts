@@ -24,6 +24,7 @@ import {
   type TouchedRanges,
   type ViewRefresh,
 } from '../session.ts';
+import type { PutBack } from '../staging-hold.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
@@ -59,6 +60,10 @@ class RestSession implements SyncSession {
   stagingMayHaveChanged = false;
 
   readonly method: LoadMethod;
+  /** Whether staging's functions keep the rows a re-sync clears to write afresh, and put them back (version 23). */
+  private readonly keepsCleared: boolean;
+  /** The tables whose cleared rows staging keeps for this run. */
+  private readonly keptCleared = new Set<string>();
   private readonly secondPasses: Map<string, string[]>;
   private readonly cycles: TableLoad[][];
   /** One load per cycle, shared by its tables: whichever the engine starts first runs it. */
@@ -74,6 +79,7 @@ class RestSession implements SyncSession {
     private readonly stagingLinks: ForeignKeyLink[],
   ) {
     this.method = load.method;
+    this.keepsCleared = load.keepsCleared;
     // The clients cap requests in flight (--concurrency); more tables than requests would only interleave them.
     this.parallelTables = Math.min(TABLES_AT_ONCE, options.concurrency ?? TABLES_AT_ONCE);
     this.secondPasses = load.secondPasses;
@@ -326,6 +332,25 @@ class RestSession implements SyncSession {
     // Idempotent: deleting what is already gone deletes nothing, so a retry is harmless.
     const { deleted } = await callRpc(this.staging, 'supasync_delete_where', args, { onRetry, answer: z.object({ deleted: z.coerce.number() }) });
     return deleted;
+  }
+
+  async clearForRewrite(table: TableLoad, keyFilter: string, keep: boolean): Promise<void> {
+    if (!keep || !this.keepsCleared || !table.key) {
+      await this.deleteWhere(table, keyFilter);
+      return;
+    }
+    this.stagingMayHaveChanged = true;
+    const args = { table_schema: table.table.schema, table_name: table.table.name, row_filter: keyFilter, key_columns: table.key.columns };
+    // A retry after a lost answer clears (and keeps) nothing more: the rows are gone and kept already.
+    await callRpc(this.staging, 'supasync_clear_rows', args, { onRetry: () => this.retries++ });
+    this.keptCleared.add(qualifiedName(table.table));
+  }
+
+  async putBackCleared(table: TableLoad): Promise<PutBack | null> {
+    if (!this.keptCleared.delete(qualifiedName(table.table))) return null;
+    const args = { table_schema: table.table.schema, table_name: table.table.name };
+    const [putBack] = await callRpc(this.staging, 'supasync_put_back', args, { onRetry: () => this.retries++, answer: ANSWERS.putBack });
+    return putBack ?? null;
   }
 
   async setWatermarks(marks: Watermark[]): Promise<void> {
