@@ -43,8 +43,16 @@ const calls: [string, Record<string, unknown>][] = [
     { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], use_binary: false, bits: 64, ranges: ['1'] },
   ],
   ['supasync_clock', { overlap_seconds: 0 }],
+  ['supasync_checksum', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'] }],
+  ['supasync_references', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'] }],
+  ['supasync_missing_keys', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], keys: [['ZZZ']] }],
+  ['supasync_dependent_views', { tables: [table] }],
   ['supasync_watermarks', {}],
   ['supasync_can_disable_checks', {}],
+  ['supasync_settle_writes', { wait_seconds: 0 }],
+  ['supasync_take_lease', { run: '00000000-0000-4000-8000-0000000000bb', about: 'rpc-security', seconds: 1 }],
+  ['supasync_renew_lease', { run: '00000000-0000-4000-8000-0000000000bb', seconds: 1 }],
+  ['supasync_release_lease', { run: '00000000-0000-4000-8000-0000000000bb' }],
   ['supasync_truncate', { tables: [table] }],
   [
     'supasync_write_rows',
@@ -80,6 +88,48 @@ describe("supasync's functions", () => {
       expect(error?.code, name).toBe('42501');
     }
     expect(await query(staging.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`)).toEqual([{ n: 0 }]);
+  });
+
+  it('refuse anon and authenticated even where a migration of the app granted them EXECUTE on every function in public', async () => {
+    const granted = await stack.createProject('rpc_granted');
+    try {
+      // A common line in apps' migrations: it gives back what supasync's migrations took.
+      await query(granted.adminUrl, 'SET ROLE postgres; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated');
+      const installed = await query<{ name: string }>(
+        granted.adminUrl,
+        `SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = 'public' AND p.proname LIKE 'supasync\\_%' AND p.prosecdef ORDER BY 1`,
+      );
+      // Every function that reads or writes past row-level security is called below.
+      expect(installed.map(({ name }) => name).filter((name) => !calls.some(([called]) => called === name))).toEqual([]);
+      const before = await query(granted.adminUrl, 'SELECT count(*)::int AS n FROM public.sire_countries');
+      for (const key of [granted.anonKey, granted.publishableKey]) {
+        const client = connectSupabase(granted.apiUrl, key);
+        for (const [name, args] of calls.filter(([name]) => name !== 'supasync_version')) {
+          const { error } = await client.rpc(name, args);
+          expect(error?.code, name).toBe('42501');
+          expect(error?.message, name).toMatch(/supasync's functions read and write past row-level security, and (anon|authenticated) may not call them/);
+        }
+      }
+      const { error } = await connectSupabase(granted.apiUrl, granted.anonKey).rpc('supasync_read_rows', {
+        table_schema: 'auth',
+        table_name: 'users',
+        columns: ['email', 'encrypted_password'],
+        key_columns: ['id'],
+        after: null,
+        page_size: 2,
+      });
+      expect(error?.code).toBe('42501');
+      expect(await query(granted.adminUrl, 'SELECT count(*)::int AS n FROM public.sire_countries')).toEqual(before);
+      // The service role, as ever, may.
+      const { error: serviceError } = await connectSupabase(granted.apiUrl, granted.secretKey).rpc('supasync_count_rows', {
+        table_schema: 'public',
+        table_name: 'sire_countries',
+      });
+      expect(serviceError).toBeNull();
+    } finally {
+      await granted.stop();
+    }
   });
 
   it('refuse to write where the database is not marked as a sync target', async () => {

@@ -39,6 +39,8 @@ export async function orphansAfterLoad(
   emptied: TableRef[],
   oneSnapshot: boolean,
   resynced: Resynced | null = null,
+  /** Tables the run left without a row (replaced by none): no child row of theirs can point nowhere. */
+  empty: ReadonlySet<string> = new Set(),
 ): Promise<FoundOrphans[]> {
   const written = writtenTables(tables);
   const untouched = (table: TableRef) => {
@@ -47,7 +49,7 @@ export async function orphansAfterLoad(
   };
   // A key added NOT VALID promises nothing of production's older rows, copied as they are: its orphans may be production's own.
   const candidates = linksToCheck(links, written, new Set(emptied.map(qualifiedName)), oneSnapshot).filter(
-    (link) => link.validated && !(untouched(link.child) && untouched(link.parent)),
+    (link) => link.validated && !empty.has(qualifiedName(link.child)) && !(untouched(link.child) && untouched(link.parent)),
   );
   // A parent's deleted keys, on the same child columns along several links, make one filter (over REST, one round trip).
   const filters = new Map<string, Promise<string>>();

@@ -23,12 +23,42 @@
 -- Names and types as PostgreSQL prints them unquoted where they need no
 -- quotes, whatever the database's quote_all_identifiers (the direct path
 -- pins it for its session: pin_text_settings).
-CREATE OR REPLACE FUNCTION public.supasync_catalog()
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' SET quote_all_identifiers = off
+CREATE SCHEMA IF NOT EXISTS supasync_private;
+
+-- Every supasync function callable over REST reads or writes past
+-- row-level security, as its owner: Supabase's default privileges give
+-- anon and authenticated EXECUTE on every new function in `public`, which
+-- the migrations take back, but a user's own `GRANT EXECUTE ON ALL
+-- FUNCTIONS IN SCHEMA public TO anon` gives it again (the anon key then read
+-- production's auth.users and emptied staging's tables). So each one first
+-- asks who called it: the role PostgREST switched to (the `role` setting,
+-- which SECURITY DEFINER leaves as it was), else the session's; one that
+-- may not bypass row-level security itself (anon, authenticated) is
+-- refused, whatever grants say.
+CREATE OR REPLACE FUNCTION supasync_private.assert_trusted_caller()
+RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = ''
+AS $trusted_caller$
+DECLARE
+  caller text := COALESCE(NULLIF(pg_catalog.current_setting('role', true), 'none'), session_user);
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = caller AND (r.rolsuper OR r.rolbypassrls)) THEN
+    RAISE EXCEPTION 'supasync''s functions read and write past row-level security, and % may not call them: only service_role (or another role that bypasses row-level security) may', caller
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Something granted EXECUTE on supasync''s functions to this role: npx tsx scripts/install-rpcs.ts takes it back.';
+  END IF;
+  RETURN true;
+END
+$trusted_caller$;
+
+REVOKE ALL ON FUNCTION supasync_private.assert_trusted_caller() FROM PUBLIC;
+
+-- The catalog itself, run by the REST function below and, as its text, by the direct path.
+CREATE OR REPLACE FUNCTION supasync_private.catalog()
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = '' SET quote_all_identifiers = off
 AS $catalog$
 WITH RECURSIVE relations AS (
   SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
-         c.relforcerowsecurity, c.relowner
+         c.relforcerowsecurity, c.relowner, c.reltuples
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p')
@@ -56,7 +86,10 @@ under_domains(type_oid, under) AS (
   SELECT u.type_oid, d.typbasetype FROM under_domains u
   JOIN pg_catalog.pg_type d ON d.oid = u.under AND d.typtype = 'd'
 ),
-portable AS (
+-- Materialized: referenced once, it would be inlined into the columns'
+-- subquery and worked out again for every table (pg_type scanned 700 times
+-- over in a GitLab-sized schema).
+portable AS MATERIALIZED (
   SELECT u.type_oid, b.typtype = 'e' OR (COALESCE(el.typnamespace, b.typnamespace) = 'pg_catalog'::pg_catalog.regnamespace
     AND COALESCE(el.typname, b.typname) = ANY (ARRAY[
       'bool', 'bytea', 'char', 'name', 'text', 'varchar', 'bpchar', 'uuid', 'json', 'jsonb',
@@ -145,12 +178,13 @@ SELECT pg_catalog.jsonb_build_object(
               AND NOT pg_catalog.has_column_privilege(r.oid, a.attnum, 'SELECT'))),
         -- reltuples is -1 until the table was first analyzed or vacuumed;
         -- a partitioned table holds no rows of its own, its partitions do.
-        'rowEstimate', (
+        -- (Each case its own query: one condition OR-ing both scanned all of
+        -- pg_class for every table.)
+        'rowEstimate', CASE WHEN r.relkind = 'r' THEN CASE WHEN r.reltuples < 0 THEN -1 ELSE r.reltuples::bigint END ELSE (
           SELECT CASE WHEN bool_or(pc.reltuples < 0) THEN -1 ELSE COALESCE(sum(pc.reltuples), 0)::bigint END
-          FROM pg_catalog.pg_class pc
-          WHERE pc.oid = r.oid AND r.relkind = 'r'
-             OR pc.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(r.oid) WHERE isleaf) AND r.relkind = 'p'
-        ),
+          FROM pg_catalog.pg_partition_tree(r.oid) tree
+          JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid
+          WHERE tree.isleaf) END,
         'columns', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', a.attname,
@@ -289,7 +323,9 @@ SELECT pg_catalog.jsonb_build_object(
             -- a foreign key to a partitioned table is repeated per partition, as is one
             -- declared on a partitioned table: keep the original (conparentid = 0)
             WHERE dc.contype = 'f' AND dc.conparentid = 0
-              AND (dc.conrelid = r.oid OR r.relkind = 'p' AND dc.conrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(r.oid)))
+              -- = ANY of the table and its partitions, through conrelid's index (an OR scanned all of pg_constraint per table)
+              AND dc.conrelid = ANY (CASE WHEN r.relkind = 'p' THEN ARRAY(SELECT tree.relid FROM pg_catalog.pg_partition_tree(r.oid) tree)
+                                          ELSE ARRAY[r.oid] END)
             -- one entry per definition among the partitions; each of the table's own keys alone
             GROUP BY 1, CASE WHEN dc.conrelid = r.oid THEN dc.oid END
           ) declared
@@ -423,6 +459,18 @@ SELECT pg_catalog.jsonb_build_object(
   ), '[]'::jsonb)
 )
 $catalog$;
+
+REVOKE ALL ON FUNCTION supasync_private.catalog() FROM PUBLIC;
+
+-- Version 22 and before were SQL functions holding the query themselves.
+CREATE OR REPLACE FUNCTION public.supasync_catalog()
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $catalog_rpc$
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  RETURN supasync_private.catalog();
+END
+$catalog_rpc$;
 
 -- Supabase grants EXECUTE on new functions in `public` to anon and
 -- authenticated by default: take it back, only the service role may read this.
@@ -894,6 +942,7 @@ AS $count$
 DECLARE
   counted bigint;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   EXECUTE pg_catalog.format('SELECT count(*) FROM %s', supasync_private.own_rows(pg_catalog.format('%I.%I', table_schema, table_name)::regclass)) INTO counted;
   RETURN counted;
 END
@@ -923,7 +972,7 @@ CREATE OR REPLACE FUNCTION public.supasync_checksum(
   row_limit integer DEFAULT 1000
 )
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $checksum$ SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit)) $checksum$;
+AS $checksum$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit))) END $checksum$;
 
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
@@ -949,6 +998,7 @@ DECLARE
   row_filter text;
   answers jsonb := '[]';
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   FOR request IN SELECT value FROM pg_catalog.jsonb_array_elements(requests) LOOP
     key_columns := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'key_columns'));
     key_hash := supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name', key_columns, (request ->> 'use_binary')::boolean);
@@ -982,7 +1032,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_key_ranges(jsonb) TO service_role;
 -- For a re-sync: the condition that picks rows by key (key_filter).
 CREATE OR REPLACE FUNCTION public.supasync_key_filter(table_schema text, table_name text, key_columns text[], keys jsonb)
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $key_filter_rpc$ SELECT supasync_private.key_filter(table_schema, table_name, key_columns, keys) $key_filter_rpc$;
+AS $key_filter_rpc$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.key_filter(table_schema, table_name, key_columns, keys)) END $key_filter_rpc$;
 
 REVOKE ALL ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) TO service_role;
@@ -993,8 +1043,10 @@ GRANT EXECUTE ON FUNCTION public.supasync_key_filter(text, text, text[], jsonb) 
 CREATE OR REPLACE FUNCTION public.supasync_range_filter(table_schema text, table_name text, key_columns text[], use_binary boolean, bits integer, ranges text[])
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $range_filter_rpc$
+SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (
 SELECT supasync_private.key_range_filter(
   supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary), bits), ranges::bigint[])
+) END
 $range_filter_rpc$;
 
 REVOKE ALL ON FUNCTION public.supasync_range_filter(text, text, text[], boolean, integer, text[]) FROM PUBLIC, anon, authenticated;
@@ -1003,7 +1055,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_range_filter(text, text, text[], boole
 -- For an incremental sync: production's clock (supasync_private.clock_query).
 CREATE OR REPLACE FUNCTION public.supasync_clock(overlap_seconds integer)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $clock$ SELECT supasync_private.answer(supasync_private.clock_query(overlap_seconds)) $clock$;
+AS $clock$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.clock_query(overlap_seconds))) END $clock$;
 
 REVOKE ALL ON FUNCTION public.supasync_clock(integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_clock(integer) TO service_role;
@@ -1017,7 +1069,7 @@ CREATE OR REPLACE FUNCTION public.supasync_references(
   row_filter text DEFAULT NULL
 )
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $references$ SELECT supasync_private.answer(supasync_private.references_query(table_schema, table_name, columns, row_filter)) $references$;
+AS $references$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.references_query(table_schema, table_name, columns, row_filter))) END $references$;
 
 -- Where sequences stand, for a sync to set staging's and for verify to
 -- compare: last_value (as text: a bigint passes 2^53) and is_called.
@@ -1026,7 +1078,7 @@ AS $references$ SELECT supasync_private.answer(supasync_private.references_query
 -- no sequence here is left out: the caller compares what came back.
 CREATE OR REPLACE FUNCTION public.supasync_sequence_values(sequences jsonb)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $values$ SELECT supasync_private.answer(supasync_private.sequence_values_query(sequences)) $values$;
+AS $values$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.sequence_values_query(sequences))) END $values$;
 
 REVOKE ALL ON FUNCTION public.supasync_sequence_values(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_sequence_values(jsonb) TO service_role;
@@ -1050,6 +1102,7 @@ DECLARE
   query text := supasync_private.missing_keys_query(table_schema, table_name, columns, keys, row_filter);
   result jsonb;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.pin_text_settings(true);
   PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(pg_catalog.format('%I.%I', table_schema, table_name)::pg_catalog.regclass), true);
   EXECUTE query INTO result;
@@ -1077,6 +1130,7 @@ DECLARE
   query text := supasync_private.orphans_query(links);
   result jsonb;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.pin_text_settings(true);
   PERFORM pg_catalog.set_config('search_path', pg_catalog.concat_ws(', ', 'pg_catalog', (
     SELECT pg_catalog.string_agg(DISTINCT schemas, ', ')
@@ -1108,6 +1162,7 @@ DECLARE
   mark jsonb;
   held text;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   IF NOT EXISTS (
     SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = 'supasync_private' AND c.relname = 'sync_target'
@@ -1277,6 +1332,7 @@ DECLARE
   page_bytes bigint := 0;
   page jsonb[] := '{}';
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.pin_text_settings(true);
   IF EXISTS (
     SELECT FROM unnest(columns || COALESCE(key_columns, '{}')) AS wanted(name)

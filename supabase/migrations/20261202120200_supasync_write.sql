@@ -29,6 +29,7 @@ CREATE OR REPLACE FUNCTION public.supasync_can_disable_checks()
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $check$
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_marked();
   RETURN supasync_private.try_replica_role();
 END
@@ -46,6 +47,7 @@ AS $settle$
 DECLARE
   writers text;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   BEGIN
     -- A transaction's own shared hold does not stand in the way of its exclusive request.
@@ -89,6 +91,7 @@ DECLARE
   stopped record;
   put_back jsonb := '[]';
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_marked();
   IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(1937076321, 2) THEN
     RAISE EXCEPTION 'a direct supasync run is writing staging (%)', COALESCE(supasync_private.direct_runs(), 'ended since')
@@ -119,6 +122,7 @@ CREATE OR REPLACE FUNCTION public.supasync_renew_lease(run uuid, seconds integer
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $renew$
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_marked();
   UPDATE supasync_private.run_lease
     SET renewed_at = pg_catalog.now(), expires_at = pg_catalog.now() + seconds * interval '1 second'
@@ -138,6 +142,7 @@ AS $release$
 DECLARE
   put_back jsonb;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_marked();
   put_back := supasync_private.put_back_once(run);
   DELETE FROM supasync_private.run_lease WHERE holder = run;
@@ -181,6 +186,7 @@ DECLARE
   replica boolean;
   triggers text[] := '{}';
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   SELECT array_agg(pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::regclass)
     INTO relations FROM jsonb_array_elements(tables) AS t;
@@ -235,6 +241,7 @@ AS $sequences$
 DECLARE
   created text;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   created := supasync_private.create_sequences_query(sequences);
   IF created IS NOT NULL THEN
@@ -590,6 +597,7 @@ DECLARE
   foreign_triggers jsonb;
   missing_privileges jsonb;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_marked();
   missing_privileges := supasync_private.missing_privileges(tables);
   foreign_triggers := supasync_private.foreign_triggers(tables, false);
@@ -645,6 +653,7 @@ DECLARE
   triggers text[] := '{}';
   updated bigint;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   PERFORM supasync_private.pin_text_settings(true);
   relation := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
@@ -911,6 +920,7 @@ DECLARE
   triggers text[] := '{}';
   written bigint;
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   replica := supasync_private.try_replica_role();
   triggers := supasync_private.disable_user_triggers(relation, replica);
@@ -941,6 +951,7 @@ DECLARE
   i integer;
   written jsonb := '[]';
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   SELECT array_agg(pg_catalog.format('%I.%I', b ->> 'table_schema', b ->> 'table_name')::regclass ORDER BY ordinality)
     INTO relations FROM jsonb_array_elements(batches) WITH ORDINALITY AS e(b, ordinality);
@@ -1017,6 +1028,7 @@ DECLARE
   wanted record;
   triggers text[];
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   IF NOT supasync_private.try_replica_role() THEN
     RAISE EXCEPTION 'supasync_delete_rows empties tables with foreign-key checks off, and its owner may not SET session_replication_role'
@@ -1061,6 +1073,7 @@ DECLARE
   deleted bigint;
   triggers text[];
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   IF NOT supasync_private.try_replica_role() THEN
     RAISE EXCEPTION 'supasync_delete_where deletes rows with foreign-key checks off, and its owner may not SET session_replication_role'
@@ -1101,6 +1114,7 @@ DECLARE
   deleted bigint;
   triggers text[];
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   IF run IS NULL THEN
     RAISE EXCEPTION 'supasync_clear_rows keeps the rows it clears for the run that asks, and this request names none (header x-supasync-run)'
@@ -1210,6 +1224,7 @@ CREATE OR REPLACE FUNCTION public.supasync_put_back(table_schema text, table_nam
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $put_back_rpc$
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   RETURN supasync_private.put_back_held(supasync_private.calling_run(), pg_catalog.format('%I.%I', table_schema, table_name)::regclass);
 END
@@ -1226,8 +1241,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_put_back(text, text) TO service_role;
 -- Staging's watermarks (supasync_private.watermarks), read and written by
 -- both paths (the direct path runs these bodies from this file).
 -- marks: [{"schema", "name", "column", "since"}, ...].
-CREATE OR REPLACE FUNCTION public.supasync_watermarks()
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+CREATE OR REPLACE FUNCTION supasync_private.read_watermarks()
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
 AS $watermarks$
 SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
   'schema', table_schema, 'name', table_name, 'column', changed_column,
@@ -1235,6 +1250,16 @@ SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
   'system', production_system)), '[]')
 FROM supasync_private.watermarks
 $watermarks$;
+
+CREATE OR REPLACE FUNCTION public.supasync_watermarks()
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $watermarks_rpc$
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  RETURN supasync_private.read_watermarks();
+END
+$watermarks_rpc$;
+REVOKE ALL ON FUNCTION supasync_private.read_watermarks() FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION supasync_private.set_watermarks(marks jsonb)
 RETURNS void LANGUAGE sql SET search_path = ''
@@ -1254,6 +1279,7 @@ CREATE OR REPLACE FUNCTION public.supasync_set_watermarks(marks jsonb)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $write_watermarks$
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   PERFORM supasync_private.set_watermarks(marks);
 END
@@ -1326,9 +1352,7 @@ $dependent_views$;
 -- refreshing any: what a dry run lists.
 CREATE OR REPLACE FUNCTION public.supasync_dependent_views(tables jsonb)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $dependent_views_rpc$
-SELECT supasync_private.dependent_views($1)
-$dependent_views_rpc$;
+AS $dependent_views_rpc$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.dependent_views($1)) END $dependent_views_rpc$;
 
 REVOKE ALL ON FUNCTION public.supasync_dependent_views(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_dependent_views(jsonb) TO service_role;
@@ -1340,6 +1364,7 @@ DECLARE
   entry jsonb;
   outcome jsonb := '[]';
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   FOR entry IN SELECT pg_catalog.jsonb_array_elements(supasync_private.dependent_views(tables)) LOOP
     IF NOT (entry ->> 'populated')::boolean THEN

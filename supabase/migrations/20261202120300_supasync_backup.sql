@@ -53,6 +53,7 @@ CREATE OR REPLACE FUNCTION public.supasync_backup_tables(tables jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $backup$
 BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
   RETURN supasync_private.answer(supasync_private.backup_tables_query(tables));
 END

@@ -12,7 +12,7 @@ import { ownRows, runBuilt, runShared } from '../../sql/shared.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
 import type { DatabaseClock, Watermark } from '../watermarks.ts';
-import { orphanLinkArgument, type DatabaseReads, type Orphans } from '../reads.ts';
+import { orphanLinkArgument, orphansInChunks, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
 import { keyRanges } from './key-ranges.ts';
@@ -67,11 +67,11 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       const missing = await runBuilt<number[]>(client, 'missing_keys_query', [table.schema, table.name, columns, values, rowFilter]).catch(failed(what));
       return missing.map((position) => keys[position] as string);
     },
-    orphans: async (links) => {
-      if (!links.length) return [];
-      const what = `Looking for rows whose foreign key finds no parent (${links.map(describeLink).join('; ')})`;
-      return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(links.map(orphanLinkArgument))]).catch(failed(what));
-    },
+    orphans: (links) =>
+      orphansInChunks(links, (chunk) => {
+        const what = `Looking for rows whose foreign key finds no parent (${chunk.map(describeLink).join('; ')})`;
+        return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(chunk.map(orphanLinkArgument))]).catch(failed(what));
+      }),
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) =>
       runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),

@@ -8,7 +8,7 @@ import type { Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
-import { orphanLinkArgument, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
+import { orphanLinkArgument, orphansInChunks, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
 import { holdStagingOverRest } from './lease.ts';
@@ -105,10 +105,10 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       );
       return missing.map((position) => keys[position] as string);
     },
-    orphans: async (links) =>
-      links.length
-        ? ask('Looking for rows whose foreign key finds no parent', 'supasync_orphans', { links: links.map(orphanLinkArgument) }, ANSWERS.orphans)
-        : [],
+    orphans: (links) =>
+      orphansInChunks(links, (chunk) =>
+        ask('Looking for rows whose foreign key finds no parent', 'supasync_orphans', { links: chunk.map(orphanLinkArgument) }, ANSWERS.orphans),
+      ),
     sequenceValues: async (sequences) =>
       sequences.length
         ? ask(
