@@ -1,11 +1,13 @@
 // The command line every script shares: flags declared once (lib/cli/flags.ts),
 // a mistyped one answered with the nearest, --version, and no colour for
 // whoever asks for none.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SYNCED_SCHEMAS } from './helpers/content.ts';
 import { allScripts, runScript, startScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
+import { bundledScript } from './setup/script-bundle.ts';
 
 const { production, staging, stack } = sharedStack();
 const env = envFor(production, staging);
@@ -75,6 +77,24 @@ describe('the command line', () => {
     expect(help.stdout).toContain('Usage: npx tsx scripts/sync.ts');
     expect(mistyped.code).toBe(2);
     expect(mistyped.stderr).toContain('--dry-run');
+  });
+
+  it('ends quietly, exit 0, when what reads its output has stopped reading (--help | head)', async () => {
+    // The reader closes the pipe before the script writes: every write then fails with EPIPE.
+    const shell = spawn(
+      'bash',
+      ['--norc', '--noprofile', '-c', `"${process.execPath}" "${bundledScript('sync.ts')}" --help | (exec 0<&-; sleep 2); echo "exit \${PIPESTATUS[0]}"`],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    let out = '';
+    let err = '';
+    shell.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    shell.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    await new Promise((resolve) => shell.on('close', resolve));
+    expect(err).toBe('');
+    expect(out).toBe('exit 0\n');
   });
 
   it('lists --version, --no-color and each flag it takes in --help', async () => {

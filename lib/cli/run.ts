@@ -5,6 +5,11 @@ import { honourNoColor } from './color.ts';
 
 export async function runScript(main: () => Promise<number | void>): Promise<void> {
   const debug = process.argv.includes('--debug');
+  // Output piped into a reader that stops early (`--help | head`): the reader has what it wanted.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   await honourNoColor();
   try {
     process.exitCode = (await main()) ?? 0;

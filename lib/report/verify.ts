@@ -76,9 +76,16 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[]
   ];
 }
 
-/** A table's status as the status table says it. */
+/**
+ * A table's status as the status table says it. One whose differences the
+ * sync's mode keeps (`kept`): staging-only rows an upsert keeps, and, in
+ * insert-missing, staging's own versions of rows production has too.
+ */
 export function verdictStatus(verdict: TableVerdict, kept: ReadonlySet<string> = new Set()): string {
-  return kept.has(verdict.table) ? `✅ upserted, ${formatCount((verdict.staging ?? 0) - verdict.production)} staging-only row(s) kept` : STATUS[verdict.status];
+  if (!kept.has(verdict.table)) return STATUS[verdict.status];
+  const stale = verdict.differences?.changed.length ?? 0;
+  const stagingOnly = `${formatCount((verdict.staging ?? 0) - verdict.production)} staging-only row(s) kept`;
+  return stale ? `✅ insert-missing: ${formatCount(stale)} row(s) left as staging had them, ${stagingOnly}` : `✅ upserted, ${stagingOnly}`;
 }
 
 /** The closing line: whether staging holds production's rows, and if not, how much differs. */
@@ -94,6 +101,18 @@ export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: ke
   }
   if (sequencesDiffering.length) {
     return { equal: false, text: `Every table's rows are as production's, but ${sequencesSaid}: staging would hand out other numbers next than production.` };
+  }
+  // insert-missing leaves staging's version of a row production has too: every row is there, not every one as production has it.
+  const stale = verdicts.filter((v) => keptByUpsert.has(v.table) && v.differences?.changed.length);
+  if (stale.length) {
+    const rows = stale.reduce((sum, v) => sum + (v.differences?.changed.length ?? 0), 0);
+    return {
+      equal: true,
+      text:
+        `Staging holds every production row: ${perfect} of ${verdicts.length} tables Perfect, ${kept} with rows the sync kept as staging had them ` +
+        `(in ${stale.map((v) => v.table).join(', ')}, ${formatCount(rows)} row(s) differ from production's: insert-missing touches no row staging has; ` +
+        '--mode mirror writes them).',
+    };
   }
   if (kept) {
     return {

@@ -284,6 +284,18 @@ export function defineResyncSuite(via: Via): void {
       ]);
       const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
       expect(actual['public.booking_notes']).toEqual(expected['public.booking_notes']);
+      // Verified after it: every production row is there, not every one as production has it, and that is said.
+      const verified = await resync(pair, 'insert-missing', ['--verify', '--tables', 'hotels,sire_countries']);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stdout).toMatch(
+        /\| public\.hotels +\| \d+ +\| \d+ +\| ✅ insert-missing: 1 row\(s\) left as staging had them, 0 staging-only row\(s\) kept +\|/,
+      );
+      expect(verified.stdout).toMatch(/\| public\.sire_countries +\| \d+ +\| \d+ +\| ✅ upserted, 1 staging-only row\(s\) kept +\|/);
+      expect(verified.stdout).toContain(
+        'Staging holds every production row: 0 of 2 tables Perfect, 2 with rows the sync kept as staging had them ' +
+          "(in public.hotels, 1 row(s) differ from production's: insert-missing touches no row staging has; --mode mirror writes them).",
+      );
+      expect(verified.stdout).not.toContain('as production has it');
     });
 
     it('names the staging rows a re-sync orphaned by the keys it deleted, and no orphan it did not make', async () => {
