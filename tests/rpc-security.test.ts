@@ -132,6 +132,24 @@ describe("supasync's functions", () => {
     }
   });
 
+  it('where one of them is gone (a migration half applied), a run says the functions are incomplete and how to install them', async () => {
+    const partial = await stack.createProject('rpc_partial');
+    try {
+      await query(partial.adminUrl, 'SET ROLE postgres; DROP FUNCTION supasync_private.try_replica_role()');
+      const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', 'sire_countries'], { env: envFor(production, partial) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        "Asking staging's supasync functions what they may do before writing: function supasync_private.try_replica_role() does not exist",
+      );
+      expect(result.stderr).toContain(
+        "cause: the project's supasync functions are incomplete (supasync_private dropped, or a migration half applied): install them again, npx tsx scripts/install-rpcs.ts --production or --staging",
+      );
+      expect(result.stderr).toContain('Nothing was changed.');
+    } finally {
+      await partial.stop();
+    }
+  });
+
   it('refuse to write where the database is not marked as a sync target', async () => {
     const service = connectSupabase(production.apiUrl, production.serviceRoleKey);
     const before = await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.sire_countries`);

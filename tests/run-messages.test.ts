@@ -167,6 +167,49 @@ describe('interrupted', () => {
     }
   });
 
+  it('after the sync, while it verifies, says the sync had finished, with its backup', async () => {
+    // Verify's first checksum is held unanswered: the run waits there, its sync done.
+    source.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_checksum$/ });
+    try {
+      const run = startScript('sync.ts', ['--yes', '--via', 'rest', '--verify', ...ALL], { env: envFor(source, target) });
+      while (source.gateway.stats().faults.stall < 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      run.child.kill('SIGINT');
+      const result = await run.finished;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toMatch(
+        /The sync had finished: Synced \d+ tables, [\d,]+ rows, in [\d.]+s \(replace, via rest, [^)]*\)\. Its backup: \.supasync\/backups\/\S+\./,
+      );
+      expect(result.stderr).toContain('Stopped after it, verifying: npx tsx scripts/verify-sync-status.ts checks staging.');
+    } finally {
+      source.gateway.clearFaults();
+    }
+  });
+
+  it('a REST restore stopped part way says staging is part restored, and run again it converges', async () => {
+    const cwd = emptyDirectory();
+    const env = envFor(source, target);
+    const synced = await runScript('sync.ts', ['--yes', '--via', 'rest', ...ALL], { env, cwd });
+    expect(synced.code, synced.stderr).toBe(0);
+    const before = await tableDigests(target.adminUrl);
+    const again = await runScript('sync.ts', ['--yes', '--via', 'rest', ...ALL], { env, cwd });
+    expect(again.code, again.stderr).toBe(0);
+    // The first batch put back lands and its answer is held: the tables are emptied by then.
+    target.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
+    try {
+      const restore = startScript('restore-staging.ts', ['latest', '--yes'], { env, cwd });
+      while (target.gateway.stats().faults.stall < 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      restore.child.kill('SIGINT');
+      const result = await restore.finished;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toContain('Staging is part restored: a restore over REST is not one transaction. Fix the cause and run the restore again');
+    } finally {
+      target.gateway.clearFaults();
+    }
+    const rerun = await runScript('restore-staging.ts', ['latest', '--yes'], { env, cwd });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(await tableDigests(target.adminUrl)).toEqual(before);
+  });
+
   it('on the direct path, leaves staging as it was: its one transaction is rolled back', async () => {
     const before = await tableDigests(directTarget.adminUrl);
     // Another session holds a table, so the run waits inside its transaction until the signal.
@@ -291,5 +334,25 @@ describe('answers and errors', () => {
     expect(percent.code).toBe(2);
     expect(percent.stderr).toContain('SUPABASE_STAGING_DB_URL: the password holds a % that does not start URL encoding');
     expect(percent.stderr).not.toContain('secret');
+  });
+});
+
+describe('a staging that takes no writes', () => {
+  let readOnly: Project;
+  beforeAll(async () => {
+    readOnly = await stack.createProject('read_only_staging');
+    await query(readOnly.adminUrl, 'ALTER DATABASE read_only_staging SET default_transaction_read_only = on');
+  });
+  afterAll(() => readOnly?.stop());
+
+  it('is said before anything is written, by the run and its dry run alike, directly', async () => {
+    for (const args of [['--yes'], ['--dry-run']]) {
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--tables', 'sire_countries', ...args], { env: envFor(production, readOnly) });
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr).toContain(
+        'Staging takes no writes in this session: default_transaction_read_only is on for its database or for this role, and supasync does not override it.',
+      );
+      expect(result.stderr).toContain('Nothing was changed.');
+    }
   });
 });

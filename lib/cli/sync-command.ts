@@ -6,7 +6,8 @@ import { qualifiedName } from '../catalog/types.ts';
 import { loadProjectConfig, groupTables } from '../config/file.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { UsageError } from '../errors.ts';
-import { BACKUP_ROOT } from '../backup/manifest.ts';
+import { BACKUP_ROOT, printablePath } from '../backup/manifest.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { keepsStagingRows, type SyncMode } from '../plan/mode.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
@@ -141,7 +142,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       await recorder.ended({ exitCode: 0, ...(filesToCopy ? { files: { copied: filesToCopy.results } } : {}) });
       return 0;
     }
-    const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult }] = await syncModules;
+    const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult, syncSummary }] = await syncModules;
     const reporter = recorder.events(flags.json ? quietReporter() : progressReporter());
     if (concurrency && concurrency > 1 && run.via === 'postgres') {
       reporter.warning(
@@ -161,6 +162,13 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         confirm: confirmer(Boolean(flags.yes)),
       },
       reporter,
+    );
+    // Stopped from here on (the files, verify), the sync itself is done: said, with its backup, rather than a bare "Interrupted".
+    const stopSaying = onInterrupt(
+      () =>
+        `The sync had finished: ${syncSummary(result)}` +
+        (result.backup?.directory ? ` Its backup: ${printablePath(result.backup.directory)}.` : '') +
+        `\nStopped after it, ${fileChoice.files ? 'copying files or ' : ''}verifying: ${commandLine('verify')} checks staging.`,
     );
     const copiedFiles = fileChoice.files ? await copyFiles(run, fileChoice, flags, mode) : undefined;
     const rejected = result.tables.some((table) => table.rejected.length);
@@ -206,6 +214,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       sequenceVerdicts.every((v) => v.status === 'equal' || kept.has(v.sequence)) &&
       !orphans.length;
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
+    stopSaying();
     if (flags.json) {
       console.log(
         JSON.stringify(

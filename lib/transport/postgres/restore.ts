@@ -16,6 +16,7 @@ import { ownRows, ownRowsOf } from '../../sql/shared.ts';
 import type { BackupManifest } from '../../backup/manifest.ts';
 import { keyRanges } from './key-ranges.ts';
 import { holdStagingOverPostgres } from './lease.ts';
+import { onInterrupt } from '../../interrupt.ts';
 import { setSequencesPostgres } from './sequences.ts';
 import { refreshViews } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
@@ -37,6 +38,12 @@ export interface RestoreResult {
  */
 export async function restoreBackup(stagingUrl: string, directory: string, manifest: BackupManifest, say: (line: string) => void): Promise<RestoreResult> {
   const staging = await connectPostgres('staging', stagingUrl);
+  // Stopped with Ctrl-C: exiting closes the connection, and PostgreSQL rolls the restore's one transaction back.
+  const stopSaying = onInterrupt(
+    () =>
+      "Staging's rows were left as they were: the restore is one transaction, rolled back as its connection closes " +
+      "(sequences it had set stand where the backup had them). Run the restore again to put the backup's rows back.",
+  );
   try {
     // One run writes a staging at a time (staging-hold.ts): held until the connection ends.
     await holdStagingOverPostgres(staging, say);
@@ -75,6 +82,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
       },
     );
   } finally {
+    stopSaying();
     await staging.end().catch(() => undefined);
   }
 }

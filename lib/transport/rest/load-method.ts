@@ -143,5 +143,5 @@ function explainSetupFailure(error: unknown, migration: string): Error {
       `staging lacks supasync's write functions: install supabase/migrations/*${migration}.sql there (${commandLine('install-rpcs', '--staging')}), or sync over the direct path.`,
     );
   }
-  return new DatabaseError(`staging refused supasync's write functions: ${describeFailure(error)}`);
+  return new DatabaseError(`Asking staging's supasync functions what they may do before writing: ${describeFailure(error)}\nNothing was changed.`);
 }

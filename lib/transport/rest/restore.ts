@@ -23,6 +23,7 @@ import { writeRows, type WrittenTable } from './rows.ts';
 import { refreshViewsOverRest } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
 import { commandLine } from '../../invocation.ts';
+import { onInterrupt } from '../../interrupt.ts';
 
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;
@@ -84,6 +85,22 @@ async function putBack(
 ): Promise<RestRestoreResult> {
   // A batch of the run this restore undoes may still be running if that run was stopped a moment ago: it lands first.
   await settleEarlierWrites(staging, say);
+  // From here each request commits on its own: stopped with Ctrl-C, staging is part restored.
+  const stopSaying = onInterrupt(() => PART_RESTORED);
+  try {
+    return await putBackRows(staging, directory, manifest, onRetry, retries);
+  } finally {
+    stopSaying();
+  }
+}
+
+async function putBackRows(
+  staging: SupabaseClient,
+  directory: string,
+  manifest: RestBackupManifest,
+  onRetry: () => void,
+  retries: () => number,
+): Promise<RestRestoreResult> {
   await emptyTables(
     staging,
     manifest.tables.filter((table) => !table.within),

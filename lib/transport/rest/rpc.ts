@@ -127,7 +127,22 @@ export function describeFailure(failure: RpcFailure, url = 'the project'): strin
     `${failure.message} (${[status, failure.code].filter(Boolean).join(', ')})`,
     failure.details ? `  detail: ${failure.details}` : '',
     failure.hint ? `  hint: ${failure.hint}` : '',
+    knownCause(failure),
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** What PostgreSQL's error means for supasync's functions, where its own words do not say. */
+function knownCause(failure: RpcFailure): string {
+  if (failure.code === '42883' && failure.message.includes('supasync_private.')) {
+    return `  cause: the project's supasync functions are incomplete (supasync_private dropped, or a migration half applied): install them again, ${commandLine('install-rpcs')} --production or --staging`;
+  }
+  if (failure.code === '57014') {
+    return (
+      "  cause: the request ran past the statement timeout of the role PostgREST runs it as (a large schema's catalog, a large table's checksums): " +
+      "the direct path (SUPABASE_*_DB_URL) has none; or raise it, ALTER ROLE service_role SET statement_timeout = '2min'; NOTIFY pgrst, 'reload config'"
+    );
+  }
+  return '';
 }
