@@ -106,6 +106,32 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 
+  it("refuses, before emptying anything, a backup whose rows staging's tables no longer take", async () => {
+    // Staging's schema moved on since the backup: a NOT NULL column without a default, a column renamed.
+    await query(
+      staging.adminUrl,
+      `SET ROLE postgres;
+       ALTER TABLE public.feature_flags ADD COLUMN owner_team text NOT NULL DEFAULT 'core';
+       ALTER TABLE public.feature_flags ALTER COLUMN owner_team DROP DEFAULT;
+       ALTER TABLE public.feature_flags RENAME COLUMN rollout TO rollout_share;`,
+    );
+    try {
+      const synced = await syncedDigests(staging.adminUrl);
+      const result = await restore(cwd, [backup, '--yes']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("Staging's tables changed since this backup was taken");
+      expect(result.stderr).toContain("public.feature_flags: staging's table no longer has rollout");
+      expect(result.stderr).toContain('public.feature_flags: owner_team, NOT NULL without a default in staging, has no value in the backup');
+      expect(result.stderr).toContain('Nothing was changed.');
+      expect(await syncedDigests(staging.adminUrl)).toEqual(synced);
+    } finally {
+      await query(
+        staging.adminUrl,
+        `SET ROLE postgres; ALTER TABLE public.feature_flags DROP COLUMN owner_team; ALTER TABLE public.feature_flags RENAME COLUMN rollout_share TO rollout;`,
+      );
+    }
+  });
+
   it('restores staging exactly as the sync found it, awkward values and next ids included, and says it was not one transaction', async () => {
     const result = await restore(cwd, [backup, '--yes']);
     expect(result.code, result.stderr).toBe(0);

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
+import { readCatalogRest } from '../../catalog/read.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
@@ -69,7 +70,7 @@ export async function restoreOverRest(
   // One run writes a staging at a time (staging-hold.ts).
   const hold = await holdStagingOverRest(connectSupabase(stagingUrl, serviceRoleKey, 1, {}, run), run, describeThisRun('restore'), say);
   try {
-    return await putBack(staging, directory, manifest, say, onRetry, () => retries);
+    return await putBack(staging, stagingUrl, directory, manifest, say, onRetry, () => retries);
   } finally {
     await hold.release();
   }
@@ -77,6 +78,7 @@ export async function restoreOverRest(
 
 async function putBack(
   staging: SupabaseClient,
+  stagingUrl: string,
   directory: string,
   manifest: RestBackupManifest,
   say: (line: string) => void,
@@ -85,6 +87,7 @@ async function putBack(
 ): Promise<RestRestoreResult> {
   // A batch of the run this restore undoes may still be running if that run was stopped a moment ago: it lands first.
   await settleEarlierWrites(staging, say);
+  await refuseChangedTables(staging, stagingUrl, manifest);
   // From here each request commits on its own: stopped with Ctrl-C, staging is part restored.
   const stopSaying = onInterrupt(() => PART_RESTORED);
   try {
@@ -120,6 +123,47 @@ async function putBackRows(
   // The materialized views that read these tables hold what the sync gave them: refreshed from the rows put back.
   const views = await refreshViewsOverRest(staging, manifest.tables, onRetry);
   return { tables: manifest.tables.length, rows, retries: retries(), views };
+}
+
+/**
+ * Over REST the tables are emptied a request before their rows go back, and
+ * stay emptied when staging then refuses the rows: a table whose columns
+ * changed since the backup (a column gone, one now generated, a NOT NULL
+ * one without a default the backup has no value for) is found first, from
+ * staging's catalog, and the restore refused before anything is emptied.
+ * (Directly the restore is one transaction, rolled back.)
+ */
+async function refuseChangedTables(staging: SupabaseClient, stagingUrl: string, manifest: RestBackupManifest): Promise<void> {
+  const catalog = await readCatalogRest('staging', staging, stagingUrl);
+  const changed = manifest.tables.flatMap((entry) => {
+    const name = qualifiedName(entry);
+    const table = catalog.tables.find((candidate) => candidate.schema === entry.schema && candidate.name === entry.name);
+    if (!table) return [`${name}: staging no longer has this table`];
+    const column = (wanted: string) => table.columns.find((candidate) => candidate.name === wanted);
+    const gone = entry.columns.filter((wanted) => !column(wanted));
+    const generated = entry.columns.filter((wanted) => column(wanted)?.generated);
+    const required = table.columns.filter(
+      (candidate) =>
+        !entry.columns.includes(candidate.name) && !candidate.nullable && candidate.default === null && !candidate.generated && !candidate.identity,
+    );
+    return [
+      ...(gone.length ? [`${name}: staging's table no longer has ${gone.join(', ')}`] : []),
+      ...(generated.length ? [`${name}: ${generated.join(', ')} ${generated.length === 1 ? 'is' : 'are'} generated in staging now, and take no value`] : []),
+      ...(required.length
+        ? [
+            `${name}: ${required.map((candidate) => candidate.name).join(', ')}, NOT NULL without a default in staging, ${required.length === 1 ? 'has' : 'have'} no value in the backup`,
+          ]
+        : []),
+    ];
+  });
+  if (!changed.length) return;
+  throw new DatabaseError(
+    [
+      `Staging's tables changed since this backup was taken (${manifest.createdAt}), so its rows would be refused once the tables were emptied:`,
+      ...changed.map((line) => `  ${line}`),
+      'Put those tables back as they were (or restore over the direct path, whose one transaction rolls back). Nothing was changed.',
+    ].join('\n'),
+  );
 }
 
 /**
