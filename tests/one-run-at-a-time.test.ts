@@ -4,6 +4,8 @@
 // its connection keeps; each path refuses the other's live hold, waits out a
 // REST lease no longer renewed, and staging's write functions refuse any
 // request of a run that does not hold the lease.
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
@@ -117,6 +119,32 @@ describe('one run at a time into a staging', () => {
     const direct = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--no-backup', ...TABLES], { env: env(), cwd });
     expect(direct.code, direct.stderr).toBe(0);
     expect(direct.stderr).toContain('it stopped without letting go. Its writes are refused while this run holds staging, so this run goes ahead.');
+    await copied();
+    await query(staging.adminUrl, 'DELETE FROM supasync_private.run_lease');
+  });
+
+  it('a lease whose process is gone from this machine (killed a moment ago) is waited out over REST and passed over directly, not refused', async () => {
+    // A process that has ended: its pid names no process now.
+    const ended = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => ended.on('exit', resolve));
+    const killed = (endsIn: number) =>
+      query(
+        staging.adminUrl,
+        `INSERT INTO supasync_private.run_lease (holder, about, expires_at) VALUES (gen_random_uuid(), $1, now() + $2 * interval '1 s')`,
+        [`sync --mode replace from ${hostname()}, process ${ended.pid}`, endsIn],
+      );
+    await killed(4);
+    const rest = await runScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', ...TABLES], { env: env(), cwd });
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stderr).toMatch(
+      /An earlier run holds staging \(sync --mode replace from [^,]+, process \d+\), and that process is no longer running on this machine: it stopped without letting go\. Waiting [1-4] s for its hold to lapse before writing\./,
+    );
+    await killed(50);
+    const direct = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--no-backup', ...TABLES], { env: env(), cwd });
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(direct.stderr).toContain(
+      'and that process is no longer running on this machine: it stopped without letting go. Its writes are refused while this run holds staging',
+    );
     await copied();
     await query(staging.adminUrl, 'DELETE FROM supasync_private.run_lease');
   });

@@ -87,3 +87,26 @@ export function otherRunIsWriting(holder: LeaseHolder): DatabaseError {
 export function stoppedRun(holder: LeaseHolder): string {
   return `An earlier run holds staging (${holder.about}) but was last heard from ${Math.round(holder.heardSecondsAgo)} s ago: it stopped without letting go.`;
 }
+
+/**
+ * Whether the run holding a lease was started on this machine (its `about`
+ * names this host) and its process is gone: killed outright a moment ago, it
+ * is known stopped before its lease goes unrenewed. Another machine's run,
+ * or one whose process may be alive, is not.
+ */
+export function stoppedOnThisMachine(holder: LeaseHolder): boolean {
+  const started = / from (.+), process (\d+)$/.exec(holder.about);
+  if (!started || started[1] !== hostname()) return false;
+  try {
+    process.kill(Number(started[2]), 0);
+    return false;
+  } catch (error) {
+    // EPERM: a process of another user's is there.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** What a run says of a lease whose process it knows gone (stoppedOnThisMachine). */
+export function stoppedHere(holder: LeaseHolder): string {
+  return `An earlier run holds staging (${holder.about}), and that process is no longer running on this machine: it stopped without letting go.`;
+}

@@ -9,7 +9,16 @@ import type pg from 'pg';
 import { DatabaseError } from '../../errors.ts';
 import { runShared } from '../../sql/shared.ts';
 import { privateTable } from './private-table.ts';
-import { ALIVE_WITHIN_SECONDS, otherRunIsWriting, stoppedRun, type LeaseHolder, type PutBack, type StagingHold } from '../staging-hold.ts';
+import {
+  ALIVE_WITHIN_SECONDS,
+  otherRunIsWriting,
+  stoppedHere,
+  stoppedOnThisMachine,
+  stoppedRun,
+  type LeaseHolder,
+  type PutBack,
+  type StagingHold,
+} from '../staging-hold.ts';
 
 /** As long as settle-writes.ts waits for a REST batch still in flight: a request lives about 60 s behind Supabase's gateway. */
 const WAIT_FOR_WRITES_SECONDS = 65;
@@ -61,8 +70,9 @@ export async function holdStagingOverPostgres(client: pg.ClientBase, say: (line:
 async function refuseLiveLease(client: pg.ClientBase, say: (line: string) => void): Promise<void> {
   const holder = await readLease(client);
   if (!holder) return;
-  if (holder.heardSecondsAgo < ALIVE_WITHIN_SECONDS) throw otherRunIsWriting(holder);
-  say(`${stoppedRun(holder)} Its writes are refused while this run holds staging, so this run goes ahead.`);
+  const goneHere = stoppedOnThisMachine(holder);
+  if (holder.heardSecondsAgo < ALIVE_WITHIN_SECONDS && !goneHere) throw otherRunIsWriting(holder);
+  say(`${goneHere ? stoppedHere(holder) : stoppedRun(holder)} Its writes are refused while this run holds staging, so this run goes ahead.`);
 }
 
 async function readLease(client: pg.ClientBase): Promise<LeaseHolder | null> {

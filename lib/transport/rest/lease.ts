@@ -14,6 +14,8 @@ import {
   LEASE_SECONDS,
   otherRunIsWriting,
   RENEW_EVERY_SECONDS,
+  stoppedHere,
+  stoppedOnThisMachine,
   stoppedRun,
   type PutBack,
   type StagingHold,
@@ -69,8 +71,10 @@ export async function holdStagingOverRest(client: SupabaseClient, run: string, a
       if (putBack) say(putBack);
       return keepRenewing(client, run);
     }
-    if (answer.heardSecondsAgo < ALIVE_WITHIN_SECONDS) throw otherRunIsWriting(answer);
-    if (!said) say(`${stoppedRun(answer)} Waiting ${Math.ceil(answer.endsInSeconds)} s for its hold to lapse before writing.`);
+    // A run killed outright on this machine is known stopped before its lease goes unrenewed: waited out, not refused.
+    const goneHere = stoppedOnThisMachine(answer);
+    if (answer.heardSecondsAgo < ALIVE_WITHIN_SECONDS && !goneHere) throw otherRunIsWriting(answer);
+    if (!said) say(`${goneHere ? stoppedHere(answer) : stoppedRun(answer)} Waiting ${Math.ceil(answer.endsInSeconds)} s for its hold to lapse before writing.`);
     said = true;
     await new Promise((resolve) => setTimeout(resolve, Math.min(answer.endsInSeconds * 1000 + 250, LEASE_SECONDS * 1000)));
   }
