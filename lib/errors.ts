@@ -102,6 +102,10 @@ export function describeError(where: string, error: unknown): string {
   };
   const main = (e.code && (networkReason(e.code, e.address, e.port) ?? auth[e.code])) || e.message || String(error);
   const lines = [`${where}: ${main}`];
+  // node-postgres' own words when sslmode asks for TLS of a server that offers none.
+  if (/does not support SSL connections/.test(e.message ?? '')) {
+    lines.push('  fix: the connection string asks for TLS (sslmode=require or stricter) and this server offers none: remove sslmode from it');
+  }
   if (e.detail) lines.push(`  detail: ${e.detail}`);
   if (e.where) lines.push(`  at: ${e.where}`);
   if (e.hint) lines.push(`  hint: ${e.hint}`);

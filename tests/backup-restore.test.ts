@@ -34,7 +34,7 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     staging = await stack.createProject('backup_restore');
     const first = await sync(cwd);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/No backup needed: the \d+ staging table\(s\) replaced were empty\./);
+    expect(first.stdout).toMatch(/No backup needed: the \d+ staging tables replaced were empty\./);
     expect(existsSync(join(cwd, '.supasync'))).toBe(false);
     // Staging's own life since: edits, deletions, ids handed out, a sign-in.
     await query(

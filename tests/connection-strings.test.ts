@@ -44,6 +44,16 @@ describe('connection strings', () => {
     expect(pooler).toMatchObject({ projectRef: 'qwertyuiopasdfghjklz', config: { user: 'postgres.qwertyuiopasdfghjklz', password: 'p@ss' } });
   });
 
+  it("names the variable whose key a project refused (another project's key), and prints no key", async () => {
+    const env = envFor(production, sharedStack().staging);
+    const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_STAGING_SERVICE_ROLE_KEY: production.secretKey } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `Reading staging's schema over REST: ${sharedStack().staging.apiUrl} refused SUPABASE_STAGING_SERVICE_ROLE_KEY (Invalid API key). Give that project's own service_role key or secret key`,
+    );
+    expect(result.stderr).not.toContain(production.secretKey);
+  });
+
   it('refuses production and staging in the same project, before connecting', async () => {
     const same = 'https://abcdefghijklmnopqrst.supabase.co';
     const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], {

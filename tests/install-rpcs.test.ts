@@ -93,7 +93,7 @@ describe('scripts/install-rpcs.ts', () => {
     const before = await syncedDigests(bare.adminUrl);
     const removed = await runScript('install-rpcs.ts', ['--staging', '--yes', '--uninstall'], { env });
     expect(removed.code, removed.stderr).toBe(0);
-    expect(removed.stdout).toMatch(/Removed \d+ supasync function\(s\) and the sync-target mark from staging/);
+    expect(removed.stdout).toMatch(/Removed \d+ supasync functions and the sync-target mark from staging/);
     expect(await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'supasync\\_%'`)).toEqual([{ n: 0 }]);
     expect(await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'supasync_private'`)).toEqual([{ n: 0 }]);
     expect(await syncedDigests(bare.adminUrl)).toEqual(before);

@@ -7,7 +7,7 @@ import { query, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
 import { allScripts, emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
-const { production, stack } = sharedStack();
+const { production, staging: emptyStaging, stack } = sharedStack();
 const made: Project[] = [];
 afterEach(async () => {
   await Promise.all(made.splice(0).map((project) => project.stop()));
@@ -142,6 +142,17 @@ describe("the user's scripts", () => {
       // scripts/supasync.ts is the installed bin's source: it names itself as installed.
       expect(result.stdout, script).toContain(script === 'supasync.ts' ? 'Usage: supasync <command> [options]' : `Usage: npx tsx scripts/${script}`);
     }
+  });
+
+  it("a group naming a table production lacks is named as the config's group, not as --tables", async () => {
+    const cwd = emptyDirectory();
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ groups: { nightly: ['hotels', 'hotelz'] } }));
+    const result = await runScript('sync.ts', ['--dry-run', '--group', 'nightly'], { cwd, env: envFor(production, emptyStaging) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `supasync.config.json's group "nightly" names hotelz: production has no such table in schemas public. Did you mean public.hotels?`,
+    );
+    expect(result.stderr).not.toContain('--tables');
   });
 
   it('a bad supasync.config.json stops with exit 2, naming the field', async () => {

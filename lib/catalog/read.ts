@@ -41,6 +41,13 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
       PGRST202: `supasync's functions are not installed in ${side}: apply supabase/migrations/${file} (supabase db push, or paste it into the SQL editor)`,
       '42501': `the key for ${side} may not call supasync_catalog: use the service_role key, not the anon key`,
     };
+    // Supabase's gateway (and ours) answers a key of another project, or no key at all, so.
+    if (error.message === 'Invalid API key') {
+      throw new DatabaseError(
+        `Reading ${side}'s schema over REST: ${url} refused SUPABASE_${side.toUpperCase()}_SERVICE_ROLE_KEY (Invalid API key). ` +
+          "Give that project's own service_role key or secret key (sb_secret_...): Dashboard > Project Settings > API Keys.",
+      );
+    }
     const known = error.code ? fixes[error.code] : undefined;
     throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, error));
   }

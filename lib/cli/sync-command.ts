@@ -99,7 +99,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const run = await prepareRun({
     concurrency,
     via: flags.via,
-    selection: rowsBesideFiles(selectionFrom(flags, config, tables), fileChoice),
+    selection: rowsBesideFiles(selectionFrom(flags, config, tables, named ? undefined : groupName), fileChoice),
     mode,
     withParents: Boolean(flags.withParents),
     protectedRefs: config.protectedRefs,

@@ -6,6 +6,7 @@ import { loadDotenvFiles, readEnvironment, refuseProtectedStaging } from '../con
 import { loadProjectConfig } from '../config/file.ts';
 import { UsageError } from '../errors.ts';
 import { describeInstalled, describeInstallTarget, installInto, installSql, uninstallFrom, type InstallKind } from './migrations.ts';
+import { countOf } from '../counts.ts';
 
 export interface InstallRequest {
   staging?: boolean;
@@ -37,7 +38,7 @@ export async function installRpcs(request: InstallRequest): Promise<string> {
     const loses = side === 'staging' ? ' Staging loses its sync-target mark: supasync writes there again only once it is marked.' : '';
     if (!(await request.confirm(`Remove supasync's functions from ${side}: ${where}?${loses}`))) throw new UsageError('Nothing was removed.');
     const removed = await uninstallFrom(dbUrl, side);
-    return `Removed ${removed} supasync function(s)${side === 'staging' ? ' and the sync-target mark' : ''} from ${side}: ${where}.`;
+    return `Removed ${countOf(removed, 'supasync function')}${side === 'staging' ? ' and the sync-target mark' : ''} from ${side}: ${where}.`;
   }
   if (!(await request.confirm(`Install ${WHAT[kind]} in ${side}: ${where}?`))) throw new UsageError('Nothing was installed.');
   const installed = await installInto(dbUrl, kind, side);

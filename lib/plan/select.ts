@@ -12,6 +12,8 @@ export interface Selection {
   schemas: string[];
   /** Table names, `name` (looked up in `schemas`) or `schema.name`. */
   tables?: string[];
+  /** Where `tables` came from, as an error about one of them says it: `--tables` (the default), `supasync.config.json's group "chat"`. */
+  tablesFrom?: string;
   exclude?: string[];
   /** Options per table (from supasync.config.json), keyed by `name` or `schema.name`. */
   options?: Record<string, TableOptions>;
@@ -66,7 +68,9 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
   // Names in --tables are checked one by one below; the schemas matter then only to a bare name, which says so if they hold no such table.
   if (!selection.tables?.length) refuseSchemasWithoutTables(production, selection.schemas);
   const inSchemas = production.tables.filter((table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table));
-  let chosen = selection.tables?.length ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, '--tables'))) : inSchemas;
+  let chosen = selection.tables?.length
+    ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, selection.tablesFrom ?? '--tables')))
+    : inSchemas;
   for (const table of chosen) {
     const reason = managedSchemaReason(table.schema);
     if (reason) throw new UsageError(`${qualifiedName(table)} is never synced: schema "${table.schema}" ${reason}.`);

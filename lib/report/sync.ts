@@ -189,7 +189,8 @@ export function backupLine(backup: StagingBackup, mode: SyncMode): string {
   const merge = mode === 'replace' ? 'upsert' : mode;
   const into = { upsert: 'upserted into', mirror: 'mirrored', 'insert-missing': 'inserted into', incremental: 'synced incrementally' }[merge];
   const before = !backup.upserted ? 'replaced' : emptied ? `replaced or ${into}` : into;
-  if (!backup.directory) return `No backup needed: the ${backup.tables} staging table(s) ${before} were empty.`;
+  if (!backup.directory)
+    return `No backup needed: ${backup.tables === 1 ? `the staging table ${before} was` : `the ${backup.tables} staging tables ${before} were`} empty.`;
   const taken = !backup.upserted ? 'before the replace' : emptied ? `before emptying ${emptied} and writing into ${backup.upserted}` : `before the ${merge}`;
   const directory = printablePath(backup.directory);
   return (

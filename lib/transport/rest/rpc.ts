@@ -138,6 +138,10 @@ function knownCause(failure: RpcFailure): string {
   if (failure.code === '42883' && failure.message.includes('supasync_private.')) {
     return `  cause: the project's supasync functions are incomplete (supasync_private dropped, or a migration half applied): install them again, ${commandLine('install-rpcs')} --production or --staging`;
   }
+  if (failure.code === 'PGRST002') {
+    // PostgREST's own words end "Retrying.": it retries its schema cache, supasync has stopped retrying the request.
+    return "  cause: the project's API could not reach its database (PostgREST's schema cache); supasync retried the request and stopped: check the project is up (Dashboard), then run again";
+  }
   if (failure.code === '57014') {
     return (
       "  cause: the request ran past the statement timeout of the role PostgREST runs it as (a large schema's catalog, a large table's checksums): " +
