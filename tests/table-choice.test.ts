@@ -89,6 +89,18 @@ describe('the tables a run copies', () => {
     const twice = await runScript('sync.ts', args, { env, cwd });
     expect(twice.code, twice.stdout + twice.stderr).toBe(2);
     expect(twice.stderr).toContain('supasync.config.json: tables "sire_countries" and "public.sire_countries" both name public.sire_countries');
+
+    // A where production cannot run as written: named as the config's field, before anything reads with it.
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { sire_countries: { where: "nme = 'x'" } } }));
+    for (const extra of [[], ['--dry-run']]) {
+      const broken = await runScript('sync.ts', [...args, ...extra], { env, cwd });
+      expect(broken.code, broken.stdout + broken.stderr).toBe(2);
+      expect(broken.stderr).toContain(
+        `supasync.config.json holds a where that production cannot run as written:\n  tables."public.sire_countries".where (nme = 'x'): column "nme" does not exist`,
+      );
+      expect(broken.stderr).not.toContain('p.name');
+    }
+    expect(await countries(staging.adminUrl)).toEqual(['ZZZ']);
   });
 
   it.each(['postgres', 'rest'] as const)(

@@ -9,6 +9,7 @@ import type { Selection } from '../plan/select.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
 import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
 import { refuseInheritedTables } from './inherited-tables.ts';
+import { refuseBrokenWheres } from './config-wheres.ts';
 import { refuseUnreadableProduction } from './production-reads.ts';
 import { refuseHiddenStagingRows } from './staging-rls.ts';
 import { masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
@@ -100,6 +101,7 @@ export async function prepareRun(options: {
     refuseUnreadableProduction(productionCatalog, plan);
     refuseHiddenStagingRows(stagingCatalog, plan);
     await refuseInheritedTables({ production, staging }, { production: productionCatalog, staging: stagingCatalog }, plan);
+    await refuseBrokenWheres(production, plan);
     let masker: Masker | null = null;
     if (options.mask && masksAsked(options.mask)) {
       // Rules are checked against the catalogs whatever the selection; the secret is needed once a chosen table is masked,

@@ -1,0 +1,42 @@
+// A table's `where` in supasync.config.json is SQL that production runs as
+// written, inside supasync's own queries. One that does not parse, or names
+// a column the table lacks, failed the first query that used it, under that
+// query's name ("Looking up keys in public.hotels") and with PostgreSQL's hint
+// naming the query's own alias ("Perhaps you meant ... "p.name""). Each is
+// tried first, on a query that reads no row, and a broken one is refused
+// naming the config's field.
+import { qualifiedName } from '../catalog/types.ts';
+import { CONFIG_FILE } from '../config/file.ts';
+import { SupasyncError, UsageError } from '../errors.ts';
+import type { SyncPlan } from '../plan/types.ts';
+import type { Database } from '../transport/database.ts';
+
+/** PostgreSQL's classes of a condition's own mistakes: syntax and names (42), values it cannot read (22). */
+const CONDITION_MISTAKE = /^(42|22)/;
+
+export async function refuseBrokenWheres(production: Database, plan: SyncPlan): Promise<void> {
+  const filtered = plan.tables.filter((table) => table.options.where && table.columns.length);
+  const broken = await Promise.all(
+    filtered.map(async (table) => {
+      const where = table.options.where as string;
+      try {
+        // No key is looked up: the condition is planned with the table, and nothing is read.
+        await production.missingKeys(table.table, table.columns.slice(0, 1), [], where);
+        return null;
+      } catch (error) {
+        const cause = error instanceof SupasyncError ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+        if (typeof cause?.code !== 'string' || !CONDITION_MISTAKE.test(cause.code)) throw error;
+        return `tables."${qualifiedName(table.table)}".where (${where}): ${String(cause.message)}`;
+      }
+    }),
+  );
+  const said = broken.filter((line): line is string => line !== null);
+  if (!said.length) return;
+  throw new UsageError(
+    [
+      `${CONFIG_FILE} holds a where that production cannot run as written:`,
+      ...said.map((line) => `  ${line}`),
+      'Correct it; nothing was read or written.',
+    ].join('\n'),
+  );
+}
