@@ -249,6 +249,8 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     for (const line of describeOrphans(orphans)) events.warning(`${because}: ${line.trim()}`);
     views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results));
     for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
+    // Every row the run cleared to write afresh is written again, or was put back at its table's end.
+    await hold.release(true);
   } catch (error) {
     await session.abort();
     // Ending the hold puts back the rows the run cleared to write afresh and did not (REST): said with the failure.

@@ -12,9 +12,10 @@ import { countOf } from '../counts.ts';
 export interface StagingHold {
   /**
    * Ends the hold; never throws (a connection gone ends a direct run's hold by itself, an unrenewed lease expires).
-   * Over REST, what ending it put back of the rows the run cleared to write afresh (none after a run that wrote them all).
+   * Over REST, what ending it put back of the rows the run cleared to write afresh. `finished`: the run ended well,
+   * every row it cleared written again or put back at its table's end: the kept rows are dropped, not looked at.
    */
-  release(): Promise<PutBack[]>;
+  release(finished?: boolean): Promise<PutBack[]>;
 }
 
 /**

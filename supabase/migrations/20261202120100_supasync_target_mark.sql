@@ -179,12 +179,15 @@ REVOKE ALL ON supasync_private.watermarks FROM PUBLIC;
 -- run ends: one staging then refused production's version of, or that a run
 -- stopped part way never wrote again, is put back as staging held it
 -- (supasync_private.put_back_held). Over REST each request commits on its
--- own, so no rollback would.
-CREATE TABLE IF NOT EXISTS supasync_private.cleared_rows (
+-- own, so no rollback would. UNLOGGED: written and read within a run, it
+-- needs no WAL (a server that crashes mid-run empties it; the run's backup
+-- holds the rows as well).
+CREATE UNLOGGED TABLE IF NOT EXISTS supasync_private.cleared_rows (
   run uuid NOT NULL,
   relation oid NOT NULL,
   key_columns text[] NOT NULL,
   row_text text NOT NULL
 );
+ALTER TABLE supasync_private.cleared_rows SET UNLOGGED;
 CREATE INDEX IF NOT EXISTS cleared_rows_of_run ON supasync_private.cleared_rows (run, relation);
 REVOKE ALL ON supasync_private.cleared_rows FROM PUBLIC;

@@ -132,19 +132,24 @@ END
 $renew$;
 
 -- Ending the lease first puts back the rows the run cleared and left
--- without a version of production's (put_back_held: a run stopped part way,
--- or one whose table staging refused rows of), and answers what it put
--- back. Version 22's answered nothing.
+-- without a version of production's (put_back_held: a run stopped part way),
+-- and answers what it put back; a run that ended well (`finished`: every
+-- row it cleared written again, or put back at its table's end) only drops
+-- them. Version 22's answered nothing and took no `finished`.
 DROP FUNCTION IF EXISTS public.supasync_release_lease(uuid);
-CREATE OR REPLACE FUNCTION public.supasync_release_lease(run uuid)
+CREATE OR REPLACE FUNCTION public.supasync_release_lease(run uuid, finished boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $release$
 DECLARE
-  put_back jsonb;
+  put_back jsonb := '[]';
 BEGIN
   PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_marked();
-  put_back := supasync_private.put_back_once(run);
+  IF finished THEN
+    DELETE FROM supasync_private.cleared_rows h WHERE h.run = supasync_release_lease.run;
+  ELSE
+    put_back := supasync_private.put_back_once(run);
+  END IF;
   DELETE FROM supasync_private.run_lease WHERE holder = run;
   RETURN put_back;
 END
@@ -167,10 +172,10 @@ REVOKE ALL ON FUNCTION supasync_private.put_back_once(uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.supasync_take_lease(uuid, text, integer) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_renew_lease(uuid, integer) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.supasync_release_lease(uuid) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_release_lease(uuid, boolean) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_take_lease(uuid, text, integer) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_renew_lease(uuid, integer) TO service_role;
-GRANT EXECUTE ON FUNCTION public.supasync_release_lease(uuid) TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_release_lease(uuid, boolean) TO service_role;
 
 -- Empties the tables of a replace sync, all in one statement: TRUNCATE
 -- refuses when a table outside the list references one of them. Staging's

@@ -87,13 +87,17 @@ function keepRenewing(client: SupabaseClient, run: string): StagingHold {
   }, RENEW_EVERY_SECONDS * 1000);
   renewing.unref();
   let released = false;
-  const release = async (): Promise<PutBack[]> => {
+  const release = async (finished = false): Promise<PutBack[]> => {
     if (released) return [];
     released = true;
     clearInterval(renewing);
     stopOnInterrupt();
-    // Functions of version 22 answer nothing: nothing was kept to put back.
-    const answer = await callRpc(client, 'supasync_release_lease', { run }, { retries: 2 }).catch(() => null);
+    // Functions of version 22 answer nothing (nothing was kept to put back), and take no `finished` (PostgREST finds no such function).
+    const answer = await callRpc(client, 'supasync_release_lease', finished ? { run, finished } : { run }, { retries: 2 }).catch((error: unknown) =>
+      finished && error instanceof RpcFailure && error.code === 'PGRST202'
+        ? callRpc(client, 'supasync_release_lease', { run }, { retries: 2 }).catch(() => null)
+        : null,
+    );
     const putBack = PUT_BACK.safeParse(answer);
     return putBack.success ? putBack.data : [];
   };
