@@ -342,6 +342,8 @@ describe('a staging that takes no writes', () => {
   beforeAll(async () => {
     readOnly = await stack.createProject('read_only_staging');
     await query(readOnly.adminUrl, 'ALTER DATABASE read_only_staging SET default_transaction_read_only = on');
+    // PostgREST's connections, opened before, keep the old default: ended, they come back with the new one.
+    await query(readOnly.adminUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'read_only_staging' AND usename = 'authenticator'`);
   });
   afterAll(() => readOnly?.stop());
 
@@ -354,5 +356,16 @@ describe('a staging that takes no writes', () => {
       );
       expect(result.stderr).toContain('Nothing was changed.');
     }
+  });
+
+  it('is refused over REST too, where PostgREST would write anyway (as Supabase makes a project whose disk is full)', async () => {
+    const before = await query(readOnly.adminUrl, 'SELECT count(*)::int AS n FROM public.sire_countries');
+    for (const args of [['--yes'], ['--dry-run']]) {
+      const result = await runScript('sync.ts', ['--via', 'rest', '--tables', 'sire_countries', ...args], { env: envFor(production, readOnly) });
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr).toContain("Staging's database defaults to read-only transactions (default_transaction_read_only = on: Supabase's read-only mode");
+      expect(result.stderr).toContain('Nothing was changed.');
+    }
+    expect(await query(readOnly.adminUrl, 'SELECT count(*)::int AS n FROM public.sire_countries')).toEqual(before);
   });
 });

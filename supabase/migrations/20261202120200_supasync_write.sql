@@ -609,7 +609,9 @@ BEGIN
   RETURN jsonb_build_object('owner', current_user, 'foreign_triggers', foreign_triggers, 'missing_privileges', missing_privileges,
     'foreign_replica_triggers', supasync_private.foreign_triggers(tables, true),
     'unidentified_published', supasync_private.unidentified_published(tables),
-    'always_event_triggers', supasync_private.always_event_triggers());
+    'always_event_triggers', supasync_private.always_event_triggers(),
+    -- PostgREST writes in READ WRITE transactions whatever the database's default; the direct path would be refused (version 23).
+    'read_only_default', pg_catalog.current_setting('default_transaction_read_only')::boolean);
 END
 $checks$;
 

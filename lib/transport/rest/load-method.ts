@@ -41,6 +41,8 @@ const WRITE_CHECKS = z.object({
   missing_privileges: z.array(z.object({ schema: z.string(), name: z.string(), privileges: z.array(z.string()), sequence: z.boolean().optional() })).optional(),
   /** Absent before version 20. */
   always_event_triggers: z.array(z.string()).optional(),
+  /** default_transaction_read_only in staging (absent before version 23). */
+  read_only_default: z.boolean().optional(),
   /** Absent before version 20. */
   unidentified_published: z.array(z.object({ of: z.string(), table: z.string(), publication: z.string(), index: z.string().nullable() })).optional(),
 });
@@ -59,6 +61,13 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
       throw explainSetupFailure(error, '_supasync_read');
     }),
   ]);
+  if (checks.read_only_default) {
+    throw new DatabaseError(
+      "Staging's database defaults to read-only transactions (default_transaction_read_only = on: Supabase's read-only mode for a full disk, or a deliberate freeze). " +
+        "PostgREST's writes would go through anyway, but supasync does not override it, as its direct path cannot: free disk space (Dashboard > Database) " +
+        'or, if staging is meant to be written, turn it off (ALTER DATABASE postgres SET default_transaction_read_only = off). Nothing was changed.',
+    );
+  }
   // Over REST each batch commits on its own: a table refused after its TRUNCATE would stay empty.
   refuseMissingPrivileges(checks.missing_privileges ?? [], plan.tables, checks.owner, "staging's supasync functions run as");
   refuseUnidentifiedPublished(checks.unidentified_published ?? [], plan.tables, false);
