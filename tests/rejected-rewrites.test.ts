@@ -18,7 +18,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
-import { emptyDirectory, runScript, startScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript, startScript, type ScriptResult } from './helpers/run-script.ts';
 import { envFor } from './setup/stack.ts';
 import { projectPair } from './helpers/project-pair.ts';
 
@@ -40,7 +40,8 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     ({ production, staging } = pair);
   });
 
-  it.each(['postgres', 'rest'] as const)('is said, with where its old version is and the run that writes both rows (via %s)', async (via) => {
+  /** Three products and two variants in production, staging synced from them by a replace and an incremental run (watermarks kept): staging's rows. */
+  const startOver = async (sync: (...args: string[]) => Promise<ScriptResult>) => {
     await query(
       production.adminUrl,
       `TRUNCATE app.product, app.variant;
@@ -48,11 +49,15 @@ describe('a row a re-sync rewrites that staging refuses', () => {
        INSERT INTO app.variant VALUES (10, 1), (20, 2);`,
     );
     await query(staging.adminUrl, 'TRUNCATE app.product, app.variant; TRUNCATE supasync_private.watermarks');
+    for (const mode of ['replace', 'incremental']) expect((await sync('--mode', mode)).code).toBe(0);
+    return contents(staging.adminUrl);
+  };
+
+  it.each(['postgres', 'rest'] as const)('is said, with where its old version is and the run that writes both rows (via %s)', async (via) => {
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
     const sync = (...args: string[]) => runScript('sync.ts', ['--via', via, '--yes', '--tables', TABLES.join(','), ...args], { env, cwd });
-    for (const mode of ['replace', 'incremental']) expect((await sync('--mode', mode)).code).toBe(0);
-    const before = await contents(staging.adminUrl);
+    const before = await startOver(sync);
 
     // Swapped through a temporary value; only product 1's stamp moves.
     await query(
@@ -98,15 +103,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     const kept = async () => (await query<{ n: number }>(staging.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.cleared_rows'))[0]?.n;
     let before: Record<string, string[]>;
     const fresh = async () => {
-      await query(
-        production.adminUrl,
-        `TRUNCATE app.product, app.variant;
-         INSERT INTO app.product (id, slug, updated_at) OVERRIDING SYSTEM VALUE VALUES (1, 'a', '2025-01-01'), (2, 'b', '2025-01-01'), (3, 'c', '2025-01-01');
-         INSERT INTO app.variant VALUES (10, 1), (20, 2);`,
-      );
-      await query(staging.adminUrl, 'TRUNCATE app.product, app.variant; TRUNCATE supasync_private.watermarks');
-      for (const mode of ['replace', 'incremental']) expect((await sync('--mode', mode)).code).toBe(0);
-      before = await contents(staging.adminUrl);
+      before = await startOver(sync);
     };
 
     it('one that cannot go back, a new row holding its slug now, is said with the backup that holds it', async () => {
