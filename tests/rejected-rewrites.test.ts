@@ -142,7 +142,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
       expect(await kept()).toBe(0);
     });
 
-    it('are put back by the next run when the run was killed outright after clearing them', async () => {
+    it.each(['rest', 'postgres'] as const)('are put back by the next run (via %s) when the run was killed outright after clearing them', async (nextVia) => {
       await fresh();
       await query(production.adminUrl, `UPDATE app.product SET slug = 'z', updated_at = now() WHERE id = 1`);
       // Staging answers no write: the run clears product 1, then retries its batch until it is killed.
@@ -161,7 +161,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
       expect(await rowTexts(staging.adminUrl, 'app.product')).toHaveLength(2);
       // Its lease lapsed (as a minute later), the next run takes staging over and puts the rows back first.
       await query(staging.adminUrl, `UPDATE supasync_private.run_lease SET renewed_at = now() - interval '2 min', expires_at = now() - interval '1 s'`);
-      const next = await runScript('sync.ts', ['--via', 'rest', '--yes', '--mode', 'insert-missing', '--tables', 'app.variant'], { env: env(), cwd });
+      const next = await runScript('sync.ts', ['--via', nextVia, '--yes', '--mode', 'insert-missing', '--tables', 'app.variant'], { env: env(), cwd });
       expect(next.code, next.stderr).toBe(0);
       expect(next.stderr).toContain('Put back 1 staging row a run stopped part way had cleared to write afresh and did not (app.product: 1)');
       expect(await contents(staging.adminUrl)).toEqual(before);

@@ -11,6 +11,7 @@ import { runShared } from '../../sql/shared.ts';
 import { privateTable } from './private-table.ts';
 import {
   ALIVE_WITHIN_SECONDS,
+  describePutBack,
   otherRunIsWriting,
   stoppedHere,
   stoppedOnThisMachine,
@@ -47,7 +48,7 @@ export async function holdStagingOverPostgres(client: pg.ClientBase, say: (line:
     said = true;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  // A direct run clears nothing outside its one transaction: nothing to put back.
+  // A direct run clears nothing outside its one transaction: nothing of its own to put back.
   const release = async (): Promise<PutBack[]> => {
     await client.query('SELECT pg_catalog.pg_advisory_unlock(1937076321, 2)').catch(() => undefined);
     return [];
@@ -55,6 +56,8 @@ export async function holdStagingOverPostgres(client: pg.ClientBase, say: (line:
   try {
     // A REST run may have taken its lease while this one waited: from now on its writes are refused, so it is told here.
     await refuseLiveLease(client, () => undefined);
+    const putBack = describePutBack(await putBackStoppedRuns(client), 'a run stopped part way had');
+    if (putBack) say(putBack);
   } catch (error) {
     await release();
     throw error;
@@ -73,6 +76,23 @@ async function refuseLiveLease(client: pg.ClientBase, say: (line: string) => voi
   const goneHere = stoppedOnThisMachine(holder);
   if (holder.heardSecondsAgo < ALIVE_WITHIN_SECONDS && !goneHere) throw otherRunIsWriting(holder);
   say(`${goneHere ? stoppedHere(holder) : stoppedRun(holder)} Its writes are refused while this run holds staging, so this run goes ahead.`);
+}
+
+/**
+ * The rows REST runs stopped outright had cleared to write afresh (kept in
+ * supasync_private.cleared_rows, functions version 23), put back before this
+ * run reads staging, as the next REST run to take staging puts them back.
+ * Only where staging's functions keep such rows and this role may run them
+ * (their owner); elsewhere none are kept, or a REST run puts them back.
+ */
+async function putBackStoppedRuns(client: pg.ClientBase): Promise<PutBack[]> {
+  if (!(await privateTable(client, 'cleared_rows')).readable) return [];
+  const { rows } = await client.query<{ put_back: PutBack[] }>(
+    `SELECT supasync_private.put_back_once(kept.run) AS put_back
+     FROM (SELECT DISTINCT run FROM supasync_private.cleared_rows) kept
+     WHERE pg_catalog.has_function_privilege('supasync_private.put_back_once(uuid)', 'EXECUTE')`,
+  );
+  return rows.flatMap((row) => row.put_back);
 }
 
 async function readLease(client: pg.ClientBase): Promise<LeaseHolder | null> {
