@@ -304,6 +304,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
+  // Clients keep their connections here open between requests, as behind Supabase's edge. With Node's 5 s default a
+  // connection could close as a client sent a request on it, on a loaded machine ("fetch failed"): idle ones last a minute.
+  server.keepAliveTimeout = 60_000;
   let openConnections = 0;
   server.on('connection', (socket) => {
     openConnections++;
