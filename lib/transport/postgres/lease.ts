@@ -86,11 +86,16 @@ async function refuseLiveLease(client: pg.ClientBase, say: (line: string) => voi
  * (their owner); elsewhere none are kept, or a REST run puts them back.
  */
 async function putBackStoppedRuns(client: pg.ClientBase): Promise<PutBack[]> {
+  // A staging marked alone (install-rpcs --mark-only) has the table and none of the functions.
   if (!(await privateTable(client, 'cleared_rows')).readable) return [];
+  const { rows: may } = await client.query<{ may: boolean }>(
+    `SELECT COALESCE(pg_catalog.bool_or(pg_catalog.has_function_privilege(p.oid, 'EXECUTE')), false) AS may
+     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+     WHERE n.nspname = 'supasync_private' AND p.proname = 'put_back_once'`,
+  );
+  if (!may[0]?.may) return [];
   const { rows } = await client.query<{ put_back: PutBack[] }>(
-    `SELECT supasync_private.put_back_once(kept.run) AS put_back
-     FROM (SELECT DISTINCT run FROM supasync_private.cleared_rows) kept
-     WHERE pg_catalog.has_function_privilege('supasync_private.put_back_once(uuid)', 'EXECUTE')`,
+    `SELECT supasync_private.put_back_once(kept.run) AS put_back FROM (SELECT DISTINCT run FROM supasync_private.cleared_rows) kept`,
   );
   return rows.flatMap((row) => row.put_back);
 }
