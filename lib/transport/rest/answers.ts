@@ -34,7 +34,16 @@ export const ANSWERS = {
   /** heldBy: absent from functions before version 22. */
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),
   /** supasync_private.put_back_held's, per table. */
-  putBack: z.array(z.object({ table: z.string(), held: z.coerce.number(), putBack: z.coerce.number(), left: z.coerce.number(), error: z.string().nullable() })),
+  /** supasync_private.put_back_held's, per table; an entry with only `error` is a put-back that failed as a whole (put_back_once). */
+  putBack: z.array(
+    z.object({
+      table: z.string().default(''),
+      held: z.coerce.number().default(0),
+      putBack: z.coerce.number().default(0),
+      left: z.coerce.number().default(0),
+      error: z.string().nullable().default(null),
+    }),
+  ),
   viewRefreshes: z.array(z.object({ view: z.string(), refreshed: z.boolean(), reason: z.string().nullable() })),
   dependentViews: z.array(z.object({ view: z.string(), populated: z.boolean(), owner: z.string(), mayRefresh: z.boolean() })),
 };

@@ -20,22 +20,12 @@ import {
   type PutBack,
   type StagingHold,
 } from '../staging-hold.ts';
+import { ANSWERS } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
-
-/** supasync_private.put_back_held's answer: an entry with only `error` is a put-back that failed as a whole. */
-const PUT_BACK = z.array(
-  z.object({
-    table: z.string().default(''),
-    held: z.coerce.number().default(0),
-    putBack: z.coerce.number().default(0),
-    left: z.coerce.number().default(0),
-    error: z.string().nullable().default(null),
-  }),
-);
 
 const TAKEN = z.union([
   // putBack: absent before version 23.
-  z.object({ taken: z.literal(true), tookOverFrom: z.string().nullable(), heardSecondsAgo: z.number().nullable(), putBack: PUT_BACK.optional() }),
+  z.object({ taken: z.literal(true), tookOverFrom: z.string().nullable(), heardSecondsAgo: z.number().nullable(), putBack: ANSWERS.putBack.optional() }),
   z.object({ taken: z.literal(false), about: z.string(), takenAt: z.string(), heardSecondsAgo: z.number(), endsInSeconds: z.number() }),
 ]);
 
@@ -98,7 +88,7 @@ function keepRenewing(client: SupabaseClient, run: string): StagingHold {
         ? callRpc(client, 'supasync_release_lease', { run }, { retries: 2 }).catch(() => null)
         : null,
     );
-    const putBack = PUT_BACK.safeParse(answer);
+    const putBack = ANSWERS.putBack.safeParse(answer);
     return putBack.success ? putBack.data : [];
   };
   // Stopped with Ctrl-C: the next run may begin at once (it waits for this run's batch still in flight, settle-writes.ts);
