@@ -69,7 +69,7 @@ describe('a foreign key added NOT VALID, whose older rows name no parent', () =>
     const differs = await runScript('verify-sync-status.ts', ['--via', via, ...tables], { env, cwd });
     expect(differs.code).toBe(1);
     expect(differs.stdout).toMatch(
-      /row\(s\) of public\.nv_orders \(public\.nv_orders\.customer_id -> public\.nv_customers\.id, nv_orders_customer_fk\) find no parent/,
+      /rows? of public\.nv_orders \(public\.nv_orders\.customer_id -> public\.nv_customers\.id, nv_orders_customer_fk\) finds? no parent/,
     );
   });
 
@@ -84,7 +84,7 @@ describe('a foreign key added NOT VALID, whose older rows name no parent', () =>
 
     const refused = await sync();
     expect(refused.code, refused.stdout + refused.stderr).toBe(1);
-    expect(refused.stderr).toContain('2 row(s) of public.nv_orders reference 1 public.nv_customers row(s) missing from staging');
+    expect(refused.stderr).toContain('2 rows of public.nv_orders reference 1 public.nv_customers row missing from staging');
     expect(refused.stderr).toContain('e.g. (10)');
 
     await query(staging.adminUrl, `INSERT INTO public.nv_customers VALUES (10, 'staging')`);

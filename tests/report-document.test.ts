@@ -167,7 +167,7 @@ describe('the files step in the report', () => {
   it('a sync whose rows are fine but whose files differ says so in its outcome, and lists the differing paths with how many more', () => {
     const report = failedOnFiles();
     expect(report.outcome).toMatchObject({ ok: false, exitCode: 1 });
-    expect(report.outcome.headline).toBe(`Files: 2 bucket(s), 300 copied (1.2 MB), 12 unchanged. Files differ in ${HOSTILE_BUCKET}.`);
+    expect(report.outcome.headline).toBe(`Files: 2 buckets, 300 copied (1.2 MB), 12 unchanged. Files differ in ${HOSTILE_BUCKET}.`);
     expect(report.files?.verify?.buckets.map((b) => b.differences)).toEqual([
       [],
       [
@@ -179,7 +179,7 @@ describe('the files step in the report', () => {
 
   it('Markdown: each bucket a row, bucket names and paths in code spans, the pipe in a path unable to end a cell', () => {
     const markdown = renderMarkdown(failedOnFiles());
-    expect(markdown).toMatch(/^# supasync sync: ❌ Files: 2 bucket\(s\), 300 copied \(1\.2 MB\), 12 unchanged\. Files differ in \\<img src=x\\>\./);
+    expect(markdown).toMatch(/^# supasync sync: ❌ Files: 2 buckets, 300 copied \(1\.2 MB\), 12 unchanged\. Files differ in \\<img src=x\\>\./);
     expect(markdown).toContain('| Bucket | Settings | Objects | Copied | Unchanged | Removed | Time |');
     expect(markdown).toContain('| `photos` | created | 300 (1.2 MB) | 300 (1.2 MB) | 0 | 0 | 1.50 s |');
     expect(markdown).toContain('| `<img src=x>` | unchanged | 12 (11.7 KB) | 0 (0 B) | 12 | 0 | 1.50 s |');
@@ -212,7 +212,7 @@ describe('the files step in the report', () => {
     const report = buildReport(
       filesRun('sync', { copied: [copied('avatars', { objects: 5, bytes: 5120, copied: 3, copiedBytes: 3072, unchanged: 2, removed: 1 })] }, { dryRun: true }),
     );
-    expect(report.outcome.headline).toBe('Dry run, nothing written: 0 table(s) planned. Files: 1 bucket(s), 3 to copy (3.0 KB), 2 unchanged, 1 to remove.');
+    expect(report.outcome.headline).toBe('Dry run, nothing written: 0 tables planned. Files: 1 bucket, 3 to copy (3.0 KB), 2 unchanged, 1 to remove.');
     const markdown = renderMarkdown(report);
     expect(markdown).toContain('## Files (dry run: nothing changed)');
     expect(markdown).toContain('| Bucket | Settings | Objects | To copy | Unchanged | To remove | Time |');

@@ -55,7 +55,7 @@ describe('a production written to while a REST run reads it', () => {
       await writer.query(`INSERT INTO public.crews VALUES (11, 'crew 11'); INSERT INTO public.shifts VALUES (11, 11, 'shift 11'); COMMIT`);
       const moved = await run;
       expect(moved.code, moved.stdout + moved.stderr).toBe(1);
-      expect(moved.stderr).toContain('1 row(s) of public.shifts');
+      expect(moved.stderr).toContain('1 row of public.shifts');
       expect(moved.stderr).toContain('production most likely changed while the run read it');
       expect(moved.stderr).not.toContain('would stop at the same place');
     } finally {

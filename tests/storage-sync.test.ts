@@ -95,7 +95,7 @@ describe('sync --storage', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/\| photos +\| created +\| 300 \([\d.]+ MB\) \| 300 /);
     const report = readFileSync(join(cwd, 'files.md'), 'utf8');
-    expect(report).toMatch(/^# supasync sync: ✅ .* Files: 2 bucket\(s\), 301 copied \([\d.]+ MB\), 0 unchanged\./);
+    expect(report).toMatch(/^# supasync sync: ✅ .* Files: 2 buckets, 301 copied \([\d.]+ MB\), 0 unchanged\./);
     expect(report).toMatch(/\| `archive` \| created \| 1 \(47\.7 MB\) \| 1 \(47\.7 MB\) \| 0 \| 0 \| [\d.]+ m?s \|/);
     expect(report).toMatch(/\| `photos` \| created \| 300 \([\d.]+ [KM]B\) \| 300 \([\d.]+ [KM]B\) \| 0 \| 0 \| [\d.]+ m?s \|/);
     const buckets = (await storageOf(staging).listBuckets()).data!;

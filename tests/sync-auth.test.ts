@@ -6,6 +6,7 @@ import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
 import { runScript, type ScriptResult } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
+import { countOf } from '../lib/counts.ts';
 
 const { production, staging: sharedStaging, stack } = sharedStack();
 const everything = ['--schemas', SYNCED_SCHEMAS.join(',')];
@@ -192,8 +193,12 @@ describe("Supabase's auth and storage rows", () => {
                  (SELECT count(*)::int FROM public.staff_users WHERE auth_user_id IS NOT NULL) AS staff,
                  (SELECT count(DISTINCT auth_user_id)::int FROM public.staff_users) AS staff_users`,
         )) as [{ profiles: number; staff: number; staff_users: number }];
-        expect(result.stderr).toContain(`${counts.profiles} row(s) of public.profiles reference ${counts.profiles} auth.users row(s) missing from staging`);
-        expect(result.stderr).toContain(`${counts.staff} row(s) of public.staff_users reference ${counts.staff_users} auth.users row(s) missing from staging`);
+        expect(result.stderr).toContain(
+          `${countOf(counts.profiles, 'row')} of public.profiles reference ${countOf(counts.profiles, 'auth.users row')} missing from staging`,
+        );
+        expect(result.stderr).toContain(
+          `${countOf(counts.staff, 'row')} of public.staff_users reference ${countOf(counts.staff_users, 'auth.users row')} missing from staging`,
+        );
         expect(result.stderr).toContain('--schemas public,analytics,auth');
         expect(result.stderr).toContain('--with-parents');
         expect(await tableDigests(staging.adminUrl, SYNCED_SCHEMAS)).toEqual(before);

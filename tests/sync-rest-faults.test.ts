@@ -36,7 +36,7 @@ describe('a REST sync through a flaky gateway', () => {
     expect(result.code).toBe(0);
     expect(staging.gateway.stats().faults).toEqual({ status503: 3, drop: 2, dropAfterUpstream: 2, stall: 0 });
     // RPCs are POSTs, which supabase-js never retries itself: each of the 11 faults cost one retry of ours.
-    expect(result.stdout).toContain(', 11 request(s) retried)');
+    expect(result.stdout).toContain(', 11 requests retried)');
     expect(production.gateway.stats().faults).toMatchObject({ status503: 2, drop: 2 });
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });

@@ -108,7 +108,7 @@ describe('a REST sync whose staging functions may not set session_replication_ro
     const refused = await sync(['--tables', 'invoices,invoicing_ranges']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /\d+ row\(s\) of public\.invoices reference \d+ public\.guest_reservations row\(s\) missing from staging \(public\.invoices\.reservation_id\)/,
+      /\d+ rows? of public\.invoices references? \d+ public\.guest_reservations rows? missing from staging \(public\.invoices\.reservation_id\)/,
     );
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.invoices')).toEqual([{ n: 0 }]);
 

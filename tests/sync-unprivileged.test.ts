@@ -133,7 +133,7 @@ describe('a staging owner without the replica-role permission', () => {
     const refused = await sync([]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /\d+ row\(s\) of public\.invoices reference \d+ public\.guest_reservations row\(s\) missing from staging \(public\.invoices\.reservation_id\)/,
+      /\d+ rows? of public\.invoices references? \d+ public\.guest_reservations rows? missing from staging \(public\.invoices\.reservation_id\)/,
     );
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.invoices')).toEqual([{ n: 0 }]);
 

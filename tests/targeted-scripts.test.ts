@@ -6,6 +6,7 @@ import type { Project } from '../stack/index.ts';
 import { query, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
 import { allScripts, emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
+import { countOf } from '../lib/counts.ts';
 
 const { production, staging: emptyStaging, stack } = sharedStack();
 const made: Project[] = [];
@@ -81,7 +82,7 @@ describe("the user's scripts", () => {
     );
     const result = await runScript('fix-guest-reservations-sync.ts', ['--via', 'postgres'], { env: envFor(production, project) });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 105 +\| ✅ upserted, 1 staging-only row\(s\) kept +\|/);
+    expect(result.stdout).toMatch(/\| public\.guest_reservations +\| 104 +\| 105 +\| ✅ upserted, 1 staging-only row kept +\|/);
     expect(result.stdout).toContain('1 with staging-only rows the upsert kept');
     expect(result.stdout).not.toContain('tables differ');
   });
@@ -101,7 +102,9 @@ describe("the user's scripts", () => {
         production.adminUrl,
         'SELECT count(*)::int AS rows, count(DISTINCT accommodation_unit_id)::int AS units FROM public.guest_reservations WHERE accommodation_unit_id IS NOT NULL',
       )) as [{ rows: number; units: number }];
-      expect(stopped.stderr).toContain(`${rows} row(s) of public.guest_reservations reference ${units} public.accommodation_units row(s) missing from staging`);
+      expect(stopped.stderr).toContain(
+        `${countOf(rows, 'row')} of public.guest_reservations reference ${countOf(units, 'public.accommodation_units row')} missing from staging`,
+      );
       expect(stopped.stderr).toContain('--with-parents');
       expect(await query(project.adminUrl, 'SELECT count(*)::int AS n FROM public.guest_reservations')).toEqual([{ n: 0 }]);
 

@@ -6,6 +6,7 @@
 // are in, every staging foreign key the run could have broken is checked
 // (orphans-after-load.ts), and the run fails, rolled back where it can be,
 // unless --allow-orphans.
+import { countOf } from '../counts.ts';
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { describeLink, type ForeignKeyLink } from '../catalog/links.ts';
 import { linksIntoReplaced, writtenTables, type FoundOrphans } from '../plan/links.ts';
@@ -65,7 +66,7 @@ async function missingMaskedKeys(
 export function describeOrphans(found: FoundOrphans[]): string[] {
   return found.map(
     ({ link, rows, keys }) =>
-      `  ${rows} row(s) of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) find no parent: they name e.g. ${keys.join(' ')}`,
+      `  ${countOf(rows, 'row')} of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) ${rows === 1 ? 'finds' : 'find'} no parent: they name e.g. ${keys.join(' ')}`,
   );
 }
 

@@ -3,6 +3,7 @@
 // "violates foreign key constraint", caught before anything is written.
 import { isValidated, qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
+import { countOf } from '../counts.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
@@ -75,7 +76,7 @@ export function maskedCounts(counts: Record<string, number>, mask: (row: (string
 export function describeMissingParents(missing: MissingParents[], schemas: string[]): string {
   const lines = missing.map(
     (m) =>
-      `  ${m.rows} row(s) of ${m.table} reference ${m.keys.length} ${m.parent} row(s) missing from staging ` +
+      `  ${countOf(m.rows, 'row')} of ${m.table} ${m.rows === 1 ? 'references' : 'reference'} ${m.keys.length} ${m.parent} ${m.keys.length === 1 ? 'row' : 'rows'} missing from staging ` +
       `(${m.table}.${m.columns.join(',')}), e.g. ${m.keys.slice(0, 5).join(' ')}`,
   );
   const outside = [...new Set(missing.map((m) => m.parentSchema))].filter((schema) => !schemas.includes(schema));

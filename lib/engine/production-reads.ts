@@ -24,7 +24,7 @@ export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): vo
     .sort();
   if (sequences.length) {
     throw new DatabaseError(
-      `${catalog.role}, the role production is read as, may not read where ${sequences.join(', ')} stand(s) (no SELECT privilege on the sequence): ` +
+      `${catalog.role}, the role production is read as, may not read where ${sequences.join(', ')} ${sequences.length === 1 ? 'stands' : 'stand'} (no SELECT privilege on the sequence): ` +
         "staging's would be left behind its copied rows. Grant it in production's SQL editor:\n" +
         sequences.map((name) => `  GRANT SELECT ON SEQUENCE ${name} TO ${quoteIdent(catalog.role)};`).join('\n') +
         '\nor leave the tables that use them out with --exclude. Nothing was changed.',

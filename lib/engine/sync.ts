@@ -3,6 +3,7 @@
 // commits all of it or none.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, SupasyncError, UsageError } from '../errors.ts';
+import { countOf } from '../counts.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { FoundOrphans } from '../plan/links.ts';
@@ -326,11 +327,11 @@ function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]
   const resynced = tables.filter((table) => deletesMissing(table.mode));
   if (!replaced.length && !resynced.length) return null;
   const merged = tables.length - replaced.length - resynced.length;
-  const saved = merged ? `these tables, and in the ${merged} table(s) merged into,` : 'these tables';
+  const saved = merged ? `these tables, and in the ${countOf(merged, 'table')} merged into,` : 'these tables';
   const what = [
-    ...(replaced.length ? [`replace the contents of ${replaced.length} table(s)`] : []),
+    ...(replaced.length ? [`replace the contents of ${countOf(replaced.length, 'table')}`] : []),
     ...(resynced.length
-      ? [`bring ${resynced.length} table(s) in line (${[...new Set(resynced.map((t) => t.mode))].join(', ')}: only what differs is written)`]
+      ? [`bring ${countOf(resynced.length, 'table')} in line (${[...new Set(resynced.map((t) => t.mode))].join(', ')}: only what differs is written)`]
       : []),
   ].join(' and ');
   return (
@@ -339,7 +340,7 @@ function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]
     (emptied.length ? `, and ${emptied.map(qualifiedName).join(', ')} emptied (staging's sign-ins end).` : '.') +
     (options.backupRoot
       ? ` Staging's rows in ${saved} are saved first to ${printablePath(options.backupRoot)}, private to you ` +
-        `(scripts/restore-staging.ts restores them; the newest ${options.backupsKept} backup(s) of this staging are kept).`
+        `(scripts/restore-staging.ts restores them; the newest ${countOf(options.backupsKept, 'backup')} of this staging ${options.backupsKept === 1 ? 'is' : 'are'} kept).`
       : ' No backup is taken (--no-backup).')
   );
 }

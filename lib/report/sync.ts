@@ -25,7 +25,7 @@ export function renderSyncResult(result: SyncResult): string {
   const rejections = rejected.length
     ? [
         '',
-        chalk.red(`${rejected.length} row(s) rejected by staging, the rest written:`),
+        chalk.red(`${countOf(rejected.length, 'row')} rejected by staging, the rest written:`),
         ...rejected.map((row) => chalk.red(`  ${row.table} (${row.key}): ${row.message.replace(/\n/g, '\n    ')}`)),
         ...clearedFirstLines(result),
         ...unwrittenRowLines(result),
@@ -133,7 +133,7 @@ export function syncSummary(result: SyncResult): string {
   return (
     `Synced ${countOf(result.tables.length, 'table')}, ${countOf(total, 'row')}${rejected ? ` (${formatCount(rejected)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
     `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
-    `${result.retries ? `, ${result.retries} request(s) retried` : ''}).`
+    `${result.retries ? `, ${countOf(result.retries, 'request')} retried` : ''}).`
   );
 }
 
@@ -153,8 +153,8 @@ export function rangesLine(result: SyncResult): string {
   const skipped = compared.reduce((sum, table) => sum + (table.ranges?.rowsUnchanged ?? 0), 0);
   const deleted = result.tables.reduce((sum, table) => sum + table.deleted, 0);
   return (
-    `Compared key ranges of ${compared.length} table(s) in ${result.compareSeconds.toFixed(1)}s: ${equal} already equal; ${formatCount(skipped)} unchanged row(s) not copied` +
-    `${result.mode === 'mirror' || deleted ? `; ${formatCount(deleted)} staging row(s) production lacks deleted` : ''}.`
+    `Compared key ranges of ${countOf(compared.length, 'table')} in ${result.compareSeconds.toFixed(1)}s: ${equal} already equal; ${countOf(skipped, 'unchanged row')} not copied` +
+    `${result.mode === 'mirror' || deleted ? `; ${countOf(deleted, 'staging row')} production lacks deleted` : ''}.`
   );
 }
 

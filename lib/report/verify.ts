@@ -7,7 +7,7 @@ import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { renderTable } from './table.ts';
-import { formatCount } from '../counts.ts';
+import { countOf, formatCount } from '../counts.ts';
 import type { MaskAudit } from '../verify/audit-masking.ts';
 
 const STATUS: Record<VerifyStatus, string> = {
@@ -84,8 +84,8 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[]
 export function verdictStatus(verdict: TableVerdict, kept: ReadonlySet<string> = new Set()): string {
   if (!kept.has(verdict.table)) return STATUS[verdict.status];
   const stale = verdict.differences?.changed.length ?? 0;
-  const stagingOnly = `${formatCount((verdict.staging ?? 0) - verdict.production)} staging-only row(s) kept`;
-  return stale ? `✅ insert-missing: ${formatCount(stale)} row(s) left as staging had them, ${stagingOnly}` : `✅ upserted, ${stagingOnly}`;
+  const stagingOnly = `${countOf((verdict.staging ?? 0) - verdict.production, 'staging-only row')} kept`;
+  return stale ? `✅ insert-missing: ${countOf(stale, 'row')} left as staging had them, ${stagingOnly}` : `✅ upserted, ${stagingOnly}`;
 }
 
 /** The closing line: whether staging holds production's rows, and if not, how much differs. */
@@ -95,7 +95,7 @@ export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: ke
   const kept = verdicts.filter((v) => keptByUpsert.has(v.table)).length;
   const differing = verdicts.length - perfect - kept;
   const sequencesSaid = `${sequencesDiffering.length} of ${sequences.length} sequences differ`;
-  const orphansSaid = orphans.length ? ` ${orphans.reduce((sum, o) => sum + o.rows, 0)} row(s) find no parent.` : '';
+  const orphansSaid = orphans.length ? ` ${orphanRows(orphans)}.` : '';
   if (differing || orphans.length) {
     return { equal: false, text: `${differing} of ${verdicts.length} tables differ.${sequencesDiffering.length ? ` ${sequencesSaid}.` : ''}${orphansSaid}` };
   }
@@ -110,7 +110,7 @@ export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: ke
       equal: true,
       text:
         `Staging holds every production row: ${perfect} of ${verdicts.length} tables Perfect, ${kept} with rows the sync kept as staging had them ` +
-        `(in ${stale.map((v) => v.table).join(', ')}, ${formatCount(rows)} row(s) differ from production's: insert-missing touches no row staging has; ` +
+        `(in ${stale.map((v) => v.table).join(', ')}, ${countOf(rows, 'row')} ${rows === 1 ? 'differs' : 'differ'} from production's: insert-missing touches no row staging has; ` +
         '--mode mirror writes them).',
     };
   }
@@ -173,9 +173,14 @@ export function renderMaskAudits(audits: MaskAudit[]): string {
     '',
     leaking
       ? chalk.red(
-          `${leaking} of ${audits.length} masked table(s) hold raw production values: sync them again with the same rules (a replace rewrites every row), then audit again.`,
+          `${leaking} of ${countOf(audits.length, 'masked table')} ${leaking === 1 ? 'holds' : 'hold'} raw production values: sync them again with the same rules (a replace rewrites every row), then audit again.`,
         )
-      : chalk.green(`No raw production value of a masked column found in staging (${audits.length} table(s), every value compared).`),
+      : chalk.green(`No raw production value of a masked column found in staging (${countOf(audits.length, 'table')}, every value compared).`),
   );
   return out.join('\n');
+}
+
+function orphanRows(orphans: VerdictsToRender['orphans']): string {
+  const rows = orphans.reduce((sum, o) => sum + o.rows, 0);
+  return `${countOf(rows, 'row')} ${rows === 1 ? 'finds' : 'find'} no parent`;
 }

@@ -77,7 +77,7 @@ function refuseMissingVariables(manifest: AnyBackupManifest, staging: SideConfig
 function question(manifest: AnyBackupManifest): string {
   const rows = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
   return (
-    `Restore ${manifest.tables.length} table(s) of staging (${manifest.staging.location}) to the backup of ${manifest.createdAt} ` +
+    `Restore ${countOf(manifest.tables.length, 'table')} of staging (${manifest.staging.location}) to the backup of ${manifest.createdAt} ` +
     `(${countOf(rows, 'row')})? Their current rows are deleted.` +
     (manifest.via === 'rest' ? ' Over REST this is not one transaction: if it stops part way, staging is left part restored until you run it again.' : '')
   );

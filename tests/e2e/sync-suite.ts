@@ -8,6 +8,7 @@ import { indexDefinitions, query, syncedDigests, syncedSequences, SYNCED_SCHEMAS
 import { emptyDirectory, runScript } from '../helpers/run-script.ts';
 import { BOTH_ENABLED, rewritingTriggers } from '../helpers/checks-on.ts';
 import { envFor, sharedStack } from '../setup/stack.ts';
+import { countOf } from '../../lib/counts.ts';
 
 export function defineSyncSuite(via: Via): void {
   const { production, stack } = sharedStack();
@@ -290,7 +291,7 @@ export function defineSyncSuite(via: Via): void {
           expect(result.code, args.join(' ')).toBe(1);
           expect(result.stderr).toContain(`${verb} these tables would leave staging's rows that reference them pointing nowhere; nothing was written`);
           expect(result.stderr).toContain(
-            '3 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent: they name e.g. (00000000-0000-0000-0000-00000000beef)',
+            '3 rows of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent: they name e.g. (00000000-0000-0000-0000-00000000beef)',
           );
           expect(result.stderr).toContain('--allow-orphans');
         }
@@ -298,7 +299,7 @@ export function defineSyncSuite(via: Via): void {
         // Told to, it writes, and says what it left.
         const allowed = await withoutAnalytics(staging, ['--allow-orphans']);
         expect(allowed.code).toBe(0);
-        expect(allowed.stderr).toContain('--allow-orphans: 3 row(s) of analytics.page_views');
+        expect(allowed.stderr).toContain('--allow-orphans: 3 rows of analytics.page_views');
       });
     });
 
@@ -320,7 +321,7 @@ export function defineSyncSuite(via: Via): void {
       expect(cycle.code).toBe(1);
       expect(cycle.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
       expect(cycle.stderr).toMatch(
-        /\d+ row\(s\) of public\.invoicing_ranges \(public\.invoicing_ranges\.last_invoice_id,last_invoice_issued_on -> public\.invoices/,
+        /\d+ rows? of public\.invoicing_ranges \(public\.invoicing_ranges\.last_invoice_id,last_invoice_issued_on -> public\.invoices/,
       );
       if (via === 'postgres') expect((await tableDigests(staging.adminUrl))['public.hotels']?.rows).toBe(0);
       const result = await runScript('sync.ts', [...args, '--exclude', 'invoices,invoicing_ranges'], { env: envFor(production, staging), cwd });
@@ -369,7 +370,7 @@ export function defineSyncSuite(via: Via): void {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
       expect(result.stderr).toContain(
-        '1 row(s) of public.accommodation_units (public.accommodation_units.hotel_id -> public.hotels.id, accommodation_units_hotel_id_fkey) find no parent: they name e.g. (00000000-0000-0000-0000-00000000beef)',
+        '1 row of public.accommodation_units (public.accommodation_units.hotel_id -> public.hotels.id, accommodation_units_hotel_id_fkey) finds no parent: they name e.g. (00000000-0000-0000-0000-00000000beef)',
       );
       if (via === 'postgres') expect(await tableDigests(staging.adminUrl)).toEqual(before);
     });
@@ -406,12 +407,12 @@ export function defineSyncSuite(via: Via): void {
           expect(await tableDigests(staging.adminUrl)).toEqual(before);
           return;
         }
-        expect(result.stdout).toContain(`${tooLong.length} row(s) rejected by staging, the rest written`);
+        expect(result.stdout).toContain(`${countOf(tooLong.length, 'row')} rejected by staging, the rest written`);
         for (const { id } of tooLong) expect(result.stdout).toContain(`public.chat_messages (id=${id})`);
         expect(result.stdout).toContain('short_messages');
         // The replies to a rejected message name a parent staging lacks: said, beside the rows rejected.
         expect(result.stdout + result.stderr).toMatch(
-          /left by the rows staging rejected: \d+ row\(s\) of public\.chat_messages \(public\.chat_messages\.parent_message_id -> public\.chat_messages\.id/,
+          /left by the rows staging rejected: \d+ rows? of public\.chat_messages \(public\.chat_messages\.parent_message_id -> public\.chat_messages\.id/,
         );
         const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
         expect(actual['public.chat_messages']?.rows).toBe((expected['public.chat_messages']?.rows ?? 0) - tooLong.length);

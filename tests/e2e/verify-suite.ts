@@ -64,7 +64,7 @@ export function defineVerifySuite(via: Via): void {
         const result = await verify(['--tables', 'analytics.page_views']);
         expect(result.code).toBe(1);
         expect(result.stdout).toContain(
-          '1 row(s) of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent: they name e.g. (00000000-0000-0000-0000-00000000dead)',
+          '1 row of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) finds no parent: they name e.g. (00000000-0000-0000-0000-00000000dead)',
         );
       } finally {
         await orphan(hotel_id);

@@ -5,7 +5,7 @@
 import type { BucketCopyResult } from '../../storage/copy.ts';
 import type { BucketVerdict } from '../../storage/verify.ts';
 import { differingPaths, fileStatus, settingsAction } from '../storage.ts';
-import { formatCount } from '../../counts.ts';
+import { countOf, formatCount } from '../../counts.ts';
 import { byteSize } from './units.ts';
 
 /** What the files step returned; each part absent when the run did not get that far or did not ask. */
@@ -19,7 +19,7 @@ export interface FilesFacts {
 export interface FilesSection {
   /** Nothing was changed: the copy's numbers are what a run would do. */
   dryRun: boolean;
-  /** The copy's line ("Files: 2 bucket(s), 120 copied (4.2 MB), …"); null when the run only verified. */
+  /** The copy's line ("Files: 2 buckets, 120 copied (4.2 MB), …"); null when the run only verified. */
   summary: string | null;
   buckets: CopiedBucket[];
   verify: FilesVerify | null;
@@ -85,7 +85,7 @@ function copySummary(results: BucketCopyResult[], dryRun: boolean): string {
   const sum = (count: (result: BucketCopyResult) => number) => results.reduce((total, result) => total + count(result), 0);
   const removed = sum((result) => result.removed);
   return (
-    `Files: ${results.length} bucket(s), ` +
+    `Files: ${countOf(results.length, 'bucket')}, ` +
     `${formatCount(sum((result) => result.copied))} ${dryRun ? 'to copy' : 'copied'} (${byteSize(sum((result) => result.copiedBytes))}), ` +
     `${formatCount(sum((result) => result.unchanged))} unchanged` +
     `${removed ? `, ${formatCount(removed)} ${dryRun ? 'to remove' : 'removed'}` : ''}.`
@@ -101,7 +101,7 @@ function filesVerify(verdicts: BucketVerdict[]): FilesVerify {
   ];
   return {
     equal: !said.length,
-    summary: said.length ? said.join(' ') : verdicts.length ? `Files equal in ${verdicts.length} bucket(s).` : 'Files: no bucket chosen.',
+    summary: said.length ? said.join(' ') : verdicts.length ? `Files equal in ${countOf(verdicts.length, 'bucket')}.` : 'Files: no bucket chosen.',
     buckets: verdicts.map((verdict) => ({
       bucket: verdict.bucket,
       status: fileStatus(verdict),

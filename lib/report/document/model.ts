@@ -2,6 +2,7 @@
 // already holds (its plan, the sync's result, verify's verdicts):
 // markdown.ts and html.ts render the same object, so the two formats cannot
 // say different things. Every string in it is a value to escape, never markup.
+import { countOf } from '../../counts.ts';
 import { qualifiedName, type SequenceState } from '../../catalog/types.ts';
 import type { PreparedRun } from '../../engine/prepare.ts';
 import type { SyncResult, TableResult } from '../../engine/sync.ts';
@@ -213,7 +214,7 @@ function copySection({ result, finished }: RunFacts): CopySection | null {
   if (!result) {
     if (!finished?.length) return null;
     return {
-      summary: `${finished.length} table(s) finished before the run failed; the failure says what staging kept of them.`,
+      summary: `${countOf(finished.length, 'table')} finished before the run failed; the failure says what staging kept of them.`,
       tables: finished.map(copiedTable),
       beforeFailure: true,
       backup: null,
@@ -286,8 +287,8 @@ function auditSection(audits: MaskAudit[]): AuditSection {
   return {
     clean: !leaking,
     summary: leaking
-      ? `${leaking} of ${audits.length} masked table(s) hold raw production values: sync them again with the same rules, then audit again.`
-      : `No raw production value of a masked column found in staging (${audits.length} table(s), every value compared).`,
+      ? `${leaking} of ${countOf(audits.length, 'masked table')} ${leaking === 1 ? 'holds' : 'hold'} raw production values: sync them again with the same rules, then audit again.`
+      : `No raw production value of a masked column found in staging (${countOf(audits.length, 'table')}, every value compared).`,
     tables: audits.map((audit) => ({ table: audit.table, rows: audit.rows, columns: audit.columns, leaks: audit.leaks, more: audit.more })),
   };
 }
@@ -298,13 +299,13 @@ function outcomeOf(facts: RunFacts, copy: CopySection | null, verify: VerifySect
   const base = { ok, exitCode: facts.exitCode, failure: facts.failure ?? null };
   if (facts.failure) return { ...base, headline: `Failed: ${firstLine(facts.failure)}` };
   if (facts.dryRun) {
-    const planned = `Dry run, nothing written: ${facts.run.plan.tables.length} table(s) planned.`;
+    const planned = `Dry run, nothing written: ${countOf(facts.run.plan.tables.length, 'table')} planned.`;
     return { ...base, headline: files?.summary ? `${planned} ${files.summary}` : planned };
   }
   if (audit) return { ...base, headline: audit.summary };
   const said: string[] = [];
   if (copy) said.push(copy.summary);
-  if (copy?.rejected.length) said.push(`${copy.rejected.length} row(s) rejected by staging.`);
+  if (copy?.rejected.length) said.push(`${countOf(copy.rejected.length, 'row')} rejected by staging.`);
   if (facts.result?.skipped.length) said.push(`${facts.result.skipped.length} not copied: ${facts.result.skipped.map((s) => s.table).join(', ')}.`);
   if (verify) said.push(verify.summary);
   if (files?.summary) said.push(files.summary);

@@ -20,6 +20,7 @@ import { onInterrupt } from '../../interrupt.ts';
 import { setSequencesPostgres } from './sequences.ts';
 import { refreshViews } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
+import { countOf } from '../../counts.ts';
 
 export interface RestoreResult {
   tables: number;
@@ -153,7 +154,7 @@ async function copyFromFile(staging: pg.ClientBase, table: BackupManifest['table
   }
   if (writing.rowCount !== table.rows) {
     throw new DatabaseError(
-      `Restoring ${qualifiedName(table)}: ${path} held ${writing.rowCount} row(s), the manifest says ${table.rows}; the file is damaged. Staging was left as it was.`,
+      `Restoring ${qualifiedName(table)}: ${path} held ${countOf(writing.rowCount ?? 0, 'row')}, the manifest says ${table.rows}; the file is damaged. Staging was left as it was.`,
     );
   }
   return writing.rowCount;

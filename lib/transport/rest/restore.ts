@@ -25,6 +25,7 @@ import { refreshViewsOverRest } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
 import { commandLine } from '../../invocation.ts';
 import { onInterrupt } from '../../interrupt.ts';
+import { countOf } from '../../counts.ts';
 
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;
@@ -266,7 +267,7 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
     input.close();
   }
   if (batch.length) await send(batch);
-  if (lines !== entry.rows) fail(`the file held ${lines} row(s), the manifest says ${entry.rows}; the file is damaged.`);
+  if (lines !== entry.rows) fail(`the file held ${countOf(lines, 'row')}, the manifest says ${entry.rows}; the file is damaged.`);
   // A batch retried after a lost answer lands once with a key (an upsert), but twice without one: the count says which.
   // A table saved by key range has a key, and keeps its other rows: nothing to count.
   if (entry.within) return lines;
@@ -276,7 +277,9 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
     ),
   );
   if (count !== entry.rows) {
-    fail(`staging holds ${count} row(s) after the restore, the backup ${entry.rows}: a batch landed twice, or something wrote to the table meanwhile.`);
+    fail(
+      `staging holds ${countOf(count, 'row')} after the restore, the backup ${entry.rows}: a batch landed twice, or something wrote to the table meanwhile.`,
+    );
   }
   return lines;
 }
