@@ -202,6 +202,27 @@ describe('one run at a time into a staging', () => {
     }
   });
 
+  it('a REST run stopped with Ctrl-C that cannot give its lease up says so, and how long the next run waits', async () => {
+    const inFlight = new pg.Client({ connectionString: staging.adminUrl });
+    await inFlight.connect();
+    const releasing = 'FUNCTION public.supasync_release_lease(uuid, boolean)';
+    try {
+      await inFlight.query("BEGIN; SET LOCAL ROLE service_role; SELECT public.supasync_set_sequences('[]')");
+      const stopped = startScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', ...TABLES], { env: env(), cwd });
+      await stopped.waitFor('waiting for it to end before writing');
+      await query(staging.adminUrl, `REVOKE EXECUTE ON ${releasing} FROM service_role`);
+      stopped.child.kill('SIGINT');
+      const { code, stderr } = await stopped.finished;
+      expect(code).toBe(130);
+      expect(stderr).toMatch(/Staging could not be told this run ended \(permission denied for function supasync_release_lease\): its hold lapses within 60 s/);
+      expect(await lease()).toHaveLength(1);
+    } finally {
+      await inFlight.query('ROLLBACK');
+      await inFlight.end();
+      await query(staging.adminUrl, `GRANT EXECUTE ON ${releasing} TO service_role; DELETE FROM supasync_private.run_lease`);
+    }
+  });
+
   it('a REST run renews its lease while it runs, so a run that lasts longer than the lease keeps staging', async () => {
     const run = '00000000-0000-4000-8000-000000000003';
     const said: string[] = [];

@@ -20,7 +20,7 @@ import { sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { describePutBack, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
+import { describeHoldEnded, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
 import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
 import { unwrittenRowAdvice } from '../plan/mode.ts';
 import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
@@ -251,19 +251,20 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results));
     for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
     // Every row the run cleared to write afresh is written again, or was put back at its table's end.
-    await hold.release(true);
+    const ended = describeHoldEnded(await hold.release(true), 'this run had');
+    if (ended) events.warning(ended);
   } catch (error) {
     await session.abort();
     // Ending the hold puts back the rows the run cleared to write afresh and did not (REST): said with the failure.
-    const putBack = describePutBack(await hold.release(), 'this run had');
+    const putBack = describeHoldEnded(await hold.release(), 'this run had');
     const backupFate = (await runBackup?.afterFailure()) ?? null;
     const failure = failureMessage(error, session, [...running], results, tables, [putBack, backupFate].filter(Boolean).join('\n') || null);
     const forAnother = session.atomic && !session.stagingMayHaveChanged ? endedForAnother(error) : null;
     throw forAnother ? new RolledBackForAnother(failure, forAnother) : failure;
   } finally {
     stopOnInterrupt();
-    const putBack = describePutBack(await hold.release(), 'this run had');
-    if (putBack) events.warning(putBack);
+    const ended = describeHoldEnded(await hold.release(), 'this run had');
+    if (ended) events.warning(ended);
   }
   runBackup?.settle();
   const pruned = runBackup && backup?.directory ? await pruneOlderBackups(runBackup.root, backup.directory, options.backupsKept, events) : null;

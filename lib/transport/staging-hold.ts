@@ -12,11 +12,20 @@ import { countOf } from '../counts.ts';
 export interface StagingHold {
   /**
    * Ends the hold; never throws (a connection gone ends a direct run's hold by itself, an unrenewed lease expires).
-   * Over REST, what ending it put back of the rows the run cleared to write afresh. `finished`: the run ended well,
-   * every row it cleared written again or put back at its table's end: the kept rows are dropped, not looked at.
+   * `finished`: the run ended well, every row it cleared written again or put back at its table's end: the kept
+   * rows are dropped, not looked at.
    */
-  release(finished?: boolean): Promise<PutBack[]>;
+  release(finished?: boolean): Promise<HoldEnded>;
 }
+
+/** What ending a hold did: over REST, what it put back of the rows the run cleared to write afresh. */
+export interface HoldEnded {
+  putBack: PutBack[];
+  /** Why staging could not be told the run ended (REST: the lease stays until it lapses); null when it was. */
+  notGivenUp: string | null;
+}
+
+export const HOLD_GIVEN_UP: HoldEnded = { putBack: [], notGivenUp: null };
 
 /**
  * A table's rows a REST re-sync cleared to write production's version
@@ -105,6 +114,21 @@ export function stoppedOnThisMachine(holder: LeaseHolder): boolean {
     // EPERM: a process of another user's is there.
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/**
+ * What ending a hold did, for the person at the terminal (with describePutBack's lines); null: nothing to say.
+ * A lease not given up keeps the next run waiting until it lapses, and the rows it cleared stay kept for that run.
+ */
+export function describeHoldEnded(ended: HoldEnded, whose: string): string | null {
+  const lines = [
+    describePutBack(ended.putBack, whose),
+    ended.notGivenUp
+      ? `Staging could not be told this run ended (${ended.notGivenUp}): its hold lapses within ${LEASE_SECONDS} s, and a run started ` +
+        'before then waits for it; any rows this run cleared to write afresh are kept in staging, and that run puts them back first.'
+      : null,
+  ].filter(Boolean);
+  return lines.length ? lines.join('\n') : null;
 }
 
 /** What a run says of a lease whose process it knows gone (stoppedOnThisMachine). */

@@ -12,10 +12,12 @@ import { privateTable } from './private-table.ts';
 import {
   ALIVE_WITHIN_SECONDS,
   describePutBack,
+  HOLD_GIVEN_UP,
   otherRunIsWriting,
   stoppedHere,
   stoppedOnThisMachine,
   stoppedRun,
+  type HoldEnded,
   type LeaseHolder,
   type PutBack,
   type StagingHold,
@@ -49,9 +51,10 @@ export async function holdStagingOverPostgres(client: pg.ClientBase, say: (line:
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   // A direct run clears nothing outside its one transaction: nothing of its own to put back.
-  const release = async (): Promise<PutBack[]> => {
+  const release = async (): Promise<HoldEnded> => {
+    // A lock not unlocked ends with its connection, which the run closes next.
     await client.query('SELECT pg_catalog.pg_advisory_unlock(1937076321, 2)').catch(() => undefined);
-    return [];
+    return HOLD_GIVEN_UP;
   };
   try {
     // A REST run may have taken its lease while this one waited: from now on its writes are refused, so it is told here.

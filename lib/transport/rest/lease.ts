@@ -10,14 +10,16 @@ import { DatabaseError } from '../../errors.ts';
 import { onInterrupt } from '../../interrupt.ts';
 import {
   ALIVE_WITHIN_SECONDS,
+  describeHoldEnded,
   describePutBack,
+  HOLD_GIVEN_UP,
   LEASE_SECONDS,
   otherRunIsWriting,
   RENEW_EVERY_SECONDS,
   stoppedHere,
   stoppedOnThisMachine,
   stoppedRun,
-  type PutBack,
+  type HoldEnded,
   type StagingHold,
 } from '../staging-hold.ts';
 import { ANSWERS } from './answers.ts';
@@ -45,7 +47,7 @@ export async function holdStagingOverRest(client: SupabaseClient, run: string, a
         say(
           "Staging's supasync functions are older than version 22: they keep no lease, so another run writing staging at the same time would not be kept out. Update them with install-rpcs --staging.",
         );
-        return { release: async () => [] };
+        return { release: async () => HOLD_GIVEN_UP };
       }
       if (error instanceof RpcFailure && error.code === 'SUPA1') throw new DatabaseError(`${error.message}. ${error.hint ?? ''}`.trim(), 1, { cause: error });
       const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
@@ -77,24 +79,28 @@ function keepRenewing(client: SupabaseClient, run: string): StagingHold {
   }, RENEW_EVERY_SECONDS * 1000);
   renewing.unref();
   let released = false;
-  const release = async (finished = false): Promise<PutBack[]> => {
-    if (released) return [];
+  const release = async (finished = false): Promise<HoldEnded> => {
+    if (released) return HOLD_GIVEN_UP;
     released = true;
     clearInterval(renewing);
     stopOnInterrupt();
-    // Functions of version 22 answer nothing (nothing was kept to put back), and take no `finished` (PostgREST finds no such function).
-    const answer = await callRpc(client, 'supasync_release_lease', finished ? { run, finished } : { run }, { retries: 2 }).catch((error: unknown) =>
-      finished && error instanceof RpcFailure && error.code === 'PGRST202'
-        ? callRpc(client, 'supasync_release_lease', { run }, { retries: 2 }).catch(() => null)
-        : null,
-    );
-    const putBack = ANSWERS.putBack.safeParse(answer);
-    return putBack.success ? putBack.data : [];
+    const releasing = (args: Record<string, unknown>) => callRpc(client, 'supasync_release_lease', args, { retries: 2 });
+    try {
+      // Functions of version 22 answer nothing (nothing was kept to put back), and take no `finished` (PostgREST finds no such function).
+      const answer = await releasing(finished ? { run, finished } : { run }).catch((error: unknown) => {
+        if (finished && error instanceof RpcFailure && error.code === 'PGRST202') return releasing({ run });
+        throw error;
+      });
+      const putBack = ANSWERS.putBack.safeParse(answer);
+      return { putBack: putBack.success ? putBack.data : [], notGivenUp: null };
+    } catch (error) {
+      return { putBack: [], notGivenUp: (error as Error).message.split('\n')[0] ?? 'no answer' };
+    }
   };
   // Stopped with Ctrl-C: the next run may begin at once (it waits for this run's batch still in flight, settle-writes.ts);
   // ending the lease puts back what the run cleared and had not written again.
   const stopOnInterrupt = onInterrupt(async () => {
-    return describePutBack(await release(), 'this run had') ?? undefined;
+    return describeHoldEnded(await release(), 'this run had') ?? undefined;
   });
   return { release };
 }
