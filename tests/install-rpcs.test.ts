@@ -68,6 +68,28 @@ describe('scripts/install-rpcs.ts', () => {
     }
   });
 
+  it('names the migration that installs a function missing from a project whose version says it is complete', async () => {
+    const env = envFor(production, bare);
+    // One file applied in part (or of another version): the version, read from another file, does not show it.
+    await query(bare.adminUrl, `DROP FUNCTION public.supasync_count_rows(text, text); NOTIFY pgrst, 'reload schema'`);
+    const staging = await openDatabase({ side: 'staging', url: bare.apiUrl, serviceRoleKey: bare.serviceRoleKey }, 'rest');
+    try {
+      expect(await staging.functionsVersion?.()).toBe(functionsVersion());
+      let failure = '';
+      for (let attempt = 0; attempt < 20 && !failure.includes('PGRST202'); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        failure = await staging.countRows({ schema: 'public', name: 'hotels' }).then(String, (error: Error) => error.message);
+      }
+      expect(failure).toContain(
+        'cause: the project lacks supasync_count_rows(), which supabase/migrations/20261202120000_supasync_read.sql installs (not applied there, applied in part',
+      );
+      expect(failure).toContain('install-rpcs.ts --production or --staging');
+    } finally {
+      await staging.close();
+      expect((await runScript('install-rpcs.ts', ['--staging', '--yes'], { env })).code).toBe(0);
+    }
+  });
+
   it('says it reinstalls or upgrades, and refuses to put older functions over newer ones', async () => {
     const env = envFor(production, bare);
     const again = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });

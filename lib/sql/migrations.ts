@@ -22,6 +22,14 @@ export function migrationFiles(): string[] {
 
 /** Read once per process: a run asks for several bodies, some many times. */
 let migrationTexts: string[] | undefined;
+const texts = () => (migrationTexts ??= migrationFiles().map((file) => readFileSync(join(migrationsDir(), file), 'utf8')));
+
+/** The migration file that creates function `public.<name>`, or null when none of ours does. */
+export function migrationDefining(name: string): string | null {
+  const creates = new RegExp(`CREATE (?:OR REPLACE )?FUNCTION public\\.${name}\\(`);
+  const index = texts().findIndex((sql) => creates.test(sql));
+  return index < 0 ? null : (migrationFiles()[index] ?? null);
+}
 const bodies = new Map<string, string>();
 
 /**
@@ -31,8 +39,7 @@ const bodies = new Map<string, string>();
 export function functionBody(tag: string): string {
   const known = bodies.get(tag);
   if (known !== undefined) return known;
-  migrationTexts ??= migrationFiles().map((file) => readFileSync(join(migrationsDir(), file), 'utf8'));
-  for (const sql of migrationTexts) {
+  for (const sql of texts()) {
     const body = new RegExp(`\\bAS \\$${tag}\\$([\\s\\S]*?)\\$${tag}\\$`).exec(sql)?.[1];
     if (body) {
       bodies.set(tag, body);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { isRequestTimeout, SLOW_LINK_BYTES_PER_SECOND } from '../../connect/request-deadline.ts';
 import { describeUnreachable } from '../../errors.ts';
 import { commandLine } from '../../invocation.ts';
+import { migrationDefining } from '../../sql/migrations.ts';
 
 export type FailureKind = 'transient' | 'too-large' | 'data' | 'fatal';
 
@@ -137,6 +138,15 @@ export function describeFailure(failure: RpcFailure, url = 'the project'): strin
 function knownCause(failure: RpcFailure): string {
   if (failure.code === '42883' && failure.message.includes('supasync_private.')) {
     return `  cause: the project's supasync functions are incomplete (supasync_private dropped, or a migration half applied): install them again, ${commandLine('install-rpcs')} --production or --staging`;
+  }
+  const missing = failure.code === 'PGRST202' ? /function (?:public\.)?(supasync_\w+)\(/.exec(failure.message)?.[1] : undefined;
+  if (missing) {
+    // Read by version where it matters (functionsVersion); this one is missing whatever supasync_version() says: a file not applied, or applied in part.
+    const file = migrationDefining(missing);
+    return (
+      `  cause: the project lacks ${missing}(), ${file ? `which supabase/migrations/${file} installs` : "one of supasync's functions"} ` +
+      `(not applied there, applied in part, or of another version than the other files): install them again, ${commandLine('install-rpcs')} --production or --staging`
+    );
   }
   if (failure.code === 'PGRST002') {
     // PostgREST's own words end "Retrying.": it retries its schema cache, supasync has stopped retrying the request.
