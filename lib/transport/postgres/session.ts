@@ -22,6 +22,7 @@ import {
 } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { copyRows } from './copy.ts';
+import { emptyInProduction } from './empty-tables.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { refuseUnwritableTables } from './write-privileges.ts';
@@ -135,6 +136,8 @@ class PostgresSession implements SyncSession {
   private postponedIndexes: SecondaryIndex[] = [];
   /** The replaced tables' secondary indexes, dropped in prepare() and built again after each table's rows. */
   private droppedIndexes = new Map<string, SecondaryIndex[]>();
+  /** Replaced tables production has no row of in the run's snapshot: emptied, nothing to copy (empty-tables.ts). */
+  private emptyInProduction = new Set<string>();
   /** Tables emptied by a DELETE whose foreign-key checks wait for the end of the load: no index may be built on them before. */
   private readonly checksPending = new Set<string>();
 
@@ -171,9 +174,10 @@ class PostgresSession implements SyncSession {
     if (emptied.length) {
       // Indexes first: a table whose DELETE left foreign-key checks pending may not have an index dropped until they ran.
       const replaced = tables.filter((table) => table.mode === 'replace');
+      this.emptyInProduction = await emptyInProduction(this.production, replaced);
       this.droppedIndexes = await dropSecondaryIndexes(
         this.staging,
-        replaced.map((t) => t.table),
+        replaced.filter((table) => !this.emptyInProduction.has(qualifiedName(table.table))).map((table) => table.table),
       );
       await this.empty(emptied);
     }
@@ -214,6 +218,7 @@ class PostgresSession implements SyncSession {
   }
 
   private async copyTableRows(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
+    if (table.mode === 'replace' && this.emptyInProduction.has(qualifiedName(table.table))) return { rows: 0, changed: 0, rejected: [] };
     if (table.mode === 'replace') {
       const dropped = this.droppedIndexes.get(qualifiedName(table.table)) ?? [];
       const rows = await copyRows({ production: this.production, staging: this.staging, table, into: quoteTable(table.table), onRows, mask: this.mask(table) });

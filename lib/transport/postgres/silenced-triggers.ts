@@ -9,19 +9,22 @@
 import type pg from 'pg';
 import type { TableRef } from '../../catalog/types.ts';
 import { quoteTable } from '../../sql/ident.ts';
-import { runShared } from '../../sql/shared.ts';
+import { runShared, runSharedEach } from '../../sql/shared.ts';
 
 /** One trigger or rule, as user_triggers lists it: kind, mode, relation and name ('TA:16384:audit'). */
 export type SilencedTrigger = string;
 
 export async function silenceTriggers(staging: pg.ClientBase, tables: TableRef[], replica: boolean): Promise<SilencedTrigger[]> {
   const silenced: SilencedTrigger[] = [];
-  for (const table of tables) {
-    const entries = await runShared<string[]>(staging, 'user_triggers', [quoteTable(table), replica]);
-    for (const entry of entries) {
-      await staging.query(await runShared<string>(staging, 'trigger_switch_query', [entry, false]));
-      silenced.push(entry);
-    }
+  const listed = await runSharedEach<string[]>(
+    staging,
+    'user_triggers',
+    tables.map((table) => [quoteTable(table), replica]),
+  );
+  // A partition's triggers are listed with its parent's too: each switched once.
+  for (const entry of new Set(listed.flat())) {
+    await staging.query(await runShared<string>(staging, 'trigger_switch_query', [entry, false]));
+    silenced.push(entry);
   }
   return silenced;
 }
