@@ -31,6 +31,7 @@ const UNIT_HOTEL: ForeignKeyLink = {
   parentRelation: HOTELS,
   parentColumns: ['id'],
   validated: true,
+  heldInProduction: true,
   rewritesChildOnUpdate: false,
   rewritesChildOnDelete: false,
 };

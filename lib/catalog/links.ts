@@ -19,6 +19,11 @@ export interface ForeignKeyLink {
   parentColumns: string[];
   /** False for a key added NOT VALID: staging's rows from before it, and production's copied as they are, may name no parent. */
   validated: boolean;
+  /**
+   * Production holds its rows to the same key, validated: from the same columns to the same parent columns. A key
+   * staging alone has (a migration ahead) lets production's rows name parents that are nowhere, whole tables copied.
+   */
+  heldInProduction: boolean;
   /** ON UPDATE CASCADE, SET NULL or SET DEFAULT: writing a parent's key anew (other bytes, an equal value) rewrites this child's rows. */
   rewritesChildOnUpdate: boolean;
   /** ON DELETE CASCADE, SET NULL or SET DEFAULT: deleting a parent deletes or rewrites this child's rows. */
@@ -34,8 +39,13 @@ export function describeLink(link: ForeignKeyLink): string {
  * to itself among them: a table copied whole holds its own parents (the plan
  * checks none of those), one copied in part (a `where`, --with-parents) may not.
  */
-export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKeyLink[] {
+export function linksTouching(staging: Catalog, selected: TableRef[], production: Catalog): ForeignKeyLink[] {
   const names = new Set(selected.map(qualifiedName));
+  const heldInProduction = new Set(
+    production.tables.flatMap((table) =>
+      table.foreignKeys.filter(isValidated).map((fk) => keySignature({ schema: table.schema, name: table.name }, fk.columns, fk, fk.referencedColumns)),
+    ),
+  );
   return staging.tables.flatMap((table) =>
     table.foreignKeys
       .map((fk) => ({
@@ -47,11 +57,17 @@ export function linksTouching(staging: Catalog, selected: TableRef[]): ForeignKe
         parentRelation: fk.referencedPartition ?? { schema: fk.referencedSchema, name: fk.referencedTable },
         parentColumns: fk.referencedColumns,
         validated: isValidated(fk),
+        heldInProduction: heldInProduction.has(keySignature({ schema: table.schema, name: table.name }, fk.columns, fk, fk.referencedColumns)),
         rewritesChildOnUpdate: / ON UPDATE (CASCADE|SET NULL|SET DEFAULT)\b/.test(fk.definition),
         rewritesChildOnDelete: / ON DELETE (CASCADE|SET NULL|SET DEFAULT)\b/.test(fk.definition),
       }))
       .filter((link) => names.has(qualifiedName(link.child)) || names.has(qualifiedName(link.parent))),
   );
+}
+
+/** A foreign key as both sides can compare it: child and its columns, parent and its columns. */
+function keySignature(child: TableRef, columns: string[], parent: { referencedSchema: string; referencedTable: string }, parentColumns: string[]): string {
+  return JSON.stringify([qualifiedName(child), columns, parent.referencedSchema, parent.referencedTable, parentColumns]);
 }
 
 /**

@@ -10,17 +10,29 @@ import { describeOrphans, ORPHAN_WAYS_OUT } from './orphans.ts';
 
 /** `oneSnapshot`: production was read in one snapshot (the direct path), so it cannot have moved between two tables' reads. */
 export function orphansLeft(tables: TablePlan[], orphans: FoundOrphans[], oneSnapshot: boolean): DatabaseError {
-  const moving = !oneSnapshot && orphans.every(({ link }) => copiedWhole(tables, link.child) && copiedWhole(tables, link.parent));
+  const stagingOnly = orphans.filter(({ link }) => !link.heldInProduction);
+  const moving = !oneSnapshot && !stagingOnly.length && orphans.every(({ link }) => copiedWhole(tables, link.child) && copiedWhole(tables, link.parent));
   return new DatabaseError(
     [
       'The copied rows leave rows of staging pointing nowhere:',
       ...describeOrphans(orphans),
+      ...keysStagingAlone(stagingOnly),
       ...incrementalChildren(tables, orphans),
       ...(moving ? PRODUCTION_MOVED : ORPHAN_WAYS_OUT),
     ].join('\n'),
     1,
     { sameOnRerun: !moving },
   );
+}
+
+/** Orphans along keys production does not hold its rows to: its rows are as they are there, the key staging's alone. */
+function keysStagingAlone(orphans: FoundOrphans[]): string[] {
+  if (!orphans.length) return [];
+  const names = [...new Set(orphans.map(({ link }) => `${link.name} (${qualifiedName(link.child)})`))].join(', ');
+  return [
+    `Staging has ${names}, which production lacks or has NOT VALID: production's own rows name parents it does not have, ` +
+      'and no run converges. Fix those rows in production and add the key there too (the migration staging has ahead), or leave the key off staging.',
+  ];
 }
 
 /** Orphans in a child an incremental run read in part: what it could not see, and the mode that sees it. */

@@ -4,6 +4,7 @@
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, SupasyncError, UsageError } from '../errors.ts';
 import { countOf } from '../counts.ts';
+import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { FoundOrphans } from '../plan/links.ts';
@@ -359,6 +360,8 @@ export async function checkBeforeWriting(
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
+    const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.plan.stagingLinks, chosen.tables);
+    if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
     const emptied = emptiedAlongside(run.plan);
     const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, run.masker);
     if (orphaned.length) {

@@ -29,7 +29,8 @@ export function writtenTables(tables: TablePlan[]): Map<string, WrittenTable> {
  * rows are in. Not checked: a parent upserted under children the run leaves
  * alone (an upsert deletes nothing), and both ends from one snapshot of
  * production with the parent copied whole and either replaced or mirrored
- * along with its children or upserted (staging's parents all stay). `emptied`: tables emptied with the
+ * along with its children or upserted (staging's parents all stay), where production holds its rows to the
+ * same key (a key staging alone has is checked wherever the run writes its child). `emptied`: tables emptied with the
  * run's (sign-in state), which hold no rows to orphan.
  */
 export function linksToCheck(
@@ -41,6 +42,8 @@ export function linksToCheck(
   return links.filter((link) => {
     const [child, parent] = [written.get(qualifiedName(link.child)), written.get(qualifiedName(link.parent))];
     if ((!child && !parent) || emptied.has(qualifiedName(link.child))) return false;
+    // Production's rows are held to no such key there: whatever is copied whole may name parents that are nowhere.
+    if (!link.heldInProduction && child) return true;
     // An upsert (or insert-missing) deletes no row: the staging rows it leaves alone keep their parents.
     if (parent && keepsStagingRows(parent.mode) && !child) return false;
     // A replaced or mirrored child holds production's rows alone, whose parents a whole parent has. An incremental

@@ -94,7 +94,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         .filter((fk) => !selectedNames.has(qualifiedName(parentOf(fk))))
         .map((foreignKey) => ({ table: ref(table), foreignKey, parent: parentOf(foreignKey) })),
     ),
-    stagingLinks: linksTouching(staging, selected),
+    stagingLinks: linksTouching(staging, selected, production),
     sequences: planSequences(production, staging, selection, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
