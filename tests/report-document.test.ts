@@ -86,6 +86,7 @@ const NO_TABLES: SyncPlan = {
   externalParents: [],
   stagingLinks: [],
   sequences: [],
+  sequenceFloors: [],
   stagingOnlyTables: [],
   leftOut: [],
   projectState: [],

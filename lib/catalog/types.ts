@@ -113,6 +113,16 @@ export interface SequenceDefinition {
   cycle: boolean;
 }
 
+/**
+ * A staging sequence that a copied table's column draws from where
+ * production's column does not (staging's migrations ahead: a serial or
+ * identity production lacks, another sequence's name): set once the rows are
+ * in past the column's largest value, never backwards.
+ */
+export interface SequenceFloor extends TableRef {
+  beyondColumn: { schema: string; table: string; column: string };
+}
+
 /** Where a sequence stands: what setval() takes to put it there. */
 export interface SequenceState extends TableRef {
   /** As text: a bigint passes 2^53. */

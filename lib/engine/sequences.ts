@@ -4,7 +4,8 @@
 // does not have (an upsert, or tables the run does not copy drawing from the
 // same sequence): there staging's sequence never moves backwards, so it
 // cannot hand out a number its own rows already hold.
-import { qualifiedName, type SequenceState } from '../catalog/types.ts';
+import { qualifiedName, type SequenceFloor, type SequenceState } from '../catalog/types.ts';
+import { commandLine } from '../invocation.ts';
 import { DatabaseError } from '../errors.ts';
 import { isFurther } from '../plan/sequences.ts';
 import type { TablePlan } from '../plan/types.ts';
@@ -58,4 +59,32 @@ export async function sequencesToSet(
     toSet.push(plan.create && !current ? { ...wanted, create: plan.create } : wanted);
   }
   return toSet;
+}
+
+/** Staging's functions set floors (SequenceFloor) from this version. */
+const FLOORS_SINCE = 24;
+
+/**
+ * The floors of the tables this run writes. Over REST, staging's functions
+ * older than version 24 pass over them: said before writing, with what to run.
+ */
+export async function floorsToSet(staging: Database, floors: SequenceFloor[], tables: TablePlan[], warn: (line: string) => void): Promise<SequenceFloor[]> {
+  const written = new Set(tables.map((table) => qualifiedName(table.table)));
+  const wanted = floors.filter((floor) => written.has(qualifiedName({ schema: floor.beyondColumn.schema, name: floor.beyondColumn.table })));
+  if (!wanted.length || !staging.functionsVersion || (await staging.functionsVersion().catch(() => FLOORS_SINCE)) >= FLOORS_SINCE) return wanted;
+  warn(
+    `${wanted.map(describeFloor).join(', ')}: staging's column draws from a sequence production's does not, which staging's supasync functions ` +
+      `older than version ${FLOORS_SINCE} leave behind the copied numbers. Update them (${commandLine('install-rpcs')} --staging), or set it after the run: ` +
+      wanted
+        .map(
+          (floor) =>
+            `SELECT setval('${qualifiedName(floor)}', max(${floor.beyondColumn.column})) FROM ${floor.beyondColumn.schema}.${floor.beyondColumn.table};`,
+        )
+        .join(' '),
+  );
+  return [];
+}
+
+export function describeFloor(floor: SequenceFloor): string {
+  return `${floor.beyondColumn.schema}.${floor.beyondColumn.table}.${floor.beyondColumn.column} (${qualifiedName(floor)})`;
 }

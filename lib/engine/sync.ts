@@ -17,7 +17,7 @@ import { describeMissingParents, findMissingParents } from './parents.ts';
 import { writtenSince } from './transaction-watermark.ts';
 import { orphansAfterLoad } from './orphans-after-load.ts';
 import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace } from './orphans.ts';
-import { sequencesToSet } from './sequences.ts';
+import { floorsToSet, sequencesToSet } from './sequences.ts';
 import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
@@ -140,6 +140,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   });
   const emptied = emptiedAlongside(run.plan);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
+  const floors = await floorsToSet(run.staging, run.plan.sequenceFloors, tables, (line) => events.warning(line));
   const password = testPasswordWarning(tables);
   if (password) events.warning(password);
 
@@ -249,7 +250,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     if (orphans.length && !options.allowOrphans && !rejectedSome) throw orphansLeft(tables, orphans, run.production.oneSnapshot);
     const because = options.allowOrphans ? '--allow-orphans' : 'left by the rows staging rejected';
     for (const line of describeOrphans(orphans)) events.warning(`${because}: ${line.trim()}`);
-    views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results));
+    views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results), floors);
     for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
     // Every row the run cleared to write afresh is written again, or was put back at its table's end.
     const ended = describeHoldEnded(await hold.release(true), 'this run had');

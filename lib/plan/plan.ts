@@ -8,7 +8,7 @@ import type { SyncKey, SyncPlan, TablePlan } from './types.ts';
 import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching } from '../catalog/links.ts';
-import { planSequences } from './sequences.ts';
+import { planSequenceFloors, planSequences } from './sequences.ts';
 import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
@@ -96,6 +96,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     ),
     stagingLinks: linksTouching(staging, selected, production),
     sequences: planSequences(production, staging, selection, selected),
+    sequenceFloors: planSequenceFloors(production, staging, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
     leftOut: selection.tables?.length

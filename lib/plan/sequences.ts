@@ -5,7 +5,16 @@
 // it (serial, identity) or only calls nextval() on it in its default; and, in
 // a run over whole schemas, the sequences of those schemas no column uses
 // (counters that functions draw from).
-import { qualifiedName, type Catalog, type Sequence, type SequenceDefinition, type SequenceState, type TableRef } from '../catalog/types.ts';
+import {
+  findTable,
+  qualifiedName,
+  type Catalog,
+  type Sequence,
+  type SequenceDefinition,
+  type SequenceFloor,
+  type SequenceState,
+  type TableRef,
+} from '../catalog/types.ts';
 import type { Selection } from './select.ts';
 
 export interface SequencePlan {
@@ -37,6 +46,8 @@ export function planSequences(production: Catalog, staging: Catalog, selection: 
   const copiedNames = new Set(copied.map(qualifiedName));
   const schemaWide = !selection.tables?.length;
   const inStaging = new Set(staging.sequences.map(qualifiedName));
+  // Staging's sequence of the same name may be drawn from by other tables there (its migrations differ): it only moves forward.
+  const stagingUsers = new Map(staging.sequences.map((sequence) => [qualifiedName(sequence), tablesUsing(sequence)]));
   return production.sequences
     .filter((sequence) => {
       const users = tablesUsing(sequence);
@@ -47,13 +58,40 @@ export function planSequences(production: Catalog, staging: Catalog, selection: 
       return {
         sequence: { schema: sequence.schema, name: sequence.name },
         usedBy: users.filter((name) => copiedNames.has(name)),
-        alsoUsedOutside: users.some((name) => !copiedNames.has(name)),
+        alsoUsedOutside: [...users, ...(stagingUsers.get(qualifiedName(sequence)) ?? [])].some((name) => !copiedNames.has(name)),
         increment: sequence.increment,
         readable: sequence.readable,
         inStaging: inStaging.has(qualifiedName(sequence)),
         create: !inStaging.has(qualifiedName(sequence)) && !users.length ? (sequence.definition ?? null) : null,
       };
     });
+}
+
+/** Integer columns a sequence can number: a floor is set from their largest value. */
+const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
+
+/**
+ * The staging sequences copied tables' columns draw from where production's
+ * same column draws from no sequence of that name: production's plan leaves
+ * them where they were, behind the copied numbers (SequenceFloor).
+ */
+export function planSequenceFloors(production: Catalog, staging: Catalog, copied: TableRef[]): SequenceFloor[] {
+  const copiedNames = new Set(copied.map(qualifiedName));
+  const drawnInProduction = new Set(
+    production.sequences.flatMap((sequence) => sequence.usedBy.map((use) => JSON.stringify([use.schema, use.table, use.column, qualifiedName(sequence)]))),
+  );
+  return staging.sequences
+    .filter((sequence) => BigInt(sequence.increment) > 0n)
+    .flatMap((sequence) =>
+      sequence.usedBy
+        .filter((use) => copiedNames.has(qualifiedName({ schema: use.schema, name: use.table })))
+        .filter((use) => !drawnInProduction.has(JSON.stringify([use.schema, use.table, use.column, qualifiedName(sequence)])))
+        .filter((use) => {
+          const column = findTable(staging, { schema: use.schema, name: use.table })?.columns.find((candidate) => candidate.name === use.column);
+          return column !== undefined && column.typeSchema === 'pg_catalog' && INTEGER_TYPES.has(column.typeName);
+        })
+        .map((use) => ({ schema: sequence.schema, name: sequence.name, beyondColumn: { schema: use.schema, table: use.table, column: use.column } })),
+    );
 }
 
 function tablesUsing(sequence: Sequence): string[] {

@@ -2,7 +2,7 @@
 // (plan.ts works it out). The transports see only the part they need
 // (lib/transport/load.ts), which these extend.
 import type { ForeignKeyLink } from '../catalog/links.ts';
-import type { ForeignKey, Key, TableRef } from '../catalog/types.ts';
+import type { ForeignKey, Key, SequenceFloor, TableRef } from '../catalog/types.ts';
 import type { CycleLoad, LoadPlan, SelfReferenceLoad, TableLoad } from '../transport/load.ts';
 import type { Drift } from './drift.ts';
 import type { SyncMode } from './mode.ts';
@@ -99,6 +99,8 @@ export interface SyncPlan extends LoadPlan {
   stagingLinks: ForeignKeyLink[];
   /** The sequences the run sets in staging once the rows are in (sequences.ts). */
   sequences: SequencePlan[];
+  /** Staging's sequences that copied columns draw from there alone, set past those columns' largest values once the rows are in. */
+  sequenceFloors: SequenceFloor[];
   /** Tables in the selected schemas that only staging has. */
   stagingOnlyTables: TableRef[];
   /** Tables of the selected schemas a schema-wide run does not copy (Supabase's own), with why. */

@@ -1,6 +1,6 @@
 // What the engine asks of a transport while it writes staging. The direct
 // and REST paths both implement it; the engine never asks which it holds.
-import type { SequenceState, TableRef } from '../catalog/types.ts';
+import type { SequenceFloor, SequenceState, TableRef } from '../catalog/types.ts';
 import type { TableLoad } from './load.ts';
 import type { KeyRangeSet } from './reads.ts';
 import type { Watermark } from './watermarks.ts';
@@ -153,7 +153,7 @@ export interface SyncSession {
    * After every table: the sequences to these values, the materialized views
    * that read the tables in `written` refreshed, triggers back on, commit.
    */
-  finish(sequences: SequenceState[], written: TableRef[]): Promise<ViewRefresh[]>;
+  finish(sequences: SequenceState[], written: TableRef[], floors?: SequenceFloor[]): Promise<ViewRefresh[]>;
   /** Undo what can be undone. */
   abort(): Promise<void>;
 }

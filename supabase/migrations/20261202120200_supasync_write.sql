@@ -240,11 +240,33 @@ CROSS JOIN LATERAL (SELECT s -> 'create' AS d) AS created
 WHERE d IS NOT NULL AND pg_catalog.jsonb_typeof(d) = 'object'
 $create_sequences_query$;
 
+-- The statements that move each sequence of $1 carrying "beyondColumn" (a
+-- staging sequence a copied column draws from where production's does not,
+-- lib/plan/sequences.ts planSequenceFloors) past that column's largest value,
+-- never backwards: staging's next number is then one no row holds. The
+-- names are quoted here; nothing else of the caller's reaches the text.
+-- NULL: none. (Version 24; older functions' set_sequences passes over such
+-- entries: their lastValue is NULL, and setval() of NULL does nothing.)
+CREATE OR REPLACE FUNCTION supasync_private.sequence_floors_query(sequences jsonb)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $sequence_floors_query$
+SELECT pg_catalog.string_agg(pg_catalog.format(
+         'SELECT pg_catalog.setval(%1$L::pg_catalog.regclass, top.value) FROM (SELECT pg_catalog.max(%2$I)::bigint AS value FROM %3$I.%4$I) AS top, %5$I.%6$I AS now '
+         'WHERE top.value IS NOT NULL AND top.value >= CASE WHEN now.is_called THEN now.last_value + 1 ELSE now.last_value END;',
+         pg_catalog.format('%I.%I', s ->> 'schema', s ->> 'name'), b ->> 'column', b ->> 'schema', b ->> 'table', s ->> 'schema', s ->> 'name'),
+       E'\n' ORDER BY s ->> 'schema', s ->> 'name', b ->> 'table', b ->> 'column')
+FROM pg_catalog.jsonb_array_elements($1::jsonb) AS s
+CROSS JOIN LATERAL (SELECT s -> 'beyondColumn' AS b) AS floor
+WHERE b IS NOT NULL AND pg_catalog.jsonb_typeof(b) = 'object'
+$sequence_floors_query$;
+
 CREATE OR REPLACE FUNCTION public.supasync_set_sequences(sequences jsonb)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $sequences$
 DECLARE
   created text;
+  floors text;
+  set_count integer;
 BEGIN
   PERFORM supasync_private.assert_trusted_caller();
   PERFORM supasync_private.assert_sync_target();
@@ -252,13 +274,19 @@ BEGIN
   IF created IS NOT NULL THEN
     EXECUTE created;
   END IF;
-  RETURN supasync_private.set_sequences(sequences);
+  set_count := supasync_private.set_sequences(sequences);
+  floors := supasync_private.sequence_floors_query(sequences);
+  IF floors IS NOT NULL THEN
+    EXECUTE floors;
+  END IF;
+  RETURN set_count;
 END
 $sequences$;
 
 REVOKE ALL ON FUNCTION supasync_private.try_replica_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.set_sequences(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.create_sequences_query(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.sequence_floors_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_can_disable_checks() FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_truncate(jsonb) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.supasync_set_sequences(jsonb) FROM PUBLIC, anon, authenticated;

@@ -2,7 +2,7 @@
 // transaction, so a failure anywhere leaves staging exactly as it was.
 import { restoreTriggers, silenceTriggers, type SilencedTrigger } from './silenced-triggers.ts';
 import type pg from 'pg';
-import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
+import { qualifiedName, type SequenceFloor, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
@@ -296,7 +296,7 @@ class PostgresSession implements SyncSession {
     if (marks.length) await runShared(this.staging, 'set_watermarks', [JSON.stringify(marks)]);
   }
 
-  async finish(sequences: SequenceState[], written: TableRef[]): Promise<ViewRefresh[]> {
+  async finish(sequences: SequenceState[], written: TableRef[], floors: SequenceFloor[] = []): Promise<ViewRefresh[]> {
     await checkAndRestoreKeys(this.staging, this.deferredKeys);
     await createIndexes(this.staging, this.postponedIndexes);
     // Deferred constraints are checked now rather than at COMMIT: setval is
@@ -307,7 +307,7 @@ class PostgresSession implements SyncSession {
     // its first call on, and a COMMIT whose answer is lost may have landed:
     // a run stopped from now on keeps its backup and says so.
     this.stagingMayHaveChanged = true;
-    await setSequencesPostgres(this.staging, sequences).catch((error: unknown) => {
+    await setSequencesPostgres(this.staging, sequences, floors).catch((error: unknown) => {
       throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
     });
     await restoreTriggers(this.staging, this.silencedTriggers);

@@ -5,7 +5,7 @@
 // are complete.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
-import { qualifiedName, type SequenceState, type TableRef } from '../../catalog/types.ts';
+import { qualifiedName, type SequenceFloor, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { CONFLICT_CODES, DatabaseError, movedValueAdvice } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
@@ -359,10 +359,11 @@ class RestSession implements SyncSession {
     await callRpc(this.staging, 'supasync_set_watermarks', { marks }, { onRetry: () => this.retries++ });
   }
 
-  async finish(sequences: SequenceState[], written: TableRef[]): Promise<ViewRefresh[]> {
+  async finish(sequences: SequenceState[], written: TableRef[], floors: SequenceFloor[] = []): Promise<ViewRefresh[]> {
     this.stagingMayHaveChanged = true;
-    if (sequences.length) {
-      await callRpc(this.staging, 'supasync_set_sequences', { sequences }).catch((error: unknown) => {
+    if (sequences.length || floors.length) {
+      // Functions older than 24 pass over the floors (the engine said so before writing).
+      await callRpc(this.staging, 'supasync_set_sequences', { sequences: [...sequences, ...floors] }).catch((error: unknown) => {
         throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
       });
     }
