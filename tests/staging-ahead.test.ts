@@ -8,7 +8,8 @@ import type { Project } from '../stack/index.ts';
 import { query, rowTexts, tableDigests } from './helpers/content.ts';
 import { projectPair } from './helpers/project-pair.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
-import { envFor } from './setup/stack.ts';
+import { silentChange } from '../lib/plan/lossy-types.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
 
 const SCHEMA = `CREATE SCHEMA ahead;
   CREATE TABLE ahead.parent (id int PRIMARY KEY, name text);
@@ -122,5 +123,93 @@ describe("a staging whose columns draw from sequences production's do not", () =
        SELECT (SELECT id FROM plain) AS plain, (SELECT id FROM identity) AS identity, (SELECT id FROM ticket) AS ticket`,
     );
     expect(inserted).toEqual([{ plain: 51, identity: 41, ticket: 31 }]);
+  });
+});
+
+describe('lossy type changes (plan/lossy-types.ts), held to what PostgreSQL does with a value', () => {
+  // Each pair: production's type, staging's, and a value production may hold.
+  const PAIRS: [string, string, string][] = [
+    ['numeric', 'numeric(10,2)', '1.12345'],
+    ['numeric(12,4)', 'numeric(12,2)', '1.1234'],
+    ['numeric(12,2)', 'numeric(14,4)', '1.12'],
+    ['numeric(10,2)', 'numeric', '1.12'],
+    ['numeric', 'integer', '1.5'],
+    ['double precision', 'bigint', '2.5'],
+    ['double precision', 'real', '0.1234567891'],
+    ['real', 'double precision', '0.5'],
+    ['integer', 'bigint', '7'],
+    ['timestamp with time zone', 'timestamp with time zone', '2024-01-01 10:00:00.123456+02'],
+    ['timestamp with time zone', 'timestamp(0) with time zone', '2024-01-01 10:00:00.5+00'],
+    ['timestamp(0) without time zone', 'timestamp without time zone', '2024-01-01 10:00:00'],
+    ['timestamp with time zone', 'timestamp without time zone', '2024-01-01 10:00:00+02'],
+    ['time without time zone', 'time(2) without time zone', '10:00:00.123'],
+    ['interval', 'interval(0)', '1.5 seconds'],
+    ['json', 'jsonb', '{"a": 1, "a": 2}'],
+    ['jsonb', 'json', '{"a": 1}'],
+    ['text', 'character varying(50)', 'short'],
+    ['numeric[]', 'numeric(4,1)[]', '{1.25}'],
+  ];
+  const { production } = sharedStack();
+
+  it.each(PAIRS)('%s -> %s: said lossy exactly where the value, written into it and read back, comes out otherwise', async (from, to, value) => {
+    const [row] = await query<{ before: string; after: string }>(
+      production.adminUrl,
+      `SELECT ($1::${from})::text AS before, ((($1::${from})::${to})::${from})::text AS after`,
+      [value],
+    );
+    const changed = row?.before !== row?.after;
+    expect(silentChange(from, to) !== null, `${row?.before} -> ${row?.after}`).toBe(changed);
+  });
+});
+
+// Drift that passed as equal: a generated column computed otherwise (never copied, left out of the checksums), a type
+// --allow-drift copied by rounding every value, and a key staging lacks, said as if production had none.
+const COMPUTED = `CREATE SCHEMA computed;
+  CREATE TABLE computed.item (id int PRIMARY KEY, qty int, price numeric, at timestamptz, doc json);
+  CREATE TABLE computed.tag (id int PRIMARY KEY, name text);`;
+
+describe('drift that used to pass unseen or be misnamed', () => {
+  let production: Project;
+  let staging: Project;
+  projectPair('computed', COMPUTED, async (pair) => {
+    ({ production, staging } = pair);
+    await query(
+      production.adminUrl,
+      `SET ROLE postgres; ALTER TABLE computed.item ADD COLUMN total int GENERATED ALWAYS AS (qty * 2) STORED;
+       INSERT INTO computed.item VALUES (1, 3, 1.12345, '2024-01-01 10:00:00.5+00', '{"a": 1, "a": 2}'); INSERT INTO computed.tag VALUES (1, 'one');`,
+    );
+    await query(
+      staging.adminUrl,
+      `SET ROLE postgres; ALTER TABLE computed.item ADD COLUMN total int GENERATED ALWAYS AS (qty * 3) STORED;
+       ALTER TABLE computed.item ALTER price TYPE numeric(10,2), ALTER at TYPE timestamptz(0), ALTER doc TYPE jsonb;
+       ALTER TABLE computed.tag DROP CONSTRAINT tag_pkey;`,
+    );
+  });
+
+  it.each(['postgres', 'rest'] as const)('refuses them before writing, each named, --allow-drift included (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const before = await tableDigests(staging.adminUrl, ['computed']);
+    const drift = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'computed.item'], { env, cwd });
+    expect(drift.code, drift.stdout + drift.stderr).toBe(1);
+    expect(drift.stderr).toContain(
+      "computed.item: Generated from other expressions: total ((qty * 2) -> (qty * 3)). Staging computes its own values, which differ from production's",
+    );
+
+    const allowed = await runScript('sync.ts', ['--via', via, '--yes', '--allow-drift', '--tables', 'computed.item'], { env, cwd });
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(1);
+    expect(allowed.stderr).toContain(
+      "Staging's types would change production's values without refusing them, so --allow-drift does not copy these columns; nothing was written:",
+    );
+    expect(allowed.stderr).toContain('computed.item.price (numeric -> numeric(10,2)): rounded to 2 decimals');
+    expect(allowed.stderr).toContain('computed.item.at (timestamp with time zone -> timestamp(0) with time zone): fractions of a second rounded to 0 digits');
+    expect(allowed.stderr).toContain('computed.item.doc (json -> jsonb): objects normalised');
+    expect(await tableDigests(staging.adminUrl, ['computed'])).toEqual(before);
+
+    const unkeyed = await runScript('sync.ts', ['--via', via, '--yes', '--mode', 'mirror', '--tables', 'computed.tag'], { env, cwd });
+    expect(unkeyed.code, unkeyed.stdout + unkeyed.stderr).toBe(2);
+    expect(unkeyed.stderr).toContain(
+      "Cannot mirror computed.tag (production's tag_pkey): staging has no primary key or unique index on that key's columns to match rows on. Apply production's key to staging",
+    );
   });
 });

@@ -5,7 +5,7 @@ import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, SupasyncError, UsageError } from '../errors.ts';
 import { countOf } from '../counts.ts';
 import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
-import { describeDrift } from '../plan/drift.ts';
+import { tablesToCopy } from './drift-refusals.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
@@ -18,13 +18,13 @@ import { writtenSince } from './transaction-watermark.ts';
 import { orphansAfterLoad } from './orphans-after-load.ts';
 import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace } from './orphans.ts';
 import { floorsToSet, sequencesToSet } from './sequences.ts';
-import { sequencesMissingInStaging, type SequencePlan } from '../plan/sequences.ts';
+import type { SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { describeHoldEnded, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
 import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
 import { unwrittenRowAdvice } from '../plan/mode.ts';
-import { comparesRanges, deletesMissing, SYNC_MODE_VERBS, SYNC_MODES_KEYED, type SyncMode } from '../plan/mode.ts';
+import { comparesRanges, deletesMissing, type SyncMode } from '../plan/mode.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
 import { orphansLeft } from './orphans-left.ts';
@@ -357,7 +357,7 @@ export async function checkBeforeWriting(
   run: PreparedRun,
   options: Pick<SyncOptions, 'allowDrift' | 'allowOrphans'>,
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
-  const chosen = tablesToCopy(run, options);
+  const chosen = tablesToCopy(run.plan, options);
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
@@ -466,68 +466,4 @@ function movedValueHint(error: unknown, session: SyncSession, running: TablePlan
   const keyed = running.filter((table) => table.mode !== 'replace').map((table) => qualifiedName(table.table));
   if (!keyed.length) return '';
   return `${movedValueAdvice(keyed)}\n`;
-}
-
-/**
- * Drift stops a run before it writes, unless the user chose to copy the
- * common columns; a table staging lacks can never be copied. Upserts need a
- * key on every table.
- */
-/**
- * With --allow-drift a copied row leaves staging's own columns to their
- * defaults: one NOT NULL without a default refuses every row, the upsert's
- * too (PostgreSQL checks the row proposed for insertion before ON CONFLICT).
- * Found before writing, where over REST the table would be emptied first.
- */
-function refuseRequiredExtraColumns(drifted: TablePlan[]): void {
-  const required = drifted.flatMap((table) =>
-    table.drift.flatMap((drift) =>
-      drift.kind === 'extra-columns' && drift.columns.some((column) => column.required)
-        ? [{ table: qualifiedName(table.table), columns: drift.columns.filter((column) => column.required).map((column) => column.name) }]
-        : [],
-    ),
-  );
-  if (!required.length) return;
-  throw new DatabaseError(
-    `Staging has columns production lacks that are NOT NULL without a default; every row copied would leave them NULL, and nothing was written:\n` +
-      required.map(({ table, columns }) => `  ${table}: ${columns.join(', ')}`).join('\n') +
-      '\nGive them a default in staging (ALTER TABLE ... ALTER COLUMN ... SET DEFAULT ...), apply that migration to production too, ' +
-      'or leave those tables out with --exclude.',
-  );
-}
-
-function tablesToCopy(run: PreparedRun, options: Pick<SyncOptions, 'allowDrift'>) {
-  const drifted = run.plan.tables.filter((table) => table.drift.length);
-  const sequencesMissing = sequencesMissingInStaging(run.plan.sequences);
-  if ((drifted.length || sequencesMissing.length) && !options.allowDrift) {
-    const lines = [
-      ...drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`)),
-      ...sequencesMissing.map((name) => `  ${name}: sequence missing in staging`),
-    ];
-    throw new DatabaseError(
-      `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
-        'Apply the migrations one side lacks (staging behind production, or production behind a staging a migration ahead), ' +
-        'leave these tables out with --exclude, or copy the common columns with --allow-drift' +
-        (sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
-        '.',
-    );
-  }
-  refuseRequiredExtraColumns(drifted);
-  const skipped = drifted
-    .filter((table) => table.drift.some((d) => d.kind === 'missing-table'))
-    .map((table) => ({ table: qualifiedName(table.table), reason: 'staging has no such table' }));
-  const tables = run.plan.tables.filter((table) => !skipped.some((s) => s.table === qualifiedName(table.table)));
-  for (const mode of SYNC_MODES_KEYED) {
-    const unkeyed = tables.filter((table) => table.mode === mode && !table.key).map((table) => qualifiedName(table.table));
-    if (unkeyed.length) {
-      throw new UsageError(
-        `Cannot ${SYNC_MODE_VERBS[mode]} ${unkeyed.join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +
-          'Replace them alone (`"mode": "replace"` for each under `tables` in supasync.config.json) or the whole run (--mode replace), ' +
-          'leave them out (--exclude), or give them a primary key.',
-      );
-    }
-  }
-  for (const name of sequencesMissing) skipped.push({ table: name, reason: 'staging has no such sequence' });
-  const sequences = run.plan.sequences.filter((plan) => plan.inStaging || plan.create);
-  return { tables, skipped, sequences };
 }

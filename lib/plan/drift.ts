@@ -10,6 +10,7 @@ export type Drift =
   | { kind: 'collation-changes'; columns: { name: string; production: string; staging: string }[] }
   | { kind: 'missing-partitions'; partitions: { name: string; bound: string }[] }
   | { kind: 'generated-differs'; columns: { name: string; generatedIn: 'production' | 'staging' }[] }
+  | { kind: 'generation-differs'; columns: { name: string; production: string; staging: string }[] }
   | { kind: 'type-definitions'; types: { name: string; columns: string[]; difference: string }[] };
 
 /** Each side's enums and composite types by name; null where that side's catalog does not list them (REST functions before 18). */
@@ -42,6 +43,7 @@ export function compareTables(production: Table, staging: Table | undefined, typ
   const changed: { name: string; production: string; staging: string }[] = [];
   const collated: { name: string; production: string; staging: string }[] = [];
   const generated: { name: string; generatedIn: 'production' | 'staging' }[] = [];
+  const computed: { name: string; production: string; staging: string }[] = [];
   for (const column of production.columns) {
     const other = stagingColumns.get(column.name);
     if (!other) continue;
@@ -52,6 +54,9 @@ export function compareTables(production: Table, staging: Table | undefined, typ
     }
     if (Boolean(other.generated) !== Boolean(column.generated)) {
       generated.push({ name: column.name, generatedIn: column.generated ? 'production' : 'staging' });
+    } else if (column.generated && other.generated && expression(column) !== expression(other)) {
+      // Never copied, and left out of the checksums: staging computing its own values would pass unseen.
+      computed.push({ name: column.name, production: expression(column), staging: expression(other) });
     }
   }
   if (changed.length) drift.push({ kind: 'type-changes', columns: changed });
@@ -59,6 +64,7 @@ export function compareTables(production: Table, staging: Table | undefined, typ
   const definitions = differingDefinitions(production, staging, types);
   if (definitions.length) drift.push({ kind: 'type-definitions', types: definitions });
   if (generated.length) drift.push({ kind: 'generated-differs', columns: generated });
+  if (computed.length) drift.push({ kind: 'generation-differs', columns: computed });
   const partitions = missingPartitions(production, staging);
   if (partitions.length) drift.push({ kind: 'missing-partitions', partitions });
   return drift;
@@ -124,6 +130,10 @@ function definitionDifference(production: UserType, staging: UserType): string |
   return ours && theirs && ours !== theirs ? `${ours} in production, ${theirs} in staging` : null;
 }
 
+function expression(column: Column): string {
+  return (column.generationExpression ?? '').replace(/\s+/g, ' ').trim();
+}
+
 /** A staging column the copy cannot leave empty. */
 function isRequired(column: Column): boolean {
   return !column.nullable && column.default === null && column.identity === null && column.generated === null;
@@ -153,6 +163,11 @@ export function describeDrift(drift: Drift): string {
       );
     case 'generated-differs':
       return `Generated on one side only: ${drift.columns.map((column) => `${column.name} (generated in ${column.generatedIn})`).join(', ')}`;
+    case 'generation-differs':
+      return (
+        `Generated from other expressions: ${drift.columns.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')}. ` +
+        "Staging computes its own values, which differ from production's"
+      );
     case 'type-definitions':
       return `Types defined otherwise: ${drift.types.map((type) => `${type.name} of ${type.columns.join(', ')} (${type.difference})`).join('; ')}`;
   }

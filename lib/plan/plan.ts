@@ -38,6 +38,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
       const stagingType = new Map(stagingTable?.columns.map((c) => [c.name, c.type]) ?? []);
       const options = optionsFor(selection, table);
       const key = chooseKey(table, stagingTable);
+      const keyStagingLacks = !key && stagingTable ? (chooseKey(table, undefined)?.name ?? null) : null;
       const changedColumn = changedColumnOf(table, copied, options, key !== null);
       return {
         table: ref(table),
@@ -45,6 +46,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         inherited: Boolean(table.inheritedBy?.length || stagingTable?.inheritedBy?.length),
         level: order.levels.get(name) ?? 0,
         key,
+        keyStagingLacks,
         columns: copied.map((c) => c.name),
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),

@@ -25,6 +25,8 @@ export interface TablePlan extends TableLoad {
   level: number;
   /** The conflict target for upserts and the order for paging; null: replace only. */
   key: SyncKey | null;
+  /** Production's key (its name) where staging has no unique index on its columns: why `key` is null though production has one. */
+  keyStagingLacks: string | null;
   /** Columns copied: present on both sides and generated on neither. */
   columns: string[];
   /** Left out of every copy: the database computes them. */

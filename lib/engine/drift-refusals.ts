@@ -1,0 +1,115 @@
+// What a run refuses of the schemas' differences before it writes: drift,
+// unless the user chose to copy the common columns (--allow-drift), and even
+// then what that copy would get wrong; a table staging lacks can never be
+// copied; a mode that matches rows needs a key on every table.
+import { qualifiedName } from '../catalog/types.ts';
+import { DatabaseError, UsageError } from '../errors.ts';
+import { describeDrift } from '../plan/drift.ts';
+import { silentChange } from '../plan/lossy-types.ts';
+import { SYNC_MODE_VERBS, SYNC_MODES_KEYED } from '../plan/mode.ts';
+import { sequencesMissingInStaging } from '../plan/sequences.ts';
+import type { SyncPlan, TablePlan } from '../plan/types.ts';
+
+export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
+  const drifted = plan.tables.filter((table) => table.drift.length);
+  const sequencesMissing = sequencesMissingInStaging(plan.sequences);
+  if ((drifted.length || sequencesMissing.length) && !options.allowDrift) {
+    const lines = [
+      ...drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`)),
+      ...sequencesMissing.map((name) => `  ${name}: sequence missing in staging`),
+    ];
+    throw new DatabaseError(
+      `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
+        'Apply the migrations one side lacks (staging behind production, or production behind a staging a migration ahead), ' +
+        'leave these tables out with --exclude, or copy the common columns with --allow-drift' +
+        (sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
+        '.',
+    );
+  }
+  refuseRequiredExtraColumns(drifted);
+  refuseSilentChanges(drifted);
+  const skipped = drifted
+    .filter((table) => table.drift.some((d) => d.kind === 'missing-table'))
+    .map((table) => ({ table: qualifiedName(table.table), reason: 'staging has no such table' }));
+  const tables = plan.tables.filter((table) => !skipped.some((s) => s.table === qualifiedName(table.table)));
+  refuseUnkeyed(tables);
+  for (const name of sequencesMissing) skipped.push({ table: name, reason: 'staging has no such sequence' });
+  const sequences = plan.sequences.filter((sequence) => sequence.inStaging || sequence.create);
+  return { tables, skipped, sequences };
+}
+
+/**
+ * With --allow-drift a copied row leaves staging's own columns to their
+ * defaults: one NOT NULL without a default refuses every row, the upsert's
+ * too (PostgreSQL checks the row proposed for insertion before ON CONFLICT).
+ * Found before writing, where over REST the table would be emptied first.
+ */
+function refuseRequiredExtraColumns(drifted: TablePlan[]): void {
+  const required = drifted.flatMap((table) =>
+    table.drift.flatMap((drift) =>
+      drift.kind === 'extra-columns' && drift.columns.some((column) => column.required)
+        ? [{ table: qualifiedName(table.table), columns: drift.columns.filter((column) => column.required).map((column) => column.name) }]
+        : [],
+    ),
+  );
+  if (!required.length) return;
+  throw new DatabaseError(
+    `Staging has columns production lacks that are NOT NULL without a default; every row copied would leave them NULL, and nothing was written:\n` +
+      required.map(({ table, columns }) => `  ${table}: ${columns.join(', ')}`).join('\n') +
+      '\nGive them a default in staging (ALTER TABLE ... ALTER COLUMN ... SET DEFAULT ...), apply that migration to production too, ' +
+      'or leave those tables out with --exclude.',
+  );
+}
+
+/**
+ * --allow-drift copies a column of another type where staging refuses, by
+ * key, a value that does not fit: never cut. A type that takes every value
+ * and changes it (lossy-types.ts) would be a copy unlike production that
+ * exits 0, re-synced forever by a mirror: refused before writing.
+ */
+function refuseSilentChanges(drifted: TablePlan[]): void {
+  const changes = drifted.flatMap((table) =>
+    table.drift.flatMap((drift) =>
+      drift.kind === 'type-changes'
+        ? drift.columns.flatMap((column) => {
+            const change = silentChange(column.production, column.staging);
+            return change ? [`  ${qualifiedName(table.table)}.${column.name} (${column.production} -> ${column.staging}): ${change}`] : [];
+          })
+        : [],
+    ),
+  );
+  if (!changes.length) return;
+  throw new DatabaseError(
+    "Staging's types would change production's values without refusing them, so --allow-drift does not copy these columns; nothing was written:\n" +
+      changes.join('\n') +
+      "\nGive staging's columns production's types (or production's the migration staging has), or leave those tables out with --exclude.",
+  );
+}
+
+/** Modes that match rows need a key: production's, with a unique index on its columns in staging. */
+function refuseUnkeyed(tables: TablePlan[]): void {
+  for (const mode of SYNC_MODES_KEYED) {
+    const unkeyed = tables.filter((table) => table.mode === mode && !table.key);
+    if (!unkeyed.length) continue;
+    const lacked = unkeyed.filter((table) => table.keyStagingLacks);
+    const none = unkeyed.filter((table) => !table.keyStagingLacks);
+    throw new UsageError(
+      [
+        ...(none.length
+          ? [
+              `Cannot ${SYNC_MODE_VERBS[mode]} ${none.map((table) => qualifiedName(table.table)).join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +
+                'Replace them alone (`"mode": "replace"` for each under `tables` in supasync.config.json) or the whole run (--mode replace), ' +
+                'leave them out (--exclude), or give them a primary key.',
+            ]
+          : []),
+        ...(lacked.length
+          ? [
+              `Cannot ${SYNC_MODE_VERBS[mode]} ${lacked.map((table) => `${qualifiedName(table.table)} (production's ${table.keyStagingLacks})`).join(', ')}: ` +
+                "staging has no primary key or unique index on that key's columns to match rows on. Apply production's key to staging " +
+                '(the migration it lacks), or replace them alone (`"mode": "replace"` under `tables` in supasync.config.json) or the whole run (--mode replace).',
+            ]
+          : []),
+      ].join('\n'),
+    );
+  }
+}
