@@ -213,3 +213,46 @@ describe('drift that used to pass unseen or be misnamed', () => {
     );
   });
 });
+
+// Constraints staging holds rows to and production does not: production's rows that break them were refused as
+// they were written (directly a rollback naming no row; over REST the others written and the run part done).
+const STRICTER = `CREATE SCHEMA stricter;
+  CREATE TABLE stricter.product (id int PRIMARY KEY, sku text, price numeric);`;
+
+describe('a staging stricter than production', () => {
+  let production: Project;
+  let staging: Project;
+  projectPair('stricter', STRICTER, async (pair) => {
+    ({ production, staging } = pair);
+    await query(production.adminUrl, `INSERT INTO stricter.product VALUES (1, 'a', 10), (2, NULL, 5), (3, 'c', -1), (4, 'd', NULL)`);
+    await query(
+      staging.adminUrl,
+      `SET ROLE postgres; ALTER TABLE stricter.product ADD CONSTRAINT price_positive CHECK (price > 0), ALTER sku SET NOT NULL;
+       INSERT INTO stricter.product VALUES (9, 'staging', 1)`,
+    );
+  });
+
+  it.each(['postgres', 'rest'] as const)("names production's rows that break its constraints before writing, dry runs too (via %s)", async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const before = await tableDigests(staging.adminUrl, ['stricter']);
+    for (const args of [['--dry-run'], ['--yes'], ['--yes', '--mode', 'mirror']]) {
+      const refused = await runScript('sync.ts', ['--via', via, ...args, '--schemas', 'stricter'], { env, cwd });
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+      expect(refused.stderr).toContain("Staging holds rows to constraints production lacks, which production's rows break; nothing was written:");
+      // A NULL price passes a CHECK: row 4 is not among them.
+      expect(refused.stderr).toContain("stricter.product: CHECK price_positive ((price > (0)::numeric)): 1 row of production's, e.g. (3)");
+      expect(refused.stderr).toContain("stricter.product: NOT NULL on sku: 1 row of production's, e.g. (2)");
+      expect(await tableDigests(staging.adminUrl, ['stricter'])).toEqual(before);
+    }
+    // Once production's rows hold to them, the run writes.
+    await query(production.adminUrl, `UPDATE stricter.product SET price = 1 WHERE id = 3; UPDATE stricter.product SET sku = 'b' WHERE id = 2`);
+    try {
+      const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'stricter'], { env, cwd });
+      expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+      expect(await rowTexts(staging.adminUrl, 'stricter.product')).toEqual(await rowTexts(production.adminUrl, 'stricter.product'));
+    } finally {
+      await query(production.adminUrl, `UPDATE stricter.product SET price = -1 WHERE id = 3; UPDATE stricter.product SET sku = NULL WHERE id = 2`);
+    }
+  });
+});

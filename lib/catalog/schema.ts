@@ -50,6 +50,8 @@ const table = z.object({
   rowEstimate: z.number(),
   columns: z.array(column),
   primaryKey: key.nullable(),
+  // Absent from functions before version 24.
+  checks: z.array(z.object({ name: z.string(), expression: z.string(), validated: z.boolean() })).optional(),
   uniqueKeys: z.array(key.extend({ nullsNotDistinct: z.boolean() })),
   /** Absent from functions before version 20. */
   uniqueColumns: z.array(z.string()).optional(),

@@ -161,6 +161,8 @@ export interface Table extends TableRef {
   rowEstimate: number;
   columns: Column[];
   primaryKey: Key | null;
+  /** CHECK constraints, each expression as pg_get_expr prints it; undefined from REST functions before version 24. */
+  checks?: { name: string; expression: string; validated: boolean }[];
   uniqueKeys: UniqueKey[];
   /** Every column a unique index reads, partial and expression indexes included (a predicate's columns too); absent from REST functions before version 20. */
   uniqueColumns?: string[];

@@ -117,7 +117,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         syncModules.then(([engine]) => engine),
       ]);
       const options = { allowDrift: Boolean(flags.allowDrift), allowOrphans: Boolean(flags.allowOrphans) };
-      const stop = await checkBeforeWriting(run, options)
+      const stop = await checkBeforeWriting(run, { ...options, warn: (line) => process.stderr.write(`warning: ${line}\n`) })
         .then(({ tables }) => checkStagingAccepts(run, tables))
         .then(
           () => null,

@@ -6,6 +6,7 @@ import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, Supasyn
 import { countOf } from '../counts.ts';
 import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
 import { tablesToCopy } from './drift-refusals.ts';
+import { refuseStricterStaging } from './stricter-staging.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
@@ -134,7 +135,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   // One run writes a staging at a time, from before it looks at staging's rows to its end: taking hold puts back,
   // first, the rows a REST run stopped outright had cleared (whose children the checks would find pointing nowhere).
   const hold = await run.staging.holdStaging(describeThisRun(`sync --mode ${run.plan.mode}`), (line) => events.warning(line));
-  const { tables, skipped, sequences } = await checkBeforeWriting(run, options).catch(async (error: unknown) => {
+  const { tables, skipped, sequences } = await checkBeforeWriting(run, { ...options, warn: (line) => events.warning(line) }).catch(async (error: unknown) => {
     await hold.release();
     throw error;
   });
@@ -355,9 +356,10 @@ function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]
  */
 export async function checkBeforeWriting(
   run: PreparedRun,
-  options: Pick<SyncOptions, 'allowDrift' | 'allowOrphans'>,
+  options: Pick<SyncOptions, 'allowDrift' | 'allowOrphans'> & { warn?: (line: string) => void },
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run.plan, options);
+  await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));

@@ -9,6 +9,7 @@ import { orderByDependencies } from './order.ts';
 import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching } from '../catalog/links.ts';
 import { planSequenceFloors, planSequences } from './sequences.ts';
+import { stricterInStaging } from './stricter.ts';
 import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
@@ -54,6 +55,11 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         binarySafe: sameMajorVersion && copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
+        stricterInStaging: stricterInStaging(
+          table,
+          stagingTable,
+          copied.map((c) => c.name),
+        ),
         mode: options.mode ?? mode,
         changedColumn,
         // xmin is no copied column: null.

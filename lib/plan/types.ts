@@ -7,6 +7,7 @@ import type { CycleLoad, LoadPlan, SelfReferenceLoad, TableLoad } from '../trans
 import type { Drift } from './drift.ts';
 import type { SyncMode } from './mode.ts';
 import type { SequencePlan } from './sequences.ts';
+import type { StricterRule } from './stricter.ts';
 import type { TableOptions } from './select.ts';
 import type { EmptiedTable, LeftOutTable } from './supabase.ts';
 
@@ -44,6 +45,8 @@ export interface TablePlan extends TableLoad {
   /** Why this table must be loaded with foreign-key checks off, if it must. */
   loadedTogether: 'cycle' | 'self-reference' | null;
   drift: Drift[];
+  /** Constraints staging holds the table's rows to and production does not: production's rows are asked about them before writing. */
+  stricterInStaging: StricterRule[];
   /** How the run writes this table: its own mode from supasync.config.json, else the run's. */
   mode: SyncMode;
   /** What --mode incremental follows: a timestamp column moved on every change (updated_at, or the config's changedColumn), else `xmin` (production's transaction ids) where the table has a key; null: none. */

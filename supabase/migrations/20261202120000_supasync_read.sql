@@ -250,6 +250,17 @@ SELECT pg_catalog.jsonb_build_object(
           FROM pg_catalog.pg_constraint con
           WHERE con.conrelid = r.oid AND con.contype = 'p'
         ),
+        -- The table's CHECK constraints (version 24): one staging has and
+        -- production lacks may refuse production's rows, asked of them before
+        -- anything is written (lib/engine/stricter-staging.ts).
+        'checks', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'name', con.conname,
+            'expression', pg_catalog.pg_get_expr(con.conbin, con.conrelid),
+            'validated', con.convalidated) ORDER BY con.conname), '[]'::jsonb)
+          FROM pg_catalog.pg_constraint con
+          WHERE con.conrelid = r.oid AND con.contype = 'c'
+        ),
         -- Unique indexes usable as an ON CONFLICT target: no expression, no
         -- predicate. Their key columns alone: `UNIQUE (email) INCLUDE (name)`
         -- is unique by email, its INCLUDE columns merely stored alongside

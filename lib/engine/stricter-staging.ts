@@ -1,0 +1,59 @@
+// Constraints staging holds rows to and production does not (its migrations
+// ahead): a CHECK production lacks, or NOT NULL where production's column
+// may be NULL. Production's rows that break one would be refused as they are
+// written: directly the run rolls back on the first, over REST every other
+// row is written and the run ends part done. So production is asked for them
+// by key, in the run's own query builders, before anything is written.
+import { qualifiedName } from '../catalog/types.ts';
+import { bothFilters } from '../catalog/partition-keys.ts';
+import { countOf } from '../counts.ts';
+import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
+import type { StricterRule } from '../plan/stricter.ts';
+import type { TablePlan } from '../plan/types.ts';
+import type { Database } from '../transport/database.ts';
+
+/** Rows of production a rule breaks: how many, and a few keys. */
+interface Broken {
+  table: TablePlan;
+  rule: StricterRule;
+  rows: number;
+  keys: string[];
+}
+
+/**
+ * Each rule asked of production's rows (under the table's `where`). A rule
+ * production cannot evaluate (a function only staging has) is said, not
+ * guessed at: the load then finds out.
+ */
+export async function refuseStricterStaging(production: Database, tables: TablePlan[], warn: (line: string) => void): Promise<void> {
+  const broken: Broken[] = [];
+  for (const [table, rule] of tables.flatMap((table) => table.stricterInStaging.map((rule) => [table, rule] as const))) {
+    const named = table.key?.columns ?? table.columns.slice(0, 3);
+    if (!named.length) continue;
+    try {
+      const found = await production.references(table.table, named, bothFilters(table.rowFilter, rule.breaking));
+      const keys = Object.keys(found).sort();
+      if (keys.length) broken.push({ table, rule, rows: keys.reduce((sum, key) => sum + (found[key] ?? 0), 0), keys: keys.slice(0, 5) });
+    } catch (error) {
+      if (error instanceof SupasyncError && !(error instanceof DatabaseError)) throw error;
+      warn(
+        `${qualifiedName(table.table)}: staging has ${rule.rule}, which production lacks, and production could not say whether its rows hold to it ` +
+          `(${describeError('asking', error).split('\n')[0]}): staging may refuse some of them as they are written.`,
+      );
+    }
+  }
+  if (!broken.length) return;
+  throw new DatabaseError(
+    [
+      `Staging holds rows to constraints production lacks, which production's rows break; nothing was written:`,
+      ...broken.map(
+        ({ table, rule, rows, keys }) =>
+          // A masked table's values are never printed: its keys may be what the mask hides.
+          `  ${qualifiedName(table.table)}: ${rule.rule}: ${countOf(rows, 'row')} of production's` +
+          (table.mask ? ' (masked: keys not shown)' : `, e.g. ${keys.join(' ')}${table.key ? '' : ` (by ${table.columns.slice(0, 3).join(', ')}: no key)`}`),
+      ),
+      'Fix those rows in production and add the constraint there too (the migration staging has ahead), relax it in staging ' +
+        '(a CHECK added NOT VALID holds only new rows), or leave the tables out with --exclude.',
+    ].join('\n'),
+  );
+}

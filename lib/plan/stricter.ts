@@ -1,0 +1,32 @@
+// Constraints staging holds a table's rows to and production does not (its
+// migrations ahead): a validated CHECK production lacks (or has NOT VALID),
+// or NOT NULL where production's column may be NULL. The engine asks
+// production for the rows that break them before writing
+// (engine/stricter-staging.ts).
+import type { Table } from '../catalog/types.ts';
+import { quoteIdent } from '../sql/ident.ts';
+
+export interface StricterRule {
+  /** As the person at the terminal reads it: `CHECK price_positive ((price > 0))`, `NOT NULL on email`. */
+  rule: string;
+  /** The rows that break it, as a condition over the table's own columns. */
+  breaking: string;
+}
+
+/** `copied`: the columns the run writes. Checks unknown on either side (REST functions before version 24) are not compared. */
+export function stricterInStaging(production: Table, staging: Table | undefined, copied: string[]): StricterRule[] {
+  if (!staging) return [];
+  const same = (expression: string) => expression.replace(/\s+/g, ' ').trim();
+  const held = new Set((production.checks ?? []).filter((check) => check.validated).map((check) => same(check.expression)));
+  const checks = production.checks
+    ? (staging.checks ?? [])
+        .filter((check) => check.validated && !held.has(same(check.expression)))
+        // A CHECK passes where its expression is NULL: only FALSE is refused.
+        .map((check) => ({ rule: `CHECK ${check.name} (${check.expression})`, breaking: `(${check.expression}) IS FALSE` }))
+    : [];
+  const nullable = new Set(production.columns.filter((column) => column.nullable).map((column) => column.name));
+  const notNull = staging.columns
+    .filter((column) => !column.nullable && !column.generated && nullable.has(column.name) && copied.includes(column.name))
+    .map((column) => ({ rule: `NOT NULL on ${column.name}`, breaking: `${quoteIdent(column.name)} IS NULL` }));
+  return [...checks, ...notNull];
+}
