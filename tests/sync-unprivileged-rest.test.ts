@@ -91,7 +91,7 @@ describe('a REST sync whose staging functions may not set session_replication_ro
       staging.adminUrl,
       `
       TRUNCATE public.chat_messages;
-      ALTER TABLE public.chat_messages ALTER COLUMN parent_message_id SET NOT NULL;`,
+      ALTER TABLE public.chat_messages ALTER COLUMN parent_message_id SET DEFAULT '00000000-0000-0000-0000-000000000000';`,
     );
     const result = await sync(['--tables', 'chat_messages']);
     expect(result.code).toBe(1);

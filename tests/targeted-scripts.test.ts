@@ -62,7 +62,12 @@ describe("the user's scripts", () => {
       production.adminUrl,
       'SELECT id, total_price::text AS total_price FROM public.guest_reservations r ORDER BY r.total_price DESC NULLS LAST, id LIMIT 1',
     )) as [{ id: string; total_price: string }];
-    await query(project.adminUrl, `ALTER TABLE public.guest_reservations ADD CONSTRAINT sane_price CHECK (total_price < ${total_price})`);
+    // A CHECK calling what production lacks: asked of production's rows before writing, it cannot be, and staging refuses the row.
+    await query(
+      project.adminUrl,
+      `CREATE FUNCTION public.below(value numeric, bound numeric) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT value < bound $$;
+       ALTER TABLE public.guest_reservations ADD CONSTRAINT sane_price CHECK (public.below(total_price, ${total_price}))`,
+    );
     const result = await runScript('fix-guest-reservations-sync.ts', ['--via', 'rest'], { env: envFor(production, project) });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`public.guest_reservations (id=${id})`);

@@ -392,11 +392,16 @@ export function defineSyncSuite(via: Via): void {
           staging.adminUrl,
           `
         INSERT INTO public.hotels (id, name, created_at) VALUES ('00000000-0000-0000-0000-00000000beef', 'stale staging row', now());
-        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (length(content) < 330);`,
+        CREATE FUNCTION public.fits_message(content text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT length(content) < 330 $$;
+        ALTER TABLE public.chat_messages ADD CONSTRAINT short_messages CHECK (public.fits_message(content));`,
         );
         const before = await tableDigests(staging.adminUrl);
         const result = await sync(staging, ['--yes']);
         expect(result.code).toBe(1);
+        // A CHECK staging alone has is asked of production's rows before writing; one calling what only staging has cannot be.
+        expect(result.stdout + result.stderr).toContain(
+          'public.chat_messages: staging has CHECK short_messages (public.fits_message(content)), which production lacks, and production could not say whether its rows hold to it',
+        );
         const tooLong = await query<{ id: string }>(production.adminUrl, 'SELECT id FROM public.chat_messages WHERE length(content) >= 330 ORDER BY id');
         expect(tooLong.length).toBeGreaterThan(0);
         if (via === 'postgres') {
