@@ -69,10 +69,18 @@ describe('a re-sync of a table staging has more columns of (--allow-drift)', () 
     const verify = (extra: string[]) => runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'ahead', ...extra], { env, cwd });
     const strict = await verify([]);
     expect(strict.code, strict.stdout + strict.stderr).toBe(1);
-    expect(strict.stdout).toContain("ahead.assets: the common columns are equal, but the two sides' columns differ");
-    expect((await verify(['--allow-drift'])).code).toBe(0);
+    expect(strict.stdout).toContain("ahead.assets: the common columns are equal, but the two sides' columns differ: Extra columns in staging: visibility.");
+    expect(strict.stdout).toContain('1 of 1 tables differ.');
+    const accepted = await verify(['--allow-drift']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain(
+      "Staging holds production's rows in the columns both sides have: 0 of 1 tables Perfect, 1 equal in their common columns (--allow-drift; how their columns differ is said above).",
+    );
     const verified = await runScript('sync.ts', [...args, '--verify'], { env, cwd });
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    // The run says, as it begins, what of the table it does not copy as production has it.
+    expect(verified.stdout + verified.stderr).toContain('ahead.assets: --allow-drift copies the columns both sides have: Extra columns in staging: visibility');
+    expect(verified.stdout).not.toContain('tables differ');
   });
 
   it.each(['postgres', 'rest'] as const)(

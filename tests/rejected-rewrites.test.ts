@@ -106,6 +106,28 @@ describe('a row a re-sync rewrites that staging refuses', () => {
       before = await startOver(sync);
     };
 
+    it('one refused by a check, not a unique value, is put back without the advice for a unique value', async () => {
+      await fresh();
+      // A check calling what production lacks: the check before writing cannot ask production about it.
+      await query(
+        staging.adminUrl,
+        `CREATE FUNCTION app.short(value text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT length(value) < 5 $$;
+         ALTER TABLE app.product ADD CONSTRAINT short_slug CHECK (app.short(slug))`,
+      );
+      try {
+        await query(production.adminUrl, `UPDATE app.product SET slug = 'much too long', updated_at = now() WHERE id = 3`);
+        const incremental = await sync('--mode', 'incremental');
+        expect(incremental.code).toBe(1);
+        const said = incremental.stdout + incremental.stderr;
+        expect(said).toContain('short_slug');
+        expect(said).toContain('put back the 1 row staging then refused');
+        expect(said).not.toContain('A unique value refused');
+        expect(await contents(staging.adminUrl)).toEqual(before);
+      } finally {
+        await query(staging.adminUrl, 'ALTER TABLE app.product DROP CONSTRAINT short_slug; DROP FUNCTION app.short(text)');
+      }
+    });
+
     it('one that cannot go back, a new row holding its slug now, is said with the backup that holds it', async () => {
       await fresh();
       // Product 1 takes product 2's slug, whose own change moves no stamp; a new product takes product 1's old one.

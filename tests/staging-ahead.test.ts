@@ -166,7 +166,8 @@ describe('lossy type changes (plan/lossy-types.ts), held to what PostgreSQL does
 // --allow-drift copied by rounding every value, and a key staging lacks, said as if production had none.
 const COMPUTED = `CREATE SCHEMA computed;
   CREATE TABLE computed.item (id int PRIMARY KEY, qty int, price numeric, at timestamptz, doc json);
-  CREATE TABLE computed.tag (id int PRIMARY KEY, name text);`;
+  CREATE TABLE computed.tag (id int PRIMARY KEY, name text);
+  CREATE TABLE computed.board (id int PRIMARY KEY);`;
 
 describe('drift that used to pass unseen or be misnamed', () => {
   let production: Project;
@@ -182,7 +183,8 @@ describe('drift that used to pass unseen or be misnamed', () => {
       staging.adminUrl,
       `SET ROLE postgres; ALTER TABLE computed.item ADD COLUMN total int GENERATED ALWAYS AS (qty * 3) STORED;
        ALTER TABLE computed.item ALTER price TYPE numeric(10,2), ALTER at TYPE timestamptz(0), ALTER doc TYPE jsonb;
-       ALTER TABLE computed.tag DROP CONSTRAINT tag_pkey;`,
+       ALTER TABLE computed.tag DROP CONSTRAINT tag_pkey;
+       DROP TABLE computed.board; CREATE VIEW computed.board AS SELECT 1 AS id;`,
     );
   });
 
@@ -205,6 +207,10 @@ describe('drift that used to pass unseen or be misnamed', () => {
     expect(allowed.stderr).toContain('computed.item.at (timestamp with time zone -> timestamp(0) with time zone): fractions of a second rounded to 0 digits');
     expect(allowed.stderr).toContain('computed.item.doc (json -> jsonb): objects normalised');
     expect(await tableDigests(staging.adminUrl, ['computed'])).toEqual(before);
+
+    const view = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'computed.board'], { env, cwd });
+    expect(view.code, view.stdout + view.stderr).toBe(1);
+    expect(view.stderr).toContain("computed.board: Staging's relation of this name is a view, not a table: replace it with the table there");
 
     const unkeyed = await runScript('sync.ts', ['--via', via, '--yes', '--mode', 'mirror', '--tables', 'computed.tag'], { env, cwd });
     expect(unkeyed.code, unkeyed.stdout + unkeyed.stderr).toBe(2);

@@ -231,7 +231,10 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         ),
       );
     } else {
-      const verifyReport = verdicts && report ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept })] : [];
+      const verifyReport =
+        verdicts && report
+          ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept, acceptsDrift: Boolean(flags.allowDrift) })]
+          : [];
       console.log(
         [renderSyncResult(result), ...(copiedFiles ? [copiedFiles.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'),
       );
@@ -239,7 +242,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     await recorder.ended({
       result,
       exitCode,
-      ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept } } : {}),
+      ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept, acceptsDrift: Boolean(flags.allowDrift) } } : {}),
       ...(copiedFiles ? { files: { copied: copiedFiles.results, ...(fileVerdicts ? { verdicts: fileVerdicts.verdicts } : {}) } } : {}),
     });
     return exitCode;

@@ -115,9 +115,13 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
             null,
             2,
           )
-        : [renderVerdicts({ tables: verdicts, sequences, orphans }), ...(files ? [files.output] : [])].join('\n\n'),
+        : [renderVerdicts({ tables: verdicts, sequences, orphans, acceptsDrift: Boolean(flags.allowDrift) }), ...(files ? [files.output] : [])].join('\n\n'),
     );
-    await recorder.ended({ verify: { tables: verdicts, sequences, orphans }, exitCode, ...(files ? { files: { verdicts: files.verdicts } } : {}) });
+    await recorder.ended({
+      verify: { tables: verdicts, sequences, orphans, acceptsDrift: Boolean(flags.allowDrift) },
+      exitCode,
+      ...(files ? { files: { verdicts: files.verdicts } } : {}),
+    });
     return exitCode;
   } catch (error) {
     await recorder.failed(error);

@@ -6,6 +6,7 @@ import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, Supasyn
 import { countOf } from '../counts.ts';
 import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
 import { tablesToCopy } from './drift-refusals.ts';
+import { describeDrift } from '../plan/drift.ts';
 import { refuseStricterStaging } from './stricter-staging.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { FoundOrphans } from '../plan/links.ts';
@@ -141,6 +142,11 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   });
   const emptied = emptiedAlongside(run.plan);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
+  // --allow-drift: what of each drifted table is not copied as production has it, said as the run begins, not only by a dry run.
+  for (const table of tables) {
+    const drift = table.drift.filter((d) => d.kind !== 'missing-table').map(describeDrift);
+    if (drift.length) events.warning(`${qualifiedName(table.table)}: --allow-drift copies the columns both sides have: ${drift.join('; ')}`);
+  }
   const floors = await floorsToSet(run.staging, run.plan.sequenceFloors, tables, (line) => events.warning(line));
   const password = testPasswordWarning(tables);
   if (password) events.warning(password);

@@ -3,7 +3,8 @@
 import type { Column, Table, UserType } from '../catalog/types.ts';
 
 export type Drift =
-  | { kind: 'missing-table' }
+  /** `stagingHas`: staging's relation of that name where it is not a table (a view, a partition...). */
+  | { kind: 'missing-table'; stagingHas?: string }
   | { kind: 'missing-columns'; columns: string[] }
   | { kind: 'extra-columns'; columns: { name: string; required: boolean }[] }
   | { kind: 'type-changes'; columns: { name: string; production: string; staging: string }[] }
@@ -142,7 +143,9 @@ function isRequired(column: Column): boolean {
 export function describeDrift(drift: Drift): string {
   switch (drift.kind) {
     case 'missing-table':
-      return 'Missing in staging: create the table there first (apply the same migrations to both projects)';
+      return drift.stagingHas
+        ? `Staging's relation of this name is a ${drift.stagingHas}, not a table: replace it with the table there (apply the same migrations to both projects)`
+        : 'Missing in staging: create the table there first (apply the same migrations to both projects)';
     case 'missing-columns':
       return `Missing columns in staging: ${drift.columns.join(', ')}`;
     case 'extra-columns':

@@ -33,7 +33,8 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     .map((table): TablePlan => {
       const name = qualifiedName(table);
       const stagingTable = findTable(staging, table);
-      const drift = compareTables(table, stagingTable, userTypes);
+      const stagingHas = stagingTable ? undefined : staging.otherRelations?.find((other) => other.schema === table.schema && other.name === table.name)?.kind;
+      const drift = compareTables(table, stagingTable, userTypes).map((d) => (d.kind === 'missing-table' && stagingHas ? { ...d, stagingHas } : d));
       const stagingColumns = new Set(stagingTable?.columns.filter((c) => !c.generated).map((c) => c.name) ?? []);
       const copied = table.columns.filter((c) => !c.generated && stagingColumns.has(c.name));
       const stagingType = new Map(stagingTable?.columns.map((c) => [c.name, c.type]) ?? []);

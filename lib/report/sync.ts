@@ -79,8 +79,10 @@ function clearedFirstLines(result: SyncResult): string[] {
   if (result.mode !== 'mirror' && result.mode !== 'incremental') return [];
   const kept = refused.filter((table) => table.putBack && !table.putBack.left && !table.putBack.error);
   const gone = refused.filter((table) => !kept.includes(table));
+  // The unique-value advice where staging refused a row for a unique value, not for a check or a type.
+  const uniqueClash = refused.some((table) => table.rejected.some((row) => UNIQUE_CLASH.test(row.message)));
   const advice =
-    result.mode === 'incremental'
+    result.mode === 'incremental' && uniqueClash
       ? ` ${unwrittenRowAdvice(
           result.mode,
           refused.map((table) => table.table),
@@ -112,6 +114,9 @@ function clearedFirstLines(result: SyncResult): string[] {
       : []),
   ];
 }
+
+/** PostgreSQL's words for a unique or exclusion constraint refusing a row (23505, 23P01). */
+const UNIQUE_CLASH = /^(duplicate key value violates unique constraint|conflicting key value violates exclusion constraint)/m;
 
 /** A table whose cleared rows did not all go back, and why where staging said. */
 function describeGone(table: TableResult): string {

@@ -30,9 +30,12 @@ export interface VerdictsToRender {
    * differing (nor as Perfect).
    */
   kept?: ReadonlySet<string>;
+  /** --allow-drift: a table whose common columns are equal is as equal as the run could make it, not counted as differing. */
+  acceptsDrift?: boolean;
 }
 
-export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set() }: VerdictsToRender): string {
+export function renderVerdicts(rendered: VerdictsToRender): string {
+  const { tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set() } = rendered;
   const out = [
     renderTable(
       ['Table', 'Production', 'Staging', 'Status'],
@@ -41,8 +44,9 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
   ];
   for (const verdict of verdicts) {
     const differences = keptByUpsert.has(verdict.table) ? undefined : verdict.differences;
-    if (verdict.status === 'columns-differ') {
-      out.push(chalk.yellow(`\n${verdict.table}: the common columns are equal, but the two sides' columns differ (see scripts/sync.ts --dry-run).`));
+    if (verdict.drift?.length) {
+      const compared = verdict.status === 'columns-differ' ? 'the common columns are equal, but' : 'only the common columns were compared:';
+      out.push(chalk.yellow(`\n${verdict.table}: ${compared} the two sides' columns differ: ${verdict.drift.join('; ')}.`));
     }
     if (!differences) continue;
     const key = verdict.keyColumns.length ? verdict.keyColumns.join(', ') : 'whole row (no key)';
@@ -57,7 +61,7 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
   }
   if (sequences.length) out.push('', ...renderSequences(sequences, keptByUpsert));
   if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
-  const summary = verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert });
+  const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
   out.push(...remedies(verdicts, keptByUpsert));
   return out.join('\n');
@@ -66,9 +70,17 @@ export function renderVerdicts({ tables: verdicts, sequences, orphans, kept: kep
 /** The syncs that put differing rows right: a mirror compares every row (a table with a key, not masked), a replace copies them all. */
 function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[] {
   const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && (v.status === 'counts-differ' || v.status === 'content-differs'));
-  const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked).map((v) => v.table);
-  const replaced = rowsDiffer.filter((v) => !v.keyColumns.length || v.masked).map((v) => v.table);
+  // A sync refuses a table whose columns differ until the schemas match, or --allow-drift copies the common columns.
+  const drifted = rowsDiffer.filter((v) => v.drift?.length).map((v) => v.table);
+  const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && !v.drift?.length).map((v) => v.table);
+  const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && !v.drift?.length).map((v) => v.table);
   return [
+    ...(drifted.length
+      ? [
+          `${drifted.join(', ')}: the two sides' columns differ as well (said above), so a sync refuses ${drifted.length === 1 ? 'it' : 'them'}: ` +
+            'apply the migrations one side lacks, or sync with --allow-drift to copy the common columns.',
+        ]
+      : []),
     ...(mirrored.length ? [`A sync with --mode mirror --tables ${mirrored.join(',')} compares every row of them and copies what differs.`] : []),
     ...(replaced.length
       ? [`A sync with --mode replace --tables ${replaced.join(',')} copies them whole (no key, or masked: a mirror cannot compare them).`]
@@ -89,11 +101,15 @@ export function verdictStatus(verdict: TableVerdict, kept: ReadonlySet<string> =
 }
 
 /** The closing line: whether staging holds production's rows, and if not, how much differs. */
-export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set() }: VerdictsToRender): { equal: boolean; text: string } {
+export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set(), acceptsDrift = false }: VerdictsToRender): {
+  equal: boolean;
+  text: string;
+} {
   const sequencesDiffering = sequences.filter((v) => v.status !== 'equal' && !keptByUpsert.has(v.sequence));
   const perfect = verdicts.filter((v) => v.status === 'perfect').length;
   const kept = verdicts.filter((v) => keptByUpsert.has(v.table)).length;
-  const differing = verdicts.length - perfect - kept;
+  const drifted = acceptsDrift ? verdicts.filter((v) => v.status === 'columns-differ' && !keptByUpsert.has(v.table)).length : 0;
+  const differing = verdicts.length - perfect - kept - drifted;
   const sequencesSaid = `${sequencesDiffering.length} of ${sequences.length} sequences differ`;
   const orphansSaid = orphans.length ? ` ${orphanRows(orphans)}.` : '';
   if (differing || orphans.length) {
@@ -120,6 +136,14 @@ export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: ke
       text:
         `Staging holds every production row as production has it: ${perfect} of ${verdicts.length} tables Perfect, ` +
         `${kept} with staging-only rows the upsert kept.`,
+    };
+  }
+  if (drifted) {
+    return {
+      equal: true,
+      text:
+        `Staging holds production's rows in the columns both sides have: ${perfect} of ${verdicts.length} tables Perfect, ` +
+        `${drifted} equal in their common columns (--allow-drift; how their columns differ is said above).`,
     };
   }
   return { equal: true, text: `Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.` };

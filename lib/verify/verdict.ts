@@ -20,4 +20,6 @@ export interface TableVerdict {
   differences?: KeyDifferences;
   /** Compared as production-as-masked (masked.ts): a sync rewrites it by replace or upsert, not by a mirror. */
   masked?: boolean;
+  /** How the two sides' columns differ (plan/drift.ts), where they do: only the common columns were compared. */
+  drift?: string[];
 }

@@ -2,6 +2,7 @@
 // table, computed in each database; where they differ, the rows are narrowed
 // down by key buckets to the keys that are missing, extra or changed.
 import { qualifiedName } from '../catalog/types.ts';
+import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 import type { BucketSum, ChecksumTarget, RowHash, TableSum } from '../transport/checksum.ts';
@@ -42,6 +43,12 @@ export async function verifyTables(
 }
 
 async function verifyTable(production: Database, staging: Database, table: TablePlan, options: VerifyOptions, masker: Masker | null): Promise<TableVerdict> {
+  const verdict = await compareTable(production, staging, table, options, masker);
+  const drift = table.drift.filter((d) => d.kind !== 'missing-table').map(describeDrift);
+  return drift.length ? { ...verdict, drift } : verdict;
+}
+
+async function compareTable(production: Database, staging: Database, table: TablePlan, options: VerifyOptions, masker: Masker | null): Promise<TableVerdict> {
   const name = qualifiedName(table.table);
   const keyColumns = table.key?.columns ?? [];
   if (table.drift.some((drift) => drift.kind === 'missing-table')) {

@@ -150,6 +150,8 @@ export interface VerifyFacts {
   orphans: FoundOrphans[];
   /** Tables and sequences whose only difference an upsert keeps by design (sync-command). */
   kept?: ReadonlySet<string>;
+  /** --allow-drift: tables equal in their common columns count as equal (verify.ts verdictsSummary). */
+  acceptsDrift?: boolean;
   /** Seconds each table's comparison took, by table. */
   seconds: ReadonlyMap<string, number>;
 }
@@ -255,7 +257,7 @@ function copiedTable(table: TableResult): CopiedTable {
 
 function verifySection(verify: VerifyFacts): VerifySection {
   const kept = verify.kept ?? new Set<string>();
-  const summary = verdictsSummary({ tables: verify.tables, sequences: verify.sequences, orphans: verify.orphans, kept });
+  const summary = verdictsSummary({ tables: verify.tables, sequences: verify.sequences, orphans: verify.orphans, kept, acceptsDrift: verify.acceptsDrift });
   const shown = (state: SequenceState | null) => (state ? `${state.lastValue}${state.isCalled ? '' : ' (next)'}` : '-');
   const differing = verify.sequences.filter((sequence) => sequence.status !== 'equal');
   return {
