@@ -7,7 +7,8 @@
 // nowhere along the last key of all is still found. Directly, a replace
 // asks production which tables are empty, all at once, and leaves their
 // indexes be: it used to COPY each and build its indexes again, statements
-// that are each a round trip to a remote project.
+// that are each a round trip to a remote project. Over REST, likewise, only
+// the tables holding a row are read.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,8 +64,15 @@ describe('a schema of many tables, most of them empty', () => {
     );
     const indexOid = () => query<{ oid: number }>(staging.adminUrl, `SELECT 'wide.t${CHILDREN - 1}_account'::regclass::oid::int AS oid`);
     const emptyTableIndex = await indexOid();
+    production.gateway.resetStats();
     const synced = await runScript('sync.ts', args, { env, cwd });
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    if (via === 'rest') {
+      // Production is asked once which tables hold a row; only those are read (a page each, and the empty one that ends it).
+      const { requests } = production.gateway.stats();
+      expect(requests['/rpc/supasync_tables_holding_rows']).toBe(1);
+      expect(requests['/rpc/supasync_read_rows']).toBe(2 * (FILLED + 2));
+    }
     expect(await rowTexts(staging.adminUrl, `wide.t${FILLED}`)).toEqual([]);
     const indexes = (url: string) => query(url, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'wide' ORDER BY 1");
     expect(await indexes(staging.adminUrl)).toEqual(await indexes(production.adminUrl));

@@ -70,3 +70,18 @@ export interface LoadPlan {
   /** Staging's foreign keys with a written table at either end. */
   stagingLinks: ForeignKeyLink[];
 }
+
+/** Above this many rows estimated, a table is taken to hold some: asking could scan far under a `where`. */
+const ASKED_IF_EMPTY_BELOW_ROWS = 1000;
+/** Tables asked about per statement (holding_rows_query: one EXISTS each, planned together). */
+export const HOLDING_ROWS_PER_STATEMENT = 200;
+
+/** A replaced table small enough to be asked whether production holds any row of it before it is read (both paths). */
+export function askedIfEmpty(table: TableLoad): boolean {
+  return table.mode === 'replace' && table.rowEstimate < ASKED_IF_EMPTY_BELOW_ROWS;
+}
+
+/** holding_rows_query's argument: each table with its `where`. */
+export function holdingRowsArgument(tables: TableLoad[]): { schema: string; name: string; filter: string | null }[] {
+  return tables.map(({ table, rowFilter }) => ({ schema: table.schema, name: table.name, filter: rowFilter }));
+}

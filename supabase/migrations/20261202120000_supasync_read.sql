@@ -988,6 +988,33 @@ AS $checksum$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SE
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
 
+-- Which of the tables of $1 ({"schema", "name", "filter"} each; filter NULL:
+-- every row) hold a row, as a JSON array of booleans in their order (version
+-- 24). A replace neither reads nor rebuilds a table production leaves empty:
+-- to a remote project a statement a table is a round trip a table, and an
+-- app's schema often holds hundreds its features leave empty. Each table's
+-- own rows (own_rows, inlined: the direct path runs this body itself).
+CREATE OR REPLACE FUNCTION supasync_private.holding_rows_query(tables jsonb)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $holding_rows_query$
+SELECT 'SELECT pg_catalog.to_jsonb(ARRAY[' || pg_catalog.string_agg(
+         pg_catalog.format('EXISTS (SELECT FROM %s%s WHERE %s)',
+           CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                             WHERE i.inhparent = named.relation) THEN 'ONLY ' ELSE '' END,
+           named.relation::text, COALESCE(t ->> 'filter', 'true')),
+         ', ' ORDER BY o) || ']::boolean[])'
+FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(t, o)
+CROSS JOIN LATERAL (SELECT pg_catalog.format('%I.%I', t ->> 'schema', t ->> 'name')::pg_catalog.regclass AS relation) AS named
+$holding_rows_query$;
+
+CREATE OR REPLACE FUNCTION public.supasync_tables_holding_rows(tables jsonb)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $holding$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.holding_rows_query(tables))) END $holding$;
+
+REVOKE ALL ON FUNCTION supasync_private.holding_rows_query(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_tables_holding_rows(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_tables_holding_rows(jsonb) TO service_role;
+
 -- For a re-sync over REST: several key-range questions in one request, one
 -- per table compared, so that a level of the comparison costs one round
 -- trip for every table instead of one each. Each request:

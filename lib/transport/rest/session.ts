@@ -9,7 +9,7 @@ import { qualifiedName, type SequenceFloor, type SequenceState, type TableRef } 
 import { CONFLICT_CODES, DatabaseError, movedValueAdvice } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
-import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
+import { askedIfEmpty, HOLDING_ROWS_PER_STATEMENT, holdingRowsArgument, updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { Watermark } from '../watermarks.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import {
@@ -66,6 +66,8 @@ class RestSession implements SyncSession {
   private readonly keptCleared = new Set<string>();
   private readonly secondPasses: Map<string, string[]>;
   private readonly cycles: TableLoad[][];
+  /** Replaced tables production held no row of when asked (askEmpty): emptied, not read. */
+  private emptyInProduction = new Set<string>();
   /** One load per cycle, shared by its tables: whichever the engine starts first runs it. */
   private readonly cycleLoads = new Map<TableLoad[], Promise<Map<string, TableCopy>>>();
 
@@ -106,6 +108,7 @@ class RestSession implements SyncSession {
 
   async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging> {
     await this.refusals(tables);
+    this.emptyInProduction = await this.askEmpty(tables);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
     if (this.options.backup && (emptied.length || upserted.length)) {
@@ -177,8 +180,38 @@ class RestSession implements SyncSession {
    * (self-references.ts), and tables that reference each other go together
    * in one request (cycles.ts).
    */
+  /**
+   * The replaced tables production holds no row of, asked 200 to a request
+   * (supasync_tables_holding_rows, version 24): each is then emptied and not
+   * read, a request a table spared. Production's functions older answer
+   * nothing, and every table is read. A cycle's tables load together.
+   */
+  private async askEmpty(tables: TableLoad[]): Promise<Set<string>> {
+    const inCycles = new Set(this.cycles.flat().map((table) => qualifiedName(table.table)));
+    const asked = tables.filter((table) => askedIfEmpty(table) && !inCycles.has(qualifiedName(table.table)));
+    const empty = new Set<string>();
+    for (let start = 0; start < asked.length; start += HOLDING_ROWS_PER_STATEMENT) {
+      const chunk = asked.slice(start, start + HOLDING_ROWS_PER_STATEMENT);
+      const holding = await callRpc(
+        this.production,
+        'supasync_tables_holding_rows',
+        { tables: holdingRowsArgument(chunk) },
+        { answer: z.array(z.boolean()), onRetry: () => this.retries++ },
+      ).catch((error: unknown) => {
+        if (error instanceof RpcFailure && error.code === 'PGRST202') return null;
+        throw error;
+      });
+      if (!holding) return empty;
+      chunk.forEach((table, index) => {
+        if (holding[index] === false) empty.add(qualifiedName(table.table));
+      });
+    }
+    return empty;
+  }
+
   async copyTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     this.stagingMayHaveChanged = true;
+    if (this.emptyInProduction.has(qualifiedName(table.table))) return { rows: 0, changed: 0, rejected: [] };
     const onRetry = () => {
       this.retries++;
     };
