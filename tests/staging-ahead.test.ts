@@ -220,8 +220,9 @@ describe('drift that used to pass unseen or be misnamed', () => {
   });
 });
 
-// Constraints staging holds rows to and production does not: production's rows that break them were refused as
-// they were written (directly a rollback naming no row; over REST the others written and the run part done).
+// Constraints staging holds rows to and production does not (a CHECK, NOT NULL, a unique key): production's rows
+// that break them were refused as they were written (directly a rollback naming no row; over REST the others written
+// and the run part done).
 const STRICTER = `CREATE SCHEMA stricter;
   CREATE TABLE stricter.product (id int PRIMARY KEY, sku text, price numeric);`;
 
@@ -230,10 +231,10 @@ describe('a staging stricter than production', () => {
   let staging: Project;
   projectPair('stricter', STRICTER, async (pair) => {
     ({ production, staging } = pair);
-    await query(production.adminUrl, `INSERT INTO stricter.product VALUES (1, 'a', 10), (2, NULL, 5), (3, 'c', -1), (4, 'd', NULL)`);
+    await query(production.adminUrl, `INSERT INTO stricter.product VALUES (1, 'a', 10), (2, NULL, 5), (3, 'c', -1), (4, 'd', NULL), (5, 'a', 1)`);
     await query(
       staging.adminUrl,
-      `SET ROLE postgres; ALTER TABLE stricter.product ADD CONSTRAINT price_positive CHECK (price > 0), ALTER sku SET NOT NULL;
+      `SET ROLE postgres; ALTER TABLE stricter.product ADD CONSTRAINT price_positive CHECK (price > 0), ALTER sku SET NOT NULL, ADD CONSTRAINT sku_unique UNIQUE (sku);
        INSERT INTO stricter.product VALUES (9, 'staging', 1)`,
     );
   });
@@ -249,16 +250,23 @@ describe('a staging stricter than production', () => {
       // A NULL price passes a CHECK: row 4 is not among them.
       expect(refused.stderr).toContain("stricter.product: CHECK price_positive ((price > (0)::numeric)): 1 row of production's, e.g. (3)");
       expect(refused.stderr).toContain("stricter.product: NOT NULL on sku: 1 row of production's, e.g. (2)");
+      expect(refused.stderr).toContain("stricter.product: UNIQUE sku_unique (sku): 2 rows of production's, e.g. (1) (5)");
       expect(await tableDigests(staging.adminUrl, ['stricter'])).toEqual(before);
     }
     // Once production's rows hold to them, the run writes.
-    await query(production.adminUrl, `UPDATE stricter.product SET price = 1 WHERE id = 3; UPDATE stricter.product SET sku = 'b' WHERE id = 2`);
+    await query(
+      production.adminUrl,
+      `UPDATE stricter.product SET price = 1 WHERE id = 3; UPDATE stricter.product SET sku = 'b' WHERE id = 2; UPDATE stricter.product SET sku = 'e' WHERE id = 5`,
+    );
     try {
       const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'stricter'], { env, cwd });
       expect(synced.code, synced.stdout + synced.stderr).toBe(0);
       expect(await rowTexts(staging.adminUrl, 'stricter.product')).toEqual(await rowTexts(production.adminUrl, 'stricter.product'));
     } finally {
-      await query(production.adminUrl, `UPDATE stricter.product SET price = -1 WHERE id = 3; UPDATE stricter.product SET sku = NULL WHERE id = 2`);
+      await query(
+        production.adminUrl,
+        `UPDATE stricter.product SET price = -1 WHERE id = 3; UPDATE stricter.product SET sku = NULL WHERE id = 2; UPDATE stricter.product SET sku = 'a' WHERE id = 5`,
+      );
     }
   });
 });

@@ -10,6 +10,7 @@ import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching } from '../catalog/links.ts';
 import { planSequenceFloors, planSequences } from './sequences.ts';
 import { stricterInStaging } from './stricter.ts';
+import { quoteOwnRows } from '../sql/ident.ts';
 import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
@@ -56,10 +57,12 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         binarySafe: sameMajorVersion && copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
+        // Asked of production, whose own rows are named ONLY where its tables inherit from it.
         stricterInStaging: stricterInStaging(
           table,
           stagingTable,
           copied.map((c) => c.name),
+          quoteOwnRows(table, Boolean(table.inheritedBy?.length)),
         ),
         mode: options.mode ?? mode,
         changedColumn,

@@ -1,6 +1,7 @@
 // Constraints staging holds a table's rows to and production does not (its
 // migrations ahead): a validated CHECK production lacks (or has NOT VALID),
-// or NOT NULL where production's column may be NULL. The engine asks
+// NOT NULL where production's column may be NULL, or a unique key (primary
+// or unique, on plain columns) production lacks. The engine asks
 // production for the rows that break them before writing
 // (engine/stricter-staging.ts).
 import type { Table } from '../catalog/types.ts';
@@ -13,8 +14,12 @@ export interface StricterRule {
   breaking: string;
 }
 
-/** `copied`: the columns the run writes. Checks unknown on either side (REST functions before version 24) are not compared. */
-export function stricterInStaging(production: Table, staging: Table | undefined, copied: string[]): StricterRule[] {
+/**
+ * `copied`: the columns the run writes; `ownRows`: the table as a query names
+ * its own rows (ONLY it where others inherit from it). Checks unknown on
+ * either side (REST functions before version 24) are not compared.
+ */
+export function stricterInStaging(production: Table, staging: Table | undefined, copied: string[], ownRows: string): StricterRule[] {
   if (!staging) return [];
   const same = (expression: string) => expression.replace(/\s+/g, ' ').trim();
   const held = new Set((production.checks ?? []).filter((check) => check.validated).map((check) => same(check.expression)));
@@ -28,5 +33,29 @@ export function stricterInStaging(production: Table, staging: Table | undefined,
   const notNull = staging.columns
     .filter((column) => !column.nullable && !column.generated && nullable.has(column.name) && copied.includes(column.name))
     .map((column) => ({ rule: `NOT NULL on ${column.name}`, breaking: `${quoteIdent(column.name)} IS NULL` }));
-  return [...checks, ...notNull];
+  return [...checks, ...notNull, ...uniqueKeys(production, staging, copied, ownRows)];
+}
+
+/**
+ * Staging's primary and unique keys over copied columns whose columns no key
+ * of production's has: the rows production holds twice under them. NULLs
+ * never clash, unless the key says NULLS NOT DISTINCT.
+ */
+function uniqueKeys(production: Table, staging: Table, copied: string[], ownRows: string): StricterRule[] {
+  const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((column) => b.includes(column));
+  const held = [production.primaryKey, ...production.uniqueKeys].filter((key) => key !== null);
+  const keys = [
+    ...(staging.primaryKey ? [{ ...staging.primaryKey, kind: 'PRIMARY KEY', nullsNotDistinct: false }] : []),
+    ...staging.uniqueKeys.map((key) => ({ ...key, kind: 'UNIQUE' })),
+  ];
+  return keys
+    .filter((key) => key.columns.every((column) => copied.includes(column)) && !held.some((ours) => sameColumns(ours.columns, key.columns)))
+    .map((key) => {
+      const columns = key.columns.map(quoteIdent).join(', ');
+      const notNull = key.nullsNotDistinct ? '' : ` WHERE ${key.columns.map((column) => `${quoteIdent(column)} IS NOT NULL`).join(' AND ')}`;
+      return {
+        rule: `${key.kind} ${key.name} (${key.columns.join(', ')})`,
+        breaking: `(${columns}) IN (SELECT ${columns} FROM ${ownRows}${notNull} GROUP BY ${columns} HAVING pg_catalog.count(*) > 1)`,
+      };
+    });
 }
