@@ -223,19 +223,26 @@ describe('drift that used to pass unseen or be misnamed', () => {
 // Constraints staging holds rows to and production does not (a CHECK, NOT NULL, a unique key): production's rows
 // that break them were refused as they were written (directly a rollback naming no row; over REST the others written
 // and the run part done).
-const STRICTER = `CREATE SCHEMA stricter;
-  CREATE TABLE stricter.product (id int PRIMARY KEY, sku text, price numeric);`;
+const STRICTER = `CREATE SCHEMA stricter;`;
+/** The domain as each side defines it; staging's is stricter (a domain an array column uses cannot be altered). */
+const stricterTable = (domainChecks: string) => `SET ROLE postgres; CREATE DOMAIN stricter.quantity AS int ${domainChecks};
+  CREATE TABLE stricter.product (id int PRIMARY KEY, sku text, price numeric, stock stricter.quantity, sizes stricter.quantity[]);`;
 
 describe('a staging stricter than production', () => {
   let production: Project;
   let staging: Project;
   projectPair('stricter', STRICTER, async (pair) => {
     ({ production, staging } = pair);
-    await query(production.adminUrl, `INSERT INTO stricter.product VALUES (1, 'a', 10), (2, NULL, 5), (3, 'c', -1), (4, 'd', NULL), (5, 'a', 1)`);
+    await query(production.adminUrl, stricterTable('CONSTRAINT quantity_check CHECK (VALUE >= 0)'));
+    await query(staging.adminUrl, stricterTable('CONSTRAINT quantity_check CHECK (VALUE >= 0) CONSTRAINT quantity_positive CHECK (VALUE > 0)'));
+    await query(
+      production.adminUrl,
+      `INSERT INTO stricter.product VALUES (1, 'a', 10, 1, '{1}'), (2, NULL, 5, 0, '{2,0}'), (3, 'c', -1, 3, NULL), (4, 'd', NULL, 4, '{}'), (5, 'a', 1, 5, '{5}')`,
+    );
     await query(
       staging.adminUrl,
       `SET ROLE postgres; ALTER TABLE stricter.product ADD CONSTRAINT price_positive CHECK (price > 0), ALTER sku SET NOT NULL, ADD CONSTRAINT sku_unique UNIQUE (sku);
-       INSERT INTO stricter.product VALUES (9, 'staging', 1)`,
+       INSERT INTO stricter.product VALUES (9, 'staging', 1, 1, '{1}')`,
     );
   });
 
@@ -251,12 +258,19 @@ describe('a staging stricter than production', () => {
       expect(refused.stderr).toContain("stricter.product: CHECK price_positive ((price > (0)::numeric)): 1 row of production's, e.g. (3)");
       expect(refused.stderr).toContain("stricter.product: NOT NULL on sku: 1 row of production's, e.g. (2)");
       expect(refused.stderr).toContain("stricter.product: UNIQUE sku_unique (sku): 2 rows of production's, e.g. (1) (5)");
+      expect(refused.stderr).toContain(
+        "stricter.product: CHECK quantity_positive ((VALUE > 0)) of domain stricter.quantity on stock: 1 row of production's, e.g. (2)",
+      );
+      expect(refused.stderr).toContain(
+        "stricter.product: CHECK quantity_positive ((VALUE > 0)) of domain stricter.quantity on sizes: 1 row of production's, e.g. (2)",
+      );
       expect(await tableDigests(staging.adminUrl, ['stricter'])).toEqual(before);
     }
     // Once production's rows hold to them, the run writes.
     await query(
       production.adminUrl,
-      `UPDATE stricter.product SET price = 1 WHERE id = 3; UPDATE stricter.product SET sku = 'b' WHERE id = 2; UPDATE stricter.product SET sku = 'e' WHERE id = 5`,
+      `UPDATE stricter.product SET price = 1 WHERE id = 3; UPDATE stricter.product SET sku = 'b' WHERE id = 2; UPDATE stricter.product SET sku = 'e' WHERE id = 5;
+       UPDATE stricter.product SET stock = 2, sizes = '{2}' WHERE id = 2`,
     );
     try {
       const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'stricter'], { env, cwd });
@@ -265,7 +279,8 @@ describe('a staging stricter than production', () => {
     } finally {
       await query(
         production.adminUrl,
-        `UPDATE stricter.product SET price = -1 WHERE id = 3; UPDATE stricter.product SET sku = NULL WHERE id = 2; UPDATE stricter.product SET sku = 'a' WHERE id = 5`,
+        `UPDATE stricter.product SET price = -1 WHERE id = 3; UPDATE stricter.product SET sku = NULL WHERE id = 2; UPDATE stricter.product SET sku = 'a' WHERE id = 5;
+         UPDATE stricter.product SET stock = 0, sizes = '{2,0}' WHERE id = 2`,
       );
     }
   });

@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import type { Catalog } from './types.ts';
 
+/** A CHECK constraint, its expression as pg_get_expr prints it. */
+const check = z.object({ name: z.string(), expression: z.string(), validated: z.boolean() });
+
 const tableRef = { schema: z.string(), name: z.string() };
 const key = z.object({ name: z.string(), columns: z.array(z.string()) });
 
@@ -51,7 +54,7 @@ const table = z.object({
   columns: z.array(column),
   primaryKey: key.nullable(),
   // Absent from functions before version 24.
-  checks: z.array(z.object({ name: z.string(), expression: z.string(), validated: z.boolean() })).optional(),
+  checks: z.array(check).optional(),
   uniqueKeys: z.array(key.extend({ nullsNotDistinct: z.boolean() })),
   /** Absent from functions before version 20. */
   uniqueColumns: z.array(z.string()).optional(),
@@ -90,6 +93,9 @@ export const CATALOG = z.object({
         attributes: z.array(z.object({ name: z.string(), type: z.string() })).nullable(),
         /** A domain's chain of base types; absent from functions before version 22. */
         base: z.string().nullable().optional(),
+        /** A domain's own CHECKs and NOT NULL; absent from functions before version 24. */
+        checks: z.array(check).nullable().optional(),
+        notNull: z.boolean().nullable().optional(),
       }),
     )
     .optional(),

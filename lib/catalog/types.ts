@@ -206,6 +206,9 @@ export interface UserType {
   attributes: { name: string; type: string }[] | null;
   /** A domain's base, down to a type that is not one ('public.amount_d -> numeric(12,4)'); absent before functions version 22. */
   base?: string | null;
+  /** A domain's own CHECKs (over VALUE) and NOT NULL; absent before functions version 24. */
+  checks?: { name: string; expression: string; validated: boolean }[] | null;
+  notNull?: boolean | null;
 }
 
 export function qualifiedName(table: TableRef): string {

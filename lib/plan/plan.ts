@@ -63,6 +63,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
           stagingTable,
           copied.map((c) => c.name),
           quoteOwnRows(table, Boolean(table.inheritedBy?.length)),
+          userTypes,
         ),
         mode: options.mode ?? mode,
         changedColumn,

@@ -1,10 +1,12 @@
 // Constraints staging holds a table's rows to and production does not (its
 // migrations ahead): a validated CHECK production lacks (or has NOT VALID),
-// NOT NULL where production's column may be NULL, or a unique key (primary
-// or unique, on plain columns) production lacks. The engine asks
+// NOT NULL where production's column may be NULL, a unique key (primary
+// or unique, on plain columns) production lacks, or a CHECK or NOT NULL of
+// the domain a column is of that production's domain lacks. The engine asks
 // production for the rows that break them before writing
 // (engine/stricter-staging.ts).
-import type { Table } from '../catalog/types.ts';
+import type { Column, Table } from '../catalog/types.ts';
+import type { UserTypes } from './drift.ts';
 import { quoteIdent } from '../sql/ident.ts';
 
 export interface StricterRule {
@@ -19,7 +21,13 @@ export interface StricterRule {
  * its own rows (ONLY it where others inherit from it). Checks unknown on
  * either side (REST functions before version 24) are not compared.
  */
-export function stricterInStaging(production: Table, staging: Table | undefined, copied: string[], ownRows: string): StricterRule[] {
+export function stricterInStaging(
+  production: Table,
+  staging: Table | undefined,
+  copied: string[],
+  ownRows: string,
+  types: UserTypes = { production: null, staging: null },
+): StricterRule[] {
   if (!staging) return [];
   const same = (expression: string) => expression.replace(/\s+/g, ' ').trim();
   const held = new Set((production.checks ?? []).filter((check) => check.validated).map((check) => same(check.expression)));
@@ -33,7 +41,48 @@ export function stricterInStaging(production: Table, staging: Table | undefined,
   const notNull = staging.columns
     .filter((column) => !column.nullable && !column.generated && nullable.has(column.name) && copied.includes(column.name))
     .map((column) => ({ rule: `NOT NULL on ${column.name}`, breaking: `${quoteIdent(column.name)} IS NULL` }));
-  return [...checks, ...notNull, ...uniqueKeys(production, staging, copied, ownRows)];
+  return [...checks, ...notNull, ...uniqueKeys(production, staging, copied, ownRows), ...domainRules(production, staging, copied, types)];
+}
+
+/**
+ * The CHECKs and NOT NULL of a copied column's domain (or its array's
+ * elements' domain) that production's domain of that name lacks: a domain
+ * made stricter by staging's migrations. Its expression is over VALUE, said
+ * here of the column (or of each element). Unknown on either side (functions
+ * before version 24): not compared.
+ */
+function domainRules(production: Table, staging: Table, copied: string[], types: UserTypes): StricterRule[] {
+  const same = (expression: string) => expression.replace(/\s+/g, ' ').trim();
+  return staging.columns.flatMap((column: Column) => {
+    const ours = production.columns.find((candidate) => candidate.name === column.name);
+    if (!ours || ours.type !== column.type || !copied.includes(column.name) || column.generated) return [];
+    const name = column.type.replace(/(\[\])+$/, '');
+    const [looser, stricter] = [types.production?.get(name), types.staging?.get(name)];
+    if (!looser?.checks || !stricter?.checks) return [];
+    const held = new Set(looser.checks.filter((check) => check.validated).map((check) => same(check.expression)));
+    const array = name !== column.type;
+    const of = (condition: (value: string) => string) =>
+      array
+        ? `EXISTS (SELECT FROM pg_catalog.unnest(${quoteIdent(column.name)}) AS element WHERE ${condition('element')})`
+        : condition(quoteIdent(column.name));
+    return [
+      ...stricter.checks
+        .filter((check) => check.validated && !held.has(same(check.expression)))
+        .map((check) => ({
+          rule: `CHECK ${check.name} (${check.expression}) of domain ${name} on ${column.name}`,
+          breaking: of((value) => `(${overValue(check.expression, value)}) IS FALSE`),
+        })),
+      ...(stricter.notNull && !looser.notNull ? [{ rule: `NOT NULL of domain ${name} on ${column.name}`, breaking: of((value) => `${value} IS NULL`) }] : []),
+    ];
+  });
+}
+
+/** A domain CHECK's expression with VALUE, outside its string literals, made `value`. */
+function overValue(expression: string, value: string): string {
+  return expression
+    .split("'")
+    .map((part, index) => (index % 2 ? part : part.replace(/\bVALUE\b/g, value)))
+    .join("'");
 }
 
 /**

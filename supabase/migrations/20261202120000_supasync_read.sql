@@ -406,7 +406,15 @@ SELECT pg_catalog.jsonb_build_object(
           SELECT b.typbasetype, b.typtypmod, chain.depth + 1
           FROM chain JOIN pg_catalog.pg_type b ON b.oid = chain.oid AND b.typtype = 'd'
         )
-        SELECT pg_catalog.string_agg(pg_catalog.format_type(chain.oid, chain.typmod), ' -> ' ORDER BY chain.depth) FROM chain) END
+        SELECT pg_catalog.string_agg(pg_catalog.format_type(chain.oid, chain.typmod), ' -> ' ORDER BY chain.depth) FROM chain) END,
+      -- A domain's own CHECKs and NOT NULL (version 24): one staging has and
+      -- production lacks may refuse production's values, asked of them
+      -- before anything is written (lib/plan/stricter.ts).
+      'checks', CASE WHEN t.typtype = 'd' THEN (
+        SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                 'name', c.conname, 'expression', pg_catalog.pg_get_expr(c.conbin, 0), 'validated', c.convalidated) ORDER BY c.conname), '[]'::jsonb)
+        FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') END,
+      'notNull', CASE WHEN t.typtype = 'd' THEN t.typnotnull END
     ) ORDER BY tn.nspname, t.typname)
     FROM pg_catalog.pg_type t
     JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
