@@ -30,8 +30,11 @@ describe('a production written to while a REST run reads it', () => {
     await query(
       production.adminUrl,
       `INSERT INTO public.crews SELECT i, 'crew ' || i FROM generate_series(1, 10) i;
-       INSERT INTO public.shifts SELECT i, i, 'shift ' || i FROM generate_series(1, 10) i`,
+       INSERT INTO public.shifts SELECT i, 1 + i % 10, 'shift ' || i FROM generate_series(1, 1000) i;
+       ANALYZE public.shifts`,
     );
+    // A thousand shifts, analyzed: a table that size is read, not first asked whether it holds a row
+    // (transport/load.ts askedIfEmpty), which the lock below would hold up before crews are copied.
   });
   afterAll(async () => {
     await Promise.all([production?.stop(), staging?.stop()]);
@@ -52,7 +55,7 @@ describe('a production written to while a REST run reads it', () => {
         if (waited > 30_000) throw new Error('crews never reached staging');
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await writer.query(`INSERT INTO public.crews VALUES (11, 'crew 11'); INSERT INTO public.shifts VALUES (11, 11, 'shift 11'); COMMIT`);
+      await writer.query(`INSERT INTO public.crews VALUES (11, 'crew 11'); INSERT INTO public.shifts VALUES (1001, 11, 'shift 1001'); COMMIT`);
       const moved = await run;
       expect(moved.code, moved.stdout + moved.stderr).toBe(1);
       expect(moved.stderr).toContain('1 row of public.shifts');
