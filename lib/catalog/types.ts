@@ -121,6 +121,8 @@ export interface SequenceDefinition {
  */
 export interface SequenceFloor extends TableRef {
   beyondColumn: { schema: string; table: string; column: string };
+  /** It counts down: moved below the column's smallest value. */
+  descending: boolean;
 }
 
 /** Where a sequence stands: what setval() takes to put it there. */

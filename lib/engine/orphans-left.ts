@@ -30,8 +30,9 @@ function keysStagingAlone(orphans: FoundOrphans[]): string[] {
   if (!orphans.length) return [];
   const names = [...new Set(orphans.map(({ link }) => `${link.name} (${qualifiedName(link.child)})`))].join(', ');
   return [
-    `Staging has ${names}, which production lacks or has NOT VALID: production's own rows name parents it does not have, ` +
-      'and no run converges. Fix those rows in production and add the key there too (the migration staging has ahead), or leave the key off staging.',
+    `Staging has ${names}, which production lacks or has NOT VALID: production's rows are not held to it, and name parents ` +
+      'staging does not have after this run. Copy those parents too where production has them; else fix the rows in production and add the key there too ' +
+      '(the migration staging has ahead), or leave the key off staging.',
   ];
 }
 

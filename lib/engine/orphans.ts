@@ -66,7 +66,7 @@ async function missingMaskedKeys(
 export function describeOrphans(found: FoundOrphans[]): string[] {
   return found.map(
     ({ link, rows, keys }) =>
-      `  ${countOf(rows, 'row')} of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) ${rows === 1 ? 'finds' : 'find'} no parent: they name e.g. ${keys.join(' ')}`,
+      `  ${countOf(rows, 'row')} of ${qualifiedName(link.child)} (${describeLink(link)}, ${link.name}) ${rows === 1 ? 'finds' : 'find'} no parent${keys.length ? `: they name e.g. ${keys.join(' ')}` : ' (masked: keys not shown)'}`,
   );
 }
 

@@ -369,7 +369,7 @@ export async function checkBeforeWriting(
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
-    const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.plan.stagingLinks, chosen.tables);
+    const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.staging, run.plan.stagingLinks, chosen.tables);
     if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
     const emptied = emptiedAlongside(run.plan);
     const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, run.masker);

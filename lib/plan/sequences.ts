@@ -80,18 +80,21 @@ export function planSequenceFloors(production: Catalog, staging: Catalog, copied
   const drawnInProduction = new Set(
     production.sequences.flatMap((sequence) => sequence.usedBy.map((use) => JSON.stringify([use.schema, use.table, use.column, qualifiedName(sequence)]))),
   );
-  return staging.sequences
-    .filter((sequence) => BigInt(sequence.increment) > 0n)
-    .flatMap((sequence) =>
-      sequence.usedBy
-        .filter((use) => copiedNames.has(qualifiedName({ schema: use.schema, name: use.table })))
-        .filter((use) => !drawnInProduction.has(JSON.stringify([use.schema, use.table, use.column, qualifiedName(sequence)])))
-        .filter((use) => {
-          const column = findTable(staging, { schema: use.schema, name: use.table })?.columns.find((candidate) => candidate.name === use.column);
-          return column !== undefined && column.typeSchema === 'pg_catalog' && INTEGER_TYPES.has(column.typeName);
-        })
-        .map((use) => ({ schema: sequence.schema, name: sequence.name, beyondColumn: { schema: use.schema, table: use.table, column: use.column } })),
-    );
+  return staging.sequences.flatMap((sequence) =>
+    sequence.usedBy
+      .filter((use) => copiedNames.has(qualifiedName({ schema: use.schema, name: use.table })))
+      .filter((use) => !drawnInProduction.has(JSON.stringify([use.schema, use.table, use.column, qualifiedName(sequence)])))
+      .filter((use) => {
+        const column = findTable(staging, { schema: use.schema, name: use.table })?.columns.find((candidate) => candidate.name === use.column);
+        return column !== undefined && column.typeSchema === 'pg_catalog' && INTEGER_TYPES.has(column.typeName);
+      })
+      .map((use) => ({
+        schema: sequence.schema,
+        name: sequence.name,
+        beyondColumn: { schema: use.schema, table: use.table, column: use.column },
+        descending: BigInt(sequence.increment) < 0n,
+      })),
+  );
 }
 
 function tablesUsing(sequence: Sequence): string[] {

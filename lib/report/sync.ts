@@ -127,7 +127,8 @@ function describeGone(table: TableResult): string {
 
 /** insert-missing leaves staging's rows as they are: a stale one may hold the unique value of a row it adds. */
 function unwrittenRowLines(result: SyncResult): string[] {
-  const refused = result.tables.filter((table) => table.rejected.length).map((table) => table.table);
+  // Only where staging refused a row for a unique value: a check's refusal is the row's own.
+  const refused = result.tables.filter((table) => table.rejected.some((row) => UNIQUE_CLASH.test(row.message))).map((table) => table.table);
   return result.mode === 'insert-missing' && refused.length ? [chalk.red(unwrittenRowAdvice(result.mode, refused))] : [];
 }
 

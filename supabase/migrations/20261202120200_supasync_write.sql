@@ -242,8 +242,8 @@ $create_sequences_query$;
 
 -- The statements that move each sequence of $1 carrying "beyondColumn" (a
 -- staging sequence a copied column draws from where production's does not,
--- lib/plan/sequences.ts planSequenceFloors) past that column's largest value,
--- never backwards: staging's next number is then one no row holds. The
+-- lib/plan/sequences.ts planSequenceFloors) past that column's largest value
+-- (below its smallest, for a descending one), never backwards: staging's next number is then one no row holds. The
 -- names are quoted here; nothing else of the caller's reaches the text.
 -- NULL: none. (Version 24; older functions' set_sequences passes over such
 -- entries: their lastValue is NULL, and setval() of NULL does nothing.)
@@ -251,9 +251,13 @@ CREATE OR REPLACE FUNCTION supasync_private.sequence_floors_query(sequences json
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $sequence_floors_query$
 SELECT pg_catalog.string_agg(pg_catalog.format(
-         'SELECT pg_catalog.setval(%1$L::pg_catalog.regclass, top.value) FROM (SELECT pg_catalog.max(%2$I)::bigint AS value FROM %3$I.%4$I) AS top, %5$I.%6$I AS now '
-         'WHERE top.value IS NOT NULL AND top.value >= CASE WHEN now.is_called THEN now.last_value + 1 ELSE now.last_value END;',
-         pg_catalog.format('%I.%I', s ->> 'schema', s ->> 'name'), b ->> 'column', b ->> 'schema', b ->> 'table', s ->> 'schema', s ->> 'name'),
+         -- A descending sequence ("descending": true) is moved below the column's smallest value.
+         'SELECT pg_catalog.setval(%1$L::pg_catalog.regclass, top.value) FROM (SELECT pg_catalog.%7$s(%2$I)::bigint AS value FROM %3$I.%4$I) AS top, %5$I.%6$I AS now '
+         'WHERE top.value IS NOT NULL AND top.value %8$s CASE WHEN now.is_called THEN now.last_value %9$s 1 ELSE now.last_value END;',
+         pg_catalog.format('%I.%I', s ->> 'schema', s ->> 'name'), b ->> 'column', b ->> 'schema', b ->> 'table', s ->> 'schema', s ->> 'name',
+         CASE WHEN (s ->> 'descending')::boolean THEN 'min' ELSE 'max' END,
+         CASE WHEN (s ->> 'descending')::boolean THEN '<=' ELSE '>=' END,
+         CASE WHEN (s ->> 'descending')::boolean THEN '-' ELSE '+' END),
        E'\n' ORDER BY s ->> 'schema', s ->> 'name', b ->> 'table', b ->> 'column')
 FROM pg_catalog.jsonb_array_elements($1::jsonb) AS s
 CROSS JOIN LATERAL (SELECT s -> 'beyondColumn' AS b) AS floor
