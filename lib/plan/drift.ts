@@ -132,7 +132,12 @@ function definitionDifference(production: UserType, staging: UserType): string |
 }
 
 function expression(column: Column): string {
-  return (column.generationExpression ?? '').replace(/\s+/g, ' ').trim();
+  return sameSpacing(column.generationExpression ?? '');
+}
+
+/** An expression as pg_get_expr printed it, its spacing made one: two sides' texts compared. */
+export function sameSpacing(expression: string): string {
+  return expression.replace(/\s+/g, ' ').trim();
 }
 
 /** A staging column the copy cannot leave empty. */

@@ -6,7 +6,7 @@
 // production for the rows that break them before writing
 // (engine/stricter-staging.ts).
 import type { Column, Table } from '../catalog/types.ts';
-import type { UserTypes } from './drift.ts';
+import { sameSpacing, type UserTypes } from './drift.ts';
 import { quoteIdent } from '../sql/ident.ts';
 
 export interface StricterRule {
@@ -29,11 +29,10 @@ export function stricterInStaging(
   types: UserTypes = { production: null, staging: null },
 ): StricterRule[] {
   if (!staging) return [];
-  const same = (expression: string) => expression.replace(/\s+/g, ' ').trim();
-  const held = new Set((production.checks ?? []).filter((check) => check.validated).map((check) => same(check.expression)));
+  const held = new Set((production.checks ?? []).filter((check) => check.validated).map((check) => sameSpacing(check.expression)));
   const checks = production.checks
     ? (staging.checks ?? [])
-        .filter((check) => check.validated && !held.has(same(check.expression)))
+        .filter((check) => check.validated && !held.has(sameSpacing(check.expression)))
         // A CHECK passes where its expression is NULL: only FALSE is refused.
         .map((check) => ({ rule: `CHECK ${check.name} (${check.expression})`, breaking: `(${check.expression}) IS FALSE` }))
     : [];
@@ -52,14 +51,13 @@ export function stricterInStaging(
  * before version 24): not compared.
  */
 function domainRules(production: Table, staging: Table, copied: string[], types: UserTypes): StricterRule[] {
-  const same = (expression: string) => expression.replace(/\s+/g, ' ').trim();
   return staging.columns.flatMap((column: Column) => {
     const ours = production.columns.find((candidate) => candidate.name === column.name);
     if (!ours || ours.type !== column.type || !copied.includes(column.name) || column.generated) return [];
     const name = column.type.replace(/(\[\])+$/, '');
     const [looser, stricter] = [types.production?.get(name), types.staging?.get(name)];
     if (!looser?.checks || !stricter?.checks) return [];
-    const held = new Set(looser.checks.filter((check) => check.validated).map((check) => same(check.expression)));
+    const held = new Set(looser.checks.filter((check) => check.validated).map((check) => sameSpacing(check.expression)));
     const array = name !== column.type;
     const of = (condition: (value: string) => string) =>
       array
@@ -67,7 +65,7 @@ function domainRules(production: Table, staging: Table, copied: string[], types:
         : condition(quoteIdent(column.name));
     return [
       ...stricter.checks
-        .filter((check) => check.validated && !held.has(same(check.expression)))
+        .filter((check) => check.validated && !held.has(sameSpacing(check.expression)))
         .map((check) => ({
           rule: `CHECK ${check.name} (${check.expression}) of domain ${name} on ${column.name}`,
           breaking: of((value) => `(${overValue(check.expression, value)}) IS FALSE`),
