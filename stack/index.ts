@@ -139,6 +139,10 @@ export function attachStack(info: StackInfo, majorVersion = 0): Stack {
 
 async function createProject(info: StackInfo, name: string, { fill, owner, syncTarget = !fill }: ProjectOptions): Promise<Project> {
   await withClient(info.adminUrl, async (client) => {
+    // A database left by a run that stopped is dropped; one in use belongs to another test file on this server
+    // (they run at once): dropping it would end that file's connections midway, so two files' names clash loudly.
+    const { rows } = await client.query<{ used: boolean }>('SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = $1) AS used', [name]);
+    if (rows[0]?.used) throw new Error(`Test project ${name} is in use on this server, by another test file: give this one another name`);
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${TEMPLATE_DB} OWNER postgres`);
   });

@@ -21,7 +21,7 @@ const TABLES = ['--schemas', 'ahead'];
 describe('a staging whose migrations are ahead of production', () => {
   let production: Project;
   let staging: Project;
-  projectPair('ahead', SCHEMA, async (pair) => {
+  projectPair('migrations_ahead', SCHEMA, async (pair) => {
     ({ production, staging } = pair);
     await query(production.adminUrl, `INSERT INTO ahead.parent VALUES (1, 'one'); INSERT INTO ahead.child VALUES (1, 1, 'kept'), (2, 99, 'names no parent')`);
     await query(
