@@ -1,5 +1,6 @@
 // Staging written by its tables' owner, a role that may not switch off
 // triggers and foreign-key checks with session_replication_role.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_PASSWORD, urlFor, type Project } from '../stack/index.ts';
 import { query, tableDigests } from './helpers/content.ts';
@@ -155,6 +156,11 @@ describe('a re-sync by a staging owner without the replica-role permission', () 
   it('deletes the keys production lacks after writing, and spares the row whose key changed only in case', async () => {
     const ownProduction = await stack.createProject('unprivileged_resync_prod', { fill: 'tiny' });
     const ownStaging = await stack.createProject('unprivileged_resync_stg', { owner: 'plain_owner' });
+    // A long transaction in another database of the server, open across both runs: it held the cluster-wide xmin back,
+    // and every staging row written since looked written by the mirror, which then deleted none (a flake under load).
+    const elsewhere = new pg.Client({ connectionString: ownProduction.adminUrl });
+    await elsewhere.connect();
+    await elsewhere.query('BEGIN; SELECT pg_catalog.pg_current_xact_id()');
     try {
       const env = envFor(ownProduction, ownStaging);
       const first = await runScript('sync.ts', ['--yes', '--via', 'postgres', '--tables', 'feature_flags'], { env });
@@ -200,6 +206,7 @@ describe('a re-sync by a staging owner without the replica-role permission', () 
       const [wanted, got] = await Promise.all([tableDigests(ownProduction.adminUrl), tableDigests(ownStaging.adminUrl)]);
       expect(got['public.tenant_registry']).toEqual(wanted['public.tenant_registry']);
     } finally {
+      await elsewhere.end();
       await Promise.all([ownProduction.stop(), ownStaging.stop()]);
     }
   });

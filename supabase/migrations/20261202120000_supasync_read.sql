@@ -731,9 +731,10 @@ $key_filter$;
 -- such a transaction writes carries its start as now() and commits after the
 -- run: the next run must read from before it. As ISO 8601 UTC, with the parts.
 -- And for the tables without such a column, `xmin`: the oldest transaction
--- still running when this snapshot was taken (64 bits, never wrapping). Every
--- row the snapshot does not see, committed later or by a transaction running
--- then, carries an xmin at or after it. `system`: the cluster's identifier
+-- of this database (or of none known) still running when this snapshot was
+-- taken, or the next to begin (64 bits, never wrapping). Every row the
+-- snapshot does not see, committed later or by a transaction running then,
+-- carries an xmin at or after it. `system`: the cluster's identifier
 -- (its replicas' and point-in-time restores' too), which a watermark is kept
 -- with: one read from another production bounds nothing here. NULL where this
 -- role may not call pg_control_system(), decided when the query is built (a
@@ -743,9 +744,20 @@ RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $clock_query$
 SELECT pg_catalog.format('SELECT jsonb_build_object(''since'', to_char((least(now(), oldest) - make_interval(secs => %s)) AT TIME ZONE ''UTC'',
     ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"''), ''now'', now()::text, ''oldestTransaction'', oldest::text,
-    ''xmin'', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, ''system'', %s)
+    ''xmin'', horizon.xid::text, ''system'', %s)
   FROM (SELECT min(xact_start) AS oldest FROM pg_catalog.pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND xact_start IS NOT NULL) s', $1::integer,
+        WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND xact_start IS NOT NULL) s,
+  -- The oldest transaction that may still write rows here: the snapshot''s
+  -- in-progress ones but those of other databases (known by their backends:
+  -- one that ended meanwhile is kept, to be safe), this session''s own, and
+  -- the next to begin. The cluster-wide xmin alone let a long transaction in
+  -- another database make every row written since it began look recent.
+  (SELECT LEAST(pg_catalog.pg_snapshot_xmax(snap), pg_catalog.pg_current_xact_id_if_assigned(),
+          (SELECT x FROM pg_catalog.pg_snapshot_xip(snap) AS x
+           WHERE x::text::xid NOT IN (SELECT a.backend_xid FROM pg_catalog.pg_stat_activity a
+                                      WHERE a.datname IS DISTINCT FROM pg_catalog.current_database() AND a.backend_xid IS NOT NULL)
+           ORDER BY x LIMIT 1)) AS xid
+   FROM pg_catalog.pg_current_snapshot() AS snap) horizon', $1::integer,
   CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
        THEN '(SELECT system_identifier::text FROM pg_catalog.pg_control_system())' ELSE 'NULL::text' END)
 $clock_query$;
