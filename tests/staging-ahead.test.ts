@@ -144,6 +144,48 @@ describe("a staging whose columns draw from sequences production's do not", () =
   });
 });
 
+// Staging's sequence narrower than production's numbers (AS integer where production's went past 2^31): setval()
+// failed once every row was in, directly rolling the run back, over REST with the rows written.
+const NARROW = `CREATE SCHEMA narrow; CREATE TABLE narrow.item (id bigserial PRIMARY KEY, v text);`;
+
+describe("a staging sequence narrower than production's numbers", () => {
+  let production: Project;
+  let staging: Project;
+  projectPair('narrow_sequences', NARROW, async (pair) => {
+    ({ production, staging } = pair);
+    await query(production.adminUrl, `SELECT setval('narrow.item_id_seq', 3000000000); INSERT INTO narrow.item (v) VALUES ('a'), ('b')`);
+    await query(staging.adminUrl, `SET ROLE postgres; ALTER SEQUENCE narrow.item_id_seq AS integer; INSERT INTO narrow.item (v) VALUES ('staging')`);
+  });
+
+  it.each(['postgres', 'rest'] as const)('is refused before writing, with the ALTER SEQUENCE that widens it (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const before = await tableDigests(staging.adminUrl, ['narrow']);
+    for (const args of [['--dry-run'], ['--yes'], ['--yes', '--mode', 'mirror']]) {
+      const refused = await runScript('sync.ts', ['--via', via, ...args, '--schemas', 'narrow'], { env, cwd });
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+      expect(refused.stderr).toContain("Staging's sequences cannot stand where production's do");
+      expect(refused.stderr).toContain(
+        "narrow.item_id_seq (AS integer): production's stands at 3000000002, past its MAXVALUE 2147483647: " +
+          'ALTER SEQUENCE "narrow"."item_id_seq" AS bigint MAXVALUE 9223372036854775807;',
+      );
+      expect(await tableDigests(staging.adminUrl, ['narrow'])).toEqual(before);
+    }
+    await query(staging.adminUrl, 'SET ROLE postgres; ALTER SEQUENCE "narrow"."item_id_seq" AS bigint MAXVALUE 9223372036854775807');
+    try {
+      const synced = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--schemas', 'narrow'], { env, cwd });
+      expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+      expect(await rowTexts(staging.adminUrl, 'narrow.item')).toEqual(await rowTexts(production.adminUrl, 'narrow.item'));
+      expect(await query(staging.adminUrl, 'SELECT last_value::text AS last FROM narrow.item_id_seq')).toEqual([{ last: '3000000002' }]);
+    } finally {
+      await query(
+        staging.adminUrl,
+        `SET ROLE postgres; TRUNCATE narrow.item; ALTER SEQUENCE narrow.item_id_seq AS integer RESTART 1; INSERT INTO narrow.item (v) VALUES ('staging')`,
+      );
+    }
+  });
+});
+
 describe('lossy type changes (plan/lossy-types.ts), held to what PostgreSQL does with a value', () => {
   // Each pair: production's type, staging's, and a value production may hold.
   const PAIRS: [string, string, string][] = [

@@ -7,6 +7,7 @@
 import { qualifiedName, type SequenceFloor, type SequenceState } from '../catalog/types.ts';
 import { commandLine } from '../invocation.ts';
 import { DatabaseError } from '../errors.ts';
+import { quoteTable } from '../sql/ident.ts';
 import { isFurther } from '../plan/sequences.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { SequencePlan } from '../plan/sequences.ts';
@@ -59,6 +60,46 @@ export async function sequencesToSet(
     toSet.push(plan.create && !current ? { ...wanted, create: plan.create } : wanted);
   }
   return toSet;
+}
+
+/**
+ * Before writing: a value production's sequence stands at that staging's
+ * cannot take (`AS integer` against production's bigint numbers, a lower
+ * MAXVALUE) fails setval() once every row is in: directly the whole run
+ * rolls back, over REST the rows are written and the run ends failed. Asked
+ * up front instead, with the ALTER SEQUENCE that widens staging's.
+ */
+export async function refuseSequencesStagingCannotHold(
+  production: Database,
+  staging: Database,
+  plans: SequencePlan[],
+  tables: TablePlan[],
+  runMode: SyncMode,
+): Promise<void> {
+  const bounded = plans.filter((plan) => plan.stagingDefinition);
+  if (!bounded.length) return;
+  const states = await sequencesToSet(production, staging, bounded, tables, runMode);
+  const beyond = states.flatMap((state) => {
+    const plan = bounded.find((candidate) => qualifiedName(candidate.sequence) === qualifiedName(state));
+    const range = plan?.stagingDefinition;
+    if (!plan || !range) return [];
+    const value = BigInt(state.lastValue);
+    if (value <= BigInt(range.max) && value >= BigInt(range.min)) return [];
+    const past = value > BigInt(range.max) ? `past its MAXVALUE ${range.max}` : `below its MINVALUE ${range.min}`;
+    const widen = value > BigInt(range.max) ? 'MAXVALUE 9223372036854775807' : 'MINVALUE -9223372036854775808';
+    return [
+      `  ${qualifiedName(state)} (AS ${range.type}): production's stands at ${state.lastValue}, ${past}: ` +
+        `ALTER SEQUENCE ${quoteTable(state)} AS bigint ${widen};`,
+    ];
+  });
+  if (!beyond.length) return;
+  throw new DatabaseError(
+    [
+      `Staging's sequences cannot stand where production's do, so setting them after the rows would fail; nothing was written:`,
+      ...beyond,
+      `Widen them in staging (the ALTER SEQUENCE above, or the migration production ran), then run the sync again.`,
+    ].join('\n'),
+  );
 }
 
 /** Staging's functions set floors (SequenceFloor) from this version. */

@@ -19,7 +19,7 @@ import { describeMissingParents, findMissingParents } from './parents.ts';
 import { writtenSince } from './transaction-watermark.ts';
 import { orphansAfterLoad } from './orphans-after-load.ts';
 import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace } from './orphans.ts';
-import { floorsToSet, sequencesToSet } from './sequences.ts';
+import { floorsToSet, refuseSequencesStagingCannotHold, sequencesToSet } from './sequences.ts';
 import type { SequencePlan } from '../plan/sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
@@ -366,6 +366,7 @@ export async function checkBeforeWriting(
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run.plan, options);
   await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
+  await refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode);
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));

@@ -40,12 +40,20 @@ export interface SequencePlan {
    * production's catalog does not say its options (functions before 22).
    */
   create: SequenceDefinition | null;
+  /**
+   * Staging's own sequence's options, where its catalog says them (functions
+   * 22 on): setval() refuses a value outside its MINVALUE..MAXVALUE, so a
+   * staging sequence narrower than production's (`AS integer`) is refused
+   * before writing (engine/sequences.ts). Null: staging lacks it, or does not say.
+   */
+  stagingDefinition: SequenceDefinition | null;
 }
 
 export function planSequences(production: Catalog, staging: Catalog, selection: Selection, copied: TableRef[]): SequencePlan[] {
   const copiedNames = new Set(copied.map(qualifiedName));
   const schemaWide = !selection.tables?.length;
-  const inStaging = new Set(staging.sequences.map(qualifiedName));
+  const stagingSequences = new Map(staging.sequences.map((sequence) => [qualifiedName(sequence), sequence]));
+  const inStaging = new Set(stagingSequences.keys());
   // Staging's sequence of the same name may be drawn from by other tables there (its migrations differ): it only moves forward.
   const stagingUsers = new Map(staging.sequences.map((sequence) => [qualifiedName(sequence), tablesUsing(sequence)]));
   return production.sequences
@@ -63,6 +71,7 @@ export function planSequences(production: Catalog, staging: Catalog, selection: 
         readable: sequence.readable,
         inStaging: inStaging.has(qualifiedName(sequence)),
         create: !inStaging.has(qualifiedName(sequence)) && !users.length ? (sequence.definition ?? null) : null,
+        stagingDefinition: stagingSequences.get(qualifiedName(sequence))?.definition ?? null,
       };
     });
 }
