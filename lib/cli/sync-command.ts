@@ -114,7 +114,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         );
       const [{ dryRunOutput }, { checkBeforeWriting, checkStagingAccepts }] = await Promise.all([
         import('../report/plan.ts'),
-        syncModules.then(([engine]) => engine),
+        import('../engine/before-writing.ts'),
       ]);
       const options = { allowDrift: Boolean(flags.allowDrift), allowOrphans: Boolean(flags.allowOrphans) };
       const stop = await checkBeforeWriting(run, { ...options, warn: (line) => process.stderr.write(`warning: ${line}\n`) })

@@ -2,36 +2,31 @@
 // table by table in the plan's order inside one staging session, and either
 // commits all of it or none.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
-import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, SupasyncError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { countOf } from '../counts.ts';
-import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
-import { tablesToCopy } from './drift-refusals.ts';
 import { describeDrift } from '../plan/drift.ts';
-import { refuseStricterStaging } from './stricter-staging.ts';
 import type { TablePlan } from '../plan/types.ts';
-import type { FoundOrphans } from '../plan/links.ts';
 import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
 import { printablePath } from '../backup/manifest.ts';
 import { pruneBackups, type PrunedBackups } from '../backup/store.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { RunBackup } from '../backup/run-backup.ts';
-import { describeMissingParents, findMissingParents } from './parents.ts';
 import { writtenSince } from './transaction-watermark.ts';
 import { orphansAfterLoad } from './orphans-after-load.ts';
-import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace } from './orphans.ts';
-import { floorsToSet, refuseSequencesStagingCannotHold, sequencesToSet } from './sequences.ts';
-import type { SequencePlan } from '../plan/sequences.ts';
+import { describeOrphans } from './orphans.ts';
+import { floorsToSet, sequencesToSet } from './sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { describeHoldEnded, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
 import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
-import { unwrittenRowAdvice } from '../plan/mode.ts';
 import { comparesRanges, deletesMissing, type SyncMode } from '../plan/mode.ts';
+import { checkBeforeWriting } from './before-writing.ts';
+import { failureMessage } from './run-failure.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
 import { orphansLeft } from './orphans-left.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, touchedRanges, type RangedCopy } from './ranged-copy.ts';
-import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, SyncSession, ViewRefresh } from '../transport/session.ts';
+import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
@@ -353,126 +348,4 @@ function confirmation(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]
         `(scripts/restore-staging.ts restores them; the newest ${countOf(options.backupsKept, 'backup')} of this staging ${options.backupsKept === 1 ? 'is' : 'are'} kept).`
       : ' No backup is taken (--no-backup).')
   );
-}
-
-/**
- * What a run checks before it opens staging for writing: drift, keys for an
- * upsert, parents staging lacks. A dry-run makes the same checks, so it
- * stops, and exits, where the run would.
- */
-export async function checkBeforeWriting(
-  run: PreparedRun,
-  options: Pick<SyncOptions, 'allowDrift' | 'allowOrphans'> & { warn?: (line: string) => void },
-): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
-  const chosen = tablesToCopy(run.plan, options);
-  await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
-  await refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode);
-  if (!options.allowOrphans) {
-    const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
-    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
-    const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.staging, run.plan.stagingLinks, chosen.tables);
-    if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
-    const emptied = emptiedAlongside(run.plan);
-    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, run.masker);
-    if (orphaned.length) {
-      throw new DatabaseError(
-        [
-          `${emptyingVerb(orphaned, chosen.tables)} these tables would leave staging's rows that reference them pointing nowhere; nothing was written:`,
-          ...describeOrphans(orphaned),
-          ...ORPHAN_WAYS_OUT,
-        ].join('\n'),
-      );
-    }
-  }
-  return chosen;
-}
-
-/** What the run would do to the parents of rows it would orphan: a replace empties them, a mirror deletes the rows production lacks. */
-function emptyingVerb(orphaned: FoundOrphans[], tables: TablePlan[]): string {
-  const modes = new Set(orphaned.map(({ link }) => tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent))?.mode));
-  if (!modes.has('replace')) return 'Mirroring';
-  return modes.size > 1 ? 'Replacing or mirroring' : 'Replacing';
-}
-
-/**
- * For a dry-run: what staging's role would refuse of the load, found as the
- * run finds it, by opening the write session (on the direct path a
- * transaction, rolled back here) and asking for its refusals. Nothing is
- * written.
- */
-export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[]): Promise<void> {
-  const session = await openSyncSession(run, { strict: false, backup: null });
-  try {
-    await session.refusals(tables);
-  } finally {
-    await session.abort();
-  }
-}
-
-/**
- * What a failed (`error`) or interrupted (null) run left: on the direct path
- * nothing, its transaction rolled back; over REST nothing until its first
- * TRUNCATE or batch, and from then on the tables it finished. `backupFate`:
- * what became of the run's backup (RunBackup.afterFailure), said last.
- */
-function failureMessage(error: unknown, session: SyncSession, running: TablePlan[], done: TableResult[], all: TablePlan[], backupFate: string | null): Error {
-  const fate = backupFate ? `\n${backupFate}` : '';
-  const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
-  const unchanged = !session.stagingMayHaveChanged;
-  if (error instanceof SupasyncError && unchanged) return fate ? new SupasyncError(`${error.message}${fate}`, exitCode, { cause: error }) : error;
-  const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
-  const message =
-    error === null ? '' : `${error instanceof SupasyncError ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running)}`;
-  if (unchanged) {
-    const said = session.atomic
-      ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
-      : 'Nothing was written to staging.';
-    return new DatabaseError(`${message}${said}${fate}`, exitCode, { cause: error });
-  }
-  if (session.atomic) {
-    return new DatabaseError(
-      `${message}The run stopped as it set staging's sequences, which no rollback undoes, or committed: staging holds all of this run's rows ` +
-        'or none of them (verify-sync-status.ts tells which), and its sequences may stand where this run set them. ' +
-        `Run the same command again to finish, or put staging back with the run's backup, if it took one.${fate}`,
-      exitCode,
-      { cause: error },
-    );
-  }
-  const complete = new Set(done.map((result) => result.table));
-  const incomplete = all.map((t) => qualifiedName(t.table)).filter((name) => !complete.has(name));
-  return new DatabaseError(
-    `${message}Over REST every batch commits on its own, so staging now holds part of this run` +
-      `${error === null ? ' (batches already sent may still land)' : ''}.\n` +
-      `  complete: ${[...complete].join(', ') || 'none'}\n  not complete: ${incomplete.join(', ') || 'none'}\n` +
-      (error instanceof SupasyncError && error.sameOnRerun
-        ? 'Running the same command again would stop at the same place: do what the message above says first, then run it to finish.'
-        : 'Run the same command again to finish: every batch is an idempotent upsert.') +
-      fate,
-    exitCode,
-    { cause: error },
-  );
-}
-
-/**
- * Without the replica role rows are written one key at a time with every
- * unique index live: a value production moved to another row (two users who
- * swapped usernames) meets the row that still holds it. Known, with two ways
- * out, which a bare unique violation does not tell.
- */
-function movedValueHint(error: unknown, session: SyncSession, running: TablePlan[]): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !CONFLICT_CODES.has(code)) return '';
-  if (session.method.kind === 'replica') {
-    // Checks off, swapped values land: what still meets an old value is a row the run does not write.
-    const unwritten = running.filter((table) => table.mode === 'incremental' || table.mode === 'insert-missing');
-    return unwritten.length
-      ? `${unwrittenRowAdvice(
-          unwritten[0]?.mode,
-          unwritten.map((table) => qualifiedName(table.table)),
-        )}\n`
-      : '';
-  }
-  const keyed = running.filter((table) => table.mode !== 'replace').map((table) => qualifiedName(table.table));
-  if (!keyed.length) return '';
-  return `${movedValueAdvice(keyed)}\n`;
 }

@@ -1,0 +1,71 @@
+// What a run checks before it opens staging for writing, and a dry run
+// with it: drift, keys, production's rows against what staging holds rows
+// to, sequences, parents and children staging would be left without.
+import { qualifiedName } from '../catalog/types.ts';
+import { DatabaseError } from '../errors.ts';
+import type { FoundOrphans } from '../plan/links.ts';
+import type { SequencePlan } from '../plan/sequences.ts';
+import { emptiedAlongside } from '../plan/supabase.ts';
+import type { TablePlan } from '../plan/types.ts';
+import { openSyncSession } from '../transport/open-session.ts';
+import { tablesToCopy } from './drift-refusals.ts';
+import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace } from './orphans.ts';
+import { describeMissingParents, findMissingParents } from './parents.ts';
+import type { PreparedRun } from './prepare.ts';
+import { refuseSequencesStagingCannotHold } from './sequences.ts';
+import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
+import { refuseStricterStaging } from './stricter-staging.ts';
+
+/**
+ * What a run checks before it opens staging for writing: drift, keys for an
+ * upsert, parents staging lacks. A dry-run makes the same checks, so it
+ * stops, and exits, where the run would.
+ */
+export async function checkBeforeWriting(
+  run: PreparedRun,
+  options: { allowDrift: boolean; allowOrphans: boolean; warn?: (line: string) => void },
+): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
+  const chosen = tablesToCopy(run.plan, options);
+  await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
+  await refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode);
+  if (!options.allowOrphans) {
+    const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
+    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
+    const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.staging, run.plan.stagingLinks, chosen.tables);
+    if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
+    const emptied = emptiedAlongside(run.plan);
+    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, run.masker);
+    if (orphaned.length) {
+      throw new DatabaseError(
+        [
+          `${emptyingVerb(orphaned, chosen.tables)} these tables would leave staging's rows that reference them pointing nowhere; nothing was written:`,
+          ...describeOrphans(orphaned),
+          ...ORPHAN_WAYS_OUT,
+        ].join('\n'),
+      );
+    }
+  }
+  return chosen;
+}
+
+/** What the run would do to the parents of rows it would orphan: a replace empties them, a mirror deletes the rows production lacks. */
+function emptyingVerb(orphaned: FoundOrphans[], tables: TablePlan[]): string {
+  const modes = new Set(orphaned.map(({ link }) => tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent))?.mode));
+  if (!modes.has('replace')) return 'Mirroring';
+  return modes.size > 1 ? 'Replacing or mirroring' : 'Replacing';
+}
+
+/**
+ * For a dry-run: what staging's role would refuse of the load, found as the
+ * run finds it, by opening the write session (on the direct path a
+ * transaction, rolled back here) and asking for its refusals. Nothing is
+ * written.
+ */
+export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[]): Promise<void> {
+  const session = await openSyncSession(run, { strict: false, backup: null });
+  try {
+    await session.refusals(tables);
+  } finally {
+    await session.abort();
+  }
+}

@@ -1,0 +1,83 @@
+// What a failed or interrupted run says it left in staging: nothing (one
+// transaction rolled back), all or none (stopped at the sequences), or over
+// REST the tables it finished, with the way to finish.
+import { qualifiedName } from '../catalog/types.ts';
+import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, SupasyncError } from '../errors.ts';
+import { unwrittenRowAdvice } from '../plan/mode.ts';
+import type { TablePlan } from '../plan/types.ts';
+import type { SyncSession } from '../transport/session.ts';
+
+/**
+ * What a failed (`error`) or interrupted (null) run left: on the direct path
+ * nothing, its transaction rolled back; over REST nothing until its first
+ * TRUNCATE or batch, and from then on the tables it finished. `backupFate`:
+ * what became of the run's backup (RunBackup.afterFailure), said last.
+ */
+export function failureMessage(
+  error: unknown,
+  session: SyncSession,
+  running: TablePlan[],
+  done: { table: string }[],
+  all: TablePlan[],
+  backupFate: string | null,
+): Error {
+  const fate = backupFate ? `\n${backupFate}` : '';
+  const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
+  const unchanged = !session.stagingMayHaveChanged;
+  if (error instanceof SupasyncError && unchanged) return fate ? new SupasyncError(`${error.message}${fate}`, exitCode, { cause: error }) : error;
+  const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
+  const message =
+    error === null ? '' : `${error instanceof SupasyncError ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running)}`;
+  if (unchanged) {
+    const said = session.atomic
+      ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
+      : 'Nothing was written to staging.';
+    return new DatabaseError(`${message}${said}${fate}`, exitCode, { cause: error });
+  }
+  if (session.atomic) {
+    return new DatabaseError(
+      `${message}The run stopped as it set staging's sequences, which no rollback undoes, or committed: staging holds all of this run's rows ` +
+        'or none of them (verify-sync-status.ts tells which), and its sequences may stand where this run set them. ' +
+        `Run the same command again to finish, or put staging back with the run's backup, if it took one.${fate}`,
+      exitCode,
+      { cause: error },
+    );
+  }
+  const complete = new Set(done.map((result) => result.table));
+  const incomplete = all.map((t) => qualifiedName(t.table)).filter((name) => !complete.has(name));
+  return new DatabaseError(
+    `${message}Over REST every batch commits on its own, so staging now holds part of this run` +
+      `${error === null ? ' (batches already sent may still land)' : ''}.\n` +
+      `  complete: ${[...complete].join(', ') || 'none'}\n  not complete: ${incomplete.join(', ') || 'none'}\n` +
+      (error instanceof SupasyncError && error.sameOnRerun
+        ? 'Running the same command again would stop at the same place: do what the message above says first, then run it to finish.'
+        : 'Run the same command again to finish: every batch is an idempotent upsert.') +
+      fate,
+    exitCode,
+    { cause: error },
+  );
+}
+
+/**
+ * Without the replica role rows are written one key at a time with every
+ * unique index live: a value production moved to another row (two users who
+ * swapped usernames) meets the row that still holds it. Known, with two ways
+ * out, which a bare unique violation does not tell.
+ */
+function movedValueHint(error: unknown, session: SyncSession, running: TablePlan[]): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !CONFLICT_CODES.has(code)) return '';
+  if (session.method.kind === 'replica') {
+    // Checks off, swapped values land: what still meets an old value is a row the run does not write.
+    const unwritten = running.filter((table) => table.mode === 'incremental' || table.mode === 'insert-missing');
+    return unwritten.length
+      ? `${unwrittenRowAdvice(
+          unwritten[0]?.mode,
+          unwritten.map((table) => qualifiedName(table.table)),
+        )}\n`
+      : '';
+  }
+  const keyed = running.filter((table) => table.mode !== 'replace').map((table) => qualifiedName(table.table));
+  if (!keyed.length) return '';
+  return `${movedValueAdvice(keyed)}\n`;
+}
