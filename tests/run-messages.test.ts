@@ -53,9 +53,30 @@ describe('a run that could not refill what it empties', () => {
   it('is refused before staging is touched when the reading role may not read a production table, naming it and the GRANT', async () => {
     await withoutPrivilege(source, 'SELECT', async () => {
       const result = await refusedReplace();
-      expect(result.stderr).toContain('postgres, the role production is read as, may not read public.muva_content');
+      expect(result.stderr).toContain('postgres, the role production is read as, may not read public.muva_content (no SELECT on the table)');
       expect(result.stderr).toContain('GRANT SELECT ON "public"."muva_content" TO "postgres";');
     });
+  });
+
+  it('names the columns the reading role may not read, where SELECT was granted column by column', async () => {
+    const roles = 'postgres, service_role, authenticated, anon';
+    await query(
+      source.adminUrl,
+      `REVOKE SELECT ON public.muva_content FROM ${roles}; GRANT SELECT (id, title, content, tags, embedding, source_url) ON public.muva_content TO ${roles}`,
+    );
+    try {
+      const result = await refusedReplace();
+      expect(result.stderr).toContain('postgres, the role production is read as, may not read public.muva_content (no SELECT on its column published_at)');
+      expect(result.stderr).toContain('GRANT SELECT ON "public"."muva_content" TO "postgres";');
+      const direct = await runScript('sync.ts', ['--dry-run', '--via', 'postgres', ...ALL], { env: envFor(source, target) });
+      expect(direct.code, direct.stdout + direct.stderr).toBe(1);
+      expect(direct.stderr).toContain('may not read public.muva_content (no SELECT on its column published_at)');
+    } finally {
+      await query(
+        source.adminUrl,
+        `REVOKE SELECT (id, title, content, tags, embedding, source_url) ON public.muva_content FROM ${roles}; GRANT SELECT ON public.muva_content TO ${roles}`,
+      );
+    }
   });
 
   it("is refused when staging's functions may not TRUNCATE a table it replaces, and runs as an upsert, which needs no TRUNCATE", async () => {

@@ -11,6 +11,10 @@ import { query, rowTexts, tableDigests } from './helpers/content.ts';
 import { projectPair } from './helpers/project-pair.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { silentChange } from '../lib/plan/lossy-types.ts';
+import { EXCLUSION_PAIRS_ROWS } from '../lib/plan/stricter-indexes.ts';
+import { planSync } from '../lib/plan/plan.ts';
+import { readCatalogPostgres } from '../lib/catalog/read.ts';
+import { connectPostgres } from '../lib/connect/postgres.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const SCHEMA = `CREATE SCHEMA ahead;
@@ -286,7 +290,8 @@ describe('drift that used to pass unseen or be misnamed', () => {
 const STRICTER = `CREATE SCHEMA stricter;`;
 /** The domain as each side defines it; staging's is stricter (a domain an array column uses cannot be altered). */
 const stricterTable = (domainChecks: string) => `SET ROLE postgres; CREATE DOMAIN stricter.quantity AS int ${domainChecks};
-  CREATE TABLE stricter.product (id int PRIMARY KEY, sku text, price numeric, stock stricter.quantity, sizes stricter.quantity[]);`;
+  CREATE TABLE stricter.product (id int PRIMARY KEY, sku text, price numeric, stock stricter.quantity, sizes stricter.quantity[]);
+  CREATE TABLE stricter.booking (id int PRIMARY KEY, room int, stay int4range, email text);`;
 
 describe('a staging stricter than production', () => {
   let production: Project;
@@ -300,10 +305,38 @@ describe('a staging stricter than production', () => {
       `INSERT INTO stricter.product VALUES (1, 'a', 10, 1, '{1}'), (2, NULL, 5, 0, '{2,0}'), (3, 'c', -1, 3, NULL), (4, 'd', NULL, 4, '{}'), (5, 'a', 1, 5, '{5}')`,
     );
     await query(
+      production.adminUrl,
+      `INSERT INTO stricter.booking VALUES (1, 1, '[1,5)', 'A@x'), (2, 1, '[3,7)', 'a@x'), (3, 2, '[1,5)', NULL), (4, 2, '[10,12)', NULL), (5, NULL, '[1,2)', 'b@x')`,
+    );
+    await query(
       staging.adminUrl,
       `SET ROLE postgres; ALTER TABLE stricter.product ADD CONSTRAINT price_positive CHECK (price > 0), ALTER sku SET NOT NULL, ADD CONSTRAINT sku_unique UNIQUE (sku);
-       INSERT INTO stricter.product VALUES (9, 'staging', 1, 1, '{1}')`,
+       INSERT INTO stricter.product VALUES (9, 'staging', 1, 1, '{1}');
+       ALTER TABLE stricter.booking ADD CONSTRAINT booking_one_stay EXCLUDE USING gist (stay WITH &&) WHERE (room = 1),
+         ADD CONSTRAINT booking_room_email UNIQUE NULLS NOT DISTINCT (room, email), ADD CONSTRAINT booking_id_room UNIQUE (id, room);
+       CREATE UNIQUE INDEX booking_email_lower ON stricter.booking (lower(email)) WHERE room IS NOT NULL`,
     );
+  });
+
+  it('says, and does not ask, an exclusion constraint without `=` over a large production table (each pair of rows compared)', async () => {
+    const catalogOf = async (project: Project) => {
+      const client = await connectPostgres('staging', project.dbUrl);
+      try {
+        return await readCatalogPostgres('staging', client);
+      } finally {
+        await client.end();
+      }
+    };
+    const [ours, theirs] = await Promise.all([catalogOf(production), catalogOf(staging)]);
+    const rulesAt = (rows: number) => {
+      const booking = ours.tables.find((table) => table.schema === 'stricter' && table.name === 'booking');
+      if (booking) booking.rowEstimate = rows;
+      return planSync(ours, theirs, { schemas: ['stricter'] }).tables.find((table) => table.table.name === 'booking')?.stricterInStaging ?? [];
+    };
+    expect(rulesAt(EXCLUSION_PAIRS_ROWS).filter((rule) => rule.notAsked)).toEqual([]);
+    expect(rulesAt(EXCLUSION_PAIRS_ROWS + 1).flatMap((rule) => (rule.notAsked ? [rule.rule] : []))).toEqual([
+      'EXCLUDE booking_one_stay (stay WITH &&) WHERE room = 1',
+    ]);
   });
 
   it.each(['postgres', 'rest'] as const)("names production's rows that break its constraints before writing, dry runs too (via %s)", async (via) => {
@@ -324,12 +357,19 @@ describe('a staging stricter than production', () => {
       expect(refused.stderr).toContain(
         "stricter.product: CHECK quantity_positive ((VALUE > 0)) of domain stricter.quantity on sizes: 1 row of production's, e.g. (2)",
       );
+      // Unique indexes on expressions or partial, NULLS NOT DISTINCT, and exclusion constraints; a key production's primary key holds is not asked.
+      expect(refused.stderr).toContain("stricter.booking: EXCLUDE booking_one_stay (stay WITH &&) WHERE room = 1: 2 rows of production's, e.g. (1) (2)");
+      expect(refused.stderr).toContain(
+        "stricter.booking: UNIQUE booking_email_lower (lower(email)) WHERE room IS NOT NULL: 2 rows of production's, e.g. (1) (2)",
+      );
+      expect(refused.stderr).toContain("stricter.booking: UNIQUE booking_room_email (room, email): 2 rows of production's, e.g. (3) (4)");
+      expect(refused.stderr).not.toContain('booking_id_room');
       expect(await tableDigests(staging.adminUrl, ['stricter'])).toEqual(before);
     }
     // Masked, production's raw values cannot say what staging gets: said, not asked; no raw value printed.
     const masked = emptyDirectory();
     writeFileSync(join(masked, 'supasync.config.json'), JSON.stringify({ mask: { 'stricter.product.sku': 'hash' } }));
-    const maskedRun = await runScript('sync.ts', ['--via', via, '--dry-run', '--schemas', 'stricter'], {
+    const maskedRun = await runScript('sync.ts', ['--via', via, '--dry-run', '--tables', 'stricter.product'], {
       env: { ...env, SUPASYNC_MASK_SECRET: 'stricter-mask-secret-0123456789' },
       cwd: masked,
     });
@@ -340,17 +380,20 @@ describe('a staging stricter than production', () => {
     await query(
       production.adminUrl,
       `UPDATE stricter.product SET price = 1 WHERE id = 3; UPDATE stricter.product SET sku = 'b' WHERE id = 2; UPDATE stricter.product SET sku = 'e' WHERE id = 5;
-       UPDATE stricter.product SET stock = 2, sizes = '{2}' WHERE id = 2`,
+       UPDATE stricter.product SET stock = 2, sizes = '{2}' WHERE id = 2;
+       UPDATE stricter.booking SET stay = '[5,7)', email = 'c@x' WHERE id = 2; UPDATE stricter.booking SET email = 'd@x' WHERE id = 4`,
     );
     try {
       const synced = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'stricter'], { env, cwd });
       expect(synced.code, synced.stdout + synced.stderr).toBe(0);
       expect(await rowTexts(staging.adminUrl, 'stricter.product')).toEqual(await rowTexts(production.adminUrl, 'stricter.product'));
+      expect(await rowTexts(staging.adminUrl, 'stricter.booking')).toEqual(await rowTexts(production.adminUrl, 'stricter.booking'));
     } finally {
       await query(
         production.adminUrl,
         `UPDATE stricter.product SET price = -1 WHERE id = 3; UPDATE stricter.product SET sku = NULL WHERE id = 2; UPDATE stricter.product SET sku = 'a' WHERE id = 5;
-         UPDATE stricter.product SET stock = 0, sizes = '{2,0}' WHERE id = 2`,
+         UPDATE stricter.product SET stock = 0, sizes = '{2,0}' WHERE id = 2;
+         UPDATE stricter.booking SET stay = '[3,7)', email = 'a@x' WHERE id = 2; UPDATE stricter.booking SET email = NULL WHERE id = 4`,
       );
     }
   });

@@ -16,11 +16,12 @@ import { envFor, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
 
-// Prisma's own table, Rails' (golang-migrate's, dbmate's) in another schema, and Diesel's.
+// Prisma's own table, Rails' (golang-migrate's, dbmate's) in another schema, Diesel's, and Miniflux's (tern's, old Flyway's), keyless.
 const HISTORY = `
   CREATE TABLE public._prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL, finished_at timestamptz);
   CREATE TABLE analytics.schema_migrations (version varchar PRIMARY KEY);
-  CREATE TABLE public.__diesel_schema_migrations (version varchar(50) PRIMARY KEY, run_on timestamp NOT NULL DEFAULT now());`;
+  CREATE TABLE public.__diesel_schema_migrations (version varchar(50) PRIMARY KEY, run_on timestamp NOT NULL DEFAULT now());
+  CREATE TABLE analytics.schema_version (version text NOT NULL);`;
 
 // Oban's queue in public, graphile-worker's in its own schema, Laravel's
 // `jobs`, and an app's own `jobs` (postings) that is no queue at all.
@@ -52,6 +53,7 @@ describe('the tables a run copies', () => {
       `INSERT INTO public._prisma_migrations VALUES ('1', '20260101_init', now());
        INSERT INTO analytics.schema_migrations VALUES ('20260101000000');
        INSERT INTO public.__diesel_schema_migrations VALUES ('20260101000000');
+       INSERT INTO analytics.schema_version VALUES ('108');
        ${QUEUED}`,
     );
   });
@@ -124,6 +126,7 @@ describe('the tables a run copies', () => {
       expect(plan.stdout).toContain("public._prisma_migrations: only when named with --tables: it is Prisma's record of the migrations run on each database");
       expect(plan.stdout).toContain('analytics.schema_migrations: only when named with --tables');
       expect(plan.stdout).toContain("public.__diesel_schema_migrations: only when named with --tables: it is Diesel's record");
+      expect(plan.stdout).toContain('analytics.schema_version: only when named with --tables: it is Flyway (before version 5), tern, Synapse or Miniflux');
       const run = await runScript('sync.ts', schemaWide, { env, cwd });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(await query(staging.adminUrl, stagingRecords)).toEqual(before);

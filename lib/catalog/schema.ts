@@ -50,6 +50,8 @@ const table = z.object({
   rlsEnabled: z.boolean(),
   rlsHidesRows: z.boolean(),
   readable: z.boolean(),
+  /** Absent from functions before version 25. */
+  unreadableColumns: z.array(z.string()).nullable().optional(),
   rowEstimate: z.number(),
   columns: z.array(column),
   primaryKey: key.nullable(),
@@ -58,6 +60,18 @@ const table = z.object({
   uniqueKeys: z.array(key.extend({ nullsNotDistinct: z.boolean() })),
   /** Absent from functions before version 20. */
   uniqueColumns: z.array(z.string()).optional(),
+  /** Absent from functions before version 25. */
+  enforcedIndexes: z
+    .array(
+      z.object({
+        name: z.string(),
+        kind: z.enum(['primary', 'unique', 'exclusion']),
+        elements: z.array(z.object({ expression: z.string(), operator: z.string().nullable() })),
+        predicate: z.string().nullable(),
+        nullsNotDistinct: z.boolean(),
+      }),
+    )
+    .optional(),
   foreignKeys: z.array(foreignKey),
   sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
   triggers: z.array(z.object({ name: z.string(), enabled: z.boolean(), definition: z.string() })),

@@ -102,6 +102,17 @@ export interface Sequence extends TableRef {
   usedBy: { schema: string; table: string; column: string; owned: boolean }[];
 }
 
+/** A rule an index holds a table's rows to: no two rows equal under a unique index, none conflicting under an exclusion constraint. */
+export interface EnforcedIndex {
+  name: string;
+  kind: 'primary' | 'unique' | 'exclusion';
+  /** Each key column or expression as pg_get_indexdef prints it; an exclusion's with the operator compared by (schema.op), else null. */
+  elements: { expression: string; operator: string | null }[];
+  /** A partial index's WHERE; null: every row. */
+  predicate: string | null;
+  nullsNotDistinct: boolean;
+}
+
 /** A sequence's options, numbers as text (a bigint passes 2^53). */
 export interface SequenceDefinition {
   type: string;
@@ -159,6 +170,8 @@ export interface Table extends TableRef {
   rlsHidesRows: boolean;
   /** The role that read this catalog may read every column (schema USAGE, and SELECT on the table or each column). */
   readable: boolean;
+  /** Without SELECT on the table, the columns it may not read either (none: its schema's USAGE is what it lacks); null: it holds SELECT on the table; undefined from REST functions before version 25. */
+  unreadableColumns?: string[] | null;
   /** From the planner's statistics; -1 when the table was never analyzed. */
   rowEstimate: number;
   columns: Column[];
@@ -168,6 +181,8 @@ export interface Table extends TableRef {
   uniqueKeys: UniqueKey[];
   /** Every column a unique index reads, partial and expression indexes included (a predicate's columns too); absent from REST functions before version 20. */
   uniqueColumns?: string[];
+  /** Unique indexes (primary, partial, on expressions) and exclusion constraints; undefined from REST functions before version 25. */
+  enforcedIndexes?: EnforcedIndex[];
   foreignKeys: ForeignKey[];
   sequences: OwnedSequence[];
   triggers: Trigger[];

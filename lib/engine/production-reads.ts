@@ -2,19 +2,35 @@
 // of every table it copies, and where the sequences it sets stand. A table it may not read would fail part way, after
 // a REST replace had already emptied staging's copy; one that row-level
 // security filters would be copied short, silently.
-import { findTable, qualifiedName, type Catalog } from '../catalog/types.ts';
+import { findTable, qualifiedName, type Catalog, type Table } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
 import { quoteIdent, quoteTable } from '../sql/ident.ts';
 import type { SyncPlan } from '../plan/types.ts';
+
+/** Why the role may not read it, where the catalog says (functions version 25). */
+function describeUnreadable(table: Table): string {
+  const columns = table.unreadableColumns;
+  if (columns === undefined) return `${qualifiedName(table)} (no SELECT privilege on the table or its schema)`;
+  if (columns === null || !columns.length) return `${qualifiedName(table)} (no USAGE on schema ${table.schema})`;
+  const all = columns.length === table.columns.length;
+  return `${qualifiedName(table)} (no SELECT on ${all ? 'the table' : `its column${columns.length === 1 ? '' : 's'} ${columns.join(', ')}`})`;
+}
 
 export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): void {
   const planned = plan.tables.map((t) => findTable(catalog, t.table)).filter((table) => table !== undefined);
   const unreadable = planned.filter((table) => !table.readable).sort((a, b) => qualifiedName(a).localeCompare(qualifiedName(b)));
   if (unreadable.length) {
+    const role = quoteIdent(catalog.role);
     throw new DatabaseError(
-      `${catalog.role}, the role production is read as, may not read ${unreadable.map(qualifiedName).join(', ')} (no SELECT privilege on the table or its schema): ` +
+      `${catalog.role}, the role production is read as, may not read ${unreadable.map(describeUnreadable).join(', ')}: ` +
         "the copy would stop part way. Grant it in production's SQL editor:\n" +
-        unreadable.map((table) => `  GRANT SELECT ON ${quoteTable(table)} TO ${quoteIdent(catalog.role)};`).join('\n') +
+        unreadable
+          .map((table) =>
+            table.unreadableColumns?.length === 0 || table.unreadableColumns === null
+              ? `  GRANT USAGE ON SCHEMA ${quoteIdent(table.schema)} TO ${role};`
+              : `  GRANT SELECT ON ${quoteTable(table)} TO ${role};`,
+          )
+          .join('\n') +
         '\nor leave those tables out with --exclude. Nothing was changed.',
     );
   }

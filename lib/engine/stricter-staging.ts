@@ -8,7 +8,7 @@ import { qualifiedName } from '../catalog/types.ts';
 import { bothFilters } from '../catalog/partition-keys.ts';
 import { countOf } from '../counts.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
-import type { StricterRule } from '../plan/stricter.ts';
+import type { StricterRule } from '../plan/types.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 
@@ -38,6 +38,12 @@ export async function refuseStricterStaging(production: Database, tables: TableP
   for (const [table, rule] of tables.filter((table) => !table.mask).flatMap((table) => table.stricterInStaging.map((rule) => [table, rule] as const))) {
     const named = table.key?.columns ?? table.columns.slice(0, 3);
     if (!named.length) continue;
+    if (rule.notAsked) {
+      warn(
+        `${qualifiedName(table.table)}: staging has ${rule.rule}, which production lacks; ${rule.notAsked}, so it is not asked: staging may refuse some as they are written.`,
+      );
+      continue;
+    }
     try {
       const found = await production.references(table.table, named, bothFilters(table.rowFilter, rule.breaking));
       const keys = Object.keys(found).sort();

@@ -1,20 +1,16 @@
 // Constraints staging holds a table's rows to and production does not (its
 // migrations ahead): a validated CHECK production lacks (or has NOT VALID),
-// NOT NULL where production's column may be NULL, a unique key (primary
-// or unique, on plain columns) production lacks, or a CHECK or NOT NULL of
+// NOT NULL where production's column may be NULL, a unique index or an
+// exclusion constraint production has nothing as strict as
+// (stricter-indexes.ts), or a CHECK or NOT NULL of
 // the domain a column is of that production's domain lacks. The engine asks
 // production for the rows that break them before writing
 // (engine/stricter-staging.ts).
 import type { Column, Table } from '../catalog/types.ts';
 import { sameSpacing, type UserTypes } from './drift.ts';
 import { quoteIdent } from '../sql/ident.ts';
-
-export interface StricterRule {
-  /** As the person at the terminal reads it: `CHECK price_positive ((price > 0))`, `NOT NULL on email`. */
-  rule: string;
-  /** The rows that break it, as a condition over the table's own columns. */
-  breaking: string;
-}
+import { indexRules } from './stricter-indexes.ts';
+import type { StricterRule } from './types.ts';
 
 /**
  * `copied`: the columns the run writes; `ownRows`: the table as a query names
@@ -40,7 +36,8 @@ export function stricterInStaging(
   const notNull = staging.columns
     .filter((column) => !column.nullable && !column.generated && nullable.has(column.name) && copied.includes(column.name))
     .map((column) => ({ rule: `NOT NULL on ${column.name}`, breaking: `${quoteIdent(column.name)} IS NULL` }));
-  return [...checks, ...notNull, ...uniqueKeys(production, staging, copied, ownRows), ...domainRules(production, staging, copied, types)];
+  const indexes = indexRules(production, staging, ownRows) ?? uniqueKeys(production, staging, copied, ownRows);
+  return [...checks, ...notNull, ...indexes, ...domainRules(production, staging, copied, types)];
 }
 
 /**
@@ -84,7 +81,8 @@ function overValue(expression: string, value: string): string {
 }
 
 /**
- * Staging's primary and unique keys over copied columns whose columns no key
+ * Where a side's catalog does not list its indexes (REST functions before
+ * version 25): staging's primary and unique keys over copied columns whose columns no key
  * of production's has: the rows production holds twice under them. NULLs
  * never clash, unless the key says NULLS NOT DISTINCT.
  */

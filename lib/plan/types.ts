@@ -7,7 +7,6 @@ import type { CycleLoad, LoadPlan, SelfReferenceLoad, TableLoad } from '../trans
 import type { Drift } from './drift.ts';
 import type { SyncMode } from './mode.ts';
 import type { SequencePlan } from './sequences.ts';
-import type { StricterRule } from './stricter.ts';
 import type { TableOptions } from './select.ts';
 import type { EmptiedTable, LeftOutTable } from './supabase.ts';
 
@@ -116,4 +115,14 @@ export interface SyncPlan extends LoadPlan {
   sameDatabase: boolean;
   /** --with-parents: the tables it brought (none where no foreign key leaves the selection). */
   parentsAdded?: TableRef[];
+}
+
+/** A constraint staging holds a table's rows to and production does not (plan/stricter.ts). */
+export interface StricterRule {
+  /** As the person at the terminal reads it: `CHECK price_positive ((price > 0))`, `NOT NULL on email`. */
+  rule: string;
+  /** The rows that break it, as a condition over the table's own columns. */
+  breaking: string;
+  /** Why production is not asked (said as a warning instead); undefined: asked. */
+  notAsked?: string;
 }

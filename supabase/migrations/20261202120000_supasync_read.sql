@@ -176,6 +176,14 @@ SELECT pg_catalog.jsonb_build_object(
             SELECT FROM pg_catalog.pg_attribute a
             WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
               AND NOT pg_catalog.has_column_privilege(r.oid, a.attnum, 'SELECT'))),
+        -- Without SELECT on the table, the columns the role may not read
+        -- either (version 25): the refusal names them, and the GRANT that
+        -- fixes it. NULL: it holds SELECT on the table.
+        'unreadableColumns', CASE WHEN NOT pg_catalog.has_table_privilege(r.oid, 'SELECT') THEN (
+          SELECT COALESCE(pg_catalog.jsonb_agg(a.attname ORDER BY a.attnum), '[]'::jsonb)
+          FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+            AND NOT pg_catalog.has_column_privilege(r.oid, a.attnum, 'SELECT')) END,
         -- reltuples is -1 until the table was first analyzed or vacuumed;
         -- a partitioned table holds no rows of its own, its partitions do.
         -- (Each case its own query: one condition OR-ing both scanned all of
@@ -295,6 +303,31 @@ SELECT pg_catalog.jsonb_build_object(
           ) held
           JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = held.attnum
           WHERE i.indrelid = r.oid AND i.indisunique
+        ),
+        -- Every rule an index enforces over the table's rows (version 25):
+        -- unique indexes (primary, partial, on expressions) and exclusion
+        -- constraints, each element as pg_get_indexdef prints it, with the
+        -- operator an exclusion compares it by. One staging has and
+        -- production lacks may refuse production's rows: asked of them before
+        -- anything is written (lib/plan/stricter.ts).
+        'enforcedIndexes', (
+          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'name', ic.relname,
+            'kind', CASE WHEN xc.oid IS NOT NULL THEN 'exclusion' WHEN i.indisprimary THEN 'primary' ELSE 'unique' END,
+            'elements', (
+              SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'expression', pg_catalog.pg_get_indexdef(i.indexrelid, k.ord::integer, true),
+                'operator', (SELECT pg_catalog.format('%I.%s', opn.nspname, op.oprname)
+                             FROM pg_catalog.pg_operator op JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
+                             WHERE op.oid = xc.conexclop[k.ord])) ORDER BY k.ord)
+              FROM pg_catalog.generate_series(1, i.indnkeyatts) AS k(ord)),
+            'predicate', pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
+            'nullsNotDistinct', i.indnullsnotdistinct
+          ) ORDER BY ic.relname), '[]'::jsonb)
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+          LEFT JOIN pg_catalog.pg_constraint xc ON xc.conindid = i.indexrelid AND xc.contype = 'x' AND xc.conrelid = r.oid
+          WHERE i.indrelid = r.oid AND (i.indisunique OR xc.oid IS NOT NULL)
         ),
         -- Foreign keys declared on the table, and those declared on its
         -- partitions (each partition its own constraint, as PostgreSQL 10
@@ -1480,7 +1513,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 24 $version$;
+AS $version$ SELECT 25 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
