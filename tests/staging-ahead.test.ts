@@ -11,7 +11,7 @@ import { query, rowTexts, tableDigests } from './helpers/content.ts';
 import { projectPair } from './helpers/project-pair.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { silentChange } from '../lib/plan/lossy-types.ts';
-import { EXCLUSION_PAIRS_ROWS } from '../lib/plan/stricter-indexes.ts';
+import { EXCLUSION_PAIRS_ROWS, splitTopLevel } from '../lib/plan/stricter-indexes.ts';
 import { planSync } from '../lib/plan/plan.ts';
 import { readCatalogPostgres } from '../lib/catalog/read.ts';
 import { connectPostgres } from '../lib/connect/postgres.ts';
@@ -314,8 +314,30 @@ describe('a staging stricter than production', () => {
        INSERT INTO stricter.product VALUES (9, 'staging', 1, 1, '{1}');
        ALTER TABLE stricter.booking ADD CONSTRAINT booking_one_stay EXCLUDE USING gist (stay WITH &&) WHERE (room = 1),
          ADD CONSTRAINT booking_room_email UNIQUE NULLS NOT DISTINCT (room, email), ADD CONSTRAINT booking_id_room UNIQUE (id, room);
-       CREATE UNIQUE INDEX booking_email_lower ON stricter.booking (lower(email)) WHERE room IS NOT NULL`,
+       CREATE UNIQUE INDEX booking_email_lower ON stricter.booking (lower(email)) WHERE room IS NOT NULL;
+       CREATE UNIQUE INDEX booking_pair ON stricter.booking (lower(email), id, coalesce(room, 0), (split_part(email, ',', 1)))`,
     );
+  });
+
+  it("splits an index's expressions where PostgreSQL lists them together", async () => {
+    expect(splitTopLevel(`lower(email), COALESCE(room, 0), split_part(email, ','::text, 1), ARRAY[1, 2], "a,b"`)).toEqual([
+      'lower(email)',
+      'COALESCE(room, 0)',
+      "split_part(email, ','::text, 1)",
+      'ARRAY[1, 2]',
+      '"a,b"',
+    ]);
+    const catalog = await (async () => {
+      const client = await connectPostgres('staging', staging.dbUrl);
+      try {
+        return await readCatalogPostgres('staging', client);
+      } finally {
+        await client.end();
+      }
+    })();
+    const pair = catalog.tables.find((table) => table.name === 'booking')?.enforcedIndexes?.find((index) => index.name === 'booking_pair');
+    expect(pair?.columns.map((element) => element.column)).toEqual([null, 'id', null, null]);
+    expect(splitTopLevel(pair?.expressions ?? '')).toEqual(['lower(email)', 'COALESCE(room, 0)', "split_part(email, ','::text, 1)"]);
   });
 
   it('says, and does not ask, an exclusion constraint without `=` over a large production table (each pair of rows compared)', async () => {
@@ -364,6 +386,8 @@ describe('a staging stricter than production', () => {
       );
       expect(refused.stderr).toContain("stricter.booking: UNIQUE booking_room_email (room, email): 2 rows of production's, e.g. (3) (4)");
       expect(refused.stderr).not.toContain('booking_id_room');
+      // Its key's expressions said apart from its columns, and held by production's primary key (id), one of them.
+      expect(refused.stderr).not.toContain('booking_pair');
       expect(await tableDigests(staging.adminUrl, ['stricter'])).toEqual(before);
     }
     // Masked, production's raw values cannot say what staging gets: said, not asked; no raw value printed.

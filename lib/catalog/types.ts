@@ -106,8 +106,14 @@ export interface Sequence extends TableRef {
 export interface EnforcedIndex {
   name: string;
   kind: 'primary' | 'unique' | 'exclusion';
-  /** Each key column or expression as pg_get_indexdef prints it; an exclusion's with the operator compared by (schema.op), else null. */
-  elements: { expression: string; operator: string | null }[];
+  /**
+   * Its key in order: a column by name, or null where the key holds an
+   * expression (the next of `expressions`); an exclusion's with the operator
+   * it is compared by (schema.op), else null.
+   */
+  columns: { column: string | null; operator: string | null }[];
+  /** The key's expressions as pg_get_expr prints them, comma-separated; null: none. */
+  expressions: string | null;
   /** A partial index's WHERE; null: every row. */
   predicate: string | null;
   nullsNotDistinct: boolean;

@@ -6,6 +6,7 @@
 // another of its rows would clash with.
 import type { EnforcedIndex, Table } from '../catalog/types.ts';
 import { sameSpacing } from './drift.ts';
+import { quoteIdent } from '../sql/ident.ts';
 import type { StricterRule } from './types.ts';
 
 /**
@@ -15,55 +16,102 @@ import type { StricterRule } from './types.ts';
  */
 export const EXCLUSION_PAIRS_ROWS = 20_000;
 
-/** Null: either side's catalog does not list its indexes (REST functions before version 25). */
-export function indexRules(production: Table, staging: Table, ownRows: string): StricterRule[] | null {
-  const [held, ours] = [production.enforcedIndexes, staging.enforcedIndexes];
-  if (!held || !ours) return null;
-  // Over a column production lacks (staging's ahead, copied with --allow-drift) production cannot say: staging's own values fill it.
-  const lacking = staging.columns.filter((column) => !production.columns.some((ours) => ours.name === column.name)).map((column) => column.name);
-  return ours
-    .filter((index) => !held.some((candidate) => holds(candidate, index)))
-    .filter(
-      (index) => ![...index.elements.map((element) => element.expression), index.predicate ?? ''].some((text) => lacking.some((name) => mentions(text, name))),
-    )
-    .map((index) => ruleOf(index, ownRows, production.rowEstimate));
+/** An index's key, element by element: a column quoted, or an expression as pg_get_expr prints it. */
+interface Keyed {
+  index: EnforcedIndex;
+  /** `shown`: as the person at the terminal reads it, a plain name bare. */
+  elements: { expression: string; shown: string; operator: string | null }[];
 }
 
-/** `text` (SQL as pg_get_indexdef prints it) names the column: quoted, or bare where it needs no quotes. */
+/** Null: either side's catalog does not list its indexes (REST functions before version 25). */
+export function indexRules(production: Table, staging: Table, ownRows: string): StricterRule[] | null {
+  if (!production.enforcedIndexes || !staging.enforcedIndexes) return null;
+  const held = production.enforcedIndexes.flatMap(keyed);
+  // Over a column production lacks (staging's ahead, copied with --allow-drift) production cannot say: staging's own values fill it.
+  const lacking = staging.columns.filter((column) => !production.columns.some((ours) => ours.name === column.name)).map((column) => column.name);
+  return staging.enforcedIndexes
+    .flatMap(keyed)
+    .filter((ours) => !held.some((candidate) => holds(candidate, ours)))
+    .filter(
+      (ours) =>
+        ![...ours.elements.map((element) => element.expression), ours.index.predicate ?? ''].some((text) => lacking.some((name) => mentions(text, name))),
+    )
+    .map((ours) => ruleOf(ours, ownRows, production.rowEstimate));
+}
+
+/** None where its expressions do not split into as many as its key holds (then not asked: the load finds out). */
+function keyed(index: EnforcedIndex): Keyed[] {
+  const expressions = index.expressions === null ? [] : splitTopLevel(index.expressions);
+  if (expressions.length !== index.columns.filter((element) => element.column === null).length) return [];
+  let next = 0;
+  const elements = index.columns.map((element) => {
+    const expression = element.column === null ? (expressions[next++] as string) : quoteIdent(element.column);
+    return {
+      expression,
+      shown: element.column !== null && /^[a-z_][a-z0-9_]*$/.test(element.column) ? element.column : expression,
+      operator: element.operator,
+    };
+  });
+  return [{ index, elements }];
+}
+
+/** The parts of a comma-separated list of SQL expressions: commas outside parentheses, brackets and quotes. */
+export function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const character = text[i];
+    if (quote) {
+      if (character === quote && text[i + 1] === quote) i++;
+      else if (character === quote) quote = null;
+    } else if (character === "'" || character === '"') quote = character;
+    else if (character === '(' || character === '[') depth++;
+    else if (character === ')' || character === ']') depth--;
+    else if (character === ',' && depth === 0) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return [...parts, text.slice(start).trim()];
+}
+
+/** `text` (SQL as PostgreSQL prints it) names the column: quoted, or bare where it needs no quotes. */
 function mentions(text: string, column: string): boolean {
   if (text.includes(`"${column.replace(/"/g, '""')}"`)) return true;
   return /^[a-z_][a-z0-9_$]*$/.test(column) && new RegExp(`(^|[^a-z0-9_$."])${column.replace(/\$/g, '\\$')}($|[^a-z0-9_$"])`).test(text);
 }
 
 /** `production`'s index lets no rows through that `staging`'s refuses. */
-function holds(production: EnforcedIndex, staging: EnforcedIndex): boolean {
+function holds(production: Keyed, staging: Keyed): boolean {
   const same = signature(production) === signature(staging);
-  if (same || staging.kind === 'exclusion' || production.kind === 'exclusion' || production.predicate) return same;
+  if (same || staging.index.kind === 'exclusion' || production.index.kind === 'exclusion' || production.index.predicate) return same;
   // Unique over fewer of the same elements is stricter: UNIQUE (email) holds UNIQUE (email, tenant), and any partial one of them.
   const within = new Set(staging.elements.map(elementOf));
-  return production.elements.every((element) => within.has(elementOf(element))) && (production.nullsNotDistinct || !staging.nullsNotDistinct);
+  return production.elements.every((element) => within.has(elementOf(element))) && (production.index.nullsNotDistinct || !staging.index.nullsNotDistinct);
 }
 
-const elementOf = (element: EnforcedIndex['elements'][number]) => `${sameSpacing(element.expression)} ${element.operator ?? ''}`;
+const elementOf = (element: Keyed['elements'][number]) => `${sameSpacing(element.expression)} ${element.operator ?? ''}`;
 
 /** Primary and unique enforce the same thing; elements in any order. */
-function signature(index: EnforcedIndex): string {
+function signature({ index, elements }: Keyed): string {
   return JSON.stringify([
     index.kind === 'exclusion' ? 'exclusion' : 'unique',
-    index.elements.map(elementOf).sort(),
+    elements.map(elementOf).sort(),
     sameSpacing(index.predicate ?? ''),
     index.nullsNotDistinct,
   ]);
 }
 
-function ruleOf(index: EnforcedIndex, ownRows: string, productionRows: number): StricterRule {
+function ruleOf({ index, elements }: Keyed, ownRows: string, productionRows: number): StricterRule {
   const where = index.predicate ? ` WHERE ${index.predicate}` : '';
   const applies = index.predicate ? `(${index.predicate})` : 'true';
-  const expressions = index.elements.map((element) => `(${element.expression})`);
+  const expressions = elements.map((element) => `(${element.expression})`);
   const alias = (position: number) => `"supasync·${position}"`;
   if (index.kind === 'exclusion') {
-    const compared = index.elements.map((element) => `${element.expression} WITH ${(element.operator ?? '=').replace(/^pg_catalog\./, '')}`);
-    const equality = index.elements.some((element) => /\.=$/.test(element.operator ?? ''));
+    const compared = elements.map((element) => `${element.shown} WITH ${(element.operator ?? '=').replace(/^pg_catalog\./, '')}`);
+    const equality = elements.some((element) => /\.=$/.test(element.operator ?? ''));
     return {
       rule: `EXCLUDE ${index.name} (${compared.join(', ')})${where}`,
       // The other rows of the index, by place: a derived table shows no system column, so tableoid and ctid here are the asked row's.
@@ -71,19 +119,17 @@ function ruleOf(index: EnforcedIndex, ownRows: string, productionRows: number): 
         `${applies} AND EXISTS (SELECT FROM (SELECT tableoid AS "supasync·oid", ctid AS "supasync·ctid", ` +
         `${expressions.map((expression, i) => `${expression} AS ${alias(i)}`).join(', ')} FROM ${ownRows} WHERE ${applies}) AS supasync_other ` +
         `WHERE (supasync_other."supasync·oid", supasync_other."supasync·ctid") <> (tableoid, ctid) AND ` +
-        index.elements.map((element, i) => `supasync_other.${alias(i)} OPERATOR(${element.operator ?? 'pg_catalog.='}) ${expressions[i]}`).join(' AND ') +
+        elements.map((element, i) => `supasync_other.${alias(i)} OPERATOR(${element.operator ?? 'pg_catalog.='}) ${expressions[i]}`).join(' AND ') +
         ')',
-      notAsked: equality
-        ? undefined
-        : productionRows < 0
-          ? "with no `=` among its operators, asking would compare each pair of production's rows, of which the table was never analyzed to say how many"
-          : productionRows > EXCLUSION_PAIRS_ROWS
-            ? `with no \`=\` among its operators, asking would compare each pair of production's ${productionRows} rows`
-            : undefined,
+      // Never analyzed (-1): a table too new or too small for autovacuum to have counted; asked.
+      notAsked:
+        !equality && productionRows > EXCLUSION_PAIRS_ROWS
+          ? `with no \`=\` among its operators, asking would compare each pair of production's ${productionRows} rows`
+          : undefined,
     };
   }
   const listed = `(${expressions.join(', ')})`;
-  const rule = `${index.kind === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} ${index.name} (${index.elements.map((element) => element.expression).join(', ')})${where}`;
+  const rule = `${index.kind === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} ${index.name} (${elements.map((element) => element.shown).join(', ')})${where}`;
   const grouped = `SELECT ${expressions.join(', ')} FROM ${ownRows} WHERE ${applies}`;
   const ordinals = expressions.map((_, i) => i + 1).join(', ');
   if (!index.nullsNotDistinct) {

@@ -306,21 +306,27 @@ SELECT pg_catalog.jsonb_build_object(
         ),
         -- Every rule an index enforces over the table's rows (version 25):
         -- unique indexes (primary, partial, on expressions) and exclusion
-        -- constraints, each element as pg_get_indexdef prints it, with the
-        -- operator an exclusion compares it by. One staging has and
-        -- production lacks may refuse production's rows: asked of them before
-        -- anything is written (lib/plan/stricter.ts).
+        -- constraints, each key column by name (NULL for an expression) with
+        -- the operator an exclusion compares it by, and the index's
+        -- expressions and predicate as pg_get_expr prints them, only where it
+        -- has any: deparsing an expression over columns waits for the
+        -- table's lock, as pg_get_indexdef always does, and the catalog must
+        -- not stop behind an app's ACCESS EXCLUSIVE lock on every table with
+        -- a key. One staging has and production lacks may refuse production's
+        -- rows: asked of them before anything is written (lib/plan/stricter-indexes.ts).
         'enforcedIndexes', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', ic.relname,
             'kind', CASE WHEN xc.oid IS NOT NULL THEN 'exclusion' WHEN i.indisprimary THEN 'primary' ELSE 'unique' END,
-            'elements', (
+            'columns', (
               SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'expression', pg_catalog.pg_get_indexdef(i.indexrelid, k.ord::integer, true),
+                'column', a.attname,
                 'operator', (SELECT pg_catalog.format('%I.%s', opn.nspname, op.oprname)
                              FROM pg_catalog.pg_operator op JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
                              WHERE op.oid = xc.conexclop[k.ord])) ORDER BY k.ord)
-              FROM pg_catalog.generate_series(1, i.indnkeyatts) AS k(ord)),
+              FROM unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
+              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum AND k.attnum > 0),
+            'expressions', pg_catalog.pg_get_expr(i.indexprs, i.indrelid, true),
             'predicate', pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
             'nullsNotDistinct', i.indnullsnotdistinct
           ) ORDER BY ic.relname), '[]'::jsonb)
