@@ -12,6 +12,7 @@ import { keepsStagingRows, type SyncMode } from '../plan/mode.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict } from '../verify/verify.ts';
+import type { LargeObjectVerdict } from '../verify/large-objects.ts';
 import { setToProductionExactly } from '../engine/sequences.ts';
 import { commandLine } from '../invocation.ts';
 import { parseCommand, type CommandDeclaration } from './command.ts';
@@ -176,16 +177,18 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     let sequenceVerdicts: SequenceVerdict[] = [];
     let orphans: FoundOrphans[] = [];
     // Loaded only by the scripts that verify: a plain sync starts faster without.
-    const [verify, verifiedSequences, foreignKeys, report] =
+    const [verify, verifiedSequences, foreignKeys, report, verifiedObjects] =
       command.verify || flags.verify
         ? await Promise.all([
             import('../verify/verify.ts'),
             import('../verify/sequences.ts'),
             import('../verify/foreign-keys.ts'),
             import('../report/verify.ts'),
+            import('../verify/large-objects.ts'),
           ])
         : [];
-    if (verify && verifiedSequences && foreignKeys) {
+    let largeObjects: LargeObjectVerdict[] = [];
+    if (verify && verifiedSequences && foreignKeys && verifiedObjects) {
       const skipped = new Set(result.skipped.map((s) => s.table));
       const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));
       verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10, onVerdict: recorder.onVerdict }, run.masker);
@@ -197,6 +200,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         run.plan.stagingLinks,
         verdicts.map((verdict) => verdict.table),
       ));
+      largeObjects = await verifiedObjects.verifyLargeObjects(run.production, run.staging, synced);
     }
     // A table's own mode (supasync.config.json) is the one that decided whether its staging-only rows stay.
     const tableMode = new Map(run.plan.tables.map((table) => [qualifiedName(table.table), table.mode]));
@@ -212,6 +216,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       (!fileVerdicts || fileVerdicts.equal) &&
       (!verdicts || verdicts.every((v) => v.status === 'perfect' || (flags.allowDrift && v.status === 'columns-differ') || kept.has(v.table))) &&
       sequenceVerdicts.every((v) => v.status === 'equal' || kept.has(v.sequence)) &&
+      largeObjects.every((v) => v.status !== 'differ') &&
       !orphans.length;
     const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
     stopSaying();
@@ -223,7 +228,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
             exitCode,
             ...result,
             ...(copiedFiles ? { files: copiedFiles.results } : {}),
-            ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans } : {}),
+            ...(verdicts ? { verify: verdicts, verifySequences: sequenceVerdicts, verifyOrphans: orphans, verifyLargeObjects: largeObjects } : {}),
             ...(fileVerdicts ? { verifyFiles: fileVerdicts.verdicts } : {}),
           },
           null,
@@ -233,7 +238,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     } else {
       const verifyReport =
         verdicts && report
-          ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept, acceptsDrift: Boolean(flags.allowDrift) })]
+          ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept, largeObjects, acceptsDrift: Boolean(flags.allowDrift) })]
           : [];
       console.log(
         [renderSyncResult(result), ...(copiedFiles ? [copiedFiles.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'),

@@ -6,6 +6,7 @@ import { prepareRun } from '../engine/prepare.ts';
 import { renderMaskAudits, renderVerdicts } from '../report/verify.ts';
 import { verifyForeignKeys } from '../verify/foreign-keys.ts';
 import { verifySequences } from '../verify/sequences.ts';
+import { verifyLargeObjects } from '../verify/large-objects.ts';
 import { verifyTables } from '../verify/verify.ts';
 import { auditMasking } from '../verify/audit-masking.ts';
 import { UsageError } from '../errors.ts';
@@ -101,21 +102,26 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       run.plan.stagingLinks,
       verdicts.map((verdict) => verdict.table),
     );
+    const largeObjects = await verifyLargeObjects(run.production, run.staging, run.plan.tables);
     const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;
     // --allow-drift: a table whose common columns are equal is as equal as the run that copied them could make it.
     const equal =
       verdicts.every((verdict) => verdict.status === 'perfect' || (flags.allowDrift && verdict.status === 'columns-differ')) &&
       sequences.every((verdict) => verdict.status === 'equal') &&
+      largeObjects.every((verdict) => verdict.status !== 'differ') &&
       (!files || files.equal);
     const exitCode = equal && !orphans.length ? 0 : 1;
     console.log(
       flags.json
         ? JSON.stringify(
-            { ok: exitCode === 0, exitCode, via: run.via, tables: verdicts, sequences, orphans, ...(files ? { files: files.verdicts } : {}) },
+            { ok: exitCode === 0, exitCode, via: run.via, tables: verdicts, sequences, orphans, largeObjects, ...(files ? { files: files.verdicts } : {}) },
             null,
             2,
           )
-        : [renderVerdicts({ tables: verdicts, sequences, orphans, acceptsDrift: Boolean(flags.allowDrift) }), ...(files ? [files.output] : [])].join('\n\n'),
+        : [
+            renderVerdicts({ tables: verdicts, sequences, orphans, largeObjects, acceptsDrift: Boolean(flags.allowDrift) }),
+            ...(files ? [files.output] : []),
+          ].join('\n\n'),
     );
     await recorder.ended({
       verify: { tables: verdicts, sequences, orphans, acceptsDrift: Boolean(flags.allowDrift) },

@@ -13,6 +13,7 @@ import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace } from './orphans.ts
 import { describeMissingParents, findMissingParents } from './parents.ts';
 import type { PreparedRun } from './prepare.ts';
 import { refuseSequencesStagingCannotHold } from './sequences.ts';
+import { warnOfLargeObjects } from './large-objects.ts';
 import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
 import { refuseStricterStaging } from './stricter-staging.ts';
 
@@ -28,6 +29,7 @@ export async function checkBeforeWriting(
   const chosen = tablesToCopy(run.plan, options);
   await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
   await refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode);
+  await warnOfLargeObjects(run.production, chosen.tables, options.warn ?? (() => undefined));
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
     if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));

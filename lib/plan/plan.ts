@@ -1,7 +1,7 @@
 // What a run will copy, in which order, keyed on what, and what stands in
 // the way, worked out from both catalogs before anything is written
 // (the shape: types.ts).
-import { findTable, qualifiedName, type Catalog, type Column, type ForeignKey, type Key, type Table, type TableRef } from '../catalog/types.ts';
+import { findTable, qualifiedName, type Catalog, type Column, type ForeignKey, type Key, type Table, type TableRef, type UserType } from '../catalog/types.ts';
 import { UsageError } from '../errors.ts';
 import { compareTables, userTypesOf } from './drift.ts';
 import type { SyncKey, SyncPlan, TablePlan } from './types.ts';
@@ -54,6 +54,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
         rowEstimate: table.rowEstimate,
+        largeObjectColumns: copied.filter((c) => namesLargeObjects(c, userTypes.production)).map((c) => c.name),
         binarySafe: sameMajorVersion && copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,
         drift,
@@ -171,4 +172,12 @@ function changedColumnOf(table: Table, copied: Column[], options: TableOptions, 
     );
   }
   return timed ? column.name : keyed ? TRANSACTION_IDS : null;
+}
+
+/** Of type `oid`, or of a domain over it (the `lo` extension's `lo`): its values may be large objects' numbers. */
+function namesLargeObjects(column: Column, types: Map<string, UserType> | null): boolean {
+  if (column.type === 'oid') return true;
+  if (column.typeKind !== 'domain') return false;
+  const base = types?.get(column.type)?.base;
+  return base ? /(^|-> )oid$/.test(base) : column.typeName === 'lo';
 }

@@ -35,6 +35,12 @@ export interface TablePlan extends TableLoad {
   identityColumns: { name: string; identity: 'always' | 'by default' }[];
   rowEstimate: number;
   /**
+   * Copied columns of type `oid` (or a domain over it, the `lo` extension's):
+   * their values may name large objects (pg_largeobject), which a copy of
+   * the rows does not carry (engine/large-objects.ts says so; verify compares them directly).
+   */
+  largeObjectColumns: string[];
+  /**
    * Rows may travel in COPY's binary format: every copied column has the
    * same type on both sides, one the catalog knows to read back exactly what
    * it wrote (`binaryPortable`), and both servers are one major version.

@@ -9,6 +9,7 @@ import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { renderTable } from './table.ts';
 import { countOf, formatCount } from '../counts.ts';
 import type { MaskAudit } from '../verify/audit-masking.ts';
+import type { LargeObjectVerdict } from '../verify/large-objects.ts';
 
 const STATUS: Record<VerifyStatus, string> = {
   perfect: '✅ Perfect',
@@ -32,6 +33,8 @@ export interface VerdictsToRender {
   kept?: ReadonlySet<string>;
   /** --allow-drift: a table whose common columns are equal is as equal as the run could make it, not counted as differing. */
   acceptsDrift?: boolean;
+  /** The large objects production's oid columns name, compared where they could be read (verify/large-objects.ts). */
+  largeObjects?: LargeObjectVerdict[];
 }
 
 export function renderVerdicts(rendered: VerdictsToRender): string {
@@ -61,6 +64,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   }
   if (sequences.length) out.push('', ...renderSequences(sequences, keptByUpsert));
   if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
+  if (rendered.largeObjects?.length) out.push('', ...rendered.largeObjects.map(describeLargeObjects));
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
   out.push(...remedies(verdicts, keptByUpsert));
@@ -101,7 +105,14 @@ export function verdictStatus(verdict: TableVerdict, kept: ReadonlySet<string> =
 }
 
 /** The closing line: whether staging holds production's rows, and if not, how much differs. */
-export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: keptByUpsert = new Set(), acceptsDrift = false }: VerdictsToRender): {
+export function verdictsSummary({
+  tables: verdicts,
+  sequences,
+  orphans,
+  kept: keptByUpsert = new Set(),
+  acceptsDrift = false,
+  largeObjects,
+}: VerdictsToRender): {
   equal: boolean;
   text: string;
 } {
@@ -114,6 +125,13 @@ export function verdictsSummary({ tables: verdicts, sequences, orphans, kept: ke
   const orphansSaid = orphans.length ? ` ${orphanRows(orphans)}.` : '';
   if (differing || orphans.length) {
     return { equal: false, text: `${differing} of ${verdicts.length} tables differ.${sequencesDiffering.length ? ` ${sequencesSaid}.` : ''}${orphansSaid}` };
+  }
+  const objectsDiffering = (largeObjects ?? []).filter((v) => v.status === 'differ');
+  if (objectsDiffering.length) {
+    return {
+      equal: false,
+      text: `Every table's rows are as production's, but large objects their oid columns name differ in staging (${objectsDiffering.map((v) => `${v.table}.${v.column}`).join(', ')}).`,
+    };
   }
   if (sequencesDiffering.length) {
     return { equal: false, text: `Every table's rows are as production's, but ${sequencesSaid}: staging would hand out other numbers next than production.` };
@@ -207,4 +225,17 @@ export function renderMaskAudits(audits: MaskAudit[]): string {
 function orphanRows(orphans: VerdictsToRender['orphans']): string {
   const rows = orphans.reduce((sum, o) => sum + o.rows, 0);
   return `${countOf(rows, 'row')} ${rows === 1 ? 'finds' : 'find'} no parent`;
+}
+
+/** A column's large objects as compared: equal, which differ, or why not compared. */
+function describeLargeObjects(verdict: LargeObjectVerdict): string {
+  const objects = `${verdict.table}.${verdict.column}: ${countOf(verdict.objects, 'large object')} named by production's rows`;
+  if (verdict.status === 'equal') return chalk.green(`${objects}, each as production holds it.`);
+  if (verdict.status === 'differ') {
+    return chalk.red(
+      `${objects}; staging lacks or holds otherwise ${formatCount(verdict.differingCount)} of them, e.g. ${verdict.differing.join(', ')}: ` +
+        'a sync copies the numbers, not the objects (copy them with lo_get in production and lo_from_bytea in staging).',
+    );
+  }
+  return chalk.yellow(`${objects}, not compared (${verdict.reason ?? 'unreadable'}): verify over the direct path compares them.`);
 }
