@@ -3,6 +3,8 @@
 // called the table Perfect while staging's rows named objects staging lacked,
 // or held otherwise. Now the sync says so per column, and verify compares the
 // objects directly and says over REST that it cannot.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
@@ -51,13 +53,16 @@ describe('large objects named by oid columns', () => {
     expect(await rowTexts(staging.adminUrl, 'lobs.attachment')).toEqual(await rowTexts(production.adminUrl, 'lobs.attachment'));
 
     // Directly, the objects are compared: staging holds one otherwise and lacks the others.
-    const direct = await runScript('verify-sync-status.ts', ['--via', 'postgres', ...TABLES], { env, cwd });
+    const direct = await runScript('verify-sync-status.ts', ['--via', 'postgres', '--report', 'verify.md', ...TABLES], { env, cwd });
     expect(direct.code, direct.stdout + direct.stderr).toBe(1);
     expect(direct.stdout).toContain(
       "lobs.attachment.blob: 2 large objects named by production's rows; staging lacks or holds otherwise 2 of them, e.g. 7700001, 7700002",
     );
     expect(direct.stdout).toContain("lobs.attachment.thumbnail: 1 large object named by production's rows; staging lacks or holds otherwise 1 of them");
     expect(direct.stdout).toContain("Every table's rows are as production's, but large objects their oid columns name differ in staging");
+    const report = readFileSync(join(cwd, 'verify.md'), 'utf8');
+    expect(report).toContain('### Large objects');
+    expect(report).toContain("lobs.attachment.blob: 2 large objects named by production's rows; staging lacks or holds otherwise 2 of them");
     // Over REST they cannot be read: said, and the rows alone decide.
     const rest = await runScript('verify-sync-status.ts', ['--via', 'rest', ...TABLES], { env, cwd });
     expect(rest.code, rest.stdout + rest.stderr).toBe(0);

@@ -57,6 +57,7 @@ function hostileRun(): RunReport {
       sequences: [],
       sequencesEqual: 0,
       orphans: [],
+      largeObjects: [`${HOSTILE_TABLE}.blob: 2 large objects named by production's rows, not compared (over REST <b>)`],
     },
     files: null,
     audit: null,
@@ -240,6 +241,8 @@ describe('report documents', () => {
     expect(html).not.toMatch(/<img/i);
     expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
     expect(html).toContain('&#60;img src=https://example.test/x.png onerror=alert(2)&#62;');
+    expect(html).toContain('<h3>Large objects</h3>');
+    expect(html).toContain('not compared (over REST &#60;b&#62;)');
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
     // The chart: a bar per table, the one that took no measurable time a sliver still.
     const bars = [...html.matchAll(/<rect class="bar" [^>]*width="([\d.]+)"/g)].map((match) => Number(match[1]));
@@ -252,6 +255,8 @@ describe('report documents', () => {
     expect(row).toBe('| `public."<script>alert(1)</script>"` | 3 | 4 | ⚠️ counts differ | 250 ms |');
     expect(markdown).toContain('- extra in staging: ``("<img src=https://example.test/x.png onerror=alert(2)>|a`b")``');
     expect(markdown).toContain('auth.sessions`: never copied: it holds \\<sign-in state\\>');
+    expect(markdown).toContain('### Large objects');
+    expect(markdown).toContain('not compared (over REST \\<b\\>)');
     // The text chart: the longest bar full width, the quickest a sliver.
     expect(markdown).toMatch(/public\."<script>alert\(1\)<\/script>" {2}█{40} {2}250 ms/);
     expect(markdown).toMatch(/public\.hotels +▏ +0 ms/);

@@ -247,7 +247,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     await recorder.ended({
       result,
       exitCode,
-      ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept, acceptsDrift: Boolean(flags.allowDrift) } } : {}),
+      ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept, largeObjects, acceptsDrift: Boolean(flags.allowDrift) } } : {}),
       ...(copiedFiles ? { files: { copied: copiedFiles.results, ...(fileVerdicts ? { verdicts: fileVerdicts.verdicts } : {}) } } : {}),
     });
     return exitCode;

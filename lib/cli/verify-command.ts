@@ -124,7 +124,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
           ].join('\n\n'),
     );
     await recorder.ended({
-      verify: { tables: verdicts, sequences, orphans, acceptsDrift: Boolean(flags.allowDrift) },
+      verify: { tables: verdicts, sequences, orphans, largeObjects, acceptsDrift: Boolean(flags.allowDrift) },
       exitCode,
       ...(files ? { files: { verdicts: files.verdicts } } : {}),
     });

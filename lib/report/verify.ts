@@ -227,15 +227,20 @@ function orphanRows(orphans: VerdictsToRender['orphans']): string {
   return `${countOf(rows, 'row')} ${rows === 1 ? 'finds' : 'find'} no parent`;
 }
 
-/** A column's large objects as compared: equal, which differ, or why not compared. */
-function describeLargeObjects(verdict: LargeObjectVerdict): string {
+/** A column's large objects as compared: equal, which differ, or why not compared (plain text: the report document says it too). */
+export function largeObjectsLine(verdict: LargeObjectVerdict): string {
   const objects = `${verdict.table}.${verdict.column}: ${countOf(verdict.objects, 'large object')} named by production's rows`;
-  if (verdict.status === 'equal') return chalk.green(`${objects}, each as production holds it.`);
+  if (verdict.status === 'equal') return `${objects}, each as production holds it.`;
   if (verdict.status === 'differ') {
-    return chalk.red(
+    return (
       `${objects}; staging lacks or holds otherwise ${formatCount(verdict.differingCount)} of them, e.g. ${verdict.differing.join(', ')}: ` +
-        'a sync copies the numbers, not the objects (copy them with lo_get in production and lo_from_bytea in staging).',
+      'a sync copies the numbers, not the objects (copy them with lo_get in production and lo_from_bytea in staging).'
     );
   }
-  return chalk.yellow(`${objects}, not compared (${verdict.reason ?? 'unreadable'}): verify over the direct path compares them.`);
+  return `${objects}, not compared (${verdict.reason ?? 'unreadable'}): verify over the direct path compares them.`;
+}
+
+function describeLargeObjects(verdict: LargeObjectVerdict): string {
+  const color = verdict.status === 'equal' ? chalk.green : verdict.status === 'differ' ? chalk.red : chalk.yellow;
+  return color(largeObjectsLine(verdict));
 }

@@ -147,6 +147,7 @@ function verifyHtml(verify: VerifySection): string {
     );
   }
   if (verify.orphans.length) out.push('<h3>Rows without their parent</h3>', list(verify.orphans.map(esc)));
+  if (verify.largeObjects.length) out.push('<h3>Large objects</h3>', list(verify.largeObjects.map(esc)));
   return out.join('\n');
 }
 

@@ -234,6 +234,7 @@ function verifyMarkdown(verify: VerifySection): string[] {
     );
   }
   if (verify.orphans.length) out.push('', '### Rows without their parent', '', ...verify.orphans.map((line) => `- ${escapeText(line)}`));
+  if (verify.largeObjects.length) out.push('', '### Large objects', '', ...verify.largeObjects.map((line) => `- ${escapeText(line)}`));
   return out;
 }
 

@@ -12,10 +12,11 @@ import type { FoundOrphans } from '../../plan/links.ts';
 import type { SyncPlan } from '../../plan/types.ts';
 import type { MaskAudit } from '../../verify/audit-masking.ts';
 import type { SequenceVerdict } from '../../verify/sequences.ts';
+import type { LargeObjectVerdict } from '../../verify/large-objects.ts';
 import type { KeyDifferences, TableVerdict } from '../../verify/verify.ts';
 import { describeMode, tableNotes } from '../plan.ts';
 import { backupLine, prunedLine, rangesLine, syncSummary, viewLines, watermarkLines } from '../sync.ts';
-import { sequenceStatus, verdictStatus, verdictsSummary } from '../verify.ts';
+import { largeObjectsLine, sequenceStatus, verdictStatus, verdictsSummary } from '../verify.ts';
 import { filesSection, type FilesFacts, type FilesSection } from './files.ts';
 
 export interface RunReport {
@@ -99,6 +100,8 @@ export interface VerifySection {
   sequences: { sequence: string; production: string; staging: string; status: string }[];
   sequencesEqual: number;
   orphans: string[];
+  /** Per oid column naming large objects: compared, differing, or not compared (verify/large-objects.ts). */
+  largeObjects: string[];
 }
 
 export interface VerifiedTable {
@@ -154,6 +157,7 @@ export interface VerifyFacts {
   acceptsDrift?: boolean;
   /** Seconds each table's comparison took, by table. */
   seconds: ReadonlyMap<string, number>;
+  largeObjects?: LargeObjectVerdict[];
 }
 
 export function buildReport(facts: RunFacts): RunReport {
@@ -257,7 +261,14 @@ function copiedTable(table: TableResult): CopiedTable {
 
 function verifySection(verify: VerifyFacts): VerifySection {
   const kept = verify.kept ?? new Set<string>();
-  const summary = verdictsSummary({ tables: verify.tables, sequences: verify.sequences, orphans: verify.orphans, kept, acceptsDrift: verify.acceptsDrift });
+  const summary = verdictsSummary({
+    tables: verify.tables,
+    sequences: verify.sequences,
+    orphans: verify.orphans,
+    kept,
+    acceptsDrift: verify.acceptsDrift,
+    largeObjects: verify.largeObjects,
+  });
   const shown = (state: SequenceState | null) => (state ? `${state.lastValue}${state.isCalled ? '' : ' (next)'}` : '-');
   const differing = verify.sequences.filter((sequence) => sequence.status !== 'equal');
   return {
@@ -281,6 +292,7 @@ function verifySection(verify: VerifyFacts): VerifySection {
     })),
     sequencesEqual: verify.sequences.length - differing.length,
     orphans: describeOrphans(verify.orphans).map((line) => line.trim()),
+    largeObjects: (verify.largeObjects ?? []).map(largeObjectsLine),
   };
 }
 
