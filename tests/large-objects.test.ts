@@ -3,7 +3,7 @@
 // called the table Perfect while staging's rows named objects staging lacked,
 // or held otherwise. Now the sync says so per column, and verify compares the
 // objects directly and says over REST that it cannot.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
@@ -47,6 +47,16 @@ describe('large objects named by oid columns', () => {
     expect(plan.stderr).toContain(said);
     expect(plan.stderr).toContain("lobs.attachment.thumbnail names 1 large object of production's (pg_largeobject, e.g. 7700003)");
     expect(plan.stderr).not.toContain('tag_oid');
+    // A masked column holds what the mask made of the number in staging: nothing to say of its objects.
+    const masked = emptyDirectory();
+    writeFileSync(join(masked, 'supasync.config.json'), JSON.stringify({ mask: { 'lobs.attachment.thumbnail': 'null' } }));
+    const maskedPlan = await runScript('sync.ts', ['--via', via, '--dry-run', ...TABLES], {
+      env: { ...env, SUPASYNC_MASK_SECRET: 'large-objects-mask-secret-0123' },
+      cwd: masked,
+    });
+    expect(maskedPlan.code, maskedPlan.stdout + maskedPlan.stderr).toBe(0);
+    expect(maskedPlan.stderr).toContain(said);
+    expect(maskedPlan.stderr).not.toContain('thumbnail names');
     const synced = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', ...TABLES], { env, cwd });
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
     expect(synced.stderr).toContain(said);

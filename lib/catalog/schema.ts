@@ -66,7 +66,8 @@ const table = z.object({
       z.object({
         name: z.string(),
         kind: z.enum(['primary', 'unique', 'exclusion']),
-        columns: z.array(z.object({ column: z.string().nullable(), operator: z.string().nullable() })),
+        valid: z.boolean(),
+        columns: z.array(z.object({ column: z.string().nullable(), operator: z.string().nullable(), collation: z.string().nullable() })),
         expressions: z.string().nullable(),
         predicate: z.string().nullable(),
         nullsNotDistinct: z.boolean(),

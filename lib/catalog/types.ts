@@ -106,15 +106,21 @@ export interface Sequence extends TableRef {
 export interface EnforcedIndex {
   name: string;
   kind: 'primary' | 'unique' | 'exclusion';
+  /** False: a CREATE INDEX CONCURRENTLY that failed left it, and it holds nothing of the rows already there. */
+  valid: boolean;
   /**
    * Its key in order: a column by name, or null where the key holds an
-   * expression (the next of `expressions`); an exclusion's with the operator
-   * it is compared by (schema.op), else null.
+   * expression; an exclusion's with the operator it is compared by
+   * (schema.op), else null; the collation where it is not the column's own
+   * (schema.name), else null.
    */
-  columns: { column: string | null; operator: string | null }[];
-  /** The key's expressions as pg_get_expr prints them, comma-separated; null: none. */
+  columns: { column: string | null; operator: string | null; collation: string | null }[];
+  /**
+   * The key's expressions and a partial index's predicate as PostgreSQL
+   * stores them (node trees, without positions), to compare the sides by:
+   * never deparsed, as deparsing waits for the table's lock. Null: none.
+   */
   expressions: string | null;
-  /** A partial index's WHERE; null: every row. */
   predicate: string | null;
   nullsNotDistinct: boolean;
 }

@@ -9,6 +9,7 @@ import { bothFilters } from '../catalog/partition-keys.ts';
 import { countOf } from '../counts.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
 import type { StricterRule } from '../plan/types.ts';
+import { ROWS_COPIED } from '../plan/stricter-indexes.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 
@@ -45,7 +46,9 @@ export async function refuseStricterStaging(production: Database, tables: TableP
       continue;
     }
     try {
-      const found = await production.references(table.table, named, bothFilters(table.rowFilter, rule.breaking));
+      // A rule's own reading of the rows (a unique index's duplicates) keeps to the rows the run copies too.
+      const breaking = rule.breaking.replaceAll(ROWS_COPIED, table.rowFilter === null ? 'true' : `(${table.rowFilter})`);
+      const found = await production.references(table.table, named, bothFilters(table.rowFilter, breaking));
       const keys = Object.keys(found).sort();
       if (keys.length) broken.push({ table, rule, rows: keys.reduce((sum, key) => sum + (found[key] ?? 0), 0), keys: keys.slice(0, 5) });
     } catch (error) {
@@ -66,7 +69,7 @@ export async function refuseStricterStaging(production: Database, tables: TableP
           (table.key ? '' : ` (by ${table.columns.slice(0, 3).join(', ')}: no key)`),
       ),
       'Fix those rows in production and add the constraint there too (the migration staging has ahead), relax it in staging ' +
-        '(a CHECK added NOT VALID holds only new rows), or leave the tables out with --exclude.',
+        '(a CHECK added NOT VALID holds only new rows; a unique index or exclusion constraint is dropped), or leave the tables out with --exclude.',
     ].join('\n'),
   );
 }

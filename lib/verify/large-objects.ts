@@ -32,7 +32,9 @@ export interface LargeObjectVerdict extends Omit<NamedLargeObjects, 'oids'> {
 export async function largeObjectsNamed(production: Database, tables: TablePlan[]): Promise<NamedLargeObjects[]> {
   const found: NamedLargeObjects[] = [];
   for (const table of tables) {
-    for (const column of table.largeObjectColumns) {
+    // A masked column holds in staging what its mask made of the number, not the number.
+    const masked = new Set(table.mask?.columns.map((rule) => rule.column) ?? []);
+    for (const column of table.largeObjectColumns.filter((name) => !masked.has(name))) {
       const named = `${quoteIdent(column)} IN (SELECT lo.oid FROM pg_catalog.pg_largeobject_metadata AS lo)`;
       const values = await production.references(table.table, [column], bothFilters(table.rowFilter, named));
       // Each value comes back as its row's text: (424242).

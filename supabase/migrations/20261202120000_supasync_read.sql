@@ -307,27 +307,32 @@ SELECT pg_catalog.jsonb_build_object(
         -- Every rule an index enforces over the table's rows (version 25):
         -- unique indexes (primary, partial, on expressions) and exclusion
         -- constraints, each key column by name (NULL for an expression) with
-        -- the operator an exclusion compares it by, and the index's
-        -- expressions and predicate as pg_get_expr prints them, only where it
-        -- has any: deparsing an expression over columns waits for the
-        -- table's lock, as pg_get_indexdef always does, and the catalog must
-        -- not stop behind an app's ACCESS EXCLUSIVE lock on every table with
-        -- a key. One staging has and production lacks may refuse production's
-        -- rows: asked of them before anything is written (lib/plan/stricter-indexes.ts).
+        -- the operator an exclusion compares it by and the collation where
+        -- it is not the column's own. Expressions and predicates come as
+        -- their stored trees (positions in the statement that made them
+        -- left out), never deparsed: pg_get_expr and pg_get_indexdef wait
+        -- for the table's lock, and the catalog must not stop behind an
+        -- app's ACCESS EXCLUSIVE lock. One staging has and production lacks
+        -- may refuse production's rows: asked of them before anything is
+        -- written where its key is plain columns (lib/plan/stricter-indexes.ts).
         'enforcedIndexes', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', ic.relname,
             'kind', CASE WHEN xc.oid IS NOT NULL THEN 'exclusion' WHEN i.indisprimary THEN 'primary' ELSE 'unique' END,
+            'valid', i.indisvalid,
             'columns', (
               SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                 'column', a.attname,
                 'operator', (SELECT pg_catalog.format('%I.%s', opn.nspname, op.oprname)
                              FROM pg_catalog.pg_operator op JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
-                             WHERE op.oid = xc.conexclop[k.ord])) ORDER BY k.ord)
+                             WHERE op.oid = xc.conexclop[k.ord]),
+                'collation', (SELECT pg_catalog.format('%I.%I', cn.nspname, co.collname)
+                              FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+                              WHERE co.oid = (i.indcollation::oid[])[k.ord - 1] AND co.oid IS DISTINCT FROM a.attcollation)) ORDER BY k.ord)
               FROM unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
               LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum AND k.attnum > 0),
-            'expressions', pg_catalog.pg_get_expr(i.indexprs, i.indrelid, true),
-            'predicate', pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
+            'expressions', pg_catalog.regexp_replace(i.indexprs::text, ' :location -?\d+', '', 'g'),
+            'predicate', pg_catalog.regexp_replace(i.indpred::text, ' :location -?\d+', '', 'g'),
             'nullsNotDistinct', i.indnullsnotdistinct
           ) ORDER BY ic.relname), '[]'::jsonb)
           FROM pg_catalog.pg_index i
