@@ -7,30 +7,26 @@ import { DatabaseError } from '../errors.ts';
 import { quoteIdent, quoteTable } from '../sql/ident.ts';
 import type { SyncPlan } from '../plan/types.ts';
 
-/** Why the role may not read it, where the catalog says (functions version 25). */
-function describeUnreadable(table: Table): string {
+/** Why the role may not read it, where the catalog says (functions version 25), and the GRANT that lets it. */
+function whatItLacks(table: Table, role: string): { why: string; grant: string } {
   const columns = table.unreadableColumns;
-  if (columns === undefined) return `${qualifiedName(table)} (no SELECT privilege on the table or its schema)`;
-  if (columns === null || !columns.length) return `${qualifiedName(table)} (no USAGE on schema ${table.schema})`;
-  const all = columns.length === table.columns.length;
-  return `${qualifiedName(table)} (no SELECT on ${all ? 'the table' : `its column${columns.length === 1 ? '' : 's'} ${columns.join(', ')}`})`;
+  const onSchema = { why: `no USAGE on schema ${table.schema}`, grant: `GRANT USAGE ON SCHEMA ${quoteIdent(table.schema)} TO ${quoteIdent(role)};` };
+  const onTable = (why: string) => ({ why, grant: `GRANT SELECT ON ${quoteTable(table)} TO ${quoteIdent(role)};` });
+  if (columns === undefined) return onTable('no SELECT privilege on the table or its schema');
+  if (columns === null || !columns.length) return onSchema;
+  if (columns.length === table.columns.length) return onTable('no SELECT on the table');
+  return onTable(`no SELECT on its column${columns.length === 1 ? '' : 's'} ${columns.join(', ')}`);
 }
 
 export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): void {
   const planned = plan.tables.map((t) => findTable(catalog, t.table)).filter((table) => table !== undefined);
   const unreadable = planned.filter((table) => !table.readable).sort((a, b) => qualifiedName(a).localeCompare(qualifiedName(b)));
   if (unreadable.length) {
-    const role = quoteIdent(catalog.role);
+    const lacks = unreadable.map((table) => ({ table, ...whatItLacks(table, catalog.role) }));
     throw new DatabaseError(
-      `${catalog.role}, the role production is read as, may not read ${unreadable.map(describeUnreadable).join(', ')}: ` +
+      `${catalog.role}, the role production is read as, may not read ${lacks.map(({ table, why }) => `${qualifiedName(table)} (${why})`).join(', ')}: ` +
         "the copy would stop part way. Grant it in production's SQL editor:\n" +
-        unreadable
-          .map((table) =>
-            table.unreadableColumns?.length === 0 || table.unreadableColumns === null
-              ? `  GRANT USAGE ON SCHEMA ${quoteIdent(table.schema)} TO ${role};`
-              : `  GRANT SELECT ON ${quoteTable(table)} TO ${role};`,
-          )
-          .join('\n') +
+        lacks.map(({ grant }) => `  ${grant}`).join('\n') +
         '\nor leave those tables out with --exclude. Nothing was changed.',
     );
   }

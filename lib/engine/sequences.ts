@@ -67,7 +67,9 @@ export async function sequencesToSet(
  * cannot take (`AS integer` against production's bigint numbers, a lower
  * MAXVALUE) fails setval() once every row is in: directly the whole run
  * rolls back, over REST the rows are written and the run ends failed. Asked
- * up front instead, with the ALTER SEQUENCE that widens staging's.
+ * up front instead, with the ALTER SEQUENCE that widens staging's; only of
+ * the sequences staging holds to narrower bounds than production does (no
+ * query at all where the sides agree).
  */
 export async function refuseSequencesStagingCannotHold(
   production: Database,
@@ -76,12 +78,12 @@ export async function refuseSequencesStagingCannotHold(
   tables: TablePlan[],
   runMode: SyncMode,
 ): Promise<void> {
-  const bounded = plans.filter((plan) => plan.stagingDefinition);
+  const bounded = plans.filter((plan) => plan.narrowerInStaging);
   if (!bounded.length) return;
   const states = await sequencesToSet(production, staging, bounded, tables, runMode);
   const beyond = states.flatMap((state) => {
     const plan = bounded.find((candidate) => qualifiedName(candidate.sequence) === qualifiedName(state));
-    const range = plan?.stagingDefinition;
+    const range = plan?.narrowerInStaging;
     if (!plan || !range) return [];
     const value = BigInt(state.lastValue);
     if (value <= BigInt(range.max) && value >= BigInt(range.min)) return [];

@@ -41,12 +41,14 @@ export interface SequencePlan {
    */
   create: SequenceDefinition | null;
   /**
-   * Staging's own sequence's options, where its catalog says them (functions
-   * 22 on): setval() refuses a value outside its MINVALUE..MAXVALUE, so a
-   * staging sequence narrower than production's (`AS integer`) is refused
-   * before writing (engine/sequences.ts). Null: staging lacks it, or does not say.
+   * Staging's own sequence's options where its MINVALUE..MAXVALUE is
+   * narrower than production's (`AS integer` against bigint), or production
+   * does not say its own: setval() would refuse a value outside them, so
+   * where production's stands is asked before writing (engine/sequences.ts).
+   * Null: as wide as production's (nothing to ask), staging lacks it, or its
+   * catalog does not say (functions before 22).
    */
-  stagingDefinition: SequenceDefinition | null;
+  narrowerInStaging: SequenceDefinition | null;
 }
 
 export function planSequences(production: Catalog, staging: Catalog, selection: Selection, copied: TableRef[]): SequencePlan[] {
@@ -71,9 +73,16 @@ export function planSequences(production: Catalog, staging: Catalog, selection: 
         readable: sequence.readable,
         inStaging: inStaging.has(qualifiedName(sequence)),
         create: !inStaging.has(qualifiedName(sequence)) && !users.length ? (sequence.definition ?? null) : null,
-        stagingDefinition: stagingSequences.get(qualifiedName(sequence))?.definition ?? null,
+        narrowerInStaging: narrower(stagingSequences.get(qualifiedName(sequence))?.definition, sequence.definition),
       };
     });
+}
+
+/** Staging's options where they hold fewer values than production's (or production's are unknown); else null. */
+function narrower(staging: SequenceDefinition | undefined, production: SequenceDefinition | undefined): SequenceDefinition | null {
+  if (!staging) return null;
+  if (!production) return staging;
+  return BigInt(staging.max) < BigInt(production.max) || BigInt(staging.min) > BigInt(production.min) ? staging : null;
 }
 
 /** Integer columns a sequence can number: a floor is set from their largest value. */
