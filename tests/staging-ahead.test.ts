@@ -320,23 +320,64 @@ describe('a staging stricter than production', () => {
     );
   });
 
-  it("reads the catalog without waiting for an app's lock on a table whose unique index is partial or on expressions", async () => {
-    await withClient(staging.adminUrl, async (holder) => {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE stricter.booking IN ACCESS EXCLUSIVE MODE');
+  it("reads both catalogs past an app's lock on tables with defaults, CHECKs, generated columns, a trigger's WHEN and partitions, and says the CHECK it could not read", async () => {
+    // Each of these deparses an expression over the table's columns, which takes the table's ACCESS SHARE lock.
+    const ledger = `SET ROLE postgres;
+      CREATE TABLE stricter.ledger (id int PRIMARY KEY, amount numeric DEFAULT 0 CONSTRAINT ledger_amount_check CHECK (amount >= 0),
+        twice numeric GENERATED ALWAYS AS (amount * 2) STORED);
+      CREATE FUNCTION stricter.touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+      CREATE TRIGGER ledger_touch BEFORE UPDATE ON stricter.ledger FOR EACH ROW WHEN (OLD.amount IS DISTINCT FROM NEW.amount) EXECUTE FUNCTION stricter.touch();
+      CREATE TABLE stricter.journal (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+      CREATE TABLE stricter.journal_2026 PARTITION OF stricter.journal FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
+    await query(production.adminUrl, ledger);
+    await query(staging.adminUrl, `${ledger} ALTER TABLE stricter.ledger ADD CONSTRAINT ledger_small CHECK (amount < 1000);`);
+    const catalogOf = async (project: Project, side: 'production' | 'staging') => {
+      const client = await connectPostgres(side, project.dbUrl);
       try {
-        const run = startScript('sync.ts', ['--via', 'postgres', '--dry-run', '--tables', 'stricter.product'], {
-          env: envFor(production, staging),
-          cwd: emptyDirectory(),
-        });
-        const stuck = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
-        const plan = await run.finished.finally(() => clearTimeout(stuck));
-        // Refused for product's own rules (below), having read both catalogs.
-        expect(plan.stderr).toContain("stricter.product: NOT NULL on sku: 1 row of production's");
+        return await readCatalogPostgres(side, client);
       } finally {
-        await holder.query('ROLLBACK');
+        await client.end();
       }
-    });
+    };
+    try {
+      await withClient(production.adminUrl, (productionHolder) =>
+        withClient(staging.adminUrl, async (holder) => {
+          await Promise.all([productionHolder.query('BEGIN'), holder.query('BEGIN')]);
+          await productionHolder.query('LOCK TABLE stricter.ledger IN ACCESS EXCLUSIVE MODE');
+          await holder.query('LOCK TABLE stricter.booking, stricter.ledger, stricter.journal_2026 IN ACCESS EXCLUSIVE MODE');
+          try {
+            const run = startScript('sync.ts', ['--via', 'postgres', '--dry-run', '--tables', 'stricter.product'], {
+              env: envFor(production, staging),
+              cwd: emptyDirectory(),
+            });
+            const stuck = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
+            const plan = await run.finished.finally(() => clearTimeout(stuck));
+            // Refused for product's own rules (below), having read both catalogs.
+            expect(plan.stderr).toContain("stricter.product: NOT NULL on sku: 1 row of production's");
+
+            const [ours, theirs] = await Promise.all([catalogOf(production, 'production'), catalogOf(staging, 'staging')]);
+            const stagingLedger = theirs.tables.find((table) => table.schema === 'stricter' && table.name === 'ledger');
+            expect(stagingLedger?.checks?.map((check) => check.expression)).toEqual([null, null]);
+            expect(stagingLedger?.columns.find((column) => column.name === 'amount')?.default).toBe('0');
+            const journal = theirs.tables.find((table) => table.name === 'journal');
+            expect(journal?.partitions?.map((partition) => partition.bound)).toEqual(["FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"]);
+            // Production's check of the same name holds staging's; staging's own is said, not asked (nor its generated column compared).
+            const planned = planSync(ours, theirs, { schemas: ['stricter'] }).tables.find((table) => table.table.name === 'ledger');
+            expect(planned?.drift).toEqual([]);
+            expect(planned?.stricterInStaging.map((rule) => [rule.rule, Boolean(rule.notAsked)])).toEqual([['CHECK ledger_small', true]]);
+          } finally {
+            await Promise.all([productionHolder.query('ROLLBACK'), holder.query('ROLLBACK')]);
+          }
+        }),
+      );
+      // Unlocked, the same catalogs hold every expression, and staging's CHECK is asked.
+      const [ours, theirs] = await Promise.all([catalogOf(production, 'production'), catalogOf(staging, 'staging')]);
+      const rules = planSync(ours, theirs, { schemas: ['stricter'] }).tables.find((table) => table.table.name === 'ledger')?.stricterInStaging ?? [];
+      expect(rules.map((rule) => [rule.rule, Boolean(rule.notAsked)])).toEqual([['CHECK ledger_small ((amount < (1000)::numeric))', false]]);
+    } finally {
+      const drop = 'SET ROLE postgres; DROP TABLE stricter.ledger, stricter.journal; DROP FUNCTION stricter.touch()';
+      await Promise.all([query(production.adminUrl, drop), query(staging.adminUrl, drop)]);
+    }
   });
 
   it('says, and does not ask, an exclusion constraint without `=` over a large production table (each pair of rows compared)', async () => {

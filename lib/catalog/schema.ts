@@ -6,6 +6,8 @@ import type { Catalog } from './types.ts';
 
 /** A CHECK constraint, its expression as pg_get_expr prints it. */
 const check = z.object({ name: z.string(), expression: z.string(), validated: z.boolean() });
+/** A table's: its expression null where the table was locked (functions version 26). */
+const tableCheck = check.extend({ expression: z.string().nullable() });
 
 const tableRef = { schema: z.string(), name: z.string() };
 const key = z.object({ name: z.string(), columns: z.array(z.string()) });
@@ -56,7 +58,7 @@ const table = z.object({
   columns: z.array(column),
   primaryKey: key.nullable(),
   // Absent from functions before version 24.
-  checks: z.array(check).optional(),
+  checks: z.array(tableCheck).optional(),
   uniqueKeys: z.array(key.extend({ nullsNotDistinct: z.boolean() })),
   /** Absent from functions before version 20. */
   uniqueColumns: z.array(z.string()).optional(),
@@ -76,7 +78,7 @@ const table = z.object({
     .optional(),
   foreignKeys: z.array(foreignKey),
   sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
-  triggers: z.array(z.object({ name: z.string(), enabled: z.boolean(), definition: z.string() })),
+  triggers: z.array(z.object({ name: z.string(), enabled: z.boolean(), definition: z.string().nullable() })),
   /** Absent from functions before version 10. */
   inheritedBy: z.array(z.string()).optional(),
 });

@@ -28,6 +28,7 @@ export interface Column {
   default: string | null;
   /** Generated columns can never be written: they are left out of every copy. */
   generated: 'stored' | 'virtual' | null;
+  /** A generated column's expression; null for one on a table another session held an ACCESS EXCLUSIVE lock on (functions version 26: not compared). */
   generationExpression: string | null;
   identity: 'always' | 'by default' | null;
 }
@@ -160,7 +161,8 @@ export interface SequenceState extends TableRef {
 export interface Trigger {
   name: string;
   enabled: boolean;
-  definition: string;
+  /** As pg_get_triggerdef prints it; null for one with a WHEN clause on a table another session held an ACCESS EXCLUSIVE lock on (functions version 26). */
+  definition: string | null;
 }
 
 /** One partition of a partitioned table's tree, any level. */
@@ -188,8 +190,12 @@ export interface Table extends TableRef {
   rowEstimate: number;
   columns: Column[];
   primaryKey: Key | null;
-  /** CHECK constraints, each expression as pg_get_expr prints it; undefined from REST functions before version 24. */
-  checks?: { name: string; expression: string; validated: boolean }[];
+  /**
+   * CHECK constraints, each expression as pg_get_expr prints it (null where
+   * another session held an ACCESS EXCLUSIVE lock on the table: deparsing
+   * would have waited for it); undefined from REST functions before version 24.
+   */
+  checks?: { name: string; expression: string | null; validated: boolean }[];
   uniqueKeys: UniqueKey[];
   /** Every column a unique index reads, partial and expression indexes included (a predicate's columns too); absent from REST functions before version 20. */
   uniqueColumns?: string[];

@@ -55,8 +55,9 @@ export function compareTables(production: Table, staging: Table | undefined, typ
     }
     if (Boolean(other.generated) !== Boolean(column.generated)) {
       generated.push({ name: column.name, generatedIn: column.generated ? 'production' : 'staging' });
-    } else if (column.generated && other.generated && expression(column) !== expression(other)) {
+    } else if (column.generationExpression !== null && other.generationExpression !== null && expression(column) !== expression(other)) {
       // Never copied, and left out of the checksums: staging computing its own values would pass unseen.
+      // (Null where the table was locked as its catalog was read: not compared.)
       computed.push({ name: column.name, production: expression(column), staging: expression(other) });
     }
   }

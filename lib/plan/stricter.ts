@@ -25,19 +25,40 @@ export function stricterInStaging(
   types: UserTypes = { production: null, staging: null },
 ): StricterRule[] {
   if (!staging) return [];
-  const held = new Set((production.checks ?? []).filter((check) => check.validated).map((check) => sameSpacing(check.expression)));
-  const checks = production.checks
-    ? (staging.checks ?? [])
-        .filter((check) => check.validated && !held.has(sameSpacing(check.expression)))
-        // A CHECK passes where its expression is NULL: only FALSE is refused.
-        .map((check) => ({ rule: `CHECK ${check.name} (${check.expression})`, breaking: `(${check.expression}) IS FALSE` }))
-    : [];
   const nullable = new Set(production.columns.filter((column) => column.nullable).map((column) => column.name));
   const notNull = staging.columns
     .filter((column) => !column.nullable && !column.generated && nullable.has(column.name) && copied.includes(column.name))
     .map((column) => ({ rule: `NOT NULL on ${column.name}`, breaking: `${quoteIdent(column.name)} IS NULL` }));
   const indexes = indexRules(production, staging, ownRows) ?? uniqueKeys(production, staging, copied, ownRows);
-  return [...checks, ...notNull, ...indexes, ...domainRules(production, staging, copied, types)];
+  return [...checkRules(production, staging), ...notNull, ...indexes, ...domainRules(production, staging, copied, types)];
+}
+
+/**
+ * Staging's validated CHECKs production holds no validated one of the same
+ * expression. An expression the catalog left out (its table locked as it
+ * was read) is matched by the constraint's name instead; staging's own such
+ * CHECK, unmatched, cannot be asked.
+ */
+function checkRules(production: Table, staging: Table): StricterRule[] {
+  if (!production.checks) return [];
+  const validated = production.checks.filter((check) => check.validated);
+  const heldExpressions = new Set(validated.flatMap((check) => (check.expression === null ? [] : [sameSpacing(check.expression)])));
+  const heldNames = new Set(validated.map((check) => check.name));
+  const productionUnread = production.checks.some((check) => check.expression === null);
+  return (staging.checks ?? [])
+    .filter((check) => check.validated)
+    .filter((check) => !(check.expression !== null && heldExpressions.has(sameSpacing(check.expression))))
+    .filter((check) => !((check.expression === null || productionUnread) && heldNames.has(check.name)))
+    .map((check) =>
+      check.expression === null
+        ? {
+            rule: `CHECK ${check.name}`,
+            breaking: 'false',
+            notAsked: "staging's table was under another session's ACCESS EXCLUSIVE lock as its catalog was read, so its expression is not known",
+          }
+        : // A CHECK passes where its expression is NULL: only FALSE is refused.
+          { rule: `CHECK ${check.name} (${check.expression})`, breaking: `(${check.expression}) IS FALSE` },
+    );
 }
 
 /**

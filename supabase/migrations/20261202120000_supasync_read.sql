@@ -56,9 +56,24 @@ REVOKE ALL ON FUNCTION supasync_private.assert_trusted_caller() FROM PUBLIC;
 CREATE OR REPLACE FUNCTION supasync_private.catalog()
 RETURNS jsonb LANGUAGE sql STABLE SET search_path = '' SET quote_all_identifiers = off
 AS $catalog$
-WITH RECURSIVE relations AS (
+WITH RECURSIVE locked AS MATERIALIZED (
+  -- Relations another session holds or waits for an ACCESS EXCLUSIVE lock
+  -- on (a migration's ALTER TABLE, VACUUM FULL, an app's LOCK TABLE), a
+  -- prepared transaction's included (version 26). Deparsing an expression
+  -- over a table's columns (pg_get_expr given the table, a trigger's WHEN)
+  -- takes the table's ACCESS SHARE lock and would wait behind it, and the
+  -- whole catalog with it, though the run may not touch that table: those
+  -- expressions are left out (null) for a table under such a lock, and said
+  -- so where a check needs them (lib/plan/stricter.ts). A lock taken between
+  -- this list and the deparse is still waited for.
+  SELECT DISTINCT l.relation FROM pg_catalog.pg_locks l
+  WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+    AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()
+    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+),
+relations AS (
   SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
-         c.relforcerowsecurity, c.relowner, c.reltuples
+         c.relforcerowsecurity, c.relowner, c.reltuples, c.oid IN (SELECT locked.relation FROM locked) AS locked
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p')
@@ -73,6 +88,38 @@ WITH RECURSIVE relations AS (
       WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
         AND d.objid = c.oid AND d.deptype = 'e'
     )
+),
+-- Each partitioned table's partitions, every level, with the table each is
+-- attached to: walked through pg_inherits rather than listed by
+-- pg_partition_tree(), which takes every partition's lock (see `locked`).
+partition_tree(root, relid, parentrelid) AS (
+  SELECT i.inhparent, i.inhrelid, i.inhparent
+  FROM pg_catalog.pg_inherits i
+  JOIN relations r ON r.oid = i.inhparent AND r.relkind = 'p'
+  UNION ALL
+  SELECT t.root, i.inhrelid, i.inhparent
+  FROM partition_tree t
+  JOIN pg_catalog.pg_inherits i ON i.inhparent = t.relid
+),
+-- Per partitioned table: its partitions, each with its bound as PostgreSQL
+-- prints it ('FOR VALUES IN (2)', 'DEFAULT': a bound holds no column, so it
+-- is deparsed without the partition, which would lock it); the rows its
+-- leaves hold (-1 where one was never analyzed); every partition's oid.
+partitioned AS MATERIALIZED (
+  SELECT t.root,
+         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+           'name', pg_catalog.format('%I.%I', pn.nspname, pc.relname),
+           'parent', pg_catalog.format('%I.%I', qn.nspname, qc.relname),
+           'bound', pg_catalog.pg_get_expr(pc.relpartbound, 0)) ORDER BY pn.nspname, pc.relname) AS partitions,
+         CASE WHEN bool_or(pc.reltuples < 0) FILTER (WHERE pc.relkind <> 'p') THEN -1
+              ELSE COALESCE(sum(pc.reltuples) FILTER (WHERE pc.relkind <> 'p'), 0)::bigint END AS row_estimate,
+         pg_catalog.array_agg(t.relid) AS relids
+  FROM partition_tree t
+  JOIN pg_catalog.pg_class pc ON pc.oid = t.relid
+  JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+  JOIN pg_catalog.pg_class qc ON qc.oid = t.parentrelid
+  JOIN pg_catalog.pg_namespace qn ON qn.oid = qc.relnamespace
+  GROUP BY t.root
 ),
 -- Each type the tables' columns use, with the types under it (a domain's
 -- base, down to one that is not a domain): what binaryPortable below reads,
@@ -151,17 +198,8 @@ SELECT pg_catalog.jsonb_build_object(
         -- prints it ('FOR VALUES IN (2)', 'DEFAULT'). A row production holds
         -- in a partition whose bound staging's tree lacks finds no partition
         -- there.
-        'partitions', CASE WHEN r.relkind = 'p' THEN (
-          SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                   'name', pg_catalog.format('%I.%I', pn.nspname, pc.relname),
-                   'parent', pg_catalog.format('%I.%I', qn.nspname, qc.relname),
-                   'bound', pg_catalog.pg_get_expr(pc.relpartbound, pc.oid)) ORDER BY pn.nspname, pc.relname), '[]')
-          FROM pg_catalog.pg_partition_tree(r.oid) tree
-          JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid
-          JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-          JOIN pg_catalog.pg_class qc ON qc.oid = tree.parentrelid
-          JOIN pg_catalog.pg_namespace qn ON qn.oid = qc.relnamespace
-          WHERE tree.parentrelid IS NOT NULL) END,
+        'partitions', CASE WHEN r.relkind = 'p' THEN
+          COALESCE((SELECT p.partitions FROM partitioned p WHERE p.root = r.oid), '[]') END,
         'rlsEnabled', r.relrowsecurity,
         -- Row-level security filters what the role reading this catalog sees
         -- of the table: it neither bypasses RLS nor owns the table (owners
@@ -188,11 +226,8 @@ SELECT pg_catalog.jsonb_build_object(
         -- a partitioned table holds no rows of its own, its partitions do.
         -- (Each case its own query: one condition OR-ing both scanned all of
         -- pg_class for every table.)
-        'rowEstimate', CASE WHEN r.relkind = 'r' THEN CASE WHEN r.reltuples < 0 THEN -1 ELSE r.reltuples::bigint END ELSE (
-          SELECT CASE WHEN bool_or(pc.reltuples < 0) THEN -1 ELSE COALESCE(sum(pc.reltuples), 0)::bigint END
-          FROM pg_catalog.pg_partition_tree(r.oid) tree
-          JOIN pg_catalog.pg_class pc ON pc.oid = tree.relid
-          WHERE tree.isleaf) END,
+        'rowEstimate', CASE WHEN r.relkind = 'r' THEN CASE WHEN r.reltuples < 0 THEN -1 ELSE r.reltuples::bigint END
+          ELSE COALESCE((SELECT p.row_estimate FROM partitioned p WHERE p.root = r.oid), 0) END,
         'columns', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', a.attname,
@@ -235,9 +270,11 @@ SELECT pg_catalog.jsonb_build_object(
                           ELSE pg_catalog.format('%I.%I', cn.nspname, co.collname) END
               FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
               WHERE co.oid = a.attcollation AND NOT co.collisdeterministic),
-            'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
+            -- A default holds no column: deparsed without the table (which would lock it).
+            'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, 0) END,
             'generated', CASE a.attgenerated WHEN 's' THEN 'stored' WHEN 'v' THEN 'virtual' END,
-            'generationExpression', CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
+            -- null where the table is locked (see `locked` above): not compared
+            'generationExpression', CASE WHEN a.attgenerated <> '' AND NOT r.locked THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
             'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END
           ) ORDER BY a.attnum), '[]'::jsonb)
           FROM pg_catalog.pg_attribute a
@@ -264,7 +301,8 @@ SELECT pg_catalog.jsonb_build_object(
         'checks', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', con.conname,
-            'expression', pg_catalog.pg_get_expr(con.conbin, con.conrelid),
+            -- null where the table is locked (see `locked` above)
+            'expression', CASE WHEN NOT r.locked THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END,
             'validated', con.convalidated) ORDER BY con.conname), '[]'::jsonb)
           FROM pg_catalog.pg_constraint con
           WHERE con.conrelid = r.oid AND con.contype = 'c'
@@ -379,7 +417,7 @@ SELECT pg_catalog.jsonb_build_object(
             -- declared on a partitioned table: keep the original (conparentid = 0)
             WHERE dc.contype = 'f' AND dc.conparentid = 0
               -- = ANY of the table and its partitions, through conrelid's index (an OR scanned all of pg_constraint per table)
-              AND dc.conrelid = ANY (CASE WHEN r.relkind = 'p' THEN ARRAY(SELECT tree.relid FROM pg_catalog.pg_partition_tree(r.oid) tree)
+              AND dc.conrelid = ANY (CASE WHEN r.relkind = 'p' THEN ARRAY[r.oid] || COALESCE((SELECT p.relids FROM partitioned p WHERE p.root = r.oid), '{}')
                                           ELSE ARRAY[r.oid] END)
             -- one entry per definition among the partitions; each of the table's own keys alone
             GROUP BY 1, CASE WHEN dc.conrelid = r.oid THEN dc.oid END
@@ -417,13 +455,17 @@ SELECT pg_catalog.jsonb_build_object(
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', tg.tgname,
             'enabled', tg.tgenabled <> 'D',
-            'definition', pg_catalog.pg_get_triggerdef(tg.oid)
+            -- a WHEN clause is deparsed over the table's columns: null where the table is locked
+            'definition', CASE WHEN tg.tgqual IS NULL OR NOT r.locked THEN pg_catalog.pg_get_triggerdef(tg.oid) END
           ) ORDER BY tg.tgname), '[]'::jsonb)
           FROM pg_catalog.pg_trigger tg
           WHERE tg.tgrelid = r.oid AND NOT tg.tgisinternal
         )
       ) AS t
       FROM relations r
+      -- OFFSET 0 keeps this subquery whole: pulled up, each table's object
+      -- would be built again for every sort key of the aggregate above.
+      OFFSET 0
     ) tables
   ), '[]'::jsonb),
   -- Every enum's labels, every composite type's attributes (CREATE TYPE
@@ -1524,7 +1566,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 25 $version$;
+AS $version$ SELECT 26 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
