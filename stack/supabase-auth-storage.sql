@@ -117,6 +117,43 @@ CREATE TABLE auth.mfa_factors (
   secret         text
 );
 
+-- Newer sign-in state (GoTrue 2024-2026): SSO providers, SCIM-provisioned
+-- users, passkeys, and OAuth providers configured per project with their
+-- client secrets.
+CREATE TABLE auth.sso_providers (
+  id           uuid PRIMARY KEY,
+  resource_id  text,
+  created_at   timestamptz,
+  updated_at   timestamptz,
+  disabled     boolean
+);
+
+CREATE TABLE auth.scim_users (
+  id               uuid PRIMARY KEY,
+  sso_provider_id  uuid NOT NULL REFERENCES auth.sso_providers (id) ON DELETE CASCADE,
+  user_id          uuid REFERENCES auth.users (id) ON DELETE SET NULL,
+  resource         jsonb NOT NULL,
+  user_name        text GENERATED ALWAYS AS (lower(resource ->> 'userName')) STORED NOT NULL,
+  deleted_at       timestamptz
+);
+
+CREATE TABLE auth.webauthn_credentials (
+  id              uuid PRIMARY KEY,
+  user_id         uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+  credential_id   bytea NOT NULL UNIQUE,
+  public_key      bytea NOT NULL,
+  sign_count      bigint NOT NULL DEFAULT 0,
+  created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE auth.custom_oauth_providers (
+  id             uuid PRIMARY KEY,
+  identifier     text NOT NULL UNIQUE,
+  client_id      text NOT NULL,
+  client_secret  text NOT NULL,
+  created_at     timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE TABLE auth.audit_log_entries (
   instance_id  uuid,
   id           uuid PRIMARY KEY,
@@ -134,6 +171,10 @@ ALTER TABLE auth.sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.refresh_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.mfa_factors ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.audit_log_entries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth.sso_providers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth.scim_users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth.webauthn_credentials ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth.custom_oauth_providers ENABLE ROW LEVEL SECURITY;
 
 -- Who the request is, from the JWT claims PostgREST sets (GoTrue 20211202183645).
 CREATE FUNCTION auth.uid() RETURNS uuid

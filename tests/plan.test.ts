@@ -127,10 +127,14 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
   it("leaves out Supabase's migration records, sign-in state and Storage's work in progress, saying why", () => {
     expect(plan.leftOut.map((t) => [qualifiedName(t.table), t.onRequest])).toEqual([
       ['auth.audit_log_entries', true],
+      ['auth.custom_oauth_providers', true],
       ['auth.mfa_factors', true],
       ['auth.refresh_tokens', true],
       ['auth.schema_migrations', false],
+      ['auth.scim_users', true],
       ['auth.sessions', true],
+      ['auth.sso_providers', true],
+      ['auth.webauthn_credentials', true],
       ['storage.buckets_analytics', true],
       ['storage.event_log', true],
       ['storage.migrations', false],
@@ -146,7 +150,9 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     expect(emptiedAlongside(plan).map(qualifiedName).sort()).toEqual([
       'auth.mfa_factors',
       'auth.refresh_tokens',
+      'auth.scim_users',
       'auth.sessions',
+      'auth.webauthn_credentials',
       'storage.s3_multipart_uploads',
       'storage.s3_multipart_uploads_parts',
     ]);

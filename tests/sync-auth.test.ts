@@ -22,6 +22,13 @@ const STAGING_OF_ITS_OWN = `
   INSERT INTO auth.sessions (id, user_id, created_at) VALUES ('5e550000-0000-4000-8000-000000000001', '5ba90000-0000-4000-8000-000000000001', now());
   INSERT INTO auth.refresh_tokens (token, user_id, session_id)
   VALUES ('staging-token', '5ba90000-0000-4000-8000-000000000001', '5e550000-0000-4000-8000-000000000001');
+  INSERT INTO auth.sso_providers (id, resource_id) VALUES ('5550000a-0000-4000-8000-000000000001', 'okta-staging');
+  INSERT INTO auth.scim_users (id, sso_provider_id, user_id, resource)
+  VALUES ('5c100000-0000-4000-8000-000000000001', '5550000a-0000-4000-8000-000000000001', '5ba90000-0000-4000-8000-000000000001', '{"userName": "Tester"}');
+  INSERT INTO auth.webauthn_credentials (id, user_id, credential_id, public_key)
+  VALUES ('5a550000-0000-4000-8000-000000000001', '5ba90000-0000-4000-8000-000000000001', '\\x01', '\\x02');
+  INSERT INTO auth.custom_oauth_providers (id, identifier, client_id, client_secret)
+  VALUES ('5c0a0000-0000-4000-8000-000000000001', 'custom:acme', 'acme-staging', 'STAGING-SECRET-acme');
   INSERT INTO auth.schema_migrations (version) VALUES ('29990101000000');
   INSERT INTO storage.migrations (id, name, hash) VALUES (99, 'staging-only-migration', 'f00d');
   INSERT INTO storage.buckets (id, name) VALUES ('staging-drafts', 'staging-drafts');
@@ -108,6 +115,17 @@ describe("Supabase's auth and storage rows", () => {
                  (SELECT count(*)::int FROM auth.audit_log_entries) AS audit_log`,
           ),
         ).toEqual([{ stale_users: 0, sessions: 0, refresh_tokens: 0, audit_log: 0 }]);
+        // Passkeys and SCIM users went with staging's users; production's provider settings, secrets and all, stay production's.
+        expect(
+          await query(
+            staging.adminUrl,
+            `
+          SELECT (SELECT count(*)::int FROM auth.scim_users) AS scim_users,
+                 (SELECT count(*)::int FROM auth.webauthn_credentials) AS passkeys,
+                 (SELECT string_agg(resource_id, ',') FROM auth.sso_providers) AS sso,
+                 (SELECT string_agg(client_secret, ',') FROM auth.custom_oauth_providers) AS secrets`,
+          ),
+        ).toEqual([{ scim_users: 0, passkeys: 0, sso: 'okta-staging', secrets: 'STAGING-SECRET-acme' }]);
         // Storage's work in progress: staging's uploads went with its buckets, production's were not copied, nor its events or analytics buckets.
         expect(
           await query(
@@ -127,7 +145,9 @@ describe("Supabase's auth and storage rows", () => {
       it('says that Storage files are not copied, and which sign-in state and uploads it emptied', () => {
         expect(synced.stdout).toMatch(/Synced 33 tables, [\d,]+ rows/);
         expect(synced.stdout).toContain('storage.objects: only the rows are copied (names, owners, metadata), not the files in Storage');
-        expect(synced.stdout).toContain('auth.mfa_factors, auth.sessions, auth.refresh_tokens: emptied in staging, not copied');
+        expect(synced.stdout).toContain(
+          'auth.mfa_factors, auth.scim_users, auth.sessions, auth.webauthn_credentials, auth.refresh_tokens: emptied in staging, not copied',
+        );
         expect(synced.stdout).toContain(
           "storage.s3_multipart_uploads, storage.s3_multipart_uploads_parts: emptied in staging, not copied. Their rows belong to staging's buckets",
         );
@@ -222,8 +242,16 @@ describe("Supabase's auth and storage rows", () => {
     expect(result.stdout).toContain('Not copied from the selected schemas:');
     expect(result.stdout).toContain('auth.schema_migrations: never copied: it is');
     expect(result.stdout).toContain('auth.sessions: only when named with --tables: it is');
+    for (const table of ['auth.scim_users', 'auth.sso_providers', 'auth.webauthn_credentials']) {
+      expect(result.stdout).toContain(`${table}: only when named with --tables: it is production's sign-in state`);
+    }
+    expect(result.stdout).toContain(
+      "auth.custom_oauth_providers: only when named with --tables: it is production's Auth settings for its sign-in providers, their client secrets included",
+    );
     expect(result.stdout).toContain('storage.objects: only the rows are copied');
-    expect(result.stdout).toContain('auth.mfa_factors, auth.sessions, auth.refresh_tokens: emptied in staging, not copied');
+    expect(result.stdout).toContain(
+      'auth.mfa_factors, auth.scim_users, auth.sessions, auth.webauthn_credentials, auth.refresh_tokens: emptied in staging, not copied',
+    );
     expect(result.stdout).toMatch(/\| 1 +\| auth\.identities +\| id +\| 50 +\| generated, left out: email +\|/);
   });
 });

@@ -16,12 +16,14 @@ import { envFor, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
 
-// Prisma's own table, Rails' (golang-migrate's, dbmate's) in another schema, Diesel's, and Miniflux's (tern's, old Flyway's), keyless.
+// Prisma's own table, Rails' (golang-migrate's, dbmate's) in another schema, Diesel's, Miniflux's (tern's, old Flyway's), keyless, and pop's (Ory Kratos'), keyed by a unique index alone.
 const HISTORY = `
   CREATE TABLE public._prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL, finished_at timestamptz);
   CREATE TABLE analytics.schema_migrations (version varchar PRIMARY KEY);
   CREATE TABLE public.__diesel_schema_migrations (version varchar(50) PRIMARY KEY, run_on timestamp NOT NULL DEFAULT now());
-  CREATE TABLE analytics.schema_version (version text NOT NULL);`;
+  CREATE TABLE analytics.schema_version (version text NOT NULL);
+  CREATE TABLE public.schema_migration (version varchar(48) NOT NULL, version_self integer NOT NULL DEFAULT 0);
+  CREATE UNIQUE INDEX schema_migration_version_idx ON public.schema_migration (version);`;
 
 // Oban's queue in public, graphile-worker's in its own schema, Laravel's
 // `jobs`, and an app's own `jobs` (postings) that is no queue at all.
@@ -54,6 +56,7 @@ describe('the tables a run copies', () => {
        INSERT INTO analytics.schema_migrations VALUES ('20260101000000');
        INSERT INTO public.__diesel_schema_migrations VALUES ('20260101000000');
        INSERT INTO analytics.schema_version VALUES ('108');
+       INSERT INTO public.schema_migration VALUES ('20210829131458000000');
        ${QUEUED}`,
     );
   });
@@ -113,12 +116,13 @@ describe('the tables a run copies', () => {
       // Staging ran a migration production has not yet.
       await query(
         staging.adminUrl,
-        `TRUNCATE public._prisma_migrations, analytics.schema_migrations;
+        `TRUNCATE public._prisma_migrations, analytics.schema_migrations, public.schema_migration;
        INSERT INTO public._prisma_migrations VALUES ('1', '20260101_init', now()), ('2', '20260201_ahead', now());
-       INSERT INTO analytics.schema_migrations VALUES ('20260101000000'), ('20260201000000')`,
+       INSERT INTO analytics.schema_migrations VALUES ('20260101000000'), ('20260201000000');
+       INSERT INTO public.schema_migration VALUES ('20210829131458000000'), ('20220301102701000000')`,
       );
       const stagingRecords =
-        "SELECT (SELECT string_agg(migration_name, ',' ORDER BY id) FROM public._prisma_migrations) AS prisma, (SELECT string_agg(version, ',' ORDER BY 1) FROM analytics.schema_migrations) AS rails";
+        "SELECT (SELECT string_agg(migration_name, ',' ORDER BY id) FROM public._prisma_migrations) AS prisma, (SELECT string_agg(version, ',' ORDER BY 1) FROM analytics.schema_migrations) AS rails, (SELECT string_agg(version, ',' ORDER BY 1) FROM public.schema_migration) AS pop";
       const before = await query(staging.adminUrl, stagingRecords);
       const schemaWide = ['--via', via, '--yes', '--no-backup', '--schemas', 'public,analytics,auth'];
       const plan = await runScript('sync.ts', [...schemaWide, '--dry-run'], { env, cwd });
@@ -127,6 +131,7 @@ describe('the tables a run copies', () => {
       expect(plan.stdout).toContain('analytics.schema_migrations: only when named with --tables');
       expect(plan.stdout).toContain("public.__diesel_schema_migrations: only when named with --tables: it is Diesel's record");
       expect(plan.stdout).toContain('analytics.schema_version: only when named with --tables: it is Flyway (before version 5), tern, Synapse or Miniflux');
+      expect(plan.stdout).toContain("public.schema_migration: only when named with --tables: it is gobuffalo/pop (Ory Kratos, Hydra, Keto; Buffalo)'s record");
       const run = await runScript('sync.ts', schemaWide, { env, cwd });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(await query(staging.adminUrl, stagingRecords)).toEqual(before);

@@ -17,6 +17,7 @@ const HISTORY_TABLES: Record<string, string> = {
   SequelizeMeta: 'Sequelize',
   mikro_orm_migrations: 'MikroORM',
   schema_migrations: 'Rails, Ecto, golang-migrate or dbmate',
+  schema_migration: 'gobuffalo/pop (Ory Kratos, Hydra, Keto; Buffalo)',
   ar_internal_metadata: 'Rails',
   flyway_schema_history: 'Flyway',
   databasechangelog: 'Liquibase',

@@ -17,7 +17,10 @@ const NEVER_COPIED: Record<string, string> = {
 };
 
 const SIGN_IN_STATE = new Set(['sessions', 'refresh_tokens', 'one_time_tokens', 'flow_state', 'audit_log_entries']);
-const SIGN_IN_PREFIXES = ['mfa_', 'saml_', 'sso_', 'oauth_'];
+/** Second factors and passkeys (bound to production's domain), SSO, SCIM provisioning, OAuth clients and grants. */
+const SIGN_IN_PREFIXES = ['mfa_', 'webauthn_', 'saml_', 'sso_', 'scim_', 'oauth_'];
+/** Auth's per-project provider settings: each project its own, their secrets production's. */
+const PROVIDER_SETTINGS = new Set(['custom_oauth_providers']);
 
 /** Why a table of a synced schema is never copied, if it never is. */
 export function neverCopiedReason(table: TableRef): string | undefined {
@@ -60,15 +63,17 @@ function storageStateReason(table: TableRef): string | undefined {
 }
 
 /**
- * Auth's per-project sign-in state (sessions, refresh tokens, second factors,
- * SSO, its audit log): tied to production's Auth and its JWT secret, so of no
- * use in staging.
+ * Auth's per-project sign-in state (sessions, refresh tokens, second factors
+ * and passkeys, SSO and SCIM, its audit log): tied to production's Auth and
+ * its JWT secret, so of no use in staging; and its provider settings, which
+ * carry production's secrets.
  */
 function signInReason(table: TableRef): string | undefined {
   if (table.schema !== 'auth') return undefined;
   if (table.name === 'audit_log_entries') return "is production's Auth log";
+  if (PROVIDER_SETTINGS.has(table.name)) return "is production's Auth settings for its sign-in providers, their client secrets included: staging keeps its own";
   if (SIGN_IN_STATE.has(table.name) || SIGN_IN_PREFIXES.some((prefix) => table.name.startsWith(prefix))) {
-    return "is production's sign-in state (sessions, tokens, second factors, SSO), tied to its Auth and JWT secret";
+    return "is production's sign-in state (sessions, tokens, second factors and passkeys, SSO and SCIM), tied to its Auth and JWT secret";
   }
   return undefined;
 }

@@ -9,10 +9,14 @@ export const SYNCED_SCHEMAS = ['public', 'analytics', 'auth', 'storage'];
 /** Tables of those schemas a schema-wide sync never copies (Supabase's bookkeeping, sign-in state, Storage's work in progress). */
 export const NOT_COPIED = [
   'auth.audit_log_entries',
+  'auth.custom_oauth_providers',
   'auth.mfa_factors',
   'auth.refresh_tokens',
   'auth.schema_migrations',
+  'auth.scim_users',
   'auth.sessions',
+  'auth.sso_providers',
+  'auth.webauthn_credentials',
   'storage.buckets_analytics',
   'storage.event_log',
   'storage.migrations',
