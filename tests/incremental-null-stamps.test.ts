@@ -5,6 +5,8 @@
 // every run, and written again unchanged where equal. For a timestamptz, a
 // date and a timestamp without time zone, each read from earlier than the
 // watermark otherwise.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
@@ -67,4 +69,40 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
     const verifyAgain = await runScript('verify-sync-status.ts', ['--via', via, '--tables', TABLES.join(',')], { env, cwd });
     expect(verifyAgain.code, verifyAgain.stdout).toBe(0);
   });
+
+  it.each(['postgres', 'rest'] as const)(
+    'says in the plan where no trigger stamps updated_at, so an SQL edit that leaves it alone is not seen (via %s)',
+    async (via) => {
+      const env = envFor(production, staging);
+      const plan = (cwd: string) => runScript('sync.ts', ['--via', via, '--dry-run', '--mode', 'incremental', '--tables', TABLES.join(',')], { env, cwd });
+      const unstamped = 'no trigger stamps updated_at on UPDATE, so a change that leaves it alone (an SQL edit) is not seen';
+      const rowOf = (stdout: string, table: string) => stdout.split('\n').find((line) => line.includes(`| ${table} `)) ?? '';
+      const before = await plan(emptyDirectory());
+      expect(before.code, before.stderr).toBe(0);
+      for (const table of TABLES) expect(rowOf(before.stdout, table)).toContain(unstamped);
+
+      // A trigger that stamps it before each UPDATE (as moddatetime does), in production, where the writes happen; one disabled stamps nothing.
+      await query(
+        production.adminUrl,
+        `CREATE FUNCTION stamps.stamp() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN NEW.updated_at := now(); RETURN NEW; END';
+       CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON stamps.instants FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
+       CREATE TRIGGER stamp BEFORE UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
+       ALTER TABLE stamps.days DISABLE TRIGGER stamp`,
+      );
+      try {
+        // A config naming xmin follows every write instead.
+        const cwd = emptyDirectory();
+        writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'stamps.wall': { changedColumn: 'xmin' } } }));
+        const after = await plan(cwd);
+        expect(after.code, after.stderr).toBe(0);
+        expect(rowOf(after.stdout, 'stamps.instants')).toContain('first incremental run by updated_at');
+        expect(rowOf(after.stdout, 'stamps.instants')).not.toContain(unstamped);
+        expect(rowOf(after.stdout, 'stamps.days')).toContain(unstamped);
+        expect(rowOf(after.stdout, 'stamps.wall')).toContain('transaction ids');
+        expect(rowOf(after.stdout, 'stamps.wall')).not.toContain(unstamped);
+      } finally {
+        await query(production.adminUrl, 'DROP FUNCTION stamps.stamp() CASCADE');
+      }
+    },
+  );
 });

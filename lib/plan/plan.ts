@@ -70,6 +70,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         changedColumn,
         // xmin is no copied column: null.
         changedColumnType: copied.find((c) => c.name === changedColumn)?.type ?? null,
+        changedColumnUnstamped: changedColumn !== null && changedColumn !== TRANSACTION_IDS && !stampedOnUpdate(table),
         options,
         rowFilter: options.where ?? null,
         filteredBy: [],
@@ -172,6 +173,19 @@ function changedColumnOf(table: Table, copied: Column[], options: TableOptions, 
     );
   }
   return timed ? column.name : keyed ? TRANSACTION_IDS : null;
+}
+
+/**
+ * Whether an enabled row trigger of the table fires before an UPDATE: what
+ * stamps updated_at in the database (moddatetime, a set_updated_at()), where
+ * the app's own code may not (GoTrue's auth.users, Prisma's @updatedAt).
+ * Its body is not read: any such trigger counts, and one whose definition the
+ * catalog could not read (its table locked) too.
+ */
+function stampedOnUpdate(table: Table): boolean {
+  return table.triggers.some(
+    (trigger) => trigger.enabled && (trigger.definition === null || /\bBEFORE\b(?:(?!\bON\b).)*\bUPDATE\b.*\bFOR EACH ROW\b/s.test(trigger.definition)),
+  );
 }
 
 /** Of type `oid`, or of a domain over it (the `lo` extension's `lo`): its values may be large objects' numbers. */

@@ -58,6 +58,8 @@ export interface TablePlan extends TableLoad {
   changedColumn: string | null;
   /** That column's type as production declares it (timestamptz, timestamp, date: how far back a run reads, changed-column.ts); null for xmin or none. */
   changedColumnType: string | null;
+  /** That column is one no row trigger of production's table stamps before an UPDATE (the app sets it, or nothing does): an UPDATE that leaves it alone is not seen. */
+  changedColumnUnstamped: boolean;
   /** From supasync.config.json: a mode of its own, a batch size, a row filter. */
   options: TableOptions;
   /**

@@ -139,6 +139,13 @@ function maskLines(plan: SyncPlan): string[] {
 /** From where an incremental sync reads the table's changed rows. */
 function incrementalNote(table: TablePlan, watermarks: Watermark[]): string {
   if (!table.changedColumn) return 'no key to follow rows by';
+  const unstamped = table.changedColumnUnstamped
+    ? `; no trigger stamps ${table.changedColumn} on UPDATE, so a change that leaves it alone (an SQL edit) is not seen: "changedColumn": "xmin" sees every write`
+    : '';
+  return followedFrom(table, watermarks) + unstamped;
+}
+
+function followedFrom(table: TablePlan, watermarks: Watermark[]): string {
   const kept = watermarks.find((mark) => mark.schema === table.table.schema && mark.name === table.table.name && mark.column === table.changedColumn);
   const byTransactions = table.changedColumn === TRANSACTION_IDS;
   if (!kept)
