@@ -95,7 +95,7 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
         writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'stamps.wall': { changedColumn: 'xmin' } } }));
         const after = await plan(cwd);
         expect(after.code, after.stderr).toBe(0);
-        expect(rowOf(after.stdout, 'stamps.instants')).toContain('first incremental run by updated_at');
+        expect(rowOf(after.stdout, 'stamps.instants')).toMatch(/by updated_at|updated_at >=/);
         expect(rowOf(after.stdout, 'stamps.instants')).not.toContain(unstamped);
         expect(rowOf(after.stdout, 'stamps.days')).toContain(unstamped);
         expect(rowOf(after.stdout, 'stamps.wall')).toContain('transaction ids');
