@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../lib/config/connection-string.ts';
+import { connectPostgres } from '../lib/connect/postgres.ts';
 import { urlFor, type Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
@@ -42,6 +43,37 @@ describe('connection strings', () => {
       'postgres://postgres.qwertyuiopasdfghjklz:p%40ss@aws-0-us-east-1.pooler.supabase.com:5432/postgres?pgbouncer=true',
     );
     expect(pooler).toMatchObject({ projectRef: 'qwertyuiopasdfghjklz', config: { user: 'postgres.qwertyuiopasdfghjklz', password: 'p@ss' } });
+  });
+
+  it("keeps the string's own options (-c name=value), but not over supasync's session settings, and reads production in its own isolation", async () => {
+    const options = encodeURIComponent('-c work_mem=1234kB -c statement_timeout=5 -c default_transaction_isolation=serializable');
+    const client = await connectPostgres('production', `${production.dbUrl}?options=${options}`);
+    try {
+      const show = async (setting: string) => ((await client.query(`SHOW ${setting}`)).rows[0] as Record<string, string>)[setting];
+      expect(await show('work_mem')).toBe('1234kB');
+      expect(await show('statement_timeout')).toBe('0');
+      // A database or string defaulting to SERIALIZABLE, which a read replica refuses: production's reads ask for no such thing.
+      expect(await show('default_transaction_isolation')).toBe('read committed');
+      expect(await show('default_transaction_read_only')).toBe('on');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('says why the server ended a connection between two queries, not that the client is "not queryable"', async () => {
+    const client = await connectPostgres('production', production.dbUrl);
+    try {
+      const pid = ((await client.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+      // The server's FATAL arrives as the connection closes, before the next query is sent.
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await query(production.adminUrl, `SELECT pg_terminate_backend(${pid})`);
+      await ended;
+      await expect(client.query('SELECT 1')).rejects.toThrow(
+        "production's server ended the connection: terminating connection due to administrator command (another session or a time limit ended it: run again)",
+      );
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   });
 
   it("names the variable whose key a project refused (another project's key), and prints no key", async () => {

@@ -360,8 +360,21 @@ describe('answers and errors', () => {
 
 describe('a staging that takes no writes', () => {
   let readOnly: Project;
+  /** A backup of each path's, taken while staging still took writes. */
+  const backups = { postgres: emptyDirectory(), rest: emptyDirectory() };
   beforeAll(async () => {
     readOnly = await stack.createProject('read_only_staging');
+    // The first run fills the empty table; each next one has its rows to back up.
+    for (const [via, cwd] of [
+      ['postgres', emptyDirectory()],
+      ['postgres', backups.postgres],
+      ['rest', backups.rest],
+    ] as const) {
+      const env = envFor(production, readOnly);
+      if (via === 'rest') delete env.SUPABASE_STAGING_DB_URL;
+      const synced = await runScript('sync.ts', ['--via', via, '--tables', 'sire_countries', '--yes'], { env, cwd });
+      expect(synced.code, synced.stderr).toBe(0);
+    }
     await query(readOnly.adminUrl, 'ALTER DATABASE read_only_staging SET default_transaction_read_only = on');
     // PostgREST's connections, opened before, keep the old default: ended, they come back with the new one.
     await query(readOnly.adminUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'read_only_staging' AND usename = 'authenticator'`);
@@ -388,5 +401,19 @@ describe('a staging that takes no writes', () => {
       expect(result.stderr).toContain('Nothing was changed.');
     }
     expect(await query(readOnly.adminUrl, 'SELECT count(*)::int AS n FROM public.sire_countries')).toEqual(before);
+  });
+
+  it.each(['postgres', 'rest'] as const)('is refused by restore-staging.ts too, before it empties anything (a backup of the %s path)', async (via) => {
+    const before = await tableDigests(readOnly.adminUrl, ['public']);
+    const env = envFor(production, readOnly);
+    if (via === 'rest') delete env.SUPABASE_STAGING_DB_URL;
+    const restored = await runScript('restore-staging.ts', ['--yes', 'latest'], { env, cwd: backups[via] });
+    expect(restored.code, restored.stdout + restored.stderr).toBe(1);
+    expect(restored.stderr).toContain(
+      via === 'postgres'
+        ? 'Staging takes no writes in this session: default_transaction_read_only is on for its database or for this role'
+        : "Staging's database defaults to read-only transactions (default_transaction_read_only = on: Supabase's read-only mode",
+    );
+    expect(await tableDigests(readOnly.adminUrl, ['public'])).toEqual(before);
   });
 });

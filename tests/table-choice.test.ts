@@ -105,6 +105,12 @@ describe('the tables a run copies', () => {
       );
       expect(broken.stderr).not.toContain('p.name');
     }
+    // A day-first date, as production's own DateStyle may read it: refused naming the settings supasync reads with.
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { sire_countries: { where: "now() > '25/12/2025'" } } }));
+    const dayFirst = await runScript('sync.ts', [...args, '--dry-run'], { env, cwd });
+    expect(dayFirst.code, dayFirst.stdout + dayFirst.stderr).toBe(2);
+    expect(dayFirst.stderr).toContain(`tables."public.sire_countries".where (now() > '25/12/2025'): date/time field value out of range: "25/12/2025"`);
+    expect(dayFirst.stderr).toContain("supasync reads production with DateStyle 'ISO, YMD' and TimeZone 'UTC', whatever its defaults");
     expect(await countries(staging.adminUrl)).toEqual(['ZZZ']);
   });
 

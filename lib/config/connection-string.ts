@@ -74,8 +74,10 @@ export function parseConnectionString(variable: string, value: string): Connecti
         : { rejectUnauthorized: false };
   const database = decode(url.pathname.replace(/^\//, ''), 'database name') || 'postgres';
   const projectRef = /^db\.([a-z0-9]+)\.supabase\.(co|net)$/.exec(host)?.[1] ?? /^postgres\.([a-z0-9]+)$/.exec(user)?.[1];
+  // libpq's `options` (-c name=value ...), as a session setting the server takes at connection.
+  const options = url.searchParams.get('options');
   return {
-    config: { host, port, user, password: decode(url.password, 'password'), database, ssl },
+    config: { host, port, user, password: decode(url.password, 'password'), database, ssl, ...(options ? { options } : {}) },
     ...(projectRef ? { projectRef } : {}),
   };
 }

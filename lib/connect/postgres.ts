@@ -20,12 +20,16 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
     '-c statement_timeout=0',
     '-c idle_in_transaction_session_timeout=0',
   ];
-  if (side === 'production' && purpose === 'sync') options.push('-c default_transaction_read_only=on');
+  // Production is only read, in a snapshot of the run's own choosing: a database
+  // defaulting to SERIALIZABLE, which a read replica refuses, is not asked for.
+  if (side === 'production' && purpose === 'sync') options.push('-c default_transaction_read_only=on', '-c default_transaction_isolation=read\\ committed');
   const variable = side === 'production' ? 'SUPABASE_PROD_DB_URL' : 'SUPABASE_STAGING_DB_URL';
+  const { config } = parseConnectionString(variable, dbUrl);
   const client = new pg.Client({
-    ...parseConnectionString(variable, dbUrl).config,
+    ...config,
     application_name: purpose === 'sync' ? `supasync (${side})` : `supasync install (${side})`,
-    options: options.join(' '),
+    // The string's own options first: where both set one, supasync's holds.
+    options: [config.options, ...options].filter(Boolean).join(' '),
     connectionTimeoutMillis: 30_000,
   });
   try {
@@ -34,8 +38,7 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
     await client.end().catch(() => undefined);
     throw new DatabaseError(describeError(`Cannot connect to ${side} (${redactUrl(dbUrl)})`, error), 1, { cause: error });
   }
-  // An idle connection can be dropped by the server; report it, never crash the process.
-  client.on('error', () => undefined);
+  sayWhyLost(client, side);
   try {
     // Text values mean the same on both sides whatever the servers' defaults: the settings the REST path's functions pin.
     await runShared(client, 'pin_text_settings', [false]);
@@ -52,6 +55,41 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
     throw new DatabaseError(describeError(`Setting up the connection to ${side} (${redactUrl(dbUrl)})`, error), 1, { cause: error });
   }
   return client;
+}
+
+/**
+ * The server may end a connection between two queries (a read replica
+ * cancelling a read that holds back its replay, pg_terminate_backend, an
+ * idle_session_timeout): pg then emits the server's reason as an 'error'
+ * event, which must never crash the process, and fails every later query
+ * with "Client has encountered a connection error and is not queryable".
+ * That query's failure says the server's reason instead.
+ */
+function sayWhyLost(client: pg.Client, side: Side): void {
+  let lost: Error | undefined;
+  client.on('error', (error) => {
+    // The server's FATAL (it has a SQLSTATE) comes first, "Connection terminated unexpectedly" after it.
+    if (!(lost as { code?: unknown } | undefined)?.code) lost = error;
+  });
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      if (!lost || error === lost) throw error;
+      throw new Error(`${side}'s server ended the connection: ${lost.message}${lostHint(lost.message, side)}`, { cause: error });
+    });
+  };
+}
+
+function lostHint(reason: string, side: Side): string {
+  if (/conflict with recovery/.test(reason)) {
+    return (
+      ` (${side} is a read replica, which ends a read that holds back its replay of the primary's changes: ` +
+      'read the primary (its connection string), or set hot_standby_feedback = on or a larger max_standby_streaming_delay on the replica)'
+    );
+  }
+  return /terminat/.test(reason) ? ' (another session or a time limit ended it: run again)' : '';
 }
 
 /** The connection string with its password replaced, safe to print. */

@@ -14,6 +14,9 @@ import type { Database } from '../transport/database.ts';
 /** PostgreSQL's classes of a condition's own mistakes: syntax and names (42), values it cannot read (22). */
 const CONDITION_MISTAKE = /^(42|22)/;
 
+const PINNED_SETTINGS =
+  " (supasync reads production with DateStyle 'ISO, YMD' and TimeZone 'UTC', whatever its defaults: write a date as '2025-04-06', a time with its zone)";
+
 export async function refuseBrokenWheres(production: Database, plan: SyncPlan): Promise<void> {
   const filtered = plan.tables.filter((table) => table.options.where && table.columns.length);
   const broken = await Promise.all(
@@ -26,7 +29,9 @@ export async function refuseBrokenWheres(production: Database, plan: SyncPlan): 
       } catch (error) {
         const cause = error instanceof SupasyncError ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
         if (typeof cause?.code !== 'string' || !CONDITION_MISTAKE.test(cause.code)) throw error;
-        return `tables."${qualifiedName(table.table)}".where (${where}): ${String(cause.message)}`;
+        // A date or time supasync's pinned DateStyle cannot read (production's own reads '06/04/2025' day first).
+        const settings = cause.code.startsWith('22') && /date|time/i.test(String(cause.message)) ? PINNED_SETTINGS : '';
+        return `tables."${qualifiedName(table.table)}".where (${where}): ${String(cause.message)}${settings}`;
       }
     }),
   );

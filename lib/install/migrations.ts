@@ -93,6 +93,13 @@ export async function uninstallFrom(dbUrl: string, side: 'production' | 'staging
 async function withInstallConnection<T>(dbUrl: string, side: 'production' | 'staging', doing: string, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   const client = await connectPostgres(side, dbUrl, 'install');
   try {
+    const { rows } = await client.query<{ replica: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS replica');
+    if (rows[0]?.replica) {
+      const variable = side === 'production' ? 'SUPABASE_PROD_DB_URL' : 'SUPABASE_STAGING_DB_URL';
+      throw new UsageError(
+        `${variable} leads to a read replica, where nothing can be installed (its primary's functions reach it): use the primary database's connection string (Dashboard > Connect). Nothing was changed.`,
+      );
+    }
     return await work(client);
   } catch (error) {
     if (error instanceof UsageError) throw error;

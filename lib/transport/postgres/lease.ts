@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { DatabaseError } from '../../errors.ts';
 import { runShared } from '../../sql/shared.ts';
 import { privateTable } from './private-table.ts';
+import { refuseReadOnly } from './read-only.ts';
 import {
   ALIVE_WITHIN_SECONDS,
   describePutBack,
@@ -27,6 +28,7 @@ import {
 const WAIT_FOR_WRITES_SECONDS = 65;
 
 export async function holdStagingOverPostgres(client: pg.ClientBase, say: (line: string) => void): Promise<StagingHold> {
+  await refuseReadOnly(client);
   await refuseLiveLease(client, say);
   const deadline = Date.now() + WAIT_FOR_WRITES_SECONDS * 1000;
   for (let said = false; ;) {

@@ -33,6 +33,7 @@ import { setSequencesPostgres } from './sequences.ts';
 import { openSnapshot, type Snapshot } from './snapshot.ts';
 import { maskedWriteFailure } from '../../mask/apply.ts';
 import { refreshViews } from './views.ts';
+import { refuseReadOnly } from './read-only.ts';
 
 export async function openPostgresSession(
   sides: { production: pg.Client; staging: pg.Client; stagingUrl: string },
@@ -55,26 +56,6 @@ export async function openPostgresSession(
     await staging.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-/**
- * A staging that takes no writes here is said so before anything is read or
- * written, not at the first write's "cannot execute ALTER DOMAIN in a
- * read-only transaction" (a dry run, which writes nothing, said nothing).
- * supasync does not override a database's or role's own read-only default.
- */
-async function refuseReadOnly(staging: pg.ClientBase): Promise<void> {
-  const { rows } = await staging.query<{ read_only: string; replica: boolean }>(
-    `SELECT pg_catalog.current_setting('transaction_read_only') AS read_only, pg_catalog.pg_is_in_recovery() AS replica`,
-  );
-  const [state] = rows;
-  if (state?.read_only !== 'on') return;
-  throw new DatabaseError(
-    state.replica
-      ? "SUPABASE_STAGING_DB_URL leads to a read replica, which takes no writes: use the primary database's connection string (Dashboard > Connect). Nothing was changed."
-      : 'Staging takes no writes in this session: default_transaction_read_only is on for its database or for this role, and supasync does not override it. ' +
-          'If staging is meant to be written, turn it off (ALTER DATABASE <name> SET default_transaction_read_only = off, or ALTER ROLE <role> SET ...). Nothing was changed.',
-  );
 }
 
 /**

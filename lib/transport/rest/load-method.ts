@@ -8,7 +8,7 @@
 // What that cannot load is refused here, all of it in one message.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
-import { qualifiedName } from '../../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { refuseUnidentifiedPublished } from '../replica-identity.ts';
 import { alwaysEventTriggerWarnings } from '../event-triggers.ts';
 import { refuseMissingPrivileges } from '../write-privileges.ts';
@@ -47,27 +47,44 @@ const WRITE_CHECKS = z.object({
   unidentified_published: z.array(z.object({ of: z.string(), table: z.string(), publication: z.string(), index: z.string().nullable() })).optional(),
 });
 
+/**
+ * A staging database whose transactions default to read-only: PostgREST's
+ * writes would go through (it opens read-write transactions), but supasync
+ * does not override the default, as its direct path cannot. A run and a
+ * restore alike.
+ */
+export function refuseReadOnlyDefault(checks: { read_only_default?: boolean | undefined }): void {
+  if (!checks.read_only_default) return;
+  throw new DatabaseError(
+    "Staging's database defaults to read-only transactions (default_transaction_read_only = on: Supabase's read-only mode for a full disk, or a deliberate freeze). " +
+      "PostgREST's writes would go through anyway, but supasync does not override it, as its direct path cannot: free disk space (Dashboard > Database) " +
+      'or, if staging is meant to be written, turn it off (on Supabase: ALTER DATABASE postgres SET default_transaction_read_only = off). Nothing was changed.',
+  );
+}
+
+/** What staging's functions say of writing the planned tables (privileges, triggers, the read-only default). */
+export function writeChecks(staging: SupabaseClient, tables: TableRef[], onRetry?: () => void): Promise<z.infer<typeof WRITE_CHECKS>> {
+  return callRpc(staging, 'supasync_write_checks', { tables }, { ...(onRetry ? { onRetry } : {}), answer: WRITE_CHECKS }).catch((error: unknown) => {
+    throw explainSetupFailure(error, '_supasync_write');
+  });
+}
+
 export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): Promise<RestLoad> {
   const [replica, checks, version] = await Promise.all([
     callRpc(staging, 'supasync_can_disable_checks', {}, { answer: z.boolean() }).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_write');
     }),
-    callRpc(staging, 'supasync_write_checks', { tables: plan.tables.map((t) => t.table) }, { answer: WRITE_CHECKS }).catch((error: unknown) => {
-      throw explainSetupFailure(error, '_supasync_write');
-    }),
+    writeChecks(
+      staging,
+      plan.tables.map((t) => t.table),
+    ),
     // Functions from before versions were recorded lack it: 0.
     callRpc(staging, 'supasync_version', {}, { answer: z.number() }).catch((error: unknown) => {
       if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
       throw explainSetupFailure(error, '_supasync_read');
     }),
   ]);
-  if (checks.read_only_default) {
-    throw new DatabaseError(
-      "Staging's database defaults to read-only transactions (default_transaction_read_only = on: Supabase's read-only mode for a full disk, or a deliberate freeze). " +
-        "PostgREST's writes would go through anyway, but supasync does not override it, as its direct path cannot: free disk space (Dashboard > Database) " +
-        'or, if staging is meant to be written, turn it off (ALTER DATABASE postgres SET default_transaction_read_only = off). Nothing was changed.',
-    );
-  }
+  refuseReadOnlyDefault(checks);
   // Over REST each batch commits on its own: a table refused after its TRUNCATE would stay empty.
   refuseMissingPrivileges(checks.missing_privileges ?? [], plan.tables, checks.owner, "staging's supasync functions run as");
   refuseUnidentifiedPublished(checks.unidentified_published ?? [], plan.tables, false);

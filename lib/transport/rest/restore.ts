@@ -16,6 +16,7 @@ import { DatabaseError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
 import { settleEarlierWrites } from './settle-writes.ts';
 import { holdStagingOverRest } from './lease.ts';
+import { refuseReadOnlyDefault, writeChecks } from './load-method.ts';
 import { describeThisRun } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
@@ -68,6 +69,13 @@ export async function restoreOverRest(
         `(${commandLine('install-rpcs', '--staging')}), or restore over the direct path. Nothing was changed.`,
     );
   }
+  refuseReadOnlyDefault(
+    await writeChecks(
+      staging,
+      manifest.tables.map(({ schema, name }) => ({ schema, name })),
+      onRetry,
+    ),
+  );
   // One run writes a staging at a time (staging-hold.ts).
   const hold = await holdStagingOverRest(connectSupabase(stagingUrl, serviceRoleKey, 1, {}, run), run, describeThisRun('restore'), say);
   try {
