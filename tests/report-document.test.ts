@@ -92,6 +92,7 @@ const NO_TABLES: SyncPlan = {
   leftOut: [],
   projectState: [],
   sameDatabase: false,
+  textDifferences: [],
 };
 
 function filesRun(kind: RunFacts['kind'], files: RunFacts['files'], options: { exitCode?: number; dryRun?: boolean } = {}): RunFacts {

@@ -85,6 +85,10 @@ const table = z.object({
 
 export const CATALOG = z.object({
   database: z.string(),
+  /** Absent from functions before version 26. */
+  text: z
+    .object({ encoding: z.string(), collate: z.string(), ctype: z.string(), provider: z.enum(['libc', 'icu', 'builtin']), locale: z.string().nullable() })
+    .optional(),
   systemIdentifier: z.string(),
   databaseOid: z.string(),
   serverVersion: z.number(),

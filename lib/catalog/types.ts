@@ -208,8 +208,21 @@ export interface Table extends TableRef {
   inheritedBy?: string[];
 }
 
+/** How a database stores and compares text: its encoding, and its default collation's provider and locale. */
+export interface DatabaseText {
+  encoding: string;
+  /** LC_COLLATE and LC_CTYPE, as the database was created with them. */
+  collate: string;
+  ctype: string;
+  provider: 'libc' | 'icu' | 'builtin';
+  /** The ICU or builtin provider's locale; null for libc. */
+  locale: string | null;
+}
+
 export interface Catalog {
   database: string;
+  /** Absent from REST functions before version 26. */
+  text?: DatabaseText;
   /** The server's identity (pg_control_system) and the database's OID: equal on both sides means one database. */
   systemIdentifier: string;
   databaseOid: string;

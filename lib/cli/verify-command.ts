@@ -78,6 +78,8 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
   recorder.planned(run);
   if (run.stagingHeldBy)
     process.stderr.write(`warning: a supasync run is writing this staging now (${run.stagingHeldBy}): what it has not written yet shows as differences.\n`);
+  // Generated columns are left out of the comparison: what staging's locale computes otherwise there is not seen.
+  for (const difference of run.plan.textDifferences) process.stderr.write(`warning: ${difference}\n`);
   try {
     if (flags.auditMasking) {
       if (!run.masker)

@@ -27,6 +27,7 @@ export async function checkBeforeWriting(
   options: { allowDrift: boolean; allowOrphans: boolean; warn?: (line: string) => void },
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run.plan, options);
+  for (const difference of run.plan.textDifferences) options.warn?.(difference);
   await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
   await refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode);
   await warnOfLargeObjects(run.production, chosen.tables, options.warn ?? (() => undefined));

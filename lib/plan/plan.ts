@@ -13,6 +13,7 @@ import { stricterInStaging } from './stricter.ts';
 import { quoteOwnRows } from '../sql/ident.ts';
 import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
+import { textDifferences } from './database-text.ts';
 import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
@@ -113,6 +114,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     sequences: planSequences(production, staging, selection, selected),
     sequenceFloors: planSequenceFloors(production, staging, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
+    textDifferences: textDifferences(production, staging),
     stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
     leftOut: selection.tables?.length
       ? []

@@ -121,6 +121,8 @@ export interface SyncPlan extends LoadPlan {
   projectState: EmptiedTable[];
   /** Both catalogs came from one database (one server, one database OID). */
   sameDatabase: boolean;
+  /** How the two databases' encodings or default locales differ, each a warning (database-text.ts). */
+  textDifferences: string[];
   /** --with-parents: the tables it brought (none where no foreign key leaves the selection). */
   parentsAdded?: TableRef[];
 }

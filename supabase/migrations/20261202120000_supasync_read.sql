@@ -151,6 +151,20 @@ portable AS MATERIALIZED (
 )
 SELECT pg_catalog.jsonb_build_object(
   'database', pg_catalog.current_database(),
+  -- How the database stores and compares text (version 26): where the two
+  -- sides' encodings, collations or character classes differ, lower(),
+  -- to_tsvector() and what is built on them (generated columns, CHECKs,
+  -- unique indexes) compute otherwise in staging; said before a run writes.
+  -- Read through to_jsonb: the locale's column is daticulocale before
+  -- PostgreSQL 17, datlocale since.
+  'text', (SELECT pg_catalog.jsonb_build_object(
+             'encoding', pg_catalog.pg_encoding_to_char(d.encoding),
+             'collate', d.datcollate,
+             'ctype', d.datctype,
+             'provider', CASE j ->> 'datlocprovider' WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'libc' END,
+             'locale', COALESCE(j ->> 'datlocale', j ->> 'daticulocale'))
+           FROM pg_catalog.pg_database d CROSS JOIN LATERAL pg_catalog.to_jsonb(d) AS j
+           WHERE d.datname = pg_catalog.current_database()),
   -- Who this server and database are, whatever address reached them: two
   -- connection strings or URLs for one database are caught by comparing these.
   'systemIdentifier', (SELECT system_identifier::text FROM pg_catalog.pg_control_system()),
