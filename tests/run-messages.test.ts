@@ -79,6 +79,26 @@ describe('a run that could not refill what it empties', () => {
     }
   });
 
+  it('names both GRANTs where the role may use neither the schema nor every column, and quotes a column name with a comma', async () => {
+    const schema = `CREATE SCHEMA hidden_ops AUTHORIZATION supabase_storage_admin;
+      CREATE TABLE hidden_ops.audit (id int PRIMARY KEY, "note, text" text); ALTER TABLE hidden_ops.audit OWNER TO supabase_storage_admin`;
+    await Promise.all([
+      query(source.adminUrl, schema),
+      query(target.adminUrl, `${schema}; GRANT ALL ON SCHEMA hidden_ops TO postgres; GRANT ALL ON hidden_ops.audit TO postgres`),
+    ]);
+    await query(source.adminUrl, 'GRANT SELECT (id) ON hidden_ops.audit TO postgres');
+    try {
+      for (const via of ['postgres', 'rest']) {
+        const result = await runScript('sync.ts', ['--dry-run', '--via', via, '--tables', 'hidden_ops.audit'], { env: envFor(source, target) });
+        expect(result.code, result.stdout + result.stderr).toBe(1);
+        expect(result.stderr).toContain('may not read hidden_ops.audit (no USAGE on schema hidden_ops, and no SELECT on its column "note, text")');
+        expect(result.stderr).toContain('  GRANT USAGE ON SCHEMA "hidden_ops" TO "postgres";\n  GRANT SELECT ON "hidden_ops"."audit" TO "postgres";');
+      }
+    } finally {
+      await Promise.all([query(source.adminUrl, 'DROP SCHEMA hidden_ops CASCADE'), query(target.adminUrl, 'DROP SCHEMA hidden_ops CASCADE')]);
+    }
+  });
+
   it("is refused when staging's functions may not TRUNCATE a table it replaces, and runs as an upsert, which needs no TRUNCATE", async () => {
     await withoutPrivilege(target, 'TRUNCATE', async () => {
       const result = await refusedReplace();

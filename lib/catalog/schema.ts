@@ -54,6 +54,8 @@ const table = z.object({
   readable: z.boolean(),
   /** Absent from functions before version 25. */
   unreadableColumns: z.array(z.string()).nullable().optional(),
+  /** Absent from functions before version 26. */
+  schemaUsable: z.boolean().optional(),
   rowEstimate: z.number(),
   columns: z.array(column),
   primaryKey: key.nullable(),

@@ -186,6 +186,8 @@ export interface Table extends TableRef {
   readable: boolean;
   /** Without SELECT on the table, the columns it may not read either (none: its schema's USAGE is what it lacks); null: it holds SELECT on the table; undefined from REST functions before version 25. */
   unreadableColumns?: string[] | null;
+  /** The role that read this catalog may use the table's schema (USAGE); undefined from REST functions before version 26. */
+  schemaUsable?: boolean;
   /** From the planner's statistics; -1 when the table was never analyzed. */
   rowEstimate: number;
   columns: Column[];

@@ -4,18 +4,24 @@
 // security filters would be copied short, silently.
 import { findTable, qualifiedName, type Catalog, type Table } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
-import { quoteIdent, quoteTable } from '../sql/ident.ts';
+import { identAsWritten, quoteIdent, quoteTable } from '../sql/ident.ts';
 import type { SyncPlan } from '../plan/types.ts';
 
-/** Why the role may not read it, where the catalog says (functions version 25), and the GRANT that lets it. */
-function whatItLacks(table: Table, role: string): { why: string; grant: string } {
+/** Why the role may not read it, where the catalog says (functions version 25), and the GRANTs that let it. */
+function whatItLacks(table: Table, role: string): { why: string; grants: string[] } {
   const columns = table.unreadableColumns;
-  const onSchema = { why: `no USAGE on schema ${table.schema}`, grant: `GRANT USAGE ON SCHEMA ${quoteIdent(table.schema)} TO ${quoteIdent(role)};` };
-  const onTable = (why: string) => ({ why, grant: `GRANT SELECT ON ${quoteTable(table)} TO ${quoteIdent(role)};` });
-  if (columns === undefined) return onTable('no SELECT privilege on the table or its schema');
-  if (columns === null || !columns.length) return onSchema;
-  if (columns.length === table.columns.length) return onTable('no SELECT on the table');
-  return onTable(`no SELECT on its column${columns.length === 1 ? '' : 's'} ${columns.join(', ')}`);
+  const usage = `GRANT USAGE ON SCHEMA ${quoteIdent(table.schema)} TO ${quoteIdent(role)};`;
+  const select = `GRANT SELECT ON ${quoteTable(table)} TO ${quoteIdent(role)};`;
+  if (columns === undefined) return { why: 'no SELECT privilege on the table or its schema', grants: [select] };
+  if (columns === null || !columns.length) return { why: `no USAGE on schema ${table.schema}`, grants: [usage] };
+  const lacked =
+    columns.length === table.columns.length
+      ? 'no SELECT on the table'
+      : `no SELECT on its column${columns.length === 1 ? '' : 's'} ${columns.map(identAsWritten).join(', ')}`;
+  // Functions before version 26 do not say whether the schema may be used as well.
+  return table.schemaUsable === false
+    ? { why: `no USAGE on schema ${table.schema}, and ${lacked}`, grants: [usage, select] }
+    : { why: lacked, grants: [select] };
 }
 
 export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): void {
@@ -26,7 +32,7 @@ export function refuseUnreadableProduction(catalog: Catalog, plan: SyncPlan): vo
     throw new DatabaseError(
       `${catalog.role}, the role production is read as, may not read ${lacks.map(({ table, why }) => `${qualifiedName(table)} (${why})`).join(', ')}: ` +
         "the copy would stop part way. Grant it in production's SQL editor:\n" +
-        lacks.map(({ grant }) => `  ${grant}`).join('\n') +
+        [...new Set(lacks.flatMap(({ grants }) => grants))].map((grant) => `  ${grant}`).join('\n') +
         '\nor leave those tables out with --exclude. Nothing was changed.',
     );
   }

@@ -3,6 +3,7 @@
 // less (or more) than the user meant. Of Supabase's auth and storage schemas,
 // a schema-wide sync leaves out what supabase.ts says.
 import { UsageError } from '../errors.ts';
+import { identAsWritten } from '../sql/ident.ts';
 import { qualifiedName, type Catalog, type OtherRelation, type Table, type TableRef } from '../catalog/types.ts';
 import { managedSchemaReason } from './managed.ts';
 import type { SyncMode } from './mode.ts';
@@ -267,8 +268,7 @@ function tableName(name: string): { schema?: string; table: string; quoted: bool
 
 /** schema.name with SQL's quotes where a part needs them to keep its case or characters: what --tables takes back. */
 function quotedName(table: TableRef): string {
-  const part = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`);
-  return `${part(table.schema)}.${part(table.name)}`;
+  return `${identAsWritten(table.schema)}.${identAsWritten(table.name)}`;
 }
 
 function unique(tables: Table[]): Table[] {

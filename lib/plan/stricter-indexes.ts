@@ -7,7 +7,7 @@
 // its stored tree but not asked (the catalog never deparses it: that waits
 // for the table's lock): it is said instead.
 import type { EnforcedIndex, Table } from '../catalog/types.ts';
-import { quoteIdent } from '../sql/ident.ts';
+import { identAsWritten, quoteIdent } from '../sql/ident.ts';
 import type { StricterRule } from './types.ts';
 
 /**
@@ -61,8 +61,7 @@ function signature(index: EnforcedIndex): string {
 }
 
 function ruleOf(index: EnforcedIndex, ownRows: string, productionRows: number): StricterRule {
-  const shown = (column: string) => (/^[a-z_][a-z0-9_]*$/.test(column) ? column : quoteIdent(column));
-  const listed = index.columns.map((element) => (element.column === null ? 'an expression' : shown(element.column))).join(', ');
+  const listed = index.columns.map((element) => (element.column === null ? 'an expression' : identAsWritten(element.column))).join(', ');
   if (index.expressions || index.predicate) {
     const what = index.kind === 'exclusion' ? `EXCLUDE ${index.name}` : `UNIQUE ${index.name}`;
     return {
@@ -77,7 +76,9 @@ function ruleOf(index: EnforcedIndex, ownRows: string, productionRows: number): 
   );
   const alias = (position: number) => `"supasync·${position}"`;
   if (index.kind === 'exclusion') {
-    const compared = index.columns.map((element) => `${shown(element.column as string)} WITH ${(element.operator ?? '=').replace(/^pg_catalog\./, '')}`);
+    const compared = index.columns.map(
+      (element) => `${identAsWritten(element.column as string)} WITH ${(element.operator ?? '=').replace(/^pg_catalog\./, '')}`,
+    );
     const equality = index.columns.some((element) => /\.=$/.test(element.operator ?? ''));
     return {
       rule: `EXCLUDE ${index.name} (${compared.join(', ')})`,

@@ -7,6 +7,15 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A name as the person at the terminal would write it in SQL: bare where it
+ * needs no quotes (lowercase letters, digits, _ and $, not first), else
+ * quoted; a list of names with a comma or capitals in one stays unambiguous.
+ */
+export function identAsWritten(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}
+
 export function quoteTable(table: QualifiedName): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }

@@ -231,6 +231,9 @@ SELECT pg_catalog.jsonb_build_object(
         -- Without SELECT on the table, the columns the role may not read
         -- either (version 25): the refusal names them, and the GRANT that
         -- fixes it. NULL: it holds SELECT on the table.
+        -- Whether it may use the table's schema (version 26): a role lacking
+        -- that and SELECT too needs both GRANTs.
+        'schemaUsable', pg_catalog.has_schema_privilege(r.schema_nsp, 'USAGE'),
         'unreadableColumns', CASE WHEN NOT pg_catalog.has_table_privilege(r.oid, 'SELECT') THEN (
           SELECT COALESCE(pg_catalog.jsonb_agg(a.attname ORDER BY a.attnum), '[]'::jsonb)
           FROM pg_catalog.pg_attribute a
