@@ -288,10 +288,18 @@ describe('drift that used to pass unseen or be misnamed', () => {
 // that break them were refused as they were written (directly a rollback naming no row; over REST the others written
 // and the run part done).
 const STRICTER = `CREATE SCHEMA stricter; CREATE COLLATION stricter.case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false);`;
-/** The domain as each side defines it; staging's is stricter (a domain an array column uses cannot be altered). */
+/**
+ * The domain as each side defines it; staging's is stricter (a domain an array column uses cannot be altered).
+ * Both sides' booking has the same partial index over an enum and the same index over a function of their own: the
+ * two databases give these types and functions other object ids, which a stored tree names them by.
+ */
 const stricterTable = (domainChecks: string) => `SET ROLE postgres; CREATE DOMAIN stricter.quantity AS int ${domainChecks};
+  CREATE TYPE stricter.stay_kind AS ENUM ('hold', 'final');
+  CREATE FUNCTION stricter.norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower(t)';
   CREATE TABLE stricter.product (id int PRIMARY KEY, sku text, price numeric, stock stricter.quantity, sizes stricter.quantity[]);
-  CREATE TABLE stricter.booking (id int PRIMARY KEY, room int, stay int4range, email text);`;
+  CREATE TABLE stricter.booking (id int PRIMARY KEY, room int, stay int4range, email text, kind stricter.stay_kind);
+  CREATE UNIQUE INDEX booking_one_final ON stricter.booking (room, kind) WHERE kind = 'final'::stricter.stay_kind;
+  CREATE UNIQUE INDEX booking_email_norm ON stricter.booking (stricter.norm(email), id);`;
 
 describe('a staging stricter than production', () => {
   let production: Project;

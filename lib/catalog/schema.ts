@@ -74,6 +74,9 @@ const table = z.object({
         columns: z.array(z.object({ column: z.string().nullable(), operator: z.string().nullable(), collation: z.string().nullable() })),
         expressions: z.string().nullable(),
         predicate: z.string().nullable(),
+        /** Absent from functions before version 26. */
+        expressionsText: z.string().nullable().optional(),
+        predicateText: z.string().nullable().optional(),
         nullsNotDistinct: z.boolean(),
       }),
     )

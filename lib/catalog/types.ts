@@ -118,11 +118,20 @@ export interface EnforcedIndex {
   columns: { column: string | null; operator: string | null; collation: string | null }[];
   /**
    * The key's expressions and a partial index's predicate as PostgreSQL
-   * stores them (node trees, without positions), to compare the sides by:
-   * never deparsed, as deparsing waits for the table's lock. Null: none.
+   * stores them (node trees, without positions). Null: none. Trees name
+   * types, functions and enum labels by their object ids, which differ
+   * between two databases: the sides are compared by the texts below.
    */
   expressions: string | null;
   predicate: string | null;
+  /**
+   * The same deparsed, names schema-qualified (functions version 26); null
+   * where the index has none, or where another session held an ACCESS
+   * EXCLUSIVE lock on the table as the catalog was read (deparsing would
+   * have waited for it): then the trees are compared.
+   */
+  expressionsText?: string | null;
+  predicateText?: string | null;
   nullsNotDistinct: boolean;
 }
 

@@ -4,8 +4,9 @@
 // added. Production is asked, as a condition over each row's own columns
 // (the way every StricterRule is), for the rows another of its rows would
 // clash with. An index on expressions or with a predicate is compared by
-// its stored tree but not asked (the catalog never deparses it: that waits
-// for the table's lock): it is said instead.
+// its deparsed text (by its stored tree where its table was locked as the
+// catalog was read: deparsing would wait for the lock) but not asked: it is
+// said instead.
 import type { EnforcedIndex, Table } from '../catalog/types.ts';
 import { identAsWritten, quoteIdent } from '../sql/ident.ts';
 import type { StricterRule } from './types.ts';
@@ -39,7 +40,7 @@ export function indexRules(production: Table, staging: Table, ownRows: string): 
 
 /** `production`'s index lets no rows through that `staging`'s refuses. */
 function holds(production: EnforcedIndex, staging: EnforcedIndex): boolean {
-  const same = signature(production) === signature(staging);
+  const same = signature(production) === signature(staging) && sameExpressions(production, staging);
   if (same || staging.kind === 'exclusion' || production.kind === 'exclusion' || production.predicate || production.expressions) return same;
   // Unique over fewer of the same columns is stricter: UNIQUE (email) holds UNIQUE (email, tenant), and any partial one of them.
   const within = new Set(staging.columns.map(elementOf));
@@ -54,10 +55,25 @@ function signature(index: EnforcedIndex): string {
   return JSON.stringify([
     index.kind === 'exclusion' ? 'exclusion' : 'unique',
     plain ? index.columns.map(elementOf).sort() : index.columns.map(elementOf),
-    index.expressions,
-    index.predicate,
+    index.expressions !== null,
+    index.predicate !== null,
     index.nullsNotDistinct,
   ]);
+}
+
+/**
+ * The same expressions and predicate: by their deparsed texts where both
+ * sides have them (a tree's object ids differ between two databases), else
+ * by their trees (functions before version 26, or a table locked as the
+ * catalog was read), which may call two equal ones different.
+ */
+function sameExpressions(production: EnforcedIndex, staging: EnforcedIndex): boolean {
+  const same = (texts: [string | null | undefined, string | null | undefined], trees: [string | null, string | null]) =>
+    typeof texts[0] === 'string' && typeof texts[1] === 'string' ? texts[0] === texts[1] : trees[0] === trees[1];
+  return (
+    same([production.expressionsText, staging.expressionsText], [production.expressions, staging.expressions]) &&
+    same([production.predicateText, staging.predicateText], [production.predicate, staging.predicate])
+  );
 }
 
 function ruleOf(index: EnforcedIndex, ownRows: string, productionRows: number): StricterRule {

@@ -388,6 +388,12 @@ SELECT pg_catalog.jsonb_build_object(
               LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum AND k.attnum > 0),
             'expressions', pg_catalog.regexp_replace(i.indexprs::text, ' :location -?\d+', '', 'g'),
             'predicate', pg_catalog.regexp_replace(i.indpred::text, ' :location -?\d+', '', 'g'),
+            -- The same deparsed (version 26), which the sides are compared by:
+            -- a tree names types, functions and enum labels by object ids,
+            -- which differ between two databases. Not where the table is
+            -- locked (see `locked` above).
+            'expressionsText', CASE WHEN i.indexprs IS NOT NULL AND NOT r.locked THEN pg_catalog.pg_get_expr(i.indexprs, i.indrelid) END,
+            'predicateText', CASE WHEN i.indpred IS NOT NULL AND NOT r.locked THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) END,
             'nullsNotDistinct', i.indnullsnotdistinct
           ) ORDER BY ic.relname), '[]'::jsonb)
           FROM pg_catalog.pg_index i
