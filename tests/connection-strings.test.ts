@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../lib/config/connection-string.ts';
 import { connectPostgres } from '../lib/connect/postgres.ts';
+import { DatabaseError } from '../lib/errors.ts';
 import { urlFor, type Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
@@ -68,6 +69,8 @@ describe('connection strings', () => {
       const ended = new Promise((resolve) => client.once('end', resolve));
       await query(production.adminUrl, `SELECT pg_terminate_backend(${pid})`);
       await ended;
+      // A database error the run reports as such (exit 1), not an unexpected one.
+      await expect(client.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseError);
       await expect(client.query('SELECT 1')).rejects.toThrow(
         "production's server ended the connection: terminating connection due to administrator command (another session or a time limit ended it: run again)",
       );

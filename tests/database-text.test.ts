@@ -7,12 +7,18 @@
 // before writing, by the dry run, the run and verify.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { urlFor, withClient } from '../stack/index.ts';
+import { readCatalogPostgres } from '../lib/catalog/read.ts';
+import { connectPostgres } from '../lib/connect/postgres.ts';
+import { textDifferences } from '../lib/plan/database-text.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
 const DATABASES = {
   text_prod: "ENCODING 'UTF8' LOCALE 'C'",
+  // One glibc locale, its codeset spelled two ways.
+  text_dashed: "ENCODING 'UTF8' LOCALE 'C.UTF-8'",
+  text_undashed: "ENCODING 'UTF8' LOCALE 'C.utf8'",
   text_staging_icu: "ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'",
   text_staging_latin1: "ENCODING 'LATIN1' LOCALE 'C'",
 };
@@ -26,7 +32,7 @@ describe('databases whose text settings differ', () => {
     await withClient(stack.info.adminUrl, async (client) => {
       for (const [name, settings] of Object.entries(DATABASES)) await client.query(`CREATE DATABASE ${name} TEMPLATE template0 ${settings}`);
     });
-    for (const url of Object.values(urls)) await withClient(url, (client) => client.query(PEOPLE));
+    for (const url of [urls.text_prod, urls.text_staging_icu, urls.text_staging_latin1]) await withClient(url, (client) => client.query(PEOPLE));
     await withClient(urls.text_prod, (client) => client.query(`INSERT INTO public.people (id, email) VALUES (1, 'ÉMILE@example.com')`));
     for (const staging of [urls.text_staging_icu, urls.text_staging_latin1]) {
       const installed = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env: env(staging), cwd: emptyDirectory() });
@@ -37,6 +43,20 @@ describe('databases whose text settings differ', () => {
     await withClient(stack.info.adminUrl, async (client) => {
       for (const name of Object.keys(DATABASES)) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     });
+  });
+
+  it("are not said where the two name one locale otherwise (glibc's C.UTF-8 and C.utf8)", async () => {
+    const catalogOf = async (url: string) => {
+      const client = await connectPostgres('production', url);
+      try {
+        return await readCatalogPostgres('production', client);
+      } finally {
+        await client.end();
+      }
+    };
+    const [dashed, undashed] = await Promise.all([catalogOf(urls.text_dashed), catalogOf(urls.text_undashed)]);
+    expect([dashed.text?.collate, undashed.text?.collate]).toEqual(['C.UTF-8', 'C.utf8']);
+    expect(textDifferences(dashed, undashed)).toEqual([]);
   });
 
   it('are said before writing, by a dry run and by verify, naming both sides', async () => {

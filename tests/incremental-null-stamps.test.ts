@@ -81,13 +81,20 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
       expect(before.code, before.stderr).toBe(0);
       for (const table of TABLES) expect(rowOf(before.stdout, table)).toContain(unstamped);
 
-      // A trigger that stamps it before each UPDATE (as moddatetime does), in production, where the writes happen; one disabled stamps nothing.
+      // A trigger that stamps it before each UPDATE that changes the row (as moddatetime does), in production, where the
+      // writes happen. None of days' fires before every UPDATE in an ordinary session: disabled, for replicas only, for an
+      // UPDATE OF another column, only when one column changed, or after it (whatever its name says).
       await query(
         production.adminUrl,
         `CREATE FUNCTION stamps.stamp() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN NEW.updated_at := now(); RETURN NEW; END';
-       CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON stamps.instants FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
+       CREATE TRIGGER stamp BEFORE UPDATE ON stamps.instants FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION stamps.stamp();
        CREATE TRIGGER stamp BEFORE UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
-       ALTER TABLE stamps.days DISABLE TRIGGER stamp`,
+       ALTER TABLE stamps.days DISABLE TRIGGER stamp;
+       CREATE TRIGGER stamp_replica BEFORE UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
+       ALTER TABLE stamps.days ENABLE REPLICA TRIGGER stamp_replica;
+       CREATE TRIGGER stamp_of_v BEFORE INSERT OR UPDATE OF v ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
+       CREATE TRIGGER stamp_when_v BEFORE UPDATE ON stamps.days FOR EACH ROW WHEN (OLD.v IS DISTINCT FROM NEW.v) EXECUTE FUNCTION stamps.stamp();
+       CREATE TRIGGER "BEFORE UPDATE audit" AFTER UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp()`,
       );
       try {
         // A config naming xmin follows every write instead.

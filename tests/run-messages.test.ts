@@ -406,7 +406,7 @@ describe('a staging that takes no writes', () => {
       const result = await runScript('sync.ts', ['--via', 'postgres', '--tables', 'sire_countries', ...args], { env: envFor(production, readOnly) });
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stderr).toContain(
-        'Staging takes no writes in this session: default_transaction_read_only is on for its database or for this role, and supasync does not override it.',
+        "Staging takes no writes in this session: default_transaction_read_only is on for its database, for this role or in the connection string's options, and supasync does not override it.",
       );
       expect(result.stderr).toContain('Nothing was changed.');
     }
@@ -423,6 +423,12 @@ describe('a staging that takes no writes', () => {
     expect(await query(readOnly.adminUrl, 'SELECT count(*)::int AS n FROM public.sire_countries')).toEqual(before);
   });
 
+  it('is refused by install-rpcs.ts, naming the setting, rather than failing at its first CREATE', async () => {
+    const installed = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env: envFor(production, readOnly), cwd: emptyDirectory() });
+    expect(installed.code, installed.stdout + installed.stderr).toBe(2);
+    expect(installed.stderr).toContain('SUPABASE_STAGING_DB_URL leads to a database whose transactions default to read-only (default_transaction_read_only');
+  });
+
   it.each(['postgres', 'rest'] as const)('is refused by restore-staging.ts too, before it empties anything (a backup of the %s path)', async (via) => {
     const before = await tableDigests(readOnly.adminUrl, ['public']);
     const env = envFor(production, readOnly);
@@ -431,7 +437,7 @@ describe('a staging that takes no writes', () => {
     expect(restored.code, restored.stdout + restored.stderr).toBe(1);
     expect(restored.stderr).toContain(
       via === 'postgres'
-        ? 'Staging takes no writes in this session: default_transaction_read_only is on for its database or for this role'
+        ? "Staging takes no writes in this session: default_transaction_read_only is on for its database, for this role or in the connection string's options"
         : "Staging's database defaults to read-only transactions (default_transaction_read_only = on: Supabase's read-only mode",
     );
     expect(await tableDigests(readOnly.adminUrl, ['public'])).toEqual(before);

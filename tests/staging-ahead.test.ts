@@ -388,6 +388,33 @@ describe('a staging stricter than production', () => {
     }
   });
 
+  it("stops, naming the table, where staging's child of a copied table stays locked by another session, rather than waiting without end", async () => {
+    const crates = `SET ROLE postgres; CREATE TABLE stricter.crate (id int PRIMARY KEY);
+      CREATE TABLE stricter.crate_label (id int PRIMARY KEY, crate_id int REFERENCES stricter.crate)`;
+    await Promise.all([query(production.adminUrl, crates), query(staging.adminUrl, crates)]);
+    try {
+      await withClient(staging.adminUrl, async (holder) => {
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE stricter.crate_label IN ACCESS EXCLUSIVE MODE');
+        try {
+          // A minute unless the connection string says otherwise: here a second.
+          const env = { ...envFor(production, staging), SUPABASE_STAGING_DB_URL: `${staging.dbUrl}?options=${encodeURIComponent('-c lock_timeout=1s')}` };
+          const run = startScript('sync.ts', ['--via', 'postgres', '--dry-run', '--tables', 'stricter.crate'], { env, cwd: emptyDirectory() });
+          const stuck = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
+          const plan = await run.finished.finally(() => clearTimeout(stuck));
+          expect(plan.code, plan.stderr).toBe(1);
+          expect(plan.stderr).toContain('Reading the references of stricter.crate_label in staging: canceling statement due to lock timeout');
+          expect(plan.stderr).toContain('cause: another session held a lock on a table this needs');
+        } finally {
+          await holder.query('ROLLBACK');
+        }
+      });
+    } finally {
+      const drop = 'SET ROLE postgres; DROP TABLE stricter.crate_label, stricter.crate';
+      await Promise.all([query(production.adminUrl, drop), query(staging.adminUrl, drop)]);
+    }
+  });
+
   it('says, and does not ask, an exclusion constraint without `=` over a large production table (each pair of rows compared)', async () => {
     const catalogOf = async (project: Project) => {
       const client = await connectPostgres('staging', project.dbUrl);

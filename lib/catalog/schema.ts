@@ -83,7 +83,17 @@ const table = z.object({
     .optional(),
   foreignKeys: z.array(foreignKey),
   sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
-  triggers: z.array(z.object({ name: z.string(), enabled: z.boolean(), definition: z.string().nullable() })),
+  triggers: z.array(
+    z.object({
+      name: z.string(),
+      enabled: z.boolean(),
+      definition: z.string().nullable(),
+      /** Absent from functions before version 26. */
+      beforeEachUpdate: z.boolean().optional(),
+      firesInSessions: z.boolean().optional(),
+      conditional: z.boolean().optional(),
+    }),
+  ),
   /** Absent from functions before version 10. */
   inheritedBy: z.array(z.string()).optional(),
 });

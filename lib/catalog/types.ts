@@ -172,6 +172,12 @@ export interface Trigger {
   enabled: boolean;
   /** As pg_get_triggerdef prints it; null for one with a WHEN clause on a table another session held an ACCESS EXCLUSIVE lock on (functions version 26). */
   definition: string | null;
+  /** A row trigger that fires before every UPDATE (not UPDATE OF some columns); undefined from functions before version 26. */
+  beforeEachUpdate?: boolean;
+  /** Fires in an ordinary session (enabled, not ENABLE REPLICA only); undefined before version 26. */
+  firesInSessions?: boolean;
+  /** Has a WHEN clause; undefined before version 26. */
+  conditional?: boolean;
 }
 
 /** One partition of a partitioned table's tree, any level. */

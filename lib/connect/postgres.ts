@@ -6,6 +6,9 @@ import { DatabaseError, describeError } from '../errors.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
 import { runShared } from '../sql/shared.ts';
 
+/** How long a statement waits for another session's lock before the run stops, naming what waited (errors.ts). */
+export const LOCK_WAIT_SECONDS = 60;
+
 /**
  * Every script connects here, so a connection string means the same to all
  * of them (sslmode as libpq reads it, session settings, errors in words).
@@ -28,8 +31,12 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
   const client = new pg.Client({
     ...config,
     application_name: purpose === 'sync' ? `supasync (${side})` : `supasync install (${side})`,
-    // The string's own options first: where both set one, supasync's holds.
-    options: [config.options, ...options].filter(Boolean).join(' '),
+    // Nor wait without end for another session's lock (a migration, a long
+    // transaction, an app's LOCK TABLE): a run stopped by it says so, and a
+    // backend whose client died leaves the lock queue. The string's own
+    // options come next, and may set another wait; where they set one of the
+    // others, supasync's holds.
+    options: [`-c lock_timeout=${LOCK_WAIT_SECONDS}s`, config.options, ...options].filter(Boolean).join(' '),
     connectionTimeoutMillis: 30_000,
   });
   try {
@@ -77,7 +84,7 @@ function sayWhyLost(client: pg.Client, side: Side): void {
     if (!(result instanceof Promise)) return result;
     return result.catch((error: unknown) => {
       if (!lost || error === lost) throw error;
-      throw new Error(`${side}'s server ended the connection: ${lost.message}${lostHint(lost.message, side)}`, { cause: error });
+      throw new DatabaseError(`${side}'s server ended the connection: ${lost.message}${lostHint(lost.message, side)}`, 1, { cause: error });
     });
   };
 }

@@ -93,11 +93,19 @@ export async function uninstallFrom(dbUrl: string, side: 'production' | 'staging
 async function withInstallConnection<T>(dbUrl: string, side: 'production' | 'staging', doing: string, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   const client = await connectPostgres(side, dbUrl, 'install');
   try {
-    const { rows } = await client.query<{ replica: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS replica');
+    const { rows } = await client.query<{ replica: boolean; read_only: string }>(
+      "SELECT pg_catalog.pg_is_in_recovery() AS replica, pg_catalog.current_setting('transaction_read_only') AS read_only",
+    );
+    const variable = side === 'production' ? 'SUPABASE_PROD_DB_URL' : 'SUPABASE_STAGING_DB_URL';
     if (rows[0]?.replica) {
-      const variable = side === 'production' ? 'SUPABASE_PROD_DB_URL' : 'SUPABASE_STAGING_DB_URL';
       throw new UsageError(
         `${variable} leads to a read replica, where nothing can be installed (its primary's functions reach it): use the primary database's connection string (Dashboard > Connect). Nothing was changed.`,
+      );
+    }
+    if (rows[0]?.read_only === 'on') {
+      throw new UsageError(
+        `${variable} leads to a database whose transactions default to read-only (default_transaction_read_only, for the database, the role or in the string's options): ` +
+          'nothing can be installed until it is turned off. Nothing was changed.',
       );
     }
     return await work(client);

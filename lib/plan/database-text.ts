@@ -18,7 +18,7 @@ export function textDifferences(production: Catalog, staging: Catalog): string[]
         "(and what staging reads back may differ). Create staging's database with production's encoding (on Supabase both are UTF8).",
     );
   }
-  if (describe(ours) !== describe(theirs)) {
+  if (describe(ours, sameCodeset) !== describe(theirs, sameCodeset)) {
     differences.push(
       `Production's database compares and cases text under ${describe(ours)}, staging's under ${describe(theirs)}: lower(), upper(), to_tsvector() ` +
         'and the generated columns, CHECKs and unique indexes built on them may compute otherwise in staging, which verify does not see (it leaves ' +
@@ -28,7 +28,13 @@ export function textDifferences(production: Catalog, staging: Catalog): string[]
   return differences;
 }
 
-function describe(text: DatabaseText): string {
-  const classes = text.collate === text.ctype ? `LC_COLLATE and LC_CTYPE ${text.collate}` : `LC_COLLATE ${text.collate}, LC_CTYPE ${text.ctype}`;
+/** A locale's name with its codeset spelled one way: glibc's `en_US.UTF-8` and `en_US.utf8` are one locale. */
+function sameCodeset(locale: string): string {
+  return locale.replace(/\.utf-?8$/i, '.utf8');
+}
+
+function describe(text: DatabaseText, spelled: (locale: string) => string = (locale) => locale): string {
+  const [collate, ctype] = [spelled(text.collate), spelled(text.ctype)];
+  const classes = collate === ctype ? `LC_COLLATE and LC_CTYPE ${collate}` : `LC_COLLATE ${collate}, LC_CTYPE ${ctype}`;
   return text.provider === 'libc' ? `libc (${classes})` : `${text.provider} ${text.locale ?? ''} (${classes})`;
 }

@@ -178,16 +178,26 @@ function changedColumnOf(table: Table, copied: Column[], options: TableOptions, 
 }
 
 /**
- * Whether an enabled row trigger of the table fires before an UPDATE: what
- * stamps updated_at in the database (moddatetime, a set_updated_at()), where
- * the app's own code may not (GoTrue's auth.users, Prisma's @updatedAt).
- * Its body is not read: any such trigger counts, and one whose definition the
- * catalog could not read (its table locked) too.
+ * Whether a row trigger of the table fires before every UPDATE in ordinary
+ * sessions: what stamps updated_at in the database (moddatetime, a
+ * set_updated_at()), where the app's own code may not (GoTrue's auth.users,
+ * Prisma's @updatedAt). Its body is not read: any such trigger counts. One
+ * for `UPDATE OF` some columns, or enabled for replicas only, does not; one
+ * with a WHEN clause only where it compares the whole row
+ * (`OLD.* IS DISTINCT FROM NEW.*`), or where the catalog could not read it
+ * (its table locked). A partitioned table's own triggers alone are read.
  */
 function stampedOnUpdate(table: Table): boolean {
-  return table.triggers.some(
-    (trigger) => trigger.enabled && (trigger.definition === null || /\bBEFORE\b(?:(?!\bON\b).)*\bUPDATE\b.*\bFOR EACH ROW\b/s.test(trigger.definition)),
-  );
+  return table.triggers.some((trigger) => {
+    if (trigger.beforeEachUpdate === undefined) {
+      // Functions before version 26: the definition alone.
+      return trigger.enabled && (trigger.definition === null || /\bBEFORE\b(?:(?!\bON\b).)*\bUPDATE\b.*\bFOR EACH ROW\b/s.test(trigger.definition));
+    }
+    if (!trigger.beforeEachUpdate || !trigger.firesInSessions) return false;
+    return (
+      !trigger.conditional || trigger.definition === null || /\bold\.\* IS DISTINCT FROM new\.\*|\bnew\.\* IS DISTINCT FROM old\.\*/i.test(trigger.definition)
+    );
+  });
 }
 
 /** Of type `oid`, or of a domain over it (the `lo` extension's `lo`): its values may be large objects' numbers. */

@@ -479,7 +479,13 @@ SELECT pg_catalog.jsonb_build_object(
             'name', tg.tgname,
             'enabled', tg.tgenabled <> 'D',
             -- a WHEN clause is deparsed over the table's columns: null where the table is locked
-            'definition', CASE WHEN tg.tgqual IS NULL OR NOT r.locked THEN pg_catalog.pg_get_triggerdef(tg.oid) END
+            'definition', CASE WHEN tg.tgqual IS NULL OR NOT r.locked THEN pg_catalog.pg_get_triggerdef(tg.oid) END,
+            -- (version 26) FOR EACH ROW (1), BEFORE (2), UPDATE (16), not
+            -- UPDATE OF some columns; fired in ordinary sessions (not
+            -- ENABLE REPLICA); with a WHEN clause: what may stamp updated_at.
+            'beforeEachUpdate', (tg.tgtype & 19) = 19 AND pg_catalog.cardinality(tg.tgattr::pg_catalog.int2[]) = 0,
+            'firesInSessions', tg.tgenabled IN ('O', 'A'),
+            'conditional', tg.tgqual IS NOT NULL
           ) ORDER BY tg.tgname), '[]'::jsonb)
           FROM pg_catalog.pg_trigger tg
           WHERE tg.tgrelid = r.oid AND NOT tg.tgisinternal

@@ -17,7 +17,7 @@ export async function refuseReadOnly(staging: pg.ClientBase): Promise<void> {
   throw new DatabaseError(
     state.replica
       ? "SUPABASE_STAGING_DB_URL leads to a read replica, which takes no writes: use the primary database's connection string (Dashboard > Connect). Nothing was changed."
-      : 'Staging takes no writes in this session: default_transaction_read_only is on for its database or for this role, and supasync does not override it. ' +
-          `If staging is meant to be written, turn it off (ALTER DATABASE ${state.database} SET default_transaction_read_only = off, or ALTER ROLE <role> SET ...). Nothing was changed.`,
+      : "Staging takes no writes in this session: default_transaction_read_only is on for its database, for this role or in the connection string's options, and supasync does not override it. " +
+          `If staging is meant to be written, turn it off (ALTER DATABASE ${state.database} SET default_transaction_read_only = off, ALTER ROLE <role> SET ..., or remove it from the string). Nothing was changed.`,
   );
 }

@@ -154,7 +154,8 @@ function knownCause(failure: RpcFailure): string {
   }
   if (failure.code === '57014') {
     return (
-      "  cause: the request ran past the statement timeout of the role PostgREST runs it as (a large schema's catalog, a large table's checksums): " +
+      "  cause: the request ran past the statement timeout of the role PostgREST runs it as (a large schema's catalog, a large table's checksums, " +
+      "or a lock another session holds on a table it reads: a migration, a long transaction, an app's LOCK TABLE, which pg_stat_activity names): " +
       "the direct path (SUPABASE_*_DB_URL) has none; or raise it, ALTER ROLE service_role SET statement_timeout = '2min'; NOTIFY pgrst, 'reload config'"
     );
   }
