@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCatalogPostgres, readCatalogRest } from '../lib/catalog/read.ts';
+import { readCatalogRest } from '../lib/catalog/read.ts';
 import { findTable, type Catalog } from '../lib/catalog/types.ts';
-import { connectPostgres } from '../lib/connect/postgres.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
+import { catalogAt } from './helpers/catalog.ts';
 import { sharedStack } from './setup/stack.ts';
 
 const { production, staging, stack } = sharedStack();
 
-async function directCatalog(dbUrl: string, side: 'production' | 'staging'): Promise<Catalog> {
-  const client = await connectPostgres(side, dbUrl);
-  try {
-    return await readCatalogPostgres(side, client);
-  } finally {
-    await client.end();
-  }
-}
+const directCatalog = catalogAt;
 
 describe('the schema catalog', () => {
   let catalog: Catalog;

@@ -7,10 +7,9 @@
 // before writing, by the dry run, the run and verify.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { urlFor, withClient } from '../stack/index.ts';
-import { readCatalogPostgres } from '../lib/catalog/read.ts';
-import { connectPostgres } from '../lib/connect/postgres.ts';
 import { textDifferences } from '../lib/plan/database-text.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { catalogAt } from './helpers/catalog.ts';
 import { sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
@@ -46,15 +45,7 @@ describe('databases whose text settings differ', () => {
   });
 
   it("are not said where the two name one locale otherwise (glibc's C.UTF-8 and C.utf8)", async () => {
-    const catalogOf = async (url: string) => {
-      const client = await connectPostgres('production', url);
-      try {
-        return await readCatalogPostgres('production', client);
-      } finally {
-        await client.end();
-      }
-    };
-    const [dashed, undashed] = await Promise.all([catalogOf(urls.text_dashed), catalogOf(urls.text_undashed)]);
+    const [dashed, undashed] = await Promise.all([catalogAt(urls.text_dashed), catalogAt(urls.text_undashed)]);
     expect([dashed.text?.collate, undashed.text?.collate]).toEqual(['C.UTF-8', 'C.utf8']);
     expect(textDifferences(dashed, undashed)).toEqual([]);
   });

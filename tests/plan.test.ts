@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCatalogPostgres } from '../lib/catalog/read.ts';
 import { qualifiedName, type Catalog } from '../lib/catalog/types.ts';
-import { connectPostgres } from '../lib/connect/postgres.ts';
 import { planSync } from '../lib/plan/plan.ts';
 import type { SyncPlan } from '../lib/plan/types.ts';
 import { emptiedAlongside } from '../lib/plan/supabase.ts';
@@ -9,18 +7,12 @@ import { setToProductionExactly } from '../lib/engine/sequences.ts';
 import { isFurther } from '../lib/plan/sequences.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { SYNCED_SCHEMAS } from './helpers/content.ts';
+import { catalogAt } from './helpers/catalog.ts';
 import { sharedStack } from './setup/stack.ts';
 
 const { production, staging, stack } = sharedStack();
 
-async function catalogOf(dbUrl: string): Promise<Catalog> {
-  const client = await connectPostgres('staging', dbUrl);
-  try {
-    return await readCatalogPostgres('staging', client);
-  } finally {
-    await client.end();
-  }
-}
+const catalogOf = (dbUrl: string) => catalogAt(dbUrl);
 
 const position = (plan: SyncPlan, name: string) => plan.tables.findIndex((t) => qualifiedName(t.table) === name);
 const entry = (plan: SyncPlan, name: string) => plan.tables.find((t) => qualifiedName(t.table) === name);

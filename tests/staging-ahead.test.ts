@@ -13,8 +13,7 @@ import { emptyDirectory, runScript, startScript } from './helpers/run-script.ts'
 import { silentChange } from '../lib/plan/lossy-types.ts';
 import { EXCLUSION_PAIRS_ROWS } from '../lib/plan/stricter-indexes.ts';
 import { planSync } from '../lib/plan/plan.ts';
-import { readCatalogPostgres } from '../lib/catalog/read.ts';
-import { connectPostgres } from '../lib/connect/postgres.ts';
+import { catalogAt } from './helpers/catalog.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const SCHEMA = `CREATE SCHEMA ahead;
@@ -339,14 +338,7 @@ describe('a staging stricter than production', () => {
       CREATE TABLE stricter.journal_2026 PARTITION OF stricter.journal FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
     await query(production.adminUrl, ledger);
     await query(staging.adminUrl, `${ledger} ALTER TABLE stricter.ledger ADD CONSTRAINT ledger_small CHECK (amount < 1000);`);
-    const catalogOf = async (project: Project, side: 'production' | 'staging') => {
-      const client = await connectPostgres(side, project.dbUrl);
-      try {
-        return await readCatalogPostgres(side, client);
-      } finally {
-        await client.end();
-      }
-    };
+    const catalogOf = (project: Project, side: 'production' | 'staging') => catalogAt(project.dbUrl, side);
     try {
       await withClient(production.adminUrl, (productionHolder) =>
         withClient(staging.adminUrl, async (holder) => {
@@ -416,14 +408,7 @@ describe('a staging stricter than production', () => {
   });
 
   it('says, and does not ask, an exclusion constraint without `=` over a large production table (each pair of rows compared)', async () => {
-    const catalogOf = async (project: Project) => {
-      const client = await connectPostgres('staging', project.dbUrl);
-      try {
-        return await readCatalogPostgres('staging', client);
-      } finally {
-        await client.end();
-      }
-    };
+    const catalogOf = (project: Project) => catalogAt(project.dbUrl);
     const [ours, theirs] = await Promise.all([catalogOf(production), catalogOf(staging)]);
     const rulesAt = (rows: number) => {
       const booking = ours.tables.find((table) => table.schema === 'stricter' && table.name === 'booking');
