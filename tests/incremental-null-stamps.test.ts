@@ -96,12 +96,27 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
        CREATE TRIGGER stamp_when_v BEFORE UPDATE ON stamps.days FOR EACH ROW WHEN (OLD.v IS DISTINCT FROM NEW.v) EXECUTE FUNCTION stamps.stamp();
        CREATE TRIGGER "BEFORE UPDATE audit" AFTER UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp()`,
       );
+      // A partitioned table whose partitions each stamp their rows, the table itself having no trigger.
+      const parted = `SET ROLE postgres; CREATE TABLE stamps.parted (id int PRIMARY KEY, v text, updated_at timestamptz) PARTITION BY RANGE (id);
+        CREATE TABLE stamps.parted_low PARTITION OF stamps.parted FOR VALUES FROM (0) TO (1000);
+        CREATE TABLE stamps.parted_high PARTITION OF stamps.parted FOR VALUES FROM (1000) TO (MAXVALUE)`;
+      await Promise.all([query(production.adminUrl, parted), query(staging.adminUrl, parted)]);
+      await query(
+        production.adminUrl,
+        `CREATE TRIGGER stamp BEFORE UPDATE ON stamps.parted_low FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
+         CREATE TRIGGER stamp BEFORE UPDATE ON stamps.parted_high FOR EACH ROW EXECUTE FUNCTION stamps.stamp()`,
+      );
       try {
         // A config naming xmin follows every write instead.
         const cwd = emptyDirectory();
         writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'stamps.wall': { changedColumn: 'xmin' } } }));
-        const after = await plan(cwd);
+        const after = await runScript('sync.ts', ['--via', via, '--dry-run', '--mode', 'incremental', '--tables', [...TABLES, 'stamps.parted'].join(',')], {
+          env,
+          cwd,
+        });
         expect(after.code, after.stderr).toBe(0);
+        expect(rowOf(after.stdout, 'stamps.parted')).toMatch(/by updated_at|updated_at >=/);
+        expect(rowOf(after.stdout, 'stamps.parted')).not.toContain(unstamped);
         expect(rowOf(after.stdout, 'stamps.instants')).toMatch(/by updated_at|updated_at >=/);
         expect(rowOf(after.stdout, 'stamps.instants')).not.toContain(unstamped);
         expect(rowOf(after.stdout, 'stamps.days')).toContain(unstamped);
@@ -109,6 +124,7 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
         expect(rowOf(after.stdout, 'stamps.wall')).not.toContain(unstamped);
       } finally {
         await query(production.adminUrl, 'DROP FUNCTION stamps.stamp() CASCADE');
+        await Promise.all([query(production.adminUrl, 'DROP TABLE stamps.parted'), query(staging.adminUrl, 'DROP TABLE stamps.parted')]);
       }
     },
   );

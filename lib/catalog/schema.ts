@@ -83,6 +83,8 @@ const table = z.object({
     .optional(),
   foreignKeys: z.array(foreignKey),
   sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
+  /** Absent from functions before version 26; null for a table not partitioned. */
+  leavesStampedOnUpdate: z.boolean().nullable().optional(),
   triggers: z.array(
     z.object({
       name: z.string(),

@@ -221,6 +221,8 @@ export interface Table extends TableRef {
   foreignKeys: ForeignKey[];
   sequences: OwnedSequence[];
   triggers: Trigger[];
+  /** A partitioned table whose every leaf partition has its own row trigger before every UPDATE, with no WHEN; null for a table not partitioned, undefined before functions version 26. */
+  leavesStampedOnUpdate?: boolean | null;
   /** Tables that INHERIT from this one (not its partitions), quoted: a query of it reads their rows too. Unknown (absent) from REST functions before version 10. */
   inheritedBy?: string[];
 }

@@ -185,9 +185,11 @@ function changedColumnOf(table: Table, copied: Column[], options: TableOptions, 
  * for `UPDATE OF` some columns, or enabled for replicas only, does not; one
  * with a WHEN clause only where it compares the whole row
  * (`OLD.* IS DISTINCT FROM NEW.*`), or where the catalog could not read it
- * (its table locked). A partitioned table's own triggers alone are read.
+ * (its table locked). A partitioned table's rows are stamped too where
+ * each of its leaf partitions has such a trigger of its own.
  */
 function stampedOnUpdate(table: Table): boolean {
+  if (table.leavesStampedOnUpdate) return true;
   return table.triggers.some((trigger) => {
     if (trigger.beforeEachUpdate === undefined) {
       // Functions before version 26: the definition alone.

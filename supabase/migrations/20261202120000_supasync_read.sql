@@ -474,6 +474,18 @@ SELECT pg_catalog.jsonb_build_object(
           JOIN pg_catalog.pg_namespace cn ON cn.oid = cc.relnamespace
           WHERE i.inhparent = r.oid AND NOT cc.relispartition
         ),
+        -- A partitioned table whose every leaf partition has a row trigger
+        -- of its own that fires before every UPDATE in ordinary sessions,
+        -- with no WHEN (version 26): its rows are stamped though the table
+        -- itself has none (lib/plan/plan.ts stampedOnUpdate).
+        'leavesStampedOnUpdate', CASE WHEN r.relkind = 'p' THEN
+          EXISTS (SELECT FROM partition_tree t WHERE t.root = r.oid) AND NOT EXISTS (
+            SELECT FROM partition_tree t
+            JOIN pg_catalog.pg_class pc ON pc.oid = t.relid AND pc.relkind <> 'p'
+            WHERE t.root = r.oid AND NOT EXISTS (
+              SELECT FROM pg_catalog.pg_trigger tg
+              WHERE tg.tgrelid = t.relid AND NOT tg.tgisinternal AND (tg.tgtype & 19) = 19
+                AND pg_catalog.cardinality(tg.tgattr::pg_catalog.int2[]) = 0 AND tg.tgenabled IN ('O', 'A') AND tg.tgqual IS NULL)) END,
         'triggers', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', tg.tgname,
