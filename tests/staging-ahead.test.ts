@@ -380,6 +380,36 @@ describe('a staging stricter than production', () => {
     }
   });
 
+  it.each(['postgres', 'rest'] as const)(
+    'leaves out a CHECK over a column staging alone has (--allow-drift), and says one that also reads it is not asked (via %s)',
+    async (via) => {
+      const shelf = 'SET ROLE postgres; CREATE TABLE stricter.shelf (id int PRIMARY KEY, label text)';
+      await Promise.all([query(production.adminUrl, shelf), query(staging.adminUrl, shelf)]);
+      await query(production.adminUrl, `INSERT INTO stricter.shelf VALUES (1, 'a'), (2, NULL)`);
+      // Staging's migration ahead: a column with its own CHECK, and one over both columns.
+      await query(
+        staging.adminUrl,
+        `SET ROLE postgres; ALTER TABLE stricter.shelf ADD COLUMN extra text CONSTRAINT shelf_extra_short CHECK (char_length(extra) <= 10),
+           ADD CONSTRAINT shelf_named CHECK (label IS NOT NULL OR extra IS NOT NULL); NOTIFY pgrst, 'reload schema'`,
+      );
+      try {
+        const plan = await runScript('sync.ts', ['--via', via, '--dry-run', '--allow-drift', '--tables', 'stricter.shelf'], {
+          env: envFor(production, staging),
+          cwd: emptyDirectory(),
+        });
+        expect(plan.code, plan.stderr).toBe(0);
+        expect(plan.stderr).not.toContain('shelf_extra_short');
+        expect(plan.stderr).not.toContain('could not say');
+        expect(plan.stderr).toContain(
+          'stricter.shelf: staging has CHECK shelf_named (((label IS NOT NULL) OR (extra IS NOT NULL))), which production lacks; it also reads extra, which the run does not copy',
+        );
+      } finally {
+        const drop = 'SET ROLE postgres; DROP TABLE stricter.shelf';
+        await Promise.all([query(production.adminUrl, drop), query(staging.adminUrl, drop)]);
+      }
+    },
+  );
+
   it("stops, naming the table, where staging's child of a copied table stays locked by another session, rather than waiting without end", async () => {
     const crates = `SET ROLE postgres; CREATE TABLE stricter.crate (id int PRIMARY KEY);
       CREATE TABLE stricter.crate_label (id int PRIMARY KEY, crate_id int REFERENCES stricter.crate)`;

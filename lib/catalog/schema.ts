@@ -6,8 +6,8 @@ import type { Catalog } from './types.ts';
 
 /** A CHECK constraint, its expression as pg_get_expr prints it. */
 const check = z.object({ name: z.string(), expression: z.string(), validated: z.boolean() });
-/** A table's: its expression null where the table was locked (functions version 26). */
-const tableCheck = check.extend({ expression: z.string().nullable() });
+/** A table's: its expression null where the table was locked, and the columns it reads (functions version 26). */
+const tableCheck = check.extend({ expression: z.string().nullable(), columns: z.array(z.string()).optional() });
 
 const tableRef = { schema: z.string(), name: z.string() };
 const key = z.object({ name: z.string(), columns: z.array(z.string()) });

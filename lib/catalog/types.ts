@@ -210,9 +210,10 @@ export interface Table extends TableRef {
   /**
    * CHECK constraints, each expression as pg_get_expr prints it (null where
    * another session held an ACCESS EXCLUSIVE lock on the table: deparsing
-   * would have waited for it); undefined from REST functions before version 24.
+   * would have waited for it), and the columns it reads (undefined before
+   * version 26); undefined from REST functions before version 24.
    */
-  checks?: { name: string; expression: string | null; validated: boolean }[];
+  checks?: { name: string; expression: string | null; validated: boolean; columns?: string[] }[];
   uniqueKeys: UniqueKey[];
   /** Every column a unique index reads, partial and expression indexes included (a predicate's columns too); absent from REST functions before version 20. */
   uniqueColumns?: string[];

@@ -320,6 +320,9 @@ SELECT pg_catalog.jsonb_build_object(
             'name', con.conname,
             -- null where the table is locked (see `locked` above)
             'expression', CASE WHEN NOT r.locked THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END,
+            -- the columns it reads (version 26): one only staging has is not copied
+            'columns', (SELECT COALESCE(pg_catalog.jsonb_agg(a.attname ORDER BY a.attnum), '[]'::jsonb)
+                        FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.oid AND a.attnum = ANY (con.conkey)),
             'validated', con.convalidated) ORDER BY con.conname), '[]'::jsonb)
           FROM pg_catalog.pg_constraint con
           WHERE con.conrelid = r.oid AND con.contype = 'c'
