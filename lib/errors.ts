@@ -111,7 +111,7 @@ export function describeError(where: string, error: unknown): string {
   if (e.hint) lines.push(`  hint: ${e.hint}`);
   if (e.code === '55P03') {
     lines.push(
-      "  cause: another session held a lock on a table this needs for a minute (a migration, a long transaction, an app's LOCK TABLE: " +
+      "  cause: another session held a lock on a table this needs past lock_timeout (a minute unless the connection string sets another: a migration, a long transaction, an app's LOCK TABLE: " +
         "pg_stat_activity names it, wait_event_type 'Lock'): end it, or run again once it has ended",
     );
   }

@@ -1,5 +1,6 @@
-// How far back an incremental run reads by the column a table moves on
-// every change. The watermark is an instant (production's clock, less the
+// The column an incremental run follows: whether the database stamps it
+// (stampedOnUpdate, below), and how far back a run reads by it.
+// The watermark is an instant (production's clock, less the
 // overlap); a column that cannot hold an instant is read from earlier:
 // - timestamp without time zone holds some zone's wall-clock time, and which
 //   zone the app wrote it in is not recorded (now() in a session set to
@@ -11,6 +12,7 @@
 // reading them, never a change missed. A row whose column is NULL is never
 // past a watermark, though a write may have set it so (an UPDATE that clears
 // it, an insert that leaves it unset): it is read on every run.
+import type { Table } from '../catalog/types.ts';
 import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 
 type Reach = 'instant' | 'wall-clock' | 'day';
@@ -39,4 +41,29 @@ export function readsFromEarlier(type: string | null): string {
   if (reach === 'day') return ' or NULL (a date: read from the day before)';
   if (reach === 'wall-clock') return ' or NULL (a timestamp without time zone: read from 14 hours before, its zone unknown)';
   return ' or NULL';
+}
+
+/**
+ * Whether a row trigger of the table fires before every UPDATE in ordinary
+ * sessions: what stamps updated_at in the database (moddatetime, a
+ * set_updated_at()), where the app's own code may not (GoTrue's auth.users,
+ * Prisma's @updatedAt). Its body is not read: any such trigger counts. One
+ * for `UPDATE OF` some columns, or enabled for replicas only, does not; one
+ * with a WHEN clause only where it compares the whole row
+ * (`OLD.* IS DISTINCT FROM NEW.*`), or where the catalog could not read it
+ * (its table locked). A partitioned table's rows are stamped too where
+ * each of its leaf partitions has such a trigger of its own.
+ */
+export function stampedOnUpdate(table: Table): boolean {
+  if (table.leavesStampedOnUpdate) return true;
+  return table.triggers.some((trigger) => {
+    if (trigger.beforeEachUpdate === undefined) {
+      // Functions before version 26: the definition alone.
+      return trigger.enabled && (trigger.definition === null || /\bBEFORE\b(?:(?!\bON\b).)*\bUPDATE\b.*\bFOR EACH ROW\b/s.test(trigger.definition));
+    }
+    if (!trigger.beforeEachUpdate || !trigger.firesInSessions) return false;
+    return (
+      !trigger.conditional || trigger.definition === null || /\bold\.\* IS DISTINCT FROM new\.\*|\bnew\.\* IS DISTINCT FROM old\.\*/i.test(trigger.definition)
+    );
+  });
 }

@@ -14,6 +14,7 @@ import { quoteOwnRows } from '../sql/ident.ts';
 import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { textDifferences } from './database-text.ts';
+import { stampedOnUpdate } from './changed-column.ts';
 import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
@@ -175,31 +176,6 @@ function changedColumnOf(table: Table, copied: Column[], options: TableOptions, 
     );
   }
   return timed ? column.name : keyed ? TRANSACTION_IDS : null;
-}
-
-/**
- * Whether a row trigger of the table fires before every UPDATE in ordinary
- * sessions: what stamps updated_at in the database (moddatetime, a
- * set_updated_at()), where the app's own code may not (GoTrue's auth.users,
- * Prisma's @updatedAt). Its body is not read: any such trigger counts. One
- * for `UPDATE OF` some columns, or enabled for replicas only, does not; one
- * with a WHEN clause only where it compares the whole row
- * (`OLD.* IS DISTINCT FROM NEW.*`), or where the catalog could not read it
- * (its table locked). A partitioned table's rows are stamped too where
- * each of its leaf partitions has such a trigger of its own.
- */
-function stampedOnUpdate(table: Table): boolean {
-  if (table.leavesStampedOnUpdate) return true;
-  return table.triggers.some((trigger) => {
-    if (trigger.beforeEachUpdate === undefined) {
-      // Functions before version 26: the definition alone.
-      return trigger.enabled && (trigger.definition === null || /\bBEFORE\b(?:(?!\bON\b).)*\bUPDATE\b.*\bFOR EACH ROW\b/s.test(trigger.definition));
-    }
-    if (!trigger.beforeEachUpdate || !trigger.firesInSessions) return false;
-    return (
-      !trigger.conditional || trigger.definition === null || /\bold\.\* IS DISTINCT FROM new\.\*|\bnew\.\* IS DISTINCT FROM old\.\*/i.test(trigger.definition)
-    );
-  });
 }
 
 /** Of type `oid`, or of a domain over it (the `lo` extension's `lo`): its values may be large objects' numbers. */
