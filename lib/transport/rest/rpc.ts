@@ -45,6 +45,16 @@ function classify(status: number, code: string): FailureKind {
  * bytes' time, and a third silence says the link or the project is down.
  */
 const TIMEOUT_RETRIES = 2;
+
+/**
+ * A project that has never answered this process and cannot be reached
+ * (nothing listening, a host name that does not resolve) is a wrong URL far
+ * more often than a gateway restarting: it is tried once more, not for the
+ * quarter of a minute the backoff takes. Once it has answered, a dropped
+ * connection is the network's and is retried in full.
+ */
+const FIRST_CONTACT_RETRIES = 1;
+const answered = new WeakSet<SupabaseClient>();
 const TIMEOUT_HINT =
   `Check the network and that the project answers (its dashboard's API logs). A link slower than ${SLOW_LINK_BYTES_PER_SECOND / 1_000_000} MB/s ` +
   'makes large requests time out: lower tables.<name>.batchSize in supasync.config.json, or sync over the direct path (SUPABASE_*_DB_URL, --via postgres).';
@@ -62,10 +72,15 @@ export async function callRpc<T>(
   options: { retries?: number; onRetry?: (failure: RpcFailure) => void; answer?: z.ZodType<T> } = {},
 ): Promise<T> {
   let timeouts = 0;
+  let unreached = 0;
   return pRetry(
     async () => {
       const { data, error, status } = await supabase.rpc(name, args);
+      if (status !== 0) answered.add(supabase);
       if (!error) return options.answer ? checkAnswer(name, options.answer, data) : (data as T);
+      if (status === 0 && !answered.has(supabase) && error.message.endsWith('fetch failed') && ++unreached > FIRST_CONTACT_RETRIES) {
+        throw new AbortError(new RpcFailure('transient', 0, '', error.message, error.details));
+      }
       if (status === 0 && isRequestTimeout(error.message)) {
         // supabase-js puts the error's stack in `details`: the message says it all.
         const failure = new RpcFailure('transient', 0, '', error.message, undefined, TIMEOUT_HINT);
