@@ -24,6 +24,9 @@ export class UsageError extends SupasyncError {
 /** A database or API answered with an error while we read or wrote. */
 export class DatabaseError extends SupasyncError {}
 
+/** A server ended supasync's connection (connect/postgres.ts): what the run was doing, and what it left, are for the caller to add. */
+export class ConnectionLostError extends DatabaseError {}
+
 /** SQLSTATEs of a unique and of an exclusion constraint refusing a row: a value another row holds. */
 export const CONFLICT_CODES: ReadonlySet<string> = new Set(['23505', '23P01']);
 

@@ -79,6 +79,66 @@ describe('connection strings', () => {
     }
   });
 
+  it("says whose server ended a connection during a table's COPY, on either side, and that staging was left as it was", async () => {
+    const [source, target] = [await stack.createProject('copy_lost_production', { syncTarget: false }), await stack.createProject('copy_lost_staging')];
+    try {
+      const table = 'CREATE SCHEMA lost; CREATE TABLE lost.slow (id int PRIMARY KEY, note text)';
+      await query(source.adminUrl, `SET ROLE postgres; ${table}; INSERT INTO lost.slow SELECT g, 'row ' || g FROM generate_series(1, 200) g`);
+      await query(target.adminUrl, `SET ROLE postgres; ${table}; INSERT INTO lost.slow VALUES (0, 'staging''s own')`);
+      // Each row read waits a little: both sides' COPYs stay open for seconds, long enough to end either one.
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'lost.slow': { where: 'pg_sleep(0.05) IS NOT NULL' } } }));
+      // A replace's COPY from production into staging, and a mirror's read of production's row hashes.
+      for (const [side, mode] of [
+        ['production', 'replace'],
+        ['staging', 'replace'],
+        ['production', 'mirror'],
+      ] as const) {
+        // The last run's production backend may still be reading for a process gone: not the one to end.
+        await query(
+          source.adminUrl,
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'supasync%'`,
+        );
+        const run = runScript('sync.ts', ['--via', 'postgres', '--schemas', 'lost', '--mode', mode, '--yes', '--no-backup'], {
+          env: envFor(source, target),
+          cwd,
+        });
+        const project = side === 'production' ? source : target;
+        let ended = 0;
+        for (let tries = 0; tries < 300 && !ended; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const copying = await query<{ pid: number }>(
+            project.adminUrl,
+            `SELECT pid FROM pg_stat_activity WHERE datname = pg_catalog.current_database() AND application_name = $1 AND state = 'active' AND query LIKE 'COPY %'`,
+            [`supasync (${side})`],
+          );
+          if (copying[0])
+            ended =
+              (
+                await query<{ n: number }>(project.adminUrl, 'SELECT count(*)::int AS n FROM pg_terminate_backend($1) WHERE pg_terminate_backend', [
+                  copying[0].pid,
+                ])
+              )[0]?.n ?? 0;
+        }
+        const result = await run;
+        expect(ended, side).toBe(1);
+        expect(result.code, `${side} ${mode}: ${result.stderr}`).toBe(1);
+        // Read off its socket, the server's own FATAL; where the socket closed first, pg's words or the reset's.
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `${mode === 'replace' ? 'Copying lost\\.slow' : 'Comparing lost\\.slow with staging'} failed: (${side}'s server ended the connection: terminating connection due to administrator command|the connection to ${side} was lost: )`,
+          ),
+        );
+        expect(result.stderr).toContain('run again');
+        expect(result.stderr).toContain('Staging was left exactly as it was');
+        expect(result.stderr).not.toContain('Unexpected');
+        expect(await query(target.adminUrl, 'SELECT id, note FROM lost.slow')).toEqual([{ id: 0, note: "staging's own" }]);
+      }
+    } finally {
+      await Promise.all([source.stop(), target.stop()]);
+    }
+  });
+
   it("names the variable whose key a project refused (another project's key), and prints no key", async () => {
     const env = envFor(production, sharedStack().staging);
     const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_STAGING_SERVICE_ROLE_KEY: production.secretKey } });

@@ -2,7 +2,7 @@
 // try, PostgreSQL itself refuses to write there.
 import pg from 'pg';
 import type { Side } from '../config/env.ts';
-import { DatabaseError, describeError } from '../errors.ts';
+import { ConnectionLostError, DatabaseError, describeError } from '../errors.ts';
 import { parseConnectionString } from '../config/connection-string.ts';
 import { runShared } from '../sql/shared.ts';
 
@@ -64,6 +64,9 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
   return client;
 }
 
+/** Each client's side, and why its connection was lost once it is. */
+const connections = new WeakMap<pg.ClientBase, { side: Side; lost: () => Error | undefined }>();
+
 /**
  * The server may end a connection between two queries (a read replica
  * cancelling a read that holds back its replay, pg_terminate_backend, an
@@ -78,15 +81,52 @@ function sayWhyLost(client: pg.Client, side: Side): void {
     // The server's FATAL (it has a SQLSTATE) comes first, "Connection terminated unexpectedly" after it.
     if (!(lost as { code?: unknown } | undefined)?.code) lost = error;
   });
+  connections.set(client, { side, lost: () => lost });
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     const result = query(...args);
     if (!(result instanceof Promise)) return result;
     return result.catch((error: unknown) => {
       if (!lost || error === lost) throw error;
-      throw new DatabaseError(`${side}'s server ended the connection: ${lost.message}${lostHint(lost.message, side)}`, 1, { cause: error });
+      throw connectionLost(side, lost);
     });
   };
+}
+
+/**
+ * A COPY fails with its stream's error: the server's FATAL where pg read it,
+ * else the socket's ("write ECONNRESET"). `client`: the one whose stream
+ * failed first. Where its connection is gone, the error says so, with the
+ * side and what to do.
+ */
+export function whyConnectionLost(error: unknown, client: pg.ClientBase | null): unknown {
+  const connection = client && connections.get(client);
+  if (!connection || !(error instanceof Error)) return error;
+  const severity = (error as { severity?: unknown }).severity;
+  if (severity === 'FATAL' || severity === 'PANIC') return connectionLost(connection.side, error);
+  const lost = connection.lost();
+  const socketError = /^E[A-Z]+$/.test(String((error as { code?: unknown }).code));
+  if (lost || socketError) return connectionLost(connection.side, lost && fromServer(lost) ? lost : error);
+  return error;
+}
+
+/** An error the server sent (a SQLSTATE), not Node's socket's (ECONNRESET). */
+function fromServer(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && !/^E[A-Z]+$/.test(code);
+}
+
+function connectionLost(side: Side, reason: Error): ConnectionLostError {
+  if (fromServer(reason)) {
+    return new ConnectionLostError(`${side}'s server ended the connection: ${reason.message}${lostHint(reason.message, side)}`, 1, { cause: reason });
+  }
+  // No word from the server: a reset, a restart, a proxy or the network between.
+  return new ConnectionLostError(
+    `the connection to ${side} was lost: ${describeError('', reason).slice(2)} (its server's log says why: a restart, another session ending it, ` +
+      'a time limit or the network between): run again',
+    1,
+    { cause: reason },
+  );
 }
 
 function lostHint(reason: string, side: Side): string {

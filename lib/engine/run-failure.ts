@@ -2,7 +2,7 @@
 // transaction rolled back), all or none (stopped at the sequences), or over
 // REST the tables it finished, with the way to finish.
 import { qualifiedName } from '../catalog/types.ts';
-import { CONFLICT_CODES, DatabaseError, describeError, movedValueAdvice, SupasyncError } from '../errors.ts';
+import { CONFLICT_CODES, ConnectionLostError, DatabaseError, describeError, movedValueAdvice, SupasyncError } from '../errors.ts';
 import { unwrittenRowAdvice } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { SyncSession } from '../transport/session.ts';
@@ -12,6 +12,8 @@ import type { SyncSession } from '../transport/session.ts';
  * nothing, its transaction rolled back; over REST nothing until its first
  * TRUNCATE or batch, and from then on the tables it finished. `backupFate`:
  * what became of the run's backup (RunBackup.afterFailure), said last.
+ * `comparing`: the tables a re-sync was comparing, where it failed before
+ * copying any.
  */
 export function failureMessage(
   error: unknown,
@@ -20,14 +22,20 @@ export function failureMessage(
   done: { table: string }[],
   all: TablePlan[],
   backupFate: string | null,
+  comparing: TablePlan[] = [],
 ): Error {
   const fate = backupFate ? `\n${backupFate}` : '';
   const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
   const unchanged = !session.stagingMayHaveChanged;
-  if (error instanceof SupasyncError && unchanged) return fate ? new SupasyncError(`${error.message}${fate}`, exitCode, { cause: error }) : error;
-  const where = running.length ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed` : 'The sync failed';
-  const message =
-    error === null ? '' : `${error instanceof SupasyncError ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running)}`;
+  // A lost connection's words are the server's: what was copied, and what staging holds, still to be said.
+  const ownWords = error instanceof SupasyncError && !(error instanceof ConnectionLostError);
+  if (ownWords && unchanged) return fate ? new SupasyncError(`${error.message}${fate}`, exitCode, { cause: error }) : error;
+  const where = running.length
+    ? `Copying ${running.map((t) => qualifiedName(t.table)).join(', ')} failed`
+    : comparing.length
+      ? `Comparing ${namesOf(comparing)} with staging failed`
+      : 'The sync failed';
+  const message = error === null ? '' : `${ownWords ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running)}`;
   if (unchanged) {
     const said = session.atomic
       ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
@@ -56,6 +64,12 @@ export function failureMessage(
     exitCode,
     { cause: error },
   );
+}
+
+/** The first few tables' names, and how many more. */
+function namesOf(tables: TablePlan[]): string {
+  const names = tables.slice(0, 5).map((t) => qualifiedName(t.table));
+  return tables.length > names.length ? `${names.join(', ')} and ${tables.length - names.length} more` : names.join(', ');
 }
 
 /**

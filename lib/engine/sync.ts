@@ -161,6 +161,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   const results: TableResult[] = [];
   const rangedCopies = new Map<string, RangedCopy>();
   const running = new Set<TablePlan>();
+  let comparing: TablePlan[] = [];
   let backup: StagingBackup | null = null;
   let views: ViewRefresh[] = [];
   let compareSeconds = 0;
@@ -175,7 +176,8 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     // What staging's role would refuse is said before that work, not after it (prepare() asks again, cheaply).
     const ranged = tables.some((table) => comparesRanges(table.mode));
     if (ranged) await session.refusals(tables);
-    const comparing = performance.now();
+    const comparingSince = performance.now();
+    comparing = tables.filter((table) => comparesRanges(table.mode));
     // Staging's transactions as the run begins: every row it writes from here on carries a later xmin (the check after the load).
     const clearsFirst = session.method.kind === 'replica';
     const [comparisons, stagingClock] = await Promise.all([
@@ -183,7 +185,8 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
       ranged ? run.staging.clock(0) : null,
     ]);
     await compareChildrenOfRemovedKeys(run, tables, comparisons, options.overlapSeconds, clearsFirst);
-    compareSeconds = (performance.now() - comparing) / 1000;
+    compareSeconds = (performance.now() - comparingSince) / 1000;
+    comparing = [];
     const prepared = await session.prepare(
       tables,
       emptied,
@@ -262,7 +265,8 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     // Ending the hold puts back the rows the run cleared to write afresh and did not (REST): said with the failure.
     const putBack = describeHoldEnded(await hold.release(), 'this run had');
     const backupFate = (await runBackup?.afterFailure()) ?? null;
-    const failure = failureMessage(error, session, [...running], results, tables, [putBack, backupFate].filter(Boolean).join('\n') || null);
+    const fate = [putBack, backupFate].filter(Boolean).join('\n') || null;
+    const failure = failureMessage(error, session, [...running], results, tables, fate, comparing);
     const forAnother = session.atomic && !session.stagingMayHaveChanged ? endedForAnother(error) : null;
     throw forAnother ? new RolledBackForAnother(failure, forAnother) : failure;
   } finally {

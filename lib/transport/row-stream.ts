@@ -3,6 +3,7 @@
 // the databases (production's rows must be masked first, and the mask lives
 // here). Directly: COPY's text format, read as it streams; over REST:
 // supasync_read_rows' keyset pages. Memory holds one page.
+import { whyConnectionLost } from '../connect/postgres.ts';
 import { StringDecoder } from 'node:string_decoder';
 import { DatabaseError, describeError } from '../errors.ts';
 import { qualifiedName } from '../catalog/types.ts';
@@ -44,7 +45,13 @@ export async function* streamRows(database: Database, table: StreamedTable): Asy
       }
     }
   } catch (error) {
-    throw new DatabaseError(describeError(`Reading the rows of ${qualifiedName(table.table)} in ${database.side}`, error), 1, { cause: error });
+    throw new DatabaseError(
+      describeError(`Reading the rows of ${qualifiedName(table.table)} in ${database.side}`, whyConnectionLost(error, database.client)),
+      1,
+      {
+        cause: error,
+      },
+    );
   }
   if (page.length) yield page;
 }

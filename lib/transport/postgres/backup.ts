@@ -3,6 +3,7 @@
 // writes anything, so the backup is exactly what the run then changes; of a
 // table a re-sync writes by key range, the rows of those ranges alone.
 // scripts/restore-staging.ts brings it back (restore.ts).
+import { whyConnectionLost } from '../../connect/postgres.ts';
 import { type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -130,6 +131,8 @@ async function copyToFile(
     const reading = staging.query(copyOut(source, { binary: format === 'binary' }));
     await pipeline(reading, new FileSink(file));
     return reading.rows;
+  } catch (error) {
+    throw whyConnectionLost(error, staging);
   } finally {
     await file.close().catch(() => undefined);
   }

@@ -8,6 +8,7 @@ import type { TableLoad } from '../load.ts';
 import { columnList, copyColumns, quoteTable } from '../../sql/ident.ts';
 import { ownRows } from '../../sql/shared.ts';
 import { copyOut } from './copy-out.ts';
+import { whyConnectionLost } from '../../connect/postgres.ts';
 import type { RowMask } from '../../mask/apply.ts';
 import { MaskCopyText } from '../../mask/copy-text.ts';
 
@@ -39,8 +40,16 @@ export async function copyRows(request: CopyRequest): Promise<number> {
 
   const reading = request.production.query(copyOut(source, { binary: format === 'binary', onRows: request.onRows }));
   const writing = request.staging.query(copyFrom(target));
-  if (request.mask) await pipeline(reading, new MaskCopyText(request.mask), writing);
-  else await pipeline(reading, writing);
+  // Which side's stream failed first: pipeline() then ends the other.
+  let failed: pg.ClientBase | null = null;
+  reading.once('error', () => (failed ??= request.production));
+  writing.once('error', () => (failed ??= request.staging));
+  try {
+    if (request.mask) await pipeline(reading, new MaskCopyText(request.mask), writing);
+    else await pipeline(reading, writing);
+  } catch (error) {
+    throw whyConnectionLost(error, failed);
+  }
   return writing.rowCount ?? reading.rows;
 }
 

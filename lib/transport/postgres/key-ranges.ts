@@ -2,6 +2,7 @@
 // the read migration's builders: each builder's body runs alone here, so the
 // hash and range expressions it takes are built first (hash_expression,
 // range_expression) and kept per table for the run.
+import { whyConnectionLost } from '../../connect/postgres.ts';
 import type pg from 'pg';
 import type { TableRef } from '../../catalog/types.ts';
 import { runBuilt, runShared } from '../../sql/shared.ts';
@@ -59,7 +60,14 @@ export function keyRanges(client: pg.Client): KeyRanges {
       const args = [table.schema, table.name, await hashOf(table, keyColumns, binary), await rowHashOf(target, binary, flagged), rowFilter];
       const stream = async (ordered: boolean) => {
         const query = await runShared<string>(client, 'row_hashes_query', [...args, ordered]);
-        return readRowHashes(client.query(copyOut(`COPY (${query}) TO STDOUT (FORMAT binary)`, { binary: true })));
+        const hashes = readRowHashes(client.query(copyOut(`COPY (${query}) TO STDOUT (FORMAT binary)`, { binary: true })));
+        return {
+          ...hashes,
+          next: () =>
+            hashes.next().catch((error: unknown) => {
+              throw whyConnectionLost(error, client);
+            }),
+        };
       };
       // Sorted here where production's estimate (-1: never counted) says the pairs fit; else, or past it after all, by the server.
       const fits = (target.rowEstimate ?? -1) <= MAX_ROWS_SORTED_HERE;

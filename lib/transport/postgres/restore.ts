@@ -1,6 +1,7 @@
 // Puts a backup taken by a replace (backup.ts) back into staging: in one
 // transaction, so a failure leaves staging as it was. Only ever staging's
 // connection string is used; production is never opened.
+import { whyConnectionLost } from '../../connect/postgres.ts';
 import { restoreTriggers, silenceTriggers } from './silenced-triggers.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
 import { createReadStream } from 'node:fs';
@@ -146,7 +147,7 @@ async function copyFromFile(staging: pg.ClientBase, table: BackupManifest['table
     await pipeline(createReadStream(path), writing);
   } catch (error) {
     throw new DatabaseError(
-      `${describeError(`Restoring ${qualifiedName(table)} from ${path}`, error)}\n` +
+      `${describeError(`Restoring ${qualifiedName(table)} from ${path}`, whyConnectionLost(error, staging))}\n` +
         "If staging's table changed since the backup (columns or types), put it back as it was first. Staging was left as it was: the restore is one transaction, now rolled back.",
       1,
       { cause: error },
