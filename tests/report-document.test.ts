@@ -49,7 +49,7 @@ function hostileRun(): RunReport {
           status: '⚠️ counts differ',
           equal: false,
           key: 'id',
-          differences: { missing: [], extra: [HOSTILE_KEY], changed: [], more: false },
+          differences: { missing: [], extra: [HOSTILE_KEY], changed: [], more: false, found: { missing: 0, extra: 1, changed: 0 } },
           seconds: 0.25,
         },
         { table: 'public.hotels', production: 3, staging: 3, status: '✅ Perfect', equal: true, key: 'id', differences: null, seconds: 0 },

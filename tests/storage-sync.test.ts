@@ -210,6 +210,41 @@ describe('sync --storage', () => {
     expect(sync.stdout + sync.stderr).not.toContain(production.secretKey);
   });
 
+  it("refuses files through REST URLs that lead elsewhere than the rows' databases (swapped, or another staging), before writing anything", async () => {
+    const other = await stack.createProject('files_other_staging');
+    try {
+      const restOf = (project: Project) => ({ url: project.apiUrl, key: project.serviceRoleKey });
+      const pointed = (prod: Project, stg: Project) => ({
+        ...env,
+        SUPABASE_PROD_URL: restOf(prod).url,
+        SUPABASE_PROD_SERVICE_ROLE_KEY: restOf(prod).key,
+        SUPABASE_STAGING_URL: restOf(stg).url,
+        SUPABASE_STAGING_SERVICE_ROLE_KEY: restOf(stg).key,
+      });
+      const before = await query(staging.adminUrl, "SELECT md5(string_agg(h::text, ',' ORDER BY h.id)) AS rows FROM public.hotels h");
+      // The rows' connection strings are right; the REST URLs swapped would have production's files removed.
+      for (const args of [['--yes'], ['--dry-run']]) {
+        const swapped = await runScript('sync.ts', [...args, '--buckets', 'photos', '--tables', 'hotels'], { env: pointed(staging, production) });
+        expect(swapped.code, swapped.stderr).toBe(2);
+        expect(swapped.stderr).toContain('Files are copied through SUPABASE_PROD_URL (');
+        expect(swapped.stderr).toContain("carries supasync's sync-target mark: it is a staging, not the production whose rows SUPABASE_PROD_DB_URL reads.");
+      }
+      const elsewhere = await runScript('sync.ts', ['--yes', '--buckets', 'photos', '--tables', 'hotels'], { env: pointed(production, other) });
+      expect(elsewhere.code, elsewhere.stderr).toBe(2);
+      expect(elsewhere.stderr).toContain('carries another sync-target mark (set ');
+      expect(elsewhere.stderr).toContain("than SUPABASE_STAGING_DB_URL's database");
+      const verified = await runScript('verify-sync-status.ts', ['--buckets', 'photos', '--tables', 'hotels'], { env: pointed(staging, production) });
+      expect(verified.code, verified.stderr).toBe(2);
+      // Nothing written: production's files all there, staging's rows and the other staging's buckets as they were.
+      const kept = await Promise.all(PHOTOS.map((path) => bytesIn(production, 'photos', path).then((bytes) => bytes.length > 0)));
+      expect(kept.filter(Boolean)).toHaveLength(PHOTOS.length);
+      expect((await storageOf(other).listBuckets()).data).toEqual([]);
+      expect(await query(staging.adminUrl, "SELECT md5(string_agg(h::text, ',' ORDER BY h.id)) AS rows FROM public.hotels h")).toEqual(before);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses an unknown bucket, and --storage without the projects’ URLs and keys, before writing anything', async () => {
     const unknown = await runScript('sync.ts', ['--yes', '--buckets', 'photoz'], { env });
     expect(unknown.code).toBe(2);

@@ -2,7 +2,7 @@
 // its rows) and of verify. When files are copied, storage.objects' and
 // storage.buckets' rows are Storage's to write as it takes each file, so the
 // row copy leaves them out.
-import { STORAGE_OWN_TABLES, syncFiles } from '../engine/storage-files.ts';
+import { refuseStorageElsewhere, STORAGE_OWN_TABLES, syncFiles } from '../engine/storage-files.ts';
 import type { PreparedRun } from '../engine/prepare.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
@@ -61,6 +61,11 @@ export function fileChoiceFrom(flags: FileFlags, config: Pick<ProjectConfig, 'st
 export function rowsBesideFiles(selection: Selection, choice: FileChoice): Selection {
   if (!choice.files || !selection.schemas.includes('storage') || selection.tables) return selection;
   return { ...selection, exclude: [...(selection.exclude ?? []), ...STORAGE_OWN_TABLES] };
+}
+
+/** Before any row is written or compared: files go through the projects the rows' databases are (engine/storage-files.ts). */
+export async function refuseFilesElsewhere(run: PreparedRun, choice: FileChoice): Promise<void> {
+  if (choice.files) await asUsage(choice, () => refuseStorageElsewhere(run));
 }
 
 export async function copyFiles(

@@ -10,8 +10,9 @@ import { BACKUP_ROOT, printablePath } from '../backup/manifest.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { keepsStagingRows, type SyncMode } from '../plan/mode.ts';
 import type { FoundOrphans } from '../plan/links.ts';
+import type { TablePlan } from '../plan/types.ts';
 import type { SequenceVerdict } from '../verify/sequences.ts';
-import type { TableVerdict } from '../verify/verify.ts';
+import type { DifferenceKind, TableVerdict } from '../verify/verify.ts';
 import type { LargeObjectVerdict } from '../verify/large-objects.ts';
 import { setToProductionExactly } from '../engine/sequences.ts';
 import { commandLine } from '../invocation.ts';
@@ -19,7 +20,7 @@ import { parseCommand, type CommandDeclaration } from './command.ts';
 import { listOf, type FlagName } from './flags.ts';
 import { selectionFrom } from './selection.ts';
 import { confirmer } from './confirm.ts';
-import { copyFiles, fileChoiceFrom, rowsBesideFiles, verifyFiles } from './files-step.ts';
+import { copyFiles, fileChoiceFrom, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } from './files-step.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
 export interface SyncCommand {
@@ -108,6 +109,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   });
   recorder.planned(run, { dryRun: flags.dryRun });
   try {
+    await refuseFilesElsewhere(run, fileChoice);
     if (flags.dryRun) {
       if (run.stagingHeldBy)
         process.stderr.write(
@@ -191,7 +193,15 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     if (verify && verifiedSequences && foreignKeys && verifiedObjects) {
       const skipped = new Set(result.skipped.map((s) => s.table));
       const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));
-      verdicts = await verify.verifyTables(run.production, run.staging, synced, { countsOnly: false, maxKeys: 10, onVerdict: recorder.onVerdict }, run.masker);
+      // Whether a table kept only what its mode keeps is known from every differing bucket, not the first ten keys.
+      const leftByMode = (table: TablePlan) => differencesKeptBy(table.mode);
+      verdicts = await verify.verifyTables(
+        run.production,
+        run.staging,
+        synced,
+        { countsOnly: false, maxKeys: 10, leftByMode, onVerdict: recorder.onVerdict },
+        run.masker,
+      );
       const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
       sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
       ({ orphans } = await foreignKeys.verifyForeignKeys(
@@ -265,6 +275,12 @@ function tablesNamedAsArguments(args: string[]): string[] {
   return args.reduce<string[]>((list, arg) => add(arg, list), []);
 }
 
+/** What a mode leaves in staging by design: an upsert its own rows, insert-missing its own versions of production's rows too. */
+function differencesKeptBy(mode: SyncMode): DifferenceKind[] {
+  if (mode === 'upsert') return ['extra'];
+  return mode === 'insert-missing' ? ['extra', 'changed'] : [];
+}
+
 /**
  * After an upsert, rows only staging has are expected, and said so; after
  * insert-missing, staging's own versions of rows production has too. Any
@@ -273,5 +289,5 @@ function tablesNamedAsArguments(args: string[]): string[] {
 function keptStagingRows(verdict: TableVerdict, mode: SyncMode): boolean {
   const d = verdict.differences;
   if (!keepsStagingRows(mode) || verdict.status === 'perfect' || verdict.status === 'missing-table' || verdict.status === 'columns-differ') return false;
-  return !!d && !d.missing.length && !d.more && (mode === 'insert-missing' || (verdict.status === 'counts-differ' && !d.changed.length));
+  return !!d && !d.missing.length && !d.unread && (mode === 'insert-missing' || (verdict.status === 'counts-differ' && !d.changed.length));
 }

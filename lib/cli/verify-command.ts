@@ -11,7 +11,7 @@ import { verifyTables } from '../verify/verify.ts';
 import { auditMasking } from '../verify/audit-masking.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommand } from './command.ts';
-import { fileChoiceFrom, rowsBesideFiles, verifyFiles } from './files-step.ts';
+import { fileChoiceFrom, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } from './files-step.ts';
 import { selectionFrom } from './selection.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
@@ -81,6 +81,8 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
   // Generated columns are left out of the comparison: what staging's locale computes otherwise there is not seen.
   for (const difference of run.plan.textDifferences) process.stderr.write(`warning: ${difference}\n`);
   try {
+    // Files compared through other projects than the rows' would say nothing true.
+    await refuseFilesElsewhere(run, fileChoice);
     if (flags.auditMasking) {
       if (!run.masker)
         throw new UsageError('--audit-masking: no masking rules apply (supasync.config.json "mask", "maskPreset", or --mask): nothing to audit.');

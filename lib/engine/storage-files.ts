@@ -3,9 +3,13 @@
 // remove staging's extra files, upsert and incremental keep them,
 // insert-missing only adds). The run's checks have passed by then: staging
 // carries the sync-target mark and is no protected project.
+import type { SideConfig } from '../config/env.ts';
+import { UsageError } from '../errors.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import { storageApiOf } from '../storage/api.ts';
 import { copyStorage, type BucketCopyResult, type StorageProgress } from '../storage/copy.ts';
+import { openDatabase } from '../transport/database.ts';
+import type { SyncTargetMark } from '../transport/reads.ts';
 import type { PreparedRun } from './prepare.ts';
 
 export interface FilesOptions {
@@ -29,6 +33,58 @@ export async function syncFiles(run: PreparedRun, options: FilesOptions): Promis
     dryRun: options.dryRun,
     onProgress: options.onProgress,
   });
+}
+
+/**
+ * Files go through SUPABASE_*_URL, whichever path the rows take, and on the
+ * direct path nothing else reads those URLs: a staging URL leading to
+ * production would have production's files removed. Each project is asked
+ * for its sync-target mark before anything is copied: staging's must be the
+ * one its database carries, production's none. Over REST the run's own
+ * checks read these very URLs.
+ */
+export async function refuseStorageElsewhere(run: PreparedRun): Promise<void> {
+  if (run.via === 'rest') return;
+  // Each side's URL and key, or the Storage API's own words for what is missing.
+  storageApiOf(run.environment.production);
+  storageApiOf(run.environment.staging);
+  const [rows, production, staging] = await Promise.all([
+    run.staging.readSyncTarget(),
+    markOverRest(run.environment.production),
+    markOverRest(run.environment.staging),
+  ]);
+  const check = 'Check SUPABASE_PROD_URL and SUPABASE_STAGING_URL (swapped?) and their keys. Nothing was changed.';
+  if (production.mark.kind === 'marked') {
+    throw new UsageError(
+      `Files are copied through SUPABASE_PROD_URL (${production.location}), and that project carries supasync's sync-target mark: ` +
+        `it is a staging, not the production whose rows SUPABASE_PROD_DB_URL reads. ${check}`,
+    );
+  }
+  const sameMark =
+    staging.mark.kind === 'marked' &&
+    rows.kind === 'marked' &&
+    Date.parse(staging.mark.markedAt) === Date.parse(rows.markedAt) &&
+    staging.mark.markedBy === rows.markedBy;
+  if (sameMark) return;
+  const why =
+    staging.mark.kind === 'unknown'
+      ? `cannot tell which project it is (${staging.mark.why})`
+      : staging.mark.kind === 'unmarked'
+        ? 'is not marked as a sync target'
+        : `carries another sync-target mark (set ${staging.mark.markedAt}) than SUPABASE_STAGING_DB_URL's database`;
+  throw new UsageError(
+    `Files are copied through SUPABASE_STAGING_URL (${staging.location}), whose project ${why}: it may not be the staging whose rows ` +
+      `SUPABASE_STAGING_DB_URL writes, and files would be written and removed there. ${check}`,
+  );
+}
+
+async function markOverRest(side: SideConfig): Promise<{ mark: SyncTargetMark; location: string }> {
+  const database = await openDatabase(side, 'rest', 1);
+  try {
+    return { mark: await database.readSyncTarget(), location: database.location };
+  } finally {
+    await database.close();
+  }
 }
 
 /** The rows Storage writes itself as it takes files: left out of the row copy when files are copied. */

@@ -7,6 +7,7 @@ import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { renderTable } from './table.ts';
+import { commandLine } from '../invocation.ts';
 import { countOf, formatCount } from '../counts.ts';
 import type { MaskAudit } from '../verify/audit-masking.ts';
 import type { LargeObjectVerdict } from '../verify/large-objects.ts';
@@ -18,6 +19,11 @@ const STATUS: Record<VerifyStatus, string> = {
   'missing-table': '❌ missing in staging',
   'columns-differ': '⚠️ columns differ',
 };
+
+/** How to list more differing keys: verify's --keys, which a sync's own --verify does not take. */
+export function moreKeysHint(): string {
+  return `${commandLine('verify', '--keys 100')} lists more`;
+}
 
 export interface VerdictsToRender {
   tables: TableVerdict[];
@@ -60,7 +66,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
     list('differ from production', differences.changed);
     list('missing in staging', differences.missing);
     list('extra in staging', differences.extra);
-    if (differences.more) out.push(chalk.red('  ... and more (raise --keys to list them)'));
+    if (differences.more) out.push(chalk.red(`  ... and more (${moreKeysHint()})`));
   }
   if (sequences.length) out.push('', ...renderSequences(sequences, keptByUpsert));
   if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
@@ -99,7 +105,7 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[]
  */
 export function verdictStatus(verdict: TableVerdict, kept: ReadonlySet<string> = new Set()): string {
   if (!kept.has(verdict.table)) return STATUS[verdict.status];
-  const stale = verdict.differences?.changed.length ?? 0;
+  const stale = verdict.differences?.found.changed ?? 0;
   const stagingOnly = `${countOf((verdict.staging ?? 0) - verdict.production, 'staging-only row')} kept`;
   return stale ? `✅ insert-missing: ${countOf(stale, 'row')} left as staging had them, ${stagingOnly}` : `✅ upserted, ${stagingOnly}`;
 }
@@ -137,9 +143,9 @@ export function verdictsSummary({
     return { equal: false, text: `Every table's rows are as production's, but ${sequencesSaid}: staging would hand out other numbers next than production.` };
   }
   // insert-missing leaves staging's version of a row production has too: every row is there, not every one as production has it.
-  const stale = verdicts.filter((v) => keptByUpsert.has(v.table) && v.differences?.changed.length);
+  const stale = verdicts.filter((v) => keptByUpsert.has(v.table) && v.differences?.found.changed);
   if (stale.length) {
-    const rows = stale.reduce((sum, v) => sum + (v.differences?.changed.length ?? 0), 0);
+    const rows = stale.reduce((sum, v) => sum + (v.differences?.found.changed ?? 0), 0);
     return {
       equal: true,
       text:

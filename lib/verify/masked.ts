@@ -113,5 +113,8 @@ async function listDifferences(
     extra: listed(extra),
     changed: listed(changed),
     more: p.more || s.more || [missing, extra, changed].some((keys) => keys.length > maxKeys),
+    // Past 10,000 rows a side the rest of the differing buckets' rows went unheld.
+    ...(p.more || s.more ? { unread: true } : {}),
+    found: { missing: missing.length, extra: extra.length, changed: changed.length },
   };
 }

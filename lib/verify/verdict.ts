@@ -9,6 +9,10 @@ export interface KeyDifferences {
   changed: string[];
   /** More differences exist than are listed. */
   more: boolean;
+  /** Differing key buckets were left unread once enough keys were listed: which kinds of difference they hold is not known. */
+  unread?: boolean;
+  /** How many keys of each kind were found (all of them where nothing was left unread); the lists hold the first maxKeys. */
+  found: { missing: number; extra: number; changed: number };
 }
 
 export interface TableVerdict {

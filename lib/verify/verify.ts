@@ -18,11 +18,20 @@ export interface VerifyOptions {
   maxKeys: number;
   /** About how many rows each bucket holds when a difference is narrowed down. */
   rowsPerBucket?: number;
+  /**
+   * The differences a table's sync mode leaves by design (an upsert's
+   * staging-only rows, insert-missing's staging versions too): every
+   * differing bucket is then read, not only until maxKeys are listed, unless
+   * a difference of another kind settles it.
+   */
+  leftByMode?: (table: TablePlan) => readonly DifferenceKind[];
   /** Told each table's comparison as it ends, with its time (a report's timing chart). */
   onVerdict?: (verdict: TableVerdict, seconds: number) => void;
 }
 
 const ROW_LIMIT = 10_000;
+
+export type DifferenceKind = 'extra' | 'changed';
 
 /** `masker`: a masked table (TablePlan.mask) is compared as production-as-masked against staging (masked.ts). */
 export async function verifyTables(
@@ -70,29 +79,55 @@ async function compareTable(production: Database, staging: Database, table: Tabl
     verdict.status = p?.rows !== s?.rows ? 'counts-differ' : 'content-differs';
     const rows = Math.max(verdict.production, verdict.staging ?? 0);
     const buckets = Math.min(65_536, Math.max(1, Math.ceil(rows / (options.rowsPerBucket ?? 500))));
-    verdict.differences = await findDifferences(production, staging, target, buckets, options.maxKeys);
+    verdict.differences = await findDifferences(production, staging, target, buckets, options.maxKeys, options.leftByMode?.(table) ?? []);
   } else if (columnsDiffer) {
     verdict.status = 'columns-differ';
   }
   return verdict;
 }
 
-async function findDifferences(production: Database, staging: Database, target: ChecksumTarget, buckets: number, maxKeys: number): Promise<KeyDifferences> {
-  let suspects: number[];
+/**
+ * The keys in the buckets whose sums differ, several buckets to a request
+ * (at most ROW_LIMIT rows by both sides' bucket counts). Listing stops at
+ * maxKeys, unless every difference so far is of a kind in `leftByMode`:
+ * then whether another kind hides in the rest is what matters.
+ */
+async function findDifferences(
+  production: Database,
+  staging: Database,
+  target: ChecksumTarget,
+  buckets: number,
+  maxKeys: number,
+  leftByMode: readonly DifferenceKind[],
+): Promise<KeyDifferences> {
+  let suspects: { bucket: number; rows: number }[];
   if (buckets === 1) {
-    suspects = [0];
+    suspects = [{ bucket: 0, rows: 0 }];
   } else {
     const [p, s] = (await Promise.all([production.checksum(target, { buckets }), staging.checksum(target, { buckets })])) as BucketSum[][];
-    const summary = (list: BucketSum[]) => new Map(list.map((b) => [b.bucket, `${b.rows}:${b.hash}`]));
+    const summary = (list: BucketSum[]) => new Map(list.map((b) => [b.bucket, b]));
     const [pm, sm] = [summary(p ?? []), summary(s ?? [])];
-    suspects = [...new Set([...pm.keys(), ...sm.keys()])].filter((b) => pm.get(b) !== sm.get(b)).sort((a, b) => a - b);
+    const differs = (b: number) => pm.get(b)?.rows !== sm.get(b)?.rows || pm.get(b)?.hash !== sm.get(b)?.hash;
+    suspects = [...new Set([...pm.keys(), ...sm.keys()])]
+      .filter(differs)
+      .sort((a, b) => a - b)
+      .map((bucket) => ({ bucket, rows: Math.max(Number(pm.get(bucket)?.rows ?? 0), Number(sm.get(bucket)?.rows ?? 0)) }));
   }
   const missing: string[] = [];
   const extra: string[] = [];
   const changed: string[] = [];
-  let stoppedEarly = false;
-  for (const [index, bucket] of suspects.entries()) {
-    const level = { buckets, onlyBuckets: [bucket], rowLimit: ROW_LIMIT };
+  const settled = () =>
+    missing.length + extra.length + changed.length >= maxKeys &&
+    (missing.length > 0 || (extra.length > 0 && !leftByMode.includes('extra')) || (changed.length > 0 && !leftByMode.includes('changed')));
+  let unread = false;
+  for (let next = 0; next < suspects.length;) {
+    const batch = [suspects[next++] as { bucket: number; rows: number }];
+    let rows = batch[0]?.rows ?? 0;
+    while (next < suspects.length && rows + (suspects[next]?.rows ?? 0) <= ROW_LIMIT) {
+      rows += suspects[next]?.rows ?? 0;
+      batch.push(suspects[next++] as { bucket: number; rows: number });
+    }
+    const level = { buckets, onlyBuckets: batch.map((b) => b.bucket), rowLimit: ROW_LIMIT };
     const [p, s] = (await Promise.all([production.checksum(target, level), staging.checksum(target, level)])) as RowHash[][];
     const inStaging = new Map((s ?? []).map((row) => [row.key, row.hash]));
     const inProduction = new Map((p ?? []).map((row) => [row.key, row.hash]));
@@ -101,8 +136,9 @@ async function findDifferences(production: Database, staging: Database, target: 
       else if (inStaging.get(key) !== hash) changed.push(key);
     }
     for (const key of inStaging.keys()) if (!inProduction.has(key)) extra.push(key);
-    if (missing.length + extra.length + changed.length >= maxKeys && index < suspects.length - 1) {
-      stoppedEarly = true;
+    const enough = missing.length + extra.length + changed.length >= maxKeys;
+    if (next < suspects.length && (settled() || (enough && !leftByMode.length))) {
+      unread = true;
       break;
     }
   }
@@ -111,6 +147,8 @@ async function findDifferences(production: Database, staging: Database, target: 
     missing: listed(missing),
     extra: listed(extra),
     changed: listed(changed),
-    more: stoppedEarly || [missing, extra, changed].some((keys) => keys.length > maxKeys),
+    more: unread || [missing, extra, changed].some((keys) => keys.length > maxKeys),
+    ...(unread ? { unread } : {}),
+    found: { missing: missing.length, extra: extra.length, changed: changed.length },
   };
 }

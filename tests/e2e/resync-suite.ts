@@ -285,14 +285,22 @@ export function defineResyncSuite(via: Via): void {
       const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
       expect(actual['public.booking_notes']).toEqual(expected['public.booking_notes']);
       // Verified after it: every production row is there, not every one as production has it, and that is said.
-      const verified = await resync(pair, 'insert-missing', ['--verify', '--tables', 'hotels,sire_countries']);
-      expect(verified.code, verified.stderr).toBe(0);
-      expect(verified.stdout).toMatch(/\| public\.hotels +\| \d+ +\| \d+ +\| ✅ insert-missing: 1 row left as staging had them, 0 staging-only rows kept +\|/);
-      expect(verified.stdout).toMatch(/\| public\.sire_countries +\| \d+ +\| \d+ +\| ✅ upserted, 1 staging-only row kept +\|/);
-      expect(verified.stdout).toContain(
-        'Staging holds every production row: 0 of 2 tables Perfect, 2 with rows the sync kept as staging had them ' +
-          "(in public.hotels, 1 row differs from production's: insert-missing touches no row staging has; --mode mirror writes them).",
+      // Past the ten keys verify lists: staging's own versions of 12 notes (one key bucket), and 1,200 more
+      // staging-only countries, over several buckets, every one of them read for a production row staging lacks.
+      await query(
+        staging.adminUrl,
+        `UPDATE public.booking_notes SET note = 'changed in staging' WHERE id IN (SELECT id FROM public.booking_notes ORDER BY id LIMIT 12);
+         INSERT INTO public.sire_countries SELECT 'S' || g, 'Staging only ' || g FROM generate_series(1, 1200) g;`,
       );
+      const verified = await resync(pair, 'insert-missing', ['--verify', '--tables', 'hotels,sire_countries,booking_notes']);
+      expect(verified.code, verified.stdout).toBe(0);
+      expect(verified.stdout).toMatch(/\| public\.hotels +\| \d+ +\| \d+ +\| ✅ insert-missing: 1 row left as staging had them, 0 staging-only rows kept +\|/);
+      expect(verified.stdout).toMatch(/\| public\.sire_countries +\| \d+ +\| [\d,]+ +\| ✅ upserted, 1,201 staging-only rows kept +\|/);
+      expect(verified.stdout).toMatch(
+        /\| public\.booking_notes +\| \d+ +\| \d+ +\| ✅ insert-missing: 12 rows left as staging had them, 0 staging-only rows kept +\|/,
+      );
+      expect(verified.stdout).toContain('Staging holds every production row: 0 of 3 tables Perfect, 3 with rows the sync kept as staging had them (in ');
+      expect(verified.stdout).toContain("13 rows differ from production's: insert-missing touches no row staging has; --mode mirror writes them).");
       expect(verified.stdout).not.toContain('as production has it');
     });
 

@@ -6,6 +6,7 @@ import { formatCount } from '../../counts.ts';
 import { duration, filesAndBytes, rowsPerSecond } from './units.ts';
 import { copyColumns, type FilesSection } from './files.ts';
 import type { CopySection, PlanSection, RunReport, TimingChart, VerifySection } from './model.ts';
+import { moreKeysHint } from '../verify.ts';
 
 const STYLE = `
   body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji"; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1f2328; }
@@ -132,7 +133,7 @@ function verifyHtml(verify: VerifySection): string {
         ...(d.changed.length ? [`differ from production: ${keys(d.changed)}`] : []),
         ...(d.missing.length ? [`missing in staging: ${keys(d.missing)}`] : []),
         ...(d.extra.length ? [`extra in staging: ${keys(d.extra)}`] : []),
-        ...(d.more ? ['… and more (raise --keys to list them)'] : []),
+        ...(d.more ? [`… and more (${moreKeysHint()})`] : []),
       ];
       out.push(`<p><code>${esc(t.table)}</code> (key: <code>${esc(t.key)}</code>):</p>`, list(items));
     }

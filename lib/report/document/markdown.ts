@@ -7,6 +7,7 @@ import { formatCount } from '../../counts.ts';
 import { duration, filesAndBytes, rowsPerSecond } from './units.ts';
 import { copyColumns, type FilesSection } from './files.ts';
 import type { CopySection, RunReport, TimingChart, VerifySection } from './model.ts';
+import { moreKeysHint } from '../verify.ts';
 
 export function renderMarkdown(report: RunReport): string {
   const out: string[] = [`# ${escapeText(report.title)}: ${outcomeMark(report)} ${escapeText(report.outcome.headline)}`, ''];
@@ -219,7 +220,7 @@ function verifyMarkdown(verify: VerifySection): string[] {
       list('differ from production', d.changed);
       list('missing in staging', d.missing);
       list('extra in staging', d.extra);
-      if (d.more) out.push('- … and more (raise --keys to list them)');
+      if (d.more) out.push(`- … and more (${moreKeysHint()})`);
     }
   }
   if (verify.sequences.length) {
