@@ -139,14 +139,46 @@ describe('connection strings', () => {
     }
   });
 
-  it("names the variable whose key a project refused (another project's key), and prints no key", async () => {
-    const env = envFor(production, sharedStack().staging);
+  it("names the variable whose key a project refused (another project's key), on either side, and prints no key", async () => {
+    const { staging } = sharedStack();
+    const env = envFor(production, staging);
     const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_STAGING_SERVICE_ROLE_KEY: production.secretKey } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `Reading staging's schema over REST: ${sharedStack().staging.apiUrl} refused SUPABASE_STAGING_SERVICE_ROLE_KEY (Invalid API key). Give that project's own service_role key or secret key`,
+      `Reading staging's schema over REST: ${staging.apiUrl} refused SUPABASE_STAGING_SERVICE_ROLE_KEY (Invalid API key). Give that project's own service_role key or secret key`,
     );
     expect(result.stderr).not.toContain(production.secretKey);
+    const verified = await runScript('verify-sync-status.ts', ['--via', 'rest'], { env: { ...env, SUPABASE_PROD_SERVICE_ROLE_KEY: staging.secretKey } });
+    expect(verified.code).toBe(1);
+    expect(verified.stderr).toContain(`${production.apiUrl} refused SUPABASE_PROD_SERVICE_ROLE_KEY (Invalid API key)`);
+    expect(verified.stderr).not.toContain(staging.secretKey);
+  });
+
+  it('refuses a project URL holding a query or credentials (a key or password would be printed and kept in backups), echoing neither', async () => {
+    const env = envFor(production, sharedStack().staging);
+    for (const url of [
+      `${sharedStack().staging.apiUrl}/?apikey=${sharedStack().staging.secretKey}`,
+      sharedStack().staging.apiUrl.replace('://', '://user:hunter2pass@'),
+    ]) {
+      const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_STAGING_URL: url } });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain('SUPABASE_STAGING_URL holds a query, a fragment or a user name and password: give the project URL alone');
+      expect(result.stdout + result.stderr).not.toMatch(/hunter2pass|sb_secret_/);
+    }
+  });
+
+  it('refuses to mark production as staging under another spelling of its address, and leaves it unmarked', async () => {
+    const spelled = [production.dbUrl.replace('127.0.0.1', 'localhost'), `${production.dbUrl}?sslmode=disable`];
+    for (const other of spelled) {
+      expect(other).not.toBe(production.dbUrl);
+      const result = await runScript('install-rpcs.ts', ['--staging', '--mark-only', '--yes'], {
+        env: { ...envFor(production, production), SUPABASE_STAGING_DB_URL: other },
+      });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain('SUPABASE_STAGING_DB_URL leads to the database SUPABASE_PROD_DB_URL does');
+    }
+    const [table] = await query<{ t: string | null }>(production.adminUrl, `SELECT to_regclass('supasync_private.sync_target')::text AS t`);
+    if (table?.t) expect(await query(production.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 0 }]);
   });
 
   it('refuses production and staging in the same project, before connecting', async () => {
@@ -158,15 +190,22 @@ describe('connection strings', () => {
     expect(result.stderr).toContain('same Supabase project (abcdefghijklmnopqrst)');
   });
 
-  it('never writes to a project listed in protectedRefs', async () => {
+  it('never writes to a project listed in protectedRefs, however its host is spelled (case, a port, a final dot, the pooler user)', async () => {
     const cwd = emptyDirectory();
     writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ protectedRefs: ['prodprojectref'] }));
-    const result = await runScript('sync.ts', ['--yes', '--via', 'rest'], {
-      cwd,
-      env: { ...envFor(production, production), SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co' },
-    });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('protectedRefs');
+    const spellings: Record<string, string>[] = [
+      { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co' },
+      { SUPABASE_STAGING_URL: 'https://PRODPROJECTREF.supabase.co' },
+      { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co:443' },
+      { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co.' },
+      { SUPABASE_STAGING_DB_URL: 'postgresql://postgres:pw@DB.ProdProjectRef.supabase.co:5432/postgres' },
+      { SUPABASE_STAGING_DB_URL: 'postgresql://postgres.PRODPROJECTREF:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres' },
+    ];
+    for (const spelling of spellings) {
+      const result = await runScript('sync.ts', ['--yes'], { cwd, env: { ...envFor(production, production), ...spelling } });
+      expect(result.code, JSON.stringify(spelling)).toBe(2);
+      expect(result.stderr).toContain('Staging is project prodprojectref, which supasync.config.json lists in protectedRefs');
+    }
   });
 
   it('refuses a password with a raw @, # or /, printing no part of it', async () => {

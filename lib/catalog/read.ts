@@ -3,7 +3,7 @@
 // two results are equal for the same database.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
-import type { Side } from '../config/env.ts';
+import { refusedKeyMessage, type Side } from '../config/env.ts';
 import { DatabaseError, describeError, describeUnreachable } from '../errors.ts';
 import { readMigration } from '../sql/migrations.ts';
 import { runShared } from '../sql/shared.ts';
@@ -43,10 +43,7 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
     };
     // Supabase's gateway (and ours) answers a key of another project, or no key at all, so.
     if (error.message === 'Invalid API key') {
-      throw new DatabaseError(
-        `Reading ${side}'s schema over REST: ${url} refused SUPABASE_${side.toUpperCase()}_SERVICE_ROLE_KEY (Invalid API key). ` +
-          "Give that project's own service_role key or secret key (sb_secret_...): Dashboard > Project Settings > API Keys.",
-      );
+      throw new DatabaseError(`Reading ${side}'s schema over REST: ${refusedKeyMessage(side, url)}`);
     }
     const known = error.code ? fixes[error.code] : undefined;
     throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, error));

@@ -73,7 +73,9 @@ export function parseConnectionString(variable: string, value: string): Connecti
         ? { rejectUnauthorized: true }
         : { rejectUnauthorized: false };
   const database = decode(url.pathname.replace(/^\//, ''), 'database name') || 'postgres';
-  const projectRef = /^db\.([a-z0-9]+)\.supabase\.(co|net)$/.exec(host)?.[1] ?? /^postgres\.([a-z0-9]+)$/.exec(user)?.[1];
+  // DNS ignores case and a final dot: DB.<REF>.supabase.co. is the same project, and a protected one.
+  const dnsName = host.toLowerCase().replace(/\.$/, '');
+  const projectRef = /^db\.([a-z0-9]+)\.supabase\.(co|net)$/.exec(dnsName)?.[1] ?? /^postgres\.([a-z0-9]+)$/.exec(user.toLowerCase())?.[1];
   // libpq's `options` (-c name=value ...), as a session setting the server takes at connection.
   const options = url.searchParams.get('options');
   return {
@@ -82,7 +84,13 @@ export function parseConnectionString(variable: string, value: string): Connecti
   };
 }
 
-/** The project ref of an API URL like https://<ref>.supabase.co. */
+/** The project ref of an API URL like https://<ref>.supabase.co (any case, a port, a final dot). */
 export function projectRefOfUrl(url: string): string | undefined {
-  return /^https?:\/\/([a-z0-9]+)\.supabase\.(co|net)\/?$/.exec(url)?.[1];
+  try {
+    const { protocol, hostname } = new URL(url);
+    if (protocol !== 'https:' && protocol !== 'http:') return undefined;
+    return /^([a-z0-9]+)\.supabase\.(co|net)$/.exec(hostname.toLowerCase().replace(/\.$/, ''))?.[1];
+  } catch {
+    return undefined;
+  }
 }

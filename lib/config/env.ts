@@ -63,6 +63,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     else if (url && new URL(url).pathname.replace(/\/+$/, '') !== '') {
       // supabase-js adds /rest/v1 itself: the dashboard's "RESTful endpoint" would become /rest/v1/rest/v1.
       problems.push(`${name('URL')} has a path (${new URL(url).pathname}): give the project URL alone, like ${EXAMPLE.URL}, without /rest/v1`);
+    } else if (url && (new URL(url).search || new URL(url).hash || new URL(url).username || new URL(url).password)) {
+      // Printed and kept in backups' manifests as the project's address: a key or password in it would be too. Not echoed.
+      problems.push(
+        `${name('URL')} holds a query, a fragment or a user name and password: give the project URL alone, like ${EXAMPLE.URL}, and the key in ${name('SERVICE_ROLE_KEY')}`,
+      );
     }
     if (key) {
       const problem = serviceKeyProblem(key);
@@ -105,12 +110,20 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   return environment;
 }
 
+/** What a project answering "Invalid API key" means, naming the variable to correct. */
+export function refusedKeyMessage(side: Side, url: string): string {
+  return (
+    `${url} refused ${PREFIX[side]}_SERVICE_ROLE_KEY (Invalid API key). ` +
+    "Give that project's own service_role key or secret key (sb_secret_...): Dashboard > Project Settings > API Keys."
+  );
+}
+
 /**
  * Staging's URL and connection string are both checked: a run may write
  * through either (and restore-staging through the one its backup needs).
  */
 export function refuseProtectedStaging(staging: SideConfig, protectedRefs: readonly string[]): void {
-  const hit = projectRefs(staging).find((ref) => protectedRefs.includes(ref));
+  const hit = projectRefs(staging).find((ref) => protectedRefs.some((listed) => listed.toLowerCase() === ref));
   if (hit) {
     throw new UsageError(
       `Staging is project ${hit}, which supasync.config.json lists in protectedRefs: supasync never touches it as staging. ` +

@@ -17,6 +17,7 @@ import { describeOrphans } from './orphans.ts';
 import { floorsToSet, sequencesToSet } from './sequences.ts';
 import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
+import { commandLine } from '../invocation.ts';
 import { describeHoldEnded, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
 import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
 import { comparesRanges, deletesMissing, type SyncMode } from '../plan/mode.ts';
@@ -167,7 +168,16 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   let compareSeconds = 0;
   // No abort() here: a ROLLBACK would queue behind a running COPY. Exiting
   // closes staging's connection, and PostgreSQL rolls its transaction back.
-  const stopOnInterrupt = onInterrupt(() => failureMessage(null, session, [...running], results, tables, null).message);
+  // Once staging holds the run's rows (its transaction committed), a signal while the run lets go of staging
+  // and removes older backups says so: until the caller's own handler takes over, not a bare "Interrupted".
+  let finished = false;
+  let failed = false;
+  const stopOnInterrupt = onInterrupt(() =>
+    finished
+      ? `The sync had finished writing staging${backup?.directory ? ` (its backup: ${printablePath(backup.directory)})` : ''}, ` +
+        `and was stopped as it let go of staging: ${commandLine('verify')} checks staging.`
+      : failureMessage(null, session, [...running], results, tables, null).message,
+  );
   try {
     for (const warning of session.method.warnings) events.warning(warning);
     const question = confirmation(run, tables, emptied, options);
@@ -256,11 +266,13 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     const because = options.allowOrphans ? '--allow-orphans' : 'left by the rows staging rejected';
     for (const line of describeOrphans(orphans)) events.warning(`${because}: ${line.trim()}`);
     views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results), floors);
+    finished = true;
     for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
     // Every row the run cleared to write afresh is written again, or was put back at its table's end.
     const ended = describeHoldEnded(await hold.release(true), 'this run had');
     if (ended) events.warning(ended);
   } catch (error) {
+    failed = true;
     await session.abort();
     // Ending the hold puts back the rows the run cleared to write afresh and did not (REST): said with the failure.
     const putBack = describeHoldEnded(await hold.release(), 'this run had');
@@ -270,12 +282,13 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     const forAnother = session.atomic && !session.stagingMayHaveChanged ? endedForAnother(error) : null;
     throw forAnother ? new RolledBackForAnother(failure, forAnother) : failure;
   } finally {
-    stopOnInterrupt();
+    if (failed || !finished) stopOnInterrupt();
     const ended = describeHoldEnded(await hold.release(), 'this run had');
     if (ended) events.warning(ended);
   }
   runBackup?.settle();
   const pruned = runBackup && backup?.directory ? await pruneOlderBackups(runBackup.root, backup.directory, options.backupsKept, events) : null;
+  stopOnInterrupt();
   const order = new Map(tables.map((table, index) => [qualifiedName(table.table), index]));
   results.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
   return {

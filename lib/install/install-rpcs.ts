@@ -7,6 +7,7 @@ import { loadProjectConfig } from '../config/file.ts';
 import { UsageError } from '../errors.ts';
 import { describeInstalled, describeInstallTarget, installInto, installSql, uninstallFrom, type InstallKind } from './migrations.ts';
 import { countOf } from '../counts.ts';
+import { connectPostgres } from '../connect/postgres.ts';
 
 export interface InstallRequest {
   staging?: boolean;
@@ -57,5 +58,30 @@ async function target(side: 'production' | 'staging'): Promise<{ dbUrl: string; 
   if (side === 'staging' && dbUrl === environment.production.dbUrl) {
     throw new UsageError('SUPABASE_STAGING_DB_URL and SUPABASE_PROD_DB_URL are the same string: refusing to mark production as a sync target.');
   }
+  const productionUrl = environment.production.dbUrl;
+  if (side === 'staging' && productionUrl) {
+    // Another spelling of production's address (localhost, a port, options) is production all the same.
+    const [staging, production] = await Promise.all([identityOf('staging', dbUrl), identityOf('production', productionUrl).catch(() => null)]);
+    if (staging === production) {
+      throw new UsageError(
+        'SUPABASE_STAGING_DB_URL leads to the database SUPABASE_PROD_DB_URL does (the same server and database, under another spelling of its address): ' +
+          'refusing to mark production as a sync target. Check SUPABASE_STAGING_DB_URL.',
+      );
+    }
+  }
   return { dbUrl, where: describeInstallTarget(variable, dbUrl) };
+}
+
+/** Who a connection string's database is, however its address is spelled: the server's system identifier and the database's oid. */
+async function identityOf(side: 'production' | 'staging', dbUrl: string): Promise<string> {
+  const client = await connectPostgres(side, dbUrl, side === 'production' ? 'sync' : 'install');
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) || '/' || d.oid::text AS id
+       FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()`,
+    );
+    return rows[0]?.id ?? '';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

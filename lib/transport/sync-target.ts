@@ -30,6 +30,7 @@ export function refuseMarkedProduction(mark: SyncTargetMark, location: string): 
   throw new UsageError(
     `Production (${location}) carries supasync's sync-target mark (set ${mark.markedAt}${mark.markedBy ? ` by ${mark.markedBy}` : ''}): ` +
       'it is a staging database, and supasync never reads one as production. Are SUPABASE_PROD_* and SUPABASE_STAGING_* swapped? ' +
+      'If it really is production, marked by mistake, remove its mark there (SQL editor: DELETE FROM supasync_private.sync_target;). ' +
       'Nothing was read or written.',
   );
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { readCatalogRest } from '../../catalog/read.ts';
 import { qualifiedName } from '../../catalog/types.ts';
-import type { Connection } from '../../config/env.ts';
+import { refusedKeyMessage, type Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
@@ -37,7 +37,12 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   const run = randomUUID();
   const supabase = connectSupabase(url, connection.serviceRoleKey, concurrency, {}, run);
   const failed = (what: string) => (error: unknown) => {
-    const detail = error instanceof RpcFailure ? describeFailure(error, url) : (error as Error).message;
+    const detail =
+      error instanceof RpcFailure
+        ? error.message === 'Invalid API key'
+          ? refusedKeyMessage(side, url)
+          : describeFailure(error, url)
+        : (error as Error).message;
     throw new DatabaseError(`${what} in ${side} over REST: ${detail}`, 1, { cause: error });
   };
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
