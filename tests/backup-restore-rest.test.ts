@@ -106,6 +106,20 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
     expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
   });
 
+  it('refuses a backup whose staging carried another sync-target mark: another database at the same address', async () => {
+    // As if staging had been dropped and made again under its name (or another local project took its URL).
+    await query(staging.adminUrl, `UPDATE supasync_private.sync_target SET marked_at = marked_at - interval '1 day', marked_by = 'made again'`);
+    try {
+      const result = await restore(cwd, [backup, '--yes']);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain('the database there now carries another mark (set ');
+      expect(result.stderr).toContain("refusing to write one database's rows into another. Nothing was changed.");
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+    } finally {
+      await query(staging.adminUrl, `UPDATE supasync_private.sync_target SET marked_at = marked_at + interval '1 day', marked_by = 'supasync test stack'`);
+    }
+  });
+
   it("refuses, before emptying anything, a backup whose rows staging's tables no longer take", async () => {
     // Staging's schema moved on since the backup: a NOT NULL column without a default, a column renamed.
     await query(

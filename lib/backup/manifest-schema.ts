@@ -4,6 +4,13 @@
 // a table name. The types of manifest.ts are inferred from it.
 import { z } from 'zod';
 
+/**
+ * Staging's sync-target mark as the backup was taken: another database at the
+ * same address (re-created, another local project on 127.0.0.1:54322) carries
+ * another. Absent from backups of versions before it was kept.
+ */
+const markSchema = z.object({ markedAt: z.string(), markedBy: z.string().nullable() }).optional();
+
 /** Which database a direct-path backup came from: a restore goes back there and nowhere else. */
 const backupOriginSchema = z.object({
   /** The connection string without its password, for people. */
@@ -13,11 +20,12 @@ const backupOriginSchema = z.object({
   database: z.string(),
   /** Supabase's project ref, when the connection string names one. */
   projectRef: z.string().nullable(),
+  mark: markSchema,
 });
 export type BackupOrigin = z.infer<typeof backupOriginSchema>;
 
 /** Which project a REST backup came from: SUPABASE_STAGING_URL as the sync had it (no key in it). */
-const restBackupOriginSchema = z.object({ location: z.string(), projectRef: z.string().nullable() });
+const restBackupOriginSchema = z.object({ location: z.string(), projectRef: z.string().nullable(), mark: markSchema });
 export type RestBackupOrigin = z.infer<typeof restBackupOriginSchema>;
 
 const backedUpSequenceSchema = z.object({

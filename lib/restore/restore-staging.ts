@@ -33,8 +33,8 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
   if (!named) request.say(`The newest backup of this staging: ${directory}`);
   refuseMissingVariables(manifest, staging);
   refuseProtectedStaging(staging, (await loadProjectConfig()).protectedRefs);
-  await refuseUnmarked(staging, manifest.via ?? 'postgres');
-  refuseOtherStaging(manifest, staging);
+  const mark = await refuseUnmarked(staging, manifest.via ?? 'postgres');
+  refuseOtherStaging(manifest, staging, mark);
   if (!(await request.confirm(question(manifest)))) throw new UsageError('Nothing was changed: the restore was not confirmed.');
   if (manifest.via === 'rest') {
     // supabase-js is loaded only on this path, as in the sync.

@@ -35,11 +35,13 @@ export function refuseMarkedProduction(mark: SyncTargetMark, location: string): 
   );
 }
 
-/** For a script that writes staging without a sync run (restore): opens it just to read its mark. */
-export async function refuseUnmarked(staging: SideConfig, via: Via): Promise<void> {
+/** For a script that writes staging without a sync run (restore): opens it just to read its mark, which it answers. */
+export async function refuseUnmarked(staging: SideConfig, via: Via): Promise<Extract<SyncTargetMark, { kind: 'marked' }>> {
   const database = await openDatabase(staging, via, 1);
   try {
-    refuseUnmarkedStaging(await database.readSyncTarget(), database.location);
+    const mark = await database.readSyncTarget();
+    refuseUnmarkedStaging(mark, database.location);
+    return mark as Extract<SyncTargetMark, { kind: 'marked' }>;
   } finally {
     await database.close();
   }

@@ -23,6 +23,7 @@ import { ownedWithValues, runSequenceValues, sequencesToRead, type StagingTableS
 import { copyOut } from './copy-out.ts';
 import { keyRanges } from './key-ranges.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
+import { readSyncTargetPostgres } from './sync-target.ts';
 
 /**
  * Writes every table's rows (every column staging stores; generated ones it
@@ -45,7 +46,8 @@ export async function backUpTables(
   const states = await runBuilt<StagingTableState[]>(staging, 'backup_tables_query', [JSON.stringify(tables.map(({ schema, name }) => ({ schema, name })))]);
   if (!states.some((state) => state.hasRows)) return { directory: null, tables: tables.length, rows: 0 };
   const createdAt = new Date();
-  const origin = backupOrigin(stagingUrl);
+  const mark = await readSyncTargetPostgres(staging);
+  const origin = { ...backupOrigin(stagingUrl), ...(mark.kind === 'marked' ? { mark: { markedAt: mark.markedAt, markedBy: mark.markedBy } } : {}) };
   const name = backupName(createdAt, origin.projectRef ?? origin.database);
   let directory = join(backup.root, name);
   const entries: BackedUpTable[] = [];

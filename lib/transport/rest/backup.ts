@@ -77,7 +77,8 @@ export async function backUpTablesOverRest(
       .map((state) => ({ table: state, columns: state.columns, keyed: Boolean(state.key), partitioned: state.partitioned })),
   );
   const createdAt = new Date();
-  const origin = restOrigin(stagingUrl);
+  const mark = ANSWERS.mark.parse(await callRpc<unknown>(staging, 'supasync_sync_target', {}));
+  const origin = { ...restOrigin(stagingUrl), ...(mark ? { mark: { markedAt: mark.markedAt, markedBy: mark.markedBy } } : {}) };
   const name = backupName(createdAt, origin.projectRef ?? new URL(stagingUrl).host);
   let directory = join(backup.root, name);
   const entries: JsonLinesTable[] = [];
