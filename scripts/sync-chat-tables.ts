@@ -6,7 +6,7 @@ await runScript(() =>
   runSyncCommand({
     name: 'npx tsx scripts/sync-chat-tables.ts',
     description:
-      'Syncs the `chat` group of supasync.config.json (by default chat_conversations and\nchat_messages): conversations before messages, replies to replies included.\nUpserts by default: staging-only rows stay.',
+      'Syncs the `chat` group of supasync.config.json (by default chat_conversations and chat_messages): conversations before messages, replies to replies included. Upserts by default: staging-only rows stay.',
     mode: 'upsert',
     group: 'chat',
     verify: false,

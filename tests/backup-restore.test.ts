@@ -91,6 +91,9 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`${notABackup} has no manifest.json`);
+    const gone = await restore(cwd, [join(notABackup, 'no-such-backup'), '--yes']);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain(`${join(notABackup, 'no-such-backup')}: no such directory`);
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.stderr).toMatch(/This backup is of .*, but SUPABASE_STAGING_DB_URL points at .*refusing/);
     expect(elsewhere.stderr).not.toContain(new URL(otherStaging.dbUrl).password || 'no password');

@@ -44,6 +44,11 @@ describe('connection strings', () => {
       'postgres://postgres.qwertyuiopasdfghjklz:p%40ss@aws-0-us-east-1.pooler.supabase.com:5432/postgres?pgbouncer=true',
     );
     expect(pooler).toMatchObject({ projectRef: 'qwertyuiopasdfghjklz', config: { user: 'postgres.qwertyuiopasdfghjklz', password: 'p@ss' } });
+    // libpq's ?user= and ?password=, where the string has no user part.
+    expect(parseConnectionString('X', 'postgresql://127.0.0.1:5432/app?user=reader&password=p%40ss').config).toMatchObject({
+      user: 'reader',
+      password: 'p@ss',
+    });
   });
 
   it("keeps the string's own options (-c name=value), but not over supasync's session settings, and reads production in its own isolation", async () => {
@@ -192,7 +197,8 @@ describe('connection strings', () => {
 
   it('never writes to a project listed in protectedRefs, however its host is spelled (case, a port, a final dot, the pooler user)', async () => {
     const cwd = emptyDirectory();
-    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ protectedRefs: ['prodprojectref'] }));
+    // Saved as some Windows editors save UTF-8, with a byte-order mark first.
+    writeFileSync(join(cwd, 'supasync.config.json'), `\uFEFF${JSON.stringify({ protectedRefs: ['prodprojectref'] })}`);
     const spellings: Record<string, string>[] = [
       { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co' },
       { SUPABASE_STAGING_URL: 'https://PRODPROJECTREF.supabase.co' },

@@ -59,6 +59,18 @@ describe('scripts/sync.ts --dry-run', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('SUPABASE_STAGING_SERVICE_ROLE_KEY holds a key whose role is "anon"');
     expect(result.stderr).not.toContain(staging.anonKey);
+    // A key as a tool left it: quoted, with the header's word, or a JWT that is no Supabase key.
+    const roleless = `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.c2lnbmF0dXJl`;
+    for (const [key, said] of [
+      [`"${staging.secretKey}"`, 'is wrapped in quotes that are part of its value: remove them'],
+      [`Bearer ${staging.serviceRoleKey}`, 'starts with "Bearer ": give the key alone'],
+      [roleless, 'holds a JWT without a role: not a Supabase API key'],
+    ] as const) {
+      const refused = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_STAGING_SERVICE_ROLE_KEY: key } });
+      expect(refused.code, key).toBe(2);
+      expect(refused.stderr).toContain(`SUPABASE_STAGING_SERVICE_ROLE_KEY ${said}`);
+      expect(refused.stderr).not.toContain(staging.secretKey);
+    }
   });
 
   it("reads .env.local.example's placeholders as unset: filled connection strings are enough, a needed placeholder is named", async () => {
@@ -78,6 +90,23 @@ describe('scripts/sync.ts --dry-run', () => {
     expect(rest.stderr).toContain("SUPABASE_PROD_URL  (https://<project-ref>.supabase.co, still the example's placeholder)");
     expect(rest.stderr).toContain('Set in ');
     expect(rest.stderr).toContain('.env.preview');
+    // A variable the shell set empty is kept over the file's value (dotenv never overrides): said as such.
+    const emptied = await runScript('sync.ts', ['--dry-run', '--env-file', '.env.preview', '--via', 'postgres'], { cwd, env: { SUPABASE_STAGING_DB_URL: '' } });
+    expect(emptied.code).toBe(2);
+    expect(emptied.stderr).toContain(
+      'SUPABASE_STAGING_DB_URL  (postgresql://postgres:<password>@db.<project-ref>.supabase.co:5432/postgres; set but empty in the environment, which wins over .env files: unset SUPABASE_STAGING_DB_URL',
+    );
+    // An unquoted # in a file's password starts a comment: the string arrives cut, and that is said.
+    writeFileSync(
+      join(cwd, '.env.hash'),
+      example.replace(/^SUPABASE_STAGING_DB_URL=.*$/m, 'SUPABASE_STAGING_DB_URL=postgresql://postgres:zq7#wx@127.0.0.1:5432/postgres'),
+    );
+    const cut = await runScript('sync.ts', ['--dry-run', '--env-file', '.env.hash'], { cwd });
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toContain(
+      'SUPABASE_STAGING_DB_URL is not a PostgreSQL connection string (it ends before any @: in a .env file an unquoted # starts a comment',
+    );
+    expect(cut.stderr).not.toContain('zq7');
     // A file named but not there is refused, not replaced by .env.local. Node itself looks for a file named by
     // --env-file even after the script's name (nodejs/node#54232), and stops first (exit 9) where it is missing.
     const missing = await runScript('sync.ts', ['--dry-run', '--env-file', '.env.staging'], { cwd });

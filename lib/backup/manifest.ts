@@ -44,6 +44,7 @@ export async function readBackup(directory: string): Promise<AnyBackupManifest> 
 export async function inspectBackup(directory: string): Promise<{ manifest: AnyBackupManifest; problem?: undefined } | { manifest: null; problem: string }> {
   const path = join(directory, MANIFEST_FILE);
   const refuse = (problem: string) => ({ manifest: null, problem });
+  if (!existsSync(directory)) return refuse(`${directory}: no such directory (${commandLine('restore', '--list')} lists the backups).`);
   if (!existsSync(path)) {
     return refuse(
       `${directory} has no ${MANIFEST_FILE}: it is not a supasync backup, or its writing did not finish. ` +

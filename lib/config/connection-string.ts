@@ -50,7 +50,8 @@ export function parseConnectionString(variable: string, value: string): Connecti
   // An IPv6 address comes bracketed in a URL ([2001:db8::1]); pg wants it bare.
   const host = url.searchParams.get('host') ?? decode(url.hostname, 'host').replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || 5432);
-  const user = decode(url.username, 'user name');
+  // libpq reads ?user= and ?password= too, where the string's user part is empty.
+  const user = decode(url.username, 'user name') || (url.searchParams.get('user') ?? '');
   if (port === 6543) {
     const session = new URL(value);
     session.port = '5432';
@@ -79,7 +80,15 @@ export function parseConnectionString(variable: string, value: string): Connecti
   // libpq's `options` (-c name=value ...), as a session setting the server takes at connection.
   const options = url.searchParams.get('options');
   return {
-    config: { host, port, user, password: decode(url.password, 'password'), database, ssl, ...(options ? { options } : {}) },
+    config: {
+      host,
+      port,
+      user,
+      password: decode(url.password, 'password') || (url.searchParams.get('password') ?? ''),
+      database,
+      ssl,
+      ...(options ? { options } : {}),
+    },
     ...(projectRef ? { projectRef } : {}),
   };
 }

@@ -77,7 +77,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     if (unencoded) {
       problems.push(unencoded);
     } else if (dbUrl && !isPostgresUrl(dbUrl)) {
-      problems.push(`${name('DB_URL')} is not a PostgreSQL connection string: it should look like ${EXAMPLE.DB_URL}`);
+      // dotenv ends an unquoted value at a #: a password holding one arrives cut, "postgresql://postgres:pa".
+      const cut = /^postgres(ql)?:\/\/[^@]*$/.test(dbUrl)
+        ? ' (it ends before any @: in a .env file an unquoted # starts a comment, so a password holding one is cut there: write it as %23, or quote the value)'
+        : '';
+      problems.push(`${name('DB_URL')} is not a PostgreSQL connection string${cut}: it should look like ${EXAMPLE.DB_URL}`);
     } else if (dbUrl) {
       try {
         parseConnectionString(name('DB_URL'), dbUrl);
@@ -147,7 +151,9 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
     for (const suffix of needed) {
       const name = `${PREFIX[side]}_${suffix}`;
       const placeholder = config.placeholders?.includes(name) ? ", still the example's placeholder" : '';
-      if (!present[suffix]) missing.push(`  ${name}  (${EXAMPLE[suffix]}${placeholder})`);
+      // An empty variable of the shell's is kept over a file's value (dotenv never overrides): said, or the file looks ignored.
+      const empty = process.env[name] === '' ? `; set but empty in the environment, which wins over .env files: unset ${name}, or give it a value` : '';
+      if (!present[suffix]) missing.push(`  ${name}  (${EXAMPLE[suffix]}${placeholder}${empty})`);
     }
   }
   if (missing.length) {
@@ -206,6 +212,9 @@ function isPostgresUrl(value: string): boolean {
 
 /** Why a value cannot be a service-role key, or undefined when it can be. */
 function serviceKeyProblem(key: string): string | undefined {
+  // Kept by a tool or a shell that did not take them off: the server would only say "Invalid API key".
+  if (/^["'`]|["'`]$/.test(key)) return 'is wrapped in quotes that are part of its value: remove them';
+  if (/^bearer\s/i.test(key)) return 'starts with "Bearer ": give the key alone (supasync sends the header itself)';
   if (key.startsWith('sb_secret_')) return undefined;
   if (key.startsWith('sb_publishable_')) {
     return 'holds a publishable key: use a secret key (sb_secret_...) or the service_role key';
@@ -214,6 +223,7 @@ function serviceKeyProblem(key: string): string | undefined {
   if (parts.length !== 3) return `is not an API key: it should be ${EXAMPLE.SERVICE_ROLE_KEY}`;
   try {
     const claims = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')) as { role?: unknown };
+    if (claims.role === undefined) return `holds a JWT without a role: not a Supabase API key, which should be ${EXAMPLE.SERVICE_ROLE_KEY}`;
     if (claims.role !== 'service_role') {
       return `holds a key whose role is "${String(claims.role)}": use the service_role key (Project Settings > API Keys)`;
     }

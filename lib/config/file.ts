@@ -81,7 +81,8 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
   }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    // Windows editors may save UTF-8 with a byte-order mark, which JSON.parse takes for a stray character.
+    json = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new UsageError(`${name} is not valid JSON: ${(error as Error).message}`);
   }

@@ -19,22 +19,24 @@ const PINNED_SETTINGS =
 
 export async function refuseBrokenWheres(production: Database, plan: SyncPlan): Promise<void> {
   const filtered = plan.tables.filter((table) => table.options.where && table.columns.length);
-  const broken = await Promise.all(
-    filtered.map(async (table) => {
-      const where = table.options.where as string;
-      try {
-        // No key is looked up: the condition is planned with the table, and nothing is read.
-        await production.missingKeys(table.table, table.columns.slice(0, 1), [], where);
-        return null;
-      } catch (error) {
-        const cause = error instanceof SupasyncError ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-        if (typeof cause?.code !== 'string' || !CONDITION_MISTAKE.test(cause.code)) throw error;
-        // A date or time supasync's pinned DateStyle cannot read (production's own reads '06/04/2025' day first).
-        const settings = cause.code.startsWith('22') && /date|time/i.test(String(cause.message)) ? PINNED_SETTINGS : '';
-        return `tables."${qualifiedName(table.table)}".where (${where}): ${String(cause.message)}${settings}`;
-      }
-    }),
-  );
+  const tryOne = async (table: (typeof filtered)[number]): Promise<string | null> => {
+    const where = table.options.where as string;
+    try {
+      // No key is looked up: the condition is planned with the table, and nothing is read.
+      await production.missingKeys(table.table, table.columns.slice(0, 1), [], where);
+      return null;
+    } catch (error) {
+      const cause = error instanceof SupasyncError ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+      if (typeof cause?.code !== 'string' || !CONDITION_MISTAKE.test(cause.code)) throw error;
+      // A date or time supasync's pinned DateStyle cannot read (production's own reads '06/04/2025' day first).
+      const settings = cause.code.startsWith('22') && /date|time/i.test(String(cause.message)) ? PINNED_SETTINGS : '';
+      return `tables."${qualifiedName(table.table)}".where (${where}): ${String(cause.message)}${settings}`;
+    }
+  };
+  // Over REST each is a request of its own, asked together; a direct connection answers one query at a time.
+  const broken: (string | null)[] = [];
+  if (production.asksTogether) broken.push(...(await Promise.all(filtered.map(tryOne))));
+  else for (const table of filtered) broken.push(await tryOne(table));
   const said = broken.filter((line): line is string => line !== null);
   if (!said.length) return;
   throw new UsageError(

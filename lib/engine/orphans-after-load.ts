@@ -59,16 +59,18 @@ export async function orphansAfterLoad(
     if (!filter) filters.set(on, (filter = staging.keyFilter(link.child, columns, keys)));
     return filter;
   };
-  const restricted = await Promise.all(
-    candidates.map(async (link) => {
-      const atRisk = resynced ? rowsAtRisk(link, written, resynced, deletedParents) : 'all';
-      if (atRisk === 'all') return link;
-      if (!atRisk.length) return null;
-      const conditions = await Promise.all(atRisk);
-      const either = conditions.length === 1 ? (conditions[0] as string) : conditions.map((condition) => `(${condition})`).join(' OR ');
-      return { ...link, childRows: link.childRows ? `(${link.childRows}) AND (${either})` : either };
-    }),
-  );
+  const restrict = async (link: ForeignKeyLink): Promise<ForeignKeyLink | null> => {
+    const atRisk = resynced ? rowsAtRisk(link, written, resynced, deletedParents) : 'all';
+    if (atRisk === 'all') return link;
+    if (!atRisk.length) return null;
+    const conditions = await Promise.all(atRisk);
+    const either = conditions.length === 1 ? (conditions[0] as string) : conditions.map((condition) => `(${condition})`).join(' OR ');
+    return { ...link, childRows: link.childRows ? `(${link.childRows}) AND (${either})` : either };
+  };
+  // Over REST each filter is a request of its own, asked together; a direct connection answers one query at a time.
+  const restricted: (ForeignKeyLink | null)[] = [];
+  if (staging.asksTogether) restricted.push(...(await Promise.all(candidates.map(restrict))));
+  else for (const link of candidates) restricted.push(await restrict(link));
   const checked = restricted.filter((link): link is ForeignKeyLink => link !== null);
   const answers = await staging.orphans(checked);
   return checked.flatMap((link, index) => {

@@ -48,7 +48,7 @@ function carry(plan: TablePlan, foreignKeys: ForeignKey[], parentOf: (name: stri
     // MATCH SIMPLE: a key with a NULL in it names no parent and is kept.
     const names = [
       ...fk.columns.map((column) => `${quoteIdent(column)} IS NULL`),
-      `ROW(${columnList(fk.columns)}) IN (SELECT ${columnList(fk.referencedColumns)} FROM ${quoteOwnRows(parent.table, parent.inherited)} WHERE ${parent.rowFilter})`,
+      `ROW(${columnList(fk.columns)}) IN (SELECT ${columnList(fk.referencedColumns)} FROM ${quoteOwnRows(parent.table, parent.inherited)} WHERE (${parent.rowFilter}))`,
     ].join(' OR ');
     const underKey = rowsUnderKey(fk);
     carried = {

@@ -145,10 +145,14 @@ export interface Orphans {
 const ORPHAN_LINKS_PER_QUERY = 50;
 
 /** The orphans of many links, asked `ORPHAN_LINKS_PER_QUERY` at a time (over REST, as many at once as the client lets). */
-export async function orphansInChunks(links: ForeignKeyLink[], ask: (chunk: ForeignKeyLink[]) => Promise<Orphans[]>): Promise<Orphans[]> {
+export async function orphansInChunks(links: ForeignKeyLink[], ask: (chunk: ForeignKeyLink[]) => Promise<Orphans[]>, together: boolean): Promise<Orphans[]> {
   const chunks: ForeignKeyLink[][] = [];
   for (let start = 0; start < links.length; start += ORPHAN_LINKS_PER_QUERY) chunks.push(links.slice(start, start + ORPHAN_LINKS_PER_QUERY));
-  return (await Promise.all(chunks.map(ask))).flat();
+  // `together`: over REST each chunk is a request of its own; a direct connection answers one query at a time.
+  if (together) return (await Promise.all(chunks.map(ask))).flat();
+  const answers: Orphans[] = [];
+  for (const chunk of chunks) answers.push(...(await ask(chunk)));
+  return answers;
 }
 
 /** A link as supasync_private.orphans_query takes it, on either path. */

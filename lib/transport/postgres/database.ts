@@ -68,10 +68,14 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       return missing.map((position) => keys[position] as string);
     },
     orphans: (links) =>
-      orphansInChunks(links, (chunk) => {
-        const what = `Looking for rows whose foreign key finds no parent (${chunk.map(describeLink).join('; ')})`;
-        return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(chunk.map(orphanLinkArgument))]).catch(failed(what));
-      }),
+      orphansInChunks(
+        links,
+        (chunk) => {
+          const what = `Looking for rows whose foreign key finds no parent (${chunk.map(describeLink).join('; ')})`;
+          return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(chunk.map(orphanLinkArgument))]).catch(failed(what));
+        },
+        false,
+      ),
     sequenceValues: (sequences) => sequenceValuesPostgres(client, sequences).catch(failed('Reading where sequences stand')),
     checksum: (target, level) =>
       runBuilt<ChecksumAnswer>(client, 'checksum_query', checksumArgs(target, level)).catch(failed(`Checksumming ${qualifiedName(target.table)}`)),

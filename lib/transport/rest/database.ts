@@ -111,8 +111,10 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       return missing.map((position) => keys[position] as string);
     },
     orphans: (links) =>
-      orphansInChunks(links, (chunk) =>
-        ask('Looking for rows whose foreign key finds no parent', 'supasync_orphans', { links: chunk.map(orphanLinkArgument) }, ANSWERS.orphans),
+      orphansInChunks(
+        links,
+        (chunk) => ask('Looking for rows whose foreign key finds no parent', 'supasync_orphans', { links: chunk.map(orphanLinkArgument) }, ANSWERS.orphans),
+        true,
       ),
     sequenceValues: async (sequences) =>
       sequences.length
