@@ -63,10 +63,48 @@ export function refuseReadOnlyDefault(checks: { read_only_default?: boolean | un
 }
 
 /** What staging's functions say of writing the planned tables (privileges, triggers, the read-only default). */
-export function writeChecks(staging: SupabaseClient, tables: TableRef[], onRetry?: () => void): Promise<z.infer<typeof WRITE_CHECKS>> {
-  return callRpc(staging, 'supasync_write_checks', { tables }, { ...(onRetry ? { onRetry } : {}), answer: WRITE_CHECKS }).catch((error: unknown) => {
-    throw explainSetupFailure(error, '_supasync_write');
-  });
+type WriteChecks = z.infer<typeof WRITE_CHECKS>;
+
+/**
+ * Tables per supasync_write_checks request: each costs its checks a few
+ * milliseconds, and one request for a schema of 2,000 tables outlasted the
+ * role's statement timeout. Asked side by side, as --concurrency allows.
+ */
+const WRITE_CHECK_TABLES = 100;
+
+export async function writeChecks(staging: SupabaseClient, tables: TableRef[], onRetry?: () => void): Promise<WriteChecks> {
+  const chunks: TableRef[][] = [];
+  for (let start = 0; start < tables.length; start += WRITE_CHECK_TABLES) chunks.push(tables.slice(start, start + WRITE_CHECK_TABLES));
+  const answers = await Promise.all(
+    (chunks.length ? chunks : [[]]).map((chunk) =>
+      callRpc(staging, 'supasync_write_checks', { tables: chunk }, { ...(onRetry ? { onRetry } : {}), answer: WRITE_CHECKS }).catch((error: unknown) => {
+        throw explainSetupFailure(error, '_supasync_write');
+      }),
+    ),
+  );
+  return answers.length === 1 ? (answers[0] as WriteChecks) : mergeWriteChecks(answers);
+}
+
+/** Several requests' answers as one: lists joined (what is database-wide, such as an event trigger, said once), a list absent where every answer lacks it. */
+function mergeWriteChecks(answers: WriteChecks[]): WriteChecks {
+  const joined = <T>(list: (answer: WriteChecks) => T[] | undefined): T[] | undefined => {
+    if (answers.every((answer) => list(answer) === undefined)) return undefined;
+    const seen = new Map<string, T>();
+    for (const item of answers.flatMap((answer) => list(answer) ?? [])) seen.set(JSON.stringify(item), item);
+    return [...seen.values()];
+  };
+  const optional = {
+    foreign_replica_triggers: joined((answer) => answer.foreign_replica_triggers),
+    missing_privileges: joined((answer) => answer.missing_privileges),
+    always_event_triggers: joined((answer) => answer.always_event_triggers),
+    unidentified_published: joined((answer) => answer.unidentified_published),
+    read_only_default: answers.some((answer) => answer.read_only_default === undefined) ? undefined : answers.some((answer) => answer.read_only_default),
+  };
+  return {
+    owner: (answers[0] as WriteChecks).owner,
+    foreign_triggers: joined((answer) => answer.foreign_triggers) ?? [],
+    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
+  };
 }
 
 export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): Promise<RestLoad> {
