@@ -118,6 +118,21 @@ describe('supasync_read_rows, called as a sync calls it', () => {
     expect(production.gateway.stats().bytesDown).toBeLessThan(3 * MB);
   });
 
+  it('counts a row by the JSON text it crosses the wire as: control characters, six bytes each there, refused by key and size', async () => {
+    // About a sixth of the bound in jsonb, past it as JSON text (\u0001 for each).
+    const characters = Math.ceil(MAX_ROW_BYTES / 5);
+    await query(
+      production.adminUrl,
+      `SET ROLE postgres; CREATE TABLE public.escaped_rows (id integer PRIMARY KEY, payload text); INSERT INTO public.escaped_rows VALUES (1, 'small'), (2, repeat(chr(1), ${characters}));`,
+    );
+    const failure = await read('escaped_rows', { max_bytes: 2 * 1024 * 1024, max_row_bytes: MAX_ROW_BYTES }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: '54000', kind: 'too-large' });
+    const said = JSON.parse((failure as RpcFailure).details ?? '') as { key: string[]; bytes: number };
+    expect(said.key).toEqual(['2']);
+    expect(said.bytes).toBeGreaterThan(6 * characters);
+    expect(production.gateway.stats().bytesDown).toBeLessThan(10_000);
+  });
+
   it('pages a table without a key a window of blocks at a time: every row once, in place order, across a stretch of empty blocks', async () => {
     // 60,000 small rows over about 270 blocks, and a stretch of empty blocks in the middle a page must read past.
     await query(

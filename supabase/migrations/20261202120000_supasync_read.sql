@@ -1600,6 +1600,11 @@ BEGIN
       FETCH source INTO row_values;
       EXIT WHEN NOT FOUND;
       row_bytes := pg_catalog.pg_column_size(row_values);
+      -- What crosses the wire is the row's JSON text, up to six times its jsonb size
+      -- (a control character is \u0001): measured where that could pass a bound.
+      IF row_bytes::bigint * 6 > LEAST(max_row_bytes, max_bytes) THEN
+        row_bytes := GREATEST(row_bytes, pg_catalog.octet_length(row_values::text));
+      END IF;
       IF row_bytes > max_row_bytes THEN
         -- The detail is for the client to name the row: its key (its place without one) and its size.
         RAISE EXCEPTION 'supasync_read_rows: a row of % holds % bytes, more than the % one answer may carry', relation, row_bytes, max_row_bytes

@@ -162,9 +162,10 @@ function explainReadFailure(table: PagedTable, keyColumns: string[], after: Row 
   const tooLarge = parseTooLarge(error.details);
   if (tooLarge) return rowTooLarge(name, describe(tooLarge.key), tooLarge.bytes);
   // PostgreSQL's own limit, met before ours: a value past what jsonb holds.
-  const which = !after ? 'its first row' : keyColumns.length ? `the row after ${describe(after)}` : `the row after the one ${describe(after)}`;
+  // PostgreSQL names no row: the page it was building is what is known.
+  const which = !after ? 'a row of its first page' : keyColumns.length ? `a row past ${describe(after)}` : `a row past the one ${describe(after)}`;
   return new DatabaseError(
-    `${name}: ${which} is too large to read over REST: ${describeFailure(error)}\n` +
+    `${name}: ${which} holds a value larger than PostgreSQL's JSON can carry (text past 256 MB, a bytea past 128 MB), so it cannot be read over REST: ${describeFailure(error)}\n` +
       'Copy the table over the direct path: set SUPABASE_PROD_DB_URL and SUPABASE_STAGING_DB_URL and run with --via postgres.',
     1,
     { cause: error },
