@@ -42,6 +42,7 @@ function refuseAnotherMark(manifest: AnyBackupManifest, mark: Extract<SyncTarget
   throw new UsageError(
     `This backup is of the staging at ${manifest.staging.location} that was marked as a sync target ${kept.markedAt}; ` +
       `the database there now carries another mark (set ${mark.markedAt}): it is another database at the same address ` +
-      "(re-created, or another project on the same host and port), and refusing to write one database's rows into another. Nothing was changed.",
+      "(re-created, or another project on the same host and port), and refusing to write one database's rows into another. Nothing was changed. " +
+      '(If it is the same database, marked again since (install-rpcs --uninstall, then --staging), the backup predates that: restore it by hand from its files.)',
   );
 }
