@@ -55,6 +55,9 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
     );
     const incremental = await sync('incremental');
     expect(incremental.code, incremental.stderr).toBe(0);
+    // No trigger stamps these tables' updated_at: the run says so once, naming them, as its dry run's plan does per table.
+    expect(incremental.stderr.match(/no trigger stamps the changed column on UPDATE in /g)).toHaveLength(1);
+    for (const table of TABLES) expect(incremental.stderr).toContain(`${table} (updated_at)`);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
     const verify = await runScript('verify-sync-status.ts', ['--via', via, '--tables', TABLES.join(',')], { env, cwd });
     expect(verify.code, verify.stdout).toBe(0);

@@ -180,6 +180,14 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   );
   try {
     for (const warning of session.method.warnings) events.warning(warning);
+    // The dry run's plan says it per table; a run that goes ahead says it once, or a missed SQL edit passes unseen.
+    const unstamped = tables.filter((table) => table.mode === 'incremental' && table.changedColumnUnstamped);
+    if (unstamped.length) {
+      events.warning(
+        `no trigger stamps the changed column on UPDATE in ${unstamped.map((table) => `${qualifiedName(table.table)} (${table.changedColumn})`).join(', ')}: ` +
+          'an incremental run does not see a change that leaves it alone (an SQL edit); "changedColumn": "xmin" in supasync.config.json\'s tables sees every write.',
+      );
+    }
     const question = confirmation(run, tables, emptied, options);
     if (question && !(await confirm(question))) throw new UsageError('Nothing was changed: the sync was not confirmed.');
     // Compared first (reading only): a backup then saves, of a table written by key range, those ranges alone.
