@@ -57,6 +57,8 @@ const table = z.object({
   /** Absent from functions before version 26. */
   schemaUsable: z.boolean().optional(),
   rowEstimate: z.number(),
+  /** Absent from functions before this field; null for a partitioned table. */
+  pages: z.number().nullable().optional(),
   columns: z.array(column),
   primaryKey: key.nullable(),
   // Absent from functions before version 24.

@@ -205,6 +205,8 @@ export interface Table extends TableRef {
   schemaUsable?: boolean;
   /** From the planner's statistics; -1 when the table was never analyzed. */
   rowEstimate: number;
+  /** Its blocks by the same statistics (0 until counted); null for a partitioned table, undefined from older functions. */
+  pages?: number | null;
   columns: Column[];
   primaryKey: Key | null;
   /**

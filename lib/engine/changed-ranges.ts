@@ -64,7 +64,7 @@ export async function findChangedRanges(
 ): Promise<ChangedRanges> {
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
-  const target = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate };
+  const target = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate, pages: table.pages ?? null };
   const binary = table.binarySafe;
   const unflagged = stagingFlags(flagged);
   const { stagingRows, stagingOnly, ...found } =

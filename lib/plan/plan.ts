@@ -56,6 +56,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
         rowEstimate: table.rowEstimate,
+        pages: table.pages ?? null,
         largeObjectColumns: copied.filter((c) => namesLargeObjects(c, userTypes.production)).map((c) => c.name),
         binarySafe: sameMajorVersion && copied.every((c) => c.binaryPortable && stagingType.get(c.name) === c.type),
         loadedTogether: inCycle.has(name) ? 'cycle' : selfReferencing.has(name) ? 'self-reference' : null,

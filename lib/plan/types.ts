@@ -34,6 +34,8 @@ export interface TablePlan extends TableLoad {
   /** Identity columns whose production values are kept. */
   identityColumns: { name: string; identity: 'always' | 'by default' }[];
   rowEstimate: number;
+  /** Production's blocks by its statistics (0 until counted, null where not known): over REST a large table is compared in slices of them. */
+  pages?: number | null;
   /**
    * Copied columns of type `oid` (or a domain over it, the `lo` extension's):
    * their values may name large objects (pg_largeobject), which a copy of

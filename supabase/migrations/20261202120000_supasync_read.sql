@@ -73,7 +73,7 @@ WITH RECURSIVE locked AS MATERIALIZED (
 ),
 relations AS (
   SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
-         c.relforcerowsecurity, c.relowner, c.reltuples, c.oid IN (SELECT locked.relation FROM locked) AS locked
+         c.relforcerowsecurity, c.relowner, c.reltuples, c.relpages, c.oid IN (SELECT locked.relation FROM locked) AS locked
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p')
@@ -245,6 +245,9 @@ SELECT pg_catalog.jsonb_build_object(
         -- pg_class for every table.)
         'rowEstimate', CASE WHEN r.relkind = 'r' THEN CASE WHEN r.reltuples < 0 THEN -1 ELSE r.reltuples::bigint END
           ELSE COALESCE((SELECT p.row_estimate FROM partitioned p WHERE p.root = r.oid), 0) END,
+        -- Its blocks by the same statistics (0 until counted; none for a partitioned table): a large table's
+        -- questions over REST are asked in slices of them.
+        'pages', CASE WHEN r.relkind = 'r' THEN r.relpages END,
         'columns', (
           SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'name', a.attname,

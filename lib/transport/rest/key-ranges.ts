@@ -5,16 +5,20 @@
 // one per table. A request answers its questions one after the other in one
 // backend, so it takes small tables together, up to about ROWS_PER_REQUEST
 // rows, and a large one alone: the project's backends hash large tables side
-// by side.
+// by side. A table of millions of rows is asked about in slices of its blocks
+// (ctid ranges, a TID range scan each), a request per slice: one statement
+// hashing every row outlasted the role's statement timeout. Disjoint rows'
+// answers add up: counts by sum, hashes by xor, listed rows together.
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import type { Side } from '../../config/env.ts';
-import { keyedHashes, parseRangeSums, type ChecksumTarget } from '../checksum.ts';
+import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from '../checksum.ts';
 import type { DatabaseReads, KeyRangeSet, RowFlags } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 
 const ROWS_PER_REQUEST = 100_000;
 const TABLES_PER_REQUEST = 16;
+const ROWS_PER_SLICE = 500_000;
 
 type Ask = <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>) => Promise<T>;
 
@@ -90,9 +94,48 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
       });
     });
   return {
-    rangeSums: async (target, bits, rowFilter, binary, within, flagged = null) =>
-      parseRangeSums(await askTogether(target, { bits, rowFilter, binary, within, flagged }, ANSWERS.rangeSums)),
-    rangeRows: async (target, rowFilter, binary, within, flagged = null) =>
-      keyedHashes(await askTogether(target, { bits: null, rowFilter, binary, within, flagged }, ANSWERS.rangeRows)),
+    rangeSums: async (target, bits, rowFilter, binary, within, flagged = null) => {
+      const parts = await Promise.all(
+        slicesOf(target, rowFilter).map((slice) => askTogether(slice.target, { bits, rowFilter: slice.rowFilter, binary, within, flagged }, ANSWERS.rangeSums)),
+      );
+      return addRangeSums(parts.map(parseRangeSums));
+    },
+    rangeRows: async (target, rowFilter, binary, within, flagged = null) => {
+      const parts = await Promise.all(
+        slicesOf(target, rowFilter).map((slice) =>
+          askTogether(slice.target, { bits: null, rowFilter: slice.rowFilter, binary, within, flagged }, ANSWERS.rangeRows),
+        ),
+      );
+      return keyedHashes(parts.flat());
+    },
   };
+}
+
+/** The table's rows as slices of its blocks where it holds many, each with its own filter and share of the rows; else whole. */
+function slicesOf(target: ChecksumTarget, rowFilter: string | null): { target: ChecksumTarget; rowFilter: string | null }[] {
+  const rows = target.rowEstimate ?? 0;
+  const pages = target.pages ?? 0;
+  if (rows <= ROWS_PER_SLICE || pages <= 0) return [{ target, rowFilter }];
+  const count = Math.ceil(rows / ROWS_PER_SLICE);
+  const blocks = Math.ceil(pages / count);
+  // The last slice has no end: a table grown since its statistics (or staging's, larger) is read whole all the same.
+  return Array.from({ length: count }, (_, i) => {
+    const from = `ctid >= '(${i * blocks},0)'::pg_catalog.tid`;
+    const to = i < count - 1 ? ` AND ctid < '(${(i + 1) * blocks},0)'::pg_catalog.tid` : '';
+    return { target: { ...target, rowEstimate: Math.ceil(rows / count) }, rowFilter: `${rowFilter ? `(${rowFilter}) AND ` : ''}${from}${to}` };
+  });
+}
+
+/** Disjoint rows' sums per range as one: counts added, hashes xor-ed, written as range_sums_query writes them. */
+function addRangeSums(parts: RangeSums[]): RangeSums {
+  if (parts.length === 1) return parts[0] as RangeSums;
+  const total = new Map<number, { rows: bigint; hash: bigint }>();
+  for (const part of parts) {
+    for (const [range, value] of part) {
+      const [rows = '0', hash = '0'] = value.split(':');
+      const sum = total.get(range) ?? { rows: 0n, hash: 0n };
+      total.set(range, { rows: sum.rows + BigInt(rows), hash: sum.hash ^ BigInt(`0x${hash}`) });
+    }
+  }
+  return new Map([...total].sort(([a], [b]) => a - b).map(([range, sum]) => [range, `${sum.rows}:${sum.hash.toString(16)}`]));
 }
