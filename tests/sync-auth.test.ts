@@ -230,6 +230,11 @@ describe("Supabase's auth and storage rows", () => {
     const migrations = await runScript('sync.ts', ['--yes', '--schemas', 'auth', '--tables', 'schema_migrations'], { env });
     expect(migrations.code).toBe(2);
     expect(migrations.stderr).toContain("auth.schema_migrations is never synced: it is Auth's (GoTrue's) record of the migrations it ran");
+    const own = await runScript('sync.ts', ['--yes', '--tables', 'supasync_private.sync_target'], { env });
+    expect(own.code).toBe(2);
+    expect(own.stderr).toContain(
+      "--tables supasync_private.sync_target: supasync_private is supasync's own schema (the sync-target mark, watermarks, leases), never copied.",
+    );
   });
 
   it("plans what it leaves out of auth and storage, and says Storage's files are not copied", async () => {

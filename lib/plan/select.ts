@@ -158,6 +158,10 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
     );
   }
   refuseOtherRelation(catalog, { schema, table, quoted, foldSchema, schemas }, name, flag);
+  // The catalog leaves supasync's own schema out: a name in it is no app table.
+  if (schema?.toLowerCase() === 'supasync_private') {
+    throw new UsageError(`${flag} ${name}: supasync_private is supasync's own schema (the sync-target mark, watermarks, leases), never copied.`);
+  }
   const near = candidates
     .filter(
       (t) =>
