@@ -182,6 +182,13 @@ describe('connection strings', () => {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toContain('SUPABASE_STAGING_DB_URL leads to the database SUPABASE_PROD_DB_URL does');
     }
+    // Production's own string not connecting, which database it is cannot be told: refused rather than guessed.
+    const typo = production.dbUrl.replace(/\/([^/?]+)(\?|$)/, '/$1_typo$2');
+    const unknown = await runScript('install-rpcs.ts', ['--staging', '--mark-only', '--yes'], {
+      env: { ...envFor(production, production), SUPABASE_PROD_DB_URL: typo, SUPABASE_STAGING_DB_URL: spelled[0] as string },
+    });
+    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(unknown.stderr).toContain('Cannot tell that SUPABASE_STAGING_DB_URL is not production: SUPABASE_PROD_DB_URL does not connect');
     const [table] = await query<{ t: string | null }>(production.adminUrl, `SELECT to_regclass('supasync_private.sync_target')::text AS t`);
     if (table?.t) expect(await query(production.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 0 }]);
   });
@@ -206,6 +213,8 @@ describe('connection strings', () => {
       { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co.' },
       { SUPABASE_STAGING_DB_URL: 'postgresql://postgres:pw@DB.ProdProjectRef.supabase.co:5432/postgres' },
       { SUPABASE_STAGING_DB_URL: 'postgresql://postgres.PRODPROJECTREF:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres' },
+      // The pooler takes any role as <role>.<ref>.
+      { SUPABASE_STAGING_DB_URL: 'postgresql://supasync_writer.prodprojectref:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres' },
     ];
     for (const spelling of spellings) {
       const result = await runScript('sync.ts', ['--yes'], { cwd, env: { ...envFor(production, production), ...spelling } });

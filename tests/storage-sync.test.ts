@@ -235,10 +235,17 @@ describe('sync --storage', () => {
       expect(elsewhere.stderr).toContain("than SUPABASE_STAGING_DB_URL's database");
       const verified = await runScript('verify-sync-status.ts', ['--buckets', 'photos', '--tables', 'hotels'], { env: pointed(staging, production) });
       expect(verified.code, verified.stderr).toBe(2);
+      // Production's URL leading to another unmarked project (no supasync function there to ask): its buckets tell.
+      const { error } = await storageOf(other).createBucket('photos', { public: true });
+      expect(error).toBeNull();
+      await query(other.adminUrl, 'DELETE FROM supasync_private.sync_target');
+      const unmarked = await runScript('sync.ts', ['--yes', '--buckets', 'photos', '--tables', 'hotels'], { env: pointed(other, staging) });
+      expect(unmarked.code, unmarked.stderr).toBe(2);
+      expect(unmarked.stderr).toContain('whose buckets are not those of the database SUPABASE_PROD_DB_URL reads');
       // Nothing written: production's files all there, staging's rows and the other staging's buckets as they were.
       const kept = await Promise.all(PHOTOS.map((path) => bytesIn(production, 'photos', path).then((bytes) => bytes.length > 0)));
       expect(kept.filter(Boolean)).toHaveLength(PHOTOS.length);
-      expect((await storageOf(other).listBuckets()).data).toEqual([]);
+      expect((await storageOf(other).listBuckets()).data?.map((bucket) => bucket.id)).toEqual(['photos']);
       expect(await query(staging.adminUrl, "SELECT md5(string_agg(h::text, ',' ORDER BY h.id)) AS rows FROM public.hotels h")).toEqual(before);
     } finally {
       await other.stop();

@@ -76,7 +76,9 @@ export function parseConnectionString(variable: string, value: string): Connecti
   const database = decode(url.pathname.replace(/^\//, ''), 'database name') || 'postgres';
   // DNS ignores case and a final dot: DB.<REF>.supabase.co. is the same project, and a protected one.
   const dnsName = host.toLowerCase().replace(/\.$/, '');
-  const projectRef = /^db\.([a-z0-9]+)\.supabase\.(co|net)$/.exec(dnsName)?.[1] ?? /^postgres\.([a-z0-9]+)$/.exec(user.toLowerCase())?.[1];
+  // Supabase's pooler takes <role>.<ref> for any role; elsewhere only postgres.<ref> is read so.
+  const pooled = /\.pooler\.supabase\.com$/.test(dnsName) ? /^[^.]+\.([a-z0-9]+)$/ : /^postgres\.([a-z0-9]+)$/;
+  const projectRef = /^db\.([a-z0-9]+)\.supabase\.(co|net)$/.exec(dnsName)?.[1] ?? pooled.exec(user.toLowerCase())?.[1];
   // libpq's `options` (-c name=value ...), as a session setting the server takes at connection.
   const options = url.searchParams.get('options');
   return {

@@ -6,7 +6,7 @@
 import type { SideConfig } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import type { SyncMode } from '../plan/mode.ts';
-import { storageApiOf } from '../storage/api.ts';
+import { storageApiOf, type BucketSettings } from '../storage/api.ts';
 import { copyStorage, type BucketCopyResult, type StorageProgress } from '../storage/copy.ts';
 import { openDatabase } from '../transport/database.ts';
 import type { SyncTargetMark } from '../transport/reads.ts';
@@ -60,6 +60,13 @@ export async function refuseStorageElsewhere(run: PreparedRun): Promise<void> {
         `it is a staging, not the production whose rows SUPABASE_PROD_DB_URL reads. ${check}`,
     );
   }
+  // Production carries no mark, nor, without supasync's functions, answers for one: its buckets say which project it is.
+  if (!(await sameBuckets(run, 'production'))) {
+    throw new UsageError(
+      `Files are copied through SUPABASE_PROD_URL (${production.location}), whose buckets are not those of the database SUPABASE_PROD_DB_URL reads ` +
+        `(their ids or creation times differ): the two lead to different projects. ${check}`,
+    );
+  }
   const sameMark =
     staging.mark.kind === 'marked' &&
     rows.kind === 'marked' &&
@@ -75,6 +82,35 @@ export async function refuseStorageElsewhere(run: PreparedRun): Promise<void> {
   throw new UsageError(
     `Files are copied through SUPABASE_STAGING_URL (${staging.location}), whose project ${why}: it may not be the staging whose rows ` +
       `SUPABASE_STAGING_DB_URL writes, and files would be written and removed there. ${check}`,
+  );
+}
+
+/**
+ * The buckets the side's Storage API lists are those its database holds (id
+ * and creation time). Where the database's role sees none (no Storage schema,
+ * no privilege, its row-level security), nothing is said either way: copying
+ * from a project with no bucket removes nothing.
+ */
+async function sameBuckets(run: PreparedRun, side: 'production' | 'staging'): Promise<boolean> {
+  const database = run[side];
+  if (database.via !== 'postgres') return true;
+  // Asked first, so that no failing query aborts a transaction the connection may hold.
+  const readable = await database.client.query<{ ok: boolean }>(
+    `SELECT CASE WHEN pg_catalog.to_regclass('storage.buckets') IS NULL THEN false
+                 ELSE pg_catalog.has_table_privilege(pg_catalog.to_regclass('storage.buckets'), 'SELECT') END AS ok`,
+  );
+  if (!readable.rows[0]?.ok) return true;
+  const held = (await database.client.query<{ id: string; created: Date }>('SELECT id, created_at AS created FROM storage.buckets')).rows;
+  if (!held.length) return true;
+  const listed = (await storageApiOf(run.environment[side]).listBuckets()) as (BucketSettings & { created_at?: string })[];
+  const said = (rows: { id: string; at: number }[]) =>
+    rows
+      .map((row) => `${row.id}@${row.at}`)
+      .sort()
+      .join(',');
+  return (
+    said(held.map((row) => ({ id: row.id, at: new Date(row.created).getTime() }))) ===
+    said(listed.map((bucket) => ({ id: bucket.id, at: Date.parse(bucket.created_at ?? '') })))
   );
 }
 

@@ -61,7 +61,16 @@ async function target(side: 'production' | 'staging'): Promise<{ dbUrl: string; 
   const productionUrl = environment.production.dbUrl;
   if (side === 'staging' && productionUrl) {
     // Another spelling of production's address (localhost, a port, options) is production all the same.
-    const [staging, production] = await Promise.all([identityOf('staging', dbUrl), identityOf('production', productionUrl).catch(() => null)]);
+    const [staging, production] = await Promise.all([
+      identityOf('staging', dbUrl),
+      identityOf('production', productionUrl).catch((error: unknown) => {
+        // Not knowing which database production is, marking might mark it.
+        throw new UsageError(
+          `Cannot tell that SUPABASE_STAGING_DB_URL is not production: SUPABASE_PROD_DB_URL does not connect (${(error as Error).message.split('\n')[0]}). ` +
+            'Correct it, or leave it unset to install without the comparison. Nothing was installed.',
+        );
+      }),
+    ]);
     if (staging === production) {
       throw new UsageError(
         'SUPABASE_STAGING_DB_URL leads to the database SUPABASE_PROD_DB_URL does (the same server and database, under another spelling of its address): ' +
