@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupManifest } from '../lib/backup/manifest.ts';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests, type Digests } from './helpers/content.ts';
-import { backupLine, digestNames, sequenceValues, STAGING_LIFE, upsertThenRestore } from './helpers/backup.ts';
+import { backupLine, digestNames, sequenceValues, STAGING_LIFE, upsertThenRestore, refusedUnderAnotherMark } from './helpers/backup.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -103,17 +103,7 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
   });
 
   it('refuses a backup whose staging carried another sync-target mark: another database at the same address', async () => {
-    // As if staging had been dropped and made again under its name (or another local project took its host and port).
-    await query(staging.adminUrl, `UPDATE supasync_private.sync_target SET marked_at = marked_at - interval '1 day', marked_by = 'made again'`);
-    try {
-      const result = await restore(cwd, [backup, '--yes']);
-      expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toContain('the database there now carries another mark (set ');
-      expect(result.stderr).toContain("refusing to write one database's rows into another. Nothing was changed.");
-      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
-    } finally {
-      await query(staging.adminUrl, `UPDATE supasync_private.sync_target SET marked_at = marked_at + interval '1 day', marked_by = 'supasync test stack'`);
-    }
+    await refusedUnderAnotherMark(staging, () => restore(cwd, [backup, '--yes']));
   });
 
   it('refuses a manifest edited to name another database, a format supasync does not write or a file outside the backup, naming the field', async () => {

@@ -1,7 +1,7 @@
 // What the backup tests share: a staging that lived a life of its own since
 // its last sync, its sequences, and the line a replace prints about its backup.
 import { expect } from 'vitest';
-import { query, SYNCED_SCHEMAS, type Digests } from './content.ts';
+import { query, syncedDigests, SYNCED_SCHEMAS, type Digests } from './content.ts';
 import type { ScriptResult } from './run-script.ts';
 
 /** Staging's own life: an edit, deletions, ids handed out, a sign-in (Auth's sign-in state is emptied with auth.users). */
@@ -79,4 +79,23 @@ export async function upsertThenRestore(run: {
   const restored = await run.restore(line?.directory as string);
   expect(restored.code, restored.stderr).toBe(0);
   expect(await run.everyTable()).toEqual(beforeUpsert);
+}
+
+/**
+ * A restore into staging marked again since the backup (as if dropped and
+ * made again under its name, or another local project at its address) is
+ * refused, and changes nothing; the mark is put back after.
+ */
+export async function refusedUnderAnotherMark(staging: { adminUrl: string }, restore: () => Promise<{ code: number; stderr: string }>): Promise<void> {
+  const before = await syncedDigests(staging.adminUrl);
+  await query(staging.adminUrl, `UPDATE supasync_private.sync_target SET marked_at = marked_at - interval '1 day', marked_by = 'made again'`);
+  try {
+    const result = await restore();
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('the database there now carries another mark (set ');
+    expect(result.stderr).toContain("refusing to write one database's rows into another. Nothing was changed.");
+    expect(await syncedDigests(staging.adminUrl)).toEqual(before);
+  } finally {
+    await query(staging.adminUrl, `UPDATE supasync_private.sync_target SET marked_at = marked_at + interval '1 day', marked_by = 'supasync test stack'`);
+  }
 }
