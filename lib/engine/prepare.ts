@@ -1,5 +1,6 @@
 // Everything a run does before it may write: read the configuration, open
 // both sides, read both catalogs and plan.
+import type { SyncTargetMark } from '../transport/reads.ts';
 import { chooseVia, loadDotenvFiles, readEnvironment, refuseProtectedStaging, type Environment, type Via } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import { qualifiedName } from '../catalog/types.ts';
@@ -27,6 +28,8 @@ export interface PreparedRun {
   environment: Environment;
   /** The run writing staging as this one looked (staging-hold.ts); null: none. A dry run and verify say so. */
   stagingHeldBy: string | null;
+  /** Staging's sync-target mark, as read through the run's own path (the files' projects are held to it). */
+  stagingMark: Extract<SyncTargetMark, { kind: 'marked' }>;
   close(): Promise<void>;
 }
 
@@ -112,7 +115,17 @@ export async function prepareRun(options: {
       if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
     }
     const stagingHeldBy = stagingMark.kind === 'marked' ? (stagingMark.heldBy ?? null) : null;
-    return { via, production, staging, plan, masker, environment, stagingHeldBy, close };
+    return {
+      via,
+      production,
+      staging,
+      plan,
+      masker,
+      environment,
+      stagingHeldBy,
+      stagingMark: stagingMark as Extract<SyncTargetMark, { kind: 'marked' }>,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -48,11 +48,7 @@ export async function refuseStorageElsewhere(run: PreparedRun): Promise<void> {
   // Each side's URL and key, or the Storage API's own words for what is missing.
   storageApiOf(run.environment.production);
   storageApiOf(run.environment.staging);
-  const [rows, production, staging] = await Promise.all([
-    run.staging.readSyncTarget(),
-    markOverRest(run.environment.production),
-    markOverRest(run.environment.staging),
-  ]);
+  const [production, staging] = await Promise.all([markOverRest(run.environment.production), markOverRest(run.environment.staging)]);
   const check = 'Check SUPABASE_PROD_URL and SUPABASE_STAGING_URL (swapped?) and their keys. Nothing was changed.';
   if (production.mark.kind === 'marked') {
     throw new UsageError(
@@ -67,11 +63,9 @@ export async function refuseStorageElsewhere(run: PreparedRun): Promise<void> {
         `(their ids or creation times differ): the two lead to different projects. ${check}`,
     );
   }
-  const sameMark =
-    staging.mark.kind === 'marked' &&
-    rows.kind === 'marked' &&
-    Date.parse(staging.mark.markedAt) === Date.parse(rows.markedAt) &&
-    staging.mark.markedBy === rows.markedBy;
+  // The mark the run read from staging's database, through the connection string.
+  const rows = run.stagingMark;
+  const sameMark = staging.mark.kind === 'marked' && Date.parse(staging.mark.markedAt) === Date.parse(rows.markedAt) && staging.mark.markedBy === rows.markedBy;
   if (sameMark) return;
   const why =
     staging.mark.kind === 'unknown'
