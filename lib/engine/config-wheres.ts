@@ -10,6 +10,7 @@ import { CONFIG_FILE } from '../config/file.ts';
 import { SupasyncError, UsageError } from '../errors.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
+import { askEach } from '../transport/reads.ts';
 
 /** PostgreSQL's classes of a condition's own mistakes: syntax and names (42), values it cannot read (22). */
 const CONDITION_MISTAKE = /^(42|22)/;
@@ -33,10 +34,7 @@ export async function refuseBrokenWheres(production: Database, plan: SyncPlan): 
       return `tables."${qualifiedName(table.table)}".where (${where}): ${String(cause.message)}${settings}`;
     }
   };
-  // Over REST each is a request of its own, asked together; a direct connection answers one query at a time.
-  const broken: (string | null)[] = [];
-  if (production.asksTogether) broken.push(...(await Promise.all(filtered.map(tryOne))));
-  else for (const table of filtered) broken.push(await tryOne(table));
+  const broken = await askEach(production.asksTogether, filtered, tryOne);
   const said = broken.filter((line): line is string => line !== null);
   if (!said.length) return;
   throw new UsageError(

@@ -8,7 +8,7 @@ import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { linksToCheck, writtenTables, type FoundOrphans, type WrittenTable } from '../plan/links.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
-import type { KeyValues } from '../transport/reads.ts';
+import { askEach, type KeyValues } from '../transport/reads.ts';
 
 /** What a re-sync did to a table it compared by key ranges (ranged-copy.ts), as the check after the load needs it. */
 export interface ResyncedTable {
@@ -67,10 +67,7 @@ export async function orphansAfterLoad(
     const either = conditions.length === 1 ? (conditions[0] as string) : conditions.map((condition) => `(${condition})`).join(' OR ');
     return { ...link, childRows: link.childRows ? `(${link.childRows}) AND (${either})` : either };
   };
-  // Over REST each filter is a request of its own, asked together; a direct connection answers one query at a time.
-  const restricted: (ForeignKeyLink | null)[] = [];
-  if (staging.asksTogether) restricted.push(...(await Promise.all(candidates.map(restrict))));
-  else for (const link of candidates) restricted.push(await restrict(link));
+  const restricted = await askEach(staging.asksTogether, candidates, restrict);
   const checked = restricted.filter((link): link is ForeignKeyLink => link !== null);
   const answers = await staging.orphans(checked);
   return checked.flatMap((link, index) => {

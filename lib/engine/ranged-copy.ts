@@ -13,7 +13,7 @@ import { commandLine } from '../invocation.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { PutBack } from '../transport/staging-hold.ts';
-import type { KeyValues } from '../transport/reads.ts';
+import { askEach, type KeyValues } from '../transport/reads.ts';
 import type { DatabaseClock, Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges, type ChangedRows } from './changed-ranges.ts';
 import type { ResyncedTable } from './orphans-after-load.ts';
@@ -83,13 +83,8 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
     const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
     return withFilters(run, table, { ranges, watermark: { from: kept?.since ?? null, column, columnType: table.changedColumnType, next } }, clearsFirst);
   };
-  const comparisons = new Map<string, Comparison>();
-  if (run.production.asksTogether && run.staging.asksTogether) {
-    const found = await Promise.all(compared.map(compare));
-    compared.forEach((table, i) => comparisons.set(qualifiedName(table.table), found[i] as Comparison));
-  } else {
-    for (const table of compared) comparisons.set(qualifiedName(table.table), await compare(table));
-  }
+  const found = await askEach(run.production.asksTogether && run.staging.asksTogether, compared, compare);
+  const comparisons = new Map(compared.map((table, i) => [qualifiedName(table.table), found[i] as Comparison]));
   await known;
   return comparisons;
 }

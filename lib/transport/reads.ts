@@ -144,15 +144,23 @@ export interface Orphans {
  */
 const ORPHAN_LINKS_PER_QUERY = 50;
 
+/**
+ * `ask` of every item, in order: all at once where questions travel together
+ * (`asksTogether`: over REST each is a request of its own), else one after
+ * another (a direct connection answers one query at a time; pg 9 refuses two).
+ */
+export async function askEach<T, R>(together: boolean, items: readonly T[], ask: (item: T) => Promise<R>): Promise<R[]> {
+  if (together) return Promise.all(items.map(ask));
+  const answers: R[] = [];
+  for (const item of items) answers.push(await ask(item));
+  return answers;
+}
+
 /** The orphans of many links, asked `ORPHAN_LINKS_PER_QUERY` at a time (over REST, as many at once as the client lets). */
 export async function orphansInChunks(links: ForeignKeyLink[], ask: (chunk: ForeignKeyLink[]) => Promise<Orphans[]>, together: boolean): Promise<Orphans[]> {
   const chunks: ForeignKeyLink[][] = [];
   for (let start = 0; start < links.length; start += ORPHAN_LINKS_PER_QUERY) chunks.push(links.slice(start, start + ORPHAN_LINKS_PER_QUERY));
-  // `together`: over REST each chunk is a request of its own; a direct connection answers one query at a time.
-  if (together) return (await Promise.all(chunks.map(ask))).flat();
-  const answers: Orphans[] = [];
-  for (const chunk of chunks) answers.push(...(await ask(chunk)));
-  return answers;
+  return (await askEach(together, chunks, ask)).flat();
 }
 
 /** A link as supasync_private.orphans_query takes it, on either path. */

@@ -93,21 +93,15 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
         fail: reject,
       });
     });
+  type Fields = Parameters<typeof askTogether>[1];
+  /** One question per slice of the table's blocks (slicesOf), asked together. */
+  const askSliced = <T>(target: ChecksumTarget, fields: Fields, answer: z.ZodType<T>): Promise<T[]> =>
+    Promise.all(slicesOf(target, fields.rowFilter).map((slice) => askTogether(slice.target, { ...fields, rowFilter: slice.rowFilter }, answer)));
   return {
-    rangeSums: async (target, bits, rowFilter, binary, within, flagged = null) => {
-      const parts = await Promise.all(
-        slicesOf(target, rowFilter).map((slice) => askTogether(slice.target, { bits, rowFilter: slice.rowFilter, binary, within, flagged }, ANSWERS.rangeSums)),
-      );
-      return addRangeSums(parts.map(parseRangeSums));
-    },
-    rangeRows: async (target, rowFilter, binary, within, flagged = null) => {
-      const parts = await Promise.all(
-        slicesOf(target, rowFilter).map((slice) =>
-          askTogether(slice.target, { bits: null, rowFilter: slice.rowFilter, binary, within, flagged }, ANSWERS.rangeRows),
-        ),
-      );
-      return keyedHashes(parts.flat());
-    },
+    rangeSums: async (target, bits, rowFilter, binary, within, flagged = null) =>
+      addRangeSums((await askSliced(target, { bits, rowFilter, binary, within, flagged }, ANSWERS.rangeSums)).map(parseRangeSums)),
+    rangeRows: async (target, rowFilter, binary, within, flagged = null) =>
+      keyedHashes((await askSliced(target, { bits: null, rowFilter, binary, within, flagged }, ANSWERS.rangeRows)).flat()),
   };
 }
 
