@@ -15,7 +15,9 @@ const SCHEMA = `
   CREATE SCHEMA ahead;
   CREATE TABLE ahead.assets (id int PRIMARY KEY, title text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
   CREATE SCHEMA tiers;
-  CREATE TABLE tiers.users (id int PRIMARY KEY, name text NOT NULL);`;
+  CREATE TABLE tiers.users (id int PRIMARY KEY, name text NOT NULL);
+  CREATE SCHEMA narrow;
+  CREATE TABLE narrow.t (id int PRIMARY KEY, name varchar(20));`;
 
 const rows = (url: string, columns: string) => query(url, `SELECT ${columns} FROM ahead.assets ORDER BY id`);
 
@@ -29,6 +31,7 @@ describe('a re-sync of a table staging has more columns of (--allow-drift)', () 
       staging.adminUrl,
       `SET ROLE postgres; ALTER TABLE ahead.assets ADD COLUMN visibility text NOT NULL DEFAULT 'timeline';
        INSERT INTO tiers.users VALUES (7, 'staging''s own'); ALTER TABLE tiers.users ADD COLUMN tier text NOT NULL DEFAULT 'free'; ALTER TABLE tiers.users ALTER COLUMN tier DROP DEFAULT;
+       ALTER TABLE narrow.t ALTER COLUMN name TYPE varchar(5), ADD COLUMN extra text DEFAULT 'mine';
        NOTIFY pgrst, 'reload schema'`,
     );
     await query(production.adminUrl, `INSERT INTO tiers.users VALUES (1, 'production''s'); NOTIFY pgrst, 'reload schema'`);
@@ -95,6 +98,38 @@ describe('a re-sync of a table staging has more columns of (--allow-drift)', () 
         expect(run.stderr).toContain('  tiers.users: tier');
       }
       expect(await query(staging.adminUrl, 'SELECT id, name, tier FROM tiers.users')).toEqual([{ id: 7, name: "staging's own", tier: 'free' }]);
+    },
+  );
+
+  it.each(['postgres', 'rest'] as const)(
+    "says a row staging refused keeps staging's version where the rows are upserted, not cleared (via %s)",
+    async (via) => {
+      for (const project of [production, staging]) {
+        await query(project.adminUrl, `TRUNCATE narrow.t; INSERT INTO narrow.t (id, name) SELECT g, 'n' || g FROM generate_series(1, 50) g`);
+      }
+      await query(production.adminUrl, `UPDATE narrow.t SET name = 'much-too-long' WHERE id = 7; UPDATE narrow.t SET name = 'ok' WHERE id = 8`);
+      const run = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--schemas', 'narrow', '--mode', 'mirror', '--allow-drift'], {
+        env: envFor(production, staging),
+        cwd: emptyDirectory(),
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      const staged = await query(staging.adminUrl, 'SELECT id, name, extra FROM narrow.t WHERE id IN (7, 8) ORDER BY id');
+      if (via === 'postgres') {
+        // One transaction: the failure leaves staging as it was.
+        expect(staged).toEqual([
+          { id: 7, name: 'n7', extra: 'mine' },
+          { id: 8, name: 'n8', extra: 'mine' },
+        ]);
+        return;
+      }
+      expect(run.stdout).toContain('narrow.t (id=7): value too long for type character varying(5)');
+      // Upserted, not cleared first (staging has a column of its own): nothing of staging's was lost, and no restore is asked for.
+      expect(run.stdout).not.toContain('is gone');
+      expect(run.stdout).not.toContain('restore');
+      expect(staged).toEqual([
+        { id: 7, name: 'n7', extra: 'mine' },
+        { id: 8, name: 'ok', extra: 'mine' },
+      ]);
     },
   );
 });

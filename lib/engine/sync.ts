@@ -72,6 +72,8 @@ export interface TableResult {
   rejected: RejectedRow[];
   /** Over REST, staging's own rows a re-sync cleared, then put back where staging refused production's version. */
   putBack: PutBack | null;
+  /** A re-sync cleared staging's rows it rewrote before writing them (comparison.filters.rewrite); an upsert, as where staging has columns of its own, does not. */
+  cleared: boolean;
   seconds: number;
 }
 
@@ -233,6 +235,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
           ranges: ranged?.ranges ?? null,
           watermark: ranged?.watermark ?? null,
           putBack: ranged?.putBack ?? null,
+          cleared: Boolean(ranged?.filters.rewrite),
           seconds: (performance.now() - tableStarted) / 1000,
         };
         running.delete(table);

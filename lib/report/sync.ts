@@ -74,7 +74,8 @@ export function renderSyncResult(result: SyncResult): string {
  * its now), where the old version is.
  */
 function clearedFirstLines(result: SyncResult): string[] {
-  const refused = result.tables.filter((table) => table.ranges && table.rejected.length);
+  // A table upserted instead (staging has columns of its own) keeps its version of a refused row: nothing to say.
+  const refused = result.tables.filter((table) => table.ranges && table.cleared && table.rejected.length);
   if (result.via !== 'rest' || result.method !== 'replica' || !refused.length) return [];
   if (result.mode !== 'mirror' && result.mode !== 'incremental') return [];
   const kept = refused.filter((table) => table.putBack && !table.putBack.left && !table.putBack.error);
