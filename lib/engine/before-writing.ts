@@ -1,6 +1,7 @@
 // What a run checks before it opens staging for writing, and a dry run
 // with it: drift, keys, production's rows against what staging holds rows
-// to, sequences, parents and children staging would be left without.
+// to, sequences, parents and children staging would be left without, room
+// in each server's lock table.
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
 import type { FoundOrphans } from '../plan/links.ts';
@@ -14,6 +15,7 @@ import { describeMissingParents, findMissingParents } from './parents.ts';
 import type { PreparedRun } from './prepare.ts';
 import { refuseSequencesStagingCannotHold } from './sequences.ts';
 import { warnOfLargeObjects } from './large-objects.ts';
+import { refuseLockTableOverflow } from './lock-room.ts';
 import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
 import { refuseStricterStaging } from './stricter-staging.ts';
 
@@ -28,6 +30,7 @@ export async function checkBeforeWriting(
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run.plan, options);
   for (const difference of run.plan.textDifferences) options.warn?.(difference);
+  await refuseLockTableOverflow(run.production, run.staging, chosen.tables);
   await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
   await refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode);
   await warnOfLargeObjects(run.production, chosen.tables, options.warn ?? (() => undefined));

@@ -89,7 +89,24 @@ export interface DatabaseReads {
    * as a run would refresh them; null where REST functions before version 17 cannot say without refreshing.
    */
   dependentViews(tables: TableRef[]): Promise<DependentView[] | null>;
+  /**
+   * The lock slots a run's one transaction would take for these tables, and the server's (postgres/lock-room.ts).
+   * Only where one transaction holds a run's locks to its end (the direct path): over REST each request is its own.
+   */
+  lockRoom?(tables: TableRef[]): Promise<LockRoom>;
   close(): Promise<void>;
+}
+
+/**
+ * Of a server's lock table: per table, its relations (itself and its partitions) and the slots writing and reading them take; the
+ * server's max_locks_per_transaction and backends (max_connections + max_prepared_transactions), whose product is
+ * its slots; how many are taken now.
+ */
+export interface LockRoom {
+  tables: (TableRef & { relations: number; writes: number; reads: number })[];
+  perTransaction: number;
+  backends: number;
+  held: number;
 }
 
 /** A materialized view that reads some tables: whether it holds rows at all, and whether this role may refresh it (its owner's rights). */

@@ -19,6 +19,7 @@ import { keyRanges } from './key-ranges.ts';
 import { holdStagingOverPostgres } from './lease.ts';
 import type { StagingHold } from '../staging-hold.ts';
 import { dependentViews } from './views.ts';
+import { lockRoom } from './lock-room.ts';
 import { commandLine } from '../../invocation.ts';
 
 export interface PostgresDatabase extends DatabaseReads {
@@ -99,6 +100,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       return runShared<Watermark[]>(client, 'watermarks', []).catch(failed('Reading where incremental syncs stand'));
     },
     dependentViews: (tables) => dependentViews(client, tables).catch(failed('Listing the materialized views that read the tables')),
+    lockRoom: (tables) => lockRoom(client, tables).catch(failed('Counting the locks the run would take')),
     close: () => client.end(),
   };
 }

@@ -1,0 +1,49 @@
+// How many of the server's lock slots a run's one transaction would take, and
+// how many there are. PostgreSQL keeps every lock a transaction holds in one
+// shared table, sized max_locks_per_transaction x (max_connections +
+// max_prepared_transactions); a transaction that fills it fails with "out of
+// shared memory", and so do the other sessions that then ask for one.
+import type pg from 'pg';
+import type { TableRef } from '../../catalog/types.ts';
+import type { LockRoom } from '../reads.ts';
+
+// Per relation of each table's tree (the table, each partition at every level):
+// writing it takes itself, its indexes, its TOAST table and that table's index
+// (a TRUNCATE locks each; an upsert fewer); reading it, itself and its indexes
+// (the planner's).
+const LOCK_ROOM_QUERY = `
+SELECT (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(t.schema_name, t.table_name, tree.relations, tree.writes, tree.reads)), '[]')
+          FROM unnest($1::text[], $2::text[]) AS t(schema_name, table_name)
+          CROSS JOIN LATERAL (
+            SELECT count(*) AS relations,
+                   sum(1 + CASE WHEN c.reltoastrelid <> 0 THEN 1 ELSE 0 END
+                         + (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid IN (c.oid, c.reltoastrelid))) AS writes,
+                   sum(1 + (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)) AS reads
+              FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(pg_catalog.format('%I.%I', t.schema_name, t.table_name))) AS p
+              JOIN pg_catalog.pg_class c ON c.oid = p.relid) AS tree
+         WHERE tree.relations > 0) AS tables,
+       pg_catalog.current_setting('max_locks_per_transaction')::bigint AS per_transaction,
+       (pg_catalog.current_setting('max_connections')::bigint + pg_catalog.current_setting('max_prepared_transactions')::bigint) AS backends,
+       -- Other sessions' locks: this query's own (the partitions it looked up) end with it.
+       (SELECT count(*) FROM pg_catalog.pg_locks WHERE NOT fastpath AND pid IS DISTINCT FROM pg_catalog.pg_backend_pid())::bigint AS held`;
+
+export async function lockRoom(client: pg.ClientBase, tables: TableRef[]): Promise<LockRoom> {
+  const { rows } = await client.query<{ tables: [string, string, number, number, number][]; per_transaction: string; backends: string; held: string }>(
+    LOCK_ROOM_QUERY,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('the lock count returned no row');
+  return {
+    tables: row.tables.map(([schema, name, relations, writes, reads]) => ({
+      schema,
+      name,
+      relations: Number(relations),
+      writes: Number(writes),
+      reads: Number(reads),
+    })),
+    perTransaction: Number(row.per_transaction),
+    backends: Number(row.backends),
+    held: Number(row.held),
+  };
+}
