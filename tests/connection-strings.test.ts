@@ -202,25 +202,36 @@ describe('connection strings', () => {
     expect(result.stderr).toContain('same Supabase project (abcdefghijklmnopqrst)');
   });
 
-  it('never writes to a project listed in protectedRefs, however its host is spelled (case, a port, a final dot, the pooler user)', async () => {
+  it.each([['prodprojectref'], ['PRODPROJECTREF'], [' https://ProdProjectRef.supabase.co/ ']])(
+    'never writes to a project listed in protectedRefs (as %j), however its host is spelled (case, a port, a final dot, the pooler user)',
+    async (listed) => {
+      const cwd = emptyDirectory();
+      // Saved as some Windows editors save UTF-8, with a byte-order mark first.
+      writeFileSync(join(cwd, 'supasync.config.json'), `\uFEFF${JSON.stringify({ protectedRefs: [listed] })}`);
+      const spellings: Record<string, string>[] = [
+        { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co' },
+        { SUPABASE_STAGING_URL: 'https://PRODPROJECTREF.supabase.co' },
+        { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co:443' },
+        { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co.' },
+        { SUPABASE_STAGING_DB_URL: 'postgresql://postgres:pw@DB.ProdProjectRef.supabase.co:5432/postgres' },
+        { SUPABASE_STAGING_DB_URL: 'postgresql://postgres.PRODPROJECTREF:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres' },
+        // The pooler takes any role as <role>.<ref>.
+        { SUPABASE_STAGING_DB_URL: 'postgresql://supasync_writer.prodprojectref:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres' },
+      ];
+      for (const spelling of spellings) {
+        const result = await runScript('sync.ts', ['--yes'], { cwd, env: { ...envFor(production, production), ...spelling } });
+        expect(result.code, JSON.stringify(spelling)).toBe(2);
+        expect(result.stderr).toContain('Staging is project prodprojectref, which supasync.config.json lists in protectedRefs');
+      }
+    },
+  );
+
+  it('refuses a protectedRefs entry that is no project ref, saying what one is', async () => {
     const cwd = emptyDirectory();
-    // Saved as some Windows editors save UTF-8, with a byte-order mark first.
-    writeFileSync(join(cwd, 'supasync.config.json'), `\uFEFF${JSON.stringify({ protectedRefs: ['prodprojectref'] })}`);
-    const spellings: Record<string, string>[] = [
-      { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co' },
-      { SUPABASE_STAGING_URL: 'https://PRODPROJECTREF.supabase.co' },
-      { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co:443' },
-      { SUPABASE_STAGING_URL: 'https://prodprojectref.supabase.co.' },
-      { SUPABASE_STAGING_DB_URL: 'postgresql://postgres:pw@DB.ProdProjectRef.supabase.co:5432/postgres' },
-      { SUPABASE_STAGING_DB_URL: 'postgresql://postgres.PRODPROJECTREF:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres' },
-      // The pooler takes any role as <role>.<ref>.
-      { SUPABASE_STAGING_DB_URL: 'postgresql://supasync_writer.prodprojectref:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres' },
-    ];
-    for (const spelling of spellings) {
-      const result = await runScript('sync.ts', ['--yes'], { cwd, env: { ...envFor(production, production), ...spelling } });
-      expect(result.code, JSON.stringify(spelling)).toBe(2);
-      expect(result.stderr).toContain('Staging is project prodprojectref, which supasync.config.json lists in protectedRefs');
-    }
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ protectedRefs: ['db.prod.example.com'] }));
+    const result = await runScript('sync.ts', ['--dry-run'], { cwd, env: envFor(production, production) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('a project ref is letters and digits: the <ref> of https://<ref>.supabase.co');
   });
 
   it('refuses a password with a raw @, # or /, printing no part of it', async () => {

@@ -1,7 +1,19 @@
 // The shape of supasync.config.json, checked with zod; see file.ts for what
 // each part means to a run.
 import { z } from 'zod';
+import { projectRefOfUrl } from './connection-string.ts';
 import { MASK_PRESETS, maskRules } from './mask-schema.ts';
+
+/** A project ref as the dashboard shows it, in any case, or the project's URL: read as the lowercase ref hosts carry. */
+const projectRef = z
+  .string()
+  .trim()
+  .transform((value, context) => {
+    const ref = /^[a-z0-9]+$/i.test(value) ? value.toLowerCase() : projectRefOfUrl(value);
+    if (ref) return ref;
+    context.addIssue({ code: 'custom', message: 'a project ref is letters and digits: the <ref> of https://<ref>.supabase.co' });
+    return z.NEVER;
+  });
 
 const tableOptions = z
   .object({
@@ -21,7 +33,7 @@ export const configFileSchema = z
     groups: z.record(z.string().regex(/^[a-z0-9_-]+$/i, 'group names are letters, digits, _ and -'), z.array(z.string().min(1)).min(1)).optional(),
     tables: z.record(z.string().min(1), tableOptions).optional(),
     /** Supabase project refs supasync must never write to (production, above all). */
-    protectedRefs: z.array(z.string().regex(/^[a-z0-9]+$/, 'a project ref is lowercase letters and digits')).optional(),
+    protectedRefs: z.array(projectRef).optional(),
     /** --mode incremental: how far before production's clock (and its oldest open transaction) the next run reads from. */
     incremental: z
       .object({
