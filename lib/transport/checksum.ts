@@ -19,6 +19,8 @@ export interface ChecksumLevel {
   /** List each row's key and hash in these buckets. */
   onlyBuckets?: number[];
   rowLimit?: number;
+  /** Only the rows this SQL condition picks: over REST a slice of a large table's blocks (rest/checksum-slices.ts; functions version 27). */
+  rowFilter?: string | null;
 }
 
 /** A table's row count and hash, as text: a sum of 60-bit hashes passes 2^53. */
@@ -42,8 +44,20 @@ export interface RowHash {
 export type ChecksumAnswer = TableSum | BucketSum[] | RowHash[];
 
 /** supasync_private.checksum_query's arguments, on either path. */
-export function checksumArgs(target: ChecksumTarget, level: ChecksumLevel): [string, string, string[], string[], number | null, number[] | null, number] {
-  return [target.table.schema, target.table.name, target.columns, target.keyColumns, level.buckets ?? null, level.onlyBuckets ?? null, level.rowLimit ?? 1000];
+export function checksumArgs(
+  target: ChecksumTarget,
+  level: ChecksumLevel,
+): [string, string, string[], string[], number | null, number[] | null, number, string | null] {
+  return [
+    target.table.schema,
+    target.table.name,
+    target.columns,
+    target.keyColumns,
+    level.buckets ?? null,
+    level.onlyBuckets ?? null,
+    level.rowLimit ?? 1000,
+    level.rowFilter ?? null,
+  ];
 }
 
 /** Key range -> "rows:hash" of its rows; a range without rows is absent. */

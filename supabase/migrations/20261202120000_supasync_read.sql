@@ -656,22 +656,26 @@ SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg
 $own_rows$;
 
 -- ROW(columns)::text in the checksum: see supasync_checksum below.
+-- `row_filter` (version 27): only the rows it picks, a slice of a large
+-- table's blocks over REST, whose answers add up (rest/checksum-slices.ts).
+DROP FUNCTION IF EXISTS supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer);
 CREATE OR REPLACE FUNCTION supasync_private.checksum_query(
-  table_schema text, table_name text, columns text[], key_columns text[], buckets integer, only_buckets integer[], row_limit integer)
+  table_schema text, table_name text, columns text[], key_columns text[], buckets integer, only_buckets integer[], row_limit integer,
+  row_filter text)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $checksum_query$
 SELECT CASE
   WHEN $5::integer IS NULL THEN pg_catalog.format(
-    'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum(%s), 0)::text) FROM %s',
-    row_hash, own.rows)
+    'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum(%s), 0)::text) FROM %s WHERE %s',
+    row_hash, own.rows, COALESCE($8::text, 'true'))
   WHEN $6::integer[] IS NULL THEN pg_catalog.format(
     'SELECT COALESCE(jsonb_agg(jsonb_build_object(''bucket'', b, ''rows'', n::text, ''hash'', h::text) ORDER BY b), ''[]'') FROM (
-       SELECT b, count(*) AS n, sum(row_hash) AS h FROM (SELECT %s AS b, %s AS row_hash FROM %s OFFSET 0) hashed GROUP BY 1) s',
-    bucket, row_hash, own.rows)
+       SELECT b, count(*) AS n, sum(row_hash) AS h FROM (SELECT %s AS b, %s AS row_hash FROM %s WHERE %s OFFSET 0) hashed GROUP BY 1) s',
+    bucket, row_hash, own.rows, COALESCE($8::text, 'true'))
   ELSE pg_catalog.format(
     'SELECT COALESCE(jsonb_agg(jsonb_build_object(''key'', k, ''hash'', h)), ''[]'') FROM (
-       SELECT %s AS k, left(md5(%s), 15) AS h FROM %s WHERE %s = ANY(%L::int[]) LIMIT %s) s',
-    key_text, row_text, own.rows, bucket, $6::integer[], COALESCE($7::integer, 1000))
+       SELECT %s AS k, left(md5(%s), 15) AS h FROM %s WHERE %s = ANY(%L::int[]) AND (%s) LIMIT %s) s',
+    key_text, row_text, own.rows, bucket, $6::integer[], COALESCE($8::text, 'true'), COALESCE($7::integer, 1000))
 END
 FROM (
   SELECT row_text, key_text,
@@ -1084,7 +1088,7 @@ REVOKE ALL ON FUNCTION supasync_private.own_rows(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.operator_schemas(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.comparing_path(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_expression(text, integer) FROM PUBLIC;
@@ -1125,7 +1129,10 @@ GRANT EXECUTE ON FUNCTION public.supasync_count_rows(text, text) TO service_role
 --   buckets NULL                    -> {"rows": n, "hash": h}
 --   buckets N, only_buckets NULL    -> [{"bucket": b, "rows": n, "hash": h}, ...]
 --   buckets N, only_buckets {b,...} -> [{"key": k, "hash": h}, ...] (at most row_limit)
+--   row_filter (version 27)         -> of the rows it picks alone
 -- The query is supasync_private.checksum_query's (above), as on the direct path.
+-- Version 26 and before took no row_filter: a call without one finds this one.
+DROP FUNCTION IF EXISTS public.supasync_checksum(text, text, text[], text[], integer, integer[], integer);
 CREATE OR REPLACE FUNCTION public.supasync_checksum(
   table_schema text,
   table_name text,
@@ -1133,13 +1140,14 @@ CREATE OR REPLACE FUNCTION public.supasync_checksum(
   key_columns text[],
   buckets integer DEFAULT NULL,
   only_buckets integer[] DEFAULT NULL,
-  row_limit integer DEFAULT 1000
+  row_limit integer DEFAULT 1000,
+  row_filter text DEFAULT NULL
 )
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $checksum$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit))) END $checksum$;
+AS $checksum$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter))) END $checksum$;
 
-REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer) TO service_role;
+REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text) TO service_role;
 
 -- Which of the tables of $1 ({"schema", "name", "filter"} each; filter NULL:
 -- every row) hold a row, as a JSON array of booleans in their order (version
@@ -1644,7 +1652,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 26 $version$;
+AS $version$ SELECT 27 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -8,6 +8,7 @@ import { refusedKeyMessage, type Connection } from '../../config/env.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
+import { slicedChecksum } from './checksum-slices.ts';
 import { orphanLinkArgument, orphansInChunks, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
@@ -125,11 +126,12 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
             ANSWERS.sequenceValues,
           )
         : [],
-    checksum: (target, level) => {
-      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit] = checksumArgs(target, level);
-      const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit };
+    checksum: slicedChecksum((target, level) => {
+      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter] = checksumArgs(target, level);
+      // Functions before version 27 know no row_filter: it is sent only with one (a slice).
+      const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, ...(row_filter ? { row_filter } : {}) };
       return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
-    },
+    }, functionsVersion),
     asksTogether: true,
     rangeSums: keyRanges.rangeSums,
     rangeRows: keyRanges.rangeRows,

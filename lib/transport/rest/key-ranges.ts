@@ -18,7 +18,7 @@ import { ANSWERS, parseAnswer } from './answers.ts';
 
 const ROWS_PER_REQUEST = 100_000;
 const TABLES_PER_REQUEST = 16;
-const ROWS_PER_SLICE = 500_000;
+export const ROWS_PER_SLICE = 500_000;
 
 type Ask = <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>) => Promise<T>;
 
@@ -106,7 +106,7 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
 }
 
 /** The table's rows as slices of its blocks where it holds many, each with its own filter and share of the rows; else whole. */
-function slicesOf(target: ChecksumTarget, rowFilter: string | null): { target: ChecksumTarget; rowFilter: string | null }[] {
+export function slicesOf(target: ChecksumTarget, rowFilter: string | null): { target: ChecksumTarget; rowFilter: string | null }[] {
   const rows = target.rowEstimate ?? 0;
   const pages = target.pages ?? 0;
   if (rows <= ROWS_PER_SLICE || pages <= 0) return [{ target, rowFilter }];
