@@ -69,3 +69,47 @@ describe('a re-sync over REST of a table of many rows', () => {
     expect(differs.stdout).toContain('sliced.readings (key: id):\n  differ from production: (550000)\n');
   });
 });
+
+// The catalog's statistics are production's, missing until a table is first
+// analyzed, and stale after a bulk load: a table of millions of rows never
+// analyzed was asked about whole, and a staging far larger than production
+// had production's slices, its last one holding the rest. Each side now cuts
+// by its own size as it is (supasync_table_sizes).
+describe("slices by each side's size as it is, not by production's statistics", () => {
+  let production: Project;
+  let staging: Project;
+  const FRESH = `CREATE SCHEMA fresh; CREATE TABLE fresh.events (id int PRIMARY KEY, body text) WITH (autovacuum_enabled = false)`;
+  // 300,000 rows of 327 characters: about 14,000 blocks, past one slice's 8,192 by size though not by rows.
+  const fill = (to: number) => `INSERT INTO fresh.events SELECT g, repeat(md5(g::text), 10) || lpad(g::text, 7) FROM generate_series(1, ${to}) g`;
+  projectPair('fresh', FRESH, async (pair) => {
+    ({ production, staging } = pair);
+    // Production never analyzed (its statistics: -1 rows, 0 blocks); staging the same rows in twice the blocks, half of them dead.
+    await Promise.all([
+      query(production.adminUrl, `SET ROLE postgres; ${fill(300_000)}`),
+      query(staging.adminUrl, `SET ROLE postgres; ${fill(600_000)}; DELETE FROM fresh.events WHERE id > 300000; ANALYZE fresh.events`),
+    ]);
+  });
+
+  it('verifies a table never analyzed in slices of its blocks, and a bloated staging in more of them', async () => {
+    expect(await query(production.adminUrl, `SELECT reltuples::int AS rows, relpages AS pages FROM pg_class WHERE oid = 'fresh.events'::regclass`)).toEqual([
+      { rows: -1, pages: 0 },
+    ]);
+    for (const project of [production, staging]) project.gateway.resetStats();
+    const verify = await runScript('verify-sync-status.ts', ['--via', 'rest', '--schemas', 'fresh'], {
+      env: envFor(production, staging),
+      cwd: emptyDirectory(),
+    });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toContain('Staging equals production: 1 of 1 tables Perfect.');
+    // A slice per 8,192 blocks: production's ~14,000 make 2; staging's ~28,000 (its dead rows' included) 4.
+    const slices = async (project: Project) => {
+      const [{ blocks }] = (await query(project.adminUrl, `SELECT pg_relation_size('fresh.events') / 8192 AS blocks`)) as [{ blocks: string }];
+      return Math.ceil(Number(blocks) / 8192);
+    };
+    expect([await slices(production), await slices(staging)]).toEqual([2, 4]);
+    expect(production.gateway.stats().requests['/rpc/supasync_checksum']).toBe(2);
+    expect(staging.gateway.stats().requests['/rpc/supasync_checksum']).toBe(4);
+    // One request for each side's sizes.
+    for (const project of [production, staging]) expect(project.gateway.stats().requests['/rpc/supasync_table_sizes']).toBe(1);
+  });
+});

@@ -25,6 +25,7 @@ const calls: [string, Record<string, unknown>][] = [
     },
   ],
   ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
+  ['supasync_table_sizes', { tables: [table] }],
   ['supasync_sync_target', {}],
   ['supasync_sequence_values', { sequences: [table] }],
   ['supasync_orphans', { links: [] }],

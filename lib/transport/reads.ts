@@ -94,6 +94,12 @@ export interface DatabaseReads {
    * Only where one transaction holds a run's locks to its end (the direct path): over REST each request is its own.
    */
   lockRoom?(tables: TableRef[]): Promise<LockRoom>;
+  /**
+   * Over REST: reads these tables' sizes now, in one request, for the questions about them that follow, which cut a
+   * large table into slices by its size (rest/table-sizes.ts). Questions asked together read them together anyway:
+   * this is for one asked table after table (verify).
+   */
+  readSizes?(tables: TableRef[]): void;
   close(): Promise<void>;
 }
 

@@ -42,6 +42,8 @@ export async function verifyTables(
   masker: Masker | null = null,
 ): Promise<TableVerdict[]> {
   const verdicts: TableVerdict[] = [];
+  // Table after table: over REST their sizes are read first, all in one request.
+  for (const side of [production, staging]) side.readSizes?.(tables.map(({ table }) => table));
   for (const table of tables) {
     const started = performance.now();
     const verdict = await verifyTable(production, staging, table, options, masker);

@@ -1119,6 +1119,40 @@ $count$;
 REVOKE ALL ON FUNCTION public.supasync_count_rows(text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_count_rows(text, text) TO service_role;
 
+-- Tables' sizes as they are now (version 27), for a REST run to ask about a
+-- large table in slices of its blocks (lib/transport/rest/table-sizes.ts):
+-- the planner's statistics are missing until a table is first analyzed and
+-- stale after a bulk load, and each side has its own. Per table of $1
+-- ([{"schema", "name"}, ...]), in order, [blocks, largest leaf's blocks,
+-- live rows]: a partitioned table's summed over its leaves; live rows by the
+-- cumulative statistics, counted as rows are written, no ANALYZE needed (0
+-- after a crash or pg_stat_reset: the blocks still tell). null for a name that
+-- is no table here. Each size takes its table's ACCESS SHARE lock, as reading
+-- the table does.
+CREATE OR REPLACE FUNCTION public.supasync_table_sizes(tables jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $table_sizes$
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  RETURN (
+    SELECT COALESCE(pg_catalog.jsonb_agg(sized.answer ORDER BY t.position), '[]')
+    FROM pg_catalog.jsonb_array_elements(tables) WITH ORDINALITY AS t(item, position)
+    CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', t.item ->> 'schema', t.item ->> 'name')) AS relation) r
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN r.relation IS NULL THEN NULL
+                  ELSE pg_catalog.jsonb_build_array(COALESCE(sum(leaf.blocks), 0), COALESCE(max(leaf.blocks), 0), COALESCE(sum(leaf.live), 0)) END AS answer
+      FROM (SELECT pg_catalog.pg_relation_size(p.relid) / pg_catalog.current_setting('block_size')::bigint AS blocks,
+                   pg_catalog.pg_stat_get_live_tuples(p.relid) AS live
+            -- pg_partition_tree lists nothing for a table not partitioned: the table itself is added (a partitioned one has no blocks of its own).
+            FROM (SELECT tree.relid FROM pg_catalog.pg_partition_tree(r.relation) tree WHERE tree.isleaf UNION SELECT r.relation) p) leaf
+    ) sized
+  );
+END
+$table_sizes$;
+
+REVOKE ALL ON FUNCTION public.supasync_table_sizes(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_table_sizes(jsonb) TO service_role;
+
 -- Content checksums for verification, computed where the data is: rows are
 -- never shipped to the client to be hashed. Each row is hashed in a canonical
 -- text form (its columns' output functions under pinned settings, generated

@@ -13,13 +13,15 @@ import type { LockRoom } from '../reads.ts';
 // (the planner's).
 const LOCK_ROOM_QUERY = `
 SELECT (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(t.schema_name, t.table_name, tree.relations, tree.writes, tree.reads)), '[]')
-          FROM unnest($1::text[], $2::text[]) AS t(schema_name, table_name)
+          FROM (SELECT u.schema_name, u.table_name, pg_catalog.to_regclass(pg_catalog.format('%I.%I', u.schema_name, u.table_name)) AS relation
+                  FROM unnest($1::text[], $2::text[]) AS u(schema_name, table_name)) AS t
           CROSS JOIN LATERAL (
             SELECT count(*) AS relations,
                    sum(1 + CASE WHEN c.reltoastrelid <> 0 THEN 1 ELSE 0 END
                          + (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid IN (c.oid, c.reltoastrelid))) AS writes,
                    sum(1 + (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)) AS reads
-              FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(pg_catalog.format('%I.%I', t.schema_name, t.table_name))) AS p
+              -- pg_partition_tree lists nothing for a table not partitioned: the table itself is added.
+              FROM (SELECT tree.relid FROM pg_catalog.pg_partition_tree(t.relation) AS tree UNION SELECT t.relation) AS p
               JOIN pg_catalog.pg_class c ON c.oid = p.relid) AS tree
          WHERE tree.relations > 0) AS tables,
        pg_catalog.current_setting('max_locks_per_transaction')::bigint AS per_transaction,

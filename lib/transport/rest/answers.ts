@@ -14,6 +14,8 @@ export const ANSWERS = {
   orphans: z.array(z.object({ rows: z.coerce.number(), keys: z.array(z.string()) })),
   sequenceValues: z.array(z.object({ schema: z.string(), name: z.string(), lastValue: z.string(), isCalled: z.boolean() })),
   count: z.coerce.number().int().nonnegative(),
+  /** supasync_table_sizes': per table asked, [blocks, largest leaf's blocks, live rows], or null where it is no table. */
+  tableSizes: z.array(z.tuple([z.number(), z.number(), z.number()]).nullable()),
   checksum: z.union([
     z.object({ rows: z.string(), hash: z.string() }),
     z.array(z.object({ bucket: z.number(), rows: z.string(), hash: z.string() })),
@@ -33,7 +35,6 @@ export const ANSWERS = {
   watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string(), system: z.string().nullable().optional() })),
   /** heldBy: absent from functions before version 22. */
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),
-  /** supasync_private.put_back_held's, per table. */
   /** supasync_private.put_back_held's, per table; an entry with only `error` is a put-back that failed as a whole (put_back_once). */
   putBack: z.array(
     z.object({

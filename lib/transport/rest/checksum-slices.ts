@@ -1,22 +1,28 @@
 // Verify's checksums over REST, of a table of many rows: one statement
 // hashing every row (md5 of its text) outlasted the role's statement timeout
-// (8 s on Supabase; 5,000,000 rows took 7 s here). Such a table is asked
-// about in the slices of its blocks a re-sync's key ranges use
-// (key-ranges.ts slicesOf), a request each, and the answers add up: a
+// (8 s on Supabase; 5,000,000 rows took 7 s here). Such a table (by this
+// side's size: table-sizes.ts) is asked about in the slices of its blocks a
+// re-sync's key ranges use (key-ranges.ts slicesOf), a request each, and the answers add up: a
 // table's or a bucket's rows and hash by sum, listed rows together.
 // Functions before version 27 take no row filter: they are asked whole.
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, BucketSum, RowHash, TableSum } from '../checksum.ts';
+import type { TableRef } from '../../catalog/types.ts';
 import { slicesOf } from './key-ranges.ts';
+import type { TableSize } from './table-sizes.ts';
 
 /** Functions that take supasync_checksum's row_filter. */
 export const CHECKSUM_SLICES_SINCE = 27;
 
 type AskChecksum = (target: ChecksumTarget, level: ChecksumLevel) => Promise<ChecksumAnswer>;
 
-export function slicedChecksum(askWhole: AskChecksum, functionsVersion: () => Promise<number>): AskChecksum {
+export function slicedChecksum(
+  askWhole: AskChecksum,
+  functionsVersion: () => Promise<number>,
+  sizeOf: (table: TableRef) => Promise<TableSize | null>,
+): AskChecksum {
   let version: Promise<number> | null = null;
   return async (target, level) => {
-    const slices = slicesOf(target, level.rowFilter ?? null);
+    const slices = slicesOf(target, level.rowFilter ?? null, await sizeOf(target.table));
     if (slices.length === 1) return askWhole(target, level);
     version ??= functionsVersion().catch(() => 0);
     if ((await version) < CHECKSUM_SLICES_SINCE) return askWhole(target, level);

@@ -9,6 +9,7 @@ import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
 import { slicedChecksum } from './checksum-slices.ts';
+import { restTableSizes } from './table-sizes.ts';
 import { orphanLinkArgument, orphansInChunks, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
@@ -48,7 +49,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   };
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
     parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
-  const keyRanges = restKeyRanges(ask, side);
+  const sizeOf = restTableSizes(ask, () => functionsVersion());
+  const keyRanges = restKeyRanges(ask, side, sizeOf);
   const functionsVersion = async (): Promise<number> => {
     try {
       return await ask("Reading supasync's functions' version", 'supasync_version', {}, ANSWERS.count);
@@ -126,13 +128,21 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
             ANSWERS.sequenceValues,
           )
         : [],
-    checksum: slicedChecksum((target, level) => {
-      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter] = checksumArgs(target, level);
-      // Functions before version 27 know no row_filter: it is sent only with one (a slice).
-      const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, ...(row_filter ? { row_filter } : {}) };
-      return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
-    }, functionsVersion),
+    checksum: slicedChecksum(
+      (target, level) => {
+        const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter] = checksumArgs(target, level);
+        // Functions before version 27 know no row_filter: it is sent only with one (a slice).
+        const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, ...(row_filter ? { row_filter } : {}) };
+        return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
+      },
+      functionsVersion,
+      sizeOf,
+    ),
     asksTogether: true,
+    readSizes: (tables) => {
+      // Failures are the questions' to report, as they ask.
+      for (const table of tables) sizeOf(table).catch(() => undefined);
+    },
     rangeSums: keyRanges.rangeSums,
     rangeRows: keyRanges.rangeRows,
     keyFilter: (table, keyColumns, keys) =>

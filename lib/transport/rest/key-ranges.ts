@@ -10,15 +10,18 @@
 // hashing every row outlasted the role's statement timeout. Disjoint rows'
 // answers add up: counts by sum, hashes by xor, listed rows together.
 import { z } from 'zod';
-import { qualifiedName } from '../../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import type { Side } from '../../config/env.ts';
 import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from '../checksum.ts';
 import type { DatabaseReads, KeyRangeSet, RowFlags } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
+import type { TableSize } from './table-sizes.ts';
 
 const ROWS_PER_REQUEST = 100_000;
 const TABLES_PER_REQUEST = 16;
-export const ROWS_PER_SLICE = 500_000;
+const ROWS_PER_SLICE = 500_000;
+/** 64 MB of heap: wide rows make a slice of fewer rows. */
+const BLOCKS_PER_SLICE = 8_192;
 
 type Ask = <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>) => Promise<T>;
 
@@ -33,7 +36,7 @@ interface Question {
 /** The questions of reads.ts this module answers, as DatabaseReads declares them. */
 export type RestKeyRanges = Pick<DatabaseReads, 'rangeSums' | 'rangeRows'>;
 
-export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
+export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) => Promise<TableSize | null>): RestKeyRanges {
   let waiting: Question[] = [];
   const send = async (questions: Question[]) => {
     const what = `Comparing key ranges of ${questions.map((q) => q.table).join(', ')}`;
@@ -95,8 +98,10 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
     });
   type Fields = Parameters<typeof askTogether>[1];
   /** One question per slice of the table's blocks (slicesOf), asked together. */
-  const askSliced = <T>(target: ChecksumTarget, fields: Fields, answer: z.ZodType<T>): Promise<T[]> =>
-    Promise.all(slicesOf(target, fields.rowFilter).map((slice) => askTogether(slice.target, { ...fields, rowFilter: slice.rowFilter }, answer)));
+  const askSliced = async <T>(target: ChecksumTarget, fields: Fields, answer: z.ZodType<T>): Promise<T[]> => {
+    const slices = slicesOf(target, fields.rowFilter, await sizeOf(target.table));
+    return Promise.all(slices.map((slice) => askTogether(slice.target, { ...fields, rowFilter: slice.rowFilter }, answer)));
+  };
   return {
     rangeSums: async (target, bits, rowFilter, binary, within, flagged = null) =>
       addRangeSums((await askSliced(target, { bits, rowFilter, binary, within, flagged }, ANSWERS.rangeSums)).map(parseRangeSums)),
@@ -105,17 +110,22 @@ export function restKeyRanges(ask: Ask, side: Side): RestKeyRanges {
   };
 }
 
-/** The table's rows as slices of its blocks where it holds many, each with its own filter and share of the rows; else whole. */
-export function slicesOf(target: ChecksumTarget, rowFilter: string | null): { target: ChecksumTarget; rowFilter: string | null }[] {
-  const rows = target.rowEstimate ?? 0;
-  const pages = target.pages ?? 0;
-  if (rows <= ROWS_PER_SLICE || pages <= 0) return [{ target, rowFilter }];
-  const count = Math.ceil(rows / ROWS_PER_SLICE);
-  const blocks = Math.ceil(pages / count);
-  // The last slice has no end: a table grown since its statistics (or staging's, larger) is read whole all the same.
+/**
+ * The table's rows as slices of its blocks where it holds many (by rows or by blocks, this side's own where its
+ * functions tell: table-sizes.ts; else production's statistics), each with its own filter and share of the rows;
+ * else whole. A partitioned table's slices are ranges of every leaf's blocks, cut by its largest leaf.
+ */
+export function slicesOf(target: ChecksumTarget, rowFilter: string | null, size: TableSize | null): { target: ChecksumTarget; rowFilter: string | null }[] {
+  const rows = size ? size.liveRows : Math.max(target.rowEstimate ?? 0, 0);
+  const blocks = size ? size.blocks : (target.pages ?? 0);
+  const widest = size ? size.widestLeaf : (target.pages ?? 0);
+  const count = Math.max(Math.ceil(rows / ROWS_PER_SLICE), Math.ceil(blocks / BLOCKS_PER_SLICE));
+  if (count <= 1 || widest <= 0) return [{ target: { ...target, rowEstimate: rows }, rowFilter }];
+  const step = Math.ceil(widest / count);
+  // The last slice has no end: a table grown since its size was read is read whole all the same.
   return Array.from({ length: count }, (_, i) => {
-    const from = `ctid >= '(${i * blocks},0)'::pg_catalog.tid`;
-    const to = i < count - 1 ? ` AND ctid < '(${(i + 1) * blocks},0)'::pg_catalog.tid` : '';
+    const from = `ctid >= '(${i * step},0)'::pg_catalog.tid`;
+    const to = i < count - 1 ? ` AND ctid < '(${(i + 1) * step},0)'::pg_catalog.tid` : '';
     return { target: { ...target, rowEstimate: Math.ceil(rows / count) }, rowFilter: `${rowFilter ? `(${rowFilter}) AND ` : ''}${from}${to}` };
   });
 }
