@@ -10,6 +10,7 @@
 // too many.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { functionsVersion } from '../lib/install/version.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { backupLine } from './helpers/backup.ts';
@@ -249,7 +250,7 @@ describe('a table other tables inherit from', () => {
       expect(refused.stderr).toContain('Nothing was changed.');
       expect(await contents(staging.adminUrl)).toEqual(before);
     } finally {
-      await query(staging.adminUrl, `SET ROLE postgres; ${version.replace('%s', '17')}`);
+      await query(staging.adminUrl, `SET ROLE postgres; ${version.replace('%s', String(functionsVersion()))}`);
     }
   });
 });

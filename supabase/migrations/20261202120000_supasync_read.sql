@@ -1119,7 +1119,7 @@ $count$;
 REVOKE ALL ON FUNCTION public.supasync_count_rows(text, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_count_rows(text, text) TO service_role;
 
--- Tables' sizes as they are now (version 27), for a REST run to ask about a
+-- Tables' sizes as they are now (version 28), for a REST run to ask about a
 -- large table in slices of its blocks (lib/transport/rest/table-sizes.ts):
 -- the planner's statistics are missing until a table is first analyzed and
 -- stale after a bulk load, and each side has its own. Per table of $1
@@ -1686,7 +1686,7 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 27 $version$;
+AS $version$ SELECT 28 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

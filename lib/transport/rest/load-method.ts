@@ -27,7 +27,7 @@ export interface RestLoad {
   secondPasses: Map<string, string[]>;
   /** Tables that reference each other, each cycle written in one request (cycles.ts). */
   cycles: TableLoad[][];
-  /** Whether staging's functions keep the rows a re-sync clears to write afresh, to put back (KEEPS_CLEARED_SINCE). */
+  /** Whether the rows a re-sync clears to write afresh are kept, to put back: under the replica role. */
   keepsCleared: boolean;
 }
 
@@ -122,18 +122,16 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
       throw explainSetupFailure(error, '_supasync_read');
     }),
   ]);
+  refuseOlderStagingFunctions(version, 'Writing');
   refuseReadOnlyDefault(checks);
   // Over REST each batch commits on its own: a table refused after its TRUNCATE would stay empty.
   refuseMissingPrivileges(checks.missing_privileges ?? [], plan.tables, checks.owner, "staging's supasync functions run as");
   refuseUnidentifiedPublished(checks.unidentified_published ?? [], plan.tables, false);
-  const older = [
-    ...(version < SILENCES_EVERY_TRIGGER_SINCE ? [olderFunctionsWarning()] : []),
-    ...alwaysEventTriggerWarnings(checks.always_event_triggers ?? []),
-  ];
+  const older = alwaysEventTriggerWarnings(checks.always_event_triggers ?? []);
   if (replica) {
     const foreign = checks.foreign_replica_triggers ?? [];
     if (foreign.length) throw new DatabaseError(describeForeignReplicaTriggers(foreign, `staging's supasync functions run as ${checks.owner}, which`));
-    return { method: { kind: 'replica', warnings: older }, secondPasses: new Map(), cycles: [], keepsCleared: version >= KEEPS_CLEARED_SINCE };
+    return { method: { kind: 'replica', warnings: older }, secondPasses: new Map(), cycles: [], keepsCleared: true };
   }
 
   const cycles = cycleTables(plan);
@@ -181,22 +179,23 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
   };
 }
 
-/** The version whose functions keep the rows a REST re-sync clears to write afresh, and put back those staging then refuses. */
-const KEEPS_CLEARED_SINCE = 23;
-
 /**
- * The version whose write functions silence, as rows are written, every
- * trigger and rule that would fire: before 9 not those enabled ALWAYS or
- * REPLICA under the replica role, before 10 not a partition's own triggers
- * (nor its clones of the table's), no rule, and no check added NOT VALID.
+ * Staging's functions a REST run or restore writes with: older ones lack what
+ * the checks before writing read in staging (its rules, version 20; its
+ * sequences' bounds, 22; its own CHECKs, 24; triggers' kinds and schema
+ * privileges, 26), and a replace emptied staging, then failed on the first
+ * table with a rule (an upsert into it is refused), the rerun the same. They
+ * are one command away, and staging is supasync's to write.
  */
-const SILENCES_EVERY_TRIGGER_SINCE = 10;
+export const STAGING_WRITES_SINCE = 26;
 
-function olderFunctionsWarning(): string {
-  return (
-    `staging's supasync functions are older than version ${SILENCES_EVERY_TRIGGER_SINCE}: a trigger they do not silence (one enabled ALWAYS or REPLICA, ` +
-    `one on a partition) or a rule of a table this run writes may fire as rows are written, and a check added NOT VALID refuse production's older rows. ` +
-    `Update them: ${commandLine('install-rpcs')} --staging`
+export function refuseOlderStagingFunctions(version: number, doing: 'Writing' | 'Restoring'): void {
+  if (version >= STAGING_WRITES_SINCE) return;
+  throw new DatabaseError(
+    `Staging's supasync functions are version ${version}; ${doing.toLowerCase()} staging over REST needs version ${STAGING_WRITES_SINCE} or later, ` +
+      `whose catalog tells the checks made before writing of staging's rules, CHECKs, sequences and privileges. ` +
+      `Update them: ${commandLine('install-rpcs')} --staging (production's may stay as they are). Nothing was changed.`,
+    2,
   );
 }
 

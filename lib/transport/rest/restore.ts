@@ -16,7 +16,7 @@ import { DatabaseError } from '../../errors.ts';
 import type { JsonLinesTable, RestBackupManifest } from '../../backup/manifest.ts';
 import { settleEarlierWrites } from './settle-writes.ts';
 import { holdStagingOverRest } from './lease.ts';
-import { refuseReadOnlyDefault, writeChecks } from './load-method.ts';
+import { refuseOlderStagingFunctions, refuseReadOnlyDefault, writeChecks } from './load-method.ts';
 import { describeThisRun } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
@@ -59,9 +59,15 @@ export async function restoreOverRest(
   const onRetry = () => {
     retries++;
   };
-  const replica = await callRpc(staging, 'supasync_can_disable_checks', {}, { onRetry, answer: z.boolean() }).catch((error: unknown) => {
+  const checking = (error: unknown) => {
     throw new DatabaseError(`Checking staging before the restore: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
-  });
+  };
+  // Functions from before versions were recorded lack supasync_version(): 0.
+  const version = await callRpc(staging, 'supasync_version', {}, { onRetry, answer: z.number() }).catch((error: unknown) =>
+    error instanceof RpcFailure && error.code === 'PGRST202' ? 0 : checking(error),
+  );
+  refuseOlderStagingFunctions(version, 'Restoring');
+  const replica = await callRpc(staging, 'supasync_can_disable_checks', {}, { onRetry, answer: z.boolean() }).catch(checking);
   if (!replica) {
     throw new DatabaseError(
       "Restoring over REST needs staging's supasync functions to set session_replication_role = replica (their owner, on Supabase postgres, may): " +

@@ -3,15 +3,17 @@
 // are production's, missing until a table is first analyzed, and stale after
 // a bulk load: a table of three million rows never analyzed was hashed in
 // one statement, past the role's statement timeout, and so was a staging
-// five times production's size. supasync_table_sizes (functions version 27)
+// five times production's size. supasync_table_sizes (functions version 28)
 // reads each side's blocks and live rows; the tables asked about in the same
 // turn of the event loop go in one request. Older functions: the catalog's.
 import { z } from 'zod';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
+import { DatabaseError } from '../../errors.ts';
 import { ANSWERS } from './answers.ts';
+import { RpcFailure } from './rpc.ts';
 
 /** Functions that have supasync_table_sizes. */
-export const TABLE_SIZES_SINCE = 27;
+export const TABLE_SIZES_SINCE = 28;
 const TABLES_PER_REQUEST = 200;
 
 /** A table's blocks (its leaves', for a partitioned one), its largest leaf's, and its live rows. */
@@ -42,7 +44,12 @@ export function restTableSizes(ask: Ask, functionsVersion: () => Promise<number>
         question.settle(answer ? { blocks: answer[0], widestLeaf: answer[1], liveRows: answer[2] } : null);
       });
     } catch (error) {
-      for (const question of batch) question.fail(error);
+      // Functions of this version installed before it had supasync_table_sizes: their catalog's numbers, as older ones.
+      const missing = error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202';
+      for (const question of batch) {
+        if (missing) question.settle(null);
+        else question.fail(error);
+      }
     }
   };
   const flush = () => {
