@@ -7,7 +7,7 @@
 // Functions before version 27 take no row filter: they are asked whole.
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, BucketSum, RowHash, TableSum } from '../checksum.ts';
 import type { TableRef } from '../../catalog/types.ts';
-import { slicesOf } from './key-ranges.ts';
+import { slicesOf, type SliceSlots } from './key-ranges.ts';
 import type { TableSize } from './table-sizes.ts';
 
 /** Functions that take supasync_checksum's row_filter. */
@@ -19,6 +19,7 @@ export function slicedChecksum(
   askWhole: AskChecksum,
   functionsVersion: () => Promise<number>,
   sizeOf: (table: TableRef) => Promise<TableSize | null>,
+  slots: SliceSlots,
 ): AskChecksum {
   let version: Promise<number> | null = null;
   return async (target, level) => {
@@ -26,7 +27,7 @@ export function slicedChecksum(
     if (slices.length === 1) return askWhole(target, level);
     version ??= functionsVersion().catch(() => 0);
     if ((await version) < CHECKSUM_SLICES_SINCE) return askWhole(target, level);
-    const answers = await Promise.all(slices.map((slice) => askWhole(target, { ...level, rowFilter: slice.rowFilter })));
+    const answers = await Promise.all(slices.map((slice) => slots(() => askWhole(target, { ...level, rowFilter: slice.rowFilter }))));
     if (level.buckets === undefined) return addTableSums(answers as TableSum[]);
     if (!level.onlyBuckets) return addBucketSums(answers as BucketSum[][]);
     return (answers as RowHash[][]).flat().slice(0, level.rowLimit ?? 1000);

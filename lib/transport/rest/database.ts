@@ -12,7 +12,7 @@ import { slicedChecksum } from './checksum-slices.ts';
 import { restTableSizes } from './table-sizes.ts';
 import { orphanLinkArgument, orphansInChunks, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
-import { restKeyRanges } from './key-ranges.ts';
+import { restKeyRanges, sliceSlots, SLICES_AT_ONCE } from './key-ranges.ts';
 import { holdStagingOverRest } from './lease.ts';
 import type { StagingHold } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -50,7 +50,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
     parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
   const sizeOf = restTableSizes(ask, () => functionsVersion());
-  const keyRanges = restKeyRanges(ask, side, sizeOf);
+  const slots = sliceSlots(SLICES_AT_ONCE);
+  const keyRanges = restKeyRanges(ask, side, sizeOf, slots);
   const functionsVersion = async (): Promise<number> => {
     try {
       return await ask("Reading supasync's functions' version", 'supasync_version', {}, ANSWERS.count);
@@ -137,6 +138,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       },
       functionsVersion,
       sizeOf,
+      slots,
     ),
     asksTogether: true,
     readSizes: (tables) => {

@@ -36,7 +36,7 @@ interface Question {
 /** The questions of reads.ts this module answers, as DatabaseReads declares them. */
 export type RestKeyRanges = Pick<DatabaseReads, 'rangeSums' | 'rangeRows'>;
 
-export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) => Promise<TableSize | null>): RestKeyRanges {
+export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) => Promise<TableSize | null>, slots: SliceSlots): RestKeyRanges {
   let waiting: Question[] = [];
   const send = async (questions: Question[]) => {
     const what = `Comparing key ranges of ${questions.map((q) => q.table).join(', ')}`;
@@ -100,13 +100,41 @@ export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) =>
   /** One question per slice of the table's blocks (slicesOf), asked together. */
   const askSliced = async <T>(target: ChecksumTarget, fields: Fields, answer: z.ZodType<T>): Promise<T[]> => {
     const slices = slicesOf(target, fields.rowFilter, await sizeOf(target.table));
-    return Promise.all(slices.map((slice) => askTogether(slice.target, { ...fields, rowFilter: slice.rowFilter }, answer)));
+    if (slices.length === 1) return [await askTogether(target, fields, answer)];
+    return Promise.all(slices.map((slice) => slots(() => askTogether(slice.target, { ...fields, rowFilter: slice.rowFilter }, answer))));
   };
   return {
     rangeSums: async (target, bits, rowFilter, binary, within, flagged = null) =>
       addRangeSums((await askSliced(target, { bits, rowFilter, binary, within, flagged }, ANSWERS.rangeSums)).map(parseRangeSums)),
     rangeRows: async (target, rowFilter, binary, within, flagged = null) =>
       keyedHashes((await askSliced(target, { bits: null, rowFilter, binary, within, flagged }, ANSWERS.rangeRows)).flat()),
+  };
+}
+
+/**
+ * Slices of large tables hashed at once on a side. Hashing is the project's
+ * CPU: eight slices at a time (--concurrency's default) on two cores made
+ * each take four times as long, past the statement timeout (six million rows
+ * verified with both sides on one machine), where two at a time finish well
+ * inside it. Shared by a side's re-sync questions and verify's checksums.
+ */
+export const SLICES_AT_ONCE = 2;
+
+export type SliceSlots = <T>(work: () => Promise<T>) => Promise<T>;
+
+/** At most `limit` pieces of work at once, the rest waiting their turn in order. */
+export function sliceSlots(limit: number): SliceSlots {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
   };
 }
 
