@@ -112,4 +112,18 @@ describe("slices by each side's size as it is, not by production's statistics", 
     // One request for each side's sizes.
     for (const project of [production, staging]) expect(project.gateway.stats().requests['/rpc/supasync_table_sizes']).toBe(1);
   });
+
+  it("falls back to production's statistics on a side whose functions lack supasync_table_sizes (version 27 installs), rather than failing", async () => {
+    await query(production.adminUrl, `DROP FUNCTION public.supasync_table_sizes(jsonb); NOTIFY pgrst, 'reload schema'`);
+    for (const project of [production, staging]) project.gateway.resetStats();
+    const verify = await runScript('verify-sync-status.ts', ['--via', 'rest', '--schemas', 'fresh'], {
+      env: envFor(production, staging),
+      cwd: emptyDirectory(),
+    });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toContain('Staging equals production: 1 of 1 tables Perfect.');
+    // Production's statistics know nothing of the table (never analyzed): asked whole there; staging still by its own size.
+    expect(production.gateway.stats().requests['/rpc/supasync_checksum']).toBe(1);
+    expect(staging.gateway.stats().requests['/rpc/supasync_checksum']).toBe(4);
+  });
 });

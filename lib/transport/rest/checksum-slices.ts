@@ -21,12 +21,10 @@ export function slicedChecksum(
   sizeOf: (table: TableRef) => Promise<TableSize | null>,
   slots: SliceSlots,
 ): AskChecksum {
-  let version: Promise<number> | null = null;
   return async (target, level) => {
     const slices = slicesOf(target, level.rowFilter ?? null, await sizeOf(target.table));
     if (slices.length === 1) return askWhole(target, level);
-    version ??= functionsVersion().catch(() => 0);
-    if ((await version) < CHECKSUM_SLICES_SINCE) return askWhole(target, level);
+    if ((await functionsVersion().catch(() => 0)) < CHECKSUM_SLICES_SINCE) return askWhole(target, level);
     const answers = await Promise.all(slices.map((slice) => slots(() => askWhole(target, { ...level, rowFilter: slice.rowFilter }))));
     if (level.buckets === undefined) return addTableSums(answers as TableSum[]);
     if (!level.onlyBuckets) return addBucketSums(answers as BucketSum[][]);

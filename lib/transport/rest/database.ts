@@ -49,10 +49,12 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   };
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
     parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
-  const sizeOf = restTableSizes(ask, () => functionsVersion());
+  const sizeOf = restTableSizes(ask);
   const slots = sliceSlots(SLICES_AT_ONCE);
   const keyRanges = restKeyRanges(ask, side, sizeOf, slots);
-  const functionsVersion = async (): Promise<number> => {
+  // Read once a run, by whichever question needs it first (slices, sizes, an older function's refusal): each asking was a request.
+  let version: Promise<number> | null = null;
+  const readVersion = async (): Promise<number> => {
     try {
       return await ask("Reading supasync's functions' version", 'supasync_version', {}, ANSWERS.count);
     } catch (error) {
@@ -60,6 +62,14 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       if (error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202') return 0;
       throw error;
     }
+  };
+  const functionsVersion = (): Promise<number> => {
+    // A failed read is not kept: the next question asks again.
+    version ??= readVersion().catch((error: unknown) => {
+      version = null;
+      throw error;
+    });
+    return version;
   };
   /** After a request failed: the error to show if this side's functions are older than `since` (what the request needs), else undefined. */
   const olderFunctions = async (since: number, what: string): Promise<DatabaseError | undefined> => {

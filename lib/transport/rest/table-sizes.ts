@@ -12,8 +12,6 @@ import { DatabaseError } from '../../errors.ts';
 import { ANSWERS } from './answers.ts';
 import { RpcFailure } from './rpc.ts';
 
-/** Functions that have supasync_table_sizes. */
-export const TABLE_SIZES_SINCE = 28;
 const TABLES_PER_REQUEST = 200;
 
 /** A table's blocks (its leaves', for a partitioned one), its largest leaf's, and its live rows. */
@@ -26,17 +24,11 @@ export interface TableSize {
 type Ask = <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>) => Promise<T>;
 
 /** The size of each table asked about, once a run; null where this side's functions are older, or it is no table here. */
-export function restTableSizes(ask: Ask, functionsVersion: () => Promise<number>): (table: TableRef) => Promise<TableSize | null> {
+export function restTableSizes(ask: Ask): (table: TableRef) => Promise<TableSize | null> {
   const known = new Map<string, Promise<TableSize | null>>();
   let waiting: { table: TableRef; settle: (size: TableSize | null) => void; fail: (error: unknown) => void }[] = [];
-  let version: Promise<number> | null = null;
   const send = async (batch: typeof waiting) => {
     try {
-      version ??= functionsVersion().catch(() => 0);
-      if ((await version) < TABLE_SIZES_SINCE) {
-        for (const question of batch) question.settle(null);
-        return;
-      }
       const tables = batch.map(({ table }) => ({ schema: table.schema, name: table.name }));
       const answers = await ask('Reading the sizes of the tables compared', 'supasync_table_sizes', { tables }, ANSWERS.tableSizes.length(batch.length));
       batch.forEach((question, i) => {
@@ -44,7 +36,7 @@ export function restTableSizes(ask: Ask, functionsVersion: () => Promise<number>
         question.settle(answer ? { blocks: answer[0], widestLeaf: answer[1], liveRows: answer[2] } : null);
       });
     } catch (error) {
-      // Functions of this version installed before it had supasync_table_sizes: their catalog's numbers, as older ones.
+      // Functions older than version 28 lack it (asked without reading their version first: a request saved): the catalog's numbers.
       const missing = error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202';
       for (const question of batch) {
         if (missing) question.settle(null);
