@@ -12,21 +12,29 @@ import type { LockRoom } from '../reads.ts';
 // (a TRUNCATE locks each; an upsert fewer); reading it, itself and its indexes
 // (the planner's).
 const LOCK_ROOM_QUERY = `
-SELECT (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(t.schema_name, t.table_name, tree.relations, tree.writes, tree.reads)), '[]')
-          FROM (SELECT u.schema_name, u.table_name, pg_catalog.to_regclass(pg_catalog.format('%I.%I', u.schema_name, u.table_name)) AS relation
-                  FROM unnest($1::text[], $2::text[]) AS u(schema_name, table_name)) AS t
+WITH RECURSIVE asked AS (
+  SELECT u.position, u.schema_name, u.table_name, pg_catalog.to_regclass(pg_catalog.format('%I.%I', u.schema_name, u.table_name))::oid AS root
+  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(schema_name, table_name, position)
+),
+-- Each table's tree walked through pg_inherits, which takes no lock (pg_partition_tree() takes every partition's).
+tree(position, relid) AS (
+  SELECT a.position, a.root FROM asked a WHERE a.root IS NOT NULL
+  UNION ALL
+  SELECT t.position, i.inhrelid FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.relid
+)
+SELECT (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(a.schema_name, a.table_name, sized.relations, sized.writes, sized.reads) ORDER BY a.position), '[]')
+          FROM asked a
           CROSS JOIN LATERAL (
             SELECT count(*) AS relations,
                    sum(1 + CASE WHEN c.reltoastrelid <> 0 THEN 1 ELSE 0 END
                          + (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid IN (c.oid, c.reltoastrelid))) AS writes,
                    sum(1 + (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)) AS reads
-              -- pg_partition_tree lists nothing for a table not partitioned: the table itself is added.
-              FROM (SELECT tree.relid FROM pg_catalog.pg_partition_tree(t.relation) AS tree UNION SELECT t.relation) AS p
-              JOIN pg_catalog.pg_class c ON c.oid = p.relid) AS tree
-         WHERE tree.relations > 0) AS tables,
+              FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
+             WHERE t.position = a.position) AS sized
+         WHERE sized.relations > 0) AS tables,
        pg_catalog.current_setting('max_locks_per_transaction')::bigint AS per_transaction,
        (pg_catalog.current_setting('max_connections')::bigint + pg_catalog.current_setting('max_prepared_transactions')::bigint) AS backends,
-       -- Other sessions' locks: this query's own (the partitions it looked up) end with it.
+       -- Other sessions' locks: this connection's own are the run's to take.
        (SELECT count(*) FROM pg_catalog.pg_locks WHERE NOT fastpath AND pid IS DISTINCT FROM pg_catalog.pg_backend_pid())::bigint AS held`;
 
 export async function lockRoom(client: pg.ClientBase, tables: TableRef[]): Promise<LockRoom> {
