@@ -9,7 +9,7 @@ export interface ChecksumTarget {
   keyColumns: string[];
   /** Production's estimate of its rows, where known: over REST, questions gathered into one request are kept to a few such rows. */
   rowEstimate?: number;
-  /** Production's blocks, where known: over REST a table of many rows is asked about in slices of them (rest/key-ranges.ts). */
+  /** Production's blocks, where known: over REST a table of many rows is asked about in slices of them (rest/slices.ts). */
   pages?: number | null;
 }
 

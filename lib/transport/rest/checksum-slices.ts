@@ -2,12 +2,12 @@
 // hashing every row (md5 of its text) outlasted the role's statement timeout
 // (8 s on Supabase; 5,000,000 rows took 7 s here). Such a table (by this
 // side's size: table-sizes.ts) is asked about in the slices of its blocks a
-// re-sync's key ranges use (key-ranges.ts slicesOf), a request each, and the answers add up: a
+// re-sync's key ranges use (slices.ts), a request each, and the answers add up: a
 // table's or a bucket's rows and hash by sum, listed rows together.
 // Functions before version 27 take no row filter: they are asked whole.
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, BucketSum, RowHash, TableSum } from '../checksum.ts';
 import type { TableRef } from '../../catalog/types.ts';
-import { slicesOf, type SliceSlots } from './key-ranges.ts';
+import { slicesOf, type SliceSlots } from './slices.ts';
 import type { TableSize } from './table-sizes.ts';
 
 /** Functions that take supasync_checksum's row_filter. */

@@ -5,10 +5,8 @@
 // one per table. A request answers its questions one after the other in one
 // backend, so it takes small tables together, up to about ROWS_PER_REQUEST
 // rows, and a large one alone: the project's backends hash large tables side
-// by side. A table of millions of rows is asked about in slices of its blocks
-// (ctid ranges, a TID range scan each), a request per slice: one statement
-// hashing every row outlasted the role's statement timeout. Disjoint rows'
-// answers add up: counts by sum, hashes by xor, listed rows together.
+// by side. A large table is asked about in slices of its blocks (slices.ts),
+// whose answers add up: counts by sum, hashes by xor, listed rows together.
 import { z } from 'zod';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import type { Side } from '../../config/env.ts';
@@ -16,12 +14,10 @@ import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from
 import type { DatabaseReads, KeyRangeSet, RowFlags } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import type { TableSize } from './table-sizes.ts';
+import { slicesOf, type SliceSlots } from './slices.ts';
 
 const ROWS_PER_REQUEST = 100_000;
 const TABLES_PER_REQUEST = 16;
-const ROWS_PER_SLICE = 500_000;
-/** 64 MB of heap: wide rows make a slice of fewer rows. */
-const BLOCKS_PER_SLICE = 8_192;
 
 type Ask = <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>) => Promise<T>;
 
@@ -109,53 +105,6 @@ export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) =>
     rangeRows: async (target, rowFilter, binary, within, flagged = null) =>
       keyedHashes((await askSliced(target, { bits: null, rowFilter, binary, within, flagged }, ANSWERS.rangeRows)).flat()),
   };
-}
-
-/**
- * Slices of large tables hashed at once on a side. Hashing is the project's
- * CPU: eight slices at a time (--concurrency's default) on two cores made
- * each take four times as long, past the statement timeout (six million rows
- * verified with both sides on one machine), where two at a time finish well
- * inside it. Shared by a side's re-sync questions and verify's checksums.
- */
-export const SLICES_AT_ONCE = 2;
-
-export type SliceSlots = <T>(work: () => Promise<T>) => Promise<T>;
-
-/** At most `limit` pieces of work at once, the rest waiting their turn in order. */
-export function sliceSlots(limit: number): SliceSlots {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (work) => {
-    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      return await work();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
-  };
-}
-
-/**
- * The table's rows as slices of its blocks where it holds many (by rows or by blocks, this side's own where its
- * functions tell: table-sizes.ts; else production's statistics), each with its own filter and share of the rows;
- * else whole. A partitioned table's slices are ranges of every leaf's blocks, cut by its largest leaf.
- */
-export function slicesOf(target: ChecksumTarget, rowFilter: string | null, size: TableSize | null): { target: ChecksumTarget; rowFilter: string | null }[] {
-  const rows = size ? size.liveRows : Math.max(target.rowEstimate ?? 0, 0);
-  const blocks = size ? size.blocks : (target.pages ?? 0);
-  const widest = size ? size.widestLeaf : (target.pages ?? 0);
-  const count = Math.max(Math.ceil(rows / ROWS_PER_SLICE), Math.ceil(blocks / BLOCKS_PER_SLICE));
-  if (count <= 1 || widest <= 0) return [{ target: { ...target, rowEstimate: rows }, rowFilter }];
-  const step = Math.ceil(widest / count);
-  // The last slice has no end: a table grown since its size was read is read whole all the same.
-  return Array.from({ length: count }, (_, i) => {
-    const from = `ctid >= '(${i * step},0)'::pg_catalog.tid`;
-    const to = i < count - 1 ? ` AND ctid < '(${(i + 1) * step},0)'::pg_catalog.tid` : '';
-    return { target: { ...target, rowEstimate: Math.ceil(rows / count) }, rowFilter: `${rowFilter ? `(${rowFilter}) AND ` : ''}${from}${to}` };
-  });
 }
 
 /** Disjoint rows' sums per range as one: counts added, hashes xor-ed, written as range_sums_query writes them. */

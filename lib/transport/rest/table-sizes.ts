@@ -1,5 +1,5 @@
 // How large a table is now, on the side asked: what a REST run cuts a large
-// table's questions by (key-ranges.ts slicesOf). The catalog's statistics
+// table's questions by (slices.ts). The catalog's statistics
 // are production's, missing until a table is first analyzed, and stale after
 // a bulk load: a table of three million rows never analyzed was hashed in
 // one statement, past the role's statement timeout, and so was a staging
