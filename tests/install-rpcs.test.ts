@@ -95,10 +95,18 @@ describe('scripts/install-rpcs.ts', () => {
     const again = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`version ${functionsVersion()} (reinstalled) in staging`);
-    // Functions from before versions were recorded: an upgrade.
-    await query(bare.adminUrl, 'DROP FUNCTION public.supasync_version()');
+    // Functions from before versions were recorded: an upgrade, which leaves none of theirs the current ones no longer define.
+    await query(
+      bare.adminUrl,
+      `DROP FUNCTION public.supasync_version();
+       CREATE FUNCTION public.supasync_reset_sequences(sequences jsonb) RETURNS void LANGUAGE sql SECURITY DEFINER AS 'SELECT';
+       CREATE FUNCTION public.supasync_range_sums(text, text, text[], text[], integer, text) RETURNS text LANGUAGE sql AS 'SELECT ''''';`,
+    );
     const upgraded = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });
     expect(upgraded.stdout).toContain(`version ${functionsVersion()} (upgraded from functions from before versions were recorded)`);
+    expect(await query(bare.adminUrl, `SELECT count(*)::int AS n FROM pg_proc WHERE proname IN ('supasync_reset_sequences', 'supasync_range_sums')`)).toEqual([
+      { n: 0 },
+    ]);
     // Newer functions than this checkout's: nothing is put over them.
     await query(bare.adminUrl, `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql AS $$ SELECT 999 $$`);
     const downgrade = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env });

@@ -1679,6 +1679,26 @@ $read$;
 REVOKE ALL ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text, integer, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text, integer, integer) TO service_role;
 
+-- Functions earlier versions defined and these no longer do, in whatever
+-- signature they were installed with: an upgrade leaves none behind (the
+-- oldest wrote staging's sequences as SECURITY DEFINER).
+DO $retired$
+DECLARE
+  retired regprocedure;
+BEGIN
+  FOR retired IN
+    SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE (n.nspname, p.proname) IN (('public', 'supasync_delete_missing'), ('public', 'supasync_key_range_filter'),
+                                     ('public', 'supasync_range_rows'), ('public', 'supasync_range_sums'),
+                                     ('public', 'supasync_reset_sequences'), ('public', 'supasync_restore_sequences'),
+                                     ('supasync_private', 'delete_missing_query'), ('supasync_private', 'enable_trigger_query'),
+                                     ('supasync_private', 'range_rows_query'))
+  LOOP
+    EXECUTE pg_catalog.format('DROP FUNCTION %s', retired);
+  END LOOP;
+END
+$retired$;
+
 -- Which version of supasync's functions this database holds:
 -- scripts/install-rpcs.ts says whether it installs, upgrades or reinstalls,
 -- and refuses to put older functions over newer ones. Raised with every
