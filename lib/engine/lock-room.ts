@@ -23,22 +23,23 @@ export async function refuseLockTableOverflow(production: Database, staging: Dat
   ] as const) {
     const room = await side.lockRoom?.(refs);
     if (!room) continue;
-    const held = room.tables.map((table) => ({ ...table, locks: table[taking] }));
-    const needed = held.reduce((sum, table) => sum + table.locks, 0);
+    const taken = room.tables.map((table) => ({ ...table, locks: table[taking] }));
+    const needed = taken.reduce((sum, table) => sum + table.locks, 0);
     const free = room.perTransaction * room.backends - room.held;
-    if (needed > free * share) throw new DatabaseError(lockRoomRefusal(side.side, room, held, needed, free, share));
+    if (needed > free * share) throw new DatabaseError(lockRoomRefusal(side.side, room, taken, needed, free, share));
   }
 }
 
 function lockRoomRefusal(
   side: 'production' | 'staging',
   room: LockRoom,
-  held: { schema: string; name: string; relations: number; locks: number }[],
+  /** Per table, the slots the run would take for it. */
+  taken: { schema: string; name: string; relations: number; locks: number }[],
   needed: number,
   free: number,
   share: number,
 ): string {
-  const largest = [...held]
+  const largest = [...taken]
     .sort((a, b) => b.locks - a.locks)
     .slice(0, 3)
     .map(
@@ -54,9 +55,9 @@ function lockRoomRefusal(
       `(most: ${largest.join(', ')}).`,
     side === 'staging'
       ? `It would fail with "out of shared memory" partway through. No row was read or written.`
-      : `That is more than ${share === 0.5 ? 'half' : `${share * 100}%`} of what is free (${formatCount(free)}): meanwhile production's own sessions could fail with "out of shared memory". No row was read or written.`,
+      : `That is more than half of what is free (${formatCount(free)}): meanwhile production's own sessions could fail with "out of shared memory". No row was read or written.`,
     // Runs of fewer tables help only where no one table needs more than the room alone.
-    `${held.some((table) => table.locks > free * share) ? 'Raise' : 'Sync the tables in several runs (--tables), or raise'} ${side}'s max_locks_per_transaction to ${wanted} ` +
+    `${taken.some((table) => table.locks > free * share) ? 'Raise' : 'Sync the tables in several runs (--tables), or raise'} ${side}'s max_locks_per_transaction to ${wanted} ` +
       `(a restart; on Supabase: supabase postgres-config update --project-ref <ref> --config max_locks_per_transaction=${wanted}).`,
   ].join('\n');
 }

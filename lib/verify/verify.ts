@@ -74,7 +74,7 @@ async function compareTable(production: Database, staging: Database, table: Tabl
     const verdict = await verifyMaskedTable(production, staging, table, masker, options);
     return verdict.status === 'perfect' && columnsDiffer ? { ...verdict, status: 'columns-differ' } : verdict;
   }
-  // Production's size: over REST a table of many rows is checksummed in slices of its blocks (rest/checksum-slices.ts).
+  // Production's statistics: over REST a large table is checksummed in slices, cut by each side's own size where its functions tell, else by these (rest/slices.ts).
   const target: ChecksumTarget = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate, pages: table.pages ?? null };
   const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
   const verdict: TableVerdict = { table: name, keyColumns, production: Number(p?.rows), staging: Number(s?.rows), status: 'perfect' };

@@ -7,7 +7,8 @@
 // Functions before version 27 take no row filter: they are asked whole.
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, BucketSum, RowHash, TableSum } from '../checksum.ts';
 import type { TableRef } from '../../catalog/types.ts';
-import { slicesOf, type SliceSlots } from './slices.ts';
+import type { Limited } from '../../connect/request-limit.ts';
+import { slicesOf } from './slices.ts';
 import type { TableSize } from './table-sizes.ts';
 
 /** Functions that take supasync_checksum's row_filter. */
@@ -19,7 +20,7 @@ export function slicedChecksum(
   askWhole: AskChecksum,
   functionsVersion: () => Promise<number>,
   sizeOf: (table: TableRef) => Promise<TableSize | null>,
-  slots: SliceSlots,
+  slots: Limited,
 ): AskChecksum {
   return async (target, level) => {
     const slices = slicesOf(target, level.rowFilter ?? null, await sizeOf(target.table));

@@ -5,6 +5,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { readCatalogRest } from '../../catalog/read.ts';
 import { qualifiedName } from '../../catalog/types.ts';
 import { refusedKeyMessage, type Connection } from '../../config/env.ts';
+import { limitConcurrency } from '../../connect/request-limit.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
@@ -13,7 +14,7 @@ import { restTableSizes } from './table-sizes.ts';
 import { orphanLinkArgument, orphansInChunks, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
-import { sliceSlots, SLICES_AT_ONCE } from './slices.ts';
+import { SLICES_AT_ONCE } from './slices.ts';
 import { holdStagingOverRest } from './lease.ts';
 import type { StagingHold } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -51,7 +52,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
     parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
   const sizeOf = restTableSizes(ask);
-  const slots = sliceSlots(SLICES_AT_ONCE);
+  const slots = limitConcurrency(SLICES_AT_ONCE);
   const keyRanges = restKeyRanges(ask, side, sizeOf, slots);
   // Read once a run, by whichever question needs it first (slices, sizes, an older function's refusal): each asking was a request.
   let version: Promise<number> | null = null;

@@ -14,7 +14,8 @@ import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from
 import type { DatabaseReads, KeyRangeSet, RowFlags } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import type { TableSize } from './table-sizes.ts';
-import { slicesOf, type SliceSlots } from './slices.ts';
+import type { Limited } from '../../connect/request-limit.ts';
+import { slicesOf } from './slices.ts';
 
 const ROWS_PER_REQUEST = 100_000;
 const TABLES_PER_REQUEST = 16;
@@ -32,7 +33,7 @@ interface Question {
 /** The questions of reads.ts this module answers, as DatabaseReads declares them. */
 export type RestKeyRanges = Pick<DatabaseReads, 'rangeSums' | 'rangeRows'>;
 
-export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) => Promise<TableSize | null>, slots: SliceSlots): RestKeyRanges {
+export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) => Promise<TableSize | null>, slots: Limited): RestKeyRanges {
   let waiting: Question[] = [];
   const send = async (questions: Question[]) => {
     const what = `Comparing key ranges of ${questions.map((q) => q.table).join(', ')}`;

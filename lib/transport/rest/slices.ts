@@ -20,24 +20,6 @@ const BLOCKS_PER_SLICE = 8_192;
  */
 export const SLICES_AT_ONCE = 2;
 
-export type SliceSlots = <T>(work: () => Promise<T>) => Promise<T>;
-
-/** At most `limit` pieces of work at once, the rest waiting their turn in order. */
-export function sliceSlots(limit: number): SliceSlots {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (work) => {
-    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      return await work();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
-  };
-}
-
 /**
  * The table's rows as slices of its blocks where it holds many (by rows or by blocks, this side's own where its
  * functions tell: table-sizes.ts; else production's statistics), each with its own filter and share of the rows;
