@@ -16,14 +16,18 @@ import { envFor, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
 
-// Prisma's own table, Rails' (golang-migrate's, dbmate's) in another schema, Diesel's, Miniflux's (tern's, old Flyway's), keyless, and pop's (Ory Kratos'), keyed by a unique index alone.
+// Prisma's own table, Rails' (golang-migrate's, dbmate's) in another schema, Diesel's, Miniflux's (tern's, old Flyway's), keyless, pop's (Ory Kratos'), keyed by a unique index alone,
+// and Laravel's `migrations`; beside them an app's own `migrations` (bird routes, referencing its data) and `schema_info`, which are no record and are copied.
 const HISTORY = `
   CREATE TABLE public._prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL, finished_at timestamptz);
   CREATE TABLE analytics.schema_migrations (version varchar PRIMARY KEY);
   CREATE TABLE public.__diesel_schema_migrations (version varchar(50) PRIMARY KEY, run_on timestamp NOT NULL DEFAULT now());
   CREATE TABLE analytics.schema_version (version text NOT NULL);
   CREATE TABLE public.schema_migration (version varchar(48) NOT NULL, version_self integer NOT NULL DEFAULT 0);
-  CREATE UNIQUE INDEX schema_migration_version_idx ON public.schema_migration (version);`;
+  CREATE UNIQUE INDEX schema_migration_version_idx ON public.schema_migration (version);
+  CREATE TABLE analytics.migrations (id serial PRIMARY KEY, migration varchar(255) NOT NULL, batch integer NOT NULL);
+  CREATE TABLE public.migrations (id bigint PRIMARY KEY, country_code text NOT NULL REFERENCES public.sire_countries, route text NOT NULL);
+  CREATE TABLE public.schema_info (id integer PRIMARY KEY, title text NOT NULL);`;
 
 // Oban's queue in public, graphile-worker's in its own schema, Laravel's
 // `jobs`, and an app's own `jobs` (postings) that is no queue at all.
@@ -57,6 +61,9 @@ describe('the tables a run copies', () => {
        INSERT INTO public.__diesel_schema_migrations VALUES ('20260101000000');
        INSERT INTO analytics.schema_version VALUES ('108');
        INSERT INTO public.schema_migration VALUES ('20210829131458000000');
+       INSERT INTO analytics.migrations (migration, batch) VALUES ('2014_10_12_000000_create_users_table', 1);
+       INSERT INTO public.migrations SELECT row_number() OVER (ORDER BY country_code), country_code, 'north by ' || country_code FROM public.sire_countries;
+       INSERT INTO public.schema_info VALUES (1, 'field guide');
        ${QUEUED}`,
     );
   });
@@ -122,13 +129,16 @@ describe('the tables a run copies', () => {
       // Staging ran a migration production has not yet.
       await query(
         staging.adminUrl,
-        `TRUNCATE public._prisma_migrations, analytics.schema_migrations, public.schema_migration;
+        `TRUNCATE public._prisma_migrations, analytics.schema_migrations, public.schema_migration, analytics.migrations;
        INSERT INTO public._prisma_migrations VALUES ('1', '20260101_init', now()), ('2', '20260201_ahead', now());
        INSERT INTO analytics.schema_migrations VALUES ('20260101000000'), ('20260201000000');
-       INSERT INTO public.schema_migration VALUES ('20210829131458000000'), ('20220301102701000000')`,
+       INSERT INTO public.schema_migration VALUES ('20210829131458000000'), ('20220301102701000000');
+       INSERT INTO analytics.migrations (migration, batch) VALUES ('2014_10_12_000000_create_users_table', 1), ('2026_02_01_000000_ahead', 2)`,
       );
       const stagingRecords =
-        "SELECT (SELECT string_agg(migration_name, ',' ORDER BY id) FROM public._prisma_migrations) AS prisma, (SELECT string_agg(version, ',' ORDER BY 1) FROM analytics.schema_migrations) AS rails, (SELECT string_agg(version, ',' ORDER BY 1) FROM public.schema_migration) AS pop";
+        "SELECT (SELECT string_agg(migration_name, ',' ORDER BY id) FROM public._prisma_migrations) AS prisma, (SELECT string_agg(version, ',' ORDER BY 1) FROM analytics.schema_migrations) AS rails, (SELECT string_agg(version, ',' ORDER BY 1) FROM public.schema_migration) AS pop, (SELECT string_agg(migration, ',' ORDER BY id) FROM analytics.migrations) AS laravel";
+      const appTables =
+        "SELECT (SELECT string_agg(m::text, ',' ORDER BY id) FROM public.migrations m) AS routes, (SELECT string_agg(s::text, ',') FROM public.schema_info s) AS info";
       const before = await query(staging.adminUrl, stagingRecords);
       const schemaWide = ['--via', via, '--yes', '--no-backup', '--schemas', 'public,analytics,auth'];
       const plan = await runScript('sync.ts', [...schemaWide, '--dry-run'], { env, cwd });
@@ -138,12 +148,21 @@ describe('the tables a run copies', () => {
       expect(plan.stdout).toContain("public.__diesel_schema_migrations: only when named with --tables: it is Diesel's record");
       expect(plan.stdout).toContain('analytics.schema_version: only when named with --tables: it is Flyway (before version 5), tern, Synapse or Miniflux');
       expect(plan.stdout).toContain("public.schema_migration: only when named with --tables: it is gobuffalo/pop (Ory Kratos, Hydra, Keto; Buffalo)'s record");
+      expect(plan.stdout).toContain("analytics.migrations: only when named with --tables: it is Laravel's record");
+      expect(plan.stdout).not.toMatch(/public\.migrations:|public\.schema_info:/);
       const run = await runScript('sync.ts', schemaWide, { env, cwd });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(await query(staging.adminUrl, stagingRecords)).toEqual(before);
+      expect(await query(staging.adminUrl, appTables)).toEqual(await query(production.adminUrl, appTables));
+      // Named after the run too: "Synced n tables" alone reads as the schemas' every table.
+      const notCopied = /Not copied: ([^\n]*) \(only when named with --tables\); auth\.schema_migrations \(never copied\)/.exec(run.stdout)?.[1]?.split(', ');
+      expect(notCopied).toEqual(expect.arrayContaining(['public._prisma_migrations', 'analytics.migrations', 'public.oban_jobs', 'auth.sessions']));
+      expect(notCopied).not.toContain('public.migrations');
       const verify = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,analytics,auth'], { env, cwd });
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-      expect(verify.stdout).not.toContain('_prisma_migrations');
+      expect(verify.stdout).not.toMatch(/\| public\._prisma_migrations|\| analytics\.migrations/);
+      expect(verify.stdout).toMatch(/\| public\.migrations +\| \d+ +\| \d+ +\| ✅ Perfect/);
+      expect(verify.stdout).toMatch(/Not compared: [^\n]*public\._prisma_migrations/);
 
       const named = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'public._prisma_migrations'], { env, cwd });
       expect(named.code, named.stdout + named.stderr).toBe(0);

@@ -123,7 +123,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
             2,
           )
         : [
-            renderVerdicts({ tables: verdicts, sequences, orphans, largeObjects, acceptsDrift: Boolean(flags.allowDrift) }),
+            renderVerdicts({ tables: verdicts, sequences, orphans, largeObjects, acceptsDrift: Boolean(flags.allowDrift), leftOut: run.plan.leftOut }),
             ...(files ? [files.output] : []),
           ].join('\n\n'),
     );

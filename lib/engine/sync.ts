@@ -6,7 +6,7 @@ import { UsageError } from '../errors.ts';
 import { countOf } from '../counts.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
-import { emptiedAlongside, supabaseNotes } from '../plan/supabase.ts';
+import { emptiedAlongside, supabaseNotes, type LeftOutTable } from '../plan/supabase.ts';
 import { printablePath } from '../backup/manifest.ts';
 import { pruneBackups, type PrunedBackups } from '../backup/store.ts';
 import { openSyncSession } from '../transport/open-session.ts';
@@ -85,6 +85,8 @@ export interface SyncResult {
   skipped: { table: string; reason: string }[];
   /** What the run did not do that a person might expect (Storage files, sign-in state emptied). */
   notes: string[];
+  /** Tables of the selected schemas a schema-wide run leaves out (plan/supabase.ts): named after the run. */
+  leftOut: LeftOutTable[];
   /** The tables whose columns were masked on the way, with those columns (docs/masking.md). */
   masked: { table: string; columns: string[] }[];
   /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
@@ -309,6 +311,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     tables: results,
     skipped,
     notes: [...supabaseNotes(run.plan), ...snapshotNotes(run.production, tables.length)],
+    leftOut: run.plan.leftOut,
     masked: tables.flatMap((table) => (table.mask ? [{ table: qualifiedName(table.table), columns: table.mask.columns.map((column) => column.column) }] : [])),
     retries: session.retries,
     backup,

@@ -3,9 +3,9 @@
 // each database's own record, like Supabase's supabase_migrations. Staging is
 // often a migration ahead of production; production's record copied over it
 // would make the tool apply that migration again. Copied only when named.
-import type { TableRef } from '../catalog/types.ts';
+import type { Column, ForeignKey, TableRef } from '../catalog/types.ts';
 
-/** By table name, in any schema: each tool's default, and the tool it belongs to. */
+/** By table name, in any schema: each tool's default, and the tool it belongs to. Names no app gives its own data. */
 const HISTORY_TABLES: Record<string, string> = {
   _prisma_migrations: 'Prisma',
   __drizzle_migrations: 'Drizzle',
@@ -16,8 +16,6 @@ const HISTORY_TABLES: Record<string, string> = {
   pgmigrations: 'node-pg-migrate',
   SequelizeMeta: 'Sequelize',
   mikro_orm_migrations: 'MikroORM',
-  schema_migrations: 'Rails, Ecto, golang-migrate or dbmate',
-  schema_migration: 'gobuffalo/pop (Ory Kratos, Hydra, Keto; Buffalo)',
   ar_internal_metadata: 'Rails',
   flyway_schema_history: 'Flyway',
   databasechangelog: 'Liquibase',
@@ -25,18 +23,13 @@ const HISTORY_TABLES: Record<string, string> = {
   __EFMigrationsHistory: 'Entity Framework',
   _sqlx_migrations: 'SQLx',
   goose_db_version: 'goose',
-  schema_version: 'Flyway (before version 5), tern, Synapse or Miniflux',
   gorp_migrations: 'sql-migrate',
-  db_migrations: 'Mattermost',
-  schema_info: 'Sequel',
-  migration_versions: 'Doctrine (before version 3)',
   alembic_version: 'Alembic',
   django_migrations: 'Django',
   __diesel_schema_migrations: 'Diesel',
   refinery_schema_history: 'Refinery',
   seaql_migrations: 'SeaORM',
   atlas_schema_revisions: 'Atlas',
-  migrations: 'TypeORM, Laravel or MikroORM',
   doctrine_migration_versions: 'Doctrine',
   phinxlog: 'Phinx',
   adonis_schema: 'AdonisJS',
@@ -47,8 +40,43 @@ const HISTORY_TABLES: Record<string, string> = {
   strapi_migrations_internal: 'Strapi',
 };
 
+/**
+ * Names an app may give its own data too (a `migrations` table of bird
+ * routes): a tool's record only with the columns that tool gives it, each
+ * shape with its tool.
+ */
+const SHARED_NAMES: Record<string, { columns: string[]; tool: string }[]> = {
+  migrations: [
+    { columns: ['timestamp', 'name'], tool: 'TypeORM' },
+    { columns: ['migration', 'batch'], tool: 'Laravel' },
+    { columns: ['name', 'executed_at'], tool: 'MikroORM' },
+  ],
+  schema_migrations: [
+    { columns: ['version'], tool: 'Rails, Ecto, golang-migrate or dbmate' },
+    { columns: ['filename'], tool: 'Sequel' },
+  ],
+  schema_migration: [{ columns: ['version'], tool: 'gobuffalo/pop (Ory Kratos, Hydra, Keto; Buffalo)' }],
+  schema_version: [{ columns: ['version'], tool: 'Flyway (before version 5), tern, Synapse or Miniflux' }],
+  db_migrations: [{ columns: ['version'], tool: 'Mattermost' }],
+  schema_info: [{ columns: ['version'], tool: 'Sequel' }],
+  migration_versions: [{ columns: ['version'], tool: 'Doctrine (before version 3)' }],
+};
+
+type Candidate = TableRef & { columns?: Pick<Column, 'name'>[]; foreignKeys?: Pick<ForeignKey, 'referencedTable'>[] };
+
 /** Why a table is left out of a schema-wide sync as a migration tool's record, if it is one. */
-export function migrationHistoryReason(table: TableRef): string | undefined {
-  if (!Object.hasOwn(HISTORY_TABLES, table.name)) return undefined;
-  return `is ${HISTORY_TABLES[table.name]}'s record of the migrations run on each database: staging keeps its own, and production's would make the tool skip or repeat migrations`;
+export function migrationHistoryReason(table: Candidate): string | undefined {
+  const tool = historyTool(table);
+  return (
+    tool && `is ${tool}'s record of the migrations run on each database: staging keeps its own, and production's would make the tool skip or repeat migrations`
+  );
+}
+
+function historyTool(table: Candidate): string | undefined {
+  // A record refers to nothing: a table whose rows reference the app's are the app's, whatever its name.
+  if (table.foreignKeys?.length) return undefined;
+  if (Object.hasOwn(HISTORY_TABLES, table.name)) return HISTORY_TABLES[table.name];
+  if (!Object.hasOwn(SHARED_NAMES, table.name)) return undefined;
+  const columns = new Set(table.columns?.map((column) => column.name));
+  return SHARED_NAMES[table.name]?.find((shape) => shape.columns.every((column) => columns.has(column)))?.tool;
 }

@@ -8,6 +8,7 @@ import type { StagingBackup } from '../transport/session.ts';
 import { renderTable } from './table.ts';
 import { countOf, formatCount } from '../counts.ts';
 import { commandLine } from '../invocation.ts';
+import { leftOutLine } from './left-out.ts';
 
 export function renderSyncResult(result: SyncResult): string {
   const ranged = result.tables.some((table) => table.ranges);
@@ -57,6 +58,7 @@ export function renderSyncResult(result: SyncResult): string {
     ...(result.backup ? [backupLine(result.backup, result.mode)] : []),
     ...(result.pruned?.removed.length ? [prunedLine(result.pruned)] : []),
     ...result.notes.map((note) => chalk.yellow(note)),
+    ...leftOutLine(result.leftOut, 'copied'),
     ...rejections,
     // Said last: they are why a run that wrote every row it could exits 1.
     ...(result.skipped.length

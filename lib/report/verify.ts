@@ -7,6 +7,8 @@ import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { renderTable } from './table.ts';
+import { leftOutLine } from './left-out.ts';
+import type { LeftOutTable } from '../plan/supabase.ts';
 import { commandLine } from '../invocation.ts';
 import { countOf, formatCount } from '../counts.ts';
 import type { MaskAudit } from '../verify/audit-masking.ts';
@@ -41,6 +43,8 @@ export interface VerdictsToRender {
   acceptsDrift?: boolean;
   /** The large objects production's oid columns name, compared where they could be read (verify/large-objects.ts). */
   largeObjects?: LargeObjectVerdict[];
+  /** Tables of the selected schemas a schema-wide verify leaves out, as a sync does (plan/supabase.ts). */
+  leftOut?: readonly LeftOutTable[];
 }
 
 export function renderVerdicts(rendered: VerdictsToRender): string {
@@ -73,6 +77,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   if (rendered.largeObjects?.length) out.push('', ...rendered.largeObjects.map(describeLargeObjects));
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
+  out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'));
   out.push(...remedies(verdicts, keptByUpsert));
   return out.join('\n');
 }

@@ -1,0 +1,25 @@
+// A schema-wide run leaves some tables out (a migration tool's record, a job
+// queue, Auth's sign-in state): the dry run says why, table by table. A run
+// and a verify name them too, or "Synced 27 tables" and "27 of 27 Perfect"
+// read as if the schema's every table were there.
+import chalk from 'chalk';
+import { qualifiedName } from '../catalog/types.ts';
+import type { LeftOutTable } from '../plan/supabase.ts';
+import { commandLine } from '../invocation.ts';
+
+/** One line naming the tables left out, or none; `what` is what the run did to the others ("copied", "compared"). */
+export function leftOutLine(leftOut: readonly LeftOutTable[], what: string): string[] {
+  if (!leftOut.length) return [];
+  const onRequest = leftOut.filter((table) => table.onRequest).map(({ table }) => qualifiedName(table));
+  const never = leftOut.filter((table) => !table.onRequest).map(({ table }) => qualifiedName(table));
+  return [
+    chalk.dim(
+      `Not ${what}: ` +
+        [
+          ...(onRequest.length ? [`${onRequest.join(', ')} (only when named with --tables)`] : []),
+          ...(never.length ? [`${never.join(', ')} (never copied)`] : []),
+        ].join('; ') +
+        `. ${commandLine('sync', '--dry-run')} says why.`,
+    ),
+  ];
+}
