@@ -38,8 +38,10 @@ export interface GatewayOptions {
   apiKeys: string[];
   /**
    * Opaque keys (sb_secret_..., sb_publishable_...) and the JWT of the role
-   * each stands for. When Authorization is absent or repeats the key (as
-   * supabase-js sends it), the gateway forwards `Bearer <that JWT>` instead.
+   * each stands for. When Authorization is absent, or repeats the key (as
+   * supabase-js sends it) on a request to PostgREST, the gateway forwards
+   * `Bearer <that JWT>` instead; Storage gets an opaque key in Authorization
+   * as sent, and refuses it (docs: supabase-platform.md, API keys).
    */
   opaqueKeys?: Record<string, string>;
   /** Default `local`: no delay, no compression, no cap. */
@@ -248,7 +250,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     const headers: OutgoingHttpHeaders = { ...req.headers, host: upstream.host };
     const roleJwt = Object.hasOwn(opaqueKeys, apiKey) ? opaqueKeys[apiKey] : undefined;
-    if (roleJwt && (!req.headers.authorization || req.headers.authorization === `Bearer ${apiKey}`)) headers.authorization = `Bearer ${roleJwt}`;
+    // Storage checks the JWT in Authorization itself: an opaque key there reaches it as sent, and is refused ("Invalid Compact JWS").
+    const repeatsKey = api === 'rest' && req.headers.authorization === `Bearer ${apiKey}`;
+    if (roleJwt && (!req.headers.authorization || repeatsKey)) headers.authorization = `Bearer ${roleJwt}`;
     // The gateway compresses by itself: PostgREST (or the gateway behind) answers plain.
     if (remote) delete headers['accept-encoding'];
     const proxied = httpRequest(

@@ -50,7 +50,10 @@ const RETRIES = 5;
 
 export function storageApi(project: StorageProject) {
   const base = `${project.url.replace(/\/+$/, '')}/storage/v1`;
-  const headers = { apikey: project.serviceKey, authorization: `Bearer ${project.serviceKey}` };
+  // An opaque secret key (sb_secret_...) is no JWT: Storage refuses it in Authorization ("Invalid Compact JWS").
+  // Sent as apikey alone, the API gateway forwards a JWT of the key's role instead; a legacy JWT key goes in both.
+  const opaque = project.serviceKey.startsWith('sb_');
+  const headers: Record<string, string> = { apikey: project.serviceKey, ...(opaque ? {} : { authorization: `Bearer ${project.serviceKey}` }) };
   const objectUrl = (bucket: string, path: string) => `${base}/object/${encodeURIComponent(bucket)}/${path.split('/').map(encodeURIComponent).join('/')}`;
 
   /** One request, tried again while the failure is transient; the answer's JSON, or the response itself with `raw`. */
