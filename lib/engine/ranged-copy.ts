@@ -14,19 +14,20 @@ import type { TablePlan } from '../plan/types.ts';
 import type { SyncSession, TableCopy, TouchedRanges } from '../transport/session.ts';
 import type { PutBack } from '../transport/staging-hold.ts';
 import { askEach, type KeyValues } from '../transport/reads.ts';
-import type { DatabaseClock, Watermark } from '../transport/watermarks.ts';
+import { RESTORED, type DatabaseClock, type Watermark } from '../transport/watermarks.ts';
 import { findChangedRanges, type ChangedRanges, type ChangedRows } from './changed-ranges.ts';
 import type { ResyncedTable } from './orphans-after-load.ts';
 import { inParallel, tableGroups } from './table-groups.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
 import { changedSinceCondition } from '../plan/changed-column.ts';
+import { copiedColumns, staleWatermarkReason } from './watermark-columns.ts';
 
 /** What comparing a table found, before any table is written. */
 export interface Comparison {
   ranges: ChangedRanges;
   /** Incremental: where the table's run read changed rows from (null: whole rows compared, none kept yet), and where the next will. */
-  watermark?: { from: string | null; column: string; columnType: string | null; next: Watermark };
+  watermark?: { from: string | null; column: string; columnType: string | null; next: Watermark; wholeBecause?: string };
   /**
    * The conditions that pick the rows to write in production (by key; null: none, or the whole table) and the rows
    * to delete in staging (a mirror's or an incremental run's), built as soon as the table is compared: over REST each
@@ -74,14 +75,19 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
     const column = table.mode === 'incremental' ? table.changedColumn : null;
     if (!column || !clock || !table.key) return withFilters(run, table, { ranges: await findChangedRanges(run.production, run.staging, table) }, clearsFirst);
     const { schema, name } = table.table;
-    const found = watermarks.find((mark) => mark.schema === schema && mark.name === name && mark.column === column && sameProduction(mark, clock));
+    const found = watermarks.find(
+      (mark) => mark.schema === schema && mark.name === name && mark.column === column && (mark.system === RESTORED || sameProduction(mark, clock)),
+    );
     const byTransactions = followsTransactions(column);
-    const kept = byTransactions ? usableTransactionWatermark(found, clock) : found;
+    const copied = copiedColumns(table);
+    const wholeBecause = found && staleWatermarkReason(found, copied);
+    const kept = wholeBecause ? undefined : byTransactions ? usableTransactionWatermark(found, clock) : found;
     // By xmin every row added since is flagged; by a column the app sets, one may be added with an old stamp (RowFlags).
     const flagged = kept ? { rows: changedSince(column, table.changedColumnType, kept.since), othersByKey: !byTransactions } : null;
     const ranges = await findChangedRanges(run.production, run.staging, table, flagged);
-    const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system };
-    return withFilters(run, table, { ranges, watermark: { from: kept?.since ?? null, column, columnType: table.changedColumnType, next } }, clearsFirst);
+    const next = { schema, name, column, since: byTransactions ? clock.xmin : clock.since, system: clock.system, columns: copied };
+    const watermark = { from: kept?.since ?? null, column, columnType: table.changedColumnType, next, ...(wholeBecause ? { wholeBecause } : {}) };
+    return withFilters(run, table, { ranges, watermark }, clearsFirst);
   };
   const found = await askEach(run.production.asksTogether && run.staging.asksTogether, compared, compare);
   const comparisons = new Map(compared.map((table, i) => [qualifiedName(table.table), found[i] as Comparison]));

@@ -69,6 +69,8 @@ export interface TableResult {
   ranges: ChangedRanges | null;
   /** Incremental: where this run read changed rows from (null: whole rows compared), and where the next will. */
   watermark: RangedCopy['watermark'] | null;
+  /** The table's watermark was left where it was: staging rejected some of its rows, which the next run must see again. */
+  watermarkHeld?: boolean;
   rejected: RejectedRow[];
   /** Over REST, staging's own rows a re-sync cleared, then put back where staging refused production's version. */
   putBack: PutBack | null;
@@ -262,7 +264,11 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     const rowsWritten = stagingClock && writtenSince(stagingClock.xmin);
     const deleted = deletedFirst ?? (rowsWritten ? await deleteMissingRows(session, tables, comparisons, rowsWritten) : new Map<string, number>());
     for (const result of results) result.deleted = deleted.get(result.table) ?? 0;
-    await session.setWatermarks([...rangedCopies.values()].flatMap((copy) => (copy.watermark ? [copy.watermark.next] : [])));
+    // A table staging rejected rows of keeps its watermark: moved on, the next run would not read those rows again
+    // (their stamps are behind it), and staging would keep its own version of them once it takes production's.
+    const held = new Set(results.filter((result) => result.rejected.length && result.watermark).map((result) => result.table));
+    for (const result of results) if (held.has(result.table)) result.watermarkHeld = true;
+    await session.setWatermarks([...rangedCopies].flatMap(([name, copy]) => (copy.watermark && !held.has(name) ? [copy.watermark.next] : [])));
     const resynced = rowsWritten ? { tables: resyncedTables(tables, rangedCopies), rowsWritten } : null;
     const orphans = await orphansAfterLoad(
       run.staging,

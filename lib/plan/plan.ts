@@ -53,6 +53,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         key,
         keyStagingLacks,
         columns: copied.map((c) => c.name),
+        columnTypes: copied.map((c) => c.type),
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),
         identityColumns: table.columns.flatMap((c) => (c.identity ? [{ name: c.name, identity: c.identity }] : [])),
         rowEstimate: table.rowEstimate,

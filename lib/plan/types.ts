@@ -29,6 +29,8 @@ export interface TablePlan extends TableLoad {
   keyStagingLacks: string | null;
   /** Columns copied: present on both sides and generated on neither. */
   columns: string[];
+  /** Production's type of each of `columns`, as format_type prints it (an incremental watermark keeps what it copied). */
+  columnTypes: string[];
   /** Left out of every copy: the database computes them. */
   generatedColumns: string[];
   /** Identity columns whose production values are kept. */

@@ -174,10 +174,17 @@ export function watermarkLines(result: SyncResult): string[] {
   if (!marked.length) return [];
   return [
     'Incremental, by the column each table moves on change (the next run reads from the new watermark, kept in staging):',
-    ...marked.map(({ table, watermark }) => {
+    ...marked.map(({ table, watermark, watermarkHeld }) => {
       const by = watermark?.next.column === TRANSACTION_IDS ? "rows written from production's transaction" : `${watermark?.next.column} >=`;
-      const from = watermark?.from ? `read ${by} ${watermark.from}${readsFromEarlier(watermark.columnType)}` : 'first run: whole rows compared';
-      return `  ${table}: ${from}; next from ${watermark?.next.since}`;
+      const from = watermark?.from
+        ? `read ${by} ${watermark.from}${readsFromEarlier(watermark.columnType)}`
+        : watermark?.wholeBecause
+          ? `whole rows compared: ${watermark.wholeBecause}`
+          : 'first run: whole rows compared';
+      const next = watermarkHeld
+        ? `next ${watermark?.from ? `from ${watermark.from} again` : 'compares whole rows again'}: staging rejected some of its rows`
+        : `next from ${watermark?.next.since}`;
+      return `  ${table}: ${from}; ${next}`;
     }),
   ];
 }

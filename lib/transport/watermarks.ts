@@ -15,6 +15,11 @@ export interface Watermark {
   since: string;
   /** The production it was read from (its cluster's system identifier); null: not known (unreadable, or kept by an older supasync). */
   system?: string | null;
+  /**
+   * What the run that wrote it copied (engine/watermark-columns.ts): its columns, their types and masks, as a short
+   * hash; `restored` where a restore put rows back since; null: not known (kept by functions before version 29).
+   */
+  columns?: string | null;
 }
 
 /**
@@ -31,4 +36,16 @@ export interface DatabaseClock {
   xmin: string;
   /** The cluster's system identifier, kept with each watermark; null where the reading role may not see it. */
   system: string | null;
+}
+
+/**
+ * Kept by a restore as the watermark's production and what it copied: staging's rows are a backup's, whatever the
+ * watermark says (as the production, any functions version keeps it).
+ */
+export const RESTORED = 'restored';
+
+/** The watermarks of the tables a restore puts back, marked so: their next incremental run compares them whole. */
+export function restoredWatermarks(marks: Watermark[], tables: readonly { schema: string; name: string }[]): Watermark[] {
+  const restored = new Set(tables.map((table) => JSON.stringify([table.schema, table.name])));
+  return marks.filter((mark) => restored.has(JSON.stringify([mark.schema, mark.name]))).map((mark) => ({ ...mark, system: RESTORED, columns: RESTORED }));
 }

@@ -172,6 +172,11 @@ ALTER TABLE supasync_private.watermarks ALTER COLUMN since DROP NOT NULL;
 -- Which production the watermark was read from (its cluster's system
 -- identifier): a run against another compares the table whole instead.
 ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS production_system text;
+-- The columns the run copied, with production's types, as a short hash
+-- (version 29): a run that finds them otherwise (a column added on both
+-- sides with a volatile default, one --allow-drift left out) compares the
+-- table whole once, as rows behind the watermark may hold what changed.
+ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS copied_columns text;
 REVOKE ALL ON supasync_private.watermarks FROM PUBLIC;
 
 -- The staging rows a REST re-sync cleared to write production's version

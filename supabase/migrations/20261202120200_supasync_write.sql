@@ -1279,15 +1279,17 @@ GRANT EXECUTE ON FUNCTION public.supasync_put_back(text, text) TO service_role;
 
 -- Staging's watermarks (supasync_private.watermarks), read and written by
 -- both paths (the direct path runs these bodies from this file).
--- marks: [{"schema", "name", "column", "since"}, ...].
+-- marks: [{"schema", "name", "column", "since", "system", "columns"}, ...].
 CREATE OR REPLACE FUNCTION supasync_private.read_watermarks()
 RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
 AS $watermarks$
 SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
   'schema', table_schema, 'name', table_name, 'column', changed_column,
   'since', CASE WHEN changed_column = 'xmin' THEN since_xid::text ELSE pg_catalog.to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END,
-  'system', production_system)), '[]')
-FROM supasync_private.watermarks
+  'system', production_system,
+  -- Through the row's JSON: a staging marked before version 29 has no such column, and is read all the same.
+  'columns', pg_catalog.to_jsonb(w) ->> 'copied_columns')), '[]')
+FROM supasync_private.watermarks w
 $watermarks$;
 
 CREATE OR REPLACE FUNCTION public.supasync_watermarks()
@@ -1303,15 +1305,15 @@ REVOKE ALL ON FUNCTION supasync_private.read_watermarks() FROM PUBLIC;
 CREATE OR REPLACE FUNCTION supasync_private.set_watermarks(marks jsonb)
 RETURNS void LANGUAGE sql SET search_path = ''
 AS $set_watermarks$
-INSERT INTO supasync_private.watermarks AS w (table_schema, table_name, changed_column, since, since_xid, production_system)
+INSERT INTO supasync_private.watermarks AS w (table_schema, table_name, changed_column, since, since_xid, production_system, copied_columns)
 SELECT m ->> 'schema', m ->> 'name', m ->> 'column',
        CASE WHEN m ->> 'column' = 'xmin' THEN NULL ELSE (m ->> 'since')::timestamptz END,
        CASE WHEN m ->> 'column' = 'xmin' THEN (m ->> 'since')::bigint END,
-       m ->> 'system'
+       m ->> 'system', m ->> 'columns'
 FROM pg_catalog.jsonb_array_elements($1::jsonb) AS m
 ON CONFLICT (table_schema, table_name) DO UPDATE
   SET changed_column = EXCLUDED.changed_column, since = EXCLUDED.since, since_xid = EXCLUDED.since_xid,
-      production_system = EXCLUDED.production_system, synced_at = pg_catalog.now()
+      production_system = EXCLUDED.production_system, copied_columns = EXCLUDED.copied_columns, synced_at = pg_catalog.now()
 $set_watermarks$;
 
 CREATE OR REPLACE FUNCTION public.supasync_set_watermarks(marks jsonb)

@@ -90,11 +90,15 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     keyFilter: (table, keyColumns, keys) => runShared<string>(client, 'key_filter', [table.schema, table.name, keyColumns, JSON.stringify(keys)]),
     clock: (overlapSeconds) => runBuilt<DatabaseClock>(client, 'clock_query', [overlapSeconds]).catch(failed('Reading the clock and its transactions')),
     watermarks: async () => {
-      const { rows } = await client.query<{ found: boolean }>(`SELECT to_regclass('supasync_private.watermarks') IS NOT NULL AS found`);
-      if (!rows[0]?.found) {
+      // copied_columns came with functions version 29: this run's watermarks are written with it.
+      const { rows } = await client.query<{ found: boolean; current: boolean }>(
+        `SELECT to_regclass('supasync_private.watermarks') IS NOT NULL AS found,
+                EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('supasync_private.watermarks') AND attname = 'copied_columns') AS current`,
+      );
+      if (!rows[0]?.found || !rows[0].current) {
         throw new DatabaseError(
-          `${side} has no supasync_private.watermarks, where an incremental sync keeps where each table stands: it was marked by an older supasync. ` +
-            `Update it: ${commandLine('install-rpcs')} --${side} (or --${side} --mark-only).`,
+          `${side} ${rows[0]?.found ? 'keeps incremental watermarks in an older supasync_private.watermarks (without the columns each run copied)' : 'has no supasync_private.watermarks, where an incremental sync keeps where each table stands'}: ` +
+            `it was marked by an older supasync. Update it: ${commandLine('install-rpcs')} --${side} (or --${side} --mark-only).`,
         );
       }
       return runShared<Watermark[]>(client, 'watermarks', []).catch(failed('Reading where incremental syncs stand'));

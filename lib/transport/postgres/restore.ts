@@ -22,6 +22,8 @@ import { setSequencesPostgres } from './sequences.ts';
 import { refreshViews } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
 import { countOf } from '../../counts.ts';
+import { RESTORED } from '../watermarks.ts';
+import { privateTable } from './private-table.ts';
 
 export interface RestoreResult {
   tables: number;
@@ -68,6 +70,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
       }
     }
     await setSequencesPostgres(staging, manifest.sequences ?? []);
+    await markRestoredWatermarks(staging, manifest.tables);
     // The materialized views that read these tables hold what the sync gave them: refreshed from the rows put back.
     const views = await refreshViews(staging, manifest.tables);
     await restoreTriggers(staging, silenced);
@@ -159,4 +162,18 @@ async function copyFromFile(staging: pg.ClientBase, table: BackupManifest['table
     );
   }
   return writing.rowCount;
+}
+
+/**
+ * The incremental watermarks of the tables put back, in the same transaction: their rows are the backup's now, and
+ * the next incremental run compares them whole (engine/watermark-columns.ts) rather than read from a watermark the
+ * undone run moved past rows the backup holds older.
+ */
+async function markRestoredWatermarks(staging: pg.ClientBase, tables: readonly { schema: string; name: string }[]): Promise<void> {
+  if (!(await privateTable(staging, 'watermarks')).present) return;
+  await staging.query(
+    `UPDATE supasync_private.watermarks SET production_system = $3
+     WHERE (table_schema, table_name) IN (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])))`,
+    [tables.map((table) => table.schema), tables.map((table) => table.name), RESTORED],
+  );
 }

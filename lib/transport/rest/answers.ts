@@ -32,7 +32,16 @@ export const ANSWERS = {
     xmin: z.string().regex(/^\d+$/),
     system: z.string().nullable(),
   }),
-  watermarks: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string(), since: z.string(), system: z.string().nullable().optional() })),
+  watermarks: z.array(
+    z.object({
+      schema: z.string(),
+      name: z.string(),
+      column: z.string(),
+      since: z.string(),
+      system: z.string().nullable().optional(),
+      columns: z.string().nullable().optional(),
+    }),
+  ),
   /** heldBy: absent from functions before version 22. */
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),
   /** supasync_private.put_back_held's, per table; an entry with only `error` is a put-back that failed as a whole (put_back_once). */

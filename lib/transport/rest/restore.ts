@@ -27,6 +27,8 @@ import type { ViewRefresh } from '../session.ts';
 import { commandLine } from '../../invocation.ts';
 import { onInterrupt } from '../../interrupt.ts';
 import { countOf } from '../../counts.ts';
+import { restoredWatermarks } from '../watermarks.ts';
+import { ANSWERS } from './answers.ts';
 
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;
@@ -119,6 +121,7 @@ async function putBackRows(
   onRetry: () => void,
   retries: () => number,
 ): Promise<RestRestoreResult> {
+  await markRestoredWatermarks(staging, manifest.tables, onRetry);
   await emptyTables(
     staging,
     manifest.tables.filter((table) => !table.within),
@@ -301,4 +304,17 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
 function explain(error: unknown): string {
   if (error instanceof DatabaseError) return error.message;
   return error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+}
+
+/**
+ * The incremental watermarks of the tables to put back, marked before any row is: their rows will be the backup's,
+ * and the next incremental run compares them whole (engine/watermark-columns.ts) rather than read from a watermark
+ * the undone run moved past rows the backup holds older. A restore stopped part way leaves them marked too.
+ */
+async function markRestoredWatermarks(staging: SupabaseClient, tables: readonly { schema: string; name: string }[], onRetry: () => void): Promise<void> {
+  const failed = (error: unknown) => {
+    throw new DatabaseError(`Marking staging's incremental watermarks as restored: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
+  };
+  const marks = restoredWatermarks(await callRpc(staging, 'supasync_watermarks', {}, { onRetry, answer: ANSWERS.watermarks }).catch(failed), tables);
+  if (marks.length) await callRpc(staging, 'supasync_set_watermarks', { marks }, { onRetry }).catch(failed);
 }
