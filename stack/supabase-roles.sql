@@ -36,6 +36,10 @@ GRANT anon, authenticated, service_role TO postgres;
 -- Storage acts as each request's JWT role (SET LOCAL ROLE), as PostgREST does.
 GRANT anon, authenticated, service_role TO supabase_storage_admin;
 
+-- The path a session of postgres starts with (supabase/postgres init-scripts, post-setup):
+-- the app's functions that name tables and types unqualified find them in it.
+ALTER ROLE postgres SET search_path TO "$user", public, extensions;
+
 -- Supabase's per-role time limits (supabase/postgres init migrations).
 ALTER ROLE anon SET statement_timeout = '3s';
 ALTER ROLE authenticated SET statement_timeout = '8s';

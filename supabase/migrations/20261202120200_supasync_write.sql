@@ -663,6 +663,39 @@ $from_text$;
 
 REVOKE ALL ON FUNCTION supasync_private.from_text(bigint, oid) FROM PUBLIC;
 
+-- The search_path a statement that writes `relation`'s rows runs under
+-- (version 29): the comparing path (pg_catalog first, no built-in shadowed,
+-- then the schemas of the key's comparisons), then the path a session of
+-- these functions' owner starts with in this database, the one the direct
+-- path writes under (on Supabase "$user", public, extensions). Staging's
+-- CHECKs, domain checks and generated columns run inside the write, and the
+-- functions they call without a search_path of their own (Supabase's linter
+-- warns of them; apps have many) look names up in it: under the comparing
+-- path alone, `reserved_slugs` or `citext` was not found, and every REST
+-- write of such a table failed.
+CREATE OR REPLACE FUNCTION supasync_private.owner_path()
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $owner_path$
+-- As a new session takes it: the role's setting in this database, the role's, the database's, else the server's.
+SELECT COALESCE(
+  (SELECT pg_catalog.substr(c.setting, pg_catalog.length('search_path=') + 1)
+   FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c(setting)
+   WHERE c.setting LIKE 'search_path=%'
+     AND s.setrole IN (0, (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER))
+     AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()))
+   ORDER BY s.setrole = 0, s.setdatabase = 0 LIMIT 1),
+  (SELECT p.boot_val FROM pg_catalog.pg_settings p WHERE p.name = 'search_path'))
+$owner_path$;
+
+CREATE OR REPLACE FUNCTION supasync_private.writing_path(relation regclass)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $writing_path$
+SELECT pg_catalog.concat_ws(', ', supasync_private.comparing_path($1), NULLIF(supasync_private.owner_path(), ''))
+$writing_path$;
+
+REVOKE ALL ON FUNCTION supasync_private.owner_path() FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.writing_path(regclass) FROM PUBLIC;
+
 -- The second pass of a two-pass load: sets `columns` of the rows matched on
 -- `key_columns`. Each row is an array of text values, the key's first, then
 -- the columns', cast by staging's own input functions as supasync_write_rows
@@ -727,8 +760,8 @@ BEGIN
   replica := supasync_private.try_replica_role();
   triggers := supasync_private.disable_user_triggers(relation, replica);
 
-  -- Compared as text: json has no equality operator. Keys compared as their types compare them.
-  PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
+  -- Compared as text: json has no equality operator. Keys compared as their types compare them; staging's checks find what they call (writing_path).
+  PERFORM pg_catalog.set_config('search_path', supasync_private.writing_path(relation), true);
   EXECUTE pg_catalog.format(
     'UPDATE %s AS target SET %s FROM (SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r) AS source
      WHERE %s AND ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
@@ -917,8 +950,9 @@ BEGIN
   -- meets their old values: under the replica role, an upsert clears those
   -- rows (clear_changed_query) and runs again. Any batch pays for it one
   -- subtransaction, the exception block's. Keys compared as their types
-  -- compare them (comparing_path); the path is this function's alone.
-  PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(relation), true);
+  -- compare them (comparing_path), and staging's checks find what they
+  -- call (writing_path); the path is this function's alone.
+  PERFORM pg_catalog.set_config('search_path', supasync_private.writing_path(relation), true);
   BEGIN
     EXECUTE insert USING rows;
     GET DIAGNOSTICS written = ROW_COUNT;
@@ -1224,7 +1258,7 @@ BEGIN
         (SELECT pg_catalog.string_agg(pg_catalog.format('(kept.r).%I', c.name), ', ' ORDER BY c.position)
            FROM pg_catalog.unnest(columns) WITH ORDINALITY AS c(name, position)),
         held.relation::regclass, of_run, held.relation);
-      PERFORM pg_catalog.set_config('search_path', supasync_private.comparing_path(held.relation::regclass), true);
+      PERFORM pg_catalog.set_config('search_path', supasync_private.writing_path(held.relation::regclass), true);
       put := 0;
       failed := 0;
       first_error := NULL;
