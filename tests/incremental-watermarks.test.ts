@@ -99,6 +99,11 @@ describe('an incremental re-sync whose watermark no longer bounds what differs',
     const { sync } = await setUp('rest');
     await query(production.adminUrl, `SET ROLE postgres; ALTER TYPE wm.mood ADD VALUE 'ecstatic'`);
     await query(production.adminUrl, `UPDATE wm.users SET mood = 'ecstatic', updated_at = now() WHERE id IN (5, 6, 7)`);
+    // Refused as drift, without offering --allow-drift as the way out: the enum's column is copied all the same.
+    const drift = await sync('--no-backup');
+    expect(drift.code, drift.stdout + drift.stderr).toBe(1);
+    expect(drift.stderr).toContain("--allow-drift does not help wm.users: a type staging defines otherwise (an enum's labels)");
+    expect(drift.stderr).not.toContain('or copy the common columns with --allow-drift');
     const rejected = await sync('--no-backup', '--allow-drift');
     expect(rejected.code, rejected.stdout + rejected.stderr).toBe(1);
     expect(rejected.stdout).toContain('3 rows rejected by staging');

@@ -278,7 +278,7 @@ describe('drift that used to pass unseen or be misnamed', () => {
     const unkeyed = await runScript('sync.ts', ['--via', via, '--yes', '--mode', 'mirror', '--tables', 'computed.tag'], { env, cwd });
     expect(unkeyed.code, unkeyed.stdout + unkeyed.stderr).toBe(2);
     expect(unkeyed.stderr).toContain(
-      "Cannot mirror computed.tag (production's tag_pkey): staging has no primary key or unique index on that key's columns to match rows on. Apply production's key to staging",
+      "Cannot mirror computed.tag (production's tag_pkey): staging has no primary key or unique index on that key's columns to match rows on. Give both sides the same key (the migration one side lacks: production's key to staging",
     );
   });
 });

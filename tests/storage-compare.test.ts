@@ -5,7 +5,14 @@ import type { StoredObject } from '../lib/storage/api.ts';
 import { compareBucket, isMultipartEtag } from '../lib/storage/compare.ts';
 import { chooseBuckets } from '../lib/storage/copy.ts';
 
-const file = (path: string, size: number, eTag: string): StoredObject => ({ path, size, eTag, mimetype: 'image/png', cacheControl: 'max-age=3600' });
+const file = (path: string, size: number, eTag: string, lastModified = ''): StoredObject => ({
+  path,
+  size,
+  eTag,
+  mimetype: 'image/png',
+  cacheControl: 'max-age=3600',
+  lastModified,
+});
 
 describe('comparing a bucket', () => {
   it('copies what staging lacks or holds differently, keeps what is equal (multipart ETags too), and lists what only staging has', () => {

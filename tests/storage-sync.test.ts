@@ -159,6 +159,33 @@ describe('sync --storage', () => {
     expect(readFileSync(join(cwd, 'summary.md'), 'utf8')).toMatch(/\| `photos` \| 300 \([\d.]+ [KM]B\) \| 300 \([\d.]+ [KM]B\) \| ❌ Files differ \|/);
   });
 
+  it("takes production's rows copied into staging's storage.objects for files staging lacks: verify names them, --storage copies them", async () => {
+    // A sync of schema storage copies production's object rows: listed by staging's Storage, with production's size and
+    // ETag, but their files were never put in its store (the rows point at production's versions).
+    const copied = PHOTOS.slice(10, 13);
+    const rows = await query<{ name: string; version: string; metadata: unknown }>(
+      production.adminUrl,
+      `SELECT name, version, metadata FROM storage.objects WHERE bucket_id = 'photos' AND name = ANY($1) ORDER BY name`,
+      [copied],
+    );
+    for (const row of rows) {
+      await query(staging.adminUrl, `UPDATE storage.objects SET version = $2, metadata = $3 WHERE bucket_id = 'photos' AND name = $1`, [
+        row.name,
+        row.version,
+        row.metadata,
+      ]);
+    }
+    const verify = await runScript('verify-sync-status.ts', ['--storage', '--buckets', 'photos'], { env });
+    expect(verify.code, verify.stdout).toBe(1);
+    for (const path of copied) expect(verify.stdout).toContain(path);
+
+    const sync = await runScript('sync.ts', ['--yes', '--storage', '--mode', 'upsert', '--exclude', 'event_log', '--buckets', 'photos'], { env });
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toMatch(/\| photos +\| unchanged \| 300 \([\d.]+ MB\) \| 4 \([\d.]+ MB\) \| 296 +\| 0 /);
+    expect(await differingFiles()).toEqual([]);
+    expect((await runScript('verify-sync-status.ts', ['--storage', '--buckets', 'photos'], { env })).code).toBe(0);
+  });
+
   it("follows supasync.config.json's storage section unless a flag says otherwise, and shows the bytes as they move", async () => {
     const cwd = emptyDirectory();
     const config = (storage: unknown) => writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ exclude: ['event_log'], storage }));

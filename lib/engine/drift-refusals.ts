@@ -4,11 +4,22 @@
 // copied; a mode that matches rows needs a key on every table.
 import { qualifiedName } from '../catalog/types.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
-import { describeDrift } from '../plan/drift.ts';
+import { describeDrift, type Drift } from '../plan/drift.ts';
 import { silentChange } from '../plan/lossy-types.ts';
 import { SYNC_MODE_VERBS, SYNC_MODES_KEYED } from '../plan/mode.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
+
+/** The drift --allow-drift answers by copying the columns both sides have (not types defined otherwise, nor missing partitions). */
+const COMMON_COLUMNS_HELP = new Set<Drift['kind']>([
+  'missing-columns',
+  'extra-columns',
+  'type-changes',
+  'collation-changes',
+  'generated-differs',
+  'generation-differs',
+  'missing-table',
+]);
 
 export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
   const drifted = plan.tables.filter((table) => table.drift.length);
@@ -18,11 +29,19 @@ export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
       ...drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`)),
       ...sequencesMissing.map((name) => `  ${name}: sequence missing in staging`),
     ];
+    // --allow-drift copies the columns both sides have: a column whose type staging defines otherwise (an enum's labels)
+    // is still copied, and a row a partition staging lacks would hold still has nowhere to go.
+    const unhelped = drifted.filter((table) => table.drift.some((d) => !COMMON_COLUMNS_HELP.has(d.kind)));
+    const helped = drifted.some((table) => table.drift.some((d) => COMMON_COLUMNS_HELP.has(d.kind))) || sequencesMissing.length > 0;
     throw new DatabaseError(
       `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
         'Apply the migrations one side lacks (staging behind production, or production behind a staging a migration ahead), ' +
-        'leave these tables out with --exclude, or copy the common columns with --allow-drift' +
-        (sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
+        `leave these tables out with --exclude${helped ? ', or copy the common columns with --allow-drift' : ''}` +
+        (helped && sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
+        (unhelped.length
+          ? `. --allow-drift does not help ${unhelped.map((table) => qualifiedName(table.table)).join(', ')}: ` +
+            "a type staging defines otherwise (an enum's labels) or a partition it lacks stays in the copy, and staging refuses the rows that need it"
+          : '') +
         '.',
     );
   }
@@ -105,8 +124,9 @@ function refuseUnkeyed(tables: TablePlan[]): void {
         ...(lacked.length
           ? [
               `Cannot ${SYNC_MODE_VERBS[mode]} ${lacked.map((table) => `${qualifiedName(table.table)} (production's ${table.keyStagingLacks})`).join(', ')}: ` +
-                "staging has no primary key or unique index on that key's columns to match rows on. Apply production's key to staging " +
-                '(the migration it lacks), or replace them alone (`"mode": "replace"` under `tables` in supasync.config.json) or the whole run (--mode replace).',
+                "staging has no primary key or unique index on that key's columns to match rows on. Give both sides the same key " +
+                "(the migration one side lacks: production's key to staging, or staging's newer key to production), " +
+                'or replace them alone (`"mode": "replace"` under `tables` in supasync.config.json) or the whole run (--mode replace).',
             ]
           : []),
       ].join('\n'),

@@ -28,6 +28,11 @@ export interface StoredObject {
   eTag: string;
   mimetype: string;
   cacheControl: string;
+  /**
+   * When Storage wrote the file, as its metadata says (the store's own time of the upload): each project's upload
+   * its own. Empty where not said.
+   */
+  lastModified: string;
 }
 
 /** A refusal or failure the Storage API answered with, its own words kept. */
@@ -99,6 +104,7 @@ export function storageApi(project: StorageProject) {
             eTag: String(entry.metadata.eTag ?? ''),
             mimetype: String(entry.metadata.mimetype ?? 'application/octet-stream'),
             cacheControl: String(entry.metadata.cacheControl ?? 'max-age=3600'),
+            lastModified: String(entry.metadata.lastModified ?? ''),
           });
         }
       }

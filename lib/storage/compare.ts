@@ -1,5 +1,6 @@
 // Which files a bucket's copy must write, and which staging has that
-// production lacks. An object is unchanged when its size and ETag agree:
+// production lacks. An object is unchanged when its size and ETag agree
+// (and staging's row is not production's own, copied with the rows):
 // equal ETags mean equal bytes, also for a multipart ETag ("...-3", the md5
 // of the parts' md5s). Unequal ETags need not mean unequal bytes: the same
 // file uploaded in other parts gets another multipart ETag, so such a file is
@@ -18,8 +19,17 @@ export interface BucketComparison {
 
 export const isMultipartEtag = (eTag: string): boolean => /-\d+"?$/.test(eTag);
 
+/**
+ * Staging's row of the object is production's own, copied with the rows (a sync of schema `storage`), not one its
+ * Storage wrote on an upload: the same upload time to the millisecond. Its file was never put in staging's store,
+ * which serves nothing for it, whatever the row's size and ETag say.
+ */
+export function copiedRow(production: StoredObject, staging: StoredObject): boolean {
+  return production.lastModified !== '' && staging.lastModified === production.lastModified;
+}
+
 export function sameObject(production: StoredObject, staging: StoredObject | undefined): boolean {
-  return !!staging && staging.size === production.size && staging.eTag === production.eTag;
+  return !!staging && staging.size === production.size && staging.eTag === production.eTag && !copiedRow(production, staging);
 }
 
 export function compareBucket(bucket: string, production: StoredObject[], staging: StoredObject[]): BucketComparison {

@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import type { StorageApi, StoredObject } from './api.ts';
-import { isMultipartEtag } from './compare.ts';
+import { StorageApiError, type StorageApi, type StoredObject } from './api.ts';
+import { copiedRow, isMultipartEtag } from './compare.ts';
 
 export interface BucketVerdict {
   bucket: string;
@@ -58,6 +58,8 @@ export async function verifyStorage(production: StorageApi, staging: StorageApi,
         const [mine, other] = await Promise.all([contentHash(production, bucket, object.path), contentHash(staging, bucket, object.path)]);
         if (mine !== other) changed.push(object.path);
       } else if (theirs.eTag !== object.eTag) changed.push(object.path);
+      // Production's row copied into staging's storage.objects: listed alike, but is its file there to serve?
+      else if (copiedRow(object, theirs) && !(await serves(staging, bucket, object.path))) missing.push(object.path);
     }
     const extra = stagingObjects.filter((object) => !productionPaths.has(object.path)).map((object) => object.path);
     verdicts.push({
@@ -79,4 +81,15 @@ async function contentHash(api: StorageApi, bucket: string, path: string): Promi
   const hash = createHash('sha256');
   for await (const chunk of Readable.fromWeb((await api.download(bucket, path)) as NodeReadableStream<Uint8Array>)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** Whether the project's Storage serves the object's file: read through, and dropped. */
+async function serves(api: StorageApi, bucket: string, path: string): Promise<boolean> {
+  try {
+    for await (const chunk of Readable.fromWeb((await api.download(bucket, path)) as NodeReadableStream<Uint8Array>)) void chunk;
+    return true;
+  } catch (error) {
+    if (error instanceof StorageApiError && !error.transient) return false;
+    throw error;
+  }
 }

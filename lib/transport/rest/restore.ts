@@ -74,7 +74,7 @@ export async function restoreOverRest(
     throw new DatabaseError(
       "Restoring over REST needs staging's supasync functions to set session_replication_role = replica (their owner, on Supabase postgres, may): " +
         'rows go back as they were saved, with no trigger rewriting them and in any order. Reinstall the functions as postgres ' +
-        `(${commandLine('install-rpcs', '--staging')}), or restore over the direct path. Nothing was changed.`,
+        `(${commandLine('install-rpcs', '--staging')}): a REST backup is restored over REST only. Nothing was changed.`,
     );
   }
   refuseReadOnlyDefault(
@@ -179,7 +179,7 @@ async function refuseChangedTables(staging: SupabaseClient, stagingUrl: string, 
     [
       `Staging's tables changed since this backup was taken (${manifest.createdAt}), so its rows would be refused once the tables were emptied:`,
       ...changed.map((line) => `  ${line}`),
-      'Put those tables back as they were (or restore over the direct path, whose one transaction rolls back). Nothing was changed.',
+      "Put those tables back as they were when the backup was taken (a REST backup is restored over REST only), or leave this backup: staging's rows stay as they are. Nothing was changed.",
     ].join('\n'),
   );
 }
