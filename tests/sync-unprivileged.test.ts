@@ -211,6 +211,38 @@ describe('a re-sync by a staging owner without the replica-role permission', () 
     }
   });
 
+  // Without the replica role a mirror's deletes fire staging's foreign keys: one ON DELETE CASCADE would delete the
+  // rows of a table outside the run, which its backup does not hold. --allow-orphans used to let it (staging lost them).
+  it('refuses --allow-orphans where the deletes would cascade into a table the run does not copy', async () => {
+    const ownProduction = await stack.createProject('unprivileged_cascade_prod', { syncTarget: false });
+    const ownStaging = await stack.createProject('unprivileged_cascade_stg', { owner: 'plain_owner' });
+    try {
+      const schema = `CREATE SCHEMA crew; CREATE TABLE crew.teams (id int PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE crew.posts (id int PRIMARY KEY, team_id int NOT NULL REFERENCES crew.teams ON DELETE CASCADE)`;
+      await query(ownProduction.adminUrl, `SET ROLE postgres; ${schema}; INSERT INTO crew.teams VALUES (1, 'one'), (2, 'two')`);
+      await query(
+        ownStaging.adminUrl,
+        `${schema}; ALTER SCHEMA crew OWNER TO plain_owner; ALTER TABLE crew.teams OWNER TO plain_owner; ALTER TABLE crew.posts OWNER TO plain_owner;
+         INSERT INTO crew.teams VALUES (1, 'one'), (2, 'two'), (3, 'staging''s own'); INSERT INTO crew.posts VALUES (1, 3)`,
+      );
+      const env = envFor(ownProduction, ownStaging);
+      const mirror = (...extra: string[]) =>
+        runScript('sync.ts', ['--yes', '--via', 'postgres', '--mode', 'mirror', '--tables', 'crew.teams', ...extra], { env });
+      const kept = await mirror('--allow-orphans');
+      expect(kept.code, kept.stdout + kept.stderr).toBe(1);
+      expect(kept.stderr).toContain("--allow-orphans cannot keep staging's rows that reference the rows this run deletes");
+      expect(kept.stderr).toContain('crew.posts');
+      expect(kept.stderr).toContain('add crew.posts to the run');
+      const refused = await mirror();
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+      expect(
+        await query(ownStaging.adminUrl, `SELECT (SELECT count(*)::int FROM crew.teams) AS teams, (SELECT count(*)::int FROM crew.posts) AS posts`),
+      ).toEqual([{ teams: 3, posts: 1 }]);
+    } finally {
+      await Promise.all([ownProduction.stop(), ownStaging.stop()]);
+    }
+  });
+
   // A parent's key production changed only in spelling is rewritten by the upsert, and staging's ON UPDATE CASCADE
   // rewrites its children's copies: children (of another table and of its own) compared before it was written.
   it.each(['mirror', 'incremental'])("compares again, after their parents, the children staging's ON UPDATE CASCADE rewrote (%s)", async (mode) => {

@@ -2,7 +2,7 @@
 // with it: drift, keys, production's rows against what staging holds rows
 // to, sequences, parents and children staging would be left without, room
 // in each server's lock table.
-import { qualifiedName } from '../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequencePlan } from '../plan/sequences.ts';
@@ -52,6 +52,31 @@ export async function checkBeforeWriting(
     }
   }
   return chosen;
+}
+
+/**
+ * --allow-orphans keeps staging's rows whose parents the run deletes, pointing nowhere, as foreign-key checks are off
+ * for the load. Where staging's role may not turn them off (SET session_replication_role: a self-hosted project's
+ * role without the grant), deleting a parent fires staging's keys: one with ON DELETE CASCADE, SET NULL or SET
+ * DEFAULT deletes or rewrites the rows of a table outside the run, which its backup does not hold. Refused.
+ */
+export async function refuseActingKeysWithChecksOn(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]): Promise<void> {
+  const acting = run.plan.stagingLinks.filter((link) => link.rewritesChildOnDelete);
+  if (!acting.length) return;
+  const found = await orphansOfReplace(run.production, run.staging, acting, tables, emptied, run.masker);
+  if (!found.length) return;
+  throw new DatabaseError(
+    [
+      `--allow-orphans cannot keep staging's rows that reference the rows this run deletes: staging's role may not SET session_replication_role, ` +
+        "so the deletes fire staging's foreign keys, and these act on the rows at once (ON DELETE CASCADE, SET NULL or SET DEFAULT), " +
+        'in tables this run does not copy nor back up; nothing was written:',
+      ...describeOrphans(found),
+      'Ways out:',
+      `  add ${[...new Set(found.map(({ link }) => qualifiedName(link.child)))].join(', ')} to the run (--tables, or --schemas)`,
+      "  keep staging's rows with --mode upsert",
+      '  grant the parameter (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>)',
+    ].join('\n'),
+  );
 }
 
 /** What the run would do to the parents of rows it would orphan: a replace empties them, a mirror deletes the rows production lacks. */

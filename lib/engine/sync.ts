@@ -21,7 +21,7 @@ import { commandLine } from '../invocation.ts';
 import { describeHoldEnded, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
 import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
 import { comparesRanges, deletesMissing, type SyncMode } from '../plan/mode.ts';
-import { checkBeforeWriting } from './before-writing.ts';
+import { checkBeforeWriting, refuseActingKeysWithChecksOn } from './before-writing.ts';
 import { failureMessage } from './run-failure.ts';
 import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
@@ -186,6 +186,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   );
   try {
     for (const warning of session.method.warnings) events.warning(warning);
+    if (options.allowOrphans && session.method.kind !== 'replica') await refuseActingKeysWithChecksOn(run, tables, emptied);
     // The dry run's plan says it per table; a run that goes ahead says it once, or a missed SQL edit passes unseen.
     const unstamped = tables.filter((table) => table.mode === 'incremental' && table.changedColumnUnstamped);
     if (unstamped.length) {
