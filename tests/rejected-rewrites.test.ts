@@ -94,6 +94,18 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     );
     expect((await sync('--mode', 'mirror')).code).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
+
+    // An upsert keeps staging's own rows: one of them holds the slug production's new product has.
+    await query(staging.adminUrl, `INSERT INTO app.product (id, slug) OVERRIDING SYSTEM VALUE VALUES (50, 'd')`);
+    await query(production.adminUrl, `INSERT INTO app.product (id, slug) OVERRIDING SYSTEM VALUE VALUES (5, 'd')`);
+    const upserted = await sync('--mode', 'upsert');
+    expect(upserted.code).toBe(1);
+    expect(upserted.stdout + upserted.stderr).toContain(
+      "A unique value refused: an upsert (--with-parents upserts the parents it adds) keeps the rows staging has and production lacks, and one of them holds a unique value one of production's rows has",
+    );
+    expect(upserted.stdout + upserted.stderr).toContain("Remove or change staging's row, or --mode mirror --tables app.product");
+    expect((await sync('--mode', 'mirror')).code).toBe(0);
+    expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
   });
 
   describe('over REST, the rows a re-sync cleared', () => {

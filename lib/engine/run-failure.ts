@@ -83,7 +83,7 @@ function movedValueHint(error: unknown, session: SyncSession, running: TablePlan
   if (typeof code !== 'string' || !CONFLICT_CODES.has(code)) return '';
   if (session.method.kind === 'replica') {
     // Checks off, swapped values land: what still meets an old value is a row the run does not write.
-    const unwritten = running.filter((table) => table.mode === 'incremental' || table.mode === 'insert-missing');
+    const unwritten = running.filter((table) => table.mode === 'incremental' || table.mode === 'insert-missing' || table.mode === 'upsert');
     return unwritten.length
       ? `${unwrittenRowAdvice(
           unwritten[0]?.mode,

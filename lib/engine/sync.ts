@@ -57,6 +57,8 @@ export interface SyncEvents {
 
 export interface TableResult {
   table: string;
+  /** How the run wrote the table: its own mode (supasync.config.json, --with-parents' upsert) or the run's. */
+  mode?: SyncMode;
   /** Rows read from production. */
   rows: number;
   /** Rows staging now holds from this run: read, less those it rejected. */
@@ -234,6 +236,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
         const copied = ranged?.copy ?? (await session.copyTable(table, onRows));
         const result: TableResult = {
           table: qualifiedName(table.table),
+          mode: table.mode,
           ...copied,
           copied: copied.rows - copied.rejected.length,
           deleted: 0,

@@ -128,11 +128,17 @@ function describeGone(table: TableResult): string {
   return `${table.table}: ${countOf(putBack.left, 'row')} not put back${putBack.error ? `, ${putBack.error}` : ''}`;
 }
 
-/** insert-missing leaves staging's rows as they are: a stale one may hold the unique value of a row it adds. */
+/**
+ * insert-missing leaves staging's rows as they are, and an upsert those production lacks: a stale one, or one of
+ * staging's own, may hold the unique value of a row it writes.
+ */
 function unwrittenRowLines(result: SyncResult): string[] {
   // Only where staging refused a row for a unique value: a check's refusal is the row's own.
-  const refused = result.tables.filter((table) => table.rejected.some((row) => UNIQUE_CLASH.test(row.message))).map((table) => table.table);
-  return result.mode === 'insert-missing' && refused.length ? [chalk.red(unwrittenRowAdvice(result.mode, refused))] : [];
+  const refused = result.tables.filter((table) => table.rejected.some((row) => UNIQUE_CLASH.test(row.message)));
+  return (['insert-missing', 'upsert'] as const).flatMap((mode) => {
+    const tables = refused.filter((table) => (table.mode ?? result.mode) === mode).map((table) => table.table);
+    return tables.length ? [chalk.red(unwrittenRowAdvice(mode, tables))] : [];
+  });
 }
 
 /** The closing line: how many tables and rows, how long, how. */
