@@ -163,6 +163,15 @@ describe('the tables a run copies', () => {
       expect(verify.stdout).not.toMatch(/\| public\._prisma_migrations|\| analytics\.migrations/);
       expect(verify.stdout).toMatch(/\| public\.migrations +\| \d+ +\| \d+ +\| ✅ Perfect/);
       expect(verify.stdout).toMatch(/Not compared: [^\n]*public\._prisma_migrations/);
+      // A table production dropped (or staging's migration ahead): not compared, and said, not counted among the Perfect.
+      await query(staging.adminUrl, 'SET ROLE postgres; CREATE TABLE analytics.dropped_in_production (id int PRIMARY KEY)');
+      try {
+        const extra = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,analytics,auth'], { env, cwd });
+        expect(extra.code, extra.stdout + extra.stderr).toBe(0);
+        expect(extra.stdout).toContain('Only in staging, not compared: analytics.dropped_in_production (production has no such table).');
+      } finally {
+        await query(staging.adminUrl, 'DROP TABLE analytics.dropped_in_production');
+      }
 
       const named = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'public._prisma_migrations'], { env, cwd });
       expect(named.code, named.stdout + named.stderr).toBe(0);

@@ -123,7 +123,15 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
             2,
           )
         : [
-            renderVerdicts({ tables: verdicts, sequences, orphans, largeObjects, acceptsDrift: Boolean(flags.allowDrift), leftOut: run.plan.leftOut }),
+            renderVerdicts({
+              tables: verdicts,
+              sequences,
+              orphans,
+              largeObjects,
+              acceptsDrift: Boolean(flags.allowDrift),
+              leftOut: run.plan.leftOut,
+              stagingOnly: run.plan.stagingOnlyTables,
+            }),
             ...(files ? [files.output] : []),
           ].join('\n\n'),
     );

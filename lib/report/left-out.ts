@@ -3,7 +3,7 @@
 // and a verify name them too, or "Synced 27 tables" and "27 of 27 Perfect"
 // read as if the schema's every table were there.
 import chalk from 'chalk';
-import { qualifiedName } from '../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import type { LeftOutTable } from '../plan/supabase.ts';
 import { commandLine } from '../invocation.ts';
 
@@ -22,4 +22,10 @@ export function leftOutLine(leftOut: readonly LeftOutTable[], what: string): str
         `. ${commandLine('sync', '--dry-run')} says why.`,
     ),
   ];
+}
+
+/** Staging's tables of the selected schemas that production lacks (dropped there, or a migration staging has ahead): not compared, and said so. */
+export function stagingOnlyLine(tables: readonly TableRef[]): string[] {
+  if (!tables.length) return [];
+  return [chalk.dim(`Only in staging, not compared: ${tables.map(qualifiedName).join(', ')} (production has no such table).`)];
 }

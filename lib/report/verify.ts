@@ -1,13 +1,13 @@
 // The seed's status table, now backed by content checksums, and the keys
 // behind every difference.
 import chalk from 'chalk';
-import type { SequenceState } from '../catalog/types.ts';
+import type { SequenceState, TableRef } from '../catalog/types.ts';
 import { describeOrphans } from '../engine/orphans.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
 import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { renderTable } from './table.ts';
-import { leftOutLine } from './left-out.ts';
+import { leftOutLine, stagingOnlyLine } from './left-out.ts';
 import type { LeftOutTable } from '../plan/supabase.ts';
 import { commandLine } from '../invocation.ts';
 import { countOf, formatCount } from '../counts.ts';
@@ -45,6 +45,8 @@ export interface VerdictsToRender {
   largeObjects?: LargeObjectVerdict[];
   /** Tables of the selected schemas a schema-wide verify leaves out, as a sync does (plan/supabase.ts). */
   leftOut?: readonly LeftOutTable[];
+  /** Staging's tables of the selected schemas production lacks. */
+  stagingOnly?: readonly TableRef[];
 }
 
 export function renderVerdicts(rendered: VerdictsToRender): string {
@@ -77,7 +79,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   if (rendered.largeObjects?.length) out.push('', ...rendered.largeObjects.map(describeLargeObjects));
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
-  out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'));
+  out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'), ...stagingOnlyLine(rendered.stagingOnly ?? []));
   out.push(...remedies(verdicts, keptByUpsert));
   return out.join('\n');
 }
