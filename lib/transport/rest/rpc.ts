@@ -56,7 +56,8 @@ const TIMEOUT_RETRIES = 2;
 const FIRST_CONTACT_RETRIES = 1;
 const answered = new WeakSet<SupabaseClient>();
 const TIMEOUT_HINT =
-  `Check the network and that the project answers (its dashboard's API logs). A link slower than ${SLOW_LINK_BYTES_PER_SECOND / 1_000_000} MB/s ` +
+  `Check the network and that the project answers (its dashboard's API logs; right after a migration PostgREST reloads its schema cache, ` +
+  `which takes a while over thousands of tables or partitions, and answers once it has). A link slower than ${SLOW_LINK_BYTES_PER_SECOND / 1_000_000} MB/s ` +
   'makes large requests time out: lower tables.<name>.batchSize in supasync.config.json, or sync over the direct path (SUPABASE_*_DB_URL, --via postgres).';
 
 /**
@@ -170,6 +171,7 @@ function knownCause(failure: RpcFailure): string {
   if (failure.code === '57014') {
     return (
       "  cause: the request ran past the statement timeout of the role PostgREST runs it as (a large schema's catalog, a large table's checksums, " +
+      'a partitioned table of thousands of partitions, which each statement over it plans whole, ' +
       "or a lock another session holds on a table it reads: a migration, a long transaction, an app's LOCK TABLE, which pg_stat_activity names): " +
       "the direct path (SUPABASE_*_DB_URL) has none; or raise it, ALTER ROLE service_role SET statement_timeout = '2min'; NOTIFY pgrst, 'reload config'"
     );
