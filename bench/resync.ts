@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FixtureSize } from '../stack/fixture/generate.ts';
 import { projectEnv, startStack, withClient, type Project, type Stack } from '../stack/index.ts';
+import { readCatalogPostgres } from '../lib/catalog/read.ts';
+import { copiedColumns } from '../lib/engine/watermark-columns.ts';
 import { Link } from '../stack/link.ts';
 import { applyChanges, changeScript } from './changes.ts';
 import { describeDataset, readTables, type BenchTable } from './dataset.ts';
@@ -240,7 +242,7 @@ export async function runResync(options: ResyncOptions, context: ResyncContext, 
         const { staging, result: prepared } = await oneBehind(workDir, index === 0);
         if (index === 0) initialRuns.push(prepared);
         progress(`${index === 0 ? describeRun(prepared, 'production') : `${prepared.seconds.toFixed(2)} s`}\n`);
-        if (contender.watermarks) await setWatermarks(staging, changes.startedAt, changes.xidBefore);
+        if (contender.watermarks) await setWatermarks(staging, after, changes.startedAt, changes.xidBefore);
         await withClient(staging.adminUrl, (c) => c.query('CHECKPOINT'));
         const env = contender.group === 'rest' ? restEnv({ production: after, staging }) : projectEnv(after, staging);
         const args = contender.args(schemas);
@@ -452,9 +454,15 @@ function directoryBytes(path: string): number {
  * default) at production's clock then, every other table at production's
  * oldest running transaction then (xmin).
  */
-async function setWatermarks(staging: Project, since: string, xid: string): Promise<void> {
-  await withClient(staging.adminUrl, (c) =>
-    c.query(
+async function setWatermarks(staging: Project, production: Project, since: string, xid: string): Promise<void> {
+  // With what that run copied of each table (engine/watermark-columns.ts): its every column not generated, unmasked.
+  const catalog = await withClient(production.dbUrl, (c) => readCatalogPostgres('production', c));
+  const copied = catalog.tables.map((table) => {
+    const columns = table.columns.filter((column) => !column.generated);
+    return [table.schema, table.name, copiedColumns({ columns: columns.map((c) => c.name), columnTypes: columns.map((c) => c.type), mask: null })];
+  });
+  await withClient(staging.adminUrl, async (c) => {
+    await c.query(
       `INSERT INTO supasync_private.watermarks (table_schema, table_name, changed_column, since, since_xid)
        SELECT t.table_schema, t.table_name, CASE WHEN stamped THEN 'updated_at' ELSE 'xmin' END,
               CASE WHEN stamped THEN $1::timestamptz END, CASE WHEN NOT stamped THEN $2::bigint END
@@ -464,6 +472,12 @@ async function setWatermarks(staging: Project, since: string, xid: string): Prom
        WHERE t.table_type = 'BASE TABLE' AND t.table_schema IN ('public', 'analytics', 'auth', 'storage')
        ON CONFLICT (table_schema, table_name) DO UPDATE SET changed_column = EXCLUDED.changed_column, since = EXCLUDED.since, since_xid = EXCLUDED.since_xid`,
       [since, xid],
-    ),
-  );
+    );
+    await c.query(
+      `UPDATE supasync_private.watermarks w SET copied_columns = d.columns
+       FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[])) AS d(schema_name, table_name, columns)
+       WHERE (w.table_schema, w.table_name) = (d.schema_name, d.table_name)`,
+      [copied.map((row) => row[0]), copied.map((row) => row[1]), copied.map((row) => row[2])],
+    );
+  });
 }

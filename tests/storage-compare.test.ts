@@ -12,6 +12,7 @@ const file = (path: string, size: number, eTag: string, lastModified = ''): Stor
   mimetype: 'image/png',
   cacheControl: 'max-age=3600',
   lastModified,
+  id: '',
 });
 
 describe('comparing a bucket', () => {
@@ -34,6 +35,24 @@ describe('comparing a bucket', () => {
     expect(comparison.toCopy.map((object) => object.path)).toEqual(['a/2.png', 'b/3.png', 'big.bin']);
     expect(comparison.stagingOnly).toEqual(['old.png']);
     expect(comparison).toMatchObject({ unchanged: 2, unchangedBytes: 60 });
+  });
+
+  it("copies an object whose staging row is production's own, copied with the rows: the same upload time, or without one the same id", () => {
+    const at = (object: StoredObject, lastModified: string, id: string): StoredObject => ({ ...object, lastModified, id });
+    const production = [
+      at(file('copied.png', 10, '"aa"'), '2026-01-01T10:00:00.000Z', 'p1'),
+      at(file('uploaded.png', 10, '"bb"'), '2026-01-01T10:00:00.000Z', 'p2'),
+      at(file('no-time-copied.png', 10, '"cc"'), '', 'p3'),
+      at(file('no-time-uploaded.png', 10, '"dd"'), '', 'p4'),
+    ];
+    const staging = [
+      at(file('copied.png', 10, '"aa"'), '2026-01-01T10:00:00.000Z', 'p1'),
+      // Storage wrote the file into the copied row: its id kept, the time its own.
+      at(file('uploaded.png', 10, '"bb"'), '2026-02-02T08:00:00.000Z', 'p2'),
+      at(file('no-time-copied.png', 10, '"cc"'), '', 'p3'),
+      at(file('no-time-uploaded.png', 10, '"dd"'), '', 's4'),
+    ];
+    expect(compareBucket('photos', production, staging).toCopy.map((object) => object.path)).toEqual(['copied.png', 'no-time-copied.png']);
   });
 
   it('tells a multipart ETag from a plain md5', () => {

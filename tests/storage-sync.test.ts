@@ -237,6 +237,33 @@ describe('sync --storage', () => {
     expect(sync.stdout + sync.stderr).not.toContain(production.secretKey);
   });
 
+  it("keeps production's object ids for a table that names storage.objects by id: said before a run with files, and kept by rows first, files after", async () => {
+    const table = 'CREATE TABLE public.file_notes (id int PRIMARY KEY, object_id uuid NOT NULL REFERENCES storage.objects (id))';
+    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${table}`);
+    try {
+      await query(
+        production.adminUrl,
+        `INSERT INTO public.file_notes SELECT row_number() OVER (ORDER BY name), id FROM storage.objects WHERE bucket_id = 'photos'`,
+      );
+      const planned = await runScript('sync.ts', ['--storage', '--dry-run', '--tables', 'file_notes', '--buckets', 'photos'], { env });
+      expect(planned.stderr).toContain(
+        "public.file_notes.object_id names storage.objects by id, and Storage gives each file it takes staging's own id: those rows would name objects staging does not have.",
+      );
+      // The order the warning gives: the rows with production's ids, then their files into those rows.
+      const rows = await runScript('sync.ts', ['--yes', '--tables', 'storage.buckets,storage.objects,file_notes', '--no-backup'], { env });
+      expect(rows.code, rows.stdout + rows.stderr).toBe(0);
+      // Every bucket's: the row copy brought production's row for the archive's file too.
+      const files = await runScript('sync.ts', ['--yes', '--storage', '--mode', 'upsert', '--exclude', 'event_log', '--no-backup'], { env });
+      expect(files.code, files.stdout + files.stderr).toBe(0);
+      const ids = `SELECT string_agg(id::text, ',' ORDER BY name) AS ids FROM storage.objects WHERE bucket_id = 'photos'`;
+      expect(await query(staging.adminUrl, ids)).toEqual(await query(production.adminUrl, ids));
+      expect(await differingFiles()).toEqual([]);
+      expect((await runScript('verify-sync-status.ts', ['--storage', '--buckets', 'photos', '--tables', 'file_notes'], { env })).code).toBe(0);
+    } finally {
+      for (const project of [production, staging]) await query(project.adminUrl, 'DROP TABLE public.file_notes');
+    }
+  });
+
   it("refuses files through REST URLs that lead elsewhere than the rows' databases (swapped, or another staging), before writing anything", async () => {
     const other = await stack.createProject('files_other_staging');
     try {

@@ -211,33 +211,42 @@ describe('a re-sync by a staging owner without the replica-role permission', () 
     }
   });
 
-  // Without the replica role a mirror's deletes fire staging's foreign keys: one ON DELETE CASCADE would delete the
-  // rows of a table outside the run, which its backup does not hold. --allow-orphans used to let it (staging lost them).
-  it('refuses --allow-orphans where the deletes would cascade into a table the run does not copy', async () => {
+  // Without the replica role a run's writes fire staging's foreign keys: a mirror's delete an ON DELETE CASCADE, an
+  // upsert's rewritten code an ON UPDATE SET NULL, on a table outside the run, which its backup does not hold.
+  // --allow-orphans let the first happen, and an upsert the second, exit 0 (staging's rows were gone beyond a restore).
+  it('refuses a run whose writes would cascade into a table it does not copy, --allow-orphans or not', async () => {
     const ownProduction = await stack.createProject('unprivileged_cascade_prod', { syncTarget: false });
     const ownStaging = await stack.createProject('unprivileged_cascade_stg', { owner: 'plain_owner' });
     try {
-      const schema = `CREATE SCHEMA crew; CREATE TABLE crew.teams (id int PRIMARY KEY, name text NOT NULL);
-        CREATE TABLE crew.posts (id int PRIMARY KEY, team_id int NOT NULL REFERENCES crew.teams ON DELETE CASCADE)`;
+      const schema = `CREATE SCHEMA crew; CREATE TABLE crew.teams (id int PRIMARY KEY, code text NOT NULL UNIQUE);
+        CREATE TABLE crew.posts (id int PRIMARY KEY, team_id int NOT NULL REFERENCES crew.teams ON DELETE CASCADE);
+        CREATE TABLE crew.badges (id int PRIMARY KEY, team_code text REFERENCES crew.teams (code) ON UPDATE SET NULL)`;
       await query(ownProduction.adminUrl, `SET ROLE postgres; ${schema}; INSERT INTO crew.teams VALUES (1, 'one'), (2, 'two')`);
       await query(
         ownStaging.adminUrl,
-        `${schema}; ALTER SCHEMA crew OWNER TO plain_owner; ALTER TABLE crew.teams OWNER TO plain_owner; ALTER TABLE crew.posts OWNER TO plain_owner;
-         INSERT INTO crew.teams VALUES (1, 'one'), (2, 'two'), (3, 'staging''s own'); INSERT INTO crew.posts VALUES (1, 3)`,
+        `${schema}; ALTER SCHEMA crew OWNER TO plain_owner;
+         ALTER TABLE crew.teams OWNER TO plain_owner; ALTER TABLE crew.posts OWNER TO plain_owner; ALTER TABLE crew.badges OWNER TO plain_owner;
+         INSERT INTO crew.teams VALUES (1, 'uno'), (2, 'two'), (3, 'staging''s own'); INSERT INTO crew.posts VALUES (1, 3);
+         INSERT INTO crew.badges VALUES (1, 'uno'), (2, 'two')`,
       );
       const env = envFor(ownProduction, ownStaging);
-      const mirror = (...extra: string[]) =>
-        runScript('sync.ts', ['--yes', '--via', 'postgres', '--mode', 'mirror', '--tables', 'crew.teams', ...extra], { env });
-      const kept = await mirror('--allow-orphans');
-      expect(kept.code, kept.stdout + kept.stderr).toBe(1);
-      expect(kept.stderr).toContain("--allow-orphans cannot keep staging's rows that reference the rows this run deletes");
-      expect(kept.stderr).toContain('crew.posts');
-      expect(kept.stderr).toContain('add crew.posts to the run');
-      const refused = await mirror();
-      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
-      expect(
-        await query(ownStaging.adminUrl, `SELECT (SELECT count(*)::int FROM crew.teams) AS teams, (SELECT count(*)::int FROM crew.posts) AS posts`),
-      ).toEqual([{ teams: 3, posts: 1 }]);
+      const sync = (...extra: string[]) => runScript('sync.ts', ['--yes', '--via', 'postgres', '--tables', 'crew.teams', ...extra], { env });
+      const contents = `SELECT (SELECT string_agg(t::text, ',' ORDER BY id) FROM crew.teams t) AS teams,
+        (SELECT string_agg(p::text, ',' ORDER BY id) FROM crew.posts p) AS posts, (SELECT string_agg(b::text, ',' ORDER BY id) FROM crew.badges b) AS badges`;
+      const before = await query(ownStaging.adminUrl, contents);
+      for (const extra of [
+        ['--mode', 'mirror', '--allow-orphans'],
+        ['--mode', 'upsert'],
+      ]) {
+        const refused = await sync(...extra);
+        expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+        expect(refused.stderr).toContain("Staging's role may not SET session_replication_role, so this run's writes fire staging's foreign keys");
+        expect(refused.stderr).toContain(extra.includes('mirror') ? 'crew.posts' : 'crew.badges');
+        expect(await query(ownStaging.adminUrl, contents)).toEqual(before);
+      }
+      const mirror = await sync('--mode', 'mirror');
+      expect(mirror.code, mirror.stdout + mirror.stderr).toBe(1);
+      expect(await query(ownStaging.adminUrl, contents)).toEqual(before);
     } finally {
       await Promise.all([ownProduction.stop(), ownStaging.stop()]);
     }

@@ -27,7 +27,9 @@ const HISTORY = `
   CREATE UNIQUE INDEX schema_migration_version_idx ON public.schema_migration (version);
   CREATE TABLE analytics.migrations (id serial PRIMARY KEY, migration varchar(255) NOT NULL, batch integer NOT NULL);
   CREATE TABLE public.migrations (id bigint PRIMARY KEY, country_code text NOT NULL REFERENCES public.sire_countries, route text NOT NULL);
-  CREATE TABLE public.schema_info (id integer PRIMARY KEY, title text NOT NULL);`;
+  CREATE TABLE public.schema_info (id integer PRIMARY KEY, title text NOT NULL);
+  CREATE TABLE analytics.schema_info (id integer PRIMARY KEY, version integer NOT NULL);
+  CREATE TABLE analytics.readings (id integer PRIMARY KEY, info_id integer NOT NULL REFERENCES analytics.schema_info);`;
 
 // Oban's queue in public, graphile-worker's in its own schema, Laravel's
 // `jobs`, and an app's own `jobs` (postings) that is no queue at all.
@@ -64,6 +66,7 @@ describe('the tables a run copies', () => {
        INSERT INTO analytics.migrations (migration, batch) VALUES ('2014_10_12_000000_create_users_table', 1);
        INSERT INTO public.migrations SELECT row_number() OVER (ORDER BY country_code), country_code, 'north by ' || country_code FROM public.sire_countries;
        INSERT INTO public.schema_info VALUES (1, 'field guide');
+       INSERT INTO analytics.schema_info VALUES (1, 3); INSERT INTO analytics.readings VALUES (1, 1);
        ${QUEUED}`,
     );
   });
@@ -138,7 +141,7 @@ describe('the tables a run copies', () => {
       const stagingRecords =
         "SELECT (SELECT string_agg(migration_name, ',' ORDER BY id) FROM public._prisma_migrations) AS prisma, (SELECT string_agg(version, ',' ORDER BY 1) FROM analytics.schema_migrations) AS rails, (SELECT string_agg(version, ',' ORDER BY 1) FROM public.schema_migration) AS pop, (SELECT string_agg(migration, ',' ORDER BY id) FROM analytics.migrations) AS laravel";
       const appTables =
-        "SELECT (SELECT string_agg(m::text, ',' ORDER BY id) FROM public.migrations m) AS routes, (SELECT string_agg(s::text, ',') FROM public.schema_info s) AS info";
+        "SELECT (SELECT string_agg(m::text, ',' ORDER BY id) FROM public.migrations m) AS routes, (SELECT string_agg(s::text, ',') FROM public.schema_info s) AS info, (SELECT string_agg(s::text, ',') FROM analytics.schema_info s) AS referenced";
       const before = await query(staging.adminUrl, stagingRecords);
       const schemaWide = ['--via', via, '--yes', '--no-backup', '--schemas', 'public,analytics,auth'];
       const plan = await runScript('sync.ts', [...schemaWide, '--dry-run'], { env, cwd });
@@ -149,7 +152,8 @@ describe('the tables a run copies', () => {
       expect(plan.stdout).toContain('analytics.schema_version: only when named with --tables: it is Flyway (before version 5), tern, Synapse or Miniflux');
       expect(plan.stdout).toContain("public.schema_migration: only when named with --tables: it is gobuffalo/pop (Ory Kratos, Hydra, Keto; Buffalo)'s record");
       expect(plan.stdout).toContain("analytics.migrations: only when named with --tables: it is Laravel's record");
-      expect(plan.stdout).not.toMatch(/public\.migrations:|public\.schema_info:/);
+      // An app's own tables under those names: one that references the app's rows, one without the tool's columns, one the app's rows reference.
+      expect(plan.stdout).not.toMatch(/public\.migrations:|public\.schema_info:|analytics\.schema_info:/);
       const run = await runScript('sync.ts', schemaWide, { env, cwd });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(await query(staging.adminUrl, stagingRecords)).toEqual(before);

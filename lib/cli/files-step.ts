@@ -13,6 +13,8 @@ import { chooseBuckets, type BucketCopyResult } from '../storage/copy.ts';
 import { verifyStorage, type BucketVerdict } from '../storage/verify.ts';
 import type { ProjectConfig } from '../config/file.ts';
 import { UsageError } from '../errors.ts';
+import { qualifiedName } from '../catalog/types.ts';
+import { commandLine } from '../invocation.ts';
 import type { FlagValues } from './flags.ts';
 
 type FileFlags = Pick<FlagValues, 'storage' | 'buckets' | 'excludeBuckets'>;
@@ -66,6 +68,26 @@ export function rowsBesideFiles(selection: Selection, choice: FileChoice): Selec
 /** Before any row is written or compared: files go through the projects the rows' databases are (engine/storage-files.ts). */
 export async function refuseFilesElsewhere(run: PreparedRun, choice: FileChoice): Promise<void> {
   if (choice.files) await asUsage(choice, () => refuseStorageElsewhere(run));
+}
+
+/**
+ * A copied table whose foreign key names storage.objects by id: Storage gives a file it takes staging's own id, so
+ * after a run that copies files its rows name objects staging does not have. Said before the run, with the order
+ * that keeps production's ids (the rows first, their files after: Storage rewrites a row it has in place).
+ */
+export function objectIdReferences(run: PreparedRun, choice: FileChoice): string[] {
+  if (!choice.files) return [];
+  const copied = new Set(run.plan.tables.map((table) => qualifiedName(table.table)));
+  const naming = run.plan.stagingLinks.filter(
+    (link) => qualifiedName(link.parent) === 'storage.objects' && link.parentColumns.includes('id') && copied.has(qualifiedName(link.child)),
+  );
+  if (!naming.length) return [];
+  return [
+    `${naming.map((link) => `${qualifiedName(link.child)}.${link.columns.join(',')}`).join(', ')} ${naming.length === 1 ? 'names' : 'name'} storage.objects by id, ` +
+      "and Storage gives each file it takes staging's own id: those rows would name objects staging does not have. To keep production's ids, " +
+      `copy storage.objects' rows first, in a run without files (${commandLine('sync', '--schemas public,storage')}), then the files (--storage): ` +
+      'Storage writes each file into the row it has.',
+  ];
 }
 
 export async function copyFiles(

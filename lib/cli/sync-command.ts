@@ -20,7 +20,7 @@ import { parseCommand, type CommandDeclaration } from './command.ts';
 import { listOf, type FlagName } from './flags.ts';
 import { selectionFrom } from './selection.ts';
 import { confirmer } from './confirm.ts';
-import { copyFiles, fileChoiceFrom, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } from './files-step.ts';
+import { copyFiles, fileChoiceFrom, objectIdReferences, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } from './files-step.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
 export interface SyncCommand {
@@ -110,6 +110,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   recorder.planned(run, { dryRun: flags.dryRun });
   try {
     await refuseFilesElsewhere(run, fileChoice);
+    for (const line of objectIdReferences(run, fileChoice)) process.stderr.write(`warning: ${line}\n`);
     if (flags.dryRun) {
       if (run.stagingHeldBy)
         process.stderr.write(

@@ -118,7 +118,18 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     console.log(
       flags.json
         ? JSON.stringify(
-            { ok: exitCode === 0, exitCode, via: run.via, tables: verdicts, sequences, orphans, largeObjects, ...(files ? { files: files.verdicts } : {}) },
+            {
+              ok: exitCode === 0,
+              exitCode,
+              via: run.via,
+              tables: verdicts,
+              sequences,
+              orphans,
+              largeObjects,
+              leftOut: run.plan.leftOut,
+              stagingOnly: run.plan.stagingOnlyTables,
+              ...(files ? { files: files.verdicts } : {}),
+            },
             null,
             2,
           )

@@ -7,10 +7,11 @@ import { DatabaseError } from '../errors.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequencePlan } from '../plan/sequences.ts';
 import { emptiedAlongside } from '../plan/supabase.ts';
+import { deletesMissing } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { tablesToCopy } from './drift-refusals.ts';
-import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace } from './orphans.ts';
+import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace, stagingRowsNamingGoneKeys } from './orphans.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
 import type { PreparedRun } from './prepare.ts';
 import { refuseSequencesStagingCannotHold } from './sequences.ts';
@@ -55,26 +56,33 @@ export async function checkBeforeWriting(
 }
 
 /**
- * --allow-orphans keeps staging's rows whose parents the run deletes, pointing nowhere, as foreign-key checks are off
- * for the load. Where staging's role may not turn them off (SET session_replication_role: a self-hosted project's
- * role without the grant), deleting a parent fires staging's keys: one with ON DELETE CASCADE, SET NULL or SET
- * DEFAULT deletes or rewrites the rows of a table outside the run, which its backup does not hold. Refused.
+ * Where staging's role may not turn foreign-key checks off (SET session_replication_role: a self-hosted project's
+ * role without the grant), the run's writes fire staging's keys: a row it deletes fires ON DELETE CASCADE, SET NULL
+ * or SET DEFAULT, a key value it rewrites ON UPDATE ones, on the rows of a table the run neither copies nor backs
+ * up. Those rows would be deleted or rewritten beyond a restore, even with --allow-orphans, which means to keep
+ * them as they are: refused, naming them. (A replace refuses such keys before emptying anything: deferred-keys.ts.)
  */
 export async function refuseActingKeysWithChecksOn(run: PreparedRun, tables: TablePlan[], emptied: TableRef[]): Promise<void> {
-  const acting = run.plan.stagingLinks.filter((link) => link.rewritesChildOnDelete);
+  const written = new Map(tables.map((table) => [qualifiedName(table.table), table]));
+  const left = new Set(emptied.map(qualifiedName));
+  const acting = run.plan.stagingLinks.filter((link) => {
+    const parent = written.get(qualifiedName(link.parent));
+    if (!parent || parent.mode === 'replace' || written.has(qualifiedName(link.child)) || left.has(qualifiedName(link.child))) return false;
+    // Rows are matched on their key, whose value a write leaves as it is: a key over other columns is what it rewrites.
+    const rewritesReferenced = parent.mode !== 'insert-missing' && !sameColumns(link.parentColumns, parent.key?.columns ?? []);
+    return (link.rewritesChildOnDelete && deletesMissing(parent.mode)) || (link.rewritesChildOnUpdate && rewritesReferenced);
+  });
   if (!acting.length) return;
-  const found = await orphansOfReplace(run.production, run.staging, acting, tables, emptied, run.masker);
+  const found = await stagingRowsNamingGoneKeys(run.production, run.staging, acting, tables, run.masker);
   if (!found.length) return;
   throw new DatabaseError(
     [
-      `--allow-orphans cannot keep staging's rows that reference the rows this run deletes: staging's role may not SET session_replication_role, ` +
-        "so the deletes fire staging's foreign keys, and these act on the rows at once (ON DELETE CASCADE, SET NULL or SET DEFAULT), " +
-        'in tables this run does not copy nor back up; nothing was written:',
+      "Staging's role may not SET session_replication_role, so this run's writes fire staging's foreign keys, and these would delete or rewrite " +
+        'rows of tables the run neither copies nor backs up (ON DELETE or ON UPDATE CASCADE, SET NULL, SET DEFAULT), where they name a key the run removes; nothing was written:',
       ...describeOrphans(found),
       'Ways out:',
       `  add ${[...new Set(found.map(({ link }) => qualifiedName(link.child)))].join(', ')} to the run (--tables, or --schemas)`,
-      "  keep staging's rows with --mode upsert",
-      '  grant the parameter (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>)',
+      '  grant the parameter (PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role TO <role>), or sync as a role that has it',
     ].join('\n'),
   );
 }
@@ -99,4 +107,8 @@ export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[])
   } finally {
     await session.abort();
   }
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((column) => b.includes(column));
 }

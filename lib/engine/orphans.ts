@@ -29,7 +29,18 @@ export async function orphansOfReplace(
   emptied: TableRef[],
   masker: Masker | null = null,
 ): Promise<FoundOrphans[]> {
-  const emptiedNames = new Set(emptied.map(qualifiedName));
+  const checked = linksIntoReplaced(links, writtenTables(tables), new Set(emptied.map(qualifiedName)));
+  return stagingRowsNamingGoneKeys(production, staging, checked, tables, masker);
+}
+
+/** Along each of `links`, staging's rows that name a parent key production (as the run filters it) does not have. */
+export async function stagingRowsNamingGoneKeys(
+  production: Database,
+  staging: Database,
+  links: ForeignKeyLink[],
+  tables: TablePlan[],
+  masker: Masker | null = null,
+): Promise<FoundOrphans[]> {
   const check = async (link: ForeignKeyLink): Promise<FoundOrphans | null> => {
     const references = await staging.references(link.child, link.columns, link.childRows);
     const keys = Object.keys(references);
@@ -43,7 +54,7 @@ export async function orphansOfReplace(
     if (!missing.length) return null;
     return { link, rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0), keys: missing.slice(0, 5) };
   };
-  const checked = linksIntoReplaced(links, writtenTables(tables), emptiedNames);
+  const checked = links;
   // Over REST every link at once, a round trip or two each; directly one after another on each side's one connection.
   const found: (FoundOrphans | null)[] = [];
   if (production.asksTogether && staging.asksTogether) found.push(...(await Promise.all(checked.map(check))));

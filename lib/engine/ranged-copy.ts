@@ -21,7 +21,7 @@ import { inParallel, tableGroups } from './table-groups.ts';
 import { followsTransactions, usableTransactionWatermark, writtenSince } from './transaction-watermark.ts';
 import type { PreparedRun } from './prepare.ts';
 import { changedSinceCondition } from '../plan/changed-column.ts';
-import { copiedColumns, staleWatermarkReason } from './watermark-columns.ts';
+import { COPIED_COLUMNS_SINCE, copiedColumns, staleWatermarkReason } from './watermark-columns.ts';
 
 /** What comparing a table found, before any table is written. */
 export interface Comparison {
@@ -70,7 +70,9 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
   const known = functionsKnown(run, compared, followed);
   known.catch(() => undefined); // awaited below; a comparison that fails first must not also report this
   // Staging's watermarks, production's clock and (over REST) both sides' functions, asked together: one round trip.
-  const [clock, watermarks] = followed ? await Promise.all([run.production.clock(overlapSeconds), run.staging.watermarks(), known]) : [null, [] as Watermark[]];
+  const [clock, watermarks, keepsColumns] = followed
+    ? await Promise.all([run.production.clock(overlapSeconds), run.staging.watermarks(), keepsCopiedColumns(run), known])
+    : [null, [] as Watermark[], false];
   const compare = async (table: TablePlan): Promise<Comparison> => {
     const column = table.mode === 'incremental' ? table.changedColumn : null;
     if (!column || !clock || !table.key) return withFilters(run, table, { ranges: await findChangedRanges(run.production, run.staging, table) }, clearsFirst);
@@ -80,7 +82,7 @@ export async function compareTables(run: PreparedRun, tables: TablePlan[], overl
     );
     const byTransactions = followsTransactions(column);
     const copied = copiedColumns(table);
-    const wholeBecause = found && staleWatermarkReason(found, copied);
+    const wholeBecause = found && staleWatermarkReason(found, copied, keepsColumns);
     const kept = wholeBecause ? undefined : byTransactions ? usableTransactionWatermark(found, clock) : found;
     // By xmin every row added since is flagged; by a column the app sets, one may be added with an old stamp (RowFlags).
     const flagged = kept ? { rows: changedSince(column, table.changedColumnType, kept.since), othersByKey: !byTransactions } : null;
@@ -235,6 +237,11 @@ async function functionsKnown(run: PreparedRun, compared: TablePlan[], followed:
         `version ${needed} or later there, ${unmet.map((need) => need.why).join(', and ')}. Update them: ${commandLine('install-rpcs')} --${side.side}. Nothing was changed.`,
     );
   });
+}
+
+/** Staging keeps what each run copies with its watermarks: directly always, over REST from functions version 29. */
+async function keepsCopiedColumns(run: PreparedRun): Promise<boolean> {
+  return !run.staging.functionsVersion || (await run.staging.functionsVersion()) >= COPIED_COLUMNS_SINCE;
 }
 
 /**

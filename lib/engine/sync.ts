@@ -188,7 +188,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   );
   try {
     for (const warning of session.method.warnings) events.warning(warning);
-    if (options.allowOrphans && session.method.kind !== 'replica') await refuseActingKeysWithChecksOn(run, tables, emptied);
+    if (session.method.kind !== 'replica') await refuseActingKeysWithChecksOn(run, tables, emptied);
     // The dry run's plan says it per table; a run that goes ahead says it once, or a missed SQL edit passes unseen.
     const unstamped = tables.filter((table) => table.mode === 'incremental' && table.changedColumnUnstamped);
     if (unstamped.length) {

@@ -16,10 +16,17 @@ export function copiedColumns(table: Pick<TablePlan, 'columns' | 'columnTypes' |
   return createHash('sha256').update(JSON.stringify({ columns, masks })).digest('hex').slice(0, 16);
 }
 
-/** Why a table's kept watermark bounds nothing now, if it does not: the table is compared whole, and the run says why. */
-export function staleWatermarkReason(mark: Watermark, copied: string): string | undefined {
+/** Staging's functions keep what each run copied with its watermark from this version on (the direct path always). */
+export const COPIED_COLUMNS_SINCE = 29;
+
+/**
+ * Why a table's kept watermark bounds nothing now, if it does not: the table is compared whole, and the run says
+ * why. `keepsColumns`: staging keeps what runs copy (else a watermark without it is taken as it is, each run alike).
+ */
+export function staleWatermarkReason(mark: Watermark, copied: string, keepsColumns: boolean): string | undefined {
   if (mark.system === RESTORED || mark.columns === RESTORED) return 'staging was restored from a backup since the last run';
-  // Kept by functions before version 29: not known, taken as before.
   if (mark.columns && mark.columns !== copied) return 'the columns copied changed since the last run';
+  // Kept before watermarks kept what was copied: what changed since is not known, so compared whole once.
+  if (!mark.columns && keepsColumns) return `the watermark predates what runs keep with it (functions version ${COPIED_COLUMNS_SINCE})`;
   return undefined;
 }

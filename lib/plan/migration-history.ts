@@ -62,7 +62,8 @@ const SHARED_NAMES: Record<string, { columns: string[]; tool: string }[]> = {
   migration_versions: [{ columns: ['version'], tool: 'Doctrine (before version 3)' }],
 };
 
-type Candidate = TableRef & { columns?: Pick<Column, 'name'>[]; foreignKeys?: Pick<ForeignKey, 'referencedTable'>[] };
+/** `referenced`: another table's foreign key names it. */
+type Candidate = TableRef & { columns?: Pick<Column, 'name'>[]; foreignKeys?: Pick<ForeignKey, 'referencedTable'>[]; referenced?: boolean };
 
 /** Why a table is left out of a schema-wide sync as a migration tool's record, if it is one. */
 export function migrationHistoryReason(table: Candidate): string | undefined {
@@ -73,8 +74,9 @@ export function migrationHistoryReason(table: Candidate): string | undefined {
 }
 
 function historyTool(table: Candidate): string | undefined {
-  // A record refers to nothing: a table whose rows reference the app's are the app's, whatever its name.
-  if (table.foreignKeys?.length) return undefined;
+  // A record refers to nothing, and nothing refers to it: a table whose rows reference the app's, or that the app's
+  // reference (bird sightings naming a migration), is the app's, whatever its name.
+  if (table.foreignKeys?.length || table.referenced) return undefined;
   if (Object.hasOwn(HISTORY_TABLES, table.name)) return HISTORY_TABLES[table.name];
   if (!Object.hasOwn(SHARED_NAMES, table.name)) return undefined;
   const columns = new Set(table.columns?.map((column) => column.name));

@@ -15,7 +15,7 @@ import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOpti
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { textDifferences } from './database-text.ts';
 import { stampedOnUpdate } from './changed-column.ts';
-import { leftOutOfSchemas, projectStateOf } from './supabase.ts';
+import { leftOutOfSchemas, projectStateOf, referencedTables } from './supabase.ts';
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
 export function planSync(production: Catalog, staging: Catalog, selection: Selection, mode: SyncMode = 'replace'): SyncPlan {
@@ -122,7 +122,10 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     leftOut: selection.tables?.length
       ? []
       : [
-          ...leftOutOfSchemas(production.tables.filter((table) => selection.schemas.includes(table.schema))),
+          ...leftOutOfSchemas(
+            production.tables.filter((table) => selection.schemas.includes(table.schema)),
+            referencedTables(production.tables),
+          ),
           ...(production.otherRelations ?? [])
             .filter((relation) => relation.kind === 'foreign table' && selection.schemas.includes(relation.schema))
             .map((relation) => ({ table: ref(relation), reason: `is a foreign table: ${FOREIGN_TABLE}`, onRequest: false })),

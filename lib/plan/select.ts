@@ -7,7 +7,7 @@ import { identAsWritten } from '../sql/ident.ts';
 import { qualifiedName, type Catalog, type OtherRelation, type Table, type TableRef } from '../catalog/types.ts';
 import { managedSchemaReason } from './managed.ts';
 import type { SyncMode } from './mode.ts';
-import { neverCopiedReason, onRequestReason } from './supabase.ts';
+import { neverCopiedReason, onRequestReason, referencedTables } from './supabase.ts';
 
 export interface Selection {
   schemas: string[];
@@ -68,7 +68,10 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
   }
   // Names in --tables are checked one by one below; the schemas matter then only to a bare name, which says so if they hold no such table.
   if (!selection.tables?.length) refuseSchemasWithoutTables(production, selection.schemas);
-  const inSchemas = production.tables.filter((table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table));
+  const referenced = referencedTables(production.tables);
+  const inSchemas = production.tables.filter(
+    (table) => selection.schemas.includes(table.schema) && !neverCopiedReason(table) && !onRequestReason(table, referenced),
+  );
   let chosen = selection.tables?.length
     ? unique(selection.tables.map((name) => resolveTable(production, selection.schemas, name, selection.tablesFrom ?? '--tables')))
     : inSchemas;

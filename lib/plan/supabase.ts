@@ -3,7 +3,7 @@
 // rows are the app's data and sync like any table; the services' own
 // bookkeeping, each project's sign-in state and Storage's work in progress
 // (and what lives outside the database) do not.
-import { qualifiedName, type Catalog, type Column, type Table, type TableRef } from '../catalog/types.ts';
+import { qualifiedName, type Catalog, type Column, type ForeignKey, type Table, type TableRef } from '../catalog/types.ts';
 import { jobQueueReason } from './job-queues.ts';
 import { migrationHistoryReason } from './migration-history.ts';
 import type { SyncMode } from './mode.ts';
@@ -33,8 +33,20 @@ export function neverCopiedReason(table: TableRef): string | undefined {
  * ran (migration-history.ts), and a job queue's work still to do
  * (job-queues.ts).
  */
-export function onRequestReason(table: TableRef & { columns?: Pick<Column, 'name'>[] }): string | undefined {
-  return projectStateReason(table) ?? migrationHistoryReason(table) ?? jobQueueReason(table);
+export function onRequestReason(
+  table: TableRef & { columns?: Pick<Column, 'name'>[]; foreignKeys?: Pick<ForeignKey, 'referencedTable'>[] },
+  referenced: ReadonlySet<string> = new Set(),
+): string | undefined {
+  return projectStateReason(table) ?? migrationHistoryReason({ ...table, referenced: referenced.has(qualifiedName(table)) }) ?? jobQueueReason(table);
+}
+
+/** The tables other tables' foreign keys name (a table's keys to itself aside). */
+export function referencedTables(tables: readonly Table[]): Set<string> {
+  return new Set(
+    tables.flatMap((table) =>
+      table.foreignKeys.map((fk) => qualifiedName({ schema: fk.referencedSchema, name: fk.referencedTable })).filter((name) => name !== qualifiedName(table)),
+    ),
+  );
 }
 
 function projectStateReason(table: TableRef): string | undefined {
@@ -86,12 +98,12 @@ export interface LeftOutTable {
 }
 
 /** Tables of the selected schemas that a schema-wide sync does not copy, with why. */
-export function leftOutOfSchemas(tables: Table[]): LeftOutTable[] {
+export function leftOutOfSchemas(tables: Table[], referenced: ReadonlySet<string> = referencedTables(tables)): LeftOutTable[] {
   return tables.flatMap((table): LeftOutTable[] => {
     const ref = { schema: table.schema, name: table.name };
     const never = neverCopiedReason(table);
     if (never) return [{ table: ref, reason: never, onRequest: false }];
-    const onRequest = onRequestReason(table);
+    const onRequest = onRequestReason(table, referenced);
     return onRequest ? [{ table: ref, reason: onRequest, onRequest: true }] : [];
   });
 }

@@ -135,7 +135,9 @@ function describeGone(table: TableResult): string {
 function unwrittenRowLines(result: SyncResult): string[] {
   // Only where staging refused a row for a unique value: a check's refusal is the row's own.
   const refused = result.tables.filter((table) => table.rejected.some((row) => UNIQUE_CLASH.test(row.message)));
-  return (['insert-missing', 'upsert'] as const).flatMap((mode) => {
+  // With checks on (no replica role) an upsert meets values production moved between rows too: said with each row.
+  const modes = result.method === 'replica' ? (['insert-missing', 'upsert'] as const) : (['insert-missing'] as const);
+  return modes.flatMap((mode) => {
     const tables = refused.filter((table) => (table.mode ?? result.mode) === mode).map((table) => table.table);
     return tables.length ? [chalk.red(unwrittenRowAdvice(mode, tables))] : [];
   });

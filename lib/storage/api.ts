@@ -33,6 +33,8 @@ export interface StoredObject {
    * its own. Empty where not said.
    */
   lastModified: string;
+  /** storage.objects' id of its row: each project's own where Storage wrote the row, production's where the rows were copied. */
+  id: string;
 }
 
 /** A refusal or failure the Storage API answered with, its own words kept. */
@@ -105,6 +107,7 @@ export function storageApi(project: StorageProject) {
             mimetype: String(entry.metadata.mimetype ?? 'application/octet-stream'),
             cacheControl: String(entry.metadata.cacheControl ?? 'max-age=3600'),
             lastModified: String(entry.metadata.lastModified ?? ''),
+            id: entry.id,
           });
         }
       }

@@ -21,11 +21,14 @@ export const isMultipartEtag = (eTag: string): boolean => /-\d+"?$/.test(eTag);
 
 /**
  * Staging's row of the object is production's own, copied with the rows (a sync of schema `storage`), not one its
- * Storage wrote on an upload: the same upload time to the millisecond. Its file was never put in staging's store,
- * which serves nothing for it, whatever the row's size and ETag say.
+ * Storage wrote on an upload: the same upload time (Storage's metadata, to the second or finer), or, where the
+ * metadata holds none, the same id. Its file was never put in staging's store, which serves nothing for it,
+ * whatever the row's size and ETag say. (Storage writes a file into the row it has, keeping its id, with a time
+ * of its own: a file copied into such a row is staging's from then on.)
  */
 export function copiedRow(production: StoredObject, staging: StoredObject): boolean {
-  return production.lastModified !== '' && staging.lastModified === production.lastModified;
+  if (production.lastModified) return staging.lastModified === production.lastModified;
+  return production.id !== '' && staging.id === production.id;
 }
 
 export function sameObject(production: StoredObject, staging: StoredObject | undefined): boolean {

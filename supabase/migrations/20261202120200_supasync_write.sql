@@ -676,7 +676,8 @@ REVOKE ALL ON FUNCTION supasync_private.from_text(bigint, oid) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION supasync_private.owner_path()
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $owner_path$
--- As a new session takes it: the role's setting in this database, the role's, the database's, else the server's.
+-- As a new session takes it: the role's setting in this database, the role's, the database's, else the
+-- server's as configured (reset_val: this session's starting value, where no role or database sets one).
 SELECT COALESCE(
   (SELECT pg_catalog.substr(c.setting, pg_catalog.length('search_path=') + 1)
    FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c(setting)
@@ -684,7 +685,7 @@ SELECT COALESCE(
      AND s.setrole IN (0, (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER))
      AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()))
    ORDER BY s.setrole = 0, s.setdatabase = 0 LIMIT 1),
-  (SELECT p.boot_val FROM pg_catalog.pg_settings p WHERE p.name = 'search_path'))
+  (SELECT p.reset_val FROM pg_catalog.pg_settings p WHERE p.name = 'search_path'))
 $owner_path$;
 
 CREATE OR REPLACE FUNCTION supasync_private.writing_path(relation regclass)

@@ -315,6 +315,10 @@ async function markRestoredWatermarks(staging: SupabaseClient, tables: readonly 
   const failed = (error: unknown) => {
     throw new DatabaseError(`Marking staging's incremental watermarks as restored: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
   };
-  const marks = restoredWatermarks(await callRpc(staging, 'supasync_watermarks', {}, { onRetry, answer: ANSWERS.watermarks }).catch(failed), tables);
+  // A staging marked before watermarks were kept has none to mark.
+  const kept = await callRpc(staging, 'supasync_watermarks', {}, { onRetry, answer: ANSWERS.watermarks }).catch((error: unknown) =>
+    error instanceof RpcFailure && error.code === '42P01' ? [] : failed(error),
+  );
+  const marks = restoredWatermarks(kept, tables);
   if (marks.length) await callRpc(staging, 'supasync_set_watermarks', { marks }, { onRetry }).catch(failed);
 }
