@@ -15,6 +15,7 @@
 // the same run. The product table has an identity ALWAYS key and a generated
 // column: rows go back as
 // staging held them all the same.
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
@@ -172,6 +173,32 @@ describe('a row a re-sync rewrites that staging refuses', () => {
       const strict = await sync('--mode', 'incremental', '--strict');
       expect(strict.code).toBe(1);
       expect(strict.stderr).toContain('Put back 1 staging row this run had cleared to write afresh and did not (app.product: 1): as staging held them before.');
+      expect(await contents(staging.adminUrl)).toEqual(before);
+      expect(await kept()).toBe(0);
+    });
+
+    it('are put back when the run is stopped (Ctrl-C) while a clear of its is still running in staging', async () => {
+      await fresh();
+      await query(production.adminUrl, `UPDATE app.product SET slug = 'z', updated_at = now() WHERE id = 1`);
+      // The run's clear waits on a lock, running in staging when the run is stopped; the lock goes a second later.
+      const holder = new pg.Client({ connectionString: staging.adminUrl });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN; LOCK TABLE app.product IN SHARE MODE');
+        const stopped = startScript('sync.ts', ['--via', 'rest', '--yes', '--mode', 'mirror', '--tables', TABLES.join(',')], { env: env(), cwd });
+        const waiting = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%supasync_clear_rows%'`;
+        for (let waited = 0; (await query<{ n: number }>(staging.adminUrl, waiting))[0]?.n !== 1; waited += 100) {
+          expect(waited, "the run's clear waits on the lock").toBeLessThan(30_000);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        stopped.child.kill('SIGINT');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await holder.query('COMMIT');
+        expect((await stopped.finished).code).toBe(130);
+      } finally {
+        await holder.end();
+      }
+      // The clear landed after the run was stopped: its rows went back with the others, none held by a run that is gone.
       expect(await contents(staging.adminUrl)).toEqual(before);
       expect(await kept()).toBe(0);
     });

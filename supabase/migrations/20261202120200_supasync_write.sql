@@ -148,6 +148,18 @@ BEGIN
   IF finished THEN
     DELETE FROM supasync_private.cleared_rows h WHERE h.run = supasync_release_lease.run;
   ELSE
+    -- A run stopped part way (Ctrl-C) may have a clear still running in
+    -- staging, PostgREST serving it on: rows it keeps after they were put
+    -- back would stay held, and missing, until the next run (version 29).
+    -- Its writes end first, a few seconds at most; then what they kept goes
+    -- back too, and no write of the run lands after (the lease is gone).
+    BEGIN
+      PERFORM pg_catalog.set_config('lock_timeout', '5000', true);
+      PERFORM pg_catalog.pg_advisory_xact_lock(1937076321, 1);
+    EXCEPTION WHEN lock_not_available THEN
+      -- Still running: what it keeps is put back by the next run to take staging.
+      NULL;
+    END;
     put_back := supasync_private.put_back_once(run);
   END IF;
   DELETE FROM supasync_private.run_lease WHERE holder = run;
