@@ -17,9 +17,18 @@ export function connectSupabase(
   deadlines: DeadlineOptions = {},
   run?: string,
 ): SupabaseClient {
-  return createClient(url, serviceRoleKey, {
+  const client = createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: WebSocket as never },
     global: { fetch: limitRequests(concurrency, withDeadlines(fetch, deadlines)), ...(run ? { headers: { 'x-supasync-run': run } } : {}) },
   });
+  projects.set(client, url);
+  return client;
+}
+
+const projects = new WeakMap<SupabaseClient, string>();
+
+/** The project a client of connectSupabase's reaches: a run's several clients of one project are one project to it. */
+export function projectOf(client: SupabaseClient): string | undefined {
+  return projects.get(client);
 }

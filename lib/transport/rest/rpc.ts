@@ -8,6 +8,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { isRequestTimeout, SLOW_LINK_BYTES_PER_SECOND } from '../../connect/request-deadline.ts';
+import { projectOf } from '../../connect/supabase.ts';
 import { describeUnreachable } from '../../errors.ts';
 import { commandLine } from '../../invocation.ts';
 import { migrationDefining } from '../../sql/migrations.ts';
@@ -54,7 +55,8 @@ const TIMEOUT_RETRIES = 2;
  * connection is the network's and is retried in full.
  */
 const FIRST_CONTACT_RETRIES = 1;
-const answered = new WeakSet<SupabaseClient>();
+/** Projects (by URL; a client of no known URL by itself) that answered this process: the lease's own client is one more of a project's. */
+const answered = new Set<unknown>();
 const TIMEOUT_HINT =
   `Check the network and that the project answers (its dashboard's API logs; right after a migration PostgREST reloads its schema cache, ` +
   `which takes a while over thousands of tables or partitions, and answers once it has). A link slower than ${SLOW_LINK_BYTES_PER_SECOND / 1_000_000} MB/s ` +
@@ -77,9 +79,9 @@ export async function callRpc<T>(
   return pRetry(
     async () => {
       const { data, error, status } = await supabase.rpc(name, args);
-      if (status !== 0) answered.add(supabase);
+      if (status !== 0) answered.add(projectOf(supabase) ?? supabase);
       if (!error) return options.answer ? checkAnswer(name, options.answer, data) : (data as T);
-      if (status === 0 && !answered.has(supabase) && error.message.endsWith('fetch failed') && ++unreached > FIRST_CONTACT_RETRIES) {
+      if (status === 0 && !answered.has(projectOf(supabase) ?? supabase) && error.message.endsWith('fetch failed') && ++unreached > FIRST_CONTACT_RETRIES) {
         throw new AbortError(new RpcFailure('transient', 0, '', error.message, error.details));
       }
       if (status === 0 && isRequestTimeout(error.message)) {
