@@ -237,6 +237,7 @@ describe('a re-sync by a staging owner without the replica-role permission', () 
       for (const extra of [
         ['--mode', 'mirror', '--allow-orphans'],
         ['--mode', 'upsert'],
+        ['--mode', 'upsert', '--dry-run'],
       ]) {
         const refused = await sync(...extra);
         expect(refused.code, refused.stdout + refused.stderr).toBe(1);

@@ -104,6 +104,7 @@ export async function checkStagingAccepts(run: PreparedRun, tables: TablePlan[])
   const session = await openSyncSession(run, { strict: false, backup: null });
   try {
     await session.refusals(tables);
+    if (session.method.kind !== 'replica') await refuseActingKeysWithChecksOn(run, tables, emptiedAlongside(run.plan));
   } finally {
     await session.abort();
   }
