@@ -54,11 +54,10 @@ export async function stagingRowsNamingGoneKeys(
     if (!missing.length) return null;
     return { link, rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0), keys: missing.slice(0, 5) };
   };
-  const checked = links;
   // Over REST every link at once, a round trip or two each; directly one after another on each side's one connection.
   const found: (FoundOrphans | null)[] = [];
-  if (production.asksTogether && staging.asksTogether) found.push(...(await Promise.all(checked.map(check))));
-  else for (const link of checked) found.push(await check(link));
+  if (production.asksTogether && staging.asksTogether) found.push(...(await Promise.all(links.map(check))));
+  else for (const link of links) found.push(await check(link));
   return found.filter((one): one is FoundOrphans => one !== null);
 }
 
