@@ -208,6 +208,24 @@ describe('interrupted', () => {
     }
   });
 
+  it('over REST, stopped after its last table, says what may not be set yet rather than that it is done', async () => {
+    // Every table's rows are in; the sequences' request is held unanswered.
+    target.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_set_sequences$/ });
+    try {
+      const run = startScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
+      while (target.gateway.stats().faults.stall < 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      run.child.kill('SIGINT');
+      const result = await run.finished;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toContain('not complete: none');
+      expect(result.stderr).toContain("Every table's rows are written; staging's sequences, incremental watermarks and materialized views may not be set yet.");
+      expect(result.stderr).toContain('Run the same command again to finish');
+    } finally {
+      target.gateway.clearFaults();
+      target.gateway.resetStats();
+    }
+  });
+
   it('after the sync, while it verifies, says the sync had finished, with its backup', async () => {
     // Verify's first checksum is held unanswered: the run waits there, its sync done.
     source.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_checksum$/ });
@@ -242,7 +260,10 @@ describe('interrupted', () => {
       restore.child.kill('SIGINT');
       const result = await restore.finished;
       expect(result.code).toBe(130);
-      expect(result.stderr).toContain('Staging is part restored: a restore over REST is not one transaction. Fix the cause and run the restore again');
+      expect(result.stderr).toContain(
+        'Staging is part restored: a restore over REST is not one transaction. Run the restore again: it empties the tables first.',
+      );
+      expect(result.stderr).not.toContain('Fix the cause');
     } finally {
       target.gateway.clearFaults();
     }

@@ -57,6 +57,8 @@ export function failureMessage(
     `${message}Over REST every batch commits on its own, so staging now holds part of this run` +
       `${error === null ? ' (batches already sent may still land)' : ''}.\n` +
       `  complete: ${[...complete].join(', ') || 'none'}\n  not complete: ${incomplete.join(', ') || 'none'}\n` +
+      // Stopped after the last table: its rows are all there, what is set after them may not be.
+      (incomplete.length ? '' : "Every table's rows are written; staging's sequences, incremental watermarks and materialized views may not be set yet.\n") +
       (error instanceof SupasyncError && error.sameOnRerun
         ? 'Running the same command again would stop at the same place: do what the message above says first, then run it to finish.'
         : 'Run the same command again to finish: every batch is an idempotent upsert.') +

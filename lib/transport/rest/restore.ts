@@ -34,6 +34,7 @@ const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;
 const PART_RESTORED =
   'Staging is part restored: a restore over REST is not one transaction. Fix the cause and run the restore again: it empties the tables first.';
+const STOPPED_PART_RESTORED = 'Staging is part restored: a restore over REST is not one transaction. Run the restore again: it empties the tables first.';
 
 export interface RestRestoreResult {
   tables: number;
@@ -106,7 +107,7 @@ async function putBack(
   await settleEarlierWrites(staging, say);
   await refuseChangedTables(staging, stagingUrl, manifest);
   // From here each request commits on its own: stopped with Ctrl-C, staging is part restored.
-  const stopSaying = onInterrupt(() => PART_RESTORED);
+  const stopSaying = onInterrupt(() => STOPPED_PART_RESTORED);
   try {
     return await putBackRows(staging, directory, manifest, onRetry, retries);
   } finally {
