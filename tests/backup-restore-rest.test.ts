@@ -163,4 +163,28 @@ describe('a replace over REST backs up staging, and restore-staging.ts brings it
       restore: (directory) => restore(cwd, [directory, '--yes']),
     });
   });
+
+  it('latest will not pass over a newer backup of what may be the same staging, taken the way the environment does not reach', async () => {
+    const beforeDirect = await everyTable();
+    // The same staging, synced on the direct path after the REST runs: its backup is the newest.
+    const direct = await runScript('sync.ts', ['--via', 'postgres', '--tables', 'feature_flags', '--yes'], { env: envFor(production, staging), cwd });
+    expect(direct.code, direct.stderr).toBe(0);
+    const newest = backupLine(direct.stdout)?.directory as string;
+    expect(newest).toBeTruthy();
+    const afterDirect = await everyTable();
+
+    const refused = await restore(cwd, ['latest', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${newest}, taken on the direct path at `);
+    expect(refused.stderr).toContain('may be of this staging too (no Supabase project ref in either address tells them apart)');
+    expect(refused.stderr).toContain('Restore the newer one with SUPABASE_STAGING_DB_URL set');
+    expect(refused.stderr).toContain('Nothing was changed.');
+    expect(await everyTable()).toEqual(afterDirect);
+
+    // With both ways in the environment, latest is the direct backup, and puts back what that run changed.
+    const restored = await runScript('restore-staging.ts', ['latest', '--yes'], { env: envFor(production, staging), cwd });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`The newest backup of this staging: ${newest}`);
+    expect(await everyTable()).toEqual(beforeDirect);
+  });
 });

@@ -121,6 +121,17 @@ describe('the tables a run copies', () => {
     expect(dayFirst.code, dayFirst.stdout + dayFirst.stderr).toBe(2);
     expect(dayFirst.stderr).toContain(`tables."public.sire_countries".where (now() > '25/12/2025'): date/time field value out of range: "25/12/2025"`);
     expect(dayFirst.stderr).toContain("supasync reads production with DateStyle 'ISO, YMD' and TimeZone 'UTC', whatever its defaults");
+    // A where that ends supasync's statement and starts its own, which would write production: refused, production untouched.
+    const names = `SELECT string_agg(name, ',' ORDER BY country_code) AS names FROM public.sire_countries`;
+    const productionNames = await query(production.adminUrl, names);
+    const breakOut = "true)); COMMIT; BEGIN READ WRITE; UPDATE public.sire_countries SET name = 'pwned'; COMMIT; SELECT ((true";
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { sire_countries: { where: breakOut } } }));
+    for (const extra of [['--dry-run'], []]) {
+      const injected = await runScript('sync.ts', [...args, ...extra], { env, cwd });
+      expect(injected.code, injected.stdout + injected.stderr).toBe(2);
+      expect(injected.stderr).toContain(`supasync.config.json holds a where that production cannot run as written:\n  tables."public.sire_countries".where (${breakOut}): `);
+      expect(await query(production.adminUrl, names)).toEqual(productionNames);
+    }
     expect(await countries(staging.adminUrl)).toEqual(['ZZZ']);
   });
 

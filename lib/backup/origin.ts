@@ -62,6 +62,21 @@ export function restorableWith(manifest: AnyBackupManifest, staging: StagingVari
   return Boolean(staging.dbUrl) && sameDatabase(backupOrigin(staging.dbUrl as string), manifest.staging);
 }
 
+/**
+ * A backup these variables cannot restore that may still be of their staging: one taken the other way,
+ * which they do not reach. Only a Supabase project ref on both sides tells two such stagings apart.
+ */
+export function mayBeOfStaging(manifest: AnyBackupManifest, staging: StagingVariables): boolean {
+  if (manifest.via === 'rest' ? staging.url : staging.dbUrl) {
+    return manifest.via === 'rest'
+      ? sameProject(restOrigin(staging.url as string), manifest.staging)
+      : sameDatabase(backupOrigin(staging.dbUrl as string), manifest.staging);
+  }
+  const theirs = manifest.staging.projectRef;
+  const ours = (staging.url && projectRefOfUrl(staging.url)) || (staging.dbUrl && backupOrigin(staging.dbUrl).projectRef);
+  return !theirs || !ours || theirs === ours;
+}
+
 function normalise(url: string): string {
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`.toLowerCase();

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { redactUrl } from '../connect/postgres.ts';
 import { UsageError } from '../errors.ts';
 import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './manifest.ts';
-import { restorableWith, sameStaging, type StagingVariables } from './origin.ts';
+import { mayBeOfStaging, restorableWith, sameStaging, type StagingVariables } from './origin.ts';
 import { commandLine } from '../invocation.ts';
 
 export interface StoredBackup {
@@ -55,12 +55,30 @@ export async function listBackups(root: string): Promise<StoredBackup[]> {
  * connection string, a REST one the URL and key). Refused (exit 2) when none.
  */
 export async function latestBackupOf(root: string, staging: StagingVariables): Promise<StoredBackup & { manifest: AnyBackupManifest }> {
-  const latest = (await listBackups(root)).find((backup) => backup.manifest && restorableWith(backup.manifest, staging));
-  if (latest?.manifest) return { ...latest, manifest: latest.manifest };
+  const backups = await listBackups(root);
+  const index = backups.findIndex((backup) => backup.manifest && restorableWith(backup.manifest, staging));
+  const latest = backups[index];
+  if (latest?.manifest) {
+    // Restoring past a newer backup of the same staging would undo that run too, unsaid.
+    const newer = backups.slice(0, index).find((backup) => backup.manifest && mayBeOfStaging(backup.manifest, staging));
+    if (newer?.manifest) throw new UsageError(newerBackupRefusal(newer as StoredBackup & { manifest: AnyBackupManifest }, latest.directory));
+    return { ...latest, manifest: latest.manifest };
+  }
   const where = [staging.dbUrl && redactUrl(staging.dbUrl), staging.url && staging.serviceRoleKey && staging.url].filter(Boolean).join(' or ');
   throw new UsageError(
     `No complete backup under ${root} of the staging the environment points at (${where || 'SUPABASE_STAGING_DB_URL, or SUPABASE_STAGING_URL and its key, are not set'}). ` +
       `${commandLine('restore', '--list')} shows the backups there; restore one by its directory.`,
+  );
+}
+
+function newerBackupRefusal(newer: StoredBackup & { manifest: AnyBackupManifest }, older: string): string {
+  const rest = newer.manifest.via === 'rest';
+  const ref = newer.manifest.staging.projectRef;
+  return (
+    `${newer.directory}, taken ${rest ? 'over REST' : 'on the direct path'} at ${newer.manifest.createdAt}, is newer than ${older}, the newest backup the environment can restore, ` +
+    `and may be of this staging too (${ref ? `the same Supabase project, ${ref}` : 'no Supabase project ref in either address tells them apart'}): ` +
+    `restoring ${older} would undo that later run as well. Restore the newer one with ${rest ? 'SUPABASE_STAGING_URL and SUPABASE_STAGING_SERVICE_ROLE_KEY' : 'SUPABASE_STAGING_DB_URL'} set ` +
+    `(a backup is restored the way it was taken), or name the backup you mean: ${commandLine('restore', '<directory>')}. Nothing was changed.`
   );
 }
 

@@ -12,8 +12,12 @@ import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 import { askEach } from '../transport/reads.ts';
 
-/** PostgreSQL's classes of a condition's own mistakes: syntax and names (42), values it cannot read (22). */
-const CONDITION_MISTAKE = /^(42|22)/;
+/**
+ * PostgreSQL's classes of a condition's own mistakes: syntax and names (42), values it cannot read (22), and
+ * what a read may not do (0A: over REST a second statement, a transaction command or a write, which the read
+ * functions refuse; directly a second statement is a syntax error, 42601).
+ */
+const CONDITION_MISTAKE = /^(42|22|0A)/;
 
 const PINNED_SETTINGS =
   " (supasync reads production with DateStyle 'ISO, YMD' and TimeZone 'UTC', whatever its defaults: write a date as '2025-04-06', a time with its zone)";

@@ -38,7 +38,10 @@ export async function runSharedEach<T>(client: pg.ClientBase, tag: string, argsL
 /** Builds the query with the builder tagged `tag` from `args` (every value in it), runs it; its one value. */
 export async function runBuilt<T>(client: pg.ClientBase, tag: string, args: unknown[]): Promise<T> {
   const query = await runShared<string>(client, tag, args);
-  const { rows } = await client.query<unknown[]>({ text: query, rowMode: 'array' });
+  // The extended protocol runs one statement: a config's `where` built into the text cannot end it and start
+  // another (`true)); COMMIT; BEGIN READ WRITE; UPDATE ...`), which the simple protocol would run in production.
+  const oneStatement: pg.QueryArrayConfig & { queryMode: 'extended' } = { text: query, rowMode: 'array', queryMode: 'extended' };
+  const { rows } = await client.query<unknown[]>(oneStatement);
   return rows[0]?.[0] as T;
 }
 
