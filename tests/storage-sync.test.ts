@@ -315,4 +315,48 @@ describe('sync --storage', () => {
     expect(direct.code).toBe(2);
     expect(direct.stderr).toContain('needs SUPABASE_PROD_URL and SUPABASE_PROD_SERVICE_ROLE_KEY');
   });
+
+  it('asks, before a replace or mirror with files, naming the buckets whose files are overwritten or removed with no backup', async () => {
+    for (const [mode, removed] of [
+      ['replace', true],
+      ['mirror', true],
+      ['incremental', false],
+    ] as const) {
+      const asked = await runScript('sync.ts', ['--tables', 'hotels', '--mode', mode, '--storage', '--buckets', 'photos'], { env });
+      expect(asked.code, asked.stdout + asked.stderr).toBe(2);
+      expect(asked.stderr).toContain(
+        `Then files (--storage), in bucket photos: staging's files that differ from production's are overwritten${removed ? ', and those production lacks removed' : ''}, with no backup (a backup holds rows only).`,
+      );
+      expect(asked.stderr).toContain('This needs confirmation and there is no terminal to ask at');
+    }
+  });
+
+  it("refuses an object whose name has a '..' segment, which a URL would resolve to another endpoint, before copying its bucket's files", async () => {
+    // Written as a row, as a copy of storage.objects or an older Storage lets through: its URL would lead to /rest/v1/hotels.
+    const escaping = 'p/../../../../../rest/v1/hotels';
+    expect((await storageOf(production).createBucket('escape', { public: false })).error).toBeNull();
+    await upload(production, 'escape', 'fine.txt', Buffer.from('fine'), 'text/plain');
+    await query(
+      production.adminUrl,
+      `INSERT INTO storage.objects (bucket_id, name, metadata) VALUES ('escape', '${escaping}', '{"size": 2, "mimetype": "application/json"}')`,
+    );
+    const hotels = "SELECT md5(string_agg(h::text, ',' ORDER BY h.id)) AS rows FROM public.hotels h";
+    const before = await query(staging.adminUrl, hotels);
+    staging.gateway.captureRequests(true);
+    try {
+      for (const extra of [['--dry-run'], ['--yes']]) {
+        const refused = await runScript('sync.ts', [...extra, '--tables', 'feature_flags', '--storage', '--buckets', 'escape', '--no-backup'], { env });
+        expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+        expect(refused.stderr).toContain(`An object in bucket escape has a "." or ".." segment in its name (escape/${escaping}), which no URL can address`);
+        expect(refused.stderr).toContain('No file of this bucket was copied or removed.');
+        expect(refused.stderr).not.toContain('Unexpected error');
+      }
+      expect(staging.gateway.capturedRequests().filter((request) => request.path.startsWith('/hotels'))).toEqual([]);
+      expect(await query(staging.adminUrl, "SELECT name FROM storage.objects WHERE bucket_id = 'escape'")).toEqual([]);
+      expect(await query(staging.adminUrl, hotels)).toEqual(before);
+    } finally {
+      staging.gateway.captureRequests(false);
+      await query(production.adminUrl, `DELETE FROM storage.objects WHERE bucket_id = 'escape'; DELETE FROM storage.buckets WHERE id = 'escape'`);
+    }
+  });
 });

@@ -129,7 +129,9 @@ describe('the tables a run copies', () => {
     for (const extra of [['--dry-run'], []]) {
       const injected = await runScript('sync.ts', [...args, ...extra], { env, cwd });
       expect(injected.code, injected.stdout + injected.stderr).toBe(2);
-      expect(injected.stderr).toContain(`supasync.config.json holds a where that production cannot run as written:\n  tables."public.sire_countries".where (${breakOut}): `);
+      expect(injected.stderr).toContain(
+        `supasync.config.json holds a where that production cannot run as written:\n  tables."public.sire_countries".where (${breakOut}): `,
+      );
       expect(await query(production.adminUrl, names)).toEqual(productionNames);
     }
     expect(await countries(staging.adminUrl)).toEqual(['ZZZ']);

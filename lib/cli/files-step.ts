@@ -65,6 +65,20 @@ export function rowsBesideFiles(selection: Selection, choice: FileChoice): Selec
   return { ...selection, exclude: [...(selection.exclude ?? []), ...STORAGE_OWN_TABLES] };
 }
 
+/**
+ * What the question before a run adds for its files: staging's are overwritten, and in replace and mirror modes
+ * its extras removed, with no backup (a backup holds rows: restore-staging.ts cannot bring a file back).
+ */
+export function filesQuestion(choice: FileChoice, mode: SyncMode): string {
+  if (!choice.files) return '';
+  const buckets = choice.buckets ? `bucket${choice.buckets.length === 1 ? '' : 's'} ${choice.buckets.join(', ')}` : 'every bucket';
+  const removing = mode === 'replace' || mode === 'mirror';
+  return (
+    ` Then files (--storage), in ${buckets}${choice.excludeBuckets?.length ? ` but ${choice.excludeBuckets.join(', ')}` : ''}: ` +
+    `staging's files that differ from production's are overwritten${removing ? ', and those production lacks removed' : ''}, with no backup (a backup holds rows only).`
+  );
+}
+
 /** Before any row is written or compared: files go through the projects the rows' databases are (engine/storage-files.ts). */
 export async function refuseFilesElsewhere(run: PreparedRun, choice: FileChoice): Promise<void> {
   if (choice.files) await asUsage(choice, () => refuseStorageElsewhere(run));

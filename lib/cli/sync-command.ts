@@ -20,7 +20,7 @@ import { parseCommand, type CommandDeclaration } from './command.ts';
 import { listOf, type FlagName } from './flags.ts';
 import { selectionFrom } from './selection.ts';
 import { confirmer } from './confirm.ts';
-import { copyFiles, fileChoiceFrom, objectIdReferences, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } from './files-step.ts';
+import { copyFiles, fileChoiceFrom, filesQuestion, objectIdReferences, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } from './files-step.ts';
 import { RunRecorder } from '../report/document/record.ts';
 
 export interface SyncCommand {
@@ -163,7 +163,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         backupRoot: flags.backup === false ? null : join(process.cwd(), BACKUP_ROOT),
         backupsKept: config.backups.keep,
         overlapSeconds: config.incremental.overlapSeconds,
-        confirm: confirmer(Boolean(flags.yes)),
+        confirm: (question) => confirmer(Boolean(flags.yes))(`${question}${filesQuestion(fileChoice, mode)}`),
       },
       reporter,
     );

@@ -4,6 +4,7 @@
 // a download is a stream that goes straight into the other project's upload.
 import pRetry, { AbortError } from 'p-retry';
 import { Readable } from 'node:stream';
+import { DatabaseError } from '../errors.ts';
 
 export interface StorageProject {
   /** The project URL, https://<ref>.supabase.co; the API is under /storage/v1. */
@@ -38,18 +39,39 @@ export interface StoredObject {
 }
 
 /** A refusal or failure the Storage API answered with, its own words kept. */
-export class StorageApiError extends Error {
+export class StorageApiError extends DatabaseError {
   override readonly name = 'StorageApiError';
   constructor(
     readonly status: number,
     readonly what: string,
     message: string,
   ) {
-    super(`${what}: ${status ? `${status} ` : ''}${message}`);
+    // A file production lists but cannot serve (its row copied in without the file, or the file lost).
+    const missing =
+      status === 404 && what.startsWith('download ') ? ': the project lists this object but has no file for it; upload it again, or delete its row' : '';
+    super(`${what}: ${status ? `${status} ` : ''}${message}${missing}`);
   }
   /** Worth another try: the server or the network, not the request. */
   get transient(): boolean {
     return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** A `.` or `..` segment in an object's path (`avatars/../x`): no URL addresses it, whatever its encoding. */
+export const unaddressable = (path: string): boolean => path.split('/').some((segment) => segment === '.' || segment === '..');
+
+/** Objects no URL can address through the Storage API: refused, named, before any of their bucket's files is copied. */
+export class UnaddressableObjectError extends DatabaseError {
+  override readonly name = 'UnaddressableObjectError';
+  constructor(bucket: string, paths: string[]) {
+    const shown = paths.slice(0, 5).map((path) => `${bucket}/${path}`);
+    super(
+      `${paths.length === 1 ? 'An object' : `${paths.length} objects`} in bucket ${bucket} ${paths.length === 1 ? 'has' : 'have'} a "." or ".." segment in ` +
+        `${paths.length === 1 ? 'its name' : 'their names'} (${shown.join(', ')}${paths.length > shown.length ? ', ...' : ''}), which no URL can address: ` +
+        "a request for it would reach another of the API's endpoints, so its file is not copied and none of the bucket's is. " +
+        'Rename it in production (Storage moves a file: POST /storage/v1/object/move), or leave the bucket out (--exclude-buckets ' +
+        `${bucket}). No file of this bucket was copied or removed.`,
+    );
   }
 }
 
@@ -61,7 +83,12 @@ export function storageApi(project: StorageProject) {
   // Sent as apikey alone, the API gateway forwards a JWT of the key's role instead; a legacy JWT key goes in both.
   const opaque = project.serviceKey.startsWith('sb_');
   const headers: Record<string, string> = { apikey: project.serviceKey, ...(opaque ? {} : { authorization: `Bearer ${project.serviceKey}` }) };
-  const objectUrl = (bucket: string, path: string) => `${base}/object/${encodeURIComponent(bucket)}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  const objectUrl = (bucket: string, path: string) => {
+    const url = `${base}/object/${encodeURIComponent(bucket)}/${path.split('/').map(encodeURIComponent).join('/')}`;
+    // A URL resolves `.` and `..` segments away (`%2e` too): the request would go to another endpoint, with the service key.
+    if (!new URL(url).href.endsWith(url.slice(url.indexOf('/storage/v1/')))) throw new UnaddressableObjectError(bucket, [path]);
+    return url;
+  };
 
   /** One request, tried again while the failure is transient; the answer's JSON, or the response itself with `raw`. */
   async function call(what: string, url: string, init: RequestInit & { raw?: boolean } = {}): Promise<unknown> {

@@ -7,7 +7,7 @@
 // writes a file's row.
 import pRetry from 'p-retry';
 import type { BucketSettings, StorageApi, StoredObject } from './api.ts';
-import { StorageApiError, StorageSelectionError } from './api.ts';
+import { StorageApiError, StorageSelectionError, unaddressable, UnaddressableObjectError } from './api.ts';
 import { compareBucket, type BucketComparison } from './compare.ts';
 
 export interface StorageCopyOptions {
@@ -67,6 +67,8 @@ export async function copyStorage(production: StorageApi, staging: StorageApi, o
       production.listObjects(bucket.id),
       settings === 'created' ? Promise.resolve([]) : staging.listObjects(bucket.id),
     ]);
+    const unsafe = productionObjects.filter((object) => unaddressable(object.path)).map((object) => object.path);
+    if (unsafe.length) throw new UnaddressableObjectError(bucket.id, unsafe);
     const compared = compareBucket(bucket.id, productionObjects, stagingObjects);
     const held = new Set(stagingObjects.map((object) => object.path));
     const comparison = options.onlyMissing ? { ...compared, toCopy: compared.toCopy.filter((object) => !held.has(object.path)) } : compared;
