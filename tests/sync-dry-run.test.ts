@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
@@ -41,6 +43,38 @@ describe('scripts/sync.ts --dry-run', () => {
 
     const direct = await runScript('sync.ts', ['--dry-run', '--json', ...tables], { env });
     expect((JSON.parse(direct.stdout) as { plan: unknown }).plan).toEqual(parsed.plan);
+  });
+
+  it("never prints a key a server's answer quotes back (a gateway echoing the request's headers into its error)", async () => {
+    // A JSON error whose message quotes the headers, then a proxy's plain-text page doing the same.
+    let answered = 0;
+    const echo = createServer((request, response) => {
+      const headers = JSON.stringify(request.headers);
+      if (answered++ % 2 === 0) {
+        response.writeHead(400, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ message: `bad request: ${headers}` }));
+      } else {
+        response.writeHead(502, { 'content-type': 'text/plain' });
+        response.end(`upstream refused the request ${headers}`);
+      }
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const { SUPABASE_PROD_DB_URL: _p, SUPABASE_STAGING_DB_URL: _s, ...restOnly } = env;
+      const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+      for (const key of [staging.serviceRoleKey, staging.secretKey]) {
+        const echoed = { ...restOnly, SUPABASE_STAGING_URL: echoUrl, SUPABASE_STAGING_SERVICE_ROLE_KEY: key };
+        for (const json of [[], ['--json']]) {
+          const result = await runScript('sync.ts', ['--dry-run', ...json], { env: echoed, cwd: emptyDirectory() });
+          expect(result.code, result.stdout + result.stderr).not.toBe(0);
+          expect(result.stdout + result.stderr).toContain('[redacted]');
+          expect(result.stdout + result.stderr).not.toContain(key);
+          expect(result.stdout + result.stderr).not.toContain(key.slice(-20));
+        }
+      }
+    } finally {
+      await new Promise((resolve) => echo.close(resolve));
+    }
   });
 
   it('exits 2 naming each missing variable', async () => {

@@ -1,10 +1,12 @@
 // How every script ends: its exit code, and errors printed for a person.
 // A stack trace appears only with --debug.
 import { SupasyncError } from '../errors.ts';
+import { secretValues, withoutSecrets } from '../report/document/secrets.ts';
 import { honourNoColor } from './color.ts';
 
 export async function runScript(main: () => Promise<number | void>): Promise<void> {
   const debug = process.argv.includes('--debug');
+  redactOutput();
   // Output piped into a reader that stops early (`--help | head`): the reader has what it wanted.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
@@ -31,5 +33,20 @@ export async function runScript(main: () => Promise<number | void>): Promise<voi
       console.error(debug ? (error as Error)?.stack : 'Run again with --debug for the stack trace, and report it.');
       process.exitCode = 1;
     }
+  }
+}
+
+/**
+ * Keys and passwords kept out of all a script prints: a server's answer may quote them back (a proxy or gateway
+ * echoing the request's headers into an error body), and what the run says of it is printed as received. Read
+ * from the environment at each write: .env.local is loaded once the script has started.
+ */
+function redactOutput(): void {
+  // A short password (`postgres`, a local project's) would garble every line naming the role; keys are long.
+  const secrets = () => secretValues(process.env).filter((secret) => secret.length >= 12);
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+      write(typeof chunk === 'string' ? withoutSecrets(chunk, secrets()) : chunk, ...rest)) as typeof stream.write;
   }
 }
