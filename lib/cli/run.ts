@@ -47,6 +47,6 @@ function redactOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      write(typeof chunk === 'string' ? withoutSecrets(chunk, secrets()) : chunk, ...rest)) as typeof stream.write;
+      write(typeof chunk === 'string' ? withoutSecrets(chunk, secrets()) : chunk, ...rest));
   }
 }
