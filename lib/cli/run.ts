@@ -46,7 +46,6 @@ function redactOutput(): void {
   const secrets = () => secretValues(process.env).filter((secret) => secret.length >= 12);
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      write(typeof chunk === 'string' ? withoutSecrets(chunk, secrets()) : chunk, ...rest));
+    stream.write = (chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? withoutSecrets(chunk, secrets()) : chunk, ...rest);
   }
 }
