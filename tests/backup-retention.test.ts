@@ -200,6 +200,20 @@ describe('retention, --list and latest', () => {
     expect(backupsIn(cwd)).toHaveLength(5);
   });
 
+  it('keeps no backup of a run that changed no row, so it never prunes one that restores something', async () => {
+    const kept = backupsIn(cwd);
+    for (const via of ['postgres', 'rest'] as const) {
+      for (const runMode of ['mirror', 'insert-missing', 'incremental']) {
+        const env = via === 'rest' ? restEnv(stagingA) : envFor(production, stagingA);
+        const result = await runScript('sync.ts', ['--via', via, '--tables', 'feature_flags', '--mode', runMode, '--yes'], { env, cwd });
+        expect(result.code, `${via} ${runMode}: ${result.stderr}`).toBe(0);
+        expect(result.stdout).toContain('No backup kept: the run changed no row of staging, so it would restore nothing.');
+        expect(result.stdout).not.toContain('Pruned');
+      }
+    }
+    expect(backupsIn(cwd)).toEqual(kept);
+  });
+
   it('--list shows every backup newest first, with when, via, staging, tables and rows, the incomplete one flagged', async () => {
     const result = await runScript('restore-staging.ts', ['--list'], { cwd });
     expect(result.code, result.stderr).toBe(0);

@@ -310,6 +310,13 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     if (ended) events.warning(ended);
   }
   runBackup?.settle();
+  // A run that changed no row restores nothing: kept, it would count among the newest and prune a backup that does.
+  if (runBackup && backup?.directory && !changedAnyRow(tables, results)) {
+    await runBackup.discard().then(
+      () => (backup = { ...(backup as StagingBackup), directory: null, unchanged: true }),
+      (error: unknown) => events.warning(`Could not remove this run's backup, which restores nothing (no row changed): ${(error as Error).message}`),
+    );
+  }
   const pruned = runBackup && backup?.directory ? await pruneOlderBackups(runBackup.root, backup.directory, options.backupsKept, events) : null;
   stopOnInterrupt();
   const order = new Map(tables.map((table, index) => [qualifiedName(table.table), index]));
@@ -339,6 +346,11 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
 function emptyAfterLoad(tables: TablePlan[], results: TableResult[]): Set<string> {
   const replaced = new Set(tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   return new Set(results.filter((result) => result.copied === 0 && replaced.has(result.table)).map((result) => result.table));
+}
+
+/** Whether the run changed a row of staging: a replace empties its tables; a merge wrote into or deleted from one. */
+function changedAnyRow(tables: TablePlan[], results: TableResult[]): boolean {
+  return tables.some((table) => table.mode === 'replace') || results.some((result) => result.changed || result.deleted);
 }
 
 /** The tables whose rows the run changed in staging: every replaced one, and those a merge wrote into or deleted from. */

@@ -213,6 +213,7 @@ export function backupLine(backup: StagingBackup, mode: SyncMode): string {
   const merge = mode === 'replace' ? 'upsert' : mode;
   const into = { upsert: 'upserted into', mirror: 'mirrored', 'insert-missing': 'inserted into', incremental: 'synced incrementally' }[merge];
   const before = !backup.upserted ? 'replaced' : emptied ? `replaced or ${into}` : into;
+  if (!backup.directory && backup.unchanged) return 'No backup kept: the run changed no row of staging, so it would restore nothing.';
   if (!backup.directory)
     return `No backup needed: ${backup.tables === 1 ? `the staging table ${before} was` : `the ${backup.tables} staging tables ${before} were`} empty.`;
   const taken = !backup.upserted ? 'before the replace' : emptied ? `before emptying ${emptied} and writing into ${backup.upserted}` : `before the ${merge}`;

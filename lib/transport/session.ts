@@ -32,6 +32,8 @@ export interface StagingBackup {
   rows: number;
   /** How many of the tables were saved because the run upserts into them; the others it empties. */
   upserted: number;
+  /** The run changed no row, so its backup, which would restore nothing, was removed (directory null). */
+  unchanged?: boolean;
 }
 
 /** What a backup writer reports; the session adds why each table was saved. */
