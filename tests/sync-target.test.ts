@@ -3,10 +3,11 @@
 // unset shell variable — stop every run before it touches anything.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, removeSupasync, syncedDigests, SYNCED_SCHEMAS } from './helpers/content.ts';
-import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript, startScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, staging, stack } = sharedStack();
@@ -88,6 +89,29 @@ describe('the sync-target mark', () => {
       expect(synced.code).toBe(0);
       expect(await syncedDigests(unmarked.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
     });
+  });
+
+  it('holds the mark through a direct run: removing it waits for the run, which writes only while staging is marked', async () => {
+    const env = envFor(realProduction, realStaging);
+    // Another session reads the table: the run's replace waits for it, inside its transaction.
+    const reader = new pg.Client({ connectionString: realStaging.adminUrl });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN; SELECT count(*) FROM public.feature_flags');
+      const run = startScript('sync.ts', ['--yes', '--via', 'postgres', '--no-backup', '--tables', 'feature_flags'], { env });
+      while (!(await query(realStaging.adminUrl, "SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")).length) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await expect(query(realStaging.adminUrl, "SET lock_timeout = '500ms'; DELETE FROM supasync_private.sync_target")).rejects.toThrow(
+        'canceling statement due to lock timeout',
+      );
+      await reader.query('COMMIT');
+      const result = await run.finished;
+      expect(result.code, result.stderr).toBe(0);
+      expect(await query(realStaging.adminUrl, 'SELECT count(*)::int AS marks FROM supasync_private.sync_target')).toEqual([{ marks: 1 }]);
+    } finally {
+      await reader.end();
+    }
   });
 
   it('refuses to use one database as both sides, in a verify and a dry-run too', async () => {

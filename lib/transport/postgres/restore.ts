@@ -1,6 +1,7 @@
 // Puts a backup taken by a replace (backup.ts) back into staging: in one
 // transaction, so a failure leaves staging as it was. Only ever staging's
 // connection string is used; production is never opened.
+import { holdSyncTargetMarkPostgres } from './sync-target.ts';
 import { whyConnectionLost } from '../../connect/postgres.ts';
 import { restoreTriggers, silenceTriggers } from './silenced-triggers.ts';
 import { refuseForeignTriggers } from './foreign-triggers.ts';
@@ -52,6 +53,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
     // One run writes a staging at a time (staging-hold.ts): held until the connection ends.
     await holdStagingOverPostgres(staging, say);
     await staging.query('BEGIN');
+    await holdSyncTargetMarkPostgres(staging);
     await requireReplicaRole(staging);
     await refuseForeignTriggers(staging, manifest.tables, true);
     const silenced = await silenceTriggers(staging, manifest.tables, true);

@@ -1,5 +1,6 @@
 // Writing staging over a direct connection: the whole run is one staging
 // transaction, so a failure anywhere leaves staging exactly as it was.
+import { holdSyncTargetMarkPostgres } from './sync-target.ts';
 import { restoreTriggers, silenceTriggers, type SilencedTrigger } from './silenced-triggers.ts';
 import type pg from 'pg';
 import { qualifiedName, type SequenceFloor, type SequenceState, type TableRef } from '../../catalog/types.ts';
@@ -44,6 +45,7 @@ export async function openPostgresSession(
   const snapshot = await openSnapshot(sides.production);
   try {
     await staging.query('BEGIN');
+    await holdSyncTargetMarkPostgres(staging);
     await refuseReadOnly(staging);
     // Index builds after a load sort in memory rather than on disk when they can.
     await staging.query(`SET LOCAL maintenance_work_mem = '256MB'`);
