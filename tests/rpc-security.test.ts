@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import type { Project } from '../stack/index.ts';
-import { query, SYNCED_SCHEMAS } from './helpers/content.ts';
+import { query, removeSupasync, SYNCED_SCHEMAS } from './helpers/content.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -131,6 +131,39 @@ describe("supasync's functions", () => {
       expect(serviceError).toBeNull();
     } finally {
       await granted.stop();
+    }
+  });
+
+  it("give anon and authenticated nothing in supasync's own schema where the project's default privileges grant them everything", async () => {
+    const defaults = await stack.createProject('rpc_default_privileges');
+    try {
+      await removeSupasync(defaults.adminUrl);
+      await query(
+        defaults.adminUrl,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT ALL ON TABLES TO anon, authenticated;
+         ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT ALL ON FUNCTIONS TO anon, authenticated;
+         ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT ALL ON SEQUENCES TO anon, authenticated;
+         ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT ALL ON SCHEMAS TO anon, authenticated`,
+      );
+      for (const side of ['--production', '--staging']) {
+        const env = side === '--production' ? envFor(defaults, staging) : envFor(production, defaults);
+        const installed = await runScript('install-rpcs.ts', [side, '--yes'], { env });
+        expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+        const granted = await query<{ what: string }>(
+          defaults.adminUrl,
+          `SELECT r.rolname || ': ' || what AS what FROM pg_roles r CROSS JOIN LATERAL (
+             SELECT 'CREATE on the schema' AS what WHERE has_schema_privilege(r.oid, 'supasync_private', 'CREATE')
+             UNION ALL SELECT 'EXECUTE ' || p.oid::regprocedure::text FROM pg_proc p
+               WHERE p.pronamespace = 'supasync_private'::regnamespace AND has_function_privilege(r.oid, p.oid, 'EXECUTE')
+             UNION ALL SELECT 'writes to ' || c.oid::regclass::text FROM pg_class c
+               WHERE c.relnamespace = 'supasync_private'::regnamespace AND c.relkind IN ('r', 'S')
+                 AND (has_table_privilege(r.oid, c.oid, 'INSERT') OR has_table_privilege(r.oid, c.oid, 'UPDATE') OR has_table_privilege(r.oid, c.oid, 'DELETE'))
+           ) found WHERE r.rolname IN ('anon', 'authenticated') ORDER BY 1`,
+        );
+        expect(granted, side).toEqual([]);
+      }
+    } finally {
+      await defaults.stop();
     }
   });
 

@@ -1710,3 +1710,12 @@ AS $version$ SELECT 29 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
+
+-- A project's default privileges (ALTER DEFAULT PRIVILEGES ... GRANT ... TO anon, authenticated, as some
+-- starters' migrations set) reach supasync's own schema too: CREATE on it (an overload planted where the
+-- functions look), EXECUTE on its functions, writes to the mark and the watermarks. Granted to the roles by
+-- name, REVOKE ... FROM PUBLIC leaves them: taken back by name, whatever this file made above.
+REVOKE ALL ON SCHEMA supasync_private FROM anon, authenticated;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA supasync_private FROM anon, authenticated;
+REVOKE ALL ON ALL TABLES IN SCHEMA supasync_private FROM anon, authenticated;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA supasync_private FROM anon, authenticated;

@@ -65,3 +65,12 @@ $backup$;
 REVOKE ALL ON FUNCTION supasync_private.backup_tables_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_backup_tables(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_backup_tables(jsonb) TO service_role;
+
+-- A project's default privileges (ALTER DEFAULT PRIVILEGES ... GRANT ... TO anon, authenticated, as some
+-- starters' migrations set) reach supasync's own schema too: CREATE on it (an overload planted where the
+-- functions look), EXECUTE on its functions, writes to the mark and the watermarks. Granted to the roles by
+-- name, REVOKE ... FROM PUBLIC leaves them: taken back by name, whatever this file made above.
+REVOKE ALL ON SCHEMA supasync_private FROM anon, authenticated;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA supasync_private FROM anon, authenticated;
+REVOKE ALL ON ALL TABLES IN SCHEMA supasync_private FROM anon, authenticated;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA supasync_private FROM anon, authenticated;
