@@ -180,6 +180,19 @@ describe('the tables a run copies', () => {
       expect(verify.stdout).not.toMatch(/\| public\._prisma_migrations|\| analytics\.migrations/);
       expect(verify.stdout).toMatch(/\| public\.migrations +\| \d+ +\| \d+ +\| ✅ Perfect/);
       expect(verify.stdout).toMatch(/Not compared: [^\n]*public\._prisma_migrations/);
+      // An excluded table, changed in staging: named as not compared, never among the Perfect, in the text and in --json.
+      await query(staging.adminUrl, "INSERT INTO public.migrations SELECT max(id) + 1, min(country_code), 'staging only' FROM public.migrations");
+      try {
+        const excluding = ['--via', via, '--schemas', 'public,analytics,auth', '--exclude', 'public.migrations'];
+        const excluded = await runScript('verify-sync-status.ts', excluding, { env, cwd });
+        expect(excluded.code, excluded.stdout + excluded.stderr).toBe(0);
+        expect(excluded.stdout).toMatch(/Not compared: public\.migrations \(excluded\); /);
+        expect(excluded.stdout).not.toMatch(/\| public\.migrations /);
+        const json = JSON.parse((await runScript('verify-sync-status.ts', [...excluding, '--json'], { env, cwd })).stdout) as { leftOut: { table: string }[] };
+        expect(JSON.stringify(json.leftOut)).toContain('"migrations"');
+      } finally {
+        await query(staging.adminUrl, 'DELETE FROM public.migrations WHERE id = (SELECT max(id) FROM public.migrations)');
+      }
       // A table production dropped (or staging's migration ahead): not compared, and said, not counted among the Perfect.
       await query(staging.adminUrl, 'SET ROLE postgres; CREATE TABLE analytics.dropped_in_production (id int PRIMARY KEY)');
       try {

@@ -62,7 +62,7 @@ export function fileChoiceFrom(flags: FileFlags, config: Pick<ProjectConfig, 'st
 /** The selection with Storage's own tables left out when files are copied and the storage schema is chosen. */
 export function rowsBesideFiles(selection: Selection, choice: FileChoice): Selection {
   if (!choice.files || !selection.schemas.includes('storage') || selection.tables) return selection;
-  return { ...selection, exclude: [...(selection.exclude ?? []), ...STORAGE_OWN_TABLES] };
+  return { ...selection, exclude: [...(selection.exclude ?? []), ...STORAGE_OWN_TABLES], excludedForFiles: STORAGE_OWN_TABLES };
 }
 
 /**

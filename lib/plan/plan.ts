@@ -11,7 +11,7 @@ import { linksTouching } from '../catalog/links.ts';
 import { planSequenceFloors, planSequences } from './sequences.ts';
 import { stricterInStaging } from './stricter.ts';
 import { quoteOwnRows } from '../sql/ident.ts';
-import { FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
+import { excludedTables, FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { textDifferences } from './database-text.ts';
 import { stampedOnUpdate } from './changed-column.ts';
@@ -119,17 +119,23 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     textDifferences: textDifferences(production, staging),
     stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
-    leftOut: selection.tables?.length
-      ? []
-      : [
-          ...leftOutOfSchemas(
-            production.tables.filter((table) => selection.schemas.includes(table.schema)),
-            referencedTables(production.tables),
-          ),
-          ...(production.otherRelations ?? [])
-            .filter((relation) => relation.kind === 'foreign table' && selection.schemas.includes(relation.schema))
-            .map((relation) => ({ table: ref(relation), reason: `is a foreign table: ${FOREIGN_TABLE}`, onRequest: false })),
-        ],
+    leftOut: [
+      // Said whatever the selection: "48 of 48 Perfect" must not read as if an excluded table were among them.
+      ...excludedTables(production, selection)
+        .filter((table) => !selection.excludedForFiles?.includes(qualifiedName(table)))
+        .map((table) => ({ table: ref(table), reason: 'is excluded (--exclude, or "exclude" in supasync.config.json)', onRequest: false, excluded: true })),
+      ...(selection.tables?.length
+        ? []
+        : [
+            ...leftOutOfSchemas(
+              production.tables.filter((table) => selection.schemas.includes(table.schema)),
+              referencedTables(production.tables),
+            ),
+            ...(production.otherRelations ?? [])
+              .filter((relation) => relation.kind === 'foreign table' && selection.schemas.includes(relation.schema))
+              .map((relation) => ({ table: ref(relation), reason: `is a foreign table: ${FOREIGN_TABLE}`, onRequest: false })),
+          ]),
+    ],
     projectState: projectStateOf(staging, selected),
   };
 }

@@ -16,6 +16,8 @@ export interface Selection {
   /** Where `tables` came from, as an error about one of them says it: `--tables` (the default), `supasync.config.json's group "chat"`. */
   tablesFrom?: string;
   exclude?: string[];
+  /** Of `exclude`, the tables another step writes (Storage's own, when files are copied): not said to be left out. */
+  excludedForFiles?: string[];
   /** Options per table (from supasync.config.json), keyed by `name` or `schema.name`. */
   options?: Record<string, TableOptions>;
 }
@@ -82,7 +84,7 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     if (never) throw new UsageError(`${qualifiedName(table)} is never synced: it ${never}.`);
   }
   if (selection.exclude?.length) {
-    const excluded = new Set(selection.exclude.map((name) => qualifiedName(resolveTable(production, selection.schemas, name, '--exclude'))));
+    const excluded = new Set(excludedTables(production, selection).map(qualifiedName));
     chosen = chosen.filter((table) => !excluded.has(qualifiedName(table)));
   }
   if (!chosen.length) {
@@ -92,6 +94,11 @@ export function selectTables(production: Catalog, selection: Selection): Table[]
     );
   }
   return chosen;
+}
+
+/** The tables --exclude (or supasync.config.json's `exclude`) names. */
+export function excludedTables(production: Catalog, selection: Selection): Table[] {
+  return unique((selection.exclude ?? []).map((name) => resolveTable(production, selection.schemas, name, '--exclude')));
 }
 
 /**

@@ -95,6 +95,8 @@ export interface LeftOutTable {
   reason: string;
   /** Copied when named with --tables; otherwise never. */
   onRequest: boolean;
+  /** Left out by --exclude, or supasync.config.json's `exclude`. */
+  excluded?: boolean;
 }
 
 /** Tables of the selected schemas that a schema-wide sync does not copy, with why. */

@@ -10,12 +10,14 @@ import { commandLine } from '../invocation.ts';
 /** One line naming the tables left out, or none; `what` is what the run did to the others ("copied", "compared"). */
 export function leftOutLine(leftOut: readonly LeftOutTable[], what: string): string[] {
   if (!leftOut.length) return [];
+  const excluded = leftOut.filter((table) => table.excluded).map(({ table }) => qualifiedName(table));
   const onRequest = leftOut.filter((table) => table.onRequest).map(({ table }) => qualifiedName(table));
-  const never = leftOut.filter((table) => !table.onRequest).map(({ table }) => qualifiedName(table));
+  const never = leftOut.filter((table) => !table.onRequest && !table.excluded).map(({ table }) => qualifiedName(table));
   return [
     chalk.dim(
       `Not ${what}: ` +
         [
+          ...(excluded.length ? [`${excluded.join(', ')} (excluded)`] : []),
           ...(onRequest.length ? [`${onRequest.join(', ')} (only when named with --tables)`] : []),
           ...(never.length ? [`${never.join(', ')} (never copied)`] : []),
         ].join('; ') +

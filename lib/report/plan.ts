@@ -85,7 +85,8 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
     out.push('', chalk.bold('Not copied from the selected schemas:'));
     out.push(
       ...plan.leftOut.map(
-        ({ table, reason, onRequest }) => `  ${qualifiedName(table)}: ${onRequest ? 'only when named with --tables' : 'never copied'}: it ${reason}`,
+        ({ table, reason, onRequest, excluded }) =>
+          `  ${qualifiedName(table)}: ${excluded ? 'not copied' : onRequest ? 'only when named with --tables' : 'never copied'}: it ${reason}`,
       ),
     );
   }
