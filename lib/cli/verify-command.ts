@@ -7,7 +7,7 @@ import { renderMaskAudits, renderVerdicts } from '../report/verify.ts';
 import { verifyForeignKeys } from '../verify/foreign-keys.ts';
 import { verifySequences } from '../verify/sequences.ts';
 import { verifyLargeObjects } from '../verify/large-objects.ts';
-import { verifyTables } from '../verify/verify.ts';
+import { foundEqual, verifyTables } from '../verify/verify.ts';
 import { auditMasking } from '../verify/audit-masking.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommand } from './command.ts';
@@ -110,7 +110,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;
     // --allow-drift: a table whose common columns are equal is as equal as the run that copied them could make it.
     const equal =
-      verdicts.every((verdict) => verdict.status === 'perfect' || (flags.allowDrift && verdict.status === 'columns-differ')) &&
+      verdicts.every((verdict) => foundEqual(verdict.status) || (flags.allowDrift && verdict.status === 'columns-differ')) &&
       sequences.every((verdict) => verdict.status === 'equal') &&
       largeObjects.every((verdict) => verdict.status !== 'differ') &&
       (!files || files.equal);

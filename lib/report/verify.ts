@@ -16,6 +16,7 @@ import type { LargeObjectVerdict } from '../verify/large-objects.ts';
 
 const STATUS: Record<VerifyStatus, string> = {
   perfect: '✅ Perfect',
+  'counts-equal': '✅ counts equal',
   'counts-differ': '⚠️ counts differ',
   'content-differs': '❌ content differs',
   'missing-table': '❌ missing in staging',
@@ -131,9 +132,10 @@ export function verdictsSummary({
 } {
   const sequencesDiffering = sequences.filter((v) => v.status !== 'equal' && !keptByUpsert.has(v.sequence));
   const perfect = verdicts.filter((v) => v.status === 'perfect').length;
+  const counted = verdicts.filter((v) => v.status === 'counts-equal').length;
   const kept = verdicts.filter((v) => keptByUpsert.has(v.table)).length;
   const drifted = acceptsDrift ? verdicts.filter((v) => v.status === 'columns-differ' && !keptByUpsert.has(v.table)).length : 0;
-  const differing = verdicts.length - perfect - kept - drifted;
+  const differing = verdicts.length - perfect - counted - kept - drifted;
   const sequencesSaid = `${sequencesDiffering.length} of ${sequences.length} sequences differ`;
   const orphansSaid = orphans.length ? ` ${orphanRows(orphans)}.` : '';
   if (differing || orphans.length) {
@@ -175,6 +177,14 @@ export function verdictsSummary({
       text:
         `Staging holds production's rows in the columns both sides have: ${perfect} of ${verdicts.length} tables Perfect, ` +
         `${drifted} equal in their common columns (--allow-drift; how their columns differ is said above).`,
+    };
+  }
+  if (counted) {
+    return {
+      equal: true,
+      text:
+        `Staging holds as many rows as production: ${counted} of ${verdicts.length} tables with equal counts` +
+        `${perfect ? `, ${perfect} Perfect` : ''} (--counts-only compares no value: run without it to prove them equal).`,
     };
   }
   return { equal: true, text: `Staging equals production: ${perfect} of ${verdicts.length} tables Perfect.` };

@@ -1,6 +1,10 @@
 // What verify says of a table, whichever way it compared it (verify.ts, masked.ts).
 
-export type VerifyStatus = 'perfect' | 'counts-differ' | 'content-differs' | 'missing-table' | 'columns-differ';
+/** `counts-equal`: --counts-only found the same number of rows, and compared no value: not called Perfect. */
+export type VerifyStatus = 'perfect' | 'counts-equal' | 'counts-differ' | 'content-differs' | 'missing-table' | 'columns-differ';
+
+/** Nothing found to differ: Perfect, or equal counts where only counts were compared. */
+export const foundEqual = (status: VerifyStatus): boolean => status === 'perfect' || status === 'counts-equal';
 
 export interface KeyDifferences {
   /** As `ROW(key columns)::text`: in production, not in staging. */

@@ -11,6 +11,7 @@ import { verifyMaskedTable } from './masked.ts';
 import type { KeyDifferences, TableVerdict } from './verdict.ts';
 
 export type { KeyDifferences, TableVerdict, VerifyStatus } from './verdict.ts';
+export { foundEqual } from './verdict.ts';
 
 export interface VerifyOptions {
   countsOnly: boolean;
@@ -68,7 +69,7 @@ async function compareTable(production: Database, staging: Database, table: Tabl
   const columnsDiffer = table.drift.length > 0;
   if (options.countsOnly) {
     const [p, s] = await Promise.all([production.countRows(table.table), staging.countRows(table.table)]);
-    return { table: name, keyColumns, production: p, staging: s, status: p !== s ? 'counts-differ' : columnsDiffer ? 'columns-differ' : 'perfect' };
+    return { table: name, keyColumns, production: p, staging: s, status: p !== s ? 'counts-differ' : columnsDiffer ? 'columns-differ' : 'counts-equal' };
   }
   if (table.mask && masker) {
     const verdict = await verifyMaskedTable(production, staging, table, masker, options);

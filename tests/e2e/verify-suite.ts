@@ -138,8 +138,15 @@ export function defineVerifySuite(via: Via): void {
       it('compares counts only when asked, and then cannot see changed values', async () => {
         const result = await verify(['--counts-only', '--tables', 'hotels,chat_messages']);
         expect(result.code).toBe(1);
-        expect(result.stdout).toMatch(/\| public\.hotels +\| 3 +\| 3 +\| ✅ Perfect +\|/);
+        expect(result.stdout).toMatch(/\| public\.hotels +\| 3 +\| 3 +\| ✅ counts equal +\|/);
         expect(result.stdout).toMatch(/\| public\.chat_messages +\| 324 +\| 323 +\| ⚠️ counts differ +\|/);
+        // Equal counts over a changed value: exit 0, and said to be counts, never "Perfect" nor "equals production".
+        const counted = await verify(['--counts-only', '--tables', 'hotels']);
+        expect(counted.code, counted.stdout + counted.stderr).toBe(0);
+        expect(counted.stdout).toContain(
+          'Staging holds as many rows as production: 1 of 1 tables with equal counts (--counts-only compares no value: run without it to prove them equal).',
+        );
+        expect(counted.stdout).not.toMatch(/Perfect|Staging equals production/);
       });
     });
   });

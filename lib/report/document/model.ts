@@ -14,6 +14,7 @@ import type { MaskAudit } from '../../verify/audit-masking.ts';
 import type { SequenceVerdict } from '../../verify/sequences.ts';
 import type { LargeObjectVerdict } from '../../verify/large-objects.ts';
 import type { KeyDifferences, TableVerdict } from '../../verify/verify.ts';
+import { foundEqual } from '../../verify/verdict.ts';
 import { describeMode, tableNotes } from '../plan.ts';
 import { backupLine, prunedLine, rangesLine, syncSummary, viewLines, watermarkLines } from '../sync.ts';
 import { largeObjectsLine, sequenceStatus, verdictStatus, verdictsSummary } from '../verify.ts';
@@ -279,7 +280,7 @@ function verifySection(verify: VerifyFacts): VerifySection {
       production: verdict.production,
       staging: verdict.staging,
       status: verdictStatus(verdict, kept),
-      equal: verdict.status === 'perfect' || kept.has(verdict.table),
+      equal: foundEqual(verdict.status) || kept.has(verdict.table),
       key: verdict.keyColumns.length ? verdict.keyColumns.join(', ') : 'whole row (no key)',
       differences: kept.has(verdict.table) ? null : (verdict.differences ?? null),
       seconds: verify.seconds.get(verdict.table) ?? null,
