@@ -228,7 +228,7 @@ describe('lossy type changes (plan/lossy-types.ts), held to what PostgreSQL does
 // Drift that passed as equal: a generated column computed otherwise (never copied, left out of the checksums), a type
 // --allow-drift copied by rounding every value, and a key staging lacks, said as if production had none.
 const COMPUTED = `CREATE SCHEMA computed;
-  CREATE TABLE computed.item (id int PRIMARY KEY, qty int, price numeric, at timestamptz, doc json);
+  CREATE TABLE computed.item (id int PRIMARY KEY, qty int, price numeric, at timestamptz, doc json, ratio numeric, seen timestamptz, big bigint, small int);
   CREATE TABLE computed.tag (id int PRIMARY KEY, name text);
   CREATE TABLE computed.board (id int PRIMARY KEY);`;
 
@@ -245,7 +245,8 @@ describe('drift that used to pass unseen or be misnamed', () => {
     await query(
       staging.adminUrl,
       `SET ROLE postgres; ALTER TABLE computed.item ADD COLUMN total int GENERATED ALWAYS AS (qty * 3) STORED;
-       ALTER TABLE computed.item ALTER price TYPE numeric(10,2), ALTER at TYPE timestamptz(0), ALTER doc TYPE jsonb;
+       ALTER TABLE computed.item ALTER price TYPE numeric(10,2), ALTER at TYPE timestamptz(0), ALTER doc TYPE jsonb,
+         ALTER ratio TYPE double precision, ALTER seen TYPE timestamp, ALTER big TYPE double precision, ALTER small TYPE double precision;
        ALTER TABLE computed.tag DROP CONSTRAINT tag_pkey;
        DROP TABLE computed.board; CREATE VIEW computed.board AS SELECT 1 AS id;`,
     );
@@ -269,6 +270,13 @@ describe('drift that used to pass unseen or be misnamed', () => {
     expect(allowed.stderr).toContain('computed.item.price (numeric -> numeric(10,2)): rounded to 2 decimals');
     expect(allowed.stderr).toContain('computed.item.at (timestamp with time zone -> timestamp(0) with time zone): fractions of a second rounded to 0 digits');
     expect(allowed.stderr).toContain('computed.item.doc (json -> jsonb): objects normalised');
+    expect(allowed.stderr).toContain('computed.item.ratio (numeric -> double precision): rounded to 15 significant digits');
+    expect(allowed.stderr).toContain(
+      "computed.item.seen (timestamp with time zone -> timestamp without time zone): the time zone dropped (staging holds UTC's clock time)",
+    );
+    expect(allowed.stderr).toContain('computed.item.big (bigint -> double precision): rounded to 15 significant digits');
+    // An int fits a double exactly.
+    expect(allowed.stderr).not.toContain('computed.item.small');
     expect(await tableDigests(staging.adminUrl, ['computed'])).toEqual(before);
 
     const view = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'computed.board'], { env, cwd });

@@ -14,6 +14,10 @@ export function silentChange(production: string, staging: string): string | null
   const [ours, theirs] = [production.replace(/(\[\])+$/, ''), staging.replace(/(\[\])+$/, '')];
   if (INTEGERS.has(theirs) && FRACTIONAL.test(ours)) return 'fractions rounded to whole numbers';
   if (ours === 'double precision' && theirs === 'real') return 'rounded to 6 significant digits';
+  // A float reads back every decimal of up to 15 (double) or 6 (real) significant digits exactly, and no more.
+  const floatDigits = theirs === 'double precision' ? 15 : theirs === 'real' ? 6 : null;
+  const digits = ours === 'bigint' ? 19 : ours === 'integer' ? 10 : ours === 'smallint' ? 5 : numericDigits(ours);
+  if (floatDigits !== null && digits !== null && digits > floatDigits) return `rounded to ${floatDigits} significant digits`;
   const [numeric, narrower] = [NUMERIC.exec(ours), NUMERIC.exec(theirs)];
   if (numeric && narrower?.[1] !== undefined) {
     const scale = Number(narrower[2] ?? 0);
@@ -25,7 +29,19 @@ export function silentChange(production: string, staging: string): string | null
   if (time && otherTime && time[1] === otherTime[1]) {
     const precision = (match: RegExpExecArray) => Number(match[2] ?? 6);
     if (precision(otherTime) < precision(time)) return `fractions of a second rounded to ${precision(otherTime)} digits`;
+    // The instant is kept (values travel in UTC), not the value: one side's text has an offset the other's lacks, and verify sees them differ.
+    const zoned = (match: RegExpExecArray) => match[3] === ' with time zone';
+    if (time[1] !== 'interval' && zoned(time) !== zoned(otherTime)) {
+      return zoned(time) ? "the time zone dropped (staging holds UTC's clock time)" : 'read as UTC and given its offset';
+    }
   }
   if (ours === 'json' && theirs === 'jsonb') return 'objects normalised (duplicate keys dropped, keys reordered, spacing lost)';
   return null;
+}
+
+/** Significant digits a numeric column may hold: its precision, or null (unbounded) as many as it likes, said as Infinity. */
+function numericDigits(type: string): number | null {
+  const match = NUMERIC.exec(type);
+  if (!match) return null;
+  return match[1] === undefined ? Infinity : Number(match[1]);
 }
