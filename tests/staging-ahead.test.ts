@@ -291,6 +291,34 @@ describe('drift that used to pass unseen or be misnamed', () => {
   });
 });
 
+// A generated column staging computes with the same expression through a function of its own defined otherwise:
+// the copied columns are equal, the computed ones are not, and no sync can write them.
+const GENERATED = `CREATE SCHEMA gencols;
+  CREATE FUNCTION gencols.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT upper(t)';
+  CREATE TABLE gencols.note (id int PRIMARY KEY, body text, loud text GENERATED ALWAYS AS (gencols.shout(body)) STORED);`;
+
+describe('generated columns staging computes otherwise', () => {
+  let production: Project;
+  let staging: Project;
+  projectPair('gencols', GENERATED, async (pair) => {
+    ({ production, staging } = pair);
+    await query(production.adminUrl, `INSERT INTO gencols.note (id, body) SELECT i, 'note ' || i FROM generate_series(1, 40) i`);
+    await query(staging.adminUrl, `CREATE OR REPLACE FUNCTION gencols.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower(t)'`);
+  });
+
+  it.each(['postgres', 'rest'] as const)('are compared by verify, named as computed by staging, with no sync offered (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const synced = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'gencols.note'], { env });
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    const verify = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'gencols.note'], { env });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(1);
+    expect(verify.stdout).toMatch(/\| gencols\.note +\| 40 +\| 40 +\| ❌ content differs +\|/);
+    expect(verify.stdout).toContain('the copied columns are equal; the generated loud, which staging computes itself, differs');
+    expect(verify.stdout).toMatch(/differ from production: \(1\) \(10\) /);
+    expect(verify.stdout).not.toContain('--mode mirror --tables gencols.note');
+  });
+});
+
 // Constraints staging holds rows to and production does not (a CHECK, NOT NULL, a unique key): production's rows
 // that break them were refused as they were written (directly a rollback naming no row; over REST the others written
 // and the run part done).

@@ -67,6 +67,15 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
     if (!differences) continue;
     const key = verdict.keyColumns.length ? verdict.keyColumns.join(', ') : 'whole row (no key)';
     out.push(chalk.red(`\n${verdict.table} (key: ${key}):`));
+    if (verdict.generatedDiffer) {
+      out.push(
+        chalk.red(
+          `  the copied columns are equal; the generated ${verdict.generatedDiffer.join(', ')}, which staging computes itself, ${verdict.generatedDiffer.length === 1 ? 'differs' : 'differ'}: ` +
+            `staging's functions or settings compute ${verdict.generatedDiffer.length === 1 ? 'it' : 'them'} otherwise (a function defined otherwise there, ` +
+            `one that reads the session's time zone), and no sync can write ${verdict.generatedDiffer.length === 1 ? 'it' : 'them'}`,
+        ),
+      );
+    }
     const list = (label: string, keys: string[]) => {
       if (keys.length) out.push(chalk.red(`  ${label}: ${keys.join(' ')}`));
     };
@@ -87,7 +96,8 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
 
 /** The syncs that put differing rows right: a mirror compares every row (a table with a key, not masked), a replace copies them all. */
 function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[] {
-  const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && (v.status === 'counts-differ' || v.status === 'content-differs'));
+  // Generated values a sync cannot write: said under the table, no sync offered.
+  const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
   // A sync refuses a table whose columns differ until the schemas match, or --allow-drift copies the common columns.
   const drifted = rowsDiffer.filter((v) => v.drift?.length).map((v) => v.table);
   const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && !v.drift?.length).map((v) => v.table);

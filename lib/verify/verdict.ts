@@ -30,4 +30,6 @@ export interface TableVerdict {
   masked?: boolean;
   /** How the two sides' columns differ (plan/drift.ts), where they do: only the common columns were compared. */
   drift?: string[];
+  /** The copied columns are equal; these generated ones, which staging computes itself, are not (the differences are theirs). */
+  generatedDiffer?: string[];
 }
