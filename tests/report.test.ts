@@ -153,6 +153,11 @@ describe('--report and the job summary', () => {
   });
 
   it('sync.ts --report run.md writes Markdown, in a directory it makes, with the backup it took and a text chart', async () => {
+    // A row the upsert puts back as production has it: a run that changed no row would keep no backup.
+    await query(
+      staging.adminUrl,
+      `UPDATE public.sire_countries SET name = name || ' (staging)' WHERE country_code = (SELECT min(country_code) FROM public.sire_countries)`,
+    );
     const result = await runScript(
       'sync.ts',
       ['--via', 'postgres', '--mode', 'upsert', '--tables', 'sire_countries,sire_cities', '--report', 'reports/run.md'],

@@ -45,8 +45,8 @@ export async function openPostgresSession(
   const snapshot = await openSnapshot(sides.production);
   try {
     await staging.query('BEGIN');
-    await holdSyncTargetMarkPostgres(staging);
     await refuseReadOnly(staging);
+    await holdSyncTargetMarkPostgres(staging);
     // Index builds after a load sort in memory rather than on disk when they can.
     await staging.query(`SET LOCAL maintenance_work_mem = '256MB'`);
     await preferLz4(staging);
