@@ -193,6 +193,25 @@ describe('connection strings', () => {
     if (table?.t) expect(await query(production.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 0 }]);
   });
 
+  it('refuses, on a first setup with the variables swapped, to mark the database that holds the rows where production holds none', async () => {
+    const [withRows, empty] = await Promise.all([
+      stack.createProject('first_setup_real_production', { fill: 'tiny' }),
+      stack.createProject('first_setup_real_staging', { syncTarget: false }),
+    ]);
+    try {
+      const swapped = await runScript('install-rpcs.ts', ['--staging', '--mark-only', '--yes'], { env: envFor(empty, withRows) });
+      expect(swapped.code, swapped.stdout + swapped.stderr).toBe(2);
+      expect(swapped.stderr).toMatch(/SUPABASE_STAGING_DB_URL's database holds rows \(\d+ tables: [^)]+\) where SUPABASE_PROD_DB_URL's holds none/);
+      expect(swapped.stderr).toContain('npx tsx scripts/install-rpcs.ts --staging --mark-only --print prints the SQL to run there. Nothing was installed.');
+      expect(await query(withRows.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 0 }]);
+      const right = await runScript('install-rpcs.ts', ['--staging', '--mark-only', '--yes'], { env: envFor(withRows, empty) });
+      expect(right.code, right.stdout + right.stderr).toBe(0);
+      expect(await query(empty.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 1 }]);
+    } finally {
+      await Promise.all([withRows.stop(), empty.stop()]);
+    }
+  });
+
   it('refuses production and staging in the same project, before connecting', async () => {
     const same = 'https://abcdefghijklmnopqrst.supabase.co';
     const result = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], {

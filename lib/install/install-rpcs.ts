@@ -7,6 +7,7 @@ import { loadProjectConfig } from '../config/file.ts';
 import { UsageError } from '../errors.ts';
 import { describeInstalled, describeInstallTarget, installInto, installSql, uninstallFrom, type InstallKind } from './migrations.ts';
 import { countOf } from '../counts.ts';
+import { commandLine } from '../invocation.ts';
 import { connectPostgres } from '../connect/postgres.ts';
 
 export interface InstallRequest {
@@ -77,8 +78,52 @@ async function target(side: 'production' | 'staging'): Promise<{ dbUrl: string; 
           'refusing to mark production as a sync target. Check SUPABASE_STAGING_DB_URL.',
       );
     }
+    await refuseSwappedFirstSetup(dbUrl, productionUrl);
   }
   return { dbUrl, where: describeInstallTarget(variable, dbUrl) };
+}
+
+/**
+ * Variables swapped on a first setup: neither side is marked yet, so the mark is what would tell them apart. A
+ * database to mark that holds the app's rows, where production's holds none, is far likelier production than an
+ * empty staging's twin: marked, a sync would empty it. Refused, with the deliberate way to mark it all the same.
+ */
+async function refuseSwappedFirstSetup(stagingUrl: string, productionUrl: string): Promise<void> {
+  const [toMark, production] = await Promise.all([tablesHoldingRows('staging', stagingUrl), tablesHoldingRows('production', productionUrl)]);
+  if (!toMark.length || production.length) return;
+  throw new UsageError(
+    `SUPABASE_STAGING_DB_URL's database holds rows (${countOf(toMark.length, 'table')}: ${toMark.slice(0, 3).join(', ')}${toMark.length > 3 ? ', ...' : ''}) ` +
+      "where SUPABASE_PROD_DB_URL's holds none in the same schemas: the two look swapped, and once marked a sync would replace those rows with " +
+      "production's empty tables. Check the variables. If this really is staging and production is empty, mark it yourself: " +
+      `${commandLine('install-rpcs', '--staging --mark-only --print')} prints the SQL to run there. Nothing was installed.`,
+  );
+}
+
+/** The app's tables (not Supabase's own schemas, nor supasync's) that hold a row. */
+async function tablesHoldingRows(side: 'production' | 'staging', dbUrl: string): Promise<string[]> {
+  const client = await connectPostgres(side, dbUrl, side === 'production' ? 'sync' : 'install');
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private', 'auth', 'storage', 'realtime',
+                               'supabase_functions', 'supabase_migrations', 'extensions', 'graphql', 'graphql_public', 'vault',
+                               'pgsodium', 'pgsodium_masks', 'net', 'cron', 'pgbouncer', '_realtime', '_analytics')
+         AND n.nspname NOT LIKE 'pg\\_%'
+         AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+         AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
+       ORDER BY 1`,
+    );
+    const holding: string[] = [];
+    for (const { name } of rows) {
+      const { rowCount } = await client.query(`SELECT FROM ${name} LIMIT 1`);
+      if (rowCount) holding.push(name);
+    }
+    return holding;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Who a connection string's database is, however its address is spelled: the server's system identifier and the database's oid. */
