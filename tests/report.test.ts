@@ -5,7 +5,7 @@
 // ships inside its npm package (so the test needs nothing but Node.js), with
 // every request the page makes watched.
 import chromium from '@sparticuz/chromium';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
@@ -168,6 +168,8 @@ describe('--report and the job summary', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     const markdown = read('reports/run.md');
+    // Private to the user, as a backup is: it names rows by their keys.
+    expect((statSync(join(cwd, 'reports/run.md')).mode & 0o777).toString(8)).toBe('600');
     expect(markdown).toMatch(/^# supasync sync: ✅ Synced 2 tables, 80 rows/);
     expect(markdown).toMatch(/\| 0 \| `public\.sire_countries` \| `country_code` \| 20 \| upsert \|/);
     expect(markdown).toMatch(/\| `public\.sire_cities` \| 60 \| 0 \| 0 \| 0 \| [\d.]+ m?s \| [\d,]+ \|/);

@@ -23,7 +23,8 @@ export async function publishReport(facts: RunFacts, destination: ReportDestinat
     const text = reportFormat(path) === 'html' ? renderHtml(report) : renderMarkdown(report);
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, text);
+      // Private to the user, as backups are: it names rows by their keys (an email, a user's id).
+      await writeFile(path, text, { mode: 0o600 });
     } catch (error) {
       throw new SupasyncError(
         `Could not write the report to ${path}: ${(error as Error).message}. The run itself ended as printed above; choose a --report path you may write.`,
