@@ -134,6 +134,8 @@ async function copyToFile(
     await pipeline(reading, new FileSink(file));
     return reading.rows;
   } catch (error) {
+    // The file's own failure (a full disk) is said as such by the caller, not as staging's connection lost.
+    if ((error as NodeJS.ErrnoException).syscall) throw error;
     throw whyConnectionLost(error, staging);
   } finally {
     await file.close().catch(() => undefined);
