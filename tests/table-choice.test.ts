@@ -194,13 +194,23 @@ describe('the tables a run copies', () => {
         await query(staging.adminUrl, 'DELETE FROM public.migrations WHERE id = (SELECT max(id) FROM public.migrations)');
       }
       // A table production dropped (or staging's migration ahead): not compared, and said, not counted among the Perfect.
-      await query(staging.adminUrl, 'SET ROLE postgres; CREATE TABLE analytics.dropped_in_production (id int PRIMARY KEY)');
+      // One that INHERITS from a compared table, its row read by every query of that one in staging alone: said.
+      await query(
+        staging.adminUrl,
+        `SET ROLE postgres; CREATE TABLE analytics.dropped_in_production (id int PRIMARY KEY);
+         CREATE TABLE analytics.staging_readings () INHERITS (analytics.schema_info); INSERT INTO analytics.staging_readings VALUES (99, 9)`,
+      );
       try {
         const extra = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,analytics,auth'], { env, cwd });
         expect(extra.code, extra.stdout + extra.stderr).toBe(0);
-        expect(extra.stdout).toContain('Only in staging, not compared: analytics.dropped_in_production (production has no such table).');
+        expect(extra.stdout).toContain(
+          'Only in staging, not compared: analytics.dropped_in_production, analytics.staging_readings (production has no such table).',
+        );
+        expect(extra.stdout).toContain(
+          "analytics.staging_readings INHERITS from analytics.schema_info in staging alone: a query of analytics.schema_info there reads its rows too, which production's does not",
+        );
       } finally {
-        await query(staging.adminUrl, 'DROP TABLE analytics.dropped_in_production');
+        await query(staging.adminUrl, 'DROP TABLE analytics.dropped_in_production, analytics.staging_readings');
       }
 
       const named = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'public._prisma_migrations'], { env, cwd });

@@ -10,7 +10,7 @@ import { carryFiltersDown } from './carry-down.ts';
 import { linksTouching } from '../catalog/links.ts';
 import { planSequenceFloors, planSequences } from './sequences.ts';
 import { stricterInStaging } from './stricter.ts';
-import { quoteOwnRows } from '../sql/ident.ts';
+import { identAsWritten, quoteOwnRows } from '../sql/ident.ts';
 import { excludedTables, FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { textDifferences } from './database-text.ts';
@@ -118,7 +118,14 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     sequenceFloors: planSequenceFloors(production, staging, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
     textDifferences: textDifferences(production, staging),
-    stagingOnlyTables: staging.tables.filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table)).map(ref),
+    stagingOnlyTables: staging.tables
+      .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
+      .map((table) => {
+        const parent = staging.tables.find(
+          (other) => other.inheritedBy?.includes(`${identAsWritten(table.schema)}.${identAsWritten(table.name)}`) && findTable(production, other),
+        );
+        return parent ? { ...ref(table), inherits: qualifiedName(parent) } : ref(table);
+      }),
     leftOut: [
       // Said whatever the selection: "48 of 48 Perfect" must not read as if an excluded table were among them.
       ...excludedTables(production, selection)

@@ -118,7 +118,8 @@ export interface SyncPlan extends LoadPlan {
   /** Staging's sequences that copied columns draw from there alone, set past those columns' largest values once the rows are in. */
   sequenceFloors: SequenceFloor[];
   /** Tables in the selected schemas that only staging has. */
-  stagingOnlyTables: TableRef[];
+  /** `inherits`: a table of the run it INHERITS from in staging, whose queries read its rows too. */
+  stagingOnlyTables: (TableRef & { inherits?: string })[];
   /** Tables of the selected schemas a schema-wide run does not copy (Supabase's own), with why. */
   leftOut: LeftOutTable[];
   /** Staging's own Auth and Storage state (sign-ins, uploads in progress) referencing copied tables: emptied with them when they are replaced. */

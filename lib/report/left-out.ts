@@ -27,7 +27,17 @@ export function leftOutLine(leftOut: readonly LeftOutTable[], what: string): str
 }
 
 /** Staging's tables of the selected schemas that production lacks (dropped there, or a migration staging has ahead): not compared, and said so. */
-export function stagingOnlyLine(tables: readonly TableRef[]): string[] {
+export function stagingOnlyLine(tables: readonly (TableRef & { inherits?: string })[]): string[] {
   if (!tables.length) return [];
-  return [chalk.dim(`Only in staging, not compared: ${tables.map(qualifiedName).join(', ')} (production has no such table).`)];
+  const inheriting = tables.filter((table) => table.inherits);
+  return [
+    chalk.dim(`Only in staging, not compared: ${tables.map(qualifiedName).join(', ')} (production has no such table).`),
+    // Compared ONLY its own rows, the parent is Perfect; the app's queries of it read the child's too.
+    ...inheriting.map((table) =>
+      chalk.yellow(
+        `${qualifiedName(table)} INHERITS from ${table.inherits} in staging alone: a query of ${table.inherits} there reads its rows too, ` +
+          `which production's does not (${table.inherits} is compared by its own rows).`,
+      ),
+    ),
+  ];
 }

@@ -47,7 +47,7 @@ export interface VerdictsToRender {
   /** Tables of the selected schemas a schema-wide verify leaves out, as a sync does (plan/supabase.ts). */
   leftOut?: readonly LeftOutTable[];
   /** Staging's tables of the selected schemas production lacks. */
-  stagingOnly?: readonly TableRef[];
+  stagingOnly?: readonly (TableRef & { inherits?: string })[];
 }
 
 export function renderVerdicts(rendered: VerdictsToRender): string {
