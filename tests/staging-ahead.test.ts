@@ -295,14 +295,18 @@ describe('drift that used to pass unseen or be misnamed', () => {
 // the copied columns are equal, the computed ones are not, and no sync can write them.
 const GENERATED = `CREATE SCHEMA gencols;
   CREATE FUNCTION gencols.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT upper(t)';
-  CREATE TABLE gencols.note (id int PRIMARY KEY, body text, loud text GENERATED ALWAYS AS (gencols.shout(body)) STORED);`;
+  CREATE TABLE gencols.note (id int PRIMARY KEY, body text, loud text GENERATED ALWAYS AS (gencols.shout(body)) STORED);
+  CREATE TABLE gencols.tally (n int, label text);`;
 
 describe('generated columns staging computes otherwise', () => {
   let production: Project;
   let staging: Project;
   projectPair('gencols', GENERATED, async (pair) => {
     ({ production, staging } = pair);
-    await query(production.adminUrl, `INSERT INTO gencols.note (id, body) SELECT i, 'note ' || i FROM generate_series(1, 40) i`);
+    await query(
+      production.adminUrl,
+      `INSERT INTO gencols.note (id, body) SELECT i, 'note ' || i FROM generate_series(1, 40) i; INSERT INTO gencols.tally VALUES (1, 'a'), (1, 'a'), (2, 'b')`,
+    );
     await query(staging.adminUrl, `CREATE OR REPLACE FUNCTION gencols.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower(t)'`);
   });
 
@@ -316,6 +320,22 @@ describe('generated columns staging computes otherwise', () => {
     expect(verify.stdout).toContain('the copied columns are equal; the generated loud, which staging computes itself, differs');
     expect(verify.stdout).toMatch(/differ from production: \(1\) \(10\) /);
     expect(verify.stdout).not.toContain('--mode mirror --tables gencols.note');
+  });
+
+  it.each(['postgres', 'rest'] as const)('lists, in a table without a key, a row held twice on one side and once on the other (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const synced = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'gencols.tally'], { env });
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    // As many rows, not the same ones: one of the two (1, a) gone, a second (2, b).
+    await query(
+      staging.adminUrl,
+      `DELETE FROM gencols.tally WHERE ctid = (SELECT min(ctid) FROM gencols.tally WHERE n = 1); INSERT INTO gencols.tally VALUES (2, 'b')`,
+    );
+    const verify = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'gencols.tally'], { env });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(1);
+    expect(verify.stdout).toMatch(/\| gencols\.tally +\| 3 +\| 3 +\| ❌ content differs +\|/);
+    expect(verify.stdout).toContain('missing in staging: (1,a)');
+    expect(verify.stdout).toContain('extra in staging: (2,b)');
   });
 });
 

@@ -161,13 +161,15 @@ async function findDifferences(
     }
     const level = { buckets, onlyBuckets: batch.map((b) => b.bucket), rowLimit: ROW_LIMIT };
     const [p, s] = (await Promise.all([production.checksum(target, level), staging.checksum(target, level)])) as RowHash[][];
-    const inStaging = new Map((s ?? []).map((row) => [row.key, row.hash]));
-    const inProduction = new Map((p ?? []).map((row) => [row.key, row.hash]));
-    for (const [key, hash] of inProduction) {
-      if (!inStaging.has(key)) missing.push(key);
-      else if (inStaging.get(key) !== hash) changed.push(key);
+    const inStaging = rowsByKey(s ?? []);
+    const inProduction = rowsByKey(p ?? []);
+    for (const [key, { hash, count }] of inProduction) {
+      const theirs = inStaging.get(key);
+      // A table without a key is a bag of rows: a row held twice on one side and once on the other is one missing or extra.
+      for (let i = theirs?.count ?? 0; i < count; i++) missing.push(key);
+      if (theirs && theirs.hash !== hash) changed.push(key);
     }
-    for (const key of inStaging.keys()) if (!inProduction.has(key)) extra.push(key);
+    for (const [key, { count }] of inStaging) for (let i = inProduction.get(key)?.count ?? 0; i < count; i++) extra.push(key);
     const enough = missing.length + extra.length + changed.length >= maxKeys;
     if (next < suspects.length && (settled() || (enough && !leftByMode.length))) {
       unread = true;
@@ -183,4 +185,15 @@ async function findDifferences(
     ...(unread ? { unread } : {}),
     found: { missing: missing.length, extra: extra.length, changed: changed.length },
   };
+}
+
+/** Each key's hash and how many rows hold it: one, where the table has a key; any number where the key is the whole row. */
+function rowsByKey(rows: RowHash[]): Map<string, { hash: string; count: number }> {
+  const found = new Map<string, { hash: string; count: number }>();
+  for (const row of rows) {
+    const seen = found.get(row.key);
+    if (seen) seen.count++;
+    else found.set(row.key, { hash: row.hash, count: 1 });
+  }
+  return found;
 }
