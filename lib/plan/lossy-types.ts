@@ -29,11 +29,6 @@ export function silentChange(production: string, staging: string): string | null
   if (time && otherTime && time[1] === otherTime[1]) {
     const precision = (match: RegExpExecArray) => Number(match[2] ?? 6);
     if (precision(otherTime) < precision(time)) return `fractions of a second rounded to ${precision(otherTime)} digits`;
-    // The instant is kept (values travel in UTC), not the value: one side's text has an offset the other's lacks, and verify sees them differ.
-    const zoned = (match: RegExpExecArray) => match[3] === ' with time zone';
-    if (time[1] !== 'interval' && zoned(time) !== zoned(otherTime)) {
-      return zoned(time) ? "the time zone dropped (staging holds UTC's clock time)" : 'read as UTC and given its offset';
-    }
   }
   if (ours === 'json' && theirs === 'jsonb') return 'objects normalised (duplicate keys dropped, keys reordered, spacing lost)';
   return null;
