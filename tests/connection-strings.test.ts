@@ -207,6 +207,10 @@ describe('connection strings', () => {
       const right = await runScript('install-rpcs.ts', ['--staging', '--mark-only', '--yes'], { env: envFor(withRows, empty) });
       expect(right.code, right.stdout + right.stderr).toBe(0);
       expect(await query(empty.adminUrl, 'SELECT count(*)::int AS n FROM supasync_private.sync_target')).toEqual([{ n: 1 }]);
+      // Marked already (on purpose, or functions reinstalled): no first setup, so not refused whatever the rows.
+      await query(withRows.adminUrl, `INSERT INTO supasync_private.sync_target (marked_by) VALUES ('a person, on purpose')`);
+      const again = await runScript('install-rpcs.ts', ['--staging', '--yes'], { env: envFor(empty, withRows) });
+      expect(again.code, again.stdout + again.stderr).toBe(0);
     } finally {
       await Promise.all([withRows.stop(), empty.stop()]);
     }

@@ -9,6 +9,7 @@ import { describeInstalled, describeInstallTarget, installInto, installSql, unin
 import { countOf } from '../counts.ts';
 import { commandLine } from '../invocation.ts';
 import { connectPostgres } from '../connect/postgres.ts';
+import { readSyncTargetPostgres } from '../transport/postgres/sync-target.ts';
 
 export interface InstallRequest {
   staging?: boolean;
@@ -89,6 +90,8 @@ async function target(side: 'production' | 'staging'): Promise<{ dbUrl: string; 
  * empty staging's twin: marked, a sync would empty it. Refused, with the deliberate way to mark it all the same.
  */
 async function refuseSwappedFirstSetup(stagingUrl: string, productionUrl: string): Promise<void> {
+  // Marked already (functions reinstalled, or upgraded): not a first setup, and the mark says which side it is.
+  if (await isMarked(stagingUrl)) return;
   const [toMark, production] = await Promise.all([tablesHoldingRows('staging', stagingUrl), tablesHoldingRows('production', productionUrl)]);
   if (!toMark.length || production.length) return;
   throw new UsageError(
@@ -97,6 +100,15 @@ async function refuseSwappedFirstSetup(stagingUrl: string, productionUrl: string
       "production's empty tables. Check the variables. If this really is staging and production is empty, mark it yourself: " +
       `${commandLine('install-rpcs', '--staging --mark-only --print')} prints the SQL to run there. Nothing was installed.`,
   );
+}
+
+async function isMarked(dbUrl: string): Promise<boolean> {
+  const client = await connectPostgres('staging', dbUrl, 'install');
+  try {
+    return (await readSyncTargetPostgres(client)).kind === 'marked';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** The app's tables (not Supabase's own schemas, nor supasync's) that hold a row. */
