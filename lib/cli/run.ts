@@ -43,7 +43,13 @@ export async function runScript(main: () => Promise<number | void>): Promise<voi
  */
 function redactOutput(): void {
   // A short password (`postgres`, a local project's) would garble every line naming the role; keys are long.
-  const secrets = () => secretValues(process.env).filter((secret) => secret.length >= 12);
+  // Worked out again only when the environment gained or lost a variable (.env.local loaded), not at every write.
+  let known: { variables: number; secrets: string[] } | null = null;
+  const secrets = () => {
+    const variables = Object.keys(process.env).length;
+    if (known?.variables !== variables) known = { variables, secrets: secretValues(process.env).filter((secret) => secret.length >= 12) };
+    return known.secrets;
+  };
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = (chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? withoutSecrets(chunk, secrets()) : chunk, ...rest);

@@ -8,7 +8,9 @@ import { UsageError } from '../errors.ts';
 import { describeInstalled, describeInstallTarget, installInto, installSql, uninstallFrom, type InstallKind } from './migrations.ts';
 import { countOf } from '../counts.ts';
 import { commandLine } from '../invocation.ts';
+import type pg from 'pg';
 import { connectPostgres } from '../connect/postgres.ts';
+import { quoteLiteral } from '../sql/ident.ts';
 import { readSyncTargetPostgres } from '../transport/postgres/sync-target.ts';
 
 export interface InstallRequest {
@@ -90,9 +92,11 @@ async function target(side: 'production' | 'staging'): Promise<{ dbUrl: string; 
  * empty staging's twin: marked, a sync would empty it. Refused, with the deliberate way to mark it all the same.
  */
 async function refuseSwappedFirstSetup(stagingUrl: string, productionUrl: string): Promise<void> {
-  // Marked already (functions reinstalled, or upgraded): not a first setup, and the mark says which side it is.
-  if (await isMarked(stagingUrl)) return;
-  const [toMark, production] = await Promise.all([tablesHoldingRows('staging', stagingUrl), tablesHoldingRows('production', productionUrl)]);
+  const [toMark, production] = await Promise.all([
+    // Marked already (functions reinstalled, or upgraded): not a first setup, and the mark says which side it is.
+    onConnection('staging', stagingUrl, async (client) => ((await readSyncTargetPostgres(client)).kind === 'marked' ? [] : tablesHoldingRows(client))),
+    onConnection('production', productionUrl, tablesHoldingRows),
+  ]);
   if (!toMark.length || production.length) return;
   throw new UsageError(
     `SUPABASE_STAGING_DB_URL's database holds rows (${countOf(toMark.length, 'table')}: ${toMark.slice(0, 3).join(', ')}${toMark.length > 3 ? ', ...' : ''}) ` +
@@ -102,40 +106,34 @@ async function refuseSwappedFirstSetup(stagingUrl: string, productionUrl: string
   );
 }
 
-async function isMarked(dbUrl: string): Promise<boolean> {
-  const client = await connectPostgres('staging', dbUrl, 'install');
+async function onConnection<T>(side: 'production' | 'staging', dbUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectPostgres(side, dbUrl, side === 'production' ? 'sync' : 'install');
   try {
-    return (await readSyncTargetPostgres(client)).kind === 'marked';
+    return await work(client);
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-/** The app's tables (not Supabase's own schemas, nor supasync's) that hold a row. */
-async function tablesHoldingRows(side: 'production' | 'staging', dbUrl: string): Promise<string[]> {
-  const client = await connectPostgres(side, dbUrl, side === 'production' ? 'sync' : 'install');
-  try {
-    const { rows } = await client.query<{ name: string }>(
-      `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name FROM pg_catalog.pg_class c
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private', 'auth', 'storage', 'realtime',
-                               'supabase_functions', 'supabase_migrations', 'extensions', 'graphql', 'graphql_public', 'vault',
-                               'pgsodium', 'pgsodium_masks', 'net', 'cron', 'pgbouncer', '_realtime', '_analytics')
-         AND n.nspname NOT LIKE 'pg\\_%'
-         AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
-         AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
-       ORDER BY 1`,
-    );
-    const holding: string[] = [];
-    for (const { name } of rows) {
-      const { rowCount } = await client.query(`SELECT FROM ${name} LIMIT 1`);
-      if (rowCount) holding.push(name);
-    }
-    return holding;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/** The app's tables (not Supabase's own schemas, nor supasync's) that hold a row, asked in one statement. */
+async function tablesHoldingRows(client: pg.Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name FROM pg_catalog.pg_class c
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private', 'auth', 'storage', 'realtime',
+                             'supabase_functions', 'supabase_migrations', 'extensions', 'graphql', 'graphql_public', 'vault',
+                             'pgsodium', 'pgsodium_masks', 'net', 'cron', 'pgbouncer', '_realtime', '_analytics')
+       AND n.nspname NOT LIKE 'pg\\_%'
+       AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
+     ORDER BY 1`,
+  );
+  if (!rows.length) return [];
+  const holding = await client.query<{ name: string }>(
+    rows.map(({ name }) => `SELECT ${quoteLiteral(name)} AS name WHERE EXISTS (SELECT FROM ${name})`).join(' UNION ALL '),
+  );
+  return holding.rows.map(({ name }) => name);
 }
 
 /** Who a connection string's database is, however its address is spelled: the server's system identifier and the database's oid. */
