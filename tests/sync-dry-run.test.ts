@@ -77,6 +77,45 @@ describe('scripts/sync.ts --dry-run', () => {
     }
   });
 
+  it('says a URL answers as no Supabase project does (a web page, a 404 page, JSON of another service) and what URL it wants', async () => {
+    const answers = [
+      {
+        status: 200,
+        type: 'text/html',
+        body: '<html><body>Welcome to our app</body></html>',
+        said: 'answered /rest/v1/rpc/supasync_catalog with a web page (HTTP 200)',
+      },
+      { status: 404, type: 'text/html; charset=utf-8', body: '<!DOCTYPE html><title>404</title>', said: 'with a web page (HTTP 404)' },
+      { status: 200, type: 'application/json', body: '{"status":"ok"}', said: 'answered supasync_catalog with an object of other fields, not a schema' },
+    ];
+    let answer = answers[0] as (typeof answers)[number];
+    const other = createServer((_request, response) => {
+      response.writeHead(answer.status, { 'content-type': answer.type });
+      response.end(answer.body);
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const { SUPABASE_PROD_DB_URL: _p, SUPABASE_STAGING_DB_URL: _s, ...restOnly } = env;
+      const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      for (answer of answers) {
+        for (const [script, args] of [
+          ['sync.ts', ['--dry-run']],
+          ['verify-sync-status.ts', []],
+        ] as const) {
+          const result = await runScript(script, [...args], { env: { ...restOnly, SUPABASE_STAGING_URL: otherUrl }, cwd: emptyDirectory() });
+          expect(result.code, result.stdout + result.stderr).toBe(1);
+          expect(result.stderr).toContain(`Reading staging's schema over REST: ${otherUrl}`);
+          expect(result.stderr).toContain(answer.said);
+          expect(result.stderr).toContain("the project's API URL");
+          expect(result.stderr).not.toContain('<html');
+          expect(result.stderr).not.toContain('older than this supasync');
+        }
+      }
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
   it('exits 2 naming each missing variable', async () => {
     const result = await runScript('sync.ts', ['--dry-run'], { env: { SUPABASE_PROD_URL: production.apiUrl } });
     expect(result.code).toBe(2);

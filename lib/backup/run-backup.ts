@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { makeBackupRoot, makePrivateDirectory } from './files.ts';
 import { printablePath } from './manifest.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { commandLine } from '../invocation.ts';
+import { commandLine, shellWord } from '../invocation.ts';
 
 export class RunBackup {
   private made: string | null = null;
@@ -102,5 +102,5 @@ export class RunBackup {
 
 function keptLine(directory: string): string {
   const path = printablePath(directory);
-  return `Staging's rows from before this run are in ${path}: restore them with ${commandLine('restore', path)}`;
+  return `Staging's rows from before this run are in ${path}: restore them with ${commandLine('restore', shellWord(path))}`;
 }

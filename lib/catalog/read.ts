@@ -48,7 +48,7 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
     const known = error.code ? fixes[error.code] : undefined;
     throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, error));
   }
-  return parseCatalog(side, data);
+  return parseCatalog(side, data, url);
 }
 
 /**
@@ -56,8 +56,15 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
  * version: checked whole (schema.ts) before anything trusts it. zod loads
  * only here, on the REST path.
  */
-async function parseCatalog(side: Side, value: unknown): Promise<Catalog> {
-  if (value !== null && typeof value === 'object' && !Array.isArray((value as Partial<Catalog>).sequences)) {
+async function parseCatalog(side: Side, value: unknown, url: string): Promise<Catalog> {
+  // Something at the URL answered in JSON, but not as any version of supasync_catalog does (every one listed tables).
+  if (value === null || typeof value !== 'object' || !Array.isArray((value as Partial<Catalog>).tables)) {
+    throw new DatabaseError(
+      `Reading ${side}'s schema over REST: ${url} answered supasync_catalog with ${value === null ? 'nothing' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object of other fields' : `a ${typeof value}`}, ` +
+        "not a schema: is it the project's API URL (https://<project-ref>.supabase.co, the dashboard's Settings > API), and not another service's?",
+    );
+  }
+  if (!Array.isArray((value as Partial<Catalog>).sequences)) {
     throw new DatabaseError(
       `${side}'s supasync_catalog is older than this supasync (it lists no sequences): update supasync's functions with ${commandLine('install-rpcs')} --${side}`,
     );

@@ -10,7 +10,7 @@
 // and a table partitioned on one side and inherited from on the other.
 import { findTable, qualifiedName, type Catalog } from '../catalog/types.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
-import { commandLine } from '../invocation.ts';
+import { commandLine, tablesArgument } from '../invocation.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 
@@ -41,7 +41,7 @@ export async function refuseInheritedTables(
     throw new UsageError(
       `${names.join(', ')}: other tables INHERIT from ${names.length === 1 ? 'it' : 'them'}, and ${side.side}'s supasync functions are version ${version}, ` +
         `which would read those tables' rows as its own and empty them with it. Version ${OWN_ROWS_SINCE} reads and writes its own rows alone. ` +
-        `Update them: ${commandLine('install-rpcs')} --${side.side}, or leave ${names.length === 1 ? 'it' : 'them'} out with --exclude ${names.join(',')}. Nothing was changed.`,
+        `Update them: ${commandLine('install-rpcs')} --${side.side}, or leave ${names.length === 1 ? 'it' : 'them'} out with --exclude ${tablesArgument(inherited.map((table) => table.table))}. Nothing was changed.`,
     );
   }
 }

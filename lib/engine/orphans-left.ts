@@ -3,6 +3,7 @@
 // plan can tell, and the ways out.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
+import { tablesArgument } from '../invocation.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import { TRANSACTION_IDS } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
@@ -44,7 +45,7 @@ function incrementalChildren(tables: TablePlan[], orphans: FoundOrphans[]): stri
   return [
     `${partial.map((table) => `${qualifiedName(table.table)} (by ${table.changedColumn})`).join(', ')}: an incremental run reads the rows whose column moved since the last run, ` +
       "and a row changed without moving it (by an app that does not set it, or a foreign key's action) is not read. " +
-      `Run --mode mirror --tables ${partial.map((table) => qualifiedName(table.table)).join(',')} once: it compares every row.`,
+      `Run --mode mirror --tables ${tablesArgument(partial.map((table) => table.table))} once: it compares every row.`,
   ];
 }
 

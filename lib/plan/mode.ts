@@ -2,6 +2,7 @@
 // table in the plan (a table's own mode from supasync.config.json wins over
 // the run's). Transports see only what each table's mode asks of them.
 import type { TableOptions } from '../config/file.ts';
+import { tablesArgument } from '../invocation.ts';
 
 export const SYNC_MODES = ['replace', 'upsert', 'mirror', 'insert-missing', 'incremental'] as const;
 
@@ -68,7 +69,7 @@ export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[])
         : 'in an incremental run a unique value is often one another row gave up without its updated_at moving, a row the run did not read';
   const ways =
     mode === 'upsert'
-      ? `Remove or change staging's row, or --mode mirror --tables ${tables.join(',')}, which deletes staging's rows production lacks and writes production's.`
-      : `--mode mirror --tables ${tables.join(',')} compares every row and writes both.`;
+      ? `Remove or change staging's row, or --mode mirror --tables ${tablesArgument(tables)}, which deletes staging's rows production lacks and writes production's.`
+      : `--mode mirror --tables ${tablesArgument(tables)} compares every row and writes both.`;
   return `A unique value refused: ${held}. ${ways}`;
 }

@@ -7,7 +7,7 @@ import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
 import { renderTable } from './table.ts';
 import { countOf, formatCount } from '../counts.ts';
-import { commandLine } from '../invocation.ts';
+import { commandLine, shellWord } from '../invocation.ts';
 import { leftOutLine } from './left-out.ts';
 
 export function renderSyncResult(result: SyncResult): string {
@@ -109,7 +109,7 @@ function clearedFirstLines(result: SyncResult): string[] {
             `Where staging held those rows (${gone.map(describeGone).join(', ')}), its own version is gone too: a re-sync over REST clears the rows ` +
               'it rewrites before writing them, so that values swapped between rows can land, and these could not be put back. ' +
               (directory
-                ? `The old version is in this run's backup: ${commandLine('restore', directory)} puts the ranges back; or fix the cause and run again.`
+                ? `The old version is in this run's backup: ${commandLine('restore', shellWord(directory))} puts the ranges back; or fix the cause and run again.`
                 : 'With --no-backup there is no copy of it: fix the cause and run again.') +
               advice,
           ),
@@ -220,7 +220,7 @@ export function backupLine(backup: StagingBackup, mode: SyncMode): string {
   const directory = printablePath(backup.directory);
   return (
     `Backup of ${countOf(backup.tables, 'staging table')} (${countOf(backup.rows, 'row')}) ${taken}: ${directory} ` +
-    `— restore with ${commandLine('restore', directory)}`
+    `— restore with ${commandLine('restore', shellWord(directory))}`
   );
 }
 

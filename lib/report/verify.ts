@@ -9,7 +9,7 @@ import type { TableVerdict, VerifyStatus } from '../verify/verify.ts';
 import { renderTable } from './table.ts';
 import { leftOutLine, stagingOnlyLine } from './left-out.ts';
 import type { LeftOutTable } from '../plan/supabase.ts';
-import { commandLine } from '../invocation.ts';
+import { commandLine, tablesArgument } from '../invocation.ts';
 import { countOf, formatCount } from '../counts.ts';
 import type { MaskAudit } from '../verify/audit-masking.ts';
 import type { LargeObjectVerdict } from '../verify/large-objects.ts';
@@ -109,9 +109,9 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[]
             'apply the migrations one side lacks, or sync with --allow-drift to copy the common columns.',
         ]
       : []),
-    ...(mirrored.length ? [`A sync with --mode mirror --tables ${mirrored.join(',')} compares every row of them and copies what differs.`] : []),
+    ...(mirrored.length ? [`A sync with --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`] : []),
     ...(replaced.length
-      ? [`A sync with --mode replace --tables ${replaced.join(',')} copies them whole (no key, or masked: a mirror cannot compare them).`]
+      ? [`A sync with --mode replace --tables ${tablesArgument(replaced)} copies them whole (no key, or masked: a mirror cannot compare them).`]
       : []),
   ];
 }

@@ -1,5 +1,6 @@
 // Verification told once, run over each transport: equal data is Perfect,
 // whatever the servers' session settings; every difference is named by key.
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Via } from '../../lib/config/env.ts';
 import { planSync } from '../../lib/plan/plan.ts';
@@ -69,6 +70,25 @@ export function defineVerifySuite(via: Via): void {
       } finally {
         await orphan(hotel_id);
       }
+    });
+
+    it('suggests the sync that mends a table a shell takes as printed, capitals and quotes kept', async () => {
+      await query(
+        staging.adminUrl,
+        `SET session_replication_role = replica; UPDATE public."MixedCase" SET "User Name" = 'changed in staging' WHERE "Id" = (SELECT min("Id") FROM public."MixedCase")`,
+      );
+      const differs = await verify(['--tables', 'public."MixedCase"']);
+      expect(differs.code).toBe(1);
+      const suggested = /A sync with (--mode mirror --tables .+) compares every row of them/.exec(differs.stdout)?.[1];
+      expect(suggested).toBe(`--mode mirror --tables 'public."MixedCase"'`);
+      // Read back as a person's shell reads it when they paste it.
+      const words = spawnSync('/bin/sh', ['-c', `printf '%s\\n' ${suggested}`], { encoding: 'utf8' })
+        .stdout.trimEnd()
+        .split('\n');
+      expect(words).toEqual(['--mode', 'mirror', '--tables', 'public."MixedCase"']);
+      const mended = await runScript('sync.ts', ['--via', via, '--yes', ...words], { env: envFor(production, staging) });
+      expect(mended.code, mended.stderr).toBe(0);
+      expect((await verify(['--tables', 'public."MixedCase"'])).code).toBe(0);
     });
 
     describe('after staging drifted from production', () => {

@@ -1,0 +1,33 @@
+// PostgREST answers in JSON, or with nothing. A web page under /rest/v1/ came
+// from something else at that URL: an app, a dashboard, a proxy, or the
+// gateway's error page while a project is paused or restarting. supabase-js
+// would print the page's HTML as the error, or read a 200 page as an answer
+// of no shape, which said "functions older than this supasync". Such an
+// answer becomes a PostgREST-like error that says what answered and what to
+// check. Storage's answers are left as they are: a file may be a web page.
+
+/** The error code of an answer replaced here: the request is not retried for it (a 5xx page keeps its status, and is). */
+export const WEB_PAGE_ANSWER = 'SUPASYNC_WEB_PAGE';
+
+/** 421 Misdirected Request: the request reached a server that does not answer for this API. */
+const MISDIRECTED = 421;
+
+export function refuseWebPages(fetchImpl: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    if (!/^\s*text\/html\b/i.test(response.headers.get('content-type') ?? '')) return response;
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (!url.pathname.includes('/rest/v1/')) return response;
+    await response.body?.cancel();
+    const failing = response.status >= 500;
+    const message = failing
+      ? `${url.origin} answered with an error page (HTTP ${response.status}) rather than Supabase's REST API: the project may be paused, ` +
+        'restarting or overloaded (the dashboard says which). Run again once it answers.'
+      : `${url.origin} answered ${url.pathname} with a web page (HTTP ${response.status}), not with Supabase's REST API: ` +
+        "is it the project's API URL, https://<project-ref>.supabase.co as the dashboard's Settings > API shows it, and not the app's or the dashboard's address?";
+    return new Response(JSON.stringify({ code: WEB_PAGE_ANSWER, message, details: null, hint: null }), {
+      status: failing ? response.status : MISDIRECTED,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+}
