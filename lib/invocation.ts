@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { identAsWritten } from './sql/ident.ts';
 
 export type CommandName = 'sync' | 'verify' | 'restore' | 'install-rpcs';
 
@@ -36,20 +35,6 @@ export function commandLine(command: CommandName, args = ''): string {
  */
 export function shellWord(word: string): string {
   return /^[A-Za-z0-9_.,/:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * Tables as --tables (or --exclude) reads them back: SQL's quotes where a part
- * keeps capitals or characters, the whole quoted for the shell. A name as
- * the reports hold it (schema.name) is split at its first dot.
- */
-export function tablesArgument(tables: readonly ({ schema: string; name: string } | string)[]): string {
-  const refs = tables.map((table) => {
-    if (typeof table !== 'string') return table;
-    const dot = table.indexOf('.');
-    return { schema: table.slice(0, dot), name: table.slice(dot + 1) };
-  });
-  return shellWord(refs.map((ref) => `${identAsWritten(ref.schema)}.${identAsWritten(ref.name)}`).join(','));
 }
 
 let root: string | undefined;

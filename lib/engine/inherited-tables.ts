@@ -10,7 +10,8 @@
 // and a table partitioned on one side and inherited from on the other.
 import { findTable, qualifiedName, type Catalog } from '../catalog/types.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
-import { commandLine, tablesArgument } from '../invocation.ts';
+import { commandLine } from '../invocation.ts';
+import { tablesArgument } from '../sql/ident.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 

@@ -3,7 +3,7 @@
 // plan can tell, and the ways out.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError } from '../errors.ts';
-import { tablesArgument } from '../invocation.ts';
+import { tablesArgument } from '../sql/ident.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import { TRANSACTION_IDS } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';

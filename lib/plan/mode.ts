@@ -2,7 +2,7 @@
 // table in the plan (a table's own mode from supasync.config.json wins over
 // the run's). Transports see only what each table's mode asks of them.
 import type { TableOptions } from '../config/file.ts';
-import { tablesArgument } from '../invocation.ts';
+import { tablesArgument } from '../sql/ident.ts';
 
 export const SYNC_MODES = ['replace', 'upsert', 'mirror', 'insert-missing', 'incremental'] as const;
 

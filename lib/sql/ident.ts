@@ -1,4 +1,5 @@
 // Every identifier that reaches SQL goes through here; values go as parameters.
+import { shellWord } from '../invocation.ts';
 
 /** A schema-qualified name: a table's, a sequence's. */
 type QualifiedName = { schema: string; name: string };
@@ -56,4 +57,18 @@ export function regclassLiteral(table: QualifiedName): string {
  */
 export function quoteLiteral(value: string): string {
   return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/**
+ * Tables as --tables (or --exclude) reads them back: SQL's quotes where a part
+ * keeps capitals or characters, the whole quoted for the shell. A name as
+ * the reports hold it (schema.name) is split at its first dot.
+ */
+export function tablesArgument(tables: readonly ({ schema: string; name: string } | string)[]): string {
+  const refs = tables.map((table) => {
+    if (typeof table !== 'string') return table;
+    const dot = table.indexOf('.');
+    return { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+  });
+  return shellWord(refs.map((ref) => `${identAsWritten(ref.schema)}.${identAsWritten(ref.name)}`).join(','));
 }
