@@ -1,6 +1,7 @@
 // The Supabase preset (--mask supabase, or "maskPreset": "supabase"): what
 // GoTrue keeps about a person in auth.users and auth.identities. The
 // config's own rules win over these, key by key (a rule "keep" undoes one).
+import type { Catalog, Table } from '../catalog/types.ts';
 import type { MaskRuleInput } from '../config/mask-schema.ts';
 
 /** Every masked user signs in to staging with this password: said loudly in the plan and docs/masking.md. */
@@ -46,3 +47,46 @@ export const SUPABASE_PRESET: Record<string, MaskRuleInput> = {
   'auth.identities.identity_data.avatar_url': 'null',
   'auth.identities.identity_data.picture': 'null',
 };
+
+/**
+ * An app's table of one row per Auth user, keyed by the user's id (Supabase's
+ * guide makes `public.profiles` so, filled by a trigger on sign-up from
+ * raw_user_meta_data): what the preset masks in auth.users is copied there
+ * too. Its columns of these names are masked alike, where the rule fits the
+ * column (plan/mask.ts); a rule of the config's own wins, `keep` undoes one.
+ */
+export const PROFILE_COLUMN_RULES: ReadonlyMap<string, MaskRuleInput> = new Map(
+  Object.entries({
+    email: 'email',
+    email_address: 'email',
+    phone: 'phone',
+    phone_number: 'phone',
+    full_name: 'name',
+    name: 'name',
+    display_name: 'name',
+    first_name: 'name',
+    last_name: 'name',
+    username: 'hash',
+    user_name: 'hash',
+    avatar_url: 'null',
+  } satisfies Record<string, MaskRuleInput>),
+);
+
+/** Tables outside auth whose primary key is one column referencing auth.users(id). */
+export function authProfileTables(catalog: Catalog): Table[] {
+  return catalog.tables.filter((table) => {
+    const key = table.primaryKey?.columns;
+    return (
+      table.schema !== 'auth' &&
+      key?.length === 1 &&
+      table.foreignKeys.some(
+        (fk) =>
+          fk.referencedSchema === 'auth' &&
+          fk.referencedTable === 'users' &&
+          fk.columns.length === 1 &&
+          fk.columns[0] === key[0] &&
+          fk.referencedColumns[0] === 'id',
+      )
+    );
+  });
+}

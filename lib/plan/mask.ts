@@ -7,7 +7,7 @@ import type { MaskPreset, MaskRuleInput } from '../config/mask-schema.ts';
 import { UsageError } from '../errors.ts';
 import { comparesRanges } from './mode.ts';
 import type { SyncPlan } from './types.ts';
-import { SUPABASE_PRESET, TEST_PASSWORD, TEST_PASSWORD_HASH } from '../mask/preset.ts';
+import { authProfileTables, PROFILE_COLUMN_RULES, SUPABASE_PRESET, TEST_PASSWORD, TEST_PASSWORD_HASH } from '../mask/preset.ts';
 import { EMAIL_MIN_LENGTH, templateIsUnique, UNIQUE_HEX } from '../mask/transformers.ts';
 import { describeRule, type ColumnMask, type MaskedColumnShape, type MaskRule, type TableMask } from '../mask/types.ts';
 
@@ -44,7 +44,20 @@ export function planMasks(production: Catalog, staging: Catalog, settings: MaskS
     chosen.set(targetId(target), { target, rule: normalRule(input, origin) });
   };
   // The preset names tables and columns a project may not have (an older Auth, no auth schema): those are skipped.
-  if (settings.preset === 'supabase') for (const [key, rule] of Object.entries(SUPABASE_PRESET)) add(key, rule, 'preset supabase', true);
+  if (settings.preset === 'supabase') {
+    for (const [key, rule] of Object.entries(SUPABASE_PRESET)) add(key, rule, 'preset supabase', true);
+    // A profile's columns that the rule does not fit (a number, a NOT NULL avatar_url) are left as they are, said in the plan as unmasked like any column.
+    for (const table of authProfileTables(production)) {
+      for (const column of table.columns) {
+        const input = PROFILE_COLUMN_RULES.get(column.name);
+        if (!input || column.generated) continue;
+        const rule = normalRule(input, `preset supabase: ${qualifiedName(table)} is a profile of auth.users`);
+        const shape = shapeOf(table, column, staging);
+        if (shape.kind === 'text' && !ruleProblem(rule, shape, []))
+          chosen.set(targetId({ table, column, path: [] }), { target: { table, column, path: [] }, rule });
+      }
+    }
+  }
   for (const [key, rule] of Object.entries(settings.rules)) add(key, rule, `mask "${key}"`, false);
 
   const columns = new Map<string, ColumnMask & { table: Table }>();

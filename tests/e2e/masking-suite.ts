@@ -396,6 +396,23 @@ export function defineMaskingSuite(via: Via): void {
       // Everything else came as it is: public.profiles references the users by their (unmasked) id.
       const profiles = await query(target.adminUrl, `SELECT count(*)::int AS n FROM public.profiles p JOIN auth.users u ON u.id = p.id`);
       expect(profiles).toEqual(await query(production.adminUrl, `SELECT count(*)::int AS n FROM public.profiles`));
+      // What sign-up's trigger copied from auth.users into the profiles is masked as auth.users is: no name, username or avatar of production's.
+      const personal = `SELECT id, full_name, username, avatar_url FROM public.profiles ORDER BY id`;
+      type Profile = { id: string; full_name: string | null; username: string | null; avatar_url: string | null };
+      const [before, after] = await Promise.all([query<Profile>(production.adminUrl, personal), query<Profile>(target.adminUrl, personal)]);
+      expect(before.filter((row) => row.full_name && row.avatar_url).length).toBeGreaterThan(0);
+      expect(after.map((row) => row.id)).toEqual(before.map((row) => row.id));
+      const raw = new Set(before.flatMap((row) => [row.full_name, row.username, row.avatar_url]).filter(Boolean));
+      expect(after.flatMap((row) => [row.full_name, row.username]).filter((value) => raw.has(value))).toEqual([]);
+      expect(after.filter((row) => row.avatar_url !== null)).toEqual([]);
+      expect(after.filter((row) => (row.full_name === null) !== (before.find((b) => b.id === row.id)?.full_name === null))).toEqual([]);
+      expect(result.stdout).toContain('public.profiles (username, full_name, avatar_url)');
+      const plan = await runScript('sync.ts', ['--via', via, '--dry-run', '--tables', 'public.profiles'], {
+        cwd: dir,
+        env: { ...envFor(production, target), SUPASYNC_MASK_SECRET: SECRET },
+      });
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('full_name: name (preset supabase: public.profiles is a profile of auth.users)');
     });
 
     it('refuses a masked sync without SUPASYNC_MASK_SECRET before reading a row, and a rule that cannot hold, naming it and the fix', async () => {
