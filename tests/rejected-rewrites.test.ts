@@ -102,7 +102,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     const upserted = await sync('--mode', 'upsert');
     expect(upserted.code).toBe(1);
     expect(upserted.stdout + upserted.stderr).toContain(
-      "A unique value refused: an upsert (--with-parents upserts the parents it adds) keeps the rows staging has and production lacks, and one of them holds a unique value one of production's rows has",
+      "A unique value refused: an upsert keeps the rows staging has and production lacks, and one of them holds a unique value one of production's rows has",
     );
     expect(upserted.stdout + upserted.stderr).toContain("Remove or change staging's row, or --mode mirror --tables app.product");
     expect((await sync('--mode', 'mirror')).code).toBe(0);

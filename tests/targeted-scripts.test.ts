@@ -111,6 +111,9 @@ describe("the user's scripts", () => {
         `${countOf(rows, 'row')} of public.guest_reservations reference ${countOf(units, 'public.accommodation_units row')} missing from staging`,
       );
       expect(stopped.stderr).toContain('--with-parents');
+      // The run names its tables: a schema added would add none, so the parents are offered by name.
+      expect(stopped.stderr).toContain('  name public.accommodation_units too (--tables)   also copy that table whole');
+      expect(stopped.stderr).not.toContain('--schemas ');
       expect(await query(project.adminUrl, 'SELECT count(*)::int AS n FROM public.guest_reservations')).toEqual([{ n: 0 }]);
 
       const synced = await runScript('sync.ts', ['--via', via, '--tables', 'guest_reservations', '--mode', 'upsert', '--with-parents'], { env });
@@ -149,6 +152,19 @@ describe("the user's scripts", () => {
       expect(result.code, script).toBe(0);
       // scripts/supasync.ts is the installed bin's source: it names itself as installed.
       expect(result.stdout, script).toContain(script === 'supasync.ts' ? 'Usage: supasync <command> [options]' : `Usage: npx tsx scripts/${script}`);
+    }
+  });
+
+  it('a script of its own tables lists no --tables or --group in its --help, and refuses them saying what it syncs', async () => {
+    for (const [script, syncs] of [
+      ['fix-guest-reservations-sync.ts', 'the tables of its group "guest-reservations"'],
+      ['sync-prod-to-staging-ultimate.ts', 'every table'],
+    ] as const) {
+      const help = await runScript(script, ['--help']);
+      expect(help.stdout, script).not.toMatch(/--tables|--group/);
+      const refused = await runScript(script, ['--tables', 'hotels']);
+      expect(refused.code, script).toBe(2);
+      expect(refused.stderr, script).toContain(`This script syncs ${syncs}, and takes no --tables or --group`);
     }
   });
 

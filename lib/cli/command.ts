@@ -16,6 +16,8 @@ export interface CommandDeclaration {
   usage: string;
   description: string;
   flags: FlagName[];
+  /** Of the flags, those taken only to be refused with a sentence of the command's own: left out of --help. */
+  refusedFlags?: FlagName[];
   /** Plain arguments, commander's way (`[tables...]`), with what they are; none: plain arguments are refused. */
   argument?: { name: string; description: string };
   /** Paragraphs after the flags: what the flags leave unsaid, and the exit codes. */
@@ -63,7 +65,7 @@ function declare(declaration: CommandDeclaration): Command {
       // A declaration whose key is not the value's name would be read as never given.
       if (option.attributeName() !== flag)
         throw new Error(`lib/cli/flags.ts: ${option.flags} is declared as ${flag}, but its value is ${option.attributeName()}`);
-      command.addOption(option);
+      command.addOption(declaration.refusedFlags?.includes(flag) ? option.hideHelp() : option);
     }
   }
   command.version(packageVersion(), '--version', "print supasync's version").helpOption('-h, --help', 'this text');

@@ -72,7 +72,7 @@ function syncDeclaration(command: SyncCommand): CommandDeclaration {
     description: command.description,
     // A script that always verifies needs no --verify.
     flags: command.verify ? SYNC_FLAGS : [...SYNC_FLAGS, 'verify'],
-    ...(command.choosesTables ? { argument: { name: '[tables...]', description: 'only these tables, as --tables' } } : {}),
+    ...(command.choosesTables ? { argument: { name: '[tables...]', description: 'only these tables, as --tables' } } : { refusedFlags: ['tables', 'group'] }),
     after: SYNC_HELP_AFTER,
   };
 }
@@ -86,7 +86,8 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   const named = flags.tables ?? (args.length ? tablesNamedAsArguments(args) : undefined);
   const group = flags.group;
   if (!command.choosesTables && (named || group)) {
-    throw new UsageError(`This script syncs every table: to choose tables use ${commandLine('sync', '--tables')} or --group.`);
+    const syncs = command.group ? `the tables of its group "${command.group}"` : 'every table';
+    throw new UsageError(`This script syncs ${syncs}, and takes no --tables or --group: to choose tables use ${commandLine('sync', '--tables')} or --group.`);
   }
   if (named && group) throw new UsageError('Name tables or a --group, not both.');
   const groupName = group ?? (named ? undefined : command.group);

@@ -37,7 +37,7 @@ export async function checkBeforeWriting(
   await warnOfLargeObjects(run.production, chosen.tables, options.warn ?? (() => undefined));
   if (!options.allowOrphans) {
     const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
-    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas));
+    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas, run.plan.tablesNamed));
     const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.staging, run.plan.stagingLinks, chosen.tables);
     if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
     const emptied = emptiedAlongside(run.plan);

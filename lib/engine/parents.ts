@@ -72,14 +72,18 @@ export function maskedCounts(counts: Record<string, number>, mask: (row: (string
   return masked;
 }
 
-/** `schemas`: the ones the run copies from; a parent's schema outside them is offered as a way out. */
-export function describeMissingParents(missing: MissingParents[], schemas: string[]): string {
+/**
+ * `schemas`: the ones the run copies from; a parent's schema outside them is offered as a way out, unless the run
+ * names its tables (`named`: where), which a schema added adds none to: then the parents are offered by name.
+ */
+export function describeMissingParents(missing: MissingParents[], schemas: string[], named?: string): string {
   const lines = missing.map(
     (m) =>
       `  ${countOf(m.rows, 'row')} of ${m.table} ${m.rows === 1 ? 'references' : 'reference'} ${m.keys.length} ${m.parent} ${m.keys.length === 1 ? 'row' : 'rows'} missing from staging ` +
       `(${m.table}.${m.columns.join(',')}), e.g. ${m.keys.slice(0, 5).join(' ')}`,
   );
-  const outside = [...new Set(missing.map((m) => m.parentSchema))].filter((schema) => !schemas.includes(schema));
+  const outside = named ? [] : [...new Set(missing.map((m) => m.parentSchema))].filter((schema) => !schemas.includes(schema));
+  const parents = [...new Set(missing.map((m) => m.parent))];
   const withSchemas = `--schemas ${[...schemas, ...outside].join(',')}`;
   const users = missing.some((m) => m.parent === 'auth.users');
   return [
@@ -93,6 +97,7 @@ export function describeMissingParents(missing: MissingParents[], schemas: strin
             (users ? " (Supabase's users and identities; sessions are not copied, staging's users sign in again)" : ''),
         ]
       : []),
+    ...(named ? [`  name ${parents.join(', ')} too (${named})   also copy ${parents.length === 1 ? 'that table' : 'those tables'} whole`] : []),
     '  --with-parents   also copy the referenced rows (and the rows they reference), only those',
     '  --allow-orphans  write anyway, where staging permits it (with foreign-key checks off it does)',
   ].join('\n');

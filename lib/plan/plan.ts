@@ -98,6 +98,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     staging: staging.database,
     mode,
     schemas: selection.schemas,
+    ...(selection.tables ? { tablesNamed: selection.tablesFrom ?? '--tables' } : {}),
     tables,
     cycles: order.cycles.map((members) => ({
       tables: members,

@@ -106,6 +106,8 @@ export interface SyncPlan extends LoadPlan {
   mode: SyncMode;
   /** The schemas the run chose its tables from. */
   schemas: string[];
+  /** Where the run's tables were named, when they were (`--tables`, a group of supasync.config.json): a schema added then adds no table. */
+  tablesNamed?: string;
   /** In load order: by level, then by name. */
   tables: TablePlan[];
   cycles: CyclePlan[];

@@ -36,6 +36,7 @@ import { describeKey, readPages, refuseOlderReads, writeRows, type WriteOutcome 
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 import { refreshViewsOverRest } from './views.ts';
 import { settleEarlierWrites } from './settle-writes.ts';
+import { heldBackRow, RefusedRows } from './held-back.ts';
 import { maskedColumnsHint, VALUE_REFUSED } from '../../mask/apply.ts';
 
 export async function openRestSession(
@@ -70,6 +71,8 @@ class RestSession implements SyncSession {
   private emptyInProduction = new Set<string>();
   /** One load per cycle, shared by its tables: whichever the engine starts first runs it. */
   private readonly cycleLoads = new Map<TableLoad[], Promise<Map<string, TableCopy>>>();
+  /** The rows staging rejected in this run, and those held back for them: the rows naming one wait for it (held-back.ts). */
+  private readonly refused: RefusedRows;
 
   constructor(
     private readonly production: SupabaseClient,
@@ -86,6 +89,7 @@ class RestSession implements SyncSession {
     this.parallelTables = Math.min(TABLES_AT_ONCE, options.concurrency ?? TABLES_AT_ONCE);
     this.secondPasses = load.secondPasses;
     this.cycles = load.cycles;
+    this.refused = new RefusedRows(staging, stagingLinks);
   }
 
   /** Opening the session asked staging's functions what their owner may do (load-method.ts); what is left is the shape of the tables. */
@@ -248,7 +252,13 @@ class RestSession implements SyncSession {
    * one batch the next is already on the wire, so the upload link, the usual
    * limit to a remote project, never waits on the server.
    */
-  private async copyRows(table: TableLoad, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
+  private copyRows(table: TableLoad, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
+    const copying = this.writeRowsOf(table, onRows, onRetry);
+    this.refused.writing(table, copying);
+    return copying;
+  }
+
+  private async writeRowsOf(table: TableLoad, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
     const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
     const conflicted: Row[] = [];
     const inFlight = new Set<Promise<void>>();
@@ -257,6 +267,9 @@ class RestSession implements SyncSession {
     const write = (page: Row[]) =>
       table.key ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry, updateExisting }) : this.writeKeyless(table, page, onRetry);
     const mask = this.mask(table);
+    const holdBack = await this.refused.holdBackFor(table, onRetry);
+    // The rows that did not go in, by the key a rejection names them with: the rows naming them are held back in turn.
+    const notIn = new Map<string, Row>();
     for await (const read of readPages(this.production, table, onRetry)) {
       // Masked here, between the read and the write: staging's request bodies never hold a raw value.
       let page: Row[];
@@ -266,13 +279,28 @@ class RestSession implements SyncSession {
         failure ??= { error };
         break;
       }
-      const written: Promise<void> = write(page)
+      let toWrite = page;
+      if (holdBack) {
+        toWrite = [];
+        for (const row of page) {
+          const waitsFor = holdBack(row);
+          if (!waitsFor) toWrite.push(row);
+          else {
+            const held = heldBackRow(table, row, waitsFor);
+            copy.rejected.push(held);
+            notIn.set(held.key, row);
+          }
+        }
+      }
+      const sent = toWrite;
+      const written: Promise<void> = (sent.length ? write(sent) : Promise.resolve<WriteOutcome>({ written: 0, rejected: [], conflicted: [] }))
         .then(
           (outcome) => {
             copy.rows += page.length;
             copy.changed += outcome.written;
             copy.rejected.push(...outcome.rejected);
             conflicted.push(...outcome.conflicted);
+            if (outcome.rejected.length) for (const row of sent) notIn.set(describeKey(table, row), row);
             onRows(copy.rows);
           },
           (error: unknown) => {
@@ -288,6 +316,11 @@ class RestSession implements SyncSession {
     if (failure) throw failure.error;
     // Only under the replica role does supasync_write_rows clear the rows a moved value meets: elsewhere they would be refused again.
     if (conflicted.length && table.key && updateExisting && this.method.kind === 'replica') await this.writeConflictedAgain(table, conflicted, copy, onRetry);
+    const name = qualifiedName(table.table);
+    this.refused.record(
+      table,
+      copy.rejected.flatMap((row) => (row.table === name && notIn.has(row.key) ? [notIn.get(row.key) as Row] : [])),
+    );
     // Without the replica role a value production moved between rows is refused by the row still holding it: the ways out, once.
     const moved =
       !table.mask && updateExisting && table.mode !== 'replace' && this.method.kind !== 'replica'

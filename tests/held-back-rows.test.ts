@@ -1,0 +1,65 @@
+// From Cal.com's schema (Prisma, ON UPDATE CASCADE): production gives a user
+// a new id, and the user's bookings follow it. Over REST staging refuses the
+// re-keyed user (its old row still holds the unique email), and each batch
+// commits on its own with foreign-key checks off: the bookings were written
+// with the new id anyway, naming a user staging lacks, and a booking's notes
+// after them. A row naming a row staging rejected (and does not hold under
+// that key) is now held back, named with the row it waits for, and staging
+// keeps its own version of it. The direct path rolls the run back whole.
+import { describe, expect, it } from 'vitest';
+import type { Project } from '../stack/index.ts';
+import { query, rowTexts } from './helpers/content.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
+import { projectPair } from './helpers/project-pair.ts';
+import { envFor } from './setup/stack.ts';
+
+const SCHEMA = `CREATE SCHEMA crm;
+  CREATE TABLE crm.users (id int PRIMARY KEY, email text NOT NULL UNIQUE);
+  CREATE TABLE crm.bookings (id int PRIMARY KEY, user_id int REFERENCES crm.users (id) ON UPDATE CASCADE, title text);
+  CREATE TABLE crm.notes (id int PRIMARY KEY, booking_id int NOT NULL REFERENCES crm.bookings (id), body text);`;
+const TABLES = ['crm.users', 'crm.bookings', 'crm.notes'];
+
+const ORPHANS = `SELECT (SELECT count(*) FROM crm.bookings b WHERE b.user_id IS NOT NULL AND NOT EXISTS (SELECT FROM crm.users u WHERE u.id = b.user_id))
+                      + (SELECT count(*) FROM crm.notes n WHERE NOT EXISTS (SELECT FROM crm.bookings b WHERE b.id = n.booking_id)) AS n`;
+
+describe('rows naming a row staging rejected, over REST', () => {
+  let production: Project;
+  let staging: Project;
+  projectPair('heldback', SCHEMA, (pair) => {
+    ({ production, staging } = pair);
+  });
+
+  it.each(['upsert', 'insert-missing'] as const)('are held back, named with the row they wait for, and point nowhere in no table (%s)', async (mode) => {
+    const env = envFor(production, staging);
+    const sync = (...args: string[]) => runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', TABLES.join(','), ...args], { env, cwd: emptyDirectory() });
+    await query(
+      production.adminUrl,
+      `TRUNCATE crm.users, crm.bookings, crm.notes;
+       INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
+       INSERT INTO crm.bookings VALUES (10, 1, 'first'), (20, 2, 'second');
+       INSERT INTO crm.notes VALUES (100, 10, 'on the first');`,
+    );
+    await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes');
+    expect((await sync('--mode', 'replace')).code).toBe(0);
+    const before = await rowTexts(staging.adminUrl, 'crm.bookings');
+
+    // Prisma re-keys the user; its booking follows by the cascade; a new booking and its note name the new id.
+    await query(
+      production.adminUrl,
+      `UPDATE crm.users SET id = 300 WHERE id = 1;
+       INSERT INTO crm.bookings VALUES (30, 300, 'third');
+       INSERT INTO crm.notes VALUES (300, 30, 'on the third');`,
+    );
+    const run = await sync('--mode', mode);
+    const said = run.stdout + run.stderr;
+    expect(run.code, said).toBe(1);
+    expect(said).toContain('users_email_key');
+    expect(said).toMatch(/id=30\b.*held back: it names crm\.users \(id=300\), a row staging rejected in this run/);
+    expect(said).toMatch(/id=300\b.*held back: it names crm\.bookings \(id=30\)/);
+    expect(said).not.toContain('find no parent');
+    expect(await query(staging.adminUrl, ORPHANS)).toEqual([{ n: '0' }]);
+    // Staging keeps its own version of booking 10, whose user it holds; the note on it was left alone or written again as it was.
+    expect(await rowTexts(staging.adminUrl, 'crm.bookings')).toEqual(before);
+    expect(await query(staging.adminUrl, 'SELECT id FROM crm.notes ORDER BY id')).toEqual([{ id: 100 }]);
+  });
+});
