@@ -101,7 +101,11 @@ describe('the command line', () => {
     const help = await runScript('restore-staging.ts', ['--help']);
     expect(help.code).toBe(0);
     for (const flag of ['--list', '--yes', '--no-color', '--version', '--debug']) expect(help.stdout).toContain(flag);
-    expect(help.stdout).toContain('Exit codes: 0 restored, 1 failed, 2 usage or configuration error.');
+    expect(help.stdout).toContain('Exit codes: 0 restored, 1 failed, 2 usage or configuration error, 130 stopped (Ctrl-C).');
+    // verify's --storage compares files; it copies none, as sync's does.
+    const verify = (await runScript('verify-sync-status.ts', ['--help'])).stdout.replace(/\s+/g, ' ');
+    expect(verify).toContain('--storage also compare the files of every bucket');
+    expect(verify).not.toContain('also copy the files');
   });
 
   it('prints no colour with NO_COLOR=1 or --no-color, even when FORCE_COLOR asks for it', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -169,6 +169,13 @@ describe('scripts/sync.ts --dry-run', () => {
     expect(emptied.stderr).toContain(
       'SUPABASE_STAGING_DB_URL  (postgresql://postgres:<password>@db.<project-ref>.supabase.co:5432/postgres; set but empty in the environment, which wins over .env files: unset SUPABASE_STAGING_DB_URL',
     );
+    // The example copied as it is (its keys left blank, as the README's first step leaves them): the file's, not the shell's.
+    writeFileSync(join(cwd, '.env.local'), readFileSync(new URL('../.env.local.example', import.meta.url), 'utf8'));
+    const blank = await runScript('sync.ts', ['--dry-run'], { cwd });
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toMatch(/SUPABASE_PROD_SERVICE_ROLE_KEY {2}\(.*; left empty in \.env\.local\)$/m);
+    expect(blank.stderr).not.toContain('set but empty in the environment');
+    rmSync(join(cwd, '.env.local'));
     // An unquoted # in a file's password starts a comment: the string arrives cut, and that is said.
     writeFileSync(
       join(cwd, '.env.hash'),

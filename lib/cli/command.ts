@@ -16,6 +16,8 @@ export interface CommandDeclaration {
   usage: string;
   description: string;
   flags: FlagName[];
+  /** A flag's text where this command does something else with it than the others (verify's --storage compares). */
+  describe?: Partial<Record<FlagName, string>>;
   /** Of the flags, those taken only to be refused with a sentence of the command's own: left out of --help. */
   refusedFlags?: FlagName[];
   /** Plain arguments, commander's way (`[tables...]`), with what they are; none: plain arguments are refused. */
@@ -61,7 +63,9 @@ function declare(declaration: CommandDeclaration): Command {
   const taken = new Set<FlagName>([...declaration.flags, ...EVERY_SCRIPT]);
   for (const flag of taken) {
     // A flag and its negation (--storage, --no-storage) set one value.
-    for (const option of [FLAGS[flag]()].flat()) {
+    for (const [index, option] of [FLAGS[flag]()].flat().entries()) {
+      const own = declaration.describe?.[flag];
+      if (own && index === 0) option.description = own;
       // A declaration whose key is not the value's name would be read as never given.
       if (option.attributeName() !== flag)
         throw new Error(`lib/cli/flags.ts: ${option.flags} is declared as ${flag}, but its value is ${option.attributeName()}`);

@@ -37,7 +37,7 @@ Either way the variables (.env.local, .env or the shell) must point at the
 database the backup came from; another is refused, and so is a staging
 without supasync's sync-target mark or listed in protectedRefs.
 
-Exit codes: 0 restored, 1 failed, 2 usage or configuration error.`;
+Exit codes: 0 restored, 1 failed, 2 usage or configuration error, 130 stopped (Ctrl-C).`;
 
 export async function runRestoreCommand(command: RestoreCommand): Promise<number> {
   const parsed = parseCommand(

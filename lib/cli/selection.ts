@@ -1,7 +1,7 @@
 // Which tables a run takes: the flags, else supasync.config.json's schemas
 // and exclusions (an exclusion of the config's is dropped when tables are
 // named: naming one is choosing it).
-import { CONFIG_FILE, type ProjectConfig } from '../config/file.ts';
+import { configFileName, type ProjectConfig } from '../config/file.ts';
 import type { Selection } from '../plan/select.ts';
 import type { FlagValues } from './flags.ts';
 
@@ -9,7 +9,7 @@ export function selectionFrom(flags: Pick<FlagValues, 'schemas' | 'exclude'>, co
   return {
     schemas: flags.schemas?.map(unquoted) ?? config.schemas,
     tables,
-    ...(group ? { tablesFrom: `${CONFIG_FILE}'s group "${group}" names` } : {}),
+    ...(group ? { tablesFrom: `${configFileName()}'s group "${group}" names` } : {}),
     exclude: flags.exclude ?? (tables ? undefined : config.exclude),
     options: config.tables,
   };

@@ -61,6 +61,10 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
         'excludeBuckets',
       ],
       after: AFTER,
+      describe: {
+        storage:
+          'also compare the files of every bucket through the Storage API (needs both projects\' URL and service key): counts, bytes and ETags per bucket, the differing paths named. Default: supasync.config.json\'s "storage" section',
+      },
     },
     command.argv,
   );

@@ -1,6 +1,7 @@
 // The six variables a user keeps in .env.local, checked before anything
 // connects. Values are never echoed back: they hold keys and passwords.
-import { config as loadDotenv } from 'dotenv';
+import { readFileSync } from 'node:fs';
+import { config as loadDotenv, parse as parseDotenv } from 'dotenv';
 import { UsageError } from '../errors.ts';
 import { parseConnectionString, projectRefOfUrl, unencodedCredentialsProblem } from './connection-string.ts';
 
@@ -41,6 +42,20 @@ export function useEnvFiles(paths: string[]): void {
 /** Reads .env.local, then .env (or the --env-file files); variables already in the environment win. */
 export function loadDotenvFiles(cwd = process.cwd()): void {
   loadDotenv({ path: envFiles ?? [`${cwd}/.env.local`, `${cwd}/.env`], quiet: true });
+}
+
+/**
+ * The env files that leave `name` empty (`KEY=` with nothing after it, as the example ships the keys): an empty
+ * variable is theirs, not the shell's, though by the time it is read (node loads --env-file itself) both look alike.
+ */
+function filesLeavingEmpty(name: string): string[] {
+  return (envFiles ?? ['.env.local', '.env']).filter((file) => {
+    try {
+      return parseDotenv(readFileSync(file, 'utf8'))[name] === '';
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -152,7 +167,13 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
       const name = `${PREFIX[side]}_${suffix}`;
       const placeholder = config.placeholders?.includes(name) ? ", still the example's placeholder" : '';
       // An empty variable of the shell's is kept over a file's value (dotenv never overrides): said, or the file looks ignored.
-      const empty = process.env[name] === '' ? `; set but empty in the environment, which wins over .env files: unset ${name}, or give it a value` : '';
+      const emptyIn = process.env[name] === '' ? filesLeavingEmpty(name) : [];
+      const empty =
+        process.env[name] !== ''
+          ? ''
+          : emptyIn.length
+            ? `; left empty in ${emptyIn.join(' and ')}`
+            : `; set but empty in the environment, which wins over .env files: unset ${name}, or give it a value`;
       if (!present[suffix]) missing.push(`  ${name}  (${EXAMPLE[suffix]}${placeholder}${empty})`);
     }
   }

@@ -60,9 +60,14 @@ export function useConfigFile(path: string): void {
   configFile = path;
 }
 
+/** The project's config file as messages name it: supasync.config.json, or the file --config gave. */
+export function configFileName(cwd = process.cwd()): string {
+  return configFile ? relative(cwd, configFile) || configFile : CONFIG_FILE;
+}
+
 export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectConfig> {
   const path = configFile ?? join(cwd, CONFIG_FILE);
-  const name = configFile ? relative(cwd, configFile) || configFile : CONFIG_FILE;
+  const name = configFileName(cwd);
   if (!existsSync(path)) {
     return {
       schemas: ['public'],

@@ -6,7 +6,7 @@
 // tried first, on a query that reads no row, and a broken one is refused
 // naming the config's field.
 import { qualifiedName } from '../catalog/types.ts';
-import { CONFIG_FILE } from '../config/file.ts';
+import { configFileName } from '../config/file.ts';
 import { SupasyncError, UsageError } from '../errors.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
@@ -43,7 +43,7 @@ export async function refuseBrokenWheres(production: Database, plan: SyncPlan): 
   if (!said.length) return;
   throw new UsageError(
     [
-      `${CONFIG_FILE} holds a where that production cannot run as written:`,
+      `${configFileName()} holds a where that production cannot run as written:`,
       ...said.map((line) => `  ${line}`),
       'Correct it; nothing was read or written.',
     ].join('\n'),

@@ -26,7 +26,7 @@ export interface InstallRequest {
 
 const WHAT: Record<InstallKind, string> = {
   production: "supasync's read-only functions",
-  staging: "supasync's read and write functions, and mark it as a sync target (supasync may then replace its tables)",
+  staging: "supasync's read and write functions and the sync-target mark (supasync may then replace its tables)",
   mark: 'the sync-target mark (supasync may then replace its tables), and no function',
 };
 

@@ -2,6 +2,7 @@
 // --exclude. Every name must match a table, so a typo never silently copies
 // less (or more) than the user meant. Of Supabase's auth and storage schemas,
 // a schema-wide sync leaves out what supabase.ts says.
+import { configFileName } from '../config/file.ts';
 import { UsageError } from '../errors.ts';
 import { identAsWritten } from '../sql/ident.ts';
 import { qualifiedName, type Catalog, type OtherRelation, type Table, type TableRef } from '../catalog/types.ts';
@@ -54,9 +55,9 @@ export function resolveTableOptions(production: Catalog, selection: Selection): 
   if (!selection.options) return selection;
   const resolved = new Map<string, [key: string, options: TableOptions]>();
   for (const [key, options] of Object.entries(selection.options)) {
-    const name = qualifiedName(resolveTable(production, ['public'], key, 'supasync.config.json: tables'));
+    const name = qualifiedName(resolveTable(production, ['public'], key, `${configFileName()}: tables`));
     const earlier = resolved.get(name);
-    if (earlier) throw new UsageError(`supasync.config.json: tables "${earlier[0]}" and "${key}" both name ${name}. Keep one of them.`);
+    if (earlier) throw new UsageError(`${configFileName()}: tables "${earlier[0]}" and "${key}" both name ${name}. Keep one of them.`);
     resolved.set(name, [key, options]);
   }
   // fromEntries defines each key as its own property, a table named "__proto__" included.

@@ -110,7 +110,7 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
       '',
       chalk.yellow(
         `No primary key or NOT NULL unique key: ${unkeyed.map((t) => qualifiedName(t.table)).join(', ')}. ` +
-          'These can only be replaced as a whole (mode replace); upsert has no key to match rows on.',
+          'These can only be replaced as a whole (mode replace): an upsert, a mirror, insert-missing and an incremental run have no key to match rows on.',
       ),
     );
   }
