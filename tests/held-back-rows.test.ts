@@ -6,6 +6,9 @@
 // after them. A row naming a row staging rejected (and does not hold under
 // that key) is now held back, named with the row it waits for, and staging
 // keeps its own version of it. The direct path rolls the run back whole.
+// Before writing, an insert-missing run asked staging for the parents of all
+// production's rows, the re-keyed user's too, though it inserts only the rows
+// staging lacks: refused with nothing to insert. It now asks for those alone.
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
@@ -28,6 +31,35 @@ describe('rows naming a row staging rejected, over REST', () => {
   projectPair('heldback', SCHEMA, (pair) => {
     ({ production, staging } = pair);
   });
+
+  it.each(['postgres', 'rest'] as const)(
+    'insert-missing asks staging for the parents of the rows it would insert alone, not of the rows staging has (via %s)',
+    async (via) => {
+      const env = envFor(production, staging);
+      const sync = (...args: string[]) => runScript('sync.ts', ['--via', via, '--yes', ...args], { env, cwd: emptyDirectory() });
+      await query(
+        production.adminUrl,
+        `TRUNCATE crm.users, crm.bookings, crm.notes;
+         INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
+         INSERT INTO crm.bookings VALUES (10, 1, 'first'), (20, 2, 'second');`,
+      );
+      await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes');
+      expect((await sync('--tables', TABLES.join(','), '--mode', 'replace')).code).toBe(0);
+      const before = await rowTexts(staging.adminUrl, 'crm.bookings');
+      // Booking 10 now names user 300, whom staging lacks; staging has booking 10, which insert-missing leaves alone.
+      await query(production.adminUrl, 'UPDATE crm.users SET id = 300 WHERE id = 1');
+      const nothingToInsert = await sync('--tables', 'crm.bookings', '--mode', 'insert-missing');
+      expect(nothingToInsert.code, nothingToInsert.stdout + nothingToInsert.stderr).toBe(0);
+      expect(await rowTexts(staging.adminUrl, 'crm.bookings')).toEqual(before);
+      // A new booking naming user 300 is one to insert: refused before writing, counted alone, the parent offered by name.
+      await query(production.adminUrl, `INSERT INTO crm.bookings VALUES (30, 300, 'third'), (40, 2, 'fourth')`);
+      const refused = await sync('--tables', 'crm.bookings', '--mode', 'insert-missing');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('1 row of crm.bookings references 1 crm.users row missing from staging (crm.bookings.user_id), e.g. (300)');
+      expect(refused.stderr).toContain('  name crm.users too (--tables)   also copy that table whole');
+      expect(await rowTexts(staging.adminUrl, 'crm.bookings')).toEqual(before);
+    },
+  );
 
   it.each(['upsert', 'insert-missing'] as const)('are held back, named with the row they wait for, and point nowhere in no table (%s)', async (mode) => {
     const env = envFor(production, staging);

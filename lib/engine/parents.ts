@@ -1,7 +1,7 @@
 // Before a targeted sync writes: do the rows it copies reference rows that
 // staging lacks, in tables the run does not copy? That is the seed's
 // "violates foreign key constraint", caught before anything is written.
-import { isValidated, qualifiedName } from '../catalog/types.ts';
+import { isValidated, qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
 import { countOf } from '../counts.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
@@ -46,12 +46,23 @@ export async function findMissingParents(production: Database, staging: Database
         missing = missing.filter((key) => !lackedByProduction.has(key));
       }
       if (!missing.length) continue;
+      // insert-missing writes only the rows staging lacks by key: a row it has names what it named before, untouched.
+      let counts = references;
+      if (tablePlan?.mode === 'insert-missing' && tablePlan.key && !rowMask) {
+        // Functions too old to build a key filter over REST: every row counts, as before.
+        const inserted = await referencesOfRowsToInsert(production, staging, table, tablePlan.key.columns, foreignKey.columns, rows, missing).catch(() => null);
+        if (inserted) {
+          counts = inserted;
+          missing = missing.filter((key) => inserted[key]);
+          if (!missing.length) continue;
+        }
+      }
       found.push({
         table: qualifiedName(table),
         parent: qualifiedName(parent),
         parentSchema: parent.schema,
         columns: foreignKey.columns,
-        rows: missing.reduce((sum, key) => sum + (references[key] ?? 0), 0),
+        rows: missing.reduce((sum, key) => sum + (counts[key] ?? 0), 0),
         keys: missing,
       });
     } catch (error) {
@@ -60,6 +71,31 @@ export async function findMissingParents(production: Database, staging: Database
     }
   }
   return found;
+}
+
+/** At most this many rows naming a missing parent are looked up by key in staging; past it every one counts (the refusal stays). */
+const ROWS_LOOKED_UP = 10_000;
+
+/**
+ * Of production's rows of `table` that name one of the `missing` parent keys, those staging lacks by the table's
+ * own key, which an insert-missing run would insert: the parent keys they name, with how many rows name each.
+ * Null where there are too many to look up (every row then counts).
+ */
+async function referencesOfRowsToInsert(
+  production: Database,
+  staging: Database,
+  table: TableRef,
+  keyColumns: string[],
+  columns: string[],
+  rows: string | null,
+  missing: string[],
+): Promise<Record<string, number> | null> {
+  const naming = bothFilters(rows, await production.keyFilter(table, columns, missing.map(parseRowText)));
+  const keys = Object.keys(await production.references(table, keyColumns, naming));
+  if (keys.length > ROWS_LOOKED_UP) return null;
+  const lacked = keys.length ? await staging.missingKeys(table, keyColumns, keys, null) : [];
+  if (!lacked.length) return {};
+  return production.references(table, columns, bothFilters(naming, await production.keyFilter(table, keyColumns, lacked.map(parseRowText))));
 }
 
 /** Counts per key, the keys masked as staging holds them (two raw keys never mask to one, so counts do not merge in practice). */
