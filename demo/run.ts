@@ -38,7 +38,7 @@ try {
   projects.push(staging);
   const rows = Object.values(production.counts ?? {}).reduce((sum, n) => sum + n, 0);
   console.log(
-    `Production filled: ${rows.toLocaleString('en-US')} rows in ${Object.keys(production.counts ?? {}).length} tables ` +
+    `Production filled: ${rows.toLocaleString('en-US')} rows in ${Object.keys(production.counts ?? {}).length} tables of public, analytics, auth and storage ` +
       `(${((Date.now() - started) / 1000).toFixed(1)} s). Staging: same schema, no rows.`,
   );
 
