@@ -61,6 +61,42 @@ describe('rows naming a row staging rejected, over REST', () => {
     },
   );
 
+  it("in a mirror, a row naming a row staging refused production's version of but keeps its own of is written, not held back", async () => {
+    const env = envFor(production, staging);
+    const sync = (...args: string[]) =>
+      runScript('sync.ts', ['--via', 'rest', '--yes', '--allow-drift', '--tables', TABLES.join(','), ...args], { env, cwd: emptyDirectory() });
+    await query(
+      production.adminUrl,
+      `TRUNCATE crm.users, crm.bookings, crm.notes;
+       INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
+       INSERT INTO crm.bookings VALUES (10, 1, 'first');`,
+    );
+    await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes; ALTER TABLE crm.users ALTER email TYPE varchar(16)');
+    try {
+      expect((await sync('--mode', 'replace')).code).toBe(0);
+      // Staging's narrower email refuses user 2's new one; its old version goes back, and booking 20 names a user staging holds.
+      await query(
+        production.adminUrl,
+        `UPDATE crm.users SET email = 'a-much-longer-address@example.com' WHERE id = 2; INSERT INTO crm.bookings VALUES (20, 2, 'second')`,
+      );
+      const mirror = await sync('--mode', 'mirror');
+      const said = mirror.stdout + mirror.stderr;
+      expect(mirror.code, said).toBe(1);
+      expect(said).toContain('crm.users (id=2): value too long for type character varying(16)');
+      expect(said).not.toContain('held back');
+      expect(await query(staging.adminUrl, 'SELECT id, email FROM crm.users ORDER BY id')).toEqual([
+        { id: 1, email: 'a@example.com' },
+        { id: 2, email: 'b@example.com' },
+      ]);
+      expect(await query(staging.adminUrl, 'SELECT id, user_id FROM crm.bookings ORDER BY id')).toEqual([
+        { id: 10, user_id: 1 },
+        { id: 20, user_id: 2 },
+      ]);
+    } finally {
+      await query(staging.adminUrl, 'ALTER TABLE crm.users ALTER email TYPE text');
+    }
+  });
+
   it.each(['upsert', 'insert-missing'] as const)('are held back, named with the row they wait for, and point nowhere in no table (%s)', async (mode) => {
     const env = envFor(production, staging);
     const sync = (...args: string[]) => runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', TABLES.join(','), ...args], { env, cwd: emptyDirectory() });

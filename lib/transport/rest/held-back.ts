@@ -59,7 +59,8 @@ export class RefusedRows {
     const checks: { link: ForeignKeyLink; at: number[]; waiting: Set<string> }[] = [];
     const name = qualifiedName(table.table);
     // A table naming itself is written in one pass of its own (self-references.ts): it waits for none of its rows.
-    const parents = this.links.filter((link) => qualifiedName(link.child) === name && qualifiedName(link.parent) !== name && link.validated);
+    // Along a key added NOT VALID too: it holds new rows to it, as the ones written here are.
+    const parents = this.links.filter((link) => qualifiedName(link.child) === name && qualifiedName(link.parent) !== name);
     await Promise.all(parents.map((link) => this.inProgress.get(qualifiedName(link.parent))));
     for (const link of parents) {
       const parent = this.byTable.get(qualifiedName(link.parent));

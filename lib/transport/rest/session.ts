@@ -73,6 +73,8 @@ class RestSession implements SyncSession {
   private readonly cycleLoads = new Map<TableLoad[], Promise<Map<string, TableCopy>>>();
   /** The rows staging rejected in this run, and those held back for them: the rows naming one wait for it (held-back.ts). */
   private readonly refused: RefusedRows;
+  /** Cleared rows put back as their table's copy ended, before the tables naming them ask staging for them; what putBackCleared answers. */
+  private readonly putBackEarly = new Map<string, PutBack | null>();
 
   constructor(
     private readonly production: SupabaseClient,
@@ -317,6 +319,11 @@ class RestSession implements SyncSession {
     // Only under the replica role does supasync_write_rows clear the rows a moved value meets: elsewhere they would be refused again.
     if (conflicted.length && table.key && updateExisting && this.method.kind === 'replica') await this.writeConflictedAgain(table, conflicted, copy, onRetry);
     const name = qualifiedName(table.table);
+    // Staging's own version of a row it refused production's of goes back now, while the tables naming it wait:
+    // asked later, it would read as gone, and their rows naming it would be held back for a row staging holds.
+    // (Not before a self-referencing table's second pass, which sets the rows of this pass: put back after it, as ever.)
+    if (copy.rejected.some((row) => row.table === name) && this.keptCleared.has(name) && !this.secondPasses.has(name))
+      this.putBackEarly.set(name, await this.putBackCleared(table));
     this.refused.record(
       table,
       copy.rejected.flatMap((row) => (row.table === name && notIn.has(row.key) ? [notIn.get(row.key) as Row] : [])),
@@ -413,7 +420,13 @@ class RestSession implements SyncSession {
   }
 
   async putBackCleared(table: TableLoad): Promise<PutBack | null> {
-    if (!this.keptCleared.delete(qualifiedName(table.table))) return null;
+    const name = qualifiedName(table.table);
+    if (this.putBackEarly.has(name)) {
+      const early = this.putBackEarly.get(name) ?? null;
+      this.putBackEarly.delete(name);
+      return early;
+    }
+    if (!this.keptCleared.delete(name)) return null;
     const args = { table_schema: table.table.schema, table_name: table.table.name };
     const [putBack] = await callRpc(this.staging, 'supasync_put_back', args, { onRetry: () => this.retries++, answer: ANSWERS.putBack });
     return putBack ?? null;
