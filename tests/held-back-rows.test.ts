@@ -61,6 +61,21 @@ describe('rows naming a row staging rejected, over REST', () => {
     },
   );
 
+  it('insert-missing says when the rows naming a missing parent are too many to ask staging which it lacks, and counts them all', async () => {
+    const env = envFor(production, staging);
+    const rows = `INSERT INTO crm.bookings SELECT g, 300, 'b' FROM generate_series(1, 10001) g;`;
+    await query(production.adminUrl, `TRUNCATE crm.users, crm.bookings, crm.notes; INSERT INTO crm.users VALUES (300, 'a@example.com'); ${rows}`);
+    await query(staging.adminUrl, `TRUNCATE crm.users, crm.bookings, crm.notes; SET session_replication_role = replica; ${rows}`);
+    const refused = await runScript('sync.ts', ['--via', 'postgres', '--dry-run', '--tables', 'crm.bookings', '--mode', 'insert-missing'], {
+      env,
+      cwd: emptyDirectory(),
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      '10,001 rows of crm.bookings reference 1 crm.users row missing from staging (crm.bookings.user_id), e.g. (300); insert-missing writes only the rows staging lacks, but more than 10,000 rows name these parents, too many to ask staging which: every one is counted',
+    );
+  });
+
   it("in a mirror, a row naming a row staging refused production's version of but keeps its own of is written, not held back", async () => {
     const env = envFor(production, staging);
     const sync = (...args: string[]) =>

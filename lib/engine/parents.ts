@@ -19,6 +19,8 @@ export interface MissingParents {
   rows: number;
   /** The missing parent keys, as ROW(...)::text. */
   keys: string[];
+  /** An insert-missing table whose rows naming them were too many to ask staging which it lacks: every one counted. */
+  allCounted?: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function findMissingParents(production: Database, staging: Database
       if (!missing.length) continue;
       // insert-missing writes only the rows staging lacks by key: a row it has names what it named before, untouched.
       let counts = references;
+      let allCounted = false;
       if (tablePlan?.mode === 'insert-missing' && tablePlan.key && !rowMask) {
         // Functions too old to build a key filter over REST: every row counts, as before.
         const inserted = await referencesOfRowsToInsert(production, staging, table, tablePlan.key.columns, foreignKey.columns, rows, missing).catch(() => null);
@@ -55,7 +58,7 @@ export async function findMissingParents(production: Database, staging: Database
           counts = inserted;
           missing = missing.filter((key) => inserted[key]);
           if (!missing.length) continue;
-        }
+        } else allCounted = true;
       }
       found.push({
         table: qualifiedName(table),
@@ -64,6 +67,7 @@ export async function findMissingParents(production: Database, staging: Database
         columns: foreignKey.columns,
         rows: missing.reduce((sum, key) => sum + (counts[key] ?? 0), 0),
         keys: missing,
+        ...(allCounted ? { allCounted } : {}),
       });
     } catch (error) {
       if (error instanceof SupasyncError) throw error;
@@ -116,7 +120,10 @@ export function describeMissingParents(missing: MissingParents[], schemas: strin
   const lines = missing.map(
     (m) =>
       `  ${countOf(m.rows, 'row')} of ${m.table} ${m.rows === 1 ? 'references' : 'reference'} ${m.keys.length} ${m.parent} ${m.keys.length === 1 ? 'row' : 'rows'} missing from staging ` +
-      `(${m.table}.${m.columns.join(',')}), e.g. ${m.keys.slice(0, 5).join(' ')}`,
+      `(${m.table}.${m.columns.join(',')}), e.g. ${m.keys.slice(0, 5).join(' ')}` +
+      (m.allCounted
+        ? `; insert-missing writes only the rows staging lacks, but more than ${ROWS_LOOKED_UP.toLocaleString('en-US')} rows name these parents, too many to ask staging which: every one is counted`
+        : ''),
   );
   const outside = named ? [] : [...new Set(missing.map((m) => m.parentSchema))].filter((schema) => !schemas.includes(schema));
   const parents = [...new Set(missing.map((m) => m.parent))];

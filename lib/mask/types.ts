@@ -35,6 +35,8 @@ export interface ColumnMask extends MaskedColumnShape {
 export interface TableMask {
   table: TableRef;
   columns: ColumnMask[];
+  /** A profile's columns the Supabase preset would mask and left as they are, with why (plan/mask.ts): said in the plan. */
+  unmasked?: { column: string; reason: string }[];
 }
 
 /** A rule in messages: `email (from mask "public.guests.email")`. */

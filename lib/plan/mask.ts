@@ -44,22 +44,81 @@ export function planMasks(production: Catalog, staging: Catalog, settings: MaskS
     chosen.set(targetId(target), { target, rule: normalRule(input, origin) });
   };
   // The preset names tables and columns a project may not have (an older Auth, no auth schema): those are skipped.
-  if (settings.preset === 'supabase') {
-    for (const [key, rule] of Object.entries(SUPABASE_PRESET)) add(key, rule, 'preset supabase', true);
-    // A profile's columns that the rule does not fit (a number, a NOT NULL avatar_url) are left as they are, said in the plan as unmasked like any column.
-    for (const table of authProfileTables(production)) {
-      for (const column of table.columns) {
-        const input = PROFILE_COLUMN_RULES.get(column.name);
-        if (!input || column.generated) continue;
-        const rule = normalRule(input, `preset supabase: ${qualifiedName(table)} is a profile of auth.users`);
-        const shape = shapeOf(table, column, staging);
-        if (shape.kind === 'text' && !ruleProblem(rule, shape, []))
-          chosen.set(targetId({ table, column, path: [] }), { target: { table, column, path: [] }, rule });
-      }
-    }
-  }
+  if (settings.preset === 'supabase') for (const [key, rule] of Object.entries(SUPABASE_PRESET)) add(key, rule, 'preset supabase', true);
   for (const [key, rule] of Object.entries(settings.rules)) add(key, rule, `mask "${key}"`, false);
+  const unmasked = new Map<string, { column: string; reason: string }[]>();
+  if (settings.preset === 'supabase') addProfileRules(production, staging, chosen, unmasked);
+  const columns = resolveColumns(production, staging, chosen, problems);
+  if (problems.length)
+    throw new UsageError(`supasync.config.json's masking rules cannot be applied; no row was read or written:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 
+  const tables = new Map<string, TableMask>();
+  for (const { table, ...column } of columns.values()) {
+    const name = qualifiedName(table);
+    const mask = tables.get(name) ?? { table: { schema: table.schema, name: table.name }, columns: [] };
+    mask.columns.push(column);
+    tables.set(name, mask);
+  }
+  for (const [name, columns] of unmasked) {
+    const mask = tables.get(name);
+    if (mask) mask.unmasked = columns;
+  }
+  return tables;
+}
+
+const PROFILE_ORIGIN = (table: Table) => `preset supabase: ${qualifiedName(table)} is a profile of auth.users`;
+
+/**
+ * The preset's rules for the profiles of Auth's users (preset.ts), each where it holds: on a text column no CHECK
+ * reads (a masked value would break it), and with every rule already chosen and the columns referencing it
+ * (a shorter varchar there) still applicable. One that cannot hold is left out, and said in the plan with why: the
+ * preset adds what it can, it never stops a run the rules of the config would let through. A rule of the config's
+ * own for the column (`keep` included) wins.
+ */
+function addProfileRules(
+  production: Catalog,
+  staging: Catalog,
+  chosen: Map<string, { target: Target; rule: MaskRule }>,
+  unmasked: Map<string, { column: string; reason: string }[]>,
+): void {
+  // The config's own rules failing, the run stops on them: the preset adds nothing to that.
+  if (hasProblems(production, staging, chosen)) return;
+  for (const table of authProfileTables(production)) {
+    const left: { column: string; reason: string }[] = [];
+    for (const column of table.columns) {
+      const input = PROFILE_COLUMN_RULES.get(column.name);
+      const target = { table, column, path: [] };
+      if (!input || column.generated || chosen.has(targetId(target))) continue;
+      const rule = normalRule(input, PROFILE_ORIGIN(table));
+      const shape = shapeOf(table, column, staging);
+      if (shape.kind !== 'text') continue;
+      const check = [...(table.checks ?? []), ...(findTable(staging, table)?.checks ?? [])].find((c) => c.columns?.includes(column.name));
+      const problem = check
+        ? `its CHECK ${check.name} may refuse a masked value`
+        : (ruleProblem(rule, shape, []) ??
+          (hasProblems(production, staging, new Map([...chosen, [targetId(target), { target, rule }]]))
+            ? 'a column referencing it could not take the masked value'
+            : undefined));
+      if (problem) left.push({ column: column.name, reason: `${describeRule(rule)} does not fit: ${problem.replace(/\. .*$/, '')}` });
+      else chosen.set(targetId(target), { target, rule });
+    }
+    if (left.length) unmasked.set(qualifiedName(table), left);
+  }
+}
+
+function hasProblems(production: Catalog, staging: Catalog, chosen: Map<string, { target: Target; rule: MaskRule }>): boolean {
+  const problems: string[] = [];
+  resolveColumns(production, staging, chosen, problems);
+  return problems.length > 0;
+}
+
+/** The masked columns the chosen rules make, carried along foreign keys; every rule that cannot hold is added to `problems`. */
+function resolveColumns(
+  production: Catalog,
+  staging: Catalog,
+  chosen: Map<string, { target: Target; rule: MaskRule }>,
+  problems: string[],
+): Map<string, ColumnMask & { table: Table }> {
   const columns = new Map<string, ColumnMask & { table: Table }>();
   for (const { target, rule } of chosen.values()) {
     if (rule.transformer === 'keep') continue;
@@ -78,17 +137,7 @@ export function planMasks(production: Catalog, staging: Catalog, settings: MaskS
       if (problem) problems.push(`${rule.origin} (${qualifiedName(column.table)}.${[column.column, ...path].join('.')}, ${column.type}): ${problem}`);
     }
   }
-  if (problems.length)
-    throw new UsageError(`supasync.config.json's masking rules cannot be applied; no row was read or written:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-
-  const tables = new Map<string, TableMask>();
-  for (const { table, ...column } of columns.values()) {
-    const name = qualifiedName(table);
-    const mask = tables.get(name) ?? { table: { schema: table.schema, name: table.name }, columns: [] };
-    mask.columns.push(column);
-    tables.set(name, mask);
-  }
-  return tables;
+  return columns;
 }
 
 const targetId = (target: Target) => [qualifiedName(target.table), target.column.name, ...target.path].join('\0');
@@ -243,11 +292,14 @@ function ruleProblem(rule: MaskRule, column: MaskedColumnShape, path: string[]):
 
 /** A table's masked columns, as the plan shows them: `email: email (mask "guests.email")`. */
 export function describeTableMask(mask: TableMask): string[] {
-  return mask.columns.flatMap((column) =>
-    column.rules.map(
-      ({ path, rule }) => `${[column.column, ...path].join('.')}: ${describeRule(rule)} (${rule.origin})${column.unique && !path.length ? ', unique' : ''}`,
+  return [
+    ...mask.columns.flatMap((column) =>
+      column.rules.map(
+        ({ path, rule }) => `${[column.column, ...path].join('.')}: ${describeRule(rule)} (${rule.origin})${column.unique && !path.length ? ', unique' : ''}`,
+      ),
     ),
-  );
+    ...(mask.unmasked ?? []).map(({ column, reason }) => `${column}: NOT masked, copied as it is (preset supabase: ${reason}; a rule of your own masks it)`),
+  ];
 }
 
 /**
@@ -261,9 +313,20 @@ export function withMasks(plan: SyncPlan, masks: Map<string, TableMask>, run: { 
   // A verify writes nothing and compares masked tables its own way: a table's configured mode does not matter to it.
   const ranged = run.writes ? plan.tables.filter((table) => masks.has(qualifiedName(table.table)) && comparesRanges(table.mode)) : [];
   if (ranged.length) {
+    // Masked without a rule of the user's: the preset took the table for a profile of Auth's users.
+    const byPreset = ranged.flatMap((table) => {
+      const mask = masks.get(qualifiedName(table.table));
+      const columns = mask?.columns.filter((column) => column.rules.every(({ rule }) => rule.origin.startsWith('preset supabase: '))) ?? [];
+      return columns.length ? [{ table: qualifiedName(table.table), columns: columns.map((column) => column.column) }] : [];
+    });
+    const [first] = byPreset;
     throw new UsageError(
       `${ranged.map((table) => `${qualifiedName(table.table)} (--mode ${table.mode})`).join(', ')}: masked tables cannot be re-synced by comparing checksums yet: ` +
-        "production's raw rows and staging's masked ones always differ. Use --mode replace or upsert for them (a table's own mode in supasync.config.json), or --exclude them.",
+        "production's raw rows and staging's masked ones always differ. Use --mode replace or upsert for them (a table's own mode in supasync.config.json), or --exclude them." +
+        (byPreset.length
+          ? `\nMasked by --mask supabase as profiles of auth.users (the names, emails and avatars sign-up copies there): ${byPreset.map((p) => `${p.table}: ${p.columns.join(', ')}`).join('; ')}. ` +
+            `To re-sync them unmasked, keep those columns in supasync.config.json's mask ("${first?.table}.${first?.columns[0]}": "keep", one per column).`
+          : ''),
     );
   }
   const tables = plan.tables.map((table) => {
