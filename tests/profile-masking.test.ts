@@ -37,8 +37,12 @@ describe('--mask supabase on a profile of auth.users', () => {
     const plan = await sync('--via', via, '--dry-run');
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
     expect(plan.stdout).toContain('full_name: name (preset supabase: app.profiles is a profile of auth.users)');
-    expect(plan.stdout).toMatch(/username: NOT masked, copied as it is \(preset supabase: hash does not fit: a column referencing it could not take the masked value/);
-    expect(plan.stdout).toMatch(/email: NOT masked, copied as it is \(preset supabase: email does not fit: its CHECK profiles_email_check may refuse a masked value/);
+    expect(plan.stdout).toMatch(
+      /username: NOT masked, copied as it is \(preset supabase: hash does not fit: a column referencing it could not take the masked value/,
+    );
+    expect(plan.stdout).toMatch(
+      /email: NOT masked, copied as it is \(preset supabase: email does not fit: its CHECK profiles_email_check may refuse a masked value/,
+    );
     expect(plan.stdout).toMatch(/avatar_url: NOT masked, copied as it is \(preset supabase: null does not fit: the column is NOT NULL in staging/);
   });
 
@@ -46,7 +50,9 @@ describe('--mask supabase on a profile of auth.users', () => {
     const mirror = await sync('--via', 'postgres', '--mode', 'mirror', '--yes', '--exclude', 'auth.users,auth.identities');
     expect(mirror.code).toBe(2);
     expect(mirror.stderr).toContain('app.profiles (--mode mirror): masked tables cannot be re-synced by comparing checksums yet');
-    expect(mirror.stderr).toContain('Masked by --mask supabase as profiles of auth.users (the names, emails and avatars sign-up copies there): app.profiles: full_name.');
+    expect(mirror.stderr).toContain(
+      'Masked by --mask supabase as profiles of auth.users (the names, emails and avatars sign-up copies there): app.profiles: full_name.',
+    );
     expect(mirror.stderr).toContain(`("app.profiles.full_name": "keep", one per column)`);
   });
 });

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { query } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
@@ -46,7 +47,8 @@ describe('scripts/sync.ts --dry-run', () => {
   });
 
   it("never prints a key a server's answer quotes back (a gateway echoing the request's headers into its error)", async () => {
-    // A JSON error whose message quotes the headers, then a proxy's plain-text page doing the same.
+    // A JSON error whose message quotes the headers, then a proxy's whose details do. (A proxy's plain-text page
+    // is never printed: it is said as text that is not Supabase's API, web-page-answers.ts.)
     let answered = 0;
     const echo = createServer((request, response) => {
       const headers = JSON.stringify(request.headers);
@@ -54,8 +56,8 @@ describe('scripts/sync.ts --dry-run', () => {
         response.writeHead(400, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ message: `bad request: ${headers}` }));
       } else {
-        response.writeHead(502, { 'content-type': 'text/plain' });
-        response.end(`upstream refused the request ${headers}`);
+        response.writeHead(409, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ message: 'upstream refused the request', details: headers }));
       }
     });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
@@ -77,7 +79,7 @@ describe('scripts/sync.ts --dry-run', () => {
     }
   });
 
-  it('says a URL answers as no Supabase project does (a web page, a 404 page, JSON of another service) and what URL it wants', async () => {
+  it('says a URL answers as no Supabase project does (a web page, a 404 page, plain text, a gateway without the route, JSON of another service) and what URL it wants', async () => {
     const answers = [
       {
         status: 200,
@@ -87,6 +89,13 @@ describe('scripts/sync.ts --dry-run', () => {
       },
       { status: 404, type: 'text/html; charset=utf-8', body: '<!DOCTYPE html><title>404</title>', said: 'with a web page (HTTP 404)' },
       { status: 200, type: 'application/json', body: '{"status":"ok"}', said: 'answered supasync_catalog with an object of other fields, not a schema' },
+      { status: 404, type: 'text/plain; charset=utf-8', body: '404 page not found', said: 'with text/plain text (HTTP 404)' },
+      {
+        status: 404,
+        type: 'application/json; charset=utf-8',
+        body: '{"message":"no Route matched with those values"}',
+        said: "with its gateway's 404 (no Route matched)",
+      },
     ];
     let answer = answers[0] as (typeof answers)[number];
     const other = createServer((_request, response) => {
@@ -113,6 +122,48 @@ describe('scripts/sync.ts --dry-run', () => {
       }
     } finally {
       await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it("stops before any row is written where staging's URL answers Storage's API with a web page (--storage)", async () => {
+    // staging's REST API passed through; its /storage/v1/ answered by someone else's page.
+    const proxy = createServer((request, response) => {
+      if (request.url?.startsWith('/storage/v1/')) {
+        response.writeHead(200, { 'content-type': 'text/html' });
+        response.end('<!doctype html><title>Our app</title>');
+        return;
+      }
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'content-length')) as Record<
+          string,
+          string
+        >;
+        fetch(`${staging.apiUrl}${request.url ?? ''}`, { method: request.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined })
+          .then(async (answer) => {
+            response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+            response.end(Buffer.from(await answer.arrayBuffer()));
+          })
+          .catch(() => response.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { SUPABASE_PROD_DB_URL: _p, SUPABASE_STAGING_DB_URL: _s, ...restOnly } = env;
+      const proxied = { ...restOnly, SUPABASE_STAGING_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+      const before = await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.hotels');
+      for (const args of [['--dry-run'], ['--yes']]) {
+        const result = await runScript('sync.ts', ['--storage', '--tables', 'hotels', '--mode', 'replace', ...args], { env: proxied, cwd: emptyDirectory() });
+        expect(result.code, result.stdout + result.stderr).toBe(1);
+        expect(result.stderr).toContain('list buckets: http://127.0.0.1:');
+        expect(result.stderr).toContain("answered with a web page (HTTP 200), not with Supabase's Storage API");
+        expect(result.stderr).not.toContain('Unexpected');
+        expect(result.stdout).not.toContain('Synced');
+      }
+      expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.hotels')).toEqual(before);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 

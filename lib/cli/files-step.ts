@@ -81,7 +81,10 @@ export function filesQuestion(choice: FileChoice, mode: SyncMode): string {
 
 /** Before any row is written or compared: files go through the projects the rows' databases are (engine/storage-files.ts). */
 export async function refuseFilesElsewhere(run: PreparedRun, choice: FileChoice): Promise<void> {
-  if (choice.files) await asUsage(choice, () => refuseStorageElsewhere(run));
+  if (!choice.files) return;
+  await asUsage(choice, () => refuseStorageElsewhere(run));
+  // Both Storage APIs answer as such before any row is written: a URL that serves a web page there stops the run here, not after the rows.
+  await asUsage(choice, () => Promise.all([storageApiOf(run.environment.production).listBuckets(), storageApiOf(run.environment.staging).listBuckets()]));
 }
 
 /**

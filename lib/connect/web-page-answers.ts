@@ -1,4 +1,4 @@
-// PostgREST answers in JSON, or with nothing. A web page under /rest/v1/ came
+// PostgREST answers in JSON, or with nothing. A web page (or other text) under /rest/v1/ came
 // from something else at that URL: an app, a dashboard, a proxy, or the
 // gateway's error page while a project is paused or restarting. supabase-js
 // would print the page's HTML as the error, or read a 200 page as an answer
@@ -15,15 +15,21 @@ const MISDIRECTED = 421;
 export function refuseWebPages(fetchImpl: typeof fetch): typeof fetch {
   return async (input, init) => {
     const response = await fetchImpl(input, init);
-    if (!/^\s*text\/html\b/i.test(response.headers.get('content-type') ?? '')) return response;
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (!url.pathname.includes('/rest/v1/')) return response;
+    const type = response.headers.get('content-type') ?? '';
+    // A gateway without the route (Kong's own 404): the URL reaches an API gateway, not this one's REST API.
+    const unrouted = response.status === 404 && /json/i.test(type) && /no Route matched/i.test(await response.clone().text());
+    // PostgREST answers in JSON (or nothing); text of any other kind came from something else.
+    const page = /^\s*(text\/|application\/xhtml)/i.test(type);
+    if (!page && !unrouted) return response;
     await response.body?.cancel();
     const failing = response.status >= 500;
+    const what = unrouted ? "its gateway's 404 (no Route matched)" : /html/i.test(type) ? 'a web page' : `${type.split(';')[0]?.trim()} text`;
     const message = failing
-      ? `${url.origin} answered with an error page (HTTP ${response.status}) rather than Supabase's REST API: the project may be paused, ` +
+      ? `${url.origin} answered with ${/html/i.test(type) ? 'an error page' : what} (HTTP ${response.status}) rather than Supabase's REST API: the project may be paused, ` +
         'restarting or overloaded (the dashboard says which). Run again once it answers.'
-      : `${url.origin} answered ${url.pathname} with a web page (HTTP ${response.status}), not with Supabase's REST API: ` +
+      : `${url.origin} answered ${url.pathname} with ${what} (HTTP ${response.status}), not with Supabase's REST API: ` +
         "is it the project's API URL, https://<project-ref>.supabase.co as the dashboard's Settings > API shows it, and not the app's or the dashboard's address?";
     return new Response(JSON.stringify({ code: WEB_PAGE_ANSWER, message, details: null, hint: null }), {
       status: failing ? response.status : MISDIRECTED,

@@ -100,6 +100,14 @@ export function storageApi(project: StorageProject) {
         } catch (error) {
           throw new StorageApiError(0, what, (error as Error).message);
         }
+        // The API answers in JSON (a file's bytes aside): a web page came from something else at the URL.
+        const page = !init.raw || !response.ok ? webPage(response, base) : null;
+        if (page) {
+          await response.body?.cancel();
+          const failure = new StorageApiError(response.ok ? 0 : response.status, what, page);
+          if (response.ok || !failure.transient) throw new AbortError(failure);
+          throw failure;
+        }
         if (!response.ok) {
           const { status, message } = await errorOf(response);
           const failure = new StorageApiError(status, what, message);
@@ -228,6 +236,15 @@ interface ListEntry {
 const LIST_PAGE = 1000;
 // The dashboard's "new folder" writes this empty object; it is a file like any other to Storage, but not the user's.
 const EMPTY_FOLDER_PLACEHOLDER = '.emptyFolderPlaceholder';
+
+/** What a web page in answer says (as the REST path's, connect/web-page-answers.ts); null for any other answer. */
+function webPage(response: Response, base: string): string | null {
+  if (!/^\s*(text\/html|application\/xhtml)\b/i.test(response.headers.get('content-type') ?? '')) return null;
+  const origin = new URL(base).origin;
+  return response.status >= 500
+    ? `${origin} answered with an error page (HTTP ${response.status}) rather than Supabase's Storage API: the project may be paused, restarting or overloaded (the dashboard says which). Run again once it answers.`
+    : `${origin} answered with a web page (HTTP ${response.status}), not with Supabase's Storage API: is it the project's API URL, https://<project-ref>.supabase.co as the dashboard's Settings > API shows it, and not the app's or the dashboard's address?`;
+}
 
 /**
  * Storage answers most failures with HTTP 400 and the status it means in the
