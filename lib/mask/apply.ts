@@ -139,7 +139,8 @@ export function maskedColumnsHint(table: TableMask, code?: string): string {
   const fix = ['23505', '23P01'].includes(code ?? '')
     ? 'Values a unique index or exclusion constraint holds must stay apart: use hash, or a template with {hash}, for its columns'
     : "Choose rules whose values pass the column's constraints (a template or fixed value that matches its CHECK, your own module)";
-  return `Its masked columns: ${rules.join('; ')}. ${fix}, or "keep" a column that holds no personal data.`;
+  // PostgreSQL's words do not always name the column (a value too long does not): the rows' other columns may be the cause.
+  return `Where the value refused is a masked one (the table's masked columns: ${rules.join('; ')}): ${fix}, or "keep" a column that holds no personal data.`;
 }
 
 /** What staging refuses of a value: a CHECK, a length, NOT NULL, a unique index. */
