@@ -44,7 +44,7 @@ export const FLAGS = {
   mask: () =>
     new Option(
       '--mask <preset>',
-      "mask personal data with a preset's rules, besides supasync.config.json's \"mask\" (supabase: auth.users and auth.identities, every user's password set to one test password; needs SUPASYNC_MASK_SECRET; docs/masking.md)",
+      "mask personal data with a preset's rules, besides supasync.config.json's \"mask\" (supabase: auth.users and auth.identities, every user's password set to one test password, and the tables keyed by a user's id such as public.profiles; needs SUPASYNC_MASK_SECRET; docs/masking.md)",
     ).choices(MASK_PRESETS),
   allowDrift: () => new Option('--allow-drift', 'when the schemas differ, copy (sync) or compare (verify) the columns both sides share'),
   strict: () => new Option('--strict', 'stop at the first row staging rejects (REST); without it such rows are reported by key and the rest is written'),
