@@ -12,6 +12,24 @@ export const WEB_PAGE_ANSWER = 'SUPASYNC_WEB_PAGE';
 /** 421 Misdirected Request: the request reached a server that does not answer for this API. */
 const MISDIRECTED = 421;
 
+/**
+ * What a project's URL answering as no Supabase API does is said as: a 5xx page the project's gateway's (paused,
+ * restarting), anything else a URL that is not the project's API. Storage's answers say the same (storage/api.ts).
+ */
+export function notTheApi(answer: { origin: string; path?: string; status: number; api: 'REST' | 'Storage'; what: string }): string {
+  const { origin, status, api, what } = answer;
+  if (status >= 500) {
+    return (
+      `${origin} answered with ${what === 'a web page' ? 'an error page' : what} (HTTP ${status}) rather than Supabase's ${api} API: ` +
+      'the project may be paused, restarting or overloaded (the dashboard says which). Run again once it answers.'
+    );
+  }
+  return (
+    `${origin} answered ${answer.path ? `${answer.path} ` : ''}with ${what} (HTTP ${status}), not with Supabase's ${api} API: ` +
+    "is it the project's API URL, https://<project-ref>.supabase.co as the dashboard's Settings > API shows it, and not the app's or the dashboard's address?"
+  );
+}
+
 export function refuseWebPages(fetchImpl: typeof fetch): typeof fetch {
   return async (input, init) => {
     const response = await fetchImpl(input, init);
@@ -26,11 +44,7 @@ export function refuseWebPages(fetchImpl: typeof fetch): typeof fetch {
     await response.body?.cancel();
     const failing = response.status >= 500;
     const what = unrouted ? "its gateway's 404 (no Route matched)" : /html/i.test(type) ? 'a web page' : `${type.split(';')[0]?.trim()} text`;
-    const message = failing
-      ? `${url.origin} answered with ${/html/i.test(type) ? 'an error page' : what} (HTTP ${response.status}) rather than Supabase's REST API: the project may be paused, ` +
-        'restarting or overloaded (the dashboard says which). Run again once it answers.'
-      : `${url.origin} answered ${url.pathname} with ${what} (HTTP ${response.status}), not with Supabase's REST API: ` +
-        "is it the project's API URL, https://<project-ref>.supabase.co as the dashboard's Settings > API shows it, and not the app's or the dashboard's address?";
+    const message = notTheApi({ origin: url.origin, path: url.pathname, status: response.status, api: 'REST', what });
     return new Response(JSON.stringify({ code: WEB_PAGE_ANSWER, message, details: null, hint: null }), {
       status: failing ? response.status : MISDIRECTED,
       headers: { 'content-type': 'application/json' },

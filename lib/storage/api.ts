@@ -2,6 +2,7 @@
 // the service key. supabase-js's storage client would do for buckets and
 // lists, but its download() hands back a Blob: a whole file in memory. Here
 // a download is a stream that goes straight into the other project's upload.
+import { notTheApi } from '../connect/web-page-answers.ts';
 import pRetry, { AbortError } from 'p-retry';
 import { Readable } from 'node:stream';
 import { DatabaseError } from '../errors.ts';
@@ -240,10 +241,7 @@ const EMPTY_FOLDER_PLACEHOLDER = '.emptyFolderPlaceholder';
 /** What a web page in answer says (as the REST path's, connect/web-page-answers.ts); null for any other answer. */
 function webPage(response: Response, base: string): string | null {
   if (!/^\s*(text\/html|application\/xhtml)\b/i.test(response.headers.get('content-type') ?? '')) return null;
-  const origin = new URL(base).origin;
-  return response.status >= 500
-    ? `${origin} answered with an error page (HTTP ${response.status}) rather than Supabase's Storage API: the project may be paused, restarting or overloaded (the dashboard says which). Run again once it answers.`
-    : `${origin} answered with a web page (HTTP ${response.status}), not with Supabase's Storage API: is it the project's API URL, https://<project-ref>.supabase.co as the dashboard's Settings > API shows it, and not the app's or the dashboard's address?`;
+  return notTheApi({ origin: new URL(base).origin, status: response.status, api: 'Storage', what: 'a web page' });
 }
 
 /**
