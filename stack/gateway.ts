@@ -30,8 +30,11 @@ export const REMOTE_LATENCY_MS = 40;
 export type GatewayApi = 'rest' | 'storage';
 
 export interface GatewayOptions {
-  /** Where PostgREST listens. A path is kept as a prefix: another gateway's `<url>/rest/v1` works too. */
-  postgrestUrl: string;
+  /**
+   * Where PostgREST listens. A path is kept as a prefix: another gateway's `<url>/rest/v1` works too.
+   * Or a function that starts it and says where, called on the first request to /rest/v1.
+   */
+  postgrestUrl: string | (() => Promise<string>);
   /** Where Storage listens, served at /storage/v1; without it /storage/v1 is a 404. */
   storageUrl?: string;
   /** Keys that are JWTs (legacy anon and service_role keys): forwarded as sent. */
@@ -167,9 +170,11 @@ const emptyStats = (): GatewayStats => ({
 });
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const upstreams: Partial<Record<GatewayApi, URL>> = {
-    rest: new URL(options.postgrestUrl),
-    ...(options.storageUrl ? { storage: new URL(options.storageUrl) } : {}),
+  const startRest = options.postgrestUrl;
+  let rest: Promise<URL> | undefined;
+  const upstreams: Record<GatewayApi, () => Promise<URL> | undefined> = {
+    rest: () => (rest ??= typeof startRest === 'string' ? Promise.resolve(new URL(startRest)) : startRest().then((url) => new URL(url))),
+    storage: () => (options.storageUrl ? Promise.resolve(new URL(options.storageUrl)) : undefined),
   };
   const opaqueKeys = options.opaqueKeys ?? {};
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -216,7 +221,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     const url = new URL(req.url ?? '/', 'http://gateway');
     const api = (Object.keys(PREFIXES) as GatewayApi[]).find((a) => url.pathname === PREFIXES[a] || url.pathname.startsWith(`${PREFIXES[a]}/`));
-    const upstream = api && upstreams[api];
+    const upstream = api && (await upstreams[api]());
     if (!api || !upstream) {
       return reply(res, 404, { message: 'no Route matched with those values' });
     }

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectSupabase } from '../lib/connect/supabase.ts';
-import { MAX_ROW_BYTES, rowBytes } from '../lib/transport/rest/row-size.ts';
+import { MAX_ROW_BYTES, pageBytesCounted, rowBytes } from '../lib/transport/rest/row-size.ts';
 import { callRpc, RpcFailure } from '../lib/transport/rest/rpc.ts';
 import type { Row } from '../lib/transport/rest/row-size.ts';
 import { Link } from '../stack/link.ts';
@@ -131,6 +131,33 @@ describe('supasync_read_rows, called as a sync calls it', () => {
     expect(said.key).toEqual(['2']);
     expect(said.bytes).toBeGreaterThan(6 * characters);
     expect(production.gateway.stats().bytesDown).toBeLessThan(10_000);
+  });
+
+  it("is never taken for a table's last by the client's count where PostgreSQL ended it at its byte budget", async () => {
+    // Values whose bytes are not their characters (accents, emoji, control characters, quotes, backslashes), nulls and
+    // longer ones: a page cut short of the table at any budget is counted at the budget or past it, so another follows.
+    await query(
+      production.adminUrl,
+      `SET ROLE postgres;
+       CREATE TABLE public.counted_rows (id integer PRIMARY KEY, t text, u text);
+       INSERT INTO public.counted_rows
+         SELECT i, CASE i % 4 WHEN 0 THEN repeat('é€😀', i) WHEN 1 THEN repeat(chr(1) || '"\\', i) WHEN 2 THEN NULL ELSE repeat('x', 40 * i) END,
+                CASE WHEN i % 3 = 0 THEN NULL ELSE repeat('ñ', i) END
+         FROM generate_series(1, 60) i;`,
+    );
+    const columns = ['id', 't', 'u'];
+    const whole = await read('counted_rows', { columns, max_bytes: 10 * MB });
+    expect(whole).toHaveLength(60);
+    const total = pageBytesCounted(whole, Infinity);
+    expect(total).toBeLessThan(10 * MB);
+    let cut = 0;
+    for (let budget = 40; budget < total; budget = Math.ceil(budget * 1.05)) {
+      const page = await read('counted_rows', { columns, max_bytes: budget });
+      if (page.length === whole.length) continue;
+      cut++;
+      expect(pageBytesCounted(page, budget), `a page of ${page.length} rows under a budget of ${budget} bytes`).toBe(budget);
+    }
+    expect(cut).toBeGreaterThan(50);
   });
 
   it('pages a table without a key a window of blocks at a time: every row once, in place order, across a stretch of empty blocks', async () => {

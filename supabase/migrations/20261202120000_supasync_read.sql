@@ -1504,7 +1504,10 @@ REVOKE ALL ON FUNCTION supasync_private.keys_after(regclass, text[], text[]) FRO
 -- row larger than `max_row_bytes` by its key and size before sending any of
 -- it (a page bounded by rows alone once made 100 rows of 50 MB one 5 GB
 -- answer). A row's bytes are those of its jsonb array of text values: each
--- value's text plus a few bytes, about what it weighs as JSON.
+-- value's text plus a few bytes, about what it weighs as JSON. The client
+-- takes a page that holds fewer rows than page_size and counts (by this
+-- count) under max_bytes as the table's last, and asks for no next one
+-- (pageBytesCounted, lib/transport/rest/row-size.ts): keep the two alike.
 --
 -- Rows come through a cursor, one FETCH at a time, so a page never builds a
 -- row past its budget: the running total is known before the next row is

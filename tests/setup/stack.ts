@@ -12,7 +12,8 @@ declare module 'vitest' {
 
 export function sharedStack() {
   const provided = inject('stack');
-  return { ...provided, stack: attachStack(provided.info, provided.majorVersion) };
+  // Many of the projects tests make are reached only directly: their PostgREST starts when asked for (restOnFirstRequest).
+  return { ...provided, stack: attachStack(provided.info, provided.majorVersion, { restOnFirstRequest: true }) };
 }
 
 /** The environment a script sees when pointed at two stack projects. */

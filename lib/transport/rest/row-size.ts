@@ -33,6 +33,25 @@ export function rowBytes(row: Row): number {
   return bytes;
 }
 
+/**
+ * At least the bytes supasync_read_rows counted for a page before it stopped,
+ * `limit` at most (counting stops there). It counts each row's jsonb array:
+ * 8 bytes, 4 a value, each value's UTF-8; or, where that could be a sixth of
+ * a bound, the larger of it and the jsonb's text, the values JSON-quoted with
+ * ", " between them. The larger of the two counts here, for every row.
+ */
+export function pageBytesCounted(rows: Row[], limit: number): number {
+  let bytes = 0;
+  for (const row of rows) {
+    let binary = 8;
+    for (const value of row) binary += 4 + (value === null ? 0 : Buffer.byteLength(value));
+    const text = Buffer.byteLength(JSON.stringify(row)) + Math.max(0, row.length - 1);
+    bytes += Math.max(binary, text);
+    if (bytes >= limit) return limit;
+  }
+  return bytes;
+}
+
 /** The error for a row too large for one request: which row, how big, and the way out. */
 export function rowTooLarge(table: string, key: string, bytes: number): DatabaseError {
   return new DatabaseError(

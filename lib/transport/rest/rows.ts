@@ -8,7 +8,7 @@ import { formatBytes } from '../../connect/request-deadline.ts';
 import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';
 import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
-import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
+import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, pageBytesCounted, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { commandLine } from '../../invocation.ts';
 
@@ -93,6 +93,7 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
   const keyOnly = keyColumns.filter((column) => !table.columns.includes(column));
   const columns = [...table.columns, ...keyOnly];
   const keyPositions = keyColumns.map((column) => columns.indexOf(column));
+  const pageSize = table.options.batchSize ?? MAX_PAGE_ROWS;
   const read = (after: Row | null, maxBytes: number) => {
     const page = callRpc<Row[]>(
       supabase,
@@ -103,7 +104,7 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
         columns,
         key_columns: keyColumns,
         after,
-        page_size: table.options.batchSize ?? MAX_PAGE_ROWS,
+        page_size: pageSize,
         row_filter: table.rowFilter,
         max_bytes: maxBytes,
         max_row_bytes: MAX_ROW_BYTES,
@@ -114,17 +115,19 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
     });
     // A page read ahead may never be awaited when the caller stops early.
     page.catch(() => undefined);
-    return page;
+    return { page, maxBytes };
   };
   // A smaller first page starts the writes sooner; rows picked by key take full pages, each carrying their filter again.
   let pending = read(null, table.pickedByKey === undefined ? FIRST_PAGE_BYTES : PAGE_BYTES);
   let rows = 0;
   for (;;) {
-    const page = await pending;
+    const page = await pending.page;
     if (!page.length) return;
     rows += page.length;
-    // A key names one row at most: once as many rows as keys are in, no page follows (nor a request to find none).
-    const more = table.pickedByKey === undefined || rows < table.pickedByKey;
+    // A page cut neither by rows nor by bytes ended with the table's rows: no request follows to find none (one a
+    // table, most tables being one page). A key names one row at most: once as many rows as keys are in, none either.
+    const ended = page.length < pageSize && pageBytesCounted(page, pending.maxBytes) < pending.maxBytes;
+    const more = !ended && (table.pickedByKey === undefined || rows < table.pickedByKey);
     const last = page[page.length - 1] as Row;
     // Without a key the read adds each row's ctid as a last element.
     const after = keyColumns.length ? keyPositions.map((position) => last[position] ?? null) : [last[last.length - 1] ?? null];
