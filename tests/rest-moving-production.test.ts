@@ -30,9 +30,11 @@ describe('a production written to while a REST run reads it', () => {
     await query(
       production.adminUrl,
       `INSERT INTO public.crews SELECT i, 'crew ' || i FROM generate_series(1, 10) i;
-       INSERT INTO public.shifts SELECT i, 1 + i % 10, 'shift ' || i FROM generate_series(1, 1000) i;
+       INSERT INTO public.shifts SELECT i, 1 + i % 10, 'shift ' || i || repeat('.', 400) FROM generate_series(1, 1000) i;
        ANALYZE public.shifts`,
     );
+    // 400 kB of shifts, more than a table's first page (256 kB): the first page's read waits for the lock below
+    // and reads as production was before it, and the next, asked for after, carries the shift added meanwhile.
     // A thousand shifts, analyzed: a table that size is read, not first asked whether it holds a row
     // (transport/load.ts askedIfEmpty), which the lock below would hold up before crews are copied.
   });
