@@ -170,11 +170,12 @@ const emptyStats = (): GatewayStats => ({
 });
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const startRest = options.postgrestUrl;
+  const storage = options.storageUrl ? new URL(options.storageUrl) : undefined;
   let rest: Promise<URL> | undefined;
-  const upstreams: Record<GatewayApi, () => Promise<URL> | undefined> = {
-    rest: () => (rest ??= typeof startRest === 'string' ? Promise.resolve(new URL(startRest)) : startRest().then((url) => new URL(url))),
-    storage: () => (options.storageUrl ? Promise.resolve(new URL(options.storageUrl)) : undefined),
+  const upstreamOf = async (api: GatewayApi): Promise<URL | undefined> => {
+    if (api === 'storage') return storage;
+    const { postgrestUrl } = options;
+    return (rest ??= typeof postgrestUrl === 'string' ? Promise.resolve(new URL(postgrestUrl)) : postgrestUrl().then((url) => new URL(url)));
   };
   const opaqueKeys = options.opaqueKeys ?? {};
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -221,7 +222,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     const url = new URL(req.url ?? '/', 'http://gateway');
     const api = (Object.keys(PREFIXES) as GatewayApi[]).find((a) => url.pathname === PREFIXES[a] || url.pathname.startsWith(`${PREFIXES[a]}/`));
-    const upstream = api && (await upstreams[api]());
+    const upstream = api && (await upstreamOf(api));
     if (!api || !upstream) {
       return reply(res, 404, { message: 'no Route matched with those values' });
     }

@@ -26,7 +26,11 @@ export const MAX_PAGE_ROWS = 5_000;
  */
 export const MAX_ROW_BYTES = 32_000_000;
 
-/** About what a row weighs as JSON, and as supasync_read_rows counts it: each value's text and a few bytes. */
+/**
+ * About what a row weighs as JSON, and as supasync_read_rows counts it: each value's text and a few bytes.
+ * Characters, not bytes: cheap enough for every row written. Where being under the function's count would
+ * be wrong (is a page the table's last?), pageBytesCounted counts as it does.
+ */
 export function rowBytes(row: Row): number {
   let bytes = 8;
   for (const value of row) bytes += 4 + (value?.length ?? 0);
