@@ -1,6 +1,6 @@
 // Every request to a project gets a deadline, so a run never waits on an
-// answer that is not coming. Without one, Node's fetch waits 300 s for the
-// first byte and 300 s between bytes, and a body that trickles is never cut.
+// answer that is not coming. Without one, a request waits as long as the
+// connection stays open, and a body that trickles is never cut.
 //
 // The deadline is sized to what crosses the link while the request is out:
 // a base for the server's work, plus time for the bytes at a slow link's
@@ -10,6 +10,7 @@
 // a base after it was sent, while a large one, or one among many, gets the
 // time its bytes need: the bound grows as bytes arrive, and only a stall
 // lets the clock catch up with it.
+import { httpFetch, type ProgressFetch } from './http-fetch.ts';
 
 /**
  * What any request may take beyond its bytes. The server's own limit is 8 s
@@ -48,7 +49,7 @@ interface LinkBytes {
   upInFlight: number;
 }
 
-export function withDeadlines(fetchImpl: typeof fetch = fetch, options: DeadlineOptions = {}): typeof fetch {
+export function withDeadlines(fetchImpl: ProgressFetch = httpFetch, options: DeadlineOptions = {}): typeof fetch {
   const baseMs = options.baseMs ?? REQUEST_BASE_MS;
   const bytesPerMs = (options.bytesPerSecond ?? SLOW_LINK_BYTES_PER_SECOND) / 1000;
   const link: LinkBytes = { up: 0, down: 0, upInFlight: 0 };
@@ -79,51 +80,18 @@ export function withDeadlines(fetchImpl: typeof fetch = fetch, options: Deadline
       );
     };
     timer = setTimeout(check, allowedMs());
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
+    const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    const onBody = (bytes: number) => {
+      received += bytes;
+      link.down += bytes;
+    };
+    try {
+      // The answer arrives whole (http-fetch.ts): the deadline covers its last byte.
+      return await fetchImpl(input, { ...init, signal, onBody });
+    } finally {
       clearTimeout(timer);
       link.upInFlight -= sent;
-    };
-
-    const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
-    let response: Response;
-    try {
-      response = await fetchImpl(input, { ...init, signal });
-    } catch (error) {
-      finish();
-      throw error;
     }
-    if (!response.body) {
-      finish();
-      return response;
-    }
-    // The answer counts until its last byte: the deadline covers reading the body too.
-    const reader = response.body.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(stream) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            finish();
-            stream.close();
-            return;
-          }
-          received += value.byteLength;
-          link.down += value.byteLength;
-          stream.enqueue(value);
-        } catch (error) {
-          finish();
-          stream.error(error);
-        }
-      },
-      cancel(reason) {
-        finish();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
 

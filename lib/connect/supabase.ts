@@ -1,8 +1,9 @@
 // supabase-js as a server-side client: no session, no token refresh, and
 // `ws` as realtime's transport, without which createClient throws on Node 20
 // even though a sync never opens a realtime channel. Every request it makes
-// waits for a slot (request-limit.ts) and then has a deadline (request-deadline.ts);
-// a web page in answer is said as such (web-page-answers.ts).
+// waits for a slot (request-limit.ts), goes over Node's http (http-fetch.ts)
+// and has a deadline (request-deadline.ts); a web page or a redirect in
+// answer is said as such (web-page-answers.ts).
 // `run`: the id of the run the requests belong to, sent as x-supasync-run:
 // staging's write functions refuse requests of any run but the one holding
 // staging (rest/lease.ts).
@@ -11,6 +12,7 @@ import WebSocket from 'ws';
 import { withDeadlines, type DeadlineOptions } from './request-deadline.ts';
 import { DEFAULT_CONCURRENCY, limitRequests } from './request-limit.ts';
 import { refuseWebPages } from './web-page-answers.ts';
+import { httpFetch } from './http-fetch.ts';
 
 export function connectSupabase(
   url: string,
@@ -22,7 +24,7 @@ export function connectSupabase(
   const client = createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: WebSocket as never },
-    global: { fetch: limitRequests(concurrency, refuseWebPages(withDeadlines(fetch, deadlines))), ...(run ? { headers: { 'x-supasync-run': run } } : {}) },
+    global: { fetch: limitRequests(concurrency, refuseWebPages(withDeadlines(httpFetch, deadlines))), ...(run ? { headers: { 'x-supasync-run': run } } : {}) },
   });
   projects.set(client, url);
   return client;

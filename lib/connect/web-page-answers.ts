@@ -4,7 +4,8 @@
 // would print the page's HTML as the error, or read a 200 page as an answer
 // of no shape, which said "functions older than this supasync". Such an
 // answer becomes a PostgREST-like error that says what answered and what to
-// check. Storage's answers are left as they are: a file may be a web page.
+// check. So does a redirect to another origin, which http-fetch.ts does not
+// follow. Storage's answers are left as they are: a file may be a web page.
 
 /** The error code of an answer replaced here: the request is not retried for it (a 5xx page keeps its status, and is). */
 export const WEB_PAGE_ANSWER = 'SUPASYNC_WEB_PAGE';
@@ -35,6 +36,20 @@ export function refuseWebPages(fetchImpl: typeof fetch): typeof fetch {
     const response = await fetchImpl(input, init);
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (!url.pathname.includes('/rest/v1/')) return response;
+    // http-fetch.ts follows no redirect to another origin: the key would go with it.
+    const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+    if (location) {
+      await response.body?.cancel();
+      const target = new URL(location, url);
+      const message =
+        `${url.origin} answered ${url.pathname} with a redirect (HTTP ${response.status}) to ${target.origin}${target.pathname}, ` +
+        `which supasync does not follow with the project's key: if ${target.origin} is the project's API, use it as the URL ` +
+        "(https://<project-ref>.supabase.co, as the dashboard's Settings > API shows it).";
+      return new Response(JSON.stringify({ code: WEB_PAGE_ANSWER, message, details: null, hint: null }), {
+        status: MISDIRECTED,
+        headers: { 'content-type': 'application/json' },
+      });
+    }
     const type = response.headers.get('content-type') ?? '';
     // A gateway without the route (Kong's own 404): the URL reaches an API gateway, not this one's REST API.
     const unrouted = response.status === 404 && /json/i.test(type) && /no Route matched/i.test(await response.clone().text());

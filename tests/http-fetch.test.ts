@@ -1,0 +1,132 @@
+// The fetch supabase-js sends supasync's requests with (lib/connect/http-fetch.ts),
+// against real HTTP servers of this file's own: what it keeps of fetch's
+// behaviour (decoded answers, redirects within an origin, failures shaped as
+// fetch's) and what it does otherwise (no redirect to another origin).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync, deflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpFetch } from '../lib/connect/http-fetch.ts';
+import { connectSupabase } from '../lib/connect/supabase.ts';
+import { describeUnreachable } from '../lib/errors.ts';
+import { freePort } from '../stack/ports.ts';
+
+interface Seen {
+  method: string;
+  url: string;
+  body: string;
+  headers: IncomingMessage['headers'];
+}
+
+async function serve(
+  handler: (request: IncomingMessage, response: ServerResponse, body: string) => void,
+): Promise<{ url: string; seen: Seen[]; server: Server }> {
+  const seen: Seen[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      seen.push({ method: request.method ?? '', url: request.url ?? '', body, headers: request.headers });
+      handler(request, response, body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+const servers: Server[] = [];
+let api: Awaited<ReturnType<typeof serve>>;
+let elsewhere: Awaited<ReturnType<typeof serve>>;
+const ANSWER = JSON.stringify({ rows: Array.from({ length: 500 }, (_, i) => [i, `row ${i}`, 'é✓']) });
+
+beforeAll(async () => {
+  elsewhere = await serve((_request, response) => response.end('{}'));
+  api = await serve((request, response, body) => {
+    const path = request.url ?? '';
+    if (path === '/gzip') return response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(ANSWER));
+    if (path === '/deflate') return response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' }).end(deflateSync(ANSWER));
+    if (path === '/echo')
+      return response.writeHead(201, 'Made', { 'content-type': 'application/json', 'x-seen': 'yes' }).end(JSON.stringify({ method: request.method, body }));
+    if (path === '/keep') return response.writeHead(307, { location: '/echo' }).end();
+    if (path === '/see-other') return response.writeHead(303, { location: '/echo' }).end();
+    if (path === '/empty') return response.writeHead(204).end();
+    if (path === '/cut') {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      response.write('{"rows": [');
+      return void setTimeout(() => response.destroy(), 20);
+    }
+    if (path.startsWith('/rest/v1/')) return response.writeHead(308, { location: `${elsewhere.url}${path}` }).end();
+    return response.writeHead(404).end();
+  });
+  servers.push(api.server, elsewhere.server);
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+describe('httpFetch', () => {
+  it('hands over the answer whole, its status, reason and headers, gzip and deflate decoded', async () => {
+    for (const path of ['/gzip', '/deflate']) {
+      const response = await httpFetch(`${api.url}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(ANSWER);
+    }
+    const echoed = await httpFetch(`${api.url}/echo`, { method: 'POST', body: '{"a":"ñ"}', headers: { 'content-type': 'application/json' } });
+    expect([echoed.status, echoed.statusText, echoed.headers.get('x-seen')]).toEqual([201, 'Made', 'yes']);
+    expect(await echoed.json()).toEqual({ method: 'POST', body: '{"a":"ñ"}' });
+    expect(api.seen.at(-1)?.headers).toMatchObject({ 'content-length': String(Buffer.byteLength('{"a":"ñ"}')), 'accept-encoding': 'gzip, deflate' });
+    const empty = await httpFetch(`${api.url}/empty`, { method: 'POST', body: '{}' });
+    expect([empty.status, await empty.text()]).toEqual([204, '']);
+  });
+
+  it('tells the bytes of the answer as they arrive, decoded', async () => {
+    let told = 0;
+    const response = await httpFetch(`${api.url}/gzip`, { onBody: (bytes) => (told += bytes) });
+    expect(told).toBe(Buffer.byteLength(ANSWER));
+    expect((await response.text()).length).toBe(ANSWER.length);
+  });
+
+  it('follows a redirect within its origin as fetch does: a 307 keeps the POST and its body, a 303 asks again with a GET', async () => {
+    const kept = await httpFetch(`${api.url}/keep`, { method: 'POST', body: 'the body' });
+    expect(await kept.json()).toEqual({ method: 'POST', body: 'the body' });
+    const other = await httpFetch(`${api.url}/see-other`, { method: 'POST', body: 'the body', headers: { 'content-type': 'text/plain' } });
+    expect(await other.json()).toEqual({ method: 'GET', body: '' });
+    expect(api.seen.at(-1)?.headers['content-type']).toBeUndefined();
+  });
+
+  it('follows no redirect to another origin, which hears nothing; the run is told where the URL leads', async () => {
+    const before = elsewhere.seen.length;
+    const supabase = connectSupabase(api.url, 'sb_secret_not_for_elsewhere');
+    const { error } = await supabase.rpc('supasync_version');
+    expect(elsewhere.seen.length).toBe(before);
+    expect(error?.code).toBe('SUPASYNC_WEB_PAGE');
+    expect(error?.message).toBe(
+      `${api.url} answered /rest/v1/rpc/supasync_version with a redirect (HTTP 308) to ${elsewhere.url}/rest/v1/rpc/supasync_version, ` +
+        `which supasync does not follow with the project's key: if ${elsewhere.url} is the project's API, use it as the URL ` +
+        "(https://<project-ref>.supabase.co, as the dashboard's Settings > API shows it).",
+    );
+  });
+
+  it("fails as fetch does where nothing listens (TypeError 'fetch failed', the reason its cause), which a run words", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const failure = await httpFetch(`${closed}/rest/v1/rpc/supasync_version`, { method: 'POST', body: '{}' }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TypeError);
+    expect(failure).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+    const { error } = await connectSupabase(closed, 'sb_secret_x').rpc('supasync_version');
+    expect(describeUnreachable(error ?? {}, closed)).toBe(
+      `cannot reach ${closed}: nothing is listening at the host. Check the URL (https://<project-ref>.supabase.co) and that this machine is online.`,
+    );
+  });
+
+  it("fails as fetch does when the connection closes mid-answer, and with the signal's reason when aborted", async () => {
+    const cut = await httpFetch(`${api.url}/cut`).catch((error: unknown) => error);
+    expect(cut).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    const reason = new Error('given up');
+    const controller = new AbortController();
+    const pending = httpFetch(`${api.url}/cut`, { signal: controller.signal }).catch((error: unknown) => error);
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    expect(await httpFetch(`${api.url}/echo`, { signal: AbortSignal.abort(reason) }).catch((error: unknown) => error)).toBe(reason);
+  });
+});
