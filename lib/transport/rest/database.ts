@@ -18,6 +18,7 @@ import { SLICES_AT_ONCE } from './slices.ts';
 import { holdStagingOverRest } from './lease.ts';
 import type { StagingHold } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { functionsVersionOf } from './functions-version.ts';
 import type { z } from 'zod';
 import { commandLine } from '../../invocation.ts';
 import { parseRowText } from '../../sql/row-text.ts';
@@ -54,25 +55,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   const sizeOf = restTableSizes(ask);
   const slots = limitConcurrency(SLICES_AT_ONCE);
   const keyRanges = restKeyRanges(ask, side, sizeOf, slots);
-  // Read once a run, by whichever question needs it first (slices, sizes, an older function's refusal): each asking was a request.
-  let version: Promise<number> | null = null;
-  const readVersion = async (): Promise<number> => {
-    try {
-      return await ask("Reading supasync's functions' version", 'supasync_version', {}, ANSWERS.count);
-    } catch (error) {
-      // Functions from before versions were recorded.
-      if (error instanceof DatabaseError && error.cause instanceof RpcFailure && error.cause.code === 'PGRST202') return 0;
-      throw error;
-    }
-  };
-  const functionsVersion = (): Promise<number> => {
-    // A failed read is not kept: the next question asks again.
-    version ??= readVersion().catch((error: unknown) => {
-      version = null;
-      throw error;
-    });
-    return version;
-  };
+  // Read once a run, by whichever question needs it first (slices, sizes, an older function's refusal, the load's checks).
+  const functionsVersion = (): Promise<number> => functionsVersionOf(supabase).catch(failed("Reading supasync's functions' version"));
   /** After a request failed: the error to show if this side's functions are older than `since` (what the request needs), else undefined. */
   const olderFunctions = async (since: number, what: string): Promise<DatabaseError | undefined> => {
     const version = await functionsVersion().catch(() => undefined);

@@ -17,6 +17,7 @@ import { deletesMissingRows, type LoadPlan, type TableLoad } from '../load.ts';
 import { describeForeignReplicaTriggers, describeForeignTriggers } from '../foreign-triggers.ts';
 import type { LoadMethod } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { functionsVersionOf } from './functions-version.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
 import { describeSecondPasses, planSecondPasses } from './self-references.ts';
 import { commandLine } from '../../invocation.ts';
@@ -117,8 +118,7 @@ export async function chooseRestLoad(staging: SupabaseClient, plan: LoadPlan): P
       plan.tables.map((t) => t.table),
     ),
     // Functions from before versions were recorded lack it: 0.
-    callRpc(staging, 'supasync_version', {}, { answer: z.number() }).catch((error: unknown) => {
-      if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
+    functionsVersionOf(staging).catch((error: unknown) => {
       throw explainSetupFailure(error, '_supasync_read');
     }),
   ]);

@@ -10,6 +10,7 @@ import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
 import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, pageBytesCounted, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { functionsVersionOf } from './functions-version.ts';
 import { commandLine } from '../../invocation.ts';
 
 /** What paging a table needs: a sync's TableLoad, or a backup's description of a staging table. */
@@ -61,8 +62,7 @@ const READ_NEEDS: ReadNeed[] = [
 export async function refuseOlderReads(client: SupabaseClient, side: 'production' | 'staging', tables: ReadTable[]): Promise<void> {
   const unmet = READ_NEEDS.map((need) => ({ need, tables: tables.filter((table) => need.applies(table)) })).filter((found) => found.tables.length);
   if (!unmet.length) return;
-  const version = await callRpc(client, 'supasync_version', {}, { answer: z.number() }).catch((error: unknown) => {
-    if (error instanceof RpcFailure && error.code === 'PGRST202') return 0;
+  const version = await functionsVersionOf(client).catch((error: unknown) => {
     if (error instanceof RpcFailure) throw new DatabaseError(`Reading ${side}'s supasync functions' version: ${describeFailure(error)}`, 1, { cause: error });
     throw error;
   });
