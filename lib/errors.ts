@@ -79,6 +79,28 @@ function networkReason(code: string | undefined, address?: string, port?: number
   }
 }
 
+/** Node's TLS verification failures (the cause's code), said with what to do; undefined for any other code. */
+function tlsReason(code: string, message: string): string | undefined {
+  if (
+    [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    ].includes(code)
+  ) {
+    return (
+      `this machine does not trust its TLS certificate (${message}, ${code}). ` +
+      'Behind a proxy or antivirus that inspects TLS, give Node its certificate authority: NODE_EXTRA_CA_CERTS=/path/to/its-ca.pem before the command.'
+    );
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `its TLS certificate is for another name (${message}): check the URL's host (https://<project-ref>.supabase.co).`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `its TLS certificate is not valid now (${message}): check this machine's clock.`;
+  return undefined;
+}
+
 /**
  * supabase-js reports a request that reached no server as "TypeError: fetch
  * failed", with the reason only in its details ("Caused by: ..."): the
@@ -87,6 +109,9 @@ function networkReason(code: string | undefined, address?: string, port?: number
 export function describeUnreachable(failure: { message?: string; details?: string }, url: string): string | undefined {
   if (!failure.message?.endsWith('fetch failed')) return undefined;
   const cause = /Caused by: (?:\w*Error: )?([^\n]*)/.exec(failure.details ?? '')?.[1]?.trim();
+  const tls = /^(.*) \(([A-Z_]+)\)$/.exec(cause ?? '');
+  const certificate = tls && tlsReason(tls[2] as string, tls[1] as string);
+  if (certificate) return `cannot reach ${url}: ${certificate}`;
   const code = /\b(E[A-Z]+)\b/.exec(cause ?? '')?.[1];
   const reason = networkReason(code) ?? cause ?? 'no answer';
   return `cannot reach ${url}: ${reason}. Check the URL (https://<project-ref>.supabase.co) and that this machine is online.`;

@@ -1,8 +1,10 @@
 // The fetch supabase-js sends supasync's requests with (lib/connect/http-fetch.ts),
 // against real HTTP servers of this file's own: what it keeps of fetch's
 // behaviour (decoded answers, redirects within an origin, failures shaped as
-// fetch's) and what it does otherwise (no redirect to another origin).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// fetch's, TLS) and what it does otherwise (no redirect to another origin).
+import { readFileSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,8 @@ import { httpFetch } from '../lib/connect/http-fetch.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import { describeUnreachable } from '../lib/errors.ts';
 import { freePort } from '../stack/ports.ts';
+import { runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
 
 interface Seen {
   method: string;
@@ -35,6 +39,28 @@ async function serve(
 }
 
 const servers: Server[] = [];
+// The stack's own test certificate (stack/tls: 127.0.0.1 and localhost), trusted by nothing unless told.
+const TLS = { cert: readFileSync(new URL('../stack/tls/server.crt', import.meta.url)), key: readFileSync(new URL('../stack/tls/server.key', import.meta.url)) };
+const CERTIFICATE = new URL('../stack/tls/server.crt', import.meta.url).pathname;
+
+/** An HTTPS front for `target` (an http:// origin), as Supabase's edge is for a project. */
+async function tlsFront(target: string): Promise<string> {
+  const upstream = new URL(target);
+  const server = createTlsServer(TLS, (incoming, outgoing) => {
+    const forwarded = request(
+      { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: upstream.host } },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    incoming.pipe(forwarded);
+  });
+  // Every loopback address: 127.0.0.2 reaches it under a name its certificate lacks.
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  servers.push(server);
+  return `https://localhost:${(server.address() as AddressInfo).port}`;
+}
 let api: Awaited<ReturnType<typeof serve>>;
 let elsewhere: Awaited<ReturnType<typeof serve>>;
 const ANSWER = JSON.stringify({ rows: Array.from({ length: 500 }, (_, i) => [i, `row ${i}`, 'é✓']) });
@@ -128,5 +154,40 @@ describe('httpFetch', () => {
     controller.abort(reason);
     expect(await pending).toBe(reason);
     expect(await httpFetch(`${api.url}/echo`, { signal: AbortSignal.abort(reason) }).catch((error: unknown) => error)).toBe(reason);
+  });
+
+  it('refuses a certificate nothing trusts as fetch does, the reason its cause', async () => {
+    const front = await tlsFront(api.url);
+    const failure = await httpFetch(`${front}/echo`).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' } });
+  });
+});
+
+describe('a run over HTTPS', () => {
+  it('reads both projects through their HTTPS fronts when the certificate is trusted (NODE_EXTRA_CA_CERTS)', async () => {
+    const { production, staging } = sharedStack();
+    const env = { ...envFor(production, staging), SUPABASE_PROD_URL: await tlsFront(production.apiUrl), SUPABASE_STAGING_URL: await tlsFront(staging.apiUrl) };
+    const trusted = await runScript('sync.ts', ['--dry-run', '--via', 'rest', '--tables', 'public.hotels'], {
+      env: { ...env, NODE_EXTRA_CA_CERTS: CERTIFICATE },
+    });
+    expect(trusted.stderr).toBe('');
+    expect(trusted.code).toBe(0);
+    expect(trusted.stdout).toContain('public.hotels');
+    const untrusted = await runScript('sync.ts', ['--dry-run', '--via', 'rest', '--tables', 'public.hotels'], { env });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain(
+      `cannot reach ${env.SUPABASE_PROD_URL}: this machine does not trust its TLS certificate (self-signed certificate, DEPTH_ZERO_SELF_SIGNED_CERT). ` +
+        'Behind a proxy or antivirus that inspects TLS, give Node its certificate authority: NODE_EXTRA_CA_CERTS=/path/to/its-ca.pem before the command.',
+    );
+    const otherName = env.SUPABASE_PROD_URL.replace('localhost', '127.0.0.2');
+    const misnamed = await runScript('sync.ts', ['--dry-run', '--via', 'rest', '--tables', 'public.hotels'], {
+      env: { ...env, SUPABASE_PROD_URL: otherName, NODE_EXTRA_CA_CERTS: CERTIFICATE },
+    });
+    expect(misnamed.code).toBe(1);
+    expect(misnamed.stderr).toMatch(
+      new RegExp(
+        `cannot reach ${otherName.replace(/\./g, '\\.')}: its TLS certificate is for another name \\(Hostname/IP does not match certificate's altnames: .*\\): check the URL's host`,
+      ),
+    );
   });
 });
