@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { gzipSync, deflateSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFetch } from '../lib/connect/http-fetch.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
@@ -70,6 +70,7 @@ beforeAll(async () => {
   api = await serve((request, response, body) => {
     const path = request.url ?? '';
     if (path === '/gzip') return response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(ANSWER));
+    if (path === '/br') return response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'br' }).end(brotliCompressSync(ANSWER));
     if (path === '/deflate') return response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' }).end(deflateSync(ANSWER));
     if (path === '/echo')
       return response.writeHead(201, 'Made', { 'content-type': 'application/json', 'x-seen': 'yes' }).end(JSON.stringify({ method: request.method, body }));
@@ -92,8 +93,8 @@ afterAll(async () => {
 });
 
 describe('httpFetch', () => {
-  it('hands over the answer whole, its status, reason and headers, gzip and deflate decoded', async () => {
-    for (const path of ['/gzip', '/deflate']) {
+  it('hands over the answer whole, its status, reason and headers, gzip, deflate and brotli decoded', async () => {
+    for (const path of ['/gzip', '/deflate', '/br']) {
       const response = await httpFetch(`${api.url}${path}`);
       expect(response.status).toBe(200);
       expect(await response.text()).toBe(ANSWER);

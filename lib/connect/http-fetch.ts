@@ -5,7 +5,7 @@
 // deadlines); this one spends a third of that. It keeps what supasync relies
 // on from fetch: a failure to connect rejects as fetch's does (TypeError
 // "fetch failed", the reason as its cause, which errors.ts reads), an abort
-// rejects with the signal's reason, gzip and deflate answers arrive decoded,
+// rejects with the signal's reason, gzip, deflate and brotli answers arrive decoded,
 // and a redirect within the same origin is followed as fetch follows it.
 // A redirect to another origin is answered as it came: following it would
 // hand the project's key to that origin (web-page-answers.ts names it).
@@ -88,7 +88,15 @@ function send(
       const encoding = String(incoming.headers['content-encoding'] ?? '')
         .trim()
         .toLowerCase();
-      const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : undefined;
+      // Asked for gzip and deflate, as Node's fetch asks; brotli decoded too, should a server send it unasked.
+      const decoder =
+        encoding === 'gzip' || encoding === 'x-gzip'
+          ? zlib.createGunzip()
+          : encoding === 'deflate'
+            ? zlib.createInflate()
+            : encoding === 'br'
+              ? zlib.createBrotliDecompress()
+              : undefined;
       const stream: Readable = decoder ? incoming.pipe(decoder) : incoming;
       incoming.on('error', fail);
       incoming.on('aborted', () => fail(new Error('the connection closed before the whole answer arrived')));
