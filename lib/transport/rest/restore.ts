@@ -22,6 +22,7 @@ import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { rangeFilterOverRest } from './backup.ts';
 import { writeRows, type WrittenTable } from './rows.ts';
+import { writeKeylessRows } from './keyless-writes.ts';
 import { refreshViewsOverRest } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
 import { commandLine } from '../../invocation.ts';
@@ -253,7 +254,9 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
     );
   };
   const send = async (batch: Row[]) => {
-    const outcome = await writeRows(staging, table, batch, { strict: false, onRetry }).catch((error: unknown) => fail(explain(error), error));
+    // Without a key, each request is counted before it is sent again (keyless-writes.ts): a lost answer never repeats its rows.
+    const write = table.key ? writeRows : writeKeylessRows;
+    const outcome = await write(staging, table, batch, { strict: false, onRetry }).catch((error: unknown) => fail(explain(error), error));
     const [rejected] = outcome.rejected;
     if (rejected) fail(`staging rejected the row ${rejected.key}:\n${rejected.message}`);
   };
@@ -286,8 +289,7 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
   }
   if (batch.length) await send(batch);
   if (lines !== entry.rows) fail(`the file held ${countOf(lines, 'row')}, the manifest says ${entry.rows}; the file is damaged.`);
-  // A batch retried after a lost answer lands once with a key (an upsert), but twice without one: the count says which.
-  // A table saved by key range has a key, and keeps its other rows: nothing to count.
+  // What else wrote to the table meanwhile shows in its count. A table saved by key range keeps its other rows: nothing to count.
   if (entry.within) return lines;
   const count = Number(
     await callRpc(staging, 'supasync_count_rows', { table_schema: entry.schema, table_name: entry.name }, { onRetry }).catch((error: unknown) =>

@@ -30,9 +30,9 @@ import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { ANSWERS } from './answers.ts';
 import { callRpc, RpcFailure } from './rpc.ts';
-import { requestsOf } from './row-size.ts';
 import type { Row } from './row-size.ts';
 import { describeKey, readPages, refuseOlderReads, writeRows, type WriteOutcome } from './rows.ts';
+import { writeKeylessRows } from './keyless-writes.ts';
 import { setSelfReferences, withoutColumns } from './self-references.ts';
 import { refreshViewsOverRest } from './views.ts';
 import { settleEarlierWrites } from './settle-writes.ts';
@@ -267,7 +267,9 @@ class RestSession implements SyncSession {
     let failure: { error: unknown } | undefined;
     const updateExisting = updatesExisting(table.mode);
     const write = (page: Row[]) =>
-      table.key ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry, updateExisting }) : this.writeKeyless(table, page, onRetry);
+      table.key
+        ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry, updateExisting })
+        : writeKeylessRows(this.staging, table, page, { strict: this.options.strict, onRetry });
     const mask = this.mask(table);
     const holdBack = await this.refused.holdBackFor(table, onRetry);
     // The rows that did not go in, by the key a rejection names them with: the rows naming them are held back in turn.
@@ -354,46 +356,6 @@ class RestSession implements SyncSession {
     const name = qualifiedName(table.table);
     copy.rejected = [...copy.rejected.filter((row) => row.table !== name || !retried.has(row.key)), ...again.rejected];
     copy.changed += again.written;
-  }
-
-  /**
-   * A table without a key is written with plain inserts, so a batch repeated
-   * after a lost answer would repeat its rows. Its batches go one at a time,
-   * and when one fails in a way that leaves its fate unknown (no answer in
-   * time included: on Supabase the statement timeout has ended the write by
-   * then), staging's row count says whether it landed before it is sent
-   * again. A page that holds a large row is several requests: each is counted.
-   */
-  private async writeKeyless(table: TableLoad, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
-    const outcome: WriteOutcome = { written: 0, rejected: [], conflicted: [] };
-    for (const request of requestsOf(rows)) {
-      const sent = await this.writeKeylessRequest(table, request, onRetry);
-      outcome.written += sent.written;
-      outcome.rejected.push(...sent.rejected);
-    }
-    return outcome;
-  }
-
-  private async writeKeylessRequest(table: TableLoad, rows: Row[], onRetry: () => void): Promise<WriteOutcome> {
-    const count = () =>
-      callRpc(this.staging, 'supasync_count_rows', { table_schema: table.table.schema, table_name: table.table.name }, { onRetry, answer: ANSWERS.count });
-    const before = await count();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await writeRows(this.staging, table, rows, { strict: this.options.strict, onRetry, retries: 0 });
-      } catch (error) {
-        if (!(error instanceof RpcFailure) || error.kind !== 'transient' || attempt > 6) throw error;
-        onRetry();
-        const now = await count();
-        if (now === before + rows.length) return { written: rows.length, rejected: [], conflicted: [] };
-        if (now !== before) {
-          throw new DatabaseError(
-            `${qualifiedName(table.table)} has no key, and a batch whose answer was lost landed in part (${now - before} of ${rows.length} rows): run the sync again (replace mode empties it first).`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-      }
-    }
   }
 
   async deleteWhere(table: TableLoad, keyFilter: string): Promise<number> {
