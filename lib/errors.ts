@@ -109,10 +109,20 @@ function tlsReason(code: string, message: string): string | undefined {
 export function describeUnreachable(failure: { message?: string; details?: string }, url: string): string | undefined {
   if (!failure.message?.endsWith('fetch failed')) return undefined;
   const cause = /Caused by: (?:\w*Error: )?([^\n]*)/.exec(failure.details ?? '')?.[1]?.trim();
-  const tls = /^(.*) \(([A-Z_]+)\)$/.exec(cause ?? '');
-  const certificate = tls && tlsReason(tls[2] as string, tls[1] as string);
+  const coded = /^(.*) \(([A-Z_]+)\)$/.exec(cause ?? '');
+  return unreachable(url, coded?.[1] ?? cause, coded?.[2] ?? /\b(E[A-Z]+)\b/.exec(cause ?? '')?.[1]);
+}
+
+/** The same sentence for a fetch that threw (TypeError "fetch failed", the reason its cause), as Storage's requests do; undefined for any other error. */
+export function describeFetchFailure(error: unknown, url: string): string | undefined {
+  if (!(error instanceof TypeError) || error.message !== 'fetch failed') return undefined;
+  const cause = error.cause as { message?: string; code?: string } | undefined;
+  return unreachable(url, cause?.message, cause?.code);
+}
+
+function unreachable(url: string, cause: string | undefined, code: string | undefined): string {
+  const certificate = code && cause !== undefined ? tlsReason(code, cause) : undefined;
   if (certificate) return `cannot reach ${url}: ${certificate}`;
-  const code = /\b(E[A-Z]+)\b/.exec(cause ?? '')?.[1];
   const reason = networkReason(code) ?? cause ?? 'no answer';
   return `cannot reach ${url}: ${reason}. Check the URL (https://<project-ref>.supabase.co) and that this machine is online.`;
 }

@@ -10,7 +10,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFetch } from '../lib/connect/http-fetch.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
-import { describeUnreachable } from '../lib/errors.ts';
+import { describeFetchFailure, describeUnreachable } from '../lib/errors.ts';
 import { freePort } from '../stack/ports.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
@@ -141,6 +141,9 @@ describe('httpFetch', () => {
     expect(failure).toBeInstanceOf(TypeError);
     expect(failure).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
     const { error } = await connectSupabase(closed, 'sb_secret_x').rpc('supasync_version');
+    // Storage's requests go through Node's fetch, which throws its failure: worded alike.
+    const thrown = await fetch(`${closed}/storage/v1/bucket`).catch((failure: unknown) => failure);
+    expect(describeFetchFailure(thrown, closed)).toBe(describeUnreachable(error ?? {}, closed));
     expect(describeUnreachable(error ?? {}, closed)).toBe(
       `cannot reach ${closed}: nothing is listening at the host. Check the URL (https://<project-ref>.supabase.co) and that this machine is online.`,
     );

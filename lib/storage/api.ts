@@ -5,7 +5,7 @@
 import { notTheApi } from '../connect/web-page-answers.ts';
 import pRetry, { AbortError } from 'p-retry';
 import { Readable } from 'node:stream';
-import { DatabaseError } from '../errors.ts';
+import { DatabaseError, describeFetchFailure } from '../errors.ts';
 
 export interface StorageProject {
   /** The project URL, https://<ref>.supabase.co; the API is under /storage/v1. */
@@ -99,7 +99,7 @@ export function storageApi(project: StorageProject) {
         try {
           response = await fetch(url, { ...init, headers: { ...headers, ...init.headers } });
         } catch (error) {
-          throw new StorageApiError(0, what, (error as Error).message);
+          throw new StorageApiError(0, what, describeFetchFailure(error, project.url.replace(/\/+$/, '')) ?? (error as Error).message);
         }
         // The API answers in JSON (a file's bytes aside): a web page came from something else at the URL.
         const page = !init.raw || !response.ok ? webPage(response, base) : null;
