@@ -1,8 +1,8 @@
 // The fetch supabase-js sends its requests with: Node's own http and https,
 // each answer read whole before it is handed over. Node's fetch (undici)
-// spent about a quarter of a REST run's CPU on a few hundred small requests
-// (web streams, header checks, one body stream wrapped in another for the
-// deadlines); this one spends a third of that. It keeps what supasync relies
+// spent about a quarter of a REST run's CPU in the client (web streams,
+// header checks, one body stream wrapped in another for the deadlines): a
+// tiny sync's 89 requests took 1.25 CPU-s, 0.95 over this. It keeps what supasync relies
 // on from fetch: a failure to connect rejects as fetch's does (TypeError
 // "fetch failed", the reason as its cause, which errors.ts reads), an abort
 // rejects with the signal's reason, gzip, deflate and brotli answers arrive decoded,

@@ -10,7 +10,7 @@
 // a base after it was sent, while a large one, or one among many, gets the
 // time its bytes need: the bound grows as bytes arrive, and only a stall
 // lets the clock catch up with it.
-import { httpFetch, type ProgressFetch } from './http-fetch.ts';
+import type { ProgressFetch } from './http-fetch.ts';
 
 /**
  * What any request may take beyond its bytes. The server's own limit is 8 s
@@ -49,7 +49,7 @@ interface LinkBytes {
   upInFlight: number;
 }
 
-export function withDeadlines(fetchImpl: ProgressFetch = httpFetch, options: DeadlineOptions = {}): typeof fetch {
+export function withDeadlines(fetchImpl: ProgressFetch, options: DeadlineOptions = {}): typeof fetch {
   const baseMs = options.baseMs ?? REQUEST_BASE_MS;
   const bytesPerMs = (options.bytesPerSecond ?? SLOW_LINK_BYTES_PER_SECOND) / 1000;
   const link: LinkBytes = { up: 0, down: 0, upInFlight: 0 };
