@@ -99,7 +99,10 @@ function send(
               : undefined;
       const stream: Readable = decoder ? incoming.pipe(decoder) : incoming;
       incoming.on('error', fail);
-      incoming.on('aborted', () => fail(new Error('the connection closed before the whole answer arrived')));
+      // ('aborted' is deprecated: a close before the answer completed is the same event.)
+      incoming.on('close', () => {
+        if (!incoming.complete) fail(new Error('the connection closed before the whole answer arrived'));
+      });
       decoder?.on('error', fail);
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => {
