@@ -2,11 +2,12 @@
 // each answer read whole before it is handed over. Node's fetch (undici)
 // spent about a quarter of a REST run's CPU in the client (web streams,
 // header checks, one body stream wrapped in another for the deadlines): a
-// tiny sync's 89 requests took 1.25 CPU-s, 0.95 over this. It keeps what supasync relies
-// on from fetch: a failure to connect rejects as fetch's does (TypeError
-// "fetch failed", the reason as its cause, which errors.ts reads), an abort
-// rejects with the signal's reason, gzip, deflate and brotli answers arrive decoded,
-// and a redirect within the same origin is followed as fetch follows it.
+// tiny sync's 89 requests took 1.25 CPU-s, 0.95 over this. It keeps what
+// supasync relies on from fetch: a failure to connect rejects as fetch's
+// does (TypeError "fetch failed", the reason as its cause, which errors.ts
+// reads), an abort rejects with the signal's reason, gzip, deflate and
+// brotli answers arrive decoded, and a redirect within the same origin is
+// followed as fetch follows it.
 // A redirect to another origin is answered as it came: following it would
 // hand the project's key to that origin (web-page-answers.ts names it).
 import http from 'node:http';
@@ -32,13 +33,13 @@ export const httpFetch: ProgressFetch = async (input, init = {}) => {
   const headers: Record<string, string> = { accept: '*/*', 'user-agent': 'node', 'accept-encoding': 'gzip, deflate' };
   new Headers(init.headers).forEach((value, name) => (headers[name] = value));
   for (let redirects = 0; ; redirects++) {
-    const answer = await send(url, method, headers, body, init);
-    const location = answer.status >= 300 && answer.status < 400 ? answer.headers.get('location') : null;
-    if (!location || init.redirect === 'manual' || redirects === MAX_REDIRECTS) return answer.response();
+    const response = await send(url, method, headers, body, init);
+    const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+    if (!location || init.redirect === 'manual' || redirects === MAX_REDIRECTS) return response;
     const next = new URL(location, url);
-    if (next.origin !== url.origin) return answer.response();
+    if (next.origin !== url.origin) return response;
     // As fetch does: 303, and 301 or 302 after a POST, are followed as a GET without the body.
-    if (answer.status === 303 || ((answer.status === 301 || answer.status === 302) && method === 'POST')) {
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
       method = method === 'HEAD' ? 'HEAD' : 'GET';
       body = undefined;
       for (const name of Object.keys(headers)) if (name.startsWith('content-')) delete headers[name];
@@ -55,21 +56,15 @@ function requestBody(body: RequestInit['body']): Buffer | undefined {
   throw new TypeError('httpFetch sends a string or bytes as a body, not a stream or form');
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  response(): Response;
-}
-
 function send(
   url: URL,
   method: string,
   headers: Record<string, string>,
   body: Buffer | undefined,
   init: RequestInit & { onBody?: BodyProgress },
-): Promise<Answer> {
+): Promise<Response> {
   const signal = init.signal ?? undefined;
-  return new Promise<Answer>((resolve, reject) => {
+  return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const transport = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
     if (!transport) return reject(new TypeError('fetch failed', { cause: new Error(`unknown scheme ${url.protocol}`) }));
@@ -119,11 +114,7 @@ function send(
           else if (value !== undefined) answerHeaders.set(name, value);
         }
         const bytes = NO_BODY.has(status) || method === 'HEAD' ? null : Buffer.concat(chunks);
-        resolve({
-          status,
-          headers: answerHeaders,
-          response: () => new Response(bytes, { status, statusText: incoming.statusMessage ?? '', headers: answerHeaders }),
-        });
+        resolve(new Response(bytes, { status, statusText: incoming.statusMessage ?? '', headers: answerHeaders }));
       });
     });
     request.on('error', fail);
