@@ -284,6 +284,46 @@ describe('connection strings', () => {
     }
   });
 
+  it("syncs through libpq's strings that name no host (a socket's directory in ?host=), and says where none is listening", async () => {
+    const staging = await stack.createProject('over_socket');
+    try {
+      const [server] = await query<{ directory: string; port: string }>(
+        production.adminUrl,
+        "SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS directory, current_setting('port') AS port",
+      );
+      const { directory, port } = server!;
+      const env = envFor(production, staging);
+      // Both of libpq's spellings: credentials before an empty host, and the user and port as parameters.
+      const prod = new URL(env.SUPABASE_PROD_DB_URL!);
+      env.SUPABASE_PROD_DB_URL = `postgresql://${prod.username}:${prod.password}@${prod.pathname}?host=${directory}&port=${port}`;
+      const target = new URL(env.SUPABASE_STAGING_DB_URL!);
+      env.SUPABASE_STAGING_DB_URL = `postgresql://${target.pathname}?host=${encodeURIComponent(directory)}&port=${port}&user=${target.username}&password=${target.password}`;
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
+      expect(result.stderr).not.toMatch(/error|failed/i);
+      expect(result.code).toBe(0);
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+
+      // No host and no ?host=: this machine's socket, as libpq's build looks for it, or a message naming where it looked.
+      const nowhere = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--tables', 'hotels'], {
+        env: { ...env, SUPABASE_STAGING_DB_URL: `postgresql://${target.username}@:1${target.pathname}`, PGHOST: '' },
+      });
+      expect(nowhere.code).toBe(2);
+      expect(nowhere.stderr).not.toContain(target.password);
+      expect(nowhere.stderr).toContain(
+        "SUPABASE_STAGING_DB_URL names no host, which libpq reads as this machine's PostgreSQL socket, and none is listening on port 1 (/var/run/postgresql/.s.PGSQL.1, /tmp/.s.PGSQL.1)",
+      );
+      // A socket's directory with nothing on that port: the message says which string, with ?host= and no password.
+      const closed = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--tables', 'hotels'], {
+        env: { ...env, SUPABASE_STAGING_DB_URL: `postgresql://${target.username}:${target.password}@:1${target.pathname}?host=${directory}` },
+      });
+      expect(closed.code).toBe(1);
+      expect(closed.stderr).toContain(`Cannot connect to staging (postgresql://${target.username}@:1${target.pathname}?host=${directory})`);
+      expect(closed.stderr).not.toContain(target.password);
+    } finally {
+      await staging.stop();
+    }
+  });
+
   it("syncs over TLS (sslmode=require, as the dashboard's strings are used), and staging equals production", async () => {
     const staging = await stack.createProject('over_tls');
     try {

@@ -1,6 +1,8 @@
 // The connection strings users paste from Supabase's dashboard, turned into
 // pg's options: URL-encoded passwords, sslmode, the pooler's ?pgbouncer=true,
 // and the transaction pooler (port 6543), which cannot carry a sync.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
 import { UsageError } from '../errors.ts';
 
@@ -36,7 +38,7 @@ export function unencodedCredentialsProblem(variable: string, value: string): st
 export function parseConnectionString(variable: string, value: string): ConnectionTarget {
   const unencoded = unencodedCredentialsProblem(variable, value);
   if (unencoded) throw new UsageError(unencoded);
-  const url = new URL(value);
+  const { url, hostless } = connectionUrl(value);
   const decode = (part: string, what: string) => {
     try {
       return decodeURIComponent(part);
@@ -47,12 +49,14 @@ export function parseConnectionString(variable: string, value: string): Connecti
       );
     }
   };
+  // libpq reads ?port= too, where the string names no port.
+  const port = Number(url.port || url.searchParams.get('port') || 5432);
   // An IPv6 address comes bracketed in a URL ([2001:db8::1]); pg wants it bare.
-  const host = url.searchParams.get('host') ?? decode(url.hostname, 'host').replace(/^\[(.*)\]$/, '$1');
-  const port = Number(url.port || 5432);
+  const host = url.searchParams.get('host') || (hostless ? hostOfHostlessString(variable, port) : decode(url.hostname, 'host').replace(/^\[(.*)\]$/, '$1'));
   // libpq reads ?user= and ?password= too, where the string's user part is empty.
   const user = decode(url.username, 'user name') || (url.searchParams.get('user') ?? '');
-  if (port === 6543) {
+  // A socket is never Supabase's pooler.
+  if (port === 6543 && !hostless) {
     const session = new URL(value);
     session.port = '5432';
     session.password = session.password ? '***' : '';
@@ -73,7 +77,7 @@ export function parseConnectionString(variable: string, value: string): Connecti
       : sslmode === 'verify-ca' || sslmode === 'verify-full'
         ? { rejectUnauthorized: true }
         : { rejectUnauthorized: false };
-  const database = decode(url.pathname.replace(/^\//, ''), 'database name') || 'postgres';
+  const database = decode(url.pathname.replace(/^\//, ''), 'database name') || url.searchParams.get('dbname') || 'postgres';
   // DNS ignores case and a final dot: DB.<REF>.supabase.co. is the same project, and a protected one.
   const dnsName = host.toLowerCase().replace(/\.$/, '');
   // Supabase's pooler takes <role>.<ref> for any role; elsewhere only postgres.<ref> is read so.
@@ -94,6 +98,44 @@ export function parseConnectionString(variable: string, value: string): Connecti
     ...(projectRef ? { projectRef } : {}),
   };
 }
+
+/**
+ * A connection string as a URL, and whether it names no host. libpq takes
+ * postgresql://user@/db and postgresql://:5433/db, which a URL parser refuses
+ * for their empty host: it is given one to parse them, and said absent.
+ */
+export function connectionUrl(value: string): { url: URL; hostless: boolean } {
+  const parts = /^(postgres(?:ql)?:\/\/)([^/?#]*)(.*)$/is.exec(value);
+  const authority = parts?.[2] ?? '';
+  const hostAndPort = authority.slice(authority.lastIndexOf('@') + 1);
+  if (parts && authority !== '' && /^(:\d*)?$/.test(hostAndPort)) {
+    const credentials = authority.slice(0, authority.length - hostAndPort.length);
+    return { url: new URL(`${parts[1]}${credentials}${NO_HOST}${hostAndPort}${parts[3]}`), hostless: true };
+  }
+  const url = new URL(value);
+  return { url, hostless: url.hostname === '' };
+}
+
+const NO_HOST = 'no-host.invalid';
+
+/**
+ * Where libpq goes for a string that names no host (postgresql:///db): PGHOST,
+ * else this machine's socket, in the directory its build looks in (Debian's
+ * and Ubuntu's /var/run/postgresql, most others' /tmp). pg would go to
+ * localhost over TCP instead, another server where both listen.
+ */
+function hostOfHostlessString(variable: string, port: number): string {
+  if (process.env.PGHOST) return process.env.PGHOST;
+  const socketDir = SOCKET_DIRECTORIES.find((dir) => existsSync(join(dir, `.s.PGSQL.${port}`)));
+  if (socketDir) return socketDir;
+  throw new UsageError(
+    `${variable} names no host, which libpq reads as this machine's PostgreSQL socket, and none is listening on port ${port} ` +
+      `(${SOCKET_DIRECTORIES.map((dir) => join(dir, `.s.PGSQL.${port}`)).join(', ')}). ` +
+      'Name the server: postgresql://user@localhost:5432/db, or its socket directory, postgresql:///db?host=/path/to/dir.',
+  );
+}
+
+const SOCKET_DIRECTORIES = ['/var/run/postgresql', '/tmp'];
 
 /** The project ref of an API URL like https://<ref>.supabase.co (any case, a port, a final dot). */
 export function projectRefOfUrl(url: string): string | undefined {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { config as loadDotenv, parse as parseDotenv } from 'dotenv';
 import { UsageError } from '../errors.ts';
-import { parseConnectionString, projectRefOfUrl, unencodedCredentialsProblem } from './connection-string.ts';
+import { connectionUrl, parseConnectionString, projectRefOfUrl, unencodedCredentialsProblem } from './connection-string.ts';
 
 export type Side = 'production' | 'staging';
 export type Via = 'rest' | 'postgres';
@@ -224,8 +224,9 @@ function isHttpUrl(value: string): boolean {
 
 function isPostgresUrl(value: string): boolean {
   try {
-    const url = new URL(value);
-    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    // libpq's postgresql:///db names no host (its socket, or the ?host= given): connectionUrl says so.
+    const { url, hostless } = connectionUrl(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && (url.hostname !== '' || hostless);
   } catch {
     return false;
   }

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { Side } from '../config/env.ts';
 import { ConnectionLostError, DatabaseError, describeError } from '../errors.ts';
-import { parseConnectionString } from '../config/connection-string.ts';
+import { connectionUrl, parseConnectionString } from '../config/connection-string.ts';
 import { runShared } from '../sql/shared.ts';
 
 /** How long a statement waits for another session's lock before the run stops, naming what waited (errors.ts). */
@@ -142,9 +142,11 @@ function lostHint(reason: string, side: Side): string {
 /** The connection string with its password replaced, safe to print. */
 export function redactUrl(dbUrl: string): string {
   try {
-    const url = new URL(dbUrl);
-    if (url.password) url.password = '***';
-    return `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}${url.pathname}`;
+    const { url, hostless } = connectionUrl(dbUrl);
+    const authority = hostless ? (url.port ? `:${url.port}` : '') : url.host;
+    // libpq's ?host= (a socket's directory, most often) says where, as the host would.
+    const hostParameter = url.searchParams.get('host');
+    return `${url.protocol}//${url.username ? `${url.username}@` : ''}${authority}${url.pathname}${hostParameter ? `?host=${hostParameter}` : ''}`;
   } catch {
     return '<unparseable connection string>';
   }
