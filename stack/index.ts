@@ -152,7 +152,11 @@ async function createProject(info: StackInfo, name: string, { fill, owner, syncT
     const { rows } = await client.query<{ used: boolean }>('SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = $1) AS used', [name]);
     if (rows[0]?.used) throw new Error(`Test project ${name} is in use on this server, by another test file: give this one another name`);
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${TEMPLATE_DB} OWNER postgres`);
+    // PostgreSQL 15 and later copy a template block by block through the WAL unless told to copy its files,
+    // which takes half the time here (60 ms against 125: the throwaway server does not fsync the files).
+    const { rows: version } = await client.query<{ num: number }>("SELECT current_setting('server_version_num')::int AS num");
+    const strategy = (version[0]?.num ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : '';
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${TEMPLATE_DB} OWNER postgres${strategy}`);
   });
   const adminUrl = urlFor(info.adminUrl, name);
   const dbUrl = urlFor(info.adminUrl, name, owner ?? 'postgres', OWNER_PASSWORD);
