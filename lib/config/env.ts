@@ -224,9 +224,9 @@ function isHttpUrl(value: string): boolean {
 
 function isPostgresUrl(value: string): boolean {
   try {
-    // libpq's postgresql:///db names no host (its socket, or the ?host= given): connectionUrl says so.
-    const { url, hostless } = connectionUrl(value);
-    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && (url.hostname !== '' || hostless);
+    // libpq's postgresql:///db and user@/db name no host (its socket, or the ?host= given), which connectionUrl parses.
+    const { url } = connectionUrl(value);
+    return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
   } catch {
     return false;
   }
