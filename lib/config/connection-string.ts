@@ -1,6 +1,8 @@
 // The connection strings users paste from Supabase's dashboard, turned into
 // pg's options: URL-encoded passwords, sslmode, the pooler's ?pgbouncer=true,
-// and the transaction pooler (port 6543), which cannot carry a sync.
+// and the transaction pooler (port 6543), which cannot carry a sync. libpq's
+// own spellings too: ?host= and the other parameters, and no host at all
+// (postgresql:///db), which is this machine's socket.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
