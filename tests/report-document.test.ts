@@ -158,7 +158,7 @@ describe('the files step in the report', () => {
         'sync',
         {
           copied: [
-            copied('photos', { objects: 300, bytes: 1_234_567, copied: 300, copiedBytes: 1_234_567 }),
+            copied('photos', { objects: 300, bytes: 1_234_567, copied: 300, copiedBytes: 1_234_567, owners: { set: 42, unmatched: 0 } }),
             copied(HOSTILE_BUCKET, { settings: 'unchanged', objects: 12, bytes: 12_000, unchanged: 12 }),
           ],
           verdicts: verdicts(),
@@ -170,7 +170,7 @@ describe('the files step in the report', () => {
   it('a sync whose rows are fine but whose files differ says so in its outcome, and lists the differing paths with how many more', () => {
     const report = failedOnFiles();
     expect(report.outcome).toMatchObject({ ok: false, exitCode: 1 });
-    expect(report.outcome.headline).toBe(`Files: 2 buckets, 300 copied (1.2 MB), 12 unchanged. Files differ in ${HOSTILE_BUCKET}.`);
+    expect(report.outcome.headline).toBe(`Files: 2 buckets, 300 copied (1.2 MB), 12 unchanged, owners set on 42 files. Files differ in ${HOSTILE_BUCKET}.`);
     expect(report.files?.verify?.buckets.map((b) => b.differences)).toEqual([
       [],
       [
@@ -182,10 +182,13 @@ describe('the files step in the report', () => {
 
   it('Markdown: each bucket a row, bucket names and paths in code spans, the pipe in a path unable to end a cell', () => {
     const markdown = renderMarkdown(failedOnFiles());
-    expect(markdown).toMatch(/^# supasync sync: ❌ Files: 2 buckets, 300 copied \(1\.2 MB\), 12 unchanged\. Files differ in \\<img src=x\\>\./);
-    expect(markdown).toContain('| Bucket | Settings | Objects | Copied | Unchanged | Removed | Time |');
-    expect(markdown).toContain('| `photos` | created | 300 (1.2 MB) | 300 (1.2 MB) | 0 | 0 | 1.50 s |');
-    expect(markdown).toContain('| `<img src=x>` | unchanged | 12 (11.7 KB) | 0 (0 B) | 12 | 0 | 1.50 s |');
+    expect(markdown).toMatch(
+      /^# supasync sync: ❌ Files: 2 buckets, 300 copied \(1\.2 MB\), 12 unchanged, owners set on 42 files\. Files differ in \\<img src=x\\>\./,
+    );
+    expect(markdown).toContain('| Bucket | Settings | Objects | Copied | Unchanged | Removed | Owners set | Time |');
+    expect(markdown).toContain('| `photos` | created | 300 (1.2 MB) | 300 (1.2 MB) | 0 | 0 | 42 | 1.50 s |');
+    // A bucket whose owners were not carried says so by a dash, not by a 0.
+    expect(markdown).toContain('| `<img src=x>` | unchanged | 12 (11.7 KB) | 0 (0 B) | 12 | 0 | - | 1.50 s |');
     expect(markdown).toContain('| `<img src=x>` | 12 (11.7 KB) | 1 (100 B) | ❌ Files differ |');
     expect(markdown).toContain('- missing in staging: `p/0.png` `p/1.png`');
     expect(markdown).toContain('`p/9.png` and 2 more');
@@ -213,13 +216,19 @@ describe('the files step in the report', () => {
 
   it('a dry run says what it would copy and remove, and times nothing', () => {
     const report = buildReport(
-      filesRun('sync', { copied: [copied('avatars', { objects: 5, bytes: 5120, copied: 3, copiedBytes: 3072, unchanged: 2, removed: 1 })] }, { dryRun: true }),
+      filesRun(
+        'sync',
+        { copied: [copied('avatars', { objects: 5, bytes: 5120, copied: 3, copiedBytes: 3072, unchanged: 2, removed: 1, owners: { set: 1, unmatched: 0 } })] },
+        { dryRun: true },
+      ),
     );
-    expect(report.outcome.headline).toBe('Dry run, nothing written: 0 tables planned. Files: 1 bucket, 3 to copy (3.0 KB), 2 unchanged, 1 to remove.');
+    expect(report.outcome.headline).toBe(
+      'Dry run, nothing written: 0 tables planned. Files: 1 bucket, 3 to copy (3.0 KB), 2 unchanged, 1 to remove, owners to set on 1 file.',
+    );
     const markdown = renderMarkdown(report);
     expect(markdown).toContain('## Files (dry run: nothing changed)');
-    expect(markdown).toContain('| Bucket | Settings | Objects | To copy | Unchanged | To remove | Time |');
-    expect(markdown).toContain('| `avatars` | to be created | 5 (5.0 KB) | 3 (3.0 KB) | 2 | 1 | - |');
+    expect(markdown).toContain('| Bucket | Settings | Objects | To copy | Unchanged | To remove | Owners to set | Time |');
+    expect(markdown).toContain('| `avatars` | to be created | 5 (5.0 KB) | 3 (3.0 KB) | 2 | 1 | 1 | - |');
     expect(renderStepSummary(report)).toContain('| `avatars` | 5 (5.0 KB) | 3 (3.0 KB) | 1 | - |');
   });
 

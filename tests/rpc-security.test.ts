@@ -50,6 +50,8 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_missing_keys', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], keys: [['ZZZ']] }],
   ['supasync_dependent_views', { tables: [table] }],
   ['supasync_watermarks', {}],
+  ['supasync_file_owners', { bucket: 'avatars', after: null, page: 10 }],
+  ['supasync_set_file_owners', { bucket: 'avatars', owners: [{ name: 'x.png', owner_id: 'anon' }] }],
   ['supasync_can_disable_checks', {}],
   ['supasync_settle_writes', { wait_seconds: 0 }],
   ['supasync_take_lease', { run: '00000000-0000-4000-8000-0000000000bb', about: 'rpc-security', seconds: 1 }],

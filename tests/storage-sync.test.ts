@@ -96,8 +96,8 @@ describe('sync --storage', () => {
     expect(result.stdout).toMatch(/\| photos +\| created +\| 300 \([\d.]+ MB\) \| 300 /);
     const report = readFileSync(join(cwd, 'files.md'), 'utf8');
     expect(report).toMatch(/^# supasync sync: ✅ .* Files: 2 buckets, 301 copied \([\d.]+ MB\), 0 unchanged\./);
-    expect(report).toMatch(/\| `archive` \| created \| 1 \(47\.7 MB\) \| 1 \(47\.7 MB\) \| 0 \| 0 \| [\d.]+ m?s \|/);
-    expect(report).toMatch(/\| `photos` \| created \| 300 \([\d.]+ [KM]B\) \| 300 \([\d.]+ [KM]B\) \| 0 \| 0 \| [\d.]+ m?s \|/);
+    expect(report).toMatch(/\| `archive` \| created \| 1 \(47\.7 MB\) \| 1 \(47\.7 MB\) \| 0 \| 0 \| 0 \| [\d.]+ m?s \|/);
+    expect(report).toMatch(/\| `photos` \| created \| 300 \([\d.]+ [KM]B\) \| 300 \([\d.]+ [KM]B\) \| 0 \| 0 \| 0 \| [\d.]+ m?s \|/);
     const buckets = (await storageOf(staging).listBuckets()).data!;
     expect(buckets.map(({ id, public: open, file_size_limit, allowed_mime_types }) => ({ id, open, file_size_limit, allowed_mime_types }))).toEqual([
       { id: 'archive', open: false, file_size_limit: null, allowed_mime_types: null },

@@ -2,7 +2,8 @@
 // its rows) and of verify. When files are copied, storage.objects' and
 // storage.buckets' rows are Storage's to write as it takes each file, so the
 // row copy leaves them out.
-import { refuseStorageElsewhere, STORAGE_OWN_TABLES, syncFiles } from '../engine/storage-files.ts';
+import { ownersUnavailable, refuseStorageElsewhere, STORAGE_OWN_TABLES, syncFiles } from '../engine/storage-files.ts';
+import { ownerDifferences } from '../engine/file-owners.ts';
 import type { PreparedRun } from '../engine/prepare.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
@@ -113,7 +114,7 @@ export async function copyFiles(
   flags: { dryRun?: boolean; concurrency?: number; json?: boolean },
   mode: SyncMode,
 ): Promise<{ results: BucketCopyResult[]; output: string }> {
-  const results = await asUsage(choice, () =>
+  const { buckets: results, ownersLeft } = await asUsage(choice, () =>
     syncFiles(run, {
       buckets: choice.buckets,
       excludeBuckets: choice.excludeBuckets,
@@ -121,18 +122,22 @@ export async function copyFiles(
       concurrency: flags.concurrency ?? FILES_AT_ONCE,
       dryRun: flags.dryRun,
       onProgress: flags.json || flags.dryRun ? undefined : fileProgressReporter(),
+      warn: (line) => process.stderr.write(`warning: ${line}\n`),
     }),
   );
-  return { results, output: renderFileCopy(results, Boolean(flags.dryRun)) };
+  return { results, output: renderFileCopy(results, Boolean(flags.dryRun), ownersLeft) };
 }
 
 export async function verifyFiles(run: PreparedRun, choice: FileChoice): Promise<{ verdicts: BucketVerdict[]; output: string; equal: boolean }> {
+  const ownersLeft = await ownersUnavailable(run);
   const verdicts = await asUsage(choice, async () => {
     const production = storageApiOf(run.environment.production);
     const buckets = chooseBuckets(await production.listBuckets(), choice.buckets, choice.excludeBuckets).map((bucket) => bucket.id);
-    return verifyStorage(production, storageApiOf(run.environment.staging), buckets);
+    const ownersDiffer = ownersLeft ? undefined : (bucket: string) => ownerDifferences(run.production, run.staging, bucket);
+    return verifyStorage(production, storageApiOf(run.environment.staging), buckets, ownersDiffer);
   });
-  return { verdicts, output: renderFileVerdicts(verdicts), equal: verdicts.every((verdict) => verdict.status === 'equal') };
+  const output = renderFileVerdicts(verdicts) + (ownersLeft ? `\nWhom the files belong to was not compared (${ownersLeft}).` : '');
+  return { verdicts, output, equal: verdicts.every((verdict) => verdict.status === 'equal') };
 }
 
 /** A bucket production lacks is the user's to fix (exit 2), in the flag or in the file that named it. */

@@ -1,15 +1,19 @@
 // A sync's files: after the rows, the buckets the run chose, copied through
 // both projects' Storage API as the run's mode says (replace and mirror
 // remove staging's extra files, upsert and incremental keep them,
-// insert-missing only adds). The run's checks have passed by then: staging
-// carries the sync-target mark and is no protected project.
+// insert-missing only adds), then whom each file belongs to set in staging's
+// storage.objects from production's (storage/owners.ts). The run's checks
+// have passed by then: staging carries the sync-target mark and is no
+// protected project.
 import type { SideConfig } from '../config/env.ts';
 import { UsageError } from '../errors.ts';
 import type { SyncMode } from '../plan/mode.ts';
-import { storageApiOf, type BucketSettings } from '../storage/api.ts';
+import { storageApiOf, type BucketSettings, type StorageApi } from '../storage/api.ts';
 import { copyStorage, type BucketCopyResult, type StorageProgress } from '../storage/copy.ts';
+import { carryOwners } from './file-owners.ts';
 import { openDatabase } from '../transport/database.ts';
 import type { SyncTargetMark } from '../transport/reads.ts';
+import { describeThisRun } from '../transport/staging-hold.ts';
 import type { PreparedRun } from './prepare.ts';
 
 export interface FilesOptions {
@@ -19,11 +23,36 @@ export interface FilesOptions {
   concurrency: number;
   dryRun?: boolean;
   onProgress?(progress: StorageProgress): void;
+  /** What holding staging has to say (another run's rows put back first). */
+  warn(line: string): void;
 }
 
-export async function syncFiles(run: PreparedRun, options: FilesOptions): Promise<BucketCopyResult[]> {
+export interface FilesOutcome {
+  buckets: BucketCopyResult[];
+  /** Why whom the files belong to was not carried, or null where it was. */
+  ownersLeft: string | null;
+}
+
+export async function syncFiles(run: PreparedRun, options: FilesOptions): Promise<FilesOutcome> {
   const production = storageApiOf(run.environment.production);
   const staging = storageApiOf(run.environment.staging);
+  const ownersLeft = await ownersUnavailable(run);
+  // Setting owners writes staging's database: held as a run's rows are, which over REST its write functions require.
+  const hold = options.dryRun || ownersLeft ? null : await run.staging.holdStaging(describeThisRun('sync --storage'), options.warn);
+  try {
+    return { buckets: await copyFiles(run, production, staging, options, ownersLeft), ownersLeft };
+  } finally {
+    await hold?.release();
+  }
+}
+
+function copyFiles(
+  run: PreparedRun,
+  production: StorageApi,
+  staging: StorageApi,
+  options: FilesOptions,
+  ownersLeft: string | null,
+): Promise<BucketCopyResult[]> {
   return copyStorage(production, staging, {
     buckets: options.buckets,
     excludeBuckets: options.excludeBuckets,
@@ -32,7 +61,14 @@ export async function syncFiles(run: PreparedRun, options: FilesOptions): Promis
     concurrency: options.concurrency,
     dryRun: options.dryRun,
     onProgress: options.onProgress,
+    ...(ownersLeft ? {} : { owners: (bucket, only) => carryOwners(run.production, run.staging, bucket, { only, dryRun: options.dryRun }) }),
   });
+}
+
+/** Why files' owners can be neither carried nor compared in this run (a side's functions or role), or null. */
+export async function ownersUnavailable(run: Pick<PreparedRun, 'production' | 'staging'>): Promise<string | null> {
+  const [production, staging] = await Promise.all([run.production.fileOwnersUnavailable(), run.staging.fileOwnersUnavailable()]);
+  return production ?? staging;
 }
 
 /**

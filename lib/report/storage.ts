@@ -4,6 +4,8 @@
 import type { BucketCopyResult } from '../storage/copy.ts';
 import type { BucketVerdict } from '../storage/verify.ts';
 import { renderTable } from './table.ts';
+import { countOf } from '../counts.ts';
+import { commandLine } from '../invocation.ts';
 
 const MB = 1024 * 1024;
 /** The terminal's size of files, in MB of 1,024 KB: the copy's table and its progress line say the same. */
@@ -24,11 +26,12 @@ export function differingPaths(verdict: BucketVerdict): { what: string; paths: s
     { what: 'missing in staging', paths: verdict.missing, count: verdict.counts.missing },
     { what: 'only in staging', paths: verdict.extra, count: verdict.counts.extra },
     { what: 'different', paths: verdict.changed, count: verdict.counts.changed },
+    { what: 'owned otherwise (owner, owner_id or user_metadata)', paths: verdict.owners ?? [], count: verdict.counts.owners ?? 0 },
   ];
   return kinds.filter((kind) => kind.count).map(({ what, paths, count }) => ({ what, paths, more: count - paths.length }));
 }
 
-export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean): string {
+export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean, ownersLeft: string | null = null): string {
   if (!results.length) return 'Files: no bucket chosen.';
   const rows = results.map((result) => [
     result.bucket,
@@ -37,10 +40,32 @@ export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean): st
     `${result.copied} (${megabytes(result.copiedBytes)})`,
     String(result.unchanged),
     String(result.removed),
+    result.owners ? String(result.owners.set) : '-',
     dryRun ? '-' : `${result.seconds.toFixed(1)}s`,
   ]);
-  const header = ['Bucket', 'Settings', 'Objects', dryRun ? 'To copy' : 'Copied', 'Unchanged', dryRun ? 'To remove' : 'Removed', 'Time'];
-  return `Files${dryRun ? ' (dry run: nothing changed)' : ''}:\n${renderTable(header, rows)}`;
+  const header = [
+    'Bucket',
+    'Settings',
+    'Objects',
+    dryRun ? 'To copy' : 'Copied',
+    'Unchanged',
+    dryRun ? 'To remove' : 'Removed',
+    dryRun ? 'Owners to set' : 'Owners set',
+    'Time',
+  ];
+  return [`Files${dryRun ? ' (dry run: nothing changed)' : ''}:\n${renderTable(header, rows)}`, ...ownerNotes(results, ownersLeft)].join('\n');
+}
+
+/** Where owners were not carried, or not all of them: said under the table, with what to do. */
+export function ownerNotes(results: BucketCopyResult[], ownersLeft: string | null): string[] {
+  if (ownersLeft) return [`Whom the files belong to was not carried (${ownersLeft}): staging's copies belong to no user.`];
+  return results
+    .filter((result) => result.owners?.unmatched)
+    .map(
+      (result) =>
+        `${result.bucket}: the owner of ${countOf(result.owners!.unmatched, 'file')} is a user staging lacks, and staging's storage.objects.owner has a foreign key ` +
+        `to its users (as older Storage schemas do): left without owner (owner_id is set). Copy the users first (${commandLine('sync', '--schemas public,auth')}), then the files again.`,
+    );
 }
 
 export function renderFileVerdicts(verdicts: BucketVerdict[]): string {

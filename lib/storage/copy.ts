@@ -3,8 +3,8 @@
 // lacks or holds differently streamed from production's download into
 // staging's upload, several at once, none held in memory; in replace and
 // mirror modes staging's objects that production lacks are removed. Storage
-// itself writes storage.objects' rows as it takes each file: supasync never
-// writes a file's row.
+// itself writes storage.objects' rows as it takes each file; supasync then
+// sets only whom each belongs to (engine/file-owners.ts, through `owners`).
 import pRetry from 'p-retry';
 import type { BucketSettings, StorageApi, StoredObject } from './api.ts';
 import { StorageApiError, StorageSelectionError, unaddressable, UnaddressableObjectError } from './api.ts';
@@ -23,6 +23,19 @@ export interface StorageCopyOptions {
   /** Compare and say what would be done, change nothing. */
   dryRun?: boolean;
   onProgress?(progress: StorageProgress): void;
+  /**
+   * After a bucket's files: sets (a dry run: counts) staging's owners of its files to production's, of `only` those
+   * files when given (insert-missing: the ones it copied). Absent where owners cannot be carried.
+   */
+  owners?(bucket: string, only: string[] | null): Promise<OwnersOutcome>;
+}
+
+/** What carrying a bucket's owners did (a dry run: would do). */
+export interface OwnersOutcome {
+  /** Files whose owner columns were set. */
+  set: number;
+  /** Of those, files whose owner staging's auth.users lacks, where a foreign key ties it there: left without `owner`. */
+  unmatched: number;
 }
 
 export interface StorageProgress {
@@ -43,6 +56,8 @@ export interface BucketCopyResult {
   copiedBytes: number;
   removed: number;
   unchanged: number;
+  /** Whom the files belong to, carried after them; absent where it could not be. */
+  owners?: OwnersOutcome;
   seconds: number;
 }
 
@@ -77,6 +92,7 @@ export async function copyStorage(production: StorageApi, staging: StorageApi, o
       await copyObjects(production, staging, comparison, options);
       for (let i = 0; i < removing.length; i += 1000) await staging.remove(bucket.id, removing.slice(i, i + 1000));
     }
+    const owners = await options.owners?.(bucket.id, options.onlyMissing ? comparison.toCopy.map((object) => object.path) : null);
     results.push({
       bucket: bucket.id,
       settings,
@@ -86,6 +102,7 @@ export async function copyStorage(production: StorageApi, staging: StorageApi, o
       copiedBytes: comparison.toCopy.reduce((sum, object) => sum + object.size, 0),
       removed: removing.length,
       unchanged: comparison.unchanged,
+      ...(owners ? { owners } : {}),
       seconds: (performance.now() - started) / 1000,
     });
   }

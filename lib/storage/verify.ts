@@ -1,7 +1,8 @@
 // Are staging's files production's? Per bucket: object counts, total bytes
 // and each object's size and ETag. An object uploaded in parts has an ETag no
 // single upload reproduces: where the two ETags differ and one is such, the
-// bytes are read on both sides and hashed.
+// bytes are read on both sides and hashed. Then whom the files both sides
+// hold belong to (engine/file-owners.ts), where the run can read it.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -17,13 +18,22 @@ export interface BucketVerdict {
   missing: string[];
   extra: string[];
   changed: string[];
+  /** Files both hold whose owner columns differ; absent where they were not compared. */
+  owners?: string[];
   /** How many there are of each, the ones past `maxPaths` too. */
-  counts: { missing: number; extra: number; changed: number };
+  counts: { missing: number; extra: number; changed: number; owners?: number };
   /** Objects compared by their bytes (multipart ETags). */
   hashed: number;
 }
 
-export async function verifyStorage(production: StorageApi, staging: StorageApi, buckets: string[], maxPaths = 10): Promise<BucketVerdict[]> {
+export async function verifyStorage(
+  production: StorageApi,
+  staging: StorageApi,
+  buckets: string[],
+  /** The paths of a bucket's files both sides hold whose owners differ; absent where owners are not compared. */
+  ownersDiffer?: (bucket: string) => Promise<string[]>,
+  maxPaths = 10,
+): Promise<BucketVerdict[]> {
   const stagingBuckets = new Set((await staging.listBuckets()).map((bucket) => bucket.id));
   const verdicts: BucketVerdict[] = [];
   for (const bucket of buckets) {
@@ -62,15 +72,17 @@ export async function verifyStorage(production: StorageApi, staging: StorageApi,
       else if (copiedRow(object, theirs) && !(await serves(staging, bucket, object.path))) missing.push(object.path);
     }
     const extra = stagingObjects.filter((object) => !productionPaths.has(object.path)).map((object) => object.path);
+    const owners = await ownersDiffer?.(bucket);
     verdicts.push({
       bucket,
-      status: missing.length || extra.length || changed.length ? 'differs' : 'equal',
+      status: missing.length || extra.length || changed.length || owners?.length ? 'differs' : 'equal',
       production: totals(productionObjects),
       staging: totals(stagingObjects),
       missing: missing.slice(0, maxPaths),
       extra: extra.slice(0, maxPaths),
       changed: changed.slice(0, maxPaths),
-      counts: { missing: missing.length, extra: extra.length, changed: changed.length },
+      ...(owners ? { owners: owners.slice(0, maxPaths) } : {}),
+      counts: { missing: missing.length, extra: extra.length, changed: changed.length, ...(owners ? { owners: owners.length } : {}) },
       hashed,
     });
   }

@@ -1682,6 +1682,32 @@ $read$;
 REVOKE ALL ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text, integer, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text, integer, integer) TO service_role;
 
+-- ------------------------------------------------------------ files' owners
+
+-- Whom a bucket's files belong to (storage.objects), by name, `page` of them
+-- after `after` (NULL: from the first): [{name, owner, owner_id,
+-- user_metadata}], with whichever of those columns this Storage's schema
+-- has (owner_id and user_metadata came with later Storage versions). Storage
+-- takes a file's owner from the key that uploads it, so a copy through its
+-- API belongs to no user: a sync sets staging's from these.
+CREATE OR REPLACE FUNCTION supasync_private.file_owners_query(bucket text, after text, page integer)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $file_owners_query$
+SELECT pg_catalog.format(
+  'SELECT COALESCE(pg_catalog.jsonb_agg((SELECT pg_catalog.jsonb_object_agg(c.key, c.value) FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(o)) AS c '
+  'WHERE c.key IN (''name'', ''owner'', ''owner_id'', ''user_metadata'')) ORDER BY o.name), ''[]'') '
+  'FROM (SELECT * FROM storage.objects WHERE bucket_id = %L AND name IS NOT NULL%s ORDER BY name LIMIT %s) AS o',
+  $1::text, CASE WHEN $2::text IS NULL THEN '' ELSE pg_catalog.format(' AND name > %L', $2::text) END, $3::integer)
+$file_owners_query$;
+
+CREATE OR REPLACE FUNCTION public.supasync_file_owners(bucket text, after text, page integer)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $file_owners$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.file_owners_query(bucket, after, page))) END $file_owners$;
+
+REVOKE ALL ON FUNCTION supasync_private.file_owners_query(text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_file_owners(text, text, integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_file_owners(text, text, integer) TO service_role;
+
 -- Functions earlier versions defined and these no longer do, in whatever
 -- signature they were installed with: an upgrade leaves none behind (the
 -- oldest wrote staging's sequences as SECURITY DEFINER).
@@ -1709,7 +1735,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 29 $version$;
+AS $version$ SELECT 30 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -1475,3 +1475,59 @@ $refresh_views$;
 REVOKE ALL ON FUNCTION supasync_private.dependent_views(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_refresh_views(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_refresh_views(jsonb) TO service_role;
+
+-- ------------------------------------------------------------ files' owners
+
+-- Sets whom staging's files of `bucket` belong to, from production's
+-- (supasync_private.file_owners_query): `owners` [{name, owner, owner_id,
+-- user_metadata}], each column set only where both the list and staging's
+-- storage.objects have it, each file only where it differs. A column a
+-- foreign key ties to another table (older Storage schemas tie `owner` to
+-- auth.users) is set to NULL where staging lacks the row it would name: such
+-- files are counted as `unmatched`. Storage's own trigger stamps updated_at.
+CREATE OR REPLACE FUNCTION supasync_private.set_file_owners_query(bucket text, owners jsonb)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $set_file_owners_query$
+WITH given AS (
+  SELECT DISTINCT k.key FROM pg_catalog.jsonb_array_elements($2::jsonb) AS e(file), pg_catalog.jsonb_object_keys(e.file) AS k(key)
+), settable AS (
+  SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnum,
+         (SELECT pg_catalog.format('(SELECT p.%I FROM %s AS p WHERE p.%I = r.%I)', pa.attname, c.confrelid::pg_catalog.regclass, pa.attname, a.attname)
+          FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
+          WHERE c.conrelid = a.attrelid AND c.contype = 'f' AND c.conkey = ARRAY[a.attnum] LIMIT 1) AS matched
+  FROM pg_catalog.pg_attribute a
+  WHERE a.attrelid = pg_catalog.to_regclass('storage.objects') AND a.attname IN ('owner', 'owner_id', 'user_metadata')
+    AND NOT a.attisdropped AND a.attname IN (SELECT key FROM given)
+)
+SELECT CASE WHEN pg_catalog.count(*) = 0 THEN 'SELECT ''{"updated": 0, "unmatched": 0}''::jsonb' ELSE pg_catalog.format(
+  'WITH given AS (SELECT * FROM pg_catalog.jsonb_to_recordset(%L::jsonb) AS r(name text, %s)), '
+  'r AS (SELECT r.name, %s, %s AS unmatched FROM given AS r), '
+  'changed AS (UPDATE storage.objects AS o SET %s FROM r WHERE o.bucket_id = %L AND o.name = r.name AND ROW(%s) IS DISTINCT FROM ROW(%s) RETURNING 1) '
+  'SELECT pg_catalog.jsonb_build_object(''updated'', (SELECT pg_catalog.count(*) FROM changed), ''unmatched'', (SELECT pg_catalog.count(*) FROM r WHERE r.unmatched))',
+  $2::jsonb::text,
+  pg_catalog.string_agg(pg_catalog.format('%I %s', name, type), ', ' ORDER BY attnum),
+  pg_catalog.string_agg(pg_catalog.format('%s AS %I', COALESCE(matched, pg_catalog.format('r.%I', name)), name), ', ' ORDER BY attnum),
+  COALESCE(pg_catalog.string_agg(pg_catalog.format('(r.%I IS NOT NULL AND %s IS NULL)', name, matched), ' OR ') FILTER (WHERE matched IS NOT NULL), 'false'),
+  pg_catalog.string_agg(pg_catalog.format('%I = r.%I', name, name), ', ' ORDER BY attnum),
+  $1::text,
+  pg_catalog.string_agg(pg_catalog.format('o.%I', name), ', ' ORDER BY attnum),
+  pg_catalog.string_agg(pg_catalog.format('r.%I', name), ', ' ORDER BY attnum)) END
+FROM settable
+$set_file_owners_query$;
+
+CREATE OR REPLACE FUNCTION public.supasync_set_file_owners(bucket text, owners jsonb)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $set_file_owners$
+DECLARE
+  outcome jsonb;
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  PERFORM supasync_private.assert_sync_target();
+  EXECUTE supasync_private.set_file_owners_query(bucket, owners) INTO outcome;
+  RETURN outcome;
+END
+$set_file_owners$;
+
+REVOKE ALL ON FUNCTION supasync_private.set_file_owners_query(text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_set_file_owners(text, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_set_file_owners(text, jsonb) TO service_role;

@@ -35,6 +35,8 @@ export interface CopiedBucket {
   copiedBytes: number;
   unchanged: number;
   removed: number;
+  /** Files whose owner was set (a dry run: would be); null where owners were not carried. */
+  owners: number | null;
   /** null in a dry run: nothing was timed. */
   seconds: number | null;
 }
@@ -69,6 +71,7 @@ export function filesSection(files: FilesFacts | undefined, dryRun: boolean): Fi
       copiedBytes: result.copiedBytes,
       unchanged: result.unchanged,
       removed: result.removed,
+      owners: result.owners ? result.owners.set : null,
       seconds: dryRun ? null : result.seconds,
     })),
     verify: files.verdicts ? filesVerify(files.verdicts) : null,
@@ -76,19 +79,21 @@ export function filesSection(files: FilesFacts | undefined, dryRun: boolean): Fi
 }
 
 /** What the copy's columns are called, in both formats: a dry run's numbers are what it would do. */
-export function copyColumns(section: FilesSection): { copied: string; removed: string } {
-  return section.dryRun ? { copied: 'To copy', removed: 'To remove' } : { copied: 'Copied', removed: 'Removed' };
+export function copyColumns(section: FilesSection): { copied: string; removed: string; owners: string } {
+  return section.dryRun ? { copied: 'To copy', removed: 'To remove', owners: 'Owners to set' } : { copied: 'Copied', removed: 'Removed', owners: 'Owners set' };
 }
 
 function copySummary(results: BucketCopyResult[], dryRun: boolean): string {
   if (!results.length) return 'Files: no bucket chosen.';
   const sum = (count: (result: BucketCopyResult) => number) => results.reduce((total, result) => total + count(result), 0);
   const removed = sum((result) => result.removed);
+  const owners = sum((result) => result.owners?.set ?? 0);
   return (
     `Files: ${countOf(results.length, 'bucket')}, ` +
     `${formatCount(sum((result) => result.copied))} ${dryRun ? 'to copy' : 'copied'} (${byteSize(sum((result) => result.copiedBytes))}), ` +
     `${formatCount(sum((result) => result.unchanged))} unchanged` +
-    `${removed ? `, ${formatCount(removed)} ${dryRun ? 'to remove' : 'removed'}` : ''}.`
+    `${removed ? `, ${formatCount(removed)} ${dryRun ? 'to remove' : 'removed'}` : ''}` +
+    `${owners ? `, owners ${dryRun ? 'to set' : 'set'} on ${countOf(owners, 'file')}` : ''}.`
   );
 }
 

@@ -156,10 +156,10 @@ function filesHtml(files: FilesSection): string {
   const out = [`<h2>Files${files.dryRun ? ' (dry run: nothing changed)' : ''}</h2>`];
   if (files.summary) out.push(`<p>${esc(files.summary)}</p>`);
   if (files.buckets.length) {
-    const { copied, removed } = copyColumns(files);
+    const { copied, removed, owners } = copyColumns(files);
     out.push(
       table(
-        ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, 'Time'],
+        ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, owners, 'Time'],
         files.buckets.map((b) => [
           cell(`<code>${esc(b.bucket)}</code>`),
           cell(esc(b.settings)),
@@ -167,6 +167,7 @@ function filesHtml(files: FilesSection): string {
           num(filesAndBytes(b.copied, b.copiedBytes)),
           num(formatCount(b.unchanged)),
           num(formatCount(b.removed)),
+          num(b.owners === null ? '-' : formatCount(b.owners)),
           num(b.seconds === null ? '-' : duration(b.seconds)),
         ]),
       ),

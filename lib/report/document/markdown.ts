@@ -243,11 +243,11 @@ function filesMarkdown(files: FilesSection): string[] {
   const out = [`## Files${files.dryRun ? ' (dry run: nothing changed)' : ''}`];
   if (files.summary) out.push('', escapeText(files.summary));
   if (files.buckets.length) {
-    const { copied, removed } = copyColumns(files);
+    const { copied, removed, owners } = copyColumns(files);
     out.push(
       '',
       table(
-        ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, 'Time'],
+        ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, owners, 'Time'],
         files.buckets.map((b) => [
           code(b.bucket),
           escapeText(b.settings),
@@ -255,9 +255,10 @@ function filesMarkdown(files: FilesSection): string[] {
           filesAndBytes(b.copied, b.copiedBytes),
           formatCount(b.unchanged),
           formatCount(b.removed),
+          b.owners === null ? '-' : formatCount(b.owners),
           b.seconds === null ? '-' : duration(b.seconds),
         ]),
-        [2, 3, 4, 5, 6],
+        [2, 3, 4, 5, 6, 7],
       ),
     );
   }

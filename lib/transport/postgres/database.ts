@@ -20,9 +20,11 @@ import { holdStagingOverPostgres } from './lease.ts';
 import type { StagingHold } from '../staging-hold.ts';
 import { dependentViews } from './views.ts';
 import { lockRoom } from './lock-room.ts';
+import { fileOwnersUnavailable } from './file-owners.ts';
 import { commandLine } from '../../invocation.ts';
+import type { FileOwner, FileOwnerAccess, OwnersSet } from '../file-owners.ts';
 
-export interface PostgresDatabase extends DatabaseReads {
+export interface PostgresDatabase extends DatabaseReads, FileOwnerAccess {
   via: 'postgres';
   /**
    * The connection, lent to the write session so a run opens each side
@@ -105,6 +107,13 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     },
     dependentViews: (tables) => dependentViews(client, tables).catch(failed('Listing the materialized views that read the tables')),
     lockRoom: (tables) => lockRoom(client, tables).catch(failed('Counting the locks the run would take')),
+    fileOwnersUnavailable: () => fileOwnersUnavailable(client, side).catch(failed('Reading what this role may do in storage.objects')),
+    fileOwners: (bucket, after, limit) =>
+      runBuilt<FileOwner[]>(client, 'file_owners_query', [bucket, after, limit]).catch(failed(`Reading whom the files of bucket ${bucket} belong to`)),
+    setFileOwners: (bucket, owners) =>
+      runBuilt<OwnersSet>(client, 'set_file_owners_query', [bucket, JSON.stringify(owners)]).catch(
+        failed(`Setting whom the files of bucket ${bucket} belong to (storage.objects)`),
+      ),
     close: () => client.end(),
   };
 }

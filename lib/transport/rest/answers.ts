@@ -55,6 +55,10 @@ export const ANSWERS = {
     }),
   ),
   viewRefreshes: z.array(z.object({ view: z.string(), refreshed: z.boolean(), reason: z.string().nullable() })),
+  fileOwners: z.array(
+    z.object({ name: z.string(), owner: z.string().nullable().optional(), owner_id: z.string().nullable().optional(), user_metadata: z.unknown().optional() }),
+  ),
+  ownersSet: z.object({ updated: z.coerce.number().int().nonnegative(), unmatched: z.coerce.number().int().nonnegative() }),
   dependentViews: z.array(z.object({ view: z.string(), populated: z.boolean(), owner: z.string(), mayRefresh: z.boolean() })),
 };
 

@@ -22,11 +22,12 @@ import { functionsVersionOf } from './functions-version.ts';
 import type { z } from 'zod';
 import { commandLine } from '../../invocation.ts';
 import { parseRowText } from '../../sql/row-text.ts';
+import { FILE_OWNERS_SINCE, type FileOwnerAccess } from '../file-owners.ts';
 
 /** The version whose supasync_missing_keys takes each key's values and compares them by their types; before it, by their text. */
 const KEYS_AS_VALUES_SINCE = 14;
 
-export interface RestDatabase extends DatabaseReads {
+export interface RestDatabase extends DatabaseReads, FileOwnerAccess {
   via: 'rest';
   /** Shared with the write session: one limit on requests in flight per project (--concurrency). */
   supabase: SupabaseClient;
@@ -162,6 +163,17 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
         throw error;
       }
     },
+    fileOwnersUnavailable: async () => {
+      const version = await functionsVersion();
+      return version >= FILE_OWNERS_SINCE
+        ? null
+        : `${side}'s supasync functions are version ${version}, and reading and setting files' owners needs version ${FILE_OWNERS_SINCE}: ` +
+            `${commandLine('install-rpcs')} --${side}`;
+    },
+    fileOwners: (bucket, after, limit) =>
+      ask(`Reading whom the files of bucket ${bucket} belong to`, 'supasync_file_owners', { bucket, after, page: limit }, ANSWERS.fileOwners),
+    setFileOwners: (bucket, owners) =>
+      ask(`Setting whom the files of bucket ${bucket} belong to (storage.objects)`, 'supasync_set_file_owners', { bucket, owners }, ANSWERS.ownersSet),
     close: async () => undefined,
   };
 }
