@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { signJwt } from '../stack/jwt.ts';
 import { functionsVersion } from '../lib/install/version.ts';
+import { openPostgresDatabase } from '../lib/transport/postgres/database.ts';
+import { openRestDatabase } from '../lib/transport/rest/database.ts';
 import { query } from './helpers/content.ts';
 import { runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
@@ -201,5 +203,51 @@ describe('sync --storage carries whom each file belongs to', () => {
     const carried = await runScript('sync.ts', ['--yes', '--tables', 'hotels', '--buckets', 'docs', '--mode', 'upsert', '--verify'], { env });
     expect(carried.code, carried.stdout + carried.stderr).toBe(0);
     expect(await query(staging.adminUrl, OWNERS)).toEqual(await query(production.adminUrl, OWNERS));
+  });
+
+  // Storage's object versioning (its 0062-0069 migrations): a key's archived versions and delete markers are rows of
+  // storage.objects too, beside the current one, which is the file its API serves and lists. The stand-in keeps no
+  // versions, so the rows are written here and asked of the run's own reads and writes.
+  it("reads and sets a file's current version alone where Storage keeps versions (archived rows, delete markers)", async () => {
+    const versioned = `ALTER TABLE storage.objects ADD COLUMN archived_at timestamptz, ADD COLUMN is_delete_marker boolean NOT NULL DEFAULT false;
+      DROP INDEX storage.bucketid_objname;
+      CREATE UNIQUE INDEX idx_objects_current_version ON storage.objects (bucket_id, name) WHERE archived_at IS NULL;
+      INSERT INTO storage.buckets (id, name) VALUES ('kept', 'kept');`;
+    const rows = (owner: string, archived: string) => `INSERT INTO storage.objects (bucket_id, name, owner_id, archived_at, is_delete_marker) VALUES
+      ('kept', 'a.txt', '${owner}', NULL, false), ('kept', 'a.txt', '${archived}', now() - interval '1 day', false),
+      ('kept', 'gone.txt', '${archived}', NULL, true), ('kept', 'gone.txt', '${owner}', now() - interval '2 days', false)`;
+    const [theirs, ours] = await Promise.all([
+      stack.createProject('owners_versions_production', { syncTarget: false }),
+      stack.createProject('owners_versions_staging'),
+    ]);
+    try {
+      await query(theirs.adminUrl, `${versioned} ${rows(USERS[0]!, USERS[1]!)}`);
+      await query(ours.adminUrl, `${versioned} ${rows('staging-user', 'staging-archived')}`);
+      // Read on both paths; set directly, by the very statement the REST function runs (one builder: supasync_private.set_file_owners_query).
+      const rest = openRestDatabase({ via: 'rest', side: 'production', url: theirs.apiUrl, serviceRoleKey: theirs.secretKey });
+      const [production, staging] = await Promise.all([
+        openPostgresDatabase({ via: 'postgres', side: 'production', dbUrl: theirs.dbUrl }),
+        openPostgresDatabase({ via: 'postgres', side: 'staging', dbUrl: ours.dbUrl }),
+      ]);
+      try {
+        const current = [{ name: 'a.txt', owner: null, owner_id: USERS[0], user_metadata: null }];
+        expect(await production.fileOwners('kept', null, 10)).toEqual(current);
+        expect(await rest.fileOwners('kept', null, 10)).toEqual(current);
+        expect(await staging.setFileOwners('kept', [{ ...current[0]!, owner_id: USERS[2] }])).toEqual({ updated: 1, unmatched: 0 });
+      } finally {
+        await Promise.all([production.close(), staging.close(), rest.close()]);
+      }
+      // The current row alone took the owner: the archived version and the delete marker are as they were.
+      expect(
+        await query(ours.adminUrl, 'SELECT name, owner_id, archived_at IS NOT NULL AS archived, is_delete_marker FROM storage.objects ORDER BY name, archived'),
+      ).toEqual([
+        { name: 'a.txt', owner_id: USERS[2], archived: false, is_delete_marker: false },
+        { name: 'a.txt', owner_id: 'staging-archived', archived: true, is_delete_marker: false },
+        { name: 'gone.txt', owner_id: 'staging-archived', archived: false, is_delete_marker: true },
+        { name: 'gone.txt', owner_id: 'staging-user', archived: true, is_delete_marker: false },
+      ]);
+    } finally {
+      await Promise.all([theirs.stop(), ours.stop()]);
+    }
   });
 });

@@ -1689,15 +1689,20 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- user_metadata}], with whichever of those columns this Storage's schema
 -- has (owner_id and user_metadata came with later Storage versions). Storage
 -- takes a file's owner from the key that uploads it, so a copy through its
--- API belongs to no user: a sync sets staging's from these.
+-- API belongs to no user: a sync sets staging's from these. Where Storage
+-- keeps versions (archived_at, is_delete_marker), a file is its current row:
+-- not an archived version, not a delete marker.
 CREATE OR REPLACE FUNCTION supasync_private.file_owners_query(bucket text, after text, page integer)
-RETURNS text LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $file_owners_query$
 SELECT pg_catalog.format(
   'SELECT COALESCE(pg_catalog.jsonb_agg((SELECT pg_catalog.jsonb_object_agg(c.key, c.value) FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(o)) AS c '
   'WHERE c.key IN (''name'', ''owner'', ''owner_id'', ''user_metadata'')) ORDER BY o.name), ''[]'') '
-  'FROM (SELECT * FROM storage.objects WHERE bucket_id = %L AND name IS NOT NULL%s ORDER BY name LIMIT %s) AS o',
-  $1::text, CASE WHEN $2::text IS NULL THEN '' ELSE pg_catalog.format(' AND name > %L', $2::text) END, $3::integer)
+  'FROM (SELECT * FROM storage.objects WHERE bucket_id = %L AND name IS NOT NULL%s%s ORDER BY name LIMIT %s) AS o',
+  $1::text, CASE WHEN $2::text IS NULL THEN '' ELSE pg_catalog.format(' AND name > %L', $2::text) END,
+  (SELECT COALESCE(pg_catalog.string_agg(CASE a.attname WHEN 'archived_at' THEN ' AND archived_at IS NULL' ELSE ' AND NOT is_delete_marker' END, '' ORDER BY a.attname), '')
+   FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = pg_catalog.to_regclass('storage.objects') AND a.attname IN ('archived_at', 'is_delete_marker') AND NOT a.attisdropped), $3::integer)
 $file_owners_query$;
 
 CREATE OR REPLACE FUNCTION public.supasync_file_owners(bucket text, after text, page integer)

@@ -1485,6 +1485,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_refresh_views(jsonb) TO service_role;
 -- foreign key ties to another table (older Storage schemas tie `owner` to
 -- auth.users) is set to NULL where staging lacks the row it would name: such
 -- files are counted as `unmatched`. Storage's own trigger stamps updated_at.
+-- Only a file's current version, where Storage keeps versions (see
+-- supasync_private.file_owners_query).
 CREATE OR REPLACE FUNCTION supasync_private.set_file_owners_query(bucket text, owners jsonb)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $set_file_owners_query$
@@ -1502,7 +1504,7 @@ WITH given AS (
 SELECT CASE WHEN pg_catalog.count(*) = 0 THEN 'SELECT ''{"updated": 0, "unmatched": 0}''::jsonb' ELSE pg_catalog.format(
   'WITH given AS (SELECT * FROM pg_catalog.jsonb_to_recordset(%L::jsonb) AS r(name text, %s)), '
   'r AS (SELECT r.name, %s, %s AS unmatched FROM given AS r), '
-  'changed AS (UPDATE storage.objects AS o SET %s FROM r WHERE o.bucket_id = %L AND o.name = r.name AND ROW(%s) IS DISTINCT FROM ROW(%s) RETURNING 1) '
+  'changed AS (UPDATE storage.objects AS o SET %s FROM r WHERE o.bucket_id = %L AND o.name = r.name%s AND ROW(%s) IS DISTINCT FROM ROW(%s) RETURNING 1) '
   'SELECT pg_catalog.jsonb_build_object(''updated'', (SELECT pg_catalog.count(*) FROM changed), ''unmatched'', (SELECT pg_catalog.count(*) FROM r WHERE r.unmatched))',
   $2::jsonb::text,
   pg_catalog.string_agg(pg_catalog.format('%I %s', name, type), ', ' ORDER BY attnum),
@@ -1510,6 +1512,9 @@ SELECT CASE WHEN pg_catalog.count(*) = 0 THEN 'SELECT ''{"updated": 0, "unmatche
   COALESCE(pg_catalog.string_agg(pg_catalog.format('(r.%I IS NOT NULL AND %s IS NULL)', name, matched), ' OR ') FILTER (WHERE matched IS NOT NULL), 'false'),
   pg_catalog.string_agg(pg_catalog.format('%I = r.%I', name, name), ', ' ORDER BY attnum),
   $1::text,
+  (SELECT COALESCE(pg_catalog.string_agg(CASE a.attname WHEN 'archived_at' THEN ' AND o.archived_at IS NULL' ELSE ' AND NOT o.is_delete_marker' END, '' ORDER BY a.attname), '')
+   FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = pg_catalog.to_regclass('storage.objects') AND a.attname IN ('archived_at', 'is_delete_marker') AND NOT a.attisdropped),
   pg_catalog.string_agg(pg_catalog.format('o.%I', name), ', ' ORDER BY attnum),
   pg_catalog.string_agg(pg_catalog.format('r.%I', name), ', ' ORDER BY attnum)) END
 FROM settable
