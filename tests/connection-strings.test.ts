@@ -324,6 +324,40 @@ describe('connection strings', () => {
     }
   });
 
+  it("syncs through libpq's keyword/value strings (host=... dbname=...), quoted values and a socket's directory included, and names what is wrong in one", async () => {
+    const staging = await stack.createProject('over_keywords');
+    try {
+      const [server] = await query<{ directory: string; port: string }>(
+        production.adminUrl,
+        "SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS directory, current_setting('port') AS port",
+      );
+      const { directory, port } = server!;
+      const env = envFor(production, staging);
+      const prod = new URL(env.SUPABASE_PROD_DB_URL!);
+      const target = new URL(env.SUPABASE_STAGING_DB_URL!);
+      // Over TCP, every value quoted, spaces and an escaped quote in an option; staging through its socket's directory.
+      env.SUPABASE_PROD_DB_URL =
+        `host = '${prod.hostname}' port=${prod.port} dbname='${prod.pathname.slice(1)}' user=${prod.username} ` +
+        `password='${decodeURIComponent(prod.password)}' application_name='it\\'s supasync' options='-c work_mem=8MB'`;
+      env.SUPABASE_STAGING_DB_URL = `host=${directory} port=${port} dbname=${target.pathname.slice(1)} user=${target.username} password=${target.password}`;
+      const result = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env });
+      expect(result.stderr).not.toMatch(/error|failed/i);
+      expect(result.code).toBe(0);
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+      // Printed as the URL it stands for, without the password.
+      expect(result.stdout + result.stderr).not.toContain(target.password);
+
+      const unclosed = await runScript('sync.ts', ['--via', 'postgres', '--dry-run', '--tables', 'hotels'], {
+        env: { ...env, SUPABASE_STAGING_DB_URL: `host=${directory} dbname=x user=${target.username} password='${target.password}` },
+      });
+      expect(unclosed.code).toBe(2);
+      expect(unclosed.stderr).toContain('SUPABASE_STAGING_DB_URL: the value of "password" opens a quote it does not close.');
+      expect(unclosed.stderr).not.toContain(target.password);
+    } finally {
+      await staging.stop();
+    }
+  });
+
   it("syncs over TLS (sslmode=require, as the dashboard's strings are used), and staging equals production", async () => {
     const staging = await stack.createProject('over_tls');
     try {

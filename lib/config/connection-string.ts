@@ -1,8 +1,9 @@
 // The connection strings users paste from Supabase's dashboard, turned into
 // pg's options: URL-encoded passwords, sslmode, the pooler's ?pgbouncer=true,
 // and the transaction pooler (port 6543), which cannot carry a sync. libpq's
-// own spellings too: ?host= and the other parameters, and no host at all
-// (postgresql:///db), which is this machine's socket.
+// own spellings too: ?host= and the other parameters, no host at all
+// (postgresql:///db), which is this machine's socket, and its keyword/value
+// strings (host=... dbname=...), read as the URL they stand for.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
@@ -119,6 +120,67 @@ export function connectionUrl(value: string): { url: URL; hostless: boolean } {
 }
 
 const NO_HOST = 'no-host.invalid';
+
+/**
+ * libpq's keyword/value form (`host=db.example.com port=5432 dbname=app user=me password='a b'`, as psql and
+ * pg_dump take it) as the URL it stands for, which every other step reads (and prints, without the password);
+ * any other value as it is. Values are read as libpq reads them: single-quoted where they hold spaces, with
+ * backslash escaping a quote or a backslash. A host that is a directory is a socket (?host=).
+ */
+export function keywordValueAsUrl(variable: string, value: string): string {
+  if (/^postgres(ql)?:\/\//i.test(value) || !/^\s*[a-z_]+\s*=/i.test(value)) return value;
+  const settings = new Map<string, string>();
+  const text = value.trim();
+  let at = 0;
+  const skipSpace = () => {
+    while (at < text.length && /\s/.test(text[at]!)) at += 1;
+  };
+  while (at < text.length) {
+    const keyword = /^[a-z_]+/i.exec(text.slice(at))?.[0];
+    if (!keyword) throw new UsageError(`${variable}: a keyword/value connection string holds something that is no keyword at character ${at + 1}.`);
+    at += keyword.length;
+    skipSpace();
+    if (text[at] !== '=') throw new UsageError(`${variable}: "${keyword}" has no "=" after it (a keyword/value connection string is keyword=value ...).`);
+    at += 1;
+    skipSpace();
+    let setting = '';
+    const quoted = text[at] === "'";
+    if (quoted) at += 1;
+    for (; at < text.length; at += 1) {
+      const char = text[at]!;
+      if (quoted ? char === "'" : /\s/.test(char)) break;
+      if (char === '\\') at += 1;
+      setting += text[at] ?? '';
+    }
+    if (quoted) {
+      if (text[at] !== "'") throw new UsageError(`${variable}: the value of "${keyword}" opens a quote it does not close.`);
+      at += 1;
+    }
+    settings.set(keyword.toLowerCase(), setting);
+    skipSpace();
+  }
+  const take = (keyword: string) => {
+    const setting = settings.get(keyword);
+    settings.delete(keyword);
+    return setting;
+  };
+  const hostaddr = take('hostaddr');
+  const host = take('host') || hostaddr || '';
+  if (host.includes(',')) {
+    throw new UsageError(`${variable} names several hosts (${host}): supasync connects to one server; name the primary's.`);
+  }
+  const port = take('port');
+  const user = take('user');
+  const password = take('password');
+  const database = take('dbname');
+  // A directory is a socket's: the URL names no host, and gives it as ?host=, as libpq's URLs do.
+  const socket = host.startsWith('/');
+  if (socket) settings.set('host', host);
+  const credentials = user || password ? `${encodeURIComponent(user ?? '')}${password ? `:${encodeURIComponent(password)}` : ''}@` : '';
+  const authority = `${credentials}${socket ? '' : host.includes(':') ? `[${host}]` : host}${port ? `:${port}` : ''}`;
+  const query = new URLSearchParams([...settings]).toString();
+  return `postgresql://${authority}/${encodeURIComponent(database ?? '')}${query ? `?${query}` : ''}`;
+}
 
 /**
  * Where libpq goes for a string that names no host (postgresql:///db): PGHOST,

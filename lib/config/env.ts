@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { config as loadDotenv, parse as parseDotenv } from 'dotenv';
 import { UsageError } from '../errors.ts';
-import { connectionUrl, parseConnectionString, projectRefOfUrl, unencodedCredentialsProblem } from './connection-string.ts';
+import { connectionUrl, keywordValueAsUrl, parseConnectionString, projectRefOfUrl, unencodedCredentialsProblem } from './connection-string.ts';
 
 export type Side = 'production' | 'staging';
 export type Via = 'rest' | 'postgres';
@@ -72,7 +72,13 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     };
     const url = value('URL');
     const key = value('SERVICE_ROLE_KEY');
-    const dbUrl = value('DB_URL');
+    const given = value('DB_URL');
+    let dbUrl: string | undefined;
+    try {
+      dbUrl = given && keywordValueAsUrl(name('DB_URL'), given);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
     const result: SideConfig = { side };
     if (url && !isHttpUrl(url)) problems.push(`${name('URL')} is not an http(s) URL: it should look like ${EXAMPLE.URL}`);
     else if (url && new URL(url).pathname.replace(/\/+$/, '') !== '') {
