@@ -12,6 +12,15 @@ import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, stack } = sharedStack();
 
+/** Where the stack's server listens on this machine: its first socket directory, and its port. */
+async function socketOf(project: Pick<Project, 'adminUrl'>): Promise<{ directory: string; port: string }> {
+  const [server] = await query<{ directory: string; port: string }>(
+    project.adminUrl,
+    "SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS directory, current_setting('port') AS port",
+  );
+  return server!;
+}
+
 describe('connection strings', () => {
   it('refuses the transaction pooler (6543), giving the session-pooler string and no password', async () => {
     const pasted = 'postgresql://postgres.abcdefghijklmnopqrst:s3cret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?pgbouncer=true';
@@ -287,11 +296,7 @@ describe('connection strings', () => {
   it("syncs through libpq's strings that name no host (a socket's directory in ?host=), and says where none is listening", async () => {
     const staging = await stack.createProject('over_socket');
     try {
-      const [server] = await query<{ directory: string; port: string }>(
-        production.adminUrl,
-        "SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS directory, current_setting('port') AS port",
-      );
-      const { directory, port } = server!;
+      const { directory, port } = await socketOf(production);
       const env = envFor(production, staging);
       // Both of libpq's spellings: credentials before an empty host, and the user and port as parameters.
       const prod = new URL(env.SUPABASE_PROD_DB_URL!);
@@ -327,11 +332,7 @@ describe('connection strings', () => {
   it("syncs through libpq's keyword/value strings (host=... dbname=...), quoted values and a socket's directory included, and names what is wrong in one", async () => {
     const staging = await stack.createProject('over_keywords');
     try {
-      const [server] = await query<{ directory: string; port: string }>(
-        production.adminUrl,
-        "SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS directory, current_setting('port') AS port",
-      );
-      const { directory, port } = server!;
+      const { directory, port } = await socketOf(production);
       const env = envFor(production, staging);
       const prod = new URL(env.SUPABASE_PROD_DB_URL!);
       const target = new URL(env.SUPABASE_STAGING_DB_URL!);
