@@ -354,6 +354,12 @@ describe('connection strings', () => {
       expect(unclosed.code).toBe(2);
       expect(unclosed.stderr).toContain('SUPABASE_STAGING_DB_URL: the value of "password" opens a quote it does not close.');
       expect(unclosed.stderr).not.toContain(target.password);
+      // A misspelt keyword is refused, as libpq refuses it: read on, the run would reach the server's default database.
+      const misspelt = await runScript('sync.ts', ['--via', 'postgres', '--dry-run', '--tables', 'hotels'], {
+        env: { ...env, SUPABASE_STAGING_DB_URL: `host=${directory} port=${port} dbnmae=${target.pathname.slice(1)} user=${target.username}` },
+      });
+      expect(misspelt.code).toBe(2);
+      expect(misspelt.stderr).toContain(`SUPABASE_STAGING_DB_URL: "dbnmae" is not one of libpq's connection keywords`);
     } finally {
       await staging.stop();
     }

@@ -121,6 +121,17 @@ export function connectionUrl(value: string): { url: URL; hostless: boolean } {
 
 const NO_HOST = 'no-host.invalid';
 
+/** The keywords libpq's connection strings take (PostgreSQL 18's). */
+const LIBPQ_KEYWORDS = new Set(
+  (
+    'host hostaddr port dbname user password passfile require_auth channel_binding connect_timeout client_encoding options ' +
+    'application_name fallback_application_name keepalives keepalives_idle keepalives_interval keepalives_count tcp_user_timeout ' +
+    'replication gssencmode sslmode sslnegotiation sslcompression sslcert sslkey sslkeylogfile sslpassword sslcertmode sslrootcert sslcrl ' +
+    'sslcrldir sslsni requirepeer ssl_min_protocol_version ssl_max_protocol_version min_protocol_version max_protocol_version ' +
+    'krbsrvname gsslib gssdelegation service target_session_attrs load_balance_hosts oauth_issuer oauth_client_id oauth_client_secret oauth_scope'
+  ).split(' '),
+);
+
 /**
  * libpq's keyword/value form (`host=db.example.com port=5432 dbname=app user=me password='a b'`, as psql and
  * pg_dump take it) as the URL it stands for, which every other step reads (and prints, without the password);
@@ -155,6 +166,10 @@ export function keywordValueAsUrl(variable: string, value: string): string {
     if (quoted) {
       if (text[at] !== "'") throw new UsageError(`${variable}: the value of "${keyword}" opens a quote it does not close.`);
       at += 1;
+    }
+    // libpq refuses a keyword it does not know; read on, a misspelt dbname would connect to another database.
+    if (!LIBPQ_KEYWORDS.has(keyword.toLowerCase())) {
+      throw new UsageError(`${variable}: "${keyword}" is not one of libpq's connection keywords (host, port, dbname, user, password, sslmode, options, ...).`);
     }
     settings.set(keyword.toLowerCase(), setting);
     skipSpace();

@@ -2,7 +2,7 @@
 // both projects' Storage API as the run's mode says (replace and mirror
 // remove staging's extra files, upsert and incremental keep them,
 // insert-missing only adds), then whom each file belongs to set in staging's
-// storage.objects from production's (storage/owners.ts). The run's checks
+// storage.objects from production's (file-owners.ts). The run's checks
 // have passed by then: staging carries the sync-target mark and is no
 // protected project.
 import type { SideConfig } from '../config/env.ts';

@@ -57,7 +57,7 @@ export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean, own
 }
 
 /** Where owners were not carried, or not all of them: said under the table, with what to do. */
-export function ownerNotes(results: BucketCopyResult[], ownersLeft: string | null): string[] {
+function ownerNotes(results: BucketCopyResult[], ownersLeft: string | null): string[] {
   if (ownersLeft) return [`Whom the files belong to was not carried (${ownersLeft}): staging's copies belong to no user.`];
   return results
     .filter((result) => result.owners?.unmatched)

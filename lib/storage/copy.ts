@@ -34,7 +34,7 @@ export interface StorageCopyOptions {
 export interface OwnersOutcome {
   /** Files whose owner columns were set. */
   set: number;
-  /** Of those, files whose owner staging's auth.users lacks, where a foreign key ties it there: left without `owner`. */
+  /** Files whose owner is a user staging's auth.users lacks, where a foreign key ties `owner` there: left without it. */
   unmatched: number;
 }
 
