@@ -229,6 +229,12 @@ describe('the files step in the report', () => {
     expect(markdown).toContain('## Files (dry run: nothing changed)');
     expect(markdown).toContain('| Bucket | Settings | Objects | To copy | Unchanged | To remove | Owners to set | Time |');
     expect(markdown).toContain('| `avatars` | to be created | 5 (5.0 KB) | 3 (3.0 KB) | 2 | 1 | 1 | - |');
+    // What the terminal said under the table, as text in both formats: a bucket's name is the user's, never markup.
+    const noted = buildReport(
+      filesRun('sync', { copied: [copied(HOSTILE_BUCKET)], notes: [`${HOSTILE_BUCKET}: the owner of 2 files is a user staging lacks`] }),
+    );
+    expect(renderMarkdown(noted)).toContain('\\<img src=x\\>: the owner of 2 files is a user staging lacks');
+    expect(renderHtml(noted)).toContain('<p>&#60;img src=x&#62;: the owner of 2 files is a user staging lacks</p>');
     expect(renderStepSummary(report)).toContain('| `avatars` | 5 (5.0 KB) | 3 (3.0 KB) | 1 | - |');
   });
 

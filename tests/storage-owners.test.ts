@@ -5,6 +5,8 @@
 // files, over both paths, and verify compares them. Production's files here
 // are uploaded by their users through Storage, and staging's are read back
 // by those users under an owner policy: the outcome a user of an app sees.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,7 @@ import { functionsVersion } from '../lib/install/version.ts';
 import { openPostgresDatabase } from '../lib/transport/postgres/database.ts';
 import { openRestDatabase } from '../lib/transport/rest/database.ts';
 import { query } from './helpers/content.ts';
-import { runScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
@@ -176,13 +178,22 @@ describe('sync --storage carries whom each file belongs to', () => {
       `CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = '' AS $$ SELECT ${to} $$`;
     await query(production.adminUrl, version(29));
     try {
-      const older = await runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', 'hotels', '--buckets', 'docs', '--mode', 'upsert', '--verify'], { env });
+      const cwd = emptyDirectory();
+      const older = await runScript(
+        'sync.ts',
+        ['--via', 'rest', '--yes', '--tables', 'hotels', '--buckets', 'docs', '--mode', 'upsert', '--verify', '--report', 'run.md'],
+        { env, cwd },
+      );
       expect(older.code, older.stdout + older.stderr).toBe(0);
       expect(older.stdout).toContain(
         "Whom the files belong to was not carried (production's supasync functions are version 29, and reading and setting files' owners needs version 30: " +
           "npx tsx scripts/install-rpcs.ts --production): staging's copies belong to no user.",
       );
       expect(older.stdout).toContain("Whom the files belong to was not compared (production's supasync functions are version 29");
+      // The report says both too, for whoever reads the run in CI.
+      const report = readFileSync(join(cwd, 'run.md'), 'utf8');
+      expect(report).toContain("Whom the files belong to was not carried (production's supasync functions are version 29");
+      expect(report).toContain("Whom the files belong to was not compared (production's supasync functions are version 29");
     } finally {
       await query(production.adminUrl, version(functionsVersion()));
     }

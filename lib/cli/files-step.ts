@@ -8,7 +8,7 @@ import type { PreparedRun } from '../engine/prepare.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
 import { fileProgressReporter } from '../report/progress.ts';
-import { renderFileCopy, renderFileVerdicts } from '../report/storage.ts';
+import { ownerNotes, ownersNotComparedNote, renderFileCopy, renderFileVerdicts } from '../report/storage.ts';
 import { storageApiOf, StorageSelectionError } from '../storage/api.ts';
 import { chooseBuckets, type BucketCopyResult } from '../storage/copy.ts';
 import { verifyStorage, type BucketVerdict } from '../storage/verify.ts';
@@ -113,7 +113,7 @@ export async function copyFiles(
   choice: FileChoice,
   flags: { dryRun?: boolean; concurrency?: number; json?: boolean },
   mode: SyncMode,
-): Promise<{ results: BucketCopyResult[]; output: string }> {
+): Promise<{ results: BucketCopyResult[]; output: string; notes: string[] }> {
   const { buckets: results, ownersLeft } = await asUsage(choice, () =>
     syncFiles(run, {
       buckets: choice.buckets,
@@ -125,10 +125,13 @@ export async function copyFiles(
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
     }),
   );
-  return { results, output: renderFileCopy(results, Boolean(flags.dryRun), ownersLeft) };
+  return { results, output: renderFileCopy(results, Boolean(flags.dryRun), ownersLeft), notes: ownerNotes(results, ownersLeft) };
 }
 
-export async function verifyFiles(run: PreparedRun, choice: FileChoice): Promise<{ verdicts: BucketVerdict[]; output: string; equal: boolean }> {
+export async function verifyFiles(
+  run: PreparedRun,
+  choice: FileChoice,
+): Promise<{ verdicts: BucketVerdict[]; output: string; equal: boolean; notes: string[] }> {
   const ownersLeft = await ownersUnavailable(run);
   const verdicts = await asUsage(choice, async () => {
     const production = storageApiOf(run.environment.production);
@@ -136,8 +139,8 @@ export async function verifyFiles(run: PreparedRun, choice: FileChoice): Promise
     const ownersDiffer = ownersLeft ? undefined : (bucket: string) => ownerDifferences(run.production, run.staging, bucket);
     return verifyStorage(production, storageApiOf(run.environment.staging), buckets, ownersDiffer);
   });
-  const output = renderFileVerdicts(verdicts) + (ownersLeft ? `\nWhom the files belong to was not compared (${ownersLeft}).` : '');
-  return { verdicts, output, equal: verdicts.every((verdict) => verdict.status === 'equal') };
+  const notes = ownersNotComparedNote(ownersLeft);
+  return { verdicts, output: [renderFileVerdicts(verdicts), ...notes].join('\n'), equal: verdicts.every((verdict) => verdict.status === 'equal'), notes };
 }
 
 /** A bucket production lacks is the user's to fix (exit 2), in the flag or in the file that named it. */

@@ -145,7 +145,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
           );
       }
       if (stop) throw stop;
-      await recorder.ended({ exitCode: 0, ...(filesToCopy ? { files: { copied: filesToCopy.results } } : {}) });
+      await recorder.ended({ exitCode: 0, ...(filesToCopy ? { files: { copied: filesToCopy.results, notes: filesToCopy.notes } } : {}) });
       return 0;
     }
     const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult, syncSummary }] = await syncModules;
@@ -261,7 +261,15 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       result,
       exitCode,
       ...(verdicts ? { verify: { tables: verdicts, sequences: sequenceVerdicts, orphans, kept, largeObjects, acceptsDrift: Boolean(flags.allowDrift) } } : {}),
-      ...(copiedFiles ? { files: { copied: copiedFiles.results, ...(fileVerdicts ? { verdicts: fileVerdicts.verdicts } : {}) } } : {}),
+      ...(copiedFiles
+        ? {
+            files: {
+              copied: copiedFiles.results,
+              notes: [...copiedFiles.notes, ...(fileVerdicts?.notes ?? [])],
+              ...(fileVerdicts ? { verdicts: fileVerdicts.verdicts } : {}),
+            },
+          }
+        : {}),
     });
     return exitCode;
   } catch (error) {

@@ -153,7 +153,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
     await recorder.ended({
       verify: { tables: verdicts, sequences, orphans, largeObjects, acceptsDrift: Boolean(flags.allowDrift) },
       exitCode,
-      ...(files ? { files: { verdicts: files.verdicts } } : {}),
+      ...(files ? { files: { verdicts: files.verdicts, notes: files.notes } } : {}),
     });
     return exitCode;
   } catch (error) {

@@ -56,8 +56,8 @@ export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean, own
   return [`Files${dryRun ? ' (dry run: nothing changed)' : ''}:\n${renderTable(header, rows)}`, ...ownerNotes(results, ownersLeft)].join('\n');
 }
 
-/** Where owners were not carried, or not all of them: said under the table, with what to do. */
-function ownerNotes(results: BucketCopyResult[], ownersLeft: string | null): string[] {
+/** Where owners were not carried, or not all of them: said under the copy's table (and in the report), with what to do. */
+export function ownerNotes(results: BucketCopyResult[], ownersLeft: string | null): string[] {
   if (ownersLeft) return [`Whom the files belong to was not carried (${ownersLeft}): staging's copies belong to no user.`];
   return results
     .filter((result) => result.owners?.unmatched)
@@ -83,4 +83,9 @@ export function renderFileVerdicts(verdicts: BucketVerdict[]): string {
     );
   }
   return `Files:\n${lines.join('\n')}`;
+}
+
+/** Verify's word where it could not compare owners: under its table, and in the report. */
+export function ownersNotComparedNote(ownersLeft: string | null): string[] {
+  return ownersLeft ? [`Whom the files belong to was not compared (${ownersLeft}).`] : [];
 }

@@ -14,6 +14,8 @@ export interface FilesFacts {
   copied?: BucketCopyResult[];
   /** sync --storage --verify, verify --storage. */
   verdicts?: BucketVerdict[];
+  /** What the terminal said under the files' tables: whom the files belong to not carried or not compared, and why. */
+  notes?: string[];
 }
 
 export interface FilesSection {
@@ -23,6 +25,8 @@ export interface FilesSection {
   summary: string | null;
   buckets: CopiedBucket[];
   verify: FilesVerify | null;
+  /** Said under the files' tables, as on the terminal. */
+  notes: string[];
 }
 
 export interface CopiedBucket {
@@ -75,6 +79,7 @@ export function filesSection(files: FilesFacts | undefined, dryRun: boolean): Fi
       seconds: dryRun ? null : result.seconds,
     })),
     verify: files.verdicts ? filesVerify(files.verdicts) : null,
+    notes: files.notes ?? [],
   };
 }
 

@@ -173,6 +173,7 @@ function filesHtml(files: FilesSection): string {
       ),
     );
   }
+  for (const note of files.notes) out.push(`<p>${esc(note)}</p>`);
   const verify = files.verify;
   if (!verify) return out.join('\n');
   out.push('<h3>Files verified</h3>', `<p class="${verify.equal ? 'ok' : 'bad'}">${verify.equal ? '✅' : '❌'} ${esc(verify.summary)}</p>`);

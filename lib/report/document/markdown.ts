@@ -262,6 +262,7 @@ function filesMarkdown(files: FilesSection): string[] {
       ),
     );
   }
+  for (const note of files.notes) out.push('', escapeText(note));
   const verify = files.verify;
   if (!verify) return out;
   out.push('', '### Files verified', '', `${verify.equal ? '✅' : '❌'} ${escapeText(verify.summary)}`);
