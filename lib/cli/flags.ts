@@ -83,7 +83,7 @@ export const FLAGS = {
   storage: () => [
     new Option(
       '--storage',
-      "also copy the files of every bucket through the Storage API (needs both projects' URL and service key, on either path): buckets made like production's, missing and changed files streamed, staging's extra files removed in replace and mirror; storage.objects' and storage.buckets' rows are then Storage's to write, not the row copy's (verify: compare the files too). Default: supasync.config.json's \"storage\" section",
+      "also copy the files of every bucket through the Storage API (needs both projects' URL and service key, on either path): buckets made like production's, missing and changed files streamed, staging's extra files removed in replace and mirror; storage.objects' and storage.buckets' rows are then Storage's to write, not the row copy's, and each file's owner and custom metadata are then set to production's (verify: compare the files and their owners too). Default: supasync.config.json's \"storage\" section",
     ),
     new Option('--no-storage', 'leave the files alone this once, though supasync.config.json\'s "storage" section asks for them'),
   ],

@@ -11,6 +11,11 @@ const MB = 1024 * 1024;
 /** The terminal's size of files, in MB of 1,024 KB: the copy's table and its progress line say the same. */
 export const megabytes = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 
+/** The copy's columns whose names say whether it was done or would be: a dry run's numbers are what it would do. */
+export function copyColumnNames(dryRun: boolean): { copied: string; removed: string; owners: string } {
+  return dryRun ? { copied: 'To copy', removed: 'To remove', owners: 'Owners to set' } : { copied: 'Copied', removed: 'Removed', owners: 'Owners set' };
+}
+
 /** What was done to the bucket itself, or what a dry run would do. */
 export function settingsAction(result: BucketCopyResult, dryRun: boolean): string {
   return dryRun && result.settings !== 'unchanged' ? `to be ${result.settings}` : result.settings;
@@ -43,16 +48,8 @@ export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean, own
     result.owners ? String(result.owners.set) : '-',
     dryRun ? '-' : `${result.seconds.toFixed(1)}s`,
   ]);
-  const header = [
-    'Bucket',
-    'Settings',
-    'Objects',
-    dryRun ? 'To copy' : 'Copied',
-    'Unchanged',
-    dryRun ? 'To remove' : 'Removed',
-    dryRun ? 'Owners to set' : 'Owners set',
-    'Time',
-  ];
+  const { copied, removed, owners } = copyColumnNames(dryRun);
+  const header = ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, owners, 'Time'];
   return [`Files${dryRun ? ' (dry run: nothing changed)' : ''}:\n${renderTable(header, rows)}`, ...ownerNotes(results, ownersLeft)].join('\n');
 }
 

@@ -4,7 +4,7 @@
 // table's name: values to escape, never markup.
 import type { BucketCopyResult } from '../../storage/copy.ts';
 import type { BucketVerdict } from '../../storage/verify.ts';
-import { differingPaths, fileStatus, settingsAction } from '../storage.ts';
+import { copyColumnNames, differingPaths, fileStatus, settingsAction } from '../storage.ts';
 import { countOf, formatCount } from '../../counts.ts';
 import { byteSize } from './units.ts';
 
@@ -83,9 +83,9 @@ export function filesSection(files: FilesFacts | undefined, dryRun: boolean): Fi
   };
 }
 
-/** What the copy's columns are called, in both formats: a dry run's numbers are what it would do. */
+/** What the copy's columns are called, in both formats, as on the terminal. */
 export function copyColumns(section: FilesSection): { copied: string; removed: string; owners: string } {
-  return section.dryRun ? { copied: 'To copy', removed: 'To remove', owners: 'Owners to set' } : { copied: 'Copied', removed: 'Removed', owners: 'Owners set' };
+  return copyColumnNames(section.dryRun);
 }
 
 function copySummary(results: BucketCopyResult[], dryRun: boolean): string {
