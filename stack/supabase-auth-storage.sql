@@ -189,6 +189,35 @@ CREATE FUNCTION auth.uid() RETURNS uuid
   )::uuid
 $$;
 
+-- The claims' other readers GoTrue installs with auth.uid(), which apps'
+-- policies and triggers use (`auth.role() = 'authenticated'`, `auth.jwt() ->> 'email'`).
+CREATE FUNCTION auth.role() RETURNS text
+  LANGUAGE sql STABLE
+  AS $$
+  SELECT coalesce(
+    current_setting('request.jwt.claim.role', true),
+    (current_setting('request.jwt.claims', true)::jsonb ->> 'role')
+  )::text
+$$;
+
+CREATE FUNCTION auth.email() RETURNS text
+  LANGUAGE sql STABLE
+  AS $$
+  SELECT coalesce(
+    current_setting('request.jwt.claim.email', true),
+    (current_setting('request.jwt.claims', true)::jsonb ->> 'email')
+  )::text
+$$;
+
+CREATE FUNCTION auth.jwt() RETURNS jsonb
+  LANGUAGE sql STABLE
+  AS $$
+  SELECT coalesce(
+    nullif(current_setting('request.jwt.claim', true), ''),
+    nullif(current_setting('request.jwt.claims', true), '')
+  )::jsonb
+$$;
+
 -- GoTrue records its migrations as it boots, in every project alike.
 INSERT INTO auth.schema_migrations (version) VALUES
   ('00'), ('20210710035447'), ('20210722035447'), ('20210909172000'), ('20221215195800'),
