@@ -274,6 +274,21 @@ END $$;
 CREATE TRIGGER update_objects_updated_at BEFORE UPDATE ON storage.objects
   FOR EACH ROW EXECUTE FUNCTION storage.update_updated_at_column();
 
+-- The path helpers Storage installs, which apps' policies on storage.objects
+-- call (`(storage.foldername(name))[1] = (select auth.uid())::text`).
+CREATE FUNCTION storage.foldername(name text) RETURNS text[]
+  LANGUAGE sql IMMUTABLE AS $$
+  SELECT parts[1:array_length(parts, 1) - 1] FROM string_to_array(name, '/') AS parts
+$$;
+CREATE FUNCTION storage.filename(name text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$
+  SELECT parts[array_length(parts, 1)] FROM string_to_array(name, '/') AS parts
+$$;
+CREATE FUNCTION storage.extension(name text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN position('.' in storage.filename(name)) > 0 THEN reverse(split_part(reverse(storage.filename(name)), '.', 1)) ELSE '' END
+$$;
+
 -- Storage's state of its own, as its later migrations make it: multipart
 -- uploads in progress, the queue of events to send, and analytics buckets
 -- whose data lives outside the database. A sync leaves these out unless named.

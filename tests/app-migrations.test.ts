@@ -4,11 +4,13 @@
 // `auth.jwt()`, a trigger on auth.users that creates each user's public row
 // (and an admin role for some), tables added to Realtime's publication, an
 // `updated_at` trigger, enums, identities BY DEFAULT, cascading deletes.
-// Synced with the users (`--schemas public,auth`), staging must hold
-// production's rows and no more: none of staging's triggers may fire on the
-// copy (each would add a row or restamp one), over either path.
+// Its files' rows are in storage.objects under each user's folder, which a
+// policy on `storage.foldername(name)` opens to that user alone. Synced with
+// the users and the files' rows (`--schemas public,auth,storage`), staging
+// must hold production's rows and no more: none of staging's triggers may
+// fire on the copy (each would add a row or restamp one), over either path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Project } from '../stack/index.ts';
+import { withClient, type Project } from '../stack/index.ts';
 import { NOT_COPIED, query, tableDigests, type Digests } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
@@ -75,6 +77,10 @@ const APP = `
   CREATE TRIGGER handle_updated_at BEFORE INSERT OR UPDATE ON public.users
     FOR EACH ROW EXECUTE PROCEDURE public.stamp_updated_at();`;
 
+/** Made in the dashboard's SQL editor on Supabase, whose role may alter Storage's table; here the superuser stands in. */
+const STORAGE_POLICY = `CREATE POLICY "Users read their own folder" ON storage.objects FOR SELECT TO authenticated
+  USING (bucket_id = 'avatars' AND (storage.foldername(name))[1] = (select auth.uid())::text)`;
+
 /** Signs users up as GoTrue does (its own role writes auth.users); the trigger above makes their public rows. */
 const signUp = (url: string, from: number, to: number) =>
   query(
@@ -87,9 +93,19 @@ const signUp = (url: string, from: number, to: number) =>
      FROM generate_series(${from}, ${to}) g`,
   );
 
-/** Every table a sync of public and auth copies. */
+/** The names in storage.objects a user may read under the policy, as PostgREST runs their request. */
+const filesSeenBy = (url: string, user: string) =>
+  withClient(url, async (client) => {
+    await client.query('BEGIN; SET LOCAL ROLE authenticated');
+    await client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ sub: user, role: 'authenticated' })]);
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM storage.objects ORDER BY name');
+    await client.query('COMMIT');
+    return rows.map((row) => row.name);
+  });
+
+/** Every table a sync of public, auth and storage copies. */
 async function copied(url: string): Promise<Digests> {
-  const digests = await tableDigests(url, ['public', 'auth']);
+  const digests = await tableDigests(url, ['public', 'auth', 'storage']);
   for (const table of NOT_COPIED) delete digests[table];
   return digests;
 }
@@ -99,7 +115,8 @@ describe("an app's Supabase migrations, its users synced with it", () => {
   let staging: Project;
   beforeAll(async () => {
     [production, staging] = await Promise.all([stack.createProject('app_prod', { syncTarget: false }), stack.createProject('app_staging')]);
-    for (const project of [production, staging]) await query(project.adminUrl, `SET ROLE postgres; ${APP}; NOTIFY pgrst, 'reload schema'`);
+    for (const project of [production, staging])
+      await query(project.adminUrl, `SET ROLE postgres; ${APP}; RESET ROLE; ${STORAGE_POLICY}; NOTIFY pgrst, 'reload schema'`);
     await signUp(production.adminUrl, 1, 40);
     await query(
       production.adminUrl,
@@ -110,6 +127,12 @@ describe("an app's Supabase migrations, its users synced with it", () => {
        INSERT INTO public.attachments (message_id, path) SELECT id, 'files/' || id || '.png' FROM public.messages WHERE id % 7 = 0;
        INSERT INTO public.role_permissions (role, permission) VALUES ('admin', 'channels.delete'), ('admin', 'messages.delete'), ('moderator', 'messages.delete');
        UPDATE public.users SET status = 'ONLINE', updated_at = '2026-02-01' WHERE username LIKE 'user2%'`,
+    );
+    await query(
+      production.adminUrl,
+      `INSERT INTO storage.buckets (id, name) VALUES ('avatars', 'avatars');
+       INSERT INTO storage.objects (bucket_id, name, owner_id, metadata)
+         SELECT 'avatars', id || '/' || file, id::text, '{"size": 1}' FROM public.users, unnest(ARRAY['avatar.png', 'banner.jpg']) AS file`,
     );
   });
   afterAll(async () => {
@@ -123,32 +146,44 @@ describe("an app's Supabase migrations, its users synced with it", () => {
     expect(want['public.user_roles']?.rows).toBe(4);
     expect(want['public.attachments']?.rows).toBe(42);
 
-    const direct = await runScript('sync.ts', ['--via', 'postgres', '--schemas', 'public,auth', '--yes'], { env: envFor(production, staging), cwd });
+    const direct = await runScript('sync.ts', ['--via', 'postgres', '--schemas', 'public,auth,storage', '--yes'], { env: envFor(production, staging), cwd });
     expect(direct.code, direct.stdout + direct.stderr).toBe(0);
     expect(await copied(staging.adminUrl)).toEqual(want);
+    const [someone] = await query<{ id: string }>(production.adminUrl, `SELECT id FROM public.users WHERE username = 'user12@chat.test'`);
+    expect(await filesSeenBy(staging.adminUrl, someone!.id)).toEqual([`${someone!.id}/avatar.png`, `${someone!.id}/banner.jpg`]);
 
-    // A user signs up (their rows made by the trigger), a channel goes (its messages and attachments with it), a user is renamed (restamped).
+    // A user signs up (their rows made by the trigger) and adds a file, a channel goes (its messages and attachments with it), a user is renamed (restamped) and removes a file.
     await signUp(production.adminUrl, 41, 41);
     await query(
       production.adminUrl,
       `SET ROLE postgres;
        DELETE FROM public.channels WHERE slug = 'channel-3';
-       UPDATE public.users SET username = 'renamed@chat.test' WHERE username = 'user7@chat.test'`,
+       UPDATE public.users SET username = 'renamed@chat.test' WHERE username = 'user7@chat.test';
+       RESET ROLE;
+       INSERT INTO storage.objects (bucket_id, name, owner_id) SELECT 'avatars', id || '/first.png', id::text FROM public.users WHERE username LIKE 'user41%';
+       DELETE FROM storage.objects WHERE name = '${someone!.id}/banner.jpg'`,
     );
+    const [newcomer] = await query<{ id: string }>(production.adminUrl, `SELECT id FROM public.users WHERE username LIKE 'user41%'`);
     const changed = await copied(production.adminUrl);
     expect(changed['public.messages']?.rows).toBe(240);
     expect(changed).not.toEqual(want);
 
     const env = { ...envFor(production, staging), SUPABASE_PROD_SERVICE_ROLE_KEY: production.secretKey, SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.secretKey };
     // The template's keyless log table (empty on both sides) cannot be mirrored: columnless-tables.test.ts covers that refusal.
-    const mirror = await runScript('sync.ts', ['--via', 'rest', '--mode', 'mirror', '--schemas', 'public,auth', '--exclude', 'public.event_log', '--yes'], {
-      env,
-      cwd,
-    });
+    const mirror = await runScript(
+      'sync.ts',
+      ['--via', 'rest', '--mode', 'mirror', '--schemas', 'public,auth,storage', '--exclude', 'public.event_log', '--yes'],
+      {
+        env,
+        cwd,
+      },
+    );
     expect(mirror.code, mirror.stdout + mirror.stderr).toBe(0);
     expect(await copied(staging.adminUrl)).toEqual(changed);
+    expect(await filesSeenBy(staging.adminUrl, newcomer!.id)).toEqual([`${newcomer!.id}/first.png`]);
+    expect(await filesSeenBy(staging.adminUrl, someone!.id)).toEqual([`${someone!.id}/avatar.png`]);
 
-    const verified = await runScript('verify-sync-status.ts', ['--via', 'rest', '--schemas', 'public,auth'], { env, cwd });
+    const verified = await runScript('verify-sync-status.ts', ['--via', 'rest', '--schemas', 'public,auth,storage'], { env, cwd });
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/Staging equals production: (\d+) of \1 tables Perfect\./);
   });
