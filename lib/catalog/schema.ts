@@ -34,6 +34,8 @@ const foreignKey = z.object({
   referencedSchema: z.string(),
   referencedTable: z.string(),
   referencedColumns: z.array(z.string()),
+  /** Absent from functions before version 31. */
+  period: z.boolean().optional(),
   referencedPartition: z.object(tableRef).nullable(),
   deferrable: z.boolean(),
   initiallyDeferred: z.boolean(),
@@ -80,6 +82,8 @@ const table = z.object({
         expressionsText: z.string().nullable().optional(),
         predicateText: z.string().nullable().optional(),
         nullsNotDistinct: z.boolean(),
+        /** Absent from functions before version 31. */
+        withoutOverlaps: z.boolean().optional(),
       }),
     )
     .optional(),

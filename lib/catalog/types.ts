@@ -56,10 +56,19 @@ export interface PartitionConstraint extends TableRef {
 export interface ForeignKey {
   /** The constraint's name; on partitions, the first one's (each one's own is in `declaredOn`). */
   name: string;
+  /** The columns a parent is found by; a key with PERIOD's last pair left out (see `period`). */
   columns: string[];
   referencedSchema: string;
   referencedTable: string;
   referencedColumns: string[];
+  /**
+   * A key with PERIOD (PostgreSQL 18; functions version 31): its last
+   * column's range must lie within its parents' ranges, a containment the
+   * checks of parents cannot ask by equality. That pair is left out of
+   * `columns` and `referencedColumns`, so a row is checked for a parent with
+   * the columns before it alone. Absent before version 31.
+   */
+  period?: boolean;
   /** The partition of the referenced table that the key names, when it names one rather than the table. */
   referencedPartition: TableRef | null;
   deferrable: boolean;
@@ -133,6 +142,13 @@ export interface EnforcedIndex {
   expressionsText?: string | null;
   predicateText?: string | null;
   nullsNotDistinct: boolean;
+  /**
+   * A PRIMARY KEY or UNIQUE constraint WITHOUT OVERLAPS (PostgreSQL 18;
+   * functions version 31): kind `exclusion`, its rows kept apart by
+   * overlapping ranges, which no ON CONFLICT matches on, so no key to match
+   * rows by (primaryKey and uniqueKeys leave it out).
+   */
+  withoutOverlaps?: boolean;
 }
 
 /** A sequence's options, numbers as text (a bigint passes 2^53). */

@@ -111,7 +111,8 @@ function refuseUnkeyed(tables: TablePlan[]): void {
     const unkeyed = tables.filter((table) => table.mode === mode && !table.key);
     if (!unkeyed.length) continue;
     const lacked = unkeyed.filter((table) => table.keyStagingLacks);
-    const none = unkeyed.filter((table) => !table.keyStagingLacks);
+    const overlapping = unkeyed.filter((table) => !table.keyStagingLacks && table.overlapsKey);
+    const none = unkeyed.filter((table) => !table.keyStagingLacks && !table.overlapsKey);
     throw new UsageError(
       [
         ...(none.length
@@ -119,6 +120,14 @@ function refuseUnkeyed(tables: TablePlan[]): void {
               `Cannot ${SYNC_MODE_VERBS[mode]} ${none.map((table) => qualifiedName(table.table)).join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +
                 'Replace them alone (`"mode": "replace"` for each under `tables` in supasync.config.json) or the whole run (--mode replace), ' +
                 'leave them out (--exclude), or give them a primary key.',
+            ]
+          : []),
+        ...(overlapping.length
+          ? [
+              `Cannot ${SYNC_MODE_VERBS[mode]} ${overlapping.map((table) => `${qualifiedName(table.table)} (${table.overlapsKey})`).join(', ')}: ` +
+                'a key WITHOUT OVERLAPS keeps rows apart by overlapping ranges, and no ON CONFLICT matches rows on it, nor has the table another key. ' +
+                'Replace them alone (`"mode": "replace"` for each under `tables` in supasync.config.json) or the whole run (--mode replace), ' +
+                'or leave them out (--exclude).',
             ]
           : []),
         ...(lacked.length

@@ -52,6 +52,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         level: order.levels.get(name) ?? 0,
         key,
         keyStagingLacks,
+        overlapsKey: key ? null : (table.enforcedIndexes?.find((index) => index.withoutOverlaps)?.name ?? null),
         columns: copied.map((c) => c.name),
         columnTypes: copied.map((c) => c.type),
         generatedColumns: table.columns.filter((c) => c.generated).map((c) => c.name),

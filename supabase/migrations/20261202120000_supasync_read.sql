@@ -313,7 +313,11 @@ SELECT pg_catalog.jsonb_build_object(
               JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum
             ))
           FROM pg_catalog.pg_constraint con
-          WHERE con.conrelid = r.oid AND con.contype = 'p'
+          -- Not a key WITHOUT OVERLAPS (PostgreSQL 18; version 31): its rows
+          -- conflict by overlapping ranges, which no ON CONFLICT matches on,
+          -- so it holds rows apart as an exclusion constraint does
+          -- (enforcedIndexes) and the table has no key to match rows on.
+          WHERE con.conrelid = r.oid AND con.contype = 'p' AND con.conexclop IS NULL
         ),
         -- The table's CHECK constraints (version 24): one staging has and
         -- production lacks may refuse production's rows, asked of them before
@@ -346,7 +350,7 @@ SELECT pg_catalog.jsonb_build_object(
           ) ORDER BY ic.relname), '[]'::jsonb)
           FROM pg_catalog.pg_index i
           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-          WHERE i.indrelid = r.oid AND i.indisunique AND NOT i.indisprimary
+          WHERE i.indrelid = r.oid AND i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion
             AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid
         ),
         -- Every column a unique index holds, partial and expression ones
@@ -400,11 +404,13 @@ SELECT pg_catalog.jsonb_build_object(
             -- locked (see `locked` above).
             'expressionsText', CASE WHEN i.indexprs IS NOT NULL AND NOT r.locked THEN pg_catalog.pg_get_expr(i.indexprs, i.indrelid) END,
             'predicateText', CASE WHEN i.indpred IS NOT NULL AND NOT r.locked THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) END,
-            'nullsNotDistinct', i.indnullsnotdistinct
+            'nullsNotDistinct', i.indnullsnotdistinct,
+            'withoutOverlaps', COALESCE(xc.contype IN ('p', 'u'), false)
           ) ORDER BY ic.relname), '[]'::jsonb)
           FROM pg_catalog.pg_index i
           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-          LEFT JOIN pg_catalog.pg_constraint xc ON xc.conindid = i.indexrelid AND xc.contype = 'x' AND xc.conrelid = r.oid
+          -- An exclusion constraint, or a key WITHOUT OVERLAPS (version 31), which is one.
+          LEFT JOIN pg_catalog.pg_constraint xc ON xc.conindid = i.indexrelid AND xc.conexclop IS NOT NULL AND xc.conrelid = r.oid
           WHERE i.indrelid = r.oid AND (i.indisunique OR xc.oid IS NOT NULL)
         ),
         -- Foreign keys declared on the table, and those declared on its
@@ -420,6 +426,7 @@ SELECT pg_catalog.jsonb_build_object(
               SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.ord)
               FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
               JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+              WHERE NOT (temporal.period AND k.ord = pg_catalog.cardinality(con.conkey))
             ),
             'referencedSchema', fn.nspname,
             'referencedTable', fc.relname,
@@ -427,7 +434,9 @@ SELECT pg_catalog.jsonb_build_object(
               SELECT pg_catalog.jsonb_agg(a.attname ORDER BY k.ord)
               FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
               JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+              WHERE NOT (temporal.period AND k.ord = pg_catalog.cardinality(con.confkey))
             ),
+            'period', temporal.period,
             'referencedPartition', CASE WHEN fc.oid <> con.confrelid THEN pg_catalog.jsonb_build_object('schema', pn.nspname, 'name', pc.relname) END,
             'deferrable', con.condeferrable,
             'initiallyDeferred', con.condeferred,
@@ -452,6 +461,13 @@ SELECT pg_catalog.jsonb_build_object(
             GROUP BY 1, CASE WHEN dc.conrelid = r.oid THEN dc.oid END
           ) declared
           JOIN pg_catalog.pg_constraint con ON con.oid = declared.oid
+          -- A key with PERIOD (PostgreSQL 18; version 31) ties its last
+          -- column's range to the union of its parents' ranges, a containment
+          -- no equality check can make: the key is listed without that pair
+          -- of columns, so every check of parents (before writing, after, in
+          -- verify) asks for a parent row with the columns before it alone.
+          -- conperiod is read from the row, as older servers lack the column.
+          CROSS JOIN LATERAL (SELECT COALESCE((pg_catalog.to_jsonb(con) ->> 'conperiod')::boolean, false) AS period) temporal
           JOIN pg_catalog.pg_class pc ON pc.oid = con.confrelid
           JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
           JOIN pg_catalog.pg_class fc ON fc.oid = COALESCE(pg_catalog.pg_partition_root(con.confrelid), con.confrelid)
@@ -1740,7 +1756,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 30 $version$;
+AS $version$ SELECT 31 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

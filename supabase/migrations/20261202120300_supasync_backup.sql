@@ -37,7 +37,8 @@ CROSS JOIN LATERAL (
      FROM pg_catalog.pg_constraint pk
      CROSS JOIN LATERAL pg_catalog.unnest(pk.conkey) WITH ORDINALITY AS k(attnum, position)
      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-     WHERE pk.conrelid = c.oid AND pk.contype = 'p') AS key,
+     -- not a key WITHOUT OVERLAPS (version 31), which no ON CONFLICT matches on
+     WHERE pk.conrelid = c.oid AND pk.contype = 'p' AND pk.conexclop IS NULL) AS key,
     -- serial (dependency 'a') and identity ('i') sequences: where they stand is read apart, once the backup's directory exists
     (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', sn.nspname, 'name', s.relname, 'column', a.attname) ORDER BY a.attnum), '[]')
      FROM pg_catalog.pg_depend d
