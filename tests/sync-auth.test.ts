@@ -222,6 +222,38 @@ describe("Supabase's auth and storage rows", () => {
     }
   });
 
+  describe("a staging whose Auth is another version than production's", () => {
+    let staging: Project;
+    beforeAll(async () => {
+      staging = await stack.createProject('auth_other_version');
+      // An older Auth in staging (no is_anonymous yet), and a newer one's column (staging's identities).
+      await query(staging.adminUrl, 'ALTER TABLE auth.users DROP COLUMN is_anonymous CASCADE; ALTER TABLE auth.identities ADD COLUMN provider_note text');
+    });
+    afterAll(() => staging?.stop());
+
+    it('is refused naming Auth and the upgrade, not a migration of the app; --allow-drift copies the columns both have', async () => {
+      const env = envFor(production, staging);
+      const before = await tableDigests(staging.adminUrl, ['auth']);
+      const refused = await runScript('sync.ts', ['--via', 'postgres', '--yes', ...everything], { env });
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain('auth.users: Missing columns in staging: is_anonymous');
+      expect(refused.stderr).toContain(
+        "auth.users, auth.identities are Supabase Auth's, which migrates its tables itself: the two projects run different versions of it " +
+          "(columns staging lacks: staging's is older; columns only staging has: staging's is newer), which no migration of the app aligns: " +
+          'upgrade the older project (Dashboard > Project Settings > Infrastructure).',
+      );
+      expect(refused.stderr).not.toContain('Apply the migrations');
+      expect(await tableDigests(staging.adminUrl, ['auth'])).toEqual(before);
+
+      const copied = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--allow-drift', ...everything], { env });
+      expect(copied.code, copied.stderr).toBe(0);
+      const users = 'SELECT id, email, encrypted_password, raw_user_meta_data FROM auth.users ORDER BY id';
+      await sameOnBothSides(staging, users);
+      await sameOnBothSides(staging, 'SELECT id, user_id, provider, identity_data FROM auth.identities ORDER BY id');
+      expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM auth.identities WHERE provider_note IS NOT NULL')).toEqual([{ n: 0 }]);
+    });
+  });
+
   it('refuses a schema Supabase manages, or its migration records, named on the command line, saying why', async () => {
     const env = envFor(production, sharedStaging);
     const vault = await runScript('sync.ts', ['--yes', '--schemas', 'public,vault'], { env });

@@ -8,6 +8,7 @@ import { describeDrift, type Drift } from '../plan/drift.ts';
 import { silentChange } from '../plan/lossy-types.ts';
 import { SYNC_MODE_VERBS, SYNC_MODES_KEYED } from '../plan/mode.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
+import { serviceOf } from '../plan/supabase.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
 
 /** The drift --allow-drift answers by copying the columns both sides have (not types defined otherwise, nor missing partitions). */
@@ -21,6 +22,22 @@ const COMMON_COLUMNS_HELP = new Set<Drift['kind']>([
   'missing-table',
 ]);
 
+/**
+ * Auth's and Storage's tables differ where the two projects run different
+ * versions of the service (a project made later, or upgraded since): no
+ * migration of the app's aligns them, so the run says what does.
+ */
+function servicesDrift(drifted: TablePlan[]): string {
+  const services = [...new Set(drifted.flatMap((table) => serviceOf(table.table) ?? []))];
+  if (!services.length) return '';
+  const tables = drifted.filter((table) => serviceOf(table.table)).map((table) => qualifiedName(table.table));
+  return (
+    `${tables.join(', ')} ${tables.length === 1 ? 'is' : 'are'} Supabase ${services.join(' and ')}'s, which ${services.length === 1 ? 'migrates its tables' : 'migrate their tables'} itself: ` +
+    "the two projects run different versions of it (columns staging lacks: staging's is older; columns only staging has: staging's is newer), " +
+    'which no migration of the app aligns: upgrade the older project (Dashboard > Project Settings > Infrastructure).\n'
+  );
+}
+
 export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
   const drifted = plan.tables.filter((table) => table.drift.length);
   const sequencesMissing = sequencesMissingInStaging(plan.sequences);
@@ -33,10 +50,15 @@ export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
     // is still copied, and a row a partition staging lacks would hold still has nowhere to go.
     const unhelped = drifted.filter((table) => table.drift.some((d) => !COMMON_COLUMNS_HELP.has(d.kind)));
     const helped = drifted.some((table) => table.drift.some((d) => COMMON_COLUMNS_HELP.has(d.kind))) || sequencesMissing.length > 0;
+    const apps = drifted.some((table) => !serviceOf(table.table)) || sequencesMissing.length > 0;
     throw new DatabaseError(
       `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
-        'Apply the migrations one side lacks (staging behind production, or production behind a staging a migration ahead), ' +
-        `leave these tables out with --exclude${helped ? ', or copy the common columns with --allow-drift' : ''}` +
+        servicesDrift(drifted) +
+        (apps
+          ? `${drifted.some((table) => serviceOf(table.table)) ? 'For the others, apply' : 'Apply'} the migrations one side lacks ` +
+            '(staging behind production, or production behind a staging a migration ahead), '
+          : '') +
+        `${apps ? 'leave' : 'Leave'} these tables out with --exclude${helped ? ', or copy the common columns with --allow-drift' : ''}` +
         (helped && sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
         (unhelped.length
           ? `. --allow-drift does not help ${unhelped.map((table) => qualifiedName(table.table)).join(', ')}: ` +

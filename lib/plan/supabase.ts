@@ -22,6 +22,11 @@ const SIGN_IN_PREFIXES = ['mfa_', 'webauthn_', 'saml_', 'sso_', 'scim_', 'oauth_
 /** Auth's per-project provider settings: each project its own, their secrets production's. */
 const PROVIDER_SETTINGS = new Set(['custom_oauth_providers']);
 
+/** The Supabase service whose own migrations make a table, for those in `auth` and `storage`: no migration of the app's changes them. */
+export function serviceOf(table: TableRef): 'Auth' | 'Storage' | undefined {
+  return table.schema === 'auth' ? 'Auth' : table.schema === 'storage' ? 'Storage' : undefined;
+}
+
 /** Why a table of a synced schema is never copied, if it never is. */
 export function neverCopiedReason(table: TableRef): string | undefined {
   return NEVER_COPIED[qualifiedName(table)];
