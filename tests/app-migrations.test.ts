@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient, type Project } from '../stack/index.ts';
 import { NOT_COPIED, query, tableDigests, type Digests } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
-import { envFor, sharedStack } from './setup/stack.ts';
+import { envFor, envOver, sharedStack } from './setup/stack.ts';
 
 const { stack } = sharedStack();
 
@@ -168,7 +168,7 @@ describe("an app's Supabase migrations, its users synced with it", () => {
     expect(changed['public.messages']?.rows).toBe(240);
     expect(changed).not.toEqual(want);
 
-    const env = { ...envFor(production, staging), SUPABASE_PROD_SERVICE_ROLE_KEY: production.secretKey, SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.secretKey };
+    const env = envOver('rest', production, staging);
     // The template's keyless log table (empty on both sides) cannot be mirrored: columnless-tables.test.ts covers that refusal.
     const mirror = await runScript(
       'sync.ts',

@@ -12,7 +12,7 @@ import type { Project } from '../../stack/index.ts';
 import type { CapturedRequest } from '../../stack/gateway.ts';
 import { query, tableDigests } from '../helpers/content.ts';
 import { emptyDirectory, runScript, type ScriptResult } from '../helpers/run-script.ts';
-import { envFor, sharedStack } from '../setup/stack.ts';
+import { envOver, sharedStack } from '../setup/stack.ts';
 
 const SECRET = 'masking-test-secret-5b1f0c9e7a4d2e8f';
 
@@ -129,14 +129,14 @@ export function defineMaskingSuite(via: Via): void {
     const secret = options.secret === undefined ? SECRET : options.secret;
     return runScript('sync.ts', ['--via', via, '--schemas', 'public,auth', ...args], {
       cwd: dir,
-      env: { ...envFor(production, target), ...(secret ? { SUPASYNC_MASK_SECRET: secret } : {}) },
+      env: { ...envOver(via, production, target), ...(secret ? { SUPASYNC_MASK_SECRET: secret } : {}) },
     });
   };
 
   const verify = (args: string[]) =>
     runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'public,auth', '--tables', TABLES.join(','), ...args], {
       cwd,
-      env: { ...envFor(production, staging), SUPASYNC_MASK_SECRET: SECRET },
+      env: { ...envOver(via, production, staging), SUPASYNC_MASK_SECRET: SECRET },
     });
 
   beforeAll(async () => {
@@ -386,7 +386,7 @@ export function defineMaskingSuite(via: Via): void {
       writeFileSync(join(dir, 'supasync.config.json'), JSON.stringify({ mask: RULES, maskPreset: 'supabase' }));
       const result = await runScript('sync-prod-to-staging-ultimate.ts', ['--via', via, '--yes', '--schemas', 'public,auth'], {
         cwd: dir,
-        env: { ...envFor(production, target), SUPASYNC_MASK_SECRET: SECRET },
+        env: { ...envOver(via, production, target), SUPASYNC_MASK_SECRET: SECRET },
       });
       expect(result.code, result.stdout + result.stderr).toBe(0);
       for (const table of ['public.mask_customers', 'public.mask_orders', 'auth.users', 'auth.identities', 'public.profiles', 'public.staff_users']) {
@@ -409,7 +409,7 @@ export function defineMaskingSuite(via: Via): void {
       expect(result.stdout).toContain('public.profiles (username, full_name, avatar_url)');
       const plan = await runScript('sync.ts', ['--via', via, '--dry-run', '--tables', 'public.profiles'], {
         cwd: dir,
-        env: { ...envFor(production, target), SUPASYNC_MASK_SECRET: SECRET },
+        env: { ...envOver(via, production, target), SUPASYNC_MASK_SECRET: SECRET },
       });
       expect(plan.code, plan.stderr).toBe(0);
       expect(plan.stdout).toContain('full_name: name (preset supabase: public.profiles is a profile of auth.users)');

@@ -11,7 +11,7 @@ import type { Project } from '../../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
 import { backupLine } from '../helpers/backup.ts';
 import { emptyDirectory, runScript, startScript } from '../helpers/run-script.ts';
-import { envFor, sharedStack } from '../setup/stack.ts';
+import { envOver, sharedStack } from '../setup/stack.ts';
 
 interface SavedManifest {
   supasyncBackup: number;
@@ -73,13 +73,13 @@ export function defineResyncSuite(via: Via): void {
     made.push(production);
     const staging = await stack.createProject(`${via}_${name}_stg`);
     made.push(staging);
-    const first = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, staging) });
+    const first = await runScript('sync.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envOver(via, production, staging) });
     expect(first.code, first.stderr).toBe(0);
     return { production, staging };
   };
   const resync = (pair: { production: Project; staging: Project }, mode: string, args: string[] = [], cwd?: string) =>
     runScript('sync.ts', ['--via', via, '--mode', mode, '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'event_log', ...args], {
-      env: envFor(pair.production, pair.staging),
+      env: envOver(via, pair.production, pair.staging),
       ...(cwd ? { cwd } : {}),
     });
   const byTable = (stdout: string) => new Map((JSON.parse(stdout) as { tables: JsonTable[] }).tables.map((table) => [table.table, table]));
@@ -92,7 +92,7 @@ export function defineResyncSuite(via: Via): void {
   };
   /** restore-staging.ts run on that backup: staging's rows are `before` again. */
   const restoresTo = async (pair: { production: Project; staging: Project }, cwd: string, argument: string, before: unknown) => {
-    const restored = await runScript('restore-staging.ts', [argument, '--yes'], { env: envFor(pair.production, pair.staging), cwd });
+    const restored = await runScript('restore-staging.ts', [argument, '--yes'], { env: envOver(via, pair.production, pair.staging), cwd });
     expect(restored.code, restored.stderr).toBe(0);
     expect(await syncedDigests(pair.staging.adminUrl)).toEqual(before);
   };
@@ -211,7 +211,7 @@ export function defineResyncSuite(via: Via): void {
       expect(saved.get('public.sire_countries')!.rows).toBeLessThan(countries / 2);
       expect(saved.get('public.booking_notes')!.rows).toBeLessThan(notes / 2);
 
-      const listed = await runScript('restore-staging.ts', ['--list'], { env: envFor(production, staging), cwd });
+      const listed = await runScript('restore-staging.ts', ['--list'], { env: envOver(via, production, staging), cwd });
       expect(listed.stdout).toMatch(new RegExp(`${manifest.tables.length} \\(${manifest.tables.filter((t) => t.within).length} by key range\\)`));
       await restoresTo(pair, cwd, line.restoreArgument, before);
     });
@@ -321,7 +321,7 @@ export function defineResyncSuite(via: Via): void {
       const cwd = emptyDirectory();
       writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'analytics.page_views': { mode: 'insert-missing' } } }));
       const mirror = (tables: string, extra: string[] = []) =>
-        runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--tables', tables, ...extra], { env: envFor(production, staging), cwd });
+        runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--tables', tables, ...extra], { env: envOver(via, production, staging), cwd });
       // The mirror deletes `closed`; insert-missing keeps staging's page view of it, which then points nowhere. The one of `gone` did before.
       const refused = await mirror('hotels,analytics.page_views');
       expect(refused.code, refused.stderr).toBe(1);
@@ -354,7 +354,7 @@ export function defineResyncSuite(via: Via): void {
         );
         production.gateway.resetStats();
         const result = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--json', '--tables', 'code_embeddings'], {
-          env: envFor(production, staging),
+          env: envOver(via, production, staging),
         });
         expect(result.code, result.stderr).toBe(0);
         expect(byTable(result.stdout).get('public.code_embeddings')).toMatchObject({ rows: 18, changed: 18, ranges: { rows: { every: false } } });
@@ -373,7 +373,7 @@ export function defineResyncSuite(via: Via): void {
         staging.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_delete_where$/ });
         staging.gateway.injectFaults({ drop: 1000, skip: 1, onlyPaths: /^\/rpc\/supasync_delete_where$/ });
         const args = ['--via', via, '--mode', 'mirror', '--yes', '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'event_log'];
-        const run = startScript('sync.ts', args, { env: envFor(production, staging) });
+        const run = startScript('sync.ts', args, { env: envOver(via, production, staging) });
         while (staging.gateway.stats().faults.stall < 1) await new Promise((resolve) => setTimeout(resolve, 100));
         run.child.kill('SIGINT');
         const interrupted = await run.finished;
@@ -521,7 +521,7 @@ export function defineResyncSuite(via: Via): void {
         ['incremental', 'sync incrementally'],
       ] as const) {
         const result = await runScript('sync.ts', ['--via', via, '--mode', mode, '--yes', '--tables', 'event_log,hotels'], {
-          env: envFor(production, staging),
+          env: envOver(via, production, staging),
         });
         expect(result.code).toBe(2);
         expect(result.stderr).toContain(`Cannot ${verb} public.event_log: no primary key or NOT NULL unique key`);

@@ -7,7 +7,7 @@ import type { Project } from '../../stack/index.ts';
 import { indexDefinitions, query, syncedDigests, syncedSequences, SYNCED_SCHEMAS, tableDigests } from '../helpers/content.ts';
 import { emptyDirectory, runScript } from '../helpers/run-script.ts';
 import { BOTH_ENABLED, rewritingTriggers } from '../helpers/checks-on.ts';
-import { envFor, sharedStack } from '../setup/stack.ts';
+import { envOver, sharedStack } from '../setup/stack.ts';
 import { countOf } from '../../lib/counts.ts';
 
 export function defineSyncSuite(via: Via): void {
@@ -22,7 +22,7 @@ export function defineSyncSuite(via: Via): void {
     return project;
   };
   const sync = (staging: Project, args: string[]) =>
-    runScript('sync.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), ...args], { env: envFor(production, staging) });
+    runScript('sync.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), ...args], { env: envOver(via, production, staging) });
 
   describe(`syncing production into staging (via ${via})`, () => {
     it('makes every table in staging equal to production, edge cases included', async () => {
@@ -77,7 +77,7 @@ export function defineSyncSuite(via: Via): void {
     it('runs the full sync script and shows the status table, all Perfect', async () => {
       const staging = await freshStaging('ultimate');
       const result = await runScript('sync-prod-to-staging-ultimate.ts', ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], {
-        env: envFor(production, staging),
+        env: envOver(via, production, staging),
       });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\| public\.chat_messages +\| 324 +\| 324 +\| ✅ Perfect +\|/);
@@ -249,7 +249,7 @@ export function defineSyncSuite(via: Via): void {
 
     describe('replacing a table that a table left out of the run references (analytics.page_views -> public.hotels)', () => {
       const withoutAnalytics = (staging: Project, args: string[] = []) =>
-        runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,auth,storage', ...args], { env: envFor(production, staging) });
+        runScript('sync.ts', ['--via', via, '--yes', '--schemas', 'public,auth,storage', ...args], { env: envOver(via, production, staging) });
 
       it('replaces it when staging has no referencing rows', async () => {
         const staging = await freshStaging('cascade_empty');
@@ -309,7 +309,7 @@ export function defineSyncSuite(via: Via): void {
       const config = { tables: { 'public.hotels': { where: `name <> (SELECT min(name) FROM public.hotels)` } } };
       writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify(config));
       const args = ['--via', via, '--yes', '--schemas', SYNCED_SCHEMAS.join(',')];
-      const plan = await runScript('sync.ts', [...args, '--dry-run'], { env: envFor(production, staging), cwd });
+      const plan = await runScript('sync.ts', [...args, '--dry-run'], { env: envOver(via, production, staging), cwd });
       expect(plan.code, plan.stderr).toBe(0);
       expect(plan.stdout).toMatch(/\| public\.accommodation_units +\|.*only rows whose public\.hotels row is copied/);
       // Carried on: reservations follow their units, invoices their ranges (a cycle's peer).
@@ -317,14 +317,14 @@ export function defineSyncSuite(via: Via): void {
       expect(plan.stdout).toMatch(/\| public\.invoices +\|.*only rows whose .*public\.invoicing_ranges.* row is copied/);
       // Within the invoices <-> invoicing_ranges cycle a carried filter cannot make the subset whole (a range's
       // last invoice may be of a reservation filtered out): the check before COMMIT names the rows, never silent.
-      const cycle = await runScript('sync.ts', args, { env: envFor(production, staging), cwd });
+      const cycle = await runScript('sync.ts', args, { env: envOver(via, production, staging), cwd });
       expect(cycle.code).toBe(1);
       expect(cycle.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
       expect(cycle.stderr).toMatch(
         /\d+ rows? of public\.invoicing_ranges \(public\.invoicing_ranges\.last_invoice_id,last_invoice_issued_on -> public\.invoices/,
       );
       if (via === 'postgres') expect((await tableDigests(staging.adminUrl))['public.hotels']?.rows).toBe(0);
-      const result = await runScript('sync.ts', [...args, '--exclude', 'invoices,invoicing_ranges'], { env: envFor(production, staging), cwd });
+      const result = await runScript('sync.ts', [...args, '--exclude', 'invoices,invoicing_ranges'], { env: envOver(via, production, staging), cwd });
       expect(result.stderr).not.toMatch(/error|orphan|no parent/i);
       expect(result.code, result.stderr).toBe(0);
       const [counts] = await query<{ hotels: number; units: number; orphans: number }>(
@@ -348,7 +348,7 @@ export function defineSyncSuite(via: Via): void {
         'verify-sync-status.ts',
         ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), '--exclude', 'invoices,invoicing_ranges', '--json'],
         {
-          env: envFor(production, staging),
+          env: envOver(via, production, staging),
         },
       );
       expect((JSON.parse(verified.stdout) as { orphans: unknown[] }).orphans).toEqual([]);
@@ -366,7 +366,10 @@ export function defineSyncSuite(via: Via): void {
       const before = await tableDigests(staging.adminUrl);
       const cwd = emptyDirectory();
       writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'public.accommodation_units': { mode: 'upsert' } } }));
-      const result = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'hotels,accommodation_units'], { env: envFor(production, staging), cwd });
+      const result = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'hotels,accommodation_units'], {
+        env: envOver(via, production, staging),
+        cwd,
+      });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('The copied rows leave rows of staging pointing nowhere');
       expect(result.stderr).toContain(
@@ -437,7 +440,7 @@ export function defineSyncSuite(via: Via): void {
     });
 
     it('refuses to copy a database onto itself, however its address is spelled', async () => {
-      const env = envFor(production, production);
+      const env = envOver(via, production, production);
       for (const key of ['SUPABASE_STAGING_DB_URL', 'SUPABASE_STAGING_URL'] as const) env[key] = env[key]!.replace('127.0.0.1', 'localhost');
       const before = await tableDigests(production.adminUrl);
       const result = await runScript('sync.ts', ['--via', via, '--yes'], { env });

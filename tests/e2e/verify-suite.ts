@@ -9,18 +9,20 @@ import { verifyTables } from '../../lib/verify/verify.ts';
 import type { Project } from '../../stack/index.ts';
 import { query, SYNCED_SCHEMAS } from '../helpers/content.ts';
 import { runScript } from '../helpers/run-script.ts';
-import { envFor, sharedStack } from '../setup/stack.ts';
+import { envOver, sharedStack } from '../setup/stack.ts';
 
 export function defineVerifySuite(via: Via): void {
   const { production, stack } = sharedStack();
   let staging: Project;
   const verify = (args: string[] = []) =>
-    runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), ...args], { env: envFor(production, staging) });
+    runScript('verify-sync-status.ts', ['--via', via, '--schemas', SYNCED_SCHEMAS.join(','), ...args], { env: envOver(via, production, staging) });
 
   describe(`verify-sync-status (via ${via})`, () => {
     beforeAll(async () => {
       staging = await stack.createProject(`verify_${via}`);
-      const synced = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], { env: envFor(production, staging) });
+      const synced = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--schemas', SYNCED_SCHEMAS.join(',')], {
+        env: envOver(via, production, staging),
+      });
       expect(synced.code).toBe(0);
     });
     afterAll(() => staging?.stop());
@@ -86,7 +88,7 @@ export function defineVerifySuite(via: Via): void {
         .stdout.trimEnd()
         .split('\n');
       expect(words).toEqual(['--mode', 'mirror', '--tables', 'public."MixedCase"']);
-      const mended = await runScript('sync.ts', ['--via', via, '--yes', ...words], { env: envFor(production, staging) });
+      const mended = await runScript('sync.ts', ['--via', via, '--yes', ...words], { env: envOver(via, production, staging) });
       expect(mended.code, mended.stderr).toBe(0);
       expect((await verify(['--tables', 'public."MixedCase"'])).code).toBe(0);
     });

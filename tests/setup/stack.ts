@@ -18,3 +18,14 @@ export function sharedStack() {
 
 /** The environment a script sees when pointed at two stack projects. */
 export const envFor = (production: ProjectInfo, staging: ProjectInfo): Record<string, string> => projectEnv(production, staging);
+
+/**
+ * The same for a run over `via`: over REST with the projects' secret keys
+ * (sb_secret_...), which Supabase's legacy JWT keys give way to at the end
+ * of 2026. The suites each path runs use it; the other tests keep the JWTs,
+ * which projects still accept.
+ */
+export const envOver = (via: 'postgres' | 'rest', production: ProjectInfo, staging: ProjectInfo): Record<string, string> =>
+  via === 'rest'
+    ? { ...projectEnv(production, staging), SUPABASE_PROD_SERVICE_ROLE_KEY: production.secretKey, SUPABASE_STAGING_SERVICE_ROLE_KEY: staging.secretKey }
+    : projectEnv(production, staging);
