@@ -76,6 +76,8 @@ describe.runIf(sharedStack().stack.majorVersion >= 18)("PostgreSQL 18's keys WIT
         'Cannot mirror hotel.rooms (rooms_pkey): a key WITHOUT OVERLAPS keeps rows apart by overlapping ranges, and no ON CONFLICT matches rows on it, nor has the table another key.',
       );
       expect(await contents(staging.adminUrl)).toEqual(before);
+      const plan = await runScript('sync.ts', ['--via', via, '--schemas', 'hotel', '--dry-run'], { env, cwd });
+      expect(plan.stdout).toContain('No primary key or NOT NULL unique key: hotel.rooms (rooms_pkey is WITHOUT OVERLAPS).');
 
       // rates keeps its own key (id) beside its key WITHOUT OVERLAPS: mirrored by id.
       writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'hotel.rooms': { mode: 'replace' } } }));

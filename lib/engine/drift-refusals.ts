@@ -32,7 +32,7 @@ function servicesDrift(drifted: TablePlan[]): string {
   if (!services.length) return '';
   const tables = drifted.filter((table) => serviceOf(table.table)).map((table) => qualifiedName(table.table));
   return (
-    `${tables.join(', ')} ${tables.length === 1 ? 'is' : 'are'} Supabase ${services.join(' and ')}'s, which ${services.length === 1 ? 'migrates its tables' : 'migrate their tables'} itself: ` +
+    `${tables.join(', ')} ${tables.length === 1 ? 'is' : 'are'} Supabase ${services.join(' and ')}'s, which ${services.length === 1 ? 'migrates its tables itself' : 'migrate their tables themselves'}: ` +
     "the two projects run different versions of it (columns staging lacks: staging's is older; columns only staging has: staging's is newer), " +
     'which no migration of the app aligns: upgrade the older project (Dashboard > Project Settings > Infrastructure).\n'
   );

@@ -109,7 +109,7 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
     out.push(
       '',
       chalk.yellow(
-        `No primary key or NOT NULL unique key: ${unkeyed.map((t) => qualifiedName(t.table)).join(', ')}. ` +
+        `No primary key or NOT NULL unique key: ${unkeyed.map((t) => `${qualifiedName(t.table)}${t.overlapsKey ? ` (${t.overlapsKey} is WITHOUT OVERLAPS)` : ''}`).join(', ')}. ` +
           'These can only be replaced as a whole (mode replace): an upsert, a mirror, insert-missing and an incremental run have no key to match rows on.',
       ),
     );
