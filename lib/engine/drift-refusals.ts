@@ -27,10 +27,10 @@ const COMMON_COLUMNS_HELP = new Set<Drift['kind']>([
  * versions of the service (a project made later, or upgraded since): no
  * migration of the app's aligns them, so the run says what does.
  */
-function servicesDrift(drifted: TablePlan[]): string {
-  const services = [...new Set(drifted.flatMap((table) => serviceOf(table.table) ?? []))];
-  if (!services.length) return '';
-  const tables = drifted.filter((table) => serviceOf(table.table)).map((table) => qualifiedName(table.table));
+function servicesDrift(serviceTables: TablePlan[]): string {
+  if (!serviceTables.length) return '';
+  const services = [...new Set(serviceTables.map((table) => serviceOf(table.table)))];
+  const tables = serviceTables.map((table) => qualifiedName(table.table));
   return (
     `${tables.join(', ')} ${tables.length === 1 ? 'is' : 'are'} Supabase ${services.join(' and ')}'s, which ${services.length === 1 ? 'migrates its tables itself' : 'migrate their tables themselves'}: ` +
     "the two projects run different versions of it (columns staging lacks: staging's is older; columns only staging has: staging's is newer), " +
@@ -50,12 +50,13 @@ export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
     // is still copied, and a row a partition staging lacks would hold still has nowhere to go.
     const unhelped = drifted.filter((table) => table.drift.some((d) => !COMMON_COLUMNS_HELP.has(d.kind)));
     const helped = drifted.some((table) => table.drift.some((d) => COMMON_COLUMNS_HELP.has(d.kind))) || sequencesMissing.length > 0;
-    const apps = drifted.some((table) => !serviceOf(table.table)) || sequencesMissing.length > 0;
+    const serviceTables = drifted.filter((table) => serviceOf(table.table));
+    const apps = serviceTables.length < drifted.length || sequencesMissing.length > 0;
     throw new DatabaseError(
       `Production and staging schemas differ; nothing was written:\n${lines.join('\n')}\n` +
-        servicesDrift(drifted) +
+        servicesDrift(serviceTables) +
         (apps
-          ? `${drifted.some((table) => serviceOf(table.table)) ? 'For the others, apply' : 'Apply'} the migrations one side lacks ` +
+          ? `${serviceTables.length ? 'For the others, apply' : 'Apply'} the migrations one side lacks ` +
             '(staging behind production, or production behind a staging a migration ahead), '
           : '') +
         `${apps ? 'leave' : 'Leave'} these tables out with --exclude${helped ? ', or copy the common columns with --allow-drift' : ''}` +
