@@ -28,7 +28,7 @@ export interface TablePlan extends TableLoad {
   /** Production's key (its name) where staging has no unique index on its columns: why `key` is null though production has one. */
   keyStagingLacks: string | null;
   /** Production's key WITHOUT OVERLAPS (its name) where it has no other: why `key` is null though a key is declared. */
-  overlapsKey?: string | null;
+  overlapsKey: string | null;
   /** Columns copied: present on both sides and generated on neither. */
   columns: string[];
   /** Production's type of each of `columns`, as format_type prints it (an incremental watermark keeps what it copied). */
