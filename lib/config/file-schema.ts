@@ -69,3 +69,31 @@ export const configFileSchema = z
   .strict();
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** The keys an object of the file may hold at `path` (as zod's issues give it): what an unknown key there is compared with. */
+export function keysAt(path: readonly PropertyKey[]): string[] {
+  let at: z.ZodType | undefined = configFileSchema;
+  for (const part of path) at = at && childAt(at, part);
+  return at ? objectsOf(at).flatMap((object) => Object.keys(object.shape)) : [];
+}
+
+function childAt(schema: z.ZodType, part: PropertyKey): z.ZodType | undefined {
+  const [first, ...more] = objectsOf(schema);
+  if (first && typeof part === 'string') return [first, ...more].map((object) => object.shape[part] as z.ZodType | undefined).find(Boolean);
+  const inner = unwrapped(schema);
+  if (inner instanceof z.ZodRecord) return inner.valueType as z.ZodType;
+  if (inner instanceof z.ZodArray) return inner.element as z.ZodType;
+  return undefined;
+}
+
+/** The objects a value at this place may be: itself, or the objects among a union's options. */
+function objectsOf(schema: z.ZodType): z.ZodObject[] {
+  const inner = unwrapped(schema);
+  if (inner instanceof z.ZodObject) return [inner];
+  if (inner instanceof z.ZodUnion) return (inner.options as z.ZodType[]).flatMap(objectsOf);
+  return [];
+}
+
+function unwrapped(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodOptional || schema instanceof z.ZodNullable ? unwrapped(schema.unwrap() as z.ZodType) : schema;
+}

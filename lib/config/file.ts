@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ConfigFile } from './file-schema.ts';
 import type { MaskPreset, MaskRuleInput } from './mask-schema.ts';
+import { nearNames } from './near-names.ts';
 
 export type TableOptions = NonNullable<ConfigFile['tables']>[string];
 
@@ -92,10 +93,13 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     throw new UsageError(`${name} is not valid JSON: ${(error as Error).message}`);
   }
   // zod is loaded only when there is a file to check: most runs have none, and start faster.
-  const { configFileSchema } = await import('./file-schema.ts');
+  const { configFileSchema, keysAt } = await import('./file-schema.ts');
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issuePath(issue.path) || '(top level)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) =>
+        `  ${issuePath(issue.path) || '(top level)'}: ${issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys, keysAt(issue.path)) : issue.message}`,
+    );
     throw new UsageError(`${name} has ${problems.length === 1 ? 'a problem' : 'problems'}:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
@@ -119,6 +123,20 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     directory: dirname(path),
     source: name,
   };
+}
+
+/**
+ * Keys the file may not hold there, each with the one a typo meant
+ * (`"changedColum"`: did you mean "changedColumn"?), else with the keys it
+ * may hold: a misspelt key left unsaid would drop its option silently.
+ */
+function unknownKeys(keys: string[], known: string[]): string {
+  const named = keys.map((key) => {
+    const near = nearNames(key, known);
+    return near.length ? `"${key}" (did you mean "${near[0]}"?)` : `"${key}"`;
+  });
+  const unmatched = keys.some((key) => !nearNames(key, known).length);
+  return `unknown ${keys.length === 1 ? 'key' : 'keys'} ${named.join(', ')}${unmatched && known.length ? `. The keys here: ${known.join(', ')}` : ''}`;
 }
 
 /** A field's path as it reads in the file: a key holding dots (a mask rule's `auth.users.email`) quoted. */

@@ -3,6 +3,7 @@
 // less (or more) than the user meant. Of Supabase's auth and storage schemas,
 // a schema-wide sync leaves out what supabase.ts says.
 import { configFileName } from '../config/file.ts';
+import { editDistance } from '../config/near-names.ts';
 import { UsageError } from '../errors.ts';
 import { identAsWritten } from '../sql/ident.ts';
 import { qualifiedName, type Catalog, type OtherRelation, type Table, type TableRef } from '../catalog/types.ts';
@@ -124,19 +125,6 @@ function refuseSchemasWithoutTables(production: Catalog, schemas: string[]): voi
             'their rows are copied with that table.'),
     );
   }
-}
-
-/** Levenshtein distance, for suggesting the schema a typo meant. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: string): Table {
