@@ -116,6 +116,22 @@ describe('a run that changes nothing keeps no backup', () => {
     }
   });
 
+  it.each(['postgres', 'rest'] as const)(
+    'over %s: the disk full as it writes the backup (a file size limit: EFBIG, as ENOSPC), stops with nothing changed and no partial backup left',
+    async (via) => {
+      const cwd = emptyDirectory();
+      const env = via === 'rest' ? restEnv(stagingA) : envFor(production, stagingA);
+      const before = await everyTable(stagingA);
+      // code_embeddings' rows are a few hundred kilobytes as a backup: past 64 blocks (32 kB), mid-table.
+      const result = await runScript('sync.ts', replaceFlags(via, 'feature_flags,code_embeddings'), { env, cwd, fileBlocks: 64 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/Cannot write the backup of staging's tables to \S+\.supasync\/backups\/\S+: EFBIG/);
+      expect(result.stderr).toContain('Nothing was changed. To sync without a backup, run again with --no-backup.');
+      expect(await everyTable(stagingA)).toEqual(before);
+      expect(backupsIn(cwd)).toEqual([]);
+    },
+  );
+
   it('stopped by SIGTERM while it writes the backup, removes the partial directory; staging keeps its rows', async () => {
     const cwd = emptyDirectory();
     const before = await everyTable(stagingA);

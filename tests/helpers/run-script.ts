@@ -48,6 +48,8 @@ export interface ScriptOptions {
   cwd?: string;
   /** The process umask, set by the shell that starts the script (e.g. 0o000: every file it makes open to all unless it says otherwise). */
   umask?: number;
+  /** The largest file the script may write, in 512-byte blocks (`ulimit -f`): a write past it fails with EFBIG, as one to a full disk fails with ENOSPC. */
+  fileBlocks?: number;
   /** 'bundle' (default): node running the script as esbuild compiled it; 'node': node with tsx's loader; 'tsx': tsx's command, which starts node as its child. */
   launcher?: 'bundle' | 'node' | 'tsx';
 }
@@ -74,7 +76,11 @@ export function startScript(script: string, args: string[], options: ScriptOptio
   const source = join(ROOT, 'scripts', script);
   const launch = { bundle: [process.execPath, bundledScript(script)], node: [process.execPath, '--import', TSX_LOADER, source], tsx: [TSX, source] };
   let command = [...launch[options.launcher ?? 'bundle'], ...args];
-  if (options.umask !== undefined) command = ['/bin/sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$@"`, 'sh', ...command];
+  const limits = [
+    ...(options.umask !== undefined ? [`umask ${options.umask.toString(8).padStart(3, '0')}`] : []),
+    ...(options.fileBlocks !== undefined ? [`ulimit -f ${options.fileBlocks}`] : []),
+  ];
+  if (limits.length) command = ['/bin/sh', '-c', `${limits.join('; ')}; exec "$@"`, 'sh', ...command];
   // script(1)'s terminal has no size until told one, as a person's has.
   if (options.terminal)
     command = ['script', '-qefc', `stty rows 40 cols 160; exec ${command.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ')}`, '/dev/null'];
