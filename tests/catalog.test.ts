@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCatalogRest } from '../lib/catalog/read.ts';
+import { readCatalogPostgres, readCatalogRest } from '../lib/catalog/read.ts';
 import { findTable, type Catalog } from '../lib/catalog/types.ts';
+import { connectPostgres } from '../lib/connect/postgres.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
 import { catalogAt } from './helpers/catalog.ts';
-import { sharedStack } from './setup/stack.ts';
+import { runScript } from './helpers/run-script.ts';
+import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, staging, stack } = sharedStack();
 
@@ -120,6 +122,106 @@ describe('the schema catalog', () => {
       const rest = await readCatalogRest(side, connectSupabase(project.apiUrl, project.serviceRoleKey), project.apiUrl);
       expect(rest).toEqual(direct);
       expect(direct.tables.length).toBeGreaterThan(20);
+    }
+  });
+});
+
+// A run names schemas; a database may hold thousands of tables in others (a
+// schema per tenant), which took the catalog seconds to deparse for a run of
+// `public` alone, over REST near the 8 s a statement may take. Read for some
+// schemas (functions version 32), the catalog lists their tables and what
+// they reach along foreign keys and inheritance in any schema, and Auth's
+// and Storage's tables; no other table.
+describe('a catalog read for the schemas a run names', () => {
+  const { stack } = sharedStack();
+  let project: Project;
+  beforeAll(async () => {
+    project = await stack.createProject('catalog_scope');
+    await query(
+      project.adminUrl,
+      `
+      CREATE SCHEMA lookups; CREATE SCHEMA reports; CREATE SCHEMA tenant_a; CREATE SCHEMA "Tenant B";
+      -- parents a public table reaches (and their parent), a table of the same schema it does not
+      CREATE TABLE lookups.region (code text PRIMARY KEY);
+      CREATE TABLE lookups.country (code text PRIMARY KEY, region text REFERENCES lookups.region);
+      CREATE TABLE lookups.unused (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+      ALTER TABLE public.hotels ADD COLUMN country text REFERENCES lookups.country;
+      -- children of public tables (a replace's cascade, a mirror's delete reach them), their child, one inheriting
+      CREATE TABLE reports.stay_report (id bigserial PRIMARY KEY, hotel_id uuid REFERENCES public.hotels ON DELETE CASCADE);
+      CREATE TABLE reports.report_line (id int PRIMARY KEY, report_id bigint REFERENCES reports.stay_report ON DELETE CASCADE);
+      CREATE TABLE reports.flag_history (changed_at timestamptz) INHERITS (public.feature_flags);
+      -- a tenant's own tables, reaching nothing of public's; one referencing auth.users
+      CREATE TABLE tenant_a.docs (id bigserial PRIMARY KEY, owner uuid REFERENCES auth.users);
+      CREATE TABLE tenant_a.pages (id int PRIMARY KEY, doc_id bigint REFERENCES tenant_a.docs);
+      CREATE TABLE "Tenant B"."Notes" (id int PRIMARY KEY);`,
+    );
+  });
+  afterAll(() => project?.stop());
+
+  const names = (catalog: Catalog) => catalog.tables.map((table) => `${table.schema}.${table.name}`);
+  const sequences = (catalog: Catalog) => catalog.sequences.map((sequence) => `${sequence.schema}.${sequence.name}`);
+
+  it('lists the schemas tables, what they reach along foreign keys and inheritance, and Auth and Storage; over REST the same', async () => {
+    const client = await connectPostgres('staging', project.dbUrl);
+    const scoped = await readCatalogPostgres('staging', client, ['public']).finally(() => client.end());
+    const listed = names(scoped);
+    for (const name of [
+      'public.hotels',
+      'public.booking_events',
+      'lookups.country',
+      'lookups.region',
+      'reports.stay_report',
+      'reports.report_line',
+      'reports.flag_history',
+      'auth.users',
+      'storage.objects',
+    ])
+      expect(listed, name).toContain(name);
+    for (const name of ['lookups.unused', 'tenant_a.docs', 'tenant_a.pages', 'Tenant B.Notes']) expect(listed, name).not.toContain(name);
+    expect(sequences(scoped)).toContain('reports.stay_report_id_seq');
+    expect(sequences(scoped)).toContain('lookups.unused_id_seq');
+    expect(sequences(scoped)).not.toContain('tenant_a.docs_id_seq');
+    // What is not listed in full is still there to name: every schema, and the views and partitions of all.
+    expect(scoped.schemas).toEqual(expect.arrayContaining(['tenant_a', 'Tenant B', 'lookups']));
+    expect(scoped.otherRelations?.map((r) => `${r.schema}.${r.name}`)).toContain('public.booking_events_2026');
+
+    const rest = await readCatalogRest('staging', connectSupabase(project.apiUrl, project.serviceRoleKey), project.apiUrl, ['public']);
+    expect(rest).toEqual(scoped);
+    // A schema spelled in another case, as --schemas may be, reaches the same tables.
+    const folded = await readCatalogRest('staging', connectSupabase(project.apiUrl, project.serviceRoleKey), project.apiUrl, ['tenant b']);
+    expect(names(folded)).toContain('Tenant B.Notes');
+    expect(names(folded)).not.toContain('public.hotels');
+  });
+
+  it('lists every table without schemas, as functions before version 32 always did', async () => {
+    const whole = names(await directCatalog(project.dbUrl, 'staging'));
+    for (const name of ['lookups.unused', 'tenant_a.docs', 'tenant_a.pages', 'Tenant B.Notes', 'public.hotels']) expect(whole, name).toContain(name);
+  });
+
+  it('reads every table from functions that take no schemas (before version 32), and a run over REST works with them', async () => {
+    const older = await stack.createProject('catalog_scope_older');
+    try {
+      await query(
+        older.adminUrl,
+        `DROP FUNCTION public.supasync_catalog(text[]);
+         CREATE FUNCTION public.supasync_catalog() RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+           AS $$ BEGIN PERFORM supasync_private.assert_trusted_caller(); RETURN supasync_private.catalog(NULL); END $$;
+         REVOKE ALL ON FUNCTION public.supasync_catalog() FROM PUBLIC, anon, authenticated;
+         GRANT EXECUTE ON FUNCTION public.supasync_catalog() TO service_role;
+         NOTIFY pgrst, 'reload schema';`,
+      );
+      const catalog = await readCatalogRest('staging', connectSupabase(older.apiUrl, older.serviceRoleKey), older.apiUrl, ['public']);
+      expect(names(catalog)).toEqual(names(await directCatalog(older.dbUrl, 'staging')));
+      const env = envFor(production, older);
+      delete env.SUPABASE_PROD_DB_URL;
+      delete env.SUPABASE_STAGING_DB_URL;
+      const run = await runScript('sync.ts', ['--via', 'rest', '--tables', 'feature_flags', '--yes', '--no-backup'], { env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(await query(older.adminUrl, 'SELECT flag_key FROM public.feature_flags ORDER BY 1')).toEqual(
+        await query(production.adminUrl, 'SELECT flag_key FROM public.feature_flags ORDER BY 1'),
+      );
+    } finally {
+      await older.stop();
     }
   });
 });

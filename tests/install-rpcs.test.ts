@@ -23,7 +23,7 @@ describe('scripts/install-rpcs.ts', () => {
     // One file per concern, each function defined once.
     const definitions = forStagingDefinitions((await runScript('install-rpcs.ts', ['--staging', '--print'])).stdout);
     expect(definitions.filter((name, index) => definitions.indexOf(name) !== index)).toEqual([]);
-    expect(forProduction.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_catalog()');
+    expect(forProduction.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_catalog(schemas text[] DEFAULT NULL)');
     expect(forProduction.stdout).not.toContain('supasync_write_rows');
     const forStaging = await runScript('install-rpcs.ts', ['--staging', '--print']);
     expect(forStaging.stdout).toContain('CREATE OR REPLACE FUNCTION public.supasync_write_rows(');

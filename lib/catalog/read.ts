@@ -10,12 +10,19 @@ import { runShared } from '../sql/shared.ts';
 import type { Catalog } from './types.ts';
 import { commandLine } from '../invocation.ts';
 
-export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Promise<Catalog> {
+/**
+ * Which tables a catalog lists (functions version 32): those of `schemas`,
+ * the tables they reach along foreign keys and inheritance in any schema,
+ * and Auth's and Storage's; null, every table.
+ */
+export type CatalogScope = readonly string[] | null;
+
+export async function readCatalogPostgres(side: Side, client: pg.ClientBase, scope: CatalogScope = null): Promise<Catalog> {
   try {
     await client.query('BEGIN READ ONLY');
     // The RPC runs with search_path = '' too: names print fully qualified either way.
     await client.query(`SET LOCAL search_path = ''`);
-    const catalog = await queryCatalog(side, client);
+    const catalog = await queryCatalog(side, client, scope);
     await client.query('COMMIT');
     return catalog;
   } catch (error) {
@@ -26,13 +33,15 @@ export async function readCatalogPostgres(side: Side, client: pg.ClientBase): Pr
 }
 
 /** The catalog query alone, inside whatever transaction the caller holds (a backup reads it in the sync's). */
-export async function queryCatalog(side: Side, client: pg.ClientBase): Promise<Catalog> {
+export async function queryCatalog(side: Side, client: pg.ClientBase, scope: CatalogScope = null): Promise<Catalog> {
   // This checkout's own query: its answer has the shape this checkout declares (types.ts).
-  return runShared<Catalog>(client, 'catalog', []);
+  return runShared<Catalog>(client, 'catalog', [scope]);
 }
 
-export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string): Promise<Catalog> {
-  const { data, error } = await supabase.rpc('supasync_catalog');
+export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string, scope: CatalogScope = null): Promise<Catalog> {
+  let { data, error } = scope ? await supabase.rpc('supasync_catalog', { schemas: scope }) : await supabase.rpc('supasync_catalog');
+  // Functions before version 32 take no schemas and list every table: what the run reads from them is the same.
+  if (scope && error?.code === 'PGRST202') ({ data, error } = await supabase.rpc('supasync_catalog'));
   if (error) {
     const unreachable = describeUnreachable(error, url);
     if (unreachable) throw new DatabaseError(`Reading ${side}'s schema over REST: ${unreachable}`);

@@ -7,6 +7,7 @@ import { qualifiedName } from '../catalog/types.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
+import { catalogScope } from '../plan/catalog-scope.ts';
 import { openDatabase, type Database } from '../transport/database.ts';
 import { refuseMarkedProduction, refuseUnmarkedStaging } from '../transport/sync-target.ts';
 import { refuseInheritedTables } from './inherited-tables.ts';
@@ -70,12 +71,13 @@ export async function prepareRun(options: {
   try {
     // The sides at once. Over REST a side's questions at once too (each is a round trip); a direct connection answers
     // one after the other, and the catalog's read-only transaction is its own.
+    const scope = catalogScope(options.selection, options.mask);
     const readSide = async (database: Database) => {
       if (database.via === 'rest') {
-        const [catalog, mark] = await Promise.all([database.readCatalog(), database.readSyncTarget()]);
+        const [catalog, mark] = await Promise.all([database.readCatalog(scope), database.readSyncTarget()]);
         return { catalog, mark };
       }
-      return { catalog: await database.readCatalog(), mark: await database.readSyncTarget() };
+      return { catalog: await database.readCatalog(scope), mark: await database.readSyncTarget() };
     };
     const [{ catalog: productionCatalog, mark: productionMark }, { catalog: stagingCatalog, mark: stagingMark }] = await Promise.all([
       readSide(production),

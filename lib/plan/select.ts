@@ -8,6 +8,7 @@ import { UsageError } from '../errors.ts';
 import { identAsWritten } from '../sql/ident.ts';
 import { qualifiedName, type Catalog, type OtherRelation, type Table, type TableRef } from '../catalog/types.ts';
 import { managedSchemaReason } from './managed.ts';
+import { tableName } from './table-name.ts';
 import type { SyncMode } from './mode.ts';
 import { neverCopiedReason, onRequestReason, referencedTables } from './supabase.ts';
 
@@ -234,40 +235,6 @@ function preferApps(tables: Table[]): Table[] {
 }
 
 const SUPABASE_SERVICE_SCHEMAS = ['auth', 'storage'];
-
-/**
- * `name`, `schema.name`, or either written as SQL quotes identifiers
- * (`public."Guest List.2024"`, `""` for a quote inside): a part in quotes is
- * taken as it is, dots and case included.
- */
-function tableName(name: string): { schema?: string; table: string; quoted: boolean } {
-  if (!name.includes('"')) {
-    const dot = name.indexOf('.');
-    return dot > 0 ? { schema: name.slice(0, dot), table: name.slice(dot + 1), quoted: false } : { table: name, quoted: false };
-  }
-  const parts: string[] = [];
-  let part = '';
-  let inQuotes = false;
-  for (let i = 0; i < name.length; i++) {
-    const char = name.charAt(i);
-    if (char === '"' && inQuotes && name.charAt(i + 1) === '"') {
-      part += '"';
-      i++;
-    } else if (char === '"') inQuotes = !inQuotes;
-    else if (char === '.' && !inQuotes) {
-      parts.push(part);
-      part = '';
-    } else part += char;
-  }
-  parts.push(part);
-  const [first = '', second] = parts;
-  if (inQuotes || parts.length > 2 || !first || second === '') {
-    throw new UsageError(
-      `${name}: not a table name. Write it as name, schema.name, or with SQL's double quotes around a part that holds a dot or capitals: public."Guest List.2024".`,
-    );
-  }
-  return second === undefined ? { table: first, quoted: true } : { schema: first, table: second, quoted: true };
-}
 
 /** schema.name with SQL's quotes where a part needs them to keep its case or characters: what --tables takes back. */
 function quotedName(table: TableRef): string {

@@ -3,6 +3,7 @@
 // (rest/answers.ts): the functions there may be of another version. The
 // direct path runs this checkout's own SQL, whose answers cannot be.
 import type { ForeignKeyLink } from '../catalog/links.ts';
+import type { CatalogScope } from '../catalog/read.ts';
 import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, RangeSums } from './checksum.ts';
@@ -29,7 +30,8 @@ export interface DatabaseReads {
   location: string;
   /** Whether a run's reads of it all see one moment (one snapshot), or each request its own. */
   oneSnapshot: boolean;
-  readCatalog(): Promise<Catalog>;
+  /** The database's catalog: with `scope`, the tables a run naming those schemas needs (CatalogScope); every table without. */
+  readCatalog(scope?: CatalogScope): Promise<Catalog>;
   /** Whether it carries the sync-target mark (sync-target.ts). */
   readSyncTarget(): Promise<SyncTargetMark>;
   countRows(table: TableRef): Promise<number>;

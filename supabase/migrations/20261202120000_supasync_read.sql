@@ -53,7 +53,20 @@ $trusted_caller$;
 REVOKE ALL ON FUNCTION supasync_private.assert_trusted_caller() FROM PUBLIC;
 
 -- The catalog itself, run by the REST function below and, as its text, by the direct path.
-CREATE OR REPLACE FUNCTION supasync_private.catalog()
+--
+-- `schemas` (version 32): the schemas a run names. Their tables are listed
+-- in full, with every table they reach along foreign keys and inheritance,
+-- parents upward and children downward, in any schema (a parent --with-parents
+-- copies, a child a replace's cascade or a mirror's delete reaches), and
+-- Supabase's auth and storage tables; no other table is. Deparsing a table
+-- costs the server about half a millisecond: a database of thousands of
+-- tables in other schemas (a schema per tenant) took seconds to read for a
+-- run of `public`, over REST near the 8 s a statement may take. NULL: every
+-- table, as before version 32. The schemas, other relations, types and
+-- sequences used by the tables listed are always there.
+DROP FUNCTION IF EXISTS public.supasync_catalog();
+DROP FUNCTION IF EXISTS supasync_private.catalog();
+CREATE OR REPLACE FUNCTION supasync_private.catalog(schemas text[])
 RETURNS jsonb LANGUAGE sql STABLE SET search_path = '' SET quote_all_identifiers = off
 AS $catalog$
 WITH RECURSIVE locked AS MATERIALIZED (
@@ -71,6 +84,38 @@ WITH RECURSIVE locked AS MATERIALIZED (
     AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()
     AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
 ),
+-- The tables of the schemas asked for (compared as the run may have
+-- spelled them, case aside: more is harmless, less is not).
+seeds AS (
+  SELECT c.oid
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+    AND pg_catalog.lower(n.nspname) = ANY (SELECT pg_catalog.lower(s) FROM pg_catalog.unnest($1::text[]) AS s)
+),
+-- Every foreign key and inheritance as child -> parent, a partition taken
+-- for its partitioned table.
+links AS MATERIALIZED (
+  SELECT COALESCE(pg_catalog.pg_partition_root(con.conrelid), con.conrelid) AS child,
+         COALESCE(pg_catalog.pg_partition_root(con.confrelid), con.confrelid) AS parent
+  FROM pg_catalog.pg_constraint con
+  WHERE con.contype = 'f' AND $1::text[] IS NOT NULL
+  UNION
+  SELECT i.inhrelid, i.inhparent
+  FROM pg_catalog.pg_inherits i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.inhrelid AND NOT ic.relispartition
+  WHERE $1::text[] IS NOT NULL
+),
+ancestors(oid) AS (
+  SELECT seeds.oid FROM seeds
+  UNION
+  SELECT l.parent FROM ancestors a JOIN links l ON l.child = a.oid
+),
+descendants(oid) AS (
+  SELECT seeds.oid FROM seeds
+  UNION
+  SELECT l.child FROM descendants d JOIN links l ON l.parent = d.oid
+),
 relations AS (
   SELECT c.oid, n.oid AS schema_nsp, n.nspname AS schema_name, c.relname AS table_name, c.relkind, c.relrowsecurity,
          c.relforcerowsecurity, c.relowner, c.reltuples, c.relpages, c.oid IN (SELECT locked.relation FROM locked) AS locked
@@ -78,6 +123,8 @@ relations AS (
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p')
     AND NOT c.relispartition
+    AND ($1::text[] IS NULL OR n.nspname IN ('auth', 'storage')
+         OR c.oid IN (SELECT ancestors.oid FROM ancestors) OR c.oid IN (SELECT descendants.oid FROM descendants))
     -- supasync_private is supasync's own bookkeeping (the sync-target mark), never data to copy.
     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private')
     AND n.nspname NOT LIKE 'pg\_temp\_%'
@@ -617,6 +664,15 @@ SELECT pg_catalog.jsonb_build_object(
     JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = s.oid
     JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
     WHERE s.relkind = 'S'
+      -- With `schemas` (version 32): those in a listed table's schema, and those a listed table's column draws from.
+      AND ($1::text[] IS NULL OR s.relnamespace IN (SELECT r.schema_nsp FROM relations r) OR EXISTS (
+        SELECT FROM pg_catalog.pg_depend d
+        WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
+          AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid IN (SELECT r.oid FROM relations r)) OR EXISTS (
+        SELECT FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+        WHERE d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND d.refobjid = s.oid AND COALESCE(pg_catalog.pg_partition_root(ad.adrelid), ad.adrelid) IN (SELECT r.oid FROM relations r)))
       AND sn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'supasync_private')
       AND sn.nspname NOT LIKE 'pg\_temp\_%'
       AND NOT EXISTS (
@@ -628,22 +684,23 @@ SELECT pg_catalog.jsonb_build_object(
 )
 $catalog$;
 
-REVOKE ALL ON FUNCTION supasync_private.catalog() FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.catalog(text[]) FROM PUBLIC;
 
--- Version 22 and before were SQL functions holding the query themselves.
-CREATE OR REPLACE FUNCTION public.supasync_catalog()
+-- Version 22 and before were SQL functions holding the query themselves;
+-- version 31 and before took no `schemas` (every table).
+CREATE OR REPLACE FUNCTION public.supasync_catalog(schemas text[] DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $catalog_rpc$
 BEGIN
   PERFORM supasync_private.assert_trusted_caller();
-  RETURN supasync_private.catalog();
+  RETURN supasync_private.catalog(schemas);
 END
 $catalog_rpc$;
 
 -- Supabase grants EXECUTE on new functions in `public` to anon and
 -- authenticated by default: take it back, only the service role may read this.
-REVOKE ALL ON FUNCTION public.supasync_catalog() FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_catalog() TO service_role;
+REVOKE ALL ON FUNCTION public.supasync_catalog(text[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_catalog(text[]) TO service_role;
 
 -- ------------------------------------------------------------ queries both paths run
 -- Each query that the REST path runs through a function here and the direct
@@ -1756,7 +1813,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 31 $version$;
+AS $version$ SELECT 32 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -56,7 +56,7 @@ export async function backUpTables(
     directory = await backup.makeDirectory(name);
     const values = await sequenceValuesPostgres(staging, sequencesToRead(states, sequences));
     // In this transaction, as the columns below: the formats fit the rows saved.
-    const catalog = await queryCatalog('staging', staging);
+    const catalog = await queryCatalog('staging', staging, [...new Set(tables.map((table) => table.schema))]);
     const ranges = keyRanges(staging);
     for (const [index, state] of states.entries()) {
       const table = { schema: state.schema, name: state.name };

@@ -54,7 +54,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     holdStaging: (_about, say) => holdStagingOverPostgres(client, say),
     location: redactUrl(dbUrl),
     oneSnapshot: true,
-    readCatalog: () => readCatalogPostgres(side, client),
+    readCatalog: (scope) => readCatalogPostgres(side, client, scope),
     readSyncTarget: () => readSyncTargetPostgres(client).catch(failed('Reading the sync-target mark')),
     countRows: async (table) => {
       const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${await ownRows(client, table)}`);

@@ -77,7 +77,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     location: url,
     // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
     oneSnapshot: false,
-    readCatalog: () => readCatalogRest(side, supabase, url),
+    readCatalog: (scope) => readCatalogRest(side, supabase, url, scope),
     readSyncTarget: async (): Promise<SyncTargetMark> => {
       const what = 'Reading the sync-target mark';
       try {
