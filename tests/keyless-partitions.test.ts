@@ -72,6 +72,28 @@ describe('a partitioned table without a key', () => {
     expect(await rows(staging.adminUrl)).toEqual(before);
   });
 
+  it('is refused by a mirror, which names it with the config entries that replace it alone; pasted, the mirror runs', async () => {
+    // Another table without a key, under names the file must quote as SQL does.
+    const trail = '"Sales Data"."Audit ""Trail"""';
+    for (const project of [production, staging])
+      await query(project.adminUrl, `SET ROLE postgres; CREATE SCHEMA "Sales Data"; CREATE TABLE ${trail} (note text)`);
+    await query(production.adminUrl, `INSERT INTO ${trail} VALUES ('a'), ('a'), (NULL)`);
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const tables = ['--tables', 'audit_log', '--tables', trail];
+    const refused = await runScript('sync.ts', ['--mode', 'mirror', '--yes', '--no-backup', ...tables], { env, cwd });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Cannot mirror public.audit_log, Sales Data.Audit "Trail": no primary key');
+    const entries = /supasync\.config\.json's "tables" holds: (\{.*\})$/m.exec(refused.stderr)?.[1];
+    expect(entries).toBe(`{ "public.audit_log": { "mode": "replace" }, ${JSON.stringify(trail)}: { "mode": "replace" } }`);
+
+    writeFileSync(join(cwd, 'supasync.config.json'), `{ "tables": ${entries} }`);
+    const mirrored = await runScript('sync.ts', ['--mode', 'mirror', '--yes', '--no-backup', ...tables], { env, cwd });
+    expect(mirrored.code, mirrored.stderr).toBe(0);
+    expect(await rows(staging.adminUrl)).toEqual(await rows(production.adminUrl));
+    expect(await rowTexts(staging.adminUrl, trail)).toEqual(await rowTexts(production.adminUrl, trail));
+  });
+
   it('is refused over REST, by name, where production has functions that page it by ctid alone', async () => {
     const before = await rows(staging.adminUrl);
     await query(production.adminUrl, `SET ROLE postgres; CREATE OR REPLACE FUNCTION public.supasync_version() RETURNS integer LANGUAGE sql AS 'SELECT 11'`);

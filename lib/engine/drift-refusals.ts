@@ -3,6 +3,7 @@
 // then what that copy would get wrong; a table staging lacks can never be
 // copied; a mode that matches rows needs a key on every table.
 import { qualifiedName } from '../catalog/types.ts';
+import { identAsWritten } from '../sql/ident.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
 import { describeDrift, type Drift } from '../plan/drift.ts';
 import { silentChange } from '../plan/lossy-types.ts';
@@ -128,6 +129,12 @@ function refuseSilentChanges(drifted: TablePlan[]): void {
   );
 }
 
+/** The `tables` entries that replace these tables whatever the run's mode, ready to paste: each named as the file takes it back. */
+function replacedAlone(tables: TablePlan[]): string {
+  const names = tables.map((table) => JSON.stringify(`${identAsWritten(table.table.schema)}.${identAsWritten(table.table.name)}`));
+  return `{ ${names.map((name) => `${name}: { "mode": "replace" }`).join(', ')} }`;
+}
+
 /** Modes that match rows need a key: production's, with a unique index on its columns in staging. */
 function refuseUnkeyed(tables: TablePlan[]): void {
   for (const mode of SYNC_MODES_KEYED) {
@@ -143,6 +150,7 @@ function refuseUnkeyed(tables: TablePlan[]): void {
               `Cannot ${SYNC_MODE_VERBS[mode]} ${none.map((table) => qualifiedName(table.table)).join(', ')}: no primary key or NOT NULL unique key to match rows on. ` +
                 'Replace them alone (`"mode": "replace"` for each under `tables` in supasync.config.json) or the whole run (--mode replace), ' +
                 'leave them out (--exclude), or give them a primary key.',
+              `To replace them alone, supasync.config.json's "tables" holds: ${replacedAlone(none)}`,
             ]
           : []),
         ...(overlapping.length
