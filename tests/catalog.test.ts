@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCatalogPostgres, readCatalogRest } from '../lib/catalog/read.ts';
 import { findTable, type Catalog } from '../lib/catalog/types.ts';
@@ -6,7 +8,7 @@ import { connectSupabase } from '../lib/connect/supabase.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
 import { catalogAt } from './helpers/catalog.ts';
-import { runScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, staging, stack } = sharedStack();
@@ -196,6 +198,14 @@ describe('a catalog read for the schemas a run names', () => {
   it('lists every table without schemas, as functions before version 32 always did', async () => {
     const whole = names(await directCatalog(project.dbUrl, 'staging'));
     for (const name of ['lookups.unused', 'tenant_a.docs', 'tenant_a.pages', 'Tenant B.Notes', 'public.hotels']) expect(whole, name).toContain(name);
+  });
+
+  it('finds the public tables a config names by bare name, and its masking rules, whatever schemas the run takes', async () => {
+    const cwd = emptyDirectory();
+    writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { feature_flags: { where: 'true' } }, mask: { 'profiles.full_name': 'name' } }));
+    const run = await runScript('sync.ts', ['--dry-run', '--schemas', 'analytics', '--allow-orphans'], { cwd, env: envFor(production, staging) });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('analytics.page_views');
   });
 
   it('reads every table from functions that take no schemas (before version 32), and a run over REST works with them', async () => {

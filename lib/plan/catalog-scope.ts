@@ -24,6 +24,9 @@ export function catalogScope(selection: Selection, mask?: MaskSettings): string[
     }
   }
   // `schema.table.column` (a jsonb path may follow), or `table.column` of public.
-  for (const key of Object.keys(mask?.rules ?? {})) schemas.add(key.split('.')[0]?.replace(/^"|"$/g, '') ?? 'public');
+  const rules = Object.keys(mask?.rules ?? {});
+  for (const key of rules) schemas.add(key.split('.')[0]?.replace(/^"|"$/g, '') ?? 'public');
+  // A bare `tables` key or a two-part rule names a table of public, whatever --schemas says.
+  if (rules.length || Object.keys(selection.options ?? {}).some((key) => !key.includes('.'))) schemas.add('public');
   return [...schemas];
 }
