@@ -131,12 +131,10 @@ export async function loadProjectConfig(cwd = process.cwd()): Promise<ProjectCon
  * may hold: a misspelt key left unsaid would drop its option silently.
  */
 function unknownKeys(keys: string[], known: string[]): string {
-  const named = keys.map((key) => {
-    const near = nearNames(key, known);
-    return near.length ? `"${key}" (did you mean "${near[0]}"?)` : `"${key}"`;
-  });
-  const unmatched = keys.some((key) => !nearNames(key, known).length);
-  return `unknown ${keys.length === 1 ? 'key' : 'keys'} ${named.join(', ')}${unmatched && known.length ? `. The keys here: ${known.join(', ')}` : ''}`;
+  const meant = keys.map((key) => nearNames(key, known)[0]);
+  const named = keys.map((key, i) => (meant[i] ? `"${key}" (did you mean "${meant[i]}"?)` : `"${key}"`));
+  const listed = meant.includes(undefined) && known.length ? `. The keys here: ${known.join(', ')}` : '';
+  return `unknown ${keys.length === 1 ? 'key' : 'keys'} ${named.join(', ')}${listed}`;
 }
 
 /** A field's path as it reads in the file: a key holding dots (a mask rule's `auth.users.email`) quoted. */

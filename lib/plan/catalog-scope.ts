@@ -11,22 +11,23 @@ import { tableName } from './table-name.ts';
 
 export function catalogScope(selection: Selection, mask?: MaskSettings): string[] {
   const schemas = new Set(selection.schemas);
-  const names = [...(selection.tables ?? []), ...(selection.exclude ?? []), ...Object.keys(selection.options ?? {})];
-  for (const name of names) {
-    // `a.b` is schema a's table b, or a table "a.b" of --schemas (already listed).
-    const dot = name.indexOf('.');
-    if (dot > 0) schemas.add(name.slice(0, dot));
+  const schemaOf = (name: string): string | undefined => {
     try {
-      const { schema } = tableName(name);
-      if (schema) schemas.add(schema);
+      // `a.b` unquoted is schema a's table b, or a table "a.b" of --schemas (listed already).
+      return tableName(name).schema;
     } catch {
       // Not a table name: the selection says so, by name, once the catalogs are read.
+      return undefined;
     }
+  };
+  // A bare --tables or --exclude name is looked up in --schemas, listed already.
+  for (const name of [...(selection.tables ?? []), ...(selection.exclude ?? [])]) {
+    const schema = schemaOf(name);
+    if (schema) schemas.add(schema);
   }
-  // `schema.table.column` (a jsonb path may follow), or `table.column` of public.
-  const rules = Object.keys(mask?.rules ?? {});
-  for (const key of rules) schemas.add(key.split('.')[0]?.replace(/^"|"$/g, '') ?? 'public');
-  // A bare `tables` key or a two-part rule names a table of public, whatever --schemas says.
-  if (rules.length || Object.keys(selection.options ?? {}).some((key) => !key.includes('.'))) schemas.add('public');
+  // A bare `tables` key of supasync.config.json names a table of public, whatever --schemas says.
+  for (const key of Object.keys(selection.options ?? {})) schemas.add(schemaOf(key) ?? 'public');
+  // A rule is keyed `schema.table.column` (a jsonb path may follow), or `table.column` of public (plan/mask.ts resolveKey).
+  for (const key of Object.keys(mask?.rules ?? {})) schemas.add(key.slice(0, key.indexOf('.'))).add('public');
   return [...schemas];
 }
