@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCatalogPostgres, readCatalogRest } from '../lib/catalog/read.ts';
+import { readCatalogRest } from '../lib/catalog/read.ts';
 import { findTable, type Catalog } from '../lib/catalog/types.ts';
-import { connectPostgres } from '../lib/connect/postgres.ts';
 import { connectSupabase } from '../lib/connect/supabase.ts';
 import { withClient, type Project } from '../stack/index.ts';
 import { query } from './helpers/content.ts';
@@ -135,7 +134,6 @@ describe('the schema catalog', () => {
 // they reach along foreign keys and inheritance in any schema, and Auth's
 // and Storage's tables; no other table.
 describe('a catalog read for the schemas a run names', () => {
-  const { stack } = sharedStack();
   let project: Project;
   beforeAll(async () => {
     project = await stack.createProject('catalog_scope');
@@ -164,8 +162,7 @@ describe('a catalog read for the schemas a run names', () => {
   const sequences = (catalog: Catalog) => catalog.sequences.map((sequence) => `${sequence.schema}.${sequence.name}`);
 
   it('lists the schemas tables, what they reach along foreign keys and inheritance, and Auth and Storage; over REST the same', async () => {
-    const client = await connectPostgres('staging', project.dbUrl);
-    const scoped = await readCatalogPostgres('staging', client, ['public']).finally(() => client.end());
+    const scoped = await directCatalog(project.dbUrl, 'staging', ['public']);
     const listed = names(scoped);
     for (const name of [
       'public.hotels',
@@ -211,9 +208,11 @@ describe('a catalog read for the schemas a run names', () => {
   it('reads every table from functions that take no schemas (before version 32), and a run over REST works with them', async () => {
     const older = await stack.createProject('catalog_scope_older');
     try {
+      // A table no run of public reaches: listed all the same, as those functions list every table.
       await query(
         older.adminUrl,
-        `DROP FUNCTION public.supasync_catalog(text[]);
+        `CREATE SCHEMA elsewhere; CREATE TABLE elsewhere.unreached (id int PRIMARY KEY);
+         DROP FUNCTION public.supasync_catalog(text[]);
          CREATE FUNCTION public.supasync_catalog() RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
            AS $$ BEGIN PERFORM supasync_private.assert_trusted_caller(); RETURN supasync_private.catalog(NULL); END $$;
          REVOKE ALL ON FUNCTION public.supasync_catalog() FROM PUBLIC, anon, authenticated;
@@ -221,6 +220,7 @@ describe('a catalog read for the schemas a run names', () => {
          NOTIFY pgrst, 'reload schema';`,
       );
       const catalog = await readCatalogRest('staging', connectSupabase(older.apiUrl, older.serviceRoleKey), older.apiUrl, ['public']);
+      expect(names(catalog)).toContain('elsewhere.unreached');
       expect(names(catalog)).toEqual(names(await directCatalog(older.dbUrl, 'staging')));
       const env = envFor(production, older);
       delete env.SUPABASE_PROD_DB_URL;
