@@ -3,7 +3,7 @@
 // "violates foreign key constraint", caught before anything is written.
 import { isValidated, qualifiedName, type TableRef } from '../catalog/types.ts';
 import { DatabaseError, SupasyncError, describeError } from '../errors.ts';
-import { countOf } from '../counts.ts';
+import { countOf, formatCount } from '../counts.ts';
 import { bothFilters, rowsUnderKey } from '../catalog/partition-keys.ts';
 import type { SyncPlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
@@ -122,7 +122,7 @@ export function describeMissingParents(missing: MissingParents[], schemas: strin
       `  ${countOf(m.rows, 'row')} of ${m.table} ${m.rows === 1 ? 'references' : 'reference'} ${m.keys.length} ${m.parent} ${m.keys.length === 1 ? 'row' : 'rows'} missing from staging ` +
       `(${m.table}.${m.columns.join(',')}), e.g. ${m.keys.slice(0, 5).join(' ')}` +
       (m.allCounted
-        ? `; insert-missing writes only the rows staging lacks, but more than ${ROWS_LOOKED_UP.toLocaleString('en-US')} rows name these parents, too many to ask staging which: every one is counted`
+        ? `; insert-missing writes only the rows staging lacks, but more than ${formatCount(ROWS_LOOKED_UP)} rows name these parents, too many to ask staging which: every one is counted`
         : ''),
   );
   const outside = named ? [] : [...new Set(missing.map((m) => m.parentSchema))].filter((schema) => !schemas.includes(schema));

@@ -9,6 +9,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
+import { formatCount } from '../../counts.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { TableCopy } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -36,13 +37,13 @@ export function whyNotTogether(tables: TableLoad[]): string | undefined {
     return `${names} reference each other and ${qualifiedName(keyless.table)} has no key: their one request could not be retried safely. Give it a primary key (staging too).`;
   }
   const estimate = tables.reduce((sum, table) => sum + Math.max(table.rowEstimate, 0), 0);
-  if (estimate > CYCLE_MAX_ROWS) return tooLarge(names, `about ${estimate.toLocaleString('en-US')}`);
+  if (estimate > CYCLE_MAX_ROWS) return tooLarge(names, `about ${formatCount(estimate)}`);
   return undefined;
 }
 
 const tooLarge = (names: string, rows: string) =>
   `${names} reference each other and hold ${rows} rows: with foreign-key checks on they must arrive in one request, ` +
-  `and supasync sends at most ${CYCLE_MAX_ROWS.toLocaleString('en-US')} rows (16 MB) in one. Sync them over the direct path (SUPABASE_*_DB_URL), ` +
+  `and supasync sends at most ${formatCount(CYCLE_MAX_ROWS)} rows (16 MB) in one. Sync them over the direct path (SUPABASE_*_DB_URL), ` +
   "or let staging's functions SET session_replication_role.";
 
 export async function copyCycle(
@@ -71,7 +72,7 @@ export async function copyCycle(
       rows += page.length;
       bytes += page.reduce((sum, row) => sum + row.reduce((s, value) => s + (value?.length ?? 4) + 3, 2), 0);
       if (rows > CYCLE_MAX_ROWS || bytes > CYCLE_MAX_BYTES) {
-        throw new DatabaseError(`${tooLarge(names, `more than ${rows.toLocaleString('en-US')}`)} Nothing of them was written.`);
+        throw new DatabaseError(`${tooLarge(names, `more than ${formatCount(rows)}`)} Nothing of them was written.`);
       }
     }
     batches.push(batch);
