@@ -168,6 +168,44 @@ describe('connection strings', () => {
     expect(verified.stderr).not.toContain(staging.secretKey);
   });
 
+  it('takes the secret keys (sb_secret_...) from SUPABASE_*_SECRET_KEY too, naming that variable when a key is refused, and refuses two different keys', async () => {
+    const target = await stack.createProject('secret_key_names');
+    try {
+      const env = envFor(production, target);
+      const keysIn = (run: { stdout: string; stderr: string }) =>
+        [production.secretKey, target.secretKey].filter((key) => (run.stdout + run.stderr).includes(key));
+      const { SUPABASE_PROD_SERVICE_ROLE_KEY: _prod, SUPABASE_STAGING_SERVICE_ROLE_KEY: _staging, ...withoutRoleKeys } = env;
+      const secretOnly = { ...withoutRoleKeys, SUPABASE_PROD_SECRET_KEY: production.secretKey, SUPABASE_STAGING_SECRET_KEY: target.secretKey };
+      const synced = await runScript('sync.ts', ['--via', 'rest', '--tables', 'hotels', '--yes'], { env: secretOnly });
+      expect(synced.code, synced.stderr).toBe(0);
+      const hotels = 'SELECT id::text, name FROM public.hotels ORDER BY id';
+      expect(await query(target.adminUrl, hotels)).toEqual(await query(production.adminUrl, hotels));
+      expect(keysIn(synced)).toEqual([]);
+
+      const refused = await runScript('verify-sync-status.ts', ['--via', 'rest', '--tables', 'hotels'], {
+        env: { ...secretOnly, SUPABASE_STAGING_SECRET_KEY: production.secretKey },
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`${target.apiUrl} refused SUPABASE_STAGING_SECRET_KEY (Invalid API key)`);
+      expect(keysIn(refused)).toEqual([]);
+
+      const both = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...secretOnly, SUPABASE_PROD_SERVICE_ROLE_KEY: target.secretKey } });
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('SUPABASE_PROD_SECRET_KEY and SUPABASE_PROD_SERVICE_ROLE_KEY hold different keys: keep one of them');
+      expect(keysIn(both)).toEqual([]);
+
+      const neither = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], {
+        env: { ...withoutRoleKeys, SUPABASE_PROD_SECRET_KEY: production.secretKey },
+      });
+      expect(neither.code).toBe(2);
+      expect(neither.stderr).toContain('SUPABASE_STAGING_SERVICE_ROLE_KEY  (');
+      expect(neither.stderr).toContain('a secret key may be in SUPABASE_STAGING_SECRET_KEY instead)');
+      expect(neither.stderr).not.toContain('SUPABASE_PROD_SERVICE_ROLE_KEY');
+    } finally {
+      await target.stop();
+    }
+  });
+
   it('refuses a project URL holding a query or credentials (a key or password would be printed and kept in backups), echoing neither', async () => {
     const env = envFor(production, sharedStack().staging);
     for (const url of [

@@ -77,7 +77,7 @@ function newerBackupRefusal(newer: StoredBackup & { manifest: AnyBackupManifest 
   return (
     `${newer.directory}, taken ${rest ? 'over REST' : 'on the direct path'} at ${newer.manifest.createdAt}, is newer than ${older}, the newest backup the environment can restore, ` +
     `and may be of this staging too (${ref ? `the same Supabase project, ${ref}` : 'no Supabase project ref in either address tells them apart'}): ` +
-    `restoring ${older} would undo that later run as well. Restore the newer one with ${rest ? 'SUPABASE_STAGING_URL and SUPABASE_STAGING_SERVICE_ROLE_KEY' : 'SUPABASE_STAGING_DB_URL'} set ` +
+    `restoring ${older} would undo that later run as well. Restore the newer one with ${rest ? 'SUPABASE_STAGING_URL and SUPABASE_STAGING_SERVICE_ROLE_KEY (or _SECRET_KEY)' : 'SUPABASE_STAGING_DB_URL'} set ` +
     `(a backup is restored the way it was taken), or name the backup you mean: ${commandLine('restore', '<directory>')}. Nothing was changed.`
   );
 }

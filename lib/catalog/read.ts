@@ -38,7 +38,7 @@ export async function queryCatalog(side: Side, client: pg.ClientBase, scope: Cat
   return runShared<Catalog>(client, 'catalog', [scope]);
 }
 
-export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string, scope: CatalogScope = null): Promise<Catalog> {
+export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string, scope: CatalogScope = null, keyVariable?: string): Promise<Catalog> {
   let { data, error } = scope ? await supabase.rpc('supasync_catalog', { schemas: scope }) : await supabase.rpc('supasync_catalog');
   // Functions before version 32 take no schemas and list every table: what the run reads from them is the same.
   if (scope && error?.code === 'PGRST202') ({ data, error } = await supabase.rpc('supasync_catalog'));
@@ -52,7 +52,7 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
     };
     // Supabase's gateway (and ours) answers a key of another project, or no key at all, so.
     if (error.message === 'Invalid API key') {
-      throw new DatabaseError(`Reading ${side}'s schema over REST: ${refusedKeyMessage(side, url)}`);
+      throw new DatabaseError(`Reading ${side}'s schema over REST: ${refusedKeyMessage(side, url, keyVariable)}`);
     }
     const known = error.code ? fixes[error.code] : undefined;
     throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, error));

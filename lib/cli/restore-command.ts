@@ -31,7 +31,7 @@ transaction: a failure leaves staging as it was. Needs SUPABASE_STAGING_DB_URL.
 A backup taken over REST is restored over REST, batch by batch: NOT one
 transaction, so a failure leaves staging part restored (run it again: it
 empties the tables first). Needs SUPABASE_STAGING_URL and
-SUPABASE_STAGING_SERVICE_ROLE_KEY.
+SUPABASE_STAGING_SERVICE_ROLE_KEY (or SUPABASE_STAGING_SECRET_KEY).
 
 Either way the variables (.env.local, .env or the shell) must point at the
 database the backup came from; another is refused, and so is a staging

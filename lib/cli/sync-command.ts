@@ -61,8 +61,8 @@ const SYNC_FLAGS: FlagName[] = [
   'excludeBuckets',
 ];
 
-const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY,
-SUPABASE_PROD_DB_URL and the same for STAGING; SUPASYNC_MASK_SECRET for masking), and supasync.config.json.
+const SYNC_HELP_AFTER = `Configuration: .env.local, then .env (SUPABASE_PROD_URL, SUPABASE_PROD_SERVICE_ROLE_KEY
+or SUPABASE_PROD_SECRET_KEY, SUPABASE_PROD_DB_URL and the same for STAGING; SUPASYNC_MASK_SECRET for masking), and supasync.config.json.
 Exit codes: 0 done, 1 failed or staging differs, 2 usage or configuration error,
 130 stopped (Ctrl-C): what was written and what was not is said.`;
 

@@ -13,6 +13,8 @@ export interface SideConfig {
   /** Project URL and service-role key: the REST path needs both. */
   url?: string;
   serviceRoleKey?: string;
+  /** The variable the key came from, for messages that ask to correct it: _SECRET_KEY or _SERVICE_ROLE_KEY. */
+  keyVariable?: string;
   /** Connection string: the direct path needs it. */
   dbUrl?: string;
   /** Variables still holding .env.local.example's `<...>` placeholders: read as unset, and said so if needed. */
@@ -29,6 +31,7 @@ const PREFIX: Record<Side, string> = { production: 'SUPABASE_PROD', staging: 'SU
 const EXAMPLE = {
   URL: 'https://<project-ref>.supabase.co',
   SERVICE_ROLE_KEY: 'the service_role key (a JWT, eyJ...) or a secret key (sb_secret_...) from Project Settings > API Keys',
+  SECRET_KEY: 'a secret key (sb_secret_...) from Project Settings > API Keys',
   DB_URL: 'postgresql://postgres:<password>@db.<project-ref>.supabase.co:5432/postgres',
 };
 
@@ -71,7 +74,14 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       else return given;
     };
     const url = value('URL');
-    const key = value('SERVICE_ROLE_KEY');
+    // Either name: Supabase's secret keys (sb_secret_...), which replace the service_role JWT at the end of
+    // 2026, are kept as SUPABASE_SECRET_KEY in its own docs; a project may hold its old name with a new key too.
+    const [secretKey, roleKey] = [value('SECRET_KEY'), value('SERVICE_ROLE_KEY')];
+    const key = secretKey ?? roleKey;
+    const keyVariable = name(secretKey ? 'SECRET_KEY' : 'SERVICE_ROLE_KEY');
+    if (secretKey && roleKey && secretKey !== roleKey) {
+      problems.push(`${name('SECRET_KEY')} and ${name('SERVICE_ROLE_KEY')} hold different keys: keep one of them (which key is meant cannot be told).`);
+    }
     const given = value('DB_URL');
     let dbUrl: string | undefined;
     try {
@@ -92,7 +102,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     }
     if (key) {
       const problem = serviceKeyProblem(key);
-      if (problem) problems.push(`${name('SERVICE_ROLE_KEY')} ${problem}`);
+      if (problem) problems.push(`${keyVariable} ${problem}`);
     }
     const unencoded = dbUrl ? unencodedCredentialsProblem(name('DB_URL'), dbUrl) : undefined;
     if (unencoded) {
@@ -111,7 +121,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       }
     }
     if (url) result.url = url.replace(/\/+$/, '');
-    if (key) result.serviceRoleKey = key;
+    if (key) Object.assign(result, { serviceRoleKey: key, keyVariable });
     if (dbUrl) result.dbUrl = dbUrl;
     if (placeholders.length) result.placeholders = placeholders;
     return result;
@@ -135,10 +145,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   return environment;
 }
 
-/** What a project answering "Invalid API key" means, naming the variable to correct. */
-export function refusedKeyMessage(side: Side, url: string): string {
+/** What a project answering "Invalid API key" means, naming the variable to correct (the one the key came from). */
+export function refusedKeyMessage(side: Side, url: string, keyVariable = `${PREFIX[side]}_SERVICE_ROLE_KEY`): string {
   return (
-    `${url} refused ${PREFIX[side]}_SERVICE_ROLE_KEY (Invalid API key). ` +
+    `${url} refused ${keyVariable} (Invalid API key). ` +
     "Give that project's own service_role key or secret key (sb_secret_...): Dashboard > Project Settings > API Keys."
   );
 }
@@ -168,7 +178,7 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
   for (const side of ['production', 'staging'] as const) {
     const config = environment[side];
     const present = { URL: config.url, SERVICE_ROLE_KEY: config.serviceRoleKey, DB_URL: config.dbUrl };
-    const needed: (keyof typeof EXAMPLE)[] = via === 'postgres' ? ['DB_URL'] : ['URL', 'SERVICE_ROLE_KEY'];
+    const needed: (keyof typeof present)[] = via === 'postgres' ? ['DB_URL'] : ['URL', 'SERVICE_ROLE_KEY'];
     for (const suffix of needed) {
       const name = `${PREFIX[side]}_${suffix}`;
       const placeholder = config.placeholders?.includes(name) ? ", still the example's placeholder" : '';
@@ -180,7 +190,8 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
           : emptyIn.length
             ? `; left empty in ${emptyIn.join(' and ')}`
             : `; set but empty in the environment, which wins over .env files: unset ${name}, or give it a value`;
-      if (!present[suffix]) missing.push(`  ${name}  (${EXAMPLE[suffix]}${placeholder}${empty})`);
+      const instead = suffix === 'SERVICE_ROLE_KEY' ? `; a secret key may be in ${PREFIX[side]}_SECRET_KEY instead` : '';
+      if (!present[suffix]) missing.push(`  ${name}  (${EXAMPLE[suffix]}${instead}${placeholder}${empty})`);
     }
   }
   if (missing.length) {
@@ -194,7 +205,8 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
 }
 
 /** What reaching one side by one path takes, every part present. */
-export type Connection = { via: 'postgres'; side: Side; dbUrl: string } | { via: 'rest'; side: Side; url: string; serviceRoleKey: string };
+export type Connection =
+  { via: 'postgres'; side: Side; dbUrl: string } | { via: 'rest'; side: Side; url: string; serviceRoleKey: string; keyVariable?: string };
 
 /** The side's connection for `via`; a variable it lacks is named (chooseVia has said so for both sides already). */
 export function connectionOf(config: SideConfig, via: Via): Connection {
@@ -204,10 +216,10 @@ export function connectionOf(config: SideConfig, via: Via): Connection {
   }
   if (!config.url || !config.serviceRoleKey) {
     throw new UsageError(
-      `${PREFIX[config.side]}_URL and ${PREFIX[config.side]}_SERVICE_ROLE_KEY are both needed over REST (${EXAMPLE.URL}; ${EXAMPLE.SERVICE_ROLE_KEY}).`,
+      `${PREFIX[config.side]}_URL and ${PREFIX[config.side]}_SERVICE_ROLE_KEY (or _SECRET_KEY) are both needed over REST (${EXAMPLE.URL}; ${EXAMPLE.SERVICE_ROLE_KEY}).`,
     );
   }
-  return { via, side: config.side, url: config.url, serviceRoleKey: config.serviceRoleKey };
+  return { via, side: config.side, url: config.url, serviceRoleKey: config.serviceRoleKey, keyVariable: config.keyVariable };
 }
 
 /** The Supabase project refs a side's URL and connection string name: none for other hosts, one when they agree. */

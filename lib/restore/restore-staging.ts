@@ -66,7 +66,7 @@ function describeViews(views: ViewRefresh[]): string {
 function refuseMissingVariables(manifest: AnyBackupManifest, staging: SideConfig): void {
   if (manifest.via === 'rest' && !(staging.url && staging.serviceRoleKey)) {
     throw new UsageError(
-      'This backup was taken over REST and is restored over REST: set SUPABASE_STAGING_URL and SUPABASE_STAGING_SERVICE_ROLE_KEY (Dashboard > Project Settings > API).',
+      'This backup was taken over REST and is restored over REST: set SUPABASE_STAGING_URL and SUPABASE_STAGING_SERVICE_ROLE_KEY or SUPABASE_STAGING_SECRET_KEY (Dashboard > Project Settings > API).',
     );
   }
   if (manifest.via !== 'rest' && !staging.dbUrl) {

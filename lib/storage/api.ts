@@ -266,7 +266,7 @@ export function storageApiOf(side: { side: string; url?: string; serviceRoleKey?
   if (!side.url || !side.serviceRoleKey) {
     const prefix = side.side === 'production' ? 'SUPABASE_PROD' : 'SUPABASE_STAGING';
     throw new StorageSelectionError(
-      `Copying files goes through the Storage API, which needs ${prefix}_URL and ${prefix}_SERVICE_ROLE_KEY (also on the direct path): set them, or leave --storage out.`,
+      `Copying files goes through the Storage API, which needs ${prefix}_URL and ${prefix}_SERVICE_ROLE_KEY or ${prefix}_SECRET_KEY (also on the direct path): set them, or leave --storage out.`,
     );
   }
   return storageApi({ url: side.url, serviceKey: side.serviceRoleKey });

@@ -46,7 +46,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     const detail =
       error instanceof RpcFailure
         ? error.message === 'Invalid API key'
-          ? refusedKeyMessage(side, url)
+          ? refusedKeyMessage(side, url, connection.keyVariable)
           : describeFailure(error, url)
         : (error as Error).message;
     throw new DatabaseError(`${what} in ${side} over REST: ${detail}`, 1, { cause: error });
@@ -77,7 +77,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     location: url,
     // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
     oneSnapshot: false,
-    readCatalog: (scope) => readCatalogRest(side, supabase, url, scope),
+    readCatalog: (scope) => readCatalogRest(side, supabase, url, scope, connection.keyVariable),
     readSyncTarget: async (): Promise<SyncTargetMark> => {
       const what = 'Reading the sync-target mark';
       try {
