@@ -7,7 +7,7 @@ import { query } from './helpers/content.ts';
 import { emptyDirectory, runScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
-const { production, staging } = sharedStack();
+const { production, staging, stack } = sharedStack();
 const env = envFor(production, staging);
 
 describe('scripts/sync.ts --dry-run', () => {
@@ -23,6 +23,27 @@ describe('scripts/sync.ts --dry-run', () => {
     expect(result.stdout).toContain('self-reference: public.chat_messages.parent_message_id -> chat_messages.id');
     expect(result.stdout).not.toContain(production.serviceRoleKey);
     expect(result.stdout).not.toContain('postgres-password');
+  });
+
+  it('says what a row estimate of ? means: a table production never analyzed, copied whole all the same', async () => {
+    const [source, target] = [await stack.createProject('never_analyzed_prod', { syncTarget: false }), await stack.createProject('never_analyzed_staging')];
+    try {
+      const table = 'SET ROLE postgres; CREATE TABLE public.fresh_rows (id int PRIMARY KEY, note text)';
+      await query(target.adminUrl, table);
+      // Fewer rows than autovacuum's threshold for an ANALYZE (50): the table stays uncounted.
+      await query(source.adminUrl, `${table}; INSERT INTO public.fresh_rows SELECT g, 'note ' || g FROM generate_series(1, 5) g`);
+      const planned = await runScript('sync.ts', ['--dry-run', '--tables', 'fresh_rows'], { env: envFor(source, target) });
+      expect(planned.code, planned.stderr).toBe(0);
+      expect(planned.stdout).toMatch(/\| public\.fresh_rows +\| id +\| \? +\|/);
+      expect(planned.stdout).toContain(
+        "Rows (est.) ?: public.fresh_rows was never analyzed in production, so PostgreSQL holds no estimate of their rows yet (autovacuum's first ANALYZE, or yours, makes one).",
+      );
+      const synced = await runScript('sync.ts', ['--yes', '--tables', 'fresh_rows'], { env: envFor(source, target) });
+      expect(synced.code, synced.stderr).toBe(0);
+      expect(await query(target.adminUrl, 'SELECT count(*)::int AS n FROM public.fresh_rows')).toEqual([{ n: 5 }]);
+    } finally {
+      await Promise.all([source.stop(), target.stop()]);
+    }
   });
 
   it('gives the same plan as JSON over REST, read from .env.local', async () => {

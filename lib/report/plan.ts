@@ -31,6 +31,15 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
     ),
   );
 
+  const uncounted = plan.tables.filter((table) => table.rowEstimate < 0);
+  if (uncounted.length) {
+    out.push(
+      '',
+      `Rows (est.) ?: ${uncounted.length === 1 ? `${qualifiedName(uncounted[0]!.table)} was` : `${uncounted.length} tables were`} never analyzed in production, ` +
+        "so PostgreSQL holds no estimate of their rows yet (autovacuum's first ANALYZE, or yours, makes one). Every row is copied all the same.",
+    );
+  }
+
   const modes = [...new Set(plan.tables.map((table) => table.mode))];
   out.push('', ...modes.map((mode) => `${chalk.bold(`Mode ${mode}`)}: ${describeMode(mode)}.`));
 
