@@ -36,7 +36,7 @@ describe('scripts/sync.ts --dry-run', () => {
       expect(planned.code, planned.stderr).toBe(0);
       expect(planned.stdout).toMatch(/\| public\.fresh_rows +\| id +\| \? +\|/);
       expect(planned.stdout).toContain(
-        "Rows (est.) ?: public.fresh_rows was never analyzed in production, so PostgreSQL holds no estimate of their rows yet (autovacuum's first ANALYZE, or yours, makes one).",
+        "Rows (est.) ?: public.fresh_rows was never analyzed in production, so PostgreSQL holds no estimate of its rows yet (autovacuum's first ANALYZE, or yours, makes one).",
       );
       const synced = await runScript('sync.ts', ['--yes', '--tables', 'fresh_rows'], { env: envFor(source, target) });
       expect(synced.code, synced.stderr).toBe(0);

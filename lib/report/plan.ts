@@ -33,10 +33,11 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
 
   const uncounted = plan.tables.filter((table) => table.rowEstimate < 0);
   if (uncounted.length) {
+    const one = uncounted.length === 1;
     out.push(
       '',
-      `Rows (est.) ?: ${uncounted.length === 1 ? `${qualifiedName(uncounted[0]!.table)} was` : `${uncounted.length} tables were`} never analyzed in production, ` +
-        "so PostgreSQL holds no estimate of their rows yet (autovacuum's first ANALYZE, or yours, makes one). Every row is copied all the same.",
+      `Rows (est.) ?: ${one ? `${qualifiedName(uncounted[0]!.table)} was` : `${uncounted.length} tables were`} never analyzed in production, ` +
+        `so PostgreSQL holds no estimate of ${one ? 'its' : 'their'} rows yet (autovacuum's first ANALYZE, or yours, makes one). Every row is copied all the same.`,
     );
   }
 
