@@ -195,11 +195,13 @@ describe('connection strings', () => {
       expect(keysIn(both)).toEqual([]);
 
       const neither = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], {
-        env: { ...withoutRoleKeys, SUPABASE_PROD_SECRET_KEY: production.secretKey },
+        env: { ...withoutRoleKeys, SUPABASE_PROD_SECRET_KEY: production.secretKey, SUPABASE_STAGING_SECRET_KEY: '<staging-secret-key>' },
       });
       expect(neither.code).toBe(2);
       expect(neither.stderr).toContain('SUPABASE_STAGING_SERVICE_ROLE_KEY  (');
-      expect(neither.stderr).toContain('a secret key may be in SUPABASE_STAGING_SECRET_KEY instead)');
+      expect(neither.stderr).toContain(
+        "a secret key may be in SUPABASE_STAGING_SECRET_KEY instead, SUPABASE_STAGING_SECRET_KEY still the example's placeholder)",
+      );
       expect(neither.stderr).not.toContain('SUPABASE_PROD_SERVICE_ROLE_KEY');
     } finally {
       await target.stop();

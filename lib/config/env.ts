@@ -1,5 +1,6 @@
-// The six variables a user keeps in .env.local, checked before anything
-// connects. Values are never echoed back: they hold keys and passwords.
+// The six variables a user keeps in .env.local (each side's key under
+// either of two names), checked before anything connects. Values are never
+// echoed back: they hold keys and passwords.
 import { readFileSync } from 'node:fs';
 import { config as loadDotenv, parse as parseDotenv } from 'dotenv';
 import { UsageError } from '../errors.ts';
@@ -121,7 +122,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       }
     }
     if (url) result.url = url.replace(/\/+$/, '');
-    if (key) Object.assign(result, { serviceRoleKey: key, keyVariable });
+    if (key) {
+      result.serviceRoleKey = key;
+      result.keyVariable = keyVariable;
+    }
     if (dbUrl) result.dbUrl = dbUrl;
     if (placeholders.length) result.placeholders = placeholders;
     return result;
@@ -181,7 +185,9 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
     const needed: (keyof typeof present)[] = via === 'postgres' ? ['DB_URL'] : ['URL', 'SERVICE_ROLE_KEY'];
     for (const suffix of needed) {
       const name = `${PREFIX[side]}_${suffix}`;
-      const placeholder = config.placeholders?.includes(name) ? ", still the example's placeholder" : '';
+      const secretName = `${PREFIX[side]}_SECRET_KEY`;
+      const kept = config.placeholders?.filter((variable) => variable === name || (suffix === 'SERVICE_ROLE_KEY' && variable === secretName)) ?? [];
+      const placeholder = kept.length ? `, ${kept.includes(name) ? 'still' : `${secretName} still`} the example's placeholder` : '';
       // An empty variable of the shell's is kept over a file's value (dotenv never overrides): said, or the file looks ignored.
       const emptyIn = process.env[name] === '' ? filesLeavingEmpty(name) : [];
       const empty =
@@ -190,7 +196,7 @@ export function chooseVia(environment: Environment, requested: Via | undefined):
           : emptyIn.length
             ? `; left empty in ${emptyIn.join(' and ')}`
             : `; set but empty in the environment, which wins over .env files: unset ${name}, or give it a value`;
-      const instead = suffix === 'SERVICE_ROLE_KEY' ? `; a secret key may be in ${PREFIX[side]}_SECRET_KEY instead` : '';
+      const instead = suffix === 'SERVICE_ROLE_KEY' ? `; a secret key may be in ${secretName} instead` : '';
       if (!present[suffix]) missing.push(`  ${name}  (${EXAMPLE[suffix]}${instead}${placeholder}${empty})`);
     }
   }
