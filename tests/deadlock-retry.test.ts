@@ -4,12 +4,14 @@
 // more, saying why. The deadlock here is another session's: it reads the
 // child table, waits for the run to take it, then reads the parent the run
 // holds; its deadlock_timeout is long, so the run's backend is the one
-// PostgreSQL ends.
+// PostgreSQL ends. A restore of a backup taken directly, one transaction
+// too, met the same (PostgREST reading table after table as it reloaded its
+// schema cache, against the restore's TRUNCATE) and is restored once more.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, tableDigests } from './helpers/content.ts';
-import { emptyDirectory, startScript } from './helpers/run-script.ts';
+import { emptyDirectory, runScript, startScript } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 
 const { production, stack } = sharedStack();
@@ -57,6 +59,40 @@ describe('a direct run chosen to end a deadlock', () => {
       );
       const [expected, actual] = await Promise.all([tableDigests(production.adminUrl), tableDigests(staging.adminUrl)]);
       for (const table of ['public.hotels', 'public.accommodation_units']) expect(actual[table], table).toEqual(expected[table]);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('restoring a backup is done once more too, saying why, and staging ends as the backup holds it', async () => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const tables = ['--tables', 'hotels,accommodation_units'];
+    const filled = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--no-backup', ...tables], { env, cwd });
+    expect(filled.code, filled.stderr).toBe(0);
+    await query(staging.adminUrl, "UPDATE public.hotels SET name = name || ' (staging)'");
+    const before = await tableDigests(staging.adminUrl);
+    const synced = await runScript('sync.ts', ['--via', 'postgres', '--yes', ...tables], { env, cwd });
+    expect(synced.code, synced.stderr).toBe(0);
+    expect((await tableDigests(staging.adminUrl))['public.hotels']).not.toEqual(before['public.hotels']);
+
+    const other = new pg.Client({ connectionString: staging.adminUrl });
+    await other.connect();
+    try {
+      // As PostgREST reloading its schema cache does: a table read in a transaction, then the next.
+      await other.query(`BEGIN; SET LOCAL deadlock_timeout = '60s'; SELECT count(*) FROM public.accommodation_units`);
+      const restore = startScript('restore-staging.ts', ['latest', '--yes'], { env, cwd });
+      await runWaitsOn(staging.adminUrl, 'public.accommodation_units');
+      await other.query('SELECT count(*) FROM public.hotels');
+      await other.query('COMMIT');
+      const result = await restore.finished;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout + result.stderr).toContain(
+        "Staging's transaction was chosen to end a deadlock with another session (autovacuum, the app, a migration). " +
+          'Staging was left exactly as it was (the restore is one transaction, rolled back): restoring once more.',
+      );
+      const after = await tableDigests(staging.adminUrl);
+      for (const table of ['public.hotels', 'public.accommodation_units']) expect(after[table], table).toEqual(before[table]);
     } finally {
       await other.end();
     }

@@ -12,6 +12,7 @@ import { countOf } from '../counts.ts';
 import type { AnyBackupManifest } from '../backup/manifest.ts';
 import { refuseUnmarked } from '../transport/sync-target.ts';
 import { refuseOtherStaging } from './same-staging.ts';
+import { endedForAnother } from '../engine/rolled-back.ts';
 
 export interface RestoreRequest {
   /** A backup's directory, or `latest`: the newest of the staging the environment points at. */
@@ -47,7 +48,15 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
     );
   }
   const { restoreBackup } = await import('../transport/postgres/restore.ts');
-  const restored = await restoreBackup(staging.dbUrl as string, directory, manifest, request.say);
+  const restoreOnce = () => restoreBackup(staging.dbUrl as string, directory, manifest, request.say);
+  // Ended for another session's sake (a deadlock with PostgREST reloading its schema cache, autovacuum, the app), the
+  // one transaction changed nothing: restored once more, as a sync is run once more (engine/rolled-back.ts).
+  const restored = await restoreOnce().catch((error: unknown) => {
+    const why = endedForAnother(error);
+    if (!why) throw error;
+    request.say(`${why} Staging was left exactly as it was (the restore is one transaction, rolled back): restoring once more.`);
+    return restoreOnce();
+  });
   return `Restored ${countOf(restored.tables, 'staging table')} (${countOf(restored.rows, 'row')}) from ${directory}, as they were at ${manifest.createdAt}.${describeViews(restored.views)}`;
 }
 
