@@ -5,8 +5,8 @@
 // child table, waits for the run to take it, then reads the parent the run
 // holds; its deadlock_timeout is long, so the run's backend is the one
 // PostgreSQL ends. A restore of a backup taken directly, one transaction
-// too, met the same (PostgREST reading table after table as it reloaded its
-// schema cache, against the restore's TRUNCATE) and is restored once more.
+// too, met the same in CI (a session reading table after table against the
+// restore's TRUNCATE) and is restored once more.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
@@ -79,7 +79,7 @@ describe('a direct run chosen to end a deadlock', () => {
     const other = new pg.Client({ connectionString: staging.adminUrl });
     await other.connect();
     try {
-      // As PostgREST reloading its schema cache does: a table read in a transaction, then the next.
+      // A table read in a transaction, then the next, as autovacuum analyzing a parent and its inheriting tables does.
       await other.query(`BEGIN; SET LOCAL deadlock_timeout = '60s'; SELECT count(*) FROM public.accommodation_units`);
       const restore = startScript('restore-staging.ts', ['latest', '--yes'], { env, cwd });
       await runWaitsOn(staging.adminUrl, 'public.accommodation_units');

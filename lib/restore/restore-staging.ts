@@ -49,7 +49,7 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
   }
   const { restoreBackup } = await import('../transport/postgres/restore.ts');
   const restoreOnce = () => restoreBackup(staging.dbUrl as string, directory, manifest, request.say);
-  // Ended for another session's sake (a deadlock with PostgREST reloading its schema cache, autovacuum, the app), the
+  // Ended for another session's sake (a deadlock with autovacuum, the app, a migration), the
   // one transaction changed nothing: restored once more, as a sync is run once more (engine/rolled-back.ts).
   const restored = await restoreOnce().catch((error: unknown) => {
     const why = endedForAnother(error);
