@@ -20,6 +20,11 @@ const FOR_ANOTHER = new Map([
   ['40001', "Staging's transaction could not be serialized with another session's."],
 ]);
 
+/** What is said before a direct run or restore ended so is done once more: nothing of it stands. */
+export function doneOnceMore(why: string, what: 'run' | 'restore'): string {
+  return `${why} Staging was left exactly as it was (the ${what} is one transaction, rolled back): ${what === 'run' ? 'running it' : 'restoring'} once more.`;
+}
+
 export function endedForAnother(error: unknown): string | null {
   for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
     const code = (cause as { code?: unknown }).code;

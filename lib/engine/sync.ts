@@ -19,7 +19,7 @@ import { snapshotNotes } from '../transport/database.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { commandLine } from '../invocation.ts';
 import { describeHoldEnded, describeThisRun, type PutBack } from '../transport/staging-hold.ts';
-import { endedForAnother, RolledBackForAnother } from './rolled-back.ts';
+import { doneOnceMore, endedForAnother, RolledBackForAnother } from './rolled-back.ts';
 import { comparesRanges, deletesMissing, type SyncMode } from '../plan/mode.ts';
 import { checkBeforeWriting, refuseActingKeysWithChecksOn } from './before-writing.ts';
 import { failureMessage } from './run-failure.ts';
@@ -117,7 +117,7 @@ export async function runSync(run: PreparedRun, options: SyncOptions, events: Sy
     return await syncOnce(run, options, events);
   } catch (error) {
     if (!(error instanceof RolledBackForAnother)) throw error;
-    events.warning(`${error.why} Staging was left exactly as it was (the run is one transaction, rolled back): running it once more.`);
+    events.warning(doneOnceMore(error.why, 'run'));
     // Asked once: the person already said yes.
     return syncOnce(run, { ...options, confirm: () => Promise.resolve(true) }, events).catch((again: unknown) => {
       throw again instanceof RolledBackForAnother ? again.failure : again;

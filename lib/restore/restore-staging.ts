@@ -12,7 +12,7 @@ import { countOf } from '../counts.ts';
 import type { AnyBackupManifest } from '../backup/manifest.ts';
 import { refuseUnmarked } from '../transport/sync-target.ts';
 import { refuseOtherStaging } from './same-staging.ts';
-import { endedForAnother } from '../engine/rolled-back.ts';
+import { doneOnceMore, endedForAnother } from '../engine/rolled-back.ts';
 
 export interface RestoreRequest {
   /** A backup's directory, or `latest`: the newest of the staging the environment points at. */
@@ -54,7 +54,7 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
   const restored = await restoreOnce().catch((error: unknown) => {
     const why = endedForAnother(error);
     if (!why) throw error;
-    request.say(`${why} Staging was left exactly as it was (the restore is one transaction, rolled back): restoring once more.`);
+    request.say(doneOnceMore(why, 'restore'));
     return restoreOnce();
   });
   return `Restored ${countOf(restored.tables, 'staging table')} (${countOf(restored.rows, 'row')}) from ${directory}, as they were at ${manifest.createdAt}.${describeViews(restored.views)}`;
