@@ -74,7 +74,12 @@ export async function prepareRun(options: {
     const scope = catalogScope(options.selection, options.mask);
     const readSide = async (database: Database) => {
       if (database.via === 'rest') {
-        const [catalog, mark] = await Promise.all([database.readCatalog(scope), database.readSyncTarget()]);
+        // The functions' version too, which the checks after the plan ask (kept per client): two round trips fewer in a row.
+        const [catalog, mark] = await Promise.all([
+          database.readCatalog(scope),
+          database.readSyncTarget(),
+          database.functionsVersion?.().catch(() => undefined),
+        ]);
         return { catalog, mark };
       }
       return { catalog: await database.readCatalog(scope), mark: await database.readSyncTarget() };
