@@ -70,10 +70,11 @@ describe('scripts/sync.ts --dry-run', () => {
   it("never prints a key a server's answer quotes back (a gateway echoing the request's headers into its error)", async () => {
     // A JSON error whose message quotes the headers, then a proxy's whose details do. (A proxy's plain-text page
     // is never printed: it is said as text that is not Supabase's API, web-page-answers.ts.)
-    let answered = 0;
+    // Every request of a run is answered alike: which of its requests fails first is the run's to choose.
+    let quoted: 'message' | 'details' = 'message';
     const echo = createServer((request, response) => {
       const headers = JSON.stringify(request.headers);
-      if (answered++ % 2 === 0) {
+      if (quoted === 'message') {
         response.writeHead(400, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ message: `bad request: ${headers}` }));
       } else {
@@ -85,15 +86,21 @@ describe('scripts/sync.ts --dry-run', () => {
     try {
       const { SUPABASE_PROD_DB_URL: _p, SUPABASE_STAGING_DB_URL: _s, ...restOnly } = env;
       const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-      for (const key of [staging.serviceRoleKey, staging.secretKey]) {
+      // Each key quoted in a message and in details, each way once as text and once as JSON.
+      const runs = [
+        { key: staging.serviceRoleKey, quote: 'message', json: [] },
+        { key: staging.serviceRoleKey, quote: 'details', json: ['--json'] },
+        { key: staging.secretKey, quote: 'message', json: ['--json'] },
+        { key: staging.secretKey, quote: 'details', json: [] },
+      ] as const;
+      for (const { key, quote, json } of runs) {
+        quoted = quote;
         const echoed = { ...restOnly, SUPABASE_STAGING_URL: echoUrl, SUPABASE_STAGING_SERVICE_ROLE_KEY: key };
-        for (const json of [[], ['--json']]) {
-          const result = await runScript('sync.ts', ['--dry-run', ...json], { env: echoed, cwd: emptyDirectory() });
-          expect(result.code, result.stdout + result.stderr).not.toBe(0);
-          expect(result.stdout + result.stderr).toContain('[redacted]');
-          expect(result.stdout + result.stderr).not.toContain(key);
-          expect(result.stdout + result.stderr).not.toContain(key.slice(-20));
-        }
+        const result = await runScript('sync.ts', ['--dry-run', ...json], { env: echoed, cwd: emptyDirectory() });
+        expect(result.code, result.stdout + result.stderr).not.toBe(0);
+        expect(result.stdout + result.stderr).toContain('[redacted]');
+        expect(result.stdout + result.stderr).not.toContain(key);
+        expect(result.stdout + result.stderr).not.toContain(key.slice(-20));
       }
     } finally {
       await new Promise((resolve) => echo.close(resolve));

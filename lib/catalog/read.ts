@@ -39,9 +39,9 @@ export async function queryCatalog(side: Side, client: pg.ClientBase, scope: Cat
 }
 
 export async function readCatalogRest(side: Side, supabase: SupabaseClient, url: string, scope: CatalogScope = null, keyVariable?: string): Promise<Catalog> {
-  let { data, error } = scope ? await supabase.rpc('supasync_catalog', { schemas: scope }) : await supabase.rpc('supasync_catalog');
+  let { data, error, status } = scope ? await supabase.rpc('supasync_catalog', { schemas: scope }) : await supabase.rpc('supasync_catalog');
   // Functions before version 32 take no schemas and list every table: what the run reads from them is the same.
-  if (scope && error?.code === 'PGRST202') ({ data, error } = await supabase.rpc('supasync_catalog'));
+  if (scope && error?.code === 'PGRST202') ({ data, error, status } = await supabase.rpc('supasync_catalog'));
   if (error) {
     const unreachable = describeUnreachable(error, url);
     if (unreachable) throw new DatabaseError(`Reading ${side}'s schema over REST: ${unreachable}`);
@@ -55,7 +55,9 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
       throw new DatabaseError(`Reading ${side}'s schema over REST: ${refusedKeyMessage(side, url, keyVariable)}`);
     }
     const known = error.code ? fixes[error.code] : undefined;
-    throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, error));
+    // An answer's details are PostgreSQL's DETAIL, said as every other function's failure says it (rpc.ts); without an
+    // answer (status 0) supabase-js puts its stack there.
+    throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, status ? { ...error, detail: error.details } : error));
   }
   return parseCatalog(side, data, url);
 }
