@@ -242,8 +242,9 @@ async function serverMajorVersion(url: string): Promise<number> {
 // to 4 MB (PostgreSQL's larger memory contexts) in that heap rather than
 // mapping each on its own: a direct sync of the tiny fixture took 1.09
 // CPU-s of the whole machine, 0.86 with them; a verify 0.92, 0.71 (either
-// alone gained nothing). Only the server gets them: PostgREST and node ran
-// slower so. A glibc without these tunables ignores them; one set by the
+// alone gained nothing). Only the server gets them: with PostgREST and the
+// gateway's node given the huge pages too, a REST sync took more CPU (2.0
+// to 2.5 s). A glibc without these tunables ignores them; one set by the
 // person running the tests is theirs.
 const SERVER_MALLOC = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=16777216';
 

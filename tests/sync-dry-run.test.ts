@@ -99,6 +99,8 @@ describe('scripts/sync.ts --dry-run', () => {
         const result = await runScript('sync.ts', ['--dry-run', ...json], { env: echoed, cwd: emptyDirectory() });
         expect(result.code, result.stdout + result.stderr).not.toBe(0);
         expect(result.stdout + result.stderr).toContain('[redacted]');
+        // The error's own words too, with the details on a line of their own.
+        if (quote === 'details') expect(result.stderr).toMatch(/over REST: upstream refused the request\n\s+detail: .*\[redacted\]/);
         expect(result.stdout + result.stderr).not.toContain(key);
         expect(result.stdout + result.stderr).not.toContain(key.slice(-20));
       }

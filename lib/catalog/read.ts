@@ -57,7 +57,8 @@ export async function readCatalogRest(side: Side, supabase: SupabaseClient, url:
     const known = error.code ? fixes[error.code] : undefined;
     // An answer's details are PostgreSQL's DETAIL, said as every other function's failure says it (rpc.ts); without an
     // answer (status 0) supabase-js puts its stack there.
-    throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, status ? { ...error, detail: error.details } : error));
+    const said = status ? { message: error.message, code: error.code, hint: error.hint, detail: error.details } : error;
+    throw new DatabaseError(known ?? describeError(`Reading ${side}'s schema over REST`, said));
   }
   return parseCatalog(side, data, url);
 }
