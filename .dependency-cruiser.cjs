@@ -27,6 +27,8 @@ const layers = [
   { name: 'invocation', path: '^lib/invocation\\.ts$', level: 'errors' },
   // Counts as messages print them, in every layer's.
   { name: 'counts', path: '^lib/counts\\.ts$', level: 'errors' },
+  // A few items at a time, for any layer.
+  { name: 'in-parallel', path: '^lib/in-parallel\\.ts$', level: 'errors' },
 ];
 
 const rank = new Map();

@@ -69,17 +69,24 @@ describe('a table whose rows are too large for one REST request', () => {
   });
 
   it('stops a replace whose backup meets such a row in staging, leaves no backup file behind, and empties nothing', async () => {
+    // Tables of a few rows backed up beside it, several at once: the run still stops on the one, and none is emptied.
+    const beside = ['beside_1', 'beside_2', 'beside_3', 'beside_4', 'beside_5', 'beside_6'];
+    const besideTables = beside.map((name) => `CREATE TABLE public.${name} (id integer PRIMARY KEY, payload text NOT NULL);`).join('\n');
+    await Promise.all([query(production.adminUrl, `SET ROLE postgres; ${besideTables}`), query(staging.adminUrl, `SET ROLE postgres; ${besideTables}`)]);
+    await query(staging.adminUrl, beside.map((name) => `INSERT INTO public.${name} SELECT id, 'staging' FROM generate_series(1, 3) id;`).join('\n'));
     await query(staging.adminUrl, `INSERT INTO public.big_rows VALUES (7, repeat('s', ${FIFTY_MB}))`);
-    const before = await digest(staging, 'big_rows');
+    const before = await Promise.all(['big_rows', ...beside].map((name) => digest(staging, name)));
     const cwd = emptyDirectory();
-    const result = await sync(['--tables', 'big_rows'], cwd);
+    const result = await sync(['--tables', ['big_rows', ...beside].join(',')], cwd);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("Backing up staging's public.big_rows: public.big_rows: the row id=7 holds 52.4 MB");
     expect(result.stderr).toContain('Nothing was changed');
     const backups = join(cwd, '.supasync', 'backups');
     expect(existsSync(backups) ? readdirSync(backups) : []).toEqual([]);
-    expect(await digest(staging, 'big_rows')).toEqual(before);
-    await query(staging.adminUrl, 'TRUNCATE public.big_rows');
+    expect(await Promise.all(['big_rows', ...beside].map((name) => digest(staging, name)))).toEqual(before);
+    expect(before.slice(1).map(([table]) => table?.rows)).toEqual(beside.map(() => 3));
+    await query(staging.adminUrl, `TRUNCATE public.big_rows; ${beside.map((name) => `DROP TABLE public.${name};`).join(' ')}`);
+    await query(production.adminUrl, beside.map((name) => `DROP TABLE public.${name};`).join(' '));
   });
 
   it('copies rows larger than a page exactly, each in a request of its own', async () => {

@@ -27,7 +27,7 @@ export const FLAGS = {
   concurrency: () =>
     new Option(
       '--concurrency <n>',
-      `at most n requests at once to each project over REST, so at most n connections (1-${MAX_CONCURRENCY}, default ${DEFAULT_CONCURRENCY}: three tables at a time); the direct path always holds one connection to each side. With --storage also the files in flight at once (default 16)`,
+      `at most n requests at once to each project over REST, so at most n connections (1-${MAX_CONCURRENCY}, default ${DEFAULT_CONCURRENCY}: up to six tables at a time); the direct path always holds one connection to each side. With --storage also the files in flight at once (default 16)`,
     ).argParser(concurrency),
   withParents: () => new Option('--with-parents', 'also copy the rows the chosen rows reference, and only those'),
   allowOrphans: () => new Option('--allow-orphans', 'copy even when staging lacks referenced rows'),

@@ -3,7 +3,7 @@
 // A request counts until its body is read, since its connection is busy till
 // then; supabase-js reads every body whole anyway.
 
-/** Requests in flight to one project when --concurrency does not say: three tables, each with a read and writes going. */
+/** Requests in flight to one project when --concurrency does not say: up to six tables, each with a read and writes going. */
 export const DEFAULT_CONCURRENCY = 8;
 /** The most --concurrency accepts: more requests at once than a project's PostgREST pool holds only queue there. */
 export const MAX_CONCURRENCY = 32;

@@ -30,7 +30,8 @@ import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, to
 import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
-import { inParallel, tableGroups } from './table-groups.ts';
+import { inParallel } from '../in-parallel.ts';
+import { tableGroups } from './table-groups.ts';
 
 /** The session's options (strict, concurrency) and the run's own; the session's backup is made from backupRoot. */
 export interface SyncOptions extends Omit<SessionOptions, 'backup'> {

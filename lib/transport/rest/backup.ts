@@ -20,6 +20,7 @@ import type { TouchedRanges, WrittenBackup } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { readPages, refuseOlderReads, type PagedTable } from './rows.ts';
 import { commandLine } from '../../invocation.ts';
+import { inParallel } from '../../in-parallel.ts';
 
 /** What supasync_backup_tables says of one staging table. */
 const STAGING_TABLES: z.ZodType<StagingTableState[]> = z.array(
@@ -42,10 +43,13 @@ export function describeStagingTables(staging: SupabaseClient, tables: TableRef[
 
 /**
  * Every table in `tables` is listed in the manifest (the empty ones too, so
- * a restore empties them as well); each that holds rows gets a file. Memory
- * stays at a page or two: each page is on disk before the next is asked for
- * (readPages reads one ahead). On failure the partial directory is removed
- * and the error names the path and --no-backup; nothing was emptied yet.
+ * a restore empties them as well); each that holds rows gets a file. Tables
+ * are read TABLES_AT_ONCE at a time: one after another, a re-sync of a
+ * schema of small tables waited a round trip per table before its first
+ * write. Memory stays at a page or two a table: each page is on disk before
+ * the next is asked for (readPages reads one ahead). On failure the partial
+ * directory is removed and the error names the table or the path, and
+ * --no-backup; nothing was emptied yet.
  */
 export async function backUpTablesOverRest(
   staging: SupabaseClient,
@@ -77,45 +81,51 @@ export async function backUpTablesOverRest(
       .map((state) => ({ table: state, columns: state.columns, keyed: Boolean(state.key), partitioned: state.partitioned })),
   );
   const createdAt = new Date();
-  const mark = ANSWERS.mark.parse(await callRpc<unknown>(staging, 'supasync_sync_target', {}));
-  const origin = { ...restOrigin(stagingUrl), ...(mark ? { mark: { markedAt: mark.markedAt, markedBy: mark.markedBy } } : {}) };
-  const name = backupName(createdAt, origin.projectRef ?? new URL(stagingUrl).host);
-  let directory = join(backup.root, name);
-  const entries: JsonLinesTable[] = [];
-  let current: StagingTableState | undefined;
-  try {
-    directory = await backup.makeDirectory(name);
-    const wanted = sequencesToRead(states, sequences);
-    const values = wanted.length
-      ? await callRpc(
+  const wanted = sequencesToRead(states, sequences);
+  const [mark, values] = await Promise.all([
+    callRpc<unknown>(staging, 'supasync_sync_target', {}, { onRetry }).then((answer) => ANSWERS.mark.parse(answer)),
+    wanted.length
+      ? callRpc(
           staging,
           'supasync_sequence_values',
           { sequences: wanted.map(({ schema, name }) => ({ schema, name })) },
           { onRetry, answer: ANSWERS.sequenceValues },
         )
-      : [];
-    for (const [index, state] of states.entries()) {
-      current = state;
-      const within = touched.get(qualifiedName(state));
-      const entry: JsonLinesTable = {
-        schema: state.schema,
-        name: state.name,
-        file: null,
-        columns: state.columns,
-        format: 'jsonl',
-        key: state.key,
-        rows: 0,
-        sequences: ownedWithValues(state, values),
-        ...(within ? { within } : {}),
-      };
-      if (state.hasRows && (!within || within.ranges.length)) {
-        const filter = within ? await rangeFilterOverRest(staging, state, within, onRetry) : null;
-        entry.file = tableFile(index, state, 'jsonl');
-        entry.rows = await pagesToFile(staging, state, join(directory, entry.file), onRetry, filter);
-      }
-      entries.push(entry);
-    }
-    current = undefined;
+      : [],
+  ]).catch((error: unknown) => {
+    throw new DatabaseError(`Reading staging's sync-target mark and sequences, for the backup: ${explain(error)}\n${retry}`, 1, { cause: error });
+  });
+  const origin = { ...restOrigin(stagingUrl), ...(mark ? { mark: { markedAt: mark.markedAt, markedBy: mark.markedBy } } : {}) };
+  const name = backupName(createdAt, origin.projectRef ?? new URL(stagingUrl).host);
+  let directory = join(backup.root, name);
+  const entries: JsonLinesTable[] = states.map((state) => ({
+    schema: state.schema,
+    name: state.name,
+    file: null,
+    columns: state.columns,
+    format: 'jsonl',
+    key: state.key,
+    rows: 0,
+    sequences: ownedWithValues(state, values),
+    ...(touched.has(qualifiedName(state)) ? { within: touched.get(qualifiedName(state))! } : {}),
+  }));
+  try {
+    directory = await backup.makeDirectory(name);
+    const saved = entries.map((entry, index) => ({ entry, index, state: states[index]! }));
+    await inParallel(
+      saved.filter(({ entry, state }) => state.hasRows && (!entry.within || entry.within.ranges.length)),
+      TABLES_AT_ONCE,
+      async ({ entry, index, state }) => {
+        try {
+          const filter = entry.within ? await rangeFilterOverRest(staging, state, entry.within, onRetry) : null;
+          entry.file = tableFile(index, state, 'jsonl');
+          entry.rows = await pagesToFile(staging, state, join(directory, entry.file), onRetry, filter);
+        } catch (error) {
+          // A file system error carries the call that failed; anything else came from staging.
+          throw (error as NodeJS.ErrnoException).syscall ? error : new TableFailure(state, error);
+        }
+      },
+    );
     await writeManifest(directory, {
       supasyncBackup: manifestVersion(entries),
       via: 'rest',
@@ -126,16 +136,15 @@ export async function backUpTablesOverRest(
     });
   } catch (error) {
     await backup.discard().catch(() => undefined);
-    // A file system error carries the call that failed; anything else came from staging.
-    if ((error as NodeJS.ErrnoException).syscall || !current) {
-      throw new DatabaseError(
-        `Cannot write the backup of staging's tables to ${directory}: ${(error as Error).message}\n` +
-          `Free disk space or fix the directory's permissions. ${retry}`,
-        1,
-        { cause: error },
-      );
+    if (error instanceof TableFailure) {
+      throw new DatabaseError(`Backing up staging's ${qualifiedName(error.table)}: ${explain(error.cause)}\n${retry}`, 1, { cause: error.cause });
     }
-    throw new DatabaseError(`Backing up staging's ${qualifiedName(current)}: ${explain(error)}\n${retry}`, 1, { cause: error });
+    throw new DatabaseError(
+      `Cannot write the backup of staging's tables to ${directory}: ${(error as Error).message}\n` +
+        `Free disk space or fix the directory's permissions. ${retry}`,
+      1,
+      { cause: error },
+    );
   }
   return { directory, tables: entries.length, rows: entries.reduce((sum, entry) => sum + entry.rows, 0) };
 }
@@ -176,6 +185,19 @@ async function pagesToFile(staging: SupabaseClient, state: StagingTableState, pa
     await file.close().catch(() => undefined);
   }
   return rows;
+}
+
+/** Tables whose pages are read at once: each holds a request, within --concurrency's cap on the project. */
+const TABLES_AT_ONCE = 4;
+
+/** A table's rows could not be read from staging. */
+class TableFailure extends Error {
+  constructor(
+    readonly table: TableRef,
+    override readonly cause: unknown,
+  ) {
+    super(`Backing up ${qualifiedName(table)}`);
+  }
 }
 
 function explain(error: unknown): string {

@@ -52,7 +52,14 @@ export async function openRestSession(
 }
 
 const WRITES_IN_FLIGHT = 3;
-const TABLES_AT_ONCE = 3;
+/**
+ * Most tables of an app are a page or two, and each waits a read and a write
+ * in a row: with three at once a remote schema of small tables waited out its
+ * round trips three tables at a time (32 tables through 40 ms more a request:
+ * 2.2 s of copying, 1.6 s with six at once). --concurrency still caps the
+ * requests in flight, so large tables only share them.
+ */
+const TABLES_AT_ONCE = 6;
 
 class RestSession implements SyncSession {
   readonly atomic = false;
