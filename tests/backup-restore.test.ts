@@ -141,7 +141,9 @@ describe('a replace sync backs up staging, and restore-staging.ts brings it back
   it('restores staging exactly as the sync found it: every table, and the ids it hands out next', async () => {
     const result = await restore(cwd, [backup, '--yes']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/Restored \d+ staging tables \([\d,]+ rows\) from /);
+    const manifest = JSON.parse(readFileSync(join(cwd, backup, 'manifest.json'), 'utf8')) as BackupManifest;
+    const saved = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
+    expect(result.stdout).toContain(`Restored ${manifest.tables.length} staging tables (${saved.toLocaleString('en-US')} rows) from `);
     expect(await everyTable()).toEqual(before);
     expect(await sequences()).toEqual(sequencesBefore);
     const [{ max }] = (await query<{ max: string }>(staging.adminUrl, 'SELECT max(id)::text AS max FROM public.code_embeddings')) as [{ max: string }];

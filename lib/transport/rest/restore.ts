@@ -26,6 +26,7 @@ import { writeKeylessRows } from './keyless-writes.ts';
 import { refreshViewsOverRest } from './views.ts';
 import type { ViewRefresh } from '../session.ts';
 import { commandLine } from '../../invocation.ts';
+import { inParallel } from '../../in-parallel.ts';
 import { onInterrupt } from '../../interrupt.ts';
 import { countOf } from '../../counts.ts';
 import { restoredWatermarks } from '../watermarks.ts';
@@ -131,9 +132,15 @@ async function putBackRows(
   );
   await emptyRanges(staging, manifest.tables, onRetry);
   let rows = 0;
-  for (const table of manifest.tables) {
-    if (table.file) rows += await restoreTable(staging, table, join(directory, table.file), onRetry);
-  }
+  // Checks off, the tables go back in any order, a few at once: one after another, each waited out its round trips.
+  await inParallel(
+    manifest.tables.filter((table) => table.file),
+    TABLES_AT_ONCE,
+    async (table) => {
+      const restored = await restoreTable(staging, table, join(directory, table.file!), onRetry);
+      rows += restored;
+    },
+  );
   const sequences = [...manifest.tables.flatMap((table) => table.sequences), ...(manifest.sequences ?? [])];
   if (sequences.length) {
     await callRpc(staging, 'supasync_set_sequences', { sequences }, { onRetry }).catch((error: unknown) => {
@@ -303,6 +310,9 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
   }
   return lines;
 }
+
+/** Tables written back at once: each holds a request at a time. */
+const TABLES_AT_ONCE = 4;
 
 function explain(error: unknown): string {
   if (error instanceof DatabaseError) return error.message;
