@@ -1,6 +1,8 @@
 // A remote project's API fails now and then: 503s while PostgREST restarts,
 // connections dropped before or after the server did the work. Every batch is
 // an idempotent upsert, so retrying converges on identical data.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
@@ -85,5 +87,32 @@ describe('a REST sync through a flaky gateway', () => {
     expect(restored.code, restored.stdout + restored.stderr).toBe(0);
     expect(staging.gateway.stats().faults).toMatchObject({ drop: 1, dropAfterUpstream: 1 });
     expect((await tableDigests(staging.adminUrl))['public.event_log']).toEqual(before);
+  });
+
+  // Production is asked which tables hold rows while staging is backed up: its failure, the backup already written,
+  // still stops the run before anything is emptied, and the backup (which would restore nothing) goes with it.
+  it('stops before emptying anything when production cannot say which tables hold rows, and leaves no backup', async () => {
+    const before = await tableDigests(staging.adminUrl);
+    const asked = 'supasync_private.holding_rows_query(jsonb)';
+    const [{ owner }] = (await query<{ owner: string }>(
+      production.adminUrl,
+      `SELECT proowner::regrole::text AS owner FROM pg_proc WHERE oid = '${asked}'::regprocedure`,
+    )) as [{ owner: string }];
+    await query(production.adminUrl, `REVOKE EXECUTE ON FUNCTION ${asked} FROM ${owner}`);
+    try {
+      const cwd = emptyDirectory();
+      const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--schemas', 'public'], { env: envFor(production, staging), cwd });
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stderr).toContain(
+        'Asking production which of the tables to replace hold rows (supasync_tables_holding_rows): permission denied for function holding_rows_query (HTTP 403, 42501)',
+      );
+      expect(result.stderr).toContain('Nothing was changed.');
+      expect(result.stderr).toMatch(/The backup this run took of staging \(\S+\) was removed: staging was not changed/);
+      const backups = join(cwd, '.supasync', 'backups');
+      expect(existsSync(backups) ? readdirSync(backups) : []).toEqual([]);
+      expect(await tableDigests(staging.adminUrl)).toEqual(before);
+    } finally {
+      await query(production.adminUrl, `GRANT EXECUTE ON FUNCTION ${asked} TO ${owner}`);
+    }
   });
 });

@@ -29,7 +29,7 @@ import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { ANSWERS } from './answers.ts';
-import { callRpc, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { describeKey, readPages, refuseOlderReads, writeRows, type WriteOutcome } from './rows.ts';
 import { writeKeylessRows } from './keyless-writes.ts';
@@ -121,12 +121,16 @@ class RestSession implements SyncSession {
 
   async prepare(tables: TableLoad[], alsoEmptied: TableRef[], sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<PreparedStaging> {
     await this.refusals(tables);
-    this.emptyInProduction = await this.askEmpty(tables);
+    // Production is asked while staging is backed up: a round trip fewer before the first write. Should the question
+    // fail, the run fails before emptying anything, and its backup, which then restores nothing, is removed with it.
+    const askedEmpty = this.askEmpty(tables);
+    askedEmpty.catch(() => undefined);
     const { emptied, upserted } = tablesToSave(tables, alsoEmptied);
     let backup: StagingBackup | null = null;
     if (this.options.backup && (emptied.length || upserted.length)) {
       backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup, sequences, touched)), upserted: upserted.length };
     }
+    this.emptyInProduction = await askedEmpty;
     if (emptied.length) {
       // Each request commits on its own: from the first one that writes, the backup is what staging's old rows survive in.
       this.stagingMayHaveChanged = true;
@@ -212,7 +216,14 @@ class RestSession implements SyncSession {
         { answer: z.array(z.boolean()), onRetry: () => this.retries++ },
       ).catch((error: unknown) => {
         if (error instanceof RpcFailure && error.code === 'PGRST202') return null;
-        throw error;
+        const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
+        throw new DatabaseError(
+          `Asking production which of the tables to replace hold rows (supasync_tables_holding_rows): ${detail}\nNothing was changed.`,
+          1,
+          {
+            cause: error,
+          },
+        );
       });
       if (!holding) return empty;
       chunk.forEach((table, index) => {
