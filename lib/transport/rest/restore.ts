@@ -194,32 +194,34 @@ async function refuseChangedTables(staging: SupabaseClient, stagingUrl: string, 
 }
 
 /**
- * TRUNCATE, the fast way, refuses while a table outside the list references
- * one of them (a backup taken before an upsert of a table others reference);
- * then supasync_delete_rows empties them with the replica role's checks off
- * (see its migration). Either is one request, so one transaction.
- */
-/**
  * A table a re-sync wrote by key range was saved in those ranges alone:
  * staging's rows there now are deleted (supasync_delete_where, checks off
  * as for a mirror's deletes), the saved ones then written; the rest of the
  * table stays. Run again after a stop part way, it deletes the same ranges.
  */
 async function emptyRanges(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
-  for (const entry of entries) {
-    const within = entry.within;
-    if (!within?.ranges.length) continue;
-    try {
-      const rowFilter = await rangeFilterOverRest(staging, entry, within, onRetry);
-      await callRpc(staging, 'supasync_delete_where', { table_schema: entry.schema, table_name: entry.name, row_filter: rowFilter }, { onRetry });
-    } catch (error) {
-      throw new DatabaseError(`Deleting the rows of ${qualifiedName(entry)}'s saved key ranges in staging: ${explain(error)}\n${PART_RESTORED}`, 1, {
-        cause: error,
-      });
-    }
-  }
+  await inParallel(
+    entries.filter((entry) => entry.within?.ranges.length),
+    TABLES_AT_ONCE,
+    async (entry) => {
+      try {
+        const rowFilter = await rangeFilterOverRest(staging, entry, entry.within!, onRetry);
+        await callRpc(staging, 'supasync_delete_where', { table_schema: entry.schema, table_name: entry.name, row_filter: rowFilter }, { onRetry });
+      } catch (error) {
+        throw new DatabaseError(`Deleting the rows of ${qualifiedName(entry)}'s saved key ranges in staging: ${explain(error)}\n${PART_RESTORED}`, 1, {
+          cause: error,
+        });
+      }
+    },
+  );
 }
 
+/**
+ * TRUNCATE, the fast way, refuses while a table outside the list references
+ * one of them (a backup taken before an upsert of a table others reference);
+ * then supasync_delete_rows empties them with the replica role's checks off
+ * (see its migration). Either is one request, so one transaction.
+ */
 async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
   if (!entries.length) return;
   const tables = entries.map(({ schema, name }) => ({ schema, name }));
@@ -311,7 +313,7 @@ async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path
   return lines;
 }
 
-/** Tables written back at once: each holds a request at a time. */
+/** Tables emptied in their saved ranges, and written back, at once: each holds a request at a time. */
 const TABLES_AT_ONCE = 4;
 
 function explain(error: unknown): string {
