@@ -9,6 +9,7 @@ import pRetry from 'p-retry';
 import type { BucketSettings, StorageApi, StoredObject } from './api.ts';
 import { StorageApiError, StorageSelectionError, unaddressable, UnaddressableObjectError } from './api.ts';
 import { compareBucket, type BucketComparison } from './compare.ts';
+import { inParallel } from '../in-parallel.ts';
 
 export interface StorageCopyOptions {
   /** Buckets to copy, by id; every bucket of production when absent. */
@@ -131,27 +132,25 @@ async function matchBucket(staging: StorageApi, bucket: BucketSettings, existing
 }
 
 async function copyObjects(production: StorageApi, staging: StorageApi, comparison: BucketComparison, options: StorageCopyOptions): Promise<void> {
-  const queue = [...comparison.toCopy];
+  const files = comparison.toCopy;
   const progress: StorageProgress = {
     bucket: comparison.bucket,
     filesDone: 0,
-    filesTotal: queue.length,
+    filesTotal: files.length,
     bytesDone: 0,
-    bytesTotal: queue.reduce((sum, object) => sum + object.size, 0),
+    bytesTotal: files.reduce((sum, object) => sum + object.size, 0),
   };
   // Bytes are counted as they pass, so one large file shows progress too.
   const moved = (bytes: number) => {
     progress.bytesDone += bytes;
     options.onProgress?.({ ...progress });
   };
-  const worker = async () => {
-    for (let object = queue.shift(); object; object = queue.shift()) {
-      await copyObject(production, staging, comparison.bucket, object, moved);
-      progress.filesDone += 1;
-      options.onProgress?.({ ...progress });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, worker));
+  // After a failure no other file starts: those in flight finish, then the first failure is the run's.
+  await inParallel(files, Math.max(1, options.concurrency), async (object) => {
+    await copyObject(production, staging, comparison.bucket, object, moved);
+    progress.filesDone += 1;
+    options.onProgress?.({ ...progress });
+  });
 }
 
 /**
