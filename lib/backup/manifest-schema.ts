@@ -2,7 +2,7 @@
 // read from disk: outside input (a file anyone may have edited, or an older
 // version wrote), parsed whole before any of it reaches a COPY statement or
 // a table name. The types of manifest.ts are inferred from it.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Staging's sync-target mark as the backup was taken: another database at the

@@ -81,11 +81,12 @@ async function parseCatalog(side: Side, value: unknown, url: string): Promise<Ca
       `${side}'s supasync_catalog is older than this supasync (it lists no sequences): update supasync's functions with ${commandLine('install-rpcs')} --${side}`,
     );
   }
-  const [{ CATALOG }, { z }] = await Promise.all([import('./schema.ts'), import('zod')]);
+  // A namespace import of zod (import('zod')) would keep all of it, every locale's messages, in a bundle.
+  const { CATALOG, describeMismatch } = await import('./schema.ts');
   const parsed = CATALOG.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new DatabaseError(
-    `${side}'s schema came back in a shape supasync does not know (${z.prettifyError(parsed.error).replace(/\n/g, '; ')}): ` +
+    `${side}'s schema came back in a shape supasync does not know (${describeMismatch(parsed.error)}): ` +
       `are its supasync functions from another version? Update them: ${commandLine('install-rpcs')} --${side}`,
   );
 }

@@ -1,7 +1,7 @@
 // The catalog's shape as it arrives from either path (a jsonb document the
 // $catalog$ query builds), checked before anything trusts it. types.ts says
 // what each field means; this stops compiling when the two part ways.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Catalog } from './types.ts';
 
 /** A CHECK constraint, its expression as pg_get_expr prints it. */
@@ -161,3 +161,6 @@ export const CATALOG = z.object({
 type Parsed = z.infer<typeof CATALOG>;
 const sameShape: [Parsed, Catalog] extends [Catalog, Parsed] ? true : never = true;
 void sameShape;
+
+/** What a catalog that failed CATALOG lacks or holds otherwise, on one line. */
+export const describeMismatch = (error: z.ZodError): string => z.prettifyError(error).replace(/\n/g, '; ');

@@ -114,6 +114,7 @@ export async function copyFiles(
   flags: { dryRun?: boolean; concurrency?: number; json?: boolean },
   mode: SyncMode,
 ): Promise<{ results: BucketCopyResult[]; output: string; notes: string[] }> {
+  const onProgress = flags.json || flags.dryRun ? undefined : await fileProgressReporter();
   const { buckets: results, ownersLeft } = await asUsage(choice, () =>
     syncFiles(run, {
       buckets: choice.buckets,
@@ -121,7 +122,7 @@ export async function copyFiles(
       mode,
       concurrency: flags.concurrency ?? FILES_AT_ONCE,
       dryRun: flags.dryRun,
-      onProgress: flags.json || flags.dryRun ? undefined : fileProgressReporter(),
+      onProgress,
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
     }),
   );

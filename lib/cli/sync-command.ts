@@ -149,7 +149,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       return 0;
     }
     const [{ runSync }, { progressReporter, quietReporter }, { renderSyncResult, syncSummary }] = await syncModules;
-    const reporter = recorder.events(flags.json ? quietReporter() : progressReporter());
+    const reporter = recorder.events(flags.json ? quietReporter() : await progressReporter());
     if (concurrency && concurrency > 1 && run.via === 'postgres') {
       reporter.warning(
         `--concurrency ${concurrency}: the direct path writes staging in one transaction, which is one connection: tables go one after another.`,

@@ -1,6 +1,6 @@
 // The shape of supasync.config.json, checked with zod; see file.ts for what
 // each part means to a run.
-import { z } from 'zod';
+import * as z from 'zod';
 import { projectRefOfUrl } from './connection-string.ts';
 import { MASK_PRESETS, maskRules } from './mask-schema.ts';
 

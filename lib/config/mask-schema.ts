@@ -1,7 +1,7 @@
 // The shape of supasync.config.json's "mask" rules, checked with zod before
 // anything connects. What each transformer does is lib/mask/transformers.ts';
 // here only what a rule may say, so a typo is named with its fix.
-import { z } from 'zod';
+import * as z from 'zod';
 import { MASK_PRESETS, type MaskPreset } from './mask-presets.ts';
 
 export { MASK_PRESETS, type MaskPreset };

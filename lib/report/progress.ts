@@ -5,7 +5,6 @@
 // as garbage) a plain line per running table every few seconds, and one when
 // each is done. The files step's bytes the same way.
 import chalk from 'chalk';
-import { createLogUpdate } from 'log-update';
 import { qualifiedName } from '../catalog/types.ts';
 import { noColorAsked } from '../config/no-color.ts';
 import type { SyncEvents } from '../engine/sync.ts';
@@ -24,7 +23,7 @@ interface Running {
   rows: number;
 }
 
-export function progressReporter(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): SyncEvents {
+export async function progressReporter(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Promise<SyncEvents> {
   const running = new Map<TablePlan, Running>();
   const line = (table: TablePlan, { started, rows }: Running) => {
     const seconds = (performance.now() - started) / 1000;
@@ -33,7 +32,7 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, en
     return `${qualifiedName(table.table)}  ${formatCount(rows)} rows  ${formatCount(Math.round(rate))} rows/s${left}`;
   };
   const lines = () => [...running].map(([table, state]) => line(table, state)).join('\n');
-  const output = terminalWanted(stream, env) ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
+  const output = terminalWanted(stream, env) ? await terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
   return {
     warning: (message) => output.print(chalk.yellow(`warning: ${message}`)),
     tableStarted: (table) => {
@@ -59,7 +58,10 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, en
  * being copied, redrawn in place (files, MB, MB/s, time left); in a log a
  * line every few seconds; a line that stays when a bucket's files are in.
  */
-export function fileProgressReporter(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): (progress: StorageProgress) => void {
+export async function fileProgressReporter(
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<(progress: StorageProgress) => void> {
   const running = new Map<string, { started: number; progress: StorageProgress }>();
   const rate = (state: { started: number; progress: StorageProgress }) =>
     state.progress.bytesDone / Math.max(0.001, (performance.now() - state.started) / 1000);
@@ -70,7 +72,7 @@ export function fileProgressReporter(stream: NodeJS.WriteStream = process.stderr
     return `${bucket}  ${filesDone}/${filesTotal} files  ${megabytes(bytesDone)} of ${megabytes(bytesTotal)}  ${megabytes(perSecond)}/s${left}`;
   };
   const lines = () => [...running.values()].map(line).join('\n');
-  const output = terminalWanted(stream, env) ? terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
+  const output = terminalWanted(stream, env) ? await terminalOutput(stream, lines) : logOutput(stream, lines, logInterval(env), () => running.size > 0);
   return (progress) => {
     const state = running.get(progress.bucket) ?? { started: performance.now(), progress };
     state.progress = progress;
@@ -104,7 +106,10 @@ interface Output {
   idle(): void;
 }
 
-function terminalOutput(stream: NodeJS.WriteStream, lines: () => string): Output {
+// log-update (and the width tables it draws with) loads only for a terminal:
+// a fifth of a script's start elsewhere, where it is never used.
+async function terminalOutput(stream: NodeJS.WriteStream, lines: () => string): Promise<Output> {
+  const { createLogUpdate } = await import('log-update');
   const block = createLogUpdate(stream);
   let drawn = 0;
   const draw = () => {

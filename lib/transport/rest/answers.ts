@@ -1,7 +1,7 @@
 // The shapes of the REST functions' answers, checked as they arrive: a
 // function of another version stops the run with its name and the fix,
 // instead of flowing on as wrong numbers. Loaded with the REST path only.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Side } from '../../config/env.ts';
 import { DatabaseError } from '../../errors.ts';
 import { commandLine } from '../../invocation.ts';

@@ -7,7 +7,7 @@
 // it. restore.ts puts it back.
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ANSWERS } from './answers.ts';
 import { ownedWithValues, runSequenceValues, sequencesToRead, type StagingTableState } from '../backup-tables.ts';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';

@@ -6,7 +6,7 @@
 // (supasync_write_cycle). One request bounds what can load this way; beyond
 // that, the direct path or the grant.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { formatCount } from '../../counts.ts';

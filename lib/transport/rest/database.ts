@@ -19,7 +19,7 @@ import { holdStagingOverRest } from './lease.ts';
 import type { StagingHold } from '../staging-hold.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { functionsVersionOf } from './functions-version.ts';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { commandLine } from '../../invocation.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { FILE_OWNERS_SINCE, type FileOwnerAccess } from '../file-owners.ts';

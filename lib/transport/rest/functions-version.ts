@@ -2,7 +2,7 @@
 // database's questions, the load's checks and the reads of tables older
 // functions cannot read each needed it, and each asking was a request.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { callRpc, RpcFailure } from './rpc.ts';
 
 const asked = new WeakMap<SupabaseClient, Promise<number>>();

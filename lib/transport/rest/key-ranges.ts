@@ -7,7 +7,7 @@
 // rows, and a large one alone: the project's backends hash large tables side
 // by side. A large table is asked about in slices of its blocks (slices.ts),
 // whose answers add up: counts by sum, hashes by xor, listed rows together.
-import { z } from 'zod';
+import * as z from 'zod';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import type { Side } from '../../config/env.ts';
 import { keyedHashes, parseRangeSums, type ChecksumTarget, type RangeSums } from '../checksum.ts';

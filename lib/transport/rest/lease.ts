@@ -5,7 +5,7 @@
 // that does not hold the lease, and a run that lost it (unrenewed for a
 // minute, then taken over) stops at its next write instead of interleaving.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatabaseError } from '../../errors.ts';
 import { onInterrupt } from '../../interrupt.ts';
 import {

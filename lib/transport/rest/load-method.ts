@@ -7,7 +7,7 @@
 // cycles in one request each.
 // What that cannot load is refused here, all of it in one message.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { refuseUnidentifiedPublished } from '../replica-identity.ts';
 import { alwaysEventTriggerWarnings } from '../event-triggers.ts';

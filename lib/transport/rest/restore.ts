@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { qualifiedName } from '../../catalog/types.ts';
 import { readCatalogRest } from '../../catalog/read.ts';
 import { connectSupabase } from '../../connect/supabase.ts';

@@ -2,7 +2,7 @@
 // array of text values (null for NULL) in the plan's column order: no value
 // ever becomes a JavaScript number or Date on its way to staging.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { formatBytes } from '../../connect/request-deadline.ts';
 import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';

@@ -6,7 +6,7 @@
 // error is for the caller to bisect.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pRetry, { AbortError } from 'p-retry';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRequestTimeout, SLOW_LINK_BYTES_PER_SECOND } from '../../connect/request-deadline.ts';
 import { projectOf } from '../../connect/supabase.ts';
 import { describeUnreachable } from '../../errors.ts';

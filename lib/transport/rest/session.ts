@@ -4,7 +4,7 @@
 // or a second run converges), and that an interrupted run says which tables
 // are complete.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { qualifiedName, type SequenceFloor, type SequenceState, type TableRef } from '../../catalog/types.ts';
 import { CONFLICT_CODES, DatabaseError, movedValueAdvice } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';

@@ -6,7 +6,7 @@
 // five times production's size. supasync_table_sizes (functions version 28)
 // reads each side's blocks and live rows; the tables asked about in the same
 // turn of the event loop go in one request. Older functions: the catalog's.
-import { z } from 'zod';
+import * as z from 'zod';
 import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { ANSWERS } from './answers.ts';
