@@ -68,6 +68,17 @@ describe('a table whose rows are too large for one REST request', () => {
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.big_rows')).toEqual([{ n: 0 }]);
   });
 
+  it("is refused by name read with another table's first page: the two tables' request fails, and each table asks for its own", async () => {
+    production.gateway.resetStats();
+    const result = await sync(['--tables', 'big_rows,wide_rows', '--no-backup']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/public\.big_rows: the row id=1 holds 52\.4 MB, more than the 32\.0 MB supasync sends in one REST request/);
+    const { requests } = production.gateway.stats();
+    expect(requests['/rpc/supasync_read_first_pages']).toBe(1);
+    expect(requests['/rpc/supasync_read_rows']).toBeGreaterThanOrEqual(1);
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.big_rows')).toEqual([{ n: 0 }]);
+  });
+
   it('stops a replace whose backup meets such a row in staging, leaves no backup file behind, and empties nothing', async () => {
     // Tables of a few rows backed up beside it, several at once: the run still stops on the one, and none is emptied.
     const beside = ['beside_1', 'beside_2', 'beside_3', 'beside_4', 'beside_5', 'beside_6'];

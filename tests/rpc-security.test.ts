@@ -24,6 +24,10 @@ const calls: [string, Record<string, unknown>][] = [
       max_row_bytes: 1000,
     },
   ],
+  [
+    'supasync_read_first_pages',
+    { reads: [{ table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], page_size: 2 }] },
+  ],
   ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
   ['supasync_table_sizes', { tables: [table] }],
   ['supasync_sync_target', {}],

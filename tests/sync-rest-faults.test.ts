@@ -25,7 +25,8 @@ describe('a REST sync through a flaky gateway', () => {
 
   it('retries 503s and dropped connections, and staging still equals production', async () => {
     const writes = /^\/rpc\/supasync_write_rows$/;
-    const reads = /^\/rpc\/supasync_read_rows$/;
+    // A page read alone or several tables' first pages at once.
+    const reads = /^\/rpc\/supasync_read_(rows|first_pages)$/;
     staging.gateway.injectFaults({ status503: 3, onlyPaths: writes });
     staging.gateway.injectFaults({ drop: 2, onlyPaths: writes });
     staging.gateway.injectFaults({ dropAfterUpstream: 2, onlyPaths: writes });

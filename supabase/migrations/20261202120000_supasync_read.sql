@@ -1755,6 +1755,29 @@ $read$;
 REVOKE ALL ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text, integer, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], jsonb, integer, text, integer, integer) TO service_role;
 
+-- The first pages of several tables in one request (version 33): most
+-- tables of an app are a page, and each page was a request of its own, a
+-- round trip apiece before a table's first write. `reads`: [{table_schema,
+-- table_name, columns, key_columns, page_size, row_filter, max_bytes,
+-- max_row_bytes}, ...], each as supasync_read_rows takes them from its first
+-- page (after NULL) -> [page, ...] in that order, each what
+-- supasync_read_rows answers. One statement: the pages are of one snapshot.
+CREATE OR REPLACE FUNCTION public.supasync_read_first_pages(reads jsonb)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $read_first_pages$
+SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (
+  SELECT COALESCE(pg_catalog.jsonb_agg(public.supasync_read_rows(
+           r ->> 'table_schema', r ->> 'table_name',
+           ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(r -> 'columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
+           ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(r -> 'key_columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
+           NULL, (r ->> 'page_size')::integer, r ->> 'row_filter', (r ->> 'max_bytes')::integer, (r ->> 'max_row_bytes')::integer)
+         ORDER BY n), '[]')
+  FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(r, n)) END
+$read_first_pages$;
+
+REVOKE ALL ON FUNCTION public.supasync_read_first_pages(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_read_first_pages(jsonb) TO service_role;
+
 -- ------------------------------------------------------------ files' owners
 
 -- Whom a bucket's files belong to (storage.objects), by name, `page` of them
@@ -1813,7 +1836,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 32 $version$;
+AS $version$ SELECT 33 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

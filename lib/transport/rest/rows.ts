@@ -80,6 +80,34 @@ export async function refuseOlderReads(client: SupabaseClient, side: 'production
   );
 }
 
+/** A table's first page, read with other tables' in one request; `page` resolves to undefined where that request failed. */
+export interface FirstPage {
+  page: Promise<Row[] | undefined>;
+  /** The bytes it was cut at. */
+  maxBytes: number;
+}
+
+/** A key may hold a column the copy leaves out (a generated one): read after the copied ones, for the next page's bound, then dropped. */
+const pageColumns = (table: PagedTable): string[] => [...table.columns, ...(table.key?.columns ?? []).filter((column) => !table.columns.includes(column))];
+
+/** A smaller first page starts the writes sooner; rows picked by key take full pages, each carrying their filter again. */
+export const firstPageBytes = (table: PagedTable): number => (table.pickedByKey === undefined ? FIRST_PAGE_BYTES : PAGE_BYTES);
+
+/** What supasync_read_rows is asked for the page of `table` after `after` (null: its first), cut at `maxBytes`. */
+export function pageRequest(table: PagedTable, after: Row | null, maxBytes: number) {
+  return {
+    table_schema: table.table.schema,
+    table_name: table.table.name,
+    columns: pageColumns(table),
+    key_columns: table.key?.columns ?? [],
+    after,
+    page_size: table.options.batchSize ?? MAX_PAGE_ROWS,
+    row_filter: table.rowFilter,
+    max_bytes: maxBytes,
+    max_row_bytes: MAX_ROW_BYTES,
+  };
+}
+
 /**
  * Keyset pages of a table, read one ahead: the next page is already on its
  * way while the caller writes the current one. PostgreSQL ends each page at
@@ -87,38 +115,23 @@ export async function refuseOlderReads(client: SupabaseClient, side: 'production
  * FIRST_PAGE_BYTES) and refuses a row larger than MAX_ROW_BYTES, naming it,
  * before any of it is sent.
  */
-export async function* readPages(supabase: SupabaseClient, table: PagedTable, onRetry: () => void): AsyncGenerator<Row[]> {
+export async function* readPages(supabase: SupabaseClient, table: PagedTable, onRetry: () => void, firstPage?: FirstPage): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
-  // A key may hold a column the copy leaves out (a generated one): read after the copied ones, for the next page's bound, then dropped.
   const keyOnly = keyColumns.filter((column) => !table.columns.includes(column));
-  const columns = [...table.columns, ...keyOnly];
-  const keyPositions = keyColumns.map((column) => columns.indexOf(column));
+  const keyPositions = keyColumns.map((column) => pageColumns(table).indexOf(column));
   const pageSize = table.options.batchSize ?? MAX_PAGE_ROWS;
   const read = (after: Row | null, maxBytes: number) => {
-    const page = callRpc<Row[]>(
-      supabase,
-      'supasync_read_rows',
-      {
-        table_schema: table.table.schema,
-        table_name: table.table.name,
-        columns,
-        key_columns: keyColumns,
-        after,
-        page_size: pageSize,
-        row_filter: table.rowFilter,
-        max_bytes: maxBytes,
-        max_row_bytes: MAX_ROW_BYTES,
-      },
-      { onRetry },
-    ).catch((error: unknown) => {
+    const page = callRpc<Row[]>(supabase, 'supasync_read_rows', pageRequest(table, after, maxBytes), { onRetry }).catch((error: unknown) => {
       throw explainReadFailure(table, keyColumns, after, error);
     });
     // A page read ahead may never be awaited when the caller stops early.
     page.catch(() => undefined);
     return { page, maxBytes };
   };
-  // A smaller first page starts the writes sooner; rows picked by key take full pages, each carrying their filter again.
-  let pending = read(null, table.pickedByKey === undefined ? FIRST_PAGE_BYTES : PAGE_BYTES);
+  // A first page read with other tables' (first-pages.ts), else asked for here. A group's request that failed leaves
+  // each table to ask for its own, whose failure then names it.
+  const grouped = firstPage && (await firstPage.page);
+  let pending = grouped ? { page: Promise.resolve(grouped), maxBytes: firstPage.maxBytes } : read(null, firstPageBytes(table));
   let rows = 0;
   for (;;) {
     const page = await pending.page;

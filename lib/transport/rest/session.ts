@@ -27,6 +27,7 @@ import {
 import type { PutBack } from '../staging-hold.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
+import { FirstPages } from './first-pages.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { ANSWERS } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -82,6 +83,8 @@ class RestSession implements SyncSession {
   private readonly refused: RefusedRows;
   /** Cleared rows put back as their table's copy ended, before the tables naming them ask staging for them; what putBackCleared answers. */
   private readonly putBackEarly = new Map<string, PutBack | null>();
+  /** The first pages of the tables read whole, a few tables a request (first-pages.ts). */
+  private firstPages: FirstPages | undefined;
 
   constructor(
     private readonly production: SupabaseClient,
@@ -131,12 +134,28 @@ class RestSession implements SyncSession {
       backup = { ...(await this.backUp([...emptied, ...upserted], this.options.backup, sequences, touched)), upserted: upserted.length };
     }
     this.emptyInProduction = await askedEmpty;
+    this.firstPages = new FirstPages(
+      this.production,
+      tables.filter((table) => this.readsWhole(table)),
+      () => this.retries++,
+    );
     if (emptied.length) {
       // Each request commits on its own: from the first one that writes, the backup is what staging's old rows survive in.
       this.stagingMayHaveChanged = true;
       await this.empty(emptied);
     }
     return { backup, warnings: [] };
+  }
+
+  /** A table copied from its first row in one pass: its first page may come with other tables'. */
+  private readsWhole(table: TableLoad): boolean {
+    const name = qualifiedName(table.table);
+    return (
+      (table.mode === 'replace' || table.mode === 'upsert') &&
+      !this.emptyInProduction.has(name) &&
+      !this.secondPasses.has(name) &&
+      !this.cycles.some((cycle) => cycle.some((member) => qualifiedName(member.table) === name))
+    );
   }
 
   /**
@@ -292,7 +311,7 @@ class RestSession implements SyncSession {
     const holdBack = await this.refused.holdBackFor(table, onRetry);
     // The rows that did not go in, by the key a rejection names them with: the rows naming them are held back in turn.
     const notIn = new Map<string, Row>();
-    for await (const read of readPages(this.production, table, onRetry)) {
+    for await (const read of readPages(this.production, table, onRetry, this.firstPages?.take(table))) {
       // Masked here, between the read and the write: staging's request bodies never hold a raw value.
       let page: Row[];
       try {

@@ -1,0 +1,77 @@
+// Most tables of an app are a page, and each page was a request of its
+// own: a schema of small tables waited a round trip per table before each
+// first write (over the internet 100 ms or more apiece). The first pages of
+// up to eight tables now come in one request (supasync_read_first_pages,
+// functions version 33), each cut at the bytes its own first page would be
+// (so the answer is at most a full page's); a table with more rows goes on
+// page by page from there, as ever. The group of a table is read when the
+// first of its tables starts: the tables after it in the plan's order, which
+// the sync starts next. A table whose request turns out otherwise when its
+// copy starts (another filter, fewer columns) reads alone, as does every
+// table of a group whose request failed: its failure then names its table.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { qualifiedName } from '../../catalog/types.ts';
+import { functionsVersionOf } from './functions-version.ts';
+import { callRpc } from './rpc.ts';
+import type { Row } from './row-size.ts';
+import { firstPageBytes, pageRequest, type FirstPage, type PagedTable } from './rows.ts';
+
+/** Functions from this version read several tables' first pages in one request. */
+export const FIRST_PAGES_SINCE = 33;
+const TABLES_A_REQUEST = 8;
+
+interface Member {
+  request: ReturnType<typeof pageRequest>;
+  page?: Promise<Row[] | undefined>;
+}
+
+export class FirstPages {
+  private readonly members = new Map<string, Member>();
+  private readonly order: string[];
+
+  /** `tables` in the order their copies start. */
+  constructor(
+    private readonly production: SupabaseClient,
+    tables: PagedTable[],
+    private readonly onRetry: () => void,
+  ) {
+    for (const table of tables) this.members.set(qualifiedName(table.table), { request: pageRequest(table, null, firstPageBytes(table)) });
+    this.order = [...this.members.keys()];
+  }
+
+  /** `table`'s first page, read with the next tables' if it was not yet; undefined: read it alone. */
+  take(table: PagedTable): FirstPage | undefined {
+    const name = qualifiedName(table.table);
+    const member = this.members.get(name);
+    if (!member) return undefined;
+    this.members.delete(name);
+    const maxBytes = firstPageBytes(table);
+    if (JSON.stringify(member.request) !== JSON.stringify(pageRequest(table, null, maxBytes))) return undefined;
+    return { page: member.page ?? this.readGroupOf(name, member), maxBytes };
+  }
+
+  /** Reads `name`'s first page with those of the tables after it not read yet. */
+  private readGroupOf(name: string, member: Member): Promise<Row[] | undefined> {
+    const group = [member];
+    for (let i = this.order.indexOf(name) + 1; i < this.order.length && group.length < TABLES_A_REQUEST; i++) {
+      const next = this.members.get(this.order[i] as string);
+      if (next && !next.page) group.push(next);
+    }
+    if (group.length === 1) return Promise.resolve(undefined);
+    const pages = this.readPages(group.map((each) => each.request));
+    group.forEach((each, i) => {
+      each.page = pages.then((read) => read?.[i]);
+    });
+    return member.page as Promise<Row[] | undefined>;
+  }
+
+  private async readPages(requests: Member['request'][]): Promise<Row[][] | undefined> {
+    try {
+      if ((await functionsVersionOf(this.production)) < FIRST_PAGES_SINCE) return undefined;
+      const pages = await callRpc<Row[][]>(this.production, 'supasync_read_first_pages', { reads: requests }, { onRetry: this.onRetry });
+      return Array.isArray(pages) && pages.length === requests.length ? pages : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
