@@ -29,8 +29,7 @@ export interface MissingParents {
  * them: staging holds the masked keys, and must never be sent a raw one.
  */
 export async function findMissingParents(production: Database, staging: Database, plan: SyncPlan, masker: Masker | null = null): Promise<MissingParents[]> {
-  const found: MissingParents[] = [];
-  for (const { table, foreignKey, parent } of plan.externalParents) {
+  const check = async ({ table, foreignKey, parent }: SyncPlan['externalParents'][number]): Promise<MissingParents | null> => {
     const tablePlan = plan.tables.find((t) => qualifiedName(t.table) === qualifiedName(table));
     try {
       const rows = bothFilters(tablePlan?.rowFilter ?? null, rowsUnderKey(foreignKey));
@@ -38,7 +37,7 @@ export async function findMissingParents(production: Database, staging: Database
       const raw = await production.references(table, foreignKey.columns, rows);
       const references = rowMask ? maskedCounts(raw, rowMask) : raw;
       const keys = Object.keys(references);
-      if (!keys.length) continue;
+      if (!keys.length) return null;
       // A key to one partition is satisfied by that partition's rows only.
       const parentRelation = foreignKey.referencedPartition ?? parent;
       let missing = await staging.missingKeys(parentRelation, foreignKey.referencedColumns, keys, null);
@@ -47,7 +46,7 @@ export async function findMissingParents(production: Database, staging: Database
         const lackedByProduction = new Set(await production.missingKeys(parentRelation, foreignKey.referencedColumns, missing, null));
         missing = missing.filter((key) => !lackedByProduction.has(key));
       }
-      if (!missing.length) continue;
+      if (!missing.length) return null;
       // insert-missing writes only the rows staging lacks by key: a row it has names what it named before, untouched.
       let counts = references;
       let allCounted = false;
@@ -57,10 +56,10 @@ export async function findMissingParents(production: Database, staging: Database
         if (inserted) {
           counts = inserted;
           missing = missing.filter((key) => inserted[key]);
-          if (!missing.length) continue;
+          if (!missing.length) return null;
         } else allCounted = true;
       }
-      found.push({
+      return {
         table: qualifiedName(table),
         parent: qualifiedName(parent),
         parentSchema: parent.schema,
@@ -68,13 +67,23 @@ export async function findMissingParents(production: Database, staging: Database
         rows: missing.reduce((sum, key) => sum + (counts[key] ?? 0), 0),
         keys: missing,
         ...(allCounted ? { allCounted } : {}),
-      });
+      };
     } catch (error) {
       if (error instanceof SupasyncError) throw error;
       throw new DatabaseError(describeError(`Checking the rows ${qualifiedName(table)} references in ${qualifiedName(parent)}`, error), 1, { cause: error });
     }
-  }
-  return found;
+  };
+  // Over REST every key at once, a round trip or two each (the first failure in the plan's order is the one said);
+  // directly one after another on each side's one connection.
+  const found: (MissingParents | null)[] = [];
+  if (production.asksTogether && staging.asksTogether) {
+    const settled = await Promise.allSettled(plan.externalParents.map(check));
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      found.push(outcome.value);
+    }
+  } else for (const link of plan.externalParents) found.push(await check(link));
+  return found.filter((one): one is MissingParents => one !== null);
 }
 
 /** At most this many rows naming a missing parent are looked up by key in staging; past it every one counts (the refusal stays). */
