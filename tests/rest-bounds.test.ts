@@ -26,7 +26,10 @@ let staging: Project;
 // Created as postgres, the tables' owner on Supabase, so service_role gets its default grants.
 const TABLES = `SET ROLE postgres;
   CREATE TABLE public.big_rows (id integer PRIMARY KEY, payload text NOT NULL);
-  CREATE TABLE public.wide_rows (id integer PRIMARY KEY, payload bytea NOT NULL);`;
+  CREATE TABLE public.wide_rows (id integer PRIMARY KEY, payload bytea NOT NULL);
+  CREATE TABLE public.heavy_a (id integer PRIMARY KEY, payload bytea NOT NULL);
+  CREATE TABLE public.heavy_b (LIKE public.heavy_a INCLUDING ALL);
+  CREATE TABLE public.heavy_c (LIKE public.heavy_a INCLUDING ALL);`;
 /** `bytes` bytes that do not compress, as bytea (twice as many characters of hex over REST). */
 const randomish = (bytes: number) => `(SELECT decode(string_agg(md5(id::text || ':' || g), ''), 'hex') FROM generate_series(1, ${bytes} / 16) g)`;
 
@@ -38,7 +41,9 @@ beforeAll(async () => {
     `INSERT INTO public.big_rows SELECT i, repeat(md5(i::text), ${FIFTY_MB} / 32) FROM generate_series(1, 2) i;
      -- 200 rows, every 50th of 1.2 MB: 2.4 MB of hex each, more than a page's 2 MiB.
      INSERT INTO public.wide_rows (id, payload) SELECT id, CASE WHEN id % 50 = 0 THEN ${randomish(1_200_000)} ELSE decode(md5(id::text), 'hex') END
-       FROM generate_series(1, 200) id;`,
+       FROM generate_series(1, 200) id;
+     -- A first row of 1.2 MB each (2.4 MB of hex): one first page is past the 2 MiB a request of first pages carries.
+     ${['a', 'b', 'c'].map((t) => `INSERT INTO public.heavy_${t} SELECT id, ${randomish(1_200_000)} FROM generate_series(1, 3) id;`).join('\n')}`,
   );
 });
 afterAll(async () => {
@@ -77,6 +82,28 @@ describe('a table whose rows are too large for one REST request', () => {
     expect(requests['/rpc/supasync_read_first_pages']).toBe(1);
     expect(requests['/rpc/supasync_read_rows']).toBeGreaterThanOrEqual(1);
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.big_rows')).toEqual([{ n: 0 }]);
+  });
+
+  it("reads no more tables' first pages in one request once a page's bytes are in: the tables after it read their own", async () => {
+    production.gateway.captureRequests(true);
+    try {
+      const result = await sync(['--tables', 'heavy_a,heavy_b,heavy_c', '--no-backup']);
+      expect(result.code, result.stderr).toBe(0);
+      const requests = production.gateway.capturedRequests();
+      const grouped = requests.filter((request) => request.path.startsWith('/rpc/supasync_read_first_pages'));
+      expect(grouped.map((request) => (JSON.parse(request.body) as { reads: { table_name: string }[] }).reads.map((read) => read.table_name))).toEqual([
+        ['heavy_a', 'heavy_b', 'heavy_c'],
+      ]);
+      const firstAlone = requests
+        .filter((request) => request.path.startsWith('/rpc/supasync_read_rows'))
+        .map((request) => JSON.parse(request.body) as { table_name: string; after: unknown })
+        .filter((read) => read.after === null)
+        .map((read) => read.table_name);
+      expect(firstAlone.sort()).toEqual(['heavy_b', 'heavy_c']);
+    } finally {
+      production.gateway.captureRequests(false);
+    }
+    for (const table of ['heavy_a', 'heavy_b', 'heavy_c']) expect(await digest(staging, table)).toEqual(await digest(production, table));
   });
 
   it('stops a replace whose backup meets such a row in staging, leaves no backup file behind, and empties nothing', async () => {

@@ -26,7 +26,10 @@ const calls: [string, Record<string, unknown>][] = [
   ],
   [
     'supasync_read_first_pages',
-    { reads: [{ table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], page_size: 2 }] },
+    {
+      reads: [{ table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'], page_size: 2 }],
+      total_bytes: 1000,
+    },
   ],
   ['supasync_count_rows', { table_schema: 'public', table_name: 'sire_countries' }],
   ['supasync_table_sizes', { tables: [table] }],

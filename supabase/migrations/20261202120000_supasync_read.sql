@@ -1759,24 +1759,44 @@ GRANT EXECUTE ON FUNCTION public.supasync_read_rows(text, text, text[], text[], 
 -- tables of an app are a page, and each page was a request of its own, a
 -- round trip apiece before a table's first write. `reads`: [{table_schema,
 -- table_name, columns, key_columns, page_size, row_filter, max_bytes,
--- max_row_bytes}, ...], each as supasync_read_rows takes them from its first
+-- max_row_bytes}, ...], each as supasync_read_rows takes them for its first
 -- page (after NULL) -> [page, ...] in that order, each what
--- supasync_read_rows answers. One statement: the pages are of one snapshot.
-CREATE OR REPLACE FUNCTION public.supasync_read_first_pages(reads jsonb)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+-- supasync_read_rows answers, until the pages' text reaches `total_bytes`:
+-- the tables after that get null, and are read on their own. So the answer
+-- is about one page's bytes even where first rows are large (each table's
+-- page holds at least one row, of up to max_row_bytes). STABLE: every page
+-- is read in the calling statement's snapshot.
+-- Its first cut took no total_bytes.
+DROP FUNCTION IF EXISTS public.supasync_read_first_pages(jsonb);
+CREATE OR REPLACE FUNCTION public.supasync_read_first_pages(reads jsonb, total_bytes integer)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
 AS $read_first_pages$
-SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (
-  SELECT COALESCE(pg_catalog.jsonb_agg(public.supasync_read_rows(
-           r ->> 'table_schema', r ->> 'table_name',
-           ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(r -> 'columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
-           ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(r -> 'key_columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
-           NULL, (r ->> 'page_size')::integer, r ->> 'row_filter', (r ->> 'max_bytes')::integer, (r ->> 'max_row_bytes')::integer)
-         ORDER BY n), '[]')
-  FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(r, n)) END
+DECLARE
+  wanted jsonb;
+  page jsonb;
+  pages jsonb[] := '{}';
+  sent bigint := 0;
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  FOR wanted IN SELECT w.r FROM pg_catalog.jsonb_array_elements(reads) WITH ORDINALITY AS w(r, n) ORDER BY w.n LOOP
+    IF sent >= total_bytes THEN
+      pages := pages || 'null'::jsonb;
+      CONTINUE;
+    END IF;
+    page := public.supasync_read_rows(
+      wanted ->> 'table_schema', wanted ->> 'table_name',
+      ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(wanted -> 'columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
+      ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(wanted -> 'key_columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
+      NULL, (wanted ->> 'page_size')::integer, wanted ->> 'row_filter', (wanted ->> 'max_bytes')::integer, (wanted ->> 'max_row_bytes')::integer);
+    sent := sent + pg_catalog.octet_length(page::text);
+    pages := pages || page;
+  END LOOP;
+  RETURN pg_catalog.to_jsonb(pages);
+END
 $read_first_pages$;
 
-REVOKE ALL ON FUNCTION public.supasync_read_first_pages(jsonb) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_read_first_pages(jsonb) TO service_role;
+REVOKE ALL ON FUNCTION public.supasync_read_first_pages(jsonb, integer) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_read_first_pages(jsonb, integer) TO service_role;
 
 -- ------------------------------------------------------------ files' owners
 

@@ -2,9 +2,10 @@
 // own: a schema of small tables waited a round trip per table before each
 // first write (over the internet 100 ms or more apiece). The first pages of
 // up to eight tables now come in one request (supasync_read_first_pages,
-// functions version 33), each cut at the bytes its own first page would be
-// (so the answer is at most a full page's); a table with more rows goes on
-// page by page from there, as ever. The group of a table is read when the
+// functions version 33), each cut at the bytes its own first page would be,
+// and no more pages once a full page's bytes are in (a page holds at least
+// one row, which may be large): the tables past that read their own. A
+// table with more rows goes on page by page from there, as ever. The group of a table is read when the
 // first of its tables starts: the tables after it in the plan's order, which
 // the sync starts next. A table whose request turns out otherwise when its
 // copy starts (another filter, fewer columns) reads alone, as does every
@@ -13,7 +14,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { functionsVersionOf } from './functions-version.ts';
 import { callRpc } from './rpc.ts';
-import type { Row } from './row-size.ts';
+import { PAGE_BYTES, type Row } from './row-size.ts';
 import { firstPageBytes, pageRequest, type FirstPage, type PagedTable } from './rows.ts';
 
 /** Functions from this version read several tables' first pages in one request. */
@@ -60,15 +61,20 @@ export class FirstPages {
     if (group.length === 1) return Promise.resolve(undefined);
     const pages = this.readPages(group.map((each) => each.request));
     group.forEach((each, i) => {
-      each.page = pages.then((read) => read?.[i]);
+      each.page = pages.then((read) => read?.[i] ?? undefined);
     });
     return member.page as Promise<Row[] | undefined>;
   }
 
-  private async readPages(requests: Member['request'][]): Promise<Row[][] | undefined> {
+  private async readPages(requests: Member['request'][]): Promise<(Row[] | null)[] | undefined> {
     try {
       if ((await functionsVersionOf(this.production)) < FIRST_PAGES_SINCE) return undefined;
-      const pages = await callRpc<Row[][]>(this.production, 'supasync_read_first_pages', { reads: requests }, { onRetry: this.onRetry });
+      const pages = await callRpc<(Row[] | null)[]>(
+        this.production,
+        'supasync_read_first_pages',
+        { reads: requests, total_bytes: PAGE_BYTES },
+        { onRetry: this.onRetry },
+      );
       return Array.isArray(pages) && pages.length === requests.length ? pages : undefined;
     } catch {
       return undefined;
