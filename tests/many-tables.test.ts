@@ -12,6 +12,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openPostgresDatabase } from '../lib/transport/postgres/database.ts';
+import { openRestDatabase } from '../lib/transport/rest/database.ts';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
 import { projectPair } from './helpers/project-pair.ts';
@@ -83,8 +85,40 @@ describe('a schema of many tables, most of them empty', () => {
     for (const table of ['wide.account', 'wide.t0', `wide.t${FILLED - 1}`, `wide.t${FILLED}`, 'wide.zz_last']) {
       expect(await rowTexts(staging.adminUrl, table), table).toEqual(await rowTexts(production.adminUrl, table));
     }
+    for (const project of [production, staging]) project.gateway.resetStats();
     const verify = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'wide'], { env, cwd });
     expect(verify.code, verify.stdout).toBe(0);
     expect(verify.stdout).toContain(`Staging equals production: ${TABLES} of ${TABLES} tables Perfect.`);
+    if (via === 'rest') {
+      // Each side's checksums come sixteen tables a request, none asked alone.
+      for (const { requests } of [production.gateway.stats(), staging.gateway.stats()]) {
+        expect(requests['/rpc/supasync_checksums']).toBe(Math.ceil(TABLES / 16));
+        expect(requests['/rpc/supasync_checksum']).toBeUndefined();
+      }
+    }
+  });
+
+  it('asks a table alone over REST once the request of its group failed, and names it in its own failure', async () => {
+    const db = openRestDatabase({ via: 'rest', side: 'production', url: production.apiUrl, serviceRoleKey: production.secretKey });
+    const direct = await openPostgresDatabase({ via: 'postgres', side: 'production', dbUrl: production.dbUrl });
+    try {
+      const target = (name: string, columns = ['id', 'account_id', 'note']) => ({ table: { schema: 'wide', name }, columns, keyColumns: ['id'] });
+      // A column production lacks fails the request of all three in PostgreSQL, as a statement timeout would.
+      const [t0, broken, t2] = [target('t0'), target('t1', ['id', 'missing_column']), target('t2')];
+      production.gateway.resetStats();
+      db.readChecksums?.([t0, broken, t2]);
+      const [sum0, failure, sum2] = await Promise.allSettled([db.checksum(t0, {}), db.checksum(broken, {}), db.checksum(t2, {})]);
+      const { requests } = production.gateway.stats();
+      expect(requests['/rpc/supasync_checksums']).toBe(1);
+      expect(requests['/rpc/supasync_checksum']).toBe(3);
+      expect(failure.status === 'rejected' && (failure.reason as Error).message).toContain(
+        'Checksumming wide.t1 in production over REST: column "missing_column" does not exist',
+      );
+      // Each sum as the direct path computes it.
+      expect(sum0).toEqual({ status: 'fulfilled', value: await direct.checksum(t0, {}) });
+      expect(sum2).toEqual({ status: 'fulfilled', value: await direct.checksum(t2, {}) });
+    } finally {
+      await Promise.all([db.close(), direct.close()]);
+    }
   });
 });

@@ -227,8 +227,8 @@ describe('interrupted', () => {
   });
 
   it('after the sync, while it verifies, says the sync had finished, with its backup', async () => {
-    // Verify's first checksum is held unanswered: the run waits there, its sync done.
-    source.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_checksum$/ });
+    // Verify's first checksums are held unanswered: the run waits there, its sync done.
+    source.gateway.injectFaults({ stall: 1, onlyPaths: /^\/rpc\/supasync_checksums?$/ });
     try {
       const run = startScript('sync.ts', ['--yes', '--via', 'rest', '--verify', ...ALL], { env: envFor(source, target) });
       while (source.gateway.stats().faults.stall < 1) await new Promise((resolve) => setTimeout(resolve, 100));

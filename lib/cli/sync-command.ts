@@ -182,38 +182,26 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     let sequenceVerdicts: SequenceVerdict[] = [];
     let orphans: FoundOrphans[] = [];
     // Loaded only by the scripts that verify: a plain sync starts faster without.
-    const [verify, verifiedSequences, foreignKeys, report, verifiedObjects] =
-      command.verify || flags.verify
-        ? await Promise.all([
-            import('../verify/verify.ts'),
-            import('../verify/sequences.ts'),
-            import('../verify/foreign-keys.ts'),
-            import('../report/verify.ts'),
-            import('../verify/large-objects.ts'),
-          ])
-        : [];
+    const [verify, report] = command.verify || flags.verify ? await Promise.all([import('../verify/staging.ts'), import('../report/verify.ts')]) : [];
     let largeObjects: LargeObjectVerdict[] = [];
-    if (verify && verifiedSequences && foreignKeys && verifiedObjects) {
+    if (verify) {
       const skipped = new Set(result.skipped.map((s) => s.table));
       const synced = run.plan.tables.filter((t) => !skipped.has(qualifiedName(t.table)));
+      const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
       // Whether a table kept only what its mode keeps is known from every differing bucket, not the first ten keys.
       const leftByMode = (table: TablePlan) => differencesKeptBy(table.mode);
-      verdicts = await verify.verifyTables(
+      ({
+        tables: verdicts,
+        sequences: sequenceVerdicts,
+        orphans,
+        largeObjects,
+      } = await verify.verifyStaging(
         run.production,
         run.staging,
-        synced,
+        { tables: synced, sequences, stagingLinks: run.plan.stagingLinks },
         { countsOnly: false, maxKeys: 10, leftByMode, onVerdict: recorder.onVerdict },
         run.masker,
-      );
-      const sequences = run.plan.sequences.filter((plan) => !skipped.has(qualifiedName(plan.sequence)));
-      sequenceVerdicts = await verifiedSequences.verifySequences(run.production, run.staging, sequences);
-      ({ orphans } = await foreignKeys.verifyForeignKeys(
-        run.production,
-        run.staging,
-        run.plan.stagingLinks,
-        verdicts.map((verdict) => verdict.table),
       ));
-      largeObjects = await verifiedObjects.verifyLargeObjects(run.production, run.staging, synced);
     }
     // A table's own mode (supasync.config.json) is the one that decided whether its staging-only rows stay.
     const tableMode = new Map(run.plan.tables.map((table) => [qualifiedName(table.table), table.mode]));

@@ -4,10 +4,8 @@
 import { loadProjectConfig } from '../config/file.ts';
 import { prepareRun } from '../engine/prepare.ts';
 import { renderMaskAudits, renderVerdicts } from '../report/verify.ts';
-import { verifyForeignKeys } from '../verify/foreign-keys.ts';
-import { verifySequences } from '../verify/sequences.ts';
-import { verifyLargeObjects } from '../verify/large-objects.ts';
-import { foundEqual, verifyTables } from '../verify/verify.ts';
+import { verifyStaging } from '../verify/staging.ts';
+import { foundEqual } from '../verify/verify.ts';
 import { auditMasking } from '../verify/audit-masking.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommand } from './command.ts';
@@ -96,21 +94,18 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       await recorder.ended({ audits, exitCode });
       return exitCode;
     }
-    const verdicts = await verifyTables(
+    const {
+      tables: verdicts,
+      sequences,
+      orphans,
+      largeObjects,
+    } = await verifyStaging(
       run.production,
       run.staging,
-      run.plan.tables,
+      run.plan,
       { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10, onVerdict: recorder.onVerdict },
       run.masker,
     );
-    const sequences = await verifySequences(run.production, run.staging, run.plan.sequences);
-    const { orphans } = await verifyForeignKeys(
-      run.production,
-      run.staging,
-      run.plan.stagingLinks,
-      verdicts.map((verdict) => verdict.table),
-    );
-    const largeObjects = await verifyLargeObjects(run.production, run.staging, run.plan.tables);
     const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;
     // --allow-drift: a table whose common columns are equal is as equal as the run that copied them could make it.
     const equal =

@@ -30,29 +30,61 @@ export async function checkBeforeWriting(
   options: { allowDrift: boolean; allowOrphans: boolean; warn?: (line: string) => void },
 ): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
   const chosen = tablesToCopy(run.plan, options);
-  for (const difference of run.plan.textDifferences) options.warn?.(difference);
-  await refuseLockTableOverflow(run.production, run.staging, chosen.tables);
-  await refuseStricterStaging(run.production, chosen.tables, options.warn ?? (() => undefined));
-  await refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode);
-  await warnOfLargeObjects(run.production, chosen.tables, options.warn ?? (() => undefined));
+  const warn = options.warn ?? (() => undefined);
+  for (const difference of run.plan.textDifferences) warn(difference);
+  const checks: Check[] = [
+    () => refuseLockTableOverflow(run.production, run.staging, chosen.tables),
+    (say) => refuseStricterStaging(run.production, chosen.tables, say),
+    () => refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode),
+    (say) => warnOfLargeObjects(run.production, chosen.tables, say),
+  ];
   if (!options.allowOrphans) {
-    const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
-    if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas, run.plan.tablesNamed));
-    const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.staging, run.plan.stagingLinks, chosen.tables);
-    if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
-    const emptied = emptiedAlongside(run.plan);
-    const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptied, run.masker);
-    if (orphaned.length) {
-      throw new DatabaseError(
-        [
-          `${emptyingVerb(orphaned, chosen.tables)} these tables would leave staging's rows that reference them pointing nowhere; nothing was written:`,
-          ...describeOrphans(orphaned),
-          ...ORPHAN_WAYS_OUT,
-        ].join('\n'),
-      );
-    }
+    checks.push(
+      async () => {
+        const missing = await findMissingParents(run.production, run.staging, run.plan, run.masker);
+        if (missing.length) throw new DatabaseError(describeMissingParents(missing, run.plan.schemas, run.plan.tablesNamed));
+      },
+      async () => {
+        const stagingOnly = await orphansAlongStagingOnlyKeys(run.production, run.staging, run.plan.stagingLinks, chosen.tables);
+        if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
+      },
+      async () => {
+        const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptiedAlongside(run.plan), run.masker);
+        if (orphaned.length) {
+          throw new DatabaseError(
+            [
+              `${emptyingVerb(orphaned, chosen.tables)} these tables would leave staging's rows that reference them pointing nowhere; nothing was written:`,
+              ...describeOrphans(orphaned),
+              ...ORPHAN_WAYS_OUT,
+            ].join('\n'),
+          );
+        }
+      },
+    );
   }
+  await runChecks(checks, run.production.asksTogether && run.staging.asksTogether, warn);
   return chosen;
+}
+
+/** One check before writing: it throws the refusal, and says its warnings through `say`. */
+type Check = (say: (line: string) => void) => Promise<void>;
+
+/**
+ * Over REST the checks are asked at once (each is round trips of its own), and what they found is said in their
+ * order: each one's warnings, up to the first refusal, as if they had run one after another, which they do directly
+ * (each side answers one query at a time).
+ */
+async function runChecks(checks: Check[], together: boolean, warn: (line: string) => void): Promise<void> {
+  if (!together) {
+    for (const check of checks) await check(warn);
+    return;
+  }
+  const said = checks.map((): string[] => []);
+  const outcomes = await Promise.allSettled(checks.map((check, i) => check((line) => said[i]?.push(line))));
+  for (const [i, outcome] of outcomes.entries()) {
+    for (const line of said[i] ?? []) warn(line);
+    if (outcome.status === 'rejected') throw outcome.reason;
+  }
 }
 
 /**

@@ -275,6 +275,11 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     for (const result of results) if (held.has(result.table)) result.watermarkHeld = true;
     await session.setWatermarks([...rangedCopies].flatMap(([name, copy]) => (copy.watermark && !held.has(name) ? [copy.watermark.next] : [])));
     const resynced = rowsWritten ? { tables: resyncedTables(tables, rangedCopies), rowsWritten } : null;
+    // Over REST where the sequences stand is asked while staging's keys are checked, a round trip saved; directly each
+    // side answers one query at a time anyway.
+    const settingSequences = () => sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode);
+    const sequencesAsked = run.production.asksTogether && run.staging.asksTogether ? settingSequences() : null;
+    sequencesAsked?.catch(() => undefined);
     const orphans = await orphansAfterLoad(
       run.staging,
       run.plan.stagingLinks,
@@ -289,7 +294,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     if (orphans.length && !options.allowOrphans && !rejectedSome) throw orphansLeft(tables, orphans, run.production.oneSnapshot);
     const because = options.allowOrphans ? '--allow-orphans' : 'left by the rows staging rejected';
     for (const line of describeOrphans(orphans)) events.warning(`${because}: ${line.trim()}`);
-    views = await session.finish(await sequencesToSet(run.production, run.staging, sequences, tables, run.plan.mode), writtenTables(tables, results), floors);
+    views = await session.finish(await (sequencesAsked ?? settingSequences()), writtenTables(tables, results), floors);
     finished = true;
     for (const view of views) if (!view.refreshed) events.warning(`${view.view} not refreshed: ${view.reason}. It holds what it held before this run.`);
     // Every row the run cleared to write afresh is written again, or was put back at its table's end.

@@ -102,6 +102,11 @@ export interface DatabaseReads {
    * this is for one asked table after table (verify).
    */
   readSizes?(tables: TableRef[]): void;
+  /**
+   * Over REST: asks now for the whole-table checksums of the small ones of `targets`, several tables a request
+   * (rest/table-checksums.ts), which checksum() then answers from: verify's tables, compared a few at a time.
+   */
+  readChecksums?(targets: ChecksumTarget[]): void;
   close(): Promise<void>;
 }
 

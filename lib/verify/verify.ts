@@ -44,8 +44,13 @@ export async function verifyTables(
   masker: Masker | null = null,
 ): Promise<TableVerdict[]> {
   const verdicts: TableVerdict[] = [];
-  // Over REST the tables' sizes are read first, all in one request.
-  for (const side of [production, staging]) side.readSizes?.(tables.map(({ table }) => table));
+  // Over REST the tables' sizes are read first, all in one request, and the small ones' checksums several tables a request.
+  // A table's generated columns are compared once its copied ones are equal: asked together too, as they mostly are.
+  const checksummed = options.countsOnly ? [] : tables.filter((table) => !missingTable(table) && !(table.mask && masker)).flatMap(checksumTargets);
+  for (const side of [production, staging]) {
+    side.readSizes?.(tables.map(({ table }) => table));
+    side.readChecksums?.(checksummed);
+  }
   const verify = async (index: number) => {
     const table = tables[index]!;
     const started = performance.now();
@@ -80,7 +85,7 @@ async function verifyTable(production: Database, staging: Database, table: Table
 async function compareTable(production: Database, staging: Database, table: TablePlan, options: VerifyOptions, masker: Masker | null): Promise<TableVerdict> {
   const name = qualifiedName(table.table);
   const keyColumns = table.key?.columns ?? [];
-  if (table.drift.some((drift) => drift.kind === 'missing-table')) {
+  if (missingTable(table)) {
     return { table: name, keyColumns, production: await production.countRows(table.table), staging: null, status: 'missing-table' };
   }
   const columnsDiffer = table.drift.length > 0;
@@ -92,8 +97,7 @@ async function compareTable(production: Database, staging: Database, table: Tabl
     const verdict = await verifyMaskedTable(production, staging, table, masker, options);
     return verdict.status === 'perfect' && columnsDiffer ? { ...verdict, status: 'columns-differ' } : verdict;
   }
-  // Production's statistics: over REST a large table is checksummed in slices, cut by each side's own size where its functions tell, else by these (rest/slices.ts).
-  const target: ChecksumTarget = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate, pages: table.pages ?? null };
+  const target = contentTarget(table);
   const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
   const verdict: TableVerdict = { table: name, keyColumns, production: Number(p?.rows), staging: Number(s?.rows), status: 'perfect' };
   if (p?.rows !== s?.rows || p?.hash !== s?.hash) {
@@ -104,9 +108,31 @@ async function compareTable(production: Database, staging: Database, table: Tabl
   } else if (columnsDiffer) {
     verdict.status = 'columns-differ';
   } else {
-    return compareGenerated(production, staging, table, target, verdict, options);
+    return compareGenerated(production, staging, table, verdict, options);
   }
   return verdict;
+}
+
+const missingTable = (table: TablePlan) => table.drift.some((drift) => drift.kind === 'missing-table');
+
+/**
+ * The copied columns' checksum of a table. Production's statistics: over REST a large table is checksummed in slices,
+ * cut by each side's own size where its functions tell, else by these (rest/slices.ts).
+ */
+function contentTarget(table: TablePlan): ChecksumTarget {
+  return { table: table.table, columns: table.columns, keyColumns: table.key?.columns ?? [], rowEstimate: table.rowEstimate, pages: table.pages ?? null };
+}
+
+/** The generated columns' checksum of a table, compared by key: none without either. */
+function generatedTarget(table: TablePlan): ChecksumTarget | null {
+  const copied = contentTarget(table);
+  return table.generatedColumns.length && copied.keyColumns.length ? { ...copied, columns: table.generatedColumns } : null;
+}
+
+/** A table's checksums compareTable asks for: its copied columns', then, once they are equal, its generated ones'. */
+function checksumTargets(table: TablePlan): ChecksumTarget[] {
+  const generated = generatedTarget(table);
+  return generated ? [contentTarget(table), generated] : [contentTarget(table)];
 }
 
 /**
@@ -118,12 +144,11 @@ async function compareGenerated(
   production: Database,
   staging: Database,
   table: TablePlan,
-  copied: ChecksumTarget,
   verdict: TableVerdict,
   options: VerifyOptions,
 ): Promise<TableVerdict> {
-  if (!table.generatedColumns.length || !copied.keyColumns.length) return verdict;
-  const target: ChecksumTarget = { ...copied, columns: table.generatedColumns };
+  const target = generatedTarget(table);
+  if (!target) return verdict;
   const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
   if (p?.hash === s?.hash) return verdict;
   const buckets = Math.min(65_536, Math.max(1, Math.ceil(verdict.production / (options.rowsPerBucket ?? 500))));

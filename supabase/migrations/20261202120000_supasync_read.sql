@@ -1256,6 +1256,34 @@ AS $checksum$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SE
 REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text) TO service_role;
 
+-- Whole-table checksums of several tables in one request (version 34):
+-- verify asked each small table on its own, a round trip apiece on each
+-- side. `targets`: [{table_schema, table_name, columns, key_columns}, ...]
+-- -> [{"rows": n, "hash": h}, ...] in that order, each what
+-- supasync_checksum answers for the whole table, all of one snapshot (the
+-- calling statement's). The caller keeps a request's rows few: one that
+-- hashes too long is refused as a whole, and its tables are asked alone.
+CREATE OR REPLACE FUNCTION public.supasync_checksums(targets jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $checksums$
+DECLARE
+  target jsonb;
+  sums jsonb[] := '{}';
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  FOR target IN SELECT t.t FROM pg_catalog.jsonb_array_elements(targets) WITH ORDINALITY AS t(t, n) ORDER BY t.n LOOP
+    sums := sums || public.supasync_checksum(
+      target ->> 'table_schema', target ->> 'table_name',
+      ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(target -> 'columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
+      ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(target -> 'key_columns') WITH ORDINALITY AS e(c, i) ORDER BY i));
+  END LOOP;
+  RETURN pg_catalog.to_jsonb(sums);
+END
+$checksums$;
+
+REVOKE ALL ON FUNCTION public.supasync_checksums(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_checksums(jsonb) TO service_role;
+
 -- Which of the tables of $1 ({"schema", "name", "filter"} each; filter NULL:
 -- every row) hold a row, as a JSON array of booleans in their order (version
 -- 24). A replace neither reads nor rebuilds a table production leaves empty:
@@ -1856,7 +1884,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 33 $version$;
+AS $version$ SELECT 34 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -11,6 +11,7 @@ import { DatabaseError } from '../../errors.ts';
 import { checksumArgs } from '../checksum.ts';
 import { slicedChecksum } from './checksum-slices.ts';
 import { restTableSizes } from './table-sizes.ts';
+import { restTableChecksums } from './table-checksums.ts';
 import { orphanLinkArgument, orphansInChunks, viewsArgument, type DatabaseReads, type SyncTargetMark } from '../reads.ts';
 import { ANSWERS, parseAnswer } from './answers.ts';
 import { restKeyRanges } from './key-ranges.ts';
@@ -58,6 +59,18 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   const keyRanges = restKeyRanges(ask, side, sizeOf, slots);
   // Read once a run, by whichever question needs it first (slices, sizes, an older function's refusal, the load's checks).
   const functionsVersion = (): Promise<number> => functionsVersionOf(supabase).catch(failed("Reading supasync's functions' version"));
+  const tableChecksums = restTableChecksums(ask, functionsVersion, sizeOf);
+  const checksumAlone = slicedChecksum(
+    (target, level) => {
+      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter] = checksumArgs(target, level);
+      // Functions before version 27 know no row_filter: it is sent only with one (a slice).
+      const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, ...(row_filter ? { row_filter } : {}) };
+      return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
+    },
+    functionsVersion,
+    sizeOf,
+    slots,
+  );
   /** After a request failed: the error to show if this side's functions are older than `since` (what the request needs), else undefined. */
   const olderFunctions = async (since: number, what: string): Promise<DatabaseError | undefined> => {
     const version = await functionsVersion().catch(() => undefined);
@@ -126,17 +139,11 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
             ANSWERS.sequenceValues,
           )
         : [],
-    checksum: slicedChecksum(
-      (target, level) => {
-        const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter] = checksumArgs(target, level);
-        // Functions before version 27 know no row_filter: it is sent only with one (a slice).
-        const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, ...(row_filter ? { row_filter } : {}) };
-        return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
-      },
-      functionsVersion,
-      sizeOf,
-      slots,
-    ),
+    checksum: async (target, level) => {
+      const whole = level.buckets === undefined && !level.onlyBuckets && !level.rowFilter;
+      return (whole && (await tableChecksums.take(target))) || checksumAlone(target, level);
+    },
+    readChecksums: (targets) => tableChecksums.read(targets),
     asksTogether: true,
     readSizes: (tables) => {
       // Failures are the questions' to report, as they ask.

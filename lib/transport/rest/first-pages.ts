@@ -15,7 +15,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { functionsVersionOf } from './functions-version.ts';
 import { callRpc } from './rpc.ts';
 import { PAGE_BYTES, type Row } from './row-size.ts';
-import { firstPageBytes, pageRequest, type FirstPage, type PagedTable } from './rows.ts';
+import { firstPageBytes, pageRequest, type PagedTable } from './rows.ts';
 
 /** Functions from this version read several tables' first pages in one request. */
 export const FIRST_PAGES_SINCE = 33;
@@ -40,15 +40,27 @@ export class FirstPages {
     this.order = [...this.members.keys()];
   }
 
-  /** `table`'s first page, read with the next tables' if it was not yet; undefined: read it alone. */
-  take(table: PagedTable): FirstPage | undefined {
+  /**
+   * Reads the group of the table whose copy starts first now, while staging is emptied: its first write need not wait
+   * for the request.
+   */
+  readFirstGroup(): void {
+    const first = this.order.find((name) => this.members.has(name));
+    const member = first === undefined ? undefined : this.members.get(first);
+    if (first !== undefined && member && !member.page) void this.readGroupOf(first, member);
+  }
+
+  /**
+   * `table`'s first page, read with the next tables' if it was not yet; undefined: read it alone. The page was asked
+   * as `table` asks for its own (else undefined), so it was cut at `firstPageBytes(table)`.
+   */
+  take(table: PagedTable): Promise<Row[] | undefined> | undefined {
     const name = qualifiedName(table.table);
     const member = this.members.get(name);
     if (!member) return undefined;
     this.members.delete(name);
-    const maxBytes = firstPageBytes(table);
-    if (JSON.stringify(member.request) !== JSON.stringify(pageRequest(table, null, maxBytes))) return undefined;
-    return { page: member.page ?? this.readGroupOf(name, member), maxBytes };
+    if (JSON.stringify(member.request) !== JSON.stringify(pageRequest(table, null, firstPageBytes(table)))) return undefined;
+    return member.page ?? this.readGroupOf(name, member);
   }
 
   /** Reads `name`'s first page with those of the tables after it not read yet. */

@@ -80,13 +80,6 @@ export async function refuseOlderReads(client: SupabaseClient, side: 'production
   );
 }
 
-/** A table's first page, read with other tables' in one request; `page` resolves to undefined where that request failed. */
-export interface FirstPage {
-  page: Promise<Row[] | undefined>;
-  /** The bytes it was cut at. */
-  maxBytes: number;
-}
-
 /** A key may hold a column the copy leaves out (a generated one): read after the copied ones, for the next page's bound, then dropped. */
 const pageColumns = (table: PagedTable): string[] => [...table.columns, ...(table.key?.columns ?? []).filter((column) => !table.columns.includes(column))];
 
@@ -115,7 +108,13 @@ export function pageRequest(table: PagedTable, after: Row | null, maxBytes: numb
  * FIRST_PAGE_BYTES) and refuses a row larger than MAX_ROW_BYTES, naming it,
  * before any of it is sent.
  */
-export async function* readPages(supabase: SupabaseClient, table: PagedTable, onRetry: () => void, firstPage?: FirstPage): AsyncGenerator<Row[]> {
+export async function* readPages(
+  supabase: SupabaseClient,
+  table: PagedTable,
+  onRetry: () => void,
+  /** Its first page, read with other tables' in one request (the same request as its own): undefined where that request failed. */
+  groupedFirstPage?: Promise<Row[] | undefined>,
+): AsyncGenerator<Row[]> {
   const keyColumns = table.key?.columns ?? [];
   const keyOnly = keyColumns.filter((column) => !table.columns.includes(column));
   const keyPositions = keyColumns.map((column) => pageColumns(table).indexOf(column));
@@ -130,8 +129,8 @@ export async function* readPages(supabase: SupabaseClient, table: PagedTable, on
   };
   // A first page read with other tables' (first-pages.ts), else asked for here. A group's request that failed leaves
   // each table to ask for its own, whose failure then names it.
-  const grouped = firstPage && (await firstPage.page);
-  let pending = grouped ? { page: Promise.resolve(grouped), maxBytes: firstPage.maxBytes } : read(null, firstPageBytes(table));
+  const grouped = await groupedFirstPage;
+  let pending = grouped ? { page: Promise.resolve(grouped), maxBytes: firstPageBytes(table) } : read(null, firstPageBytes(table));
   let rows = 0;
   for (;;) {
     const page = await pending.page;
