@@ -67,6 +67,7 @@ describe('a schema of many tables, most of them empty', () => {
     const indexOid = () => query<{ oid: number }>(staging.adminUrl, `SELECT 'wide.t${CHILDREN - 1}_account'::regclass::oid::int AS oid`);
     const emptyTableIndex = await indexOid();
     production.gateway.resetStats();
+    staging.gateway.resetStats();
     const synced = await runScript('sync.ts', args, { env, cwd });
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
     if (via === 'rest') {
@@ -76,6 +77,10 @@ describe('a schema of many tables, most of them empty', () => {
       expect(requests['/rpc/supasync_tables_holding_rows']).toBe(1);
       expect(requests['/rpc/supasync_read_first_pages']).toBe(Math.ceil((FILLED + 2) / 8));
       expect(requests['/rpc/supasync_read_rows']).toBeUndefined();
+      // Their writes, one batch each, go several tables a request: not one a table.
+      const written = staging.gateway.stats().requests;
+      expect(written['/rpc/supasync_write_tables']).toBeGreaterThan(0);
+      expect((written['/rpc/supasync_write_tables'] ?? 0) + (written['/rpc/supasync_write_rows'] ?? 0)).toBeLessThan((FILLED + 2) / 2);
     }
     expect(await rowTexts(staging.adminUrl, `wide.t${FILLED}`)).toEqual([]);
     const indexes = (url: string) => query(url, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'wide' ORDER BY 1");
@@ -95,6 +100,33 @@ describe('a schema of many tables, most of them empty', () => {
         expect(requests['/rpc/supasync_checksums']).toBe(Math.ceil(TABLES / 16));
         expect(requests['/rpc/supasync_checksum']).toBeUndefined();
       }
+    }
+  });
+
+  it("names over REST the row staging refuses in a request of several tables' writes, and writes the other tables", async () => {
+    // Staging's column is narrower than production's (--allow-drift copies it all the same): one row is too long for it.
+    await query(staging.adminUrl, 'SET ROLE postgres; DELETE FROM wide.t3; ALTER TABLE wide.t3 ALTER COLUMN note TYPE varchar(5)');
+    try {
+      staging.gateway.captureRequests(true);
+      const env = envFor(production, staging);
+      const result = await runScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', '--allow-drift', '--schemas', 'wide'], {
+        env,
+        cwd: emptyDirectory(),
+      });
+      const sent = staging.gateway.capturedRequests();
+      staging.gateway.captureRequests(false);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stdout).toContain('1 row rejected by staging, the rest written:\n  wide.t3 (id=1): value too long for type character varying(5)');
+      // wide.t3's batch went with other tables', then, that request refused, alone.
+      const writesOf = (path: string) => sent.filter((request) => request.path === path && request.body.includes('"table_name":"t3"'));
+      expect(writesOf('/rpc/supasync_write_tables').length).toBeGreaterThan(0);
+      expect(writesOf('/rpc/supasync_write_rows').length).toBeGreaterThan(0);
+      for (const table of ['wide.account', 'wide.t0', 'wide.t2', 'wide.t4', `wide.t${FILLED - 1}`, 'wide.zz_last']) {
+        expect(await rowTexts(staging.adminUrl, table), table).toEqual(await rowTexts(production.adminUrl, table));
+      }
+      expect(await rowTexts(staging.adminUrl, 'wide.t3')).toEqual([]);
+    } finally {
+      await query(staging.adminUrl, 'SET ROLE postgres; ALTER TABLE wide.t3 ALTER COLUMN note TYPE text');
     }
   });
 

@@ -207,7 +207,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
       await fresh();
       await query(production.adminUrl, `UPDATE app.product SET slug = 'z', updated_at = now() WHERE id = 1`);
       // Staging answers no write: the run clears product 1, then retries its batch until it is killed.
-      staging.gateway.injectFaults({ status503: 1000, onlyPaths: /^\/rpc\/supasync_write_rows$/ });
+      staging.gateway.injectFaults({ status503: 1000, onlyPaths: /^\/rpc\/supasync_write_(rows|tables)$/ });
       const killed = startScript('sync.ts', ['--via', 'rest', '--yes', '--mode', 'mirror', '--tables', TABLES.join(',')], { env: env(), cwd });
       try {
         for (let waited = 0; (await kept()) !== 1; waited += 100) {

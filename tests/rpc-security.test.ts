@@ -70,6 +70,14 @@ const calls: [string, Record<string, unknown>][] = [
     'supasync_write_rows',
     { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] },
   ],
+  [
+    'supasync_write_tables',
+    {
+      batches: [
+        { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code', 'name'], key_columns: ['country_code'], rows: [['ZZZ', 'x']] },
+      ],
+    },
+  ],
   ['supasync_write_checks', { tables: [table] }],
   ['supasync_set_columns', { table_schema: 'public', table_name: 'sire_countries', key_columns: ['country_code'], columns: ['name'], rows: [['ZZZ', 'x']] }],
   ['supasync_backup_tables', { tables: [table] }],

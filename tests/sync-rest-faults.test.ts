@@ -24,7 +24,8 @@ describe('a REST sync through a flaky gateway', () => {
   });
 
   it('retries 503s and dropped connections, and staging still equals production', async () => {
-    const writes = /^\/rpc\/supasync_write_rows$/;
+    // A table's batch written alone or several small tables' at once.
+    const writes = /^\/rpc\/supasync_write_(rows|tables)$/;
     // A page read alone or several tables' first pages at once.
     const reads = /^\/rpc\/supasync_read_(rows|first_pages)$/;
     staging.gateway.injectFaults({ status503: 3, onlyPaths: writes });

@@ -1085,6 +1085,39 @@ BEGIN
 END
 $cycle$;
 
+-- Writes one batch each of several tables, in this one transaction, as
+-- supasync_write_rows writes each (version 34): a schema of small tables
+-- was a request per table. The caller sends it under the replica role
+-- alone, where the order of the tables does not matter; any failure rolls
+-- every batch back, and the caller then sends each on its own.
+--   batches: [{"table_schema", "table_name", "columns", "key_columns", "rows", "update_existing"}, ...]
+--   -> [{"written": n}, ...], in the batches' order
+CREATE OR REPLACE FUNCTION public.supasync_write_tables(batches jsonb)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $write_tables$
+DECLARE
+  batch jsonb;
+  relation regclass;
+  replica boolean;
+  triggers text[];
+  written jsonb := '[]';
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  PERFORM supasync_private.assert_sync_target();
+  replica := supasync_private.try_replica_role();
+  FOR batch IN SELECT b.b FROM jsonb_array_elements(batches) WITH ORDINALITY AS b(b, n) ORDER BY b.n LOOP
+    relation := pg_catalog.format('%I.%I', batch ->> 'table_schema', batch ->> 'table_name')::regclass;
+    triggers := supasync_private.disable_user_triggers(relation, replica);
+    written := written || jsonb_build_array(jsonb_build_object('written', supasync_private.insert_rows(relation,
+      ARRAY(SELECT c FROM jsonb_array_elements_text(batch -> 'columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
+      ARRAY(SELECT c FROM jsonb_array_elements_text(COALESCE(batch -> 'key_columns', '[]')) WITH ORDINALITY AS e(c, i) ORDER BY i),
+      batch -> 'rows', COALESCE((batch ->> 'update_existing')::boolean, true))));
+    PERFORM supasync_private.enable_triggers(relation, triggers);
+  END LOOP;
+  RETURN written;
+END
+$write_tables$;
+
 REVOKE ALL ON FUNCTION supasync_private.insert_query(regclass, text[], text[], text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.clear_changed_query(regclass, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.insert_rows(regclass, text[], text[], jsonb, boolean) FROM PUBLIC;
@@ -1092,6 +1125,8 @@ REVOKE ALL ON FUNCTION public.supasync_write_rows(text, text, text[], text[], js
 REVOKE ALL ON FUNCTION public.supasync_write_cycle(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_write_rows(text, text, text[], text[], jsonb, boolean) TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_write_cycle(jsonb) TO service_role;
+REVOKE ALL ON FUNCTION public.supasync_write_tables(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_write_tables(jsonb) TO service_role;
 -- ------------------------------------------------------------ emptying what TRUNCATE may not
 
 -- Emptying tables that TRUNCATE may not empty: a backup's, for

@@ -9,6 +9,7 @@ import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';
 import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
 import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, pageBytesCounted, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
+import type { WriteBatch, WriteGroups } from './write-groups.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
 import { functionsVersionOf } from './functions-version.ts';
 import { commandLine } from '../../invocation.ts';
@@ -218,24 +219,33 @@ export function writeRows(
   supabase: SupabaseClient,
   table: WrittenTable,
   rows: Row[],
-  options: { strict: boolean; onRetry: () => void; retries?: number; updateExisting?: boolean },
+  options: {
+    strict: boolean;
+    onRetry: () => void;
+    retries?: number;
+    updateExisting?: boolean;
+    /** Small batches go with other tables' in one request (write-groups.ts): a sync under the replica role. */
+    together?: WriteGroups;
+  },
 ): Promise<WriteOutcome> {
   const describe = (row: Row) => describeKey(table, row);
-  return sendByRequest(table, rows, { describeRow: describe, strict: options.strict }, (batch) =>
-    callRpc(
-      supabase,
-      'supasync_write_rows',
-      {
-        table_schema: table.table.schema,
-        table_name: table.table.name,
-        columns: table.columns,
-        key_columns: table.key?.columns ?? [],
-        rows: batch,
-        update_existing: options.updateExisting ?? true,
-      },
-      { onRetry: options.onRetry, retries: options.retries, answer: z.object({ written: z.coerce.number() }) },
-    ).then((result) => result.written),
-  );
+  const alone = (batch: WriteBatch) =>
+    callRpc(supabase, 'supasync_write_rows', batch, {
+      onRetry: options.onRetry,
+      retries: options.retries,
+      answer: z.object({ written: z.coerce.number() }),
+    }).then((result) => result.written);
+  return sendByRequest(table, rows, { describeRow: describe, strict: options.strict }, (rows) => {
+    const batch: WriteBatch = {
+      table_schema: table.table.schema,
+      table_name: table.table.name,
+      columns: table.columns,
+      key_columns: table.key?.columns ?? [],
+      rows,
+      update_existing: options.updateExisting ?? true,
+    };
+    return options.together ? options.together.write(qualifiedName(table.table), batch, alone) : alone(batch);
+  });
 }
 
 /**

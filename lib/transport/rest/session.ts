@@ -28,6 +28,7 @@ import type { PutBack } from '../staging-hold.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { FirstPages } from './first-pages.ts';
+import { WriteGroups } from './write-groups.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { ANSWERS } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
@@ -85,6 +86,8 @@ class RestSession implements SyncSession {
   private readonly putBackEarly = new Map<string, PutBack | null>();
   /** The first pages of the tables read whole, a few tables a request (first-pages.ts). */
   private firstPages: FirstPages | undefined;
+  /** Small batches of several tables written in one request, where the replica role makes their order free (write-groups.ts). */
+  private readonly writeGroups: WriteGroups | undefined;
 
   constructor(
     private readonly production: SupabaseClient,
@@ -102,6 +105,7 @@ class RestSession implements SyncSession {
     this.secondPasses = load.secondPasses;
     this.cycles = load.cycles;
     this.refused = new RefusedRows(staging, stagingLinks);
+    this.writeGroups = load.method.kind === 'replica' ? new WriteGroups(staging, () => this.retries++) : undefined;
   }
 
   /** Opening the session asked staging's functions what their owner may do (load-method.ts); what is left is the shape of the tables. */
@@ -307,7 +311,7 @@ class RestSession implements SyncSession {
     const updateExisting = updatesExisting(table.mode);
     const write = (page: Row[]) =>
       table.key
-        ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry, updateExisting })
+        ? writeRows(this.staging, table, page, { strict: this.options.strict, onRetry, updateExisting, together: this.writeGroups })
         : writeKeylessRows(this.staging, table, page, { strict: this.options.strict, onRetry });
     const mask = this.mask(table);
     const holdBack = await this.refused.holdBackFor(table, onRetry);
