@@ -98,17 +98,20 @@ export async function backUpTablesOverRest(
   const origin = { ...restOrigin(stagingUrl), ...(mark ? { mark: { markedAt: mark.markedAt, markedBy: mark.markedBy } } : {}) };
   const name = backupName(createdAt, origin.projectRef ?? new URL(stagingUrl).host);
   let directory = join(backup.root, name);
-  const entries: JsonLinesTable[] = states.map((state) => ({
-    schema: state.schema,
-    name: state.name,
-    file: null,
-    columns: state.columns,
-    format: 'jsonl',
-    key: state.key,
-    rows: 0,
-    sequences: ownedWithValues(state, values),
-    ...(touched.has(qualifiedName(state)) ? { within: touched.get(qualifiedName(state))! } : {}),
-  }));
+  const entries: JsonLinesTable[] = states.map((state) => {
+    const within = touched.get(qualifiedName(state));
+    return {
+      schema: state.schema,
+      name: state.name,
+      file: null,
+      columns: state.columns,
+      format: 'jsonl',
+      key: state.key,
+      rows: 0,
+      sequences: ownedWithValues(state, values),
+      ...(within ? { within } : {}),
+    };
+  });
   try {
     directory = await backup.makeDirectory(name);
     const saved = entries.map((entry, index) => ({ entry, index, state: states[index]! }));

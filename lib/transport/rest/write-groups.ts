@@ -63,7 +63,9 @@ export class WriteGroups {
   }
 
   private flush(): void {
-    const waiting = this.waiting;
+    // In the tables' order: a table whose triggers a write switches off is locked (SHARE ROW EXCLUSIVE) to its
+    // transaction's end, and requests that each lock several tables in one order cannot wait for one another.
+    const waiting = this.waiting.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
     this.waiting = [];
     let group: Waiting[] = [];
     let bytes = 0;
