@@ -35,10 +35,11 @@ export function restTableChecksums(ask: Ask, functionsVersion: () => Promise<num
   const asked = new Map<string, Promise<TableSum | undefined>>();
   const keyOf = (target: ChecksumTarget) => JSON.stringify(checksumArgs(target, {}).slice(0, 4));
 
-  const readGroups = async (targets: ChecksumTarget[]): Promise<(TableSum | undefined)[]> => {
-    if ((await functionsVersion().catch(() => 0)) < CHECKSUMS_SINCE) return [];
+  /** Each target's checksum, as its own request answers it (undefined: ask it alone), once this side's sizes are in. */
+  const readGroups = async (targets: ChecksumTarget[]): Promise<Promise<TableSum | undefined>[]> => {
+    const answers: Promise<TableSum | undefined>[] = targets.map(() => Promise.resolve(undefined));
+    if ((await functionsVersion().catch(() => 0)) < CHECKSUMS_SINCE) return answers;
     const sizes = await Promise.all(targets.map((target) => sizeOf(target.table).catch(() => null)));
-    const answers: (TableSum | undefined)[] = [];
     let group: number[] = [];
     let rows = 0;
     let blocks = 0;
@@ -47,35 +48,31 @@ export function restTableChecksums(ask: Ask, functionsVersion: () => Promise<num
       group = [];
       rows = 0;
       blocks = 0;
-      if (members.length < 2) return Promise.resolve();
+      if (members.length < 2) return;
       const wanted = members.map((i) => {
         const [table_schema, table_name, columns, key_columns] = checksumArgs(targets[i] as ChecksumTarget, {});
         return { table_schema, table_name, columns, key_columns };
       });
-      return ask(`Checksumming ${members.length} tables`, 'supasync_checksums', { targets: wanted }, SUMS.length(members.length)).then(
-        (sums) => members.forEach((i, n) => (answers[i] = sums[n] ?? undefined)),
-        () => undefined,
-      );
+      const sums = ask(`Checksumming ${members.length} tables`, 'supasync_checksums', { targets: wanted }, SUMS.length(members.length)).catch(() => []);
+      for (const [n, i] of members.entries()) answers[i] = sums.then((all) => all[n] ?? undefined);
     };
-    const sent: Promise<void>[] = [];
     targets.forEach((target, i) => {
       const size = sizes[i];
       // Asked alone: a table this side does not have (its question names it), or one hashed in slices.
       if (!size || slicesOf(target, null, size).length > 1 || size.liveRows > ROWS_A_REQUEST || size.blocks > BLOCKS_A_REQUEST) return;
-      if (group.length === TABLES_A_REQUEST || rows + size.liveRows > ROWS_A_REQUEST || blocks + size.blocks > BLOCKS_A_REQUEST) sent.push(send());
+      if (group.length === TABLES_A_REQUEST || rows + size.liveRows > ROWS_A_REQUEST || blocks + size.blocks > BLOCKS_A_REQUEST) send();
       group.push(i);
       rows += size.liveRows;
       blocks += size.blocks;
     });
-    sent.push(send());
-    await Promise.all(sent);
+    send();
     return answers;
   };
 
   return {
     read(targets) {
       const fresh = targets.filter((target) => !asked.has(keyOf(target)));
-      const answers = readGroups(fresh).catch(() => []);
+      const answers = readGroups(fresh).catch((): Promise<TableSum | undefined>[] => []);
       fresh.forEach((target, i) =>
         asked.set(
           keyOf(target),
