@@ -1085,8 +1085,8 @@ BEGIN
 END
 $cycle$;
 
--- Writes one batch each of several tables, in this one transaction, as
--- supasync_write_rows writes each (version 34): a schema of small tables
+-- Writes one batch each of several tables, in this one transaction, each
+-- by supasync_write_rows (version 34): a schema of small tables
 -- was a request per table. The caller sends it under the replica role
 -- alone, where the order of the tables does not matter; any failure rolls
 -- every batch back, and the caller then sends each on its own.
@@ -1097,22 +1097,15 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
 AS $write_tables$
 DECLARE
   batch jsonb;
-  relation regclass;
-  replica boolean;
-  triggers text[];
   written jsonb := '[]';
 BEGIN
   PERFORM supasync_private.assert_trusted_caller();
-  PERFORM supasync_private.assert_sync_target();
-  replica := supasync_private.try_replica_role();
   FOR batch IN SELECT b.b FROM jsonb_array_elements(batches) WITH ORDINALITY AS b(b, n) ORDER BY b.n LOOP
-    relation := pg_catalog.format('%I.%I', batch ->> 'table_schema', batch ->> 'table_name')::regclass;
-    triggers := supasync_private.disable_user_triggers(relation, replica);
-    written := written || jsonb_build_array(jsonb_build_object('written', supasync_private.insert_rows(relation,
+    written := written || jsonb_build_array(jsonb_build_object('written', public.supasync_write_rows(
+      batch ->> 'table_schema', batch ->> 'table_name',
       ARRAY(SELECT c FROM jsonb_array_elements_text(batch -> 'columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
       ARRAY(SELECT c FROM jsonb_array_elements_text(COALESCE(batch -> 'key_columns', '[]')) WITH ORDINALITY AS e(c, i) ORDER BY i),
-      batch -> 'rows', COALESCE((batch ->> 'update_existing')::boolean, true))));
-    PERFORM supasync_private.enable_triggers(relation, triggers);
+      batch -> 'rows', COALESCE((batch ->> 'update_existing')::boolean, true)) -> 'written'));
   END LOOP;
   RETURN written;
 END
