@@ -107,10 +107,21 @@ function tlsReason(code: string, message: string): string | undefined {
  * sentence for it, or undefined for any other failure.
  */
 export function describeUnreachable(failure: { message?: string; details?: string }, url: string): string | undefined {
+  const cause = fetchFailureCause(failure);
+  return cause && unreachable(url, cause.message, cause.code);
+}
+
+/** Why such a request reached no server, in a few words ("the connection was reset"); undefined for any other failure. */
+export function fetchFailureReason(failure: { message?: string; details?: string }): string | undefined {
+  const cause = fetchFailureCause(failure);
+  return cause && (networkReason(cause.code) ?? cause.message ?? 'no answer');
+}
+
+function fetchFailureCause(failure: { message?: string; details?: string }): { message?: string; code?: string } | undefined {
   if (!failure.message?.endsWith('fetch failed')) return undefined;
   const cause = /Caused by: (?:\w*Error: )?([^\n]*)/.exec(failure.details ?? '')?.[1]?.trim();
   const coded = /^(.*) \(([A-Z_]+)\)$/.exec(cause ?? '');
-  return unreachable(url, coded?.[1] ?? cause, coded?.[2] ?? /\b(E[A-Z]+)\b/.exec(cause ?? '')?.[1]);
+  return { message: coded?.[1] ?? cause, code: coded?.[2] ?? /\b(E[A-Z]+)\b/.exec(cause ?? '')?.[1] };
 }
 
 /** The same sentence for a fetch that threw (TypeError "fetch failed", the reason its cause), as Storage's requests do; undefined for any other error. */

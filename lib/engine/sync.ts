@@ -27,7 +27,7 @@ import type { ChangedRanges } from './changed-ranges.ts';
 import { addCopies, compareChildrenOfRemovedKeys, copyCascadedChildren } from './cascaded-children.ts';
 import { orphansLeft } from './orphans-left.ts';
 import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, touchedRanges, type RangedCopy } from './ranged-copy.ts';
-import type { LoadMethod, RejectedRow, SessionOptions, StagingBackup, ViewRefresh } from '../transport/session.ts';
+import type { LoadMethod, RejectedRow, RetryReason, SessionOptions, StagingBackup, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
 import { inParallel } from '../in-parallel.ts';
@@ -94,8 +94,8 @@ export interface SyncResult {
   leftOut: LeftOutTable[];
   /** The tables whose columns were masked on the way, with those columns (docs/masking.md). */
   masked: { table: string; columns: string[] }[];
-  /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection). */
-  retries: number;
+  /** Requests retried after a passing failure (HTTP 429/5xx, a dropped connection, a deadlock), by reason (REST). */
+  retries: readonly RetryReason[];
   /** What the run saved of staging before changing it; null: none taken (--no-backup). */
   backup: StagingBackup | null;
   /** Older backups of this staging removed after the run (supasync.config.json's backups.keep); null: none looked at. */

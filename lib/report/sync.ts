@@ -46,6 +46,7 @@ export function renderSyncResult(result: SyncResult): string {
     ),
     '',
     chalk.green(syncSummary(result)),
+    ...retriesLine(result),
     ...(ranged ? [rangesLine(result)] : []),
     ...(result.masked.length
       ? [
@@ -150,8 +151,16 @@ export function syncSummary(result: SyncResult): string {
   return (
     `Synced ${countOf(result.tables.length, 'table')}, ${countOf(total, 'row')}${rejected ? ` (${formatCount(rejected)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
     `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
-    `${result.retries ? `, ${countOf(result.retries, 'request')} retried` : ''}).`
+    `${result.retries.length ? `, ${countOf(retriedRequests(result), 'request')} retried` : ''}).`
   );
+}
+
+const retriedRequests = (result: SyncResult): number => result.retries.reduce((sum, retry) => sum + retry.requests, 0);
+
+/** Why requests were sent again, where any were: the network's, the project's or a lock's doing. */
+export function retriesLine(result: SyncResult): string[] {
+  if (!result.retries.length) return [];
+  return [`Retried after: ${result.retries.map((retry) => `${retry.reason} (${countOf(retry.requests, 'request')})`).join(', ')}.`];
 }
 
 function describeRanges(table: TableResult): string {

@@ -7,6 +7,9 @@ import type { Watermark } from './watermarks.ts';
 import type { RunBackup } from '../backup/run-backup.ts';
 import type { Masker } from '../mask/apply.ts';
 import type { PutBack } from './staging-hold.ts';
+import type { RetryReason } from './rest/retry-tally.ts';
+
+export type { RetryReason };
 
 export interface SessionOptions {
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */
@@ -106,8 +109,8 @@ export interface SyncSession {
   readonly atomic: boolean;
   /** How many tables may be copied at once. */
   readonly parallelTables: number;
-  /** Requests that failed for a passing reason and were sent again (REST). */
-  readonly retries: number;
+  /** Requests that failed for a passing reason and were sent again (REST), by reason. */
+  readonly retries: readonly RetryReason[];
   /**
    * Whether staging may keep a write of this run that abort() cannot undo:
    * from the direct path's COMMIT, from the REST path's TRUNCATE or first

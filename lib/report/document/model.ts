@@ -16,7 +16,7 @@ import type { LargeObjectVerdict } from '../../verify/large-objects.ts';
 import type { KeyDifferences, TableVerdict } from '../../verify/verify.ts';
 import { foundEqual } from '../../verify/verdict.ts';
 import { describeMode, tableNotes } from '../plan.ts';
-import { backupLine, prunedLine, rangesLine, syncSummary, viewLines, watermarkLines } from '../sync.ts';
+import { backupLine, prunedLine, rangesLine, retriesLine, syncSummary, viewLines, watermarkLines } from '../sync.ts';
 import { largeObjectsLine, sequenceStatus, verdictStatus, verdictsSummary } from '../verify.ts';
 import { filesSection, type FilesFacts, type FilesSection } from './files.ts';
 
@@ -230,6 +230,7 @@ function copySection({ result, finished }: RunFacts): CopySection | null {
     };
   }
   const notes = [
+    ...retriesLine(result),
     ...(result.tables.some((table) => table.ranges) ? [rangesLine(result)] : []),
     ...(result.masked.length ? [`Masked on the way: ${result.masked.map((table) => `${table.table} (${table.columns.join(', ')})`).join(', ')}`] : []),
     ...watermarkLines(result),

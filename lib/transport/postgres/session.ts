@@ -111,7 +111,7 @@ class PostgresSession implements SyncSession {
   readonly atomic = true;
   // One staging connection, one transaction: tables go one after another.
   readonly parallelTables = 1;
-  readonly retries = 0;
+  readonly retries = [];
   stagingMayHaveChanged = false;
   /** User triggers that would fire as the load writes, off until finish() (silenced-triggers.ts). */
   private silencedTriggers: SilencedTrigger[] = [];

@@ -17,7 +17,7 @@ import { backupName, manifestVersion, tableFile, writeManifest, type JsonLinesTa
 import { restOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import type { TouchedRanges, WrittenBackup } from '../session.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
 import { readPages, refuseOlderReads, type PagedTable } from './rows.ts';
 import { commandLine } from '../../invocation.ts';
 import { inParallel } from '../../in-parallel.ts';
@@ -37,7 +37,7 @@ const STAGING_TABLES: z.ZodType<StagingTableState[]> = z.array(
   }),
 );
 
-export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: () => void): Promise<StagingTableState[]> {
+export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: OnRetry): Promise<StagingTableState[]> {
   return callRpc(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry, answer: STAGING_TABLES });
 }
 
@@ -56,7 +56,7 @@ export async function backUpTablesOverRest(
   stagingUrl: string,
   tables: TableRef[],
   backup: RunBackup,
-  onRetry: () => void,
+  onRetry: OnRetry,
   sequences: TableRef[],
   touched: ReadonlyMap<string, TouchedRanges> = new Map(),
 ): Promise<WrittenBackup> {
@@ -153,7 +153,7 @@ export async function backUpTablesOverRest(
 }
 
 /** The condition that picks a table's rows in these key ranges, built by staging (supasync_range_filter) as the comparison hashed them. */
-export function rangeFilterOverRest(staging: SupabaseClient, table: TableRef, within: TouchedRanges, onRetry: () => void): Promise<string> {
+export function rangeFilterOverRest(staging: SupabaseClient, table: TableRef, within: TouchedRanges, onRetry: OnRetry): Promise<string> {
   const args = {
     table_schema: table.schema,
     table_name: table.name,
@@ -166,7 +166,7 @@ export function rangeFilterOverRest(staging: SupabaseClient, table: TableRef, wi
 }
 
 /** `rowFilter`: only the rows of some key ranges; null: all. */
-async function pagesToFile(staging: SupabaseClient, state: StagingTableState, path: string, onRetry: () => void, rowFilter: string | null): Promise<number> {
+async function pagesToFile(staging: SupabaseClient, state: StagingTableState, path: string, onRetry: OnRetry, rowFilter: string | null): Promise<number> {
   const table: PagedTable = {
     table: { schema: state.schema, name: state.name },
     columns: state.columns,

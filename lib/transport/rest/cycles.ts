@@ -12,7 +12,7 @@ import { DatabaseError } from '../../errors.ts';
 import { formatCount } from '../../counts.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
 import type { TableCopy } from '../session.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { readPages } from './rows.ts';
 import type { RowMask } from '../../mask/apply.ts';
@@ -49,7 +49,7 @@ const tooLarge = (names: string, rows: string) =>
 export async function copyCycle(
   clients: { production: SupabaseClient; staging: SupabaseClient },
   tables: TableLoad[],
-  onRetry: () => void,
+  onRetry: OnRetry,
   maskOf: (table: TableLoad) => RowMask | null = () => null,
 ): Promise<Map<string, TableCopy>> {
   const names = tables.map((table) => qualifiedName(table.table)).join(' <-> ');

@@ -13,7 +13,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { functionsVersionOf } from './functions-version.ts';
-import { callRpc } from './rpc.ts';
+import { callRpc, type OnRetry } from './rpc.ts';
 import { PAGE_BYTES, type Row } from './row-size.ts';
 import { firstPageBytes, pageRequest, type PagedTable } from './rows.ts';
 
@@ -34,7 +34,7 @@ export class FirstPages {
   constructor(
     private readonly production: SupabaseClient,
     tables: PagedTable[],
-    private readonly onRetry: () => void,
+    private readonly onRetry: OnRetry,
   ) {
     for (const table of tables) this.members.set(qualifiedName(table.table), { request: pageRequest(table, null, firstPageBytes(table)) });
     this.order = [...this.members.keys()];

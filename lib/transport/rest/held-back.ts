@@ -14,7 +14,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
 import { ANSWERS } from './answers.ts';
-import { callRpc, RpcFailure } from './rpc.ts';
+import { callRpc, RpcFailure, type OnRetry } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { describeKey } from './rows.ts';
 
@@ -55,7 +55,7 @@ export class RefusedRows {
   }
 
   /** For a table about to be written: which of its rows name a refused row staging lacks; null when none may. */
-  async holdBackFor(table: TableLoad, onRetry: () => void): Promise<HoldBack | null> {
+  async holdBackFor(table: TableLoad, onRetry: OnRetry): Promise<HoldBack | null> {
     const checks: { link: ForeignKeyLink; at: number[]; waiting: Set<string> }[] = [];
     const name = qualifiedName(table.table);
     // A table naming itself is written in one pass of its own (self-references.ts): it waits for none of its rows.
@@ -85,7 +85,7 @@ export class RefusedRows {
   }
 
   /** Of the parent keys, those staging holds no row under (asked as supasync_missing_keys asks); all of them where staging's functions cannot say. */
-  private async lackedByStaging(link: ForeignKeyLink, named: unknown[][], onRetry: () => void): Promise<unknown[][]> {
+  private async lackedByStaging(link: ForeignKeyLink, named: unknown[][], onRetry: OnRetry): Promise<unknown[][]> {
     const args = {
       table_schema: link.parentRelation.schema,
       table_name: link.parentRelation.name,

@@ -9,7 +9,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { qualifiedName } from '../../catalog/types.ts';
 import { DatabaseError } from '../../errors.ts';
 import { ANSWERS } from './answers.ts';
-import { callRpc, RpcFailure } from './rpc.ts';
+import { callRpc, RpcFailure, type OnRetry } from './rpc.ts';
 import { requestsOf, type Row } from './row-size.ts';
 import { writeRows, type WriteOutcome, type WrittenTable } from './rows.ts';
 
@@ -19,7 +19,7 @@ export async function writeKeylessRows(
   staging: SupabaseClient,
   table: WrittenTable,
   rows: Row[],
-  options: { strict: boolean; onRetry: () => void },
+  options: { strict: boolean; onRetry: OnRetry },
 ): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { written: 0, rejected: [], conflicted: [] };
   for (const request of requestsOf(rows)) {
@@ -34,7 +34,7 @@ async function writeKeylessRequest(
   staging: SupabaseClient,
   table: WrittenTable,
   rows: Row[],
-  options: { strict: boolean; onRetry: () => void },
+  options: { strict: boolean; onRetry: OnRetry },
 ): Promise<WriteOutcome> {
   const { onRetry } = options;
   const count = () =>
@@ -45,7 +45,7 @@ async function writeKeylessRequest(
       return await writeRows(staging, table, rows, { strict: options.strict, onRetry, retries: 0 });
     } catch (error) {
       if (!(error instanceof RpcFailure) || error.kind !== 'transient' || attempt >= ATTEMPTS) throw error;
-      onRetry();
+      onRetry(error);
       const now = await count();
       if (now === before + rows.length) return { written: rows.length, rejected: [], conflicted: [] };
       if (now !== before) {

@@ -16,7 +16,7 @@ import { DatabaseError } from '../../errors.ts';
 import { deletesMissingRows, type LoadPlan, type TableLoad } from '../load.ts';
 import { describeForeignReplicaTriggers, describeForeignTriggers } from '../foreign-triggers.ts';
 import type { LoadMethod } from '../session.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
 import { functionsVersionOf } from './functions-version.ts';
 import { cycleTables, whyNotTogether } from './cycles.ts';
 import { describeSecondPasses, planSecondPasses } from './self-references.ts';
@@ -73,7 +73,7 @@ type WriteChecks = z.infer<typeof WRITE_CHECKS>;
  */
 const WRITE_CHECK_TABLES = 100;
 
-export async function writeChecks(staging: SupabaseClient, tables: TableRef[], onRetry?: () => void): Promise<WriteChecks> {
+export async function writeChecks(staging: SupabaseClient, tables: TableRef[], onRetry?: OnRetry): Promise<WriteChecks> {
   const chunks: TableRef[][] = [];
   for (let start = 0; start < tables.length; start += WRITE_CHECK_TABLES) chunks.push(tables.slice(start, start + WRITE_CHECK_TABLES));
   const answers = await Promise.all(

@@ -18,7 +18,7 @@ import { settleEarlierWrites } from './settle-writes.ts';
 import { holdStagingOverRest } from './lease.ts';
 import { refuseOlderStagingFunctions, refuseReadOnlyDefault, writeChecks } from './load-method.ts';
 import { describeThisRun } from '../staging-hold.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
 import type { Row } from './row-size.ts';
 import { rangeFilterOverRest } from './backup.ts';
 import { writeRows, type WrittenTable } from './rows.ts';
@@ -102,7 +102,7 @@ async function putBack(
   directory: string,
   manifest: RestBackupManifest,
   say: (line: string) => void,
-  onRetry: () => void,
+  onRetry: OnRetry,
   retries: () => number,
 ): Promise<RestRestoreResult> {
   // A batch of the run this restore undoes may still be running if that run was stopped a moment ago: it lands first.
@@ -121,7 +121,7 @@ async function putBackRows(
   staging: SupabaseClient,
   directory: string,
   manifest: RestBackupManifest,
-  onRetry: () => void,
+  onRetry: OnRetry,
   retries: () => number,
 ): Promise<RestRestoreResult> {
   await markRestoredWatermarks(staging, manifest.tables, onRetry);
@@ -199,7 +199,7 @@ async function refuseChangedTables(staging: SupabaseClient, stagingUrl: string, 
  * as for a mirror's deletes), the saved ones then written; the rest of the
  * table stays. Run again after a stop part way, it deletes the same ranges.
  */
-async function emptyRanges(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
+async function emptyRanges(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: OnRetry): Promise<void> {
   await inParallel(
     entries.filter((entry) => entry.within?.ranges.length),
     TABLES_AT_ONCE,
@@ -222,7 +222,7 @@ async function emptyRanges(staging: SupabaseClient, entries: JsonLinesTable[], o
  * then supasync_delete_rows empties them with the replica role's checks off
  * (see its migration). Either is one request, so one transaction.
  */
-async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: () => void): Promise<void> {
+async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], onRetry: OnRetry): Promise<void> {
   if (!entries.length) return;
   const tables = entries.map(({ schema, name }) => ({ schema, name }));
   const failed = (error: unknown): never => {
@@ -247,7 +247,7 @@ async function emptyTables(staging: SupabaseClient, entries: JsonLinesTable[], o
   });
 }
 
-async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path: string, onRetry: () => void): Promise<number> {
+async function restoreTable(staging: SupabaseClient, entry: JsonLinesTable, path: string, onRetry: OnRetry): Promise<number> {
   const table: WrittenTable = {
     table: { schema: entry.schema, name: entry.name },
     columns: entry.columns,
@@ -326,7 +326,7 @@ function explain(error: unknown): string {
  * and the next incremental run compares them whole (engine/watermark-columns.ts) rather than read from a watermark
  * the undone run moved past rows the backup holds older. A restore stopped part way leaves them marked too.
  */
-async function markRestoredWatermarks(staging: SupabaseClient, tables: readonly { schema: string; name: string }[], onRetry: () => void): Promise<void> {
+async function markRestoredWatermarks(staging: SupabaseClient, tables: readonly { schema: string; name: string }[], onRetry: OnRetry): Promise<void> {
   const failed = (error: unknown) => {
     throw new DatabaseError(`Marking staging's incremental watermarks as restored: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
   };

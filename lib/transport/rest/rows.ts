@@ -10,7 +10,7 @@ import type { TableLoad } from '../load.ts';
 import type { RejectedRow } from '../session.ts';
 import { FIRST_PAGE_BYTES, MAX_PAGE_ROWS, MAX_ROW_BYTES, PAGE_BYTES, pageBytesCounted, requestsOf, rowBytes, rowTooLarge, type Row } from './row-size.ts';
 import type { WriteBatch, WriteGroups } from './write-groups.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
 import { functionsVersionOf } from './functions-version.ts';
 import { commandLine } from '../../invocation.ts';
 
@@ -112,7 +112,7 @@ export function pageRequest(table: PagedTable, after: Row | null, maxBytes: numb
 export async function* readPages(
   supabase: SupabaseClient,
   table: PagedTable,
-  onRetry: () => void,
+  onRetry: OnRetry,
   /** Its first page, read with other tables' in one request (the same request as its own): undefined where that request failed. */
   groupedFirstPage?: Promise<Row[] | undefined>,
 ): AsyncGenerator<Row[]> {
@@ -221,7 +221,7 @@ export function writeRows(
   rows: Row[],
   options: {
     strict: boolean;
-    onRetry: () => void;
+    onRetry: OnRetry;
     retries?: number;
     updateExisting?: boolean;
     /** Small batches go with other tables' in one request (write-groups.ts): a sync under the replica role. */
@@ -257,7 +257,7 @@ export function setColumns(
   table: TableLoad,
   columns: string[],
   rows: Row[],
-  options: { strict: boolean; onRetry: () => void },
+  options: { strict: boolean; onRetry: OnRetry },
 ): Promise<WriteOutcome> {
   const keyColumns = table.key?.columns ?? [];
   const describe = (row: Row) => keyColumns.map((column, i) => `${column}=${row[i] ?? 'NULL'}`).join(', ');

@@ -28,6 +28,9 @@ export class RpcFailure extends Error {
   }
 }
 
+/** Told each failure a request is sent again after (retry-tally.ts counts them by reason). */
+export type OnRetry = (failure: RpcFailure) => void;
+
 const TRANSIENT_STATUS = new Set([0, 408, 429, 500, 502, 503, 504, 520, 522, 524]);
 // PostgreSQL: serialization failure, deadlock, too many connections, admin shutdown;
 // PostgREST: cannot reach or use the database right now.
@@ -72,7 +75,7 @@ export async function callRpc<T>(
   supabase: SupabaseClient,
   name: string,
   args: Record<string, unknown>,
-  options: { retries?: number; onRetry?: (failure: RpcFailure) => void; answer?: z.ZodType<T> } = {},
+  options: { retries?: number; onRetry?: OnRetry; answer?: z.ZodType<T> } = {},
 ): Promise<T> {
   let timeouts = 0;
   let unreached = 0;
@@ -100,8 +103,10 @@ export async function callRpc<T>(
       minTimeout: 250,
       maxTimeout: 8_000,
       factor: 2,
-      onFailedAttempt: ({ error }) => {
-        if (error instanceof RpcFailure) options.onRetry?.(error);
+      // Told only of failures sent again: p-retry calls this for the last failure too, and a caller that
+      // retries in its own way (keyless-writes.ts: `retries: 0`) counts its retry itself.
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        if (retriesLeft > 0 && error instanceof RpcFailure) options.onRetry?.(error);
       },
     },
   ).catch((error: unknown) => {

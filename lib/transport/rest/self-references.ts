@@ -11,6 +11,7 @@ import type { LoadPlan, TableLoad } from '../load.ts';
 import { quoteIdent } from '../../sql/ident.ts';
 import { readPages, setColumns, type WriteOutcome } from './rows.ts';
 import type { RowMask } from '../../mask/apply.ts';
+import type { OnRetry } from './rpc.ts';
 
 export interface SecondPasses {
   /** Per qualified table name: the columns the first pass leaves NULL and the second sets. */
@@ -84,7 +85,7 @@ export async function setSelfReferences(
   clients: { production: SupabaseClient; staging: SupabaseClient },
   table: TableLoad,
   columns: string[],
-  options: { strict: boolean; onRetry: () => void; mask?: (columns: string[]) => RowMask | null },
+  options: { strict: boolean; onRetry: OnRetry; mask?: (columns: string[]) => RowMask | null },
 ): Promise<WriteOutcome> {
   const keyColumns = table.key?.columns ?? [];
   const anySet = columns.map((column) => `${quoteIdent(column)} IS NOT NULL`).join(' OR ');

@@ -31,7 +31,8 @@ import { FirstPages } from './first-pages.ts';
 import { WriteGroups } from './write-groups.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { ANSWERS } from './answers.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
+import { RetryTally, type RetryReason } from './retry-tally.ts';
 import type { Row } from './row-size.ts';
 import { describeKey, readPages, refuseOlderReads, writeRows, type WriteOutcome } from './rows.ts';
 import { writeKeylessRows } from './keyless-writes.ts';
@@ -66,10 +67,14 @@ const TABLES_AT_ONCE = 6;
 class RestSession implements SyncSession {
   readonly atomic = false;
   readonly parallelTables: number;
-  retries = 0;
+  private readonly retried = new RetryTally();
   stagingMayHaveChanged = false;
 
   readonly method: LoadMethod;
+
+  get retries(): RetryReason[] {
+    return this.retried.reasons();
+  }
   /** Whether staging's functions keep the rows a re-sync clears to write afresh, and put them back (version 23). */
   private readonly keepsCleared: boolean;
   /** The tables whose cleared rows staging keeps for this run. */
@@ -105,7 +110,7 @@ class RestSession implements SyncSession {
     this.secondPasses = load.secondPasses;
     this.cycles = load.cycles;
     this.refused = new RefusedRows(staging, stagingLinks);
-    this.writeGroups = load.method.kind === 'replica' ? new WriteGroups(staging, () => this.retries++) : undefined;
+    this.writeGroups = load.method.kind === 'replica' ? new WriteGroups(staging, this.retried.add) : undefined;
   }
 
   /** Opening the session asked staging's functions what their owner may do (load-method.ts); what is left is the shape of the tables. */
@@ -141,7 +146,7 @@ class RestSession implements SyncSession {
     this.firstPages = new FirstPages(
       this.production,
       tables.filter((table) => this.readsWhole(table)),
-      () => this.retries++,
+      this.retried.add,
     );
     // Production's first rows are on their way while staging is emptied: reading them changes nothing.
     this.firstPages.readFirstGroup();
@@ -174,9 +179,7 @@ class RestSession implements SyncSession {
   private async empty(emptied: TableRef[]): Promise<void> {
     const referenced = deletedNotTruncated(this.stagingLinks, emptied);
     const truncated = emptied.filter((table) => !referenced.includes(table));
-    const onRetry = () => {
-      this.retries++;
-    };
+    const onRetry = this.retried.add;
     if (truncated.length) {
       await callRpc(this.staging, 'supasync_truncate', { tables: truncated }, { onRetry }).catch((error: unknown) => {
         // PostgreSQL answered with an error: the request's transaction rolled back and nothing was emptied.
@@ -204,17 +207,7 @@ class RestSession implements SyncSession {
    * not in the backup (docs/usage.md says so).
    */
   private backUp(tables: TableRef[], backup: RunBackup, sequences: TableRef[], touched?: ReadonlyMap<string, TouchedRanges>): Promise<WrittenBackup> {
-    return backUpTablesOverRest(
-      this.staging,
-      this.stagingUrl,
-      tables,
-      backup,
-      () => {
-        this.retries++;
-      },
-      sequences,
-      touched,
-    );
+    return backUpTablesOverRest(this.staging, this.stagingUrl, tables, backup, this.retried.add, sequences, touched);
   }
 
   /**
@@ -238,7 +231,7 @@ class RestSession implements SyncSession {
         this.production,
         'supasync_tables_holding_rows',
         { tables: holdingRowsArgument(chunk) },
-        { answer: z.array(z.boolean()), onRetry: () => this.retries++ },
+        { answer: z.array(z.boolean()), onRetry: this.retried.add },
       ).catch((error: unknown) => {
         if (error instanceof RpcFailure && error.code === 'PGRST202') return null;
         const detail = error instanceof RpcFailure ? describeFailure(error) : (error as Error).message;
@@ -261,9 +254,7 @@ class RestSession implements SyncSession {
   async copyTable(table: TableLoad, onRows: (rows: number) => void): Promise<TableCopy> {
     this.stagingMayHaveChanged = true;
     if (this.emptyInProduction.has(qualifiedName(table.table))) return { rows: 0, changed: 0, rejected: [] };
-    const onRetry = () => {
-      this.retries++;
-    };
+    const onRetry = this.retried.add;
     const cycle = this.cycles.find((tables) => tables.some((t) => qualifiedName(t.table) === qualifiedName(table.table)));
     if (cycle) {
       let load = this.cycleLoads.get(cycle);
@@ -297,13 +288,13 @@ class RestSession implements SyncSession {
    * one batch the next is already on the wire, so the upload link, the usual
    * limit to a remote project, never waits on the server.
    */
-  private copyRows(table: TableLoad, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
+  private copyRows(table: TableLoad, onRows: (rows: number) => void, onRetry: OnRetry): Promise<TableCopy> {
     const copying = this.writeRowsOf(table, onRows, onRetry);
     this.refused.writing(table, copying);
     return copying;
   }
 
-  private async writeRowsOf(table: TableLoad, onRows: (rows: number) => void, onRetry: () => void): Promise<TableCopy> {
+  private async writeRowsOf(table: TableLoad, onRows: (rows: number) => void, onRetry: OnRetry): Promise<TableCopy> {
     const copy: TableCopy = { rows: 0, changed: 0, rejected: [] };
     const conflicted: Row[] = [];
     const inFlight = new Set<Promise<void>>();
@@ -393,7 +384,7 @@ class RestSession implements SyncSession {
    * and in one batch supasync_write_rows clears both and writes them afresh.
    * Those that go in are no longer rejected.
    */
-  private async writeConflictedAgain(table: TableLoad, rows: Row[], copy: TableCopy, onRetry: () => void): Promise<void> {
+  private async writeConflictedAgain(table: TableLoad, rows: Row[], copy: TableCopy, onRetry: OnRetry): Promise<void> {
     const again = await writeRows(this.staging, table, rows, { strict: this.options.strict, onRetry });
     const retried = new Set(rows.map((row) => describeKey(table, row)));
     const name = qualifiedName(table.table);
@@ -404,9 +395,7 @@ class RestSession implements SyncSession {
   async deleteWhere(table: TableLoad, keyFilter: string): Promise<number> {
     this.stagingMayHaveChanged = true;
     const args = { table_schema: table.table.schema, table_name: table.table.name, row_filter: keyFilter };
-    const onRetry = () => {
-      this.retries++;
-    };
+    const onRetry = this.retried.add;
     // Idempotent: deleting what is already gone deletes nothing, so a retry is harmless.
     const { deleted } = await callRpc(this.staging, 'supasync_delete_where', args, { onRetry, answer: z.object({ deleted: z.coerce.number() }) });
     return deleted;
@@ -420,7 +409,7 @@ class RestSession implements SyncSession {
     this.stagingMayHaveChanged = true;
     const args = { table_schema: table.table.schema, table_name: table.table.name, row_filter: keyFilter, key_columns: table.key.columns };
     // A retry after a lost answer clears (and keeps) nothing more: the rows are gone and kept already.
-    await callRpc(this.staging, 'supasync_clear_rows', args, { onRetry: () => this.retries++ });
+    await callRpc(this.staging, 'supasync_clear_rows', args, { onRetry: this.retried.add });
     this.keptCleared.add(qualifiedName(table.table));
   }
 
@@ -433,14 +422,14 @@ class RestSession implements SyncSession {
     }
     if (!this.keptCleared.delete(name)) return null;
     const args = { table_schema: table.table.schema, table_name: table.table.name };
-    const [putBack] = await callRpc(this.staging, 'supasync_put_back', args, { onRetry: () => this.retries++, answer: ANSWERS.putBack });
+    const [putBack] = await callRpc(this.staging, 'supasync_put_back', args, { onRetry: this.retried.add, answer: ANSWERS.putBack });
     return putBack ?? null;
   }
 
   async setWatermarks(marks: Watermark[]): Promise<void> {
     if (!marks.length) return;
     this.stagingMayHaveChanged = true;
-    await callRpc(this.staging, 'supasync_set_watermarks', { marks }, { onRetry: () => this.retries++ });
+    await callRpc(this.staging, 'supasync_set_watermarks', { marks }, { onRetry: this.retried.add });
   }
 
   async finish(sequences: SequenceState[], written: TableRef[], floors: SequenceFloor[] = []): Promise<ViewRefresh[]> {
@@ -451,7 +440,7 @@ class RestSession implements SyncSession {
         throw new DatabaseError(describeSequenceFailure(error), 1, { cause: error });
       });
     }
-    return refreshViewsOverRest(this.staging, written, () => this.retries++);
+    return refreshViewsOverRest(this.staging, written, this.retried.add);
   }
 
   async abort(): Promise<void> {}

@@ -7,13 +7,13 @@ import { commandLine } from '../../invocation.ts';
 import { viewsArgument } from '../reads.ts';
 import type { ViewRefresh } from '../session.ts';
 import { ANSWERS } from './answers.ts';
-import { callRpc, describeFailure, RpcFailure } from './rpc.ts';
+import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
 
 /**
  * The rows are in by now: a refresh that cannot be asked for (functions older
  * than version 12, a request past its time limit) is said, not a failed run.
  */
-export async function refreshViewsOverRest(staging: SupabaseClient, written: TableRef[], onRetry: () => void): Promise<ViewRefresh[]> {
+export async function refreshViewsOverRest(staging: SupabaseClient, written: TableRef[], onRetry: OnRetry): Promise<ViewRefresh[]> {
   if (!written.length) return [];
   return callRpc(staging, 'supasync_refresh_views', { tables: viewsArgument(written) }, { onRetry, answer: ANSWERS.viewRefreshes }).catch((error: unknown) => {
     const reason =

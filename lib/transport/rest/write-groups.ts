@@ -11,7 +11,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import * as z from 'zod';
 import { functionsVersionOf } from './functions-version.ts';
-import { callRpc, RpcFailure } from './rpc.ts';
+import { callRpc, RpcFailure, type OnRetry } from './rpc.ts';
 import { FIRST_PAGE_BYTES, PAGE_BYTES, rowBytes, type Row } from './row-size.ts';
 
 /** Functions from this version write several tables' batches in one request. */
@@ -49,7 +49,7 @@ export class WriteGroups {
 
   constructor(
     private readonly staging: SupabaseClient,
-    private readonly onRetry: () => void,
+    private readonly onRetry: OnRetry,
   ) {}
 
   /** Writes `batch` of `table` (qualified), with others' where it is small: resolves to the rows written. */
