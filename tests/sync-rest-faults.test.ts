@@ -95,6 +95,7 @@ describe('a REST sync through a flaky gateway', () => {
     const restored = await runScript('restore-staging.ts', ['latest', '--yes'], { env: envFor(production, staging), cwd });
     expect(restored.code, restored.stdout + restored.stderr).toBe(0);
     expect(staging.gateway.stats().faults).toMatchObject({ drop: 1, dropAfterUpstream: 1 });
+    expect(restored.stdout).toContain('(2 requests retried after: the connection was reset (2 requests))');
     expect((await tableDigests(staging.adminUrl))['public.event_log']).toEqual(before);
   });
 

@@ -5,6 +5,7 @@ import { readsFromEarlier } from '../plan/changed-column.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { StagingBackup } from '../transport/session.ts';
+import { describeRetries, retriedRequests } from '../transport/rest/retry-tally.ts';
 import { renderTable } from './table.ts';
 import { countOf, formatCount } from '../counts.ts';
 import { commandLine, shellWord } from '../invocation.ts';
@@ -151,16 +152,14 @@ export function syncSummary(result: SyncResult): string {
   return (
     `Synced ${countOf(result.tables.length, 'table')}, ${countOf(total, 'row')}${rejected ? ` (${formatCount(rejected)} rejected, not copied)` : ''}, in ${result.seconds.toFixed(1)}s ` +
     `(${result.mode}, via ${result.via}, ${result.method === 'replica' ? 'triggers and FK checks off' : 'foreign-key order'}` +
-    `${result.retries.length ? `, ${countOf(retriedRequests(result), 'request')} retried` : ''}).`
+    `${result.retries.length ? `, ${countOf(retriedRequests(result.retries), 'request')} retried` : ''}).`
   );
 }
-
-const retriedRequests = (result: SyncResult): number => result.retries.reduce((sum, retry) => sum + retry.requests, 0);
 
 /** Why requests were sent again, where any were: the network's, the project's or a lock's doing. */
 export function retriesLine(result: SyncResult): string[] {
   if (!result.retries.length) return [];
-  return [`Retried after: ${result.retries.map((retry) => `${retry.reason} (${countOf(retry.requests, 'request')})`).join(', ')}.`];
+  return [`Retried after: ${describeRetries(result.retries)}.`];
 }
 
 function describeRanges(table: TableResult): string {

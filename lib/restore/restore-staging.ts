@@ -39,11 +39,14 @@ export async function restoreStaging(request: RestoreRequest): Promise<string> {
   if (!(await request.confirm(question(manifest)))) throw new UsageError('Nothing was changed: the restore was not confirmed.');
   if (manifest.via === 'rest') {
     // supabase-js is loaded only on this path, as in the sync.
-    const { restoreOverRest } = await import('../transport/rest/restore.ts');
+    const [{ restoreOverRest }, { describeRetries, retriedRequests }] = await Promise.all([
+      import('../transport/rest/restore.ts'),
+      import('../transport/rest/retry-tally.ts'),
+    ]);
     const restored = await restoreOverRest(staging.url as string, staging.serviceRoleKey as string, directory, manifest, request.say);
     return (
       `Restored ${countOf(restored.tables, 'staging table')} (${countOf(restored.rows, 'row')}) over REST from ${directory}, as they were at ${manifest.createdAt}` +
-      `${restored.retries ? ` (${countOf(restored.retries, 'request')} retried)` : ''}. Each batch committed on its own: it was not one transaction.` +
+      `${restored.retries.length ? ` (${countOf(retriedRequests(restored.retries), 'request')} retried after: ${describeRetries(restored.retries)})` : ''}. Each batch committed on its own: it was not one transaction.` +
       describeViews(restored.views)
     );
   }

@@ -31,6 +31,7 @@ import { onInterrupt } from '../../interrupt.ts';
 import { countOf } from '../../counts.ts';
 import { restoredWatermarks } from '../watermarks.ts';
 import { ANSWERS } from './answers.ts';
+import { RetryTally, type RetryReason } from './retry-tally.ts';
 
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;
@@ -41,7 +42,8 @@ const STOPPED_PART_RESTORED = 'Staging is part restored: a restore over REST is 
 export interface RestRestoreResult {
   tables: number;
   rows: number;
-  retries: number;
+  /** Requests sent again after a passing failure, by reason. */
+  retries: RetryReason[];
   views: ViewRefresh[];
 }
 
@@ -60,10 +62,8 @@ export async function restoreOverRest(
 ): Promise<RestRestoreResult> {
   const run = randomUUID();
   const staging = connectSupabase(stagingUrl, serviceRoleKey, undefined, {}, run);
-  let retries = 0;
-  const onRetry = () => {
-    retries++;
-  };
+  const retried = new RetryTally();
+  const onRetry = retried.add;
   const checking = (error: unknown) => {
     throw new DatabaseError(`Checking staging before the restore: ${explain(error)}\nNothing was changed.`, 1, { cause: error });
   };
@@ -90,7 +90,7 @@ export async function restoreOverRest(
   // One run writes a staging at a time (staging-hold.ts).
   const hold = await holdStagingOverRest(connectSupabase(stagingUrl, serviceRoleKey, 1, {}, run), run, describeThisRun('restore'), say);
   try {
-    return await putBack(staging, stagingUrl, directory, manifest, say, onRetry, () => retries);
+    return await putBack(staging, stagingUrl, directory, manifest, say, onRetry, () => retried.reasons());
   } finally {
     await hold.release();
   }
@@ -103,7 +103,7 @@ async function putBack(
   manifest: RestBackupManifest,
   say: (line: string) => void,
   onRetry: OnRetry,
-  retries: () => number,
+  retries: () => RetryReason[],
 ): Promise<RestRestoreResult> {
   // A batch of the run this restore undoes may still be running if that run was stopped a moment ago: it lands first.
   await settleEarlierWrites(staging, say);
@@ -122,7 +122,7 @@ async function putBackRows(
   directory: string,
   manifest: RestBackupManifest,
   onRetry: OnRetry,
-  retries: () => number,
+  retries: () => RetryReason[],
 ): Promise<RestRestoreResult> {
   await markRestoredWatermarks(staging, manifest.tables, onRetry);
   await emptyTables(

@@ -4,6 +4,7 @@
 // retried a lot says whether the network, the project or a lock was to blame.
 import { isRequestTimeout } from '../../connect/request-deadline.ts';
 import { fetchFailureReason } from '../../errors.ts';
+import { countOf } from '../../counts.ts';
 import type { OnRetry, RpcFailure } from './rpc.ts';
 
 export interface RetryReason {
@@ -32,6 +33,12 @@ export class RetryTally {
     return [...this.counts].map(([reason, requests]) => ({ reason, requests })).sort((a, b) => b.requests - a.requests || a.reason.localeCompare(b.reason));
   }
 }
+
+export const retriedRequests = (reasons: readonly RetryReason[]): number => reasons.reduce((sum, retry) => sum + retry.requests, 0);
+
+/** "the connection was reset (6 requests), HTTP 503 (1 request)" */
+export const describeRetries = (reasons: readonly RetryReason[]): string =>
+  reasons.map((retry) => `${retry.reason} (${countOf(retry.requests, 'request')})`).join(', ');
 
 /** The transient failures' codes (rpc.ts), in words: PostgREST's own messages run long. */
 const CODE_WORDS: Record<string, string> = {
