@@ -22,12 +22,6 @@ export class RetryTally {
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
   };
 
-  get count(): number {
-    let total = 0;
-    for (const requests of this.counts.values()) total += requests;
-    return total;
-  }
-
   /** The most frequent first. */
   reasons(): RetryReason[] {
     return [...this.counts].map(([reason, requests]) => ({ reason, requests })).sort((a, b) => b.requests - a.requests || a.reason.localeCompare(b.reason));

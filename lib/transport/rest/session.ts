@@ -71,10 +71,6 @@ class RestSession implements SyncSession {
   stagingMayHaveChanged = false;
 
   readonly method: LoadMethod;
-
-  get retries(): RetryReason[] {
-    return this.retried.reasons();
-  }
   /** Whether staging's functions keep the rows a re-sync clears to write afresh, and put them back (version 23). */
   private readonly keepsCleared: boolean;
   /** The tables whose cleared rows staging keeps for this run. */
@@ -111,6 +107,10 @@ class RestSession implements SyncSession {
     this.cycles = load.cycles;
     this.refused = new RefusedRows(staging, stagingLinks);
     this.writeGroups = load.method.kind === 'replica' ? new WriteGroups(staging, this.retried.add) : undefined;
+  }
+
+  get retries(): RetryReason[] {
+    return this.retried.reasons();
   }
 
   /** Opening the session asked staging's functions what their owner may do (load-method.ts); what is left is the shape of the tables. */
