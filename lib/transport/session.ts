@@ -7,9 +7,13 @@ import type { Watermark } from './watermarks.ts';
 import type { RunBackup } from '../backup/run-backup.ts';
 import type { Masker } from '../mask/apply.ts';
 import type { PutBack } from './staging-hold.ts';
-import type { RetryReason } from './rest/retry-tally.ts';
 
-export type { RetryReason };
+/** Requests of a run sent again after one passing failure (REST), counted by what failed. */
+export interface RetryReason {
+  /** In a few words: "HTTP 503", "the connection was reset", "HTTP 500 40P01: deadlock". */
+  reason: string;
+  requests: number;
+}
 
 export interface SessionOptions {
   /** Stop at the first row staging rejects, instead of reporting it and writing the rest. */

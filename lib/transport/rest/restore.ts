@@ -24,14 +24,14 @@ import { rangeFilterOverRest } from './backup.ts';
 import { writeRows, type WrittenTable } from './rows.ts';
 import { writeKeylessRows } from './keyless-writes.ts';
 import { refreshViewsOverRest } from './views.ts';
-import type { ViewRefresh } from '../session.ts';
+import type { RetryReason, ViewRefresh } from '../session.ts';
 import { commandLine } from '../../invocation.ts';
 import { inParallel } from '../../in-parallel.ts';
 import { onInterrupt } from '../../interrupt.ts';
 import { countOf } from '../../counts.ts';
 import { restoredWatermarks } from '../watermarks.ts';
 import { ANSWERS } from './answers.ts';
-import { RetryTally, type RetryReason } from './retry-tally.ts';
+import { RetryTally } from './retry-tally.ts';
 
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_ROWS = 2_000;

@@ -5,13 +5,8 @@
 import { isRequestTimeout } from '../../connect/request-deadline.ts';
 import { fetchFailureReason } from '../../errors.ts';
 import { countOf } from '../../counts.ts';
+import type { RetryReason } from '../session.ts';
 import type { OnRetry, RpcFailure } from './rpc.ts';
-
-export interface RetryReason {
-  /** In a few words: "HTTP 503", "the connection was reset", "HTTP 500 40P01: deadlock". */
-  reason: string;
-  requests: number;
-}
 
 export class RetryTally {
   private readonly counts = new Map<string, number>();

@@ -16,6 +16,7 @@ import {
   tablesToSave,
   type LoadMethod,
   type PreparedStaging,
+  type RetryReason,
   type SessionOptions,
   type StagingBackup,
   type SyncSession,
@@ -32,7 +33,7 @@ import { WriteGroups } from './write-groups.ts';
 import { chooseRestLoad, type RestLoad } from './load-method.ts';
 import { ANSWERS } from './answers.ts';
 import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
-import { RetryTally, type RetryReason } from './retry-tally.ts';
+import { RetryTally } from './retry-tally.ts';
 import type { Row } from './row-size.ts';
 import { describeKey, readPages, refuseOlderReads, writeRows, type WriteOutcome } from './rows.ts';
 import { writeKeylessRows } from './keyless-writes.ts';
