@@ -457,7 +457,29 @@ BEGIN
     triggers := supasync_private.user_triggers(relation, replica);
   END IF;
   FOREACH entry IN ARRAY triggers LOOP
-    EXECUTE supasync_private.trigger_switch_query(entry, false);
+    -- A domain's check is shared by the tables of its columns, which no table
+    -- lock keeps apart (version 35): two requests writing two such tables
+    -- both drop it. The second finds the check by name, waits for the
+    -- first's lock on it, and once the first commits (having added it again,
+    -- under a new oid) PostgreSQL fails the drop on the oid it found ("cache
+    -- lookup failed for constraint"). Dropped again, the name is looked up
+    -- afresh and finds the check as the first left it; only a run of such
+    -- commits one after another could fail it every time. (Only these
+    -- switches pay for the exception block's subtransaction.)
+    IF left(entry, 1) <> 'D' THEN
+      EXECUTE supasync_private.trigger_switch_query(entry, false);
+      CONTINUE;
+    END IF;
+    FOR attempt IN 1 .. 10 LOOP
+      BEGIN
+        EXECUTE supasync_private.trigger_switch_query(entry, false);
+        EXIT;
+      EXCEPTION WHEN internal_error THEN
+        IF attempt = 10 OR SQLERRM NOT LIKE 'cache lookup failed for constraint %' THEN
+          RAISE;
+        END IF;
+      END;
+    END LOOP;
   END LOOP;
   RETURN triggers;
 END
