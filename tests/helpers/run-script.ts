@@ -1,8 +1,8 @@
 // Runs a script the way a user does, in a directory of the test's choosing
 // (so no .env.local of ours leaks in), and collects what it printed. By
 // default the script runs as esbuild compiled it once for the whole test run
-// (setup/script-bundle.ts): a few hundred runs then spare the suite tsx's
-// loader in each (a third of a second apiece). `launcher: 'node'` runs it
+// (setup/script-bundle.ts), from V8's code cache: the thousand-odd runs then
+// spare the suite tsx's loader in each (a third of a second apiece). `launcher: 'node'` runs it
 // with tsx's loader, in one node process as `npx tsx` runs it in the child it
 // starts; `launcher: 'tsx'` runs tsx's own command, for the tests of those.
 import { spawn, type ChildProcess } from 'node:child_process';

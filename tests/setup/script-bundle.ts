@@ -7,14 +7,15 @@
 // Each script is one CommonJS file, started through a loader that keeps V8's
 // compiled code of it (a code cache, as Node 22's module.enableCompileCache()
 // keeps, which Node 20 lacks for ES modules): a run then skips compiling the
-// functions an earlier run compiled, a sixth of a direct run's CPU and a
-// fifth of a REST run's.
+// functions an earlier run compiled (docs/testing.md has what it saves).
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCRIPTS = join(ROOT, 'scripts', '/');
+const LIB = join(ROOT, 'lib', '/');
 
 /**
  * Inside the repository, so that supasync finds its package.json and
@@ -35,9 +36,9 @@ const forTheLoader: Plugin = {
   name: 'for-the-loader',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, ({ path }) => {
-      if (!path.startsWith(join(ROOT, 'lib')) && !path.startsWith(join(ROOT, 'scripts'))) return undefined;
+      if (!path.startsWith(LIB) && !path.startsWith(SCRIPTS)) return undefined;
       let source = readFileSync(path, 'utf8');
-      if (path.startsWith(join(ROOT, 'scripts'))) {
+      if (path.startsWith(SCRIPTS)) {
         if (source.match(new RegExp(RUN_SCRIPT_CALL, 'gm'))?.length !== 1) {
           throw new Error(`${path} does not end in one \`await runScript(...)\`, which the test bundle turns into a call it does not await`);
         }
@@ -84,9 +85,9 @@ module.exports = function run(file) {
 
 export async function bundleScripts(): Promise<void> {
   rmSync(SCRIPT_BUNDLE_DIR, { recursive: true, force: true });
-  const scripts = readdirSync(join(ROOT, 'scripts')).filter((name) => name.endsWith('.ts'));
+  const scripts = readdirSync(SCRIPTS).filter((name) => name.endsWith('.ts'));
   await build({
-    entryPoints: scripts.map((name) => join(ROOT, 'scripts', name)),
+    entryPoints: scripts.map((name) => join(SCRIPTS, name)),
     bundle: true,
     format: 'cjs',
     platform: 'node',
