@@ -9,9 +9,12 @@ import pg from 'pg';
 import { startCluster } from './cluster.ts';
 import { fillProduction, type FixtureCounts, type FixtureSize } from './fixture/generate.ts';
 import { startGateway, type Gateway } from './gateway.ts';
+import { closeKeptClients, withClient } from './kept-clients.ts';
 import { projectKeys, type ProjectKeys } from './jwt.ts';
 import { startPostgrest, type PostgrestServer } from './postgrest.ts';
 import { startStorageServer } from './storage-server.ts';
+
+export { closeKeptClients, withClient };
 
 export const OWNER_PASSWORD = 'postgres-password';
 const AUTHENTICATOR_PASSWORD = 'authenticator-password';
@@ -95,6 +98,7 @@ export async function startStack(options: { binDir?: string } = {}): Promise<Sta
     const info: StackInfo = { adminUrl: cluster.url('postgres'), jwtSecret: randomBytes(32).toString('hex') };
     await withClient(info.adminUrl, async (client) => {
       await client.query(readFileSync(here('./supabase-roles.sql'), 'utf8'));
+      await closeKeptClients(TEMPLATE_DB);
       await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB}`);
       await client.query(`CREATE DATABASE ${TEMPLATE_DB} OWNER postgres`);
     });
@@ -141,6 +145,8 @@ export function attachStack(info: StackInfo, majorVersion = 0, defaults: Project
     },
     async stop() {
       await Promise.all([...running].map((project) => project.stop()));
+      // A kept connection holds its process open until it is ended.
+      await closeKeptClients();
     },
   };
 }
@@ -156,7 +162,9 @@ async function createProject(
     // (they run at once): dropping it would end that file's connections midway, so two files' names clash loudly.
     const { rows } = await client.query<{ used: boolean }>('SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = $1) AS used', [name]);
     if (rows[0]?.used) throw new Error(`Test project ${name} is in use on this server, by another test file: give this one another name`);
+    await closeKeptClients(name);
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await closeKeptClients(TEMPLATE_DB);
     // PostgreSQL 15 and later copy a template block by block through the WAL unless told to copy its files,
     // which takes half the time here (60 ms against 125: the throwaway server does not fsync the files).
     // (A handle that does not know the server's version, 0, copies through the WAL, which every version can.)
@@ -201,6 +209,7 @@ async function createProject(
       await gateway.stop();
       await storage.stop();
       await stopRest();
+      await closeKeptClients(name);
       await withClient(info.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).catch(() => undefined);
     },
   };
@@ -295,14 +304,4 @@ export function urlFor(adminUrl: string, database: string, role?: string, passwo
     url.password = password ? encodeURIComponent(password) : '';
   }
   return url.toString();
-}
-
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
