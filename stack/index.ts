@@ -14,7 +14,7 @@ import { projectKeys, type ProjectKeys } from './jwt.ts';
 import { startPostgrest, type PostgrestServer } from './postgrest.ts';
 import { startStorageServer } from './storage-server.ts';
 
-export { closeKeptClients, withClient };
+export { withClient };
 
 export const OWNER_PASSWORD = 'postgres-password';
 const AUTHENTICATOR_PASSWORD = 'authenticator-password';
@@ -111,6 +111,8 @@ export async function startStack(options: { binDir?: string } = {}): Promise<Sta
       await client.query(readFileSync(here('./fixture/schema.sql'), 'utf8'));
       for (const file of migrationFiles()) await client.query(readFileSync(file, 'utf8'));
     });
+    // Every project is copied from it, which PostgreSQL refuses while a session is in it.
+    await closeKeptClients(TEMPLATE_DB);
     const stack = attachStack(info, cluster.majorVersion);
     return {
       ...stack,
@@ -160,11 +162,11 @@ async function createProject(
   await withClient(info.adminUrl, async (client) => {
     // A database left by a run that stopped is dropped; one in use belongs to another test file on this server
     // (they run at once): dropping it would end that file's connections midway, so two files' names clash loudly.
+    // This process's own kept connections to it first: they would read as another file's.
+    await closeKeptClients(name);
     const { rows } = await client.query<{ used: boolean }>('SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = $1) AS used', [name]);
     if (rows[0]?.used) throw new Error(`Test project ${name} is in use on this server, by another test file: give this one another name`);
-    await closeKeptClients(name);
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    await closeKeptClients(TEMPLATE_DB);
     // PostgreSQL 15 and later copy a template block by block through the WAL unless told to copy its files,
     // which takes half the time here (60 ms against 125: the throwaway server does not fsync the files).
     // (A handle that does not know the server's version, 0, copies through the WAL, which every version can.)

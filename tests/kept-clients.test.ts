@@ -61,7 +61,7 @@ describe('a connection the test stack keeps between pieces of work', () => {
   });
 });
 
-/** The same database through another URL (another role), so that the terminating session is not the kept one. */
+/** The same database through another URL, whose connection is not the kept one: the terminating session must be another. */
 function urlOfAnotherSession(adminUrl: string): string {
   const url = new URL(adminUrl);
   url.searchParams.set('application_name', 'kept-clients-test');
