@@ -4,9 +4,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SYNCED_SCHEMAS } from './helpers/content.ts';
+import { SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
 import { allScripts, runScript, startScript } from './helpers/run-script.ts';
-import { envFor, sharedStack } from './setup/stack.ts';
+import { envFor, envOver, sharedStack } from './setup/stack.ts';
 import { bundledScript } from './setup/script-bundle.ts';
 
 const { production, staging, stack } = sharedStack();
@@ -131,6 +131,29 @@ describe('the command line', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("Unknown option '--tabels'");
       expect(result.stdout + result.stderr).not.toContain(ESCAPE);
+    }
+  });
+
+  // Each module tsx loads is a round trip to its loader's thread: a client library the path never calls costs
+  // every run ~0.1 s (pg) to 0.2 s (supabase-js and ws) before it starts. NODE_DEBUG=module names each CommonJS
+  // file Node loads, which both libraries (or what they load) are.
+  it.each([
+    ['postgres', 'node_modules/pg/', 'node_modules/@supabase/'],
+    ['rest', 'node_modules/@supabase/', 'node_modules/pg/'],
+  ] as const)("loads its own path's client library and not the other's under tsx (via %s)", async (via, own, other) => {
+    const target = await stack.createProject(`one_path_${via}`);
+    try {
+      const result = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'feature_flags'], {
+        env: { ...envOver(via, production, target), NODE_DEBUG: 'module' },
+        launcher: 'node',
+      });
+      expect(result.code, result.stderr.slice(-2000)).toBe(0);
+      expect(result.stdout).toContain('Synced 1 table');
+      expect((await tableDigests(target.adminUrl))['public.feature_flags']).toEqual((await tableDigests(production.adminUrl))['public.feature_flags']);
+      expect(result.stderr).toContain(own);
+      expect(result.stderr).not.toContain(other);
+    } finally {
+      await target.stop();
     }
   });
 

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { redactUrl } from '../connect/postgres.ts';
+import { redactUrl } from '../config/connection-string.ts';
 import { UsageError } from '../errors.ts';
 import { inspectBackup, MANIFEST_FILE, type AnyBackupManifest } from './manifest.ts';
 import { mayBeOfStaging, restorableWith, sameStaging, type StagingVariables } from './origin.ts';

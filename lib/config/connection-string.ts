@@ -226,3 +226,16 @@ export function projectRefOfUrl(url: string): string | undefined {
     return undefined;
   }
 }
+
+/** The connection string with its password replaced, safe to print. */
+export function redactUrl(dbUrl: string): string {
+  try {
+    const { url, hostless } = connectionUrl(dbUrl);
+    const authority = hostless ? (url.port ? `:${url.port}` : '') : url.host;
+    // libpq's ?host= (a socket's directory, most often) says where, as the host would.
+    const hostParameter = url.searchParams.get('host');
+    return `${url.protocol}//${url.username ? `${url.username}@` : ''}${authority}${url.pathname}${hostParameter ? `?host=${hostParameter}` : ''}`;
+  } catch {
+    return '<unparseable connection string>';
+  }
+}

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { Side } from '../config/env.ts';
 import { ConnectionLostError, DatabaseError, describeError } from '../errors.ts';
-import { connectionUrl, parseConnectionString } from '../config/connection-string.ts';
+import { parseConnectionString, redactUrl } from '../config/connection-string.ts';
 import { runShared } from '../sql/shared.ts';
 
 /** How long a statement waits for another session's lock before the run stops, naming what waited (errors.ts). */
@@ -137,17 +137,4 @@ function lostHint(reason: string, side: Side): string {
     );
   }
   return /terminat/.test(reason) ? ' (another session or a time limit ended it: run again)' : '';
-}
-
-/** The connection string with its password replaced, safe to print. */
-export function redactUrl(dbUrl: string): string {
-  try {
-    const { url, hostless } = connectionUrl(dbUrl);
-    const authority = hostless ? (url.port ? `:${url.port}` : '') : url.host;
-    // libpq's ?host= (a socket's directory, most often) says where, as the host would.
-    const hostParameter = url.searchParams.get('host');
-    return `${url.protocol}//${url.username ? `${url.username}@` : ''}${authority}${url.pathname}${hostParameter ? `?host=${hostParameter}` : ''}`;
-  } catch {
-    return '<unparseable connection string>';
-  }
 }
