@@ -2,7 +2,14 @@
 // running registers how to leave things and what to say, the first signal
 // runs those in reverse order of registration, prints what they said and
 // exits 130. A second signal exits at once.
-type Handler = () => Promise<string | undefined> | string | undefined;
+/**
+ * What a handler says: a message, or a function that words it once every
+ * handler has run. Letting go of staging over a slow link can take seconds,
+ * and the work in flight meanwhile goes on (a table's last batch lands): a
+ * message of what is done is true as it is printed, not as the signal came.
+ */
+type Said = string | undefined | (() => string | undefined);
+type Handler = () => Promise<Said> | Said;
 
 const handlers: Handler[] = [];
 let listening = false;
@@ -24,18 +31,26 @@ export function onInterrupt(handler: Handler): () => void {
 async function interrupted(signal: string): Promise<void> {
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(130));
-  const said: string[] = [];
+  const said: Said[] = [];
   for (const handler of handlers.splice(0).reverse()) {
     try {
-      const message = await handler();
-      if (message) said.push(message);
+      said.push(await handler());
     } catch (error) {
       said.push(`(while stopping: ${(error as Error).message})`);
     }
   }
+  const worded = said.map((message) => (typeof message === 'function' ? wordedLast(message) : message)).filter(Boolean);
   // Run innermost first (a backup before the run that took it), told outermost first.
-  const message = [`Interrupted (${signal}).`, ...said.reverse()].join('\n');
+  const message = [`Interrupted (${signal}).`, ...worded.reverse()].join('\n');
   process.stderr.write(`${message}\n`);
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, interrupted: true, exitCode: 130, error: message }, null, 2)}\n`);
   process.exit(130);
+}
+
+function wordedLast(message: () => string | undefined): string | undefined {
+  try {
+    return message();
+  } catch (error) {
+    return `(while stopping: ${(error as Error).message})`;
+  }
 }

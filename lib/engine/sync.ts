@@ -181,11 +181,13 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   // and removes older backups says so: until the caller's own handler takes over, not a bare "Interrupted".
   let finished = false;
   let failed = false;
-  const stopOnInterrupt = onInterrupt(() =>
-    finished
-      ? `The sync had finished writing staging${backup?.directory ? ` (its backup: ${printablePath(backup.directory)})` : ''}, ` +
-        `and was stopped as it let go of staging: ${commandLine('verify')} checks staging.`
-      : failureMessage(null, session, [...running], results, tables, null).message,
+  // Worded once staging is let go of: the tables whose last batch landed meanwhile count as complete.
+  const stopOnInterrupt = onInterrupt(
+    () => () =>
+      finished
+        ? `The sync had finished writing staging${backup?.directory ? ` (its backup: ${printablePath(backup.directory)})` : ''}, ` +
+          `and was stopped as it let go of staging: ${commandLine('verify')} checks staging.`
+        : failureMessage(null, session, [...running], results, tables, null).message,
   );
   try {
     for (const warning of session.method.warnings) events.warning(warning);
