@@ -13,6 +13,10 @@ type Handler = () => Promise<Said> | Said;
 
 const handlers: Handler[] = [];
 let listening = false;
+let stopping = false;
+
+/** Whether a signal has come and the run is letting go of what it holds: work not started yet is not to be started. */
+export const isStopping = (): boolean => stopping;
 
 /** Registers `handler` until the returned function is called. */
 export function onInterrupt(handler: Handler): () => void {
@@ -29,6 +33,7 @@ export function onInterrupt(handler: Handler): () => void {
 }
 
 async function interrupted(signal: string): Promise<void> {
+  stopping = true;
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(130));
   const said: Said[] = [];

@@ -138,6 +138,8 @@ export interface CapturedRequest {
   /** Under /rest/v1, with the query string. */
   path: string;
   body: string;
+  /** Its place among the requests the gateway has taken, as they arrived: the list is in the order their bodies ended. */
+  arrived: number;
 }
 
 const PREFIXES: Record<GatewayApi, string> = { rest: '/rest/v1', storage: '/storage/v1' };
@@ -214,7 +216,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     res.end(text);
   };
 
+  let arrivals = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const arrived = ++arrivals;
     // The profile and link in force when the request arrived serve it to the end.
     const remote = profile === 'remote';
     const requestLink = link;
@@ -301,7 +305,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       else res.destroy();
     });
     const upload: Transform[] = [countBytes((n) => (stats.bytesUp += n)), ...(remote ? [requestLink.up.throttle()] : [])];
-    if (captured && api === 'rest') upload.unshift(captureBody(captured, req.method ?? 'GET', path + url.search));
+    if (captured && api === 'rest') upload.unshift(captureBody(captured, req.method ?? 'GET', path + url.search, arrived));
     pipeline([req as Readable, ...upload, proxied], (error) => {
       if (error) proxied.destroy();
     });
@@ -391,7 +395,7 @@ function hasBody(req: IncomingMessage, res: IncomingMessage): boolean {
 }
 
 /** Passes the body on, and keeps a copy of it in `into` once it has ended. */
-function captureBody(into: CapturedRequest[], method: string, path: string): Transform {
+function captureBody(into: CapturedRequest[], method: string, path: string, arrived: number): Transform {
   const chunks: Buffer[] = [];
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -399,7 +403,7 @@ function captureBody(into: CapturedRequest[], method: string, path: string): Tra
       done(null, chunk);
     },
     flush(done) {
-      into.push({ method, path, body: Buffer.concat(chunks).toString('utf8') });
+      into.push({ method, path, body: Buffer.concat(chunks).toString('utf8'), arrived });
       done();
     },
   });

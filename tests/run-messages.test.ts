@@ -192,12 +192,20 @@ describe('interrupted', () => {
   it('over REST, says which tables are complete and which are not, and exits 130', async () => {
     // A slow uplink: the first tables finish, the rest are still on the wire.
     target.gateway.setProfile('remote', new Link({ downBytesPerSecond: 5_000_000, upBytesPerSecond: 40_000 }));
+    target.gateway.captureRequests(true);
     try {
       const run = startScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
       await run.waitFor('✓ ');
       run.child.kill('SIGINT');
       const result = await run.finished;
       expect(result.code).toBe(130);
+      // Stopped, it sends nothing more but the request that lets go of staging: the batches on their way land, no new one starts.
+      const sent = target.gateway
+        .capturedRequests()
+        .sort((a, b) => a.arrived - b.arrived)
+        .map((request) => request.path);
+      expect(sent).toContain('/rpc/supasync_release_lease');
+      expect(sent.slice(sent.indexOf('/rpc/supasync_release_lease') + 1)).toEqual([]);
       expect(result.stderr).toContain('Interrupted (SIGINT).');
       const complete = /^ {2}complete: (.+)$/m.exec(result.stderr)?.[1]?.split(', ') ?? [];
       const incomplete = /^ {2}not complete: (.+)$/m.exec(result.stderr)?.[1]?.split(', ') ?? [];
@@ -216,6 +224,7 @@ describe('interrupted', () => {
       expect(result.stderr).toContain('batches already sent may still land');
     } finally {
       target.gateway.setProfile('local');
+      target.gateway.captureRequests(false);
     }
   });
 

@@ -12,19 +12,29 @@ import WebSocket from 'ws';
 import { withDeadlines, type DeadlineOptions } from './request-deadline.ts';
 import { DEFAULT_CONCURRENCY, limitRequests } from './request-limit.ts';
 import { refuseWebPages } from './web-page-answers.ts';
-import { httpFetch } from './http-fetch.ts';
+import { httpFetch, type ProgressFetch } from './http-fetch.ts';
+import { isStopping } from '../interrupt.ts';
 
+/**
+ * `sendsWhenStopped`: the client that lets go of staging as a run stops
+ * (rest/lease.ts). Every other client sends nothing more once a signal has
+ * come (interrupt.ts): a request not sent by then is never sent, and waits
+ * for the exit. It would write what the person at the terminal has just
+ * stopped, and share the link with the request that lets go of staging.
+ */
 export function connectSupabase(
   url: string,
   serviceRoleKey: string,
   concurrency = DEFAULT_CONCURRENCY,
   deadlines: DeadlineOptions = {},
   run?: string,
+  { sendsWhenStopped = false } = {},
 ): SupabaseClient {
+  const send = sendsWhenStopped ? httpFetch : sentUntilStopped(httpFetch);
   const client = createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: WebSocket as never },
-    global: { fetch: limitRequests(concurrency, refuseWebPages(withDeadlines(httpFetch, deadlines))), ...(run ? { headers: { 'x-supasync-run': run } } : {}) },
+    global: { fetch: limitRequests(concurrency, refuseWebPages(withDeadlines(send, deadlines))), ...(run ? { headers: { 'x-supasync-run': run } } : {}) },
   });
   projects.set(client, url);
   return client;
@@ -36,3 +46,8 @@ const projects = new WeakMap<SupabaseClient, string>();
 export function projectOf(client: SupabaseClient): string | undefined {
   return projects.get(client);
 }
+
+const sentUntilStopped =
+  (fetchImpl: ProgressFetch): ProgressFetch =>
+  (input, init) =>
+    isStopping() ? new Promise<Response>(() => undefined) : fetchImpl(input, init);

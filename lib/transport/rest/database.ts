@@ -86,7 +86,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     supabase,
     url,
     // Renewals go outside --concurrency's cap on requests in flight: a lease must never queue behind pages of rows.
-    holdStaging: (about, say) => holdStagingOverRest(connectSupabase(url, connection.serviceRoleKey, 1, {}, run), run, about, say),
+    holdStaging: (about, say) => holdStagingOverRest(connectSupabase(url, connection.serviceRoleKey, 1, {}, run, { sendsWhenStopped: true }), run, about, say),
     location: url,
     // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
     oneSnapshot: false,

@@ -88,7 +88,12 @@ export async function restoreOverRest(
     ),
   );
   // One run writes a staging at a time (staging-hold.ts).
-  const hold = await holdStagingOverRest(connectSupabase(stagingUrl, serviceRoleKey, 1, {}, run), run, describeThisRun('restore'), say);
+  const hold = await holdStagingOverRest(
+    connectSupabase(stagingUrl, serviceRoleKey, 1, {}, run, { sendsWhenStopped: true }),
+    run,
+    describeThisRun('restore'),
+    say,
+  );
   try {
     return await putBack(staging, stagingUrl, directory, manifest, say, onRetry, () => retried.reasons());
   } finally {
