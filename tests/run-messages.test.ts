@@ -190,8 +190,8 @@ describe('interrupted', () => {
   });
 
   it('over REST, says which tables are complete and which are not, and exits 130', async () => {
-    // A slow uplink: the first tables finish, the rest are still on the wire.
-    target.gateway.setProfile('remote', new Link({ downBytesPerSecond: 5_000_000, upBytesPerSecond: 40_000 }));
+    // A slow uplink (200 kB/s): the first tables finish, the rest are still on the wire.
+    target.gateway.setProfile('remote', new Link({ downBytesPerSecond: 5_000_000, upBytesPerSecond: 200_000 }));
     target.gateway.captureRequests(true);
     try {
       const run = startScript('sync.ts', ['--yes', '--via', 'rest', '--no-backup', ...ALL], { env: envFor(source, target) });
