@@ -1,8 +1,7 @@
 // Which staging a backup is of: what a restore checks before writing, what
 // `restore-staging.ts latest` picks by, and what retention prunes within.
 // Never anything that could let one database's rows into another.
-import { parseConnectionString, projectRefOfUrl } from '../config/connection-string.ts';
-import { redactUrl } from '../config/connection-string.ts';
+import { parseConnectionString, projectRefOfUrl, redactUrl } from '../config/connection-string.ts';
 import type { AnyBackupManifest, BackupOrigin, RestBackupOrigin } from './manifest.ts';
 
 /** Staging as SUPABASE_STAGING_DB_URL reaches it, for a direct-path backup's manifest. */

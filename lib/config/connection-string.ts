@@ -3,7 +3,8 @@
 // and the transaction pooler (port 6543), which cannot carry a sync. libpq's
 // own spellings too: ?host= and the other parameters, no host at all
 // (postgresql:///db), which is this machine's socket, and its keyword/value
-// strings (host=... dbname=...), read as the URL they stand for.
+// strings (host=... dbname=...), read as the URL they stand for. And a
+// string as it may be printed, without its password.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientConfig } from 'pg';
