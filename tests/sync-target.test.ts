@@ -198,6 +198,10 @@ describe('an empty selection', () => {
       ['verify-sync-status.ts', ['--tables', ''], '--tables was given nothing'],
       ['verify-sync-status.ts', ['--schemas', 'pubic'], 'is not a schema of production. Did you mean "public"?'],
       ['sync.ts', ['--yes', '--schemas', 'pubic'], 'is not a schema of production. Did you mean "public"?'],
+      // Each side's catalog lists the tables of the schemas a run names: what production has is said all the same.
+      ['sync.ts', ['--dry-run', '--schemas', 'nowhere_near'], 'is not a schema of production. Its schemas: analytics, auth, public, storage.'],
+      ['sync.ts', ['--dry-run', '--via', 'rest', '--schemas', 'nowhere_near'], 'is not a schema of production. Its schemas: analytics, auth, public, storage.'],
+      ['verify-sync-status.ts', ['--schemas', 'nowhere_near'], 'is not a schema of production. Its schemas: analytics, auth, public, storage.'],
       ['sync.ts', ['--dry-run', '--schemas', 'analytics', '--exclude', 'page_views'], 'Nothing to copy'],
       // A schema written as SQL quotes it is that schema.
       ['sync.ts', ['--dry-run', '--schemas', '"analytics"', '--exclude', 'page_views'], 'Nothing to copy'],

@@ -111,19 +111,22 @@ export function excludedTables(production: Catalog, selection: Selection): Table
  * functions before version 19, one without a table is taken for a typo.)
  */
 function refuseSchemasWithoutTables(production: Catalog, schemas: string[]): void {
-  // Supabase's own schemas are refused whatever they hold: never suggested.
-  const known = [...new Set(production.tables.map((table) => table.schema))].filter((schema) => !managedSchemaReason(schema));
+  // Supabase's own schemas are refused whatever they hold, and supasync's own is never copied: neither is suggested.
+  const suggested = (schema: string) => !managedSchemaReason(schema) && schema !== 'supasync_private';
+  const known = [...new Set(production.tables.map((table) => table.schema))].filter(suggested);
   for (const schema of schemas) {
     // One that exists and holds no table yet (or only views) is taken: a run left with no table at all is refused anyway.
     if (known.includes(schema) || production.schemas?.includes(schema)) continue;
-    const existing = (production.schemas ?? known).filter((other) => !managedSchemaReason(other));
+    // The catalog's tables are those of the schemas the run names (functions version 32), its schemas every one:
+    // where it lists them, those are what production has (before version 19 it lists every table).
+    const existing = (production.schemas ?? known).filter(suggested);
     const near = existing.filter((other) => other.toLowerCase() === schema.toLowerCase() || editDistance(other, schema) <= 2);
     throw new UsageError(
       `Schema "${schema}" (--schemas, or supasync.config.json's schemas) ${production.schemas ? 'is not a schema of production' : 'has no table in production'}.` +
         (near.length
           ? ` Did you mean ${near.map((name) => `"${name}"`).join(', ')}?`
-          : ` Its schemas with tables: ${known.sort().join(', ')}. A schema holding only partitions of another schema's table needs no naming: ` +
-            'their rows are copied with that table.'),
+          : ` ${production.schemas ? 'Its schemas' : 'Its schemas with tables'}: ${[...existing].sort().join(', ')}. ` +
+            "A schema holding only partitions of another schema's table needs no naming: their rows are copied with that table."),
     );
   }
 }
