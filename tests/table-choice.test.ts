@@ -96,6 +96,13 @@ describe('the tables a run copies', () => {
       );
     }
     expect(await countries(staging.adminUrl)).toEqual(['ZZZ']);
+    // A table of a schema nothing in the run names, nor reaches by a foreign key: its catalog does not list it, and the
+    // table meant is found all the same.
+    const elsewhere = await runScript('sync.ts', ['--via', via, '--dry-run', '--tables', '_private_jobs'], { env, cwd: emptyDirectory() });
+    expect(elsewhere.code, elsewhere.stdout + elsewhere.stderr).toBe(2);
+    expect(elsewhere.stderr).toMatch(
+      /--tables _private_jobs: production has no such table in schemas public\. Did you mean [^?]*graphile_worker\._private_jobs\?/,
+    );
 
     writeFileSync(
       join(cwd, 'supasync.config.json'),

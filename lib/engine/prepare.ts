@@ -89,8 +89,23 @@ export async function prepareRun(options: {
       readSide(staging),
     ]);
     const [{ planSync }, { selectionWithParents }, { resolveTableOptions }] = await planner;
-    const selection = resolveTableOptions(productionCatalog, options.selection);
-    let plan = planSync(productionCatalog, stagingCatalog, selection, options.mode);
+    const planned = (catalog: typeof productionCatalog) => {
+      const selection = resolveTableOptions(catalog, options.selection);
+      return { selection, plan: planSync(catalog, stagingCatalog, selection, options.mode) };
+    };
+    let planning: ReturnType<typeof planned>;
+    try {
+      planning = planned(productionCatalog);
+    } catch (error) {
+      // Refused, it is refused again with every schema of production read, so a name it cannot find is told the table
+      // meant: the catalog lists the tables of the schemas the run names (and what they reach), not another schema's.
+      if (!(error instanceof UsageError)) throw error;
+      const whole = await production.readCatalog().catch(() => null);
+      if (whole) planned(whole);
+      throw error;
+    }
+    const { selection } = planning;
+    let { plan } = planning;
     // Every run that names the two sides refuses the same things, a dry-run
     // and a verify included: what would be refused later is refused now.
     if (plan.sameDatabase) {
