@@ -41,7 +41,7 @@ async function interrupted(signal: string): Promise<void> {
     try {
       said.push(await handler());
     } catch (error) {
-      said.push(`(while stopping: ${(error as Error).message})`);
+      said.push(whileStopping(error));
     }
   }
   const worded = said.map((message) => (typeof message === 'function' ? wordedLast(message) : message)).filter(Boolean);
@@ -56,6 +56,8 @@ function wordedLast(message: () => string | undefined): string | undefined {
   try {
     return message();
   } catch (error) {
-    return `(while stopping: ${(error as Error).message})`;
+    return whileStopping(error);
   }
 }
+
+const whileStopping = (error: unknown): string => `(while stopping: ${(error as Error).message})`;
