@@ -213,6 +213,22 @@ describe('lossy type changes (plan/lossy-types.ts), held to what PostgreSQL does
     ['timestamp with time zone', 'timestamp without time zone', '2024-01-01 10:00:00+02'],
     ['time without time zone', 'time(2) without time zone', '10:00:00.123'],
     ['interval', 'interval(0)', '1.5 seconds'],
+    ['timestamp with time zone', 'date', '2024-01-01 10:00:00+00'],
+    ['timestamp(3) without time zone', 'date', '2024-01-01 10:00:00'],
+    ['date', 'timestamp without time zone', '2024-01-01'],
+    ['date', 'timestamp with time zone', '2024-01-01'],
+    ['time with time zone', 'time without time zone', '10:00:00+05'],
+    ['time without time zone', 'time with time zone', '10:00:00'],
+    ['interval', 'interval year to month', '1 year 2 days'],
+    ['interval', 'interval day', '3 days 04:05:06'],
+    ['interval', 'interval day to second(3)', '1 day 00:00:01.1234'],
+    ['interval', 'interval minute to second', '1 day 00:00:01.1234'],
+    ['interval hour', 'interval second(0)', '5 hours'],
+    ['interval hour to minute', 'interval', '5 hours 3 minutes'],
+    ['interval day to second(2)', 'interval second(2)', '1 day 00:00:01.12'],
+    ['text', 'jsonb', '{"a":1}'],
+    ['character varying(20)', 'jsonb', '{"a":1,  "b":2}'],
+    ['text', 'json', '{"a":1}'],
     ['json', 'jsonb', '{"a": 1, "a": 2}'],
     ['jsonb', 'json', '{"a": 1}'],
     ['text', 'character varying(50)', 'short'],
@@ -234,7 +250,7 @@ describe('lossy type changes (plan/lossy-types.ts), held to what PostgreSQL does
 // Drift that passed as equal: a generated column computed otherwise (never copied, left out of the checksums), a type
 // --allow-drift copied by rounding every value, and a key staging lacks, said as if production had none.
 const COMPUTED = `CREATE SCHEMA computed;
-  CREATE TABLE computed.item (id int PRIMARY KEY, qty int, price numeric, at timestamptz, doc json, ratio numeric, seen timestamptz, big bigint, small int);
+  CREATE TABLE computed.item (id int PRIMARY KEY, qty int, price numeric, at timestamptz, doc json, ratio numeric, seen timestamptz, big bigint, small int, day timestamptz[], clock timestamp, span interval);
   CREATE TABLE computed.tag (id int PRIMARY KEY, name text);
   CREATE TABLE computed.board (id int PRIMARY KEY);`;
 
@@ -252,7 +268,8 @@ describe('drift that used to pass unseen or be misnamed', () => {
       staging.adminUrl,
       `SET ROLE postgres; ALTER TABLE computed.item ADD COLUMN total int GENERATED ALWAYS AS (qty * 3) STORED;
        ALTER TABLE computed.item ALTER price TYPE numeric(10,2), ALTER at TYPE timestamptz(0), ALTER doc TYPE jsonb,
-         ALTER ratio TYPE double precision, ALTER seen TYPE timestamp, ALTER big TYPE double precision, ALTER small TYPE double precision;
+         ALTER ratio TYPE double precision, ALTER seen TYPE timestamp, ALTER big TYPE double precision, ALTER small TYPE double precision,
+         ALTER day TYPE date[], ALTER clock TYPE time, ALTER span TYPE interval day;
        ALTER TABLE computed.tag DROP CONSTRAINT tag_pkey;
        DROP TABLE computed.board; CREATE VIEW computed.board AS SELECT 1 AS id;`,
     );
@@ -282,6 +299,9 @@ describe('drift that used to pass unseen or be misnamed', () => {
     expect(allowed.stderr).toContain('computed.item.big (bigint -> double precision): rounded to 15 significant digits');
     // An int fits a double exactly.
     expect(allowed.stderr).not.toContain('computed.item.small');
+    expect(allowed.stderr).toContain('computed.item.day (timestamp with time zone[] -> date[]): time of day dropped');
+    expect(allowed.stderr).toContain('computed.item.clock (timestamp without time zone -> time without time zone): date dropped');
+    expect(allowed.stderr).toContain('computed.item.span (interval -> interval day): cut to whole days');
     expect(await tableDigests(staging.adminUrl, ['computed'])).toEqual(before);
 
     const view = await runScript('sync.ts', ['--via', via, '--yes', '--tables', 'computed.board'], { env, cwd });
