@@ -316,6 +316,59 @@ describe('drift that used to pass unseen or be misnamed', () => {
   });
 });
 
+// Types staging writes production's values in otherwise, keeping each (a migration staging has that production
+// lacks: a timestamp made timestamptz, a date made a timestamp): --allow-drift copies them exactly, and verify read
+// every such row as changed, its text on each side compared as written ('10:00:00' against '10:00:00+00').
+const RETYPED = `CREATE SCHEMA retyped;
+  CREATE TABLE retyped.event (id int PRIMARY KEY, at timestamptz, local_at timestamp, day date, clock time, stamps timestamptz[], note varchar(20));
+  CREATE TABLE retyped.daily (day date PRIMARY KEY, n int);`;
+
+describe('types staging writes otherwise, keeping the value', () => {
+  let production: Project;
+  let staging: Project;
+  projectPair('retyped', RETYPED, async (pair) => {
+    ({ production, staging } = pair);
+    await query(
+      production.adminUrl,
+      `INSERT INTO retyped.event SELECT g, '2024-03-01 10:00:00.123456+02'::timestamptz + g * interval '1 hour', '2024-03-01 23:30:00'::timestamp + g * interval '1 minute',
+         '2024-01-01'::date + g, '10:00:00.5', ARRAY['2024-01-01 10:00+05'::timestamptz, NULL, 'infinity'], 'n' || g FROM generate_series(1, 30) g;
+       INSERT INTO retyped.event VALUES (31, '-infinity', 'infinity', '4713-01-01 BC', NULL, '{}', NULL);
+       INSERT INTO retyped.daily SELECT '2024-01-01'::date + g, g FROM generate_series(1, 30) g`,
+    );
+    await query(
+      staging.adminUrl,
+      `SET ROLE postgres; ALTER TABLE retyped.event ALTER at TYPE timestamp, ALTER local_at TYPE timestamptz, ALTER day TYPE timestamptz,
+         ALTER clock TYPE timetz, ALTER stamps TYPE timestamp[], ALTER note TYPE text;
+       ALTER TABLE retyped.daily ALTER day TYPE timestamp`,
+    );
+  });
+
+  it.each(['postgres', 'rest'] as const)('are copied by --allow-drift and found equal by verify, which still finds a changed one (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const synced = await runScript('sync.ts', ['--via', via, '--yes', '--allow-drift', '--schemas', 'retyped'], { env });
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    expect(synced.stderr).toContain('retyped.event: --allow-drift copies the columns both sides have');
+
+    const verified = await runScript('verify-sync-status.ts', ['--via', via, '--allow-drift', '--schemas', 'retyped'], { env });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/\| retyped\.event +\| 31 +\| 31 +\| ⚠️ columns differ/);
+    expect(verified.stdout).toMatch(/\| retyped\.daily +\| 30 +\| 30 +\| ⚠️ columns differ/);
+    expect(verified.stdout).toContain('2 equal in their common columns');
+
+    await query(
+      staging.adminUrl,
+      `UPDATE retyped.event SET at = at + interval '1 second' WHERE id = 2; UPDATE retyped.daily SET n = 0 WHERE day = '2024-01-03'`,
+    );
+    const changed = await runScript('verify-sync-status.ts', ['--via', via, '--allow-drift', '--schemas', 'retyped'], { env });
+    expect(changed.code, changed.stdout + changed.stderr).toBe(1);
+    expect(changed.stdout).toMatch(/retyped\.event \(key: id\):\n +differ from production: \(2\)\n/);
+    expect(changed.stdout).toMatch(/retyped\.daily \(key: day\):\n +differ from production: \("2024-01-03 00:00:00"\)\n/);
+    // Verify that accepts the drift offers the sync that does.
+    expect(changed.stdout).toContain('A sync with --allow-drift --mode mirror --tables retyped.daily,retyped.event compares every row of them');
+    expect(changed.stdout).not.toContain('so a sync refuses');
+  });
+});
+
 // A generated column staging computes with the same expression through a function of its own defined otherwise:
 // the copied columns are equal, the computed ones are not, and no sync can write them.
 const GENERATED = `CREATE SCHEMA gencols;

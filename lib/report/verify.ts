@@ -91,18 +91,23 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
   out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'), ...stagingOnlyLine(rendered.stagingOnly ?? []));
-  out.push(...remedies(verdicts, keptByUpsert));
+  out.push(...remedies(verdicts, keptByUpsert, rendered.acceptsDrift ?? false));
   return out.join('\n');
 }
 
-/** The syncs that put differing rows right: a mirror compares every row (a table with a key, not masked), a replace copies them all. */
-function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[] {
+/**
+ * The syncs that put differing rows right: a mirror compares every row (a table with a key, not masked), a replace copies them all.
+ * `acceptsDrift`: verify ran with --allow-drift, as the syncs it offers then do.
+ */
+function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDrift: boolean): string[] {
   // Generated values a sync cannot write: said under the table, no sync offered.
   const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
   // A sync refuses a table whose columns differ until the schemas match, or --allow-drift copies the common columns.
-  const drifted = rowsDiffer.filter((v) => v.drift?.length).map((v) => v.table);
-  const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && !v.drift?.length).map((v) => v.table);
-  const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && !v.drift?.length).map((v) => v.table);
+  const syncable = (v: TableVerdict) => acceptsDrift || !v.drift?.length;
+  const drifted = rowsDiffer.filter((v) => !syncable(v)).map((v) => v.table);
+  const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && syncable(v)).map((v) => v.table);
+  const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && syncable(v)).map((v) => v.table);
+  const drift = acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : '';
   return [
     ...(drifted.length
       ? [
@@ -110,9 +115,9 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>): string[]
             'apply the migrations one side lacks, or sync with --allow-drift to copy the common columns.',
         ]
       : []),
-    ...(mirrored.length ? [`A sync with --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`] : []),
+    ...(mirrored.length ? [`A sync with${drift} --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`] : []),
     ...(replaced.length
-      ? [`A sync with --mode replace --tables ${tablesArgument(replaced)} copies them whole (no key, or masked: a mirror cannot compare them).`]
+      ? [`A sync with${drift} --mode replace --tables ${tablesArgument(replaced)} copies them whole (no key, or masked: a mirror cannot compare them).`]
       : []),
   ];
 }

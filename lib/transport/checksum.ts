@@ -11,6 +11,8 @@ export interface ChecksumTarget {
   rowEstimate?: number;
   /** Production's blocks, where known: over REST a table of many rows is asked about in slices of them (rest/slices.ts). */
   pages?: number | null;
+  /** Beside `columns`, a type to hash each cast to (null: as it is); functions version 36 (plan/compared-types.ts). */
+  columnTypes?: (string | null)[] | null;
 }
 
 export interface ChecksumLevel {
@@ -43,11 +45,18 @@ export interface RowHash {
 /** What each level answers: the table's sum, each bucket's, or the rows of the buckets listed. */
 export type ChecksumAnswer = TableSum | BucketSum[] | RowHash[];
 
+/**
+ * Functions that hash columns cast (checksum_query's column_types). Older
+ * ones are asked without: a column whose type staging changed is then
+ * compared by its text as each side writes it, as before.
+ */
+export const COLUMN_TYPES_SINCE = 36;
+
 /** supasync_private.checksum_query's arguments, on either path. */
 export function checksumArgs(
   target: ChecksumTarget,
   level: ChecksumLevel,
-): [string, string, string[], string[], number | null, number[] | null, number, string | null] {
+): [string, string, string[], string[], number | null, number[] | null, number, string | null, (string | null)[] | null] {
   return [
     target.table.schema,
     target.table.name,
@@ -57,6 +66,7 @@ export function checksumArgs(
     level.onlyBuckets ?? null,
     level.rowLimit ?? 1000,
     level.rowFilter ?? null,
+    target.columnTypes ?? null,
   ];
 }
 

@@ -2,6 +2,7 @@
 // table, computed in each database; where they differ, the rows are narrowed
 // down by key buckets to the keys that are missing, extra or changed.
 import { qualifiedName } from '../catalog/types.ts';
+import { comparedAs } from '../plan/compared-types.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
@@ -47,9 +48,10 @@ export async function verifyTables(
   // Over REST the tables' sizes are read first, all in one request, and the small ones' checksums several tables a request.
   // A table's generated columns are compared once its copied ones are equal: asked together too, as they mostly are.
   const checksummed = options.countsOnly ? [] : tables.filter((table) => !missingTable(table) && !(table.mask && masker)).flatMap(checksumTargets);
-  for (const side of [production, staging]) {
-    side.readSizes?.(tables.map(({ table }) => table));
-    side.readChecksums?.(checksummed);
+  for (const side of ['production', 'staging'] as const) {
+    const database = side === 'production' ? production : staging;
+    database.readSizes?.(tables.map(({ table }) => table));
+    database.readChecksums?.(checksummed.map((targets) => targets[side]));
   }
   const verify = async (index: number) => {
     const table = tables[index]!;
@@ -97,8 +99,8 @@ async function compareTable(production: Database, staging: Database, table: Tabl
     const verdict = await verifyMaskedTable(production, staging, table, masker, options);
     return verdict.status === 'perfect' && columnsDiffer ? { ...verdict, status: 'columns-differ' } : verdict;
   }
-  const target = contentTarget(table);
-  const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
+  const target = contentTargets(table);
+  const [p, s] = (await Promise.all([production.checksum(target.production, {}), staging.checksum(target.staging, {})])) as TableSum[];
   const verdict: TableVerdict = { table: name, keyColumns, production: Number(p?.rows), staging: Number(s?.rows), status: 'perfect' };
   if (p?.rows !== s?.rows || p?.hash !== s?.hash) {
     verdict.status = p?.rows !== s?.rows ? 'counts-differ' : 'content-differs';
@@ -113,26 +115,47 @@ async function compareTable(production: Database, staging: Database, table: Tabl
   return verdict;
 }
 
+/** What each side hashes of a table: the same columns, production's cast where staging writes their values otherwise. */
+interface SideTargets {
+  production: ChecksumTarget;
+  staging: ChecksumTarget;
+}
+
 const missingTable = (table: TablePlan) => table.drift.some((drift) => drift.kind === 'missing-table');
 
 /**
  * The copied columns' checksum of a table. Production's statistics: over REST a large table is checksummed in slices,
  * cut by each side's own size where its functions tell, else by these (rest/slices.ts).
  */
-function contentTarget(table: TablePlan): ChecksumTarget {
-  return { table: table.table, columns: table.columns, keyColumns: table.key?.columns ?? [], rowEstimate: table.rowEstimate, pages: table.pages ?? null };
+function contentTargets(table: TablePlan): SideTargets {
+  const staging = {
+    table: table.table,
+    columns: table.columns,
+    keyColumns: table.key?.columns ?? [],
+    rowEstimate: table.rowEstimate,
+    pages: table.pages ?? null,
+  };
+  // A column whose type staging changed is hashed on production's side as staging writes it (plan/compared-types.ts).
+  const changed = new Map(table.drift.flatMap((drift) => (drift.kind === 'type-changes' ? drift.columns : [])).map((column) => [column.name, column]));
+  const columnTypes = table.columns.map((name) => {
+    const column = changed.get(name);
+    return column ? comparedAs(column.production, column.staging) : null;
+  });
+  return { production: columnTypes.some(Boolean) ? { ...staging, columnTypes } : staging, staging };
 }
 
 /** The generated columns' checksum of a table, compared by key: none without either. */
-function generatedTarget(table: TablePlan): ChecksumTarget | null {
-  const copied = contentTarget(table);
-  return table.generatedColumns.length && copied.keyColumns.length ? { ...copied, columns: table.generatedColumns } : null;
+function generatedTargets(table: TablePlan): SideTargets | null {
+  const { staging: copied } = contentTargets(table);
+  if (!table.generatedColumns.length || !copied.keyColumns.length) return null;
+  const generated = { ...copied, columns: table.generatedColumns };
+  return { production: generated, staging: generated };
 }
 
 /** A table's checksums compareTable asks for: its copied columns', then, once they are equal, its generated ones'. */
-function checksumTargets(table: TablePlan): ChecksumTarget[] {
-  const generated = generatedTarget(table);
-  return generated ? [contentTarget(table), generated] : [contentTarget(table)];
+function checksumTargets(table: TablePlan): SideTargets[] {
+  const generated = generatedTargets(table);
+  return generated ? [contentTargets(table), generated] : [contentTargets(table)];
 }
 
 /**
@@ -147,9 +170,9 @@ async function compareGenerated(
   verdict: TableVerdict,
   options: VerifyOptions,
 ): Promise<TableVerdict> {
-  const target = generatedTarget(table);
+  const target = generatedTargets(table);
   if (!target) return verdict;
-  const [p, s] = (await Promise.all([production.checksum(target, {}), staging.checksum(target, {})])) as TableSum[];
+  const [p, s] = (await Promise.all([production.checksum(target.production, {}), staging.checksum(target.staging, {})])) as TableSum[];
   if (p?.hash === s?.hash) return verdict;
   const buckets = Math.min(65_536, Math.max(1, Math.ceil(verdict.production / (options.rowsPerBucket ?? 500))));
   return {
@@ -169,7 +192,7 @@ async function compareGenerated(
 async function findDifferences(
   production: Database,
   staging: Database,
-  target: ChecksumTarget,
+  target: SideTargets,
   buckets: number,
   maxKeys: number,
   leftByMode: readonly DifferenceKind[],
@@ -178,7 +201,7 @@ async function findDifferences(
   if (buckets === 1) {
     suspects = [{ bucket: 0, rows: 0 }];
   } else {
-    const [p, s] = (await Promise.all([production.checksum(target, { buckets }), staging.checksum(target, { buckets })])) as BucketSum[][];
+    const [p, s] = (await Promise.all([production.checksum(target.production, { buckets }), staging.checksum(target.staging, { buckets })])) as BucketSum[][];
     const summary = (list: BucketSum[]) => new Map(list.map((b) => [b.bucket, b]));
     const [pm, sm] = [summary(p ?? []), summary(s ?? [])];
     const differs = (b: number) => pm.get(b)?.rows !== sm.get(b)?.rows || pm.get(b)?.hash !== sm.get(b)?.hash;
@@ -202,7 +225,7 @@ async function findDifferences(
       batch.push(suspects[next++] as { bucket: number; rows: number });
     }
     const level = { buckets, onlyBuckets: batch.map((b) => b.bucket), rowLimit: ROW_LIMIT };
-    const [p, s] = (await Promise.all([production.checksum(target, level), staging.checksum(target, level)])) as RowHash[][];
+    const [p, s] = (await Promise.all([production.checksum(target.production, level), staging.checksum(target.staging, level)])) as RowHash[][];
     const inStaging = rowsByKey(s ?? []);
     const inProduction = rowsByKey(p ?? []);
     for (const [key, { hash, count }] of inProduction) {

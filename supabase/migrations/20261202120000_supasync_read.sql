@@ -741,12 +741,27 @@ $own_rows$;
 -- ROW(columns)::text in the checksum: see supasync_checksum below.
 -- `row_filter` (version 27): only the rows it picks, a slice of a large
 -- table's blocks over REST, whose answers add up (rest/checksum-slices.ts).
+-- `column_types` (version 36), beside `columns`: a column is hashed cast to
+-- the type given for it (NULL: as it is). Verify gives production's column
+-- staging's type where staging's keeps the value but writes it otherwise
+-- (a timestamp made timestamptz: '10:00:00' and '10:00:00+00'), so the
+-- two sides' text of a value a sync copied is the same
+-- (plan/compared-types.ts).
 DROP FUNCTION IF EXISTS supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer);
+DROP FUNCTION IF EXISTS supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer, text);
 CREATE OR REPLACE FUNCTION supasync_private.checksum_query(
   table_schema text, table_name text, columns text[], key_columns text[], buckets integer, only_buckets integer[], row_limit integer,
-  row_filter text)
+  row_filter text, column_types text[])
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $checksum_query$
+-- Each column as the row's text names it: cast where a type is given (a
+-- regtype: a name the server parsed, never text of the caller's).
+WITH typed AS (
+  SELECT u.c, u.o, CASE WHEN u.t IS NULL THEN pg_catalog.format('%I', u.c)
+                        ELSE pg_catalog.format('%I::%s', u.c, u.t::pg_catalog.regtype) END AS text
+  FROM ROWS FROM (pg_catalog.unnest($3::text[]), pg_catalog.unnest($9::text[])) WITH ORDINALITY AS u(c, t, o)
+  WHERE u.c IS NOT NULL
+)
 SELECT CASE
   WHEN $5::integer IS NULL THEN pg_catalog.format(
     'SELECT jsonb_build_object(''rows'', count(*)::text, ''hash'', COALESCE(sum(%s), 0)::text) FROM %s WHERE %s',
@@ -766,10 +781,10 @@ FROM (
          pg_catalog.format('(''x'' || left(md5(%s), 15))::bit(60)::bigint', row_text) AS row_hash
   FROM (
     SELECT whole.text AS row_text, COALESCE(keyed.text, whole.text) AS key_text
-    FROM (SELECT 'ROW(' || COALESCE(pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o), '') || ')::text' AS text
-          FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)) whole,
-         (SELECT 'ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o) || ')::text' AS text
-          FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o)) keyed
+    FROM (SELECT 'ROW(' || COALESCE(pg_catalog.string_agg(typed.text, ', ' ORDER BY typed.o), '') || ')::text' AS text
+          FROM typed) whole,
+         (SELECT 'ROW(' || pg_catalog.string_agg(COALESCE(typed.text, pg_catalog.format('%I', u.c)), ', ' ORDER BY u.o) || ')::text' AS text
+          FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(c, o) LEFT JOIN typed ON typed.c = u.c) keyed
   ) texts
 ) parts,
 (SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
@@ -1171,7 +1186,7 @@ REVOKE ALL ON FUNCTION supasync_private.own_rows(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.answer(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.operator_schemas(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.comparing_path(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer, text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_expression(text, integer) FROM PUBLIC;
@@ -1247,9 +1262,12 @@ GRANT EXECUTE ON FUNCTION public.supasync_table_sizes(jsonb) TO service_role;
 --   buckets N, only_buckets NULL    -> [{"bucket": b, "rows": n, "hash": h}, ...]
 --   buckets N, only_buckets {b,...} -> [{"key": k, "hash": h}, ...] (at most row_limit)
 --   row_filter (version 27)         -> of the rows it picks alone
+--   column_types (version 36)       -> columns cast to them (checksum_query)
 -- The query is supasync_private.checksum_query's (above), as on the direct path.
--- Version 26 and before took no row_filter: a call without one finds this one.
+-- Version 26 and before took no row_filter, 35 and before no column_types:
+-- a call without them finds this one.
 DROP FUNCTION IF EXISTS public.supasync_checksum(text, text, text[], text[], integer, integer[], integer);
+DROP FUNCTION IF EXISTS public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text);
 CREATE OR REPLACE FUNCTION public.supasync_checksum(
   table_schema text,
   table_name text,
@@ -1258,17 +1276,19 @@ CREATE OR REPLACE FUNCTION public.supasync_checksum(
   buckets integer DEFAULT NULL,
   only_buckets integer[] DEFAULT NULL,
   row_limit integer DEFAULT 1000,
-  row_filter text DEFAULT NULL
+  row_filter text DEFAULT NULL,
+  column_types text[] DEFAULT NULL
 )
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-AS $checksum$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter))) END $checksum$;
+AS $checksum$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.checksum_query(table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter, column_types))) END $checksum$;
 
-REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text) TO service_role;
+REVOKE ALL ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text, text[]) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_checksum(text, text, text[], text[], integer, integer[], integer, text, text[]) TO service_role;
 
 -- Whole-table checksums of several tables in one request (version 34):
 -- verify asked each small table on its own, a round trip apiece on each
--- side. `targets`: [{table_schema, table_name, columns, key_columns}, ...]
+-- side. `targets`: [{table_schema, table_name, columns, key_columns,
+-- column_types (version 36, may be absent)}, ...]
 -- -> [{"rows": n, "hash": h}, ...] in that order, each what
 -- supasync_checksum answers for the whole table, all of one snapshot (the
 -- calling statement's). The caller keeps a request's rows few: one that
@@ -1285,7 +1305,9 @@ BEGIN
     sums := sums || public.supasync_checksum(
       target ->> 'table_schema', target ->> 'table_name',
       ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(target -> 'columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
-      ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(target -> 'key_columns') WITH ORDINALITY AS e(c, i) ORDER BY i));
+      ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(target -> 'key_columns') WITH ORDINALITY AS e(c, i) ORDER BY i),
+      column_types => CASE WHEN pg_catalog.jsonb_typeof(target -> 'column_types') = 'array'
+        THEN ARRAY(SELECT c FROM pg_catalog.jsonb_array_elements_text(target -> 'column_types') WITH ORDINALITY AS e(c, i) ORDER BY i) END);
   END LOOP;
   RETURN pg_catalog.to_jsonb(sums);
 END
@@ -1894,7 +1916,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 35 $version$;
+AS $version$ SELECT 36 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -8,7 +8,7 @@ import { refusedKeyMessage, type Connection } from '../../config/env.ts';
 import { limitConcurrency } from '../../connect/request-limit.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
 import { DatabaseError } from '../../errors.ts';
-import { checksumArgs } from '../checksum.ts';
+import { checksumArgs, COLUMN_TYPES_SINCE } from '../checksum.ts';
 import { slicedChecksum } from './checksum-slices.ts';
 import { restTableSizes } from './table-sizes.ts';
 import { restTableChecksums } from './table-checksums.ts';
@@ -61,10 +61,21 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   const functionsVersion = (): Promise<number> => functionsVersionOf(supabase).catch(failed("Reading supasync's functions' version"));
   const tableChecksums = restTableChecksums(ask, functionsVersion, sizeOf);
   const checksumAlone = slicedChecksum(
-    (target, level) => {
-      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter] = checksumArgs(target, level);
-      // Functions before version 27 know no row_filter: it is sent only with one (a slice).
-      const args = { table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, ...(row_filter ? { row_filter } : {}) };
+    async (target, level) => {
+      const [table_schema, table_name, columns, key_columns, buckets, only_buckets, row_limit, row_filter, column_types] = checksumArgs(target, level);
+      // Functions before version 27 know no row_filter, before 36 no column_types: each is sent only where there is one.
+      const typed = column_types && (await functionsVersion().catch(() => 0)) >= COLUMN_TYPES_SINCE;
+      const args = {
+        table_schema,
+        table_name,
+        columns,
+        key_columns,
+        buckets,
+        only_buckets,
+        row_limit,
+        ...(row_filter ? { row_filter } : {}),
+        ...(typed ? { column_types } : {}),
+      };
       return ask(`Checksumming ${qualifiedName(target.table)}`, 'supasync_checksum', args, ANSWERS.checksum);
     },
     functionsVersion,

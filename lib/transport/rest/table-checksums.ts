@@ -8,7 +8,7 @@
 // and every table of a request that failed, is asked alone: its failure
 // then names its table.
 import * as z from 'zod';
-import { checksumArgs, type ChecksumTarget, type TableSum } from '../checksum.ts';
+import { checksumArgs, COLUMN_TYPES_SINCE, type ChecksumTarget, type TableSum } from '../checksum.ts';
 import { slicesOf } from './slices.ts';
 import type { TableSize } from './table-sizes.ts';
 import type { TableRef } from '../../catalog/types.ts';
@@ -33,12 +33,16 @@ export interface TableChecksums {
 
 export function restTableChecksums(ask: Ask, functionsVersion: () => Promise<number>, sizeOf: (table: TableRef) => Promise<TableSize | null>): TableChecksums {
   const asked = new Map<string, Promise<TableSum | undefined>>();
-  const keyOf = (target: ChecksumTarget) => JSON.stringify(checksumArgs(target, {}).slice(0, 4));
+  const keyOf = (target: ChecksumTarget) => {
+    const args = checksumArgs(target, {});
+    return JSON.stringify([...args.slice(0, 4), args[8]]);
+  };
 
   /** Each target's checksum, as its own request answers it (undefined: ask it alone), once this side's sizes are in. */
   const readGroups = async (targets: ChecksumTarget[]): Promise<Promise<TableSum | undefined>[]> => {
     const answers: Promise<TableSum | undefined>[] = targets.map(() => Promise.resolve(undefined));
-    if ((await functionsVersion().catch(() => 0)) < CHECKSUMS_SINCE) return answers;
+    const version = await functionsVersion().catch(() => 0);
+    if (version < CHECKSUMS_SINCE) return answers;
     const sizes = await Promise.all(targets.map((target) => sizeOf(target.table).catch(() => null)));
     let group: number[] = [];
     let rows = 0;
@@ -50,8 +54,8 @@ export function restTableChecksums(ask: Ask, functionsVersion: () => Promise<num
       blocks = 0;
       if (members.length < 2) return;
       const wanted = members.map((i) => {
-        const [table_schema, table_name, columns, key_columns] = checksumArgs(targets[i] as ChecksumTarget, {});
-        return { table_schema, table_name, columns, key_columns };
+        const [table_schema, table_name, columns, key_columns, , , , , column_types] = checksumArgs(targets[i] as ChecksumTarget, {});
+        return { table_schema, table_name, columns, key_columns, ...(column_types && version >= COLUMN_TYPES_SINCE ? { column_types } : {}) };
       });
       const sums = ask(`Checksumming ${members.length} tables`, 'supasync_checksums', { targets: wanted }, SUMS.length(members.length)).catch(() => []);
       for (const [n, i] of members.entries()) answers[i] = sums.then((all) => all[n] ?? undefined);
