@@ -10,6 +10,7 @@ import { withClient, type Project } from '../stack/index.ts';
 import { query, rowTexts, tableDigests } from './helpers/content.ts';
 import { projectPair } from './helpers/project-pair.ts';
 import { emptyDirectory, runScript, startScript } from './helpers/run-script.ts';
+import { comparedAs } from '../lib/plan/compared-types.ts';
 import { silentChange } from '../lib/plan/lossy-types.ts';
 import { EXCLUSION_PAIRS_ROWS } from '../lib/plan/stricter-indexes.ts';
 import { planSync } from '../lib/plan/plan.ts';
@@ -247,6 +248,56 @@ describe('lossy type changes (plan/lossy-types.ts), held to what PostgreSQL does
   });
 });
 
+describe('types staging writes otherwise (plan/compared-types.ts), held to what PostgreSQL does with a value', () => {
+  // Production's type, staging's (a change --allow-drift copies), and a value production may hold.
+  const PAIRS: [string, string, string][] = [
+    ['timestamp with time zone', 'timestamp without time zone', '2024-01-01 10:00:00.5+02'],
+    ['timestamp without time zone', 'timestamp with time zone', '2024-01-01 10:00:00'],
+    ['timestamp(3) without time zone[]', 'timestamp with time zone[]', '{"2024-01-01 10:00:00.123"}'],
+    ['timestamp without time zone', 'timestamp(6) without time zone', '2024-01-01 10:00:00.5'],
+    ['date', 'timestamp with time zone', '2024-01-01'],
+    ['date', 'timestamp without time zone', '2024-02-29'],
+    ['time without time zone', 'time with time zone', '10:00:00'],
+    ['numeric(10,2)', 'numeric(12,4)', '1.50'],
+    ['numeric(10,2)', 'numeric(12,2)', '1.50'],
+    ['numeric(10,2)', 'numeric', '1.50'],
+    ['numeric(10,2)', 'double precision', '1.50'],
+    ['numeric(5,1)', 'real', '1234.0'],
+    ['integer', 'numeric(12,2)', '7'],
+    ['bigint', 'numeric(21,1)', '7'],
+    ['integer', 'bigint', '7'],
+    ['integer', 'double precision', '7'],
+    ['real', 'double precision', '0.1'],
+    ['character varying(20)', 'text', 'x  '],
+    ['uuid', 'text', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
+  ];
+  const { production } = sharedStack();
+
+  it.each(PAIRS)('%s -> %s: cast where the value reads back otherwise, to what its text gives, and only where no value can fail', async (from, to, value) => {
+    const [row] = await query<{ written: string; copied: string }>(
+      production.adminUrl,
+      `SELECT ($1::${from})::text AS written, ((($1::${from})::text)::${to})::text AS copied`,
+      [value],
+    );
+    const cast = comparedAs(from, to);
+    expect(silentChange(from, to), 'a change that keeps the value').toBeNull();
+    expect(cast !== null, `${row?.written} -> ${row?.copied}`).toBe(row?.written !== row?.copied);
+    if (cast) {
+      // What verify hashes of production's value is what the sync's text put in staging.
+      const [castRow] = await query<{ hashed: string }>(production.adminUrl, `SELECT (($1::${from})::${cast})::text AS hashed`, [value]);
+      expect(castRow?.hashed).toBe(row?.copied);
+    }
+  });
+
+  it('casts no type whose values could fail to fit (a checksum is one query): those differ as written', () => {
+    // 2147483647 is 10 digits, and numeric(11,2) holds 9 before its point; numeric(10,4) 6 where numeric(10,2) has 8.
+    expect(comparedAs('integer', 'numeric(11,2)')).toBeNull();
+    expect(comparedAs('numeric', 'numeric(20,4)')).toBeNull();
+    expect(comparedAs('numeric(10,2)', 'numeric(10,4)')).toBeNull();
+    expect(comparedAs('timestamp with time zone[]', 'timestamp without time zone')).toBeNull();
+  });
+});
+
 // Drift that passed as equal: a generated column computed otherwise (never copied, left out of the checksums), a type
 // --allow-drift copied by rounding every value, and a key staging lacks, said as if production had none.
 const COMPUTED = `CREATE SCHEMA computed;
@@ -320,7 +371,8 @@ describe('drift that used to pass unseen or be misnamed', () => {
 // lacks: a timestamp made timestamptz, a date made a timestamp): --allow-drift copies them exactly, and verify read
 // every such row as changed, its text on each side compared as written ('10:00:00' against '10:00:00+00').
 const RETYPED = `CREATE SCHEMA retyped;
-  CREATE TABLE retyped.event (id int PRIMARY KEY, at timestamptz, local_at timestamp, day date, clock time, stamps timestamptz[], note varchar(20));
+  CREATE TABLE retyped.event (id int PRIMARY KEY, at timestamptz, local_at timestamp, day date, clock time, stamps timestamptz[], note varchar(20),
+    price numeric(10,2), ratio numeric(8,3), qty int);
   CREATE TABLE retyped.daily (day date PRIMARY KEY, n int);`;
 
 describe('types staging writes otherwise, keeping the value', () => {
@@ -331,14 +383,15 @@ describe('types staging writes otherwise, keeping the value', () => {
     await query(
       production.adminUrl,
       `INSERT INTO retyped.event SELECT g, '2024-03-01 10:00:00.123456+02'::timestamptz + g * interval '1 hour', '2024-03-01 23:30:00'::timestamp + g * interval '1 minute',
-         '2024-01-01'::date + g, '10:00:00.5', ARRAY['2024-01-01 10:00+05'::timestamptz, NULL, 'infinity'], 'n' || g FROM generate_series(1, 30) g;
-       INSERT INTO retyped.event VALUES (31, '-infinity', 'infinity', '4713-01-01 BC', NULL, '{}', NULL);
+         '2024-01-01'::date + g, '10:00:00.5', ARRAY['2024-01-01 10:00+05'::timestamptz, NULL, 'infinity'], 'n' || g, g * 1.5, g / 8.0, g FROM generate_series(1, 30) g;
+       INSERT INTO retyped.event VALUES (31, '-infinity', 'infinity', '4713-01-01 BC', NULL, '{}', NULL, 'NaN', -0.001, -2147483648);
        INSERT INTO retyped.daily SELECT '2024-01-01'::date + g, g FROM generate_series(1, 30) g`,
     );
     await query(
       staging.adminUrl,
       `SET ROLE postgres; ALTER TABLE retyped.event ALTER at TYPE timestamp, ALTER local_at TYPE timestamptz, ALTER day TYPE timestamptz,
-         ALTER clock TYPE timetz, ALTER stamps TYPE timestamp[], ALTER note TYPE text;
+         ALTER clock TYPE timetz, ALTER stamps TYPE timestamp[], ALTER note TYPE text,
+         ALTER price TYPE numeric(12,4), ALTER ratio TYPE double precision, ALTER qty TYPE numeric(14,2);
        ALTER TABLE retyped.daily ALTER day TYPE timestamp`,
     );
   });

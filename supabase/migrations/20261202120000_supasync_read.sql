@@ -754,10 +754,16 @@ CREATE OR REPLACE FUNCTION supasync_private.checksum_query(
   row_filter text, column_types text[])
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $checksum_query$
--- Each column as the row's text names it: cast where a type is given (a
--- regtype: a name the server parsed, never text of the caller's).
+-- Each column as the row's text names it: cast where a type is given. The
+-- types verify casts to are numbers' and times' as format_type writes them,
+-- modifiers included (numeric(12,4), timestamp with time zone[]), taken as
+-- written where they are exactly such a name; any other is read as a
+-- regtype (a name the server parsed), so no text of the caller's reaches
+-- the query but a type's name.
 WITH typed AS (
   SELECT u.c, u.o, CASE WHEN u.t IS NULL THEN pg_catalog.format('%I', u.c)
+                        WHEN u.t ~ '^(numeric|real|double precision|timestamp|time)(\([0-9]+(,[0-9]+)?\))?( with time zone| without time zone)?(\[\])*$'
+                          THEN pg_catalog.format('%I::%s', u.c, u.t)
                         ELSE pg_catalog.format('%I::%s', u.c, u.t::pg_catalog.regtype) END AS text
   FROM ROWS FROM (pg_catalog.unnest($3::text[]), pg_catalog.unnest($9::text[])) WITH ORDINALITY AS u(c, t, o)
   WHERE u.c IS NOT NULL
