@@ -403,6 +403,14 @@ describe('answers and errors', () => {
     expect(rest.code).toBe(2);
     expect(rest.stderr).toContain('SUPABASE_STAGING_URL has a path (/rest/v1)');
     expect(rest.stderr).not.toContain('[object Object]');
+    // The dashboard's address, copied from the browser: its project's API URL is said.
+    const dashboard = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], {
+      env: { ...env, SUPABASE_STAGING_URL: 'https://supabase.com/dashboard/project/abcdefghijklmnopqrst/settings/api' },
+    });
+    expect(dashboard.code).toBe(2);
+    expect(dashboard.stderr).toContain(
+      'SUPABASE_STAGING_URL has a path (/dashboard/project/abcdefghijklmnopqrst/settings/api): give the project URL alone, like https://abcdefghijklmnopqrst.supabase.co (that is the dashboard',
+    );
 
     const closed = 'http://127.0.0.1:59998';
     const unreachable = await runScript('sync.ts', ['--dry-run', '--via', 'rest'], { env: { ...env, SUPABASE_PROD_URL: closed } });

@@ -94,7 +94,12 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     if (url && !isHttpUrl(url)) problems.push(`${name('URL')} is not an http(s) URL: it should look like ${EXAMPLE.URL}`);
     else if (url && new URL(url).pathname.replace(/\/+$/, '') !== '') {
       // supabase-js adds /rest/v1 itself: the dashboard's "RESTful endpoint" would become /rest/v1/rest/v1.
-      problems.push(`${name('URL')} has a path (${new URL(url).pathname}): give the project URL alone, like ${EXAMPLE.URL}, without /rest/v1`);
+      // The dashboard's own address in the browser names the project too: its API URL is said outright.
+      const dashboard = /^\/dashboard\/project\/([a-z0-9]{20})(\/|$)/.exec(new URL(url).pathname);
+      const meant = dashboard
+        ? `https://${dashboard[1]}.supabase.co (that is the dashboard's page, not the project's API)`
+        : `${EXAMPLE.URL}, without /rest/v1`;
+      problems.push(`${name('URL')} has a path (${new URL(url).pathname}): give the project URL alone, like ${meant}`);
     } else if (url && (new URL(url).search || new URL(url).hash || new URL(url).username || new URL(url).password)) {
       // Printed and kept in backups' manifests as the project's address: a key or password in it would be too. Not echoed.
       problems.push(
