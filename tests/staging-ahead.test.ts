@@ -407,6 +407,11 @@ describe('types staging writes otherwise, keeping the value', () => {
     expect(verified.stdout).toMatch(/\| retyped\.event +\| 31 +\| 31 +\| ⚠️ columns differ/);
     expect(verified.stdout).toMatch(/\| retyped\.daily +\| 30 +\| 30 +\| ⚠️ columns differ/);
     expect(verified.stdout).toContain('2 equal in their common columns');
+    // A mirror hashes them so too: nothing of the table to copy (every row was, each run).
+    const mirror = ['--via', via, '--yes', '--allow-drift', '--mode', 'mirror', '--tables', 'retyped.event'];
+    const unchanged = await runScript('sync.ts', mirror, { env });
+    expect(unchanged.code, unchanged.stdout + unchanged.stderr).toBe(0);
+    expect(unchanged.stdout).toMatch(/\| retyped\.event +\| 0 +\| 0 +\| 0 +\| none: equal +\|/);
 
     await query(
       staging.adminUrl,
@@ -419,6 +424,9 @@ describe('types staging writes otherwise, keeping the value', () => {
     // Verify that accepts the drift offers the sync that does.
     expect(changed.stdout).toContain('A sync with --allow-drift --mode mirror --tables retyped.daily,retyped.event compares every row of them');
     expect(changed.stdout).not.toContain('so a sync refuses');
+    const mirrored = await runScript('sync.ts', mirror, { env });
+    expect(mirrored.code, mirrored.stdout + mirrored.stderr).toBe(0);
+    expect(mirrored.stdout).toMatch(/\| retyped\.event +\| 1 +\| 1 +\| 0 +\| /);
   });
 });
 

@@ -9,6 +9,7 @@
 // unless most of the table differs (or staging holds none of it): it is then
 // read whole. A re-sync then reads and writes those rows alone: the bytes it
 // moves are what changed.
+import { productionColumnTypes } from '../plan/compared-types.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { ChecksumTarget, RangeSums } from '../transport/checksum.ts';
 import type { DatabaseReads, KeyValues, RowFlags, RowHashes } from '../transport/reads.ts';
@@ -65,14 +66,20 @@ export async function findChangedRanges(
   const keyColumns = table.key?.columns;
   if (!keyColumns) throw new Error(`${table.table.name}: key ranges need a key`);
   const target = { table: table.table, columns: table.columns, keyColumns, rowEstimate: table.rowEstimate, pages: table.pages ?? null };
+  // A column whose type staging changed is hashed on production's side as staging writes it (plan/compared-types.ts).
+  const columnTypes = productionColumnTypes(table);
+  const targets = { production: columnTypes ? { ...target, columnTypes } : target, staging: target };
   const binary = table.binarySafe;
   const unflagged = stagingFlags(flagged);
   const { stagingRows, stagingOnly, ...found } =
     production.rowHashes && staging.rowHashes
       ? await mergeRowHashes(
-          ...(await Promise.all([production.rowHashes(target, table.rowFilter, binary, flagged), staging.rowHashes(target, null, binary, unflagged)])),
+          ...(await Promise.all([
+            production.rowHashes(targets.production, table.rowFilter, binary, flagged),
+            staging.rowHashes(targets.staging, null, binary, unflagged),
+          ])),
         )
-      : await narrowRanges(production, staging, table, target, binary, flagged);
+      : await narrowRanges(production, staging, table, targets, binary, flagged);
   const productionRows = found.rowsUnchanged;
   if (!found.ranges.length) return { ...found, rows: NO_ROWS };
   // A table new to staging: listing its every row, to write them all by key, would cost more than writing them.
@@ -84,8 +91,8 @@ export async function findChangedRanges(
   // About one row per range: listing the rows of those ranges, key and hash, is about listing the rows that changed.
   const within = { bits: found.bits, ranges: listed };
   const [productionRowsIn, stagingRowsIn] = await Promise.all([
-    production.rangeRows(target, table.rowFilter, binary, within, flagged),
-    staging.rangeRows(target, null, binary, within, unflagged),
+    production.rangeRows(targets.production, table.rowFilter, binary, within, flagged),
+    staging.rangeRows(targets.staging, null, binary, within, unflagged),
   ]);
   const changed = compareRows(productionRowsIn, stagingRowsIn);
   // Past half the table, one read of all of it costs less than a filter naming each key (and the upsert leaves equal rows equal).
@@ -115,7 +122,7 @@ async function narrowRanges(
   production: DatabaseReads,
   staging: DatabaseReads,
   table: TablePlan,
-  target: ChecksumTarget,
+  targets: { production: ChecksumTarget; staging: ChecksumTarget },
   binary: boolean,
   flagged: RowFlags | null,
 ): Promise<Found> {
@@ -130,8 +137,8 @@ async function narrowRanges(
   for (const next of levels) {
     const within = bits === 0 ? null : { bits, ranges: differing };
     const [theirs, ours] = await Promise.all([
-      production.rangeSums(target, next, table.rowFilter, binary, within, flagged),
-      staging.rangeSums(target, next, null, binary, within, stagingFlags(flagged)),
+      production.rangeSums(targets.production, next, table.rowFilter, binary, within, flagged),
+      staging.rangeSums(targets.staging, next, null, binary, within, stagingFlags(flagged)),
     ]);
     if (bits === 0) [productionRows, stagingRows] = [rowsIn(theirs), rowsIn(ours)];
     differing = differingRanges(theirs, ours);

@@ -11,6 +11,8 @@
 // it whole. Changes that lose something are refused before a sync
 // (lossy-types.ts); those that keep the text the same (varchar into text,
 // int into bigint) need no cast.
+import type { TablePlan } from './types.ts';
+
 const TIMES = /^(timestamp|time)(?:\(\d\))?( with time zone| without time zone)?$/;
 const NUMERIC = /^numeric(?:\((\d+)(?:,(-?\d+))?\))?$/;
 const INTEGER_DIGITS: Record<string, number> = { smallint: 5, integer: 10, bigint: 19 };
@@ -45,4 +47,17 @@ function numberAs(ours: string, theirs: string): boolean {
   if (!wider || wider[1] === undefined || integerDigits === undefined || scale === undefined) return false;
   const widerScale = Number(wider[2] ?? 0);
   return widerScale > scale && Number(wider[1]) - widerScale >= integerDigits;
+}
+
+/**
+ * Beside each of a table's copied columns, the type production's values are
+ * hashed as (comparedAs), or null; null for the table where none is.
+ */
+export function productionColumnTypes(table: Pick<TablePlan, 'columns' | 'drift'>): (string | null)[] | null {
+  const changed = new Map(table.drift.flatMap((drift) => (drift.kind === 'type-changes' ? drift.columns : [])).map((column) => [column.name, column]));
+  const types = table.columns.map((name) => {
+    const column = changed.get(name);
+    return column ? comparedAs(column.production, column.staging) : null;
+  });
+  return types.some((type) => type !== null) ? types : null;
 }

@@ -2,7 +2,7 @@
 // table, computed in each database; where they differ, the rows are narrowed
 // down by key buckets to the keys that are missing, extra or changed.
 import { qualifiedName } from '../catalog/types.ts';
-import { comparedAs } from '../plan/compared-types.ts';
+import { productionColumnTypes } from '../plan/compared-types.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
@@ -136,12 +136,8 @@ function contentTargets(table: TablePlan): SideTargets {
     pages: table.pages ?? null,
   };
   // A column whose type staging changed is hashed on production's side as staging writes it (plan/compared-types.ts).
-  const changed = new Map(table.drift.flatMap((drift) => (drift.kind === 'type-changes' ? drift.columns : [])).map((column) => [column.name, column]));
-  const columnTypes = table.columns.map((name) => {
-    const column = changed.get(name);
-    return column ? comparedAs(column.production, column.staging) : null;
-  });
-  return { production: columnTypes.some(Boolean) ? { ...staging, columnTypes } : staging, staging };
+  const columnTypes = productionColumnTypes(table);
+  return { production: columnTypes ? { ...staging, columnTypes } : staging, staging };
 }
 
 /** The generated columns' checksum of a table, compared by key: none without either. */

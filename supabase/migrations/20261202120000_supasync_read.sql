@@ -822,7 +822,12 @@ DROP FUNCTION IF EXISTS supasync_private.key_range_filter(text[], integer, bigin
 DROP FUNCTION IF EXISTS supasync_private.range_sums_query(text, text, text[], text[], integer, text, boolean);
 
 -- The expression that hashes `columns` of a row of the table (see above).
-CREATE OR REPLACE FUNCTION supasync_private.hash_expression(table_schema text, table_name text, columns text[], use_binary boolean)
+-- `column_types` (version 36): as checksum_query's, each column's text
+-- hashed cast to the type beside it (a re-sync of a column whose type
+-- staging changed, hashed as staging writes it: plan/compared-types.ts);
+-- only where not binary, which types that differ never are.
+DROP FUNCTION IF EXISTS supasync_private.hash_expression(text, text, text[], boolean);
+CREATE OR REPLACE FUNCTION supasync_private.hash_expression(table_schema text, table_name text, columns text[], use_binary boolean, column_types text[])
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $hash_expression$
 SELECT CASE WHEN $4::boolean
@@ -840,8 +845,11 @@ SELECT CASE WHEN $4::boolean
          WHEN sn.nspname = 'pg_catalog' AND sp.proname IN ('float4send', 'float8send')
            THEN pg_catalog.format('%I.%I(CASE WHEN %I = ''NaN'' THEN ''NaN'' ELSE %I END)', sn.nspname, sp.proname, u.c, u.c)
          ELSE pg_catalog.format('%I.%I(%I)', sn.nspname, sp.proname, u.c) END, ', ' ORDER BY u.o) FILTER (WHERE $4::boolean) || ']::bytea[], 0)'
-  ELSE 'pg_catalog.hashtextextended(ROW(' || pg_catalog.string_agg(pg_catalog.format('%I', u.c), ', ' ORDER BY u.o) || ')::text, 0)' END
-FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS u(c, o)
+  ELSE 'pg_catalog.hashtextextended(ROW(' || pg_catalog.string_agg(CASE WHEN u.ty IS NULL THEN pg_catalog.format('%I', u.c)
+         WHEN u.ty ~ '^(numeric|real|double precision|timestamp|time)(\([0-9]+(,[0-9]+)?\))?( with time zone| without time zone)?(\[\])*$'
+           THEN pg_catalog.format('%I::%s', u.c, u.ty)
+         ELSE pg_catalog.format('%I::%s', u.c, u.ty::pg_catalog.regtype) END, ', ' ORDER BY u.o) || ')::text, 0)' END
+FROM ROWS FROM (pg_catalog.unnest($3::text[]), pg_catalog.unnest($5::text[])) WITH ORDINALITY AS u(c, ty, o)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attname = u.c
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
@@ -1194,7 +1202,7 @@ REVOKE ALL ON FUNCTION supasync_private.operator_schemas(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.comparing_path(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.checksum_query(text, text, text[], text[], integer, integer[], integer, text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.references_query(text, text, text[], text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.hash_expression(text, text, text[], boolean, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.range_expression(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.flag_expression(text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION supasync_private.key_range_filter(text, bigint[]) FROM PUBLIC;
@@ -1353,7 +1361,8 @@ GRANT EXECUTE ON FUNCTION public.supasync_tables_holding_rows(jsonb) TO service_
 -- per table compared, so that a level of the comparison costs one round
 -- trip for every table instead of one each. Each request:
 -- {table_schema, table_name, columns, key_columns, use_binary, row_filter,
---  bits, within_bits, within_ranges, flagged, flagged_others_by_key}: with `bits`, per range at
+--  bits, within_bits, within_ranges, flagged, flagged_others_by_key,
+--  column_types (version 36, may be absent)}: with `bits`, per range at
 -- `bits` the rows' count and hash (range_sums_query); without, the rows one
 -- by one. Only the rows of `row_filter` and, if given, of the ranges
 -- `within_ranges` at `within_bits` bits. With `flagged` (an incremental
@@ -1373,7 +1382,7 @@ BEGIN
   PERFORM supasync_private.assert_trusted_caller();
   FOR request IN SELECT value FROM pg_catalog.jsonb_array_elements(requests) LOOP
     key_columns := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'key_columns'));
-    key_hash := supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name', key_columns, (request ->> 'use_binary')::boolean);
+    key_hash := supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name', key_columns, (request ->> 'use_binary')::boolean, NULL);
     row_filter := request ->> 'row_filter';
     IF request ->> 'within_bits' IS NOT NULL THEN
       row_filter := pg_catalog.concat_ws(' AND ', '(' || row_filter || ')', '(' || supasync_private.key_range_filter(
@@ -1386,7 +1395,9 @@ BEGIN
       CASE WHEN request ->> 'flagged' IS NOT NULL
            THEN supasync_private.flag_expression(key_hash, request ->> 'flagged', COALESCE((request ->> 'flagged_others_by_key')::boolean, true))
            ELSE supasync_private.hash_expression(request ->> 'table_schema', request ->> 'table_name',
-             ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'columns')), (request ->> 'use_binary')::boolean) END,
+             ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'columns')), (request ->> 'use_binary')::boolean,
+             CASE WHEN pg_catalog.jsonb_typeof(request -> 'column_types') = 'array'
+                  THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(request -> 'column_types')) END) END,
       row_filter)));
   END LOOP;
   RETURN answers;
@@ -1417,7 +1428,7 @@ RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $range_filter_rpc$
 SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (
 SELECT supasync_private.key_range_filter(
-  supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary), bits), ranges::bigint[])
+  supasync_private.range_expression(supasync_private.hash_expression(table_schema, table_name, key_columns, use_binary, NULL), bits), ranges::bigint[])
 ) END
 $range_filter_rpc$;
 

@@ -21,8 +21,8 @@ export interface KeyRanges extends Pick<DatabaseReads, 'rangeSums' | 'rangeRows'
 
 export function keyRanges(client: pg.Client): KeyRanges {
   const expressions = new Map<string, Promise<string>>();
-  const hashOf = (table: TableRef, columns: string[], binary: boolean) => {
-    const args = [table.schema, table.name, columns, binary];
+  const hashOf = (table: TableRef, columns: string[], binary: boolean, types: ChecksumTarget['columnTypes'] = null) => {
+    const args = [table.schema, table.name, columns, binary, types ?? null];
     const cacheKey = JSON.stringify(args);
     let expression = expressions.get(cacheKey);
     if (!expression) expressions.set(cacheKey, (expression = runShared<string>(client, 'hash_expression', args)));
@@ -79,6 +79,6 @@ export function keyRanges(client: pg.Client): KeyRanges {
   async function rowHashOf(target: ChecksumTarget, binary: boolean, flagged: RowFlags | null): Promise<string> {
     const { table, keyColumns, columns } = target;
     if (flagged) return runShared<string>(client, 'flag_expression', [await hashOf(table, keyColumns, binary), flagged.rows, flagged.othersByKey]);
-    return hashOf(table, columns, binary);
+    return hashOf(table, columns, binary, target.columnTypes);
   }
 }

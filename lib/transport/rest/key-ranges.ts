@@ -82,6 +82,8 @@ export function restKeyRanges(ask: Ask, side: Side, sizeOf: (table: TableRef) =>
           within_ranges: fields.within?.ranges ?? null,
           flagged: fields.flagged?.rows ?? null,
           flagged_others_by_key: fields.flagged?.othersByKey ?? null,
+          // Functions before version 36 leave it unread: such a column then differs on every row, as it did.
+          ...(target.columnTypes ? { column_types: target.columnTypes } : {}),
         },
         settle: (value) => {
           try {
