@@ -4,13 +4,14 @@
 // numeric(10,2) made numeric(12,4) its zeros ('1.50', '1.5000'), made a
 // double loses them ('1.5'). Hashed as each side writes them, such a column
 // would differ on every row after a sync that copied it exactly
-// (--allow-drift), so verify casts production's values to staging's type
-// before hashing them, as the sync's text did on its way in (in UTC, both
-// sides: pin_text_settings). Only casts no value of production's type can
-// fail: a checksum is one query, and one value that did not fit would fail
-// it whole. Changes that lose something are refused before a sync
-// (lossy-types.ts); those that keep the text the same (varchar into text,
-// int into bigint) need no cast.
+// (--allow-drift), so verify and a re-sync's comparison hash production's
+// values cast to staging's type, as the sync's text did on its way in (in
+// UTC, both sides: pin_text_settings). Only casts no value of production's
+// type fails (but a date past 294276 AD, which no timestamp holds and the
+// sync refuses too): a checksum is one query, and one value that did not
+// fit would fail it whole. Changes that lose something are refused before a
+// sync (lossy-types.ts); those that keep the text the same (varchar into
+// text, int into bigint) need no cast.
 import type { TablePlan } from './types.ts';
 
 const TIMES = /^(timestamp|time)(?:\(\d\))?( with time zone| without time zone)?$/;
