@@ -37,13 +37,14 @@ describe('comparing a bucket', () => {
     expect(comparison).toMatchObject({ unchanged: 2, unchangedBytes: 60 });
   });
 
-  it("copies an object whose staging row is production's own, copied with the rows: the same upload time, or without one the same id", () => {
+  it("copies an object whose staging row is production's own, copied with the rows: the same id and upload time, or the one both sides have", () => {
     const at = (object: StoredObject, lastModified: string, id: string): StoredObject => ({ ...object, lastModified, id });
     const production = [
       at(file('copied.png', 10, '"aa"'), '2026-01-01T10:00:00.000Z', 'p1'),
       at(file('uploaded.png', 10, '"bb"'), '2026-01-01T10:00:00.000Z', 'p2'),
       at(file('no-time-copied.png', 10, '"cc"'), '', 'p3'),
       at(file('no-time-uploaded.png', 10, '"dd"'), '', 'p4'),
+      at(file('same-second.png', 10, '"ee"'), '2026-01-01T10:00:00.000Z', 'p5'),
     ];
     const staging = [
       at(file('copied.png', 10, '"aa"'), '2026-01-01T10:00:00.000Z', 'p1'),
@@ -51,6 +52,8 @@ describe('comparing a bucket', () => {
       at(file('uploaded.png', 10, '"bb"'), '2026-02-02T08:00:00.000Z', 'p2'),
       at(file('no-time-copied.png', 10, '"cc"'), '', 'p3'),
       at(file('no-time-uploaded.png', 10, '"dd"'), '', 's4'),
+      // Copied by staging's Storage within the second production took it: its time is production's, its row staging's own.
+      at(file('same-second.png', 10, '"ee"'), '2026-01-01T10:00:00.000Z', 's5'),
     ];
     expect(compareBucket('photos', production, staging).toCopy.map((object) => object.path)).toEqual(['copied.png', 'no-time-copied.png']);
   });

@@ -163,14 +163,15 @@ describe('sync --storage', () => {
     // A sync of schema storage copies production's object rows: listed by staging's Storage, with production's size and
     // ETag, but their files were never put in its store (the rows point at production's versions).
     const copied = PHOTOS.slice(10, 13);
-    const rows = await query<{ name: string; version: string; metadata: unknown }>(
+    const rows = await query<{ id: string; name: string; version: string; metadata: unknown }>(
       production.adminUrl,
-      `SELECT name, version, metadata FROM storage.objects WHERE bucket_id = 'photos' AND name = ANY($1) ORDER BY name`,
+      `SELECT id, name, version, metadata FROM storage.objects WHERE bucket_id = 'photos' AND name = ANY($1) ORDER BY name`,
       [copied],
     );
     for (const row of rows) {
-      await query(staging.adminUrl, `UPDATE storage.objects SET version = $2, metadata = $3 WHERE bucket_id = 'photos' AND name = $1`, [
+      await query(staging.adminUrl, `UPDATE storage.objects SET id = $2, version = $3, metadata = $4 WHERE bucket_id = 'photos' AND name = $1`, [
         row.name,
+        row.id,
         row.version,
         row.metadata,
       ]);

@@ -21,12 +21,14 @@ export const isMultipartEtag = (eTag: string): boolean => /-\d+"?$/.test(eTag);
 
 /**
  * Staging's row of the object is production's own, copied with the rows (a sync of schema `storage`), not one its
- * Storage wrote on an upload: the same upload time (Storage's metadata, to the second or finer), or, where the
- * metadata holds none, the same id. Its file was never put in staging's store, which serves nothing for it,
- * whatever the row's size and ETag say. (Storage writes a file into the row it has, keeping its id, with a time
- * of its own: a file copied into such a row is staging's from then on.)
+ * Storage wrote on an upload: the same id and the same upload time (Storage's metadata), or the one of them both
+ * sides' listings give. Its file was never put in staging's store, which serves nothing for it, whatever the row's
+ * size and ETag say. (Storage writes a file into the row it has, keeping its id, with a time of its own: a file
+ * copied into such a row is staging's from then on.) The time is to the second: a file copied within the second
+ * production took it has production's time, in a row of staging's own id, and was copied again on every run.
  */
 export function copiedRow(production: StoredObject, staging: StoredObject): boolean {
+  if (production.id !== '' && staging.id !== '' && staging.id !== production.id) return false;
   if (production.lastModified) return staging.lastModified === production.lastModified;
   return production.id !== '' && staging.id === production.id;
 }
