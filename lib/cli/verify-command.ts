@@ -31,7 +31,9 @@ is in staging, every value compared through hashes (exit 1 naming table, column
 and key when one is).
 
 With --allow-drift, a table whose columns differ between the sides (staging a
-migration ahead) counts as equal where the columns both have are.
+migration ahead) counts as equal where the columns both have are; a column
+whose type staging changed is compared as staging writes it (a timestamp made
+timestamptz, a numeric(10,2) made numeric(12,4)).
 
 Exit codes: 0 every table Perfect, every sequence equal and no row without its
 parent (--audit-masking: no raw value found), 1 something differs,
