@@ -107,7 +107,7 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
   const drifted = rowsDiffer.filter((v) => !syncable(v)).map((v) => v.table);
   const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && syncable(v)).map((v) => v.table);
   const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && syncable(v)).map((v) => v.table);
-  const drift = acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : '';
+  const driftFlag = acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : '';
   return [
     ...(drifted.length
       ? [
@@ -115,9 +115,11 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
             'apply the migrations one side lacks, or sync with --allow-drift to copy the common columns.',
         ]
       : []),
-    ...(mirrored.length ? [`A sync with${drift} --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`] : []),
+    ...(mirrored.length
+      ? [`A sync with${driftFlag} --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`]
+      : []),
     ...(replaced.length
-      ? [`A sync with${drift} --mode replace --tables ${tablesArgument(replaced)} copies them whole (no key, or masked: a mirror cannot compare them).`]
+      ? [`A sync with${driftFlag} --mode replace --tables ${tablesArgument(replaced)} copies them whole (no key, or masked: a mirror cannot compare them).`]
       : []),
   ];
 }

@@ -33,10 +33,7 @@ export interface TableChecksums {
 
 export function restTableChecksums(ask: Ask, functionsVersion: () => Promise<number>, sizeOf: (table: TableRef) => Promise<TableSize | null>): TableChecksums {
   const asked = new Map<string, Promise<TableSum | undefined>>();
-  const keyOf = (target: ChecksumTarget) => {
-    const args = checksumArgs(target, {});
-    return JSON.stringify([...args.slice(0, 4), args[8]]);
-  };
+  const keyOf = (target: ChecksumTarget) => JSON.stringify([...checksumArgs(target, {}).slice(0, 4), target.columnTypes ?? null]);
 
   /** Each target's checksum, as its own request answers it (undefined: ask it alone), once this side's sizes are in. */
   const readGroups = async (targets: ChecksumTarget[]): Promise<Promise<TableSum | undefined>[]> => {
@@ -54,8 +51,11 @@ export function restTableChecksums(ask: Ask, functionsVersion: () => Promise<num
       blocks = 0;
       if (members.length < 2) return;
       const wanted = members.map((i) => {
-        const [table_schema, table_name, columns, key_columns, , , , , column_types] = checksumArgs(targets[i] as ChecksumTarget, {});
-        return { table_schema, table_name, columns, key_columns, ...(column_types && version >= COLUMN_TYPES_SINCE ? { column_types } : {}) };
+        const target = targets[i] as ChecksumTarget;
+        const [table_schema, table_name, columns, key_columns] = checksumArgs(target, {});
+        // Functions before version 36 know no column_types: such a column is then compared as each side writes it.
+        const typed = target.columnTypes && version >= COLUMN_TYPES_SINCE ? { column_types: target.columnTypes } : {};
+        return { table_schema, table_name, columns, key_columns, ...typed };
       });
       const sums = ask(`Checksumming ${members.length} tables`, 'supasync_checksums', { targets: wanted }, SUMS.length(members.length)).catch(() => []);
       for (const [n, i] of members.entries()) answers[i] = sums.then((all) => all[n] ?? undefined);
