@@ -132,3 +132,30 @@ describe('the COPY TO reader', () => {
     expect((await tls.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
   });
 });
+
+describe('a direct connection', () => {
+  it("takes queries asked at once one after another, in the order asked, never two in pg's queue, a failed one stopping none", async () => {
+    const session = await connectPostgres('staging', staging.dbUrl);
+    onTestFinished(() => session.end());
+    const warnings: string[] = [];
+    const listen = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', listen);
+    onTestFinished(() => void process.off('warning', listen));
+    const asked = [0, 1, 2, 3, 4].map((n) =>
+      session.query<{ n: number; at: Date }>(n === 2 ? 'SELECT 1 / 0' : `SELECT ${n} AS n, clock_timestamp() AS at FROM pg_sleep(0.02)`),
+    );
+    // pg deprecates a query sent while another runs (pg 9 fails it): none waits in its queue.
+    expect((session as unknown as { _queryQueue: unknown[] })._queryQueue).toHaveLength(0);
+    const answers = await Promise.allSettled(asked);
+    expect(answers.map((answer) => (answer.status === 'fulfilled' ? answer.value.rows[0]?.n : String(answer.reason)))).toEqual([
+      0,
+      1,
+      'error: division by zero',
+      3,
+      4,
+    ]);
+    const times = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value.rows[0]!.at.getTime()] : []));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(warnings.filter((warning) => warning.includes('already executing a query'))).toEqual([]);
+  });
+});

@@ -22,8 +22,13 @@ const SCHEMA = `
   CREATE TABLE crm.votes (id text PRIMARY KEY, choice text, updated_at timestamptz NOT NULL DEFAULT now(),
     poll_id text REFERENCES crm.polls (id) ON DELETE CASCADE ON UPDATE CASCADE);
   CREATE TABLE crm.notes (id text PRIMARY KEY, body text, updated_at timestamptz NOT NULL DEFAULT now(),
-    space_id text REFERENCES crm.spaces (id));`;
-const TABLES = ['crm.spaces', 'crm.polls', 'crm.votes', 'crm.notes'];
+    space_id text REFERENCES crm.spaces (id));
+  CREATE TABLE crm.tags (id text PRIMARY KEY, label text, updated_at timestamptz NOT NULL DEFAULT now(),
+    space_id text REFERENCES crm.spaces (id) ON DELETE CASCADE);
+  CREATE TABLE crm.pins (id text PRIMARY KEY, label text, updated_at timestamptz NOT NULL DEFAULT now(),
+    space_id text REFERENCES crm.spaces (id) ON DELETE SET NULL);`;
+// Three children whose keys to crm.spaces act on delete: each compared as a space is deleted, all asked in one round.
+const TABLES = ['crm.spaces', 'crm.polls', 'crm.votes', 'crm.notes', 'crm.tags', 'crm.pins'];
 const contents = async (url: string) => Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await rowTexts(url, t)])));
 
 describe("rows production's foreign-key actions rewrite, re-synced incrementally by updated_at", () => {
@@ -39,13 +44,15 @@ describe("rows production's foreign-key actions rewrite, re-synced incrementally
       // Every row stamped in the past: a write that does not set updated_at leaves it there.
       await query(
         production.adminUrl,
-        `TRUNCATE crm.spaces, crm.polls, crm.votes, crm.notes;
+        `TRUNCATE crm.spaces, crm.polls, crm.votes, crm.notes, crm.tags, crm.pins;
        INSERT INTO crm.spaces SELECT 's' || i, 'space ' || i, '2024-01-01' FROM generate_series(1, 6) i;
        INSERT INTO crm.polls SELECT 'p' || i, 'poll ' || i, '2024-01-01', 's' || (1 + i % 6) FROM generate_series(1, 30) i;
        INSERT INTO crm.votes SELECT 'v' || i, 'choice ' || i, '2024-01-01', 'p' || (1 + i % 30) FROM generate_series(1, 90) i;
-       INSERT INTO crm.notes SELECT 'n' || i, 'note ' || i, '2024-01-01', 's' || (ARRAY[1, 4, 5, 6])[1 + i % 4] FROM generate_series(1, 12) i;`,
+       INSERT INTO crm.notes SELECT 'n' || i, 'note ' || i, '2024-01-01', 's' || (ARRAY[1, 4, 5, 6])[1 + i % 4] FROM generate_series(1, 12) i;
+       INSERT INTO crm.tags SELECT 't' || i, 'tag ' || i, '2024-01-01', 's' || (ARRAY[1, 2, 5])[1 + i % 3] FROM generate_series(1, 9) i;
+       INSERT INTO crm.pins SELECT 'q' || i, 'pin ' || i, '2024-01-01', 's' || (ARRAY[2, 5, 6])[1 + i % 3] FROM generate_series(1, 9) i;`,
       );
-      await query(staging.adminUrl, 'TRUNCATE crm.spaces, crm.polls, crm.votes, crm.notes; TRUNCATE supasync_private.watermarks');
+      await query(staging.adminUrl, 'TRUNCATE crm.spaces, crm.polls, crm.votes, crm.notes, crm.tags, crm.pins; TRUNCATE supasync_private.watermarks');
       const env = envFor(production, staging);
       const cwd = emptyDirectory();
       const sync = (mode: string) => runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', mode, '--tables', TABLES.join(',')], { env, cwd });
@@ -54,7 +61,7 @@ describe("rows production's foreign-key actions rewrite, re-synced incrementally
         expect(result.code, `${mode}: ${result.stderr}`).toBe(0);
       }
 
-      // A space deleted (its polls' space_id set NULL), a poll renamed (its votes follow), a space renamed (its polls follow): no child's updated_at moves.
+      // A space deleted (its polls' and pins' space_id set NULL, its tags deleted), a poll renamed (its votes follow), a space renamed (its polls follow): no child's updated_at moves.
       await query(
         production.adminUrl,
         `DELETE FROM crm.spaces WHERE id = 's2';

@@ -5,6 +5,7 @@ import type { Side } from '../config/env.ts';
 import { ConnectionLostError, DatabaseError, describeError } from '../errors.ts';
 import { parseConnectionString, redactUrl } from '../config/connection-string.ts';
 import { runShared } from '../sql/shared.ts';
+import { oneQueryAtATime } from './one-query-at-a-time.ts';
 
 /** How long a statement waits for another session's lock before the run stops, naming what waited (errors.ts). */
 export const LOCK_WAIT_SECONDS = 60;
@@ -45,6 +46,7 @@ export async function connectPostgres(side: Side, dbUrl: string, purpose: 'sync'
     await client.end().catch(() => undefined);
     throw new DatabaseError(describeError(`Cannot connect to ${side} (${redactUrl(dbUrl)})`, error), 1, { cause: error });
   }
+  oneQueryAtATime(client);
   sayWhyLost(client, side);
   try {
     // Text values mean the same on both sides whatever the servers' defaults: the settings the REST path's functions pin.
