@@ -1,10 +1,11 @@
 // Supabase's own rows: Auth's users and identities, Storage's buckets and
 // object rows, synced with the app's tables that reference them; the
 // services' bookkeeping and staging's sign-in state handled as a user expects.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, syncedDigests, SYNCED_SCHEMAS, tableDigests } from './helpers/content.ts';
-import { runScript, type ScriptResult } from './helpers/run-script.ts';
+import { backupLine } from './helpers/backup.ts';
+import { emptyDirectory, runScript, type ScriptResult } from './helpers/run-script.ts';
 import { envFor, sharedStack } from './setup/stack.ts';
 import { countOf } from '../lib/counts.ts';
 
@@ -187,6 +188,60 @@ describe("Supabase's auth and storage rows", () => {
           { full_name: 'New' },
         ]);
       });
+    });
+  }
+
+  for (const via of ['postgres', 'rest'] as const) {
+    it(`mirrors into a staging with sign-ups of its own: their sign-ins and uploads end with the users and buckets it deletes, others' stay, and restore brings all back (via ${via})`, async () => {
+      const staging = await stack.createProject(`auth_mirror_${via}`);
+      onTestFinished(() => staging.stop());
+      const env = envFor(production, staging);
+      const cwd = emptyDirectory();
+      const mirror = () => runScript('sync.ts', ['--via', via, '--yes', '--mode', 'mirror', ...everything, '--exclude', 'public.event_log'], { env, cwd });
+      const first = await runScript('sync.ts', ['--via', 'postgres', '--yes', '--no-backup', ...everything], { env });
+      expect(first.code, first.stderr).toBe(0);
+      const STATE = `
+        SELECT (SELECT count(*)::int FROM auth.users WHERE email = 'tester@staging.example') AS own_users,
+               (SELECT count(*)::int FROM auth.sessions) AS sessions,
+               (SELECT count(*)::int FROM auth.refresh_tokens) AS refresh_tokens,
+               (SELECT count(*)::int FROM auth.webauthn_credentials) AS passkeys,
+               (SELECT count(*)::int FROM storage.s3_multipart_uploads_parts) AS upload_parts,
+               (SELECT string_agg(resource_id, ',') FROM auth.sso_providers) AS sso`;
+
+      // A production user signed in to staging: nothing of staging's names a key the mirror deletes, so nothing ends.
+      await query(
+        staging.adminUrl,
+        `INSERT INTO auth.sessions (id, user_id, created_at) SELECT '5e550000-0000-4000-8000-000000000002', min(id::text)::uuid, now() FROM auth.users`,
+      );
+      const quiet = await mirror();
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(quiet.stdout).not.toContain('emptied in staging');
+      expect(await query(staging.adminUrl, STATE)).toEqual([{ own_users: 0, sessions: 1, refresh_tokens: 0, passkeys: 0, upload_parts: 0, sso: null }]);
+
+      // A tester signed up in staging alone and is signed in; a bucket of staging's own has an upload in progress.
+      await query(staging.adminUrl, STAGING_OF_ITS_OWN);
+      const before = await tableDigests(staging.adminUrl, SYNCED_SCHEMAS);
+      const planned = await runScript('sync.ts', ['--via', via, '--dry-run', '--mode', 'mirror', ...everything, '--exclude', 'public.event_log'], { env });
+      expect(planned.code, planned.stderr).toBe(0);
+      expect(planned.stdout).toContain('auth.scim_users, auth.sessions, auth.webauthn_credentials, auth.refresh_tokens: emptied in staging, not copied.');
+      const mirrored = await mirror();
+      expect(mirrored.code, mirrored.stderr).toBe(0);
+      expect(mirrored.stdout).toContain(
+        "auth.scim_users, auth.sessions, auth.webauthn_credentials, auth.refresh_tokens: emptied in staging, not copied. Their rows belong to staging's users, " +
+          "some of which this run deletes (production lacks them): staging's sign-ins end",
+      );
+      expect(mirrored.stdout).toContain('storage.s3_multipart_uploads, storage.s3_multipart_uploads_parts: emptied in staging, not copied.');
+      // Provider settings reference no user: staging's stay.
+      expect(await query(staging.adminUrl, STATE)).toEqual([
+        { own_users: 0, sessions: 0, refresh_tokens: 0, passkeys: 0, upload_parts: 0, sso: 'okta-staging' },
+      ]);
+      expect(await syncedDigests(staging.adminUrl)).toEqual(await syncedDigests(production.adminUrl));
+
+      const line = backupLine(mirrored.stdout);
+      expect(line, mirrored.stdout).not.toBeNull();
+      const restored = await runScript('restore-staging.ts', [line!.restoreArgument, '--yes'], { env, cwd });
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(await tableDigests(staging.adminUrl, SYNCED_SCHEMAS)).toEqual(before);
     });
   }
 

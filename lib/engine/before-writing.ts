@@ -49,7 +49,12 @@ export async function checkBeforeWriting(
         if (stagingOnly.length) throw stagingOnlyKeysRefusal(stagingOnly);
       },
       async () => {
-        const orphaned = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptiedAlongside(run.plan), run.masker);
+        const found = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptiedAlongside(run.plan), run.masker);
+        // Staging's own sign-ins (uploads in progress) of users (buckets) a mirror deletes: emptied, as a replace empties them.
+        const state = new Set(run.plan.projectState.map(({ table }) => qualifiedName(table)));
+        const ended = found.filter(({ link }) => state.has(qualifiedName(link.child)));
+        run.plan.projectStateOrphaned = [...new Map(ended.map(({ link }) => [qualifiedName(link.child), link.child])).values()];
+        const orphaned = found.filter(({ link }) => !state.has(qualifiedName(link.child)));
         if (orphaned.length) {
           throw new DatabaseError(
             [

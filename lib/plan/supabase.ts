@@ -158,12 +158,22 @@ export function projectStateOf(staging: Catalog, copied: TableRef[]): EmptiedTab
 interface PlannedTables {
   tables: { table: TableRef; mode: SyncMode }[];
   projectState: EmptiedTable[];
+  projectStateOrphaned?: TableRef[];
 }
 
-/** The project state a run empties: what references a table it replaces, up the chain. */
+/**
+ * The project state a run empties: what references a table it replaces, and
+ * what a mirror or incremental run would leave naming the keys it deletes, up
+ * the chain (refresh tokens -> sessions -> users).
+ */
 export function emptiedAlongside(plan: PlannedTables): TableRef[] {
   const emptied = new Set(plan.tables.filter((table) => table.mode === 'replace').map((table) => qualifiedName(table.table)));
   const found: TableRef[] = [];
+  for (const table of plan.projectStateOrphaned ?? []) {
+    if (emptied.has(qualifiedName(table))) continue;
+    emptied.add(qualifiedName(table));
+    found.push(table);
+  }
   for (let grew = true; grew;) {
     grew = false;
     for (const { table, references } of plan.projectState) {
@@ -182,16 +192,19 @@ export function supabaseNotes(plan: PlannedTables): string[] {
   const emptied = emptiedAlongside(plan);
   const signIns = emptied.filter((table) => table.schema === 'auth');
   const uploads = emptied.filter((table) => table.schema !== 'auth');
+  // A mirror or incremental run empties them only where staging's rows name users (buckets) it deletes.
+  const replaces = (schema: string) => plan.tables.some((table) => table.mode === 'replace' && table.table.schema === schema);
+  const fate = (schema: string) => (replaces(schema) ? 'which this run replaces' : 'some of which this run deletes (production lacks them)');
   if (signIns.length) {
     notes.push(
       `${signIns.map(qualifiedName).join(', ')}: emptied in staging, not copied. Their rows belong to staging's users, ` +
-        "which this run replaces: staging's sign-ins end and its users sign in again.",
+        `${fate('auth')}: staging's sign-ins end and its users sign in again.`,
     );
   }
   if (uploads.length) {
     notes.push(
       `${uploads.map(qualifiedName).join(', ')}: emptied in staging, not copied. Their rows belong to staging's buckets, ` +
-        "which this run replaces: staging's uploads in progress end and are started again.",
+        `${fate('storage')}: staging's uploads in progress end and are started again.`,
     );
   }
   if (plan.tables.some((table) => qualifiedName(table.table) === 'storage.objects')) {

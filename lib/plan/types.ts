@@ -128,6 +128,11 @@ export interface SyncPlan extends LoadPlan {
   leftOut: LeftOutTable[];
   /** Staging's own Auth and Storage state (sign-ins, uploads in progress) referencing copied tables: emptied with them when they are replaced. */
   projectState: EmptiedTable[];
+  /**
+   * Of projectState, the tables whose staging rows name a key a mirror or incremental run deletes (a user who signed
+   * up in staging alone, still signed in): found by the checks before writing, and emptied as a replace empties them.
+   */
+  projectStateOrphaned?: TableRef[];
   /** Both catalogs came from one database (one server, one database OID). */
   sameDatabase: boolean;
   /** How the two databases' encodings or default locales differ, each a warning (database-text.ts). */

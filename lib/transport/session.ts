@@ -47,8 +47,9 @@ export interface StagingBackup {
 export type WrittenBackup = Omit<StagingBackup, 'upserted'>;
 
 /**
- * The tables a run saves before it writes: those a replace empties (with
- * `alsoEmptied`, which go with them) and those every other mode writes into
+ * The tables a run saves before it writes: those a replace empties, and
+ * `alsoEmptied` (staging's sign-in state, emptied with a replace or with a
+ * mirror's deletes: plan/supabase.ts), and those every other mode writes into
  * (upsert, mirror, insert-missing, incremental). Those are saved whole, a
  * superset of the rows the run changes, so a restore can empty them and put
  * back exactly what staging held, the rows the run inserted gone too.
@@ -56,7 +57,7 @@ export type WrittenBackup = Omit<StagingBackup, 'upserted'>;
 export function tablesToSave(tables: TableLoad[], alsoEmptied: TableRef[]): { emptied: TableRef[]; upserted: TableRef[] } {
   const replaced = tables.filter((table) => table.mode === 'replace').map((table) => table.table);
   const upserted = tables.filter((table) => table.mode !== 'replace').map((table) => table.table);
-  return { emptied: replaced.length ? [...replaced, ...alsoEmptied] : [], upserted };
+  return { emptied: [...replaced, ...alsoEmptied], upserted };
 }
 
 /**
