@@ -150,6 +150,30 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
     ]);
     expect(emptiedAlongside(upsertPlan)).toEqual([]);
   });
+
+  it("names no table staging's triggers fill where the run copies them all", () => {
+    expect(plan.untriggered).toEqual([]);
+  });
+});
+
+describe("planning a sync whose copied rows staging's triggers would have made rows elsewhere for", () => {
+  it('names the trigger and the tables outside the run that reference the copied table; none where no foreign key does', async () => {
+    const catalogs = [await catalogOf(production.dbUrl), await catalogOf(staging.dbUrl)] as const;
+    const users = planSync(...catalogs, { schemas: ['auth'] });
+    expect(users.untriggered).toEqual([
+      {
+        table: { schema: 'auth', name: 'users' },
+        triggers: ['on_auth_user_created'],
+        children: [
+          { schema: 'public', name: 'profiles' },
+          { schema: 'public', name: 'staff_users' },
+        ],
+      },
+    ]);
+    // chat_messages' audit trigger fills audit_events, which names no message by a foreign key; hotels' triggers fire BEFORE.
+    const chat = planSync(...catalogs, { schemas: ['public'], tables: ['chat_conversations', 'chat_messages', 'hotels'] }, 'upsert');
+    expect(chat.untriggered).toEqual([]);
+  });
 });
 
 describe("planning a sync that names Supabase's tables", () => {

@@ -91,6 +91,7 @@ const NO_TABLES: SyncPlan = {
   stagingOnlyTables: [],
   leftOut: [],
   projectState: [],
+  untriggered: [],
   sameDatabase: false,
   textDifferences: [],
 };

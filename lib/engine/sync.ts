@@ -7,6 +7,7 @@ import { countOf } from '../counts.ts';
 import { describeDrift } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { emptiedAlongside, supabaseNotes, type LeftOutTable } from '../plan/supabase.ts';
+import { untriggeredNotes } from '../plan/untriggered-rows.ts';
 import { printablePath } from '../backup/manifest.ts';
 import { pruneBackups, type PrunedBackups } from '../backup/store.ts';
 import { openSyncSession } from '../transport/open-session.ts';
@@ -335,7 +336,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     method: session.method.kind,
     tables: results,
     skipped,
-    notes: [...supabaseNotes(run.plan), ...snapshotNotes(run.production, tables.length)],
+    notes: [...supabaseNotes(run.plan), ...untriggeredNotes(run.plan.untriggered), ...snapshotNotes(run.production, tables.length)],
     leftOut: run.plan.leftOut,
     masked: tables.flatMap((table) => (table.mask ? [{ table: qualifiedName(table.table), columns: table.mask.columns.map((column) => column.column) }] : [])),
     retries: session.retries,

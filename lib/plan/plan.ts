@@ -15,7 +15,8 @@ import { excludedTables, FOREIGN_TABLE, optionsFor, selectTables, type Selection
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { textDifferences } from './database-text.ts';
 import { stampedOnUpdate } from './changed-column.ts';
-import { leftOutOfSchemas, projectStateOf, referencedTables } from './supabase.ts';
+import { leftOutOfSchemas, neverCopiedReason, onRequestReason, projectStateOf, referencedTables } from './supabase.ts';
+import { untriggeredRows } from './untriggered-rows.ts';
 
 /** `mode`: the run's (--mode); a verify, which writes nothing, plans as for a replace. */
 export function planSync(production: Catalog, staging: Catalog, selection: Selection, mode: SyncMode = 'replace'): SyncPlan {
@@ -146,6 +147,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
           ]),
     ],
     projectState: projectStateOf(staging, selected),
+    untriggered: untriggeredRows(staging, selected, (table) => Boolean(neverCopiedReason(table) ?? onRequestReason(table))),
   };
 }
 

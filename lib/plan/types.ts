@@ -9,6 +9,7 @@ import type { SyncMode } from './mode.ts';
 import type { SequencePlan } from './sequences.ts';
 import type { TableOptions } from './select.ts';
 import type { EmptiedTable, LeftOutTable } from './supabase.ts';
+import type { UntriggeredRows } from './untriggered-rows.ts';
 
 export interface SyncKey extends Key {
   kind: 'primary key' | 'unique key';
@@ -133,6 +134,8 @@ export interface SyncPlan extends LoadPlan {
    * up in staging alone, still signed in): found by the checks before writing, and emptied as a replace empties them.
    */
   projectStateOrphaned?: TableRef[];
+  /** Copied tables staging's triggers make rows elsewhere for, in tables outside the run (untriggered-rows.ts). */
+  untriggered: UntriggeredRows[];
   /** Both catalogs came from one database (one server, one database OID). */
   sameDatabase: boolean;
   /** How the two databases' encodings or default locales differ, each a warning (database-text.ts). */

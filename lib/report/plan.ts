@@ -8,6 +8,7 @@ import { comparesRanges, SYNC_MODE_HELP, TRANSACTION_IDS, type SyncMode } from '
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
 import { sequencesMissingInStaging, sequencesToCreate } from '../plan/sequences.ts';
 import { supabaseNotes } from '../plan/supabase.ts';
+import { untriggeredNotes } from '../plan/untriggered-rows.ts';
 import { snapshotNotes, type Database } from '../transport/database.ts';
 import type { DependentView } from '../transport/reads.ts';
 import type { Watermark } from '../transport/watermarks.ts';
@@ -109,7 +110,7 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
       ),
     );
   }
-  const supabase = supabaseNotes(plan);
+  const supabase = [...supabaseNotes(plan), ...untriggeredNotes(plan.untriggered)];
   if (supabase.length) out.push('', ...supabase.map((note) => chalk.yellow(note)));
   if (plan.stagingOnlyTables.length) {
     out.push('', `Only in staging (left alone): ${plan.stagingOnlyTables.map(qualifiedName).join(', ')}`);
