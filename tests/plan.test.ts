@@ -157,22 +157,27 @@ describe("planning a full sync of public, analytics and Supabase's auth and stor
 });
 
 describe("planning a sync whose copied rows staging's triggers would have made rows elsewhere for", () => {
-  it('names the trigger and the tables outside the run that reference the copied table; none where no foreign key does', async () => {
-    const catalogs = [await catalogOf(production.dbUrl), await catalogOf(staging.dbUrl)] as const;
-    const users = planSync(...catalogs, { schemas: ['auth'] });
+  it('names the trigger and the tables it inserts into that reference the copied table and are outside the run', async () => {
+    const [production_, staging_] = [await catalogOf(production.dbUrl), await catalogOf(staging.dbUrl)];
+    const users = planSync(production_, staging_, { schemas: ['auth'] });
+    // handle_new_user inserts into public.profiles; public.staff_users references auth.users too, and nothing makes its rows.
     expect(users.untriggered).toEqual([
-      {
-        table: { schema: 'auth', name: 'users' },
-        triggers: ['on_auth_user_created'],
-        children: [
-          { schema: 'public', name: 'profiles' },
-          { schema: 'public', name: 'staff_users' },
-        ],
-      },
+      { table: { schema: 'auth', name: 'users' }, triggers: ['on_auth_user_created'], children: [{ schema: 'public', name: 'profiles' }] },
     ]);
-    // chat_messages' audit trigger fills audit_events, which names no message by a foreign key; hotels' triggers fire BEFORE.
-    const chat = planSync(...catalogs, { schemas: ['public'], tables: ['chat_conversations', 'chat_messages', 'hotels'] }, 'upsert');
+    // chat_messages' audit trigger inserts into audit_events, which names no message by a foreign key; hotels' triggers fire BEFORE.
+    const chat = planSync(production_, staging_, { schemas: ['public'], tables: ['chat_conversations', 'chat_messages', 'hotels'] }, 'upsert');
     expect(chat.untriggered).toEqual([]);
+    // A name as a body may write it, case and spaces and quotes, is read as SQL reads it; functions before version 37 say nothing.
+    const written = (inserts: string[] | undefined): Catalog => ({
+      ...staging_,
+      tables: staging_.tables.map((table) => ({ ...table, triggers: table.triggers.map((trigger) => ({ ...trigger, inserts })) })),
+    });
+    expect(planSync(production_, written(['PUBLIC . "profiles"', 'Staff_Users']), { schemas: ['auth'] }).untriggered[0]?.children).toEqual([
+      { schema: 'public', name: 'profiles' },
+      { schema: 'public', name: 'staff_users' },
+    ]);
+    expect(planSync(production_, written(['public."Profiles"']), { schemas: ['auth'] }).untriggered).toEqual([]);
+    expect(planSync(production_, written(undefined), { schemas: ['auth'] }).untriggered).toEqual([]);
   });
 });
 

@@ -100,6 +100,8 @@ const table = z.object({
       beforeEachUpdate: z.boolean().optional(),
       firesInSessions: z.boolean().optional(),
       conditional: z.boolean().optional(),
+      /** Absent from functions before version 37. */
+      inserts: z.array(z.string()).optional(),
     }),
   ),
   /** Absent from functions before version 10. */

@@ -194,6 +194,8 @@ export interface Trigger {
   firesInSessions?: boolean;
   /** Has a WHEN clause; undefined before version 26. */
   conditional?: boolean;
+  /** The tables its function's body names after INSERT INTO, as written there (`public.profiles`, `"Team"`); undefined before version 37. */
+  inserts?: string[];
 }
 
 /** One partition of a partitioned table's tree, any level. */

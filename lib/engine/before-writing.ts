@@ -50,7 +50,9 @@ export async function checkBeforeWriting(
       },
       async () => {
         const found = await orphansOfReplace(run.production, run.staging, run.plan.stagingLinks, chosen.tables, emptiedAlongside(run.plan), run.masker);
-        // Staging's own sign-ins (uploads in progress) of users (buckets) a mirror deletes: emptied, as a replace empties them.
+        // Staging's own sign-ins (uploads in progress) of users (buckets) a mirror deletes: emptied, as a replace empties
+        // them. The plan keeps them (emptiedAlongside), so the question, the session's backup and emptying, the check
+        // after the load and the notes all take them, as they take a replace's.
         const state = new Set(run.plan.projectState.map(({ table }) => qualifiedName(table)));
         const ended = found.filter(({ link }) => state.has(qualifiedName(link.child)));
         run.plan.projectStateOrphaned = [...new Map(ended.map(({ link }) => [qualifiedName(link.child), link.child])).values()];

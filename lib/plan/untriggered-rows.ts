@@ -5,17 +5,17 @@
 // rows of them come with it; where they are not (`--schemas auth` alone,
 // `--tables auth.users`), production's users arrive without theirs, the app
 // breaks for each of them, and the run exits 0. The plan says so, naming the
-// tables to add. Which tables a trigger's function writes is not read from
-// its body: the tables outside the run whose foreign keys name the copied one
-// are what it most likely fills, and those are named.
+// tables to add: those the trigger's function inserts into (the catalog reads
+// the names after INSERT INTO in its body, functions version 37) that also
+// reference the copied table, so an audit log it appends to is not named.
 import { qualifiedName, type Catalog, type TableRef, type Trigger } from '../catalog/types.ts';
 
 export interface UntriggeredRows {
   /** A table the run copies that staging's triggers add rows elsewhere for. */
   table: TableRef;
-  /** Staging's row triggers that fire after an INSERT into it. */
+  /** Staging's row triggers that fire after an INSERT into it and insert into `children`. */
   triggers: string[];
-  /** Staging's tables outside the run whose foreign keys name it. */
+  /** Staging's tables outside the run that those triggers insert into and whose foreign keys name it. */
   children: TableRef[];
 }
 
@@ -25,22 +25,46 @@ function firesAfterInsert(trigger: Trigger): boolean {
   return /\bAFTER\s+(?:\w+(?:\s+OF\s+[^]+?)?\s+OR\s+)*INSERT\b/i.test(trigger.definition) && /\bFOR\s+EACH\s+ROW\b/i.test(trigger.definition);
 }
 
+/** A name as a function's body writes it (`public.profiles`, `"Team"`, `app . "Users"`): its parts as SQL reads them. */
+function writtenName(name: string): { schema?: string; table: string } {
+  const parts = [...name.matchAll(/"((?:[^"]|"")+)"|([^\s."]+)/g)].map((part) =>
+    part[1] !== undefined ? part[1].replace(/""/g, '"') : (part[2] ?? '').toLowerCase(),
+  );
+  return parts.length > 1 ? { schema: parts[0], table: parts[1] ?? '' } : { table: parts[0] ?? '' };
+}
+
 /**
- * Of the tables a run copies, those with such triggers in staging and
- * children outside the run. `leftAlone`: staging's own state a run never
- * fills from production (sign-ins), not named.
+ * Of the tables a run copies, those with such triggers in staging that
+ * insert into tables outside the run which reference the copied one. A name
+ * without a schema is taken for any staging table of that name (the
+ * function's search path is not followed). `leftAlone`: staging's own state
+ * a run never fills from production (sign-ins), not named.
  */
 export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], leftAlone: (table: TableRef) => boolean): UntriggeredRows[] {
   const inRun = new Set(copied.map(qualifiedName));
   return copied.flatMap((ref): UntriggeredRows[] => {
     const table = staging.tables.find((candidate) => candidate.schema === ref.schema && candidate.name === ref.name);
-    const triggers = (table?.triggers ?? []).filter(firesAfterInsert).map((trigger) => trigger.name);
-    if (!triggers.length) return [];
-    const children = staging.tables
-      .filter((child) => !inRun.has(qualifiedName(child)) && !leftAlone(child))
-      .filter((child) => child.foreignKeys.some((fk) => fk.referencedSchema === ref.schema && fk.referencedTable === ref.name))
-      .map((child) => ({ schema: child.schema, name: child.name }));
-    return children.length ? [{ table: { schema: ref.schema, name: ref.name }, triggers, children }] : [];
+    const outside = staging.tables.filter(
+      (child) =>
+        !inRun.has(qualifiedName(child)) &&
+        !leftAlone(child) &&
+        child.foreignKeys.some((fk) => fk.referencedSchema === ref.schema && fk.referencedTable === ref.name),
+    );
+    const writes = (trigger: Trigger) =>
+      outside.filter((child) =>
+        (trigger.inserts ?? []).map(writtenName).some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema),
+      );
+    const triggers = (table?.triggers ?? []).filter(firesAfterInsert).filter((trigger) => writes(trigger).length);
+    const children = outside.filter((child) => triggers.some((trigger) => writes(trigger).includes(child)));
+    return children.length
+      ? [
+          {
+            table: { schema: ref.schema, name: ref.name },
+            triggers: triggers.map((trigger) => trigger.name),
+            children: children.map((child) => ({ schema: child.schema, name: child.name })),
+          },
+        ]
+      : [];
   });
 }
 
@@ -50,7 +74,7 @@ export function untriggeredNotes(found: readonly UntriggeredRows[]): string[] {
     ({ table, triggers, children }) =>
       `${qualifiedName(table)}: staging's ${triggers.length === 1 ? 'trigger' : 'triggers'} ${triggers.join(', ')} ` +
       `${triggers.length === 1 ? 'does' : 'do'} not fire for the rows a sync copies, and ${children.map(qualifiedName).join(', ')}, ` +
-      `which reference it, ${children.length === 1 ? 'is' : 'are'} not in this run: production's rows come without what ` +
+      `which ${children.length === 1 ? 'references' : 'reference'} it, ${children.length === 1 ? 'is' : 'are'} not in this run: production's rows come without what ` +
       `${triggers.length === 1 ? 'it makes' : 'they make'} for them there. Copy ${children.length === 1 ? 'that table' : 'those tables'} too ` +
       '(--tables, or their schema in --schemas).',
   );

@@ -575,7 +575,17 @@ SELECT pg_catalog.jsonb_build_object(
             -- ENABLE REPLICA); with a WHEN clause: what may stamp updated_at.
             'beforeEachUpdate', (tg.tgtype & 19) = 19 AND pg_catalog.cardinality(tg.tgattr::pg_catalog.int2[]) = 0,
             'firesInSessions', tg.tgenabled IN ('O', 'A'),
-            'conditional', tg.tgqual IS NOT NULL
+            'conditional', tg.tgqual IS NOT NULL,
+            -- (version 37) the tables its function's body names after INSERT
+            -- INTO, as written there (quoted or not, with a schema or not):
+            -- what a sync, which fires no trigger, leaves unmade
+            -- (lib/plan/untriggered-rows.ts). Read from the text, not parsed.
+            'inserts', (
+              SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT m.found[1]), '[]'::jsonb)
+              FROM pg_catalog.pg_proc p
+              CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosrc,
+                '\minsert\s+into\s+((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)', 'gi') AS m(found)
+              WHERE p.oid = tg.tgfoid)
           ) ORDER BY tg.tgname), '[]'::jsonb)
           FROM pg_catalog.pg_trigger tg
           WHERE tg.tgrelid = r.oid AND NOT tg.tgisinternal
@@ -1933,7 +1943,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 36 $version$;
+AS $version$ SELECT 37 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
