@@ -9,6 +9,8 @@
 // Before writing, an insert-missing run asked staging for the parents of all
 // production's rows, the re-keyed user's too, though it inserts only the rows
 // staging lacks: refused with nothing to insert. It now asks for those alone.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../stack/index.ts';
 import { query, rowTexts } from './helpers/content.ts';
@@ -144,5 +146,37 @@ describe('rows naming a row staging rejected, over REST', () => {
     // Staging keeps its own version of booking 10, whose user it holds; the note on it was left alone or written again as it was.
     expect(await rowTexts(staging.adminUrl, 'crm.bookings')).toEqual(before);
     expect(await query(staging.adminUrl, 'SELECT id FROM crm.notes ORDER BY id')).toEqual([{ id: 100 }]);
+  });
+
+  it('past five, are counted per table with a few named, under the refused row they wait for; the report lists every one', async () => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const sync = (...args: string[]) => runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', TABLES.join(','), ...args], { env, cwd });
+    await query(
+      production.adminUrl,
+      `TRUNCATE crm.users, crm.bookings, crm.notes;
+       INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
+       INSERT INTO crm.bookings VALUES (10, 1, 'first'), (20, 2, 'second');`,
+    );
+    await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes');
+    expect((await sync('--mode', 'replace')).code).toBe(0);
+    // The re-keyed user, refused for its email, holds back its booking (moved by the cascade), eight new ones and three notes on them.
+    await query(
+      production.adminUrl,
+      `UPDATE crm.users SET id = 300 WHERE id = 1;
+       INSERT INTO crm.bookings SELECT i, 300, 'booking ' || i FROM generate_series(31, 38) i;
+       INSERT INTO crm.notes SELECT i * 10, i, 'note ' || i FROM generate_series(31, 33) i;`,
+    );
+    const run = await sync('--mode', 'upsert', '--report', 'report.md');
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toContain('rows rejected by staging, the rest written:');
+    expect(run.stdout).toMatch(/crm\.users \(id=300\): duplicate key value violates unique constraint "users_email_key"/);
+    expect(run.stdout).toContain(
+      'and 12 rows held back, each naming a row staging rejected in this run (they go in with it, once staging takes it): crm.bookings 9, crm.notes 3; for example:',
+    );
+    expect(run.stdout.match(/held back: it names/g)).toHaveLength(3);
+    expect(run.stdout).toContain('Every row is listed by --json and in --report FILE.');
+    expect(readFileSync(join(cwd, 'report.md'), 'utf8').match(/held back: it names/g)).toHaveLength(12);
+    expect(await query(staging.adminUrl, ORPHANS)).toEqual([{ n: '0' }]);
   });
 });

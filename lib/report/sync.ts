@@ -4,7 +4,7 @@ import { TRANSACTION_IDS, unwrittenRowAdvice, type SyncMode } from '../plan/mode
 import { readsFromEarlier } from '../plan/changed-column.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
-import type { StagingBackup } from '../transport/session.ts';
+import type { RejectedRow, StagingBackup } from '../transport/session.ts';
 import { describeRetries, retriedRequests } from '../transport/rest/retry-tally.ts';
 import { renderTable } from './table.ts';
 import { countOf, formatCount } from '../counts.ts';
@@ -28,7 +28,7 @@ export function renderSyncResult(result: SyncResult): string {
     ? [
         '',
         chalk.red(`${countOf(rejected.length, 'row')} rejected by staging, the rest written:`),
-        ...rejected.map((row) => chalk.red(`  ${row.table} (${row.key}): ${row.message.replace(/\n/g, '\n    ')}`)),
+        ...rejectedLines(rejected).map((line) => chalk.red(line)),
         ...clearedFirstLines(result),
         ...unwrittenRowLines(result),
       ]
@@ -67,6 +67,30 @@ export function renderSyncResult(result: SyncResult): string {
       ? ['', chalk.red(`Not copied, so the run exits 1: ${result.skipped.map(({ table, reason }) => `${table} (${reason})`).join('; ')}.`)]
       : []),
   ].join('\n');
+}
+
+/** Past this many, the rows held back for a refused one are counted per table, with a few named. */
+const HELD_BACK_LISTED = 5;
+
+/**
+ * Each row staging refused, with its message; then the rows held back for
+ * them (children naming a refused parent): a few refused users can hold
+ * back hundreds of rows, which listed one by one buried the refusals
+ * that are the cause. --json and --report keep every row.
+ */
+function rejectedLines(rejected: RejectedRow[]): string[] {
+  const line = (row: RejectedRow) => `  ${row.table} (${row.key}): ${row.message.replace(/\n/g, '\n    ')}`;
+  const heldBack = rejected.filter((row) => row.heldBack);
+  if (heldBack.length <= HELD_BACK_LISTED) return rejected.map(line);
+  const perTable = new Map<string, number>();
+  for (const row of heldBack) perTable.set(row.table, (perTable.get(row.table) ?? 0) + 1);
+  return [
+    ...rejected.filter((row) => !row.heldBack).map(line),
+    `  and ${countOf(heldBack.length, 'row')} held back, each naming a row staging rejected in this run (they go in with it, once staging takes it): ` +
+      `${[...perTable].map(([table, rows]) => `${table} ${formatCount(rows)}`).join(', ')}; for example:`,
+    ...heldBack.slice(0, 3).map((row) => `  ${line(row)}`),
+    `  Every row is listed by --json and in --report FILE.`,
+  ];
 }
 
 /**

@@ -86,6 +86,8 @@ export interface RejectedRow {
   /** The row's key as `column=value` pairs. */
   key: string;
   message: string;
+  /** Not refused itself: held back for a row it names that staging refused (rest/held-back.ts). */
+  heldBack?: boolean;
 }
 
 export interface TableCopy {

@@ -109,6 +109,7 @@ export function heldBackRow(table: TableLoad, row: Row, waitsFor: string): Rejec
     table: qualifiedName(table.table),
     key: describeKey(table, row),
     message: `held back: it names ${waitsFor}, a row staging rejected in this run and does not hold; it goes in with that row, once staging takes it`,
+    heldBack: true,
   };
 }
 
