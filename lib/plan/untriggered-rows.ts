@@ -44,6 +44,8 @@ export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], l
   const inRun = new Set(copied.map(qualifiedName));
   return copied.flatMap((ref): UntriggeredRows[] => {
     const table = staging.tables.find((candidate) => candidate.schema === ref.schema && candidate.name === ref.name);
+    const inserting = (table?.triggers ?? []).filter((trigger) => firesAfterInsert(trigger) && trigger.inserts?.length);
+    if (!inserting.length) return [];
     const outside = staging.tables.filter(
       (child) =>
         !inRun.has(qualifiedName(child)) &&
@@ -54,7 +56,7 @@ export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], l
       outside.filter((child) =>
         (trigger.inserts ?? []).map(writtenName).some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema),
       );
-    const triggers = (table?.triggers ?? []).filter(firesAfterInsert).filter((trigger) => writes(trigger).length);
+    const triggers = inserting.filter((trigger) => writes(trigger).length);
     const children = outside.filter((child) => triggers.some((trigger) => writes(trigger).includes(child)));
     return children.length
       ? [
