@@ -27,6 +27,17 @@ const TABLES = ['crm.users', 'crm.bookings', 'crm.notes'];
 const ORPHANS = `SELECT (SELECT count(*) FROM crm.bookings b WHERE b.user_id IS NOT NULL AND NOT EXISTS (SELECT FROM crm.users u WHERE u.id = b.user_id))
                       + (SELECT count(*) FROM crm.notes n WHERE NOT EXISTS (SELECT FROM crm.bookings b WHERE b.id = n.booking_id)) AS n`;
 
+/** Where a test starts: production's two users with a booking each (and `more`), staging empty. */
+async function twoUsersBooked(production: Project, staging: Project, more = ''): Promise<void> {
+  await query(
+    production.adminUrl,
+    `TRUNCATE crm.users, crm.bookings, crm.notes;
+     INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
+     INSERT INTO crm.bookings VALUES (10, 1, 'first'), (20, 2, 'second'); ${more}`,
+  );
+  await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes');
+}
+
 describe('rows naming a row staging rejected, over REST', () => {
   let production: Project;
   let staging: Project;
@@ -39,13 +50,7 @@ describe('rows naming a row staging rejected, over REST', () => {
     async (via) => {
       const env = envFor(production, staging);
       const sync = (...args: string[]) => runScript('sync.ts', ['--via', via, '--yes', ...args], { env, cwd: emptyDirectory() });
-      await query(
-        production.adminUrl,
-        `TRUNCATE crm.users, crm.bookings, crm.notes;
-         INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
-         INSERT INTO crm.bookings VALUES (10, 1, 'first'), (20, 2, 'second');`,
-      );
-      await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes');
+      await twoUsersBooked(production, staging);
       expect((await sync('--tables', TABLES.join(','), '--mode', 'replace')).code).toBe(0);
       const before = await rowTexts(staging.adminUrl, 'crm.bookings');
       // Booking 10 now names user 300, whom staging lacks; staging has booking 10, which insert-missing leaves alone.
@@ -117,14 +122,7 @@ describe('rows naming a row staging rejected, over REST', () => {
   it.each(['upsert', 'insert-missing'] as const)('are held back, named with the row they wait for, and point nowhere in no table (%s)', async (mode) => {
     const env = envFor(production, staging);
     const sync = (...args: string[]) => runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', TABLES.join(','), ...args], { env, cwd: emptyDirectory() });
-    await query(
-      production.adminUrl,
-      `TRUNCATE crm.users, crm.bookings, crm.notes;
-       INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
-       INSERT INTO crm.bookings VALUES (10, 1, 'first'), (20, 2, 'second');
-       INSERT INTO crm.notes VALUES (100, 10, 'on the first');`,
-    );
-    await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes');
+    await twoUsersBooked(production, staging, `INSERT INTO crm.notes VALUES (100, 10, 'on the first');`);
     expect((await sync('--mode', 'replace')).code).toBe(0);
     const before = await rowTexts(staging.adminUrl, 'crm.bookings');
 
@@ -152,13 +150,7 @@ describe('rows naming a row staging rejected, over REST', () => {
     const env = envFor(production, staging);
     const cwd = emptyDirectory();
     const sync = (...args: string[]) => runScript('sync.ts', ['--via', 'rest', '--yes', '--tables', TABLES.join(','), ...args], { env, cwd });
-    await query(
-      production.adminUrl,
-      `TRUNCATE crm.users, crm.bookings, crm.notes;
-       INSERT INTO crm.users VALUES (1, 'a@example.com'), (2, 'b@example.com');
-       INSERT INTO crm.bookings VALUES (10, 1, 'first'), (20, 2, 'second');`,
-    );
-    await query(staging.adminUrl, 'TRUNCATE crm.users, crm.bookings, crm.notes');
+    await twoUsersBooked(production, staging);
     expect((await sync('--mode', 'replace')).code).toBe(0);
     // The re-keyed user, refused for its email, holds back its booking (moved by the cascade), eight new ones and three notes on them.
     await query(
