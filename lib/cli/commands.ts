@@ -19,7 +19,7 @@ export const VERIFY_DESCRIPTION =
   "Compares staging with production, table by table: row counts and a checksum\nof every row's content (computed inside each database; generated columns left\nout). Where they differ, lists the keys: changed, missing or extra in staging.\nThen the sequences the tables draw from (and, over whole schemas, those no\ncolumn uses): each must stand where production's does. And every row of the\ncompared tables must find the parent its foreign keys name.";
 
 export const RESTORE_DESCRIPTION =
-  "Puts staging's tables back as they were before a sync emptied them (replace)\nor wrote into them (upsert), from the backup it took\n(.supasync/backups/<time>-<staging>/, printed by the sync): tables emptied,\nthe saved rows written back, sequences set back. Rows written to those tables\nsince the backup are deleted, the rows an upsert inserted too. Production is\nnever opened.";
+  "Puts staging's tables back as they were before a sync emptied them (replace,\nand the sign-ins a mirror ends) or wrote into them (the other modes), from the\nbackup it took (.supasync/backups/<time>-<staging>/, printed by the sync):\ntables emptied, the saved rows written back, sequences set back. Rows written\nto those tables since the backup are deleted, the rows an upsert inserted too.\nProduction is never opened.";
 
 export const INSTALL_DESCRIPTION = "Installs the SQL functions supasync's REST path calls (supabase/migrations/).";
 

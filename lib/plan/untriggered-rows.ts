@@ -52,17 +52,19 @@ export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], l
         !leftAlone(child) &&
         child.foreignKeys.some((fk) => fk.referencedSchema === ref.schema && fk.referencedTable === ref.name),
     );
-    const writes = (trigger: Trigger) =>
-      outside.filter((child) =>
-        (trigger.inserts ?? []).map(writtenName).some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema),
-      );
-    const triggers = inserting.filter((trigger) => writes(trigger).length);
-    const children = outside.filter((child) => triggers.some((trigger) => writes(trigger).includes(child)));
+    // Each trigger with the tables of `outside` its body inserts into.
+    const writing = inserting
+      .map((trigger) => {
+        const names = (trigger.inserts ?? []).map(writtenName);
+        return { trigger, into: outside.filter((child) => names.some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema)) };
+      })
+      .filter(({ into }) => into.length);
+    const children = outside.filter((child) => writing.some(({ into }) => into.includes(child)));
     return children.length
       ? [
           {
             table: { schema: ref.schema, name: ref.name },
-            triggers: triggers.map((trigger) => trigger.name),
+            triggers: writing.map(({ trigger }) => trigger.name),
             children: children.map((child) => ({ schema: child.schema, name: child.name })),
           },
         ]
