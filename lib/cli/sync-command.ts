@@ -239,7 +239,17 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
     } else {
       const verifyReport =
         verdicts && report
-          ? [report.renderVerdicts({ tables: verdicts, sequences: sequenceVerdicts, orphans, kept, largeObjects, acceptsDrift: Boolean(flags.allowDrift) })]
+          ? [
+              report.renderVerdicts({
+                tables: verdicts,
+                sequences: sequenceVerdicts,
+                orphans,
+                kept,
+                largeObjects,
+                acceptsDrift: Boolean(flags.allowDrift),
+                externalParents: run.plan.externalParents,
+              }),
+            ]
           : [];
       console.log(
         [renderSyncResult(result), ...(copiedFiles ? [copiedFiles.output] : []), ...verifyReport, ...(fileVerdicts ? [fileVerdicts.output] : [])].join('\n\n'),

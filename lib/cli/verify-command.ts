@@ -143,6 +143,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
               acceptsDrift: Boolean(flags.allowDrift),
               leftOut: run.plan.leftOut,
               stagingOnly: run.plan.stagingOnlyTables,
+              externalParents: run.plan.externalParents,
             }),
             ...(files ? [files.output] : []),
           ].join('\n\n'),

@@ -1,7 +1,8 @@
 // The seed's status table, now backed by content checksums, and the keys
 // behind every difference.
 import chalk from 'chalk';
-import type { SequenceState, TableRef } from '../catalog/types.ts';
+import { qualifiedName, type SequenceState, type TableRef } from '../catalog/types.ts';
+import type { ExternalParent } from '../plan/types.ts';
 import { describeOrphans } from '../engine/orphans.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
@@ -49,6 +50,8 @@ export interface VerdictsToRender {
   leftOut?: readonly LeftOutTable[];
   /** Staging's tables of the selected schemas production lacks. */
   stagingOnly?: readonly (TableRef & { inherits?: string })[];
+  /** Foreign keys from a compared table to one not compared: a mirror of the table alone cannot tell staging has those parents. */
+  externalParents?: readonly ExternalParent[];
 }
 
 export function renderVerdicts(rendered: VerdictsToRender): string {
@@ -91,7 +94,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
   out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'), ...stagingOnlyLine(rendered.stagingOnly ?? []));
-  out.push(...remedies(verdicts, keptByUpsert, rendered.acceptsDrift ?? false));
+  out.push(...remedies(verdicts, keptByUpsert, rendered.acceptsDrift ?? false, rendered.externalParents ?? []));
   return out.join('\n');
 }
 
@@ -99,7 +102,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
  * The syncs that put differing rows right: a mirror compares every row (a table with a key, not masked), a replace copies them all.
  * `acceptsDrift`: verify ran with --allow-drift, as the syncs it offers then do.
  */
-function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDrift: boolean): string[] {
+function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDrift: boolean, externalParents: readonly ExternalParent[]): string[] {
   // Generated values a sync cannot write: said under the table, no sync offered.
   const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
   // A sync refuses a table whose columns differ until the schemas match, or --allow-drift copies the common columns.
@@ -116,11 +119,31 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
         ]
       : []),
     ...(mirrored.length
-      ? [`A sync with${driftFlag} --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`]
+      ? [
+          `A sync with${driftFlag} --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`,
+          ...parentsNotCompared(mirrored, externalParents),
+        ]
       : []),
     ...(replaced.length
       ? [`A sync with${driftFlag} --mode replace --tables ${tablesArgument(replaced)} copies them whole (no key, or masked: a mirror cannot compare them).`]
       : []),
+  ];
+}
+
+/**
+ * A mirror of some tables alone refuses rows that name a parent staging
+ * lacks; verify compared no table those parents are in, so it cannot say
+ * whether staging has them, only where they are and the flag that brings them.
+ */
+function parentsNotCompared(mirrored: readonly string[], externalParents: readonly ExternalParent[]): string[] {
+  const chosen = new Set(mirrored);
+  const links = externalParents.filter((link) => chosen.has(qualifiedName(link.table)));
+  if (!links.length) return [];
+  const tables = [...new Set(links.map((link) => qualifiedName(link.table)))];
+  const parents = [...new Set(links.map((link) => qualifiedName(link.parent)))];
+  return [
+    `${tables.join(', ')} ${tables.length === 1 ? 'references' : 'reference'} ${parents.join(', ')}, which this verify did not compare: ` +
+      'where staging lacks a row they name, the mirror refuses it; add --with-parents to copy those rows too (only the ones they name).',
   ];
 }
 

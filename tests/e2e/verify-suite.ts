@@ -93,6 +93,36 @@ export function defineVerifySuite(via: Via): void {
       expect((await verify(['--tables', 'public."MixedCase"'])).code).toBe(0);
     });
 
+    it('says where the mirror it suggests needs parents this verify did not compare, and the flag that brings them', async () => {
+      const [{ country }] = (await query<{ country: string }>(
+        staging.adminUrl,
+        'SELECT country_code AS country FROM public.sire_cities ORDER BY city_code LIMIT 1',
+      )) as [{ country: string }];
+      await query(
+        staging.adminUrl,
+        // Not as replica: the fixture's REPLICA rule keeps sire_countries' rows from a DELETE then.
+        `DELETE FROM public.sire_cities WHERE country_code = '${country}';
+         DELETE FROM public.sire_countries WHERE country_code = '${country}';`,
+      );
+      const differs = await verify(['--tables', 'public.sire_cities']);
+      expect(differs.code).toBe(1);
+      expect(differs.stdout).toContain('A sync with --mode mirror --tables public.sire_cities compares every row of them and copies what differs.');
+      expect(differs.stdout).toContain(
+        'public.sire_cities references public.sire_countries, which this verify did not compare: where staging lacks a row they name, ' +
+          'the mirror refuses it; add --with-parents to copy those rows too (only the ones they name).',
+      );
+      const mirror = (extra: string[]) =>
+        runScript('sync.ts', ['--via', via, '--yes', '--mode', 'mirror', '--tables', 'public.sire_cities', ...extra], {
+          env: envOver(via, production, staging),
+        });
+      const alone = await mirror([]);
+      expect(alone.code).not.toBe(0);
+      expect(alone.stdout + alone.stderr).toContain('--with-parents');
+      const mended = await mirror(['--with-parents']);
+      expect(mended.code, mended.stderr).toBe(0);
+      expect((await verify(['--tables', 'public.sire_cities,public.sire_countries'])).code).toBe(0);
+    });
+
     describe('after staging drifted from production', () => {
       let changedHotel: string;
       let deletedMessage: string;
