@@ -192,6 +192,13 @@ describe("planning a sync that names Supabase's tables", () => {
     expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['users'] })).toThrow(
       '--tables users: production has no such table in schemas public. Did you mean auth.users?',
     );
+    // A typo of another schema's table too; never a table of a schema Supabase runs itself.
+    expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['user'] })).toThrow(
+      '--tables user: production has no such table in schemas public. Did you mean auth.users?',
+    );
+    expect(() => planSync(bare, bare, { schemas: ['public'], tables: ['mesages'] })).toThrow(
+      /^--tables mesages: production has no such table in schemas public\.$/,
+    );
     // Unquoted, a schema is folded as SQL folds it.
     const folded = planSync(bare, bare, { schemas: ['public'], tables: ['Auth.Users'] }, 'upsert');
     expect(folded.tables.map((t) => qualifiedName(t.table))).toEqual(['auth.users']);

@@ -178,6 +178,13 @@ function resolveTable(catalog: Catalog, schemas: string[], name: string, flag: s
   for (const elsewhere of catalog.tables.filter((t) => !inSchema(t) && t.name.toLowerCase() === table.toLowerCase()).slice(0, 3)) {
     near.push(qualifiedName(elsewhere));
   }
+  // Else a typo in a bare name that is another schema's table: one a run could take (none of Supabase's own schemas).
+  if (!near.length) {
+    const typoElsewhere = catalog.tables.filter(
+      (t) => !inSchema(t) && !managedSchemaReason(t.schema) && editDistance(t.name.toLowerCase(), table.toLowerCase()) <= 2,
+    );
+    near.push(...typoElsewhere.map(qualifiedName).slice(0, 3));
+  }
   throw new UsageError(`${flag} ${name}: production has no such table in ${where}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`);
 }
 
