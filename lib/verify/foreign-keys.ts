@@ -9,7 +9,14 @@ import type { ForeignKeyLink } from '../catalog/links.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { Database } from '../transport/database.ts';
 
-/** Staging's foreign keys whose child is among the compared tables. */
+/**
+ * Staging's foreign keys whose child is among the compared tables, and the
+ * validated ones into them from tables not compared: rows a parent's sync
+ * left pointing nowhere (--allow-orphans, sign-ins of users it deleted) are
+ * staging's to mend, wherever they are. A key added NOT VALID from a table
+ * not compared is left alone: its rows are compared with production's only
+ * where the child is.
+ */
 export async function verifyForeignKeys(
   production: Database,
   staging: Database,
@@ -17,7 +24,7 @@ export async function verifyForeignKeys(
   tables: string[],
 ): Promise<{ checked: number; orphans: FoundOrphans[] }> {
   const compared = new Set(tables);
-  const checked = links.filter((link) => compared.has(qualifiedName(link.child)));
+  const checked = links.filter((link) => compared.has(qualifiedName(link.child)) || (link.validated && compared.has(qualifiedName(link.parent))));
   const answers = await staging.orphans(checked);
   const found: FoundOrphans[] = checked.flatMap((link, index) => {
     const answer = answers[index];

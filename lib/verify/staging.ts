@@ -19,7 +19,7 @@ import { verifyTables, type TableVerdict, type VerifyOptions } from './verify.ts
 export interface StagingVerdicts {
   tables: TableVerdict[];
   sequences: SequenceVerdict[];
-  /** Staging's rows, of the tables compared, whose foreign key finds no parent. */
+  /** Staging's rows, of the tables compared or referencing them, whose foreign key finds no parent. */
   orphans: FoundOrphans[];
   largeObjects: LargeObjectVerdict[];
 }

@@ -346,6 +346,13 @@ export function defineResyncSuite(via: Via): void {
         { path: '/closed' },
         { path: '/gone' },
       ]);
+      // Verify of the hotels alone names the page views left pointing nowhere, though it does not compare their table.
+      const verified = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'hotels'], { env: envOver(via, production, staging), cwd });
+      expect(verified.code).toBe(1);
+      expect(verified.stdout).toMatch(/\| public\.hotels +\| \d+ +\| \d+ +\| ✅ Perfect +\|/);
+      expect(verified.stdout).toContain(
+        '2 rows of analytics.page_views (analytics.page_views.hotel_id -> public.hotels.id, page_views_hotel_id_fkey) find no parent',
+      );
     });
 
     // Over REST each request commits on its own; the direct path's one transaction has no such middle.
