@@ -2,6 +2,7 @@
 // transaction rolled back), all or none (stopped at the sequences), or over
 // REST the tables it finished, with the way to finish.
 import { qualifiedName } from '../catalog/types.ts';
+import { formatCount } from '../counts.ts';
 import { CONFLICT_CODES, ConnectionLostError, DatabaseError, describeError, movedValueAdvice, SupasyncError } from '../errors.ts';
 import { unwrittenRowAdvice } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
@@ -38,7 +39,9 @@ export function failureMessage(
   const message = error === null ? '' : `${ownWords ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running)}`;
   if (unchanged) {
     const said = session.atomic
-      ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}.`
+      ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}` +
+        // The tables ticked as they were written were written inside it.
+        `${done.length ? `, the ${done.length === 1 ? 'table' : `${formatCount(done.length)} tables`} ticked above with it` : ''}.`
       : 'Nothing was written to staging.';
     return new DatabaseError(`${message}${said}${fate}`, exitCode, { cause: error });
   }
@@ -74,6 +77,13 @@ function namesOf(tables: TablePlan[]): string {
   return tables.length > names.length ? `${names.join(', ')} and ${tables.length - names.length} more` : names.join(', ');
 }
 
+/** Of `tables`, the one PostgreSQL named as refusing the row (its error's schema and table), where it is one of them; else all. */
+function refusedTable(error: unknown, tables: TablePlan[]): TablePlan[] {
+  const { schema, table } = (error ?? {}) as { schema?: unknown; table?: unknown };
+  const named = tables.filter((plan) => plan.table.schema === schema && plan.table.name === table);
+  return named.length ? named : tables;
+}
+
 /**
  * Without the replica role rows are written one key at a time with every
  * unique index live: a value production moved to another row (two users who
@@ -85,7 +95,10 @@ function movedValueHint(error: unknown, session: SyncSession, running: TablePlan
   if (typeof code !== 'string' || !CONFLICT_CODES.has(code)) return '';
   if (session.method.kind === 'replica') {
     // Checks off, swapped values land: what still meets an old value is a row the run does not write.
-    const unwritten = running.filter((table) => table.mode === 'incremental' || table.mode === 'insert-missing' || table.mode === 'upsert');
+    const unwritten = refusedTable(
+      error,
+      running.filter((table) => table.mode === 'incremental' || table.mode === 'insert-missing' || table.mode === 'upsert'),
+    );
     return unwritten.length
       ? `${unwrittenRowAdvice(
           unwritten[0]?.mode,

@@ -65,7 +65,10 @@ export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[])
     mode === 'insert-missing'
       ? 'insert-missing touches no row staging has, and one of them still holds a unique value production gave a new row'
       : mode === 'upsert'
-        ? "an upsert keeps the rows staging has and production lacks, and one of them holds a unique value one of production's rows has (a user who signed up in staging with an email production's users have)"
+        ? `an upsert keeps the rows staging has and production lacks, and one of them holds a unique value one of production's rows has${
+            // The usual case in a Supabase project; elsewhere the value is the one PostgreSQL names.
+            tables.includes('auth.users') ? " (a user who signed up in staging with an email production's users have)" : ''
+          }`
         : 'in an incremental run a unique value is often one another row gave up without its updated_at moving, a row the run did not read';
   const ways =
     mode === 'upsert'

@@ -47,7 +47,9 @@ export async function progressReporter(stream: NodeJS.WriteStream = process.stde
     tableFinished: (table, result) => {
       running.delete(table);
       const rejected = result.rejected.length ? `, ${formatCount(result.rejected.length)} rejected` : '';
-      output.print(`${chalk.green('✓')} ${qualifiedName(table.table)}  ${countOf(result.copied, 'row')} in ${result.seconds.toFixed(2)}s${rejected}`);
+      // A table staging refused rows of is not done: marked red, as the summary's rejected rows are.
+      const mark = result.rejected.length ? chalk.red('✗') : chalk.green('✓');
+      output.print(`${mark} ${qualifiedName(table.table)}  ${countOf(result.copied, 'row')} in ${result.seconds.toFixed(2)}s${rejected}`);
       if (!running.size) output.idle();
     },
   };

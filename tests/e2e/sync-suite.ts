@@ -412,10 +412,16 @@ export function defineSyncSuite(via: Via): void {
           expect(result.stderr).toContain('short_messages');
           expect(result.stderr).toMatch(/line \d+/);
           expect(result.stderr).toContain('Staging was left exactly as it was');
+          // The tables ticked as they were written went back with the rest.
+          expect(result.stderr).toMatch(/^✓ public\.hotels /m);
+          expect(result.stderr).toMatch(/now rolled back, the [\d,]+ tables ticked above with it\./);
           expect(await tableDigests(staging.adminUrl)).toEqual(before);
           return;
         }
         expect(result.stdout).toContain(`${countOf(tooLong.length, 'row')} rejected by staging, the rest written`);
+        // Its progress line is no tick: some of its rows are not there.
+        expect(result.stderr).toMatch(new RegExp(`^✗ public\\.chat_messages {2}[\\d,]+ rows in [\\d.]+s, ${tooLong.length} rejected$`, 'm'));
+        expect(result.stderr).toMatch(/^✓ public\.hotels /m);
         for (const { id } of tooLong) expect(result.stdout).toContain(`public.chat_messages (id=${id})`);
         expect(result.stdout).toContain('short_messages');
         // The replies to a rejected message name a parent staging lacks: said, beside the rows rejected.
