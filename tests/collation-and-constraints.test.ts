@@ -156,7 +156,26 @@ describe("a partition production has and staging's tree lacks", () => {
         "Partitions production has and staging's tree lacks: public.readings_2 (FOR VALUES IN (2)). Their rows would find no partition in staging",
       );
     }
+    // --allow-drift asks production's partition for rows before writing: with rows, refused, saying what to create.
+    const allowed = (extra: string[] = []) =>
+      runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--allow-drift', '--tables', 'readings', ...extra], { env, cwd });
+    const needed = await allowed();
+    expect(needed.code, needed.stdout + needed.stderr).toBe(1);
+    expect(needed.stderr).toMatch(
+      /^ {2}public\.readings: no partition for public\.readings_2 \(FOR VALUES IN \(2\)\): 10 rows of production's, e\.g\. \(\d+,2\)/m,
+    );
+    expect(needed.stderr).toContain('To copy them, create or attach the partitions in staging as production has them (public.readings_2 FOR VALUES IN (2))');
     expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.readings')).toEqual([{ n: 0 }]);
+    // An empty one (a month's, made ahead of its rows) stops nothing.
+    await query(production.adminUrl, 'DELETE FROM public.readings WHERE kind = 2');
+    try {
+      const empty = await allowed();
+      expect(empty.code, empty.stdout + empty.stderr).toBe(0);
+      expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.readings')).toEqual([{ n: 10 }]);
+    } finally {
+      await query(production.adminUrl, `INSERT INTO public.readings SELECT i, 2, 'reading ' || i FROM generate_series(1, 20) i WHERE i % 2 = 1`);
+      await query(staging.adminUrl, 'TRUNCATE public.readings');
+    }
     await query(staging.adminUrl, `SET ROLE postgres; CREATE TABLE IF NOT EXISTS public.readings_rest PARTITION OF public.readings DEFAULT`);
     const taken = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'readings'], { env, cwd });
     expect(taken.code, taken.stdout + taken.stderr).toBe(0);

@@ -46,4 +46,49 @@ describe('an enum or composite type defined otherwise in staging', () => {
     }
     expect(await query(staging.adminUrl, 'SELECT id FROM public.moods')).toEqual([{ id: 9 }]);
   });
+
+  it.each(['postgres', 'rest'] as const)(
+    'with --allow-drift, refuses a composite type defined otherwise, and asks production whether any row holds a label staging lacks (via %s)',
+    async (via) => {
+      const env = envFor(production, staging);
+      const cwd = emptyDirectory();
+      const sync = (...extra: string[]) =>
+        runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--allow-drift', '--tables', 'moods', ...extra], { env, cwd });
+      // The composite type's attributes are elsewhere in staging: its values would land in the wrong ones.
+      const composite = await sync();
+      expect(composite.code, composite.stdout + composite.stderr).toBe(1);
+      expect(composite.stderr).toContain("Staging defines these columns' types otherwise, so --allow-drift cannot copy them; nothing was written:");
+      expect(composite.stderr).toContain('public.moods: public.pair of pair (attributes');
+      expect(composite.stderr).not.toContain('public.mood of mood');
+      // Without that column, the enum: production's rows holding 'happy' are found before anything is written (a REST
+      // replace used to empty the table, then staging refused those rows one by one).
+      await query(staging.adminUrl, 'SET ROLE postgres; ALTER TABLE public.moods DROP COLUMN pair; NOTIFY pgrst, $$reload schema$$');
+      try {
+        const refused = await sync();
+        expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+        expect(refused.stderr).toContain(
+          "Staging lacks what production's rows need (its migrations behind production's: --allow-drift copies the common columns, not these); nothing was written:\n" +
+            "  public.moods: enum public.mood without 'happy' (column mood): 1 row of production's, e.g. (2)\n" +
+            "  public.moods: enum public.mood without 'happy' (column history): 1 row of production's, e.g. (2)\n" +
+            "To copy them, add the labels to staging's enum (the migration production ran): ALTER TYPE public.mood ADD VALUE 'happy';",
+        );
+        expect(await query(staging.adminUrl, 'SELECT id FROM public.moods')).toEqual([{ id: 9 }]);
+        // No row of production's holds it: the run copies the common columns.
+        await query(production.adminUrl, `UPDATE public.moods SET mood = 'ok', history = '{ok}' WHERE id = 2`);
+        const copied = await sync();
+        expect(copied.code, copied.stdout + copied.stderr).toBe(0);
+        expect(await query(staging.adminUrl, 'SELECT id, mood::text, history::text FROM public.moods ORDER BY id')).toEqual([
+          { id: 1, mood: 'ok', history: '{sad,ok}' },
+          { id: 2, mood: 'ok', history: '{ok}' },
+        ]);
+      } finally {
+        await query(production.adminUrl, `UPDATE public.moods SET mood = 'happy', history = '{happy}' WHERE id = 2`);
+        await query(
+          staging.adminUrl,
+          `SET ROLE postgres; TRUNCATE public.moods; ALTER TABLE public.moods ADD COLUMN pair public.pair;
+           INSERT INTO public.moods VALUES (9, 'fine', NULL, ROW(9, 'staging', 1)); NOTIFY pgrst, 'reload schema'`,
+        );
+      }
+    },
+  );
 });

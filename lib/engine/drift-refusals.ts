@@ -12,16 +12,15 @@ import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { serviceOf } from '../plan/supabase.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
 
-/** The drift --allow-drift answers by copying the columns both sides have (not types defined otherwise, nor missing partitions). */
-const COMMON_COLUMNS_HELP = new Set<Drift['kind']>([
-  'missing-columns',
-  'extra-columns',
-  'type-changes',
-  'collation-changes',
-  'generated-differs',
-  'generation-differs',
-  'missing-table',
-]);
+/**
+ * The drift --allow-drift answers: by copying the columns both sides have,
+ * and, for an enum's labels or a partition staging lacks, by asking
+ * production's rows whether any needs one before writing (stricter.ts). Not
+ * a composite type or a domain defined otherwise, which it refuses.
+ */
+function allowedPast(drift: Drift): boolean {
+  return drift.kind !== 'type-definitions' || drift.types.every((type) => type.lacking);
+}
 
 /**
  * Auth's and Storage's tables differ where the two projects run different
@@ -47,10 +46,8 @@ export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
       ...drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`)),
       ...sequencesMissing.map((name) => `  ${name}: sequence missing in staging`),
     ];
-    // --allow-drift copies the columns both sides have: a column whose type staging defines otherwise (an enum's labels)
-    // is still copied, and a row a partition staging lacks would hold still has nowhere to go.
-    const unhelped = drifted.filter((table) => table.drift.some((d) => !COMMON_COLUMNS_HELP.has(d.kind)));
-    const helped = drifted.some((table) => table.drift.some((d) => COMMON_COLUMNS_HELP.has(d.kind))) || sequencesMissing.length > 0;
+    const unhelped = drifted.filter((table) => table.drift.some((d) => !allowedPast(d)));
+    const helped = drifted.some((table) => table.drift.some(allowedPast)) || sequencesMissing.length > 0;
     const serviceTables = drifted.filter((table) => serviceOf(table.table));
     const apps = serviceTables.length < drifted.length || sequencesMissing.length > 0;
     throw new DatabaseError(
@@ -64,13 +61,14 @@ export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
         (helped && sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
         (unhelped.length
           ? `. --allow-drift does not help ${unhelped.map((table) => qualifiedName(table.table)).join(', ')}: ` +
-            "a type staging defines otherwise (an enum's labels) or a partition it lacks stays in the copy, and staging refuses the rows that need it"
+            'a composite type or domain staging defines otherwise would refuse its values, or read them into the wrong attributes'
           : '') +
         '.',
     );
   }
   refuseRequiredExtraColumns(drifted);
   refuseSilentChanges(drifted);
+  refuseRedefinedTypes(drifted);
   const skipped = drifted
     .filter((table) => table.drift.some((d) => d.kind === 'missing-table'))
     .map((table) => ({ table: qualifiedName(table.table), reason: 'staging has no such table' }));
@@ -126,6 +124,31 @@ function refuseSilentChanges(drifted: TablePlan[]): void {
     "Staging's types would change production's values without refusing them, so --allow-drift does not copy these columns; nothing was written:\n" +
       changes.join('\n') +
       "\nGive staging's columns production's types (or production's the migration staging has), or leave those tables out with --exclude.",
+  );
+}
+
+/**
+ * A composite type whose attributes staging orders or types otherwise, or a
+ * domain over another base: --allow-drift would copy the column as it is,
+ * and staging refuse its values midway (over REST after emptying a
+ * replaced table) or read them into the wrong attributes, or round them.
+ * An enum's missing labels are asked of production's rows instead.
+ */
+function refuseRedefinedTypes(drifted: TablePlan[]): void {
+  const redefined = drifted.flatMap((table) =>
+    table.drift.flatMap((drift) =>
+      drift.kind === 'type-definitions'
+        ? drift.types
+            .filter((type) => !type.lacking)
+            .map((type) => `  ${qualifiedName(table.table)}: ${type.name} of ${type.columns.join(', ')} (${type.difference})`)
+        : [],
+    ),
+  );
+  if (!redefined.length) return;
+  throw new DatabaseError(
+    "Staging defines these columns' types otherwise, so --allow-drift cannot copy them; nothing was written:\n" +
+      redefined.join('\n') +
+      '\nDefine the types in staging as production has them (the migration one side lacks), or leave those tables out with --exclude.',
   );
 }
 

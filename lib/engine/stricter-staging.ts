@@ -60,16 +60,29 @@ export async function refuseStricterStaging(production: Database, tables: TableP
     }
   }
   if (!broken.length) return;
+  const line = ({ table, rule, rows, keys }: Broken) =>
+    `  ${qualifiedName(table.table)}: ${rule.rule}: ${countOf(rows, 'row')} of production's, e.g. ${keys.join(' ')}` +
+    (table.key ? '' : ` (by ${table.columns.slice(0, 3).join(', ')}: no key)`);
+  const ahead = broken.filter(({ rule }) => !rule.behind);
+  const behind = broken.filter(({ rule }) => rule.behind);
   throw new DatabaseError(
     [
-      `Staging holds rows to constraints production lacks, which production's rows break; nothing was written:`,
-      ...broken.map(
-        ({ table, rule, rows, keys }) =>
-          `  ${qualifiedName(table.table)}: ${rule.rule}: ${countOf(rows, 'row')} of production's, e.g. ${keys.join(' ')}` +
-          (table.key ? '' : ` (by ${table.columns.slice(0, 3).join(', ')}: no key)`),
-      ),
-      'Fix those rows in production and add the constraint there too (the migration staging has ahead), relax it in staging ' +
-        '(a CHECK added NOT VALID holds only new rows; a unique index or exclusion constraint is dropped), or leave the tables out with --exclude.',
+      ...(ahead.length
+        ? [
+            `Staging holds rows to constraints production lacks, which production's rows break; nothing was written:`,
+            ...ahead.map(line),
+            'Fix those rows in production and add the constraint there too (the migration staging has ahead), relax it in staging ' +
+              '(a CHECK added NOT VALID holds only new rows; a unique index or exclusion constraint is dropped), or leave the tables out with --exclude.',
+          ]
+        : []),
+      ...(behind.length
+        ? [
+            `Staging lacks what production's rows need (its migrations behind production's: --allow-drift copies the common columns, not these); nothing was written:`,
+            ...behind.map(line),
+            ...new Set(behind.map(({ rule }) => `To copy them, ${rule.behind?.fix}`)),
+            'Or leave the tables out with --exclude.',
+          ]
+        : []),
     ].join('\n'),
   );
 }

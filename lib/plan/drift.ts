@@ -12,7 +12,15 @@ export type Drift =
   | { kind: 'missing-partitions'; partitions: { name: string; bound: string }[] }
   | { kind: 'generated-differs'; columns: { name: string; generatedIn: 'production' | 'staging' }[] }
   | { kind: 'generation-differs'; columns: { name: string; production: string; staging: string }[] }
-  | { kind: 'type-definitions'; types: { name: string; columns: string[]; difference: string }[] };
+  | { kind: 'type-definitions'; types: TypeDefinitionDrift[] };
+
+/** A type the shared columns are of, defined otherwise in staging; `lacking`: an enum's labels staging lacks, where that is the whole difference. */
+export interface TypeDefinitionDrift {
+  name: string;
+  columns: string[];
+  difference: string;
+  lacking?: string[];
+}
 
 /** Each side's enums and composite types by name; null where that side's catalog does not list them (REST functions before 18). */
 export interface UserTypes {
@@ -80,7 +88,7 @@ export function compareTables(production: Table, staging: Table | undefined, typ
  * the run would roll back midway, over REST each row be refused. Unknown on
  * either side (older REST functions): not compared.
  */
-function missingPartitions(production: Table, staging: Table): { name: string; bound: string }[] {
+export function missingPartitions(production: Table, staging: Table): { name: string; bound: string }[] {
   if (!production.partitions || !staging.partitions) return [];
   const places = new Set(staging.partitions.map((partition) => `${partition.parent} ${partition.bound}`));
   const defaults = new Set(staging.partitions.filter((partition) => partition.bound === 'DEFAULT').map((partition) => partition.parent));
@@ -97,7 +105,7 @@ function missingPartitions(production: Table, staging: Table): { name: string; b
  * domain over a narrower type rounds, once rows are being written.
  * Staging's extra labels are harmless.
  */
-function differingDefinitions(production: Table, staging: Table, types: UserTypes): { name: string; columns: string[]; difference: string }[] {
+function differingDefinitions(production: Table, staging: Table, types: UserTypes): TypeDefinitionDrift[] {
   if (!types.production || !types.staging) return [];
   const stagingType = new Map(staging.columns.map((column) => [column.name, column.type]));
   const columnsOf = new Map<string, string[]>();
@@ -109,13 +117,19 @@ function differingDefinitions(production: Table, staging: Table, types: UserType
   return [...columnsOf].flatMap(([name, columns]) => {
     const [ours, theirs] = [types.production?.get(name), types.staging?.get(name)];
     const difference = ours && theirs ? definitionDifference(ours, theirs) : null;
-    return difference ? [{ name, columns, difference }] : [];
+    const lacking = ours && theirs ? labelsLacking(ours, theirs) : [];
+    return difference ? [{ name, columns, difference, ...(lacking.length ? { lacking } : {}) }] : [];
   });
+}
+
+/** An enum's labels production has and staging's enum of that name lacks (none for other types). */
+export function labelsLacking(production: UserType, staging: UserType): string[] {
+  return production.labels && staging.labels ? production.labels.filter((label) => !staging.labels?.includes(label)) : [];
 }
 
 function definitionDifference(production: UserType, staging: UserType): string | null {
   if (production.labels && staging.labels) {
-    const lacking = production.labels.filter((label) => !staging.labels?.includes(label));
+    const lacking = labelsLacking(production, staging);
     return lacking.length ? `staging's enum lacks ${lacking.map((label) => `'${label}'`).join(', ')}` : null;
   }
   if (production.attributes && staging.attributes) {

@@ -7,7 +7,7 @@
 // production for the rows that break them before writing
 // (engine/stricter-staging.ts).
 import type { Column, Table } from '../catalog/types.ts';
-import { sameSpacing, type UserTypes } from './drift.ts';
+import { labelsLacking, missingPartitions, sameSpacing, type UserTypes } from './drift.ts';
 import { quoteIdent } from '../sql/ident.ts';
 import { indexRules } from './stricter-indexes.ts';
 import type { StricterRule } from './types.ts';
@@ -30,7 +30,63 @@ export function stricterInStaging(
     .filter((column) => !column.nullable && !column.generated && nullable.has(column.name) && copied.includes(column.name))
     .map((column) => ({ rule: `NOT NULL on ${column.name}`, breaking: `${quoteIdent(column.name)} IS NULL` }));
   const indexes = indexRules(production, staging, ownRows) ?? uniqueKeys(production, staging, copied, ownRows);
-  return [...checkRules(production, staging, copied), ...notNull, ...indexes, ...domainRules(production, staging, copied, types)];
+  return [
+    ...checkRules(production, staging, copied),
+    ...notNull,
+    ...indexes,
+    ...domainRules(production, staging, copied, types),
+    ...labelRules(production, staging, copied, types),
+    ...partitionRules(production, staging),
+  ];
+}
+
+/** A string as an SQL literal. */
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/**
+ * An enum staging's migrations have not given production's newest labels
+ * yet: refused as drift, copied past with --allow-drift, where a row holding
+ * such a label would be refused as it is written (a REST replace would have
+ * emptied the table by then). Asked of production before writing: only the
+ * rows that hold one stop the run.
+ */
+function labelRules(production: Table, staging: Table, copied: string[], types: UserTypes): StricterRule[] {
+  return staging.columns.flatMap((column: Column) => {
+    const ours = production.columns.find((candidate) => candidate.name === column.name);
+    if (!ours || ours.type !== column.type || !copied.includes(column.name) || column.generated) return [];
+    const name = column.type.replace(/(\[\])+$/, '');
+    const [defined, stagingDefined] = [types.production?.get(name), types.staging?.get(name)];
+    const lacking = defined && stagingDefined ? labelsLacking(defined, stagingDefined) : [];
+    if (!lacking.length) return [];
+    const labels = lacking.map(literal).join(', ');
+    const holds = (value: string) => `${value}::text IN (${labels})`;
+    return [
+      {
+        rule: `enum ${name} without ${labels} (column ${column.name})`,
+        breaking:
+          name === column.type
+            ? holds(quoteIdent(column.name))
+            : `EXISTS (SELECT FROM pg_catalog.unnest(${quoteIdent(column.name)}) AS element WHERE ${holds('element')})`,
+        behind: {
+          fix: `add the labels to staging's enum (the migration production ran): ${lacking.map((label) => `ALTER TYPE ${name} ADD VALUE ${literal(label)};`).join(' ')}`,
+        },
+      },
+    ];
+  });
+}
+
+/**
+ * Production's partitions staging's tree has no place for (drift, copied past
+ * with --allow-drift): the rows in them would find no partition in staging.
+ * Asked of production before writing: one created ahead of its rows (a
+ * month's, by pg_partman) stops nothing.
+ */
+function partitionRules(production: Table, staging: Table): StricterRule[] {
+  return missingPartitions(production, staging).map(({ name, bound }) => ({
+    rule: `no partition for ${name} (${bound})`,
+    breaking: `tableoid IN (SELECT relid FROM pg_catalog.pg_partition_tree(${literal(name)}::regclass))`,
+    behind: { fix: `create or attach the partitions in staging as production has them (${name} ${bound})` },
+  }));
 }
 
 /**

@@ -152,4 +152,9 @@ export interface StricterRule {
   breaking: string;
   /** Why production is not asked (said as a warning instead); undefined: asked. */
   notAsked?: string;
+  /**
+   * What staging lacks that production's rows need (an enum's label, a partition: its migrations behind, which
+   * --allow-drift copies past), and the fix said where rows need it; undefined: a constraint staging has ahead.
+   */
+  behind?: { fix: string };
 }
