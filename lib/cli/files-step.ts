@@ -16,6 +16,7 @@ import type { ProjectConfig } from '../config/file.ts';
 import { UsageError } from '../errors.ts';
 import { qualifiedName } from '../catalog/types.ts';
 import { commandLine } from '../invocation.ts';
+import { tablesArgument } from '../sql/ident.ts';
 import type { FlagValues } from './flags.ts';
 
 type FileFlags = Pick<FlagValues, 'storage' | 'buckets' | 'excludeBuckets'>;
@@ -91,19 +92,29 @@ export async function refuseFilesElsewhere(run: PreparedRun, choice: FileChoice)
 /**
  * A copied table whose foreign key names storage.objects by id: Storage gives a file it takes staging's own id, so
  * after a run that copies files its rows name objects staging does not have. Said before the run, with the order
- * that keeps production's ids (the rows first, their files after: Storage rewrites a row it has in place).
+ * that keeps production's ids (the rows first, their files after: Storage rewrites a row it has in place), as a
+ * command of this run's tables; not said where staging already holds every object they name (that first run done).
  */
-export function objectIdReferences(run: PreparedRun, choice: FileChoice): string[] {
+export async function objectIdReferences(run: PreparedRun, choice: FileChoice): Promise<string[]> {
   if (!choice.files) return [];
   const copied = new Set(run.plan.tables.map((table) => qualifiedName(table.table)));
   const naming = run.plan.stagingLinks.filter(
     (link) => qualifiedName(link.parent) === 'storage.objects' && link.parentColumns.includes('id') && copied.has(qualifiedName(link.child)),
   );
-  if (!naming.length) return [];
+  const unheld = [];
+  for (const link of naming) {
+    const keys = Object.keys(await run.production.references(link.child, link.columns, null));
+    if (keys.length && (await run.staging.missingKeys(link.parent, link.parentColumns, keys, null)).length) unheld.push(link);
+  }
+  if (!unheld.length) return [];
+  // The run's own tables or schemas, with Storage's rows: the first run copies what this one would, less the files.
+  const rowsFirst = run.plan.tablesNamed
+    ? `--tables ${tablesArgument([...new Set(['storage.buckets', 'storage.objects', ...run.plan.tables.map((table) => qualifiedName(table.table))])])}`
+    : `--schemas ${[...new Set([...run.plan.schemas, 'storage'])].join(',')}`;
   return [
-    `${naming.map((link) => `${qualifiedName(link.child)}.${link.columns.join(',')}`).join(', ')} ${naming.length === 1 ? 'names' : 'name'} storage.objects by id, ` +
+    `${unheld.map((link) => `${qualifiedName(link.child)}.${link.columns.join(',')}`).join(', ')} ${unheld.length === 1 ? 'names' : 'name'} storage.objects by id, ` +
       "and Storage gives each file it takes staging's own id: those rows would name objects staging does not have. To keep production's ids, " +
-      `copy storage.objects' rows first, in a run without files (${commandLine('sync', '--schemas public,storage')}), then the files (--storage): ` +
+      `copy storage.objects' rows first, in a run without files (${commandLine('sync', rowsFirst)}), then the files (--storage): ` +
       'Storage writes each file into the row it has.',
   ];
 }

@@ -112,7 +112,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
   recorder.planned(run, { dryRun: flags.dryRun });
   try {
     await refuseFilesElsewhere(run, fileChoice);
-    for (const line of objectIdReferences(run, fileChoice)) process.stderr.write(`warning: ${line}\n`);
+    for (const line of await objectIdReferences(run, fileChoice)) process.stderr.write(`warning: ${line}\n`);
     if (flags.dryRun) {
       if (run.stagingHeldBy)
         process.stderr.write(
