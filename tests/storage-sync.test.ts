@@ -338,6 +338,31 @@ describe('sync --storage', () => {
     }
   });
 
+  it("copies a bucket's files past one production lists and has no file for, names that one, and exits 1", async () => {
+    expect((await storageOf(production).createBucket('lost', { public: false })).error).toBeNull();
+    const kept = ['a.txt', 'b.txt'];
+    for (const path of kept) await upload(production, 'lost', path, randomBytes(700), 'text/plain');
+    // A row without its bytes, as SQL or an unfinished upload leaves one.
+    await query(
+      production.adminUrl,
+      `INSERT INTO storage.objects (bucket_id, name, metadata) VALUES ('lost', 'gone.txt', '{"size": 5, "mimetype": "text/plain"}')`,
+    );
+    try {
+      const run = await runScript('sync.ts', ['--yes', '--tables', 'feature_flags', '--storage', '--buckets', 'lost', '--no-backup'], { env });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toContain(
+        'lost: production lists 1 file it has no file for (a storage.objects row without its bytes), not copied: lost/gone.txt. ' +
+          "The bucket's other files are copied. Upload them again in production, or delete their rows there.",
+      );
+      for (const path of kept) expect(sha(await bytesIn(staging, 'lost', path)), path).toBe(sha(await bytesIn(production, 'lost', path)));
+      expect(await query(staging.adminUrl, "SELECT name FROM storage.objects WHERE bucket_id = 'lost' ORDER BY name")).toEqual(kept.map((name) => ({ name })));
+    } finally {
+      for (const project of [production, staging]) {
+        await query(project.adminUrl, `DELETE FROM storage.objects WHERE bucket_id = 'lost'; DELETE FROM storage.buckets WHERE id = 'lost'`);
+      }
+    }
+  });
+
   it("refuses an object whose name has a '..' segment, which a URL would resolve to another endpoint, before copying its bucket's files", async () => {
     // Written as a row, as a copy of storage.objects or an older Storage lets through: its URL would lead to /rest/v1/hotels.
     const escaping = 'p/../../../../../rest/v1/hotels';

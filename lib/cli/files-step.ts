@@ -8,7 +8,7 @@ import type { PreparedRun } from '../engine/prepare.ts';
 import type { SyncMode } from '../plan/mode.ts';
 import type { Selection } from '../plan/select.ts';
 import { fileProgressReporter } from '../report/progress.ts';
-import { ownerNotes, ownersNotComparedNote, renderFileCopy, renderFileVerdicts } from '../report/storage.ts';
+import { ownerNotes, ownersNotComparedNote, renderFileCopy, renderFileVerdicts, unservableNotes } from '../report/storage.ts';
 import { storageApiOf, StorageSelectionError } from '../storage/api.ts';
 import { chooseBuckets, type BucketCopyResult } from '../storage/copy.ts';
 import { verifyStorage, type BucketVerdict } from '../storage/verify.ts';
@@ -137,7 +137,11 @@ export async function copyFiles(
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
     }),
   );
-  return { results, output: renderFileCopy(results, Boolean(flags.dryRun), ownersLeft), notes: ownerNotes(results, ownersLeft) };
+  return {
+    results,
+    output: renderFileCopy(results, Boolean(flags.dryRun), ownersLeft),
+    notes: [...ownerNotes(results, ownersLeft), ...unservableNotes(results)],
+  };
 }
 
 export async function verifyFiles(

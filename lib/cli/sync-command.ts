@@ -219,7 +219,9 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
       sequenceVerdicts.every((v) => v.status === 'equal' || kept.has(v.sequence)) &&
       largeObjects.every((v) => v.status !== 'differ') &&
       !orphans.length;
-    const exitCode = verified && !rejected && !result.skipped.length ? 0 : 1;
+    // A file production lists and cannot serve was not copied: said under the files' table, and not a success.
+    const unserved = copiedFiles?.results.some((bucket) => bucket.unservable?.length) ?? false;
+    const exitCode = verified && !rejected && !unserved && !result.skipped.length ? 0 : 1;
     stopSaying();
     if (flags.json) {
       console.log(

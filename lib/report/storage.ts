@@ -50,7 +50,26 @@ export function renderFileCopy(results: BucketCopyResult[], dryRun: boolean, own
   ]);
   const { copied, removed, owners } = copyColumnNames(dryRun);
   const header = ['Bucket', 'Settings', 'Objects', copied, 'Unchanged', removed, owners, 'Time'];
-  return [`Files${dryRun ? ' (dry run: nothing changed)' : ''}:\n${renderTable(header, rows)}`, ...ownerNotes(results, ownersLeft)].join('\n');
+  return [
+    `Files${dryRun ? ' (dry run: nothing changed)' : ''}:\n${renderTable(header, rows)}`,
+    ...ownerNotes(results, ownersLeft),
+    ...unservableNotes(results),
+  ].join('\n');
+}
+
+/** Files production lists and cannot serve, per bucket: not copied, the run's exit 1, and what to do in production. */
+export function unservableNotes(results: BucketCopyResult[]): string[] {
+  return results
+    .filter((result) => result.unservable?.length)
+    .map((result) => {
+      const paths = result.unservable ?? [];
+      const shown = paths.slice(0, 5).map((path) => `${result.bucket}/${path}`);
+      return (
+        `${result.bucket}: production lists ${countOf(paths.length, 'file')} it has no file for (a storage.objects row without its bytes), not copied: ` +
+        `${shown.join(', ')}${paths.length > shown.length ? `, and ${paths.length - shown.length} more (--json lists them)` : ''}. ` +
+        "The bucket's other files are copied. Upload them again in production, or delete their rows there."
+      );
+    });
 }
 
 /** Where owners were not carried, or not all of them: said under the copy's table (and in the report), with what to do. */

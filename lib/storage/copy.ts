@@ -59,6 +59,11 @@ export interface BucketCopyResult {
   unchanged: number;
   /** Whom the files belong to, carried after them; absent where it could not be. */
   owners?: OwnersOutcome;
+  /**
+   * Paths production lists (a storage.objects row) but serves no file for (the row written by SQL or copied in, the
+   * upload never finished): not copied, the other files are; absent where there is none.
+   */
+  unservable?: string[];
   seconds: number;
 }
 
@@ -89,21 +94,24 @@ export async function copyStorage(production: StorageApi, staging: StorageApi, o
     const held = new Set(stagingObjects.map((object) => object.path));
     const comparison = options.onlyMissing ? { ...compared, toCopy: compared.toCopy.filter((object) => !held.has(object.path)) } : compared;
     const removing = options.removeStagingOnly ? comparison.stagingOnly : [];
+    const unservable: StoredObject[] = [];
     if (!options.dryRun) {
-      await copyObjects(production, staging, comparison, options);
+      unservable.push(...(await copyObjects(production, staging, comparison, options)));
       for (let i = 0; i < removing.length; i += 1000) await staging.remove(bucket.id, removing.slice(i, i + 1000));
     }
+    const copied = comparison.toCopy.filter((object) => !unservable.includes(object));
     const owners = await options.owners?.(bucket.id, options.onlyMissing ? comparison.toCopy.map((object) => object.path) : null);
     results.push({
       bucket: bucket.id,
       settings,
       objects: productionObjects.length,
       bytes: productionObjects.reduce((sum, object) => sum + object.size, 0),
-      copied: comparison.toCopy.length,
-      copiedBytes: comparison.toCopy.reduce((sum, object) => sum + object.size, 0),
+      copied: copied.length,
+      copiedBytes: copied.reduce((sum, object) => sum + object.size, 0),
       removed: removing.length,
       unchanged: comparison.unchanged,
       ...(owners ? { owners } : {}),
+      ...(unservable.length ? { unservable: unservable.map((object) => object.path).sort() } : {}),
       seconds: (performance.now() - started) / 1000,
     });
   }
@@ -131,7 +139,11 @@ async function matchBucket(staging: StorageApi, bucket: BucketSettings, existing
   return 'updated';
 }
 
-async function copyObjects(production: StorageApi, staging: StorageApi, comparison: BucketComparison, options: StorageCopyOptions): Promise<void> {
+/** A download production answered 404 for: it lists the object, and has no file for it. */
+const unserved = (error: unknown) => error instanceof StorageApiError && error.status === 404 && error.what.startsWith('download ');
+
+/** Copies the bucket's files; returns those production could not serve, which stop no other. */
+async function copyObjects(production: StorageApi, staging: StorageApi, comparison: BucketComparison, options: StorageCopyOptions): Promise<StoredObject[]> {
   const files = comparison.toCopy;
   const progress: StorageProgress = {
     bucket: comparison.bucket,
@@ -146,11 +158,19 @@ async function copyObjects(production: StorageApi, staging: StorageApi, comparis
     options.onProgress?.({ ...progress });
   };
   // After a failure no other file starts: those in flight finish, then the first failure is the run's.
+  // A file production cannot serve is no failure of the copy: one lost file would otherwise hold back the bucket's others.
+  const unservable: StoredObject[] = [];
   await inParallel(files, Math.max(1, options.concurrency), async (object) => {
-    await copyObject(production, staging, comparison.bucket, object, moved);
+    try {
+      await copyObject(production, staging, comparison.bucket, object, moved);
+    } catch (error) {
+      if (!unserved(error)) throw error;
+      unservable.push(object);
+    }
     progress.filesDone += 1;
     options.onProgress?.({ ...progress });
   });
+  return unservable;
 }
 
 /**
