@@ -177,6 +177,19 @@ describe("planning a sync whose copied rows staging's triggers would have made r
       { schema: 'public', name: 'staff_users' },
     ]);
     expect(planSync(production_, written(['public."Profiles"']), { schemas: ['auth'] }).untriggered).toEqual([]);
+    // A table it fills that references one of those, not the copied table (slack-clone's user_roles, under its users).
+    const profiles = staging_.tables.find((table) => qualifiedName(table) === 'public.profiles')!;
+    const roles = {
+      ...profiles,
+      name: 'profile_roles',
+      triggers: [],
+      foreignKeys: [{ ...profiles.foreignKeys[0]!, name: 'profile_roles_profile', referencedSchema: 'public', referencedTable: 'profiles' }],
+    };
+    const chained = written(['public.profiles', 'public.profile_roles', 'public.audit_events']);
+    expect(planSync(production_, { ...chained, tables: [...chained.tables, roles] }, { schemas: ['auth'] }).untriggered[0]?.children).toEqual([
+      { schema: 'public', name: 'profiles' },
+      { schema: 'public', name: 'profile_roles' },
+    ]);
     expect(planSync(production_, written(undefined), { schemas: ['auth'] }).untriggered).toEqual([]);
   });
 });

@@ -7,15 +7,16 @@
 // breaks for each of them, and the run exits 0. The plan says so, naming the
 // tables to add: those the trigger's function inserts into (the catalog reads
 // the names after INSERT INTO in its body, functions version 37) that also
-// reference the copied table, so an audit log it appends to is not named.
-import { qualifiedName, type Catalog, type TableRef, type Trigger } from '../catalog/types.ts';
+// reference the copied table, or one of those tables (a profile's role), so
+// an audit log it appends to is not named.
+import { qualifiedName, type Catalog, type Table, type TableRef, type Trigger } from '../catalog/types.ts';
 
 export interface UntriggeredRows {
   /** A table the run copies that staging's triggers add rows elsewhere for. */
   table: TableRef;
   /** Staging's row triggers that fire after an INSERT into it and insert into `children`. */
   triggers: string[];
-  /** Staging's tables outside the run that those triggers insert into and whose foreign keys name it. */
+  /** Staging's tables outside the run that those triggers insert into and whose foreign keys name it, or name another of them. */
   children: TableRef[];
 }
 
@@ -46,20 +47,29 @@ export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], l
     const table = staging.tables.find((candidate) => candidate.schema === ref.schema && candidate.name === ref.name);
     const inserting = (table?.triggers ?? []).filter((trigger) => firesAfterInsert(trigger) && trigger.inserts?.length);
     if (!inserting.length) return [];
-    const outside = staging.tables.filter(
-      (child) =>
-        !inRun.has(qualifiedName(child)) &&
-        !leftAlone(child) &&
-        child.foreignKeys.some((fk) => fk.referencedSchema === ref.schema && fk.referencedTable === ref.name),
-    );
-    // Each trigger with the tables of `outside` its body inserts into.
+    const candidates = staging.tables.filter((child) => !inRun.has(qualifiedName(child)) && !leftAlone(child));
+    // Each trigger with the tables outside the run its body inserts into that reference the copied table, directly or
+    // through another it fills (a user's profile, then the profile's role).
     const writing = inserting
       .map((trigger) => {
         const names = (trigger.inserts ?? []).map(writtenName);
-        return { trigger, into: outside.filter((child) => names.some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema)) };
+        const filled = candidates.filter((child) => names.some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema));
+        const into: Table[] = [];
+        const reached = (child: Table) =>
+          child.foreignKeys.some(
+            (fk) =>
+              (fk.referencedSchema === ref.schema && fk.referencedTable === ref.name) ||
+              into.some((parent) => fk.referencedSchema === parent.schema && fk.referencedTable === parent.name),
+          );
+        for (let grew = true; grew;) {
+          const next = filled.filter((child) => !into.includes(child) && reached(child));
+          into.push(...next);
+          grew = next.length > 0;
+        }
+        return { trigger, into };
       })
       .filter(({ into }) => into.length);
-    const children = outside.filter((child) => writing.some(({ into }) => into.includes(child)));
+    const children = candidates.filter((child) => writing.some(({ into }) => into.includes(child)));
     return children.length
       ? [
           {
