@@ -108,6 +108,18 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     );
     expect((await sync('--mode', 'mirror')).code).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
+
+    // A mirror of the variants brings their products with --with-parents, upserted: one of staging's own holds a new product's slug.
+    await query(staging.adminUrl, `INSERT INTO app.product (id, slug) OVERRIDING SYSTEM VALUE VALUES (60, 'e')`);
+    await query(production.adminUrl, `INSERT INTO app.product (id, slug) OVERRIDING SYSTEM VALUE VALUES (6, 'e'); INSERT INTO app.variant VALUES (60, 6)`);
+    const brought = await runScript('sync.ts', ['--via', via, '--yes', '--mode', 'mirror', '--tables', 'app.variant', '--with-parents'], { env, cwd });
+    expect(brought.code).toBe(1);
+    expect(brought.stdout + brought.stderr).toContain(
+      'A unique value refused: this mirror upserts app.product (the rows --with-parents brings, or a table whose mode supasync.config.json sets): ' +
+        'an upsert keeps the rows staging has and production lacks',
+    );
+    expect((await sync('--mode', 'mirror')).code).toBe(0);
+    expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
   });
 
   describe('over REST, the rows a re-sync cleared', () => {

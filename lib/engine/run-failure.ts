@@ -4,7 +4,7 @@
 import { qualifiedName } from '../catalog/types.ts';
 import { formatCount } from '../counts.ts';
 import { CONFLICT_CODES, ConnectionLostError, DatabaseError, describeError, movedValueAdvice, SupasyncError } from '../errors.ts';
-import { unwrittenRowAdvice } from '../plan/mode.ts';
+import { unwrittenRowAdvice, type SyncMode } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { SyncSession } from '../transport/session.ts';
 
@@ -24,6 +24,7 @@ export function failureMessage(
   all: TablePlan[],
   backupFate: string | null,
   comparing: TablePlan[] = [],
+  runMode?: SyncMode,
 ): Error {
   const fate = backupFate ? `\n${backupFate}` : '';
   const exitCode = error instanceof SupasyncError ? error.exitCode : 1;
@@ -36,7 +37,7 @@ export function failureMessage(
     : comparing.length
       ? `Comparing ${namesOf(comparing)} with staging failed`
       : 'The sync failed';
-  const message = error === null ? '' : `${ownWords ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running)}`;
+  const message = error === null ? '' : `${ownWords ? error.message : describeError(where, error)}\n${movedValueHint(error, session, running, runMode)}`;
   if (unchanged) {
     const said = session.atomic
       ? `Staging was left exactly as it was: the whole run is one transaction, ${error === null ? 'rolled back as its connection closes' : 'now rolled back'}` +
@@ -90,7 +91,7 @@ function refusedTable(error: unknown, tables: TablePlan[]): TablePlan[] {
  * swapped usernames) meets the row that still holds it. Known, with two ways
  * out, which a bare unique violation does not tell.
  */
-function movedValueHint(error: unknown, session: SyncSession, running: TablePlan[]): string {
+function movedValueHint(error: unknown, session: SyncSession, running: TablePlan[], runMode: SyncMode | undefined): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !CONFLICT_CODES.has(code)) return '';
   if (session.method.kind === 'replica') {
@@ -103,6 +104,7 @@ function movedValueHint(error: unknown, session: SyncSession, running: TablePlan
       ? `${unwrittenRowAdvice(
           unwritten[0]?.mode,
           unwritten.map((table) => qualifiedName(table.table)),
+          runMode,
         )}\n`
       : '';
   }

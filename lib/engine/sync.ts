@@ -310,7 +310,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     const putBack = describeHoldEnded(await hold.release(), 'this run had');
     const backupFate = (await runBackup?.afterFailure()) ?? null;
     const fate = [putBack, backupFate].filter(Boolean).join('\n') || null;
-    const failure = failureMessage(error, session, [...running], results, tables, fate, comparing);
+    const failure = failureMessage(error, session, [...running], results, tables, fate, comparing, run.plan.mode);
     const forAnother = session.atomic && !session.stagingMayHaveChanged ? endedForAnother(error) : null;
     throw forAnother ? new RolledBackForAnother(failure, forAnother) : failure;
   } finally {

@@ -60,7 +60,12 @@ export const TRANSACTION_IDS = 'xmin';
  * are: it is held by one of those, whose production version gave it up.
  * Said where the run fails or a row is rejected, on both paths.
  */
-export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[]): string {
+export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[], upsertedIn?: SyncMode): string {
+  // A run of another mode upserts a table where --with-parents brought its rows, or the config gives it that mode.
+  const why =
+    mode === 'upsert' && upsertedIn && upsertedIn !== 'upsert'
+      ? `this ${upsertedIn} upserts ${tables.join(', ')} (the rows --with-parents brings, or a table whose mode supasync.config.json sets): `
+      : '';
   const held =
     mode === 'insert-missing'
       ? 'insert-missing touches no row staging has, and one of them still holds a unique value production gave a new row'
@@ -74,5 +79,5 @@ export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[])
     mode === 'upsert'
       ? `Remove or change staging's row, or --mode mirror --tables ${tablesArgument(tables)}, which deletes staging's rows production lacks and writes production's.`
       : `--mode mirror --tables ${tablesArgument(tables)} compares every row and writes both.`;
-  return `A unique value refused: ${held}. ${ways}`;
+  return `A unique value refused: ${why}${held}. ${ways}`;
 }

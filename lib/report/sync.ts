@@ -165,7 +165,7 @@ function unwrittenRowLines(result: SyncResult): string[] {
   const modes = result.method === 'replica' ? (['insert-missing', 'upsert'] as const) : (['insert-missing'] as const);
   return modes.flatMap((mode) => {
     const tables = refused.filter((table) => (table.mode ?? result.mode) === mode).map((table) => table.table);
-    return tables.length ? [chalk.red(unwrittenRowAdvice(mode, tables))] : [];
+    return tables.length ? [chalk.red(unwrittenRowAdvice(mode, tables, result.mode))] : [];
   });
 }
 
