@@ -51,22 +51,14 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
  * rows that hold one stop the run.
  */
 function labelRules(production: Table, staging: Table, copied: string[], types: UserTypes): StricterRule[] {
-  return staging.columns.flatMap((column: Column) => {
-    const ours = production.columns.find((candidate) => candidate.name === column.name);
-    if (!ours || ours.type !== column.type || !copied.includes(column.name) || column.generated) return [];
-    const name = column.type.replace(/(\[\])+$/, '');
-    const [defined, stagingDefined] = [types.production?.get(name), types.staging?.get(name)];
-    const lacking = defined && stagingDefined ? labelsLacking(defined, stagingDefined) : [];
+  return typedColumns(production, staging, copied, types).flatMap(({ column, name, ours, theirs, of }) => {
+    const lacking = ours && theirs ? labelsLacking(ours, theirs) : [];
     if (!lacking.length) return [];
     const labels = lacking.map(literal).join(', ');
-    const holds = (value: string) => `${value}::text IN (${labels})`;
     return [
       {
-        rule: `enum ${name} without ${labels} (column ${column.name})`,
-        breaking:
-          name === column.type
-            ? holds(quoteIdent(column.name))
-            : `EXISTS (SELECT FROM pg_catalog.unnest(${quoteIdent(column.name)}) AS element WHERE ${holds('element')})`,
+        rule: `enum ${name} without ${labels} (column ${column})`,
+        breaking: of((value) => `${value}::text IN (${labels})`),
         behind: {
           fix: `add the labels to staging's enum (the migration production ran): ${lacking.map((label) => `ALTER TYPE ${name} ADD VALUE ${literal(label)};`).join(' ')}`,
         },
@@ -136,27 +128,36 @@ function checkRules(production: Table, staging: Table, copied: string[]): Strict
  * before version 24): not compared.
  */
 function domainRules(production: Table, staging: Table, copied: string[], types: UserTypes): StricterRule[] {
-  return staging.columns.flatMap((column: Column) => {
-    const ours = production.columns.find((candidate) => candidate.name === column.name);
-    if (!ours || ours.type !== column.type || !copied.includes(column.name) || column.generated) return [];
-    const name = column.type.replace(/(\[\])+$/, '');
-    const [looser, stricter] = [types.production?.get(name), types.staging?.get(name)];
+  return typedColumns(production, staging, copied, types).flatMap(({ column, name, ours: looser, theirs: stricter, of }) => {
     if (!looser?.checks || !stricter?.checks) return [];
     const held = new Set(looser.checks.filter((check) => check.validated).map((check) => sameSpacing(check.expression)));
-    const array = name !== column.type;
-    const of = (condition: (value: string) => string) =>
-      array
-        ? `EXISTS (SELECT FROM pg_catalog.unnest(${quoteIdent(column.name)}) AS element WHERE ${condition('element')})`
-        : condition(quoteIdent(column.name));
     return [
       ...stricter.checks
         .filter((check) => check.validated && !held.has(sameSpacing(check.expression)))
         .map((check) => ({
-          rule: `CHECK ${check.name} (${check.expression}) of domain ${name} on ${column.name}`,
+          rule: `CHECK ${check.name} (${check.expression}) of domain ${name} on ${column}`,
           breaking: of((value) => `(${overValue(check.expression, value)}) IS FALSE`),
         })),
-      ...(stricter.notNull && !looser.notNull ? [{ rule: `NOT NULL of domain ${name} on ${column.name}`, breaking: of((value) => `${value} IS NULL`) }] : []),
+      ...(stricter.notNull && !looser.notNull ? [{ rule: `NOT NULL of domain ${name} on ${column}`, breaking: of((value) => `${value} IS NULL`) }] : []),
     ];
+  });
+}
+
+/**
+ * The copied columns of one type name on both sides (or arrays of it), with
+ * each side's definition of it, and `of`: a condition over its values said
+ * of the column, or of each element of an array.
+ */
+function typedColumns(production: Table, staging: Table, copied: string[], types: UserTypes) {
+  return staging.columns.flatMap((column: Column) => {
+    const same = production.columns.find((candidate) => candidate.name === column.name);
+    if (!same || same.type !== column.type || !copied.includes(column.name) || column.generated) return [];
+    const name = column.type.replace(/(\[\])+$/, '');
+    const of = (condition: (value: string) => string) =>
+      name !== column.type
+        ? `EXISTS (SELECT FROM pg_catalog.unnest(${quoteIdent(column.name)}) AS element WHERE ${condition('element')})`
+        : condition(quoteIdent(column.name));
+    return [{ column: column.name, name, ours: types.production?.get(name), theirs: types.staging?.get(name), of }];
   });
 }
 
