@@ -45,6 +45,13 @@ describe('an enum or composite type defined otherwise in staging', () => {
       );
     }
     expect(await query(staging.adminUrl, 'SELECT id FROM public.moods')).toEqual([{ id: 9 }]);
+    // Verify offers no --allow-drift the sync would refuse.
+    const verified = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'moods'], { env, cwd });
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toContain(
+      "public.moods: the two sides' columns differ as well (said above), so a sync refuses it: apply the migrations one side lacks " +
+        '(--allow-drift does not copy a composite type or domain staging defines otherwise).',
+    );
   });
 
   it.each(['postgres', 'rest'] as const)(

@@ -5,22 +5,12 @@
 import { qualifiedName } from '../catalog/types.ts';
 import { identAsWritten } from '../sql/ident.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
-import { describeDrift, type Drift } from '../plan/drift.ts';
+import { allowDriftCopies, describeDrift } from '../plan/drift.ts';
 import { silentChange } from '../plan/lossy-types.ts';
 import { SYNC_MODE_VERBS, SYNC_MODES_KEYED } from '../plan/mode.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
 import { serviceOf } from '../plan/supabase.ts';
 import type { SyncPlan, TablePlan } from '../plan/types.ts';
-
-/**
- * The drift --allow-drift answers: by copying the columns both sides have,
- * and, for an enum's labels or a partition staging lacks, by asking
- * production's rows whether any needs one before writing (stricter.ts). Not
- * a composite type or a domain defined otherwise, which it refuses.
- */
-function allowedPast(drift: Drift): boolean {
-  return drift.kind !== 'type-definitions' || drift.types.every((type) => type.lacking);
-}
 
 /**
  * Auth's and Storage's tables differ where the two projects run different
@@ -46,8 +36,8 @@ export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
       ...drifted.flatMap((table) => table.drift.map((d) => `  ${qualifiedName(table.table)}: ${describeDrift(d)}`)),
       ...sequencesMissing.map((name) => `  ${name}: sequence missing in staging`),
     ];
-    const unhelped = drifted.filter((table) => table.drift.some((d) => !allowedPast(d)));
-    const helped = drifted.some((table) => table.drift.some(allowedPast)) || sequencesMissing.length > 0;
+    const unhelped = drifted.filter((table) => table.drift.some((d) => !allowDriftCopies(d)));
+    const helped = drifted.some((table) => table.drift.some(allowDriftCopies)) || sequencesMissing.length > 0;
     const serviceTables = drifted.filter((table) => serviceOf(table.table));
     const apps = serviceTables.length < drifted.length || sequencesMissing.length > 0;
     throw new DatabaseError(

@@ -160,6 +160,16 @@ function isRequired(column: Column): boolean {
   return !column.nullable && column.default === null && column.identity === null && column.generated === null;
 }
 
+/**
+ * The drift --allow-drift answers: by copying the columns both sides have,
+ * and, for an enum's labels or a partition staging lacks, by asking
+ * production's rows whether any needs one before writing (stricter.ts). Not
+ * a composite type or a domain defined otherwise, which it refuses.
+ */
+export function allowDriftCopies(drift: Drift): boolean {
+  return drift.kind !== 'type-definitions' || drift.types.every((type) => type.lacking);
+}
+
 export function describeDrift(drift: Drift): string {
   switch (drift.kind) {
     case 'missing-table':

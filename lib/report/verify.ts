@@ -106,16 +106,19 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
   // Generated values a sync cannot write: said under the table, no sync offered.
   const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
   // A sync refuses a table whose columns differ until the schemas match, or --allow-drift copies the common columns.
-  const syncable = (v: TableVerdict) => acceptsDrift || !v.drift?.length;
-  const drifted = rowsDiffer.filter((v) => !syncable(v)).map((v) => v.table);
+  const syncable = (v: TableVerdict) => (acceptsDrift && !v.driftRefused) || !v.drift?.length;
+  const driftedVerdicts = rowsDiffer.filter((v) => !syncable(v));
+  const drifted = driftedVerdicts.map((v) => v.table);
   const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && syncable(v)).map((v) => v.table);
   const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && syncable(v)).map((v) => v.table);
   const driftFlag = acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : '';
+  const commonColumns = driftedVerdicts.some((v) => !v.driftRefused) ? ', or sync with --allow-drift to copy the common columns' : '';
+  const notCopied = driftedVerdicts.some((v) => v.driftRefused) ? ' (--allow-drift does not copy a composite type or domain staging defines otherwise)' : '';
   return [
     ...(drifted.length
       ? [
           `${drifted.join(', ')}: the two sides' columns differ as well (said above), so a sync refuses ${drifted.length === 1 ? 'it' : 'them'}: ` +
-            'apply the migrations one side lacks, or sync with --allow-drift to copy the common columns.',
+            `apply the migrations one side lacks${commonColumns}${notCopied}.`,
         ]
       : []),
     ...(mirrored.length

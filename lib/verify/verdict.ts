@@ -30,6 +30,8 @@ export interface TableVerdict {
   masked?: boolean;
   /** How the two sides' columns differ (plan/drift.ts), where they do: only the common columns were compared. */
   drift?: string[];
+  /** Some of that drift is one --allow-drift refuses too (a composite type or domain defined otherwise). */
+  driftRefused?: boolean;
   /** The copied columns are equal; these generated ones, which staging computes itself, are not (the differences are theirs). */
   generatedDiffer?: string[];
 }
