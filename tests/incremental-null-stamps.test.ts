@@ -97,13 +97,29 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
        ALTER TABLE stamps.days ENABLE REPLICA TRIGGER stamp_replica;
        CREATE TRIGGER stamp_of_v BEFORE INSERT OR UPDATE OF v ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
        CREATE TRIGGER stamp_when_v BEFORE UPDATE ON stamps.days FOR EACH ROW WHEN (OLD.v IS DISTINCT FROM NEW.v) EXECUTE FUNCTION stamps.stamp();
-       CREATE TRIGGER "BEFORE UPDATE audit" AFTER UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp()`,
+       CREATE TRIGGER "BEFORE UPDATE audit" AFTER UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
+       -- A guard before every UPDATE (makerkit's memberships have one) that compares updated_at and sets nothing.
+       CREATE FUNCTION stamps.guard() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         -- NEW.updated_at := now() is the stamp's job, not this one's
+         IF NEW.updated_at = OLD.updated_at AND NEW.id <> OLD.id THEN RAISE EXCEPTION 'ids are fixed'; END IF;
+         RETURN NEW;
+       END $$;
+       CREATE TRIGGER guard BEFORE UPDATE ON stamps.days FOR EACH ROW EXECUTE FUNCTION stamps.guard()`,
       );
       // A partitioned table whose partitions each stamp their rows, the table itself having no trigger.
       const parted = `SET ROLE postgres; CREATE TABLE stamps.parted (id int PRIMARY KEY, v text, updated_at timestamptz) PARTITION BY RANGE (id);
         CREATE TABLE stamps.parted_low PARTITION OF stamps.parted FOR VALUES FROM (0) TO (1000);
         CREATE TABLE stamps.parted_high PARTITION OF stamps.parted FOR VALUES FROM (1000) TO (MAXVALUE)`;
+      // moddatetime, Supabase's usual stamp, names its column as the trigger's argument.
+      const modded = `SET ROLE postgres; CREATE TABLE stamps.modded (id int PRIMARY KEY, v text, updated_at timestamptz)`;
       await Promise.all([query(production.adminUrl, parted), query(staging.adminUrl, parted)]);
+      await Promise.all([query(production.adminUrl, modded), query(staging.adminUrl, modded)]);
+      await query(
+        production.adminUrl,
+        `CREATE EXTENSION IF NOT EXISTS moddatetime;
+         CREATE TRIGGER stamp BEFORE UPDATE ON stamps.modded FOR EACH ROW EXECUTE FUNCTION moddatetime(updated_at)`,
+      );
       await query(
         production.adminUrl,
         `CREATE TRIGGER stamp BEFORE UPDATE ON stamps.parted_low FOR EACH ROW EXECUTE FUNCTION stamps.stamp();
@@ -113,21 +129,28 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
         // A config naming xmin follows every write instead.
         const cwd = emptyDirectory();
         writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'stamps.wall': { changedColumn: 'xmin' } } }));
-        const after = await runScript('sync.ts', ['--via', via, '--dry-run', '--mode', 'incremental', '--tables', [...TABLES, 'stamps.parted'].join(',')], {
-          env,
-          cwd,
-        });
+        const after = await runScript(
+          'sync.ts',
+          ['--via', via, '--dry-run', '--mode', 'incremental', '--tables', [...TABLES, 'stamps.parted', 'stamps.modded'].join(',')],
+          {
+            env,
+            cwd,
+          },
+        );
         expect(after.code, after.stderr).toBe(0);
         expect(rowOf(after.stdout, 'stamps.parted')).toMatch(/by updated_at|updated_at >=/);
         expect(rowOf(after.stdout, 'stamps.parted')).not.toContain(unstamped);
+        expect(rowOf(after.stdout, 'stamps.modded')).toMatch(/by updated_at|updated_at >=/);
+        expect(rowOf(after.stdout, 'stamps.modded')).not.toContain(unstamped);
         expect(rowOf(after.stdout, 'stamps.instants')).toMatch(/by updated_at|updated_at >=/);
         expect(rowOf(after.stdout, 'stamps.instants')).not.toContain(unstamped);
         expect(rowOf(after.stdout, 'stamps.days')).toContain(unstamped);
         expect(rowOf(after.stdout, 'stamps.wall')).toContain('transaction ids');
         expect(rowOf(after.stdout, 'stamps.wall')).not.toContain(unstamped);
       } finally {
-        await query(production.adminUrl, 'DROP FUNCTION stamps.stamp() CASCADE');
-        await Promise.all([query(production.adminUrl, 'DROP TABLE stamps.parted'), query(staging.adminUrl, 'DROP TABLE stamps.parted')]);
+        await query(production.adminUrl, 'DROP FUNCTION stamps.stamp() CASCADE; DROP FUNCTION stamps.guard() CASCADE');
+        const dropped = 'DROP TABLE stamps.parted, stamps.modded';
+        await Promise.all([query(production.adminUrl, dropped), query(staging.adminUrl, dropped)]);
       }
     },
   );

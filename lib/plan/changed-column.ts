@@ -45,18 +45,22 @@ export function readsFromEarlier(type: string | null): string {
 
 /**
  * Whether a row trigger of the table fires before every UPDATE in ordinary
- * sessions: what stamps updated_at in the database (moddatetime, a
- * set_updated_at()), where the app's own code may not (GoTrue's auth.users,
- * Prisma's @updatedAt). Its body is not read: any such trigger counts. One
+ * sessions and sets `column` there: what stamps updated_at in the database
+ * (moddatetime, a set_updated_at()), where the app's own code may not
+ * (GoTrue's auth.users, Prisma's @updatedAt). A trigger that only guards the
+ * row (raises unless one column changed) stamps nothing: its function's
+ * body is read for `NEW.column :=` (functions version 38); where it cannot
+ * be (another language, older functions) any such trigger counts. One
  * for `UPDATE OF` some columns, or enabled for replicas only, does not; one
  * with a WHEN clause only where it compares the whole row
  * (`OLD.* IS DISTINCT FROM NEW.*`), or where the catalog could not read it
  * (its table locked). A partitioned table's rows are stamped too where
  * each of its leaf partitions has such a trigger of its own.
  */
-export function stampedOnUpdate(table: Table): boolean {
+export function stampedOnUpdate(table: Table, column: string): boolean {
   if (table.leavesStampedOnUpdate) return true;
   return table.triggers.some((trigger) => {
+    if (trigger.stamps && !trigger.stamps.some((name) => columnAsWritten(name) === column)) return false;
     if (trigger.beforeEachUpdate === undefined) {
       // Functions before version 26: the definition alone.
       return trigger.enabled && (trigger.definition === null || /\bBEFORE\b(?:(?!\bON\b).)*\bUPDATE\b.*\bFOR EACH ROW\b/s.test(trigger.definition));
@@ -66,4 +70,9 @@ export function stampedOnUpdate(table: Table): boolean {
       !trigger.conditional || trigger.definition === null || /\bold\.\* IS DISTINCT FROM new\.\*|\bnew\.\* IS DISTINCT FROM old\.\*/i.test(trigger.definition)
     );
   });
+}
+
+/** A column's name as a function's body writes it (`updated_at`, `Updated_At`, `"updatedAt"`): as SQL reads it. */
+function columnAsWritten(name: string): string {
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase();
 }

@@ -76,7 +76,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         changedColumn,
         // xmin is no copied column: null.
         changedColumnType: copied.find((c) => c.name === changedColumn)?.type ?? null,
-        changedColumnUnstamped: changedColumn !== null && changedColumn !== TRANSACTION_IDS && !stampedOnUpdate(table),
+        changedColumnUnstamped: changedColumn !== null && changedColumn !== TRANSACTION_IDS && !stampedOnUpdate(table, changedColumn),
         options,
         rowFilter: options.where ?? null,
         filteredBy: [],

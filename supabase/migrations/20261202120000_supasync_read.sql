@@ -585,6 +585,26 @@ SELECT pg_catalog.jsonb_build_object(
               FROM pg_catalog.pg_proc p
               CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosrc,
                 '\minsert\s+into\s+((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)', 'gi') AS m(found)
+              WHERE p.oid = tg.tgfoid),
+            -- (version 38) the columns its function sets in NEW, where the
+            -- text tells: a plpgsql body's `NEW.col := ...` (or `=`) begun as
+            -- a statement (its comments left out), moddatetime's argument;
+            -- null for a function in another language. What tells a trigger
+            -- that stamps updated_at from one that only guards the row
+            -- (lib/plan/changed-column.ts stampedOnUpdate).
+            'stamps', (
+              SELECT CASE
+                WHEN p.proname = 'moddatetime' THEN (
+                  SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.quote_ident(a.arg)), '[]'::jsonb)
+                  FROM pg_catalog.unnest(pg_catalog.regexp_split_to_array(pg_catalog.encode(tg.tgargs, 'escape'), '\\000')) AS a(arg)
+                  WHERE a.arg <> '')
+                WHEN l.lanname = 'plpgsql' THEN (
+                  SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT m.found[1]), '[]'::jsonb)
+                  FROM pg_catalog.regexp_matches(pg_catalog.regexp_replace(p.prosrc, '--[^\n]*', '', 'g'),
+                    '(?:^|;|\mthen|\melse|\mbegin|\mloop)\s*new\s*\.\s*("(?:[^"]|"")+"|[[:alnum:]_$]+)\s*:?=', 'gi') AS m(found))
+              END
+              FROM pg_catalog.pg_proc p
+              JOIN pg_catalog.pg_language l ON l.oid = p.prolang
               WHERE p.oid = tg.tgfoid)
           ) ORDER BY tg.tgname), '[]'::jsonb)
           FROM pg_catalog.pg_trigger tg
@@ -1943,7 +1963,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 37 $version$;
+AS $version$ SELECT 38 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
