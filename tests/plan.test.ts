@@ -3,6 +3,7 @@ import { qualifiedName, type Catalog } from '../lib/catalog/types.ts';
 import { planSync } from '../lib/plan/plan.ts';
 import type { SyncPlan } from '../lib/plan/types.ts';
 import { emptiedAlongside } from '../lib/plan/supabase.ts';
+import { untriggeredNotes } from '../lib/plan/untriggered-rows.ts';
 import { setToProductionExactly } from '../lib/engine/sequences.ts';
 import { isFurther } from '../lib/plan/sequences.ts';
 import { withClient, type Project } from '../stack/index.ts';
@@ -177,6 +178,17 @@ describe("planning a sync whose copied rows staging's triggers would have made r
       { schema: 'public', name: 'staff_users' },
     ]);
     expect(planSync(production_, written(['public."Profiles"']), { schemas: ['auth'] }).untriggered).toEqual([]);
+    // Copied in part (a `where`, --with-parents' rows), the table the trigger fills is still named: its other users' rows do not come.
+    const partly = planSync(production_, staging_, { schemas: ['auth', 'public'], options: { 'public.profiles': { where: 'true' } } });
+    expect(partly.untriggered).toEqual([
+      {
+        table: { schema: 'auth', name: 'users' },
+        triggers: ['on_auth_user_created'],
+        children: [{ schema: 'public', name: 'profiles' }],
+        partly: true,
+      },
+    ]);
+    expect(untriggeredNotes(partly.untriggered)[0]).toContain('public.profiles, which references it, is not copied whole by this run');
     // A table it fills that references one of those, not the copied table (slack-clone's user_roles, under its users).
     const profiles = staging_.tables.find((table) => qualifiedName(table) === 'public.profiles')!;
     const roles = {

@@ -147,7 +147,12 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
           ]),
     ],
     projectState: projectStateOf(staging, selected),
-    untriggered: untriggeredRows(staging, selected, (table) => Boolean(neverCopiedReason(table) ?? onRequestReason(table))),
+    untriggered: untriggeredRows(
+      staging,
+      selected,
+      (table) => Boolean(neverCopiedReason(table) ?? onRequestReason(table)),
+      new Set(tables.filter((table) => table.rowFilter !== null).map((table) => qualifiedName(table.table))),
+    ),
   };
 }
 

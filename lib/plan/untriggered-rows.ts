@@ -18,6 +18,8 @@ export interface UntriggeredRows {
   triggers: string[];
   /** Staging's tables outside the run that those triggers insert into and whose foreign keys name it, or name another of them. */
   children: TableRef[];
+  /** Some of `children` are in the run, copied in part (--with-parents' rows, a `where`). */
+  partly?: boolean;
 }
 
 /** An enabled row trigger that fires after an INSERT, alone or with other events (`AFTER UPDATE OR INSERT`). */
@@ -41,8 +43,14 @@ function writtenName(name: string): { schema?: string; table: string } {
  * function's search path is not followed). `leftAlone`: staging's own state
  * a run never fills from production (sign-ins), not named.
  */
-export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], leftAlone: (table: TableRef) => boolean): UntriggeredRows[] {
-  const inRun = new Set(copied.map(qualifiedName));
+export function untriggeredRows(
+  staging: Catalog,
+  copied: readonly TableRef[],
+  leftAlone: (table: TableRef) => boolean,
+  partial: ReadonlySet<string> = new Set(),
+): UntriggeredRows[] {
+  // A table copied in part (--with-parents' rows, a `where`) holds production's rows for some keys only.
+  const inRun = new Set(copied.map(qualifiedName).filter((name) => !partial.has(name)));
   return copied.flatMap((ref): UntriggeredRows[] => {
     const table = staging.tables.find((candidate) => candidate.schema === ref.schema && candidate.name === ref.name);
     const inserting = (table?.triggers ?? []).filter((trigger) => firesAfterInsert(trigger) && trigger.inserts?.length);
@@ -76,6 +84,7 @@ export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], l
             table: { schema: ref.schema, name: ref.name },
             triggers: writing.map(({ trigger }) => trigger.name),
             children: children.map((child) => ({ schema: child.schema, name: child.name })),
+            ...(children.some((child) => partial.has(qualifiedName(child))) ? { partly: true } : {}),
           },
         ]
       : [];
@@ -85,10 +94,10 @@ export function untriggeredRows(staging: Catalog, copied: readonly TableRef[], l
 /** What a person should know before and after such a run: per table, its triggers and the tables to add. */
 export function untriggeredNotes(found: readonly UntriggeredRows[]): string[] {
   return found.map(
-    ({ table, triggers, children }) =>
+    ({ table, triggers, children, partly }) =>
       `${qualifiedName(table)}: staging's ${triggers.length === 1 ? 'trigger' : 'triggers'} ${triggers.join(', ')} ` +
       `${triggers.length === 1 ? 'does' : 'do'} not fire for the rows a sync copies, and ${children.map(qualifiedName).join(', ')}, ` +
-      `which ${children.length === 1 ? 'references' : 'reference'} it, ${children.length === 1 ? 'is' : 'are'} not in this run: production's rows come without what ` +
+      `which ${children.length === 1 ? 'references' : 'reference'} it, ${children.length === 1 ? 'is' : 'are'} not ${partly ? 'copied whole by' : 'in'} this run: production's rows come without what ` +
       `${triggers.length === 1 ? 'it makes' : 'they make'} for them there. Copy ${children.length === 1 ? 'that table' : 'those tables'} too ` +
       '(--tables, or their schema in --schemas).',
   );
