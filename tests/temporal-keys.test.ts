@@ -78,6 +78,13 @@ describe.runIf(sharedStack().stack.majorVersion >= 18)("PostgreSQL 18's keys WIT
       expect(await contents(staging.adminUrl)).toEqual(before);
       const plan = await runScript('sync.ts', ['--via', via, '--schemas', 'hotel', '--dry-run'], { env, cwd });
       expect(plan.stdout).toContain('No primary key or NOT NULL unique key: hotel.rooms (rooms_pkey is WITHOUT OVERLAPS).');
+      // The default mode replaces it, and so does its own mode in an upsert: said as what the run does, not as a refusal.
+      expect(plan.stdout).toContain('This run replaces them as a whole, the one way to copy them');
+      const ownMode = emptyDirectory();
+      writeFileSync(join(ownMode, 'supasync.config.json'), JSON.stringify({ tables: { 'hotel.rooms': { mode: 'replace' } } }));
+      const upsertPlan = await runScript('sync.ts', ['--via', via, '--schemas', 'hotel', '--dry-run', '--mode', 'upsert'], { env, cwd: ownMode });
+      expect(upsertPlan.code, upsertPlan.stderr).toBe(0);
+      expect(upsertPlan.stdout).toContain('This run replaces them as a whole, the one way to copy them');
 
       // rates keeps its own key (id) beside its key WITHOUT OVERLAPS: mirrored by id.
       writeFileSync(join(cwd, 'supasync.config.json'), JSON.stringify({ tables: { 'hotel.rooms': { mode: 'replace' } } }));

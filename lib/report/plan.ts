@@ -121,7 +121,10 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
       '',
       chalk.yellow(
         `No primary key or NOT NULL unique key: ${unkeyed.map((t) => `${qualifiedName(t.table)}${t.overlapsKey ? ` (${t.overlapsKey} is WITHOUT OVERLAPS)` : ''}`).join(', ')}. ` +
-          'These can only be replaced as a whole (mode replace): an upsert, a mirror, insert-missing and an incremental run have no key to match rows on.',
+          // Their own mode (supasync.config.json) or the run's replaces them: said as what happens, not as a refusal.
+          (unkeyed.every((table) => table.mode === 'replace')
+            ? 'This run replaces them as a whole, the one way to copy them: an upsert, a mirror, insert-missing and an incremental run have no key to match rows on.'
+            : 'These can only be replaced as a whole (mode replace): an upsert, a mirror, insert-missing and an incremental run have no key to match rows on.'),
       ),
     );
   }

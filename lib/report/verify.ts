@@ -25,9 +25,12 @@ const STATUS: Record<VerifyStatus, string> = {
   'columns-differ': '⚠️ columns differ',
 };
 
-/** How to list more differing keys: verify's --keys, which a sync's own --verify does not take. */
-export function moreKeysHint(): string {
-  return `${commandLine('verify', '--keys 100')} lists more`;
+/**
+ * How to list more of a table's differing keys: verify's --keys, which a sync's own --verify does not take, of that
+ * table by its qualified name (a verify of the default schemas would not compare it).
+ */
+export function moreKeysHint(table: string): string {
+  return `${commandLine('verify', `--keys 100 --tables ${tablesArgument([table])}`)} lists more`;
 }
 
 export interface VerdictsToRender {
@@ -86,7 +89,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
     list('differ from production', differences.changed);
     list('missing in staging', differences.missing);
     list('extra in staging', differences.extra);
-    if (differences.more) out.push(chalk.red(`  ... and more (${moreKeysHint()})`));
+    if (differences.more) out.push(chalk.red(`  ... and more (${moreKeysHint(verdict.table)})`));
   }
   if (sequences.length) out.push('', ...renderSequences(sequences, keptByUpsert));
   if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));

@@ -123,6 +123,27 @@ export function defineVerifySuite(via: Via): void {
       expect((await verify(['--tables', 'public.sire_cities,public.sire_countries'])).code).toBe(0);
     });
 
+    it("names, past ten differing keys, the verify that lists more of that table's, whatever schemas it was run over", async () => {
+      const changed = `SELECT id FROM public.chat_messages ORDER BY id LIMIT 12`;
+      const edit = (suffix: string) =>
+        query(staging.adminUrl, `SET session_replication_role = replica; UPDATE public.chat_messages SET content = ${suffix} WHERE id IN (${changed})`);
+      await edit(`content || '!'`);
+      try {
+        const differs = await verify(['--tables', 'public.chat_messages']);
+        expect(differs.code).toBe(1);
+        const hint = /\.\.\. and more \(npx tsx scripts\/verify-sync-status\.ts (.+) lists more\)/.exec(differs.stdout)?.[1];
+        expect(hint).toBe('--keys 100 --tables public.chat_messages');
+        // Run as printed, with no --schemas: it compares that table, and lists all twelve.
+        const more = await runScript('verify-sync-status.ts', hint!.split(' '), { env: envOver(via, production, staging) });
+        expect(more.code).toBe(1);
+        const listed = /differ from production: (.+)/.exec(more.stdout)?.[1]?.split(' ') ?? [];
+        expect(listed).toHaveLength(12);
+      } finally {
+        await edit(`left(content, -1)`);
+      }
+      expect((await verify(['--tables', 'public.chat_messages'])).code).toBe(0);
+    });
+
     describe('after staging drifted from production', () => {
       let changedHotel: string;
       let deletedMessage: string;

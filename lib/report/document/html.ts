@@ -133,7 +133,7 @@ function verifyHtml(verify: VerifySection): string {
         ...(d.changed.length ? [`differ from production: ${keys(d.changed)}`] : []),
         ...(d.missing.length ? [`missing in staging: ${keys(d.missing)}`] : []),
         ...(d.extra.length ? [`extra in staging: ${keys(d.extra)}`] : []),
-        ...(d.more ? [`… and more (${moreKeysHint()})`] : []),
+        ...(d.more ? [`… and more (${moreKeysHint(t.table)})`] : []),
       ];
       out.push(`<p><code>${esc(t.table)}</code> (key: <code>${esc(t.key)}</code>):</p>`, list(items));
     }

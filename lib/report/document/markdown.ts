@@ -220,7 +220,7 @@ function verifyMarkdown(verify: VerifySection): string[] {
       list('differ from production', d.changed);
       list('missing in staging', d.missing);
       list('extra in staging', d.extra);
-      if (d.more) out.push(`- … and more (${moreKeysHint()})`);
+      if (d.more) out.push(`- … and more (${moreKeysHint(t.table)})`);
     }
   }
   if (verify.sequences.length) {
