@@ -335,6 +335,9 @@ describe('drift that used to pass unseen or be misnamed', () => {
     expect(drift.stderr).toContain(
       "computed.item: Generated from other expressions: total ((qty * 2) -> (qty * 3)). Staging computes its own values, which differ from production's",
     );
+    // Not offered where it would be refused next, and why said.
+    expect(drift.stderr).not.toContain('or copy the common columns with --allow-drift');
+    expect(drift.stderr).toMatch(/--allow-drift does not help computed\.item \(price \(numeric -> numeric\(10,2\)\), .* would change values unsaid\)/);
 
     const allowed = await runScript('sync.ts', ['--via', via, '--yes', '--allow-drift', '--tables', 'computed.item'], { env, cwd });
     expect(allowed.code, allowed.stdout + allowed.stderr).toBe(1);

@@ -43,6 +43,7 @@ describe('an enum or composite type defined otherwise in staging', () => {
       expect(refused.stderr).toContain(
         'public.pair of pair (attributes (a integer, b numeric(10,2), c character varying(20)) -> (a integer, c character varying(20), b numeric(10,2)))',
       );
+      expect(refused.stderr).toContain('--allow-drift does not help public.moods (public.pair defined otherwise in staging (a composite type or domain))');
     }
     expect(await query(staging.adminUrl, 'SELECT id FROM public.moods')).toEqual([{ id: 9 }]);
     // Verify offers no --allow-drift the sync would refuse.
@@ -50,7 +51,7 @@ describe('an enum or composite type defined otherwise in staging', () => {
     expect(verified.code).toBe(1);
     expect(verified.stdout).toContain(
       "public.moods: the two sides' columns differ as well (said above), so a sync refuses it: apply the migrations one side lacks " +
-        '(--allow-drift does not copy a composite type or domain staging defines otherwise).',
+        '(--allow-drift does not help public.moods: public.pair defined otherwise in staging (a composite type or domain)).',
     );
   });
 

@@ -1,6 +1,7 @@
 // Differences between a table in production and the same table in staging,
 // told in words the user can act on before anything is written.
 import type { Column, Table, UserType } from '../catalog/types.ts';
+import { silentChange } from './lossy-types.ts';
 
 export type Drift =
   /** `stagingHas`: staging's relation of that name where it is not a table (a view, a partition...). */
@@ -161,13 +162,34 @@ function isRequired(column: Column): boolean {
 }
 
 /**
- * The drift --allow-drift answers: by copying the columns both sides have,
- * and, for an enum's labels or a partition staging lacks, by asking
- * production's rows whether any needs one before writing (stricter.ts). Not
- * a composite type or a domain defined otherwise, which it refuses.
+ * Why --allow-drift would refuse this drift too, or null where it copies
+ * past it: by copying the columns both sides have, and, for an enum's labels
+ * or a partition staging lacks, by asking production's rows whether any
+ * needs one before writing (stricter.ts). What it refuses before writing
+ * (engine/drift-refusals.ts): a composite type or domain defined otherwise,
+ * a type that would change values unsaid, a staging-only column NOT NULL
+ * without a default. Said by the sync's first refusal and by verify, so
+ * neither offers --allow-drift where it would only be refused next.
  */
-export function allowDriftCopies(drift: Drift): boolean {
-  return drift.kind !== 'type-definitions' || drift.types.every((type) => type.lacking);
+export function allowDriftRefusal(drift: Drift): string | null {
+  switch (drift.kind) {
+    case 'type-definitions': {
+      const redefined = drift.types.filter((type) => !type.lacking).map((type) => type.name);
+      return redefined.length ? `${redefined.join(', ')} defined otherwise in staging (a composite type or domain)` : null;
+    }
+    case 'type-changes': {
+      const silent = drift.columns.filter((column) => silentChange(column.production, column.staging));
+      return silent.length
+        ? `${silent.map((column) => `${column.name} (${column.production} -> ${column.staging})`).join(', ')} would change values unsaid`
+        : null;
+    }
+    case 'extra-columns': {
+      const required = drift.columns.filter((column) => column.required).map((column) => column.name);
+      return required.length ? `${required.join(', ')}, only in staging, NOT NULL without a default` : null;
+    }
+    default:
+      return null;
+  }
 }
 
 export function describeDrift(drift: Drift): string {

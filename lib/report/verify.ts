@@ -116,7 +116,8 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
   const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && syncable(v)).map((v) => v.table);
   const driftFlag = acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : '';
   const commonColumns = driftedVerdicts.some((v) => !v.driftRefused) ? ', or sync with --allow-drift to copy the common columns' : '';
-  const notCopied = driftedVerdicts.some((v) => v.driftRefused) ? ' (--allow-drift does not copy a composite type or domain staging defines otherwise)' : '';
+  const refusals = driftedVerdicts.flatMap((v) => (v.driftRefused ? [`${v.table}: ${v.driftRefused}`] : []));
+  const notCopied = refusals.length ? ` (--allow-drift does not help ${refusals.join('; ')})` : '';
   return [
     ...(drifted.length
       ? [

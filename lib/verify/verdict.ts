@@ -30,8 +30,8 @@ export interface TableVerdict {
   masked?: boolean;
   /** How the two sides' columns differ (plan/drift.ts), where they do: only the common columns were compared. */
   drift?: string[];
-  /** Some of that drift is one --allow-drift refuses too (a composite type or domain defined otherwise). */
-  driftRefused?: boolean;
+  /** Why --allow-drift refuses some of that drift too (a composite type defined otherwise, a type that would change values unsaid). */
+  driftRefused?: string;
   /** The copied columns are equal; these generated ones, which staging computes itself, are not (the differences are theirs). */
   generatedDiffer?: string[];
 }
