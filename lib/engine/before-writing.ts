@@ -129,8 +129,12 @@ export async function refuseActingKeysWithChecksOn(run: PreparedRun, tables: Tab
 /** What the run would do to the parents of rows it would orphan: a replace empties them, a mirror deletes the rows production lacks. */
 function emptyingVerb(orphaned: FoundOrphans[], tables: TablePlan[]): string {
   const modes = new Set(orphaned.map(({ link }) => tables.find((table) => qualifiedName(table.table) === qualifiedName(link.parent))?.mode));
-  if (!modes.has('replace')) return 'Mirroring';
-  return modes.size > 1 ? 'Replacing or mirroring' : 'Replacing';
+  // The verbs of the modes that delete staging's rows, as the run was asked for.
+  const verbs = (['replace', 'mirror', 'incremental'] as const)
+    .filter((mode) => modes.has(mode))
+    .map((mode) => ({ replace: 'replacing', mirror: 'mirroring', incremental: 'syncing incrementally' })[mode]);
+  const said = (verbs.length ? verbs : ['mirroring']).join(' or ');
+  return said.charAt(0).toUpperCase() + said.slice(1);
 }
 
 /**

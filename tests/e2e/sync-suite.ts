@@ -286,6 +286,7 @@ export function defineSyncSuite(via: Via): void {
           [['--dry-run'], 'Replacing'],
           [[], 'Replacing'],
           [['--mode', 'mirror', '--tables', 'hotels'], 'Mirroring'],
+          [['--mode', 'incremental', '--tables', 'hotels'], 'Syncing incrementally'],
         ] as const) {
           const result = await withoutAnalytics(staging, [...args]);
           expect(result.code, args.join(' ')).toBe(1);
