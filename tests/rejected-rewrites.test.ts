@@ -69,7 +69,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     const incremental = await sync('--mode', 'incremental');
     expect(incremental.code).toBe(1);
     const said = incremental.stdout + incremental.stderr;
-    expect(said).toContain('--mode mirror --tables app.product');
+    expect(said).toContain('Run this sync again with --mode mirror, which compares every row and writes both.');
     if (via === 'rest') {
       expect(said).toContain('Where staging held those rows (app.product), it keeps its own version');
       expect(said).toContain('put back the 1 row staging then refused');
@@ -91,7 +91,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     expect(added.code).toBe(1);
     expect(added.stdout + added.stderr).toContain(
       'A unique value refused: insert-missing touches no row staging has, and one of them still holds a unique value production gave a new row. ' +
-        '--mode mirror --tables app.product compares every row and writes both.',
+        'Run this sync again with --mode mirror, which compares every row and writes both.',
     );
     expect((await sync('--mode', 'mirror')).code).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));
@@ -104,7 +104,7 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     // The table that refused, not every table the run upserts; no word of users' emails where the table is not Auth's.
     expect(upserted.stdout + upserted.stderr).toContain(
       "A unique value refused: an upsert keeps the rows staging has and production lacks, and one of them holds a unique value one of production's rows has. " +
-        "Remove or change staging's row, or --mode mirror --tables app.product, which deletes",
+        "Remove or change staging's row, or run this sync again with --mode mirror, which deletes",
     );
     expect((await sync('--mode', 'mirror')).code).toBe(0);
     expect(await contents(staging.adminUrl)).toEqual(await contents(production.adminUrl));

@@ -75,9 +75,12 @@ export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[],
             tables.includes('auth.users') ? " (a user who signed up in staging with an email production's users have)" : ''
           }`
         : 'in an incremental run a unique value is often one another row gave up without its updated_at moving, a row the run did not read';
-  const ways =
-    mode === 'upsert'
-      ? `Remove or change staging's row, or --mode mirror --tables ${tablesArgument(tables)}, which deletes staging's rows production lacks and writes production's.`
-      : `--mode mirror --tables ${tablesArgument(tables)} compares every row and writes both.`;
+  // The run's own tables mirrored, not the refusing one alone: a mirror of that one would delete staging's rows other
+  // tables of staging's reference, and be refused for them (makerkit's accounts, documenso's documents).
+  const ways = why
+    ? `Remove or change staging's row, or --mode mirror --tables ${tablesArgument(tables)}, which deletes staging's rows production lacks and writes production's.`
+    : mode === 'upsert'
+      ? "Remove or change staging's row, or run this sync again with --mode mirror, which deletes staging's rows production lacks and writes production's."
+      : 'Run this sync again with --mode mirror, which compares every row and writes both.';
   return `A unique value refused: ${why}${held}. ${ways}`;
 }
