@@ -1,6 +1,7 @@
 // Constraints staging holds rows to and production does not (its migrations
 // ahead): a CHECK production lacks, or NOT NULL where production's column
-// may be NULL. Production's rows that break one would be refused as they are
+// may be NULL; and, with --allow-drift, an enum label or a partition staging
+// lacks (its migrations behind: said apart, with what to add). Production's rows that break one would be refused as they are
 // written: directly the run rolls back on the first, over REST every other
 // row is written and the run ends part done. So production is asked for them
 // by key, in the run's own query builders, before anything is written.

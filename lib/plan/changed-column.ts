@@ -13,7 +13,7 @@
 // past a watermark, though a write may have set it so (an UPDATE that clears
 // it, an insert that leaves it unset): it is read on every run.
 import type { Table } from '../catalog/types.ts';
-import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
+import { partsAsSqlReads, quoteIdent, quoteLiteral } from '../sql/ident.ts';
 
 type Reach = 'instant' | 'wall-clock' | 'day';
 
@@ -60,7 +60,7 @@ export function readsFromEarlier(type: string | null): string {
 export function stampedOnUpdate(table: Table, column: string): boolean {
   if (table.leavesStampedOnUpdate) return true;
   return table.triggers.some((trigger) => {
-    if (trigger.stamps && !trigger.stamps.some((name) => columnAsWritten(name) === column)) return false;
+    if (trigger.stamps && !trigger.stamps.some((name) => partsAsSqlReads(name).join('.') === column)) return false;
     if (trigger.beforeEachUpdate === undefined) {
       // Functions before version 26: the definition alone.
       return trigger.enabled && (trigger.definition === null || /\bBEFORE\b(?:(?!\bON\b).)*\bUPDATE\b.*\bFOR EACH ROW\b/s.test(trigger.definition));
@@ -70,9 +70,4 @@ export function stampedOnUpdate(table: Table, column: string): boolean {
       !trigger.conditional || trigger.definition === null || /\bold\.\* IS DISTINCT FROM new\.\*|\bnew\.\* IS DISTINCT FROM old\.\*/i.test(trigger.definition)
     );
   });
-}
-
-/** A column's name as a function's body writes it (`updated_at`, `Updated_At`, `"updatedAt"`): as SQL reads it. */
-function columnAsWritten(name: string): string {
-  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase();
 }

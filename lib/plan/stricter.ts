@@ -3,12 +3,14 @@
 // NOT NULL where production's column may be NULL, a unique index or an
 // exclusion constraint production has nothing as strict as
 // (stricter-indexes.ts), or a CHECK or NOT NULL of
-// the domain a column is of that production's domain lacks. The engine asks
+// the domain a column is of that production's domain lacks. And what staging
+// lacks that production's rows may need (its migrations behind, copied past
+// with --allow-drift): an enum's labels, a partition. The engine asks
 // production for the rows that break them before writing
 // (engine/stricter-staging.ts).
 import type { Column, Table } from '../catalog/types.ts';
 import { labelsLacking, missingPartitions, sameSpacing, type UserTypes } from './drift.ts';
-import { quoteIdent } from '../sql/ident.ts';
+import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
 import { indexRules } from './stricter-indexes.ts';
 import type { StricterRule } from './types.ts';
 
@@ -40,8 +42,8 @@ export function stricterInStaging(
   ];
 }
 
-/** A string as an SQL literal. */
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** A string as the person at the terminal writes it in a statement to paste (standard_conforming_strings on, as by default). */
+const shownLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * An enum staging's migrations have not given production's newest labels
@@ -54,13 +56,13 @@ function labelRules(production: Table, staging: Table, copied: string[], types: 
   return typedColumns(production, staging, copied, types).flatMap(({ column, name, ours, theirs, of }) => {
     const lacking = ours && theirs ? labelsLacking(ours, theirs) : [];
     if (!lacking.length) return [];
-    const labels = lacking.map(literal).join(', ');
     return [
       {
-        rule: `enum ${name} without ${labels} (column ${column})`,
-        breaking: of((value) => `${value}::text IN (${labels})`),
+        rule: `enum ${name} without ${lacking.map(shownLiteral).join(', ')} (column ${column})`,
+        // The condition travels as SQL text: its literals read the same whatever standard_conforming_strings says.
+        breaking: of((value) => `${value}::text IN (${lacking.map(quoteLiteral).join(', ')})`),
         behind: {
-          fix: `add the labels to staging's enum (the migration production ran): ${lacking.map((label) => `ALTER TYPE ${name} ADD VALUE ${literal(label)};`).join(' ')}`,
+          fix: `add the labels to staging's enum (the migration production ran): ${lacking.map((label) => `ALTER TYPE ${name} ADD VALUE ${shownLiteral(label)};`).join(' ')}`,
         },
       },
     ];
@@ -76,7 +78,7 @@ function labelRules(production: Table, staging: Table, copied: string[], types: 
 function partitionRules(production: Table, staging: Table): StricterRule[] {
   return missingPartitions(production, staging).map(({ name, bound }) => ({
     rule: `no partition for ${name} (${bound})`,
-    breaking: `tableoid IN (SELECT relid FROM pg_catalog.pg_partition_tree(${literal(name)}::regclass))`,
+    breaking: `tableoid IN (SELECT relid FROM pg_catalog.pg_partition_tree(${quoteLiteral(name)}::regclass))`,
     behind: { fix: `create or attach the partitions in staging as production has them (${name} ${bound})` },
   }));
 }

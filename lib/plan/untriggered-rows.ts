@@ -10,6 +10,7 @@
 // reference the copied table, or one of those tables (a profile's role), so
 // an audit log it appends to is not named.
 import { qualifiedName, type Catalog, type Table, type TableRef, type Trigger } from '../catalog/types.ts';
+import { partsAsSqlReads } from '../sql/ident.ts';
 
 export interface UntriggeredRows {
   /** A table the run copies that staging's triggers add rows elsewhere for. */
@@ -30,9 +31,7 @@ function firesAfterInsert(trigger: Trigger): boolean {
 
 /** A name as a function's body writes it (`public.profiles`, `"Team"`, `app . "Users"`): its parts as SQL reads them. */
 function writtenName(name: string): { schema?: string; table: string } {
-  const parts = [...name.matchAll(/"((?:[^"]|"")+)"|([^\s."]+)/g)].map((part) =>
-    part[1] !== undefined ? part[1].replace(/""/g, '"') : (part[2] ?? '').toLowerCase(),
-  );
+  const parts = partsAsSqlReads(name);
   return parts.length > 1 ? { schema: parts[0], table: parts[1] ?? '' } : { table: parts[0] ?? '' };
 }
 

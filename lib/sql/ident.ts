@@ -17,6 +17,17 @@ export function identAsWritten(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
 }
 
+/**
+ * A name as SQL text writes it (`public.profiles`, `"Team"`, `app . "Users"`,
+ * `Updated_At`): its parts as SQL reads them, quoted ones as they are, the
+ * others folded to lowercase. For names read out of a function's body.
+ */
+export function partsAsSqlReads(written: string): string[] {
+  return [...written.matchAll(/"((?:[^"]|"")+)"|([^\s."]+)/g)].map((part) =>
+    part[1] !== undefined ? part[1].replace(/""/g, '"') : (part[2] ?? '').toLowerCase(),
+  );
+}
+
 export function quoteTable(table: QualifiedName): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
