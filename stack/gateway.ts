@@ -94,13 +94,16 @@ export interface FaultRule {
 
 const FAULT_KINDS = ['status503', 'drop', 'dropAfterUpstream', 'stall'] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
+// Counted once the service has answered, not when the request is picked: a test
+// that waits for the count then finds the write committed, whatever it does next.
+const AFTER_UPSTREAM = new Set<FaultKind>(['dropAfterUpstream', 'stall']);
 
 export interface GatewayStats {
   /** Requests that passed the apikey check, per path under /rest/v1 ('/hotels', '/rpc/supasync_catalog'), faulted ones included. */
   requests: Record<string, number>;
   /** The same for /storage/v1, per path under it ('/bucket', '/object/list/avatars', '/object/avatars/a/b.png'). */
   storageRequests: Record<string, number>;
-  /** Faults applied so far. */
+  /** Faults applied so far; a stall or dropAfterUpstream once the service's answer is read (its write committed). */
   faults: Record<FaultKind, number>;
   /** Request body bytes received from clients. */
   bytesUp: number;
@@ -202,7 +205,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         continue;
       }
       rule.left[kind]--;
-      stats.faults[kind]++;
+      if (!AFTER_UPSTREAM.has(kind)) stats.faults[kind]++;
       rules = rules.filter((r) => FAULT_KINDS.some((k) => r.left[k] > 0));
       return kind;
     }
@@ -270,11 +273,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       (upstreamRes) => {
         if (fault === 'dropAfterUpstream') {
           upstreamRes.resume();
-          upstreamRes.once('end', () => req.socket.resetAndDestroy());
+          upstreamRes.once('end', () => {
+            stats.faults.dropAfterUpstream++;
+            req.socket.resetAndDestroy();
+          });
           return;
         }
         if (fault === 'stall') {
           upstreamRes.resume();
+          upstreamRes.once('end', () => stats.faults.stall++);
           return;
         }
         const gzip =
