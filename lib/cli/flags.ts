@@ -31,6 +31,11 @@ export const FLAGS = {
     ).argParser(concurrency),
   withParents: () => new Option('--with-parents', 'also copy the rows the chosen rows reference, and only those'),
   allowOrphans: () => new Option('--allow-orphans', 'copy even when staging lacks referenced rows'),
+  unmask: () =>
+    new Option(
+      '--unmask',
+      "write production's raw values into columns staging holds masked (an earlier sync masked them); without it such a run is refused, naming them",
+    ),
   dryRun: () =>
     new Option(
       '--dry-run',
@@ -114,6 +119,7 @@ export interface FlagValues {
   concurrency?: number;
   withParents?: boolean;
   allowOrphans?: boolean;
+  unmask?: boolean;
   dryRun?: boolean;
   backup?: boolean;
   allowDrift?: boolean;

@@ -48,6 +48,7 @@ const SYNC_FLAGS: FlagName[] = [
   'concurrency',
   'withParents',
   'allowOrphans',
+  'unmask',
   'dryRun',
   'yes',
   'backup',
@@ -122,7 +123,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         import('../report/plan.ts'),
         import('../engine/before-writing.ts'),
       ]);
-      const options = { allowDrift: Boolean(flags.allowDrift), allowOrphans: Boolean(flags.allowOrphans) };
+      const options = { allowDrift: Boolean(flags.allowDrift), allowOrphans: Boolean(flags.allowOrphans), unmask: Boolean(flags.unmask) };
       const stop = await checkBeforeWriting(run, { ...options, warn: (line) => process.stderr.write(`warning: ${line}\n`) })
         .then(({ tables }) => checkStagingAccepts(run, tables))
         .then(
@@ -162,6 +163,7 @@ export async function runSyncCommand(command: SyncCommand): Promise<number> {
         allowDrift: Boolean(flags.allowDrift),
         strict: Boolean(flags.strict),
         allowOrphans: Boolean(flags.allowOrphans),
+        unmask: Boolean(flags.unmask),
         backupRoot: flags.backup === false ? null : join(process.cwd(), BACKUP_ROOT),
         backupsKept: config.backups.keep,
         overlapSeconds: config.incremental.overlapSeconds,

@@ -12,6 +12,7 @@ import { parseCommand } from './command.ts';
 import { fileChoiceFrom, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } from './files-step.ts';
 import { selectionFrom } from './selection.ts';
 import { RunRecorder } from '../report/document/record.ts';
+import { withMaskedInStaging } from '../engine/masked-staging.ts';
 
 export interface VerifyCommand {
   name: string;
@@ -96,18 +97,17 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       await recorder.ended({ audits, exitCode });
       return exitCode;
     }
-    const {
-      tables: verdicts,
-      sequences,
-      orphans,
-      largeObjects,
-    } = await verifyStaging(
-      run.production,
-      run.staging,
-      run.plan,
-      { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10, onVerdict: recorder.onVerdict },
-      run.masker,
-    );
+    const [{ tables: compared, sequences, orphans, largeObjects }, stagingMasked] = await Promise.all([
+      verifyStaging(
+        run.production,
+        run.staging,
+        run.plan,
+        { countsOnly: Boolean(flags.countsOnly), maxKeys: flags.keys ?? 10, onVerdict: recorder.onVerdict },
+        run.masker,
+      ),
+      run.staging.maskedTables(),
+    ]);
+    const verdicts = withMaskedInStaging(compared, run.plan.tables, stagingMasked.tables);
     const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;
     // --allow-drift: a table whose common columns are equal is as equal as the run that copied them could make it.
     const equal =

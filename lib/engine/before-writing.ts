@@ -19,20 +19,27 @@ import { warnOfLargeObjects } from './large-objects.ts';
 import { refuseLockTableOverflow } from './lock-room.ts';
 import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
 import { refuseStricterStaging } from './stricter-staging.ts';
+import { refuseRawOverMasked } from './masked-staging.ts';
+import type { MaskedTableChanges } from '../transport/masked-tables.ts';
 
 /**
  * What a run checks before it opens staging for writing: drift, keys for an
- * upsert, parents staging lacks. A dry-run makes the same checks, so it
- * stops, and exits, where the run would.
+ * upsert, parents staging lacks, raw values over masked ones. A dry-run makes
+ * the same checks, so it stops, and exits, where the run would. Returns the
+ * tables to write, and what staging keeps of their masking (null: it cannot).
  */
 export async function checkBeforeWriting(
   run: PreparedRun,
-  options: { allowDrift: boolean; allowOrphans: boolean; warn?: (line: string) => void },
-): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[] }> {
+  options: { allowDrift: boolean; allowOrphans: boolean; unmask?: boolean; warn?: (line: string) => void },
+): Promise<{ tables: TablePlan[]; skipped: { table: string; reason: string }[]; sequences: SequencePlan[]; maskedTables: MaskedTableChanges | null }> {
   const chosen = tablesToCopy(run.plan, options);
   const warn = options.warn ?? (() => undefined);
   for (const difference of run.plan.textDifferences) warn(difference);
+  let maskedTables: MaskedTableChanges | null = null;
   const checks: Check[] = [
+    async (say) => {
+      maskedTables = await refuseRawOverMasked(run.staging, chosen.tables, options.unmask ?? false, say);
+    },
     () => refuseLockTableOverflow(run.production, run.staging, chosen.tables),
     (say) => refuseStricterStaging(run.production, chosen.tables, say),
     () => refuseSequencesStagingCannotHold(run.production, run.staging, chosen.sequences, chosen.tables, run.plan.mode),
@@ -70,7 +77,7 @@ export async function checkBeforeWriting(
     );
   }
   await runChecks(checks, run.production.asksTogether && run.staging.asksTogether, warn);
-  return chosen;
+  return { ...chosen, maskedTables };
 }
 
 /** One check before writing: it throws the refusal, and says its warnings through `say`. */

@@ -40,6 +40,8 @@ export interface SyncOptions extends Omit<SessionOptions, 'backup'> {
   allowDrift: boolean;
   /** Write rows whose parents staging lacks (where staging lets us). */
   allowOrphans: boolean;
+  /** Write production's raw values into columns staging holds masked (engine/masked-staging.ts). */
+  unmask: boolean;
   /** Where staging's rows are saved before a replace empties or an upsert overwrites them; null: no backup (--no-backup). */
   backupRoot: string | null;
   /** Backups of this staging left after a successful run that took one (the newest, its own included). */
@@ -142,10 +144,12 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   // One run writes a staging at a time, from before it looks at staging's rows to its end: taking hold puts back,
   // first, the rows a REST run stopped outright had cleared (whose children the checks would find pointing nowhere).
   const hold = await run.staging.holdStaging(describeThisRun(`sync --mode ${run.plan.mode}`), (line) => events.warning(line));
-  const { tables, skipped, sequences } = await checkBeforeWriting(run, { ...options, warn: (line) => events.warning(line) }).catch(async (error: unknown) => {
-    await hold.release();
-    throw error;
-  });
+  const { tables, skipped, sequences, maskedTables } = await checkBeforeWriting(run, { ...options, warn: (line) => events.warning(line) }).catch(
+    async (error: unknown) => {
+      await hold.release();
+      throw error;
+    },
+  );
   const emptied = emptiedAlongside(run.plan);
   for (const { table, reason } of skipped) events.warning(`${table} is not copied: ${reason}`);
   // --allow-drift: what of each drifted table is not copied as production has it, said as the run begins, not only by a dry run.
@@ -226,6 +230,8 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     );
     for (const warning of prepared.warnings) events.warning(warning);
     backup = prepared.backup;
+    // Marked before a row is written: over REST a run stopped part way leaves staging's masked rows marked so.
+    if (maskedTables) await session.setMaskedTables({ masked: maskedTables.masked, unmasked: [] });
     // With checks off, staging rows production lacks go first, and those it rewrites, out of the way of the rows written (deleteMissingRows).
     const deletedFirst = clearsFirst ? await deleteMissingRows(session, tables, comparisons, null) : null;
     for (const group of tableGroups(tables, session, 'parents first')) {
@@ -277,6 +283,7 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     const held = new Set(results.filter((result) => result.rejected.length && result.watermark).map((result) => result.table));
     for (const result of results) if (held.has(result.table)) result.watermarkHeld = true;
     await session.setWatermarks([...rangedCopies].flatMap(([name, copy]) => (copy.watermark && !held.has(name) ? [copy.watermark.next] : [])));
+    if (maskedTables) await session.setMaskedTables({ masked: [], unmasked: maskedTables.unmasked });
     const resynced = rowsWritten ? { tables: resyncedTables(tables, rangedCopies), rowsWritten } : null;
     // Over REST where the sequences stand is asked while staging's keys are checked, a round trip saved; directly each
     // side answers one query at a time anyway.

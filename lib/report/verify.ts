@@ -107,7 +107,10 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
  */
 function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDrift: boolean, externalParents: readonly ExternalParent[]): string[] {
   // Generated values a sync cannot write: said under the table, no sync offered.
-  const rowsDiffer = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
+  const differing = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
+  // Compared raw where staging holds masked values: a sync without the masking is refused for them, and should be.
+  const maskedInStaging = differing.filter((v) => v.maskedInStaging);
+  const rowsDiffer = differing.filter((v) => !v.maskedInStaging);
   // A sync refuses a table whose columns differ until the schemas match, or --allow-drift copies the common columns.
   const syncable = (v: TableVerdict) => (acceptsDrift && !v.driftRefused) || !v.drift?.length;
   const driftedVerdicts = rowsDiffer.filter((v) => !syncable(v));
@@ -119,6 +122,11 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
   const refusals = driftedVerdicts.flatMap((v) => (v.driftRefused ? [`${v.table}: ${v.driftRefused}`] : []));
   const notCopied = refusals.length ? ` (--allow-drift does not help ${refusals.join('; ')})` : '';
   return [
+    ...maskedInStaging.map(
+      ({ table, maskedInStaging: masked }) =>
+        `${table}: staging holds ${masked!.columns.join(', ')} masked (the sync of ${masked!.maskedAt}), compared here with production's raw values: ` +
+        `verify with the masking that sync used (${masked!.masking}) to compare what staging should hold. A sync without it is refused for the table; --unmask would write production's raw values.`,
+    ),
     ...(drifted.length
       ? [
           `${drifted.join(', ')}: the two sides' columns differ as well (said above), so a sync refuses ${drifted.length === 1 ? 'it' : 'them'}: ` +

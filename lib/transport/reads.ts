@@ -7,6 +7,7 @@ import type { CatalogScope } from '../catalog/read.ts';
 import type { Catalog, SequenceState, TableRef } from '../catalog/types.ts';
 import type { Side } from '../config/env.ts';
 import type { ChecksumAnswer, ChecksumLevel, ChecksumTarget, RangeSums } from './checksum.ts';
+import type { MaskedTables } from './masked-tables.ts';
 import type { DatabaseClock, Watermark } from './watermarks.ts';
 
 /** A row's key: its columns' values as text; null where a unique key NULLS NOT DISTINCT holds a NULL. */
@@ -86,6 +87,8 @@ export interface DatabaseReads {
   clock(overlapSeconds: number): Promise<DatabaseClock>;
   /** For an incremental sync, of staging: where each table's stands (supasync_private.watermarks). */
   watermarks(): Promise<Watermark[]>;
+  /** Of staging: the tables it holds masked (supasync_private.masked_tables); `kept` false where it cannot say. */
+  maskedTables(): Promise<MaskedTables>;
   /**
    * Of staging: the materialized views that read these tables, each after those it reads (supasync_private.dependent_views),
    * as a run would refresh them; null where REST functions before version 17 cannot say without refreshing.

@@ -3,6 +3,7 @@
 import type { SequenceFloor, SequenceState, TableRef } from '../catalog/types.ts';
 import type { TableLoad } from './load.ts';
 import type { KeyRangeSet } from './reads.ts';
+import type { MaskedTableChanges } from './masked-tables.ts';
 import type { Watermark } from './watermarks.ts';
 import type { RunBackup } from '../backup/run-backup.ts';
 import type { Masker } from '../mask/apply.ts';
@@ -161,6 +162,11 @@ export interface SyncSession {
   putBackCleared?(table: TableLoad): Promise<PutBack | null>;
   /** For an incremental sync, once its tables are written: where each now stands (directly, in the run's transaction). */
   setWatermarks(marks: Watermark[]): Promise<void>;
+  /**
+   * Which tables staging holds masked: a run's masked tables before it writes them (over REST a run stopped part
+   * way leaves them marked), the ones it rewrote unmasked once written. Only where staging keeps them (maskedTables).
+   */
+  setMaskedTables(changes: MaskedTableChanges): Promise<void>;
   /**
    * After every table: the sequences to these values, the materialized views
    * that read the tables in `written` refreshed, triggers back on, commit.

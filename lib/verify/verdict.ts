@@ -32,6 +32,11 @@ export interface TableVerdict {
   drift?: string[];
   /** Why --allow-drift refuses some of that drift too (a composite type defined otherwise, a type that would change values unsaid). */
   driftRefused?: string;
+  /**
+   * Staging holds these columns masked (an earlier masked sync), and this verify compared them raw: a sync without
+   * that masking is refused for them (engine/masked-staging.ts). `masking`: the flags and rules that masked them.
+   */
+  maskedInStaging?: { columns: string[]; maskedAt: string; masking: string };
   /** The copied columns are equal; these generated ones, which staging computes itself, are not (the differences are theirs). */
   generatedDiffer?: string[];
 }

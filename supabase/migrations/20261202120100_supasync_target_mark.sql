@@ -179,6 +179,20 @@ ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS production_syst
 ALTER TABLE supasync_private.watermarks ADD COLUMN IF NOT EXISTS copied_columns text;
 REVOKE ALL ON supasync_private.watermarks FROM PUBLIC;
 
+-- The tables staging holds masked (functions version 39): per table, the
+-- columns a masked sync wrote and each one's rule, as {"column": "rule"}.
+-- A later run that would write production's raw values over them is refused
+-- unless told --unmask, and verify without the masking names them rather than
+-- suggesting a sync that would. No secret here: rules are described, never keyed.
+CREATE TABLE IF NOT EXISTS supasync_private.masked_tables (
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  columns jsonb NOT NULL,
+  masked_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (table_schema, table_name)
+);
+REVOKE ALL ON supasync_private.masked_tables FROM PUBLIC;
+
 -- The staging rows a REST re-sync cleared to write production's version
 -- afresh (functions version 23), as their own row's text, kept until the
 -- run ends: one staging then refused production's version of, or that a run

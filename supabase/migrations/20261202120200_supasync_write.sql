@@ -1429,6 +1429,65 @@ REVOKE ALL ON FUNCTION public.supasync_set_watermarks(jsonb) FROM PUBLIC, anon, 
 GRANT EXECUTE ON FUNCTION public.supasync_watermarks() TO service_role;
 GRANT EXECUTE ON FUNCTION public.supasync_set_watermarks(jsonb) TO service_role;
 
+-- ------------------------------------------------------------ masked tables
+
+-- Which tables staging holds masked (supasync_private.masked_tables), read
+-- and written by both paths (the direct path runs these bodies from this file).
+-- A staging marked before version 39 has no such table: read as none.
+CREATE OR REPLACE FUNCTION supasync_private.read_masked_tables()
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = ''
+AS $read_masked_tables$
+SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+  'schema', table_schema, 'name', table_name, 'columns', columns,
+  'maskedAt', pg_catalog.to_char(masked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'))
+  ORDER BY table_schema, table_name), '[]')
+FROM supasync_private.masked_tables
+$read_masked_tables$;
+
+CREATE OR REPLACE FUNCTION public.supasync_masked_tables()
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $masked_tables_rpc$
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  RETURN supasync_private.read_masked_tables();
+END
+$masked_tables_rpc$;
+
+-- marks: [{"schema", "name", "columns": {"column": "rule"}}], the tables a
+-- run masked (replaced or upserted: every production row rewritten masked);
+-- unmasked: [{"schema", "name"}], those it rewrote whole without masking
+-- (--unmask): staging holds no masked row of them any more.
+CREATE OR REPLACE FUNCTION supasync_private.set_masked_tables(marks jsonb, unmasked jsonb)
+RETURNS void LANGUAGE sql SET search_path = ''
+AS $set_masked_tables$
+WITH unmasked AS (
+  DELETE FROM supasync_private.masked_tables t
+  USING pg_catalog.jsonb_array_elements($2::jsonb) AS u
+  WHERE t.table_schema = u ->> 'schema' AND t.table_name = u ->> 'name'
+)
+INSERT INTO supasync_private.masked_tables AS t (table_schema, table_name, columns)
+SELECT m ->> 'schema', m ->> 'name', m -> 'columns'
+FROM pg_catalog.jsonb_array_elements($1::jsonb) AS m
+ON CONFLICT (table_schema, table_name) DO UPDATE SET columns = EXCLUDED.columns, masked_at = pg_catalog.now()
+$set_masked_tables$;
+
+CREATE OR REPLACE FUNCTION public.supasync_set_masked_tables(marks jsonb, unmasked jsonb)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $set_masked_tables_rpc$
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  PERFORM supasync_private.assert_sync_target();
+  PERFORM supasync_private.set_masked_tables(marks, unmasked);
+END
+$set_masked_tables_rpc$;
+
+REVOKE ALL ON FUNCTION supasync_private.read_masked_tables() FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.set_masked_tables(jsonb, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_masked_tables() FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.supasync_set_masked_tables(jsonb, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_masked_tables() TO service_role;
+GRANT EXECUTE ON FUNCTION public.supasync_set_masked_tables(jsonb, jsonb) TO service_role;
+
 -- ------------------------------------------------------------ materialized views
 
 -- The materialized views of staging that read the tables in `tables`

@@ -12,7 +12,9 @@ import { DatabaseError, describeError } from '../../errors.ts';
 import { ownRows, runBuilt, runShared } from '../../sql/shared.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
+import type { MaskedTable } from '../masked-tables.ts';
 import type { DatabaseClock, Watermark } from '../watermarks.ts';
+import { privateTable } from './private-table.ts';
 import { orphanLinkArgument, orphansInChunks, type DatabaseReads, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
@@ -105,6 +107,15 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
         );
       }
       return runShared<Watermark[]>(client, 'watermarks', []).catch(failed('Reading where incremental syncs stand'));
+    },
+    maskedTables: async () => {
+      // A staging marked before functions version 39 has no such table, and a role that may not read it cannot say.
+      const { present, readable } = await privateTable(client, 'masked_tables');
+      if (!present || !readable) return { kept: false, tables: [] };
+      return {
+        kept: true,
+        tables: await runShared<MaskedTable[]>(client, 'read_masked_tables', []).catch(failed('Reading which tables staging holds masked')),
+      };
     },
     dependentViews: (tables) => dependentViews(client, tables).catch(failed('Listing the materialized views that read the tables')),
     lockRoom: (tables) => lockRoom(client, tables).catch(failed('Counting the locks the run would take')),

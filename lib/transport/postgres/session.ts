@@ -7,6 +7,7 @@ import { qualifiedName, type SequenceFloor, type SequenceState, type TableRef } 
 import { CONFLICT_CODES, DatabaseError } from '../../errors.ts';
 import { describeSequenceFailure } from '../sequences.ts';
 import { updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
+import type { MaskedTableChanges } from '../masked-tables.ts';
 import type { Watermark } from '../watermarks.ts';
 import { columnList, quoteIdent, quoteTable } from '../../sql/ident.ts';
 import { ownRowsOf, runShared } from '../../sql/shared.ts';
@@ -277,6 +278,11 @@ class PostgresSession implements SyncSession {
 
   async setWatermarks(marks: Watermark[]): Promise<void> {
     if (marks.length) await runShared(this.staging, 'set_watermarks', [JSON.stringify(marks)]);
+  }
+
+  async setMaskedTables(changes: MaskedTableChanges): Promise<void> {
+    if (changes.masked.length || changes.unmasked.length)
+      await runShared(this.staging, 'set_masked_tables', [JSON.stringify(changes.masked), JSON.stringify(changes.unmasked)]);
   }
 
   async finish(sequences: SequenceState[], written: TableRef[], floors: SequenceFloor[] = []): Promise<ViewRefresh[]> {

@@ -24,6 +24,7 @@ import type * as z from 'zod';
 import { commandLine } from '../../invocation.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { FILE_OWNERS_SINCE, type FileOwnerAccess } from '../file-owners.ts';
+import { MASKED_TABLES_SINCE } from '../masked-tables.ts';
 
 /** The version whose supasync_missing_keys takes each key's values and compares them by their types; before it, by their text. */
 const KEYS_AS_VALUES_SINCE = 14;
@@ -172,6 +173,11 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     functionsVersion,
     clock: (overlapSeconds) => ask('Reading the clock and its transactions', 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
     watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
+    maskedTables: async () => {
+      // Functions before version 39 keep no such list.
+      if ((await functionsVersion().catch(() => 0)) < MASKED_TABLES_SINCE) return { kept: false, tables: [] };
+      return { kept: true, tables: await ask('Reading which tables staging holds masked', 'supasync_masked_tables', {}, ANSWERS.maskedTables) };
+    },
     dependentViews: async (tables) => {
       const what = 'Listing the materialized views that read the tables';
       try {

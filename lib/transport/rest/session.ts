@@ -10,6 +10,7 @@ import { CONFLICT_CODES, DatabaseError, movedValueAdvice } from '../../errors.ts
 import { describeSequenceFailure } from '../sequences.ts';
 import { deletedNotTruncated, type ForeignKeyLink } from '../../catalog/links.ts';
 import { askedIfEmpty, HOLDING_ROWS_PER_STATEMENT, holdingRowsArgument, updatesExisting, type LoadPlan, type TableLoad } from '../load.ts';
+import type { MaskedTableChanges } from '../masked-tables.ts';
 import type { Watermark } from '../watermarks.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
 import {
@@ -431,6 +432,11 @@ class RestSession implements SyncSession {
     if (!marks.length) return;
     this.stagingMayHaveChanged = true;
     await callRpc(this.staging, 'supasync_set_watermarks', { marks }, { onRetry: this.retried.add });
+  }
+
+  async setMaskedTables(changes: MaskedTableChanges): Promise<void> {
+    if (!changes.masked.length && !changes.unmasked.length) return;
+    await callRpc(this.staging, 'supasync_set_masked_tables', { marks: changes.masked, unmasked: changes.unmasked }, { onRetry: this.retried.add });
   }
 
   async finish(sequences: SequenceState[], written: TableRef[], floors: SequenceFloor[] = []): Promise<ViewRefresh[]> {
