@@ -77,7 +77,9 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       orphansInChunks(
         links,
         (chunk) => {
-          const what = `Looking for rows whose foreign key finds no parent (${chunk.map(describeLink).join('; ')})`;
+          // A chunk holds up to hundreds of links: the first few name where it was looking.
+          const links = chunk.slice(0, 3).map(describeLink).join('; ') + (chunk.length > 3 ? `; and ${chunk.length - 3} more` : '');
+          const what = `Looking for rows whose foreign key finds no parent (${links})`;
           return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(chunk.map(orphanLinkArgument))]).catch(failed(what));
         },
         false,

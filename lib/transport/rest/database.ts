@@ -7,7 +7,7 @@ import { qualifiedName } from '../../catalog/types.ts';
 import { refusedKeyMessage, type Connection } from '../../config/env.ts';
 import { limitConcurrency } from '../../connect/request-limit.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
-import { DatabaseError } from '../../errors.ts';
+import { DatabaseError, privilegeFix } from '../../errors.ts';
 import { checksumArgs, COLUMN_TYPES_SINCE } from '../checksum.ts';
 import { slicedChecksum } from './checksum-slices.ts';
 import { restTableSizes } from './table-sizes.ts';
@@ -51,7 +51,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
           ? refusedKeyMessage(side, url, connection.keyVariable)
           : describeFailure(error, url)
         : (error as Error).message;
-    throw new DatabaseError(`${what} in ${side} over REST: ${detail}`, 1, { cause: error });
+    const fix = error instanceof RpcFailure ? privilegeFix(error.code, error.message) : null;
+    throw new DatabaseError(`${what} in ${side} over REST: ${detail}${fix ? `\n  ${fix}` : ''}`, 1, { cause: error });
   };
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
     parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
