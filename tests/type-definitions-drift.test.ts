@@ -72,6 +72,13 @@ describe('an enum or composite type defined otherwise in staging', () => {
       // replace used to empty the table, then staging refused those rows one by one).
       await query(staging.adminUrl, 'SET ROLE postgres; ALTER TABLE public.moods DROP COLUMN pair; NOTIFY pgrst, $$reload schema$$');
       try {
+        // Verify offers --allow-drift, saying where it still stops.
+        const verified = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'moods'], { env, cwd });
+        expect(verified.code).toBe(1);
+        expect(verified.stdout).toContain(
+          'or sync with --allow-drift to copy the common columns ' +
+            "(which still stops before writing where production's rows hold an enum label, or lie in a partition, staging lacks).",
+        );
         const refused = await sync();
         expect(refused.code, refused.stdout + refused.stderr).toBe(1);
         expect(refused.stderr).toContain(

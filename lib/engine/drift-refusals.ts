@@ -5,7 +5,7 @@
 import { qualifiedName } from '../catalog/types.ts';
 import { identAsWritten } from '../sql/ident.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
-import { allowDriftRefusal, describeDrift, type Drift } from '../plan/drift.ts';
+import { allowDriftRefusal, ASKED_OF_ROWS_NOTE, describeDrift, driftAskedOfRows, type Drift } from '../plan/drift.ts';
 import { silentChange } from '../plan/lossy-types.ts';
 import { SYNC_MODE_VERBS, SYNC_MODES_KEYED } from '../plan/mode.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
@@ -28,9 +28,6 @@ function servicesDrift(serviceTables: TablePlan[]): string {
   );
 }
 
-/** Drift --allow-drift copies past once production's rows are asked whether any needs what staging lacks (stricter.ts). */
-const askedOfRows = (drift: Drift) => drift.kind === 'missing-partitions' || (drift.kind === 'type-definitions' && drift.types.some((type) => type.lacking));
-
 export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
   const drifted = plan.tables.filter((table) => table.drift.length);
   const sequencesMissing = sequencesMissingInStaging(plan.sequences);
@@ -52,9 +49,7 @@ export function tablesToCopy(plan: SyncPlan, options: { allowDrift: boolean }) {
             '(staging behind production, or production behind a staging a migration ahead), '
           : '') +
         `${apps ? 'leave' : 'Leave'} these tables out with --exclude${helped ? ', or copy the common columns with --allow-drift' : ''}` +
-        (helped && drifted.some((table) => table.drift.some(askedOfRows))
-          ? " (which still stops before writing where production's rows hold an enum label, or lie in a partition, staging lacks)"
-          : '') +
+        (helped && drifted.some((table) => table.drift.some(driftAskedOfRows)) ? ASKED_OF_ROWS_NOTE : '') +
         (helped && sequencesMissing.length ? ' (which leaves the sequences staging lacks unset)' : '') +
         (unhelped.length
           ? `. --allow-drift does not help ${unhelped.map((table) => `${qualifiedName(table.table)} (${refusedToo(table).join('; ')})`).join(', ')}`

@@ -171,6 +171,13 @@ function isRequired(column: Column): boolean {
  * without a default. Said by the sync's first refusal and by verify, so
  * neither offers --allow-drift where it would only be refused next.
  */
+/** Drift --allow-drift copies past once production's rows are asked whether any needs what staging lacks (stricter.ts). */
+export const driftAskedOfRows = (drift: Drift): boolean =>
+  drift.kind === 'missing-partitions' || (drift.kind === 'type-definitions' && drift.types.some((type) => type.lacking));
+
+/** Said wherever --allow-drift is offered for such drift. */
+export const ASKED_OF_ROWS_NOTE = " (which still stops before writing where production's rows hold an enum label, or lie in a partition, staging lacks)";
+
 export function allowDriftRefusal(drift: Drift): string | null {
   switch (drift.kind) {
     case 'type-definitions': {

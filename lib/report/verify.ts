@@ -3,6 +3,7 @@
 import chalk from 'chalk';
 import { qualifiedName, type SequenceState, type TableRef } from '../catalog/types.ts';
 import type { ExternalParent } from '../plan/types.ts';
+import { ASKED_OF_ROWS_NOTE } from '../plan/drift.ts';
 import { describeOrphans } from '../engine/orphans.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import type { SequenceStatus, SequenceVerdict } from '../verify/sequences.ts';
@@ -118,7 +119,10 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
   const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && syncable(v)).map((v) => v.table);
   const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && syncable(v)).map((v) => v.table);
   const driftFlag = acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : '';
-  const commonColumns = driftedVerdicts.some((v) => !v.driftRefused) ? ', or sync with --allow-drift to copy the common columns' : '';
+  const helped = driftedVerdicts.filter((v) => !v.driftRefused);
+  const commonColumns = helped.length
+    ? `, or sync with --allow-drift to copy the common columns${helped.some((v) => v.driftAskedOfRows) ? ASKED_OF_ROWS_NOTE : ''}`
+    : '';
   const refusals = driftedVerdicts.flatMap((v) => (v.driftRefused ? [`${v.table}: ${v.driftRefused}`] : []));
   const notCopied = refusals.length ? ` (--allow-drift does not help ${refusals.join('; ')})` : '';
   return [

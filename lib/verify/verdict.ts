@@ -30,6 +30,8 @@ export interface TableVerdict {
   masked?: boolean;
   /** How the two sides' columns differ (plan/drift.ts), where they do: only the common columns were compared. */
   drift?: string[];
+  /** --allow-drift copies past that drift only where no production row needs an enum label or partition staging lacks. */
+  driftAskedOfRows?: boolean;
   /** Why --allow-drift refuses some of that drift too (a composite type defined otherwise, a type that would change values unsaid). */
   driftRefused?: string;
   /**

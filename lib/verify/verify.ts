@@ -3,7 +3,7 @@
 // down by key buckets to the keys that are missing, extra or changed.
 import { qualifiedName } from '../catalog/types.ts';
 import { productionColumnTypes } from '../plan/compared-types.ts';
-import { allowDriftRefusal, describeDrift } from '../plan/drift.ts';
+import { allowDriftRefusal, describeDrift, driftAskedOfRows } from '../plan/drift.ts';
 import type { TablePlan } from '../plan/types.ts';
 import type { Database } from '../transport/database.ts';
 import type { BucketSum, ChecksumTarget, RowHash, TableSum } from '../transport/checksum.ts';
@@ -82,7 +82,13 @@ async function verifyTable(production: Database, staging: Database, table: Table
   const verdict = await compareTable(production, staging, table, options, masker);
   const drifts = table.drift.filter((d) => d.kind !== 'missing-table');
   const refused = drifts.map(allowDriftRefusal).filter((why) => why !== null);
-  return drifts.length ? { ...verdict, drift: drifts.map(describeDrift), ...(refused.length ? { driftRefused: refused.join('; ') } : {}) } : verdict;
+  if (!drifts.length) return verdict;
+  return {
+    ...verdict,
+    drift: drifts.map(describeDrift),
+    ...(refused.length ? { driftRefused: refused.join('; ') } : {}),
+    ...(drifts.some(driftAskedOfRows) ? { driftAskedOfRows: true } : {}),
+  };
 }
 
 async function compareTable(production: Database, staging: Database, table: TablePlan, options: VerifyOptions, masker: Masker | null): Promise<TableVerdict> {
