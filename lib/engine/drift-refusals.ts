@@ -5,7 +5,7 @@
 import { qualifiedName } from '../catalog/types.ts';
 import { identAsWritten } from '../sql/ident.ts';
 import { DatabaseError, UsageError } from '../errors.ts';
-import { allowDriftRefusal, ASKED_OF_ROWS_NOTE, describeDrift, driftAskedOfRows, type Drift } from '../plan/drift.ts';
+import { allowDriftRefusal, ASKED_OF_ROWS_NOTE, describeDrift, driftAskedOfRows } from '../plan/drift.ts';
 import { silentChange } from '../plan/lossy-types.ts';
 import { SYNC_MODE_VERBS, SYNC_MODES_KEYED } from '../plan/mode.ts';
 import { sequencesMissingInStaging } from '../plan/sequences.ts';
