@@ -90,6 +90,7 @@ const NO_TABLES: SyncPlan = {
   sequenceFloors: [],
   stagingOnlyTables: [],
   leftOut: [],
+  extensionConfigTables: [],
   projectState: [],
   untriggered: [],
   sameDatabase: false,

@@ -127,8 +127,11 @@ export const CATALOG = z.object({
     .array(
       z.object({
         ...tableRef,
-        kind: z.enum(['view', 'materialized view', 'foreign table', 'partition']),
+        kind: z.enum(['view', 'materialized view', 'foreign table', 'partition', 'extension table']),
         partitionOf: z.object(tableRef).nullable(),
+        /** An extension's table (version 40): the extension, and whether its condition picks rows of the app's. */
+        extension: z.string().nullable().optional(),
+        configRows: z.boolean().nullable().optional(),
       }),
     )
     .optional(),

@@ -286,9 +286,16 @@ export interface Catalog {
 
 /** A relation that is not copied as a table of its own. */
 export interface OtherRelation extends TableRef {
-  kind: 'view' | 'materialized view' | 'foreign table' | 'partition';
+  kind: 'view' | 'materialized view' | 'foreign table' | 'partition' | 'extension table';
   /** A partition's partitioned table, the root of its tree: the table its rows are copied with. */
   partitionOf: TableRef | null;
+  /** An extension table's extension (functions version 40). */
+  extension?: string | null;
+  /**
+   * An extension table pg_extension_config_dump marks: the rows its condition picks are the app's (what pg_dump
+   * copies), compared by sync and verify though never written (verify/extension-tables.ts).
+   */
+  configRows?: boolean | null;
 }
 
 /** An enum (its labels, in order) or a composite type (its attributes, in order); the other field null. */

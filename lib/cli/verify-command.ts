@@ -13,6 +13,7 @@ import { fileChoiceFrom, refuseFilesElsewhere, rowsBesideFiles, verifyFiles } fr
 import { selectionFrom } from './selection.ts';
 import { RunRecorder } from '../report/document/record.ts';
 import { withMaskedInStaging } from '../engine/masked-staging.ts';
+import { compareExtensionTables } from '../verify/extension-tables.ts';
 
 export interface VerifyCommand {
   name: string;
@@ -97,7 +98,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       await recorder.ended({ audits, exitCode });
       return exitCode;
     }
-    const [{ tables: compared, sequences, orphans, largeObjects }, stagingMasked] = await Promise.all([
+    const [{ tables: compared, sequences, orphans, largeObjects }, stagingMasked, extensionTables] = await Promise.all([
       verifyStaging(
         run.production,
         run.staging,
@@ -106,6 +107,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
         run.masker,
       ),
       run.staging.maskedTables(),
+      compareExtensionTables(run.production, run.staging, run.plan.extensionConfigTables),
     ]);
     const verdicts = withMaskedInStaging(compared, run.plan.tables, stagingMasked.tables);
     const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;
@@ -114,6 +116,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
       verdicts.every((verdict) => foundEqual(verdict.status) || (flags.allowDrift && verdict.status === 'columns-differ')) &&
       sequences.every((verdict) => verdict.status === 'equal') &&
       largeObjects.every((verdict) => verdict.status !== 'differ') &&
+      extensionTables.every((verdict) => verdict.equal) &&
       (!files || files.equal);
     const exitCode = equal && !orphans.length ? 0 : 1;
     console.log(
@@ -127,6 +130,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
               sequences,
               orphans,
               largeObjects,
+              extensionTables,
               leftOut: run.plan.leftOut,
               stagingOnly: run.plan.stagingOnlyTables,
               ...(files ? { files: files.verdicts } : {}),
@@ -140,6 +144,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
               sequences,
               orphans,
               largeObjects,
+              extensionTables,
               acceptsDrift: Boolean(flags.allowDrift),
               leftOut: run.plan.leftOut,
               stagingOnly: run.plan.stagingOnlyTables,

@@ -20,11 +20,13 @@ import { refuseLockTableOverflow } from './lock-room.ts';
 import { orphansAlongStagingOnlyKeys, stagingOnlyKeysRefusal } from './staging-only-keys.ts';
 import { refuseStricterStaging } from './stricter-staging.ts';
 import { refuseRawOverMasked } from './masked-staging.ts';
+import { compareExtensionTables, describeExtensionTable } from '../verify/extension-tables.ts';
 import type { MaskedTableChanges } from '../transport/masked-tables.ts';
 
 /**
  * What a run checks before it opens staging for writing: drift, keys for an
- * upsert, parents staging lacks, raw values over masked ones. A dry-run makes
+ * upsert, parents staging lacks, raw values over masked ones (and the app's
+ * rows in extension tables, which it never writes, said where they differ). A dry-run makes
  * the same checks, so it stops, and exits, where the run would. Returns the
  * tables to write, and what staging keeps of their masking (null: it cannot).
  */
@@ -39,6 +41,11 @@ export async function checkBeforeWriting(
   const checks: Check[] = [
     async (say) => {
       maskedTables = await refuseRawOverMasked(run.staging, chosen.tables, options.unmask ?? false, say);
+    },
+    async (say) => {
+      for (const verdict of await compareExtensionTables(run.production, run.staging, run.plan.extensionConfigTables)) {
+        if (!verdict.equal) say(describeExtensionTable(verdict));
+      }
     },
     () => refuseLockTableOverflow(run.production, run.staging, chosen.tables),
     (say) => refuseStricterStaging(run.production, chosen.tables, say),

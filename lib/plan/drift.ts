@@ -203,7 +203,7 @@ export function describeDrift(drift: Drift): string {
   switch (drift.kind) {
     case 'missing-table':
       return drift.stagingHas
-        ? `Staging's relation of this name is a ${drift.stagingHas}, not a table: replace it with the table there (apply the same migrations to both projects)`
+        ? `Staging's relation of this name is ${/^[aeiou]/.test(drift.stagingHas) ? 'an' : 'a'} ${drift.stagingHas}, not a table: replace it with the table there (apply the same migrations to both projects)`
         : 'Missing in staging: create the table there first (apply the same migrations to both projects)';
     case 'missing-columns':
       return `Missing columns in staging: ${drift.columns.join(', ')}`;

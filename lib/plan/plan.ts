@@ -129,6 +129,13 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
         );
         return parent ? { ...ref(table), inherits: qualifiedName(parent) } : ref(table);
       }),
+    extensionConfigTables: selection.tables?.length
+      ? []
+      : (production.otherRelations ?? []).flatMap((relation) =>
+          relation.kind === 'extension table' && relation.configRows && selection.schemas.includes(relation.schema)
+            ? [{ ...ref(relation), extension: relation.extension ?? '' }]
+            : [],
+        ),
     leftOut: [
       // Said whatever the selection: "48 of 48 Perfect" must not read as if an excluded table were among them.
       ...excludedTables(production, selection)

@@ -227,6 +227,13 @@ function whatItIs(relation: OtherRelation, flag: string): string {
       return 'is a materialized view, not a table: staging refreshes its own once the tables it reads are copied (docs/usage.md, "Materialized views"). Name those tables.';
     case 'foreign table':
       return `is a foreign table: ${FOREIGN_TABLE}, so supasync does not copy it.`;
+    case 'extension table':
+      return (
+        `belongs to the extension ${relation.extension ?? ''}, which makes and fills it: supasync copies no extension's table. ` +
+        (relation.configRows
+          ? "The rows an app adds to it (those pg_dump copies) are compared by sync and verify, which say where staging's differ: add them to staging as production's were added (the migration or seed that inserted them)."
+          : 'Install the extension in staging too.')
+      );
   }
 }
 

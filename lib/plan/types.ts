@@ -127,6 +127,12 @@ export interface SyncPlan extends LoadPlan {
   stagingOnlyTables: (TableRef & { inherits?: string })[];
   /** Tables of the selected schemas a schema-wide run does not copy (Supabase's own), with why. */
   leftOut: LeftOutTable[];
+  /**
+   * Production's extension tables in the run's schemas that hold rows of the app's (pg_extension_config_dump):
+   * never written, their rows compared before writing and by verify (verify/extension-tables.ts). None for a run of
+   * named tables.
+   */
+  extensionConfigTables: (TableRef & { extension: string })[];
   /** Staging's own Auth and Storage state (sign-ins, uploads in progress) referencing copied tables: emptied with them when they are replaced. */
   projectState: EmptiedTable[];
   /**

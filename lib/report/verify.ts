@@ -16,6 +16,7 @@ import { tablesArgument } from '../sql/ident.ts';
 import { countOf, formatCount } from '../counts.ts';
 import type { MaskAudit } from '../verify/audit-masking.ts';
 import type { LargeObjectVerdict } from '../verify/large-objects.ts';
+import { describeExtensionTable, type ExtensionTableVerdict } from '../verify/extension-tables.ts';
 
 const STATUS: Record<VerifyStatus, string> = {
   perfect: '✅ Perfect',
@@ -50,6 +51,8 @@ export interface VerdictsToRender {
   acceptsDrift?: boolean;
   /** The large objects production's oid columns name, compared where they could be read (verify/large-objects.ts). */
   largeObjects?: LargeObjectVerdict[];
+  /** The app's rows in production's extension tables, compared (verify/extension-tables.ts). */
+  extensionTables?: ExtensionTableVerdict[];
   /** Tables of the selected schemas a schema-wide verify leaves out, as a sync does (plan/supabase.ts). */
   leftOut?: readonly LeftOutTable[];
   /** Staging's tables of the selected schemas production lacks. */
@@ -95,6 +98,19 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   if (sequences.length) out.push('', ...renderSequences(sequences, keptByUpsert));
   if (orphans.length) out.push('', chalk.red('Rows of staging whose foreign key finds no parent:'), ...describeOrphans(orphans).map((line) => chalk.red(line)));
   if (rendered.largeObjects?.length) out.push('', ...rendered.largeObjects.map(describeLargeObjects));
+  const extensionTables = rendered.extensionTables ?? [];
+  if (extensionTables.length) {
+    out.push(
+      '',
+      ...extensionTables.map((verdict) =>
+        verdict.equal
+          ? chalk.green(
+              `${verdict.table} (the extension ${verdict.extension}'s): the rows the app added to it are equal (${countOf(verdict.production, 'row')}).`,
+            )
+          : chalk.red(describeExtensionTable(verdict)),
+      ),
+    );
+  }
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
   out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'), ...stagingOnlyLine(rendered.stagingOnly ?? []));
@@ -186,6 +202,7 @@ export function verdictsSummary({
   kept: keptByUpsert = new Set(),
   acceptsDrift = false,
   largeObjects,
+  extensionTables,
 }: VerdictsToRender): {
   equal: boolean;
   text: string;
@@ -206,6 +223,13 @@ export function verdictsSummary({
     return {
       equal: false,
       text: `Every table's rows are as production's, but large objects their oid columns name differ in staging (${objectsDiffering.map((v) => `${v.table}.${v.column}`).join(', ')}).`,
+    };
+  }
+  const extensionsDiffering = (extensionTables ?? []).filter((v) => !v.equal);
+  if (extensionsDiffering.length) {
+    return {
+      equal: false,
+      text: `Every table's rows are as production's, but the rows the app added to extension tables differ (${extensionsDiffering.map((v) => v.table).join(', ')}: said above).`,
     };
   }
   if (sequencesDiffering.length) {

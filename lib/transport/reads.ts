@@ -87,6 +87,12 @@ export interface DatabaseReads {
   clock(overlapSeconds: number): Promise<DatabaseClock>;
   /** For an incremental sync, of staging: where each table's stands (supasync_private.watermarks). */
   watermarks(): Promise<Watermark[]>;
+  /**
+   * Of each of these extension tables that is a configuration table here (pg_extension_config_dump), the rows its
+   * condition picks, the app's: how many and a hash (supasync_private.extension_rows_query); null where REST functions
+   * before version 40 cannot say.
+   */
+  extensionRows(tables: TableRef[]): Promise<ExtensionRows[] | null>;
   /** Of staging: the tables it holds masked (supasync_private.masked_tables); `kept` false where it cannot say. */
   maskedTables(): Promise<MaskedTables>;
   /**
@@ -207,4 +213,10 @@ export function orphanLinkArgument(link: ForeignKeyLink) {
     parent_table: link.parentRelation.name,
     parent_columns: link.parentColumns,
   };
+}
+
+/** An extension's configuration table: the app's rows in it (what pg_dump copies), counted and hashed. */
+export interface ExtensionRows extends TableRef {
+  rows: number;
+  hash: string;
 }

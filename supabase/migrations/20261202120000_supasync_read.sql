@@ -294,10 +294,15 @@ SELECT pg_catalog.jsonb_build_object(
     SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
              'schema', n.nspname,
              'name', c.relname,
-             'kind', CASE WHEN c.relispartition THEN 'partition'
+             'kind', CASE WHEN ext.name IS NOT NULL THEN 'extension table'
+                          WHEN c.relispartition THEN 'partition'
                           WHEN c.relkind = 'v' THEN 'view'
                           WHEN c.relkind = 'm' THEN 'materialized view'
                           ELSE 'foreign table' END,
+             'extension', ext.name,
+             -- (version 40) A table pg_extension_config_dump marks: the rows
+             -- its condition picks are the app's (what pg_dump copies).
+             'configRows', ext.config,
              'partitionOf', CASE WHEN c.relispartition THEN (
                SELECT pg_catalog.jsonb_build_object('schema', rn.nspname, 'name', rc.relname)
                FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
@@ -305,10 +310,16 @@ SELECT pg_catalog.jsonb_build_object(
              ORDER BY n.nspname, c.relname), '[]')
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE (c.relkind IN ('v', 'm', 'f') OR c.relkind IN ('r', 'p') AND c.relispartition)
+    -- The extension a table belongs to (its tables are the extension's to make and fill: never copied), if any.
+    LEFT JOIN LATERAL (
+      SELECT e.extname AS name, c.oid = ANY (e.extconfig) AS config
+      FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+      LIMIT 1) ext ON true
+    WHERE (c.relkind IN ('v', 'm', 'f') OR c.relkind IN ('r', 'p') AND (c.relispartition OR ext.name IS NOT NULL))
       AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'supasync_private')
-      AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
-                      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')),
+      AND (ext.name IS NULL OR c.relkind IN ('r', 'p'))),
   'tables', COALESCE((
     SELECT pg_catalog.jsonb_agg(t ORDER BY t ->> 'schema', t ->> 'name')
     FROM (
@@ -1484,6 +1495,35 @@ CREATE OR REPLACE FUNCTION public.supasync_references(
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $references$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.references_query(table_schema, table_name, columns, row_filter))) END $references$;
 
+-- The rows an app added to an extension's configuration tables, per table
+-- of `tables` ([{schema, name}]) that is one here: those the condition
+-- pg_extension_config_dump gave picks (what pg_dump copies: PostGIS's
+-- spatial_ref_sys entries of the app's own), how many, and a hash of their
+-- text. supasync never writes an extension's tables: sync and verify compare
+-- these to say where staging lacks what production's app added. Each side
+-- reads its own condition (version 40).
+CREATE OR REPLACE FUNCTION supasync_private.extension_rows_query(tables jsonb)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $extension_rows_query$
+SELECT COALESCE('SELECT pg_catalog.jsonb_agg(r ORDER BY r.schema, r.name) FROM (' || pg_catalog.string_agg(pg_catalog.format(
+  'SELECT %L AS schema, %L AS name, pg_catalog.count(*) AS rows, COALESCE(pg_catalog.md5(pg_catalog.string_agg(x::text, %L ORDER BY x::text COLLATE "C")), %L) AS hash FROM %I.%I x %s',
+  n.nspname, c.relname, E'\n', '', n.nspname, c.relname, cfg.condition), ' UNION ALL ') || ') r', 'SELECT ''[]''::jsonb')
+FROM pg_catalog.jsonb_array_elements($1::jsonb) AS t
+JOIN pg_catalog.pg_namespace n ON n.nspname = t ->> 'schema'
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t ->> 'name'
+JOIN LATERAL (SELECT COALESCE(e.extcondition[i], '') AS condition
+              FROM pg_catalog.pg_extension e, pg_catalog.generate_subscripts(e.extconfig, 1) AS i
+              WHERE e.extconfig[i] = c.oid LIMIT 1) cfg ON true
+$extension_rows_query$;
+
+CREATE OR REPLACE FUNCTION public.supasync_extension_rows(tables jsonb)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $extension_rows$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.extension_rows_query(tables))) END $extension_rows$;
+
+REVOKE ALL ON FUNCTION supasync_private.extension_rows_query(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_extension_rows(jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_extension_rows(jsonb) TO service_role;
+
 -- Where sequences stand, for a sync to set staging's and for verify to
 -- compare: last_value (as text: a bigint passes 2^53) and is_called.
 -- pg_sequences shows NULL for a sequence not yet called, which loses a
@@ -1963,7 +2003,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 39 $version$;
+AS $version$ SELECT 40 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -15,7 +15,7 @@ import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
 import type { MaskedTable } from '../masked-tables.ts';
 import type { DatabaseClock, Watermark } from '../watermarks.ts';
 import { privateTable } from './private-table.ts';
-import { orphanLinkArgument, orphansInChunks, type DatabaseReads, type Orphans } from '../reads.ts';
+import { orphanLinkArgument, orphansInChunks, type DatabaseReads, type ExtensionRows, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
 import { keyRanges } from './key-ranges.ts';
@@ -110,6 +110,10 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       }
       return runShared<Watermark[]>(client, 'watermarks', []).catch(failed('Reading where incremental syncs stand'));
     },
+    extensionRows: (tables) =>
+      runBuilt<ExtensionRows[]>(client, 'extension_rows_query', [JSON.stringify(tables.map(({ schema, name }) => ({ schema, name })))]).catch(
+        failed("Reading the app's rows in extension tables"),
+      ),
     maskedTables: async () => {
       // A staging marked before functions version 39 has no such table, and a role that may not read it cannot say.
       const { present, readable } = await privateTable(client, 'masked_tables');

@@ -26,6 +26,9 @@ import { parseRowText } from '../../sql/row-text.ts';
 import { FILE_OWNERS_SINCE, type FileOwnerAccess } from '../file-owners.ts';
 import { MASKED_TABLES_SINCE } from '../masked-tables.ts';
 
+/** The functions version from which a project answers supasync_extension_rows(). */
+const EXTENSION_ROWS_SINCE = 40;
+
 /** The version whose supasync_missing_keys takes each key's values and compares them by their types; before it, by their text. */
 const KEYS_AS_VALUES_SINCE = 14;
 
@@ -174,6 +177,11 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     functionsVersion,
     clock: (overlapSeconds) => ask('Reading the clock and its transactions', 'supasync_clock', { overlap_seconds: overlapSeconds }, ANSWERS.clock),
     watermarks: () => ask('Reading where incremental syncs stand', 'supasync_watermarks', {}, ANSWERS.watermarks),
+    extensionRows: async (tables) => {
+      if ((await functionsVersion().catch(() => 0)) < EXTENSION_ROWS_SINCE) return null;
+      const asked = tables.map(({ schema, name }) => ({ schema, name }));
+      return ask("Reading the app's rows in extension tables", 'supasync_extension_rows', { tables: asked }, ANSWERS.extensionRows);
+    },
     maskedTables: async () => {
       // Functions before version 39 keep no such list.
       if ((await functionsVersion().catch(() => 0)) < MASKED_TABLES_SINCE) return { kept: false, tables: [] };
