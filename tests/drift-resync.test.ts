@@ -132,4 +132,25 @@ describe('a re-sync of a table staging has more columns of (--allow-drift)', () 
       ]);
     },
   );
+
+  it('says rows of a table refused with one message once, with their number and a few keys (via rest)', async () => {
+    for (const project of [production, staging]) {
+      await query(project.adminUrl, `TRUNCATE narrow.t; INSERT INTO narrow.t (id, name) SELECT g, 'n' || g FROM generate_series(1, 50) g`);
+    }
+    await query(
+      production.adminUrl,
+      `UPDATE narrow.t SET name = 'much-too-long' WHERE id BETWEEN 11 AND 22; UPDATE narrow.t SET name = 'x' || id WHERE id = 30`,
+    );
+    const run = await runScript('sync.ts', ['--via', 'rest', '--yes', '--no-backup', '--schemas', 'narrow', '--mode', 'mirror', '--allow-drift'], {
+      env: envFor(production, staging),
+      cwd: emptyDirectory(),
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain('12 rows rejected by staging, the rest written:');
+    expect(run.stdout).toMatch(
+      /\n {2}narrow\.t: 12 rows refused alike, e\.g\. \(id=\d+\) \(id=\d+\) \(id=\d+\): value too long for type character varying\(5\) \(HTTP 400, 22001\)\n {4}Every row is listed by --json and in --report FILE\./,
+    );
+    expect(run.stdout.match(/value too long/g)).toHaveLength(1);
+    expect(await query(staging.adminUrl, 'SELECT name FROM narrow.t WHERE id = 30')).toEqual([{ name: 'x30' }]);
+  });
 });

@@ -72,6 +72,36 @@ export function renderSyncResult(result: SyncResult): string {
 /** Past this many, the rows held back for a refused one are counted per table, with a few named. */
 const HELD_BACK_LISTED = 5;
 
+/** Rows of one table refused with one message listed one by one up to this many; past it, once, with a few keys. */
+const REFUSED_ALIKE_LISTED = 5;
+
+/**
+ * The refused rows, each with its message, in order; where many of a table were refused with one message (every
+ * row against a column staging types otherwise), that message once with their number and a few keys.
+ */
+function refusedLines(refused: RejectedRow[], line: (row: RejectedRow) => string): string[] {
+  const alike = new Map<string, RejectedRow[]>();
+  for (const row of refused) {
+    const group = JSON.stringify([row.table, row.message]);
+    alike.set(group, [...(alike.get(group) ?? []), row]);
+  }
+  const lines: string[] = [];
+  for (const rows of alike.values()) {
+    const [first] = rows as [RejectedRow];
+    if (rows.length <= REFUSED_ALIKE_LISTED) lines.push(...rows.map(line));
+    else {
+      lines.push(
+        `  ${first.table}: ${countOf(rows.length, 'row')} refused alike, e.g. ${rows
+          .slice(0, 3)
+          .map((row) => `(${row.key})`)
+          .join(' ')}: ${first.message.replace(/\n/g, '\n    ')}`,
+        '    Every row is listed by --json and in --report FILE.',
+      );
+    }
+  }
+  return lines;
+}
+
 /**
  * Each row staging refused, with its message; then the rows held back for
  * them (children naming a refused parent): a few refused users can hold
@@ -81,11 +111,15 @@ const HELD_BACK_LISTED = 5;
 function rejectedLines(rejected: RejectedRow[]): string[] {
   const line = (row: RejectedRow) => `  ${row.table} (${row.key}): ${row.message.replace(/\n/g, '\n    ')}`;
   const heldBack = rejected.filter((row) => row.heldBack);
-  if (heldBack.length <= HELD_BACK_LISTED) return rejected.map(line);
+  const refused = refusedLines(
+    rejected.filter((row) => !row.heldBack),
+    line,
+  );
+  if (heldBack.length <= HELD_BACK_LISTED) return [...refused, ...heldBack.map(line)];
   const perTable = new Map<string, number>();
   for (const row of heldBack) perTable.set(row.table, (perTable.get(row.table) ?? 0) + 1);
   return [
-    ...rejected.filter((row) => !row.heldBack).map(line),
+    ...refused,
     `  and ${countOf(heldBack.length, 'row')} held back, each naming a row staging rejected in this run (they go in with it, once staging takes it): ` +
       `${[...perTable].map(([table, rows]) => `${table} ${formatCount(rows)}`).join(', ')}; for example:`,
     ...heldBack.slice(0, 3).map((row) => `  ${line(row)}`),
