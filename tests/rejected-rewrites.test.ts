@@ -243,3 +243,36 @@ describe('a row a re-sync rewrites that staging refuses', () => {
     });
   });
 });
+
+describe('a row insert-missing writes that an exclusion constraint refuses', () => {
+  let production: Project;
+  let staging: Project;
+  projectPair(
+    'exclusion_refused',
+    `CREATE SCHEMA app;
+     CREATE TABLE app.booking (id int PRIMARY KEY, stay daterange NOT NULL, EXCLUDE USING gist (stay WITH &&));
+     INSERT INTO app.booking VALUES (1, '[2026-01-01,2026-01-03)');`,
+    async (pair) => {
+      ({ production, staging } = pair);
+      // Staging's own booking overlaps the one production takes next.
+      await query(staging.adminUrl, `INSERT INTO app.booking VALUES (900, '[2026-02-01,2026-02-05)')`);
+      await query(production.adminUrl, `INSERT INTO app.booking VALUES (2, '[2026-02-03,2026-02-04)')`);
+    },
+  );
+
+  it.each(['postgres', 'rest'] as const)('says a value conflicts, not that one is unique, and the way out (via %s)', async (via) => {
+    const run = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--schemas', 'app', '--mode', 'insert-missing'], {
+      env: envFor(production, staging),
+    });
+    expect(run.code).toBe(1);
+    const said = run.stdout + run.stderr;
+    expect(said).toContain('conflicting key value violates exclusion constraint');
+    expect(said).toContain(
+      "A value an exclusion constraint refused: insert-missing touches no row staging has, and one of them still holds a value that conflicts with a new row of production's. " +
+        'Run this sync again with --mode mirror, which compares every row and writes both.',
+    );
+    expect(said).not.toContain('A unique value refused');
+    // Rolled back directly; over REST the refused row alone is left out.
+    expect(await query(staging.adminUrl, 'SELECT id FROM app.booking ORDER BY id')).toEqual([{ id: 1 }, { id: 900 }]);
+  });
+});

@@ -105,6 +105,7 @@ function movedValueHint(error: unknown, session: SyncSession, running: TablePlan
           unwritten[0]?.mode,
           unwritten.map((table) => qualifiedName(table.table)),
           runMode,
+          code === '23P01' ? 'exclusion' : 'unique',
         )}\n`
       : '';
   }

@@ -60,21 +60,25 @@ export const TRANSACTION_IDS = 'xmin';
  * are: it is held by one of those, whose production version gave it up.
  * Said where the run fails or a row is rejected, on both paths.
  */
-export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[], upsertedIn?: SyncMode): string {
+export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[], upsertedIn?: SyncMode, conflict: 'unique' | 'exclusion' = 'unique'): string {
   // A run of another mode upserts a table where --with-parents brought its rows, or the config gives it that mode.
   const why =
     mode === 'upsert' && upsertedIn && upsertedIn !== 'upsert'
       ? `this ${upsertedIn} upserts ${tables.join(', ')} (the rows --with-parents brings, or a table whose mode supasync.config.json sets): `
       : '';
+  const exclusion = conflict === 'exclusion';
+  const value = exclusion ? 'a value that conflicts with' : 'a unique value';
   const held =
     mode === 'insert-missing'
-      ? 'insert-missing touches no row staging has, and one of them still holds a unique value production gave a new row'
+      ? `insert-missing touches no row staging has, and one of them still holds ${value} ${exclusion ? "a new row of production's" : 'production gave a new row'}`
       : mode === 'upsert'
-        ? `an upsert keeps the rows staging has and production lacks, and one of them holds a unique value one of production's rows has${
+        ? `an upsert keeps the rows staging has and production lacks, and one of them holds ${exclusion ? `${value} one of production's rows` : "a unique value one of production's rows has"}${
             // The usual case in a Supabase project; elsewhere the value is the one PostgreSQL names.
             tables.includes('auth.users') ? " (a user who signed up in staging with an email production's users have)" : ''
           }`
-        : 'in an incremental run a unique value is often one another row gave up without its updated_at moving, a row the run did not read';
+        : exclusion
+          ? 'in an incremental run the conflicting value is often held by a row that changed without its updated_at moving, one the run did not read'
+          : 'in an incremental run a unique value is often one another row gave up without its updated_at moving, a row the run did not read';
   // The run's own tables mirrored, not the refusing one alone: a mirror of that one would delete staging's rows other
   // tables of staging's reference, and be refused for them (makerkit's accounts, documenso's documents).
   const ways = why
@@ -82,5 +86,6 @@ export function unwrittenRowAdvice(mode: SyncMode | undefined, tables: string[],
     : mode === 'upsert'
       ? "Remove or change staging's row, or run this sync again with --mode mirror, which deletes staging's rows production lacks and writes production's."
       : 'Run this sync again with --mode mirror, which compares every row and writes both.';
-  return `A unique value refused: ${why}${held}. ${ways}`;
+  // An exclusion constraint refuses a value that conflicts with another row's (overlapping ranges, areas), not an equal one.
+  return `${exclusion ? 'A value an exclusion constraint refused' : 'A unique value refused'}: ${why}${held}. ${ways}`;
 }

@@ -199,7 +199,9 @@ function unwrittenRowLines(result: SyncResult): string[] {
   const modes = result.method === 'replica' ? (['insert-missing', 'upsert'] as const) : (['insert-missing'] as const);
   return modes.flatMap((mode) => {
     const tables = refused.filter((table) => (table.mode ?? result.mode) === mode).map((table) => table.table);
-    return tables.length ? [chalk.red(unwrittenRowAdvice(mode, tables, result.mode))] : [];
+    const rows = refused.filter((table) => tables.includes(table.table)).flatMap((table) => table.rejected.filter((row) => UNIQUE_CLASH.test(row.message)));
+    const conflict = rows.every((row) => row.message.startsWith('conflicting key value violates exclusion constraint')) ? 'exclusion' : 'unique';
+    return tables.length ? [chalk.red(unwrittenRowAdvice(mode, tables, result.mode, conflict))] : [];
   });
 }
 
