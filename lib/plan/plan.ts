@@ -14,6 +14,7 @@ import { identAsWritten, quoteOwnRows } from '../sql/ident.ts';
 import { excludedTables, FOREIGN_TABLE, optionsFor, selectTables, type Selection, type TableOptions } from './select.ts';
 import { TRANSACTION_IDS, type SyncMode } from './mode.ts';
 import { textDifferences } from './database-text.ts';
+import { roundedOutputWarnings } from './lossy-output.ts';
 import { stampedOnUpdate } from './changed-column.ts';
 import { leftOutOfSchemas, neverCopiedReason, onRequestReason, projectStateOf, referencedTables } from './supabase.ts';
 import { untriggeredRows } from './untriggered-rows.ts';
@@ -120,7 +121,7 @@ export function planSync(production: Catalog, staging: Catalog, selection: Selec
     sequences: planSequences(production, staging, selection, selected),
     sequenceFloors: planSequenceFloors(production, staging, selected),
     sameDatabase: production.systemIdentifier === staging.systemIdentifier && production.databaseOid === staging.databaseOid,
-    textDifferences: textDifferences(production, staging),
+    textDifferences: [...textDifferences(production, staging), ...roundedOutputWarnings(selected)],
     stagingOnlyTables: staging.tables
       .filter((table) => selection.schemas.includes(table.schema) && !findTable(production, table))
       .map((table) => {

@@ -144,7 +144,7 @@ export interface SyncPlan extends LoadPlan {
   untriggered: UntriggeredRows[];
   /** Both catalogs came from one database (one server, one database OID). */
   sameDatabase: boolean;
-  /** How the two databases' encodings or default locales differ, each a warning (database-text.ts). */
+  /** How the two databases' encodings or default locales differ, and columns whose type's text rounds values (lossy-output.ts), each a warning. */
   textDifferences: string[];
   /** --with-parents: the tables it brought (none where no foreign key leaves the selection). */
   parentsAdded?: TableRef[];
