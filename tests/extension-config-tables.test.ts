@@ -62,4 +62,18 @@ describe("an extension's table holding rows of the app's", () => {
       await query(staging.adminUrl, 'DELETE FROM app.srs WHERE srid IN (900001, 2154)');
     }
   });
+
+  it('says where a role may not read such a table, and runs on', async () => {
+    await query(staging.adminUrl, 'CREATE ROLE ext_owner NOLOGIN; ALTER TABLE app.srs OWNER TO ext_owner; REVOKE ALL ON app.srs FROM PUBLIC');
+    try {
+      for (const via of ['postgres', 'rest'] as Via[]) {
+        const sync = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--schemas', 'app'], { env: envFor(production, staging) });
+        expect(sync.code, sync.stderr).toBe(0);
+        expect(sync.stderr).toContain("app.srs (the extension ltree's): the rows the app added to it were not compared, as staging's role may not read it.");
+        expect(await query(staging.adminUrl, 'SELECT srid FROM app.places')).toEqual([{ srid: 900001 }]);
+      }
+    } finally {
+      await query(staging.adminUrl, 'ALTER TABLE app.srs OWNER TO postgres; DROP ROLE ext_owner');
+    }
+  });
 });

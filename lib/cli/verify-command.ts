@@ -107,7 +107,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
         run.masker,
       ),
       run.staging.maskedTables(),
-      compareExtensionTables(run.production, run.staging, run.plan.extensionConfigTables),
+      compareExtensionTables(run.production, run.staging, run.plan.extensionConfigTables, (line) => process.stderr.write(`warning: ${line}\n`)),
     ]);
     const verdicts = withMaskedInStaging(compared, run.plan.tables, stagingMasked.tables);
     const files = fileChoice.files ? await verifyFiles(run, fileChoice) : undefined;

@@ -43,7 +43,7 @@ export async function checkBeforeWriting(
       maskedTables = await refuseRawOverMasked(run.staging, chosen.tables, options.unmask ?? false, say);
     },
     async (say) => {
-      for (const verdict of await compareExtensionTables(run.production, run.staging, run.plan.extensionConfigTables)) {
+      for (const verdict of await compareExtensionTables(run.production, run.staging, run.plan.extensionConfigTables, say)) {
         if (!verdict.equal) say(describeExtensionTable(verdict));
       }
     },

@@ -217,6 +217,7 @@ export function orphanLinkArgument(link: ForeignKeyLink) {
 
 /** An extension's configuration table: the app's rows in it (what pg_dump copies), counted and hashed. */
 export interface ExtensionRows extends TableRef {
-  rows: number;
-  hash: string;
+  /** Null where this side's role may not read the table. */
+  rows: number | null;
+  hash: string | null;
 }

@@ -6,7 +6,7 @@
 // transformed there): sync says so before writing, verify compares them.
 import { qualifiedName, type TableRef } from '../catalog/types.ts';
 import { countOf } from '../counts.ts';
-import type { DatabaseReads } from '../transport/reads.ts';
+import type { DatabaseReads, ExtensionRows } from '../transport/reads.ts';
 
 export interface ExtensionTableVerdict {
   table: string;
@@ -17,27 +17,52 @@ export interface ExtensionTableVerdict {
   equal: boolean;
 }
 
-/** The app's rows in each such table, compared; empty where either side cannot say (older REST functions). */
+/**
+ * The app's rows in each such table, compared; empty where either side cannot say (older REST functions), or cannot
+ * read one (a table its role may not read), which is said through `say`: a comparison besides the run's, never its stop.
+ */
 export async function compareExtensionTables(
   production: Pick<DatabaseReads, 'extensionRows'>,
   staging: Pick<DatabaseReads, 'extensionRows'>,
   tables: readonly (TableRef & { extension: string })[],
+  say: (line: string) => void,
+): Promise<ExtensionTableVerdict[]> {
+  try {
+    return await compareRows(production, staging, tables, say);
+  } catch (error) {
+    say(`the rows the app added to extension tables (${tables.map(qualifiedName).join(', ')}) could not be compared: ${(error as Error).message}`);
+    return [];
+  }
+}
+
+async function compareRows(
+  production: Pick<DatabaseReads, 'extensionRows'>,
+  staging: Pick<DatabaseReads, 'extensionRows'>,
+  tables: readonly (TableRef & { extension: string })[],
+  say: (line: string) => void,
 ): Promise<ExtensionTableVerdict[]> {
   if (!tables.length) return [];
   const [ours, theirs] = await Promise.all([production.extensionRows([...tables]), staging.extensionRows([...tables])]);
   if (!ours || !theirs) return [];
-  const find = (rows: typeof ours, table: TableRef) => rows.find((row) => row.schema === table.schema && row.name === table.name);
-  return tables.map((table) => {
-    const p = find(ours, table);
-    const s = find(theirs, table);
+  const find = (rows: ExtensionRows[], table: TableRef) => rows.find((row) => row.schema === table.schema && row.name === table.name);
+  return tables.flatMap((table) => {
+    const [p, s] = [find(ours, table), find(theirs, table)];
+    if (p?.rows === null || s?.rows === null) {
+      say(
+        `${qualifiedName(table)} (the extension ${table.extension}'s): the rows the app added to it were not compared, as ${p?.rows === null ? 'production' : 'staging'}'s role may not read it.`,
+      );
+      return [];
+    }
     const productionRows = p?.rows ?? 0;
-    return {
-      table: qualifiedName(table),
-      extension: table.extension,
-      production: productionRows,
-      staging: s ? s.rows : null,
-      equal: s ? s.rows === productionRows && s.hash === (p?.hash ?? '') : productionRows === 0,
-    };
+    return [
+      {
+        table: qualifiedName(table),
+        extension: table.extension,
+        production: productionRows,
+        staging: s ? s.rows : null,
+        equal: s ? s.rows === productionRows && s.hash === (p?.hash ?? '') : productionRows === 0,
+      },
+    ];
   });
 }
 

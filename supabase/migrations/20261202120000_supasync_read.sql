@@ -1505,9 +1505,14 @@ AS $references$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (
 CREATE OR REPLACE FUNCTION supasync_private.extension_rows_query(tables jsonb)
 RETURNS text LANGUAGE sql STABLE SET search_path = ''
 AS $extension_rows_query$
-SELECT COALESCE('SELECT pg_catalog.jsonb_agg(r ORDER BY r.schema, r.name) FROM (' || pg_catalog.string_agg(pg_catalog.format(
-  'SELECT %L AS schema, %L AS name, pg_catalog.count(*) AS rows, COALESCE(pg_catalog.md5(pg_catalog.string_agg(x::text, %L ORDER BY x::text COLLATE "C")), %L) AS hash FROM %I.%I x %s',
-  n.nspname, c.relname, E'\n', '', n.nspname, c.relname, cfg.condition), ' UNION ALL ') || ') r', 'SELECT ''[]''::jsonb')
+SELECT COALESCE('SELECT pg_catalog.jsonb_agg(r ORDER BY r.schema, r.name) FROM (' || pg_catalog.string_agg(
+  -- One this role may not read answers null rather than failing the question (and a direct run's snapshot with it).
+  CASE WHEN pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+       THEN pg_catalog.format(
+         'SELECT %L AS schema, %L AS name, pg_catalog.count(*) AS rows, COALESCE(pg_catalog.md5(pg_catalog.string_agg(x::text, %L ORDER BY x::text COLLATE "C")), %L) AS hash FROM %I.%I x %s',
+         n.nspname, c.relname, E'\n', '', n.nspname, c.relname, cfg.condition)
+       ELSE pg_catalog.format('SELECT %L AS schema, %L AS name, NULL::bigint AS rows, NULL::text AS hash', n.nspname, c.relname) END,
+  ' UNION ALL ') || ') r', 'SELECT ''[]''::jsonb')
 FROM pg_catalog.jsonb_array_elements($1::jsonb) AS t
 JOIN pg_catalog.pg_namespace n ON n.nspname = t ->> 'schema'
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t ->> 'name'

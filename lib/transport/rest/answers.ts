@@ -42,7 +42,7 @@ export const ANSWERS = {
       columns: z.string().nullable().optional(),
     }),
   ),
-  extensionRows: z.array(z.object({ schema: z.string(), name: z.string(), rows: z.coerce.number(), hash: z.string() })),
+  extensionRows: z.array(z.object({ schema: z.string(), name: z.string(), rows: z.number().nullable(), hash: z.string().nullable() })),
   maskedTables: z.array(z.object({ schema: z.string(), name: z.string(), columns: z.record(z.string(), z.string()), maskedAt: z.string() })),
   /** heldBy: absent from functions before version 22. */
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),
