@@ -5,6 +5,7 @@ import { readsFromEarlier } from '../plan/changed-column.ts';
 import { printablePath } from '../backup/manifest.ts';
 import type { PrunedBackups } from '../backup/store.ts';
 import type { RejectedRow, StagingBackup } from '../transport/session.ts';
+import type { KeyValues } from '../transport/reads.ts';
 import { describeRetries, retriedRequests } from '../transport/rest/retry-tally.ts';
 import { renderTable } from './table.ts';
 import { countOf, formatCount } from '../counts.ts';
@@ -49,6 +50,7 @@ export function renderSyncResult(result: SyncResult): string {
     chalk.green(syncSummary(result)),
     ...retriesLine(result),
     ...(ranged ? [rangesLine(result)] : []),
+    ...keptDifferentLines(result),
     ...(result.masked.length
       ? [
           `Masked on the way (${result.masked.reduce((sum, table) => sum + table.columns.length, 0)} columns): ` +
@@ -241,6 +243,31 @@ export function rangesLine(result: SyncResult): string {
     `Compared key ranges of ${countOf(compared.length, 'table')} in ${result.compareSeconds.toFixed(1)}s: ${equal} already equal; ${countOf(skipped, 'unchanged row')} not copied` +
     `${result.mode === 'mirror' || deleted ? `; ${countOf(deleted, 'staging row')} production lacks deleted` : ''}.`
   );
+}
+
+/**
+ * insert-missing writes the rows staging lacks and leaves the ones it holds otherwise as they are: a stale row, or one
+ * of staging's own under a key production gave another row (staging's sequence handed out the same id). Said, with
+ * a few keys, as verify would say them: a run that wrote nothing otherwise read as "staging is up to date".
+ */
+function keptDifferentLines(result: SyncResult): string[] {
+  const kept = result.tables.flatMap((table) => {
+    const rows = table.mode === 'insert-missing' && table.ranges && !table.ranges.rows.every ? table.ranges.rows : null;
+    const missing = new Set(rows?.missing.map((key) => JSON.stringify(key)) ?? []);
+    const differing = rows?.write.filter((key) => !missing.has(JSON.stringify(key))) ?? [];
+    return differing.length ? [{ table: table.table, differing }] : [];
+  });
+  if (!kept.length) return [];
+  const keys = (differing: KeyValues[]) =>
+    `${differing
+      .slice(0, 3)
+      .map((key) => `(${key.map((value) => value ?? 'NULL').join(', ')})`)
+      .join(' ')}${differing.length > 3 ? ' ...' : ''}`;
+  return [
+    `insert-missing left staging's version of rows production holds otherwise (it touches no row staging has; --mode mirror writes them): ` +
+      kept.map(({ table, differing }) => `${table} ${formatCount(differing.length)}, e.g. ${keys(differing)}`).join('; ') +
+      '.',
+  ];
 }
 
 /** `mode`: the run's, naming what the tables it did not empty were saved before. */

@@ -307,6 +307,11 @@ export function defineResyncSuite(via: Via): void {
       );
       expect(verified.stdout).toContain('Staging holds every production row: 0 of 3 tables Perfect, 3 with rows the sync kept as staging had them (in ');
       expect(verified.stdout).toContain("13 rows differ from production's: insert-missing touches no row staging has; --mode mirror writes them).");
+      // The sync said so too, with a few keys, before verify did.
+      expect(verified.stdout).toMatch(
+        /insert-missing left staging's version of rows production holds otherwise \(it touches no row staging has; --mode mirror writes them\): [^\n]*public\.booking_notes 12, e\.g\. \(\d+\) \(\d+\) \(\d+\) \.\.\./,
+      );
+      expect(verified.stdout).toMatch(/insert-missing left [^\n]*public\.hotels 1, e\.g\. \([^)]+\)[;.]/);
       expect(verified.stdout).not.toContain('as production has it');
     });
 
