@@ -55,6 +55,7 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_checksums', { targets: [{ table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], key_columns: ['country_code'] }] }],
   ['supasync_tables_holding_rows', { tables: [{ schema: 'public', name: 'sire_countries', filter: null }] }],
   ['supasync_references', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'] }],
+  ['supasync_extension_rows', { tables: [table] }],
   ['supasync_missing_keys', { table_schema: 'public', table_name: 'sire_countries', columns: ['country_code'], keys: [['ZZZ']] }],
   ['supasync_dependent_views', { tables: [table] }],
   ['supasync_watermarks', {}],

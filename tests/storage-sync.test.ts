@@ -269,7 +269,8 @@ describe('sync --storage', () => {
     } finally {
       for (const project of [production, staging]) await query(project.adminUrl, 'DROP TABLE public.file_notes');
     }
-  });
+    // Six runs, one of every bucket's files: about 25 s alone, past the default minute on a loaded two-core machine.
+  }, 120_000);
 
   it("refuses files through REST URLs that lead elsewhere than the rows' databases (swapped, or another staging), before writing anything", async () => {
     const other = await stack.createProject('files_other_staging');
