@@ -142,21 +142,6 @@ function unreachable(url: string, cause: string | undefined, code: string | unde
  * One readable line (plus detail and hint) for a low-level error from pg,
  * Node's network stack or PostgREST, prefixed with where it happened.
  */
-/** For a permission PostgreSQL refused (42501) on a named table or schema: the GRANT that mends it. */
-export function privilegeFix(code: string | undefined, message: string | undefined): string | null {
-  const denied = code === '42501' && /permission denied for (table|relation|sequence|view|materialized view|schema) (.+)$/.exec(message ?? '');
-  if (!denied) return null;
-  const [, kind, name] = denied;
-  const grant =
-    kind === 'schema'
-      ? `GRANT USAGE ON SCHEMA ${name} TO <role>`
-      : `GRANT SELECT ON ${name} TO <role>, and INSERT, UPDATE, DELETE, TRUNCATE where the run writes it`;
-  return (
-    `fix: the role this connection signs in as (over REST: the functions' owner, postgres) has no privilege on ${kind} ${name}: ` +
-    `as its owner or a superuser, ${grant}, or connect as a role that has it. A table made by another role (a migration run as another user) has no grants until given some.`
-  );
-}
-
 export function describeError(where: string, error: unknown): string {
   const e = (error ?? {}) as PgLikeError;
   const auth: Record<string, string> = {
@@ -173,8 +158,6 @@ export function describeError(where: string, error: unknown): string {
   if (e.detail) lines.push(`  detail: ${e.detail}`);
   if (e.where) lines.push(`  at: ${e.where}`);
   if (e.hint) lines.push(`  hint: ${e.hint}`);
-  const fix = privilegeFix(e.code, e.message);
-  if (fix) lines.push(`  ${fix}`);
   if (e.code === '55P03') {
     lines.push(
       "  cause: another session held a lock on a table this needs past lock_timeout (a minute unless the connection string sets another: a migration, a long transaction, an app's LOCK TABLE: " +

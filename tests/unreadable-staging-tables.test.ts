@@ -2,7 +2,9 @@
 // has no grants: supasync's role may not read it. Where a run must read it
 // (staging's rows that reference a table a mirror deletes from, verify's
 // foreign-key check), the failure names the table, the privilege and the
-// GRANT that mends it, and nothing is written.
+// GRANT that mends it, as it can be run: PostgreSQL names the table bare
+// (a Prisma table's capitals folded, its schema left out), so the GRANT
+// names it schema-qualified and quoted, to the role the run signs in as.
 import { describe, expect, it } from 'vitest';
 import type { Via } from '../lib/config/env.ts';
 import type { Project } from '../stack/index.ts';
@@ -22,27 +24,38 @@ describe('a staging table supasync may not read', () => {
     ({ production, staging } = pair);
     await query(
       staging.adminUrl,
-      `INSERT INTO app.hotels VALUES (4, 'staging only');
-       CREATE ROLE audit_owner NOLOGIN;
+      `CREATE ROLE audit_owner NOLOGIN;
        GRANT USAGE, CREATE ON SCHEMA app TO audit_owner;
        GRANT REFERENCES ON app.hotels TO audit_owner;
        SET ROLE audit_owner;
-       CREATE TABLE app.audit (id int PRIMARY KEY, hotel_id int REFERENCES app.hotels (id) ON DELETE CASCADE);
-       INSERT INTO app.audit VALUES (1, 1);
+       CREATE TABLE app."HotelAudit" (id int PRIMARY KEY, hotel_id int REFERENCES app.hotels (id) ON DELETE CASCADE);
+       INSERT INTO app."HotelAudit" VALUES (1, 1);
        RESET ROLE;`,
     );
   });
 
-  it.each(['postgres', 'rest'] as Via[])('stops a mirror and verify naming it and the GRANT (via %s)', async (via) => {
+  it.each(['postgres', 'rest'] as Via[])('stops a mirror and verify naming it and the GRANT, which works as printed (via %s)', async (via) => {
+    await query(staging.adminUrl, `INSERT INTO app.hotels VALUES (4, 'staging only')`);
     const before = await tableDigests(staging.adminUrl, ['app']);
     const env = envFor(production, staging);
-    const mirror = await runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--no-backup', '--tables', 'app.hotels'], { env });
-    expect(mirror.code, mirror.stderr).toBe(1);
-    expect(mirror.stderr).toContain('permission denied for table audit');
-    expect(mirror.stderr).toContain('GRANT SELECT ON audit TO <role>');
+    const mirror = () => runScript('sync.ts', ['--via', via, '--mode', 'mirror', '--yes', '--no-backup', '--tables', 'app.hotels'], { env });
+    const refused = await mirror();
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('permission denied for table HotelAudit');
+    const grant = 'GRANT SELECT ON app."HotelAudit" TO postgres;';
+    expect(refused.stderr).toContain(`fix: the role postgres has no privilege on table app."HotelAudit": as its owner or a superuser, ${grant}`);
     expect(await tableDigests(staging.adminUrl, ['app'])).toEqual(before);
     const verify = await runScript('verify-sync-status.ts', ['--via', via, '--schemas', 'app'], { env });
     expect(verify.code).toBe(1);
-    expect(verify.stderr + verify.stdout).toContain('GRANT SELECT ON audit TO <role>');
+    expect(verify.stderr + verify.stdout).toContain(grant);
+    // Run as printed, the GRANT lets the mirror through.
+    await query(staging.adminUrl, grant);
+    try {
+      const mirrored = await mirror();
+      expect(mirrored.code, mirrored.stderr).toBe(0);
+      expect(await query(staging.adminUrl, 'SELECT id FROM app.hotels ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    } finally {
+      await query(staging.adminUrl, 'REVOKE SELECT ON app."HotelAudit" FROM postgres');
+    }
   });
 });

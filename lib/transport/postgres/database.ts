@@ -4,11 +4,12 @@
 import type pg from 'pg';
 import { describeLink } from '../../catalog/links.ts';
 import { readCatalogPostgres } from '../../catalog/read.ts';
-import { qualifiedName } from '../../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import type { Connection } from '../../config/env.ts';
 import { connectPostgres } from '../../connect/postgres.ts';
 import { redactUrl } from '../../config/connection-string.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
+import { privilegeFix } from '../privilege-fix.ts';
 import { ownRows, runBuilt, runShared } from '../../sql/shared.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
@@ -43,10 +44,15 @@ export interface PostgresDatabase extends DatabaseReads, FileOwnerAccess {
 export async function openPostgresDatabase(connection: Extract<Connection, { via: 'postgres' }>): Promise<PostgresDatabase> {
   const { side, dbUrl } = connection;
   const client = await connectPostgres(side, dbUrl);
-  const failed = (what: string) => (error: unknown) => {
-    if (error instanceof DatabaseError) throw error;
-    throw new DatabaseError(describeError(`${what} in ${side}`, error), 1, { cause: error });
-  };
+  // The role a refused privilege is to be granted to: the connection string's user (a pooler's `postgres.<ref>` is postgres).
+  const role = signedInAs(dbUrl);
+  const failed =
+    (what: string, tables: readonly TableRef[] = []) =>
+    (error: unknown) => {
+      if (error instanceof DatabaseError) throw error;
+      const fix = privilegeFix((error as { code?: string }).code, (error as Error).message, { role, tables });
+      throw new DatabaseError(describeError(`${what} in ${side}`, error) + (fix ? `\n  ${fix}` : ''), 1, { cause: error });
+    };
   const ranges = keyRanges(client);
   return {
     side,
@@ -65,12 +71,14 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     },
     references: async (table, columns, rowFilter) => {
       const what = `Reading the references of ${qualifiedName(table)}`;
-      return runBuilt<Record<string, number>>(client, 'references_query', [table.schema, table.name, columns, rowFilter]).catch(failed(what));
+      return runBuilt<Record<string, number>>(client, 'references_query', [table.schema, table.name, columns, rowFilter]).catch(failed(what, [table]));
     },
     missingKeys: async (table, columns, keys, rowFilter) => {
       const what = `Looking up keys in ${qualifiedName(table)}`;
       const values = JSON.stringify(keys.map(parseRowText));
-      const missing = await runBuilt<number[]>(client, 'missing_keys_query', [table.schema, table.name, columns, values, rowFilter]).catch(failed(what));
+      const missing = await runBuilt<number[]>(client, 'missing_keys_query', [table.schema, table.name, columns, values, rowFilter]).catch(
+        failed(what, [table]),
+      );
       return missing.map((position) => keys[position] as string);
     },
     orphans: (links) =>
@@ -80,7 +88,12 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
           // A chunk holds up to hundreds of links: the first few name where it was looking.
           const links = chunk.slice(0, 3).map(describeLink).join('; ') + (chunk.length > 3 ? `; and ${chunk.length - 3} more` : '');
           const what = `Looking for rows whose foreign key finds no parent (${links})`;
-          return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(chunk.map(orphanLinkArgument))]).catch(failed(what));
+          return runBuilt<Orphans[]>(client, 'orphans_query', [JSON.stringify(chunk.map(orphanLinkArgument))]).catch(
+            failed(
+              what,
+              chunk.flatMap((link) => [link.child, link.parentRelation]),
+            ),
+          );
         },
         false,
       ),
@@ -134,4 +147,15 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       ),
     close: () => client.end(),
   };
+}
+
+/** The role a direct connection signs in as: its user, less the project ref Supabase's pooler takes after a dot. */
+function signedInAs(dbUrl: string): string | undefined {
+  try {
+    const url = new URL(dbUrl);
+    const user = decodeURIComponent(url.username);
+    return url.hostname.endsWith('.pooler.supabase.com') ? user.replace(/\.[^.]*$/, '') : user || undefined;
+  } catch {
+    return undefined;
+  }
 }

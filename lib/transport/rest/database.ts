@@ -3,11 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { readCatalogRest } from '../../catalog/read.ts';
-import { qualifiedName } from '../../catalog/types.ts';
+import { qualifiedName, type TableRef } from '../../catalog/types.ts';
 import { refusedKeyMessage, type Connection } from '../../config/env.ts';
 import { limitConcurrency } from '../../connect/request-limit.ts';
 import { connectSupabase } from '../../connect/supabase.ts';
-import { DatabaseError, privilegeFix } from '../../errors.ts';
+import { DatabaseError } from '../../errors.ts';
+import { privilegeFix } from '../privilege-fix.ts';
 import { checksumArgs, COLUMN_TYPES_SINCE } from '../checksum.ts';
 import { slicedChecksum } from './checksum-slices.ts';
 import { restTableSizes } from './table-sizes.ts';
@@ -47,18 +48,21 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   // The run's id, which staging's write functions know the holder of its lease by.
   const run = randomUUID();
   const supabase = connectSupabase(url, connection.serviceRoleKey, concurrency, {}, run);
-  const failed = (what: string) => (error: unknown) => {
-    const detail =
-      error instanceof RpcFailure
-        ? error.message === 'Invalid API key'
-          ? refusedKeyMessage(side, url, connection.keyVariable)
-          : describeFailure(error, url)
-        : (error as Error).message;
-    const fix = error instanceof RpcFailure ? privilegeFix(error.code, error.message) : null;
-    throw new DatabaseError(`${what} in ${side} over REST: ${detail}${fix ? `\n  ${fix}` : ''}`, 1, { cause: error });
-  };
+  const failed =
+    (what: string, args: Record<string, unknown> = {}) =>
+    (error: unknown) => {
+      const detail =
+        error instanceof RpcFailure
+          ? error.message === 'Invalid API key'
+            ? refusedKeyMessage(side, url, connection.keyVariable)
+            : describeFailure(error, url)
+          : (error as Error).message;
+      // Over REST the functions' owner reads and writes: postgres on Supabase.
+      const fix = error instanceof RpcFailure ? privilegeFix(error.code, error.message, { role: 'postgres', tables: tablesAsked(args) }) : null;
+      throw new DatabaseError(`${what} in ${side} over REST: ${detail}${fix ? `\n  ${fix}` : ''}`, 1, { cause: error });
+    };
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
-    parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what)), what, side);
+    parseAnswer(answer, await callRpc<unknown>(supabase, name, args).catch(failed(what, args)), what, side);
   const sizeOf = restTableSizes(ask);
   const slots = limitConcurrency(SLICES_AT_ONCE);
   const keyRanges = restKeyRanges(ask, side, sizeOf, slots);
@@ -209,4 +213,14 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       ask(`Setting whom the files of bucket ${bucket} belong to (storage.objects)`, 'supasync_set_file_owners', { bucket, owners }, ANSWERS.ownersSet),
     close: async () => undefined,
   };
+}
+
+/** The tables a function's arguments name (one table's, foreign keys' both ends): where a refused privilege's table is found. */
+function tablesAsked(args: Record<string, unknown>): TableRef[] {
+  const named = (schema: unknown, name: unknown) => (typeof schema === 'string' && typeof name === 'string' ? [{ schema, name }] : []);
+  const links = Array.isArray(args.links) ? (args.links as Record<string, unknown>[]) : [];
+  return [
+    ...named(args.table_schema, args.table_name),
+    ...links.flatMap((link) => [...named(link.child_schema, link.child_table), ...named(link.parent_schema, link.parent_table)]),
+  ];
 }
