@@ -32,6 +32,7 @@ const UNIT_HOTEL: ForeignKeyLink = {
   parentColumns: ['id'],
   validated: true,
   heldInProduction: true,
+  childInProduction: true,
   rewritesChildOnUpdate: false,
   rewritesChildOnDelete: false,
 };

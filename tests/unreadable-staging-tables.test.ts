@@ -5,6 +5,9 @@
 // GRANT that mends it, as it can be run: PostgreSQL names the table bare
 // (a Prisma table's capitals folded, its schema left out), so the GRANT
 // names it schema-qualified and quoted, to the role the run signs in as.
+// Granted, the mirror goes on; where such a table's rows name a row the
+// mirror deletes, the ways out say to change those rows (production has no
+// such table to copy).
 import { describe, expect, it } from 'vitest';
 import type { Via } from '../lib/config/env.ts';
 import type { Project } from '../stack/index.ts';
@@ -54,7 +57,18 @@ describe('a staging table supasync may not read', () => {
       const mirrored = await mirror();
       expect(mirrored.code, mirrored.stderr).toBe(0);
       expect(await query(staging.adminUrl, 'SELECT id FROM app.hotels ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      // Staging's own audit of a hotel production lacks: the way out is to change those rows, not to copy a table production has none of.
+      await query(staging.adminUrl, `INSERT INTO app.hotels VALUES (4, 'staging only'); INSERT INTO app."HotelAudit" VALUES (2, 4)`);
+      const orphaning = await mirror();
+      expect(orphaning.code).toBe(1);
+      expect(orphaning.stderr).toContain('1 row of app.HotelAudit');
+      expect(orphaning.stderr).toContain(
+        "  delete or change the rows above in app.HotelAudit, staging's own table (production has none): no copy replaces them",
+      );
+      expect(orphaning.stderr).not.toContain('copy the referencing tables too');
+      expect(orphaning.stderr).not.toContain('`where`');
     } finally {
+      await query(staging.adminUrl, `DELETE FROM app."HotelAudit" WHERE id = 2; DELETE FROM app.hotels WHERE id = 4`);
       await query(staging.adminUrl, 'REVOKE SELECT ON app."HotelAudit" FROM postgres');
     }
   });

@@ -24,6 +24,8 @@ export interface ForeignKeyLink {
    * staging alone has (a migration ahead) lets production's rows name parents that are nowhere, whole tables copied.
    */
   heldInProduction: boolean;
+  /** Production has the child table (in the catalog it read): false for a table of staging's own, whose rows no copy replaces. */
+  childInProduction: boolean;
   /** ON UPDATE CASCADE, SET NULL or SET DEFAULT: writing a parent's key anew (other bytes, an equal value) rewrites this child's rows. */
   rewritesChildOnUpdate: boolean;
   /** ON DELETE CASCADE, SET NULL or SET DEFAULT: deleting a parent deletes or rewrites this child's rows. */
@@ -46,6 +48,7 @@ export function linksTouching(staging: Catalog, selected: TableRef[], production
       table.foreignKeys.filter(isValidated).map((fk) => keySignature({ schema: table.schema, name: table.name }, fk.columns, fk, fk.referencedColumns)),
     ),
   );
+  const productionTables = new Set(production.tables.map(qualifiedName));
   return staging.tables.flatMap((table) =>
     table.foreignKeys
       .map((fk) => ({
@@ -58,6 +61,7 @@ export function linksTouching(staging: Catalog, selected: TableRef[], production
         parentColumns: fk.referencedColumns,
         validated: isValidated(fk),
         heldInProduction: heldInProduction.has(keySignature({ schema: table.schema, name: table.name }, fk.columns, fk, fk.referencedColumns)),
+        childInProduction: productionTables.has(qualifiedName(table)),
         rewritesChildOnUpdate: / ON UPDATE (CASCADE|SET NULL|SET DEFAULT)\b/.test(fk.definition),
         rewritesChildOnDelete: / ON DELETE (CASCADE|SET NULL|SET DEFAULT)\b/.test(fk.definition),
       }))

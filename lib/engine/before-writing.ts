@@ -11,7 +11,7 @@ import { deletesMissing } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
 import { openSyncSession } from '../transport/open-session.ts';
 import { tablesToCopy } from './drift-refusals.ts';
-import { describeOrphans, ORPHAN_WAYS_OUT, orphansOfReplace, stagingRowsNamingGoneKeys } from './orphans.ts';
+import { describeOrphans, orphanWaysOut, orphansOfReplace, stagingRowsNamingGoneKeys } from './orphans.ts';
 import { describeMissingParents, findMissingParents } from './parents.ts';
 import type { PreparedRun } from './prepare.ts';
 import { refuseSequencesStagingCannotHold } from './sequences.ts';
@@ -26,9 +26,10 @@ import type { MaskedTableChanges } from '../transport/masked-tables.ts';
 /**
  * What a run checks before it opens staging for writing: drift, keys for an
  * upsert, parents staging lacks, raw values over masked ones (and the app's
- * rows in extension tables, which it never writes, said where they differ). A dry-run makes
- * the same checks, so it stops, and exits, where the run would. Returns the
- * tables to write, and what staging keeps of their masking (null: it cannot).
+ * rows in extension tables, which it never writes, said where they differ).
+ * A dry-run makes the same checks, so it stops, and exits, where the run
+ * would. Returns the tables to write, and what staging keeps of their
+ * masking (null: it cannot).
  */
 export async function checkBeforeWriting(
   run: PreparedRun,
@@ -76,7 +77,7 @@ export async function checkBeforeWriting(
             [
               `${emptyingVerb(orphaned, chosen.tables)} these tables would leave staging's rows that reference them pointing nowhere; nothing was written:`,
               ...describeOrphans(orphaned),
-              ...ORPHAN_WAYS_OUT,
+              ...orphanWaysOut(orphaned, chosen.tables),
             ].join('\n'),
           );
         }

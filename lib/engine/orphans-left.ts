@@ -7,7 +7,7 @@ import { tablesArgument } from '../sql/ident.ts';
 import type { FoundOrphans } from '../plan/links.ts';
 import { TRANSACTION_IDS } from '../plan/mode.ts';
 import type { TablePlan } from '../plan/types.ts';
-import { describeOrphans, ORPHAN_WAYS_OUT } from './orphans.ts';
+import { describeOrphans, orphanWaysOut } from './orphans.ts';
 
 /** `oneSnapshot`: production was read in one snapshot (the direct path), so it cannot have moved between two tables' reads. */
 export function orphansLeft(tables: TablePlan[], orphans: FoundOrphans[], oneSnapshot: boolean): DatabaseError {
@@ -19,7 +19,7 @@ export function orphansLeft(tables: TablePlan[], orphans: FoundOrphans[], oneSna
       ...describeOrphans(orphans),
       ...keysStagingAlone(stagingOnly),
       ...incrementalChildren(tables, orphans),
-      ...(moving ? PRODUCTION_MOVED : ORPHAN_WAYS_OUT),
+      ...(moving ? PRODUCTION_MOVED : orphanWaysOut(orphans, tables)),
     ].join('\n'),
     1,
     { sameOnRerun: !moving },

@@ -80,10 +80,22 @@ export function describeOrphans(found: FoundOrphans[]): string[] {
   );
 }
 
-export const ORPHAN_WAYS_OUT = [
-  'Ways out:',
-  '  copy the referencing tables too (--tables, or their schema in --schemas), so both ends come from production',
-  '  --mode upsert for the parents: staging keeps its own rows of them',
-  '  drop or widen the `where` of a parent in supasync.config.json',
-  '  --allow-orphans  write anyway, leaving those rows pointing nowhere',
-];
+/**
+ * The ways out of rows left pointing nowhere, those that apply: a referencing table production has too can be
+ * copied with them; one only staging has holds staging's own rows, to delete or point elsewhere; a `where` only
+ * where a copied table has one.
+ */
+export function orphanWaysOut(orphans: readonly FoundOrphans[], tables: readonly TablePlan[]): string[] {
+  const children = (inProduction: boolean) => [
+    ...new Set(orphans.filter(({ link }) => link.childInProduction === inProduction).map(({ link }) => qualifiedName(link.child))),
+  ];
+  const [copied, own] = [children(true), children(false)];
+  return [
+    'Ways out:',
+    ...(copied.length ? ['  copy the referencing tables too (--tables, or their schema in --schemas), so both ends come from production'] : []),
+    ...(own.length ? [`  delete or change the rows above in ${own.join(', ')}, staging's own table (production has none): no copy replaces them`] : []),
+    '  --mode upsert for the parents: staging keeps its own rows of them',
+    ...(tables.some((table) => table.rowFilter !== null) ? ['  drop or widen the `where` of a parent in supasync.config.json'] : []),
+    '  --allow-orphans  write anyway, leaving those rows pointing nowhere',
+  ];
+}
