@@ -3,7 +3,7 @@
 // schema is taken from the tables the failed question read.
 import { identAsWritten } from '../sql/ident.ts';
 
-/** What a privilege's fix can name beyond PostgreSQL's words: the role refused, and the tables the failed question read. */
+/** What a privilege's fix can name beyond PostgreSQL's words: the role refused (the catalog's: over REST the functions' owner), and the tables the failed question read. */
 export interface PrivilegeContext {
   role?: string;
   tables?: readonly { schema: string; name: string }[];

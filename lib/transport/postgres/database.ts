@@ -44,8 +44,8 @@ export interface PostgresDatabase extends DatabaseReads, FileOwnerAccess {
 export async function openPostgresDatabase(connection: Extract<Connection, { via: 'postgres' }>): Promise<PostgresDatabase> {
   const { side, dbUrl } = connection;
   const client = await connectPostgres(side, dbUrl);
-  // The role a refused privilege is to be granted to: the connection string's user (a pooler's `postgres.<ref>` is postgres).
-  const role = signedInAs(dbUrl);
+  // The role a refused privilege is to be granted to: the one the catalog was read as (every run reads it first).
+  let role: string | undefined;
   const failed =
     (what: string, tables: readonly TableRef[] = []) =>
     (error: unknown) => {
@@ -63,7 +63,11 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
     holdStaging: (_about, say) => holdStagingOverPostgres(client, say),
     location: redactUrl(dbUrl),
     oneSnapshot: true,
-    readCatalog: (scope) => readCatalogPostgres(side, client, scope),
+    readCatalog: async (scope) => {
+      const catalog = await readCatalogPostgres(side, client, scope);
+      role = catalog.role;
+      return catalog;
+    },
     readSyncTarget: () => readSyncTargetPostgres(client).catch(failed('Reading the sync-target mark')),
     countRows: async (table) => {
       const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${await ownRows(client, table)}`);
@@ -147,15 +151,4 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       ),
     close: () => client.end(),
   };
-}
-
-/** The role a direct connection signs in as: its user, less the project ref Supabase's pooler takes after a dot. */
-function signedInAs(dbUrl: string): string | undefined {
-  try {
-    const url = new URL(dbUrl);
-    const user = decodeURIComponent(url.username);
-    return url.hostname.endsWith('.pooler.supabase.com') ? user.replace(/\.[^.]*$/, '') : user || undefined;
-  } catch {
-    return undefined;
-  }
 }

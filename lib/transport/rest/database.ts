@@ -48,6 +48,8 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
   // The run's id, which staging's write functions know the holder of its lease by.
   const run = randomUUID();
   const supabase = connectSupabase(url, connection.serviceRoleKey, concurrency, {}, run);
+  // The role a refused privilege is to be granted to: the functions' owner, as the catalog (read first by every run) says.
+  let role: string | undefined;
   const failed =
     (what: string, args: Record<string, unknown> = {}) =>
     (error: unknown) => {
@@ -57,8 +59,7 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
             ? refusedKeyMessage(side, url, connection.keyVariable)
             : describeFailure(error, url)
           : (error as Error).message;
-      // Over REST the functions' owner reads and writes: postgres on Supabase.
-      const fix = error instanceof RpcFailure ? privilegeFix(error.code, error.message, { role: 'postgres', tables: tablesAsked(args) }) : null;
+      const fix = error instanceof RpcFailure ? privilegeFix(error.code, error.message, { role, tables: tablesAsked(args) }) : null;
       throw new DatabaseError(`${what} in ${side} over REST: ${detail}${fix ? `\n  ${fix}` : ''}`, 1, { cause: error });
     };
   const ask = async <T>(what: string, name: string, args: Record<string, unknown>, answer: z.ZodType<T>): Promise<T> =>
@@ -110,7 +111,11 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
     location: url,
     // PostgREST runs each request in its own transaction: each page of rows is read at its own moment.
     oneSnapshot: false,
-    readCatalog: (scope) => readCatalogRest(side, supabase, url, scope, connection.keyVariable),
+    readCatalog: async (scope) => {
+      const catalog = await readCatalogRest(side, supabase, url, scope, connection.keyVariable);
+      role = catalog.role;
+      return catalog;
+    },
     readSyncTarget: async (): Promise<SyncTargetMark> => {
       const what = 'Reading the sync-target mark';
       try {
