@@ -14,7 +14,8 @@ import { refuseInheritedTables } from './inherited-tables.ts';
 import { refuseBrokenWheres } from './config-wheres.ts';
 import { refuseUnreadableProduction } from './production-reads.ts';
 import { refuseHiddenStagingRows } from './staging-rls.ts';
-import { masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
+import { columnsNamedByRules, masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
+import { personalColumnsLeftRaw } from '../plan/personal-columns.ts';
 import { maskKeyFromEnvironment } from '../mask/key.ts';
 import { loadMasker, type Masker } from '../mask/apply.ts';
 
@@ -133,6 +134,11 @@ export async function prepareRun(options: {
       // and asked for here, before any row is read.
       const masks = planMasks(productionCatalog, stagingCatalog, options.mask);
       plan = withMasks(plan, masks, { writes: options.mode !== undefined });
+      const named = columnsNamedByRules(productionCatalog, options.mask);
+      plan = {
+        ...plan,
+        personalColumnsRaw: personalColumnsLeftRaw(productionCatalog, plan.tables, (table, column) => named.has(`${qualifiedName(table)}.${column.name}`)),
+      };
       const masked = plan.tables.filter((table) => table.mask);
       if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
     }

@@ -31,6 +31,7 @@ import { compareTables, copyChangedRanges, deleteMissingRows, resyncedTables, to
 import type { LoadMethod, RejectedRow, RetryReason, SessionOptions, StagingBackup, ViewRefresh } from '../transport/session.ts';
 import type { PreparedRun } from './prepare.ts';
 import { testPasswordWarning } from '../plan/mask.ts';
+import { personalColumnsWarning } from '../plan/personal-columns.ts';
 import { inParallel } from '../in-parallel.ts';
 import { tableGroups } from './table-groups.ts';
 
@@ -160,6 +161,8 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
   const floors = await floorsToSet(run.staging, run.plan.sequenceFloors, tables, (line) => events.warning(line));
   const password = testPasswordWarning(tables);
   if (password) events.warning(password);
+  const personal = personalColumnsWarning(run.plan.personalColumnsRaw?.filter(({ table }) => tables.some((t) => qualifiedName(t.table) === table)));
+  if (personal) events.warning(personal);
 
   const runBackup = options.backupRoot ? new RunBackup(options.backupRoot) : null;
   const session = await openSyncSession(run, {

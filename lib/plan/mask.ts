@@ -143,6 +143,15 @@ function resolveColumns(
 const targetId = (target: Target) => [qualifiedName(target.table), target.column.name, ...target.path].join('\0');
 
 /** `schema.table.column[.path]` when production has it, else `table.column[.path]` of public. */
+/** The columns the config's rules name, `keep` included, as `schema.table.column`: a rule's key that names none is refused by planMasks. */
+export function columnsNamedByRules(production: Catalog, settings: MaskSettings): Set<string> {
+  const named = Object.keys(settings.rules).flatMap((key) => {
+    const target = resolveKey(production, key);
+    return target ? [`${qualifiedName(target.table)}.${target.column.name}`] : [];
+  });
+  return new Set(named);
+}
+
 function resolveKey(catalog: Catalog, key: string): Target | undefined {
   const parts = key.split('.');
   const at = (schema: string, name: string | undefined, columnName: string | undefined, path: string[]): Target | undefined => {

@@ -6,6 +6,7 @@ import type { ForeignKey, Key, SequenceFloor, TableRef } from '../catalog/types.
 import type { CycleLoad, LoadPlan, SelfReferenceLoad, TableLoad } from '../transport/load.ts';
 import type { Drift } from './drift.ts';
 import type { SyncMode } from './mode.ts';
+import type { PersonalColumns } from './personal-columns.ts';
 import type { SequencePlan } from './sequences.ts';
 import type { TableOptions } from './select.ts';
 import type { EmptiedTable, LeftOutTable } from './supabase.ts';
@@ -146,6 +147,8 @@ export interface SyncPlan extends LoadPlan {
   sameDatabase: boolean;
   /** How the two databases' encodings or default locales differ, and columns whose type's text rounds values (lossy-output.ts), each a warning. */
   textDifferences: string[];
+  /** A masked run's columns named as personal data that no rule names, copied as they are (personal-columns.ts): said, never refused. */
+  personalColumnsRaw?: PersonalColumns[];
   /** --with-parents: the tables it brought (none where no foreign key leaves the selection). */
   parentsAdded?: TableRef[];
 }

@@ -15,6 +15,7 @@ import type { Watermark } from '../transport/watermarks.ts';
 import { renderTable } from './table.ts';
 import { formatCount } from '../counts.ts';
 import { describeTableMask, testPasswordWarning } from '../plan/mask.ts';
+import { personalColumnsWarning } from '../plan/personal-columns.ts';
 
 /** `watermarks`: staging's, for the incremental tables' notes. */
 export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermark[] = []): string {
@@ -46,6 +47,8 @@ export function renderPlan(plan: SyncPlan, heading: string, watermarks: Watermar
   out.push('', ...modes.map((mode) => `${chalk.bold(`Mode ${mode}`)}: ${describeMode(mode)}.`));
 
   out.push(...maskLines(plan));
+  const personal = personalColumnsWarning(plan.personalColumnsRaw);
+  if (personal) out.push('', chalk.yellow(personal));
 
   const together = [
     ...plan.cycles.map(
