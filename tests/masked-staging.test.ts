@@ -111,4 +111,43 @@ describe.each(['postgres', 'rest'] as Via[])('a table staging holds masked (via 
     expect(verified.code).toBe(1);
     expect(verified.stdout).toMatch(/app\.guests: staging holds email, note masked/);
   });
+
+  it('puts back, with a backup, what staging recorded of its masked tables as the backup was taken', async () => {
+    await query(staging.adminUrl, 'DELETE FROM supasync_private.masked_tables; TRUNCATE app.stays, app.guests');
+    const dir = emptyDirectory();
+    const sync = (mask: Record<string, string>, args: string[]) => {
+      writeFileSync(join(dir, 'supasync.config.json'), JSON.stringify({ mask }));
+      return run('sync.ts', ['--yes', '--tables', 'app.guests,app.stays', ...args], dir);
+    };
+    const restore = () => runScript('restore-staging.ts', ['latest', '--yes'], { env: envFor(production, staging), cwd: dir });
+    const recorded = async () =>
+      (await query<{ name: string }>(staging.adminUrl, 'SELECT table_name AS name FROM supasync_private.masked_tables')).map((r) => r.name);
+    const EMAIL = { 'app.guests.email': 'email' };
+
+    // Masked, then written raw (--unmask) over a backup of the masked rows; the restore brings back the rows and the record.
+    expect((await sync(EMAIL, ['--no-backup'])).code).toBe(0);
+    const maskedState = await tableDigests(staging.adminUrl, ['app']);
+    const unmasked = await sync({}, ['--unmask']);
+    expect(unmasked.code, unmasked.stderr).toBe(0);
+    expect(await recorded()).toEqual([]);
+    const back = await restore();
+    expect(back.code, back.stderr).toBe(0);
+    expect(await tableDigests(staging.adminUrl, ['app'])).toEqual(maskedState);
+    expect(await recorded()).toEqual(['guests']);
+    const refused = await sync({}, ['--dry-run']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Staging holds these columns masked');
+
+    // Raw, then masked over a backup of the raw rows; the restore brings them back raw, no longer recorded as masked.
+    expect((await sync({}, ['--unmask', '--no-backup'])).code).toBe(0);
+    expect((await sync(EMAIL, [])).code).toBe(0);
+    expect(await recorded()).toEqual(['guests']);
+    const raw = await restore();
+    expect(raw.code, raw.stderr).toBe(0);
+    expect(await tableDigests(staging.adminUrl, ['app'])).toEqual(await tableDigests(production.adminUrl, ['app']));
+    expect(await recorded()).toEqual([]);
+    const plain = await sync({}, []);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain('--unmask');
+  });
 });

@@ -51,6 +51,12 @@ const tableFields = {
   columns: z.array(z.string()),
   rows: z.number().int().nonnegative(),
   sequences: z.array(backedUpSequenceSchema),
+  /**
+   * Staging's record of the table as the backup was taken (transport/masked-tables.ts): its masked columns, each
+   * with its rule, or null when it held none masked; a restore puts the record back with the rows. Absent where
+   * staging kept no record (functions before version 39), and from older backups: the restore leaves it as it is.
+   */
+  masked: z.record(z.string(), z.string()).nullable().optional(),
 };
 
 /**

@@ -27,3 +27,21 @@ export interface MaskedTableChanges {
 
 /** The version of supasync's functions from which staging keeps its masked tables. */
 export const MASKED_TABLES_SINCE = 39;
+
+/** A backup's record of one table (backup/manifest-schema.ts): nothing where staging keeps none. */
+export function maskedRecord(masked: MaskedTables, table: { schema: string; name: string }): { masked?: Record<string, string> | null } {
+  if (!masked.kept) return {};
+  return { masked: masked.tables.find((mark) => mark.schema === table.schema && mark.name === table.name)?.columns ?? null };
+}
+
+/**
+ * What a restore writes of the record: the tables the backup says were masked are marked before any row goes back
+ * (a restore stopped part way leaves them marked, as a masked run does), and those it says held none masked are
+ * unmarked once every row is back. Tables of a backup that kept no record are left as staging records them.
+ */
+export function restoredMaskedTables(tables: readonly { schema: string; name: string; masked?: Record<string, string> | null }[]): MaskedTableChanges {
+  return {
+    masked: tables.flatMap(({ schema, name, masked }) => (masked ? [{ schema, name, columns: masked }] : [])),
+    unmasked: tables.flatMap(({ schema, name, masked }) => (masked === null ? [{ schema, name }] : [])),
+  };
+}

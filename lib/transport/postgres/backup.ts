@@ -14,6 +14,8 @@ import { findTable, qualifiedName, type Catalog, type TableRef } from '../../cat
 import { DatabaseError, describeError } from '../../errors.ts';
 import { columnList, quoteOwnRows, quoteTable } from '../../sql/ident.ts';
 import { openPrivateFile } from '../../backup/files.ts';
+import { maskedRecord } from '../masked-tables.ts';
+import { readMaskedTablesPostgres } from './masked-tables.ts';
 import { backupName, manifestVersion, tableFile, writeManifest, type BackedUpTable, type BackupManifest } from '../../backup/manifest.ts';
 import { backupOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
@@ -55,6 +57,7 @@ export async function backUpTables(
   try {
     directory = await backup.makeDirectory(name);
     const values = await sequenceValuesPostgres(staging, sequencesToRead(states, sequences));
+    const masked = await readMaskedTablesPostgres(staging);
     // In this transaction, as the columns below: the formats fit the rows saved.
     const catalog = await queryCatalog('staging', staging, [...new Set(tables.map((table) => table.schema))]);
     const ranges = keyRanges(staging);
@@ -70,6 +73,7 @@ export async function backUpTables(
         format,
         rows: 0,
         sequences: ownedWithValues(state, values),
+        ...maskedRecord(masked, table),
         ...(within ? { within } : {}),
       };
       if (state.hasRows && (!within || within.ranges.length)) {

@@ -13,9 +13,8 @@ import { privilegeFix } from '../privilege-fix.ts';
 import { ownRows, runBuilt, runShared } from '../../sql/shared.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
-import type { MaskedTable } from '../masked-tables.ts';
 import type { DatabaseClock, Watermark } from '../watermarks.ts';
-import { privateTable } from './private-table.ts';
+import { readMaskedTablesPostgres } from './masked-tables.ts';
 import { orphanLinkArgument, orphansInChunks, type DatabaseReads, type ExtensionRows, type Orphans } from '../reads.ts';
 import { sequenceValuesPostgres } from './sequences.ts';
 import { readSyncTargetPostgres } from './sync-target.ts';
@@ -131,15 +130,7 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
       runBuilt<ExtensionRows[]>(client, 'extension_rows_query', [JSON.stringify(tables.map(({ schema, name }) => ({ schema, name })))]).catch(
         failed("Reading the app's rows in extension tables"),
       ),
-    maskedTables: async () => {
-      // A staging marked before functions version 39 has no such table, and a role that may not read it cannot say.
-      const { present, readable } = await privateTable(client, 'masked_tables');
-      if (!present || !readable) return { kept: false, tables: [] };
-      return {
-        kept: true,
-        tables: await runShared<MaskedTable[]>(client, 'read_masked_tables', []).catch(failed('Reading which tables staging holds masked')),
-      };
-    },
+    maskedTables: () => readMaskedTablesPostgres(client).catch(failed('Reading which tables staging holds masked')),
     dependentViews: (tables) => dependentViews(client, tables).catch(failed('Listing the materialized views that read the tables')),
     lockRoom: (tables) => lockRoom(client, tables).catch(failed('Counting the locks the run would take')),
     fileOwnersUnavailable: () => fileOwnersUnavailable(client, side).catch(failed('Reading what this role may do in storage.objects')),

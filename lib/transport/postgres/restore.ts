@@ -25,6 +25,8 @@ import type { ViewRefresh } from '../session.ts';
 import { countOf } from '../../counts.ts';
 import { RESTORED } from '../watermarks.ts';
 import { privateTable } from './private-table.ts';
+import { setMaskedTablesPostgres } from './masked-tables.ts';
+import { restoredMaskedTables } from '../masked-tables.ts';
 
 export interface RestoreResult {
   tables: number;
@@ -73,6 +75,7 @@ export async function restoreBackup(stagingUrl: string, directory: string, manif
     }
     await setSequencesPostgres(staging, manifest.sequences ?? []);
     await markRestoredWatermarks(staging, manifest.tables);
+    if ((await privateTable(staging, 'masked_tables')).present) await setMaskedTablesPostgres(staging, restoredMaskedTables(manifest.tables));
     // The materialized views that read these tables hold what the sync gave them: refreshed from the rows put back.
     const views = await refreshViews(staging, manifest.tables);
     await restoreTriggers(staging, silenced);

@@ -23,6 +23,7 @@ import {
   type ViewRefresh,
 } from '../session.ts';
 import { backUpTables } from './backup.ts';
+import { setMaskedTablesPostgres } from './masked-tables.ts';
 import { copyRows } from './copy.ts';
 import { emptyInProduction } from './empty-tables.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
@@ -281,8 +282,7 @@ class PostgresSession implements SyncSession {
   }
 
   async setMaskedTables(changes: MaskedTableChanges): Promise<void> {
-    if (changes.masked.length || changes.unmasked.length)
-      await runShared(this.staging, 'set_masked_tables', [JSON.stringify(changes.masked), JSON.stringify(changes.unmasked)]);
+    await setMaskedTablesPostgres(this.staging, changes);
   }
 
   async finish(sequences: SequenceState[], written: TableRef[], floors: SequenceFloor[] = []): Promise<ViewRefresh[]> {

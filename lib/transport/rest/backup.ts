@@ -16,6 +16,7 @@ import { openPrivateFile } from '../../backup/files.ts';
 import { backupName, manifestVersion, tableFile, writeManifest, type JsonLinesTable } from '../../backup/manifest.ts';
 import { restOrigin } from '../../backup/origin.ts';
 import type { RunBackup } from '../../backup/run-backup.ts';
+import { maskedRecord, type MaskedTables } from '../masked-tables.ts';
 import type { TouchedRanges, WrittenBackup } from '../session.ts';
 import { callRpc, describeFailure, RpcFailure, type OnRetry } from './rpc.ts';
 import { readPages, refuseOlderReads, type PagedTable } from './rows.ts';
@@ -36,6 +37,17 @@ const STAGING_TABLES: z.ZodType<StagingTableState[]> = z.array(
     sequences: z.array(z.object({ schema: z.string(), name: z.string(), column: z.string() })),
   }),
 );
+
+/** Staging's record of its masked tables; none kept by functions before version 39, which lack the function. */
+export async function readMaskedTablesOverRest(staging: SupabaseClient, onRetry: OnRetry): Promise<MaskedTables> {
+  return callRpc(staging, 'supasync_masked_tables', {}, { onRetry, answer: ANSWERS.maskedTables }).then(
+    (tables) => ({ kept: true, tables }),
+    (error: unknown) => {
+      if (error instanceof RpcFailure && error.code === 'PGRST202') return { kept: false, tables: [] };
+      throw error;
+    },
+  );
+}
 
 export function describeStagingTables(staging: SupabaseClient, tables: TableRef[], onRetry: OnRetry): Promise<StagingTableState[]> {
   return callRpc(staging, 'supasync_backup_tables', { tables: tables.map(({ schema, name }) => ({ schema, name })) }, { onRetry, answer: STAGING_TABLES });
@@ -82,7 +94,7 @@ export async function backUpTablesOverRest(
   );
   const createdAt = new Date();
   const wanted = sequencesToRead(states, sequences);
-  const [mark, values] = await Promise.all([
+  const [mark, values, masked] = await Promise.all([
     callRpc<unknown>(staging, 'supasync_sync_target', {}, { onRetry }).then((answer) => ANSWERS.mark.parse(answer)),
     wanted.length
       ? callRpc(
@@ -92,8 +104,11 @@ export async function backUpTablesOverRest(
           { onRetry, answer: ANSWERS.sequenceValues },
         )
       : [],
+    readMaskedTablesOverRest(staging, onRetry),
   ]).catch((error: unknown) => {
-    throw new DatabaseError(`Reading staging's sync-target mark and sequences, for the backup: ${explain(error)}\n${retry}`, 1, { cause: error });
+    throw new DatabaseError(`Reading staging's sync-target mark, sequences and masked tables, for the backup: ${explain(error)}\n${retry}`, 1, {
+      cause: error,
+    });
   });
   const origin = { ...restOrigin(stagingUrl), ...(mark ? { mark: { markedAt: mark.markedAt, markedBy: mark.markedBy } } : {}) };
   const name = backupName(createdAt, origin.projectRef ?? new URL(stagingUrl).host);
@@ -109,6 +124,7 @@ export async function backUpTablesOverRest(
       key: state.key,
       rows: 0,
       sequences: ownedWithValues(state, values),
+      ...maskedRecord(masked, state),
       ...(within ? { within } : {}),
     };
   });

@@ -30,6 +30,7 @@ import { inParallel } from '../../in-parallel.ts';
 import { onInterrupt } from '../../interrupt.ts';
 import { countOf } from '../../counts.ts';
 import { restoredWatermarks } from '../watermarks.ts';
+import { restoredMaskedTables, type MaskedTableChanges } from '../masked-tables.ts';
 import { ANSWERS } from './answers.ts';
 import { RetryTally } from './retry-tally.ts';
 
@@ -130,6 +131,8 @@ async function putBackRows(
   retries: () => RetryReason[],
 ): Promise<RestRestoreResult> {
   await markRestoredWatermarks(staging, manifest.tables, onRetry);
+  const masked = restoredMaskedTables(manifest.tables);
+  await setMaskedTablesOverRest(staging, { masked: masked.masked, unmasked: [] }, onRetry, 'Nothing was changed.');
   await emptyTables(
     staging,
     manifest.tables.filter((table) => !table.within),
@@ -154,7 +157,16 @@ async function putBackRows(
   }
   // The materialized views that read these tables hold what the sync gave them: refreshed from the rows put back.
   const views = await refreshViewsOverRest(staging, manifest.tables, onRetry);
+  await setMaskedTablesOverRest(staging, { masked: [], unmasked: masked.unmasked }, onRetry, `The rows are back. ${PART_RESTORED}`);
   return { tables: manifest.tables.length, rows, retries: retries(), views };
+}
+
+/** Staging's record of its masked tables, as the backup kept it (transport/masked-tables.ts). */
+async function setMaskedTablesOverRest(staging: SupabaseClient, changes: MaskedTableChanges, onRetry: OnRetry, after: string): Promise<void> {
+  if (!changes.masked.length && !changes.unmasked.length) return;
+  await callRpc(staging, 'supasync_set_masked_tables', { marks: changes.masked, unmasked: changes.unmasked }, { onRetry }).catch((error: unknown) => {
+    throw new DatabaseError(`Putting back staging's record of its masked tables: ${explain(error)}\n${after}`, 1, { cause: error });
+  });
 }
 
 /**
