@@ -107,3 +107,47 @@ describe('an enum or composite type defined otherwise in staging', () => {
     },
   );
 });
+
+// ALTER TYPE ... ADD VALUE ... BEFORE run on one side only: every label on both sides, in another order. Values copy
+// as they are, and sort otherwise in staging: said as drift, and --allow-drift copies past it.
+describe('an enum whose labels staging orders otherwise', () => {
+  let production: Project;
+  let staging: Project;
+  const enumOf = (labels: string) => `CREATE TYPE public.priority AS ENUM (${labels});
+    CREATE TABLE public.tickets (id int PRIMARY KEY, level public.priority NOT NULL); NOTIFY pgrst, 'reload schema'`;
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([stack.createProject('enumorder_prod', { syncTarget: false }), stack.createProject('enumorder_staging')]);
+    await query(production.adminUrl, `SET ROLE postgres; ${enumOf(`'low', 'high', 'urgent'`)}`);
+    await query(staging.adminUrl, `SET ROLE postgres; ${enumOf(`'high', 'low', 'urgent', 'later'`)}`);
+    await query(production.adminUrl, `INSERT INTO public.tickets VALUES (1, 'low'), (2, 'high'), (3, 'urgent')`);
+  });
+  afterAll(async () => {
+    await Promise.all([production?.stop(), staging?.stop()]);
+  });
+
+  it.each(['postgres', 'rest'] as const)('is named before writing, and --allow-drift copies every value as it is (via %s)', async (via) => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const sync = (...extra: string[]) => runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--tables', 'tickets', ...extra], { env, cwd });
+    const refused = await sync();
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(
+      "public.priority of level (staging's enum orders its labels otherwise: 'low' < 'high' < 'urgent' in production, 'high' < 'low' < 'urgent' in staging; " +
+        'every value copies as it is, and ORDER BY, < and > and the indexes over it sort them otherwise there)',
+    );
+    expect(refused.stderr).not.toContain('--allow-drift does not help');
+    expect(await query(staging.adminUrl, 'SELECT count(*)::int AS n FROM public.tickets')).toEqual([{ n: 0 }]);
+    const copied = await sync('--allow-drift');
+    expect(copied.code, copied.stdout + copied.stderr).toBe(0);
+    expect(await query(staging.adminUrl, 'SELECT id, level::text FROM public.tickets ORDER BY id')).toEqual([
+      { id: 1, level: 'low' },
+      { id: 2, level: 'high' },
+      { id: 3, level: 'urgent' },
+    ]);
+    // The drift stays, and verify says it.
+    const verified = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'tickets'], { env, cwd });
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toContain("staging's enum orders its labels otherwise");
+    await query(staging.adminUrl, 'TRUNCATE public.tickets');
+  });
+});

@@ -123,14 +123,15 @@ function refuseSilentChanges(drifted: TablePlan[]): void {
  * domain over another base: --allow-drift would copy the column as it is,
  * and staging refuse its values midway (over REST after emptying a
  * replaced table) or read them into the wrong attributes, or round them.
- * An enum's missing labels are asked of production's rows instead.
+ * An enum's missing labels are asked of production's rows instead; one
+ * whose labels staging orders otherwise takes every value as it is.
  */
 function refuseRedefinedTypes(drifted: TablePlan[]): void {
   const redefined = drifted.flatMap((table) =>
     table.drift.flatMap((drift) =>
       drift.kind === 'type-definitions'
         ? drift.types
-            .filter((type) => !type.lacking)
+            .filter((type) => !type.lacking && !type.reordered)
             .map((type) => `  ${qualifiedName(table.table)}: ${type.name} of ${type.columns.join(', ')} (${type.difference})`)
         : [],
     ),

@@ -15,12 +15,17 @@ export type Drift =
   | { kind: 'generation-differs'; columns: { name: string; production: string; staging: string }[] }
   | { kind: 'type-definitions'; types: TypeDefinitionDrift[] };
 
-/** A type the shared columns are of, defined otherwise in staging; `lacking`: an enum's labels staging lacks, where that is the whole difference. */
+/**
+ * A type the shared columns are of, defined otherwise in staging; `lacking`: an enum's labels staging lacks, where that
+ * is the whole difference; `reordered`: an enum whose shared labels staging orders otherwise (every value copies as it
+ * is, and sorts and compares otherwise there).
+ */
 export interface TypeDefinitionDrift {
   name: string;
   columns: string[];
   difference: string;
   lacking?: string[];
+  reordered?: true;
 }
 
 /** Each side's enums and composite types by name; null where that side's catalog does not list them (REST functions before 18). */
@@ -119,7 +124,8 @@ function differingDefinitions(production: Table, staging: Table, types: UserType
     const [ours, theirs] = [types.production?.get(name), types.staging?.get(name)];
     const difference = ours && theirs ? definitionDifference(ours, theirs) : null;
     const lacking = ours && theirs ? labelsLacking(ours, theirs) : [];
-    return difference ? [{ name, columns, difference, ...(lacking.length ? { lacking } : {}) }] : [];
+    const reordered = ours && theirs && !lacking.length && labelsReordered(ours, theirs);
+    return difference ? [{ name, columns, difference, ...(lacking.length ? { lacking } : {}), ...(reordered ? { reordered: true as const } : {}) }] : [];
   });
 }
 
@@ -128,10 +134,30 @@ export function labelsLacking(production: UserType, staging: UserType): string[]
   return production.labels && staging.labels ? production.labels.filter((label) => !staging.labels?.includes(label)) : [];
 }
 
+/** The labels both sides' enums have, each side's in its own order. */
+function sharedLabels(production: UserType, staging: UserType): [string[], string[]] {
+  const [ours, theirs] = [production.labels ?? [], staging.labels ?? []];
+  return [ours.filter((label) => theirs.includes(label)), theirs.filter((label) => ours.includes(label))];
+}
+
+/** Staging's enum orders labels both have otherwise (ALTER TYPE ... ADD VALUE ... BEFORE run on one side only). */
+function labelsReordered(production: UserType, staging: UserType): boolean {
+  if (!production.labels || !staging.labels) return false;
+  const [ours, theirs] = sharedLabels(production, staging);
+  return ours.some((label, index) => theirs[index] !== label);
+}
+
 function definitionDifference(production: UserType, staging: UserType): string | null {
   if (production.labels && staging.labels) {
     const lacking = labelsLacking(production, staging);
-    return lacking.length ? `staging's enum lacks ${lacking.map((label) => `'${label}'`).join(', ')}` : null;
+    if (lacking.length) return `staging's enum lacks ${lacking.map((label) => `'${label}'`).join(', ')}`;
+    if (!labelsReordered(production, staging)) return null;
+    const order = (labels: string[]) => labels.map((label) => `'${label}'`).join(' < ');
+    const [ours, theirs] = sharedLabels(production, staging);
+    return (
+      `staging's enum orders its labels otherwise: ${order(ours)} in production, ${order(theirs)} in staging; ` +
+      'every value copies as it is, and ORDER BY, < and > and the indexes over it sort them otherwise there'
+    );
   }
   if (production.attributes && staging.attributes) {
     const describe = (attributes: { name: string; type: string }[]) => `(${attributes.map((a) => `${a.name} ${a.type}`).join(', ')})`;
@@ -181,7 +207,7 @@ export const ASKED_OF_ROWS_NOTE = " (which still stops before writing where prod
 export function allowDriftRefusal(drift: Drift): string | null {
   switch (drift.kind) {
     case 'type-definitions': {
-      const redefined = drift.types.filter((type) => !type.lacking).map((type) => type.name);
+      const redefined = drift.types.filter((type) => !type.lacking && !type.reordered).map((type) => type.name);
       return redefined.length ? `${redefined.join(', ')} defined otherwise in staging (a composite type or domain)` : null;
     }
     case 'type-changes': {
