@@ -53,6 +53,8 @@ interface PgLikeError {
   where?: string;
   address?: string;
   port?: number;
+  /** The rows a unique value was refused between, where the run could ask (transport/postgres/clashing-rows.ts). */
+  clashingRows?: string;
 }
 
 /** Node's words for a connection that never got an answer, in a person's. */
@@ -156,6 +158,7 @@ export function describeError(where: string, error: unknown): string {
     lines.push('  fix: the connection string asks for TLS (sslmode=require or stricter) and this server offers none: remove sslmode from it');
   }
   if (e.detail) lines.push(`  detail: ${e.detail}`);
+  if (e.clashingRows) lines.push(`  rows: ${e.clashingRows}`);
   if (e.where) lines.push(`  at: ${e.where}`);
   if (e.hint) lines.push(`  hint: ${e.hint}`);
   if (e.code === '55P03') {

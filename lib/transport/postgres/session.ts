@@ -24,6 +24,7 @@ import {
 } from '../session.ts';
 import { backUpTables } from './backup.ts';
 import { setMaskedTablesPostgres } from './masked-tables.ts';
+import { clashingRows } from './clashing-rows.ts';
 import { copyRows } from './copy.ts';
 import { emptyInProduction } from './empty-tables.ts';
 import { checkAndRestoreKeys, deferCycleKeys, deferKeysInto, type DeferredKey } from './deferred-keys.ts';
@@ -236,12 +237,40 @@ class PostgresSession implements SyncSession {
       temp,
       updatesExisting(table.mode),
     ]);
-    const result =
-      this.method.kind === 'replica' && updatesExisting(table.mode)
-        ? await this.mergeMovedValues({ table: table.table, columns: table.columns, keyColumns: table.key.columns }, temp, insert)
-        : await this.staging.query(insert);
+    const target = { table: table.table, columns: table.columns, keyColumns: table.key.columns };
+    const result = await this.namingClashingRows(target, temp, () =>
+      this.method.kind === 'replica' && updatesExisting(table.mode) ? this.mergeMovedValues(target, temp, insert) : this.staging.query(insert),
+    );
     await this.staging.query(`DROP TABLE ${temp}`);
     return { rows, changed: result.rowCount ?? 0, rejected: [] };
+  }
+
+  /**
+   * The merge, and where staging refuses a unique value, the rows it was refused between named on the error (the run
+   * fails all the same): back at a savepoint, the transaction can still ask.
+   */
+  private async namingClashingRows(
+    target: { table: TableRef; keyColumns: string[] },
+    temp: string,
+    merge: () => Promise<pg.QueryResult>,
+  ): Promise<pg.QueryResult> {
+    await this.staging.query('SAVEPOINT supasync_clash');
+    try {
+      const result = await merge();
+      await this.staging.query('RELEASE SAVEPOINT supasync_clash');
+      return result;
+    } catch (error) {
+      if (CONFLICT_CODES.has((error as { code?: string }).code ?? '')) {
+        await this.staging
+          .query('ROLLBACK TO SAVEPOINT supasync_clash')
+          .then(() => clashingRows(this.staging, error, target, temp))
+          .then((rows) => {
+            if (rows) (error as { clashingRows?: string }).clashingRows = rows;
+          })
+          .catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   /**
