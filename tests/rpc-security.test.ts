@@ -60,6 +60,17 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_dependent_views', { tables: [table] }],
   ['supasync_watermarks', {}],
   ['supasync_masked_tables', {}],
+  [
+    'supasync_clashing_rows',
+    {
+      table_schema: 'public',
+      table_name: 'sire_countries',
+      index_name: 'sire_countries_pkey',
+      columns: ['country_code', 'name'],
+      key_columns: ['country_code'],
+      rows: [['ZZZ', 'x']],
+    },
+  ],
   ['supasync_file_owners', { bucket: 'avatars', after: null, page: 10 }],
   ['supasync_set_file_owners', { bucket: 'avatars', owners: [{ name: 'x.png', owner_id: 'anon' }] }],
   ['supasync_can_disable_checks', {}],

@@ -2008,7 +2008,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 40 $version$;
+AS $version$ SELECT 41 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

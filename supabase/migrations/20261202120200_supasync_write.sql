@@ -955,21 +955,66 @@ FROM (
 WHERE compared.targets IS NOT NULL AND keyed.match_target IS NOT NULL
 $clear_changed_query$;
 
-DROP FUNCTION IF EXISTS supasync_private.insert_rows(regclass, text[], text[], jsonb);
-CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb, update_existing boolean)
-RETURNS bigint LANGUAGE plpgsql SET search_path = ''
-AS $insert$
+-- A unique value staging refused between a row it holds and one being
+-- written (version 41): which rows, by key. PostgreSQL names the value
+-- (Key (email)=(...)); the person at the terminal must change or remove
+-- staging's row holding it, a user who signed up in staging alone, a row
+-- production re-keyed. Matched by the columns of the unique index the error
+-- names (the table's or, for a partitioned table, a partition's: PostgreSQL
+-- names the one that refused), among the columns written; NULL for an index
+-- on expressions or with a predicate.
+-- Answers {"columns": [...], "pairs": [{"staging": [key], "production": [key]}]},
+-- three pairs at most, each key as text in `key_columns` order.
+CREATE OR REPLACE FUNCTION supasync_private.clashing_rows_query(relation regclass, index_name text, columns text[], key_columns text[], source text)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $clashing_rows_query$
+SELECT pg_catalog.format(
+  'SELECT pg_catalog.jsonb_build_object(''columns'', %L::jsonb, ''pairs'', COALESCE(pg_catalog.jsonb_agg(pair), ''[]''))
+   FROM (SELECT pg_catalog.jsonb_build_object(''staging'', pg_catalog.jsonb_build_array(%s), ''production'', pg_catalog.jsonb_build_array(%s)) AS pair
+         FROM %s%s AS s JOIN %s AS t (%s) ON %s WHERE ROW(%s) IS DISTINCT FROM ROW(%s) LIMIT 3) AS pairs',
+  pg_catalog.to_jsonb(indexed.names)::text, keyed.staging_text, keyed.production_text,
+  -- A table others INHERIT from: its own rows (the index holds no other's).
+  CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                    WHERE i.inhparent = $1::pg_catalog.regclass) THEN 'ONLY ' ELSE '' END,
+  $1::pg_catalog.regclass, $5::text,
+  (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position) FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS c(name, position)),
+  (SELECT pg_catalog.string_agg(pg_catalog.format('s.%1$I = t.%1$I', n), ' AND ') FROM pg_catalog.unnest(indexed.names) AS n),
+  keyed.staging_row, keyed.production_row)
+FROM (
+  SELECT CASE WHEN pg_catalog.bool_and(i.indpred IS NULL AND a.attname IS NOT NULL AND a.attname::text = ANY ($3::text[]))
+              THEN pg_catalog.array_agg(a.attname::text ORDER BY k.ord) END AS names
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+  -- pg_partition_tree lists nothing for a table that is not partitioned.
+  WHERE (i.indrelid = $1::pg_catalog.regclass OR i.indrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass) AS t))
+    AND ic.relname = $2::text AND i.indisunique AND k.ord <= i.indnkeyatts
+  GROUP BY i.indexrelid
+  ORDER BY i.indexrelid
+  LIMIT 1
+) indexed,
+(
+  SELECT pg_catalog.string_agg(pg_catalog.format('s.%I::text', u.k), ', ' ORDER BY u.o) AS staging_text,
+         pg_catalog.string_agg(pg_catalog.format('t.%I::text', u.k), ', ' ORDER BY u.o) AS production_text,
+         pg_catalog.string_agg(pg_catalog.format('s.%I', u.k), ', ' ORDER BY u.o) AS staging_row,
+         pg_catalog.string_agg(pg_catalog.format('t.%I', u.k), ', ' ORDER BY u.o) AS production_row
+  FROM pg_catalog.unnest($4::text[]) WITH ORDINALITY AS u(k, o)
+) keyed
+WHERE indexed.names IS NOT NULL
+$clashing_rows_query$;
+
+-- A batch's rows (arrays of text values in `columns` order, the query's $1)
+-- as a subquery of the relation's column types, cast by staging's own input
+-- functions without the type's modifier, which the INSERT's assignment
+-- applies (see supasync_set_columns).
+CREATE OR REPLACE FUNCTION supasync_private.rows_source(relation regclass, columns text[])
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = ''
+AS $rows_source$
 DECLARE
   missing text[];
   value_list text;
-  source text;
-  insert text;
-  clear text;
-  written bigint;
 BEGIN
-  -- Text values are read back under the settings they were written under.
-  PERFORM supasync_private.pin_text_settings(true);
-  -- Cast without the type's modifier, which the INSERT's assignment applies (see supasync_set_columns).
   SELECT array_agg(c.name) FILTER (WHERE a.attname IS NULL),
          string_agg(supasync_private.from_text(c.position - 1, a.atttypid) || pg_catalog.format(' AS %I', 'v' || c.position), ', ' ORDER BY c.position)
     INTO missing, value_list
@@ -979,7 +1024,23 @@ BEGIN
   IF missing IS NOT NULL THEN
     RAISE EXCEPTION '% has no column(s) %', relation, missing USING ERRCODE = 'undefined_column';
   END IF;
-  source := pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list);
+  RETURN pg_catalog.format('(SELECT %s FROM pg_catalog.jsonb_array_elements($1) AS r)', value_list);
+END
+$rows_source$;
+
+DROP FUNCTION IF EXISTS supasync_private.insert_rows(regclass, text[], text[], jsonb);
+CREATE OR REPLACE FUNCTION supasync_private.insert_rows(relation regclass, columns text[], key_columns text[], rows jsonb, update_existing boolean)
+RETURNS bigint LANGUAGE plpgsql SET search_path = ''
+AS $insert$
+DECLARE
+  source text;
+  insert text;
+  clear text;
+  written bigint;
+BEGIN
+  -- Text values are read back under the settings they were written under.
+  PERFORM supasync_private.pin_text_settings(true);
+  source := supasync_private.rows_source(relation, columns);
   insert := supasync_private.insert_query(relation, columns, key_columns, source, update_existing);
   -- A unique or exclusion value the batch moves between rows staging holds
   -- meets their old values: under the replica role, an upsert clears those
@@ -1142,6 +1203,42 @@ GRANT EXECUTE ON FUNCTION public.supasync_write_rows(text, text, text[], text[],
 GRANT EXECUTE ON FUNCTION public.supasync_write_cycle(jsonb) TO service_role;
 REVOKE ALL ON FUNCTION public.supasync_write_tables(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_write_tables(jsonb) TO service_role;
+
+-- The rows a unique value was refused between, for a REST run's report
+-- (version 41): staging's holding it, and the rejected ones (`rows`, as a
+-- batch sends them) bringing it, by key; see clashing_rows_query. NULL where
+-- the index cannot be matched so.
+CREATE OR REPLACE FUNCTION public.supasync_clashing_rows(
+  table_schema text,
+  table_name text,
+  index_name text,
+  columns text[],
+  key_columns text[],
+  rows jsonb
+)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $clashing_rows$
+DECLARE
+  relation regclass := pg_catalog.format('%I.%I', table_schema, table_name)::regclass;
+  query text;
+  answer jsonb;
+BEGIN
+  PERFORM supasync_private.assert_trusted_caller();
+  PERFORM supasync_private.pin_text_settings(true);
+  query := supasync_private.clashing_rows_query(relation, index_name, columns, key_columns, supasync_private.rows_source(relation, columns));
+  IF query IS NULL THEN
+    RETURN NULL;
+  END IF;
+  PERFORM pg_catalog.set_config('search_path', supasync_private.writing_path(relation), true);
+  EXECUTE query INTO answer USING rows;
+  RETURN answer;
+END
+$clashing_rows$;
+
+REVOKE ALL ON FUNCTION supasync_private.rows_source(regclass, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION supasync_private.clashing_rows_query(regclass, text, text[], text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_clashing_rows(text, text, text, text[], text[], jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_clashing_rows(text, text, text, text[], text[], jsonb) TO service_role;
 -- ------------------------------------------------------------ emptying what TRUNCATE may not
 
 -- Emptying tables that TRUNCATE may not empty: a backup's, for

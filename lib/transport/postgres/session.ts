@@ -250,7 +250,7 @@ class PostgresSession implements SyncSession {
    * fails all the same): back at a savepoint, the transaction can still ask.
    */
   private async namingClashingRows(
-    target: { table: TableRef; keyColumns: string[] },
+    target: { table: TableRef; columns: string[]; keyColumns: string[] },
     temp: string,
     merge: () => Promise<pg.QueryResult>,
   ): Promise<pg.QueryResult> {

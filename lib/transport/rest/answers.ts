@@ -43,6 +43,13 @@ export const ANSWERS = {
     }),
   ),
   extensionRows: z.array(z.object({ schema: z.string(), name: z.string(), rows: z.number().nullable(), hash: z.string().nullable() })),
+  /** supasync_clashing_rows' (functions version 41; transport/clashing-rows.ts): null where the index cannot be matched. */
+  clashingRows: z
+    .object({
+      columns: z.array(z.string()),
+      pairs: z.array(z.object({ staging: z.array(z.string().nullable()), production: z.array(z.string().nullable()) })),
+    })
+    .nullable(),
   maskedTables: z.array(z.object({ schema: z.string(), name: z.string(), columns: z.record(z.string(), z.string()), maskedAt: z.string() })),
   /** heldBy: absent from functions before version 22. */
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),

@@ -17,6 +17,7 @@ import {
   tablesToSave,
   type LoadMethod,
   type PreparedStaging,
+  type RejectedRow,
   type RetryReason,
   type SessionOptions,
   type StagingBackup,
@@ -27,6 +28,7 @@ import {
   type ViewRefresh,
 } from '../session.ts';
 import type { PutBack } from '../staging-hold.ts';
+import { describeClashingRows, keyText, refusedIndex } from '../clashing-rows.ts';
 import { backUpTablesOverRest } from './backup.ts';
 import { copyCycle } from './cycles.ts';
 import { FirstPages } from './first-pages.ts';
@@ -366,6 +368,12 @@ class RestSession implements SyncSession {
       table,
       copy.rejected.flatMap((row) => (row.table === name && notIn.has(row.key) ? [notIn.get(row.key) as Row] : [])),
     );
+    await this.nameClashingRows(
+      table,
+      copy.rejected.filter((row) => row.table === name && !row.heldBack),
+      notIn,
+      onRetry,
+    );
     // Without the replica role a value production moved between rows is refused by the row still holding it: the ways out, once.
     const moved =
       !table.mask && updateExisting && table.mode !== 'replace' && this.method.kind !== 'replica'
@@ -377,6 +385,37 @@ class RestSession implements SyncSession {
     const refusedCode = refused ? [...VALUE_REFUSED].find((code) => refused.message.includes(`, ${code})`)) : undefined;
     if (refused && table.mask) refused.message += `\n      ${maskedColumnsHint(table.mask, refusedCode)}`;
     return copy;
+  }
+
+  /**
+   * Rows refused for a unique value: staging's rows holding the values, by key, said under each (three a unique
+   * index at most; transport/clashing-rows.ts). Functions before version 41 cannot say: nothing is added.
+   */
+  private async nameClashingRows(table: TableLoad, rejected: RejectedRow[], sent: ReadonlyMap<string, Row>, onRetry: OnRetry): Promise<void> {
+    const key = table.key?.columns;
+    if (!key) return;
+    const byIndex = new Map<string, RejectedRow[]>();
+    for (const row of rejected) {
+      const index = refusedIndex(row.message);
+      const named = index ? (byIndex.get(index) ?? []) : [];
+      if (index && sent.has(row.key) && named.length < 3) byIndex.set(index, [...named, row]);
+    }
+    for (const [index, refused] of byIndex) {
+      const args = {
+        table_schema: table.table.schema,
+        table_name: table.table.name,
+        index_name: index,
+        columns: table.columns,
+        key_columns: key,
+        rows: refused.map((row) => sent.get(row.key)),
+      };
+      const answer = await callRpc(this.staging, 'supasync_clashing_rows', args, { onRetry, answer: ANSWERS.clashingRows }).catch(() => null);
+      for (const row of refused) {
+        const pairs = answer?.pairs.filter((pair) => keyText(key, pair.production) === row.key) ?? [];
+        const said = answer && describeClashingRows(table.table, key, { ...answer, pairs });
+        if (said) row.message += `\n      rows: ${said}`;
+      }
+    }
   }
 
   /**
