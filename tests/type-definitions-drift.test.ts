@@ -85,7 +85,7 @@ describe('an enum or composite type defined otherwise in staging', () => {
           "Staging lacks what production's rows need (its migrations behind production's: --allow-drift copies the common columns, not these); nothing was written:\n" +
             "  public.moods: enum public.mood without 'happy' (column mood): 1 row of production's, e.g. (2)\n" +
             "  public.moods: enum public.mood without 'happy' (column history): 1 row of production's, e.g. (2)\n" +
-            "To copy them, add the labels to staging's enum (the migration production ran): ALTER TYPE public.mood ADD VALUE 'happy';",
+            "To copy them, add the labels to staging's enum (the migration production ran): ALTER TYPE public.mood ADD VALUE 'happy' AFTER 'ok';",
         );
         expect(await query(staging.adminUrl, 'SELECT id FROM public.moods')).toEqual([{ id: 9 }]);
         // No row of production's holds it: the run copies the common columns.
@@ -149,5 +149,40 @@ describe('an enum whose labels staging orders otherwise', () => {
     expect(verified.code).toBe(1);
     expect(verified.stdout).toContain("staging's enum orders its labels otherwise");
     await query(staging.adminUrl, 'TRUNCATE public.tickets');
+  });
+});
+
+// OpenStreetMap's nwr_enum: production ran ADD VALUE 'Area' BEFORE 'Relation'. The fix the refusal prints puts the
+// label where production has it: run as printed, staging's enum is production's, and the sync goes through.
+describe('an enum label staging lacks, between two it has', () => {
+  let production: Project;
+  let staging: Project;
+  const enumOf = (labels: string) => `CREATE TYPE public.nwr AS ENUM (${labels});
+    CREATE TABLE public.members (id int PRIMARY KEY, kind public.nwr NOT NULL); NOTIFY pgrst, 'reload schema'`;
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([stack.createProject('enumplace_prod', { syncTarget: false }), stack.createProject('enumplace_staging')]);
+    await query(production.adminUrl, `SET ROLE postgres; ${enumOf(`'Node', 'Way', 'Area', 'Relation'`)}`);
+    await query(staging.adminUrl, `SET ROLE postgres; ${enumOf(`'Node', 'Way', 'Relation'`)}`);
+    await query(production.adminUrl, `INSERT INTO public.members VALUES (1, 'Node'), (2, 'Area'), (3, 'Relation')`);
+  });
+  afterAll(async () => {
+    await Promise.all([production?.stop(), staging?.stop()]);
+  });
+
+  it('is refused with the statement that adds it in its place, which works as printed', async () => {
+    const env = envFor(production, staging);
+    const cwd = emptyDirectory();
+    const sync = (...extra: string[]) => runScript('sync.ts', ['--yes', '--no-backup', '--tables', 'members', ...extra], { env, cwd });
+    const refused = await sync('--allow-drift');
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    const fix = /ALTER TYPE public\.nwr ADD VALUE .*;/.exec(refused.stderr)?.[0];
+    expect(fix).toBe("ALTER TYPE public.nwr ADD VALUE 'Area' BEFORE 'Relation';");
+    await query(staging.adminUrl, `SET ROLE postgres; ${fix}`);
+    const copied = await sync();
+    expect(copied.code, copied.stdout + copied.stderr).toBe(0);
+    const labels = 'SELECT enum_range(NULL::public.nwr)::text AS labels';
+    expect(await query(staging.adminUrl, labels)).toEqual(await query(production.adminUrl, labels));
+    // Sorted by the enum's order: Area between Way and Relation, as in production.
+    expect(await query(staging.adminUrl, 'SELECT id FROM public.members ORDER BY kind')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
   });
 });

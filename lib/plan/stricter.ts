@@ -62,10 +62,27 @@ function labelRules(production: Table, staging: Table, copied: string[], types: 
         // The condition travels as SQL text: its literals read the same whatever standard_conforming_strings says.
         breaking: of((value) => `${value}::text IN (${lacking.map(quoteLiteral).join(', ')})`),
         behind: {
-          fix: `add the labels to staging's enum (the migration production ran): ${lacking.map((label) => `ALTER TYPE ${name} ADD VALUE ${shownLiteral(label)};`).join(' ')}`,
+          fix: `add the labels to staging's enum (the migration production ran): ${addValues(name, ours?.labels ?? [], theirs?.labels ?? []).join(' ')}`,
         },
       },
     ];
+  });
+}
+
+/**
+ * The statements that give staging's enum production's labels where production has them: before the next label
+ * staging has, or after the one before (a label appended would sort after staging's own, where production's sorts
+ * it before: said as drift next, lab8's OpenStreetMap `nwr_enum`).
+ */
+function addValues(name: string, production: readonly string[], staging: readonly string[]): string[] {
+  const has = new Set(staging);
+  return production.flatMap((label, index) => {
+    if (has.has(label)) return [];
+    const next = production.slice(index + 1).find((other) => has.has(other));
+    const previous = production.slice(0, index).findLast((other) => has.has(other));
+    has.add(label);
+    const place = next !== undefined ? ` BEFORE ${shownLiteral(next)}` : previous !== undefined ? ` AFTER ${shownLiteral(previous)}` : '';
+    return [`ALTER TYPE ${name} ADD VALUE ${shownLiteral(label)}${place};`];
   });
 }
 
