@@ -102,6 +102,7 @@ const table = z.object({
       conditional: z.boolean().optional(),
       /** Absent from functions before version 37. */
       inserts: z.array(z.string()).optional(),
+      updates: z.array(z.string()).optional(),
       /** Absent from functions before version 38. */
       stamps: z.array(z.string()).nullable().optional(),
     }),

@@ -196,6 +196,8 @@ export interface Trigger {
   conditional?: boolean;
   /** The tables its function's body names after INSERT INTO, as written there (`public.profiles`, `"Team"`); undefined before version 37. */
   inserts?: string[];
+  /** The tables its function's body names after UPDATE, as written there; undefined before version 42. */
+  updates?: string[];
   /**
    * The columns its function sets in NEW, as its body writes them (`updated_at`, `"updatedAt"`), or moddatetime's
    * argument; null for a function in a language whose text is not read; undefined before version 38.

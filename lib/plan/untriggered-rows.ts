@@ -1,24 +1,31 @@
 // A sync writes with staging's triggers off (the replica role), so a trigger
 // that makes rows elsewhere as a row is inserted (Supabase's
 // on_auth_user_created, a profile for each user) makes none for the rows a
-// sync copies. Where the tables it fills are in the run, production's own
-// rows of them come with it; where they are not (`--schemas auth` alone,
-// `--tables auth.users`), production's users arrive without theirs, the app
-// breaks for each of them, and the run exits 0. The plan says so, naming the
-// tables to add: those the trigger's function inserts into (the catalog reads
-// the names after INSERT INTO in its body, functions version 37) that also
-// reference the copied table, or one of those tables (a profile's role), so
-// an audit log it appends to is not named.
+// sync copies, and one that keeps counts elsewhere (a post's author's
+// post_count, a community's member count, Lemmy's statement triggers) keeps
+// none for them. Where the tables they fill or update are in the run,
+// production's own rows of them come with it; where they are not (`--schemas
+// auth` alone, `--tables lemmy.post`), production's users arrive without
+// profiles, staging's counts stay staging's, and the run exits 0. The plan
+// says so, naming the tables to add: those an AFTER INSERT row trigger's
+// function inserts into (the catalog reads the names after INSERT INTO in its
+// body, functions version 37) that also reference the copied table, or one of
+// those tables (a profile's role), so an audit log it appends to is not named;
+// and those any of the table's triggers' functions update (the names after
+// UPDATE, version 42), whatever they fire on: what they hold is kept from the
+// copied rows.
 import { qualifiedName, type Catalog, type Table, type TableRef, type Trigger } from '../catalog/types.ts';
 import { partsAsSqlReads } from '../sql/ident.ts';
 
 export interface UntriggeredRows {
   /** A table the run copies that staging's triggers add rows elsewhere for. */
   table: TableRef;
-  /** Staging's row triggers that fire after an INSERT into it and insert into `children`. */
+  /** Staging's triggers on it that insert into `children` or update `updated`. */
   triggers: string[];
-  /** Staging's tables outside the run that those triggers insert into and whose foreign keys name it, or name another of them. */
+  /** Staging's tables outside the run that its AFTER INSERT row triggers insert into and whose foreign keys name it, or name another of them. */
   children: TableRef[];
+  /** Staging's tables outside the run that its triggers update (counts, totals kept from its rows). */
+  updated?: TableRef[];
   /** Some of `children` are in the run, copied in part (--with-parents' rows, a `where`). */
   partly?: boolean;
 }
@@ -53,14 +60,16 @@ export function untriggeredRows(
   return copied.flatMap((ref): UntriggeredRows[] => {
     const table = staging.tables.find((candidate) => candidate.schema === ref.schema && candidate.name === ref.name);
     const inserting = (table?.triggers ?? []).filter((trigger) => firesAfterInsert(trigger) && trigger.inserts?.length);
-    if (!inserting.length) return [];
+    const updating = (table?.triggers ?? []).filter((trigger) => fires(trigger) && trigger.updates?.length);
+    if (!inserting.length && !updating.length) return [];
     const candidates = staging.tables.filter((child) => !inRun.has(qualifiedName(child)) && !leftAlone(child));
+    const named = (names: readonly string[]) =>
+      candidates.filter((child) => names.map(writtenName).some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema));
     // Each trigger with the tables outside the run its body inserts into that reference the copied table, directly or
     // through another it fills (a user's profile, then the profile's role).
     const writing = inserting
       .map((trigger) => {
-        const names = (trigger.inserts ?? []).map(writtenName);
-        const filled = candidates.filter((child) => names.some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema));
+        const filled = named(trigger.inserts ?? []);
         const into: Table[] = [];
         const reached = (child: Table) =>
           child.foreignKeys.some(
@@ -77,27 +86,51 @@ export function untriggeredRows(
       })
       .filter(({ into }) => into.length);
     const children = candidates.filter((child) => writing.some(({ into }) => into.includes(child)));
-    return children.length
-      ? [
-          {
-            table: { schema: ref.schema, name: ref.name },
-            triggers: writing.map(({ trigger }) => trigger.name),
-            children: children.map((child) => ({ schema: child.schema, name: child.name })),
-            ...(children.some((child) => partial.has(qualifiedName(child))) ? { partly: true } : {}),
-          },
-        ]
-      : [];
+    // The copied table itself is in the run: a trigger keeping a count in its own table (a parent comment's replies) is not named.
+    const counting = updating.map((trigger) => ({ trigger, tables: named(trigger.updates ?? []) })).filter(({ tables }) => tables.length);
+    const updated = candidates.filter((child) => counting.some(({ tables }) => tables.includes(child)));
+    if (!children.length && !updated.length) return [];
+    const triggers = [...new Set([...writing, ...counting].map(({ trigger }) => trigger.name))].sort();
+    return [
+      {
+        table: { schema: ref.schema, name: ref.name },
+        triggers,
+        children: children.map((child) => ({ schema: child.schema, name: child.name })),
+        ...(updated.length ? { updated: updated.map((child) => ({ schema: child.schema, name: child.name })) } : {}),
+        ...([...children, ...updated].some((child) => partial.has(qualifiedName(child))) ? { partly: true } : {}),
+      },
+    ];
   });
+}
+
+/** An enabled trigger that fires in an ordinary session (not ENABLE REPLICA only), on whatever event. */
+function fires(trigger: Trigger): boolean {
+  return trigger.enabled && trigger.firesInSessions !== false;
 }
 
 /** What a person should know before and after such a run: per table, its triggers and the tables to add. */
 export function untriggeredNotes(found: readonly UntriggeredRows[]): string[] {
-  return found.map(
-    ({ table, triggers, children, partly }) =>
-      `${qualifiedName(table)}: staging's ${triggers.length === 1 ? 'trigger' : 'triggers'} ${triggers.join(', ')} ` +
-      `${triggers.length === 1 ? 'does' : 'do'} not fire for the rows a sync copies, and ${children.map(qualifiedName).join(', ')}, ` +
-      `which ${children.length === 1 ? 'references' : 'reference'} it, ${children.length === 1 ? 'is' : 'are'} not ${partly ? 'copied whole by' : 'in'} this run: production's rows come without what ` +
-      `${triggers.length === 1 ? 'it makes' : 'they make'} for them there. Copy ${children.length === 1 ? 'that table' : 'those tables'} too ` +
-      '(--tables, or their schema in --schemas).',
-  );
+  return found.map(({ table, triggers, children, updated = [], partly }) => {
+    const one = triggers.length === 1;
+    const absent = (tables: readonly TableRef[]) => `${tables.length === 1 ? 'is' : 'are'} not ${partly ? 'copied whole by' : 'in'} this run`;
+    const parts = [
+      ...(children.length
+        ? [
+            `${children.map(qualifiedName).join(', ')}, which ${children.length === 1 ? 'references' : 'reference'} it, ${absent(children)}: ` +
+              `production's rows come without what ${one ? 'it makes' : 'they make'} for them there`,
+          ]
+        : []),
+      ...(updated.length
+        ? [
+            `${updated.map(qualifiedName).join(', ')}, which ${one ? 'it updates' : 'they update'} as its rows come and go (counts, totals), ${absent(updated)}: ` +
+              `what they hold there stays what staging's own rows made it, not production's`,
+          ]
+        : []),
+    ];
+    const tables = children.length + updated.length;
+    return (
+      `${qualifiedName(table)}: staging's ${one ? 'trigger' : 'triggers'} ${triggers.join(', ')} ${one ? 'does' : 'do'} not fire for the rows a sync copies, ` +
+      `and ${parts.join('; and ')}. Copy ${tables === 1 ? 'that table' : 'those tables'} too (--tables, or their schema in --schemas).`
+    );
+  });
 }

@@ -597,6 +597,16 @@ SELECT pg_catalog.jsonb_build_object(
               CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosrc,
                 '\minsert\s+into\s+((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)', 'gi') AS m(found)
               WHERE p.oid = tg.tgfoid),
+            -- (version 42) the tables its function's body names after UPDATE
+            -- (ONLY): counts and totals kept in other tables as rows come and
+            -- go (a post's author's post_count), stale in staging for the rows a
+            -- sync copies outside the tables it writes. Read as `inserts` is.
+            'updates', (
+              SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT m.found[1]), '[]'::jsonb)
+              FROM pg_catalog.pg_proc p
+              CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosrc,
+                '\mupdate\s+(?:only\s+)?((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)\s+(?:as\s+)?(?:"(?:[^"]|"")+"\s+|[[:alnum:]_$]+\s+)?set\M', 'gi') AS m(found)
+              WHERE p.oid = tg.tgfoid),
             -- (version 38) the columns its function sets in NEW, where the
             -- text tells: a plpgsql body's `NEW.col := ...` (or `=`) begun as
             -- a statement (its comments left out), moddatetime's argument;
@@ -2008,7 +2018,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 41 $version$;
+AS $version$ SELECT 42 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;
