@@ -78,7 +78,8 @@ describe('rows whose updated_at production leaves NULL, re-synced incrementally'
     async (via) => {
       const env = envFor(production, staging);
       const plan = (cwd: string) => runScript('sync.ts', ['--via', via, '--dry-run', '--mode', 'incremental', '--tables', TABLES.join(',')], { env, cwd });
-      const unstamped = 'no trigger stamps updated_at on UPDATE, so a change that leaves it alone (an SQL edit) is not seen';
+      const unstamped =
+        'no trigger stamps updated_at on UPDATE, so a change that leaves it alone (an SQL edit, or a trigger of another table keeping a count or total in it) is not seen';
       const rowOf = (stdout: string, table: string) => stdout.split('\n').find((line) => line.includes(`| ${table} `)) ?? '';
       const before = await plan(emptyDirectory());
       expect(before.code, before.stderr).toBe(0);

@@ -205,7 +205,8 @@ async function syncOnce(run: PreparedRun, options: SyncOptions, events: SyncEven
     if (unstamped.length) {
       events.warning(
         `no trigger stamps the changed column on UPDATE in ${unstamped.map((table) => `${qualifiedName(table.table)} (${table.changedColumn})`).join(', ')}: ` +
-          'an incremental run does not see a change that leaves it alone (an SQL edit); "changedColumn": "xmin" in supasync.config.json\'s tables sees every write.',
+          'an incremental run does not see a change that leaves it alone (an SQL edit, or a trigger of another table keeping a count or total in it); ' +
+          '"changedColumn": "xmin" in supasync.config.json\'s tables sees every write.',
       );
     }
     const question = confirmation(run, tables, emptied, options);

@@ -158,7 +158,7 @@ function maskLines(plan: SyncPlan): string[] {
 function incrementalNote(table: TablePlan, watermarks: Watermark[]): string {
   if (!table.changedColumn) return 'no key to follow rows by';
   const unstamped = table.changedColumnUnstamped
-    ? `; no trigger stamps ${table.changedColumn} on UPDATE, so a change that leaves it alone (an SQL edit) is not seen: "changedColumn": "xmin" sees every write`
+    ? `; no trigger stamps ${table.changedColumn} on UPDATE, so a change that leaves it alone (an SQL edit, or a trigger of another table keeping a count or total in it) is not seen: "changedColumn": "xmin" sees every write`
     : '';
   return followedFrom(table, watermarks) + unstamped;
 }
