@@ -114,12 +114,13 @@ describe('an enum whose labels staging orders otherwise', () => {
   let production: Project;
   let staging: Project;
   const enumOf = (labels: string) => `CREATE TYPE public.priority AS ENUM (${labels});
-    CREATE TABLE public.tickets (id int PRIMARY KEY, level public.priority NOT NULL); NOTIFY pgrst, 'reload schema'`;
+    CREATE TABLE public.tickets (id int PRIMARY KEY, level public.priority NOT NULL);
+    CREATE TABLE public.ticket_notes (id int PRIMARY KEY, ticket_id int NOT NULL REFERENCES public.tickets); NOTIFY pgrst, 'reload schema'`;
   beforeAll(async () => {
     [production, staging] = await Promise.all([stack.createProject('enumorder_prod', { syncTarget: false }), stack.createProject('enumorder_staging')]);
     await query(production.adminUrl, `SET ROLE postgres; ${enumOf(`'low', 'high', 'urgent'`)}`);
     await query(staging.adminUrl, `SET ROLE postgres; ${enumOf(`'high', 'low', 'urgent', 'later'`)}`);
-    await query(production.adminUrl, `INSERT INTO public.tickets VALUES (1, 'low'), (2, 'high'), (3, 'urgent')`);
+    await query(production.adminUrl, `INSERT INTO public.tickets VALUES (1, 'low'), (2, 'high'), (3, 'urgent'); INSERT INTO public.ticket_notes VALUES (100, 2)`);
   });
   afterAll(async () => {
     await Promise.all([production?.stop(), staging?.stop()]);
@@ -148,7 +149,16 @@ describe('an enum whose labels staging orders otherwise', () => {
     const verified = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'tickets'], { env, cwd });
     expect(verified.code).toBe(1);
     expect(verified.stdout).toContain("staging's enum orders its labels otherwise");
-    await query(staging.adminUrl, 'TRUNCATE public.tickets');
+    // A ticket and its note gone from staging: a mirror of the notes alone would be refused for the ticket it names.
+    expect((await sync('--allow-drift', '--tables', 'tickets,ticket_notes')).code).toBe(0);
+    await query(staging.adminUrl, 'DELETE FROM public.ticket_notes; DELETE FROM public.tickets WHERE id = 2');
+    const both = await runScript('verify-sync-status.ts', ['--via', via, '--tables', 'tickets,ticket_notes'], { env, cwd });
+    expect(both.code).toBe(1);
+    expect(both.stdout.replace(/\s+/g, ' ')).toContain(
+      'public.ticket_notes references public.tickets, which differs too and a sync refuses (above): ' +
+        'where staging lacks a row they name there, the mirror refuses it; apply the migrations first, then mirror both.',
+    );
+    await query(staging.adminUrl, 'TRUNCATE public.tickets, public.ticket_notes');
   });
 });
 

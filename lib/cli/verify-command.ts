@@ -149,6 +149,7 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
               leftOut: run.plan.leftOut,
               stagingOnly: run.plan.stagingOnlyTables,
               externalParents: run.plan.externalParents,
+              links: run.plan.stagingLinks,
             }),
             ...(files ? [files.output] : []),
           ].join('\n\n'),

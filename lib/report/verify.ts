@@ -3,6 +3,7 @@
 import chalk from 'chalk';
 import { qualifiedName, type SequenceState, type TableRef } from '../catalog/types.ts';
 import type { ExternalParent } from '../plan/types.ts';
+import type { ForeignKeyLink } from '../catalog/links.ts';
 import { ASKED_OF_ROWS_NOTE } from '../plan/drift.ts';
 import { describeOrphans } from '../engine/orphans.ts';
 import type { FoundOrphans } from '../plan/links.ts';
@@ -59,6 +60,8 @@ export interface VerdictsToRender {
   stagingOnly?: readonly (TableRef & { inherits?: string })[];
   /** Foreign keys from a compared table to one not compared: a mirror of the table alone cannot tell staging has those parents. */
   externalParents?: readonly ExternalParent[];
+  /** Staging's foreign keys around the compared tables (the plan's stagingLinks): a mirror offered of a child whose parent a sync refuses. */
+  links?: readonly Pick<ForeignKeyLink, 'child' | 'parent'>[];
 }
 
 export function renderVerdicts(rendered: VerdictsToRender): string {
@@ -114,7 +117,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
   out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'), ...stagingOnlyLine(rendered.stagingOnly ?? []));
-  out.push(...remedies(verdicts, keptByUpsert, rendered.acceptsDrift ?? false, rendered.externalParents ?? []));
+  out.push(...remedies(verdicts, keptByUpsert, rendered.acceptsDrift ?? false, rendered.externalParents ?? [], rendered.links ?? []));
   return out.join('\n');
 }
 
@@ -122,7 +125,13 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
  * The syncs that put differing rows right: a mirror compares every row (a table with a key, not masked), a replace copies them all.
  * `acceptsDrift`: verify ran with --allow-drift, as the syncs it offers then do.
  */
-function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDrift: boolean, externalParents: readonly ExternalParent[]): string[] {
+function remedies(
+  verdicts: TableVerdict[],
+  kept: ReadonlySet<string>,
+  acceptsDrift: boolean,
+  externalParents: readonly ExternalParent[],
+  links: readonly Pick<ForeignKeyLink, 'child' | 'parent'>[],
+): string[] {
   // Generated values a sync cannot write: said under the table, no sync offered.
   const differing = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
   // Compared raw where staging holds masked values: a sync without the masking is refused for them, and should be.
@@ -157,6 +166,7 @@ function remedies(verdicts: TableVerdict[], kept: ReadonlySet<string>, acceptsDr
       ? [
           `A sync with${driftFlag} --mode mirror --tables ${tablesArgument(mirrored)} compares every row of them and copies what differs.`,
           ...parentsNotCompared(mirrored, externalParents),
+          ...parentsRefused(mirrored, drifted, links),
         ]
       : []),
     ...(replaced.length
@@ -179,6 +189,23 @@ function parentsNotCompared(mirrored: readonly string[], externalParents: readon
   return [
     `${tables.join(', ')} ${tables.length === 1 ? 'references' : 'reference'} ${parents.join(', ')}, which this verify did not compare: ` +
       'where staging lacks a row they name, the mirror refuses it; add --with-parents to copy those rows too (only the ones they name).',
+  ];
+}
+
+/**
+ * A mirror offered of a table whose parent differs too and is refused for its columns (not in the mirror): the rows
+ * it names there that staging lacks would be refused with it, until the parent's migrations are applied.
+ */
+function parentsRefused(mirrored: readonly string[], drifted: readonly string[], links: readonly Pick<ForeignKeyLink, 'child' | 'parent'>[]): string[] {
+  const refused = new Set(drifted);
+  const chosen = new Set(mirrored);
+  const found = links.filter((link) => chosen.has(qualifiedName(link.child)) && refused.has(qualifiedName(link.parent)));
+  if (!found.length) return [];
+  const tables = [...new Set(found.map((link) => qualifiedName(link.child)))];
+  const parents = [...new Set(found.map((link) => qualifiedName(link.parent)))];
+  return [
+    `${tables.join(', ')} ${tables.length === 1 ? 'references' : 'reference'} ${parents.join(', ')}, which ${parents.length === 1 ? 'differs' : 'differ'} too and a sync refuses (above): ` +
+      `where staging lacks a row they name there, the mirror refuses it; apply the migrations first, then mirror ${tables.length + parents.length === 2 ? 'both' : 'them all'}.`,
   ];
 }
 
