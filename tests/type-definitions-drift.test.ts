@@ -120,7 +120,10 @@ describe('an enum whose labels staging orders otherwise', () => {
     [production, staging] = await Promise.all([stack.createProject('enumorder_prod', { syncTarget: false }), stack.createProject('enumorder_staging')]);
     await query(production.adminUrl, `SET ROLE postgres; ${enumOf(`'low', 'high', 'urgent'`)}`);
     await query(staging.adminUrl, `SET ROLE postgres; ${enumOf(`'high', 'low', 'urgent', 'later'`)}`);
-    await query(production.adminUrl, `INSERT INTO public.tickets VALUES (1, 'low'), (2, 'high'), (3, 'urgent'); INSERT INTO public.ticket_notes VALUES (100, 2)`);
+    await query(
+      production.adminUrl,
+      `INSERT INTO public.tickets VALUES (1, 'low'), (2, 'high'), (3, 'urgent'); INSERT INTO public.ticket_notes VALUES (100, 2)`,
+    );
   });
   afterAll(async () => {
     await Promise.all([production?.stop(), staging?.stop()]);
