@@ -112,6 +112,19 @@ describe.each(['postgres', 'rest'] as Via[])('a table staging holds masked (via 
     expect(verified.stdout).toMatch(/app\.guests: staging holds email, note masked/);
   });
 
+  it('offers, after a verify with --mask, a sync with the same flag, which runs as printed', async () => {
+    await query(staging.adminUrl, 'DELETE FROM supasync_private.masked_tables; TRUNCATE app.stays, app.guests');
+    expect((await run('sync.ts', ['--yes', '--no-backup', '--mask', 'supabase'], masked)).code).toBe(0);
+    await query(staging.adminUrl, `UPDATE app.guests SET note = 'changed in staging' WHERE id = 1`);
+    const verified = await run('verify-sync-status.ts', ['--mask', 'supabase'], masked);
+    expect(verified.code).toBe(1);
+    const offered = /A sync with (--mask supabase --mode replace --tables \S+) copies them whole/.exec(verified.stdout)?.[1];
+    expect(offered, verified.stdout).toBe('--mask supabase --mode replace --tables app.guests');
+    const synced = await run('sync.ts', ['--yes', '--no-backup', ...offered!.split(' ')], masked);
+    expect(synced.code, synced.stderr).toBe(0);
+    expect((await run('verify-sync-status.ts', ['--mask', 'supabase'], masked)).code).toBe(0);
+  });
+
   it('puts back, with a backup, what staging recorded of its masked tables as the backup was taken', async () => {
     await query(staging.adminUrl, 'DELETE FROM supasync_private.masked_tables; TRUNCATE app.stays, app.guests');
     const dir = emptyDirectory();

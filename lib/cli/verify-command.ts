@@ -150,6 +150,8 @@ export async function runVerifyCommand(command: VerifyCommand): Promise<number> 
               stagingOnly: run.plan.stagingOnlyTables,
               externalParents: run.plan.externalParents,
               links: run.plan.stagingLinks,
+              // The config's own rules apply to the sync by themselves; the flag must be given again.
+              ...(flags.mask ? { maskFlag: `--mask ${flags.mask}` } : {}),
             }),
             ...(files ? [files.output] : []),
           ].join('\n\n'),

@@ -10,6 +10,39 @@ export const TEST_PASSWORD = 'supasync-staging';
 export const TEST_PASSWORD_HASH = '$2a$10$2X6X/pGKVuuVhkRhlAQQvuXKA.u.95QRTb/bcNcp3GNYaIJ63t7Eq';
 
 /**
+ * The keys of a user's metadata (raw_user_meta_data, and each identity's identity_data) that hold the person: what
+ * the providers put there (email, name, picture, sub) and what apps' sign-up forms commonly add beside them
+ * (display_name, contact_email, a handle: database.dev's). Other keys are copied as they are, and the plan says so.
+ */
+const METADATA_KEYS: Record<string, MaskRuleInput> = {
+  email: 'email',
+  email_address: 'email',
+  contact_email: 'email',
+  phone: 'phone',
+  phone_number: 'phone',
+  full_name: 'name',
+  name: 'name',
+  display_name: 'name',
+  first_name: 'first_name',
+  given_name: 'first_name',
+  last_name: 'last_name',
+  family_name: 'last_name',
+  nickname: 'hash',
+  user_name: 'hash',
+  username: 'hash',
+  preferred_username: 'hash',
+  handle: 'hash',
+  avatar_url: 'null',
+  avatar: 'null',
+  picture: 'null',
+  sub: 'hash',
+};
+
+function metadataRules(column: string): Record<string, MaskRuleInput> {
+  return Object.fromEntries(Object.entries(METADATA_KEYS).map(([key, rule]) => [`${column}.${key}`, rule]));
+}
+
+/**
  * Left as they are: ids (users.id is every public table's key into auth,
  * and a uuid says nothing of a person), raw_app_meta_data (the providers a
  * user signed in with), timestamps and flags. One-time tokens are hashed:
@@ -27,25 +60,9 @@ export const SUPABASE_PRESET: Record<string, MaskRuleInput> = {
   'auth.users.email_change_token_current': 'hash',
   'auth.users.phone_change_token': 'hash',
   'auth.users.reauthentication_token': 'hash',
-  'auth.users.raw_user_meta_data.email': 'email',
-  'auth.users.raw_user_meta_data.phone': 'phone',
-  'auth.users.raw_user_meta_data.full_name': 'name',
-  'auth.users.raw_user_meta_data.name': 'name',
-  'auth.users.raw_user_meta_data.user_name': 'hash',
-  'auth.users.raw_user_meta_data.preferred_username': 'hash',
-  'auth.users.raw_user_meta_data.avatar_url': 'null',
-  'auth.users.raw_user_meta_data.picture': 'null',
-  'auth.users.raw_user_meta_data.sub': 'hash',
+  ...metadataRules('auth.users.raw_user_meta_data'),
   'auth.identities.provider_id': 'hash',
-  'auth.identities.identity_data.sub': 'hash',
-  'auth.identities.identity_data.email': 'email',
-  'auth.identities.identity_data.phone': 'phone',
-  'auth.identities.identity_data.full_name': 'name',
-  'auth.identities.identity_data.name': 'name',
-  'auth.identities.identity_data.user_name': 'hash',
-  'auth.identities.identity_data.preferred_username': 'hash',
-  'auth.identities.identity_data.avatar_url': 'null',
-  'auth.identities.identity_data.picture': 'null',
+  ...metadataRules('auth.identities.identity_data'),
 };
 
 /**

@@ -13,7 +13,7 @@ import { snapshotNotes, type Database } from '../transport/database.ts';
 import type { DependentView } from '../transport/reads.ts';
 import type { Watermark } from '../transport/watermarks.ts';
 import { renderTable } from './table.ts';
-import { formatCount } from '../counts.ts';
+import { countOf, formatCount } from '../counts.ts';
 import { describeTableMask, testPasswordWarning } from '../plan/mask.ts';
 import { personalColumnsWarning } from '../plan/personal-columns.ts';
 
@@ -149,7 +149,10 @@ function maskLines(plan: SyncPlan): string[] {
   const password = testPasswordWarning(plan.tables);
   if (password) out.push(chalk.bold.yellow(`  ${password}`));
   out.push(
-    chalk.yellow('  Not masked: every other column, free text included (notes, messages), which can hold personal data no column rule sees (docs/masking.md).'),
+    chalk.yellow(
+      "  Not masked: every other column, and every other key of a jsonb column masked by keys (an app's own keys in raw_user_meta_data), " +
+        'free text included (notes, messages), which can hold personal data no rule sees (docs/masking.md).',
+    ),
   );
   return out;
 }
@@ -208,7 +211,13 @@ export function tableNotes(table: TablePlan, watermarks: Watermark[] | null): st
   const always = table.identityColumns.filter((column) => column.identity === 'always');
   if (always.length) notes.push(`identity ALWAYS kept: ${always.map((column) => column.name).join(', ')}`);
   if (table.loadedTogether) notes.push(table.loadedTogether);
-  if (table.mask) notes.push(`masked: ${table.mask.columns.map((column) => column.column).join(', ')}`);
+  // A jsonb column masked by paths keeps every other key as it is: said, so "masked: raw_user_meta_data" is not read as all of it.
+  if (table.mask)
+    notes.push(
+      `masked: ${table.mask.columns
+        .map((column) => (column.rules.some(({ path }) => !path.length) ? column.column : `${column.column} (${countOf(column.rules.length, 'key')})`))
+        .join(', ')}`,
+    );
   if (table.options.mode) notes.push(`mode ${table.options.mode}`);
   if (table.options.referencedRows) notes.push('only the rows referenced');
   else if (table.options.where) notes.push(`where ${table.options.where}`);

@@ -60,6 +60,8 @@ export interface VerdictsToRender {
   stagingOnly?: readonly (TableRef & { inherits?: string })[];
   /** Foreign keys from a compared table to one not compared: a mirror of the table alone cannot tell staging has those parents. */
   externalParents?: readonly ExternalParent[];
+  /** `--mask supabase` where verify ran with it: the syncs offered take it too (staging holds those tables masked). */
+  maskFlag?: string;
   /** Staging's foreign keys around the compared tables (the plan's stagingLinks): a mirror offered of a child whose parent a sync refuses. */
   links?: readonly Pick<ForeignKeyLink, 'child' | 'parent'>[];
 }
@@ -117,7 +119,7 @@ export function renderVerdicts(rendered: VerdictsToRender): string {
   const summary = verdictsSummary(rendered);
   out.push('', (summary.equal ? chalk.green : chalk.red)(summary.text));
   out.push(...leftOutLine(rendered.leftOut ?? [], 'compared'), ...stagingOnlyLine(rendered.stagingOnly ?? []));
-  out.push(...remedies(verdicts, keptByUpsert, rendered.acceptsDrift ?? false, rendered.externalParents ?? [], rendered.links ?? []));
+  out.push(...remedies(verdicts, keptByUpsert, rendered.acceptsDrift ?? false, rendered.externalParents ?? [], rendered.links ?? [], rendered.maskFlag ?? ''));
   return out.join('\n');
 }
 
@@ -131,6 +133,7 @@ function remedies(
   acceptsDrift: boolean,
   externalParents: readonly ExternalParent[],
   links: readonly Pick<ForeignKeyLink, 'child' | 'parent'>[],
+  maskFlag: string,
 ): string[] {
   // Generated values a sync cannot write: said under the table, no sync offered.
   const differing = verdicts.filter((v) => !kept.has(v.table) && !v.generatedDiffer && (v.status === 'counts-differ' || v.status === 'content-differs'));
@@ -143,7 +146,7 @@ function remedies(
   const drifted = driftedVerdicts.map((v) => v.table);
   const mirrored = rowsDiffer.filter((v) => v.keyColumns.length && !v.masked && syncable(v)).map((v) => v.table);
   const replaced = rowsDiffer.filter((v) => (!v.keyColumns.length || v.masked) && syncable(v)).map((v) => v.table);
-  const driftFlag = acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : '';
+  const driftFlag = `${acceptsDrift && rowsDiffer.some((v) => v.drift?.length) ? ' --allow-drift' : ''}${maskFlag ? ` ${maskFlag}` : ''}`;
   const helped = driftedVerdicts.filter((v) => !v.driftRefused);
   const commonColumns = helped.length
     ? `, or sync with --allow-drift to copy the common columns${helped.some((v) => v.driftAskedOfRows) ? ASKED_OF_ROWS_NOTE : ''}`
@@ -351,7 +354,9 @@ export function renderMaskAudits(audits: MaskAudit[]): string {
       ? chalk.red(
           `${leaking} of ${countOf(audits.length, 'masked table')} ${leaking === 1 ? 'holds' : 'hold'} raw production values: sync them again with the same rules (a replace rewrites every row), then audit again.`,
         )
-      : chalk.green(`No raw production value of a masked column found in staging (${countOf(audits.length, 'table')}, every value compared).`),
+      : chalk.green(
+          `No raw production value of a masked column or key found in staging (${countOf(audits.length, 'table')}, every value compared; keys and columns no rule names are not audited).`,
+        ),
   );
   return out.join('\n');
 }

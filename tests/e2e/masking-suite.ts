@@ -54,7 +54,11 @@ const APP_ROWS = `
          jsonb_build_object('full_name', 'Realname Surname ' || (1 + i % 300), 'score', 1.0, 'big', 12345678901234567890,
                             'contact', jsonb_build_object('email', 'real.person.' || (1 + i % 300) || '@realmail.test', 'lang', 'es'))
   FROM generate_series(1, 600) i;
-  INSERT INTO public.mask_checked SELECT i, 'ABC' || lpad(i::text, 2, '0') FROM generate_series(1, 20) i;`;
+  INSERT INTO public.mask_checked SELECT i, 'ABC' || lpad(i::text, 2, '0') FROM generate_series(1, 20) i;
+  -- What an app's sign-up form adds to a user's metadata beside the providers' keys (database.dev's).
+  UPDATE auth.users SET raw_user_meta_data = COALESCE(raw_user_meta_data, '{}') || jsonb_build_object(
+    'display_name', 'Realname Display ' || left(id::text, 8), 'contact_email', 'contact.' || left(id::text, 8) || '@realmail.test',
+    'handle', 'realhandle-' || left(id::text, 8), 'bio', 'likes hiking');`;
 
 const RULES = {
   'mask_customers.email': 'email',
@@ -85,6 +89,8 @@ async function rawValues(production: Project): Promise<string[]> {
      UNION SELECT billing_email FROM public.mask_orders UNION SELECT guest ->> 'full_name' FROM public.mask_orders
      UNION SELECT email FROM auth.users UNION SELECT phone FROM auth.users
      UNION SELECT raw_user_meta_data ->> 'full_name' FROM auth.users UNION SELECT raw_user_meta_data ->> 'avatar_url' FROM auth.users
+     UNION SELECT raw_user_meta_data ->> 'display_name' FROM auth.users UNION SELECT raw_user_meta_data ->> 'contact_email' FROM auth.users
+     UNION SELECT raw_user_meta_data ->> 'handle' FROM auth.users
      UNION SELECT identity_data ->> 'email' FROM auth.identities UNION SELECT identity_data ->> 'full_name' FROM auth.identities
      UNION SELECT identity_data ->> 'phone' FROM auth.identities UNION SELECT provider_id FROM auth.identities WHERE provider = 'google'`,
   );
@@ -322,7 +328,7 @@ export function defineMaskingSuite(via: Via): void {
     it('audits staging for raw values of masked columns: none after the sync, and each one planted named by table, column and key', async () => {
       const clean = await verify(['--audit-masking']);
       expect(clean.code, clean.stdout + clean.stderr).toBe(0);
-      expect(clean.stdout).toContain('No raw production value of a masked column found in staging');
+      expect(clean.stdout).toContain('No raw production value of a masked column or key found in staging');
       // A raw phone back in its row, a raw name inside a jsonb path, a raw email in auth.users.
       const [customer] = await query<{ email: string; phone: string }>(
         production.adminUrl,

@@ -304,7 +304,7 @@ function auditSection(audits: MaskAudit[]): AuditSection {
     clean: !leaking,
     summary: leaking
       ? `${leaking} of ${countOf(audits.length, 'masked table')} ${leaking === 1 ? 'holds' : 'hold'} raw production values: sync them again with the same rules, then audit again.`
-      : `No raw production value of a masked column found in staging (${countOf(audits.length, 'table')}, every value compared).`,
+      : `No raw production value of a masked column or key found in staging (${countOf(audits.length, 'table')}, every value compared; keys and columns no rule names are not audited).`,
     tables: audits.map((audit) => ({ table: audit.table, rows: audit.rows, columns: audit.columns, leaks: audit.leaks, more: audit.more })),
   };
 }
