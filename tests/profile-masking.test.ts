@@ -42,6 +42,12 @@ describe('--mask supabase on a profile of auth.users', () => {
   projectPair('profilemask', SCHEMA, async (pair) => {
     ({ production, staging } = pair);
     await query(production.adminUrl, ACCOUNT);
+    // A user whose metadata holds a key of the app's own beside the providers' (the preset masks full_name, not company_email).
+    await query(
+      production.adminUrl,
+      `INSERT INTO auth.users (id, email, raw_user_meta_data) VALUES
+         ('00000000-0000-4000-8000-000000000001', 'ana@realmail.test', '{"full_name": "Ana Real", "company_email": "ana@corp.realmail.test", "theme": "dark"}')`,
+    );
   });
   const cwd = emptyDirectory();
   // "keep" says a column holds no one's data: it is not named again.
@@ -51,8 +57,8 @@ describe('--mask supabase on a profile of auth.users', () => {
       env: { ...envFor(production, staging), SUPASYNC_MASK_SECRET: 'a-secret-of-the-tests-0123456789' },
       cwd,
     });
-  const NAMED =
-    'Copied unmasked, though named as personal data usually is: app.accounts: contactEmail, billing_phone, owner_name. ' +
+  const named = (more = '') =>
+    `Copied unmasked, though named as personal data usually is: app.accounts: contactEmail, billing_phone, owner_name${more}. ` +
     `Mask each with a rule in supasync.config.json's "mask" ("app.accounts.contactEmail": "email", "phone", "name", "hash" or "null"), ` +
     'or say it holds no one\'s data with "app.accounts.contactEmail": "keep" (docs/masking.md).';
 
@@ -68,13 +74,14 @@ describe('--mask supabase on a profile of auth.users', () => {
     );
     expect(plan.stdout).toMatch(/avatar_url: NOT masked, copied as it is \(preset supabase: null does not fit: the column is NOT NULL in staging/);
     // The profile's columns the preset left are said above, with why, and not again.
-    expect(plan.stdout.replace(/\s+/g, ' ')).toContain(NAMED);
+    // And the key of the app's own in a user's metadata, which the preset's keys leave as it is.
+    expect(plan.stdout.replace(/\s+/g, ' ')).toContain(named('; auth.users: raw_user_meta_data.company_email'));
   });
 
   it.each(['postgres', 'rest'] as const)('names the columns it copies unmasked that look personal, and copies them as they are (via %s)', async (via) => {
     const run = await sync('--via', via, '--tables', 'app.accounts', '--yes', '--no-backup');
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect((run.stdout + run.stderr).replace(/\s+/g, ' ')).toContain(NAMED);
+    expect((run.stdout + run.stderr).replace(/\s+/g, ' ')).toContain(named());
     const [production_, staging_] = await Promise.all([
       query<{ row: string }>(production.adminUrl, 'SELECT row_to_json(a)::text AS row FROM app.accounts a'),
       query<{ row: string }>(staging.adminUrl, 'SELECT row_to_json(a)::text AS row FROM app.accounts a'),

@@ -60,6 +60,7 @@ const calls: [string, Record<string, unknown>][] = [
   ['supasync_dependent_views', { tables: [table] }],
   ['supasync_watermarks', {}],
   ['supasync_masked_tables', {}],
+  ['supasync_json_keys', { table_schema: 'public', table_name: 'sire_countries', column_name: 'name' }],
   [
     'supasync_clashing_rows',
     {

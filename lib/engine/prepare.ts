@@ -15,7 +15,7 @@ import { refuseBrokenWheres } from './config-wheres.ts';
 import { refuseUnreadableProduction } from './production-reads.ts';
 import { refuseHiddenStagingRows } from './staging-rls.ts';
 import { columnsNamedByRules, masksAsked, planMasks, withMasks, type MaskSettings } from '../plan/mask.ts';
-import { personalColumnsLeftRaw } from '../plan/personal-columns.ts';
+import { personalColumnsLeftRaw, personalKeysLeftRaw } from '../plan/personal-columns.ts';
 import { maskKeyFromEnvironment } from '../mask/key.ts';
 import { loadMasker, type Masker } from '../mask/apply.ts';
 
@@ -135,9 +135,17 @@ export async function prepareRun(options: {
       const masks = planMasks(productionCatalog, stagingCatalog, options.mask);
       plan = withMasks(plan, masks, { writes: options.mode !== undefined });
       const named = columnsNamedByRules(productionCatalog, options.mask);
+      const keys = await personalKeysLeftRaw(
+        plan.tables,
+        (table, column) => production.jsonKeys(table, column),
+        (table, column, key) => named.has(`${qualifiedName(table)}.${column}.${key}`),
+      );
       plan = {
         ...plan,
-        personalColumnsRaw: personalColumnsLeftRaw(productionCatalog, plan.tables, (table, column) => named.has(`${qualifiedName(table)}.${column.name}`)),
+        personalColumnsRaw: [
+          ...personalColumnsLeftRaw(productionCatalog, plan.tables, (table, column) => named.has(`${qualifiedName(table)}.${column.name}`)),
+          ...keys,
+        ],
       };
       const masked = plan.tables.filter((table) => table.mask);
       if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);

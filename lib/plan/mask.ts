@@ -143,11 +143,16 @@ function resolveColumns(
 const targetId = (target: Target) => [qualifiedName(target.table), target.column.name, ...target.path].join('\0');
 
 /** `schema.table.column[.path]` when production has it, else `table.column[.path]` of public. */
-/** The columns the config's rules name, `keep` included, as `schema.table.column`: a rule's key that names none is refused by planMasks. */
+/**
+ * The columns the config's rules name, `keep` included, as `schema.table.column`, and the first key of a rule's path
+ * as `schema.table.column.key`: a rule's key that names none is refused by planMasks.
+ */
 export function columnsNamedByRules(production: Catalog, settings: MaskSettings): Set<string> {
   const named = Object.keys(settings.rules).flatMap((key) => {
     const target = resolveKey(production, key);
-    return target ? [`${qualifiedName(target.table)}.${target.column.name}`] : [];
+    if (!target) return [];
+    const column = `${qualifiedName(target.table)}.${target.column.name}`;
+    return target.path.length ? [column, `${column}.${target.path[0]}`] : [column];
   });
   return new Set(named);
 }

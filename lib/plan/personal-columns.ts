@@ -92,6 +92,30 @@ export function personalColumnsLeftRaw(
   });
 }
 
+/**
+ * Of each column the run masks by keys alone (a jsonb column's paths: auth.users.raw_user_meta_data), the keys
+ * production's rows hold that no rule names and that are named as personal data usually is (an app's own
+ * `company_email` in a user's metadata), as `column.key`. `keysOf`: production's keys of the column, null where it
+ * cannot say.
+ */
+export async function personalKeysLeftRaw(
+  tables: { table: { schema: string; name: string }; mask?: TableMask | null }[],
+  keysOf: (table: { schema: string; name: string }, column: string) => Promise<string[] | null>,
+  named: (table: { schema: string; name: string }, column: string, key: string) => boolean,
+): Promise<PersonalColumns[]> {
+  const found: PersonalColumns[] = [];
+  for (const { table, mask } of tables) {
+    for (const column of mask?.columns ?? []) {
+      if (column.kind !== 'json' || !column.rules.length || column.rules.some(({ path }) => !path.length)) continue;
+      const masked = new Set(column.rules.map(({ path }) => path[0]));
+      const keys = (await keysOf(table, column.column)) ?? [];
+      const left = keys.filter((key) => !masked.has(key) && !named(table, column.column, key) && namedAsPersonal({ name: key }));
+      if (left.length) found.push({ table: qualifiedName(table), columns: left.map((key) => `${column.column}.${key}`) });
+    }
+  }
+  return found;
+}
+
 /** Said in the plan and as a run's warning; null where there is nothing to say. */
 export function personalColumnsWarning(found: readonly PersonalColumns[] | undefined): string | null {
   if (!found?.length) return null;

@@ -95,6 +95,8 @@ export interface DatabaseReads {
   extensionRows(tables: TableRef[]): Promise<ExtensionRows[] | null>;
   /** Of staging: the tables it holds masked (supasync_private.masked_tables); `kept` false where it cannot say. */
   maskedTables(): Promise<MaskedTables>;
+  /** The top-level keys the objects of a json or jsonb column hold, 200 at most (supasync_private.json_keys_query); null where REST functions before version 43 cannot say. */
+  jsonKeys(table: TableRef, column: string): Promise<string[] | null>;
   /**
    * Of staging: the materialized views that read these tables, each after those it reads (supasync_private.dependent_views),
    * as a run would refresh them; null where REST functions before version 17 cannot say without refreshing.

@@ -1539,6 +1539,30 @@ REVOKE ALL ON FUNCTION supasync_private.extension_rows_query(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.supasync_extension_rows(jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_extension_rows(jsonb) TO service_role;
 
+-- The top-level keys the objects of a json or jsonb column hold (version
+-- 43), 200 at most, in order: a masked run names those of a column masked by
+-- keys (auth.users.raw_user_meta_data) that no rule names and that are named
+-- as personal data usually is (lib/plan/personal-columns.ts).
+CREATE OR REPLACE FUNCTION supasync_private.json_keys_query(relation text, column_name text)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $json_keys_query$
+SELECT pg_catalog.format(
+  'SELECT COALESCE(pg_catalog.jsonb_agg(k ORDER BY k), ''[]'') FROM (SELECT DISTINCT k FROM %s%s AS t,
+     pg_catalog.jsonb_object_keys(CASE WHEN pg_catalog.jsonb_typeof(t.%I::jsonb) = ''object'' THEN t.%I::jsonb END) AS k LIMIT 200) AS keys',
+  -- A table others INHERIT from: its own rows.
+  CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
+                    WHERE i.inhparent = $1::pg_catalog.regclass) THEN 'ONLY ' ELSE '' END,
+  $1::pg_catalog.regclass, $2::text, $2::text)
+$json_keys_query$;
+
+CREATE OR REPLACE FUNCTION public.supasync_json_keys(table_schema text, table_name text, column_name text)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $json_keys$ SELECT CASE WHEN supasync_private.assert_trusted_caller() THEN (SELECT supasync_private.answer(supasync_private.json_keys_query(pg_catalog.format('%I.%I', table_schema, table_name), column_name))) END $json_keys$;
+
+REVOKE ALL ON FUNCTION supasync_private.json_keys_query(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.supasync_json_keys(text, text, text) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.supasync_json_keys(text, text, text) TO service_role;
+
 -- Where sequences stand, for a sync to set staging's and for verify to
 -- compare: last_value (as text: a bigint passes 2^53) and is_called.
 -- pg_sequences shows NULL for a sequence not yet called, which loses a
@@ -2018,7 +2042,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 42 $version$;
+AS $version$ SELECT 43 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

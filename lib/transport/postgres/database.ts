@@ -11,6 +11,7 @@ import { redactUrl } from '../../config/connection-string.ts';
 import { DatabaseError, describeError } from '../../errors.ts';
 import { privilegeFix } from '../privilege-fix.ts';
 import { ownRows, runBuilt, runShared } from '../../sql/shared.ts';
+import { quoteTable } from '../../sql/ident.ts';
 import { parseRowText } from '../../sql/row-text.ts';
 import { checksumArgs, type ChecksumAnswer } from '../checksum.ts';
 import type { DatabaseClock, Watermark } from '../watermarks.ts';
@@ -131,6 +132,8 @@ export async function openPostgresDatabase(connection: Extract<Connection, { via
         failed("Reading the app's rows in extension tables"),
       ),
     maskedTables: () => readMaskedTablesPostgres(client).catch(failed('Reading which tables staging holds masked')),
+    jsonKeys: (table, column) =>
+      runBuilt<string[]>(client, 'json_keys_query', [quoteTable(table), column]).catch(failed(`Reading the keys of ${qualifiedName(table)}.${column}`)),
     dependentViews: (tables) => dependentViews(client, tables).catch(failed('Listing the materialized views that read the tables')),
     lockRoom: (tables) => lockRoom(client, tables).catch(failed('Counting the locks the run would take')),
     fileOwnersUnavailable: () => fileOwnersUnavailable(client, side).catch(failed('Reading what this role may do in storage.objects')),

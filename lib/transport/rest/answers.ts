@@ -50,6 +50,7 @@ export const ANSWERS = {
       pairs: z.array(z.object({ staging: z.array(z.string().nullable()), production: z.array(z.string().nullable()) })),
     })
     .nullable(),
+  jsonKeys: z.array(z.string()),
   maskedTables: z.array(z.object({ schema: z.string(), name: z.string(), columns: z.record(z.string(), z.string()), maskedAt: z.string() })),
   /** heldBy: absent from functions before version 22. */
   mark: z.object({ markedAt: z.string(), markedBy: z.string().nullable(), heldBy: z.string().nullable().optional() }).nullable(),

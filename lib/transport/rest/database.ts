@@ -29,6 +29,8 @@ import { MASKED_TABLES_SINCE } from '../masked-tables.ts';
 
 /** The functions version from which a project answers supasync_extension_rows(). */
 const EXTENSION_ROWS_SINCE = 40;
+/** supasync_json_keys (a masked run's keys of a column masked by keys). */
+const JSON_KEYS_SINCE = 43;
 
 /** The version whose supasync_missing_keys takes each key's values and compares them by their types; before it, by their text. */
 const KEYS_AS_VALUES_SINCE = 14;
@@ -190,6 +192,11 @@ export function openRestDatabase(connection: Extract<Connection, { via: 'rest' }
       if ((await functionsVersion().catch(() => 0)) < EXTENSION_ROWS_SINCE) return null;
       const asked = tables.map(({ schema, name }) => ({ schema, name }));
       return ask("Reading the app's rows in extension tables", 'supasync_extension_rows', { tables: asked }, ANSWERS.extensionRows);
+    },
+    jsonKeys: async (table, column) => {
+      if ((await functionsVersion().catch(() => 0)) < JSON_KEYS_SINCE) return null;
+      const args = { table_schema: table.schema, table_name: table.name, column_name: column };
+      return ask(`Reading the keys of ${qualifiedName(table)}.${column}`, 'supasync_json_keys', args, ANSWERS.jsonKeys);
     },
     maskedTables: async () => {
       // Functions before version 39 keep no such list.
