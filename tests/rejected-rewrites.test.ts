@@ -278,3 +278,29 @@ describe('a row insert-missing writes that an exclusion constraint refuses', () 
     expect(await query(staging.adminUrl, 'SELECT id FROM app.booking ORDER BY id')).toEqual([{ id: 1 }, { id: 900 }]);
   });
 });
+
+// A unique key whose NULLs clash (NULLS NOT DISTINCT), a key column named with capitals and a space, and key values
+// that would read as two columns: the refused row's pair is named all the same, the values quoted where they would be misread.
+describe('a unique value refused under NULLS NOT DISTINCT, with awkward names and values', () => {
+  let production: Project;
+  let staging: Project;
+  projectPair(
+    'clashnulls',
+    `CREATE SCHEMA app;
+     CREATE TABLE app."Tag List" ("Key Col" text PRIMARY KEY, parent text, UNIQUE NULLS NOT DISTINCT (parent));`,
+    async (pair) => {
+      ({ production, staging } = pair);
+      await query(production.adminUrl, `INSERT INTO app."Tag List" VALUES ('a, b=c', NULL)`);
+      await query(staging.adminUrl, `INSERT INTO app."Tag List" VALUES ('', NULL)`);
+    },
+  );
+
+  it.each(['postgres', 'rest'] as const)("names staging's row holding the NULL beside production's (via %s)", async (via) => {
+    const run = await runScript('sync.ts', ['--via', via, '--yes', '--no-backup', '--mode', 'upsert', '--tables', 'app."Tag List"'], {
+      env: envFor(production, staging),
+      cwd: emptyDirectory(),
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toContain(`rows: staging's app."Tag List" ("Key Col"='') holds the parent production's row ("Key Col"='a, b=c') brings`);
+  });
+});

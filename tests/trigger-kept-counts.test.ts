@@ -28,7 +28,32 @@ const SCHEMA = `CREATE SCHEMA forum;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN UPDATE ONLY forum.community SET posts = posts - 1 WHERE id = OLD.community_id; END IF;
     RETURN NULL;
   END $$;
-  CREATE TRIGGER post_community AFTER INSERT OR UPDATE OR DELETE ON forum.post FOR EACH ROW EXECUTE FUNCTION forum.count_community();`;
+  CREATE TRIGGER post_community AFTER INSERT OR UPDATE OR DELETE ON forum.post FOR EACH ROW EXECUTE FUNCTION forum.count_community();
+  -- A counts table kept by upserts; a table named without its schema (forum's users, not auth's); a touch trigger
+  -- whose comment and message name a table it never writes.
+  CREATE TABLE forum.stats (k text PRIMARY KEY, n int NOT NULL);
+  CREATE TABLE forum.users (id int PRIMARY KEY, posts int NOT NULL DEFAULT 0);
+  CREATE TABLE forum.ghost (n int);
+  CREATE FUNCTION forum.count_stats() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO forum.stats AS s VALUES ('posts', 1) ON CONFLICT (k) DO UPDATE SET n = s.n + 1;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER post_stats AFTER INSERT ON forum.post FOR EACH ROW EXECUTE FUNCTION forum.count_stats();
+  CREATE FUNCTION forum.count_users() RETURNS trigger LANGUAGE plpgsql SET search_path = forum AS $$
+  BEGIN
+    UPDATE users SET posts = posts + 1 WHERE id = NEW.creator_id;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER post_users AFTER INSERT ON forum.post FOR EACH ROW EXECUTE FUNCTION forum.count_users();
+  CREATE FUNCTION forum.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    -- once this did UPDATE forum.ghost SET n = 0 here
+    /* and UPDATE forum.ghost SET n = 1 there */
+    RAISE NOTICE 'would UPDATE forum.ghost SET n = 2';
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER post_touch BEFORE UPDATE ON forum.post FOR EACH ROW EXECUTE FUNCTION forum.touch();`;
 
 describe('triggers that keep counts in other tables', () => {
   let production: Project;
@@ -37,13 +62,13 @@ describe('triggers that keep counts in other tables', () => {
     ({ production, staging } = pair);
     await query(
       production.adminUrl,
-      `INSERT INTO forum.person VALUES (1), (2); INSERT INTO forum.community VALUES (10);
+      `INSERT INTO forum.person VALUES (1), (2); INSERT INTO forum.community VALUES (10); INSERT INTO forum.users VALUES (1), (2);
        INSERT INTO forum.post SELECT i, 1 + i % 2, 10 FROM generate_series(1, 5) i`,
     );
   });
   const NOTE =
-    "forum.post: staging's triggers post_authors, post_community do not fire for the rows a sync copies, " +
-    'and forum.community, forum.person, which they update as its rows come and go (counts, totals), are not in this run: ' +
+    "forum.post: staging's triggers post_authors, post_community, post_stats, post_users do not fire for the rows a sync copies, " +
+    'and forum.community, forum.person, forum.stats, forum.users, which they update as its rows come and go (counts, totals), are not in this run: ' +
     "what they hold there stays what staging's own rows made it, not production's. Copy those tables too (--tables, or their schema in --schemas).";
 
   it.each(['postgres', 'rest'] as const)('are named where the run leaves their tables out, and not where it copies them (via %s)', async (via) => {
@@ -53,7 +78,8 @@ describe('triggers that keep counts in other tables', () => {
     // Staging holds the people and the community with counts of none.
     await query(
       staging.adminUrl,
-      'TRUNCATE forum.post, forum.person, forum.community; INSERT INTO forum.person VALUES (1), (2); INSERT INTO forum.community VALUES (10)',
+      `TRUNCATE forum.post, forum.person, forum.community, forum.stats, forum.users;
+       INSERT INTO forum.person VALUES (1), (2); INSERT INTO forum.community VALUES (10); INSERT INTO forum.users VALUES (1), (2)`,
     );
     const plan = await sync('--tables', 'forum.post', '--dry-run');
     expect(plan.code, plan.stderr).toBe(0);

@@ -150,9 +150,10 @@ function labelsReordered(production: UserType, staging: UserType): boolean {
 function definitionDifference(production: UserType, staging: UserType): string | null {
   if (production.labels && staging.labels) {
     const lacking = labelsLacking(production, staging);
-    if (lacking.length) return `staging's enum lacks ${lacking.map((label) => `'${label}'`).join(', ')}`;
+    const literal = (label: string) => `'${label.replace(/'/g, "''")}'`;
+    if (lacking.length) return `staging's enum lacks ${lacking.map(literal).join(', ')}`;
     if (!labelsReordered(production, staging)) return null;
-    const order = (labels: string[]) => labels.map((label) => `'${label}'`).join(' < ');
+    const order = (labels: string[]) => labels.map(literal).join(' < ');
     const [ours, theirs] = sharedLabels(production, staging);
     return (
       `staging's enum orders its labels otherwise: ${order(ours)} in production, ${order(theirs)} in staging; ` +

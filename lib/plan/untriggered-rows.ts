@@ -44,8 +44,9 @@ function writtenName(name: string): { schema?: string; table: string } {
 
 /**
  * Of the tables a run copies, those with such triggers in staging that
- * insert into tables outside the run which reference the copied one. A name
- * without a schema is taken for any staging table of that name (the
+ * insert into tables outside the run which reference the copied one, or
+ * update tables outside the run. A name without a schema is taken for the
+ * trigger's table's schema's table of that name, else public's (the
  * function's search path is not followed). `leftAlone`: staging's own state
  * a run never fills from production (sign-ins), not named.
  */
@@ -63,8 +64,13 @@ export function untriggeredRows(
     const updating = (table?.triggers ?? []).filter((trigger) => fires(trigger) && trigger.updates?.length);
     if (!inserting.length && !updating.length) return [];
     const candidates = staging.tables.filter((child) => !inRun.has(qualifiedName(child)) && !leftAlone(child));
+    // A name without a schema: the trigger's table's own schema where it has such a table, else public (the function's
+    // search path is not read; a name was taken for a table of that name in every schema, auth.users for app.users).
+    const unqualifiedIn = (name: string) => (staging.tables.some((t) => t.schema === ref.schema && t.name === name) ? ref.schema : 'public');
     const named = (names: readonly string[]) =>
-      candidates.filter((child) => names.map(writtenName).some((name) => name.table === child.name && (name.schema ?? child.schema) === child.schema));
+      candidates.filter((child) =>
+        names.map(writtenName).some((name) => name.table === child.name && (name.schema ?? unqualifiedIn(name.table)) === child.schema),
+      );
     // Each trigger with the tables outside the run its body inserts into that reference the copied table, directly or
     // through another it fills (a user's profile, then the profile's role).
     const writing = inserting

@@ -6,6 +6,7 @@
 // 41: directly from the run's temporary table, over REST by
 // supasync_clashing_rows from the rows refused) and say it the same way.
 import type { TableRef } from '../catalog/types.ts';
+import { identAsWritten } from '../sql/ident.ts';
 
 /** What the query answers: the index's columns, and up to three pairs of keys (text values, in the key's column order). */
 export interface ClashingRows {
@@ -21,12 +22,21 @@ export function keyText(keyColumns: readonly string[], values: readonly (string 
 /** `staging's app.product (id=50) holds the slug production's row (id=5) brings`, for each pair; null where none was found. */
 export function describeClashingRows(table: TableRef, keyColumns: readonly string[], answer: ClashingRows | null): string | null {
   if (!answer?.pairs.length) return null;
+  const shown = (values: readonly (string | null)[]) =>
+    keyColumns.map((column, index) => `${identAsWritten(column)}=${shownValue(values[index] ?? null)}`).join(', ');
   return answer.pairs
     .map(
       ({ staging, production }) =>
-        `staging's ${table.schema}.${table.name} (${keyText(keyColumns, staging)}) holds the ${answer.columns.join(', ')} production's row (${keyText(keyColumns, production)}) brings`,
+        `staging's ${identAsWritten(table.schema)}.${identAsWritten(table.name)} (${shown(staging)}) holds the ${answer.columns.map(identAsWritten).join(', ')} ` +
+        `production's row (${shown(production)}) brings`,
     )
     .join('; ');
+}
+
+/** A value as SQL writes it where it could be misread (empty, `NULL`, a comma, a quote, a parenthesis, spaces): quoted; else as it is. */
+function shownValue(value: string | null): string {
+  if (value === null) return 'NULL';
+  return value === '' || value === 'NULL' || /[\s,=()'"]/.test(value) ? `'${value.replace(/'/g, "''")}'` : value;
 }
 
 /** The unique index PostgreSQL's message names (`duplicate key value violates unique constraint "users_email_key"`), if it names one. */

@@ -591,21 +591,27 @@ SELECT pg_catalog.jsonb_build_object(
             -- INTO, as written there (quoted or not, with a schema or not):
             -- what a sync, which fires no trigger, leaves unmade
             -- (lib/plan/untriggered-rows.ts). Read from the text, not parsed.
+            -- (version 44) Its comments and string literals left out first.
             'inserts', (
               SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT m.found[1]), '[]'::jsonb)
               FROM pg_catalog.pg_proc p
-              CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosrc,
+              CROSS JOIN LATERAL pg_catalog.regexp_replace(p.prosrc, '--[^\n]*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|''(?:[^'']|'''')*''', ' ', 'g') AS b(body)
+              CROSS JOIN LATERAL pg_catalog.regexp_matches(b.body,
                 '\minsert\s+into\s+((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)', 'gi') AS m(found)
               WHERE p.oid = tg.tgfoid),
             -- (version 42) the tables its function's body names after UPDATE
             -- (ONLY): counts and totals kept in other tables as rows come and
             -- go (a post's author's post_count), stale in staging for the rows a
-            -- sync copies outside the tables it writes. Read as `inserts` is.
+            -- sync copies outside the tables it writes. Read as `inserts` is;
+            -- (version 44) an INSERT ... ON CONFLICT ... DO UPDATE counts too
+            -- (a counts table kept by upserts).
             'updates', (
-              SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT m.found[1]), '[]'::jsonb)
+              SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT COALESCE(m.found[1], m.found[2])), '[]'::jsonb)
               FROM pg_catalog.pg_proc p
-              CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosrc,
-                '\mupdate\s+(?:only\s+)?((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)\s+(?:as\s+)?(?:"(?:[^"]|"")+"\s+|[[:alnum:]_$]+\s+)?set\M', 'gi') AS m(found)
+              CROSS JOIN LATERAL pg_catalog.regexp_replace(p.prosrc, '--[^\n]*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|''(?:[^'']|'''')*''', ' ', 'g') AS b(body)
+              CROSS JOIN LATERAL pg_catalog.regexp_matches(b.body,
+                '\mupdate\s+(?:only\s+)?((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)\s+(?:as\s+)?(?:"(?:[^"]|"")+"\s+|[[:alnum:]_$]+\s+)?set\M'
+                '|\minsert\s+into\s+((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)[^;]*\mon\s+conflict\M[^;]*\mdo\s+update\M', 'gi') AS m(found)
               WHERE p.oid = tg.tgfoid),
             -- (version 38) the columns its function sets in NEW, where the
             -- text tells: a plpgsql body's `NEW.col := ...` (or `=`) begun as
@@ -2042,7 +2048,7 @@ $retired$;
 -- a new one redefines what changes (and this).
 CREATE OR REPLACE FUNCTION public.supasync_version()
 RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = ''
-AS $version$ SELECT 43 $version$;
+AS $version$ SELECT 44 $version$;
 
 REVOKE ALL ON FUNCTION public.supasync_version() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.supasync_version() TO service_role;

@@ -978,11 +978,14 @@ SELECT pg_catalog.format(
                     WHERE i.inhparent = $1::pg_catalog.regclass) THEN 'ONLY ' ELSE '' END,
   $1::pg_catalog.regclass, $5::text,
   (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c.name), ', ' ORDER BY c.position) FROM pg_catalog.unnest($3::text[]) WITH ORDINALITY AS c(name, position)),
-  (SELECT pg_catalog.string_agg(pg_catalog.format('s.%1$I = t.%1$I', n), ' AND ') FROM pg_catalog.unnest(indexed.names) AS n),
+  -- NULLS NOT DISTINCT: two NULLs clash as two equal values do.
+  (SELECT pg_catalog.string_agg(pg_catalog.format(CASE WHEN indexed.nulls_equal THEN 's.%1$I IS NOT DISTINCT FROM t.%1$I' ELSE 's.%1$I = t.%1$I' END, n), ' AND ')
+   FROM pg_catalog.unnest(indexed.names) AS n),
   keyed.staging_row, keyed.production_row)
 FROM (
   SELECT CASE WHEN pg_catalog.bool_and(i.indpred IS NULL AND a.attname IS NOT NULL AND a.attname::text = ANY ($3::text[]))
-              THEN pg_catalog.array_agg(a.attname::text ORDER BY k.ord) END AS names
+              THEN pg_catalog.array_agg(a.attname::text ORDER BY k.ord) END AS names,
+         pg_catalog.bool_or(i.indnullsnotdistinct) AS nulls_equal
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
