@@ -591,11 +591,13 @@ SELECT pg_catalog.jsonb_build_object(
             -- INTO, as written there (quoted or not, with a schema or not):
             -- what a sync, which fires no trigger, leaves unmade
             -- (lib/plan/untriggered-rows.ts). Read from the text, not parsed.
-            -- (version 44) Its comments and string literals left out first.
+            -- (version 44) Its comments and string literals left out first
+            -- (no backslash in that pattern: a role whose
+            -- standard_conforming_strings is off reads one as an escape).
             'inserts', (
               SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT m.found[1]), '[]'::jsonb)
               FROM pg_catalog.pg_proc p
-              CROSS JOIN LATERAL pg_catalog.regexp_replace(p.prosrc, '--[^\n]*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|''(?:[^'']|'''')*''', ' ', 'g') AS b(body)
+              CROSS JOIN LATERAL pg_catalog.regexp_replace(p.prosrc, '--[^\n]*|/[*][^*]*[*]+(?:[^/*][^*]*[*]+)*/|''(?:[^'']|'''')*''', ' ', 'g') AS b(body)
               CROSS JOIN LATERAL pg_catalog.regexp_matches(b.body,
                 '\minsert\s+into\s+((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)', 'gi') AS m(found)
               WHERE p.oid = tg.tgfoid),
@@ -608,7 +610,7 @@ SELECT pg_catalog.jsonb_build_object(
             'updates', (
               SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT COALESCE(m.found[1], m.found[2])), '[]'::jsonb)
               FROM pg_catalog.pg_proc p
-              CROSS JOIN LATERAL pg_catalog.regexp_replace(p.prosrc, '--[^\n]*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|''(?:[^'']|'''')*''', ' ', 'g') AS b(body)
+              CROSS JOIN LATERAL pg_catalog.regexp_replace(p.prosrc, '--[^\n]*|/[*][^*]*[*]+(?:[^/*][^*]*[*]+)*/|''(?:[^'']|'''')*''', ' ', 'g') AS b(body)
               CROSS JOIN LATERAL pg_catalog.regexp_matches(b.body,
                 '\mupdate\s+(?:only\s+)?((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)\s+(?:as\s+)?(?:"(?:[^"]|"")+"\s+|[[:alnum:]_$]+\s+)?set\M'
                 '|\minsert\s+into\s+((?:"(?:[^"]|"")+"|[[:alnum:]_$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[[:alnum:]_$]+))?)[^;]*\mon\s+conflict\M[^;]*\mdo\s+update\M', 'gi') AS m(found)
