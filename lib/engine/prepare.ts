@@ -134,20 +134,23 @@ export async function prepareRun(options: {
       // and asked for here, before any row is read.
       const masks = planMasks(productionCatalog, stagingCatalog, options.mask);
       plan = withMasks(plan, masks, { writes: options.mode !== undefined });
-      const named = columnsNamedByRules(productionCatalog, options.mask);
-      const keys = await personalKeysLeftRaw(
-        plan.tables,
-        // Said, never refused: a read that fails leaves the keys unnamed rather than stop the run.
-        (table, column) => production.jsonKeys(table, column).catch(() => null),
-        (table, column, key) => named.has(`${qualifiedName(table)}.${column}.${key}`),
-      );
-      plan = {
-        ...plan,
-        personalColumnsRaw: [
-          ...personalColumnsLeftRaw(productionCatalog, plan.tables, (table, column) => named.has(`${qualifiedName(table)}.${column.name}`)),
-          ...keys,
-        ],
-      };
+      // Said by a sync and its dry run, before writing; a verify writes nothing and says nothing of them: not asked.
+      if (options.mode !== undefined) {
+        const named = columnsNamedByRules(productionCatalog, options.mask);
+        const keys = await personalKeysLeftRaw(
+          plan.tables,
+          // Said, never refused: a read that fails leaves the keys unnamed rather than stop the run.
+          (table, column) => production.jsonKeys(table, column).catch(() => null),
+          (table, column, key) => named.has(`${qualifiedName(table)}.${column}.${key}`),
+        );
+        plan = {
+          ...plan,
+          personalColumnsRaw: [
+            ...personalColumnsLeftRaw(productionCatalog, plan.tables, (table, column) => named.has(`${qualifiedName(table)}.${column.name}`)),
+            ...keys,
+          ],
+        };
+      }
       const masked = plan.tables.filter((table) => table.mask);
       if (masked.length) masker = await loadMasker(maskKeyFromEnvironment(), [...masks.values()], options.mask.directory);
     }

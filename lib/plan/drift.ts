@@ -2,6 +2,7 @@
 // told in words the user can act on before anything is written.
 import type { Column, Table, UserType } from '../catalog/types.ts';
 import { silentChange } from './lossy-types.ts';
+import { shownLiteral } from '../sql/ident.ts';
 
 export type Drift =
   /** `stagingHas`: staging's relation of that name where it is not a table (a view, a partition...). */
@@ -150,10 +151,9 @@ function labelsReordered(production: UserType, staging: UserType): boolean {
 function definitionDifference(production: UserType, staging: UserType): string | null {
   if (production.labels && staging.labels) {
     const lacking = labelsLacking(production, staging);
-    const literal = (label: string) => `'${label.replace(/'/g, "''")}'`;
-    if (lacking.length) return `staging's enum lacks ${lacking.map(literal).join(', ')}`;
+    if (lacking.length) return `staging's enum lacks ${lacking.map(shownLiteral).join(', ')}`;
     if (!labelsReordered(production, staging)) return null;
-    const order = (labels: string[]) => labels.map(literal).join(' < ');
+    const order = (labels: string[]) => labels.map(shownLiteral).join(' < ');
     const [ours, theirs] = sharedLabels(production, staging);
     return (
       `staging's enum orders its labels otherwise: ${order(ours)} in production, ${order(theirs)} in staging; ` +

@@ -10,7 +10,7 @@
 // (engine/stricter-staging.ts).
 import type { Column, Table } from '../catalog/types.ts';
 import { labelsLacking, missingPartitions, sameSpacing, type UserTypes } from './drift.ts';
-import { quoteIdent, quoteLiteral } from '../sql/ident.ts';
+import { quoteIdent, quoteLiteral, shownLiteral } from '../sql/ident.ts';
 import { indexRules } from './stricter-indexes.ts';
 import type { StricterRule } from './types.ts';
 
@@ -41,9 +41,6 @@ export function stricterInStaging(
     ...partitionRules(production, staging),
   ];
 }
-
-/** A string as the person at the terminal writes it in a statement to paste (standard_conforming_strings on, as by default). */
-const shownLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * An enum staging's migrations have not given production's newest labels

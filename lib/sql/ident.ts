@@ -61,6 +61,11 @@ export function regclassLiteral(table: QualifiedName): string {
   return `'${quoteTable(table).replace(/'/g, "''")}'::regclass`;
 }
 
+/** A string as the person at the terminal reads it and pastes it into a statement (standard_conforming_strings on, as by default). */
+export function shownLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
 /**
  * A text value as a SQL string constant, for SQL text that travels without
  * parameters (row filters): an escape string, read the same whatever

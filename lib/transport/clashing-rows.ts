@@ -6,7 +6,7 @@
 // 41: directly from the run's temporary table, over REST by
 // supasync_clashing_rows from the rows refused) and say it the same way.
 import type { TableRef } from '../catalog/types.ts';
-import { identAsWritten } from '../sql/ident.ts';
+import { identAsWritten, shownLiteral } from '../sql/ident.ts';
 
 /** What the query answers: the index's columns, and up to three pairs of keys (text values, in the key's column order). */
 export interface ClashingRows {
@@ -36,7 +36,7 @@ export function describeClashingRows(table: TableRef, keyColumns: readonly strin
 /** A value as SQL writes it where it could be misread (empty, `NULL`, a comma, a quote, a parenthesis, spaces): quoted; else as it is. */
 function shownValue(value: string | null): string {
   if (value === null) return 'NULL';
-  return value === '' || value === 'NULL' || /[\s,=()'"]/.test(value) ? `'${value.replace(/'/g, "''")}'` : value;
+  return value === '' || value === 'NULL' || /[\s,=()'"]/.test(value) ? shownLiteral(value) : value;
 }
 
 /** The unique index PostgreSQL's message names (`duplicate key value violates unique constraint "users_email_key"`), if it names one. */
